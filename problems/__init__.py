@@ -1,0 +1,1 @@
+"""The bundled problem library (FlashInfer Trace format); data only, nothing to import."""

@@ -1,0 +1,445 @@
+"""The FlashInfer Trace schema: definitions, workloads and solutions, loaded and validated.
+
+Both SOL-ExecBench and FlashInfer-Bench write this format; files from either load unchanged. Every error names
+the file and the field (``TraceError``), so a bad problem file becomes a clean collection error.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import operator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .dtypes import DTYPES
+
+
+class TraceError(Exception):
+    """A problem, workload or solution file that does not follow the schema."""
+
+    def __init__(self, path: Path | str, where: str, message: str) -> None:
+        self.path, self.where, self.message = Path(path), where, message
+        super().__init__(f"{path}: {where}: {message}" if where else f"{path}: {message}")
+
+
+# ---------------------------------------------------------------- axis expressions
+
+_BINARY = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_FUNCS = {"min": min, "max": max, "ceil": math.ceil, "floor": math.floor, "cdiv": lambda a, b: -(-a // b)}
+
+
+def eval_expression(text: str, names: dict[str, Any]) -> Any:
+    """Evaluate an arithmetic expression over named values, safely (no attribute access, no calls but a few)."""
+
+    def walk(node: ast.AST) -> Any:
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id not in names:
+                raise KeyError(node.id)
+            return names[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            return _BINARY[type(node.op)](walk(node.left), walk(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+            value = walk(node.operand)
+            return value if isinstance(node.op, ast.UAdd) else -value
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS:
+            return _FUNCS[node.func.id](*[walk(arg) for arg in node.args])
+        raise ValueError(f"unsupported syntax {ast.dump(node)[:60]!r}")
+
+    return walk(ast.parse(text, mode="eval"))
+
+
+def expression_names(text: str) -> set[str]:
+    """The free names an expression reads."""
+    return {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)} - set(_FUNCS)
+
+
+# ---------------------------------------------------------------- definition
+
+
+@dataclass(frozen=True)
+class Axis:
+    """An axis: ``const`` (fixed value), ``var`` (set by each workload) or ``expr`` (computed from others)."""
+
+    name: str
+    kind: str  # "const" | "var" | "expr"
+    value: int | None = None
+    expression: str | None = None
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """An input or output: shape as axis names or integer strings (``None``: a Python scalar)."""
+
+    name: str
+    shape: tuple[str, ...] | None
+    dtype: str
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.shape is None
+
+
+@dataclass(frozen=True)
+class Definition:
+    """An operator contract: axes, ordered inputs and outputs, and the reference source defining ``run``."""
+
+    name: str
+    op_type: str
+    axes: dict[str, Axis]
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    reference: str
+    path: Path
+    tags: tuple[str, ...] = ()
+    constraints: tuple[str, ...] = ()
+    description: str = ""
+    custom_inputs_entrypoint: str | None = None
+    sol: dict[str, Any] | None = None  # our extension: explicit FLOPs and bytes formulas (docs/sol.md)
+    extra: dict[str, Any] = field(default_factory=dict)  # unknown fields, kept
+
+    @property
+    def var_axes(self) -> list[str]:
+        return [a.name for a in self.axes.values() if a.kind == "var"]
+
+    def tag(self, key: str) -> str | None:
+        """The value of a ``key:value`` tag, if present."""
+        for t in self.tags:
+            if t.startswith(key + ":"):
+                return t.split(":", 1)[1]
+        return None
+
+    @property
+    def is_backward(self) -> bool:
+        stage = (self.tag("stage") or "").lower()
+        return stage == "backward" or "backward" in self.name.lower() or self.op_type.endswith("_backward")
+
+    def axis_values(self, var_values: dict[str, int]) -> dict[str, int]:
+        """Every axis's value for a workload's var bindings (expr axes evaluated in order of need)."""
+        values: dict[str, int] = {a.name: a.value for a in self.axes.values() if a.kind == "const"}  # type: ignore[misc]
+        values.update(var_values)
+        pending = [a for a in self.axes.values() if a.kind == "expr"]
+        while pending:
+            progressed = False
+            for axis in list(pending):
+                try:
+                    values[axis.name] = int(eval_expression(axis.expression or "", values))
+                except KeyError:
+                    continue
+                pending.remove(axis)
+                progressed = True
+            if not progressed:
+                raise TraceError(self.path, f"axes.{pending[0].name}.expression", "refers to an axis with no value")
+        return values
+
+    def shape_of(self, spec: TensorSpec, axis_values: dict[str, int]) -> tuple[int, ...]:
+        """The concrete shape of an input or output, in logical elements."""
+        assert spec.shape is not None
+        return tuple(int(d) if d.lstrip("-").isdigit() else axis_values[d] for d in spec.shape)
+
+
+_DEF_KNOWN = {
+    "name", "op_type", "axes", "inputs", "outputs", "reference", "tags", "constraints", "description",
+    "custom_inputs_entrypoint", "sol",
+}  # fmt: skip
+
+
+def _need(data: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path, where: str = "") -> Any:
+    if key not in data:
+        raise TraceError(path, f"{where}{key}", "required field is missing")
+    value = data[key]
+    if not isinstance(value, kind):
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise TraceError(path, f"{where}{key}", f"must be {names}, got {type(value).__name__}")
+    return value
+
+
+def _parse_axes(raw: Any, path: Path) -> dict[str, Axis]:
+    if not isinstance(raw, dict):
+        raise TraceError(path, "axes", "must be an object of axis name to {type, value}")
+    axes: dict[str, Axis] = {}
+    for name, spec in raw.items():
+        where = f"axes.{name}"
+        if not isinstance(spec, dict) or spec.get("type") not in ("const", "var", "expr"):
+            raise TraceError(path, f"{where}.type", "must be 'const', 'var' or 'expr'")
+        kind = spec["type"]
+        if kind == "const":
+            value = spec.get("value")
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TraceError(path, f"{where}.value", "a const axis needs an integer value")
+            axes[name] = Axis(name, kind, value=value)
+        elif kind == "expr":
+            text = spec.get("expression")
+            if not isinstance(text, str):
+                raise TraceError(path, f"{where}.expression", "an expr axis needs an expression string")
+            try:
+                unknown = expression_names(text) - set(raw)
+            except SyntaxError as exc:
+                raise TraceError(path, f"{where}.expression", f"not a valid expression: {exc.msg}") from None
+            if unknown:
+                raise TraceError(path, f"{where}.expression", f"names unknown axis {sorted(unknown)[0]!r}")
+            axes[name] = Axis(name, kind, expression=text)
+        else:
+            axes[name] = Axis(name, kind)
+    return axes
+
+
+def _parse_tensors(raw: Any, section: str, axes: dict[str, Axis], path: Path) -> tuple[TensorSpec, ...]:
+    if not isinstance(raw, dict):
+        raise TraceError(path, section, "must be an ordered object of name to {shape, dtype}")
+    specs = []
+    for name, spec in raw.items():
+        where = f"{section}.{name}"
+        if not isinstance(spec, dict):
+            raise TraceError(path, where, "must be an object with shape and dtype")
+        dtype = spec.get("dtype")
+        if dtype not in DTYPES:
+            raise TraceError(path, f"{where}.dtype", f"unknown dtype {dtype!r} (known: {', '.join(DTYPES)})")
+        shape = spec.get("shape", None)
+        if shape is not None:
+            if not isinstance(shape, list):
+                raise TraceError(path, f"{where}.shape", "must be a list of axis names, [] or null")
+            for dim in shape:
+                if isinstance(dim, int) and not isinstance(dim, bool):
+                    continue
+                if not isinstance(dim, str) or (not dim.isdigit() and dim not in axes):
+                    raise TraceError(path, f"{where}.shape", f"names unknown axis {dim!r}")
+            shape = tuple(str(d) for d in shape)
+        specs.append(TensorSpec(name, shape, dtype))
+    return tuple(specs)
+
+
+def _run_parameters(source: str, path: Path) -> list[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise TraceError(path, "reference", f"does not parse: {exc.msg} (line {exc.lineno})") from None
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "run":
+            return [a.arg for a in node.args.posonlyargs + node.args.args]
+    raise TraceError(path, "reference", "defines no top-level function 'run'")
+
+
+def parse_definition(data: Any, path: Path) -> Definition:
+    """Validate a definition object read from ``path``."""
+    if not isinstance(data, dict):
+        raise TraceError(path, "", "a definition must be a JSON object")
+    name = _need(data, "name", str, path)
+    axes = _parse_axes(_need(data, "axes", dict, path), path)
+    inputs = _parse_tensors(_need(data, "inputs", dict, path), "inputs", axes, path)
+    outputs = _parse_tensors(_need(data, "outputs", dict, path), "outputs", axes, path)
+    clash = {s.name for s in inputs} & {s.name for s in outputs}
+    if clash:
+        raise TraceError(path, f"outputs.{sorted(clash)[0]}", "an output may not share a name with an input")
+    reference = data.get("reference")
+    if reference is None and (path.parent / "reference.py").is_file():
+        reference = (path.parent / "reference.py").read_text()
+    if not isinstance(reference, str) or not reference.strip():
+        raise TraceError(path, "reference", "required: Python source defining run(), or a reference.py beside the file")
+    params = _run_parameters(reference, path)
+    if data.get("custom_inputs_entrypoint") is None and params != [s.name for s in inputs][: len(params)]:
+        expected = ", ".join(s.name for s in inputs)
+        raise TraceError(path, "reference", f"run({', '.join(params)}) must take the inputs in order: run({expected})")
+    constraints = tuple(data.get("constraints") or ())
+    for i, text in enumerate(constraints):
+        try:
+            ast.parse(text, mode="eval")
+        except SyntaxError as exc:
+            raise TraceError(path, f"constraints[{i}]", f"not a valid expression: {exc.msg}") from None
+    sol = data.get("sol")
+    if sol is not None and not isinstance(sol, dict):
+        raise TraceError(path, "sol", "must be an object with 'flops' and/or 'bytes' expressions")
+    op_type = data.get("op_type") or name.split("_")[0]
+    return Definition(
+        name=name,
+        op_type=str(op_type),
+        axes=axes,
+        inputs=inputs,
+        outputs=outputs,
+        reference=reference,
+        path=path,
+        tags=tuple(str(t) for t in data.get("tags") or ()),
+        constraints=constraints,
+        description=str(data.get("description") or ""),
+        custom_inputs_entrypoint=data.get("custom_inputs_entrypoint"),
+        sol=sol,
+        extra={k: v for k, v in data.items() if k not in _DEF_KNOWN},
+    )
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file; bad JSON is a TraceError naming the line."""
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise TraceError(path, f"line {exc.lineno}", f"not valid JSON: {exc.msg}") from None
+    except OSError as exc:
+        raise TraceError(path, "", f"cannot be read: {exc.strerror}") from None
+
+
+def load_definition(path: Path) -> Definition:
+    return parse_definition(read_json(path), path)
+
+
+# ---------------------------------------------------------------- workloads
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How close a kernel's output must be to the reference's."""
+
+    max_atol: float
+    max_rtol: float
+    required_matched_ratio: float = 0.99
+    max_error_cap: float | None = None
+    allow_negative_inf: bool = False
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """How one input of a workload is made."""
+
+    kind: str  # "random" | "scalar" | "safetensors" | "custom"
+    value: Any = None  # scalar value
+    path: str | None = None  # safetensors file, relative to the dataset root
+    tensor_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One binding of the var axes, with how each input is made."""
+
+    uuid: str
+    axes: dict[str, int]
+    inputs: dict[str, InputSpec]
+    tolerance: dict[str, Any] | None = None  # the workload's own overrides, merged over the defaults
+    line: int = 0
+
+    def label(self) -> str:
+        """A short readable id: the var axes, ``batch_size=8-seq_len=128``."""
+        return "-".join(f"{k}={v}" for k, v in self.axes.items()) or self.uuid[:8]
+
+
+_TOLERANCE_KEYS = {"max_atol", "max_rtol", "required_matched_ratio", "max_error_cap", "allow_negative_inf"}
+
+
+def parse_workload(raw: Any, definition: Definition, path: Path, line: int) -> Workload:
+    """Validate one workload line against its definition."""
+    where = f"line {line}"
+    if isinstance(raw, dict) and isinstance(raw.get("workload"), dict):
+        raw = raw["workload"]  # a workload trace line
+    if not isinstance(raw, dict):
+        raise TraceError(path, where, "a workload must be a JSON object")
+    axes = raw.get("axes") or {}
+    if not isinstance(axes, dict):
+        raise TraceError(path, f"{where}: axes", "must be an object of var axis to integer")
+    for name in definition.var_axes:
+        if name not in axes:
+            raise TraceError(path, f"{where}: axes.{name}", f"missing: {definition.name} needs a value for it")
+    for name, value in axes.items():
+        if name not in definition.axes or definition.axes[name].kind != "var":
+            raise TraceError(path, f"{where}: axes.{name}", f"{definition.name} has no var axis {name!r}")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise TraceError(path, f"{where}: axes.{name}", f"must be a non-negative integer, got {value!r}")
+    raw_inputs = raw.get("inputs") or {}
+    if not isinstance(raw_inputs, dict):
+        raise TraceError(path, f"{where}: inputs", "must be an object of input name to {type: ...}")
+    inputs: dict[str, InputSpec] = {}
+    known = {s.name for s in definition.inputs}
+    for name, spec in raw_inputs.items():
+        if name not in known and not definition.custom_inputs_entrypoint:
+            raise TraceError(path, f"{where}: inputs.{name}", f"{definition.name} has no input {name!r}")
+        kind = spec.get("type") if isinstance(spec, dict) else None
+        if kind == "random" or kind == "custom":
+            inputs[name] = InputSpec(kind)
+        elif kind == "scalar":
+            if "value" not in spec:
+                raise TraceError(path, f"{where}: inputs.{name}.value", "a scalar input needs a value")
+            inputs[name] = InputSpec(kind, value=spec["value"])
+        elif kind == "safetensors":
+            if not isinstance(spec.get("path"), str):
+                raise TraceError(path, f"{where}: inputs.{name}.path", "a safetensors input needs a file path")
+            inputs[name] = InputSpec(kind, path=spec["path"], tensor_key=spec.get("tensor_key") or name)
+        else:
+            raise TraceError(path, f"{where}: inputs.{name}.type", "must be random, scalar, safetensors or custom")
+    tolerance = raw.get("tolerance")
+    if tolerance is not None:
+        if not isinstance(tolerance, dict) or set(tolerance) - _TOLERANCE_KEYS:
+            bad = sorted(set(tolerance) - _TOLERANCE_KEYS) if isinstance(tolerance, dict) else ["(not an object)"]
+            raise TraceError(path, f"{where}: tolerance", f"unknown key {bad[0]!r} (known: {sorted(_TOLERANCE_KEYS)})")
+    uuid = str(raw.get("uuid") or f"{definition.name}-{line}")
+    return Workload(uuid=uuid, axes=dict(axes), inputs=inputs, tolerance=tolerance, line=line)
+
+
+def load_workloads(path: Path, definition: Definition) -> list[Workload]:
+    """Read a workload JSONL file (bare workloads or workload-trace lines)."""
+    workloads = []
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise TraceError(path, "", f"cannot be read: {exc.strerror}") from None
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise TraceError(path, f"line {number}", f"not valid JSON: {exc.msg}") from None
+        workloads.append(parse_workload(raw, definition, path, number))
+    return workloads
+
+
+# ---------------------------------------------------------------- problems on disk
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A definition with its workloads and the dataset root that relative blob paths start from."""
+
+    definition: Definition
+    workloads: tuple[Workload, ...]
+    root: Path
+
+
+def problem_files(path: Path) -> tuple[Path, Path] | None:
+    """For a definition file in either layout, its workload file and dataset root; None if not a definition.
+
+    SOL-ExecBench: ``<dir>/definition.json`` + ``<dir>/workload.jsonl`` (root: ``<dir>``).
+    FlashInfer-Trace: ``<root>/definitions/<op_type>/<name>.json`` + ``<root>/workloads/<op_type>/<name>.jsonl``.
+    """
+    if path.name == "definition.json":
+        return path.parent / "workload.jsonl", path.parent
+    for parent in path.parents:
+        if parent.name == "definitions":
+            root = parent.parent
+            return root / "workloads" / path.relative_to(parent).with_suffix(".jsonl"), root
+    return None
+
+
+def load_problem(path: Path) -> Problem:
+    """Load a definition and its workloads from either layout."""
+    located = problem_files(path)
+    if located is None:
+        raise TraceError(path, "", "is neither a definition.json nor under a definitions/ folder")
+    workload_path, root = located
+    definition = load_definition(path)
+    if not workload_path.is_file():
+        raise TraceError(workload_path, "", f"missing: the workloads of {definition.name} belong here")
+    workloads = load_workloads(workload_path, definition)
+    if not workloads:
+        raise TraceError(workload_path, "", "holds no workloads")
+    return Problem(definition, tuple(workloads), root)
