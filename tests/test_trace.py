@@ -1,0 +1,183 @@
+"""The FlashInfer Trace schema loader: both layouts, every axis kind, and errors that name file and field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_solbench.trace import (
+    TraceError,
+    eval_expression,
+    load_problem,
+    parse_definition,
+    parse_workload,
+    problem_files,
+)
+
+RMSNORM = {
+    "name": "rmsnorm_h4096",
+    "op_type": "rmsnorm",
+    "tags": ["model:llama-3.1-8b", "stage:forward"],
+    "axes": {"batch_size": {"type": "var"}, "hidden_size": {"type": "const", "value": 4096}},
+    "inputs": {
+        "hidden_states": {"shape": ["batch_size", "hidden_size"], "dtype": "bfloat16"},
+        "weight": {"shape": ["hidden_size"], "dtype": "bfloat16"},
+    },
+    "outputs": {"output": {"shape": ["batch_size", "hidden_size"], "dtype": "bfloat16"}},
+    "reference": "def run(hidden_states, weight):\n    return hidden_states * weight\n",
+    "fi_api": "flashinfer.norm.rmsnorm",
+}
+
+
+def _definition(**changes: object) -> dict:
+    data = json.loads(json.dumps(RMSNORM))
+    data.update(changes)
+    return data
+
+
+def test_definition_fields_are_read_and_unknown_fields_kept() -> None:
+    d = parse_definition(_definition(), Path("d.json"))
+    assert [s.name for s in d.inputs] == ["hidden_states", "weight"]
+    assert d.var_axes == ["batch_size"]
+    assert d.extra == {"fi_api": "flashinfer.norm.rmsnorm"}
+    assert d.tag("model") == "llama-3.1-8b"
+    assert not d.is_backward
+    assert d.shape_of(d.inputs[0], d.axis_values({"batch_size": 7})) == (7, 4096)
+
+
+def test_expr_axes_are_evaluated_in_dependency_order() -> None:
+    data = _definition(
+        axes={
+            "tokens": {"type": "expr", "expression": "batch * seq"},
+            "batch": {"type": "var"},
+            "seq": {"type": "var"},
+            "half": {"type": "expr", "expression": "tokens // 2"},
+        },
+        inputs={"x": {"shape": ["tokens", "8"], "dtype": "float32"}, "s": {"shape": None, "dtype": "float32"}},
+        outputs={"y": {"shape": ["half"], "dtype": "float32"}},
+        reference="def run(x, s):\n    return x\n",
+    )
+    d = parse_definition(data, Path("d.json"))
+    values = d.axis_values({"batch": 3, "seq": 5})
+    assert values["tokens"] == 15 and values["half"] == 7
+    assert d.shape_of(d.inputs[0], values) == (15, 8)
+    assert d.inputs[1].is_scalar
+
+
+def test_backward_from_tag_or_name() -> None:
+    assert parse_definition(_definition(tags=["stage:backward"]), Path("d.json")).is_backward
+    assert parse_definition(_definition(name="rmsnorm_backward_h4096", tags=[]), Path("d.json")).is_backward
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"name": 3}, "name", "must be str"),
+        ({"axes": {"b": {"type": "weird"}}}, "axes.b.type", "'const', 'var' or 'expr'"),
+        ({"axes": {"b": {"type": "const"}}}, "axes.b.value", "integer value"),
+        ({"axes": {"b": {"type": "expr", "expression": "q*2"}}}, "axes.b.expression", "unknown axis 'q'"),
+        ({"inputs": {"x": {"shape": ["batch_size"], "dtype": "float9"}}}, "inputs.x.dtype", "unknown dtype 'float9'"),
+        ({"inputs": {"x": {"shape": ["nope"], "dtype": "float32"}}}, "inputs.x.shape", "unknown axis 'nope'"),
+        ({"reference": "def forward(x):\n    return x\n"}, "reference", "no top-level function 'run'"),
+        ({"reference": "def run(:\n"}, "reference", "does not parse"),
+        ({"reference": "def run(weight, hidden_states):\n    pass\n"}, "reference", "must take the inputs in order"),
+        ({"outputs": {"weight": {"shape": [], "dtype": "float32"}}}, "outputs.weight", "share a name"),
+        ({"constraints": ["batch_size >"]}, "constraints[0]", "not a valid expression"),
+    ],
+)
+def test_malformed_definitions_name_the_field(changes: dict, field: str, words: str) -> None:
+    with pytest.raises(TraceError) as info:
+        parse_definition(_definition(**changes), Path("probs/d.json"))
+    assert info.value.where == field
+    assert words in info.value.message
+    assert str(info.value).startswith("probs/d.json: ")
+
+
+def test_missing_reference_is_read_from_reference_py(tmp_path: Path) -> None:
+    data = _definition()
+    del data["reference"]
+    with pytest.raises(TraceError, match="reference.py"):
+        parse_definition(data, tmp_path / "definition.json")
+    (tmp_path / "reference.py").write_text("def run(hidden_states, weight):\n    return hidden_states\n")
+    assert "return hidden_states" in parse_definition(data, tmp_path / "definition.json").reference
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "words"),
+    [
+        ({"uuid": "u", "axes": {}}, "line 4: axes.batch_size", "needs a value"),
+        ({"uuid": "u", "axes": {"batch_size": 2, "extra": 1}}, "line 4: axes.extra", "no var axis"),
+        ({"uuid": "u", "axes": {"batch_size": -1}}, "line 4: axes.batch_size", "non-negative"),
+        ({"uuid": "u", "axes": {"batch_size": 1}, "inputs": {"nope": {"type": "random"}}}, "line 4: inputs.nope", "no input"),
+        ({"uuid": "u", "axes": {"batch_size": 1}, "inputs": {"weight": {"type": "magic"}}}, "line 4: inputs.weight.type", "random"),
+        ({"uuid": "u", "axes": {"batch_size": 1}, "inputs": {"weight": {"type": "scalar"}}}, "line 4: inputs.weight.value", "value"),
+        ({"uuid": "u", "axes": {"batch_size": 1}, "tolerance": {"atol": 1}}, "line 4: tolerance", "unknown key 'atol'"),
+    ],
+)
+def test_malformed_workloads_name_line_and_field(raw: dict, field: str, words: str) -> None:
+    definition = parse_definition(_definition(), Path("d.json"))
+    with pytest.raises(TraceError) as info:
+        parse_workload(raw, definition, Path("w.jsonl"), 4)
+    assert info.value.where == field
+    assert words in info.value.message
+
+
+def test_workload_trace_lines_and_input_kinds() -> None:
+    definition = parse_definition(_definition(), Path("d.json"))
+    line = {
+        "definition": "rmsnorm_h4096",
+        "workload": {
+            "uuid": "abc",
+            "axes": {"batch_size": 7},
+            "inputs": {"hidden_states": {"type": "safetensors", "path": "./blob/x.safetensors"}, "weight": {"type": "random"}},
+            "tolerance": {"max_atol": 0.5},
+        },
+    }
+    w = parse_workload(line, definition, Path("w.jsonl"), 1)
+    assert w.uuid == "abc" and w.axes == {"batch_size": 7} and w.label() == "batch_size=7"
+    assert w.inputs["hidden_states"].kind == "safetensors" and w.inputs["hidden_states"].tensor_key == "hidden_states"
+    assert w.tolerance == {"max_atol": 0.5}
+
+
+def test_both_layouts_load(tmp_path: Path) -> None:
+    sol = tmp_path / "sol" / "rms"
+    sol.mkdir(parents=True)
+    (sol / "definition.json").write_text(json.dumps(RMSNORM))
+    (sol / "workload.jsonl").write_text(json.dumps({"uuid": "a", "axes": {"batch_size": 2}}) + "\n\n")
+    fib = tmp_path / "fib"
+    (fib / "definitions" / "rmsnorm").mkdir(parents=True)
+    (fib / "workloads" / "rmsnorm").mkdir(parents=True)
+    (fib / "definitions" / "rmsnorm" / "rmsnorm_h4096.json").write_text(json.dumps(RMSNORM))
+    (fib / "workloads" / "rmsnorm" / "rmsnorm_h4096.jsonl").write_text(
+        json.dumps({"definition": "rmsnorm_h4096", "solution": None, "workload": {"uuid": "b", "axes": {"batch_size": 3}}})
+    )
+    a = load_problem(sol / "definition.json")
+    b = load_problem(fib / "definitions" / "rmsnorm" / "rmsnorm_h4096.json")
+    assert a.root == sol and [w.uuid for w in a.workloads] == ["a"]
+    assert b.root == fib and [w.axes for w in b.workloads] == [{"batch_size": 3}]
+    assert problem_files(tmp_path / "other.json") is None
+
+
+def test_bad_json_and_missing_workloads_name_the_file(tmp_path: Path) -> None:
+    (tmp_path / "definition.json").write_text('{"name": "x",\n "axes": }')
+    with pytest.raises(TraceError, match=r"definition.json: line 2: not valid JSON"):
+        load_problem(tmp_path / "definition.json")
+    (tmp_path / "definition.json").write_text(json.dumps(RMSNORM))
+    with pytest.raises(TraceError, match="workload.jsonl: missing"):
+        load_problem(tmp_path / "definition.json")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("a*b+1", 7), ("cdiv(a, 4)", 1), ("max(a, b) ** 2", 9), ("-a + b // 2", -1), ("(a + b) % 4", 1)],
+)
+def test_eval_expression(text: str, expected: int) -> None:
+    assert eval_expression(text, {"a": 2, "b": 3}) == expected
+
+
+@pytest.mark.parametrize("text", ["__import__('os')", "a.real", "[1][0]", "lambda: 1"])
+def test_eval_expression_refuses_anything_but_arithmetic(text: str) -> None:
+    with pytest.raises(ValueError):
+        eval_expression(text, {"a": 1})
