@@ -1,0 +1,377 @@
+"""GPU clocks through NVML: observe them and the throttle reasons; lock and always restore them when asked."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import signal
+import threading
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+# Bits of nvmlClocksEventReasons (formerly nvmlClocksThrottleReasons); the values are the same in both enums.
+REASON_BITS: dict[int, str] = {
+    0x1: "gpu_idle",
+    0x2: "applications_clocks_setting",  # also user-defined (locked) clocks
+    0x4: "sw_power_cap",
+    0x8: "hw_slowdown",
+    0x10: "sync_boost",
+    0x20: "sw_thermal",
+    0x40: "hw_thermal",
+    0x80: "hw_power_brake",
+    0x100: "display_clock_setting",
+    0x200: "board_limit",
+    0x400: "reliability",
+}
+# Reasons that lower the clock below what the settings allow. Idle, application/locked clocks and the display
+# setting are choices, not throttling.
+THROTTLING = frozenset(REASON_BITS.values()) - {"gpu_idle", "applications_clocks_setting", "display_clock_setting"}
+
+LOCK_TOLERANCE_MHZ = 50  # what SOL-ExecBench accepts when it reads locked clocks back
+NO_PERMISSION_HINT = (
+    "locking clocks needs root or the admin's clock rights (nvidia-smi -lgc works only as root); "
+    "run with --solbench-clocks observe"
+)
+
+
+class ClockError(RuntimeError):
+    """Clocks could not be locked as asked (no permission, no support, or they did not read back)."""
+
+
+def decode_reasons(mask: int) -> tuple[str, ...]:
+    """Names of the bits set in an NVML clocks-event/throttle-reason mask, in bit order."""
+    names = [name for bit, name in sorted(REASON_BITS.items()) if mask & bit]
+    unknown = mask & ~sum(REASON_BITS)
+    if unknown:
+        names.append(f"unknown_0x{unknown:x}")
+    return tuple(names)
+
+
+@dataclass(frozen=True)
+class ClockSnapshot:
+    """What NVML said at one moment; a field is None when NVML could not tell."""
+
+    sm_clock_mhz: int | None = None
+    mem_clock_mhz: int | None = None
+    throttle_reasons: tuple[str, ...] = ()
+    temperature_c: int | None = None
+    power_w: float | None = None
+    error: str | None = None  # why the snapshot is empty or partial
+
+    @property
+    def throttled(self) -> bool:
+        return any(reason in THROTTLING or reason.startswith("unknown_") for reason in self.throttle_reasons)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["throttle_reasons"] = list(self.throttle_reasons)
+        out["throttled"] = self.throttled
+        return out
+
+
+@dataclass(frozen=True)
+class ClockMode:
+    """The --solbench-clocks option: observe (default) or lock, optionally at given SM/memory clocks in MHz."""
+
+    lock: bool = False
+    sm_mhz: int | None = None
+    mem_mhz: int | None = None
+
+    def __str__(self) -> str:
+        if not self.lock:
+            return "observe"
+        if self.sm_mhz is None:
+            return "lock"
+        return f"lock={self.sm_mhz}" + (f",{self.mem_mhz}" if self.mem_mhz is not None else "")
+
+
+def parse_clock_mode(text: str) -> ClockMode:
+    """Parse "observe", "lock", "lock=SM" or "lock=SM,MEM" (MHz)."""
+    value = text.strip().lower()
+    if value == "observe":
+        return ClockMode()
+    if value == "lock":
+        return ClockMode(lock=True)
+    match = re.fullmatch(r"lock=(\d+)(?:,(\d+))?", value.replace(" ", ""))
+    if match is None:
+        raise ValueError(
+            f"--solbench-clocks: expected observe, lock, lock=SM or lock=SM,MEM (clocks in MHz), got {text!r}"
+        )
+    sm, mem = int(match.group(1)), None if match.group(2) is None else int(match.group(2))
+    if sm <= 0 or (mem is not None and mem <= 0):
+        raise ValueError(f"--solbench-clocks: clocks must be positive MHz, got {text!r}")
+    return ClockMode(lock=True, sm_mhz=sm, mem_mhz=mem)
+
+
+def _load_nvml(nvml: Any | None) -> Any:
+    if nvml is not None:
+        return nvml
+    import pynvml  # nvidia-ml-py
+
+    return pynvml
+
+
+def nvml_index_for_cuda_device(cuda_index: int) -> int:
+    """The NVML index of a CUDA device, honouring CUDA_VISIBLE_DEVICES when it lists plain integers."""
+    try:
+        import torch
+
+        return int(torch.cuda._get_nvml_device_index(cuda_index))  # type: ignore[attr-defined]
+    except Exception:
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").strip()
+        parts = [part.strip() for part in visible.split(",") if part.strip()]
+        if parts and all(part.isdigit() for part in parts) and cuda_index < len(parts):
+            return int(parts[cuda_index])
+        return cuda_index
+
+
+class ClockObserver:
+    """Reads clocks, throttle reasons, temperature and power of one GPU; never raises into the caller."""
+
+    def __init__(self, device_index: int = 0, nvml: Any | None = None) -> None:
+        self.device_index = device_index
+        self._nvml_given = nvml
+        self._nvml: Any | None = None
+        self._handle: Any | None = None
+        self.error: str | None = None
+
+    def _ready(self) -> bool:
+        if self._handle is not None:
+            return True
+        if self.error is not None:
+            return False
+        try:
+            self._nvml = _load_nvml(self._nvml_given)
+            self._nvml.nvmlInit()
+            self._handle = self._nvml.nvmlDeviceGetHandleByIndex(self.device_index)
+            return True
+        except Exception as exc:  # ImportError, NVMLError_LibraryNotFound, DriverNotLoaded, ...
+            self.error = f"NVML unavailable: {exc}"
+            return False
+
+    @property
+    def available(self) -> bool:
+        return self._ready()
+
+    def _read(self, fn: str, *args: Any) -> Any:
+        try:
+            return getattr(self._nvml, fn)(self._handle, *args)
+        except Exception:
+            return None
+
+    def snapshot(self) -> ClockSnapshot:
+        if not self._ready():
+            return ClockSnapshot(error=self.error)
+        nvml = self._nvml
+        mask = self._read("nvmlDeviceGetCurrentClocksEventReasons")
+        if mask is None:
+            mask = self._read("nvmlDeviceGetCurrentClocksThrottleReasons")
+        power_mw = self._read("nvmlDeviceGetPowerUsage")
+        return ClockSnapshot(
+            sm_clock_mhz=self._read("nvmlDeviceGetClockInfo", nvml.NVML_CLOCK_SM),
+            mem_clock_mhz=self._read("nvmlDeviceGetClockInfo", nvml.NVML_CLOCK_MEM),
+            throttle_reasons=() if mask is None else decode_reasons(int(mask)),
+            temperature_c=self._read("nvmlDeviceGetTemperature", nvml.NVML_TEMPERATURE_GPU),
+            power_w=None if power_mw is None else power_mw / 1000.0,
+        )
+
+    __call__ = snapshot  # an observer is itself a clock probe for timing.measure
+
+    def default_sm_clock_mhz(self) -> int | None:
+        """The default application SM clock (what the GPU runs at unless told otherwise), or None."""
+        if not self._ready():
+            return None
+        value = self._read("nvmlDeviceGetDefaultApplicationsClock", self._nvml.NVML_CLOCK_SM)
+        return value if value is not None else self.max_sm_clock_mhz()
+
+    def max_sm_clock_mhz(self) -> int | None:
+        return self._read("nvmlDeviceGetMaxClockInfo", self._nvml.NVML_CLOCK_SM) if self._ready() else None
+
+    def max_mem_clock_mhz(self) -> int | None:
+        return self._read("nvmlDeviceGetMaxClockInfo", self._nvml.NVML_CLOCK_MEM) if self._ready() else None
+
+
+def _is_no_permission(nvml: Any, exc: BaseException) -> bool:
+    code = getattr(nvml, "NVML_ERROR_NO_PERMISSION", 4)
+    return getattr(exc, "value", None) == code
+
+
+def _is_not_supported(nvml: Any, exc: BaseException) -> bool:
+    code = getattr(nvml, "NVML_ERROR_NOT_SUPPORTED", 3)
+    return getattr(exc, "value", None) == code
+
+
+class ClockLock:
+    """Lock SM (and memory) clocks for a block; restore them on exit, on error, at exit and on SIGTERM/SIGINT.
+
+    sm_mhz=None locks the SM clock at the board's base (TDP) clock, as nvbench's ``--lock-gpu-clocks base``;
+    mem_mhz=None locks memory at its maximum (HBM boards that refuse a memory lock keep their fixed clock).
+    """
+
+    def __init__(
+        self,
+        device_index: int = 0,
+        sm_mhz: int | None = None,
+        mem_mhz: int | None = None,
+        nvml: Any | None = None,
+        *,
+        settle_s: float = 3.0,
+        tolerance_mhz: int = LOCK_TOLERANCE_MHZ,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.device_index, self.sm_mhz, self.mem_mhz = device_index, sm_mhz, mem_mhz
+        self.settle_s, self.tolerance_mhz, self._sleep = settle_s, tolerance_mhz, sleep
+        self._nvml_given = nvml
+        self._nvml: Any | None = None
+        self._handle: Any | None = None
+        self._sm_locked = self._mem_locked = False
+        self._mem_target: int | None = None
+        self._previous_handlers: dict[int, Any] = {}
+        self._restore_lock = threading.Lock()
+        self.locked_sm_mhz: int | None = None  # what the clocks read back once locked
+        self.locked_mem_mhz: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self._sm_locked or self._mem_locked
+
+    def __enter__(self) -> ClockLock:
+        self.lock()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        errors = self.restore()
+        if errors:
+            message = f"GPU {self.device_index}: could not restore clocks: {'; '.join(errors)}"
+            if exc_type is None:
+                raise ClockError(message)
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+    def lock(self) -> None:
+        try:
+            nvml = self._nvml = _load_nvml(self._nvml_given)
+            nvml.nvmlInit()
+            self._handle = nvml.nvmlDeviceGetHandleByIndex(self.device_index)
+        except Exception as exc:
+            raise ClockError(f"GPU {self.device_index}: cannot reach NVML to lock clocks ({exc})") from exc
+        self._install_guards()
+        try:
+            self._lock_sm()
+            self._lock_mem()
+            self._verify()
+        except BaseException:
+            self.restore()
+            raise
+
+    def _fail(self, what: str, exc: BaseException) -> ClockError:
+        if _is_no_permission(self._nvml, exc):
+            return ClockError(f"GPU {self.device_index}: {NO_PERMISSION_HINT}")
+        return ClockError(f"GPU {self.device_index}: {what} failed: {exc}")
+
+    def _lock_sm(self) -> None:
+        nvml, handle = self._nvml, self._handle
+        target = self.sm_mhz if self.sm_mhz is not None else getattr(nvml, "NVML_CLOCK_LIMIT_ID_TDP", 0xFFFFFF01)
+        try:
+            nvml.nvmlDeviceSetGpuLockedClocks(handle, target, target)
+        except Exception as exc:
+            raise self._fail("locking the SM clock", exc) from exc
+        self._sm_locked = True
+
+    def _lock_mem(self) -> None:
+        nvml, handle = self._nvml, self._handle
+        target = self.mem_mhz
+        if target is None:
+            try:
+                target = nvml.nvmlDeviceGetMaxClockInfo(handle, nvml.NVML_CLOCK_MEM)
+            except Exception as exc:
+                raise self._fail("reading the maximum memory clock", exc) from exc
+        try:
+            nvml.nvmlDeviceSetMemoryLockedClocks(handle, target, target)
+        except Exception as exc:
+            if self.mem_mhz is None and _is_not_supported(nvml, exc):
+                return  # HBM parts: the memory clock is fixed already; checked in _verify
+            raise self._fail("locking the memory clock", exc) from exc
+        self._mem_locked = True
+        self._mem_target = target
+
+    def _verify(self) -> None:
+        nvml, handle = self._nvml, self._handle
+        deadline = time.monotonic() + self.settle_s
+        while True:
+            try:
+                sm = nvml.nvmlDeviceGetClockInfo(handle, nvml.NVML_CLOCK_SM)
+                mem = nvml.nvmlDeviceGetClockInfo(handle, nvml.NVML_CLOCK_MEM)
+            except Exception as exc:
+                raise self._fail("reading the clocks back", exc) from exc
+            problems = []
+            if self.sm_mhz is not None and abs(sm - self.sm_mhz) > self.tolerance_mhz:
+                problems.append(f"SM clock reads {sm} MHz, asked for {self.sm_mhz}")
+            mem_target = self._mem_target if self._mem_locked else None
+            if mem_target is not None and abs(mem - mem_target) > self.tolerance_mhz:
+                problems.append(f"memory clock reads {mem} MHz, asked for {mem_target}")
+            if not problems:
+                self.locked_sm_mhz, self.locked_mem_mhz = sm, mem
+                return
+            if time.monotonic() >= deadline:
+                raise ClockError(
+                    f"GPU {self.device_index}: clocks did not lock within ±{self.tolerance_mhz} MHz after "
+                    f"{self.settle_s:g} s: {'; '.join(problems)}"
+                )
+            self._sleep(0.1)
+
+    def restore(self) -> list[str]:
+        """Undo what this lock set; safe to call many times and from a signal handler. Returns the errors."""
+        errors: list[str] = []
+        with self._restore_lock:
+            nvml, handle = self._nvml, self._handle
+            if self._sm_locked:
+                self._sm_locked = False
+                try:
+                    nvml.nvmlDeviceResetGpuLockedClocks(handle)
+                except Exception as exc:
+                    errors.append(f"resetting the SM clock: {exc}")
+            if self._mem_locked:
+                self._mem_locked = False
+                try:
+                    nvml.nvmlDeviceResetMemoryLockedClocks(handle)
+                except Exception as exc:
+                    errors.append(f"resetting the memory clock: {exc}")
+            self._remove_guards()
+        return errors
+
+    # -- guards: atexit and signals, so a killed session does not leave the GPU locked
+
+    def _install_guards(self) -> None:
+        atexit.register(self.restore)
+        if threading.current_thread() is not threading.main_thread():
+            return  # signal handlers can only be set from the main thread; atexit still covers normal exits
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self._previous_handlers[signum] = signal.signal(signum, self._on_signal)
+            except (ValueError, OSError):
+                pass
+
+    def _remove_guards(self) -> None:
+        atexit.unregister(self.restore)
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum, previous in list(self._previous_handlers.items()):
+            try:
+                if signal.getsignal(signum) == self._on_signal:
+                    signal.signal(signum, previous)
+            except (ValueError, OSError):
+                pass
+        self._previous_handlers.clear()
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        previous = self._previous_handlers.get(signum, signal.SIG_DFL)
+        self.restore()  # also puts the previous handler back
+        if callable(previous):
+            previous(signum, frame)
+        elif previous == signal.SIG_DFL:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+        # SIG_IGN: the process ignored this signal before we came; keep ignoring it
