@@ -1,0 +1,259 @@
+"""What runs inside a worker for one item: inputs, reference, kernel, correctness rounds, then timings.
+
+This module imports no pytest. It receives a plain dict (``Request``) and returns a plain dict, so it runs the same
+in a spawned worker or in-process (``--solbench-isolate none``).
+"""
+
+from __future__ import annotations
+
+import functools
+import traceback
+from pathlib import Path
+from typing import Any
+
+from . import kernels
+from .trace import Definition, Problem, Workload, load_problem
+
+# ---------------------------------------------------------------- caches that live as long as the worker
+
+
+@functools.lru_cache(maxsize=64)
+def _problem(path: str) -> Problem:
+    return load_problem(Path(path))
+
+
+@functools.lru_cache(maxsize=64)
+def _reference(path: str):  # type: ignore[no-untyped-def]
+    return kernels.reference_function(_problem(path).definition)
+
+
+_KERNELS: dict[str, tuple[Any, bool]] = {}
+
+
+def _kernel(spec: kernels.KernelSpec, definition: Definition) -> tuple[Any, bool]:
+    key = f"{spec.path}::{spec.entry_symbol}::{spec.content_hash()}"
+    if key not in _KERNELS:
+        _KERNELS[key] = kernels.load(spec, definition)
+    return _KERNELS[key]
+
+
+def _workload(problem: Problem, uuid: str) -> Workload:
+    for workload in problem.workloads:
+        if workload.uuid == uuid:
+            return workload
+    raise KeyError(f"{problem.definition.name} has no workload {uuid}")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _as_outputs(value: Any, definition: Definition) -> list[Any]:
+    """A reference's or value-returning kernel's result as a list in output order."""
+    if isinstance(value, dict):
+        return [value.get(spec.name) for spec in definition.outputs]
+    if isinstance(value, (tuple, list)):
+        return list(value)
+    return [value]
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def _failure(status: str, log: str, **extra: Any) -> dict[str, Any]:
+    return {"status": status, "log": log, **extra}
+
+
+def _short_traceback(exc: BaseException, limit: int = 12) -> str:
+    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    text = "".join(lines)
+    tail = text.strip().splitlines()[-limit:]
+    return "\n".join(tail)
+
+
+def _custom_factory(definition: Definition) -> Any:
+    name = definition.custom_inputs_entrypoint
+    if not name:
+        return None
+    namespace = _reference(str(definition.path)).__globals__
+    if name not in namespace:
+        raise KeyError(f"custom_inputs_entrypoint {name!r} is not defined in the reference")
+    return namespace[name]
+
+
+def _make_inputs(problem: Problem, workload: Workload, axis_values: dict[str, int], seed: int, device: str) -> list:
+    from . import inputs
+
+    return inputs.make_inputs(
+        problem.definition,
+        workload,
+        axis_values,
+        seed=seed,
+        device=device,
+        root=problem.root,
+        custom=_custom_factory(problem.definition),
+    )
+
+
+def round_seed(seed: int, uuid: str, round_index: int) -> int:
+    """The seed of one correctness round: differs per workload and round, reproducible from the run's seed."""
+    import zlib
+
+    return (seed * 1_000_003 + zlib.crc32(uuid.encode()) + round_index * 7919) % (2**31)
+
+
+def _call(fn: Any, args: list, outputs: list | None) -> Any:
+    if outputs is not None:
+        fn(*args, *outputs)
+        return outputs
+    return fn(*args)
+
+
+# ---------------------------------------------------------------- the item
+
+
+def run_item(request: dict[str, Any]) -> dict[str, Any]:
+    """Check one kernel on one workload for several rounds, then time it (and the reference when asked).
+
+    ``request``: problem (definition path), uuid, kernel (KernelSpec payload), device, seed, rounds, time
+    (bool), time_reference (bool), timing (TimingConfig fields), l2_flush_bytes (int or None).
+    """
+    import torch
+
+    from . import check, inputs
+
+    problem = _problem(request["problem"])
+    definition = problem.definition
+    workload = _workload(problem, request["uuid"])
+    axis_values = definition.axis_values(workload.axes)
+    device = request["device"]
+    spec = kernels.KernelSpec.from_payload(request["kernel"])
+    result: dict[str, Any] = {"status": "PASSED", "log": "", "seed": request["seed"]}
+
+    try:
+        reference = _reference(request["problem"])
+    except Exception as exc:
+        return _failure("INVALID_REFERENCE", f"the reference does not load: {_short_traceback(exc)}")
+    try:
+        fn, dps = _kernel(spec, definition)
+    except kernels.KernelError as exc:
+        return _failure(exc.status, str(exc))
+    except Exception as exc:
+        return _failure("COMPILE_ERROR", _short_traceback(exc))
+    result["destination_passing"] = dps
+
+    worst: dict[str, dict[str, float]] = {}
+    for round_index in range(request["rounds"]):
+        seed = round_seed(request["seed"], workload.uuid, round_index)
+        try:
+            args = _make_inputs(problem, workload, axis_values, seed, device)
+        except inputs.MissingBlob as exc:
+            return _failure("SKIPPED", f"input blob missing: {exc}")
+        except Exception as exc:
+            return _failure("INVALID_REFERENCE", f"making inputs failed: {_short_traceback(exc)}")
+        try:
+            with torch.no_grad():
+                expected = _as_outputs(reference(*inputs.clone_inputs(args)), definition)
+            _sync(device)
+        except Exception as exc:
+            return _failure("INVALID_REFERENCE", f"the reference raised: {_short_traceback(exc)}")
+        if len(expected) != len(definition.outputs):
+            return _failure(
+                "INVALID_REFERENCE",
+                f"the reference returned {len(expected)} outputs; the definition declares {len(definition.outputs)}",
+            )
+        kernel_args = inputs.clone_inputs(args)
+        try:
+            outputs = inputs.allocate_outputs(definition, axis_values, device) if dps else None
+            got = _as_outputs(_call(fn, kernel_args, outputs), definition)
+            _sync(device)
+        except Exception as exc:
+            return _failure("RUNTIME_ERROR", _short_traceback(exc))
+        if len(got) != len(definition.outputs):
+            return _failure(
+                "INCORRECT_SHAPE", f"the kernel returned {len(got)} outputs; {definition.name} has {len(definition.outputs)}"
+            )
+        for out_spec, value, ref in zip(definition.outputs, got, expected):
+            tol = check.tolerance_for(out_spec.dtype, workload.tolerance, reduction_len=request.get("reduction_len"))
+            stats, mismatch = check.check_output(out_spec.name, value, ref, tol, expected_dtype=out_spec.dtype)
+            if mismatch is not None:
+                return _failure(
+                    mismatch.status,
+                    f"round {round_index + 1} (seed {seed}): {mismatch.message()}",
+                    correctness=stats.to_dict() if stats is not None else None,
+                )
+            previous = worst.get(out_spec.name)
+            if previous is None or stats.max_abs_error > previous["max_absolute_error"]:
+                worst[out_spec.name] = stats.to_dict()
+        del args, kernel_args, expected, got
+    result["correctness"] = _summarize_errors(worst)
+
+    if request.get("time"):
+        try:
+            result["kernel_timing"] = _time(fn, dps, problem, workload, axis_values, request)
+        except Exception as exc:
+            return _failure("RUNTIME_ERROR", f"while timing: {_short_traceback(exc)}", correctness=result["correctness"])
+        if request.get("time_reference"):
+            try:
+                result["reference_timing"] = _time(reference, False, problem, workload, axis_values, request)
+            except Exception as exc:
+                result["log"] += f"timing the reference failed: {_short_traceback(exc, 3)}\n"
+    return result
+
+
+def _summarize_errors(per_output: dict[str, dict[str, float]]) -> dict[str, Any]:
+    if not per_output:
+        return {"max_absolute_error": 0.0, "max_relative_error": 0.0, "extra": {}}
+    return {
+        "max_absolute_error": max(s["max_absolute_error"] for s in per_output.values()),
+        "max_relative_error": max(s["max_relative_error"] for s in per_output.values()),
+        "extra": {"outputs": per_output},
+    }
+
+
+def _time(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_values: dict[str, int], request: dict) -> dict:
+    """Time ``fn`` under the timing contract: rotated input copies, re-zeroed outputs, cold L2 per sample."""
+    import torch
+
+    from . import inputs, timing
+
+    device = request["device"]
+    definition = problem.definition
+    seed = round_seed(request["seed"], workload.uuid, 10_000)
+    first = _make_inputs(problem, workload, axis_values, seed, device)
+    tensor_bytes = sum(a.numel() * a.element_size() for a in first if isinstance(a, torch.Tensor))
+    # Several copies so consecutive calls see fresh addresses; bounded so large workloads fit in memory.
+    copies = max(2, min(8, int(request.get("rotation_bytes", 1 << 30) // max(tensor_bytes, 1))))
+    arg_sets = [first] + [inputs.clone_inputs(first) for _ in range(copies - 1)]
+    out_sets = [inputs.allocate_outputs(definition, axis_values, device) for _ in range(copies)] if dps else None
+
+    def prepare(i: int) -> None:
+        if out_sets is not None:
+            for out in out_sets[i % copies]:
+                out.zero_()
+
+    def call(i: int) -> None:
+        if out_sets is not None:
+            fn(*arg_sets[i % copies], *out_sets[i % copies])
+        else:
+            fn(*arg_sets[i % copies])
+
+    config = timing.TimingConfig(**request.get("timing", {}))
+    flusher = timing.L2Flusher(device, request.get("l2_flush_bytes")) if device.startswith("cuda") else None
+    with torch.no_grad():
+        measurement = timing.measure(call, prepare=prepare, device=device, config=config, l2_flush=flusher)
+    return measurement.to_dict()
+
+
+def health_check() -> bool:
+    """Run after an error: is this worker's CUDA context still usable?"""
+    import torch
+
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        x = torch.ones(16, device="cuda")
+        torch.cuda.synchronize()
+        return bool((x * 2).sum().item() == 32)
+    return True

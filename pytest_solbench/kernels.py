@@ -1,0 +1,309 @@
+"""Kernels under ``--kernel-dir``: found statically (no import at collection), loaded inside a worker.
+
+Two forms:
+- a FlashInfer Trace ``solution.json`` (any ``*.json`` with ``definition``, ``spec`` and ``sources``); a source
+  whose ``content`` is empty is read from the file of that path beside the JSON, as SOL-ExecBench's CLI does;
+- a plain Python module with a module-level ``DEFINITION = "<definition name>"`` and a ``run`` function.
+
+Destination-passing style (outputs preallocated and passed last) or value-returning: a solution's
+``destination_passing_style`` says, a Python function's signature tells.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import inspect
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .trace import Definition, TraceError
+
+PYTHON_LANGUAGES = {"python", "pytorch", "triton", "cute_dsl", "cutile", "cudnn_frontend", "tilelang"}
+CUDA_LANGUAGES = {"cuda", "cuda_cpp", "cpp", "cutlass", "cudnn", "cublas"}
+REFERENCE = "reference"
+
+
+class KernelError(Exception):
+    """A kernel that cannot be loaded; ``status`` is COMPILE_ERROR or RUNTIME_ERROR."""
+
+    def __init__(self, status: str, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    """A candidate implementation of one definition, as found on disk."""
+
+    name: str
+    definition: str
+    path: Path  # the solution.json or the Python module
+    language: str  # "python" for Python-hosted kernels (torch, triton...), "cuda" for C++/CUDA sources
+    entry_file: str
+    entry_symbol: str
+    sources: tuple[tuple[str, str], ...] = ()  # (relative path, content) for solution files
+    destination_passing: bool | None = None  # None: decided by the entry function's signature
+    author: str = ""
+
+    @property
+    def is_reference(self) -> bool:
+        return self.name == REFERENCE
+
+    @property
+    def needs_cuda(self) -> bool:
+        return self.language == "cuda"
+
+    def content_hash(self) -> str:
+        digest = hashlib.sha1(f"{self.definition}|{self.language}|{self.entry_file}::{self.entry_symbol}".encode())
+        for rel, content in self.sources:
+            digest.update(f"\0{rel}\0{content}".encode())
+        return digest.hexdigest()[:16]
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "definition": self.definition, "path": str(self.path), "language": self.language,
+            "entry_file": self.entry_file, "entry_symbol": self.entry_symbol, "sources": [list(s) for s in self.sources],
+            "destination_passing": self.destination_passing, "author": self.author,
+        }  # fmt: skip
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> KernelSpec:
+        return cls(**{**data, "path": Path(data["path"]), "sources": tuple(tuple(s) for s in data["sources"])})
+
+
+def reference_kernel(definition: Definition) -> KernelSpec:
+    """The definition's own reference, used as the kernel when no ``--kernel-dir`` is given."""
+    return KernelSpec(REFERENCE, definition.name, definition.path, "python", "reference", "run", (), False)
+
+
+# ---------------------------------------------------------------- discovery (static)
+
+
+def _module_definition(path: Path) -> list[str] | None:
+    """The definition names a Python module declares with ``DEFINITION = ...``, read without importing it."""
+    try:
+        tree = ast.parse(path.read_text(), filename=str(path))
+    except (SyntaxError, UnicodeDecodeError, OSError):
+        return None if "DEFINITION" not in _safe_read(path) else []
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == "DEFINITION" for t in targets):
+                value = node.value
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    return [value.value]
+                if isinstance(value, (ast.List, ast.Tuple)):
+                    return [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+                return []
+    return None
+
+
+def _safe_read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def parse_solution(data: Any, path: Path) -> KernelSpec:
+    """Validate a FlashInfer Trace solution object read from ``path``."""
+    if not isinstance(data, dict):
+        raise TraceError(path, "", "a solution must be a JSON object")
+    for key in ("name", "definition"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise TraceError(path, key, "required string field is missing")
+    spec = data.get("spec")
+    if not isinstance(spec, dict):
+        raise TraceError(path, "spec", "required object is missing")
+    entry = spec.get("entry_point")
+    if not isinstance(entry, str) or entry.count("::") != 1:
+        raise TraceError(path, "spec.entry_point", "must be 'file::function'")
+    entry_file, entry_symbol = entry.split("::")
+    raw_sources = data.get("sources")
+    if not isinstance(raw_sources, list) or not raw_sources:
+        raise TraceError(path, "sources", "must list at least one {path, content}")
+    sources = []
+    for i, src in enumerate(raw_sources):
+        rel = src.get("path") if isinstance(src, dict) else None
+        if not isinstance(rel, str) or rel.startswith("/") or ".." in Path(rel).parts:
+            raise TraceError(path, f"sources[{i}].path", "must be a relative path without '..'")
+        content = src.get("content") or ""
+        if not content:
+            beside = path.parent / rel
+            if not beside.is_file():
+                raise TraceError(path, f"sources[{i}].content", f"is empty and {beside} does not exist")
+            content = beside.read_text()
+        sources.append((rel, content))
+    if entry_file not in {rel for rel, _ in sources}:
+        raise TraceError(path, "spec.entry_point", f"names {entry_file!r}, which is not among the sources")
+    languages = spec.get("languages") or [spec.get("language") or "python"]
+    languages = [str(x).lower() for x in (languages if isinstance(languages, list) else [languages])]
+    unknown = [x for x in languages if x not in PYTHON_LANGUAGES | CUDA_LANGUAGES]
+    if unknown:
+        raise TraceError(path, "spec.languages", f"unknown language {unknown[0]!r}")
+    is_cuda = any(x in CUDA_LANGUAGES for x in languages) or not entry_file.endswith(".py")
+    dps = spec.get("destination_passing_style", True)
+    return KernelSpec(
+        name=data["name"],
+        definition=data["definition"],
+        path=path,
+        language="cuda" if is_cuda else "python",
+        entry_file=entry_file,
+        entry_symbol=entry_symbol,
+        sources=tuple(sources),
+        destination_passing=bool(dps),
+        author=str(data.get("author") or ""),
+    )
+
+
+def discover(dirs: list[Path]) -> tuple[list[KernelSpec], list[TraceError]]:
+    """Every kernel under the given folders (or files), and the files that look like kernels but are broken."""
+    kernels: list[KernelSpec] = []
+    errors: list[TraceError] = []
+    for top in dirs:
+        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
+        for path in files:
+            if any(part.startswith(".") or part == "__pycache__" for part in path.parts[-3:]):
+                continue
+            if path.suffix == ".py":
+                names = _module_definition(path)
+                if names is None:
+                    continue
+                if not names:
+                    errors.append(TraceError(path, "DEFINITION", "must be a string naming the definition it solves"))
+                for name in names:
+                    kernels.append(KernelSpec(path.stem, name, path, "python", path.name, "run"))
+            elif path.suffix == ".json":
+                try:
+                    data = json.loads(path.read_text())
+                except (json.JSONDecodeError, OSError, UnicodeDecodeError):
+                    continue
+                if isinstance(data, dict) and "spec" in data and "sources" in data and "definition" in data:
+                    try:
+                        kernels.append(parse_solution(data, path))
+                    except TraceError as exc:
+                        errors.append(exc)
+    return kernels, errors
+
+
+# ---------------------------------------------------------------- loading (inside a worker)
+
+
+def cache_dir() -> Path:
+    root = Path(os.environ.get("SOLBENCH_CACHE_DIR") or Path.home() / ".cache" / "pytest-solbench")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _import_file(path: Path, module_name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise KernelError("COMPILE_ERROR", f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        sys.modules.pop(module_name, None)
+        raise KernelError("COMPILE_ERROR", f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except Exception as exc:
+        sys.modules.pop(module_name, None)
+        raise KernelError("COMPILE_ERROR", f"importing {path} failed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        sys.path.remove(str(path.parent))
+    return module
+
+
+def reference_function(definition: Definition) -> Callable[..., Any]:
+    """The reference's ``run``, executed from its source in a fresh module."""
+    namespace: dict[str, Any] = {"__name__": f"solbench_reference_{definition.name}", "__file__": str(definition.path)}
+    code = compile(definition.reference, f"<reference of {definition.name}>", "exec")
+    exec(code, namespace)  # noqa: S102 - the reference is the problem author's code, like a test
+    return namespace["run"]
+
+
+def reference_namespace(definition: Definition) -> dict[str, Any]:
+    """The reference module's globals (for ``custom_inputs_entrypoint``)."""
+    return reference_function(definition).__globals__
+
+
+def _materialize(spec: KernelSpec) -> Path:
+    """Write a solution's sources to a cache folder keyed by their hash; return the folder."""
+    folder = cache_dir() / "solutions" / f"{spec.name}-{spec.content_hash()}"
+    if not (folder / ".complete").exists():
+        tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        for rel, content in spec.sources:
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / rel).write_text(content)
+        (tmp / ".complete").write_text("")
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+    return folder
+
+
+def _build_cuda(spec: KernelSpec, folder: Path) -> Any:
+    from torch.utils import cpp_extension
+
+    sources = [str(folder / rel) for rel, _ in spec.sources if Path(rel).suffix in {".cu", ".cpp", ".cc", ".cxx", ".c"}]
+    build = folder / "build"
+    build.mkdir(exist_ok=True)
+    try:
+        return cpp_extension.load(
+            name=f"solbench_{spec.content_hash()}",
+            sources=sources,
+            build_directory=str(build),
+            extra_cuda_cflags=["-O3", "--use_fast_math"],
+            verbose=False,
+        )
+    except Exception as exc:  # the compiler's own message is the useful part
+        raise KernelError("COMPILE_ERROR", f"building {spec.path} failed: {exc}") from exc
+
+
+def load(spec: KernelSpec, definition: Definition) -> tuple[Callable[..., Any], bool]:
+    """Import or build a kernel; return its entry function and whether it is destination-passing."""
+    if spec.is_reference:
+        return reference_function(definition), False
+    if spec.sources:
+        folder = _materialize(spec)
+        if spec.needs_cuda:
+            module = _build_cuda(spec, folder)
+        else:
+            module = _import_file(folder / spec.entry_file, f"solbench_kernel_{spec.content_hash()}")
+    else:
+        module = _import_file(spec.path, f"solbench_kernel_{spec.name}_{abs(hash(str(spec.path))):x}")
+    fn = getattr(module, spec.entry_symbol, None)
+    if not callable(fn):
+        raise KernelError("COMPILE_ERROR", f"{spec.path}: entry point {spec.entry_symbol!r} is missing or not callable")
+    dps = spec.destination_passing
+    if dps is None or not spec.sources:
+        dps = _is_destination_passing(fn, definition, spec)
+    return fn, dps
+
+
+def _is_destination_passing(fn: Callable[..., Any], definition: Definition, spec: KernelSpec) -> bool:
+    n_in, n_out = len(definition.inputs), len(definition.outputs)
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a compiled binding: trust the declaration, default DPS as the schema does
+        return True if spec.destination_passing is None else spec.destination_passing
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return True if spec.destination_passing is None else spec.destination_passing
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    if len(positional) == n_in + n_out:
+        return True
+    if len(positional) == n_in:
+        return False
+    raise KernelError(
+        "COMPILE_ERROR",
+        f"{spec.path}: {spec.entry_symbol}() takes {len(positional)} arguments; {definition.name} needs "
+        f"{n_in} (the inputs, returning the outputs) or {n_in + n_out} (inputs then outputs to write)",
+    )

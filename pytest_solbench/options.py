@@ -1,0 +1,135 @@
+"""Command-line options and ini keys, resolved once into a frozen ``Settings``."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+GROUP = ("solbench", "GPU kernel speed-of-light benchmarking")
+DEFAULT_CPU_MAX_ELEMENTS = 4_000_000
+
+
+def bundled_problems() -> Path:
+    """The problem library shipped in the wheel (or the repo's ``problems/`` in an editable install)."""
+    spec = importlib.util.find_spec("pytest_solbench.problems")
+    if spec is None or not spec.submodule_search_locations:
+        return Path(__file__).parent / "problems"
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup(*GROUP)
+    group.addoption("--solbench", action="store_true", help="collect and run the problem library as tests.")
+    group.addoption(
+        "--kernel-dir", action="append", default=[], metavar="DIR",
+        help="folder (or file) of kernels to check and score: solution.json files or Python modules with "
+        "DEFINITION and run(); repeatable. Without it, each problem's reference is the kernel.",
+    )  # fmt: skip
+    group.addoption(
+        "--solbench-problems", action="append", default=[], metavar="PATH",
+        help="problem folder in SOL-ExecBench or FlashInfer-Trace layout; repeatable (ini: solbench_problems; "
+        "default: the bundled library).",
+    )  # fmt: skip
+    group.addoption("--solbench-json", metavar="PATH", help="write one FlashInfer Trace JSON line per item, as they come.")
+    group.addoption("--solbench-seed", type=int, default=None, metavar="N", help="seed of all inputs (default 0).")
+    group.addoption("--solbench-device", choices=("auto", "cuda", "cpu"), default=None, help="where kernels run (default auto).")
+    group.addoption("--solbench-hardware", metavar="NAME", help="hardware row for SOL bounds (default: the GPU at hand; h100_sxm on CPU).")
+    group.addoption("--solbench-rounds", type=int, default=None, metavar="N", help="correctness rounds with fresh inputs (default 5).")
+    group.addoption("--solbench-timeout", type=float, default=None, metavar="SECONDS", help="per-item time limit (default 300).")
+    group.addoption("--solbench-isolate", choices=("process", "none"), default=None, help="run kernels in a worker process (default) or in-process.")
+    group.addoption(
+        "--solbench-clocks", default=None, metavar="MODE",
+        help="observe (default): read SM and memory clocks around every measurement; lock[=SM[,MEM]]: lock them "
+        "through NVML (needs root), restore after, and refuse to score if the lock is not in force.",
+    )  # fmt: skip
+    group.addoption("--solbench-min-score", type=float, default=None, metavar="X", help="fail items whose SOL Score is below X.")
+    group.addoption(
+        "--solbench-cpu-max-elements", type=int, default=None, metavar="N",
+        help=f"on CPU, skip workloads whose largest tensor has more elements (default {DEFAULT_CPU_MAX_ELEMENTS:,}).",
+    )  # fmt: skip
+    group.addoption("--solbench-bounds-only", action="store_true", help="print every workload's SOL bound; run no kernel.")
+    group.addoption("--solbench-allow-below-sol", action="store_true", help="accept times below the SOL bound instead of failing them.")
+    parser.addini("solbench_problems", type="paths", default=[], help="problem folders (default: the bundled library).")
+    parser.addini("solbench_kernel_dirs", type="paths", default=[], help="kernel folders, as --kernel-dir.")
+    parser.addini("solbench_clocks", default="", help="as --solbench-clocks.")
+    parser.addini("solbench_min_score", default="", help="as --solbench-min-score.")
+    parser.addini("solbench_hardware", default="", help="as --solbench-hardware.")
+    parser.addini("solbench_timeout", default="", help="as --solbench-timeout.")
+    parser.addini("solbench_cpu_max_elements", default="", help="as --solbench-cpu-max-elements.")
+
+
+@dataclass(frozen=True)
+class Settings:
+    problem_paths: tuple[Path, ...]
+    kernel_dirs: tuple[Path, ...]
+    json_path: Path | None
+    seed: int
+    device: str  # "auto" | "cuda" | "cpu" as asked; the session resolves auto
+    hardware: str | None
+    rounds: int
+    timeout_s: float
+    isolate: str
+    clocks: str  # "observe" | "lock" | "lock=SM" | "lock=SM,MEM", validated by clocks.parse_clock_mode
+    min_score: float | None
+    cpu_max_elements: int
+    bounds_only: bool
+    allow_below_sol: bool
+
+
+def _ini_number(config: pytest.Config, key: str, kind: type) -> float | int | None:
+    raw = str(config.getini(key) or "").strip()
+    if not raw:
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        raise pytest.UsageError(f"ini key {key} = {raw!r} is not a {kind.__name__}") from None
+
+
+def resolve(config: pytest.Config) -> Settings:
+    """CLI over ini over defaults; a bad value is a usage error naming the option."""
+    opt = config.option
+    invocation = Path(config.invocation_params.dir)
+    problems = [invocation / p for p in opt.solbench_problems] or list(config.getini("solbench_problems"))
+    kernel_dirs = [invocation / p for p in opt.kernel_dir] or list(config.getini("solbench_kernel_dirs"))
+    for path in [*problems, *kernel_dirs]:
+        if not Path(path).exists():
+            flag = "--kernel-dir" if path in kernel_dirs else "--solbench-problems"
+            raise pytest.UsageError(f"{flag} {path}: no such file or folder")
+    rounds = opt.solbench_rounds if opt.solbench_rounds is not None else 5
+    if rounds < 1:
+        raise pytest.UsageError(f"--solbench-rounds must be at least 1, got {rounds}")
+    timeout = opt.solbench_timeout if opt.solbench_timeout is not None else _ini_number(config, "solbench_timeout", float)
+    timeout = 300.0 if timeout is None else timeout
+    if timeout <= 0:
+        raise pytest.UsageError(f"--solbench-timeout must be positive, got {timeout}")
+    min_score = opt.solbench_min_score
+    if min_score is None:
+        min_score = _ini_number(config, "solbench_min_score", float)
+    if min_score is not None and not 0.0 <= min_score <= 1.0:
+        raise pytest.UsageError(f"--solbench-min-score must be between 0 and 1, got {min_score}")
+    cpu_max = opt.solbench_cpu_max_elements
+    if cpu_max is None:
+        cpu_max = _ini_number(config, "solbench_cpu_max_elements", int) or DEFAULT_CPU_MAX_ELEMENTS
+    hardware = opt.solbench_hardware or str(config.getini("solbench_hardware") or "") or None
+    clocks = opt.solbench_clocks or str(config.getini("solbench_clocks") or "") or "observe"
+    json_path = Path(invocation / opt.solbench_json) if opt.solbench_json else None
+    return Settings(
+        problem_paths=tuple(Path(p) for p in problems) or (bundled_problems(),),
+        kernel_dirs=tuple(Path(p) for p in kernel_dirs),
+        json_path=json_path,
+        seed=opt.solbench_seed if opt.solbench_seed is not None else 0,
+        device=opt.solbench_device or "auto",
+        hardware=hardware,
+        rounds=rounds,
+        timeout_s=float(timeout),
+        isolate=opt.solbench_isolate or "process",
+        clocks=clocks,
+        min_score=min_score,
+        cpu_max_elements=int(cpu_max),
+        bounds_only=bool(opt.solbench_bounds_only),
+        allow_below_sol=bool(opt.solbench_allow_below_sol),
+    )

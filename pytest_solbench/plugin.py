@@ -1,0 +1,99 @@
+"""The pytest entry point: options, hooks and fixtures, each a few lines calling the modules that do the work.
+
+Without ``--solbench`` nothing here imports torch, collects anything or writes anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import options
+from .dtypes import PRECISION_MARKS
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.addoption(parser)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "solbench: an item collected from a solbench problem")
+    for name, meaning in PRECISION_MARKS.items():
+        config.addinivalue_line("markers", f"{name}: {meaning}")
+    for name, meaning in (("forward", "forward-pass problems"), ("backward", "backward-pass problems")):
+        config.addinivalue_line("markers", f"{name}: {meaning}")
+    if not config.getoption("solbench", False):
+        return
+    from .session import SESSION_KEY, SolbenchSession
+
+    settings = options.resolve(config)
+    if settings.device == "cpu" or settings.isolate == "none":
+        # Triton picks its interpreter when a kernel is decorated; set it before any kernel module is imported.
+        _prefer_triton_interpreter(settings.device)
+    session = SolbenchSession(config, settings)
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(session, "solbench-session")
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args = [str(p) for p in settings.problem_paths]
+
+
+def _prefer_triton_interpreter(device: str) -> None:
+    import os
+
+    if device == "cpu":
+        os.environ.setdefault("TRITON_INTERPRET", "1")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    from .session import SESSION_KEY
+
+    if SESSION_KEY not in parent.config.stash:
+        return None
+    from .items import ProblemFile, is_problem_file
+
+    if is_problem_file(file_path):
+        return ProblemFile.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.fixture(scope="session")
+def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Where kernels run: a pool of spawned worker processes (default), or this process (--solbench-isolate none)."""
+    from . import worker
+    from .session import SESSION_KEY
+
+    session = request.config.stash[SESSION_KEY]
+    env = {"TRITON_INTERPRET": "1"} if session.device.kind == "cpu" else {}
+    runner: Any
+    if session.settings.isolate == "none":
+        runner = worker.InProcessRunner(health_check="pytest_solbench.execute:health_check")
+    else:
+        runner = worker.WorkerPool(env=env, health_check="pytest_solbench.execute:health_check")
+    with runner:
+        yield runner
+
+
+@pytest.fixture(scope="session")
+def solbench_clocks(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The GPU clocks: observed around every measurement (default), or locked and restored (--solbench-clocks lock)."""
+    from . import clocks
+    from .session import SESSION_KEY
+
+    session = request.config.stash[SESSION_KEY]
+    with clocks.session_clocks(session.settings.clocks, device_index=0, enabled=session.device.kind == "cuda") as state:
+        yield state
+
+
+@pytest.fixture(scope="session")
+def solbench_l2_flush() -> int | None:
+    """Bytes to zero before each timed sample to evict L2; None sizes it from the device (max(2 x L2, 256 MiB))."""
+    return None

@@ -1,0 +1,239 @@
+"""Results: the record of one item, its FlashInfer Trace line, and the terminal summary table."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+PASSED = "PASSED"
+SKIPPED = "SKIPPED"
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """Everything one item established; travels on the pytest report, so xdist sees it too."""
+
+    nodeid: str
+    problem: str
+    kernel: str
+    workload_uuid: str
+    workload_label: str
+    status: str
+    device: str
+    hardware: str  # the hardware row the bound used
+    t_sol_ms: float | None = None
+    bound: str | None = None  # "memory" | "compute"
+    flops_by_dtype: dict[str, float] = field(default_factory=dict)
+    bytes_moved: float | None = None
+    t_k_ms: float | None = None
+    t_b_ms: float | None = None
+    score: float | None = None
+    pct_sol: float | None = None
+    speedup: float | None = None
+    log: str = ""
+    workload: dict[str, Any] = field(default_factory=dict)  # the workload as in the problem file
+    correctness: dict[str, Any] | None = None
+    kernel_timing: dict[str, Any] | None = None
+    reference_timing: dict[str, Any] | None = None
+    clocks: dict[str, Any] | None = None
+    baseline: str = "reference"
+    seed: int = 0
+    environment: dict[str, Any] = field(default_factory=dict)
+    timestamp: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ItemResult:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def trace_line(result: ItemResult) -> dict[str, Any]:
+    """The FlashInfer Trace record of a result; our extra figures live under the added key ``solbench``."""
+    evaluation: dict[str, Any] = {
+        "status": result.status,
+        "log": result.log,
+        "environment": result.environment,
+        "timestamp": result.timestamp,
+    }
+    if result.correctness is not None:
+        evaluation["correctness"] = result.correctness
+    if result.t_k_ms is not None:
+        evaluation["performance"] = {
+            "latency_ms": result.t_k_ms,
+            "reference_latency_ms": result.t_b_ms,
+            "speedup_factor": result.speedup,
+        }
+    extra = {
+        k: getattr(result, k)
+        for k in (
+            "nodeid", "device", "hardware", "t_sol_ms", "bound", "flops_by_dtype", "bytes_moved", "t_b_ms", "score",
+            "pct_sol", "baseline", "seed", "clocks", "kernel_timing", "reference_timing",
+        )
+    }  # fmt: skip
+    return {
+        "definition": result.problem,
+        "workload": result.workload or {"uuid": result.workload_uuid},
+        "solution": result.kernel,
+        "evaluation": evaluation,
+        "solbench": extra,
+    }
+
+
+class TraceWriter:
+    """Appends one JSON line per result as it comes, flushed, so an interrupted run keeps what it measured."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._file: TextIO = path.open("w")
+
+    def write(self, result: ItemResult) -> None:
+        self._file.write(json.dumps(trace_line(result), default=_json_default, allow_nan=False) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+# ---------------------------------------------------------------- aggregation
+
+
+def problem_scores(results: list[ItemResult]) -> dict[tuple[str, str], float | None]:
+    """Mean SOL Score per (problem, kernel): a failed workload counts 0, an undefined score is left out."""
+    groups: dict[tuple[str, str], list[float]] = defaultdict(list)
+    seen: set[tuple[str, str]] = set()
+    for r in results:
+        if r.status == SKIPPED:
+            continue
+        key = (r.problem, r.kernel)
+        seen.add(key)
+        if not r.passed:
+            groups[key].append(0.0)
+        elif r.score is not None:
+            groups[key].append(r.score)
+    return {key: (sum(groups[key]) / len(groups[key]) if groups[key] else None) for key in sorted(seen)}
+
+
+def suite_score(results: list[ItemResult]) -> float | None:
+    """Mean over problems of the best kernel's problem score; None when nothing was timed."""
+    best: dict[str, float | None] = {}
+    for (problem, _kernel), score in problem_scores(results).items():
+        if score is not None and (best.get(problem) is None or score > best[problem]):  # type: ignore[operator]
+            best[problem] = score
+        else:
+            best.setdefault(problem, None)
+    scored = [s for s in best.values() if s is not None]
+    return sum(scored) / len(scored) if scored else None
+
+
+# ---------------------------------------------------------------- terminal table
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value < 0.01:
+        return f"{value * 1000:.2f}us"
+    if value < 1:
+        return f"{value * 1000:.1f}us"
+    return f"{value:.3f}ms"
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+COLUMNS = ("problem", "workload", "kernel", "status", "T_k", "T_b", "T_SOL", "bound", "%SOL", "score")
+
+
+def table_rows(results: list[ItemResult]) -> list[tuple[str, ...]]:
+    rows = []
+    for r in results:
+        rows.append(
+            (
+                r.problem,
+                r.workload_label,
+                r.kernel,
+                r.status,
+                _ms(r.t_k_ms),
+                _ms(r.t_b_ms),
+                _ms(r.t_sol_ms),
+                r.bound or "-",
+                "-" if r.pct_sol is None else f"{100 * r.pct_sol:.1f}%",
+                _num(r.score, ".3f"),
+            )
+        )
+    return rows
+
+
+def format_table(results: list[ItemResult], width: int = 200) -> list[str]:
+    """The per-item table, then mean score per problem and for the suite (pure; the plugin writes it)."""
+    rows = [COLUMNS, *table_rows(results)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    # Long problem names are what overflow; shorten them to fit the terminal.
+    overflow = sum(widths) + 2 * (len(widths) - 1) - width
+    if overflow > 0:
+        widths[0] = max(16, widths[0] - overflow)
+    lines = []
+    for row in rows:
+        cells = [_fit(cell, w) for cell, w in zip(row, widths)]
+        lines.append("  ".join(c.ljust(w) if i < 4 or i == 7 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))))
+    lines.insert(1, "-" * min(width, len(lines[0])))
+    per_problem = problem_scores(results)
+    if per_problem:
+        lines.append("")
+        lines.append("mean SOL Score per problem (failed workloads count 0):")
+        for (problem, kernel), score in per_problem.items():
+            lines.append(f"  {problem} [{kernel}]: {_num(score, '.3f') if score is not None else 'n/a (not timed)'}")
+        suite = suite_score(results)
+        lines.append(f"suite SOL Score (best kernel per problem, {len({p for p, _ in per_problem})} problems): "
+                     f"{_num(suite, '.3f') if suite is not None else 'n/a (not timed)'}")  # fmt: skip
+    return lines
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+def format_bounds(results: list[ItemResult], hardware_name: str) -> list[str]:
+    """The bound-only table: what each workload must do and the time no kernel can beat on ``hardware_name``."""
+    header = ("problem", "workload", "GFLOP", "MB moved", "FLOP/B", "bound", "T_SOL")
+    rows = [header]
+    for r in results:
+        flops = sum(r.flops_by_dtype.values()) if r.flops_by_dtype else 0.0
+        moved = r.bytes_moved or 0.0
+        rows.append(
+            (
+                r.problem,
+                r.workload_label,
+                f"{flops / 1e9:.3f}",
+                f"{moved / 1e6:.3f}",
+                f"{flops / moved:.1f}" if moved else "-",
+                r.bound or "-",
+                _ms(r.t_sol_ms),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [f"speed-of-light bounds on {hardware_name}:"]
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) if i < 2 or i == 5 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+    lines.insert(2, "-" * len(lines[1]))
+    return lines

@@ -1,0 +1,410 @@
+"""The session's state, registered as a plugin only when ``--solbench`` is on: kernels, device, bounds, results."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import kernels as kernels_mod
+from .dtypes import MIN_CAPABILITY
+from .items import SolbenchFailure, SolbenchItem, precision_mark
+from .options import Settings
+from .report import PASSED, SKIPPED, ItemResult, TraceWriter, format_table
+from .trace import Problem, TraceError, Workload
+
+SESSION_KEY = pytest.StashKey["SolbenchSession"]()
+EXECUTE_TARGET = "pytest_solbench.execute:run_item"
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """The device items run on, as the parent process sees it (NVML first: no CUDA context needed)."""
+
+    kind: str  # "cuda" | "cpu"
+    name: str
+    capability: tuple[int, int] | None = None
+    memory_bytes: int | None = None
+    sm_count: int | None = None
+    driver: str | None = None
+
+    @property
+    def sm(self) -> str:
+        return f"sm_{self.capability[0]}{self.capability[1]}" if self.capability else "cpu"
+
+
+def detect_device(asked: str) -> DeviceInfo:
+    if asked == "cpu":
+        return DeviceInfo("cpu", platform.processor() or platform.machine())
+    try:
+        import torch
+
+        available = torch.cuda.is_available()
+    except ImportError:
+        available = False
+    if not available:
+        if asked == "cuda":
+            raise pytest.UsageError("--solbench-device cuda: no CUDA GPU is visible to torch")
+        return DeviceInfo("cpu", platform.processor() or platform.machine())
+    props = torch.cuda.get_device_properties(0)
+    driver = None
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        driver = pynvml.nvmlSystemGetDriverVersion()
+        driver = driver.decode() if isinstance(driver, bytes) else driver
+    except Exception:
+        pass
+    return DeviceInfo(
+        "cuda", props.name, (props.major, props.minor), int(props.total_memory), props.multi_processor_count, driver
+    )
+
+
+class SolbenchSession:
+    """Everything the items share; one per pytest process (under xdist, one per worker plus the controller)."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config, self.settings = config, settings
+        found, self.kernel_errors = kernels_mod.discover(list(settings.kernel_dirs))
+        self._kernels: dict[str, list[kernels_mod.KernelSpec]] = {}
+        for spec in found:
+            self._kernels.setdefault(spec.definition, []).append(spec)
+        self.definitions_seen: set[str] = set()
+        self.results: list[ItemResult] = []
+        self._writer: TraceWriter | None = None
+        self._device: DeviceInfo | None = None
+        self._hardware: Any = None
+        self._bounds: dict[tuple[str, str], Any] = {}
+        self._baselines: dict[tuple[str, str], float | None] = {}
+
+    # ------------------------------------------------------------ lazily known facts
+
+    @property
+    def device(self) -> DeviceInfo:
+        if self._device is None:
+            self._device = detect_device(self.settings.device)
+        return self._device
+
+    @property
+    def hardware(self) -> Any:
+        """The hardware row bounds are computed for: a conftest hook, the option, the GPU at hand, or H100 SXM."""
+        if self._hardware is None:
+            from . import hardware
+
+            row = self.config.hook.pytest_solbench_hardware(config=self.config, device_name=self.device.name)
+            if row is None and self.settings.hardware:
+                try:
+                    row = hardware.lookup(self.settings.hardware)
+                except KeyError as exc:
+                    raise pytest.UsageError(f"--solbench-hardware: {exc.args[0]}") from None
+            if row is None and self.device.kind == "cuda":
+                row = hardware.identify(self.device.name, self.device.memory_bytes, self.device.sm_count)
+            self._hardware = row if row is not None else hardware.lookup("h100_sxm")
+        return self._hardware
+
+    def kernels_for(self, definition: str) -> list[kernels_mod.KernelSpec]:
+        return self._kernels.get(definition, [])
+
+    def note_problem(self, problem: Problem) -> None:
+        self.definitions_seen.add(problem.definition.name)
+
+    # ------------------------------------------------------------ pytest hooks (this object is a plugin)
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        hw = self.hardware
+        dev = self.device
+        where = f"{dev.name} ({dev.sm}, driver {dev.driver})" if dev.kind == "cuda" else f"CPU ({dev.name or 'host'})"
+        bw = getattr(hw, "dram_bandwidth_gb_s", 0) / 1000
+        bf16 = getattr(hw, "peak_tflops", {}).get("bf16")
+        lines = [
+            f"solbench: device {where}; bounds for {hw.name} ({bw:.2f} TB/s, {bf16} TFLOP/s bf16 dense)",
+            f"solbench: isolate {self.settings.isolate}; seed {self.settings.seed}; {self.settings.rounds} correctness "
+            f"rounds; baseline: the reference, timed the same way",
+        ]
+        if dev.kind == "cpu":
+            lines.append(
+                "solbench: CPU mode: correctness and SOL bounds only, no timing; workloads over "
+                f"{self.settings.cpu_max_elements:,} elements per tensor are skipped"
+            )
+        return lines
+
+    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list) -> None:
+        for error in self.kernel_errors:
+            items.append(KernelErrorItem.from_parent(session, name=f"kernel-error[{error.path.name}]", error=error))
+        if config.args_source == pytest.Config.ArgsSource.ARGS:
+            return  # the user chose the problems: kernels for others are not orphans
+        for definition, specs in sorted(self._kernels.items()):
+            if definition not in self.definitions_seen:
+                for spec in specs:
+                    error = TraceError(spec.path, "definition", f"no collected problem defines {definition!r}")
+                    items.append(KernelErrorItem.from_parent(session, name=f"kernel-error[{spec.name}]", error=error))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for key, value in report.user_properties:
+            if key == "solbench" and isinstance(value, dict):
+                result = ItemResult.from_dict(value)
+                self.results.append(result)
+                if self.settings.json_path is not None:
+                    if self._writer is None:
+                        self._writer = TraceWriter(self.settings.json_path)
+                    self._writer.write(result)
+                self.config.hook.pytest_solbench_result(config=self.config, result=result)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.results or terminalreporter.verbosity < 0:
+            return
+        shown = [r for r in self.results if r.status != SKIPPED]
+        terminalreporter.section("solbench: speed of light")
+        if self.settings.bounds_only:
+            from .report import format_bounds
+
+            lines = format_bounds(shown, self.hardware.name)
+        else:
+            lines = format_table(shown, width=max(80, terminalreporter._tw.fullwidth))
+        for line in lines:
+            terminalreporter.write_line(line)
+        skipped = len(self.results) - len(shown)
+        if skipped:
+            terminalreporter.write_line(f"({skipped} items skipped; -rs lists why)")
+        if self.settings.json_path is not None:
+            terminalreporter.write_line(f"traces written to {self.settings.json_path}")
+
+    def pytest_sessionfinish(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+    # ------------------------------------------------------------ one item
+
+    def bound_for(self, problem: Problem, workload: Workload) -> Any:
+        from . import sol
+
+        key = (problem.definition.name, workload.uuid)
+        if key not in self._bounds:
+            definition = problem.definition
+            axis_values = definition.axis_values(workload.axes)
+            scalars = {n: s.value for n, s in workload.inputs.items() if s.kind == "scalar"}
+            try:
+                work = sol.work_for(definition, axis_values, scalars=scalars)
+                self._bounds[key] = sol.sol_bound(work, self.hardware)
+            except Exception as exc:  # a bound we cannot compute leaves the score undefined, not the item failed
+                self._bounds[key] = exc
+        return self._bounds[key]
+
+    def _skip_reason(self, item: SolbenchItem) -> str | None:
+        definition = item.problem.definition
+        precision = precision_mark(definition)
+        dev = self.device
+        if dev.kind == "cuda" and precision in MIN_CAPABILITY and dev.capability is not None:
+            need = MIN_CAPABILITY[precision]
+            if dev.capability < need:
+                return f"{precision.upper()} needs sm_{need[0]}{need[1]}+, this GPU is {dev.sm}"
+        if dev.kind == "cpu" and item.kernel.needs_cuda:
+            return f"{item.kernel.name} is CUDA C++: it needs a GPU and nvcc"
+        axis_values = definition.axis_values(item.workload.axes)
+        if dev.kind == "cpu":
+            largest = max(
+                (_numel(definition.shape_of(s, axis_values)) for s in (*definition.inputs, *definition.outputs) if s.shape is not None),
+                default=0,
+            )
+            if largest > self.settings.cpu_max_elements:
+                return (
+                    f"too large for CPU mode: a tensor of {largest:,} elements exceeds --solbench-cpu-max-elements "
+                    f"{self.settings.cpu_max_elements:,}"
+                )
+        for name, spec in item.workload.inputs.items():
+            if spec.kind == "safetensors" and not (item.problem.root / (spec.path or "")).is_file():
+                return f"input {name}: blob {item.problem.root / (spec.path or '')} is missing"
+        return None
+
+    def run_item(self, item: SolbenchItem, funcargs: dict[str, Any]) -> None:
+        problem, workload, kernel = item.problem, item.workload, item.kernel
+        definition = problem.definition
+        bound = self.bound_for(problem, workload)
+        base = self._base_record(item, bound)
+        if self.settings.bounds_only:
+            self._record(item, {**base, "status": PASSED})
+            if isinstance(bound, Exception):
+                raise SolbenchFailure("SOL_ERROR", str(bound))
+            return
+        reason = self._skip_reason(item)
+        if reason:
+            self._record(item, {**base, "status": SKIPPED, "log": reason})
+            pytest.skip(reason)
+
+        clocks = funcargs["solbench_clocks"]
+        clock_problem = clocks.problem() if hasattr(clocks, "problem") else None
+        if clock_problem:
+            self._record(item, {**base, "status": "RUNTIME_ERROR", "log": clock_problem})
+            raise SolbenchFailure("CLOCKS", clock_problem)
+        timed = self.device.kind == "cuda"
+        key = (definition.name, workload.uuid)
+        time_reference = timed and not kernel.is_reference and key not in self._baselines
+        request = {
+            "problem": str(definition.path),
+            "uuid": workload.uuid,
+            "kernel": kernel.to_payload(),
+            "device": "cuda" if timed else "cpu",
+            "seed": self.settings.seed,
+            "rounds": self.settings.rounds,
+            "time": timed,
+            "time_reference": time_reference,
+            "l2_flush_bytes": funcargs["solbench_l2_flush"],
+        }
+        before = clocks.snapshot() if timed else None
+        from .worker import WorkerError
+
+        try:
+            outcome = funcargs["solbench_runner"].call(EXECUTE_TARGET, request, self.settings.timeout_s)
+        except WorkerError as exc:
+            log = exc.message + (f"\n--- worker stderr (last lines) ---\n{exc.stderr_tail}" if exc.stderr_tail else "")
+            self._record(item, {**base, "status": exc.status, "log": log})
+            raise SolbenchFailure(exc.status, exc.message, exc.stderr_tail and f"worker stderr:\n{exc.stderr_tail}") from None
+        after = clocks.snapshot() if timed else None
+        status = outcome["status"]
+        record = {**base, "status": status, "log": outcome.get("log", ""), "correctness": outcome.get("correctness")}
+        if before is not None or after is not None:
+            record["clocks"] = {"before": _as_dict(before), "after": _as_dict(after), "mode": getattr(clocks, "mode", "observe")}
+        if status == SKIPPED:
+            self._record(item, record)
+            pytest.skip(outcome.get("log", "skipped"))
+        if status != PASSED:
+            self._record(item, record)
+            raise SolbenchFailure(status, outcome.get("log", ""))
+        if timed:
+            self._score(item, record, outcome, bound, key)
+        self._record(item, record)
+        self._gate(record)
+
+    def _score(self, item: SolbenchItem, record: dict, outcome: dict, bound: Any, key: tuple[str, str]) -> None:
+        from . import sol
+
+        t_k = outcome["kernel_timing"]["median_ms"]
+        record["kernel_timing"] = outcome["kernel_timing"]
+        if item.kernel.is_reference:
+            self._baselines[key] = t_k
+        elif "reference_timing" in outcome:
+            record["reference_timing"] = outcome["reference_timing"]
+            self._baselines[key] = outcome["reference_timing"]["median_ms"]
+        t_b = self._baselines.get(key)
+        record.update(t_k_ms=t_k, t_b_ms=t_b)
+        if t_b:
+            record["speedup"] = t_b / t_k
+        if isinstance(bound, Exception):
+            return
+        record["pct_sol"] = bound.t_sol_ms / t_k
+        if t_b is not None:
+            record["score"] = sol.sol_score(t_k, t_b, bound.t_sol_ms)
+            if record["score"] is None:
+                record["log"] += (f"SOL Score undefined: the baseline ({t_b:.4g} ms) is not slower than the bound "
+                                  f"({bound.t_sol_ms:.4g} ms)\n")  # fmt: skip
+
+    def _gate(self, record: dict) -> None:
+        t_k, t_sol = record.get("t_k_ms"), record.get("t_sol_ms")
+        if t_k is not None and t_sol is not None and t_k < t_sol and not self.settings.allow_below_sol:
+            raise SolbenchFailure(
+                "REWARD_HACK",
+                f"{t_k:.4g} ms is below the speed-of-light bound {t_sol:.4g} ms on {record['hardware']}: a wrong bound, a "
+                "broken measurement or a cheat (--solbench-allow-below-sol accepts it)",
+            )
+        floor = self.settings.min_score
+        score = record.get("score")
+        if floor is not None and (score is None or score < floor):
+            shown = "undefined" if score is None else f"{score:.3f}"
+            raise SolbenchFailure("BELOW_MIN_SCORE", f"SOL Score {shown} is below --solbench-min-score {floor}")
+
+    def _base_record(self, item: SolbenchItem, bound: Any) -> dict[str, Any]:
+        workload = item.workload
+        record: dict[str, Any] = {
+            "nodeid": item.nodeid,
+            "problem": item.problem.definition.name,
+            "kernel": item.kernel.name,
+            "workload_uuid": workload.uuid,
+            "workload_label": workload.label(),
+            "device": self.device.kind,
+            "hardware": self.hardware.key,
+            "workload": _workload_json(workload),
+            "seed": self.settings.seed,
+            "environment": self._environment(),
+            "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+        }
+        if isinstance(bound, Exception):
+            record["log"] = f"no SOL bound: {bound}\n"
+        else:
+            record.update(t_sol_ms=bound.t_sol_ms, bound=bound.bound, flops_by_dtype=dict(bound.flops_by_dtype),
+                          bytes_moved=bound.bytes_moved)  # fmt: skip
+        return record
+
+    def _environment(self) -> dict[str, Any]:
+        libs: dict[str, str] = {}
+        for name in ("torch", "triton"):
+            try:
+                libs[name] = __import__(name).__version__
+            except Exception:
+                pass
+        try:
+            import torch
+
+            libs["cuda"] = str(torch.version.cuda)
+        except Exception:
+            pass
+        return {"hardware": self.device.name, "libs": libs, "driver": self.device.driver}
+
+    def _record(self, item: SolbenchItem, record: dict[str, Any]) -> None:
+        item.user_properties.append(("solbench", ItemResult.from_dict(record).to_dict()))
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _as_dict(snapshot: Any) -> dict[str, Any] | None:
+    if snapshot is None:
+        return None
+    if hasattr(snapshot, "to_dict"):
+        return snapshot.to_dict()
+    from dataclasses import asdict, is_dataclass
+
+    return asdict(snapshot) if is_dataclass(snapshot) else dict(snapshot)
+
+
+def _workload_json(workload: Workload) -> dict[str, Any]:
+    inputs = {}
+    for name, spec in workload.inputs.items():
+        entry: dict[str, Any] = {"type": spec.kind}
+        if spec.kind == "scalar":
+            entry["value"] = spec.value
+        elif spec.kind == "safetensors":
+            entry.update(path=spec.path, tensor_key=spec.tensor_key)
+        inputs[name] = entry
+    data: dict[str, Any] = {"uuid": workload.uuid, "axes": workload.axes, "inputs": inputs}
+    if workload.tolerance:
+        data["tolerance"] = workload.tolerance
+    return data
+
+
+class KernelErrorItem(pytest.Item):
+    """A kernel file that cannot be used: it fails with the reason, the other kernels unaffected."""
+
+    def __init__(self, *, error: TraceError, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self) -> None:
+        raise SolbenchFailure("COMPILE_ERROR", str(self.error))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.error.path, 0, f"kernel {self.error.path.name}"
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, SolbenchFailure):
+            return f"{excinfo.value.status}: {excinfo.value.message}"
+        return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
