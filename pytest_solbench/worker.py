@@ -1,0 +1,393 @@
+"""Worker processes that run untrusted kernel code, one call at a time; crashes and hangs become WorkerErrors."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import weakref
+from multiprocessing.connection import Connection
+from typing import Any, Callable
+
+RUNTIME_ERROR = "RUNTIME_ERROR"
+TIMEOUT = "TIMEOUT"
+STDERR_TAIL_LINES = 20
+
+# A fresh interpreter that imports only this module (not pytest, not the plugin) and serves calls over the fd.
+_BOOT = "import sys; sys.path.insert(0, {root!r}); from pytest_solbench.worker import _serve; _serve(int(sys.argv[1]))"
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class WorkerError(Exception):
+    """A call that did not return: the target raised, the worker died, or it ran past its timeout."""
+
+    def __init__(
+        self,
+        status: str,
+        message: str,
+        *,
+        stderr_tail: str = "",
+        exitcode: int | None = None,
+        signal_name: str | None = None,
+        traceback_text: str = "",
+        worker_pid: int | None = None,
+    ) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status, self.message, self.stderr_tail = status, message, stderr_tail
+        self.exitcode, self.signal_name, self.traceback_text = exitcode, signal_name, traceback_text
+        self.worker_pid = worker_pid
+
+    def details(self) -> str:
+        """The message, then the traceback and the worker's last stderr lines, for a failure report."""
+        parts = [f"{self.status}: {self.message}"]
+        if self.traceback_text:
+            parts.append(self.traceback_text.rstrip())
+        if self.stderr_tail:
+            parts.append("--- worker stderr (last lines) ---\n" + self.stderr_tail.rstrip())
+        return "\n".join(parts)
+
+
+def resolve_target(target: str) -> Callable[[Any], Any]:
+    """Import "package.module:function" (the function part may be dotted: "mod:Class.method")."""
+    module_name, sep, attr_path = target.partition(":")
+    if not sep or not module_name or not attr_path:
+        raise ValueError(f"worker target must look like 'package.module:function', got {target!r}")
+    obj: Any = importlib.import_module(module_name)
+    for attr in attr_path.split("."):
+        obj = getattr(obj, attr)
+    if not callable(obj):
+        raise TypeError(f"worker target {target!r} is not callable")
+    return obj
+
+
+def _tail(path: str, offset: int, lines: int = STDERR_TAIL_LINES) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            text = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _signal_name(returncode: int | None) -> str | None:
+    if returncode is None or returncode >= 0:
+        return None
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"
+
+
+# ------------------------------------------------------------------ the child side
+
+
+def _serve(fd: int) -> None:
+    """Worker main loop: ("call", target, payload) -> ("ok", result) | ("error", message, traceback)."""
+    import faulthandler
+
+    faulthandler.enable()  # a segfault prints the Python stack into the stderr log before the process dies
+    conn = Connection(fd)
+    try:
+        _, sys_path = conn.recv()
+        sys.path[:] = list(dict.fromkeys([*sys_path, *sys.path]))
+        while True:
+            message = conn.recv()
+            if message[0] != "call":
+                return
+            _, target, payload = message
+            try:
+                reply: tuple = ("ok", resolve_target(target)(payload))
+            except BaseException as exc:  # SystemExit and KeyboardInterrupt from a target are its errors too
+                reply = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            try:
+                conn.send(reply)
+            except Exception as exc:  # an unpicklable result: pickling fails before anything is written
+                conn.send(("error", f"the result of {target} could not be sent back: {exc}", traceback.format_exc()))
+    except EOFError:
+        return  # the parent went away
+
+
+# ------------------------------------------------------------------ the parent side
+
+
+class _Worker:
+    """One child interpreter, its connection and its stderr log."""
+
+    def __init__(self, env: dict[str, str], initializer: str | None) -> None:
+        fd, self.log_path = tempfile.mkstemp(prefix="solbench-worker-", suffix=".log")
+        ours, theirs = socket.socketpair()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", _BOOT.format(root=_PACKAGE_ROOT), str(theirs.fileno())],
+                stdin=subprocess.DEVNULL,
+                stdout=fd,  # prints go to the log too: they must not corrupt anything, and help explain a crash
+                stderr=fd,
+                pass_fds=(theirs.fileno(),),
+                env=env,
+                start_new_session=True,  # a Ctrl-C at the terminal reaches the parent, which then closes us
+            )
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            os.close(fd)
+            theirs.close()
+        self.pid = self.proc.pid
+        self.conn = Connection(ours.detach())
+        self.conn.send(("setup", list(sys.path)))
+        self.pending_init = initializer
+        if initializer is not None:  # starts now, so CUDA comes up while the parent does other work
+            self.conn.send(("call", initializer, None))
+
+    def _log_size(self) -> int:
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def call(self, target: str, payload: Any, timeout_s: float) -> Any:
+        """Run one call; raises WorkerError. After a TIMEOUT or a death the worker is unusable (``alive`` False)."""
+        offset = self._log_size()
+        try:
+            self.conn.send(("call", target, payload))
+        except OSError:  # it died between calls
+            return self._died(target, offset)
+        return self._reply(target, timeout_s, offset)
+
+    def finish_init(self, timeout_s: float) -> None:
+        if self.pending_init is not None:
+            target, self.pending_init = self.pending_init, None
+            self._reply(f"initializer {target}", timeout_s, 0)
+
+    def _reply(self, what: str, timeout_s: float, offset: int) -> Any:
+        if not self.conn.poll(timeout_s):
+            self.kill()
+            raise WorkerError(
+                TIMEOUT,
+                f"{what} did not finish within {timeout_s:g} s; the worker was killed",
+                stderr_tail=_tail(self.log_path, offset),
+                signal_name="SIGKILL",
+                worker_pid=self.pid,
+            )
+        try:
+            reply = self.conn.recv()
+        except Exception:  # EOF, reset, or a reply cut short: the process is gone
+            return self._died(what, offset)
+        if reply[0] == "ok":
+            return reply[1]
+        raise WorkerError(
+            RUNTIME_ERROR,
+            reply[1],
+            traceback_text=reply[2],
+            stderr_tail=_tail(self.log_path, offset),
+            worker_pid=self.pid,
+        )
+
+    def _died(self, what: str, offset: int) -> Any:
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        code = self.proc.returncode
+        name = _signal_name(code)
+        how = f"with {name}" if name else f"with exit code {code}"
+        raise WorkerError(
+            RUNTIME_ERROR,
+            f"worker died {how} while running {what}",
+            stderr_tail=_tail(self.log_path, offset),
+            exitcode=code,
+            signal_name=name,
+            worker_pid=self.pid,
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None and not self.conn.closed
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def close(self, grace_s: float = 2.0) -> None:
+        if self.proc.poll() is None and not self.conn.closed:
+            try:
+                self.conn.send(("exit",))
+                self.proc.wait(timeout=grace_s)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+        if not self.conn.closed:
+            self.conn.close()
+        try:
+            os.unlink(self.log_path)
+        except OSError:
+            pass
+
+
+def _shutdown(workers: set[_Worker]) -> None:
+    for worker in list(workers):
+        worker.close(grace_s=0.5)
+    workers.clear()
+
+
+class WorkerPool:
+    """Spawned worker interpreters, reused across calls; a worker that crashed, hung or failed its health
+    check is replaced at once (eagerly), so the next interpreter boots while the parent reports the failure."""
+
+    def __init__(
+        self,
+        size: int = 1,
+        *,
+        start_method: str = "spawn",
+        env: dict[str, str | None] | None = None,
+        health_check: str | None = None,
+        initializer: str | None = None,
+        init_timeout_s: float = 300.0,
+        health_timeout_s: float = 60.0,
+    ) -> None:
+        if start_method != "spawn":
+            raise ValueError(
+                f"start_method {start_method!r}: only 'spawn' (a fresh interpreter) is supported; "
+                "CUDA does not survive fork"
+            )
+        if size < 1:
+            raise ValueError(f"a worker pool needs at least one worker, got size={size}")
+        self.size, self.health_check, self.initializer = size, health_check, initializer
+        self.init_timeout_s, self.health_timeout_s = init_timeout_s, health_timeout_s
+        self._env = dict(os.environ)
+        for key, value in (env or {}).items():
+            if value is None:
+                self._env.pop(key, None)
+            else:
+                self._env[key] = value
+        self._env.setdefault("PYTHONUNBUFFERED", "1")
+        self._workers: set[_Worker] = set()
+        self._idle: list[_Worker] = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._finalizer = weakref.finalize(self, _shutdown, self._workers)
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self._env, self.initializer)
+        self._workers.add(worker)
+        return worker
+
+    def start(self) -> None:
+        """Start every worker now (and its initializer), instead of at first use."""
+        with self._cond:
+            while len(self._workers) < self.size and not self._closed:
+                self._idle.append(self._spawn())
+
+    def _acquire(self) -> _Worker:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise RuntimeError("the worker pool is closed")
+                if self._idle:
+                    return self._idle.pop()
+                if len(self._workers) < self.size:
+                    return self._spawn()
+                self._cond.wait()
+
+    def _release(self, worker: _Worker) -> None:
+        with self._cond:
+            if worker in self._workers:
+                self._idle.append(worker)
+            self._cond.notify()
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.close(grace_s=0.5)
+        with self._cond:
+            self._workers.discard(worker)
+            if not self._closed:
+                self._idle.append(self._spawn())
+            self._cond.notify()
+
+    def call(self, target: str, payload: Any, timeout_s: float) -> Any:
+        """Run ``target(payload)`` in a worker and return its result; raise WorkerError when it does not return."""
+        worker = self._acquire()
+        try:
+            worker.finish_init(self.init_timeout_s)
+        except BaseException:  # a worker whose initializer failed is not trusted with the call
+            self._replace(worker)
+            raise
+        try:
+            result = worker.call(target, payload, timeout_s)
+        except WorkerError:
+            if not worker.alive or not self._healthy(worker):
+                self._replace(worker)
+            else:
+                self._release(worker)
+            raise
+        except BaseException:  # e.g. an unpicklable payload, or Ctrl-C while waiting: do not reuse the worker
+            self._replace(worker)
+            raise
+        self._release(worker)
+        return result
+
+    def _healthy(self, worker: _Worker) -> bool:
+        if self.health_check is None:
+            return True
+        try:
+            worker.call(self.health_check, None, self.health_timeout_s)
+            return True
+        except WorkerError:
+            return False
+
+    def worker_pids(self) -> list[int]:
+        with self._cond:
+            return sorted(worker.pid for worker in self._workers)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._finalizer()
+
+
+class InProcessRunner:
+    """The same ``call`` interface without a process (``--solbench-isolate none``): no crash protection, and a
+    timeout can only be reported after the call returns; exceptions still become WorkerError."""
+
+    def __enter__(self) -> InProcessRunner:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def call(self, target: str, payload: Any, timeout_s: float) -> Any:
+        start = time.monotonic()
+        try:
+            result = resolve_target(target)(payload)
+        except (Exception, SystemExit) as exc:
+            raise WorkerError(
+                RUNTIME_ERROR, f"{type(exc).__name__}: {exc}", traceback_text=traceback.format_exc()
+            ) from exc
+        elapsed = time.monotonic() - start
+        if elapsed > timeout_s:
+            raise WorkerError(
+                TIMEOUT, f"{target} took {elapsed:.1f} s, over the {timeout_s:g} s limit (in-process runs cannot be "
+                "interrupted; use a worker pool to stop a hang)"
+            )
+        return result
+
+    def close(self) -> None:
+        pass

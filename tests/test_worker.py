@@ -1,0 +1,149 @@
+"""worker.py on CPU: calls, reuse, and each way a call can fail, followed by a working call on a fresh worker."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from pytest_solbench.worker import InProcessRunner, WorkerError, WorkerPool
+
+T = 20.0  # generous per-call timeout for calls that should return at once
+
+
+@pytest.fixture
+def pool():
+    with WorkerPool(1) as p:
+        yield p
+
+
+def test_call_returns_the_result_from_another_process(pool):
+    result = pool.call("worker_targets:echo", {"x": [1, 2]}, T)
+    assert result["payload"] == {"x": [1, 2]}
+    assert result["pid"] != os.getpid()
+
+
+def test_workers_are_reused(pool):
+    first = pool.call("worker_targets:pid", None, T)
+    assert pool.call("worker_targets:pid", None, T) == first
+    assert pool.worker_pids() == [first]
+
+
+def test_worker_imports_neither_pytest_nor_the_plugin(pool):
+    loaded = pool.call("worker_targets:modules", None, T)
+    assert "pytest" not in loaded and "_pytest" not in loaded
+    assert "pytest_solbench.plugin" not in loaded
+    assert "pytest_solbench.worker" in loaded
+
+
+def test_raising_target_is_a_runtime_error_and_the_worker_is_kept(pool):
+    before = pool.call("worker_targets:pid", None, T)
+    with pytest.raises(WorkerError) as info:
+        pool.call("worker_targets:boom", 7, T)
+    err = info.value
+    assert err.status == "RUNTIME_ERROR"
+    assert err.message == "ValueError: bad input 7"
+    assert "in boom" in err.traceback_text and err.signal_name is None
+    assert str(err).startswith("RUNTIME_ERROR: ValueError")
+    assert pool.call("worker_targets:pid", None, T) == before
+
+
+def assert_fresh_worker_works(pool, dead_pid):
+    result = pool.call("worker_targets:echo", "again", T)
+    assert result["payload"] == "again" and result["pid"] != dead_pid
+    assert pool.worker_pids() == [result["pid"]]  # the dead one is gone, not leaked
+
+
+def test_segfault_is_reported_with_the_signal_and_stderr_tail(pool):
+    victim = pool.call("worker_targets:pid", None, T)
+    with pytest.raises(WorkerError) as info:
+        pool.call("worker_targets:segfault", None, T)
+    err = info.value
+    assert err.status == "RUNTIME_ERROR" and err.signal_name == "SIGSEGV"
+    assert "worker died with SIGSEGV" in err.message
+    assert "about to read address 0" in err.stderr_tail
+    assert "Segmentation fault" in err.stderr_tail  # faulthandler's report, written by the dying worker
+    assert "about to read" in err.details()
+    assert_fresh_worker_works(pool, victim)
+
+
+def test_os_exit_is_reported_with_the_exit_code(pool):
+    victim = pool.call("worker_targets:pid", None, T)
+    with pytest.raises(WorkerError) as info:
+        pool.call("worker_targets:exit_hard", None, T)
+    err = info.value
+    assert err.status == "RUNTIME_ERROR" and err.exitcode == 3
+    assert "worker died with exit code 3" in err.message
+    assert "native write before os._exit" in err.stderr_tail
+    assert_fresh_worker_works(pool, victim)
+
+
+def test_hang_times_out_and_the_worker_is_killed(pool):
+    victim = pool.call("worker_targets:pid", None, T)
+    start = time.monotonic()
+    with pytest.raises(WorkerError) as info:
+        pool.call("worker_targets:spin", None, 2.0)
+    elapsed = time.monotonic() - start
+    assert info.value.status == "TIMEOUT" and "2 s" in info.value.message
+    assert 1.9 <= elapsed < 10
+    with pytest.raises(ProcessLookupError):
+        os.kill(victim, 0)
+    assert_fresh_worker_works(pool, victim)
+
+
+def test_unpicklable_result_and_bad_target_are_runtime_errors(pool):
+    with pytest.raises(WorkerError, match="could not be sent back"):
+        pool.call("worker_targets:unpicklable", None, T)
+    with pytest.raises(WorkerError, match="package.module:function"):
+        pool.call("no_colon_here", None, T)
+    with pytest.raises(WorkerError, match="ModuleNotFoundError"):
+        pool.call("no_such_module_xyz:run", None, T)
+    assert pool.call("worker_targets:echo", 1, T)["payload"] == 1
+
+
+def test_failed_health_check_replaces_the_worker(tmp_path):
+    with WorkerPool(1, health_check="worker_targets:health") as pool:
+        first = pool.call("worker_targets:pid", None, T)
+        with pytest.raises(WorkerError):
+            pool.call("worker_targets:boom", None, T)
+        assert pool.call("worker_targets:pid", None, T) == first  # healthy after a plain error: kept
+        with pytest.raises(WorkerError, match="device-side assert"):
+            pool.call("worker_targets:make_sick", str(tmp_path / "sick"), T)
+        assert_fresh_worker_works(pool, first)
+
+
+def test_env_and_initializer_reach_the_worker():
+    with WorkerPool(1, env={"SOLBENCH_TEST_VALUE": "42"}, initializer="worker_targets:slow_init") as pool:
+        pool.start()
+        assert pool.call("worker_targets:getenv", "SOLBENCH_TEST_VALUE", T) == "42"
+        assert pool.call("worker_targets:getenv", "SOLBENCH_TEST_INITIALIZED", T) == "yes"
+
+
+def test_two_workers_serve_two_calls_and_close_ends_them():
+    pool = WorkerPool(2)
+    pool.start()
+    pids = pool.worker_pids()
+    assert len(set(pids)) == 2
+    pool.close()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    with pytest.raises(RuntimeError, match="closed"):
+        pool.call("worker_targets:pid", None, T)
+
+
+def test_fork_is_refused():
+    with pytest.raises(ValueError, match="CUDA does not survive fork"):
+        WorkerPool(1, start_method="fork")
+
+
+def test_in_process_runner_has_the_same_interface():
+    with InProcessRunner() as runner:
+        assert runner.call("worker_targets:pid", None, T) == os.getpid()
+        with pytest.raises(WorkerError) as info:
+            runner.call("worker_targets:boom", 3, T)
+        assert info.value.status == "RUNTIME_ERROR" and "bad input 3" in info.value.message
+        with pytest.raises(WorkerError) as info:
+            runner.call("worker_targets:sleep", 0.1, 0.05)
+        assert info.value.status == "TIMEOUT"

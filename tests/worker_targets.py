@@ -1,0 +1,71 @@
+"""Small targets that test_worker.py runs inside worker processes (imported there by "worker_targets:name")."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+
+def echo(payload):
+    return {"payload": payload, "pid": os.getpid()}
+
+
+def pid(payload=None):
+    return os.getpid()
+
+
+def modules(payload=None):
+    return sorted(name for name in sys.modules if name.split(".")[0] in {"pytest", "_pytest", "pytest_solbench"})
+
+
+def getenv(name):
+    return os.environ.get(name)
+
+
+def boom(payload=None):
+    raise ValueError(f"bad input {payload!r}")
+
+
+def segfault(payload=None):
+    import ctypes
+
+    sys.stderr.write("about to read address 0\n")
+    sys.stderr.flush()
+    ctypes.string_at(0)
+
+
+def exit_hard(payload=None):
+    os.write(2, b"native write before os._exit\n")  # fd 2 directly, as C code would
+    os._exit(3)
+
+
+def spin(payload=None):
+    while True:
+        pass
+
+
+def unpicklable(payload=None):
+    return lambda: None
+
+
+def health(payload=None):
+    if os.environ.get("SOLBENCH_TEST_SICK") and os.path.exists(os.environ["SOLBENCH_TEST_SICK"]):
+        raise RuntimeError("CUDA context is corrupted (simulated)")
+    return True
+
+
+def make_sick(path):
+    os.environ["SOLBENCH_TEST_SICK"] = path
+    open(path, "w").close()
+    raise RuntimeError("device-side assert triggered (simulated)")
+
+
+def slow_init(payload=None):
+    time.sleep(0.2)
+    os.environ["SOLBENCH_TEST_INITIALIZED"] = "yes"
+
+
+def sleep(seconds):
+    time.sleep(seconds)
+    return seconds
