@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
 import signal
@@ -10,7 +11,7 @@ import threading
 import time
 import warnings
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 # Bits of nvmlClocksEventReasons (formerly nvmlClocksThrottleReasons); the values are the same in both enums.
 REASON_BITS: dict[int, str] = {
@@ -115,17 +116,15 @@ def _load_nvml(nvml: Any | None) -> Any:
 
 
 def nvml_index_for_cuda_device(cuda_index: int) -> int:
-    """The NVML index of a CUDA device, honouring CUDA_VISIBLE_DEVICES when it lists plain integers."""
-    try:
-        import torch
+    """The NVML index of a CUDA device, honouring CUDA_VISIBLE_DEVICES when it lists plain integers.
 
-        return int(torch.cuda._get_nvml_device_index(cuda_index))  # type: ignore[attr-defined]
-    except Exception:
-        visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").strip()
-        parts = [part.strip() for part in visible.split(",") if part.strip()]
-        if parts and all(part.isdigit() for part in parts) and cuda_index < len(parts):
-            return int(parts[cuda_index])
-        return cuda_index
+    (UUID or MIG entries are not mapped; the CUDA index is returned as is.) No torch import: the parent
+    process that observes clocks stays light.
+    """
+    parts = [part.strip() for part in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if part.strip()]
+    if parts and all(part.isdigit() for part in parts) and 0 <= cuda_index < len(parts):
+        return int(parts[cuda_index])
+    return cuda_index
 
 
 class ClockObserver:
@@ -375,3 +374,62 @@ class ClockLock:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
         # SIG_IGN: the process ignored this signal before we came; keep ignoring it
+
+
+class SessionClocks:
+    """The clocks for a whole session: what was asked, whether a lock is in force, and snapshots."""
+
+    def __init__(self, mode: ClockMode, observer: ClockObserver | None) -> None:
+        self.clock_mode, self.observer = mode, observer
+        self.lock: ClockLock | None = None
+        self.error: str | None = None
+
+    @property
+    def mode(self) -> str:
+        if self.lock is not None and self.lock.active:
+            return f"locked {self.lock.locked_sm_mhz}/{self.lock.locked_mem_mhz} MHz"
+        return "observe" if not self.clock_mode.lock else f"{self.clock_mode} (not in force)"
+
+    def snapshot(self) -> ClockSnapshot | None:
+        return self.observer.snapshot() if self.observer is not None else None
+
+    def problem(self) -> str | None:
+        """Why timings must not be scored: locking was asked for but is not in force."""
+        if self.observer is None or not self.clock_mode.lock:
+            return None
+        if self.error:
+            return self.error
+        if self.lock is None or not self.lock.active:
+            return "clock locking was asked for but the clocks are no longer locked"
+        return None
+
+
+@contextlib.contextmanager
+def session_clocks(
+    mode: str | ClockMode, device_index: int = 0, enabled: bool = True, nvml: Any | None = None
+) -> Iterator[SessionClocks]:
+    """Observe (default) or lock the clocks of CUDA device ``device_index`` for a session; restore at the end.
+
+    A lock that fails does not raise here: ``problem()`` then says why, so timed items fail with that reason
+    and untimed ones (correctness, bounds) still run.
+    """
+    clock_mode = parse_clock_mode(mode) if isinstance(mode, str) else mode
+    if not enabled:
+        yield SessionClocks(clock_mode, None)
+        return
+    index = nvml_index_for_cuda_device(device_index)
+    state = SessionClocks(clock_mode, ClockObserver(index, nvml=nvml))
+    if clock_mode.lock:
+        lock = ClockLock(index, clock_mode.sm_mhz, clock_mode.mem_mhz, nvml=nvml)
+        try:
+            lock.lock()
+            state.lock = lock
+        except ClockError as exc:
+            state.error = str(exc)
+    try:
+        yield state
+    finally:
+        if state.lock is not None:
+            errors = state.lock.restore()
+            if errors:
+                warnings.warn(f"GPU {index}: could not restore clocks: {'; '.join(errors)}", RuntimeWarning)

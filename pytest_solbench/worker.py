@@ -90,7 +90,7 @@ def _signal_name(returncode: int | None) -> str | None:
 
 
 def _serve(fd: int) -> None:
-    """Worker main loop: ("call", target, payload) -> ("ok", result) | ("error", message, traceback)."""
+    """Worker main loop: ("call", target, args) -> ("ok", target(*args)) | ("error", message, traceback)."""
     import faulthandler
 
     faulthandler.enable()  # a segfault prints the Python stack into the stderr log before the process dies
@@ -102,9 +102,9 @@ def _serve(fd: int) -> None:
             message = conn.recv()
             if message[0] != "call":
                 return
-            _, target, payload = message
+            _, target, args = message
             try:
-                reply: tuple = ("ok", resolve_target(target)(payload))
+                reply: tuple = ("ok", resolve_target(target)(*args))
             except BaseException as exc:  # SystemExit and KeyboardInterrupt from a target are its errors too
                 reply = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
             finally:
@@ -148,7 +148,7 @@ class _Worker:
         self.conn.send(("setup", list(sys.path)))
         self.pending_init = initializer
         if initializer is not None:  # starts now, so CUDA comes up while the parent does other work
-            self.conn.send(("call", initializer, None))
+            self.conn.send(("call", initializer, ()))
 
     def _log_size(self) -> int:
         try:
@@ -156,11 +156,11 @@ class _Worker:
         except OSError:
             return 0
 
-    def call(self, target: str, payload: Any, timeout_s: float) -> Any:
-        """Run one call; raises WorkerError. After a TIMEOUT or a death the worker is unusable (``alive`` False)."""
+    def call(self, target: str, args: tuple, timeout_s: float) -> Any:
+        """Run ``target(*args)``; raises WorkerError. After a TIMEOUT or a death the worker is unusable."""
         offset = self._log_size()
         try:
-            self.conn.send(("call", target, payload))
+            self.conn.send(("call", target, args))
         except OSError:  # it died between calls
             return self._died(target, offset)
         return self._reply(target, timeout_s, offset)
@@ -244,7 +244,12 @@ def _shutdown(workers: set[_Worker]) -> None:
 
 class WorkerPool:
     """Spawned worker interpreters, reused across calls; a worker that crashed, hung or failed its health
-    check is replaced at once (eagerly), so the next interpreter boots while the parent reports the failure."""
+    check is replaced at once (eagerly), so the next interpreter boots while the parent reports the failure.
+
+    ``health_check`` and ``initializer`` are "module:function" targets called with no arguments: the health
+    check runs in a worker whose target raised, and a raise or a False return retires that worker; the
+    initializer runs first thing in every new worker (e.g. CUDA start-up), overlapping the parent's work.
+    """
 
     def __init__(
         self,
@@ -330,7 +335,7 @@ class WorkerPool:
             self._replace(worker)
             raise
         try:
-            result = worker.call(target, payload, timeout_s)
+            result = worker.call(target, (payload,), timeout_s)
         except WorkerError:
             if not worker.alive or not self._healthy(worker):
                 self._replace(worker)
@@ -347,8 +352,7 @@ class WorkerPool:
         if self.health_check is None:
             return True
         try:
-            worker.call(self.health_check, None, self.health_timeout_s)
-            return True
+            return worker.call(self.health_check, (), self.health_timeout_s) is not False
         except WorkerError:
             return False
 
@@ -365,7 +369,11 @@ class WorkerPool:
 
 class InProcessRunner:
     """The same ``call`` interface without a process (``--solbench-isolate none``): no crash protection, and a
-    timeout can only be reported after the call returns; exceptions still become WorkerError."""
+    timeout can only be reported after the call returns; exceptions still become WorkerError. There is no
+    worker to replace, so a failed health check only says, in the error, that later calls may fail too."""
+
+    def __init__(self, health_check: str | None = None) -> None:
+        self.health_check = health_check
 
     def __enter__(self) -> InProcessRunner:
         return self
@@ -378,9 +386,10 @@ class InProcessRunner:
         try:
             result = resolve_target(target)(payload)
         except (Exception, SystemExit) as exc:
-            raise WorkerError(
-                RUNTIME_ERROR, f"{type(exc).__name__}: {exc}", traceback_text=traceback.format_exc()
-            ) from exc
+            message, trace = f"{type(exc).__name__}: {exc}", traceback.format_exc()
+            if not self._healthy():
+                message += " (and the health check failed: this process's GPU state is broken for later calls)"
+            raise WorkerError(RUNTIME_ERROR, message, traceback_text=trace) from exc
         elapsed = time.monotonic() - start
         if elapsed > timeout_s:
             raise WorkerError(
@@ -388,6 +397,14 @@ class InProcessRunner:
                 "interrupted; use a worker pool to stop a hang)"
             )
         return result
+
+    def _healthy(self) -> bool:
+        if self.health_check is None:
+            return True
+        try:
+            return resolve_target(self.health_check)() is not False
+        except Exception:
+            return False
 
     def close(self) -> None:
         pass

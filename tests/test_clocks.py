@@ -14,7 +14,9 @@ from pytest_solbench.clocks import (
     ClockObserver,
     ClockSnapshot,
     decode_reasons,
+    nvml_index_for_cuda_device,
     parse_clock_mode,
+    session_clocks,
 )
 
 
@@ -255,3 +257,42 @@ def test_sigint_restores_and_still_interrupts():
                 pass
     assert nvml.names().count("ResetGpuLockedClocks") == 1
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+# ------------------------------------------------------------------ a session's clocks
+
+
+def test_session_observes_by_default():
+    nvml = FakeNVML()
+    with session_clocks("observe", nvml=nvml) as state:
+        assert state.snapshot().sm_clock_mhz == 1980
+        assert state.problem() is None and state.mode == "observe"
+    assert not any(name.startswith(("Set", "Reset")) for name in nvml.names())  # observing never changes clocks
+
+
+def test_session_lock_holds_for_the_session_then_restores():
+    nvml = FakeNVML()
+    with session_clocks("lock=1410,1593", nvml=nvml) as state:
+        assert nvml.sm == 1410 and state.problem() is None
+        assert state.mode == "locked 1410/1593 MHz"
+    assert (nvml.sm, nvml.mem) == (1980, 2619)
+
+
+def test_session_lock_without_rights_refuses_to_score_instead_of_raising():
+    nvml = FakeNVML(permission=False)
+    with session_clocks("lock", nvml=nvml) as state:
+        assert "needs root" in state.problem()
+        assert state.snapshot().sm_clock_mhz == 1980  # still observed
+        assert "not in force" in state.mode
+
+
+def test_session_on_cpu_neither_observes_nor_complains():
+    with session_clocks("lock", enabled=False, nvml=FakeNVML()) as state:
+        assert state.snapshot() is None and state.problem() is None
+
+
+def test_cuda_index_maps_through_visible_devices(monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,1")
+    assert (nvml_index_for_cuda_device(0), nvml_index_for_cuda_device(1)) == (3, 1)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-1234abcd")
+    assert nvml_index_for_cuda_device(0) == 0

@@ -113,6 +113,14 @@ def test_failed_health_check_replaces_the_worker(tmp_path):
         assert_fresh_worker_works(pool, first)
 
 
+def test_health_check_returning_false_also_retires_the_worker():
+    with WorkerPool(1, health_check="worker_targets:unhealthy") as pool:
+        first = pool.call("worker_targets:pid", None, T)
+        with pytest.raises(WorkerError):
+            pool.call("worker_targets:boom", None, T)
+        assert_fresh_worker_works(pool, first)
+
+
 def test_env_and_initializer_reach_the_worker():
     with WorkerPool(1, env={"SOLBENCH_TEST_VALUE": "42"}, initializer="worker_targets:slow_init") as pool:
         pool.start()
@@ -147,3 +155,5 @@ def test_in_process_runner_has_the_same_interface():
         with pytest.raises(WorkerError) as info:
             runner.call("worker_targets:sleep", 0.1, 0.05)
         assert info.value.status == "TIMEOUT"
+    with pytest.raises(WorkerError, match="health check failed"):
+        InProcessRunner(health_check="worker_targets:unhealthy").call("worker_targets:boom", 1, T)

@@ -69,3 +69,7 @@ def slow_init(payload=None):
 def sleep(seconds):
     time.sleep(seconds)
     return seconds
+
+
+def unhealthy():
+    return False
