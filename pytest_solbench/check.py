@@ -1,0 +1,287 @@
+"""The correctness contract: default tolerances per output dtype, and comparing one output with a compact verdict.
+
+An element passes when ``|got - expected| <= atol + rtol * |expected|`` (computed in float32; float64 for integer
+outputs, so they stay exact). An output passes when the share of passing elements reaches the required ratio, the
+largest error stays under the cap (when there is one), it holds no NaN or Inf (``-inf`` where the reference has
+``-inf`` is allowed when the workload says so), and it is not all zeros against a reference that is not. Type, shape
+and dtype are checked first. Large outputs are compared in chunks, so memory stays a few times the chunk size.
+
+Default tolerances (a workload's own keys win):
+
+    output dtype     atol    rtol    matched ratio   error cap
+    float64          1e-6    1e-6    0.99            -
+    float32          1e-4    1e-4    0.99            -
+    float16/bf16     1e-2    1e-2    0.99            -
+    float8_e4m3fn    0.125   0.125   0.95            32    (one e4m3 step at the top of its range)
+    float8_e5m2      0.25    0.25    0.95            8192  (one e5m2 step at the top of its range)
+    fp4 (e2m1)       0.5     0.5     0.9             2     (one e2m1 step at the top: 4 -> 6)
+    ints, bool       0       0       1.0             -
+
+The fp8/fp4 rtol is one step of the format (a rounding-mode difference passes, two steps do not). With a reduction
+length K (the K of a GEMM), low-precision outputs (fp16, bf16, fp8, fp4) get ``atol * max(1, sqrt(K / 4096))``:
+accumulation error grows like sqrt(K), and a flat atol tuned at K = 4096 fails correct kernels at K = 16384.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .dtypes import DTYPES, is_fp4
+from .trace import Tolerance
+
+_CHUNK_ELEMENTS = 1 << 22
+_SAMPLE_ROWS = 5
+_REL_EPS = 1e-8  # relative error = abs / (|expected| + eps), as FlashInfer-Bench and SOL-ExecBench report it
+
+_DEFAULTS: dict[str, Tolerance] = {
+    "float64": Tolerance(1e-6, 1e-6),
+    "float32": Tolerance(1e-4, 1e-4),
+    "float16": Tolerance(1e-2, 1e-2),
+    "bfloat16": Tolerance(1e-2, 1e-2),
+    "float8_e4m3fn": Tolerance(0.125, 0.125, 0.95, 32.0),
+    "float8_e5m2": Tolerance(0.25, 0.25, 0.95, 8192.0),
+    "float4_e2m1": Tolerance(0.5, 0.5, 0.9, 2.0),
+    "float4_e2m1fn_x2": Tolerance(0.5, 0.5, 0.9, 2.0),
+}
+_EXACT = Tolerance(0.0, 0.0, 1.0)
+_K_SCALED = {"float16", "bfloat16", "float8_e4m3fn", "float8_e5m2", "float4_e2m1", "float4_e2m1fn_x2"}
+_K_BASE = 4096
+
+
+def default_tolerance(dtype_name: str, reduction_len: int | None = None) -> Tolerance:
+    """The default tolerance for an output dtype (module docstring), atol widened for long reductions."""
+    base = _DEFAULTS.get(dtype_name, _EXACT)
+    if reduction_len and dtype_name in _K_SCALED and reduction_len > _K_BASE:
+        base = dataclasses.replace(base, max_atol=base.max_atol * math.sqrt(reduction_len / _K_BASE))
+    return base
+
+
+def tolerance_for(
+    output_dtype: str, workload_tolerance: dict[str, Any] | None = None, reduction_len: int | None = None
+) -> Tolerance:
+    """The dtype's default with the workload's own keys laid over it."""
+    base = default_tolerance(output_dtype, reduction_len)
+    if not workload_tolerance:
+        return base
+    known = {f.name for f in dataclasses.fields(Tolerance)}
+    return dataclasses.replace(base, **{k: v for k, v in workload_tolerance.items() if k in known})
+
+
+@dataclass(frozen=True)
+class ErrorStats:
+    """How far an output is from the reference, over the elements where both are finite."""
+
+    max_abs_error: float
+    max_rel_error: float
+    matched_ratio: float
+    nonfinite_elements: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Trace field names (FlashInfer Trace ``correctness``)."""
+        return {
+            "max_absolute_error": self.max_abs_error,
+            "max_relative_error": self.max_rel_error,
+            "matched_ratio": self.matched_ratio,
+            "nonfinite_elements": self.nonfinite_elements,
+        }
+
+
+Index = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """Why one output failed, with just enough numbers to act on."""
+
+    status: str  # INCORRECT_SHAPE | INCORRECT_DTYPE | INCORRECT_NUMERICAL
+    output: str
+    tolerance: Tolerance
+    mismatched: int = 0
+    total: int = 0
+    max_abs_error: float = 0.0
+    max_abs_index: Index = ()
+    max_rel_error: float = 0.0
+    max_rel_index: Index = ()
+    samples: tuple[tuple[Index, float, float], ...] = ()  # (index, got, expected)
+    reasons: tuple[str, ...] = ()  # shape/dtype: what differs; numerical: NaN, zeros, cap
+    nonfinite_elements: int = 0
+
+    def message(self) -> str:
+        """A few lines in the manner of ``torch.testing`` and ``pytest.approx``; never a tensor dump."""
+        if self.status != "INCORRECT_NUMERICAL":
+            return f"output {self.output!r}: " + "; ".join(self.reasons)
+        tol = self.tolerance
+        limits = f"atol {tol.max_atol:g}, rtol {tol.max_rtol:g}"
+        if tol.max_error_cap is not None:
+            limits += f", error cap {tol.max_error_cap:g}"
+        lines = [
+            f"output {self.output!r}: {self.mismatched:,} / {self.total:,} elements ({_percent(self.mismatched, self.total)})"
+            f" mismatched, {tol.required_matched_ratio * 100:.4g}% must match ({limits})"
+        ]
+        if self.nonfinite_elements < self.total:
+            lines.append(
+                f"max abs error {self.max_abs_error:.3g} at {_index(self.max_abs_index)}; "
+                f"max rel error {self.max_rel_error:.3g} at {_index(self.max_rel_index)}"
+            )
+        lines += self.reasons
+        if self.samples:
+            rows = [(_index(i), f"{g:.6g}", f"{e:.6g}") for i, g, e in self.samples]
+            widths = [max(len(r[c]) for r in [("index", "got", "expected"), *rows]) for c in range(3)]
+            for cells in [("index", "got", "expected"), *rows]:
+                lines.append("  " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
+        return "\n".join(lines)
+
+
+def _percent(part: int, whole: int) -> str:
+    if not whole or not part:
+        return "0%"
+    value = 100 * part / whole
+    digits = max(0, 1 - math.floor(math.log10(value)))
+    return f"{value:.{digits}f}%"
+
+
+def _index(index: Index) -> str:
+    return "(" + ", ".join(str(i) for i in index) + ")"
+
+
+def _unravel(flat: int, shape: tuple[int, ...]) -> Index:
+    out = []
+    for size in reversed(shape):
+        flat, rest = divmod(flat, size) if size else (flat, 0)
+        out.append(rest)
+    return tuple(reversed(out))
+
+
+def compare(name: str, got: Any, expected: Any, tol: Tolerance, expected_dtype: str | None = None) -> Mismatch | None:
+    """The verdict alone: ``None`` when ``got`` passes."""
+    return check_output(name, got, expected, tol, expected_dtype)[1]
+
+
+def check_output(
+    name: str, got: Any, expected: Any, tol: Tolerance, expected_dtype: str | None = None
+) -> tuple[ErrorStats | None, Mismatch | None]:
+    """Compare one output with the reference's. Stats are None when the type, shape or dtype is already wrong.
+
+    ``expected_dtype`` is the definition's dtype name; without it the reference's dtype is the one to match. A
+    scalar output (the reference returned a Python number) may come back as a number or a strict 0-d tensor.
+    A reference output that is neither a tensor nor a number is the reference's fault: ``TypeError``.
+    """
+    import torch
+
+    def wrong(status: str, why: str) -> tuple[None, Mismatch]:
+        return None, Mismatch(status, name, tol, reasons=(why,))
+
+    if not isinstance(expected, (torch.Tensor, int, float)):
+        raise TypeError(f"the reference's output {name!r} is {_kind(expected)}, neither a tensor nor a number")
+    if not isinstance(expected, torch.Tensor):
+        if type(got) in (int, float, bool) or (type(got) is torch.Tensor and got.ndim == 0):
+            pair = torch.tensor(float(got), dtype=torch.float64), torch.tensor(float(expected), dtype=torch.float64)
+            return _numerical(name, *pair, tol, exact=isinstance(expected, int))
+        return wrong("INCORRECT_DTYPE", f"is {_kind(got)}, expected a number or a 0-d torch.Tensor")
+    if type(got) is not torch.Tensor:
+        return wrong("INCORRECT_DTYPE", f"is {_kind(got)}, expected a torch.Tensor (subclasses are not accepted)")
+    if got.shape != expected.shape:
+        return wrong("INCORRECT_SHAPE", f"got shape {tuple(got.shape)}, expected {tuple(expected.shape)}")
+    want = expected.dtype if expected_dtype is None else _torch_dtype(expected_dtype)
+    if got.dtype != want:
+        return wrong("INCORRECT_DTYPE", f"got dtype {_dtype_name(got.dtype)}, expected {_dtype_name(want)}")
+    exact = expected_dtype is not None and not DTYPES[expected_dtype].is_float
+    exact = exact or not (got.is_floating_point() or _is_packed_fp4(got))
+    return _numerical(name, got, expected, tol, exact)
+
+
+def _kind(value: Any) -> str:
+    return f"a {type(value).__module__}.{type(value).__qualname__}" if value is not None else "None"
+
+
+def _torch_dtype(name: str):  # -> torch.dtype
+    from .inputs import torch_dtype
+
+    return torch_dtype(name)
+
+
+def _dtype_name(dtype: Any) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _is_packed_fp4(tensor: Any) -> bool:
+    return "float4" in str(tensor.dtype)
+
+
+def _numerical(
+    name: str, got: Any, expected: Any, tol: Tolerance, exact: bool
+) -> tuple[ErrorStats, Mismatch | None]:
+    """Chunked element-wise comparison; one host sync per chunk."""
+    import torch
+
+    from .inputs import unpack_fp4
+
+    packed = _is_packed_fp4(got)
+    shape = tuple(got.shape[:-1]) + (got.shape[-1] * 2,) if packed else tuple(got.shape)
+    work = torch.float64 if exact else torch.float32
+    flat_got = got.reshape(-1) if got.ndim else got.reshape(1)
+    flat_exp = expected.to(got.device).reshape(-1) if expected.ndim else expected.to(got.device).reshape(1)
+    total = flat_got.numel() * (2 if packed else 1)
+    mismatched = nonfinite = 0
+    max_abs = max_rel = 0.0
+    abs_at = rel_at = 0
+    got_nonzero = exp_nonzero = False
+    bad_samples: list[int] = []
+    step = _CHUNK_ELEMENTS // (2 if packed else 1)
+    for start in range(0, flat_got.numel(), step):
+        g, e = flat_got[start : start + step], flat_exp[start : start + step]
+        g, e = (unpack_fp4(g), unpack_fp4(e)) if packed else (g.to(work), e.to(work))
+        offset = start * (2 if packed else 1)
+        finite = torch.isfinite(g)
+        allowed = (g == float("-inf")) & (e == float("-inf")) if tol.allow_negative_inf else torch.zeros_like(finite)
+        both = finite & torch.isfinite(e)
+        err = torch.where(both, (g - e).abs(), torch.zeros_like(g))
+        rel = err / (e.abs() + _REL_EPS)
+        ok = (both & ((g - e).abs() <= tol.max_atol + tol.max_rtol * e.abs())) | allowed
+        summary = torch.stack(
+            [
+                (~ok).sum().to(work), (~finite & ~allowed).sum().to(work), err.max(), err.argmax().to(work),
+                rel.max(), rel.argmax().to(work), (g != 0).any().to(work), ((e != 0) & ~torch.isnan(e)).any().to(work),
+            ]
+        ).tolist()  # fmt: skip
+        bad, nonfin, chunk_abs, chunk_abs_at, chunk_rel, chunk_rel_at, any_got, any_exp = summary
+        mismatched, nonfinite = mismatched + int(bad), nonfinite + int(nonfin)
+        if chunk_abs > max_abs:
+            max_abs, abs_at = chunk_abs, offset + int(chunk_abs_at)
+        if chunk_rel > max_rel:
+            max_rel, rel_at = chunk_rel, offset + int(chunk_rel_at)
+        got_nonzero, exp_nonzero = got_nonzero or bool(any_got), exp_nonzero or bool(any_exp)
+        if bad and len(bad_samples) < _SAMPLE_ROWS:
+            first = torch.nonzero(~ok).reshape(-1)[: _SAMPLE_ROWS - len(bad_samples)]
+            bad_samples += [offset + i for i in first.tolist()]
+    stats = ErrorStats(max_abs, max_rel, (total - mismatched) / total if total else 1.0, nonfinite)
+
+    reasons = []
+    if nonfinite:
+        hint = " (outputs start as NaN: were they all written?)" if nonfinite == total else ""
+        reasons.append(f"{nonfinite:,} NaN or Inf in the output{hint}")
+    if not got_nonzero and exp_nonzero:
+        reasons.append("the output is all zeros; the reference is not")
+    if tol.max_error_cap is not None and max_abs > tol.max_error_cap:
+        reasons.append(f"max abs error {max_abs:.3g} is above the error cap {tol.max_error_cap:g}")
+    ratio_ok = total == 0 or (total - mismatched) >= tol.required_matched_ratio * total - 1e-9 * total
+    if ratio_ok and not reasons:
+        return stats, None
+
+    def value_at(tensor: Any, flat: int) -> float:
+        if packed:
+            return float(unpack_fp4(tensor.reshape(-1)[flat // 2 : flat // 2 + 1])[flat % 2])
+        return float(tensor.reshape(-1)[flat].to(work)) if tensor.ndim else float(tensor.to(work))
+
+    if abs_at in bad_samples or not total:
+        shown = bad_samples
+    else:  # the worst element first among the rows, even when it passes (a NaN elsewhere failed the output)
+        shown = [abs_at, *bad_samples[: _SAMPLE_ROWS - 1]]
+    samples = tuple((_unravel(i, shape), value_at(got, i), value_at(expected, i)) for i in sorted(shown))
+    return stats, Mismatch(
+        "INCORRECT_NUMERICAL", name, tol, mismatched, total, max_abs, _unravel(abs_at, shape), max_rel,
+        _unravel(rel_at, shape), samples, tuple(reasons), nonfinite,
+    )  # fmt: skip

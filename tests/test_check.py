@@ -1,0 +1,270 @@
+"""The correctness contract: default tolerances, the element and output rules, and the failure message."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from pytest_solbench import check, inputs  # noqa: E402
+from pytest_solbench.check import Mismatch, check_output, compare, default_tolerance, tolerance_for  # noqa: E402
+from pytest_solbench.trace import Tolerance, parse_definition  # noqa: E402
+
+BF16 = Tolerance(1e-2, 1e-2)
+EXACT_RATIO = Tolerance(1e-2, 1e-2, required_matched_ratio=1.0)
+
+
+# ---------------------------------------------------------------- tolerances
+
+
+@pytest.mark.parametrize(
+    ("dtype", "atol", "rtol", "ratio", "cap"),
+    [
+        ("float32", 1e-4, 1e-4, 0.99, None),
+        ("float16", 1e-2, 1e-2, 0.99, None),
+        ("bfloat16", 1e-2, 1e-2, 0.99, None),
+        ("float8_e4m3fn", 0.125, 0.125, 0.95, 32.0),
+        ("float8_e5m2", 0.25, 0.25, 0.95, 8192.0),
+        ("float4_e2m1", 0.5, 0.5, 0.9, 2.0),
+        ("int32", 0.0, 0.0, 1.0, None),
+        ("bool", 0.0, 0.0, 1.0, None),
+    ],
+)
+def test_default_tolerance_by_dtype(dtype, atol, rtol, ratio, cap):
+    assert default_tolerance(dtype) == Tolerance(atol, rtol, ratio, cap)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "k", "atol"),
+    [
+        ("bfloat16", 16384, 0.02),  # sqrt(16384 / 4096) = 2
+        ("bfloat16", 4096, 0.01),
+        ("bfloat16", 64, 0.01),  # never tighter than the base
+        ("float8_e4m3fn", 65536, 0.5),
+        ("float32", 16384, 1e-4),  # fp32 outputs are not scaled
+        ("int32", 16384, 0.0),
+    ],
+)
+def test_atol_grows_with_the_reduction_length(dtype, k, atol):
+    tol = default_tolerance(dtype, reduction_len=k)
+    assert tol.max_atol == pytest.approx(atol)
+    assert tol.max_rtol == default_tolerance(dtype).max_rtol
+
+
+def test_the_workloads_own_keys_win():
+    tol = tolerance_for("bfloat16", {"max_atol": 1e-5, "max_rtol": 0.05, "allow_negative_inf": True})
+    assert tol == Tolerance(1e-5, 0.05, 0.99, None, True)
+    assert tolerance_for("float8_e4m3fn", {"max_error_cap": None}).max_error_cap is None
+    assert tolerance_for("float32", None) == default_tolerance("float32")
+    assert tolerance_for("bfloat16", {"required_matched_ratio": 1.0}, reduction_len=16384).max_atol == pytest.approx(0.02)
+
+
+# ---------------------------------------------------------------- the element and output rules
+
+
+def test_a_close_output_passes_with_its_error_stats():
+    expected = torch.linspace(-2, 2, 1000)
+    got = expected + 0.004
+    stats, mismatch = check_output("y", got, expected, BF16)
+    assert mismatch is None
+    assert stats.max_abs_error == pytest.approx(0.004, rel=1e-3) and stats.matched_ratio == 1.0
+    assert set(stats.to_dict()) >= {"max_absolute_error", "max_relative_error", "matched_ratio"}
+
+
+@pytest.mark.parametrize(
+    ("index", "delta", "fails"),
+    [
+        ((3, 4), 0.5, True),
+        ((0, 0), -0.5, True),
+        ((9, 9), 0.5, True),
+        ((3, 4), 0.009, False),  # within atol + rtol * |expected|
+    ],
+)
+def test_one_wrong_element_is_found_with_its_index(index, delta, fails):
+    expected = torch.full((10, 10), 0.1)
+    got = expected.clone()
+    got[index] += delta
+    stats, mismatch = check_output("y", got, expected, EXACT_RATIO)
+    assert (mismatch is not None) == fails
+    if fails:
+        assert mismatch.status == "INCORRECT_NUMERICAL"
+        assert (mismatch.mismatched, mismatch.total) == (1, 100)
+        assert mismatch.max_abs_index == index and mismatch.max_abs_error == pytest.approx(abs(delta), rel=1e-5)
+        assert mismatch.samples[0][0] == index
+        assert stats.matched_ratio == pytest.approx(0.99)
+
+
+@pytest.mark.parametrize(("wrong", "passes"), [(0, True), (1, True), (2, False)])
+def test_matched_ratio_boundary(wrong, passes):
+    expected = torch.ones(100)
+    got = expected.clone()
+    got[:wrong] = 5.0
+    mismatch = compare("y", got, expected, BF16)  # 99 % must match
+    assert (mismatch is None) == passes
+
+
+def test_a_nan_fails_even_when_the_ratio_would_allow_it():
+    expected = torch.ones(1000)
+    got = expected.clone()
+    got[500] = float("nan")
+    stats, mismatch = check_output("y", got, expected, BF16)
+    assert mismatch is not None and mismatch.mismatched == 1 and stats.nonfinite_elements == 1
+    assert "1 NaN or Inf in the output" in mismatch.message()
+    assert stats.max_abs_error == 0.0  # stats cover the finite elements only
+
+
+@pytest.mark.parametrize(
+    ("got_value", "expected_value", "allow", "passes"),
+    [
+        (-math.inf, -math.inf, False, False),
+        (-math.inf, -math.inf, True, True),
+        (math.inf, math.inf, True, False),  # only -inf is ever allowed
+        (-math.inf, 1.0, True, False),  # and only where the reference has it
+        (1.0, -math.inf, True, False),
+    ],
+)
+def test_negative_infinity_only_when_the_workload_allows_it(got_value, expected_value, allow, passes):
+    expected = torch.ones(8)
+    got = expected.clone()
+    expected[2], got[2] = expected_value, got_value
+    tol = Tolerance(1e-2, 1e-2, required_matched_ratio=1.0, allow_negative_inf=allow)
+    assert (compare("lse", got, expected, tol) is None) == passes
+
+
+def test_an_all_zero_output_fails_against_a_nonzero_reference():
+    expected = torch.zeros(1000)
+    expected[::100] = 1e-3  # every element is within atol of zero...
+    mismatch = compare("y", torch.zeros(1000), expected, BF16)
+    assert mismatch is not None and mismatch.mismatched == 0  # ...yet an all-zero output fails
+    assert "all zeros" in mismatch.message()
+    assert compare("y", torch.zeros(1000), torch.zeros(1000), BF16) is None
+
+
+def test_the_error_cap_bounds_the_few_elements_the_ratio_lets_through():
+    expected = torch.ones(1000)
+    got = expected.clone()
+    got[7] = 100.0
+    assert compare("y", got, expected, BF16) is None
+    mismatch = compare("y", got, expected, dataclasses.replace(BF16, max_error_cap=1.0))
+    assert mismatch is not None and "max abs error 99 is above the error cap 1" in mismatch.message()
+
+
+def test_integers_compare_exactly_even_when_large():
+    expected = torch.full((4,), 2**40, dtype=torch.int64)
+    got = expected.clone()
+    got[1] += 1  # float32 could not see this
+    mismatch = compare("idx", got, expected, default_tolerance("int64"), "int64")
+    assert mismatch is not None and mismatch.max_abs_index == (1,) and mismatch.max_abs_error == 1.0
+
+
+def test_poisoned_outputs_fail_when_not_written():
+    defn = parse_definition(
+        {"name": "p", "axes": {"n": {"type": "const", "value": 8}}, "inputs": {"x": {"shape": ["n"], "dtype": "float32"}},
+         "outputs": {"y": {"shape": ["n", "n"], "dtype": "bfloat16"}, "i": {"shape": ["n"], "dtype": "int32"},
+                     "q": {"shape": ["n", "n"], "dtype": "float4_e2m1"}},
+         "reference": "def run(x):\n    return x\n"},
+        Path("p/definition.json"),
+    )  # fmt: skip
+    y, i, q = inputs.allocate_outputs(defn, {"n": 8}, "cpu")
+    ref_y = torch.randn(8, 8).to(torch.bfloat16)
+    mismatch = compare("y", y, ref_y, default_tolerance("bfloat16"), "bfloat16")
+    assert mismatch.mismatched == 64 and "were they all written?" in mismatch.message()
+    assert "max abs error" not in mismatch.message()  # nothing finite to measure
+    assert compare("i", i, torch.arange(8, dtype=torch.int32), default_tolerance("int32"), "int32").mismatched == 8
+    ref_q = inputs.pack_fp4(torch.randn(8, 8))
+    assert compare("q", q, ref_q, default_tolerance("float4_e2m1"), "float4_e2m1") is not None
+
+
+def test_fp4_outputs_compare_by_value_at_logical_indices():
+    ref = inputs.pack_fp4(torch.tensor([[1.0, 2.0, 3.0, 4.0]]))
+    got = inputs.pack_fp4(torch.tensor([[1.0, 2.0, 3.0, -6.0]]))
+    mismatch = compare("q", got, ref, Tolerance(0.5, 0.5, 1.0), "float4_e2m1")
+    assert mismatch is not None and (mismatch.mismatched, mismatch.total) == (1, 4)
+    assert mismatch.max_abs_index == (0, 3) and mismatch.samples == (((0, 3), -6.0, 4.0),)
+
+
+def test_large_outputs_are_compared_in_chunks(monkeypatch):
+    monkeypatch.setattr(check, "_CHUNK_ELEMENTS", 64)
+    expected = torch.randn(40, 25)
+    got = expected.clone()
+    got[3, 1] += 0.5
+    got[38, 24] += 2.0  # the worst error, in the last chunk
+    got[20, 0] = float("nan")
+    stats, mismatch = check_output("y", got, expected, BF16)
+    assert (mismatch.mismatched, mismatch.total, mismatch.nonfinite_elements) == (3, 1000, 1)
+    assert mismatch.max_abs_index == (38, 24) and stats.max_abs_error == pytest.approx(2.0, rel=1e-5)
+    assert [row[0] for row in mismatch.samples] == [(3, 1), (20, 0), (38, 24)]
+
+
+# ---------------------------------------------------------------- type, shape, dtype
+
+
+class LazyTensor(torch.Tensor):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("got", "status", "text"),
+    [
+        (torch.zeros(4, 8), "INCORRECT_SHAPE", "got shape (4, 8), expected (4, 16)"),
+        (torch.zeros(4, 16, dtype=torch.float16), "INCORRECT_DTYPE", "got dtype float16, expected bfloat16"),
+        (torch.zeros(4, 16, dtype=torch.bfloat16).as_subclass(LazyTensor), "INCORRECT_DTYPE", "subclasses are not"),
+        (torch.nn.Parameter(torch.zeros(4, 16, dtype=torch.bfloat16)), "INCORRECT_DTYPE", "Parameter"),
+        ([[0.0] * 16] * 4, "INCORRECT_DTYPE", "expected a torch.Tensor"),
+        (None, "INCORRECT_DTYPE", "is None"),
+    ],
+)
+def test_type_shape_and_dtype_come_first(got, status, text):
+    expected = torch.zeros(4, 16, dtype=torch.bfloat16)
+    stats, mismatch = check_output("y", got, expected, BF16, "bfloat16")
+    assert stats is None and mismatch.status == status
+    assert mismatch.message() == f"output 'y': {mismatch.reasons[0]}" and text in mismatch.message()
+
+
+def test_the_definition_dtype_is_what_must_match():
+    expected = torch.zeros(4)  # a reference that returned float32 where the definition says bfloat16
+    assert compare("y", torch.zeros(4), expected, BF16, "bfloat16").status == "INCORRECT_DTYPE"
+    assert compare("y", torch.zeros(4), expected, BF16) is None
+
+
+@pytest.mark.parametrize(
+    ("got", "passes"),
+    [(2.0, True), (2.001, True), (torch.tensor(2.0), True), (3.0, False), ("2.0", False), (torch.tensor([2.0]), False)],
+)
+def test_scalar_outputs(got, passes):
+    mismatch = compare("total", got, 2.0, BF16)
+    assert (mismatch is None) == passes
+
+
+# ---------------------------------------------------------------- the message
+
+
+def test_the_message_is_short_and_says_what_failed():
+    expected = torch.zeros(100, 600)
+    expected[17, 402] = 0.2197
+    got = expected.clone()
+    got[17, 402] = 0.2510
+    got[50:60, :] = 1.0  # 6,000 more mismatches: still five rows
+    text = compare("y", got, expected, BF16).message()
+    lines = text.splitlines()
+    assert lines[0] == "output 'y': 6,001 / 60,000 elements (10%) mismatched, 99% must match (atol 0.01, rtol 0.01)"
+    assert lines[1].startswith("max abs error 1 at (50, 0); max rel error")
+    assert lines[2].split() == ["index", "|", "got", "|", "expected"]
+    assert lines[3].split() == ["(17,", "402)", "|", "0.251", "|", "0.2197"]
+    assert len(lines) == 8 and len(text) < 600
+
+
+def test_percentages_keep_two_significant_digits():
+    tol = Tolerance(0, 0, 1.0)
+    small = Mismatch("INCORRECT_NUMERICAL", "y", tol, mismatched=37, total=16_777_216)
+    assert "37 / 16,777,216 elements (0.00022%) mismatched, 100% must match (atol 0, rtol 0)" in small.message()
+    assert "(100%)" in Mismatch("INCORRECT_NUMERICAL", "y", tol, mismatched=5, total=5).message()
+
+
+def test_a_reference_output_that_is_not_a_tensor_or_number_is_a_type_error():
+    with pytest.raises(TypeError, match="the reference's output 'y' is None"):
+        compare("y", torch.zeros(2), None, BF16)
