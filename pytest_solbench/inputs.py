@@ -193,7 +193,7 @@ def read_safetensors(path: Path, keys: list[str] | None = None) -> dict[str, Any
     return tensors
 
 
-def _load_blob(spec: TensorSpec, how: InputSpec, definition: Definition, axis_values: dict, root: Path, device: str):  # noqa: ANN202
+def _load_blob(spec: TensorSpec, how: InputSpec, definition: Definition, axis_values: dict, root: Path, device: str):
     path, key = Path(root) / (how.path or ""), how.tensor_key or spec.name
     tensor = read_safetensors(path, [key])[key]
     if spec.shape is None:
@@ -203,7 +203,7 @@ def _load_blob(spec: TensorSpec, how: InputSpec, definition: Definition, axis_va
     return to_device(_checked(spec, tensor, definition, axis_values, f"{path} [{key}]"), device)
 
 
-def _checked(spec: TensorSpec, tensor, definition: Definition, axis_values: dict, source: str):  # noqa: ANN001, ANN202
+def _checked(spec: TensorSpec, tensor, definition: Definition, axis_values: dict, source: str):
     """``tensor`` if its dtype and shape are the definition's (fp4 may come as packed ``uint8``)."""
     import torch
 
@@ -218,7 +218,7 @@ def _checked(spec: TensorSpec, tensor, definition: Definition, axis_values: dict
     return tensor
 
 
-def to_device(tensor, device: str):  # noqa: ANN001, ANN201
+def to_device(tensor, device: str):
     """``tensor`` on ``device``; fp4 and e8m0 travel as bytes (not every torch build copies those dtypes)."""
     import torch
 
@@ -268,7 +268,7 @@ def make_inputs(
     return args
 
 
-def _call_custom(definition: Definition, workload: Workload, axis_values: dict, seed: int, device: str, custom) -> dict:  # noqa: ANN001
+def _call_custom(definition: Definition, workload: Workload, axis_values: dict, seed: int, device: str, custom) -> dict:
     import torch
 
     scalars = {name: how.value for name, how in workload.inputs.items() if how.kind == "scalar"}
@@ -331,8 +331,7 @@ def _random(spec: TensorSpec, context: _Context, seed: int, device: str) -> Any:
     dtype, words = spec.dtype, _words(spec.name)
     if is_fp4(dtype):
         torch_shape(context.definition, spec, context.axis_values)  # an odd last dim is the problem's error
-        packed = pack_fp4(torch.randn(shape, generator=gen))
-        value = packed
+        value = pack_fp4(torch.randn(shape, generator=gen))
     elif dtype.startswith("float8_e4m3") or dtype.startswith("float8_e5m2"):
         scale = bool({"scale", "scales", "scaling"} & set(words))
         x = torch.rand(shape, generator=gen) + 0.5 if scale else torch.randn(shape, generator=gen).clamp(-2, 2)
@@ -348,15 +347,15 @@ def _random(spec: TensorSpec, context: _Context, seed: int, device: str) -> Any:
     return value.item() if spec.shape is None else to_device(value, device)
 
 
-def _float_values(name: str, words: list[str], shape: tuple[int, ...], dtype: str, gen, context: _Context):  # noqa: ANN001, ANN202
+def _float_values(name: str, words: list[str], shape: tuple[int, ...], dtype: str, gen, context: _Context):
     import torch
 
     w, low, ndim = set(words), name.lower(), len(shape)
 
-    def randn():  # noqa: ANN202
+    def randn():
         return torch.randn(shape, generator=gen)
 
-    def uniform(lo: float, hi: float):  # noqa: ANN202
+    def uniform(lo: float, hi: float):
         return torch.rand(shape, generator=gen) * (hi - lo) + lo
 
     if "cos" in w or "sin" in w:
@@ -429,7 +428,7 @@ def _index_bound(words: list[str], stem: list[str], context: _Context) -> int:
     return _FALLBACK_BOUND
 
 
-def _int_values(words: list[str], shape: tuple[int, ...], dtype: str, gen, context: _Context):  # noqa: ANN001, ANN202
+def _int_values(words: list[str], shape: tuple[int, ...], dtype: str, gen, context: _Context):
     import torch
 
     w = set(words)
@@ -499,7 +498,7 @@ def clone_inputs(args: list[Any]) -> list[Any]:
     """Deep copies of the tensors (strides kept where dense), scalars as they are."""
     import torch
 
-    def copy(t):  # noqa: ANN001, ANN202
+    def copy(t):
         if t.element_size() == 1 and t.dtype not in (torch.uint8, torch.int8, torch.bool):
             return t.view(torch.uint8).clone().view(t.dtype)  # fp4, e8m0: copy the bytes
         return t.clone()
