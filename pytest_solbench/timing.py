@@ -1,0 +1,429 @@
+"""The timing contract: cold L2, fresh addresses, events without host syncs, warm-up, adaptive stopping."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import itertools
+import math
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+MIN_FLUSH_BYTES = 256 * 1024 * 1024  # Triton's flush size; covers H100 (50 MB L2) and GB200 (~126 MB)
+METHODS = ("cuda_events", "cuda_graph", "cupti", "wall")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Raw per-sample times and their summary; the median is the headline."""
+
+    samples_ms: tuple[float, ...]
+    median_ms: float
+    min_ms: float
+    q1_ms: float
+    q3_ms: float
+    mean_ms: float
+    stdev_ms: float
+    n: int
+    method: str
+    warmup_calls: int = 0
+    wall_time_s: float = 0.0
+    throttled_samples_dropped: int = 0
+    hidden_work_suspected: bool = False
+    throttled: bool = False
+    stop_reason: str = ""
+    all_streams_tail_ms: float | None = None  # least time the device stayed busy after a batch's last end event
+    clocks_before: Any = None  # ClockSnapshot (or any object with to_dict) from the clock probe
+    clocks_after: Any = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def rel_noise(self) -> float:
+        """Relative standard error of the median (what the stopping rule drives down)."""
+        return median_rel_error(self.samples_ms)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out["samples_ms"] = list(self.samples_ms)
+        out["notes"] = list(self.notes)
+        for key in ("clocks_before", "clocks_after"):
+            value = out[key]
+            out[key] = value.to_dict() if hasattr(value, "to_dict") else value
+        return out
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    position = q * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def median_rel_error(samples_ms: tuple[float, ...] | list[float]) -> float:
+    """Standard error of the median over the median, from the MAD (robust to the odd slow sample)."""
+    n = len(samples_ms)
+    if n < 2:
+        return math.inf
+    median = statistics.median(samples_ms)
+    if median <= 0:
+        return math.inf
+    mad = statistics.median(abs(x - median) for x in samples_ms)
+    sigma = 1.4826 * mad  # MAD -> stdev for a normal distribution
+    return 1.2533 * sigma / math.sqrt(n) / median  # SE(median) = sqrt(pi/2) * sigma / sqrt(n)
+
+
+def summarize(samples_ms: list[float] | tuple[float, ...], method: str, **fields: Any) -> Measurement:
+    """Summary statistics of raw samples; extra Measurement fields pass through ``fields``."""
+    if not samples_ms:
+        raise ValueError("no timing samples to summarize")
+    if method not in METHODS:
+        raise ValueError(f"unknown timing method {method!r}; expected one of {', '.join(METHODS)}")
+    ordered = sorted(float(x) for x in samples_ms)
+    return Measurement(
+        samples_ms=tuple(float(x) for x in samples_ms),
+        median_ms=statistics.median(ordered),
+        min_ms=ordered[0],
+        q1_ms=_quantile(ordered, 0.25),
+        q3_ms=_quantile(ordered, 0.75),
+        mean_ms=statistics.fmean(ordered),
+        stdev_ms=statistics.stdev(ordered) if len(ordered) > 1 else 0.0,
+        n=len(ordered),
+        method=method,
+        **fields,
+    )
+
+
+@dataclass(frozen=True)
+class TimingConfig:
+    warmup_ms: float = 100.0  # after one untimed first call (JIT, autotune)
+    min_samples: int = 10
+    max_samples: int = 1000
+    min_time_s: float = 0.1  # the timed phase lasts at least this long (wall), so a lucky streak cannot end it
+    max_time_s: float = 15.0  # wall cap of the timed phase, as nvbench's --timeout
+    rel_noise_target: float = 0.005  # stop when SE(median)/median falls below this
+    cuda_graph: str = "auto"  # "auto": graph-replay calls under graph_below_ms; "on"; "off"
+    graph_below_ms: float = 0.010
+    graph_copies: int = 4  # calls captured (one per input copy the caller rotates through)
+    cold_l2: bool = True
+    throttle_ratio: float = 0.75  # a batch whose SM clock reads below this share of the reference is dropped
+    reference_sm_clock_mhz: float | None = None  # None: the highest SM clock the probe saw
+    hidden_work_ratio: float = 0.5  # all-streams tail above this share of the median (and the floor) is suspect
+    hidden_work_floor_ms: float = 0.1
+    max_batch: int = 256
+
+    def __post_init__(self) -> None:
+        if self.cuda_graph not in ("auto", "on", "off"):
+            raise ValueError(f"cuda_graph must be 'auto', 'on' or 'off', got {self.cuda_graph!r}")
+        if not 1 <= self.min_samples <= self.max_samples:
+            raise ValueError(f"need 1 <= min_samples <= max_samples, got {self.min_samples}, {self.max_samples}")
+
+
+def stop_reason(samples_ms: list[float], elapsed_s: float, config: TimingConfig) -> str | None:
+    """Why the timed phase should end now, or None to go on."""
+    n = len(samples_ms)
+    if n >= config.max_samples:
+        return "max_samples"
+    if elapsed_s >= config.max_time_s:
+        return "max_time"
+    if n >= config.min_samples and elapsed_s >= config.min_time_s:
+        if median_rel_error(samples_ms) < config.rel_noise_target:
+            return "noise_target"
+    return None
+
+
+def flush_bytes(l2_bytes: int, min_bytes: int = MIN_FLUSH_BYTES) -> int:
+    """Size of the buffer zeroed before each sample: max(2 x L2, 256 MiB)."""
+    return max(2 * int(l2_bytes), min_bytes)
+
+
+class L2Flusher:
+    """Zeroes a buffer larger than L2 on the current stream, so the next sample starts with a cold cache."""
+
+    _cache: dict[str, L2Flusher] = {}
+
+    def __init__(self, device: Any = "cuda", nbytes: int | None = None) -> None:
+        import torch
+
+        dev = torch.device(device)
+        if dev.index is None:
+            dev = torch.device("cuda", torch.cuda.current_device())
+        self.nbytes = int(nbytes) if nbytes else flush_bytes(torch.cuda.get_device_properties(dev).L2_cache_size)
+        self.buffer = torch.empty(self.nbytes, dtype=torch.int8, device=dev)
+
+    @classmethod
+    def for_device(cls, device: Any = "cuda") -> L2Flusher:
+        """One flusher per device per process; the buffer is allocated once."""
+        key = str(device)
+        if key not in cls._cache:
+            cls._cache[key] = cls(device)
+        return cls._cache[key]
+
+    def __call__(self) -> None:
+        self.buffer.zero_()
+
+
+# ------------------------------------------------------------------ timers: how a timestamp is taken
+
+
+class _WallTimer:
+    """Host clock; each call runs to completion on the CPU, so a mark is a perf_counter reading."""
+
+    method = "wall"
+
+    def scope(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()
+
+    def event(self) -> list[float]:
+        return [0.0]
+
+    def record(self, event: list[float]) -> None:
+        event[0] = time.perf_counter()
+
+    def elapsed_ms(self, start: list[float], end: list[float]) -> float:
+        return (end[0] - start[0]) * 1e3
+
+    def wait(self, event: Any) -> None:
+        pass
+
+    def sync_all(self) -> None:
+        pass
+
+    def capture(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        raise RuntimeError("graphs need a GPU")
+
+
+class _CudaTimer:
+    """CUDA events on the current stream of ``device``; graphs through torch.cuda.CUDAGraph."""
+
+    method = "cuda_events"
+
+    def __init__(self, device: Any) -> None:
+        import torch
+
+        self.torch = torch
+        self.device = torch.device(device)
+
+    def scope(self) -> contextlib.AbstractContextManager:
+        return self.torch.cuda.device(self.device)
+
+    def event(self) -> Any:
+        return self.torch.cuda.Event(enable_timing=True)
+
+    def record(self, event: Any) -> None:
+        event.record()
+
+    def elapsed_ms(self, start: Any, end: Any) -> float:
+        return start.elapsed_time(end)
+
+    def wait(self, event: Any) -> None:
+        event.synchronize()
+
+    def sync_all(self) -> None:
+        self.torch.cuda.synchronize()  # every stream of the device, hidden side streams included
+
+    def capture(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        torch = self.torch
+        graph, stream = torch.cuda.CUDAGraph(), torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # a collection during capture can unload Triton modules the graph refers to
+        try:
+            with torch.cuda.graph(graph, stream=stream):
+                fn()
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+            torch.cuda.current_stream().wait_stream(stream)
+        return graph.replay
+
+
+def _noop(*args: Any) -> None:
+    pass
+
+
+def measure(
+    call: Callable[[int], Any],
+    *,
+    prepare: Callable[[int], Any] | None = None,
+    device: Any = "cuda",
+    config: TimingConfig = TimingConfig(),
+    l2_flush: Callable[[], Any] | None = None,
+    clock_probe: Callable[[], Any] | None = None,
+    timer: Any = None,
+) -> Measurement:
+    """Time ``call(i)``; the caller rotates its input copies by ``i`` and ``prepare(i)`` re-zeroes outputs
+    outside the timed window. ``timer`` replaces the CUDA/wall timer (tests pass a fake device)."""
+    started = time.perf_counter()
+    cpu = str(device).startswith("cpu")
+    timer = timer if timer is not None else (_WallTimer() if cpu else _CudaTimer(device))
+    with timer.scope():
+        return _Run(call, prepare or _noop, timer, config, l2_flush, clock_probe, device, started).run()
+
+
+@dataclass
+class _Run:
+    call: Callable[[int], Any]
+    prepare: Callable[[int], Any]
+    timer: Any
+    config: TimingConfig
+    flush: Callable[[], Any] | None
+    probe: Callable[[], Any] | None
+    device: Any
+    started: float
+    notes: list[str] = field(default_factory=list)
+    tails_ms: list[float] = field(default_factory=list)
+    seen_clocks: list[float] = field(default_factory=list)
+    events: list[tuple[Any, Any]] = field(default_factory=list)
+    graphs: list[tuple[int, Callable[[], Any]]] = field(default_factory=list)
+    counter: Iterator[int] = field(default_factory=itertools.count)
+
+    def run(self) -> Measurement:
+        config = self.config
+        if self.flush is None:
+            gpu_cold = config.cold_l2 and self.timer.method != "wall"
+            self.flush = L2Flusher.for_device(self.device) if gpu_cold else _noop
+        before = self._probe()
+        self._note_clock(before)
+        warmup_calls, estimate_ms = self._warm_up()
+        method = self.timer.method
+        if config.cuda_graph == "on" or (config.cuda_graph == "auto" and estimate_ms < config.graph_below_ms):
+            if method != "wall" and self._capture():
+                method = "cuda_graph"
+        samples, dropped, reason = self._timed_phase()
+        after = self._probe()
+        if reason != "noise_target":
+            self.notes.append(f"stopped at {reason} with relative noise {median_rel_error(samples):.2%}")
+        median = statistics.median(samples)
+        tail = min(self.tails_ms) if self.tails_ms else None
+        hidden = tail is not None and tail > max(config.hidden_work_ratio * median, config.hidden_work_floor_ms)
+        if hidden:
+            self.notes.append(
+                f"the device stayed busy {tail:.3f} ms after the last timed event (median {median:.3f} ms): "
+                "work on another stream is not timed"
+            )
+        return summarize(
+            samples,
+            method,
+            warmup_calls=warmup_calls,
+            wall_time_s=time.perf_counter() - self.started,
+            throttled_samples_dropped=dropped,
+            hidden_work_suspected=hidden,
+            throttled=dropped > 0 or bool(getattr(after, "throttled", False)),
+            stop_reason=reason,
+            all_streams_tail_ms=tail,
+            clocks_before=before,
+            clocks_after=after,
+            notes=tuple(self.notes),
+        )
+
+    def _warm_up(self) -> tuple[int, float]:
+        """One untimed call (JIT, autotune), then whole samples until warmup_ms has passed; returns the call
+        count and the median warm-up sample, which decides whether to use graphs."""
+        i = next(self.counter)
+        self.prepare(i)
+        self.call(i)
+        self.timer.sync_all()
+        calls, warm, size = 1, [], 1
+        deadline = time.perf_counter() + self.config.warmup_ms / 1e3
+        while not warm or time.perf_counter() < deadline:
+            warm += self._batch(size)
+            calls += size
+            size = min(size * 2, self.config.max_batch)
+        self.tails_ms.clear()
+        return calls, statistics.median(warm)
+
+    def _timed_phase(self) -> tuple[list[float], int, str]:
+        """Batches of samples with one host sync each, until the stopping rule says enough."""
+        config = self.config
+        samples: list[float] = []
+        dropped: list[float] = []
+        loop_start = time.perf_counter()
+        size = config.min_samples
+        while True:
+            times = self._batch(size)
+            (dropped if self._throttled(self._probe()) else samples).extend(times)
+            elapsed = time.perf_counter() - loop_start
+            reason = stop_reason(samples, elapsed, config)
+            if reason is None and not samples and elapsed >= config.max_time_s:
+                reason = "max_time"
+            if reason:
+                break
+            per_sample_s = elapsed / (len(samples) + len(dropped))
+            room = int((config.max_time_s - elapsed) / per_sample_s) if per_sample_s > 0 else config.max_batch
+            grow = max(len(samples), config.min_samples)  # doubles the total, so noise is checked ever less often
+            size = max(1, min(grow, config.max_batch, room, config.max_samples - len(samples)))
+        if not samples:  # every batch ran throttled: keep them rather than report nothing, and say so
+            self.notes.append("every batch ran with the SM clock throttled; samples kept")
+            return dropped, 0, reason
+        return samples, len(dropped), reason
+
+    def _note_clock(self, snapshot: Any) -> float | None:
+        clock = getattr(snapshot, "sm_clock_mhz", None)
+        if clock:
+            self.seen_clocks.append(clock)
+        return clock
+
+    def _throttled(self, snapshot: Any) -> bool:
+        """nvbench's rule on NVML readings: throttled, and the SM clock under throttle_ratio of the reference."""
+        clock = self._note_clock(snapshot)
+        reference = self.config.reference_sm_clock_mhz or max(self.seen_clocks, default=None)
+        throttled = bool(getattr(snapshot, "throttled", False))
+        return bool(clock and reference and throttled and clock < self.config.throttle_ratio * reference)
+
+    def _probe(self) -> Any:
+        if self.probe is None:
+            return None
+        try:
+            return self.probe()
+        except Exception as exc:  # observation never breaks a measurement
+            self.notes.append(f"clock probe failed: {exc}")
+            self.probe = None
+            return None
+
+    def _capture(self) -> bool:
+        """Capture one graph per input copy; on failure (a sync or cudaMalloc in the call) keep plain events."""
+        try:
+            for _ in range(self.config.graph_copies):
+                i = next(self.counter)
+                self.prepare(i)
+                self.graphs.append((i, self.timer.capture(lambda i=i: self.call(i))))
+            for i, replay in self.graphs:  # first replays upload the graphs; not timed
+                self.prepare(i)
+                replay()
+            self.timer.sync_all()
+            return True
+        except Exception as exc:
+            self.graphs.clear()
+            self.notes.append(f"CUDA graph capture failed ({type(exc).__name__}: {exc}); timed with plain events")
+            with contextlib.suppress(Exception):
+                self.timer.sync_all()
+            return False
+
+    def _batch(self, n: int) -> list[float]:
+        """n samples without a host sync between them: prepare, flush, start, call, end; then one wait."""
+        timer, flush = self.timer, self.flush
+        while len(self.events) < n:
+            self.events.append((timer.event(), timer.event()))
+        for k in range(n):
+            start, end = self.events[k]
+            if self.graphs:
+                i, replay = self.graphs[next(self.counter) % len(self.graphs)]
+                self.prepare(i)
+                flush()
+                timer.record(start)
+                replay()
+            else:
+                i = next(self.counter)
+                self.prepare(i)
+                flush()
+                timer.record(start)
+                self.call(i)
+            timer.record(end)
+        timer.wait(self.events[n - 1][1])
+        waited = time.perf_counter()
+        timer.sync_all()
+        self.tails_ms.append((time.perf_counter() - waited) * 1e3)
+        return [timer.elapsed_ms(*self.events[k]) for k in range(n)]

@@ -1,0 +1,303 @@
+"""timing.py on CPU: the statistics, the stopping rule, and the measuring loop against a simulated GPU."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import random
+import time
+
+import numpy as np
+import pytest
+
+from pytest_solbench.clocks import ClockSnapshot
+from pytest_solbench.timing import (
+    MIN_FLUSH_BYTES,
+    TimingConfig,
+    flush_bytes,
+    measure,
+    median_rel_error,
+    stop_reason,
+    summarize,
+)
+
+FAST = dict(warmup_ms=1.0, min_time_s=0.0)  # the simulated device needs no real warm-up
+
+
+class FakeGPU:
+    """A device timeline: kernels and flushes advance ``now_ms``; events read it when recorded.
+
+    Host and device are decoupled as on a GPU: nothing here waits, so the loop's host syncs are counted.
+    """
+
+    method = "cuda_events"
+
+    def __init__(self, kernel_ms=0.05, noise=0.0, flush_ms=0.1, first_call_ms=0.0, tail_s=0.0,
+                 capture_fails=False, seed=0):  # fmt: skip
+        self.kernel_ms, self.noise, self.flush_ms = kernel_ms, noise, flush_ms
+        self.first_call_ms, self.tail_s, self.capture_fails = first_call_ms, tail_s, capture_fails
+        self.rng = random.Random(seed)
+        self.now_ms = 0.0
+        self.waits = self.syncs = self.flushes = 0
+        self.calls: list[int] = []
+        self.prepared: list[int] = []
+        self.replays = 0
+        self.capturing = False
+
+    # the code under test
+    def call(self, i: int) -> None:
+        self.calls.append(i)
+        if not self.capturing:
+            self.kernel(extra=self.first_call_ms if len(self.calls) == 1 else 0.0)
+
+    def kernel(self, extra: float = 0.0) -> None:
+        self.now_ms += extra + self.kernel_ms * max(0.1, 1 + self.noise * self.rng.gauss(0, 1))
+
+    def prepare(self, i: int) -> None:
+        self.prepared.append(i)
+
+    def flush(self) -> None:
+        self.flushes += 1
+        self.now_ms += self.flush_ms
+
+    # the timer protocol
+    def scope(self):
+        return contextlib.nullcontext()
+
+    def event(self):
+        return [None]
+
+    def record(self, event) -> None:
+        event[0] = self.now_ms
+
+    def elapsed_ms(self, start, end) -> float:
+        return end[0] - start[0]
+
+    def wait(self, event) -> None:
+        self.waits += 1
+
+    def sync_all(self) -> None:
+        self.syncs += 1
+        time.sleep(self.tail_s)  # a side stream still busy after the last timed event
+
+    def capture(self, fn):
+        if self.capture_fails:
+            raise RuntimeError("operation not permitted when stream is capturing")
+        self.capturing = True
+        try:
+            fn()
+        finally:
+            self.capturing = False
+
+        def replay():
+            self.replays += 1
+            self.kernel()
+
+        return replay
+
+
+def run(gpu: FakeGPU, probe=None, **config) -> object:
+    cfg = TimingConfig(**{**FAST, **config})
+    return measure(gpu.call, prepare=gpu.prepare, config=cfg, l2_flush=gpu.flush, clock_probe=probe, timer=gpu)
+
+
+# ------------------------------------------------------------------ statistics
+
+
+def test_summarize_matches_numpy():
+    samples = [0.5, 0.1, 0.4, 0.2, 0.9, 0.3, 0.35]
+    m = summarize(samples, "cuda_events")
+    assert m.median_ms == pytest.approx(np.median(samples))
+    assert m.q1_ms == pytest.approx(np.percentile(samples, 25))
+    assert m.q3_ms == pytest.approx(np.percentile(samples, 75))
+    assert m.mean_ms == pytest.approx(np.mean(samples))
+    assert m.stdev_ms == pytest.approx(np.std(samples, ddof=1))
+    assert (m.min_ms, m.n) == (0.1, 7)
+    assert m.samples_ms == tuple(samples)  # raw order kept
+
+
+def test_summarize_one_sample_and_bad_input():
+    m = summarize([2.0], "wall")
+    assert (m.median_ms, m.q1_ms, m.q3_ms, m.stdev_ms) == (2.0, 2.0, 2.0, 0.0)
+    with pytest.raises(ValueError, match="no timing samples"):
+        summarize([], "wall")
+    with pytest.raises(ValueError, match="unknown timing method"):
+        summarize([1.0], "stopwatch")
+
+
+def test_to_dict_is_json_with_clock_snapshots():
+    m = summarize([1.0, 2.0], "cuda_events", clocks_after=ClockSnapshot(sm_clock_mhz=1980), notes=("x",))
+    data = json.loads(json.dumps(m.to_dict()))
+    assert data["samples_ms"] == [1.0, 2.0] and data["clocks_after"]["sm_clock_mhz"] == 1980
+    assert data["clocks_before"] is None and data["method"] == "cuda_events" and data["notes"] == ["x"]
+
+
+def test_median_rel_error():
+    assert median_rel_error([1.0]) == math.inf
+    assert median_rel_error([1.0] * 10) == 0.0
+    rng = random.Random(1)
+    small = [1 + 0.01 * rng.gauss(0, 1) for _ in range(100)]
+    large = [1 + 0.01 * rng.gauss(0, 1) for _ in range(10_000)]
+    # shrinks like 1/sqrt(n): 100x the samples, about a tenth of the error; near 1.25 * 1% / sqrt(n)
+    assert median_rel_error(large) < median_rel_error(small) / 5
+    assert median_rel_error(large) == pytest.approx(1.2533 * 0.01 / 100, rel=0.2)
+
+
+def test_stop_reason():
+    cfg = TimingConfig(min_samples=10, max_samples=50, min_time_s=0.1, max_time_s=1.0, rel_noise_target=0.01)
+    steady = [1.0] * 10
+    assert stop_reason(steady[:9], 0.5, cfg) is None  # too few samples
+    assert stop_reason(steady, 0.05, cfg) is None  # too little time
+    assert stop_reason(steady, 0.2, cfg) == "noise_target"
+    noisy = [1.0, 2.0] * 10
+    assert stop_reason(noisy, 0.2, cfg) is None
+    assert stop_reason(noisy, 1.0, cfg) == "max_time"
+    assert stop_reason([1.0, 2.0] * 25, 0.2, cfg) == "max_samples"
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="cuda_graph"):
+        TimingConfig(cuda_graph="maybe")
+    with pytest.raises(ValueError, match="min_samples"):
+        TimingConfig(min_samples=20, max_samples=10)
+
+
+def test_flush_size_is_twice_l2_but_at_least_256_mib():
+    assert flush_bytes(50 * 2**20) == MIN_FLUSH_BYTES == 256 * 2**20  # H100: 50 MiB L2
+    assert flush_bytes(200 * 2**20) == 400 * 2**20
+
+
+# ------------------------------------------------------------------ the loop, on a simulated GPU
+
+
+def test_flush_and_prepare_stay_outside_the_timed_window():
+    gpu = FakeGPU(kernel_ms=0.05, flush_ms=0.1)
+    m = run(gpu)
+    assert m.method == "cuda_events"
+    assert m.median_ms == pytest.approx(0.05)
+    assert max(m.samples_ms) == pytest.approx(0.05)  # the flush (0.1 ms) is never inside a sample
+    assert gpu.flushes >= m.n
+
+
+def test_no_host_sync_between_samples():
+    gpu = FakeGPU(noise=0.05)
+    m = run(gpu, max_samples=400, rel_noise_target=1e-9, max_time_s=60)
+    assert m.n == 400 and m.stop_reason == "max_samples"
+    assert 1 <= gpu.waits < m.n / 5  # one wait per batch (warm-up batches included), not one per sample
+
+
+def test_every_call_gets_a_fresh_index_and_its_own_prepare():
+    gpu = FakeGPU()
+    m = run(gpu)
+    assert len(gpu.calls) == len(set(gpu.calls)) == m.warmup_calls + m.n
+    assert gpu.prepared == gpu.calls  # prepare(i) runs before call(i), for the same i
+
+
+def test_first_call_is_untimed_and_warm_up_counts():
+    gpu = FakeGPU(first_call_ms=500.0)  # a JIT compile or an autotune on the first call
+    m = run(gpu, warmup_ms=0.0)
+    assert max(m.samples_ms) < 1.0
+    assert m.warmup_calls == 2  # the untimed call plus one warm-up sample, even with no warm-up time
+
+
+def test_steady_kernel_stops_at_min_samples_on_the_noise_target():
+    m = run(FakeGPU(noise=0.0))
+    assert (m.n, m.stop_reason) == (10, "noise_target")
+
+
+def test_noisy_kernel_takes_more_samples_but_respects_the_cap():
+    m = run(FakeGPU(noise=0.2), max_samples=300)
+    assert m.n == 300 and m.stop_reason == "max_samples"
+    assert any("max_samples" in note for note in m.notes)
+    assert m.median_ms == pytest.approx(0.05, rel=0.1)
+
+
+def test_wall_cap_ends_the_timed_phase():
+    gpu = FakeGPU(noise=0.5, tail_s=0.01)  # each batch costs >= 10 ms of wall time
+    m = run(gpu, max_time_s=0.05, max_samples=100_000)
+    assert m.stop_reason == "max_time" and m.n < 100_000
+
+
+def test_short_kernels_are_replayed_from_cuda_graphs():
+    gpu = FakeGPU(kernel_ms=0.003)
+    m = run(gpu)
+    assert m.method == "cuda_graph"
+    assert gpu.replays >= m.n
+    assert m.median_ms == pytest.approx(0.003)
+
+
+def test_graph_capture_failure_falls_back_to_events():
+    gpu = FakeGPU(kernel_ms=0.003, capture_fails=True)
+    m = run(gpu)
+    assert m.method == "cuda_events" and gpu.replays == 0
+    assert any("capture failed" in note for note in m.notes)
+    assert m.median_ms == pytest.approx(0.003)
+
+
+@pytest.mark.parametrize("mode, kernel_ms, method", [("off", 0.003, "cuda_events"), ("on", 1.0, "cuda_graph")])
+def test_graph_mode_can_be_forced(mode, kernel_ms, method):
+    assert run(FakeGPU(kernel_ms=kernel_ms), cuda_graph=mode).method == method
+
+
+def test_work_left_on_another_stream_is_suspected():
+    honest = run(FakeGPU(kernel_ms=0.05))
+    assert not honest.hidden_work_suspected
+    hiding = run(FakeGPU(kernel_ms=0.05, tail_s=0.003))  # 3 ms still running after the last end event
+    assert hiding.hidden_work_suspected and hiding.all_streams_tail_ms >= 3.0
+    assert any("another stream" in note for note in hiding.notes)
+
+
+def snapshots(*clocks_mhz, throttle=("sw_thermal",)):
+    """A clock probe that reads the given SM clocks in turn (the last one repeats)."""
+    queue = list(clocks_mhz)
+
+    def probe():
+        clock = queue.pop(0) if len(queue) > 1 else queue[0]
+        return ClockSnapshot(sm_clock_mhz=clock, throttle_reasons=throttle if clock < 1500 else ())
+
+    return probe
+
+
+def test_throttled_batch_is_dropped_and_counted():
+    # before: 1980; first timed batch reads 900 MHz (thermal), then 1980 again
+    m = run(FakeGPU(), probe=snapshots(1980, 900, 1980))
+    assert m.throttled_samples_dropped == 10 and m.throttled
+    assert m.n == 10 and m.clocks_before.sm_clock_mhz == 1980
+
+
+def test_mild_power_capping_is_not_dropped():
+    m = run(FakeGPU(), probe=snapshots(1980, 1700, throttle=("sw_power_cap",)))
+    assert m.throttled_samples_dropped == 0 and m.n == 10
+
+
+def test_all_batches_throttled_keeps_the_samples_and_says_so():
+    m = run(FakeGPU(), probe=snapshots(1980, 800), max_time_s=0.05)
+    assert m.n > 0 and m.throttled and m.throttled_samples_dropped == 0
+    assert any("throttled" in note for note in m.notes)
+
+
+def test_a_failing_probe_does_not_break_the_measurement():
+    def probe():
+        raise OSError("NVML went away")
+
+    m = run(FakeGPU(), probe=probe)
+    assert m.n == 10 and m.clocks_after is None
+    assert any("NVML went away" in note for note in m.notes)
+
+
+# ------------------------------------------------------------------ CPU mode: the host clock
+
+
+def busy_wait(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def test_cpu_mode_times_with_the_host_clock_and_leaves_prepare_out():
+    cfg = TimingConfig(warmup_ms=5, min_time_s=0.01, max_time_s=2.0, rel_noise_target=0.05)
+    m = measure(lambda i: busy_wait(0.0002), prepare=lambda i: busy_wait(0.001), device="cpu", config=cfg)
+    assert m.method == "wall" and m.n >= 10
+    assert 0.2 <= m.median_ms < 0.9  # the 1 ms prepare is not in it
+    assert not m.hidden_work_suspected
