@@ -413,3 +413,12 @@ def test_clones_are_deep_and_checksums_see_writes():
     copies[1][3] = 0  # odd byte count: summed as bytes
     after = inputs.checksum(copies)
     assert after[0] != before[0] and after[1] != before[1] and after[2] == before[2]
+
+
+def test_checksums_see_an_in_place_sort(monkeypatch):
+    monkeypatch.setattr(inputs, "_CHECKSUM_BLOCK", 16)  # several blocks
+    ids = torch.randperm(100, generator=torch.Generator().manual_seed(0)).to(torch.int32)
+    before = inputs.checksum([ids])
+    assert inputs.checksum([ids.clone()]) == before
+    ids.copy_(ids.sort().values)  # same values, same sum, other places
+    assert inputs.checksum([ids])[0][2] == before[0][2] and inputs.checksum([ids]) != before
