@@ -29,7 +29,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .dtypes import DTYPES, is_fp4
+from .dtypes import DTYPES
 from .trace import Tolerance
 
 _CHUNK_ELEMENTS = 1 << 22
