@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 import random
+import sys
 import time
 
 import numpy as np
@@ -301,3 +302,45 @@ def test_cpu_mode_times_with_the_host_clock_and_leaves_prepare_out():
     assert m.method == "wall" and m.n >= 10
     assert 0.2 <= m.median_ms < 0.9  # the 1 ms prepare is not in it
     assert not m.hidden_work_suspected
+
+
+# ------------------------------------------------------------------ the H100 fidelity script stays runnable
+
+
+def load_fidelity_script(monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "timing_fidelity.py"
+    spec = importlib.util.spec_from_file_location("timing_fidelity", path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fidelity_script_plan_spans_3us_to_5ms(capsys, monkeypatch):
+    script = load_fidelity_script(monkeypatch)
+    assert script.main(["--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert all(case.name in out for case in script.CASES) and len(script.CASES) >= 6
+    estimates = [case.estimate_us() for case in script.CASES]
+    assert min(estimates) < 3 and max(estimates) > 1000  # datasheet floors; real times add launch and tails
+
+
+def test_fidelity_script_smoke_run_on_cpu(tmp_path, capsys, monkeypatch):
+    torch = pytest.importorskip("torch")
+    script = load_fidelity_script(monkeypatch)
+    out_path = tmp_path / "fidelity.json"
+    threads = torch.get_num_threads()
+    try:
+        assert script.main(["--smoke", "--only", "add_tiny,gemm_bf16_skinny,decode_attention", str(out_path)]) == 0
+    finally:
+        torch.set_num_threads(threads)  # the smoke run pins one thread; leave the session as it was
+    report = json.loads(out_path.read_text())
+    rows = report["results"]
+    assert [row["name"] for row in rows] == ["add_tiny", "gemm_bf16_skinny", "decode_attention"]
+    for row in rows:
+        assert row["errors"] == [] and row["method"] == "wall" and len(row["ours"]) == 2
+        assert row["repeatability"] >= 1.0
+    assert "add_tiny" in capsys.readouterr().out
