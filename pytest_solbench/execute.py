@@ -23,8 +23,12 @@ def _problem(path: str) -> Problem:
 
 
 @functools.lru_cache(maxsize=64)
-def _reference(path: str):  # type: ignore[no-untyped-def]
-    return kernels.reference_function(_problem(path).definition)
+def _reference_namespace(path: str) -> dict[str, Any]:
+    return kernels.reference_namespace(_problem(path).definition)
+
+
+def _reference(path: str) -> Any:
+    return _reference_namespace(path)["run"]
 
 
 _KERNELS: dict[str, tuple[Any, bool]] = {}
@@ -67,18 +71,22 @@ def _failure(status: str, log: str, **extra: Any) -> dict[str, Any]:
     return {"status": status, "log": log, **extra}
 
 
-def _short_traceback(exc: BaseException, limit: int = 12) -> str:
-    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
-    text = "".join(lines)
-    tail = text.strip().splitlines()[-limit:]
-    return "\n".join(tail)
+_HARNESS = str(Path(__file__).resolve().parent)
+
+
+def _short_traceback(exc: BaseException, limit: int = 6) -> str:
+    """The exception first, then the last frames outside the harness: what the kernel's author needs."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_HARNESS)]
+    lines = [f"{type(exc).__name__}: {exc}"]
+    lines += [f"  {f.filename}:{f.lineno} in {f.name}: {(f.line or '').strip()}" for f in frames[-limit:]]
+    return "\n".join(lines)
 
 
 def _custom_factory(definition: Definition) -> Any:
     name = definition.custom_inputs_entrypoint
     if not name:
         return None
-    namespace = _reference(str(definition.path)).__globals__
+    namespace = _reference_namespace(str(definition.path))
     if name not in namespace:
         raise KeyError(f"custom_inputs_entrypoint {name!r} is not defined in the reference")
     return namespace[name]
@@ -178,7 +186,10 @@ def run_item(request: dict[str, Any]) -> dict[str, Any]:
             )
         for out_spec, value, ref in zip(definition.outputs, got, expected):
             tol = check.tolerance_for(out_spec.dtype, workload.tolerance, reduction_len=request.get("reduction_len"))
-            stats, mismatch = check.check_output(out_spec.name, value, ref, tol, expected_dtype=out_spec.dtype)
+            try:
+                stats, mismatch = check.check_output(out_spec.name, value, ref, tol, expected_dtype=out_spec.dtype)
+            except TypeError as exc:  # the reference's output is neither a tensor nor a number
+                return _failure("INVALID_REFERENCE", str(exc))
             if mismatch is not None:
                 return _failure(
                     mismatch.status,
@@ -242,7 +253,10 @@ def _time(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_values:
             fn(*arg_sets[i % copies])
 
     config = timing.TimingConfig(**request.get("timing", {}))
-    flusher = timing.L2Flusher(device, request.get("l2_flush_bytes")) if device.startswith("cuda") else None
+    flusher = None
+    if device.startswith("cuda"):
+        nbytes = request.get("l2_flush_bytes")
+        flusher = timing.L2Flusher.for_device(device) if nbytes is None else timing.L2Flusher(device, nbytes)
     with torch.no_grad():
         measurement = timing.measure(call, prepare=prepare, device=device, config=config, l2_flush=flusher)
     return measurement.to_dict()

@@ -129,4 +129,4 @@ class SolbenchItem(pytest.Function):
             failure = excinfo.value
             text = f"{failure.status}: {failure.message}"
             return text + (f"\n{failure.details}" if failure.details else "")
-        return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
+        return super().repr_failure(excinfo)

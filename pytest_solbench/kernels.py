@@ -87,11 +87,20 @@ def reference_kernel(definition: Definition) -> KernelSpec:
 
 
 def _module_definition(path: Path) -> list[str] | None:
-    """The definition names a Python module declares with ``DEFINITION = ...``, read without importing it."""
+    """The definition names a Python module declares with ``DEFINITION = ...``, read without importing it.
+
+    None: not a kernel module. A module that mentions DEFINITION but cannot be parsed raises TraceError.
+    """
     try:
-        tree = ast.parse(path.read_text(), filename=str(path))
-    except (SyntaxError, UnicodeDecodeError, OSError):
-        return None if "DEFINITION" not in _safe_read(path) else []
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if "DEFINITION" not in text:
+        return None
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        raise TraceError(path, f"line {exc.lineno}", f"syntax error: {exc.msg}") from None
     for node in tree.body:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -100,16 +109,11 @@ def _module_definition(path: Path) -> list[str] | None:
                 if isinstance(value, ast.Constant) and isinstance(value.value, str):
                     return [value.value]
                 if isinstance(value, (ast.List, ast.Tuple)):
-                    return [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
-                return []
+                    names = [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+                    if names:
+                        return names
+                raise TraceError(path, "DEFINITION", "must be a string (or list of strings) naming the definition it solves")
     return None
-
-
-def _safe_read(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")
-    except OSError:
-        return ""
 
 
 def parse_solution(data: Any, path: Path) -> KernelSpec:
@@ -173,12 +177,12 @@ def discover(dirs: list[Path]) -> tuple[list[KernelSpec], list[TraceError]]:
             if any(part.startswith(".") or part == "__pycache__" for part in path.parts[-3:]):
                 continue
             if path.suffix == ".py":
-                names = _module_definition(path)
-                if names is None:
+                try:
+                    names = _module_definition(path)
+                except TraceError as exc:
+                    errors.append(exc)
                     continue
-                if not names:
-                    errors.append(TraceError(path, "DEFINITION", "must be a string naming the definition it solves"))
-                for name in names:
+                for name in names or []:
                     kernels.append(KernelSpec(path.stem, name, path, "python", path.name, "run"))
             elif path.suffix == ".json":
                 try:
@@ -222,17 +226,17 @@ def _import_file(path: Path, module_name: str) -> Any:
     return module
 
 
-def reference_function(definition: Definition) -> Callable[..., Any]:
-    """The reference's ``run``, executed from its source in a fresh module."""
+def reference_namespace(definition: Definition) -> dict[str, Any]:
+    """The reference's module globals, executed from its source in a fresh namespace."""
     namespace: dict[str, Any] = {"__name__": f"solbench_reference_{definition.name}", "__file__": str(definition.path)}
     code = compile(definition.reference, f"<reference of {definition.name}>", "exec")
     exec(code, namespace)  # noqa: S102 - the reference is the problem author's code, like a test
-    return namespace["run"]
+    return namespace
 
 
-def reference_namespace(definition: Definition) -> dict[str, Any]:
-    """The reference module's globals (for ``custom_inputs_entrypoint``)."""
-    return reference_function(definition).__globals__
+def reference_function(definition: Definition) -> Callable[..., Any]:
+    """The reference's ``run``."""
+    return reference_namespace(definition)["run"]
 
 
 def _materialize(spec: KernelSpec) -> Path:

@@ -15,9 +15,9 @@ DEFAULT_CPU_MAX_ELEMENTS = 4_000_000
 def bundled_problems() -> Path:
     """The problem library shipped in the wheel (or the repo's ``problems/`` in an editable install)."""
     spec = importlib.util.find_spec("pytest_solbench.problems")
-    if spec is None or not spec.submodule_search_locations:
-        return Path(__file__).parent / "problems"
-    return Path(list(spec.submodule_search_locations)[0])
+    if spec is not None and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0])
+    return Path(__file__).resolve().parent.parent / "problems"  # a source checkout used without installing
 
 
 def addoption(parser: pytest.Parser) -> None:

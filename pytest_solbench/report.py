@@ -150,11 +150,11 @@ def suite_score(results: list[ItemResult]) -> float | None:
 def _ms(value: float | None) -> str:
     if value is None:
         return "-"
-    if value < 0.01:
-        return f"{value * 1000:.2f}us"
+    if value < 0.001:
+        return f"{value * 1e6:.3g}ns"
     if value < 1:
-        return f"{value * 1000:.1f}us"
-    return f"{value:.3f}ms"
+        return f"{value * 1000:.3g}us"
+    return f"{value:.4g}ms"
 
 
 def _num(value: float | None, fmt: str) -> str:
@@ -198,7 +198,10 @@ def format_table(results: list[ItemResult], width: int = 200) -> list[str]:
         lines.append("  ".join(c.ljust(w) if i < 4 or i == 7 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))))
     lines.insert(1, "-" * min(width, len(lines[0])))
     per_problem = problem_scores(results)
-    if per_problem:
+    if results and all(r.device == "cpu" for r in results):
+        lines.append("")
+        lines.append("no SOL Scores: CPU mode checks correctness and computes bounds; timing and scores need a GPU")
+    elif per_problem:
         lines.append("")
         lines.append("mean SOL Score per problem (failed workloads count 0):")
         for (problem, kernel), score in per_problem.items():

@@ -146,6 +146,8 @@ class SolbenchSession:
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return  # user_properties ride on every phase's report; the result is recorded during the call
         for key, value in report.user_properties:
             if key == "solbench" and isinstance(value, dict):
                 result = ItemResult.from_dict(value)

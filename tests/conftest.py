@@ -1,0 +1,105 @@
+"""Shared fixtures: tiny problem projects written into pytester folders."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TRITON_INTERPRET", "1")  # no GPU in the test process: Triton kernels run in its interpreter
+import torch  # noqa: F401 - imported once here: pytester's in-process runs drop the modules they import, and
+import triton  # noqa: F401   torch and triton abort the interpreter when imported a second time
+
+pytest_plugins = ["pytester"]
+
+
+def _warm_lazy_imports() -> None:
+    """Import every plugin module and count FLOPs once on meta tensors now, so that what they load lazily is in
+    place before pytester snapshots sys.modules: a module dropped after one in-process run and imported again in
+    the next would exist twice (``from . import x`` finds the stale one), and torch refuses re-registration."""
+    import importlib
+    import pkgutil
+
+    import pytest_solbench
+    from pytest_solbench.flops import count_flops
+
+    for module in pkgutil.iter_modules(pytest_solbench.__path__):
+        importlib.import_module(f"pytest_solbench.{module.name}")
+
+    a = torch.empty(4, 4, device="meta")
+    count_flops(lambda x, y: torch.softmax(x @ y, -1) * 2, [a, a])
+
+
+_warm_lazy_imports()
+
+REPO = Path(__file__).resolve().parent.parent
+
+SCALE_ADD = {
+    "name": "scale_add_f32",
+    "op_type": "axpy",
+    "description": "out = alpha * x + y, a toy problem for the plugin's own tests",
+    "tags": ["model:toy", "stage:forward"],
+    "axes": {"n": {"type": "var"}},
+    "inputs": {
+        "x": {"shape": ["n"], "dtype": "float32"},
+        "y": {"shape": ["n"], "dtype": "float32"},
+        "alpha": {"shape": None, "dtype": "float32"},
+    },
+    "outputs": {"out": {"shape": ["n"], "dtype": "float32"}},
+}
+SCALE_ADD_REFERENCE = "def run(x, y, alpha):\n    return alpha * x + y\n"
+WORKLOADS = [
+    {"uuid": "w-16", "axes": {"n": 16}, "inputs": {"x": {"type": "random"}, "y": {"type": "random"}, "alpha": {"type": "scalar", "value": 2.0}}},
+    {"uuid": "w-1000", "axes": {"n": 1000}, "inputs": {"x": {"type": "random"}, "y": {"type": "random"}, "alpha": {"type": "scalar", "value": 0.5}}},
+]
+
+KERNELS = {
+    "good_dps.py": 'DEFINITION = "scale_add_f32"\n\ndef run(x, y, alpha, out):\n    out.copy_(alpha * x + y)\n',
+    "good_value.py": 'DEFINITION = "scale_add_f32"\n\ndef run(x, y, alpha):\n    return x * alpha + y\n',
+    "off_by_one.py": (
+        'DEFINITION = "scale_add_f32"\n\ndef run(x, y, alpha, out):\n    out.copy_(alpha * x + y)\n    out[3] += 1.0\n'
+    ),
+    "raises.py": 'DEFINITION = "scale_add_f32"\n\ndef run(x, y, alpha):\n    raise RuntimeError("boom from the kernel")\n',
+}
+
+
+def write_problem(root: Path, definition: dict = SCALE_ADD, reference: str = SCALE_ADD_REFERENCE,
+                  workloads: list = WORKLOADS, layout: str = "sol") -> Path:  # fmt: skip
+    """Write a problem in the SOL-ExecBench layout (default) or the FlashInfer-Trace one; return its definition file."""
+    if layout == "sol":
+        folder = root / definition["name"]
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "definition.json").write_text(json.dumps(definition, indent=1))
+        (folder / "reference.py").write_text(reference)
+        (folder / "workload.jsonl").write_text("".join(json.dumps(w) + "\n" for w in workloads))
+        return folder / "definition.json"
+    op = definition["op_type"]
+    (root / "definitions" / op).mkdir(parents=True, exist_ok=True)
+    (root / "workloads" / op).mkdir(parents=True, exist_ok=True)
+    path = root / "definitions" / op / f"{definition['name']}.json"
+    path.write_text(json.dumps({**definition, "reference": reference}))
+    lines = [{"definition": definition["name"], "solution": None, "workload": w, "evaluation": None} for w in workloads]
+    (root / "workloads" / op / f"{definition['name']}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return path
+
+
+def write_kernels(root: Path, names: list[str]) -> Path:
+    folder = root / "kernels"
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        (folder / name).write_text(KERNELS[name])
+    return folder
+
+
+CPU = ["--solbench", "--solbench-device", "cpu", "-p", "no:cacheprovider"]
+FAST = [*CPU, "--solbench-isolate", "none", "--solbench-rounds", "2"]
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A pytester folder holding the toy problem under problems/."""
+    write_problem(pytester.path / "problems")
+    pytester.makeini("[pytest]\nsolbench_problems = problems\n")
+    return pytester

@@ -1,0 +1,271 @@
+"""End to end, as a user runs it: pytester projects on CPU (correctness and bounds; timing needs a GPU)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import CPU, FAST, SCALE_ADD, WORKLOADS, write_kernels, write_problem
+
+
+def test_reference_is_the_kernel_without_kernel_dir(project: pytest.Pytester) -> None:
+    result = project.runpytest(*FAST, "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*scale_add_f32?reference-n=16? PASSED*",
+            "*solbench: speed of light*",
+            "*scale_add_f32*n=1000*reference*PASSED*memory*",
+        ]
+    )
+
+
+def test_good_kernels_pass_in_both_styles(project: pytest.Pytester) -> None:
+    kernels = write_kernels(project.path, ["good_dps.py", "good_value.py"])
+    result = project.runpytest(*FAST, "--kernel-dir", str(kernels), "-v")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*scale_add_f32?good_dps-n=16? PASSED*", "*scale_add_f32?good_value-n=1000? PASSED*"])
+
+
+def test_off_by_one_fails_with_a_compact_message(project: pytest.Pytester) -> None:
+    kernels = write_kernels(project.path, ["off_by_one.py", "good_dps.py"])
+    result = project.runpytest(*FAST, "--kernel-dir", str(kernels))
+    # One wrong element in 16 fails; one in 1000 is within the default 99 % matched ratio (SOL-ExecBench's).
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*INCORRECT_NUMERICAL: round 1 (seed *): output 'out': 1 / 16 elements (6.2%) mismatched, 99% must match*",
+            "*max abs error 1 at (3)*",
+            "*index*got*expected*",
+            "*(3)*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*tensor(*")
+
+
+def test_raising_kernel_fails_only_its_items(project: pytest.Pytester) -> None:
+    kernels = write_kernels(project.path, ["raises.py", "good_value.py"])
+    result = project.runpytest(*FAST, "--kernel-dir", str(kernels))
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(["*RUNTIME_ERROR: RuntimeError: boom from the kernel", "*raises.py:4 in run: raise Runtime*"])
+    result.stdout.no_fnmatch_line("*execute.py*")
+
+
+def test_broken_kernel_files_fail_cleanly(project: pytest.Pytester) -> None:
+    folder = project.path / "kernels"
+    folder.mkdir()
+    (folder / "syntax.py").write_text('DEFINITION = "scale_add_f32"\ndef run(x, y, alpha:\n')
+    (folder / "no_run.py").write_text('DEFINITION = "scale_add_f32"\ndef forward(x, y, alpha):\n    return x\n')
+    (folder / "imports.py").write_text('import no_such_module_xyz\nDEFINITION = "scale_add_f32"\ndef run(x, y, alpha):\n    return x\n')
+    (folder / "wrong_args.py").write_text('DEFINITION = "scale_add_f32"\ndef run(x):\n    return x\n')
+    (folder / "unknown.py").write_text('DEFINITION = "no_such_problem"\ndef run(x):\n    return x\n')
+    (folder / "helper.py").write_text("def unrelated():\n    return 1\n")  # no DEFINITION: not a kernel
+    (folder / "good_value.py").write_text('DEFINITION = "scale_add_f32"\n\ndef run(x, y, alpha):\n    return x * alpha + y\n')
+    result = project.runpytest(*FAST, "--kernel-dir", str(folder))
+    result.assert_outcomes(passed=2, failed=8)  # the unparsable and the orphan kernel fail once each
+    result.stdout.fnmatch_lines_random(
+        [
+            "*COMPILE_ERROR*syntax.py: line 2: syntax error*",
+            "*COMPILE_ERROR*entry point 'run' is missing*",
+            "*COMPILE_ERROR*No module named 'no_such_module_xyz'*",
+            "*COMPILE_ERROR*run() takes 1 arguments; scale_add_f32 needs 3*",
+            "*COMPILE_ERROR*unknown.py: definition: no collected problem defines 'no_such_problem'*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_solution_json_kernel_with_source_beside_it(project: pytest.Pytester) -> None:
+    folder = project.path / "solutions" / "axpy"
+    folder.mkdir(parents=True)
+    (folder / "main.py").write_text("def axpy(x, y, alpha, out):\n    out.copy_(alpha * x + y)\n")
+    solution = {
+        "name": "axpy_torch",
+        "definition": "scale_add_f32",
+        "author": "tests",
+        "spec": {"languages": ["pytorch"], "target_hardware": ["LOCAL"], "entry_point": "main.py::axpy",
+                 "dependencies": [], "destination_passing_style": True},
+        "sources": [{"path": "main.py", "content": ""}],
+    }  # fmt: skip
+    (folder / "solution.json").write_text(json.dumps(solution))
+    result = project.runpytest(*FAST, "--kernel-dir", str(project.path / "solutions"), "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*scale_add_f32?axpy_torch-n=16? PASSED*"])
+
+
+def test_flashinfer_trace_layout(pytester: pytest.Pytester) -> None:
+    write_problem(pytester.path / "dataset", layout="fib")
+    result = pytester.runpytest(*FAST, "--solbench-problems", "dataset", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*definitions/axpy/scale_add_f32.json::scale_add_f32?reference-n=16? PASSED*"])
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where"),
+    [
+        (lambda d: d.update(axes={"n": {"type": "bogus"}}), "axes.n.type"),
+        (lambda d: d["inputs"]["x"].update(dtype="float9"), "inputs.x.dtype"),
+        (lambda d: d["inputs"]["x"].update(shape=["m"]), "inputs.x.shape"),
+        (lambda d: d.update(op_type=["not", "a", "string"], name=None) or d.update(name="broken", axes=7), "axes"),
+    ],
+)
+def test_malformed_problem_is_a_collection_error_naming_file_and_field(pytester: pytest.Pytester, mutate, where) -> None:
+    broken = json.loads(json.dumps(SCALE_ADD))
+    broken["name"] = "broken"
+    mutate(broken)
+    broken.setdefault("name", "broken")
+    write_problem(pytester.path / "problems", definition=broken)
+    write_problem(pytester.path / "problems")
+    result = pytester.runpytest(*FAST, "--solbench-problems", "problems")
+    result.assert_outcomes(errors=1)  # pytest's rule: a collection error stops the session before any test
+    result.stdout.fnmatch_lines([f"*broken/definition.json: {where}: *", "*Interrupted: 1 error during collection*"])
+    result.stdout.no_fnmatch_line("*Traceback*")
+    going_on = pytester.runpytest(*FAST, "--solbench-problems", "problems", "--continue-on-collection-errors")
+    going_on.assert_outcomes(passed=2, errors=1)
+
+
+def test_bad_reference_and_workloads_are_collection_errors(pytester: pytest.Pytester) -> None:
+    write_problem(pytester.path / "p", definition={**SCALE_ADD, "name": "a"}, reference="def forward(x, y, alpha):\n    return x\n")
+    write_problem(pytester.path / "p", definition={**SCALE_ADD, "name": "b"}, workloads=[{"uuid": "u", "axes": {}}])
+    (pytester.path / "p" / "c").mkdir()
+    (pytester.path / "p" / "c" / "definition.json").write_text("{not json")
+    result = pytester.runpytest(*FAST, "--solbench-problems", "p")
+    result.assert_outcomes(errors=3)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*a/definition.json: reference: defines no top-level function 'run'*",
+            "*b/workload.jsonl: line 1: axes.n: missing*",
+            "*c/definition.json: line 1: not valid JSON*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_ids_and_marks_select_as_users_expect(project: pytest.Pytester) -> None:
+    backward = {**SCALE_ADD, "name": "scale_add_backward_bf16", "tags": ["stage:backward"],
+                "inputs": {**SCALE_ADD["inputs"], "x": {"shape": ["n"], "dtype": "bfloat16"}}}  # fmt: skip
+    write_problem(project.path / "problems", definition=backward, reference="def run(x, y, alpha):\n    return alpha * x.float() + y\n")
+    result = project.runpytest(*FAST, "--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        [
+            "problems/scale_add_backward_bf16/definition.json::scale_add_backward_bf16[[]reference-n=16[]]",
+            "problems/scale_add_f32/definition.json::scale_add_f32[[]reference-n=1000[]]",
+        ]
+    )
+    assert project.runpytest(*FAST, "--collect-only", "-q", "-m", "bf16").stdout.str().count("::") == 2
+    assert project.runpytest(*FAST, "--collect-only", "-q", "-m", "fp32 and not backward").stdout.str().count("::") == 2
+    assert project.runpytest(*FAST, "--collect-only", "-q", "-m", "axpy and backward").stdout.str().count("::") == 2
+    assert project.runpytest(*FAST, "--collect-only", "-q", "-k", "1000").stdout.str().count("::") == 2
+    strict = project.runpytest(*FAST, "--strict-markers", "-m", "fp8 or nvfp4 or forward")
+    strict.assert_outcomes(passed=2, deselected=2)
+
+
+def test_json_lines_are_flashinfer_traces_written_as_they_come(project: pytest.Pytester) -> None:
+    kernels = write_kernels(project.path, ["good_dps.py", "raises.py"])
+    result = project.runpytest(*FAST, "--kernel-dir", str(kernels), "--solbench-json", "out/traces.jsonl")
+    result.assert_outcomes(passed=2, failed=2)
+    lines = [json.loads(x) for x in (project.path / "out" / "traces.jsonl").read_text().splitlines()]
+    assert len(lines) == 4
+    by = {(x["solution"], x["workload"]["uuid"]): x for x in lines}
+    good = by[("good_dps", "w-16")]
+    assert good["definition"] == "scale_add_f32"
+    assert good["workload"]["inputs"]["alpha"] == {"type": "scalar", "value": 2.0}
+    assert good["evaluation"]["status"] == "PASSED"
+    assert good["evaluation"]["correctness"]["max_absolute_error"] <= 1e-5
+    assert good["solbench"]["t_sol_ms"] > 0 and good["solbench"]["bound"] == "memory"
+    assert good["solbench"]["bytes_moved"] == 16 * 4 * 3
+    bad = by[("raises", "w-1000")]
+    assert bad["evaluation"]["status"] == "RUNTIME_ERROR" and "boom" in bad["evaluation"]["log"]
+    assert "correctness" not in bad["evaluation"]
+
+
+def test_without_solbench_nothing_is_imported_collected_or_written(project: pytest.Pytester) -> None:
+    project.makeconftest(
+        "import sys\n"
+        "def pytest_unconfigure(config):\n"
+        "    heavy = [m for m in ('torch', 'triton', 'numpy', 'pynvml') if m in sys.modules]\n"
+        "    open('heavy.txt', 'w').write(','.join(heavy))\n"
+    )
+    project.makepyfile(test_plain="def test_one():\n    assert 1 + 1 == 2\n")
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", "--solbench-json", "t.jsonl")
+    result.assert_outcomes(passed=1)
+    assert (project.path / "heavy.txt").read_text() == ""
+    assert not (project.path / "t.jsonl").exists()
+    assert "solbench:" not in result.stdout.str()
+
+
+def test_usage_errors_are_not_tracebacks(project: pytest.Pytester) -> None:
+    for args, words in [
+        (["--kernel-dir", "nowhere"], "--kernel-dir *nowhere: no such file or folder"),
+        (["--solbench-rounds", "0"], "--solbench-rounds must be at least 1*"),
+        (["--solbench-min-score", "2"], "--solbench-min-score must be between 0 and 1*"),
+        (["--solbench-hardware", "z9000"], "--solbench-hardware:*z9000*"),
+    ]:
+        result = project.runpytest(*FAST, *args)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR, args
+        result.stderr.fnmatch_lines([f"ERROR: {words}"])
+        assert "Traceback" not in result.stderr.str()
+
+
+def test_cpu_budget_skips_large_workloads_with_the_reason(project: pytest.Pytester) -> None:
+    result = project.runpytest(*FAST, "--solbench-cpu-max-elements", "100", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*too large for CPU mode: a tensor of 1,000 elements exceeds*"])
+
+
+def test_bounds_only_prints_every_workload_without_running(project: pytest.Pytester) -> None:
+    folder = write_kernels(project.path, ["raises.py"])
+    result = project.runpytest(*CPU, "--kernel-dir", str(folder), "--solbench-bounds-only", "--solbench-hardware", "b200")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*speed-of-light bounds on *B200*", "*scale_add_f32*n=1000*0.012*memory*"])
+
+
+def test_process_isolation_survives_a_dying_kernel(project: pytest.Pytester) -> None:
+    folder = project.path / "kernels"
+    folder.mkdir()
+    (folder / "dies.py").write_text('import os\nDEFINITION = "scale_add_f32"\ndef run(x, y, alpha):\n    os._exit(7)\n')
+    (folder / "good_value.py").write_text('DEFINITION = "scale_add_f32"\ndef run(x, y, alpha):\n    return x * alpha + y\n')
+    result = project.runpytest(*CPU, "--solbench-rounds", "1", "--kernel-dir", str(folder), "--solbench-json", "t.jsonl")
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(["*RUNTIME_ERROR*exit*7*"])
+    statuses = sorted(json.loads(x)["evaluation"]["status"] for x in (project.path / "t.jsonl").read_text().splitlines())
+    assert statuses == ["PASSED", "PASSED", "RUNTIME_ERROR", "RUNTIME_ERROR"]
+
+
+def test_hardware_hook_overrides_the_table(project: pytest.Pytester) -> None:
+    project.makeconftest(
+        "import dataclasses\n"
+        "from pytest_solbench.hardware import lookup\n"
+        "def pytest_solbench_hardware(config, device_name):\n"
+        "    return dataclasses.replace(lookup('h100_sxm'), key='slow_h100', name='Slow H100', dram_bandwidth_gb_s=1.0)\n"
+    )
+    result = project.runpytest(*FAST, "--solbench-json", "t.jsonl")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*bounds for Slow H100*"])
+    first = json.loads((project.path / "t.jsonl").read_text().splitlines()[0])
+    assert first["solbench"]["hardware"] == "slow_h100"
+    assert first["solbench"]["t_sol_ms"] == pytest.approx(16 * 4 * 3 / 1e9 * 1e3, rel=1e-6)
+
+
+def test_workload_tolerance_wins(project: pytest.Pytester) -> None:
+    loose = [dict(w, tolerance={"max_atol": 2.0, "max_rtol": 0.0}) for w in WORKLOADS]
+    write_problem(project.path / "problems", workloads=loose)
+    kernels = write_kernels(project.path, ["off_by_one.py"])
+    project.runpytest(*FAST, "--kernel-dir", str(kernels)).assert_outcomes(passed=2)
+
+
+def test_examples_pass_on_cpu_through_the_plugin(pytester: pytest.Pytester) -> None:
+    """Every bundled example kernel, checked against the bundled problems, as the README shows."""
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    result = pytester.runpytest_subprocess(
+        "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(examples), "-p", "no:cacheprovider",
+        "--solbench-rounds", "2", "-rs", "--solbench-json", "ex.jsonl",
+    )  # fmt: skip
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) >= 8, result.stdout.str()[-3000:]
+    assert outcomes.get("failed", 0) == 0 and outcomes.get("error", 0) == 0, result.stdout.str()[-3000:]
+    kernels = {json.loads(x)["solution"] for x in (pytester.path / "ex.jsonl").read_text().splitlines()}
+    assert len(kernels) >= 3
