@@ -202,14 +202,14 @@ class _Worker:
         code = self.proc.returncode
         name = _signal_name(code)
         how = f"with {name}" if name else f"with exit code {code}"
-        raise WorkerError(
+        raise WorkerError(  # the EOF that told us is noise; the exit status is the news
             RUNTIME_ERROR,
             f"worker died {how} while running {what}",
             stderr_tail=_tail(self.log_path, offset),
             exitcode=code,
             signal_name=name,
             worker_pid=self.pid,
-        )
+        ) from None
 
     @property
     def alive(self) -> bool:
