@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from .dtypes import DTYPES, is_fp4
 from .hardware import Hardware, peak_key_for_dtype
-from .trace import Definition, TraceError, eval_expression
+from .trace import Definition, TraceError, eval_expression, expression_names
 
 
 class SolError(TraceError):
@@ -81,16 +81,37 @@ def _evaluate(definition: Definition, where: str, value: Any, axis_values: dict[
     return float(result)
 
 
-def _formula_flops(definition: Definition, raw: Any, axis_values: dict[str, int]) -> dict[str, float]:
-    if not isinstance(raw, dict):
-        raise SolError(definition.path, "sol.flops", 'must map operand dtypes to expressions: {"bfloat16": "2*M*N*K"}')
-    flops = {}
-    for dtype, value in raw.items():
-        if dtype not in DTYPES or not DTYPES[dtype].is_float:
-            known = ", ".join(n for n, d in DTYPES.items() if d.is_float)
-            raise SolError(definition.path, f"sol.flops.{dtype}", f"not a float dtype (known: {known})")
-        flops[dtype] = _evaluate(definition, f"sol.flops.{dtype}", value, axis_values)
+def _formula_flops(definition: Definition, raw: dict, axis_values: dict[str, int]) -> dict[str, float]:
+    flops = {dtype: _evaluate(definition, f"sol.flops.{dtype}", value, axis_values) for dtype, value in raw.items()}
     return {k: v for k, v in flops.items() if v}
+
+
+def validate_formula(definition: Definition) -> None:
+    """Check a definition's ``sol`` field without axis values (fit for collection time); raises SolError."""
+    sol = definition.sol or {}
+    unknown = set(sol) - {"flops", "bytes", "note"}
+    if unknown:
+        raise SolError(definition.path, f"sol.{sorted(unknown)[0]}", "unknown field (known: flops, bytes, note)")
+    fields = [("sol.bytes", sol["bytes"])] if "bytes" in sol else []
+    if "flops" in sol:
+        if not isinstance(sol["flops"], dict):
+            raise SolError(definition.path, "sol.flops", 'must map operand dtypes to expressions: {"bfloat16": "2*M*N*K"}')
+        for dtype, value in sol["flops"].items():
+            if dtype not in DTYPES or not DTYPES[dtype].is_float:
+                known = ", ".join(n for n, d in DTYPES.items() if d.is_float)
+                raise SolError(definition.path, f"sol.flops.{dtype}", f"not a float dtype (known: {known})")
+            fields.append((f"sol.flops.{dtype}", value))
+    for where, value in fields:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise SolError(definition.path, where, f"must be a number or an expression over axes, got {value!r}")
+        if isinstance(value, str):
+            try:
+                names = expression_names(value)
+            except SyntaxError as exc:
+                raise SolError(definition.path, where, f"cannot evaluate {value!r}: {exc.msg}") from None
+            stray = sorted(names - set(definition.axes))
+            if stray:
+                raise SolError(definition.path, where, f"{value!r} names {stray[0]!r}, which is not an axis")
 
 
 def meta_args(definition: Definition, axis_values: dict[str, int], scalars: dict[str, Any] | None = None) -> list:
@@ -140,10 +161,8 @@ def work_for(
     """
     from .flops import count_flops
 
+    validate_formula(definition)
     sol = definition.sol or {}
-    unknown = set(sol) - {"flops", "bytes", "note"}
-    if unknown:
-        raise SolError(definition.path, f"sol.{sorted(unknown)[0]}", "unknown field (known: flops, bytes, note)")
     if "bytes" in sol:
         bytes_moved, bytes_source = _evaluate(definition, "sol.bytes", sol["bytes"], axis_values), "formula"
     else:

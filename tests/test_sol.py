@@ -141,6 +141,16 @@ def test_a_bad_formula_names_its_field(formula, where, words):
         sol.work_for(d, d.axis_values({"M": 4}))
     assert isinstance(info.value, TraceError) and info.value.where == where and words in info.value.message
     assert str(info.value).startswith("x.json: ")
+    if "negative" not in words:  # found without axis values, at collection time
+        with pytest.raises(sol.SolError) as early:
+            sol.validate_formula(d)
+        assert early.value.where == where
+
+
+def test_validate_formula_accepts_good_formulas_and_none():
+    sol.validate_formula(gemm_definition())
+    sol.validate_formula(gemm_definition({"flops": {"bfloat16": "2*M*N*K", "float8_e4m3fn": 12}, "bytes": "cdiv(M, 2)",
+                                          "note": "free text"}))  # fmt: skip
 
 
 def test_a_reference_that_runs_nowhere_asks_for_a_formula():
