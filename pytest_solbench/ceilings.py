@@ -37,6 +37,16 @@ def _sm_clock(device) -> Callable[[], float | None]:
     return sample
 
 
+def _copy_gb_s(device, copy_bytes: int, reps: int, clock: Callable[[], float | None]) -> float:
+    """DRAM bandwidth from a device-to-device copy: each byte is read once and written once."""
+    import torch
+
+    src = torch.ones(copy_bytes, dtype=torch.uint8, device=device)
+    dst = torch.empty_like(src)
+    ms, _ = _best_ms(lambda: dst.copy_(src), reps, clock)
+    return 2 * copy_bytes / (ms * 1e-3) / 1e9
+
+
 def _gemms(n: int, device, capability: tuple[int, int]) -> dict[str, Callable[[], Callable[[], Any]]]:
     """Builders of an n x n x n GEMM per peak key this GPU can run."""
     import torch
@@ -84,11 +94,7 @@ def measure_ceilings(device: str = "cuda", copy_bytes: int = 1 << 30, gemm_n: in
     result: dict[str, Any] = {"device_name": torch.cuda.get_device_name(dev), "peak_tflops": {},
                               "peak_clock_mhz": {}, "errors": {}}  # fmt: skip
     with torch.cuda.device(dev):
-        src = torch.ones(copy_bytes, dtype=torch.uint8, device=dev)
-        dst = torch.empty_like(src)
-        ms, _ = _best_ms(lambda: dst.copy_(src), reps, clock)
-        result["dram_bandwidth_gb_s"] = 2 * copy_bytes / (ms * 1e-3) / 1e9  # each byte read once, written once
-        del src, dst
+        result["dram_bandwidth_gb_s"] = _copy_gb_s(dev, copy_bytes, reps, clock)
         tf32_before = torch.backends.cuda.matmul.allow_tf32
         try:
             torch.backends.cuda.matmul.allow_tf32 = True  # the tf32 GEMM is an fp32 GEMM on tensor cores

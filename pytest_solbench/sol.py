@@ -95,7 +95,8 @@ def validate_formula(definition: Definition) -> None:
     fields = [("sol.bytes", sol["bytes"])] if "bytes" in sol else []
     if "flops" in sol:
         if not isinstance(sol["flops"], dict):
-            raise SolError(definition.path, "sol.flops", 'must map operand dtypes to expressions: {"bfloat16": "2*M*N*K"}')
+            message = 'must map operand dtypes to expressions: {"bfloat16": "2*M*N*K"}'
+            raise SolError(definition.path, "sol.flops", message)
         for dtype, value in sol["flops"].items():
             if dtype not in DTYPES or not DTYPES[dtype].is_float:
                 known = ", ".join(n for n, d in DTYPES.items() if d.is_float)

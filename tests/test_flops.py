@@ -141,7 +141,8 @@ def test_conv2d_backward_through_autograd_counts_grad_input_and_grad_weight():
     """
     d = definition({"x": tensor(FP16, "N", 8, 12, 12), "w": tensor(FP16, 4, 8, 3, 3),
                     "dy": tensor(FP16, "N", 4, 12, 12)},
-                   {"dx": tensor(FP16, "N", 8, 12, 12), "dw": tensor(FP16, 4, 8, 3, 3)}, reference, var=["N"])  # fmt: skip
+                   {"dx": tensor(FP16, "N", 8, 12, 12), "dw": tensor(FP16, 4, 8, 3, 3)},
+                   reference, var=["N"])  # fmt: skip
     w = work(d, N=2)
     forward = 2 * 2 * 4 * 12 * 12 * 8 * 9
     assert w.flops_by_dtype == {FP16: 2 * forward}  # no forward pass is counted twice: autograd.grad re-uses y
@@ -164,12 +165,14 @@ def test_depthwise_and_grouped_conv1d():
     w = work(d, B=2, L=50)
     assert w.flops_by_dtype == {BF16: 2 * 2 * 64 * 50 * 7}
     assert w.bytes_moved == 2 * (2 * 64 * 50 * 2 + 64 * 7)
-    grouped = count_flops(lambda x, w: F.conv1d(x, w, groups=4), [meta(torch.float16, 2, 16, 30), meta(torch.float16, 8, 4, 5)])
+    x, w = meta(torch.float16, 2, 16, 30), meta(torch.float16, 8, 4, 5)
+    grouped = count_flops(lambda x, w: F.conv1d(x, w, groups=4), [x, w])
     assert grouped == {FP16: 2 * 2 * 8 * 26 * 4 * 5}
 
 
 def test_transposed_conv2d():
-    d = definition({"x": tensor(FP16, "N", 8, 7, 7), "w": tensor(FP16, 8, 6, 4, 4)}, {"y": tensor(FP16, "N", 6, 14, 14)},
+    d = definition({"x": tensor(FP16, "N", 8, 7, 7), "w": tensor(FP16, 8, 6, 4, 4)},
+                   {"y": tensor(FP16, "N", 6, 14, 14)},
                    "import torch.nn.functional as F\n"
                    "def run(x, w):\n    return F.conv_transpose2d(x, w, stride=2, padding=1)\n", var=["N"])  # fmt: skip
     w = work(d, N=2)
@@ -236,7 +239,8 @@ def run(q, k_cache, v_cache, block_table, seq_lens, sm_scale):
 
 
 def test_gqa_decode_over_a_paged_cache_needs_the_real_argument_fallback():
-    spec = {"q": tensor(BF16, "B", 8, 32), "k_cache": tensor(BF16, "P", 4, 2, 32), "v_cache": tensor(BF16, "P", 4, 2, 32),
+    spec = {"q": tensor(BF16, "B", 8, 32),
+            "k_cache": tensor(BF16, "P", 4, 2, 32), "v_cache": tensor(BF16, "P", 4, 2, 32),
             "block_table": tensor("int32", "B", "maxp"), "seq_lens": tensor("int32", "B"),
             "sm_scale": {"dtype": "float32", "shape": None}}  # fmt: skip
     touched = "2 * B * 8 * 32 * 2 + 2 * kv_tokens * 2 * 32 * 2 + 4 * B * maxp + 4 * B"
@@ -269,7 +273,8 @@ def test_fp8_gemm_with_scales():
         return torch._scaled_mm(a, b.t(), scale_a, scale_b, out_dtype=torch.bfloat16)
     """
     d = definition({"a": tensor(FP8, "M", "K"), "b": tensor(FP8, "N", "K"), "scale_a": tensor(FP32),
-                    "scale_b": tensor(FP32)}, {"c": tensor(BF16, "M", "N")}, reference, {"N": 64, "K": 128}, ["M"])  # fmt: skip
+                    "scale_b": tensor(FP32)},
+                   {"c": tensor(BF16, "M", "N")}, reference, {"N": 64, "K": 128}, ["M"])  # fmt: skip
     w = work(d, M=32)
     assert w.flops_by_dtype == {FP8: 2 * 32 * 64 * 128}
     assert w.bytes_moved == 32 * 128 + 64 * 128 + 4 + 4 + 2 * 32 * 64  # 0-d scale tensors are read too

@@ -30,7 +30,8 @@ def test_every_row_is_complete_and_every_number_has_a_source(hw):
     assert set(hw.peak_tflops) <= set(hardware.PEAK_KEYS)
     assert all(v > 0 for v in hw.peak_tflops.values())
     fields = ["compute_capability", "sm_count", "base_clock_mhz", "boost_clock_mhz", "memory_clock_mhz",
-              "dram_bandwidth_gb_s", "memory_gib", "l2_bytes", *(f"peak_tflops.{k}" for k in hw.peak_tflops)]  # fmt: skip
+              "dram_bandwidth_gb_s", "memory_gib", "l2_bytes",
+              *(f"peak_tflops.{k}" for k in hw.peak_tflops)]  # fmt: skip
     if hw.peak_clock_mhz:
         fields.append("peak_clock_mhz")
     for name in fields:
@@ -61,7 +62,9 @@ def test_datacenter_peaks_match_known_figures():
     assert (b200.peak_tflops["bf16"], b200.peak_tflops["fp8"], b200.peak_tflops["fp4"]) == (2250, 4500, 9000)
 
 
-@pytest.mark.parametrize("key", ["h100_sxm", "h100_pcie", "a100_sxm", "l40s", "l4", "rtx4090", "rtx5090", "rtx_pro_6000", "b200"])
+@pytest.mark.parametrize(
+    "key", ["h100_sxm", "h100_pcie", "a100_sxm", "l40s", "l4", "rtx4090", "rtx5090", "rtx_pro_6000", "b200"]
+)
 def test_tensor_peaks_agree_with_sms_times_clock(key):
     """Dense FP16 = SMs x per-SM FLOP/clk x the clock the peak assumes, to within rounding."""
     hw = HARDWARE[key]
@@ -79,7 +82,8 @@ def test_memory_clock_times_bus_gives_the_bandwidth_where_both_are_known():
 @pytest.mark.parametrize(
     "text, key",
     [("H100", "h100_sxm"), ("h100-sxm", "h100_sxm"), ("H100_PCIE", "h100_pcie"), ("b200", "b200"), ("GB300", "gb300"),
-     ("rtx-pro-6000", "rtx_pro_6000"), ("RTX 5090", "rtx5090"), ("a100", "a100_sxm"), ("NVIDIA H100 80GB HBM3", "h100_sxm"),
+     ("rtx-pro-6000", "rtx_pro_6000"), ("RTX 5090", "rtx5090"), ("a100", "a100_sxm"),
+     ("NVIDIA H100 80GB HBM3", "h100_sxm"),
      ("NVIDIA H100 SXM5 80GB", "h100_sxm"), ("h20", "h20"), ("H200", "h200")],
 )  # fmt: skip
 def test_lookup_ignores_case_and_separators(text, key):
@@ -176,7 +180,8 @@ def test_apply_ceilings_replaces_datasheet_figures_and_says_they_were_measured()
     assert row.dram_bandwidth_gb_s == 2900.0 and row.peak_tflops["bf16"] == 720.0 and row.peak_tflops["fp8"] == 1300.0
     assert row.peak_tflops["fp16"] == h100.peak_tflops["fp16"]  # not measured: the datasheet figure stays
     assert row.clock_for("bf16") == 1755.0 and row.clock_for("fp8") == h100.clock_for("fp8")
-    assert row.sources["peak_tflops.bf16"].startswith("measured") and "H100 80GB HBM3" in row.sources["peak_tflops.bf16"]
+    bf16_source = row.sources["peak_tflops.bf16"]
+    assert bf16_source.startswith("measured") and "H100 80GB HBM3" in bf16_source
     assert row.sources["dram_bandwidth_gb_s"].startswith("measured")
     assert row.sources["peak_tflops.fp16"] == h100.sources["peak_tflops.fp16"]
     assert h100.peak_tflops["bf16"] == 989.4  # the table itself is untouched

@@ -176,7 +176,8 @@ def test_scalar_inputs_come_from_the_workload():
     data = {"name": "rep", "axes": {"M": {"type": "var"}},
             "inputs": {"A": {"shape": ["M", "M"], "dtype": "float16"}, "times": {"shape": None, "dtype": "int32"}},
             "outputs": {"C": {"shape": ["M", "M"], "dtype": "float16"}},
-            "reference": "def run(A, times):\n    for _ in range(times):\n        A = A @ A\n    return A\n"}  # fmt: skip
+            "reference": "def run(A, times):\n    for _ in range(times):\n        A = A @ A\n    return A\n",
+            }  # fmt: skip
     d = trace.parse_definition(data, Path("x.json"))
     assert sol.work_for(d, {"M": 4}).flops_by_dtype == {"float16": 2 * 4**3}  # default scalar: 1
     assert sol.work_for(d, {"M": 4}, scalars={"times": 3}).flops_by_dtype == {"float16": 3 * 2 * 4**3}
