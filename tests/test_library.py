@@ -1,0 +1,460 @@
+"""The bundled problem library and example kernels: every problem loads, its reference runs, every example passes.
+
+This is the direct check of problems/ and examples/. The harness (another module, with its own tests) also runs
+the examples end to end. Here the Triton examples run on CPU under TRITON_INTERPRET=1 in a fresh Python: the
+variable only takes effect when set before triton is first imported (triton's own ``tl.sum`` is a jit function
+made at import), and the suite's conftest imports triton at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import math
+import os
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from pytest_solbench.dtypes import DTYPES, is_fp4
+from pytest_solbench.options import DEFAULT_CPU_MAX_ELEMENTS
+from pytest_solbench.trace import Definition, Problem, TensorSpec, Workload, eval_expression, load_problem
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBLEMS = ROOT / "problems"
+EXAMPLES = ROOT / "examples"
+
+#: A workload is small enough for CPU when no tensor that grows with a var axis has more elements than the harness
+#: runs on CPU by default, and all its tensors together (weights included) hold at most CPU_MAX_BYTES.
+CPU_MAX_BYTES = 64 * 2**20
+#: A workload matters on a GPU when it moves at least this much (about 20 us of H100 DRAM time).
+GPU_MIN_BYTES = 64 * 2**20
+DEFAULT_TOLERANCE = {"float32": (1e-4, 1e-4), "float16": (1e-2, 1e-2), "bfloat16": (1e-2, 1e-2)}
+
+
+def definition_files() -> list[Path]:
+    """Definitions in both layouts: <dir>/definition.json and definitions/<op_type>/<name>.json."""
+    return sorted(PROBLEMS.glob("**/definition.json")) + sorted(PROBLEMS.glob("**/definitions/**/*.json"))
+
+
+FILES = definition_files()
+IDS = [p.parent.name if p.name == "definition.json" else p.stem for p in FILES]
+
+
+@pytest.fixture(scope="module", params=FILES, ids=IDS)
+def problem(request: pytest.FixtureRequest) -> Problem:
+    return load_problem(request.param)
+
+
+def find(name: str) -> Problem:
+    for path in FILES:
+        found = load_problem(path)
+        if found.definition.name == name:
+            return found
+    raise LookupError(name)
+
+
+# ---------------------------------------------------------------- sizes, references, inputs, comparison
+
+
+def elements(definition: Definition, spec: TensorSpec, axes: dict[str, int]) -> int:
+    return 0 if spec.shape is None else math.prod(definition.shape_of(spec, axes))
+
+
+def workload_bytes(definition: Definition, workload: Workload) -> float:
+    axes = definition.axis_values(workload.axes)
+    specs = definition.inputs + definition.outputs
+    return sum(elements(definition, s, axes) * DTYPES[s.dtype].bits_per_element / 8 for s in specs)
+
+
+def fits_cpu(definition: Definition, workload: Workload) -> bool:
+    """Small enough for CPU: tensors that grow with a var axis within the harness's default, all within 64 MiB."""
+    axes = definition.axis_values(workload.axes)
+    var = set(definition.var_axes)
+    growing = [s for s in definition.inputs + definition.outputs if s.shape and var & set(s.shape)]
+    largest = max((elements(definition, s, axes) for s in growing), default=0)
+    return largest <= DEFAULT_CPU_MAX_ELEMENTS and workload_bytes(definition, workload) <= CPU_MAX_BYTES
+
+
+def cpu_workloads(problem: Problem) -> list[Workload]:
+    """The workloads small enough for CPU, smallest first."""
+    small = [w for w in problem.workloads if fits_cpu(problem.definition, w)]
+    return sorted(small, key=lambda w: workload_bytes(problem.definition, w))
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """Import a Python file under a fresh module name."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_REFERENCES: dict[Path, ModuleType] = {}
+
+
+def reference_module(definition: Definition) -> ModuleType:
+    """The definition's reference source as a module (reference.py's text, or the inline reference string)."""
+    if definition.path not in _REFERENCES:
+        module = ModuleType(f"_reference_{definition.name}")
+        module.__file__ = str(definition.path)
+        exec(compile(definition.reference, str(definition.path), "exec"), module.__dict__)
+        _REFERENCES[definition.path] = module
+    return _REFERENCES[definition.path]
+
+
+def make_inputs(definition: Definition, workload: Workload, seed: int = 0, device: str = "cpu") -> dict[str, Any]:
+    """Inputs as the harness makes them, simply: the custom entrypoint, or randn and scalars from the workload."""
+    import torch
+
+    torch.manual_seed(seed)
+    axes = definition.axis_values(workload.axes)
+    if definition.custom_inputs_entrypoint:
+        scalars = {n: s.value for n, s in workload.inputs.items() if s.kind == "scalar"}
+        factory = getattr(reference_module(definition), definition.custom_inputs_entrypoint)
+        return factory({**axes, **scalars}, torch.device(device))
+    values: dict[str, Any] = {}
+    for spec in definition.inputs:
+        how = workload.inputs[spec.name]
+        if how.kind == "scalar":
+            values[spec.name] = how.value
+            continue
+        assert how.kind == "random", f"{spec.name}: the library uses only random, scalar and custom inputs"
+        assert DTYPES[spec.dtype].mark in ("fp32", "fp16", "bf16"), f"{spec.name}: random {spec.dtype}"
+        dtype = getattr(torch, DTYPES[spec.dtype].torch_name)
+        values[spec.name] = torch.randn(definition.shape_of(spec, axes), dtype=dtype, device=device)
+    return values
+
+
+def torch_shape(definition: Definition, spec: TensorSpec, axes: dict[str, int]) -> tuple[int, ...]:
+    shape = definition.shape_of(spec, axes)
+    return shape[:-1] + (shape[-1] // 2,) if is_fp4(spec.dtype) else shape
+
+
+def as_tuple(result: Any) -> tuple:
+    return tuple(result) if isinstance(result, (tuple, list)) else (result,)
+
+
+def assert_close(got, expected, dtype: str, tolerance: dict[str, Any] | None, what: str) -> None:
+    """The library's default contract: |got - ref| <= atol + rtol*|ref| on at least 99% of the elements."""
+    import torch
+
+    atol, rtol = DEFAULT_TOLERANCE[dtype]
+    ratio = 0.99
+    if tolerance:
+        atol, rtol = tolerance.get("max_atol", atol), tolerance.get("max_rtol", rtol)
+        ratio = tolerance.get("required_matched_ratio", ratio)
+    assert got.shape == expected.shape and got.dtype == expected.dtype, f"{what}: {got.shape} {got.dtype}"
+    got, expected = got.float(), expected.float()
+    assert torch.isfinite(got).all(), f"{what}: non-finite values"
+    error = (got - expected).abs()
+    matched = (error <= atol + rtol * expected.abs()).float().mean().item()
+    assert matched >= ratio, f"{what}: {matched:.4f} matched (< {ratio}), worst abs error {error.max().item():.3g}"
+
+
+# ---------------------------------------------------------------- the library as data
+
+
+def test_library_covers_both_layouts_precisions_and_passes_with_unique_names() -> None:
+    problems = [load_problem(p) for p in FILES]
+    names = [p.definition.name for p in problems]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    assert len(problems) >= 15
+    assert any(p.name != "definition.json" for p in FILES), "no FlashInfer-Trace layout problem"
+    assert {p.definition.tag("stage") for p in problems} == {"forward", "backward"}
+    marks = {DTYPES[s.dtype].mark for p in problems for s in p.definition.inputs}
+    assert {"bf16", "fp16", "fp32", "fp8", "nvfp4"} <= marks
+
+
+def test_problem_is_well_formed(problem: Problem) -> None:
+    d = problem.definition
+    assert d.tag("model"), f"{d.name}: needs a model:... tag"
+    assert d.tag("stage") in ("forward", "backward"), f"{d.name}: needs stage:forward or stage:backward"
+    assert d.is_backward == (d.tag("stage") == "backward")
+    assert len(d.description) > 80, f"{d.name}: the description should say what model, layer and shapes"
+    assert 4 <= len(problem.workloads) <= 10, f"{d.name}: {len(problem.workloads)} workloads"
+    uuids = [w.uuid for w in problem.workloads]
+    assert len(set(uuids)) == len(uuids)
+    assert len({tuple(sorted(w.axes.items())) for w in problem.workloads}) == len(uuids), "duplicate shapes"
+    params = list(inspect.signature(reference_module(d).run).parameters)
+    assert params == [s.name for s in d.inputs], f"{d.name}: run{tuple(params)}"
+
+
+def test_workloads_bind_every_input_and_keep_the_constraints(problem: Problem) -> None:
+    d = problem.definition
+    custom = d.custom_inputs_entrypoint
+    if custom:
+        assert callable(getattr(reference_module(d), custom, None)), f"{d.name}: no function {custom}()"
+    for w in problem.workloads:
+        assert set(w.inputs) == {s.name for s in d.inputs}, f"{d.name} line {w.line}"
+        kinds = {spec.kind for spec in w.inputs.values()}
+        assert kinds == {"custom"} if custom else "custom" not in kinds, f"{d.name} line {w.line}: {kinds}"
+        axes = d.axis_values(w.axes)
+        for spec in d.inputs + d.outputs:
+            if spec.shape is not None:
+                assert all(n > 0 for n in d.shape_of(spec, axes)), f"{d.name} line {w.line}: {spec.name}"
+        for text in d.constraints:
+            assert eval(text, {"__builtins__": {}}, dict(axes)), f"{d.name} line {w.line}: {text}"
+        if d.sol:
+            for expression in (d.sol.get("flops") or {}).values():
+                assert eval_expression(expression, axes) > 0, f"{d.name}: sol flops {expression!r}"
+            sol_bytes, every_byte = eval_expression(d.sol["bytes"], axes), workload_bytes(d, w)
+            # What a kernel must touch: everything, unless indices let it skip part of an input (paged caches).
+            indexed = any(not DTYPES[s.dtype].is_float for s in d.inputs if s.shape is not None)
+            assert sol_bytes <= every_byte if indexed else sol_bytes == every_byte, f"{d.name}: sol bytes {sol_bytes}"
+
+
+def test_index_and_low_precision_inputs_come_from_custom_inputs(problem: Problem) -> None:
+    """Random index tensors would be invalid and random fp8/fp4 would carry no scales: the library builds them."""
+    d = problem.definition
+    special = [s.name for s in d.inputs if s.shape is not None and DTYPES[s.dtype].mark not in ("fp32", "fp16", "bf16")]
+    if special:
+        assert d.custom_inputs_entrypoint, f"{d.name}: {special} need a custom_inputs_entrypoint"
+
+
+def test_workloads_span_cpu_and_gpu_sizes(problem: Problem) -> None:
+    small = cpu_workloads(problem)
+    assert len(small) >= 2, f"{problem.definition.name}: only {len(small)} workloads small enough for CPU"
+    largest = max(workload_bytes(problem.definition, w) for w in problem.workloads)
+    assert largest >= GPU_MIN_BYTES, f"{problem.definition.name}: no workload that matters on a GPU"
+
+
+def test_tolerance_overrides_are_documented(problem: Problem) -> None:
+    if any(w.tolerance for w in problem.workloads):
+        docs = (ROOT / "docs" / "problems.md").read_text()
+        assert problem.definition.name in docs.split("## Tolerances", 1)[-1], "say why in docs/problems.md"
+
+
+# ---------------------------------------------------------------- references on CPU
+
+
+def test_reference_runs_on_cpu_with_the_declared_outputs(problem: Problem) -> None:
+    torch = pytest.importorskip("torch")
+    d = problem.definition
+    workload = cpu_workloads(problem)[0]
+    inputs = make_inputs(d, workload)
+    assert list(inputs) == [s.name for s in d.inputs], f"{d.name}: inputs come back as {list(inputs)}"
+    axes = d.axis_values(workload.axes)
+    for spec in d.inputs:
+        if spec.shape is not None:
+            assert tuple(inputs[spec.name].shape) == torch_shape(d, spec, axes), spec.name
+            assert inputs[spec.name].dtype == getattr(torch, DTYPES[spec.dtype].torch_name), spec.name
+    outputs = as_tuple(reference_module(d).run(*inputs.values()))
+    assert len(outputs) == len(d.outputs)
+    for spec, out in zip(d.outputs, outputs):
+        assert tuple(out.shape) == torch_shape(d, spec, axes), f"{d.name}.{spec.name}: {tuple(out.shape)}"
+        assert out.dtype == getattr(torch, DTYPES[spec.dtype].torch_name), f"{d.name}.{spec.name}: {out.dtype}"
+        assert torch.isfinite(out.float()).all(), f"{d.name}.{spec.name}: non-finite output"
+        assert out.float().abs().sum() > 0, f"{d.name}.{spec.name}: all zeros"
+
+
+def test_rmsnorm_backward_reference_equals_autograd() -> None:
+    torch = pytest.importorskip("torch")
+    p = find("llama3_1_8b_rmsnorm_backward_h4096")
+    dy, x, w = make_inputs(p.definition, cpu_workloads(p)[0]).values()
+    grad_input, grad_weight = reference_module(p.definition).run(dy, x, w)
+    xf, wf = x.float().requires_grad_(), w.float().requires_grad_()
+    (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + 1e-5) * wf).backward(dy.float())
+    assert_close(grad_input, xf.grad.to(x.dtype), "bfloat16", None, "grad_input")
+    assert_close(grad_weight, wf.grad.to(w.dtype), "bfloat16", None, "grad_weight")
+
+
+def test_linear_backward_reference_equals_autograd() -> None:
+    torch = pytest.importorskip("torch")
+    p = find("llama3_1_8b_v_proj_linear_backward_n1024_k4096")
+    dy, x, w = make_inputs(p.definition, cpu_workloads(p)[0]).values()
+    grad_input, grad_weight = reference_module(p.definition).run(dy, x, w)
+    xf, wf = x.float().requires_grad_(), w.float().requires_grad_()
+    torch.nn.functional.linear(xf, wf).backward(dy.float())
+    assert_close(grad_input, xf.grad.to(x.dtype), "bfloat16", None, "grad_input")
+    assert_close(grad_weight, wf.grad.to(w.dtype), "bfloat16", None, "grad_weight")
+
+
+def test_fp8_inputs_carry_real_scales() -> None:
+    """Dequantized, the FP8 inputs reproduce Gaussian data within e4m3's precision, and the GEMM's outputs are O(1)."""
+    torch = pytest.importorskip("torch")
+    p = find("deepseek_v3_fp8_shared_expert_down_proj_n7168_k2048")
+    ref = reference_module(p.definition)
+    torch.manual_seed(0)
+    x = torch.randn(3, 2048)
+    values, scale = ref.quantize_blocks(x, 1, 128)
+    assert values.dtype == torch.float8_e4m3fn and scale.shape == (3, 16)
+    dequant = values.float() * scale.repeat_interleave(128, dim=1)
+    assert (dequant - x).abs().max() <= 0.07 * x.abs().max()
+    c = ref.run(*make_inputs(p.definition, cpu_workloads(p)[0]).values()).float()
+    assert 0.3 < c.std() < 3, "outputs should be O(1) so that the bf16 tolerance means something"
+
+
+def test_nvfp4_packing_puts_element_2i_in_the_low_nibble() -> None:
+    torch = pytest.importorskip("torch")
+    ref = reference_module(find("llama3_1_8b_nvfp4_o_proj_n4096_k4096").definition)
+    packed = torch.tensor([[0x21, 0xF8]], dtype=torch.uint8).view(torch.float4_e2m1fn_x2)
+    assert ref.unpack_fp4(packed).tolist() == [[0.5, 1.0, -0.0, -6.0]]
+    torch.manual_seed(0)
+    x = torch.randn(4, 4096)
+    values, scale, global_scale = ref.quantize_nvfp4(x)
+    assert values.shape == (4, 2048) and scale.shape == (4, 256) and scale.dtype == torch.float8_e4m3fn
+    dequant = ref.dequantize(values, scale) / global_scale
+    assert (dequant - x).abs().max() <= 0.35 * x.abs().max()  # e2m1 keeps one mantissa bit
+    assert torch.corrcoef(torch.stack([dequant.flatten(), x.flatten()]))[0, 1] > 0.99
+
+
+def test_paged_decode_inputs_are_valid_pages() -> None:
+    torch = pytest.importorskip("torch")
+    p = find("llama3_1_8b_gqa_paged_decode_h32_kv8_d128_ps16")
+    for workload in cpu_workloads(p):
+        axes = workload.axes
+        inputs = make_inputs(p.definition, workload)
+        seq_lens, table = inputs["seq_lens"].long(), inputs["block_table"].long()
+        assert int(seq_lens.sum()) == axes["num_kv_tokens"] and int(seq_lens.min()) >= 1
+        assert int(seq_lens.max()) <= axes["max_pages_per_seq"] * 16
+        used = torch.cat([table[b, : (int(n) + 15) // 16] for b, n in enumerate(seq_lens)])
+        assert len(set(used.tolist())) == len(used), "two sequences share a page"
+        assert int(used.max()) < axes["num_pages"]
+
+
+# ---------------------------------------------------------------- example kernels
+
+
+def examples() -> list[tuple[str, Path, str | None]]:
+    """(id, Python file, entry function or None) for every Python example: plain modules and solution.json folders."""
+    found: list[tuple[str, Path, str | None]] = [(p.stem, p, None) for p in sorted(EXAMPLES.glob("*.py"))]
+    for solution in sorted(EXAMPLES.glob("*/solution.json")):
+        file, func = json.loads(solution.read_text())["spec"]["entry_point"].split("::")
+        if file.endswith(".py"):
+            found.append((solution.parent.name, solution.parent / file, func))
+    return found
+
+
+EXAMPLES_FOUND = examples()
+EXAMPLE_IDS = [example_id for example_id, _, _ in EXAMPLES_FOUND]
+
+
+def load_example(path: Path, func: str | None) -> tuple[str, Any, bool | None]:
+    """(definition name, entry function, destination-passing style or None to infer it from the signature)."""
+    module = load_module(path, f"_example_{path.parent.name}_{path.stem}")
+    if func is None:
+        return module.DEFINITION, module.run, None
+    data = json.loads((path.parent / "solution.json").read_text())
+    return data["definition"], getattr(module, func), data["spec"].get("destination_passing_style", True)
+
+
+def check_example(path: Path, func: str | None, device: str, max_workloads: int | None) -> None:
+    """Run an example kernel against its reference on `device`; an AssertionError says what differs."""
+    import torch
+
+    name, entry, dps = load_example(path, func)
+    p = find(name)
+    d = p.definition
+    if dps is None:
+        dps = len(inspect.signature(entry).parameters) == len(d.inputs) + len(d.outputs)
+    workloads = cpu_workloads(p)[:max_workloads] if device == "cpu" else list(p.workloads)
+    for workload in workloads:
+        inputs = make_inputs(d, workload, seed=1, device=device)
+        expected = as_tuple(reference_module(d).run(*[v.clone() if torch.is_tensor(v) else v for v in inputs.values()]))
+        if dps:
+            outputs = tuple(torch.full_like(e, float("nan")) for e in expected)  # unwritten elements fail
+            assert entry(*inputs.values(), *outputs) is None, "a destination-passing kernel returns None"
+        else:
+            outputs = as_tuple(entry(*inputs.values()))
+        assert len(outputs) == len(d.outputs)
+        for spec, got, want in zip(d.outputs, outputs, expected):
+            assert_close(got, want, spec.dtype, workload.tolerance, f"{name}[{workload.label()}].{spec.name}")
+
+
+def check_examples_on_cpu() -> dict[str, str]:
+    """Every Python example on its problem's two smallest workloads: example id -> "" or what went wrong."""
+    results = {}
+    for example_id, path, func in EXAMPLES_FOUND:
+        try:
+            check_example(path, func, "cpu", max_workloads=2)
+            results[example_id] = ""
+        except Exception as exc:  # reported to the parent test, which fails with it
+            results[example_id] = "".join(traceback.format_exception(exc)[-6:])
+    return results
+
+
+@pytest.fixture(scope="module")
+def cpu_example_results() -> dict[str, str]:
+    """The CPU check of every example, run once in a fresh Python with TRITON_INTERPRET=1 set from the start."""
+    pytest.importorskip("torch")
+    pytest.importorskip("triton")
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); import test_library; "
+        "print('RESULTS ' + json.dumps(test_library.check_examples_on_cpu()))"
+    )
+    env = {**os.environ, "TRITON_INTERPRET": "1", "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(Path(__file__).parent)], capture_output=True, text=True, env=env, timeout=600
+    )
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULTS "):
+            return json.loads(line[len("RESULTS ") :])
+    pytest.fail(f"the examples' CPU run did not finish (exit {done.returncode}):\n{done.stderr[-3000:]}")
+
+
+@pytest.mark.parametrize("example_id", EXAMPLE_IDS)
+def test_example_kernel_matches_its_reference_on_cpu(example_id: str, cpu_example_results: dict[str, str]) -> None:
+    assert example_id in cpu_example_results
+    assert cpu_example_results[example_id] == "", f"{example_id}:\n{cpu_example_results[example_id]}"
+
+
+@pytest.mark.parametrize(("path", "func"), [(p, f) for _, p, f in EXAMPLES_FOUND], ids=EXAMPLE_IDS)
+def test_example_kernel_matches_its_reference_on_gpu(path: Path, func: str | None) -> None:
+    """On a GPU machine: every workload of the example's problem, with Triton compiling (not interpreting)."""
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available() or os.environ.get("TRITON_INTERPRET") == "1":
+        pytest.skip("needs a CUDA GPU with TRITON_INTERPRET unset")
+    check_example(path, func, "cuda", max_workloads=None)
+
+
+def test_every_example_solves_a_bundled_problem() -> None:
+    names = {load_problem(p).definition.name for p in FILES}
+    for _, path, func in EXAMPLES_FOUND:
+        source = path.read_text()
+        assert "def run(" in source, path.name
+        if func is None:
+            assert "\nDEFINITION = " in source, f"{path.name}: needs DEFINITION = '<problem name>'"
+            declared = source.split("\nDEFINITION = ", 1)[1].split("\n", 1)[0].strip("\"'")
+            assert declared in names, f"{path.name}: unknown definition {declared!r}"
+    solutions = sorted(EXAMPLES.glob("*/solution.json"))
+    assert len(solutions) >= 2
+    for solution in solutions:
+        data = json.loads(solution.read_text())
+        assert {"name", "definition", "author", "spec", "sources"} <= set(data), solution
+        assert data["definition"] in names, f"{solution}: unknown definition {data['definition']!r}"
+        file, _ = data["spec"]["entry_point"].split("::")
+        assert [s["path"] for s in data["sources"]] == [file], "sources name the entry file"
+        assert (solution.parent / file).is_file(), f"{solution}: {file} is missing beside it"
+
+
+def test_cuda_example_declares_a_torch_binding() -> None:
+    solution = EXAMPLES / "cuda_rmsnorm" / "solution.json"
+    spec = json.loads(solution.read_text())["spec"]
+    assert spec["languages"] == ["cuda_cpp"] and spec["binding"] == "torch" and spec["entry_point"] == "kernel.cu::run"
+    source = (solution.parent / "kernel.cu").read_text()
+    assert "PYBIND11_MODULE(TORCH_EXTENSION_NAME" in source and 'm.def("run"' in source
+    assert "void run(torch::Tensor hidden_states, torch::Tensor weight, torch::Tensor output)" in source
+
+
+def test_cuda_example_matches_its_reference_on_gpu() -> None:
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("the CUDA example builds and runs only on a GPU machine")
+    from torch.utils.cpp_extension import load
+
+    module = load(name="solbench_example_cuda_rmsnorm", sources=[str(EXAMPLES / "cuda_rmsnorm" / "kernel.cu")])
+    p = find("llama3_1_8b_rmsnorm_h4096")
+    for workload in p.workloads:
+        inputs = list(make_inputs(p.definition, workload, device="cuda").values())
+        expected = reference_module(p.definition).run(*inputs)
+        output = torch.full_like(expected, float("nan"))
+        module.run(*inputs, output)
+        assert_close(output, expected, "bfloat16", None, f"cuda_rmsnorm[{workload.label()}]")
