@@ -257,8 +257,14 @@ def _time(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_values:
     if device.startswith("cuda"):
         nbytes = request.get("l2_flush_bytes")
         flusher = timing.L2Flusher.for_device(device) if nbytes is None else timing.L2Flusher(device, nbytes)
+    probe = None
+    if device.startswith("cuda"):
+        from . import clocks
+
+        observer = clocks.ClockObserver(clocks.nvml_index_for_cuda_device(torch.cuda.current_device()))
+        probe = observer.snapshot if observer.available() else None
     with torch.no_grad():
-        measurement = timing.measure(call, prepare=prepare, device=device, config=config, l2_flush=flusher)
+        measurement = timing.measure(call, prepare=prepare, device=device, config=config, l2_flush=flusher, clock_probe=probe)
     return measurement.to_dict()
 
 

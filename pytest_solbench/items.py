@@ -61,6 +61,9 @@ class ProblemFile(pytest.File):
         state = self._session()
         try:
             problem = load_problem(self.path)
+            from .sol import validate_formula
+
+            validate_formula(problem.definition)
         except TraceError as exc:
             raise self.CollectError(str(exc)) from None
         state.note_problem(problem)

@@ -29,6 +29,7 @@ class ItemResult:
     bound: str | None = None  # "memory" | "compute"
     flops_by_dtype: dict[str, float] = field(default_factory=dict)
     bytes_moved: float | None = None
+    sol_sm_clock_mhz: float | None = None  # the SM clock T_SOL's compute term assumed (None: the datasheet's)
     t_k_ms: float | None = None
     t_b_ms: float | None = None
     score: float | None = None
@@ -76,7 +77,7 @@ def trace_line(result: ItemResult) -> dict[str, Any]:
     extra = {
         k: getattr(result, k)
         for k in (
-            "nodeid", "device", "hardware", "t_sol_ms", "bound", "flops_by_dtype", "bytes_moved", "t_b_ms", "score",
+            "nodeid", "device", "hardware", "t_sol_ms", "bound", "flops_by_dtype", "bytes_moved", "sol_sm_clock_mhz", "t_b_ms", "score",
             "pct_sol", "baseline", "seed", "clocks", "kernel_timing", "reference_timing",
         )
     }  # fmt: skip
@@ -188,10 +189,14 @@ def format_table(results: list[ItemResult], width: int = 200) -> list[str]:
     """The per-item table, then mean score per problem and for the suite (pure; the plugin writes it)."""
     rows = [COLUMNS, *table_rows(results)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    # Long problem names are what overflow; shorten them to fit the terminal.
+    # Long names (problem, workload, kernel) are what overflow: shave the widest of them until the table fits.
     overflow = sum(widths) + 2 * (len(widths) - 1) - width
-    if overflow > 0:
-        widths[0] = max(16, widths[0] - overflow)
+    while overflow > 0:
+        widest = max((0, 1, 2), key=lambda i: widths[i])
+        if widths[widest] <= 16:
+            break
+        widths[widest] -= 1
+        overflow -= 1
     lines = []
     for row in rows:
         cells = [_fit(cell, w) for cell, w in zip(row, widths)]

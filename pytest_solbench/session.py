@@ -78,8 +78,9 @@ class SolbenchSession:
         self.results: list[ItemResult] = []
         self._writer: TraceWriter | None = None
         self._device: DeviceInfo | None = None
+        self.hardware_note = ""
         self._hardware: Any = None
-        self._bounds: dict[tuple[str, str], Any] = {}
+        self._work: dict[tuple[str, str], Any] = {}
         self._baselines: dict[tuple[str, str], float | None] = {}
 
     # ------------------------------------------------------------ lazily known facts
@@ -104,6 +105,9 @@ class SolbenchSession:
                     raise pytest.UsageError(f"--solbench-hardware: {exc.args[0]}") from None
             if row is None and self.device.kind == "cuda":
                 row = hardware.identify(self.device.name, self.device.memory_bytes, self.device.sm_count)
+                if row is None:
+                    self.hardware_note = (f"{self.device.name} is not in the hardware table: bounds use H100 SXM; "
+                                          "name a row with --solbench-hardware or add one with pytest_solbench_hardware")  # fmt: skip
             self._hardware = row if row is not None else hardware.lookup("h100_sxm")
         return self._hardware
 
@@ -126,6 +130,8 @@ class SolbenchSession:
             f"solbench: isolate {self.settings.isolate}; seed {self.settings.seed}; {self.settings.rounds} correctness "
             f"rounds; baseline: the reference, timed the same way",
         ]
+        if self.hardware_note:
+            lines.append(f"solbench: WARNING {self.hardware_note}")
         if dev.kind == "cpu":
             lines.append(
                 "solbench: CPU mode: correctness and SOL bounds only, no timing; workloads over "
@@ -183,20 +189,29 @@ class SolbenchSession:
 
     # ------------------------------------------------------------ one item
 
-    def bound_for(self, problem: Problem, workload: Workload) -> Any:
+    def work_for(self, problem: Problem, workload: Workload) -> Any:
+        """The FLOPs and bytes of a workload (cached), or the exception that says why they cannot be counted."""
         from . import sol
 
         key = (problem.definition.name, workload.uuid)
-        if key not in self._bounds:
+        if key not in self._work:
             definition = problem.definition
             axis_values = definition.axis_values(workload.axes)
             scalars = {n: s.value for n, s in workload.inputs.items() if s.kind == "scalar"}
             try:
-                work = sol.work_for(definition, axis_values, scalars=scalars)
-                self._bounds[key] = sol.sol_bound(work, self.hardware)
+                self._work[key] = sol.work_for(
+                    definition, axis_values, count_args=lambda: _cpu_inputs(problem, workload), scalars=scalars
+                )
             except Exception as exc:  # a bound we cannot compute leaves the score undefined, not the item failed
-                self._bounds[key] = exc
-        return self._bounds[key]
+                self._work[key] = exc
+        return self._work[key]
+
+    def bound_for(self, problem: Problem, workload: Workload, sm_clock_mhz: float | None = None) -> Any:
+        """T_SOL on the session's hardware row, at the datasheet clock or at ``sm_clock_mhz`` (the one observed)."""
+        from . import sol
+
+        work = self.work_for(problem, workload)
+        return work if isinstance(work, Exception) else sol.sol_bound(work, self.hardware, sm_clock_mhz=sm_clock_mhz)
 
     def _skip_reason(self, item: SolbenchItem) -> str | None:
         definition = item.problem.definition
@@ -286,19 +301,28 @@ class SolbenchSession:
     def _score(self, item: SolbenchItem, record: dict, outcome: dict, bound: Any, key: tuple[str, str]) -> None:
         from . import sol
 
-        t_k = outcome["kernel_timing"]["median_ms"]
+        from .timing import summarize
+
+        # The headline is recomputed here from the raw samples, not taken from the worker's summary.
+        t_k = summarize(outcome["kernel_timing"]["samples_ms"], outcome["kernel_timing"]["method"]).median_ms
         record["kernel_timing"] = outcome["kernel_timing"]
         if item.kernel.is_reference:
             self._baselines[key] = t_k
         elif "reference_timing" in outcome:
             record["reference_timing"] = outcome["reference_timing"]
-            self._baselines[key] = outcome["reference_timing"]["median_ms"]
+            timed = outcome["reference_timing"]
+            self._baselines[key] = summarize(timed["samples_ms"], timed["method"]).median_ms
         t_b = self._baselines.get(key)
         record.update(t_k_ms=t_k, t_b_ms=t_b)
         if t_b:
             record["speedup"] = t_b / t_k
         if isinstance(bound, Exception):
             return
+        # The compute term at the SM clock the GPU ran at while it was timed (the worker's last reading).
+        sm_clock = ((outcome["kernel_timing"].get("clocks_after") or {}).get("sm_clock_mhz")) or None
+        if sm_clock:
+            bound = self.bound_for(item.problem, item.workload, sm_clock_mhz=sm_clock)
+            record.update(t_sol_ms=bound.t_sol_ms, bound=bound.bound, sol_sm_clock_mhz=sm_clock)
         record["pct_sol"] = bound.t_sol_ms / t_k
         if t_b is not None:
             record["score"] = sol.sol_score(t_k, t_b, bound.t_sol_ms)
@@ -359,6 +383,17 @@ class SolbenchSession:
 
     def _record(self, item: SolbenchItem, record: dict[str, Any]) -> None:
         item.user_properties.append(("solbench", ItemResult.from_dict(record).to_dict()))
+
+
+def _cpu_inputs(problem: Problem, workload: Workload) -> list:
+    """Real inputs on the CPU, for counting FLOPs of references that cannot run on meta tensors."""
+    from . import inputs, kernels
+
+    definition = problem.definition
+    namespace = kernels.reference_namespace(definition)
+    custom = namespace.get(definition.custom_inputs_entrypoint or "")
+    return inputs.make_inputs(definition, workload, definition.axis_values(workload.axes), seed=0, device="cpu",
+                              root=problem.root, custom=custom)  # fmt: skip
 
 
 def _numel(shape: tuple[int, ...]) -> int:
