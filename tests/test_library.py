@@ -255,6 +255,23 @@ def test_reference_runs_on_cpu_with_the_declared_outputs(problem: Problem) -> No
         assert out.float().abs().sum() > 0, f"{d.name}.{spec.name}: all zeros"
 
 
+SOL_FILES = [p for p in FILES if "flops" in (load_problem(p).definition.sol or {})]
+
+
+@pytest.mark.parametrize("path", SOL_FILES, ids=[p.parent.name for p in SOL_FILES])
+def test_sol_flops_agree_with_counting_the_reference(path: Path) -> None:
+    """A stated FLOP formula must match what the dispatch counter sees the reference do on real inputs."""
+    pytest.importorskip("torch")
+    from pytest_solbench.flops import count_flops
+
+    problem = load_problem(path)
+    d = problem.definition
+    workload = cpu_workloads(problem)[0]
+    counted = count_flops(reference_module(d).run, list(make_inputs(d, workload).values()))
+    axes = d.axis_values(workload.axes)
+    assert counted == {dtype: eval_expression(text, axes) for dtype, text in d.sol["flops"].items()}
+
+
 def test_rmsnorm_backward_reference_equals_autograd() -> None:
     torch = pytest.importorskip("torch")
     p = find("llama3_1_8b_rmsnorm_backward_h4096")
