@@ -7,16 +7,20 @@ OUT=${OUT:-gpu-out}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 what=${1:-all}
-PYTEST=(python -m pytest -p no:cacheprovider --solbench)
+PYTEST=(python -m pytest -p no:cacheprovider --solbench --durations=15)
 
 {
   nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,clocks.max.sm,clocks.max.mem,power.limit --format=csv
   python -c "import sys, torch, triton, pytest; print('python', sys.version.split()[0], 'torch', torch.__version__, 'triton', triton.__version__, 'pytest', pytest.__version__)"
   # the plugin is found through its entry point: install it (offline: no build isolation, no dependencies)
-  python -c "import importlib.metadata as m; m.distribution('pytest-solbench')" 2>/dev/null ||
-    pip install --no-deps --no-build-isolation -q -e . 2>&1 | tail -3
-  python -c "import importlib.metadata as m; print('pytest-solbench', m.version('pytest-solbench'))"
+  installed() { python -c "import importlib.metadata as m; m.distribution('pytest-solbench')" 2>/dev/null; }
+  installed || python -m pip install --no-deps --no-build-isolation --root-user-action=ignore -q -e . 2>&1 | tail -5
 } >"$OUT/gpu.txt" 2>&1
+if ! python -c "import importlib.metadata as m; m.distribution('pytest-solbench')" 2>/dev/null; then
+  echo "not installed: loading the plugin from the checkout with -p" >>"$OUT/gpu.txt"
+  export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+  PYTEST=(python -m pytest -p no:cacheprovider -p pytest_solbench.plugin --solbench --durations=15)
+fi
 
 if [[ $what == examples || $what == all ]]; then
   /usr/bin/time -f "wall %e s" timeout 420 "${PYTEST[@]}" --kernel-dir examples --solbench-json "$OUT/examples.jsonl" \

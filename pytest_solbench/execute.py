@@ -252,20 +252,27 @@ def _time(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_values:
         else:
             fn(*arg_sets[i % copies])
 
-    config = timing.TimingConfig(**request.get("timing", {}))
+    nbytes = request.get("l2_flush_bytes")
+    config = timing.TimingConfig(**{**request.get("timing", {}), "cold_l2": nbytes != 0})
     flusher = None
-    if device.startswith("cuda"):
-        nbytes = request.get("l2_flush_bytes")
-        flusher = timing.L2Flusher.for_device(device) if nbytes is None else timing.L2Flusher(device, nbytes)
+    if device.startswith("cuda") and nbytes != 0:
+        flusher = timing.L2Flusher.for_device(device) if nbytes is None else _flusher(device, nbytes)
     probe = None
     if device.startswith("cuda"):
         from . import clocks
 
         observer = clocks.ClockObserver(clocks.nvml_index_for_cuda_device(torch.cuda.current_device()))
-        probe = observer.snapshot if observer.available() else None
+        probe = observer.snapshot if observer.available else None
     with torch.no_grad():
         measurement = timing.measure(call, prepare=prepare, device=device, config=config, l2_flush=flusher, clock_probe=probe)
     return measurement.to_dict()
+
+
+@functools.lru_cache(maxsize=4)
+def _flusher(device: str, nbytes: int) -> Any:
+    from . import timing
+
+    return timing.L2Flusher(device, nbytes)
 
 
 def health_check() -> bool:

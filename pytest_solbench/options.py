@@ -39,6 +39,11 @@ def addoption(parser: pytest.Parser) -> None:
     group.addoption("--solbench-hardware", metavar="NAME", help="hardware row for SOL bounds (default: the GPU at hand; h100_sxm on CPU).")
     group.addoption("--solbench-rounds", type=int, default=None, metavar="N", help="correctness rounds with fresh inputs (default 5).")
     group.addoption("--solbench-timeout", type=float, default=None, metavar="SECONDS", help="per-item time limit (default 300).")
+    group.addoption(
+        "--solbench-max-time", type=float, default=None, metavar="SECONDS",
+        help="wall-time cap of one timed phase (kernel or baseline); it stops sooner once the median is stable "
+        "to 0.5 %% (default 2; ini solbench_max_time).",
+    )  # fmt: skip
     group.addoption("--solbench-isolate", choices=("process", "none"), default=None, help="run kernels in a worker process (default) or in-process.")
     group.addoption(
         "--solbench-clocks", default=None, metavar="MODE",
@@ -48,7 +53,8 @@ def addoption(parser: pytest.Parser) -> None:
     group.addoption("--solbench-min-score", type=float, default=None, metavar="X", help="fail items whose SOL Score is below X.")
     group.addoption(
         "--solbench-cpu-max-elements", type=int, default=None, metavar="N",
-        help=f"on CPU, skip workloads whose largest tensor has more elements (default {DEFAULT_CPU_MAX_ELEMENTS:,}).",
+        help=f"on CPU, skip workloads with a tensor that grows with the workload beyond N elements "
+        f"(default {DEFAULT_CPU_MAX_ELEMENTS:,}; weights of fixed shape do not count).",
     )  # fmt: skip
     group.addoption("--solbench-bounds-only", action="store_true", help="print every workload's SOL bound; run no kernel.")
     group.addoption("--solbench-allow-below-sol", action="store_true", help="accept times below the SOL bound instead of failing them.")
@@ -58,6 +64,7 @@ def addoption(parser: pytest.Parser) -> None:
     parser.addini("solbench_min_score", default="", help="as --solbench-min-score.")
     parser.addini("solbench_hardware", default="", help="as --solbench-hardware.")
     parser.addini("solbench_timeout", default="", help="as --solbench-timeout.")
+    parser.addini("solbench_max_time", default="", help="as --solbench-max-time.")
     parser.addini("solbench_cpu_max_elements", default="", help="as --solbench-cpu-max-elements.")
 
 
@@ -71,6 +78,7 @@ class Settings:
     hardware: str | None
     rounds: int
     timeout_s: float
+    max_time_s: float
     isolate: str
     clocks: str  # "observe" | "lock" | "lock=SM" | "lock=SM,MEM", validated by clocks.parse_clock_mode
     min_score: float | None
@@ -106,6 +114,11 @@ def resolve(config: pytest.Config) -> Settings:
     timeout = 300.0 if timeout is None else timeout
     if timeout <= 0:
         raise pytest.UsageError(f"--solbench-timeout must be positive, got {timeout}")
+    max_time = opt.solbench_max_time
+    if max_time is None:
+        max_time = _ini_number(config, "solbench_max_time", float) or 2.0
+    if max_time <= 0:
+        raise pytest.UsageError(f"--solbench-max-time must be positive, got {max_time}")
     min_score = opt.solbench_min_score
     if min_score is None:
         min_score = _ini_number(config, "solbench_min_score", float)
@@ -126,6 +139,7 @@ def resolve(config: pytest.Config) -> Settings:
         hardware=hardware,
         rounds=rounds,
         timeout_s=float(timeout),
+        max_time_s=float(max_time),
         isolate=opt.solbench_isolate or "process",
         clocks=clocks,
         min_score=min_score,

@@ -95,5 +95,6 @@ def solbench_clocks(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def solbench_l2_flush() -> int | None:
-    """Bytes to zero before each timed sample to evict L2; None sizes it from the device (max(2 x L2, 256 MiB))."""
+    """Bytes to zero before each timed sample to evict L2: None sizes it from the device (max(2 x L2, 256 MiB));
+    0 turns the flush off (warm-cache timings, as a conftest override)."""
     return None

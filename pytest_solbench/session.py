@@ -225,8 +225,14 @@ class SolbenchSession:
             return f"{item.kernel.name} is CUDA C++: it needs a GPU and nvcc"
         axis_values = definition.axis_values(item.workload.axes)
         if dev.kind == "cpu":
+            # Only tensors that grow with the workload count: a model's weights (fixed shapes) are what they are.
+            var = set(definition.var_axes) | {a.name for a in definition.axes.values() if a.kind == "expr"}
             largest = max(
-                (_numel(definition.shape_of(s, axis_values)) for s in (*definition.inputs, *definition.outputs) if s.shape is not None),
+                (
+                    _numel(definition.shape_of(s, axis_values))
+                    for s in (*definition.inputs, *definition.outputs)
+                    if s.shape is not None and var & set(s.shape)
+                ),
                 default=0,
             )
             if largest > self.settings.cpu_max_elements:
@@ -272,6 +278,7 @@ class SolbenchSession:
             "time": timed,
             "time_reference": time_reference,
             "l2_flush_bytes": funcargs["solbench_l2_flush"],
+            "timing": {"max_time_s": self.settings.max_time_s},
         }
         before = clocks.snapshot() if timed else None
         from .worker import WorkerError
