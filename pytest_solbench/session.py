@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import platform
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +131,9 @@ class SolbenchSession:
             f"solbench: isolate {self.settings.isolate}; seed {self.settings.seed}; {self.settings.rounds} correctness "
             f"rounds; baseline: the reference, timed the same way",
         ]
+        if dev.kind == "cuda" and os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):
+            lines.append("solbench: WARNING TRITON_INTERPRET is set: Triton kernels run in its interpreter, and their "
+                         "times mean nothing")  # fmt: skip
         if self.hardware_note:
             lines.append(f"solbench: WARNING {self.hardware_note}")
         if dev.kind == "cpu":

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("TRITON_INTERPRET", "1")  # no GPU in the test process: Triton kernels run in its interpreter
-import torch  # noqa: F401 - imported once here: pytester's in-process runs drop the modules they import, and
-import triton  # noqa: F401   torch and triton abort the interpreter when imported a second time
+import torch  # imported once here: pytester's in-process runs drop the modules they import, and torch and
+
+if not torch.cuda.is_available():  # without a GPU, Triton kernels run in its interpreter (set before importing it)
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+import triton  # noqa: E402,F401  triton abort the interpreter when imported a second time
 
 pytest_plugins = ["pytester"]
 
