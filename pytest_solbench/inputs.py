@@ -9,8 +9,8 @@ How each input is made (in the definition's order), by its workload spec; an inp
 - ``custom``: the reference's ``custom_inputs_entrypoint``, called once per round as
   ``custom(axes_and_scalars, device)`` after ``torch.manual_seed(seed)``; it must return every input the workload
   does not make itself, each with the definition's dtype and shape.
-- ``random``: drawn in float32 (or int64) on the CPU from a generator seeded by ``seed`` and the input's name, then
-  cast and moved, so CPU and GPU runs see the same values. By dtype:
+- ``random``: drawn in float32 (or int64) on the target device from a generator seeded by ``seed`` and the input's
+  name, then cast; the same seed gives the same values on the same kind of device. By dtype:
 
   fp32/fp16/bf16/fp64  randn, unless the name says otherwise (first rule that fits; names are split into words):
       cos / sin tables (``cos``, ``sin_cached``, ``cos_sin_cache``)  cos/sin of angles in [-pi, pi]
@@ -325,9 +325,20 @@ class _Context:
 
 
 def _random(spec: TensorSpec, context: _Context, seed: int, device: str) -> Any:
+    """Random values drawn on the device they are for: generating a large tensor on the CPU and copying it over
+    cost seconds per round on the H100 (470 M elements for a SwiGLU input). Values depend on the seed and the
+    device type, so a CPU run and a GPU run with the same seed see different (equally distributed) inputs."""
     import torch
 
-    gen = torch.Generator().manual_seed(_stream_seed(seed, spec.name))
+    where = torch.device(device)
+    gen = torch.Generator(device=where).manual_seed(_stream_seed(seed, spec.name))
+    with where:
+        return _draw(spec, context, gen, device)
+
+
+def _draw(spec: TensorSpec, context: _Context, gen: Any, device: str) -> Any:
+    import torch
+
     shape = () if spec.shape is None else context.shape(spec)
     dtype, words = spec.dtype, _words(spec.name)
     if is_fp4(dtype):
