@@ -29,11 +29,21 @@ fi
 if [[ $what == library || $what == all ]]; then
   /usr/bin/time -f "wall %e s" timeout 540 "${PYTEST[@]}" --solbench-json "$OUT/library.jsonl" -rs >"$OUT/library.log" 2>&1
 fi
+if [[ $what == survival || $what == all ]]; then
+  /usr/bin/time -f "wall %e s" timeout 300 "${PYTEST[@]}" --solbench-problems problems/llama3_1_8b_rmsnorm_h4096 \
+    --kernel-dir benchmarks/crash_kernels --solbench-timeout 30 --solbench-rounds 1 -k 64 \
+    --solbench-json "$OUT/survival.jsonl" >"$OUT/survival.log" 2>&1
+fi
+if [[ $what == ceilings ]]; then
+  /usr/bin/time -f "wall %e s" timeout 480 "${PYTEST[@]}" --solbench-ceilings measured \
+    --solbench-json "$OUT/library.jsonl" -rs >"$OUT/library.log" 2>&1
+fi
 if [[ $what == fidelity || $what == all ]]; then
   timeout 300 python benchmarks/timing_fidelity.py "$OUT/fidelity.json" >"$OUT/fidelity.log" 2>&1
 fi
 if [[ $what == ncu ]]; then
-  for k in ${NCU_KERNELS:-}; do
+  for k in ${NCU_KERNELS:-add_tiny rmsnorm_small mul_elementwise softmax_fp32 decode_attention gemm_bf16_large}; do
+    echo "=== $k" >>"$OUT/ncu.log"
     timeout 120 ncu --clock-control none --nvtx --nvtx-include "solbench_target/" --metrics gpu__time_duration.sum \
       python benchmarks/timing_fidelity.py --ncu-target "$k" >>"$OUT/ncu.log" 2>&1
   done

@@ -56,6 +56,11 @@ def addoption(parser: pytest.Parser) -> None:
         help=f"on CPU, skip workloads with a tensor that grows with the workload beyond N elements "
         f"(default {DEFAULT_CPU_MAX_ELEMENTS:,}; weights of fixed shape do not count).",
     )  # fmt: skip
+    group.addoption(
+        "--solbench-ceilings", choices=("datasheet", "measured"), default=None,
+        help="score against the datasheet peaks (default), or against a copy and a GEMM per precision measured "
+        "once on the GPU at hand; the summary shows both.",
+    )  # fmt: skip
     group.addoption("--solbench-bounds-only", action="store_true", help="print every workload's SOL bound; run no kernel.")
     group.addoption("--solbench-allow-below-sol", action="store_true", help="accept times below the SOL bound instead of failing them.")
     parser.addini("solbench_problems", type="paths", default=[], help="problem folders (default: the bundled library).")
@@ -84,6 +89,7 @@ class Settings:
     min_score: float | None
     cpu_max_elements: int
     bounds_only: bool
+    ceilings: str  # "datasheet" | "measured"
     allow_below_sol: bool
 
 
@@ -145,5 +151,6 @@ def resolve(config: pytest.Config) -> Settings:
         min_score=min_score,
         cpu_max_elements=int(cpu_max),
         bounds_only=bool(opt.solbench_bounds_only),
+        ceilings=opt.solbench_ceilings or "datasheet",
         allow_below_sol=bool(opt.solbench_allow_below_sol),
     )

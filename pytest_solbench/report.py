@@ -245,3 +245,20 @@ def format_bounds(results: list[ItemResult], hardware_name: str) -> list[str]:
         lines.append("  ".join(c.ljust(w) if i < 2 or i == 5 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
     lines.insert(2, "-" * len(lines[1]))
     return lines
+
+
+def format_ceilings(measured: dict[str, Any]) -> list[str]:
+    """Measured ceilings beside the datasheet's (``--solbench-ceilings measured``)."""
+    sheet = measured.get("datasheet", {})
+    lines = [f"ceilings measured on {measured.get('device_name', 'this GPU')} (bounds above use them):"]
+    bw, bw_sheet = measured.get("dram_bandwidth_gb_s"), sheet.get("dram_bandwidth_gb_s")
+    if bw:
+        lines.append(f"  DRAM bandwidth  {bw / 1000:7.2f} TB/s measured, {bw_sheet / 1000:7.2f} TB/s datasheet "
+                     f"({bw / bw_sheet:.0%})")  # fmt: skip
+    for key, value in sorted((measured.get("peak_tflops") or {}).items()):
+        ref = (sheet.get("peak_tflops") or {}).get(key)
+        ratio = f" ({value / ref:.0%})" if ref else ""
+        lines.append(f"  {key:<6} GEMM     {value:7.1f} TFLOP/s measured, {ref or float('nan'):7.1f} datasheet{ratio}")
+    for key, why in sorted((measured.get("errors") or {}).items()):
+        lines.append(f"  {key:<6} GEMM     not measured: {why}")
+    return lines

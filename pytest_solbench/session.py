@@ -80,6 +80,7 @@ class SolbenchSession:
         self._writer: TraceWriter | None = None
         self._device: DeviceInfo | None = None
         self.hardware_note = ""
+        self.ceilings: dict[str, Any] | None = None  # measured peaks, with --solbench-ceilings measured
         self._hardware: Any = None
         self._work: dict[tuple[str, str], Any] = {}
         self._baselines: dict[tuple[str, str], float | None] = {}
@@ -181,6 +182,11 @@ class SolbenchSession:
             lines = format_table(shown, width=max(80, terminalreporter._tw.fullwidth))
         for line in lines:
             terminalreporter.write_line(line)
+        if self.ceilings:
+            from .report import format_ceilings
+
+            for line in format_ceilings(self.ceilings):
+                terminalreporter.write_line(line)
         skipped = len(self.results) - len(shown)
         if skipped:
             terminalreporter.write_line(f"({skipped} items skipped; -rs lists why)")
@@ -264,6 +270,10 @@ class SolbenchSession:
             self._record(item, {**base, "status": SKIPPED, "log": reason})
             pytest.skip(reason)
 
+        if self.device.kind == "cuda" and self.settings.ceilings == "measured" and self.ceilings is None:
+            self._measure_ceilings(funcargs["solbench_runner"])
+            bound = self.bound_for(problem, workload)
+            base = self._base_record(item, bound)
         clocks = funcargs["solbench_clocks"]
         clock_problem = clocks.problem() if hasattr(clocks, "problem") else None
         if clock_problem:
@@ -308,6 +318,20 @@ class SolbenchSession:
             self._score(item, record, outcome, bound, key)
         self._record(item, record)
         self._gate(record)
+
+    def _measure_ceilings(self, runner: Any) -> None:
+        """Measure the copy bandwidth and GEMM peaks once, in a worker; bounds from then on use them."""
+        from .ceilings import apply_ceilings
+        from .worker import WorkerError
+
+        datasheet = self.hardware
+        try:
+            self.ceilings = runner.call("pytest_solbench.ceilings:measure_ceilings", "cuda", self.settings.timeout_s)
+        except WorkerError as exc:
+            raise pytest.UsageError(f"--solbench-ceilings measured: measuring failed: {exc.message}") from None
+        self.ceilings["datasheet"] = {"dram_bandwidth_gb_s": datasheet.dram_bandwidth_gb_s,
+                                      "peak_tflops": dict(datasheet.peak_tflops)}  # fmt: skip
+        self._hardware = apply_ceilings(datasheet, self.ceilings)
 
     def _score(self, item: SolbenchItem, record: dict, outcome: dict, bound: Any, key: tuple[str, str]) -> None:
         from . import sol

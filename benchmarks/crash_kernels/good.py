@@ -1,0 +1,9 @@
+"""A correct RMSNorm in PyTorch: it must pass after every crash above."""
+import torch
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+
+
+def run(hidden_states, weight):
+    x = hidden_states.float()
+    return (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight.float()).to(hidden_states.dtype)
