@@ -123,7 +123,20 @@ def _call(fn: Any, args: list, outputs: list | None) -> Any:
 # ---------------------------------------------------------------- the item
 
 
+class CudaContextLost(RuntimeError):
+    """The kernel left this worker's CUDA context unusable (illegal address, device-side assert): raising it makes
+    the pool retire the worker, so the next item starts on a fresh one."""
+
+
 def run_item(request: dict[str, Any]) -> dict[str, Any]:
+    """``_run_item``, then: a failure that broke the CUDA context becomes a raise, so the worker is replaced."""
+    result = _run_item(request)
+    if result["status"] not in ("PASSED", "SKIPPED") and request["device"].startswith("cuda") and not health_check():
+        raise CudaContextLost(f"{result['status']}: {result['log']}")
+    return result
+
+
+def _run_item(request: dict[str, Any]) -> dict[str, Any]:
     """Check one kernel on one workload for several rounds, then time it (and the reference when asked).
 
     ``request``: problem (definition path), uuid, kernel (KernelSpec payload), device, seed, rounds, time
@@ -279,8 +292,11 @@ def health_check() -> bool:
     """Run after an error: is this worker's CUDA context still usable?"""
     import torch
 
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
+    if not (torch.cuda.is_available() and torch.cuda.is_initialized()):
+        return True
+    try:
         x = torch.ones(16, device="cuda")
         torch.cuda.synchronize()
         return bool((x * 2).sum().item() == 32)
-    return True
+    except Exception:  # a sticky CUDA error: every call in this process fails from now on
+        return False

@@ -203,7 +203,7 @@ def format_table(results: list[ItemResult], width: int = 200) -> list[str]:
         lines.append("  ".join(c.ljust(w) if i < 4 or i == 7 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))))
     lines.insert(1, "-" * min(width, len(lines[0])))
     per_problem = problem_scores(results)
-    if results and all(r.device == "cpu" for r in results):
+    if results and all(r.device == "cpu" and r.t_k_ms is None for r in results):
         lines.append("")
         lines.append("no SOL Scores: CPU mode checks correctness and computes bounds; timing and scores need a GPU")
     elif per_problem:

@@ -81,6 +81,7 @@ class SolbenchSession:
         self._device: DeviceInfo | None = None
         self.hardware_note = ""
         self.ceilings: dict[str, Any] | None = None  # measured peaks, with --solbench-ceilings measured
+        self._datasheet_row: Any = None
         self._hardware: Any = None
         self._work: dict[tuple[str, str], Any] = {}
         self._baselines: dict[tuple[str, str], float | None] = {}
@@ -216,12 +217,19 @@ class SolbenchSession:
                 self._work[key] = exc
         return self._work[key]
 
-    def bound_for(self, problem: Problem, workload: Workload, sm_clock_mhz: float | None = None) -> Any:
-        """T_SOL on the session's hardware row, at the datasheet clock or at ``sm_clock_mhz`` (the one observed)."""
+    def bound_for(self, problem: Problem, workload: Workload, sm_clock_mhz: float | None = None, hardware: Any = None) -> Any:
+        """T_SOL on the session's hardware row (or ``hardware``), at the datasheet clock or at ``sm_clock_mhz``."""
         from . import sol
 
         work = self.work_for(problem, workload)
-        return work if isinstance(work, Exception) else sol.sol_bound(work, self.hardware, sm_clock_mhz=sm_clock_mhz)
+        if isinstance(work, Exception):
+            return work
+        return sol.sol_bound(work, hardware or self.hardware, sm_clock_mhz=sm_clock_mhz)
+
+    @property
+    def _datasheet(self) -> Any:
+        """The hardware row before any measured ceilings replaced its peaks."""
+        return self._datasheet_row or self.hardware
 
     def _skip_reason(self, item: SolbenchItem) -> str | None:
         definition = item.problem.definition
@@ -281,7 +289,7 @@ class SolbenchSession:
             raise SolbenchFailure("CLOCKS", clock_problem)
         timed = self.device.kind == "cuda"
         key = (definition.name, workload.uuid)
-        time_reference = timed and not kernel.is_reference and key not in self._baselines
+        time_reference = not kernel.is_reference and key not in self._baselines  # the worker times only on a GPU
         request = {
             "problem": str(definition.path),
             "uuid": workload.uuid,
@@ -300,9 +308,14 @@ class SolbenchSession:
         try:
             outcome = funcargs["solbench_runner"].call(EXECUTE_TARGET, request, self.settings.timeout_s)
         except WorkerError as exc:
-            log = exc.message + (f"\n--- worker stderr (last lines) ---\n{exc.stderr_tail}" if exc.stderr_tail else "")
-            self._record(item, {**base, "status": exc.status, "log": log})
-            raise SolbenchFailure(exc.status, exc.message, exc.stderr_tail and f"worker stderr:\n{exc.stderr_tail}") from None
+            status, message = exc.status, exc.message
+            lost = "CudaContextLost: "
+            if message.startswith(lost):  # the kernel's own verdict, raised so that the broken worker is replaced
+                status, _, message = message[len(lost):].partition(": ")
+                message += "\n(the kernel broke the worker's CUDA context; the next item runs on a fresh worker)"
+            log = message + (f"\n--- worker stderr (last lines) ---\n{exc.stderr_tail}" if exc.stderr_tail else "")
+            self._record(item, {**base, "status": status, "log": log})
+            raise SolbenchFailure(status, message, exc.stderr_tail and f"worker stderr:\n{exc.stderr_tail}") from None
         after = clocks.snapshot() if timed else None
         status = outcome["status"]
         record = {**base, "status": status, "log": outcome.get("log", ""), "correctness": outcome.get("correctness")}
@@ -314,21 +327,25 @@ class SolbenchSession:
         if status != PASSED:
             self._record(item, record)
             raise SolbenchFailure(status, outcome.get("log", ""))
-        if timed:
+        if "kernel_timing" in outcome:
             self._score(item, record, outcome, bound, key)
+        verdict = self._gate(item, record)
+        if verdict is not None and verdict.status == "REWARD_HACK":
+            record.update(status=verdict.status, log=record["log"] + verdict.message + "\n")
         self._record(item, record)
-        self._gate(record)
+        if verdict is not None:
+            raise verdict
 
     def _measure_ceilings(self, runner: Any) -> None:
         """Measure the copy bandwidth and GEMM peaks once, in a worker; bounds from then on use them."""
         from .ceilings import apply_ceilings
         from .worker import WorkerError
 
-        datasheet = self.hardware
+        datasheet = self._datasheet_row = self.hardware
         try:
             self.ceilings = runner.call("pytest_solbench.ceilings:measure_ceilings", "cuda", self.settings.timeout_s)
         except WorkerError as exc:
-            raise pytest.UsageError(f"--solbench-ceilings measured: measuring failed: {exc.message}") from None
+            raise SolbenchFailure("RUNTIME_ERROR", f"--solbench-ceilings measured: measuring failed: {exc.message}") from None
         self.ceilings["datasheet"] = {"dram_bandwidth_gb_s": datasheet.dram_bandwidth_gb_s,
                                       "peak_tflops": dict(datasheet.peak_tflops)}  # fmt: skip
         self._hardware = apply_ceilings(datasheet, self.ceilings)
@@ -353,8 +370,10 @@ class SolbenchSession:
             record["speedup"] = t_b / t_k
         if isinstance(bound, Exception):
             return
-        # The compute term at the SM clock the GPU ran at while it was timed (the worker's last reading).
-        sm_clock = ((outcome["kernel_timing"].get("clocks_after") or {}).get("sm_clock_mhz")) or None
+        # The compute term at the highest SM clock read around the timed phase: a bound must hold at every clock
+        # the kernel may have run at, and a reading taken as power draw peaks is the lowest of them.
+        readings = [(outcome["kernel_timing"].get(k) or {}).get("sm_clock_mhz") for k in ("clocks_before", "clocks_after")]
+        sm_clock = max((r for r in readings if r), default=None)
         if sm_clock:
             bound = self.bound_for(item.problem, item.workload, sm_clock_mhz=sm_clock)
             record.update(t_sol_ms=bound.t_sol_ms, bound=bound.bound, sol_sm_clock_mhz=sm_clock)
@@ -365,19 +384,31 @@ class SolbenchSession:
                 record["log"] += (f"SOL Score undefined: the baseline ({t_b:.4g} ms) is not slower than the bound "
                                   f"({bound.t_sol_ms:.4g} ms)\n")  # fmt: skip
 
-    def _gate(self, record: dict) -> None:
-        t_k, t_sol = record.get("t_k_ms"), record.get("t_sol_ms")
-        if t_k is not None and t_sol is not None and t_k < t_sol and not self.settings.allow_below_sol:
-            raise SolbenchFailure(
-                "REWARD_HACK",
-                f"{t_k:.4g} ms is below the speed-of-light bound {t_sol:.4g} ms on {record['hardware']}: a wrong bound, a "
-                "broken measurement or a cheat (--solbench-allow-below-sol accepts it)",
-            )
+    def _gate(self, item: SolbenchItem, record: dict) -> SolbenchFailure | None:
+        """The checks on a passing item's numbers: physics first (no time below the datasheet bound, no hidden
+        work), then the user's score floor."""
+        t_k = record.get("t_k_ms")
+        timing_info = record.get("kernel_timing") or {}
+        if timing_info.get("hidden_work_suspected") and not self.settings.allow_below_sol:
+            return SolbenchFailure("REWARD_HACK", "work outlived the timed window (side stream or deferred launch): the "
+                                   "GPU stayed busy after the kernel's end event; --solbench-allow-below-sol accepts it")  # fmt: skip
+        if t_k is not None and record.get("t_sol_ms") is not None and not self.settings.allow_below_sol:
+            # Measured ceilings can be beaten by a good kernel; the physics check always uses the datasheet.
+            floor_bound = self.bound_for(item.problem, item.workload, sm_clock_mhz=record.get("sol_sm_clock_mhz"),
+                                         hardware=self._datasheet)  # fmt: skip
+            if not isinstance(floor_bound, Exception) and t_k < floor_bound.t_sol_ms:
+                return SolbenchFailure(
+                    "REWARD_HACK",
+                    f"{t_k:.4g} ms is below the speed-of-light bound {floor_bound.t_sol_ms:.4g} ms on "
+                    f"{self._datasheet.name}: a wrong bound, a broken measurement or a cheat "
+                    "(--solbench-allow-below-sol accepts it)",
+                )
         floor = self.settings.min_score
         score = record.get("score")
         if floor is not None and (score is None or score < floor):
             shown = "undefined" if score is None else f"{score:.3f}"
-            raise SolbenchFailure("BELOW_MIN_SCORE", f"SOL Score {shown} is below --solbench-min-score {floor}")
+            return SolbenchFailure("BELOW_MIN_SCORE", f"SOL Score {shown} is below --solbench-min-score {floor}")
+        return None
 
     def _base_record(self, item: SolbenchItem, bound: Any) -> dict[str, Any]:
         workload = item.workload

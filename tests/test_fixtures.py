@@ -1,0 +1,149 @@
+"""The fixtures users override in a conftest (runner, clocks, L2 flush), and the scoring and gates they feed.
+
+A fake runner stands in for the GPU: it returns the timings a worker would, so scores, the below-SOL check,
+the hidden-work check and the score floor are tested on CPU.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import FAST
+
+FAKE_RUNNER = '''
+import json, pytest
+from pytest_solbench.worker import WorkerError
+
+SAMPLES = {samples!r}
+
+class FakeRunner:
+    def __init__(self):
+        self.requests = []
+
+    def call(self, target, request, timeout_s):
+        self.requests.append(request)
+        with open("requests.jsonl", "a") as f:
+            f.write(json.dumps(request) + "\\n")
+        {behaviour}
+
+@pytest.fixture(scope="session")
+def solbench_runner():
+    return FakeRunner()
+'''
+
+TIMED = '''timing = lambda ms, hidden=False: {"samples_ms": [ms] * 10, "method": "cuda_events", "median_ms": ms,
+                                              "hidden_work_suspected": hidden}
+        kernel_ms, ref_ms, hidden = SAMPLES[request["kernel"]["name"]]
+        out = {"status": "PASSED", "log": "", "correctness": {"max_absolute_error": 0.0, "max_relative_error": 0.0},
+               "kernel_timing": timing(kernel_ms, hidden)}
+        if request["time_reference"]:
+            out["reference_timing"] = timing(ref_ms)
+        return out'''
+
+
+def _fake(project: pytest.Pytester, behaviour: str, samples: dict | None = None) -> None:
+    project.makeconftest(FAKE_RUNNER.format(behaviour=behaviour, samples=samples or {}))
+
+
+def _kernel(project: pytest.Pytester, name: str) -> None:
+    folder = project.path / "kernels"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.py").write_text('DEFINITION = "scale_add_f32"\ndef run(x, y, alpha):\n    return x * alpha + y\n')
+
+
+def test_runner_override_turns_worker_errors_into_statuses(project: pytest.Pytester) -> None:
+    _fake(project, 'raise WorkerError("TIMEOUT", "no reply within 300 s", stderr_tail="last words")')
+    result = project.runpytest(*FAST)
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["TIMEOUT: no reply within 300 s", "worker stderr:", "last words"])
+
+
+def test_a_broken_cuda_context_reports_the_kernels_own_status(project: pytest.Pytester) -> None:
+    _fake(project, 'raise WorkerError("RUNTIME_ERROR", "CudaContextLost: RUNTIME_ERROR: AcceleratorError: an illegal '
+                   'memory access was encountered")')  # fmt: skip
+    result = project.runpytest(*FAST, "--solbench-json", "t.jsonl")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["RUNTIME_ERROR: AcceleratorError: an illegal memory access*", "*next item runs on a fresh worker*"])
+    status = json.loads((project.path / "t.jsonl").read_text().splitlines()[0])["evaluation"]["status"]
+    assert status == "RUNTIME_ERROR"
+
+
+def test_l2_flush_override_reaches_the_worker(project: pytest.Pytester) -> None:
+    _fake(project, TIMED, {"reference": (0.5, 0.5, False)})
+    project.makeconftest(
+        (project.path / "conftest.py").read_text()
+        + "\n@pytest.fixture(scope='session')\ndef solbench_l2_flush():\n    return 0\n"
+    )
+    project.runpytest(*FAST).assert_outcomes(passed=2)
+    requests = [json.loads(x) for x in (project.path / "requests.jsonl").read_text().splitlines()]
+    assert [r["l2_flush_bytes"] for r in requests] == [0, 0]
+    assert all(r["seed"] == 0 and r["rounds"] == 2 for r in requests)
+
+
+def test_clock_override_that_lost_its_lock_refuses_to_score(project: pytest.Pytester) -> None:
+    project.makeconftest(
+        "import pytest\n"
+        "class LostLock:\n"
+        "    mode = 'lock=1500 (not in force)'\n"
+        "    def problem(self):\n"
+        "        return 'clock locking was asked for but the clocks are no longer locked'\n"
+        "    def snapshot(self):\n"
+        "        return None\n"
+        "@pytest.fixture(scope='session')\n"
+        "def solbench_clocks():\n"
+        "    return LostLock()\n"
+    )
+    result = project.runpytest(*FAST)
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["CLOCKS: clock locking was asked for but the clocks are no longer locked"])
+
+
+def test_scores_from_timings_baseline_measured_once_per_workload(project: pytest.Pytester) -> None:
+    _kernel(project, "fast")
+    _kernel(project, "slow")
+    _fake(project, TIMED, {"fast": (0.001, 0.004, False), "slow": (0.008, 0.004, False)})
+    result = project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-json", "t.jsonl")
+    result.assert_outcomes(passed=4)
+    lines = [json.loads(x) for x in (project.path / "t.jsonl").read_text().splitlines()]
+    requests = [json.loads(x) for x in (project.path / "requests.jsonl").read_text().splitlines()]
+    # The baseline is timed with the first kernel of each workload only.
+    assert [r["time_reference"] for r in requests] == [True, True, False, False]
+    fast = next(x for x in lines if x["solution"] == "fast")["solbench"]
+    t_sol = fast["t_sol_ms"]
+    assert fast["score"] == pytest.approx((0.004 - t_sol) / (0.001 + 0.004 - 2 * t_sol))
+    assert fast["pct_sol"] == pytest.approx(t_sol / 0.001)
+    slow = next(x for x in lines if x["solution"] == "slow")
+    assert slow["evaluation"]["performance"]["speedup_factor"] == pytest.approx(0.5)
+    assert slow["solbench"]["score"] < 0.5 < fast["score"]
+    result.stdout.fnmatch_lines(["*scale_add_f32 ?fast?: 0.*", "suite SOL Score (best kernel per problem, 1 problems): 0.*"])
+
+
+def test_a_time_below_the_bound_fails_as_reward_hack_unless_allowed(project: pytest.Pytester) -> None:
+    project.makeini("[pytest]\nsolbench_problems = problems\n")
+    _kernel(project, "impossible")
+    _fake(project, TIMED, {"impossible": (1e-9, 0.004, False)})
+    result = project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-json", "t.jsonl")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["REWARD_HACK: 1e-09 ms is below the speed-of-light bound *: a wrong bound, a broken*"])
+    statuses = {json.loads(x)["evaluation"]["status"] for x in (project.path / "t.jsonl").read_text().splitlines()}
+    assert statuses == {"REWARD_HACK"}
+    project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-allow-below-sol").assert_outcomes(passed=2)
+
+
+def test_hidden_side_stream_work_fails(project: pytest.Pytester) -> None:
+    _kernel(project, "sneaky")
+    _fake(project, TIMED, {"sneaky": (0.002, 0.004, True)})
+    result = project.runpytest(*FAST, "--kernel-dir", "kernels")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["REWARD_HACK: work outlived the timed window*"])
+
+
+def test_min_score_gate(project: pytest.Pytester) -> None:
+    _kernel(project, "fast")
+    _kernel(project, "slow")
+    _fake(project, TIMED, {"fast": (0.001, 0.004, False), "slow": (0.008, 0.004, False)})
+    result = project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-min-score", "0.5")
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(["BELOW_MIN_SCORE: SOL Score 0.3* is below --solbench-min-score 0.5"])
