@@ -220,9 +220,15 @@ def test_wall_cap_ends_the_timed_phase():
     assert m.stop_reason == "max_time" and m.n < 100_000
 
 
-def test_short_kernels_are_replayed_from_cuda_graphs():
+def test_short_kernels_use_plain_events_by_default():
     gpu = FakeGPU(kernel_ms=0.003)
     m = run(gpu)
+    assert m.method == "cuda_events" and gpu.replays == 0
+
+
+def test_short_kernels_are_replayed_from_cuda_graphs_when_asked():
+    gpu = FakeGPU(kernel_ms=0.003)
+    m = run(gpu, cuda_graph="auto")
     assert m.method == "cuda_graph"
     assert gpu.replays >= m.n
     assert m.median_ms == pytest.approx(0.003)
@@ -230,7 +236,7 @@ def test_short_kernels_are_replayed_from_cuda_graphs():
 
 def test_graph_capture_failure_falls_back_to_events():
     gpu = FakeGPU(kernel_ms=0.003, capture_fails=True)
-    m = run(gpu)
+    m = run(gpu, cuda_graph="auto")
     assert m.method == "cuda_events" and gpu.replays == 0
     assert any("capture failed" in note for note in m.notes)
     assert m.median_ms == pytest.approx(0.003)
