@@ -162,59 +162,60 @@ def _num(value: float | None, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
-COLUMNS = ("problem", "workload", "kernel", "status", "T_k", "T_b", "T_SOL", "bound", "%SOL", "score")
+COLUMNS = ("workload", "kernel", "status", "T_k", "T_b", "T_SOL", "bound", "%SOL", "score")
 
 
 def table_rows(results: list[ItemResult]) -> list[tuple[str, ...]]:
-    rows = []
-    for r in results:
-        rows.append(
-            (
-                r.problem,
-                r.workload_label,
-                r.kernel,
-                r.status,
-                _ms(r.t_k_ms),
-                _ms(r.t_b_ms),
-                _ms(r.t_sol_ms),
-                r.bound or "-",
-                "-" if r.pct_sol is None else f"{100 * r.pct_sol:.1f}%",
-                _num(r.score, ".3f"),
-            )
+    return [
+        (
+            r.workload_label,
+            r.kernel,
+            r.status,
+            _ms(r.t_k_ms),
+            _ms(r.t_b_ms),
+            _ms(r.t_sol_ms),
+            r.bound or "-",
+            "-" if r.pct_sol is None else f"{100 * r.pct_sol:.1f}%",
+            _num(r.score, ".3f"),
         )
-    return rows
+        for r in results
+    ]
 
 
 def format_table(results: list[ItemResult], width: int = 200) -> list[str]:
-    """The per-item table, then mean score per problem and for the suite (pure; the plugin writes it)."""
+    """One block per problem (its rows, then each kernel's mean score), then the suite score (pure)."""
     rows = [COLUMNS, *table_rows(results)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    # Long names (problem, workload, kernel) are what overflow: shave the widest of them until the table fits.
-    overflow = sum(widths) + 2 * (len(widths) - 1) - width
-    while overflow > 0:
-        widest = max((0, 1, 2), key=lambda i: widths[i])
-        if widths[widest] <= 16:
-            break
-        widths[widest] -= 1
+    # Workload labels and kernel names are what overflow: shave the wider of them until the table fits.
+    overflow = sum(widths) + 2 * (len(widths) - 1) + 2 - width
+    while overflow > 0 and max(widths[0], widths[1]) > 16:
+        widths[0 if widths[0] >= widths[1] else 1] -= 1
         overflow -= 1
-    lines = []
-    for row in rows:
+
+    def line(row: tuple[str, ...]) -> str:
         cells = [_fit(cell, w) for cell, w in zip(row, widths)]
-        lines.append("  ".join(c.ljust(w) if i < 4 or i == 7 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))))
-    lines.insert(1, "-" * min(width, len(lines[0])))
-    per_problem = problem_scores(results)
-    if results and all(r.device == "cpu" and r.t_k_ms is None for r in results):
-        lines.append("")
+        return "  " + "  ".join(c.ljust(w) if i < 3 or i == 6 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    scores = problem_scores(results)
+    timed = not all(r.device == "cpu" and r.t_k_ms is None for r in results)
+    lines: list[str] = []
+    by_problem: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for result, row in zip(results, rows[1:]):
+        by_problem[result.problem].append(row)
+    for problem, problem_rows in by_problem.items():
+        lines += ["", problem, line(COLUMNS), *map(line, problem_rows)]
+        if timed:
+            means = [f"{kernel} {_num(score, '.3f') if score is not None else 'n/a'}"
+                     for (p, kernel), score in scores.items() if p == problem]  # fmt: skip
+            lines.append(f"  mean SOL Score (failed workloads count 0): {', '.join(means)}")
+    lines.append("")
+    if not timed:
         lines.append("no SOL Scores: CPU mode checks correctness and computes bounds; timing and scores need a GPU")
-    elif per_problem:
-        lines.append("")
-        lines.append("mean SOL Score per problem (failed workloads count 0):")
-        for (problem, kernel), score in per_problem.items():
-            lines.append(f"  {problem} [{kernel}]: {_num(score, '.3f') if score is not None else 'n/a (not timed)'}")
+    else:
         suite = suite_score(results)
-        lines.append(f"suite SOL Score (best kernel per problem, {len({p for p, _ in per_problem})} problems): "
-                     f"{_num(suite, '.3f') if suite is not None else 'n/a (not timed)'}")  # fmt: skip
-    return lines
+        shown = _num(suite, ".3f") if suite is not None else "n/a (not timed)"
+        lines.append(f"suite SOL Score (best kernel per problem, {len(by_problem)} problems): {shown}")
+    return lines[1:]  # no blank line under the section title
 
 
 def _fit(text: str, width: int) -> str:

@@ -140,8 +140,8 @@ class SolbenchSession:
             lines.append(f"solbench: WARNING {self.hardware_note}")
         if dev.kind == "cpu":
             lines.append(
-                "solbench: CPU mode: correctness and SOL bounds only, no timing; workloads over "
-                f"{self.settings.cpu_max_elements:,} elements per tensor are skipped"
+                "solbench: CPU mode: correctness and SOL bounds only, no timing; workloads whose growing tensors "
+                f"exceed {self.settings.cpu_max_elements:,} elements are skipped"
             )
         return lines
 
