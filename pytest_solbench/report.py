@@ -183,27 +183,33 @@ def table_rows(results: list[ItemResult]) -> list[tuple[str, ...]]:
 
 
 def format_table(results: list[ItemResult], width: int = 200) -> list[str]:
-    """One block per problem (its rows, then each kernel's mean score), then the suite score (pure)."""
-    rows = [COLUMNS, *table_rows(results)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    """One block per problem (its rows, then each kernel's mean score), then the suite score (pure).
+
+    Untimed (CPU mode) the timing columns, all empty, are left out."""
+    timed = not all(r.device == "cpu" and r.t_k_ms is None for r in results)
+    keep = range(len(COLUMNS)) if timed else [i for i, c in enumerate(COLUMNS) if c not in ("T_k", "T_b", "%SOL", "score")]
+    rows = [tuple(row[i] for i in keep) for row in (COLUMNS, *table_rows(results))]
+    header = rows[0]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     # Workload labels and kernel names are what overflow: shave the wider of them until the table fits.
     overflow = sum(widths) + 2 * (len(widths) - 1) + 2 - width
     while overflow > 0 and max(widths[0], widths[1]) > 16:
         widths[0 if widths[0] >= widths[1] else 1] -= 1
         overflow -= 1
 
+    left = {"workload", "kernel", "status", "bound"}
+
     def line(row: tuple[str, ...]) -> str:
         cells = [_fit(cell, w) for cell, w in zip(row, widths)]
-        return "  " + "  ".join(c.ljust(w) if i < 3 or i == 6 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  " + "  ".join(c.ljust(w) if name in left else c.rjust(w) for name, c, w in zip(header, cells, widths)).rstrip()
 
     scores = problem_scores(results)
-    timed = not all(r.device == "cpu" and r.t_k_ms is None for r in results)
     lines: list[str] = []
     by_problem: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     for result, row in zip(results, rows[1:]):
         by_problem[result.problem].append(row)
     for problem, problem_rows in by_problem.items():
-        lines += ["", problem, line(COLUMNS), *map(line, problem_rows)]
+        lines += ["", problem, line(header), *map(line, problem_rows)]
         if timed:
             means = [f"{kernel} {_num(score, '.3f') if score is not None else 'n/a'}"
                      for (p, kernel), score in scores.items() if p == problem]  # fmt: skip
