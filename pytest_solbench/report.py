@@ -99,11 +99,22 @@ class TraceWriter:
         self._file: TextIO = path.open("w")
 
     def write(self, result: ItemResult) -> None:
-        self._file.write(json.dumps(trace_line(result), default=_json_default, allow_nan=False) + "\n")
+        self._file.write(json.dumps(_finite(trace_line(result)), default=_json_default, allow_nan=False) + "\n")
         self._file.flush()
 
     def close(self) -> None:
         self._file.close()
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities as strings ("nan", "inf"), as FlashInfer-Bench serializes them: strict JSON stays valid."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _json_default(value: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import platform
 from dataclasses import dataclass
@@ -158,8 +159,8 @@ class SolbenchSession:
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when != "call":
-            return  # user_properties ride on every phase's report; the result is recorded during the call
+        if report.when != "call" or hasattr(self.config, "workerinput"):
+            return  # results are recorded during the call; under xdist, the controller alone writes them
         for key, value in report.user_properties:
             if key == "solbench" and isinstance(value, dict):
                 result = ItemResult.from_dict(value)
@@ -448,7 +449,10 @@ class SolbenchSession:
         return {"hardware": self.device.name, "libs": libs, "driver": self.device.driver}
 
     def _record(self, item: SolbenchItem, record: dict[str, Any]) -> None:
-        item.user_properties.append(("solbench", ItemResult.from_dict(record).to_dict()))
+        # Plain JSON types only: the record crosses to the xdist controller through execnet, which refuses others
+        # (torch's version string is a str subclass, for one).
+        plain = json.loads(json.dumps(ItemResult.from_dict(record).to_dict(), default=str))
+        item.user_properties.append(("solbench", plain))
 
 
 def _cpu_inputs(problem: Problem, workload: Workload) -> list:

@@ -273,3 +273,12 @@ def test_examples_pass_on_cpu_through_the_plugin(pytester: pytest.Pytester) -> N
     assert outcomes.get("failed", 0) == 0 and outcomes.get("error", 0) == 0, result.stdout.str()[-3000:]
     kernels = {json.loads(x)["solution"] for x in (pytester.path / "ex.jsonl").read_text().splitlines()}
     assert len(kernels) >= 3
+
+
+def test_xdist_workers_report_to_one_summary_and_one_file(project: pytest.Pytester) -> None:
+    kernels = write_kernels(project.path, ["good_dps.py", "good_value.py", "off_by_one.py"])
+    result = project.runpytest_subprocess(*FAST, "-n", "2", "--kernel-dir", str(kernels), "--solbench-json", "t.jsonl")
+    result.assert_outcomes(passed=5, failed=1)
+    lines = (project.path / "t.jsonl").read_text().splitlines()
+    assert len(lines) == 6 and len({json.loads(x)["solbench"]["nodeid"] for x in lines}) == 6
+    result.stdout.fnmatch_lines(["*solbench: speed of light*", "scale_add_f32", "*n=16*off_by_one*INCORRECT_NUMERICAL*"])
