@@ -31,6 +31,14 @@ def _reference(path: str) -> Any:
     return _reference_namespace(path)["run"]
 
 
+@functools.lru_cache(maxsize=64)
+def _compiled(path: str) -> Any:
+    """``torch.compile`` of the reference, as the baseline (``--solbench-baseline compile``)."""
+    import torch
+
+    return torch.compile(_reference(path))
+
+
 _KERNELS: dict[str, tuple[Any, bool]] = {}
 
 
@@ -140,7 +148,7 @@ def _run_item(request: dict[str, Any]) -> dict[str, Any]:
     """Check one kernel on one workload for several rounds, then time it (and the reference when asked).
 
     ``request``: problem (definition path), uuid, kernel (KernelSpec payload), device, seed, rounds, time
-    (bool), time_reference (bool), timing (TimingConfig fields), l2_flush_bytes (int or None).
+    (bool), time_reference (bool), baseline ("reference" | "compile"), timing (TimingConfig fields), l2_flush_bytes (int or None).
     """
     import torch
 
@@ -222,7 +230,8 @@ def _run_item(request: dict[str, Any]) -> dict[str, Any]:
             return _failure("RUNTIME_ERROR", f"while timing: {_short_traceback(exc)}", correctness=result["correctness"])
         if request.get("time_reference"):
             try:
-                result["reference_timing"] = _time(reference, False, problem, workload, axis_values, request)
+                baseline = _compiled(request["problem"]) if request.get("baseline") == "compile" else reference
+                result["reference_timing"] = _time(baseline, False, problem, workload, axis_values, request)
             except Exception as exc:
                 result["log"] += f"timing the reference failed: {_short_traceback(exc, 3)}\n"
     return result

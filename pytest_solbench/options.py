@@ -61,10 +61,16 @@ def addoption(parser: pytest.Parser) -> None:
         help="score against the datasheet peaks (default), or against a copy and a GEMM per precision measured "
         "once on the GPU at hand; the summary shows both.",
     )  # fmt: skip
+    group.addoption(
+        "--solbench-baseline", default=None, metavar="reference|compile|FILE",
+        help="T_b: the reference timed the same way (default), torch.compile of it, or stored times: a JSON file "
+        "{definition: {workload uuid: ms}} or a --solbench-json file of an earlier run (ini solbench_baseline).",
+    )  # fmt: skip
     group.addoption("--solbench-bounds-only", action="store_true", help="print every workload's SOL bound; run no kernel.")
     group.addoption("--solbench-allow-below-sol", action="store_true", help="accept times below the SOL bound instead of failing them.")
     parser.addini("solbench_problems", type="paths", default=[], help="problem folders (default: the bundled library).")
     parser.addini("solbench_kernel_dirs", type="paths", default=[], help="kernel folders, as --kernel-dir.")
+    parser.addini("solbench_baseline", default="", help="as --solbench-baseline.")
     parser.addini("solbench_clocks", default="", help="as --solbench-clocks.")
     parser.addini("solbench_min_score", default="", help="as --solbench-min-score.")
     parser.addini("solbench_hardware", default="", help="as --solbench-hardware.")
@@ -90,6 +96,7 @@ class Settings:
     cpu_max_elements: int
     bounds_only: bool
     ceilings: str  # "datasheet" | "measured"
+    baseline: str  # "reference" | "compile" | a path to stored times
     allow_below_sol: bool
 
 
@@ -134,6 +141,11 @@ def resolve(config: pytest.Config) -> Settings:
     if cpu_max is None:
         cpu_max = _ini_number(config, "solbench_cpu_max_elements", int) or DEFAULT_CPU_MAX_ELEMENTS
     hardware = opt.solbench_hardware or str(config.getini("solbench_hardware") or "") or None
+    baseline = opt.solbench_baseline or str(config.getini("solbench_baseline") or "") or "reference"
+    if baseline not in ("reference", "compile"):
+        baseline = str(invocation / baseline)
+        if not Path(baseline).is_file():
+            raise pytest.UsageError(f"--solbench-baseline {baseline}: no such file (or use 'reference' or 'compile')")
     clocks = opt.solbench_clocks or str(config.getini("solbench_clocks") or "") or "observe"
     json_path = Path(invocation / opt.solbench_json) if opt.solbench_json else None
     return Settings(
@@ -152,5 +164,6 @@ def resolve(config: pytest.Config) -> Settings:
         cpu_max_elements=int(cpu_max),
         bounds_only=bool(opt.solbench_bounds_only),
         ceilings=opt.solbench_ceilings or "datasheet",
+        baseline=baseline,
         allow_below_sol=bool(opt.solbench_allow_below_sol),
     )

@@ -280,3 +280,37 @@ def format_ceilings(measured: dict[str, Any]) -> list[str]:
     for key, why in sorted((measured.get("errors") or {}).items()):
         lines.append(f"  {key:<6} GEMM     not measured: {why}")
     return lines
+
+
+def load_baseline_times(path: Path) -> dict[str, dict[str, float]]:
+    """Stored baseline times: ``{definition: {workload uuid: ms}}`` from a JSON file, or from the JSON lines of an
+    earlier ``--solbench-json`` run (one passing kernel per workload). Raises ValueError naming what is wrong."""
+    text = path.read_text()
+    if path.suffix == ".jsonl":
+        times: dict[str, dict[str, float]] = {}
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                definition, uuid = record["definition"], record["workload"]["uuid"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise ValueError(f"{path}: line {number}: not a trace line") from None
+            latency = ((record.get("evaluation") or {}).get("performance") or {}).get("latency_ms")
+            if latency is None:
+                continue
+            if uuid in times.setdefault(definition, {}):
+                raise ValueError(f"{path}: line {number}: a second time for {definition} workload {uuid}; keep one "
+                                 "kernel per workload in a baseline file")  # fmt: skip
+            times[definition][uuid] = float(latency)
+        return times
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: line {exc.lineno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ValueError(f"{path}: expected {{definition: {{workload uuid: milliseconds}}}}")
+    try:
+        return {d: {u: float(ms) for u, ms in per.items()} for d, per in data.items()}
+    except (TypeError, ValueError):
+        raise ValueError(f"{path}: every time must be a number of milliseconds") from None

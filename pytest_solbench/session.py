@@ -86,6 +86,14 @@ class SolbenchSession:
         self._hardware: Any = None
         self._work: dict[tuple[str, str], Any] = {}
         self._baselines: dict[tuple[str, str], float | None] = {}
+        self._stored: dict[str, dict[str, float]] | None = None
+        if settings.baseline not in ("reference", "compile"):
+            from .report import load_baseline_times
+
+            try:
+                self._stored = load_baseline_times(Path(settings.baseline))
+            except ValueError as exc:
+                raise pytest.UsageError(f"--solbench-baseline: {exc}") from None
 
     # ------------------------------------------------------------ lazily known facts
 
@@ -115,6 +123,19 @@ class SolbenchSession:
             self._hardware = row if row is not None else hardware.lookup("h100_sxm")
         return self._hardware
 
+    @property
+    def baseline_name(self) -> str:
+        return {"reference": "the reference, timed the same way",
+                "compile": "torch.compile of the reference, timed the same way"}.get(
+            self.settings.baseline, f"stored times from {self.settings.baseline}")  # fmt: skip
+
+    @property
+    def stored_baselines(self) -> dict[str, dict[str, float]] | None:
+        """Baseline times read from a file (``--solbench-baseline FILE``), keyed by definition, then workload uuid."""
+        if self.settings.baseline in ("reference", "compile"):
+            return None
+        return self._stored
+
     def kernels_for(self, definition: str) -> list[kernels_mod.KernelSpec]:
         return self._kernels.get(definition, [])
 
@@ -132,7 +153,7 @@ class SolbenchSession:
         lines = [
             f"solbench: device {where}; bounds for {hw.name} ({bw:.2f} TB/s, {bf16} TFLOP/s bf16 dense)",
             f"solbench: isolate {self.settings.isolate}; seed {self.settings.seed}; {self.settings.rounds} correctness "
-            f"rounds; baseline: the reference, timed the same way",
+            f"rounds; baseline: {self.baseline_name}",
         ]
         if dev.kind == "cuda" and os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):
             lines.append("solbench: WARNING TRITON_INTERPRET is set: Triton kernels run in its interpreter, and their "
@@ -290,7 +311,12 @@ class SolbenchSession:
             raise SolbenchFailure("CLOCKS", clock_problem)
         timed = self.device.kind == "cuda"
         key = (definition.name, workload.uuid)
-        time_reference = not kernel.is_reference and key not in self._baselines  # the worker times only on a GPU
+        stored = self.stored_baselines
+        if stored is not None and key not in self._baselines:
+            self._baselines[key] = stored.get(definition.name, {}).get(workload.uuid)
+        # The worker times only on a GPU; the reference as kernel is its own baseline, unless compiled is asked.
+        own = kernel.is_reference and self.settings.baseline == "reference"
+        time_reference = not own and key not in self._baselines
         request = {
             "problem": str(definition.path),
             "uuid": workload.uuid,
@@ -300,6 +326,7 @@ class SolbenchSession:
             "rounds": self.settings.rounds,
             "time": timed,
             "time_reference": time_reference,
+            "baseline": self.settings.baseline,
             "l2_flush_bytes": funcargs["solbench_l2_flush"],
             "timing": {"max_time_s": self.settings.max_time_s},
         }
@@ -359,7 +386,7 @@ class SolbenchSession:
         # The headline is recomputed here from the raw samples, not taken from the worker's summary.
         t_k = summarize(outcome["kernel_timing"]["samples_ms"], outcome["kernel_timing"]["method"]).median_ms
         record["kernel_timing"] = outcome["kernel_timing"]
-        if item.kernel.is_reference:
+        if item.kernel.is_reference and self.settings.baseline == "reference":
             self._baselines[key] = t_k
         elif "reference_timing" in outcome:
             record["reference_timing"] = outcome["reference_timing"]
@@ -367,6 +394,8 @@ class SolbenchSession:
             self._baselines[key] = summarize(timed["samples_ms"], timed["method"]).median_ms
         t_b = self._baselines.get(key)
         record.update(t_k_ms=t_k, t_b_ms=t_b)
+        if t_b is None and self.stored_baselines is not None:
+            record["log"] += f"no stored baseline time for this workload in {self.settings.baseline}\n"
         if t_b:
             record["speedup"] = t_b / t_k
         if isinstance(bound, Exception):
@@ -423,6 +452,8 @@ class SolbenchSession:
             "hardware": self.hardware.key,
             "workload": _workload_json(workload),
             "seed": self.settings.seed,
+            "baseline": {"reference": "reference", "compile": "torch.compile"}.get(
+                self.settings.baseline, f"file:{self.settings.baseline}"),
             "environment": self._environment(),
             "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(),
         }

@@ -155,3 +155,39 @@ def test_min_score_gate(project: pytest.Pytester) -> None:
     result = project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-min-score", "0.5")
     result.assert_outcomes(passed=2, failed=2)
     result.stdout.fnmatch_lines(["BELOW_MIN_SCORE: SOL Score 0.3* is below --solbench-min-score 0.5"])
+
+
+def test_stored_baseline_file_sets_t_b_and_is_named_in_header_and_json(project: pytest.Pytester) -> None:
+    _kernel(project, "fast")
+    _fake(project, TIMED, {"fast": (0.001, 99.0, False)})
+    (project.path / "base.json").write_text(json.dumps({"scale_add_f32": {"w-16": 0.003}}))
+    result = project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-baseline", "base.json", "--solbench-json", "t.jsonl")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*baseline: stored times from *base.json*"])
+    lines = {json.loads(x)["workload"]["uuid"]: json.loads(x) for x in (project.path / "t.jsonl").read_text().splitlines()}
+    assert lines["w-16"]["solbench"]["t_b_ms"] == 0.003 and lines["w-16"]["solbench"]["baseline"].startswith("file:")
+    assert lines["w-1000"]["solbench"]["t_b_ms"] is None and "no stored baseline time" in lines["w-1000"]["evaluation"]["log"]
+    requests = [json.loads(x) for x in (project.path / "requests.jsonl").read_text().splitlines()]
+    assert [r["time_reference"] for r in requests] == [False, False]  # a stored baseline is never re-timed
+
+
+def test_an_earlier_runs_traces_serve_as_the_baseline(project: pytest.Pytester) -> None:
+    _kernel(project, "fast")
+    _fake(project, TIMED, {"fast": (0.002, 0.004, False)})
+    project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-json", "main.jsonl").assert_outcomes(passed=2)
+    result = project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-baseline", "main.jsonl", "--solbench-json", "pr.jsonl")
+    result.assert_outcomes(passed=2)
+    scores = [json.loads(x)["solbench"]["score"] for x in (project.path / "pr.jsonl").read_text().splitlines()]
+    assert scores == [pytest.approx(0.5), pytest.approx(0.5)]  # as fast as the stored run: the baseline's score
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [("{not json", "not valid JSON"), ('{"a": 1}', "expected {definition"), ('{"a": {"u": "x"}}', "milliseconds")],
+)
+def test_bad_baseline_files_are_usage_errors(project: pytest.Pytester, content: str, words: str) -> None:
+    (project.path / "base.json").write_text(content)
+    result = project.runpytest(*FAST, "--solbench-baseline", "base.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert words in result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
