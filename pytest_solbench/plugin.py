@@ -39,11 +39,27 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.device == "cpu" or settings.isolate == "none":
         # Triton picks its interpreter when a kernel is decorated; set it before any kernel module is imported.
         _prefer_triton_interpreter(settings.device)
+    _check_one_gpu_per_worker(config, settings.device)
     session = SolbenchSession(config, settings)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "solbench-session")
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(p) for p in settings.problem_paths]
+
+
+def _check_one_gpu_per_worker(config: pytest.Config, device: str) -> None:
+    """Under pytest-xdist each worker times on a GPU of its own: two measurements on one GPU corrupt both."""
+    workers = getattr(config.option, "numprocesses", None)
+    if not workers or hasattr(config, "workerinput") or device == "cpu":
+        return
+    import torch
+
+    gpus = torch.cuda.device_count()
+    if gpus and (not isinstance(workers, int) or workers > gpus):
+        raise pytest.UsageError(
+            f"-n {workers} with {gpus} visible GPU(s) would time two kernels on one GPU at once; "
+            f"use -n {gpus} or fewer (one worker per GPU), or --solbench-device cpu for correctness only"
+        )
 
 
 def _prefer_triton_interpreter(device: str) -> None:
@@ -72,7 +88,7 @@ def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
     from .session import SESSION_KEY
 
     session = request.config.stash[SESSION_KEY]
-    env = {"TRITON_INTERPRET": "1"} if session.device.kind == "cpu" else {}
+    env = {"TRITON_INTERPRET": "1"} if session.device.kind == "cpu" else {"CUDA_VISIBLE_DEVICES": session.visible_gpu}
     runner: Any
     if session.settings.isolate == "none":
         runner = worker.InProcessRunner(health_check="pytest_solbench.execute:health_check")
@@ -89,7 +105,8 @@ def solbench_clocks(request: pytest.FixtureRequest) -> Iterator[Any]:
     from .session import SESSION_KEY
 
     session = request.config.stash[SESSION_KEY]
-    with clocks.session_clocks(session.settings.clocks, device_index=0, enabled=session.device.kind == "cuda") as state:
+    enabled = session.device.kind == "cuda"
+    with clocks.session_clocks(session.settings.clocks, device_index=session.gpu_index, enabled=enabled) as state:
         yield state
 
 

@@ -39,7 +39,7 @@ class DeviceInfo:
         return f"sm_{self.capability[0]}{self.capability[1]}" if self.capability else "cpu"
 
 
-def detect_device(asked: str) -> DeviceInfo:
+def detect_device(asked: str, index: int = 0) -> DeviceInfo:
     if asked == "cpu":
         return DeviceInfo("cpu", platform.processor() or platform.machine())
     try:
@@ -52,7 +52,7 @@ def detect_device(asked: str) -> DeviceInfo:
         if asked == "cuda":
             raise pytest.UsageError("--solbench-device cuda: no CUDA GPU is visible to torch")
         return DeviceInfo("cpu", platform.processor() or platform.machine())
-    props = torch.cuda.get_device_properties(0)
+    props = torch.cuda.get_device_properties(index)
     driver = None
     try:
         import pynvml
@@ -100,8 +100,20 @@ class SolbenchSession:
     @property
     def device(self) -> DeviceInfo:
         if self._device is None:
-            self._device = detect_device(self.settings.device)
+            self._device = detect_device(self.settings.device, self.gpu_index)
         return self._device
+
+    @property
+    def gpu_index(self) -> int:
+        """The GPU this pytest process times on: the xdist worker's number (gw1 → 1), else 0."""
+        workerinput = getattr(self.config, "workerinput", None)
+        return int(str(workerinput["workerid"]).lstrip("gw") or 0) if workerinput else 0
+
+    @property
+    def visible_gpu(self) -> str:
+        """CUDA_VISIBLE_DEVICES for this process's kernel workers: the one GPU it owns."""
+        visible = [p.strip() for p in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if p.strip()]
+        return visible[self.gpu_index] if self.gpu_index < len(visible) else str(self.gpu_index)
 
     @property
     def hardware(self) -> Any:

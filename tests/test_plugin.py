@@ -282,3 +282,10 @@ def test_xdist_workers_report_to_one_summary_and_one_file(project: pytest.Pytest
     lines = (project.path / "t.jsonl").read_text().splitlines()
     assert len(lines) == 6 and len({json.loads(x)["solbench"]["nodeid"] for x in lines}) == 6
     result.stdout.fnmatch_lines(["*solbench: speed of light*", "scale_add_f32", "*n=16*off_by_one*INCORRECT_NUMERICAL*"])
+
+
+def test_more_xdist_workers_than_gpus_is_a_usage_error(project: pytest.Pytester) -> None:
+    project.makeconftest("import torch\ntorch.cuda.device_count = lambda: 1  # pretend: one GPU\n")
+    result = project.runpytest_subprocess("--solbench", "-p", "no:cacheprovider", "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: -n 2 with 1 visible GPU(s) would time two kernels on one GPU at once*"])
