@@ -53,6 +53,13 @@ def _kernel(project: pytest.Pytester, name: str) -> None:
     (folder / f"{name}.py").write_text('DEFINITION = "scale_add_f32"\ndef run(x, y, alpha):\n    return x * alpha + y\n')
 
 
+def _fast_and_slow(project: pytest.Pytester) -> None:
+    """Two kernels, 4x faster and 2x slower than a 4 us baseline."""
+    _kernel(project, "fast")
+    _kernel(project, "slow")
+    _fake(project, TIMED, {"fast": (0.001, 0.004, False), "slow": (0.008, 0.004, False)})
+
+
 def test_runner_override_turns_worker_errors_into_statuses(project: pytest.Pytester) -> None:
     _fake(project, 'raise WorkerError("TIMEOUT", "no reply within 300 s", stderr_tail="last words")')
     result = project.runpytest(*FAST)
@@ -101,9 +108,7 @@ def test_clock_override_that_lost_its_lock_refuses_to_score(project: pytest.Pyte
 
 
 def test_scores_from_timings_baseline_measured_once_per_workload(project: pytest.Pytester) -> None:
-    _kernel(project, "fast")
-    _kernel(project, "slow")
-    _fake(project, TIMED, {"fast": (0.001, 0.004, False), "slow": (0.008, 0.004, False)})
+    _fast_and_slow(project)
     result = project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-json", "t.jsonl")
     result.assert_outcomes(passed=4)
     lines = [json.loads(x) for x in (project.path / "t.jsonl").read_text().splitlines()]
@@ -149,9 +154,7 @@ def test_hidden_side_stream_work_fails(project: pytest.Pytester) -> None:
 
 
 def test_min_score_gate(project: pytest.Pytester) -> None:
-    _kernel(project, "fast")
-    _kernel(project, "slow")
-    _fake(project, TIMED, {"fast": (0.001, 0.004, False), "slow": (0.008, 0.004, False)})
+    _fast_and_slow(project)
     result = project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-min-score", "0.5")
     result.assert_outcomes(passed=2, failed=2)
     result.stdout.fnmatch_lines(["BELOW_MIN_SCORE: SOL Score 0.3* is below --solbench-min-score 0.5"])
