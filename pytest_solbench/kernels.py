@@ -227,11 +227,20 @@ def _import_file(path: Path, module_name: str) -> Any:
 
 
 def reference_namespace(definition: Definition) -> dict[str, Any]:
-    """The reference's module globals, executed from its source in a fresh namespace."""
-    namespace: dict[str, Any] = {"__name__": f"solbench_reference_{definition.name}", "__file__": str(definition.path)}
+    """The reference's module globals, executed from its source as a fresh module.
+
+    The module is registered in ``sys.modules``: torch.compile (``--solbench-baseline compile``) imports the module
+    a function's globals name, and failed with ModuleNotFoundError on the H100 while it was a bare namespace.
+    """
+    import types
+
+    name = f"solbench_reference_{definition.name}"
+    module = types.ModuleType(name)
+    module.__file__ = str(definition.path)
+    sys.modules[name] = module
     code = compile(definition.reference, f"<reference of {definition.name}>", "exec")
-    exec(code, namespace)  # noqa: S102 - the reference is the problem author's code, like a test
-    return namespace
+    exec(code, module.__dict__)  # noqa: S102 - the reference is the problem author's code, like a test
+    return module.__dict__
 
 
 def reference_function(definition: Definition) -> Callable[..., Any]:
