@@ -114,6 +114,22 @@ def _make_inputs(problem: Problem, workload: Workload, axis_values: dict[str, in
     )
 
 
+def _broken_constraint(definition: Definition, axis_values: dict[str, int], args: list) -> str | None:
+    """The first constraint that reads input values and does not hold for the inputs made (None: all hold)."""
+    from .trace import evaluate_constraint, expression_names
+
+    names = {**axis_values, **{spec.name: value for spec, value in zip(definition.inputs, args)}}
+    for text in definition.constraints:
+        if expression_names(text) <= set(axis_values):
+            continue  # checked when the workload file was read
+        try:
+            if not evaluate_constraint(text, names):
+                return f"the inputs made for this workload break constraint {text!r}"
+        except Exception as exc:
+            return f"constraint {text!r} could not be evaluated: {type(exc).__name__}: {exc}"
+    return None
+
+
 def round_seed(seed: int, uuid: str, round_index: int) -> int:
     """The seed of one correctness round: differs per workload and round, reproducible from the run's seed."""
     import zlib
@@ -183,6 +199,10 @@ def _run_item(request: dict[str, Any]) -> dict[str, Any]:
             return _failure("SKIPPED", f"input blob missing: {exc}")
         except Exception as exc:
             return _failure("INVALID_REFERENCE", f"making inputs failed: {_short_traceback(exc)}")
+        if round_index == 0:
+            broken = _broken_constraint(definition, axis_values, args)
+            if broken:
+                return _failure("INVALID_REFERENCE", broken)
         try:
             with torch.no_grad():
                 expected = _as_outputs(reference(*inputs.clone_inputs(args)), definition)

@@ -204,6 +204,14 @@ class SolbenchSession:
                     self._writer.write(result)
                 self.config.hook.pytest_solbench_result(config=self.config, result=result)
 
+    def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config) -> Any:
+        """INVALID_REFERENCE is the problem's fault, not the kernel's: it counts as an error (DESIGN §9)."""
+        if report.when == "call" and report.failed:
+            for key, value in report.user_properties:
+                if key == "solbench" and isinstance(value, dict) and value.get("status") == "INVALID_REFERENCE":
+                    return "error", "E", "ERROR"
+        return None
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.results or terminalreporter.verbosity < 0:
             return

@@ -385,6 +385,31 @@ def parse_workload(raw: Any, definition: Definition, path: Path, line: int) -> W
     return Workload(uuid=uuid, axes=dict(axes), inputs=inputs, tolerance=tolerance, line=line)
 
 
+def evaluate_constraint(text: str, names: dict[str, Any]) -> bool:
+    """A definition's constraint, evaluated over axis values (and, in the worker, input tensors by name).
+
+    Like the reference, a constraint is the problem author's code: ordinary Python over those names, without
+    builtins but a few pure ones (``len``, ``min``, ``max``, ``sum``, ``int``, ``float``, ...)."""
+    allowed = {f.__name__: f for f in (len, min, max, abs, all, any, sum, int, float, bool, round)}
+    return bool(eval(compile(text, "<constraint>", "eval"), {"__builtins__": allowed}, dict(names)))  # noqa: S307
+
+
+def _check_axis_constraints(definition: Definition, workload: Workload, path: Path, line: int) -> None:
+    """Constraints that read axes only are checked now; those that read input values, in the worker."""
+    values = definition.axis_values(workload.axes)
+    for i, text in enumerate(definition.constraints):
+        if expression_names(text) <= set(values) and not _safe(lambda: evaluate_constraint(text, values)):
+            shown = ", ".join(f"{k}={v}" for k, v in workload.axes.items())
+            raise TraceError(path, f"line {line}", f"{shown} breaks constraint {text!r} of {definition.name}")
+
+
+def _safe(check: Any) -> bool:
+    try:
+        return bool(check())
+    except Exception:
+        return False
+
+
 def load_workloads(path: Path, definition: Definition) -> list[Workload]:
     """Read a workload JSONL file (bare workloads or workload-trace lines)."""
     workloads = []
@@ -399,7 +424,9 @@ def load_workloads(path: Path, definition: Definition) -> list[Workload]:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
             raise TraceError(path, f"line {number}", f"not valid JSON: {exc.msg}") from None
-        workloads.append(parse_workload(raw, definition, path, number))
+        workload = parse_workload(raw, definition, path, number)
+        _check_axis_constraints(definition, workload, path, number)
+        workloads.append(workload)
     return workloads
 
 

@@ -292,3 +292,13 @@ def test_more_xdist_workers_than_gpus_is_a_usage_error(project: pytest.Pytester)
     result = project.runpytest_subprocess("--solbench", "-p", "no:cacheprovider", "-n", "2")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: -n 2 with 1 visible GPU(s) would time two kernels on one GPU at once*"])
+
+
+def test_constraints_on_input_values_are_checked_on_the_inputs_made(project: pytest.Pytester) -> None:
+    held = {**SCALE_ADD, "name": "held", "constraints": ["x.shape[0] == n", "len(y) == n"]}
+    broken = {**SCALE_ADD, "name": "broken", "constraints": ["float(x.abs().max()) > 1e9"]}
+    write_problem(project.path / "problems", definition=held)
+    write_problem(project.path / "problems", definition=broken)
+    result = project.runpytest(*FAST)
+    result.assert_outcomes(passed=4, errors=2)  # the problem's fault, not the kernel's
+    result.stdout.fnmatch_lines(["INVALID_REFERENCE: the inputs made for this workload break constraint 'float(x.abs().max()) > 1e9'"])

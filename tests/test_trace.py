@@ -181,3 +181,18 @@ def test_eval_expression(text: str, expected: int) -> None:
 def test_eval_expression_refuses_anything_but_arithmetic(text: str) -> None:
     with pytest.raises(ValueError):
         eval_expression(text, {"a": 1})
+
+
+def test_constraints_over_axes_are_checked_when_workloads_are_read(tmp_path: Path) -> None:
+    data = _definition(
+        axes={"batch_size": {"type": "var"}, "hidden_size": {"type": "const", "value": 4096}, "len_indptr": {"type": "var"}},
+        constraints=["len_indptr == batch_size + 1", "hidden_states.shape[0] == batch_size"],
+    )
+    (tmp_path / "definition.json").write_text(json.dumps(data))
+    good = {"uuid": "a", "axes": {"batch_size": 2, "len_indptr": 3}}
+    (tmp_path / "workload.jsonl").write_text(json.dumps(good) + "\n")
+    assert len(load_problem(tmp_path / "definition.json").workloads) == 1
+    bad = {"uuid": "b", "axes": {"batch_size": 2, "len_indptr": 5}}
+    (tmp_path / "workload.jsonl").write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    with pytest.raises(TraceError, match="line 2: batch_size=2, len_indptr=5 breaks constraint 'len_indptr == batch_size"):
+        load_problem(tmp_path / "definition.json")
