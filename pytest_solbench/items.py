@@ -133,3 +133,22 @@ class SolbenchItem(pytest.Function):
             text = f"{failure.status}: {failure.message}"
             return text + (f"\n{failure.details}" if failure.details else "")
         return super().repr_failure(excinfo)
+
+
+class KernelErrorItem(pytest.Item):
+    """A kernel file that cannot be used: it fails with the reason, the other kernels unaffected."""
+
+    def __init__(self, *, error: TraceError, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self) -> None:
+        raise SolbenchFailure("COMPILE_ERROR", str(self.error))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.error.path, 0, f"kernel {self.error.path.name}"
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, SolbenchFailure):
+            return f"{excinfo.value.status}: {excinfo.value.message}"
+        return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import platform
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,57 +12,14 @@ import pytest
 
 from . import kernels as kernels_mod
 from .dtypes import MIN_CAPABILITY
-from .items import SolbenchFailure, SolbenchItem, precision_mark
+from .device import DeviceInfo, detect_device
+from .items import KernelErrorItem, SolbenchFailure, SolbenchItem, precision_mark
 from .options import Settings
 from .report import PASSED, SKIPPED, ItemResult, TraceWriter, format_table
 from .trace import Problem, TraceError, Workload
 
 SESSION_KEY = pytest.StashKey["SolbenchSession"]()
 EXECUTE_TARGET = "pytest_solbench.execute:run_item"
-
-
-@dataclass(frozen=True)
-class DeviceInfo:
-    """The device items run on, as the parent process sees it (NVML first: no CUDA context needed)."""
-
-    kind: str  # "cuda" | "cpu"
-    name: str
-    capability: tuple[int, int] | None = None
-    memory_bytes: int | None = None
-    sm_count: int | None = None
-    driver: str | None = None
-
-    @property
-    def sm(self) -> str:
-        return f"sm_{self.capability[0]}{self.capability[1]}" if self.capability else "cpu"
-
-
-def detect_device(asked: str, index: int = 0) -> DeviceInfo:
-    if asked == "cpu":
-        return DeviceInfo("cpu", platform.processor() or platform.machine())
-    try:
-        import torch
-
-        available = torch.cuda.is_available()
-    except ImportError:
-        available = False
-    if not available:
-        if asked == "cuda":
-            raise pytest.UsageError("--solbench-device cuda: no CUDA GPU is visible to torch")
-        return DeviceInfo("cpu", platform.processor() or platform.machine())
-    props = torch.cuda.get_device_properties(index)
-    driver = None
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-        driver = pynvml.nvmlSystemGetDriverVersion()
-        driver = driver.decode() if isinstance(driver, bytes) else driver
-    except Exception:
-        pass
-    return DeviceInfo(
-        "cuda", props.name, (props.major, props.minor), int(props.total_memory), props.multi_processor_count, driver
-    )
 
 
 class SolbenchSession:
@@ -547,22 +502,3 @@ def _workload_json(workload: Workload) -> dict[str, Any]:
     if workload.tolerance:
         data["tolerance"] = workload.tolerance
     return data
-
-
-class KernelErrorItem(pytest.Item):
-    """A kernel file that cannot be used: it fails with the reason, the other kernels unaffected."""
-
-    def __init__(self, *, error: TraceError, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.error = error
-
-    def runtest(self) -> None:
-        raise SolbenchFailure("COMPILE_ERROR", str(self.error))
-
-    def reportinfo(self) -> tuple[Path, int, str]:
-        return self.error.path, 0, f"kernel {self.error.path.name}"
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, SolbenchFailure):
-            return f"{excinfo.value.status}: {excinfo.value.message}"
-        return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
