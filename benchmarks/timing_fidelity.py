@@ -169,6 +169,14 @@ def run_case(case: Case, args: argparse.Namespace, observer: ClockObserver | Non
             row["errors"].append(f"events-only: {exc!r}")
         if not args.smoke:
             try:
+                cupti = timing.TimingConfig(max_time_s=args.max_time_s, warmup_ms=args.warmup_ms, timer="cupti")
+                profiled = timing.measure(call, device=device, config=cupti, clock_probe=observer)
+                row["cupti"] = profiled.to_dict()
+                row["cupti_median_ms"] = profiled.median_ms if profiled.method == "cupti" else None
+                row["cupti_notes"] = list(profiled.notes)
+            except Exception as exc:
+                row["errors"].append(f"cupti: {exc!r}")
+            try:
                 import triton.testing
 
                 row["do_bench_median_ms"] = triton.testing.do_bench(lambda: call(0), return_mode="median")
@@ -211,7 +219,7 @@ def fmt_us(ms: float | None) -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = (f"{'kernel':<18} {'ours us':>9} {'method':<11} {'IQR%':>5} {'n':>5} {'events us':>9} "
+    head = (f"{'kernel':<18} {'ours us':>9} {'method':<11} {'IQR%':>5} {'n':>5} {'events us':>9} {'cupti us':>9} "
             f"{'do_bench':>9} {'ours/db':>7} {'rep':>6}  flags")  # fmt: skip
     lines = [head, "-" * len(head)]
     for row in rows:
@@ -225,7 +233,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         ratio, rep = row.get("ours_over_do_bench"), row.get("repeatability")
         lines.append(
             f"{row['name']:<18} {fmt_us(row.get('ours_median_ms'))} {row.get('method', '-'):<11} {iqr:5.1f} "
-            f"{first.get('n', 0):>5} {fmt_us(row.get('events_only_median_ms'))} "
+            f"{first.get('n', 0):>5} {fmt_us(row.get('events_only_median_ms'))} {fmt_us(row.get('cupti_median_ms'))} "
             f"{fmt_us(row.get('do_bench_median_ms'))} "
             f"{'-' if ratio is None else f'{ratio:7.3f}':>7} {'-' if rep is None else f'{rep:6.3f}':>6}  {flags}"
         )

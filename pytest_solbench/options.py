@@ -44,6 +44,11 @@ def addoption(parser: pytest.Parser) -> None:
         help="wall-time cap of one timed phase (kernel or baseline); it stops sooner once the median is stable "
         "to 0.5 %% (default 2; ini solbench_max_time).",
     )  # fmt: skip
+    group.addoption(
+        "--solbench-timer", choices=("events", "cupti"), default=None,
+        help="events (default): CUDA events around each call; cupti: the kernels' own start and end timestamps "
+        "through torch.profiler, free of the events' 1-2 us floor (ini solbench_timer).",
+    )  # fmt: skip
     group.addoption("--solbench-isolate", choices=("process", "none"), default=None, help="run kernels in a worker process (default) or in-process.")
     group.addoption(
         "--solbench-clocks", default=None, metavar="MODE",
@@ -75,6 +80,7 @@ def addoption(parser: pytest.Parser) -> None:
     parser.addini("solbench_min_score", default="", help="as --solbench-min-score.")
     parser.addini("solbench_hardware", default="", help="as --solbench-hardware.")
     parser.addini("solbench_timeout", default="", help="as --solbench-timeout.")
+    parser.addini("solbench_timer", default="", help="as --solbench-timer.")
     parser.addini("solbench_max_time", default="", help="as --solbench-max-time.")
     parser.addini("solbench_cpu_max_elements", default="", help="as --solbench-cpu-max-elements.")
 
@@ -90,6 +96,7 @@ class Settings:
     rounds: int
     timeout_s: float
     max_time_s: float
+    timer: str  # "events" | "cupti"
     isolate: str
     clocks: str  # "observe" | "lock" | "lock=SM" | "lock=SM,MEM", validated by clocks.parse_clock_mode
     min_score: float | None
@@ -132,6 +139,9 @@ def resolve(config: pytest.Config) -> Settings:
         max_time = _ini_number(config, "solbench_max_time", float) or 2.0
     if max_time <= 0:
         raise pytest.UsageError(f"--solbench-max-time must be positive, got {max_time}")
+    timer = opt.solbench_timer or str(config.getini("solbench_timer") or "") or "events"
+    if timer not in ("events", "cupti"):
+        raise pytest.UsageError(f"solbench_timer = {timer!r}: choose events or cupti")
     min_score = opt.solbench_min_score
     if min_score is None:
         min_score = _ini_number(config, "solbench_min_score", float)
@@ -158,6 +168,7 @@ def resolve(config: pytest.Config) -> Settings:
         rounds=rounds,
         timeout_s=float(timeout),
         max_time_s=float(max_time),
+        timer=timer,
         isolate=opt.solbench_isolate or "process",
         clocks=clocks,
         min_score=min_score,

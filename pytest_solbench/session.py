@@ -303,7 +303,7 @@ class SolbenchSession:
             "time_reference": time_reference,
             "baseline": self.settings.baseline,
             "l2_flush_bytes": funcargs["solbench_l2_flush"],
-            "timing": {"max_time_s": self.settings.max_time_s},
+            "timing": {"max_time_s": self.settings.max_time_s, "timer": self.settings.timer},
         }
         before = clocks.snapshot() if timed else None
         from .worker import WorkerError

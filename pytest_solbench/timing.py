@@ -115,6 +115,10 @@ class TimingConfig:
     hidden_work_ratio: float = 0.5  # all-streams tail above this share of the median (and the floor) is suspect
     hidden_work_floor_ms: float = 0.1
     max_batch: int = 256
+    # "events" (default) or "cupti": after the event-timed phase, time up to cupti_samples more calls from the
+    # kernels' own CUPTI timestamps (torch.profiler / Kineto): first kernel start to last kernel end, any stream.
+    timer: str = "events"
+    cupti_samples: int = 200
 
     def __post_init__(self) -> None:
         if self.cuda_graph not in ("auto", "on", "off"):
@@ -298,6 +302,11 @@ class _Run:
             if method != "wall" and self._capture():
                 method = "cuda_graph"
         samples, dropped, reason = self._timed_phase()
+        if config.timer == "cupti" and method != "wall":
+            spans = self._profiled(min(max(len(samples), config.min_samples), config.cupti_samples))
+            if spans:
+                self.notes.append(f"events read a median of {statistics.median(samples):.5g} ms; CUPTI kernel spans used")
+                samples, method = spans, "cupti"
         after = self._probe()
         if reason != "noise_target":
             self.notes.append(f"stopped at {reason} with relative noise {median_rel_error(samples):.2%}")
@@ -364,6 +373,14 @@ class _Run:
             self.notes.append("every batch ran with the SM clock throttled; samples kept")
             return dropped, 0, reason
         return samples, len(dropped), reason
+
+    def _profiled(self, n: int) -> list[float]:
+        """n more samples timed by CUPTI through torch.profiler; [] (with a note) if it records no GPU ranges."""
+        try:
+            return profiled_spans_ms(self.call, self.prepare, self.flush or _noop, [next(self.counter) for _ in range(n)])
+        except Exception as exc:
+            self.notes.append(f"CUPTI timing failed ({type(exc).__name__}: {exc}); events used")
+            return []
 
     def _note_clock(self, snapshot: Any) -> float | None:
         clock = getattr(snapshot, "sm_clock_mhz", None)
@@ -432,3 +449,38 @@ class _Run:
         timer.sync_all()
         self.tails_ms.append((time.perf_counter() - waited) * 1e3)
         return [timer.elapsed_ms(*self.events[k]) for k in range(n)]
+
+
+def profiled_spans_ms(
+    call: Callable[[int], Any], prepare: Callable[[int], Any], flush: Callable[[], Any], indices: list[int]
+) -> list[float]:
+    """Each call's device time from CUPTI kernel timestamps, through torch.profiler (Kineto ships with torch).
+
+    Each call runs inside a ``record_function`` range; Kineto's GPU-side twin of that range spans the first start
+    to the last end of the kernels launched in it, on any stream. Unlike events, it holds no launch gap.
+    """
+    import torch
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile, record_function
+
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        for k, i in enumerate(indices):
+            prepare(i)
+            flush()
+            with record_function(f"solbench_sample_{k}"):
+                call(i)
+        torch.cuda.synchronize()
+    spans: dict[int, tuple[int, int]] = {}
+    for event in prof.profiler.kineto_results.events():
+        name = event.name()
+        if not name.startswith("solbench_sample_") or event.device_type() != DeviceType.CUDA:
+            continue
+        start = event.start_ns() if hasattr(event, "start_ns") else int(event.start_us() * 1000)
+        end = event.end_ns() if hasattr(event, "end_ns") else start + event.duration_ns()
+        k = int(name.rsplit("_", 1)[1])
+        low, high = spans.get(k, (start, end))
+        spans[k] = (min(low, start), max(high, end))
+    if len(spans) < len(indices):
+        raise RuntimeError(f"the profiler recorded GPU ranges for {len(spans)} of {len(indices)} calls")
+    return [(end - start) / 1e6 for _, (start, end) in sorted(spans.items())]
+

@@ -350,3 +350,12 @@ def test_fidelity_script_smoke_run_on_cpu(tmp_path, capsys, monkeypatch):
         assert row["errors"] == [] and row["method"] == "wall" and len(row["ours"]) == 2
         assert row["repeatability"] >= 1.0
     assert "add_tiny" in capsys.readouterr().out
+
+
+@pytest.mark.filterwarnings("ignore:CUDA is not available")
+def test_cupti_timer_falls_back_to_events_when_the_profiler_records_no_gpu_ranges():
+    gpu = FakeGPU(kernel_ms=0.05)
+    m = run(gpu, timer="cupti")
+    assert m.method == "cuda_events"
+    assert any("CUPTI timing failed" in note for note in m.notes)
+    assert m.median_ms == pytest.approx(0.05)
