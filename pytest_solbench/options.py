@@ -47,7 +47,8 @@ def addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--solbench-timer", choices=("events", "cupti"), default=None,
         help="events (default): CUDA events around each call; cupti: the kernels' own start and end timestamps "
-        "through torch.profiler, free of the events' 1-2 us floor (ini solbench_timer).",
+        "through torch.profiler, free of the events' 1-2 us floor, but able to read below a memory bound whose "
+        "outputs fit in L2 (docs/measurement.md; ini solbench_timer).",
     )  # fmt: skip
     group.addoption("--solbench-isolate", choices=("process", "none"), default=None, help="run kernels in a worker process (default) or in-process.")
     group.addoption(
