@@ -100,7 +100,8 @@ def _custom_factory(definition: Definition) -> Any:
     return namespace[name]
 
 
-def _make_inputs(problem: Problem, workload: Workload, axis_values: dict[str, int], seed: int, device: str) -> list:
+def make_problem_inputs(problem: Problem, workload: Workload, axis_values: dict[str, int], seed: int, device: str) -> list:
+    """A workload's inputs, through its custom factory when the definition names one."""
     from . import inputs
 
     return inputs.make_inputs(
@@ -194,7 +195,7 @@ def _run_item(request: dict[str, Any]) -> dict[str, Any]:
     for round_index in range(request["rounds"]):
         seed = round_seed(request["seed"], workload.uuid, round_index)
         try:
-            args = _make_inputs(problem, workload, axis_values, seed, device)
+            args = make_problem_inputs(problem, workload, axis_values, seed, device)
         except inputs.MissingBlob as exc:
             return _failure("SKIPPED", f"input blob missing: {exc}")
         except Exception as exc:
@@ -276,7 +277,7 @@ def _time(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_values:
     device = request["device"]
     definition = problem.definition
     seed = round_seed(request["seed"], workload.uuid, 10_000)
-    first = _make_inputs(problem, workload, axis_values, seed, device)
+    first = make_problem_inputs(problem, workload, axis_values, seed, device)
     tensor_bytes = sum(a.numel() * a.element_size() for a in first if isinstance(a, torch.Tensor))
     # Several copies so consecutive calls see fresh addresses; bounded so large workloads fit in memory.
     copies = max(2, min(8, int(request.get("rotation_bytes", 1 << 30) // max(tensor_bytes, 1))))

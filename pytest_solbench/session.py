@@ -425,7 +425,7 @@ class SolbenchSession:
             "workload_label": workload.label(),
             "device": self.device.kind,
             "hardware": self.hardware.key,
-            "workload": _workload_json(workload),
+            "workload": workload.to_json(),
             "seed": self.settings.seed,
             "baseline": {"reference": "reference", "compile": "torch.compile"}.get(
                 self.settings.baseline, f"file:{self.settings.baseline}"),
@@ -463,13 +463,10 @@ class SolbenchSession:
 
 def _cpu_inputs(problem: Problem, workload: Workload) -> list:
     """Real inputs on the CPU, for counting FLOPs of references that cannot run on meta tensors."""
-    from . import inputs, kernels
+    from .execute import make_problem_inputs
 
     definition = problem.definition
-    namespace = kernels.reference_namespace(definition)
-    custom = namespace.get(definition.custom_inputs_entrypoint or "")
-    return inputs.make_inputs(definition, workload, definition.axis_values(workload.axes), seed=0, device="cpu",
-                              root=problem.root, custom=custom)  # fmt: skip
+    return make_problem_inputs(problem, workload, definition.axis_values(workload.axes), seed=0, device="cpu")
 
 
 def _numel(shape: tuple[int, ...]) -> int:
@@ -487,18 +484,3 @@ def _as_dict(snapshot: Any) -> dict[str, Any] | None:
     from dataclasses import asdict, is_dataclass
 
     return asdict(snapshot) if is_dataclass(snapshot) else dict(snapshot)
-
-
-def _workload_json(workload: Workload) -> dict[str, Any]:
-    inputs = {}
-    for name, spec in workload.inputs.items():
-        entry: dict[str, Any] = {"type": spec.kind}
-        if spec.kind == "scalar":
-            entry["value"] = spec.value
-        elif spec.kind == "safetensors":
-            entry.update(path=spec.path, tensor_key=spec.tensor_key)
-        inputs[name] = entry
-    data: dict[str, Any] = {"uuid": workload.uuid, "axes": workload.axes, "inputs": inputs}
-    if workload.tolerance:
-        data["tolerance"] = workload.tolerance
-    return data

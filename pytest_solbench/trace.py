@@ -333,6 +333,21 @@ class Workload:
         """A short readable id: the var axes, ``batch_size=8-seq_len=128``."""
         return "-".join(f"{k}={v}" for k, v in self.axes.items()) or self.uuid[:8]
 
+    def to_json(self) -> dict[str, Any]:
+        """The workload as the schema writes it (for trace lines)."""
+        inputs: dict[str, Any] = {}
+        for name, spec in self.inputs.items():
+            entry: dict[str, Any] = {"type": spec.kind}
+            if spec.kind == "scalar":
+                entry["value"] = spec.value
+            elif spec.kind == "safetensors":
+                entry.update(path=spec.path, tensor_key=spec.tensor_key)
+            inputs[name] = entry
+        data: dict[str, Any] = {"uuid": self.uuid, "axes": self.axes, "inputs": inputs}
+        if self.tolerance:
+            data["tolerance"] = self.tolerance
+        return data
+
 
 _TOLERANCE_KEYS = {"max_atol", "max_rtol", "required_matched_ratio", "max_error_cap", "allow_negative_inf"}
 
