@@ -413,14 +413,15 @@ def _check_axis_constraints(definition: Definition, workload: Workload, path: Pa
     """Constraints that read axes only are checked now; those that read input values, in the worker."""
     values = definition.axis_values(workload.axes)
     for i, text in enumerate(definition.constraints):
-        if expression_names(text) <= set(values) and not _safe(lambda: evaluate_constraint(text, values)):
+        if expression_names(text) <= set(values) and not _holds(text, values):
             shown = ", ".join(f"{k}={v}" for k, v in workload.axes.items())
             raise TraceError(path, f"line {line}", f"{shown} breaks constraint {text!r} of {definition.name}")
 
 
-def _safe(check: Any) -> bool:
+def _holds(text: str, values: dict[str, int]) -> bool:
+    """Whether a constraint holds; one that cannot be evaluated does not."""
     try:
-        return bool(check())
+        return evaluate_constraint(text, values)
     except Exception:
         return False
 
