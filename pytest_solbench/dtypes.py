@@ -63,3 +63,12 @@ def to_torch(name: str):  # -> torch.dtype
     import torch
 
     return getattr(torch, DTYPES[name].torch_name)
+
+
+def precision_of(definition) -> str:  # (trace.Definition) -> str
+    """A problem's precision mark: the least precise float dtype among its inputs (then outputs); fp32 without."""
+    for specs in (definition.inputs, definition.outputs):
+        floats = [DTYPES[s.dtype] for s in specs if DTYPES[s.dtype].is_float]
+        if floats:
+            return min(floats, key=lambda d: d.precision_rank).mark
+    return "fp32"

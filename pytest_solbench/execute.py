@@ -1,7 +1,7 @@
 """What runs inside a worker for one item: inputs, reference, kernel, correctness rounds, then timings.
 
-This module imports no pytest. It receives a plain dict (``Request``) and returns a plain dict, so it runs the same
-in a spawned worker or in-process (``--solbench-isolate none``).
+This module imports no pytest. It receives a ``protocol.ItemRequest`` and returns a ``protocol.ItemOutcome``, so it
+runs the same in a spawned worker or in-process (``--solbench-isolate none``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import kernels
+from .protocol import ItemOutcome, ItemRequest, Status, failure
 from .trace import Definition, Problem, Workload, load_problem
 
 # ---------------------------------------------------------------- caches that live as long as the worker
@@ -32,11 +33,11 @@ def _reference(path: str) -> Any:
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled(path: str) -> Any:
-    """``torch.compile`` of the reference, as the baseline (``--solbench-baseline compile``)."""
+def _compiled(fn: Any) -> Any:
+    """``torch.compile`` of an entry function (the reference, for ``--solbench-baseline compile``)."""
     import torch
 
-    return torch.compile(_reference(path))
+    return torch.compile(fn)
 
 
 _KERNELS: dict[str, tuple[Any, bool]] = {}
@@ -75,10 +76,6 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def _failure(status: str, log: str, **extra: Any) -> dict[str, Any]:
-    return {"status": status, "log": log, **extra}
-
-
 _HARNESS = str(Path(__file__).resolve().parent)
 
 
@@ -100,7 +97,9 @@ def _custom_factory(definition: Definition) -> Any:
     return namespace[name]
 
 
-def make_problem_inputs(problem: Problem, workload: Workload, axis_values: dict[str, int], seed: int, device: str) -> list:
+def make_problem_inputs(
+    problem: Problem, workload: Workload, axis_values: dict[str, int], seed: int, device: str, blob_root: str | None = None
+) -> list:
     """A workload's inputs, through its custom factory when the definition names one."""
     from . import inputs
 
@@ -110,7 +109,7 @@ def make_problem_inputs(problem: Problem, workload: Workload, axis_values: dict[
         axis_values,
         seed=seed,
         device=device,
-        root=problem.root,
+        root=Path(blob_root) if blob_root else problem.root,
         custom=_custom_factory(problem.definition),
     )
 
@@ -153,66 +152,66 @@ class CudaContextLost(RuntimeError):
     the pool retire the worker, so the next item starts on a fresh one."""
 
 
-def run_item(request: dict[str, Any]) -> dict[str, Any]:
+def run_item(request: ItemRequest) -> ItemOutcome:
     """``_run_item``, then: a failure that broke the CUDA context becomes a raise, so the worker is replaced."""
-    result = _run_item(request)
-    if result["status"] not in ("PASSED", "SKIPPED") and request["device"].startswith("cuda") and not health_check():
-        raise CudaContextLost(f"{result['status']}: {result['log']}")
-    return result
+    outcome = _run_item(request)
+    failed = outcome.status not in (Status.PASSED, Status.SKIPPED)
+    if failed and request.device.startswith("cuda") and not health_check():
+        raise CudaContextLost(f"{outcome.status.value}: {outcome.log}")
+    return outcome
 
 
-def _run_item(request: dict[str, Any]) -> dict[str, Any]:
-    """Check one kernel on one workload for several rounds, then time it (and the reference when asked).
-
-    ``request``: problem (definition path), uuid, kernel (KernelSpec payload), device, seed, rounds, time
-    (bool), time_reference (bool), baseline ("reference" | "compile"), timing (TimingConfig fields), l2_flush_bytes (int or None).
-    """
+def _run_item(request: ItemRequest) -> ItemOutcome:
+    """Check one kernel on one workload for ``request.rounds`` rounds of fresh inputs, then time it when asked."""
     import torch
 
     from . import check, inputs
 
-    problem = _problem(request["problem"])
+    problem = _problem(request.definition_path)
     definition = problem.definition
-    workload = _workload(problem, request["uuid"])
+    workload = _workload(problem, request.workload_uuid)
     axis_values = definition.axis_values(workload.axes)
-    device = request["device"]
-    spec = kernels.KernelSpec.from_payload(request["kernel"])
-    result: dict[str, Any] = {"status": "PASSED", "log": "", "seed": request["seed"]}
+    device = request.device
+    spec = kernels.KernelSpec.from_payload(request.kernel)
 
     try:
-        reference = _reference(request["problem"])
+        reference = _reference(request.definition_path)
     except Exception as exc:
-        return _failure("INVALID_REFERENCE", f"the reference does not load: {_short_traceback(exc)}")
+        return failure(Status.INVALID_REFERENCE, f"the reference does not load: {_short_traceback(exc)}")
     try:
         fn, dps = _kernel(spec, definition)
+        if request.compile_kernel:
+            fn = _compiled(fn)
     except kernels.KernelError as exc:
-        return _failure(exc.status, str(exc))
+        return failure(exc.status, str(exc))
     except Exception as exc:
-        return _failure("COMPILE_ERROR", _short_traceback(exc))
-    result["destination_passing"] = dps
+        return failure(Status.COMPILE_ERROR, _short_traceback(exc))
 
     worst: dict[str, dict[str, float]] = {}
-    for round_index in range(request["rounds"]):
-        seed = round_seed(request["seed"], workload.uuid, round_index)
+    counted: dict[str, float] | None = None
+    for round_index in range(request.rounds):
+        seed = round_seed(request.seed, workload.uuid, round_index)
         try:
-            args = make_problem_inputs(problem, workload, axis_values, seed, device)
+            args = make_problem_inputs(problem, workload, axis_values, seed, device, request.blob_root)
         except inputs.MissingBlob as exc:
-            return _failure("SKIPPED", f"input blob missing: {exc}")
+            return failure(Status.SKIPPED, f"input blob missing: {exc}")
         except Exception as exc:
-            return _failure("INVALID_REFERENCE", f"making inputs failed: {_short_traceback(exc)}")
+            return failure(Status.INVALID_REFERENCE, f"making inputs failed: {_short_traceback(exc)}")
         if round_index == 0:
             broken = _broken_constraint(definition, axis_values, args)
             if broken:
-                return _failure("INVALID_REFERENCE", broken)
+                return failure(Status.INVALID_REFERENCE, broken)
+            if request.count_flops:
+                counted = _count_flops(reference, args)
         try:
             with torch.no_grad():
                 expected = _as_outputs(reference(*inputs.clone_inputs(args)), definition)
             _sync(device)
         except Exception as exc:
-            return _failure("INVALID_REFERENCE", f"the reference raised: {_short_traceback(exc)}")
+            return failure(Status.INVALID_REFERENCE, f"the reference raised: {_short_traceback(exc)}")
         if len(expected) != len(definition.outputs):
-            return _failure(
-                "INVALID_REFERENCE",
+            return failure(
+                Status.INVALID_REFERENCE,
                 f"the reference returned {len(expected)} outputs; the definition declares {len(definition.outputs)}",
             )
         kernel_args = inputs.clone_inputs(args)
@@ -221,19 +220,20 @@ def _run_item(request: dict[str, Any]) -> dict[str, Any]:
             got = _as_outputs(_call(fn, kernel_args, outputs), definition)
             _sync(device)
         except Exception as exc:
-            return _failure("RUNTIME_ERROR", _short_traceback(exc))
+            return failure(Status.RUNTIME_ERROR, _short_traceback(exc))
         if len(got) != len(definition.outputs):
-            return _failure(
-                "INCORRECT_SHAPE", f"the kernel returned {len(got)} outputs; {definition.name} has {len(definition.outputs)}"
+            return failure(
+                Status.INCORRECT_SHAPE,
+                f"the kernel returned {len(got)} outputs; {definition.name} has {len(definition.outputs)}",
             )
         for out_spec, value, ref in zip(definition.outputs, got, expected):
-            tol = check.tolerance_for(out_spec.dtype, workload.tolerance, reduction_len=request.get("reduction_len"))
+            tol = check.tolerance_for(out_spec.dtype, workload.tolerance, reduction_len=request.reduction_len)
             try:
                 stats, mismatch = check.check_output(out_spec.name, value, ref, tol, expected_dtype=out_spec.dtype)
             except TypeError as exc:  # the reference's output is neither a tensor nor a number
-                return _failure("INVALID_REFERENCE", str(exc))
+                return failure(Status.INVALID_REFERENCE, str(exc))
             if mismatch is not None:
-                return _failure(
+                return failure(
                     mismatch.status,
                     f"round {round_index + 1} (seed {seed}): {mismatch.message()}",
                     correctness=stats.to_dict() if stats is not None else None,
@@ -242,20 +242,27 @@ def _run_item(request: dict[str, Any]) -> dict[str, Any]:
             if previous is None or stats.max_abs_error > previous["max_absolute_error"]:
                 worst[out_spec.name] = stats.to_dict()
         del args, kernel_args, expected, got
-    result["correctness"] = _summarize_errors(worst)
+    correctness = _summarize_errors(worst) if request.rounds else None
 
-    if request.get("time"):
+    timing = None
+    if request.time_kernel:
         try:
-            result["kernel_timing"] = _time(fn, dps, problem, workload, axis_values, request)
+            timing = _time(fn, dps, problem, workload, axis_values, request)
         except Exception as exc:
-            return _failure("RUNTIME_ERROR", f"while timing: {_short_traceback(exc)}", correctness=result["correctness"])
-        if request.get("time_reference"):
-            try:
-                baseline = _compiled(request["problem"]) if request.get("baseline") == "compile" else reference
-                result["reference_timing"] = _time(baseline, False, problem, workload, axis_values, request)
-            except Exception as exc:
-                result["log"] += f"timing the reference failed: {_short_traceback(exc, 3)}\n"
-    return result
+            return failure(Status.RUNTIME_ERROR, f"while timing: {_short_traceback(exc)}", correctness=correctness)
+    return ItemOutcome(Status.PASSED, correctness=correctness, kernel_timing=timing, destination_passing=dps,
+                       flops_by_dtype=counted)  # fmt: skip
+
+
+def _count_flops(reference: Any, args: list) -> dict[str, float] | None:
+    """The reference's tensor-core FLOPs on real inputs (the controller could not count them on meta tensors)."""
+    from . import inputs
+    from .flops import count_flops
+
+    try:
+        return count_flops(reference, inputs.clone_inputs(args))
+    except Exception:  # the bound stays unknown; the item is judged on correctness and time alone
+        return None
 
 
 def _summarize_errors(per_output: dict[str, dict[str, float]]) -> dict[str, Any]:
@@ -268,19 +275,20 @@ def _summarize_errors(per_output: dict[str, dict[str, float]]) -> dict[str, Any]
     }
 
 
-def _time(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_values: dict[str, int], request: dict) -> dict:
+def _time(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_values: dict[str, int],
+          request: ItemRequest) -> dict:  # fmt: skip
     """Time ``fn`` under the timing contract: rotated input copies, re-zeroed outputs, cold L2 per sample."""
     import torch
 
     from . import inputs, timing
 
-    device = request["device"]
+    device = request.device
     definition = problem.definition
-    seed = round_seed(request["seed"], workload.uuid, 10_000)
-    first = make_problem_inputs(problem, workload, axis_values, seed, device)
+    seed = round_seed(request.seed, workload.uuid, 10_000)
+    first = make_problem_inputs(problem, workload, axis_values, seed, device, request.blob_root)
     tensor_bytes = sum(a.numel() * a.element_size() for a in first if isinstance(a, torch.Tensor))
     # Several copies so consecutive calls see fresh addresses; bounded so large workloads fit in memory.
-    copies = max(2, min(8, int(request.get("rotation_bytes", 1 << 30) // max(tensor_bytes, 1))))
+    copies = max(2, min(8, int(request.timing.rotation_bytes // max(tensor_bytes, 1))))
     arg_sets = [first] + [inputs.clone_inputs(first) for _ in range(copies - 1)]
     out_sets = [inputs.allocate_outputs(definition, axis_values, device) for _ in range(copies)] if dps else None
 
@@ -295,8 +303,8 @@ def _time(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_values:
         else:
             fn(*arg_sets[i % copies])
 
-    nbytes = request.get("l2_flush_bytes")
-    config = timing.TimingConfig(**{**request.get("timing", {}), "cold_l2": nbytes != 0})
+    nbytes = request.timing.l2_flush_bytes
+    config = timing.TimingConfig(max_time_s=request.timing.max_time_s, timer=request.timing.timer, cold_l2=nbytes != 0)
     flusher = None
     if device.startswith("cuda") and nbytes != 0:
         flusher = timing.L2Flusher.for_device(device) if nbytes is None else _flusher(device, nbytes)

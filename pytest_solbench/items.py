@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
-from .dtypes import DTYPES, PRECISION_MARKS
+from .dtypes import PRECISION_MARKS, precision_of
 from .kernels import KernelSpec, reference_kernel
 from .trace import Definition, Problem, TraceError, Workload, load_problem, problem_files
 
-if TYPE_CHECKING:
-    from .session import SolbenchSession
+#: The session object (``session.SolbenchSession``), stored on the config only when ``--solbench`` is on.
+SESSION_KEY = pytest.StashKey[Any]()
+#: An item's record, stashed by ``runtest`` for the report hooks.
+RECORD_KEY = pytest.StashKey[dict]()
 
 
 class SolbenchFailure(Exception):
@@ -31,34 +34,53 @@ def is_problem_file(path: Path) -> bool:
     return located is not None and (path.name == "definition.json" or "definitions" in path.parts)
 
 
-def precision_mark(definition: Definition) -> str:
-    """The problem's precision: the least precise float dtype among its inputs (then outputs)."""
-    for specs in (definition.inputs, definition.outputs):
-        floats = [DTYPES[s.dtype] for s in specs if DTYPES[s.dtype].is_float]
-        if floats:
-            return min(floats, key=lambda d: d.precision_rank).mark
-    return "fp32"
-
-
-def _mark_name(text: str) -> str:
+def mark_name(text: str) -> str:
     return re.sub(r"\W+", "_", text).strip("_").lower() or "op"
 
 
 def problem_marks(definition: Definition) -> list[str]:
     """Marks from the data: precision, op type, pass direction."""
-    return [precision_mark(definition), _mark_name(definition.op_type), "backward" if definition.is_backward else "forward"]
+    return [precision_of(definition), mark_name(definition.op_type), "backward" if definition.is_backward else "forward"]
+
+
+def register_op_marks(config: pytest.Config, roots: list[Path]) -> None:
+    """Register every op type found under the problem roots as a mark, so ``--markers`` lists them and ``-m`` and
+    ``--strict-markers`` accept them before collection. Reads only the ``op_type`` field of each definition."""
+    seen: set[str] = set()
+    for root in roots:
+        files = [root] if root.is_file() else [*root.rglob("definition.json"), *root.rglob("definitions/**/*.json")]
+        for path in files:
+            try:
+                data = json.loads(path.read_text())
+                op_type = data.get("op_type") or str(data.get("name", "")).split("_")[0]
+            except (OSError, ValueError, AttributeError):
+                continue  # a broken file is reported at collection, with its field
+            mark = mark_name(str(op_type))
+            if mark and mark not in seen and mark not in PRECISION_MARKS:
+                seen.add(mark)
+                config.addinivalue_line("markers", f"{mark}: problems of op type {op_type} (from the data)")
+
+
+def workload_labels(workloads: tuple[Workload, ...]) -> dict[str, str]:
+    """A readable, ``-k``-selectable id per workload: its var axes as ``name:value`` joined by ``-``
+    (``batch_size:8-seq_len:128``); a repeated label gets the uuid's start."""
+    labels: dict[str, str] = {}
+    taken: set[str] = set()
+    for workload in workloads:
+        label = "-".join(f"{k}:{v}" for k, v in workload.axes.items()) or workload.uuid[:8]
+        label = re.sub(r"[^\w:.+-]", "_", label)
+        if label in taken:
+            label = f"{label}-{workload.uuid[:8]}"
+        taken.add(label)
+        labels[workload.uuid] = label
+    return labels
 
 
 class ProblemFile(pytest.File):
     """A definition file: its workloads times the kernels that solve it."""
 
-    def _session(self) -> SolbenchSession:
-        from .session import SESSION_KEY
-
-        return self.config.stash[SESSION_KEY]
-
     def collect(self) -> Any:
-        state = self._session()
+        session = self.config.stash[SESSION_KEY]
         try:
             problem = load_problem(self.path)
             from .sol import validate_formula
@@ -66,42 +88,31 @@ class ProblemFile(pytest.File):
             validate_formula(problem.definition)
         except TraceError as exc:
             raise self.CollectError(str(exc)) from None
-        state.note_problem(problem)
+        session.note_problem(problem)
         definition = problem.definition
-        kernels = state.kernels_for(definition.name)
-        if not kernels:
-            if state.settings.kernel_dirs and not state.settings.bounds_only:
+        kernels = session.kernels_for(definition.name)
+        if session.settings.bounds_only:
+            kernels = [KernelSpec("bound", definition.name, definition.path, "python", "", "")]
+        elif not kernels:
+            if session.settings.kernel_dirs:
                 return
             kernels = [reference_kernel(definition)]
-        if state.settings.bounds_only:
-            kernels = [KernelSpec("bound", definition.name, definition.path, "python", "", "")]
         marks = problem_marks(definition)
         for name in marks[1:]:
             if name not in PRECISION_MARKS:
                 self.config.addinivalue_line("markers", f"{name}: problems of this op type or pass (from the data)")
-        labels = _unique_labels(problem.workloads)
+        labels = workload_labels(problem.workloads)
+        workload_file = (problem_files(self.path) or (self.path, self.path.parent))[0]
         for kernel in kernels:
             for workload in problem.workloads:
                 item = SolbenchItem.from_parent(
                     self, name=f"{definition.name}[{kernel.name}-{labels[workload.uuid]}]", callobj=_solbench_case
                 )
-                item.bind(problem, workload, kernel)
+                item.bind(problem, workload, kernel, labels[workload.uuid], workload_file)
                 item.add_marker("solbench")
                 for mark in marks:
                     item.add_marker(mark)
                 yield item
-
-
-def _unique_labels(workloads: tuple[Workload, ...]) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    taken: set[str] = set()
-    for workload in workloads:
-        label = workload.label()
-        if label in taken:
-            label = f"{label}-{workload.uuid[:8]}"
-        taken.add(label)
-        labels[workload.uuid] = label
-    return labels
 
 
 def _solbench_case(solbench_runner: Any, solbench_clocks: Any, solbench_l2_flush: Any) -> None:
@@ -114,18 +125,28 @@ class SolbenchItem(pytest.Function):
     problem: Problem
     workload: Workload
     kernel: KernelSpec
+    label: str
+    workload_file: Path
 
-    def bind(self, problem: Problem, workload: Workload, kernel: KernelSpec) -> None:
-        self.problem, self.workload, self.kernel = problem, workload, kernel
+    def bind(self, problem: Problem, workload: Workload, kernel: KernelSpec, label: str, workload_file: Path) -> None:
+        self.problem, self.workload, self.kernel, self.label = problem, workload, kernel, label
+        self.workload_file = workload_file
 
     def runtest(self) -> None:
-        from .session import SESSION_KEY
+        from .pipeline import plain
 
-        self.config.stash[SESSION_KEY].run_item(self, self.funcargs)
+        pipeline = self.config.stash[SESSION_KEY].pipeline
+        verdict = pipeline.evaluate(self.problem, self.workload, self.kernel, self.nodeid, self.label, self.funcargs)
+        self.stash[RECORD_KEY] = plain(verdict.record)
+        if verdict.outcome == "skipped":
+            # Reported at the workload's line of its problem file, with the item named: -rs says what and where.
+            raise pytest.skip.Exception(f"{self.name}: {verdict.message}", _use_item_location=True)
+        if verdict.outcome in ("failed", "error"):
+            raise SolbenchFailure(verdict.word or verdict.record.status, verdict.message, verdict.details)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         line = self.workload.line - 1 if self.workload.line else 0
-        return self.path, line, f"{self.problem.definition.name} {self.workload.label()} [{self.kernel.name}]"
+        return self.workload_file, line, f"{self.problem.definition.name} {self.label} [{self.kernel.name}]"
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, SolbenchFailure):

@@ -226,21 +226,28 @@ def _import_file(path: Path, module_name: str) -> Any:
     return module
 
 
+_REFERENCES: dict[tuple[str, str], dict[str, Any]] = {}
+
+
 def reference_namespace(definition: Definition) -> dict[str, Any]:
-    """The reference's module globals, executed from its source as a fresh module.
+    """The reference's module globals, executed once per process from its source as a fresh module.
 
     The module is registered in ``sys.modules``: torch.compile (``--solbench-baseline compile``) imports the module
     a function's globals name, and failed with ModuleNotFoundError on the H100 while it was a bare namespace.
+    Every user (the worker's reference and custom inputs, FLOP counting) shares this one loader.
     """
     import types
 
-    name = f"solbench_reference_{definition.name}"
-    module = types.ModuleType(name)
-    module.__file__ = str(definition.path)
-    sys.modules[name] = module
-    code = compile(definition.reference, f"<reference of {definition.name}>", "exec")
-    exec(code, module.__dict__)  # noqa: S102 - the reference is the problem author's code, like a test
-    return module.__dict__
+    key = (str(definition.path), hashlib.sha1(definition.reference.encode()).hexdigest())
+    if key not in _REFERENCES:
+        name = f"solbench_reference_{definition.name}"
+        module = types.ModuleType(name)
+        module.__file__ = str(definition.path)
+        code = compile(definition.reference, f"<reference of {definition.name}>", "exec")
+        exec(code, module.__dict__)  # noqa: S102 - the reference is the problem author's code, like a test
+        sys.modules[name] = module
+        _REFERENCES[key] = module.__dict__
+    return _REFERENCES[key]
 
 
 def reference_function(definition: Definition) -> Callable[..., Any]:

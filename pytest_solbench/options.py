@@ -35,7 +35,7 @@ def addoption(parser: pytest.Parser) -> None:
     )  # fmt: skip
     group.addoption("--solbench-json", metavar="PATH", help="write one FlashInfer Trace JSON line per item, as they come.")
     group.addoption("--solbench-seed", type=int, default=None, metavar="N", help="seed of all inputs (default 0).")
-    group.addoption("--solbench-device", choices=("auto", "cuda", "cpu"), default=None, help="where kernels run (default auto).")
+    group.addoption("--solbench-device", default=None, metavar="auto|cuda|cpu", help="where kernels run (default auto).")
     group.addoption("--solbench-hardware", metavar="NAME", help="hardware row for SOL bounds (default: the GPU at hand; h100_sxm on CPU).")
     group.addoption("--solbench-rounds", type=int, default=None, metavar="N", help="correctness rounds with fresh inputs (default 5).")
     group.addoption("--solbench-timeout", type=float, default=None, metavar="SECONDS", help="per-item time limit (default 300).")
@@ -45,12 +45,12 @@ def addoption(parser: pytest.Parser) -> None:
         "to 0.5 %% (default 2; ini solbench_max_time).",
     )  # fmt: skip
     group.addoption(
-        "--solbench-timer", choices=("events", "cupti"), default=None,
-        help="events (default): CUDA events around each call; cupti: the kernels' own start and end timestamps "
-        "through torch.profiler, free of the events' 1-2 us floor, but able to read below a memory bound whose "
-        "outputs fit in L2 (docs/measurement.md; ini solbench_timer).",
+        "--solbench-timer", default=None, metavar="cupti|events",
+        help="cupti (default): each timed call spans its kernels' own start and end timestamps on every stream, "
+        "with the set of kernels it launched; events: CUDA events around each call, 1-2 us of launch gap included "
+        "(docs/measurement.md; ini solbench_timer).",
     )  # fmt: skip
-    group.addoption("--solbench-isolate", choices=("process", "none"), default=None, help="run kernels in a worker process (default) or in-process.")
+    group.addoption("--solbench-isolate", default=None, metavar="process|none", help="run kernels in a worker process (default) or in-process.")
     group.addoption(
         "--solbench-clocks", default=None, metavar="MODE",
         help="observe (default): read SM and memory clocks around every measurement; lock[=SM[,MEM]]: lock them "
@@ -63,7 +63,7 @@ def addoption(parser: pytest.Parser) -> None:
         f"(default {DEFAULT_CPU_MAX_ELEMENTS:,}; weights of fixed shape do not count).",
     )  # fmt: skip
     group.addoption(
-        "--solbench-ceilings", choices=("datasheet", "measured"), default=None,
+        "--solbench-ceilings", default=None, metavar="datasheet|measured",
         help="score against the datasheet peaks (default), or against a copy and a GEMM per precision measured "
         "once on the GPU at hand; the summary shows both.",
     )  # fmt: skip
@@ -97,8 +97,8 @@ class Settings:
     rounds: int
     timeout_s: float
     max_time_s: float
-    timer: str  # "events" | "cupti"
-    isolate: str
+    timer: str  # "cupti" | "events"
+    isolate: str  # "process" | "none"
     clocks: str  # "observe" | "lock" | "lock=SM" | "lock=SM,MEM", validated by clocks.parse_clock_mode
     min_score: float | None
     cpu_max_elements: int
@@ -118,8 +118,26 @@ def _ini_number(config: pytest.Config, key: str, kind: type) -> float | int | No
         raise pytest.UsageError(f"ini key {key} = {raw!r} is not a {kind.__name__}") from None
 
 
+def _choice(config: pytest.Config, option: str, ini: str | None, choices: tuple[str, ...]) -> str:
+    """A word option: CLI over ini over the first choice; anything else is a usage error naming the option."""
+    value = getattr(config.option, option.lstrip("-").replace("-", "_")) or (str(config.getini(ini) or "") if ini else "")
+    value = value.strip().lower() or choices[0]
+    if value not in choices:
+        raise pytest.UsageError(f"{option} {value!r}: choose one of {', '.join(choices)}")
+    return value
+
+
+def require_torch() -> None:
+    """--solbench runs PyTorch references: without torch it stops at once, saying what to install."""
+    if importlib.util.find_spec("torch") is None:
+        raise pytest.UsageError(
+            "--solbench needs PyTorch, which is not installed in this environment: `pip install torch` (the build "
+            "for your CUDA version, or a CPU build for correctness only), and `pip install triton` for Triton kernels"
+        )
+
+
 def resolve(config: pytest.Config) -> Settings:
-    """CLI over ini over defaults; a bad value is a usage error naming the option."""
+    """Every option, validated in one place: CLI over ini over defaults; a bad value is a usage error naming it."""
     opt = config.option
     invocation = Path(config.invocation_params.dir)
     problems = [invocation / p for p in opt.solbench_problems] or list(config.getini("solbench_problems"))
@@ -140,9 +158,6 @@ def resolve(config: pytest.Config) -> Settings:
         max_time = _ini_number(config, "solbench_max_time", float) or 2.0
     if max_time <= 0:
         raise pytest.UsageError(f"--solbench-max-time must be positive, got {max_time}")
-    timer = opt.solbench_timer or str(config.getini("solbench_timer") or "") or "events"
-    if timer not in ("events", "cupti"):
-        raise pytest.UsageError(f"solbench_timer = {timer!r}: choose events or cupti")
     min_score = opt.solbench_min_score
     if min_score is None:
         min_score = _ini_number(config, "solbench_min_score", float)
@@ -151,31 +166,49 @@ def resolve(config: pytest.Config) -> Settings:
     cpu_max = opt.solbench_cpu_max_elements
     if cpu_max is None:
         cpu_max = _ini_number(config, "solbench_cpu_max_elements", int) or DEFAULT_CPU_MAX_ELEMENTS
+    if cpu_max < 1:
+        raise pytest.UsageError(f"--solbench-cpu-max-elements must be positive, got {cpu_max}")
     hardware = opt.solbench_hardware or str(config.getini("solbench_hardware") or "") or None
+    if hardware is not None:
+        from . import hardware as hardware_table
+
+        try:
+            hardware_table.lookup(hardware)
+        except KeyError as exc:
+            raise pytest.UsageError(f"--solbench-hardware: {exc.args[0]}") from None
     baseline = opt.solbench_baseline or str(config.getini("solbench_baseline") or "") or "reference"
     if baseline not in ("reference", "compile"):
         baseline = str(invocation / baseline)
         if not Path(baseline).is_file():
             raise pytest.UsageError(f"--solbench-baseline {baseline}: no such file (or use 'reference' or 'compile')")
+    from .clocks import parse_clock_mode
+
     clocks = opt.solbench_clocks or str(config.getini("solbench_clocks") or "") or "observe"
+    try:
+        clocks = str(parse_clock_mode(clocks))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    seed = opt.solbench_seed if opt.solbench_seed is not None else 0
+    if seed < 0:
+        raise pytest.UsageError(f"--solbench-seed must be a non-negative integer, got {seed}")
     json_path = Path(invocation / opt.solbench_json) if opt.solbench_json else None
     return Settings(
         problem_paths=tuple(Path(p) for p in problems) or (bundled_problems(),),
         kernel_dirs=tuple(Path(p) for p in kernel_dirs),
         json_path=json_path,
-        seed=opt.solbench_seed if opt.solbench_seed is not None else 0,
-        device=opt.solbench_device or "auto",
+        seed=seed,
+        device=_choice(config, "--solbench-device", None, ("auto", "cuda", "cpu")),
         hardware=hardware,
         rounds=rounds,
         timeout_s=float(timeout),
         max_time_s=float(max_time),
-        timer=timer,
-        isolate=opt.solbench_isolate or "process",
+        timer=_choice(config, "--solbench-timer", "solbench_timer", ("cupti", "events")),
+        isolate=_choice(config, "--solbench-isolate", None, ("process", "none")),
         clocks=clocks,
         min_score=min_score,
         cpu_max_elements=int(cpu_max),
         bounds_only=bool(opt.solbench_bounds_only),
-        ceilings=opt.solbench_ceilings or "datasheet",
+        ceilings=_choice(config, "--solbench-ceilings", None, ("datasheet", "measured")),
         baseline=baseline,
         allow_below_sol=bool(opt.solbench_allow_below_sol),
     )

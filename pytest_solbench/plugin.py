@@ -31,18 +31,29 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {meaning}")
     for name, meaning in (("forward", "forward-pass problems"), ("backward", "backward-pass problems")):
         config.addinivalue_line("markers", f"{name}: {meaning}")
-    if not config.getoption("solbench", False):
+    enabled = config.getoption("solbench", False)
+    if not enabled and not config.getoption("markers", False):
         return
-    from .session import SESSION_KEY, SolbenchSession
-
     settings = options.resolve(config)
+    from .items import register_op_marks
+
+    register_op_marks(config, list(settings.problem_paths))
+    if not enabled:
+        return
+    options.require_torch()
+    from . import target
+    from .items import SESSION_KEY
+    from .session import SolbenchSession, XdistHooks
+
     if settings.device == "cpu" or settings.isolate == "none":
         # Triton picks its interpreter when a kernel is decorated; set it before any kernel module is imported.
         _prefer_triton_interpreter(settings.device)
     _check_one_gpu_per_worker(config, settings.device)
-    session = SolbenchSession(config, settings)
+    session = SolbenchSession(config, settings, target.resolve(config, settings))
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "solbench-session")
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(XdistHooks(session), "solbench-xdist")
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(p) for p in settings.problem_paths]
 
@@ -70,7 +81,7 @@ def _prefer_triton_interpreter(device: str) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    from .session import SESSION_KEY
+    from .items import SESSION_KEY
 
     if SESSION_KEY not in parent.config.stash:
         return None
@@ -83,17 +94,20 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 @pytest.fixture(scope="session")
 def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """Where kernels run: a pool of spawned worker processes (default), or this process (--solbench-isolate none)."""
+    """Where kernels run: spawned worker processes, one pool per kernel so that no worker ever serves two kernels
+    and the baseline runs where no kernel code was imported (default); or this process (--solbench-isolate none)."""
     from . import worker
-    from .session import SESSION_KEY
+    from .items import SESSION_KEY
 
     session = request.config.stash[SESSION_KEY]
-    env = {"TRITON_INTERPRET": "1"} if session.device.kind == "cpu" else {"CUDA_VISIBLE_DEVICES": session.visible_gpu}
+    target = session.target
+    env = {"TRITON_INTERPRET": "1"} if target.device.kind == "cpu" else {"CUDA_VISIBLE_DEVICES": target.visible_gpu}
+    health = "pytest_solbench.execute:health_check"
     runner: Any
     if session.settings.isolate == "none":
-        runner = worker.InProcessRunner(health_check="pytest_solbench.execute:health_check")
+        runner = worker.InProcessRunner(health_check=health)
     else:
-        runner = worker.WorkerPool(env=env, health_check="pytest_solbench.execute:health_check")
+        runner = worker.TenantPools(lambda payload: getattr(payload, "tenant", "harness"), env=env, health_check=health)
     with runner:
         yield runner
 
@@ -102,16 +116,16 @@ def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
 def solbench_clocks(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The GPU clocks: observed around every measurement (default), or locked and restored (--solbench-clocks lock)."""
     from . import clocks
-    from .session import SESSION_KEY
+    from .items import SESSION_KEY
 
     session = request.config.stash[SESSION_KEY]
-    enabled = session.device.kind == "cuda"
-    with clocks.session_clocks(session.settings.clocks, device_index=session.gpu_index, enabled=enabled) as state:
+    enabled = session.target.device.kind == "cuda"
+    with clocks.session_clocks(session.settings.clocks, device_index=session.target.gpu_index, enabled=enabled) as state:
         yield state
 
 
 @pytest.fixture(scope="session")
 def solbench_l2_flush() -> int | None:
-    """Bytes to zero before each timed sample to evict L2: None sizes it from the device (max(2 x L2, 256 MiB));
+    """Bytes to read before each timed sample to evict L2: None sizes it from the device (max(2 x L2, 256 MiB));
     0 turns the flush off (warm-cache timings, as a conftest override)."""
     return None

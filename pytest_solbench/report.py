@@ -5,57 +5,11 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-PASSED = "PASSED"
-SKIPPED = "SKIPPED"
-
-
-@dataclass(frozen=True)
-class ItemResult:
-    """Everything one item established; travels on the pytest report, so xdist sees it too."""
-
-    nodeid: str
-    problem: str
-    kernel: str
-    workload_uuid: str
-    workload_label: str
-    status: str
-    device: str
-    hardware: str  # the hardware row the bound used
-    t_sol_ms: float | None = None
-    bound: str | None = None  # "memory" | "compute"
-    flops_by_dtype: dict[str, float] = field(default_factory=dict)
-    bytes_moved: float | None = None
-    sol_sm_clock_mhz: float | None = None  # the SM clock T_SOL's compute term assumed (None: the datasheet's)
-    t_k_ms: float | None = None
-    t_b_ms: float | None = None
-    score: float | None = None
-    pct_sol: float | None = None
-    speedup: float | None = None
-    log: str = ""
-    workload: dict[str, Any] = field(default_factory=dict)  # the workload as in the problem file
-    correctness: dict[str, Any] | None = None
-    kernel_timing: dict[str, Any] | None = None
-    reference_timing: dict[str, Any] | None = None
-    clocks: dict[str, Any] | None = None
-    baseline: str = "reference"
-    seed: int = 0
-    environment: dict[str, Any] = field(default_factory=dict)
-    timestamp: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.status == PASSED
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ItemResult:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+from .record import PASSED, SKIPPED, ItemResult, load_baseline_times  # noqa: F401 - re-exported
+from .scoring import problem_scores, suite_score
 
 
 def trace_line(result: ItemResult) -> dict[str, Any]:
@@ -123,37 +77,6 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return str(value)
-
-
-# ---------------------------------------------------------------- aggregation
-
-
-def problem_scores(results: list[ItemResult]) -> dict[tuple[str, str], float | None]:
-    """Mean SOL Score per (problem, kernel): a failed workload counts 0, an undefined score is left out."""
-    groups: dict[tuple[str, str], list[float]] = defaultdict(list)
-    seen: set[tuple[str, str]] = set()
-    for r in results:
-        if r.status == SKIPPED:
-            continue
-        key = (r.problem, r.kernel)
-        seen.add(key)
-        if not r.passed:
-            groups[key].append(0.0)
-        elif r.score is not None:
-            groups[key].append(r.score)
-    return {key: (sum(groups[key]) / len(groups[key]) if groups[key] else None) for key in sorted(seen)}
-
-
-def suite_score(results: list[ItemResult]) -> float | None:
-    """Mean over problems of the best kernel's problem score; None when nothing was timed."""
-    best: dict[str, float | None] = {}
-    for (problem, _kernel), score in problem_scores(results).items():
-        if score is not None and (best.get(problem) is None or score > best[problem]):  # type: ignore[operator]
-            best[problem] = score
-        else:
-            best.setdefault(problem, None)
-    scored = [s for s in best.values() if s is not None]
-    return sum(scored) / len(scored) if scored else None
 
 
 # ---------------------------------------------------------------- terminal table
@@ -232,7 +155,17 @@ def format_table(results: list[ItemResult], width: int = 200) -> list[str]:
         suite = suite_score(results)
         shown = _num(suite, ".3f") if suite is not None else "n/a (not timed)"
         lines.append(f"suite SOL Score (best kernel per problem, {len(by_problem)} problems): {shown}")
+    import textwrap
+
+    lines += textwrap.wrap(LEGEND if timed else LEGEND_UNTIMED, width=max(40, width - 2))
     return lines[1:]  # no blank line under the section title
+
+
+LEGEND = ("T_k: kernel median; T_b: baseline median; T_SOL: speed-of-light time (max of FLOPs/peak, bytes/DRAM "
+          "bandwidth); bound: which term; %SOL: T_SOL/T_k; score: (T_b-T_SOL)/(T_k+T_b-2 T_SOL), 0.5 = baseline, "
+          "1 = SOL")  # fmt: skip
+LEGEND_UNTIMED = ("T_SOL: speed-of-light time (max of FLOPs/peak, bytes/DRAM bandwidth) on the hardware row; bound: "
+                  "which term")  # fmt: skip
 
 
 def _fit(text: str, width: int) -> str:
@@ -280,37 +213,3 @@ def format_ceilings(measured: dict[str, Any]) -> list[str]:
     for key, why in sorted((measured.get("errors") or {}).items()):
         lines.append(f"  {key:<6} GEMM     not measured: {why}")
     return lines
-
-
-def load_baseline_times(path: Path) -> dict[str, dict[str, float]]:
-    """Stored baseline times: ``{definition: {workload uuid: ms}}`` from a JSON file, or from the JSON lines of an
-    earlier ``--solbench-json`` run (one passing kernel per workload). Raises ValueError naming what is wrong."""
-    text = path.read_text()
-    if path.suffix == ".jsonl":
-        times: dict[str, dict[str, float]] = {}
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                definition, uuid = record["definition"], record["workload"]["uuid"]
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise ValueError(f"{path}: line {number}: not a trace line") from None
-            latency = ((record.get("evaluation") or {}).get("performance") or {}).get("latency_ms")
-            if latency is None:
-                continue
-            if uuid in times.setdefault(definition, {}):
-                raise ValueError(f"{path}: line {number}: a second time for {definition} workload {uuid}; keep one "
-                                 "kernel per workload in a baseline file")  # fmt: skip
-            times[definition][uuid] = float(latency)
-        return times
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: line {exc.lineno}: not valid JSON: {exc.msg}") from None
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise ValueError(f"{path}: expected {{definition: {{workload uuid: milliseconds}}}}")
-    try:
-        return {d: {u: float(ms) for u, ms in per.items()} for d, per in data.items()}
-    except (TypeError, ValueError):
-        raise ValueError(f"{path}: every time must be a number of milliseconds") from None

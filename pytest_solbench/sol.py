@@ -1,4 +1,6 @@
-"""Speed-of-light bounds: the work a definition must do, T_SOL on a GPU at a clock, and the scores."""
+"""Speed-of-light bounds: the work a definition must do, T_SOL on a GPU at a clock, and the physical floor.
+
+Scores live in ``scoring``."""
 
 from __future__ import annotations
 
@@ -15,6 +17,10 @@ class SolError(TraceError):
     """A definition whose speed of light cannot be worked out (names the file and the ``sol`` field)."""
 
 
+class NeedsRealInputs(SolError):
+    """The reference does not run on meta tensors: its FLOPs can only be counted on real inputs."""
+
+
 @dataclass(frozen=True)
 class Work:
     """What one workload must do: tensor-core FLOPs per operand dtype and bytes to and from DRAM."""
@@ -22,6 +28,7 @@ class Work:
     flops_by_dtype: dict[str, float]
     bytes_moved: float
     source: str  # "flops-<formula|meta|real>+bytes-<formula|io>"
+    output_bytes: float = 0.0  # of bytes_moved, what the outputs write (the part that may retire in L2)
 
     @property
     def flops(self) -> float:
@@ -52,13 +59,10 @@ def bytes_of(shape: tuple[int, ...], dtype_name: str) -> float:
     return math.prod(shape) * DTYPES[dtype_name].bits_per_element / 8
 
 
-def io_bytes(definition: Definition, axis_values: dict[str, int]) -> float:
+def io_bytes(definition: Definition, axis_values: dict[str, int], outputs_only: bool = False) -> float:
     """Every tensor input read once and every output written once; Python scalars are free, 0-d tensors not."""
-    return sum(
-        bytes_of(definition.shape_of(spec, axis_values), spec.dtype)
-        for spec in (*definition.inputs, *definition.outputs)
-        if spec.shape is not None
-    )
+    specs = definition.outputs if outputs_only else (*definition.inputs, *definition.outputs)
+    return sum(bytes_of(definition.shape_of(spec, axis_values), spec.dtype) for spec in specs if spec.shape is not None)
 
 
 # ---------------------------------------------------------------- work
@@ -135,12 +139,12 @@ def meta_args(definition: Definition, axis_values: dict[str, int], scalars: dict
 
 
 def _reference_run(definition: Definition) -> Callable:
-    namespace: dict[str, Any] = {"__name__": f"solbench_reference_{definition.name}"}
+    from .kernels import reference_namespace
+
     try:
-        exec(compile(definition.reference, f"<reference of {definition.name}>", "exec"), namespace)
+        return reference_namespace(definition)["run"]
     except Exception as exc:
         raise SolError(definition.path, "reference", f"cannot be loaded to count FLOPs: {type(exc).__name__}: {exc}")
-    return namespace["run"]
 
 
 def _why(exc: BaseException) -> str:
@@ -153,12 +157,14 @@ def work_for(
     axis_values: dict[str, int],
     count_args: Callable[[], list] | None = None,
     scalars: dict[str, Any] | None = None,
+    flops: dict[str, float] | None = None,
 ) -> Work:
     """The FLOPs and bytes of one workload (``axis_values``: every axis, as ``definition.axis_values`` gives).
 
     A ``sol`` formula in the definition wins. Otherwise bytes are the inputs and outputs, and FLOPs are counted
     by running the reference on meta tensors; if it cannot run there (``.item()``, data-dependent indexing),
     on the real arguments ``count_args()`` returns. Neither: ``SolError`` asking for a ``sol`` formula.
+    ``flops``: FLOPs already counted on real inputs (by a worker), used as they are.
     """
     from .flops import count_flops
 
@@ -168,22 +174,25 @@ def work_for(
         bytes_moved, bytes_source = _evaluate(definition, "sol.bytes", sol["bytes"], axis_values), "formula"
     else:
         bytes_moved, bytes_source = io_bytes(definition, axis_values), "io"
+    output_bytes = min(io_bytes(definition, axis_values, outputs_only=True), bytes_moved)
     if "flops" in sol:
-        flops = _formula_flops(definition, sol["flops"], axis_values)
-        return Work(flops, bytes_moved, f"flops-formula+bytes-{bytes_source}")
+        counted = _formula_flops(definition, sol["flops"], axis_values)
+        return Work(counted, bytes_moved, f"flops-formula+bytes-{bytes_source}", output_bytes)
+    if flops is not None:
+        return Work(dict(flops), bytes_moved, f"flops-real+bytes-{bytes_source}", output_bytes)
     run = _reference_run(definition)
     try:
-        flops = count_flops(run, meta_args(definition, axis_values, scalars))
+        counted = count_flops(run, meta_args(definition, axis_values, scalars))
         flops_source = "meta"
     except Exception as meta_exc:
         if count_args is None:
-            raise SolError(
+            raise NeedsRealInputs(
                 definition.path, "sol",
                 f"cannot count FLOPs: the reference does not run on meta tensors ({_why(meta_exc)}); "
                 "add a 'sol' formula, e.g. {\"flops\": {\"bfloat16\": \"2*M*N*K\"}} (docs/sol.md)",
             ) from None  # fmt: skip
         try:
-            flops = count_flops(run, count_args())
+            counted = count_flops(run, count_args())
             flops_source = "real"
         except Exception as real_exc:
             raise SolError(
@@ -191,7 +200,7 @@ def work_for(
                 f"cannot count FLOPs: the reference fails on meta tensors ({_why(meta_exc)}) and on real "
                 f"arguments ({_why(real_exc)}); add a 'sol' formula (docs/sol.md)",
             ) from None  # fmt: skip
-    return Work(flops, bytes_moved, f"flops-{flops_source}+bytes-{bytes_source}")
+    return Work(counted, bytes_moved, f"flops-{flops_source}+bytes-{bytes_source}", output_bytes)
 
 
 # ---------------------------------------------------------------- the bound
@@ -228,62 +237,13 @@ def sol_bound(
     )
 
 
-# ---------------------------------------------------------------- scores
+def physical_floor_ms(work: Work, hw: Hardware, sm_clock_mhz: float | None = None) -> float:
+    """The time below which no honest measurement can fall (DESIGN §7's second floor, for the below-SOL check).
 
-
-def _check(**times: float) -> None:
-    for name, value in times.items():
-        if not (value >= 0 and math.isfinite(value)):
-            raise ValueError(f"{name} must be a finite time >= 0, got {value!r}")
-
-
-def sol_score(t_k_ms: float, t_b_ms: float, t_sol_ms: float) -> float | None:
-    """SOL-ExecBench's S = (T_b - T_SOL) / (T_k + T_b - 2 T_SOL): 0.5 at the baseline, 1 at SOL.
-
-    None when T_b <= T_SOL (the score is undefined: the baseline already sits at the bound). A kernel time
-    below T_SOL scores 1.0 here; ``below_sol`` is what flags it.
+    Reads come from DRAM (the L2 is flushed before each sample), but writes up to the L2's size may retire into L2
+    inside the timed window, so only output bytes beyond it count at DRAM speed; compute at ``sm_clock_mhz``, the
+    highest clock seen. Lower than T_SOL, which moves every byte through DRAM once.
     """
-    _check(t_k_ms=t_k_ms, t_b_ms=t_b_ms, t_sol_ms=t_sol_ms)
-    headroom = t_b_ms - t_sol_ms
-    if headroom <= 0:
-        return None
-    if t_k_ms <= t_sol_ms:
-        return 1.0
-    return headroom / (t_k_ms + t_b_ms - 2 * t_sol_ms)
-
-
-def pct_sol(t_k_ms: float, t_sol_ms: float) -> float:
-    """%SOL as a fraction, T_SOL / T_k (1.0 at the bound; format it with ``:.0%``)."""
-    _check(t_sol_ms=t_sol_ms)
-    if not (t_k_ms > 0 and math.isfinite(t_k_ms)):
-        raise ValueError(f"t_k_ms must be a finite time > 0, got {t_k_ms!r}")
-    return t_sol_ms / t_k_ms
-
-
-def speedup(t_b_ms: float, t_k_ms: float) -> float:
-    """T_b / T_k: above 1 when the kernel beats the baseline."""
-    _check(t_b_ms=t_b_ms)
-    if not (t_k_ms > 0 and math.isfinite(t_k_ms)):
-        raise ValueError(f"t_k_ms must be a finite time > 0, got {t_k_ms!r}")
-    return t_b_ms / t_k_ms
-
-
-def below_sol(t_k_ms: float, t_sol_ms: float, slack: float = 0.0) -> bool:
-    """Whether T_k beats the bound by more than ``slack`` (a fraction of T_SOL): a wrong bound or a cheat."""
-    return t_k_ms < t_sol_ms * (1.0 - slack)
-
-
-def problem_score(scores: list[float | None]) -> float | None:
-    """Mean over a problem's workloads. The caller passes 0.0 for a failed workload; None (undefined score)
-    is left out of the mean; a problem with no defined score is itself None."""
-    defined = [s for s in scores if s is not None]
-    return sum(defined) / len(defined) if defined else None
-
-
-def suite_score(problem_scores: list[float | None], n_expected: int) -> float | None:
-    """Mean over the ``n_expected`` problems: a missing problem counts 0, an undefined (None) one is left out."""
-    if n_expected < len(problem_scores):
-        raise ValueError(f"{len(problem_scores)} problem scores for {n_expected} expected problems")
-    defined = [s for s in problem_scores if s is not None]
-    counted = n_expected - (len(problem_scores) - len(defined))
-    return sum(defined) / counted if counted else None
+    retired = min(work.output_bytes, float(hw.l2_bytes))
+    floor_work = Work(work.flops_by_dtype, max(work.bytes_moved - retired, 0.0), work.source, 0.0)
+    return sol_bound(floor_work, hw, sm_clock_mhz=sm_clock_mhz).t_sol_ms

@@ -367,6 +367,47 @@ class WorkerPool:
         self._finalizer()
 
 
+class TenantPools:
+    """One ``WorkerPool`` per tenant, so that a worker never serves two tenants (two kernels): whatever a kernel
+    patches at import dies with its own workers. ``tenant_of(payload)`` names the tenant of a call; payloads
+    without one go to ``"harness"``. At most ``max_live`` pools stay open; the least recently used one (never
+    ``keep``) is closed first."""
+
+    def __init__(self, tenant_of: Callable[[Any], str], max_live: int = 3, keep: str = "reference", **pool_kwargs: Any):
+        self.tenant_of, self.max_live, self.keep, self.pool_kwargs = tenant_of, max(2, max_live), keep, pool_kwargs
+        self._pools: dict[str, WorkerPool] = {}
+
+    def __enter__(self) -> TenantPools:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def pool(self, tenant: str) -> WorkerPool:
+        pool = self._pools.pop(tenant, None)
+        if pool is None:
+            pool = WorkerPool(**self.pool_kwargs)
+            while len(self._pools) >= self.max_live - 1:
+                oldest = next((t for t in self._pools if t != self.keep), None)
+                if oldest is None:
+                    break
+                self._pools.pop(oldest).close()
+        self._pools[tenant] = pool  # most recently used last
+        return pool
+
+    def call(self, target: str, payload: Any, timeout_s: float) -> Any:
+        tenant = self.tenant_of(payload) if payload is not None else "harness"
+        return self.pool(tenant or "harness").call(target, payload, timeout_s)
+
+    def worker_pids(self) -> dict[str, list[int]]:
+        return {tenant: pool.worker_pids() for tenant, pool in self._pools.items()}
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()
+
+
 class InProcessRunner:
     """The same ``call`` interface without a process (``--solbench-isolate none``): no crash protection, and a
     timeout can only be reported after the call returns; exceptions still become WorkerError. There is no

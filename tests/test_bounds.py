@@ -1,5 +1,6 @@
 """Every bundled workload's bound, on H100 SXM and B200: computable on CPU, and never below the bytes the
-workload must move (its inputs read once, its outputs written once) unless its definition declares a gather."""
+workload must move (its inputs read once, its outputs written once) unless its definition declares a gather.
+Bundled problems count their FLOPs on meta tensors or state a formula, so no bound waits for real inputs."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from pytest_solbench import sol
 from pytest_solbench.hardware import lookup
-from pytest_solbench.session import _cpu_inputs
+from pytest_solbench.facts import Facts
 from pytest_solbench.trace import load_problem
 
 LIBRARY = Path(__file__).resolve().parent.parent / "problems"
@@ -22,10 +23,11 @@ def test_bound_is_never_below_the_bytes_a_workload_must_move(path: Path, hardwar
     problem = load_problem(path)
     definition, hw = problem.definition, lookup(hardware)
     gather = str((definition.sol or {}).get("note", "")).startswith("gather")
+    facts = Facts()
     for workload in problem.workloads:
-        axis_values = definition.axis_values(workload.axes)
-        scalars = {n: s.value for n, s in workload.inputs.items() if s.kind == "scalar"}
-        work = sol.work_for(definition, axis_values, count_args=lambda w=workload: _cpu_inputs(problem, w), scalars=scalars)
+        known = facts.of(problem, workload)
+        axis_values, work = known.axis_values, known.work
+        assert work is not None, known.work_error
         bound = sol.sol_bound(work, hw)
         floor_ms = sol.io_bytes(definition, axis_values) / (hw.dram_bandwidth_gb_s * 1e9) * 1e3
         assert bound.t_sol_ms > 0

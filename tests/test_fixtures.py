@@ -13,19 +13,17 @@ import pytest
 from conftest import FAST
 
 FAKE_RUNNER = '''
-import json, pytest
+import dataclasses, json, pytest
+from pytest_solbench.protocol import ItemOutcome, Status
 from pytest_solbench.worker import WorkerError
 
 SAMPLES = {samples!r}
+LAST = [None]
 
 class FakeRunner:
-    def __init__(self):
-        self.requests = []
-
     def call(self, target, request, timeout_s):
-        self.requests.append(request)
         with open("requests.jsonl", "a") as f:
-            f.write(json.dumps(request) + "\\n")
+            f.write(json.dumps(dataclasses.asdict(request)) + "\\n")
         {behaviour}
 
 @pytest.fixture(scope="session")
@@ -35,12 +33,12 @@ def solbench_runner():
 
 TIMED = '''timing = lambda ms, hidden=False: {"samples_ms": [ms] * 10, "method": "cuda_events", "median_ms": ms,
                                               "hidden_work_suspected": hidden}
-        kernel_ms, ref_ms, hidden = SAMPLES[request["kernel"]["name"]]
-        out = {"status": "PASSED", "log": "", "correctness": {"max_absolute_error": 0.0, "max_relative_error": 0.0},
-               "kernel_timing": timing(kernel_ms, hidden)}
-        if request["time_reference"]:
-            out["reference_timing"] = timing(ref_ms)
-        return out'''
+        if request.rounds == 0:  # the baseline, timed in the reference's own worker
+            return ItemOutcome(Status.PASSED, kernel_timing=timing(SAMPLES[LAST[0]][1]))
+        LAST[0] = request.kernel["name"]
+        kernel_ms, ref_ms, hidden = SAMPLES[LAST[0]]
+        return ItemOutcome(Status.PASSED, correctness={"max_absolute_error": 0.0, "max_relative_error": 0.0},
+                           kernel_timing=timing(kernel_ms, hidden))'''
 
 
 def _fake(project: pytest.Pytester, behaviour: str, samples: dict | None = None) -> None:
@@ -85,7 +83,7 @@ def test_l2_flush_override_reaches_the_worker(project: pytest.Pytester) -> None:
     )
     project.runpytest(*FAST).assert_outcomes(passed=2)
     requests = [json.loads(x) for x in (project.path / "requests.jsonl").read_text().splitlines()]
-    assert [r["l2_flush_bytes"] for r in requests] == [0, 0]
+    assert [r["timing"]["l2_flush_bytes"] for r in requests] == [0, 0]  # the reference is its own baseline
     assert all(r["seed"] == 0 and r["rounds"] == 2 for r in requests)
 
 
@@ -113,8 +111,9 @@ def test_scores_from_timings_baseline_measured_once_per_workload(project: pytest
     result.assert_outcomes(passed=4)
     lines = [json.loads(x) for x in (project.path / "t.jsonl").read_text().splitlines()]
     requests = [json.loads(x) for x in (project.path / "requests.jsonl").read_text().splitlines()]
-    # The baseline is timed with the first kernel of each workload only.
-    assert [r["time_reference"] for r in requests] == [True, True, False, False]
+    # The baseline is timed once per workload, in a request of its own (the reference, no correctness rounds).
+    assert [(r["kernel"]["name"], r["rounds"]) for r in requests] == [
+        ("fast", 2), ("reference", 0), ("fast", 2), ("reference", 0), ("slow", 2), ("slow", 2)]
     fast = next(x for x in lines if x["solution"] == "fast")["solbench"]
     t_sol = fast["t_sol_ms"]
     assert fast["score"] == pytest.approx((0.004 - t_sol) / (0.001 + 0.004 - 2 * t_sol))
@@ -126,7 +125,7 @@ def test_scores_from_timings_baseline_measured_once_per_workload(project: pytest
         [
             "scale_add_f32",
             "  workload*kernel*status*T_k*T_b*T_SOL*bound*%SOL*score",
-            "  n=16      fast    PASSED  1us  4us  *memory*0.800",
+            "  n:16      fast    PASSED  1us  4us  *memory*0.800",
             "  mean SOL Score (failed workloads count 0): fast 0.800, slow 0.333",
             "suite SOL Score (best kernel per problem, 1 problems): 0.800",
         ]
@@ -139,7 +138,7 @@ def test_a_time_below_the_bound_fails_as_reward_hack_unless_allowed(project: pyt
     _fake(project, TIMED, {"impossible": (1e-9, 0.004, False)})
     result = project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-json", "t.jsonl")
     result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines(["REWARD_HACK: 1e-09 ms is below the speed-of-light bound *: a wrong bound, a broken*"])
+    result.stdout.fnmatch_lines(["REWARD_HACK: [[]below-physical-floor] 1e-09 ms is below the physical floor *: a wrong bound, a broken*"])
     statuses = {json.loads(x)["evaluation"]["status"] for x in (project.path / "t.jsonl").read_text().splitlines()}
     assert statuses == {"REWARD_HACK"}
     project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-allow-below-sol").assert_outcomes(passed=2)
@@ -150,7 +149,7 @@ def test_hidden_side_stream_work_fails(project: pytest.Pytester) -> None:
     _fake(project, TIMED, {"sneaky": (0.002, 0.004, True)})
     result = project.runpytest(*FAST, "--kernel-dir", "kernels")
     result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines(["REWARD_HACK: work outlived the timed window*"])
+    result.stdout.fnmatch_lines(["REWARD_HACK: [[]hidden-work] work outlived the timed window*"])
 
 
 def test_min_score_gate(project: pytest.Pytester) -> None:
@@ -171,7 +170,7 @@ def test_stored_baseline_file_sets_t_b_and_is_named_in_header_and_json(project: 
     assert lines["w-16"]["solbench"]["t_b_ms"] == 0.003 and lines["w-16"]["solbench"]["baseline"].startswith("file:")
     assert lines["w-1000"]["solbench"]["t_b_ms"] is None and "no stored baseline time" in lines["w-1000"]["evaluation"]["log"]
     requests = [json.loads(x) for x in (project.path / "requests.jsonl").read_text().splitlines()]
-    assert [r["time_reference"] for r in requests] == [False, False]  # a stored baseline is never re-timed
+    assert [r["kernel"]["name"] for r in requests] == ["fast", "fast"]  # a stored baseline is never re-timed
 
 
 def test_an_earlier_runs_traces_serve_as_the_baseline(project: pytest.Pytester) -> None:

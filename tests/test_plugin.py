@@ -15,12 +15,12 @@ def test_reference_is_the_kernel_without_kernel_dir(project: pytest.Pytester) ->
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
-            "*scale_add_f32?reference-n=16? PASSED*",
+            "*scale_add_f32?reference-n:16? PASSED*",
             "*solbench: speed of light*",
             "scale_add_f32",
             "  workload  kernel     status     T_SOL  bound",
-            "  n=16      reference  PASSED  0.0573ns  memory",
-            "  n=1000    reference  PASSED    3.58ns  memory",
+            "  n:16      reference  PASSED  0.0573ns  memory",
+            "  n:1000    reference  PASSED    3.58ns  memory",
             "no SOL Scores: CPU mode checks correctness and computes bounds; timing and scores need a GPU",
         ]
     )
@@ -30,7 +30,7 @@ def test_good_kernels_pass_in_both_styles(project: pytest.Pytester) -> None:
     kernels = write_kernels(project.path, ["good_dps.py", "good_value.py"])
     result = project.runpytest(*FAST, "--kernel-dir", str(kernels), "-v")
     result.assert_outcomes(passed=4)
-    result.stdout.fnmatch_lines(["*scale_add_f32?good_dps-n=16? PASSED*", "*scale_add_f32?good_value-n=1000? PASSED*"])
+    result.stdout.fnmatch_lines(["*scale_add_f32?good_dps-n:16? PASSED*", "*scale_add_f32?good_value-n:1000? PASSED*"])
 
 
 def test_off_by_one_fails_with_a_compact_message(project: pytest.Pytester) -> None:
@@ -97,14 +97,14 @@ def test_solution_json_kernel_with_source_beside_it(project: pytest.Pytester) ->
     (folder / "solution.json").write_text(json.dumps(solution))
     result = project.runpytest(*FAST, "--kernel-dir", str(project.path / "solutions"), "-v")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*scale_add_f32?axpy_torch-n=16? PASSED*"])
+    result.stdout.fnmatch_lines(["*scale_add_f32?axpy_torch-n:16? PASSED*"])
 
 
 def test_flashinfer_trace_layout(pytester: pytest.Pytester) -> None:
     write_problem(pytester.path / "dataset", layout="fib")
     result = pytester.runpytest(*FAST, "--solbench-problems", "dataset", "-v")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*definitions/axpy/scale_add_f32.json::scale_add_f32?reference-n=16? PASSED*"])
+    result.stdout.fnmatch_lines(["*definitions/axpy/scale_add_f32.json::scale_add_f32?reference-n:16? PASSED*"])
 
 
 @pytest.mark.parametrize(
@@ -155,8 +155,8 @@ def test_ids_and_marks_select_as_users_expect(project: pytest.Pytester) -> None:
     result = project.runpytest(*FAST, "--collect-only", "-q")
     result.stdout.fnmatch_lines(
         [
-            "problems/scale_add_backward_bf16/definition.json::scale_add_backward_bf16[[]reference-n=16[]]",
-            "problems/scale_add_f32/definition.json::scale_add_f32[[]reference-n=1000[]]",
+            "problems/scale_add_backward_bf16/definition.json::scale_add_backward_bf16[[]reference-n:16[]]",
+            "problems/scale_add_f32/definition.json::scale_add_f32[[]reference-n:1000[]]",
         ]
     )
     assert project.runpytest(*FAST, "--collect-only", "-q", "-m", "bf16").stdout.str().count("::") == 2
@@ -227,7 +227,7 @@ def test_bounds_only_prints_every_workload_without_running(project: pytest.Pytes
     folder = write_kernels(project.path, ["raises.py"])
     result = project.runpytest(*CPU, "--kernel-dir", str(folder), "--solbench-bounds-only", "--solbench-hardware", "b200")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*speed-of-light bounds on *B200*", "*scale_add_f32*n=1000*0.012*memory*"])
+    result.stdout.fnmatch_lines(["*speed-of-light bounds on *B200*", "*scale_add_f32*n:1000*0.012*memory*"])
 
 
 def test_process_isolation_survives_a_dying_kernel(project: pytest.Pytester) -> None:
@@ -284,7 +284,7 @@ def test_xdist_workers_report_to_one_summary_and_one_file(project: pytest.Pytest
     result.assert_outcomes(passed=5, failed=1)
     lines = (project.path / "t.jsonl").read_text().splitlines()
     assert len(lines) == 6 and len({json.loads(x)["solbench"]["nodeid"] for x in lines}) == 6
-    result.stdout.fnmatch_lines(["*solbench: speed of light*", "scale_add_f32", "*n=16*off_by_one*INCORRECT_NUMERICAL*"])
+    result.stdout.fnmatch_lines(["*solbench: speed of light*", "scale_add_f32", "*n:16*off_by_one*INCORRECT_NUMERICAL*"])
 
 
 def test_more_xdist_workers_than_gpus_is_a_usage_error(project: pytest.Pytester) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from pytest_solbench import sol, trace
 from pytest_solbench.hardware import HARDWARE
-from pytest_solbench.sol import Work, below_sol, pct_sol, problem_score, sol_bound, sol_score, speedup, suite_score
+from pytest_solbench.sol import Work, sol_bound
 from pytest_solbench.trace import TraceError
 
 H100, A100, L4 = HARDWARE["h100_sxm"], HARDWARE["a100_sxm"], HARDWARE["l4"]
@@ -181,61 +181,3 @@ def test_scalar_inputs_come_from_the_workload():
     d = trace.parse_definition(data, Path("x.json"))
     assert sol.work_for(d, {"M": 4}).flops_by_dtype == {"float16": 2 * 4**3}  # default scalar: 1
     assert sol.work_for(d, {"M": 4}, scalars={"times": 3}).flops_by_dtype == {"float16": 3 * 2 * 4**3}
-
-
-# ---------------------------------------------------------------- scores
-
-
-def test_score_is_one_half_at_the_baseline_and_one_at_sol():
-    assert sol_score(2.0, 2.0, 0.5) == pytest.approx(0.5)
-    assert sol_score(0.5, 2.0, 0.5) == pytest.approx(1.0)
-    assert sol_score(1.0, 2.0, 0.5) == pytest.approx(1 / (1 + (1.0 - 0.5) / (2.0 - 0.5)))
-
-
-def test_score_is_undefined_when_the_baseline_is_not_slower_than_sol():
-    assert sol_score(1.0, 0.5, 0.5) is None
-    assert sol_score(1.0, 0.4, 0.5) is None
-    assert sol_score(0.0, 0.0, 0.0) is None
-
-
-def test_score_falls_monotonically_as_the_kernel_slows():
-    times = [0.5, 0.6, 1.0, 2.0, 4.0, 100.0]
-    scores = [sol_score(t, 2.0, 0.5) for t in times]
-    assert all(a > b for a, b in zip(scores, scores[1:]))
-    assert 0 < scores[-1] < 0.02
-
-
-def test_a_kernel_below_sol_scores_one_and_is_flagged():
-    assert sol_score(0.2, 2.0, 0.5) == 1.0  # the formula alone would give more than 1, or divide by zero
-    assert sol_score(0.4, 0.6, 0.5) == 1.0  # T_k = 2 T_SOL - T_b: the formula's denominator is zero
-    assert below_sol(0.2, 0.5) and not below_sol(0.5, 0.5) and not below_sol(0.6, 0.5)
-    assert not below_sol(0.48, 0.5, slack=0.05) and below_sol(0.47, 0.5, slack=0.05)
-
-
-@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf")])
-def test_scores_refuse_impossible_times(bad):
-    with pytest.raises(ValueError, match="t_k_ms"):
-        sol_score(bad, 1.0, 0.5)
-    with pytest.raises(ValueError):
-        pct_sol(bad, 0.5)
-
-
-def test_pct_sol_and_speedup():
-    assert pct_sol(2.0, 0.5) == pytest.approx(0.25)
-    assert speedup(3.0, 1.5) == pytest.approx(2.0)
-    with pytest.raises(ValueError):
-        speedup(1.0, 0.0)
-
-
-def test_problem_score_is_the_mean_of_defined_workload_scores():
-    assert problem_score([1.0, 0.0, None, 0.5]) == pytest.approx(0.5)  # a failed workload passed in as 0.0
-    assert problem_score([None, None]) is None
-    assert problem_score([]) is None
-
-
-def test_suite_score_counts_missing_problems_as_zero_and_leaves_undefined_ones_out():
-    assert suite_score([0.5, 1.0], n_expected=4) == pytest.approx(0.375)
-    assert suite_score([0.5, None], n_expected=3) == pytest.approx(0.25)
-    assert suite_score([None], n_expected=1) is None
-    with pytest.raises(ValueError, match="3 problem scores for 2 expected"):
-        suite_score([0.1, 0.2, 0.3], n_expected=2)

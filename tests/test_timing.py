@@ -7,7 +7,7 @@ import json
 import math
 import random
 import sys
-import time
+from pytest_solbench import timing
 
 import numpy as np
 import pytest
@@ -40,6 +40,7 @@ class FakeGPU:
         self.first_call_ms, self.tail_s, self.capture_fails = first_call_ms, tail_s, capture_fails
         self.rng = random.Random(seed)
         self.now_ms = 0.0
+        self.host_s = 0.0
         self.waits = self.syncs = self.flushes = 0
         self.calls: list[int] = []
         self.prepared: list[int] = []
@@ -80,7 +81,11 @@ class FakeGPU:
 
     def sync_all(self) -> None:
         self.syncs += 1
-        time.sleep(self.tail_s)  # a side stream still busy after the last timed event
+        self.host_s += self.tail_s  # a side stream still busy after the last timed event
+
+    def host_clock(self) -> float:
+        """The host's clock as the measurement reads it around a sync: virtual, so no test races the real one."""
+        return self.host_s
 
     def capture(self, fn):
         if self.capture_fails:
@@ -296,17 +301,27 @@ def test_a_failing_probe_does_not_break_the_measurement():
 # ------------------------------------------------------------------ CPU mode: the host clock
 
 
-def busy_wait(seconds: float) -> None:
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        pass
+class VirtualHost:
+    """Stands for the ``time`` module inside timing: a host clock that only the work below advances."""
+
+    def __init__(self) -> None:
+        self.now_s = 0.0
+
+    def perf_counter(self) -> float:
+        self.now_s += 1e-6  # reading the clock costs a microsecond
+        return self.now_s
+
+    def work(self, seconds: float) -> None:
+        self.now_s += seconds
 
 
-def test_cpu_mode_times_with_the_host_clock_and_leaves_prepare_out():
+def test_cpu_mode_times_with_the_host_clock_and_leaves_prepare_out(monkeypatch):
+    host = VirtualHost()
+    monkeypatch.setattr(timing, "time", host)
     cfg = TimingConfig(warmup_ms=5, min_time_s=0.01, max_time_s=2.0, rel_noise_target=0.05)
-    m = measure(lambda i: busy_wait(0.0002), prepare=lambda i: busy_wait(0.001), device="cpu", config=cfg)
+    m = measure(lambda i: host.work(0.0002), prepare=lambda i: host.work(0.001), device="cpu", config=cfg)
     assert m.method == "wall" and m.n >= 10
-    assert 0.2 <= m.median_ms < 0.9  # the 1 ms prepare is not in it
+    assert m.median_ms == pytest.approx(0.2, abs=0.01)  # the 1 ms prepare is not in it
     assert not m.hidden_work_suspected
 
 

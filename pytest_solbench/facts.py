@@ -1,0 +1,98 @@
+"""What a workload is, worked out once per process: axis values, the work it must do, its sizes and blobs.
+
+Everything here is decided before any input is built: a workload too large for CPU mode, one whose blob is missing,
+or one whose FLOPs can only be counted on real inputs (then the worker counts them, for items that run) costs
+no more than reading its shapes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from .hardware import Hardware
+from .sol import Bound, NeedsRealInputs, SolError, Work, physical_floor_ms, sol_bound, work_for
+from .trace import Problem, Workload
+
+
+@dataclass(frozen=True)
+class WorkloadFacts:
+    axis_values: dict[str, int]
+    work: Work | None  # None: not known yet (needs real inputs, counted in the worker) or unknowable
+    work_error: str | None  # why ``work`` is None
+    needs_real_inputs: bool  # the reference does not run on meta tensors: count its FLOPs on real inputs
+    largest_growing_elements: int  # the largest tensor that grows with the workload (CPU-mode budget)
+    missing_blob: str | None  # the first safetensors file the workload names that is not on disk
+    reduction_len: int | None  # multiply-adds per output element: widens low-precision atol for long reductions
+
+
+class Facts:
+    """A per-process cache of ``WorkloadFacts`` keyed by (definition, workload uuid)."""
+
+    def __init__(self, blob_root: Path | None = None) -> None:
+        self.blob_root = blob_root
+        self._facts: dict[tuple[str, str], WorkloadFacts] = {}
+
+    def of(self, problem: Problem, workload: Workload) -> WorkloadFacts:
+        key = (problem.definition.name, workload.uuid)
+        if key not in self._facts:
+            self._facts[key] = _work_out(problem, workload, self.blob_root)
+        return self._facts[key]
+
+    def learn_flops(self, problem: Problem, workload: Workload, flops_by_dtype: dict[str, float]) -> WorkloadFacts:
+        """FLOPs the worker counted on real inputs complete a workload's work."""
+        facts = self.of(problem, workload)
+        if facts.work is not None or not facts.needs_real_inputs:
+            return facts
+        base = work_for(problem.definition, facts.axis_values, flops=flops_by_dtype)
+        updated = WorkloadFacts(facts.axis_values, base, None, True, facts.largest_growing_elements,
+                                facts.missing_blob, _reduction_len(problem, facts.axis_values, base))  # fmt: skip
+        self._facts[(problem.definition.name, workload.uuid)] = updated
+        return updated
+
+
+def bound(facts: WorkloadFacts, hardware: Hardware, sm_clock_mhz: float | None = None) -> Bound | None:
+    return None if facts.work is None else sol_bound(facts.work, hardware, sm_clock_mhz=sm_clock_mhz)
+
+
+def floor_ms(facts: WorkloadFacts, hardware: Hardware, sm_clock_mhz: float | None = None) -> float | None:
+    return None if facts.work is None else physical_floor_ms(facts.work, hardware, sm_clock_mhz)
+
+
+def _work_out(problem: Problem, workload: Workload, blob_root: Path | None) -> WorkloadFacts:
+    definition = problem.definition
+    axis_values = definition.axis_values(workload.axes)
+    scalars = {n: s.value for n, s in workload.inputs.items() if s.kind == "scalar"}
+    work, error, needs_real = None, None, False
+    try:
+        work = work_for(definition, axis_values, scalars=scalars)
+    except NeedsRealInputs as exc:
+        error, needs_real = exc.message, True
+    except SolError as exc:
+        error = exc.message
+    except Exception as exc:  # a bound we cannot compute leaves the score undefined, not the item failed
+        error = f"{type(exc).__name__}: {exc}"
+    grows = set(definition.var_axes) | {a.name for a in definition.axes.values() if a.kind == "expr"}
+    largest = max(
+        (math.prod(definition.shape_of(s, axis_values))
+         for s in (*definition.inputs, *definition.outputs) if s.shape is not None and grows & set(s.shape)),
+        default=0,
+    )  # fmt: skip
+    root = blob_root or problem.root
+    missing = next(
+        (str(root / (s.path or "")) for s in workload.inputs.values()
+         if s.kind == "safetensors" and not (root / (s.path or "")).is_file()),
+        None,
+    )  # fmt: skip
+    return WorkloadFacts(axis_values, work, error, needs_real, largest, missing,
+                         _reduction_len(problem, axis_values, work))  # fmt: skip
+
+
+def _reduction_len(problem: Problem, axis_values: dict[str, int], work: Work | None) -> int | None:
+    """Tensor-core multiply-adds per output element: K for a GEMM, the key length for attention; None without."""
+    if work is None or not work.flops:
+        return None
+    definition = problem.definition
+    outputs = sum(math.prod(definition.shape_of(s, axis_values)) for s in definition.outputs if s.shape is not None)
+    return max(1, round(work.flops / (2 * outputs))) if outputs else None

@@ -1,0 +1,95 @@
+"""The typed protocol between pytest's process and a kernel worker: one request, one outcome, one Status enum.
+
+Every field of a request is read by the worker (``execute.run_item``) and every field of an outcome by the
+controller (``pipeline``); the tests' fake runners build outcomes from these same types. Both are frozen
+dataclasses of plain values, so they pickle across a spawned worker unchanged. This module imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Status(str, enum.Enum):
+    """An item's verdict, as FlashInfer Trace spells it (plus SKIPPED, which never reaches a trace line)."""
+
+    PASSED = "PASSED"
+    INCORRECT_SHAPE = "INCORRECT_SHAPE"
+    INCORRECT_NUMERICAL = "INCORRECT_NUMERICAL"
+    INCORRECT_DTYPE = "INCORRECT_DTYPE"
+    RUNTIME_ERROR = "RUNTIME_ERROR"
+    COMPILE_ERROR = "COMPILE_ERROR"
+    TIMEOUT = "TIMEOUT"
+    REWARD_HACK = "REWARD_HACK"
+    INVALID_REFERENCE = "INVALID_REFERENCE"
+    SKIPPED = "SKIPPED"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def is_error(self) -> bool:
+        """The problem's fault, not the kernel's: reported as a pytest error rather than a failure."""
+        return self is Status.INVALID_REFERENCE
+
+
+@dataclass(frozen=True)
+class TimingRequest:
+    """How the worker times: the wall cap of one timed phase, the timer, and the L2 flush size."""
+
+    max_time_s: float = 2.0
+    timer: str = "cupti"  # "cupti" | "events"
+    l2_flush_bytes: int | None = None  # None: sized from the device; 0: no flush (warm-cache timings)
+    rotation_bytes: int = 1 << 30  # input copies rotated between timed calls, at most this many bytes together
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    """One item for a worker: which problem, workload and kernel; where; how many rounds; what to time.
+
+    A baseline is timed by a request of its own, whose kernel is the reference (``rounds=0``: no checking), sent to
+    a worker that never imported kernel code."""
+
+    definition_path: str
+    workload_uuid: str
+    kernel: dict[str, Any]  # kernels.KernelSpec.to_payload()
+    device: str  # "cuda" | "cpu"
+    seed: int
+    rounds: int
+    time_kernel: bool
+    compile_kernel: bool = False  # torch.compile the entry function first (the "compile" baseline)
+    timing: TimingRequest = field(default_factory=TimingRequest)
+    reduction_len: int | None = None  # K of a GEMM-like problem: widens low-precision atol (check.default_tolerance)
+    count_flops: bool = False  # the controller could not count FLOPs on meta tensors: count them on real inputs
+    blob_root: str | None = None  # where relative safetensors paths start (None: the dataset root)
+    guard: bool = True  # run the runtime integrity checks around the kernel
+
+    @property
+    def tenant(self) -> str:
+        """Which worker may serve this request: one per kernel, and the reference's own, which imports no kernel."""
+        name = self.kernel.get("name", "")
+        return "reference" if name == "reference" else f"kernel:{name}:{self.kernel.get('path', '')}"
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """What the worker found: a status, a log for people, and the figures the controller scores."""
+
+    status: Status
+    log: str = ""
+    correctness: dict[str, Any] | None = None  # FlashInfer Trace's correctness object
+    kernel_timing: dict[str, Any] | None = None  # timing.Measurement.to_dict()
+    destination_passing: bool | None = None
+    flops_by_dtype: dict[str, float] | None = None  # counted on real inputs when the request asked
+    rule: str | None = None  # the anti-cheat rule that fired, with REWARD_HACK
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.status, Status):
+            object.__setattr__(self, "status", Status(self.status))
+
+
+def failure(status: Status | str, log: str, **fields: Any) -> ItemOutcome:
+    """An outcome other than PASSED."""
+    return ItemOutcome(Status(status), log, **fields)
