@@ -19,11 +19,6 @@ from .report import TraceWriter, format_table
 from .target import WORKERINPUT_KEY, Target
 from .trace import Problem, TraceError
 
-#: Short figures that travel as user_properties (JUnit XML writes one property each); the record itself travels
-#: on the report as an attribute, which xdist serializes with it.
-JUNIT_FIGURES = ("status", "t_k_ms", "t_b_ms", "t_sol_ms", "pct_sol", "score")
-
-
 class SolbenchSession:
     """Everything the items share; one per pytest process (under xdist, one per worker plus the controller)."""
 
@@ -95,8 +90,7 @@ class SolbenchSession:
         report = yield
         record = item.stash.get(RECORD_KEY, None)
         if report.when == "call" and record is not None:
-            report.solbench_record = record  # serialized with the report under xdist
-            report.user_properties.extend((key, record.get(key)) for key in JUNIT_FIGURES if record.get(key) is not None)
+            report.solbench_record = record  # an attribute of the report: xdist serializes it with the report
         return report
 
     @pytest.hookimpl(trylast=True)

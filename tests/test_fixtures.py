@@ -107,8 +107,9 @@ def test_clock_override_that_lost_its_lock_refuses_to_score(project: pytest.Pyte
 
 def test_scores_from_timings_baseline_measured_once_per_workload(project: pytest.Pytester) -> None:
     _fast_and_slow(project)
-    result = project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-json", "t.jsonl")
+    result = project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-json", "t.jsonl", "-v")
     result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*scale_add_f32?fast-n:16? PASSED  T_k 1us  *% SOL  score 0.800*"])
     lines = [json.loads(x) for x in (project.path / "t.jsonl").read_text().splitlines()]
     requests = [json.loads(x) for x in (project.path / "requests.jsonl").read_text().splitlines()]
     # The baseline is timed once per workload, in a request of its own (the reference, no correctness rounds).
