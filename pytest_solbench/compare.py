@@ -17,7 +17,9 @@ Verdicts, with ``t = max_regression`` (0.05 by default):
   SAME     the whole interval lies within [1 - t, 1 + t];
   UNCLEAR  anything else: the interval is too wide to tell (or too few samples were kept to bootstrap).
 Items found in only one run are NEW or MISSING; a pair whose status changed is BROKEN (passed before, fails now),
-FIXED (the other way) or UNTIMED (no time on one side, e.g. skipped or not timed). Only SLOWER and BROKEN fail.
+FIXED (the other way) or UNTIMED (no time on one side, e.g. skipped or not timed); a pair timed by different
+methods (CUPTI and CUDA events) is UNCLEAR. A note names an SM clock change over 3 % or a throttled run.
+Only SLOWER and BROKEN fail.
 """
 
 from __future__ import annotations
@@ -138,6 +140,10 @@ def compare_item(
     if old_ms is None or new_ms is None or not (old.passed and new.passed):
         return Comparison(verdict=UNTIMED, old_ms=old_ms, new_ms=new_ms, **base)
     ratio = new_ms / old_ms
+    methods = [(r.kernel_timing or {}).get("method") for r in (old, new)]
+    if methods[0] and methods[1] and methods[0] != methods[1]:
+        return Comparison(verdict=UNCLEAR, old_ms=old_ms, new_ms=new_ms, ratio=ratio,
+                          note=f"timed by {methods[0]}, now by {methods[1]}: not comparable", **base)  # fmt: skip
     old_samples, new_samples = _samples_of(old), _samples_of(new)
     if min(len(old_samples), len(new_samples)) < MIN_SAMPLES:
         return Comparison(verdict=UNCLEAR, old_ms=old_ms, new_ms=new_ms, ratio=ratio,
@@ -213,11 +219,11 @@ def _sm_clock(record: ItemResult) -> float | None:
 
 
 def _clock_note(old: ItemResult, new: ItemResult) -> str:
-    """Name an SM clock change of more than 3 %: a slowdown that follows the clock may be the GPU, not the code."""
+    """Name an SM clock change of more than 3 % and throttling: a slowdown that follows the clock may be the GPU."""
     before, after = _sm_clock(old), _sm_clock(new)
-    if before and after and abs(after / before - 1) > 0.03:
-        return f"SM clock {before:.0f} -> {after:.0f} MHz"
-    return ""
+    notes = [f"SM clock {before:.0f} -> {after:.0f} MHz"] if before and after and abs(after / before - 1) > 0.03 else []
+    notes += [f"{side} run throttled" for side, r in (("old", old), ("new", new)) if (r.kernel_timing or {}).get("throttled")]
+    return "; ".join(notes)
 
 
 # ---------------------------------------------------------------- table

@@ -161,6 +161,23 @@ def load_run(root: Path, name_or_path: str | Path, machine: dict[str, Any], forc
     return run
 
 
+def latest_run(root: Path, machine: dict[str, Any]) -> Path:
+    """The run saved last on this machine (for a bare ``--solbench-compare``)."""
+    folder = Path(root) / slug_of(machine)
+    runs = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
+    if not runs:
+        raise StoreError(f"{folder}: no saved run for this machine yet (save one with --solbench-save NAME)")
+    return runs[-1]
+
+
+def default_name(commit: str | None) -> str:
+    """The name of a run saved without one: its short commit, else the UTC time (``run-20261126-0135``)."""
+    if commit:
+        sha, _, dirty = commit.partition("+")
+        return sha[:12] + (f"-{dirty}" if dirty else "")
+    return _dt.datetime.now(_dt.timezone.utc).strftime("run-%Y%m%d-%H%M%S")
+
+
 def read_run(path: Path) -> SavedRun:
     """Read one run file as it is, whatever machine saved it."""
     try:

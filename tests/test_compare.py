@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -118,3 +120,15 @@ def test_the_table_lists_failures_first_and_ends_with_the_counts() -> None:
     assert lines[3] == "compared with 'main' (commit 1a2b3c4): 1 SLOWER, 1 SAME (threshold 5%, 99% intervals)"
     assert lines[4].startswith("1 item(s) fail the comparison: p [m=b] k: SLOWER")
     assert "all above the --solbench-max-regression 5%" in failure_message(report.failed[0], "'main'", 0.05)
+
+
+def test_different_timers_are_unclear_and_clock_changes_are_named() -> None:
+    old = _record(_samples(1.0, 0.01, 30, seed=13))
+    new = _record(_samples(1.3, 0.01, 30, seed=14))
+    new_timing = dict(new.kernel_timing, method="cupti", clocks_after={"sm_clock_mhz": 1500}, throttled=True)
+    old_timing = dict(old.kernel_timing, method="cuda_events", clocks_after={"sm_clock_mhz": 1980})
+    mixed = compare_item(replace(old, kernel_timing=old_timing), replace(new, kernel_timing=new_timing))
+    assert mixed.verdict == UNCLEAR and mixed.note == "timed by cuda_events, now by cupti: not comparable"
+    old_timing["method"] = "cupti"
+    slower = compare_item(replace(old, kernel_timing=old_timing), replace(new, kernel_timing=new_timing))
+    assert slower.verdict == SLOWER and slower.note == "SM clock 1980 -> 1500 MHz; new run throttled"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import pytest
 from pytest_solbench.report import ItemResult
 from pytest_solbench.store import (
     StoreError,
+    default_name,
     git_commit,
+    latest_run,
     load_run,
     machine_info,
     machine_key,
@@ -105,3 +108,14 @@ def test_git_commit_inside_and_outside_a_repository(tmp_path: Path) -> None:
     assert sha is not None and len(sha) == 40
     (tmp_path / "f").write_text("2")
     assert git_commit(tmp_path) == f"{sha}+dirty"
+
+
+def test_latest_run_and_default_names(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no saved run for this machine yet"):
+        latest_run(tmp_path, MACHINE)
+    first = save_run(tmp_path, "a", [_record()], MACHINE, None)
+    second = save_run(tmp_path, "b", [_record()], MACHINE, None)
+    os.utime(first, (1, 1))
+    assert latest_run(tmp_path, MACHINE) == second
+    assert default_name("0123456789abcdef+dirty") == "0123456789ab-dirty"
+    assert default_name(None).startswith("run-")
