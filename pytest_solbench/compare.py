@@ -112,7 +112,8 @@ def compare_runs(
     new_list = list(new)
     seen = {key_of(r) for r in new_list}
     items = [compare_item(old_by_key.get(key_of(r)), r, max_regression, confidence, resamples) for r in new_list]
-    items += [compare_item(r, None, max_regression, confidence, resamples) for k, r in old_by_key.items() if k not in seen]
+    gone = [r for k, r in old_by_key.items() if k not in seen]
+    items += [compare_item(r, None, max_regression, confidence, resamples) for r in gone]
     return ComparisonReport(tuple(items), baseline, max_regression, confidence)
 
 
@@ -127,7 +128,8 @@ def compare_item(
     some = new or old
     assert some is not None, "compare_item needs at least one record"
     base = dict(problem=some.problem, kernel=some.kernel, workload_uuid=some.workload_uuid,
-                workload_label=some.workload_label, old_status=old and old.status, new_status=new and new.status)  # fmt: skip
+                workload_label=some.workload_label, old_status=old and old.status,
+                new_status=new and new.status)  # fmt: skip
     if old is None:
         return Comparison(verdict=NEW, new_ms=new.t_k_ms, **base)  # type: ignore[union-attr]
     if new is None:
@@ -222,7 +224,8 @@ def _clock_note(old: ItemResult, new: ItemResult) -> str:
     """Name an SM clock change of more than 3 % and throttling: a slowdown that follows the clock may be the GPU."""
     before, after = _sm_clock(old), _sm_clock(new)
     notes = [f"SM clock {before:.0f} -> {after:.0f} MHz"] if before and after and abs(after / before - 1) > 0.03 else []
-    notes += [f"{side} run throttled" for side, r in (("old", old), ("new", new)) if (r.kernel_timing or {}).get("throttled")]
+    notes += [f"{side} run throttled" for side, r in (("old", old), ("new", new))
+              if (r.kernel_timing or {}).get("throttled")]  # fmt: skip
     return "; ".join(notes)
 
 
@@ -258,8 +261,8 @@ def format_comparison(report: ComparisonReport) -> list[str]:
                               for name, c, w in zip(COLUMNS, row, widths)).rstrip() for row in rows]  # fmt: skip
     lines.append(report.summary())
     if report.failed:
-        lines.append(f"{len(report.failed)} item(s) fail the comparison: " +
-                     ", ".join(f"{c.problem} [{c.workload_label}] {c.kernel}: {c.verdict}" for c in report.failed))  # fmt: skip
+        named = ", ".join(f"{c.problem} [{c.workload_label}] {c.kernel}: {c.verdict}" for c in report.failed)
+        lines.append(f"{len(report.failed)} item(s) fail the comparison: {named}")
     return lines
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections import defaultdict
 from html import escape
 from pathlib import Path
 from typing import Any, Mapping
 
 from . import compare as cmp
 from .hardware import Hardware
-from .markdown import header_rows, verdict
-from .report import COLUMNS, PASSED, SKIPPED, ItemResult, problem_scores, suite_score, table_rows
+from .markdown import header_rows, problem_blocks, suite_line, verdict
+from .report import COLUMNS, PASSED, SKIPPED, ItemResult
 from .roofline import build_roofline, roofline_svg
 
 _CSS = """
@@ -40,7 +39,7 @@ def render_html(
     ``hardware`` entry, else the records' hardware row."""
     header = dict(header or {})
     failed, words = verdict(records, comparison)
-    body = [f"<h1>pytest-solbench</h1>",
+    body = ["<h1>pytest-solbench</h1>",
             f'<p class="verdict {"fail" if failed else "ok"}">{"FAILED" if failed else "passed"}: {escape(words)}</p>',
             _table(("", ""), [(label, value) for label, value in header_rows(header)], header_row=False)]  # fmt: skip
     body += ["<h2>Results</h2>", *_results(records)]
@@ -66,22 +65,14 @@ def _first_hardware(records: list[ItemResult]) -> str | None:
 
 
 def _results(records: list[ItemResult]) -> list[str]:
-    scores = problem_scores(records)
-    groups: dict[str, list[tuple[ItemResult, tuple[str, ...]]]] = defaultdict(list)
-    for record, row in zip(records, table_rows(records)):
-        groups[record.problem].append((record, row))
+    blocks = problem_blocks(records)
     out: list[str] = []
-    for problem, pairs in groups.items():
-        out.append(f"<h3>{escape(problem)}</h3>")
-        classes = ["" if r.status in (PASSED, SKIPPED) else "fail" for r, _ in pairs]
-        out.append(_table(COLUMNS, [row for _, row in pairs], row_classes=classes, status_column=COLUMNS.index("status")))
-        means = ", ".join(f"{escape(k)} {s:.3f}" if s is not None else f"{escape(k)} n/a"
-                          for (p, k), s in scores.items() if p == problem)  # fmt: skip
-        out.append(f'<p class="mean">mean SOL Score (failed workloads count 0): {means or "n/a"}</p>')
-    suite = suite_score(records)
-    shown = f"{suite:.3f}" if suite is not None else "n/a (not timed)"
-    out.append(f"<p><b>Suite SOL Score</b>: {shown} (best kernel per problem, {len(groups)} problems). "
-               "T_k kernel, T_b baseline, T_SOL speed-of-light time; %SOL = T_SOL / T_k.</p>")  # fmt: skip
+    for block in blocks:
+        out.append(f"<h3>{escape(block.problem)}</h3>")
+        classes = ["" if r.status in (PASSED, SKIPPED) else "fail" for r in block.records]
+        out.append(_table(COLUMNS, list(block.rows), row_classes=classes, status_column=COLUMNS.index("status")))
+        out.append(f'<p class="mean">mean SOL Score (failed workloads count 0): {escape(block.means or "n/a")}</p>')
+    out.append(f"<p><b>Suite SOL Score</b>: {escape(suite_line(records, blocks))}</p>")
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -29,12 +30,11 @@ def render_markdown(
     lines += _table(("", ""), [(f"**{label}**", value) for label, value in header_rows(header)])
     if failures or slower:
         lines += ["", "### Failures", ""]
-        lines += [f"- `{r.problem}` · `{r.workload_label}` · `{r.kernel}`: **{r.status}** {_first_line(r.log)}".rstrip()
-                  for r in failures]  # fmt: skip
-        failed_keys = {(r.problem, r.kernel, r.workload_uuid) for r in failures}
-        lines += [f"- `{c.problem}` · `{c.workload_label}` · `{c.kernel}`: "
-                  f"{cmp.failure_message(c, comparison.baseline, comparison.max_regression)}"  # type: ignore[union-attr]
-                  for c in slower if c.key not in failed_keys]  # fmt: skip
+        lines += [f"- {_item(r)}: **{r.status}** {_first_line(r.log)}".rstrip() for r in failures]
+        failed_keys = {cmp.key_of(r) for r in failures}
+        if comparison is not None:
+            lines += [f"- {_item(c)}: {cmp.failure_message(c, comparison.baseline, comparison.max_regression)}"
+                      for c in slower if c.key not in failed_keys]  # fmt: skip
     lines += ["", "### Results", ""]
     lines += _results(records)
     if comparison is not None:
@@ -49,7 +49,7 @@ def verdict(records: list[ItemResult], comparison: cmp.ComparisonReport | None) 
     suite = suite_score(records)
     parts = [f"{failed} of {len(records)} items failed" if failed else f"{len(records)} items passed or skipped"]
     if comparison is not None:
-        parts.append(f"{slower} slower than {comparison.baseline}" if slower else f"none slower than {comparison.baseline}")
+        parts.append(f"{slower or 'none'} slower than {comparison.baseline}")
     score = f" Suite SOL Score {suite:.3f}." if suite is not None else ""
     return bool(failed or slower), f"{'; '.join(parts)}.{score}"
 
@@ -100,25 +100,49 @@ def hardware_summary(key: str) -> str:
     return f"{row.key} ({row.name}): DRAM {row.dram_bandwidth_gb_s:g} GB/s; dense TFLOP/s {peaks}"
 
 
-def _results(records: list[ItemResult]) -> list[str]:
-    keep = [COLUMNS.index(c) for c in SHOWN]
+@dataclass(frozen=True)
+class ProblemBlock:
+    """One problem's rows of the results table, its kernels' mean scores in words, and whether any item failed."""
+
+    problem: str
+    records: tuple[ItemResult, ...]
+    rows: tuple[tuple[str, ...], ...]  # report.COLUMNS
+    means: str  # "triton_rmsnorm 0.946, reference 0.500"
+    failing: bool
+
+
+def problem_blocks(records: list[ItemResult]) -> list[ProblemBlock]:
+    """The results grouped by problem, in the order problems first appear (the Markdown and HTML tables)."""
     scores = problem_scores(records)
-    by_problem: dict[str, list[tuple[ItemResult, tuple[str, ...]]]] = defaultdict(list)
+    groups: dict[str, list[tuple[ItemResult, tuple[str, ...]]]] = defaultdict(list)
     for record, row in zip(records, table_rows(records)):
-        by_problem[record.problem].append((record, row))
-    lines: list[str] = []
-    for problem, pairs in by_problem.items():
+        groups[record.problem].append((record, row))
+    blocks = []
+    for problem, pairs in groups.items():
         means = ", ".join(f"{kernel} {score:.3f}" if score is not None else f"{kernel} n/a"
                           for (p, kernel), score in scores.items() if p == problem)  # fmt: skip
         failing = any(r.status not in (PASSED, SKIPPED) for r, _ in pairs)
-        lines += [f"<details{' open' if failing else ''}><summary><code>{problem}</code>: mean SOL Score "
-                  f"{means or 'n/a'}</summary>", ""]  # fmt: skip
-        lines += _table(SHOWN, [tuple(row[i] for i in keep) for _, row in pairs])
-        lines += ["", "</details>", ""]
+        blocks.append(ProblemBlock(problem, tuple(r for r, _ in pairs), tuple(row for _, row in pairs), means, failing))
+    return blocks
+
+
+def suite_line(records: list[ItemResult], blocks: list[ProblemBlock]) -> str:
     suite = suite_score(records)
     shown = f"{suite:.3f}" if suite is not None else "n/a (not timed)"
-    lines.append(f"**Suite SOL Score**: {shown} (best kernel per problem, {len(by_problem)} problems; a failed "
-                 "workload counts 0). T_k kernel, T_b baseline, T_SOL speed-of-light time; %SOL = T_SOL / T_k.")  # fmt: skip
+    return (f"{shown} (best kernel per problem, {len(blocks)} problems; a failed workload counts 0). "
+            "T_k kernel, T_b baseline, T_SOL speed-of-light time; %SOL = T_SOL / T_k.")
+
+
+def _results(records: list[ItemResult]) -> list[str]:
+    keep = [COLUMNS.index(c) for c in SHOWN]
+    blocks = problem_blocks(records)
+    lines: list[str] = []
+    for block in blocks:
+        lines += [f"<details{' open' if block.failing else ''}><summary><code>{block.problem}</code>: mean SOL Score "
+                  f"{block.means or 'n/a'}</summary>", ""]  # fmt: skip
+        lines += _table(SHOWN, [tuple(row[i] for i in keep) for row in block.rows])
+        lines += ["", "</details>", ""]
+    lines.append(f"**Suite SOL Score**: {suite_line(records, blocks)}")
     return lines
 
 
@@ -147,6 +171,10 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
 
 
 _LEFT = {"", "workload", "kernel", "status", "problem", "verdict"}
+
+
+def _item(item: ItemResult | cmp.Comparison) -> str:
+    return f"`{item.problem}` · `{item.workload_label}` · `{item.kernel}`"
 
 
 def _cell(text: str) -> str:

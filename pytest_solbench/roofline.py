@@ -133,15 +133,18 @@ def roofline_svg(plot: Roofline, standalone: bool = False) -> str:
     namespace = ' xmlns="http://www.w3.org/2000/svg"' if standalone else ""
     out = [f'<svg{namespace} class="roofline" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
            f'role="img" aria-label="roofline on {escape(plot.hardware.name)}">',
-           f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" fill="none" stroke="#999"/>']  # fmt: skip
+           f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" fill="none" '
+           'stroke="#999"/>']  # fmt: skip
     for exponent in range(round(math.log10(x_lo)), round(math.log10(x_hi)) + 1):
         px = plot.x(10.0**exponent)
         out.append(f'<line x1="{px:.1f}" y1="{top}" x2="{px:.1f}" y2="{bottom}" stroke="#eee"/>')
-        out.append(f'<text x="{px:.1f}" y="{bottom + 16}" text-anchor="middle" font-size="11">{si(10.0**exponent)}</text>')
+        out.append(f'<text x="{px:.1f}" y="{bottom + 16}" text-anchor="middle" font-size="11">'
+                   f'{si(10.0**exponent)}</text>')  # fmt: skip
     for exponent in range(round(math.log10(y_lo)), round(math.log10(y_hi)) + 1):
         py = plot.y(10.0**exponent)
         out.append(f'<line x1="{left}" y1="{py:.1f}" x2="{right}" y2="{py:.1f}" stroke="#eee"/>')
-        out.append(f'<text x="{left - 6}" y="{py + 4:.1f}" text-anchor="end" font-size="11">{si(10.0**exponent)}</text>')
+        out.append(f'<text x="{left - 6}" y="{py + 4:.1f}" text-anchor="end" font-size="11">'
+                   f'{si(10.0**exponent)}</text>')  # fmt: skip
     out.append(f'<text x="{(left + right) / 2}" y="{HEIGHT - 12}" text-anchor="middle" font-size="12">'
                'arithmetic intensity (FLOP/byte)</text>')  # fmt: skip
     out.append(f'<text transform="translate(16 {(top + bottom) / 2}) rotate(-90)" text-anchor="middle" '

@@ -195,5 +195,5 @@ def read_run(path: Path) -> SavedRun:
         machine = dict(data["machine"])
     except (KeyError, TypeError, ValueError) as exc:
         raise StoreError(f"{path}: a saved run with a damaged field ({exc})") from None
-    return SavedRun(path, str(data.get("name") or path.stem), machine, data.get("commit"), str(data.get("saved_at", "")),
-                    records)  # fmt: skip
+    name, saved_at = str(data.get("name") or path.stem), str(data.get("saved_at", ""))
+    return SavedRun(path, name, machine, data.get("commit"), saved_at, records)
