@@ -1,0 +1,148 @@
+"""The pull-request Markdown, the HTML report and its hand-built SVG roofline."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from pytest_solbench.compare import compare_runs
+from pytest_solbench.hardware import lookup
+from pytest_solbench.html import render_html
+from pytest_solbench.markdown import append_step_summary, render_markdown
+from pytest_solbench.report import ItemResult
+from pytest_solbench.roofline import HEIGHT, LEFT, RIGHT, TOP, WIDTH, BOTTOM, build_roofline, roofline_svg, write_png
+from pytest_solbench.sol import Work, sol_bound
+
+H100 = lookup("h100_sxm")
+HEADER = {"device": "NVIDIA H100 80GB HBM3", "driver": "580.159.04", "hardware": "h100_sxm", "clocks": "observe",
+          "commit": "1a2b3c4d5e6f7a8b"}  # fmt: skip
+
+
+def _record(problem: str, label: str, flops: dict[str, float], bytes_moved: float, slack: float, kernel: str = "k",
+            status: str = "PASSED", samples: list[float] | None = None) -> ItemResult:  # fmt: skip
+    """An honest timed record: T_k is ``slack`` times the bound on an H100 (slack >= 1)."""
+    bound = sol_bound(Work(flops, bytes_moved, "test"), H100)
+    t_k = bound.t_sol_ms * slack
+    t_b = t_k * 2
+    score = (t_b - bound.t_sol_ms) / (t_k + t_b - 2 * bound.t_sol_ms)
+    timed = status == "PASSED"
+    return ItemResult(nodeid=f"{problem}[{label}-{kernel}]", problem=problem, kernel=kernel, workload_uuid=label,
+                      workload_label=label, status=status, device="cuda", hardware="h100_sxm", t_sol_ms=bound.t_sol_ms,
+                      bound=bound.bound, flops_by_dtype=flops, bytes_moved=bytes_moved,
+                      t_k_ms=t_k if timed else None, t_b_ms=t_b if timed else None,
+                      score=score if timed else None, pct_sol=1 / slack if timed else None,
+                      log="" if timed else "max abs error 3.2 | at index 7\nsecond line",
+                      kernel_timing={"samples_ms": samples or [t_k] * 12} if timed else None)  # fmt: skip
+
+
+def _records() -> list[ItemResult]:
+    return [
+        _record("gemm_n4096", "M=4096", {"bfloat16": 2 * 4096**3}, 3 * 4096 * 4096 * 2, slack=1.4),
+        _record("gemm_n4096", "M=16", {"bfloat16": 2 * 16 * 4096**2}, (2 * 16 * 4096 + 4096**2) * 2, slack=3.0),
+        _record("fp8_proj", "T=512", {"float8_e4m3fn": 2 * 512 * 7168 * 2048}, 2048 * 7168 + 512 * 9216 * 3, 1.8),
+        _record("rmsnorm", "T=1", {}, 4096 * 4 + 8192, slack=40.0),
+        _record("rmsnorm", "T=8192", {}, 8192 * 4096 * 4 + 8192, slack=1.1),
+        _record("rmsnorm", "T=64", {}, 64 * 4096 * 4, slack=2.0, kernel="bad", status="INCORRECT_NUMERICAL"),
+    ]
+
+
+# ---------------------------------------------------------------- markdown
+
+
+def test_markdown_lists_failures_first_then_a_table_per_problem_and_the_suite_score() -> None:
+    text = render_markdown(_records(), header=HEADER)
+    assert text.startswith("## pytest-solbench\n\n**FAILED**: 1 of 6 items failed. Suite SOL Score ")
+    assert "| **hardware row** | h100_sxm (NVIDIA H100 SXM5 80GB): DRAM 3350 GB/s;" in text
+    assert "| **commit** | 1a2b3c4d5e6f |" in text
+    failures = text.index("### Failures")
+    assert failures < text.index("### Results")
+    assert "- `rmsnorm` · `T=64` · `bad`: **INCORRECT_NUMERICAL** max abs error 3.2 \\| at index 7\n" in text
+    assert "| workload | kernel | status | T_k | T_b | T_SOL | %SOL | score |" in text
+    assert "<details open><summary><code>rmsnorm</code>: mean SOL Score bad 0.000, k " in text  # a failure opens it
+    assert "<details><summary><code>gemm_n4096</code>" in text
+    assert re.search(r"\| T=8192 \| k \| PASSED \| \S+ \| \S+ \| \S+ \| 90\.9% \| 0\.9\d\d \|", text)
+    assert "**Suite SOL Score**: " in text and "### Comparison" not in text
+
+
+def test_markdown_comparison_names_the_slowdown_and_folds_the_same_rows() -> None:
+    old = _records()
+    new = [*old[:4], _record("rmsnorm", "T=8192", {}, 8192 * 4096 * 4 + 8192, slack=1.3), old[5]]
+    report = compare_runs(old, new, baseline="'main' (commit 1a2b3c4)")
+    text = render_markdown(new, report, HEADER)
+    assert "**FAILED**: 1 of 6 items failed; 1 slower than 'main' (commit 1a2b3c4)." in text
+    assert "- `rmsnorm` · `T=8192` · `k`: SLOWER: " in text.split("### Results")[0]
+    comparison = text.split("### Comparison")[1]
+    assert comparison.index("SLOWER |") < comparison.index("<details><summary>4 items the SAME</summary>")
+    clean = render_markdown(old[:2], compare_runs(old[:2], old[:2], baseline="'main'"), HEADER)
+    assert clean.startswith("## pytest-solbench\n\n**passed**: 2 items passed or skipped; none slower than 'main'.")
+
+
+def test_step_summary_appends_only_when_github_names_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "summary.md"
+    target.write_text("before\n")
+    assert append_step_summary("## one", {}) is None
+    assert append_step_summary("## one", {"GITHUB_STEP_SUMMARY": str(target)}) == target
+    append_step_summary("## two\n", {"GITHUB_STEP_SUMMARY": str(target)})
+    assert target.read_text() == "before\n## one\n## two\n"
+
+
+# ---------------------------------------------------------------- roofline
+
+
+def test_roofline_points_sit_under_their_roofs_and_inside_the_plot() -> None:
+    records = _records()
+    plot = build_roofline(records, "h100_sxm")
+    assert len(plot.points) == 5 and plot.left_out == 1
+    assert [r.label for r in plot.roofs] == ["fp8 1978.9 TFLOP/s", "bf16 989.4 TFLOP/s"]
+    for p in plot.points:
+        assert p.achieved_flop_s <= p.ceiling_flop_s * (1 + 1e-9), p.label
+    memory_only = [p for p in plot.points if p.memory_only]
+    assert len(memory_only) == 2 and len({p.intensity_flop_per_byte for p in memory_only}) == 1
+    fast = next(p for p in memory_only if "T=8192" in p.label)  # 1.1x its bound: 1/1.1 of the DRAM roof
+    assert fast.achieved_flop_s / (plot.bandwidth_bytes_s * fast.intensity_flop_per_byte) == pytest.approx(1 / 1.1)
+
+    svg = ET.fromstring(roofline_svg(plot, standalone=True))
+    marks = [e for e in svg.iter() if e.get("class") == "point"]
+    assert len(marks) == 5
+    titles = [e.find("{http://www.w3.org/2000/svg}title").text for e in marks]
+    for record in records[:5]:
+        assert any(t.startswith(f"{record.problem} · {record.workload_label} · {record.kernel}:") for t in titles)
+    top_roof = plot.roofs[0].peak_flop_s
+    for mark, p in zip(marks, plot.points):
+        x, y = float(mark.get("data-x")), float(mark.get("data-y"))
+        assert LEFT < x < WIDTH - RIGHT and TOP < y < HEIGHT - BOTTOM
+        # under the drawn roof at its column (rows grow downwards): the lower of the memory slope and the top peak
+        roof_y = plot.y(min(plot.bandwidth_bytes_s * p.intensity_flop_per_byte, top_roof))
+        assert y >= roof_y - 0.1
+
+
+def test_html_is_self_contained_and_holds_every_record_and_the_comparison() -> None:
+    records = _records()
+    page = render_html(records, compare_runs(records, records, baseline="'main'"), HEADER)
+    assert page.startswith("<!doctype html>") and "<style>" in page
+    assert not re.search(r"(https?:)?//[\w.-]+\.\w+", page), "an external URL"
+    assert not re.search(r"<(script|link|img)\b", page)
+    for record in records:
+        assert f"<td class=\"l\">{record.workload_label}</td>" in page
+    assert "compared with &#x27;main&#x27;: 1 UNTIMED, 5 SAME" in page
+    svg = page[page.index("<svg"): page.index("</svg>") + 6]
+    ET.fromstring(svg)  # well-formed
+    assert svg.count('class="point"') == 5
+    assert "No roofline: unknown hardware" in render_html(records, header={"hardware": "tpu_v5"})
+
+
+def test_png_roofline(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    write_png(_records(), "h100_sxm", tmp_path / "roof.png")
+    assert (tmp_path / "roof.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_png_without_matplotlib_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(RuntimeError, match=r"roof.png: writing a PNG roofline needs matplotlib: pip install"):
+        write_png(_records(), "h100_sxm", tmp_path / "roof.png")
