@@ -74,7 +74,28 @@ def addoption(parser: pytest.Parser) -> None:
     )  # fmt: skip
     group.addoption("--solbench-bounds-only", action="store_true", help="print every workload's SOL bound; run no kernel.")
     group.addoption("--solbench-allow-below-sol", action="store_true", help="accept times below the SOL bound instead of failing them.")
+    group.addoption(
+        "--solbench-save", nargs="?", const="", default=None, metavar="NAME",
+        help="save this run (every item's record and raw samples) in the store under NAME (default: the git commit), "
+        "in a folder keyed by GPU, driver, clocks and library versions.",
+    )  # fmt: skip
+    group.addoption(
+        "--solbench-compare", nargs="?", const="", default=None, metavar="NAME|PATH",
+        help="compare each item with a saved run (default: the latest on this machine): medians with a bootstrap "
+        "interval; an item fails only on a confirmed slowdown above --solbench-max-regression.",
+    )  # fmt: skip
+    group.addoption("--solbench-max-regression", type=float, default=None, metavar="X",
+                    help="slowdown a comparison tolerates, as a fraction (default 0.05).")  # fmt: skip
+    group.addoption("--solbench-compare-force", action="store_true",
+                    help="compare with a run saved on another machine or clock state.")  # fmt: skip
+    group.addoption("--solbench-store", default=None, metavar="DIR", help="where runs are saved (default .solbench/runs).")
+    group.addoption("--solbench-markdown", metavar="PATH",
+                    help="write a markdown summary for a pull request (also appended to $GITHUB_STEP_SUMMARY).")
+    group.addoption("--solbench-html", metavar="PATH", help="write a self-contained HTML report with a roofline.")
+    group.addoption("--solbench-roofline", metavar="PATH", help="write the roofline picture (.svg, or .png with matplotlib).")
     parser.addini("solbench_problems", type="paths", default=[], help="problem folders (default: the bundled library).")
+    parser.addini("solbench_store", default="", help="as --solbench-store.")
+    parser.addini("solbench_max_regression", default="", help="as --solbench-max-regression.")
     parser.addini("solbench_kernel_dirs", type="paths", default=[], help="kernel folders, as --kernel-dir.")
     parser.addini("solbench_baseline", default="", help="as --solbench-baseline.")
     parser.addini("solbench_clocks", default="", help="as --solbench-clocks.")
@@ -106,6 +127,14 @@ class Settings:
     ceilings: str  # "datasheet" | "measured"
     baseline: str  # "reference" | "compile" | a path to stored times
     allow_below_sol: bool
+    store: Path = Path(".solbench/runs")
+    save: str | None = None  # a name ("" for the commit), or None: not saved
+    compare: str | None = None  # a name or path ("" for the latest on this machine), or None: no comparison
+    max_regression: float = 0.05
+    compare_force: bool = False
+    markdown_path: Path | None = None
+    html_path: Path | None = None
+    roofline_path: Path | None = None
 
 
 def _ini_number(config: pytest.Config, key: str, kind: type) -> float | int | None:
@@ -192,6 +221,16 @@ def resolve(config: pytest.Config) -> Settings:
     if seed < 0:
         raise pytest.UsageError(f"--solbench-seed must be a non-negative integer, got {seed}")
     json_path = Path(invocation / opt.solbench_json) if opt.solbench_json else None
+    max_regression = opt.solbench_max_regression
+    if max_regression is None:
+        max_regression = _ini_number(config, "solbench_max_regression", float)
+    max_regression = 0.05 if max_regression is None else max_regression
+    if not 0.0 <= max_regression < 1.0:
+        raise pytest.UsageError(f"--solbench-max-regression must be a fraction in [0, 1), got {max_regression}")
+    roofline = Path(invocation / opt.solbench_roofline) if opt.solbench_roofline else None
+    if roofline is not None and roofline.suffix not in (".svg", ".png"):
+        raise pytest.UsageError(f"--solbench-roofline {roofline}: name a .svg or .png file")
+    store = opt.solbench_store or str(config.getini("solbench_store") or "") or str(config.rootpath / ".solbench/runs")
     return Settings(
         problem_paths=tuple(Path(p) for p in problems) or (bundled_problems(),),
         kernel_dirs=tuple(Path(p) for p in kernel_dirs),
@@ -211,4 +250,12 @@ def resolve(config: pytest.Config) -> Settings:
         ceilings=_choice(config, "--solbench-ceilings", None, ("datasheet", "measured")),
         baseline=baseline,
         allow_below_sol=bool(opt.solbench_allow_below_sol),
+        store=invocation / store,
+        save=opt.solbench_save,
+        compare=opt.solbench_compare,
+        max_regression=float(max_regression),
+        compare_force=bool(opt.solbench_compare_force),
+        markdown_path=Path(invocation / opt.solbench_markdown) if opt.solbench_markdown else None,
+        html_path=Path(invocation / opt.solbench_html) if opt.solbench_html else None,
+        roofline_path=roofline,
     )

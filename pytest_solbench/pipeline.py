@@ -62,6 +62,7 @@ class Pipeline:
         self.ceilings: dict[str, Any] | None = None
         self._baselines: dict[tuple[str, str], float | None] = {}
         self._environment: dict[str, Any] | None = None
+        self.regression: Any = None  # gates.RunGates.regression with --solbench-compare: a record's slowdown, or None
 
     # ------------------------------------------------------------ decisions taken before any input exists
 
@@ -226,6 +227,9 @@ class Pipeline:
         gate = scoring.min_score_failure(record.score, self.settings.min_score)
         if gate:
             return self._failed(record, record.status, gate, word="BELOW_MIN_SCORE")
+        slower = self.regression(record) if self.regression is not None else None
+        if slower:
+            return self._failed(record, record.status, slower, word="SLOWER")
         return Verdict(record, "passed")
 
     def _hack(self, record: ItemResult, rule: str, message: str) -> Verdict:

@@ -25,6 +25,13 @@ class SolbenchSession:
     def __init__(self, config: pytest.Config, settings: Settings, target: Target) -> None:
         self.config, self.settings, self.target = config, settings, target
         self.pipeline = Pipeline(settings, target)
+        self.gates = None
+        if any(x is not None for x in (settings.save, settings.compare, settings.markdown_path, settings.html_path,
+                                       settings.roofline_path)):  # fmt: skip
+            from .gates import RunGates
+
+            self.gates = RunGates(settings, target, self.pipeline.environment())
+            self.pipeline.regression = self.gates.regression
         found, self.kernel_errors = kernels_mod.discover(list(settings.kernel_dirs))
         self._kernels: dict[str, list[kernels_mod.KernelSpec]] = {}
         for spec in found:
@@ -125,6 +132,7 @@ class SolbenchSession:
         return None
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        finished = self.gates.finish(self.results, self.config.rootpath) if self.gates and self.results else []
         if not self.results or terminalreporter.verbosity < -1:
             return  # -q keeps the table (the scores are the point of the run); -qq drops it
         shown = [r for r in self.results if r.status != SKIPPED]
@@ -150,6 +158,8 @@ class SolbenchSession:
                                         "has a SOL Score (scores need GPU timings)")  # fmt: skip
         if self.settings.json_path is not None:
             terminalreporter.write_line(f"traces written to {self.settings.json_path}")
+        for line in finished:
+            terminalreporter.write_line(line)
 
     def pytest_sessionfinish(self) -> None:
         if self._writer is not None:

@@ -1,0 +1,88 @@
+"""Per-PR checks for one session: the saved run to compare against, each item's regression verdict, and the files
+written at the end (the saved run, markdown, HTML, roofline). The statistics live in ``compare``, the files in
+``store``, ``markdown``, ``html`` and ``roofline``; this module only wires them to the options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import compare, store
+from .options import Settings
+from .record import ItemResult
+from .target import Target
+
+
+class RunGates:
+    def __init__(self, settings: Settings, target: Target, environment: dict[str, Any]) -> None:
+        self.settings, self.target = settings, target
+        self.machine = store.machine_info(environment, target.hardware.key, settings.clocks)
+        self.old: store.SavedRun | None = None
+        self._old_by_key: dict[compare.Key, ItemResult] = {}
+        if settings.compare is not None:
+            try:
+                where = settings.compare or store.latest_run(settings.store, self.machine)
+                self.old = store.load_run(settings.store, where, self.machine, force=settings.compare_force)
+            except store.StoreError as exc:
+                raise pytest.UsageError(f"--solbench-compare: {exc}") from None
+            self._old_by_key = {compare.key_of(r): r for r in self.old.records}
+
+    def regression(self, record: ItemResult) -> str | None:
+        """Why an item fails the comparison with the saved run (a confirmed slowdown), or None."""
+        if self.old is None or record.status != "PASSED":
+            return None
+        verdict = compare.compare_item(self._old_by_key.get(compare.key_of(record)), record,
+                                       self.settings.max_regression)  # fmt: skip
+        if verdict.verdict != compare.SLOWER:
+            return None
+        return compare.failure_message(verdict, self.old.label, self.settings.max_regression)
+
+    def finish(self, records: list[ItemResult], rootdir: Path) -> list[str]:
+        """On the controller, after every item: compare, save, write the files; the lines to print."""
+        settings, lines = self.settings, []
+        report = None
+        if self.old is not None:
+            report = compare.compare_runs(self.old.records, records, self.old.label, settings.max_regression)
+            lines += ["", *compare.format_comparison(report)]
+        commit = store.git_commit(rootdir)
+        if settings.save is not None:
+            try:
+                path = store.save_run(settings.store, settings.save or store.default_name(commit), records,
+                                      self.machine, commit)  # fmt: skip
+                lines.append(f"run saved to {path}")
+            except store.StoreError as exc:
+                lines.append(f"the run was not saved: {exc}")
+        header = self.header(commit)
+        if settings.markdown_path is not None:
+            from .markdown import append_step_summary, render_markdown, write_markdown
+
+            text = render_markdown(records, report, header)
+            write_markdown(settings.markdown_path, text)
+            summary = append_step_summary(text)
+            lines.append(f"markdown summary written to {settings.markdown_path}"
+                         + (f" and appended to {summary}" if summary else ""))  # fmt: skip
+        if settings.html_path is not None:
+            from .html import render_html, write_html
+
+            write_html(settings.html_path, render_html(records, report, header, hardware=self.target.hardware))
+            lines.append(f"HTML report written to {settings.html_path}")
+        if settings.roofline_path is not None:
+            lines.append(self._roofline(records, settings.roofline_path))
+        return lines
+
+    def header(self, commit: str | None) -> dict[str, Any]:
+        device, settings = self.target.device, self.settings
+        return {"device": device.name, "driver": device.driver, "hardware": self.target.hardware.key,
+                "clocks": settings.clocks, "timer": settings.timer if self.target.timed else "untimed (CPU)",
+                "isolation": settings.isolate, "commit": commit}  # fmt: skip
+
+    def _roofline(self, records: list[ItemResult], path: Path) -> str:
+        from .roofline import write_png, write_svg
+
+        try:
+            (write_png if path.suffix == ".png" else write_svg)(records, self.target.hardware, path)
+        except RuntimeError as exc:
+            return f"the roofline was not written: {exc}"
+        return f"roofline written to {path}"

@@ -1,0 +1,110 @@
+"""Per-PR checks end to end, on a fake GPU: save a run, compare the next one, write every file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import FAST
+
+#: A runner that times each kernel by the samples in speeds.json (edited between runs), baseline 4 us.
+RUNNER = '''
+import json, pytest
+from pytest_solbench.protocol import ItemOutcome, Status
+
+class FakeRunner:
+    def call(self, target, request, timeout_s):
+        speeds = json.load(open("speeds.json"))
+        samples = speeds.get(request.kernel["name"], [0.004] * 12)
+        timing = {"samples_ms": samples, "method": "cupti", "median_ms": sorted(samples)[len(samples) // 2]}
+        correct = {"max_absolute_error": 0.0, "max_relative_error": 0.0}
+        return ItemOutcome(Status.PASSED, correctness=correct if request.rounds else None, kernel_timing=timing)
+
+@pytest.fixture(scope="session")
+def solbench_runner():
+    return FakeRunner()
+'''
+
+
+@pytest.fixture
+def timed(project: pytest.Pytester) -> pytest.Pytester:
+    folder = project.path / "kernels"
+    folder.mkdir()
+    (folder / "mine.py").write_text('DEFINITION = "scale_add_f32"\ndef run(x, y, alpha):\n    return x * alpha + y\n')
+    project.makeconftest(RUNNER)
+    return project
+
+
+def run(project: pytest.Pytester, ms: float | list[float], *args: str) -> pytest.RunResult:
+    samples = ms if isinstance(ms, list) else [ms] * 12
+    (project.path / "speeds.json").write_text(json.dumps({"mine": samples}))
+    return project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-store", "runs", *args)
+
+
+def test_a_saved_run_compares_same_and_a_slower_kernel_fails(timed: pytest.Pytester) -> None:
+    saved = run(timed, 0.002, "--solbench-save", "main")
+    saved.assert_outcomes(passed=2)
+    saved.stdout.fnmatch_lines(["run saved to *runs/*/main.json"])
+    for _ in range(3):  # the unchanged kernel: never a false alarm
+        same = run(timed, 0.002, "--solbench-compare", "main")
+        same.assert_outcomes(passed=2)
+        same.stdout.fnmatch_lines(["*SAME*"])
+    slower = run(timed, 0.0022, "--solbench-compare", "main")  # 10 % slower
+    slower.assert_outcomes(failed=2)
+    slower.stdout.fnmatch_lines(["SLOWER: SLOWER: *1.100x*above the --solbench-max-regression 5%*"])
+    within = run(timed, 0.00206, "--solbench-compare", "main")  # 3 % slower, under the 5 % threshold
+    within.assert_outcomes(passed=2)
+    faster = run(timed, 0.0016, "--solbench-compare")  # a bare --solbench-compare: the latest run
+    faster.assert_outcomes(passed=2)
+    faster.stdout.fnmatch_lines(["*FASTER*"])
+
+
+def test_a_noisy_comparison_is_unclear_not_a_failure(timed: pytest.Pytester) -> None:
+    run(timed, 0.002, "--solbench-save", "main").assert_outcomes(passed=2)
+    noisy = [0.0015, 0.0031, 0.0019, 0.0027, 0.0016, 0.0030, 0.0020, 0.0026, 0.0018, 0.0029, 0.0021, 0.0025]
+    result = run(timed, noisy, "--solbench-compare", "main")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*UNCLEAR*"])
+
+
+def test_comparing_across_machines_is_refused_unless_forced(timed: pytest.Pytester) -> None:
+    run(timed, 0.002, "--solbench-save", "main").assert_outcomes(passed=2)
+    other = timed.path / "runs" / "elsewhere.json"
+    saved = next((timed.path / "runs").glob("*/main.json"))
+    data = json.loads(saved.read_text())
+    data["machine"]["gpu"] = "NVIDIA B200"
+    other.write_text(json.dumps(data))
+    refused = run(timed, 0.002, "--solbench-compare", str(other))
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    refused.stderr.fnmatch_lines(["ERROR: --solbench-compare: *gpu*B200*--solbench-compare-force*"])
+    run(timed, 0.002, "--solbench-compare", str(other), "--solbench-compare-force").assert_outcomes(passed=2)
+
+
+def test_missing_saved_run_is_a_usage_error(timed: pytest.Pytester) -> None:
+    result = run(timed, 0.002, "--solbench-compare", "nothing-here")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_markdown_html_and_roofline_are_written(timed: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = timed.path / "step_summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    run(timed, 0.002, "--solbench-save", "main").assert_outcomes(passed=2)
+    result = run(timed, 0.002, "--solbench-compare", "main", "--solbench-markdown", "out/summary.md",
+                 "--solbench-html", "out/report.html", "--solbench-roofline", "out/roofline.svg")  # fmt: skip
+    result.assert_outcomes(passed=2)
+    markdown = (timed.path / "out" / "summary.md").read_text()
+    assert "scale_add_f32" in markdown and "SAME" in markdown and summary.read_text() == markdown
+    html = (timed.path / "out" / "report.html").read_text()
+    assert "<svg" in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert (timed.path / "out" / "roofline.svg").read_text().lstrip().startswith("<")
+    result.stdout.fnmatch_lines(["markdown summary written to *summary.md and appended to *step_summary.md",
+                                 "HTML report written to *report.html", "roofline written to *roofline.svg"])
+
+
+def test_bad_gate_options_are_usage_errors(timed: pytest.Pytester) -> None:
+    for option in (["--solbench-max-regression", "1.5"], ["--solbench-roofline", "r.jpg"]):
+        result = timed.runpytest("--solbench", *option)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR, option
