@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
 import subprocess
 import sys
 import threading
 import types
+from pathlib import Path
 
 import pytest
 import torch
 
 from pytest_solbench import integrity
+from pytest_solbench.audit import Audit
 from pytest_solbench.integrity import Snapshot, child_processes, strict_tensor, thread_counts
 
 PLUGIN = "solbench_fake_plugin"  # a stand-in for pytest_solbench.check & co., independent of their contents
@@ -156,3 +161,68 @@ def test_strict_tensor_accepts_plain_tensors_and_views():
     assert strict_tensor(x) is None
     assert strict_tensor(x.t()) is None
     assert strict_tensor(x[:, :3]) is None
+
+
+# ---------------------------------------------------------------- the runtime red team, drilled in one subprocess
+
+REDTEAM = Path(__file__).parent / "redteam"
+DRILLED = {  # runtime-cpu red-team kernel -> the check that must catch it (CAUGHT_BY in each file says why)
+    "hack_input_mutation.py": "inputs",
+    "hack_some_calls.py": "recheck",
+    "hack_lazy_allowed.py": "strict-tensor",
+    "hack_thread_allowed.py": "threads",
+    "hack_timer_patch_allowed.py": "integrity",
+    "hack_event_class_allowed.py": "integrity",
+    "hack_checker_patch_allowed.py": "integrity",
+    "hack_child_process_allowed.py": "children",
+    "hack_writes_file_allowed.py": "audit",
+}
+
+
+def test_each_runtime_redteam_kernel_is_caught_by_its_check_and_the_honest_example_by_none():
+    honest = Path(__file__).parents[1] / "examples" / "triton_rmsnorm.py"
+    paths = [str(honest)] + [str(REDTEAM / name) for name in DRILLED]
+    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    done = subprocess.run([sys.executable, str(REDTEAM / "drill.py"), *paths], capture_output=True, text=True,
+                          env=env, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    caught = json.loads(done.stdout.strip().splitlines()[-1])
+    assert caught.pop(honest.name) == []
+    assert {name: check in caught[name] for name, check in DRILLED.items()} == dict.fromkeys(DRILLED, True), caught
+
+
+# ---------------------------------------------------------------- audit hooks
+
+
+def test_audit_records_the_kernels_own_writes_processes_and_gc_searches_but_not_imports_or_reads_of_its_files(
+    tmp_path,
+):
+    (tmp_path / "tuning.json").write_text("{}")
+    kernel = tmp_path / "audited_kernel.py"
+    kernel.write_text(
+        "import collections, dataclasses, gc, pathlib, subprocess, sys\n"
+        "P = collections.namedtuple('P', 'a b')\n\n"
+        "@dataclasses.dataclass\nclass C:\n    x: int = 1\n\n"
+        "def honest():\n    return open(pathlib.Path(__file__).parent / 'tuning.json').read()\n\n"
+        "def cheat(target):\n    pathlib.Path(target).write_text('answers')\n"
+        "    subprocess.run([sys.executable, '-c', 'pass'])\n    gc.get_objects()\n    exec('y = 1')\n"
+    )
+    audit = Audit([tmp_path])
+    with audit:
+        spec = importlib.util.spec_from_file_location("audited_kernel", kernel)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.honest()
+    assert audit.events == []
+    outside = tmp_path.parent / f"{tmp_path.name}-answers.txt"
+    with audit:
+        module.cheat(str(outside))
+    assert [(e.rule, e.event, e.where) for e in audit.events] == [
+        ("file-network-os", "open", "audited_kernel.py:12"),
+        ("threads", "subprocess.Popen", "audited_kernel.py:13"),
+        ("introspection", "gc.get_objects", "audited_kernel.py:14"),
+        ("runtime-load", "compile", "audited_kernel.py:15"),
+        ("runtime-load", "exec", "audited_kernel.py:15"),
+    ]
+    module.cheat(str(outside))  # disarmed: nothing more is recorded
+    assert len(audit.events) == 5
