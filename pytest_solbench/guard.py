@@ -65,7 +65,8 @@ def scan_sources(sources: Sequence[tuple[str, str]], *, definition_name: str, op
     """
     floats = [d for d in dtypes if d.startswith(("float", "bfloat"))]
     fp32_only = bool(floats) and all(d == "float32" for d in floats)
-    context = _Context(definition_name, op_type, fp32_only, entry_point)
+    local = frozenset(path.rsplit("/", 1)[-1][:-3] for path, _ in sources if path.endswith(".py"))
+    context = _Context(definition_name, op_type, fp32_only, entry_point, local)
     findings: list[Finding] = list(_allowance_findings(sources, solution)[1])
     for path, text in sources:
         if path.endswith(PYTHON_SUFFIXES):
@@ -141,6 +142,7 @@ class _Context:
     op_type: str
     fp32_only: bool
     entry_point: str
+    local_modules: frozenset[str]  # the kernel's own modules: patching its own state is fine
 
 
 def _matches(name: str, prefix: str) -> bool:
@@ -148,15 +150,20 @@ def _matches(name: str, prefix: str) -> bool:
 
 
 class _Resolver:
-    """Local name -> dotted name of what it stands for, from imports and simple assignments anywhere in the file."""
+    """Local name -> dotted name of what it stands for, from imports and simple assignments anywhere in the file.
 
-    def __init__(self, tree: ast.Module) -> None:
+    Names bound to the kernel's own modules (relative imports, or a module among its sources) stay unresolved.
+    """
+
+    def __init__(self, tree: ast.Module, local_modules: frozenset[str] = frozenset()) -> None:
         self.names: dict[str, str] = {}
         self.imports: list[tuple[ast.AST, str]] = []  # (node, imported dotted name)
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     self.imports.append((node, alias.name))
+                    if alias.name.split(".")[0] in local_modules:
+                        continue
                     if alias.asname:
                         self.names[alias.asname] = alias.name
                     else:
@@ -167,7 +174,8 @@ class _Resolver:
                 for alias in node.names:
                     full = f"{module}.{alias.name}" if module and not module.endswith(".") else module + alias.name
                     self.imports.append((node, full))
-                    self.names[alias.asname or alias.name] = full
+                    if not node.level and full.split(".")[0] not in local_modules:
+                        self.names[alias.asname or alias.name] = full
         for _ in range(3):  # aliases of aliases: E = torch.cuda.Event; F = E
             for node in ast.walk(tree):
                 if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -209,7 +217,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
         return [Finding("unparsable", path, exc.lineno or 0, f"syntax error: {exc.msg}")]
-    resolver = _Resolver(tree)
+    resolver = _Resolver(tree, context.local_modules)
     found: list[Finding] = []
 
     def hit(rule: str, node: ast.AST, message: str) -> None:
@@ -224,6 +232,9 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
             name = resolver.resolve(node)
             if name:
                 _check_name(name, node, hit, vendor, context, imported=False)
+        matmul = isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.MatMult)
+        if matmul and "matmul" in vendor_methods:
+            hit("vendor-op", node, f"the @ operator calls the vendor matmul, the whole {context.op_type} op")
         if isinstance(node, ast.Call):
             name = resolver.resolve(node)  # getattr(module, "name"), __import__("name"), import_module("name")
             if name:
@@ -232,8 +243,6 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             for target in node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]:
                 _check_store(target, resolver, hit)
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and "matmul" in vendor_methods:
-            hit("vendor-op", node, f"the @ operator calls the vendor matmul, the whole {context.op_type} op")
         elif isinstance(node, ast.ClassDef):
             for base in node.bases:
                 if (resolver.resolve(base) or "").endswith(("torch.Tensor", "torch._C.TensorBase")):
@@ -305,9 +314,11 @@ def _check_store(target: ast.AST, resolver: _Resolver, hit) -> None:
         if owner:
             hit("patching", target, f"assigns {owner}.{target.attr}, an attribute of an imported module or class")
     elif isinstance(target, ast.Subscript):
-        owner = resolver.resolve(target.value) or ""
-        if owner in ("sys.modules", "os.environ", "builtins.globals", "builtins.vars") or owner.startswith("builtins"):
-            hit("patching", target, f"edits {owner}")
+        owner = resolver.resolve(target.value)
+        if owner == "os.environ":
+            hit("file-network-os", target, "edits os.environ, which the harness and the libraries read")
+        elif owner:
+            hit("patching", target, f"edits {owner}, which belongs to an imported module")
 
 
 def _is_pointerish(node: ast.AST, resolver: _Resolver, tainted: set[str]) -> bool:
@@ -339,8 +350,9 @@ def _pointer_keys(path: str, tree: ast.Module, resolver: _Resolver) -> list[Find
             if isinstance(node, ast.Subscript):
                 key = node.slice
             elif isinstance(node, ast.Compare) and isinstance(node.ops[0], _KEY_COMPARISONS):
-                rhs = node.comparators[0]
-                key = node.left if not isinstance(rhs, ast.Constant) else None
+                rhs = node.comparators[0]  # a membership test, or an equality with a pointer kept from before
+                kept = isinstance(node.ops[0], (ast.In, ast.NotIn)) or isinstance(rhs, (ast.Name, ast.Attribute))
+                key = node.left if kept else None
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _KEY_METHODS:
                 key = node.args[0] if node.args else None
             elif isinstance(node, ast.Dict):

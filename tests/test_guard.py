@@ -114,6 +114,7 @@ def test_aliases_are_followed_and_strings_and_comments_are_not_code() -> None:
     assert py("from threading import Thread as T\n") == [("threads", 1)]
     assert py("import torch\nE = torch.cuda\nF = E\nF.ExternalStream(0)\n") == [("side-stream", 4)]
     assert py("import os\nos.system('ls')\n") == [("threads", 2)]
+    assert py("import os\nn = os.environ.get('N')\nos.environ['N'] = '1'\n") == [("file-network-os", 3)]
     assert py('"""torch.cuda.Stream() in a docstring"""\nx = "import threading"  # os.system("rm")\n') == []
 
 
@@ -132,13 +133,22 @@ def test_triton_and_ordinary_torch_are_not_flagged() -> None:
 def test_pointer_keys_patching_and_setattr() -> None:
     assert py("_c = {}\ndef run(x):\n    return _c.get(x.data_ptr())\n") == [("pointer-cache", 3)]
     assert py("_last = None\ndef run(x):\n    global _last\n    _last = id(x)\n") == [("pointer-cache", 4)]
+    assert py("class K:\n    def run(self, x):\n        return x.data_ptr() == self.ptr\n") == [("pointer-cache", 3)]
+    assert py("def run(x, out):\n    if x.data_ptr() == out.data_ptr():\n        x = x.clone()\n") == []
     assert py("import torch\ntorch.Tensor.__sub__ = None\n") == [("patching", 2)]
     assert py("import time\nsetattr(time, 'time', None)\n") == [("patching", 2)]
     assert py("import functools\n@functools.cache\ndef helper(n):\n    return n\n") == []
 
 
+def test_a_kernel_may_change_its_own_modules_state() -> None:
+    helper = ("tables.py", "CONFIGS = {}\n")
+    kernel = ("kernel.py", "import tables\nfrom . import tables as t\ntables.CONFIGS[4096] = 8\nt.best = 1\n")
+    assert scan_sources([helper, kernel], definition_name="p", op_type="rmsnorm") == []
+
+
 def test_vendor_ops_depend_on_the_op_type() -> None:
     assert py("def run(a, b):\n    return a @ b\n", op_type="gemm") == [("vendor-op", 2)]
+    assert py("def run(a, b):\n    a @= b\n    return a\n", op_type="linear_gelu") == [("vendor-op", 2)]
     assert py("def run(a, b):\n    return a @ b\n", op_type="rmsnorm") == []
     assert py("import torch\ndef run(x):\n    return torch.softmax(x, -1)\n", op_type="gqa_paged") == []
     assert py("import torch.nn.functional as F\ndef run(x, w):\n    return F.layer_norm(x, (8,), w)\n",
