@@ -57,7 +57,8 @@ WATCHED_MODULE_NAMES = ("torch", "torch.cuda", "torch.profiler", "torch.autograd
 class Snapshot:
     """Names -> the objects they were bound to when taken (plus each function's code object)."""
 
-    objects: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    extra_modules: tuple[str, ...] = ()
+    objects: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # name -> (object, its __code__ or None)
 
     @classmethod
     def take(cls, extra_modules: Iterable[str] = ()) -> Snapshot:
@@ -69,14 +70,14 @@ class Snapshot:
         modules = {m for m, _ in WATCHED_NAMES} | {c.rpartition(".")[0] for c in WATCHED_CLASSES}
         for module_name in sorted(modules | set(PREIMPORTED) | set(WATCHED_MODULES) | set(extra)):
             _import(module_name)
-        snapshot = cls()
-        snapshot._record_all(extra)
+        snapshot = cls(extra)
+        snapshot._record_all()
         return snapshot
 
     def changed(self) -> list[str]:
         """The watched names now bound to another object, or whose code was swapped, or that vanished."""
-        now = Snapshot()
-        now._record_all(self._extra)
+        now = Snapshot(self.extra_modules)
+        now._record_all()
         names = []
         for name, (obj, code) in self.objects.items():
             current = now.objects.get(name)
@@ -86,10 +87,8 @@ class Snapshot:
 
     # ------------------------------------------------------------ recording
 
-    _extra: tuple[str, ...] = ()
-
-    def _record_all(self, extra: tuple[str, ...]) -> None:
-        self._extra = extra
+    def _record_all(self) -> None:
+        extra = self.extra_modules
         for module_name, attr in WATCHED_NAMES:
             module = sys.modules.get(module_name)
             if module is not None and hasattr(module, attr):
