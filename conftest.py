@@ -5,4 +5,4 @@ The plugin is registered by its entry point (pyproject's ``pytest11: solbench``)
 """
 
 # Kernels and benchmark scripts are run by the plugin and by hand, never collected as test modules.
-collect_ignore = ["benchmarks", "examples"]
+collect_ignore = ["benchmarks", "examples", "tests/redteam"]

@@ -1,0 +1,144 @@
+"""The name tables behind :mod:`pytest_solbench.guard`: which dotted names, methods and C++ identifiers fire which rule.
+
+Kept apart from the rule engine so that a new trick is one line here. Python names are matched as dotted prefixes
+after aliases are resolved (``threading`` matches ``threading.Thread``); C++ entries are regular expressions over
+code whose comments and strings are blanked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Module (or name) prefixes that fire wherever they are imported or used.
+MODULE_RULES: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(("threading", "_thread", "concurrent.futures", "multiprocessing", "subprocess", "asyncio",
+                     "torch.multiprocessing", "os.fork", "os.forkpty", "os.system", "os.popen", "os.spawnl",
+                     "os.spawnle", "os.spawnlp", "os.spawnv", "os.spawnve", "os.spawnvp", "os.posix_spawn",
+                     "os.posix_spawnp", "os.execv", "os.execve", "os.execl", "os.execvp", "os.kill", "pty", "signal"),
+                    ("threads", "threads and processes can keep working after the timer stops")),
+    **dict.fromkeys(("socket", "urllib", "http", "requests", "httpx", "aiohttp", "ftplib", "smtplib", "shutil",
+                     "tempfile", "pickle", "marshal", "shelve", "dbm", "sqlite3", "mmap", "io.open", "os.open",
+                     "os.remove", "os.unlink", "os.rmdir", "os.removedirs", "os.rename", "os.replace", "os.makedirs",
+                     "os.mkdir", "os.chmod", "os.putenv", "os.unsetenv", "os.write", "os.truncate",
+                     "builtins.open", "torch.save", "torch.load", "numpy.save", "numpy.savez", "numpy.load",
+                     "numpy.fromfile", "safetensors", "webbrowser"),
+                    ("file-network-os", "a kernel has no business with files, the network or the OS")),
+    **dict.fromkeys(("ctypes", "cffi", "torch.utils.cpp_extension.load", "torch.utils.cpp_extension.load_inline",
+                     "torch.ops.load_library", "torch.classes.load_library", "importlib.util.spec_from_file_location",
+                     "importlib.util.module_from_spec", "importlib.machinery", "importlib.reload", "runpy", "imp",
+                     "zipimport", "builtins.exec", "builtins.eval", "builtins.compile", "base64", "codecs.decode",
+                     "zlib.decompress", "cupy.RawModule", "cupy.RawKernel", "cuda.bindings.driver.cuModuleLoad"),
+                    ("runtime-load", "code loaded or built at run time escapes review")),
+    **dict.fromkeys(("sys._getframe", "sys._current_frames", "sys.settrace", "sys.setprofile", "sys.addaudithook",
+                     "inspect.stack", "inspect.currentframe", "inspect.getouterframes",
+                     "inspect.getframeinfo", "inspect.trace", "traceback.extract_stack", "traceback.walk_stack",
+                     "gc.get_objects", "gc.get_referrers", "gc.get_referents", "gc.callbacks", "threading.settrace",
+                     "builtins.globals", "builtins.vars", "ctypes.pythonapi", "weakref.getweakrefs"),
+                    ("introspection", "it can read the harness's frames and objects, the expected output among them")),
+    **dict.fromkeys(("weakref.WeakKeyDictionary", "weakref.WeakValueDictionary", "hashlib", "cachetools",
+                     "functools.lru_cache.cache_info"),
+                    ("pointer-cache", "results kept per object or content can be replayed instead of computed")),
+    **dict.fromkeys(("unittest.mock", "sys.modules", "torch._dynamo.reset", "torch.overrides.TorchFunctionMode",
+                     "torch.utils._python_dispatch.TorchDispatchMode", "importlib.invalidate_caches"),
+                    ("patching", "it can change what the timer or the checker calls")),
+    **dict.fromkeys(("torch.cuda.Stream", "torch.cuda.ExternalStream", "torch.cuda.stream", "torch.cuda.streams",
+                     "torch.cuda.StreamContext", "torch.cuda.set_stream", "torch.Stream", "cupy.cuda.Stream",
+                     "torch.cuda.get_stream_from_external", "triton.runtime.driver.active.set_current_stream"),
+                    ("side-stream", "work on another stream can escape a timer of the current stream")),
+    **dict.fromkeys(("torch.cuda.CUDAGraph", "torch.cuda.graph", "torch.cuda.graphs", "torch.cuda.graph_pool_handle",
+                     "torch.cuda.make_graphed_callables", "triton.testing.do_bench_cudagraph"),
+                    ("cuda-graph", "a replayed graph can skip the work or hide it from the timer")),
+    **dict.fromkeys(("torch.profiler", "torch.autograd.profiler", "torch.cuda.profiler", "torch.cuda.Event",
+                     "torch.cuda.set_sync_debug_mode", "cupti", "pynvml", "triton.testing"),
+                    ("timing-flags", "a kernel does not time, profile or synchronize on the harness's behalf")),
+}
+
+@dataclass(frozen=True)
+class Family:
+    """Vendor calls that do a whole op, for the op types whose name contains one of ``keywords``."""
+
+    label: str
+    keywords: tuple[str, ...]
+    qualified: tuple[str, ...]
+    methods: tuple[str, ...] = ()
+    cpp: str = ""  # a regular expression over stripped C++
+
+    def matches(self, op_type: str) -> bool:
+        op = op_type.lower()
+        return any(k in op for k in self.keywords)
+
+
+_F = "torch.nn.functional."
+VENDOR_FAMILIES: tuple[Family, ...] = (
+    Family("matmul", ("gemm", "matmul", "linear", "proj", "mlp", "bmm"),
+           ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm", "torch.addbmm", "torch.einsum",
+            "torch.tensordot", "torch.inner", "torch.chain_matmul", "torch.linalg.matmul", "torch.linalg.multi_dot",
+            _F + "linear", _F + "bilinear", "torch.nn.Linear", "torch._scaled_mm", "torch._scaled_grouped_mm",
+            "torch._grouped_mm", "torch._int_mm", "torch.ops.aten.mm", "torch.ops.aten.addmm", "torch.ops.aten.matmul",
+            "torch.ops.aten._scaled_mm", "flashinfer.gemm", "deep_gemm", "vllm._custom_ops", "sgl_kernel",
+            "transformer_engine", "cupy.matmul", "numpy.matmul"),
+           ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__"),
+           r"\bcublas\w*\s*\(|\bcublasLt\w*\s*\(|\b(?:at|torch)::(?:matmul|mm|bmm|addmm|linear|_scaled_mm)\s*\("),
+    Family("rmsnorm", ("rmsnorm", "rms_norm"),
+           (_F + "rms_norm", "torch.rms_norm", "torch.nn.RMSNorm", "torch.ops.aten.rms_norm", "flashinfer.norm",
+            "flashinfer.rmsnorm", "flashinfer.fused_add_rmsnorm", "vllm._custom_ops", "sgl_kernel", "liger_kernel",
+            "apex.normalization", "transformer_engine"), (), r"\b(?:at|torch)::(?:rms_norm|_fused_rms_norm)\s*\("),
+    Family("layernorm", ("layernorm", "layer_norm"),
+           (_F + "layer_norm", "torch.layer_norm", "torch.nn.LayerNorm", "torch.native_layer_norm",
+            "torch.ops.aten.native_layer_norm", "apex.normalization", "liger_kernel", "transformer_engine"), (),
+           r"\b(?:at|torch)::(?:layer_norm|native_layer_norm)\s*\("),
+    Family("softmax", ("softmax",),
+           ("torch.softmax", _F + "softmax", "torch.special.softmax", "torch._softmax", "torch.nn.Softmax",
+            "torch.ops.aten._softmax", "flashinfer.sampling"), ("softmax",),
+           r"\b(?:at|torch)::(?:softmax|_softmax)\s*\("),
+    Family("attention", ("attention", "attn", "gqa", "mha", "mla", "decode", "prefill", "sdpa"),
+           (_F + "scaled_dot_product_attention", "torch.nn.MultiheadAttention", _F + "multi_head_attention_forward",
+            "torch.nn.attention", "torch.ops.aten._scaled_dot_product", "torch.ops.aten._flash_attention_forward",
+            "flash_attn", "flashinfer", "xformers", "vllm", "sgl_kernel", "flex_attention"), (),
+           r"\b(?:at|torch)::(?:scaled_dot_product_attention|_\w+_attention_forward)\s*\("),
+    Family("silu_and_mul", ("silu_and_mul", "swiglu", "silu"),
+           (_F + "silu", "torch.nn.SiLU", "torch.ops.aten.silu", "flashinfer.activation", "vllm._custom_ops",
+            "sgl_kernel", "liger_kernel"), (), r"\b(?:at|torch)::silu\s*\("),
+    Family("gelu", ("gelu",), (_F + "gelu", "torch.nn.GELU", "torch.ops.aten.gelu", "flashinfer.activation"), (),
+           r"\b(?:at|torch)::gelu\s*\("),
+    Family("conv", ("conv",),
+           (_F + "conv1d", _F + "conv2d", _F + "conv3d", "torch.conv1d", "torch.conv2d", "torch.conv3d",
+            "torch.convolution", "torch.nn.Conv1d", "torch.nn.Conv2d", "torch.nn.Conv3d", "torch.cudnn_convolution",
+            "torch.ops.aten.convolution"), (),
+           r"\bcudnnConvolution\w*\s*\(|\b(?:at|torch)::(?:conv[123]d|convolution|cudnn_convolution)\s*\("),
+    Family("rope", ("rope", "rotary"), ("flashinfer.rope", "flashinfer.apply_rope", "vllm._custom_ops", "sgl_kernel",
+                                        "liger_kernel", "transformer_engine"), (), ""),
+    Family("mamba", ("mamba", "ssm", "selective"), ("mamba_ssm", "causal_conv1d"), (), ""),
+    Family("moe", ("moe",), ("torch._grouped_mm", "vllm", "sgl_kernel", "deep_gemm"), (), ""),
+)
+
+
+def vendor_names(op_type: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(qualified name -> family, method name -> family) of the vendor calls that do the whole ``op_type``."""
+    qualified: dict[str, str] = {}
+    methods: dict[str, str] = {}
+    for family in VENDOR_FAMILIES:
+        if family.matches(op_type):
+            qualified.update(dict.fromkeys(family.qualified, family.label))
+            methods.update(dict.fromkeys(family.methods, family.label))
+    return qualified, methods
+
+
+CPP_RULES: dict[str, tuple[str, str]] = {
+    r"\b(?:cudaStreamCreate\w*|cuStreamCreate\w*|cudaStreamPerThread|CU_STREAM_PER_THREAD|getStreamFromPool|"
+    r"getStreamFromExternal|cudaStreamNonBlocking)\b": ("side-stream", "work on another stream can escape the timer"),
+    r"\b(?:cudaEventDisableTiming|CU_EVENT_DISABLE_TIMING|cudaDeviceSetLimit|cuCtxSetLimit|cudaProfilerStop|"
+    r"cudaProfilerStart|cupti\w*|nvml\w*|cudaDeviceSetCacheConfig|cudaCtxResetPersistingL2Cache|"
+    r"cudaStreamSetAttribute)\b": ("timing-flags", "changes how the device or its timers behave"),
+    r"\b(?:cudaGraphLaunch|cudaGraphInstantiate\w*|cudaStreamBeginCapture\w*|cuGraphLaunch|cuGraphInstantiate\w*|"
+    r"cuStreamBeginCapture\w*|CUDAGraph)\b": ("cuda-graph", "a replayed graph can skip the work"),
+    r"\b(?:dlopen|dlsym|dlmopen|LoadLibrary\w*|cuModuleLoad|cuModuleLoadFatBinary|cuLibraryLoadFromFile|"
+    r"PyImport_\w+|PyRun_\w+)\b|\bpy(?:bind11)?::module_?::import\b|\bpy::exec\b|\bpy::eval\b": (
+        "runtime-load", "loads code at run time"),
+    r"\b(?:fork|vfork|system|popen|execl|execlp|execle|execv|execvp|execve|posix_spawnp?|pthread_create)\s*\(|"
+    r"\bstd::(?:thread|jthread|async)\b": ("threads", "threads and processes can outlive the timed call"),
+    r"\b(?:fopen|freopen|socket|unlink)\s*\(|\bstd::(?:ofstream|ifstream|fstream)\b": (
+        "file-network-os", "a kernel has no business with files or the network"),
+    r"\bstd::(?:unordered_)?map\s*<\s*(?:const\s+)?(?:(?:void|[\w:]+)\s*\*|u?intptr_t\b)": (
+        "pointer-cache", "a map keyed by pointers can replay earlier results"),
+}

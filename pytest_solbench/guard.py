@@ -1,0 +1,394 @@
+"""Static rules over a kernel's sources: the tricks that make a kernel look fast or right without being either.
+
+Python is read with ``ast`` (so strings, docstrings and comments never fire a rule) and every name is resolved
+through the module's imports and simple aliases (``import torch as t``, ``from threading import Thread as T``,
+``E = torch.cuda.Event``, ``getattr(torch.cuda, "Stream")``). C++/CUDA is read by a small tokenizer that blanks
+comments and string literals first, keeping lines, then matches identifiers.
+
+A kernel may allow a rule with a written reason: a module-level ``SOLBENCH_ALLOW = {"rule": "why"}`` in a Python
+source, or ``spec.solbench_allow`` in its solution.json. A rule allowed without a reason, or an unknown rule,
+is itself a finding (``bad-allowance``). Nothing here imports torch: the rules are tables of names.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Collection, Iterable, Iterator, Mapping, Sequence
+
+from ._guard_tables import CPP_RULES, MODULE_RULES, VENDOR_FAMILIES, vendor_names
+
+RULES: dict[str, str] = {
+    "side-stream": "launches work on a CUDA stream of its own, which a timer of the current stream may not see",
+    "threads": "starts threads or processes, whose work can outlive the timed call",
+    "file-network-os": "touches files, the network or the OS (open, writes, deletes, sockets, HTTP, environment)",
+    "runtime-load": "loads or builds code at run time (ctypes, cffi, load_inline, dlopen, importlib by path, exec)",
+    "pointer-cache": "keeps results keyed by a pointer, id or hash, or caches the entry point's results",
+    "patching": "patches torch, triton, time, the plugin, builtins or sys.modules (timers and checks rely on them)",
+    "introspection": "inspects frames, the garbage collector or tracing hooks (can reach the expected output)",
+    "tensor-subclass": "defines or builds a torch.Tensor subclass (a lazy output can compute outside the timer)",
+    "cuda-graph": "captures or replays CUDA graphs (a replay can skip the work or the timer)",
+    "timing-flags": "changes event timing, device limits, clocks or the profiler (cudaEventDisableTiming, CUPTI)",
+    "reference-call": "imports the plugin or the definition's reference",
+    "vendor-op": "calls a library op that does the whole op under test",
+    "precision-downgrade": "casts to 16- or 8-bit floats (or allows TF32) in a kernel whose definition is all fp32",
+    "bad-allowance": "an allowance without a written reason, or for a rule that does not exist",
+    "unparsable": "a source the guard cannot parse, so it cannot vouch for it",
+}
+
+PYTHON_SUFFIXES = (".py",)
+CPP_SUFFIXES = (".cu", ".cuh", ".cpp", ".cc", ".cxx", ".c", ".h", ".hpp")
+ALLOW_NAME = "SOLBENCH_ALLOW"
+LOW_FLOATS = ("float16", "half", "bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: [{self.rule}] {self.message}"
+
+
+def scan_sources(sources: Sequence[tuple[str, str]], *, definition_name: str, op_type: str,
+                 allowed: Mapping[str, str] = {}, dtypes: Collection[str] = (), entry_point: str = "run",
+                 solution: Mapping | None = None) -> list[Finding]:  # fmt: skip
+    """Every finding in the kernel's ``(relative path, text)`` sources, sorted by file and line.
+
+    ``dtypes``: the definition's input and output dtypes (the precision rule runs only when all floats are fp32);
+    ``solution``: the solution.json object, whose ``spec.solbench_allow`` is checked for bad allowances;
+    ``allowed``: rule -> reason (usually :func:`allowances`); findings of those rules are dropped.
+    """
+    floats = [d for d in dtypes if d.startswith(("float", "bfloat"))]
+    fp32_only = bool(floats) and all(d == "float32" for d in floats)
+    local = frozenset(path.rsplit("/", 1)[-1][:-3] for path, _ in sources if path.endswith(".py"))
+    context = _Context(definition_name, op_type, fp32_only, entry_point, local)
+    findings: list[Finding] = list(_allowance_findings(sources, solution)[1])
+    for path, text in sources:
+        if path.endswith(PYTHON_SUFFIXES):
+            findings += _scan_python(path, text, context)
+        elif path.endswith(CPP_SUFFIXES):
+            findings += _scan_cpp(path, text, context)
+    # One finding per rule and line (the first), except bad allowances, which are each their own mistake.
+    unique: dict[tuple, Finding] = {}
+    for f in findings:
+        if f.rule == "bad-allowance" or f.rule not in allowed:
+            unique.setdefault((f.rule, f.path, f.line, f.message if f.rule == "bad-allowance" else ""), f)
+    return sorted(unique.values(), key=lambda f: (f.path, f.line, f.rule))
+
+
+def allowances(sources: Iterable[tuple[str, str]], solution: Mapping | None = None) -> dict[str, str]:
+    """Rule -> written reason, from ``SOLBENCH_ALLOW`` in the Python sources and the solution's
+    ``spec.solbench_allow``; bad allowances are left out (:func:`scan_sources` reports them)."""
+    return _allowance_findings(sources, solution)[0]
+
+
+# ---------------------------------------------------------------- allowances
+
+
+def _allowance_findings(sources: Iterable[tuple[str, str]], solution: Mapping | None):
+    """(rule -> reason of the good allowances, a bad-allowance finding for each bad one)."""
+    good: dict[str, str] = {}
+    bad: list[Finding] = []
+
+    def take(path: str, line: int, rule: object, reason: object) -> None:
+        if rule not in RULES or rule == "bad-allowance":
+            bad.append(Finding("bad-allowance", path, line, f"allows {rule!r}, not a rule ({', '.join(RULES)})"))
+        elif not isinstance(reason, str) or not reason.strip():
+            bad.append(Finding("bad-allowance", path, line, f"allows {rule!r} without a written reason"))
+        else:
+            good[str(rule)] = reason.strip()
+
+    for path, node in _allow_assignments(sources):
+        if not isinstance(node.value, ast.Dict) or None in node.value.keys:
+            message = f"{ALLOW_NAME} must be a dict literal {{rule: reason}}"
+            bad.append(Finding("bad-allowance", path, node.lineno, message))
+            continue
+        for key, value in zip(node.value.keys, node.value.values):
+            rule = key.value if isinstance(key, ast.Constant) else ast.unparse(key)
+            take(path, key.lineno, rule, value.value if isinstance(value, ast.Constant) else None)
+    spec = (solution or {}).get("spec")
+    raw = spec.get("solbench_allow") if isinstance(spec, Mapping) else None
+    if raw is not None and not isinstance(raw, Mapping):
+        bad.append(Finding("bad-allowance", "solution.json", 0, "spec.solbench_allow must be an object {rule: reason}"))
+    for rule, reason in raw.items() if isinstance(raw, Mapping) else ():
+        take("solution.json", 0, rule, reason)
+    return good, bad
+
+
+def _allow_assignments(sources: Iterable[tuple[str, str]]) -> Iterator[tuple[str, ast.Assign | ast.AnnAssign]]:
+    """Module-level ``SOLBENCH_ALLOW = ...`` statements of the Python sources that parse."""
+    for path, text in sources:
+        try:
+            tree = ast.parse(text) if path.endswith(PYTHON_SUFFIXES) else None
+        except SyntaxError:
+            continue
+        for node in tree.body if tree else ():
+            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            if node.__dict__.get("value") and any(isinstance(t, ast.Name) and t.id == ALLOW_NAME for t in targets):
+                yield path, node
+
+
+# ---------------------------------------------------------------- Python
+
+
+@dataclass(frozen=True)
+class _Context:
+    definition_name: str
+    op_type: str
+    fp32_only: bool
+    entry_point: str
+    local_modules: frozenset[str]  # the kernel's own modules: patching its own state is fine
+
+
+def _matches(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+class _Resolver:
+    """Local name -> dotted name of what it stands for, from imports and simple assignments anywhere in the file.
+
+    Names bound to the kernel's own modules (relative imports, or a module among its sources) stay unresolved.
+    """
+
+    def __init__(self, tree: ast.Module, local_modules: frozenset[str] = frozenset()) -> None:
+        self.names: dict[str, str] = {}
+        self.imports: list[tuple[ast.AST, str]] = []  # (node, imported dotted name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    self.imports.append((node, alias.name))
+                    if alias.name.split(".")[0] in local_modules:
+                        continue
+                    if alias.asname:
+                        self.names[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".")[0]
+                        self.names[top] = top
+            elif isinstance(node, ast.ImportFrom):
+                module = "." * node.level + (node.module or "")
+                for alias in node.names:
+                    full = f"{module}.{alias.name}" if module and not module.endswith(".") else module + alias.name
+                    self.imports.append((node, full))
+                    if not node.level and full.split(".")[0] not in local_modules:
+                        self.names[alias.asname or alias.name] = full
+        for _ in range(3):  # aliases of aliases: E = torch.cuda.Event; F = E
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    name = node.targets[0].id
+                    resolved = self.resolve(node.value)
+                    if resolved and name not in ("__all__",):
+                        self.names[name] = resolved
+
+    def resolve(self, node: ast.AST) -> str | None:
+        if isinstance(node, ast.Name):
+            if node.id in self.names:
+                return self.names[node.id]
+            return f"builtins.{node.id}" if node.id in _BUILTINS else None
+        if isinstance(node, ast.Attribute):
+            base = self.resolve(node.value)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Call) and node.args:
+            func = self.resolve(node.func)
+            args = node.args
+            if func == "builtins.getattr" and len(args) >= 2 and isinstance(args[1], ast.Constant):
+                base = self.resolve(args[0])
+                return f"{base}.{args[1].value}" if base else None
+            if func in ("builtins.__import__", "importlib.import_module") and isinstance(args[0], ast.Constant):
+                return str(args[0].value)
+        return None
+
+
+_BUILTINS = {"open", "exec", "eval", "compile", "__import__", "getattr", "setattr", "delattr", "id", "hash", "globals",
+             "vars", "memoryview", "breakpoint", "input"}  # fmt: skip
+_POINTER_METHODS = {"data_ptr", "tobytes", "_cdata", "_version", "__hash__", "untyped_storage", "storage"}
+_KEY_METHODS = {"get", "setdefault", "pop", "__contains__", "__getitem__", "__setitem__"}
+_CACHE_DECORATORS = ("functools.lru_cache", "functools.cache", "functools.cached_property", "cachetools")
+_PATCH_CALLS = {"builtins.setattr", "builtins.delattr"}
+_KEY_COMPARISONS = (ast.In, ast.NotIn, ast.Eq, ast.NotEq, ast.Is)
+
+
+def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
+    try:
+        tree = ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        return [Finding("unparsable", path, exc.lineno or 0, f"syntax error: {exc.msg}")]
+    resolver = _Resolver(tree, context.local_modules)
+    found: list[Finding] = []
+
+    def hit(rule: str, node: ast.AST, message: str) -> None:
+        found.append(Finding(rule, path, getattr(node, "lineno", 0), message))
+
+    vendor, vendor_methods = vendor_names(context.op_type)
+    for node, name in resolver.imports:
+        _check_name(name, node, hit, vendor, context, imported=True)
+    inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}  # a.b of a.b.c: judge a.b.c only
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
+            name = resolver.resolve(node)
+            if name:
+                _check_name(name, node, hit, vendor, context, imported=False)
+        matmul = isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.MatMult)
+        if matmul and "matmul" in vendor_methods:
+            hit("vendor-op", node, f"the @ operator calls the vendor matmul, the whole {context.op_type} op")
+        if isinstance(node, ast.Call):
+            name = resolver.resolve(node)  # getattr(module, "name"), __import__("name"), import_module("name")
+            if name:
+                _check_name(name, node, hit, vendor, context, imported=False)
+            _check_call(node, resolver, hit, vendor_methods, context)
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            for target in node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]:
+                _check_store(target, resolver, hit)
+        elif isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                if (resolver.resolve(base) or "").endswith(("torch.Tensor", "torch._C.TensorBase")):
+                    hit("tensor-subclass", node, f"class {node.name} subclasses torch.Tensor")
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name in ("__torch_function__", "__torch_dispatch__"):
+                    hit("tensor-subclass", item, f"class {node.name} defines {item.name}")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == context.entry_point:
+            for deco in node.decorator_list:
+                name = resolver.resolve(deco.func if isinstance(deco, ast.Call) else deco) or ""
+                if any(_matches(name, c) for c in _CACHE_DECORATORS):
+                    hit("pointer-cache", deco, f"{name} on the entry point {node.name}() replays earlier results")
+    found += _pointer_keys(path, tree, resolver)
+    return found
+
+
+def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: _Context, imported: bool) -> None:
+    for prefix, (rule, what) in MODULE_RULES.items():
+        if _matches(name, prefix):
+            hit(rule, node, f"{'imports' if imported else 'uses'} {name}: {what}")
+    for prefix, family in vendor.items():
+        if _matches(name, prefix):
+            hit("vendor-op", node, f"{'imports' if imported else 'uses'} {name}, which does the whole {family} op")
+    parts = name.split(".")
+    if _matches(name, "pytest_solbench") or "reference" in parts[1:] or parts[0] == "reference" or (
+        context.definition_name and context.definition_name in parts
+    ):
+        hit("reference-call", node, f"{'imports' if imported else 'uses'} {name}: the answer, not a kernel")
+    if context.fp32_only and parts[0] in ("torch", "triton") and parts[-1] in LOW_FLOATS:
+        hit("precision-downgrade", node, f"uses {name} in a kernel whose definition is all float32")
+
+
+def _check_call(node: ast.Call, resolver: _Resolver, hit, vendor_methods: dict[str, str], context: _Context) -> None:
+    func = resolver.resolve(node.func)
+    method = node.func.attr if isinstance(node.func, ast.Attribute) else None
+    owner = resolver.resolve(node.args[0]) if node.args else None
+    name_at = 1 if func == "builtins.getattr" else 0  # where getattr / __import__ / import_module take the name
+    computed = len(node.args) > name_at and not isinstance(node.args[name_at], ast.Constant)
+    if func in _PATCH_CALLS and owner:
+        hit("patching", node, f"{func[9:]}() on {owner}, a module or class the harness uses")
+    if func in ("builtins.__import__", "importlib.import_module") and computed:
+        hit("runtime-load", node, f"{func}() of a computed name hides what is imported")
+    if func == "builtins.getattr" and owner and computed:
+        hit("runtime-load", node, f"getattr() of a computed name on {owner} hides what is used")
+    if func is None and method:
+        if method in vendor_methods:
+            hit("vendor-op", node, f".{method}() calls the vendor op that does the whole {vendor_methods[method]} op")
+        if method in ("as_subclass", "_make_subclass", "_make_wrapper_subclass"):
+            hit("tensor-subclass", node, f".{method}() makes a torch.Tensor subclass")
+        if method in ("write_text", "write_bytes", "unlink", "rmdir", "touch", "tofile", "symlink_to", "chmod"):
+            hit("file-network-os", node, f".{method}() writes to or changes the file system")
+        if context.fp32_only and method in ("half", "bfloat16"):
+            hit("precision-downgrade", node, f".{method}() casts down in a kernel whose definition is all float32")
+    if func and func.endswith(("torch.library.Library", "torch.library.impl")) and node.args:
+        first = node.args[0]
+        if isinstance(first, ast.Constant) and str(first.value).startswith("aten"):
+            hit("patching", node, f"{func}({first.value!r}) overrides torch's own operators")
+    if func and func.endswith("set_float32_matmul_precision") and context.fp32_only:
+        hit("precision-downgrade", node, "set_float32_matmul_precision allows TF32 in a float32 definition")
+
+
+def _check_store(target: ast.AST, resolver: _Resolver, hit) -> None:
+    if isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            _check_store(element, resolver, hit)
+        return
+    if isinstance(target, ast.Attribute):
+        owner = resolver.resolve(target.value)
+        if owner:
+            hit("patching", target, f"assigns {owner}.{target.attr}, an attribute of an imported module or class")
+    elif isinstance(target, ast.Subscript):
+        owner = resolver.resolve(target.value)
+        if owner == "os.environ":
+            hit("file-network-os", target, "edits os.environ, which the harness and the libraries read")
+        elif owner:
+            hit("patching", target, f"edits {owner}, which belongs to an imported module")
+
+
+def _is_pointerish(node: ast.AST, resolver: _Resolver, tainted: set[str]) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id in tainted:
+            return True
+        if isinstance(sub, ast.Attribute) and sub.attr in _POINTER_METHODS:
+            return True
+        if isinstance(sub, ast.Call):
+            func = resolver.resolve(sub.func) or ""
+            if func in ("builtins.id", "builtins.hash") or func.startswith("hashlib"):
+                return True
+    return False
+
+
+def _pointer_keys(path: str, tree: ast.Module, resolver: _Resolver) -> list[Finding]:
+    """Pointer-like values (data_ptr, id, hash, tobytes, _version) used as keys, membership tests or stored state."""
+    found: list[Finding] = []
+    scopes = [tree] + [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    for scope in scopes:
+        tainted: set[str] = set()
+        stored: set[str] = {n for g in ast.walk(scope) if isinstance(g, (ast.Global, ast.Nonlocal)) for n in g.names}
+        for _ in range(2):
+            for node in ast.walk(scope):
+                if isinstance(node, ast.Assign) and _is_pointerish(node.value, resolver, tainted):
+                    tainted |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        for node in ast.walk(scope):
+            key = None
+            if isinstance(node, ast.Subscript):
+                key = node.slice
+            elif isinstance(node, ast.Compare) and isinstance(node.ops[0], _KEY_COMPARISONS):
+                rhs = node.comparators[0]  # a membership test, or an equality with a pointer kept from before
+                kept = isinstance(node.ops[0], (ast.In, ast.NotIn)) or isinstance(rhs, (ast.Name, ast.Attribute))
+                key = node.left if kept else None
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _KEY_METHODS:
+                key = node.args[0] if node.args else None
+            elif isinstance(node, ast.Dict):
+                key = ast.Tuple(elts=[k for k in node.keys if k is not None], ctx=ast.Load())
+            elif isinstance(node, ast.Assign) and any(
+                isinstance(t, (ast.Attribute, ast.Subscript)) or (isinstance(t, ast.Name) and t.id in stored)
+                for t in node.targets
+            ):
+                key = node.value
+            if key is not None and _is_pointerish(key, resolver, tainted):
+                found.append(Finding("pointer-cache", path, node.lineno,
+                                     "a pointer, id or hash is used as a key or kept between calls"))  # fmt: skip
+    return found
+
+
+# ---------------------------------------------------------------- C++ / CUDA
+
+_CPP_TOKENS = re.compile(  # comments, raw strings, strings, character literals
+    r'//[^\n]*|/\*.*?\*/|R"(?P<delim>[^(]*)\(.*?\)(?P=delim)"|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S
+)
+
+
+def strip_cpp(text: str) -> str:
+    """The C++ text with comments and string/char literals blanked, newlines kept (so line numbers hold)."""
+    return _CPP_TOKENS.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+def _scan_cpp(path: str, text: str, context: _Context) -> list[Finding]:
+    code = strip_cpp(text)
+    patterns = dict(CPP_RULES)
+    for family in VENDOR_FAMILIES:
+        if family.matches(context.op_type) and family.cpp:
+            patterns[family.cpp] = ("vendor-op", f"does the whole {context.op_type} op in a vendor library")
+    found = []
+    for pattern, (rule, what) in patterns.items():
+        for match in re.finditer(pattern, code):
+            line = code.count("\n", 0, match.start()) + 1
+            found.append(Finding(rule, path, line, f"{match.group(0).strip()}: {what}"))
+    return found

@@ -1,0 +1,203 @@
+"""Runtime integrity for the worker: what a kernel may not touch while it is imported, checked and timed.
+
+- :class:`Snapshot` holds the very objects that timing and checking rely on (the CUDA event class and its
+  methods, synchronize, the profiler, host clocks, the tensor methods the checker calls, builtins, and every
+  function, class and public constant of the plugin modules named), taken before the kernel is imported;
+  ``changed()`` names each one that is no longer the same object (or whose ``__code__`` was swapped).
+  It keeps strong references, so a replaced object's id can never be reused by its replacement.
+- :func:`thread_counts` and :func:`child_processes` count what a kernel may have left running.
+- :func:`strict_tensor` says why a kernel's output is not a plain, dense, materialized ``torch.Tensor``.
+
+Works on CPU-only torch and without ``/proc`` (native counts are then None / empty).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import sys
+import threading
+import types
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+# Timing and checking rely on these; (module, attribute) pairs, read lazily so that missing ones are skipped.
+WATCHED_NAMES = (
+    ("torch.cuda", "Event"), ("torch.cuda", "Stream"), ("torch.cuda", "synchronize"), ("torch.cuda", "current_stream"),
+    ("torch.cuda", "default_stream"), ("torch.cuda", "stream"), ("torch.cuda", "empty_cache"),
+    ("torch.cuda", "manual_seed"), ("torch.cuda", "is_available"), ("torch.cuda", "CUDAGraph"), ("torch.cuda", "graph"),
+    ("torch._C", "_cuda_synchronize"), ("torch.profiler", "profile"), ("torch.profiler", "ProfilerActivity"),
+    ("torch.autograd", "profiler"), ("torch.autograd.profiler", "profile"),
+    ("torch.autograd.profiler", "record_function"),
+    ("torch", "manual_seed"), ("torch", "allclose"), ("torch", "isclose"), ("torch", "isnan"), ("torch", "isfinite"),
+    ("torch", "isinf"), ("torch", "abs"), ("torch", "sum"), ("torch", "where"), ("torch", "equal"), ("torch", "empty"),
+    ("torch", "zeros"), ("torch", "full"), ("torch", "randn"), ("torch", "rand"), ("torch", "randint"),
+    ("torch", "Generator"), ("torch", "Tensor"), ("torch", "float32"), ("torch.testing", "assert_close"),
+    ("threading", "enumerate"), ("threading", "active_count"), ("threading", "Thread"),
+    ("os", "listdir"), ("os", "scandir"), ("os", "getpid"), ("sys", "modules"), ("gc", "collect"),
+)
+WATCHED_MODULES = ("time", "builtins")  # every function and class in them
+WATCHED_CLASSES = ("torch.cuda.Event", "torch.cuda.Stream", "torch.profiler.profile", "torch.autograd.profiler.profile")
+TENSOR_METHODS = (
+    "float", "double", "abs", "isnan", "isfinite", "isinf", "sum", "mean", "max", "min", "amax", "allclose", "isclose",
+    "item", "tolist", "numel", "clone", "copy_", "cpu", "cuda", "to", "contiguous", "view", "reshape", "flatten",
+    "__sub__", "__add__", "__mul__", "__truediv__", "__abs__", "__neg__", "__le__", "__lt__", "__ge__", "__gt__",
+    "__eq__", "__ne__", "__getitem__", "__setitem__", "__len__", "__bool__", "__float__", "__index__", "__repr__",
+    "sub", "mul", "le", "eq", "ne", "any", "all", "count_nonzero", "nonzero", "argmax", "masked_fill", "zero_",
+    "fill_", "data_ptr", "dim", "size", "stride", "is_contiguous", "type", "element_size", "new_empty",
+    "__torch_function__",
+)  # fmt: skip
+PREIMPORTED = ("torch._dynamo",)
+WATCHED_MODULE_NAMES = ("torch", "torch.cuda", "torch.profiler", "torch.autograd.profiler", "time", "threading", "os",
+                        "sys")  # fmt: skip
+
+
+@dataclass
+class Snapshot:
+    """Names -> the objects they were bound to when taken (plus each function's code object)."""
+
+    extra_modules: tuple[str, ...] = ()
+    objects: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # name -> (object, its __code__ or None)
+
+    @classmethod
+    def take(cls, extra_modules: Iterable[str] = ()) -> Snapshot:
+        """Record everything watched now; ``extra_modules``: plugin modules (e.g. ``pytest_solbench.check``),
+        whose every function, class (with its methods) and public constant is recorded."""
+        extra = tuple(extra_modules)
+        # Import first: importing some rebinds others (torch._dynamo, which the profiler loads on first use, wraps
+        # torch.manual_seed), and a rebinding by an honest import must not read as a patch.
+        modules = {m for m, _ in WATCHED_NAMES} | {c.rpartition(".")[0] for c in WATCHED_CLASSES}
+        for module_name in sorted(modules | set(PREIMPORTED) | set(WATCHED_MODULES) | set(extra)):
+            _import(module_name)
+        snapshot = cls(extra)
+        snapshot._record_all()
+        return snapshot
+
+    def changed(self) -> list[str]:
+        """The watched names now bound to another object, or whose code was swapped, or that vanished."""
+        now = Snapshot(self.extra_modules)
+        now._record_all()
+        names = []
+        for name, (obj, code) in self.objects.items():
+            current = now.objects.get(name)
+            if current is None or current[0] is not obj or current[1] is not code:
+                names.append(name)
+        return sorted(names)
+
+    # ------------------------------------------------------------ recording
+
+    def _record_all(self) -> None:
+        extra = self.extra_modules
+        for module_name, attr in WATCHED_NAMES:
+            module = sys.modules.get(module_name)
+            if module is not None and hasattr(module, attr):
+                self._record(f"{module_name}.{attr}", getattr(module, attr))
+        for module_name in WATCHED_MODULE_NAMES + extra:
+            self._record(f"sys.modules[{module_name!r}]", sys.modules.get(module_name))
+        for module_name in WATCHED_MODULES:
+            for attr, value in vars(sys.modules[module_name]).items():
+                if callable(value) and not attr.startswith("__"):
+                    self._record(f"{module_name}.{attr}", value)
+        for dotted in WATCHED_CLASSES:
+            module_name, _, attr = dotted.rpartition(".")
+            owner = getattr(sys.modules.get(module_name), attr, None)
+            if isinstance(owner, type):
+                self._record_class(dotted, owner)
+        tensor = getattr(sys.modules.get("torch"), "Tensor", None)
+        for name in TENSOR_METHODS if tensor is not None else ():
+            try:
+                self._record(f"torch.Tensor.{name}", inspect.getattr_static(tensor, name))
+            except AttributeError:
+                continue
+        for module_name in extra:
+            module = sys.modules.get(module_name)
+            for attr, value in vars(module).items() if module is not None else ():
+                if isinstance(value, type):
+                    self._record_class(f"{module_name}.{attr}", value)
+                elif callable(value) and not isinstance(value, types.ModuleType):
+                    self._record(f"{module_name}.{attr}", value)
+                elif not attr.startswith("_") and isinstance(value, (int, float, str, bytes, tuple, frozenset)):
+                    self._record(f"{module_name}.{attr}", value)
+
+    def _record(self, name: str, obj: Any) -> None:
+        raw = obj.__func__ if isinstance(obj, (classmethod, staticmethod, types.MethodType)) else obj
+        self.objects[name] = (obj, getattr(raw, "__code__", None))
+
+    def _record_class(self, name: str, cls: type) -> None:
+        self._record(name, cls)
+        for klass in cls.__mro__[:-1]:  # every class up to (not including) object
+            for attr, value in vars(klass).items():
+                if callable(value) or isinstance(value, (classmethod, staticmethod, property)):
+                    self._record(f"{name}.{attr}" if klass is cls else f"{name}({klass.__qualname__}).{attr}", value)
+
+
+def _import(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+# ---------------------------------------------------------------- threads and processes
+
+
+@dataclass(frozen=True)
+class ThreadCounts:
+    python_threads: int
+    native_threads: int | None  # None where /proc/self/task is absent
+
+
+def thread_counts() -> ThreadCounts:
+    """Live Python threads (threading.enumerate) and native threads of this process (/proc/self/task)."""
+    try:
+        native: int | None = len(os.listdir("/proc/self/task"))
+    except OSError:
+        native = None
+    return ThreadCounts(len(threading.enumerate()), native)
+
+
+def child_processes() -> tuple[int, ...]:
+    """Pids of this process's children (every thread's /proc/self/task/*/children); () where /proc is absent."""
+    pids: set[int] = set()
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return ()
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/children") as handle:
+                pids.update(int(pid) for pid in handle.read().split())
+        except OSError:
+            continue
+    return tuple(sorted(pids))
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def strict_tensor(x: Any) -> str | None:
+    """Why ``x`` is not a plain, dense, materialized ``torch.Tensor``; None when it is one."""
+    import torch
+
+    kind = type(x)
+    if not isinstance(x, torch.Tensor):
+        return f"is a {kind.__module__}.{kind.__qualname__}, not a torch.Tensor"
+    if kind is not torch.Tensor:
+        return f"is a {kind.__module__}.{kind.__qualname__}, a subclass of torch.Tensor (it may compute lazily)"
+    if x.device.type in ("meta", "lazy"):
+        return f"is a {x.device.type} tensor, which holds no data"
+    functorch = getattr(torch._C, "_functorch", None)
+    if functorch is not None and getattr(functorch, "is_functorch_wrapped_tensor", lambda _: False)(x):
+        return "is a functorch-wrapped tensor"
+    if getattr(torch._C, "_is_functional_tensor", lambda _: False)(x):
+        return "is a functional tensor wrapper"
+    if x.layout is not torch.strided:
+        return f"has layout {x.layout}, not a dense strided tensor"
+    if x.is_nested:
+        return "is a nested tensor"
+    if x.is_conj() or x.is_neg():
+        return "carries a lazy conjugate or negation bit"
+    if x.numel() and x.untyped_storage().nbytes() == 0:
+        return "has no storage behind its elements"
+    return None

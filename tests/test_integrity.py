@@ -1,0 +1,228 @@
+"""Runtime integrity: every watched object, patched, is named; an untouched process names nothing."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import threading
+import types
+from pathlib import Path
+
+import pytest
+import torch
+
+from pytest_solbench import integrity
+from pytest_solbench.audit import Audit
+from pytest_solbench.integrity import Snapshot, child_processes, strict_tensor, thread_counts
+
+PLUGIN = "solbench_fake_plugin"  # a stand-in for pytest_solbench.check & co., independent of their contents
+
+
+@pytest.fixture(scope="module")
+def plugin_module():
+    module = types.ModuleType(PLUGIN)
+    exec(
+        "TOLERANCE = 1e-4\n_cache = None\n"
+        "def compare(a, b):\n    return a == b\n"
+        "class Checker:\n    def check(self, x):\n        return x\n\n"
+        "    @property\n    def strict(self):\n        return True\n",
+        module.__dict__,
+    )
+    sys.modules[PLUGIN] = module
+    yield module
+    del sys.modules[PLUGIN]
+
+
+@pytest.fixture(scope="module")
+def snapshot(plugin_module) -> Snapshot:
+    return Snapshot.take(extra_modules=[PLUGIN])
+
+
+def _fake(*args, **kwargs):
+    return 0.0
+
+
+WATCHED = [
+    (lambda: torch.cuda.Event, "elapsed_time", "torch.cuda.Event.elapsed_time"),
+    (lambda: torch.cuda.Event, "record", "torch.cuda.Event.record"),
+    (lambda: torch.cuda.Event, "synchronize", "torch.cuda.Event.synchronize"),
+    (lambda: torch.cuda.Event, "query", "torch.cuda.Event.query"),
+    (lambda: torch.cuda, "Event", "torch.cuda.Event"),
+    (lambda: torch.cuda, "synchronize", "torch.cuda.synchronize"),
+    (lambda: torch.cuda, "Stream", "torch.cuda.Stream"),
+    (lambda: torch.cuda, "current_stream", "torch.cuda.current_stream"),
+    (lambda: torch.profiler, "profile", "torch.profiler.profile"),
+    (lambda: torch.autograd, "profiler", "torch.autograd.profiler"),
+    (lambda: sys.modules["torch.autograd.profiler"], "profile", "torch.autograd.profiler.profile"),
+    (lambda: sys.modules["time"], "perf_counter", "time.perf_counter"),
+    (lambda: sys.modules["time"], "time", "time.time"),
+    (lambda: sys.modules["time"], "monotonic", "time.monotonic"),
+    (lambda: torch.Tensor, "float", "torch.Tensor.float"),
+    (lambda: torch.Tensor, "abs", "torch.Tensor.abs"),
+    (lambda: torch.Tensor, "isnan", "torch.Tensor.isnan"),
+    (lambda: torch.Tensor, "isfinite", "torch.Tensor.isfinite"),
+    (lambda: torch.Tensor, "sum", "torch.Tensor.sum"),
+    (lambda: torch.Tensor, "allclose", "torch.Tensor.allclose"),
+    (lambda: torch.Tensor, "__sub__", "torch.Tensor.__sub__"),
+    (lambda: torch, "allclose", "torch.allclose"),
+    (lambda: threading, "enumerate", "threading.enumerate"),
+    (lambda: sys.modules["builtins"], "isinstance", "builtins.isinstance"),
+    (lambda: sys.modules[PLUGIN], "compare", f"{PLUGIN}.compare"),
+    (lambda: sys.modules[PLUGIN], "TOLERANCE", f"{PLUGIN}.TOLERANCE"),
+    (lambda: sys.modules[PLUGIN].Checker, "check", f"{PLUGIN}.Checker.check"),
+    (lambda: sys.modules[PLUGIN].Checker, "strict", f"{PLUGIN}.Checker.strict"),
+]
+
+
+@pytest.mark.parametrize("owner, attr, name", WATCHED, ids=[w[2] for w in WATCHED])
+def test_each_patched_object_is_named_and_restoring_it_clears_the_change(snapshot, monkeypatch, owner, attr, name):
+    replacement = 1.0 if attr == "TOLERANCE" else (property(_fake) if attr == "strict" else _fake)
+    monkeypatch.setattr(owner(), attr, replacement)
+    assert name in snapshot.changed()
+    monkeypatch.undo()
+    assert snapshot.changed() == []
+
+
+def test_swapped_code_and_replaced_modules_are_named(snapshot, plugin_module, monkeypatch):
+    monkeypatch.setattr(plugin_module.compare, "__code__", _fake.__code__)
+    assert snapshot.changed() == [f"{PLUGIN}.compare"]
+    monkeypatch.undo()
+    monkeypatch.setitem(sys.modules, PLUGIN, types.ModuleType(PLUGIN))
+    assert f"sys.modules[{PLUGIN!r}]" in snapshot.changed()
+    monkeypatch.undo()
+    assert snapshot.changed() == []
+
+
+def test_an_untouched_process_doing_real_torch_work_changes_nothing(snapshot, plugin_module):
+    x = torch.randn(64, 64)
+    y = (x @ x).float().abs().sum() - x.sum()
+    assert torch.allclose(x, x.clone()) and bool(y.isfinite())
+    with torch.profiler.profile():
+        torch.softmax(x, -1)
+    plugin_module._cache = {"private state": "may change"}
+    assert snapshot.changed() == []
+
+
+def test_thread_counts_see_a_new_python_thread():
+    before = thread_counts()
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait)
+    worker.start()
+    try:
+        during = thread_counts()
+        assert during.python_threads == before.python_threads + 1
+        if before.native_threads is not None:
+            assert during.native_threads >= before.native_threads + 1
+    finally:
+        release.set()
+        worker.join()
+
+
+@pytest.mark.skipif(not integrity.os.path.isdir("/proc/self/task"), reason="needs /proc")
+def test_child_processes_see_a_spawned_child():
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        assert child.pid in child_processes()
+    finally:
+        child.communicate(b"")
+    assert child.pid not in child_processes()
+
+
+def test_without_proc_counts_fall_back(monkeypatch):
+    def no_proc(path):
+        raise FileNotFoundError(path)
+
+    monkeypatch.setattr(integrity.os, "listdir", no_proc)
+    assert thread_counts().native_threads is None
+    assert child_processes() == ()
+
+
+class _Lazy(torch.Tensor):
+    pass
+
+
+@pytest.mark.parametrize("make, why", [
+    (lambda: torch.zeros(3).as_subclass(_Lazy), "subclass of torch.Tensor"),
+    (lambda: torch.nn.Parameter(torch.zeros(3)), "subclass of torch.Tensor"),
+    (lambda: torch.zeros(3, device="meta"), "meta tensor"),
+    (lambda: torch.zeros(3).to_sparse(), "not a dense strided tensor"),
+    (lambda: torch.zeros(3, dtype=torch.complex64).conj(), "lazy conjugate"),
+    (lambda: [torch.zeros(3)], "not a torch.Tensor"),
+], ids=["subclass", "parameter", "meta", "sparse", "conj", "list"])  # fmt: skip
+def test_strict_tensor_says_why_an_output_is_not_plain(make, why):
+    assert why in strict_tensor(make())
+
+
+def test_strict_tensor_accepts_plain_tensors_and_views():
+    x = torch.randn(4, 6)
+    assert strict_tensor(x) is None
+    assert strict_tensor(x.t()) is None
+    assert strict_tensor(x[:, :3]) is None
+
+
+# ---------------------------------------------------------------- the runtime red team, drilled in one subprocess
+
+REDTEAM = Path(__file__).parent / "redteam"
+DRILLED = {  # runtime-cpu red-team kernel -> the check that must catch it (CAUGHT_BY in each file says why)
+    "hack_input_mutation.py": "inputs",
+    "hack_some_calls.py": "recheck",
+    "hack_lazy_allowed.py": "strict-tensor",
+    "hack_thread_allowed.py": "threads",
+    "hack_timer_patch_allowed.py": "integrity",
+    "hack_event_class_allowed.py": "integrity",
+    "hack_checker_patch_allowed.py": "integrity",
+    "hack_child_process_allowed.py": "children",
+    "hack_writes_file_allowed.py": "audit",
+}
+
+
+def test_each_runtime_redteam_kernel_is_caught_by_its_check_and_the_honest_example_by_none():
+    honest = Path(__file__).parents[1] / "examples" / "triton_rmsnorm.py"
+    paths = [str(honest)] + [str(REDTEAM / name) for name in DRILLED]
+    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    done = subprocess.run([sys.executable, str(REDTEAM / "drill.py"), *paths], capture_output=True, text=True,
+                          env=env, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    caught = json.loads(done.stdout.strip().splitlines()[-1])
+    assert caught.pop(honest.name) == []
+    assert {name: check in caught[name] for name, check in DRILLED.items()} == dict.fromkeys(DRILLED, True), caught
+
+
+# ---------------------------------------------------------------- audit hooks
+
+
+def test_audit_records_the_kernels_own_writes_processes_and_gc_searches_but_not_imports_or_reads_of_its_files(
+    tmp_path,
+):
+    (tmp_path / "tuning.json").write_text("{}")
+    kernel = tmp_path / "audited_kernel.py"
+    kernel.write_text(
+        "import collections, dataclasses, gc, pathlib, subprocess, sys\n"
+        "P = collections.namedtuple('P', 'a b')\n\n"
+        "@dataclasses.dataclass\nclass C:\n    x: int = 1\n\n"
+        "def honest():\n    return open(pathlib.Path(__file__).parent / 'tuning.json').read()\n\n"
+        "def cheat(target):\n    pathlib.Path(target).write_text('answers')\n"
+        "    subprocess.run([sys.executable, '-c', 'pass'])\n    gc.get_objects()\n    exec('y = 1')\n"
+    )
+    audit = Audit([tmp_path])
+    with audit:
+        spec = importlib.util.spec_from_file_location("audited_kernel", kernel)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.honest()
+    assert audit.events == []
+    outside = tmp_path.parent / f"{tmp_path.name}-answers.txt"
+    with audit:
+        module.cheat(str(outside))
+    assert [(e.rule, e.event, e.where) for e in audit.events] == [
+        ("file-network-os", "open", "audited_kernel.py:12"),
+        ("threads", "subprocess.Popen", "audited_kernel.py:13"),
+        ("introspection", "gc.get_objects", "audited_kernel.py:14"),
+        ("runtime-load", "compile", "audited_kernel.py:15"),
+        ("runtime-load", "exec", "audited_kernel.py:15"),
+    ]
+    module.cheat(str(outside))  # disarmed: nothing more is recorded
+    assert len(audit.events) == 5
