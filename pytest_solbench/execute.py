@@ -6,6 +6,7 @@ runs the same in a spawned worker or in-process (``--solbench-isolate none``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import traceback
 from pathlib import Path
@@ -40,13 +41,22 @@ def _compiled(fn: Any) -> Any:
     return torch.compile(fn)
 
 
-_KERNELS: dict[str, tuple[Any, bool]] = {}
+_KERNELS: dict[str, tuple[Any, bool, Any]] = {}
 
 
-def _kernel(spec: kernels.KernelSpec, definition: Definition) -> tuple[Any, bool]:
+def _kernel(spec: kernels.KernelSpec, definition: Definition, guard: bool) -> tuple[Any, bool, Any]:
+    """The entry function, whether it is destination-passing, and its tripwires (None for the reference or with
+    the guard off), which are armed before the kernel's code is first imported."""
     key = f"{spec.path}::{spec.entry_symbol}::{spec.content_hash()}"
     if key not in _KERNELS:
-        _KERNELS[key] = kernels.load(spec, definition)
+        wires = None
+        if guard and not spec.is_reference:
+            from .tripwires import Tripwires
+
+            wires = Tripwires([str(kernels.source_folder(spec))])
+        with wires.arm() if wires else contextlib.nullcontext():
+            fn, dps = kernels.load(spec, definition)
+        _KERNELS[key] = (fn, dps, wires)
     return _KERNELS[key]
 
 
@@ -165,7 +175,7 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
     """Check one kernel on one workload for ``request.rounds`` rounds of fresh inputs, then time it when asked."""
     import torch
 
-    from . import check, inputs
+    from . import check, inputs, tripwires
 
     problem = _problem(request.definition_path)
     definition = problem.definition
@@ -173,19 +183,24 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
     axis_values = definition.axis_values(workload.axes)
     device = request.device
     spec = kernels.KernelSpec.from_payload(request.kernel)
+    names = [s.name for s in definition.inputs]
 
     try:
         reference = _reference(request.definition_path)
     except Exception as exc:
         return failure(Status.INVALID_REFERENCE, f"the reference does not load: {_short_traceback(exc)}")
     try:
-        fn, dps = _kernel(spec, definition)
+        fn, dps, wires = _kernel(spec, definition, request.guard)
         if request.compile_kernel:
             fn = _compiled(fn)
     except kernels.KernelError as exc:
         return failure(exc.status, str(exc))
     except Exception as exc:
         return failure(Status.COMPILE_ERROR, _short_traceback(exc))
+    armed = wires.arm if wires is not None else contextlib.nullcontext
+    trip = wires.check() if wires is not None else None  # what its import did
+    if trip is not None:
+        return _hack(trip)
 
     worst: dict[str, dict[str, float]] = {}
     counted: dict[str, float] | None = None
@@ -203,9 +218,11 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
                 return failure(Status.INVALID_REFERENCE, broken)
             if request.count_flops:
                 counted = _count_flops(reference, args)
+        before = inputs.checksum(args)
         try:
+            reference_args = inputs.clone_inputs(args)
             with torch.no_grad():
-                expected = _as_outputs(reference(*inputs.clone_inputs(args)), definition)
+                expected = _as_outputs(reference(*reference_args), definition)
             _sync(device)
         except Exception as exc:
             return failure(Status.INVALID_REFERENCE, f"the reference raised: {_short_traceback(exc)}")
@@ -214,13 +231,23 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
                 Status.INVALID_REFERENCE,
                 f"the reference returned {len(expected)} outputs; the definition declares {len(definition.outputs)}",
             )
+        updated = {i for i, (a, b) in enumerate(zip(before, inputs.checksum(reference_args))) if a != b}
+        del reference_args
         kernel_args = inputs.clone_inputs(args)
         try:
             outputs = inputs.allocate_outputs(definition, axis_values, device) if dps else None
-            got = _as_outputs(_call(fn, kernel_args, outputs), definition)
-            _sync(device)
+            with armed():
+                got = _as_outputs(_call(fn, kernel_args, outputs), definition)
+                _sync(device)
         except Exception as exc:
             return failure(Status.RUNTIME_ERROR, _short_traceback(exc))
+        if wires is not None:
+            if round_index == 0:
+                wires.settle()  # the threads and processes a first call may start (JIT, autotune) are its own
+            trip = (wires.check() or tripwires.mutated(before, inputs.checksum(kernel_args), names, updated)
+                    or (None if dps else tripwires.strict_outputs([o.name for o in definition.outputs], got)))
+            if trip is not None:
+                return _hack(trip)
         if len(got) != len(definition.outputs):
             return failure(
                 Status.INCORRECT_SHAPE,
@@ -246,12 +273,22 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
 
     timing = None
     if request.time_kernel:
+        from .bench import time_entry
+
         try:
-            timing = _time(fn, dps, problem, workload, axis_values, request)
+            with armed():
+                timing, trip = time_entry(fn, dps, problem, workload, axis_values, request, reference)
+            trip = trip or (wires.check() if wires is not None else None)
         except Exception as exc:
             return failure(Status.RUNTIME_ERROR, f"while timing: {_short_traceback(exc)}", correctness=correctness)
+        if trip is not None and wires is not None:
+            return _hack(trip, correctness=correctness, kernel_timing=timing)
     return ItemOutcome(Status.PASSED, correctness=correctness, kernel_timing=timing, destination_passing=dps,
                        flops_by_dtype=counted)  # fmt: skip
+
+
+def _hack(trip: Any, **fields: Any) -> ItemOutcome:
+    return failure(Status.REWARD_HACK, f"[{trip.rule}] {trip.message}", rule=trip.rule, **fields)
 
 
 def _count_flops(reference: Any, args: list) -> dict[str, float] | None:
@@ -273,57 +310,6 @@ def _summarize_errors(per_output: dict[str, dict[str, float]]) -> dict[str, Any]
         "max_relative_error": max(s["max_relative_error"] for s in per_output.values()),
         "extra": {"outputs": per_output},
     }
-
-
-def _time(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_values: dict[str, int],
-          request: ItemRequest) -> dict:  # fmt: skip
-    """Time ``fn`` under the timing contract: rotated input copies, re-zeroed outputs, cold L2 per sample."""
-    import torch
-
-    from . import inputs, timing
-
-    device = request.device
-    definition = problem.definition
-    seed = round_seed(request.seed, workload.uuid, 10_000)
-    first = make_problem_inputs(problem, workload, axis_values, seed, device, request.blob_root)
-    tensor_bytes = sum(a.numel() * a.element_size() for a in first if isinstance(a, torch.Tensor))
-    # Several copies so consecutive calls see fresh addresses; bounded so large workloads fit in memory.
-    copies = max(2, min(8, int(request.timing.rotation_bytes // max(tensor_bytes, 1))))
-    arg_sets = [first] + [inputs.clone_inputs(first) for _ in range(copies - 1)]
-    out_sets = [inputs.allocate_outputs(definition, axis_values, device) for _ in range(copies)] if dps else None
-
-    def prepare(i: int) -> None:
-        if out_sets is not None:
-            for out in out_sets[i % copies]:
-                out.zero_()
-
-    def call(i: int) -> None:
-        if out_sets is not None:
-            fn(*arg_sets[i % copies], *out_sets[i % copies])
-        else:
-            fn(*arg_sets[i % copies])
-
-    nbytes = request.timing.l2_flush_bytes
-    config = timing.TimingConfig(max_time_s=request.timing.max_time_s, timer=request.timing.timer, cold_l2=nbytes != 0)
-    flusher = None
-    if device.startswith("cuda") and nbytes != 0:
-        flusher = timing.L2Flusher.for_device(device) if nbytes is None else _flusher(device, nbytes)
-    probe = None
-    if device.startswith("cuda"):
-        from . import clocks
-
-        observer = clocks.ClockObserver(clocks.nvml_index_for_cuda_device(torch.cuda.current_device()))
-        probe = observer.snapshot if observer.available else None
-    with torch.no_grad():
-        measurement = timing.measure(call, prepare=prepare, device=device, config=config, l2_flush=flusher, clock_probe=probe)
-    return measurement.to_dict()
-
-
-@functools.lru_cache(maxsize=4)
-def _flusher(device: str, nbytes: int) -> Any:
-    from . import timing
-
-    return timing.L2Flusher(device, nbytes)
 
 
 def health_check() -> bool:

@@ -72,6 +72,12 @@ def addoption(parser: pytest.Parser) -> None:
         help="T_b: the reference timed the same way (default), torch.compile of it, or stored times: a JSON file "
         "{definition: {workload uuid: ms}} or a --solbench-json file of an earlier run (ini solbench_baseline).",
     )  # fmt: skip
+    group.addoption(
+        "--solbench-guard", default=None, metavar="on|strict|off",
+        help="on (default): static rules over each kernel's sources, allowable per kernel with a written reason "
+        "(SOLBENCH_ALLOW), and runtime tripwires in its worker; strict: allowances ignored, for grading untrusted "
+        "kernels; off: neither (docs/threat-model.md; ini solbench_guard).",
+    )  # fmt: skip
     group.addoption("--solbench-bounds-only", action="store_true", help="print every workload's SOL bound; run no kernel.")
     group.addoption("--solbench-allow-below-sol", action="store_true", help="accept times below the SOL bound instead of failing them.")
     group.addoption(
@@ -95,6 +101,7 @@ def addoption(parser: pytest.Parser) -> None:
     group.addoption("--solbench-roofline", metavar="PATH", help="write the roofline picture (.svg, or .png with matplotlib).")
     parser.addini("solbench_problems", type="paths", default=[], help="problem folders (default: the bundled library).")
     parser.addini("solbench_store", default="", help="as --solbench-store.")
+    parser.addini("solbench_guard", default="", help="as --solbench-guard.")
     parser.addini("solbench_max_regression", default="", help="as --solbench-max-regression.")
     parser.addini("solbench_kernel_dirs", type="paths", default=[], help="kernel folders, as --kernel-dir.")
     parser.addini("solbench_baseline", default="", help="as --solbench-baseline.")
@@ -127,6 +134,7 @@ class Settings:
     ceilings: str  # "datasheet" | "measured"
     baseline: str  # "reference" | "compile" | a path to stored times
     allow_below_sol: bool
+    guard: str = "on"  # "on" | "strict" | "off"
     store: Path = Path(".solbench/runs")
     save: str | None = None  # a name ("" for the commit), or None: not saved
     compare: str | None = None  # a name or path ("" for the latest on this machine), or None: no comparison
@@ -250,6 +258,7 @@ def resolve(config: pytest.Config) -> Settings:
         ceilings=_choice(config, "--solbench-ceilings", None, ("datasheet", "measured")),
         baseline=baseline,
         allow_below_sol=bool(opt.solbench_allow_below_sol),
+        guard=_choice(config, "--solbench-guard", "solbench_guard", ("on", "strict", "off")),
         store=invocation / store,
         save=opt.solbench_save,
         compare=opt.solbench_compare,

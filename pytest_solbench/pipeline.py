@@ -62,6 +62,7 @@ class Pipeline:
         self.ceilings: dict[str, Any] | None = None
         self._baselines: dict[tuple[str, str], float | None] = {}
         self._environment: dict[str, Any] | None = None
+        self._findings: dict[tuple[str, str, str], list[Any]] = {}
         self.regression: Any = None  # gates.RunGates.regression with --solbench-compare: a record's slowdown, or None
 
     # ------------------------------------------------------------ decisions taken before any input exists
@@ -101,6 +102,13 @@ class Pipeline:
             if failed is not None:
                 return failed
             facts, base = self.facts.of(problem, workload), replace(base, hardware=self.hardware.key)
+        findings = self.static_findings(problem, kernel)
+        if findings:
+            first = findings[0]
+            more = f" (and {len(findings) - 1} more finding(s))" if len(findings) > 1 else ""
+            allow = "" if self.settings.guard == "strict" else (
+                f"; if it is honest, allow it with SOLBENCH_ALLOW = {{{first.rule!r}: 'why'}}")  # fmt: skip
+            return self._hack(base, first.rule, f"{first.path}:{first.line}: {first.message}{more}{allow}")
         clock_problem = clocks.problem() if hasattr(clocks, "problem") else None
         if clock_problem:
             return self._failed(base, "RUNTIME_ERROR", clock_problem, word="CLOCKS")
@@ -112,7 +120,7 @@ class Pipeline:
             return self._failed(record, outcome.status, outcome.message, details=outcome.details)
         after = clocks.snapshot() if timed else None
         record = replace(base, status=outcome.status.value, log=outcome.log, correctness=outcome.correctness,
-                         clocks=_clocks(before, after, clocks) if timed else None)  # fmt: skip
+                         rule=outcome.rule, clocks=_clocks(before, after, clocks) if timed else None)  # fmt: skip
         if outcome.flops_by_dtype is not None:
             facts = self.facts.learn_flops(problem, workload, outcome.flops_by_dtype)
             record = _with_bound(record, facts, self.hardware)
@@ -123,6 +131,25 @@ class Pipeline:
         if outcome.kernel_timing is not None:
             record = self._score(problem, workload, kernel, facts, record, outcome, runner, fixtures)
         return self._gate(record, outcome)
+
+    def static_findings(self, problem: Problem, kernel: KernelSpec) -> list[Any]:
+        """The guard's static rules over a kernel's sources, once per kernel and definition."""
+        if self.settings.guard == "off" or kernel.is_reference:
+            return []
+        key = (kernel.name, str(kernel.path), problem.definition.name)
+        if key not in self._findings:
+            from . import guard
+            from .kernels import kernel_sources
+
+            definition = problem.definition
+            sources = kernel_sources(kernel)
+            solution = _solution_json(kernel)
+            allowed = {} if self.settings.guard == "strict" else guard.allowances(sources, solution)
+            dtypes = [s.dtype for s in (*definition.inputs, *definition.outputs)]
+            self._findings[key] = guard.scan_sources(sources, definition_name=definition.name,
+                                                     op_type=definition.op_type, allowed=allowed, dtypes=dtypes,
+                                                     entry_point=kernel.entry_symbol, solution=solution)  # fmt: skip
+        return self._findings[key]
 
     def _request(self, problem: Problem, workload: Workload, kernel: KernelSpec, facts: Any, l2_flush: Any,
                  *, rounds: int | None = None, compile_kernel: bool = False) -> ItemRequest:  # fmt: skip
@@ -138,6 +165,7 @@ class Pipeline:
             timing=TimingRequest(self.settings.max_time_s, self.settings.timer, l2_flush),
             reduction_len=facts.reduction_len,
             count_flops=facts.needs_real_inputs and facts.work is None,
+            guard=self.settings.guard != "off",
         )
 
     def _call(self, runner: Any, request: ItemRequest) -> ItemOutcome | _Crash:
@@ -233,6 +261,7 @@ class Pipeline:
         return Verdict(record, "passed")
 
     def _hack(self, record: ItemResult, rule: str, message: str) -> Verdict:
+        """REWARD_HACK under the rule's name, first in the failure text."""
         record = replace(record, status="REWARD_HACK", rule=rule, log=record.log + f"[{rule}] {message}\n")
         return Verdict(record, "failed", f"[{rule}] {message}")
 
@@ -322,6 +351,16 @@ class Pipeline:
             device = self.target.device
             self._environment = {"hardware": device.name, "libs": libs, "driver": device.driver}
         return self._environment
+
+
+def _solution_json(kernel: KernelSpec) -> dict[str, Any] | None:
+    if kernel.path.suffix != ".json":
+        return None
+    try:
+        data = json.loads(kernel.path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _with_bound(record: ItemResult, facts: Any, hardware: Any) -> ItemResult:

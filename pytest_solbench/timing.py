@@ -38,6 +38,9 @@ class Measurement:
     clocks_before: Any = None  # ClockSnapshot (or any object with to_dict) from the clock probe
     clocks_after: Any = None
     notes: tuple[str, ...] = ()
+    kernel_names: tuple[str, ...] = ()  # CUPTI: every kernel the timed calls launched
+    calls_without_kernels: int = 0  # CUPTI: timed calls that launched nothing on the GPU
+    distinct_kernel_sets: int = 0  # CUPTI: how many different kernel sets the timed calls launched
 
     @property
     def rel_noise(self) -> float:
@@ -48,6 +51,7 @@ class Measurement:
         out = {name: getattr(self, name) for name in self.__dataclass_fields__}
         out["samples_ms"] = list(self.samples_ms)
         out["notes"] = list(self.notes)
+        out["kernel_names"] = list(self.kernel_names)
         for key in ("clocks_before", "clocks_after"):
             value = out[key]
             out[key] = value.to_dict() if hasattr(value, "to_dict") else value
@@ -288,6 +292,7 @@ class _Run:
     events: list[tuple[Any, Any]] = field(default_factory=list)
     graphs: list[tuple[int, Callable[[], Any]]] = field(default_factory=list)
     counter: Iterator[int] = field(default_factory=itertools.count)
+    kernel_sets: list[frozenset[str]] = field(default_factory=list)
 
     def run(self) -> Measurement:
         config = self.config
@@ -331,6 +336,9 @@ class _Run:
             clocks_before=before,
             clocks_after=after,
             notes=tuple(self.notes),
+            kernel_names=tuple(sorted(set().union(*self.kernel_sets))) if self.kernel_sets else (),
+            calls_without_kernels=sum(1 for s in self.kernel_sets if not s),
+            distinct_kernel_sets=len(set(self.kernel_sets)),
         )
 
     def _warm_up(self) -> tuple[int, float]:
@@ -375,12 +383,16 @@ class _Run:
         return samples, len(dropped), reason
 
     def _profiled(self, n: int) -> list[float]:
-        """n more samples timed by CUPTI through torch.profiler; [] (with a note) if it records no GPU ranges."""
+        """n more samples timed by CUPTI through torch.profiler, and the kernels each launched; [] (with a note)
+        when the profiler cannot run here."""
         try:
-            return profiled_spans_ms(self.call, self.prepare, self.flush or _noop, [next(self.counter) for _ in range(n)])
+            spans, sets = profiled_spans_ms(self.call, self.prepare, self.flush or _noop,
+                                            [next(self.counter) for _ in range(n)])  # fmt: skip
         except Exception as exc:
             self.notes.append(f"CUPTI timing failed ({type(exc).__name__}: {exc}); events used")
             return []
+        self.kernel_sets = sets
+        return spans
 
     def _note_clock(self, snapshot: Any) -> float | None:
         clock = getattr(snapshot, "sm_clock_mhz", None)
@@ -454,11 +466,13 @@ class _Run:
 
 def profiled_spans_ms(
     call: Callable[[int], Any], prepare: Callable[[int], Any], flush: Callable[[], Any], indices: list[int]
-) -> list[float]:
-    """Each call's device time from CUPTI kernel timestamps, through torch.profiler (Kineto ships with torch).
+) -> tuple[list[float], list[frozenset[str]]]:
+    """Each call's device time from CUPTI kernel timestamps, through torch.profiler (Kineto ships with torch), and
+    the set of kernels each call launched.
 
     Each call runs inside a ``record_function`` range; Kineto's GPU-side twin of that range spans the first start
-    to the last end of the kernels launched in it, on any stream. Unlike events, it holds no launch gap.
+    to the last end of the kernels launched in it, on any stream. Unlike events, it holds no launch gap. A call
+    that launched nothing has no GPU range: its span is 0 and its kernel set empty (a cached result).
     """
     import torch
     from torch.autograd import DeviceType
@@ -472,16 +486,24 @@ def profiled_spans_ms(
                 call(i)
         torch.cuda.synchronize()
     spans: dict[int, tuple[int, int]] = {}
+    kernels: list[tuple[int, int, str]] = []
     for event in prof.profiler.kineto_results.events():
-        name = event.name()
-        if not name.startswith("solbench_sample_") or event.device_type() != DeviceType.CUDA:
+        if event.device_type() != DeviceType.CUDA:
             continue
+        name = event.name()
         start = event.start_ns() if hasattr(event, "start_ns") else int(event.start_us() * 1000)
         end = event.end_ns() if hasattr(event, "end_ns") else start + event.duration_ns()
-        k = int(name.rsplit("_", 1)[1])
-        low, high = spans.get(k, (start, end))
-        spans[k] = (min(low, start), max(high, end))
-    if len(spans) < len(indices):
-        raise RuntimeError(f"the profiler recorded GPU ranges for {len(spans)} of {len(indices)} calls")
-    return [(end - start) / 1e6 for _, (start, end) in sorted(spans.items())]
-
+        if name.startswith("solbench_sample_"):
+            k = int(name.rsplit("_", 1)[1])
+            low, high = spans.get(k, (start, end))
+            spans[k] = (min(low, start), max(high, end))
+        else:
+            kernels.append((start, end, name))
+    sets: list[set[str]] = [set() for _ in indices]
+    for start, end, name in kernels:
+        for k, (low, high) in spans.items():
+            if low <= start and end <= high:
+                sets[k].add(name)
+                break
+    times = [(spans[k][1] - spans[k][0]) / 1e6 if k in spans else 0.0 for k in range(len(indices))]
+    return times, [frozenset(s) for s in sets]

@@ -1,0 +1,104 @@
+"""Timing one entry function on one workload, inside its worker: the timing contract, then the checks on what the
+timed calls did (their outputs rechecked against the reference; under CUPTI, the kernels each call launched)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from .protocol import ItemRequest
+from .trace import Problem, Workload
+from .tripwires import Trip
+
+
+def time_entry(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_values: dict[str, int],
+               request: ItemRequest, reference: Any) -> tuple[dict, Trip | None]:  # fmt: skip
+    """Time ``fn`` under the timing contract (rotated input copies, re-zeroed outputs, cold L2 per sample); return
+    the measurement and the first check the timed calls failed (None: none)."""
+    import torch
+
+    from . import inputs, timing
+    from .execute import make_problem_inputs, round_seed
+
+    device = request.device
+    definition = problem.definition
+    seed = round_seed(request.seed, workload.uuid, 10_000)
+    first = make_problem_inputs(problem, workload, axis_values, seed, device, request.blob_root)
+    tensor_bytes = sum(a.numel() * a.element_size() for a in first if isinstance(a, torch.Tensor))
+    # Several copies so consecutive calls see fresh addresses; bounded so large workloads fit in memory.
+    copies = max(2, min(8, int(request.timing.rotation_bytes // max(tensor_bytes, 1))))
+    arg_sets = [first] + [inputs.clone_inputs(first) for _ in range(copies - 1)]
+    out_sets = [inputs.allocate_outputs(definition, axis_values, device) for _ in range(copies)] if dps else None
+    last: list[Any] = [None, None]  # the index and the outputs of the latest call
+
+    def prepare(i: int) -> None:
+        if out_sets is not None:
+            for out in out_sets[i % copies]:
+                out.zero_()
+
+    def call(i: int) -> None:
+        if out_sets is not None:
+            fn(*arg_sets[i % copies], *out_sets[i % copies])
+            last[0] = i
+        else:
+            last[0], last[1] = i, fn(*arg_sets[i % copies])
+
+    nbytes = request.timing.l2_flush_bytes
+    config = timing.TimingConfig(max_time_s=request.timing.max_time_s, timer=request.timing.timer, cold_l2=nbytes != 0)
+    flusher = None
+    if device.startswith("cuda") and nbytes != 0:
+        flusher = timing.L2Flusher.for_device(device) if nbytes is None else _flusher(device, nbytes)
+    probe = None
+    if device.startswith("cuda"):
+        from . import clocks
+
+        observer = clocks.ClockObserver(clocks.nvml_index_for_cuda_device(torch.cuda.current_device()))
+        probe = observer.snapshot if observer.available else None
+    with torch.no_grad():
+        measurement = timing.measure(call, prepare=prepare, device=device, config=config, l2_flush=flusher,
+                                     clock_probe=probe)  # fmt: skip
+        trip = _kernel_sets(measurement) or _recheck(problem, workload, reference, arg_sets[last[0] % copies],
+                                                     out_sets[last[0] % copies] if out_sets else last[1], request)
+    return measurement.to_dict(), trip
+
+
+def _kernel_sets(measurement: Any) -> Trip | None:
+    """Under CUPTI: every timed call launched GPU work, and the same kernels each time."""
+    if measurement.method != "cupti":
+        return None
+    if measurement.calls_without_kernels:
+        return Trip("no-kernel", f"{measurement.calls_without_kernels} timed call(s) launched no GPU work: a result "
+                    "served from a cache, or work done before the timer started")  # fmt: skip
+    if measurement.distinct_kernel_sets > 1:
+        return Trip("kernel-set-changed", f"the timed calls launched {measurement.distinct_kernel_sets} different "
+                    f"sets of kernels ({', '.join(measurement.kernel_names[:6])}): work skipped on some calls")  # fmt: skip
+    return None
+
+
+def _recheck(problem: Problem, workload: Workload, reference: Any, args: list, produced: Any,
+             request: ItemRequest) -> Trip | None:  # fmt: skip
+    """The outputs of the last timed call, against the reference on the same inputs: a kernel right only while it
+    is being checked fails here."""
+    from . import check, inputs
+    from .execute import _as_outputs
+
+    definition = problem.definition
+    expected = _as_outputs(reference(*inputs.clone_inputs(args)), definition)
+    got = _as_outputs(produced, definition)
+    for spec, value, ref in zip(definition.outputs, got, expected):
+        tol = check.tolerance_for(spec.dtype, workload.tolerance, reduction_len=request.reduction_len)
+        try:
+            _stats, mismatch = check.check_output(spec.name, value, ref, tol, expected_dtype=spec.dtype)
+        except TypeError as exc:
+            return Trip("timed-output", f"the last timed call's output {spec.name!r} is not a tensor: {exc}")
+        if mismatch is not None:
+            return Trip("timed-output", f"the last timed call's outputs are wrong, though the checked calls were "
+                        f"right: {mismatch.message().splitlines()[0]}")  # fmt: skip
+    return None
+
+
+@functools.lru_cache(maxsize=4)
+def _flusher(device: str, nbytes: int) -> Any:
+    from . import timing
+
+    return timing.L2Flusher(device, nbytes)

@@ -1,0 +1,89 @@
+"""The runtime anti-cheat checks around one kernel in its worker (DESIGN §10, layers 1, 2 and 4).
+
+Armed before the kernel is imported, so that what the kernel changes can be told from what was there:
+the integrity snapshot of everything timing and checking rely on (``integrity``), the audit hook that sees files,
+processes, sockets and native loads the kernel's own code asks for (``audit``), the threads and child processes
+alive once it is imported, and after each call the outputs' type and the inputs' checksums. A tripwire is a fact
+about what the kernel did, so a static allowance (``SOLBENCH_ALLOW``) does not silence it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from . import audit, integrity
+
+#: Plugin modules whose functions and classes a kernel must leave alone.
+PLUGIN_MODULES = ("pytest_solbench.check", "pytest_solbench.timing", "pytest_solbench.execute",
+                  "pytest_solbench.inputs", "pytest_solbench.protocol", "pytest_solbench.tripwires",
+                  "pytest_solbench.integrity", "pytest_solbench.audit", "pytest_solbench.worker")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Trip:
+    """A runtime check that fired: the rule's name and what was seen."""
+
+    rule: str
+    message: str
+
+
+class Tripwires:
+    """One per kernel per worker: ``arm()`` around the import and every call, ``settle()`` once imported,
+    ``check()`` after each call."""
+
+    def __init__(self, kernel_dirs: Sequence[str]) -> None:
+        self.snapshot = integrity.Snapshot.take(PLUGIN_MODULES)
+        self.audit = audit.Audit(kernel_dirs)
+        self.threads: integrity.ThreadCounts | None = None
+        self.children: set[int] = set()
+
+    def arm(self) -> audit.Audit:
+        return self.audit
+
+    def settle(self) -> None:
+        """What is alive once the kernel is imported and has run once (JIT and autotune threads included)."""
+        self.threads = integrity.thread_counts()
+        self.children = set(integrity.child_processes())
+
+    def check(self) -> Trip | None:
+        """After a call: anything patched, any file or process touched, any thread or child left behind."""
+        changed = self.snapshot.changed()
+        if changed:
+            shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
+            return Trip("patching", f"the kernel replaced what timing and checking rely on: {shown}")
+        if self.audit.events:
+            event = self.audit.events[0]
+            return Trip(event.rule, f"the kernel's code did what no kernel needs: {event}")
+        if self.threads is not None:
+            now = integrity.thread_counts()
+            grew = now.python_threads > self.threads.python_threads or (
+                now.native_threads is not None and self.threads.native_threads is not None
+                and now.native_threads > self.threads.native_threads)  # fmt: skip
+            if grew:
+                return Trip("threads", f"threads still running after the call: {self.threads} -> {now}")
+            children = set(integrity.child_processes()) - self.children
+            if children:
+                return Trip("threads", f"child processes left running after the call: {sorted(children)}")
+        return None
+
+
+def strict_outputs(names: Sequence[str], values: Sequence[Any]) -> Trip | None:
+    """A value-returning kernel's outputs must be plain, dense, materialized tensors (or Python numbers)."""
+    for name, value in zip(names, values):
+        if isinstance(value, (int, float, bool)):
+            continue
+        why = integrity.strict_tensor(value)
+        if why:
+            return Trip("tensor-subclass", f"output {name!r} {why}")
+    return None
+
+
+def mutated(before: Sequence[Any], after: Sequence[Any], names: Sequence[str], allowed: set[int]) -> Trip | None:
+    """An input the kernel changed where the reference leaves it alone (``allowed``: inputs the reference itself
+    updates in place)."""
+    for index, (old, new) in enumerate(zip(before, after)):
+        if index not in allowed and old != new:
+            return Trip("input-mutation", f"the kernel changed its input {names[index]!r}, which the reference "
+                        "leaves alone")  # fmt: skip
+    return None
