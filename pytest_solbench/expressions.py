@@ -85,7 +85,8 @@ def evaluate_constraint(text: str, names: Mapping[str, Any]) -> bool:
     try:
         return bool(compile_expression(text)(names))
     except KeyError as exc:
-        raise ExpressionError(f"constraint {text!r} names {exc.args[0]!r}, which is neither an axis nor an input") from None
+        message = f"constraint {text!r} names {exc.args[0]!r}, which is neither an axis nor an input"
+        raise ExpressionError(message) from None
     except ExpressionError:
         raise
     except Exception as exc:

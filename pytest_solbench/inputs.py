@@ -161,7 +161,8 @@ def read_safetensors(path: Path, keys: list[str] | None = None) -> dict[str, Any
             held = list(blob.keys())
             missing = [k for k in keys or () if k not in held]
             if missing:
-                raise InputError(f"{path} holds no tensor {missing[0]!r} (it holds {', '.join(sorted(held)) or 'none'})")
+                shown = ", ".join(sorted(held)) or "none"
+                raise InputError(f"{path} holds no tensor {missing[0]!r} (it holds {shown})")
             return {key: blob.get_tensor(key) for key in (held if keys is None else keys)}
     except (SafetensorError, OSError, TypeError, ValueError) as exc:
         raise InputError(f"{path}: not a readable safetensors file ({exc})") from None

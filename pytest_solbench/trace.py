@@ -7,10 +7,11 @@ the file and the field (``TraceError``), so a bad problem file becomes a clean c
 from __future__ import annotations
 
 import ast
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .dtypes import DTYPES
 # The expression evaluator lives in its own module; its names stay importable from here.
@@ -110,6 +111,19 @@ class Definition:
             if not progressed:
                 raise TraceError(self.path, f"axes.{pending[0].name}.expression", "refers to an axis with no value")
         return values
+
+    def positional_reference(self, run: Callable[..., Any]) -> Callable[..., Any]:
+        """The reference callable with the inputs in the definition's order, as every caller passes them: ``run``
+        itself, or, bound by name, a wrapper that passes them as keyword arguments."""
+        if not self.bind_by_name:
+            return run
+        names = [s.name for s in self.inputs]
+
+        @functools.wraps(run)
+        def by_name(*args: Any) -> Any:
+            return run(**dict(zip(names, args)))
+
+        return by_name
 
     def shape_of(self, spec: TensorSpec, axis_values: dict[str, int]) -> tuple[int, ...]:
         """The concrete shape of an input or output, in logical elements."""
@@ -275,8 +289,10 @@ def _check_reference_params(params: list[str], names: list[str], by_name: bool, 
             raise TraceError(path, "reference", f"run({', '.join(params)}) {what}: bound by name, its parameters "
                              "must be the inputs' names")  # fmt: skip
     elif params != names[: len(params)]:
-        hint = (" (the same names in another order: set \"solbench\": {\"bind_reference_by_name\": true} in the "
-                "definition, or the bind-by-name option, to call it with keyword arguments)") if sorted(params) == sorted(names) else ""
+        hint = ""
+        if sorted(params) == sorted(names):
+            hint = (' (the same names in another order: set "solbench": {"bind_reference_by_name": true} in the '
+                    "definition, or the bind-by-name option, to call it with keyword arguments)")
         raise TraceError(path, "reference", f"run({', '.join(params)}) must take the inputs in order: "
                          f"run({', '.join(names)}){hint}")  # fmt: skip
 

@@ -285,7 +285,8 @@ def test_every_low_precision_dtype_round_trips_through_the_safetensors_package(t
     fp8 = torch.tensor([1.0, -2.0]).to(torch.float8_e4m3fn)
     save_file({"q": packed, "s": scales, "f": fp8}, str(tmp_path / "low.safetensors"))
     got = inputs.read_safetensors(tmp_path / "low.safetensors")
-    assert got["q"].dtype == inputs.fp4_torch_dtype() and inputs.unpack_fp4(got["q"]).tolist() == [[0.5, -6.0, 1.5, 0.0]]
+    assert got["q"].dtype == inputs.fp4_torch_dtype()
+    assert inputs.unpack_fp4(got["q"]).tolist() == [[0.5, -6.0, 1.5, 0.0]]
     assert got["s"].dtype == torch.float8_e8m0fnu and got["s"].float().tolist() == [0.5, 1.0, 2.0]
     assert got["f"].float().tolist() == [1.0, -2.0]
 

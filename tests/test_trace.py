@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -187,9 +188,11 @@ def test_a_definition_without_a_workloads_file_has_no_workloads(tmp_path: Path) 
 def test_blob_paths_resolve_against_the_blob_root_else_the_dataset_root(tmp_path: Path) -> None:
     (tmp_path / "definition.json").write_text(json.dumps(RMSNORM))
     plain = load_problem(tmp_path / "definition.json")
-    assert plain.blob_root == tmp_path and plain.blob_path("./blob/a.safetensors") == tmp_path / "blob" / "a.safetensors"
+    assert plain.blob_root == tmp_path
+    assert plain.blob_path("./blob/a.safetensors") == tmp_path / "blob" / "a.safetensors"
     moved = load_problem(tmp_path / "definition.json", blob_root=tmp_path / "hf")
-    assert moved.root == tmp_path and moved.blob_path("blob/a.safetensors") == tmp_path / "hf" / "blob" / "a.safetensors"
+    assert moved.root == tmp_path
+    assert moved.blob_path("blob/a.safetensors") == tmp_path / "hf" / "blob" / "a.safetensors"
     assert moved.blob_path("/abs/a.safetensors") == Path("/abs/a.safetensors")
 
 
@@ -219,11 +222,22 @@ def test_a_reference_taking_the_inputs_in_another_order_binds_by_name_only_when_
     with pytest.raises(TraceError, match="must take the inputs in order.*bind_reference_by_name"):
         parse_definition(_definition(reference=SWAPPED), Path("d.json"))
     by_option = parse_definition(_definition(reference=SWAPPED), Path("d.json"), bind_by_name=True)
-    by_field = parse_definition(_definition(reference=SWAPPED, solbench={"bind_reference_by_name": True}), Path("d.json"))
+    opted_in = _definition(reference=SWAPPED, solbench={"bind_reference_by_name": True})
+    by_field = parse_definition(opted_in, Path("d.json"))
     assert by_option.bind_by_name and by_field.bind_by_name
     assert by_field.reference_params == ("weight", "hidden_states") and "solbench" not in by_field.extra
     plain = parse_definition(_definition(), Path("d.json"))
     assert not plain.bind_by_name and plain.reference_params == ("hidden_states", "weight")
+
+
+def test_a_reference_bound_by_name_is_called_positionally_in_the_definitions_order() -> None:
+    def run(weight, hidden_states):
+        return f"w={weight} x={hidden_states}"
+
+    bound = parse_definition(_definition(reference=SWAPPED), Path("d.json"), bind_by_name=True)
+    assert bound.positional_reference(run)("X", "W") == "w=W x=X"  # called as run(hidden_states, weight)
+    plain = parse_definition(_definition(), Path("d.json"))
+    assert plain.positional_reference(run) is run
 
 
 @pytest.mark.parametrize(
@@ -257,3 +271,23 @@ def test_constraints_over_axes_are_checked_when_workloads_are_read(tmp_path: Pat
     (tmp_path / "workload.jsonl").write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
     with pytest.raises(TraceError, match="line 2: batch_size=2, len_indptr=5 breaks constraint 'len_indptr == batch_size"):
         load_problem(tmp_path / "definition.json")
+
+
+PEER_DATASETS = [Path(p) for p in os.environ.get("SOLBENCH_PEER_DATASETS", "").split(os.pathsep) if p]
+
+
+@pytest.mark.skipif(not PEER_DATASETS, reason="set SOLBENCH_PEER_DATASETS to dataset roots (os.pathsep-separated)")
+@pytest.mark.parametrize("root", PEER_DATASETS, ids=str)
+def test_a_peer_dataset_loads_unchanged(root: Path) -> None:
+    """Every definition and every workload line of a downloaded FlashInfer-Trace or SOL-ExecBench folder loads;
+    a reference that takes the inputs in another order loads only when bound by name."""
+    definitions = [p for p in sorted(root.rglob("*.json")) if is_problem_file(p)]
+    workload_files = {p for p in root.rglob("*.jsonl") if p.name == "workload.jsonl" or "workloads" in p.parts}
+    lines = sum(1 for f in workload_files for text in f.read_text().splitlines() if text.strip())
+    loaded = [load_problem(p, bind_by_name=True) for p in definitions]
+    assert definitions and sum(len(p.workloads) for p in loaded) == lines
+    for path in definitions:
+        try:
+            load_problem(path)
+        except TraceError as exc:
+            assert "must take the inputs in order" in exc.message, exc
