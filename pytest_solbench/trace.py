@@ -140,6 +140,8 @@ _SOLBENCH_KEYS = {"bind_reference_by_name"}  # our extension field "solbench": p
 
 def _checked_expression(text: Any, known: set[str], path: Path, where: str) -> set[str]:
     """The names of an expression that are not in ``known``; a TraceError if it does not parse or leaves the subset."""
+    if not isinstance(text, str):
+        raise TraceError(path, where, f"must be an expression string, got {text!r}")
     try:
         compile_expression(text)
         return expression_names(text) - known
@@ -251,7 +253,7 @@ def parse_definition(data: Any, path: Path, bind_by_name: bool = False) -> Defin
     if data.get("custom_inputs_entrypoint") is None:
         _check_reference_params(params, [s.name for s in inputs], by_name, path)
     known = set(axes) | {s.name for s in inputs}
-    constraints = tuple(data.get("constraints") or ())
+    constraints = tuple(_need(data, "constraints", list, path) if data.get("constraints") else ())
     for i, text in enumerate(constraints):
         unknown = _checked_expression(text, known, path, f"constraints[{i}]")
         if unknown:

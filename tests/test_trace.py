@@ -86,6 +86,8 @@ def test_backward_from_tag_or_name() -> None:
         ({"reference": "def run(weight, hidden_states):\n    pass\n"}, "reference", "must take the inputs in order"),
         ({"outputs": {"weight": {"shape": [], "dtype": "float32"}}}, "outputs.weight", "share a name"),
         ({"constraints": ["batch_size >"]}, "constraints[0]", "not a valid expression"),
+        ({"constraints": "batch_size > 1"}, "constraints", "must be list"),
+        ({"constraints": [["batch_size > 1"]]}, "constraints[0]", "must be an expression string"),
         ({"constraints": ["weight.__class__ is None"]}, "constraints[0]", "reading .__class__"),
         ({"constraints": ["open('x') is None"]}, "constraints[0]", "calling open"),
         ({"constraints": ["batch_size > seq_len"]}, "constraints[0]", "names 'seq_len', which is neither"),
