@@ -7,14 +7,21 @@ the file and the field (``TraceError``), so a bad problem file becomes a clean c
 from __future__ import annotations
 
 import ast
+import functools
 import json
-import math
-import operator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .dtypes import DTYPES
+# The expression evaluator lives in its own module; its names stay importable from here.
+from .expressions import (  # noqa: F401
+    ExpressionError,
+    compile_expression,
+    eval_expression,
+    evaluate_constraint,
+    expression_names,
+)
 
 
 class TraceError(Exception):
@@ -23,49 +30,6 @@ class TraceError(Exception):
     def __init__(self, path: Path | str, where: str, message: str) -> None:
         self.path, self.where, self.message = Path(path), where, message
         super().__init__(f"{path}: {where}: {message}" if where else f"{path}: {message}")
-
-
-# ---------------------------------------------------------------- axis expressions
-
-_BINARY = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
-}
-_FUNCS = {"min": min, "max": max, "ceil": math.ceil, "floor": math.floor, "cdiv": lambda a, b: -(-a // b)}
-
-
-def eval_expression(text: str, names: dict[str, Any]) -> Any:
-    """Evaluate an arithmetic expression over named values, safely (no attribute access, no calls but a few)."""
-
-    def walk(node: ast.AST) -> Any:
-        if isinstance(node, ast.Expression):
-            return walk(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-            return node.value
-        if isinstance(node, ast.Name):
-            if node.id not in names:
-                raise KeyError(node.id)
-            return names[node.id]
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            return _BINARY[type(node.op)](walk(node.left), walk(node.right))
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
-            value = walk(node.operand)
-            return value if isinstance(node.op, ast.UAdd) else -value
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS:
-            return _FUNCS[node.func.id](*[walk(arg) for arg in node.args])
-        raise ValueError(f"unsupported syntax {ast.dump(node)[:60]!r}")
-
-    return walk(ast.parse(text, mode="eval"))
-
-
-def expression_names(text: str) -> set[str]:
-    """The free names an expression reads."""
-    return {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)} - set(_FUNCS)
 
 
 # ---------------------------------------------------------------- definition
@@ -111,6 +75,8 @@ class Definition:
     custom_inputs_entrypoint: str | None = None
     sol: dict[str, Any] | None = None  # our extension: explicit FLOPs and bytes formulas (docs/sol.md)
     extra: dict[str, Any] = field(default_factory=dict)  # unknown fields, kept
+    reference_params: tuple[str, ...] = ()  # the reference run()'s parameter names, in order
+    bind_by_name: bool = False  # call the reference with keyword arguments (its parameters are the inputs, any order)
 
     @property
     def var_axes(self) -> list[str]:
@@ -146,6 +112,19 @@ class Definition:
                 raise TraceError(self.path, f"axes.{pending[0].name}.expression", "refers to an axis with no value")
         return values
 
+    def positional_reference(self, run: Callable[..., Any]) -> Callable[..., Any]:
+        """The reference callable with the inputs in the definition's order, as every caller passes them: ``run``
+        itself, or, bound by name, a wrapper that passes them as keyword arguments."""
+        if not self.bind_by_name:
+            return run
+        names = [s.name for s in self.inputs]
+
+        @functools.wraps(run)
+        def by_name(*args: Any) -> Any:
+            return run(**dict(zip(names, args)))
+
+        return by_name
+
     def shape_of(self, spec: TensorSpec, axis_values: dict[str, int]) -> tuple[int, ...]:
         """The concrete shape of an input or output, in logical elements."""
         assert spec.shape is not None
@@ -154,8 +133,22 @@ class Definition:
 
 _DEF_KNOWN = {
     "name", "op_type", "axes", "inputs", "outputs", "reference", "tags", "constraints", "description",
-    "custom_inputs_entrypoint", "sol",
+    "custom_inputs_entrypoint", "sol", "solbench",
 }  # fmt: skip
+_SOLBENCH_KEYS = {"bind_reference_by_name"}  # our extension field "solbench": per-definition switches
+
+
+def _checked_expression(text: Any, known: set[str], path: Path, where: str) -> set[str]:
+    """The names of an expression that are not in ``known``; a TraceError if it does not parse or leaves the subset."""
+    if not isinstance(text, str):
+        raise TraceError(path, where, f"must be an expression string, got {text!r}")
+    try:
+        compile_expression(text)
+        return expression_names(text) - known
+    except SyntaxError as exc:
+        raise TraceError(path, where, f"not a valid expression: {exc.msg}") from None
+    except ExpressionError as exc:
+        raise TraceError(path, where, str(exc)) from None
 
 
 def _need(data: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path, where: str = "") -> Any:
@@ -186,10 +179,7 @@ def _parse_axes(raw: Any, path: Path) -> dict[str, Axis]:
             text = spec.get("expression")
             if not isinstance(text, str):
                 raise TraceError(path, f"{where}.expression", "an expr axis needs an expression string")
-            try:
-                unknown = expression_names(text) - set(raw)
-            except SyntaxError as exc:
-                raise TraceError(path, f"{where}.expression", f"not a valid expression: {exc.msg}") from None
+            unknown = _checked_expression(text, set(raw), path, f"{where}.expression")
             if unknown:
                 raise TraceError(path, f"{where}.expression", f"names unknown axis {sorted(unknown)[0]!r}")
             axes[name] = Axis(name, kind, expression=text)
@@ -234,8 +224,13 @@ def _run_parameters(source: str, path: Path) -> list[str]:
     raise TraceError(path, "reference", "defines no top-level function 'run'")
 
 
-def parse_definition(data: Any, path: Path) -> Definition:
-    """Validate a definition object read from ``path``."""
+def parse_definition(data: Any, path: Path, bind_by_name: bool = False) -> Definition:
+    """Validate a definition object read from ``path``.
+
+    The reference's run() must take the inputs in the definition's order (it is called positionally, as both
+    peers call it). ``bind_by_name`` (an option), or the definition's own ``"solbench": {"bind_reference_by_name":
+    true}``, accepts any order of the same names instead: the reference is then called with keyword arguments.
+    """
     if not isinstance(data, dict):
         raise TraceError(path, "", "a definition must be a JSON object")
     name = _need(data, "name", str, path)
@@ -250,16 +245,20 @@ def parse_definition(data: Any, path: Path) -> Definition:
         reference = (path.parent / "reference.py").read_text()
     if not isinstance(reference, str) or not reference.strip():
         raise TraceError(path, "reference", "required: Python source defining run(), or a reference.py beside the file")
+    ours = data.get("solbench") or {}
+    if not isinstance(ours, dict) or set(ours) - _SOLBENCH_KEYS:
+        raise TraceError(path, "solbench", f"must be an object with the keys {sorted(_SOLBENCH_KEYS)}")
+    by_name = bool(bind_by_name or ours.get("bind_reference_by_name"))
     params = _run_parameters(reference, path)
-    if data.get("custom_inputs_entrypoint") is None and params != [s.name for s in inputs][: len(params)]:
-        expected = ", ".join(s.name for s in inputs)
-        raise TraceError(path, "reference", f"run({', '.join(params)}) must take the inputs in order: run({expected})")
-    constraints = tuple(data.get("constraints") or ())
+    if data.get("custom_inputs_entrypoint") is None:
+        _check_reference_params(params, [s.name for s in inputs], by_name, path)
+    known = set(axes) | {s.name for s in inputs}
+    constraints = tuple(_need(data, "constraints", list, path) if data.get("constraints") else ())
     for i, text in enumerate(constraints):
-        try:
-            ast.parse(text, mode="eval")
-        except SyntaxError as exc:
-            raise TraceError(path, f"constraints[{i}]", f"not a valid expression: {exc.msg}") from None
+        unknown = _checked_expression(text, known, path, f"constraints[{i}]")
+        if unknown:
+            raise TraceError(path, f"constraints[{i}]", f"{text!r} names {sorted(unknown)[0]!r}, "
+                             "which is neither an axis nor an input")  # fmt: skip
     sol = data.get("sol")
     if sol is not None and not isinstance(sol, dict):
         raise TraceError(path, "sol", "must be an object with 'flops' and/or 'bytes' expressions")
@@ -278,7 +277,26 @@ def parse_definition(data: Any, path: Path) -> Definition:
         custom_inputs_entrypoint=data.get("custom_inputs_entrypoint"),
         sol=sol,
         extra={k: v for k, v in data.items() if k not in _DEF_KNOWN},
+        reference_params=tuple(params),
+        bind_by_name=by_name,
     )
+
+
+def _check_reference_params(params: list[str], names: list[str], by_name: bool, path: Path) -> None:
+    """run() takes the inputs in order (a prefix, the rest defaulted); by name, the same names in any order."""
+    if by_name:
+        missing, stray = [n for n in names if n not in params], [p for p in params if p not in names]
+        if missing or stray:
+            what = f"lacks the input {missing[0]!r}" if missing else f"takes {stray[0]!r}, which is not an input"
+            raise TraceError(path, "reference", f"run({', '.join(params)}) {what}: bound by name, its parameters "
+                             "must be the inputs' names")  # fmt: skip
+    elif params != names[: len(params)]:
+        hint = ""
+        if sorted(params) == sorted(names):
+            hint = (' (the same names in another order: set "solbench": {"bind_reference_by_name": true} in the '
+                    "definition, or the bind-by-name option, to call it with keyword arguments)")
+        raise TraceError(path, "reference", f"run({', '.join(params)}) must take the inputs in order: "
+                         f"run({', '.join(names)}){hint}")  # fmt: skip
 
 
 def read_json(path: Path) -> Any:
@@ -291,8 +309,8 @@ def read_json(path: Path) -> Any:
         raise TraceError(path, "", f"cannot be read: {exc.strerror}") from None
 
 
-def load_definition(path: Path) -> Definition:
-    return parse_definition(read_json(path), path)
+def load_definition(path: Path, bind_by_name: bool = False) -> Definition:
+    return parse_definition(read_json(path), path, bind_by_name)
 
 
 # ---------------------------------------------------------------- workloads
@@ -400,30 +418,19 @@ def parse_workload(raw: Any, definition: Definition, path: Path, line: int) -> W
     return Workload(uuid=uuid, axes=dict(axes), inputs=inputs, tolerance=tolerance, line=line)
 
 
-def evaluate_constraint(text: str, names: dict[str, Any]) -> bool:
-    """A definition's constraint, evaluated over axis values (and, in the worker, input tensors by name).
-
-    Like the reference, a constraint is the problem author's code: ordinary Python over those names, without
-    builtins but a few pure ones (``len``, ``min``, ``max``, ``sum``, ``int``, ``float``, ...)."""
-    allowed = {f.__name__: f for f in (len, min, max, abs, all, any, sum, int, float, bool, round)}
-    return bool(eval(compile(text, "<constraint>", "eval"), {"__builtins__": allowed}, dict(names)))  # noqa: S307
-
-
 def _check_axis_constraints(definition: Definition, workload: Workload, path: Path, line: int) -> None:
     """Constraints that read axes only are checked now; those that read input values, in the worker."""
     values = definition.axis_values(workload.axes)
-    for i, text in enumerate(definition.constraints):
-        if expression_names(text) <= set(values) and not _holds(text, values):
+    for text in definition.constraints:
+        if not expression_names(text) <= set(values):
+            continue
+        try:
+            holds = evaluate_constraint(text, values)
+        except ExpressionError as exc:
+            raise TraceError(path, f"line {line}", str(exc)) from None
+        if not holds:
             shown = ", ".join(f"{k}={v}" for k, v in workload.axes.items())
             raise TraceError(path, f"line {line}", f"{shown} breaks constraint {text!r} of {definition.name}")
-
-
-def _holds(text: str, values: dict[str, int]) -> bool:
-    """Whether a constraint holds; one that cannot be evaluated does not."""
-    try:
-        return evaluate_constraint(text, values)
-    except Exception:
-        return False
 
 
 def load_workloads(path: Path, definition: Definition) -> list[Workload]:
@@ -451,11 +458,26 @@ def load_workloads(path: Path, definition: Definition) -> list[Workload]:
 
 @dataclass(frozen=True)
 class Problem:
-    """A definition with its workloads and the dataset root that relative blob paths start from."""
+    """A definition with its workloads (none when its workloads file is absent), the dataset root, and the
+    folder that relative safetensors paths start from (``blob_root``: the dataset root unless given)."""
 
     definition: Definition
     workloads: tuple[Workload, ...]
     root: Path
+    blob_root: Path = None  # type: ignore[assignment]  # filled from root
+
+    def __post_init__(self) -> None:
+        if self.blob_root is None:
+            object.__setattr__(self, "blob_root", self.root)
+
+    @property
+    def has_workloads(self) -> bool:
+        return bool(self.workloads)
+
+    def blob_path(self, relative: str) -> Path:
+        """Where a workload's safetensors file is: absolute as given, else under the blob root (as FlashInfer-Bench
+        resolves it against its dataset root, FIB_DATASET_PATH)."""
+        return self.blob_root / relative
 
 
 def problem_files(path: Path) -> tuple[Path, Path] | None:
@@ -464,6 +486,8 @@ def problem_files(path: Path) -> tuple[Path, Path] | None:
     SOL-ExecBench: ``<dir>/definition.json`` + ``<dir>/workload.jsonl`` (root: ``<dir>``).
     FlashInfer-Trace: ``<root>/definitions/<op_type>/<name>.json`` + ``<root>/workloads/<op_type>/<name>.jsonl``.
     """
+    if path.suffix != ".json":
+        return None
     if path.name == "definition.json":
         return path.parent / "workload.jsonl", path.parent
     for parent in path.parents:
@@ -473,16 +497,40 @@ def problem_files(path: Path) -> tuple[Path, Path] | None:
     return None
 
 
-def load_problem(path: Path) -> Problem:
-    """Load a definition and its workloads from either layout."""
+_DEFINITION_FIELDS = ("name", "axes", "inputs", "outputs")
+
+
+def is_problem_file(path: Path) -> bool:
+    """Whether a file is a definition, by layout and by content, so that the other files of a dataset root
+    (solutions, traces, a peer's tests/*.py, an index.json) are not collected.
+
+    By layout: a ``definition.json``, or a JSON file under a ``definitions/`` folder. By content: a JSON object
+    holding name, axes, inputs and outputs. A file placed as a definition whose JSON does not parse counts as one,
+    so that its error is shown rather than the problem silently dropped."""
+    if problem_files(path) is None or not path.is_file():
+        return False
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return True
+    except OSError:
+        return False
+    return isinstance(data, dict) and all(key in data for key in _DEFINITION_FIELDS)
+
+
+def load_problem(path: Path, blob_root: Path | None = None, bind_by_name: bool = False) -> Problem:
+    """Load a definition and its workloads from either layout.
+
+    A definition without a workloads file has no workloads (FlashInfer-Trace ships many); a workloads file that
+    exists must be well formed and hold at least one."""
     located = problem_files(path)
     if located is None:
         raise TraceError(path, "", "is neither a definition.json nor under a definitions/ folder")
     workload_path, root = located
-    definition = load_definition(path)
-    if not workload_path.is_file():
-        raise TraceError(workload_path, "", f"missing: the workloads of {definition.name} belong here")
-    workloads = load_workloads(workload_path, definition)
-    if not workloads:
-        raise TraceError(workload_path, "", "holds no workloads")
-    return Problem(definition, tuple(workloads), root)
+    definition = load_definition(path, bind_by_name)
+    workloads: list[Workload] = []
+    if workload_path.is_file():
+        workloads = load_workloads(workload_path, definition)
+        if not workloads:
+            raise TraceError(workload_path, "", "holds no workloads")
+    return Problem(definition, tuple(workloads), root, Path(blob_root) if blob_root is not None else None)

@@ -277,6 +277,20 @@ def test_reads_a_hand_written_safetensors_file(tmp_path):
     assert list(inputs.read_safetensors(tmp_path / "blob.safetensors", ["w"])) == ["w"]
 
 
+def test_every_low_precision_dtype_round_trips_through_the_safetensors_package(tmp_path):
+    from safetensors.torch import save_file
+
+    packed = inputs.pack_fp4(torch.tensor([[0.5, -6.0, 1.5, 0.0]]))
+    scales = torch.tensor([126, 127, 128], dtype=torch.uint8).view(torch.float8_e8m0fnu)
+    fp8 = torch.tensor([1.0, -2.0]).to(torch.float8_e4m3fn)
+    save_file({"q": packed, "s": scales, "f": fp8}, str(tmp_path / "low.safetensors"))
+    got = inputs.read_safetensors(tmp_path / "low.safetensors")
+    assert got["q"].dtype == inputs.fp4_torch_dtype()
+    assert inputs.unpack_fp4(got["q"]).tolist() == [[0.5, -6.0, 1.5, 0.0]]
+    assert got["s"].dtype == torch.float8_e8m0fnu and got["s"].float().tolist() == [0.5, 1.0, 2.0]
+    assert got["f"].float().tolist() == [1.0, -2.0]
+
+
 def blob_problem():
     return definition(
         {"x": t(["n"]), "ptr": t(["m"], "int32")}, {"n": {"type": "var"}, "m": {"type": "const", "value": 3}}
@@ -314,7 +328,7 @@ def test_missing_key_and_corrupt_files_are_input_errors(tmp_path):
     with pytest.raises(InputError, match="holds no tensor 'kv_indptr' \\(it holds other\\)"):
         make(blob_problem(), {"n": 4}, blob_spec(), root=tmp_path)
     (tmp_path / "blobs/bad.safetensors").write_bytes(struct.pack("<Q", 10**6) + b"{}")
-    with pytest.raises(InputError, match="not a safetensors file"):
+    with pytest.raises(InputError, match="bad.safetensors: not a readable safetensors file"):
         make(blob_problem(), {"n": 4}, blob_spec("blobs/bad.safetensors"), root=tmp_path)
 
 
