@@ -28,7 +28,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from .report import PASSED, SKIPPED, ItemResult, _ms
+from .record import PASSED, SKIPPED, ItemResult
+from .report import _ms
 
 FASTER, SAME, SLOWER, UNCLEAR = "FASTER", "SAME", "SLOWER", "UNCLEAR"
 NEW, MISSING, BROKEN, FIXED, UNTIMED = "NEW", "MISSING", "BROKEN", "FIXED", "UNTIMED"

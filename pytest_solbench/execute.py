@@ -20,17 +20,17 @@ from .trace import Definition, Problem, Workload, load_problem
 
 
 @functools.lru_cache(maxsize=64)
-def _problem(path: str) -> Problem:
-    return load_problem(Path(path))
+def _problem(path: str, blob_root: str | None = None, bind_by_name: bool = False) -> Problem:
+    return load_problem(Path(path), Path(blob_root) if blob_root else None, bind_by_name)
 
 
-@functools.lru_cache(maxsize=64)
-def _reference_namespace(path: str) -> dict[str, Any]:
-    return kernels.reference_namespace(_problem(path).definition)
+def _reference_namespace(definition: Definition) -> dict[str, Any]:
+    return kernels.reference_namespace(definition)
 
 
-def _reference(path: str) -> Any:
-    return _reference_namespace(path)["run"]
+def _reference(definition: Definition) -> Any:
+    """The reference's run(), taking the inputs in the definition's order whatever order it names them in."""
+    return definition.positional_reference(_reference_namespace(definition)["run"])
 
 
 @functools.lru_cache(maxsize=64)
@@ -101,7 +101,7 @@ def _custom_factory(definition: Definition) -> Any:
     name = definition.custom_inputs_entrypoint
     if not name:
         return None
-    namespace = _reference_namespace(str(definition.path))
+    namespace = _reference_namespace(definition)
     if name not in namespace:
         raise KeyError(f"custom_inputs_entrypoint {name!r} is not defined in the reference")
     return namespace[name]
@@ -119,7 +119,7 @@ def make_problem_inputs(
         axis_values,
         seed=seed,
         device=device,
-        root=Path(blob_root) if blob_root else problem.root,
+        root=Path(blob_root) if blob_root else problem.blob_root,
         custom=_custom_factory(problem.definition),
     )
 
@@ -177,7 +177,7 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
 
     from . import check, inputs, tripwires
 
-    problem = _problem(request.definition_path)
+    problem = _problem(request.definition_path, request.blob_root, request.bind_by_name)
     definition = problem.definition
     workload = _workload(problem, request.workload_uuid)
     axis_values = definition.axis_values(workload.axes)
@@ -186,7 +186,7 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
     names = [s.name for s in definition.inputs]
 
     try:
-        reference = _reference(request.definition_path)
+        reference = _reference(definition)
     except Exception as exc:
         return failure(Status.INVALID_REFERENCE, f"the reference does not load: {_short_traceback(exc)}")
     try:

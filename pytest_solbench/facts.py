@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 from .hardware import Hardware
 from .sol import Bound, NeedsRealInputs, SolError, Work, physical_floor_ms, sol_bound, work_for
@@ -30,14 +29,13 @@ class WorkloadFacts:
 class Facts:
     """A per-process cache of ``WorkloadFacts`` keyed by (definition, workload uuid)."""
 
-    def __init__(self, blob_root: Path | None = None) -> None:
-        self.blob_root = blob_root
+    def __init__(self) -> None:
         self._facts: dict[tuple[str, str], WorkloadFacts] = {}
 
     def of(self, problem: Problem, workload: Workload) -> WorkloadFacts:
         key = (problem.definition.name, workload.uuid)
         if key not in self._facts:
-            self._facts[key] = _work_out(problem, workload, self.blob_root)
+            self._facts[key] = _work_out(problem, workload)
         return self._facts[key]
 
     def learn_flops(self, problem: Problem, workload: Workload, flops_by_dtype: dict[str, float]) -> WorkloadFacts:
@@ -60,7 +58,7 @@ def floor_ms(facts: WorkloadFacts, hardware: Hardware, sm_clock_mhz: float | Non
     return None if facts.work is None else physical_floor_ms(facts.work, hardware, sm_clock_mhz)
 
 
-def _work_out(problem: Problem, workload: Workload, blob_root: Path | None) -> WorkloadFacts:
+def _work_out(problem: Problem, workload: Workload) -> WorkloadFacts:
     definition = problem.definition
     axis_values = definition.axis_values(workload.axes)
     scalars = {n: s.value for n, s in workload.inputs.items() if s.kind == "scalar"}
@@ -79,10 +77,9 @@ def _work_out(problem: Problem, workload: Workload, blob_root: Path | None) -> W
          for s in (*definition.inputs, *definition.outputs) if s.shape is not None and grows & set(s.shape)),
         default=0,
     )  # fmt: skip
-    root = blob_root or problem.root
     missing = next(
-        (str(root / (s.path or "")) for s in workload.inputs.values()
-         if s.kind == "safetensors" and not (root / (s.path or "")).is_file()),
+        (str(problem.blob_path(s.path or "")) for s in workload.inputs.values()
+         if s.kind == "safetensors" and not problem.blob_path(s.path or "").is_file()),
         None,
     )  # fmt: skip
     return WorkloadFacts(axis_values, work, error, needs_real, largest, missing,

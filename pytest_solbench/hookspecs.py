@@ -24,7 +24,7 @@ def pytest_solbench_hardware(config: pytest.Config, device_name: str) -> Any:
 
 
 def pytest_solbench_result(config: pytest.Config, result: Any) -> None:
-    """Called with each item's ``pytest_solbench.report.ItemResult`` as it arrives (on the xdist controller too).
+    """Called with each item's ``pytest_solbench.record.ItemResult`` as it arrives (on the xdist controller too).
 
     Push results to a dashboard as they come::
 

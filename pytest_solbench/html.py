@@ -10,7 +10,8 @@ from typing import Any, Mapping
 from . import compare as cmp
 from .hardware import Hardware
 from .markdown import header_rows, problem_blocks, suite_line, verdict
-from .report import COLUMNS, PASSED, SKIPPED, ItemResult
+from .record import PASSED, SKIPPED, ItemResult
+from .report import COLUMNS
 from .roofline import build_roofline, roofline_svg
 
 _CSS = """

@@ -29,13 +29,6 @@ class SolbenchFailure(Exception):
         super().__init__(f"{status}: {message}")
 
 
-def is_problem_file(path: Path) -> bool:
-    if path.suffix != ".json":
-        return False
-    located = problem_files(path)
-    return located is not None and (path.name == "definition.json" or "definitions" in path.parts)
-
-
 def mark_name(text: str) -> str:
     return re.sub(r"\W+", "_", text).strip("_").lower() or "op"
 
@@ -84,7 +77,8 @@ class ProblemFile(pytest.File):
     def collect(self) -> Any:
         session = self.config.stash[SESSION_KEY]
         try:
-            problem = load_problem(self.path)
+            settings = session.settings
+            problem = load_problem(self.path, settings.blob_root, settings.bind_by_name)
             from .sol import validate_formula
 
             validate_formula(problem.definition)
@@ -92,6 +86,8 @@ class ProblemFile(pytest.File):
             raise self.CollectError(str(exc)) from None
         session.note_problem(problem)
         definition = problem.definition
+        if not problem.has_workloads:
+            return  # a definition a dataset ships without workloads: counted in the header, not an error
         kernels = session.kernels_for(definition.name)
         if session.settings.bounds_only:
             kernels = [KernelSpec("bound", definition.name, definition.path, "python", "", "")]

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from . import compare as cmp
-from .report import COLUMNS, PASSED, SKIPPED, ItemResult, problem_scores, suite_score, table_rows
+from .record import PASSED, SKIPPED, ItemResult
+from .report import COLUMNS, table_rows
+from .scoring import problem_scores, suite_score
 
 #: The results columns a pull request shows (the terminal table adds the bound).
 SHOWN = ("workload", "kernel", "status", "T_k", "T_b", "T_SOL", "%SOL", "score")

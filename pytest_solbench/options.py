@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +79,16 @@ def addoption(parser: pytest.Parser) -> None:
         "(SOLBENCH_ALLOW), and runtime tripwires in its worker; strict: allowances ignored, for grading untrusted "
         "kernels; off: neither (docs/threat-model.md; ini solbench_guard).",
     )  # fmt: skip
+    group.addoption(
+        "--solbench-blob-root", default=None, metavar="DIR",
+        help="where workloads' relative safetensors paths start (default: $FIB_DATASET_PATH when set, else each "
+        "dataset's root; ini solbench_blob_root).",
+    )  # fmt: skip
+    group.addoption(
+        "--solbench-bind-by-name", action="store_true",
+        help="call references with keyword arguments when their run() names the inputs in another order than the "
+        "definition lists them (four FlashInfer MoE definitions do).",
+    )  # fmt: skip
     group.addoption("--solbench-bounds-only", action="store_true", help="print every workload's SOL bound; run no kernel.")
     group.addoption("--solbench-allow-below-sol", action="store_true", help="accept times below the SOL bound instead of failing them.")
     group.addoption(
@@ -102,6 +113,7 @@ def addoption(parser: pytest.Parser) -> None:
     parser.addini("solbench_problems", type="paths", default=[], help="problem folders (default: the bundled library).")
     parser.addini("solbench_store", default="", help="as --solbench-store.")
     parser.addini("solbench_guard", default="", help="as --solbench-guard.")
+    parser.addini("solbench_blob_root", default="", help="as --solbench-blob-root.")
     parser.addini("solbench_max_regression", default="", help="as --solbench-max-regression.")
     parser.addini("solbench_kernel_dirs", type="paths", default=[], help="kernel folders, as --kernel-dir.")
     parser.addini("solbench_baseline", default="", help="as --solbench-baseline.")
@@ -135,6 +147,8 @@ class Settings:
     baseline: str  # "reference" | "compile" | a path to stored times
     allow_below_sol: bool
     guard: str = "on"  # "on" | "strict" | "off"
+    blob_root: Path | None = None  # where relative safetensors paths start (None: each dataset's root)
+    bind_by_name: bool = False
     store: Path = Path(".solbench/runs")
     save: str | None = None  # a name ("" for the commit), or None: not saved
     compare: str | None = None  # a name or path ("" for the latest on this machine), or None: no comparison
@@ -238,6 +252,10 @@ def resolve(config: pytest.Config) -> Settings:
     roofline = Path(invocation / opt.solbench_roofline) if opt.solbench_roofline else None
     if roofline is not None and roofline.suffix not in (".svg", ".png"):
         raise pytest.UsageError(f"--solbench-roofline {roofline}: name a .svg or .png file")
+    blob_root = opt.solbench_blob_root or str(config.getini("solbench_blob_root") or "") or os.environ.get(
+        "FIB_DATASET_PATH") or None  # fmt: skip
+    if blob_root is not None and not (invocation / blob_root).is_dir():
+        raise pytest.UsageError(f"--solbench-blob-root {invocation / blob_root}: no such folder")
     store = opt.solbench_store or str(config.getini("solbench_store") or "") or str(config.rootpath / ".solbench/runs")
     return Settings(
         problem_paths=tuple(Path(p) for p in problems) or (bundled_problems(),),
@@ -259,6 +277,8 @@ def resolve(config: pytest.Config) -> Settings:
         baseline=baseline,
         allow_below_sol=bool(opt.solbench_allow_below_sol),
         guard=_choice(config, "--solbench-guard", "solbench_guard", ("on", "strict", "off")),
+        blob_root=invocation / blob_root if blob_root else None,
+        bind_by_name=bool(opt.solbench_bind_by_name),
         store=invocation / store,
         save=opt.solbench_save,
         compare=opt.solbench_compare,

@@ -166,6 +166,8 @@ class Pipeline:
             reduction_len=facts.reduction_len,
             count_flops=facts.needs_real_inputs and facts.work is None,
             guard=self.settings.guard != "off",
+            blob_root=str(self.settings.blob_root) if self.settings.blob_root else None,
+            bind_by_name=self.settings.bind_by_name,
         )
 
     def _call(self, runner: Any, request: ItemRequest) -> ItemOutcome | _Crash:
@@ -262,7 +264,7 @@ class Pipeline:
 
     def _hack(self, record: ItemResult, rule: str, message: str) -> Verdict:
         """REWARD_HACK under the rule's name, first in the failure text."""
-        record = replace(record, status="REWARD_HACK", rule=rule, log=record.log + f"[{rule}] {message}\n")
+        record = replace(record, status="REWARD_HACK", rule=rule, score=None, log=record.log + f"[{rule}] {message}\n")
         return Verdict(record, "failed", f"[{rule}] {message}")
 
     def _failed(self, record: ItemResult, status: str, message: str, word: str = "", details: str = "") -> Verdict:
@@ -285,7 +287,8 @@ class Pipeline:
 
             try:
                 args = make_problem_inputs(problem, workload, facts.axis_values, seed=0, device="cpu")
-                counted = count_flops(reference_function(problem.definition), args)
+                run = problem.definition.positional_reference(reference_function(problem.definition))
+                counted = count_flops(run, args)
             except Exception as exc:
                 return self._failed(base, "PASSED", f"{facts.work_error}; on real inputs: {exc}", word="SOL_ERROR")
             facts = self.facts.learn_flops(problem, workload, counted)

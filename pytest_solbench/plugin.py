@@ -85,7 +85,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
     if SESSION_KEY not in parent.config.stash:
         return None
-    from .items import ProblemFile, is_problem_file
+    from .items import ProblemFile
+    from .trace import is_problem_file
 
     if is_problem_file(file_path):
         return ProblemFile.from_parent(parent, path=file_path)

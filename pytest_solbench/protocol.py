@@ -64,6 +64,7 @@ class ItemRequest:
     reduction_len: int | None = None  # K of a GEMM-like problem: widens low-precision atol (check.default_tolerance)
     count_flops: bool = False  # the controller could not count FLOPs on meta tensors: count them on real inputs
     blob_root: str | None = None  # where relative safetensors paths start (None: the dataset root)
+    bind_by_name: bool = False  # call the reference with keyword arguments (its run() orders them otherwise)
     guard: bool = True  # run the runtime integrity checks around the kernel
 
     @property

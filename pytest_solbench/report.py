@@ -1,82 +1,12 @@
-"""Results: the record of one item, its FlashInfer Trace line, and the terminal summary table."""
+"""The terminal summary: the table of results, the bounds-only table, measured ceilings (trace lines: ``traces``)."""
 
 from __future__ import annotations
 
-import json
-import math
 from collections import defaultdict
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from .record import PASSED, SKIPPED, ItemResult, load_baseline_times  # noqa: F401 - re-exported
+from .record import ItemResult
 from .scoring import problem_scores, suite_score
-
-
-def trace_line(result: ItemResult) -> dict[str, Any]:
-    """The FlashInfer Trace record of a result; our extra figures live under the added key ``solbench``."""
-    evaluation: dict[str, Any] = {
-        "status": result.status,
-        "log": result.log,
-        "environment": result.environment,
-        "timestamp": result.timestamp,
-    }
-    if result.correctness is not None:
-        evaluation["correctness"] = result.correctness
-    if result.t_k_ms is not None:
-        evaluation["performance"] = {
-            "latency_ms": result.t_k_ms,
-            "reference_latency_ms": result.t_b_ms,
-            "speedup_factor": result.speedup,
-        }
-    extra = {
-        k: getattr(result, k)
-        for k in (
-            "nodeid", "device", "hardware", "t_sol_ms", "bound", "flops_by_dtype", "bytes_moved", "sol_sm_clock_mhz", "t_b_ms", "score",
-            "pct_sol", "baseline", "seed", "clocks", "kernel_timing", "reference_timing",
-        )
-    }  # fmt: skip
-    return {
-        "definition": result.problem,
-        "workload": result.workload or {"uuid": result.workload_uuid},
-        "solution": result.kernel,
-        "evaluation": evaluation,
-        "solbench": extra,
-    }
-
-
-class TraceWriter:
-    """Appends one JSON line per result as it comes, flushed, so an interrupted run keeps what it measured."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._file: TextIO = path.open("w")
-
-    def write(self, result: ItemResult) -> None:
-        self._file.write(json.dumps(_finite(trace_line(result)), default=_json_default, allow_nan=False) + "\n")
-        self._file.flush()
-
-    def close(self) -> None:
-        self._file.close()
-
-
-def _finite(value: Any) -> Any:
-    """NaN and infinities as strings ("nan", "inf"), as FlashInfer-Bench serializes them: strict JSON stays valid."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, Path):
-        return str(value)
-    return str(value)
 
 
 # ---------------------------------------------------------------- terminal table

@@ -18,7 +18,7 @@ from html import escape
 from pathlib import Path
 
 from .hardware import Hardware, lookup, peak_key_for_dtype
-from .report import ItemResult
+from .record import ItemResult
 
 WIDTH, HEIGHT = 760, 460
 LEFT, RIGHT, TOP, BOTTOM = 78, 150, 24, 52  # margins in pixels: axis labels left and below, roof labels right

@@ -15,7 +15,8 @@ from .items import RECORD_KEY, KernelErrorItem
 from .options import Settings
 from .pipeline import Pipeline
 from .record import SKIPPED, ItemResult
-from .report import TraceWriter, format_table
+from .report import format_table
+from .traces import TraceWriter
 from .target import WORKERINPUT_KEY, Target
 from .trace import Problem, TraceError
 
@@ -37,6 +38,7 @@ class SolbenchSession:
         for spec in found:
             self._kernels.setdefault(spec.definition, []).append(spec)
         self.definitions_seen: set[str] = set()
+        self.without_workloads: list[str] = []  # definitions collected with no workloads file
         self.results: list[ItemResult] = []
         self.worker_ceilings: dict[str, Any] | None = None
         self._writer: TraceWriter | None = None
@@ -46,6 +48,8 @@ class SolbenchSession:
 
     def note_problem(self, problem: Problem) -> None:
         self.definitions_seen.add(problem.definition.name)
+        if not problem.has_workloads:
+            self.without_workloads.append(problem.definition.name)
 
     @property
     def ceilings(self) -> dict[str, Any] | None:
@@ -78,6 +82,14 @@ class SolbenchSession:
                 f"exceed {settings.cpu_max_elements:,} elements are skipped"
             )
         return lines
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self.without_workloads:
+            names = ", ".join(sorted(self.without_workloads)[:5]) + (", ..." if len(self.without_workloads) > 5 else "")
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"solbench: {len(self.without_workloads)} definitions have no workloads file and "
+                                    f"give no items: {names}")  # fmt: skip
 
     def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list) -> None:
         for error in self.kernel_errors:

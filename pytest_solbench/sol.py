@@ -142,7 +142,7 @@ def _reference_run(definition: Definition) -> Callable:
     from .kernels import reference_namespace
 
     try:
-        return reference_namespace(definition)["run"]
+        return definition.positional_reference(reference_namespace(definition)["run"])
     except Exception as exc:
         raise SolError(definition.path, "reference", f"cannot be loaded to count FLOPs: {type(exc).__name__}: {exc}")
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .report import ItemResult, _finite
+from .record import ItemResult
+from .traces import _finite
 
 FORMAT = "pytest-solbench-run/1"
 DEFAULT_STORE = Path(".solbench") / "runs"

@@ -23,7 +23,7 @@ import math
 from pathlib import Path
 from typing import Any, TextIO
 
-from .report import ItemResult
+from .record import ItemResult
 
 #: FlashInfer-Bench's EvaluationStatus values.
 STATUSES = frozenset(

@@ -24,7 +24,7 @@ from pytest_solbench.compare import (
     format_comparison,
     ratio_interval,
 )
-from pytest_solbench.report import ItemResult
+from pytest_solbench.record import ItemResult
 
 
 def _samples(median_ms: float, noise: float, n: int, seed: int) -> list[float]:

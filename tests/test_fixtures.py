@@ -140,8 +140,11 @@ def test_a_time_below_the_bound_fails_as_reward_hack_unless_allowed(project: pyt
     result = project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-json", "t.jsonl")
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["REWARD_HACK: [[]below-physical-floor] 1e-09 ms is below the physical floor *: a wrong bound, a broken*"])
-    statuses = {json.loads(x)["evaluation"]["status"] for x in (project.path / "t.jsonl").read_text().splitlines()}
-    assert statuses == {"REWARD_HACK"}
+    lines = [json.loads(x) for x in (project.path / "t.jsonl").read_text().splitlines()]
+    # FlashInfer Trace has no REWARD_HACK: the line says RUNTIME_ERROR, its log and our own status say which rule.
+    assert {x["solbench"]["status"] for x in lines} == {"REWARD_HACK"}
+    assert all(x["evaluation"]["log"].startswith("REWARD_HACK") for x in lines)
+    assert all(x["solbench"]["score"] is None for x in lines)
     project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-allow-below-sol").assert_outcomes(passed=2)
 
 

@@ -12,7 +12,7 @@ from pytest_solbench.compare import compare_runs
 from pytest_solbench.hardware import lookup
 from pytest_solbench.html import render_html
 from pytest_solbench.markdown import append_step_summary, render_markdown
-from pytest_solbench.report import ItemResult
+from pytest_solbench.record import ItemResult
 from pytest_solbench.roofline import HEIGHT, LEFT, RIGHT, TOP, WIDTH, BOTTOM, build_roofline, roofline_svg, write_png
 from pytest_solbench.sol import Work, sol_bound
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_solbench.report import ItemResult
+from pytest_solbench.record import ItemResult
 from pytest_solbench.store import (
     StoreError,
     default_name,

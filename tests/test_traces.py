@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_solbench.report import ItemResult
+from pytest_solbench.record import ItemResult
 from pytest_solbench.traces import STATUSES, TraceWriter, trace_line
 
 WORKLOAD = {
