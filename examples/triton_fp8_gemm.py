@@ -7,8 +7,8 @@ into an fp32 accumulator: the scales are applied per K block inside the loop, as
 (they differ between K blocks, so they cannot be pulled out of the sum). The scales add 4 bytes per 128 values
 of a and per 128x128 block of b, read from L1/L2. Grouped program order keeps the weight tiles shared in L2.
 
-Decode batches (M <= 128) are bound by the 14 MiB weight read; thin tiles (16-32 rows, 64 columns) give
-112-224 CTAs to pull it. Prefill is compute-bound at 1979 TFLOP/s: 128x128 or 128x256 tiles with 8 warps.
+Decode batches (M <= 128) are bound by the 14 MiB weight read; thin tiles (16-32 rows, 32-64 columns)
+give 112-224 CTAs to pull it. Prefill is compute-bound at 1979 TFLOP/s: 128x128 or 128x256 tiles with 8 warps.
 Under Triton's CPU interpreter the e4m3 operands are widened to fp32 on the host (exactly: every e4m3 value is
 an fp32 value) and one fixed large tile is used; tiles, masks and the per-block scaling run as on the GPU.
 """
@@ -32,10 +32,11 @@ def _config(m: int, n: int, group: int, warps: int, stages: int) -> triton.Confi
 CONFIGS = [
     _config(128, 256, 8, 8, 3),  # prefill
     _config(128, 128, 8, 8, 4),
+    _config(128, 128, 8, 4, 3),
     _config(64, 128, 8, 4, 4),
     _config(32, 64, 1, 4, 5),  # decode: the weight read is the bound, many CTAs
-    _config(16, 64, 1, 4, 5),
-    _config(16, 128, 1, 4, 4),
+    _config(16, 64, 1, 4, 5),  # 112 CTAs
+    _config(16, 32, 1, 4, 6),  # 224 CTAs
 ]
 
 
@@ -57,23 +58,24 @@ def _fp8_block_gemm_kernel(
     rows = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     cols = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
     ks = tl.arange(0, BLOCK_K)
-    row_ok, col_ok = rows < M, cols < N
-    a_tile = a_ptr + rows[:, None].to(tl.int64) * stride_am + ks[None, :] * stride_ak
-    b_tile = b_ptr + cols[None, :].to(tl.int64) * stride_bn + ks[:, None] * stride_bk  # [BLOCK_K, BLOCK_N] view
-    a_scales = a_scale_ptr + rows.to(tl.int64) * stride_asm
-    b_scales = b_scale_ptr + (cols // BLOCK_K) * stride_bsn
+    # Rows and columns past the edge wrap around (modulo) instead of being masked, and K is a whole number of
+    # scale blocks: the loads stay unpredicated, and the wrapped results are never stored.
+    safe_rows, safe_cols = rows % M, cols % N
+    a_tile = a_ptr + safe_rows[:, None].to(tl.int64) * stride_am + ks[None, :] * stride_ak
+    b_tile = b_ptr + safe_cols[None, :].to(tl.int64) * stride_bn + ks[:, None] * stride_bk  # [BLOCK_K, BLOCK_N]
+    a_scales = a_scale_ptr + safe_rows.to(tl.int64) * stride_asm
+    b_scales = b_scale_ptr + (safe_cols // BLOCK_K) * stride_bsn
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
-    for k in range(0, tl.cdiv(K, BLOCK_K)):
-        k_left = K - k * BLOCK_K
-        a = tl.load(a_tile, mask=row_ok[:, None] & (ks[None, :] < k_left), other=0.0)
-        b = tl.load(b_tile, mask=col_ok[None, :] & (ks[:, None] < k_left), other=0.0)
-        a_s = tl.load(a_scales + k * stride_ask, mask=row_ok, other=0.0)
-        b_s = tl.load(b_scales + k * stride_bsk, mask=col_ok, other=0.0)
+    for k in range(0, K // BLOCK_K):
+        a = tl.load(a_tile)
+        b = tl.load(b_tile)
+        a_s = tl.load(a_scales + k * stride_ask)
+        b_s = tl.load(b_scales + k * stride_bsk)
         acc += tl.dot(a, b) * a_s[:, None] * b_s[None, :]
         a_tile += BLOCK_K * stride_ak
         b_tile += BLOCK_K * stride_bk
     c = c_ptr + rows[:, None].to(tl.int64) * stride_cm + cols[None, :] * stride_cn
-    tl.store(c, acc.to(c_ptr.dtype.element_ty), mask=row_ok[:, None] & col_ok[None, :])
+    tl.store(c, acc.to(c_ptr.dtype.element_ty), mask=(rows[:, None] < M) & (cols[None, :] < N))
 
 
 _tuned_kernel = triton.autotune(configs=CONFIGS, key=["M", "N", "K"])(_fp8_block_gemm_kernel)
@@ -84,6 +86,8 @@ def run(a: torch.Tensor, a_scale: torch.Tensor, b: torch.Tensor, b_scale: torch.
     (m, k), n = a.shape, b.shape[0]
     if m == 0:
         return
+    if k % SCALE_BLOCK:
+        raise ValueError(f"fp8 block GEMM: K = {k} must be a multiple of the {SCALE_BLOCK}-wide scale blocks")
     interpreted = os.environ.get("TRITON_INTERPRET") == "1"
     if interpreted:  # the interpreter converts e4m3 in numpy, value by value, and multiplies fp16 without BLAS
         a, b = a.float(), b.float()

@@ -1,7 +1,7 @@
 """Llama-3.1-8B paged GQA decode attention in Triton, split over the context (flash-decoding), value-returning.
 
 Design: one program per (sequence, KV head, context split). It loads the 4 query heads that share its KV head
-(padded to a 16-row tile for the tensor cores), walks its split of the sequence 64 tokens (4 pages) at a time:
+(padded to a 16-row tile for the tensor cores), walks its split of the sequence 128 tokens (8 pages) at a time:
 the block table gives each token's page, so K and V rows are gathered straight from the paged cache, never
 copied; scores and the running softmax (max, sum, rescaled accumulator, in base 2) stay in fp32 registers. Each
 cached K and V byte is read once, by the one program that needs it, and the 4 query heads of a group share that
@@ -15,6 +15,7 @@ block table's width (the longest sequence it can hold), so no host synchronizati
 
 from __future__ import annotations
 
+import functools
 import os
 
 import torch
@@ -22,7 +23,7 @@ import triton
 import triton.language as tl
 
 DEFINITION = "llama3_1_8b_gqa_paged_decode_h32_kv8_d128_ps16"
-BLOCK_N = 64  # tokens per step: 4 pages of 16
+BLOCK_N = 128  # tokens per step: 8 pages of 16
 MIN_SPLIT = 128  # tokens; shorter splits cost more in merging than they gain in parallelism
 LOG2E = 1.4426950408889634
 
@@ -95,10 +96,15 @@ def _merge_kernel(part_ptr, lse_ptr, out_ptr, stride_ob, stride_oh, num_splits, 
     tl.store(out_rows, out.to(out_ptr.dtype.element_ty))
 
 
+@functools.cache
+def _sm_count(device: torch.device) -> int:
+    # On CPU there are no SMs: pretend 16, so that the interpreter runs the split-and-merge path on one sequence.
+    return torch.cuda.get_device_properties(device).multi_processor_count if device.type == "cuda" else 16
+
+
 def _num_splits(batch_size: int, num_kv_heads: int, max_len: int, device: torch.device) -> int:
     """Enough context splits for about two programs per SM, none shorter than MIN_SPLIT tokens."""
-    # On CPU there are no SMs: pretend 16, so that the interpreter runs the split-and-merge path on one sequence.
-    sms = torch.cuda.get_device_properties(device).multi_processor_count if device.type == "cuda" else 16
+    sms = _sm_count(device)
     wanted = triton.cdiv(2 * sms, batch_size * num_kv_heads)
     return max(1, min(wanted, triton.cdiv(max_len, MIN_SPLIT)))
 

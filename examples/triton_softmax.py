@@ -1,27 +1,54 @@
 """Softmax over Llama-3.1-8B's 128256-token vocabulary in Triton: bf16 logits in, fp32 probabilities out.
 
-Design: each row is cut into chunks and every chunk gets its own program, so that even one row (batch 1) fills
-the GPU with 32 CTAs (it takes ~1 us anyway) and 512 rows give 8k CTAs. Two kernels:
+A row (256 KiB of bf16) does not fit one SM, so every design reads the logits twice: once for the max and the
+denominator, once to write the probabilities. The second read must come from L2, not DRAM, for the kernel to
+approach the bound of 2 bytes read + 4 bytes written per value. Two regimes:
 
-1. each chunk program reduces its chunk to a (max, sum of exp(x - max)) pair, written to a small fp32 workspace;
-2. each chunk program merges the row's pairs (at most a few dozen, read from L2) into the row's max and
-   denominator, reads its chunk again and writes exp(x - max) / denominator.
+- At least one row per SM (batch >= SMs): one program per row. It sweeps its row once keeping a running max
+  and sum per lane (online softmax, in base 2), merges the lanes, and sweeps again to write exp2(x - max) / sum.
+  The programs in flight hold ~132-264 rows (33-66 MiB), so the second sweep, which follows the first at once,
+  mostly hits L2. One launch.
+- Fewer rows than SMs: one row would leave most SMs idle, so rows are cut into chunks with one program each.
+  Kernel 1 reduces each chunk to a (max, sum) pair in a small workspace; kernel 2 merges a row's pairs (a few
+  dozen, from L2) and writes its chunk. The whole batch (at most 32 MiB of logits) stays in L2 between them.
 
-The row does not fit one SM (256 KiB of bf16), so the logits are read twice. The second read comes from L2 when
-the rows read by pass 1 are still there: the launch is split into groups of ROWS_PER_GROUP rows (16 MiB of
-logits) so that this holds at every batch size and DRAM sees 2 bytes read + 4 bytes written per value, the
-problem's byte count. exp is computed as exp2(x * log2 e), fp32 throughout.
+Every launch counts at small batches (a few microseconds each), so there are at most two.
 """
 
 from __future__ import annotations
+
+import functools
 
 import torch
 import triton
 import triton.language as tl
 
 DEFINITION = "llama3_1_8b_logits_softmax_v128256"
-ROWS_PER_GROUP = 64
 LOG2E = 1.4426950408889634
+ROW_BLOCK, ROW_WARPS = 4096, 16  # one row per program: 8 values per thread per step
+
+
+@triton.jit
+def _row_softmax_kernel(x_ptr, out_ptr, vocab_size, x_stride, out_stride, BLOCK: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)
+    cols = tl.arange(0, BLOCK)
+    # Running max and sum per lane; -1e30 rather than -inf, so that a masked lane never computes -inf - -inf.
+    m = tl.full((BLOCK,), -1e30, tl.float32)
+    s = tl.zeros((BLOCK,), tl.float32)
+    for start in range(0, vocab_size, BLOCK):
+        mask = start + cols < vocab_size
+        x = tl.load(x_ptr + row * x_stride + start + cols, mask=mask, other=float("-inf")).to(tl.float32)
+        x = x * 1.4426950408889634  # log2 e: work in base 2
+        m_new = tl.maximum(m, x)
+        s = s * tl.exp2(m - m_new) + tl.exp2(x - m_new)
+        m = m_new
+    row_max = tl.max(m, axis=0)
+    inv_denominator = 1.0 / tl.sum(s * tl.exp2(m - row_max), axis=0)
+    for start in range(0, vocab_size, BLOCK):
+        mask = start + cols < vocab_size
+        x = tl.load(x_ptr + row * x_stride + start + cols, mask=mask, other=float("-inf")).to(tl.float32)
+        probs = tl.exp2(x * 1.4426950408889634 - row_max) * inv_denominator
+        tl.store(out_ptr + row * out_stride + start + cols, probs, mask=mask)
 
 
 @triton.jit
@@ -30,7 +57,7 @@ def _chunk_stats_kernel(x_ptr, stats_ptr, vocab_size, x_stride, num_chunks, BLOC
     chunk = tl.program_id(1)
     cols = chunk * BLOCK + tl.arange(0, BLOCK)
     x = tl.load(x_ptr + row * x_stride + cols, mask=cols < vocab_size, other=float("-inf")).to(tl.float32)
-    x = x * 1.4426950408889634  # log2 e: work in base 2
+    x = x * 1.4426950408889634
     chunk_max = tl.max(x, axis=0)
     chunk_sum = tl.sum(tl.exp2(x - chunk_max), axis=0)
     stats = stats_ptr + (row * num_chunks + chunk) * 2
@@ -58,23 +85,28 @@ def _normalize_kernel(
     tl.store(out_ptr + row * out_stride + cols, probs, mask=mask)
 
 
+@functools.cache
+def _sm_count(device: torch.device) -> int:
+    # On CPU there are no SMs: pretend 4, so that Triton's interpreter runs both regimes on small batches.
+    return torch.cuda.get_device_properties(device).multi_processor_count if device.type == "cuda" else 4
+
+
 def run(logits: torch.Tensor, probs: torch.Tensor) -> None:
     """Write softmax(logits) over the last dimension into the fp32 ``probs``."""
     batch_size, vocab_size = logits.shape
     if batch_size == 0:
         return
     x = logits if logits.stride(-1) == 1 else logits.contiguous()
-    # Small batches: smaller chunks, so that more CTAs share the row.
-    block = 4096 if batch_size < 8 else 8192
+    if batch_size >= _sm_count(x.device):
+        _row_softmax_kernel[(batch_size,)](x, probs, vocab_size, x.stride(0), probs.stride(0), BLOCK=ROW_BLOCK,
+                                           num_warps=ROW_WARPS)  # fmt: skip
+        return
+    block = 4096
     num_chunks = triton.cdiv(vocab_size, block)
     stats = torch.empty(batch_size, num_chunks, 2, dtype=torch.float32, device=x.device)
-    warps = block // 512  # 16 values per thread
-    for start in range(0, batch_size, ROWS_PER_GROUP):
-        rows = min(ROWS_PER_GROUP, batch_size - start)
-        grid = (rows, num_chunks)
-        x_rows, out_rows, stats_rows = x[start : start + rows], probs[start : start + rows], stats[start : start + rows]
-        _chunk_stats_kernel[grid](x_rows, stats_rows, vocab_size, x.stride(0), num_chunks, BLOCK=block, num_warps=warps)
-        _normalize_kernel[grid](
-            x_rows, out_rows, stats_rows, vocab_size, x.stride(0), probs.stride(0), num_chunks, BLOCK=block,
-            CHUNKS=triton.next_power_of_2(num_chunks), num_warps=warps,
-        )  # fmt: skip
+    grid = (batch_size, num_chunks)
+    _chunk_stats_kernel[grid](x, stats, vocab_size, x.stride(0), num_chunks, BLOCK=block, num_warps=8)
+    _normalize_kernel[grid](
+        x, probs, stats, vocab_size, x.stride(0), probs.stride(0), num_chunks, BLOCK=block,
+        CHUNKS=triton.next_power_of_2(num_chunks), num_warps=8,
+    )  # fmt: skip
