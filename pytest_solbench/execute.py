@@ -312,6 +312,23 @@ def _summarize_errors(per_output: dict[str, dict[str, float]]) -> dict[str, Any]
     }
 
 
+def warm_up(device: str = "cpu") -> None:
+    """A new worker's first call, made while it waits for work: the imports (and the CUDA context) every item needs,
+    and what the integrity snapshot imports, so none of it counts against the first item's timeout."""
+    import torch
+
+    from . import check, inputs, integrity, timing  # noqa: F401
+
+    integrity.Snapshot.take()
+    if device.startswith("cuda") and torch.cuda.is_available():
+        torch.cuda.init()
+        torch.empty(1, device="cuda")
+
+
+def warm_up_cuda() -> None:
+    warm_up("cuda")
+
+
 def health_check() -> bool:
     """Run after an error: is this worker's CUDA context still usable?"""
     import torch

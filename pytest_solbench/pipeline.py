@@ -92,6 +92,14 @@ class Pipeline:
         base = self._base_record(problem, workload, kernel, nodeid, label, facts)
         if self.settings.bounds_only:
             return self._bounds_only(problem, workload, base)
+        # The static rules first: a cheating kernel fails wherever it is collected, GPU or not.
+        findings = self.static_findings(problem, kernel)
+        if findings:
+            first = findings[0]
+            more = f" (and {len(findings) - 1} more finding(s))" if len(findings) > 1 else ""
+            allow = "" if self.settings.guard == "strict" else (
+                f"; if it is honest, allow it with SOLBENCH_ALLOW = {{{first.rule!r}: 'why'}}")  # fmt: skip
+            return self._hack(base, first.rule, f"{first.path}:{first.line}: {first.message}{more}{allow}")
         reason = self.skip_reason(problem, workload, kernel)
         if reason:
             return Verdict(replace(base, status="SKIPPED", log=reason), "skipped", reason)
@@ -102,13 +110,6 @@ class Pipeline:
             if failed is not None:
                 return failed
             facts, base = self.facts.of(problem, workload), replace(base, hardware=self.hardware.key)
-        findings = self.static_findings(problem, kernel)
-        if findings:
-            first = findings[0]
-            more = f" (and {len(findings) - 1} more finding(s))" if len(findings) > 1 else ""
-            allow = "" if self.settings.guard == "strict" else (
-                f"; if it is honest, allow it with SOLBENCH_ALLOW = {{{first.rule!r}: 'why'}}")  # fmt: skip
-            return self._hack(base, first.rule, f"{first.path}:{first.line}: {first.message}{more}{allow}")
         clock_problem = clocks.problem() if hasattr(clocks, "problem") else None
         if clock_problem:
             return self._failed(base, "RUNTIME_ERROR", clock_problem, word="CLOCKS")

@@ -108,7 +108,9 @@ def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
     if session.settings.isolate == "none":
         runner = worker.InProcessRunner(health_check=health)
     else:
-        runner = worker.TenantPools(lambda payload: getattr(payload, "tenant", "harness"), env=env, health_check=health)
+        warm = "pytest_solbench.execute:" + ("warm_up_cuda" if target.timed else "warm_up")
+        runner = worker.TenantPools(lambda payload: getattr(payload, "tenant", "harness"), env=env, health_check=health,
+                                    initializer=warm)  # fmt: skip
     with runner:
         yield runner
 

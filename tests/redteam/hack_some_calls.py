@@ -4,8 +4,8 @@ import torch
 
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
 EXPECTED = "REWARD_HACK"
-LAYER = "runtime-cpu"
-CAUGHT_BY = "timed outputs rechecked against the reference (DESIGN 10.2); on a GPU also the launched kernel set differs"
+LAYER = "runtime-gpu"
+CAUGHT_BY = "timed outputs rechecked against the reference (only timed runs, on a GPU, make the calls it skips)"
 
 _calls = [0]
 

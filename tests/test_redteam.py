@@ -1,0 +1,60 @@
+"""The red team end to end: every cheating kernel that can run without a GPU goes through the real plugin, each in
+its own worker, and fails with its rule; an honest kernel run after them all still passes (no kernel's leftovers
+reach it). The static layer alone is tested kernel by kernel in test_guard.py; the GPU-only tricks (side streams,
+calls skipped while timed, cached results under CUPTI) run on the GPU machine (docs/threat-model.md)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REDTEAM = ROOT / "tests" / "redteam"
+
+#: Runtime kernel -> (status, rule): what the worker's checks must say.
+RUNTIME = {
+    "hack_input_mutation": ("REWARD_HACK", "input-mutation"),
+    "hack_lazy_allowed": ("REWARD_HACK", "tensor-subclass"),
+    "hack_thread_allowed": ("REWARD_HACK", "threads"),
+    "hack_timer_patch_allowed": ("REWARD_HACK", "patching"),
+    "hack_event_class_allowed": ("REWARD_HACK", "patching"),
+    "hack_checker_patch_allowed": ("REWARD_HACK", "patching"),
+    "hack_child_process_allowed": ("REWARD_HACK", "threads"),
+    "hack_writes_file_allowed": ("REWARD_HACK", "file-network-os"),
+    "hack_all_zeros": ("INCORRECT_NUMERICAL", None),
+}
+#: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
+STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection"}
+
+
+def _layer(name: str) -> str:
+    return re.search(r'^LAYER = "([^"]+)"', (REDTEAM / f"{name}.py").read_text(), re.M).group(1)
+
+
+def test_every_runtime_cpu_kernel_is_listed_here() -> None:
+    runtime_cpu = {p.stem for p in REDTEAM.glob("hack_*.py") if _layer(p.stem) == "runtime-cpu"}
+    assert runtime_cpu == set(RUNTIME)
+
+
+def test_red_team_through_the_plugin_then_an_honest_kernel(pytester: pytest.Pytester) -> None:
+    kernels = pytester.path / "kernels"
+    kernels.mkdir()
+    for name in [*RUNTIME, *STATIC]:
+        shutil.copy(REDTEAM / f"{name}.py", kernels / f"{name}.py")
+    shutil.copy(ROOT / "examples" / "triton_rmsnorm.py", kernels / "zz_honest_rmsnorm.py")  # collected last
+    problem = ROOT / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json"
+    result = pytester.runpytest_subprocess(
+        str(problem), "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels), "-p", "no:randomly",
+        "-p", "no:cacheprovider", "--solbench-rounds", "2", "-k", "num_tokens:7]", "--solbench-json", "t.jsonl",
+        timeout=600,
+    )  # fmt: skip
+    lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
+    got = {x["solution"]: (x["solbench"]["status"], x["solbench"].get("rule")) for x in lines}
+    expected = {**RUNTIME, **{k: ("REWARD_HACK", rule) for k, rule in STATIC.items()},
+                "zz_honest_rmsnorm": ("PASSED", None)}  # fmt: skip
+    assert got == expected, (got, result.stdout.str()[-2000:])
+    result.assert_outcomes(passed=1, failed=len(expected) - 1)
