@@ -316,7 +316,9 @@ def _autograd_gradients(name: str, inputs: dict[str, Any]) -> tuple:
         return (gate_up.grad,)
     if name == "llama3_1_8b_rope_backward_q32_kv8_d128":
         rotate = reference_module(find("llama3_1_8b_rope_q32_kv8_d128").definition)._rotate
-        q, k = torch.zeros_like(leaf("grad_q_out")).requires_grad_(), torch.zeros_like(leaf("grad_k_out")).requires_grad_()
+        # The rotation is linear, so its gradient does not depend on the point: differentiate it at zero.
+        q = torch.zeros(inputs["grad_q_out"].shape, requires_grad=True)
+        k = torch.zeros(inputs["grad_k_out"].shape, requires_grad=True)
         torch.autograd.backward(
             [rotate(q, inputs["cos"], inputs["sin"]), rotate(k, inputs["cos"], inputs["sin"])],
             [inputs["grad_q_out"].float(), inputs["grad_k_out"].float()],
@@ -329,9 +331,10 @@ def _autograd_gradients(name: str, inputs: dict[str, Any]) -> tuple:
     if name == "qwen3_8b_fused_add_rmsnorm_backward_h4096":
         residual, weight = leaf("residual_out"), leaf("weight")
         output = F.rms_norm(residual, (residual.shape[-1],), weight, eps=1e-6)
-        torch.autograd.backward([output, residual * 1], [inputs["grad_output"].float(), inputs["grad_residual_out"].float()])
+        grads = [inputs["grad_output"].float(), inputs["grad_residual_out"].float()]
+        torch.autograd.backward([output, residual * 1], grads)  # residual_out is an output too: its gradient adds
         return residual.grad, weight.grad
-    if name == "llama3_2_1b_qkv_proj_linear_backward_n3072_k2048":
+    if name == "llama3_2_1b_v_proj_linear_backward_n512_k2048":
         x, weight = leaf("x"), leaf("weight")
         F.linear(x, weight).backward(inputs["grad_output"].float())
         return x.grad, weight.grad
@@ -345,7 +348,7 @@ BACKWARD_PROBLEMS = [
     "llama3_1_8b_rope_backward_q32_kv8_d128",
     "llama3_1_8b_cross_entropy_backward_v128256",
     "qwen3_8b_fused_add_rmsnorm_backward_h4096",
-    "llama3_2_1b_qkv_proj_linear_backward_n3072_k2048",
+    "llama3_2_1b_v_proj_linear_backward_n512_k2048",
 ]
 
 
@@ -366,7 +369,7 @@ def test_backward_reference_equals_autograd(name: str) -> None:
 def test_top_k_top_p_keeps_the_most_probable_tokens_up_to_the_mass() -> None:
     torch = pytest.importorskip("torch")
     p = find("llama3_1_8b_top_k_top_p_renorm_v128256")
-    inputs = make_inputs(p.definition, p.workloads[2])  # 32 rows
+    inputs = make_inputs(p.definition, p.workloads[0])
     probs = reference_module(p.definition).run(*inputs.values())
     assert torch.allclose(probs.sum(dim=-1), torch.ones(len(probs)))
     full = torch.softmax(inputs["logits"].float() / inputs["temperature"], dim=-1)

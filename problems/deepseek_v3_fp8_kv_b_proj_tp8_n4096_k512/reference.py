@@ -1,4 +1,4 @@
-"""DeepSeek-style block scales: 1x128 activation tiles and 128x128 weight tiles, dequantized in fp32, matmul in fp32, bf16 out."""
+"""FP8 GEMM with 1x128 (a) and 128x128 (b) fp32 block scales: dequantize in fp32, matmul, bf16 out."""
 
 import torch
 

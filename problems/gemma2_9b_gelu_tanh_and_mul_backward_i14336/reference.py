@@ -1,4 +1,4 @@
-"""Backward of y = gelu_tanh(gate) * up with gate_up = [gate | up], in fp32 (it equals torch.autograd on the forward)."""
+"""Backward of y = gelu_tanh(gate) * up, gate_up = [gate | up], in fp32 (it equals torch.autograd on the forward)."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""per-tensor scales: dequantize a and b with one fp32 scale each, matmul in fp32, bf16 out."""
+"""FP8 GEMM with per-tensor scales: one fp32 scale for a, one for b: dequantize in fp32, matmul, bf16 out."""
 
 import torch
 

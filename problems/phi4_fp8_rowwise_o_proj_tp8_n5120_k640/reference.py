@@ -1,4 +1,4 @@
-"""per-token activation and per-channel weight scales: dequantize each row with its fp32 scale, matmul in fp32, bf16 out."""
+"""FP8 GEMM with per-token (a) and per-channel (b) fp32 scales: dequantize in fp32, matmul, bf16 out."""
 
 import torch
 
