@@ -60,7 +60,8 @@ def problem(request: pytest.FixtureRequest) -> Problem:
 
 @functools.cache
 def find(name: str) -> Problem:
-    for path in FILES:
+    """The bundled problem of that name (files are named after their problem: look there first)."""
+    for path in [p for p, i in zip(FILES, IDS) if i == name] + FILES:
         found = load_problem(path)
         if found.definition.name == name:
             return found
@@ -173,7 +174,7 @@ def test_library_covers_both_layouts_precisions_and_passes_with_unique_names() -
     problems = [load_problem(p) for p in FILES]
     names = [p.definition.name for p in problems]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
-    assert len(problems) >= 15
+    assert len(problems) == 59
     assert any(p.name != "definition.json" for p in FILES), "no FlashInfer-Trace layout problem"
     assert {p.definition.tag("stage") for p in problems} == {"forward", "backward"}
     marks = {DTYPES[s.dtype].mark for p in problems for s in p.definition.inputs}
@@ -299,6 +300,104 @@ def test_linear_backward_reference_equals_autograd() -> None:
     torch.nn.functional.linear(xf, wf).backward(dy.float())
     assert_close(grad_input, xf.grad.to(x.dtype), "bfloat16", None, "grad_input")
     assert_close(grad_weight, wf.grad.to(w.dtype), "bfloat16", None, "grad_weight")
+
+
+def _autograd_gradients(name: str, inputs: dict[str, Any]) -> tuple:
+    """The gradients a backward problem asks for, from torch.autograd on a forward written independently."""
+    import torch
+    import torch.nn.functional as F
+
+    def leaf(name_: str):
+        return inputs[name_].float().requires_grad_()
+
+    if name == "llama3_1_8b_attention_backward_causal_h32_kv8_d128":
+        q, k, v = (leaf(n).transpose(1, 2) for n in ("q", "k", "v"))
+        q.retain_grad(), k.retain_grad(), v.retain_grad()
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=inputs["sm_scale"], enable_gqa=True)
+        out.backward(inputs["grad_output"].float().transpose(1, 2))
+        return tuple(t.grad.transpose(1, 2) for t in (q, k, v))
+    if name in ("llama3_1_8b_silu_and_mul_backward_i14336", "gemma2_9b_gelu_tanh_and_mul_backward_i14336"):
+        gate_up = leaf("gate_up")
+        gate, up = gate_up.chunk(2, dim=-1)
+        act = F.silu(gate) if "silu" in name else F.gelu(gate, approximate="tanh")
+        (act * up).backward(inputs["grad_output"].float())
+        return (gate_up.grad,)
+    if name == "llama3_1_8b_rope_backward_q32_kv8_d128":
+        rotate = reference_module(find("llama3_1_8b_rope_q32_kv8_d128").definition)._rotate
+        # The rotation is linear, so its gradient does not depend on the point: differentiate it at zero.
+        q = torch.zeros(inputs["grad_q_out"].shape, requires_grad=True)
+        k = torch.zeros(inputs["grad_k_out"].shape, requires_grad=True)
+        torch.autograd.backward(
+            [rotate(q, inputs["cos"], inputs["sin"]), rotate(k, inputs["cos"], inputs["sin"])],
+            [inputs["grad_q_out"].float(), inputs["grad_k_out"].float()],
+        )
+        return q.grad, k.grad
+    if name == "llama3_1_8b_cross_entropy_backward_v128256":
+        logits = leaf("logits")
+        F.cross_entropy(logits, inputs["labels"], reduction="none").backward(inputs["grad_loss"])
+        return (logits.grad,)
+    if name == "qwen3_8b_fused_add_rmsnorm_backward_h4096":
+        residual, weight = leaf("residual_out"), leaf("weight")
+        output = F.rms_norm(residual, (residual.shape[-1],), weight, eps=1e-6)
+        grads = [inputs["grad_output"].float(), inputs["grad_residual_out"].float()]
+        torch.autograd.backward([output, residual * 1], grads)  # residual_out is an output too: its gradient adds
+        return residual.grad, weight.grad
+    if name == "llama3_2_1b_v_proj_linear_backward_n512_k2048":
+        x, weight = leaf("x"), leaf("weight")
+        F.linear(x, weight).backward(inputs["grad_output"].float())
+        return x.grad, weight.grad
+    raise LookupError(name)
+
+
+BACKWARD_PROBLEMS = [
+    "llama3_1_8b_attention_backward_causal_h32_kv8_d128",
+    "llama3_1_8b_silu_and_mul_backward_i14336",
+    "gemma2_9b_gelu_tanh_and_mul_backward_i14336",
+    "llama3_1_8b_rope_backward_q32_kv8_d128",
+    "llama3_1_8b_cross_entropy_backward_v128256",
+    "qwen3_8b_fused_add_rmsnorm_backward_h4096",
+    "llama3_2_1b_v_proj_linear_backward_n512_k2048",
+]
+
+
+@pytest.mark.parametrize("name", BACKWARD_PROBLEMS)
+def test_backward_reference_equals_autograd(name: str) -> None:
+    """Each backward reference is written out by hand; autograd on the forward must give the same gradients."""
+    pytest.importorskip("torch")
+    p = find(name)
+    workload = cpu_workloads(p)[0]
+    inputs = make_inputs(p.definition, workload)
+    got = as_tuple(reference_module(p.definition).run(*inputs.values()))
+    expected = _autograd_gradients(name, inputs)
+    assert len(got) == len(expected) == len(p.definition.outputs)
+    for spec, g, e in zip(p.definition.outputs, got, expected):
+        assert_close(g, e.to(g.dtype), spec.dtype, workload.tolerance, f"{name}.{spec.name}")
+
+
+def test_top_k_top_p_keeps_the_most_probable_tokens_up_to_the_mass() -> None:
+    torch = pytest.importorskip("torch")
+    p = find("llama3_1_8b_top_k_top_p_renorm_v128256")
+    inputs = make_inputs(p.definition, p.workloads[0])
+    probs = reference_module(p.definition).run(*inputs.values())
+    assert torch.allclose(probs.sum(dim=-1), torch.ones(len(probs)))
+    full = torch.softmax(inputs["logits"].float() / inputs["temperature"], dim=-1)
+    for row, kept in zip(full, probs):
+        chosen = kept > 0
+        assert 1 <= int(chosen.sum()) <= inputs["top_k"] + 2  # ties at the k-th value stay together
+        assert row[chosen].min() >= row[~chosen].max(), "a dropped token is more probable than a kept one"
+        ordered = (row[chosen] / row[chosen].sum()).sort(descending=True).values  # before the top-p cut, within top-k
+        kept_mass = kept[chosen].sort(descending=True).values
+        assert torch.allclose(kept_mass, ordered / ordered.sum(), atol=1e-6)
+
+
+def test_deepseek_router_picks_8_experts_from_4_groups() -> None:
+    torch = pytest.importorskip("torch")
+    p = find("deepseek_v3_moe_grouped_topk_router_e256_h7168")
+    weights = reference_module(p.definition).run(*make_inputs(p.definition, p.workloads[2]).values())  # 64 tokens
+    chosen = weights > 0
+    assert (chosen.sum(dim=-1) == 8).all()
+    assert (chosen.view(-1, 8, 32).any(dim=-1).sum(dim=-1) <= 4).all(), "experts from more than topk_group groups"
+    assert torch.allclose(weights.sum(dim=-1), torch.full((len(weights),), 2.5))
 
 
 def test_fp8_inputs_carry_real_scales() -> None:

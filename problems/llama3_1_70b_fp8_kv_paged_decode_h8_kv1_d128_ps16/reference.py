@@ -1,0 +1,73 @@
+"""GQA decode attention over a paged e4m3 KV cache with per-tensor k/v scales, dequantized and computed in fp32."""
+
+import torch
+
+NUM_QO_HEADS, NUM_KV_HEADS, HEAD_DIM, PAGE_SIZE = 8, 1, 128, 16
+FP8_MAX = 448.0
+
+
+@torch.no_grad()
+def run(q, k_cache, v_cache, k_scale, v_scale, block_table, seq_lens, sm_scale):
+    batch_size, num_qo_heads, head_dim = q.shape
+    _, page_size, num_kv_heads, _ = k_cache.shape
+    group = num_qo_heads // num_kv_heads
+    output = torch.empty_like(q)
+    for b in range(batch_size):
+        seq_len = int(seq_lens[b])
+        pages = block_table[b, : (seq_len + page_size - 1) // page_size].long()
+        k = k_cache[pages].reshape(-1, num_kv_heads, head_dim)[:seq_len].float() * k_scale.float()
+        v = v_cache[pages].reshape(-1, num_kv_heads, head_dim)[:seq_len].float() * v_scale.float()
+        k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
+        probs = torch.softmax(torch.einsum("hd,nhd->hn", q[b].float(), k) * sm_scale, dim=-1)
+        output[b] = torch.einsum("hn,nhd->hd", probs, v).to(q.dtype)
+    return output
+
+
+def _split_lengths(batch_size, total, capacity):
+    """Random sequence lengths, each in [1, capacity], summing to exactly `total`."""
+    weights = torch.rand(batch_size, dtype=torch.float64) + 0.25
+    lengths = (weights / weights.sum() * total).floor().long().clamp(1, capacity)
+    missing = total - int(lengths.sum())
+    while missing:
+        step = 1 if missing > 0 else -1
+        room = (lengths < capacity) if step > 0 else (lengths > 1)
+        chosen = room.nonzero().flatten()[: abs(missing)]
+        lengths[chosen] += step
+        missing -= step * len(chosen)
+    return lengths
+
+
+def paged_layout(axes, page_size, device):
+    """seq_lens summing to num_kv_tokens and a block table of distinct pages scattered over the pool."""
+    batch_size, max_pages, num_pages = axes["batch_size"], axes["max_pages_per_seq"], axes["num_pages"]
+    seq_lens = _split_lengths(batch_size, axes["num_kv_tokens"], max_pages * page_size)
+    pages_per_seq = (seq_lens + page_size - 1) // page_size
+    pool = torch.randperm(num_pages)[: int(pages_per_seq.sum())]
+    block_table = torch.zeros(batch_size, max_pages, dtype=torch.int32)
+    start = 0
+    for b, count in enumerate(pages_per_seq.tolist()):
+        block_table[b, :count] = pool[start : start + count].to(torch.int32)
+        start += count
+    return block_table.to(device), seq_lens.to(torch.int32).to(device)
+
+
+def quantize(x):
+    scale = x.abs().amax().clamp_min(1e-4) / FP8_MAX
+    return (x / scale).to(torch.float8_e4m3fn), scale.float().reshape(())
+
+
+def make_inputs(axes_and_scalars, device):
+    block_table, seq_lens = paged_layout(axes_and_scalars, PAGE_SIZE, device)
+    cache_shape = (axes_and_scalars["num_pages"], PAGE_SIZE, NUM_KV_HEADS, HEAD_DIM)
+    k_cache, k_scale = quantize(torch.randn(cache_shape, device=device))
+    v_cache, v_scale = quantize(torch.randn(cache_shape, device=device))
+    return {
+        "q": torch.randn(len(seq_lens), NUM_QO_HEADS, HEAD_DIM, dtype=torch.bfloat16, device=device),
+        "k_cache": k_cache,
+        "v_cache": v_cache,
+        "k_scale": k_scale,
+        "v_scale": v_scale,
+        "block_table": block_table,
+        "seq_lens": seq_lens,
+        "sm_scale": 1.0 / HEAD_DIM**0.5,
+    }
