@@ -14,5 +14,6 @@ def run(grad_output, x, scale):
     grad_shift = dy.sum(dim=1)
     grad_scale = (dy * x_hat).sum(dim=1)
     dx_hat = dy * (1 + scale.float()[:, None, :])
-    grad_x = rstd * (dx_hat - dx_hat.mean(dim=-1, keepdim=True) - x_hat * (dx_hat * x_hat).mean(dim=-1, keepdim=True))
+    mean_dx_hat, mean_dx_hat_x_hat = dx_hat.mean(dim=-1, keepdim=True), (dx_hat * x_hat).mean(dim=-1, keepdim=True)
+    grad_x = rstd * (dx_hat - mean_dx_hat - x_hat * mean_dx_hat_x_hat)
     return grad_x.to(x.dtype), grad_shift.to(scale.dtype), grad_scale.to(scale.dtype)

@@ -23,7 +23,7 @@ def run(q, k, v, g, beta, state):
 
 def make_inputs(axes_and_scalars, device):
     batch = axes_and_scalars["batch_size"]
-    a_log = torch.log(torch.empty(NUM_V_HEADS).uniform_(1, 16))  # the model's A_log initialisation range
+    a_log = torch.log(torch.empty(NUM_V_HEADS).uniform_(0, 16))  # as the model initialises A_log
     g = -torch.exp(a_log) * F.softplus(torch.randn(batch, NUM_V_HEADS) - 4)  # dt_bias keeps decays gentle
     return {
         "q": torch.randn(batch, NUM_K_HEADS, K_DIM, device=device).to(torch.bfloat16),

@@ -17,5 +17,6 @@ def run(grad_output, x, weight):
     grad_bias = dy.sum(dim=(0, 2, 3))
     dx_hat = (dy * weight.float()[None, :, None, None]).reshape(n, NUM_GROUPS, -1)
     x_hat = x_hat.reshape(n, NUM_GROUPS, -1)
-    grad_input = rstd * (dx_hat - dx_hat.mean(dim=-1, keepdim=True) - x_hat * (dx_hat * x_hat).mean(dim=-1, keepdim=True))
+    mean_dx_hat, mean_dx_hat_x_hat = dx_hat.mean(dim=-1, keepdim=True), (dx_hat * x_hat).mean(dim=-1, keepdim=True)
+    grad_input = rstd * (dx_hat - mean_dx_hat - x_hat * mean_dx_hat_x_hat)
     return grad_input.reshape(x.shape).to(x.dtype), grad_weight.to(weight.dtype), grad_bias.to(weight.dtype)

@@ -1,7 +1,8 @@
-"""Every backward problem's explicit reference equals torch.autograd on its forward, and the SSD scan is a scan.
+"""References checked against what they stand for: backward against autograd, scans against their recurrences.
 
 Each backward reference writes the gradients out by hand (that is what a kernel author reads); here autograd on
-the plain forward, in fp32, must give the same gradients within the output dtype's tolerance.
+the plain forward, in fp32, must give the same gradients within the output dtype's tolerance. The chunked SSD
+scan must equal the step-by-step recurrence, and the gated delta rule must store v at key k.
 """
 
 from __future__ import annotations
@@ -130,3 +131,16 @@ def test_ssd_chunk_scan_equals_the_sequential_recurrence() -> None:
         expected.append((h * Ch[:, t, :, None, :]).sum(-1) + D[:, None] * x[:, t])
     torch.testing.assert_close(y, torch.stack(expected, dim=1), rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(final, h, rtol=1e-4, atol=1e-4)
+
+
+def test_gated_delta_rule_with_beta_one_stores_v_at_key_k() -> None:
+    """The delta rule's defining property: with beta = 1 the new state maps the (normalized) key exactly to v."""
+    torch = pytest.importorskip("torch")
+    p = find("qwen3_next_80b_a3b_gated_delta_rule_decode_h32_d128")
+    inputs = make_inputs(p.definition, cpu_workloads(p)[0])
+    inputs["beta"] = torch.ones_like(inputs["beta"])
+    _, new_state = reference_module(p.definition).run(*inputs.values())
+    k = inputs["k"].float()
+    k = (k * torch.rsqrt(k.pow(2).sum(-1, keepdim=True) + 1e-6)).repeat_interleave(2, dim=1)
+    recalled = (new_state * k[..., None]).sum(dim=-2)
+    torch.testing.assert_close(recalled, inputs["v"].float(), rtol=1e-3, atol=1e-3)
