@@ -1,0 +1,9 @@
+"""HuBERT Large self-attention: non-causal softmax(q k^T / 8) v over the audio frames, in fp32."""
+
+import torch
+import torch.nn.functional as F
+
+
+@torch.no_grad()
+def run(q, k, v):
+    return F.scaled_dot_product_attention(q.float(), k.float(), v.float()).to(q.dtype)
