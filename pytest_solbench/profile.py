@@ -97,6 +97,18 @@ def format_short(profile: Profile) -> str:
     return f"DRAM {_pct(dram)}{memory} SM {_pct(profile.sm_throughput_pct)} {profile.limiter}-bound{kernels}"
 
 
+def as_record(result: Profile | str) -> dict[str, Any]:
+    """What ``profile_item`` gave, for the item's record: the profile, or ``{"skipped": reason}``."""
+    return result.to_dict() if isinstance(result, Profile) else {"skipped": result}
+
+
+def describe(result: Profile | str) -> str:
+    """What ``profile_item`` gave, for ``-v``: the short line and the command, or why there is no profile."""
+    if isinstance(result, Profile):
+        return f"profile: {format_short(result)}\n  dig further: {result.command}"
+    return f"profile skipped: {result}"
+
+
 # ---------------------------------------------------------------- finding ncu and running it
 
 

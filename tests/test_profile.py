@@ -135,7 +135,9 @@ def test_profile_runs_ncu_on_the_child_and_gives_a_command_to_dig_further(tmp_pa
     assert back.kernel == req.kernel and back.workload_uuid == "w-16" and Path(back.definition_path).is_absolute()
     assert p.command.startswith(f"CUDA_VISIBLE_DEVICES=1 {ncu} --set full --import-source yes -f -o ")
     assert p.command.endswith(f" -m pytest_solbench.profile {request_file}")
-    assert p.to_dict()["kernels"][0]["duration_us"] == 62.53
+    assert prof.as_record(p)["kernels"][0]["duration_us"] == 62.53 and prof.as_record(p)["limiter"] == "memory"
+    assert prof.describe(p) == f"profile: DRAM 87% SM 12% memory-bound\n  dig further: {p.command}"
+    assert json.loads(json.dumps(prof.as_record(p))) == prof.as_record(p)  # plain JSON, for xdist and the trace
 
 
 @pytest.mark.parametrize("body, reason", [
@@ -151,6 +153,7 @@ def test_each_failure_is_a_reason(tmp_path, body, reason):
     result = prof.profile_item(request(tmp_path), timeout_s=0.5 if "sleep" in body else 60,
                                ncu=fake_ncu(tmp_path, body), folder=tmp_path)  # fmt: skip
     assert isinstance(result, str) and reason in result, result
+    assert prof.as_record(result) == {"skipped": result} and prof.describe(result) == f"profile skipped: {result}"
 
 
 def test_no_ncu_or_no_gpu_is_a_reason(tmp_path, monkeypatch):
