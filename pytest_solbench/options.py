@@ -89,6 +89,11 @@ def addoption(parser: pytest.Parser) -> None:
         help="call references with keyword arguments when their run() names the inputs in another order than the "
         "definition lists them (four FlashInfer MoE definitions do).",
     )  # fmt: skip
+    group.addoption(
+        "--solbench-profile", action="store_true",
+        help="after each passing timed item, run Nsight Compute (ncu) once on the kernel's call: DRAM and SM "
+        "throughput as %% of peak, the limiting unit, and the ncu command to dig further (ini solbench_profile).",
+    )  # fmt: skip
     group.addoption("--solbench-bounds-only", action="store_true", help="print every workload's SOL bound; run no kernel.")
     group.addoption("--solbench-allow-below-sol", action="store_true", help="accept times below the SOL bound instead of failing them.")
     group.addoption(
@@ -113,6 +118,7 @@ def addoption(parser: pytest.Parser) -> None:
     parser.addini("solbench_problems", type="paths", default=[], help="problem folders (default: the bundled library).")
     parser.addini("solbench_store", default="", help="as --solbench-store.")
     parser.addini("solbench_guard", default="", help="as --solbench-guard.")
+    parser.addini("solbench_profile", type="bool", default=False, help="as --solbench-profile.")
     parser.addini("solbench_blob_root", default="", help="as --solbench-blob-root.")
     parser.addini("solbench_max_regression", default="", help="as --solbench-max-regression.")
     parser.addini("solbench_kernel_dirs", type="paths", default=[], help="kernel folders, as --kernel-dir.")
@@ -149,6 +155,7 @@ class Settings:
     guard: str = "on"  # "on" | "strict" | "off"
     blob_root: Path | None = None  # where relative safetensors paths start (None: each dataset's root)
     bind_by_name: bool = False
+    profile: bool = False  # Nsight Compute on each passing timed item
     store: Path = Path(".solbench/runs")
     save: str | None = None  # a name ("" for the commit), or None: not saved
     compare: str | None = None  # a name or path ("" for the latest on this machine), or None: no comparison
@@ -279,6 +286,7 @@ def resolve(config: pytest.Config) -> Settings:
         guard=_choice(config, "--solbench-guard", "solbench_guard", ("on", "strict", "off")),
         blob_root=invocation / blob_root if blob_root else None,
         bind_by_name=bool(opt.solbench_bind_by_name),
+        profile=bool(opt.solbench_profile or config.getini("solbench_profile")),
         store=invocation / store,
         save=opt.solbench_save,
         compare=opt.solbench_compare,

@@ -131,7 +131,17 @@ class Pipeline:
             return self._failed(record, outcome.status.value, outcome.log)
         if outcome.kernel_timing is not None:
             record = self._score(problem, workload, kernel, facts, record, outcome, runner, fixtures)
+            if self.settings.profile:
+                record = replace(record, profile=self._profile(request))
         return self._gate(record, outcome)
+
+    def _profile(self, request: ItemRequest) -> dict[str, Any]:
+        """Nsight Compute on one call of the kernel, in a process of its own; the verdict does not depend on it."""
+        from . import profile
+
+        result = profile.profile_item(request, timeout_s=max(120.0, 3 * self.settings.timeout_s),
+                                      env={"CUDA_VISIBLE_DEVICES": self.target.visible_gpu})  # fmt: skip
+        return profile.as_record(result)
 
     def static_findings(self, problem: Problem, kernel: KernelSpec) -> list[Any]:
         """The guard's static rules over a kernel's sources, once per kernel and definition."""

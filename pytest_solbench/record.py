@@ -41,6 +41,7 @@ class ItemResult:
     reference_timing: dict[str, Any] | None = None  # the baseline's measurement, when this item timed it
     clocks: dict[str, Any] | None = None
     rule: str | None = None  # the anti-cheat rule that fired, with REWARD_HACK
+    profile: dict[str, Any] | None = None  # --solbench-profile: profile.Profile.to_dict(), or {"skipped": why}
     baseline: str = "reference"
     seed: int = 0
     environment: dict[str, Any] = field(default_factory=dict)

@@ -140,6 +140,8 @@ class SolbenchSession:
                 figures += f"  {100 * record['pct_sol']:.1f}% SOL"
             if record.get("score") is not None:
                 figures += f"  score {record['score']:.3f}"
+            if record.get("profile"):
+                figures += "  " + _profile_words(record["profile"])
             return "passed", ".", (f"PASSED{figures}", {"green": True})
         return None
 
@@ -179,6 +181,14 @@ class SolbenchSession:
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None and self.pipeline.ceilings:
             workeroutput["solbench_ceilings"] = self.pipeline.ceilings
+
+
+def _profile_words(profile: dict[str, Any]) -> str:
+    if "skipped" in profile:
+        return f"(profile skipped: {profile['skipped'].splitlines()[0]})"
+    dram, sm = profile.get("dram_throughput_pct"), profile.get("sm_throughput_pct")
+    shown = " ".join(f"{name} {value:.0f}%" for name, value in (("DRAM", dram), ("SM", sm)) if value is not None)
+    return f"[{shown} {profile.get('limiter')}-bound; {profile.get('command')}]"
 
 
 class XdistHooks:

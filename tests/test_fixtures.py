@@ -197,3 +197,13 @@ def test_bad_baseline_files_are_usage_errors(project: pytest.Pytester, content: 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert words in result.stdout.str() + result.stderr.str()
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_profile_reason_shows_in_the_verbose_line_and_the_record(project: pytest.Pytester) -> None:
+    _kernel(project, "fast")
+    _fake(project, TIMED, {"fast": (0.001, 0.004, False)})
+    result = project.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-profile", "-v", "--solbench-json", "t.jsonl")
+    result.assert_outcomes(passed=2)  # the verdict never depends on the profile
+    result.stdout.fnmatch_lines(["*fast-n:16? PASSED  T_k 1us*(profile skipped: *)*"])
+    line = json.loads((project.path / "t.jsonl").read_text().splitlines()[0])
+    assert set(line["solbench"]["profile"]) == {"skipped"}
