@@ -322,7 +322,11 @@ def warm_up(device: str = "cpu") -> None:
     integrity.Snapshot.take()
     if device.startswith("cuda") and torch.cuda.is_available():
         torch.cuda.init()
-        torch.empty(1, device="cuda")
+        x = torch.empty(1024, device="cuda")
+        # CUPTI's first session starts threads that outlive it: start them now, before any kernel's threads count.
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]):
+            x.add_(1)
+            torch.cuda.synchronize()
 
 
 def warm_up_cuda() -> None:
