@@ -48,7 +48,7 @@ TENSOR_METHODS = (
     "fill_", "data_ptr", "dim", "size", "stride", "is_contiguous", "type", "element_size", "new_empty",
     "__torch_function__",
 )  # fmt: skip
-PREIMPORTED = ("torch._dynamo",)
+PREIMPORTED: tuple[str, ...] = ()  # torch._dynamo's import rebinds torch.manual_seed: see _torch_wrapper_of
 WATCHED_MODULE_NAMES = ("torch", "torch.cuda", "torch.profiler", "torch.autograd.profiler", "time", "threading", "os",
                         "sys")  # fmt: skip
 
@@ -82,7 +82,8 @@ class Snapshot:
         for name, (obj, code) in self.objects.items():
             current = now.objects.get(name)
             if current is None or current[0] is not obj or current[1] is not code:
-                names.append(name)
+                if current is None or not _torch_wrapper_of(current[0], obj):
+                    names.append(name)
         return sorted(names)
 
     # ------------------------------------------------------------ recording
@@ -137,6 +138,25 @@ def _import(name: str) -> Any:
         return importlib.import_module(name)
     except ImportError:
         return None
+
+
+def _torch_wrapper_of(new: Any, old: Any) -> bool:
+    """Whether ``new`` is torch's own wrapper around ``old`` (``functools.wraps``, code inside torch's package):
+    importing torch._dynamo, which torch.compile and the profiler do on first use, rebinds ``torch.manual_seed``
+    that way. Pre-importing it in every worker instead cost 1.6 s of CPU per worker."""
+    torch = sys.modules.get("torch")
+    code = getattr(new, "__code__", None)
+    if torch is None or code is None:
+        return False
+    home = os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
+    if not os.path.abspath(code.co_filename).startswith(home):
+        return False
+    seen, inner = 0, getattr(new, "__wrapped__", None)
+    while inner is not None and seen < 8:
+        if inner is old:
+            return True
+        inner, seen = getattr(inner, "__wrapped__", None), seen + 1
+    return False
 
 
 # ---------------------------------------------------------------- threads and processes

@@ -198,3 +198,24 @@ def test_audit_records_the_kernels_own_writes_processes_and_gc_searches_but_not_
     ]
     module.cheat(str(outside))  # disarmed: nothing more is recorded
     assert len(audit.events) == 5
+
+
+def test_torchs_own_wrapper_is_not_a_patch_but_a_look_alike_from_elsewhere_is() -> None:
+    import functools
+
+    import torch
+
+    from pytest_solbench.integrity import _torch_wrapper_of
+
+    def original(seed):
+        return seed
+
+    honest = torch._disable_dynamo(original)  # what importing torch._dynamo does to torch.manual_seed
+
+    @functools.wraps(original)
+    def impostor(seed):
+        return 0
+
+    assert _torch_wrapper_of(honest, original)
+    assert not _torch_wrapper_of(impostor, original)  # a wraps() chain, but the code is not torch's
+    assert not _torch_wrapper_of(honest, impostor)  # torch's code, but around something else
