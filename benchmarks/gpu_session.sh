@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The GPU runs whose numbers the docs record, in steps (several per call fit a lent machine's 10-minute limit):
+#   OUT=gpu-out bash benchmarks/gpu_session.sh setup unit examples redteam profile   # run 1
+#   OUT=gpu-out bash benchmarks/gpu_session.sh setup library agreement               # run 2
+#   OUT=gpu-out bash benchmarks/gpu_session.sh setup fidelity gates                  # run 3
+#   OUT=gpu-out bash benchmarks/gpu_session.sh setup multigpu                        # run 4, two or more GPUs
+# Every step logs under $OUT/logs; the last packs them into $OUT/logs.tgz. Clocks are only observed, never set.
+set -u
+OUT=${OUT:-gpu-out}
+LOGS=$OUT/logs
+mkdir -p "$LOGS"
+export PYTHONUNBUFFERED=1
+PYTEST=(python -m pytest -p no:cacheprovider -p no:randomly)
+SOL=("${PYTEST[@]}" --solbench -rs)
+step() { echo "=== $1 $(date +%T)" >>"$LOGS/steps.txt"; }
+timed() {  # NAME CMD...: run CMD, and log its wall time and exit status
+  local name=$1 start=$SECONDS rc; shift
+  "$@"; rc=$?
+  echo "$name wall $((SECONDS - start)) s exit $rc" >>"$LOGS/steps.txt"
+  return $rc
+}
+
+for what in "$@"; do
+  step "$what"
+  case $what in
+    setup)
+      { nvidia-smi --query-gpu=index,name,driver_version,clocks.sm,clocks.mem,clocks.max.sm,power.limit --format=csv
+        python -c "import sys, torch, triton, pytest; print(sys.version.split()[0], torch.__version__, triton.__version__, pytest.__version__)"
+        python -m pip install --no-deps --no-build-isolation --root-user-action=ignore -q -e . 2>&1 | tail -3
+        python -c "import importlib.metadata as m; print('installed', m.version('pytest-solbench'))"
+      } >"$LOGS/setup.txt" 2>&1 ;;
+    unit)  # the suite's GPU-only tests and the modules that touch the GPU
+      timed unit timeout 240 "${PYTEST[@]}" -q tests/test_timing.py tests/test_worker.py tests/test_clocks.py \
+        tests/test_integrity.py tests/test_library.py -k "gpu or timing or worker or clock or integrity or audit" \
+        >"$LOGS/unit.log" 2>&1 ;;
+    examples)  # the README table
+      timed examples timeout 420 "${SOL[@]}" --kernel-dir examples --solbench-max-time 0.5 -v \
+        --solbench-json "$LOGS/examples.jsonl" >"$LOGS/examples.log" 2>&1 ;;
+    redteam)  # every red-team kernel, then the honest RMSNorm: its score must match the examples run
+      timed redteam timeout 300 "${SOL[@]}" --kernel-dir tests/redteam --kernel-dir examples/triton_rmsnorm.py \
+        --solbench-max-time 0.5 -k "num_tokens:4096] or batch_size:64]" --solbench-json "$LOGS/redteam.jsonl" \
+        >"$LOGS/redteam.log" 2>&1 ;;
+    profile)
+      timed profile timeout 300 "${SOL[@]}" --kernel-dir examples/triton_rmsnorm.py --kernel-dir examples/triton_swiglu.py \
+        --solbench-profile -v -k "num_tokens:4096]" --solbench-json "$LOGS/profile.jsonl" >"$LOGS/profile.log" 2>&1
+      ncu --query-metrics 2>/dev/null | grep -E "^(gpu__dram_throughput|dram__throughput|sm__throughput|gpu__compute_memory_throughput)" \
+        >"$LOGS/ncu_metrics.txt" 2>&1 ;;
+    library)  # every bundled reference as its own kernel: how far PyTorch is from SOL
+      timed library timeout 480 "${SOL[@]}" --solbench-max-time 0.3 --solbench-rounds 2 -q \
+        --solbench-json "$LOGS/library.jsonl" >"$LOGS/library.log" 2>&1 ;;
+    agreement)
+      timed agreement timeout 300 python benchmarks/reference_agreement.py "$LOGS/agreement.json" \
+        >"$LOGS/agreement.md" 2>&1 ;;
+    fidelity)  # CUPTI and events beside Nsight Compute
+      timed fidelity timeout 200 python benchmarks/timing_fidelity.py "$LOGS/fidelity.json" >"$LOGS/fidelity.log" 2>&1
+      for k in add_tiny rmsnorm_small mul_elementwise softmax_fp32 decode_attention; do
+        echo "=== $k" >>"$LOGS/ncu.log"
+        timeout 60 ncu --clock-control none --nvtx --nvtx-include "solbench_target/" --metrics gpu__time_duration.sum \
+          python benchmarks/timing_fidelity.py --ncu-target "$k" >>"$LOGS/ncu.log" 2>&1
+      done ;;
+    multigpu)  # the bundled library with one worker, then one worker per GPU
+      n=$(nvidia-smi -L | wc -l)
+      timed "multigpu-n1" timeout 280 "${SOL[@]}" -n 1 --solbench-max-time 0.3 --solbench-rounds 2 -q \
+        -k llama3_1_8b --solbench-json "$LOGS/multi_n1.jsonl" >"$LOGS/multi_n1.log" 2>&1
+      (while sleep 5; do nvidia-smi --query-compute-apps=gpu_uuid,pid,used_memory --format=csv,noheader; done) \
+        >"$LOGS/multi_apps.txt" 2>&1 & watcher=$!
+      timed "multigpu-n$n" timeout 280 "${SOL[@]}" -n "$n" --solbench-max-time 0.3 --solbench-rounds 2 -q \
+        -k llama3_1_8b --solbench-json "$LOGS/multi_nN.jsonl" >"$LOGS/multi_nN.log" 2>&1
+      kill $watcher ;;
+    gates)  # save, compare unchanged (5 times), compare a kernel made 10 % slower
+      G=("${SOL[@]}" --solbench-store "$OUT/runs" --solbench-max-time 1
+         -k "num_tokens:16384]" -p no:xdist)
+      timed gates-save timeout 120 "${G[@]}" --kernel-dir benchmarks/slow_kernels/base --solbench-save main >"$LOGS/gates.log" 2>&1
+      for i in 1 2 3 4 5; do
+        timeout 120 "${G[@]}" --kernel-dir benchmarks/slow_kernels/base --solbench-compare main >>"$LOGS/gates.log" 2>&1
+        echo "same run $i exit $?" >>"$LOGS/gates.log"
+      done
+      timeout 120 "${G[@]}" --kernel-dir benchmarks/slow_kernels/slower --solbench-compare main --solbench-markdown "$LOGS/pr.md" \
+        >>"$LOGS/gates.log" 2>&1
+      echo "slow run exit $?" >>"$LOGS/gates.log" ;;
+  esac
+done
+tar czf "$OUT/logs.tgz" -C "$OUT" logs
+tail -n 5 "$LOGS"/*.log "$LOGS/steps.txt" 2>/dev/null | tail -n 120
