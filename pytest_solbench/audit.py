@@ -33,7 +33,7 @@ EVENTS: dict[str, str] = {
     **dict.fromkeys(("ctypes.dlopen", "ctypes.dlsym", "ctypes.addressof", "ctypes.string_at", "exec", "compile",
                      "cpython.run_command", "pickle.find_class"), "runtime-load"),
     **dict.fromkeys(("gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._current_frames",
-                     "sys.settrace", "sys.setprofile", "sys.addaudithook", "sys._getframemodulename"), "introspection"),
+                     "sys.settrace", "sys.setprofile", "sys.addaudithook"), "introspection"),
 }  # fmt: skip
 WRITE_MODES = set("wax+")
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC

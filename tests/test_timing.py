@@ -368,9 +368,23 @@ def test_fidelity_script_smoke_run_on_cpu(tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.filterwarnings("ignore:CUDA is not available")
-def test_cupti_timer_falls_back_to_events_when_the_profiler_records_no_gpu_ranges():
-    gpu = FakeGPU(kernel_ms=0.05)
-    m = run(gpu, timer="cupti")
-    assert m.method == "cuda_events"
+def test_cupti_timer_falls_back_to_events_when_the_profiler_cannot_run(monkeypatch):
+    def unavailable(*args):
+        raise RuntimeError("CUPTI is not available")
+
+    monkeypatch.setattr(timing, "profiled_spans_ms", unavailable)
+    m = run(FakeGPU(kernel_ms=0.05), timer="cupti")
+    assert m.method == "cuda_events" and m.median_ms == pytest.approx(0.05)
     assert any("CUPTI timing failed" in note for note in m.notes)
-    assert m.median_ms == pytest.approx(0.05)
+
+
+def test_cupti_counts_calls_that_launched_nothing_and_different_kernel_sets(monkeypatch):
+    def spans(call, prepare, flush, indices):
+        sets = [frozenset({"k1"}) if i % 3 else frozenset() for i in range(len(indices))]
+        sets[1] = frozenset({"k1", "k2"})
+        return [0.04 if s else 0.0 for s in sets], sets
+
+    monkeypatch.setattr(timing, "profiled_spans_ms", spans)
+    m = run(FakeGPU(kernel_ms=0.05), timer="cupti")
+    assert m.method == "cupti" and m.kernel_names == ("k1", "k2")
+    assert m.calls_without_kernels == sum(1 for i in range(m.n) if i % 3 == 0) and m.distinct_kernel_sets == 3

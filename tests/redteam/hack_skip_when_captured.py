@@ -1,13 +1,15 @@
 """Does no work while a CUDA graph is being captured, so a graph-based timer replays nothing; eager calls (the
-correctness rounds) do the work."""
+correctness rounds) do the work. Against this harness it gains nothing: timing never goes through a graph it
+did not capture itself from eager calls, so every timed call does the work, and its time is honest (on the H200:
+252 us, 5.6 % SOL at 4096 tokens). Kept so that a change to graph timing is tested against it."""
 
 import torch
 
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
-EXPECTED = "REWARD_HACK"
+EXPECTED = "PASSED"
 LAYER = "runtime-gpu"
-CAUGHT_BY = ("the launched kernel set must be non-empty and the same in timed and correctness calls (CUPTI); "
-             "timed outputs rechecked")
+CAUGHT_BY = ("nothing to catch: the default timers time eager calls; were graphs used, the launched kernel set "
+             "(CUPTI) and the timed outputs' recheck would")
 
 
 def run(hidden_states, weight, output):
