@@ -1,11 +1,12 @@
 """Every bundled reference on the GPU, and its agreement with its own CPU run (docs/problems.md's GPU table).
 
-    python benchmarks/reference_agreement.py OUT.json [--problems DIR] [--cpu-elements N] [--gpu-gib G]
+    python benchmarks/reference_agreement.py OUT.jsonl [--problems DIR] [--cpu-elements N] [--gpu-gib G]
 
 For each workload of each problem: inputs made once on the CPU from seed 0 (the harness's own input maker); the
 reference run on the GPU (every workload whose tensors fit in --gpu-gib); and, where the workload is small enough
 for the CPU (its largest growing tensor within --cpu-elements), run on the CPU too and compared with the GPU's
-outputs under the problem's own tolerance (check.py). Prints a markdown table and writes every row as JSON.
+outputs under the problem's own tolerance (check.py). Writes a JSON line per workload as it goes, then prints a
+markdown table.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--problems", type=Path, default=ROOT / "problems")
-    parser.add_argument("--cpu-elements", type=int, default=16_000_000)
+    parser.add_argument("--cpu-elements", type=int, default=4_000_000)  # the CI's CPU budget
     parser.add_argument("--gpu-gib", type=float, default=40.0)
     args = parser.parse_args(argv)
     import torch
@@ -95,16 +96,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     facts, rows = Facts(), []
     files = sorted(p for p in args.problems.rglob("*.json") if is_problem_file(p))
-    for path in files:
-        problem = load_problem(path)
-        for workload in problem.workloads:
-            try:
-                rows.append(agree(problem, workload, facts, args.cpu_elements, args.gpu_gib * 2**30))
-            except Exception:
-                rows.append({"problem": problem.definition.name, "workload": workload.uuid, "gpu": "error",
-                             "cpu": "error", "detail": traceback.format_exc(limit=2)[-300:]})  # fmt: skip
-            torch.cuda.empty_cache()
-    args.out.write_text(json.dumps({"device": torch.cuda.get_device_name(), "rows": rows}, indent=1))
+    with args.out.open("w") as sink:  # one JSON line per workload, as they come: a run cut short keeps its rows
+        for path in files:
+            problem = load_problem(path)
+            for workload in problem.workloads:
+                try:
+                    row = agree(problem, workload, facts, args.cpu_elements, args.gpu_gib * 2**30)
+                except Exception:
+                    row = {"problem": problem.definition.name, "workload": workload.uuid, "gpu": "error",
+                           "cpu": "error", "detail": traceback.format_exc(limit=2)[-300:]}  # fmt: skip
+                rows.append({**row, "device": torch.cuda.get_device_name()})
+                sink.write(json.dumps(rows[-1]) + "\n")
+                sink.flush()
+                torch.cuda.empty_cache()
     print(f"| problem | workload | GPU | CPU agreement | detail |\n|---|---|---|---|---|")
     for r in rows:
         print(f"| `{r['problem']}` | {r['workload']} | {r['gpu']} | {r['cpu']} | {r['detail']} |")

@@ -112,10 +112,13 @@ def test_input_kinds_and_custom_inputs(tmp_path: Path) -> None:
     assert line["workload"]["tolerance"] == {"max_atol": 0.01}
 
 
-def test_results_without_a_verdict_are_not_written(tmp_path: Path) -> None:
-    assert trace_line(result("SKIPPED")) is None and trace_line(result("INVALID_REFERENCE")) is None
+def test_skipped_results_are_not_written_and_a_broken_reference_is_kept(tmp_path: Path) -> None:
+    assert trace_line(result("SKIPPED")) is None
     lines, writer = written(tmp_path, [result("SKIPPED"), result(), result("INVALID_REFERENCE")])
-    assert len(lines) == 1 and writer.unwritten == 2
+    assert len(lines) == 2 and writer.unwritten == 1
+    broken = lines[1]
+    assert broken["evaluation"]["status"] == "RUNTIME_ERROR" and broken["solbench"]["status"] == "INVALID_REFERENCE"
+    assert broken["evaluation"]["log"].startswith("INVALID_REFERENCE: ")
 
 
 def test_lines_are_written_as_they_come(tmp_path: Path) -> None:
