@@ -52,13 +52,13 @@ for what in "$@"; do
       timed library-rest timeout 300 "${SOL[@]}" --solbench-max-time 0.2 --solbench-rounds 1 -q $(cat "$REST") \
         --solbench-json "$LOGS/library_rest.jsonl" >"$LOGS/library_rest.log" 2>&1 ;;
     agreement)
-      timed agreement timeout 270 python benchmarks/reference_agreement.py "$LOGS/agreement.jsonl" \
-        >"$LOGS/agreement.md" 2>&1 ;;
+      timed agreement timeout "${AGREEMENT_S:-270}" python benchmarks/reference_agreement.py "$LOGS/agreement.jsonl" \
+        ${START_AT:+--start-at "$START_AT"} >"$LOGS/agreement.md" 2>&1 ;;
     fidelity)  # CUPTI and events beside Nsight Compute
-      timed fidelity timeout 200 python benchmarks/timing_fidelity.py "$LOGS/fidelity.json" >"$LOGS/fidelity.log" 2>&1
+      timed fidelity timeout 150 python benchmarks/timing_fidelity.py "$LOGS/fidelity.json" >"$LOGS/fidelity.log" 2>&1
       for k in add_tiny rmsnorm_small mul_elementwise softmax_fp32 decode_attention; do
         echo "=== $k" >>"$LOGS/ncu.log"
-        timeout 60 ncu --clock-control none --nvtx --nvtx-include "solbench_target/" --metrics gpu__time_duration.sum \
+        timeout 30 ncu --clock-control none --nvtx --nvtx-include "solbench_target/" --metrics gpu__time_duration.sum \
           python benchmarks/timing_fidelity.py --ncu-target "$k" >>"$LOGS/ncu.log" 2>&1
       done ;;
     multigpu)  # the bundled library with one worker, then one worker per GPU

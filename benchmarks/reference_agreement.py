@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems", type=Path, default=ROOT / "problems")
     parser.add_argument("--cpu-elements", type=int, default=4_000_000)  # the CI's CPU budget
     parser.add_argument("--gpu-gib", type=float, default=40.0)
+    parser.add_argument("--start-at", metavar="PROBLEM", help="skip the problems sorted before this one (a resumed run)")
     args = parser.parse_args(argv)
     import torch
 
@@ -99,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     with args.out.open("w") as sink:  # one JSON line per workload, as they come: a run cut short keeps its rows
         for path in files:
             problem = load_problem(path)
+            if args.start_at and problem.definition.name < args.start_at:
+                continue
             for workload in problem.workloads:
                 try:
                     row = agree(problem, workload, facts, args.cpu_elements, args.gpu_gib * 2**30)
