@@ -37,7 +37,8 @@ class RunGates:
                                        self.settings.max_regression)  # fmt: skip
         if verdict.verdict != compare.SLOWER:
             return None
-        return compare.failure_message(verdict, self.old.label, self.settings.max_regression)
+        message = compare.failure_message(verdict, self.old.label, self.settings.max_regression)
+        return message.removeprefix(f"{compare.SLOWER}: ")  # the item's failure names the verdict first itself
 
     def finish(self, records: list[ItemResult], rootdir: Path) -> list[str]:
         """On the controller, after every item: compare, save, write the files; the lines to print."""

@@ -52,7 +52,7 @@ def test_a_saved_run_compares_same_and_a_slower_kernel_fails(timed: pytest.Pytes
         same.stdout.fnmatch_lines(["*SAME*"])
     slower = run(timed, 0.0022, "--solbench-compare", "main")  # 10 % slower
     slower.assert_outcomes(failed=2)
-    slower.stdout.fnmatch_lines(["SLOWER: SLOWER: *1.100x*above the --solbench-max-regression 5%*"])
+    slower.stdout.fnmatch_lines(["SLOWER: 2.2us against 2us in 'main' *1.100x*above the --solbench-max-regression 5%*"])
     within = run(timed, 0.00206, "--solbench-compare", "main")  # 3 % slower, under the 5 % threshold
     within.assert_outcomes(passed=2)
     faster = run(timed, 0.0016, "--solbench-compare")  # a bare --solbench-compare: the latest run
