@@ -309,7 +309,7 @@ def _modes():
     return DispatchCounter, FunctionCounter, tensors
 
 
-def count_flops(fn: Callable, args: list, kwargs: dict | None = None) -> dict[str, float]:
+def count_flops(fn: Callable, args: list, kwargs: dict | None = None, attention_calls: bool = True) -> dict[str, float]:
     """Run ``fn(*args, **kwargs)`` and return its tensor-core FLOPs keyed by schema dtype name.
 
     ``args`` may be meta tensors (cheapest: no data, any shape), fake tensors or real CPU tensors.
@@ -317,11 +317,14 @@ def count_flops(fn: Callable, args: list, kwargs: dict | None = None) -> dict[st
     ``{"bfloat16": 2*M*N*K}``. Only work that feeds the returned tensors (or writes into the arguments)
     counts, so a backward reference built on autograd does not pay for the forward it runs to build the
     graph; a function that returns no tensor and writes no argument has everything counted.
-    Exceptions from ``fn`` propagate.
+    Exceptions from ``fn`` propagate. ``attention_calls=False`` skips the function mode that reads
+    ``F.scaled_dot_product_attention``'s ``is_causal`` at the call (for functions that never call it).
     """
     dispatch_mode, function_mode, tensors = _modes()
     state = _State()
-    with function_mode(state), dispatch_mode(state):
+    # The function mode only sees scaled_dot_product_attention's is_causal where it is called; entering one makes
+    # torch import torch._dynamo (a second on a CPU), so callers that know fn never calls it pass False.
+    with function_mode(state) if attention_calls else contextlib.nullcontext(), dispatch_mode(state):
         result = fn(*args, **(kwargs or {}))
     written = set().union(*(writes for _, writes, _, _ in state.events)) if state.events else set()
     roots = {_storage(t) for t in tensors(result)} | ({_storage(t) for t in tensors((args, kwargs))} & written)

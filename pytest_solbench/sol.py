@@ -182,7 +182,8 @@ def work_for(
         return Work(dict(flops), bytes_moved, f"flops-real+bytes-{bytes_source}", output_bytes)
     run = _reference_run(definition)
     try:
-        counted = count_flops(run, meta_args(definition, axis_values, scalars))
+        sdpa = "scaled_dot_product_attention" in definition.reference
+        counted = count_flops(run, meta_args(definition, axis_values, scalars), attention_calls=sdpa)
         flops_source = "meta"
     except Exception as meta_exc:
         if count_args is None:

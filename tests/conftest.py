@@ -8,21 +8,30 @@ from pathlib import Path
 
 import pytest
 
-import torch  # imported once here: pytester's in-process runs drop the modules they import, and torch and
-
-if not torch.cuda.is_available():  # without a GPU, Triton kernels run in its interpreter (set before importing it)
-    os.environ.setdefault("TRITON_INTERPRET", "1")
-import triton  # noqa: E402,F401  triton abort the interpreter when imported a second time
-
 pytest_plugins = ["pytester"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Warm what the suite's in-process pytester runs need, unless this process is a run of the plugin itself over
+    problems (``pytest --solbench`` in this repository loads this conftest too, through testpaths)."""
+    if not config.getoption("solbench", default=False):
+        _warm_lazy_imports()
+
+
 def _warm_lazy_imports() -> None:
-    """Import every plugin module and count FLOPs once on meta tensors now, so that what they load lazily is in
-    place before pytester snapshots sys.modules: a module dropped after one in-process run and imported again in
-    the next would exist twice (``from . import x`` finds the stale one), and torch refuses re-registration."""
+    """torch and triton are imported once here (pytester's in-process runs drop the modules they import, and torch
+    and triton abort when imported a second time). Then every plugin module, and FLOPs counted once on meta
+    tensors, so that what they load lazily is in place before pytester snapshots sys.modules: a module dropped
+    after one in-process run and imported again in the next would exist twice (``from . import x`` finds the stale
+    one), and torch refuses re-registration."""
     import importlib
     import pkgutil
+
+    import torch
+
+    if not torch.cuda.is_available():  # without a GPU, Triton kernels run in its interpreter (set before importing it)
+        os.environ.setdefault("TRITON_INTERPRET", "1")
+    import triton  # noqa: F401
 
     import pytest_solbench
     from pytest_solbench.flops import count_flops
@@ -33,8 +42,6 @@ def _warm_lazy_imports() -> None:
     a = torch.empty(4, 4, device="meta")
     count_flops(lambda x, y: torch.softmax(x @ y, -1) * 2, [a, a])
 
-
-_warm_lazy_imports()
 
 REPO = Path(__file__).resolve().parent.parent
 
