@@ -172,31 +172,22 @@ def run_item(request: ItemRequest) -> ItemOutcome:
 
 
 def _run_item(request: ItemRequest) -> ItemOutcome:
-    """Check one kernel on one workload for ``request.rounds`` rounds of fresh inputs, then time it when asked."""
-    import torch
+    """Check one kernel on one workload for ``request.rounds`` rounds of fresh inputs, then time it when asked.
 
-    from . import check, inputs, tripwires
+    Longer than most functions on purpose: it reads top to bottom as the correctness contract (DESIGN §5) with the
+    tripwires in their places, and every step's failure returns its own outcome right there."""
+    from . import inputs, tripwires
 
     problem = _problem(request.definition_path, request.blob_root, request.bind_by_name)
     definition = problem.definition
     workload = _workload(problem, request.workload_uuid)
     axis_values = definition.axis_values(workload.axes)
     device = request.device
-    spec = kernels.KernelSpec.from_payload(request.kernel)
     names = [s.name for s in definition.inputs]
-
-    try:
-        reference = _reference(definition)
-    except Exception as exc:
-        return failure(Status.INVALID_REFERENCE, f"the reference does not load: {_short_traceback(exc)}")
-    try:
-        fn, dps, wires = _kernel(spec, definition, request.guard)
-        if request.compile_kernel:
-            fn = _compiled(fn)
-    except kernels.KernelError as exc:
-        return failure(exc.status, str(exc))
-    except Exception as exc:
-        return failure(Status.COMPILE_ERROR, _short_traceback(exc))
+    loaded = _load(request, definition)
+    if isinstance(loaded, ItemOutcome):
+        return loaded
+    reference, fn, dps, wires = loaded
     armed = wires.arm if wires is not None else contextlib.nullcontext
     trip = wires.check() if wires is not None else None  # what its import did
     if trip is not None:
@@ -219,20 +210,10 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
             if request.count_flops:
                 counted = _count_flops(reference, args)
         before = inputs.checksum(args)
-        try:
-            reference_args = inputs.clone_inputs(args)
-            with torch.no_grad():
-                expected = _as_outputs(reference(*reference_args), definition)
-            _sync(device)
-        except Exception as exc:
-            return failure(Status.INVALID_REFERENCE, f"the reference raised: {_short_traceback(exc)}")
-        if len(expected) != len(definition.outputs):
-            return failure(
-                Status.INVALID_REFERENCE,
-                f"the reference returned {len(expected)} outputs; the definition declares {len(definition.outputs)}",
-            )
-        updated = {i for i, (a, b) in enumerate(zip(before, inputs.checksum(reference_args))) if a != b}
-        del reference_args
+        done = _expected(reference, args, definition, device, before)
+        if isinstance(done, ItemOutcome):
+            return done
+        expected, updated = done
         kernel_args = inputs.clone_inputs(args)
         try:
             outputs = inputs.allocate_outputs(definition, axis_values, device) if dps else None
@@ -253,38 +234,85 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
                 Status.INCORRECT_SHAPE,
                 f"the kernel returned {len(got)} outputs; {definition.name} has {len(definition.outputs)}",
             )
-        for out_spec, value, ref in zip(definition.outputs, got, expected):
-            tol = check.tolerance_for(out_spec.dtype, workload.tolerance, reduction_len=request.reduction_len)
-            try:
-                stats, mismatch = check.check_output(out_spec.name, value, ref, tol, expected_dtype=out_spec.dtype)
-            except TypeError as exc:  # the reference's output is neither a tensor nor a number
-                return failure(Status.INVALID_REFERENCE, str(exc))
-            if mismatch is not None:
-                return failure(
-                    mismatch.status,
-                    f"round {round_index + 1} (seed {seed}): {mismatch.message()}",
-                    correctness=stats.to_dict() if stats is not None else None,
-                )
-            previous = worst.get(out_spec.name)
-            if previous is None or stats.max_abs_error > previous["max_absolute_error"]:
-                worst[out_spec.name] = stats.to_dict()
+        wrong = _compare(definition, workload, request, got, expected, f"round {round_index + 1} (seed {seed})", worst)
+        if wrong is not None:
+            return wrong
         del args, kernel_args, expected, got
     correctness = _summarize_errors(worst) if request.rounds else None
 
-    timing = None
-    if request.time_kernel:
-        from .bench import time_entry
+    if not request.time_kernel:
+        return ItemOutcome(Status.PASSED, correctness=correctness, destination_passing=dps, flops_by_dtype=counted)
+    from .bench import time_entry
 
-        try:
-            with armed():
-                timing, trip = time_entry(fn, dps, problem, workload, axis_values, request, reference)
-            trip = trip or (wires.check() if wires is not None else None)
-        except Exception as exc:
-            return failure(Status.RUNTIME_ERROR, f"while timing: {_short_traceback(exc)}", correctness=correctness)
-        if trip is not None and wires is not None:
-            return _hack(trip, correctness=correctness, kernel_timing=timing)
+    try:
+        with armed():
+            timing, trip = time_entry(fn, dps, problem, workload, axis_values, request, reference)
+        trip = trip or (wires.check() if wires is not None else None)
+    except Exception as exc:
+        return failure(Status.RUNTIME_ERROR, f"while timing: {_short_traceback(exc)}", correctness=correctness)
+    if trip is not None and wires is not None:
+        return _hack(trip, correctness=correctness, kernel_timing=timing)
     return ItemOutcome(Status.PASSED, correctness=correctness, kernel_timing=timing, destination_passing=dps,
                        flops_by_dtype=counted)  # fmt: skip
+
+
+def _load(request: ItemRequest, definition: Definition) -> tuple[Any, Any, bool, Any] | ItemOutcome:
+    """The reference, the kernel's entry function, whether it is destination-passing, and its tripwires."""
+    try:
+        reference = _reference(definition)
+    except Exception as exc:
+        return failure(Status.INVALID_REFERENCE, f"the reference does not load: {_short_traceback(exc)}")
+    try:
+        fn, dps, wires = _kernel(kernels.KernelSpec.from_payload(request.kernel), definition, request.guard)
+        if request.compile_kernel:
+            fn = _compiled(fn)
+    except kernels.KernelError as exc:
+        return failure(exc.status, str(exc))
+    except Exception as exc:
+        return failure(Status.COMPILE_ERROR, _short_traceback(exc))
+    return reference, fn, dps, wires
+
+
+def _expected(reference: Any, args: list, definition: Definition, device: str,
+              before: tuple) -> tuple[list, set[int]] | ItemOutcome:  # fmt: skip
+    """The reference's outputs on clones of ``args``, and which inputs it updates in place (by their checksums)."""
+    import torch
+
+    from . import inputs
+
+    try:
+        reference_args = inputs.clone_inputs(args)
+        with torch.no_grad():
+            expected = _as_outputs(reference(*reference_args), definition)
+        _sync(device)
+    except Exception as exc:
+        return failure(Status.INVALID_REFERENCE, f"the reference raised: {_short_traceback(exc)}")
+    if len(expected) != len(definition.outputs):
+        return failure(
+            Status.INVALID_REFERENCE,
+            f"the reference returned {len(expected)} outputs; the definition declares {len(definition.outputs)}",
+        )
+    return expected, {i for i, (a, b) in enumerate(zip(before, inputs.checksum(reference_args))) if a != b}
+
+
+def _compare(definition: Definition, workload: Workload, request: ItemRequest, got: list, expected: list,
+             where: str, worst: dict[str, dict[str, float]]) -> ItemOutcome | None:  # fmt: skip
+    """Each output against the reference's under its tolerance; the worst errors so far kept in ``worst``."""
+    from . import check
+
+    for out_spec, value, ref in zip(definition.outputs, got, expected):
+        tol = check.tolerance_for(out_spec.dtype, workload.tolerance, reduction_len=request.reduction_len)
+        try:
+            stats, mismatch = check.check_output(out_spec.name, value, ref, tol, expected_dtype=out_spec.dtype)
+        except TypeError as exc:  # the reference's output is neither a tensor nor a number
+            return failure(Status.INVALID_REFERENCE, str(exc))
+        if mismatch is not None:
+            return failure(mismatch.status, f"{where}: {mismatch.message()}",
+                           correctness=stats.to_dict() if stats is not None else None)  # fmt: skip
+        previous = worst.get(out_spec.name)
+        if previous is None or stats.max_abs_error > previous["max_absolute_error"]:
+            worst[out_spec.name] = stats.to_dict()
+    return None
 
 
 def _hack(trip: Any, **fields: Any) -> ItemOutcome:
@@ -317,7 +345,7 @@ def warm_up(device: str = "cpu") -> None:
     and what the integrity snapshot imports, so none of it counts against the first item's timeout."""
     import torch
 
-    from . import check, inputs, integrity, timing  # noqa: F401
+    from . import check, inputs, integrity, timing  # noqa: F401 - imported now, while the worker waits
 
     integrity.Snapshot.take()
     if device.startswith("cuda") and torch.cuda.is_available():

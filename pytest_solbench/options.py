@@ -21,7 +21,7 @@ def bundled_problems() -> Path:
     return Path(__file__).resolve().parent.parent / "problems"  # a source checkout used without installing
 
 
-def addoption(parser: pytest.Parser) -> None:
+def addoption(parser: pytest.Parser) -> None:  # long: the declarative list of every option, in one place
     group = parser.getgroup(*GROUP)
     group.addoption("--solbench", action="store_true", help="collect and run the problem library as tests.")
     group.addoption(
@@ -195,7 +195,8 @@ def require_torch() -> None:
 
 
 def resolve(config: pytest.Config) -> Settings:
-    """Every option, validated in one place: CLI over ini over defaults; a bad value is a usage error naming it."""
+    """Every option, validated in one place: CLI over ini over defaults; a bad value is a usage error naming it.
+    (Long because it is that one place: one short check per option.)"""
     opt = config.option
     invocation = Path(config.invocation_params.dir)
     problems = [invocation / p for p in opt.solbench_problems] or list(config.getini("solbench_problems"))

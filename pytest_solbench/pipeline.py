@@ -53,7 +53,10 @@ class _Crash:
 
 
 class Pipeline:
-    """The per-process state items share: workload facts, baseline times, measured ceilings."""
+    """The per-process state items share: workload facts, baseline times, measured ceilings, static findings.
+
+    One class of one-step methods (larger than most here) because every step reads the same per-process caches;
+    the pure parts it calls (facts, sol, scoring, guard, protocol) hold the logic."""
 
     def __init__(self, settings: Settings, target: Target) -> None:
         self.settings, self.target = settings, target
