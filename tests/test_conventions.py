@@ -92,3 +92,29 @@ def test_without_torch_solbench_stops_with_what_to_install(project: pytest.Pytes
     result = project.runpytest_subprocess("-p", "no_torch", "--solbench", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --solbench needs PyTorch, which is not installed*pip install torch*"])
+
+
+def test_a_skipped_item_never_builds_its_inputs(project: pytest.Pytester) -> None:
+    """A workload too large for CPU mode is skipped from its shapes alone, even when its reference cannot run on
+    meta tensors (its FLOPs would need real inputs): no input is made, so no memory or time is spent on it."""
+    from conftest import SCALE_ADD, write_problem
+
+    needs_data = {**SCALE_ADD, "name": "needs_data"}
+    huge = [{"uuid": "huge", "axes": {"n": 50_000_000}, "inputs": {"x": {"type": "random"}, "y": {"type": "random"},
+             "alpha": {"type": "scalar", "value": 1.0}}}]  # fmt: skip
+    write_problem(project.path / "problems", definition=needs_data, workloads=huge,
+                  reference="def run(x, y, alpha):\n    return alpha * x + y * float(y.sum().item() != 0)\n")  # fmt: skip
+    project.makeconftest(
+        "import pytest_solbench.inputs as inputs\n"
+        "made = inputs.make_inputs\n"
+        "def spy(definition, workload, *args, **kwargs):\n"
+        "    open('made.txt', 'a').write(workload.uuid + '\\n')\n"
+        "    return made(definition, workload, *args, **kwargs)\n"
+        "inputs.make_inputs = spy\n"
+        "def pytest_unconfigure(config):\n"
+        "    inputs.make_inputs = made  # this run is in-process: leave the module as it was\n"
+    )
+    result = project.runpytest(*FAST, "-k", "needs_data or scale_add_f32", "-rs")
+    result.assert_outcomes(passed=2, skipped=1)
+    made = (project.path / "made.txt").read_text().split()
+    assert "huge" not in made and set(made) == {"w-16", "w-1000"}
