@@ -34,7 +34,8 @@ from .trace import Tolerance
 
 _CHUNK_ELEMENTS = 1 << 22
 _SAMPLE_ROWS = 5
-_REL_EPS = 1e-8  # relative error = abs / (|expected| + eps), as FlashInfer-Bench and SOL-ExecBench report it
+_REL_FLOOR = 1e-12  # relative error = |got - expected| / max(|expected|, atol), as the peers' tests report it; an exact
+# comparison (atol 0) divides by max(|expected|, this) instead
 
 _DEFAULTS: dict[str, Tolerance] = {
     "float64": Tolerance(1e-6, 1e-6),
@@ -193,6 +194,25 @@ def check_output(
     return _numerical(name, got, expected, tol, exact)
 
 
+def reference_fault(name: str, expected: Any, tol: Tolerance) -> str | None:
+    """Why a reference's output cannot be compared against: NaN or Inf in it (``-inf`` allowed where the workload
+    says so). A few bad elements would otherwise only count against the matched ratio, and a kernel could pass a
+    check its reference fails."""
+    import torch
+
+    if not isinstance(expected, torch.Tensor) or not (expected.is_floating_point() and expected.numel()):
+        return None
+    bad = ~torch.isfinite(expected)
+    if tol.allow_negative_inf:
+        bad &= expected != float("-inf")
+    count = int(bad.sum())
+    if not count:
+        return None
+    first = _unravel(int(torch.nonzero(bad.reshape(-1))[0]), tuple(expected.shape))
+    return (f"the reference's output {name!r} holds {count:,} NaN or Inf (first at {_index(first)}); a workload that "
+            "expects -inf says so with tolerance.allow_negative_inf")  # fmt: skip
+
+
 def _kind(value: Any) -> str:
     return f"a {type(value).__module__}.{type(value).__qualname__}" if value is not None else "None"
 
@@ -239,7 +259,7 @@ def _numerical(
         allowed = (g == float("-inf")) & (e == float("-inf")) if tol.allow_negative_inf else torch.zeros_like(finite)
         both = finite & torch.isfinite(e)
         err = torch.where(both, (g - e).abs(), torch.zeros_like(g))
-        rel = err / (e.abs() + _REL_EPS)
+        rel = err / e.abs().clamp_min(max(tol.max_atol, _REL_FLOOR))
         ok = (both & ((g - e).abs() <= tol.max_atol + tol.max_rtol * e.abs())) | allowed
         summary = torch.stack(
             [

@@ -302,6 +302,9 @@ def _compare(definition: Definition, workload: Workload, request: ItemRequest, g
 
     for out_spec, value, ref in zip(definition.outputs, got, expected):
         tol = check.tolerance_for(out_spec.dtype, workload.tolerance, reduction_len=request.reduction_len)
+        fault = check.reference_fault(out_spec.name, ref, tol)
+        if fault:
+            return failure(Status.INVALID_REFERENCE, f"{where}: {fault}")
         try:
             stats, mismatch = check.check_output(out_spec.name, value, ref, tol, expected_dtype=out_spec.dtype)
         except TypeError as exc:  # the reference's output is neither a tensor nor a number

@@ -268,3 +268,29 @@ def test_percentages_keep_two_significant_digits():
 def test_a_reference_output_that_is_not_a_tensor_or_number_is_a_type_error():
     with pytest.raises(TypeError, match="the reference's output 'y' is None"):
         compare("y", torch.zeros(2), None, BF16)
+
+
+def test_relative_error_divides_by_the_larger_of_the_reference_and_atol() -> None:
+    import torch
+
+    expected = torch.tensor([0.0, 2.0, 1e-6])
+    got = torch.tensor([0.005, 2.02, 1e-6])
+    stats, mismatch = check_output("y", got, expected, Tolerance(1e-2, 1e-2))
+    assert mismatch is None
+    assert stats.max_rel_error == pytest.approx(0.5)  # 0.005 / max(0, 0.01): not 0.005 / 1e-8
+
+
+def test_nan_or_inf_in_the_reference_output_is_the_reference_s_fault() -> None:
+    import torch
+
+    from pytest_solbench.check import reference_fault
+
+    clean = torch.zeros(3, 4)
+    assert reference_fault("y", clean, Tolerance(1e-2, 1e-2)) is None
+    broken = clean.clone()
+    broken[1, 2] = float("nan")
+    broken[2, 3] = float("-inf")
+    assert reference_fault("y", broken, Tolerance(1e-2, 1e-2)).startswith("the reference's output 'y' holds 2 NaN")
+    masked = torch.where(torch.arange(4) > 1, float("-inf"), 0.0).expand(3, 4)
+    assert reference_fault("y", masked, Tolerance(1e-2, 1e-2, allow_negative_inf=True)) is None
+    assert "(1, 2)" in reference_fault("y", broken, Tolerance(1e-2, 1e-2, allow_negative_inf=True))

@@ -118,3 +118,13 @@ def test_a_skipped_item_never_builds_its_inputs(project: pytest.Pytester) -> Non
     result.assert_outcomes(passed=2, skipped=1)
     made = (project.path / "made.txt").read_text().split()
     assert "huge" not in made and set(made) == {"w-16", "w-1000"}
+
+
+def test_a_reference_with_nan_in_its_output_is_an_error_not_a_pass(project: pytest.Pytester) -> None:
+    from conftest import SCALE_ADD, write_problem
+
+    nan_at_3 = "def run(x, y, alpha):\n    out = alpha * x + y\n    out[3] = float('nan')\n    return out\n"
+    write_problem(project.path / "problems", definition={**SCALE_ADD, "name": "nan_ref"}, reference=nan_at_3)
+    result = project.runpytest(*FAST, "-k", "nan_ref")
+    result.assert_outcomes(errors=2)  # the problem's fault, even at n=1000 where one element is within the ratio
+    result.stdout.fnmatch_lines(["INVALID_REFERENCE: round 1 (seed *): the reference's output 'out' holds 1 NaN*"])
