@@ -80,6 +80,23 @@ def _prefer_triton_interpreter(device: str) -> None:
         os.environ.setdefault("TRITON_INTERPRET", "1")
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under a problem root only problem files are collected: a dataset's own tests, solutions and scripts (the
+    FlashInfer-Trace folder ships tests/*.py that import flashinfer) are data here, not this run's tests."""
+    from .items import SESSION_KEY
+
+    session = config.stash.get(SESSION_KEY, None)
+    if session is None or collection_path.is_dir():
+        return None
+    from .trace import is_problem_file
+
+    roots = [root.resolve() for root in session.settings.problem_paths]
+    path = collection_path.resolve()
+    if any(path == root or root in path.parents for root in roots) and not is_problem_file(collection_path):
+        return True
+    return None
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     from .items import SESSION_KEY
 

@@ -294,7 +294,7 @@ def _check_reference_params(params: list[str], names: list[str], by_name: bool, 
         hint = ""
         if sorted(params) == sorted(names):
             hint = (' (the same names in another order: set "solbench": {"bind_reference_by_name": true} in the '
-                    "definition, or the bind-by-name option, to call it with keyword arguments)")
+                    "definition, or pass --solbench-bind-by-name, to call it with keyword arguments)")
         raise TraceError(path, "reference", f"run({', '.join(params)}) must take the inputs in order: "
                          f"run({', '.join(names)}){hint}")  # fmt: skip
 
