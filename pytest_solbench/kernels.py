@@ -51,6 +51,7 @@ class KernelSpec:
     sources: tuple[tuple[str, str], ...] = ()  # (relative path, content) for solution files
     destination_passing: bool | None = None  # None: decided by the entry function's signature
     author: str = ""
+    languages: tuple[str, ...] = ()  # as the solution names them (triton, cute_dsl, cutlass, ...)
 
     @property
     def is_reference(self) -> bool:
@@ -70,12 +71,54 @@ class KernelSpec:
         return {
             "name": self.name, "definition": self.definition, "path": str(self.path), "language": self.language,
             "entry_file": self.entry_file, "entry_symbol": self.entry_symbol, "sources": [list(s) for s in self.sources],
-            "destination_passing": self.destination_passing, "author": self.author,
+            "destination_passing": self.destination_passing, "author": self.author, "languages": list(self.languages),
         }  # fmt: skip
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> KernelSpec:
-        return cls(**{**data, "path": Path(data["path"]), "sources": tuple(tuple(s) for s in data["sources"])})
+        return cls(**{**data, "path": Path(data["path"]), "sources": tuple(tuple(s) for s in data["sources"]),
+                      "languages": tuple(data.get("languages") or ())})  # fmt: skip
+
+
+#: Python-hosted languages -> (the module they import, what to install when it is missing).
+TOOLCHAINS = {
+    "triton": ("triton", "pip install triton"),
+    "cute_dsl": ("cutlass", "the CuTe DSL: pip install nvidia-cutlass-dsl"),
+    "cutile": ("cuda.tile", "cuTile Python: pip install cuda-tile"),
+    "cudnn_frontend": ("cudnn", "the cuDNN frontend: pip install nvidia-cudnn-frontend"),
+    "tilelang": ("tilelang", "TileLang: pip install tilelang"),
+}
+
+
+def cutlass_include() -> Path | None:
+    """CUTLASS's include folder: $CUTLASS_PATH (or $CUTLASS_HOME)/include, or a system-wide install."""
+    for root in (os.environ.get("CUTLASS_PATH"), os.environ.get("CUTLASS_HOME"), "/usr/local", "/usr"):
+        if root and (Path(root) / "include" / "cutlass" / "cutlass.h").is_file():
+            return Path(root) / "include"
+    return None
+
+
+def missing_toolchain(spec: KernelSpec, device_kind: str) -> str | None:
+    """Why this kernel cannot be built or imported here, naming what to install; None when it can (looked up
+    without importing anything)."""
+    if spec.needs_cuda:
+        if device_kind != "cuda":
+            return f"{spec.name} is CUDA C++: it needs a GPU and nvcc"
+        if shutil.which("nvcc") is None and not (Path(os.environ.get("CUDA_HOME", "/usr/local/cuda")) / "bin/nvcc").is_file():
+            return f"{spec.name} is CUDA C++ and nvcc is not found: install the CUDA toolkit or set CUDA_HOME"
+        if "cutlass" in spec.languages and cutlass_include() is None:
+            return f"{spec.name} needs the CUTLASS headers: clone CUTLASS and set CUTLASS_PATH to it"
+    for language in spec.languages:
+        module, install = TOOLCHAINS.get(language, (None, ""))
+        if module is None:
+            continue
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            return f"{spec.name} is written in {language}, whose module {module!r} is not installed: {install}"
+    return None
 
 
 def reference_kernel(definition: Definition) -> KernelSpec:
@@ -164,6 +207,7 @@ def parse_solution(data: Any, path: Path) -> KernelSpec:
         sources=tuple(sources),
         destination_passing=bool(dps),
         author=str(data.get("author") or ""),
+        languages=tuple(languages),
     )
 
 
@@ -311,11 +355,13 @@ def _build_cuda(spec: KernelSpec, folder: Path) -> Any:
     build = folder / "build"
     build.mkdir(exist_ok=True)
     try:
+        include = cutlass_include() if "cutlass" in spec.languages else None
         return cpp_extension.load(
             name=f"solbench_{spec.content_hash()}",
             sources=sources,
             build_directory=str(build),
             extra_cuda_cflags=["-O3", "--use_fast_math"],
+            extra_include_paths=[str(include)] if include else None,
             verbose=False,
         )
     except Exception as exc:  # the compiler's own message is the useful part

@@ -14,7 +14,7 @@ from typing import Any
 from . import facts as facts_mod
 from . import scoring
 from .dtypes import MIN_CAPABILITY, precision_of
-from .kernels import KernelSpec, reference_kernel
+from .kernels import KernelSpec, missing_toolchain, reference_kernel
 from .options import Settings
 from .protocol import ItemOutcome, ItemRequest, Status, TimingRequest
 from .record import ItemResult
@@ -77,8 +77,9 @@ class Pipeline:
             need = MIN_CAPABILITY[precision]
             if device.capability < need:
                 return f"{precision.upper()} needs sm_{need[0]}{need[1]}+, this GPU is {device.sm}"
-        if device.kind == "cpu" and kernel.needs_cuda:
-            return f"{kernel.name} is CUDA C++: it needs a GPU and nvcc"
+        missing = missing_toolchain(kernel, device.kind)
+        if missing:
+            return missing
         facts = self.facts.of(problem, workload)
         if device.kind == "cpu" and facts.largest_growing_elements > self.settings.cpu_max_elements:
             return (f"too large for CPU mode: a tensor of {facts.largest_growing_elements:,} elements exceeds "

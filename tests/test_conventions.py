@@ -128,3 +128,19 @@ def test_a_reference_with_nan_in_its_output_is_an_error_not_a_pass(project: pyte
     result = project.runpytest(*FAST, "-k", "nan_ref")
     result.assert_outcomes(errors=2)  # the problem's fault, even at n=1000 where one element is within the ratio
     result.stdout.fnmatch_lines(["INVALID_REFERENCE: round 1 (seed *): the reference's output 'out' holds 1 NaN*"])
+
+
+def test_a_solution_whose_toolchain_is_missing_is_skipped_naming_what_to_install(project: pytest.Pytester) -> None:
+    import json
+
+    folder = project.path / "solutions" / "cute"
+    folder.mkdir(parents=True)
+    (folder / "kernel.py").write_text("import cutlass.cute\ndef run(x, y, alpha):\n    return alpha * x + y\n")
+    solution = {"name": "axpy_cute", "definition": "scale_add_f32", "author": "tests",
+                "spec": {"languages": ["cute_dsl"], "entry_point": "kernel.py::run", "destination_passing_style": False},
+                "sources": [{"path": "kernel.py", "content": ""}]}  # fmt: skip
+    (folder / "solution.json").write_text(json.dumps(solution))
+    result = project.runpytest(*FAST, "--kernel-dir", str(project.path / "solutions"), "-rs")
+    result.assert_outcomes(skipped=2)
+    result.stdout.fnmatch_lines(["*axpy_cute is written in cute_dsl, whose module 'cutlass' is not installed: the CuTe "
+                                 "DSL: pip install nvidia-cutlass-dsl"])  # fmt: skip
