@@ -149,7 +149,8 @@ class SolbenchSession:
         finished = self.gates.finish(self.results, self.config.rootpath) if self.gates and self.results else []
         if not self.results or terminalreporter.verbosity < -1:
             return  # -q keeps the table (the scores are the point of the run); -qq drops it
-        shown = [r for r in self.results if r.status != SKIPPED]
+        # In collection-like order whatever order they finished in, so an xdist run prints what one process does.
+        shown = sorted((r for r in self.results if r.status != SKIPPED), key=_table_order)
         terminalreporter.section("solbench: speed of light")
         if self.settings.bounds_only:
             from .report import format_bounds
@@ -181,6 +182,14 @@ class SolbenchSession:
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None and self.pipeline.ceilings:
             workeroutput["solbench_ceilings"] = self.pipeline.ceilings
+
+
+def _table_order(result: ItemResult) -> tuple:
+    """Problem, kernel, then the workload label with its numbers compared as numbers (n:16 before n:1000)."""
+    import re
+
+    label = [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", result.workload_label)]
+    return result.problem, result.kernel, [(isinstance(p, int), p) for p in label]
 
 
 def _profile_words(profile: dict[str, Any]) -> str:

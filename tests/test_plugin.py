@@ -337,3 +337,17 @@ def test_constraints_on_input_values_are_checked_on_the_inputs_made(project: pyt
     result = project.runpytest(*FAST)
     result.assert_outcomes(passed=4, errors=2)  # the problem's fault, not the kernel's
     result.stdout.fnmatch_lines(["INVALID_REFERENCE: the inputs made for this workload break constraint 'float(x.abs().max()) > 1e9'"])
+
+
+def test_an_xdist_run_prints_the_same_summary_as_one_process(project: pytest.Pytester) -> None:
+    kernels = write_kernels(project.path, ["good_dps.py", "good_value.py", "off_by_one.py"])
+
+    def table(*extra: str) -> list[str]:
+        lines = project.runpytest_subprocess(*FAST, "--kernel-dir", str(kernels), *extra).stdout.lines
+        start = next(i for i, line in enumerate(lines) if "solbench: speed of light" in line)
+        end = next(i for i, line in enumerate(lines) if line.startswith("T_SOL: "))
+        return lines[start + 1 : end]
+
+    one = table()
+    assert any("off_by_one" in line and "INCORRECT_NUMERICAL" in line for line in one)
+    assert table("-n", "2") == one
