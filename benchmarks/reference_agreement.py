@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pytest_solbench import check, inputs  # noqa: E402
-from pytest_solbench.execute import _as_outputs, make_problem_inputs  # noqa: E402
+from pytest_solbench.rounds import as_outputs, make_problem_inputs  # noqa: E402
 from pytest_solbench.facts import Facts  # noqa: E402
 from pytest_solbench.kernels import reference_function  # noqa: E402
 from pytest_solbench.sol import io_bytes  # noqa: E402
@@ -55,7 +55,7 @@ def agree(problem, workload, facts: Facts, cpu_elements: int, gpu_bytes: float) 
         torch.manual_seed(0)
         args = make_problem_inputs(problem, workload, known.axis_values, seed=0, device="cpu")
         start = time.perf_counter()
-        on_gpu = _as_outputs(_run(reference, args, "cuda"), definition)
+        on_gpu = as_outputs(_run(reference, args, "cuda"), definition)
         row["gpu_ms"] = (time.perf_counter() - start) * 1e3
         row["gpu"] = "ran"
     except Exception as exc:
@@ -65,7 +65,7 @@ def agree(problem, workload, facts: Facts, cpu_elements: int, gpu_bytes: float) 
         row["cpu"] = "too large for CPU"
         return row
     try:
-        on_cpu = _as_outputs(_run(reference, args, "cpu"), definition)
+        on_cpu = as_outputs(_run(reference, args, "cpu"), definition)
     except Exception as exc:
         row["cpu"], row["detail"] = "error", f"{type(exc).__name__}: {exc}"[:300]
         return row
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                 sink.write(json.dumps(rows[-1]) + "\n")
                 sink.flush()
                 torch.cuda.empty_cache()
-    print(f"| problem | workload | GPU | CPU agreement | detail |\n|---|---|---|---|---|")
+    print("| problem | workload | GPU | CPU agreement | detail |\n|---|---|---|---|---|")
     for r in rows:
         print(f"| `{r['problem']}` | {r['workload']} | {r['gpu']} | {r['cpu']} | {r['detail']} |")
     counts = {key: sum(1 for r in rows if r[key] == value) for key, value in (("gpu", "ran"), ("cpu", "agrees"))}

@@ -18,7 +18,7 @@ def time_entry(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_va
     import torch
 
     from . import inputs, timing
-    from .execute import make_problem_inputs, round_seed
+    from .rounds import make_problem_inputs, round_seed
 
     device = request.device
     definition = problem.definition
@@ -80,11 +80,11 @@ def _recheck(problem: Problem, workload: Workload, reference: Any, args: list, p
     """The outputs of the last timed call, against the reference on the same inputs: a kernel right only while it
     is being checked fails here."""
     from . import check, inputs
-    from .execute import _as_outputs
+    from .rounds import as_outputs
 
     definition = problem.definition
-    expected = _as_outputs(reference(*inputs.clone_inputs(args)), definition)
-    got = _as_outputs(produced, definition)
+    expected = as_outputs(reference(*inputs.clone_inputs(args)), definition)
+    got = as_outputs(produced, definition)
     for spec, value, ref in zip(definition.outputs, got, expected):
         tol = check.tolerance_for(spec.dtype, workload.tolerance, reduction_len=request.reduction_len)
         try:

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import kernels
 from .protocol import ItemOutcome, ItemRequest, Status, failure
+from .rounds import as_outputs, make_problem_inputs, round_seed
 from .trace import Definition, Problem, Workload, load_problem
 
 # ---------------------------------------------------------------- caches that live as long as the worker
@@ -24,13 +25,9 @@ def _problem(path: str, blob_root: str | None = None, bind_by_name: bool = False
     return load_problem(Path(path), Path(blob_root) if blob_root else None, bind_by_name)
 
 
-def _reference_namespace(definition: Definition) -> dict[str, Any]:
-    return kernels.reference_namespace(definition)
-
-
 def _reference(definition: Definition) -> Any:
     """The reference's run(), taking the inputs in the definition's order whatever order it names them in."""
-    return definition.positional_reference(_reference_namespace(definition)["run"])
+    return definition.positional_reference(kernels.reference_namespace(definition)["run"])
 
 
 @functools.lru_cache(maxsize=64)
@@ -70,15 +67,6 @@ def _workload(problem: Problem, uuid: str) -> Workload:
 # ---------------------------------------------------------------- helpers
 
 
-def _as_outputs(value: Any, definition: Definition) -> list[Any]:
-    """A reference's or value-returning kernel's result as a list in output order."""
-    if isinstance(value, dict):
-        return [value.get(spec.name) for spec in definition.outputs]
-    if isinstance(value, (tuple, list)):
-        return list(value)
-    return [value]
-
-
 def _sync(device: str) -> None:
     if device.startswith("cuda"):
         import torch
@@ -97,33 +85,6 @@ def _short_traceback(exc: BaseException, limit: int = 6) -> str:
     return "\n".join(lines)
 
 
-def _custom_factory(definition: Definition) -> Any:
-    name = definition.custom_inputs_entrypoint
-    if not name:
-        return None
-    namespace = _reference_namespace(definition)
-    if name not in namespace:
-        raise KeyError(f"custom_inputs_entrypoint {name!r} is not defined in the reference")
-    return namespace[name]
-
-
-def make_problem_inputs(
-    problem: Problem, workload: Workload, axis_values: dict[str, int], seed: int, device: str, blob_root: str | None = None
-) -> list:
-    """A workload's inputs, through its custom factory when the definition names one."""
-    from . import inputs
-
-    return inputs.make_inputs(
-        problem.definition,
-        workload,
-        axis_values,
-        seed=seed,
-        device=device,
-        root=Path(blob_root) if blob_root else problem.blob_root,
-        custom=_custom_factory(problem.definition),
-    )
-
-
 def _broken_constraint(definition: Definition, axis_values: dict[str, int], args: list) -> str | None:
     """The first constraint that reads input values and does not hold for the inputs made (None: all hold)."""
     from .trace import evaluate_constraint, expression_names
@@ -138,13 +99,6 @@ def _broken_constraint(definition: Definition, axis_values: dict[str, int], args
         except Exception as exc:
             return f"constraint {text!r} could not be evaluated: {type(exc).__name__}: {exc}"
     return None
-
-
-def round_seed(seed: int, uuid: str, round_index: int) -> int:
-    """The seed of one correctness round: differs per workload and round, reproducible from the run's seed."""
-    import zlib
-
-    return (seed * 1_000_003 + zlib.crc32(uuid.encode()) + round_index * 7919) % (2**31)
 
 
 def _call(fn: Any, args: list, outputs: list | None) -> Any:
@@ -218,7 +172,7 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
         try:
             outputs = inputs.allocate_outputs(definition, axis_values, device) if dps else None
             with armed():
-                got = _as_outputs(_call(fn, kernel_args, outputs), definition)
+                got = as_outputs(_call(fn, kernel_args, outputs), definition)
                 _sync(device)
         except Exception as exc:
             return failure(Status.RUNTIME_ERROR, _short_traceback(exc))
@@ -283,7 +237,7 @@ def _expected(reference: Any, args: list, definition: Definition, device: str,
     try:
         reference_args = inputs.clone_inputs(args)
         with torch.no_grad():
-            expected = _as_outputs(reference(*reference_args), definition)
+            expected = as_outputs(reference(*reference_args), definition)
         _sync(device)
     except Exception as exc:
         return failure(Status.INVALID_REFERENCE, f"the reference raised: {_short_traceback(exc)}")

@@ -296,7 +296,7 @@ class Pipeline:
                 why = (f"{facts.work_error} (counting on real inputs was not tried: a tensor of "
                        f"{facts.largest_growing_elements:,} elements exceeds --solbench-cpu-max-elements)")  # fmt: skip
                 return self._failed(replace(base, status="PASSED"), "PASSED", why, word="SOL_ERROR")
-            from .execute import make_problem_inputs
+            from .rounds import make_problem_inputs
             from .flops import count_flops
             from .kernels import reference_function
 

@@ -272,7 +272,8 @@ def run_profiled_call(request: ItemRequest) -> None:
     import torch
 
     from . import inputs, kernels
-    from .execute import _call, _compiled, _kernel, _problem, _sync, _workload, make_problem_inputs, round_seed
+    from .execute import _call, _compiled, _kernel, _problem, _sync, _workload
+    from .rounds import make_problem_inputs, round_seed
 
     problem = _problem(request.definition_path, request.blob_root, request.bind_by_name)
     definition = problem.definition
