@@ -297,16 +297,14 @@ class Pipeline:
                        f"{facts.largest_growing_elements:,} elements exceeds --solbench-cpu-max-elements)")  # fmt: skip
                 return self._failed(replace(base, status="PASSED"), "PASSED", why, word="SOL_ERROR")
             from .rounds import make_problem_inputs
-            from .flops import count_flops
-            from .kernels import reference_function
+            from .sol import work_for
 
-            try:
-                args = make_problem_inputs(problem, workload, facts.axis_values, seed=0, device="cpu")
-                run = problem.definition.positional_reference(reference_function(problem.definition))
-                counted = count_flops(run, args)
-            except Exception as exc:
-                return self._failed(base, "PASSED", f"{facts.work_error}; on real inputs: {exc}", word="SOL_ERROR")
-            facts = self.facts.learn_flops(problem, workload, counted)
+            try:  # sol.work_for's own fallback: the reference on real CPU inputs
+                work = work_for(problem.definition, facts.axis_values,
+                                count_args=lambda: make_problem_inputs(problem, workload, facts.axis_values, 0, "cpu"))
+            except Exception as exc:  # SolError names the field; anything else, its own words
+                return self._failed(base, "PASSED", str(getattr(exc, "message", exc)), word="SOL_ERROR")
+            facts = self.facts.learn_flops(problem, workload, work.flops_by_dtype)
             base = _with_bound(base, facts, self.hardware)
         if facts.work is None:
             return self._failed(base, "PASSED", f"no SOL bound: {facts.work_error}", word="SOL_ERROR")

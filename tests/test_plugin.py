@@ -351,3 +351,20 @@ def test_an_xdist_run_prints_the_same_summary_as_one_process(project: pytest.Pyt
     one = table()
     assert any("off_by_one" in line and "INCORRECT_NUMERICAL" in line for line in one)
     assert table("-n", "2") == one
+
+
+def test_bounds_only_counts_flops_on_real_inputs_when_the_reference_needs_data(project: pytest.Pytester) -> None:
+    matmul = {**SCALE_ADD, "name": "data_matmul", "axes": {"n": {"type": "var"}},
+              "inputs": {"x": {"shape": ["n", "n"], "dtype": "float32"}, "y": {"shape": ["n", "n"], "dtype": "float32"},
+                         "alpha": {"shape": None, "dtype": "float32"}},
+              "outputs": {"out": {"shape": ["n", "n"], "dtype": "float32"}}}  # fmt: skip
+    reference = "def run(x, y, alpha):\n    return (x @ y) * float(alpha + 0 * y.sum().item())\n"  # .item(): no meta
+    sizes = [{"uuid": f"n{n}", "axes": {"n": n}, "inputs": {"x": {"type": "random"}, "y": {"type": "random"},
+              "alpha": {"type": "scalar", "value": 1.0}}} for n in (32, 4096)]  # fmt: skip
+    write_problem(project.path / "problems", definition=matmul, reference=reference, workloads=sizes)
+    result = project.runpytest(*FAST, "--solbench-bounds-only", "-k", "data_matmul", "--solbench-cpu-max-elements",
+                               "100000", "--solbench-json", "b.jsonl")  # fmt: skip
+    result.assert_outcomes(passed=1, failed=1)  # 4096x4096 is too large to count on the CPU: said, not tried
+    result.stdout.fnmatch_lines(["SOL_ERROR: *meta tensors*counting on real inputs was not tried*"])
+    counted = json.loads((project.path / "b.jsonl").read_text().splitlines()[0])["solbench"]
+    assert counted["flops_by_dtype"] == {"float32": 2 * 32**3}
