@@ -313,15 +313,6 @@ def test_examples_pass_on_cpu_through_the_plugin(pytester: pytest.Pytester) -> N
     assert kernels == ran
 
 
-def test_xdist_workers_report_to_one_summary_and_one_file(project: pytest.Pytester) -> None:
-    kernels = write_kernels(project.path, ["good_dps.py", "good_value.py", "off_by_one.py"])
-    result = project.runpytest_subprocess(*FAST, "-n", "2", "--kernel-dir", str(kernels), "--solbench-json", "t.jsonl")
-    result.assert_outcomes(passed=5, failed=1)
-    lines = (project.path / "t.jsonl").read_text().splitlines()
-    assert len(lines) == 6 and len({json.loads(x)["solbench"]["nodeid"] for x in lines}) == 6
-    result.stdout.fnmatch_lines(["*solbench: speed of light*", "scale_add_f32", "*n:16*off_by_one*INCORRECT_NUMERICAL*"])
-
-
 def test_more_xdist_workers_than_gpus_is_a_usage_error(project: pytest.Pytester) -> None:
     project.makeconftest("import torch\ntorch.cuda.device_count = lambda: 1  # pretend: one GPU\n")
     result = project.runpytest_subprocess("--solbench", "-p", "no:cacheprovider", "-n", "2")
@@ -339,18 +330,22 @@ def test_constraints_on_input_values_are_checked_on_the_inputs_made(project: pyt
     result.stdout.fnmatch_lines(["INVALID_REFERENCE: the inputs made for this workload break constraint 'float(x.abs().max()) > 1e9'"])
 
 
-def test_an_xdist_run_prints_the_same_summary_as_one_process(project: pytest.Pytester) -> None:
+def test_an_xdist_run_prints_the_same_summary_as_one_process_and_writes_one_file(project: pytest.Pytester) -> None:
     kernels = write_kernels(project.path, ["good_dps.py", "good_value.py", "off_by_one.py"])
 
     def table(*extra: str) -> list[str]:
-        lines = project.runpytest_subprocess(*FAST, "--kernel-dir", str(kernels), *extra).stdout.lines
+        result = project.runpytest_subprocess(*FAST, "--kernel-dir", str(kernels), *extra)
+        result.assert_outcomes(passed=5, failed=1)
+        lines = result.stdout.lines
         start = next(i for i, line in enumerate(lines) if "solbench: speed of light" in line)
         end = next(i for i, line in enumerate(lines) if line.startswith("T_SOL: "))
         return lines[start + 1 : end]
 
     one = table()
     assert any("off_by_one" in line and "INCORRECT_NUMERICAL" in line for line in one)
-    assert table("-n", "2") == one
+    assert table("-n", "2", "--solbench-json", "t.jsonl") == one
+    lines = (project.path / "t.jsonl").read_text().splitlines()  # only the controller writes, every item once
+    assert len(lines) == 6 and len({json.loads(x)["solbench"]["nodeid"] for x in lines}) == 6
 
 
 def test_bounds_only_counts_flops_on_real_inputs_when_the_reference_needs_data(project: pytest.Pytester) -> None:
