@@ -21,12 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pytest_solbench import check, inputs  # noqa: E402
-from pytest_solbench.rounds import as_outputs, make_problem_inputs  # noqa: E402
-from pytest_solbench.facts import Facts  # noqa: E402
-from pytest_solbench.kernels import reference_function  # noqa: E402
-from pytest_solbench.sol import io_bytes  # noqa: E402
-from pytest_solbench.trace import is_problem_file, load_problem  # noqa: E402
+from pytest_solbench.worker import check  # noqa: E402
+from pytest_solbench.data import inputs
+from pytest_solbench.worker.rounds import as_outputs, make_problem_inputs  # noqa: E402
+from pytest_solbench.sol.facts import Facts  # noqa: E402
+from pytest_solbench.data.kernels import reference_function  # noqa: E402
+from pytest_solbench.sol.bound import io_bytes  # noqa: E402
+from pytest_solbench.data.trace import is_problem_file, load_problem  # noqa: E402
 
 
 def _run(reference, args, device: str):

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 try:
-    from pytest_solbench import timing
-    from pytest_solbench.clocks import ClockObserver
+    from pytest_solbench.measure import timing
+    from pytest_solbench.measure.clocks import ClockObserver
 except ImportError:  # run from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from pytest_solbench import timing
-    from pytest_solbench.clocks import ClockObserver
+    from pytest_solbench.measure import timing
+    from pytest_solbench.measure.clocks import ClockObserver
 
 H100_SXM_DRAM_BYTES_S = 3.35e12  # datasheet, for the dry-run estimate only
 H100_SXM_BF16_FLOPS = 989e12

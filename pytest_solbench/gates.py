@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from . import compare, store
-from .options import Settings
-from .record import ItemResult
-from .target import Target
+from pytest_solbench.reports import compare
+from pytest_solbench.reports import store
+from pytest_solbench.options import Settings
+from pytest_solbench.record import ItemResult
+from pytest_solbench.target import Target
 
 
 class RunGates:
@@ -57,7 +58,7 @@ class RunGates:
                 lines.append(f"the run was not saved: {exc}")
         header = self.header(commit)
         if settings.markdown_path is not None:
-            from .markdown import append_step_summary, render_markdown, write_markdown
+            from pytest_solbench.reports.markdown import append_step_summary, render_markdown, write_markdown
 
             text = render_markdown(records, report, header)
             write_markdown(settings.markdown_path, text)
@@ -65,7 +66,7 @@ class RunGates:
             lines.append(f"markdown summary written to {settings.markdown_path}"
                          + (f" and appended to {summary}" if summary else ""))  # fmt: skip
         if settings.html_path is not None:
-            from .html import render_html, write_html
+            from pytest_solbench.reports.html import render_html, write_html
 
             write_html(settings.html_path, render_html(records, report, header, hardware=self.target.hardware))
             lines.append(f"HTML report written to {settings.html_path}")
@@ -80,7 +81,7 @@ class RunGates:
                 "isolation": settings.isolate, "commit": commit}  # fmt: skip
 
     def _roofline(self, records: list[ItemResult], path: Path) -> str:
-        from .roofline import write_png, write_svg
+        from pytest_solbench.reports.roofline import write_png, write_svg
 
         try:
             (write_png if path.suffix == ".png" else write_svg)(records, self.target.hardware, path)

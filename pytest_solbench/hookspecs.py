@@ -9,13 +9,13 @@ import pytest
 
 @pytest.hookspec(firstresult=True)
 def pytest_solbench_hardware(config: pytest.Config, device_name: str) -> Any:
-    """Return the ``pytest_solbench.hardware.Hardware`` row to compute bounds for, or None to use the table.
+    """Return the ``pytest_solbench.sol.hardware.Hardware`` row to compute bounds for, or None to use the table.
 
     Use it for a GPU the table lacks, or one run at another power limit::
 
         # conftest.py
         import dataclasses
-        from pytest_solbench.hardware import lookup
+        from pytest_solbench.sol.hardware import lookup
 
         def pytest_solbench_hardware(config, device_name):
             if "H100" in device_name:  # our cards are capped at 500 W

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from .dtypes import PRECISION_MARKS, precision_of
-from .kernels import KernelSpec, reference_kernel
-from .trace import Definition, Problem, TraceError, Workload, load_problem, problem_files
+from pytest_solbench.data.dtypes import PRECISION_MARKS, precision_of
+from pytest_solbench.data.kernels import KernelSpec, reference_kernel
+from pytest_solbench.data.trace import Definition, Problem, TraceError, Workload, load_problem, problem_files
 
 #: The session object (``session.SolbenchSession``), stored on the config only when ``--solbench`` is on.
 SESSION_KEY = pytest.StashKey[Any]()
@@ -79,7 +79,7 @@ class ProblemFile(pytest.File):
         try:
             settings = session.settings
             problem = load_problem(self.path, settings.blob_root, settings.bind_by_name)
-            from .sol import validate_formula
+            from pytest_solbench.sol.bound import validate_formula
 
             validate_formula(problem.definition)
         except TraceError as exc:
@@ -142,7 +142,7 @@ class SolbenchItem(pytest.Function):
         self.workload_file = workload_file
 
     def runtest(self) -> None:
-        from .pipeline import plain
+        from pytest_solbench.pipeline import plain
 
         pipeline = self.config.stash[SESSION_KEY].pipeline
         verdict = pipeline.evaluate(self.problem, self.workload, self.kernel, self.nodeid, self.label, self.funcargs)

@@ -9,16 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from pytest_solbench.data.library import bundled_problems
+
 GROUP = ("solbench", "GPU kernel speed-of-light benchmarking")
 DEFAULT_CPU_MAX_ELEMENTS = 4_000_000
-
-
-def bundled_problems() -> Path:
-    """The problem library shipped in the wheel (or the repo's ``problems/`` in an editable install)."""
-    spec = importlib.util.find_spec("pytest_solbench.problems")
-    if spec is not None and spec.submodule_search_locations:
-        return Path(list(spec.submodule_search_locations)[0])
-    return Path(__file__).resolve().parent.parent / "problems"  # a source checkout used without installing
 
 
 def addoption(parser: pytest.Parser) -> None:  # long: the declarative list of every option, in one place
@@ -229,7 +223,7 @@ def resolve(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"--solbench-cpu-max-elements must be positive, got {cpu_max}")
     hardware = opt.solbench_hardware or str(config.getini("solbench_hardware") or "") or None
     if hardware is not None:
-        from . import hardware as hardware_table
+        from pytest_solbench.sol import hardware as hardware_table
 
         try:
             hardware_table.lookup(hardware)
@@ -240,7 +234,7 @@ def resolve(config: pytest.Config) -> Settings:
         baseline = str(invocation / baseline)
         if not Path(baseline).is_file():
             raise pytest.UsageError(f"--solbench-baseline {baseline}: no such file (or use 'reference' or 'compile')")
-    from .clocks import parse_clock_mode
+    from pytest_solbench.measure.clocks import parse_clock_mode
 
     clocks = opt.solbench_clocks or str(config.getini("solbench_clocks") or "") or "observe"
     try:

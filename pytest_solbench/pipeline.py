@@ -11,17 +11,17 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import facts as facts_mod
-from . import scoring
-from .dtypes import MIN_CAPABILITY, precision_of
-from .kernels import KernelSpec, missing_toolchain, reference_kernel
-from .options import Settings
-from .protocol import ItemOutcome, ItemRequest, Status, TimingRequest
-from .record import ItemResult
-from .target import Target
-from .trace import Problem, Workload
+from pytest_solbench.sol import facts as facts_mod
+from pytest_solbench.sol import scoring
+from pytest_solbench.data.dtypes import MIN_CAPABILITY, precision_of
+from pytest_solbench.data.kernels import KernelSpec, missing_toolchain, reference_kernel
+from pytest_solbench.options import Settings
+from pytest_solbench.protocol import ItemOutcome, ItemRequest, Status, TimingRequest
+from pytest_solbench.record import ItemResult
+from pytest_solbench.target import Target
+from pytest_solbench.data.trace import Problem, Workload
 
-EXECUTE_TARGET = "pytest_solbench.execute:run_item"
+EXECUTE_TARGET = "pytest_solbench.worker.execute:run_item"
 FLOOR_MARGIN = 0.03  # a time this far under the physical floor is REWARD_HACK; nearer, measurement noise
 
 
@@ -141,7 +141,7 @@ class Pipeline:
 
     def _profile(self, request: ItemRequest) -> dict[str, Any]:
         """Nsight Compute on one call of the kernel, in a process of its own; the verdict does not depend on it."""
-        from . import profile
+        from pytest_solbench.worker import profile
 
         result = profile.profile_item(request, timeout_s=max(120.0, 3 * self.settings.timeout_s),
                                       env={"CUDA_VISIBLE_DEVICES": self.target.visible_gpu})  # fmt: skip
@@ -153,8 +153,8 @@ class Pipeline:
             return []
         key = (kernel.name, str(kernel.path), problem.definition.name)
         if key not in self._findings:
-            from . import guard
-            from .kernels import kernel_sources
+            from pytest_solbench.guard import rules as guard
+            from pytest_solbench.data.kernels import kernel_sources
 
             definition = problem.definition
             sources = kernel_sources(kernel)
@@ -186,7 +186,7 @@ class Pipeline:
         )
 
     def _call(self, runner: Any, request: ItemRequest) -> ItemOutcome | _Crash:
-        from .worker import WorkerError
+        from pytest_solbench.worker.pool import WorkerError
 
         try:
             outcome = runner.call(EXECUTE_TARGET, request, self.settings.timeout_s)
@@ -206,7 +206,7 @@ class Pipeline:
 
     def _score(self, problem: Problem, workload: Workload, kernel: KernelSpec, facts: Any, record: ItemResult,
                outcome: ItemOutcome, runner: Any, fixtures: dict[str, Any]) -> ItemResult:  # fmt: skip
-        from .timing import summarize
+        from pytest_solbench.measure.timing import summarize
 
         timing = outcome.kernel_timing or {}
         # The headline is recomputed here from the raw samples, not taken from the worker's summary.
@@ -247,7 +247,7 @@ class Pipeline:
             why = outcome.message if isinstance(outcome, _Crash) else outcome.log
             self._baselines[key] = None
             return None, f"timing the baseline failed: {why}\n"
-        from .timing import summarize
+        from pytest_solbench.measure.timing import summarize
 
         timing = outcome.kernel_timing
         self._baselines[key] = summarize(timing["samples_ms"], timing["method"]).median_ms
@@ -296,8 +296,8 @@ class Pipeline:
                 why = (f"{facts.work_error} (counting on real inputs was not tried: a tensor of "
                        f"{facts.largest_growing_elements:,} elements exceeds --solbench-cpu-max-elements)")  # fmt: skip
                 return self._failed(replace(base, status="PASSED"), "PASSED", why, word="SOL_ERROR")
-            from .rounds import make_problem_inputs
-            from .sol import work_for
+            from pytest_solbench.worker.rounds import make_problem_inputs
+            from pytest_solbench.sol.bound import work_for
 
             try:  # sol.work_for's own fallback: the reference on real CPU inputs
                 work = work_for(problem.definition, facts.axis_values,
@@ -313,12 +313,12 @@ class Pipeline:
     def _measure_ceilings(self, runner: Any, base: ItemResult) -> Verdict | None:
         """Measure the copy bandwidth and GEMM peaks once, in the harness's own worker; bounds from then on use
         them (the physical floor keeps the datasheet: a good kernel can beat a measured ceiling)."""
-        from .ceilings import apply_ceilings
-        from .worker import WorkerError
+        from pytest_solbench.sol.ceilings import apply_ceilings
+        from pytest_solbench.worker.pool import WorkerError
 
         datasheet = self.target.hardware
         try:
-            measured = runner.call("pytest_solbench.ceilings:measure_ceilings", "cuda", self.settings.timeout_s)
+            measured = runner.call("pytest_solbench.sol.ceilings:measure_ceilings", "cuda", self.settings.timeout_s)
         except WorkerError as exc:
             why = f"--solbench-ceilings measured: measuring failed: {exc.message}"
             return self._failed(base, "RUNTIME_ERROR", why)

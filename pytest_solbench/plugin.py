@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from . import options
-from .dtypes import PRECISION_MARKS
+from pytest_solbench import options
+from pytest_solbench.data.dtypes import PRECISION_MARKS
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -20,7 +20,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from . import hookspecs
+    from pytest_solbench import hookspecs
 
     pluginmanager.add_hookspecs(hookspecs)
 
@@ -35,15 +35,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if not enabled and not config.getoption("markers", False):
         return
     settings = options.resolve(config)
-    from .items import register_op_marks
+    from pytest_solbench.items import register_op_marks
 
     register_op_marks(config, list(settings.problem_paths))
     if not enabled:
         return
     options.require_torch()
-    from . import target
-    from .items import SESSION_KEY
-    from .session import SolbenchSession, XdistHooks
+    from pytest_solbench import target
+    from pytest_solbench.items import SESSION_KEY
+    from pytest_solbench.session import SolbenchSession, XdistHooks
 
     if settings.device == "cpu" or settings.isolate == "none":
         # Triton picks its interpreter when a kernel is decorated; set it before any kernel module is imported.
@@ -83,12 +83,12 @@ def _prefer_triton_interpreter(device: str) -> None:
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """Under a problem root only problem files are collected: a dataset's own tests, solutions and scripts (the
     FlashInfer-Trace folder ships tests/*.py that import flashinfer) are data here, not this run's tests."""
-    from .items import SESSION_KEY
+    from pytest_solbench.items import SESSION_KEY
 
     session = config.stash.get(SESSION_KEY, None)
     if session is None or collection_path.is_dir():
         return None
-    from .trace import is_problem_file
+    from pytest_solbench.data.trace import is_problem_file
 
     roots = [root.resolve() for root in session.settings.problem_paths]
     path = collection_path.resolve()
@@ -98,12 +98,12 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    from .items import SESSION_KEY
+    from pytest_solbench.items import SESSION_KEY
 
     if SESSION_KEY not in parent.config.stash:
         return None
-    from .items import ProblemFile
-    from .trace import is_problem_file
+    from pytest_solbench.items import ProblemFile
+    from pytest_solbench.data.trace import is_problem_file
 
     if is_problem_file(file_path):
         return ProblemFile.from_parent(parent, path=file_path)
@@ -114,18 +114,18 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
     """Where kernels run: spawned worker processes, one pool per kernel so that no worker ever serves two kernels
     and the baseline runs where no kernel code was imported (default); or this process (--solbench-isolate none)."""
-    from . import worker
-    from .items import SESSION_KEY
+    from pytest_solbench.worker import pool as worker
+    from pytest_solbench.items import SESSION_KEY
 
     session = request.config.stash[SESSION_KEY]
     target = session.target
     env = {"TRITON_INTERPRET": "1"} if target.device.kind == "cpu" else {"CUDA_VISIBLE_DEVICES": target.visible_gpu}
-    health = "pytest_solbench.execute:health_check"
+    health = "pytest_solbench.worker.execute:health_check"
     runner: Any
     if session.settings.isolate == "none":
         runner = worker.InProcessRunner(health_check=health)
     else:
-        warm = "pytest_solbench.execute:" + ("warm_up_cuda" if target.timed else "warm_up")
+        warm = "pytest_solbench.worker.execute:" + ("warm_up_cuda" if target.timed else "warm_up")
         runner = worker.TenantPools(lambda payload: getattr(payload, "tenant", "harness"), env=env, health_check=health,
                                     initializer=warm)  # fmt: skip
     with runner:
@@ -135,8 +135,8 @@ def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def solbench_clocks(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The GPU clocks: observed around every measurement (default), or locked and restored (--solbench-clocks lock)."""
-    from . import clocks
-    from .items import SESSION_KEY
+    from pytest_solbench.measure import clocks
+    from pytest_solbench.items import SESSION_KEY
 
     session = request.config.stash[SESSION_KEY]
     enabled = session.target.device.kind == "cuda"

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from . import kernels as kernels_mod
-from .items import RECORD_KEY, KernelErrorItem
-from .options import Settings
-from .pipeline import Pipeline
-from .record import SKIPPED, ItemResult
-from .report import format_table
-from .traces import TraceWriter
-from .target import WORKERINPUT_KEY, Target
-from .trace import Problem, TraceError
+from pytest_solbench.data import kernels as kernels_mod
+from pytest_solbench.items import RECORD_KEY, KernelErrorItem
+from pytest_solbench.options import Settings
+from pytest_solbench.pipeline import Pipeline
+from pytest_solbench.record import SKIPPED, ItemResult
+from pytest_solbench.reports.terminal import format_table
+from pytest_solbench.reports.trace_lines import TraceWriter
+from pytest_solbench.target import WORKERINPUT_KEY, Target
+from pytest_solbench.data.trace import Problem, TraceError
 
 class SolbenchSession:
     """Everything the items share; one per pytest process (under xdist, one per worker plus the controller)."""
@@ -29,7 +29,7 @@ class SolbenchSession:
         self.gates = None
         if any(x is not None for x in (settings.save, settings.compare, settings.markdown_path, settings.html_path,
                                        settings.roofline_path)):  # fmt: skip
-            from .gates import RunGates
+            from pytest_solbench.gates import RunGates
 
             self.gates = RunGates(settings, target, self.pipeline.environment())
             self.pipeline.regression = self.gates.regression
@@ -133,7 +133,7 @@ class SolbenchSession:
         if report.failed and record.get("status") == "INVALID_REFERENCE":
             return "error", "E", "ERROR"
         if report.passed and record.get("t_k_ms") is not None:
-            from .report import _ms
+            from pytest_solbench.reports.terminal import _ms
 
             figures = f"  T_k {_ms(record['t_k_ms'])}"
             if record.get("pct_sol") is not None:
@@ -153,7 +153,7 @@ class SolbenchSession:
         shown = sorted((r for r in self.results if r.status != SKIPPED), key=_table_order)
         terminalreporter.section("solbench: speed of light")
         if self.settings.bounds_only:
-            from .report import format_bounds
+            from pytest_solbench.reports.terminal import format_bounds
 
             lines = format_bounds(shown, self.target.hardware.name)
         else:
@@ -161,7 +161,7 @@ class SolbenchSession:
         for line in lines:
             terminalreporter.write_line(line)
         if self.ceilings:
-            from .report import format_ceilings
+            from pytest_solbench.reports.terminal import format_ceilings
 
             for line in format_ceilings(self.ceilings):
                 terminalreporter.write_line(line)

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from .device import DeviceInfo, detect_device
-from .hardware import Hardware
-from .options import Settings
+from pytest_solbench.measure.device import DeviceInfo, detect_device
+from pytest_solbench.sol.hardware import Hardware
+from pytest_solbench.options import Settings
 
 WORKERINPUT_KEY = "solbench_target"
 
@@ -94,7 +94,7 @@ def resolve(config: pytest.Config, settings: Settings) -> Target:
     row, note = _hardware(config, settings, device)
     stored = None
     if settings.baseline not in ("reference", "compile"):
-        from .record import load_baseline_times
+        from pytest_solbench.record import load_baseline_times
 
         try:
             stored = load_baseline_times(Path(settings.baseline))
@@ -105,7 +105,7 @@ def resolve(config: pytest.Config, settings: Settings) -> Target:
 
 def _hardware(config: pytest.Config, settings: Settings, device: DeviceInfo) -> tuple[Hardware, str]:
     """The row bounds are computed for: a conftest hook, the option, the GPU at hand, or H100 SXM."""
-    from . import hardware
+    from pytest_solbench.sol import hardware
 
     row = config.hook.pytest_solbench_hardware(config=config, device_name=device.name)
     if row is None and settings.hardware:

@@ -34,10 +34,11 @@ def _warm_lazy_imports() -> None:
     import triton  # noqa: F401
 
     import pytest_solbench
-    from pytest_solbench.flops import count_flops
+    from pytest_solbench.sol.flops import count_flops
 
-    for module in pkgutil.iter_modules(pytest_solbench.__path__):
-        importlib.import_module(f"pytest_solbench.{module.name}")
+    for module in pkgutil.walk_packages(pytest_solbench.__path__, "pytest_solbench."):
+        if module.name != "pytest_solbench.problems" and not module.name.startswith("pytest_solbench.problems."):
+            importlib.import_module(module.name)
 
     a = torch.empty(4, 4, device="meta")
     count_flops(lambda x, y: torch.softmax(x @ y, -1) * 2, [a, a])

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_solbench import sol
-from pytest_solbench.hardware import lookup
-from pytest_solbench.facts import Facts
-from pytest_solbench.trace import load_problem
+from pytest_solbench.sol import bound as sol
+from pytest_solbench.sol.hardware import lookup
+from pytest_solbench.sol.facts import Facts
+from pytest_solbench.data.trace import load_problem
 
 LIBRARY = Path(__file__).resolve().parent.parent / "problems"
 DEFINITIONS = sorted(p for p in LIBRARY.rglob("*.json") if p.name == "definition.json" or "definitions" in p.parts)
@@ -44,8 +44,8 @@ def test_a_gemm_workload_reports_its_reduction_length_so_low_precision_tolerance
     from pytest_solbench.options import Settings
     from pytest_solbench.pipeline import Pipeline
     from pytest_solbench.target import Target
-    from pytest_solbench.device import DeviceInfo
-    from pytest_solbench.kernels import reference_kernel
+    from pytest_solbench.measure.device import DeviceInfo
+    from pytest_solbench.data.kernels import reference_kernel
 
     problem = load_problem(LIBRARY / "llama3_1_8b_qkv_proj_n6144_k4096" / "definition.json")
     workload = problem.workloads[-1]

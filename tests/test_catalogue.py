@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_solbench.catalogue import Row, catalogue, main, render
-from pytest_solbench.options import bundled_problems
+from pytest_solbench.reports.catalogue import Row, catalogue, main, render
+from pytest_solbench.data.library import bundled_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -16,7 +16,7 @@ def test_committed_catalogue_is_the_render_of_the_bundled_library() -> None:
     pytest.importorskip("torch")
     committed = (ROOT / "docs" / "catalogue.md").read_text()
     assert committed == catalogue(bundled_problems()), (
-        "docs/catalogue.md is stale: run `python -m pytest_solbench.catalogue > docs/catalogue.md`"
+        "docs/catalogue.md is stale: run `python -m pytest_solbench.reports.catalogue > docs/catalogue.md`"
     )
 
 

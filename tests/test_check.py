@@ -10,9 +10,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from pytest_solbench import check, inputs  # noqa: E402
-from pytest_solbench.check import Mismatch, check_output, compare, default_tolerance, tolerance_for  # noqa: E402
-from pytest_solbench.trace import Tolerance, parse_definition  # noqa: E402
+from pytest_solbench.worker import check  # noqa: E402
+from pytest_solbench.data import inputs
+from pytest_solbench.worker.check import Mismatch, check_output, compare, default_tolerance, tolerance_for  # noqa: E402
+from pytest_solbench.data.trace import Tolerance, parse_definition  # noqa: E402
 
 BF16 = Tolerance(1e-2, 1e-2)
 EXACT_RATIO = Tolerance(1e-2, 1e-2, required_matched_ratio=1.0)
@@ -283,7 +284,7 @@ def test_relative_error_divides_by_the_larger_of_the_reference_and_atol() -> Non
 def test_nan_or_inf_in_the_reference_output_is_the_reference_s_fault() -> None:
     import torch
 
-    from pytest_solbench.check import reference_fault
+    from pytest_solbench.worker.check import reference_fault
 
     clean = torch.zeros(3, 4)
     assert reference_fault("y", clean, Tolerance(1e-2, 1e-2)) is None

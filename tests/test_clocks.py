@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from pytest_solbench.clocks import (
+from pytest_solbench.measure.clocks import (
     ClockError,
     ClockLock,
     ClockMode,

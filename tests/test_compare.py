@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from pytest_solbench.compare import (
+from pytest_solbench.reports.compare import (
     BROKEN,
     FASTER,
     FIXED,

@@ -105,7 +105,7 @@ def test_a_skipped_item_never_builds_its_inputs(project: pytest.Pytester) -> Non
     write_problem(project.path / "problems", definition=needs_data, workloads=huge,
                   reference="def run(x, y, alpha):\n    return alpha * x + y * float(y.sum().item() != 0)\n")  # fmt: skip
     project.makeconftest(
-        "import pytest_solbench.inputs as inputs\n"
+        "import pytest_solbench.data.inputs as inputs\n"
         "made = inputs.make_inputs\n"
         "def spy(definition, workload, *args, **kwargs):\n"
         "    open('made.txt', 'a').write(workload.uuid + '\\n')\n"

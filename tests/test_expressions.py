@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_solbench.expressions import ExpressionError, eval_expression, evaluate_constraint, expression_names
+from pytest_solbench.data.expressions import ExpressionError, eval_expression, evaluate_constraint, expression_names
 
 AXES = {"a": 2, "b": 3, "xs": (4, 5, 6)}
 

@@ -15,7 +15,7 @@ from conftest import FAST
 FAKE_RUNNER = '''
 import dataclasses, json, pytest
 from pytest_solbench.protocol import ItemOutcome, Status
-from pytest_solbench.worker import WorkerError
+from pytest_solbench.worker.pool import WorkerError
 
 SAMPLES = {samples!r}
 LAST = [None]

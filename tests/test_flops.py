@@ -10,8 +10,9 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from pytest_solbench import sol, trace  # noqa: E402
-from pytest_solbench.flops import causal_pairs, count_flops  # noqa: E402
+from pytest_solbench.sol import bound as sol  # noqa: E402
+from pytest_solbench.data import trace
+from pytest_solbench.sol.flops import causal_pairs, count_flops  # noqa: E402
 
 BF16, FP16, FP32, FP8 = "bfloat16", "float16", "float32", "float8_e4m3fn"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_solbench import hardware
-from pytest_solbench.hardware import HARDWARE, identify, lookup, peak_key_for_dtype
+from pytest_solbench.sol import hardware
+from pytest_solbench.sol.hardware import HARDWARE, identify, lookup, peak_key_for_dtype
 
 ROWS = list(HARDWARE.values())
 REQUIRED = ["b200", "b300", "gb200", "gb300", "h100_sxm", "h100_pcie", "h100_nvl", "h200", "h20", "a100_sxm",
@@ -171,7 +171,7 @@ def test_docs_table_agrees_with_the_hardware_table():
 
 
 def test_apply_ceilings_replaces_datasheet_figures_and_says_they_were_measured():
-    from pytest_solbench.ceilings import apply_ceilings
+    from pytest_solbench.sol.ceilings import apply_ceilings
 
     h100 = HARDWARE["h100_sxm"]
     measured = {"device_name": "NVIDIA H100 80GB HBM3", "dram_bandwidth_gb_s": 2900.0,
@@ -191,7 +191,7 @@ def test_apply_ceilings_replaces_datasheet_figures_and_says_they_were_measured()
 @pytest.mark.parametrize("measured", [{"peak_tflops": {"int4": 1.0}}, {"peak_tflops": {"bf16": 0.0}},
                                       {"dram_bandwidth_gb_s": -1.0}])  # fmt: skip
 def test_apply_ceilings_refuses_nonsense(measured):
-    from pytest_solbench.ceilings import apply_ceilings
+    from pytest_solbench.sol.ceilings import apply_ceilings
 
     with pytest.raises(ValueError):
         apply_ceilings(HARDWARE["l4"], measured)
@@ -199,7 +199,7 @@ def test_apply_ceilings_refuses_nonsense(measured):
 
 def test_measure_ceilings_says_plainly_when_there_is_no_gpu():
     torch = pytest.importorskip("torch")
-    from pytest_solbench.ceilings import measure_ceilings
+    from pytest_solbench.sol.ceilings import measure_ceilings
 
     if torch.cuda.is_available():
         pytest.skip("a GPU is present: measuring takes seconds, left to the GPU suite")

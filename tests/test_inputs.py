@@ -11,9 +11,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from pytest_solbench import inputs  # noqa: E402
-from pytest_solbench.inputs import E2M1_VALUES, InputError, MissingBlob  # noqa: E402
-from pytest_solbench.trace import parse_definition, parse_workload  # noqa: E402
+from pytest_solbench.data import inputs  # noqa: E402
+from pytest_solbench.data.inputs import E2M1_VALUES, InputError, MissingBlob  # noqa: E402
+from pytest_solbench.data.trace import parse_definition, parse_workload  # noqa: E402
 
 
 def definition(inputs_: dict, axes: dict, outputs: dict | None = None, name: str = "toy", **extra):

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from pytest_solbench import integrity
-from pytest_solbench.audit import Audit
-from pytest_solbench.integrity import Snapshot, child_processes, strict_tensor, thread_counts
+from pytest_solbench.guard import integrity
+from pytest_solbench.guard.audit import Audit
+from pytest_solbench.guard.integrity import Snapshot, child_processes, strict_tensor, thread_counts
 
-PLUGIN = "solbench_fake_plugin"  # a stand-in for pytest_solbench.check & co., independent of their contents
+PLUGIN = "solbench_fake_plugin"  # a stand-in for pytest_solbench.worker.check & co., independent of their contents
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +205,7 @@ def test_torchs_own_wrapper_is_not_a_patch_but_a_look_alike_from_elsewhere_is() 
 
     import torch
 
-    from pytest_solbench.integrity import _torch_wrapper_of
+    from pytest_solbench.guard.integrity import _torch_wrapper_of
 
     def original(seed):
         return seed

@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
-from pytest_solbench.dtypes import DTYPES, is_fp4
+from pytest_solbench.data.dtypes import DTYPES, is_fp4
 from pytest_solbench.options import DEFAULT_CPU_MAX_ELEMENTS
-from pytest_solbench.trace import Definition, Problem, TensorSpec, Workload, eval_expression, load_problem
+from pytest_solbench.data.trace import Definition, Problem, TensorSpec, Workload, eval_expression, load_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = ROOT / "problems"
@@ -272,7 +272,7 @@ SOL_FILES = [p for p in FILES if "flops" in (load_problem(p).definition.sol or {
 def test_sol_flops_agree_with_counting_the_reference(path: Path) -> None:
     """A stated FLOP formula must match what the dispatch counter sees the reference do on real inputs."""
     pytest.importorskip("torch")
-    from pytest_solbench.flops import count_flops
+    from pytest_solbench.sol.flops import count_flops
 
     problem = load_problem(path)
     d = problem.definition

@@ -12,7 +12,7 @@ from typing import Callable
 import pytest
 
 from test_library import FILES, as_tuple, assert_close, cpu_workloads, find, make_inputs, reference_module
-from pytest_solbench.trace import load_problem
+from pytest_solbench.data.trace import load_problem
 
 
 def _adaln(dy, x, scale):

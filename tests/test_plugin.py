@@ -246,7 +246,7 @@ def test_process_isolation_survives_a_dying_kernel(project: pytest.Pytester) -> 
 def test_hardware_hook_overrides_the_table(project: pytest.Pytester) -> None:
     project.makeconftest(
         "import dataclasses\n"
-        "from pytest_solbench.hardware import lookup\n"
+        "from pytest_solbench.sol.hardware import lookup\n"
         "def pytest_solbench_hardware(config, device_name):\n"
         "    return dataclasses.replace(lookup('h100_sxm'), key='slow_h100', name='Slow H100', dram_bandwidth_gb_s=1.0)\n"
     )
@@ -277,9 +277,9 @@ CPU_BUDGET = 300_000  # elements of the largest growing tensor: the smaller work
 def _expected_outcomes(examples: Path) -> tuple[dict[str, int], set[str]]:
     """What the run must report: every workload of each example's problem, run when it fits the CPU budget and the
     example needs no nvcc, skipped otherwise."""
-    from pytest_solbench.facts import Facts
-    from pytest_solbench.kernels import discover
-    from pytest_solbench.trace import load_problem
+    from pytest_solbench.sol.facts import Facts
+    from pytest_solbench.data.kernels import discover
+    from pytest_solbench.data.trace import load_problem
 
     facts, counts, ran = Facts(), {"passed": 0, "skipped": 0}, set()
     specs, errors = discover([examples])

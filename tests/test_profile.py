@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import KERNELS, write_problem
-from pytest_solbench import profile as prof
-from pytest_solbench.kernels import discover
+from pytest_solbench.worker import profile as prof
+from pytest_solbench.data.kernels import discover
 from pytest_solbench.protocol import ItemRequest
 
 LAUNCH = ('"ID","Process ID","Process Name","Host Name","Kernel Name","Context","Stream","Block Size","Grid Size",'
@@ -130,11 +130,11 @@ def test_profile_runs_ncu_on_the_child_and_gives_a_command_to_dig_further(tmp_pa
     request_file = Path(argv[-1])
     assert argv[1:5] == ["--csv", "--page", "raw", "--metrics"] and argv[5].split(",") == list(prof.METRICS)
     assert argv[6:] == ["--nvtx", "--nvtx-include", "solbench_profile/", "--target-processes", "all",
-                        "--clock-control", "none", sys.executable, "-m", "pytest_solbench.profile", str(request_file)]
+                        "--clock-control", "none", sys.executable, "-m", "pytest_solbench.worker.profile", str(request_file)]
     back = prof.read_request(request_file)
     assert back.kernel == req.kernel and back.workload_uuid == "w-16" and Path(back.definition_path).is_absolute()
     assert p.command.startswith(f"CUDA_VISIBLE_DEVICES=1 {ncu} --set full --import-source yes -f -o ")
-    assert p.command.endswith(f" -m pytest_solbench.profile {request_file}")
+    assert p.command.endswith(f" -m pytest_solbench.worker.profile {request_file}")
     assert prof.as_record(p)["kernels"][0]["duration_us"] == 62.53 and prof.as_record(p)["limiter"] == "memory"
     assert prof.describe(p) == f"profile: DRAM 87% SM 12% memory-bound\n  dig further: {p.command}"
     assert json.loads(json.dumps(prof.as_record(p))) == prof.as_record(p)  # plain JSON, for xdist and the trace
@@ -189,12 +189,12 @@ def test_child_calls_the_kernel_twice_and_reports_failures(tmp_path, capsys):
 
 
 def test_the_module_imports_no_torch():
-    code = "import sys, pytest_solbench.profile; print('torch' in sys.modules)"
+    code = "import sys, pytest_solbench.worker.profile; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
 
 
 def test_the_child_runs_as_a_module(tmp_path):
-    """The command ncu runs, without ncu: ``python -m pytest_solbench.profile FILE`` exits 0 (CPU, no NVTX range)."""
+    """The command ncu runs, without ncu: ``python -m pytest_solbench.worker.profile FILE`` exits 0 (CPU, no NVTX range)."""
     path = prof.write_request(request(tmp_path, "cpu"), tmp_path)
-    done = subprocess.run([sys.executable, "-m", "pytest_solbench.profile", str(path)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "pytest_solbench.worker.profile", str(path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

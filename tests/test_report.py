@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 from pytest_solbench.record import ItemResult
-from pytest_solbench.report import format_table
+from pytest_solbench.reports.terminal import format_table
 
 
 def _result(**changes: object) -> ItemResult:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_solbench.compare import compare_runs
-from pytest_solbench.hardware import lookup
-from pytest_solbench.html import render_html
-from pytest_solbench.markdown import append_step_summary, render_markdown
+from pytest_solbench.reports.compare import compare_runs
+from pytest_solbench.sol.hardware import lookup
+from pytest_solbench.reports.html import render_html
+from pytest_solbench.reports.markdown import append_step_summary, render_markdown
 from pytest_solbench.record import ItemResult
-from pytest_solbench.roofline import HEIGHT, LEFT, RIGHT, TOP, WIDTH, BOTTOM, build_roofline, roofline_svg, write_png
-from pytest_solbench.sol import Work, sol_bound
+from pytest_solbench.reports.roofline import HEIGHT, LEFT, RIGHT, TOP, WIDTH, BOTTOM, build_roofline, roofline_svg, write_png
+from pytest_solbench.sol.bound import Work, sol_bound
 
 H100 = lookup("h100_sxm")
 HEADER = {"device": "NVIDIA H100 80GB HBM3", "driver": "580.159.04", "hardware": "h100_sxm", "clocks": "observe",

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from pytest_solbench.scoring import (
+from pytest_solbench.sol.scoring import (
     below_floor, figures, min_score_failure, pct_sol, problem_scores, sol_score, speedup, suite_score,
 )  # fmt: skip
 

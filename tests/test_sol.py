@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from pytest_solbench import sol, trace
-from pytest_solbench.hardware import HARDWARE
-from pytest_solbench.sol import Work, sol_bound
-from pytest_solbench.trace import TraceError
+from pytest_solbench.sol import bound as sol
+from pytest_solbench.data import trace
+from pytest_solbench.sol.hardware import HARDWARE
+from pytest_solbench.sol.bound import Work, sol_bound
+from pytest_solbench.data.trace import TraceError
 
 H100, A100, L4 = HARDWARE["h100_sxm"], HARDWARE["a100_sxm"], HARDWARE["l4"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pytest_solbench.record import ItemResult
-from pytest_solbench.store import (
+from pytest_solbench.reports.store import (
     StoreError,
     default_name,
     git_commit,

@@ -7,13 +7,13 @@ import json
 import math
 import random
 import sys
-from pytest_solbench import timing
+from pytest_solbench.measure import timing
 
 import numpy as np
 import pytest
 
-from pytest_solbench.clocks import ClockSnapshot
-from pytest_solbench.timing import (
+from pytest_solbench.measure.clocks import ClockSnapshot
+from pytest_solbench.measure.timing import (
     MIN_FLUSH_BYTES,
     TimingConfig,
     flush_bytes,

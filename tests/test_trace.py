@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_solbench.trace import (
+from pytest_solbench.data.trace import (
     TraceError,
     is_problem_file,
     load_problem,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_solbench.record import ItemResult
-from pytest_solbench.traces import STATUSES, TraceWriter, trace_line
+from pytest_solbench.reports.trace_lines import STATUSES, TraceWriter, trace_line
 
 WORKLOAD = {
     "uuid": "u1",

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from pytest_solbench.worker import InProcessRunner, WorkerError, WorkerPool
+from pytest_solbench.worker.pool import InProcessRunner, WorkerError, WorkerPool
 
 T = 20.0  # generous per-call timeout for calls that should return at once
 
@@ -34,7 +34,7 @@ def test_worker_imports_neither_pytest_nor_the_plugin(pool):
     loaded = pool.call("worker_targets:modules", None, T)
     assert "pytest" not in loaded and "_pytest" not in loaded
     assert "pytest_solbench.plugin" not in loaded
-    assert "pytest_solbench.worker" in loaded
+    assert "pytest_solbench.worker.pool" in loaded
 
 
 def test_raising_target_is_a_runtime_error_and_the_worker_is_kept(pool):

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from .hardware import Hardware, lookup, peak_key_for_dtype
-from .record import ItemResult
+from pytest_solbench.sol.hardware import Hardware, lookup, peak_key_for_dtype
+from pytest_solbench.record import ItemResult
 
 WIDTH, HEIGHT = 760, 460
 LEFT, RIGHT, TOP, BOTTOM = 78, 150, 24, 52  # margins in pixels: axis labels left and below, roof labels right

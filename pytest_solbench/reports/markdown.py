@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from . import compare as cmp
-from .record import PASSED, SKIPPED, ItemResult
-from .report import COLUMNS, table_rows
-from .scoring import problem_scores, suite_score
+from pytest_solbench.reports import compare as cmp
+from pytest_solbench.record import PASSED, SKIPPED, ItemResult
+from pytest_solbench.reports.terminal import COLUMNS, table_rows
+from pytest_solbench.sol.scoring import problem_scores, suite_score
 
 #: The results columns a pull request shows (the terminal table adds the bound).
 SHOWN = ("workload", "kernel", "status", "T_k", "T_b", "T_SOL", "%SOL", "score")
@@ -92,7 +92,7 @@ def _header_value(key: str, value: Any) -> str:
 
 def hardware_summary(key: str) -> str:
     """``h100_sxm (NVIDIA H100 SXM): DRAM 3350 GB/s; TFLOP/s fp8 1979, bf16 989, ...``, or the key if unknown."""
-    from .hardware import lookup
+    from pytest_solbench.sol.hardware import lookup
 
     try:
         row = lookup(key)

@@ -62,7 +62,7 @@ class Snapshot:
 
     @classmethod
     def take(cls, extra_modules: Iterable[str] = ()) -> Snapshot:
-        """Record everything watched now; ``extra_modules``: plugin modules (e.g. ``pytest_solbench.check``),
+        """Record everything watched now; ``extra_modules``: plugin modules (e.g. ``pytest_solbench.worker.check``),
         whose every function, class (with its methods) and public constant is recorded."""
         extra = tuple(extra_modules)
         # Import first: importing some rebinds others (torch._dynamo, which the profiler loads on first use, wraps

@@ -29,8 +29,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .dtypes import DTYPES
-from .trace import Tolerance
+from pytest_solbench.data.dtypes import DTYPES
+from pytest_solbench.data.trace import Tolerance
 
 _CHUNK_ELEMENTS = 1 << 22
 _SAMPLE_ROWS = 5
@@ -218,7 +218,7 @@ def _kind(value: Any) -> str:
 
 
 def _torch_dtype(name: str):  # -> torch.dtype
-    from .inputs import torch_dtype
+    from pytest_solbench.data.inputs import torch_dtype
 
     return torch_dtype(name)
 
@@ -237,7 +237,7 @@ def _numerical(
     """Chunked element-wise comparison; one host sync per chunk."""
     import torch
 
-    from .inputs import unpack_fp4
+    from pytest_solbench.data.inputs import unpack_fp4
 
     packed = _is_packed_fp4(got)
     shape = tuple(got.shape[:-1]) + (got.shape[-1] * 2,) if packed else tuple(got.shape)

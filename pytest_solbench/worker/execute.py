@@ -12,10 +12,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import kernels
-from .protocol import ItemOutcome, ItemRequest, Status, failure
-from .rounds import as_outputs, make_problem_inputs, round_seed
-from .trace import Definition, Problem, Workload, load_problem
+from pytest_solbench.data import kernels
+from pytest_solbench.protocol import ItemOutcome, ItemRequest, Status, failure
+from pytest_solbench.worker.rounds import as_outputs, make_problem_inputs, round_seed
+from pytest_solbench.data.trace import Definition, Problem, Workload, load_problem
 
 # ---------------------------------------------------------------- caches that live as long as the worker
 
@@ -48,7 +48,7 @@ def _kernel(spec: kernels.KernelSpec, definition: Definition, guard: bool) -> tu
     if key not in _KERNELS:
         wires = None
         if guard and not spec.is_reference:
-            from .tripwires import Tripwires
+            from pytest_solbench.guard.tripwires import Tripwires
 
             wires = Tripwires([str(kernels.source_folder(spec))])
         with wires.arm() if wires else contextlib.nullcontext():
@@ -74,7 +74,7 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-_HARNESS = str(Path(__file__).resolve().parent)
+_HARNESS = str(Path(__file__).resolve().parents[1])  # the whole package, not only worker/
 
 
 def _short_traceback(exc: BaseException, limit: int = 6) -> str:
@@ -87,7 +87,7 @@ def _short_traceback(exc: BaseException, limit: int = 6) -> str:
 
 def _broken_constraint(definition: Definition, axis_values: dict[str, int], args: list) -> str | None:
     """The first constraint that reads input values and does not hold for the inputs made (None: all hold)."""
-    from .trace import evaluate_constraint, expression_names
+    from pytest_solbench.data.trace import evaluate_constraint, expression_names
 
     names = {**axis_values, **{spec.name: value for spec, value in zip(definition.inputs, args)}}
     for text in definition.constraints:
@@ -130,7 +130,8 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
 
     Longer than most functions on purpose: it reads top to bottom as the correctness contract (DESIGN §5) with the
     tripwires in their places, and every step's failure returns its own outcome right there."""
-    from . import inputs, tripwires
+    from pytest_solbench.data import inputs
+    from pytest_solbench.guard import tripwires
 
     problem = _problem(request.definition_path, request.blob_root, request.bind_by_name)
     definition = problem.definition
@@ -196,7 +197,7 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
 
     if not request.time_kernel:
         return ItemOutcome(Status.PASSED, correctness=correctness, destination_passing=dps, flops_by_dtype=counted)
-    from .bench import time_entry
+    from pytest_solbench.worker.bench import time_entry
 
     try:
         with armed():
@@ -232,7 +233,7 @@ def _expected(reference: Any, args: list, definition: Definition, device: str,
     """The reference's outputs on clones of ``args``, and which inputs it updates in place (by their checksums)."""
     import torch
 
-    from . import inputs
+    from pytest_solbench.data import inputs
 
     try:
         reference_args = inputs.clone_inputs(args)
@@ -252,7 +253,7 @@ def _expected(reference: Any, args: list, definition: Definition, device: str,
 def _compare(definition: Definition, workload: Workload, request: ItemRequest, got: list, expected: list,
              where: str, worst: dict[str, dict[str, float]]) -> ItemOutcome | None:  # fmt: skip
     """Each output against the reference's under its tolerance; the worst errors so far kept in ``worst``."""
-    from . import check
+    from pytest_solbench.worker import check
 
     for out_spec, value, ref in zip(definition.outputs, got, expected):
         tol = check.tolerance_for(out_spec.dtype, workload.tolerance, reduction_len=request.reduction_len)
@@ -278,8 +279,8 @@ def _hack(trip: Any, **fields: Any) -> ItemOutcome:
 
 def _count_flops(reference: Any, args: list) -> dict[str, float] | None:
     """The reference's tensor-core FLOPs on real inputs (the controller could not count them on meta tensors)."""
-    from . import inputs
-    from .flops import count_flops
+    from pytest_solbench.data import inputs
+    from pytest_solbench.sol.flops import count_flops
 
     try:
         return count_flops(reference, inputs.clone_inputs(args))
@@ -302,7 +303,10 @@ def warm_up(device: str = "cpu") -> None:
     and what the integrity snapshot imports, so none of it counts against the first item's timeout."""
     import torch
 
-    from . import check, inputs, integrity, timing  # noqa: F401 - imported now, while the worker waits
+    from pytest_solbench.worker import check  # noqa: F401 - imported now, while the worker waits
+    from pytest_solbench.data import inputs
+    from pytest_solbench.guard import integrity
+    from pytest_solbench.measure import timing
 
     integrity.Snapshot.take()
     if device.startswith("cuda") and torch.cuda.is_available():

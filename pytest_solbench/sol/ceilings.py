@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable
 
-from .hardware import PEAK_KEYS, Hardware
+from pytest_solbench.sol.hardware import PEAK_KEYS, Hardware
 
 
 def _best_ms(fn: Callable[[], Any], reps: int, clock: Callable[[], float | None]) -> tuple[float, float | None]:

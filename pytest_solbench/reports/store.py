@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .record import ItemResult
-from .traces import _finite
+from pytest_solbench.record import ItemResult
+from pytest_solbench.reports.trace_lines import _finite
 
 FORMAT = "pytest-solbench-run/1"
 DEFAULT_STORE = Path(".solbench") / "runs"

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .kernels import reference_namespace
-from .trace import Definition, Problem, Workload
+from pytest_solbench.data.kernels import reference_namespace
+from pytest_solbench.data.trace import Definition, Problem, Workload
 
 
 def round_seed(seed: int, uuid: str, round_index: int) -> int:
@@ -32,7 +32,7 @@ def make_problem_inputs(
     problem: Problem, workload: Workload, axis_values: dict[str, int], seed: int, device: str, blob_root: str | None = None
 ) -> list:
     """A workload's inputs, through its custom factory when the definition names one."""
-    from . import inputs
+    from pytest_solbench.data import inputs
 
     return inputs.make_inputs(
         problem.definition,

@@ -55,8 +55,8 @@ import zlib
 from pathlib import Path
 from typing import Any, Callable
 
-from .dtypes import DTYPES, is_fp4
-from .trace import Definition, InputSpec, TensorSpec, Workload
+from pytest_solbench.data.dtypes import DTYPES, is_fp4
+from pytest_solbench.data.trace import Definition, InputSpec, TensorSpec, Workload
 
 #: The 16 E2M1 codes: bit 3 is the sign, bits 0-2 index the magnitudes 0, 0.5, 1, 1.5, 2, 3, 4, 6.
 E2M1_VALUES: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, -0.0, -0.5, -1.0, -1.5, -2.0, -3.0, -4.0, -6.0)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .trace import Definition, TraceError
+from pytest_solbench.data.trace import Definition, TraceError
 
 PYTHON_LANGUAGES = {"python", "pytorch", "triton", "cute_dsl", "cutile", "cudnn_frontend", "tilelang"}
 CUDA_LANGUAGES = {"cuda", "cuda_cpp", "cpp", "cutlass", "cudnn", "cublas"}

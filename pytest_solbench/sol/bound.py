@@ -8,9 +8,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .dtypes import DTYPES, is_fp4
-from .hardware import Hardware, peak_key_for_dtype
-from .trace import Definition, TraceError, eval_expression, expression_names
+from pytest_solbench.data.dtypes import DTYPES, is_fp4
+from pytest_solbench.sol.hardware import Hardware, peak_key_for_dtype
+from pytest_solbench.data.trace import Definition, TraceError, eval_expression, expression_names
 
 
 class SolError(TraceError):
@@ -123,7 +123,7 @@ def meta_args(definition: Definition, axis_values: dict[str, int], scalars: dict
     """The reference's arguments as meta tensors (fp4: float4_e2m1fn_x2, last dimension halved)."""
     import torch
 
-    from .dtypes import to_torch
+    from pytest_solbench.data.dtypes import to_torch
 
     args: list = []
     for spec in definition.inputs:
@@ -139,7 +139,7 @@ def meta_args(definition: Definition, axis_values: dict[str, int], scalars: dict
 
 
 def _reference_run(definition: Definition) -> Callable:
-    from .kernels import reference_namespace
+    from pytest_solbench.data.kernels import reference_namespace
 
     try:
         return definition.positional_reference(reference_namespace(definition)["run"])
@@ -166,7 +166,7 @@ def work_for(
     on the real arguments ``count_args()`` returns. Neither: ``SolError`` asking for a ``sol`` formula.
     ``flops``: FLOPs already counted on real inputs (by a worker), used as they are.
     """
-    from .flops import count_flops
+    from pytest_solbench.sol.flops import count_flops
 
     validate_formula(definition)
     sol = definition.sol or {}

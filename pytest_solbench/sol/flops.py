@@ -8,7 +8,7 @@ import math
 from collections import defaultdict
 from typing import Any, Callable
 
-from .dtypes import DTYPES
+from pytest_solbench.data.dtypes import DTYPES
 
 # Counting rules (FLOPs = 2 x multiply-adds; element-wise, reduction and data-movement ops count 0):
 #   mm-family (mm, addmm, bmm, baddbmm, addbmm, mv, addmv, dot, _int_mm, _scaled_mm, _grouped_mm):

@@ -1,4 +1,4 @@
-"""The name tables behind :mod:`pytest_solbench.guard`: which dotted names, methods and C++ identifiers fire which rule.
+"""The name tables behind :mod:`pytest_solbench.guard.rules`: which dotted names, methods and C++ identifiers fire which rule.
 
 Kept apart from the rule engine so that a new trick is one line here. Python names are matched as dotted prefixes
 after aliases are resolved (``threading`` matches ``threading.Thread``); C++ entries are regular expressions over

@@ -28,8 +28,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from .record import PASSED, SKIPPED, ItemResult
-from .report import _ms
+from pytest_solbench.record import PASSED, SKIPPED, ItemResult
+from pytest_solbench.reports.terminal import _ms
 
 FASTER, SAME, SLOWER, UNCLEAR = "FASTER", "SAME", "SLOWER", "UNCLEAR"
 NEW, MISSING, BROKEN, FIXED, UNTIMED = "NEW", "MISSING", "BROKEN", "FIXED", "UNTIMED"

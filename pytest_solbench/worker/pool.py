@@ -21,8 +21,8 @@ TIMEOUT = "TIMEOUT"
 STDERR_TAIL_LINES = 20
 
 # A fresh interpreter that imports only this module (not pytest, not the plugin) and serves calls over the fd.
-_BOOT = "import sys; sys.path.insert(0, {root!r}); from pytest_solbench.worker import _serve; _serve(int(sys.argv[1]))"
-_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_BOOT = "import sys; sys.path.insert(0, {root!r}); from pytest_solbench.worker.pool import _serve; _serve(int(sys.argv[1]))"
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 class WorkerError(Exception):

@@ -7,12 +7,12 @@ from html import escape
 from pathlib import Path
 from typing import Any, Mapping
 
-from . import compare as cmp
-from .hardware import Hardware
-from .markdown import header_rows, problem_blocks, suite_line, verdict
-from .record import PASSED, SKIPPED, ItemResult
-from .report import COLUMNS
-from .roofline import build_roofline, roofline_svg
+from pytest_solbench.reports import compare as cmp
+from pytest_solbench.sol.hardware import Hardware
+from pytest_solbench.reports.markdown import header_rows, problem_blocks, suite_line, verdict
+from pytest_solbench.record import PASSED, SKIPPED, ItemResult
+from pytest_solbench.reports.terminal import COLUMNS
+from pytest_solbench.reports.roofline import build_roofline, roofline_svg
 
 _CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }

@@ -6,9 +6,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .protocol import ItemRequest
-from .trace import Problem, Workload
-from .tripwires import Trip
+from pytest_solbench.protocol import ItemRequest
+from pytest_solbench.data.trace import Problem, Workload
+from pytest_solbench.guard.tripwires import Trip
 
 
 def time_entry(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_values: dict[str, int],
@@ -17,8 +17,9 @@ def time_entry(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_va
     the measurement and the first check the timed calls failed (None: none)."""
     import torch
 
-    from . import inputs, timing
-    from .rounds import make_problem_inputs, round_seed
+    from pytest_solbench.data import inputs
+    from pytest_solbench.measure import timing
+    from pytest_solbench.worker.rounds import make_problem_inputs, round_seed
 
     device = request.device
     definition = problem.definition
@@ -50,7 +51,7 @@ def time_entry(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_va
         flusher = timing.L2Flusher.for_device(device) if nbytes is None else _flusher(device, nbytes)
     probe = None
     if device.startswith("cuda"):
-        from . import clocks
+        from pytest_solbench.measure import clocks
 
         observer = clocks.ClockObserver(clocks.nvml_index_for_cuda_device(torch.cuda.current_device()))
         probe = observer.snapshot if observer.available else None
@@ -79,8 +80,9 @@ def _recheck(problem: Problem, workload: Workload, reference: Any, args: list, p
              request: ItemRequest) -> Trip | None:  # fmt: skip
     """The outputs of the last timed call, against the reference on the same inputs: a kernel right only while it
     is being checked fails here."""
-    from . import check, inputs
-    from .rounds import as_outputs
+    from pytest_solbench.worker import check
+    from pytest_solbench.data import inputs
+    from pytest_solbench.worker.rounds import as_outputs
 
     definition = problem.definition
     expected = as_outputs(reference(*inputs.clone_inputs(args)), definition)
@@ -99,6 +101,6 @@ def _recheck(problem: Problem, workload: Workload, reference: Any, args: list, p
 
 @functools.lru_cache(maxsize=4)
 def _flusher(device: str, nbytes: int) -> Any:
-    from . import timing
+    from pytest_solbench.measure import timing
 
     return timing.L2Flusher(device, nbytes)

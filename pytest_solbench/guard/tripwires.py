@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from . import audit, integrity
+from pytest_solbench.guard import audit
 
 #: Plugin modules whose functions and classes a kernel must leave alone.
-PLUGIN_MODULES = ("pytest_solbench.check", "pytest_solbench.timing", "pytest_solbench.execute",
-                  "pytest_solbench.inputs", "pytest_solbench.protocol", "pytest_solbench.tripwires",
-                  "pytest_solbench.integrity", "pytest_solbench.audit", "pytest_solbench.worker")  # fmt: skip
+from pytest_solbench.guard import integrity
+PLUGIN_MODULES = ("pytest_solbench.worker.check", "pytest_solbench.measure.timing", "pytest_solbench.worker.execute",
+                  "pytest_solbench.data.inputs", "pytest_solbench.protocol", "pytest_solbench.guard.tripwires",
+                  "pytest_solbench.guard.integrity", "pytest_solbench.guard.audit", "pytest_solbench.worker.pool")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import math
 from pathlib import Path
 from typing import Any, TextIO
 
-from .record import ItemResult
+from pytest_solbench.record import ItemResult
 
 #: FlashInfer-Bench's EvaluationStatus values.
 STATUSES = frozenset(

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
-from ._guard_tables import CPP_RULES, MODULE_RULES, VENDOR_FAMILIES, vendor_names
+from pytest_solbench.guard.tables import CPP_RULES, MODULE_RULES, VENDOR_FAMILIES, vendor_names
 
 RULES: dict[str, str] = {
     "side-stream": "launches work on a CUDA stream of its own, which a timer of the current stream may not see",

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .hardware import Hardware
-from .sol import Bound, NeedsRealInputs, SolError, Work, physical_floor_ms, sol_bound, work_for
-from .trace import Problem, Workload
+from pytest_solbench.sol.hardware import Hardware
+from pytest_solbench.sol.bound import Bound, NeedsRealInputs, SolError, Work, physical_floor_ms, sol_bound, work_for
+from pytest_solbench.data.trace import Problem, Workload
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """``--solbench-profile``: one Nsight Compute pass over a kernel's timed call, to say why it is far from SOL.
 
 ``profile_item(request, timeout_s)`` writes the item's request to a JSON file and runs, under ``ncu``,
-``python -m pytest_solbench.profile <file>``: that child builds the inputs and the kernel the way a worker does
+``python -m pytest_solbench.worker.profile <file>``: that child builds the inputs and the kernel the way a worker does
 (``execute``'s helpers), calls the kernel once to warm it up, then once more inside the NVTX range
 ``solbench_profile``, the only range ncu profiles. ncu's CSV gives, per kernel launched in that call, its duration
 and its DRAM, memory and SM throughput as % of peak; ``Profile`` weights them by duration and names the limiter.
@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .protocol import ItemRequest, TimingRequest
+from pytest_solbench.protocol import ItemRequest, TimingRequest
 
 NVTX_RANGE = "solbench_profile"
 DURATION = "gpu__time_duration.sum"
@@ -129,7 +129,7 @@ def ncu_argv(ncu: str, request_file: Path, *, full: bool = False) -> list[str]:
     what = (["--set", "full", "--import-source", "yes", "-f", "-o", f"{request_file.with_suffix('')}"] if full
             else ["--csv", "--page", "raw", "--metrics", ",".join(METRICS)])  # fmt: skip
     return [ncu, *what, "--nvtx", "--nvtx-include", f"{NVTX_RANGE}/", "--target-processes", "all",
-            "--clock-control", "none", sys.executable, "-m", "pytest_solbench.profile", str(request_file)]  # fmt: skip
+            "--clock-control", "none", sys.executable, "-m", "pytest_solbench.worker.profile", str(request_file)]  # fmt: skip
 
 
 def write_request(request: ItemRequest, folder: Path) -> Path:
@@ -261,7 +261,7 @@ def summarize(kernels: list[KernelProfile], command: str) -> Profile:
                    kernels=tuple(kernels), command=command)  # fmt: skip
 
 
-# ---------------------------------------------------------------- the child: python -m pytest_solbench.profile FILE
+# ---------------------------------------------------------------- the child: python -m pytest_solbench.worker.profile FILE
 
 
 def run_profiled_call(request: ItemRequest) -> None:
@@ -271,9 +271,10 @@ def run_profiled_call(request: ItemRequest) -> None:
 
     import torch
 
-    from . import inputs, kernels
-    from .execute import _call, _compiled, _kernel, _problem, _sync, _workload
-    from .rounds import make_problem_inputs, round_seed
+    from pytest_solbench.data import inputs
+    from pytest_solbench.data import kernels
+    from pytest_solbench.worker.execute import _call, _compiled, _kernel, _problem, _sync, _workload
+    from pytest_solbench.worker.rounds import make_problem_inputs, round_seed
 
     problem = _problem(request.definition_path, request.blob_root, request.bind_by_name)
     definition = problem.definition
@@ -297,10 +298,10 @@ def run_profiled_call(request: ItemRequest) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m pytest_solbench.profile REQUEST.json``: one warm-up call, then the profiled call."""
+    """``python -m pytest_solbench.worker.profile REQUEST.json``: one warm-up call, then the profiled call."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m pytest_solbench.profile REQUEST.json (written by --solbench-profile)", file=sys.stderr)
+        print("usage: python -m pytest_solbench.worker.profile REQUEST.json (written by --solbench-profile)", file=sys.stderr)
         return 2
     try:
         request = read_request(Path(args[0]))
@@ -310,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run_profiled_call(request)
     except Exception as exc:
-        from .execute import _short_traceback
+        from pytest_solbench.worker.execute import _short_traceback
 
         print(f"solbench profile: the kernel's call failed: {_short_traceback(exc)}", file=sys.stderr)
         return 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from .record import ItemResult
-from .scoring import problem_scores, suite_score
+from pytest_solbench.record import ItemResult
+from pytest_solbench.sol.scoring import problem_scores, suite_score
 
 
 # ---------------------------------------------------------------- terminal table

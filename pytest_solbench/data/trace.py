@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .dtypes import DTYPES
+from pytest_solbench.data.dtypes import DTYPES
 # The expression evaluator lives in its own module; its names stay importable from here.
-from .expressions import (  # noqa: F401
+from pytest_solbench.data.expressions import (  # noqa: F401
     ExpressionError,
     compile_expression,
     eval_expression,

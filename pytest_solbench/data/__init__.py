@@ -1,0 +1,1 @@
+"""What a problem is made of: the FlashInfer Trace schema, its expressions, dtypes, kernels and inputs."""

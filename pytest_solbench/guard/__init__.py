@@ -1,0 +1,1 @@
+"""Against reward hacking: static rules over a kernel's sources and the runtime tripwires in its worker."""
