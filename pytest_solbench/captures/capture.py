@@ -11,6 +11,7 @@ from pathlib import Path
 from pytest_solbench.captures.problems import Family, families, write
 from pytest_solbench.captures.ranking import Row, markdown, rank, sol_ms
 from pytest_solbench.captures.recorder import CUDA_EVENTS, Counted, Recorder, Recording
+from pytest_solbench.data.trace import TraceError, load_problem
 from pytest_solbench.sol.hardware import Hardware
 
 
@@ -45,12 +46,13 @@ class Capture:
         for family in families(recording, self.model):
             path = write(family, self.root, self.model, family.time_ms / total)
             try:
-                sols[family.name] = sol_ms(path, family, self.hardware) if self.hardware else None
-            except Exception as exc:  # the plugin could not load what was written: drop it and say why
+                problem = load_problem(path)  # as the plugin will read it
+            except TraceError as exc:  # a call stated wrongly: drop the folder rather than leave a collection error
                 shutil.rmtree(path.parent)
-                key = (family.call.aten, f"written as {family.name} but it does not load ({type(exc).__name__}: {exc})")
-                self.left_out[key] = Counted(family.calls, family.time_ms)
+                self.left_out[(family.call.aten, f"written as {family.name} but it does not load: {exc}")] = Counted(
+                    family.calls, family.time_ms)  # fmt: skip
                 continue
+            sols[family.name] = sol_ms(problem, family, self.hardware) if self.hardware else None
             written.append(family)
         self.families = written
         self.rows = rank(written, recording, sols, timed_on_row)

@@ -163,7 +163,7 @@ def _bmm(aten: str, a: dict, out: Any) -> Call:
 def _attention(aten: str, a: dict, out: Any) -> Call:
     q, k, v = a["query"], a["key"], a["value"]
     if a.get("attn_mask", a.get("attn_bias")) is not None:
-        raise LeftOut("attention with an explicit mask: the model's mask is data that random inputs would not reproduce")
+        raise LeftOut("attention with an explicit mask: the model's mask is data that random inputs would not match")
     if a.get("dropout_p"):
         raise LeftOut("attention with dropout: its output is random, so there is nothing to check a kernel against")
     if q.dim() != 4:
@@ -277,7 +277,8 @@ def _convolution(aten: str, a: dict, out: Any) -> Call:
     else:
         w_axes = ("out_channels", per_group, *kernel)
     b.add("weight", tuple(w.shape), w.dtype, w_axes)
-    args = "x, weight, " + (b.add("bias", (out_channels,), bias.dtype, ("out_channels",)) if bias is not None else "None")
+    bias_name = b.add("bias", (out_channels,), bias.dtype, ("out_channels",)) if bias is not None else "None"
+    args = f"x, weight, {bias_name}"
     b.add("output", tuple(out.shape), out.dtype, ("batch_size", "out_channels", *out_spatial), output=True)
     stride, padding, dilation = list(a["stride"]), list(a["padding"]), list(a["dilation"])
     if transposed:

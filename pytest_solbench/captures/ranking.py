@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pytest_solbench.captures.problems import Family
 from pytest_solbench.captures.recorder import CUDA_EVENTS, Counted, Recording
+from pytest_solbench.data.trace import Problem
 from pytest_solbench.sol.hardware import Hardware
 
 
@@ -27,12 +28,11 @@ class Row:
     headroom_ms: float | None  # time_ms - sol_ms, where the times were measured on that GPU
 
 
-def sol_ms(definition_path: Path, family: Family, hardware: Hardware) -> float | None:
-    """The speed-of-light time of every call of a family, from the problem as written (so as the plugin reads it)."""
-    from pytest_solbench.data.trace import load_problem
+def sol_ms(problem: Problem, family: Family, hardware: Hardware) -> float | None:
+    """The speed-of-light time of every call of a family, from the problem as written (so as the plugin reads it);
+    None where FLOPs cannot be counted on meta tensors."""
     from pytest_solbench.sol.bound import sol_bound, work_for
 
-    problem = load_problem(definition_path)
     counts = {tuple(sorted(w.axes.items())): w.counted.calls for w in family.workloads}
     total = 0.0
     for workload in problem.workloads:
