@@ -349,6 +349,7 @@ DESCRIBERS: dict[str, Callable[[str, dict, Any], Call]] = {
     "aten::native_batch_norm": _batch_norm,
     "aten::_native_batch_norm_legit_no_training": _batch_norm,
     "aten::cudnn_batch_norm": _batch_norm,
+    "aten::_batch_norm_no_update": _batch_norm,
     "aten::convolution": _convolution,
     "aten::_softmax": _softmax,
     "aten::_log_softmax": _softmax,

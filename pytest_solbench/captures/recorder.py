@@ -106,6 +106,8 @@ class Recorder:
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             torch.cuda.synchronize()  # work the model queued before the capture is not charged to its first op
         dispatch, function = _mode_classes()
+        # torch.rms_norm imports torch._dynamo on first use under a mode (seconds on a CPU): not an op's time.
+        import torch._dynamo  # noqa: F401
         self._modes = [function(self._tallies), dispatch(self._tallies)]
         for mode in self._modes:
             mode.__enter__()
