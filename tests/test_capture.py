@@ -182,10 +182,14 @@ def test_report_gives_sol_times_for_a_named_gpu_and_no_headroom_for_cpu_times(tm
     assert "no headroom: the times were not measured on that GPU" in captured.report
 
 
-def test_unknown_hardware_is_refused_before_the_model_runs(tmp_path: Path) -> None:
+def test_unknown_hardware_or_a_file_for_a_folder_is_refused_before_the_model_runs(tmp_path: Path) -> None:
     ran = []
     with pytest.raises(KeyError, match="unknown hardware 'z9000'"):
         with pytest_solbench.capture(tmp_path, hardware="z9000"):
+            ran.append(1)
+    (tmp_path / "notes.txt").write_text("")
+    with pytest.raises(NotADirectoryError, match="notes.txt is a file: capture writes one folder per problem"):
+        with pytest_solbench.capture(tmp_path / "notes.txt"):
             ran.append(1)
     assert ran == [] and not (tmp_path / "capture.md").exists()
 
@@ -208,7 +212,22 @@ def test_captured_block_and_conv_net_pass_with_the_baseline(pytester: pytest.Pyt
         net(torch.randn(4, 3, 16, 16))
     assert {f.call.kind for f in cnn.families} == {"conv2d", "batchnorm", "conv2d_depthwise", "groupnorm", "silu",
                                                    "linear"}  # fmt: skip
-    workloads = sum(len(f.workloads) for f in [*block.families, *cnn.families])
+    with torch.no_grad(), pytest_solbench.capture(root, model="odds") as odds:  # the other describers, once each
+        table = torch.randn(100, 16, dtype=torch.bfloat16)
+        tokens = F.embedding(torch.randint(0, 100, (2, 5)), table)
+        torch.log_softmax(tokens, dim=-1)
+        F.gelu(tokens, approximate="tanh")
+        q = torch.randn(1, 4, 6, 8)
+        F.scaled_dot_product_attention(q, q[:, :2], q[:, :2], enable_gqa=True, scale=0.5)
+        torch.baddbmm(torch.randn(2, 3, 5), torch.randn(2, 3, 4), torch.randn(2, 4, 5), beta=0.5)
+        torch.addmm(torch.randn(5), torch.randn(3, 4), torch.randn(4, 5), alpha=2.0)
+        nn.ConvTranspose2d(4, 2, 2, stride=2)(torch.randn(1, 4, 3, 3))
+        nn.Conv1d(4, 4, 3, groups=2)(torch.randn(2, 4, 9))
+        F.layer_norm(torch.randn(3, 2, 4), (2, 4))
+    assert {f.call.kind for f in odds.families} == {"embedding", "log_softmax", "gelu_tanh", "attention", "bmm", "matmul",
+                                                    "conv_transpose2d", "conv1d_grouped", "layernorm"}  # fmt: skip
+    assert odds.left_out == {}
+    workloads = sum(len(f.workloads) for f in [*block.families, *cnn.families, *odds.families])
     result = pytester.runpytest(*FAST, "--solbench-problems", "captured")
     result.assert_outcomes(passed=workloads)
     result.stdout.fnmatch_lines(["tiny_block_attention_h4_d8_causal_fp32", "*batch_size:2*reference*PASSED*"])

@@ -86,6 +86,8 @@ def capture(path: str | Path, model: str = "captured", hardware: str | None = No
 
         lookup(hardware)  # an unknown row is the caller's mistake: say so before the model runs
     root = Path(path)
+    if root.exists() and not root.is_dir():
+        raise NotADirectoryError(f"{root} is a file: capture writes one folder per problem into a directory")
     result = Capture(root, model)
     recorder = Recorder()
     with recorder:
