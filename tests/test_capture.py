@@ -182,6 +182,27 @@ def test_report_gives_sol_times_for_a_named_gpu_and_no_headroom_for_cpu_times(tm
     assert "no headroom: the times were not measured on that GPU" in captured.report
 
 
+def test_times_taken_on_a_gpu_of_the_table_give_the_headroom_to_sol(tmp_path: Path) -> None:
+    """The GPU path of the report, from a recording relabelled as timed with CUDA events on an H100."""
+    from dataclasses import replace
+
+    from pytest_solbench.captures.capture import Capture
+    from pytest_solbench.captures.recorder import CUDA_EVENTS
+
+    cpu = _capture_block(tmp_path / "cpu").recording
+    on_gpu = Capture(tmp_path / "gpu", "b")
+    (tmp_path / "gpu").mkdir()
+    on_gpu.finish(replace(cpu, clock=CUDA_EVENTS, cuda_device="NVIDIA H100 80GB HBM3"), hardware=None)
+    assert on_gpu.hardware is not None and on_gpu.hardware.key == "h100_sxm"
+    assert all(r.headroom_ms == pytest.approx(r.time_ms - r.sol_ms) for r in on_gpu.rows)
+    assert " on NVIDIA H100 80GB HBM3. Time: CUDA events around each op" in on_gpu.report
+    assert "headroom: measured time minus T_SOL, what a kernel at SOL would save" in on_gpu.report
+    other_row = Capture(tmp_path / "b200", "b")
+    (tmp_path / "b200").mkdir()
+    other_row.finish(replace(cpu, clock=CUDA_EVENTS, cuda_device="NVIDIA H100 80GB HBM3"), hardware="b200")
+    assert all(r.sol_ms is not None and r.headroom_ms is None for r in other_row.rows)  # H100 times, B200 bound
+
+
 def test_unknown_hardware_or_a_file_for_a_folder_is_refused_before_the_model_runs(tmp_path: Path) -> None:
     ran = []
     with pytest.raises(KeyError, match="unknown hardware 'z9000'"):

@@ -39,7 +39,7 @@ class Capture:
     def finish(self, recording: Recording, hardware: str | None) -> None:
         self.recording = recording
         self.hardware = _hardware(hardware, recording)
-        timed_on_row = self.hardware is not None and recording.clock == CUDA_EVENTS
+        timed_on_row = self.hardware is not None and self.hardware == _timed_on(recording)  # else no headroom
         self.left_out = dict(recording.left_out)
         total = recording.total_ms or 1.0
         written, sols = [], {}
@@ -60,13 +60,18 @@ class Capture:
         (self.root / "capture.md").write_text(self.report)
 
 
+def _timed_on(recording: Recording) -> Hardware | None:
+    """The hardware row of the GPU the ops were timed on (None on CPU, or a GPU the table does not have)."""
+    from pytest_solbench.sol.hardware import identify
+
+    return identify(recording.cuda_device) if recording.clock == CUDA_EVENTS and recording.cuda_device else None
+
+
 def _hardware(requested: str | None, recording: Recording) -> Hardware | None:
     """The row T_SOL is computed for: the one asked for, else the GPU the ops ran on (None on CPU)."""
-    from pytest_solbench.sol.hardware import identify, lookup
+    from pytest_solbench.sol.hardware import lookup
 
-    if requested is not None:
-        return lookup(requested)
-    return identify(recording.cuda_device) if recording.cuda_device else None
+    return lookup(requested) if requested is not None else _timed_on(recording)
 
 
 @contextmanager
