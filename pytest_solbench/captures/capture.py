@@ -12,7 +12,7 @@ from pytest_solbench.captures.problems import Family, families, write
 from pytest_solbench.captures.ranking import Row, markdown, rank, sol_ms
 from pytest_solbench.captures.recorder import CUDA_EVENTS, Counted, Recorder, Recording
 from pytest_solbench.data.trace import TraceError, load_problem
-from pytest_solbench.sol.hardware import Hardware
+from pytest_solbench.sol.hardware import Hardware, identify, lookup
 
 
 class Capture:
@@ -62,15 +62,11 @@ class Capture:
 
 def _timed_on(recording: Recording) -> Hardware | None:
     """The hardware row of the GPU the ops were timed on (None on CPU, or a GPU the table does not have)."""
-    from pytest_solbench.sol.hardware import identify
-
     return identify(recording.cuda_device) if recording.clock == CUDA_EVENTS and recording.cuda_device else None
 
 
 def _hardware(requested: str | None, recording: Recording) -> Hardware | None:
     """The row T_SOL is computed for: the one asked for, else the GPU the ops ran on (None on CPU)."""
-    from pytest_solbench.sol.hardware import lookup
-
     return lookup(requested) if requested is not None else _timed_on(recording)
 
 
@@ -80,15 +76,14 @@ def capture(path: str | Path, model: str = "captured", hardware: str | None = No
 
     ``model`` names the problems (``<model>_linear_n4096_k4096_bf16``) and tags them; ``hardware`` is a hardware
     row (``"h100"``, ``"b200"``) to compute T_SOL for, by default the GPU the model ran on. The block's outputs
-    are the model's own: nothing is changed. If the block raises, nothing is written.
+    are the model's own: nothing is changed. If the block raises, nothing is written. Problem folders of the same
+    name (an earlier capture of the same ops) and ``capture.md`` are overwritten; other files are left alone.
 
         with pytest_solbench.capture("my_problems/", model="my_model") as captured:
             model(inputs)
         print(captured.report)   # also in my_problems/capture.md
     """
     if hardware is not None:
-        from pytest_solbench.sol.hardware import lookup
-
         lookup(hardware)  # an unknown row is the caller's mistake: say so before the model runs
     root = Path(path)
     if root.exists() and not root.is_dir():
