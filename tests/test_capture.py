@@ -240,6 +240,8 @@ def test_captured_block_and_conv_net_pass_with_the_baseline(pytester: pytest.Pyt
         F.gelu(tokens, approximate="tanh")
         q = torch.randn(1, 4, 6, 8)
         F.scaled_dot_product_attention(q, q[:, :2], q[:, :2], enable_gqa=True, scale=0.5)
+        memory = torch.randn(1, 4, 10, 8)
+        F.scaled_dot_product_attention(q, memory, memory)  # cross-attention: kv_len is its own axis
         torch.baddbmm(torch.randn(2, 3, 5), torch.randn(2, 3, 4), torch.randn(2, 4, 5), beta=0.5)
         torch.addmm(torch.randn(5), torch.randn(3, 4), torch.randn(4, 5), alpha=2.0)
         nn.ConvTranspose2d(4, 2, 2, stride=2)(torch.randn(1, 4, 3, 3))
@@ -248,6 +250,8 @@ def test_captured_block_and_conv_net_pass_with_the_baseline(pytester: pytest.Pyt
     kinds = {"embedding", "log_softmax", "gelu_tanh", "attention", "bmm", "matmul", "conv_transpose2d",
              "conv1d_grouped", "layernorm"}  # fmt: skip
     assert {f.call.kind for f in odds.families} == kinds
+    cross = json.loads((root / "odds_attention_h4_d8_fp32" / "definition.json").read_text())
+    assert cross["inputs"]["k"]["shape"] == ["batch_size", "num_qo_heads", "kv_len", "head_dim"]
     assert odds.left_out == {}
     workloads = sum(len(f.workloads) for f in [*block.families, *cnn.families, *odds.families])
     result = pytester.runpytest(*FAST, "--solbench-problems", "captured")
