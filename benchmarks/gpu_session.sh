@@ -4,6 +4,7 @@
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup library agreement               # run 2
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup fidelity gates                  # run 3
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup multigpu                        # run 4, two or more GPUs
+#   OUT=gpu-out bash benchmarks/gpu_session.sh setup capture                         # problems captured from a block
 # Every step logs under $OUT/logs; the last packs them into $OUT/logs.tgz. Clocks are only observed, never set.
 set -u
 OUT=${OUT:-gpu-out}
@@ -81,6 +82,8 @@ for what in "$@"; do
       timeout 120 "${G[@]}" --kernel-dir benchmarks/slow_kernels/slower --solbench-compare main --solbench-markdown "$LOGS/pr.md" \
         >>"$LOGS/gates.log" 2>&1
       echo "slow run exit $?" >>"$LOGS/gates.log" ;;
+    capture)  # issue 17: a decoder block (hidden 2048, bf16) captured with CUDA-event time shares, its problems timed
+      timed capture timeout 300 "${PYTEST[@]}" -q -s tests/test_capture.py -k real_sized >"$LOGS/capture.log" 2>&1 ;;
   esac
 done
 tar czf "$OUT/logs.tgz" -C "$OUT" logs

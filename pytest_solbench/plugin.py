@@ -149,3 +149,23 @@ def solbench_l2_flush() -> int | None:
     """Bytes to read before each timed sample to evict L2: None sizes it from the device (max(2 x L2, 256 MiB));
     0 turns the flush off (warm-cache timings, as a conftest override)."""
     return None
+
+
+@pytest.fixture
+def solbench_capture(request: pytest.FixtureRequest) -> Any:
+    """``with solbench_capture("my_problems/"): model(x)`` inside a test: ``pytest_solbench.capture``, the problems
+    named for the test unless ``model=`` says otherwise, the ranking added to the test's report (``-rP`` shows it).
+    Needs no ``--solbench``: capturing is an ordinary test; running the problems is the solbench run."""
+    from contextlib import contextmanager
+
+    import pytest_solbench
+
+    default = request.node.originalname.removeprefix("test_")
+
+    @contextmanager
+    def capture(path: Any, model: str | None = None, hardware: str | None = None) -> Iterator[Any]:
+        with pytest_solbench.capture(path, model=model or default, hardware=hardware) as captured:
+            yield captured
+        request.node.add_report_section("call", "solbench capture", captured.report)
+
+    return capture
