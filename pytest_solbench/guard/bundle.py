@@ -16,6 +16,7 @@ Nothing is imported: names are looked up on ``sys.path`` with the import system'
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.machinery
 import os
 import sys
@@ -63,9 +64,10 @@ def kernel_bundle(spec: KernelSpec) -> Bundle:
     return Bundle(tuple(sources), local, tuple(findings))
 
 
+@functools.lru_cache(maxsize=4096)
 def shadowed(name: str, folder: Path) -> str | None:
     """What a top-level module ``name`` in ``folder`` would hide ("the standard library's typing", "the installed
-    torch (/site-packages/torch)"), or None."""
+    torch (/site-packages/torch)"), or None. Looked up once per name and folder."""
     if name in sys.stdlib_module_names or name in sys.builtin_module_names:
         return f"the standard library's {name}"
     here = os.path.realpath(folder)
