@@ -195,17 +195,64 @@ def run(hidden_states, weight):
 '''
 
 
+SWAP_KERNEL = '''"""Honest source, whose helper's __pycache__ holds other code (see swap_helper)."""
+import swap_helper
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+
+
+def run(hidden_states, weight):
+    x = hidden_states.float()
+    out = x * (x.pow(2).mean(-1, keepdim=True) + 1e-5).rsqrt() * weight.float() * swap_helper.scale()
+    return out.to(hidden_states.dtype)
+'''
+HONEST_HELPER = "def scale():\n    return 1.0\n"
+CHEAT_HELPER = "def scale():\n    return 0.0\n"  # same length: the pyc's header matches the honest source
+
+
+def swapped_pycache(folder: Path) -> None:
+    """A __pycache__ whose pyc, compiled from other code, carries the honest source's mtime and size: Python
+    loads it in place of the source, and the static rules (which read the source) see nothing."""
+    import importlib.util
+    import py_compile
+
+    source = folder / "swap_helper.py"
+    source.write_text(HONEST_HELPER)
+    cheat = folder.parent / "cheat_src" / "swap_helper.py"
+    cheat.parent.mkdir()
+    cheat.write_text(CHEAT_HELPER)
+    stat = source.stat()
+    os.utime(cheat, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    py_compile.compile(str(cheat), cfile=importlib.util.cache_from_source(str(source)), doraise=True)
+
+
+def test_a_swapped_pycache_is_real_without_confinement_and_never_read_with_it(tmp_path: Path) -> None:
+    swapped_pycache(tmp_path)
+    code = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import swap_helper; print(swap_helper.scale())"
+    plain = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert plain.stdout.strip() == "0.0"  # the trick works on a plain interpreter
+    confined = REAL_PREFIX.format(root=str(ROOT), temp=str(tmp_path)) + code
+    done = subprocess.run([sys.executable, "-c", confined], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "1.0", done.stderr  # the source is compiled afresh into the private prefix
+
+
+REAL_PREFIX = "import sys; sys.path.insert(0, {root!r}); from pytest_solbench.guard.confine import confine; " \
+              "confine(temp_root={temp!r}); "
+
+
 def test_the_plugin_confines_each_kernel_worker_and_says_so_in_the_header(pytester: pytest.Pytester) -> None:
     outside = pytester.path / "outside.txt"
     (pytester.path / "kernels").mkdir()
     (pytester.path / "kernels" / "probe.py").write_text(PROBE_KERNEL.format(outside=str(outside)))
+    (pytester.path / "kernels" / "swap.py").write_text(SWAP_KERNEL)
+    swapped_pycache(pytester.path / "kernels")
     problem = ROOT / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json"
     result = pytester.runpytest_subprocess(str(problem), "--solbench", "--solbench-device", "cpu", "--kernel-dir",
                                            "kernels", "-p", "no:randomly", "-p", "no:cacheprovider",
                                            "--solbench-rounds", "1", "-k", "num_tokens:7]", timeout=600)  # fmt: skip
     header = [line for line in result.outlines if "confined" in line]
     assert len(header) == 1, result.outlines[:12]
-    result.assert_outcomes(failed=1)
+    result.assert_outcomes(failed=1, passed=1)  # the probe fails by design; the swapped pyc was never read
     text = result.stdout.str()
     assert "solbench-kernel-" in text.split("tmp=")[1].split()[0]  # a temp folder of its own
     if IS_LINUX_ROOT and "not in force" not in header[0] and "unconfined" not in header[0]:
