@@ -165,7 +165,8 @@ class Pipeline:
             self._findings[key] = guard.scan_sources(sources, definition_name=definition.name,
                                                      op_type=definition.op_type, allowed=allowed, dtypes=dtypes,
                                                      entry_point=kernel.entry_symbol, solution=solution,
-                                                     local_modules=bundle.local_modules, found=bundle.findings)  # fmt: skip
+                                                     local_modules=bundle.local_modules,
+                                                     found=bundle.findings)  # fmt: skip
         return self._findings[key]
 
     def _request(self, problem: Problem, workload: Workload, kernel: KernelSpec, facts: Any, l2_flush: Any,

@@ -218,7 +218,8 @@ def test_every_rule_has_a_description_and_unparsable_sources_are_findings() -> N
 
 def test_dunders_are_judged_by_allow_list() -> None:
     honest = ("class Cfg:\n    __slots__ = ('n',)\n    def __init__(self, n):\n        self.n = n\n"
-              "    def __call__(self, x):\n        return x\n    def __repr__(self):\n        return type(self).__name__\n"
+              "    def __call__(self, x):\n        return x\n"
+              "    def __repr__(self):\n        return type(self).__name__\n"
               "def run(x):\n    return Cfg(1)(x)\nif __name__ == '__main__':\n    print(run.__doc__, __file__)\n")
     assert py(honest) == []
     assert py("import sys\nm = sys.__dict__['modules']\n") == [("dunder", 2)]
@@ -245,10 +246,12 @@ def test_names_built_at_run_time_and_frames_from_tracebacks() -> None:
     assert py("import importlib\nm = importlib.import_module('thread' + 'ing')\n") == [("computed-name", 2)]
     assert py("m = __import__('os')\n") == [("dunder", 1)]
     assert py("import torch\nc = getattr(torch, 'float32')\n") == []
-    code = "def run(x):\n    try:\n        1 / 0\n    except ZeroDivisionError as e:\n        return e.__traceback__.tb_frame\n"
+    code = ("def run(x):\n    try:\n        1 / 0\n    except ZeroDivisionError as e:\n"
+            "        return e.__traceback__.tb_frame\n")
     assert sorted(py(code)) == [("dunder", 5), ("introspection", 5)]
     assert py("import torch\nlib = torch.library.Library('at' + 'en', 'IMPL')\n") == [("patching", 2)]
-    assert py("import torch\n@torch.library.custom_op('mylib::add', mutates_args=())\ndef add(x):\n    return x\n") == []
+    own_op = "import torch\n@torch.library.custom_op('mylib::add', mutates_args=())\ndef add(x):\n    return x\n"
+    assert py(own_op) == []
 
 
 @pytest.mark.parametrize(("code", "rule"), [
@@ -313,8 +316,9 @@ def test_a_file_named_like_an_installed_module_is_an_error_and_does_not_hide_its
 def test_sourceless_compiled_code_is_refused(tmp_path: Path) -> None:
     (tmp_path / "src.py").write_text("X = 1\n")
     py_compile.compile(str(tmp_path / "src.py"), cfile=str(tmp_path / "k" / "fast.pyc"), doraise=True)
-    kernel = write(tmp_path / "k", {"k.py": "import fast\nimport native\n", "native.cpython-311-x86_64-linux-gnu.so":
-                                    b"\x7fELF", "tool": b"\x7fELF\x02", "notes.txt": "\x7fELF is text here"})  # fmt: skip
+    kernel = write(tmp_path / "k", {"k.py": "import fast\nimport native\n", "tool": b"\x7fELF\x02",
+                                    "native.cpython-311-x86_64-linux-gnu.so": b"\x7fELF",
+                                    "notes.txt": "\x7fELF is text here"})  # fmt: skip
     assert bundled(kernel) == [("sourceless", "fast.pyc", 0), ("sourceless", "k.py", 1), ("sourceless", "k.py", 2),
                                ("sourceless", "native.cpython-311-x86_64-linux-gnu.so", 0), ("sourceless", "tool", 0)]
     solution = KernelSpec("s", "p", tmp_path / "solution.json", "python", "k.py", "run",

@@ -48,7 +48,12 @@ def kernel_bundle(spec: KernelSpec) -> Bundle:
     folder = spec.path.parent
     findings: list[Finding] = []
     shadows: dict[str, str] = {}
-    for entry in sorted(folder.iterdir()) if folder.is_dir() else ():
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:  # an unreadable folder: its files cannot be vouched for
+        entries = []
+        findings.append(Finding("unparsable", folder.name + "/", 0, f"cannot list the kernel's folder: {exc}"))
+    for entry in entries:
         name = _module_name(entry)
         if name is None:
             continue

@@ -183,7 +183,8 @@ def for_kernel(build_dir: str | os.PathLike | None = None) -> Confinement | None
     if os.environ.get(ENV_ON) != "1":
         return None
     if not _DONE:
-        _DONE.append(confine([os.fspath(build_dir)] if build_dir else [], temp_root=os.environ.get("SOLBENCH_CONFINE_ROOT")))
+        writable = [os.fspath(build_dir)] if build_dir else []
+        _DONE.append(confine(writable, temp_root=os.environ.get("SOLBENCH_CONFINE_ROOT")))
     return _DONE[0]
 
 

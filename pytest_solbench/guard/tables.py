@@ -38,7 +38,7 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
     # Named rules: each a trick of its own, so that an allowance names exactly what it lets through.
     **dict.fromkeys(("torch.from_file", "torch.UntypedStorage.from_file", "torch.TypedStorage.from_file",
                      "torch.Storage.from_file", "numpy.memmap", "numpy.lib.format.open_memmap"),
-                    ("from-file", "a tensor or array mapped onto a file writes that file with no kernel frame on the stack")),
+                    ("from-file", "a tensor mapped onto a file writes that file with no kernel frame on the stack")),
     **dict.fromkeys(("atexit",), ("atexit", "code run at exit runs after the checks, outside any kernel call")),
     **dict.fromkeys(("weakref.finalize", "weakref.ref", "weakref.WeakMethod"),
                     ("finalizer", "a finalizer callback runs later, with no kernel frame on the stack")),
