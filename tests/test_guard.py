@@ -241,6 +241,15 @@ def test_type_patching_setattr_on_classes_and_classes_built_at_run_time() -> Non
     assert py("def run(x):\n    return type(x)(x)\n") == []
 
 
+def test_modules_passed_as_values_and_reached_through_other_modules() -> None:
+    assert py("import sys\ndef hook(m):\n    m.settrace(print)\nhook(sys)\n") == [("computed-name", 4)]
+    assert py("import sys as s\nmods = [s]\n") == [("computed-name", 2)]
+    assert py("import torch\nt = torch\nx = getattr(t, 'float32')\nok = hasattr(torch, 'cuda')\n") == []
+    assert py("import typing\ntyping.sys.settrace(print)\n") == [("trace-hook", 2)]
+    assert py("import os\nm = os.sys.modules\n") == [("patching", 2)]
+    assert py("import torch\nw = torch.signal.windows.hann(8)\n") == []
+
+
 def test_names_built_at_run_time_and_frames_from_tracebacks() -> None:
     assert py("import torch\nname = 'cu' + 'da'\nc = getattr(torch, name)\n") == [("computed-name", 3)]
     assert py("import importlib\nm = importlib.import_module('thread' + 'ing')\n") == [("computed-name", 2)]

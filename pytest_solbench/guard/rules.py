@@ -19,7 +19,7 @@ from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
-from pytest_solbench.guard.tables import CPP_RULES, MODULE_RULES, VENDOR_FAMILIES, vendor_names
+from pytest_solbench.guard.tables import CPP_RULES, MODULE_RULES, REEXPORTED, VENDOR_FAMILIES, vendor_names
 
 RULES: dict[str, str] = {
     "side-stream": "launches work on a CUDA stream of its own, which a timer of the current stream may not see",
@@ -225,6 +225,7 @@ _BUILTINS = {"open", "exec", "eval", "compile", "__import__", "getattr", "setatt
              "globals", "vars", "memoryview", "breakpoint", "input", "type"}  # fmt: skip
 _CACHE_DECORATORS = ("functools.lru_cache", "functools.cache", "functools.cached_property", "cachetools")
 _PATCH_CALLS = {"builtins.setattr", "builtins.delattr"}
+_ATTRIBUTE_BUILTINS = ("builtins.getattr", "builtins.hasattr", "builtins.setattr", "builtins.delattr")
 
 
 def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
@@ -273,17 +274,45 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     for node in pointer_keys(tree, resolver.resolve):
         hit("pointer-cache", node, "a pointer, id or hash is used as a key or kept between calls")
     check_reflection(tree, resolver.resolve, hit)
+    for node in _modules_as_values(tree, resolver):
+        hit("computed-name", node, f"passes the module {node.id} around as a value: what is reached through it "
+            "is out of the rules' sight")  # fmt: skip
     return found
 
 
+def _modules_as_values(tree: ast.Module, resolver: _Resolver) -> Iterator[ast.Name]:
+    """Names bound by ``import`` used other than as ``module.attr``, an alias (``t = torch``) or ``getattr(module,
+    "literal")``: ``f(sys)`` with ``def f(m): m.settrace(...)`` would hide ``sys.settrace`` from every name rule."""
+    modules = {dotted.split(".")[0] if alias is None else dotted
+               for node in ast.walk(tree) if isinstance(node, ast.Import)
+               for dotted, alias in ((a.name, a.asname) for a in node.names)}  # fmt: skip
+    parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and resolver.names.get(node.id) in modules):
+            continue
+        parent = parents.get(id(node))
+        if isinstance(parent, ast.Attribute) or (isinstance(parent, ast.Assign) and parent.value is node
+                                                 and all(isinstance(t, ast.Name) for t in parent.targets)):
+            continue
+        named = isinstance(parent, ast.Call) and parent.args[:1] == [node] and len(parent.args) >= 2 and isinstance(
+            parent.args[1], ast.Constant)  # getattr(module, "name"): resolved; setattr(module, ...): patching
+        if named and resolver.resolve(parent.func) in _ATTRIBUTE_BUILTINS:
+            continue
+        yield node
+
+
 def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: _Context, imported: bool) -> None:
+    parts = name.split(".")
+    # typing.sys.settrace is sys.settrace: a rule's module reached through another module's attribute.
+    aliases = [".".join(parts[i:]) for i in range(1, len(parts)) if parts[i] in REEXPORTED]
     for prefix, (rule, what) in MODULE_RULES.items():
         if _matches(name, prefix):
             hit(rule, node, f"{'imports' if imported else 'uses'} {name}: {what}")
+        elif any(_matches(alias, prefix) for alias in aliases):
+            hit(rule, node, f"reaches {prefix} through {name}: {what}")
     for prefix, family in vendor.items():
         if _matches(name, prefix):
             hit("vendor-op", node, f"{'imports' if imported else 'uses'} {name}, which does the whole {family} op")
-    parts = name.split(".")
     if _matches(name, "pytest_solbench") or "reference" in parts[1:] or parts[0] == "reference" or (
         context.definition_name and context.definition_name in parts
     ):
@@ -296,7 +325,7 @@ def _check_call(node: ast.Call, resolver: _Resolver, hit, vendor_methods: dict[s
     func = resolver.resolve(node.func)
     method = node.func.attr if isinstance(node.func, ast.Attribute) else None
     owner = resolver.resolve(node.args[0]) if node.args else None
-    name_at = 1 if func == "builtins.getattr" else 0  # where getattr / __import__ / import_module take the name
+    name_at = 1 if func in ("builtins.getattr", "builtins.hasattr") else 0  # where the name is, for __import__: 0
     computed = len(node.args) > name_at and not isinstance(node.args[name_at], ast.Constant)
     if func in _PATCH_CALLS and owner:
         hit("patching", node, f"{func[9:]}() on {owner}, a module or class the harness uses")

@@ -179,3 +179,8 @@ FRAME_ATTRIBUTES = frozenset(("tb_frame", "tb_next", "f_back", "f_globals", "f_l
 #: Calls whose second argument names an attribute: a dunder named in a string is a dunder all the same.
 ATTRIBUTE_CALLS = ("builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.hasattr",
                    "operator.attrgetter", "operator.methodcaller")  # fmt: skip
+#: Modules that other modules re-export (``typing.sys``, ``os.sys``, ``torch.os``): a rule's name reached through
+#: one (``typing.sys.settrace``) fires as if named directly. Left out: names torch also uses (``torch.signal``).
+REEXPORTED = frozenset(("sys", "gc", "ctypes", "_ctypes", "builtins", "importlib", "inspect", "os", "subprocess",
+                        "threading", "_thread", "atexit", "weakref", "socket", "shutil", "traceback", "faulthandler",
+                        "multiprocessing", "pickle", "marshal", "runpy", "mmap", "tempfile"))  # fmt: skip
