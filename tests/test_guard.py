@@ -248,6 +248,8 @@ def test_modules_passed_as_values_and_reached_through_other_modules() -> None:
     assert py("import typing\ntyping.sys.settrace(print)\n") == [("trace-hook", 2)]
     assert py("import os\nm = os.sys.modules\n") == [("patching", 2)]
     assert py("import torch\nw = torch.signal.windows.hann(8)\n") == []
+    assert py("import torch\nlist(map(setattr, [torch.Tensor], ['sum'], [None]))\n") == [("computed-name", 2)]
+    assert py("g = getattr\nx = g(1, 'real')\n") == []
 
 
 def test_names_built_at_run_time_and_frames_from_tracebacks() -> None:

@@ -29,7 +29,12 @@ def is_dunder(name: str) -> bool:
 def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None], hit: Hit) -> None:
     """Every dunder, frame walk, ``type(x)`` patch and computed name in ``tree``."""
     methods = {id(item) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for item in c.body}
+    called_or_aliased = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)} | {
+        id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Assign)}
     for node in ast.walk(tree):
+        value = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in called_or_aliased
+        if value and resolve(node) in _ATTRIBUTE_BUILTINS:
+            hit("computed-name", node, f"passes {node.id} around as a value: the calls it makes are out of sight")
         if isinstance(node, ast.Attribute):
             _attribute(node, resolve, hit)
         elif isinstance(node, ast.Name) and is_dunder(node.id) and node.id not in DUNDER_NAMES:
@@ -48,6 +53,7 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
 
 
 _TENSOR_HOOKS = ("__torch_function__", "__torch_dispatch__")  # the tensor-subclass rule names these
+_ATTRIBUTE_BUILTINS = ("builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.vars")
 
 
 def _attribute(node: ast.Attribute, resolve: Callable[[ast.AST], str | None], hit: Hit) -> None:
