@@ -100,8 +100,7 @@ class System:
             self._check(self.libc.unshare(ctypes.c_int(flags)), "unshare")
 
     def mount(self, source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-        encode = lambda s: s.encode() if s is not None else None  # noqa: E731
-        result = self.libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data))
+        result = self.libc.mount(_c(source), _c(target), _c(fstype), ctypes.c_ulong(flags), _c(data))
         self._check(result, f"mount {target}")
 
     def mounts(self) -> list[tuple[str, str]]:
@@ -148,6 +147,10 @@ class System:
         header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
         data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable, twice (64 bits): all empty
         self._check(self.libc.capset(header, data), "capset")
+
+
+def _c(text: str | None) -> bytes | None:
+    return None if text is None else os.fsencode(text)
 
 
 def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, system: Any = None) -> Confinement:
