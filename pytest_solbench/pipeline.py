@@ -154,16 +154,19 @@ class Pipeline:
         key = (kernel.name, str(kernel.path), problem.definition.name)
         if key not in self._findings:
             from pytest_solbench.guard import rules as guard
-            from pytest_solbench.data.kernels import kernel_sources
+            from pytest_solbench.guard.bundle import kernel_bundle
 
             definition = problem.definition
-            sources = kernel_sources(kernel)
+            bundle = kernel_bundle(kernel)
+            sources = bundle.sources
             solution = _solution_json(kernel)
             allowed = {} if self.settings.guard == "strict" else guard.allowances(sources, solution)
             dtypes = [s.dtype for s in (*definition.inputs, *definition.outputs)]
             self._findings[key] = guard.scan_sources(sources, definition_name=definition.name,
                                                      op_type=definition.op_type, allowed=allowed, dtypes=dtypes,
-                                                     entry_point=kernel.entry_symbol, solution=solution)  # fmt: skip
+                                                     entry_point=kernel.entry_symbol, solution=solution,
+                                                     local_modules=bundle.local_modules,
+                                                     found=bundle.findings)  # fmt: skip
         return self._findings[key]
 
     def _request(self, problem: Problem, workload: Workload, kernel: KernelSpec, facts: Any, l2_flush: Any,

@@ -122,14 +122,24 @@ def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
     env = {"TRITON_INTERPRET": "1"} if target.device.kind == "cpu" else {"CUDA_VISIBLE_DEVICES": target.visible_gpu}
     health = "pytest_solbench.worker.execute:health_check"
     runner: Any
+    confined = None  # where kernels' workers make their private temp folders (guard.confine), removed at the end
     if session.settings.isolate == "none":
         runner = worker.InProcessRunner(health_check=health)
     else:
+        if session.settings.guard != "off":
+            import tempfile
+
+            confined = tempfile.mkdtemp(prefix="solbench-confine-")
+            env.update({"SOLBENCH_CONFINE": "1", "SOLBENCH_CONFINE_ROOT": confined})
         warm = "pytest_solbench.worker.execute:" + ("warm_up_cuda" if target.timed else "warm_up")
         runner = worker.TenantPools(lambda payload: getattr(payload, "tenant", "harness"), env=env, health_check=health,
                                     initializer=warm)  # fmt: skip
     with runner:
         yield runner
+    if confined:
+        import shutil
+
+        shutil.rmtree(confined, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

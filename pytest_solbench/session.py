@@ -69,6 +69,13 @@ class SolbenchSession:
         ]
         if dev.kind == "cuda":
             lines.append(f"solbench: timer {settings.timer}; clocks {settings.clocks}; L2 flushed before every sample")
+        if settings.isolate == "none" or settings.guard == "off":
+            why = "--solbench-isolate none" if settings.isolate == "none" else "--solbench-guard off"
+            lines.append(f"solbench: WARNING kernels run unconfined ({why})")
+        else:
+            from pytest_solbench.guard.confine import probe_in_subprocess
+
+            lines.append(probe_in_subprocess().header_line())  # what each kernel's worker gets on this machine
         import os
 
         if dev.kind == "cuda" and os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):

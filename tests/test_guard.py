@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import ast
 import json
+import py_compile
+import shutil
 from pathlib import Path
 
 import pytest
 
+from pytest_solbench.guard.bundle import kernel_bundle
 from pytest_solbench.guard.rules import RULES, Finding, allowances, scan_sources, strip_cpp
 from pytest_solbench.data.kernels import KernelSpec, discover
 from pytest_solbench.data.trace import Definition, load_definition
@@ -25,13 +28,33 @@ VENDOR_IS_THE_POINT = {"vendor-op": "a reference is the vendor op by definition"
 
 
 def sources(kernel: KernelSpec) -> list[tuple[str, str]]:
-    return list(kernel.sources) or [(kernel.path.name, kernel.path.read_text())]
+    return list(kernel_bundle(kernel).sources)
 
 
 def scan(kernel: KernelSpec, allowed: dict[str, str] | None = None) -> list[Finding]:
-    definition = DEFINITIONS[kernel.definition]
-    return scan_sources(sources(kernel), definition_name=definition.name, op_type=definition.op_type,
-                        dtypes=dtypes(definition), allowed=allowed or {})  # fmt: skip
+    """What the plugin's static layer finds: the rules over everything the kernel brings."""
+    definition, bundle = DEFINITIONS[kernel.definition], kernel_bundle(kernel)
+    return scan_sources(bundle.sources, definition_name=definition.name, op_type=definition.op_type,
+                        dtypes=dtypes(definition), allowed=allowed or {}, local_modules=bundle.local_modules,
+                        found=bundle.findings)  # fmt: skip
+
+
+def made(kernel: KernelSpec, tmp_path: Path) -> KernelSpec:
+    """A red-team kernel whose ``MAKE = {file: python source}`` names compiled files (a sourceless .pyc, a native
+    library), which are not kept in git: its folder copied to ``tmp_path`` with those files built there."""
+    make = constants(kernel).get("MAKE")
+    if not make:
+        return kernel
+    folder = tmp_path / kernel.path.parent.name
+    shutil.copytree(kernel.path.parent, folder)
+    for name, text in make.items():
+        if name.endswith(".pyc"):
+            (tmp_path / "src.py").write_text(text)
+            py_compile.compile(str(tmp_path / "src.py"), cfile=str(folder / name), doraise=True)
+        else:  # a native library: an ELF header is all the rule needs to see
+            (folder / name).write_bytes(b"\x7fELF\x02\x01\x01" + bytes(57))
+    (copy,), _ = discover([folder / kernel.path.name])
+    return copy
 
 
 def dtypes(definition: Definition) -> list[str]:
@@ -44,7 +67,7 @@ def constants(kernel: KernelSpec) -> dict[str, object]:
         return json.loads(kernel.path.read_text())
     tree = ast.parse(kernel.path.read_text())
     return {t.id: ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
-            for t in n.targets if isinstance(t, ast.Name) and t.id.isupper()}  # fmt: skip
+            for t in n.targets if isinstance(t, ast.Name) and t.id.isupper() and t.id[0] != "_"}  # fmt: skip
 
 
 def marked_lines(kernel: KernelSpec) -> list[tuple[str, int]]:
@@ -57,9 +80,9 @@ def by_layer(layer: str) -> list[KernelSpec]:
     return [k for k in REDTEAM_KERNELS if constants(k)["LAYER"] == layer]
 
 
-def test_redteam_holds_at_least_25_kernels_each_with_a_trick_a_layer_and_an_expected_outcome() -> None:
+def test_redteam_holds_at_least_60_kernels_each_with_a_trick_a_layer_and_an_expected_outcome() -> None:
     assert REDTEAM_ERRORS == []
-    assert len(REDTEAM_KERNELS) >= 25
+    assert len(REDTEAM_KERNELS) >= 60
     for kernel in REDTEAM_KERNELS:
         found = constants(kernel)
         assert found["LAYER"] in ("static", "runtime-cpu", "runtime-gpu"), kernel.path
@@ -69,16 +92,17 @@ def test_redteam_holds_at_least_25_kernels_each_with_a_trick_a_layer_and_an_expe
         is_json = kernel.path.suffix == ".json"
         trick = found["description"] if is_json else ast.get_docstring(ast.parse(sources(kernel)[0][1]))
         assert trick, f"{kernel.path}: name the trick in a docstring (or the solution's description)"
-    assert len(by_layer("static")) >= 25
+    assert len(by_layer("static")) >= 50
 
 
 def kernel_id(kernel: KernelSpec) -> str:
-    return kernel.path.parent.name if kernel.path.suffix == ".json" else kernel.path.stem
+    return kernel.path.parent.name if kernel.path.parent != REDTEAM else kernel.path.stem
 
 
 @pytest.mark.parametrize("kernel", by_layer("static"), ids=kernel_id)
-def test_static_redteam_kernel_fires_its_rule_at_the_marked_line(kernel: KernelSpec) -> None:
+def test_static_redteam_kernel_fires_its_rule_at_the_marked_line(kernel: KernelSpec, tmp_path: Path) -> None:
     expected = constants(kernel)["EXPECTED"]
+    kernel = made(kernel, tmp_path)
     marks = marked_lines(kernel)
     assert len(marks) == 1, f"{kernel.path}: mark exactly one line with '# HACK'"
     findings = scan(kernel)
@@ -136,7 +160,7 @@ def test_pointer_keys_patching_and_setattr() -> None:
     assert py("_last = None\ndef run(x):\n    global _last\n    _last = id(x)\n") == [("pointer-cache", 4)]
     assert py("class K:\n    def run(self, x):\n        return x.data_ptr() == self.ptr\n") == [("pointer-cache", 3)]
     assert py("def run(x, out):\n    if x.data_ptr() == out.data_ptr():\n        x = x.clone()\n") == []
-    assert py("import torch\ntorch.Tensor.__sub__ = None\n") == [("patching", 2)]
+    assert py("import torch\ntorch.Tensor.__sub__ = None\n") == [("dunder", 2), ("patching", 2)]
     assert py("import time\nsetattr(time, 'time', None)\n") == [("patching", 2)]
     assert py("import functools\n@functools.cache\ndef helper(n):\n    return n\n") == []
 
@@ -173,7 +197,7 @@ def test_cpp_strips_comments_and_strings_but_keeps_lines() -> None:
 def test_allowances_need_a_known_rule_and_a_written_reason() -> None:
     text = 'SOLBENCH_ALLOW = {"threads": "the pool is joined before run returns", "side-stream": " ", "nope": "x"}\n'
     text += "import threading\n"
-    solution = {"spec": {"solbench_allow": {"file-network-os": "reads its own tuning table", "ctypes": "why"}}}
+    solution = {"spec": {"solbench_allow": {"file-network-os": "reads its own tuning table", "nope2": "why"}}}
     assert allowances([("k.py", text)], solution) == {
         "threads": "the pool is joined before run returns", "file-network-os": "reads its own tuning table"
     }
@@ -187,3 +211,141 @@ def test_every_rule_has_a_description_and_unparsable_sources_are_findings() -> N
     assert all(RULES.values())
     assert py("def run(:\n") == [("unparsable", 1)]
     assert str(Finding("threads", "k.py", 3, "m")) == "k.py:3: [threads] m"
+
+
+# ---------------------------------------------------------------- reflection, named rules, what a kernel brings
+
+
+def test_dunders_are_judged_by_allow_list() -> None:
+    honest = ("class Cfg:\n    __slots__ = ('n',)\n    def __init__(self, n):\n        self.n = n\n"
+              "    def __call__(self, x):\n        return x\n"
+              "    def __repr__(self):\n        return type(self).__name__\n"
+              "def run(x):\n    return Cfg(1)(x)\nif __name__ == '__main__':\n    print(run.__doc__, __file__)\n")
+    assert py(honest) == []
+    assert py("import sys\nm = sys.__dict__['modules']\n") == [("dunder", 2)]
+    assert py("def run(x):\n    x.__class__ = object\n") == [("dunder", 2)]
+    assert py("def run(x):\n    return run.__globals__\n") == [("dunder", 2)]
+    assert py("b = __builtins__['open']\n") == [("dunder", 1)]
+    assert py("object.__setattr__(1, 'a', 2)\n") == [("dunder", 1)]
+    assert py("def run(x):\n    return getattr(x, '__dict__')\n") == [("dunder", 2)]
+    assert py("class K:\n    def __del__(self):\n        pass\n") == [("dunder", 2)]
+    assert py("def __getattr__(name):\n    return name\n") == [("dunder", 1)]
+    assert py("subs = object.__subclasses__()\n") == [("dunder", 1)]
+
+
+def test_type_patching_setattr_on_classes_and_classes_built_at_run_time() -> None:
+    assert py("def run(x):\n    type(x).sum = lambda *a: 0\n") == [("patching", 2)]
+    assert py("def run(x):\n    setattr(type(x), 'sum', None)\n") == [("patching", 2)]
+    assert py("import torch\nL = type('L', (torch.Tensor,), {})\n") == [("tensor-subclass", 2)]
+    assert py("C = type('C', (), {})\n") == [("patching", 1)]
+    assert py("def run(x):\n    return type(x)(x)\n") == []
+
+
+def test_modules_passed_as_values_and_reached_through_other_modules() -> None:
+    assert py("import sys\ndef hook(m):\n    m.settrace(print)\nhook(sys)\n") == [("computed-name", 4)]
+    assert py("import sys as s\nmods = [s]\n") == [("computed-name", 2)]
+    assert py("import torch\nt = torch\nx = getattr(t, 'float32')\nok = hasattr(torch, 'cuda')\n") == []
+    assert py("import typing\ntyping.sys.settrace(print)\n") == [("trace-hook", 2)]
+    assert py("import os\nm = os.sys.modules\n") == [("patching", 2)]
+    assert py("import torch\nw = torch.signal.windows.hann(8)\n") == []
+    assert py("import torch\nlist(map(setattr, [torch.Tensor], ['sum'], [None]))\n") == [("computed-name", 2)]
+    assert py("g = getattr\nx = g(1, 'real')\n") == []
+
+
+def test_names_built_at_run_time_and_frames_from_tracebacks() -> None:
+    assert py("import torch\nname = 'cu' + 'da'\nc = getattr(torch, name)\n") == [("computed-name", 3)]
+    assert py("import importlib\nm = importlib.import_module('thread' + 'ing')\n") == [("computed-name", 2)]
+    assert py("m = __import__('os')\n") == [("dunder", 1)]
+    assert py("import torch\nc = getattr(torch, 'float32')\n") == []
+    code = ("def run(x):\n    try:\n        1 / 0\n    except ZeroDivisionError as e:\n"
+            "        return e.__traceback__.tb_frame\n")
+    assert sorted(py(code)) == [("dunder", 5), ("introspection", 5)]
+    assert py("import torch\nlib = torch.library.Library('at' + 'en', 'IMPL')\n") == [("patching", 2)]
+    own_op = "import torch\n@torch.library.custom_op('mylib::add', mutates_args=())\ndef add(x):\n    return x\n"
+    assert py(own_op) == []
+
+
+@pytest.mark.parametrize(("code", "rule"), [
+    ("import torch\nt = torch.from_file('/tmp/x', shared=True, size=8)\n", "from-file"),
+    ("import torch\ns = torch.UntypedStorage.from_file('/tmp/x', True, 8)\n", "from-file"),
+    ("import numpy as np\na = np.memmap('/tmp/x', mode='w+', shape=(8,))\n", "from-file"),
+    ("import atexit\natexit.register(print)\n", "atexit"),
+    ("import weakref\nweakref.finalize(object(), print, 'x')\n", "finalizer"),
+    ("import signal\nsignal.signal(signal.SIGALRM, print)\n", "signal-handler"),
+    ("import sys\nsys.setprofile(None)\n", "trace-hook"),
+    ("from threading import settrace\nsettrace(print)\n", "trace-hook"),
+    ("import sys\nsys.addaudithook(print)\n", "audit-hook"),
+    ("import gc\nr = gc.get_referrers(1)\n", "gc-walk"),
+    ("from ctypes import memmove\nmemmove(0, 0, 0)\n", "ctypes"),
+    ("import sys\nsys.path.insert(0, '/tmp')\n", "runtime-load"),
+])  # fmt: skip
+def test_named_rules(code: str, rule: str) -> None:
+    assert rule in {r for r, _ in py(code)}, py(code)
+
+
+def test_alignment_dispatch_passes_but_a_pointer_key_still_fails() -> None:
+    honest = ("_fns = {}\ndef run(x):\n    aligned = x.data_ptr() % 16 == 0\n    key = (x.shape[-1], aligned)\n"
+              "    if key not in _fns:\n        _fns[key] = 1\n    return _fns[key], x.data_ptr() & 15\n")
+    assert py(honest) == []
+    cheat = "_c = {}\ndef run(x):\n    key = (x.shape[-1], x.data_ptr() % 4099)\n    return _c.get(key)\n"
+    assert py(cheat) == [("pointer-cache", 4)]
+    assert py("_c = {}\ndef run(x):\n    return _c.get(x.data_ptr() & ~15)\n") == [("pointer-cache", 3)]
+
+
+def write(folder: Path, files: dict[str, str | bytes]) -> KernelSpec:
+    for name, content in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content) if isinstance(content, bytes) else (folder / name).write_text(content)
+    return KernelSpec("k", "p", folder / "k.py", "python", "k.py", "run")
+
+
+def bundled(kernel: KernelSpec) -> list[tuple[str, str, int]]:
+    bundle = kernel_bundle(kernel)
+    found = scan_sources(bundle.sources, definition_name="p", op_type="rmsnorm", local_modules=bundle.local_modules,
+                         found=bundle.findings)  # fmt: skip
+    return [(f.rule, f.path, f.line) for f in found]
+
+
+def test_local_packages_are_followed_and_a_kernel_may_keep_state_in_them(tmp_path: Path) -> None:
+    kernel = write(tmp_path, {
+        "k.py": "from pkg.sub import go\nimport helpers\nhelpers.TABLE[1] = 2\nDEFINITION = 'p'\n",
+        "helpers.py": "TABLE = {}\n", "pkg/__init__.py": "", "pkg/sub.py": "from .deep import go\n",
+        "pkg/deep.py": "import torch\ndef go():\n    return torch.cuda.Stream()\n", "other.py": "import threading\n",
+    })  # fmt: skip
+    assert bundled(kernel) == [("side-stream", "pkg/deep.py", 3)]
+    assert {rel for rel, _ in kernel_bundle(kernel).sources} == {"k.py", "helpers.py", "pkg/__init__.py",
+                                                                  "pkg/sub.py", "pkg/deep.py"}  # fmt: skip
+
+
+def test_a_file_named_like_an_installed_module_is_an_error_and_does_not_hide_its_names(tmp_path: Path) -> None:
+    kernel = write(tmp_path, {"k.py": "import torch\ns = torch.cuda.Stream()\n", "torch.py": "", "typing.py": "",
+                              "numpy/__init__.py": ""})  # fmt: skip
+    assert bundled(kernel) == [("shadowing", "k.py", 1), ("side-stream", "k.py", 2), ("shadowing", "numpy/", 0),
+                               ("shadowing", "torch.py", 0), ("shadowing", "typing.py", 0)]  # fmt: skip
+
+
+def test_sourceless_compiled_code_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "src.py").write_text("X = 1\n")
+    py_compile.compile(str(tmp_path / "src.py"), cfile=str(tmp_path / "k" / "fast.pyc"), doraise=True)
+    kernel = write(tmp_path / "k", {"k.py": "import fast\nimport native\n", "tool": b"\x7fELF\x02",
+                                    "native.cpython-311-x86_64-linux-gnu.so": b"\x7fELF",
+                                    "notes.txt": "\x7fELF is text here"})  # fmt: skip
+    assert bundled(kernel) == [("sourceless", "fast.pyc", 0), ("sourceless", "k.py", 1), ("sourceless", "k.py", 2),
+                               ("sourceless", "native.cpython-311-x86_64-linux-gnu.so", 0), ("sourceless", "tool", 0)]
+    solution = KernelSpec("s", "p", tmp_path / "solution.json", "python", "k.py", "run",
+                          (("k.py", "import torch\n"), ("torch.py", ""), ("lib.so", "")))  # fmt: skip
+    assert [(f.rule, f.path) for f in kernel_bundle(solution).findings] == [("shadowing", "torch.py"),
+                                                                            ("sourceless", "lib.so")]
+
+
+LOOKALIKES = discover([ROOT / "tests" / "lookalikes"])[0]
+
+
+@pytest.mark.parametrize("kernel", LOOKALIKES, ids=kernel_id)
+def test_honest_lookalikes_pass_every_rule(kernel: KernelSpec) -> None:
+    assert scan(kernel) == []
+
+
+def test_there_is_a_lookalike_for_each_false_positive_the_rules_must_avoid() -> None:
+    assert {k.path.stem for k in LOOKALIKES} >= {"helper_module", "shape_cache", "triton_autotune", "torch_compile",
+                                                  "alignment_dispatch"}  # fmt: skip

@@ -28,7 +28,10 @@ RUNTIME = {
     "hack_all_zeros": ("INCORRECT_NUMERICAL", None),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
-STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection"}
+STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",
+          "hack_type_patch": "patching", "hack_atexit": "atexit", "hack_sys_dict": "dunder"}
+#: A trick that is a file beside the kernel: its folder is copied whole, and its kernel is named "kernel".
+FOLDER = ("shadow_torch", "shadowing")
 
 
 def _layer(name: str) -> str:
@@ -45,6 +48,7 @@ def test_red_team_through_the_plugin_then_an_honest_kernel(pytester: pytest.Pyte
     kernels.mkdir()
     for name in [*RUNTIME, *STATIC]:
         shutil.copy(REDTEAM / f"{name}.py", kernels / f"{name}.py")
+    shutil.copytree(REDTEAM / FOLDER[0], kernels / FOLDER[0])
     shutil.copy(ROOT / "examples" / "triton_rmsnorm.py", kernels / "zz_honest_rmsnorm.py")  # collected last
     problem = ROOT / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json"
     result = pytester.runpytest_subprocess(
@@ -55,6 +59,6 @@ def test_red_team_through_the_plugin_then_an_honest_kernel(pytester: pytest.Pyte
     lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
     got = {x["solution"]: (x["solbench"]["status"], x["solbench"].get("rule")) for x in lines}
     expected = {**RUNTIME, **{k: ("REWARD_HACK", rule) for k, rule in STATIC.items()},
-                "zz_honest_rmsnorm": ("PASSED", None)}  # fmt: skip
+                "kernel": ("REWARD_HACK", FOLDER[1]), "zz_honest_rmsnorm": ("PASSED", None)}  # fmt: skip
     assert got == expected, (got, result.stdout.str()[-2000:])
     result.assert_outcomes(passed=1, failed=len(expected) - 1)

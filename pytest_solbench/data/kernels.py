@@ -319,35 +319,6 @@ def source_folder(spec: KernelSpec) -> Path:
     return _materialize(spec) if spec.sources else spec.path.parent
 
 
-def kernel_sources(spec: KernelSpec) -> list[tuple[str, str]]:
-    """What the static rules read: a solution's sources, or a module with the sibling modules it imports."""
-    if spec.sources:
-        return list(spec.sources)
-    found: dict[str, str] = {}
-    pending = [spec.path]
-    while pending:
-        path = pending.pop()
-        if path.name in found or not path.is_file():
-            continue
-        try:
-            text = path.read_text()
-        except (OSError, UnicodeDecodeError):
-            continue
-        found[path.name] = text
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
-            continue  # the guard reports it as unparsable
-        for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names = [node.module]
-            elif isinstance(node, ast.ImportFrom) and node.level == 1:
-                names = [node.module] if node.module else [a.name for a in node.names]
-            pending += [spec.path.parent / f"{n.split('.')[0]}.py" for n in names]
-    return list(found.items())
-
-
 def _build_cuda(spec: KernelSpec, folder: Path) -> Any:
     from torch.utils import cpp_extension
 

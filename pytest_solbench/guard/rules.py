@@ -17,7 +17,9 @@ import re
 from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
-from pytest_solbench.guard.tables import CPP_RULES, MODULE_RULES, VENDOR_FAMILIES, vendor_names
+from pytest_solbench.guard.pointers import pointer_keys
+from pytest_solbench.guard.reflection import check_reflection
+from pytest_solbench.guard.tables import CPP_RULES, MODULE_RULES, REEXPORTED, VENDOR_FAMILIES, vendor_names
 
 RULES: dict[str, str] = {
     "side-stream": "launches work on a CUDA stream of its own, which a timer of the current stream may not see",
@@ -33,6 +35,18 @@ RULES: dict[str, str] = {
     "reference-call": "imports the plugin or the definition's reference",
     "vendor-op": "calls a library op that does the whole op under test",
     "precision-downgrade": "casts to 16- or 8-bit floats (or allows TF32) in a kernel whose definition is all fp32",
+    "dunder": "reaches past an object's interface through a dunder outside the allow-list (__dict__, __class__...)",
+    "computed-name": "names a module or attribute by a string built at run time (getattr, import_module, __import__)",
+    "shadowing": "brings a file or folder named like an installed or standard module (torch.py, numpy/, typing.py)",
+    "sourceless": "brings compiled code without its source (.pyc, .so, a binary) that the plugin did not build",
+    "from-file": "maps a tensor or array onto a file (torch.from_file, numpy.memmap): writes with no kernel frame",
+    "atexit": "registers code to run at exit, after the checks",
+    "finalizer": "registers a finalizer (weakref.finalize, a weakref callback), which runs with no kernel frame",
+    "signal-handler": "installs a signal handler or timer that interrupts the harness",
+    "trace-hook": "installs a trace or profile hook (sys.settrace, setprofile, threading.settrace, sys.monitoring)",
+    "audit-hook": "installs an audit hook (sys.addaudithook), which sees the harness's own events",
+    "gc-walk": "walks the garbage collector's objects (gc.get_objects, get_referrers), the expected output among them",
+    "ctypes": "uses ctypes, which reads and writes any memory and calls any native code",
     "bad-allowance": "an allowance without a written reason, or for a rule that does not exist",
     "unparsable": "a source the guard cannot parse, so it cannot vouch for it",
 }
@@ -56,18 +70,22 @@ class Finding:
 
 def scan_sources(sources: Sequence[tuple[str, str]], *, definition_name: str, op_type: str,
                  allowed: Mapping[str, str] = {}, dtypes: Collection[str] = (), entry_point: str = "run",
-                 solution: Mapping | None = None) -> list[Finding]:  # fmt: skip
+                 solution: Mapping | None = None, local_modules: Collection[str] | None = None,
+                 found: Iterable[Finding] = ()) -> list[Finding]:  # fmt: skip
     """Every finding in the kernel's ``(relative path, text)`` sources, sorted by file and line.
 
     ``dtypes``: the definition's input and output dtypes (the precision rule runs only when all floats are fp32);
     ``solution``: the solution.json object, whose ``spec.solbench_allow`` is checked for bad allowances;
-    ``allowed``: rule -> reason (usually :func:`allowances`); findings of those rules are dropped.
+    ``allowed``: rule -> reason (usually :func:`allowances`); findings of those rules are dropped;
+    ``local_modules``: the kernel's own top-level module names (default: those of its Python sources), whose state
+    it may change; ``found``: findings made elsewhere (about the kernel's files: :mod:`pytest_solbench.guard.bundle`).
     """
     floats = [d for d in dtypes if d.startswith(("float", "bfloat"))]
     fp32_only = bool(floats) and all(d == "float32" for d in floats)
-    local = frozenset(path.rsplit("/", 1)[-1][:-3] for path, _ in sources if path.endswith(".py"))
-    context = _Context(definition_name, op_type, fp32_only, entry_point, local)
-    findings: list[Finding] = list(_allowance_findings(sources, solution)[1])
+    if local_modules is None:
+        local_modules = [path.split("/", 1)[0].removesuffix(".py") for path, _ in sources if path.endswith(".py")]
+    context = _Context(definition_name, op_type, fp32_only, entry_point, frozenset(local_modules))
+    findings: list[Finding] = [*_allowance_findings(sources, solution)[1], *found]
     for path, text in sources:
         if path.endswith(PYTHON_SUFFIXES):
             findings += _scan_python(path, text, context)
@@ -203,13 +221,11 @@ class _Resolver:
         return None
 
 
-_BUILTINS = {"open", "exec", "eval", "compile", "__import__", "getattr", "setattr", "delattr", "id", "hash", "globals",
-             "vars", "memoryview", "breakpoint", "input"}  # fmt: skip
-_POINTER_METHODS = {"data_ptr", "tobytes", "_cdata", "_version", "__hash__", "untyped_storage", "storage"}
-_KEY_METHODS = {"get", "setdefault", "pop", "__contains__", "__getitem__", "__setitem__"}
+_BUILTINS = {"open", "exec", "eval", "compile", "__import__", "getattr", "setattr", "delattr", "hasattr", "id", "hash",
+             "globals", "vars", "memoryview", "breakpoint", "input", "type"}  # fmt: skip
 _CACHE_DECORATORS = ("functools.lru_cache", "functools.cache", "functools.cached_property", "cachetools")
 _PATCH_CALLS = {"builtins.setattr", "builtins.delattr"}
-_KEY_COMPARISONS = (ast.In, ast.NotIn, ast.Eq, ast.NotEq, ast.Is)
+_ATTRIBUTE_BUILTINS = ("builtins.getattr", "builtins.hasattr", "builtins.setattr", "builtins.delattr")
 
 
 def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
@@ -255,18 +271,48 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
                 name = resolver.resolve(deco.func if isinstance(deco, ast.Call) else deco) or ""
                 if any(_matches(name, c) for c in _CACHE_DECORATORS):
                     hit("pointer-cache", deco, f"{name} on the entry point {node.name}() replays earlier results")
-    found += _pointer_keys(path, tree, resolver)
+    for node in pointer_keys(tree, resolver.resolve):
+        hit("pointer-cache", node, "a pointer, id or hash is used as a key or kept between calls")
+    check_reflection(tree, resolver.resolve, hit)
+    for node in _modules_as_values(tree, resolver):
+        hit("computed-name", node, f"passes the module {node.id} around as a value: what is reached through it "
+            "is out of the rules' sight")  # fmt: skip
     return found
 
 
+def _modules_as_values(tree: ast.Module, resolver: _Resolver) -> Iterator[ast.Name]:
+    """Names bound by ``import`` used other than as ``module.attr``, an alias (``t = torch``) or ``getattr(module,
+    "literal")``: ``f(sys)`` with ``def f(m): m.settrace(...)`` would hide ``sys.settrace`` from every name rule."""
+    modules = {dotted.split(".")[0] if alias is None else dotted
+               for node in ast.walk(tree) if isinstance(node, ast.Import)
+               for dotted, alias in ((a.name, a.asname) for a in node.names)}  # fmt: skip
+    parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and resolver.names.get(node.id) in modules):
+            continue
+        parent = parents.get(id(node))
+        if isinstance(parent, ast.Attribute) or (isinstance(parent, ast.Assign) and parent.value is node
+                                                 and all(isinstance(t, ast.Name) for t in parent.targets)):
+            continue
+        named = isinstance(parent, ast.Call) and parent.args[:1] == [node] and len(parent.args) >= 2 and isinstance(
+            parent.args[1], ast.Constant)  # getattr(module, "name"): resolved; setattr(module, ...): patching
+        if named and resolver.resolve(parent.func) in _ATTRIBUTE_BUILTINS:
+            continue
+        yield node
+
+
 def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: _Context, imported: bool) -> None:
+    parts = name.split(".")
+    # typing.sys.settrace is sys.settrace: a rule's module reached through another module's attribute.
+    aliases = [".".join(parts[i:]) for i in range(1, len(parts)) if parts[i] in REEXPORTED]
     for prefix, (rule, what) in MODULE_RULES.items():
         if _matches(name, prefix):
             hit(rule, node, f"{'imports' if imported else 'uses'} {name}: {what}")
+        elif any(_matches(alias, prefix) for alias in aliases):
+            hit(rule, node, f"reaches {prefix} through {name}: {what}")
     for prefix, family in vendor.items():
         if _matches(name, prefix):
             hit("vendor-op", node, f"{'imports' if imported else 'uses'} {name}, which does the whole {family} op")
-    parts = name.split(".")
     if _matches(name, "pytest_solbench") or "reference" in parts[1:] or parts[0] == "reference" or (
         context.definition_name and context.definition_name in parts
     ):
@@ -279,14 +325,14 @@ def _check_call(node: ast.Call, resolver: _Resolver, hit, vendor_methods: dict[s
     func = resolver.resolve(node.func)
     method = node.func.attr if isinstance(node.func, ast.Attribute) else None
     owner = resolver.resolve(node.args[0]) if node.args else None
-    name_at = 1 if func == "builtins.getattr" else 0  # where getattr / __import__ / import_module take the name
+    name_at = 1 if func in ("builtins.getattr", "builtins.hasattr") else 0  # where the name is, for __import__: 0
     computed = len(node.args) > name_at and not isinstance(node.args[name_at], ast.Constant)
     if func in _PATCH_CALLS and owner:
         hit("patching", node, f"{func[9:]}() on {owner}, a module or class the harness uses")
-    if func in ("builtins.__import__", "importlib.import_module") and computed:
-        hit("runtime-load", node, f"{func}() of a computed name hides what is imported")
-    if func == "builtins.getattr" and owner and computed:
-        hit("runtime-load", node, f"getattr() of a computed name on {owner} hides what is used")
+    if func in ("builtins.__import__", "importlib.import_module", "importlib.__import__") and computed:
+        hit("computed-name", node, f"{func}() of a computed name hides what is imported")
+    if func in ("builtins.getattr", "builtins.hasattr") and owner and computed:
+        hit("computed-name", node, f"{func[9:]}() of a computed name on {owner} hides what is used")
     if func is None and method:
         if method in vendor_methods:
             hit("vendor-op", node, f".{method}() calls the vendor op that does the whole {vendor_methods[method]} op")
@@ -298,7 +344,9 @@ def _check_call(node: ast.Call, resolver: _Resolver, hit, vendor_methods: dict[s
             hit("precision-downgrade", node, f".{method}() casts down in a kernel whose definition is all float32")
     if func and func.endswith(("torch.library.Library", "torch.library.impl")) and node.args:
         first = node.args[0]
-        if isinstance(first, ast.Constant) and str(first.value).startswith("aten"):
+        if not isinstance(first, ast.Constant):
+            hit("patching", node, f"{func}() of a computed namespace may override torch's own operators")
+        elif str(first.value).split("::")[0] in ("aten", "prims", "prim", "_c10d_functional", "quantized"):
             hit("patching", node, f"{func}({first.value!r}) overrides torch's own operators")
     if func and func.endswith("set_float32_matmul_precision") and context.fp32_only:
         hit("precision-downgrade", node, "set_float32_matmul_precision allows TF32 in a float32 definition")
@@ -319,53 +367,6 @@ def _check_store(target: ast.AST, resolver: _Resolver, hit) -> None:
             hit("file-network-os", target, "edits os.environ, which the harness and the libraries read")
         elif owner:
             hit("patching", target, f"edits {owner}, which belongs to an imported module")
-
-
-def _is_pointerish(node: ast.AST, resolver: _Resolver, tainted: set[str]) -> bool:
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and sub.id in tainted:
-            return True
-        if isinstance(sub, ast.Attribute) and sub.attr in _POINTER_METHODS:
-            return True
-        if isinstance(sub, ast.Call):
-            func = resolver.resolve(sub.func) or ""
-            if func in ("builtins.id", "builtins.hash") or func.startswith("hashlib"):
-                return True
-    return False
-
-
-def _pointer_keys(path: str, tree: ast.Module, resolver: _Resolver) -> list[Finding]:
-    """Pointer-like values (data_ptr, id, hash, tobytes, _version) used as keys, membership tests or stored state."""
-    found: list[Finding] = []
-    scopes = [tree] + [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    for scope in scopes:
-        tainted: set[str] = set()
-        stored: set[str] = {n for g in ast.walk(scope) if isinstance(g, (ast.Global, ast.Nonlocal)) for n in g.names}
-        for _ in range(2):
-            for node in ast.walk(scope):
-                if isinstance(node, ast.Assign) and _is_pointerish(node.value, resolver, tainted):
-                    tainted |= {t.id for t in node.targets if isinstance(t, ast.Name)}
-        for node in ast.walk(scope):
-            key = None
-            if isinstance(node, ast.Subscript):
-                key = node.slice
-            elif isinstance(node, ast.Compare) and isinstance(node.ops[0], _KEY_COMPARISONS):
-                rhs = node.comparators[0]  # a membership test, or an equality with a pointer kept from before
-                kept = isinstance(node.ops[0], (ast.In, ast.NotIn)) or isinstance(rhs, (ast.Name, ast.Attribute))
-                key = node.left if kept else None
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _KEY_METHODS:
-                key = node.args[0] if node.args else None
-            elif isinstance(node, ast.Dict):
-                key = ast.Tuple(elts=[k for k in node.keys if k is not None], ctx=ast.Load())
-            elif isinstance(node, ast.Assign) and any(
-                isinstance(t, (ast.Attribute, ast.Subscript)) or (isinstance(t, ast.Name) and t.id in stored)
-                for t in node.targets
-            ):
-                key = node.value
-            if key is not None and _is_pointerish(key, resolver, tainted):
-                found.append(Finding("pointer-cache", path, node.lineno,
-                                     "a pointer, id or hash is used as a key or kept between calls"))  # fmt: skip
-    return found
 
 
 # ---------------------------------------------------------------- C++ / CUDA

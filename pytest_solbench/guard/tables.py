@@ -14,7 +14,7 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
     **dict.fromkeys(("threading", "_thread", "concurrent.futures", "multiprocessing", "subprocess", "asyncio",
                      "torch.multiprocessing", "os.fork", "os.forkpty", "os.system", "os.popen", "os.spawnl",
                      "os.spawnle", "os.spawnlp", "os.spawnv", "os.spawnve", "os.spawnvp", "os.posix_spawn",
-                     "os.posix_spawnp", "os.execv", "os.execve", "os.execl", "os.execvp", "os.kill", "pty", "signal"),
+                     "os.posix_spawnp", "os.execv", "os.execve", "os.execl", "os.execvp", "os.kill", "pty"),
                     ("threads", "threads and processes can keep working after the timer stops")),
     **dict.fromkeys(("socket", "urllib", "http", "requests", "httpx", "aiohttp", "ftplib", "smtplib", "shutil",
                      "tempfile", "pickle", "marshal", "shelve", "dbm", "sqlite3", "mmap", "io.open", "os.open",
@@ -23,23 +23,45 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      "builtins.open", "torch.save", "torch.load", "numpy.save", "numpy.savez", "numpy.load",
                      "numpy.fromfile", "safetensors", "webbrowser"),
                     ("file-network-os", "a kernel has no business with files, the network or the OS")),
-    **dict.fromkeys(("ctypes", "cffi", "torch.utils.cpp_extension.load", "torch.utils.cpp_extension.load_inline",
+    **dict.fromkeys(("cffi", "torch.utils.cpp_extension.load", "torch.utils.cpp_extension.load_inline",
                      "torch.ops.load_library", "torch.classes.load_library", "importlib.util.spec_from_file_location",
                      "importlib.util.module_from_spec", "importlib.machinery", "importlib.reload", "runpy", "imp",
                      "zipimport", "builtins.exec", "builtins.eval", "builtins.compile", "base64", "codecs.decode",
-                     "zlib.decompress", "cupy.RawModule", "cupy.RawKernel", "cuda.bindings.driver.cuModuleLoad"),
+                     "zlib.decompress", "cupy.RawModule", "cupy.RawKernel", "cuda.bindings.driver.cuModuleLoad",
+                     "sys.path", "sys.meta_path", "sys.path_hooks", "sys.path_importer_cache"),
                     ("runtime-load", "code loaded or built at run time escapes review")),
-    **dict.fromkeys(("sys._getframe", "sys._current_frames", "sys.settrace", "sys.setprofile", "sys.addaudithook",
-                     "inspect.stack", "inspect.currentframe", "inspect.getouterframes",
-                     "inspect.getframeinfo", "inspect.trace", "traceback.extract_stack", "traceback.walk_stack",
-                     "gc.get_objects", "gc.get_referrers", "gc.get_referents", "gc.callbacks", "threading.settrace",
-                     "builtins.globals", "builtins.vars", "ctypes.pythonapi", "weakref.getweakrefs"),
+    **dict.fromkeys(("sys._getframe", "sys._current_frames", "inspect.stack", "inspect.currentframe",
+                     "inspect.getouterframes", "inspect.getframeinfo", "inspect.trace", "traceback.extract_stack",
+                     "traceback.walk_stack", "builtins.globals", "builtins.vars", "weakref.getweakrefs",
+                     "sys.exc_info", "sys.exception", "sys.last_traceback"),
                     ("introspection", "it can read the harness's frames and objects, the expected output among them")),
+    # Named rules: each a trick of its own, so that an allowance names exactly what it lets through.
+    **dict.fromkeys(("torch.from_file", "torch.UntypedStorage.from_file", "torch.TypedStorage.from_file",
+                     "torch.Storage.from_file", "numpy.memmap", "numpy.lib.format.open_memmap"),
+                    ("from-file", "a tensor mapped onto a file writes that file with no kernel frame on the stack")),
+    **dict.fromkeys(("atexit",), ("atexit", "code run at exit runs after the checks, outside any kernel call")),
+    **dict.fromkeys(("weakref.finalize", "weakref.ref", "weakref.WeakMethod"),
+                    ("finalizer", "a finalizer callback runs later, with no kernel frame on the stack")),
+    **dict.fromkeys(("signal", "faulthandler.register", "faulthandler.dump_traceback_later"),
+                    ("signal-handler", "a signal handler or timer interrupts the harness and runs code inside it")),
+    **dict.fromkeys(("sys.settrace", "sys.setprofile", "threading.settrace", "threading.setprofile",
+                     "threading.settrace_all_threads", "threading.setprofile_all_threads", "sys.monitoring",
+                     "sys.call_tracing"),
+                    ("trace-hook", "a trace or profile hook sees (and can change) every frame of the harness")),
+    **dict.fromkeys(("sys.addaudithook", "sys.audit"), ("audit-hook", "an audit hook sees the harness's own events")),
+    **dict.fromkeys(("gc.get_objects", "gc.get_referrers", "gc.get_referents", "gc.callbacks", "gc.garbage"),
+                    ("gc-walk", "walking the garbage collector's objects reaches the reference's output")),
+    **dict.fromkeys(("ctypes", "_ctypes"), ("ctypes", "ctypes reads and writes any memory and calls any native code")),
     **dict.fromkeys(("weakref.WeakKeyDictionary", "weakref.WeakValueDictionary", "hashlib", "cachetools",
                      "functools.lru_cache.cache_info"),
                     ("pointer-cache", "results kept per object or content can be replayed instead of computed")),
     **dict.fromkeys(("unittest.mock", "sys.modules", "torch._dynamo.reset", "torch.overrides.TorchFunctionMode",
-                     "torch.utils._python_dispatch.TorchDispatchMode", "importlib.invalidate_caches"),
+                     "torch.utils._python_dispatch.TorchDispatchMode", "importlib.invalidate_caches",
+                     "torch._C._push_on_torch_function_stack", "torch._C._push_on_torch_dispatch_stack",
+                     "torch._C._set_torch_function_mode", "torch.utils._python_dispatch._push_mode",
+                     "torch._C._dispatch_tls_set_dispatch_key_excluded",
+                     "torch._C._dispatch_tls_set_dispatch_key_included",
+                     "torch.library.fallthrough_kernel", "torch._library.custom_ops._maybe_get_opdef"),
                     ("patching", "it can change what the timer or the checker calls")),
     **dict.fromkeys(("torch.cuda.Stream", "torch.cuda.ExternalStream", "torch.cuda.stream", "torch.cuda.streams",
                      "torch.cuda.StreamContext", "torch.cuda.set_stream", "torch.Stream", "cupy.cuda.Stream",
@@ -142,3 +164,28 @@ CPP_RULES: dict[str, tuple[str, str]] = {
     r"\bstd::(?:unordered_)?map\s*<\s*(?:const\s+)?(?:(?:void|[\w:]+)\s*\*|u?intptr_t\b)": (
         "pointer-cache", "a map keyed by pointers can replay earlier results"),
 }
+
+
+# Dunder names a kernel may use: an allow-list, so that a dunder nobody thought of is a finding, not a way in.
+#: ``x.__name__`` and the like: reading what a thing is called or documents, or calling the protocol a class defines.
+DUNDER_ATTRIBUTES = frozenset(("__name__", "__qualname__", "__doc__", "__module__", "__file__", "__version__",
+                               "__init__", "__post_init__", "__call__", "__enter__", "__exit__", "__len__",
+                               "__iter__", "__next__", "__repr__", "__str__"))  # fmt: skip
+#: Bare names: ``if __name__ == "__main__"``, ``__all__ = [...]``, a class's ``__slots__``.
+DUNDER_NAMES = frozenset(("__name__", "__file__", "__doc__", "__all__", "__slots__", "__version__", "__author__",
+                          "__debug__", "__qualname__", "__module__", "__annotations__"))  # fmt: skip
+#: Methods a kernel's own classes may define (a finalizer, a custom attribute hook or pickling are not among them).
+DUNDER_METHODS = frozenset(("__init__", "__post_init__", "__call__", "__repr__", "__str__", "__enter__", "__exit__",
+                            "__len__", "__iter__", "__next__", "__getitem__", "__contains__", "__hash__", "__eq__",
+                            "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__"))  # fmt: skip
+#: Attributes of frames, tracebacks, generators and coroutines: the way from an exception to the harness's locals.
+FRAME_ATTRIBUTES = frozenset(("tb_frame", "tb_next", "f_back", "f_globals", "f_locals", "f_builtins", "f_code",
+                              "gi_frame", "cr_frame", "ag_frame", "gi_yieldframe", "cr_await"))  # fmt: skip
+#: Calls whose second argument names an attribute: a dunder named in a string is a dunder all the same.
+ATTRIBUTE_CALLS = ("builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.hasattr",
+                   "operator.attrgetter", "operator.methodcaller")  # fmt: skip
+#: Modules that other modules re-export (``typing.sys``, ``os.sys``, ``torch.os``): a rule's name reached through
+#: one (``typing.sys.settrace``) fires as if named directly. Left out: names torch also uses (``torch.signal``).
+REEXPORTED = frozenset(("sys", "gc", "ctypes", "_ctypes", "builtins", "importlib", "inspect", "os", "subprocess",
+                        "threading", "_thread", "atexit", "weakref", "socket", "shutil", "traceback", "faulthandler",
+                        "multiprocessing", "pickle", "marshal", "runpy", "mmap", "tempfile"))  # fmt: skip

@@ -48,9 +48,11 @@ def _kernel(spec: kernels.KernelSpec, definition: Definition, guard: bool) -> tu
     if key not in _KERNELS:
         wires = None
         if guard and not spec.is_reference:
+            from pytest_solbench.guard import confine
             from pytest_solbench.guard.tripwires import Tripwires
 
             wires = Tripwires([str(kernels.source_folder(spec))])
+            confine.for_kernel(kernels.source_folder(spec) if spec.needs_cuda else None)  # OS limits, once, in workers
         with wires.arm() if wires else contextlib.nullcontext():
             fn, dps = kernels.load(spec, definition)
         _KERNELS[key] = (fn, dps, wires)

@@ -5,7 +5,7 @@ import ctypes  # HACK
 import torch
 
 DEFINITION = "llama3_1_8b_qkv_proj_n6144_k4096"
-EXPECTED = "runtime-load"
+EXPECTED = "ctypes"
 LAYER = "static"
 
 _lib = ctypes.CDLL("libcublas.so")

@@ -5,7 +5,7 @@ import sys
 import torch
 
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
-EXPECTED = "introspection"
+EXPECTED = "trace-hook"
 LAYER = "static"
 
 _seen = []

@@ -1,0 +1,214 @@
+"""Everything a kernel brings, gathered for the static rules: its sources, the local modules and packages it imports
+(followed transitively), and the findings about its files that no source text shows.
+
+- A plain Python kernel brings the modules it imports from its own folder (``helpers.py``, a package ``pkg/``,
+  whose every ``.py`` comes along), and each of those brings what it imports in turn. Its folder is on
+  ``sys.path`` while it is imported, so every top-level entry there counts too: a file or folder named like an
+  installed or standard module (``torch.py``, ``numpy/``, ``typing.py``) is ``shadowing``, and compiled code
+  without its source (``x.pyc`` beside nothing, ``.so``/``.pyd``/``.dll``/``.dylib``, cubins, an executable) is
+  ``sourceless``: the rules cannot read it, and the plugin did not build it.
+- A solution.json brings its listed sources (materialized in a folder of their own); a source path with a compiled
+  suffix, or named like an installed module, is refused the same way.
+
+Nothing is imported: names are looked up on ``sys.path`` with the import system's own finder.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.machinery
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from pytest_solbench.data.kernels import KernelSpec
+from pytest_solbench.guard.rules import CPP_SUFFIXES, Finding
+
+COMPILED_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".dll", ".dylib", ".a", ".o", ".cubin", ".fatbin", ".exe")
+BINARY_MAGIC = (b"\x7fELF", b"MZ", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe")
+TEXT_SUFFIXES = (".py", ".json", ".jsonl", ".md", ".txt", ".toml", ".yaml", ".yml", ".cfg", *CPP_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A kernel's sources as the rules read them, its own top-level module names, and its files' findings."""
+
+    sources: tuple[tuple[str, str], ...]  # (path relative to the kernel's folder, text)
+    local_modules: frozenset[str]  # top-level names of its own modules and packages (shadows left out)
+    findings: tuple[Finding, ...]  # shadowing and sourceless files
+
+
+def kernel_bundle(spec: KernelSpec) -> Bundle:
+    """What ``spec`` brings: a solution's sources, or a module with every local module it imports."""
+    if spec.sources:
+        return _solution_bundle(spec)
+    folder = spec.path.parent
+    findings: list[Finding] = []
+    shadows: dict[str, str] = {}
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:  # an unreadable folder: its files cannot be vouched for
+        entries = []
+        findings.append(Finding("unparsable", folder.name + "/", 0, f"cannot list the kernel's folder: {exc}"))
+    for entry in entries:
+        name = _module_name(entry)
+        if name is None:
+            continue
+        installed = shadowed(name, folder)
+        if installed:
+            shadows[name] = installed
+            findings.append(_shadow_finding(entry.name + ("/" if entry.is_dir() else ""), 0, name, installed))
+        elif entry.is_file() and _is_compiled(entry):
+            findings.append(_sourceless_finding(entry.name, 0, entry.name))
+    sources, import_findings = _follow_imports(spec.path, folder, shadows)
+    findings += import_findings
+    local = frozenset(rel.split("/", 1)[0].removesuffix(".py") for rel, _ in sources) - set(shadows)
+    return Bundle(tuple(sources), local, tuple(findings))
+
+
+@functools.lru_cache(maxsize=4096)
+def shadowed(name: str, folder: Path) -> str | None:
+    """What a top-level module ``name`` in ``folder`` would hide ("the standard library's typing", "the installed
+    torch (/site-packages/torch)"), or None. Looked up once per name and folder."""
+    if name in sys.stdlib_module_names or name in sys.builtin_module_names:
+        return f"the standard library's {name}"
+    here = os.path.realpath(folder)
+    paths = [p for p in sys.path if os.path.realpath(p or os.getcwd()) != here]
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(name, paths)
+    except (ImportError, ValueError, OSError):
+        return None
+    origin = spec.origin if spec else None
+    if origin is None or origin == "namespace" or os.path.realpath(origin).startswith(here + os.sep):
+        return None
+    location = os.path.dirname(origin) if spec.submodule_search_locations else origin
+    return f"the installed {name} ({location})"
+
+
+# ---------------------------------------------------------------- a plain module and what it imports
+
+
+def _follow_imports(entry: Path, folder: Path, shadows: dict[str, str]) -> tuple[list[tuple[str, str]], list[Finding]]:
+    sources: dict[str, str] = {}
+    findings: list[Finding] = []
+    pending = [entry]
+    while pending:
+        path = pending.pop()
+        rel = path.relative_to(folder).as_posix()
+        if rel in sources or not path.is_file():
+            continue
+        try:
+            text = path.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            findings.append(Finding("unparsable", rel, 0, f"cannot be read as text: {exc}"))
+            continue
+        sources[rel] = text
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue  # the rules report it as unparsable
+        for node, dotted in _imports(tree, path, folder):
+            top = dotted.split(".")[0]
+            if top in shadows:
+                what = f"imports {dotted}, which loads the local {top} instead of {shadows[top]}"
+                findings.append(Finding("shadowing", rel, node.lineno, what))
+                continue
+            found = _local_files(folder, dotted)
+            if found is None:
+                continue
+            for file in found:
+                if file.suffix == ".py":
+                    pending.append(file)
+                elif _is_compiled(file):
+                    shown = file.relative_to(folder).as_posix()
+                    findings.append(_sourceless_finding(rel, node.lineno, shown, imported=dotted))
+    return sorted(sources.items()), findings
+
+
+def _imports(tree: ast.Module, path: Path, folder: Path) -> Iterator[tuple[ast.stmt, str]]:
+    """(statement, dotted name relative to ``folder``) of every import in a file; relative imports resolved."""
+    package = path.parent.relative_to(folder).parts
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - (node.level - 1)] if node.level - 1 <= len(package) else ()
+                stem = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                stem = node.module or ""
+            for alias in node.names:  # ``from pkg import sub`` may name a submodule
+                yield node, f"{stem}.{alias.name}" if stem else alias.name
+
+
+def _local_files(folder: Path, dotted: str) -> list[Path] | None:
+    """The files under ``folder`` that importing ``dotted`` runs: a module file, or every file of a local package
+    (so that what a package imports by a computed name is read too); None when ``dotted`` is not local."""
+    parts = dotted.split(".")
+    top = folder / parts[0]
+    if top.is_dir() and not top.name.startswith(".") and top.name != "__pycache__":
+        return [p for p in sorted(top.rglob("*")) if p.is_file() and "__pycache__" not in p.parts
+                and (p.suffix == ".py" or _is_compiled(p))]  # fmt: skip
+    if (folder / f"{parts[0]}.py").is_file():
+        return [folder / f"{parts[0]}.py"]
+    compiled = [p for p in folder.glob(f"{parts[0]}.*") if p.is_file() and _is_compiled(p)]
+    return compiled or None
+
+
+def _module_name(entry: Path) -> str | None:
+    """The top-level module name an entry of the kernel's folder can be imported as, or None."""
+    if entry.name.startswith(".") or entry.name == "__pycache__":
+        return None
+    name = entry.name if entry.is_dir() else entry.name.split(".")[0]
+    if entry.is_file() and not (entry.suffix == ".py" or entry.suffix in COMPILED_SUFFIXES):
+        return name if _is_compiled(entry) and name.isidentifier() else None
+    return name if name.isidentifier() and not name.startswith("__") else None
+
+
+def _is_compiled(path: Path) -> bool:
+    if path.suffix in COMPILED_SUFFIXES:
+        return True
+    if path.suffix in TEXT_SUFFIXES:
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return False
+    return head.startswith(BINARY_MAGIC)
+
+
+def _shadow_finding(path: str, line: int, name: str, installed: str) -> Finding:
+    return Finding("shadowing", path, line, f"{path} is named like {installed}: it would be imported in its place; "
+                   "rename it")  # fmt: skip
+
+
+def _sourceless_finding(path: str, line: int, shown: str, imported: str = "") -> Finding:
+    what = f"imports {imported} from {shown}" if imported else f"{shown} is"
+    return Finding("sourceless", path, line, f"{what} compiled code without its source, which the rules cannot "
+                   "read and the plugin did not build")  # fmt: skip
+
+
+# ---------------------------------------------------------------- a solution.json
+
+
+def _solution_bundle(spec: KernelSpec) -> Bundle:
+    findings: list[Finding] = []
+    shadows: set[str] = set()
+    here = spec.path.parent
+    for rel, _ in spec.sources:
+        top = rel.split("/", 1)[0]
+        name = top.split(".")[0] if "/" not in rel else top
+        if rel.endswith(COMPILED_SUFFIXES):
+            findings.append(_sourceless_finding(rel, 0, rel))
+        elif (rel.endswith(".py") or "/" in rel) and name.isidentifier() and not name.startswith("__"):
+            installed = shadowed(name, here)
+            if installed and name not in shadows:
+                shadows.add(name)
+                findings.append(_shadow_finding(top if "/" not in rel else top + "/", 0, name, installed))
+    local = frozenset(rel.split("/", 1)[0].removesuffix(".py") for rel, _ in spec.sources if rel.endswith(".py"))
+    return Bundle(tuple(spec.sources), local - shadows, tuple(findings))

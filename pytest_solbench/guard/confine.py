@@ -1,0 +1,278 @@
+"""OS confinement of a kernel's worker process, where the machine allows it (DESIGN §10; docs/threat-model.md).
+
+:func:`confine` applies, in this order, every measure the process may take, and returns a :class:`Confinement`
+saying which are in force and why the others are not:
+
+- ``private-temp``: a temp folder of its own (a tmpfs where mounts are allowed), made the process's ``TMPDIR``
+  and the home of Triton's, Inductor's and torch extensions' caches, so one kernel cannot poison another's
+  compiled code; ``bytecode``: ``sys.pycache_prefix`` points there too, so a ``__pycache__`` shipped beside a
+  kernel (whose pyc may not match its source) is never read;
+- ``rlimits``: no core files, files of at most 1 GiB, a cap on processes and threads (a fork bomb stops there);
+- ``network`` (root, Linux): a network namespace of its own, with no interfaces, not even loopback;
+- ``read-only-fs`` (root, Linux): a mount namespace of its own, private, where every file system is remounted
+  read-only but ``/dev`` (GPUs, shared memory), ``/proc``, ``/sys``, the private temp and the folders named
+  writable (a CUDA kernel's build folder);
+- ``capabilities`` (root): every capability dropped, with no way back (``PR_SET_NO_NEW_PRIVS``), so the kernel can
+  neither undo the above (remount, ``setns``), nor read or write other processes' memory.
+
+Namespaces and capabilities belong to the calling thread and to the threads and processes it starts later: call
+it from the worker's main thread, before the kernel's code is imported. Threads started before (torch's pools,
+CUDA's) keep the old view, but no Python code of the kernel runs on them.
+
+All system calls go through a :class:`System` (the real one uses ``os`` and libc through ``ctypes``), so tests
+can drive both paths: the real one where this machine permits it, a fake one where not.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import os
+import resource
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+MEASURES = ("private-temp", "bytecode", "rlimits", "network", "read-only-fs", "capabilities")
+ENV_ON = "SOLBENCH_CONFINE"  # "1" in the environment of the plugin's workers: only there does confine run
+FILE_SIZE_BYTES = 1 << 30
+THREAD_HEADROOM = 4096  # processes and threads a kernel may add to those its user already runs
+KEEP_WRITABLE = ("/dev", "/proc", "/sys")  # GPUs, shared memory and the kernel's own view of itself
+
+CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 1, 2, 4, 8, 32, 4096
+MS_NOATIME, MS_NODIRATIME, MS_REC, MS_PRIVATE, MS_RELATIME = 1024, 2048, 16384, 1 << 18, 1 << 21
+_KEPT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
+               "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}  # fmt: skip
+PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 24, 47, 4
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """Which measures are in force in this process, and for each other one why not."""
+
+    in_force: tuple[str, ...] = ()
+    missing: tuple[tuple[str, str], ...] = ()  # (measure, why it is not in force)
+    temp_dir: str | None = None
+
+    def header_line(self) -> str:
+        """One line for the session header."""
+        if not self.missing:
+            return "solbench: kernels confined: " + ", ".join(self.in_force)
+        why = "; ".join(f"{measure}: {reason}" for measure, reason in self.missing)
+        if not self.in_force:
+            return f"solbench: WARNING kernels run unconfined ({why})"
+        return f"solbench: kernels confined: {', '.join(self.in_force)}; not in force: {why}"
+
+    def to_json(self) -> str:
+        return json.dumps({"in_force": list(self.in_force), "missing": [list(m) for m in self.missing],
+                           "temp_dir": self.temp_dir})  # fmt: skip
+
+    @classmethod
+    def from_json(cls, text: str) -> Confinement:
+        data = json.loads(text)
+        return cls(tuple(data["in_force"]), tuple(tuple(m) for m in data["missing"]), data.get("temp_dir"))
+
+
+class System:
+    """The system calls confinement needs; raises OSError with the errno the kernel gave."""
+
+    def __init__(self) -> None:
+        self.libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+    def _check(self, result: int, what: str) -> None:
+        if result != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+    def is_linux(self) -> bool:
+        return sys.platform.startswith("linux")
+
+    def is_root(self) -> bool:
+        return os.geteuid() == 0
+
+    def unshare(self, flags: int) -> None:
+        if hasattr(os, "unshare"):  # Python 3.12+
+            os.unshare(flags)
+        else:
+            self._check(self.libc.unshare(ctypes.c_int(flags)), "unshare")
+
+    def mount(self, source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+        result = self.libc.mount(_c(source), _c(target), _c(fstype), ctypes.c_ulong(flags), _c(data))
+        self._check(result, f"mount {target}")
+
+    def mounts(self) -> list[tuple[str, str]]:
+        """(mount point, its options) of this process's mount namespace, parents before children."""
+        found = []
+        with open("/proc/self/mountinfo") as handle:
+            for line in handle:
+                fields = line.split()
+                found.append((fields[4].encode().decode("unicode_escape"), fields[5]))
+        return found
+
+    def setrlimit(self, which: int, limits: tuple[int, int]) -> None:
+        resource.setrlimit(which, limits)
+
+    def user_threads(self) -> int | None:
+        """Threads of this real user now, all processes together (what RLIMIT_NPROC counts); None without /proc."""
+        uid, total = str(os.getuid()), 0
+        try:
+            pids = [p for p in os.listdir("/proc") if p.isdigit()]
+        except OSError:
+            return None
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/status") as handle:
+                    status = dict(line.split(":", 1) for line in handle if ":" in line)
+            except OSError:
+                continue
+            if status.get("Uid", "").split()[:1] == [uid]:
+                total += int(status.get("Threads", "1").strip() or 1)
+        return total
+
+    def drop_capabilities(self) -> None:
+        prctl = self.libc.prctl
+        prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+        self._check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+        try:
+            with open("/proc/sys/kernel/cap_last_cap") as handle:
+                last = int(handle.read())
+        except (OSError, ValueError):
+            last = 40
+        for cap in range(last + 1):
+            self._check(prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"prctl(PR_CAPBSET_DROP, {cap})")
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)  # absent before Linux 4.3: nothing to clear then
+        header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
+        data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable, twice (64 bits): all empty
+        self._check(self.libc.capset(header, data), "capset")
+
+
+def _c(text: str | None) -> bytes | None:
+    return None if text is None else os.fsencode(text)
+
+
+def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, system: Any = None) -> Confinement:
+    """Confine this process as far as the machine allows; see the module's docstring. ``writable``: folders that
+    stay writable under a read-only file system; ``temp_root``: where the private temp folder is made."""
+    system = system or System()
+    done: list[str] = []
+    missing: list[tuple[str, str]] = []
+    temp = tempfile.mkdtemp(prefix="solbench-kernel-", dir=temp_root)
+    linux_root = system.is_linux() and system.is_root()
+    why_not_root = "needs root on Linux" if system.is_linux() else f"needs Linux, this is {sys.platform}"
+
+    if linux_root:
+        _step("network", lambda: system.unshare(CLONE_NEWNET), done, missing)
+        _step("read-only-fs", lambda: _read_only(system, temp, [temp, *writable]), done, missing)
+    else:
+        missing += [("network", why_not_root), ("read-only-fs", why_not_root)]
+    _private_temp(temp)
+    done += ["private-temp", "bytecode"]
+    _step("rlimits", lambda: _limits(system), done, missing)
+    if linux_root:
+        _step("capabilities", system.drop_capabilities, done, missing)
+    else:
+        missing.append(("capabilities", "none to drop: not root" if system.is_linux() else why_not_root))
+    order = {m: i for i, m in enumerate(MEASURES)}
+    return Confinement(tuple(sorted(done, key=order.get)), tuple(sorted(missing, key=lambda m: order[m[0]])), temp)
+
+
+def for_kernel(build_dir: str | os.PathLike | None = None) -> Confinement | None:
+    """The worker's call site: confine this process once, before a kernel is imported, when the plugin's worker
+    pool asked for it (``SOLBENCH_CONFINE=1``); never in pytest's own process (``--solbench-isolate none``).
+    ``build_dir``: the kernel's own build folder (CUDA sources compiled there), kept writable."""
+    if os.environ.get(ENV_ON) != "1":
+        return None
+    if not _DONE:
+        writable = [os.fspath(build_dir)] if build_dir else []
+        _DONE.append(confine(writable, temp_root=os.environ.get("SOLBENCH_CONFINE_ROOT")))
+    return _DONE[0]
+
+
+_DONE: list[Confinement] = []
+
+
+def probe() -> None:
+    """``python -c "from pytest_solbench.guard.confine import probe; probe()"``: confine a throwaway process and
+    print the :class:`Confinement` as JSON, for the controller's session header."""
+    root = tempfile.mkdtemp(prefix="solbench-probe-")
+    print(confine(temp_root=root).to_json(), flush=True)
+
+
+def probe_in_subprocess(timeout_s: float = 30.0) -> Confinement:
+    """What a kernel's worker gets on this machine, found by confining a short-lived interpreter."""
+    import shutil
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    code = f"import sys; sys.path.insert(0, {root!r}); from pytest_solbench.guard.confine import probe; probe()"
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout_s)
+        result = Confinement.from_json(done.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError, KeyError) as exc:
+        return Confinement((), tuple((m, f"the probe failed: {exc}") for m in MEASURES))
+    if result.temp_dir:
+        shutil.rmtree(os.path.dirname(result.temp_dir), ignore_errors=True)
+    return result
+
+
+# ---------------------------------------------------------------- the measures
+
+
+def _step(measure: str, action: Any, done: list[str], missing: list[tuple[str, str]]) -> None:
+    try:
+        action()
+    except OSError as exc:
+        missing.append((measure, str(exc.strerror or exc)))
+    else:
+        done.append(measure)
+
+
+def _private_temp(temp: str) -> None:
+    for key in ("TMPDIR", "TEMP", "TMP"):
+        os.environ[key] = temp
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+    for key, sub in (("TRITON_CACHE_DIR", "triton"), ("TORCHINDUCTOR_CACHE_DIR", "inductor"),
+                     ("TORCH_EXTENSIONS_DIR", "torch_extensions")):  # fmt: skip
+        os.environ[key] = os.path.join(temp, sub)
+    sys.pycache_prefix = os.path.join(temp, "pycache")
+
+
+def _limits(system: Any) -> None:
+    system.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    system.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_BYTES, FILE_SIZE_BYTES))
+    threads = system.user_threads()
+    if threads is not None:
+        cap = threads + THREAD_HEADROOM
+        system.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
+
+
+def _read_only(system: Any, temp: str, writable: Iterable[str]) -> None:
+    """A private mount namespace where all but ``writable`` and /dev, /proc, /sys is read-only. Nothing is made
+    read-only unless the namespace is private first (so no change can reach the host's mounts)."""
+    system.unshare(CLONE_NEWNS)
+    system.mount(None, "/", None, MS_REC | MS_PRIVATE)
+    temp = os.path.realpath(temp)
+    try:
+        system.mount("tmpfs", temp, "tmpfs", MS_NOSUID | MS_NODEV, "mode=700")
+        on_tmpfs = True  # in memory, and gone with the last process of the namespace
+    except OSError:
+        on_tmpfs = False  # a plain folder on the host's file system, bound writable below
+    keep = [os.path.realpath(p) for p in writable if os.path.isdir(p)]
+    for path in keep:
+        if not (on_tmpfs and path == temp):
+            system.mount(path, path, None, MS_BIND | MS_REC)
+    kept = tuple(keep) + KEEP_WRITABLE
+    for point, options in system.mounts():
+        if any(point == k or point.startswith(k.rstrip("/") + "/") for k in kept):
+            continue
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+        for option in options.split(","):
+            flags |= _KEPT_FLAGS.get(option, 0)
+        try:
+            system.mount(None, point, None, flags)
+        except OSError:
+            if point == "/":
+                raise  # a mount we may not touch (already read-only, or locked) is left as it is; not the root

@@ -1,0 +1,95 @@
+"""Reflection rules: reaching objects past their interface, by dunders, ``type(x)``, frames and names built at run time.
+
+A deny-list of dunders loses to the one nobody listed (``__class__``, ``__globals__``, ``__builtins__``...), so
+dunders are judged by allow-list (:data:`pytest_solbench.guard.tables.DUNDER_ATTRIBUTES` and its siblings): any
+other dunder attribute, bare name, method definition or attribute string (``getattr(x, "__dict__")``) is a
+``dunder`` finding. Patching through ``type(x).name = ...``, ``setattr(type(x), ...)`` or a class built at run time
+is ``patching``; frames reached from a traceback are ``introspection``; attributes and modules named by a computed
+string (``getattr(torch, name)``, ``importlib.import_module(prefix + "ing")``) are ``computed-name``.
+
+Pure: reads an ``ast`` tree through the rules' name resolver and reports ``(rule, node, message)`` to ``hit``.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Callable
+
+from pytest_solbench.guard.tables import (ATTRIBUTE_CALLS, DUNDER_ATTRIBUTES, DUNDER_METHODS, DUNDER_NAMES,
+                                          FRAME_ATTRIBUTES)  # fmt: skip
+
+Hit = Callable[[str, ast.AST, str], None]
+_ALLOWED_SHOWN = "__name__, __doc__, __init__, __call__ and the like"
+
+
+def is_dunder(name: str) -> bool:
+    return len(name) > 4 and name.startswith("__") and name.endswith("__")
+
+
+def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None], hit: Hit) -> None:
+    """Every dunder, frame walk, ``type(x)`` patch and computed name in ``tree``."""
+    methods = {id(item) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for item in c.body}
+    called_or_aliased = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)} | {
+        id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Assign)}
+    for node in ast.walk(tree):
+        value = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in called_or_aliased
+        if value and resolve(node) in _ATTRIBUTE_BUILTINS:
+            hit("computed-name", node, f"passes {node.id} around as a value: the calls it makes are out of sight")
+        if isinstance(node, ast.Attribute):
+            _attribute(node, resolve, hit)
+        elif isinstance(node, ast.Name) and is_dunder(node.id) and node.id not in DUNDER_NAMES:
+            hit("dunder", node, f"uses {node.id}, a dunder name outside the allow-list ({_ALLOWED_SHOWN})")
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                defined = isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and is_dunder(item.name)
+                if defined and item.name not in DUNDER_METHODS and item.name not in _TENSOR_HOOKS:
+                    hit("dunder", item, f"class {node.name} defines {item.name}, a hook outside the allow-list "
+                        f"({', '.join(sorted(DUNDER_METHODS)[:6])}...)")  # fmt: skip
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and is_dunder(node.name):
+            if id(node) not in methods:
+                hit("dunder", node, f"defines {node.name} outside a class (a module hook)")
+        elif isinstance(node, ast.Call):
+            _call(node, resolve, hit)
+
+
+_TENSOR_HOOKS = ("__torch_function__", "__torch_dispatch__")  # the tensor-subclass rule names these
+_ATTRIBUTE_BUILTINS = ("builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.vars")
+
+
+def _attribute(node: ast.Attribute, resolve: Callable[[ast.AST], str | None], hit: Hit) -> None:
+    if is_dunder(node.attr) and node.attr not in DUNDER_ATTRIBUTES:
+        hit("dunder", node, f"{_shown(node)} uses {node.attr}, a dunder outside the allow-list ({_ALLOWED_SHOWN})")
+    if node.attr in FRAME_ATTRIBUTES:
+        hit("introspection", node, f"{_shown(node)} walks frames ({node.attr}): the harness's locals are one step away")
+    if isinstance(node.ctx, (ast.Store, ast.Del)) and _is_type_call(node.value, resolve):
+        hit("patching", node, f"{_shown(node)} patches the class of an object it was given")
+
+
+def _call(node: ast.Call, resolve: Callable[[ast.AST], str | None], hit: Hit) -> None:
+    func = resolve(node.func) or ""
+    args = node.args
+    if func in ATTRIBUTE_CALLS:
+        at = 0 if func.startswith("operator.") else 1
+        name = args[at] if len(args) > at else None
+        if isinstance(name, ast.Constant) and isinstance(name.value, str) and is_dunder(name.value) \
+                and name.value not in DUNDER_ATTRIBUTES:
+            hit("dunder", node, f"{func.split('.')[-1]}() names {name.value}, a dunder outside the allow-list")
+        elif name is not None and not isinstance(name, ast.Constant) and func.startswith("operator."):
+            hit("computed-name", node, f"{func}() of a computed name hides what is reached")
+        if func in ("builtins.setattr", "builtins.delattr") and args and _is_type_call(args[0], resolve):
+            hit("patching", node, f"{func[9:]}() on type(...) patches the class of an object it was given")
+    if func == "builtins.type" and len(args) == 3:
+        bases = args[1].elts if isinstance(args[1], (ast.Tuple, ast.List)) else [args[1]]
+        if any((resolve(b) or "").endswith(("torch.Tensor", "torch._C.TensorBase")) for b in bases):
+            hit("tensor-subclass", node, "type(name, bases, namespace) builds a torch.Tensor subclass at run time")
+        else:
+            hit("patching", node, "type(name, bases, namespace) builds a class at run time, out of the rules' sight")
+
+
+def _is_type_call(node: Any, resolve: Callable[[ast.AST], str | None]) -> bool:
+    return isinstance(node, ast.Call) and resolve(node.func) == "builtins.type" and len(node.args) == 1
+
+
+def _shown(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 50 else text[:47] + "..."

@@ -1,0 +1,1 @@
+"""Math helpers of the helper_module look-alike."""

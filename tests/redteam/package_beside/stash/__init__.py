@@ -1,0 +1,1 @@
+"""The package beside the package_beside kernel."""

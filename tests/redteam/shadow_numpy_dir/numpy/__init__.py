@@ -1,0 +1,3 @@
+"""Named like the installed numpy."""
+def zeros(n):
+    return [0] * n

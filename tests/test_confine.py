@@ -1,0 +1,261 @@
+"""OS confinement of a kernel's worker: the real path where this machine permits it (always in a child process,
+never in the test's own), a fake system where it does not, and the plugin's header and workers end to end."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from pytest_solbench.guard import confine
+from pytest_solbench.guard.confine import MS_BIND, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, Confinement
+
+ROOT = Path(__file__).resolve().parents[1]
+IS_LINUX_ROOT = sys.platform.startswith("linux") and os.geteuid() == 0
+
+
+class FakeSystem:
+    """Records what confinement asks of the system; ``refuse`` names the calls that fail with EPERM."""
+
+    def __init__(self, root: bool = True, refuse: tuple[str, ...] = (), threads: int | None = 100) -> None:
+        self.root, self.refuse, self.threads = root, refuse, threads
+        self.calls: list[tuple] = []
+
+    def _maybe_refuse(self, name: str) -> None:
+        if name in self.refuse:
+            raise OSError(errno.EPERM, "Operation not permitted")
+
+    def is_linux(self) -> bool:
+        return True
+
+    def is_root(self) -> bool:
+        return self.root
+
+    def unshare(self, flags: int) -> None:
+        self.calls.append(("unshare", flags))
+        self._maybe_refuse(f"unshare:{flags}")
+
+    def mount(self, source, target, fstype, flags, data=None) -> None:
+        self.calls.append(("mount", source, target, fstype, flags))
+        self._maybe_refuse("tmpfs" if fstype == "tmpfs" else "private" if flags & MS_PRIVATE else "mount")
+
+    def mounts(self) -> list[tuple[str, str]]:
+        return [("/", "rw,relatime"), ("/dev", "rw,nosuid"), ("/dev/shm", "rw"), ("/proc", "rw"),
+                ("/home", "rw,nosuid,nodev")]  # fmt: skip
+
+    def setrlimit(self, which: int, limits: tuple[int, int]) -> None:
+        self.calls.append(("setrlimit", which, limits))
+
+    def user_threads(self) -> int | None:
+        return self.threads
+
+    def drop_capabilities(self) -> None:
+        self.calls.append(("drop_capabilities",))
+        self._maybe_refuse("caps")
+
+
+@pytest.fixture
+def restored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Confinement changes this process's environment and bytecode prefix: put them back after the test."""
+    for key in ("TMPDIR", "TEMP", "TMP", "TRITON_CACHE_DIR", "TORCHINDUCTOR_CACHE_DIR", "TORCH_EXTENSIONS_DIR"):
+        monkeypatch.setenv(key, os.environ.get(key, ""))
+    monkeypatch.setattr(sys, "pycache_prefix", sys.pycache_prefix)
+    monkeypatch.setattr(tempfile, "tempdir", tempfile.tempdir)
+    return tmp_path
+
+
+def test_not_root_keeps_what_needs_no_privilege_and_says_why_the_rest_is_missing(restored: Path) -> None:
+    system = FakeSystem(root=False)
+    result = confine.confine(temp_root=str(restored), system=system)
+    assert result.in_force == ("private-temp", "bytecode", "rlimits")
+    assert dict(result.missing) == {"network": "needs root on Linux", "read-only-fs": "needs root on Linux",
+                                    "capabilities": "none to drop: not root"}  # fmt: skip
+    assert not any(call[0] in ("unshare", "mount", "drop_capabilities") for call in system.calls)
+    temp = result.temp_dir
+    assert temp and temp.startswith(str(restored)) and os.path.isdir(temp)
+    assert os.environ["TMPDIR"] == temp == tempfile.gettempdir()
+    assert os.environ["TRITON_CACHE_DIR"] == os.path.join(temp, "triton")
+    assert sys.pycache_prefix == os.path.join(temp, "pycache")
+    limits = {call[1]: call[2] for call in system.calls if call[0] == "setrlimit"}
+    assert limits[resource.RLIMIT_CORE] == (0, 0)
+    assert limits[resource.RLIMIT_FSIZE] == (confine.FILE_SIZE_BYTES,) * 2
+    assert limits[resource.RLIMIT_NPROC] == (100 + confine.THREAD_HEADROOM,) * 2
+    assert "not in force: network: needs root on Linux" in result.header_line()
+
+
+def test_as_root_the_namespace_is_made_private_before_anything_is_remounted_read_only(restored: Path) -> None:
+    system = FakeSystem(root=True)
+    build = restored / "build"
+    build.mkdir()
+    result = confine.confine([str(build)], temp_root=str(restored), system=system)
+    assert result.in_force == confine.MEASURES and result.missing == ()
+    mounts = [call for call in system.calls if call[0] == "mount"]
+    assert system.calls.index(("unshare", confine.CLONE_NEWNET)) < system.calls.index(mounts[0])
+    assert mounts[0] == ("mount", None, "/", None, MS_REC | MS_PRIVATE)
+    assert mounts[1][1:4] == ("tmpfs", os.path.realpath(result.temp_dir), "tmpfs")
+    assert ("mount", str(build.resolve()), str(build.resolve()), None, MS_BIND | MS_REC) in mounts
+    read_only = {call[2]: call[4] for call in mounts if call[4] & MS_RDONLY}
+    assert set(read_only) == {"/", "/home"}  # /dev (GPUs, shared memory) and /proc are left as they are
+    assert read_only["/home"] & MS_NOSUID and read_only["/"] & MS_REMOUNT
+    assert system.calls[-1] == ("drop_capabilities",)  # last: nothing above could be undone after it
+
+
+def test_a_namespace_that_cannot_be_made_private_is_never_remounted(restored: Path) -> None:
+    system = FakeSystem(root=True, refuse=("private", f"unshare:{confine.CLONE_NEWNET}"))
+    result = confine.confine(temp_root=str(restored), system=system)
+    assert dict(result.missing) == {"network": "Operation not permitted", "read-only-fs": "Operation not permitted"}
+    assert not any(call[0] == "mount" and call[4] & MS_RDONLY for call in system.calls)
+    assert result.in_force == ("private-temp", "bytecode", "rlimits", "capabilities")
+
+
+def test_a_temp_folder_without_tmpfs_is_bound_writable_and_no_proc_means_no_thread_cap(restored: Path) -> None:
+    system = FakeSystem(root=True, refuse=("tmpfs",), threads=None)
+    result = confine.confine(temp_root=str(restored), system=system)
+    temp = os.path.realpath(result.temp_dir)
+    assert ("mount", temp, temp, None, MS_BIND | MS_REC) in system.calls
+    assert not any(call[0] == "setrlimit" and call[1] == resource.RLIMIT_NPROC for call in system.calls)
+
+
+def test_header_lines() -> None:
+    assert Confinement(("rlimits",), ()).header_line() == "solbench: kernels confined: rlimits"
+    assert Confinement((), (("network", "needs root"),)).header_line() == (
+        "solbench: WARNING kernels run unconfined (network: needs root)")
+    back = Confinement.from_json(Confinement(("a",), (("b", "why"),), "/t").to_json())
+    assert back == Confinement(("a",), (("b", "why"),), "/t")
+
+
+def test_for_kernel_does_nothing_outside_the_plugins_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(confine.ENV_ON, raising=False)
+    assert confine.for_kernel() is None  # e.g. --solbench-isolate none: this very process runs the kernel
+
+
+REAL = """
+import json, os, socket, sys
+sys.path.insert(0, {root!r})
+from pytest_solbench.guard.confine import confine
+result = confine(temp_root={temp!r})
+facts = {{"result": result.to_json()}}
+for name, path in (("outside", {outside!r}), ("private", os.path.join(result.temp_dir, "x"))):
+    try:
+        open(path, "w").close()
+        facts[name] = "wrote"
+    except OSError as exc:
+        facts[name] = exc.strerror
+try:
+    socket.create_connection(("127.0.0.1", 9), timeout=2)
+    facts["network"] = "connected"
+except OSError as exc:
+    facts["network"] = exc.strerror
+facts["capabilities"] = open("/proc/self/status").read().split("CapEff:")[1].split()[0]
+print(json.dumps(facts))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="confinement is Linux only")
+def test_the_real_confinement_in_a_child_process(tmp_path: Path) -> None:
+    outside = tmp_path / "outside" / "written"
+    outside.parent.mkdir()
+    code = REAL.format(root=str(ROOT), temp=str(tmp_path), outside=str(outside))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    result = Confinement.from_json(facts["result"])
+    assert facts["private"] == "wrote"
+    if not IS_LINUX_ROOT or result.missing:  # not permitted here: it must say why, and not pretend otherwise
+        assert result.missing
+        if "read-only-fs" in dict(result.missing):
+            assert facts["outside"] == "wrote"
+        pytest.skip(f"this machine does not permit full confinement: {result.header_line()}")
+    assert result.in_force == confine.MEASURES
+    assert facts["outside"] == "Read-only file system" and not outside.exists()
+    assert facts["network"] == "Network is unreachable"
+    assert int(facts["capabilities"], 16) == 0
+
+
+PROBE_KERNEL = '''"""Reports what its worker may do, by failing with it."""
+import os
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+SOLBENCH_ALLOW = {{"file-network-os": "the test reads what its worker may do"}}
+
+
+def run(hidden_states, weight):
+    try:
+        open({outside!r}, "w").close()
+        wrote = "wrote"
+    except OSError as exc:
+        wrote = exc.strerror
+    raise RuntimeError(f"outside={{wrote}} tmp={{os.environ.get('TMPDIR')}}")
+'''
+
+
+SWAP_KERNEL = '''"""Honest source, whose helper's __pycache__ holds other code (see swap_helper)."""
+import swap_helper
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+
+
+def run(hidden_states, weight):
+    x = hidden_states.float()
+    out = x * (x.pow(2).mean(-1, keepdim=True) + 1e-5).rsqrt() * weight.float() * swap_helper.scale()
+    return out.to(hidden_states.dtype)
+'''
+HONEST_HELPER = "def scale():\n    return 1.0\n"
+CHEAT_HELPER = "def scale():\n    return 0.0\n"  # same length: the pyc's header matches the honest source
+
+
+def swapped_pycache(folder: Path) -> None:
+    """A __pycache__ whose pyc, compiled from other code, carries the honest source's mtime and size: Python
+    loads it in place of the source, and the static rules (which read the source) see nothing."""
+    import importlib.util
+    import py_compile
+
+    source = folder / "swap_helper.py"
+    source.write_text(HONEST_HELPER)
+    cheat = folder.parent / "cheat_src" / "swap_helper.py"
+    cheat.parent.mkdir()
+    cheat.write_text(CHEAT_HELPER)
+    stat = source.stat()
+    os.utime(cheat, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    py_compile.compile(str(cheat), cfile=importlib.util.cache_from_source(str(source)), doraise=True)
+
+
+def test_a_swapped_pycache_is_real_without_confinement_and_never_read_with_it(tmp_path: Path) -> None:
+    swapped_pycache(tmp_path)
+    code = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import swap_helper; print(swap_helper.scale())"
+    plain = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert plain.stdout.strip() == "0.0"  # the trick works on a plain interpreter
+    confined = REAL_PREFIX.format(root=str(ROOT), temp=str(tmp_path)) + code
+    done = subprocess.run([sys.executable, "-c", confined], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "1.0", done.stderr  # the source is compiled afresh into the private prefix
+
+
+REAL_PREFIX = "import sys; sys.path.insert(0, {root!r}); from pytest_solbench.guard.confine import confine; " \
+              "confine(temp_root={temp!r}); "
+
+
+def test_the_plugin_confines_each_kernel_worker_and_says_so_in_the_header(pytester: pytest.Pytester) -> None:
+    outside = pytester.path / "outside.txt"
+    (pytester.path / "kernels").mkdir()
+    (pytester.path / "kernels" / "probe.py").write_text(PROBE_KERNEL.format(outside=str(outside)))
+    (pytester.path / "kernels" / "swap.py").write_text(SWAP_KERNEL)
+    swapped_pycache(pytester.path / "kernels")
+    problem = ROOT / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json"
+    result = pytester.runpytest_subprocess(str(problem), "--solbench", "--solbench-device", "cpu", "--kernel-dir",
+                                           "kernels", "-p", "no:randomly", "-p", "no:cacheprovider",
+                                           "--solbench-rounds", "1", "-k", "num_tokens:7]", timeout=600)  # fmt: skip
+    header = [line for line in result.outlines if "confined" in line]
+    assert len(header) == 1, result.outlines[:12]
+    result.assert_outcomes(failed=1, passed=1)  # the probe fails by design; the swapped pyc was never read
+    text = result.stdout.str()
+    assert "solbench-kernel-" in text.split("tmp=")[1].split()[0]  # a temp folder of its own
+    if IS_LINUX_ROOT and "not in force" not in header[0] and "unconfined" not in header[0]:
+        assert "outside=Read-only file system" in text and not outside.exists()
+    else:
+        assert "outside=wrote" in text
