@@ -36,17 +36,12 @@ class Verdict:
     word: str = ""
     details: str = ""
 
-    @property
-    def text(self) -> str:
-        head = f"{self.word or self.record.status}: {self.message}"
-        return head + (f"\n{self.details}" if self.details else "")
-
 
 @dataclass(frozen=True)
 class _Crash:
     """A call that did not return an outcome: the worker raised, died or hung."""
 
-    status: str
+    status: Status
     message: str
     log: str
     details: str
@@ -106,7 +101,7 @@ class Pipeline:
             return self._hack(base, first.rule, f"{first.path}:{first.line}: {first.message}{more}{allow}")
         reason = self.skip_reason(problem, workload, kernel)
         if reason:
-            return Verdict(replace(base, status="SKIPPED", log=reason), "skipped", reason)
+            return Verdict(replace(base, status=Status.SKIPPED, log=reason), "skipped", reason)
         timed = self.target.timed
         runner, clocks = fixtures["solbench_runner"], fixtures["solbench_clocks"]
         if timed and self.settings.ceilings == "measured" and self.ceilings is None:
@@ -116,7 +111,7 @@ class Pipeline:
             facts, base = self.facts.of(problem, workload), replace(base, hardware=self.hardware.key)
         clock_problem = clocks.problem() if hasattr(clocks, "problem") else None
         if clock_problem:
-            return self._failed(base, "RUNTIME_ERROR", clock_problem, word="CLOCKS")
+            return self._failed(base, Status.RUNTIME_ERROR, clock_problem, word="CLOCKS")
         request = self._request(problem, workload, kernel, facts, fixtures["solbench_l2_flush"])
         before = clocks.snapshot() if timed else None
         outcome = self._call(runner, request)
@@ -124,7 +119,7 @@ class Pipeline:
             record = replace(base, status=outcome.status, log=outcome.log)
             return self._failed(record, outcome.status, outcome.message, details=outcome.details)
         after = clocks.snapshot() if timed else None
-        record = replace(base, status=outcome.status.value, log=outcome.log, correctness=outcome.correctness,
+        record = replace(base, status=outcome.status, log=outcome.log, correctness=outcome.correctness,
                          rule=outcome.rule, clocks=_clocks(before, after, clocks) if timed else None)  # fmt: skip
         if outcome.flops_by_dtype is not None:
             facts = self.facts.learn_flops(problem, workload, outcome.flops_by_dtype)
@@ -132,7 +127,7 @@ class Pipeline:
         if outcome.status is Status.SKIPPED:
             return Verdict(record, "skipped", outcome.log)
         if outcome.status is not Status.PASSED:
-            return self._failed(record, outcome.status.value, outcome.log)
+            return self._failed(record, outcome.status, outcome.log)
         if outcome.kernel_timing is not None:
             record = self._score(problem, workload, kernel, facts, record, outcome, runner, fixtures)
             if self.settings.profile:
@@ -192,10 +187,10 @@ class Pipeline:
             outcome = runner.call(EXECUTE_TARGET, request, self.settings.timeout_s)
         except WorkerError as exc:
             status, message = exc.status, exc.message
-            lost = "CudaContextLost: "
-            if message.startswith(lost):  # the kernel's own verdict, raised so that the broken worker is replaced
-                status, _, message = message[len(lost):].partition(": ")
-                message += "\n(the kernel broke the worker's CUDA context; the next item runs on a fresh worker)"
+            if isinstance(exc.outcome, ItemOutcome):  # the kernel's own verdict, raised to replace a broken worker
+                status = exc.outcome.status
+                message = (f"{exc.outcome.log}\n(the kernel broke the worker's CUDA context; the next item runs on "
+                           "a fresh worker)")  # fmt: skip
             log = message + (f"\n--- worker stderr (last lines) ---\n{exc.stderr_tail}" if exc.stderr_tail else "")
             return _Crash(status, message, log, f"worker stderr:\n{exc.stderr_tail}" if exc.stderr_tail else "")
         if not isinstance(outcome, ItemOutcome):
@@ -279,12 +274,12 @@ class Pipeline:
 
     def _hack(self, record: ItemResult, rule: str, message: str) -> Verdict:
         """REWARD_HACK under the rule's name, first in the failure text."""
-        record = replace(record, status="REWARD_HACK", rule=rule, score=None, log=record.log + f"[{rule}] {message}\n")
+        record = replace(record, status=Status.REWARD_HACK, rule=rule, score=None, log=record.log + f"[{rule}] {message}\n")
         return Verdict(record, "failed", f"[{rule}] {message}")
 
-    def _failed(self, record: ItemResult, status: str, message: str, word: str = "", details: str = "") -> Verdict:
+    def _failed(self, record: ItemResult, status: Status, message: str, word: str = "", details: str = "") -> Verdict:
         record = replace(record, status=status, log=record.log or message)
-        outcome = "error" if status == Status.INVALID_REFERENCE.value else "failed"
+        outcome = "error" if status is Status.INVALID_REFERENCE else "failed"
         return Verdict(record, outcome, message, word, details)
 
     # ------------------------------------------------------------ special runs
@@ -295,7 +290,7 @@ class Pipeline:
             if facts.largest_growing_elements > self.settings.cpu_max_elements:
                 why = (f"{facts.work_error} (counting on real inputs was not tried: a tensor of "
                        f"{facts.largest_growing_elements:,} elements exceeds --solbench-cpu-max-elements)")  # fmt: skip
-                return self._failed(replace(base, status="PASSED"), "PASSED", why, word="SOL_ERROR")
+                return self._failed(replace(base, status=Status.PASSED), Status.PASSED, why, word="SOL_ERROR")
             from pytest_solbench.worker.rounds import make_problem_inputs
             from pytest_solbench.sol.bound import work_for
 
@@ -303,12 +298,12 @@ class Pipeline:
                 work = work_for(problem.definition, facts.axis_values,
                                 count_args=lambda: make_problem_inputs(problem, workload, facts.axis_values, 0, "cpu"))
             except Exception as exc:  # SolError names the field; anything else, its own words
-                return self._failed(base, "PASSED", str(getattr(exc, "message", exc)), word="SOL_ERROR")
+                return self._failed(base, Status.PASSED, str(getattr(exc, "message", exc)), word="SOL_ERROR")
             facts = self.facts.learn_flops(problem, workload, work.flops_by_dtype)
             base = _with_bound(base, facts, self.hardware)
         if facts.work is None:
-            return self._failed(base, "PASSED", f"no SOL bound: {facts.work_error}", word="SOL_ERROR")
-        return Verdict(replace(base, status="PASSED"), "passed")
+            return self._failed(base, Status.PASSED, f"no SOL bound: {facts.work_error}", word="SOL_ERROR")
+        return Verdict(replace(base, status=Status.PASSED), "passed")
 
     def _measure_ceilings(self, runner: Any, base: ItemResult) -> Verdict | None:
         """Measure the copy bandwidth and GEMM peaks once, in the harness's own worker; bounds from then on use
@@ -321,7 +316,7 @@ class Pipeline:
             measured = runner.call("pytest_solbench.sol.ceilings:measure_ceilings", "cuda", self.settings.timeout_s)
         except WorkerError as exc:
             why = f"--solbench-ceilings measured: measuring failed: {exc.message}"
-            return self._failed(base, "RUNTIME_ERROR", why)
+            return self._failed(base, Status.RUNTIME_ERROR, why)
         measured["datasheet"] = {"dram_bandwidth_gb_s": datasheet.dram_bandwidth_gb_s,
                                  "peak_tflops": dict(datasheet.peak_tflops)}  # fmt: skip
         self.ceilings, self.hardware = measured, apply_ceilings(datasheet, measured)
@@ -337,7 +332,7 @@ class Pipeline:
             kernel=kernel.name,
             workload_uuid=workload.uuid,
             workload_label=label,
-            status="PASSED",
+            status=Status.PASSED,
             device=self.target.device.kind,
             hardware=self.hardware.key,
             workload=workload.to_json(),

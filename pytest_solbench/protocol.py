@@ -29,11 +29,6 @@ class Status(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
-    @property
-    def is_error(self) -> bool:
-        """The problem's fault, not the kernel's: reported as a pytest error rather than a failure."""
-        return self is Status.INVALID_REFERENCE
-
 
 @dataclass(frozen=True)
 class TimingRequest:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from pytest_solbench.data.trace import Definition, TraceError
+from pytest_solbench.protocol import Status
 
 PYTHON_LANGUAGES = {"python", "pytorch", "triton", "cute_dsl", "cutile", "cudnn_frontend", "tilelang"}
 CUDA_LANGUAGES = {"cuda", "cuda_cpp", "cpp", "cutlass", "cudnn", "cublas"}
@@ -33,7 +34,7 @@ REFERENCE = "reference"
 class KernelError(Exception):
     """A kernel that cannot be loaded; ``status`` is COMPILE_ERROR or RUNTIME_ERROR."""
 
-    def __init__(self, status: str, message: str) -> None:
+    def __init__(self, status: Status, message: str) -> None:
         self.status = status
         super().__init__(message)
 
@@ -253,7 +254,7 @@ def cache_dir() -> Path:
 def _import_file(path: Path, module_name: str) -> Any:
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
-        raise KernelError("COMPILE_ERROR", f"cannot import {path}")
+        raise KernelError(Status.COMPILE_ERROR, f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     sys.path.insert(0, str(path.parent))
@@ -261,10 +262,10 @@ def _import_file(path: Path, module_name: str) -> Any:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
         sys.modules.pop(module_name, None)
-        raise KernelError("COMPILE_ERROR", f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+        raise KernelError(Status.COMPILE_ERROR, f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
     except Exception as exc:
         sys.modules.pop(module_name, None)
-        raise KernelError("COMPILE_ERROR", f"importing {path} failed: {type(exc).__name__}: {exc}") from exc
+        raise KernelError(Status.COMPILE_ERROR, f"importing {path} failed: {type(exc).__name__}: {exc}") from exc
     finally:
         sys.path.remove(str(path.parent))
     return module
@@ -365,7 +366,7 @@ def _build_cuda(spec: KernelSpec, folder: Path) -> Any:
             verbose=False,
         )
     except Exception as exc:  # the compiler's own message is the useful part
-        raise KernelError("COMPILE_ERROR", f"building {spec.path} failed: {exc}") from exc
+        raise KernelError(Status.COMPILE_ERROR, f"building {spec.path} failed: {exc}") from exc
 
 
 def load(spec: KernelSpec, definition: Definition) -> tuple[Callable[..., Any], bool]:
@@ -382,7 +383,7 @@ def load(spec: KernelSpec, definition: Definition) -> tuple[Callable[..., Any], 
         module = _import_file(spec.path, f"solbench_kernel_{spec.name}_{abs(hash(str(spec.path))):x}")
     fn = getattr(module, spec.entry_symbol, None)
     if not callable(fn):
-        raise KernelError("COMPILE_ERROR", f"{spec.path}: entry point {spec.entry_symbol!r} is missing or not callable")
+        raise KernelError(Status.COMPILE_ERROR, f"{spec.path}: entry point {spec.entry_symbol!r} is missing or not callable")
     dps = spec.destination_passing
     if dps is None or not spec.sources:
         dps = _is_destination_passing(fn, definition, spec)
@@ -403,7 +404,7 @@ def _is_destination_passing(fn: Callable[..., Any], definition: Definition, spec
     if len(positional) == n_in:
         return False
     raise KernelError(
-        "COMPILE_ERROR",
+        Status.COMPILE_ERROR,
         f"{spec.path}: {spec.entry_symbol}() takes {len(positional)} arguments; {definition.name} needs "
         f"{n_in} (the inputs, returning the outputs) or {n_in + n_out} (inputs then outputs to write)",
     )

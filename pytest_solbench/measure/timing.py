@@ -42,11 +42,6 @@ class Measurement:
     calls_without_kernels: int = 0  # CUPTI: timed calls that launched nothing on the GPU
     distinct_kernel_sets: int = 0  # CUPTI: how many different kernel sets the timed calls launched
 
-    @property
-    def rel_noise(self) -> float:
-        """Relative standard error of the median (what the stopping rule drives down)."""
-        return median_rel_error(self.samples_ms)
-
     def to_dict(self) -> dict[str, Any]:
         out = {name: getattr(self, name) for name in self.__dataclass_fields__}
         out["samples_ms"] = list(self.samples_ms)
