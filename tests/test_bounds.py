@@ -41,10 +41,8 @@ def test_bound_is_never_below_the_bytes_a_workload_must_move(path: Path, hardwar
 
 def test_a_gemm_workload_reports_its_reduction_length_so_low_precision_tolerances_scale_with_k() -> None:
     """The worker widens bf16/fp8 atol with K (check.default_tolerance); the request carries K from the facts."""
+    from pytest_solbench.calls import item_request
     from pytest_solbench.options import Settings
-    from pytest_solbench.pipeline import Pipeline
-    from pytest_solbench.target import Target
-    from pytest_solbench.measure.device import DeviceInfo
     from pytest_solbench.data.kernels import reference_kernel
 
     problem = load_problem(LIBRARY / "llama3_1_8b_qkv_proj_n6144_k4096" / "definition.json")
@@ -55,6 +53,5 @@ def test_a_gemm_workload_reports_its_reduction_length_so_low_precision_tolerance
                         rounds=1, timeout_s=10, max_time_s=1, timer="cupti", isolate="none", clocks="observe",
                         min_score=None, cpu_max_elements=1, bounds_only=False, ceilings="datasheet",
                         baseline="reference", allow_below_sol=False)  # fmt: skip
-    target = Target(DeviceInfo("cpu", "host"), lookup("h100_sxm"), "reference", None)
-    request = Pipeline(settings, target)._request(problem, workload, reference_kernel(problem.definition), facts, None)
+    request = item_request(settings, False, problem, workload, reference_kernel(problem.definition), facts, None)
     assert request.reduction_len == 4096 and request.count_flops is False
