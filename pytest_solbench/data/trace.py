@@ -346,6 +346,7 @@ class Workload:
     inputs: dict[str, InputSpec]
     tolerance: dict[str, Any] | None = None  # the workload's own overrides, merged over the defaults
     line: int = 0
+    axis_values: dict[str, int] = field(default_factory=dict)  # every axis (const, var, expr), worked out at load
 
     def label(self) -> str:
         """A short readable id: the var axes, ``batch_size=8-seq_len=128``."""
@@ -415,12 +416,13 @@ def parse_workload(raw: Any, definition: Definition, path: Path, line: int) -> W
             bad = sorted(set(tolerance) - _TOLERANCE_KEYS) if isinstance(tolerance, dict) else ["(not an object)"]
             raise TraceError(path, f"{where}: tolerance", f"unknown key {bad[0]!r} (known: {sorted(_TOLERANCE_KEYS)})")
     uuid = str(raw.get("uuid") or f"{definition.name}-{line}")
-    return Workload(uuid=uuid, axes=dict(axes), inputs=inputs, tolerance=tolerance, line=line)
+    return Workload(uuid=uuid, axes=dict(axes), inputs=inputs, tolerance=tolerance, line=line,
+                    axis_values=definition.axis_values(axes))
 
 
 def _check_axis_constraints(definition: Definition, workload: Workload, path: Path, line: int) -> None:
     """Constraints that read axes only are checked now; those that read input values, in the worker."""
-    values = definition.axis_values(workload.axes)
+    values = workload.axis_values
     for text in definition.constraints:
         if not expression_names(text) <= set(values):
             continue

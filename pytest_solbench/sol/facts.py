@@ -60,7 +60,7 @@ def floor_ms(facts: WorkloadFacts, hardware: Hardware, sm_clock_mhz: float | Non
 
 def _work_out(problem: Problem, workload: Workload) -> WorkloadFacts:
     definition = problem.definition
-    axis_values = definition.axis_values(workload.axes)
+    axis_values = workload.axis_values
     scalars = {n: s.value for n, s in workload.inputs.items() if s.kind == "scalar"}
     work, error, needs_real = None, None, False
     try:
