@@ -29,7 +29,7 @@ def with_bound(record: ItemResult, facts: WorkloadFacts, hardware: Hardware,
 
 def median_ms(timing: dict[str, Any]) -> float:
     """The headline time of a worker's measurement, from its raw samples."""
-    from pytest_solbench.measure.timing import summarize
+    from pytest_solbench.measure.samples import summarize
 
     return summarize(timing["samples_ms"], timing["method"]).median_ms
 

@@ -17,7 +17,7 @@ from pytest_solbench.calls import Crash
 from pytest_solbench.data.kernels import KernelSpec, reference_kernel
 from pytest_solbench.data.trace import Problem, Workload
 from pytest_solbench.options import Settings
-from pytest_solbench.protocol import ItemOutcome, ItemRequest, Status
+from pytest_solbench.protocol import ItemRequest, Status
 from pytest_solbench.record import ItemResult
 from pytest_solbench.sol import facts as facts_mod
 from pytest_solbench.sol.facts import WorkloadFacts

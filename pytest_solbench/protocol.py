@@ -76,7 +76,7 @@ class ItemOutcome:
     status: Status
     log: str = ""
     correctness: dict[str, Any] | None = None  # FlashInfer Trace's correctness object
-    kernel_timing: dict[str, Any] | None = None  # timing.Measurement.to_dict()
+    kernel_timing: dict[str, Any] | None = None  # samples.Measurement.to_dict()
     destination_passing: bool | None = None
     flops_by_dtype: dict[str, float] | None = None  # counted on real inputs when the request asked
     rule: str | None = None  # the anti-cheat rule that fired, with REWARD_HACK
