@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_solbench.data.kernels import KernelSpec
-from pytest_solbench.data.trace import Problem, Workload
+from pytest_solbench.data.schema import Problem, Workload
 from pytest_solbench.options import Settings
 from pytest_solbench.protocol import ItemOutcome, ItemRequest, Status, TimingRequest
 from pytest_solbench.sol.facts import WorkloadFacts

@@ -15,7 +15,7 @@ from typing import Any
 from pytest_solbench import calls, figures, prechecks
 from pytest_solbench.calls import Crash
 from pytest_solbench.data.kernels import KernelSpec, reference_kernel
-from pytest_solbench.data.trace import Problem, Workload
+from pytest_solbench.data.schema import Problem, Workload
 from pytest_solbench.options import Settings
 from pytest_solbench.protocol import ItemRequest, Status
 from pytest_solbench.record import ItemResult

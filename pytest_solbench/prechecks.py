@@ -10,7 +10,7 @@ from typing import Any
 
 from pytest_solbench.data.dtypes import MIN_CAPABILITY, precision_of
 from pytest_solbench.data.kernels import KernelSpec, kernel_sources, missing_toolchain
-from pytest_solbench.data.trace import Definition
+from pytest_solbench.data.schema import Definition
 from pytest_solbench.measure.device import DeviceInfo
 from pytest_solbench.options import Settings
 from pytest_solbench.sol.facts import WorkloadFacts

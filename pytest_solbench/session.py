@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_solbench.data import kernels as kernels_mod
+from pytest_solbench.data.discovery import discover
 from pytest_solbench.items import RECORD_KEY, KernelErrorItem
 from pytest_solbench.options import Settings
 from pytest_solbench.pipeline import Pipeline
@@ -34,7 +35,7 @@ class SolbenchSession:
 
             self.gates = RunGates(settings, target, self.pipeline.environment())
             self.pipeline.regression = self.gates.regression
-        found, self.kernel_errors = kernels_mod.discover(list(settings.kernel_dirs))
+        found, self.kernel_errors = discover(list(settings.kernel_dirs))
         self._kernels: dict[str, list[kernels_mod.KernelSpec]] = {}
         for spec in found:
             self._kernels.setdefault(spec.definition, []).append(spec)

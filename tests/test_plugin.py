@@ -278,7 +278,7 @@ def _expected_outcomes(examples: Path) -> tuple[dict[str, int], set[str]]:
     """What the run must report: every workload of each example's problem, run when it fits the CPU budget and the
     example needs no nvcc, skipped otherwise."""
     from pytest_solbench.sol.facts import Facts
-    from pytest_solbench.data.kernels import discover
+    from pytest_solbench.data.discovery import discover
     from pytest_solbench.data.trace import load_problem
 
     facts, counts, ran = Facts(), {"passed": 0, "skipped": 0}, set()

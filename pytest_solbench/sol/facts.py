@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pytest_solbench.sol.hardware import Hardware
 from pytest_solbench.sol.bound import Bound, NeedsRealInputs, SolError, Work, physical_floor_ms, sol_bound, work_for
-from pytest_solbench.data.trace import Problem, Workload
+from pytest_solbench.data.schema import Problem, Workload
 
 
 @dataclass(frozen=True)

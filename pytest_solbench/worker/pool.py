@@ -1,4 +1,7 @@
-"""Worker processes that run untrusted kernel code, one call at a time; crashes and hangs become WorkerErrors."""
+"""Worker processes that run untrusted kernel code, one call at a time; crashes and hangs become WorkerErrors.
+
+Long: being rebuilt by the judge work (issue 15), which splits it; until then it stays whole.
+"""
 
 from __future__ import annotations
 
