@@ -346,7 +346,7 @@ def test_fidelity_script_plan_spans_3us_to_5ms(capsys, monkeypatch):
     script = load_fidelity_script(monkeypatch)
     assert script.main(["--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert all(case.name in out for case in script.CASES) and len(script.CASES) >= 6
+    assert all(case.name in out for case in script.CASES) and len(script.CASES) == 8
     estimates = [case.estimate_us() for case in script.CASES]
     assert min(estimates) < 3 and max(estimates) > 1000  # datasheet floors; real times add launch and tails
 
