@@ -54,9 +54,12 @@ def call(runner: Any, request: ItemRequest, timeout_s: float) -> ItemOutcome | C
         outcome = runner.call(EXECUTE_TARGET, request, timeout_s)
     except WorkerError as exc:
         status, message = exc.status, exc.message
-        if isinstance(exc.outcome, ItemOutcome):  # the kernel's own verdict, raised to replace a broken worker
-            status = exc.outcome.status
-            message = (f"{exc.outcome.log}\n(the kernel broke the worker's CUDA context; the next item runs on a "
+        lost = exc.outcome if isinstance(exc.outcome, ItemOutcome) else None
+        # The kernel's own failing verdict, raised to replace a broken worker. Only a failure is taken: the worker
+        # ran kernel code, so an outcome that claims a pass while its call raised is no verdict at all.
+        if lost is not None and lost.status not in (Status.PASSED, Status.SKIPPED):
+            status = lost.status
+            message = (f"{lost.log}\n(the kernel broke the worker's CUDA context; the next item runs on a "
                        "fresh worker)")  # fmt: skip
         log = message + (f"\n--- worker stderr (last lines) ---\n{exc.stderr_tail}" if exc.stderr_tail else "")
         return Crash(status, message, log, f"worker stderr:\n{exc.stderr_tail}" if exc.stderr_tail else "")

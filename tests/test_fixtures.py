@@ -78,6 +78,14 @@ def test_a_broken_cuda_context_reports_the_kernels_own_status(project: pytest.Py
     assert status == "INCORRECT_NUMERICAL"
 
 
+def test_a_pass_raised_from_a_worker_is_no_verdict(project: pytest.Pytester) -> None:
+    """An error that carries a passing outcome (kernel code could attach one) fails as the error it is."""
+    _fake(project, 'raise WorkerError(Status.RUNTIME_ERROR, "SystemExit: 0", outcome=ItemOutcome(Status.PASSED))')
+    result = project.runpytest(*FAST)
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["RUNTIME_ERROR: SystemExit: 0"])
+
+
 def test_l2_flush_override_reaches_the_worker(project: pytest.Pytester) -> None:
     _fake(project, TIMED, {"reference": (0.5, 0.5, False)})
     project.makeconftest(
