@@ -32,7 +32,7 @@ class RunGates:
 
     def regression(self, record: ItemResult) -> str | None:
         """Why an item fails the comparison with the saved run (a confirmed slowdown), or None."""
-        if self.old is None or record.status != "PASSED":
+        if self.old is None or not record.passed:
             return None
         verdict = compare.compare_item(self._old_by_key.get(compare.key_of(record)), record,
                                        self.settings.max_regression)  # fmt: skip

@@ -23,6 +23,7 @@ def pytest_solbench_hardware(config: pytest.Config, device_name: str) -> Any:
     """
 
 
+@pytest.hookspec
 def pytest_solbench_result(config: pytest.Config, result: Any) -> None:
     """Called with each item's ``pytest_solbench.record.ItemResult`` as it arrives (on the xdist controller too).
 

@@ -12,6 +12,7 @@ import pytest
 from pytest_solbench.data.dtypes import PRECISION_MARKS, precision_of
 from pytest_solbench.data.kernels import KernelSpec, reference_kernel
 from pytest_solbench.data.trace import Definition, Problem, TraceError, Workload, load_problem, problem_files
+from pytest_solbench.protocol import Status
 
 #: The session object (``session.SolbenchSession``), stored on the config only when ``--solbench`` is on.
 SESSION_KEY = pytest.StashKey[Any]()
@@ -175,7 +176,7 @@ class KernelErrorItem(pytest.Item):
         self.error = error
 
     def runtest(self) -> None:
-        raise SolbenchFailure("COMPILE_ERROR", str(self.error))
+        raise SolbenchFailure(Status.COMPILE_ERROR, str(self.error))
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.error.path, 0, f"kernel {self.error.path.name}"

@@ -6,6 +6,7 @@ import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,15 @@ GROUP = ("solbench", "GPU kernel speed-of-light benchmarking")
 DEFAULT_CPU_MAX_ELEMENTS = 4_000_000
 
 
-def addoption(parser: pytest.Parser) -> None:  # long: the declarative list of every option, in one place
+def addoption(parser: pytest.Parser) -> None:
+    """Every option under one group, mirrored as ini keys where a project sets it once; one function per concern."""
     group = parser.getgroup(*GROUP)
+    for add in (_add_general, _add_timing, _add_guard, _add_gates, _add_reports):
+        add(group, parser)
+
+
+def _add_general(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
+    """What runs: problems, kernels, device, hardware row, correctness rounds."""
     group.addoption("--solbench", action="store_true", help="collect and run the problem library as tests.")
     group.addoption(
         "--kernel-dir", action="append", default=[], metavar="DIR",
@@ -28,35 +36,57 @@ def addoption(parser: pytest.Parser) -> None:  # long: the declarative list of e
         help="problem folder in SOL-ExecBench or FlashInfer-Trace layout; repeatable (ini: solbench_problems; "
         "default: the bundled library).",
     )  # fmt: skip
-    group.addoption("--solbench-json", metavar="PATH", help="write one FlashInfer Trace JSON line per item, as they come.")
+    parser.addini("solbench_problems", type="paths", default=[], help="problem folders (default: the bundled library).")
+    parser.addini("solbench_kernel_dirs", type="paths", default=[], help="kernel folders, as --kernel-dir.")
     group.addoption("--solbench-seed", type=int, default=None, metavar="N", help="seed of all inputs (default 0).")
     group.addoption("--solbench-device", default=None, metavar="auto|cuda|cpu", help="where kernels run (default auto).")
     group.addoption("--solbench-hardware", metavar="NAME", help="hardware row for SOL bounds (default: the GPU at hand; h100_sxm on CPU).")
+    parser.addini("solbench_hardware", default="", help="as --solbench-hardware.")
     group.addoption("--solbench-rounds", type=int, default=None, metavar="N", help="correctness rounds with fresh inputs (default 5).")
+    group.addoption("--solbench-isolate", default=None, metavar="process|none", help="run kernels in a worker process (default) or in-process.")
+    group.addoption(
+        "--solbench-cpu-max-elements", type=int, default=None, metavar="N",
+        help=f"on CPU, skip workloads with a tensor that grows with the workload beyond N elements "
+        f"(default {DEFAULT_CPU_MAX_ELEMENTS:,}; weights of fixed shape do not count).",
+    )  # fmt: skip
+    parser.addini("solbench_cpu_max_elements", default="", help="as --solbench-cpu-max-elements.")
+    group.addoption(
+        "--solbench-blob-root", default=None, metavar="DIR",
+        help="where workloads' relative safetensors paths start (default: $FIB_DATASET_PATH when set, else each "
+        "dataset's root; ini solbench_blob_root).",
+    )  # fmt: skip
+    parser.addini("solbench_blob_root", default="", help="as --solbench-blob-root.")
+    group.addoption(
+        "--solbench-bind-by-name", action="store_true",
+        help="call references with keyword arguments when their run() names the inputs in another order than the "
+        "definition lists them (four FlashInfer MoE definitions do).",
+    )  # fmt: skip
+    group.addoption("--solbench-bounds-only", action="store_true", help="print every workload's SOL bound; run no kernel.")
+
+
+def _add_timing(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
+    """How kernels are timed: limits, timer, clocks, ceilings, the baseline, profiling."""
     group.addoption("--solbench-timeout", type=float, default=None, metavar="SECONDS", help="per-item time limit (default 300).")
+    parser.addini("solbench_timeout", default="", help="as --solbench-timeout.")
     group.addoption(
         "--solbench-max-time", type=float, default=None, metavar="SECONDS",
         help="wall-time cap of one timed phase (kernel or baseline); it stops sooner once the median is stable "
         "to 0.5 %% (default 2; ini solbench_max_time).",
     )  # fmt: skip
+    parser.addini("solbench_max_time", default="", help="as --solbench-max-time.")
     group.addoption(
         "--solbench-timer", default=None, metavar="cupti|events",
         help="cupti (default): each timed call spans its kernels' own start and end timestamps on every stream, "
         "with the set of kernels it launched; events: CUDA events around each call, 1-2 us of launch gap included "
         "(docs/measurement.md; ini solbench_timer).",
     )  # fmt: skip
-    group.addoption("--solbench-isolate", default=None, metavar="process|none", help="run kernels in a worker process (default) or in-process.")
+    parser.addini("solbench_timer", default="", help="as --solbench-timer.")
     group.addoption(
         "--solbench-clocks", default=None, metavar="MODE",
         help="observe (default): read SM and memory clocks around every measurement; lock[=SM[,MEM]]: lock them "
         "through NVML (needs root), restore after, and refuse to score if the lock is not in force.",
     )  # fmt: skip
-    group.addoption("--solbench-min-score", type=float, default=None, metavar="X", help="fail items whose SOL Score is below X.")
-    group.addoption(
-        "--solbench-cpu-max-elements", type=int, default=None, metavar="N",
-        help=f"on CPU, skip workloads with a tensor that grows with the workload beyond N elements "
-        f"(default {DEFAULT_CPU_MAX_ELEMENTS:,}; weights of fixed shape do not count).",
-    )  # fmt: skip
+    parser.addini("solbench_clocks", default="", help="as --solbench-clocks.")
     group.addoption(
         "--solbench-ceilings", default=None, metavar="datasheet|measured",
         help="score against the datasheet peaks (default), or against a copy and a GEMM per precision measured "
@@ -67,28 +97,30 @@ def addoption(parser: pytest.Parser) -> None:  # long: the declarative list of e
         help="T_b: the reference timed the same way (default), torch.compile of it, or stored times: a JSON file "
         "{definition: {workload uuid: ms}} or a --solbench-json file of an earlier run (ini solbench_baseline).",
     )  # fmt: skip
+    parser.addini("solbench_baseline", default="", help="as --solbench-baseline.")
+    group.addoption(
+        "--solbench-profile", action="store_true",
+        help="after each passing timed item, run Nsight Compute (ncu) once on the kernel's call: DRAM and SM "
+        "throughput as %% of peak, the limiting unit, and the ncu command to dig further (ini solbench_profile).",
+    )  # fmt: skip
+    parser.addini("solbench_profile", type="bool", default=False, help="as --solbench-profile.")
+
+
+def _add_guard(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
+    """The anti-cheat guard (docs/threat-model.md)."""
     group.addoption(
         "--solbench-guard", default=None, metavar="on|strict|off",
         help="on (default): static rules over each kernel's sources, allowable per kernel with a written reason "
         "(SOLBENCH_ALLOW), and runtime tripwires in its worker; strict: allowances ignored, for grading untrusted "
         "kernels; off: neither (docs/threat-model.md; ini solbench_guard).",
     )  # fmt: skip
-    group.addoption(
-        "--solbench-blob-root", default=None, metavar="DIR",
-        help="where workloads' relative safetensors paths start (default: $FIB_DATASET_PATH when set, else each "
-        "dataset's root; ini solbench_blob_root).",
-    )  # fmt: skip
-    group.addoption(
-        "--solbench-bind-by-name", action="store_true",
-        help="call references with keyword arguments when their run() names the inputs in another order than the "
-        "definition lists them (four FlashInfer MoE definitions do).",
-    )  # fmt: skip
-    group.addoption(
-        "--solbench-profile", action="store_true",
-        help="after each passing timed item, run Nsight Compute (ncu) once on the kernel's call: DRAM and SM "
-        "throughput as %% of peak, the limiting unit, and the ncu command to dig further (ini solbench_profile).",
-    )  # fmt: skip
-    group.addoption("--solbench-bounds-only", action="store_true", help="print every workload's SOL bound; run no kernel.")
+    parser.addini("solbench_guard", default="", help="as --solbench-guard.")
+
+
+def _add_gates(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
+    """What fails a run beyond correctness: the score floor, the below-SOL check, a saved run to compare with."""
+    group.addoption("--solbench-min-score", type=float, default=None, metavar="X", help="fail items whose SOL Score is below X.")
+    parser.addini("solbench_min_score", default="", help="as --solbench-min-score.")
     group.addoption("--solbench-allow-below-sol", action="store_true", help="accept times below the SOL bound instead of failing them.")
     group.addoption(
         "--solbench-save", nargs="?", const="", default=None, metavar="NAME",
@@ -102,28 +134,20 @@ def addoption(parser: pytest.Parser) -> None:  # long: the declarative list of e
     )  # fmt: skip
     group.addoption("--solbench-max-regression", type=float, default=None, metavar="X",
                     help="slowdown a comparison tolerates, as a fraction (default 0.05).")  # fmt: skip
+    parser.addini("solbench_max_regression", default="", help="as --solbench-max-regression.")
     group.addoption("--solbench-compare-force", action="store_true",
                     help="compare with a run saved on another machine or clock state.")  # fmt: skip
     group.addoption("--solbench-store", default=None, metavar="DIR", help="where runs are saved (default .solbench/runs).")
+    parser.addini("solbench_store", default="", help="as --solbench-store.")
+
+
+def _add_reports(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
+    """Files written besides the terminal table."""
+    group.addoption("--solbench-json", metavar="PATH", help="write one FlashInfer Trace JSON line per item, as they come.")
     group.addoption("--solbench-markdown", metavar="PATH",
                     help="write a markdown summary for a pull request (also appended to $GITHUB_STEP_SUMMARY).")
     group.addoption("--solbench-html", metavar="PATH", help="write a self-contained HTML report with a roofline.")
     group.addoption("--solbench-roofline", metavar="PATH", help="write the roofline picture (.svg, or .png with matplotlib).")
-    parser.addini("solbench_problems", type="paths", default=[], help="problem folders (default: the bundled library).")
-    parser.addini("solbench_store", default="", help="as --solbench-store.")
-    parser.addini("solbench_guard", default="", help="as --solbench-guard.")
-    parser.addini("solbench_profile", type="bool", default=False, help="as --solbench-profile.")
-    parser.addini("solbench_blob_root", default="", help="as --solbench-blob-root.")
-    parser.addini("solbench_max_regression", default="", help="as --solbench-max-regression.")
-    parser.addini("solbench_kernel_dirs", type="paths", default=[], help="kernel folders, as --kernel-dir.")
-    parser.addini("solbench_baseline", default="", help="as --solbench-baseline.")
-    parser.addini("solbench_clocks", default="", help="as --solbench-clocks.")
-    parser.addini("solbench_min_score", default="", help="as --solbench-min-score.")
-    parser.addini("solbench_hardware", default="", help="as --solbench-hardware.")
-    parser.addini("solbench_timeout", default="", help="as --solbench-timeout.")
-    parser.addini("solbench_timer", default="", help="as --solbench-timer.")
-    parser.addini("solbench_max_time", default="", help="as --solbench-max-time.")
-    parser.addini("solbench_cpu_max_elements", default="", help="as --solbench-cpu-max-elements.")
 
 
 @dataclass(frozen=True)
@@ -189,10 +213,22 @@ def require_torch() -> None:
 
 
 def resolve(config: pytest.Config) -> Settings:
-    """Every option, validated in one place: CLI over ini over defaults; a bad value is a usage error naming it.
-    (Long because it is that one place: one short check per option.)"""
-    opt = config.option
+    """Every option, validated: CLI over ini over defaults; a bad value is a usage error naming it. One function
+    per option group, each giving its own fields of the frozen ``Settings``."""
     invocation = Path(config.invocation_params.dir)
+    fields: dict[str, Any] = {}
+    for group in (_general, _timing, _guard, _gates, _reports):
+        fields.update(group(config, invocation))
+    return Settings(**fields)
+
+
+def _option_or_ini(config: pytest.Config, option: str, ini: str, kind: type) -> Any:
+    value = getattr(config.option, option)
+    return value if value is not None else _ini_number(config, ini, kind)
+
+
+def _general(config: pytest.Config, invocation: Path) -> dict[str, Any]:
+    opt = config.option
     problems = [invocation / p for p in opt.solbench_problems] or list(config.getini("solbench_problems"))
     kernel_dirs = [invocation / p for p in opt.kernel_dir] or list(config.getini("solbench_kernel_dirs"))
     for path in [*problems, *kernel_dirs]:
@@ -202,23 +238,11 @@ def resolve(config: pytest.Config) -> Settings:
     rounds = opt.solbench_rounds if opt.solbench_rounds is not None else 5
     if rounds < 1:
         raise pytest.UsageError(f"--solbench-rounds must be at least 1, got {rounds}")
-    timeout = opt.solbench_timeout if opt.solbench_timeout is not None else _ini_number(config, "solbench_timeout", float)
-    timeout = 300.0 if timeout is None else timeout
-    if timeout <= 0:
-        raise pytest.UsageError(f"--solbench-timeout must be positive, got {timeout}")
-    max_time = opt.solbench_max_time
-    if max_time is None:
-        max_time = _ini_number(config, "solbench_max_time", float) or 2.0
-    if max_time <= 0:
-        raise pytest.UsageError(f"--solbench-max-time must be positive, got {max_time}")
-    min_score = opt.solbench_min_score
-    if min_score is None:
-        min_score = _ini_number(config, "solbench_min_score", float)
-    if min_score is not None and not 0.0 <= min_score <= 1.0:
-        raise pytest.UsageError(f"--solbench-min-score must be between 0 and 1, got {min_score}")
-    cpu_max = opt.solbench_cpu_max_elements
-    if cpu_max is None:
-        cpu_max = _ini_number(config, "solbench_cpu_max_elements", int) or DEFAULT_CPU_MAX_ELEMENTS
+    seed = opt.solbench_seed if opt.solbench_seed is not None else 0
+    if seed < 0:
+        raise pytest.UsageError(f"--solbench-seed must be a non-negative integer, got {seed}")
+    cpu_max = _option_or_ini(config, "solbench_cpu_max_elements", "solbench_cpu_max_elements", int)
+    cpu_max = cpu_max or DEFAULT_CPU_MAX_ELEMENTS
     if cpu_max < 1:
         raise pytest.UsageError(f"--solbench-cpu-max-elements must be positive, got {cpu_max}")
     hardware = opt.solbench_hardware or str(config.getini("solbench_hardware") or "") or None
@@ -229,6 +253,36 @@ def resolve(config: pytest.Config) -> Settings:
             hardware_table.lookup(hardware)
         except KeyError as exc:
             raise pytest.UsageError(f"--solbench-hardware: {exc.args[0]}") from None
+    blob_root = opt.solbench_blob_root or str(config.getini("solbench_blob_root") or "") or os.environ.get(
+        "FIB_DATASET_PATH") or None  # fmt: skip
+    if blob_root is not None and not (invocation / blob_root).is_dir():
+        raise pytest.UsageError(f"--solbench-blob-root {invocation / blob_root}: no such folder")
+    return dict(
+        problem_paths=tuple(Path(p) for p in problems) or (bundled_problems(),),
+        kernel_dirs=tuple(Path(p) for p in kernel_dirs),
+        seed=seed,
+        device=_choice(config, "--solbench-device", None, ("auto", "cuda", "cpu")),
+        hardware=hardware,
+        rounds=rounds,
+        isolate=_choice(config, "--solbench-isolate", None, ("process", "none")),
+        cpu_max_elements=int(cpu_max),
+        bounds_only=bool(opt.solbench_bounds_only),
+        blob_root=invocation / blob_root if blob_root else None,
+        bind_by_name=bool(opt.solbench_bind_by_name),
+    )
+
+
+def _timing(config: pytest.Config, invocation: Path) -> dict[str, Any]:
+    opt = config.option
+    timeout = _option_or_ini(config, "solbench_timeout", "solbench_timeout", float)
+    timeout = 300.0 if timeout is None else timeout
+    if timeout <= 0:
+        raise pytest.UsageError(f"--solbench-timeout must be positive, got {timeout}")
+    max_time = opt.solbench_max_time
+    if max_time is None:
+        max_time = _ini_number(config, "solbench_max_time", float) or 2.0
+    if max_time <= 0:
+        raise pytest.UsageError(f"--solbench-max-time must be positive, got {max_time}")
     baseline = opt.solbench_baseline or str(config.getini("solbench_baseline") or "") or "reference"
     if baseline not in ("reference", "compile"):
         baseline = str(invocation / baseline)
@@ -241,52 +295,49 @@ def resolve(config: pytest.Config) -> Settings:
         clocks = str(parse_clock_mode(clocks))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    seed = opt.solbench_seed if opt.solbench_seed is not None else 0
-    if seed < 0:
-        raise pytest.UsageError(f"--solbench-seed must be a non-negative integer, got {seed}")
-    json_path = Path(invocation / opt.solbench_json) if opt.solbench_json else None
-    max_regression = opt.solbench_max_regression
-    if max_regression is None:
-        max_regression = _ini_number(config, "solbench_max_regression", float)
-    max_regression = 0.05 if max_regression is None else max_regression
-    if not 0.0 <= max_regression < 1.0:
-        raise pytest.UsageError(f"--solbench-max-regression must be a fraction in [0, 1), got {max_regression}")
-    roofline = Path(invocation / opt.solbench_roofline) if opt.solbench_roofline else None
-    if roofline is not None and roofline.suffix not in (".svg", ".png"):
-        raise pytest.UsageError(f"--solbench-roofline {roofline}: name a .svg or .png file")
-    blob_root = opt.solbench_blob_root or str(config.getini("solbench_blob_root") or "") or os.environ.get(
-        "FIB_DATASET_PATH") or None  # fmt: skip
-    if blob_root is not None and not (invocation / blob_root).is_dir():
-        raise pytest.UsageError(f"--solbench-blob-root {invocation / blob_root}: no such folder")
-    store = opt.solbench_store or str(config.getini("solbench_store") or "") or str(config.rootpath / ".solbench/runs")
-    return Settings(
-        problem_paths=tuple(Path(p) for p in problems) or (bundled_problems(),),
-        kernel_dirs=tuple(Path(p) for p in kernel_dirs),
-        json_path=json_path,
-        seed=seed,
-        device=_choice(config, "--solbench-device", None, ("auto", "cuda", "cpu")),
-        hardware=hardware,
-        rounds=rounds,
+    return dict(
         timeout_s=float(timeout),
         max_time_s=float(max_time),
         timer=_choice(config, "--solbench-timer", "solbench_timer", ("cupti", "events")),
-        isolate=_choice(config, "--solbench-isolate", None, ("process", "none")),
         clocks=clocks,
-        min_score=min_score,
-        cpu_max_elements=int(cpu_max),
-        bounds_only=bool(opt.solbench_bounds_only),
         ceilings=_choice(config, "--solbench-ceilings", None, ("datasheet", "measured")),
         baseline=baseline,
-        allow_below_sol=bool(opt.solbench_allow_below_sol),
-        guard=_choice(config, "--solbench-guard", "solbench_guard", ("on", "strict", "off")),
-        blob_root=invocation / blob_root if blob_root else None,
-        bind_by_name=bool(opt.solbench_bind_by_name),
         profile=bool(opt.solbench_profile or config.getini("solbench_profile")),
+    )
+
+
+def _guard(config: pytest.Config, invocation: Path) -> dict[str, Any]:
+    return dict(guard=_choice(config, "--solbench-guard", "solbench_guard", ("on", "strict", "off")))
+
+
+def _gates(config: pytest.Config, invocation: Path) -> dict[str, Any]:
+    opt = config.option
+    min_score = _option_or_ini(config, "solbench_min_score", "solbench_min_score", float)
+    if min_score is not None and not 0.0 <= min_score <= 1.0:
+        raise pytest.UsageError(f"--solbench-min-score must be between 0 and 1, got {min_score}")
+    max_regression = _option_or_ini(config, "solbench_max_regression", "solbench_max_regression", float)
+    max_regression = 0.05 if max_regression is None else max_regression
+    if not 0.0 <= max_regression < 1.0:
+        raise pytest.UsageError(f"--solbench-max-regression must be a fraction in [0, 1), got {max_regression}")
+    store = opt.solbench_store or str(config.getini("solbench_store") or "") or str(config.rootpath / ".solbench/runs")
+    return dict(
+        min_score=min_score,
+        allow_below_sol=bool(opt.solbench_allow_below_sol),
         store=invocation / store,
         save=opt.solbench_save,
         compare=opt.solbench_compare,
         max_regression=float(max_regression),
         compare_force=bool(opt.solbench_compare_force),
+    )
+
+
+def _reports(config: pytest.Config, invocation: Path) -> dict[str, Any]:
+    opt = config.option
+    roofline = Path(invocation / opt.solbench_roofline) if opt.solbench_roofline else None
+    if roofline is not None and roofline.suffix not in (".svg", ".png"):
+        raise pytest.UsageError(f"--solbench-roofline {roofline}: name a .svg or .png file")
+    return dict(
+        json_path=Path(invocation / opt.solbench_json) if opt.solbench_json else None,
         markdown_path=Path(invocation / opt.solbench_markdown) if opt.solbench_markdown else None,
         html_path=Path(invocation / opt.solbench_html) if opt.solbench_html else None,
         roofline_path=roofline,

@@ -145,12 +145,12 @@ def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def solbench_clocks(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The GPU clocks: observed around every measurement (default), or locked and restored (--solbench-clocks lock)."""
-    from pytest_solbench.measure import clocks
+    from pytest_solbench.measure import session_clocks
     from pytest_solbench.items import SESSION_KEY
 
     session = request.config.stash[SESSION_KEY]
     enabled = session.target.device.kind == "cuda"
-    with clocks.session_clocks(session.settings.clocks, device_index=session.target.gpu_index, enabled=enabled) as state:
+    with session_clocks.session_clocks(session.settings.clocks, device_index=session.target.gpu_index, enabled=enabled) as state:
         yield state
 
 

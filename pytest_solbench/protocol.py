@@ -29,11 +29,6 @@ class Status(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
-    @property
-    def is_error(self) -> bool:
-        """The problem's fault, not the kernel's: reported as a pytest error rather than a failure."""
-        return self is Status.INVALID_REFERENCE
-
 
 @dataclass(frozen=True)
 class TimingRequest:
@@ -81,7 +76,7 @@ class ItemOutcome:
     status: Status
     log: str = ""
     correctness: dict[str, Any] | None = None  # FlashInfer Trace's correctness object
-    kernel_timing: dict[str, Any] | None = None  # timing.Measurement.to_dict()
+    kernel_timing: dict[str, Any] | None = None  # samples.Measurement.to_dict()
     destination_passing: bool | None = None
     flops_by_dtype: dict[str, float] | None = None  # counted on real inputs when the request asked
     rule: str | None = None  # the anti-cheat rule that fired, with REWARD_HACK

@@ -7,8 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-PASSED = "PASSED"
-SKIPPED = "SKIPPED"
+from pytest_solbench.protocol import Status
 
 
 @dataclass(frozen=True)
@@ -20,7 +19,7 @@ class ItemResult:
     kernel: str
     workload_uuid: str
     workload_label: str
-    status: str
+    status: Status
     device: str
     hardware: str  # the hardware row the bound used
     t_sol_ms: float | None = None
@@ -47,9 +46,18 @@ class ItemResult:
     environment: dict[str, Any] = field(default_factory=dict)
     timestamp: str = ""
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.status, Status):  # read back from JSON (xdist, a saved run)
+            object.__setattr__(self, "status", Status(self.status))
+
     @property
     def passed(self) -> bool:
-        return self.status == PASSED
+        return self.status is Status.PASSED
+
+    @property
+    def failed(self) -> bool:
+        """A verdict against the item: neither passed nor skipped."""
+        return self.status not in (Status.PASSED, Status.SKIPPED)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 
 from pytest_solbench.data import kernels as kernels_mod
+from pytest_solbench.data.discovery import discover
 from pytest_solbench.items import RECORD_KEY, KernelErrorItem
 from pytest_solbench.options import Settings
 from pytest_solbench.pipeline import Pipeline
-from pytest_solbench.record import SKIPPED, ItemResult
+from pytest_solbench.protocol import Status
+from pytest_solbench.record import ItemResult
 from pytest_solbench.reports.terminal import format_table
 from pytest_solbench.reports.trace_lines import TraceWriter
 from pytest_solbench.target import WORKERINPUT_KEY, Target
@@ -33,7 +35,7 @@ class SolbenchSession:
 
             self.gates = RunGates(settings, target, self.pipeline.environment())
             self.pipeline.regression = self.gates.regression
-        found, self.kernel_errors = kernels_mod.discover(list(settings.kernel_dirs))
+        found, self.kernel_errors = discover(list(settings.kernel_dirs))
         self._kernels: dict[str, list[kernels_mod.KernelSpec]] = {}
         for spec in found:
             self._kernels.setdefault(spec.definition, []).append(spec)
@@ -126,7 +128,7 @@ class SolbenchSession:
             return  # under xdist the controller alone keeps and writes results
         result = ItemResult.from_dict(record)
         self.results.append(result)
-        if self.settings.json_path is not None and result.status != SKIPPED:
+        if self.settings.json_path is not None and result.status is not Status.SKIPPED:
             if self._writer is None:
                 self._writer = TraceWriter(self.settings.json_path)
             self._writer.write(result)
@@ -137,7 +139,7 @@ class SolbenchSession:
         record = getattr(report, "solbench_record", None)
         if report.when != "call" or record is None:
             return None
-        if report.failed and record.get("status") == "INVALID_REFERENCE":
+        if report.failed and record.get("status") == Status.INVALID_REFERENCE:
             return "error", "E", "ERROR"
         if report.passed and record.get("t_k_ms") is not None:
             from pytest_solbench.reports.terminal import _ms
@@ -157,7 +159,7 @@ class SolbenchSession:
         if not self.results or terminalreporter.verbosity < -1:
             return  # -q keeps the table (the scores are the point of the run); -qq drops it
         # In collection-like order whatever order they finished in, so an xdist run prints what one process does.
-        shown = sorted((r for r in self.results if r.status != SKIPPED), key=_table_order)
+        shown = sorted((r for r in self.results if r.status is not Status.SKIPPED), key=_table_order)
         terminalreporter.section("solbench: speed of light")
         if self.settings.bounds_only:
             from pytest_solbench.reports.terminal import format_bounds

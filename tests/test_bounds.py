@@ -41,10 +41,8 @@ def test_bound_is_never_below_the_bytes_a_workload_must_move(path: Path, hardwar
 
 def test_a_gemm_workload_reports_its_reduction_length_so_low_precision_tolerances_scale_with_k() -> None:
     """The worker widens bf16/fp8 atol with K (check.default_tolerance); the request carries K from the facts."""
+    from pytest_solbench.calls import item_request
     from pytest_solbench.options import Settings
-    from pytest_solbench.pipeline import Pipeline
-    from pytest_solbench.target import Target
-    from pytest_solbench.measure.device import DeviceInfo
     from pytest_solbench.data.kernels import reference_kernel
 
     problem = load_problem(LIBRARY / "llama3_1_8b_qkv_proj_n6144_k4096" / "definition.json")
@@ -55,6 +53,50 @@ def test_a_gemm_workload_reports_its_reduction_length_so_low_precision_tolerance
                         rounds=1, timeout_s=10, max_time_s=1, timer="cupti", isolate="none", clocks="observe",
                         min_score=None, cpu_max_elements=1, bounds_only=False, ceilings="datasheet",
                         baseline="reference", allow_below_sol=False)  # fmt: skip
-    target = Target(DeviceInfo("cpu", "host"), lookup("h100_sxm"), "reference", None)
-    request = Pipeline(settings, target)._request(problem, workload, reference_kernel(problem.definition), facts, None)
+    request = item_request(settings, False, problem, workload, reference_kernel(problem.definition), facts, None)
     assert request.reduction_len == 4096 and request.count_flops is False
+
+
+class _PassingRunner:
+    """A runner whose kernel and baseline pass in 1 ms when timed, with the clocks a worker reads around them."""
+
+    def call(self, target, request, timeout_s):
+        from pytest_solbench.protocol import ItemOutcome, Status
+
+        timing = {"samples_ms": [1.0] * 10, "method": "cupti", "clocks_before": {"sm_clock_mhz": 1500.0},
+                  "clocks_after": {"sm_clock_mhz": 1700.0}}  # fmt: skip
+        return ItemOutcome(Status.PASSED, kernel_timing=timing if request.time_kernel else None)
+
+
+class _NoClocks:
+    def snapshot(self):
+        return None
+
+
+@pytest.mark.parametrize("device", ["cuda", "cpu"])
+def test_the_bound_is_worked_out_once_per_item_at_the_clock_it_is_used_at(device: str, monkeypatch) -> None:
+    """Each figure once, where it is finally used: a timed item's bound at the highest SM clock seen (1700 MHz),
+    an untimed one's at the row's own clock; never a first bound thrown away."""
+    from pytest_solbench.data.kernels import reference_kernel
+    from pytest_solbench.measure.device import DeviceInfo
+    from pytest_solbench.options import Settings
+    from pytest_solbench.pipeline import Pipeline
+    from pytest_solbench.sol import facts as facts_mod
+    from pytest_solbench.target import Target
+
+    clocks_seen = []
+    real = facts_mod.sol_bound
+    monkeypatch.setattr(facts_mod, "sol_bound", lambda work, hw, sm_clock_mhz=None: (
+        clocks_seen.append(sm_clock_mhz), real(work, hw, sm_clock_mhz=sm_clock_mhz))[1])  # fmt: skip
+    problem = load_problem(LIBRARY / "llama3_1_8b_qkv_proj_n6144_k4096" / "definition.json")
+    settings = Settings(problem_paths=(), kernel_dirs=(), json_path=None, seed=0, device=device, hardware=None,
+                        rounds=1, timeout_s=10, max_time_s=1, timer="cupti", isolate="none", clocks="observe",
+                        min_score=None, cpu_max_elements=10**12, bounds_only=False, ceilings="datasheet",
+                        baseline="reference", allow_below_sol=True)  # fmt: skip
+    target = Target(DeviceInfo(device, "test", capability=(9, 0)), lookup("h100_sxm"), "reference", None)
+    fixtures = {"solbench_runner": _PassingRunner(), "solbench_clocks": _NoClocks(), "solbench_l2_flush": None}
+    verdict = Pipeline(settings, target).evaluate(problem, problem.workloads[0], reference_kernel(problem.definition),
+                                                  "id", "label", fixtures)  # fmt: skip
+    assert verdict.outcome == "passed", verdict.message
+    assert clocks_seen == ([1700.0] if device == "cuda" else [None])
+    assert verdict.record.t_sol_ms is not None and verdict.record.sol_sm_clock_mhz == clocks_seen[0]

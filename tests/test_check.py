@@ -14,6 +14,7 @@ from pytest_solbench.worker import check  # noqa: E402
 from pytest_solbench.data import inputs
 from pytest_solbench.worker.check import Mismatch, check_output, compare, default_tolerance, tolerance_for  # noqa: E402
 from pytest_solbench.data.trace import Tolerance, parse_definition  # noqa: E402
+from pytest_solbench.protocol import Status  # noqa: E402
 
 BF16 = Tolerance(1e-2, 1e-2)
 EXACT_RATIO = Tolerance(1e-2, 1e-2, required_matched_ratio=1.0)
@@ -261,9 +262,9 @@ def test_the_message_is_short_and_says_what_failed():
 
 def test_percentages_keep_two_significant_digits():
     tol = Tolerance(0, 0, 1.0)
-    small = Mismatch("INCORRECT_NUMERICAL", "y", tol, mismatched=37, total=16_777_216)
+    small = Mismatch(Status.INCORRECT_NUMERICAL, "y", tol, mismatched=37, total=16_777_216)
     assert "37 / 16,777,216 elements (0.00022%) mismatched, 100% must match (atol 0, rtol 0)" in small.message()
-    assert "(100%)" in Mismatch("INCORRECT_NUMERICAL", "y", tol, mismatched=5, total=5).message()
+    assert "(100%)" in Mismatch(Status.INCORRECT_NUMERICAL, "y", tol, mismatched=5, total=5).message()
 
 
 def test_a_reference_output_that_is_not_a_tensor_or_number_is_a_type_error():

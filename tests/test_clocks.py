@@ -9,15 +9,14 @@ import pytest
 
 from pytest_solbench.measure.clocks import (
     ClockError,
-    ClockLock,
     ClockMode,
     ClockObserver,
     ClockSnapshot,
     decode_reasons,
     nvml_index_for_cuda_device,
     parse_clock_mode,
-    session_clocks,
 )
+from pytest_solbench.measure.session_clocks import ClockLock, session_clocks
 
 
 class FakeNVMLError(Exception):

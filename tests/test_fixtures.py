@@ -66,13 +66,24 @@ def test_runner_override_turns_worker_errors_into_statuses(project: pytest.Pytes
 
 
 def test_a_broken_cuda_context_reports_the_kernels_own_status(project: pytest.Pytester) -> None:
-    _fake(project, 'raise WorkerError("RUNTIME_ERROR", "CudaContextLost: RUNTIME_ERROR: AcceleratorError: an illegal '
-                   'memory access was encountered")')  # fmt: skip
+    # The worker retires itself by raising, with the kernel's own verdict as a field (execute.CudaContextLost).
+    _fake(project, 'raise WorkerError(Status.RUNTIME_ERROR, "CudaContextLost: RUNTIME_ERROR: the kernel broke the '
+                   'worker", outcome=ItemOutcome(Status.INCORRECT_NUMERICAL, "AcceleratorError: an illegal memory '
+                   'access was encountered"))')  # fmt: skip
     result = project.runpytest(*FAST, "--solbench-json", "t.jsonl")
     result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines(["RUNTIME_ERROR: AcceleratorError: an illegal memory access*", "*next item runs on a fresh worker*"])
+    result.stdout.fnmatch_lines(["INCORRECT_NUMERICAL: AcceleratorError: an illegal memory access*",
+                                 "*next item runs on a fresh worker*"])  # fmt: skip
     status = json.loads((project.path / "t.jsonl").read_text().splitlines()[0])["evaluation"]["status"]
-    assert status == "RUNTIME_ERROR"
+    assert status == "INCORRECT_NUMERICAL"
+
+
+def test_a_pass_raised_from_a_worker_is_no_verdict(project: pytest.Pytester) -> None:
+    """An error that carries a passing outcome (kernel code could attach one) fails as the error it is."""
+    _fake(project, 'raise WorkerError(Status.RUNTIME_ERROR, "SystemExit: 0", outcome=ItemOutcome(Status.PASSED))')
+    result = project.runpytest(*FAST)
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["RUNTIME_ERROR: SystemExit: 0"])
 
 
 def test_l2_flush_override_reaches_the_worker(project: pytest.Pytester) -> None:

@@ -12,7 +12,8 @@ import pytest
 
 from pytest_solbench.guard.bundle import kernel_bundle
 from pytest_solbench.guard.rules import RULES, Finding, allowances, scan_sources, strip_cpp
-from pytest_solbench.data.kernels import KernelSpec, discover
+from pytest_solbench.data.discovery import discover
+from pytest_solbench.data.kernels import KernelSpec
 from pytest_solbench.data.trace import Definition, load_definition
 
 ROOT = Path(__file__).resolve().parents[1]

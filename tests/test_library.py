@@ -36,12 +36,6 @@ EXAMPLES = ROOT / "examples"
 CPU_MAX_BYTES = 64 * 2**20
 #: A workload matters on a GPU when it moves at least this much (about 20 us of H100 DRAM time).
 GPU_MIN_BYTES = 64 * 2**20
-DEFAULT_TOLERANCE = {
-    "float32": (1e-4, 1e-4),
-    "float16": (1e-2, 1e-2),
-    "bfloat16": (1e-2, 1e-2),
-    "float8_e4m3fn": (0.125, 0.125),  # one e4m3 step, as the harness allows
-}
 
 
 def definition_files() -> list[Path]:
@@ -151,11 +145,14 @@ def as_tuple(result: Any) -> tuple:
 
 
 def assert_close(got, expected, dtype: str, tolerance: dict[str, Any] | None, what: str) -> None:
-    """The library's default contract: |got - ref| <= atol + rtol*|ref| on at least 99% of the elements."""
+    """The harness's default contract (worker.check's own table, not a copy that can drift): |got - ref| <=
+    atol + rtol*|ref| on the required share of the elements; a workload's own tolerance wins."""
     import torch
 
-    atol, rtol = DEFAULT_TOLERANCE[dtype]
-    ratio = 0.99
+    from pytest_solbench.worker.check import default_tolerance
+
+    default = default_tolerance(dtype)
+    atol, rtol, ratio = default.max_atol, default.max_rtol, default.required_matched_ratio
     if tolerance:
         atol, rtol = tolerance.get("max_atol", atol), tolerance.get("max_rtol", rtol)
         ratio = tolerance.get("required_matched_ratio", ratio)
@@ -517,23 +514,81 @@ def check_examples_on_cpu() -> dict[str, str]:
     return results
 
 
+#: What the examples' CPU run publishes when it could not check them: the reason, under this key.
+ERROR_KEY = "(the run itself)"
+#: The run, in a fresh Python with TRITON_INTERPRET=1 set from the start; it publishes its results by an atomic
+#: rename, so a reader sees all of them or none.
+_RUN_EXAMPLES = """
+import json, os, sys, traceback
+sys.path.insert(0, sys.argv[1])
+try:
+    import test_library
+    results = test_library.check_examples_on_cpu()
+except BaseException:
+    results = {%r: traceback.format_exc()[-3000:]}
+part = sys.argv[2] + f".{os.getpid()}.part"
+with open(part, "w") as f:
+    json.dump(results, f)
+os.replace(part, sys.argv[2])
+""" % ERROR_KEY
+
+
+def _examples_results_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One file per test run: under xdist each worker's base temp is <run>/popen-gwN, so the run's is its parent."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "example_results.json"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _examples_checked_in_the_background(request: pytest.FixtureRequest,
+                                        tmp_path_factory: pytest.TempPathFactory) -> Any:  # fmt: skip
+    """The examples' CPU check takes about 45 s: it starts when this module's first test runs, once per test run
+    (the first xdist worker to claim it starts it), and runs beside the other tests until its results are read."""
+    wanted = any("cpu_example_results" in getattr(item, "fixturenames", ()) for item in request.session.items)
+    if not wanted or importlib.util.find_spec("torch") is None or importlib.util.find_spec("triton") is None:
+        yield
+        return
+    results = _examples_results_path(tmp_path_factory)
+    try:
+        os.close(os.open(results.with_suffix(".claim"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:  # another worker of this run started it
+        yield
+        return
+    env = {**os.environ, "TRITON_INTERPRET": "1", "CUDA_VISIBLE_DEVICES": ""}
+    with open(results.with_suffix(".log"), "w") as log:
+        run = subprocess.Popen([sys.executable, "-c", _RUN_EXAMPLES, str(Path(__file__).parent), str(results)],
+                               stdout=log, stderr=subprocess.STDOUT, env=env)  # fmt: skip
+    yield
+    try:  # the other workers may still read the results: they outlive this module only as a file
+        run.wait(timeout=600)
+    except subprocess.TimeoutExpired:
+        run.kill()
+        run.wait()
+
+
 @pytest.fixture(scope="module")
-def cpu_example_results() -> dict[str, str]:
-    """The CPU check of every example, run once in a fresh Python with TRITON_INTERPRET=1 set from the start."""
+def cpu_example_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The results of the examples' CPU check started in the background, once per test run."""
     pytest.importorskip("torch")
     pytest.importorskip("triton")
-    code = (
-        "import json, sys; sys.path.insert(0, sys.argv[1]); import test_library; "
-        "print('RESULTS ' + json.dumps(test_library.check_examples_on_cpu()))"
-    )
-    env = {**os.environ, "TRITON_INTERPRET": "1", "CUDA_VISIBLE_DEVICES": ""}
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(Path(__file__).parent)], capture_output=True, text=True, env=env, timeout=600
-    )
-    for line in done.stdout.splitlines():
-        if line.startswith("RESULTS "):
-            return json.loads(line[len("RESULTS ") :])
-    pytest.fail(f"the examples' CPU run did not finish (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    path = _examples_results_path(tmp_path_factory)
+    results = _wait_for_json(path, limit_s=900)
+    if ERROR_KEY in results:
+        pytest.fail(f"the examples' CPU run did not finish:\n{results[ERROR_KEY]}")
+    return results
+
+
+def _wait_for_json(path: Path, limit_s: float) -> dict[str, str]:
+    import time
+
+    deadline = time.monotonic() + limit_s
+    while not path.exists():
+        if time.monotonic() > deadline:
+            log = path.with_suffix(".log")
+            tail = log.read_text()[-3000:] if log.exists() else "(no log)"
+            return {ERROR_KEY: f"no results at {path} after {limit_s:g} s; its log ends:\n{tail}"}
+        time.sleep(0.5)
+    return json.loads(path.read_text())
 
 
 @pytest.mark.parametrize("example_id", EXAMPLE_IDS)
@@ -561,7 +616,7 @@ def test_every_example_solves_a_bundled_problem() -> None:
             declared = source.split("\nDEFINITION = ", 1)[1].split("\n", 1)[0].strip("\"'")
             assert declared in names, f"{path.name}: unknown definition {declared!r}"
     solutions = sorted(EXAMPLES.glob("*/solution.json"))
-    assert len(solutions) >= 2
+    assert [s.parent.name for s in solutions] == ["cuda_fused_add_rmsnorm", "cuda_rmsnorm", "rope_solution"]
     for solution in solutions:
         data = json.loads(solution.read_text())
         assert {"name", "definition", "author", "spec", "sources"} <= set(data), solution

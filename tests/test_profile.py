@@ -11,7 +11,7 @@ import pytest
 
 from conftest import KERNELS, write_problem
 from pytest_solbench.worker import profile as prof
-from pytest_solbench.data.kernels import discover
+from pytest_solbench.data.discovery import discover
 from pytest_solbench.protocol import ItemRequest
 
 LAUNCH = ('"ID","Process ID","Process Name","Host Name","Kernel Name","Context","Stream","Block Size","Grid Size",'

@@ -49,6 +49,18 @@ def test_raising_target_is_a_runtime_error_and_the_worker_is_kept(pool):
     assert pool.call("worker_targets:pid", None, T) == before
 
 
+@pytest.mark.parametrize("runner", [WorkerPool, InProcessRunner])
+def test_an_outcome_raised_with_the_error_comes_back_as_a_field(runner):
+    """A target that must retire its worker sends its verdict as data: the status is never parsed from text."""
+    from pytest_solbench.protocol import ItemOutcome, Status
+
+    with runner() as r:
+        with pytest.raises(WorkerError) as info:
+            r.call("worker_targets:retire_with_outcome", "illegal memory access", T)
+    assert info.value.status is Status.RUNTIME_ERROR
+    assert info.value.outcome == ItemOutcome(Status.INCORRECT_NUMERICAL, "illegal memory access")
+
+
 def assert_fresh_worker_works(pool, dead_pid):
     result = pool.call("worker_targets:echo", "again", T)
     assert result["payload"] == "again" and result["pid"] != dead_pid

@@ -73,3 +73,17 @@ def sleep(seconds):
 
 def unhealthy():
     return False
+
+
+class Retire(RuntimeError):
+    """Raised with a verdict attached, as execute.CudaContextLost is."""
+
+    def __init__(self, outcome):
+        super().__init__("retire this worker")
+        self.outcome = outcome
+
+
+def retire_with_outcome(log):
+    from pytest_solbench.protocol import ItemOutcome, Status
+
+    raise Retire(ItemOutcome(Status.INCORRECT_NUMERICAL, log))

@@ -1,4 +1,5 @@
-"""Kernels under ``--kernel-dir``: found statically (no import at collection), loaded inside a worker.
+"""Kernels under ``--kernel-dir``: what one is (``KernelSpec``), what its language needs here, and loading it
+inside a worker. Finding them, statically at collection, is ``data.discovery``.
 
 Two forms:
 - a FlashInfer Trace ``solution.json`` (any ``*.json`` with ``definition``, ``spec`` and ``sources``); a source
@@ -15,7 +16,6 @@ import ast
 import hashlib
 import importlib.util
 import inspect
-import json
 import os
 import shutil
 import sys
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from pytest_solbench.data.trace import Definition, TraceError
+from pytest_solbench.data.schema import Definition
+from pytest_solbench.protocol import Status
 
 PYTHON_LANGUAGES = {"python", "pytorch", "triton", "cute_dsl", "cutile", "cudnn_frontend", "tilelang"}
 CUDA_LANGUAGES = {"cuda", "cuda_cpp", "cpp", "cutlass", "cudnn", "cublas"}
@@ -33,7 +34,7 @@ REFERENCE = "reference"
 class KernelError(Exception):
     """A kernel that cannot be loaded; ``status`` is COMPILE_ERROR or RUNTIME_ERROR."""
 
-    def __init__(self, status: str, message: str) -> None:
+    def __init__(self, status: Status, message: str) -> None:
         self.status = status
         super().__init__(message)
 
@@ -126,121 +127,6 @@ def reference_kernel(definition: Definition) -> KernelSpec:
     return KernelSpec(REFERENCE, definition.name, definition.path, "python", "reference", "run", (), False)
 
 
-# ---------------------------------------------------------------- discovery (static)
-
-
-def _module_definition(path: Path) -> list[str] | None:
-    """The definition names a Python module declares with ``DEFINITION = ...``, read without importing it.
-
-    None: not a kernel module. A module that mentions DEFINITION but cannot be parsed raises TraceError.
-    """
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError):
-        return None
-    if "DEFINITION" not in text:
-        return None
-    try:
-        tree = ast.parse(text, filename=str(path))
-    except SyntaxError as exc:
-        raise TraceError(path, f"line {exc.lineno}", f"syntax error: {exc.msg}") from None
-    for node in tree.body:
-        if isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Name) and t.id == "DEFINITION" for t in targets):
-                value = node.value
-                if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                    return [value.value]
-                if isinstance(value, (ast.List, ast.Tuple)):
-                    names = [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
-                    if names:
-                        return names
-                raise TraceError(path, "DEFINITION", "must be a string (or list of strings) naming the definition it solves")
-    return None
-
-
-def parse_solution(data: Any, path: Path) -> KernelSpec:
-    """Validate a FlashInfer Trace solution object read from ``path``."""
-    if not isinstance(data, dict):
-        raise TraceError(path, "", "a solution must be a JSON object")
-    for key in ("name", "definition"):
-        if not isinstance(data.get(key), str) or not data[key]:
-            raise TraceError(path, key, "required string field is missing")
-    spec = data.get("spec")
-    if not isinstance(spec, dict):
-        raise TraceError(path, "spec", "required object is missing")
-    entry = spec.get("entry_point")
-    if not isinstance(entry, str) or entry.count("::") != 1:
-        raise TraceError(path, "spec.entry_point", "must be 'file::function'")
-    entry_file, entry_symbol = entry.split("::")
-    raw_sources = data.get("sources")
-    if not isinstance(raw_sources, list) or not raw_sources:
-        raise TraceError(path, "sources", "must list at least one {path, content}")
-    sources = []
-    for i, src in enumerate(raw_sources):
-        rel = src.get("path") if isinstance(src, dict) else None
-        if not isinstance(rel, str) or rel.startswith("/") or ".." in Path(rel).parts:
-            raise TraceError(path, f"sources[{i}].path", "must be a relative path without '..'")
-        content = src.get("content") or ""
-        if not content:
-            beside = path.parent / rel
-            if not beside.is_file():
-                raise TraceError(path, f"sources[{i}].content", f"is empty and {beside} does not exist")
-            content = beside.read_text()
-        sources.append((rel, content))
-    if entry_file not in {rel for rel, _ in sources}:
-        raise TraceError(path, "spec.entry_point", f"names {entry_file!r}, which is not among the sources")
-    languages = spec.get("languages") or [spec.get("language") or "python"]
-    languages = [str(x).lower() for x in (languages if isinstance(languages, list) else [languages])]
-    unknown = [x for x in languages if x not in PYTHON_LANGUAGES | CUDA_LANGUAGES]
-    if unknown:
-        raise TraceError(path, "spec.languages", f"unknown language {unknown[0]!r}")
-    is_cuda = any(x in CUDA_LANGUAGES for x in languages) or not entry_file.endswith(".py")
-    dps = spec.get("destination_passing_style", True)
-    return KernelSpec(
-        name=data["name"],
-        definition=data["definition"],
-        path=path,
-        language="cuda" if is_cuda else "python",
-        entry_file=entry_file,
-        entry_symbol=entry_symbol,
-        sources=tuple(sources),
-        destination_passing=bool(dps),
-        author=str(data.get("author") or ""),
-        languages=tuple(languages),
-    )
-
-
-def discover(dirs: list[Path]) -> tuple[list[KernelSpec], list[TraceError]]:
-    """Every kernel under the given folders (or files), and the files that look like kernels but are broken."""
-    kernels: list[KernelSpec] = []
-    errors: list[TraceError] = []
-    for top in dirs:
-        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
-        for path in files:
-            if any(part.startswith(".") or part == "__pycache__" for part in path.parts[-3:]):
-                continue
-            if path.suffix == ".py":
-                try:
-                    names = _module_definition(path)
-                except TraceError as exc:
-                    errors.append(exc)
-                    continue
-                for name in names or []:
-                    kernels.append(KernelSpec(path.stem, name, path, "python", path.name, "run"))
-            elif path.suffix == ".json":
-                try:
-                    data = json.loads(path.read_text())
-                except (json.JSONDecodeError, OSError, UnicodeDecodeError):
-                    continue
-                if isinstance(data, dict) and "spec" in data and "sources" in data and "definition" in data:
-                    try:
-                        kernels.append(parse_solution(data, path))
-                    except TraceError as exc:
-                        errors.append(exc)
-    return kernels, errors
-
-
 # ---------------------------------------------------------------- loading (inside a worker)
 
 
@@ -253,7 +139,7 @@ def cache_dir() -> Path:
 def _import_file(path: Path, module_name: str) -> Any:
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
-        raise KernelError("COMPILE_ERROR", f"cannot import {path}")
+        raise KernelError(Status.COMPILE_ERROR, f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     sys.path.insert(0, str(path.parent))
@@ -261,10 +147,10 @@ def _import_file(path: Path, module_name: str) -> Any:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
         sys.modules.pop(module_name, None)
-        raise KernelError("COMPILE_ERROR", f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+        raise KernelError(Status.COMPILE_ERROR, f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
     except Exception as exc:
         sys.modules.pop(module_name, None)
-        raise KernelError("COMPILE_ERROR", f"importing {path} failed: {type(exc).__name__}: {exc}") from exc
+        raise KernelError(Status.COMPILE_ERROR, f"importing {path} failed: {type(exc).__name__}: {exc}") from exc
     finally:
         sys.path.remove(str(path.parent))
     return module
@@ -336,7 +222,7 @@ def _build_cuda(spec: KernelSpec, folder: Path) -> Any:
             verbose=False,
         )
     except Exception as exc:  # the compiler's own message is the useful part
-        raise KernelError("COMPILE_ERROR", f"building {spec.path} failed: {exc}") from exc
+        raise KernelError(Status.COMPILE_ERROR, f"building {spec.path} failed: {exc}") from exc
 
 
 def load(spec: KernelSpec, definition: Definition) -> tuple[Callable[..., Any], bool]:
@@ -353,7 +239,7 @@ def load(spec: KernelSpec, definition: Definition) -> tuple[Callable[..., Any], 
         module = _import_file(spec.path, f"solbench_kernel_{spec.name}_{abs(hash(str(spec.path))):x}")
     fn = getattr(module, spec.entry_symbol, None)
     if not callable(fn):
-        raise KernelError("COMPILE_ERROR", f"{spec.path}: entry point {spec.entry_symbol!r} is missing or not callable")
+        raise KernelError(Status.COMPILE_ERROR, f"{spec.path}: entry point {spec.entry_symbol!r} is missing or not callable")
     dps = spec.destination_passing
     if dps is None or not spec.sources:
         dps = _is_destination_passing(fn, definition, spec)
@@ -374,7 +260,7 @@ def _is_destination_passing(fn: Callable[..., Any], definition: Definition, spec
     if len(positional) == n_in:
         return False
     raise KernelError(
-        "COMPILE_ERROR",
+        Status.COMPILE_ERROR,
         f"{spec.path}: {spec.entry_symbol}() takes {len(positional)} arguments; {definition.name} needs "
         f"{n_in} (the inputs, returning the outputs) or {n_in + n_out} (inputs then outputs to write)",
     )

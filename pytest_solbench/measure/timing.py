@@ -3,101 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import itertools
-import math
 import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+from pytest_solbench.measure.cupti import profiled_spans_ms
+from pytest_solbench.measure.samples import Measurement, median_rel_error, summarize
+from pytest_solbench.measure.timers import CudaTimer, WallTimer
+
 MIN_FLUSH_BYTES = 256 * 1024 * 1024  # Triton's flush size; covers H100 (50 MB L2) and GB200 (~126 MB)
-METHODS = ("cuda_events", "cuda_graph", "cupti", "wall")
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """Raw per-sample times and their summary; the median is the headline."""
-
-    samples_ms: tuple[float, ...]
-    median_ms: float
-    min_ms: float
-    q1_ms: float
-    q3_ms: float
-    mean_ms: float
-    stdev_ms: float
-    n: int
-    method: str
-    warmup_calls: int = 0
-    wall_time_s: float = 0.0
-    throttled_samples_dropped: int = 0
-    hidden_work_suspected: bool = False
-    throttled: bool = False
-    stop_reason: str = ""
-    all_streams_tail_ms: float | None = None  # least time the device stayed busy after a batch's last end event
-    clocks_before: Any = None  # ClockSnapshot (or any object with to_dict) from the clock probe
-    clocks_after: Any = None
-    notes: tuple[str, ...] = ()
-    kernel_names: tuple[str, ...] = ()  # CUPTI: every kernel the timed calls launched
-    calls_without_kernels: int = 0  # CUPTI: timed calls that launched nothing on the GPU
-    distinct_kernel_sets: int = 0  # CUPTI: how many different kernel sets the timed calls launched
-
-    @property
-    def rel_noise(self) -> float:
-        """Relative standard error of the median (what the stopping rule drives down)."""
-        return median_rel_error(self.samples_ms)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        out["samples_ms"] = list(self.samples_ms)
-        out["notes"] = list(self.notes)
-        out["kernel_names"] = list(self.kernel_names)
-        for key in ("clocks_before", "clocks_after"):
-            value = out[key]
-            out[key] = value.to_dict() if hasattr(value, "to_dict") else value
-        return out
-
-
-def _quantile(ordered: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    position = q * (len(ordered) - 1)
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def median_rel_error(samples_ms: tuple[float, ...] | list[float]) -> float:
-    """Standard error of the median over the median, from the MAD (robust to the odd slow sample)."""
-    n = len(samples_ms)
-    if n < 2:
-        return math.inf
-    median = statistics.median(samples_ms)
-    if median <= 0:
-        return math.inf
-    mad = statistics.median(abs(x - median) for x in samples_ms)
-    sigma = 1.4826 * mad  # MAD -> stdev for a normal distribution
-    return 1.2533 * sigma / math.sqrt(n) / median  # SE(median) = sqrt(pi/2) * sigma / sqrt(n)
-
-
-def summarize(samples_ms: list[float] | tuple[float, ...], method: str, **fields: Any) -> Measurement:
-    """Summary statistics of raw samples; extra Measurement fields pass through ``fields``."""
-    if not samples_ms:
-        raise ValueError("no timing samples to summarize")
-    if method not in METHODS:
-        raise ValueError(f"unknown timing method {method!r}; expected one of {', '.join(METHODS)}")
-    ordered = sorted(float(x) for x in samples_ms)
-    return Measurement(
-        samples_ms=tuple(float(x) for x in samples_ms),
-        median_ms=statistics.median(ordered),
-        min_ms=ordered[0],
-        q1_ms=_quantile(ordered, 0.25),
-        q3_ms=_quantile(ordered, 0.75),
-        mean_ms=statistics.fmean(ordered),
-        stdev_ms=statistics.stdev(ordered) if len(ordered) > 1 else 0.0,
-        n=len(ordered),
-        method=method,
-        **fields,
-    )
 
 
 @dataclass(frozen=True)
@@ -178,81 +94,6 @@ class L2Flusher:
         self.buffer.sum()
 
 
-# ------------------------------------------------------------------ timers: how a timestamp is taken
-
-
-class _WallTimer:
-    """Host clock; each call runs to completion on the CPU, so a mark is a perf_counter reading."""
-
-    method = "wall"
-
-    def scope(self) -> contextlib.AbstractContextManager:
-        return contextlib.nullcontext()
-
-    def event(self) -> list[float]:
-        return [0.0]
-
-    def record(self, event: list[float]) -> None:
-        event[0] = time.perf_counter()
-
-    def elapsed_ms(self, start: list[float], end: list[float]) -> float:
-        return (end[0] - start[0]) * 1e3
-
-    def wait(self, event: Any) -> None:
-        pass
-
-    def sync_all(self) -> None:
-        pass
-
-    def capture(self, fn: Callable[[], Any]) -> Callable[[], Any]:
-        raise RuntimeError("graphs need a GPU")
-
-
-class _CudaTimer:
-    """CUDA events on the current stream of ``device``; graphs through torch.cuda.CUDAGraph."""
-
-    method = "cuda_events"
-
-    def __init__(self, device: Any) -> None:
-        import torch
-
-        self.torch = torch
-        self.device = torch.device(device)
-
-    def scope(self) -> contextlib.AbstractContextManager:
-        return self.torch.cuda.device(self.device)
-
-    def event(self) -> Any:
-        return self.torch.cuda.Event(enable_timing=True)
-
-    def record(self, event: Any) -> None:
-        event.record()
-
-    def elapsed_ms(self, start: Any, end: Any) -> float:
-        return start.elapsed_time(end)
-
-    def wait(self, event: Any) -> None:
-        event.synchronize()
-
-    def sync_all(self) -> None:
-        self.torch.cuda.synchronize()  # every stream of the device, hidden side streams included
-
-    def capture(self, fn: Callable[[], Any]) -> Callable[[], Any]:
-        torch = self.torch
-        graph, stream = torch.cuda.CUDAGraph(), torch.cuda.Stream()
-        stream.wait_stream(torch.cuda.current_stream())
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # a collection during capture can unload Triton modules the graph refers to
-        try:
-            with torch.cuda.graph(graph, stream=stream):
-                fn()
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-            torch.cuda.current_stream().wait_stream(stream)
-        return graph.replay
-
-
 def _noop(*args: Any) -> None:
     pass
 
@@ -271,7 +112,7 @@ def measure(
     outside the timed window. ``timer`` replaces the CUDA/wall timer (tests pass a fake device)."""
     started = time.perf_counter()
     cpu = str(device).startswith("cpu")
-    timer = timer if timer is not None else (_WallTimer() if cpu else _CudaTimer(device))
+    timer = timer if timer is not None else (WallTimer() if cpu else CudaTimer(device))
     with timer.scope():
         return _Run(call, prepare or _noop, timer, config, l2_flush, clock_probe, device, started).run()
 
@@ -462,48 +303,3 @@ class _Run:
         timer.sync_all()
         self.tails_ms.append((host_clock() - waited) * 1e3)
         return [timer.elapsed_ms(*self.events[k]) for k in range(n)]
-
-
-def profiled_spans_ms(
-    call: Callable[[int], Any], prepare: Callable[[int], Any], flush: Callable[[], Any], indices: list[int]
-) -> tuple[list[float], list[frozenset[str]]]:
-    """Each call's device time from CUPTI kernel timestamps, through torch.profiler (Kineto ships with torch), and
-    the set of kernels each call launched.
-
-    Each call runs inside a ``record_function`` range; Kineto's GPU-side twin of that range spans the first start
-    to the last end of the kernels launched in it, on any stream. Unlike events, it holds no launch gap. A call
-    that launched nothing has no GPU range: its span is 0 and its kernel set empty (a cached result).
-    """
-    import torch
-    from torch.autograd import DeviceType
-    from torch.profiler import ProfilerActivity, profile, record_function
-
-    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
-        for k, i in enumerate(indices):
-            prepare(i)
-            flush()
-            with record_function(f"solbench_sample_{k}"):
-                call(i)
-        torch.cuda.synchronize()
-    spans: dict[int, tuple[int, int]] = {}
-    kernels: list[tuple[int, int, str]] = []
-    for event in prof.profiler.kineto_results.events():
-        if event.device_type() != DeviceType.CUDA:
-            continue
-        name = event.name()
-        start = event.start_ns() if hasattr(event, "start_ns") else int(event.start_us() * 1000)
-        end = event.end_ns() if hasattr(event, "end_ns") else start + event.duration_ns()
-        if name.startswith("solbench_sample_"):
-            k = int(name.rsplit("_", 1)[1])
-            low, high = spans.get(k, (start, end))
-            spans[k] = (min(low, start), max(high, end))
-        else:
-            kernels.append((start, end, name))
-    sets: list[set[str]] = [set() for _ in indices]
-    for start, end, name in kernels:
-        for k, (low, high) in spans.items():
-            if low <= start and end <= high:
-                sets[k].add(name)
-                break
-    times = [(spans[k][1] - spans[k][0]) / 1e6 if k in spans else 0.0 for k in range(len(indices))]
-    return times, [frozenset(s) for s in sets]

@@ -52,9 +52,9 @@ def row_for(problem: Problem) -> Row:
     d = problem.definition
     var = tuple(d.var_axes)
     values = tuple(tuple(w.axes[a] for a in var) for w in problem.workloads)
-    largest = max(problem.workloads, key=lambda w: io_bytes(d, d.axis_values(w.axes)))
+    largest = max(problem.workloads, key=lambda w: io_bytes(d, w.axis_values))
     try:
-        bound = sol_bound(work_for(d, d.axis_values(largest.axes)), lookup(HARDWARE_KEY))
+        bound = sol_bound(work_for(d, largest.axis_values), lookup(HARDWARE_KEY))
         side, intensity = bound.bound, bound.arithmetic_intensity
     except SolError:
         side, intensity = "?", None

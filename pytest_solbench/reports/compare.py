@@ -28,7 +28,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from pytest_solbench.record import PASSED, SKIPPED, ItemResult
+from pytest_solbench.record import ItemResult
 from pytest_solbench.reports.terminal import _ms
 
 FASTER, SAME, SLOWER, UNCLEAR = "FASTER", "SAME", "SLOWER", "UNCLEAR"
@@ -136,9 +136,9 @@ def compare_item(
     if new is None:
         return Comparison(verdict=MISSING, old_ms=old.t_k_ms, **base)
     old_ms, new_ms = _median_of(old), _median_of(new)
-    if old.passed and new.status not in (PASSED, SKIPPED):
+    if old.passed and new.failed:
         return Comparison(verdict=BROKEN, old_ms=old_ms, note=f"PASSED -> {new.status}", **base)
-    if new.passed and old.status not in (PASSED, SKIPPED):
+    if new.passed and old.failed:
         return Comparison(verdict=FIXED, new_ms=new_ms, note=f"{old.status} -> PASSED", **base)
     if old_ms is None or new_ms is None or not (old.passed and new.passed):
         return Comparison(verdict=UNTIMED, old_ms=old_ms, new_ms=new_ms, **base)

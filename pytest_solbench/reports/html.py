@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from pytest_solbench.reports import compare as cmp
 from pytest_solbench.sol.hardware import Hardware
 from pytest_solbench.reports.markdown import header_rows, problem_blocks, suite_line, verdict
-from pytest_solbench.record import PASSED, SKIPPED, ItemResult
+from pytest_solbench.record import ItemResult
 from pytest_solbench.reports.terminal import COLUMNS
 from pytest_solbench.reports.roofline import build_roofline, roofline_svg
 
@@ -70,7 +70,7 @@ def _results(records: list[ItemResult]) -> list[str]:
     out: list[str] = []
     for block in blocks:
         out.append(f"<h3>{escape(block.problem)}</h3>")
-        classes = ["" if r.status in (PASSED, SKIPPED) else "fail" for r in block.records]
+        classes = ["fail" if r.failed else "" for r in block.records]
         out.append(_table(COLUMNS, list(block.rows), row_classes=classes, status_column=COLUMNS.index("status")))
         out.append(f'<p class="mean">mean SOL Score (failed workloads count 0): {escape(block.means or "n/a")}</p>')
     out.append(f"<p><b>Suite SOL Score</b>: {escape(suite_line(records, blocks))}</p>")

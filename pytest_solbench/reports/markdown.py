@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from pytest_solbench.reports import compare as cmp
-from pytest_solbench.record import PASSED, SKIPPED, ItemResult
+from pytest_solbench.record import ItemResult
 from pytest_solbench.reports.terminal import COLUMNS, table_rows
 from pytest_solbench.sol.scoring import problem_scores, suite_score
 
@@ -25,7 +25,7 @@ def render_markdown(
 ) -> str:
     """Verdict line, header table, failures, a collapsible table per problem, the suite score, the comparison."""
     header = dict(header or {})
-    failures = [r for r in records if r.status not in (PASSED, SKIPPED)]
+    failures = [r for r in records if r.failed]
     slower = list(comparison.failed) if comparison else []
     failed, words = verdict(records, comparison)
     lines = ["## pytest-solbench", "", f"{'**FAILED**' if failed else '**passed**'}: {words}", ""]
@@ -46,7 +46,7 @@ def render_markdown(
 
 def verdict(records: list[ItemResult], comparison: cmp.ComparisonReport | None) -> tuple[bool, str]:
     """Whether the run failed, and in words: ``1 of 12 items failed; 1 slower than 'main'. Suite SOL Score 0.882.``"""
-    failed = sum(r.status not in (PASSED, SKIPPED) for r in records)
+    failed = sum(r.failed for r in records)
     slower = sum(c.verdict == cmp.SLOWER for c in comparison.items) if comparison else 0
     suite = suite_score(records)
     parts = [f"{failed} of {len(records)} items failed" if failed else f"{len(records)} items passed or skipped"]
@@ -123,7 +123,7 @@ def problem_blocks(records: list[ItemResult]) -> list[ProblemBlock]:
     for problem, pairs in groups.items():
         means = ", ".join(f"{kernel} {score:.3f}" if score is not None else f"{kernel} n/a"
                           for (p, kernel), score in scores.items() if p == problem)  # fmt: skip
-        failing = any(r.status not in (PASSED, SKIPPED) for r, _ in pairs)
+        failing = any(r.failed for r, _ in pairs)
         blocks.append(ProblemBlock(problem, tuple(r for r, _ in pairs), tuple(row for _, row in pairs), means, failing))
     return blocks
 

@@ -23,15 +23,15 @@ import math
 from pathlib import Path
 from typing import Any, TextIO
 
+from pytest_solbench.protocol import Status
 from pytest_solbench.record import ItemResult
 
 #: FlashInfer-Bench's EvaluationStatus values.
-STATUSES = frozenset(
-    {"PASSED", "INCORRECT_SHAPE", "INCORRECT_NUMERICAL", "INCORRECT_DTYPE", "RUNTIME_ERROR", "COMPILE_ERROR", "TIMEOUT"}
-)
+STATUSES = frozenset({Status.PASSED, Status.INCORRECT_SHAPE, Status.INCORRECT_NUMERICAL, Status.INCORRECT_DTYPE,
+                      Status.RUNTIME_ERROR, Status.COMPILE_ERROR, Status.TIMEOUT})  # fmt: skip
 #: Skipped items reach no verdict at all: not written (-rs lists them). INVALID_REFERENCE, which FlashInfer Trace
 #: lacks, is written as RUNTIME_ERROR with our word first in the log and in ``solbench.status``, as REWARD_HACK is.
-UNWRITTEN = frozenset({"SKIPPED"})
+UNWRITTEN = frozenset({Status.SKIPPED})
 _OURS = (
     "nodeid", "device", "hardware", "t_sol_ms", "bound", "flops_by_dtype", "bytes_moved", "sol_sm_clock_mhz", "t_b_ms",
     "score", "pct_sol", "baseline", "seed", "clocks", "kernel_timing", "reference_timing", "floor_ms", "rule",
@@ -44,7 +44,7 @@ def trace_line(result: ItemResult) -> dict[str, Any] | None:
     """The FlashInfer Trace record of a result (None for a result that is not written; see the module docstring)."""
     if result.status in UNWRITTEN:
         return None
-    status = result.status if result.status in STATUSES else "RUNTIME_ERROR"
+    status = result.status if result.status in STATUSES else Status.RUNTIME_ERROR
     log = result.log if status == result.status else f"{result.status}: {result.log}"
     ours: dict[str, Any] = {key: getattr(result, key) for key in _OURS}
     ours.update(status=result.status, timed=result.t_k_ms is not None)
@@ -54,11 +54,11 @@ def trace_line(result: ItemResult) -> dict[str, Any] | None:
         "environment": _environment(result),
         "timestamp": result.timestamp or _dt.datetime.now(_dt.timezone.utc).isoformat(),
     }
-    if status in ("PASSED", "INCORRECT_NUMERICAL"):
+    if status in (Status.PASSED, Status.INCORRECT_NUMERICAL):
         evaluation["correctness"] = _correctness(result.correctness)
     elif result.correctness is not None:
         ours["correctness"] = result.correctness
-    if status == "PASSED":
+    if status is Status.PASSED:
         evaluation["performance"] = {
             "latency_ms": result.t_k_ms or 0.0,
             "reference_latency_ms": result.t_b_ms or 0.0,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pytest_solbench.sol.hardware import Hardware
 from pytest_solbench.sol.bound import Bound, NeedsRealInputs, SolError, Work, physical_floor_ms, sol_bound, work_for
-from pytest_solbench.data.trace import Problem, Workload
+from pytest_solbench.data.schema import Problem, Workload
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def floor_ms(facts: WorkloadFacts, hardware: Hardware, sm_clock_mhz: float | Non
 
 def _work_out(problem: Problem, workload: Workload) -> WorkloadFacts:
     definition = problem.definition
-    axis_values = definition.axis_values(workload.axes)
+    axis_values = workload.axis_values
     scalars = {n: s.value for n, s in workload.inputs.items() if s.kind == "scalar"}
     work, error, needs_real = None, None, False
     try:

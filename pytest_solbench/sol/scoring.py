@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_solbench.protocol import Status
+
 
 def _check(**times: float) -> None:
     for name, value in times.items():
@@ -107,11 +109,11 @@ def problem_scores(records: Iterable[Any]) -> dict[tuple[str, str], float | None
     groups: dict[tuple[str, str], list[float]] = defaultdict(list)
     seen: set[tuple[str, str]] = set()
     for r in records:
-        if r.status == "SKIPPED":
+        if r.status == Status.SKIPPED:
             continue
         key = (r.problem, r.kernel)
         seen.add(key)
-        if r.status != "PASSED":
+        if r.status != Status.PASSED:
             groups[key].append(0.0)
         elif r.score is not None:
             groups[key].append(r.score)

@@ -31,6 +31,7 @@ from typing import Any
 
 from pytest_solbench.data.dtypes import DTYPES
 from pytest_solbench.data.trace import Tolerance
+from pytest_solbench.protocol import Status
 
 _CHUNK_ELEMENTS = 1 << 22
 _SAMPLE_ROWS = 5
@@ -97,7 +98,7 @@ Index = tuple[int, ...]
 class Mismatch:
     """Why one output failed, with just enough numbers to act on."""
 
-    status: str  # INCORRECT_SHAPE | INCORRECT_DTYPE | INCORRECT_NUMERICAL
+    status: Status  # INCORRECT_SHAPE | INCORRECT_DTYPE | INCORRECT_NUMERICAL
     output: str
     tolerance: Tolerance
     mismatched: int = 0
@@ -112,7 +113,7 @@ class Mismatch:
 
     def message(self) -> str:
         """A few lines in the manner of ``torch.testing`` and ``pytest.approx``; never a tensor dump."""
-        if self.status != "INCORRECT_NUMERICAL":
+        if self.status is not Status.INCORRECT_NUMERICAL:
             return f"output {self.output!r}: " + "; ".join(self.reasons)
         tol = self.tolerance
         limits = f"atol {tol.max_atol:g}, rtol {tol.max_rtol:g}"
@@ -172,7 +173,7 @@ def check_output(
     """
     import torch
 
-    def wrong(status: str, why: str) -> tuple[None, Mismatch]:
+    def wrong(status: Status, why: str) -> tuple[None, Mismatch]:
         return None, Mismatch(status, name, tol, reasons=(why,))
 
     if not isinstance(expected, (torch.Tensor, int, float)):
@@ -181,14 +182,14 @@ def check_output(
         if type(got) in (int, float, bool) or (type(got) is torch.Tensor and got.ndim == 0):
             pair = torch.tensor(float(got), dtype=torch.float64), torch.tensor(float(expected), dtype=torch.float64)
             return _numerical(name, *pair, tol, exact=isinstance(expected, int))
-        return wrong("INCORRECT_DTYPE", f"is {_kind(got)}, expected a number or a 0-d torch.Tensor")
+        return wrong(Status.INCORRECT_DTYPE, f"is {_kind(got)}, expected a number or a 0-d torch.Tensor")
     if type(got) is not torch.Tensor:
-        return wrong("INCORRECT_DTYPE", f"is {_kind(got)}, expected a torch.Tensor (subclasses are not accepted)")
+        return wrong(Status.INCORRECT_DTYPE, f"is {_kind(got)}, expected a torch.Tensor (subclasses are not accepted)")
     if got.shape != expected.shape:
-        return wrong("INCORRECT_SHAPE", f"got shape {tuple(got.shape)}, expected {tuple(expected.shape)}")
+        return wrong(Status.INCORRECT_SHAPE, f"got shape {tuple(got.shape)}, expected {tuple(expected.shape)}")
     want = expected.dtype if expected_dtype is None else _torch_dtype(expected_dtype)
     if got.dtype != want:
-        return wrong("INCORRECT_DTYPE", f"got dtype {_dtype_name(got.dtype)}, expected {_dtype_name(want)}")
+        return wrong(Status.INCORRECT_DTYPE, f"got dtype {_dtype_name(got.dtype)}, expected {_dtype_name(want)}")
     exact = expected_dtype is not None and not DTYPES[expected_dtype].is_float
     exact = exact or not (got.is_floating_point() or _is_packed_fp4(got))
     return _numerical(name, got, expected, tol, exact)
@@ -302,6 +303,6 @@ def _numerical(
         shown = [abs_at, *bad_samples[: _SAMPLE_ROWS - 1]]
     samples = tuple((_unravel(i, shape), value_at(got, i), value_at(expected, i)) for i in sorted(shown))
     return stats, Mismatch(
-        "INCORRECT_NUMERICAL", name, tol, mismatched, total, max_abs, _unravel(abs_at, shape), max_rel,
+        Status.INCORRECT_NUMERICAL, name, tol, mismatched, total, max_abs, _unravel(abs_at, shape), max_rel,
         _unravel(rel_at, shape), samples, tuple(reasons), nonfinite,
     )  # fmt: skip

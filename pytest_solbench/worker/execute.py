@@ -115,7 +115,12 @@ def _call(fn: Any, args: list, outputs: list | None) -> Any:
 
 class CudaContextLost(RuntimeError):
     """The kernel left this worker's CUDA context unusable (illegal address, device-side assert): raising it makes
-    the pool retire the worker, so the next item starts on a fresh one."""
+    the pool retire the worker, so the next item starts on a fresh one. The verdict rides along as ``outcome``
+    (the pool hands it back as ``WorkerError.outcome``), never inside the message."""
+
+    def __init__(self, outcome: ItemOutcome) -> None:
+        super().__init__(f"{outcome.status.value}: the kernel broke the worker's CUDA context")
+        self.outcome = outcome
 
 
 def run_item(request: ItemRequest) -> ItemOutcome:
@@ -123,7 +128,7 @@ def run_item(request: ItemRequest) -> ItemOutcome:
     outcome = _run_item(request)
     failed = outcome.status not in (Status.PASSED, Status.SKIPPED)
     if failed and request.device.startswith("cuda") and not health_check():
-        raise CudaContextLost(f"{outcome.status.value}: {outcome.log}")
+        raise CudaContextLost(outcome)
     return outcome
 
 

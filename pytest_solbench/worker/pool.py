@@ -1,4 +1,7 @@
-"""Worker processes that run untrusted kernel code, one call at a time; crashes and hangs become WorkerErrors."""
+"""Worker processes that run untrusted kernel code, one call at a time; crashes and hangs become WorkerErrors.
+
+Long: being rebuilt by the judge work (issue 15), which splits it; until then it stays whole.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +19,9 @@ import weakref
 from multiprocessing.connection import Connection
 from typing import Any, Callable
 
-RUNTIME_ERROR = "RUNTIME_ERROR"
-TIMEOUT = "TIMEOUT"
+from pytest_solbench.protocol import Status
+
+RUNTIME_ERROR, TIMEOUT = Status.RUNTIME_ERROR, Status.TIMEOUT
 STDERR_TAIL_LINES = 20
 
 # A fresh interpreter that imports only this module (not pytest, not the plugin) and serves calls over the fd.
@@ -26,13 +30,17 @@ _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
 
 
 class WorkerError(Exception):
-    """A call that did not return: the target raised, the worker died, or it ran past its timeout."""
+    """A call that did not return: the target raised, the worker died, or it ran past its timeout.
+
+    ``outcome`` is what a target that retired its worker had found (``execute.CudaContextLost.outcome``): the
+    verdict travels as that field, never inside the message text."""
 
     def __init__(
         self,
-        status: str,
+        status: Status,
         message: str,
         *,
+        outcome: Any = None,
         stderr_tail: str = "",
         exitcode: int | None = None,
         signal_name: str | None = None,
@@ -40,9 +48,9 @@ class WorkerError(Exception):
         worker_pid: int | None = None,
     ) -> None:
         super().__init__(f"{status}: {message}")
-        self.status, self.message, self.stderr_tail = status, message, stderr_tail
+        self.status, self.message, self.stderr_tail = Status(status), message, stderr_tail
         self.exitcode, self.signal_name, self.traceback_text = exitcode, signal_name, traceback_text
-        self.worker_pid = worker_pid
+        self.worker_pid, self.outcome = worker_pid, outcome
 
     def details(self) -> str:
         """The message, then the traceback and the worker's last stderr lines, for a failure report."""
@@ -90,7 +98,8 @@ def _signal_name(returncode: int | None) -> str | None:
 
 
 def _serve(fd: int) -> None:
-    """Worker main loop: ("call", target, args) -> ("ok", target(*args)) | ("error", message, traceback)."""
+    """Worker main loop: ("call", target, args) -> ("ok", target(*args)) | ("error", message, traceback, outcome),
+    where outcome is the exception's ``outcome`` attribute (plain data a target attached), or None."""
     import faulthandler
 
     faulthandler.enable()  # a segfault prints the Python stack into the stderr log before the process dies
@@ -106,14 +115,15 @@ def _serve(fd: int) -> None:
             try:
                 reply: tuple = ("ok", resolve_target(target)(*args))
             except BaseException as exc:  # SystemExit and KeyboardInterrupt from a target are its errors too
-                reply = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+                reply = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc(), getattr(exc, "outcome", None))
             finally:
                 sys.stdout.flush()
                 sys.stderr.flush()
             try:
                 conn.send(reply)
             except Exception as exc:  # an unpicklable result: pickling fails before anything is written
-                conn.send(("error", f"the result of {target} could not be sent back: {exc}", traceback.format_exc()))
+                conn.send(("error", f"the result of {target} could not be sent back: {exc}", traceback.format_exc(),
+                           None))
     except EOFError:
         return  # the parent went away
 
@@ -189,6 +199,7 @@ class _Worker:
         raise WorkerError(
             RUNTIME_ERROR,
             reply[1],
+            outcome=reply[3],
             traceback_text=reply[2],
             stderr_tail=_tail(self.log_path, offset),
             worker_pid=self.pid,
@@ -439,7 +450,8 @@ class InProcessRunner:
             message, trace = f"{type(exc).__name__}: {exc}", traceback.format_exc()
             if not self._healthy():
                 message += " (and the health check failed: this process's GPU state is broken for later calls)"
-            raise WorkerError(RUNTIME_ERROR, message, traceback_text=trace) from exc
+            raise WorkerError(RUNTIME_ERROR, message, outcome=getattr(exc, "outcome", None),
+                              traceback_text=trace) from exc
         elapsed = time.monotonic() - start
         if elapsed > timeout_s:
             raise WorkerError(

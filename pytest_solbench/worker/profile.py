@@ -279,7 +279,7 @@ def run_profiled_call(request: ItemRequest) -> None:
     problem = _problem(request.definition_path, request.blob_root, request.bind_by_name)
     definition = problem.definition
     workload = _workload(problem, request.workload_uuid)
-    axis_values = definition.axis_values(workload.axes)
+    axis_values = workload.axis_values
     fn, dps, _ = _kernel(kernels.KernelSpec.from_payload(request.kernel), definition, guard=False)
     if request.compile_kernel:
         fn = _compiled(fn)

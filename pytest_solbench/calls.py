@@ -1,0 +1,68 @@
+"""The worker requests of one item, and calling the runner: an outcome, or a ``Crash`` when none came back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_solbench.data.kernels import KernelSpec
+from pytest_solbench.data.schema import Problem, Workload
+from pytest_solbench.options import Settings
+from pytest_solbench.protocol import ItemOutcome, ItemRequest, Status, TimingRequest
+from pytest_solbench.sol.facts import WorkloadFacts
+
+EXECUTE_TARGET = "pytest_solbench.worker.execute:run_item"
+
+
+@dataclass(frozen=True)
+class Crash:
+    """A call that did not return an outcome: the worker raised, died or hung."""
+
+    status: Status
+    message: str
+    log: str
+    details: str
+
+
+def item_request(settings: Settings, timed: bool, problem: Problem, workload: Workload, kernel: KernelSpec,
+                 facts: WorkloadFacts, l2_flush: Any, *, rounds: int | None = None,
+                 compile_kernel: bool = False) -> ItemRequest:  # fmt: skip
+    """The request for one kernel on one workload; ``rounds=0`` times without checking (the baseline's)."""
+    return ItemRequest(
+        definition_path=str(problem.definition.path),
+        workload_uuid=workload.uuid,
+        kernel=kernel.to_payload(),
+        device="cuda" if timed else "cpu",
+        seed=settings.seed,
+        rounds=settings.rounds if rounds is None else rounds,
+        time_kernel=timed,
+        compile_kernel=compile_kernel,
+        timing=TimingRequest(settings.max_time_s, settings.timer, l2_flush),
+        reduction_len=facts.reduction_len,
+        count_flops=facts.needs_real_inputs and facts.work is None,
+        guard=settings.guard != "off",
+        blob_root=str(settings.blob_root) if settings.blob_root else None,
+        bind_by_name=settings.bind_by_name,
+    )
+
+
+def call(runner: Any, request: ItemRequest, timeout_s: float) -> ItemOutcome | Crash:
+    """The runner's outcome; a worker that raised, died or hung becomes a ``Crash`` with its stderr tail."""
+    from pytest_solbench.worker.pool import WorkerError
+
+    try:
+        outcome = runner.call(EXECUTE_TARGET, request, timeout_s)
+    except WorkerError as exc:
+        status, message = exc.status, exc.message
+        lost = exc.outcome if isinstance(exc.outcome, ItemOutcome) else None
+        # The kernel's own failing verdict, raised to replace a broken worker. Only a failure is taken: the worker
+        # ran kernel code, so an outcome that claims a pass while its call raised is no verdict at all.
+        if lost is not None and lost.status not in (Status.PASSED, Status.SKIPPED):
+            status = lost.status
+            message = (f"{lost.log}\n(the kernel broke the worker's CUDA context; the next item runs on a "
+                       "fresh worker)")  # fmt: skip
+        log = message + (f"\n--- worker stderr (last lines) ---\n{exc.stderr_tail}" if exc.stderr_tail else "")
+        return Crash(status, message, log, f"worker stderr:\n{exc.stderr_tail}" if exc.stderr_tail else "")
+    if not isinstance(outcome, ItemOutcome):
+        raise TypeError(f"the runner returned {type(outcome).__name__}, not a protocol.ItemOutcome")
+    return outcome

@@ -1,0 +1,51 @@
+"""The CUPTI timer: each timed call's span from its kernels' own device timestamps, on every stream, through
+torch.profiler (Kineto ships with torch), and the set of kernels each call launched (docs/measurement.md)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+def profiled_spans_ms(
+    call: Callable[[int], Any], prepare: Callable[[int], Any], flush: Callable[[], Any], indices: list[int]
+) -> tuple[list[float], list[frozenset[str]]]:
+    """Each call's device time from CUPTI kernel timestamps, through torch.profiler (Kineto ships with torch), and
+    the set of kernels each call launched.
+
+    Each call runs inside a ``record_function`` range; Kineto's GPU-side twin of that range spans the first start
+    to the last end of the kernels launched in it, on any stream. Unlike events, it holds no launch gap. A call
+    that launched nothing has no GPU range: its span is 0 and its kernel set empty (a cached result).
+    """
+    import torch
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile, record_function
+
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        for k, i in enumerate(indices):
+            prepare(i)
+            flush()
+            with record_function(f"solbench_sample_{k}"):
+                call(i)
+        torch.cuda.synchronize()
+    spans: dict[int, tuple[int, int]] = {}
+    kernels: list[tuple[int, int, str]] = []
+    for event in prof.profiler.kineto_results.events():
+        if event.device_type() != DeviceType.CUDA:
+            continue
+        name = event.name()
+        start = event.start_ns() if hasattr(event, "start_ns") else int(event.start_us() * 1000)
+        end = event.end_ns() if hasattr(event, "end_ns") else start + event.duration_ns()
+        if name.startswith("solbench_sample_"):
+            k = int(name.rsplit("_", 1)[1])
+            low, high = spans.get(k, (start, end))
+            spans[k] = (min(low, start), max(high, end))
+        else:
+            kernels.append((start, end, name))
+    sets: list[set[str]] = [set() for _ in indices]
+    for start, end, name in kernels:
+        for k, (low, high) in spans.items():
+            if low <= start and end <= high:
+                sets[k].add(name)
+                break
+    times = [(spans[k][1] - spans[k][0]) / 1e6 if k in spans else 0.0 for k in range(len(indices))]
+    return times, [frozenset(s) for s in sets]
