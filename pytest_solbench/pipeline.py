@@ -21,7 +21,8 @@ from pytest_solbench.record import ItemResult
 from pytest_solbench.target import Target
 from pytest_solbench.data.trace import Problem, Workload
 
-EXECUTE_TARGET = "pytest_solbench.worker.execute:run_item"
+EXECUTE_TARGET = "pytest_solbench.worker.execute:run_item"  # --solbench-isolate none: kernel and verdict in-process
+JUDGE_TARGET = "pytest_solbench.judge.referee:judge_item"  # the default: the judge's process decides
 FLOOR_MARGIN = 0.03  # a time this far under the physical floor is REWARD_HACK; nearer, measurement noise
 
 
@@ -183,13 +184,17 @@ class Pipeline:
             guard=self.settings.guard != "off",
             blob_root=str(self.settings.blob_root) if self.settings.blob_root else None,
             bind_by_name=self.settings.bind_by_name,
+            timeout_s=self.settings.timeout_s,
         )
 
     def _call(self, runner: Any, request: ItemRequest) -> ItemOutcome | _Crash:
         from pytest_solbench.worker.pool import WorkerError
 
+        judged = self.settings.isolate != "none"
+        # The judge holds the kernel's process to timeout_s itself; its own limit leaves room for the reference.
+        timeout_s = 2 * self.settings.timeout_s + 120 if judged else self.settings.timeout_s
         try:
-            outcome = runner.call(EXECUTE_TARGET, request, self.settings.timeout_s)
+            outcome = runner.call(JUDGE_TARGET if judged else EXECUTE_TARGET, request, timeout_s)
         except WorkerError as exc:
             status, message = exc.status, exc.message
             lost = "CudaContextLost: "

@@ -69,6 +69,12 @@ class SolbenchSession:
         ]
         if dev.kind == "cuda":
             lines.append(f"solbench: timer {settings.timer}; clocks {settings.clocks}; L2 flushed before every sample")
+        if settings.isolate == "none":
+            lines.append("solbench: WARNING --solbench-isolate none: kernels run in this process, beside the checker; "
+                         "verdicts are not protected from the code they judge (debugging only)")  # fmt: skip
+        else:
+            lines.append("solbench: verdicts by the judge process; each kernel runs in a process of its own and "
+                         "answers in plain data (docs/threat-model.md)")  # fmt: skip
         import os
 
         if dev.kind == "cuda" and os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):

@@ -464,6 +464,21 @@ class _Run:
         return [timer.elapsed_ms(*self.events[k]) for k in range(n)]
 
 
+def run_batch(call: Callable[[int], Any], *, prepare: Callable[[int], Any], flush: Callable[[], Any] | None, n: int,
+              device: Any = "cuda") -> None:
+    """``n`` calls back to back as the timed phase makes them (prepare, flush, call) with one host sync at the end:
+    the batch a judge times from outside the kernel's process (``judge.corroborate``)."""
+    for i in range(n):
+        prepare(i)
+        if flush is not None:
+            flush()
+        call(i)
+    if not str(device).startswith("cpu"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
 def profiled_spans_ms(
     call: Callable[[int], Any], prepare: Callable[[int], Any], flush: Callable[[], Any], indices: list[int]
 ) -> tuple[list[float], list[frozenset[str]]]:
