@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "pytest_solbench"
 # The crossing contracts: plain types every room may import (the worker's request and outcome, an item's record).
 CONTRACTS = {"protocol", "record"}
-ROOMS = {"data", "sol", "worker", "measure", "guard", "reports"}
+ROOMS = {"data", "sol", "worker", "measure", "guard", "reports", "judge"}
 MAX_LINES = 400
 
 

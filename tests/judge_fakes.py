@@ -1,0 +1,48 @@
+"""A kernel-process harness that answers the judge off the schema, one way per SOLBENCH_FAKE_REPLY (test_judge.py).
+
+It wraps the real harness (``worker.harness``), so everything else about the exchange is as in a real run."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import struct
+import sys
+
+from pytest_solbench.worker import harness
+
+MODE = os.environ.get("SOLBENCH_FAKE_REPLY", "")
+
+
+def _write(data: bytes) -> None:
+    os.write(int(sys.argv[-1]), struct.pack("!i", len(data)) + data)
+
+
+def load(payload):
+    return harness.load(payload)
+
+
+def ping(payload=None):
+    return {}
+
+
+def timed(payload):
+    return harness.timed(payload)
+
+
+def call(payload):
+    reply = harness.call(payload)
+    if MODE == "status":
+        reply["status"] = "PASSED"
+    elif MODE == "extra":
+        reply["note"] = "trust me"
+    elif MODE == "wrong-type":
+        reply["outputs"] = "all good"
+    elif MODE == "pickle":
+        _write(pickle.dumps(("ok", {"outputs": None, "trip": None, "kernel_names": None})))
+    elif MODE == "not-json":
+        _write(b"{not json")
+    elif MODE == "outer-keys":
+        _write(json.dumps({"ok": reply, "status": "PASSED"}).encode())
+    return reply
