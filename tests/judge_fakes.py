@@ -28,7 +28,13 @@ def ping(payload=None):
 
 
 def timed(payload):
-    return harness.timed(payload)
+    reply = harness.timed(payload)
+    if MODE == "forge-time" and "measurement" in reply:  # every sample a hundredth of what it was
+        measured = reply["measurement"]
+        measured["samples_ms"] = [t / 100 for t in measured["samples_ms"]]
+        for key in ("median_ms", "min_ms", "q1_ms", "q3_ms", "mean_ms", "stdev_ms"):
+            measured[key] /= 100
+    return reply
 
 
 def call(payload):

@@ -170,6 +170,38 @@ def test_a_kernel_process_that_answers_off_the_schema_fails_its_item(fresh_pools
     assert (outcome.status, outcome.rule) == (Status.REWARD_HACK, "reply-schema"), outcome.log
 
 
+SLEEPY = """
+import time
+
+import torch
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+
+
+def run(hidden_states, weight):
+    time.sleep(0.02)
+    x = hidden_states.float()
+    return (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight.float()).to(hidden_states.dtype)
+"""
+
+
+def test_a_forged_median_is_refused_by_the_outside_clock(fresh_pools, monkeypatch, tmp_path: Path) -> None:
+    """The kernel's process divides its samples by 100; each call sleeps 20 ms, which no load can shorten, so the
+    judge's wall clock over its batch contradicts the report whatever the machine is doing."""
+    from dataclasses import replace
+
+    from pytest_solbench.protocol import TimingRequest
+
+    monkeypatch.setenv("SOLBENCH_FAKE_REPLY", "forge-time")
+    monkeypatch.setattr(referee, "HARNESS", "judge_fakes")
+    (tmp_path / "sleepy.py").write_text(SLEEPY)
+    request = replace(_request(tmp_path / "sleepy.py", rounds=1), time_kernel=True,
+                      timing=TimingRequest(max_time_s=0.5, timer="events"))  # fmt: skip
+    outcome = referee.judge_item(request)
+    assert (outcome.status, outcome.rule) == (Status.REWARD_HACK, "outside-clock"), outcome.log
+    assert outcome.kernel_timing["median_ms"] < 1.0  # what it claimed, kept for the record
+
+
 def test_an_honest_kernel_passes_and_its_outputs_are_checked_in_the_judge(fresh_pools) -> None:
     outcome = referee.judge_item(_request(ROOT / "examples" / "triton_rmsnorm.py"))
     assert outcome.status is Status.PASSED, outcome.log
@@ -196,3 +228,23 @@ def test_judge_red_team_through_the_plugin_with_the_guard_off_then_an_honest_ker
     assert got == {**JUDGE_KERNELS, "zz_honest_rmsnorm": "PASSED"}, (got, result.stdout.str()[-3000:])
     assert "a kernel's pickle ran" not in result.stdout.str() + result.stderr.str()
     result.assert_outcomes(passed=1, failed=len(JUDGE_KERNELS))
+
+
+@pytest.mark.parametrize(("changes", "correctness", "rule"), [
+    ({}, ["rms_kernel"], None),
+    ({"calls_without_kernels": 3}, ["rms_kernel"], "no-kernel"),
+    ({"distinct_kernel_sets": 2}, ["rms_kernel"], "kernel-set-changed"),
+    ({"kernel_names": ["copy_kernel"]}, ["rms_kernel"], "kernel-set-changed"),  # not what the checked call ran
+    ({"method": "cuda_events", "kernel_names": []}, ["rms_kernel"], None),  # no CUPTI: nothing to compare
+])  # fmt: skip
+def test_timed_kernel_sets_must_match_each_other_and_the_last_correctness_call(changes, correctness, rule) -> None:
+    from pytest_solbench.judge import timed
+
+    measured = {"method": "cupti", "calls_without_kernels": 0, "distinct_kernel_sets": 1,
+                "kernel_names": ["rms_kernel"], **changes}  # fmt: skip
+    if rule is None:
+        timed._kernel_sets(measured, correctness)
+    else:
+        with pytest.raises(referee.Verdict) as raised:
+            timed._kernel_sets(measured, correctness)
+        assert raised.value.outcome.rule == rule

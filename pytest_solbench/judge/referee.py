@@ -58,6 +58,10 @@ class Kernel:
 
     def ask(self, what: str, payload: dict[str, Any], validate: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
         remaining = max(1.0, self.deadline - time.monotonic())
+        if self.device.startswith("cuda"):
+            import torch
+
+            torch.cuda.synchronize()  # the shared buffers' contents land before the kernel's process reads them
         try:
             value = self.pools.pool(self.tenant).call(f"{HARNESS}:{what}", payload, remaining)
         except WorkerError as exc:

@@ -50,7 +50,6 @@ class _Set:
 def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: Any, axis_values: dict[str, int],
                 reference: Any, dps: bool, updated: set[int], kernel_names: list[str] | None) -> dict | None:  # fmt: skip
     """The measurement (None on CPU), once every check on the timed calls held; raises ``Verdict`` otherwise."""
-    timed_gpu = request.time_kernel and request.device.startswith("cuda")
     if not request.time_kernel and not request.rounds:
         return None
     with Arena(request.device) as arena:
@@ -74,7 +73,7 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
         try:
             expected = _check_sets(sets, request, problem, workload, reference, updated)
             _kernel_sets(measured, kernel_names)
-            if timed_gpu:
+            if request.time_kernel:
                 _outside_clock(kernel, request, problem, axis_values, sets, expected, measured, updated)
         except Verdict as verdict:
             raise Verdict(_with_timing(verdict.outcome, measured)) from None
@@ -246,7 +245,7 @@ def _fixed_ms(request: ItemRequest, outs: list[list]) -> float:
     from pytest_solbench.measure import timing
 
     flush = None
-    if request.timing.l2_flush_bytes != 0:
+    if request.device.startswith("cuda") and request.timing.l2_flush_bytes != 0:
         from pytest_solbench.worker.bench import _flusher
 
         nbytes = request.timing.l2_flush_bytes
