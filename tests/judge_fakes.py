@@ -29,11 +29,11 @@ def ping(payload=None):
 
 def timed(payload):
     reply = harness.timed(payload)
-    if MODE == "forge-time" and "measurement" in reply:  # every sample a hundredth of what it was
+    if MODE == "forge-time" and "measurement" in reply:  # every sample a thousandth of what it was
         measured = reply["measurement"]
-        measured["samples_ms"] = [t / 100 for t in measured["samples_ms"]]
+        measured["samples_ms"] = [t / 1000 for t in measured["samples_ms"]]
         for key in ("median_ms", "min_ms", "q1_ms", "q3_ms", "mean_ms", "stdev_ms"):
-            measured[key] /= 100
+            measured[key] /= 1000
     return reply
 
 

@@ -186,7 +186,7 @@ def run(hidden_states, weight):
 
 
 def test_a_forged_median_is_refused_by_the_outside_clock(fresh_pools, monkeypatch, tmp_path: Path) -> None:
-    """The kernel's process divides its samples by 100; each call sleeps 20 ms, which no load can shorten, so the
+    """The kernel's process divides its samples by 1000; each call sleeps 20 ms, which no load can shorten, so the
     judge's wall clock over its batch contradicts the report whatever the machine is doing."""
     from dataclasses import replace
 
