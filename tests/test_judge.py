@@ -248,3 +248,24 @@ def test_timed_kernel_sets_must_match_each_other_and_the_last_correctness_call(c
         with pytest.raises(referee.Verdict) as raised:
             timed._kernel_sets(measured, correctness)
         assert raised.value.outcome.rule == rule
+
+
+def test_what_a_value_returning_kernel_said_it_returned_is_compared_in_the_judges_terms() -> None:
+    import torch
+
+    from pytest_solbench.data.trace import load_problem
+    from pytest_solbench.worker import check
+
+    definition = load_problem(RMSNORM).definition
+    buffer = torch.full((7, 4096), float("nan"), dtype=torch.bfloat16)
+    wrong_shape = referee.received(definition, False, [{"kind": "tensor", "dtype": "bfloat16", "shape": [7, 8]}],
+                                   [buffer])  # fmt: skip
+    mismatch = check.compare("output", wrong_shape[0], torch.zeros(7, 4096, dtype=torch.bfloat16), check.tolerance_for("bfloat16"))
+    assert mismatch.status == "INCORRECT_SHAPE" and "(7, 8)" in mismatch.message()
+    assert referee.received(definition, False, [{"kind": "tensor", "dtype": "bfloat16", "shape": [7, 4096]}],
+                            [buffer])[0] is buffer  # fmt: skip
+    for described, status in (([], Status.INCORRECT_SHAPE), ([{"kind": "other", "type": "lazy.Thing"}], Status.INCORRECT_DTYPE),
+                              ([{"kind": "tensor", "dtype": "no_such_dtype", "shape": [1]}], Status.INCORRECT_DTYPE)):  # fmt: skip
+        with pytest.raises(referee.Verdict) as raised:
+            referee.received(definition, False, described, [buffer])
+        assert raised.value.outcome.status is status

@@ -12,6 +12,7 @@ claims are checked by ``judge.timed``.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, Callable
 
 from pytest_solbench.judge import reply as schema
@@ -101,15 +102,19 @@ def tripped(trip: dict[str, str] | None, **fields: Any) -> None:
 
 
 def judge_item(request: ItemRequest) -> ItemOutcome:
-    """The item's outcome; a failure on the GPU that left the kernel's process unhealthy retires that process."""
-    kernel = None
+    """The item's outcome; a failure on the GPU that left the kernel's process unhealthy (an illegal address, a
+    device-side assert) retires that process, so the kernel's next item starts on a fresh one."""
+    kernel = Kernel(request)
     try:
-        kernel = Kernel(request)
-        return _judge(request, kernel)
+        outcome = _judge(request, kernel)
     except Verdict as verdict:
-        if kernel is not None and request.device.startswith("cuda") and not kernel.healthy():
-            kernel.pools.retire(kernel.tenant)
-        return verdict.outcome
+        outcome = verdict.outcome
+    failed = outcome.status not in (Status.PASSED, Status.SKIPPED, Status.TIMEOUT) and outcome.rule != schema.RULE
+    if failed and request.device.startswith("cuda") and not kernel.healthy():
+        kernel.pools.retire(kernel.tenant)
+        note = "\n(the kernel broke its process's CUDA context; its next item runs in a fresh process)"
+        outcome = replace(outcome, log=outcome.log + note)
+    return outcome
 
 
 def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
@@ -175,8 +180,6 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
 
 
 def _with(outcome: ItemOutcome, **fields: Any) -> ItemOutcome:
-    from dataclasses import replace
-
     return replace(outcome, **{k: v for k, v in fields.items() if getattr(outcome, k) is None})
 
 

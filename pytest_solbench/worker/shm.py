@@ -5,14 +5,15 @@ kernel's process (``attach``) rebuilds a tensor over the same memory from that d
 crosses, so the judge reads the very bytes the kernel wrote, and what it checks was never a Python object the
 kernel could hand over.
 
-- CPU: a file per tensor under ``/dev/shm`` (the temp folder where there is none), mapped ``MAP_SHARED`` on both
+- CPU: a file per tensor under ``/dev/shm`` (the temp folder where it has no room), mapped ``MAP_SHARED`` on both
   sides; ``torch.frombuffer`` over the mapping, so each tensor's storage is exactly its own bytes.
 - CUDA: one allocation per tensor, shared through a CUDA IPC handle as ``torch.multiprocessing.reductions`` does it:
   ``storage._share_cuda_()`` on the judge's side, ``torch.UntypedStorage._new_shared_cuda(*handle)`` on the kernel's
   (private API, the same 8-tuple in torch 2.11 and 2.13; the byte strings travel as hex).
 
 Every tensor is contiguous and alone in its storage, whether a correctness round or a timed call made it: nothing
-about its memory tells the two apart. A Python scalar input travels as its value.
+about its memory tells the two apart. On the GPU shared tensors come from a memory pool of their own, since an IPC
+handle maps the whole allocator segment around a block. A Python scalar input travels as its value.
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ import os
 import tempfile
 from typing import Any
 
-_SHM_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
+def _folder_for(nbytes: int) -> str:
+    """``/dev/shm`` while it has room to spare (a container's is often 64 MiB, and writing past a full tmpfs through
+    a mapping is a SIGBUS), else the temp folder (page cache backed by disk)."""
+    try:
+        stat = os.statvfs("/dev/shm")
+        if os.access("/dev/shm", os.W_OK) and stat.f_bavail * stat.f_frsize > 2 * nbytes:
+            return "/dev/shm"
+    except OSError:
+        pass
+    return tempfile.gettempdir()
 
 
 def dtype_name(dtype: Any) -> str:
@@ -75,11 +85,12 @@ class Arena:
         if nbytes == 0:
             return torch.empty(shape, dtype=dtype, device=self.device), {"kind": "empty", **base}
         if self.device.startswith("cuda"):
-            block = torch.empty(nbytes, dtype=torch.uint8, device=self.device)
+            with _shared_segments(self.device):
+                block = torch.empty(nbytes, dtype=torch.uint8, device=self.device)
             handle = block.untyped_storage()._share_cuda_()
             self._keep.append(block)
             return block.view(dtype).reshape(shape), {"kind": "cuda", "ipc": _plain_handle(handle), **base}
-        fd, path = tempfile.mkstemp(prefix="solbench-", dir=_SHM_DIR)
+        fd, path = tempfile.mkstemp(prefix="solbench-", dir=_folder_for(nbytes))
         try:
             os.ftruncate(fd, nbytes)
             mapping = mmap.mmap(fd, nbytes)
@@ -98,6 +109,29 @@ class Arena:
                 pass
         self._paths.clear()
         self._keep.clear()  # mappings close when the last tensor over them goes
+        if self.device.startswith("cuda"):
+            import torch
+
+            torch.cuda.ipc_collect()  # blocks the kernel's process has let go of return to the pool
+
+
+_POOLS: dict[str, Any] = {}
+
+
+def _shared_segments(device: str) -> Any:
+    """Allocations routed to a memory pool of their own. An IPC handle opens the whole segment of the caching
+    allocator that holds a block, so a shared tensor must never sit beside the judge's private ones (the expected
+    outputs): in a pool of their own, shared segments hold only what the kernel's process is given anyway."""
+    import contextlib
+
+    import torch
+
+    use = getattr(torch.cuda, "use_mem_pool", None)
+    if use is None:  # torch older than the pool API: shared blocks may sit beside private ones
+        return contextlib.nullcontext()
+    if device not in _POOLS:
+        _POOLS[device] = torch.cuda.MemPool()
+    return use(_POOLS[device], device=torch.device(device))
 
 
 def _bytes(tensor: Any) -> Any:
