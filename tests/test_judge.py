@@ -127,6 +127,33 @@ def test_a_shared_tensor_is_the_same_memory_on_both_sides(tmp_path: Path) -> Non
         assert arena.share(3.5)[1] == {"kind": "value", "value": 3.5}
 
 
+def _cuda() -> bool:
+    import os
+
+    import torch
+
+    return torch.cuda.is_available() and os.environ.get("TRITON_INTERPRET", "0") in ("", "0")
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_a_kernel_process_writes_the_judges_memory_through_shared_tensors(device: str) -> None:
+    """The description crosses (a path or a CUDA IPC handle); the bytes written over there are read here."""
+    import torch
+
+    from pytest_solbench.worker.pool import WorkerPool
+    from pytest_solbench.worker.shm import Arena
+
+    if device == "cuda" and not _cuda():
+        pytest.skip("CUDA IPC needs a GPU")
+    with Arena(device) as arena, WorkerPool(plain=True) as other:
+        source, source_desc = arena.share(torch.arange(12, dtype=torch.float32, device=device).reshape(3, 4))
+        target, target_desc = arena.share(torch.full((3, 4), float("nan"), device=device))
+        if device == "cuda":
+            torch.cuda.synchronize()
+        other.call("judge_fakes:double_into", {"input": source_desc, "output": target_desc, "device": device}, 120)
+        assert torch.equal(target, source * 2)
+
+
 def test_a_plain_worker_answers_in_json_and_a_pickle_on_its_channel_is_malformed() -> None:
     from pytest_solbench.worker.pool import MALFORMED, WorkerError, WorkerPool
 
@@ -269,3 +296,23 @@ def test_what_a_value_returning_kernel_said_it_returned_is_compared_in_the_judge
         with pytest.raises(referee.Verdict) as raised:
             referee.received(definition, False, described, [buffer])
         assert raised.value.outcome.status is status
+
+
+def test_judge_red_team_on_the_gpu_with_the_guard_off_then_an_honest_kernel(pytester: pytest.Pytester) -> None:
+    """On a GPU machine: the judge kernels, the GPU-only ones too, timed for real (CUDA IPC, CUPTI kernel sets, the
+    outside clock); the honest kernel passes after them."""
+    if not _cuda():
+        pytest.skip("the GPU judge needs a CUDA GPU with TRITON_INTERPRET unset")
+    kernels = pytester.path / "kernels"
+    kernels.mkdir()
+    expected = {p.stem: _layer(p)[1] for p in sorted(REDTEAM.glob("judge_*.py"))}
+    for name in expected:
+        shutil.copy(REDTEAM / f"{name}.py", kernels / f"{name}.py")
+    shutil.copy(ROOT / "examples" / "triton_rmsnorm.py", kernels / "zz_honest_rmsnorm.py")
+    result = pytester.runpytest_subprocess(
+        str(RMSNORM), "--solbench", "--kernel-dir", str(kernels), "-p", "no:randomly", "-p", "no:cacheprovider",
+        "-k", "num_tokens:7]", "--solbench-json", "t.jsonl", "--solbench-guard", "off", timeout=1800,
+    )  # fmt: skip
+    lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
+    got = {x["solution"]: x["solbench"].get("rule") or x["solbench"]["status"] for x in lines}
+    assert got == {**expected, "zz_honest_rmsnorm": "PASSED"}, (got, result.stdout.str()[-3000:])
