@@ -316,3 +316,35 @@ def test_judge_red_team_on_the_gpu_with_the_guard_off_then_an_honest_kernel(pyte
     lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
     got = {x["solution"]: x["solbench"].get("rule") or x["solbench"]["status"] for x in lines}
     assert got == {**expected, "zz_honest_rmsnorm": "PASSED"}, (got, result.stdout.str()[-3000:])
+
+
+HANGS = """
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+
+
+def run(hidden_states, weight):
+    while True:
+        pass
+"""
+DIES = """
+import os
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+
+
+def run(hidden_states, weight):
+    print("last words before dying")
+    os._exit(3)
+"""
+
+
+def test_a_hanging_or_dying_kernel_fails_its_item_and_the_next_item_runs(fresh_pools, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    (tmp_path / "hangs.py").write_text(HANGS)
+    (tmp_path / "dies.py").write_text(DIES)
+    hung = referee.judge_item(replace(_request(tmp_path / "hangs.py", rounds=1), timeout_s=5))
+    assert hung.status is Status.TIMEOUT and "a correctness call within the item's 5 s" in hung.log, hung.log
+    died = referee.judge_item(_request(tmp_path / "dies.py", rounds=1))
+    assert died.status is Status.RUNTIME_ERROR and "exit code 3" in died.log and "last words" in died.log, died.log
+    assert referee.judge_item(_request(ROOT / "examples" / "triton_rmsnorm.py", rounds=1)).status is Status.PASSED

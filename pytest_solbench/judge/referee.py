@@ -47,6 +47,9 @@ def kernel_pools(device: str) -> TenantPools:
     return _POOLS[kind]
 
 
+_STEPS = {"load": "loading", "call": "a correctness call", "timed": "its timed calls", "ping": "an empty request"}
+
+
 class Kernel:
     """The kernel's process as the judge sees it: requests out, validated plain replies back, one deadline."""
 
@@ -70,7 +73,11 @@ class Kernel:
                 self.pools.retire(self.tenant)
                 raise hack(schema.RULE, exc.message) from None
             tail = f"\n--- kernel process stderr (last lines) ---\n{exc.stderr_tail}" if exc.stderr_tail else ""
-            raise Verdict(failure(exc.status, exc.message + tail)) from None
+            message = exc.message
+            if exc.status == "TIMEOUT":
+                message = (f"the kernel did not finish {_STEPS.get(what, what)} within the item's "
+                           f"{self.request.timeout_s:g} s (--solbench-timeout); its process was killed")  # fmt: skip
+            raise Verdict(failure(exc.status, message + tail)) from None
         try:
             return validate(value)
         except schema.ReplyError as exc:
