@@ -183,8 +183,8 @@ def test_a_judge_process_never_imports_kernel_code(tmp_path: Path) -> None:
     from pytest_solbench.worker.pool import WorkerPool
 
     with WorkerPool(env={"TRITON_INTERPRET": "1"}) as judge:
-        outcome = judge.call("pytest_solbench.judge.referee:judge_item", _request(ROOT / "examples" / "triton_rmsnorm.py",
-                                                                                  rounds=1), 300)  # fmt: skip
+        request = _request(ROOT / "examples" / "triton_rmsnorm.py", rounds=1)
+        outcome = judge.call("pytest_solbench.judge.referee:judge_item", request, 300)
         assert outcome.status is Status.PASSED, outcome.log
         assert judge.call("worker_targets:kernel_modules", None, 60) == []
 
@@ -285,14 +285,18 @@ def test_what_a_value_returning_kernel_said_it_returned_is_compared_in_the_judge
 
     definition = load_problem(RMSNORM).definition
     buffer = torch.full((7, 4096), float("nan"), dtype=torch.bfloat16)
-    wrong_shape = referee.received(definition, False, [{"kind": "tensor", "dtype": "bfloat16", "shape": [7, 8]}],
-                                   [buffer])  # fmt: skip
-    mismatch = check.compare("output", wrong_shape[0], torch.zeros(7, 4096, dtype=torch.bfloat16), check.tolerance_for("bfloat16"))
+
+    def tensor(dtype: str, shape: list[int]) -> list[dict]:
+        return [{"kind": "tensor", "dtype": dtype, "shape": shape}]
+
+    (wrong_shape,) = referee.received(definition, False, tensor("bfloat16", [7, 8]), [buffer])
+    zeros = torch.zeros(7, 4096, dtype=torch.bfloat16)
+    mismatch = check.compare("output", wrong_shape, zeros, check.tolerance_for("bfloat16"))
     assert mismatch.status == "INCORRECT_SHAPE" and "(7, 8)" in mismatch.message()
-    assert referee.received(definition, False, [{"kind": "tensor", "dtype": "bfloat16", "shape": [7, 4096]}],
-                            [buffer])[0] is buffer  # fmt: skip
-    for described, status in (([], Status.INCORRECT_SHAPE), ([{"kind": "other", "type": "lazy.Thing"}], Status.INCORRECT_DTYPE),
-                              ([{"kind": "tensor", "dtype": "no_such_dtype", "shape": [1]}], Status.INCORRECT_DTYPE)):  # fmt: skip
+    assert referee.received(definition, False, tensor("bfloat16", [7, 4096]), [buffer])[0] is buffer
+    cases = [([], Status.INCORRECT_SHAPE), ([{"kind": "other", "type": "lazy.Thing"}], Status.INCORRECT_DTYPE),
+             (tensor("no_such_dtype", [1]), Status.INCORRECT_DTYPE)]  # fmt: skip
+    for described, status in cases:
         with pytest.raises(referee.Verdict) as raised:
             referee.received(definition, False, described, [buffer])
         assert raised.value.outcome.status is status

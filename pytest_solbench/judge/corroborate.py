@@ -44,7 +44,8 @@ def contradiction(reported_median_ms: float, clock: OutsideClock) -> str | None:
     limit = RATIO * reported_median_ms + HOST_ALLOWANCE_MS
     if clock.per_call_ms <= limit:
         return None
-    return (f"the kernel's process reported a median of {reported_median_ms:.4g} ms per call, but the judge's own clock "
-            f"saw {clock.per_call_ms:.4g} ms per call over a batch of {clock.calls} (wall {clock.batch_wall_ms:.4g} ms "
-            f"less round trip {clock.round_trip_ms:.3g} ms and fixed costs {clock.fixed_ms:.3g} ms); more than "
-            f"{RATIO:g} x the report + {HOST_ALLOWANCE_MS:g} ms cannot be launch overhead")  # fmt: skip
+    return (f"the kernel's process reported a median of {reported_median_ms:.4g} ms per call, but the judge's own "
+            f"clock saw {clock.per_call_ms:.4g} ms per call over a batch of {clock.calls} (wall "
+            f"{clock.batch_wall_ms:.4g} ms less round trip {clock.round_trip_ms:.3g} ms and fixed costs "
+            f"{clock.fixed_ms:.3g} ms); more than {RATIO:g} x the report + {HOST_ALLOWANCE_MS:g} ms cannot be launch "
+            "overhead")  # fmt: skip

@@ -87,9 +87,10 @@ class Kernel:
     def load(self) -> bool:
         """Import the kernel over there; whether it is destination-passing."""
         request = self.request
-        loaded = self.ask("load", {"key": self.key, "kernel": request.kernel, "definition_path": request.definition_path,
-                                   "blob_root": request.blob_root, "bind_by_name": request.bind_by_name,
-                                   "guard": request.guard, "compile_kernel": request.compile_kernel}, schema.load)  # fmt: skip
+        payload = {"key": self.key, "kernel": request.kernel, "definition_path": request.definition_path,
+                   "blob_root": request.blob_root, "bind_by_name": request.bind_by_name, "guard": request.guard,
+                   "compile_kernel": request.compile_kernel}  # fmt: skip
+        loaded = self.ask("load", payload, schema.load)
         if "failure" in loaded:
             raise Verdict(failure(loaded["failure"], loaded["error"]))
         tripped(loaded["trip"])
@@ -200,7 +201,8 @@ def make_inputs(problem: Any, workload: Any, axis_values: dict[str, int], seed: 
     except inputs.MissingBlob as exc:
         raise Verdict(failure(Status.SKIPPED, f"input blob missing: {exc}")) from None
     except Exception as exc:
-        raise Verdict(failure(Status.INVALID_REFERENCE, f"making inputs failed: {execute._short_traceback(exc)}")) from None
+        why = f"making inputs failed: {execute._short_traceback(exc)}"
+        raise Verdict(failure(Status.INVALID_REFERENCE, why)) from None
 
 
 def received(definition: Any, dps: bool, described: list | None, buffers: list) -> list:

@@ -48,7 +48,8 @@ class _Set:
 
 
 def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: Any, axis_values: dict[str, int],
-                reference: Any, dps: bool, updated: set[int], kernel_names: list[str] | None) -> dict | None:  # fmt: skip
+                reference: Any, dps: bool, updated: set[int],
+                kernel_names: list[str] | None) -> dict | None:  # fmt: skip
     """The measurement (None on CPU), once every check on the timed calls held; raises ``Verdict`` otherwise."""
     if not request.time_kernel and not request.rounds:
         return None
@@ -111,8 +112,8 @@ def _sets(arena: Arena, request: ItemRequest, problem: Any, workload: Any, axis_
         shared = [arena.share(a) for a in args]
         outs = [arena.share(o) for o in inputs.allocate_outputs(definition, axis_values, request.device)]
         made = [t for t, _ in shared]
-        sets.append(_Set(made, [t for t, _ in outs], {"inputs": [d for _, d in shared], "outputs": [d for _, d in outs]},
-                         inputs.checksum(made)))  # fmt: skip
+        payload = {"inputs": [d for _, d in shared], "outputs": [d for _, d in outs]}
+        sets.append(_Set(made, [t for t, _ in outs], payload, inputs.checksum(made)))
     return sets
 
 
@@ -145,12 +146,14 @@ def _check_sets(sets: list[_Set], request: ItemRequest, problem: Any, workload: 
         if trip is not None:
             raise hack(trip.rule, f"in a timed call: {trip.message}")
         expected = _expected(reference, s.inputs, definition)
-        _compare_outputs(definition, workload, request, s.outputs, expected, f"the last timed call on input set {k + 1}")
+        what = f"the last timed call on input set {k + 1}"
+        _compare_outputs(definition, workload, request, s.outputs, expected, what)
         expected_sets.append(expected)
     return expected_sets
 
 
-def _compare_outputs(definition: Any, workload: Any, request: ItemRequest, got: list, expected: list, what: str) -> None:
+def _compare_outputs(definition: Any, workload: Any, request: ItemRequest, got: list, expected: list,
+                     what: str) -> None:  # fmt: skip
     from pytest_solbench.worker import check
 
     for spec, value, ref in zip(definition.outputs, got, expected):

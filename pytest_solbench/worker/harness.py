@@ -97,7 +97,8 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
     from pytest_solbench.measure import timing
 
     entry, device = _LOADED[payload["key"]], payload["device"]
-    sets = [([attach(d, device) for d in s["inputs"]], [attach(d, device) for d in s["outputs"]]) for s in payload["sets"]]
+    sets = [([attach(d, device) for d in s["inputs"]], [attach(d, device) for d in s["outputs"]])
+            for s in payload["sets"]]  # fmt: skip
     schedule = payload.get("schedule")
     pending: list[Any] = []  # (set index, result) of a value-returning call, delivered before the next one
 
@@ -135,7 +136,8 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
                 timing.run_batch(run, prepare=prepare, flush=flush, n=len(schedule), device=device)
                 reply: dict[str, Any] = {"calls": len(schedule)}
             else:
-                config = timing.TimingConfig(max_time_s=cfg["max_time_s"], timer=cfg["timer"], cold_l2=flush is not None)
+                config = timing.TimingConfig(max_time_s=cfg["max_time_s"], timer=cfg["timer"],
+                                             cold_l2=flush is not None)  # fmt: skip
                 measurement = timing.measure(run, prepare=prepare, device=device, config=config, l2_flush=flush,
                                              clock_probe=_clock_probe(device))  # fmt: skip
                 reply = {"measurement": _plain_measurement(measurement.to_dict())}

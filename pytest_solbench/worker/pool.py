@@ -140,7 +140,8 @@ def _plain_reply(data: bytes) -> tuple:
     body = json.loads(data.decode("utf-8"))
     if isinstance(body, dict) and set(body) == {"ok"}:
         return ("ok", body["ok"])
-    if isinstance(body, dict) and set(body) == {"error", "traceback"} and all(isinstance(v, str) for v in body.values()):
+    plain_error = isinstance(body, dict) and set(body) == {"error", "traceback"}
+    if plain_error and all(isinstance(v, str) for v in body.values()):
         return ("error", body["error"], body["traceback"])
     raise ValueError(f"a reply must be {{'ok': value}} or {{'error', 'traceback'}}, got {str(body)[:200]}")
 
