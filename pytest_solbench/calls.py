@@ -11,7 +11,8 @@ from pytest_solbench.options import Settings
 from pytest_solbench.protocol import ItemOutcome, ItemRequest, Status, TimingRequest
 from pytest_solbench.sol.facts import WorkloadFacts
 
-EXECUTE_TARGET = "pytest_solbench.worker.execute:run_item"
+EXECUTE_TARGET = "pytest_solbench.worker.execute:run_item"  # --solbench-isolate none: kernel and verdict in-process
+JUDGE_TARGET = "pytest_solbench.judge.referee:judge_item"  # the default: the judge's process decides
 
 
 @dataclass(frozen=True)
@@ -43,15 +44,22 @@ def item_request(settings: Settings, timed: bool, problem: Problem, workload: Wo
         guard=settings.guard != "off",
         blob_root=str(settings.blob_root) if settings.blob_root else None,
         bind_by_name=settings.bind_by_name,
+        timeout_s=settings.timeout_s,
     )
 
 
-def call(runner: Any, request: ItemRequest, timeout_s: float) -> ItemOutcome | Crash:
-    """The runner's outcome; a worker that raised, died or hung becomes a ``Crash`` with its stderr tail."""
+def call(runner: Any, request: ItemRequest, timeout_s: float, *, judged: bool = True) -> ItemOutcome | Crash:
+    """The runner's outcome; a worker that raised, died or hung becomes a ``Crash`` with its stderr tail.
+
+    ``judged``: the runner is the judge, which holds the kernel's process to ``timeout_s`` itself; its own limit
+    leaves room for the reference. Otherwise (``--solbench-isolate none``) the item runs in-process."""
     from pytest_solbench.worker.pool import WorkerError
 
     try:
-        outcome = runner.call(EXECUTE_TARGET, request, timeout_s)
+        if judged:
+            outcome = runner.call(JUDGE_TARGET, request, 2 * timeout_s + 120)
+        else:
+            outcome = runner.call(EXECUTE_TARGET, request, timeout_s)
     except WorkerError as exc:
         status, message = exc.status, exc.message
         lost = exc.outcome if isinstance(exc.outcome, ItemOutcome) else None

@@ -78,7 +78,7 @@ class Pipeline:
         request = calls.item_request(self.settings, timed, problem, workload, kernel, facts,
                                      fixtures["solbench_l2_flush"])  # fmt: skip
         before = clocks.snapshot() if timed else None
-        outcome = calls.call(runner, request, self.settings.timeout_s)
+        outcome = calls.call(runner, request, self.settings.timeout_s, judged=self.settings.isolate != "none")
         if isinstance(outcome, Crash):
             record = replace(base, status=outcome.status, log=outcome.log)
             return failed(record, outcome.status, outcome.message, details=outcome.details)
@@ -131,7 +131,7 @@ class Pipeline:
         request = calls.item_request(self.settings, self.target.timed, problem, workload,
                                      reference_kernel(problem.definition), facts, fixtures["solbench_l2_flush"],
                                      rounds=0, compile_kernel=mode == "compile")  # fmt: skip
-        outcome = calls.call(runner, request, self.settings.timeout_s)
+        outcome = calls.call(runner, request, self.settings.timeout_s, judged=self.settings.isolate != "none")
         if isinstance(outcome, Crash) or outcome.kernel_timing is None:
             why = outcome.message if isinstance(outcome, Crash) else outcome.log
             self._baselines[key] = None

@@ -112,8 +112,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 @pytest.fixture(scope="session")
 def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """Where kernels run: spawned worker processes, one pool per kernel so that no worker ever serves two kernels
-    and the baseline runs where no kernel code was imported (default); or this process (--solbench-isolate none)."""
+    """Where items are decided: the judge, a spawned process that never imports kernel code and runs each kernel in
+    a process of its own, one pool per kernel (default); or this process, kernel included (--solbench-isolate none,
+    for debugging: verdicts are then not protected)."""
     from pytest_solbench.worker import pool as worker
     from pytest_solbench.items import SESSION_KEY
 
@@ -132,8 +133,7 @@ def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
             confined = tempfile.mkdtemp(prefix="solbench-confine-")
             env.update({"SOLBENCH_CONFINE": "1", "SOLBENCH_CONFINE_ROOT": confined})
         warm = "pytest_solbench.worker.execute:" + ("warm_up_cuda" if target.timed else "warm_up")
-        runner = worker.TenantPools(lambda payload: getattr(payload, "tenant", "harness"), env=env, health_check=health,
-                                    initializer=warm)  # fmt: skip
+        runner = worker.WorkerPool(env=env, health_check=health, initializer=warm)  # the judge
     with runner:
         yield runner
     if confined:

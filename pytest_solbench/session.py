@@ -71,13 +71,18 @@ class SolbenchSession:
         ]
         if dev.kind == "cuda":
             lines.append(f"solbench: timer {settings.timer}; clocks {settings.clocks}; L2 flushed before every sample")
-        if settings.isolate == "none" or settings.guard == "off":
-            why = "--solbench-isolate none" if settings.isolate == "none" else "--solbench-guard off"
-            lines.append(f"solbench: WARNING kernels run unconfined ({why})")
+        if settings.isolate == "none":
+            lines.append("solbench: WARNING --solbench-isolate none: kernels run in this process, beside the checker; "
+                         "verdicts are not protected from the code they judge (debugging only)")  # fmt: skip
         else:
-            from pytest_solbench.guard.confine import probe_in_subprocess
+            lines.append("solbench: verdicts by the judge process; each kernel runs in a process of its own and "
+                         "answers in plain data (docs/threat-model.md)")  # fmt: skip
+            if settings.guard == "off":
+                lines.append("solbench: WARNING kernels run unconfined (--solbench-guard off)")
+            else:
+                from pytest_solbench.guard.confine import probe_in_subprocess
 
-            lines.append(probe_in_subprocess().header_line())  # what each kernel's worker gets on this machine
+                lines.append(probe_in_subprocess().header_line())  # what each kernel's worker gets on this machine
         import os
 
         if dev.kind == "cuda" and os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):

@@ -86,9 +86,11 @@ def test_redteam_holds_at_least_60_kernels_each_with_a_trick_a_layer_and_an_expe
     assert len(REDTEAM_KERNELS) >= 60
     for kernel in REDTEAM_KERNELS:
         found = constants(kernel)
-        assert found["LAYER"] in ("static", "runtime-cpu", "runtime-gpu"), kernel.path
+        assert found["LAYER"] in ("static", "runtime-cpu", "runtime-gpu", "judge", "judge-gpu"), kernel.path
         # PASSED: a trick against timers this harness does not use; it gains nothing, and its time is honest.
-        assert found["EXPECTED"] in RULES or found["EXPECTED"] in ("REWARD_HACK", "INCORRECT_NUMERICAL", "PASSED"), kernel.path
+        judged = ("reply-schema", "timed-output", "kernel-set-changed", "no-kernel", "outside-clock")  # test_judge.py
+        assert found["EXPECTED"] in RULES or found["EXPECTED"] in ("REWARD_HACK", "INCORRECT_NUMERICAL", "PASSED",
+                                                                   *judged), kernel.path  # fmt: skip
         assert kernel.definition in DEFINITIONS, kernel.path
         is_json = kernel.path.suffix == ".json"
         trick = found["description"] if is_json else ast.get_docstring(ast.parse(sources(kernel)[0][1]))

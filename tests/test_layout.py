@@ -9,7 +9,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "pytest_solbench"
 # The crossing contracts: plain types every room may import (the worker's request and outcome, an item's record).
 CONTRACTS = {"protocol", "record"}
-ROOMS = {"data", "sol", "worker", "measure", "guard", "reports", "captures"}
+ROOMS = {"data", "sol", "worker", "measure", "guard", "reports", "captures", "judge"}
 MAX_LINES = 400
 
 

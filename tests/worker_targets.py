@@ -87,3 +87,8 @@ def retire_with_outcome(log):
     from pytest_solbench.protocol import ItemOutcome, Status
 
     raise Retire(ItemOutcome(Status.INCORRECT_NUMERICAL, log))
+
+
+def kernel_modules(payload=None):
+    """Modules a kernel's import would have left behind (data.kernels names them solbench_kernel_*)."""
+    return sorted(name for name in sys.modules if name.startswith("solbench_kernel"))

@@ -45,7 +45,8 @@ How each input is made (in the definition's order), by its workload spec; an inp
     ``num_<w>_indices``, ``num_tokens``; L comes from ``max_<w>_len``, ``max_seq_len``, ``seq_len``. When nothing
     fits, the bound is 1024: ship such inputs as safetensors or write a custom_inputs_entrypoint.
 
-Long: being rebuilt by the judge work (issue 15), which splits it; until then it stays whole.
+Long: the rules above are one table read top to bottom (each name rule beside its value rule); split across
+modules, a reader could no longer see which rule wins for a given input name.
 """
 
 from __future__ import annotations

@@ -303,3 +303,18 @@ class _Run:
         timer.sync_all()
         self.tails_ms.append((host_clock() - waited) * 1e3)
         return [timer.elapsed_ms(*self.events[k]) for k in range(n)]
+
+
+def run_batch(call: Callable[[int], Any], *, prepare: Callable[[int], Any], flush: Callable[[], Any] | None, n: int,
+              device: Any = "cuda") -> None:
+    """``n`` calls back to back as the timed phase makes them (prepare, flush, call) with one host sync at the end:
+    the batch a judge times from outside the kernel's process (``judge.corroborate``)."""
+    for i in range(n):
+        prepare(i)
+        if flush is not None:
+            flush()
+        call(i)
+    if not str(device).startswith("cpu"):
+        import torch
+
+        torch.cuda.synchronize()

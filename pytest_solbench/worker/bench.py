@@ -1,5 +1,6 @@
-"""Timing one entry function on one workload, inside its worker: the timing contract, then the checks on what the
-timed calls did (their outputs rechecked against the reference; under CUPTI, the kernels each call launched)."""
+"""Timing one entry function on one workload in the kernel's own process (``--solbench-isolate none``; the judge's
+timed phase is ``judge.timed``): the timing contract, then the checks on what the timed calls did (their outputs
+rechecked against the reference; under CUPTI, the kernels each call launched)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""What runs inside a worker for one item: inputs, reference, kernel, correctness rounds, then timings.
+"""One item with kernel and checker in one process: inputs, reference, kernel, correctness rounds, then timings.
 
-This module imports no pytest. It receives a ``protocol.ItemRequest`` and returns a ``protocol.ItemOutcome``, so it
-runs the same in a spawned worker or in-process (``--solbench-isolate none``).
+``run_item`` serves ``--solbench-isolate none`` (debugging; verdicts unprotected). By default the judge decides
+(``judge.referee``), reusing the helpers here (the problem cache, the reference, comparing, summaries) in its own
+process, and the kernel's process loads the kernel through ``_kernel`` (``worker.harness``). This module imports
+no pytest. It receives a ``protocol.ItemRequest`` and returns a ``protocol.ItemOutcome``.
 """
 
 from __future__ import annotations

@@ -1,11 +1,16 @@
 """Worker processes that run untrusted kernel code, one call at a time; crashes and hangs become WorkerErrors.
 
-Long: being rebuilt by the judge work (issue 15), which splits it; until then it stays whole.
+Two kinds of reply: a trusted worker (the judge) answers with a pickle; a kernel's worker (``plain=True``) answers
+with JSON only, read by ``_plain_reply``, so nothing a kernel's process writes is ever unpickled by its parent.
+
+Long: the child's loop, one worker, a pool of them, a pool per tenant and the in-process stand-in share one call
+interface and one error type; apart they would each import the others.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import signal
 import socket
@@ -22,7 +27,10 @@ from typing import Any, Callable
 from pytest_solbench.protocol import Status
 
 RUNTIME_ERROR, TIMEOUT = Status.RUNTIME_ERROR, Status.TIMEOUT
+# A plain worker's reply that is not the JSON it must be is the kernel's own doing: the judge reads it as a hack.
+MALFORMED = Status.REWARD_HACK
 STDERR_TAIL_LINES = 20
+MAX_PLAIN_REPLY_BYTES = 64 << 20
 
 # A fresh interpreter that imports only this module (not pytest, not the plugin) and serves calls over the fd.
 _BOOT = "import sys; sys.path.insert(0, {root!r}); from pytest_solbench.worker.pool import _serve; _serve(int(sys.argv[1]))"
@@ -46,8 +54,10 @@ class WorkerError(Exception):
         signal_name: str | None = None,
         traceback_text: str = "",
         worker_pid: int | None = None,
+        malformed: bool = False,
     ) -> None:
         super().__init__(f"{status}: {message}")
+        self.malformed = malformed  # a plain worker answered off its JSON schema
         self.status, self.message, self.stderr_tail = Status(status), message, stderr_tail
         self.exitcode, self.signal_name, self.traceback_text = exitcode, signal_name, traceback_text
         self.worker_pid, self.outcome = worker_pid, outcome
@@ -105,8 +115,9 @@ def _serve(fd: int) -> None:
     faulthandler.enable()  # a segfault prints the Python stack into the stderr log before the process dies
     conn = Connection(fd)
     try:
-        _, sys_path = conn.recv()
+        _, sys_path, plain = conn.recv()
         sys.path[:] = list(dict.fromkeys([*sys_path, *sys.path]))
+        send = (lambda reply: _send_plain(conn, reply)) if plain else conn.send
         while True:
             message = conn.recv()
             if message[0] != "call":
@@ -120,12 +131,28 @@ def _serve(fd: int) -> None:
                 sys.stdout.flush()
                 sys.stderr.flush()
             try:
-                conn.send(reply)
+                send(reply)
             except Exception as exc:  # an unpicklable result: pickling fails before anything is written
-                conn.send(("error", f"the result of {target} could not be sent back: {exc}", traceback.format_exc(),
-                           None))
+                send(("error", f"the result of {target} could not be sent back: {exc}", traceback.format_exc(), None))
     except EOFError:
         return  # the parent went away
+
+
+def _send_plain(conn: Connection, reply: tuple) -> None:
+    body = {"ok": reply[1]} if reply[0] == "ok" else {"error": reply[1], "traceback": reply[2]}
+    conn.send_bytes(json.dumps(body, allow_nan=False).encode())
+
+
+def _plain_reply(data: bytes) -> tuple:
+    """A plain worker's reply as ("ok", value) or ("error", message, traceback); ValueError when it is anything
+    but JSON of exactly that shape (a pickle, extra keys, a wrong type)."""
+    body = json.loads(data.decode("utf-8"))
+    if isinstance(body, dict) and set(body) == {"ok"}:
+        return ("ok", body["ok"])
+    plain_error = isinstance(body, dict) and set(body) == {"error", "traceback"}
+    if plain_error and all(isinstance(v, str) for v in body.values()):
+        return ("error", body["error"], body["traceback"])
+    raise ValueError(f"a reply must be {{'ok': value}} or {{'error', 'traceback'}}, got {str(body)[:200]}")
 
 
 # ------------------------------------------------------------------ the parent side
@@ -134,7 +161,8 @@ def _serve(fd: int) -> None:
 class _Worker:
     """One child interpreter, its connection and its stderr log."""
 
-    def __init__(self, env: dict[str, str], initializer: str | None) -> None:
+    def __init__(self, env: dict[str, str], initializer: str | None, plain: bool = False) -> None:
+        self.plain = plain
         fd, self.log_path = tempfile.mkstemp(prefix="solbench-worker-", suffix=".log")
         ours, theirs = socket.socketpair()
         try:
@@ -155,7 +183,7 @@ class _Worker:
             theirs.close()
         self.pid = self.proc.pid
         self.conn = Connection(ours.detach())
-        self.conn.send(("setup", list(sys.path)))
+        self.conn.send(("setup", list(sys.path), plain))
         self.pending_init = initializer
         if initializer is not None:  # starts now, so CUDA comes up while the parent does other work
             self.conn.send(("call", initializer, ()))
@@ -191,19 +219,33 @@ class _Worker:
                 worker_pid=self.pid,
             )
         try:
-            reply = self.conn.recv()
+            reply = self.conn.recv_bytes(MAX_PLAIN_REPLY_BYTES) if self.plain else self.conn.recv()
+        except OSError as exc:
+            if self.plain and "too long" in str(exc):
+                return self._malformed(what, offset, f"a reply over {MAX_PLAIN_REPLY_BYTES} bytes")
+            return self._died(what, offset)
         except Exception:  # EOF, reset, or a reply cut short: the process is gone
             return self._died(what, offset)
+        if self.plain:
+            try:
+                reply = _plain_reply(reply)
+            except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors too
+                return self._malformed(what, offset, str(exc)[:300])
         if reply[0] == "ok":
             return reply[1]
         raise WorkerError(
             RUNTIME_ERROR,
             reply[1],
-            outcome=reply[3],
+            outcome=reply[3] if len(reply) > 3 else None,  # a plain (kernel) reply never carries one
             traceback_text=reply[2],
             stderr_tail=_tail(self.log_path, offset),
             worker_pid=self.pid,
         )
+
+    def _malformed(self, what: str, offset: int, why: str) -> Any:
+        self.kill()  # what else it may write is not worth reading
+        raise WorkerError(MALFORMED, f"the reply to {what} is not plain JSON of the fixed schema: {why}", malformed=True,
+                          stderr_tail=_tail(self.log_path, offset), worker_pid=self.pid)  # fmt: skip
 
     def _died(self, what: str, offset: int) -> Any:
         try:
@@ -272,6 +314,7 @@ class WorkerPool:
         initializer: str | None = None,
         init_timeout_s: float = 300.0,
         health_timeout_s: float = 60.0,
+        plain: bool = False,
     ) -> None:
         if start_method != "spawn":
             raise ValueError(
@@ -281,7 +324,7 @@ class WorkerPool:
         if size < 1:
             raise ValueError(f"a worker pool needs at least one worker, got size={size}")
         self.size, self.health_check, self.initializer = size, health_check, initializer
-        self.init_timeout_s, self.health_timeout_s = init_timeout_s, health_timeout_s
+        self.init_timeout_s, self.health_timeout_s, self.plain = init_timeout_s, health_timeout_s, plain
         self._env = dict(os.environ)
         for key, value in (env or {}).items():
             if value is None:
@@ -302,7 +345,7 @@ class WorkerPool:
         self.close()
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._env, self.initializer)
+        worker = _Worker(self._env, self.initializer, self.plain)
         self._workers.add(worker)
         return worker
 
@@ -417,6 +460,12 @@ class TenantPools:
     def call(self, target: str, payload: Any, timeout_s: float) -> Any:
         tenant = self.tenant_of(payload) if payload is not None else "harness"
         return self.pool(tenant or "harness").call(target, payload, timeout_s)
+
+    def retire(self, tenant: str) -> None:
+        """Close a tenant's workers (a broken CUDA context, a reply off the schema); its next call starts afresh."""
+        pool = self._pools.pop(tenant, None)
+        if pool is not None:
+            pool.close()
 
     def worker_pids(self) -> dict[str, list[int]]:
         return {tenant: pool.worker_pids() for tenant, pool in self._pools.items()}

@@ -1,0 +1,51 @@
+"""The outside clock: a kernel's reported times held against the wall time the judge saw, from its own process.
+
+The judge times one batch of ``calls`` timed calls as the kernel's process makes them (prepare, flush, call, one sync
+at the end; ``timing.run_batch``), from the request sent to the reply read. From that wall time it takes the least
+round trip of a few pings of the same process and its own measure of the fixed costs (the same batch with an empty
+call in the judge's own process: output zeroing, L2 flush, Python loop), and divides by the calls: what one call
+cost at most, as seen from outside. A reported median that this contradicts is ``REWARD_HACK [outside-clock]``.
+
+How tight: the outside figure holds host-side work too (Python launch overhead, argument handling) that a device
+timer rightly leaves out, so only a gap larger than ``RATIO`` times the reported median plus ``HOST_ALLOWANCE_MS``
+is a contradiction. Kernels over about 1 ms: a report under about half the outside figure fails. Kernels of
+0.1-1 ms: a report must hide more than 0.25 ms per call to fail. Under 0.1 ms: the outside clock catches only
+gross forgeries (a 0.5 ms kernel reporting 0.05 ms); the physical floor, the kernel sets and the timed-output checks
+are what hold there. A kernel that skips the fixed costs the judge subtracts (no flush) gains at most those costs.
+Pure: no torch, no process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RULE = "outside-clock"
+RATIO = 2.0
+HOST_ALLOWANCE_MS = 0.25
+
+
+@dataclass(frozen=True)
+class OutsideClock:
+    """What the judge measured around one batch of timed calls."""
+
+    batch_wall_ms: float  # request sent -> reply read, over the whole batch
+    calls: int
+    round_trip_ms: float  # the least round trip of an empty request to the same process
+    fixed_ms: float  # the judge's own batch of as many calls with nothing in them
+
+    @property
+    def per_call_ms(self) -> float:
+        """The most one call can have cost, as seen from outside the kernel's process."""
+        return max(0.0, self.batch_wall_ms - self.round_trip_ms - self.fixed_ms) / max(self.calls, 1)
+
+
+def contradiction(reported_median_ms: float, clock: OutsideClock) -> str | None:
+    """Why the reported median cannot be right given the outside clock; None when it can."""
+    limit = RATIO * reported_median_ms + HOST_ALLOWANCE_MS
+    if clock.per_call_ms <= limit:
+        return None
+    return (f"the kernel's process reported a median of {reported_median_ms:.4g} ms per call, but the judge's own "
+            f"clock saw {clock.per_call_ms:.4g} ms per call over a batch of {clock.calls} (wall "
+            f"{clock.batch_wall_ms:.4g} ms less round trip {clock.round_trip_ms:.3g} ms and fixed costs "
+            f"{clock.fixed_ms:.3g} ms); more than {RATIO:g} x the report + {HOST_ALLOWANCE_MS:g} ms cannot be launch "
+            "overhead")  # fmt: skip

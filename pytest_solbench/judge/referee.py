@@ -1,0 +1,237 @@
+"""One item decided by the judge: inputs, reference, the kernel's calls in its own process, compare, verdict.
+
+``judge_item`` runs in the judge's process (a worker of the controller that never imports kernel code). It drives
+the kernel's process (a plain worker: JSON replies only, ``worker.harness`` on its side) through ``Kernel``: it makes
+each round's inputs from the seed, runs the reference on clones, shares copies of the inputs and NaN-poisoned
+outputs with the kernel's process (``worker.shm``), checksums those inputs after the call itself, compares the
+outputs in its own memory and decides the status. The kernel's process can only report: a reply off the schema
+(``judge.reply``) is ``REWARD_HACK [reply-schema]``, a tripwire it reports is that rule, and the timed phase's
+claims are checked by ``judge.timed``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any, Callable
+
+from pytest_solbench.judge import reply as schema
+from pytest_solbench.protocol import ItemOutcome, ItemRequest, Status, failure
+from pytest_solbench.worker import execute
+from pytest_solbench.worker.pool import TenantPools, WorkerError
+from pytest_solbench.worker.rounds import make_problem_inputs, round_seed
+from pytest_solbench.worker.shm import Arena, torch_dtype
+
+HARNESS = "pytest_solbench.worker.harness"
+HEALTH = "pytest_solbench.worker.execute:health_check"
+_POOLS: dict[str, TenantPools] = {}  # per device kind: the kernels' processes, one pool per kernel, and a spare
+
+
+class Verdict(Exception):
+    """Raised anywhere below with the item's outcome: the first failure decides."""
+
+    def __init__(self, outcome: ItemOutcome) -> None:
+        super().__init__(outcome.log)
+        self.outcome = outcome
+
+
+def hack(rule: str, message: str, **fields: Any) -> Verdict:
+    return Verdict(failure(Status.REWARD_HACK, f"[{rule}] {message}", rule=rule, **fields))
+
+
+def kernel_pools(device: str) -> TenantPools:
+    kind = "cuda" if device.startswith("cuda") else "cpu"
+    if kind not in _POOLS:
+        warm = "pytest_solbench.worker.execute:" + ("warm_up_cuda" if kind == "cuda" else "warm_up")
+        _POOLS[kind] = TenantPools(lambda payload: "unused", plain=True, initializer=warm, health_check=HEALTH)
+    return _POOLS[kind]
+
+
+_STEPS = {"load": "loading", "call": "a correctness call", "timed": "its timed calls", "ping": "an empty request"}
+
+
+class Kernel:
+    """The kernel's process as the judge sees it: requests out, validated plain replies back, one deadline."""
+
+    def __init__(self, request: ItemRequest) -> None:
+        self.request, self.device = request, request.device
+        self.tenant = request.tenant
+        self.pools = kernel_pools(request.device)
+        self.deadline = time.monotonic() + request.timeout_s
+        self.key = f"{request.tenant}:compile={request.compile_kernel}"
+
+    def ask(self, what: str, payload: dict[str, Any], validate: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+        remaining = max(1.0, self.deadline - time.monotonic())
+        if self.device.startswith("cuda"):
+            import torch
+
+            torch.cuda.synchronize()  # the shared buffers' contents land before the kernel's process reads them
+        try:
+            value = self.pools.pool(self.tenant).call(f"{HARNESS}:{what}", payload, remaining)
+        except WorkerError as exc:
+            if exc.malformed:
+                self.pools.retire(self.tenant)
+                raise hack(schema.RULE, exc.message) from None
+            tail = f"\n--- kernel process stderr (last lines) ---\n{exc.stderr_tail}" if exc.stderr_tail else ""
+            message = exc.message
+            if exc.status == Status.TIMEOUT:
+                message = (f"the kernel did not finish {_STEPS.get(what, what)} within the item's "
+                           f"{self.request.timeout_s:g} s (--solbench-timeout); its process was killed")  # fmt: skip
+            raise Verdict(failure(exc.status, message + tail)) from None
+        try:
+            return validate(value)
+        except schema.ReplyError as exc:
+            self.pools.retire(self.tenant)
+            raise hack(schema.RULE, f"the kernel's process answered {what} off the schema: {exc}") from None
+
+    def load(self) -> bool:
+        """Import the kernel over there; whether it is destination-passing."""
+        request = self.request
+        payload = {"key": self.key, "kernel": request.kernel, "definition_path": request.definition_path,
+                   "blob_root": request.blob_root, "bind_by_name": request.bind_by_name, "guard": request.guard,
+                   "compile_kernel": request.compile_kernel}  # fmt: skip
+        loaded = self.ask("load", payload, schema.load)
+        if "failure" in loaded:
+            raise Verdict(failure(loaded["failure"], loaded["error"]))
+        tripped(loaded["trip"])
+        return loaded["destination_passing"]
+
+    def healthy(self) -> bool:
+        try:
+            return self.pools.pool(self.tenant).call(HEALTH, None, 60.0) is not False
+        except WorkerError:
+            return False
+
+
+def tripped(trip: dict[str, str] | None, **fields: Any) -> None:
+    """A tripwire the kernel's own process reported: believed, since it can only hurt that kernel."""
+    if trip is not None:
+        raise hack(trip["rule"], trip["message"], **fields)
+
+
+def judge_item(request: ItemRequest) -> ItemOutcome:
+    """The item's outcome; a failure on the GPU that left the kernel's process unhealthy (an illegal address, a
+    device-side assert) retires that process, so the kernel's next item starts on a fresh one."""
+    kernel = Kernel(request)
+    try:
+        outcome = _judge(request, kernel)
+    except Verdict as verdict:
+        outcome = verdict.outcome
+    failed = outcome.status not in (Status.PASSED, Status.SKIPPED, Status.TIMEOUT) and outcome.rule != schema.RULE
+    if failed and request.device.startswith("cuda") and not kernel.healthy():
+        kernel.pools.retire(kernel.tenant)
+        note = "\n(the kernel broke its process's CUDA context; its next item runs in a fresh process)"
+        outcome = replace(outcome, log=outcome.log + note)
+    return outcome
+
+
+def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
+    """The correctness contract (DESIGN §5) round by round, then the timed phase (``judge.timed``)."""
+    from pytest_solbench.data import inputs
+    from pytest_solbench.guard import tripwires
+    from pytest_solbench.judge import timed
+
+    problem = execute._problem(request.definition_path, request.blob_root, request.bind_by_name)
+    definition = problem.definition
+    workload = execute._workload(problem, request.workload_uuid)
+    axis_values = definition.axis_values(workload.axes)
+    try:
+        reference = execute._reference(definition)
+    except Exception as exc:
+        return failure(Status.INVALID_REFERENCE, f"the reference does not load: {execute._short_traceback(exc)}")
+    dps = kernel.load()
+    names = [s.name for s in definition.inputs]
+    worst: dict[str, dict[str, float]] = {}
+    counted, updated, kernel_names = None, set(), None
+    for round_index in range(request.rounds):
+        seed = round_seed(request.seed, workload.uuid, round_index)
+        args = make_inputs(problem, workload, axis_values, seed, request)
+        if round_index == 0:
+            broken = execute._broken_constraint(definition, axis_values, args)
+            if broken:
+                return failure(Status.INVALID_REFERENCE, broken)
+            if request.count_flops:
+                counted = execute._count_flops(reference, args)
+        before = inputs.checksum(args)
+        done = execute._expected(reference, args, definition, request.device, before)
+        if isinstance(done, ItemOutcome):
+            return done
+        expected, updated = done
+        last = round_index == request.rounds - 1
+        with Arena(request.device) as arena:
+            shared = [arena.share(a) for a in args]
+            outs = [arena.share(o) for o in inputs.allocate_outputs(definition, axis_values, request.device)]
+            del args
+            answer = kernel.ask("call", {"key": kernel.key, "device": request.device, "inputs": [d for _, d in shared],
+                                         "outputs": [d for _, d in outs], "kernels": last}, schema.call)  # fmt: skip
+            if "error" in answer:
+                return failure(Status.RUNTIME_ERROR, answer["error"])
+            tripped(answer["trip"])
+            trip = tripwires.mutated(before, inputs.checksum([t for t, _ in shared]), names, updated)
+            if trip is not None:
+                raise hack(trip.rule, trip.message)
+            got = received(definition, dps, answer["outputs"], [t for t, _ in outs])
+            where = f"round {round_index + 1} (seed {seed})"
+            wrong = execute._compare(definition, workload, request, got, expected, where, worst)
+            if wrong is not None:
+                return wrong
+            kernel_names = answer["kernel_names"]
+        del expected
+    correctness = execute._summarize_errors(worst) if request.rounds else None
+    try:
+        measured = timed.check_timed(kernel, request, problem, workload, axis_values, reference, dps, updated,
+                                     kernel_names)  # fmt: skip
+    except Verdict as verdict:
+        raise Verdict(_with(verdict.outcome, correctness=correctness)) from None
+    return ItemOutcome(Status.PASSED, correctness=correctness, kernel_timing=measured, destination_passing=dps,
+                       flops_by_dtype=counted)  # fmt: skip
+
+
+def _with(outcome: ItemOutcome, **fields: Any) -> ItemOutcome:
+    return replace(outcome, **{k: v for k, v in fields.items() if getattr(outcome, k) is None})
+
+
+def make_inputs(problem: Any, workload: Any, axis_values: dict[str, int], seed: int, request: ItemRequest) -> list:
+    """One set of inputs from a seed, made here in the judge; a missing blob skips, any other failure is the
+    problem's."""
+    from pytest_solbench.data import inputs
+
+    try:
+        return make_problem_inputs(problem, workload, axis_values, seed, request.device, request.blob_root)
+    except inputs.MissingBlob as exc:
+        raise Verdict(failure(Status.SKIPPED, f"input blob missing: {exc}")) from None
+    except Exception as exc:
+        why = f"making inputs failed: {execute._short_traceback(exc)}"
+        raise Verdict(failure(Status.INVALID_REFERENCE, why)) from None
+
+
+def received(definition: Any, dps: bool, described: list | None, buffers: list) -> list:
+    """The outputs to compare, from the judge's own buffers: a destination-passing kernel's as written; a
+    value-returning kernel's as its process copied them in, with what it said it returned standing in where the
+    shape or dtype differs (the comparison then names the difference)."""
+    import torch
+
+    if dps:
+        return list(buffers)
+    described = described or []
+    if len(described) != len(definition.outputs):
+        raise Verdict(failure(Status.INCORRECT_SHAPE, f"the kernel returned {len(described)} outputs; "
+                              f"{definition.name} has {len(definition.outputs)}"))  # fmt: skip
+    got: list[Any] = []
+    for spec, desc, buffer in zip(definition.outputs, described, buffers):
+        if desc["kind"] == "number":
+            value = desc["value"]
+            got.append(float(value) if isinstance(value, str) else value)
+        elif desc["kind"] == "other":
+            raise Verdict(failure(Status.INCORRECT_DTYPE, f"output {spec.name!r}: is a {desc['type']}, expected a "
+                                  "torch.Tensor (subclasses are not accepted)"))  # fmt: skip
+        elif desc["dtype"] == str(buffer.dtype).removeprefix("torch.") and list(buffer.shape) == desc["shape"]:
+            got.append(buffer)
+        else:
+            try:
+                dtype = torch_dtype(desc["dtype"])
+            except ValueError:
+                raise Verdict(failure(Status.INCORRECT_DTYPE, f"output {spec.name!r}: got dtype {desc['dtype']}, "
+                                      f"expected {spec.dtype}")) from None  # fmt: skip
+            got.append(torch.empty(desc["shape"], dtype=dtype, device="meta"))
+    return got

@@ -1,0 +1,262 @@
+"""The judge's side of the timed calls: fresh input values, outputs checked, reported times corroborated.
+
+The judge makes several input sets, each from its own seed (fresh values, not only fresh addresses), and poisons an
+output set for each; the kernel's process times its calls over them (``worker.harness.timed``). Afterwards the
+judge, in its own memory:
+
+- checksums every set's inputs (``input-mutation``) and compares every set's outputs, those of the last call made on
+  it, with the reference on the same inputs (``timed-output``): a kernel that does less work when it is timed, or
+  that serves a result cached on a few input values, fails;
+- on the GPU: refuses timed calls that launched no kernel (``no-kernel``) or another kernel set than each other or
+  than the last correctness call (``kernel-set-changed``); then times one more batch from outside, each call into
+  outputs of its own, checks the outputs of calls it picks at random, and holds the reported median against that
+  outside clock (``judge.corroborate``); clocks are read here, not taken from the kernel's process.
+
+On CPU (no timing) the same request runs a short batch with every set called twice, so the checks above that need
+no GPU run in CI: the calls carry the timing module's frames, ``no_grad`` and reused tensors as timed calls do.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pytest_solbench.judge import corroborate
+from pytest_solbench.judge import reply as schema
+from pytest_solbench.judge.referee import Kernel, Verdict, hack, make_inputs, tripped
+from pytest_solbench.protocol import ItemRequest, Status, failure
+from pytest_solbench.worker.rounds import as_outputs, round_seed
+from pytest_solbench.worker.shm import Arena
+
+TIMED_ROUND = 10_000  # seeds of the timed sets: round_seed(seed, uuid, TIMED_ROUND + k)
+CPU_SETS = 2
+MAX_BATCH_CALLS = 32
+BATCH_OUTPUT_BYTES = 256 << 20
+CHECKED_PER_BATCH = 8
+
+
+@dataclass
+class _Set:
+    """One input set in shared memory, its outputs, and the checksum of its inputs as made."""
+
+    inputs: list
+    outputs: list
+    payload: dict[str, list]
+    before: tuple
+
+
+def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: Any, axis_values: dict[str, int],
+                reference: Any, dps: bool, updated: set[int],
+                kernel_names: list[str] | None) -> dict | None:  # fmt: skip
+    """The measurement (None on CPU), once every check on the timed calls held; raises ``Verdict`` otherwise."""
+    if not request.time_kernel and not request.rounds:
+        return None
+    with Arena(request.device) as arena:
+        sets = _sets(arena, request, problem, workload, axis_values)
+        base = {"key": kernel.key, "device": request.device, "timing": asdict(request.timing),
+                "sets": [s.payload for s in sets]}  # fmt: skip
+        if not request.time_kernel:  # CPU: a short batch, every set twice, then the same checks
+            answer = kernel.ask("timed", {**base, "schedule": list(range(len(sets))) * 2}, schema.batch)
+            _answered(answer)
+            if request.rounds:
+                _check_sets(sets, request, problem, workload, reference, updated)
+            return None
+        probe = _clock_probe(request.device)
+        before = probe() if probe else None
+        answer = kernel.ask("timed", base, schema.measure)
+        after = probe() if probe else None
+        _answered(answer)
+        measured = _summary(answer["measurement"], before, after, request.device)
+        if not request.rounds:  # the baseline: the reference itself, in a process of its own; nothing to check
+            return measured
+        try:
+            expected = _check_sets(sets, request, problem, workload, reference, updated)
+            _kernel_sets(measured, kernel_names)
+            if request.time_kernel:
+                _outside_clock(kernel, request, problem, axis_values, sets, expected, measured, updated)
+        except Verdict as verdict:
+            raise Verdict(_with_timing(verdict.outcome, measured)) from None
+        return measured
+
+
+def _with_timing(outcome: Any, measured: dict) -> Any:
+    from dataclasses import replace
+
+    return replace(outcome, kernel_timing=measured)
+
+
+def _answered(answer: dict[str, Any]) -> None:
+    if "error" in answer:
+        raise Verdict(failure(Status.RUNTIME_ERROR, answer["error"]))
+    tripped(answer["trip"])
+
+
+def _sets(arena: Arena, request: ItemRequest, problem: Any, workload: Any, axis_values: dict[str, int]) -> list[_Set]:
+    """Input sets with values of their own (as many as fit the rotation budget, 2 to 8; 2 on CPU), outputs poisoned."""
+    import torch
+
+    from pytest_solbench.data import inputs
+
+    definition = problem.definition
+    first = make_inputs(problem, workload, axis_values, round_seed(request.seed, workload.uuid, TIMED_ROUND), request)
+    count = CPU_SETS
+    if request.time_kernel:
+        nbytes = sum(a.numel() * a.element_size() for a in first if isinstance(a, torch.Tensor))
+        count = max(2, min(8, int(request.timing.rotation_bytes // max(nbytes, 1))))
+    sets = []
+    for k in range(count):
+        seed = round_seed(request.seed, workload.uuid, TIMED_ROUND + k)
+        args = first if k == 0 else make_inputs(problem, workload, axis_values, seed, request)
+        shared = [arena.share(a) for a in args]
+        outs = [arena.share(o) for o in inputs.allocate_outputs(definition, axis_values, request.device)]
+        made = [t for t, _ in shared]
+        payload = {"inputs": [d for _, d in shared], "outputs": [d for _, d in outs]}
+        sets.append(_Set(made, [t for t, _ in outs], payload, inputs.checksum(made)))
+    return sets
+
+
+def _expected(reference: Any, args: list, definition: Any) -> list:
+    import torch
+
+    from pytest_solbench.data import inputs
+
+    try:
+        with torch.no_grad():
+            return as_outputs(reference(*inputs.clone_inputs(args)), definition)
+    except Exception as exc:
+        from pytest_solbench.worker.execute import _short_traceback
+
+        raise Verdict(failure(Status.INVALID_REFERENCE, f"the reference raised: {_short_traceback(exc)}")) from None
+
+
+def _check_sets(sets: list[_Set], request: ItemRequest, problem: Any, workload: Any, reference: Any,
+                updated: set[int]) -> list[list]:  # fmt: skip
+    """Each set's inputs unchanged (but for the reference's own in-place updates) and its outputs right; returns the
+    reference's outputs per set."""
+    from pytest_solbench.data import inputs
+    from pytest_solbench.guard import tripwires
+
+    definition = problem.definition
+    names = [s.name for s in definition.inputs]
+    expected_sets = []
+    for k, s in enumerate(sets):
+        trip = tripwires.mutated(s.before, inputs.checksum(s.inputs), names, updated)
+        if trip is not None:
+            raise hack(trip.rule, f"in a timed call: {trip.message}")
+        expected = _expected(reference, s.inputs, definition)
+        what = f"the last timed call on input set {k + 1}"
+        _compare_outputs(definition, workload, request, s.outputs, expected, what)
+        expected_sets.append(expected)
+    return expected_sets
+
+
+def _compare_outputs(definition: Any, workload: Any, request: ItemRequest, got: list, expected: list,
+                     what: str) -> None:  # fmt: skip
+    from pytest_solbench.worker import check
+
+    for spec, value, ref in zip(definition.outputs, got, expected):
+        if not isinstance(ref, (int, float)) and not hasattr(ref, "shape"):
+            continue  # the reference's own fault; the correctness rounds already said so
+        tol = check.tolerance_for(spec.dtype, workload.tolerance, reduction_len=request.reduction_len)
+        _stats, mismatch = check.check_output(spec.name, value, ref, tol, expected_dtype=spec.dtype)
+        if mismatch is not None:
+            raise hack("timed-output", f"{what} is wrong, though the checked calls were right: "
+                       f"{mismatch.message().splitlines()[0]}")  # fmt: skip
+
+
+def _kernel_sets(measured: dict[str, Any], correctness_names: list[str] | None) -> None:
+    """Under CUPTI: every timed call launched GPU work, the same kernels each time, and the kernels of the last
+    correctness call."""
+    if measured["method"] != "cupti":
+        return
+    if measured["calls_without_kernels"]:
+        raise hack("no-kernel", f"{measured['calls_without_kernels']} timed call(s) launched no GPU work: a result "
+                   "served from a cache, or work done before the timer started")  # fmt: skip
+    names = list(measured["kernel_names"])
+    if measured["distinct_kernel_sets"] > 1:
+        raise hack("kernel-set-changed", f"the timed calls launched {measured['distinct_kernel_sets']} different sets "
+                   f"of kernels ({', '.join(names[:6])}): work skipped on some calls")  # fmt: skip
+    if correctness_names is not None and set(names) != set(correctness_names):
+        raise hack("kernel-set-changed", f"the timed calls launched {sorted(names)[:6]}, the last correctness call "
+                   f"{sorted(correctness_names)[:6]}: the timed work is not the checked work")  # fmt: skip
+
+
+def _summary(reported: dict[str, Any], before: Any, after: Any, device: str) -> dict[str, Any]:
+    """The measurement with its figures recomputed from the raw samples and the clocks the judge read itself."""
+    from pytest_solbench.measure.timing import summarize
+
+    figures = {"samples_ms", "median_ms", "min_ms", "q1_ms", "q3_ms", "mean_ms", "stdev_ms", "n", "method"}
+    fields = {k: v for k, v in reported.items() if k not in figures}
+    fields.update(notes=tuple(reported["notes"]), kernel_names=tuple(reported["kernel_names"]),
+                  clocks_before=before, clocks_after=after)  # fmt: skip
+    return summarize(reported["samples_ms"], reported["method"], **fields).to_dict()
+
+
+def _clock_probe(device: str) -> Any:
+    if not device.startswith("cuda"):
+        return None
+    import torch
+
+    from pytest_solbench.measure import clocks
+
+    observer = clocks.ClockObserver(clocks.nvml_index_for_cuda_device(torch.cuda.current_device()))
+    return observer.snapshot if observer.available else None
+
+
+def _outside_clock(kernel: Kernel, request: ItemRequest, problem: Any, axis_values: dict[str, int], sets: list[_Set],
+                   expected: list[list], measured: dict[str, Any], updated: set[int]) -> None:  # fmt: skip
+    """One batch of timed calls, each into outputs of its own, timed from here; random calls' outputs checked."""
+    from pytest_solbench.data import inputs
+
+    definition = problem.definition
+    out_bytes = sum(o.numel() * o.element_size() for o in sets[0].outputs)
+    calls = max(2, min(MAX_BATCH_CALLS, BATCH_OUTPUT_BYTES // max(out_bytes, 1)))
+    with Arena(request.device) as arena:
+        outs = [[arena.share(o) for o in inputs.allocate_outputs(definition, axis_values, request.device)]
+                for _ in range(calls)]  # fmt: skip
+        payload = {"key": kernel.key, "device": request.device, "timing": asdict(request.timing),
+                   "sets": [{"inputs": sets[c % len(sets)].payload["inputs"], "outputs": [d for _, d in outs[c]]}
+                            for c in range(calls)], "schedule": list(range(calls))}  # fmt: skip
+        round_trip = min(_wall_ms(lambda: kernel.ask("ping", {}, schema.ping)) for _ in range(3))
+        fixed = _fixed_ms(request, [[t for t, _ in o] for o in outs])
+        started = time.perf_counter()
+        answer = kernel.ask("timed", payload, schema.batch)
+        wall = (time.perf_counter() - started) * 1e3
+        _answered(answer)
+        if not updated:  # where the reference updates inputs in place, the state before each call is gone
+            workload = next(w for w in problem.workloads if w.uuid == request.workload_uuid)
+            for c in random.SystemRandom().sample(range(calls), min(calls, CHECKED_PER_BATCH)):
+                _compare_outputs(definition, workload, request, [t for t, _ in outs[c]], expected[c % len(sets)],
+                                 f"timed call {c + 1} of the judge's batch")  # fmt: skip
+    clock = corroborate.OutsideClock(wall, calls, round_trip, fixed)
+    measured.setdefault("notes", []).append(f"outside clock: {clock.per_call_ms:.4g} ms per call over {calls} calls")
+    why = corroborate.contradiction(measured["median_ms"], clock)
+    if why:
+        raise hack(corroborate.RULE, why)
+
+
+def _wall_ms(fn: Any) -> float:
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1e3
+
+
+def _fixed_ms(request: ItemRequest, outs: list[list]) -> float:
+    """The judge's own batch of the same calls with nothing in them: zeroing outputs, the L2 flush, the loop."""
+    from pytest_solbench.measure import timing
+
+    flush = None
+    if request.device.startswith("cuda") and request.timing.l2_flush_bytes != 0:
+        from pytest_solbench.worker.bench import _flusher
+
+        nbytes = request.timing.l2_flush_bytes
+        flush = _flusher(request.device, nbytes) if nbytes else timing.L2Flusher.for_device(request.device)
+
+    def prepare(i: int) -> None:
+        for out in outs[i]:
+            out.zero_()
+
+    return _wall_ms(lambda: timing.run_batch(lambda i: None, prepare=prepare, flush=flush, n=len(outs),
+                                             device=request.device))  # fmt: skip

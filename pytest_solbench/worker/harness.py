@@ -1,0 +1,226 @@
+"""What runs in a kernel's own process, at the judge's request: load the kernel, call it, time it.
+
+Every entry takes a dict of plain values and returns one (the pool sends it back as JSON, never a pickle). Inputs
+and outputs are the judge's shared tensors (``shm``); a destination-passing kernel writes its outputs straight into
+them, and a value-returning kernel's results are copied in here. Nothing returned is a verdict: the judge decides
+every status from the bytes in its own memory. What this process reports (its tripwires, its timings, the kernels
+it launched) can only add a failure or be corroborated; a kernel that forges it can hurt only itself, or is caught
+by what the judge sees from outside (``judge.corroborate``).
+
+Every call runs under ``torch.no_grad()``, correctness and timed alike, on tensors made the same way, so nothing
+in the process tells a checked call from a timed one but the stack itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_solbench.worker import execute
+from pytest_solbench.worker.rounds import as_outputs
+from pytest_solbench.worker.shm import attach, dtype_name
+
+
+@dataclass
+class _Loaded:
+    fn: Any
+    dps: bool
+    wires: Any  # guard.tripwires.Tripwires, or None (the reference, or the guard off)
+    definition: Any
+    settled: bool = False
+
+    def armed(self) -> Any:
+        return self.wires.arm() if self.wires is not None else contextlib.nullcontext()
+
+
+_LOADED: dict[str, _Loaded] = {}
+
+
+def _trip(trip: Any) -> dict[str, str] | None:
+    return None if trip is None else {"rule": str(trip.rule), "message": str(trip.message)}
+
+
+def load(payload: dict[str, Any]) -> dict[str, Any]:
+    """Import (or build) the kernel with its tripwires armed: {"destination_passing", "trip"}, or {"failure",
+    "error"} when it does not load."""
+    from pytest_solbench.data import kernels
+
+    problem = execute._problem(payload["definition_path"], payload["blob_root"], payload["bind_by_name"])
+    spec = kernels.KernelSpec.from_payload(payload["kernel"])
+    try:
+        fn, dps, wires = execute._kernel(spec, problem.definition, payload["guard"])
+        if payload["compile_kernel"]:
+            fn = execute._compiled(fn)
+    except kernels.KernelError as exc:
+        return {"failure": exc.status, "error": str(exc)}
+    except Exception as exc:
+        return {"failure": "COMPILE_ERROR", "error": execute._short_traceback(exc)}
+    _LOADED[payload["key"]] = _Loaded(fn, dps, wires, problem.definition)
+    return {"destination_passing": dps, "trip": _trip(wires.check() if wires is not None else None)}
+
+
+def call(payload: dict[str, Any]) -> dict[str, Any]:
+    """One correctness call: {"outputs" (value-returning: what came back), "trip", "kernel_names"} or {"error"}."""
+    import torch
+
+    entry, device = _LOADED[payload["key"]], payload["device"]
+    args = [attach(d, device) for d in payload["inputs"]]
+    outs = [attach(d, device) for d in payload["outputs"]]
+    names = None
+    try:
+        with torch.no_grad(), entry.armed():
+            if payload["kernels"] and device.startswith("cuda"):
+                from pytest_solbench.measure.timing import profiled_spans_ms
+
+                held: list[Any] = []
+                _spans, sets = profiled_spans_ms(lambda i: held.append(_invoke(entry, args, outs)), _noop, _noop, [0])
+                result, names = held[0], sorted(sets[0])
+            else:
+                result = _invoke(entry, args, outs)
+            execute._sync(device)
+    except Exception as exc:
+        return {"error": execute._short_traceback(exc)}
+    reported = None if entry.dps else _deliver(as_outputs(result, entry.definition), outs)
+    execute._sync(device)
+    trip = _check(entry, None if entry.dps else as_outputs(result, entry.definition))
+    return {"outputs": reported, "trip": _trip(trip), "kernel_names": names}
+
+
+def timed(payload: dict[str, Any]) -> dict[str, Any]:
+    """Timed calls over the judge's input sets: {"measurement", "trip"} (``timing.measure``), or, with a
+    ``schedule`` of set indices, exactly those calls back to back ({"calls", "trip"}); {"error"} if one raised.
+    Call ``i`` uses set ``i % len(sets)`` (or ``schedule[i]``); each set's outputs end up holding its last call's."""
+    import torch
+
+    from pytest_solbench.measure import timing
+
+    entry, device = _LOADED[payload["key"]], payload["device"]
+    sets = [([attach(d, device) for d in s["inputs"]], [attach(d, device) for d in s["outputs"]])
+            for s in payload["sets"]]  # fmt: skip
+    schedule = payload.get("schedule")
+    pending: list[Any] = []  # (set index, result) of a value-returning call, delivered before the next one
+
+    def which(i: int) -> int:
+        return schedule[i] if schedule is not None else i % len(sets)
+
+    def deliver() -> None:
+        while pending:
+            index, result = pending.pop()
+            _deliver(as_outputs(result, entry.definition), sets[index][1])
+
+    def prepare(i: int) -> None:
+        deliver()  # outside the timed window: the copy is the harness's work, not the kernel's
+        if entry.dps:
+            for out in sets[which(i)][1]:
+                out.zero_()
+
+    def run(i: int) -> None:
+        ins, outs = sets[which(i)]
+        if entry.dps:
+            entry.fn(*ins, *outs)
+        else:
+            pending.append((which(i), entry.fn(*ins)))
+
+    cfg = payload["timing"]
+    flush = None
+    if device.startswith("cuda") and cfg["l2_flush_bytes"] != 0:
+        from pytest_solbench.worker.bench import _flusher
+
+        nbytes = cfg["l2_flush_bytes"]
+        flush = _flusher(device, nbytes) if nbytes else timing.L2Flusher.for_device(device)
+    try:
+        with torch.no_grad(), entry.armed():
+            if schedule is not None:
+                timing.run_batch(run, prepare=prepare, flush=flush, n=len(schedule), device=device)
+                reply: dict[str, Any] = {"calls": len(schedule)}
+            else:
+                config = timing.TimingConfig(max_time_s=cfg["max_time_s"], timer=cfg["timer"],
+                                             cold_l2=flush is not None)  # fmt: skip
+                measurement = timing.measure(run, prepare=prepare, device=device, config=config, l2_flush=flush,
+                                             clock_probe=_clock_probe(device))  # fmt: skip
+                reply = {"measurement": _plain_measurement(measurement.to_dict())}
+            deliver()
+            execute._sync(device)
+    except Exception as exc:
+        return {"error": f"while timing: {execute._short_traceback(exc)}"}
+    return {**reply, "trip": _trip(_check(entry, None))}
+
+
+def ping(_payload: Any = None) -> dict[str, Any]:
+    """The round trip the judge measures, to take it out of the outside clock."""
+    return {}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _noop(*_args: Any) -> None:
+    pass
+
+
+def _clock_probe(device: str) -> Any:
+    """NVML readings, so that throttled batches are dropped (the judge takes its own readings for the bound)."""
+    if not device.startswith("cuda"):
+        return None
+    import torch
+
+    from pytest_solbench.measure import clocks
+
+    observer = clocks.ClockObserver(clocks.nvml_index_for_cuda_device(torch.cuda.current_device()))
+    return observer.snapshot if observer.available else None
+
+
+def _invoke(entry: _Loaded, args: list, outs: list) -> Any:
+    if entry.dps:
+        entry.fn(*args, *outs)
+        return outs
+    return entry.fn(*args)
+
+
+def _check(entry: _Loaded, returned: list | None) -> Any:
+    """The in-process tripwires after a call (settled after the first: JIT and autotune threads are its own)."""
+    if entry.wires is None:
+        return None
+    from pytest_solbench.guard import tripwires
+
+    if not entry.settled:
+        entry.wires.settle()
+        entry.settled = True
+    names = [o.name for o in entry.definition.outputs]
+    return entry.wires.check() or (tripwires.strict_outputs(names, returned) if returned is not None else None)
+
+
+def _deliver(values: list, outs: list) -> list[dict[str, Any]]:
+    """Copy a value-returning kernel's results into the judge's buffers where shape and dtype match; describe each."""
+    import torch
+
+    described = []
+    for k, value in enumerate(values):
+        if type(value) is torch.Tensor:
+            described.append({"kind": "tensor", "dtype": dtype_name(value.dtype), "shape": list(value.shape)})
+            if k < len(outs) and value.dtype == outs[k].dtype and value.shape == outs[k].shape:
+                outs[k].copy_(value)
+        elif type(value) in (int, bool, float):
+            number = int(value) if type(value) is not float else value
+            described.append({"kind": "number", "value": number if math.isfinite(number) else repr(number)})
+            if k < len(outs) and outs[k].ndim == 0:
+                outs[k].fill_(number)  # a timed call's scalar result, where the judge will read it
+        else:
+            described.append({"kind": "other", "type": f"{type(value).__module__}.{type(value).__qualname__}"})
+    return described
+
+
+def _plain_measurement(measured: dict[str, Any]) -> dict[str, Any]:
+    """A measurement as JSON takes it: non-finite numbers become None (the judge refuses them)."""
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+
+    return clean(measured)

@@ -1,0 +1,173 @@
+"""Tensors the judge owns and a kernel's process may read and write: shared memory, described as plain data.
+
+The judge (``Arena``) places each tensor in memory of its own and describes it with a dict of plain values; the
+kernel's process (``attach``) rebuilds a tensor over the same memory from that dict. Nothing but the description
+crosses, so the judge reads the very bytes the kernel wrote, and what it checks was never a Python object the
+kernel could hand over.
+
+- CPU: a file per tensor under ``/dev/shm`` (the temp folder where it has no room), mapped ``MAP_SHARED`` on both
+  sides; ``torch.frombuffer`` over the mapping, so each tensor's storage is exactly its own bytes.
+- CUDA: one allocation per tensor, shared through a CUDA IPC handle as ``torch.multiprocessing.reductions`` does it:
+  ``storage._share_cuda_()`` on the judge's side, ``torch.UntypedStorage._new_shared_cuda(*handle)`` on the kernel's
+  (private API, the same 8-tuple in torch 2.11 and 2.13; the byte strings travel as hex).
+
+Every tensor is contiguous and alone in its storage, whether a correctness round or a timed call made it: nothing
+about its memory tells the two apart. On the GPU shared tensors come from a memory pool of their own, since an IPC
+handle maps the whole allocator segment around a block. A Python scalar input travels as its value.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import tempfile
+from typing import Any
+
+def _folder_for(nbytes: int) -> str:
+    """``/dev/shm`` while it has room to spare (a container's is often 64 MiB, and writing past a full tmpfs through
+    a mapping is a SIGBUS), else the temp folder (page cache backed by disk)."""
+    try:
+        stat = os.statvfs("/dev/shm")
+        if os.access("/dev/shm", os.W_OK) and stat.f_bavail * stat.f_frsize > 2 * nbytes:
+            return "/dev/shm"
+    except OSError:
+        pass
+    return tempfile.gettempdir()
+
+
+def dtype_name(dtype: Any) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def torch_dtype(name: str) -> Any:
+    import torch
+
+    value = getattr(torch, str(name), None)
+    if not isinstance(value, torch.dtype):
+        raise ValueError(f"unknown dtype {name!r}")
+    return value
+
+
+class Arena:
+    """The judge's side: shared tensors for one exchange with a kernel's process; ``close()`` frees them all."""
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+        self._paths: list[str] = []
+        self._keep: list[Any] = []  # the mappings and CUDA blocks behind every tensor handed out
+
+    def __enter__(self) -> Arena:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def share(self, value: Any) -> tuple[Any, dict[str, Any]]:
+        """A shared copy of ``value`` (a tensor; anything else is passed by value) and its description."""
+        import torch
+
+        if not isinstance(value, torch.Tensor):
+            return value, {"kind": "value", "value": value}
+        shared, desc = self.empty(tuple(value.shape), value.dtype)
+        if value.numel():
+            _bytes(shared).copy_(_bytes(value.detach().contiguous()))
+        return shared, desc
+
+    def empty(self, shape: tuple[int, ...], dtype: Any) -> tuple[Any, dict[str, Any]]:
+        """An uninitialized shared tensor and its description."""
+        import torch
+
+        numel = 1
+        for size in shape:
+            numel *= int(size)
+        nbytes = numel * torch.empty((), dtype=dtype).element_size()
+        base = {"dtype": dtype_name(dtype), "shape": [int(s) for s in shape]}
+        if nbytes == 0:
+            return torch.empty(shape, dtype=dtype, device=self.device), {"kind": "empty", **base}
+        if self.device.startswith("cuda"):
+            with _shared_segments(self.device):
+                block = torch.empty(nbytes, dtype=torch.uint8, device=self.device)
+            handle = block.untyped_storage()._share_cuda_()
+            self._keep.append(block)
+            return block.view(dtype).reshape(shape), {"kind": "cuda", "ipc": _plain_handle(handle), **base}
+        fd, path = tempfile.mkstemp(prefix="solbench-", dir=_folder_for(nbytes))
+        try:
+            os.ftruncate(fd, nbytes)
+            mapping = mmap.mmap(fd, nbytes)
+        finally:
+            os.close(fd)
+        self._paths.append(path)
+        self._keep.append(mapping)
+        tensor = torch.frombuffer(mapping, dtype=torch.uint8, count=nbytes).view(dtype).reshape(shape)
+        return tensor, {"kind": "cpu", "path": path, "nbytes": nbytes, **base}
+
+    def close(self) -> None:
+        for path in self._paths:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        self._paths.clear()
+        self._keep.clear()  # mappings close when the last tensor over them goes
+        if self.device.startswith("cuda"):
+            import torch
+
+            torch.cuda.ipc_collect()  # blocks the kernel's process has let go of return to the pool
+
+
+_POOLS: dict[str, Any] = {}
+
+
+def _shared_segments(device: str) -> Any:
+    """Allocations routed to a memory pool of their own. An IPC handle opens the whole segment of the caching
+    allocator that holds a block, so a shared tensor must never sit beside the judge's private ones (the expected
+    outputs): in a pool of their own, shared segments hold only what the kernel's process is given anyway."""
+    import contextlib
+
+    import torch
+
+    use = getattr(torch.cuda, "use_mem_pool", None)
+    if use is None:  # torch older than the pool API: shared blocks may sit beside private ones
+        return contextlib.nullcontext()
+    if device not in _POOLS:
+        _POOLS[device] = torch.cuda.MemPool()
+    return use(_POOLS[device], device=torch.device(device))
+
+
+def _bytes(tensor: Any) -> Any:
+    import torch
+
+    return tensor.reshape(-1).view(torch.uint8)
+
+
+def _plain_handle(handle: tuple) -> list[Any]:
+    return [x.hex() if isinstance(x, (bytes, bytearray)) else x for x in handle]
+
+
+def attach(desc: dict[str, Any], device: str) -> Any:
+    """The kernel's side: the tensor (or value) a description names, over the judge's memory."""
+    import torch
+
+    kind = desc["kind"]
+    if kind == "value":
+        return desc["value"]
+    dtype, shape = torch_dtype(desc["dtype"]), tuple(desc["shape"])
+    if kind == "empty":
+        return torch.empty(shape, dtype=dtype, device=device)
+    if kind == "cpu":
+        fd = os.open(desc["path"], os.O_RDWR)
+        try:
+            mapping = mmap.mmap(fd, desc["nbytes"])
+        finally:
+            os.close(fd)
+        return torch.frombuffer(mapping, dtype=torch.uint8, count=desc["nbytes"]).view(dtype).reshape(shape)
+    if kind == "cuda":
+        (dev, handle, size, offset, ref_handle, ref_offset, event_handle, event_sync) = desc["ipc"]
+        torch.cuda._lazy_init()
+        storage = torch.UntypedStorage._new_shared_cuda(
+            dev, bytes.fromhex(handle), size, offset, bytes.fromhex(ref_handle), ref_offset,
+            bytes.fromhex(event_handle) if isinstance(event_handle, str) else event_handle, event_sync,
+        )  # fmt: skip
+        block = torch.empty(0, dtype=torch.uint8, device=f"cuda:{dev}").set_(storage)
+        return block.view(dtype).reshape(shape)
+    raise ValueError(f"unknown shared tensor kind {kind!r}")

@@ -1,0 +1,354 @@
+"""The judge: verdicts decided in a process that never imports kernel code, from plain replies of the kernel's own
+process; shared tensors; the reply schema; the outside clock; the judge-layer red team through the plugin."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_solbench.judge import corroborate, referee
+from pytest_solbench.judge import reply as schema
+from pytest_solbench.protocol import ItemRequest, Status
+
+ROOT = Path(__file__).resolve().parents[1]
+REDTEAM = ROOT / "tests" / "redteam"
+RMSNORM = ROOT / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json"
+
+
+def _layer(path: Path) -> tuple[str, str]:
+    import ast
+
+    tree = ast.parse(path.read_text())
+    found = {t.id: ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
+             for t in n.targets if isinstance(t, ast.Name) and t.id in ("LAYER", "EXPECTED")}  # fmt: skip
+    return found["LAYER"], found["EXPECTED"]
+
+
+JUDGE_KERNELS = {p.stem: _layer(p)[1] for p in sorted(REDTEAM.glob("judge_*.py")) if _layer(p)[0] == "judge"}
+
+
+def _request(kernel_file: Path, rounds: int = 2) -> ItemRequest:
+    from pytest_solbench.data.discovery import discover
+    from pytest_solbench.data.trace import load_problem
+
+    workload = next(w for w in load_problem(RMSNORM).workloads if w.axes.get("num_tokens") == 7)
+    (spec,), _ = discover([kernel_file])
+    return ItemRequest(str(RMSNORM), workload.uuid, spec.to_payload(), "cpu", 0, rounds, False, guard=False,
+                       timeout_s=120)  # fmt: skip
+
+
+@pytest.fixture
+def fresh_pools(monkeypatch: pytest.MonkeyPatch):
+    """The judge's kernel pools made anew for one test (so they see its environment), and closed after it."""
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    pools: dict = {}
+    monkeypatch.setattr(referee, "_POOLS", pools)
+    yield pools
+    for pool in pools.values():
+        pool.close()
+
+
+# ---------------------------------------------------------------- the reply schema
+
+
+def _measurement(**changes):
+    from pytest_solbench.measure.timing import summarize
+
+    return {**summarize([1.0, 1.1, 0.9], "cupti").to_dict(), **changes}
+
+
+def test_well_formed_replies_pass_the_schema() -> None:
+    assert schema.load({"destination_passing": False, "trip": None})
+    assert schema.load({"failure": "COMPILE_ERROR", "error": "SyntaxError"})
+    out = [{"kind": "tensor", "dtype": "bfloat16", "shape": [7, 4096]}, {"kind": "number", "value": "nan"}]
+    assert schema.call({"outputs": out, "trip": {"rule": "patching", "message": "m"}, "kernel_names": ["k"]})
+    assert schema.measure({"measurement": _measurement(), "trip": None})
+    assert schema.batch({"calls": 4, "trip": None}) and schema.ping({}) == {}
+
+
+@pytest.mark.parametrize("reply", [
+    {"outputs": None, "trip": None, "kernel_names": None, "status": "PASSED"},  # a status: never the kernel's to say
+    {"outputs": None, "trip": None},  # a key missing
+    {"outputs": "all good", "trip": None, "kernel_names": None},
+    {"outputs": [{"kind": "tensor", "dtype": "bfloat16", "shape": [-1]}], "trip": None, "kernel_names": None},
+    {"outputs": [{"kind": "number", "value": True}], "trip": None, "kernel_names": None},
+    {"outputs": None, "trip": {"rule": "Not A Rule", "message": ""}, "kernel_names": None},
+    {"error": 3},
+    ["outputs"],
+])  # fmt: skip
+def test_a_call_reply_off_the_schema_is_refused(reply) -> None:
+    with pytest.raises(schema.ReplyError):
+        schema.call(reply)
+
+
+@pytest.mark.parametrize("changes", [{"samples_ms": []}, {"samples_ms": [1.0, -1.0]}, {"samples_ms": [math.nan]},
+                                     {"method": "trust_me"}, {"n": 1.5}, {"status": "PASSED"}, {"throttled": "no"}])
+def test_a_measurement_off_the_schema_is_refused(changes) -> None:
+    with pytest.raises(schema.ReplyError):
+        schema.measure({"measurement": _measurement(**changes), "trip": None})
+    with pytest.raises(schema.ReplyError):
+        schema.load({"failure": "PASSED", "error": "a load failure cannot choose a passing status"})
+
+
+# ---------------------------------------------------------------- the outside clock
+
+
+def test_outside_clock_accepts_launch_overhead_and_refuses_a_forged_median() -> None:
+    honest = corroborate.OutsideClock(batch_wall_ms=32 * 1.3 + 2.0, calls=32, round_trip_ms=0.5, fixed_ms=1.5)
+    assert corroborate.contradiction(1.0, honest) is None  # 0.3 ms of host overhead per call is not a lie
+    forged = corroborate.OutsideClock(batch_wall_ms=32 * 5.0 + 2.0, calls=32, round_trip_ms=0.5, fixed_ms=1.5)
+    why = corroborate.contradiction(1.0, forged)
+    assert why and "5 ms per call" in why
+    short = corroborate.OutsideClock(batch_wall_ms=32 * 0.2, calls=32, round_trip_ms=0.0, fixed_ms=0.0)
+    assert corroborate.contradiction(0.01, short) is None  # under the host allowance: not this check's to judge
+
+
+# ---------------------------------------------------------------- shared tensors and plain replies
+
+
+def test_a_shared_tensor_is_the_same_memory_on_both_sides(tmp_path: Path) -> None:
+    import torch
+
+    from pytest_solbench.worker.shm import Arena, attach
+
+    with Arena("cpu") as arena:
+        shared, desc = arena.share(torch.arange(6, dtype=torch.bfloat16).reshape(2, 3))
+        out, out_desc = arena.empty((2, 3), torch.float32)
+        json.dumps([desc, out_desc])  # plain data only
+        theirs, their_out = attach(desc, "cpu"), attach(out_desc, "cpu")
+        their_out.copy_(theirs.float() * 2)
+        assert torch.equal(out, torch.arange(6, dtype=torch.float32).reshape(2, 3) * 2)
+        assert theirs.untyped_storage().nbytes() == theirs.nbytes  # alone in its storage, like every other
+        assert arena.share(3.5)[1] == {"kind": "value", "value": 3.5}
+
+
+def _cuda() -> bool:
+    import os
+
+    import torch
+
+    return torch.cuda.is_available() and os.environ.get("TRITON_INTERPRET", "0") in ("", "0")
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_a_kernel_process_writes_the_judges_memory_through_shared_tensors(device: str) -> None:
+    """The description crosses (a path or a CUDA IPC handle); the bytes written over there are read here."""
+    import torch
+
+    from pytest_solbench.worker.pool import WorkerPool
+    from pytest_solbench.worker.shm import Arena
+
+    if device == "cuda" and not _cuda():
+        pytest.skip("CUDA IPC needs a GPU")
+    with Arena(device) as arena, WorkerPool(plain=True) as other:
+        source, source_desc = arena.share(torch.arange(12, dtype=torch.float32, device=device).reshape(3, 4))
+        target, target_desc = arena.share(torch.full((3, 4), float("nan"), device=device))
+        if device == "cuda":
+            torch.cuda.synchronize()
+        other.call("judge_fakes:double_into", {"input": source_desc, "output": target_desc, "device": device}, 120)
+        assert torch.equal(target, source * 2)
+
+
+def test_a_plain_worker_answers_in_json_and_a_pickle_on_its_channel_is_malformed() -> None:
+    from pytest_solbench.worker.pool import MALFORMED, WorkerError, WorkerPool
+
+    with WorkerPool(plain=True) as pool:
+        assert pool.call("worker_targets:echo", [1, "a"], 60)["payload"] == [1, "a"]
+        with pytest.raises(WorkerError) as raised:
+            pool.call("judge_fakes:_write", b"\x80\x04N.", 60)  # a pickle where JSON must be
+        assert raised.value.malformed and raised.value.status == MALFORMED
+        with pytest.raises(WorkerError) as raised:
+            pool.call("worker_targets:unpicklable", None, 60)
+        assert raised.value.status == "RUNTIME_ERROR"  # not JSON-able: the harness's own error, still plain
+
+
+# ---------------------------------------------------------------- the judge
+
+
+def test_the_judge_never_imports_kernel_code_and_a_patched_status_cannot_pass(fresh_pools) -> None:
+    from pytest_solbench.protocol import Status as Before
+
+    outcome = referee.judge_item(_request(REDTEAM / "judge_status_rebind.py"))
+    assert outcome.status is Status.INCORRECT_NUMERICAL, outcome.log
+    assert [m for m in sys.modules if m.startswith("solbench_kernel")] == []
+    assert Status.INCORRECT_NUMERICAL.value == "INCORRECT_NUMERICAL" and Status is Before
+
+
+def test_a_judge_process_never_imports_kernel_code(tmp_path: Path) -> None:
+    from pytest_solbench.worker.pool import WorkerPool
+
+    with WorkerPool(env={"TRITON_INTERPRET": "1"}) as judge:
+        request = _request(ROOT / "examples" / "triton_rmsnorm.py", rounds=1)
+        outcome = judge.call("pytest_solbench.judge.referee:judge_item", request, 300)
+        assert outcome.status is Status.PASSED, outcome.log
+        assert judge.call("worker_targets:kernel_modules", None, 60) == []
+
+
+@pytest.mark.parametrize("mode", ["status", "extra", "wrong-type", "pickle", "not-json", "outer-keys"])
+def test_a_kernel_process_that_answers_off_the_schema_fails_its_item(fresh_pools, monkeypatch, mode) -> None:
+    monkeypatch.setenv("SOLBENCH_FAKE_REPLY", mode)
+    monkeypatch.setattr(referee, "HARNESS", "judge_fakes")
+    outcome = referee.judge_item(_request(ROOT / "examples" / "triton_rmsnorm.py", rounds=1))
+    assert (outcome.status, outcome.rule) == (Status.REWARD_HACK, "reply-schema"), outcome.log
+
+
+SLEEPY = """
+import time
+
+import torch
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+
+
+def run(hidden_states, weight):
+    time.sleep(0.02)
+    x = hidden_states.float()
+    return (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight.float()).to(hidden_states.dtype)
+"""
+
+
+def test_a_forged_median_is_refused_by_the_outside_clock(fresh_pools, monkeypatch, tmp_path: Path) -> None:
+    """The kernel's process divides its samples by 1000; each call sleeps 20 ms, which no load can shorten, so the
+    judge's wall clock over its batch contradicts the report whatever the machine is doing."""
+    from dataclasses import replace
+
+    from pytest_solbench.protocol import TimingRequest
+
+    monkeypatch.setenv("SOLBENCH_FAKE_REPLY", "forge-time")
+    monkeypatch.setattr(referee, "HARNESS", "judge_fakes")
+    (tmp_path / "sleepy.py").write_text(SLEEPY)
+    request = replace(_request(tmp_path / "sleepy.py", rounds=1), time_kernel=True,
+                      timing=TimingRequest(max_time_s=0.5, timer="events"))  # fmt: skip
+    outcome = referee.judge_item(request)
+    assert (outcome.status, outcome.rule) == (Status.REWARD_HACK, "outside-clock"), outcome.log
+    assert outcome.kernel_timing["median_ms"] < 1.0  # what it claimed, kept for the record
+
+
+def test_an_honest_kernel_passes_and_its_outputs_are_checked_in_the_judge(fresh_pools) -> None:
+    outcome = referee.judge_item(_request(ROOT / "examples" / "triton_rmsnorm.py"))
+    assert outcome.status is Status.PASSED, outcome.log
+    assert outcome.correctness["max_absolute_error"] < 0.1 and outcome.destination_passing is not None
+
+
+# ---------------------------------------------------------------- the judge-layer red team, through the plugin
+
+
+def test_judge_red_team_through_the_plugin_with_the_guard_off_then_an_honest_kernel(pytester: pytest.Pytester) -> None:
+    """--solbench-guard off: no static rule and no tripwire in the kernel's process; the judge alone holds."""
+    kernels = pytester.path / "kernels"
+    kernels.mkdir()
+    for name in JUDGE_KERNELS:
+        shutil.copy(REDTEAM / f"{name}.py", kernels / f"{name}.py")
+    shutil.copy(ROOT / "examples" / "triton_rmsnorm.py", kernels / "zz_honest_rmsnorm.py")  # collected last
+    result = pytester.runpytest_subprocess(
+        str(RMSNORM), "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels), "-p", "no:randomly",
+        "-p", "no:cacheprovider", "--solbench-rounds", "2", "-k", "num_tokens:7]", "--solbench-json", "t.jsonl",
+        "--solbench-guard", "off", timeout=600,
+    )  # fmt: skip
+    lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
+    got = {x["solution"]: x["solbench"].get("rule") or x["solbench"]["status"] for x in lines}
+    assert got == {**JUDGE_KERNELS, "zz_honest_rmsnorm": "PASSED"}, (got, result.stdout.str()[-3000:])
+    assert "a kernel's pickle ran" not in result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=1, failed=len(JUDGE_KERNELS))
+
+
+@pytest.mark.parametrize(("changes", "correctness", "rule"), [
+    ({}, ["rms_kernel"], None),
+    ({"calls_without_kernels": 3}, ["rms_kernel"], "no-kernel"),
+    ({"distinct_kernel_sets": 2}, ["rms_kernel"], "kernel-set-changed"),
+    ({"kernel_names": ["copy_kernel"]}, ["rms_kernel"], "kernel-set-changed"),  # not what the checked call ran
+    ({"method": "cuda_events", "kernel_names": []}, ["rms_kernel"], None),  # no CUPTI: nothing to compare
+])  # fmt: skip
+def test_timed_kernel_sets_must_match_each_other_and_the_last_correctness_call(changes, correctness, rule) -> None:
+    from pytest_solbench.judge import timed
+
+    measured = {"method": "cupti", "calls_without_kernels": 0, "distinct_kernel_sets": 1,
+                "kernel_names": ["rms_kernel"], **changes}  # fmt: skip
+    if rule is None:
+        timed._kernel_sets(measured, correctness)
+    else:
+        with pytest.raises(referee.Verdict) as raised:
+            timed._kernel_sets(measured, correctness)
+        assert raised.value.outcome.rule == rule
+
+
+def test_what_a_value_returning_kernel_said_it_returned_is_compared_in_the_judges_terms() -> None:
+    import torch
+
+    from pytest_solbench.data.trace import load_problem
+    from pytest_solbench.worker import check
+
+    definition = load_problem(RMSNORM).definition
+    buffer = torch.full((7, 4096), float("nan"), dtype=torch.bfloat16)
+
+    def tensor(dtype: str, shape: list[int]) -> list[dict]:
+        return [{"kind": "tensor", "dtype": dtype, "shape": shape}]
+
+    (wrong_shape,) = referee.received(definition, False, tensor("bfloat16", [7, 8]), [buffer])
+    zeros = torch.zeros(7, 4096, dtype=torch.bfloat16)
+    mismatch = check.compare("output", wrong_shape, zeros, check.tolerance_for("bfloat16"))
+    assert mismatch.status == "INCORRECT_SHAPE" and "(7, 8)" in mismatch.message()
+    assert referee.received(definition, False, tensor("bfloat16", [7, 4096]), [buffer])[0] is buffer
+    cases = [([], Status.INCORRECT_SHAPE), ([{"kind": "other", "type": "lazy.Thing"}], Status.INCORRECT_DTYPE),
+             (tensor("no_such_dtype", [1]), Status.INCORRECT_DTYPE)]  # fmt: skip
+    for described, status in cases:
+        with pytest.raises(referee.Verdict) as raised:
+            referee.received(definition, False, described, [buffer])
+        assert raised.value.outcome.status is status
+
+
+def test_judge_red_team_on_the_gpu_with_the_guard_off_then_an_honest_kernel(pytester: pytest.Pytester) -> None:
+    """On a GPU machine: the judge kernels, the GPU-only ones too, timed for real (CUDA IPC, CUPTI kernel sets, the
+    outside clock); the honest kernel passes after them."""
+    if not _cuda():
+        pytest.skip("the GPU judge needs a CUDA GPU with TRITON_INTERPRET unset")
+    kernels = pytester.path / "kernels"
+    kernels.mkdir()
+    expected = {p.stem: _layer(p)[1] for p in sorted(REDTEAM.glob("judge_*.py"))}
+    for name in expected:
+        shutil.copy(REDTEAM / f"{name}.py", kernels / f"{name}.py")
+    shutil.copy(ROOT / "examples" / "triton_rmsnorm.py", kernels / "zz_honest_rmsnorm.py")
+    result = pytester.runpytest_subprocess(
+        str(RMSNORM), "--solbench", "--kernel-dir", str(kernels), "-p", "no:randomly", "-p", "no:cacheprovider",
+        "-k", "num_tokens:7]", "--solbench-json", "t.jsonl", "--solbench-guard", "off", timeout=1800,
+    )  # fmt: skip
+    lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
+    got = {x["solution"]: x["solbench"].get("rule") or x["solbench"]["status"] for x in lines}
+    assert got == {**expected, "zz_honest_rmsnorm": "PASSED"}, (got, result.stdout.str()[-3000:])
+
+
+HANGS = """
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+
+
+def run(hidden_states, weight):
+    while True:
+        pass
+"""
+DIES = """
+import os
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+
+
+def run(hidden_states, weight):
+    print("last words before dying")
+    os._exit(3)
+"""
+
+
+def test_a_hanging_or_dying_kernel_fails_its_item_and_the_next_item_runs(fresh_pools, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    (tmp_path / "hangs.py").write_text(HANGS)
+    (tmp_path / "dies.py").write_text(DIES)
+    hung = referee.judge_item(replace(_request(tmp_path / "hangs.py", rounds=1), timeout_s=5))
+    assert hung.status is Status.TIMEOUT and "a correctness call within the item's 5 s" in hung.log, hung.log
+    died = referee.judge_item(_request(tmp_path / "dies.py", rounds=1))
+    assert died.status is Status.RUNTIME_ERROR and "exit code 3" in died.log and "last words" in died.log, died.log
+    assert referee.judge_item(_request(ROOT / "examples" / "triton_rmsnorm.py", rounds=1)).status is Status.PASSED
