@@ -7,11 +7,13 @@ scan must equal the step-by-step recurrence, and the gated delta rule must store
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import pytest
 
-from test_library import FILES, as_tuple, assert_close, cpu_workloads, find, make_inputs, reference_module
+from test_library import FILES, PROBLEMS, as_tuple, assert_close, cpu_workloads, find, load_module, make_inputs
+from test_library import reference_module
 from pytest_solbench.data.trace import load_problem
 
 
@@ -76,6 +78,21 @@ def _causal_conv(dy, x, weight, bias):
     return F.silu(out), leaves
 
 
+def _rmsnorm(dy, x, weight, eps):
+    import torch.nn.functional as F
+
+    leaves = [x.float().requires_grad_(), weight.float().requires_grad_()]
+    return F.rms_norm(leaves[0], (x.shape[-1],), leaves[1], eps=eps), leaves
+
+
+def _silu_and_mul(dy, gate_up):
+    import torch.nn.functional as F
+
+    leaves = [gate_up.float().requires_grad_()]
+    gate, up = leaves[0].chunk(2, dim=-1)
+    return F.silu(gate) * up, leaves
+
+
 #: backward problem -> forward(grad_output, *saved inputs) giving (output, fp32 leaves in the outputs' order)
 FORWARDS: dict[str, Callable] = {
     "dit_xl_2_adaln_modulate_backward_h1152": _adaln,
@@ -86,6 +103,12 @@ FORWARDS: dict[str, Callable] = {
     "dinov2_large_layernorm_backward_h1024": _layernorm,
     "mamba2_2_7b_causal_conv1d_backward_d5376_k4": _causal_conv,
 }
+# The backward problems of problems/families.py, each with the eps of its own table entry.
+for _entry in load_module(PROBLEMS / "families.py", "_families_for_autograd").FAMILY:
+    if _entry.family == "rmsnorm_backward":
+        FORWARDS[_entry.name] = functools.partial(_rmsnorm, eps=_entry.constants["eps"])
+    elif _entry.family == "silu_and_mul_backward":
+        FORWARDS[_entry.name] = _silu_and_mul
 
 
 def test_every_backward_problem_has_an_autograd_check() -> None:

@@ -1,0 +1,36 @@
+"""problems/families.py writes the problems that one operator contributes at many models' shapes: the committed
+folders must be exactly what it writes, so that a change goes into its table, not into 75 files by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_library import PROBLEMS, load_module
+
+FAMILIES = load_module(PROBLEMS / "families.py", "_library_families")
+
+
+def test_family_folders_are_what_the_table_writes(tmp_path: Path) -> None:
+    names = FAMILIES.write(tmp_path)
+    assert len(names) == len(FAMILIES.FAMILY) >= 70
+    stale = [
+        f"{name}/{file.name}"
+        for name in names
+        for file in sorted((tmp_path / name).iterdir())
+        if not (PROBLEMS / name / file.name).is_file() or (PROBLEMS / name / file.name).read_text() != file.read_text()
+    ]
+    assert not stale, f"run `python problems/families.py`: {stale[:5]}"
+
+
+def test_uuids_are_uuid4_and_fixed_by_name_and_shape() -> None:
+    import uuid
+
+    first = FAMILIES.uuid_for("x", {"num_tokens": 7})
+    assert uuid.UUID(first).version == 4
+    assert first == FAMILIES.uuid_for("x", {"num_tokens": 7}) != FAMILIES.uuid_for("x", {"num_tokens": 8})
+
+
+def test_every_entry_names_its_model_in_the_library_spelling() -> None:
+    for entry in FAMILIES.FAMILY:
+        assert entry.name.startswith(entry.model.prefix + "_"), entry.name
+        assert entry.model.label in FAMILIES.render(entry)["definition.json"], entry.name
