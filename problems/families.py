@@ -93,6 +93,8 @@ M = {
         Model("SmolLM2-1.7B", "smollm2-1.7b", "HuggingFaceTB/SmolLM2-1.7B", "smollm2_1_7b"),
         Model("OLMo-2-7B", "olmo-2-7b", "allenai/OLMo-2-1124-7B", "olmo2_7b"),
         Model("OLMo-2-13B", "olmo-2-13b", "allenai/OLMo-2-1124-13B", "olmo2_13b"),
+        Model("DeepSeek-R1", "deepseek-r1", "deepseek-ai/DeepSeek-R1", "deepseek_r1"),
+        Model("Llama-3.3-70B", "llama-3.3-70b", "meta-llama/Llama-3.3-70B-Instruct", "llama3_3_70b"),
         Model("BERT-base", "bert-base-uncased", "google-bert/bert-base-uncased", "bert_base"),
         Model("BERT-large", "bert-large-uncased", "google-bert/bert-large-uncased", "bert_large"),
     ]
@@ -291,6 +293,81 @@ FAMILY += [
 ]
 
 
+def _fp8_block(tag, layer_name, n, k, layer, tp=1):
+    """DeepSeek-V3's fine-grained FP8 recipe: 1x128 activation tiles, 128x128 weight blocks, fp32 scales."""
+    shard = f"_tp{tp}" if tp > 1 else ""
+    name = f"{tag_name(tag)}_fp8_{layer_name}{shard}_n{n}_k{k}"
+    return Entry("gemm_fp8_block_scale", name, M[tag], {"n": n, "k": k}, layer,
+                 "num_tokens from decode batches (1, 7, 64) to prefill chunks (up to 16384)",
+                 GEMM_TOKENS + (16384,), ("quantization:fp8_block128",))  # fmt: skip
+
+
+FAMILY += [
+    _fp8_block("deepseek-v3", "q_a_proj", 1536, 7168, "MLA query down-projection: hidden_size 7168 -> q_lora_rank 1536"),
+    _fp8_block("deepseek-v3", "q_b_proj", 3072, 1536,
+               "MLA query up-projection on one of 8 tensor-parallel ranks: q_lora_rank 1536 -> 128 heads x (128 + 64) "
+               "/ 8 = 3072", tp=8),  # fmt: skip
+    _fp8_block("deepseek-v3", "dense_gate_up_proj", 4608, 7168,
+               "fused gate and up projections of the dense MLP of the first 3 layers on one of 8 tensor-parallel "
+               "ranks: 2 x intermediate_size 18432 / 8 = 4608 outputs, hidden_size 7168", tp=8),  # fmt: skip
+    _fp8_block("deepseek-v3", "dense_down_proj", 7168, 2304,
+               "down projection of the dense MLP of the first 3 layers on one of 8 tensor-parallel ranks: "
+               "intermediate_size 18432 / 8 = 2304 -> hidden_size 7168", tp=8),  # fmt: skip
+    _fp8_block("kimi-k2", "q_b_proj", 1536, 1536,
+               "MLA query up-projection on one of 8 tensor-parallel ranks: q_lora_rank 1536 -> 64 heads x (128 + 64) "
+               "/ 8 = 1536 (the checkpoint ships 128x128 block-scaled FP8 weights)", tp=8),  # fmt: skip
+    _fp8_block("kimi-k2", "o_proj", 7168, 1024,
+               "attention output projection on one of 8 tensor-parallel ranks: 64 heads x v_head_dim 128 / 8 = 1024 "
+               "-> hidden_size 7168", tp=8),  # fmt: skip
+    _fp8_block("qwen3-8b", "down_proj", 4096, 1536,
+               "MLP down projection of Qwen3-8B-FP8 (block-128 FP8) on one of 8 tensor-parallel ranks: "
+               "intermediate_size 12288 / 8 = 1536 -> hidden_size 4096", tp=8),  # fmt: skip
+    _fp8_block("qwen3-32b", "qkv_proj", 1280, 5120,
+               "fused QKV projection of Qwen3-32B-FP8 (block-128 FP8) on one of 8 tensor-parallel ranks: "
+               "(64 + 2 x 8) heads x 128 / 8 = 1280 outputs, hidden_size 5120", tp=8),  # fmt: skip
+]
+
+
+def _nvfp4(tag, hf_id, layer_name, n, k, layer, tp=8):
+    """ModelOpt's NVFP4 recipe: e2m1 values, an e4m3 scale per 16 along K, one fp32 alpha."""
+    name = f"{tag_name(tag)}_nvfp4_{layer_name}_tp{tp}_n{n}_k{k}"
+    return Entry("gemm_nvfp4", name, M[tag], {"n": n, "k": k}, layer,
+                 "num_tokens from decode batches (1, 7, 64) to prefill chunks (up to 16384)",
+                 GEMM_TOKENS + (16384,), ("quantization:nvfp4",), hf_id)  # fmt: skip
+
+
+FAMILY += [
+    _nvfp4("llama-3.3-70b", "nvidia/Llama-3.3-70B-Instruct-FP4", "qkv_proj", 1280, 8192,
+           "fused QKV projection on one of 8 tensor-parallel ranks: (64 + 2 x 8) heads x 128 / 8 = 1280 outputs, "
+           "hidden_size 8192"),  # fmt: skip
+    _nvfp4("llama-3.3-70b", "nvidia/Llama-3.3-70B-Instruct-FP4", "o_proj", 8192, 1024,
+           "attention output projection on one of 8 tensor-parallel ranks: 64 heads x 128 / 8 = 1024 -> hidden 8192"),
+    _nvfp4("qwen3-32b", "nvidia/Qwen3-32B-FP4", "o_proj", 5120, 1024,
+           "attention output projection on one of 8 tensor-parallel ranks: 64 heads x 128 / 8 = 1024 -> hidden 5120"),
+    _nvfp4("llama-4-scout-17b-16e", "nvidia/Llama-4-Scout-17B-16E-Instruct-FP4", "o_proj", 5120, 640,
+           "attention output projection on one of 8 tensor-parallel ranks: 40 heads x 128 / 8 = 640 -> hidden 5120"),
+]
+
+
+def _sampling(tag, vocab, temperature, top_k, top_p, source):
+    name = f"{tag_name(tag)}_top_k_top_p_renorm_v{vocab}"
+    return Entry("top_k_top_p_renorm", name, M[tag],
+                 {"vocab": vocab, "temperature": temperature, "top_k": top_k, "top_p": top_p}, source,
+                 "batch_size: sequences sampled per decode step, 1 to 512", (1, 7, 32, 64, 256, 512),
+                 ("phase:decode",))  # fmt: skip
+
+
+FAMILY += [
+    _sampling("deepseek-r1", 129280, 0.6, 50, 0.95,
+              "temperature 0.6 and top_p 0.95 as the model card recommends, top_k 50 (transformers' default)"),
+    _sampling("qwen3-8b", 151936, 0.6, 20, 0.95, "temperature 0.6, top_k 20, top_p 0.95 from generation_config.json"),
+    _sampling("qwen2.5-7b", 152064, 0.7, 20, 0.8, "temperature 0.7, top_k 20, top_p 0.8 from generation_config.json"),
+    _sampling("llama-4-scout-17b-16e", 202048, 0.6, 50, 0.9,
+              "temperature 0.6 and top_p 0.9 from generation_config.json, top_k 50 (transformers' default)"),
+    _sampling("gemma-3-27b", 262208, 1.0, 64, 0.95, "temperature 1.0, top_k 64, top_p 0.95 from generation_config.json"),
+]
+
+
 # ---------------------------------------------------------------- rendering
 
 ACTIVATIONS = {
@@ -310,7 +387,7 @@ def _tensor(shape, dtype="bfloat16"):
     return {"shape": shape, "dtype": dtype}
 
 
-def _norm(e: Entry) -> tuple[dict, str, str]:
+def _norm(e: Entry) -> tuple[dict, str]:
     h, eps = e.constants["hidden_size"], e.constants["eps"]
     offset = e.constants.get("unit_offset")
     scale = "(1 + weight)" if offset else "weight"
@@ -336,10 +413,10 @@ def run(hidden_states, weight):
     inv_rms = torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + EPS)
     return (x * inv_rms * {w}).to(hidden_states.dtype)
 '''
-    return defn, source, "hidden_states weight"
+    return defn, source
 
 
-def _fused_add_norm(e: Entry) -> tuple[dict, str, str]:
+def _fused_add_norm(e: Entry) -> tuple[dict, str]:
     h, eps = e.constants["hidden_size"], e.constants["eps"]
     row = ["num_tokens", "hidden_size"]
     defn = {
@@ -366,10 +443,10 @@ def run(hidden_states, residual, weight):
     output = (x * inv_rms * weight.float()).to(hidden_states.dtype)
     return output, residual_out
 '''
-    return defn, source, "hidden_states residual weight"
+    return defn, source
 
 
-def _norm_backward(e: Entry) -> tuple[dict, str, str]:
+def _norm_backward(e: Entry) -> tuple[dict, str]:
     h, eps = e.constants["hidden_size"], e.constants["eps"]
     row = ["num_tokens", "hidden_size"]
     defn = {
@@ -401,10 +478,10 @@ def run(grad_output, hidden_states, weight):
     grad_input = inv_rms * (dx_hat - x_hat * (dx_hat * x_hat).mean(dim=-1, keepdim=True))
     return grad_input.to(hidden_states.dtype), grad_weight.to(weight.dtype)
 '''
-    return defn, source, "grad_output hidden_states weight"
+    return defn, source
 
 
-def _gated(e: Entry) -> tuple[dict, str, str]:
+def _gated(e: Entry) -> tuple[dict, str]:
     i, act, top_k = e.constants["intermediate_size"], e.constants["act"], e.constants["rows"]
     label, formula, call = ACTIVATIONS[act]
     rows = "num_rows" if top_k else "num_tokens"
@@ -428,10 +505,10 @@ def run(gate_up):
     gate, up = gate_up.float().chunk(2, dim=-1)
     return ({call} * up).to(gate_up.dtype)
 '''
-    return defn, source, "gate_up"
+    return defn, source
 
 
-def _gated_backward(e: Entry) -> tuple[dict, str, str]:
+def _gated_backward(e: Entry) -> tuple[dict, str]:
     i = e.constants["intermediate_size"]
     defn = {
         "op_type": "silu_and_mul_backward",
@@ -459,10 +536,10 @@ def run(grad_output, gate_up):
     grad_up = dy * gate * sig
     return torch.cat([grad_gate, grad_up], dim=-1).to(gate_up.dtype)
 '''
-    return defn, source, "grad_output gate_up"
+    return defn, source
 
 
-def _linear(e: Entry) -> tuple[dict, str, str]:
+def _linear(e: Entry) -> tuple[dict, str]:
     n, k, bias, cpu_rows = (e.constants[key] for key in ("n", "k", "bias", "cpu_rows"))
     axes = {"num_tokens": {"type": "var"}}
     axes["n"] = {"type": "var"} if cpu_rows else {"type": "const", "value": n}
@@ -492,7 +569,194 @@ import torch.nn.functional as F
 def run({params}):
     return F.linear({params})
 '''
-    return defn, source, params.replace(",", "")
+    return defn, source
+
+
+_FP8_SOURCE = """\"\"\"{label} block-scaled FP8 GEMM: dequantize a (1x128 scales) and b (128x128 scales) in fp32, matmul, bf16 out.\"\"\"
+
+import torch
+
+N, K, BLOCK = {n}, {k}, 128
+FP8_MAX = 448.0  # largest finite float8_e4m3fn
+
+
+def _expand(scale, rows, cols, block_rows, block_cols):
+    \"\"\"Broadcast a per-tile scale over its tile: [r, c] -> [rows, cols].\"\"\"
+    return scale.repeat_interleave(block_rows, dim=0)[:rows].repeat_interleave(block_cols, dim=1)[:, :cols]
+
+
+@torch.no_grad()
+def run(a, a_scale, b, b_scale):
+    m, k = a.shape
+    n = b.shape[0]
+    a_dequant = a.float() * _expand(a_scale.float(), m, k, 1, BLOCK)
+    b_dequant = b.float() * _expand(b_scale.float(), n, k, BLOCK, BLOCK)
+    return (a_dequant @ b_dequant.t()).to(torch.bfloat16)
+
+
+def quantize_blocks(x, block_rows, block_cols):
+    \"\"\"e4m3 values and fp32 scales (amax / 448) per [block_rows, block_cols] tile; shapes divide evenly here.\"\"\"
+    rows, cols = x.shape
+    tiles = x.reshape(rows // block_rows, block_rows, cols // block_cols, block_cols)
+    scale = tiles.abs().amax(dim=(1, 3)).clamp_min(1e-4) / FP8_MAX
+    values = (tiles / scale[:, None, :, None]).reshape(rows, cols).to(torch.float8_e4m3fn)
+    return values, scale.float()
+
+
+def make_inputs(axes_and_scalars, device):
+    num_tokens = axes_and_scalars["num_tokens"]
+    activations = torch.randn(num_tokens, K, device=device)
+    weights = torch.randn(N, K, device=device) / K**0.5
+    a, a_scale = quantize_blocks(activations, 1, BLOCK)
+    b, b_scale = quantize_blocks(weights, BLOCK, BLOCK)
+    return {{"a": a, "a_scale": a_scale, "b": b, "b_scale": b_scale}}
+"""
+
+
+def _fp8_gemm(e: Entry) -> tuple[dict, str]:
+    n, k = e.constants["n"], e.constants["k"]
+    defn = {
+        "op_type": "gemm_fp8_block_scale",
+        "description": f"FP8 linear layer of {e.model.label}: {e.layer}. DeepSeek-V3's fine-grained FP8 recipe: e4m3 "
+        "activations with one fp32 scale per token per 128 channels (1x128 tiles), e4m3 weights with one fp32 scale "
+        "per 128x128 block (weight_scale_inv in the checkpoint), bf16 output; c = (a * a_scale) @ (b * b_scale).T "
+        f"with scales broadcast over their tiles, N = {n}, K = {k}. {e.shapes}. make_inputs quantizes Gaussian data "
+        "with real per-tile scales (amax / 448). The sol field states the counts: the GEMM at the FP8 tensor-core "
+        "rate, the bytes at their stored widths.",
+        "axes": {"num_tokens": {"type": "var"}, "n": {"type": "const", "value": n}, "k": {"type": "const", "value": k},
+                 "block_size": {"type": "const", "value": 128},
+                 "n_blocks": {"type": "expr", "expression": "cdiv(n, block_size)"},
+                 "k_blocks": {"type": "expr", "expression": "cdiv(k, block_size)"}},
+        "inputs": {"a": _tensor(["num_tokens", "k"], "float8_e4m3fn"), "a_scale": _tensor(["num_tokens", "k_blocks"], "float32"),
+                   "b": _tensor(["n", "k"], "float8_e4m3fn"), "b_scale": _tensor(["n_blocks", "k_blocks"], "float32")},
+        "outputs": {"c": _tensor(["num_tokens", "n"])},
+        "custom_inputs_entrypoint": "make_inputs",
+        "sol": {"flops": {"float8_e4m3fn": "2 * num_tokens * n * k"},
+                "bytes": "num_tokens * k + n * k + 4 * num_tokens * k_blocks + 4 * n_blocks * k_blocks + 2 * num_tokens * n"},
+    }  # fmt: skip
+    return defn, _FP8_SOURCE.format(label=e.model.label, n=n, k=k)
+
+
+_NVFP4_SOURCE = """\"\"\"{label} NVFP4 GEMM: unpack e2m1 pairs, apply the e4m3 scale of every 16 values and the global alpha, matmul in fp32.\"\"\"
+
+import torch
+
+N, K = {n}, {k}
+BLOCK = 16
+E2M1_MAX, E4M3_MAX = 6.0, 448.0
+# The 16 e2m1 codes: bit 3 is the sign, bits 0-2 index the magnitude.
+E2M1_VALUES = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, -0.0, -0.5, -1.0, -1.5, -2.0, -3.0, -4.0, -6.0]
+
+
+def unpack_fp4(packed):
+    \"\"\"[..., k // 2] float4_e2m1fn_x2 (or uint8) -> [..., k] float32; element 2i is the low nibble of byte i.\"\"\"
+    table = torch.tensor(E2M1_VALUES, device=packed.device)
+    pairs = torch.stack([table.repeat(16), table.repeat_interleave(16)], dim=-1)  # byte -> (low, high) values
+    return pairs[packed.view(torch.uint8).long()].flatten(start_dim=-2)
+
+
+def dequantize(packed, scale):
+    return unpack_fp4(packed) * scale.float().repeat_interleave(BLOCK, dim=-1)
+
+
+def quantize_nvfp4(x, global_scale=None):
+    \"\"\"ModelOpt's NVFP4 recipe: (packed e2m1, e4m3 block scales, fp32 global scale) with x ~ e2m1 * scale / global.\"\"\"
+    rows, cols = x.shape
+    if global_scale is None:
+        global_scale = E4M3_MAX * E2M1_MAX / x.abs().amax().clamp_min(1e-12)
+    blocks = x.reshape(rows, cols // BLOCK, BLOCK)
+    scale = (blocks.abs().amax(dim=-1) / E2M1_MAX * global_scale).to(torch.float8_e4m3fn)
+    step = scale.float() / global_scale  # what one e2m1 unit is worth in each block
+    inverse = torch.where(step > 0, 1 / step, torch.zeros_like(step))
+    scaled = (blocks * inverse[..., None]).reshape(rows, cols)
+    magnitudes = torch.tensor(E2M1_VALUES[:8], device=x.device)
+    midpoints = (magnitudes[1:] + magnitudes[:-1]) / 2
+    codes = torch.bucketize(scaled.abs(), midpoints, out_int32=True).to(torch.uint8)  # nearest magnitude, 0..7
+    codes |= (scaled < 0).to(torch.uint8) << 3
+    packed = (codes[:, 0::2] | (codes[:, 1::2] << 4)).view(torch.float4_e2m1fn_x2)
+    return packed, scale, torch.as_tensor(global_scale, dtype=torch.float32, device=x.device)
+
+
+@torch.no_grad()
+def run(a, a_scale, b, b_scale, alpha):
+    return (dequantize(a, a_scale) @ dequantize(b, b_scale).t() * alpha.float()).to(torch.bfloat16)
+
+
+def make_inputs(axes_and_scalars, device):
+    num_tokens = axes_and_scalars["num_tokens"]
+    a, a_scale, a_global = quantize_nvfp4(torch.randn(num_tokens, K, device=device))
+    b, b_scale, b_global = quantize_nvfp4(torch.randn(N, K, device=device) / K**0.5)
+    alpha = (1.0 / (a_global * b_global)).reshape(())
+    return {{"a": a, "a_scale": a_scale, "b": b, "b_scale": b_scale, "alpha": alpha}}
+"""
+
+
+def _nvfp4_gemm(e: Entry) -> tuple[dict, str]:
+    n, k = e.constants["n"], e.constants["k"]
+    defn = {
+        "op_type": "gemm_nvfp4",
+        "description": f"NVFP4 linear layer of {e.model.label} quantized with NVIDIA ModelOpt ({e.hf_id}): {e.layer}; "
+        "c = alpha * (a * a_scale) @ (b * b_scale).T in bf16, each run of 16 values along K with its e4m3 block "
+        "scale. make_inputs quantizes Gaussian data the way ModelOpt does (global scale 448 * 6 / amax, e4m3 block "
+        "scale block_amax / 6, values rounded to the nearest e2m1; element 2i in the low nibble, shapes count fp4 "
+        f"values, scales plain row-major [rows, k / 16]); alpha = 1 / (global_a * global_b). {e.shapes}.",
+        "axes": {"num_tokens": {"type": "var"}, "n": {"type": "const", "value": n}, "k": {"type": "const", "value": k},
+                 "block_size": {"type": "const", "value": 16},
+                 "k_blocks": {"type": "expr", "expression": "k // block_size"}},
+        "inputs": {"a": _tensor(["num_tokens", "k"], "float4_e2m1"), "a_scale": _tensor(["num_tokens", "k_blocks"], "float8_e4m3fn"),
+                   "b": _tensor(["n", "k"], "float4_e2m1"), "b_scale": _tensor(["n", "k_blocks"], "float8_e4m3fn"),
+                   "alpha": _tensor([], "float32")},
+        "outputs": {"c": _tensor(["num_tokens", "n"])},
+        "custom_inputs_entrypoint": "make_inputs",
+    }  # fmt: skip
+    return defn, _NVFP4_SOURCE.format(label=e.model.label, n=n, k=k)
+
+
+_SAMPLING_SOURCE = """\"\"\"{label}: top-k then top-p filtering of softmax(logits / temperature), renormalized; ties at a cut-off stay together.\"\"\"
+
+import torch
+
+VOCAB = {vocab}
+
+
+@torch.no_grad()
+def run(logits, temperature, top_k, top_p):
+    probs = torch.softmax(logits.float() / temperature, dim=-1)
+    ordered = probs.sort(dim=-1, descending=True).values
+    probs = torch.where(probs >= ordered[:, top_k - 1 : top_k], probs, 0.0)
+    probs = probs / probs.sum(dim=-1, keepdim=True)
+    ordered = probs.sort(dim=-1, descending=True).values
+    mass_before = ordered.cumsum(dim=-1) - ordered  # mass of the tokens ranked above each one
+    threshold = torch.where(mass_before < top_p, ordered, torch.inf).amin(dim=-1, keepdim=True)
+    probs = torch.where(probs >= threshold, probs, 0.0)
+    return probs / probs.sum(dim=-1, keepdim=True)
+
+
+def make_inputs(axes_and_scalars, device):
+    batch_size = axes_and_scalars["batch_size"]
+    logits = (2.5 * torch.randn(batch_size, VOCAB, device=device)).to(torch.bfloat16)
+    return {{"logits": logits, "temperature": {temperature!r}, "top_k": {top_k}, "top_p": {top_p!r}}}
+"""
+
+
+def _top_k_top_p(e: Entry) -> tuple[dict, str]:
+    c = e.constants
+    defn = {
+        "op_type": "top_k_top_p_renorm",
+        "description": f"The deterministic part of top-k/top-p sampling over {e.model.label}'s vocabulary (vocab_size "
+        f"{c['vocab']}), as FlashInfer's top_k_top_p_renorm_probs defines it, with {e.layer}: probs = "
+        "softmax(logits / temperature) in fp32; keep the tokens whose probability is at least the top_k-th largest "
+        "(ties kept together), renormalize; then keep token i when the mass of the kept tokens strictly more "
+        "probable than i is below top_p, renormalize again. Drawing the token from the result is left to the "
+        f"sampler. make_inputs draws bf16 logits of std 2.5, peaked like a language model's. {e.shapes}.",
+        "axes": {"batch_size": {"type": "var"}, "vocab_size": {"type": "const", "value": c["vocab"]}},
+        "inputs": {"logits": _tensor(["batch_size", "vocab_size"]), "temperature": _tensor(None, "float32"),
+                   "top_k": _tensor(None, "int32"), "top_p": _tensor(None, "float32")},
+        "outputs": {"probs": _tensor(["batch_size", "vocab_size"], "float32")},
+        "custom_inputs_entrypoint": "make_inputs",
+    }  # fmt: skip
+    source = _SAMPLING_SOURCE.format(label=e.model.label, **c)
+    return defn, source
 
 
 RENDER = {
@@ -503,25 +767,32 @@ RENDER = {
     "gelu_tanh_and_mul": _gated,
     "silu_and_mul_backward": _gated_backward,
     "gemm": _linear,
+    "gemm_fp8_block_scale": _fp8_gemm,
+    "gemm_nvfp4": _nvfp4_gemm,
+    "top_k_top_p_renorm": _top_k_top_p,
 }
 
 
-def _workload_bytes(defn: dict, axes: dict) -> int:
+def _workload_bytes(defn: dict, axes: dict) -> float:
+    """Every input and output at its stored width, as the library's own check counts it."""
+    from pytest_solbench.data.dtypes import DTYPES
+    from pytest_solbench.data.trace import eval_expression
+
     values = {a: spec["value"] for a, spec in defn["axes"].items() if spec["type"] == "const"} | axes
     for a, spec in defn["axes"].items():
         if spec["type"] == "expr":
-            values[a] = 2 * values["intermediate_size"]  # the only expr the families use
-    total = 0
+            values[a] = eval_expression(spec["expression"], values)
+    total = 0.0
     for spec in [*defn["inputs"].values(), *defn["outputs"].values()]:
         count = 1
-        for dim in spec["shape"]:
+        for dim in spec["shape"] or ():
             count *= values[dim]
-        total += 2 * count
+        total += count * DTYPES[spec["dtype"]].bits_per_element / 8 if spec["shape"] is not None else 0
     return total
 
 
 def workloads(e: Entry, defn: dict) -> list[dict]:
-    """One line per token count (extended by doubling until one moves GPU_MIN_BYTES), input kinds all random."""
+    """One line per token count; inputs random, or all custom where the problem makes its own."""
     var = [a for a, spec in defn["axes"].items() if spec["type"] == "var"]
     rows = var[0]
     tokens = list(e.tokens)
@@ -532,17 +803,18 @@ def workloads(e: Entry, defn: dict) -> list[dict]:
         if cpu_rows:
             axes["n"] = cpu_rows if i < 2 else e.constants["n"]
         chosen.append(axes)
+    kind = "custom" if "custom_inputs_entrypoint" in defn else "random"
     if max(_workload_bytes(defn, a) for a in chosen) < GPU_MIN_BYTES:
         raise ValueError(f"{e.name}: no workload moves {GPU_MIN_BYTES} bytes; add a larger token count")
     return [
-        {"uuid": uuid_for(e.name, axes), "axes": axes, "inputs": {name: {"type": "random"} for name in defn["inputs"]}}
+        {"uuid": uuid_for(e.name, axes), "axes": axes, "inputs": {name: {"type": kind} for name in defn["inputs"]}}
         for axes in chosen
     ]
 
 
 def render(e: Entry) -> dict[str, str]:
     """The problem's three files, by file name."""
-    body, source, _ = RENDER[e.family](e)
+    body, source = RENDER[e.family](e)
     stage = "backward" if e.family.endswith("_backward") else "forward"
     defn = {
         "name": e.name,
@@ -554,6 +826,7 @@ def render(e: Entry) -> dict[str, str]:
         "inputs": body["inputs"],
         "outputs": body["outputs"],
     }
+    defn.update({key: body[key] for key in ("custom_inputs_entrypoint", "sol") if key in body})
     lines = [json.dumps(w) for w in workloads(e, body)]
     return {
         "definition.json": _dump(defn),
@@ -568,7 +841,7 @@ def _dump(defn: dict) -> str:
     items = list(defn.items())
     for index, (key, value) in enumerate(items):
         comma = "," if index < len(items) - 1 else ""
-        if isinstance(value, dict) and key in ("axes", "inputs", "outputs"):
+        if isinstance(value, dict) and key in ("axes", "inputs", "outputs", "sol"):
             out.append(f"  {json.dumps(key)}: {{")
             inner = list(value.items())
             for j, (name, spec) in enumerate(inner):
