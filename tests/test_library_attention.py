@@ -1,0 +1,104 @@
+"""The hand-written attention references of the library against torch's own attention, computed the plain way.
+
+The references take queries a block at a time (so that their FLOPs follow the causal triangle or the window's band);
+here each is checked on its CPU workloads against one unblocked torch.nn.functional.scaled_dot_product_attention
+with the mask spelled out, and the LSE outputs against torch.logsumexp.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from test_library import assert_close, cpu_workloads, find, make_inputs, reference_module
+
+RAGGED = ["llama3_1_8b_gqa_ragged_prefill_causal_h32_kv8_d128", "deepseek_v3_mla_ragged_prefill_causal_tp8_h16_qk192_vo128"]
+
+
+@pytest.mark.parametrize("name", RAGGED)
+def test_ragged_prefill_equals_attention_per_sequence_with_bottom_right_causal_mask(name: str) -> None:
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    p = find(name)
+    for workload in cpu_workloads(p)[:2]:
+        inputs = make_inputs(p.definition, workload)
+        output, lse = reference_module(p.definition).run(*inputs.values())
+        q, k, v, qo, kv, scale = inputs.values()
+        assert int(qo[-1]) == len(q) and int(kv[-1]) == len(k)
+        for b in range(len(qo) - 1):
+            qs = q[qo[b] : qo[b + 1]].float().transpose(0, 1)
+            ks = k[kv[b] : kv[b + 1]].float().transpose(0, 1)
+            vs = v[kv[b] : kv[b + 1]].float().transpose(0, 1)
+            group = qs.shape[0] // ks.shape[0]
+            ks, vs = ks.repeat_interleave(group, 0), vs.repeat_interleave(group, 0)
+            prefix = ks.shape[1] - qs.shape[1]
+            assert prefix >= 0
+            keep = torch.ones(qs.shape[1], ks.shape[1], dtype=torch.bool).tril(diagonal=prefix)
+            expected = F.scaled_dot_product_attention(qs, ks, vs, attn_mask=keep, scale=scale).transpose(0, 1)
+            scores = (qs @ ks.transpose(-1, -2) * scale).masked_fill(~keep, float("-inf"))
+            expected_lse = (torch.logsumexp(scores, dim=-1) / math.log(2)).transpose(0, 1)
+            rows = slice(int(qo[b]), int(qo[b + 1]))
+            assert_close(output[rows], expected.to(output.dtype), "bfloat16", None, f"{name} output, sequence {b}")
+            assert_close(lse[rows], expected_lse, "float32", None, f"{name} lse, sequence {b}")
+
+
+def test_ragged_prefill_workloads_continue_cached_prefixes() -> None:
+    torch = pytest.importorskip("torch")
+    p = find("llama3_1_8b_gqa_ragged_prefill_causal_h32_kv8_d128")
+    workload = cpu_workloads(p)[1]
+    inputs = make_inputs(p.definition, workload)
+    q_lens, kv_lens = inputs["qo_indptr"].diff(), inputs["kv_indptr"].diff()
+    assert len(q_lens) == workload.axes["batch_size"] == 3 and bool((q_lens >= 1).all())
+    assert int((kv_lens - q_lens).sum()) == workload.axes["total_kv"] - workload.axes["total_q"] > 0
+    assert inputs["qo_indptr"].dtype == inputs["kv_indptr"].dtype == torch.int32
+
+
+def test_sliding_window_softcap_equals_the_plain_masked_softmax() -> None:
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    p = find("gemma2_9b_sliding_window_softcap_prefill_h16_kv8_d256_w4096")
+    ref = reference_module(p.definition)
+    for workload in cpu_workloads(p)[:2]:
+        inputs = make_inputs(p.definition, workload)
+        got = ref.run(*inputs.values())
+        q, k, v = (inputs[n].float().transpose(1, 2) for n in "qkv")
+        k, v = k.repeat_interleave(2, dim=1), v.repeat_interleave(2, dim=1)
+        scores = 50 * torch.tanh(q @ k.transpose(-1, -2) * inputs["sm_scale"] / 50)
+        n = q.shape[2]
+        keep = torch.ones(n, n, dtype=torch.bool).tril()
+        expected = F.softmax(scores.masked_fill(~keep, float("-inf")), dim=-1) @ v
+        assert_close(got, expected.transpose(1, 2).to(got.dtype), "bfloat16", None, "sliding window")
+    # The window bites beyond 4096 tokens: with a window of 2 the reference's mask keeps exactly i-1 and i.
+    small = dict(inputs)
+    original = ref.WINDOW
+    try:
+        ref.WINDOW = 2
+        got = ref.run(*small.values())
+    finally:
+        ref.WINDOW = original
+    q, k, v = (small[n].float().transpose(1, 2) for n in "qkv")
+    k, v = k.repeat_interleave(2, dim=1), v.repeat_interleave(2, dim=1)
+    scores = 50 * torch.tanh(q @ k.transpose(-1, -2) * small["sm_scale"] / 50)
+    n = q.shape[2]
+    keep = torch.ones(n, n, dtype=torch.bool).tril() & ~torch.ones(n, n, dtype=torch.bool).tril(diagonal=-2)
+    expected = F.softmax(scores.masked_fill(~keep, float("-inf")), dim=-1) @ v
+    assert_close(got, expected.transpose(1, 2).to(got.dtype), "bfloat16", None, "window of 2")
+
+
+@pytest.mark.parametrize(
+    "name", ["whisper_large_v3_decoder_cross_attention_h20_d64", "llama3_2_11b_vision_cross_attention_h32_kv8_d128"]
+)
+def test_cross_attention_equals_unmasked_attention(name: str) -> None:
+    pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    p = find(name)
+    for workload in cpu_workloads(p)[:2]:
+        inputs = make_inputs(p.definition, workload)
+        got = reference_module(p.definition).run(*inputs.values())
+        q, k, v = (inputs[n].float().transpose(1, 2) for n in "qkv")
+        expected = F.scaled_dot_product_attention(q, k, v, scale=inputs["sm_scale"], enable_gqa=True)
+        assert_close(got, expected.transpose(1, 2).to(got.dtype), "bfloat16", None, name)
