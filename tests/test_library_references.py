@@ -93,6 +93,24 @@ def _silu_and_mul(dy, gate_up):
     return F.silu(gate) * up, leaves
 
 
+def _grouped_gemm(dy, a, b, expert_offsets):
+    import torch
+    import torch.nn.functional as F
+
+    leaves = [a.float().requires_grad_(), b.float().requires_grad_()]
+    bounds = expert_offsets.tolist()
+    parts = [F.linear(leaves[0][bounds[e] : bounds[e + 1]], leaves[1][e]) for e in range(b.shape[0])]
+    return torch.cat(parts), leaves
+
+
+def _swiglu_mlp(dy, x, w_gate_up, w_down):
+    import torch.nn.functional as F
+
+    leaves = [t.float().requires_grad_() for t in (x, w_gate_up, w_down)]
+    gate, up = F.linear(leaves[0], leaves[1]).chunk(2, dim=-1)
+    return F.linear(F.silu(gate) * up, leaves[2]), leaves
+
+
 #: backward problem -> forward(grad_output, *saved inputs) giving (output, fp32 leaves in the outputs' order)
 FORWARDS: dict[str, Callable] = {
     "dit_xl_2_adaln_modulate_backward_h1152": _adaln,
@@ -102,6 +120,8 @@ FORWARDS: dict[str, Callable] = {
     "vit_base_patch16_224_gelu_backward_i3072": _gelu,
     "dinov2_large_layernorm_backward_h1024": _layernorm,
     "mamba2_2_7b_causal_conv1d_backward_d5376_k4": _causal_conv,
+    "qwen3_30b_a3b_moe_down_grouped_gemm_backward_n2048_k768": _grouped_gemm,
+    "smollm2_360m_swiglu_mlp_backward_h960_i2560": _swiglu_mlp,
 }
 # The backward problems of problems/families.py, each with the eps of its own table entry.
 for _entry in load_module(PROBLEMS / "families.py", "_families_for_autograd").FAMILY:
