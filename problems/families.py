@@ -95,6 +95,13 @@ M = {
         Model("OLMo-2-13B", "olmo-2-13b", "allenai/OLMo-2-1124-13B", "olmo2_13b"),
         Model("DeepSeek-R1", "deepseek-r1", "deepseek-ai/DeepSeek-R1", "deepseek_r1"),
         Model("Llama-3.3-70B", "llama-3.3-70b", "meta-llama/Llama-3.3-70B-Instruct", "llama3_3_70b"),
+        Model("GPT-2", "gpt2", "openai-community/gpt2", "gpt2"),
+        Model("GPT-2 XL", "gpt2-xl", "openai-community/gpt2-xl", "gpt2_xl"),
+        Model("Phi-2", "phi-2", "microsoft/phi-2", "phi2"),
+        Model("Falcon-7B", "falcon-7b", "tiiuae/falcon-7b", "falcon_7b"),
+        Model("StableLM-2-1.6B", "stablelm-2-1.6b", "stabilityai/stablelm-2-1_6b", "stablelm_2_1_6b"),
+        Model("SegFormer-B5", "segformer-b5", "nvidia/segformer-b5-finetuned-cityscapes-1024-1024", "segformer_b5"),
+        Model("Whisper large-v3", "whisper-large-v3", "openai/whisper-large-v3", "whisper_large_v3"),
         Model("BERT-base", "bert-base-uncased", "google-bert/bert-base-uncased", "bert_base"),
         Model("BERT-large", "bert-large-uncased", "google-bert/bert-large-uncased", "bert_large"),
     ]
@@ -365,6 +372,69 @@ FAMILY += [
     _sampling("llama-4-scout-17b-16e", 202048, 0.6, 50, 0.9,
               "temperature 0.6 and top_p 0.9 from generation_config.json, top_k 50 (transformers' default)"),
     _sampling("gemma-3-27b", 262208, 1.0, 64, 0.95, "temperature 1.0, top_k 64, top_p 0.95 from generation_config.json"),
+]
+
+
+def _layernorm(tag, hidden, eps, layer, shapes, tokens=SERVING, prefix=""):
+    name = f"{tag_name(tag)}_{prefix}layernorm_h{hidden}"
+    return Entry("layernorm", name, M[tag], {"hidden_size": hidden, "eps": eps}, layer, shapes, tokens)
+
+
+_WHISPER = ("num_tokens = 1500 encoder frames per 30 s clip: 1 and 2 clips (CI), then batches of 8 to 64 clips")
+FAMILY += [
+    _layernorm("segformer-b5", 320, 1e-6, "the LayerNorms of the third Mix Transformer stage (hidden size 320, at 1/16 "
+               "of the image resolution)", "num_tokens = (H/16)(W/16): 1024 (512 px), 1600 (640 px ADE20K), 4096 "
+               "(1024 px crop), 8192 (a 1024x2048 Cityscapes image), 32768 (8 crops), 65536 (8 Cityscapes images)",
+               (1024, 1600, 4096, 8192, 32768, 65536), prefix="stage3_"),  # fmt: skip
+    _layernorm("bert-large-uncased", 1024, 1e-12, "the post-attention and post-FFN LayerNorms (layer_norm_eps 1e-12)",
+               _ENCODER, (128, 512, 4096, 16384, 65536, 131072)),  # fmt: skip
+    _layernorm("whisper-large-v3", 1280, 1e-5, "the encoder's pre-attention and pre-MLP LayerNorms (d_model 1280)",
+               _WHISPER, (1500, 3000, 12000, 24000, 48000, 96000), prefix="encoder_"),  # fmt: skip
+    _layernorm("stablelm-2-1.6b", 2048, 1e-5, "input_layernorm and post_attention_layernorm (LayerNorm with bias, "
+               "norm_eps 1e-5)", _DECODE_PREFILL),  # fmt: skip
+    _layernorm("phi-2", 2560, 1e-5, "the one input_layernorm of each parallel attention + MLP block "
+               "(layer_norm_eps 1e-5)", _DECODE_PREFILL),  # fmt: skip
+    _layernorm("falcon-7b", 4544, 1e-5, "the one input_layernorm of each parallel attention + MLP block "
+               "(layer_norm_epsilon 1e-5)", _DECODE_PREFILL),  # fmt: skip
+]
+
+
+def _layernorm_backward(tag, hidden, eps, layer, shapes=_TRAIN, tokens=TRAINING):
+    name = f"{tag_name(tag)}_layernorm_backward_h{hidden}"
+    return Entry("layernorm_backward", name, M[tag], {"hidden_size": hidden, "eps": eps}, layer, shapes, tokens)
+
+
+FAMILY += [
+    _layernorm_backward("gpt2", 768, 1e-5, "ln_1, ln_2 and ln_f of GPT-2 small (n_embd 768, layer_norm_epsilon 1e-5)",
+                        "num_tokens = micro-batch x n_ctx 1024: pre-training batches of 1 to 16 sequences, short "
+                        "fine-tuning samples (128, 512)"),  # fmt: skip
+    _layernorm_backward("bert-large-uncased", 1024, 1e-12, "the post-attention and post-FFN LayerNorms "
+                        "(layer_norm_eps 1e-12)", "num_tokens = batch x 128 or 512 tokens, pre-training and "
+                        "fine-tuning"),  # fmt: skip
+    _layernorm_backward("whisper-large-v3", 1280, 1e-5, "the encoder's LayerNorms, fine-tuning (d_model 1280)",
+                        _WHISPER.replace("then batches of 8 to 64 clips", "then batches of 8 to 32 clips"),
+                        (1500, 3000, 12000, 24000, 48000)),  # fmt: skip
+    _layernorm_backward("gpt2-xl", 1600, 1e-5, "ln_1, ln_2 and ln_f of GPT-2 XL (n_embd 1600)",
+                        "num_tokens = micro-batch x n_ctx 1024: pre-training batches of 1 to 16 sequences, short "
+                        "fine-tuning samples (128, 512)"),  # fmt: skip
+]
+
+
+def _linear_backward(tag, layer_name, n, k, layer, shapes=_TRAIN, tokens=TRAINING):
+    name = f"{tag_name(tag)}_{layer_name}_linear_backward_n{n}_k{k}"
+    return Entry("linear_backward", name, M[tag], {"n": n, "k": k}, layer, shapes, tokens)
+
+
+FAMILY += [
+    _linear_backward("gpt2", "c_fc", 3072, 768, "the MLP's first projection c_fc, n_embd 768 -> 4 x 768 = 3072",
+                     "num_tokens = micro-batch x n_ctx 1024: pre-training batches of 1 to 16 sequences, short "
+                     "fine-tuning samples (128, 512)"),  # fmt: skip
+    _linear_backward("smollm2-360m", "qkv_proj", 1600, 960,
+                     "fused QKV projection: (15 + 2 x 5) heads x 64 = 1600 outputs, hidden_size 960"),
+    _linear_backward("qwen3-0.6b", "down_proj", 1024, 3072,
+                     "MLP down projection: intermediate_size 3072 -> hidden_size 1024"),
+    _linear_backward("llama-3.2-1b", "o_proj", 2048, 2048,
+                     "attention output projection: 32 heads x 64 = 2048 -> hidden_size 2048"),
 ]
 
 
@@ -759,6 +829,101 @@ def _top_k_top_p(e: Entry) -> tuple[dict, str]:
     return defn, source
 
 
+def _layer_norm(e: Entry) -> tuple[dict, str]:
+    h, eps = e.constants["hidden_size"], e.constants["eps"]
+    row = ["num_tokens", "hidden_size"]
+    defn = {
+        "op_type": "layernorm",
+        "description": f"LayerNorm of {e.model.label} ({e.layer}): y = (x - mean) / sqrt(var + eps) * weight + bias "
+        f"over the last dimension, in fp32, rounded once to bf16. Width {h} and eps {eps:g} come from the model "
+        f"config. {e.shapes}.",
+        "axes": {"num_tokens": {"type": "var"}, "hidden_size": {"type": "const", "value": h}},
+        "inputs": {"x": _tensor(row), "weight": _tensor(["hidden_size"]), "bias": _tensor(["hidden_size"])},
+        "outputs": {"output": _tensor(row)},
+    }
+    source = f'''"""{e.model.label} LayerNorm (width {h}, eps {eps:g}) with weight and bias, in fp32, rounded once to bf16."""
+
+import torch
+import torch.nn.functional as F
+
+EPS = {eps!r}
+
+
+@torch.no_grad()
+def run(x, weight, bias):
+    out = F.layer_norm(x.float(), (x.shape[-1],), weight.float(), bias.float(), eps=EPS)
+    return out.to(x.dtype)
+'''
+    return defn, source
+
+
+def _layer_norm_backward(e: Entry) -> tuple[dict, str]:
+    h, eps = e.constants["hidden_size"], e.constants["eps"]
+    row = ["num_tokens", "hidden_size"]
+    defn = {
+        "op_type": "layernorm_backward",
+        "description": f"Backward pass of the {e.model.label} LayerNorm ({e.layer}; width {h}, eps {eps:g}) in bf16 "
+        "training: from grad_output, the saved input and the weight, compute grad_input, grad_weight and grad_bias "
+        "(summed over tokens, in the parameters' dtype as PyTorch autograd returns them), in fp32; mean and 1/std "
+        f"are recomputed, not saved. {e.shapes}.",
+        "axes": {"num_tokens": {"type": "var"}, "hidden_size": {"type": "const", "value": h}},
+        "inputs": {"grad_output": _tensor(row), "x": _tensor(row), "weight": _tensor(["hidden_size"])},
+        "outputs": {"grad_input": _tensor(row), "grad_weight": _tensor(["hidden_size"]),
+                    "grad_bias": _tensor(["hidden_size"])},
+    }  # fmt: skip
+    source = f'''"""Backward of the {e.model.label} LayerNorm y = x_hat * w + b, x_hat = (x - mean) * rstd, in fp32 (it equals autograd)."""
+
+import torch
+
+EPS = {eps!r}
+
+
+@torch.no_grad()
+def run(grad_output, x, weight):
+    xf, dy = x.float(), grad_output.float()
+    mean = xf.mean(dim=-1, keepdim=True)
+    rstd = torch.rsqrt(xf.var(dim=-1, unbiased=False, keepdim=True) + EPS)
+    x_hat = (xf - mean) * rstd
+    grad_weight = (dy * x_hat).sum(dim=0)
+    grad_bias = dy.sum(dim=0)
+    dx_hat = dy * weight.float()
+    mean_dx_hat, mean_dx_hat_x_hat = dx_hat.mean(dim=-1, keepdim=True), (dx_hat * x_hat).mean(dim=-1, keepdim=True)
+    grad_input = rstd * (dx_hat - mean_dx_hat - x_hat * mean_dx_hat_x_hat)
+    return grad_input.to(x.dtype), grad_weight.to(weight.dtype), grad_bias.to(weight.dtype)
+'''
+    return defn, source
+
+
+def _linear_bwd(e: Entry) -> tuple[dict, str]:
+    n, k = e.constants["n"], e.constants["k"]
+    defn = {
+        "op_type": "linear_backward",
+        "description": f"Backward pass of a bf16 linear layer of {e.model.label} ({e.layer}; y = x @ weight.T, "
+        f"N = {n}, K = {k}, no bias) in training: grad_input = grad_output @ weight and grad_weight = "
+        "grad_output.T @ x, two GEMMs of the forward's size, accumulated in fp32 and rounded once to bf16. "
+        f"{e.shapes}.",
+        "axes": {"num_tokens": {"type": "var"}, "n": {"type": "const", "value": n}, "k": {"type": "const", "value": k}},
+        "inputs": {"grad_output": _tensor(["num_tokens", "n"]), "x": _tensor(["num_tokens", "k"]),
+                   "weight": _tensor(["n", "k"])},
+        "outputs": {"grad_input": _tensor(["num_tokens", "k"]), "grad_weight": _tensor(["n", "k"])},
+        "sol": {"flops": {"bfloat16": "4 * num_tokens * n * k"},
+                "bytes": "2 * num_tokens * n + 4 * num_tokens * k + 4 * n * k"},
+    }  # fmt: skip
+    source = f'''"""Backward of {e.model.label}'s {e.name.split("_linear_backward")[0].removeprefix(e.model.prefix + "_")}: grad_input = dy @ W, grad_weight = dy.T @ x, in fp32 (it equals autograd)."""
+
+import torch
+
+
+@torch.no_grad()
+def run(grad_output, x, weight):
+    dy = grad_output.float()
+    grad_input = dy @ weight.float()
+    grad_weight = dy.t() @ x.float()
+    return grad_input.to(x.dtype), grad_weight.to(weight.dtype)
+'''
+    return defn, source
+
+
 RENDER = {
     "rmsnorm": _norm,
     "fused_add_rmsnorm": _fused_add_norm,
@@ -770,6 +935,9 @@ RENDER = {
     "gemm_fp8_block_scale": _fp8_gemm,
     "gemm_nvfp4": _nvfp4_gemm,
     "top_k_top_p_renorm": _top_k_top_p,
+    "layernorm": _layer_norm,
+    "layernorm_backward": _layer_norm_backward,
+    "linear_backward": _linear_bwd,
 }
 
 

@@ -85,6 +85,22 @@ def _rmsnorm(dy, x, weight, eps):
     return F.rms_norm(leaves[0], (x.shape[-1],), leaves[1], eps=eps), leaves
 
 
+def _layernorm_eps(dy, x, weight, eps):
+    import torch
+    import torch.nn.functional as F
+
+    leaves = [x.float().requires_grad_(), weight.float().requires_grad_(), torch.zeros_like(weight.float())]
+    leaves[2].requires_grad_()
+    return F.layer_norm(leaves[0], (x.shape[-1],), leaves[1], leaves[2], eps=eps), leaves
+
+
+def _linear(dy, x, weight):
+    import torch.nn.functional as F
+
+    leaves = [x.float().requires_grad_(), weight.float().requires_grad_()]
+    return F.linear(*leaves), leaves
+
+
 def _silu_and_mul(dy, gate_up):
     import torch.nn.functional as F
 
@@ -129,6 +145,10 @@ for _entry in load_module(PROBLEMS / "families.py", "_families_for_autograd").FA
         FORWARDS[_entry.name] = functools.partial(_rmsnorm, eps=_entry.constants["eps"])
     elif _entry.family == "silu_and_mul_backward":
         FORWARDS[_entry.name] = _silu_and_mul
+    elif _entry.family == "layernorm_backward":
+        FORWARDS[_entry.name] = functools.partial(_layernorm_eps, eps=_entry.constants["eps"])
+    elif _entry.family == "linear_backward":
+        FORWARDS[_entry.name] = _linear
 
 
 def test_every_backward_problem_has_an_autograd_check() -> None:
