@@ -116,3 +116,39 @@ def test_cross_attention_equals_unmasked_attention(name: str) -> None:
         q, k, v = (inputs[n].float().transpose(1, 2) for n in "qkv")
         expected = F.scaled_dot_product_attention(q, k, v, scale=inputs["sm_scale"], enable_gqa=True)
         assert_close(got, expected.transpose(1, 2).to(got.dtype), "bfloat16", None, name)
+
+
+@pytest.mark.parametrize(
+    "name", ["qwen2_5_7b_gqa_paged_decode_h28_kv4_d128_ps1", "qwen3_32b_gqa_paged_decode_tp4_h16_kv2_d128_ps64"]
+)
+def test_paged_decode_at_other_page_sizes_reads_distinct_pages_and_equals_attention(name: str) -> None:
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    p = find(name)
+    page = p.definition.axis_values(p.workloads[0].axes)["page_size"]
+    for workload in cpu_workloads(p)[:2]:
+        inputs = make_inputs(p.definition, workload)
+        q, k_cache, v_cache, table, seq_lens, scale = inputs.values()
+        assert int(seq_lens.sum()) == workload.axes["num_kv_tokens"]
+        used = torch.cat([table[b, : (int(n) + page - 1) // page] for b, n in enumerate(seq_lens)])
+        assert len(set(used.tolist())) == len(used), "two sequences share a page"
+        got = reference_module(p.definition).run(*inputs.values())
+        for b, n in enumerate(seq_lens.tolist()):
+            pages = table[b, : (n + page - 1) // page].long()
+            k = k_cache[pages].flatten(0, 1)[:n].float().transpose(0, 1)  # [kv_heads, n, dim]
+            v = v_cache[pages].flatten(0, 1)[:n].float().transpose(0, 1)
+            expected = F.scaled_dot_product_attention(q[b].float()[:, None], k, v, scale=scale, enable_gqa=True)
+            assert_close(got[b], expected[:, 0].to(got.dtype), "bfloat16", None, f"{name} sequence {b}")
+
+
+def test_fp8_prefill_equals_bf16_attention_on_the_dequantized_inputs() -> None:
+    torch = pytest.importorskip("torch")
+    p = find("llama3_1_70b_fp8_prefill_causal_h64_kv8_d128")
+    bf16 = reference_module(find("llama3_1_70b_gqa_prefill_causal_h64_kv8_d128").definition)
+    inputs = make_inputs(p.definition, cpu_workloads(p)[0])
+    got = reference_module(p.definition).run(*inputs.values())
+    q, k, v = (inputs[n].float() * inputs[f"{n}_scale"] for n in "qkv")
+    assert 0.9 < q.std() < 1.1, "dequantized inputs should be O(1)"
+    expected = bf16.run(q, k, v, 128**-0.5)  # the blocked fp32 reference of the bf16 problem
+    assert_close(got, expected.to(torch.bfloat16), "bfloat16", None, "fp8 prefill")
