@@ -102,6 +102,8 @@ M = {
         Model("StableLM-2-1.6B", "stablelm-2-1.6b", "stabilityai/stablelm-2-1_6b", "stablelm_2_1_6b"),
         Model("SegFormer-B5", "segformer-b5", "nvidia/segformer-b5-finetuned-cityscapes-1024-1024", "segformer_b5"),
         Model("Whisper large-v3", "whisper-large-v3", "openai/whisper-large-v3", "whisper_large_v3"),
+        Model("Command-R", "command-r", "CohereForAI/c4ai-command-r-v01", "command_r"),
+        Model("Nemotron-H-8B", "nemotron-h-8b", "nvidia/Nemotron-H-8B-Base-8K", "nemotron_h_8b"),
         Model("BERT-base", "bert-base-uncased", "google-bert/bert-base-uncased", "bert_base"),
         Model("BERT-large", "bert-large-uncased", "google-bert/bert-large-uncased", "bert_large"),
     ]
@@ -287,6 +289,23 @@ FAMILY += [
           "vision-encoder fused qkv with bias: 3 x 16 heads x 80 = 3840, vision hidden_size 1280",
           "num_tokens = 14x14 patches: 256 (224 px), 1024 (448 px), 4096 (896 px), 5184 (1008 px), 16384 (four 896 px "
           "images), 32768 (64 frames of 448 px video)", (256, 1024, 4096, 5184, 16384, 32768), bias=True),  # fmt: skip
+    _gemm("falcon-7b", "query_key_value", 4672, 4544,
+          "fused multi-query QKV projection: (71 query heads + 1 key + 1 value head) x 64 = 4672, hidden_size 4544"),
+    _gemm("phi-2", "qkv_proj", 7680, 2560, "fused QKV projection with bias: 3 x 32 heads x 80 = 7680, hidden 2560",
+          bias=True),  # fmt: skip
+    _gemm("phi-2", "fc1", 10240, 2560, "MLP fc1 with bias: hidden_size 2560 -> intermediate_size 10240 (GELU follows)",
+          bias=True),  # fmt: skip
+    _gemm("gpt2-xl", "c_attn", 4800, 1600, "fused attention projection c_attn with bias: 3 x n_embd 1600",
+          "num_tokens from decode batches (1, 7, 64) to full 1024-token contexts of a batch of 8",
+          (1, 7, 64, 256, 1024, 4096, 8192), bias=True),  # fmt: skip
+    _gemm("mixtral-8x22b", "qkv_proj", 1024, 6144,
+          "fused QKV projection on one of 8 tensor-parallel ranks: (48 + 2 x 8) heads x 128 / 8 = 1024, hidden 6144", tp=8),
+    _gemm("command-r", "qkv_proj", 3072, 8192,
+          "fused QKV projection of its multi-head attention (64 query and 64 KV heads x 128) on one of 8 "
+          "tensor-parallel ranks: 3 x 8192 / 8 = 3072, hidden_size 8192", tp=8),  # fmt: skip
+    _gemm("nemotron-h-8b", "up_proj", 5376, 4096,
+          "MLP up projection (squared-ReLU MLP, no gate) on one of 4 tensor-parallel ranks: intermediate_size 21504 / 4 "
+          "= 5376, hidden_size 4096", tp=4),  # fmt: skip
     _gemm("llama-3.1-8b", "down_proj", 4096, 14336,
           "MLP down projection: intermediate_size 14336 -> hidden_size 4096 (the whole layer, tensor parallel 1)",
           tokens=(1, 7, 64, 256, 1024, 4096, 8192), cpu_rows=256),  # fmt: skip
