@@ -76,3 +76,18 @@ def test_resnet_block_equals_the_torch_modules() -> None:
         h = conv1(nn.functional.silu(norm1(f["x"]))) + proj(nn.functional.silu(f["temb"]))[:, :, None, None]
         expected = f["x"] + conv2(nn.functional.silu(norm2(h)))
     assert_close(got, expected.to(got.dtype), "bfloat16", None, "resnet block")
+
+
+def test_awq_int4_packs_element_2i_low_and_dequantizes_close_to_the_weights() -> None:
+    torch = pytest.importorskip("torch")
+    ref = reference_module(find("llama3_1_8b_awq_int4_qkv_proj_n6144_k4096_g128").definition)
+    packed = torch.tensor([[0x21] * 64], dtype=torch.uint8)  # 128 values: 1, 2, 1, 2, ...
+    one = torch.ones(1, 1)
+    assert ref.dequantize(packed, one.to(torch.bfloat16), torch.zeros(1, 1, dtype=torch.uint8))[0, :4].tolist() == [1, 2, 1, 2]
+    torch.manual_seed(0)
+    w = torch.randn(64, 4096)
+    qweight, scales, zeros = ref.quantize_awq(w)
+    assert qweight.shape == (64, 2048) and scales.shape == zeros.shape == (64, 32)
+    dequant = ref.dequantize(qweight, scales, zeros)
+    assert (dequant - w).abs().max() <= 0.1 * w.abs().max()  # half a step of 15 over each group's range
+    assert torch.corrcoef(torch.stack([dequant.flatten(), w.flatten()]))[0, 1] > 0.99
