@@ -91,3 +91,20 @@ def test_awq_int4_packs_element_2i_low_and_dequantizes_close_to_the_weights() ->
     dequant = ref.dequantize(qweight, scales, zeros)
     assert (dequant - w).abs().max() <= 0.1 * w.abs().max()  # half a step of 15 over each group's range
     assert torch.corrcoef(torch.stack([dequant.flatten(), w.flatten()]))[0, 1] > 0.99
+
+
+def test_moe_permute_then_finalize_gives_back_each_token_times_its_weights() -> None:
+    """Dispatch and combine are inverses: permuting, then finalizing with weights w, is sum(w) * the token."""
+    torch = pytest.importorskip("torch")
+    permute = find("deepseek_v3_moe_permute_topk8_e256_h7168")
+    finalize = reference_module(find("deepseek_v3_moe_finalize_combine_topk8_h7168").definition)
+    inputs = make_inputs(permute.definition, cpu_workloads(permute)[1])
+    rows, offsets, index = reference_module(permute.definition).run(*inputs.values())
+    experts = inputs["topk_ids"].long()
+    for e in experts.unique().tolist():  # rows of expert e are the tokens that chose it, in token order
+        chose = (experts == e).any(dim=-1).nonzero().flatten()
+        assert torch.equal(rows[int(offsets[e]) : int(offsets[e + 1])], inputs["hidden_states"][chose])
+    weights = torch.rand(experts.shape)
+    combined = finalize.run(rows, index, weights)
+    expected = inputs["hidden_states"].float() * weights.sum(dim=-1, keepdim=True)
+    assert_close(combined, expected.to(combined.dtype), "bfloat16", None, "permute then finalize")
