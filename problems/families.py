@@ -517,7 +517,7 @@ def _fused_add_norm(e: Entry) -> tuple[dict, str]:
         "inputs": {"hidden_states": _tensor(row), "residual": _tensor(row), "weight": _tensor(["hidden_size"])},
         "outputs": {"output": _tensor(row), "residual_out": _tensor(row)},
     }
-    source = f'''"""{e.model.label} residual add + RMSNorm: the sum is rounded to bf16 (the stored residual), then normalized in fp32."""
+    source = f'''"""{e.model.label} residual add + RMSNorm: the sum rounded to bf16 (the residual), then normalized in fp32."""
 
 import torch
 
@@ -548,7 +548,7 @@ def _norm_backward(e: Entry) -> tuple[dict, str]:
         "inputs": {"grad_output": _tensor(row), "hidden_states": _tensor(row), "weight": _tensor(["hidden_size"])},
         "outputs": {"grad_input": _tensor(row), "grad_weight": _tensor(["hidden_size"])},
     }
-    source = f'''"""Backward of the {e.model.label} RMSNorm y = x * rsqrt(mean(x^2) + eps) * w, written out in fp32 (it equals autograd)."""
+    source = f'''"""Backward of the {e.model.label} RMSNorm y = x * rsqrt(mean(x^2) + eps) * w, in fp32 (it equals autograd)."""
 
 import torch
 
@@ -726,7 +726,7 @@ def _fp8_gemm(e: Entry) -> tuple[dict, str]:
     return defn, _FP8_SOURCE.format(label=e.model.label, n=n, k=k)
 
 
-_NVFP4_SOURCE = """\"\"\"{label} NVFP4 GEMM: unpack e2m1 pairs, apply the e4m3 scale of every 16 values and the global alpha, matmul in fp32.\"\"\"
+_NVFP4_SOURCE = """\"\"\"{label} NVFP4 GEMM: unpack e2m1, apply each 16-value e4m3 scale and alpha, matmul in fp32.\"\"\"
 
 import torch
 
@@ -801,7 +801,7 @@ def _nvfp4_gemm(e: Entry) -> tuple[dict, str]:
     return defn, _NVFP4_SOURCE.format(label=e.model.label, n=n, k=k)
 
 
-_SAMPLING_SOURCE = """\"\"\"{label}: top-k then top-p filtering of softmax(logits / temperature), renormalized; ties at a cut-off stay together.\"\"\"
+_SAMPLING_SOURCE = """\"\"\"{label}: top-k then top-p of softmax(logits / temperature), renormalized; ties at a cut-off kept.\"\"\"
 
 import torch
 

@@ -1,4 +1,4 @@
-"""DeepSeek-R1: top-k then top-p filtering of softmax(logits / temperature), renormalized; ties at a cut-off stay together."""
+"""DeepSeek-R1: top-k then top-p of softmax(logits / temperature), renormalized; ties at a cut-off kept."""
 
 import torch
 

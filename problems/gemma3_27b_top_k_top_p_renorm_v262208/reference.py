@@ -1,4 +1,4 @@
-"""Gemma-3-27B: top-k then top-p filtering of softmax(logits / temperature), renormalized; ties at a cut-off stay together."""
+"""Gemma-3-27B: top-k then top-p of softmax(logits / temperature), renormalized; ties at a cut-off kept."""
 
 import torch
 

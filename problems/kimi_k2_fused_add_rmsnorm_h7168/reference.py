@@ -1,4 +1,4 @@
-"""Kimi-K2 residual add + RMSNorm: the sum is rounded to bf16 (the stored residual), then normalized in fp32."""
+"""Kimi-K2 residual add + RMSNorm: the sum rounded to bf16 (the residual), then normalized in fp32."""
 
 import torch
 

@@ -1,4 +1,4 @@
-"""Llama-3.3-70B NVFP4 GEMM: unpack e2m1 pairs, apply the e4m3 scale of every 16 values and the global alpha, matmul in fp32."""
+"""Llama-3.3-70B NVFP4 GEMM: unpack e2m1, apply each 16-value e4m3 scale and alpha, matmul in fp32."""
 
 import torch
 

@@ -1,4 +1,4 @@
-"""Llama-4-Scout-17B-16E residual add + RMSNorm: the sum is rounded to bf16 (the stored residual), then normalized in fp32."""
+"""Llama-4-Scout-17B-16E residual add + RMSNorm: the sum rounded to bf16 (the residual), then normalized in fp32."""
 
 import torch
 

@@ -1,4 +1,4 @@
-"""Llama-4-Scout-17B-16E NVFP4 GEMM: unpack e2m1 pairs, apply the e4m3 scale of every 16 values and the global alpha, matmul in fp32."""
+"""Llama-4-Scout-17B-16E NVFP4 GEMM: unpack e2m1, apply each 16-value e4m3 scale and alpha, matmul in fp32."""
 
 import torch
 

@@ -1,4 +1,4 @@
-"""Llama-4-Scout-17B-16E: top-k then top-p filtering of softmax(logits / temperature), renormalized; ties at a cut-off stay together."""
+"""Llama-4-Scout-17B-16E: top-k then top-p of softmax(logits / temperature), renormalized; ties at a cut-off kept."""
 
 import torch
 

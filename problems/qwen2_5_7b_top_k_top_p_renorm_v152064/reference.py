@@ -1,4 +1,4 @@
-"""Qwen2.5-7B: top-k then top-p filtering of softmax(logits / temperature), renormalized; ties at a cut-off stay together."""
+"""Qwen2.5-7B: top-k then top-p of softmax(logits / temperature), renormalized; ties at a cut-off kept."""
 
 import torch
 

@@ -1,4 +1,4 @@
-"""Qwen2.5-VL patch embedding: a Conv3d of kernel = stride = (2, 14, 14) over each flattened patch, no bias, fp32 accumulate."""
+"""Qwen2.5-VL patch embedding: a Conv3d, kernel = stride = (2, 14, 14), over each flattened patch, no bias."""
 
 import torch
 import torch.nn.functional as F

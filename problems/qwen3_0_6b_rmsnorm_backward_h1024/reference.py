@@ -1,4 +1,4 @@
-"""Backward of the Qwen3-0.6B RMSNorm y = x * rsqrt(mean(x^2) + eps) * w, written out in fp32 (it equals autograd)."""
+"""Backward of the Qwen3-0.6B RMSNorm y = x * rsqrt(mean(x^2) + eps) * w, in fp32 (it equals autograd)."""
 
 import torch
 

@@ -1,4 +1,4 @@
-"""Qwen3-32B residual add + RMSNorm: the sum is rounded to bf16 (the stored residual), then normalized in fp32."""
+"""Qwen3-32B residual add + RMSNorm: the sum rounded to bf16 (the residual), then normalized in fp32."""
 
 import torch
 

@@ -1,4 +1,4 @@
-"""Qwen3-32B NVFP4 GEMM: unpack e2m1 pairs, apply the e4m3 scale of every 16 values and the global alpha, matmul in fp32."""
+"""Qwen3-32B NVFP4 GEMM: unpack e2m1, apply each 16-value e4m3 scale and alpha, matmul in fp32."""
 
 import torch
 
