@@ -7,11 +7,13 @@ scan must equal the step-by-step recurrence, and the gated delta rule must store
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import pytest
 
-from test_library import FILES, as_tuple, assert_close, cpu_workloads, find, make_inputs, reference_module
+from test_library import FILES, PROBLEMS, as_tuple, assert_close, cpu_workloads, find, load_module, make_inputs
+from test_library import reference_module
 from pytest_solbench.data.trace import load_problem
 
 
@@ -76,6 +78,55 @@ def _causal_conv(dy, x, weight, bias):
     return F.silu(out), leaves
 
 
+def _rmsnorm(dy, x, weight, eps):
+    import torch.nn.functional as F
+
+    leaves = [x.float().requires_grad_(), weight.float().requires_grad_()]
+    return F.rms_norm(leaves[0], (x.shape[-1],), leaves[1], eps=eps), leaves
+
+
+def _layernorm_eps(dy, x, weight, eps):
+    import torch
+    import torch.nn.functional as F
+
+    leaves = [x.float().requires_grad_(), weight.float().requires_grad_(), torch.zeros_like(weight.float())]
+    leaves[2].requires_grad_()
+    return F.layer_norm(leaves[0], (x.shape[-1],), leaves[1], leaves[2], eps=eps), leaves
+
+
+def _linear(dy, x, weight):
+    import torch.nn.functional as F
+
+    leaves = [x.float().requires_grad_(), weight.float().requires_grad_()]
+    return F.linear(*leaves), leaves
+
+
+def _silu_and_mul(dy, gate_up):
+    import torch.nn.functional as F
+
+    leaves = [gate_up.float().requires_grad_()]
+    gate, up = leaves[0].chunk(2, dim=-1)
+    return F.silu(gate) * up, leaves
+
+
+def _grouped_gemm(dy, a, b, expert_offsets):
+    import torch
+    import torch.nn.functional as F
+
+    leaves = [a.float().requires_grad_(), b.float().requires_grad_()]
+    bounds = expert_offsets.tolist()
+    parts = [F.linear(leaves[0][bounds[e] : bounds[e + 1]], leaves[1][e]) for e in range(b.shape[0])]
+    return torch.cat(parts), leaves
+
+
+def _swiglu_mlp(dy, x, w_gate_up, w_down):
+    import torch.nn.functional as F
+
+    leaves = [t.float().requires_grad_() for t in (x, w_gate_up, w_down)]
+    gate, up = F.linear(leaves[0], leaves[1]).chunk(2, dim=-1)
+    return F.linear(F.silu(gate) * up, leaves[2]), leaves
+
+
 #: backward problem -> forward(grad_output, *saved inputs) giving (output, fp32 leaves in the outputs' order)
 FORWARDS: dict[str, Callable] = {
     "dit_xl_2_adaln_modulate_backward_h1152": _adaln,
@@ -85,7 +136,19 @@ FORWARDS: dict[str, Callable] = {
     "vit_base_patch16_224_gelu_backward_i3072": _gelu,
     "dinov2_large_layernorm_backward_h1024": _layernorm,
     "mamba2_2_7b_causal_conv1d_backward_d5376_k4": _causal_conv,
+    "qwen3_30b_a3b_moe_down_grouped_gemm_backward_n2048_k768": _grouped_gemm,
+    "smollm2_360m_swiglu_mlp_backward_h960_i2560": _swiglu_mlp,
 }
+# The backward problems of problems/families.py, each with the eps of its own table entry.
+for _entry in load_module(PROBLEMS / "families.py", "_families_for_autograd").FAMILY:
+    if _entry.family == "rmsnorm_backward":
+        FORWARDS[_entry.name] = functools.partial(_rmsnorm, eps=_entry.constants["eps"])
+    elif _entry.family == "silu_and_mul_backward":
+        FORWARDS[_entry.name] = _silu_and_mul
+    elif _entry.family == "layernorm_backward":
+        FORWARDS[_entry.name] = functools.partial(_layernorm_eps, eps=_entry.constants["eps"])
+    elif _entry.family == "linear_backward":
+        FORWARDS[_entry.name] = _linear
 
 
 def test_every_backward_problem_has_an_autograd_check() -> None:

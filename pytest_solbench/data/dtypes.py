@@ -47,6 +47,7 @@ PRECISION_MARKS: dict[str, str] = {
     "bf16": "problems computed in bfloat16",
     "fp8": "problems with float8 (e4m3 or e5m2) inputs; need sm_89+",
     "nvfp4": "problems with NVFP4 (e2m1, block-scaled) inputs; need Blackwell, sm_100+",
+    "mxfp4": "problems with MXFP4 (e2m1 with e8m0 scales per 32) inputs; weight-only ones run on any GPU",
 }
 
 #: The compute capability a precision needs on CUDA, as (major, minor).
@@ -66,9 +67,16 @@ def to_torch(name: str):  # -> torch.dtype
 
 
 def precision_of(definition) -> str:  # (trace.Definition) -> str
-    """A problem's precision mark: the least precise float dtype among its inputs (then outputs); fp32 without."""
+    """A problem's precision mark: the least precise float dtype among its inputs (then outputs); fp32 without.
+
+    fp4 values with e8m0 (power-of-two) scales are MXFP4, the OCP format gpt-oss ships, not NVFP4: no sm_100
+    requirement, since a weight-only MXFP4 kernel dequantizes to bf16 on any GPU.
+    """
     for specs in (definition.inputs, definition.outputs):
         floats = [DTYPES[s.dtype] for s in specs if DTYPES[s.dtype].is_float]
         if floats:
-            return min(floats, key=lambda d: d.precision_rank).mark
+            mark = min(floats, key=lambda d: d.precision_rank).mark
+            if mark == "nvfp4" and any(s.dtype == "float8_e8m0fnu" for s in specs):
+                return "mxfp4"
+            return mark
     return "fp32"
