@@ -167,20 +167,12 @@ class SolbenchItem(pytest.Function):
         return super().repr_failure(excinfo)
 
 
-class KernelErrorItem(pytest.Item):
-    """A kernel file that cannot be used: it fails with the reason, the other kernels unaffected."""
+def report_collection_error(config: pytest.Config, error: TraceError) -> None:
+    """A file that cannot be used (a broken kernel, a kernel for no collected problem) as a collection error of
+    its own: ``-k`` and ``-m`` deselect items, never collection errors, so it cannot be hidden; with
+    ``--continue-on-collection-errors`` (on under ``--solbench``) the other items still run, and the exit is 1."""
+    from _pytest.pathlib import bestrelpath
 
-    def __init__(self, *, error: TraceError, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.error = error
-
-    def runtest(self) -> None:
-        raise SolbenchFailure("COMPILE_ERROR", str(self.error))
-
-    def reportinfo(self) -> tuple[Path, int, str]:
-        return self.error.path, 0, f"kernel {self.error.path.name}"
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, SolbenchFailure):
-            return f"{excinfo.value.status}: {excinfo.value.message}"
-        return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
+    nodeid = bestrelpath(config.rootpath, error.path) if error.path.is_absolute() else str(error.path)
+    report = pytest.CollectReport(nodeid, "failed", str(error), [])
+    config.hook.pytest_collectreport(report=report)

@@ -6,12 +6,13 @@ Like pytest-xdist's DSession, this object only wires pytest's hooks to the modul
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 import pytest
 
 from pytest_solbench.data import kernels as kernels_mod
-from pytest_solbench.items import RECORD_KEY, KernelErrorItem
+from pytest_solbench.items import RECORD_KEY, report_collection_error
 from pytest_solbench.options import Settings
 from pytest_solbench.pipeline import Pipeline
 from pytest_solbench.record import SKIPPED, ItemResult
@@ -34,6 +35,12 @@ class SolbenchSession:
             self.gates = RunGates(settings, target, self.pipeline.environment())
             self.pipeline.regression = self.gates.regression
         found, self.kernel_errors = kernels_mod.discover(list(settings.kernel_dirs))
+        if settings.kernel_dirs and not found and not self.kernel_errors:
+            raise pytest.UsageError(
+                f"--kernel-dir {', '.join(map(str, settings.kernel_dirs))}: no kernel found there (a kernel is a "
+                "Python file with DEFINITION = '<problem name>' and a run() function, or a FlashInfer Trace "
+                "solution.json)"
+            )
         self._kernels: dict[str, list[kernels_mod.KernelSpec]] = {}
         for spec in found:
             self._kernels.setdefault(spec.definition, []).append(spec)
@@ -92,15 +99,23 @@ class SolbenchSession:
                                     f"give no items: {names}")  # fmt: skip
 
     def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list) -> None:
-        for error in self.kernel_errors:
-            items.append(KernelErrorItem.from_parent(session, name=f"kernel-error[{error.path.name}]", error=error))
-        if config.args_source == pytest.Config.ArgsSource.ARGS:
-            return  # the user chose the problems: kernels for others are not orphans
-        for definition, specs in sorted(self._kernels.items()):
-            if definition not in self.definitions_seen:
-                for spec in specs:
-                    error = TraceError(spec.path, "definition", f"no collected problem defines {definition!r}")
-                    items.append(KernelErrorItem.from_parent(session, name=f"kernel-error[{spec.name}]", error=error))
+        """Kernels that cannot be used are collection errors, which -k and -m cannot deselect (an item could be)."""
+        errors = list(self.kernel_errors)
+        solved = set(self._kernels) & self.definitions_seen
+        if config.args_source != pytest.Config.ArgsSource.ARGS:  # the user chose no problems: every kernel counts
+            for definition, specs in sorted(self._kernels.items()):
+                if definition not in self.definitions_seen:
+                    close = difflib.get_close_matches(definition, sorted(self.definitions_seen), n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    errors += [TraceError(spec.path, "DEFINITION", f"no collected problem defines {definition!r}{hint}")
+                               for spec in specs]  # fmt: skip
+        elif self._kernels and not solved:
+            named = ", ".join(sorted(self._kernels))
+            errors.append(TraceError(self.settings.kernel_dirs[0], "", f"no kernel here solves a collected problem: "
+                                     f"the kernels name {named}; the problems collected are "
+                                     f"{', '.join(sorted(self.definitions_seen)) or 'none'}"))  # fmt: skip
+        for error in errors:
+            report_collection_error(config, error)
 
     # ------------------------------------------------------------ reports
 
