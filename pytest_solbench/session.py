@@ -134,7 +134,7 @@ class SolbenchSession:
             return  # under xdist the controller alone keeps and writes results
         result = ItemResult.from_dict(record)
         self.results.append(result)
-        if self.settings.json_path is not None and result.status != SKIPPED:
+        if self.settings.json_path is not None:
             if self._writer is None:
                 self._writer = TraceWriter(self.settings.json_path)
             self._writer.write(result)

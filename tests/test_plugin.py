@@ -264,9 +264,14 @@ def test_usage_errors_are_not_tracebacks(project: pytest.Pytester) -> None:
 
 
 def test_cpu_budget_skips_large_workloads_with_the_reason(project: pytest.Pytester) -> None:
-    result = project.runpytest(*FAST, "--solbench-cpu-max-elements", "100", "-rs")
+    result = project.runpytest(*FAST, "--solbench-cpu-max-elements", "100", "-rs", "--solbench-json", "t.jsonl")
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(["*too large for CPU mode: a tensor of 1,000 elements exceeds*"])
+    lines = {x["workload"]["uuid"]: x for x in map(json.loads, (project.path / "t.jsonl").read_text().splitlines())}
+    assert set(lines) == {"w-16", "w-1000"}  # every item, the skipped one too, with its reason
+    assert lines["w-1000"]["evaluation"] is None and lines["w-1000"]["solbench"]["status"] == "SKIPPED"
+    assert "too large for CPU mode" in lines["w-1000"]["solbench"]["log"]
+    assert lines["w-16"]["evaluation"]["performance"] == {}  # untimed on CPU: no latency_ms 0.0
 
 
 def test_bounds_only_prints_every_workload_without_running(project: pytest.Pytester) -> None:
