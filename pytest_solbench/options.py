@@ -104,7 +104,7 @@ def addoption(parser: pytest.Parser) -> None:  # long: the declarative list of e
                     help="slowdown a comparison tolerates, as a fraction (default 0.05).")  # fmt: skip
     group.addoption("--solbench-compare-force", action="store_true",
                     help="compare with a run saved on another machine or clock state.")  # fmt: skip
-    group.addoption("--solbench-store", default=None, metavar="DIR", help="where runs are saved (default .solbench/runs).")
+    group.addoption("--solbench-store", default=None, metavar="DIR", help="where runs are saved (default: .solbench/runs at the git top-level, else beside the ini file, else here).")
     group.addoption("--solbench-markdown", metavar="PATH",
                     help="write a markdown summary for a pull request (also appended to $GITHUB_STEP_SUMMARY).")
     group.addoption("--solbench-html", metavar="PATH", help="write a self-contained HTML report with a roofline.")
@@ -254,11 +254,17 @@ def resolve(config: pytest.Config) -> Settings:
     roofline = Path(invocation / opt.solbench_roofline) if opt.solbench_roofline else None
     if roofline is not None and roofline.suffix not in (".svg", ".png"):
         raise pytest.UsageError(f"--solbench-roofline {roofline}: name a .svg or .png file")
+    if roofline is not None and roofline.suffix == ".png" and importlib.util.find_spec("matplotlib") is None:
+        raise pytest.UsageError(f"--solbench-roofline {roofline}: a PNG needs matplotlib: pip install "
+                                "'pytest-solbench[plot]' (or name a .svg file, which needs nothing)")  # fmt: skip
     blob_root = opt.solbench_blob_root or str(config.getini("solbench_blob_root") or "") or os.environ.get(
         "FIB_DATASET_PATH") or None  # fmt: skip
     if blob_root is not None and not (invocation / blob_root).is_dir():
         raise pytest.UsageError(f"--solbench-blob-root {invocation / blob_root}: no such folder")
-    store = opt.solbench_store or str(config.getini("solbench_store") or "") or str(config.rootpath / ".solbench/runs")
+    from pytest_solbench.reports.store import default_store
+
+    store = opt.solbench_store or str(config.getini("solbench_store") or "") or str(default_store(invocation,
+                                                                                                   config.inipath))
     return Settings(
         problem_paths=tuple(Path(p) for p in problems) or (bundled_problems(),),
         kernel_dirs=tuple(Path(p) for p in kernel_dirs),

@@ -49,6 +49,7 @@ class SolbenchSession:
         self.results: list[ItemResult] = []
         self.worker_ceilings: dict[str, Any] | None = None
         self._writer: TraceWriter | None = None
+        self._finished: list[str] = []  # the lines of the gates' end-of-run work, printed in the summary
 
     def kernels_for(self, definition: str) -> list[kernels_mod.KernelSpec]:
         return self._kernels.get(definition, [])
@@ -161,7 +162,7 @@ class SolbenchSession:
         return None
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        finished = self.gates.finish(self.results, self.config.rootpath) if self.gates and self.results else []
+        finished = self._finished
         if not self.results or terminalreporter.verbosity < -1:
             return  # -q keeps the table (the scores are the point of the run); -qq drops it
         # In collection-like order whatever order they finished in, so an xdist run prints what one process does.
@@ -191,9 +192,15 @@ class SolbenchSession:
         for line in finished:
             terminalreporter.write_line(line)
 
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Close the trace file; compare, save and write the reports (before the terminal summary prints them). A
+        file asked for and not written (an unwritable store, a PNG without matplotlib) fails the session."""
         if self._writer is not None:
             self._writer.close()
+        if self.gates is not None and self.results:
+            self._finished = self.gates.finish(self.results, self.config.rootpath)
+            if self.gates.failures and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None and self.pipeline.ceilings:
             workeroutput["solbench_ceilings"] = self.pipeline.ceilings

@@ -107,3 +107,41 @@ def test_bad_gate_options_are_usage_errors(timed: pytest.Pytester) -> None:
     for option in (["--solbench-max-regression", "1.5"], ["--solbench-roofline", "r.jpg"]):
         result = timed.runpytest("--solbench", *option)
         assert result.ret == pytest.ExitCode.USAGE_ERROR, option
+
+
+def test_a_save_that_fails_fails_the_run(timed: pytest.Pytester) -> None:
+    (timed.path / "a_file").write_text("not a folder")
+    result = run(timed, 0.002, "--solbench-save", "main", "--solbench-store", "a_file")
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # asked to keep the run, and it was not kept
+    result.stdout.fnmatch_lines(["the run was not saved: *a_file*cannot save the run*"])
+
+
+def test_a_png_roofline_without_matplotlib_is_a_usage_error(timed: pytest.Pytester) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is not None:
+        pytest.skip("matplotlib is installed here: the PNG is written (test_reports.py::test_png_roofline)")
+    result = run(timed, 0.002, "--solbench-roofline", "r.png")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --solbench-roofline *r.png: a PNG needs matplotlib: pip install*"])
+
+
+def test_save_and_compare_meet_whatever_folder_and_arguments_each_run_from(timed: pytest.Pytester) -> None:
+    """The store is at the git top-level by default: a save from the top and a compare from a subfolder with
+    other arguments (another rootdir) find each other."""
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(timed.path)], check=True)
+    (timed.path / "speeds.json").write_text(json.dumps({"mine": [0.002] * 12}))
+    saved = timed.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-save", "main")
+    saved.assert_outcomes(passed=2)
+    saved.stdout.fnmatch_lines([f"run saved to {timed.path}/.solbench/runs/*/main.json"])
+    sub = timed.path / "kernels"
+    (sub / "speeds.json").write_text(json.dumps({"mine": [0.002] * 12}))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(sub)
+        compared = timed.runpytest(*FAST, "--kernel-dir", ".", "--solbench-problems", "../problems",
+                                   "--rootdir", str(sub), "--solbench-compare", "main")  # fmt: skip
+    compared.assert_outcomes(passed=2)
+    compared.stdout.fnmatch_lines(["*SAME*"])
