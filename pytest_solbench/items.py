@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pytest_solbench.data.dtypes import PRECISION_MARKS, precision_of
+from pytest_solbench.data.dtypes import DTYPES, PRECISION_MARKS, precision_of
 from pytest_solbench.data.kernels import KernelSpec, reference_kernel
 from pytest_solbench.data.trace import Definition, Problem, TraceError, Workload, load_problem, problem_files
 
@@ -34,8 +34,12 @@ def mark_name(text: str) -> str:
 
 
 def problem_marks(definition: Definition) -> list[str]:
-    """Marks from the data: precision, op type, pass direction."""
-    return [precision_of(definition), mark_name(definition.op_type), "backward" if definition.is_backward else "forward"]
+    """Marks from the data: precision, op type, pass direction, then the least precise output's precision when it
+    is lower than the inputs' (an FP8 quantization of bf16 inputs is selected by ``-m fp8`` and ``-m bf16``)."""
+    marks = [precision_of(definition), mark_name(definition.op_type), "backward" if definition.is_backward else "forward"]
+    floats = [DTYPES[s.dtype] for s in (*definition.inputs, *definition.outputs) if DTYPES[s.dtype].is_float]
+    lowest = min(floats, key=lambda d: d.precision_rank).mark if floats else marks[0]
+    return marks if lowest == marks[0] else [*marks, lowest]
 
 
 def register_op_marks(config: pytest.Config, roots: list[Path]) -> None:

@@ -213,6 +213,15 @@ def test_ids_and_marks_select_as_users_expect(project: pytest.Pytester) -> None:
     strict.assert_outcomes(passed=2, deselected=2)
 
 
+def test_fp8_selects_problems_whose_fp8_tensors_are_outputs(project: pytest.Pytester) -> None:
+    quant = {**SCALE_ADD, "name": "quant_to_fp8", "outputs": {"out": {"shape": ["n"], "dtype": "float8_e4m3fn"}}}
+    write_problem(project.path / "problems", definition=quant)
+    fp8 = project.runpytest(*FAST, "--collect-only", "-q", "-m", "fp8").stdout.str()
+    assert fp8.count("::") == 2 and "quant_to_fp8" in fp8
+    fp32 = project.runpytest(*FAST, "--collect-only", "-q", "-m", "fp32").stdout.str()
+    assert fp32.count("::") == 4  # its inputs' precision still selects it
+
+
 def test_json_lines_are_flashinfer_traces_written_as_they_come(project: pytest.Pytester) -> None:
     kernels = write_kernels(project.path, ["good_dps.py", "raises.py"])
     result = project.runpytest(*FAST, "--kernel-dir", str(kernels), "--solbench-json", "out/traces.jsonl")
