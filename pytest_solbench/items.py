@@ -60,6 +60,20 @@ def register_op_marks(config: pytest.Config, roots: list[Path]) -> None:
                 config.addinivalue_line("markers", f"{mark}: problems of op type {op_type} (from the data)")
 
 
+def rerunnable_args(args: list[str], bases: list[Path]) -> list[str]:
+    """Command-line ids as pytest printed them, made to resolve from where pytest now runs: an id's file part that
+    is not found from here is looked up under each base (the rootdir, the problem roots), where pytest printed it
+    relative to. Anything else is left as given (pytest names what it cannot find)."""
+    out = []
+    for arg in args:
+        path, sep, rest = arg.partition("::")
+        if path and not Path(path).exists() and not Path(path).is_absolute():
+            found = next((base / path for base in bases if (base / path).exists()), None)
+            arg = f"{found}{sep}{rest}" if found is not None else arg
+        out.append(arg)
+    return out
+
+
 def workload_labels(workloads: tuple[Workload, ...]) -> dict[str, str]:
     """A readable, ``-k``-selectable id per workload: its var axes as ``name:value`` joined by ``-``
     (``batch_size:8-seq_len:128``); a repeated label gets the uuid's start."""

@@ -33,7 +33,7 @@ def addoption(parser: pytest.Parser) -> None:  # long: the declarative list of e
     group.addoption("--solbench-device", default=None, metavar="auto|cuda|cpu", help="where kernels run (default auto).")
     group.addoption("--solbench-hardware", metavar="NAME", help="hardware row for SOL bounds (default: the GPU at hand; h100_sxm on CPU).")
     group.addoption("--solbench-rounds", type=int, default=None, metavar="N", help="correctness rounds with fresh inputs (default 5).")
-    group.addoption("--solbench-timeout", type=float, default=None, metavar="SECONDS", help="per-item time limit (default 300).")
+    group.addoption("--solbench-timeout", type=float, default=None, metavar="SECONDS", help="per-item time limit; a kernel's first workload gets 5x, to compile and autotune (default 60).")
     group.addoption(
         "--solbench-max-time", type=float, default=None, metavar="SECONDS",
         help="wall-time cap of one timed phase (kernel or baseline); it stops sooner once the median is stable "
@@ -203,7 +203,7 @@ def resolve(config: pytest.Config) -> Settings:
     if rounds < 1:
         raise pytest.UsageError(f"--solbench-rounds must be at least 1, got {rounds}")
     timeout = opt.solbench_timeout if opt.solbench_timeout is not None else _ini_number(config, "solbench_timeout", float)
-    timeout = 300.0 if timeout is None else timeout
+    timeout = 60.0 if timeout is None else timeout
     if timeout <= 0:
         raise pytest.UsageError(f"--solbench-timeout must be positive, got {timeout}")
     max_time = opt.solbench_max_time

@@ -22,6 +22,8 @@ from pytest_solbench.target import Target
 from pytest_solbench.data.trace import Problem, Workload
 
 EXECUTE_TARGET = "pytest_solbench.worker.execute:run_item"
+#: A kernel's first workload may take this many times --solbench-timeout: it compiles, autotunes, warms up.
+FIRST_CALL_ALLOWANCE = 5
 FLOOR_MARGIN = 0.03  # a time this far under the physical floor is REWARD_HACK; nearer, measurement noise
 
 
@@ -66,6 +68,7 @@ class Pipeline:
         self._baselines: dict[tuple[str, str], float | None] = {}
         self._environment: dict[str, Any] | None = None
         self._findings: dict[tuple[str, str, str], list[Any]] = {}
+        self._called: set[tuple[str, str]] = set()  # kernels (name, path) past their first workload
         self.regression: Any = None  # gates.RunGates.regression with --solbench-compare: a record's slowdown, or None
 
     # ------------------------------------------------------------ decisions taken before any input exists
@@ -188,10 +191,20 @@ class Pipeline:
     def _call(self, runner: Any, request: ItemRequest) -> ItemOutcome | _Crash:
         from pytest_solbench.worker.pool import WorkerError
 
+        kernel = (request.kernel["name"], request.kernel["path"])
+        first = kernel not in self._called  # its first workload: builds, autotunes, warms the interpreter
+        self._called.add(kernel)
+        limit = self.settings.timeout_s * (FIRST_CALL_ALLOWANCE if first else 1)
         try:
-            outcome = runner.call(EXECUTE_TARGET, request, self.settings.timeout_s)
+            outcome = runner.call(EXECUTE_TARGET, request, limit)
         except WorkerError as exc:
             status, message = exc.status, exc.message
+            if status == Status.TIMEOUT.value:  # in the user's words: what ran too long, and which option sets it
+                who = "the reference" if request.kernel["name"] == "reference" else f"kernel {request.kernel['name']}"
+                allowance = f", x{FIRST_CALL_ALLOWANCE} for a kernel's first workload" if first else ""
+                message = (f"{who} did not finish within {limit:g} s (--solbench-timeout "
+                           f"{self.settings.timeout_s:g}{allowance}); it was stopped and the next item runs in a "
+                           "fresh process")  # fmt: skip
             lost = "CudaContextLost: "
             if message.startswith(lost):  # the kernel's own verdict, raised so that the broken worker is replaced
                 status, _, message = message[len(lost):].partition(": ")

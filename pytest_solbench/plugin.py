@@ -59,6 +59,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(XdistHooks(session), "solbench-xdist")
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(p) for p in settings.problem_paths]
+    else:  # ids pasted back from an earlier run's output, which printed them relative to the rootdir or a problem root
+        from pytest_solbench.items import rerunnable_args
+
+        bases = [config.rootpath, *(p if p.is_dir() else p.parent for p in settings.problem_paths)]
+        config.args = rerunnable_args(list(config.args), bases)
+    if config.option.verbose == 0:  # each item listed as it runs, so a long one shows what is being timed; -q: dots
+        config.option.verbose = 1
 
 
 def _check_one_gpu_per_worker(config: pytest.Config, device: str) -> None:

@@ -302,6 +302,42 @@ def test_process_isolation_survives_a_dying_kernel(project: pytest.Pytester) -> 
     assert statuses == ["PASSED", "PASSED", "RUNTIME_ERROR", "RUNTIME_ERROR"]
 
 
+def test_a_hanging_kernel_fails_as_timeout_in_the_user_s_words(project: pytest.Pytester) -> None:
+    folder = project.path / "kernels"
+    folder.mkdir()
+    (folder / "sleeps.py").write_text('import time\nDEFINITION = "scale_add_f32"\ndef run(x, y, alpha):\n'
+                                      '    time.sleep(120)\n')  # fmt: skip
+    result = project.runpytest(*CPU, "--solbench-rounds", "1", "--kernel-dir", str(folder), "--solbench-timeout", "0.5")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines_random([
+        "*TIMEOUT: kernel sleeps did not finish within 2.5 s (--solbench-timeout 0.5, x5 for a kernel's first "
+        "workload); it was stopped and the next item runs in a fresh process*",
+        "*TIMEOUT: kernel sleeps did not finish within 0.5 s (--solbench-timeout 0.5); it was stopped*",
+    ])  # fmt: skip
+    result.stdout.no_fnmatch_line("*pytest_solbench.worker*")
+
+
+def test_items_are_listed_as_they_run_and_printed_ids_run_again_from_elsewhere(pytester: pytest.Pytester) -> None:
+    """Each item's id shows while it runs (as -v; -q keeps dots), and an id pasted back from the output runs, even
+    from a folder outside the problems (pytest printed it relative to the problem root)."""
+    write_problem(pytester.path / "lib")
+    work = pytester.path / "work"
+    work.mkdir()
+    # Problems outside the rootdir (the bundled library, seen from a user's project): pytest prints their ids
+    # relative to the problem root, which is no path from here.
+    where = ["--solbench-problems", str(pytester.path / "lib"), "--rootdir", str(work)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(work)
+        shown = pytester.runpytest(*FAST, *where)
+        shown.stdout.fnmatch_lines(["scale_add_f32/definition.json::scale_add_f32[[]reference-n:16[]] PASSED*"])
+        quiet = pytester.runpytest(*FAST, *where, "-q")
+        quiet.stdout.no_fnmatch_line("*::scale_add_f32*PASSED*")
+        printed = [line.split(" ")[0] for line in shown.outlines if "::scale_add_f32[" in line]
+        assert printed[1] == "scale_add_f32/definition.json::scale_add_f32[reference-n:1000]"
+        again = pytester.runpytest(*FAST, *where, printed[1])
+    again.assert_outcomes(passed=1)
+
+
 def test_hardware_hook_overrides_the_table(project: pytest.Pytester) -> None:
     project.makeconftest(
         "import dataclasses\n"
@@ -368,8 +404,9 @@ def test_examples_pass_on_cpu_through_the_plugin(pytester: pytest.Pytester) -> N
     expected, ran = _expected_outcomes(examples)
     assert len(ran) >= 3
     result.assert_outcomes(**expected)
-    kernels = {json.loads(x)["solution"] for x in (pytester.path / "ex.jsonl").read_text().splitlines()}
-    assert kernels == ran
+    lines = [json.loads(x) for x in (pytester.path / "ex.jsonl").read_text().splitlines()]
+    assert {x["solution"] for x in lines if x["evaluation"] is not None} == ran
+    assert len(lines) == sum(expected.values())  # every item, the skipped ones too
 
 
 def test_more_xdist_workers_than_gpus_is_a_usage_error(project: pytest.Pytester) -> None:
