@@ -80,6 +80,14 @@ class RunGates:
                 self.failures.append(f"the HTML report was not written: {settings.html_path}: {exc.strerror}")
         if settings.roofline_path is not None:
             self._roofline(records, settings.roofline_path, lines)
+        if settings.histogram_path is not None:
+            from pytest_solbench.reports.distribution import write_distribution
+
+            try:
+                count = write_distribution(records, settings.histogram_path)
+                lines.append(f"timing samples of {count} item(s) plotted to {settings.histogram_path}")
+            except (RuntimeError, OSError) as exc:
+                self.failures.append(f"the samples were not plotted: {exc}")
         return lines + self.failures
 
     def header(self, commit: str | None) -> dict[str, Any]:

@@ -109,6 +109,21 @@ def addoption(parser: pytest.Parser) -> None:  # long: the declarative list of e
                     help="write a markdown summary for a pull request (also appended to $GITHUB_STEP_SUMMARY).")
     group.addoption("--solbench-html", metavar="PATH", help="write a self-contained HTML report with a roofline.")
     group.addoption("--solbench-roofline", metavar="PATH", help="write the roofline picture (.svg, or .png with matplotlib).")
+    # The summary's columns and order, and the samples' distribution (pytest-benchmark's --benchmark-columns,
+    # --benchmark-sort and --benchmark-histogram); resolved by resolve_summary.
+    group.addoption(
+        "--solbench-columns", default=None, metavar="LIST",
+        help="the summary's columns after the workload, comma-separated, from: kernel, status, median (T_k), min, "
+        "mean, stdev, iqr (spread), n, t_b, t_sol, bound, pct_sol (%%SOL), speedup, score (ini solbench_columns).",
+    )  # fmt: skip
+    group.addoption("--solbench-sort", default=None, metavar="COLUMN",
+                    help="order each problem's rows by a column: workload (default), min, median, iqr, n, score, "
+                    "...; scores best first, times fastest first (ini solbench_sort).")  # fmt: skip
+    group.addoption("--solbench-histogram", default=None, metavar="PATH",
+                    help="plot each timed item's samples (a box per item, log time axis) to PATH (.svg or .png; "
+                    "needs matplotlib: pip install 'pytest-solbench[plot]').")  # fmt: skip
+    parser.addini("solbench_columns", default="", help="as --solbench-columns.")
+    parser.addini("solbench_sort", default="", help="as --solbench-sort.")
     parser.addini("solbench_problems", type="paths", default=[], help="problem folders (default: the bundled library).")
     parser.addini("solbench_store", default="", help="as --solbench-store.")
     parser.addini("solbench_guard", default="", help="as --solbench-guard.")
@@ -158,6 +173,9 @@ class Settings:
     markdown_path: Path | None = None
     html_path: Path | None = None
     roofline_path: Path | None = None
+    columns: tuple[str, ...] = ()  # the summary's columns (reports.terminal keys); () for its default
+    sort: str = "workload"
+    histogram_path: Path | None = None
 
 
 def _ini_number(config: pytest.Config, key: str, kind: type) -> float | int | None:
@@ -296,4 +314,31 @@ def resolve(config: pytest.Config) -> Settings:
         markdown_path=Path(invocation / opt.solbench_markdown) if opt.solbench_markdown else None,
         html_path=Path(invocation / opt.solbench_html) if opt.solbench_html else None,
         roofline_path=roofline,
+        **resolve_summary(config, invocation),
     )
+
+
+def resolve_summary(config: pytest.Config, invocation: Path) -> dict[str, object]:
+    """--solbench-columns, --solbench-sort and --solbench-histogram, each checked; a bad value is a usage error."""
+    from pytest_solbench.reports.terminal import DEFAULT_COLUMNS, column_key
+
+    opt = config.option
+    words = opt.solbench_columns or str(config.getini("solbench_columns") or "")
+    sort = opt.solbench_sort or str(config.getini("solbench_sort") or "") or "workload"
+    try:
+        columns = tuple(column_key(w) for w in words.split(",") if w.strip()) if words else DEFAULT_COLUMNS
+    except ValueError as exc:
+        raise pytest.UsageError(f"--solbench-columns: {exc}") from None
+    try:
+        sort = column_key(sort)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--solbench-sort: {exc}") from None
+    histogram = Path(invocation / opt.solbench_histogram) if opt.solbench_histogram else None
+    if histogram is not None:
+        if histogram.suffix not in (".svg", ".png"):
+            raise pytest.UsageError(f"--solbench-histogram {histogram}: name a .svg or .png file")
+        if importlib.util.find_spec("matplotlib") is None:
+            raise pytest.UsageError(f"--solbench-histogram {histogram}: plotting needs matplotlib: pip install "
+                                    "'pytest-solbench[plot]'")  # fmt: skip
+    return {"columns": columns, "sort": sort, "histogram_path": histogram}
+

@@ -29,7 +29,7 @@ class SolbenchSession:
         self.pipeline = Pipeline(settings, target)
         self.gates = None
         if any(x is not None for x in (settings.save, settings.compare, settings.markdown_path, settings.html_path,
-                                       settings.roofline_path)):  # fmt: skip
+                                       settings.roofline_path, settings.histogram_path)):  # fmt: skip
             from pytest_solbench.gates import RunGates
 
             self.gates = RunGates(settings, target, self.pipeline.environment())
@@ -173,7 +173,8 @@ class SolbenchSession:
 
             lines = format_bounds(shown, self.target.hardware.name)
         else:
-            lines = format_table(shown, width=max(80, terminalreporter._tw.fullwidth))
+            lines = format_table(shown, width=max(80, terminalreporter._tw.fullwidth), columns=self.settings.columns,
+                                 sort=self.settings.sort)  # fmt: skip
         for line in lines:
             terminalreporter.write_line(line)
         if self.ceilings:

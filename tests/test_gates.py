@@ -145,3 +145,27 @@ def test_save_and_compare_meet_whatever_folder_and_arguments_each_run_from(timed
                                    "--rootdir", str(sub), "--solbench-compare", "main")  # fmt: skip
     compared.assert_outcomes(passed=2)
     compared.stdout.fnmatch_lines(["*SAME*"])
+
+
+def test_summary_columns_sort_and_a_plot_of_the_samples(timed: pytest.Pytester) -> None:
+    import importlib.util
+
+    plot = ["--solbench-histogram", "out/samples.svg"]
+    if importlib.util.find_spec("matplotlib") is None:
+        refused = run(timed, 0.002, *plot)
+        assert refused.ret == pytest.ExitCode.USAGE_ERROR
+        refused.stderr.fnmatch_lines(["ERROR: --solbench-histogram *samples.svg: plotting needs matplotlib: pip*"])
+        plot = []
+    samples = [0.002, 0.0021, 0.0019, 0.0025, 0.002, 0.0022, 0.0018, 0.002, 0.0021, 0.002, 0.0023, 0.002]
+    result = run(timed, samples, "--solbench-columns", "kernel,T_k,min,spread,n,score", "--solbench-sort", "score",
+                 *plot)  # fmt: skip
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["  workload  kernel  T_k    min    IQR   n  score",
+                                 "  n:1000    mine    2us  1.8us  125ns  12  0.667"])  # fmt: skip
+    if plot:
+        assert (timed.path / "out" / "samples.svg").read_text().lstrip().startswith("<?xml")
+        result.stdout.fnmatch_lines(["timing samples of 2 item(s) plotted to *samples.svg"])
+    for option, value in (("--solbench-columns", "kernel,bogus"), ("--solbench-sort", "fastest")):
+        bad = timed.runpytest("--solbench", option, value)
+        assert bad.ret == pytest.ExitCode.USAGE_ERROR
+        bad.stderr.fnmatch_lines([f"ERROR: {option}: unknown column *: choose from workload, kernel, *"])
