@@ -159,3 +159,26 @@ def solbench_l2_flush() -> int | None:
     """Bytes to read before each timed sample to evict L2: None sizes it from the device (max(2 x L2, 256 MiB));
     0 turns the flush off (warm-cache timings, as a conftest override)."""
     return None
+
+
+@pytest.fixture
+def solbench_time(request: pytest.FixtureRequest) -> Any:
+    """Time a kernel from your own test: ``m = solbench_time(fn, *args, **kwargs)`` returns a Measurement
+    (``m.median_ms``, ``m.min_ms``, ``m.q1_ms``/``m.q3_ms``, ``m.n``, ``m.samples_ms``) taken under the items' timing
+    contract (measure/user_call.py); the median is added to the test's user_properties (JUnit XML). Without a CUDA
+    GPU, or under --solbench-device cpu, the test is skipped with the reason."""
+
+    def timed(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        import torch
+
+        if request.config.getoption("solbench_device", None) == "cpu" or not torch.cuda.is_available():
+            pytest.skip("solbench_time times on a CUDA GPU: none is visible here (or --solbench-device cpu)")
+        from pytest_solbench.measure.user_call import time_call
+
+        max_time = request.config.getoption("solbench_max_time", None) or 2.0
+        timer = request.config.getoption("solbench_timer", None) or "cupti"
+        measurement = time_call(fn, args, kwargs, max_time_s=max_time, timer=timer)
+        request.node.user_properties.append(("solbench_median_ms", measurement.median_ms))
+        return measurement
+
+    return timed
