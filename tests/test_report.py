@@ -49,3 +49,8 @@ def test_columns_and_sorting_as_chosen() -> None:
     assert [line.split()[0] for line in by_score[2:5]] == ["m=2", "m=1", "m=3"]  # best score first
     with pytest.raises(ValueError, match="unknown column 'bogus': choose from workload, kernel"):
         column_key("bogus")
+
+
+def test_a_table_of_nothing_shown_or_empty_labels_does_not_break() -> None:
+    assert format_table([], width=80)[-1].endswith("which term")
+    assert any(line.startswith("  ") and "PASSED" in line for line in format_table([_result(workload_label="")]))

@@ -119,7 +119,7 @@ def format_table(results: list[ItemResult], width: int = 200, columns: tuple[str
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     # Workload labels and kernel names are what overflow: narrow the wider of them (it wraps) until the table fits.
     # Each keeps room for its longest ``-``-separated part (up to 16), so a label breaks between its axes.
-    floors = {i: max(len(h), min(16, max(len(p) for row in rows[1:] for p in re.findall(r"[^-]+-?|-", row[i]))))
+    floors = {i: max(len(h), min(16, max((len(p) for row in rows[1:] for p in re.findall(r"[^-]+-?|-", row[i])), default=0)))
               for i, h in enumerate(header) if columns[i] in ("workload", "kernel")}  # fmt: skip
     overflow = sum(widths) + 2 * (len(widths) - 1) + 2 - width
     while overflow > 0 and any(widths[i] > floor for i, floor in floors.items()):
