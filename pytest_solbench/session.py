@@ -108,8 +108,8 @@ class SolbenchSession:
                 if definition not in self.definitions_seen:
                     close = difflib.get_close_matches(definition, sorted(self.definitions_seen), n=1)
                     hint = f" (did you mean {close[0]!r}?)" if close else ""
-                    errors += [TraceError(spec.path, "DEFINITION", f"no collected problem defines {definition!r}{hint}")
-                               for spec in specs]  # fmt: skip
+                    errors += [TraceError(spec.path, "definition" if spec.path.suffix == ".json" else "DEFINITION",
+                                          f"no collected problem defines {definition!r}{hint}") for spec in specs]
         elif self._kernels and not solved:
             named = ", ".join(sorted(self._kernels))
             errors.append(TraceError(self.settings.kernel_dirs[0], "", f"no kernel here solves a collected problem: "
