@@ -199,12 +199,15 @@ class Pipeline:
             outcome = runner.call(EXECUTE_TARGET, request, limit)
         except WorkerError as exc:
             status, message = exc.status, exc.message
-            if status == Status.TIMEOUT.value:  # in the user's words: what ran too long, and which option sets it
+            if status == Status.TIMEOUT.value and message.startswith(EXECUTE_TARGET):  # the pool's words: the user's
                 who = "the reference" if request.kernel["name"] == "reference" else f"kernel {request.kernel['name']}"
                 allowance = f", x{FIRST_CALL_ALLOWANCE} for a kernel's first workload" if first else ""
                 message = (f"{who} did not finish within {limit:g} s (--solbench-timeout "
                            f"{self.settings.timeout_s:g}{allowance}); it was stopped and the next item runs in a "
                            "fresh process")  # fmt: skip
+            elif status == Status.TIMEOUT.value and message.startswith("initializer "):
+                message = ("the worker process did not start in time (it imports torch and warms up the device): "
+                           "the machine is overloaded or the GPU does not answer; the next item starts a fresh one")
             lost = "CudaContextLost: "
             if message.startswith(lost):  # the kernel's own verdict, raised so that the broken worker is replaced
                 status, _, message = message[len(lost):].partition(": ")
