@@ -33,7 +33,8 @@ def addoption(parser: pytest.Parser) -> None:  # long: the declarative list of e
     group.addoption("--solbench-device", default=None, metavar="auto|cuda|cpu", help="where kernels run (default auto).")
     group.addoption("--solbench-hardware", metavar="NAME", help="hardware row for SOL bounds (default: the GPU at hand; h100_sxm on CPU).")
     group.addoption("--solbench-rounds", type=int, default=None, metavar="N", help="correctness rounds with fresh inputs (default 5).")
-    group.addoption("--solbench-timeout", type=float, default=None, metavar="SECONDS", help="per-item time limit; a kernel's first workload gets 5x, to compile and autotune (default 60).")
+    group.addoption("--solbench-timeout", type=float, default=None, metavar="SECONDS", help="per-item time limit (default: 60 on a GPU, a kernel's first workload 5x to compile and autotune; 600 "
+                    "on CPU, where Triton runs in its interpreter).")
     group.addoption(
         "--solbench-max-time", type=float, default=None, metavar="SECONDS",
         help="wall-time cap of one timed phase (kernel or baseline); it stops sooner once the median is stable "
@@ -150,7 +151,7 @@ class Settings:
     device: str  # "auto" | "cuda" | "cpu" as asked; the session resolves auto
     hardware: str | None
     rounds: int
-    timeout_s: float
+    timeout_s: float | None  # None: the pipeline's default for the device (pipeline.Pipeline.timeout_s)
     max_time_s: float
     timer: str  # "cupti" | "events"
     isolate: str  # "process" | "none"
@@ -221,8 +222,7 @@ def resolve(config: pytest.Config) -> Settings:
     if rounds < 1:
         raise pytest.UsageError(f"--solbench-rounds must be at least 1, got {rounds}")
     timeout = opt.solbench_timeout if opt.solbench_timeout is not None else _ini_number(config, "solbench_timeout", float)
-    timeout = 60.0 if timeout is None else timeout
-    if timeout <= 0:
+    if timeout is not None and timeout <= 0:
         raise pytest.UsageError(f"--solbench-timeout must be positive, got {timeout}")
     max_time = opt.solbench_max_time
     if max_time is None:
@@ -291,7 +291,7 @@ def resolve(config: pytest.Config) -> Settings:
         device=_choice(config, "--solbench-device", None, ("auto", "cuda", "cpu")),
         hardware=hardware,
         rounds=rounds,
-        timeout_s=float(timeout),
+        timeout_s=None if timeout is None else float(timeout),
         max_time_s=float(max_time),
         timer=_choice(config, "--solbench-timer", "solbench_timer", ("cupti", "events")),
         isolate=_choice(config, "--solbench-isolate", None, ("process", "none")),

@@ -22,7 +22,10 @@ from pytest_solbench.target import Target
 from pytest_solbench.data.trace import Problem, Workload
 
 EXECUTE_TARGET = "pytest_solbench.worker.execute:run_item"
-#: A kernel's first workload may take this many times --solbench-timeout: it compiles, autotunes, warms up.
+#: --solbench-timeout's default: a minute on a GPU, where the timed phase is capped at seconds; ten minutes on CPU, where
+#: Triton kernels run in its interpreter (a GEMM workload takes minutes on a busy 2-core machine).
+GPU_TIMEOUT_S, CPU_TIMEOUT_S = 60.0, 600.0
+#: On a GPU a kernel's first workload may take this many times the timeout: it compiles, autotunes, warms up.
 FIRST_CALL_ALLOWANCE = 5
 FLOOR_MARGIN = 0.03  # a time this far under the physical floor is REWARD_HACK; nearer, measurement noise
 
@@ -70,6 +73,13 @@ class Pipeline:
         self._findings: dict[tuple[str, str, str], list[Any]] = {}
         self._called: set[tuple[str, str]] = set()  # kernels (name, path) past their first workload
         self.regression: Any = None  # gates.RunGates.regression with --solbench-compare: a record's slowdown, or None
+
+    @property
+    def timeout_s(self) -> float:
+        """One call's limit: --solbench-timeout, else the device's default."""
+        if self.settings.timeout_s is not None:
+            return self.settings.timeout_s
+        return GPU_TIMEOUT_S if self.target.timed else CPU_TIMEOUT_S
 
     # ------------------------------------------------------------ decisions taken before any input exists
 
@@ -146,7 +156,7 @@ class Pipeline:
         """Nsight Compute on one call of the kernel, in a process of its own; the verdict does not depend on it."""
         from pytest_solbench.worker import profile
 
-        result = profile.profile_item(request, timeout_s=max(120.0, 3 * self.settings.timeout_s),
+        result = profile.profile_item(request, timeout_s=max(120.0, 3 * self.timeout_s),
                                       env={"CUDA_VISIBLE_DEVICES": self.target.visible_gpu})  # fmt: skip
         return profile.as_record(result)
 
@@ -194,16 +204,17 @@ class Pipeline:
         kernel = (request.kernel["name"], request.kernel["path"])
         first = kernel not in self._called  # its first workload: builds, autotunes, warms the interpreter
         self._called.add(kernel)
-        limit = self.settings.timeout_s * (FIRST_CALL_ALLOWANCE if first else 1)
+        allow = FIRST_CALL_ALLOWANCE if first and self.target.timed else 1
+        limit = self.timeout_s * allow
         try:
             outcome = runner.call(EXECUTE_TARGET, request, limit)
         except WorkerError as exc:
             status, message = exc.status, exc.message
             if status == Status.TIMEOUT.value and message.startswith(EXECUTE_TARGET):  # the pool's words: the user's
                 who = "the reference" if request.kernel["name"] == "reference" else f"kernel {request.kernel['name']}"
-                allowance = f", x{FIRST_CALL_ALLOWANCE} for a kernel's first workload" if first else ""
+                allowance = f", x{allow} for a kernel's first workload" if allow > 1 else ""
                 message = (f"{who} did not finish within {limit:g} s (--solbench-timeout "
-                           f"{self.settings.timeout_s:g}{allowance}); it was stopped and the next item runs in a "
+                           f"{self.timeout_s:g}{allowance}); it was stopped and the next item runs in a "
                            "fresh process")  # fmt: skip
             elif status == Status.TIMEOUT.value and message.startswith("initializer "):
                 message = ("the worker process did not start in time (it imports torch and warms up the device): "
@@ -334,7 +345,7 @@ class Pipeline:
 
         datasheet = self.target.hardware
         try:
-            measured = runner.call("pytest_solbench.sol.ceilings:measure_ceilings", "cuda", self.settings.timeout_s)
+            measured = runner.call("pytest_solbench.sol.ceilings:measure_ceilings", "cuda", self.timeout_s)
         except WorkerError as exc:
             why = f"--solbench-ceilings measured: measuring failed: {exc.message}"
             return self._failed(base, "RUNTIME_ERROR", why)
