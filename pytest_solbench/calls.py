@@ -13,6 +13,11 @@ from pytest_solbench.sol.facts import WorkloadFacts
 
 EXECUTE_TARGET = "pytest_solbench.worker.execute:run_item"  # --solbench-isolate none: kernel and verdict in-process
 JUDGE_TARGET = "pytest_solbench.judge.referee:judge_item"  # the default: the judge's process decides
+#: --solbench-timeout's default: a minute on a GPU, where the timed phase is capped at seconds; ten minutes on CPU,
+#: where Triton kernels run in its interpreter (a GEMM workload takes minutes on a busy 2-core machine).
+GPU_TIMEOUT_S, CPU_TIMEOUT_S = 60.0, 600.0
+#: On a GPU a kernel's first workload may take this many times the timeout: it compiles, autotunes, warms up.
+FIRST_CALL_ALLOWANCE = 5
 
 
 @dataclass(frozen=True)
@@ -26,7 +31,7 @@ class Crash:
 
 
 def item_request(settings: Settings, timed: bool, problem: Problem, workload: Workload, kernel: KernelSpec,
-                 facts: WorkloadFacts, l2_flush: Any, *, rounds: int | None = None,
+                 facts: WorkloadFacts, l2_flush: Any, *, timeout_s: float, rounds: int | None = None,
                  compile_kernel: bool = False) -> ItemRequest:  # fmt: skip
     """The request for one kernel on one workload; ``rounds=0`` times without checking (the baseline's)."""
     return ItemRequest(
@@ -44,11 +49,12 @@ def item_request(settings: Settings, timed: bool, problem: Problem, workload: Wo
         guard=settings.guard != "off",
         blob_root=str(settings.blob_root) if settings.blob_root else None,
         bind_by_name=settings.bind_by_name,
-        timeout_s=settings.timeout_s,
+        timeout_s=timeout_s,
     )
 
 
-def call(runner: Any, request: ItemRequest, timeout_s: float, *, judged: bool = True) -> ItemOutcome | Crash:
+def call(runner: Any, request: ItemRequest, timeout_s: float, *, judged: bool = True,
+         limit_words: str = "--solbench-timeout") -> ItemOutcome | Crash:  # fmt: skip
     """The runner's outcome; a worker that raised, died or hung becomes a ``Crash`` with its stderr tail.
 
     ``judged``: the runner is the judge, which holds the kernel's process to ``timeout_s`` itself; its own limit
@@ -62,6 +68,8 @@ def call(runner: Any, request: ItemRequest, timeout_s: float, *, judged: bool = 
             outcome = runner.call(EXECUTE_TARGET, request, timeout_s)
     except WorkerError as exc:
         status, message = exc.status, exc.message
+        if status is Status.TIMEOUT and message.startswith(("pytest_solbench.", "initializer ")):
+            message = _timeout_words(request, message, timeout_s, limit_words)
         lost = exc.outcome if isinstance(exc.outcome, ItemOutcome) else None
         # The kernel's own failing verdict, raised to replace a broken worker. Only a failure is taken: the worker
         # ran kernel code, so an outcome that claims a pass while its call raised is no verdict at all.
@@ -74,3 +82,13 @@ def call(runner: Any, request: ItemRequest, timeout_s: float, *, judged: bool = 
     if not isinstance(outcome, ItemOutcome):
         raise TypeError(f"the runner returned {type(outcome).__name__}, not a protocol.ItemOutcome")
     return outcome
+
+
+def _timeout_words(request: ItemRequest, message: str, timeout_s: float, limit_words: str) -> str:
+    """A pool's timeout message (which names the plugin's own function) in the user's words."""
+    if message.startswith("initializer "):
+        return ("the worker process did not start in time (it imports torch and warms up the device): the machine is "
+                "overloaded or the GPU does not answer; the next item starts a fresh one")  # fmt: skip
+    who = "the reference" if request.kernel.get("name") == "reference" else f"kernel {request.kernel.get('name')}"
+    return (f"{who} did not finish within {timeout_s:g} s ({limit_words}); it was stopped and the next item runs in "
+            "a fresh process")  # fmt: skip

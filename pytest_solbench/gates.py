@@ -42,8 +42,10 @@ class RunGates:
         return message.removeprefix(f"{compare.SLOWER}: ")  # the item's failure names the verdict first itself
 
     def finish(self, records: list[ItemResult], rootdir: Path) -> list[str]:
-        """On the controller, after every item: compare, save, write the files; the lines to print."""
+        """On the controller, after every item: compare, save, write the files; the lines to print. What could not
+        be done is kept in ``failures`` too: the session then exits 1 (a run asked to be saved and was not)."""
         settings, lines = self.settings, []
+        self.failures: list[str] = []
         report = None
         if self.old is not None:
             report = compare.compare_runs(self.old.records, records, self.old.label, settings.max_regression)
@@ -55,24 +57,38 @@ class RunGates:
                                       self.machine, commit)  # fmt: skip
                 lines.append(f"run saved to {path}")
             except store.StoreError as exc:
-                lines.append(f"the run was not saved: {exc}")
+                self.failures.append(f"the run was not saved: {exc}")
         header = self.header(commit)
         if settings.markdown_path is not None:
             from pytest_solbench.reports.markdown import append_step_summary, render_markdown, write_markdown
 
             text = render_markdown(records, report, header)
-            write_markdown(settings.markdown_path, text)
-            summary = append_step_summary(text)
-            lines.append(f"markdown summary written to {settings.markdown_path}"
-                         + (f" and appended to {summary}" if summary else ""))  # fmt: skip
+            try:
+                write_markdown(settings.markdown_path, text)
+                summary = append_step_summary(text)
+                lines.append(f"markdown summary written to {settings.markdown_path}"
+                             + (f" and appended to {summary}" if summary else ""))  # fmt: skip
+            except OSError as exc:
+                self.failures.append(f"the markdown summary was not written: {settings.markdown_path}: {exc.strerror}")
         if settings.html_path is not None:
             from pytest_solbench.reports.html import render_html, write_html
 
-            write_html(settings.html_path, render_html(records, report, header, hardware=self.target.hardware))
-            lines.append(f"HTML report written to {settings.html_path}")
+            try:
+                write_html(settings.html_path, render_html(records, report, header, hardware=self.target.hardware))
+                lines.append(f"HTML report written to {settings.html_path}")
+            except OSError as exc:
+                self.failures.append(f"the HTML report was not written: {settings.html_path}: {exc.strerror}")
         if settings.roofline_path is not None:
-            lines.append(self._roofline(records, settings.roofline_path))
-        return lines
+            self._roofline(records, settings.roofline_path, lines)
+        if settings.histogram_path is not None:
+            from pytest_solbench.reports.distribution import write_distribution
+
+            try:
+                count = write_distribution(records, settings.histogram_path)
+                lines.append(f"timing samples of {count} item(s) plotted to {settings.histogram_path}")
+            except (RuntimeError, OSError) as exc:
+                self.failures.append(f"the samples were not plotted: {exc}")
+        return lines + self.failures
 
     def header(self, commit: str | None) -> dict[str, Any]:
         device, settings = self.target.device, self.settings
@@ -80,11 +96,11 @@ class RunGates:
                 "clocks": settings.clocks, "timer": settings.timer if self.target.timed else "untimed (CPU)",
                 "isolation": settings.isolate, "commit": commit}  # fmt: skip
 
-    def _roofline(self, records: list[ItemResult], path: Path) -> str:
+    def _roofline(self, records: list[ItemResult], path: Path, lines: list[str]) -> None:
         from pytest_solbench.reports.roofline import write_png, write_svg
 
         try:
             (write_png if path.suffix == ".png" else write_svg)(records, self.target.hardware, path)
-        except RuntimeError as exc:
-            return f"the roofline was not written: {exc}"
-        return f"roofline written to {path}"
+            lines.append(f"roofline written to {path}")
+        except (RuntimeError, OSError) as exc:
+            self.failures.append(f"the roofline was not written: {exc}")

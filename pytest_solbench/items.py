@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pytest_solbench.data.dtypes import PRECISION_MARKS, precision_of
+from pytest_solbench.data.dtypes import DTYPES, PRECISION_MARKS, precision_of
 from pytest_solbench.data.kernels import KernelSpec, reference_kernel
 from pytest_solbench.data.trace import Definition, Problem, TraceError, Workload, load_problem, problem_files
 from pytest_solbench.protocol import Status
@@ -35,8 +35,12 @@ def mark_name(text: str) -> str:
 
 
 def problem_marks(definition: Definition) -> list[str]:
-    """Marks from the data: precision, op type, pass direction."""
-    return [precision_of(definition), mark_name(definition.op_type), "backward" if definition.is_backward else "forward"]
+    """Marks from the data: precision, op type, pass direction, then the least precise output's precision when it
+    is lower than the inputs' (an FP8 quantization of bf16 inputs is selected by ``-m fp8`` and ``-m bf16``)."""
+    marks = [precision_of(definition), mark_name(definition.op_type), "backward" if definition.is_backward else "forward"]
+    floats = [DTYPES[s.dtype] for s in (*definition.inputs, *definition.outputs) if DTYPES[s.dtype].is_float]
+    lowest = min(floats, key=lambda d: d.precision_rank).mark if floats else marks[0]
+    return marks if lowest == marks[0] else [*marks, lowest]
 
 
 def register_op_marks(config: pytest.Config, roots: list[Path]) -> None:
@@ -55,6 +59,20 @@ def register_op_marks(config: pytest.Config, roots: list[Path]) -> None:
             if mark and mark not in seen and mark not in PRECISION_MARKS:
                 seen.add(mark)
                 config.addinivalue_line("markers", f"{mark}: problems of op type {op_type} (from the data)")
+
+
+def rerunnable_args(args: list[str], bases: list[Path]) -> list[str]:
+    """Command-line ids as pytest printed them, made to resolve from where pytest now runs: an id's file part that
+    is not found from here is looked up under each base (the rootdir, the problem roots), where pytest printed it
+    relative to. Anything else is left as given (pytest names what it cannot find)."""
+    out = []
+    for arg in args:
+        path, sep, rest = arg.partition("::")
+        if path and not Path(path).exists() and not Path(path).is_absolute():
+            found = next((base / path for base in bases if (base / path).exists()), None)
+            arg = f"{found}{sep}{rest}" if found is not None else arg
+        out.append(arg)
+    return out
 
 
 def workload_labels(workloads: tuple[Workload, ...]) -> dict[str, str]:
@@ -168,20 +186,12 @@ class SolbenchItem(pytest.Function):
         return super().repr_failure(excinfo)
 
 
-class KernelErrorItem(pytest.Item):
-    """A kernel file that cannot be used: it fails with the reason, the other kernels unaffected."""
+def report_collection_error(config: pytest.Config, error: TraceError) -> None:
+    """A file that cannot be used (a broken kernel, a kernel for no collected problem) as a collection error of
+    its own: ``-k`` and ``-m`` deselect items, never collection errors, so it cannot be hidden; with
+    ``--continue-on-collection-errors`` (on under ``--solbench``) the other items still run, and the exit is 1."""
+    from _pytest.pathlib import bestrelpath
 
-    def __init__(self, *, error: TraceError, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.error = error
-
-    def runtest(self) -> None:
-        raise SolbenchFailure(Status.COMPILE_ERROR, str(self.error))
-
-    def reportinfo(self) -> tuple[Path, int, str]:
-        return self.error.path, 0, f"kernel {self.error.path.name}"
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, SolbenchFailure):
-            return f"{excinfo.value.status}: {excinfo.value.message}"
-        return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
+    nodeid = bestrelpath(config.rootpath, error.path) if error.path.is_absolute() else str(error.path)
+    report = pytest.CollectReport(nodeid, "failed", str(error), [])
+    config.hook.pytest_collectreport(report=report)

@@ -66,7 +66,9 @@ def _add_general(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
 
 def _add_timing(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
     """How kernels are timed: limits, timer, clocks, ceilings, the baseline, profiling."""
-    group.addoption("--solbench-timeout", type=float, default=None, metavar="SECONDS", help="per-item time limit (default 300).")
+    group.addoption("--solbench-timeout", type=float, default=None, metavar="SECONDS",
+                    help="per-item time limit (default: 60 on a GPU, a kernel's first workload 5x to compile and "
+                    "autotune; 600 on CPU, where Triton runs in its interpreter).")  # fmt: skip
     parser.addini("solbench_timeout", default="", help="as --solbench-timeout.")
     group.addoption(
         "--solbench-max-time", type=float, default=None, metavar="SECONDS",
@@ -137,7 +139,7 @@ def _add_gates(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
     parser.addini("solbench_max_regression", default="", help="as --solbench-max-regression.")
     group.addoption("--solbench-compare-force", action="store_true",
                     help="compare with a run saved on another machine or clock state.")  # fmt: skip
-    group.addoption("--solbench-store", default=None, metavar="DIR", help="where runs are saved (default .solbench/runs).")
+    group.addoption("--solbench-store", default=None, metavar="DIR", help="where runs are saved (default: .solbench/runs at the git top-level, else beside the ini file, else here).")
     parser.addini("solbench_store", default="", help="as --solbench-store.")
 
 
@@ -148,6 +150,21 @@ def _add_reports(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
                     help="write a markdown summary for a pull request (also appended to $GITHUB_STEP_SUMMARY).")
     group.addoption("--solbench-html", metavar="PATH", help="write a self-contained HTML report with a roofline.")
     group.addoption("--solbench-roofline", metavar="PATH", help="write the roofline picture (.svg, or .png with matplotlib).")
+    # The summary's columns and order, and the samples' distribution (pytest-benchmark's --benchmark-columns,
+    # --benchmark-sort and --benchmark-histogram).
+    group.addoption(
+        "--solbench-columns", default=None, metavar="LIST",
+        help="the summary's columns after the workload, comma-separated, from: kernel, status, median (T_k), min, "
+        "mean, stdev, iqr (spread), n, t_b, t_sol, bound, pct_sol (%%SOL), speedup, score (ini solbench_columns).",
+    )  # fmt: skip
+    group.addoption("--solbench-sort", default=None, metavar="COLUMN",
+                    help="order each problem's rows by a column: workload (default), min, median, iqr, n, score, "
+                    "...; scores best first, times fastest first (ini solbench_sort).")  # fmt: skip
+    group.addoption("--solbench-histogram", default=None, metavar="PATH",
+                    help="plot each timed item's samples (a box per item, log time axis) to PATH (.svg or .png; "
+                    "needs matplotlib: pip install 'pytest-solbench[plot]').")  # fmt: skip
+    parser.addini("solbench_columns", default="", help="as --solbench-columns.")
+    parser.addini("solbench_sort", default="", help="as --solbench-sort.")
 
 
 @dataclass(frozen=True)
@@ -159,7 +176,7 @@ class Settings:
     device: str  # "auto" | "cuda" | "cpu" as asked; the session resolves auto
     hardware: str | None
     rounds: int
-    timeout_s: float
+    timeout_s: float | None  # None: the pipeline's default for the device (pipeline.Pipeline.timeout_s)
     max_time_s: float
     timer: str  # "cupti" | "events"
     isolate: str  # "process" | "none"
@@ -182,6 +199,9 @@ class Settings:
     markdown_path: Path | None = None
     html_path: Path | None = None
     roofline_path: Path | None = None
+    columns: tuple[str, ...] = ()  # the summary's columns (reports.terminal keys); () for its default
+    sort: str = "workload"
+    histogram_path: Path | None = None
 
 
 def _ini_number(config: pytest.Config, key: str, kind: type) -> float | int | None:
@@ -275,8 +295,7 @@ def _general(config: pytest.Config, invocation: Path) -> dict[str, Any]:
 def _timing(config: pytest.Config, invocation: Path) -> dict[str, Any]:
     opt = config.option
     timeout = _option_or_ini(config, "solbench_timeout", "solbench_timeout", float)
-    timeout = 300.0 if timeout is None else timeout
-    if timeout <= 0:
+    if timeout is not None and timeout <= 0:
         raise pytest.UsageError(f"--solbench-timeout must be positive, got {timeout}")
     max_time = opt.solbench_max_time
     if max_time is None:
@@ -296,7 +315,7 @@ def _timing(config: pytest.Config, invocation: Path) -> dict[str, Any]:
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     return dict(
-        timeout_s=float(timeout),
+        timeout_s=None if timeout is None else float(timeout),
         max_time_s=float(max_time),
         timer=_choice(config, "--solbench-timer", "solbench_timer", ("cupti", "events")),
         clocks=clocks,
@@ -319,7 +338,10 @@ def _gates(config: pytest.Config, invocation: Path) -> dict[str, Any]:
     max_regression = 0.05 if max_regression is None else max_regression
     if not 0.0 <= max_regression < 1.0:
         raise pytest.UsageError(f"--solbench-max-regression must be a fraction in [0, 1), got {max_regression}")
-    store = opt.solbench_store or str(config.getini("solbench_store") or "") or str(config.rootpath / ".solbench/runs")
+    from pytest_solbench.reports.store import default_store
+
+    store = opt.solbench_store or str(config.getini("solbench_store") or "") or str(default_store(invocation,
+                                                                                                   config.inipath))
     return dict(
         min_score=min_score,
         allow_below_sol=bool(opt.solbench_allow_below_sol),
@@ -336,9 +358,38 @@ def _reports(config: pytest.Config, invocation: Path) -> dict[str, Any]:
     roofline = Path(invocation / opt.solbench_roofline) if opt.solbench_roofline else None
     if roofline is not None and roofline.suffix not in (".svg", ".png"):
         raise pytest.UsageError(f"--solbench-roofline {roofline}: name a .svg or .png file")
+    if roofline is not None and roofline.suffix == ".png" and importlib.util.find_spec("matplotlib") is None:
+        raise pytest.UsageError(f"--solbench-roofline {roofline}: a PNG needs matplotlib: pip install "
+                                "'pytest-solbench[plot]' (or name a .svg file, which needs nothing)")  # fmt: skip
     return dict(
         json_path=Path(invocation / opt.solbench_json) if opt.solbench_json else None,
         markdown_path=Path(invocation / opt.solbench_markdown) if opt.solbench_markdown else None,
         html_path=Path(invocation / opt.solbench_html) if opt.solbench_html else None,
         roofline_path=roofline,
+        **_summary(config, invocation),
     )
+
+
+def _summary(config: pytest.Config, invocation: Path) -> dict[str, Any]:
+    """--solbench-columns, --solbench-sort and --solbench-histogram, each checked; a bad value is a usage error."""
+    from pytest_solbench.reports.terminal import DEFAULT_COLUMNS, column_key
+
+    opt = config.option
+    words = opt.solbench_columns or str(config.getini("solbench_columns") or "")
+    sort = opt.solbench_sort or str(config.getini("solbench_sort") or "") or "workload"
+    try:
+        columns = tuple(column_key(w) for w in words.split(",") if w.strip()) if words else DEFAULT_COLUMNS
+    except ValueError as exc:
+        raise pytest.UsageError(f"--solbench-columns: {exc}") from None
+    try:
+        sort = column_key(sort)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--solbench-sort: {exc}") from None
+    histogram = Path(invocation / opt.solbench_histogram) if opt.solbench_histogram else None
+    if histogram is not None:
+        if histogram.suffix not in (".svg", ".png"):
+            raise pytest.UsageError(f"--solbench-histogram {histogram}: name a .svg or .png file")
+        if importlib.util.find_spec("matplotlib") is None:
+            raise pytest.UsageError(f"--solbench-histogram {histogram}: plotting needs matplotlib: pip install "
+                                    "'pytest-solbench[plot]'")  # fmt: skip
+    return {"columns": columns, "sort": sort, "histogram_path": histogram}

@@ -36,7 +36,26 @@ class Pipeline:
         self._baselines: dict[tuple[str, str], float | None] = {}
         self._environment: dict[str, Any] | None = None
         self._findings: dict[tuple[str, str, str], list[Any]] = {}
+        self._called: set[tuple[str, str]] = set()  # kernels (name, path) past their first workload
         self.regression: Any = None  # gates.RunGates.regression with --solbench-compare: a record's slowdown, or None
+
+    @property
+    def timeout_s(self) -> float:
+        """One call's limit: --solbench-timeout, else the device's default."""
+        if self.settings.timeout_s is not None:
+            return self.settings.timeout_s
+        return calls.GPU_TIMEOUT_S if self.target.timed else calls.CPU_TIMEOUT_S
+
+    def _limit(self, kernel: KernelSpec) -> tuple[float, str]:
+        """This call's limit and how to say it: a kernel's first workload on a GPU builds, autotunes and warms up,
+        so it gets ``FIRST_CALL_ALLOWANCE`` times the timeout."""
+        key = (kernel.name, str(kernel.path))
+        first = key not in self._called
+        self._called.add(key)
+        allow = calls.FIRST_CALL_ALLOWANCE if first and self.target.timed else 1
+        words = f"--solbench-timeout {self.timeout_s:g}"
+        words += f", x{allow} for a kernel's first workload" if allow > 1 else ""
+        return self.timeout_s * allow, words
 
     def evaluate(self, problem: Problem, workload: Workload, kernel: KernelSpec, nodeid: str, label: str,
                  fixtures: dict[str, Any]) -> Verdict:  # fmt: skip
@@ -75,10 +94,11 @@ class Pipeline:
              fixtures: dict[str, Any]) -> Verdict:  # fmt: skip
         """The kernel's request in its worker, then the figures and the gates of a passing, timed kernel."""
         timed, runner, clocks = self.target.timed, fixtures["solbench_runner"], fixtures["solbench_clocks"]
+        limit, words = self._limit(kernel)
         request = calls.item_request(self.settings, timed, problem, workload, kernel, facts,
-                                     fixtures["solbench_l2_flush"])  # fmt: skip
+                                     fixtures["solbench_l2_flush"], timeout_s=limit)  # fmt: skip
         before = clocks.snapshot() if timed else None
-        outcome = calls.call(runner, request, self.settings.timeout_s, judged=self.settings.isolate != "none")
+        outcome = calls.call(runner, request, limit, judged=self.settings.isolate != "none", limit_words=words)
         if isinstance(outcome, Crash):
             record = replace(base, status=outcome.status, log=outcome.log)
             return failed(record, outcome.status, outcome.message, details=outcome.details)
@@ -111,7 +131,7 @@ class Pipeline:
         """Nsight Compute on one call of the kernel, in a process of its own; the verdict does not depend on it."""
         from pytest_solbench.worker import profile
 
-        result = profile.profile_item(request, timeout_s=max(120.0, 3 * self.settings.timeout_s),
+        result = profile.profile_item(request, timeout_s=max(120.0, 3 * self.timeout_s),
                                       env={"CUDA_VISIBLE_DEVICES": self.target.visible_gpu})  # fmt: skip
         return profile.as_record(result)
 
@@ -128,10 +148,12 @@ class Pipeline:
             return stored, "" if stored is not None else f"no stored baseline time for this workload in {mode}\n"
         if key in self._baselines:
             return self._baselines[key], ""
-        request = calls.item_request(self.settings, self.target.timed, problem, workload,
-                                     reference_kernel(problem.definition), facts, fixtures["solbench_l2_flush"],
-                                     rounds=0, compile_kernel=mode == "compile")  # fmt: skip
-        outcome = calls.call(runner, request, self.settings.timeout_s, judged=self.settings.isolate != "none")
+        reference = reference_kernel(problem.definition)
+        limit, words = self._limit(reference)
+        request = calls.item_request(self.settings, self.target.timed, problem, workload, reference, facts,
+                                     fixtures["solbench_l2_flush"], timeout_s=limit, rounds=0,
+                                     compile_kernel=mode == "compile")  # fmt: skip
+        outcome = calls.call(runner, request, limit, judged=self.settings.isolate != "none", limit_words=words)
         if isinstance(outcome, Crash) or outcome.kernel_timing is None:
             why = outcome.message if isinstance(outcome, Crash) else outcome.log
             self._baselines[key] = None
@@ -168,7 +190,7 @@ class Pipeline:
 
         datasheet = self.target.hardware
         try:
-            measured = runner.call("pytest_solbench.sol.ceilings:measure_ceilings", "cuda", self.settings.timeout_s)
+            measured = runner.call("pytest_solbench.sol.ceilings:measure_ceilings", "cuda", self.timeout_s)
         except WorkerError as exc:
             return f"--solbench-ceilings measured: measuring failed: {exc.message}"
         measured["datasheet"] = {"dram_bandwidth_gb_s": datasheet.dram_bandwidth_gb_s,

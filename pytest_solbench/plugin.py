@@ -41,6 +41,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if not enabled:
         return
     options.require_torch()
+    # A bad problem or kernel file is a collection error naming file and field; the other problems still run (the
+    # exit status is 1 all the same), as pytest's own --continue-on-collection-errors does. -x still stops.
+    config.option.continue_on_collection_errors = True
     from pytest_solbench import target
     from pytest_solbench.items import SESSION_KEY
     from pytest_solbench.session import SolbenchSession, XdistHooks
@@ -56,6 +59,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(XdistHooks(session), "solbench-xdist")
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(p) for p in settings.problem_paths]
+    else:  # ids pasted back from an earlier run's output, which printed them relative to the rootdir or a problem root
+        from pytest_solbench.items import rerunnable_args
+
+        bases = [config.rootpath, *(p if p.is_dir() else p.parent for p in settings.problem_paths)]
+        config.args = rerunnable_args(list(config.args), bases)
+    if config.option.verbose == 0:  # each item listed as it runs, so a long one shows what is being timed; -q: dots
+        config.option.verbose = 1
 
 
 def _check_one_gpu_per_worker(config: pytest.Config, device: str) -> None:
@@ -179,3 +189,26 @@ def solbench_capture(request: pytest.FixtureRequest) -> Any:
         request.node.add_report_section("call", "solbench capture", captured.report)
 
     return capture
+
+
+@pytest.fixture
+def solbench_time(request: pytest.FixtureRequest) -> Any:
+    """Time a kernel from your own test: ``m = solbench_time(fn, *args, **kwargs)`` returns a Measurement
+    (``m.median_ms``, ``m.min_ms``, ``m.q1_ms``/``m.q3_ms``, ``m.n``, ``m.samples_ms``) taken under the items' timing
+    contract (measure/user_call.py); the median is added to the test's user_properties (JUnit XML). Without a CUDA
+    GPU, or under --solbench-device cpu, the test is skipped with the reason."""
+
+    def timed(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        import torch
+
+        if request.config.getoption("solbench_device", None) == "cpu" or not torch.cuda.is_available():
+            pytest.skip("solbench_time times on a CUDA GPU: none is visible here (or --solbench-device cpu)")
+        from pytest_solbench.measure.user_call import time_call
+
+        max_time = request.config.getoption("solbench_max_time", None) or 2.0
+        timer = request.config.getoption("solbench_timer", None) or "cupti"
+        measurement = time_call(fn, args, kwargs, max_time_s=max_time, timer=timer)
+        request.node.user_properties.append(("solbench_median_ms", measurement.median_ms))
+        return measurement
+
+    return timed

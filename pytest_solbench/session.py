@@ -6,13 +6,14 @@ Like pytest-xdist's DSession, this object only wires pytest's hooks to the modul
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 import pytest
 
 from pytest_solbench.data import kernels as kernels_mod
 from pytest_solbench.data.discovery import discover
-from pytest_solbench.items import RECORD_KEY, KernelErrorItem
+from pytest_solbench.items import RECORD_KEY, report_collection_error
 from pytest_solbench.options import Settings
 from pytest_solbench.pipeline import Pipeline
 from pytest_solbench.protocol import Status
@@ -30,12 +31,18 @@ class SolbenchSession:
         self.pipeline = Pipeline(settings, target)
         self.gates = None
         if any(x is not None for x in (settings.save, settings.compare, settings.markdown_path, settings.html_path,
-                                       settings.roofline_path)):  # fmt: skip
+                                       settings.roofline_path, settings.histogram_path)):  # fmt: skip
             from pytest_solbench.gates import RunGates
 
             self.gates = RunGates(settings, target, self.pipeline.environment())
             self.pipeline.regression = self.gates.regression
         found, self.kernel_errors = discover(list(settings.kernel_dirs))
+        if settings.kernel_dirs and not found and not self.kernel_errors:
+            raise pytest.UsageError(
+                f"--kernel-dir {', '.join(map(str, settings.kernel_dirs))}: no kernel found there (a kernel is a "
+                "Python file with DEFINITION = '<problem name>' and a run() function, or a FlashInfer Trace "
+                "solution.json)"
+            )
         self._kernels: dict[str, list[kernels_mod.KernelSpec]] = {}
         for spec in found:
             self._kernels.setdefault(spec.definition, []).append(spec)
@@ -44,6 +51,7 @@ class SolbenchSession:
         self.results: list[ItemResult] = []
         self.worker_ceilings: dict[str, Any] | None = None
         self._writer: TraceWriter | None = None
+        self._finished: list[str] = []  # the lines of the gates' end-of-run work, printed in the summary
 
     def kernels_for(self, definition: str) -> list[kernels_mod.KernelSpec]:
         return self._kernels.get(definition, [])
@@ -106,15 +114,23 @@ class SolbenchSession:
                                     f"give no items: {names}")  # fmt: skip
 
     def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list) -> None:
-        for error in self.kernel_errors:
-            items.append(KernelErrorItem.from_parent(session, name=f"kernel-error[{error.path.name}]", error=error))
-        if config.args_source == pytest.Config.ArgsSource.ARGS:
-            return  # the user chose the problems: kernels for others are not orphans
-        for definition, specs in sorted(self._kernels.items()):
-            if definition not in self.definitions_seen:
-                for spec in specs:
-                    error = TraceError(spec.path, "definition", f"no collected problem defines {definition!r}")
-                    items.append(KernelErrorItem.from_parent(session, name=f"kernel-error[{spec.name}]", error=error))
+        """Kernels that cannot be used are collection errors, which -k and -m cannot deselect (an item could be)."""
+        errors = list(self.kernel_errors)
+        solved = set(self._kernels) & self.definitions_seen
+        if config.args_source != pytest.Config.ArgsSource.ARGS:  # the user chose no problems: every kernel counts
+            for definition, specs in sorted(self._kernels.items()):
+                if definition not in self.definitions_seen:
+                    close = difflib.get_close_matches(definition, sorted(self.definitions_seen), n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    errors += [TraceError(spec.path, "definition" if spec.path.suffix == ".json" else "DEFINITION",
+                                          f"no collected problem defines {definition!r}{hint}") for spec in specs]
+        elif self._kernels and not solved:
+            named = ", ".join(sorted(self._kernels))
+            errors.append(TraceError(self.settings.kernel_dirs[0], "", f"no kernel here solves a collected problem: "
+                                     f"the kernels name {named}; the problems collected are "
+                                     f"{', '.join(sorted(self.definitions_seen)) or 'none'}"))  # fmt: skip
+        for error in errors:
+            report_collection_error(config, error)
 
     # ------------------------------------------------------------ reports
 
@@ -133,7 +149,7 @@ class SolbenchSession:
             return  # under xdist the controller alone keeps and writes results
         result = ItemResult.from_dict(record)
         self.results.append(result)
-        if self.settings.json_path is not None and result.status is not Status.SKIPPED:
+        if self.settings.json_path is not None:
             if self._writer is None:
                 self._writer = TraceWriter(self.settings.json_path)
             self._writer.write(result)
@@ -160,7 +176,7 @@ class SolbenchSession:
         return None
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        finished = self.gates.finish(self.results, self.config.rootpath) if self.gates and self.results else []
+        finished = self._finished
         if not self.results or terminalreporter.verbosity < -1:
             return  # -q keeps the table (the scores are the point of the run); -qq drops it
         # In collection-like order whatever order they finished in, so an xdist run prints what one process does.
@@ -171,7 +187,8 @@ class SolbenchSession:
 
             lines = format_bounds(shown, self.target.hardware.name)
         else:
-            lines = format_table(shown, width=max(80, terminalreporter._tw.fullwidth))
+            lines = format_table(shown, width=max(80, terminalreporter._tw.fullwidth), columns=self.settings.columns,
+                                 sort=self.settings.sort)  # fmt: skip
         for line in lines:
             terminalreporter.write_line(line)
         if self.ceilings:
@@ -190,9 +207,15 @@ class SolbenchSession:
         for line in finished:
             terminalreporter.write_line(line)
 
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Close the trace file; compare, save and write the reports (before the terminal summary prints them). A
+        file asked for and not written (an unwritable store, a PNG without matplotlib) fails the session."""
         if self._writer is not None:
             self._writer.close()
+        if self.gates is not None and self.results:
+            self._finished = self.gates.finish(self.results, self.config.rootpath)
+            if self.gates.failures and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None and self.pipeline.ceilings:
             workeroutput["solbench_ceilings"] = self.pipeline.ceilings

@@ -53,7 +53,8 @@ def test_a_gemm_workload_reports_its_reduction_length_so_low_precision_tolerance
                         rounds=1, timeout_s=10, max_time_s=1, timer="cupti", isolate="none", clocks="observe",
                         min_score=None, cpu_max_elements=1, bounds_only=False, ceilings="datasheet",
                         baseline="reference", allow_below_sol=False)  # fmt: skip
-    request = item_request(settings, False, problem, workload, reference_kernel(problem.definition), facts, None)
+    request = item_request(settings, False, problem, workload, reference_kernel(problem.definition), facts, None,
+                           timeout_s=300.0)
     assert request.reduction_len == 4096 and request.count_flops is False
 
 

@@ -107,3 +107,65 @@ def test_bad_gate_options_are_usage_errors(timed: pytest.Pytester) -> None:
     for option in (["--solbench-max-regression", "1.5"], ["--solbench-roofline", "r.jpg"]):
         result = timed.runpytest("--solbench", *option)
         assert result.ret == pytest.ExitCode.USAGE_ERROR, option
+
+
+def test_a_save_that_fails_fails_the_run(timed: pytest.Pytester) -> None:
+    (timed.path / "a_file").write_text("not a folder")
+    result = run(timed, 0.002, "--solbench-save", "main", "--solbench-store", "a_file")
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # asked to keep the run, and it was not kept
+    result.stdout.fnmatch_lines(["the run was not saved: *a_file*cannot save the run*"])
+
+
+def test_a_png_roofline_without_matplotlib_is_a_usage_error(timed: pytest.Pytester) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is not None:
+        pytest.skip("matplotlib is installed here: the PNG is written (test_reports.py::test_png_roofline)")
+    result = run(timed, 0.002, "--solbench-roofline", "r.png")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --solbench-roofline *r.png: a PNG needs matplotlib: pip install*"])
+
+
+def test_save_and_compare_meet_whatever_folder_and_arguments_each_run_from(timed: pytest.Pytester) -> None:
+    """The store is at the git top-level by default: a save from the top and a compare from a subfolder with
+    other arguments (another rootdir) find each other."""
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(timed.path)], check=True)
+    (timed.path / "speeds.json").write_text(json.dumps({"mine": [0.002] * 12}))
+    saved = timed.runpytest(*FAST, "--kernel-dir", "kernels", "--solbench-save", "main")
+    saved.assert_outcomes(passed=2)
+    saved.stdout.fnmatch_lines([f"run saved to {timed.path}/.solbench/runs/*/main.json"])
+    sub = timed.path / "kernels"
+    (sub / "speeds.json").write_text(json.dumps({"mine": [0.002] * 12}))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(sub)
+        compared = timed.runpytest(*FAST, "--kernel-dir", ".", "--solbench-problems", "../problems",
+                                   "--rootdir", str(sub), "--solbench-compare", "main")  # fmt: skip
+    compared.assert_outcomes(passed=2)
+    compared.stdout.fnmatch_lines(["*SAME*"])
+
+
+def test_summary_columns_sort_and_a_plot_of_the_samples(timed: pytest.Pytester) -> None:
+    import importlib.util
+
+    plot = ["--solbench-histogram", "out/samples.svg"]
+    if importlib.util.find_spec("matplotlib") is None:
+        refused = run(timed, 0.002, *plot)
+        assert refused.ret == pytest.ExitCode.USAGE_ERROR
+        refused.stderr.fnmatch_lines(["ERROR: --solbench-histogram *samples.svg: plotting needs matplotlib: pip*"])
+        plot = []
+    samples = [0.002, 0.0021, 0.0019, 0.0025, 0.002, 0.0022, 0.0018, 0.002, 0.0021, 0.002, 0.0023, 0.002]
+    result = run(timed, samples, "--solbench-columns", "kernel,T_k,min,spread,n,score", "--solbench-sort", "score",
+                 *plot)  # fmt: skip
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["  workload  kernel  T_k    min    IQR   n  score",
+                                 "  n:1000    mine    2us  1.8us  125ns  12  0.667"])  # fmt: skip
+    if plot:
+        assert (timed.path / "out" / "samples.svg").read_text().lstrip().startswith("<?xml")
+        result.stdout.fnmatch_lines(["timing samples of 2 item(s) plotted to *samples.svg"])
+    for option, value in (("--solbench-columns", "kernel,bogus"), ("--solbench-sort", "fastest")):
+        bad = timed.runpytest("--solbench", option, value)
+        assert bad.ret == pytest.ExitCode.USAGE_ERROR
+        bad.stderr.fnmatch_lines([f"ERROR: {option}: unknown column *: choose from workload, kernel, *"])

@@ -13,6 +13,7 @@ from pytest_solbench.record import ItemResult
 from pytest_solbench.reports.store import (
     StoreError,
     default_name,
+    default_store,
     git_commit,
     latest_run,
     load_run,
@@ -119,3 +120,16 @@ def test_latest_run_and_default_names(tmp_path: Path) -> None:
     assert latest_run(tmp_path, MACHINE) == second
     assert default_name("0123456789abcdef+dirty") == "0123456789ab-dirty"
     assert default_name(None).startswith("run-")
+
+
+def test_the_default_store_is_at_the_git_top_level_else_beside_the_ini_file(tmp_path: Path) -> None:
+    """Not pytest's rootdir, which moves with the arguments: main's save and a PR's compare must meet."""
+    outside = tmp_path / "plain" / "sub"
+    outside.mkdir(parents=True)
+    assert default_store(outside, None) == outside / ".solbench" / "runs"
+    assert default_store(outside, tmp_path / "plain" / "pytest.ini") == tmp_path / "plain" / ".solbench" / "runs"
+    repo = tmp_path / "repo"
+    (repo / "kernels" / "deep").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    for start in (repo, repo / "kernels" / "deep"):
+        assert default_store(start, None).resolve() == (repo / ".solbench" / "runs").resolve()

@@ -48,6 +48,7 @@ CASES = {
     "timeout": result("TIMEOUT", t_k_ms=None, correctness=None),
     "reward_hack": result("REWARD_HACK"),
     "bare_workload": result("RUNTIME_ERROR", workload={}, correctness=None),
+    "skipped": result("SKIPPED", t_k_ms=None, correctness=None, log="too large for CPU mode"),
 }
 
 
@@ -72,13 +73,13 @@ def test_every_line_is_valid_under_flashinfer_bench_s_trace_model(tmp_path: Path
     assert len(lines) == len(CASES)
     for name, line in zip(CASES, lines):
         trace = fib.Trace.model_validate_json(line)  # raises on any invalid line
-        assert trace.solution == "triton_rms" and trace.evaluation is not None, name
+        assert trace.solution == "triton_rms" and (trace.evaluation is None) == (name == "skipped"), name
 
 
 def test_statuses_map_onto_the_schema_and_ours_stays_aside(tmp_path: Path) -> None:
     lines, _ = written(tmp_path, list(CASES.values()))
     by_name = dict(zip(CASES, lines))
-    assert {line["evaluation"]["status"] for line in lines} <= STATUSES
+    assert {line["evaluation"]["status"] for line in lines if line["evaluation"]} <= STATUSES
     hack = by_name["reward_hack"]
     assert hack["evaluation"]["status"] == "RUNTIME_ERROR" and hack["evaluation"]["log"] == "REWARD_HACK: why"
     assert hack["solbench"]["status"] == "REWARD_HACK" and "performance" not in hack["evaluation"]
@@ -92,12 +93,12 @@ def test_statuses_map_onto_the_schema_and_ours_stays_aside(tmp_path: Path) -> No
     assert by_name["incorrect_numerical_no_stats"]["evaluation"]["correctness"]["max_absolute_error"] == "nan"
 
 
-def test_passed_carries_performance_with_zero_for_what_was_not_measured(tmp_path: Path) -> None:
+def test_passed_carries_performance_without_what_was_not_measured(tmp_path: Path) -> None:
     lines, _ = written(tmp_path, [CASES["passed"], CASES["passed_untimed_cpu"], CASES["passed_no_reference_time"]])
     timed, untimed, no_ref = (line["evaluation"]["performance"] for line in lines)
     assert timed == {"latency_ms": 0.02, "reference_latency_ms": 0.04, "speedup_factor": 2.0}
-    assert untimed == {"latency_ms": 0.0, "reference_latency_ms": 0.0, "speedup_factor": 0.0}
-    assert no_ref == {"latency_ms": 0.02, "reference_latency_ms": 0.0, "speedup_factor": 0.0}
+    assert untimed == {}  # no made-up 0.0 latency for a time never measured
+    assert no_ref == {"latency_ms": 0.02}
     assert lines[0]["solbench"]["timed"] and not lines[1]["solbench"]["timed"]
     assert lines[1]["evaluation"]["environment"]["hardware"] == "cpu" and lines[1]["evaluation"]["timestamp"]
     assert lines[0]["solbench"]["t_sol_ms"] == 0.01 and lines[0]["solbench"]["score"] == 0.75
@@ -112,11 +113,13 @@ def test_input_kinds_and_custom_inputs(tmp_path: Path) -> None:
     assert line["workload"]["tolerance"] == {"max_atol": 0.01}
 
 
-def test_skipped_results_are_not_written_and_a_broken_reference_is_kept(tmp_path: Path) -> None:
-    assert trace_line(result("SKIPPED")) is None
-    lines, writer = written(tmp_path, [result("SKIPPED"), result(), result("INVALID_REFERENCE")])
-    assert len(lines) == 2 and writer.unwritten == 1
-    broken = lines[1]
+def test_skipped_results_are_written_with_their_reason_and_a_broken_reference_is_kept(tmp_path: Path) -> None:
+    skipped = trace_line(CASES["skipped"])
+    assert skipped["evaluation"] is None and skipped["solution"] == "triton_rms"
+    assert skipped["solbench"]["status"] == "SKIPPED" and skipped["solbench"]["log"] == "too large for CPU mode"
+    lines, _ = written(tmp_path, [CASES["skipped"], result(), result("INVALID_REFERENCE")])
+    assert len(lines) == 3
+    broken = lines[2]
     assert broken["evaluation"]["status"] == "RUNTIME_ERROR" and broken["solbench"]["status"] == "INVALID_REFERENCE"
     assert broken["evaluation"]["log"].startswith("INVALID_REFERENCE: ")
 

@@ -232,12 +232,14 @@ def parse_workload(raw: Any, definition: Definition, path: Path, line: int) -> W
     axes = raw.get("axes") or {}
     if not isinstance(axes, dict):
         raise TraceError(path, f"{where}: axes", "must be an object of var axis to integer")
+    known = ", ".join(definition.var_axes) or "none"
+    for name, value in axes.items():  # an unknown name first: a misspelt axis is not "missing" the right one
+        if name not in definition.axes or definition.axes[name].kind != "var":
+            raise TraceError(path, f"{where}: axes.{name}", f"unknown axis: {definition.name} has no var axis "
+                             f"{name!r} (its var axes: {known})")  # fmt: skip
     for name in definition.var_axes:
         if name not in axes:
             raise TraceError(path, f"{where}: axes.{name}", f"missing: {definition.name} needs a value for it")
-    for name, value in axes.items():
-        if name not in definition.axes or definition.axes[name].kind != "var":
-            raise TraceError(path, f"{where}: axes.{name}", f"{definition.name} has no var axis {name!r}")
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise TraceError(path, f"{where}: axes.{name}", f"must be a non-negative integer, got {value!r}")
     raw_inputs = raw.get("inputs") or {}
@@ -334,7 +336,7 @@ def is_problem_file(path: Path) -> bool:
     (solutions, traces, a peer's tests/*.py, an index.json) are not collected.
 
     By layout: a ``definition.json``, or a JSON file under a ``definitions/`` folder. By content: a JSON object
-    holding name, axes, inputs and outputs. A file placed as a definition whose JSON does not parse counts as one,
+    holding a name and one of axes, inputs, outputs. A file placed as a definition whose JSON does not parse counts as one,
     so that its error is shown rather than the problem silently dropped."""
     if problem_files(path) is None or not path.is_file():
         return False
@@ -344,7 +346,11 @@ def is_problem_file(path: Path) -> bool:
         return True
     except OSError:
         return False
-    return isinstance(data, dict) and all(key in data for key in _DEFINITION_FIELDS)
+    if not isinstance(data, dict):
+        return False
+    # A definition.json, or a named object with any definition field, is one: a missing field is then its error,
+    # not a silently dropped problem. Solutions, traces and indexes carry none of these fields.
+    return path.name == "definition.json" or ("name" in data and any(key in data for key in _DEFINITION_FIELDS[1:]))
 
 
 def load_problem(path: Path, blob_root: Path | None = None, bind_by_name: bool = False) -> Problem:

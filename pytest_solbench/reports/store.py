@@ -102,6 +102,20 @@ def git_commit(cwd: Path | str | None = None) -> str | None:
     return f"{sha}+dirty" if sha and dirty.returncode == 0 and dirty.stdout.strip() else sha
 
 
+def default_store(invocation_dir: Path, inipath: Path | None) -> Path:
+    """Where runs live when no --solbench-store names it: ``.solbench/runs`` at the git top-level of the folder
+    pytest was started in, else beside the ini file, else in that folder. Not pytest's rootdir, which moves with
+    the arguments: a save on main and a compare on a pull request must find each other."""
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=invocation_dir, capture_output=True,
+                             text=True, timeout=10)  # fmt: skip
+        if top.returncode == 0 and top.stdout.strip():
+            return Path(top.stdout.strip()) / DEFAULT_STORE
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return (inipath.parent if inipath is not None else Path(invocation_dir)) / DEFAULT_STORE
+
+
 # ---------------------------------------------------------------- save and load
 
 

@@ -4,12 +4,13 @@ Their model decides the shape (``flashinfer_bench/data/trace.py``): seven status
 performance, INCORRECT_NUMERICAL correctness only, every other status neither; unknown keys are ignored, so our
 figures ride along under the added top-level key ``solbench``. Where our results say more than the schema can:
 
-- SKIPPED and INVALID_REFERENCE items are not written: no verdict on the kernel was reached (FlashInfer-Bench too
-  writes no trace for a workload whose reference fails). The terminal summary and the pytest report keep them.
-- REWARD_HACK has no status of its own there: it is written as RUNTIME_ERROR with a log that starts with
-  ``REWARD_HACK:``, and ``solbench.status`` holds our word.
-- PASSED without timing (CPU mode) writes ``performance`` with 0.0 for what was not measured, FlashInfer-Bench's own
-  convention (its reference latency is 0.0 when baseline profiling is off), and ``solbench.timed`` false.
+- SKIPPED items are written too, every item being in the file: no verdict on the kernel was reached, so
+  ``evaluation`` is null (the schema's optional field) and ``solbench.status`` is SKIPPED with the reason in
+  ``solbench.log``.
+- REWARD_HACK and INVALID_REFERENCE have no status of their own there: each is written as RUNTIME_ERROR with a log
+  that starts with our word, and ``solbench.status`` holds it.
+- PASSED without timing (CPU mode) writes ``performance`` with only what was measured: a latency never measured is
+  left out (the schema's default fills it for its readers), never a made-up 0.0; ``solbench.timed`` is false.
 - ``custom`` inputs (SOL-ExecBench's kind, absent from FlashInfer-Bench's union) are written as ``random``, both
   being generated rather than stored, and named in ``solbench.custom_inputs``.
 - Correctness a status may not carry (a shape mismatch, an error while timing) moves to ``solbench.correctness``.
@@ -29,9 +30,10 @@ from pytest_solbench.record import ItemResult
 #: FlashInfer-Bench's EvaluationStatus values.
 STATUSES = frozenset({Status.PASSED, Status.INCORRECT_SHAPE, Status.INCORRECT_NUMERICAL, Status.INCORRECT_DTYPE,
                       Status.RUNTIME_ERROR, Status.COMPILE_ERROR, Status.TIMEOUT})  # fmt: skip
-#: Skipped items reach no verdict at all: not written (-rs lists them). INVALID_REFERENCE, which FlashInfer Trace
-#: lacks, is written as RUNTIME_ERROR with our word first in the log and in ``solbench.status``, as REWARD_HACK is.
-UNWRITTEN = frozenset({Status.SKIPPED})
+#: Skipped items reach no verdict at all: written with no evaluation, the reason under ``solbench.log``.
+#: INVALID_REFERENCE, which FlashInfer Trace lacks, is written as RUNTIME_ERROR with our word first in the log and
+#: in ``solbench.status``, as REWARD_HACK is.
+NO_VERDICT = frozenset({Status.SKIPPED})
 _OURS = (
     "nodeid", "device", "hardware", "t_sol_ms", "bound", "flops_by_dtype", "bytes_moved", "sol_sm_clock_mhz", "t_b_ms",
     "score", "pct_sol", "baseline", "seed", "clocks", "kernel_timing", "reference_timing", "floor_ms", "rule",
@@ -40,14 +42,20 @@ _OURS = (
 _ERROR_KEYS = ("max_relative_error", "max_absolute_error")
 
 
-def trace_line(result: ItemResult) -> dict[str, Any] | None:
-    """The FlashInfer Trace record of a result (None for a result that is not written; see the module docstring)."""
-    if result.status in UNWRITTEN:
-        return None
-    status = result.status if result.status in STATUSES else Status.RUNTIME_ERROR
-    log = result.log if status == result.status else f"{result.status}: {result.log}"
+def trace_line(result: ItemResult) -> dict[str, Any]:
+    """The FlashInfer Trace record of a result (see the module docstring for what the schema cannot say)."""
     ours: dict[str, Any] = {key: getattr(result, key) for key in _OURS}
     ours.update(status=result.status, timed=result.t_k_ms is not None)
+    workload, custom = _workload(result)
+    if custom:
+        ours["custom_inputs"] = custom
+    line = {"definition": result.problem, "workload": workload, "solution": result.kernel, "evaluation": None,
+            "solbench": ours}  # fmt: skip
+    if result.status in NO_VERDICT:
+        ours["log"] = result.log
+        return line
+    status = result.status if result.status in STATUSES else Status.RUNTIME_ERROR
+    log = result.log if status == result.status else f"{result.status}: {result.log}"
     evaluation: dict[str, Any] = {
         "status": status,
         "log": log,
@@ -58,22 +66,11 @@ def trace_line(result: ItemResult) -> dict[str, Any] | None:
         evaluation["correctness"] = _correctness(result.correctness)
     elif result.correctness is not None:
         ours["correctness"] = result.correctness
-    if status is Status.PASSED:
-        evaluation["performance"] = {
-            "latency_ms": result.t_k_ms or 0.0,
-            "reference_latency_ms": result.t_b_ms or 0.0,
-            "speedup_factor": result.speedup or 0.0,
-        }
-    workload, custom = _workload(result)
-    if custom:
-        ours["custom_inputs"] = custom
-    return {
-        "definition": result.problem,
-        "workload": workload,
-        "solution": result.kernel,
-        "evaluation": evaluation,
-        "solbench": ours,
-    }
+    if status is Status.PASSED:  # required for PASSED; what was not measured is left out rather than written as 0.0
+        measured = {"latency_ms": result.t_k_ms, "reference_latency_ms": result.t_b_ms,
+                    "speedup_factor": result.speedup}  # fmt: skip
+        evaluation["performance"] = {key: value for key, value in measured.items() if value is not None}
+    return {**line, "evaluation": evaluation}
 
 
 def _environment(result: ItemResult) -> dict[str, Any]:
@@ -106,18 +103,12 @@ class TraceWriter:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.unwritten = 0  # results with no trace line (skipped, invalid reference)
         self._file: TextIO = path.open("w")
 
-    def write(self, result: ItemResult) -> bool:
-        """Write the result's line; False (and counted) for a result that has none."""
-        line = trace_line(result)
-        if line is None:
-            self.unwritten += 1
-            return False
-        self._file.write(json.dumps(_finite(line), default=str, allow_nan=False) + "\n")
+    def write(self, result: ItemResult) -> None:
+        """Write the result's line and flush it."""
+        self._file.write(json.dumps(_finite(trace_line(result)), default=str, allow_nan=False) + "\n")
         self._file.flush()
-        return True
 
     def close(self) -> None:
         self._file.close()
