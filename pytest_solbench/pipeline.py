@@ -129,6 +129,9 @@ class Pipeline:
         if outcome.flops_by_dtype is not None:
             facts = self.facts.learn_flops(problem, workload, outcome.flops_by_dtype)
             record = _with_bound(record, facts, self.hardware)
+        if outcome.touched_bytes is not None:
+            facts = self.facts.learn_touched(problem, workload, outcome.touched_bytes)
+            record = _with_bound(record, facts, self.hardware)
         if outcome.status is Status.SKIPPED:
             return Verdict(record, "skipped", outcome.log)
         if outcome.status is not Status.PASSED:
@@ -180,6 +183,7 @@ class Pipeline:
             timing=TimingRequest(self.settings.max_time_s, self.settings.timer, l2_flush),
             reduction_len=facts.reduction_len,
             count_flops=facts.needs_real_inputs and facts.work is None,
+            count_touched=facts.bytes_provisional,
             guard=self.settings.guard != "off",
             blob_root=str(self.settings.blob_root) if self.settings.blob_root else None,
             bind_by_name=self.settings.bind_by_name,
@@ -306,9 +310,29 @@ class Pipeline:
                 return self._failed(base, "PASSED", str(getattr(exc, "message", exc)), word="SOL_ERROR")
             facts = self.facts.learn_flops(problem, workload, work.flops_by_dtype)
             base = _with_bound(base, facts, self.hardware)
+        if facts.bytes_provisional and facts.largest_growing_elements <= self.settings.cpu_max_elements:
+            facts = self._touched_on_cpu(problem, workload)
+            base = _with_bound(base, facts, self.hardware)
         if facts.work is None:
             return self._failed(base, "PASSED", f"no SOL bound: {facts.work_error}", word="SOL_ERROR")
         return Verdict(replace(base, status="PASSED"), "passed")
+
+    def _touched_on_cpu(self, problem: Problem, workload: Workload) -> Any:
+        """The bytes the timed inputs reach (the worker's seed for them), found here on the CPU; provisional bytes
+        stay when the reference fails on them."""
+        from pytest_solbench.sol.touched import input_bytes, touched_bytes
+        from pytest_solbench.worker.rounds import TIMED_ROUND, make_problem_inputs, round_seed
+        from pytest_solbench.data.kernels import reference_namespace
+
+        definition, facts = problem.definition, self.facts.of(problem, workload)
+        try:
+            seed = round_seed(self.settings.seed, workload.uuid, TIMED_ROUND)
+            args = make_problem_inputs(problem, workload, facts.axis_values, seed, "cpu")
+            run = definition.positional_reference(reference_namespace(definition)["run"])
+            touched = input_bytes(definition, touched_bytes(run, args))
+        except Exception:
+            return facts
+        return self.facts.learn_touched(problem, workload, touched)
 
     def _measure_ceilings(self, runner: Any, base: ItemResult) -> Verdict | None:
         """Measure the copy bandwidth and GEMM peaks once, in the harness's own worker; bounds from then on use
