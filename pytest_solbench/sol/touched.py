@@ -14,12 +14,15 @@ returns (or writes into its arguments), and counts the input bytes those read. T
   tables: a kernel must read them to know what to touch) and not at all if it holds floats (nothing used it).
 
 Arguments may be real tensors or, where values do not steer the reads, meta tensors: a test can pass the real routing
-with meta weights. The footprint of each input is one bool per byte of its storage, on the CPU.
+with meta weights. Dense reads are kept as byte ranges; gathers and strided reads mark one bool per byte of the
+input's storage, on the CPU.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
+import math
 from typing import Any, Callable
 
 # Gathers: aten op -> (argument read partially, how to mark what its indices name on a footprint view of it).
@@ -77,6 +80,13 @@ class _Read:
         self.offset, self.item = tensor.storage_offset(), tensor.element_size()
         self.gather, self.bound = gather, bound
 
+    def run(self) -> tuple[int, int] | None:
+        """The bytes [start, end) of a dense, ungathered read: the common case, kept as a range (None: not one)."""
+        if self.gather is not None or not _dense(self.size, self.stride):
+            return None
+        start = self.offset * self.item
+        return start, start + math.prod(self.size) * self.item
+
     def mark(self, footprint) -> None:
         """Set the bytes this read reaches in ``footprint`` (one bool per byte of the storage)."""
         item = self.item
@@ -85,6 +95,48 @@ class _Read:
             view.fill_(True)
         else:
             self.gather(view, self.bound)
+
+
+class _Footprint:
+    """The bytes of one storage read so far: dense ranges as a list (cheap at any size), anything else on a mask."""
+
+    def __init__(self, nbytes: int) -> None:
+        self.nbytes, self.runs, self.mask = nbytes, [], None
+
+    def add(self, read: _Read) -> None:
+        run = read.run()
+        if run is not None:
+            self.runs.append(run)
+            return
+        if self.mask is None:
+            import torch
+
+            self.mask = torch.zeros(self.nbytes, dtype=torch.bool)
+        read.mark(self.mask)
+
+    def count(self) -> int:
+        if self.mask is not None:
+            import torch
+
+            for start, end in self.runs:
+                self.mask[start:end] = True
+            return int(torch.count_nonzero(self.mask))
+        total, reached = 0, 0
+        for start, end in sorted(self.runs):
+            start = max(start, reached)
+            if end > start:
+                total, reached = total + end - start, end
+        return total
+
+
+def _dense(size: tuple[int, ...], stride: tuple[int, ...]) -> bool:
+    """Whether a view covers one gapless run of its storage in some order of its dimensions (a transpose does)."""
+    expected = 1
+    for st, n in sorted((st, n) for n, st in zip(size, stride) if n != 1):
+        if st != expected:
+            return False
+        expected *= n
+    return True
 
 
 def _bind(func, args, kwargs) -> dict[str, Any]:
@@ -98,6 +150,7 @@ def _bind(func, args, kwargs) -> dict[str, Any]:
 @functools.lru_cache(maxsize=None)
 def _mode_class():
     import torch
+    from torch.multiprocessing.reductions import StorageWeakRef
     from torch.utils._python_dispatch import TorchDispatchMode
     from torch.utils._pytree import tree_flatten
 
@@ -120,6 +173,24 @@ def _mode_class():
             super().__init__()
             self.inputs = inputs
             self.events: list[tuple[set[int], set[int], list[_Read]]] = []
+            # A freed intermediate's storage address is reused by the next allocation: each fresh result gets an
+            # identity of its own, so dead work is not mistaken for the live work that came after it.
+            self.current: dict[int, tuple[int, Any]] = {}  # address -> (identity, weak reference to its storage)
+            self.fresh = itertools.count(1)
+
+        def ident(self, t) -> int:
+            address = _storage(t)
+            known = self.current.get(address)
+            if known is None:
+                return address  # an input, or a constant made outside the mode
+            if known[1].expired():  # freed, and the address reused by a tensor made outside the mode
+                return self.name(t)
+            return known[0]
+
+        def name(self, t) -> int:
+            identity = -next(self.fresh)
+            self.current[_storage(t)] = (identity, StorageWeakRef(t.untyped_storage()))
+            return identity
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
@@ -130,19 +201,22 @@ def _mode_class():
             outputs = [t for t in tensors(out) if t.numel()]
             if not outputs and not written:
                 return out  # nothing with data came out: it read nothing that matters
-            name = func._schema.name
-            gather = _GATHERS.get(name)
+            gather = _GATHERS.get(func._schema.name)
             bound = _bind(func, args, kwargs) if gather else None
             partial = bound[func._schema.arguments[0].name] if gather else None
-            reads, touched = set(), []
+            reads, touched, addresses = set(), [], set()
             for t in tensors((args, kwargs)):
                 if not t.numel():
                     continue
-                key = _storage(t)
+                key = self.ident(t)
                 reads.add(key)
+                addresses.add(_storage(t))
                 if key in self.inputs:
                     touched.append(_Read(key, t, gather, bound) if t is partial else _Read(key, t))
-            writes = {_storage(t) for t in outputs if _storage(t) not in reads} | {_storage(t) for t in written}
+            for t in outputs:
+                if _storage(t) not in addresses:  # a fresh allocation, not an out= argument
+                    self.name(t)
+            writes = {self.ident(t) for t in outputs if self.ident(t) not in reads} | {self.ident(t) for t in written}
             self.events.append((reads, writes, touched))
             return out
 
@@ -166,8 +240,8 @@ def touched_bytes(fn: Callable, args: list, kwargs: dict | None = None) -> dict[
     with mode:
         result = fn(*args, **(kwargs or {}))
     written = set().union(*(w for _, w, _ in mode.events)) if mode.events else set()
-    live = {_storage(t) for t in tensors(result)} | ({_storage(t) for t in tensors((args, kwargs))} & written)
-    footprints: dict[int, Any] = {}
+    live = {mode.ident(t) for t in tensors(result)} | ({mode.ident(t) for t in tensors((args, kwargs))} & written)
+    footprints: dict[int, _Footprint] = {}
     seen: set[int] = set()
     for reads, writes, touched in reversed(mode.events):
         if live and not (writes & live):
@@ -176,15 +250,14 @@ def touched_bytes(fn: Callable, args: list, kwargs: dict | None = None) -> dict[
         for read in touched:
             seen.add(read.key)
             if read.key not in footprints:
-                nbytes = args[positions[read.key]].untyped_storage().nbytes()
-                footprints[read.key] = torch.zeros(nbytes, dtype=torch.bool)
-            read.mark(footprints[read.key])
+                footprints[read.key] = _Footprint(args[positions[read.key]].untyped_storage().nbytes())
+            footprints[read.key].add(read)
     counts: dict[int, float] = {}
     for key, i in positions.items():
         arg = args[i]
         own = arg.numel() * arg.element_size()
         if key in footprints:
-            counts[i] = float(min(int(footprints[key].sum()), own))
+            counts[i] = float(min(footprints[key].count(), own))
         elif key in seen or arg.is_floating_point() or "float" in str(arg.dtype):
             counts[i] = 0.0
         else:  # integers read on the host (tolist, item before the mode saw it): the kernel needs them too
