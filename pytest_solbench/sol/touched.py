@@ -25,7 +25,7 @@ import itertools
 import math
 from typing import Any, Callable
 
-# Gathers: aten op -> (argument read partially, how to mark what its indices name on a footprint view of it).
+# Gathers: aten op -> how to mark, on a footprint view of the argument it reads in part, what its indices name.
 _GATHERS: dict[str, Callable[..., None]] = {}
 
 
