@@ -12,8 +12,8 @@ torch = pytest.importorskip("torch")
 
 from pytest_solbench.worker import check  # noqa: E402
 from pytest_solbench.data import inputs
-from pytest_solbench.worker.check import (Mismatch, check_output, compare, default_tolerance, reference_fault,  # noqa: E402
-                                          tolerance_for)
+from pytest_solbench.worker.check import Mismatch, check_output, compare, default_tolerance, tolerance_for  # noqa: E402
+from pytest_solbench.worker.check import reference_fault  # noqa: E402
 from pytest_solbench.data.trace import Tolerance, parse_definition  # noqa: E402
 
 BF16 = Tolerance(1e-2, 1e-2)

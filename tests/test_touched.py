@@ -179,3 +179,16 @@ def test_input_bytes_names_the_inputs_and_leaves_scalars_out(tmp_path) -> None:
     write_problem(tmp_path, definition=MOE, reference=MOE_REFERENCE, workloads=MOE_WORKLOADS)
     definition = load_problem(tmp_path / "toy_moe" / "definition.json").definition
     assert input_bytes(definition, {0: 1.0, 1: 2.0, 2: 3.0, 3: 9.0}) == {"a": 1.0, "b": 2.0, "offsets": 3.0}
+
+
+def test_bounds_only_says_the_bytes_are_provisional_when_the_inputs_are_too_large_to_see(
+        pytester: pytest.Pytester) -> None:  # fmt: skip
+    write_problem(pytester.path / "problems", definition=MOE, reference=MOE_REFERENCE, workloads=MOE_WORKLOADS)
+    pytester.makeini("[pytest]\nsolbench_problems = problems\n")
+    result = pytester.runpytest(*FAST, "--solbench-bounds-only", "--solbench-cpu-max-elements", "10",
+                                "--solbench-json", "r.jsonl")  # fmt: skip
+    result.assert_outcomes(passed=1)
+    record = json.loads((pytester.path / "r.jsonl").read_text().splitlines()[0])["solbench"]
+    assert record["bytes_moved"] == 3 * 16 * 4 + 64 * 32 * 16 * 4 + 65 * 4 + 3 * 32 * 4  # every expert, for now
+    line = json.loads((pytester.path / "r.jsonl").read_text().splitlines()[0])
+    assert "bytes provisional" in line["evaluation"]["log"]

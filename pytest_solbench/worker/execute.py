@@ -294,13 +294,12 @@ def _touched(problem: Problem, workload: Workload, axis_values: dict[str, int], 
              request: ItemRequest) -> dict[str, float] | None:  # fmt: skip
     """The bytes of each input the reference reaches on the inputs the timed calls see (the same seed as ``bench``):
     the bound a time is scored against follows the routing that time was taken on."""
-    from pytest_solbench.data import inputs
     from pytest_solbench.sol.touched import input_bytes, touched_bytes
 
     try:
         seed = round_seed(request.seed, workload.uuid, TIMED_ROUND)
         args = make_problem_inputs(problem, workload, axis_values, seed, request.device, request.blob_root)
-        return input_bytes(problem.definition, touched_bytes(reference, inputs.clone_inputs(args)))
+        return input_bytes(problem.definition, touched_bytes(reference, args))
     except Exception:  # the bytes stay provisional; the item is judged on correctness and time alone
         return None
 
