@@ -46,6 +46,7 @@ def item_request(settings: Settings, timed: bool, problem: Problem, workload: Wo
         timing=TimingRequest(settings.max_time_s, settings.timer, l2_flush),
         reduction_len=facts.reduction_len,
         count_flops=facts.needs_real_inputs and facts.work is None,
+        count_touched=facts.bytes_provisional,
         guard=settings.guard != "off",
         blob_root=str(settings.blob_root) if settings.blob_root else None,
         bind_by_name=settings.bind_by_name,

@@ -16,6 +16,9 @@ from pytest_solbench.sol import scoring
 from pytest_solbench.sol.facts import WorkloadFacts
 from pytest_solbench.sol.hardware import Hardware
 
+PROVISIONAL = ("bytes provisional: the reference's reads follow the data (indices, offsets) and were not seen on "
+               "real inputs, so every input counts whole\n")  # fmt: skip
+
 
 def with_bound(record: ItemResult, facts: WorkloadFacts, hardware: Hardware,
                sm_clock_mhz: float | None = None) -> ItemResult:  # fmt: skip
@@ -52,4 +55,5 @@ def scored(record: ItemResult, facts: WorkloadFacts, hardware: Hardware, datashe
     shown = scoring.figures(t_k, t_b, record.t_sol_ms)
     return replace(record, floor_ms=facts_mod.floor_ms(facts, datasheet, sm_clock), pct_sol=shown.pct_sol,
                    speedup=shown.speedup, score=shown.score,
-                   log=record.log + (f"{shown.note}\n" if shown.note else ""))  # fmt: skip
+                   log=record.log + (f"{shown.note}\n" if shown.note else "") + (PROVISIONAL if facts.bytes_provisional
+                                                                                 else ""))  # fmt: skip

@@ -107,6 +107,8 @@ class Pipeline:
                          rule=outcome.rule, clocks=_clocks(before, after, clocks) if timed else None)  # fmt: skip
         if outcome.flops_by_dtype is not None:
             facts = self.facts.learn_flops(problem, workload, outcome.flops_by_dtype)
+        if outcome.touched_bytes is not None:  # the input bytes the timed inputs reach, found by the judge
+            facts = self.facts.learn_touched(problem, workload, outcome.touched_bytes)
         if outcome.status is Status.SKIPPED:
             return Verdict(record, "skipped", outcome.log)
         if outcome.status is not Status.PASSED:
@@ -177,9 +179,30 @@ class Pipeline:
             except Exception as exc:  # SolError names the field; anything else, its own words
                 return failed(base, Status.PASSED, str(getattr(exc, "message", exc)), word="SOL_ERROR")
             facts = self.facts.learn_flops(problem, workload, work.flops_by_dtype)
+        if facts.bytes_provisional and facts.largest_growing_elements <= self.settings.cpu_max_elements:
+            facts = self._touched_on_cpu(problem, workload)
+        if facts.bytes_provisional:
+            base = replace(base, log=base.log + figures.PROVISIONAL)
         if facts.work is None:
             return failed(base, Status.PASSED, f"no SOL bound: {facts.work_error}", word="SOL_ERROR")
         return Verdict(base, "passed")
+
+    def _touched_on_cpu(self, problem: Problem, workload: Workload) -> WorkloadFacts:
+        """The bytes the timed inputs reach (their seed), found here on the CPU; provisional bytes stay when the
+        reference fails on them."""
+        from pytest_solbench.data.kernels import reference_namespace
+        from pytest_solbench.sol.touched import input_bytes, touched_bytes
+        from pytest_solbench.worker.rounds import TIMED_ROUND, make_problem_inputs, round_seed
+
+        definition, facts = problem.definition, self.facts.of(problem, workload)
+        try:
+            seed = round_seed(self.settings.seed, workload.uuid, TIMED_ROUND)
+            args = make_problem_inputs(problem, workload, facts.axis_values, seed, "cpu")
+            run = definition.positional_reference(reference_namespace(definition)["run"])
+            touched = input_bytes(definition, touched_bytes(run, args))
+        except Exception:
+            return facts
+        return self.facts.learn_touched(problem, workload, touched)
 
     def _measure_ceilings(self, runner: Any) -> str | None:
         """Measure the copy bandwidth and GEMM peaks once, in the harness's own worker; bounds from then on use

@@ -58,6 +58,7 @@ class ItemRequest:
     timing: TimingRequest = field(default_factory=TimingRequest)
     reduction_len: int | None = None  # K of a GEMM-like problem: widens low-precision atol (check.default_tolerance)
     count_flops: bool = False  # the controller could not count FLOPs on meta tensors: count them on real inputs
+    count_touched: bool = False  # the reads follow the data: find the input bytes the timed inputs reach
     blob_root: str | None = None  # where relative safetensors paths start (None: the dataset root)
     bind_by_name: bool = False  # call the reference with keyword arguments (its run() orders them otherwise)
     guard: bool = True  # run the runtime integrity checks around the kernel
@@ -80,6 +81,7 @@ class ItemOutcome:
     kernel_timing: dict[str, Any] | None = None  # samples.Measurement.to_dict()
     destination_passing: bool | None = None
     flops_by_dtype: dict[str, float] | None = None  # counted on real inputs when the request asked
+    touched_bytes: dict[str, float] | None = None  # input name -> bytes the timed inputs reach, when asked
     rule: str | None = None  # the anti-cheat rule that fired, with REWARD_HACK
 
     def __post_init__(self) -> None:

@@ -13,6 +13,7 @@ torch = pytest.importorskip("torch")
 from pytest_solbench.worker import check  # noqa: E402
 from pytest_solbench.data import inputs
 from pytest_solbench.worker.check import Mismatch, check_output, compare, default_tolerance, tolerance_for  # noqa: E402
+from pytest_solbench.worker.check import reference_fault  # noqa: E402
 from pytest_solbench.data.trace import Tolerance, parse_definition  # noqa: E402
 from pytest_solbench.protocol import Status  # noqa: E402
 
@@ -296,3 +297,65 @@ def test_nan_or_inf_in_the_reference_output_is_the_reference_s_fault() -> None:
     masked = torch.where(torch.arange(4) > 1, float("-inf"), 0.0).expand(3, 4)
     assert reference_fault("y", masked, Tolerance(1e-2, 1e-2, allow_negative_inf=True)) is None
     assert "(1, 2)" in reference_fault("y", broken, Tolerance(1e-2, 1e-2, allow_negative_inf=True))
+
+
+# ---------------------------------------------------------------- low-precision outputs: upcast before any op
+
+
+class _OnlyCopiesOfLowPrecision:
+    """A dispatch mode that fails any op but a copy, a view or a cast on float8 / packed float4 data: what torch
+    implements for those dtypes on every version and device (isfinite, abs, comparisons are not, on torch 2.11 CUDA
+    for one). A check that passes under it cannot meet an unimplemented op, whichever torch runs it."""
+
+    ALLOWED = {"aten::_to_copy", "aten::copy_", "aten::clone", "aten::detach", "aten::lift_fresh", "aten::empty_like",
+               "aten::_local_scalar_dense"}  # fmt: skip
+
+    def __new__(cls):
+        import torch
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        class Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                kwargs = kwargs or {}
+                name = func._schema.name
+                view = bool(func._schema.returns) and all(r.alias_info is not None for r in func._schema.returns)
+                low = [t for t in _tensors((args, kwargs)) if "float8" in str(t.dtype) or "float4" in str(t.dtype)]
+                if low and not view and name not in cls.ALLOWED:
+                    raise AssertionError(f"{name} on {low[0].dtype}: not implemented everywhere; upcast first")
+                return func(*args, **kwargs)
+
+        return Mode()
+
+
+def _tensors(tree) -> list:
+    import torch
+    from torch.utils._pytree import tree_flatten
+
+    return [t for t in tree_flatten(tree)[0] if isinstance(t, torch.Tensor)]
+
+
+@pytest.mark.parametrize("dtype", ["float8_e4m3fn", "float8_e5m2", "float4_e2m1fn_x2"])
+def test_low_precision_outputs_are_checked_with_only_copies_on_their_own_dtype(dtype: str) -> None:
+    import torch
+
+    from pytest_solbench.data.inputs import pack_fp4, torch_dtype
+
+    values = torch.randn(64, 32)
+    if dtype.startswith("float4"):
+        expected, wrong = pack_fp4(values), pack_fp4(values + 3)
+        name = "float4_e2m1"
+    else:
+        expected, wrong = values.to(torch_dtype(dtype)), (values + 3).to(torch_dtype(dtype))
+        name = dtype
+    tol = tolerance_for(name)
+    with _OnlyCopiesOfLowPrecision():
+        assert reference_fault("out", expected, tol) is None
+        assert check_output("out", expected.clone(), expected, tol, expected_dtype=name)[1] is None
+        mismatch = check_output("out", wrong, expected, tol, expected_dtype=name)[1]
+        assert mismatch is not None and mismatch.status == "INCORRECT_NUMERICAL"
+        assert "got" in mismatch.message().splitlines()[-6]  # the table of a few index | got | expected rows
+    if not dtype.startswith("float4"):
+        poisoned = torch.full((4,), float("nan")).to(torch_dtype(dtype))
+        with _OnlyCopiesOfLowPrecision():
+            assert "NaN or Inf" in (reference_fault("out", poisoned, tol) or "")
+            assert "NaN or Inf" in check_output("out", poisoned, expected[0, :4], tol, expected_dtype=name)[1].message()

@@ -419,3 +419,16 @@ def test_work_that_feeds_nothing_returned_is_not_counted_but_writes_into_argumen
 
     assert count_flops(destination_passing, [a, b, meta(torch.float16, 8, 8)]) == {FP16: 2 * 8**3}
     assert count_flops(lambda a, b: [a @ b] and None, [a, b]) == {FP16: 2 * 8**3}  # nothing to trace back: all count
+
+
+def test_dead_work_stays_dead_when_its_freed_address_is_reused() -> None:
+    """A dead GEMM's output is freed and its address reused by a constant made outside the mode: that constant
+    feeding the result must not make the dead GEMMs count (they did, 20 of them, before results got identities)."""
+    torch = pytest.importorskip("torch")
+
+    def fn(a, b):
+        for _ in range(20):
+            a @ b  # computed, never used
+        return a[:1, :4] * torch.tensor([1.0, 2.0, 3.0, 4.0])
+
+    assert count_flops(fn, [torch.randn(64, 64), torch.randn(64, 64)]) == {}

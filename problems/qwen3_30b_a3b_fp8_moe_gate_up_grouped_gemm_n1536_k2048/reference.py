@@ -39,6 +39,7 @@ def expert_offsets_for(num_rows, num_experts, device):
 
 def make_inputs(axes_and_scalars, device):
     num_rows, num_experts = axes_and_scalars["num_rows"], axes_and_scalars["num_experts"]
+    offsets = expert_offsets_for(num_rows, num_experts, device)  # drawn first: the routing follows from the seed alone
     a, a_scale = quantize_blocks(torch.randn(num_rows, K, device=device), 1, BLOCK)
     weights = [quantize_blocks(torch.randn(N, K, device=device) / K**0.5, BLOCK, BLOCK) for _ in range(num_experts)]
     return {
@@ -46,5 +47,5 @@ def make_inputs(axes_and_scalars, device):
         "a_scale": a_scale,
         "b": torch.stack([w for w, _ in weights]),
         "b_scale": torch.stack([s for _, s in weights]),
-        "expert_offsets": expert_offsets_for(num_rows, num_experts, device),
+        "expert_offsets": offsets,
     }

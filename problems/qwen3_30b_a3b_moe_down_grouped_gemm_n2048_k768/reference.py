@@ -20,8 +20,9 @@ def expert_offsets_for(num_rows, num_experts, device):
 
 def make_inputs(axes_and_scalars, device):
     num_rows, num_experts = axes_and_scalars["num_rows"], axes_and_scalars["num_experts"]
+    offsets = expert_offsets_for(num_rows, num_experts, device)  # drawn first: the routing follows from the seed alone
     return {
         "a": torch.randn(num_rows, K, dtype=torch.bfloat16, device=device),
         "b": (torch.randn(num_experts, N, K, device=device) / K**0.5).to(torch.bfloat16),
-        "expert_offsets": expert_offsets_for(num_rows, num_experts, device),
+        "expert_offsets": offsets,
     }

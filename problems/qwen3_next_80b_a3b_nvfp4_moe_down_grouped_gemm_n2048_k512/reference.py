@@ -57,6 +57,7 @@ def expert_offsets_for(num_rows, num_experts, device):
 
 def make_inputs(axes_and_scalars, device):
     num_rows, num_experts = axes_and_scalars["num_rows"], axes_and_scalars["num_experts"]
+    offsets = expert_offsets_for(num_rows, num_experts, device)  # drawn first: the routing follows from the seed alone
     a, a_scale, a_global = quantize_nvfp4(torch.randn(num_rows, K, device=device))
     weights = [quantize_nvfp4(torch.randn(N, K, device=device) / K**0.5) for _ in range(num_experts)]
     return {
@@ -65,5 +66,5 @@ def make_inputs(axes_and_scalars, device):
         "b": torch.stack([w for w, _, _ in weights]),
         "b_scale": torch.stack([s for _, s, _ in weights]),
         "alpha": torch.stack([1.0 / (a_global * g) for _, _, g in weights]),
-        "expert_offsets": expert_offsets_for(num_rows, num_experts, device),
+        "expert_offsets": offsets,
     }

@@ -178,13 +178,15 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
             kernel_names = answer["kernel_names"]
         del expected
     correctness = execute._summarize_errors(worst) if request.rounds else None
+    # The input bytes the timed inputs reach (routed experts, paged caches), found here where no kernel code runs.
+    touched = execute._touched(problem, workload, axis_values, reference, request) if request.count_touched else None
     try:
         measured = timed.check_timed(kernel, request, problem, workload, axis_values, reference, dps, updated,
                                      kernel_names)  # fmt: skip
     except Verdict as verdict:
         raise Verdict(_with(verdict.outcome, correctness=correctness)) from None
     return ItemOutcome(Status.PASSED, correctness=correctness, kernel_timing=measured, destination_passing=dps,
-                       flops_by_dtype=counted)  # fmt: skip
+                       flops_by_dtype=counted, touched_bytes=touched)  # fmt: skip
 
 
 def _with(outcome: ItemOutcome, **fields: Any) -> ItemOutcome:

@@ -27,10 +27,10 @@ from pytest_solbench.judge import corroborate
 from pytest_solbench.judge import reply as schema
 from pytest_solbench.judge.referee import Kernel, Verdict, hack, make_inputs, tripped
 from pytest_solbench.protocol import ItemRequest, Status, failure
-from pytest_solbench.worker.rounds import as_outputs, round_seed
+from pytest_solbench.worker.rounds import TIMED_ROUND, as_outputs, round_seed
 from pytest_solbench.worker.shm import Arena
 
-TIMED_ROUND = 10_000  # seeds of the timed sets: round_seed(seed, uuid, TIMED_ROUND + k)
+# The timed sets' seeds: round_seed(seed, uuid, TIMED_ROUND + k); the first is the one the bound's bytes are found on.
 CPU_SETS = 2
 MAX_BATCH_CALLS = 32
 BATCH_OUTPUT_BYTES = 256 << 20

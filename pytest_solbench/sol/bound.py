@@ -27,7 +27,7 @@ class Work:
 
     flops_by_dtype: dict[str, float]
     bytes_moved: float
-    source: str  # "flops-<formula|meta|real>+bytes-<formula|io>"
+    source: str  # "flops-<formula|meta|real>+bytes-<formula|io|touched>"
     output_bytes: float = 0.0  # of bytes_moved, what the outputs write (the part that may retire in L2)
 
     @property
@@ -63,6 +63,25 @@ def io_bytes(definition: Definition, axis_values: dict[str, int], outputs_only: 
     """Every tensor input read once and every output written once; Python scalars are free, 0-d tensors not."""
     specs = definition.outputs if outputs_only else (*definition.inputs, *definition.outputs)
     return sum(bytes_of(definition.shape_of(spec, axis_values), spec.dtype) for spec in specs if spec.shape is not None)
+
+
+def reads_follow_data(definition: Definition) -> bool:
+    """Whether the bytes a reference reads may depend on input values: it takes an integer or boolean tensor (expert
+    offsets, a block table, token ids, a mask) and no ``sol.bytes`` formula says what it reads. Then the bytes of
+    ``io_bytes`` are provisional until ``touched.touched_bytes`` has seen real inputs."""
+    if "bytes" in (definition.sol or {}):
+        return False
+    return any(spec.shape is not None and not DTYPES[spec.dtype].is_float for spec in definition.inputs)
+
+
+def touched_io_bytes(definition: Definition, axis_values: dict[str, int], touched: dict[str, float]) -> float:
+    """The input bytes real inputs reached (``touched``, by input name; an input not named: read whole) plus every
+    output written once."""
+    total = io_bytes(definition, axis_values, outputs_only=True)
+    for spec in definition.inputs:
+        if spec.shape is not None:
+            total += touched.get(spec.name, bytes_of(definition.shape_of(spec, axis_values), spec.dtype))
+    return total
 
 
 # ---------------------------------------------------------------- work
@@ -158,13 +177,16 @@ def work_for(
     count_args: Callable[[], list] | None = None,
     scalars: dict[str, Any] | None = None,
     flops: dict[str, float] | None = None,
+    touched: dict[str, float] | None = None,
 ) -> Work:
     """The FLOPs and bytes of one workload (``axis_values``: every axis, as ``definition.axis_values`` gives).
 
     A ``sol`` formula in the definition wins. Otherwise bytes are the inputs and outputs, and FLOPs are counted
     by running the reference on meta tensors; if it cannot run there (``.item()``, data-dependent indexing),
     on the real arguments ``count_args()`` returns. Neither: ``SolError`` asking for a ``sol`` formula.
-    ``flops``: FLOPs already counted on real inputs (by a worker), used as they are.
+    ``flops``: FLOPs already counted on real inputs (by a worker), used as they are. ``touched``: the bytes of each
+    input that real inputs reached (``touched.touched_bytes``, by input name), which replace the whole inputs when
+    no ``sol.bytes`` formula is given.
     """
     from pytest_solbench.sol.flops import count_flops
 
@@ -172,6 +194,8 @@ def work_for(
     sol = definition.sol or {}
     if "bytes" in sol:
         bytes_moved, bytes_source = _evaluate(definition, "sol.bytes", sol["bytes"], axis_values), "formula"
+    elif touched is not None:
+        bytes_moved, bytes_source = touched_io_bytes(definition, axis_values, touched), "touched"
     else:
         bytes_moved, bytes_source = io_bytes(definition, axis_values), "io"
     output_bytes = min(io_bytes(definition, axis_values, outputs_only=True), bytes_moved)

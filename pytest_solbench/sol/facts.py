@@ -2,16 +2,18 @@
 
 Everything here is decided before any input is built: a workload too large for CPU mode, one whose blob is missing,
 or one whose FLOPs can only be counted on real inputs (then the worker counts them, for items that run) costs
-no more than reading its shapes.
+no more than reading its shapes. Where a reference's reads follow the data (routed experts, paged caches), the bytes
+are provisional (every input whole) until the worker reports what the timed inputs reach (``learn_touched``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pytest_solbench.sol.hardware import Hardware
-from pytest_solbench.sol.bound import Bound, NeedsRealInputs, SolError, Work, physical_floor_ms, sol_bound, work_for
+from pytest_solbench.sol.bound import (Bound, NeedsRealInputs, SolError, Work, physical_floor_ms, reads_follow_data,
+                                       sol_bound, work_for)  # fmt: skip
 from pytest_solbench.data.schema import Problem, Workload
 
 
@@ -24,6 +26,8 @@ class WorkloadFacts:
     largest_growing_elements: int  # the largest tensor that grows with the workload (CPU-mode budget)
     missing_blob: str | None  # the first safetensors file the workload names that is not on disk
     reduction_len: int | None  # multiply-adds per output element: widens low-precision atol for long reductions
+    bytes_provisional: bool = False  # reads may follow the data: every input counted whole until a worker saw them
+    touched: dict[str, float] | None = None  # the bytes of each input that real inputs reached (touched.py)
 
 
 class Facts:
@@ -43,9 +47,21 @@ class Facts:
         facts = self.of(problem, workload)
         if facts.work is not None or not facts.needs_real_inputs:
             return facts
-        base = work_for(problem.definition, facts.axis_values, flops=flops_by_dtype)
-        updated = WorkloadFacts(facts.axis_values, base, None, True, facts.largest_growing_elements,
-                                facts.missing_blob, _reduction_len(problem, facts.axis_values, base))  # fmt: skip
+        base = work_for(problem.definition, facts.axis_values, flops=flops_by_dtype, touched=facts.touched)
+        updated = replace(facts, work=base, work_error=None,
+                          reduction_len=_reduction_len(problem, facts.axis_values, base))  # fmt: skip
+        self._facts[(problem.definition.name, workload.uuid)] = updated
+        return updated
+
+    def learn_touched(self, problem: Problem, workload: Workload, touched: dict[str, float]) -> WorkloadFacts:
+        """The bytes of each input that the worker saw real inputs reach replace the provisional whole inputs."""
+        facts = self.of(problem, workload)
+        if not facts.bytes_provisional:
+            return facts
+        work = facts.work
+        if work is not None:
+            work = work_for(problem.definition, facts.axis_values, flops=work.flops_by_dtype, touched=touched)
+        updated = replace(facts, work=work, bytes_provisional=False, touched=dict(touched))
         self._facts[(problem.definition.name, workload.uuid)] = updated
         return updated
 
@@ -83,7 +99,7 @@ def _work_out(problem: Problem, workload: Workload) -> WorkloadFacts:
         None,
     )  # fmt: skip
     return WorkloadFacts(axis_values, work, error, needs_real, largest, missing,
-                         _reduction_len(problem, axis_values, work))  # fmt: skip
+                         _reduction_len(problem, axis_values, work), reads_follow_data(definition))  # fmt: skip
 
 
 def _reduction_len(problem: Problem, axis_values: dict[str, int], work: Work | None) -> int | None:

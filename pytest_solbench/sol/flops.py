@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import math
 from collections import defaultdict
 from typing import Any, Callable
@@ -162,6 +163,27 @@ class _State:
         self.events: list[tuple[set[int], set[int], str | None, float]] = []
         self.low = WeakTensorKeyDictionary()  # tensor -> the lowest-precision float dtype it was made from
         self.paused = 0
+        # A freed result's address is reused by the next allocation: each fresh result gets an identity of its own
+        # (and a weak reference to its storage), so dead work is not mistaken for the live work that came after it.
+        self.current: dict[int, tuple[int, Any]] = {}
+        self.fresh = itertools.count(1)
+
+    def ident(self, t) -> int:
+        address = _storage(t)
+        known = self.current.get(address)
+        if known is None:
+            return address  # an argument, or a constant made outside the mode
+        return self.name(t) if known[1].expired() else known[0]
+
+    def name(self, t) -> int:
+        from torch.multiprocessing.reductions import StorageWeakRef
+
+        identity = -next(self.fresh)
+        try:
+            self.current[_storage(t)] = (identity, StorageWeakRef(t.untyped_storage()))
+        except Exception:  # a tensor without storage: its own identity
+            return identity
+        return identity
 
     @contextlib.contextmanager
     def pause(self):
@@ -184,8 +206,12 @@ class _State:
 
     def record(self, inputs, outputs, mutated=(), key: str | None = None, flops: float = 0) -> None:
         """One op: it reads its inputs' memory and writes its fresh outputs and any argument it mutates."""
-        reads = {_storage(t) for t in inputs}
-        writes = {s for s in (_storage(t) for t in outputs) if s not in reads} | {_storage(t) for t in mutated}
+        reads = {self.ident(t) for t in inputs}
+        addresses = {_storage(t) for t in inputs}
+        for t in outputs:
+            if _storage(t) not in addresses:  # a fresh allocation, not an out= argument
+                self.name(t)
+        writes = {s for s in (self.ident(t) for t in outputs) if s not in reads} | {self.ident(t) for t in mutated}
         self.events.append((reads, writes, key, float(flops)))
 
     def propagate(self, func, inputs, outputs) -> None:
@@ -327,5 +353,5 @@ def count_flops(fn: Callable, args: list, kwargs: dict | None = None, attention_
     with function_mode(state) if attention_calls else contextlib.nullcontext(), dispatch_mode(state):
         result = fn(*args, **(kwargs or {}))
     written = set().union(*(writes for _, writes, _, _ in state.events)) if state.events else set()
-    roots = {_storage(t) for t in tensors(result)} | ({_storage(t) for t in tensors((args, kwargs))} & written)
+    roots = {state.ident(t) for t in tensors(result)} | ({state.ident(t) for t in tensors((args, kwargs))} & written)
     return {key: value for key, value in state.totals(roots).items() if value}

@@ -20,11 +20,11 @@ def time_entry(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_va
 
     from pytest_solbench.data import inputs
     from pytest_solbench.measure import timing
-    from pytest_solbench.worker.rounds import make_problem_inputs, round_seed
+    from pytest_solbench.worker.rounds import TIMED_ROUND, make_problem_inputs, round_seed
 
     device = request.device
     definition = problem.definition
-    seed = round_seed(request.seed, workload.uuid, 10_000)
+    seed = round_seed(request.seed, workload.uuid, TIMED_ROUND)
     first = make_problem_inputs(problem, workload, axis_values, seed, device, request.blob_root)
     tensor_bytes = sum(a.numel() * a.element_size() for a in first if isinstance(a, torch.Tensor))
     # Several copies so consecutive calls see fresh addresses; bounded so large workloads fit in memory.

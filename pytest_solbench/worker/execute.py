@@ -16,7 +16,7 @@ from typing import Any
 
 from pytest_solbench.data import kernels
 from pytest_solbench.protocol import ItemOutcome, ItemRequest, Status, failure
-from pytest_solbench.worker.rounds import as_outputs, make_problem_inputs, round_seed
+from pytest_solbench.worker.rounds import TIMED_ROUND, as_outputs, make_problem_inputs, round_seed
 from pytest_solbench.data.trace import Definition, Problem, Workload, load_problem
 
 # ---------------------------------------------------------------- caches that live as long as the worker
@@ -203,9 +203,11 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
             return wrong
         del args, kernel_args, expected, got
     correctness = _summarize_errors(worst) if request.rounds else None
+    touched = _touched(problem, workload, axis_values, reference, request) if request.count_touched else None
 
     if not request.time_kernel:
-        return ItemOutcome(Status.PASSED, correctness=correctness, destination_passing=dps, flops_by_dtype=counted)
+        return ItemOutcome(Status.PASSED, correctness=correctness, destination_passing=dps, flops_by_dtype=counted,
+                           touched_bytes=touched)  # fmt: skip
     from pytest_solbench.worker.bench import time_entry
 
     try:
@@ -217,7 +219,7 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
     if trip is not None and wires is not None:
         return _hack(trip, correctness=correctness, kernel_timing=timing)
     return ItemOutcome(Status.PASSED, correctness=correctness, kernel_timing=timing, destination_passing=dps,
-                       flops_by_dtype=counted)  # fmt: skip
+                       flops_by_dtype=counted, touched_bytes=touched)  # fmt: skip
 
 
 def _load(request: ItemRequest, definition: Definition) -> tuple[Any, Any, bool, Any] | ItemOutcome:
@@ -294,6 +296,20 @@ def _count_flops(reference: Any, args: list) -> dict[str, float] | None:
     try:
         return count_flops(reference, inputs.clone_inputs(args))
     except Exception:  # the bound stays unknown; the item is judged on correctness and time alone
+        return None
+
+
+def _touched(problem: Problem, workload: Workload, axis_values: dict[str, int], reference: Any,
+             request: ItemRequest) -> dict[str, float] | None:  # fmt: skip
+    """The bytes of each input the reference reaches on the inputs the timed calls see (the same seed as ``bench``):
+    the bound a time is scored against follows the routing that time was taken on."""
+    from pytest_solbench.sol.touched import input_bytes, touched_bytes
+
+    try:
+        seed = round_seed(request.seed, workload.uuid, TIMED_ROUND)
+        args = make_problem_inputs(problem, workload, axis_values, seed, request.device, request.blob_root)
+        return input_bytes(problem.definition, touched_bytes(reference, args))
+    except Exception:  # the bytes stay provisional; the item is judged on correctness and time alone
         return None
 
 

@@ -11,6 +11,9 @@ from pytest_solbench.data.kernels import reference_namespace
 from pytest_solbench.data.trace import Definition, Problem, Workload
 
 
+TIMED_ROUND = 10_000  # the round index whose seed makes the timed inputs (bench) and the bytes they reach (execute)
+
+
 def round_seed(seed: int, uuid: str, round_index: int) -> int:
     """The seed of one correctness round: differs per workload and round, reproducible from the run's seed."""
     import zlib

@@ -2,7 +2,7 @@
 
 import torch
 
-N, K = 640, 2048
+N, K = 768, 2048
 BLOCK = 16
 E2M1_MAX, E4M3_MAX = 6.0, 448.0
 # The 16 e2m1 codes: bit 3 is the sign, bits 0-2 index the magnitude.
