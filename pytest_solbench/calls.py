@@ -1,4 +1,5 @@
-"""The worker requests of one item, and calling the runner: an outcome, or a ``Crash`` when none came back."""
+"""The worker requests of one item, and calling the runner: an outcome, or a ``Crash`` when none came back; with a
+runner that spreads calls over machines (Ray), where a call ran."""
 
 from __future__ import annotations
 
@@ -48,18 +49,26 @@ def item_request(settings: Settings, timed: bool, problem: Problem, workload: Wo
     )
 
 
-def call(runner: Any, request: ItemRequest, timeout_s: float, *, judged: bool = True) -> ItemOutcome | Crash:
+def judge_timeout_s(timeout_s: float) -> float:
+    """The judge's own limit: it holds the kernel's process to ``timeout_s`` itself, and leaves room for the
+    reference."""
+    return 2 * timeout_s + 120
+
+
+def call(runner: Any, request: ItemRequest, timeout_s: float, *, judged: bool = True,
+         gpu: str | None = None) -> ItemOutcome | Crash:  # fmt: skip
     """The runner's outcome; a worker that raised, died or hung becomes a ``Crash`` with its stderr tail.
 
-    ``judged``: the runner is the judge, which holds the kernel's process to ``timeout_s`` itself; its own limit
-    leaves room for the reference. Otherwise (``--solbench-isolate none``) the item runs in-process."""
+    ``judged``: the runner is the judge (see ``judge_timeout_s``). Otherwise (``--solbench-isolate none``) the item
+    runs in-process. ``gpu``: the GPU model it must run on, for runners that place calls (Ray: a baseline)."""
     from pytest_solbench.worker.pool import WorkerError
 
+    pinned = {"gpu": gpu} if gpu else {}
     try:
         if judged:
-            outcome = runner.call(JUDGE_TARGET, request, 2 * timeout_s + 120)
+            outcome = runner.call(JUDGE_TARGET, request, judge_timeout_s(timeout_s), **pinned)
         else:
-            outcome = runner.call(EXECUTE_TARGET, request, timeout_s)
+            outcome = runner.call(EXECUTE_TARGET, request, timeout_s, **pinned)
     except WorkerError as exc:
         status, message = exc.status, exc.message
         lost = exc.outcome if isinstance(exc.outcome, ItemOutcome) else None
@@ -74,3 +83,10 @@ def call(runner: Any, request: ItemRequest, timeout_s: float, *, judged: bool = 
     if not isinstance(outcome, ItemOutcome):
         raise TypeError(f"the runner returned {type(outcome).__name__}, not a protocol.ItemOutcome")
     return outcome
+
+
+def placement(runner: Any, request: ItemRequest, *, judged: bool = True) -> Any:
+    """Where a runner that spreads calls (``worker.ray_runner``) ran this request: its ``Placement`` (seat, node,
+    the device its actor saw, a retry's note); None for a local runner."""
+    placed = getattr(runner, "placement", None)
+    return placed(JUDGE_TARGET if judged else EXECUTE_TARGET, request) if placed is not None else None

@@ -33,9 +33,12 @@ class Pipeline:
         self.facts = facts_mod.Facts()
         self.hardware = target.hardware  # measured ceilings replace its peaks (--solbench-ceilings measured)
         self.ceilings: dict[str, Any] | None = None
-        self._baselines: dict[tuple[str, str], float | None] = {}
+        self._baselines: dict[tuple[str, str, str], float | None] = {}  # (definition, workload, GPU model or "")
         self._environment: dict[str, Any] | None = None
         self._findings: dict[tuple[str, str, str], list[Any]] = {}
+        self._planned: dict[str, ItemRequest] = {}  # nodeid -> the request plan() made, sent as it is
+        self._planned_baselines: dict[tuple[str, str], ItemRequest] = {}
+        self._rows: dict[str, Any] = {}  # hardware key -> the row of a GPU a runner placed an item on (Ray)
         self.regression: Any = None  # gates.RunGates.regression with --solbench-compare: a record's slowdown, or None
 
     def evaluate(self, problem: Problem, workload: Workload, kernel: KernelSpec, nodeid: str, label: str,
@@ -46,8 +49,27 @@ class Pipeline:
         if verdict.record.t_sol_ms is not None:
             return verdict  # the bound was computed at the clock the kernel ran at
         # Every other path: the bound once, at the hardware row's clock, from the facts as they ended up.
-        record = figures.with_bound(verdict.record, self.facts.of(problem, workload), self.hardware)
+        hardware = self._rows.get(verdict.record.hardware, self.hardware)
+        record = figures.with_bound(verdict.record, self.facts.of(problem, workload), hardware)
         return replace(verdict, record=record)
+
+    def plan(self, problem: Problem, workload: Workload, kernel: KernelSpec, nodeid: str,
+             l2_flush: Any) -> tuple[ItemRequest | None, ItemRequest | None]:  # fmt: skip
+        """The requests ``evaluate`` will send for this item, made before it runs so that a runner can start them
+        early (Ray): the kernel's (None when the item is decided without a worker) and the workload's baseline (None
+        when none will be timed here, or another item already planned it). ``evaluate`` sends these very requests."""
+        facts = self.facts.of(problem, workload)
+        if (self.settings.bounds_only or self.static_findings(problem, kernel)
+                or prechecks.skip_reason(self.settings, self.target.device, problem.definition, kernel, facts)):  # fmt: skip
+            return None, None
+        request = self._planned[nodeid] = calls.item_request(self.settings, self.target.timed, problem, workload,
+                                                             kernel, facts, l2_flush)  # fmt: skip
+        key = (problem.definition.name, workload.uuid)
+        own = kernel.is_reference and self.settings.baseline == "reference"  # its own time is the baseline
+        if not self.target.timed or self.target.stored_times is not None or own or key in self._planned_baselines:
+            return request, None
+        self._planned_baselines[key] = self._baseline_request(problem, workload, facts, l2_flush)
+        return request, self._planned_baselines[key]
 
     def _decide(self, problem: Problem, workload: Workload, kernel: KernelSpec, facts: WorkloadFacts,
                 base: ItemResult, fixtures: dict[str, Any]) -> Verdict:  # fmt: skip
@@ -75,16 +97,22 @@ class Pipeline:
              fixtures: dict[str, Any]) -> Verdict:  # fmt: skip
         """The kernel's request in its worker, then the figures and the gates of a passing, timed kernel."""
         timed, runner, clocks = self.target.timed, fixtures["solbench_runner"], fixtures["solbench_clocks"]
-        request = calls.item_request(self.settings, timed, problem, workload, kernel, facts,
-                                     fixtures["solbench_l2_flush"])  # fmt: skip
+        request = self._planned.pop(base.nodeid, None) or calls.item_request(
+            self.settings, timed, problem, workload, kernel, facts, fixtures["solbench_l2_flush"])  # fmt: skip
         before = clocks.snapshot() if timed else None
-        outcome = calls.call(runner, request, self.settings.timeout_s, judged=self.settings.isolate != "none")
+        judged = self.settings.isolate != "none"
+        outcome = calls.call(runner, request, self.settings.timeout_s, judged=judged)
+        where = calls.placement(runner, request, judged=judged)  # Ray: the seat, node and GPU it ran on
+        base, hardware = self._placed(base, where)
+        datasheet = self.target.hardware if hardware is self.hardware else hardware  # a placed GPU's own row
         if isinstance(outcome, Crash):
             record = replace(base, status=outcome.status, log=outcome.log)
             return failed(record, outcome.status, outcome.message, details=outcome.details)
         after = clocks.snapshot() if timed else None
         record = replace(base, status=outcome.status, log=outcome.log, correctness=outcome.correctness,
                          rule=outcome.rule, clocks=_clocks(before, after, clocks) if timed else None)  # fmt: skip
+        if where is not None and where.note:  # a retry on another actor: said first in the record's log
+            record = replace(record, log=f"{where.note}\n{record.log}")
         if outcome.flops_by_dtype is not None:
             facts = self.facts.learn_flops(problem, workload, outcome.flops_by_dtype)
         if outcome.status is Status.SKIPPED:
@@ -93,12 +121,23 @@ class Pipeline:
             return failed(record, outcome.status, outcome.log)
         if outcome.kernel_timing is not None:
             t_k = figures.median_ms(outcome.kernel_timing)
-            t_b, log = self._baseline(problem, workload, kernel, facts, t_k, runner, fixtures)
-            record = figures.scored(replace(record, log=record.log + log), facts, self.hardware, self.target.hardware,
+            t_b, log = self._baseline(problem, workload, kernel, facts, t_k, runner, fixtures,
+                                      where.device["name"] if where is not None else None)  # fmt: skip
+            record = figures.scored(replace(record, log=record.log + log), facts, hardware, datasheet,
                                     outcome.kernel_timing, t_k, t_b)  # fmt: skip
             if self.settings.profile:
                 record = replace(record, profile=self._profile(request))
-        return gate(record, self.settings, self.target.hardware.name, self.regression)
+        return gate(record, self.settings, datasheet.name, self.regression)
+
+    def _placed(self, base: ItemResult, where: Any) -> tuple[ItemResult, Any]:
+        """The record and hardware row of a call a runner placed (Ray: ``calls.placement``); unplaced, as they are."""
+        if where is None:
+            return base, self.hardware
+        record, hardware = figures.placed(base, where.device, where.node, self.hardware, self.target.device.name,
+                                          named=bool(self.settings.hardware))  # fmt: skip
+        if hardware is not self.hardware:
+            self._rows[hardware.key] = hardware
+        return record, hardware
 
     def static_findings(self, problem: Problem, kernel: KernelSpec) -> list[Any]:
         """The guard's static rules over a kernel's sources, once per kernel and definition."""
@@ -116,28 +155,35 @@ class Pipeline:
         return profile.as_record(result)
 
     def _baseline(self, problem: Problem, workload: Workload, kernel: KernelSpec, facts: WorkloadFacts, t_k: float,
-                  runner: Any, fixtures: dict[str, Any]) -> tuple[float | None, str]:  # fmt: skip
+                  runner: Any, fixtures: dict[str, Any], gpu: str | None = None) -> tuple[float | None, str]:  # fmt: skip
         """T_b: the kernel's own time when it is the reference, a stored time, or the baseline timed once per
-        workload in the reference's own worker (which never imports kernel code)."""
+        workload (and GPU model, when the runner placed the kernel on one) in the reference's own process (which
+        never imports kernel code)."""
         key = (problem.definition.name, workload.uuid)
+        cached = (*key, gpu or "")
         mode = self.settings.baseline
         if kernel.is_reference and mode == "reference":
-            self._baselines[key] = t_k
+            self._baselines[cached] = t_k
         if self.target.stored_times is not None:
             stored = self.target.stored_time(*key)
             return stored, "" if stored is not None else f"no stored baseline time for this workload in {mode}\n"
-        if key in self._baselines:
-            return self._baselines[key], ""
-        request = calls.item_request(self.settings, self.target.timed, problem, workload,
-                                     reference_kernel(problem.definition), facts, fixtures["solbench_l2_flush"],
-                                     rounds=0, compile_kernel=mode == "compile")  # fmt: skip
-        outcome = calls.call(runner, request, self.settings.timeout_s, judged=self.settings.isolate != "none")
+        if cached in self._baselines:
+            return self._baselines[cached], ""
+        request = self._planned_baselines.get(key) or self._baseline_request(problem, workload, facts,
+                                                                             fixtures["solbench_l2_flush"])  # fmt: skip
+        outcome = calls.call(runner, request, self.settings.timeout_s, judged=self.settings.isolate != "none", gpu=gpu)
         if isinstance(outcome, Crash) or outcome.kernel_timing is None:
             why = outcome.message if isinstance(outcome, Crash) else outcome.log
-            self._baselines[key] = None
+            self._baselines[cached] = None
             return None, f"timing the baseline failed: {why}\n"
-        self._baselines[key] = figures.median_ms(outcome.kernel_timing)
-        return self._baselines[key], ""
+        self._baselines[cached] = figures.median_ms(outcome.kernel_timing)
+        return self._baselines[cached], ""
+
+    def _baseline_request(self, problem: Problem, workload: Workload, facts: WorkloadFacts,
+                          l2_flush: Any) -> ItemRequest:  # fmt: skip
+        return calls.item_request(self.settings, self.target.timed, problem, workload,
+                                  reference_kernel(problem.definition), facts, l2_flush, rounds=0,
+                                  compile_kernel=self.settings.baseline == "compile")  # fmt: skip
 
     def _bounds_only(self, problem: Problem, workload: Workload, facts: WorkloadFacts, base: ItemResult) -> Verdict:
         """--solbench-bounds-only: the bound alone; FLOPs the meta tensors cannot count are counted on CPU inputs."""
