@@ -185,7 +185,7 @@ class _Request:
         return f"_Request({self.tenant!r}, {self.n})"
 
 
-def _runner(*gpus: str) -> Any:
+def _runner(*gpus: str, targets: tuple[str, ...] | None = None) -> Any:
     """A RayRunner whose seats hold the given GPUs, without Ray: only its choice of jobs is exercised."""
     from pytest_solbench.worker.ray_runner import RayRunner
 
@@ -194,7 +194,7 @@ def _runner(*gpus: str) -> Any:
         def remote(cls: type) -> type:
             return cls
 
-    runner = RayRunner(NoRay, "cuda", len(gpus), env={}, health_check=None, initializer=None)
+    runner = RayRunner(NoRay, "cuda", len(gpus), env={}, health_check=None, initializer=None, targets=targets)
     for seat, gpu in zip(runner.seats, gpus):
         seat.device = {"name": gpu}
     return runner
@@ -237,3 +237,14 @@ def test_a_pinned_baseline_goes_to_a_seat_of_its_gpu_and_the_job_pytest_waits_fo
     runner.submit("t:f", _Request("reference", 2), 60, gpu="B200")
     with pytest.raises(WorkerError, match="no seat of this Ray cluster holds a B200"):
         runner.call("t:f", _Request("reference", 2), 60, gpu="B200")
+
+
+def test_the_seats_actors_run_the_judge_alone_never_a_kernel_in_their_own_process() -> None:
+    from pytest_solbench.calls import EXECUTE_TARGET, JUDGE_TARGET
+
+    runner = _runner("H100", targets=(JUDGE_TARGET,))
+    runner.submit(JUDGE_TARGET, _Request("k", 1), 60)
+    assert [job.target for job in runner._pending] == [JUDGE_TARGET]
+    with pytest.raises(ValueError, match=f"run only {JUDGE_TARGET}, not {EXECUTE_TARGET}"):
+        runner.submit(EXECUTE_TARGET, _Request("k", 2), 60)  # run_item imports the kernel where it runs
+    assert len(runner._pending) == 1
