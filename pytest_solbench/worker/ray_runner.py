@@ -150,12 +150,6 @@ class RayRunner:
         self._group: Any = None
         self._actor_class = ray.remote(SeatActor)
 
-    def __enter__(self) -> RayRunner:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
     # ------------------------------------------------------------ start
 
     def start(self) -> None:
@@ -265,8 +259,7 @@ class RayRunner:
     def _choose(self, seat: _Seat) -> _Job | None:
         """A job of the seat's own tenant (its kernel's process is warm here), else of a tenant no other seat
         serves, else of a tenant with more jobs queued than seats serving it; among them, the one pytest waits for
-        first. Otherwise none: the seat waits rather than start a kernel's process (a fresh interpreter, torch,
-        CUDA) for a job another seat will take in a moment."""
+        first. Otherwise none: the seat waits rather than start a kernel's process for a job another will take."""
         def elsewhere(job: _Job) -> bool:  # another seat could take it
             return any(s is not seat and job.gpu in (None, s.gpu) for s in self.seats)
 
