@@ -47,13 +47,6 @@ def kernel_pools(device: str) -> TenantPools:
     return _POOLS[kind]
 
 
-def close_pools() -> None:
-    """Close every kernel's process this judge started (a Ray seat's actor, before Ray kills it)."""
-    for pools in _POOLS.values():
-        pools.close()
-    _POOLS.clear()
-
-
 _STEPS = {"load": "loading", "call": "a correctness call", "timed": "its timed calls", "ping": "an empty request"}
 
 

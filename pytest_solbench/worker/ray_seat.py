@@ -68,9 +68,7 @@ class SeatActor:
         return (*reply, _tail(self.log_path, offset), outcome)
 
     def close(self) -> None:
-        """The judge's kernel processes closed and the confinement folder removed, before Ray kills this actor."""
-        from pytest_solbench.judge import referee
-
-        referee.close_pools()
+        """The confinement folder removed, before Ray kills this actor (the kernels' processes, idle between calls,
+        exit when it goes: their connection to the judge closes)."""
         if self.confined:
             shutil.rmtree(self.confined, ignore_errors=True)
