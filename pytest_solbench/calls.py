@@ -1,4 +1,5 @@
-"""The worker requests of one item, and calling the runner: an outcome, or a ``Crash`` when none came back."""
+"""The worker requests of one item, and calling the runner: an outcome, or a ``Crash`` when none came back; with a
+runner that spreads calls over machines (Ray), where a call ran."""
 
 from __future__ import annotations
 
@@ -54,19 +55,26 @@ def item_request(settings: Settings, timed: bool, problem: Problem, workload: Wo
     )
 
 
+def judge_timeout_s(timeout_s: float) -> float:
+    """The judge's own limit: it holds the kernel's process to ``timeout_s`` itself, and leaves room for the
+    reference."""
+    return 2 * timeout_s + 120
+
+
 def call(runner: Any, request: ItemRequest, timeout_s: float, *, judged: bool = True,
-         limit_words: str = "--solbench-timeout") -> ItemOutcome | Crash:  # fmt: skip
+         gpu: str | None = None, limit_words: str = "--solbench-timeout") -> ItemOutcome | Crash:  # fmt: skip
     """The runner's outcome; a worker that raised, died or hung becomes a ``Crash`` with its stderr tail.
 
-    ``judged``: the runner is the judge, which holds the kernel's process to ``timeout_s`` itself; its own limit
-    leaves room for the reference. Otherwise (``--solbench-isolate none``) the item runs in-process."""
+    ``judged``: the runner is the judge (see ``judge_timeout_s``). Otherwise (``--solbench-isolate none``) the item
+    runs in-process. ``gpu``: the GPU model it must run on, for runners that place calls (Ray: a baseline)."""
     from pytest_solbench.worker.pool import WorkerError
 
+    pinned = {"gpu": gpu} if gpu else {}
     try:
         if judged:
-            outcome = runner.call(JUDGE_TARGET, request, 2 * timeout_s + 120)
+            outcome = runner.call(JUDGE_TARGET, request, judge_timeout_s(timeout_s), **pinned)
         else:
-            outcome = runner.call(EXECUTE_TARGET, request, timeout_s)
+            outcome = runner.call(EXECUTE_TARGET, request, timeout_s, **pinned)
     except WorkerError as exc:
         status, message = exc.status, exc.message
         if status is Status.TIMEOUT and message.startswith(("pytest_solbench.", "initializer ")):
@@ -93,3 +101,10 @@ def _timeout_words(request: ItemRequest, message: str, timeout_s: float, limit_w
     who = "the reference" if request.kernel.get("name") == "reference" else f"kernel {request.kernel.get('name')}"
     return (f"{who} did not finish within {timeout_s:g} s ({limit_words}); it was stopped and the next item runs in "
             "a fresh process")  # fmt: skip
+
+
+def placement(runner: Any, request: ItemRequest, *, judged: bool = True) -> Any:
+    """Where a runner that spreads calls (``worker.ray_runner``) ran this request: its ``Placement`` (seat, node,
+    the device its actor saw, a retry's note); None for a local runner."""
+    placed = getattr(runner, "placement", None)
+    return placed(JUDGE_TARGET if judged else EXECUTE_TARGET, request) if placed is not None else None

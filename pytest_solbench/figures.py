@@ -57,3 +57,16 @@ def scored(record: ItemResult, facts: WorkloadFacts, hardware: Hardware, datashe
                    speedup=shown.speedup, score=shown.score,
                    log=record.log + (f"{shown.note}\n" if shown.note else "") + (PROVISIONAL if facts.bytes_provisional
                                                                                  else ""))  # fmt: skip
+
+
+def placed(record: ItemResult, device: dict[str, Any], node: str, hardware: Hardware, session_gpu: str,
+           named: bool) -> tuple[ItemResult, Hardware]:  # fmt: skip
+    """A record whose call a runner placed on a machine (Ray): the GPU model and node in its environment, and the
+    hardware row its figures use: that GPU's own, unless it is the session's GPU or ``named`` (the user chose the
+    row with --solbench-hardware); an unknown GPU keeps ``hardware``."""
+    record = replace(record, environment={**record.environment, "hardware": device["name"], "node": node})
+    if device["kind"] == "cuda" and not named and device["name"] != session_gpu:
+        from pytest_solbench.sol.hardware import identify
+
+        hardware = identify(device["name"], device.get("memory_bytes"), device.get("sm_count")) or hardware
+    return replace(record, hardware=hardware.key), hardware

@@ -19,7 +19,7 @@ DEFAULT_CPU_MAX_ELEMENTS = 4_000_000
 def addoption(parser: pytest.Parser) -> None:
     """Every option under one group, mirrored as ini keys where a project sets it once; one function per concern."""
     group = parser.getgroup(*GROUP)
-    for add in (_add_general, _add_timing, _add_guard, _add_gates, _add_reports):
+    for add in (_add_general, _add_timing, _add_guard, _add_gates, _add_reports, _add_cluster):
         add(group, parser)
 
 
@@ -167,6 +167,18 @@ def _add_reports(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
     parser.addini("solbench_sort", default="", help="as --solbench-sort.")
 
 
+def _add_cluster(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
+    """Where items run past this machine: a Ray cluster (docs/ray.md)."""
+    group.addoption(
+        "--solbench-ray", nargs="?", const="", default=None, metavar="ADDRESS",
+        help="run items on a Ray cluster, one judge actor per GPU (or CPU) seat, on any node: HOST:PORT, "
+        "ray://HOST:PORT, auto (the cluster this machine belongs to) or local (one started for this session); no "
+        "ADDRESS: Ray's default ($RAY_ADDRESS, else auto, else local). Needs pip install 'pytest-solbench[ray]' "
+        "(docs/ray.md; ini solbench_ray).",
+    )  # fmt: skip
+    parser.addini("solbench_ray", default="", help="as --solbench-ray ADDRESS ('default' for Ray's default).")
+
+
 @dataclass(frozen=True)
 class Settings:
     problem_paths: tuple[Path, ...]
@@ -202,6 +214,7 @@ class Settings:
     columns: tuple[str, ...] = ()  # the summary's columns (reports.terminal keys); () for its default
     sort: str = "workload"
     histogram_path: Path | None = None
+    ray: str | None = None  # --solbench-ray: an address, "" for Ray's default, or None: no Ray
 
 
 def _ini_number(config: pytest.Config, key: str, kind: type) -> float | int | None:
@@ -237,7 +250,7 @@ def resolve(config: pytest.Config) -> Settings:
     per option group, each giving its own fields of the frozen ``Settings``."""
     invocation = Path(config.invocation_params.dir)
     fields: dict[str, Any] = {}
-    for group in (_general, _timing, _guard, _gates, _reports):
+    for group in (_general, _timing, _guard, _gates, _reports, _cluster):
         fields.update(group(config, invocation))
     return Settings(**fields)
 
@@ -393,3 +406,32 @@ def _summary(config: pytest.Config, invocation: Path) -> dict[str, Any]:
             raise pytest.UsageError(f"--solbench-histogram {histogram}: plotting needs matplotlib: pip install "
                                     "'pytest-solbench[plot]'")  # fmt: skip
     return {"columns": columns, "sort": sort, "histogram_path": histogram}
+
+
+def _cluster(config: pytest.Config, invocation: Path) -> dict[str, Any]:
+    """--solbench-ray over ini solbench_ray; the options that cannot work across a cluster are usage errors here."""
+    address = config.option.solbench_ray
+    if address is None:
+        ini = str(config.getini("solbench_ray") or "").strip()
+        address = None if not ini else ("" if ini == "default" else ini)
+    if address is None:
+        return dict(ray=None)
+    clocks = config.option.solbench_clocks or str(config.getini("solbench_clocks") or "")
+    clashes = [(_choice(config, "--solbench-isolate", None, ("process", "none")) == "none",
+                "--solbench-isolate none (on Ray every item is decided by a judge actor, its kernel in a process "
+                "of its own)"),
+               (_choice(config, "--solbench-ceilings", None, ("datasheet", "measured")) == "measured",
+                "--solbench-ceilings measured (ceilings are measured on one local GPU)"),
+               (bool(config.option.solbench_profile or config.getini("solbench_profile")),
+                "--solbench-profile (Nsight Compute runs on this machine's GPU)"),
+               (bool(getattr(config.option, "numprocesses", None)), "-n (Ray spreads the items itself)"),
+               (clocks.strip().lower().startswith("lock"), "--solbench-clocks lock (lock the clocks on the nodes "
+                "before the run)")]  # fmt: skip
+    for clash, words in clashes:
+        if clash:
+            raise pytest.UsageError(f"--solbench-ray cannot be combined with {words}")
+    if importlib.util.find_spec("ray") is None:
+        from pytest_solbench.worker.ray_runner import RAY_MISSING
+
+        raise pytest.UsageError(RAY_MISSING)
+    return dict(ray=address)

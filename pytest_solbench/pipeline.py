@@ -33,10 +33,13 @@ class Pipeline:
         self.facts = facts_mod.Facts()
         self.hardware = target.hardware  # measured ceilings replace its peaks (--solbench-ceilings measured)
         self.ceilings: dict[str, Any] | None = None
-        self._baselines: dict[tuple[str, str], float | None] = {}
+        self._baselines: dict[tuple[str, str, str], float | None] = {}  # (definition, workload, GPU model or "")
         self._environment: dict[str, Any] | None = None
         self._findings: dict[tuple[str, str, str], list[Any]] = {}
         self._called: set[tuple[str, str]] = set()  # kernels (name, path) past their first workload
+        self._planned: dict[str, ItemRequest] = {}  # nodeid -> the request plan() made, sent as it is
+        self._planned_baselines: dict[tuple[str, str], ItemRequest] = {}
+        self._rows: dict[str, Any] = {}  # hardware key -> the row of a GPU a runner placed an item on (Ray)
         self.regression: Any = None  # gates.RunGates.regression with --solbench-compare: a record's slowdown, or None
 
     @property
@@ -46,16 +49,24 @@ class Pipeline:
             return self.settings.timeout_s
         return calls.GPU_TIMEOUT_S if self.target.timed else calls.CPU_TIMEOUT_S
 
-    def _limit(self, kernel: KernelSpec) -> tuple[float, str]:
-        """This call's limit and how to say it: a kernel's first workload on a GPU builds, autotunes and warms up,
-        so it gets ``FIRST_CALL_ALLOWANCE`` times the timeout."""
+    def _request(self, problem: Problem, workload: Workload, kernel: KernelSpec, facts: WorkloadFacts, l2_flush: Any,
+                 **fields: Any) -> ItemRequest:  # fmt: skip
+        """The request for one kernel on one workload, with its limit: a kernel's first workload on a GPU builds,
+        autotunes and warms up, so it gets ``FIRST_CALL_ALLOWANCE`` times the timeout."""
         key = (kernel.name, str(kernel.path))
         first = key not in self._called
         self._called.add(key)
         allow = calls.FIRST_CALL_ALLOWANCE if first and self.target.timed else 1
-        words = f"--solbench-timeout {self.timeout_s:g}"
-        words += f", x{allow} for a kernel's first workload" if allow > 1 else ""
-        return self.timeout_s * allow, words
+        return calls.item_request(self.settings, self.target.timed, problem, workload, kernel, facts, l2_flush,
+                                  timeout_s=self.timeout_s * allow, **fields)  # fmt: skip
+
+    def _send(self, runner: Any, request: ItemRequest, gpu: str | None = None) -> Any:
+        """The request to the runner (the judge, unless --solbench-isolate none), held to the request's limit."""
+        allow = round(request.timeout_s / self.timeout_s)
+        words = f"--solbench-timeout {self.timeout_s:g}" + (f", x{allow} for a kernel's first workload" if allow > 1
+                                                             else "")  # fmt: skip
+        return calls.call(runner, request, request.timeout_s, judged=self.settings.isolate != "none", gpu=gpu,
+                          limit_words=words)  # fmt: skip
 
     def evaluate(self, problem: Problem, workload: Workload, kernel: KernelSpec, nodeid: str, label: str,
                  fixtures: dict[str, Any]) -> Verdict:  # fmt: skip
@@ -65,8 +76,26 @@ class Pipeline:
         if verdict.record.t_sol_ms is not None:
             return verdict  # the bound was computed at the clock the kernel ran at
         # Every other path: the bound once, at the hardware row's clock, from the facts as they ended up.
-        record = figures.with_bound(verdict.record, self.facts.of(problem, workload), self.hardware)
+        hardware = self._rows.get(verdict.record.hardware, self.hardware)
+        record = figures.with_bound(verdict.record, self.facts.of(problem, workload), hardware)
         return replace(verdict, record=record)
+
+    def plan(self, problem: Problem, workload: Workload, kernel: KernelSpec, nodeid: str,
+             l2_flush: Any) -> tuple[ItemRequest | None, ItemRequest | None]:  # fmt: skip
+        """The requests ``evaluate`` will send for this item, made before it runs so that a runner can start them
+        early (Ray): the kernel's (None when the item is decided without a worker) and the workload's baseline (None
+        when none will be timed here, or another item already planned it). ``evaluate`` sends these very requests."""
+        facts = self.facts.of(problem, workload)
+        if (self.settings.bounds_only or self.static_findings(problem, kernel)
+                or prechecks.skip_reason(self.settings, self.target.device, problem.definition, kernel, facts)):  # fmt: skip
+            return None, None
+        request = self._planned[nodeid] = self._request(problem, workload, kernel, facts, l2_flush)
+        key = (problem.definition.name, workload.uuid)
+        own = kernel.is_reference and self.settings.baseline == "reference"  # its own time is the baseline
+        if not self.target.timed or self.target.stored_times is not None or own or key in self._planned_baselines:
+            return request, None
+        self._planned_baselines[key] = self._baseline_request(problem, workload, facts, l2_flush)
+        return request, self._planned_baselines[key]
 
     def _decide(self, problem: Problem, workload: Workload, kernel: KernelSpec, facts: WorkloadFacts,
                 base: ItemResult, fixtures: dict[str, Any]) -> Verdict:  # fmt: skip
@@ -94,17 +123,22 @@ class Pipeline:
              fixtures: dict[str, Any]) -> Verdict:  # fmt: skip
         """The kernel's request in its worker, then the figures and the gates of a passing, timed kernel."""
         timed, runner, clocks = self.target.timed, fixtures["solbench_runner"], fixtures["solbench_clocks"]
-        limit, words = self._limit(kernel)
-        request = calls.item_request(self.settings, timed, problem, workload, kernel, facts,
-                                     fixtures["solbench_l2_flush"], timeout_s=limit)  # fmt: skip
+        request = self._planned.pop(base.nodeid, None) or self._request(problem, workload, kernel, facts,
+                                                                         fixtures["solbench_l2_flush"])  # fmt: skip
         before = clocks.snapshot() if timed else None
-        outcome = calls.call(runner, request, limit, judged=self.settings.isolate != "none", limit_words=words)
+        judged = self.settings.isolate != "none"
+        outcome = self._send(runner, request)
+        where = calls.placement(runner, request, judged=judged)  # Ray: the seat, node and GPU it ran on
+        base, hardware = self._placed(base, where)
+        datasheet = self.target.hardware if hardware is self.hardware else hardware  # a placed GPU's own row
         if isinstance(outcome, Crash):
             record = replace(base, status=outcome.status, log=outcome.log)
             return failed(record, outcome.status, outcome.message, details=outcome.details)
         after = clocks.snapshot() if timed else None
         record = replace(base, status=outcome.status, log=outcome.log, correctness=outcome.correctness,
                          rule=outcome.rule, clocks=_clocks(before, after, clocks) if timed else None)  # fmt: skip
+        if where is not None and where.note:  # a retry on another actor: said first in the record's log
+            record = replace(record, log=f"{where.note}\n{record.log}")
         if outcome.flops_by_dtype is not None:
             facts = self.facts.learn_flops(problem, workload, outcome.flops_by_dtype)
         if outcome.touched_bytes is not None:  # the input bytes the timed inputs reach, found by the judge
@@ -115,12 +149,23 @@ class Pipeline:
             return failed(record, outcome.status, outcome.log)
         if outcome.kernel_timing is not None:
             t_k = figures.median_ms(outcome.kernel_timing)
-            t_b, log = self._baseline(problem, workload, kernel, facts, t_k, runner, fixtures)
-            record = figures.scored(replace(record, log=record.log + log), facts, self.hardware, self.target.hardware,
+            t_b, log = self._baseline(problem, workload, kernel, facts, t_k, runner, fixtures,
+                                      where.device["name"] if where is not None else None)  # fmt: skip
+            record = figures.scored(replace(record, log=record.log + log), facts, hardware, datasheet,
                                     outcome.kernel_timing, t_k, t_b)  # fmt: skip
             if self.settings.profile:
                 record = replace(record, profile=self._profile(request))
-        return gate(record, self.settings, self.target.hardware.name, self.regression)
+        return gate(record, self.settings, datasheet.name, self.regression)
+
+    def _placed(self, base: ItemResult, where: Any) -> tuple[ItemResult, Any]:
+        """The record and hardware row of a call a runner placed (Ray: ``calls.placement``); unplaced, as they are."""
+        if where is None:
+            return base, self.hardware
+        record, hardware = figures.placed(base, where.device, where.node, self.hardware, self.target.device.name,
+                                          named=bool(self.settings.hardware))  # fmt: skip
+        if hardware is not self.hardware:
+            self._rows[hardware.key] = hardware
+        return record, hardware
 
     def static_findings(self, problem: Problem, kernel: KernelSpec) -> list[Any]:
         """The guard's static rules over a kernel's sources, once per kernel and definition."""
@@ -138,30 +183,34 @@ class Pipeline:
         return profile.as_record(result)
 
     def _baseline(self, problem: Problem, workload: Workload, kernel: KernelSpec, facts: WorkloadFacts, t_k: float,
-                  runner: Any, fixtures: dict[str, Any]) -> tuple[float | None, str]:  # fmt: skip
+                  runner: Any, fixtures: dict[str, Any], gpu: str | None = None) -> tuple[float | None, str]:  # fmt: skip
         """T_b: the kernel's own time when it is the reference, a stored time, or the baseline timed once per
-        workload in the reference's own worker (which never imports kernel code)."""
+        workload (and GPU model, when the runner placed the kernel on one) in the reference's own process (which
+        never imports kernel code)."""
         key = (problem.definition.name, workload.uuid)
+        cached = (*key, gpu or "")
         mode = self.settings.baseline
         if kernel.is_reference and mode == "reference":
-            self._baselines[key] = t_k
+            self._baselines[cached] = t_k
         if self.target.stored_times is not None:
             stored = self.target.stored_time(*key)
             return stored, "" if stored is not None else f"no stored baseline time for this workload in {mode}\n"
-        if key in self._baselines:
-            return self._baselines[key], ""
-        reference = reference_kernel(problem.definition)
-        limit, words = self._limit(reference)
-        request = calls.item_request(self.settings, self.target.timed, problem, workload, reference, facts,
-                                     fixtures["solbench_l2_flush"], timeout_s=limit, rounds=0,
-                                     compile_kernel=mode == "compile")  # fmt: skip
-        outcome = calls.call(runner, request, limit, judged=self.settings.isolate != "none", limit_words=words)
+        if cached in self._baselines:
+            return self._baselines[cached], ""
+        request = self._planned_baselines.get(key) or self._baseline_request(problem, workload, facts,
+                                                                             fixtures["solbench_l2_flush"])  # fmt: skip
+        outcome = self._send(runner, request, gpu=gpu)
         if isinstance(outcome, Crash) or outcome.kernel_timing is None:
             why = outcome.message if isinstance(outcome, Crash) else outcome.log
-            self._baselines[key] = None
+            self._baselines[cached] = None
             return None, f"timing the baseline failed: {why}\n"
-        self._baselines[key] = figures.median_ms(outcome.kernel_timing)
-        return self._baselines[key], ""
+        self._baselines[cached] = figures.median_ms(outcome.kernel_timing)
+        return self._baselines[cached], ""
+
+    def _baseline_request(self, problem: Problem, workload: Workload, facts: WorkloadFacts,
+                          l2_flush: Any) -> ItemRequest:  # fmt: skip
+        return self._request(problem, workload, reference_kernel(problem.definition), facts, l2_flush, rounds=0,
+                             compile_kernel=self.settings.baseline == "compile")
 
     def _bounds_only(self, problem: Problem, workload: Workload, facts: WorkloadFacts, base: ItemResult) -> Verdict:
         """--solbench-bounds-only: the bound alone; FLOPs the meta tensors cannot count are counted on CPU inputs."""

@@ -52,7 +52,9 @@ def pytest_configure(config: pytest.Config) -> None:
         # Triton picks its interpreter when a kernel is decorated; set it before any kernel module is imported.
         _prefer_triton_interpreter(settings.device)
     _check_one_gpu_per_worker(config, settings.device)
-    session = SolbenchSession(config, settings, target.resolve(config, settings))
+    joins = settings.ray is not None and not config.option.collectonly  # --collect-only runs nothing: no cluster
+    device = _join_ray(config, settings) if joins else None
+    session = SolbenchSession(config, settings, target.resolve(config, settings, device))
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "solbench-session")
     if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
@@ -81,6 +83,44 @@ def _check_one_gpu_per_worker(config: pytest.Config, device: str) -> None:
             f"-n {workers} with {gpus} visible GPU(s) would time two kernels on one GPU at once; "
             f"use -n {gpus} or fewer (one worker per GPU), or --solbench-device cpu for correctness only"
         )
+
+
+#: The Ray runner (worker.ray_runner.RayRunner), started at configure with --solbench-ray.
+RAY_KEY = pytest.StashKey[Any]()
+
+
+def _join_ray(config: pytest.Config, settings: Any) -> Any:
+    """Join the cluster and boot a judge actor per seat now: the device the bounds are for is a seat's, and a bad
+    address is a usage error before anything is collected. The actors run the judge alone (trusted code); each
+    spawns its kernels' processes on its own node, confined as locally unless --solbench-guard off."""
+    from pytest_solbench.calls import JUDGE_TARGET
+    from pytest_solbench.measure.device import DeviceInfo
+    from pytest_solbench.worker import ray_runner
+
+    confine = {"SOLBENCH_CONFINE": "1"} if settings.guard != "off" else {}
+    try:
+        runner = ray_runner.connect(settings.ray or None, settings.device,
+                                    env_of={"cuda": confine, "cpu": {"TRITON_INTERPRET": "1", **confine}},
+                                    health_check="pytest_solbench.worker.execute:health_check",
+                                    initializer_of={"cuda": "pytest_solbench.worker.execute:warm_up_cuda",
+                                                    "cpu": "pytest_solbench.worker.execute:warm_up"},
+                                    targets=(JUDGE_TARGET,))  # fmt: skip
+    except ray_runner.ClusterError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[RAY_KEY] = runner
+    seen = runner.seats[0].device
+    return DeviceInfo(**{**seen, "capability": tuple(seen["capability"]) if seen["capability"] else None})
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    runner = config.stash.get(RAY_KEY, None)
+    return [f"solbench: Ray: {runner.describe()}; each item's calls run on one of them"] if runner else None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    runner = config.stash.get(RAY_KEY, None)
+    if runner is not None:
+        runner.close()
 
 
 def _prefer_triton_interpreter(device: str) -> None:
@@ -133,6 +173,11 @@ def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
     env = {"TRITON_INTERPRET": "1"} if target.device.kind == "cpu" else {"CUDA_VISIBLE_DEVICES": target.visible_gpu}
     health = "pytest_solbench.worker.execute:health_check"
     runner: Any
+    ray = request.config.stash.get(RAY_KEY, None)
+    if ray is not None:  # started at configure, closed at unconfigure; every item's requests are queued now
+        _queue_every_item(ray, session, request.session.items, request.getfixturevalue("solbench_l2_flush"))
+        yield ray
+        return
     confined = None  # where kernels' workers make their private temp folders (guard.confine), removed at the end
     if session.settings.isolate == "none":
         runner = worker.InProcessRunner(health_check=health)
@@ -152,6 +197,26 @@ def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
         shutil.rmtree(confined, ignore_errors=True)
 
 
+def _queue_every_item(runner: Any, session: Any, items: list[pytest.Item], l2_flush: Any) -> None:
+    """pytest runs items one at a time: queueing all their requests up front keeps every seat busy, while each item
+    waits for its own. A baseline is queued once per GPU model the seats hold (it is timed beside its kernels)."""
+    from pytest_solbench.calls import JUDGE_TARGET, judge_timeout_s
+    from pytest_solbench.items import SolbenchItem
+
+    timeout = judge_timeout_s(session.settings.timeout_s)
+    for item in items:
+        if isinstance(item, SolbenchItem):
+            try:
+                kernel, baseline = session.pipeline.plan(item.problem, item.workload, item.kernel, item.nodeid,
+                                                         l2_flush)  # fmt: skip
+            except Exception:  # the item meets the same error when it runs, and reports it as its own
+                continue
+            if kernel is not None:
+                runner.submit(JUDGE_TARGET, kernel, timeout)
+            for gpu in runner.gpus if baseline is not None else ():
+                runner.submit(JUDGE_TARGET, baseline, timeout, gpu=gpu)
+
+
 @pytest.fixture(scope="session")
 def solbench_clocks(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The GPU clocks: observed around every measurement (default), or locked and restored (--solbench-clocks lock)."""
@@ -159,7 +224,7 @@ def solbench_clocks(request: pytest.FixtureRequest) -> Iterator[Any]:
     from pytest_solbench.items import SESSION_KEY
 
     session = request.config.stash[SESSION_KEY]
-    enabled = session.target.device.kind == "cuda"
+    enabled = session.target.device.kind == "cuda" and session.settings.ray is None  # Ray: clocks of the nodes
     with session_clocks.session_clocks(session.settings.clocks, device_index=session.target.gpu_index, enabled=enabled) as state:
         yield state
 

@@ -196,6 +196,11 @@ class SolbenchSession:
 
             for line in format_ceilings(self.ceilings):
                 terminalreporter.write_line(line)
+        from pytest_solbench.reports.gpu_types import by_gpu, format_by_gpu
+
+        if self.settings.ray is not None or len(by_gpu(shown)) > 1:
+            for line in format_by_gpu(shown):
+                terminalreporter.write_line(line)
         skipped = len(self.results) - len(shown)
         if skipped:
             terminalreporter.write_line(f"({skipped} items skipped; -rs lists why)")

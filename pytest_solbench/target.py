@@ -85,12 +85,13 @@ def gpu_index(config: pytest.Config) -> int:
     return int(str(workerinput["workerid"]).lstrip("gw") or 0) if workerinput else 0
 
 
-def resolve(config: pytest.Config, settings: Settings) -> Target:
-    """On an xdist worker, the controller's target; elsewhere, resolve it: device, hardware row, stored times."""
+def resolve(config: pytest.Config, settings: Settings, device: DeviceInfo | None = None) -> Target:
+    """On an xdist worker, the controller's target; elsewhere, resolve it: device (the one given, e.g. a Ray seat's,
+    or this machine's), hardware row, stored times."""
     workerinput = getattr(config, "workerinput", None)
     if workerinput and WORKERINPUT_KEY in workerinput:
         return Target.from_json(workerinput[WORKERINPUT_KEY], gpu_index(config))
-    device = detect_device(settings.device, gpu_index(config))
+    device = device or detect_device(settings.device, gpu_index(config))
     row, note = _hardware(config, settings, device)
     stored = None
     if settings.baseline not in ("reference", "compile"):
