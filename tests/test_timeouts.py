@@ -9,7 +9,8 @@ from pytest_solbench.data.kernels import reference_kernel
 from pytest_solbench.data.trace import load_problem
 from pytest_solbench.measure.device import DeviceInfo
 from pytest_solbench.options import Settings
-from pytest_solbench.pipeline import EXECUTE_TARGET, Pipeline
+from pytest_solbench import calls
+from pytest_solbench.pipeline import Pipeline
 from pytest_solbench.sol.facts import Facts
 from pytest_solbench.sol.hardware import lookup
 from pytest_solbench.target import Target
@@ -40,8 +41,11 @@ def _calls(kind: str, settings: Settings = SETTINGS) -> tuple[list[float], list[
     kernel = replace(reference_kernel(problem.definition), name="mine")
     messages = []
     for workload in problem.workloads[:2]:
-        request = pipeline._request(problem, workload, kernel, Facts().of(problem, workload), None)
-        messages.append(pipeline._call(runner, request).message)
+        limit, words = pipeline._limit(kernel)
+        request = calls.item_request(settings, kind == "cuda", problem, workload, kernel,
+                                     Facts().of(problem, workload), None, timeout_s=limit)  # fmt: skip
+        assert request.timeout_s == limit  # the judge holds the kernel's process to the same limit
+        messages.append(calls.call(runner, request, limit, judged=False, limit_words=words).message)
     return runner.limits, messages
 
 
@@ -51,7 +55,7 @@ def test_a_gpu_allows_a_minute_and_five_for_a_kernel_s_first_workload() -> None:
     assert messages[0] == ("kernel mine did not finish within 300 s (--solbench-timeout 60, x5 for a kernel's first "
                            "workload); it was stopped and the next item runs in a fresh process")  # fmt: skip
     assert messages[1].startswith("kernel mine did not finish within 60 s (--solbench-timeout 60);")
-    assert not any(EXECUTE_TARGET in m for m in messages)
+    assert not any(calls.EXECUTE_TARGET in m for m in messages)
 
 
 def test_cpu_allows_ten_minutes_and_the_option_wins() -> None:
