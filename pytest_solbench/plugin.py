@@ -203,7 +203,6 @@ def _queue_every_item(runner: Any, session: Any, items: list[pytest.Item], l2_fl
     from pytest_solbench.calls import JUDGE_TARGET, judge_timeout_s
     from pytest_solbench.items import SolbenchItem
 
-    timeout = judge_timeout_s(session.settings.timeout_s)
     for item in items:
         if isinstance(item, SolbenchItem):
             try:
@@ -212,9 +211,9 @@ def _queue_every_item(runner: Any, session: Any, items: list[pytest.Item], l2_fl
             except Exception:  # the item meets the same error when it runs, and reports it as its own
                 continue
             if kernel is not None:
-                runner.submit(JUDGE_TARGET, kernel, timeout)
+                runner.submit(JUDGE_TARGET, kernel, judge_timeout_s(kernel.timeout_s))  # each request carries its limit
             for gpu in runner.gpus if baseline is not None else ():
-                runner.submit(JUDGE_TARGET, baseline, timeout, gpu=gpu)
+                runner.submit(JUDGE_TARGET, baseline, judge_timeout_s(baseline.timeout_s), gpu=gpu)
 
 
 @pytest.fixture(scope="session")

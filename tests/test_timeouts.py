@@ -40,12 +40,11 @@ def _calls(kind: str, settings: Settings = SETTINGS) -> tuple[list[float], list[
     pipeline, runner = Pipeline(settings, target), Hangs()
     kernel = replace(reference_kernel(problem.definition), name="mine")
     messages = []
+    pipeline = Pipeline(replace(settings, isolate="none"), target)  # the in-process target: the pool's own words
     for workload in problem.workloads[:2]:
-        limit, words = pipeline._limit(kernel)
-        request = calls.item_request(settings, kind == "cuda", problem, workload, kernel,
-                                     Facts().of(problem, workload), None, timeout_s=limit)  # fmt: skip
-        assert request.timeout_s == limit  # the judge holds the kernel's process to the same limit
-        messages.append(calls.call(runner, request, limit, judged=False, limit_words=words).message)
+        request = pipeline._request(problem, workload, kernel, Facts().of(problem, workload), None)
+        messages.append(pipeline._send(runner, request).message)
+        assert request.timeout_s == runner.limits[-1]  # the judge holds the kernel's process to the same limit
     return runner.limits, messages
 
 
