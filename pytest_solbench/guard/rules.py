@@ -13,13 +13,18 @@ is itself a finding (``bad-allowance``). Nothing here imports torch: the rules a
 from __future__ import annotations
 
 import ast
+import functools
+import importlib.machinery
+import os
 import re
+import sys
 from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
-from pytest_solbench.guard.tables import CPP_RULES, MODULE_RULES, REEXPORTED, VENDOR_FAMILIES, vendor_names
+from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, MODULE_RULES, REEXPORTED, vendor_families,
+                                          vendor_names)  # fmt: skip
 
 RULES: dict[str, str] = {
     "side-stream": "launches work on a CUDA stream of its own, which a timer of the current stream may not see",
@@ -49,6 +54,8 @@ RULES: dict[str, str] = {
     "ctypes": "uses ctypes, which reads and writes any memory and calls any native code",
     "bad-allowance": "an allowance without a written reason, or for a rule that does not exist",
     "unparsable": "a source the guard cannot parse, so it cannot vouch for it",
+    "unlisted-import": "imports a module outside the allow-list (torch, triton, numpy, math, functools...) that no "
+                       "named rule covers: a module nobody reviewed (pkgutil, doctest, pydoc...) is not a way in",
 }
 
 PYTHON_SUFFIXES = (".py",)
@@ -84,7 +91,8 @@ def scan_sources(sources: Sequence[tuple[str, str]], *, definition_name: str, op
     fp32_only = bool(floats) and all(d == "float32" for d in floats)
     if local_modules is None:
         local_modules = [path.split("/", 1)[0].removesuffix(".py") for path, _ in sources if path.endswith(".py")]
-    context = _Context(definition_name, op_type, fp32_only, entry_point, frozenset(local_modules))
+    exports = _local_exports(sources, frozenset(local_modules))
+    context = _Context(definition_name, op_type, fp32_only, entry_point, frozenset(local_modules), exports)
     findings: list[Finding] = [*_allowance_findings(sources, solution)[1], *found]
     for path, text in sources:
         if path.endswith(PYTHON_SUFFIXES):
@@ -161,6 +169,7 @@ class _Context:
     fp32_only: bool
     entry_point: str
     local_modules: frozenset[str]  # the kernel's own modules: patching its own state is fine
+    exports: Mapping[str, Mapping[str, str]] = None  # local module (dotted) -> its module-level name -> dotted name
 
 
 def _matches(name: str, prefix: str) -> bool:
@@ -170,17 +179,24 @@ def _matches(name: str, prefix: str) -> bool:
 class _Resolver:
     """Local name -> dotted name of what it stands for, from imports and simple assignments anywhere in the file.
 
-    Names bound to the kernel's own modules (relative imports, or a module among its sources) stay unresolved.
+    Names bound to the kernel's own modules (relative imports, or a module among its sources) stay unresolved, but
+    what is reached through them is resolved through that module's own names (``helpers.F.rms_norm``, with
+    ``import torch.nn.functional as F`` in helpers.py, is ``torch.nn.functional.rms_norm``): ``exports``.
     """
 
-    def __init__(self, tree: ast.Module, local_modules: frozenset[str] = frozenset()) -> None:
+    def __init__(self, tree: ast.Module, local_modules: frozenset[str] = frozenset(),
+                 exports: Mapping[str, Mapping[str, str]] | None = None) -> None:  # fmt: skip
         self.names: dict[str, str] = {}
+        self.local: dict[str, str] = {}  # local name -> the kernel's own module it stands for
+        self.exports = exports or {}
         self.imports: list[tuple[ast.AST, str]] = []  # (node, imported dotted name)
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     self.imports.append((node, alias.name))
                     if alias.name.split(".")[0] in local_modules:
+                        local = alias.name if alias.asname else alias.name.split(".")[0]
+                        self.local[alias.asname or local] = local
                         continue
                     if alias.asname:
                         self.names[alias.asname] = alias.name
@@ -194,13 +210,31 @@ class _Resolver:
                     self.imports.append((node, full))
                     if not node.level and full.split(".")[0] not in local_modules:
                         self.names[alias.asname or alias.name] = full
-        for _ in range(3):  # aliases of aliases: E = torch.cuda.Event; F = E
+                    elif node.module or not node.level:  # from helpers import F: what F is in helpers
+                        source = node.module or ""
+                        if full in self.exports or f"{source}.{alias.name}" in self.exports:
+                            self.local[alias.asname or alias.name] = f"{source}.{alias.name}"
+                        elif alias.name in self.exports.get(source, {}):
+                            self.names[alias.asname or alias.name] = self.exports[source][alias.name]
+        classes = {id(item): c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for item in c.body}
+        for _ in range(3):  # aliases of aliases: E = torch.cuda.Event; F = E; a = b = E; class K: m = E
             for node in ast.walk(tree):
-                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                    name = node.targets[0].id
-                    resolved = self.resolve(node.value)
-                    if resolved and name not in ("__all__",):
-                        self.names[name] = resolved
+                targets = node.targets if isinstance(node, ast.Assign) else (
+                    [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else
+                    [node.target] if isinstance(node, ast.NamedExpr) else [])  # fmt: skip
+                names = [t.id for t in targets if isinstance(t, ast.Name) and t.id != "__all__"]
+                resolved = self.resolve(node.value) if names else None
+                for name in names if resolved else ():
+                    self.names[f"{classes[id(node)]}.{name}" if id(node) in classes else name] = resolved
+
+    def local_module(self, node: ast.AST) -> str | None:
+        """The kernel's own module ``node`` stands for (``helpers``, ``pkg.sub``), or None."""
+        if isinstance(node, ast.Name):
+            return self.local.get(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.local_module(node.value)
+            return f"{base}.{node.attr}" if base and f"{base}.{node.attr}" in self.exports else None
+        return None
 
     def resolve(self, node: ast.AST) -> str | None:
         if isinstance(node, ast.Name):
@@ -208,8 +242,17 @@ class _Resolver:
                 return self.names[node.id]
             return f"builtins.{node.id}" if node.id in _BUILTINS else None
         if isinstance(node, ast.Attribute):
+            if isinstance(node.value, ast.Name) and f"{node.value.id}.{node.attr}" in self.names:
+                return self.names[f"{node.value.id}.{node.attr}"]  # a class attribute: K.m
+            local = self.local_module(node.value)
+            if local is not None:
+                return self.exports.get(local, {}).get(node.attr)
             base = self.resolve(node.value)
             return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Tuple, ast.List)):
+            index = node.slice.value if isinstance(node.slice, ast.Constant) else None  # [torch.cuda][0]
+            if type(index) is int and -len(node.value.elts) <= index < len(node.value.elts):
+                return self.resolve(node.value.elts[index])
         if isinstance(node, ast.Call) and node.args:
             func = self.resolve(node.func)
             args = node.args
@@ -228,12 +271,47 @@ _PATCH_CALLS = {"builtins.setattr", "builtins.delattr"}
 _ATTRIBUTE_BUILTINS = ("builtins.getattr", "builtins.hasattr", "builtins.setattr", "builtins.delattr")
 
 
+_COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")  # PEP 263, as the tokenizer reads it
+
+
+def source_encoding(text: str) -> tuple[int, str] | None:
+    """(line, encoding) of a coding cookie in the first two lines that is not UTF-8: the importer would decode the
+    file with it (``# coding: utf-7`` turns a "comment" into code) while the rules read UTF-8, so it is refused."""
+    for number, line in enumerate(text.splitlines()[:2], 1):
+        match = _COOKIE.match(line)
+        if match:
+            name = match.group(1).lower().replace("_", "-")
+            return None if name in ("utf-8", "utf8") or name.startswith("utf-8-") else (number, match.group(1))
+        if line.strip() and not line.lstrip().startswith("#"):
+            return None
+    return None
+
+
+def _local_exports(sources: Sequence[tuple[str, str]], local_modules: frozenset[str]) -> dict[str, dict[str, str]]:
+    """Each of the kernel's own Python modules (dotted, ``helpers``, ``pkg.sub``) -> its names that resolve."""
+    trees = {}
+    for path, text in sources:
+        if path.endswith(PYTHON_SUFFIXES):
+            try:
+                trees[path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")] = ast.parse(text)
+            except SyntaxError:
+                continue
+    exports: dict[str, dict[str, str]] = {name: {} for name in trees}
+    for _ in range(2):  # a name re-exported through two local modules
+        exports = {name: _Resolver(tree, local_modules, exports).names for name, tree in trees.items()}
+    return exports
+
+
 def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
+    cookie = source_encoding(text)
+    if cookie:
+        return [Finding("unparsable", path, cookie[0], f"declares the source encoding {cookie[1]!r}: the importer "
+                        "would read other code than the rules do; use UTF-8")]  # fmt: skip
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
         return [Finding("unparsable", path, exc.lineno or 0, f"syntax error: {exc.msg}")]
-    resolver = _Resolver(tree, context.local_modules)
+    resolver = _Resolver(tree, context.local_modules, context.exports)
     found: list[Finding] = []
 
     def hit(rule: str, node: ast.AST, message: str) -> None:
@@ -242,6 +320,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     vendor, vendor_methods = vendor_names(context.op_type)
     for node, name in resolver.imports:
         _check_name(name, node, hit, vendor, context, imported=True)
+        _check_importable(name, node, hit, context)
     inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}  # a.b of a.b.c: judge a.b.c only
     for node in ast.walk(tree):
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
@@ -255,6 +334,8 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
             name = resolver.resolve(node)  # getattr(module, "name"), __import__("name"), import_module("name")
             if name:
                 _check_name(name, node, hit, vendor, context, imported=False)
+                if resolver.resolve(node.func) in _IMPORT_CALLS:
+                    _check_importable(name, node, hit, context)
             _check_call(node, resolver, hit, vendor_methods, context)
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             for target in node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]:
@@ -266,11 +347,19 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
             for item in node.body:
                 if isinstance(item, ast.FunctionDef) and item.name in ("__torch_function__", "__torch_dispatch__"):
                     hit("tensor-subclass", item, f"class {node.name} defines {item.name}")
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == context.entry_point:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == context.entry_point:
             for deco in node.decorator_list:
                 name = resolver.resolve(deco.func if isinstance(deco, ast.Call) else deco) or ""
                 if any(_matches(name, c) for c in _CACHE_DECORATORS):
                     hit("pointer-cache", deco, f"{name} on the entry point {node.name}() replays earlier results")
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None else []  # fmt: skip
+        if any(isinstance(t, ast.Name) and t.id == context.entry_point for t in targets):
+            for call in (n for n in ast.walk(node.value) if isinstance(n, ast.Call)):  # run = lru_cache(None)(f)
+                name = resolver.resolve(call.func) or ""
+                if any(_matches(name, c) for c in _CACHE_DECORATORS):
+                    hit("pointer-cache", node, f"{name} wraps the entry point {context.entry_point}: it replays "
+                        "earlier results")  # fmt: skip
     for node in pointer_keys(tree, resolver.resolve):
         hit("pointer-cache", node, "a pointer, id or hash is used as a key or kept between calls")
     check_reflection(tree, resolver.resolve, hit)
@@ -288,7 +377,10 @@ def _modules_as_values(tree: ast.Module, resolver: _Resolver) -> Iterator[ast.Na
                for dotted, alias in ((a.name, a.asname) for a in node.names)}  # fmt: skip
     parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and resolver.names.get(node.id) in modules):
+        if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
+            continue
+        resolved = resolver.names.get(node.id)
+        if not (resolved in modules or node.id in resolver.local or (resolved and is_module(resolved))):
             continue
         parent = parents.get(id(node))
         if isinstance(parent, ast.Attribute) or (isinstance(parent, ast.Assign) and parent.value is node
@@ -299,6 +391,27 @@ def _modules_as_values(tree: ast.Module, resolver: _Resolver) -> Iterator[ast.Na
         if named and resolver.resolve(parent.func) in _ATTRIBUTE_BUILTINS:
             continue
         yield node
+
+
+@functools.lru_cache(maxsize=4096)
+def is_module(dotted: str) -> bool:
+    """Whether ``dotted`` names an installed module or package (``torch.nn.functional``), found on disk by the
+    import system's finder without importing anything."""
+    parts = dotted.split(".")
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(parts[0])
+    except (ImportError, ValueError, OSError):
+        return False
+    if spec is None:
+        return parts[0] in sys.builtin_module_names and len(parts) == 1
+    if len(parts) == 1:
+        return True
+    roots = spec.submodule_search_locations or []
+    for root in roots:
+        path = os.path.join(root, *parts[1:])
+        if os.path.isdir(path) or any(os.path.isfile(path + suffix) for suffix in importlib.machinery.all_suffixes()):
+            return True
+    return False
 
 
 def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: _Context, imported: bool) -> None:
@@ -313,17 +426,52 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
     for prefix, family in vendor.items():
         if _matches(name, prefix):
             hit("vendor-op", node, f"{'imports' if imported else 'uses'} {name}, which does the whole {family} op")
-    if _matches(name, "pytest_solbench") or "reference" in parts[1:] or parts[0] == "reference" or (
-        context.definition_name and context.definition_name in parts
+        elif any(_matches(alias, prefix) for alias in aliases):  # F.torch.rms_norm
+            hit("vendor-op", node, f"reaches {prefix} through {name}, which does the whole {family} op")
+    if _matches(name, "torch.ops.aten") and len(parts) > 3:  # any overload of an aten op the table names
+        op = parts[3]
+        family = vendor.get(f"torch.{op}") or vendor.get(f"torch.nn.functional.{op}") or vendor.get(
+            f"torch.ops.aten.{op}") or vendor_names(context.op_type)[1].get(op)  # fmt: skip
+        if family and not any(_matches(name, prefix) for prefix in vendor):
+            hit("vendor-op", node, f"uses {name}, the aten op that does the whole {family} op")
+    local = parts[0] in context.local_modules  # a local package named after the definition is the kernel's own
+    if _matches(name, "pytest_solbench") or (not local and "reference" in parts[1:]) or parts[0] == "reference" or (
+        context.definition_name and context.definition_name in parts and not local
     ):
         hit("reference-call", node, f"{'imports' if imported else 'uses'} {name}: the answer, not a kernel")
     if context.fp32_only and parts[0] in ("torch", "triton") and parts[-1] in LOW_FLOATS:
         hit("precision-downgrade", node, f"uses {name} in a kernel whose definition is all float32")
 
 
+_IMPORT_CALLS = ("builtins.__import__", "importlib.import_module", "importlib.__import__")
+
+
+def _check_importable(name: str, node: ast.AST, hit, context: _Context) -> None:
+    """A module outside :data:`IMPORTABLE` and the kernel's own, that no named rule already covers."""
+    top = name.split(".")[0]
+    if not top or top.startswith(".") or top in IMPORTABLE or top in context.local_modules:
+        return
+    if any(_matches(name, prefix) for prefix in MODULE_RULES):
+        return  # threading, subprocess, ctypes...: their own rule says why, and an allowance names that rule
+    shown = ", ".join(sorted(IMPORTABLE)[:8])
+    hit("unlisted-import", node, f"imports {name}, outside the modules a kernel may import ({shown}...): allow it "
+        "with a written reason if the kernel needs it")  # fmt: skip
+
+
 def _check_call(node: ast.Call, resolver: _Resolver, hit, vendor_methods: dict[str, str], context: _Context) -> None:
     func = resolver.resolve(node.func)
     method = node.func.attr if isinstance(node.func, ast.Attribute) else None
+    if method and resolver.local_module(node.func.value):
+        method = None  # kern.softmax(x): the kernel's own function, not a tensor method
+    named = node.args[1 if func in ("builtins.getattr", "builtins.hasattr") else 0] if func in (
+        "builtins.getattr", "builtins.hasattr", "operator.methodcaller") and len(node.args) > 1 - (
+        func == "operator.methodcaller") else None  # fmt: skip
+    if isinstance(named, ast.Constant) and named.value in vendor_methods:  # getattr(x, "softmax")(-1)
+        hit("vendor-op", node, f"{func}({named.value!r}) reaches the vendor op that does the whole "
+            f"{vendor_methods[named.value]} op")  # fmt: skip
+    if func and func.startswith("torch.") and func.split(".")[-1] in vendor_methods:  # torch.Tensor.softmax(x)
+        hit("vendor-op", node, f"{func}() calls the vendor op that does the whole {vendor_methods[func.split('.')[-1]]}"
+            " op")  # fmt: skip
     owner = resolver.resolve(node.args[0]) if node.args else None
     name_at = 1 if func in ("builtins.getattr", "builtins.hasattr") else 0  # where the name is, for __import__: 0
     computed = len(node.args) > name_at and not isinstance(node.args[name_at], ast.Constant)
@@ -342,8 +490,10 @@ def _check_call(node: ast.Call, resolver: _Resolver, hit, vendor_methods: dict[s
             hit("file-network-os", node, f".{method}() writes to or changes the file system")
         if context.fp32_only and method in ("half", "bfloat16"):
             hit("precision-downgrade", node, f".{method}() casts down in a kernel whose definition is all float32")
-    if func and func.endswith(("torch.library.Library", "torch.library.impl")) and node.args:
-        first = node.args[0]
+    namespace = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("ns", "qualname_or_op",
+                                                                                                "op_name")), None)
+    if func and func.endswith(("torch.library.Library", "torch.library.impl")) and namespace is not None:
+        first = namespace
         if not isinstance(first, ast.Constant):
             hit("patching", node, f"{func}() of a computed namespace may override torch's own operators")
         elif str(first.value).split("::")[0] in ("aten", "prims", "prim", "_c10d_functional", "quantized"):
@@ -381,11 +531,23 @@ def strip_cpp(text: str) -> str:
     return _CPP_TOKENS.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
 
 
+_STD_NAMES = re.compile(r"(?<![\w:])(thread|jthread|async|ofstream|ifstream|fstream|map|unordered_map)\b")
+
+
+def _normalize_cpp(code: str) -> str:
+    """``std :: thread`` as ``std::thread``, and with ``using namespace std`` a bare ``thread`` as ``std::thread``;
+    lines kept. Macros are not expanded: a name built by token pasting (``CAT(dl, open)``) stays out of sight."""
+    code = re.sub(r"[ \t]*::[ \t]*", "::", code)
+    if re.search(r"\busing\s+namespace\s+std\b", code):
+        code = _STD_NAMES.sub(r"std::\1", code)
+    return code
+
+
 def _scan_cpp(path: str, text: str, context: _Context) -> list[Finding]:
-    code = strip_cpp(text)
+    code = _normalize_cpp(strip_cpp(text))
     patterns = dict(CPP_RULES)
-    for family in VENDOR_FAMILIES:
-        if family.matches(context.op_type) and family.cpp:
+    for family in vendor_families(context.op_type):
+        if family.cpp:
             patterns[family.cpp] = ("vendor-op", f"does the whole {context.op_type} op in a vendor library")
     found = []
     for pattern, (rule, what) in patterns.items():
