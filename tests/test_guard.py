@@ -352,4 +352,6 @@ def test_honest_lookalikes_pass_every_rule(kernel: KernelSpec) -> None:
 
 def test_there_is_a_lookalike_for_each_false_positive_the_rules_must_avoid() -> None:
     assert {k.path.stem for k in LOOKALIKES} >= {"helper_module", "shape_cache", "triton_autotune", "torch_compile",
-                                                  "alignment_dispatch"}  # fmt: skip
+                                                  "alignment_dispatch", "alias_check", "hash_shape_cache", "repr_class",
+                                                  "workspace_nbytes", "fused_ln_gemm", "definition_named_pkg",
+                                                  "local_softmax_helper"}  # fmt: skip (red-team round 1: the last 7)
