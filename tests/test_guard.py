@@ -164,7 +164,7 @@ def test_pointer_keys_patching_and_setattr() -> None:
     assert py("class K:\n    def run(self, x):\n        return x.data_ptr() == self.ptr\n") == [("pointer-cache", 3)]
     assert py("def run(x, out):\n    if x.data_ptr() == out.data_ptr():\n        x = x.clone()\n") == []
     assert py("import torch\ntorch.Tensor.__sub__ = None\n") == [("dunder", 2), ("patching", 2)]
-    assert py("import time\nsetattr(time, 'time', None)\n") == [("patching", 2)]
+    assert py("import time\nsetattr(time, 'time', None)\n") == [("unlisted-import", 1), ("patching", 2)]
     assert py("import functools\n@functools.cache\ndef helper(n):\n    return n\n") == []
 
 
@@ -176,7 +176,7 @@ def test_a_kernel_may_change_its_own_modules_state() -> None:
 
 def test_vendor_ops_depend_on_the_op_type() -> None:
     assert py("def run(a, b):\n    return a @ b\n", op_type="gemm") == [("vendor-op", 2)]
-    assert py("def run(a, b):\n    a @= b\n    return a\n", op_type="linear_gelu") == [("vendor-op", 2)]
+    assert py("def run(a, b):\n    a @= b\n    return a\n", op_type="linear") == [("vendor-op", 2)]
     assert py("def run(a, b):\n    return a @ b\n", op_type="rmsnorm") == []
     assert py("import torch\ndef run(x):\n    return torch.softmax(x, -1)\n", op_type="gqa_paged") == []
     assert py("import torch.nn.functional as F\ndef run(x, w):\n    return F.layer_norm(x, (8,), w)\n",
@@ -257,7 +257,8 @@ def test_modules_passed_as_values_and_reached_through_other_modules() -> None:
 
 def test_names_built_at_run_time_and_frames_from_tracebacks() -> None:
     assert py("import torch\nname = 'cu' + 'da'\nc = getattr(torch, name)\n") == [("computed-name", 3)]
-    assert py("import importlib\nm = importlib.import_module('thread' + 'ing')\n") == [("computed-name", 2)]
+    assert py("import importlib\nm = importlib.import_module('thread' + 'ing')\n") == [("unlisted-import", 1),
+                                                                                       ("computed-name", 2)]
     assert py("m = __import__('os')\n") == [("dunder", 1)]
     assert py("import torch\nc = getattr(torch, 'float32')\n") == []
     code = ("def run(x):\n    try:\n        1 / 0\n    except ZeroDivisionError as e:\n"
@@ -351,4 +352,6 @@ def test_honest_lookalikes_pass_every_rule(kernel: KernelSpec) -> None:
 
 def test_there_is_a_lookalike_for_each_false_positive_the_rules_must_avoid() -> None:
     assert {k.path.stem for k in LOOKALIKES} >= {"helper_module", "shape_cache", "triton_autotune", "torch_compile",
-                                                  "alignment_dispatch"}  # fmt: skip
+                                                  "alignment_dispatch", "alias_check", "hash_shape_cache", "repr_class",
+                                                  "workspace_nbytes", "fused_ln_gemm", "definition_named_pkg",
+                                                  "local_softmax_helper"}  # fmt: skip (red-team round 1: the last 7)

@@ -219,3 +219,41 @@ def test_torchs_own_wrapper_is_not_a_patch_but_a_look_alike_from_elsewhere_is() 
     assert _torch_wrapper_of(honest, original)
     assert not _torch_wrapper_of(impostor, original)  # a wraps() chain, but the code is not torch's
     assert not _torch_wrapper_of(honest, impostor)  # torch's code, but around something else
+
+
+def _import_kernel(path: Path, name: str) -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_audit_walks_past_torchs_wrappers_to_the_kernel_that_called_them(tmp_path):
+    """torch.no_grad()(f)(...) puts a torch frame between the event and the kernel: only torch's compilers stop the
+    walk, so the write is still the kernel's (red-team round 1)."""
+    kernel = tmp_path / "wrapped_kernel.py"
+    kernel.write_text("import torch\n\ndef cheat(target):\n    torch.no_grad()(open)(target, 'w').close()\n")
+    module = _import_kernel(kernel, "wrapped_kernel")
+    audit = Audit([tmp_path])
+    with audit:
+        module.cheat(str(tmp_path.parent / f"{tmp_path.name}-wrapped.txt"))
+    assert [(e.rule, e.event, e.where) for e in audit.events] == [("file-network-os", "open", "wrapped_kernel.py:4")]
+
+
+def test_a_thread_started_at_import_is_not_part_of_the_baseline(tmp_path):
+    """settle() counts once the first call is done; a thread the kernel's import started is still the kernel's."""
+    from pytest_solbench.guard.tripwires import Tripwires
+
+    kernel = tmp_path / "threaded_kernel.py"
+    kernel.write_text("import threading\nSTOP = threading.Event()\nthreading.Thread(target=STOP.wait).start()\n")
+    wires = Tripwires([str(tmp_path)])
+    with wires.arm():
+        module = _import_kernel(kernel, "threaded_kernel")
+    try:
+        with wires.arm():
+            pass  # the first call
+        wires.settle()
+        trip = wires.check()
+        assert trip is not None and trip.rule == "threads"
+    finally:
+        module.STOP.set()

@@ -5,8 +5,10 @@ The static rules read what a kernel says; this sees what it does, aliases and ``
 a process started, a socket, a native library, the garbage collector searched) is attributed by walking up the
 Python stack from where it was raised: through the standard library and other helpers (``pathlib``, ``numpy``...),
 until a frame of the kernel's own files is met (the event is the kernel's: recorded), or a frame of a compiler the
-kernel legitimately drives (Triton writing its cache, torch building an extension) or of the import machinery
-(imports are the static rules' business): not recorded. A kernel reading its own folder is fine; ``exec`` and
+kernel legitimately drives (Triton writing its cache, Inductor or torch building an extension) or of the import
+machinery (imports are the static rules' business): not recorded. Only torch's compiling parts stop the walk: its
+wrappers (``torch.no_grad()(f)``, autograd, ``nn``) are passed through like the standard library, or a kernel would
+hide any call behind one. A kernel reading its own folder is fine; ``exec`` and
 ``compile`` count only when the kernel's own line calls them (the standard library execs for dataclasses too).
 
 Native code (C++/CUDA) raises no audit events: the static C++ rules and the process and thread counts cover it.
@@ -39,8 +41,13 @@ WRITE_MODES = set("wax+")
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 IMPORT_MACHINERY = "<frozen importlib."
 DIRECT = {"exec", "compile"}
-# Packages that read and write files, spawn compilers and load native code on a kernel's behalf.
-COMPILERS = ("triton", "torch", "tvm_ffi", "tvm", "cutlass", "cuda", "nvidia", "tilelang", "cupy", "setuptools")
+# Packages (and torch's subpackages) that read and write files, spawn compilers and load native code on a kernel's
+# behalf. Not torch as a whole: torch.no_grad()(f) would make any f's events torch's.
+COMPILERS = ("triton", "torch._inductor", "torch._dynamo", "torch._functorch", "torch.fx", "torch._subclasses",
+             "torch._higher_order_ops", "torch._export", "torch.export", "torch.utils.cpp_extension",
+             "torch.utils._triton", "torch.cuda", "torch.backends", "torch.jit", "torch._ops", "torch._library",
+             "torch.library", "torch._logging", "torch._guards", "torch._utils_internal", "tvm_ffi", "tvm", "cutlass",
+             "cuda", "nvidia", "tilelang", "cupy", "setuptools")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,7 @@ class Audit:
     def _is_kernel(self, path: str) -> bool:
         return not path.startswith("<") and os.path.realpath(path).startswith(self.kernel_dirs)
 
-    def _is_compiler(self, path: str) -> bool:
+    def _is_compiler(self, path: str) -> bool:  # also: whose thread a thread is (tripwires)
         return not path.startswith("<") and os.path.realpath(path).startswith(self.compiler_dirs)
 
     def _kernel_frame(self, frame: Any, direct: bool) -> str | None:
@@ -107,14 +114,20 @@ class Audit:
 
 
 def _package_dirs(names: Sequence[str]) -> tuple[str, ...]:
+    """Path prefixes of the packages (folders) and modules (files) named, found without importing them."""
     dirs = []
     for name in names:
+        top, *rest = name.split(".")
         try:
-            spec = importlib.util.find_spec(name)
+            spec = importlib.util.find_spec(top)
         except (ImportError, ValueError):
             continue
-        locations = (spec.submodule_search_locations or ()) if spec else ()
-        dirs += [os.path.realpath(path) + os.sep for path in locations]
+        for root in (spec.submodule_search_locations or ()) if spec else ():
+            path = os.path.realpath(os.path.join(root, *rest))
+            if os.path.isdir(path):
+                dirs.append(path + os.sep)
+            elif os.path.isfile(path + ".py"):
+                dirs.append(path + ".py")
     return tuple(dirs) or ("\0",)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import functools
 import importlib.machinery
+import importlib.util
 import os
 import sys
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ def kernel_bundle(spec: KernelSpec) -> Bundle:
     folder = spec.path.parent
     findings: list[Finding] = []
     shadows: dict[str, str] = {}
+    compiled: set[str] = set()
     try:
         entries = sorted(folder.iterdir())
     except OSError as exc:  # an unreadable folder: its files cannot be vouched for
@@ -63,9 +65,10 @@ def kernel_bundle(spec: KernelSpec) -> Bundle:
             findings.append(_shadow_finding(entry.name + ("/" if entry.is_dir() else ""), 0, name, installed))
         elif entry.is_file() and _is_compiled(entry):
             findings.append(_sourceless_finding(entry.name, 0, entry.name))
+            compiled.add(name)  # its own module all the same: sourceless, not an unlisted import
     sources, import_findings = _follow_imports(spec.path, folder, shadows)
     findings += import_findings
-    local = frozenset(rel.split("/", 1)[0].removesuffix(".py") for rel, _ in sources) - set(shadows)
+    local = frozenset({rel.split("/", 1)[0].removesuffix(".py") for rel, _ in sources} | compiled) - set(shadows)
     return Bundle(tuple(sources), local, tuple(findings))
 
 
@@ -101,8 +104,8 @@ def _follow_imports(entry: Path, folder: Path, shadows: dict[str, str]) -> tuple
         if rel in sources or not path.is_file():
             continue
         try:
-            text = path.read_text()
-        except (OSError, UnicodeDecodeError) as exc:
+            text = importlib.util.decode_source(path.read_bytes())  # as the importer reads it, coding cookie included
+        except (OSError, UnicodeDecodeError, SyntaxError, LookupError) as exc:
             findings.append(Finding("unparsable", rel, 0, f"cannot be read as text: {exc}"))
             continue
         sources[rel] = text
@@ -110,7 +113,7 @@ def _follow_imports(entry: Path, folder: Path, shadows: dict[str, str]) -> tuple
             tree = ast.parse(text)
         except SyntaxError:
             continue  # the rules report it as unparsable
-        for node, dotted in _imports(tree, path, folder):
+        for node, dotted in [*_imports(tree, path, folder), *_named_in_strings(tree)]:
             top = dotted.split(".")[0]
             if top in shadows:
                 what = f"imports {dotted}, which loads the local {top} instead of {shadows[top]}"
@@ -143,6 +146,16 @@ def _imports(tree: ast.Module, path: Path, folder: Path) -> Iterator[tuple[ast.s
                 stem = node.module or ""
             for alias in node.names:  # ``from pkg import sub`` may name a submodule
                 yield node, f"{stem}.{alias.name}" if stem else alias.name
+
+
+def _named_in_strings(tree: ast.Module) -> Iterator[tuple[ast.AST, str]]:
+    """(constant, dotted name) of every string that starts like a module name (``import_module("impl")``,
+    ``pkgutil.resolve_name("impl:go")``): a local module named only in a string is brought and read all the same."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
+            dotted = node.value.split(":", 1)[0].strip()
+            if dotted and all(part.isidentifier() for part in dotted.split(".")):
+                yield node, dotted
 
 
 def _local_files(folder: Path, dotted: str) -> list[Path] | None:

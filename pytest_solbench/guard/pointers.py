@@ -13,6 +13,9 @@ Resolve = Callable[[ast.AST], "str | None"]
 _POINTER_METHODS = {"data_ptr", "tobytes", "_cdata", "_version", "__hash__", "untyped_storage", "storage"}
 _KEY_METHODS = {"get", "setdefault", "pop", "__contains__", "__getitem__", "__setitem__"}
 _KEY_COMPARISONS = (ast.In, ast.NotIn, ast.Eq, ast.NotEq, ast.Is)
+#: What a storage or tensor says about its size or kind: no identity left (``x.untyped_storage().nbytes()``).
+_SIZE_METHODS = {"nbytes", "size", "element_size", "nelement", "numel", "dtype", "device", "shape", "dim", "ndim",
+                 "is_contiguous", "stride", "resizable", "is_pinned"}  # fmt: skip
 
 
 def _is_pointerish(node: ast.AST, resolve: Resolve, tainted: set[str]) -> bool:
@@ -23,6 +26,10 @@ def _is_pointerish(node: ast.AST, resolve: Resolve, tainted: set[str]) -> bool:
             return True
         if isinstance(sub, ast.Call):
             func = resolve(sub.func) or ""
+            if isinstance(sub.func, ast.Name) and sub.func.id in tainted:  # a helper that returns a pointer
+                return True
+            if func == "builtins.hash" and sub.args and isinstance(sub.args[0], (ast.Tuple, ast.List, ast.Constant)):
+                continue  # hash((rows, cols)): the hash of plain values; its elements are judged on their own
             if func in ("builtins.id", "builtins.hash") or func.startswith("hashlib"):
                 return True
     return False
@@ -39,6 +46,8 @@ def _identity_parts(node: ast.AST) -> Iterator[ast.AST]:
             continue
         if isinstance(sub, ast.Compare) and all(isinstance(c, ast.Constant) for c in sub.comparators):
             continue
+        if isinstance(sub, ast.Attribute) and sub.attr in _SIZE_METHODS:
+            continue
         yield sub
         pending.extend(ast.iter_child_nodes(sub))
 
@@ -47,32 +56,76 @@ def _small(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) is int and 0 < node.value <= 256
 
 
+def _targets(node: ast.AST) -> list[ast.AST]:
+    """The names and places an assignment of any form binds (tuple targets unpacked)."""
+    if isinstance(node, ast.Assign):
+        targets = list(node.targets)
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor, ast.comprehension)):
+        targets = [node.target]
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
+    else:
+        return []
+    flat: list[ast.AST] = []
+    while targets:
+        target = targets.pop()
+        if isinstance(target, (ast.Tuple, ast.List)):
+            targets.extend(target.elts)
+        else:
+            flat.append(target.value if isinstance(target, ast.Starred) else target)
+    return flat
+
+
+def _tainted(scope: ast.AST, resolve: Resolve, tainted: set[str]) -> set[str]:
+    """The local names of ``scope`` that hold a pointer, through every form of assignment (``p: int = ...``,
+    ``(p := ...)``, ``p, q = ...``, ``p += ...``, ``for p in ...``)."""
+    for _ in range(3):
+        for node in ast.walk(scope):
+            value = getattr(node, "iter", None) if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) else (
+                getattr(node, "value", None))  # fmt: skip
+            if value is not None and _targets(node) and _is_pointerish(value, resolve, tainted):
+                tainted |= {t.id for t in _targets(node) if isinstance(t, ast.Name)}
+    return tainted
+
+
 def pointer_keys(tree: ast.Module, resolve: Resolve) -> list[ast.AST]:
     """Pointer-like values (data_ptr, id, hash, tobytes, _version) used as keys, membership tests or stored state."""
     found: list[ast.AST] = []
-    scopes = [tree] + [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    for scope in scopes:
-        tainted: set[str] = set()
+    functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))]
+    returns_pointer: set[str] = set()  # def key(t): return t.data_ptr()
+    for _ in range(2):
+        for function in functions:
+            if isinstance(function, ast.Lambda):
+                continue
+            local = _tainted(function, resolve, set(returns_pointer))
+            results = [n.value for n in ast.walk(function) if isinstance(n, ast.Return) and n.value is not None]
+            if any(_is_pointerish(r, resolve, local) for r in results):
+                returns_pointer.add(function.name)
+    fresh: set[int] = set()  # p_out == p_in, both pointers of this call: an aliasing check, nothing kept
+    for function in functions:
+        kept = {n for g in ast.walk(function) if isinstance(g, (ast.Global, ast.Nonlocal)) for n in g.names}
+        assigned = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        fresh |= {id(n) for n in ast.walk(function) if isinstance(n, ast.Compare) and isinstance(
+            n.comparators[0], ast.Name) and n.comparators[0].id in assigned - kept}  # fmt: skip
+    for scope in [tree, *functions]:
+        tainted = _tainted(scope, resolve, set(returns_pointer))
         stored: set[str] = {n for g in ast.walk(scope) if isinstance(g, (ast.Global, ast.Nonlocal)) for n in g.names}
-        for _ in range(2):
-            for node in ast.walk(scope):
-                if isinstance(node, ast.Assign) and _is_pointerish(node.value, resolve, tainted):
-                    tainted |= {t.id for t in node.targets if isinstance(t, ast.Name)}
         for node in ast.walk(scope):
             key = None
             if isinstance(node, ast.Subscript):
                 key = node.slice
             elif isinstance(node, ast.Compare) and isinstance(node.ops[0], _KEY_COMPARISONS):
                 rhs = node.comparators[0]  # a membership test, or an equality with a pointer kept from before
-                kept = isinstance(node.ops[0], (ast.In, ast.NotIn)) or isinstance(rhs, (ast.Name, ast.Attribute))
+                kept = isinstance(node.ops[0], (ast.In, ast.NotIn)) or (
+                    isinstance(rhs, (ast.Name, ast.Attribute, ast.Subscript)) and id(node) not in fresh)
                 key = node.left if kept else None
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _KEY_METHODS:
                 key = node.args[0] if node.args else None
             elif isinstance(node, ast.Dict):
                 key = ast.Tuple(elts=[k for k in node.keys if k is not None], ctx=ast.Load())
-            elif isinstance(node, ast.Assign) and any(
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None and any(
                 isinstance(t, (ast.Attribute, ast.Subscript)) or (isinstance(t, ast.Name) and t.id in stored)
-                for t in node.targets
+                for t in _targets(node)
             ):
                 key = node.value
             if key is not None and _is_pointerish(key, resolve, tainted):

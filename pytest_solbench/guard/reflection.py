@@ -31,12 +31,13 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
     methods = {id(item) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for item in c.body}
     called_or_aliased = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)} | {
         id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Assign)}
+    named = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr in _CLASS_NAMES}
     for node in ast.walk(tree):
         value = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in called_or_aliased
         if value and resolve(node) in _ATTRIBUTE_BUILTINS:
             hit("computed-name", node, f"passes {node.id} around as a value: the calls it makes are out of sight")
-        if isinstance(node, ast.Attribute):
-            _attribute(node, resolve, hit)
+        if isinstance(node, ast.Attribute) and not (node.attr == "__class__" and id(node) in named):
+            _attribute(node, resolve, hit)  # self.__class__.__name__ only reads what the class is called
         elif isinstance(node, ast.Name) and is_dunder(node.id) and node.id not in DUNDER_NAMES:
             hit("dunder", node, f"uses {node.id}, a dunder name outside the allow-list ({_ALLOWED_SHOWN})")
         elif isinstance(node, ast.ClassDef):
@@ -52,7 +53,8 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
             _call(node, resolve, hit)
 
 
-_TENSOR_HOOKS = ("__torch_function__", "__torch_dispatch__")  # the tensor-subclass rule names these
+_TENSOR_HOOKS = ("__torch_function__", "__torch_dispatch__")
+_CLASS_NAMES = ("__name__", "__qualname__")  # the tensor-subclass rule names these
 _ATTRIBUTE_BUILTINS = ("builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.vars")
 
 
@@ -74,7 +76,9 @@ def _call(node: ast.Call, resolve: Callable[[ast.AST], str | None], hit: Hit) ->
         if isinstance(name, ast.Constant) and isinstance(name.value, str) and is_dunder(name.value) \
                 and name.value not in DUNDER_ATTRIBUTES:
             hit("dunder", node, f"{func.split('.')[-1]}() names {name.value}, a dunder outside the allow-list")
-        elif name is not None and not isinstance(name, ast.Constant) and func.startswith("operator."):
+        elif isinstance(name, ast.Constant) and name.value in FRAME_ATTRIBUTES:
+            hit("introspection", node, f"{func.split('.')[-1]}() walks frames ({name.value})")
+        elif name is not None and not isinstance(name, ast.Constant):  # on anything: getattr(run, "_" * 2 + ...)
             hit("computed-name", node, f"{func}() of a computed name hides what is reached")
         if func in ("builtins.setattr", "builtins.delattr") and args and _is_type_call(args[0], resolve):
             hit("patching", node, f"{func[9:]}() on type(...) patches the class of an object it was given")

@@ -17,9 +17,12 @@ import re
 from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
+from pytest_solbench.guard.names import (Resolver, is_module, local_exports, normalize_cpp, source_encoding,
+                                         strip_cpp)  # fmt: skip
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
-from pytest_solbench.guard.tables import CPP_RULES, MODULE_RULES, REEXPORTED, VENDOR_FAMILIES, vendor_names
+from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, MODULE_RULES, REEXPORTED, vendor_families,
+                                          vendor_names)  # fmt: skip
 
 RULES: dict[str, str] = {
     "side-stream": "launches work on a CUDA stream of its own, which a timer of the current stream may not see",
@@ -49,6 +52,8 @@ RULES: dict[str, str] = {
     "ctypes": "uses ctypes, which reads and writes any memory and calls any native code",
     "bad-allowance": "an allowance without a written reason, or for a rule that does not exist",
     "unparsable": "a source the guard cannot parse, so it cannot vouch for it",
+    "unlisted-import": "imports a module outside the allow-list (torch, triton, numpy, math, functools...) that no "
+                       "named rule covers: a module nobody reviewed (pkgutil, doctest, pydoc...) is not a way in",
 }
 
 PYTHON_SUFFIXES = (".py",)
@@ -84,7 +89,8 @@ def scan_sources(sources: Sequence[tuple[str, str]], *, definition_name: str, op
     fp32_only = bool(floats) and all(d == "float32" for d in floats)
     if local_modules is None:
         local_modules = [path.split("/", 1)[0].removesuffix(".py") for path, _ in sources if path.endswith(".py")]
-    context = _Context(definition_name, op_type, fp32_only, entry_point, frozenset(local_modules))
+    exports = local_exports(sources, frozenset(local_modules))
+    context = _Context(definition_name, op_type, fp32_only, entry_point, frozenset(local_modules), exports)
     findings: list[Finding] = [*_allowance_findings(sources, solution)[1], *found]
     for path, text in sources:
         if path.endswith(PYTHON_SUFFIXES):
@@ -161,79 +167,28 @@ class _Context:
     fp32_only: bool
     entry_point: str
     local_modules: frozenset[str]  # the kernel's own modules: patching its own state is fine
+    exports: Mapping[str, Mapping[str, str]] = None  # local module (dotted) -> its module-level name -> dotted name
 
 
 def _matches(name: str, prefix: str) -> bool:
     return name == prefix or name.startswith(prefix + ".")
 
 
-class _Resolver:
-    """Local name -> dotted name of what it stands for, from imports and simple assignments anywhere in the file.
-
-    Names bound to the kernel's own modules (relative imports, or a module among its sources) stay unresolved.
-    """
-
-    def __init__(self, tree: ast.Module, local_modules: frozenset[str] = frozenset()) -> None:
-        self.names: dict[str, str] = {}
-        self.imports: list[tuple[ast.AST, str]] = []  # (node, imported dotted name)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    self.imports.append((node, alias.name))
-                    if alias.name.split(".")[0] in local_modules:
-                        continue
-                    if alias.asname:
-                        self.names[alias.asname] = alias.name
-                    else:
-                        top = alias.name.split(".")[0]
-                        self.names[top] = top
-            elif isinstance(node, ast.ImportFrom):
-                module = "." * node.level + (node.module or "")
-                for alias in node.names:
-                    full = f"{module}.{alias.name}" if module and not module.endswith(".") else module + alias.name
-                    self.imports.append((node, full))
-                    if not node.level and full.split(".")[0] not in local_modules:
-                        self.names[alias.asname or alias.name] = full
-        for _ in range(3):  # aliases of aliases: E = torch.cuda.Event; F = E
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                    name = node.targets[0].id
-                    resolved = self.resolve(node.value)
-                    if resolved and name not in ("__all__",):
-                        self.names[name] = resolved
-
-    def resolve(self, node: ast.AST) -> str | None:
-        if isinstance(node, ast.Name):
-            if node.id in self.names:
-                return self.names[node.id]
-            return f"builtins.{node.id}" if node.id in _BUILTINS else None
-        if isinstance(node, ast.Attribute):
-            base = self.resolve(node.value)
-            return f"{base}.{node.attr}" if base else None
-        if isinstance(node, ast.Call) and node.args:
-            func = self.resolve(node.func)
-            args = node.args
-            if func == "builtins.getattr" and len(args) >= 2 and isinstance(args[1], ast.Constant):
-                base = self.resolve(args[0])
-                return f"{base}.{args[1].value}" if base else None
-            if func in ("builtins.__import__", "importlib.import_module") and isinstance(args[0], ast.Constant):
-                return str(args[0].value)
-        return None
-
-
-_BUILTINS = {"open", "exec", "eval", "compile", "__import__", "getattr", "setattr", "delattr", "hasattr", "id", "hash",
-             "globals", "vars", "memoryview", "breakpoint", "input", "type"}  # fmt: skip
 _CACHE_DECORATORS = ("functools.lru_cache", "functools.cache", "functools.cached_property", "cachetools")
 _PATCH_CALLS = {"builtins.setattr", "builtins.delattr"}
-_ATTRIBUTE_BUILTINS = ("builtins.getattr", "builtins.hasattr", "builtins.setattr", "builtins.delattr")
+_ATTRIBUTEBUILTINS = ("builtins.getattr", "builtins.hasattr", "builtins.setattr", "builtins.delattr")
 
 
 def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
+    cookie = source_encoding(text)
+    if cookie:
+        return [Finding("unparsable", path, cookie[0], f"declares the source encoding {cookie[1]!r}: the importer "
+                        "would read other code than the rules do; use UTF-8")]  # fmt: skip
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
         return [Finding("unparsable", path, exc.lineno or 0, f"syntax error: {exc.msg}")]
-    resolver = _Resolver(tree, context.local_modules)
+    resolver = Resolver(tree, context.local_modules, context.exports)
     found: list[Finding] = []
 
     def hit(rule: str, node: ast.AST, message: str) -> None:
@@ -242,6 +197,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     vendor, vendor_methods = vendor_names(context.op_type)
     for node, name in resolver.imports:
         _check_name(name, node, hit, vendor, context, imported=True)
+        _check_importable(name, node, hit, context)
     inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}  # a.b of a.b.c: judge a.b.c only
     for node in ast.walk(tree):
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
@@ -255,6 +211,8 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
             name = resolver.resolve(node)  # getattr(module, "name"), __import__("name"), import_module("name")
             if name:
                 _check_name(name, node, hit, vendor, context, imported=False)
+                if resolver.resolve(node.func) in _IMPORT_CALLS:
+                    _check_importable(name, node, hit, context)
             _check_call(node, resolver, hit, vendor_methods, context)
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             for target in node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]:
@@ -266,11 +224,19 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
             for item in node.body:
                 if isinstance(item, ast.FunctionDef) and item.name in ("__torch_function__", "__torch_dispatch__"):
                     hit("tensor-subclass", item, f"class {node.name} defines {item.name}")
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == context.entry_point:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == context.entry_point:
             for deco in node.decorator_list:
                 name = resolver.resolve(deco.func if isinstance(deco, ast.Call) else deco) or ""
                 if any(_matches(name, c) for c in _CACHE_DECORATORS):
                     hit("pointer-cache", deco, f"{name} on the entry point {node.name}() replays earlier results")
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None else []  # fmt: skip
+        if any(isinstance(t, ast.Name) and t.id == context.entry_point for t in targets):
+            for call in (n for n in ast.walk(node.value) if isinstance(n, ast.Call)):  # run = lru_cache(None)(f)
+                name = resolver.resolve(call.func) or ""
+                if any(_matches(name, c) for c in _CACHE_DECORATORS):
+                    hit("pointer-cache", node, f"{name} wraps the entry point {context.entry_point}: it replays "
+                        "earlier results")  # fmt: skip
     for node in pointer_keys(tree, resolver.resolve):
         hit("pointer-cache", node, "a pointer, id or hash is used as a key or kept between calls")
     check_reflection(tree, resolver.resolve, hit)
@@ -280,7 +246,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     return found
 
 
-def _modules_as_values(tree: ast.Module, resolver: _Resolver) -> Iterator[ast.Name]:
+def _modules_as_values(tree: ast.Module, resolver: Resolver) -> Iterator[ast.Name]:
     """Names bound by ``import`` used other than as ``module.attr``, an alias (``t = torch``) or ``getattr(module,
     "literal")``: ``f(sys)`` with ``def f(m): m.settrace(...)`` would hide ``sys.settrace`` from every name rule."""
     modules = {dotted.split(".")[0] if alias is None else dotted
@@ -288,7 +254,10 @@ def _modules_as_values(tree: ast.Module, resolver: _Resolver) -> Iterator[ast.Na
                for dotted, alias in ((a.name, a.asname) for a in node.names)}  # fmt: skip
     parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and resolver.names.get(node.id) in modules):
+        if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
+            continue
+        resolved = resolver.names.get(node.id)
+        if not (resolved in modules or node.id in resolver.local or (resolved and is_module(resolved))):
             continue
         parent = parents.get(id(node))
         if isinstance(parent, ast.Attribute) or (isinstance(parent, ast.Assign) and parent.value is node
@@ -296,7 +265,7 @@ def _modules_as_values(tree: ast.Module, resolver: _Resolver) -> Iterator[ast.Na
             continue
         named = isinstance(parent, ast.Call) and parent.args[:1] == [node] and len(parent.args) >= 2 and isinstance(
             parent.args[1], ast.Constant)  # getattr(module, "name"): resolved; setattr(module, ...): patching
-        if named and resolver.resolve(parent.func) in _ATTRIBUTE_BUILTINS:
+        if named and resolver.resolve(parent.func) in _ATTRIBUTEBUILTINS:
             continue
         yield node
 
@@ -313,17 +282,53 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
     for prefix, family in vendor.items():
         if _matches(name, prefix):
             hit("vendor-op", node, f"{'imports' if imported else 'uses'} {name}, which does the whole {family} op")
-    if _matches(name, "pytest_solbench") or "reference" in parts[1:] or parts[0] == "reference" or (
-        context.definition_name and context.definition_name in parts
+        elif any(_matches(alias, prefix) for alias in aliases):  # F.torch.rms_norm
+            hit("vendor-op", node, f"reaches {prefix} through {name}, which does the whole {family} op")
+    if _matches(name, "torch.ops.aten") and len(parts) > 3:  # any overload of an aten op the table names
+        op = parts[3]
+        family = vendor.get(f"torch.{op}") or vendor.get(f"torch.nn.functional.{op}") or vendor.get(
+            f"torch.ops.aten.{op}") or vendor_names(context.op_type)[1].get(op)  # fmt: skip
+        if family and not any(_matches(name, prefix) for prefix in vendor):
+            hit("vendor-op", node, f"uses {name}, the aten op that does the whole {family} op")
+    local = parts[0] in context.local_modules  # a local package named after the definition is the kernel's own
+    if _matches(name, "pytest_solbench") or (not local and "reference" in parts[1:]) or parts[0] == "reference" or (
+        context.definition_name and context.definition_name in parts and not local
     ):
         hit("reference-call", node, f"{'imports' if imported else 'uses'} {name}: the answer, not a kernel")
     if context.fp32_only and parts[0] in ("torch", "triton") and parts[-1] in LOW_FLOATS:
         hit("precision-downgrade", node, f"uses {name} in a kernel whose definition is all float32")
 
 
-def _check_call(node: ast.Call, resolver: _Resolver, hit, vendor_methods: dict[str, str], context: _Context) -> None:
+_IMPORT_CALLS = ("builtins.__import__", "importlib.import_module", "importlib.__import__")
+
+
+def _check_importable(name: str, node: ast.AST, hit, context: _Context) -> None:
+    """A module outside :data:`IMPORTABLE` and the kernel's own, that no named rule already covers."""
+    top = name.split(".")[0]
+    if not top or top.startswith(".") or top in IMPORTABLE or top in context.local_modules:
+        return
+    if any(_matches(name, prefix) for prefix in MODULE_RULES):
+        return  # threading, subprocess, ctypes...: their own rule says why, and an allowance names that rule
+    if not is_module(top):
+        return  # not installed: the import fails (COMPILE_ERROR) before anything runs
+    shown = ", ".join(sorted(IMPORTABLE)[:8])
+    hit("unlisted-import", node, f"imports {name}, outside the modules a kernel may import ({shown}...)")
+
+
+def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[str, str], context: _Context) -> None:
     func = resolver.resolve(node.func)
     method = node.func.attr if isinstance(node.func, ast.Attribute) else None
+    if method and resolver.local_module(node.func.value):
+        method = None  # kern.softmax(x): the kernel's own function, not a tensor method
+    named = node.args[1 if func in ("builtins.getattr", "builtins.hasattr") else 0] if func in (
+        "builtins.getattr", "builtins.hasattr", "operator.methodcaller") and len(node.args) > 1 - (
+        func == "operator.methodcaller") else None  # fmt: skip
+    if isinstance(named, ast.Constant) and named.value in vendor_methods:  # getattr(x, "softmax")(-1)
+        hit("vendor-op", node, f"{func}({named.value!r}) reaches the vendor op that does the whole "
+            f"{vendor_methods[named.value]} op")  # fmt: skip
+    if func and func.startswith("torch.") and func.split(".")[-1] in vendor_methods:  # torch.Tensor.softmax(x)
+        hit("vendor-op", node, f"{func}() calls the vendor op that does the whole {vendor_methods[func.split('.')[-1]]}"
+            " op")  # fmt: skip
     owner = resolver.resolve(node.args[0]) if node.args else None
     name_at = 1 if func in ("builtins.getattr", "builtins.hasattr") else 0  # where the name is, for __import__: 0
     computed = len(node.args) > name_at and not isinstance(node.args[name_at], ast.Constant)
@@ -342,8 +347,10 @@ def _check_call(node: ast.Call, resolver: _Resolver, hit, vendor_methods: dict[s
             hit("file-network-os", node, f".{method}() writes to or changes the file system")
         if context.fp32_only and method in ("half", "bfloat16"):
             hit("precision-downgrade", node, f".{method}() casts down in a kernel whose definition is all float32")
-    if func and func.endswith(("torch.library.Library", "torch.library.impl")) and node.args:
-        first = node.args[0]
+    namespace = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("ns", "qualname_or_op",
+                                                                                                "op_name")), None)
+    if func and func.endswith(("torch.library.Library", "torch.library.impl")) and namespace is not None:
+        first = namespace
         if not isinstance(first, ast.Constant):
             hit("patching", node, f"{func}() of a computed namespace may override torch's own operators")
         elif str(first.value).split("::")[0] in ("aten", "prims", "prim", "_c10d_functional", "quantized"):
@@ -352,7 +359,7 @@ def _check_call(node: ast.Call, resolver: _Resolver, hit, vendor_methods: dict[s
         hit("precision-downgrade", node, "set_float32_matmul_precision allows TF32 in a float32 definition")
 
 
-def _check_store(target: ast.AST, resolver: _Resolver, hit) -> None:
+def _check_store(target: ast.AST, resolver: Resolver, hit) -> None:
     if isinstance(target, (ast.Tuple, ast.List)):
         for element in target.elts:
             _check_store(element, resolver, hit)
@@ -371,21 +378,11 @@ def _check_store(target: ast.AST, resolver: _Resolver, hit) -> None:
 
 # ---------------------------------------------------------------- C++ / CUDA
 
-_CPP_TOKENS = re.compile(  # comments, raw strings, strings, character literals
-    r'//[^\n]*|/\*.*?\*/|R"(?P<delim>[^(]*)\(.*?\)(?P=delim)"|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S
-)
-
-
-def strip_cpp(text: str) -> str:
-    """The C++ text with comments and string/char literals blanked, newlines kept (so line numbers hold)."""
-    return _CPP_TOKENS.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-
-
 def _scan_cpp(path: str, text: str, context: _Context) -> list[Finding]:
-    code = strip_cpp(text)
+    code = normalize_cpp(strip_cpp(text))
     patterns = dict(CPP_RULES)
-    for family in VENDOR_FAMILIES:
-        if family.matches(context.op_type) and family.cpp:
+    for family in vendor_families(context.op_type):
+        if family.cpp:
             patterns[family.cpp] = ("vendor-op", f"does the whole {context.op_type} op in a vendor library")
     found = []
     for pattern, (rule, what) in patterns.items():

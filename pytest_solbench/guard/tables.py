@@ -14,26 +14,33 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
     **dict.fromkeys(("threading", "_thread", "concurrent.futures", "multiprocessing", "subprocess", "asyncio",
                      "torch.multiprocessing", "os.fork", "os.forkpty", "os.system", "os.popen", "os.spawnl",
                      "os.spawnle", "os.spawnlp", "os.spawnv", "os.spawnve", "os.spawnvp", "os.posix_spawn",
-                     "os.posix_spawnp", "os.execv", "os.execve", "os.execl", "os.execvp", "os.kill", "pty"),
+                     "os.posix_spawnp", "os.execv", "os.execve", "os.execl", "os.execvp", "os.kill", "pty",
+                     "os.spawnlpe", "os.spawnvpe", "os.execle", "os.execlp", "os.execlpe", "os.execvpe", "os.killpg",
+                     "os.register_at_fork", "os.pidfd_open", "_posixsubprocess", "_winapi",
+                     "logging.handlers.QueueListener", "logging.handlers.QueueHandler"),
                     ("threads", "threads and processes can keep working after the timer stops")),
     **dict.fromkeys(("socket", "urllib", "http", "requests", "httpx", "aiohttp", "ftplib", "smtplib", "shutil",
                      "tempfile", "pickle", "marshal", "shelve", "dbm", "sqlite3", "mmap", "io.open", "os.open",
                      "os.remove", "os.unlink", "os.rmdir", "os.removedirs", "os.rename", "os.replace", "os.makedirs",
                      "os.mkdir", "os.chmod", "os.putenv", "os.unsetenv", "os.write", "os.truncate",
                      "builtins.open", "torch.save", "torch.load", "numpy.save", "numpy.savez", "numpy.load",
-                     "numpy.fromfile", "safetensors", "webbrowser"),
+                     "numpy.fromfile", "safetensors", "webbrowser", "_pickle", "io.FileIO", "_io",
+                     "torch.serialization", "os.fdopen", "os.pipe"),
                     ("file-network-os", "a kernel has no business with files, the network or the OS")),
     **dict.fromkeys(("cffi", "torch.utils.cpp_extension.load", "torch.utils.cpp_extension.load_inline",
                      "torch.ops.load_library", "torch.classes.load_library", "importlib.util.spec_from_file_location",
                      "importlib.util.module_from_spec", "importlib.machinery", "importlib.reload", "runpy", "imp",
                      "zipimport", "builtins.exec", "builtins.eval", "builtins.compile", "base64", "codecs.decode",
                      "zlib.decompress", "cupy.RawModule", "cupy.RawKernel", "cuda.bindings.driver.cuModuleLoad",
-                     "sys.path", "sys.meta_path", "sys.path_hooks", "sys.path_importer_cache"),
+                     "sys.path", "sys.meta_path", "sys.path_hooks", "sys.path_importer_cache", "pkgutil", "pydoc",
+                     "doctest", "timeit", "code", "codeop", "cProfile", "profile", "pdb", "trace", "logging.config",
+                     "typing.get_type_hints", "typing.ForwardRef", "typing._eval_type", "typing.evaluate_forward_ref",
+                     "types.FunctionType", "types.CodeType"),
                     ("runtime-load", "code loaded or built at run time escapes review")),
     **dict.fromkeys(("sys._getframe", "sys._current_frames", "inspect.stack", "inspect.currentframe",
                      "inspect.getouterframes", "inspect.getframeinfo", "inspect.trace", "traceback.extract_stack",
                      "traceback.walk_stack", "builtins.globals", "builtins.vars", "weakref.getweakrefs",
-                     "sys.exc_info", "sys.exception", "sys.last_traceback"),
+                     "sys.exc_info", "sys.exception", "sys.last_traceback", "logging.currentframe"),
                     ("introspection", "it can read the harness's frames and objects, the expected output among them")),
     # Named rules: each a trick of its own, so that an allowance names exactly what it lets through.
     **dict.fromkeys(("torch.from_file", "torch.UntypedStorage.from_file", "torch.TypedStorage.from_file",
@@ -65,13 +72,15 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                     ("patching", "it can change what the timer or the checker calls")),
     **dict.fromkeys(("torch.cuda.Stream", "torch.cuda.ExternalStream", "torch.cuda.stream", "torch.cuda.streams",
                      "torch.cuda.StreamContext", "torch.cuda.set_stream", "torch.Stream", "cupy.cuda.Stream",
-                     "torch.cuda.get_stream_from_external", "triton.runtime.driver.active.set_current_stream"),
+                     "torch.cuda.get_stream_from_external", "triton.runtime.driver.active.set_current_stream",
+                     "torch.get_device_module", "torch.accelerator.set_stream", "torch.accelerator.Stream"),
                     ("side-stream", "work on another stream can escape a timer of the current stream")),
     **dict.fromkeys(("torch.cuda.CUDAGraph", "torch.cuda.graph", "torch.cuda.graphs", "torch.cuda.graph_pool_handle",
                      "torch.cuda.make_graphed_callables", "triton.testing.do_bench_cudagraph"),
                     ("cuda-graph", "a replayed graph can skip the work or hide it from the timer")),
     **dict.fromkeys(("torch.profiler", "torch.autograd.profiler", "torch.cuda.profiler", "torch.cuda.Event",
-                     "torch.cuda.set_sync_debug_mode", "cupti", "pynvml", "triton.testing"),
+                     "torch.cuda.set_sync_debug_mode", "cupti", "pynvml", "triton.testing", "torch.Event",
+                     "torch.accelerator.Event"),
                     ("timing-flags", "a kernel does not time, profile or synchronize on the harness's behalf")),
 }
 
@@ -98,9 +107,11 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             _F + "linear", _F + "bilinear", "torch.nn.Linear", "torch._scaled_mm", "torch._scaled_grouped_mm",
             "torch._grouped_mm", "torch._int_mm", "torch.ops.aten.mm", "torch.ops.aten.addmm", "torch.ops.aten.matmul",
             "torch.ops.aten._scaled_mm", "flashinfer.gemm", "deep_gemm", "vllm._custom_ops", "sgl_kernel",
-            "transformer_engine", "cupy.matmul", "numpy.matmul"),
+            "transformer_engine", "cupy.matmul", "numpy.matmul", "operator.matmul", "operator.imatmul",
+            "operator.__matmul__"),
            ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__"),
-           r"\bcublas\w*\s*\(|\bcublasLt\w*\s*\(|\b(?:at|torch)::(?:matmul|mm|bmm|addmm|linear|_scaled_mm)\s*\("),
+           r"\bcublas\w*\s*\(|\bcublasLt\w*\s*\(|\b(?:at|torch)::(?:matmul|mm|bmm|addmm|linear|_scaled_mm)\s*\(|"
+           r"(?:\.|->)\s*(?:matmul|mm|bmm|addmm|baddbmm)\s*\("),
     Family("rmsnorm", ("rmsnorm", "rms_norm"),
            (_F + "rms_norm", "torch.rms_norm", "torch.nn.RMSNorm", "torch.ops.aten.rms_norm", "flashinfer.norm",
             "flashinfer.rmsnorm", "flashinfer.fused_add_rmsnorm", "vllm._custom_ops", "sgl_kernel", "liger_kernel",
@@ -111,7 +122,9 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
            r"\b(?:at|torch)::(?:layer_norm|native_layer_norm)\s*\("),
     Family("softmax", ("softmax",),
            ("torch.softmax", _F + "softmax", "torch.special.softmax", "torch._softmax", "torch.nn.Softmax",
-            "torch.ops.aten._softmax", "flashinfer.sampling"), ("softmax",),
+            "torch.ops.aten._softmax", "flashinfer.sampling", _F + "softmin", "torch.nn.Softmin", _F + "log_softmax",
+            "torch.log_softmax", "torch.special.log_softmax", "torch.nn.LogSoftmax", "torch._log_softmax"),
+           ("softmax", "softmin", "log_softmax"),
            r"\b(?:at|torch)::(?:softmax|_softmax)\s*\("),
     Family("attention", ("attention", "attn", "gqa", "mha", "mla", "decode", "prefill", "sdpa"),
            (_F + "scaled_dot_product_attention", "torch.nn.MultiheadAttention", _F + "multi_head_attention_forward",
@@ -135,14 +148,22 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
 )
 
 
+def vendor_families(op_type: str) -> list[Family]:
+    """The one family whose vendor calls do the whole ``op_type``; none for a fused op of several (see below)."""
+    matching = [family for family in VENDOR_FAMILIES if family.matches(op_type)]
+    return matching if len(matching) == 1 else []
+
+
 def vendor_names(op_type: str) -> tuple[dict[str, str], dict[str, str]]:
-    """(qualified name -> family, method name -> family) of the vendor calls that do the whole ``op_type``."""
+    """(qualified name -> family, method name -> family) of the vendor calls that do the whole ``op_type``.
+
+    A fused op that names several families (``layernorm_linear_gelu``) has none: a vendor call of one part
+    (``torch.matmul`` for the linear) does not do the whole op, and hand-writing the rest around it is honest."""
     qualified: dict[str, str] = {}
     methods: dict[str, str] = {}
-    for family in VENDOR_FAMILIES:
-        if family.matches(op_type):
-            qualified.update(dict.fromkeys(family.qualified, family.label))
-            methods.update(dict.fromkeys(family.methods, family.label))
+    for family in vendor_families(op_type):
+        qualified.update(dict.fromkeys(family.qualified, family.label))
+        methods.update(dict.fromkeys(family.methods, family.label))
     return qualified, methods
 
 
@@ -158,9 +179,13 @@ CPP_RULES: dict[str, tuple[str, str]] = {
     r"PyImport_\w+|PyRun_\w+)\b|\bpy(?:bind11)?::module_?::import\b|\bpy::exec\b|\bpy::eval\b": (
         "runtime-load", "loads code at run time"),
     r"\b(?:fork|vfork|system|popen|execl|execlp|execle|execv|execvp|execve|posix_spawnp?|pthread_create)\s*\(|"
-    r"\bstd::(?:thread|jthread|async)\b": ("threads", "threads and processes can outlive the timed call"),
-    r"\b(?:fopen|freopen|socket|unlink)\s*\(|\bstd::(?:ofstream|ifstream|fstream)\b": (
+    r"\bstd::(?:thread|jthread|async)\b|#\s*include\s*<(?:thread|future|pthread\.h|spawn\.h)>": (
+        "threads", "threads and processes can outlive the timed call"),
+    r"\b(?:fopen|freopen|socket|unlink)\s*\(|\bstd::(?:ofstream|ifstream|fstream)\b|"
+    r"(?<![\w.>:])(?:open|openat|creat|write|pwrite|mkstemp|mmap)\s*\(|"
+    r"#\s*include\s*<(?:fstream|fcntl\.h|sys/socket\.h|sys/mman\.h|filesystem)>": (
         "file-network-os", "a kernel has no business with files or the network"),
+    r"#\s*include\s*<dlfcn\.h>": ("runtime-load", "dlfcn.h is for loading code at run time (dlopen, dlsym)"),
     r"\bstd::(?:unordered_)?map\s*<\s*(?:const\s+)?(?:(?:void|[\w:]+)\s*\*|u?intptr_t\b)": (
         "pointer-cache", "a map keyed by pointers can replay earlier results"),
 }
@@ -188,4 +213,15 @@ ATTRIBUTE_CALLS = ("builtins.getattr", "builtins.setattr", "builtins.delattr", "
 #: one (``typing.sys.settrace``) fires as if named directly. Left out: names torch also uses (``torch.signal``).
 REEXPORTED = frozenset(("sys", "gc", "ctypes", "_ctypes", "builtins", "importlib", "inspect", "os", "subprocess",
                         "threading", "_thread", "atexit", "weakref", "socket", "shutil", "traceback", "faulthandler",
-                        "multiprocessing", "pickle", "marshal", "runpy", "mmap", "tempfile"))  # fmt: skip
+                        "multiprocessing", "pickle", "marshal", "runpy", "mmap", "tempfile", "torch", "numpy",
+                        "triton", "logging", "typing", "pkgutil", "pydoc", "doctest", "io", "_pickle",
+                        "_posixsubprocess", "functools", "operator"))  # fmt: skip
+#: Top-level modules a kernel may import without a written allowance (besides its own): the compute libraries and
+#: the plain-computation corners of the standard library. A module outside it (``pkgutil``, ``doctest``, ``pydoc``,
+#: ``logging``...) is ``unlisted-import`` unless a named rule already covers it: an allow-list, so that a module
+#: nobody thought of is a finding, not a way in.
+IMPORTABLE = frozenset(("torch", "triton", "numpy", "math", "cmath", "functools", "itertools", "typing",
+                        "typing_extensions", "dataclasses", "enum", "collections", "operator", "__future__", "abc",
+                        "contextlib", "warnings", "os", "re", "struct", "copy", "numbers", "fractions", "decimal",
+                        "random", "statistics", "bisect", "heapq", "array", "string", "sys", "cuda", "cutlass", "tilelang",
+                        "tvm_ffi", "cupy", "flashinfer"))  # fmt: skip

@@ -9,8 +9,10 @@ about what the kernel did, so a static allowance (``SOLBENCH_ALLOW``) does not s
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from pytest_solbench.guard import audit
 
@@ -40,14 +42,35 @@ class Tripwires:
         self.audit = audit.Audit(kernel_dirs)
         self.threads: integrity.ThreadCounts | None = None
         self.children: set[int] = set()
+        self.before = set(threading.enumerate())  # the Python threads alive before the kernel is imported
+        self.at_import: set[threading.Thread] | None = None  # and those alive once it is
 
-    def arm(self) -> audit.Audit:
-        return self.audit
+    @contextlib.contextmanager
+    def arm(self) -> Iterator[audit.Audit]:
+        with self.audit:
+            yield self.audit
+        if self.at_import is None:  # the first arming is the import
+            self.at_import = set(threading.enumerate())
 
     def settle(self) -> None:
         """What is alive once the kernel is imported and has run once (JIT and autotune threads included)."""
-        self.threads = integrity.thread_counts()
+        counts = integrity.thread_counts()
+        # A thread started while the kernel was imported (not a compiler's), or one running the kernel's own code,
+        # is not part of the baseline: it is what the count is there to catch. Threads a first call starts through
+        # a compiler (Inductor's pool, autotuning) are.
+        kernels = [t for t in threading.enumerate() if t not in self.before and (
+            self._runs(t, self.audit._is_kernel) or (t in (self.at_import or ()) and not self._runs(
+                t, self.audit._is_compiler)))]  # fmt: skip
+        self.threads = integrity.ThreadCounts(counts.python_threads - len(kernels), None if counts.native_threads
+                                              is None else counts.native_threads - len(kernels))  # fmt: skip
         self.children = set(integrity.child_processes())
+
+    @staticmethod
+    def _runs(thread: threading.Thread, where: Callable[[str], bool]) -> bool:
+        """Whether a thread's entry function (its target, or its class's run) is in files ``where`` accepts."""
+        entry = getattr(thread, "_target", None) or getattr(type(thread), "run", None)
+        code = getattr(getattr(entry, "__func__", entry), "__code__", None)
+        return code is not None and where(code.co_filename)
 
     def check(self) -> Trip | None:
         """After a call: anything patched, any file or process touched, any thread or child left behind."""

@@ -9,7 +9,7 @@ DEFINITION = "llama3_1_8b_rmsnorm_h4096"
 EXPECTED = "REWARD_HACK"
 LAYER = "runtime-cpu"
 CAUGHT_BY = "integrity.child_processes before and after the call: a new child pid"
-SOLBENCH_ALLOW = {"threads": "red team: shows the runtime check catches it on its own"}
+SOLBENCH_ALLOW = {"threads": "red team: shows the runtime check catches it on its own", "unlisted-import": "red team"}
 
 _children = []
 

@@ -1,0 +1,181 @@
+"""How the static rules read names: each local name resolved to the dotted name it stands for, through imports,
+aliases, class attributes and the kernel's own modules; whether a dotted name is a module; the source encoding a
+file declares; and C++ as the rules read it (comments and strings blanked, ``std :: x`` and ``using namespace std``
+normalized). Pure: reads ``ast`` trees and text, and looks modules up on disk with the import system's finder,
+importing nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.machinery
+import os
+import re
+import sys
+from typing import Mapping, Sequence
+
+class Resolver:
+    """Local name -> dotted name of what it stands for, from imports and simple assignments anywhere in the file.
+
+    Names bound to the kernel's own modules (relative imports, or a module among its sources) stay unresolved, but
+    what is reached through them is resolved through that module's own names (``helpers.F.rms_norm``, with
+    ``import torch.nn.functional as F`` in helpers.py, is ``torch.nn.functional.rms_norm``): ``exports``.
+    """
+
+    def __init__(self, tree: ast.Module, local_modules: frozenset[str] = frozenset(),
+                 exports: Mapping[str, Mapping[str, str]] | None = None) -> None:  # fmt: skip
+        self.names: dict[str, str] = {}
+        self.local: dict[str, str] = {}  # local name -> the kernel's own module it stands for
+        self.exports = exports or {}
+        self.imports: list[tuple[ast.AST, str]] = []  # (node, imported dotted name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    self.imports.append((node, alias.name))
+                    if alias.name.split(".")[0] in local_modules:
+                        local = alias.name if alias.asname else alias.name.split(".")[0]
+                        self.local[alias.asname or local] = local
+                        continue
+                    if alias.asname:
+                        self.names[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".")[0]
+                        self.names[top] = top
+            elif isinstance(node, ast.ImportFrom):
+                module = "." * node.level + (node.module or "")
+                for alias in node.names:
+                    full = f"{module}.{alias.name}" if module and not module.endswith(".") else module + alias.name
+                    self.imports.append((node, full))
+                    if not node.level and full.split(".")[0] not in local_modules:
+                        self.names[alias.asname or alias.name] = full
+                    elif node.module or not node.level:  # from helpers import F: what F is in helpers
+                        source = node.module or ""
+                        if full in self.exports or f"{source}.{alias.name}" in self.exports:
+                            self.local[alias.asname or alias.name] = f"{source}.{alias.name}"
+                        elif alias.name in self.exports.get(source, {}):
+                            self.names[alias.asname or alias.name] = self.exports[source][alias.name]
+        classes = {id(item): c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for item in c.body}
+        for _ in range(3):  # aliases of aliases: E = torch.cuda.Event; F = E; a = b = E; class K: m = E
+            for node in ast.walk(tree):
+                targets = node.targets if isinstance(node, ast.Assign) else (
+                    [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else
+                    [node.target] if isinstance(node, ast.NamedExpr) else [])  # fmt: skip
+                names = [t.id for t in targets if isinstance(t, ast.Name) and t.id != "__all__"]
+                resolved = self.resolve(node.value) if names else None
+                for name in names if resolved else ():
+                    self.names[f"{classes[id(node)]}.{name}" if id(node) in classes else name] = resolved
+
+    def local_module(self, node: ast.AST) -> str | None:
+        """The kernel's own module ``node`` stands for (``helpers``, ``pkg.sub``), or None."""
+        if isinstance(node, ast.Name):
+            return self.local.get(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.local_module(node.value)
+            return f"{base}.{node.attr}" if base and f"{base}.{node.attr}" in self.exports else None
+        return None
+
+    def resolve(self, node: ast.AST) -> str | None:
+        if isinstance(node, ast.Name):
+            if node.id in self.names:
+                return self.names[node.id]
+            return f"builtins.{node.id}" if node.id in BUILTINS else None
+        if isinstance(node, ast.Attribute):
+            if isinstance(node.value, ast.Name) and f"{node.value.id}.{node.attr}" in self.names:
+                return self.names[f"{node.value.id}.{node.attr}"]  # a class attribute: K.m
+            local = self.local_module(node.value)
+            if local is not None:
+                return self.exports.get(local, {}).get(node.attr)
+            base = self.resolve(node.value)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Tuple, ast.List)):
+            index = node.slice.value if isinstance(node.slice, ast.Constant) else None  # [torch.cuda][0]
+            if type(index) is int and -len(node.value.elts) <= index < len(node.value.elts):
+                return self.resolve(node.value.elts[index])
+        if isinstance(node, ast.Call) and node.args:
+            func = self.resolve(node.func)
+            args = node.args
+            if func == "builtins.getattr" and len(args) >= 2 and isinstance(args[1], ast.Constant):
+                base = self.resolve(args[0])
+                return f"{base}.{args[1].value}" if base else None
+            if func in ("builtins.__import__", "importlib.import_module") and isinstance(args[0], ast.Constant):
+                return str(args[0].value)
+        return None
+
+
+BUILTINS = {"open", "exec", "eval", "compile", "__import__", "getattr", "setattr", "delattr", "hasattr", "id", "hash",
+             "globals", "vars", "memoryview", "breakpoint", "input", "type"}  # fmt: skip
+
+
+_COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")  # PEP 263, as the tokenizer reads it
+
+
+def source_encoding(text: str) -> tuple[int, str] | None:
+    """(line, encoding) of a coding cookie in the first two lines that is not UTF-8: the importer would decode the
+    file with it (``# coding: utf-7`` turns a "comment" into code) while the rules read UTF-8, so it is refused."""
+    for number, line in enumerate(text.splitlines()[:2], 1):
+        match = _COOKIE.match(line)
+        if match:
+            name = match.group(1).lower().replace("_", "-")
+            return None if name in ("utf-8", "utf8") or name.startswith("utf-8-") else (number, match.group(1))
+        if line.strip() and not line.lstrip().startswith("#"):
+            return None
+    return None
+
+
+def local_exports(sources: Sequence[tuple[str, str]], local_modules: frozenset[str]) -> dict[str, dict[str, str]]:
+    """Each of the kernel's own Python modules (dotted, ``helpers``, ``pkg.sub``) -> its names that resolve."""
+    trees = {}
+    for path, text in sources:
+        if path.endswith(".py"):
+            try:
+                trees[path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")] = ast.parse(text)
+            except SyntaxError:
+                continue
+    exports: dict[str, dict[str, str]] = {name: {} for name in trees}
+    for _ in range(2):  # a name re-exported through two local modules
+        exports = {name: Resolver(tree, local_modules, exports).names for name, tree in trees.items()}
+    return exports
+
+
+@functools.lru_cache(maxsize=4096)
+def is_module(dotted: str) -> bool:
+    """Whether ``dotted`` names an installed module or package (``torch.nn.functional``), found on disk by the
+    import system's finder without importing anything."""
+    parts = dotted.split(".")
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(parts[0])
+    except (ImportError, ValueError, OSError):
+        return False
+    if spec is None:
+        return parts[0] in sys.builtin_module_names and len(parts) == 1
+    if len(parts) == 1:
+        return True
+    roots = spec.submodule_search_locations or []
+    for root in roots:
+        path = os.path.join(root, *parts[1:])
+        if os.path.isdir(path) or any(os.path.isfile(path + suffix) for suffix in importlib.machinery.all_suffixes()):
+            return True
+    return False
+
+
+_CPP_TOKENS = re.compile(  # comments, raw strings, strings, character literals
+    r'//[^\n]*|/\*.*?\*/|R"(?P<delim>[^(]*)\(.*?\)(?P=delim)"|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S
+)
+
+
+def strip_cpp(text: str) -> str:
+    """The C++ text with comments and string/char literals blanked, newlines kept (so line numbers hold)."""
+    return _CPP_TOKENS.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+_STD_NAMES = re.compile(r"(?<![\w:])(thread|jthread|async|ofstream|ifstream|fstream|map|unordered_map)\b")
+
+
+def normalize_cpp(code: str) -> str:
+    """``std :: thread`` as ``std::thread``, and with ``using namespace std`` a bare ``thread`` as ``std::thread``;
+    lines kept. Macros are not expanded: a name built by token pasting (``CAT(dl, open)``) stays out of sight."""
+    code = re.sub(r"[ \t]*::[ \t]*", "::", code)
+    if re.search(r"\busing\s+namespace\s+std\b", code):
+        code = _STD_NAMES.sub(r"std::\1", code)
+    return code

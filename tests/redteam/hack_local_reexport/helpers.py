@@ -1,0 +1,3 @@
+"""Re-exports torch.nn.functional."""
+
+import torch.nn.functional as F
