@@ -306,8 +306,9 @@ def test_process_isolation_survives_a_dying_kernel(project: pytest.Pytester) -> 
 def test_a_hanging_kernel_fails_as_timeout_in_the_user_s_words(project: pytest.Pytester) -> None:
     folder = project.path / "kernels"
     folder.mkdir()
-    (folder / "sleeps.py").write_text('import time\nDEFINITION = "scale_add_f32"\ndef run(x, y, alpha):\n'
-                                      '    time.sleep(120)\n')  # fmt: skip
+    (folder / "sleeps.py").write_text('import time\nDEFINITION = "scale_add_f32"\n'
+                                      'SOLBENCH_ALLOW = {"unlisted-import": "a test kernel that hangs"}\n'
+                                      'def run(x, y, alpha):\n    time.sleep(120)\n')  # fmt: skip
     result = project.runpytest(*CPU, "--solbench-rounds", "1", "--kernel-dir", str(folder), "--solbench-timeout", "0.5")
     result.assert_outcomes(failed=2)
     # The judge holds the kernel's process to the limit and says which step did not finish.
