@@ -100,6 +100,30 @@ M = {
         Model("Gemma-3-4B", "gemma-3-4b", "google/gemma-3-4b-it", "gemma3_4b"),
         Model("TinyLlama-1.1B", "tinyllama-1.1b", "TinyLlama/TinyLlama-1.1B-Chat-v1.0", "tinyllama_1_1b"),
         Model("InternLM2.5-7B", "internlm2.5-7b", "internlm/internlm2_5-7b-chat", "internlm2_5_7b"),
+        Model("SDXL", "sdxl", "stabilityai/stable-diffusion-xl-base-1.0", "sdxl"),
+        Model("PixArt-alpha", "pixart-alpha", "PixArt-alpha/PixArt-XL-2-1024-MS", "pixart_alpha"),
+        Model("CogVideoX-5B", "cogvideox-5b", "THUDM/CogVideoX-5b", "cogvideox_5b"),
+        Model("Wan2.1-T2V-14B", "wan2.1-t2v-14b", "Wan-AI/Wan2.1-T2V-14B", "wan2_1_14b"),
+        Model("Wan2.1-T2V-1.3B", "wan2.1-t2v-1.3b", "Wan-AI/Wan2.1-T2V-1.3B", "wan2_1_1_3b"),
+        Model("SAM ViT-H", "sam-vit-huge", "facebook/sam-vit-huge", "sam_vit_huge"),
+        Model("DETR-ResNet-50", "detr-resnet-50", "facebook/detr-resnet-50", "detr_resnet50"),
+        Model("MusicGen-large", "musicgen-large", "facebook/musicgen-large", "musicgen_large"),
+        Model("Snowflake Arctic", "snowflake-arctic", "Snowflake/snowflake-arctic-instruct", "arctic"),
+        Model("Codestral-22B", "codestral-22b", "mistralai/Codestral-22B-v0.1", "codestral_22b"),
+        Model("Gemma-7B", "gemma-7b", "google/gemma-7b", "gemma_7b"),
+        Model("Llama-2-13B", "llama-2-13b", "meta-llama/Llama-2-13b-hf", "llama2_13b"),
+        Model("GPT-J-6B", "gpt-j-6b", "EleutherAI/gpt-j-6b", "gpt_j_6b"),
+        Model("GPT-NeoX-20B", "gpt-neox-20b", "EleutherAI/gpt-neox-20b", "gpt_neox_20b"),
+        Model("Flan-T5-XXL", "flan-t5-xxl", "google/flan-t5-xxl", "flan_t5_xxl"),
+        Model("ModernBERT-large", "modernbert-large", "answerdotai/ModernBERT-large", "modernbert_large"),
+        Model("ESM-2 650M", "esm2-650m", "facebook/esm2_t33_650M_UR50D", "esm2_650m"),
+        Model("SmolLM2-135M", "smollm2-135m", "HuggingFaceTB/SmolLM2-135M", "smollm2_135m"),
+        Model("BLOOM-176B", "bloom-176b", "bigscience/bloom", "bloom_176b"),
+        Model("InternViT-6B", "internvit-6b", "OpenGVLab/InternViT-6B-448px-V1-5", "internvit_6b"),
+        Model("Yi-1.5-9B", "yi-1.5-9b", "01-ai/Yi-1.5-9B", "yi1_5_9b"),
+        Model("DeepSeek-V2", "deepseek-v2", "deepseek-ai/DeepSeek-V2", "deepseek_v2"),
+        Model("Granite-3.0-2B", "granite-3.0-2b", "ibm-granite/granite-3.0-2b-instruct", "granite3_2b"),
+        Model("StarCoder2-3B", "starcoder2-3b", "bigcode/starcoder2-3b", "starcoder2_3b"),
         Model("DeepSeek-V3", "deepseek-v3", "deepseek-ai/DeepSeek-V3", "deepseek_v3"),
         Model("Kimi-K2", "kimi-k2", "moonshotai/Kimi-K2-Instruct", "kimi_k2"),
         Model("MiniMax-Text-01", "minimax-text-01", "MiniMaxAI/MiniMax-Text-01", "minimax_text_01"),
@@ -189,6 +213,20 @@ FAMILY: list[Entry] = [
     _rmsnorm("llama-3.1-405b", 16384, 1e-5, _NORM_LAYERS, _DECODE_PREFILL),
     _rmsnorm("qwen2.5-1.5b", 1536, 1e-6, _NORM_LAYERS, _DECODE_PREFILL),
     _rmsnorm("gemma-3-1b", 1152, 1e-6, _GEMMA_LAYERS, _DECODE_PREFILL, True),
+    _rmsnorm("smollm2-135m", 576, 1e-5, _NORM_LAYERS, _DECODE_PREFILL + "; 32768 and 65536: two and four such "
+             "chunks in one batch", tokens=SERVING + (32768, 65536)),  # fmt: skip
+    _rmsnorm("gemma-7b", 3072, 1e-6, "input_layernorm, post_attention_layernorm and the final norm; Gemma scales by 1 + weight",
+             _DECODE_PREFILL, True),  # fmt: skip
+    _rmsnorm("flan-t5-xxl", 4096, 1e-6, "T5LayerNorm (a scale, no mean, no bias) before each encoder sublayer and "
+             "the final encoder norm, d_model 4096, layer_norm_epsilon 1e-6",
+             "num_tokens = batch x sequence: one 128-token prompt to 256 sequences of 512 tokens",
+             tokens=(128, 512, 4096, 16384, 65536, 131072), prefix="encoder_"),  # fmt: skip
+    _rmsnorm("internvit-6b", 3200, 1e-6, "norm1 and norm2 of the 45 vision blocks (norm_type rms_norm, hidden 3200)",
+             "num_tokens = 1025 per 448 px tile (1024 patches + class): 1 tile, 13 (12 tiles and a thumbnail), 2 and 4 "
+             "such images; CI: a 256-token slice and one tile", tokens=(256, 1025, 13325, 26650, 53300)),  # fmt: skip
+    _rmsnorm("wan2.1-t2v-14b", 5120, 1e-6, "norm_q and norm_k of self-attention, over all 40 heads x 128 at once "
+             "(qk_norm, eps 1e-6)", "num_tokens = 21 latent frames x 1x2x2 patches: 32760 for 81 frames at 480x832, "
+             "75600 at 720x1280; CI: 256- and 512-token slices", tokens=(256, 512, 32760, 75600), prefix="qk_"),
 ]
 
 
@@ -403,6 +441,80 @@ FAMILY += [
           "fused gate and up projections: 2 x intermediate_size 5632 = 11264 outputs, hidden_size 2048 (config.json)"),
     _gemm("internlm2.5-7b", "wqkv", 6144, 4096,
           "wqkv, the fused QKV projection: (32 + 2 x 8) heads x 128 = 6144 outputs, hidden_size 4096 (config.json)"),
+    _gemm("sdxl", "ff_proj", 10240, 1280,
+          "GEGLU input projection ff.net.0.proj with bias in the UNet's 1280-channel transformer blocks: 1280 -> 2 x "
+          "4 x 1280 = 10240 (unet/config.json block_out_channels [320, 640, 1280])",
+          "num_tokens = batch x 32x32 latent positions of a 1024 px image: batch 1 to 32 (classifier-free guidance "
+          "doubles it)", (1024, 2048, 4096, 8192, 16384, 32768), bias=True, cpu_rows=256),  # fmt: skip
+    _gemm("pixart-alpha", "mlp_fc1", 4608, 1152,
+          "MLP fc1 with bias of the 28 DiT blocks: hidden 1152 -> mlp_ratio 4 x 1152 = 4608 (GELU tanh follows)",
+          "num_tokens = 2x2 patches of the latent: 256 (256 px, the 256 px checkpoint), 1024 (512 px), 4096 per 1024 "
+          "px image, batches of 2 to 8 images", (256, 1024, 4096, 8192, 16384, 32768), bias=True, cpu_rows=256),  # fmt: skip
+    _gemm("cogvideox-5b", "ff_proj", 12288, 3072,
+          "feed-forward input projection ff.net.0.proj with bias: 48 heads x 64 = 3072 -> 12288 (GELU tanh follows; "
+          "transformer/config.json)", "num_tokens: 226 text + 13 latent frames x 30 x 45 patches = 17776 for one "
+          "49-frame 480x720 video, 35552 with classifier-free guidance; CI: 256- and 1024-token slices",
+          (256, 1024, 17776, 35552), bias=True, cpu_rows=256),  # fmt: skip
+    _gemm("wan2.1-t2v-14b", "ffn_in", 13824, 5120,
+          "FFN input projection with bias: dim 5120 -> ffn_dim 13824 (GELU tanh follows; config.json)",
+          "num_tokens = 21 latent frames x 1x2x2 patches: 32760 for 81 frames at 480x832, 75600 at 720x1280; CI: "
+          "256- and 512-token slices", (256, 512, 32760, 75600), bias=True, cpu_rows=256),  # fmt: skip
+    _gemm("wan2.1-t2v-1.3b", "ffn_in", 8960, 1536,
+          "FFN input projection with bias: dim 1536 -> ffn_dim 8960 (GELU tanh follows; config.json)",
+          "num_tokens = 21 latent frames x 1x2x2 patches: 32760 for 81 frames at 480x832, 65520 with classifier-free "
+          "guidance; CI: 128- and 256-token slices", (128, 256, 32760, 65520), bias=True),  # fmt: skip
+    _gemm("sam-vit-huge", "vision_qkv", 3840, 1280,
+          "image-encoder fused qkv with bias: 3 x 16 heads x 80 = 3840, hidden_size 1280 (vision_config)",
+          "num_tokens: one and four 14x14 attention windows (196, 784) for CI, then 64x64 = 4096 patch tokens of a "
+          "1024 px image, batches of 1 to 16 images", (196, 784, 4096, 8192, 16384, 32768, 65536), bias=True),  # fmt: skip
+    _gemm("detr-resnet-50", "encoder_fc1", 2048, 256,
+          "transformer encoder feed-forward fc1 with bias: d_model 256 -> encoder_ffn_dim 2048 (ReLU follows)",
+          "num_tokens = batch x 25 x 34 = 850 stride-32 features of an 800x1066 image: batches of 1 to 64",
+          (850, 1700, 6800, 13600, 27200, 54400), bias=True),  # fmt: skip
+    _gemm("musicgen-large", "decoder_fc1", 8192, 2048,
+          "decoder feed-forward fc1 (no bias): hidden_size 2048 -> ffn_dim 8192 (GELU follows; decoder config)",
+          "num_tokens: decode batches (1, 8, 64), then teacher-forced 30 s clips of 1500 frames (50 Hz) x 1, 2, 8, 16",
+          (1, 8, 64, 1500, 3000, 12000, 24000)),  # fmt: skip
+    _gemm("snowflake-arctic", "dense_gate_up_proj", 9728, 7168,
+          "fused gate and up projections of the dense residual MLP beside the MoE: 2 x intermediate_size 4864 = "
+          "9728 outputs, hidden_size 7168 (config.json)", cpu_rows=256),  # fmt: skip
+    _gemm("codestral-22b", "down_proj", 6144, 4096,
+          "MLP down projection on one of 4 tensor-parallel ranks: intermediate_size 16384 / 4 = 4096 -> hidden_size "
+          "6144 (config.json)", tp=4),  # fmt: skip
+    _gemm("gemma-7b", "gate_up_proj", 6144, 3072,
+          "fused gate and up projections on one of 8 tensor-parallel ranks: 2 x intermediate_size 24576 / 8 = 6144 "
+          "outputs, hidden_size 3072 (GeGLU follows; config.json)", tp=8),  # fmt: skip
+    _gemm("llama-2-13b", "qkv_proj", 15360, 5120,
+          "fused QKV projection of its multi-head attention: 3 x 40 heads x 128 = 15360 outputs, hidden_size 5120 "
+          "(config.json)", cpu_rows=256),  # fmt: skip
+    _gemm("gpt-j-6b", "fc_in", 16384, 4096,
+          "MLP fc_in with bias: n_embd 4096 -> n_inner 4 x 4096 = 16384 (GELU tanh follows; config.json)",
+          bias=True, cpu_rows=256),  # fmt: skip
+    _gemm("gpt-neox-20b", "query_key_value", 4608, 6144,
+          "fused QKV projection with bias on one of 4 tensor-parallel ranks: 3 x 64 heads x 96 / 4 = 4608 outputs, "
+          "hidden_size 6144 (config.json)", bias=True, tp=4),  # fmt: skip
+    _gemm("flan-t5-xxl", "encoder_wo", 4096, 10240,
+          "encoder feed-forward output projection wo (no bias): d_ff 10240 -> d_model 4096 (config.json), the text "
+          "encoder that FLUX.1 and SD3 use as T5-XXL", "num_tokens = batch x sequence: one and two 128-token prompts, then "
+          "up to 256 sequences of 512 tokens", (128, 256, 4096, 16384, 65536, 131072), cpu_rows=256),  # fmt: skip
+    _gemm("modernbert-large", "mlp_wi", 5248, 1024,
+          "MLP input projection Wi (no bias): hidden 1024 -> 2 x intermediate_size 2624 = 5248 (GeGLU follows; "
+          "config.json)", "num_tokens = batch x sequence: a 128-token query, a 512-token passage, then up to 32 "
+          "sequences of 8192 tokens", (128, 512, 8192, 32768, 131072, 262144)),  # fmt: skip
+    _gemm("esm2-650m", "intermediate_dense", 5120, 1280,
+          "feed-forward intermediate dense layer with bias: hidden 1280 -> intermediate_size 5120 (GELU follows; "
+          "config.json)", "num_tokens = batch x residues: a 128-residue domain, a 512-residue protein, then batches of 8 to 128 "
+          "1024-residue proteins", (128, 512, 8192, 32768, 131072), bias=True),  # fmt: skip
+    _gemm("yi-1.5-9b", "qkv_proj", 5120, 4096,
+          "fused QKV projection: (32 + 2 x 4) heads x 128 = 5120 outputs, hidden_size 4096 (config.json)"),
+    _gemm("deepseek-v2", "kv_a_proj_with_mqa", 576, 5120,
+          "MLA's joint KV down-projection: hidden_size 5120 -> kv_lora_rank 512 + qk_rope_head_dim 64 = 576 "
+          "(config.json)", _DECODE_PREFILL, GEMM_TOKENS + (16384,)),  # fmt: skip
+    _gemm("granite-3.0-2b", "qkv_proj", 3072, 2048,
+          "fused QKV projection: (32 + 2 x 8) heads x 64 = 3072 outputs, hidden_size 2048 (config.json)"),
+    _gemm("starcoder2-3b", "c_fc", 12288, 3072,
+          "MLP c_fc with bias (use_bias): hidden 3072 -> intermediate_size 12288 (GELU follows; config.json)",
+          bias=True, cpu_rows=256),  # fmt: skip
 ]
 
 
@@ -591,6 +703,8 @@ FAMILY += [
                "rms_norm_eps 1e-5 in config.json names its eps)", _DECODE_PREFILL),  # fmt: skip
     _layernorm("falcon-40b", 8192, 1e-5, "ln_attn and ln_mlp of each parallel attention + MLP block "
                "(new_decoder_architecture, layer_norm_epsilon 1e-5)", _DECODE_PREFILL),  # fmt: skip
+    _layernorm("bloom-176b", 14336, 1e-5, "input_layernorm and post_attention_layernorm (hidden_size 14336, "
+               "layer_norm_epsilon 1e-5)", _DECODE_PREFILL),  # fmt: skip
 ]
 
 
