@@ -124,6 +124,16 @@ M = {
         Model("DeepSeek-V2", "deepseek-v2", "deepseek-ai/DeepSeek-V2", "deepseek_v2"),
         Model("Granite-3.0-2B", "granite-3.0-2b", "ibm-granite/granite-3.0-2b-instruct", "granite3_2b"),
         Model("StarCoder2-3B", "starcoder2-3b", "bigcode/starcoder2-3b", "starcoder2_3b"),
+        Model("OPT-30B", "opt-30b", "facebook/opt-30b", "opt_30b"),
+        Model("Falcon-180B", "falcon-180b", "tiiuae/falcon-180B", "falcon_180b"),
+        Model("LLaVA-1.5-7B", "llava-1.5-7b", "llava-hf/llava-1.5-7b-hf", "llava1_5_7b"),
+        Model("GLM-4-9B", "glm-4-9b", "THUDM/glm-4-9b-chat", "glm4_9b"),
+        Model("InternLM2-20B", "internlm2-20b", "internlm/internlm2-chat-20b", "internlm2_20b"),
+        Model("DeepSeek-Coder-33B", "deepseek-coder-33b", "deepseek-ai/deepseek-coder-33b-base", "deepseek_coder_33b"),
+        Model("Mamba-130M", "mamba-130m", "state-spaces/mamba-130m-hf", "mamba_130m"),
+        Model("GPT-2 medium", "gpt2-medium", "openai-community/gpt2-medium", "gpt2_medium"),
+        Model("GPT-2 large", "gpt2-large", "openai-community/gpt2-large", "gpt2_large"),
+        Model("Pythia-1.4B", "pythia-1.4b", "EleutherAI/pythia-1.4b", "pythia_1_4b"),
         Model("DeepSeek-V3", "deepseek-v3", "deepseek-ai/DeepSeek-V3", "deepseek_v3"),
         Model("Kimi-K2", "kimi-k2", "moonshotai/Kimi-K2-Instruct", "kimi_k2"),
         Model("MiniMax-Text-01", "minimax-text-01", "MiniMaxAI/MiniMax-Text-01", "minimax_text_01"),
@@ -227,6 +237,9 @@ FAMILY: list[Entry] = [
     _rmsnorm("wan2.1-t2v-14b", 5120, 1e-6, "norm_q and norm_k of self-attention, over all 40 heads x 128 at once "
              "(qk_norm, eps 1e-6)", "num_tokens = 21 latent frames x 1x2x2 patches: 32760 for 81 frames at 480x832, "
              "75600 at 720x1280; CI: 256- and 512-token slices", tokens=(256, 512, 32760, 75600), prefix="qk_"),
+    _rmsnorm("mamba-130m", 768, 1e-5, "the pre-mixer norm of each of the 24 Mamba blocks and norm_f (hidden_size 768, "
+             "layer_norm_epsilon 1e-5)", _DECODE_PREFILL + "; 32768 and 65536: two and four such chunks in one batch",
+             tokens=SERVING + (32768, 65536)),  # fmt: skip
 ]
 
 
@@ -515,6 +528,22 @@ FAMILY += [
     _gemm("starcoder2-3b", "c_fc", 12288, 3072,
           "MLP c_fc with bias (use_bias): hidden 3072 -> intermediate_size 12288 (GELU follows; config.json)",
           bias=True, cpu_rows=256),  # fmt: skip
+    _gemm("opt-30b", "fc1", 3584, 7168,
+          "decoder feed-forward fc1 with bias on one of 8 tensor-parallel ranks: ffn_dim 28672 / 8 = 3584 outputs, "
+          "hidden_size 7168 (ReLU follows; config.json)", bias=True, tp=8),  # fmt: skip
+    _gemm("llava-1.5-7b", "mm_projector_fc1", 4096, 1024,
+          "multi-modal projector linear_1 with bias: CLIP ViT-L/14-336 features 1024 -> the LLM's hidden_size 4096 "
+          "(GELU and linear_2 follow; mlp2x_gelu)", "num_tokens = 576 patch features per 336 px image: 1, 2, 8, 32 "
+          "and 128 images", (576, 1152, 4608, 18432, 73728), bias=True, cpu_rows=256),  # fmt: skip
+    _gemm("glm-4-9b", "dense_4h_to_h", 4096, 13696,
+          "MLP output projection dense_4h_to_h (no bias): ffn_hidden_size 13696 -> hidden_size 4096 (config.json)",
+          cpu_rows=256),  # fmt: skip
+    _gemm("internlm2-20b", "wqkv", 8192, 6144,
+          "wqkv, the fused QKV projection: (48 + 2 x 8) heads x 128 = 8192 outputs, hidden_size 6144 (config.json)",
+          cpu_rows=256),  # fmt: skip
+    _gemm("deepseek-coder-33b", "down_proj", 7168, 2400,
+          "MLP down projection on one of 8 tensor-parallel ranks: intermediate_size 19200 / 8 = 2400 -> hidden_size "
+          "7168 (config.json)", tp=8),  # fmt: skip
 ]
 
 
@@ -705,6 +734,8 @@ FAMILY += [
                "(new_decoder_architecture, layer_norm_epsilon 1e-5)", _DECODE_PREFILL),  # fmt: skip
     _layernorm("bloom-176b", 14336, 1e-5, "input_layernorm and post_attention_layernorm (hidden_size 14336, "
                "layer_norm_epsilon 1e-5)", _DECODE_PREFILL),  # fmt: skip
+    _layernorm("falcon-180b", 14848, 1e-5, "ln_attn and ln_mlp of each parallel attention + MLP block (hidden_size "
+               "14848, layer_norm_epsilon 1e-5)", _DECODE_PREFILL),  # fmt: skip
 ]
 
 
@@ -726,6 +757,10 @@ FAMILY += [
     _layernorm_backward("gpt2-xl", 1600, 1e-5, "ln_1, ln_2 and ln_f of GPT-2 XL (n_embd 1600)",
                         "num_tokens = micro-batch x n_ctx 1024: pre-training batches of 1 to 16 sequences, short "
                         "fine-tuning samples (128, 512)"),  # fmt: skip
+    _layernorm_backward("pythia-1.4b", 2048, 1e-5, "input_layernorm and post_attention_layernorm of the parallel "
+                        "attention + MLP blocks (hidden_size 2048, layer_norm_eps 1e-5)",
+                        "num_tokens = micro-batch x 2048-token sequences, as Pythia was trained, and short "
+                        "fine-tuning samples (128, 512)"),  # fmt: skip
 ]
 
 
@@ -744,6 +779,16 @@ FAMILY += [
                      "MLP down projection: intermediate_size 3072 -> hidden_size 1024"),
     _linear_backward("llama-3.2-1b", "o_proj", 2048, 2048,
                      "attention output projection: 32 heads x 64 = 2048 -> hidden_size 2048"),
+    _linear_backward("gpt2-medium", "c_fc", 4096, 1024, "the MLP's first projection c_fc, n_embd 1024 -> 4 x 1024 = "
+                     "4096 (its bias gradient, a column sum of grad_output, is left out)", "num_tokens = micro-batch x n_ctx 1024: pre-training batches of 1 to 16 sequences, short "
+                     "fine-tuning samples (128, 512)"),  # fmt: skip
+    _linear_backward("gpt2-large", "c_attn", 3840, 1280, "the fused attention projection c_attn, n_embd 1280 -> 3 x "
+                     "1280 = 3840 (its bias gradient, a column sum of grad_output, is left out)", "num_tokens = micro-batch x n_ctx 1024: pre-training batches of 1 to 16 sequences, short "
+                     "fine-tuning samples (128, 512)"),  # fmt: skip
+    _linear_backward("pythia-1.4b", "query_key_value", 6144, 2048, "the fused query_key_value projection, hidden 2048 "
+                     "-> 3 x 16 heads x 128 = 6144 (its bias gradient, a column sum of grad_output, is left out)",
+                     "num_tokens = micro-batch x 2048-token sequences, as Pythia was trained, and short fine-tuning "
+                     "samples (128, 512)"),  # fmt: skip
 ]
 
 
