@@ -134,6 +134,8 @@ M = {
         Model("GPT-2 medium", "gpt2-medium", "openai-community/gpt2-medium", "gpt2_medium"),
         Model("GPT-2 large", "gpt2-large", "openai-community/gpt2-large", "gpt2_large"),
         Model("Pythia-1.4B", "pythia-1.4b", "EleutherAI/pythia-1.4b", "pythia_1_4b"),
+        Model("OLMo-2-32B", "olmo-2-32b", "allenai/OLMo-2-0325-32B", "olmo2_32b"),
+        Model("ViT-H/14", "vit-huge-patch14-224", "google/vit-huge-patch14-224-in21k", "vit_huge_patch14_224"),
         Model("DeepSeek-V3", "deepseek-v3", "deepseek-ai/DeepSeek-V3", "deepseek_v3"),
         Model("Kimi-K2", "kimi-k2", "moonshotai/Kimi-K2-Instruct", "kimi_k2"),
         Model("MiniMax-Text-01", "minimax-text-01", "MiniMaxAI/MiniMax-Text-01", "minimax_text_01"),
@@ -544,6 +546,9 @@ FAMILY += [
     _gemm("deepseek-coder-33b", "down_proj", 7168, 2400,
           "MLP down projection on one of 8 tensor-parallel ranks: intermediate_size 19200 / 8 = 2400 -> hidden_size "
           "7168 (config.json)", tp=8),  # fmt: skip
+    _gemm("olmo-2-32b", "gate_up_proj", 6912, 5120,
+          "fused gate and up projections on one of 8 tensor-parallel ranks: 2 x intermediate_size 27648 / 8 = 6912 "
+          "outputs, hidden_size 5120 (config.json)", tp=8, cpu_rows=256),  # fmt: skip
 ]
 
 
@@ -736,6 +741,9 @@ FAMILY += [
                "layer_norm_epsilon 1e-5)", _DECODE_PREFILL),  # fmt: skip
     _layernorm("falcon-180b", 14848, 1e-5, "ln_attn and ln_mlp of each parallel attention + MLP block (hidden_size "
                "14848, layer_norm_epsilon 1e-5)", _DECODE_PREFILL),  # fmt: skip
+    _layernorm("vit-huge-patch14-224", 1280, 1e-12, "layernorm_before and layernorm_after of the 32 encoder blocks "
+               "(hidden_size 1280, layer_norm_eps 1e-12)", "num_tokens = 257 per 224 px image (16x16 patches + class): "
+               "batches of 1 to 256 images", (257, 2056, 16448, 32896, 65792)),  # fmt: skip
 ]
 
 
