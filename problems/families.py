@@ -85,7 +85,8 @@ M = {
         Model("Baichuan2-13B", "baichuan2-13b", "baichuan-inc/Baichuan2-13B-Chat", "baichuan2_13b"),
         Model("ChatGLM3-6B", "chatglm3-6b", "THUDM/chatglm3-6b", "chatglm3_6b"),
         Model("StarCoder2-15B", "starcoder2-15b", "bigcode/starcoder2-15b", "starcoder2_15b"),
-        Model("Mistral-Small-24B", "mistral-small-24b", "mistralai/Mistral-Small-24B-Instruct-2501", "mistral_small_24b"),
+        Model("Mistral-Small-24B", "mistral-small-24b", "mistralai/Mistral-Small-24B-Instruct-2501",
+              "mistral_small_24b"),
         Model("Falcon-40B", "falcon-40b", "tiiuae/falcon-40b", "falcon_40b"),
         Model("Llama-2-7B", "llama-2-7b", "meta-llama/Llama-2-7b-hf", "llama2_7b"),
         Model("DeepSeek-V2-Lite", "deepseek-v2-lite", "deepseek-ai/DeepSeek-V2-Lite", "deepseek_v2_lite"),
@@ -227,7 +228,8 @@ FAMILY: list[Entry] = [
     _rmsnorm("gemma-3-1b", 1152, 1e-6, _GEMMA_LAYERS, _DECODE_PREFILL, True),
     _rmsnorm("smollm2-135m", 576, 1e-5, _NORM_LAYERS, _DECODE_PREFILL + "; 32768 and 65536: two and four such "
              "chunks in one batch", tokens=SERVING + (32768, 65536)),  # fmt: skip
-    _rmsnorm("gemma-7b", 3072, 1e-6, "input_layernorm, post_attention_layernorm and the final norm; Gemma scales by 1 + weight",
+    _rmsnorm("gemma-7b", 3072, 1e-6,
+             "input_layernorm, post_attention_layernorm and the final norm; Gemma scales by 1 + weight",
              _DECODE_PREFILL, True),  # fmt: skip
     _rmsnorm("flan-t5-xxl", 4096, 1e-6, "T5LayerNorm (a scale, no mean, no bias) before each encoder sublayer and "
              "the final encoder norm, d_model 4096, layer_norm_epsilon 1e-6",
@@ -413,7 +415,7 @@ FAMILY += [
           cpu_rows=256),  # fmt: skip
     _gemm("baichuan2-13b", "w_pack", 7680, 5120,
           "W_pack, the fused QKV projection of its multi-head attention (40 heads x 128, no bias), on one of 2 "
-          "tensor-parallel ranks: 3 x 5120 / 2 = 7680 outputs, hidden_size 5120 (config.json)", tp=2),  # fmt: skip
+          "tensor-parallel ranks: 3 x 5120 / 2 = 7680 outputs, hidden_size 5120 (config.json)", tp=2, cpu_rows=256),  # fmt: skip
     _gemm("chatglm3-6b", "query_key_value", 4608, 4096,
           "fused QKV projection with bias (add_qkv_bias): 32 query heads + 2 x multi_query_group_num 2 KV heads, "
           "kv_channels 128: 4096 + 512 = 4608 outputs, hidden_size 4096 (config.json)", bias=True),  # fmt: skip
