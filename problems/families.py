@@ -70,6 +70,73 @@ M = {
         Model("Qwen3-8B", "qwen3-8b", "Qwen/Qwen3-8B", "qwen3_8b"),
         Model("Qwen3-32B", "qwen3-32b", "Qwen/Qwen3-32B", "qwen3_32b"),
         Model("Qwen3-30B-A3B", "qwen3-30b-a3b", "Qwen/Qwen3-30B-A3B", "qwen3_30b_a3b"),
+        Model("Qwen3-1.7B", "qwen3-1.7b", "Qwen/Qwen3-1.7B", "qwen3_1_7b"),
+        Model("Qwen3-14B", "qwen3-14b", "Qwen/Qwen3-14B", "qwen3_14b"),
+        Model("Qwen3-235B-A22B", "qwen3-235b-a22b", "Qwen/Qwen3-235B-A22B", "qwen3_235b_a22b"),
+        Model("Qwen3-Coder-480B-A35B", "qwen3-coder-480b-a35b", "Qwen/Qwen3-Coder-480B-A35B-Instruct",
+              "qwen3_coder_480b_a35b"),
+        Model("Qwen3-Next-80B-A3B", "qwen3-next-80b-a3b", "Qwen/Qwen3-Next-80B-A3B-Instruct", "qwen3_next_80b_a3b"),
+        Model("MiniMax-M2", "minimax-m2", "MiniMaxAI/MiniMax-M2", "minimax_m2"),
+        Model("Llama-4-Maverick-17B-128E", "llama-4-maverick-17b-128e", "meta-llama/Llama-4-Maverick-17B-128E-Instruct",
+              "llama4_maverick"),
+        Model("Yi-34B", "yi-34b", "01-ai/Yi-34B", "yi_34b"),
+        Model("CodeLlama-34B", "codellama-34b", "codellama/CodeLlama-34b-hf", "codellama_34b"),
+        Model("Granite-3.0-8B", "granite-3.0-8b", "ibm-granite/granite-3.0-8b-instruct", "granite3_8b"),
+        Model("Baichuan2-13B", "baichuan2-13b", "baichuan-inc/Baichuan2-13B-Chat", "baichuan2_13b"),
+        Model("ChatGLM3-6B", "chatglm3-6b", "THUDM/chatglm3-6b", "chatglm3_6b"),
+        Model("StarCoder2-15B", "starcoder2-15b", "bigcode/starcoder2-15b", "starcoder2_15b"),
+        Model("Mistral-Small-24B", "mistral-small-24b", "mistralai/Mistral-Small-24B-Instruct-2501",
+              "mistral_small_24b"),
+        Model("Falcon-40B", "falcon-40b", "tiiuae/falcon-40b", "falcon_40b"),
+        Model("Llama-2-7B", "llama-2-7b", "meta-llama/Llama-2-7b-hf", "llama2_7b"),
+        Model("DeepSeek-V2-Lite", "deepseek-v2-lite", "deepseek-ai/DeepSeek-V2-Lite", "deepseek_v2_lite"),
+        Model("Qwen2.5-1.5B", "qwen2.5-1.5b", "Qwen/Qwen2.5-1.5B-Instruct", "qwen2_5_1_5b"),
+        Model("Qwen2.5-3B", "qwen2.5-3b", "Qwen/Qwen2.5-3B-Instruct", "qwen2_5_3b"),
+        Model("Qwen2.5-14B", "qwen2.5-14b", "Qwen/Qwen2.5-14B-Instruct", "qwen2_5_14b"),
+        Model("Qwen2.5-32B", "qwen2.5-32b", "Qwen/Qwen2.5-32B-Instruct", "qwen2_5_32b"),
+        Model("Command-R+", "command-r-plus", "CohereForAI/c4ai-command-r-plus", "command_r_plus"),
+        Model("Phi-3-medium", "phi-3-medium", "microsoft/Phi-3-medium-4k-instruct", "phi3_medium"),
+        Model("Phi-3.5-MoE", "phi-3.5-moe", "microsoft/Phi-3.5-MoE-instruct", "phi3_5_moe"),
+        Model("Gemma-3-1B", "gemma-3-1b", "google/gemma-3-1b-it", "gemma3_1b"),
+        Model("Gemma-3-4B", "gemma-3-4b", "google/gemma-3-4b-it", "gemma3_4b"),
+        Model("TinyLlama-1.1B", "tinyllama-1.1b", "TinyLlama/TinyLlama-1.1B-Chat-v1.0", "tinyllama_1_1b"),
+        Model("InternLM2.5-7B", "internlm2.5-7b", "internlm/internlm2_5-7b-chat", "internlm2_5_7b"),
+        Model("SDXL", "sdxl", "stabilityai/stable-diffusion-xl-base-1.0", "sdxl"),
+        Model("PixArt-alpha", "pixart-alpha", "PixArt-alpha/PixArt-XL-2-1024-MS", "pixart_alpha"),
+        Model("CogVideoX-5B", "cogvideox-5b", "THUDM/CogVideoX-5b", "cogvideox_5b"),
+        Model("Wan2.1-T2V-14B", "wan2.1-t2v-14b", "Wan-AI/Wan2.1-T2V-14B", "wan2_1_14b"),
+        Model("Wan2.1-T2V-1.3B", "wan2.1-t2v-1.3b", "Wan-AI/Wan2.1-T2V-1.3B", "wan2_1_1_3b"),
+        Model("SAM ViT-H", "sam-vit-huge", "facebook/sam-vit-huge", "sam_vit_huge"),
+        Model("DETR-ResNet-50", "detr-resnet-50", "facebook/detr-resnet-50", "detr_resnet50"),
+        Model("MusicGen-large", "musicgen-large", "facebook/musicgen-large", "musicgen_large"),
+        Model("Snowflake Arctic", "snowflake-arctic", "Snowflake/snowflake-arctic-instruct", "arctic"),
+        Model("Codestral-22B", "codestral-22b", "mistralai/Codestral-22B-v0.1", "codestral_22b"),
+        Model("Gemma-7B", "gemma-7b", "google/gemma-7b", "gemma_7b"),
+        Model("Llama-2-13B", "llama-2-13b", "meta-llama/Llama-2-13b-hf", "llama2_13b"),
+        Model("GPT-J-6B", "gpt-j-6b", "EleutherAI/gpt-j-6b", "gpt_j_6b"),
+        Model("GPT-NeoX-20B", "gpt-neox-20b", "EleutherAI/gpt-neox-20b", "gpt_neox_20b"),
+        Model("Flan-T5-XXL", "flan-t5-xxl", "google/flan-t5-xxl", "flan_t5_xxl"),
+        Model("ModernBERT-large", "modernbert-large", "answerdotai/ModernBERT-large", "modernbert_large"),
+        Model("ESM-2 650M", "esm2-650m", "facebook/esm2_t33_650M_UR50D", "esm2_650m"),
+        Model("SmolLM2-135M", "smollm2-135m", "HuggingFaceTB/SmolLM2-135M", "smollm2_135m"),
+        Model("BLOOM-176B", "bloom-176b", "bigscience/bloom", "bloom_176b"),
+        Model("InternViT-6B", "internvit-6b", "OpenGVLab/InternViT-6B-448px-V1-5", "internvit_6b"),
+        Model("Yi-1.5-9B", "yi-1.5-9b", "01-ai/Yi-1.5-9B", "yi1_5_9b"),
+        Model("DeepSeek-V2", "deepseek-v2", "deepseek-ai/DeepSeek-V2", "deepseek_v2"),
+        Model("Granite-3.0-2B", "granite-3.0-2b", "ibm-granite/granite-3.0-2b-instruct", "granite3_2b"),
+        Model("StarCoder2-3B", "starcoder2-3b", "bigcode/starcoder2-3b", "starcoder2_3b"),
+        Model("OPT-30B", "opt-30b", "facebook/opt-30b", "opt_30b"),
+        Model("Falcon-180B", "falcon-180b", "tiiuae/falcon-180B", "falcon_180b"),
+        Model("LLaVA-1.5-7B", "llava-1.5-7b", "llava-hf/llava-1.5-7b-hf", "llava1_5_7b"),
+        Model("GLM-4-9B", "glm-4-9b", "THUDM/glm-4-9b-chat", "glm4_9b"),
+        Model("InternLM2-20B", "internlm2-20b", "internlm/internlm2-chat-20b", "internlm2_20b"),
+        Model("DeepSeek-Coder-33B", "deepseek-coder-33b", "deepseek-ai/deepseek-coder-33b-base", "deepseek_coder_33b"),
+        Model("Mamba-130M", "mamba-130m", "state-spaces/mamba-130m-hf", "mamba_130m"),
+        Model("GPT-2 medium", "gpt2-medium", "openai-community/gpt2-medium", "gpt2_medium"),
+        Model("GPT-2 large", "gpt2-large", "openai-community/gpt2-large", "gpt2_large"),
+        Model("Pythia-1.4B", "pythia-1.4b", "EleutherAI/pythia-1.4b", "pythia_1_4b"),
+        Model("OLMo-2-32B", "olmo-2-32b", "allenai/OLMo-2-0325-32B", "olmo2_32b"),
+        Model("ViT-H/14", "vit-huge-patch14-224", "google/vit-huge-patch14-224-in21k", "vit_huge_patch14_224"),
         Model("DeepSeek-V3", "deepseek-v3", "deepseek-ai/DeepSeek-V3", "deepseek_v3"),
         Model("Kimi-K2", "kimi-k2", "moonshotai/Kimi-K2-Instruct", "kimi_k2"),
         Model("MiniMax-Text-01", "minimax-text-01", "MiniMaxAI/MiniMax-Text-01", "minimax_text_01"),
@@ -84,6 +151,7 @@ M = {
         Model("Gemma-3-12B", "gemma-3-12b", "google/gemma-3-12b-it", "gemma3_12b"),
         Model("Gemma-3-27B", "gemma-3-27b", "google/gemma-3-27b-it", "gemma3_27b"),
         Model("gpt-oss-120b", "gpt-oss-120b", "openai/gpt-oss-120b", "gpt_oss_120b"),
+        Model("gpt-oss-20b", "gpt-oss-20b", "openai/gpt-oss-20b", "gpt_oss_20b"),
         Model("Mistral-Nemo-12B", "mistral-nemo-12b", "mistralai/Mistral-Nemo-Base-2407", "mistral_nemo_12b"),
         Model("Mistral-Large-2", "mistral-large-2", "mistralai/Mistral-Large-Instruct-2407", "mistral_large_2"),
         Model("Mixtral-8x22B", "mixtral-8x22b", "mistralai/Mixtral-8x22B-Instruct-v0.1", "mixtral_8x22b"),
@@ -156,6 +224,26 @@ FAMILY: list[Entry] = [
     _rmsnorm("llama-3.1-70b", 8192, 1e-5, _NORM_LAYERS, _DECODE_PREFILL),
     _rmsnorm("mistral-large-2", 12288, 1e-5, _NORM_LAYERS, _DECODE_PREFILL),
     _rmsnorm("llama-3.1-405b", 16384, 1e-5, _NORM_LAYERS, _DECODE_PREFILL),
+    _rmsnorm("qwen2.5-1.5b", 1536, 1e-6, _NORM_LAYERS, _DECODE_PREFILL),
+    _rmsnorm("gemma-3-1b", 1152, 1e-6, _GEMMA_LAYERS, _DECODE_PREFILL, True),
+    _rmsnorm("smollm2-135m", 576, 1e-5, _NORM_LAYERS, _DECODE_PREFILL + "; 32768 and 65536: two and four such "
+             "chunks in one batch", tokens=SERVING + (32768, 65536)),  # fmt: skip
+    _rmsnorm("gemma-7b", 3072, 1e-6,
+             "input_layernorm, post_attention_layernorm and the final norm; Gemma scales by 1 + weight",
+             _DECODE_PREFILL, True),  # fmt: skip
+    _rmsnorm("flan-t5-xxl", 4096, 1e-6, "T5LayerNorm (a scale, no mean, no bias) before each encoder sublayer and "
+             "the final encoder norm, d_model 4096, layer_norm_epsilon 1e-6",
+             "num_tokens = batch x sequence: one 128-token prompt to 256 sequences of 512 tokens",
+             tokens=(128, 512, 4096, 16384, 65536, 131072), prefix="encoder_"),  # fmt: skip
+    _rmsnorm("internvit-6b", 3200, 1e-6, "norm1 and norm2 of the 45 vision blocks (norm_type rms_norm, hidden 3200)",
+             "num_tokens = 1025 per 448 px tile (1024 patches + class): 1 tile, 13 (12 tiles and a thumbnail), 2 and 4 "
+             "such images; CI: a 256-token slice and one tile", tokens=(256, 1025, 13325, 26650, 53300)),  # fmt: skip
+    _rmsnorm("wan2.1-t2v-14b", 5120, 1e-6, "norm_q and norm_k of self-attention, over all 40 heads x 128 at once "
+             "(qk_norm, eps 1e-6)", "num_tokens = 21 latent frames x 1x2x2 patches: 32760 for 81 frames at 480x832, "
+             "75600 at 720x1280; CI: 256- and 512-token slices", tokens=(256, 512, 32760, 75600), prefix="qk_"),
+    _rmsnorm("mamba-130m", 768, 1e-5, "the pre-mixer norm of each of the 24 Mamba blocks and norm_f (hidden_size 768, "
+             "layer_norm_epsilon 1e-5)", _DECODE_PREFILL + "; 32768 and 65536: two and four such chunks in one batch",
+             tokens=SERVING + (32768, 65536)),  # fmt: skip
 ]
 
 
@@ -316,16 +404,164 @@ FAMILY += [
           "fused gate and up projections of the whole layer (tensor parallel 1, as one GPU holds it in FP8 or one "
           "H200 in bf16): 2 x intermediate_size 28672 = 57344 outputs, hidden_size 8192",
           tokens=(1, 7, 64, 256, 1024, 4096, 8192), cpu_rows=128),  # fmt: skip
+    _gemm("yi-34b", "qkv_proj", 1152, 7168,
+          "fused QKV projection on one of 8 tensor-parallel ranks: (56 + 2 x 8) heads x 128 / 8 = 1152 outputs, "
+          "hidden_size 7168 (config.json)", tp=8),  # fmt: skip
+    _gemm("codellama-34b", "down_proj", 8192, 2752,
+          "MLP down projection on one of 8 tensor-parallel ranks: intermediate_size 22016 / 8 = 2752 -> hidden_size "
+          "8192 (config.json)", tp=8),  # fmt: skip
+    _gemm("granite-3.0-8b", "down_proj", 4096, 12800,
+          "MLP down projection, the whole layer: intermediate_size 12800 -> hidden_size 4096 (config.json)",
+          cpu_rows=256),  # fmt: skip
+    _gemm("baichuan2-13b", "w_pack", 7680, 5120,
+          "W_pack, the fused QKV projection of its multi-head attention (40 heads x 128, no bias), on one of 2 "
+          "tensor-parallel ranks: 3 x 5120 / 2 = 7680 outputs, hidden_size 5120 (config.json)", tp=2, cpu_rows=256),  # fmt: skip
+    _gemm("chatglm3-6b", "query_key_value", 4608, 4096,
+          "fused QKV projection with bias (add_qkv_bias): 32 query heads + 2 x multi_query_group_num 2 KV heads, "
+          "kv_channels 128: 4096 + 512 = 4608 outputs, hidden_size 4096 (config.json)", bias=True),  # fmt: skip
+    _gemm("starcoder2-15b", "c_fc", 6144, 6144,
+          "MLP c_fc with bias (use_bias) on one of 4 tensor-parallel ranks: intermediate_size 24576 / 4 = 6144 "
+          "outputs, hidden_size 6144 (GELU follows; config.json)", bias=True, tp=4, cpu_rows=256),  # fmt: skip
+    _gemm("mistral-small-24b", "qkv_proj", 6144, 5120,
+          "fused QKV projection, the whole layer: (32 + 2 x 8) heads x head_dim 128 = 6144 outputs, hidden_size 5120 "
+          "(config.json)"),  # fmt: skip
+    _gemm("falcon-40b", "query_key_value", 1152, 8192,
+          "fused grouped-query QKV projection (new_decoder_architecture, no bias) on one of 8 tensor-parallel ranks: "
+          "(128 query + 2 x 8 KV heads) x head_dim 64 / 8 = 1152 outputs, hidden_size 8192", tp=8),  # fmt: skip
+    _gemm("llama-2-7b", "qkv_proj", 12288, 4096,
+          "fused QKV projection of its multi-head attention: 3 x 32 heads x 128 = 12288 outputs, hidden_size 4096 "
+          "(config.json)", cpu_rows=256),  # fmt: skip
+    _gemm("deepseek-v2-lite", "kv_a_proj_with_mqa", 576, 2048,
+          "MLA's joint KV down-projection: hidden_size 2048 -> kv_lora_rank 512 + qk_rope_head_dim 64 = 576 "
+          "(config.json)", _DECODE_PREFILL, GEMM_TOKENS + (16384,)),  # fmt: skip
+    _gemm("qwen2.5-3b", "qkv_proj", 2560, 2048,
+          "fused QKV projection with bias: (16 + 2 x 2) heads x 128 = 2560 outputs, hidden_size 2048 (config.json)",
+          bias=True),  # fmt: skip
+    _gemm("qwen2.5-14b", "qkv_proj", 7168, 5120,
+          "fused QKV projection with bias: (40 + 2 x 8) heads x 128 = 7168 outputs, hidden_size 5120 (config.json)",
+          bias=True, cpu_rows=256),  # fmt: skip
+    _gemm("qwen2.5-32b", "down_proj", 5120, 3456,
+          "MLP down projection on one of 8 tensor-parallel ranks: intermediate_size 27648 / 8 = 3456 -> hidden_size "
+          "5120 (config.json)", tp=8),  # fmt: skip
+    _gemm("command-r-plus", "qkv_proj", 1792, 12288,
+          "fused QKV projection on one of 8 tensor-parallel ranks: (96 + 2 x 8) heads x 128 / 8 = 1792 outputs, "
+          "hidden_size 12288 (config.json)", tp=8),  # fmt: skip
+    _gemm("phi-3-medium", "qkv_proj", 7680, 5120,
+          "fused qkv_proj: (40 + 2 x 10) heads x 128 = 7680 outputs, hidden_size 5120 (config.json)", cpu_rows=256),
+    _gemm("gemma-3-4b", "qkv_proj", 4096, 2560,
+          "fused QKV projection: (8 + 2 x 4) heads x head_dim 256 = 4096 outputs, hidden_size 2560 (config.json "
+          "text_config)"),  # fmt: skip
+    _gemm("gemma-3-1b", "gate_up_proj", 13824, 1152,
+          "fused gate and up projections: 2 x intermediate_size 6912 = 13824 outputs, hidden_size 1152 (GeGLU "
+          "follows; config.json)"),  # fmt: skip
+    _gemm("tinyllama-1.1b", "gate_up_proj", 11264, 2048,
+          "fused gate and up projections: 2 x intermediate_size 5632 = 11264 outputs, hidden_size 2048 (config.json)"),
+    _gemm("internlm2.5-7b", "wqkv", 6144, 4096,
+          "wqkv, the fused QKV projection: (32 + 2 x 8) heads x 128 = 6144 outputs, hidden_size 4096 (config.json)"),
+    _gemm("sdxl", "ff_proj", 10240, 1280,
+          "GEGLU input projection ff.net.0.proj with bias in the UNet's 1280-channel transformer blocks: 1280 -> 2 x "
+          "4 x 1280 = 10240 (unet/config.json block_out_channels [320, 640, 1280])",
+          "num_tokens = batch x 32x32 latent positions of a 1024 px image: batch 1 to 32 (classifier-free guidance "
+          "doubles it)", (1024, 2048, 4096, 8192, 16384, 32768), bias=True, cpu_rows=256),  # fmt: skip
+    _gemm("pixart-alpha", "mlp_fc1", 4608, 1152,
+          "MLP fc1 with bias of the 28 DiT blocks: hidden 1152 -> mlp_ratio 4 x 1152 = 4608 (GELU tanh follows)",
+          "num_tokens = 2x2 patches of the latent: 256 (256 px, the 256 px checkpoint), 1024 (512 px), 4096 per 1024 "
+          "px image, batches of 2 to 8 images", (256, 1024, 4096, 8192, 16384, 32768), bias=True, cpu_rows=256),  # fmt: skip
+    _gemm("cogvideox-5b", "ff_proj", 12288, 3072,
+          "feed-forward input projection ff.net.0.proj with bias: 48 heads x 64 = 3072 -> 12288 (GELU tanh follows; "
+          "transformer/config.json)", "num_tokens: 226 text + 13 latent frames x 30 x 45 patches = 17776 for one "
+          "49-frame 480x720 video, 35552 with classifier-free guidance; CI: 256- and 1024-token slices",
+          (256, 1024, 17776, 35552), bias=True, cpu_rows=256),  # fmt: skip
+    _gemm("wan2.1-t2v-14b", "ffn_in", 13824, 5120,
+          "FFN input projection with bias: dim 5120 -> ffn_dim 13824 (GELU tanh follows; config.json)",
+          "num_tokens = 21 latent frames x 1x2x2 patches: 32760 for 81 frames at 480x832, 75600 at 720x1280; CI: "
+          "256- and 512-token slices", (256, 512, 32760, 75600), bias=True, cpu_rows=256),  # fmt: skip
+    _gemm("wan2.1-t2v-1.3b", "ffn_in", 8960, 1536,
+          "FFN input projection with bias: dim 1536 -> ffn_dim 8960 (GELU tanh follows; config.json)",
+          "num_tokens = 21 latent frames x 1x2x2 patches: 32760 for 81 frames at 480x832, 65520 with classifier-free "
+          "guidance; CI: 128- and 256-token slices", (128, 256, 32760, 65520), bias=True),  # fmt: skip
+    _gemm("sam-vit-huge", "vision_qkv", 3840, 1280,
+          "image-encoder fused qkv with bias: 3 x 16 heads x 80 = 3840, hidden_size 1280 (vision_config)",
+          "num_tokens: one and four 14x14 attention windows (196, 784) for CI, then 64x64 = 4096 patch tokens of a "
+          "1024 px image, batches of 1 to 16 images", (196, 784, 4096, 8192, 16384, 32768, 65536), bias=True),  # fmt: skip
+    _gemm("detr-resnet-50", "encoder_fc1", 2048, 256,
+          "transformer encoder feed-forward fc1 with bias: d_model 256 -> encoder_ffn_dim 2048 (ReLU follows)",
+          "num_tokens = batch x 25 x 34 = 850 stride-32 features of an 800x1066 image: batches of 1 to 64",
+          (850, 1700, 6800, 13600, 27200, 54400), bias=True),  # fmt: skip
+    _gemm("musicgen-large", "decoder_fc1", 8192, 2048,
+          "decoder feed-forward fc1 (no bias): hidden_size 2048 -> ffn_dim 8192 (GELU follows; decoder config)",
+          "num_tokens: decode batches (1, 8, 64), then teacher-forced 30 s clips of 1500 frames (50 Hz) x 1, 2, 8, 16",
+          (1, 8, 64, 1500, 3000, 12000, 24000)),  # fmt: skip
+    _gemm("snowflake-arctic", "dense_gate_up_proj", 9728, 7168,
+          "fused gate and up projections of the dense residual MLP beside the MoE: 2 x intermediate_size 4864 = "
+          "9728 outputs, hidden_size 7168 (config.json)", cpu_rows=256),  # fmt: skip
+    _gemm("codestral-22b", "down_proj", 6144, 4096,
+          "MLP down projection on one of 4 tensor-parallel ranks: intermediate_size 16384 / 4 = 4096 -> hidden_size "
+          "6144 (config.json)", tp=4),  # fmt: skip
+    _gemm("gemma-7b", "gate_up_proj", 6144, 3072,
+          "fused gate and up projections on one of 8 tensor-parallel ranks: 2 x intermediate_size 24576 / 8 = 6144 "
+          "outputs, hidden_size 3072 (GeGLU follows; config.json)", tp=8),  # fmt: skip
+    _gemm("llama-2-13b", "qkv_proj", 15360, 5120,
+          "fused QKV projection of its multi-head attention: 3 x 40 heads x 128 = 15360 outputs, hidden_size 5120 "
+          "(config.json)", cpu_rows=256),  # fmt: skip
+    _gemm("gpt-j-6b", "fc_in", 16384, 4096,
+          "MLP fc_in with bias: n_embd 4096 -> n_inner 4 x 4096 = 16384 (GELU tanh follows; config.json)",
+          bias=True, cpu_rows=256),  # fmt: skip
+    _gemm("gpt-neox-20b", "query_key_value", 4608, 6144,
+          "fused QKV projection with bias on one of 4 tensor-parallel ranks: 3 x 64 heads x 96 / 4 = 4608 outputs, "
+          "hidden_size 6144 (config.json)", bias=True, tp=4),  # fmt: skip
+    _gemm("flan-t5-xxl", "encoder_wo", 4096, 10240,
+          "encoder feed-forward output projection wo (no bias): d_ff 10240 -> d_model 4096 (config.json), the text "
+          "encoder that FLUX.1 and SD3 use as T5-XXL", "num_tokens = batch x sequence: one and two 128-token prompts, then "
+          "up to 256 sequences of 512 tokens", (128, 256, 4096, 16384, 65536, 131072), cpu_rows=256),  # fmt: skip
+    _gemm("modernbert-large", "mlp_wi", 5248, 1024,
+          "MLP input projection Wi (no bias): hidden 1024 -> 2 x intermediate_size 2624 = 5248 (GeGLU follows; "
+          "config.json)", "num_tokens = batch x sequence: a 128-token query, a 512-token passage, then up to 32 "
+          "sequences of 8192 tokens", (128, 512, 8192, 32768, 131072, 262144)),  # fmt: skip
+    _gemm("esm2-650m", "intermediate_dense", 5120, 1280,
+          "feed-forward intermediate dense layer with bias: hidden 1280 -> intermediate_size 5120 (GELU follows; "
+          "config.json)", "num_tokens = batch x residues: a 128-residue domain, a 512-residue protein, then batches of 8 to 128 "
+          "1024-residue proteins", (128, 512, 8192, 32768, 131072), bias=True),  # fmt: skip
+    _gemm("yi-1.5-9b", "qkv_proj", 5120, 4096,
+          "fused QKV projection: (32 + 2 x 4) heads x 128 = 5120 outputs, hidden_size 4096 (config.json)"),
+    _gemm("deepseek-v2", "kv_a_proj_with_mqa", 576, 5120,
+          "MLA's joint KV down-projection: hidden_size 5120 -> kv_lora_rank 512 + qk_rope_head_dim 64 = 576 "
+          "(config.json)", _DECODE_PREFILL, GEMM_TOKENS + (16384,)),  # fmt: skip
+    _gemm("granite-3.0-2b", "qkv_proj", 3072, 2048,
+          "fused QKV projection: (32 + 2 x 8) heads x 64 = 3072 outputs, hidden_size 2048 (config.json)"),
+    _gemm("starcoder2-3b", "c_fc", 12288, 3072,
+          "MLP c_fc with bias (use_bias): hidden 3072 -> intermediate_size 12288 (GELU follows; config.json)",
+          bias=True, cpu_rows=256),  # fmt: skip
+    _gemm("opt-30b", "fc1", 3584, 7168,
+          "decoder feed-forward fc1 with bias on one of 8 tensor-parallel ranks: ffn_dim 28672 / 8 = 3584 outputs, "
+          "hidden_size 7168 (ReLU follows; config.json)", bias=True, tp=8),  # fmt: skip
+    _gemm("llava-1.5-7b", "mm_projector_fc1", 4096, 1024,
+          "multi-modal projector linear_1 with bias: CLIP ViT-L/14-336 features 1024 -> the LLM's hidden_size 4096 "
+          "(GELU and linear_2 follow; mlp2x_gelu)", "num_tokens = 576 patch features per 336 px image: 1, 2, 8, 32 "
+          "and 128 images", (576, 1152, 4608, 18432, 73728), bias=True, cpu_rows=256),  # fmt: skip
+    _gemm("glm-4-9b", "dense_4h_to_h", 4096, 13696,
+          "MLP output projection dense_4h_to_h (no bias): ffn_hidden_size 13696 -> hidden_size 4096 (config.json)",
+          cpu_rows=256),  # fmt: skip
+    _gemm("internlm2-20b", "wqkv", 8192, 6144,
+          "wqkv, the fused QKV projection: (48 + 2 x 8) heads x 128 = 8192 outputs, hidden_size 6144 (config.json)",
+          cpu_rows=256),  # fmt: skip
+    _gemm("deepseek-coder-33b", "down_proj", 7168, 2400,
+          "MLP down projection on one of 8 tensor-parallel ranks: intermediate_size 19200 / 8 = 2400 -> hidden_size "
+          "7168 (config.json)", tp=8),  # fmt: skip
+    _gemm("olmo-2-32b", "gate_up_proj", 6912, 5120,
+          "fused gate and up projections on one of 8 tensor-parallel ranks: 2 x intermediate_size 27648 / 8 = 6912 "
+          "outputs, hidden_size 5120 (config.json)", tp=8, cpu_rows=256),  # fmt: skip
 ]
 
 
-def _fp8_block(tag, layer_name, n, k, layer, tp=1):
-    """DeepSeek-V3's fine-grained FP8 recipe: 1x128 activation tiles, 128x128 weight blocks, fp32 scales."""
+def _fp8_block(tag, layer_name, n, k, layer, tp=1, hf_id=""):
+    """DeepSeek-V3's fine-grained FP8 recipe: 1x128 activation tiles, 128x128 weight blocks, fp32 scales.
+    hf_id: the FP8 checkpoint, where it is published apart from the model (Qwen/Qwen3-14B-FP8)."""
     shard = f"_tp{tp}" if tp > 1 else ""
     name = f"{tag_name(tag)}_fp8_{layer_name}{shard}_n{n}_k{k}"
     return Entry("gemm_fp8_block_scale", name, M[tag], {"n": n, "k": k}, layer,
                  "num_tokens from decode batches (1, 7, 64) to prefill chunks (up to 16384)",
-                 GEMM_TOKENS + (16384,), ("quantization:fp8_block128",))  # fmt: skip
+                 GEMM_TOKENS + (16384,), ("quantization:fp8_block128",), hf_id)  # fmt: skip
 
 
 FAMILY += [
@@ -351,12 +587,65 @@ FAMILY += [
     _fp8_block("qwen3-32b", "qkv_proj", 1280, 5120,
                "fused QKV projection of Qwen3-32B-FP8 (block-128 FP8) on one of 8 tensor-parallel ranks: "
                "(64 + 2 x 8) heads x 128 / 8 = 1280 outputs, hidden_size 5120", tp=8),  # fmt: skip
+    _fp8_block("qwen3-1.7b", "qkv_proj", 4096, 2048,
+               "fused QKV projection of Qwen3-1.7B-FP8 (block-128 FP8): (16 + 2 x 8) heads x head_dim 128 = 4096 "
+               "outputs, hidden_size 2048 (config.json)", hf_id="Qwen/Qwen3-1.7B-FP8"),  # fmt: skip
+    _fp8_block("qwen3-1.7b", "down_proj", 2048, 6144,
+               "MLP down projection of Qwen3-1.7B-FP8 (block-128 FP8): intermediate_size 6144 -> hidden_size 2048",
+               hf_id="Qwen/Qwen3-1.7B-FP8"),  # fmt: skip
+    _fp8_block("qwen3-14b", "qkv_proj", 7168, 5120,
+               "fused QKV projection of Qwen3-14B-FP8 (block-128 FP8): (40 + 2 x 8) heads x head_dim 128 = 7168 "
+               "outputs, hidden_size 5120 (config.json)", hf_id="Qwen/Qwen3-14B-FP8"),  # fmt: skip
+    _fp8_block("qwen3-14b", "gate_up_proj", 8704, 5120,
+               "fused gate and up projections of Qwen3-14B-FP8 on one of 4 tensor-parallel ranks: 2 x "
+               "intermediate_size 17408 / 4 = 8704 outputs, hidden_size 5120", tp=4, hf_id="Qwen/Qwen3-14B-FP8"),
+    _fp8_block("qwen3-14b", "down_proj", 5120, 4352,
+               "MLP down projection of Qwen3-14B-FP8 on one of 4 tensor-parallel ranks: intermediate_size 17408 / 4 "
+               "= 4352 -> hidden_size 5120", tp=4, hf_id="Qwen/Qwen3-14B-FP8"),  # fmt: skip
+    _fp8_block("qwen3-4b", "gate_up_proj", 19456, 2560,
+               "fused gate and up projections of Qwen3-4B-FP8 (block-128 FP8), the whole layer: 2 x intermediate_size "
+               "9728 = 19456 outputs, hidden_size 2560", hf_id="Qwen/Qwen3-4B-FP8"),  # fmt: skip
+    _fp8_block("qwen3-32b", "gate_up_proj", 6400, 5120,
+               "fused gate and up projections of Qwen3-32B-FP8 on one of 8 tensor-parallel ranks: 2 x "
+               "intermediate_size 25600 / 8 = 6400 outputs, hidden_size 5120", tp=8, hf_id="Qwen/Qwen3-32B-FP8"),
+    _fp8_block("qwen3-32b", "down_proj", 5120, 3200,
+               "MLP down projection of Qwen3-32B-FP8 on one of 8 tensor-parallel ranks: intermediate_size 25600 / 8 "
+               "= 3200 -> hidden_size 5120", tp=8, hf_id="Qwen/Qwen3-32B-FP8"),  # fmt: skip
+    _fp8_block("qwen3-235b-a22b", "qkv_proj", 2304, 4096,
+               "fused QKV projection of Qwen3-235B-A22B-FP8 on one of 4 tensor-parallel ranks: (64 + 2 x 4) heads x "
+               "head_dim 128 / 4 = 2304 outputs, hidden_size 4096", tp=4, hf_id="Qwen/Qwen3-235B-A22B-FP8"),
+    _fp8_block("qwen3-235b-a22b", "o_proj", 4096, 2048,
+               "attention output projection of Qwen3-235B-A22B-FP8 on one of 4 tensor-parallel ranks: 64 heads x 128 "
+               "/ 4 = 2048 -> hidden_size 4096", tp=4, hf_id="Qwen/Qwen3-235B-A22B-FP8"),  # fmt: skip
+    _fp8_block("qwen3-coder-480b-a35b", "qkv_proj", 1792, 6144,
+               "fused QKV projection of Qwen3-Coder-480B-A35B-Instruct-FP8 on one of 8 tensor-parallel ranks: (96 + "
+               "2 x 8) heads x head_dim 128 / 8 = 1792 outputs, hidden_size 6144 (config.json)", tp=8,
+               hf_id="Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8"),  # fmt: skip
+    _fp8_block("qwen3-coder-480b-a35b", "o_proj", 6144, 1536,
+               "attention output projection of Qwen3-Coder-480B-A35B-Instruct-FP8 on one of 8 tensor-parallel ranks: "
+               "96 heads x 128 / 8 = 1536 -> hidden_size 6144", tp=8,
+               hf_id="Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8"),  # fmt: skip
+    _fp8_block("qwen3-next-80b-a3b", "qkv_proj", 9216, 2048,
+               "fused QKV projection of a full-attention layer (every 4th) of Qwen3-Next-80B-A3B-Instruct-FP8: the "
+               "query with its output gate 2 x 16 heads x head_dim 256 = 8192, plus 2 x 2 KV heads x 256 = 1024, "
+               "hidden_size 2048 (config.json)", hf_id="Qwen/Qwen3-Next-80B-A3B-Instruct-FP8"),  # fmt: skip
+    _fp8_block("qwen3-next-80b-a3b", "o_proj", 2048, 4096,
+               "attention output projection of a full-attention layer of Qwen3-Next-80B-A3B-Instruct-FP8: 16 heads x "
+               "head_dim 256 = 4096 -> hidden_size 2048", hf_id="Qwen/Qwen3-Next-80B-A3B-Instruct-FP8"),
+    _fp8_block("minimax-m2", "qkv_proj", 2048, 3072,
+               "fused QKV projection of MiniMax-M2 (released in block-128 FP8, weight_block_size [128, 128]) on one "
+               "of 4 tensor-parallel ranks: (48 + 2 x 8) heads x head_dim 128 / 4 = 2048 outputs, hidden_size 3072 "
+               "(config.json)", tp=4),  # fmt: skip
+    _fp8_block("minimax-m2", "o_proj", 3072, 1536,
+               "attention output projection of MiniMax-M2 (block-128 FP8) on one of 4 tensor-parallel ranks: 48 heads "
+               "x 128 / 4 = 1536 -> hidden_size 3072", tp=4),  # fmt: skip
 ]
 
 
 def _nvfp4(tag, hf_id, layer_name, n, k, layer, tp=8):
     """ModelOpt's NVFP4 recipe: e2m1 values, an e4m3 scale per 16 along K, one fp32 alpha."""
-    name = f"{tag_name(tag)}_nvfp4_{layer_name}_tp{tp}_n{n}_k{k}"
+    shard = f"_tp{tp}" if tp > 1 else ""
+    name = f"{tag_name(tag)}_nvfp4_{layer_name}{shard}_n{n}_k{k}"
     return Entry("gemm_nvfp4", name, M[tag], {"n": n, "k": k}, layer,
                  "num_tokens from decode batches (1, 7, 64) to prefill chunks (up to 16384)",
                  GEMM_TOKENS + (16384,), ("quantization:nvfp4",), hf_id)  # fmt: skip
@@ -372,6 +661,35 @@ FAMILY += [
            "attention output projection on one of 8 tensor-parallel ranks: 64 heads x 128 / 8 = 1024 -> hidden 5120"),
     _nvfp4("llama-4-scout-17b-16e", "nvidia/Llama-4-Scout-17B-16E-Instruct-FP4", "o_proj", 5120, 640,
            "attention output projection on one of 8 tensor-parallel ranks: 40 heads x 128 / 8 = 640 -> hidden 5120"),
+    _nvfp4("llama-3.1-8b", "nvidia/Llama-3.1-8B-Instruct-FP4", "qkv_proj", 6144, 4096,
+           "fused QKV projection, the whole layer (tensor parallel 1): (32 + 2 x 8) heads x 128 = 6144 outputs, "
+           "hidden_size 4096", tp=1),  # fmt: skip
+    _nvfp4("llama-3.1-8b", "nvidia/Llama-3.1-8B-Instruct-FP4", "down_proj", 4096, 14336,
+           "MLP down projection, the whole layer: intermediate_size 14336 -> hidden_size 4096", tp=1),
+    _nvfp4("llama-3.1-405b", "nvidia/Llama-3.1-405B-Instruct-FP4", "qkv_proj", 2304, 16384,
+           "fused QKV projection on one of 8 tensor-parallel ranks: (128 + 2 x 8) heads x 128 / 8 = 2304 outputs, "
+           "hidden_size 16384"),  # fmt: skip
+    _nvfp4("llama-3.1-405b", "nvidia/Llama-3.1-405B-Instruct-FP4", "o_proj", 16384, 2048,
+           "attention output projection on one of 8 tensor-parallel ranks: 128 heads x 128 / 8 = 2048 -> hidden "
+           "16384"),  # fmt: skip
+    _nvfp4("llama-3.3-70b", "nvidia/Llama-3.3-70B-Instruct-FP4", "gate_up_proj", 7168, 8192,
+           "fused gate and up projections on one of 8 tensor-parallel ranks: 2 x intermediate_size 28672 / 8 = 7168 "
+           "outputs, hidden_size 8192"),  # fmt: skip
+    _nvfp4("llama-4-maverick-17b-128e", "nvidia/Llama-4-Maverick-17B-128E-Instruct-FP4", "qkv_proj", 896, 5120,
+           "fused QKV projection on one of 8 tensor-parallel ranks: (40 + 2 x 8) heads x 128 / 8 = 896 outputs, "
+           "hidden_size 5120 (config.json text_config)"),  # fmt: skip
+    _nvfp4("llama-4-maverick-17b-128e", "nvidia/Llama-4-Maverick-17B-128E-Instruct-FP4", "dense_down_proj", 5120, 2048,
+           "down projection of the dense MLP of every other layer (interleave_moe_layer_step 2) on one of 8 "
+           "tensor-parallel ranks: intermediate_size_mlp 16384 / 8 = 2048 -> hidden_size 5120"),  # fmt: skip
+    _nvfp4("qwen3-8b", "nvidia/Qwen3-8B-FP4", "down_proj", 4096, 12288,
+           "MLP down projection, the whole layer: intermediate_size 12288 -> hidden_size 4096", tp=1),
+    _nvfp4("qwen3-14b", "nvidia/Qwen3-14B-FP4", "qkv_proj", 7168, 5120,
+           "fused QKV projection, the whole layer: (40 + 2 x 8) heads x 128 = 7168 outputs, hidden_size 5120", tp=1),
+    _nvfp4("qwen3-14b", "nvidia/Qwen3-14B-FP4", "o_proj", 5120, 5120,
+           "attention output projection, the whole layer: 40 heads x 128 = 5120 -> hidden_size 5120", tp=1),
+    _nvfp4("qwen3-235b-a22b", "nvidia/Qwen3-235B-A22B-FP4", "qkv_proj", 1152, 4096,
+           "fused QKV projection on one of 8 tensor-parallel ranks: (64 + 2 x 4) heads x 128 / 8 = 1152 outputs, "
+           "hidden_size 4096"),  # fmt: skip
 ]
 
 
@@ -415,6 +733,19 @@ FAMILY += [
                "(layer_norm_eps 1e-5)", _DECODE_PREFILL),  # fmt: skip
     _layernorm("falcon-7b", 4544, 1e-5, "the one input_layernorm of each parallel attention + MLP block "
                "(layer_norm_epsilon 1e-5)", _DECODE_PREFILL),  # fmt: skip
+    _layernorm("starcoder2-15b", 6144, 1e-5, "input_layernorm and post_attention_layernorm (LayerNorm with bias, "
+               "norm_epsilon 1e-5, config.json)", _DECODE_PREFILL),  # fmt: skip
+    _layernorm("phi-3.5-moe", 4096, 1e-5, "input_layernorm and post_attention_layernorm (LayerNorm with bias, "
+               "rms_norm_eps 1e-5 in config.json names its eps)", _DECODE_PREFILL),  # fmt: skip
+    _layernorm("falcon-40b", 8192, 1e-5, "ln_attn and ln_mlp of each parallel attention + MLP block "
+               "(new_decoder_architecture, layer_norm_epsilon 1e-5)", _DECODE_PREFILL),  # fmt: skip
+    _layernorm("bloom-176b", 14336, 1e-5, "input_layernorm and post_attention_layernorm (hidden_size 14336, "
+               "layer_norm_epsilon 1e-5)", _DECODE_PREFILL),  # fmt: skip
+    _layernorm("falcon-180b", 14848, 1e-5, "ln_attn and ln_mlp of each parallel attention + MLP block (hidden_size "
+               "14848, layer_norm_epsilon 1e-5)", _DECODE_PREFILL),  # fmt: skip
+    _layernorm("vit-huge-patch14-224", 1280, 1e-12, "layernorm_before and layernorm_after of the 32 encoder blocks "
+               "(hidden_size 1280, layer_norm_eps 1e-12)", "num_tokens = 257 per 224 px image (16x16 patches + class): "
+               "batches of 1 to 256 images", (257, 2056, 16448, 32896, 65792)),  # fmt: skip
 ]
 
 
@@ -436,6 +767,10 @@ FAMILY += [
     _layernorm_backward("gpt2-xl", 1600, 1e-5, "ln_1, ln_2 and ln_f of GPT-2 XL (n_embd 1600)",
                         "num_tokens = micro-batch x n_ctx 1024: pre-training batches of 1 to 16 sequences, short "
                         "fine-tuning samples (128, 512)"),  # fmt: skip
+    _layernorm_backward("pythia-1.4b", 2048, 1e-5, "input_layernorm and post_attention_layernorm of the parallel "
+                        "attention + MLP blocks (hidden_size 2048, layer_norm_eps 1e-5)",
+                        "num_tokens = micro-batch x 2048-token sequences, as Pythia was trained, and short "
+                        "fine-tuning samples (128, 512)"),  # fmt: skip
 ]
 
 
@@ -454,6 +789,57 @@ FAMILY += [
                      "MLP down projection: intermediate_size 3072 -> hidden_size 1024"),
     _linear_backward("llama-3.2-1b", "o_proj", 2048, 2048,
                      "attention output projection: 32 heads x 64 = 2048 -> hidden_size 2048"),
+    _linear_backward("gpt2-medium", "c_fc", 4096, 1024, "the MLP's first projection c_fc, n_embd 1024 -> 4 x 1024 = "
+                     "4096 (its bias gradient, a column sum of grad_output, is left out)", "num_tokens = micro-batch x n_ctx 1024: pre-training batches of 1 to 16 sequences, short "
+                     "fine-tuning samples (128, 512)"),  # fmt: skip
+    _linear_backward("gpt2-large", "c_attn", 3840, 1280, "the fused attention projection c_attn, n_embd 1280 -> 3 x "
+                     "1280 = 3840 (its bias gradient, a column sum of grad_output, is left out)", "num_tokens = micro-batch x n_ctx 1024: pre-training batches of 1 to 16 sequences, short "
+                     "fine-tuning samples (128, 512)"),  # fmt: skip
+    _linear_backward("pythia-1.4b", "query_key_value", 6144, 2048, "the fused query_key_value projection, hidden 2048 "
+                     "-> 3 x 16 heads x 128 = 6144 (its bias gradient, a column sum of grad_output, is left out)",
+                     "num_tokens = micro-batch x 2048-token sequences, as Pythia was trained, and short fine-tuning "
+                     "samples (128, 512)"),  # fmt: skip
+]
+
+
+def _mxfp4_experts(tag, proj, n, k, experts, top_k, layer, tp=1):
+    """gpt-oss's routed experts in the checkpoint's own MXFP4: e2m1 weights, one e8m0 scale per 32 along K, a bf16
+    bias per expert; grouped over the experts, rows sorted by expert. The CI workloads hold one expert."""
+    shard = f"_tp{tp}" if tp > 1 else ""
+    name = f"{tag_name(tag)}_mxfp4_moe_{proj}_grouped_gemm{shard}_n{n}_k{k}"
+    tokens = (1, 64, 1024, 8192, 16384)
+    cpu_rows = 512 if n * k > 4_000_000 else None  # CI holds one expert's weight to the harness's CPU size
+    axes = [{"num_rows": r, "num_experts": 1} | ({"n": cpu_rows} if cpu_rows else {}) for r in (16, 64)]
+    axes += [{"num_rows": t * top_k, "num_experts": experts} | ({"n": n} if cpu_rows else {}) for t in tokens]
+    shapes = (f"num_rows = tokens x {top_k}: one decode token ({top_k} rows), 64 tokens, prefill chunks to 16384 "
+              "tokens; the CI workloads hold one expert")  # fmt: skip
+    return Entry("grouped_gemm_mxfp4", name, M[tag], {"n": n, "k": k, "experts": experts, "top_k": top_k,
+                 "proj": proj, "tp": tp, "cpu_rows": cpu_rows}, layer, shapes, (), ("moe", "quantization:mxfp4"),
+                 meta={"workload_axes": axes})  # fmt: skip
+
+
+_GPT_OSS = "hidden_size 2880, intermediate_size 2880 (config.json)"
+FAMILY += [
+    _mxfp4_experts("gpt-oss-20b", "gate_up", 5760, 2880, 32, 4,
+                   f"{_GPT_OSS}: gate_up_proj, 2880 -> 2 x 2880 = 5760 (gate and up interleaved, as stored), the whole "
+                   "layer on one GPU (tensor parallel 1, as the 16 GB model is served)"),  # fmt: skip
+    _mxfp4_experts("gpt-oss-20b", "down", 2880, 2880, 32, 4,
+                   f"{_GPT_OSS}: down_proj, intermediate 2880 -> hidden 2880, the whole layer on one GPU"),
+    _mxfp4_experts("gpt-oss-20b", "gate_up", 2880, 2880, 32, 4,
+                   f"{_GPT_OSS}: gate_up_proj on one of 2 tensor-parallel ranks: 5760 / 2 = 2880 outputs", tp=2),
+    _mxfp4_experts("gpt-oss-20b", "down", 2880, 1440, 32, 4,
+                   f"{_GPT_OSS}: down_proj on one of 2 tensor-parallel ranks: intermediate 2880 / 2 = 1440 -> hidden "
+                   "2880 (a partial sum; the bias is added once, here as on rank 0)", tp=2),  # fmt: skip
+    _mxfp4_experts("gpt-oss-120b", "gate_up", 5760, 2880, 128, 4,
+                   f"{_GPT_OSS}: gate_up_proj, 2880 -> 2 x 2880 = 5760 (gate and up interleaved, as stored), the whole "
+                   "layer on one 80 GB GPU (tensor parallel 1, as the model card serves it)"),  # fmt: skip
+    _mxfp4_experts("gpt-oss-120b", "down", 2880, 2880, 128, 4,
+                   f"{_GPT_OSS}: down_proj, intermediate 2880 -> hidden 2880, the whole layer on one 80 GB GPU"),
+    _mxfp4_experts("gpt-oss-120b", "gate_up", 1440, 2880, 128, 4,
+                   f"{_GPT_OSS}: gate_up_proj on one of 4 tensor-parallel ranks: 5760 / 4 = 1440 outputs", tp=4),
+    _mxfp4_experts("gpt-oss-120b", "down", 2880, 1440, 128, 4,
+                   f"{_GPT_OSS}: down_proj on one of 2 tensor-parallel ranks: intermediate 2880 / 2 = 1440 -> hidden "
+                   "2880 (a partial sum; the bias is added once, here as on rank 0)", tp=2),  # fmt: skip
 ]
 
 
@@ -943,6 +1329,120 @@ def run(grad_output, x, weight):
     return defn, source
 
 
+_MXFP4_SOURCE = """\"\"\"{label} MXFP4 expert GEMM, weight-only: bf16 rows times e2m1 weights with an e8m0 (power of two) scale per 32 values.
+
+Rows sorted by expert; rows expert_offsets[e]:expert_offsets[e+1] multiply expert e's dequantized weight, plus its
+bias, accumulated in fp32 and rounded once to bf16 (what Hopper runs: the weights dequantized, bf16 tensor cores).
+\"\"\"
+
+import torch
+
+N, K = {n}, {k}  # {proj}_proj{shard}{slice}
+BLOCK = 32
+# The 16 e2m1 codes: bit 3 is the sign, bits 0-2 index the magnitude.
+E2M1_VALUES = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, -0.0, -0.5, -1.0, -1.5, -2.0, -3.0, -4.0, -6.0]
+
+
+def unpack_fp4(packed):
+    \"\"\"[..., k // 2] float4_e2m1fn_x2 (or uint8) -> [..., k] float32; element 2i is the low nibble of byte i.\"\"\"
+    table = torch.tensor(E2M1_VALUES, device=packed.device)
+    pairs = torch.stack([table.repeat(16), table.repeat_interleave(16)], dim=-1)  # byte -> (low, high) values
+    return pairs[packed.view(torch.uint8).long()].flatten(start_dim=-2)
+
+
+def dequantize(packed, scale):
+    \"\"\"e2m1 values times 2^(e - 127) of their block's e8m0 scale.\"\"\"
+    return unpack_fp4(packed) * scale.float().repeat_interleave(BLOCK, dim=-1)
+
+
+def quantize_mxfp4(x):
+    \"\"\"OCP MX: per 32 values a shared scale 2^(floor(log2 amax) - 2) (e2m1's largest exponent), values rounded to the
+    nearest e2m1 and saturated at 6; returns (packed e2m1 [rows, cols // 2], e8m0 scales [rows, cols // 32]).\"\"\"
+    rows, cols = x.shape
+    blocks = x.reshape(rows, cols // BLOCK, BLOCK)
+    exponent = torch.floor(torch.log2(blocks.abs().amax(dim=-1).clamp_min(2.0**-100))) - 2
+    scaled = (blocks / torch.exp2(exponent)[..., None]).reshape(rows, cols)
+    magnitudes = torch.tensor(E2M1_VALUES[:8], device=x.device)
+    midpoints = (magnitudes[1:] + magnitudes[:-1]) / 2
+    codes = torch.bucketize(scaled.abs(), midpoints, out_int32=True).to(torch.uint8)  # nearest magnitude, 0..7
+    codes |= (scaled < 0).to(torch.uint8) << 3
+    packed = (codes[:, 0::2] | (codes[:, 1::2] << 4)).view(torch.float4_e2m1fn_x2)
+    return packed, (exponent + 127).to(torch.uint8).view(torch.float8_e8m0fnu)
+
+
+@torch.no_grad()
+def run(a, b, b_scale, bias, expert_offsets):
+    bounds = expert_offsets.tolist()
+    parts = []
+    for e in range(b.shape[0]):
+        rows = a[bounds[e] : bounds[e + 1]].float()
+        parts.append(rows @ dequantize(b[e], b_scale[e]).t() + bias[e].float())
+    return torch.cat(parts).to(torch.bfloat16)
+
+
+def expert_offsets_for(num_rows, num_experts, device):
+    \"\"\"Rows per expert as a router spreads them, every expert it can reach used: min(rows, experts) experts get at
+    least one row (the bound counts their weights), the remaining rows land at random.\"\"\"
+    used = min(num_rows, num_experts)
+    counts = torch.zeros(num_experts, dtype=torch.long)
+    counts[torch.randperm(num_experts)[:used]] = 1
+    counts += torch.bincount(torch.randint(0, num_experts, (num_rows - used,)), minlength=num_experts)
+    return torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)]).to(torch.int32).to(device)
+
+
+def make_inputs(axes_and_scalars, device):
+    num_rows, num_experts = axes_and_scalars["num_rows"], axes_and_scalars["num_experts"]
+    n = axes_and_scalars.get("n", N)
+    weights = [quantize_mxfp4(torch.randn(n, K, device=device) / K**0.5) for _ in range(num_experts)]
+    return {{
+        "a": torch.randn(num_rows, K, dtype=torch.bfloat16, device=device),
+        "b": torch.stack([w for w, _ in weights]),
+        "b_scale": torch.stack([s for _, s in weights]),
+        "bias": (0.1 * torch.randn(num_experts, n, device=device)).to(torch.bfloat16),
+        "expert_offsets": expert_offsets_for(num_rows, num_experts, device),
+    }}
+"""
+
+
+def _mxfp4_grouped(e: Entry) -> tuple[dict, str]:
+    c = e.constants
+    n, k = c["n"], c["k"]
+    shard = f" (one of {c['tp']} tensor-parallel ranks)" if c["tp"] > 1 else ""
+    cpu_rows = c["cpu_rows"]
+    slice_note = (f" n is a var axis: the real layer has n = {n} (every GPU workload); the two CI workloads compute "
+                  f"a {cpu_rows}-row slice of one expert's weight, within the harness's CPU size.") if cpu_rows else ""
+    defn = {
+        "op_type": "grouped_gemm_mxfp4",
+        "description": f"Routed-expert {c['proj']} projection of {e.model.label} in its native MXFP4 (the released "
+        "checkpoint's format), weight-only as Hopper runs it: bf16 activations, e2m1 weights two per byte (element 2i "
+        "low nibble, the checkpoint's blocks) with one e8m0 scale 2^(e - 127) per 32 values along K, a bf16 bias per "
+        f"expert; {e.layer}; {c['experts']} experts, {c['top_k']} per token (config.json). a holds the routed rows "
+        "sorted by expert; rows expert_offsets[e]:expert_offsets[e+1] compute a @ b[e].T + bias[e], accumulated in "
+        "fp32, rounded once to bf16. make_inputs quantizes Gaussian weights the OCP MX way (scale 2^(floor(log2 "
+        f"amax) - 2), nearest e2m1, saturating). {e.shapes}. The sol field keys the FLOPs by the lowest-precision "
+        "operand, as the library counts them (a lower bound: a weight-only kernel runs them on bf16 tensor cores), "
+        "and counts the weights of the experts that get rows: min(num_rows, num_experts), and make_inputs routes so "
+        f"that exactly that many are used.{slice_note}",
+        "axes": {"num_rows": {"type": "var"}, "num_experts": {"type": "var"},
+                 "n": {"type": "var"} if cpu_rows else {"type": "const", "value": n}, "k": {"type": "const", "value": k},
+                 "block_size": {"type": "const", "value": 32},
+                 "k_blocks": {"type": "expr", "expression": "k // block_size"},
+                 "num_offsets": {"type": "expr", "expression": "num_experts + 1"}},
+        "inputs": {"a": _tensor(["num_rows", "k"]), "b": _tensor(["num_experts", "n", "k"], "float4_e2m1"),
+                   "b_scale": _tensor(["num_experts", "n", "k_blocks"], "float8_e8m0fnu"),
+                   "bias": _tensor(["num_experts", "n"]), "expert_offsets": _tensor(["num_offsets"], "int32")},
+        "outputs": {"c": _tensor(["num_rows", "n"])},
+        "custom_inputs_entrypoint": "make_inputs",
+        "sol": {"note": "gather: only the weights of the min(num_rows, num_experts) experts that get rows are read; "
+                "FLOPs over the routed rows",
+                "flops": {"float4_e2m1": "2 * num_rows * n * k"},
+                "bytes": "2 * num_rows * k + min(num_rows, num_experts) * (n * k / 2 + n * k_blocks + 2 * n) + "
+                "4 * num_offsets + 2 * num_rows * n"},
+    }  # fmt: skip
+    slice_comment = f"; n is a var axis, {cpu_rows} rows in CI" if cpu_rows else ""
+    return defn, _MXFP4_SOURCE.format(label=e.model.label, n=n, k=k, proj=c["proj"], shard=shard, slice=slice_comment)
+
+
 RENDER = {
     "rmsnorm": _norm,
     "fused_add_rmsnorm": _fused_add_norm,
@@ -957,6 +1457,7 @@ RENDER = {
     "layernorm": _layer_norm,
     "layernorm_backward": _layer_norm_backward,
     "linear_backward": _linear_bwd,
+    "grouped_gemm_mxfp4": _mxfp4_grouped,
 }
 
 
@@ -984,8 +1485,8 @@ def workloads(e: Entry, defn: dict) -> list[dict]:
     rows = var[0]
     tokens = list(e.tokens)
     cpu_rows = e.constants.get("cpu_rows")
-    chosen = []
-    for i, t in enumerate(tokens):
+    chosen = [dict(axes) for axes in e.meta.get("workload_axes", ())]  # problems with more than one var axis
+    for i, t in enumerate(tokens if not chosen else ()):
         axes = {rows: t}
         if cpu_rows:
             axes["n"] = cpu_rows if i < 2 else e.constants["n"]

@@ -1,0 +1,9 @@
+"""Gemma-3-4B qkv_proj: a bf16 linear layer (torch accumulates in fp32), as the model runs it."""
+
+import torch
+import torch.nn.functional as F
+
+
+@torch.no_grad()
+def run(hidden_states, weight):
+    return F.linear(hidden_states, weight)

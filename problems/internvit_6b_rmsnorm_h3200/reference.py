@@ -1,0 +1,12 @@
+"""InternViT-6B RMSNorm (width 3200): y = x / sqrt(mean(x^2) + eps) * weight, in fp32, rounded once to bf16."""
+
+import torch
+
+EPS = 1e-06
+
+
+@torch.no_grad()
+def run(hidden_states, weight):
+    x = hidden_states.float()
+    inv_rms = torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + EPS)
+    return (x * inv_rms * weight.float()).to(hidden_states.dtype)
