@@ -1,0 +1,9 @@
+"""Trick: dataclasses._create_fn execs a body of source lines from the standard library's frame (exec through a
+library function; the audit counts exec only when the kernel's own line calls it). Attacks runtime-load."""
+import dataclasses
+import torch
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+_f = dataclasses._create_fn("k", ["x", "w", "o"], ["import torch.nn.functional as F",
+     "o.copy_(F.rms_norm(x.float(), (x.shape[-1],), w.float(), 1e-5).to(o.dtype))"], globals={})
+def run(hidden_states, weight, output):
+    _f(hidden_states, weight, output)
