@@ -67,7 +67,6 @@ _E2M1_MIDPOINTS = (0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0)
 #: The byte an fp4 output is poisoned with: -6, -6 (fp4 has no NaN, so the most negative code stands in for one).
 FP4_POISON_BYTE = 0xFF
 _FALLBACK_BOUND = 1024
-_CHECKSUM_BLOCK = 1 << 22
 
 
 class InputError(Exception):
@@ -496,11 +495,13 @@ def clone_inputs(args: list[Any]) -> list[Any]:
 
 
 def checksum(args: list[Any]) -> tuple[Any, ...]:
-    """A cheap fingerprint per argument, to compare before and after a kernel runs.
+    """A fingerprint per argument, to compare before and after a kernel runs.
 
-    A tensor gives its dtype, shape, the sum of its bytes read as 32-bit words (or bytes) and a position-weighted
-    sum of them (so an in-place sort or shuffle, which keeps the plain sum, still shows); a scalar its ``repr``.
+    A tensor gives its dtype, shape and the BLAKE2b digest of its bytes (copied to the host): a cryptographic hash,
+    so no edit of the bytes keeps it (a linear sum can be kept by an edit solved for it); a scalar its ``repr``.
     """
+    import hashlib
+
     import torch
 
     prints: list[Any] = []
@@ -508,14 +509,7 @@ def checksum(args: list[Any]) -> tuple[Any, ...]:
         if not isinstance(arg, torch.Tensor):
             prints.append(repr(arg))
             continue
-        raw = arg.detach().contiguous().reshape(-1).view(torch.uint8)
-        words = raw.view(torch.int32) if raw.numel() % 4 == 0 else raw
-        block = min(words.numel(), _CHECKSUM_BLOCK)
-        weights = torch.arange(1, block + 1, dtype=torch.int64, device=words.device) * 2654435761 % 2147483629
-        plain = weighted = 0
-        for i, start in enumerate(range(0, words.numel(), block)):
-            chunk = words[start : start + block].to(torch.int64)
-            plain += int(chunk.sum())
-            weighted += (2 * i + 1) * int((chunk * weights[: chunk.numel()]).sum())  # int64 wraps: still stable
-        prints.append((str(arg.dtype), tuple(arg.shape), plain, weighted))
+        raw = arg.detach().contiguous().reshape(-1).view(torch.uint8).cpu()
+        digest = hashlib.blake2b(raw.numpy().data if raw.numel() else b"", digest_size=32).hexdigest()
+        prints.append((str(arg.dtype), tuple(arg.shape), digest))
     return tuple(prints)
