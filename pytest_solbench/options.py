@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,9 @@ def _add_general(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
     )  # fmt: skip
     parser.addini("solbench_problems", type="paths", default=[], help="problem folders (default: the bundled library).")
     parser.addini("solbench_kernel_dirs", type="paths", default=[], help="kernel folders, as --kernel-dir.")
-    group.addoption("--solbench-seed", type=int, default=None, metavar="N", help="seed of all inputs (default 0).")
+    group.addoption("--solbench-seed", type=int, default=None, metavar="N", help="seed of all inputs (default: drawn "
+                    "at random, printed in the header and trace lines; a fixed N reproduces a run, never grade with "
+                    "it: a kernel can precompute its inputs).")  # fmt: skip
     group.addoption("--solbench-device", default=None, metavar="auto|cuda|cpu", help="where kernels run (default auto).")
     group.addoption("--solbench-hardware", metavar="NAME", help="hardware row for SOL bounds (default: the GPU at hand; h100_sxm on CPU).")
     parser.addini("solbench_hardware", default="", help="as --solbench-hardware.")
@@ -258,7 +261,7 @@ def _general(config: pytest.Config, invocation: Path) -> dict[str, Any]:
     rounds = opt.solbench_rounds if opt.solbench_rounds is not None else 5
     if rounds < 1:
         raise pytest.UsageError(f"--solbench-rounds must be at least 1, got {rounds}")
-    seed = opt.solbench_seed if opt.solbench_seed is not None else 0
+    seed = opt.solbench_seed if opt.solbench_seed is not None else secrets.randbelow(2**31)  # unpredictable
     if seed < 0:
         raise pytest.UsageError(f"--solbench-seed must be a non-negative integer, got {seed}")
     cpu_max = _option_or_ini(config, "solbench_cpu_max_elements", "solbench_cpu_max_elements", int)
