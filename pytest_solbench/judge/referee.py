@@ -47,6 +47,9 @@ def kernel_pools(device: str) -> TenantPools:
     return _POOLS[kind]
 
 
+_ROUND_TRIP_MS: dict[str, float] = {}  # per kernel: the least round trip of an empty request before its import
+PINGS = 3
+
 _STEPS = {"load": "loading", "call": "a correctness call", "timed": "its timed calls", "ping": "an empty request"}
 
 
@@ -90,11 +93,25 @@ class Kernel:
         payload = {"key": self.key, "kernel": request.kernel, "definition_path": request.definition_path,
                    "blob_root": request.blob_root, "bind_by_name": request.bind_by_name, "guard": request.guard,
                    "compile_kernel": request.compile_kernel}  # fmt: skip
+        if self.key not in _ROUND_TRIP_MS:  # measured while the process holds no code of the kernel's
+            _ROUND_TRIP_MS[self.key] = min(self.ping_ms() for _ in range(PINGS))
         loaded = self.ask("load", payload, schema.load)
         if "failure" in loaded:
             raise Verdict(failure(loaded["failure"], loaded["error"]))
         tripped(loaded["trip"])
         return loaded["destination_passing"]
+
+    def ping_ms(self) -> float:
+        """The wall time of one empty request to the kernel's process, in ms."""
+        started = time.perf_counter()
+        self.ask("ping", {}, schema.ping)
+        return (time.perf_counter() - started) * 1e3
+
+    @property
+    def round_trip_ms(self) -> float:
+        """The round trip the outside clock may subtract: measured before the kernel was imported, so code of the
+        kernel's that slows its own process's answers (to inflate what is subtracted) cannot raise it."""
+        return _ROUND_TRIP_MS.get(self.key, 0.0)
 
     def healthy(self) -> bool:
         try:
@@ -112,6 +129,7 @@ def tripped(trip: dict[str, str] | None, **fields: Any) -> None:
 def judge_item(request: ItemRequest) -> ItemOutcome:
     """The item's outcome; a failure on the GPU that left the kernel's process unhealthy (an illegal address, a
     device-side assert) retires that process, so the kernel's next item starts on a fresh one."""
+    _undumpable_once()
     kernel = Kernel(request)
     try:
         outcome = _judge(request, kernel)
@@ -123,6 +141,20 @@ def judge_item(request: ItemRequest) -> ItemOutcome:
         note = "\n(the kernel broke its process's CUDA context; its next item runs in a fresh process)"
         outcome = replace(outcome, log=outcome.log + note)
     return outcome
+
+
+def _undumpable_once() -> None:
+    """The judge's own memory (the private input copies, the expected outputs) and descriptors under /proc closed
+    to the kernels' processes, which run as the same user; only in a worker of the plugin (never pytest's process)."""
+    import os
+
+    from pytest_solbench.guard import confine
+
+    if os.environ.get(confine.ENV_ON) == "1" and not _UNDUMPABLE:
+        _UNDUMPABLE.append(confine.undumpable())
+
+
+_UNDUMPABLE: list[bool] = []
 
 
 def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
