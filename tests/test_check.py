@@ -255,7 +255,8 @@ def test_the_message_is_short_and_says_what_failed():
     lines = text.splitlines()
     assert lines[0] == "output 'y': 6,001 / 60,000 elements (10%) mismatched, 99% must match (atol 0.01, rtol 0.01)"
     assert lines[1].startswith("max abs error 1 at (50, 0); max rel error")
-    assert lines[2] == "64 elements in a row along the last dimension are wrong (from (50, 0)): skipped work, not rounding"
+    assert lines[2] == ("48 or more of 64 elements in a row along the last dimension are wrong (from (50, 0)): "
+                        "skipped work, not rounding")
     assert lines[3].split() == ["index", "|", "got", "|", "expected"]
     assert lines[4].split() == ["(17,", "402)", "|", "0.251", "|", "0.2197"]
     assert len(lines) == 9 and len(text) < 700
@@ -269,6 +270,7 @@ def test_a_skipped_row_fails_though_the_ratio_holds():
     expected = torch.randn(1000, 256, generator=torch.Generator().manual_seed(0)) + 3.0
     got = expected.clone()
     got[:9] = 0.0  # 0.9 % of the elements, nine whole rows
+    got[0, ::7] = expected[0, ::7]  # where the true value is near zero, a zero still passes: the run is not cut
     mismatch = compare("y", got, expected, BF16)
     assert mismatch is not None and "skipped work" in mismatch.message()
 

@@ -453,7 +453,7 @@ def _int_values(words: list[str], shape: tuple[int, ...], dtype: str, gen, conte
     return torch.randint(low, high, shape, generator=gen)
 
 
-# ---------------------------------------------------------------- outputs, copies, checksums
+# ---------------------------------------------------------------- outputs, copies, changes
 
 
 def allocate_outputs(definition: Definition, axis_values: dict[str, int], device: str) -> list[Any]:
@@ -494,22 +494,18 @@ def clone_inputs(args: list[Any]) -> list[Any]:
     return [copy(a) if isinstance(a, torch.Tensor) else a for a in args]
 
 
-def checksum(args: list[Any]) -> tuple[Any, ...]:
-    """A fingerprint per argument, to compare before and after a kernel runs.
-
-    A tensor gives its dtype, shape and the BLAKE2b digest of its bytes (copied to the host): a cryptographic hash,
-    so no edit of the bytes keeps it (a linear sum can be kept by an edit solved for it); a scalar its ``repr``.
-    """
-    import hashlib
-
+def changed(before: list[Any], after: list[Any]) -> set[int]:
+    """The positions where ``after`` differs from ``before``, a private copy made before the kernel ran: tensors by
+    dtype, shape and every byte (compared where they are, on the GPU without a copy to the host), scalars by value.
+    Exact: unlike a sum or any fingerprint short of a cryptographic hash, no edit of the bytes can keep it."""
     import torch
 
-    prints: list[Any] = []
-    for arg in args:
-        if not isinstance(arg, torch.Tensor):
-            prints.append(repr(arg))
-            continue
-        raw = arg.detach().contiguous().reshape(-1).view(torch.uint8).cpu()
-        digest = hashlib.blake2b(raw.numpy().data if raw.numel() else b"", digest_size=32).hexdigest()
-        prints.append((str(arg.dtype), tuple(arg.shape), digest))
-    return tuple(prints)
+    def raw(t: Any) -> Any:
+        return t.detach().contiguous().reshape(-1).view(torch.uint8)
+
+    def same(a: Any, b: Any) -> bool:
+        if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+            return a.dtype == b.dtype and a.shape == b.shape and torch.equal(raw(a), raw(b).to(a.device))
+        return type(a) is type(b) and repr(a) == repr(b)
+
+    return {i for i, (a, b) in enumerate(zip(before, after)) if not same(a, b)}

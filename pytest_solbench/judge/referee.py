@@ -3,7 +3,8 @@
 ``judge_item`` runs in the judge's process (a worker of the controller that never imports kernel code). It drives
 the kernel's process (a plain worker: JSON replies only, ``worker.harness`` on its side) through ``Kernel``: it makes
 each round's inputs from the seed, runs the reference on clones, shares copies of the inputs and NaN-poisoned
-outputs with the kernel's process (``worker.shm``), checksums those inputs after the call itself, compares the
+outputs with the kernel's process (``worker.shm``), compares those inputs after the call byte for byte with its
+private copy, compares the
 outputs in its own memory and decides the status. The kernel's process can only report: a reply off the schema
 (``judge.reply``) is ``REWARD_HACK [reply-schema]``, a tripwire it reports is that rule, and the timed phase's
 claims are checked by ``judge.timed``.
@@ -184,8 +185,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
                 return failure(Status.INVALID_REFERENCE, broken)
             if request.count_flops:
                 counted = execute._count_flops(reference, args)
-        before = inputs.checksum(args)
-        done = execute._expected(reference, args, definition, request.device, before)
+        done = execute._expected(reference, args, definition, request.device)
         if isinstance(done, ItemOutcome):
             return done
         expected, updated = done
@@ -193,13 +193,12 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
         with Arena(request.device) as arena:
             shared = [arena.share(a) for a in args]
             outs = [arena.share(o) for o in inputs.allocate_outputs(definition, axis_values, request.device)]
-            del args
             answer = kernel.ask("call", {"key": kernel.key, "device": request.device, "inputs": [d for _, d in shared],
                                          "outputs": [d for _, d in outs], "kernels": last}, schema.call)  # fmt: skip
             if "error" in answer:
                 return failure(Status.RUNTIME_ERROR, answer["error"])
             tripped(answer["trip"])
-            trip = tripwires.mutated(before, inputs.checksum([t for t, _ in shared]), names, updated)
+            trip = tripwires.mutated(inputs.changed(args, [t for t, _ in shared]), names, updated)  # vs private
             if trip is not None:
                 raise hack(trip.rule, trip.message)
             got = received(definition, dps, answer["outputs"], [t for t, _ in outs])

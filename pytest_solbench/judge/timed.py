@@ -4,7 +4,7 @@ The judge makes several input sets, each from its own seed (fresh values, not on
 output set for each; the kernel's process times its calls over them (``worker.harness.timed``). Afterwards the
 judge, in its own memory:
 
-- hashes every set's shared inputs against its private copy, kept here and never shared (``input-mutation``), and
+- compares every set's shared inputs byte for byte with its private copy, kept here and never shared (``input-mutation``), and
   compares every set's outputs, those of the last call made on it, with the reference run on that private copy
   (``timed-output``): a kernel that does less work when it is timed, that serves a result cached on a few input
   values, or that edits the shared inputs to choose what it is held to, fails;
@@ -158,7 +158,7 @@ def _check_sets(sets: list[_Set], request: ItemRequest, problem: Any, workload: 
     names = [s.name for s in definition.inputs]
     expected_sets = []
     for k, s in enumerate(sets):
-        trip = tripwires.mutated(inputs.checksum(s.private), inputs.checksum(s.inputs), names, updated)
+        trip = tripwires.mutated(inputs.changed(s.private, s.inputs), names, updated)
         if trip is not None:
             raise hack(trip.rule, f"in a timed call: {trip.message}")
         expected = _expected(reference, s.private, definition)
