@@ -185,7 +185,7 @@ def _stopped(pid: int) -> bool:
     """Whether the process is stopped by a signal (Linux; False where /proc cannot say)."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] in ("T", "t")
+            return handle.read().rsplit(")", 1)[1].split()[0] == "T"  # not "t": a debugger's stop is no attack
     except (OSError, IndexError):
         return False
 
