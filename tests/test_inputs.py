@@ -446,5 +446,6 @@ def test_changes_are_seen_where_every_linear_sum_is_kept():
     words[0] += 1
     words[1] -= 2
     words[2] += 1  # plain sum kept, and the sum weighted 1, 2, 3 by position too
-    assert int(words.sum()) == 28 and int((words * torch.arange(1, 9)).sum()) == int((private * torch.arange(1, 9)).sum())
+    weights = torch.arange(1, 9)
+    assert int(words.sum()) == 28 and int((words * weights).sum()) == int((private * weights).sum())
     assert inputs.changed([private], [words]) == {0}

@@ -4,10 +4,10 @@ The judge makes several input sets, each from its own seed (fresh values, not on
 output set for each; the kernel's process times its calls over them (``worker.harness.timed``). Afterwards the
 judge, in its own memory:
 
-- compares every set's shared inputs byte for byte with its private copy, kept here and never shared (``input-mutation``), and
-  compares every set's outputs, those of the last call made on it, with the reference run on that private copy
-  (``timed-output``): a kernel that does less work when it is timed, that serves a result cached on a few input
-  values, or that edits the shared inputs to choose what it is held to, fails;
+- compares every set's shared inputs byte for byte with its private copy, kept here and never shared
+  (``input-mutation``), and compares every set's outputs, those of the last call made on it, with the reference run
+  on that private copy (``timed-output``): a kernel that does less work when it is timed, that serves a result cached
+  on a few input values, or that edits the shared inputs to choose what it is held to, fails;
 - on the GPU: refuses timed calls that launched no kernel (``no-kernel``) or another kernel set than each other or
   than the last correctness call (``kernel-set-changed``); then times one more batch from outside, each call into
   outputs of its own, checks the outputs of calls it picks at random, and holds the reported median against that

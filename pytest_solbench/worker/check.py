@@ -2,11 +2,12 @@
 
 An element passes when ``|got - expected| <= atol + rtol * |expected|`` (computed in float32; float64 for integer
 outputs, so they stay exact). An output passes when the share of passing elements reaches the required ratio, the
-largest error stays under the cap (when there is one), it holds no NaN or Inf (``-inf`` where the reference has
-``-inf`` is allowed when the workload says so), and it is not all zeros against a reference that is not, and no ``SKIPPED_RUN`` elements in a row along its
-last dimension (rows of at least ``MIN_RUN_ROW``) are mostly wrong (``SKIPPED_SHARE``): mismatches within the ratio
-must look like rounding, scattered, not like work skipped (a row or block left unwritten or zeroed, where the few
-elements whose true value is near zero still pass). Type, shape and dtype are checked first. Large outputs are compared in chunks, so memory stays a few times the chunk size.
+largest error stays under the cap (when there is one), it holds no NaN or Inf (``-inf`` where the reference has ``-inf``
+is allowed when the workload says so), and it is not all zeros against a reference that is not, and no ``SKIPPED_RUN``
+elements in a row along its last dimension (rows of at least ``MIN_RUN_ROW``) are mostly wrong (``SKIPPED_SHARE``):
+mismatches within the ratio must look like rounding, scattered, not like work skipped (a row or block left unwritten or
+zeroed, where the few elements whose true value is near zero still pass). Type, shape and dtype are checked first. Large
+outputs are compared in chunks, so memory stays a few times the chunk size.
 
 Default tolerances (a workload's own keys win):
 

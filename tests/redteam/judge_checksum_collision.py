@@ -18,7 +18,8 @@ import torch
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
 EXPECTED = "input-mutation"
 LAYER = "judge"
-CAUGHT_BY = "the judge compares inputs byte for byte with its private copy, and the timed sets' expected outputs come from that copy"
+CAUGHT_BY = ("the judge compares inputs byte for byte with its private copy, and the timed sets' expected outputs come"
+             " from that copy")
 MOD, MUL = 2147483629, 2654435761
 
 

@@ -1,6 +1,7 @@
-"""Red-team round 1 (judge). Trick: signal the judge. The kernel process's parent is the judge (a process-group leader); os.killpg is in no
-static table (only os.kill is), and confinement (capabilities dropped, same uid 0, same PID namespace) still lets a
-process signal same-uid processes. SIGKILL to the judge's group on the first call, after an honest answer."""
+"""Red-team round 1 (judge). Trick: signal the judge. The kernel process's parent is the judge (a process-group leader);
+os.killpg is in no static table (only os.kill is), and confinement (capabilities dropped, same uid 0, same PID
+namespace) still lets a process signal same-uid processes. SIGKILL to the judge's group on the first call, after an
+honest answer."""
 import os
 
 import torch
@@ -8,7 +9,8 @@ import torch
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
 EXPECTED = "RUNTIME_ERROR"
 LAYER = "judge"
-CAUGHT_BY = "the item fails (its judge died with SIGKILL), a fresh judge serves the next item, the kernel's process dies too"
+CAUGHT_BY = ("the item fails (its judge died with SIGKILL), a fresh judge serves the next item, the kernel's process "
+             "dies too")
 
 
 def run(hidden_states, weight, output):

@@ -17,7 +17,8 @@ import torch
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
 EXPECTED = "outside-clock"
 LAYER = "judge-gpu"
-CAUGHT_BY = "the round trip subtracted from the outside clock is at most the one measured before the kernel was imported"
+CAUGHT_BY = ("the round trip subtracted from the outside clock is at most the one measured before the kernel was "
+             "imported")
 
 _h = sys.modules.get("pytest_solbench.worker.harness")
 if _h is not None:

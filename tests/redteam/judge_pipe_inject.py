@@ -1,6 +1,6 @@
-"""Red-team round 1 (judge). Trick: poke the judge through the reply pipe. The kernel's process writes an extra, well-formed frame
-(multiprocessing Connection framing: 4-byte big-endian length + JSON) onto its reply fd (argv[1], readable in
-/proc/self/cmdline) during a correctness call, answering the call before the harness does. Replies carry no
+"""Red-team round 1 (judge). Trick: poke the judge through the reply pipe. The kernel's process writes an extra,
+well-formed frame (multiprocessing Connection framing: 4-byte big-endian length + JSON) onto its reply fd (argv[1],
+readable in /proc/self/cmdline) during a correctness call, answering the call before the harness does. Replies carry no
 request id, so every later reply is shifted by one. Attacks: the reply channel (worker/pool.py _reply)."""
 import json
 import os

@@ -1,11 +1,11 @@
-"""Red-team round 1 (judge). Trick: predictable inputs. The run's seed defaults to 0 and every input is a pure function of
-(seed, workload uuid, round) (worker/rounds.py round_seed, data/inputs.py _stream_seed/_random). At import (never
-timed, never checked) this module regenerates every input the judge will ever make for every workload of the
-definition -- correctness rounds 0..9 and timed sets TIMED_ROUND+0..7 -- and computes their outputs. Each call then
-only looks the answer up by a few input values and copies it: no call computes RMSNorm. On the GPU every call
-launches the same single copy kernel (kernel set unchanged), so CUPTI no-kernel / kernel-set-changed stay quiet, and
-the timed work is a copy of the output (~ the op's own byte count, so it sits at the physical floor). Attacks: the
-judge's input freshness (threat-model s3 'fresh values') and the value-cache limitation claimed GPU-caught."""
+"""Red-team round 1 (judge). Trick: predictable inputs. The run's seed defaults to 0 and every input is a pure function
+of (seed, workload uuid, round) (worker/rounds.py round_seed, data/inputs.py _stream_seed/_random). At import (never
+timed, never checked) this module regenerates every input the judge will ever make for every workload of the definition
+-- correctness rounds 0..9 and timed sets TIMED_ROUND+0..7 -- and computes their outputs. Each call then only looks the
+answer up by a few input values and copies it: no call computes RMSNorm. On the GPU every call launches the same single
+copy kernel (kernel set unchanged), so CUPTI no-kernel / kernel-set-changed stay quiet, and the timed work is a copy of
+the output (~ the op's own byte count, so it sits at the physical floor). Attacks: the judge's input freshness
+(threat-model s3 'fresh values') and the value-cache limitation claimed GPU-caught."""
 import zlib
 
 import torch
