@@ -256,9 +256,44 @@ def test_the_message_is_short_and_says_what_failed():
     lines = text.splitlines()
     assert lines[0] == "output 'y': 6,001 / 60,000 elements (10%) mismatched, 99% must match (atol 0.01, rtol 0.01)"
     assert lines[1].startswith("max abs error 1 at (50, 0); max rel error")
-    assert lines[2].split() == ["index", "|", "got", "|", "expected"]
-    assert lines[3].split() == ["(17,", "402)", "|", "0.251", "|", "0.2197"]
-    assert len(lines) == 8 and len(text) < 600
+    assert lines[2] == ("48 or more of 64 elements in a row along the last dimension are wrong (from (50, 0)): "
+                        "skipped work, not rounding")
+    assert lines[3].split() == ["index", "|", "got", "|", "expected"]
+    assert lines[4].split() == ["(17,", "402)", "|", "0.251", "|", "0.2197"]
+    assert len(lines) == 9 and len(text) < 700
+
+
+# ---------------------------------------------------------------- skipped work inside the matched ratio
+
+
+def test_a_skipped_row_fails_though_the_ratio_holds():
+    """Red-team round 1 (matched_ratio_skip): 0.99 % of the rows left at zero passed the 99 % ratio."""
+    expected = torch.randn(1000, 256, generator=torch.Generator().manual_seed(0)) + 3.0
+    got = expected.clone()
+    got[:9] = 0.0  # 0.9 % of the elements, nine whole rows
+    got[0, ::7] = expected[0, ::7]  # where the true value is near zero, a zero still passes: the run is not cut
+    mismatch = compare("y", got, expected, BF16)
+    assert mismatch is not None and "skipped work" in mismatch.message()
+
+
+def test_a_skipped_block_within_rows_fails_across_chunks(monkeypatch):
+    monkeypatch.setattr(check, "_CHUNK_ELEMENTS", 1000)  # chunks of whole rows: the run is not cut at a chunk edge
+    expected = torch.ones(40, 300)
+    got = expected.clone()
+    got[33, 100:164] = 0.0
+    mismatch = compare("y", got, expected, BF16)
+    assert mismatch is not None and "from (33, 100)" in mismatch.message()
+
+
+def test_scattered_rounding_mismatches_still_pass():
+    expected = torch.ones(200, 512)
+    got = expected.clone()
+    got.view(-1)[::131] = 1.05  # under 1 %, none adjacent: what rounding looks like
+    assert compare("y", got, expected, BF16) is None
+    short = torch.ones(400, 8)
+    wrong_rows = short.clone()
+    wrong_rows[:3] = 2.0  # rows under MIN_RUN_ROW: a block-scaled block may be off as a whole
+    assert compare("y", wrong_rows, short, BF16) is None
 
 
 def test_percentages_keep_two_significant_digits():

@@ -259,3 +259,13 @@ def test_the_plugin_confines_each_kernel_worker_and_says_so_in_the_header(pytest
         assert "outside=Read-only file system" in text and not outside.exists()
     else:
         assert "outside=wrote" in text
+
+
+def test_undumpable_closes_the_process_to_its_siblings() -> None:
+    """Red-team round 1 (sibling mem): kernels' processes, same user, no Yama, could open each other's memory."""
+    code = ("import ctypes; from pytest_solbench.guard.confine import undumpable; held = undumpable(); "
+            "print(held, ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))")  # PR_GET_DUMPABLE
+    if not sys.platform.startswith("linux"):
+        pytest.skip("prctl is Linux's")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "0"]

@@ -88,7 +88,8 @@ def test_redteam_holds_at_least_60_kernels_each_with_a_trick_a_layer_and_an_expe
         found = constants(kernel)
         assert found["LAYER"] in ("static", "runtime-cpu", "runtime-gpu", "judge", "judge-gpu"), kernel.path
         # PASSED: a trick against timers this harness does not use; it gains nothing, and its time is honest.
-        judged = ("reply-schema", "timed-output", "kernel-set-changed", "no-kernel", "outside-clock")  # test_judge.py
+        judged = ("reply-schema", "timed-output", "kernel-set-changed", "no-kernel", "outside-clock", "input-mutation",
+                  "RUNTIME_ERROR", "TIMEOUT")  # test_judge.py; the last two: a kernel that signals its judge
         assert found["EXPECTED"] in RULES or found["EXPECTED"] in ("REWARD_HACK", "INCORRECT_NUMERICAL", "PASSED",
                                                                    *judged), kernel.path  # fmt: skip
         assert kernel.definition in DEFINITIONS, kernel.path

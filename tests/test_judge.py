@@ -352,3 +352,11 @@ def test_a_hanging_or_dying_kernel_fails_its_item_and_the_next_item_runs(fresh_p
     died = referee.judge_item(_request(tmp_path / "dies.py", rounds=1))
     assert died.status is Status.RUNTIME_ERROR and "exit code 3" in died.log and "last words" in died.log, died.log
     assert referee.judge_item(_request(ROOT / "examples" / "triton_rmsnorm.py", rounds=1)).status is Status.PASSED
+
+
+def test_a_fixed_seed_still_gives_timed_sets_no_kernel_can_predict(fresh_pools) -> None:
+    """Red-team round 1 (seed_precompute): under seed 0 its table holds every correctness round, but the timed sets
+    mix in the judge's own secret, so the timed phase misses it."""
+    outcome = referee.judge_item(_request(REDTEAM / "judge_seed_precompute.py"))
+    assert outcome.status is Status.RUNTIME_ERROR and "KeyError" in outcome.log, outcome.log
+    assert outcome.correctness is not None  # the correctness rounds (predicted) passed: the timed sets did not

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import CPU, FAST, write_kernels
 
-RAY_RUN = [*CPU, "--solbench-rounds", "2", "--solbench-ray", "local"]
+RAY_RUN = [*CPU, "--solbench-rounds", "2", "--solbench-seed", "0", "--solbench-ray", "local"]  # one seed: runs compared
 RAY_TIMEOUT_S = 600  # a bound on a stuck run, never a timing assertion
 
 
@@ -41,7 +41,7 @@ def _traces(path: Path) -> dict[str, dict[str, Any]]:
 def test_a_run_through_ray_prints_and_writes_what_the_local_judge_does(project: pytest.Pytester) -> None:
     pytest.importorskip("ray")
     kernels = write_kernels(project.path, ["good_dps.py", "off_by_one.py"])
-    local = [*CPU, "--solbench-rounds", "2"]  # the judge in a process of this machine, kernels confined as on Ray
+    local = [*CPU, "--solbench-rounds", "2", "--solbench-seed", "0"]  # the judge here, kernels confined as on Ray
     one = project.runpytest_subprocess(*local, "--kernel-dir", str(kernels), "--solbench-json", "one.jsonl")
     one.assert_outcomes(passed=3, failed=1)
     ray = project.runpytest_subprocess(*RAY_RUN, "--kernel-dir", str(kernels), "--solbench-json", "ray.jsonl",

@@ -19,7 +19,7 @@ from pytest_solbench.worker.pool import WorkerError
 from conftest import REPO
 
 SETTINGS = Settings(problem_paths=(), kernel_dirs=(), json_path=None, seed=0, device="auto", hardware=None, rounds=1,
-                    timeout_s=None, max_time_s=1, timer="cupti", isolate="process", clocks="observe", min_score=None,
+                    timeout_s=None, max_time_s=1, timer="cupti", isolate="none", clocks="observe", min_score=None,
                     cpu_max_elements=1, bounds_only=False, ceilings="datasheet", baseline="reference",
                     allow_below_sol=False)  # fmt: skip
 
@@ -60,3 +60,19 @@ def test_a_gpu_allows_a_minute_and_five_for_a_kernel_s_first_workload() -> None:
 def test_cpu_allows_ten_minutes_and_the_option_wins() -> None:
     assert _calls("cpu")[0] == [600.0, 600.0]  # Triton's interpreter is slow; nothing compiles
     assert _calls("cuda", replace(SETTINGS, timeout_s=20.0))[0] == [100.0, 20.0]
+
+
+def test_a_stopped_judge_is_named_as_the_cause() -> None:
+    """Red-team round 1 (stopjudge): the TIMEOUT says the judge was stopped, not that the kernel was slow."""
+
+    class Stopped(Hangs):
+        def call(self, target: str, request: object, timeout_s: float) -> object:
+            raise WorkerError("TIMEOUT", f"{target} did not finish: the worker was stopped by a signal (SIGSTOP ...)")
+
+    problem = load_problem(REPO / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json")
+    kernel = replace(reference_kernel(problem.definition), name="mine")
+    request = calls.item_request(SETTINGS, False, problem, problem.workloads[0], kernel,
+                                 Facts().of(problem, problem.workloads[0]), None, timeout_s=60.0)  # fmt: skip
+    crash = calls.call(Stopped(), request, 60.0)
+    assert crash.status == "TIMEOUT" and crash.message.startswith("the judge's process was stopped by a signal")
+    assert "kernel mine" in crash.message

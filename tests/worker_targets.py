@@ -92,3 +92,28 @@ def retire_with_outcome(log):
 def kernel_modules(payload=None):
     """Modules a kernel's import would have left behind (data.kernels names them solbench_kernel_*)."""
     return sorted(name for name in sys.modules if name.startswith("solbench_kernel"))
+
+
+def stop_self(payload=None):
+    """Red-team round 1 (stopjudge): a process stopped by SIGSTOP, as a kernel stops its judge."""
+    import signal
+
+    os.kill(os.getpid(), signal.SIGSTOP)
+    return "continued"
+
+
+def spawn_sleeper(payload=None):
+    """A child left behind in the worker's process group, as a DataLoader worker started at import is."""
+    import subprocess
+
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"]).pid
+
+
+def extra_frame(payload=None):
+    """Red-team round 1 (pipe_inject): a well-formed frame with no nonce written on the reply channel itself."""
+    import json
+    import struct
+
+    body = json.dumps({"ok": "forged"}).encode()
+    os.write(int(sys.argv[-1]), struct.pack("!i", len(body)) + body)
+    return "honest"

@@ -67,7 +67,6 @@ _E2M1_MIDPOINTS = (0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0)
 #: The byte an fp4 output is poisoned with: -6, -6 (fp4 has no NaN, so the most negative code stands in for one).
 FP4_POISON_BYTE = 0xFF
 _FALLBACK_BOUND = 1024
-_CHECKSUM_BLOCK = 1 << 22
 
 
 class InputError(Exception):
@@ -454,7 +453,7 @@ def _int_values(words: list[str], shape: tuple[int, ...], dtype: str, gen, conte
     return torch.randint(low, high, shape, generator=gen)
 
 
-# ---------------------------------------------------------------- outputs, copies, checksums
+# ---------------------------------------------------------------- outputs, copies, changes
 
 
 def allocate_outputs(definition: Definition, axis_values: dict[str, int], device: str) -> list[Any]:
@@ -495,34 +494,18 @@ def clone_inputs(args: list[Any]) -> list[Any]:
     return [copy(a) if isinstance(a, torch.Tensor) else a for a in args]
 
 
-def checksum(args: list[Any]) -> tuple[Any, ...]:
-    """A cheap fingerprint per argument, to compare before and after a kernel runs.
-
-    A tensor gives its dtype, shape, the sum of its bytes read as 32-bit words (or bytes) and a position-weighted
-    sum of them (so an in-place sort or shuffle, which keeps the plain sum, still shows; on the CPU a BLAKE2 digest
-    of the bytes stands in for the weighted sum); a scalar its ``repr``.
-    """
-    import hashlib
-
+def changed(before: list[Any], after: list[Any]) -> set[int]:
+    """The positions where ``after`` differs from ``before``, a private copy made before the kernel ran: tensors by
+    dtype, shape and every byte (compared where they are, on the GPU without a copy to the host), scalars by value.
+    Exact: unlike a sum or any fingerprint short of a cryptographic hash, no edit of the bytes can keep it."""
     import torch
 
-    prints: list[Any] = []
-    for arg in args:
-        if not isinstance(arg, torch.Tensor):
-            prints.append(repr(arg))
-            continue
-        raw = arg.detach().contiguous().reshape(-1).view(torch.uint8)
-        words = raw.view(torch.int32) if raw.numel() % 4 == 0 else raw
-        if raw.device.type == "cpu":  # a digest of the bytes: one pass in C, 8x faster than the weighted sum below
-            digest = hashlib.blake2b(raw.numpy().data, digest_size=16).hexdigest()
-            prints.append((str(arg.dtype), tuple(arg.shape), int(words.sum(dtype=torch.int64)), digest))
-            continue
-        block = min(words.numel(), _CHECKSUM_BLOCK)
-        weights = torch.arange(1, block + 1, dtype=torch.int64, device=words.device) * 2654435761 % 2147483629
-        plain = weighted = 0
-        for i, start in enumerate(range(0, words.numel(), block)):
-            chunk = words[start : start + block].to(torch.int64)
-            plain += int(chunk.sum())
-            weighted += (2 * i + 1) * int((chunk * weights[: chunk.numel()]).sum())  # int64 wraps: still stable
-        prints.append((str(arg.dtype), tuple(arg.shape), plain, weighted))
-    return tuple(prints)
+    def raw(t: Any) -> Any:
+        return t.detach().contiguous().reshape(-1).view(torch.uint8)
+
+    def same(a: Any, b: Any) -> bool:
+        if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+            return a.dtype == b.dtype and a.shape == b.shape and torch.equal(raw(a), raw(b).to(a.device))
+        return type(a) is type(b) and repr(a) == repr(b)
+
+    return {i for i, (a, b) in enumerate(zip(before, after)) if not same(a, b)}

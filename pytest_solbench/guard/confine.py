@@ -15,6 +15,11 @@ saying which are in force and why the others are not:
 - ``capabilities`` (root): every capability dropped, with no way back (``PR_SET_NO_NEW_PRIVS``), so the kernel can
   neither undo the above (remount, ``setns``), nor read or write other processes' memory.
 
+Whatever the machine allows, :func:`for_kernel` then makes the process not dumpable (``undumpable``; the judge's
+process does the same): its ``/proc/<pid>/mem``, ``fd`` and ``environ`` belong to root and open only with
+``CAP_SYS_PTRACE``, which no kernel holds, so one kernel's process cannot read or write another's memory, or the
+judge's, though they run as the same user.
+
 Namespaces and capabilities belong to the calling thread and to the threads and processes it starts later: call
 it from the worker's main thread, before the kernel's code is imported. Threads started before (torch's pools,
 CUDA's) keep the old view, but no Python code of the kernel runs on them.
@@ -188,10 +193,22 @@ def for_kernel(build_dir: str | os.PathLike | None = None) -> Confinement | None
     if not _DONE:
         writable = [os.fspath(build_dir)] if build_dir else []
         _DONE.append(confine(writable, temp_root=os.environ.get("SOLBENCH_CONFINE_ROOT")))
+        undumpable()  # after the measures above: a change of credentials could reset it
     return _DONE[0]
 
 
 _DONE: list[Confinement] = []
+PR_SET_DUMPABLE = 4
+
+
+def undumpable() -> bool:
+    """``prctl(PR_SET_DUMPABLE, 0)``: this process's memory and file descriptors under ``/proc`` open for no process
+    without ``CAP_SYS_PTRACE`` (same user or not); whether it held (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    return libc.prctl(ctypes.c_int(PR_SET_DUMPABLE), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                      ctypes.c_ulong(0)) == 0  # fmt: skip
 
 
 def probe() -> None:

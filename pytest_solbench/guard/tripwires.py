@@ -3,7 +3,7 @@
 Armed before the kernel is imported, so that what the kernel changes can be told from what was there:
 the integrity snapshot of everything timing and checking rely on (``integrity``), the audit hook that sees files,
 processes, sockets and native loads the kernel's own code asks for (``audit``), the threads and child processes
-alive once it is imported, and after each call the outputs' type and the inputs' checksums. A tripwire is a fact
+alive once it is imported, and after each call the outputs' type and which inputs changed. A tripwire is a fact
 about what the kernel did, so a static allowance (``SOLBENCH_ALLOW``) does not silence it.
 """
 
@@ -105,11 +105,11 @@ def strict_outputs(names: Sequence[str], values: Sequence[Any]) -> Trip | None:
     return None
 
 
-def mutated(before: Sequence[Any], after: Sequence[Any], names: Sequence[str], allowed: set[int]) -> Trip | None:
-    """An input the kernel changed where the reference leaves it alone (``allowed``: inputs the reference itself
-    updates in place)."""
-    for index, (old, new) in enumerate(zip(before, after)):
-        if index not in allowed and old != new:
+def mutated(changed: set[int], names: Sequence[str], allowed: set[int]) -> Trip | None:
+    """An input the kernel changed (``changed``: positions, ``data.inputs.changed``) where the reference leaves it
+    alone (``allowed``: inputs the reference itself updates in place)."""
+    for index in sorted(changed):
+        if index not in allowed:
             return Trip("input-mutation", f"the kernel changed its input {names[index]!r}, which the reference "
                         "leaves alone")  # fmt: skip
     return None

@@ -1,10 +1,12 @@
 """The outside clock: a kernel's reported times held against the wall time the judge saw, from its own process.
 
-The judge times one batch of ``calls`` timed calls as the kernel's process makes them (prepare, flush, call, one sync
-at the end; ``timing.run_batch``), from the request sent to the reply read. From that wall time it takes the least
-round trip of a few pings of the same process and its own measure of the fixed costs (the same batch with an empty
-call in the judge's own process: output zeroing, L2 flush, Python loop), and divides by the calls: what one call
-cost at most, as seen from outside. A reported median that this contradicts is ``REWARD_HACK [outside-clock]``.
+The judge times one batch of ``calls`` timed calls as the kernel's process makes them (prepare, flush, call, one sync at
+the end; ``timing.run_batch``), from the request sent to the reply read. From that wall time it takes the least round
+trip of a few pings of the same process (never more than it took before the kernel's code was imported there, so a
+kernel cannot slow its own answers to pings to have more subtracted) and its own measure of the fixed costs (the same
+batch with an empty call in the judge's own process: output zeroing, L2 flush, Python loop), and divides by the calls:
+what one call cost at most, as seen from outside. A reported median that this contradicts is
+``REWARD_HACK [outside-clock]``.
 
 How tight: the outside figure holds host-side work too (Python launch overhead, argument handling) that a device
 timer rightly leaves out, so only a gap larger than ``RATIO`` times the reported median plus ``HOST_ALLOWANCE_MS``
@@ -30,7 +32,7 @@ class OutsideClock:
 
     batch_wall_ms: float  # request sent -> reply read, over the whole batch
     calls: int
-    round_trip_ms: float  # the least round trip of an empty request to the same process
+    round_trip_ms: float  # the least round trip of an empty request to the same process, capped by its pre-import one
     fixed_ms: float  # the judge's own batch of as many calls with nothing in them
 
     @property

@@ -3,7 +3,8 @@
 ``judge_item`` runs in the judge's process (a worker of the controller that never imports kernel code). It drives
 the kernel's process (a plain worker: JSON replies only, ``worker.harness`` on its side) through ``Kernel``: it makes
 each round's inputs from the seed, runs the reference on clones, shares copies of the inputs and NaN-poisoned
-outputs with the kernel's process (``worker.shm``), checksums those inputs after the call itself, compares the
+outputs with the kernel's process (``worker.shm``), compares those inputs after the call byte for byte with its
+private copy, compares the
 outputs in its own memory and decides the status. The kernel's process can only report: a reply off the schema
 (``judge.reply``) is ``REWARD_HACK [reply-schema]``, a tripwire it reports is that rule, and the timed phase's
 claims are checked by ``judge.timed``.
@@ -46,6 +47,9 @@ def kernel_pools(device: str) -> TenantPools:
         _POOLS[kind] = TenantPools(lambda payload: "unused", plain=True, initializer=warm, health_check=HEALTH)
     return _POOLS[kind]
 
+
+_ROUND_TRIP_MS: dict[str, float] = {}  # per kernel: the least round trip of an empty request before its import
+PINGS = 3
 
 _STEPS = {"load": "loading", "call": "a correctness call", "timed": "its timed calls", "ping": "an empty request"}
 
@@ -90,11 +94,25 @@ class Kernel:
         payload = {"key": self.key, "kernel": request.kernel, "definition_path": request.definition_path,
                    "blob_root": request.blob_root, "bind_by_name": request.bind_by_name, "guard": request.guard,
                    "compile_kernel": request.compile_kernel}  # fmt: skip
+        if self.key not in _ROUND_TRIP_MS:  # measured while the process holds no code of the kernel's
+            _ROUND_TRIP_MS[self.key] = min(self.ping_ms() for _ in range(PINGS))
         loaded = self.ask("load", payload, schema.load)
         if "failure" in loaded:
             raise Verdict(failure(loaded["failure"], loaded["error"]))
         tripped(loaded["trip"])
         return loaded["destination_passing"]
+
+    def ping_ms(self) -> float:
+        """The wall time of one empty request to the kernel's process, in ms."""
+        started = time.perf_counter()
+        self.ask("ping", {}, schema.ping)
+        return (time.perf_counter() - started) * 1e3
+
+    @property
+    def round_trip_ms(self) -> float:
+        """The round trip the outside clock may subtract: measured before the kernel was imported, so code of the
+        kernel's that slows its own process's answers (to inflate what is subtracted) cannot raise it."""
+        return _ROUND_TRIP_MS.get(self.key, 0.0)
 
     def healthy(self) -> bool:
         try:
@@ -112,6 +130,7 @@ def tripped(trip: dict[str, str] | None, **fields: Any) -> None:
 def judge_item(request: ItemRequest) -> ItemOutcome:
     """The item's outcome; a failure on the GPU that left the kernel's process unhealthy (an illegal address, a
     device-side assert) retires that process, so the kernel's next item starts on a fresh one."""
+    _undumpable_once()
     kernel = Kernel(request)
     try:
         outcome = _judge(request, kernel)
@@ -123,6 +142,20 @@ def judge_item(request: ItemRequest) -> ItemOutcome:
         note = "\n(the kernel broke its process's CUDA context; its next item runs in a fresh process)"
         outcome = replace(outcome, log=outcome.log + note)
     return outcome
+
+
+def _undumpable_once() -> None:
+    """The judge's own memory (the private input copies, the expected outputs) and descriptors under /proc closed
+    to the kernels' processes, which run as the same user; only in a worker of the plugin (never pytest's process)."""
+    import os
+
+    from pytest_solbench.guard import confine
+
+    if os.environ.get(confine.ENV_ON) == "1" and not _UNDUMPABLE:
+        _UNDUMPABLE.append(confine.undumpable())
+
+
+_UNDUMPABLE: list[bool] = []
 
 
 def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
@@ -152,8 +185,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
                 return failure(Status.INVALID_REFERENCE, broken)
             if request.count_flops:
                 counted = execute._count_flops(reference, args)
-        before = inputs.checksum(args)
-        done = execute._expected(reference, args, definition, request.device, before)
+        done = execute._expected(reference, args, definition, request.device)
         if isinstance(done, ItemOutcome):
             return done
         expected, updated = done
@@ -161,13 +193,12 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
         with Arena(request.device) as arena:
             shared = [arena.share(a) for a in args]
             outs = [arena.share(o) for o in inputs.allocate_outputs(definition, axis_values, request.device)]
-            del args
             answer = kernel.ask("call", {"key": kernel.key, "device": request.device, "inputs": [d for _, d in shared],
                                          "outputs": [d for _, d in outs], "kernels": last}, schema.call)  # fmt: skip
             if "error" in answer:
                 return failure(Status.RUNTIME_ERROR, answer["error"])
             tripped(answer["trip"])
-            trip = tripwires.mutated(before, inputs.checksum([t for t, _ in shared]), names, updated)
+            trip = tripwires.mutated(inputs.changed(args, [t for t, _ in shared]), names, updated)  # vs private
             if trip is not None:
                 raise hack(trip.rule, trip.message)
             got = received(definition, dps, answer["outputs"], [t for t, _ in outs])
@@ -179,7 +210,10 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
         del expected
     correctness = execute._summarize_errors(worst) if request.rounds else None
     # The input bytes the timed inputs reach (routed experts, paged caches), found here where no kernel code runs.
-    touched = execute._touched(problem, workload, axis_values, reference, request) if request.count_touched else None
+    touched = None
+    if request.count_touched:
+        touched = execute._touched(problem, workload, axis_values, reference, request, timed.first_set_seed(request,
+                                                                                                           workload))
     try:
         measured = timed.check_timed(kernel, request, problem, workload, axis_values, reference, dps, updated,
                                      kernel_names)  # fmt: skip

@@ -4,9 +4,10 @@ The judge makes several input sets, each from its own seed (fresh values, not on
 output set for each; the kernel's process times its calls over them (``worker.harness.timed``). Afterwards the
 judge, in its own memory:
 
-- checksums every set's inputs (``input-mutation``) and compares every set's outputs, those of the last call made on
-  it, with the reference on the same inputs (``timed-output``): a kernel that does less work when it is timed, or
-  that serves a result cached on a few input values, fails;
+- compares every set's shared inputs byte for byte with its private copy, kept here and never shared
+  (``input-mutation``), and compares every set's outputs, those of the last call made on it, with the reference run
+  on that private copy (``timed-output``): a kernel that does less work when it is timed, that serves a result cached
+  on a few input values, or that edits the shared inputs to choose what it is held to, fails;
 - on the GPU: refuses timed calls that launched no kernel (``no-kernel``) or another kernel set than each other or
   than the last correctness call (``kernel-set-changed``); then times one more batch from outside, each call into
   outputs of its own, checks the outputs of calls it picks at random, and holds the reported median against that
@@ -30,7 +31,8 @@ from pytest_solbench.protocol import ItemRequest, Status, failure
 from pytest_solbench.worker.rounds import TIMED_ROUND, as_outputs, round_seed
 from pytest_solbench.worker.shm import Arena
 
-# The timed sets' seeds: round_seed(seed, uuid, TIMED_ROUND + k); the first is the one the bound's bytes are found on.
+# The timed sets' seeds: round_seed(seed ^ secret, uuid, TIMED_ROUND + k) (``_timed_seed``); the first set is
+# the one the bound's bytes are found on (``first_set_seed``).
 CPU_SETS = 2
 MAX_BATCH_CALLS = 32
 BATCH_OUTPUT_BYTES = 256 << 20
@@ -39,12 +41,12 @@ CHECKED_PER_BATCH = 8
 
 @dataclass
 class _Set:
-    """One input set in shared memory, its outputs, and the checksum of its inputs as made."""
+    """One input set in shared memory, its outputs, and the judge's private copy of its inputs as made."""
 
     inputs: list
     outputs: list
     payload: dict[str, list]
-    before: tuple
+    private: list  # never shared: the reference runs on it and the shared inputs are held to it
 
 
 def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: Any, axis_values: dict[str, int],
@@ -81,6 +83,25 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
         return measured
 
 
+_SECRET: dict[int, int] = {}  # per judge process (by pid): drawn here, never sent to a kernel's process
+
+
+def _timed_seed(seed: int) -> int:
+    """The seed the timed sets derive from: the run's seed mixed with a secret of this judge process, so no kernel
+    can make the timed inputs ahead of time, even under a fixed --solbench-seed (timed sets are checked against the
+    reference, not reproduced)."""
+    import os
+    import secrets
+
+    secret = _SECRET.setdefault(os.getpid(), secrets.randbelow(2**31))
+    return seed ^ secret
+
+
+def first_set_seed(request: ItemRequest, workload: Any) -> int:
+    """The seed of the first timed set, whose inputs the bound's touched bytes are found on (in this process)."""
+    return round_seed(_timed_seed(request.seed), workload.uuid, TIMED_ROUND)
+
+
 def _with_timing(outcome: Any, measured: dict) -> Any:
     from dataclasses import replace
 
@@ -100,20 +121,21 @@ def _sets(arena: Arena, request: ItemRequest, problem: Any, workload: Any, axis_
     from pytest_solbench.data import inputs
 
     definition = problem.definition
-    first = make_inputs(problem, workload, axis_values, round_seed(request.seed, workload.uuid, TIMED_ROUND), request)
+    base_seed = _timed_seed(request.seed)
+    first = make_inputs(problem, workload, axis_values, first_set_seed(request, workload), request)
     count = CPU_SETS
     if request.time_kernel:
         nbytes = sum(a.numel() * a.element_size() for a in first if isinstance(a, torch.Tensor))
         count = max(2, min(8, int(request.timing.rotation_bytes // max(nbytes, 1))))
     sets = []
     for k in range(count):
-        seed = round_seed(request.seed, workload.uuid, TIMED_ROUND + k)
+        seed = round_seed(base_seed, workload.uuid, TIMED_ROUND + k)
         args = first if k == 0 else make_inputs(problem, workload, axis_values, seed, request)
         shared = [arena.share(a) for a in args]
         outs = [arena.share(o) for o in inputs.allocate_outputs(definition, axis_values, request.device)]
         made = [t for t, _ in shared]
         payload = {"inputs": [d for _, d in shared], "outputs": [d for _, d in outs]}
-        sets.append(_Set(made, [t for t, _ in outs], payload, inputs.checksum(made)))
+        sets.append(_Set(made, [t for t, _ in outs], payload, args))
     return sets
 
 
@@ -142,10 +164,10 @@ def _check_sets(sets: list[_Set], request: ItemRequest, problem: Any, workload: 
     names = [s.name for s in definition.inputs]
     expected_sets = []
     for k, s in enumerate(sets):
-        trip = tripwires.mutated(s.before, inputs.checksum(s.inputs), names, updated)
+        trip = tripwires.mutated(inputs.changed(s.private, s.inputs), names, updated)
         if trip is not None:
             raise hack(trip.rule, f"in a timed call: {trip.message}")
-        expected = _expected(reference, s.inputs, definition)
+        expected = _expected(reference, s.private, definition)
         what = f"the last timed call on input set {k + 1}"
         _compare_outputs(definition, workload, request, s.outputs, expected, what)
         expected_sets.append(expected)
@@ -219,7 +241,7 @@ def _outside_clock(kernel: Kernel, request: ItemRequest, problem: Any, axis_valu
         payload = {"key": kernel.key, "device": request.device, "timing": asdict(request.timing),
                    "sets": [{"inputs": sets[c % len(sets)].payload["inputs"], "outputs": [d for _, d in outs[c]]}
                             for c in range(calls)], "schedule": list(range(calls))}  # fmt: skip
-        round_trip = min(_wall_ms(lambda: kernel.ask("ping", {}, schema.ping)) for _ in range(3))
+        round_trip = min([kernel.round_trip_ms, *(kernel.ping_ms() for _ in range(3))])  # never more than before import
         fixed = _fixed_ms(request, [[t for t, _ in o] for o in outs])
         started = time.perf_counter()
         answer = kernel.ask("timed", payload, schema.batch)

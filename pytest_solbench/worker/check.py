@@ -2,9 +2,12 @@
 
 An element passes when ``|got - expected| <= atol + rtol * |expected|`` (computed in float32; float64 for integer
 outputs, so they stay exact). An output passes when the share of passing elements reaches the required ratio, the
-largest error stays under the cap (when there is one), it holds no NaN or Inf (``-inf`` where the reference has
-``-inf`` is allowed when the workload says so), and it is not all zeros against a reference that is not. Type, shape
-and dtype are checked first. Large outputs are compared in chunks, so memory stays a few times the chunk size.
+largest error stays under the cap (when there is one), it holds no NaN or Inf (``-inf`` where the reference has ``-inf``
+is allowed when the workload says so), and it is not all zeros against a reference that is not, and no ``SKIPPED_RUN``
+elements in a row along its last dimension (rows of at least ``MIN_RUN_ROW``) are mostly wrong (``SKIPPED_SHARE``):
+mismatches within the ratio must look like rounding, scattered, not like work skipped (a row or block left unwritten or
+zeroed, where the few elements whose true value is near zero still pass). Type, shape and dtype are checked first. Large
+outputs are compared in chunks, so memory stays a few times the chunk size.
 
 Default tolerances (a workload's own keys win):
 
@@ -35,6 +38,9 @@ from pytest_solbench.protocol import Status
 
 _CHUNK_ELEMENTS = 1 << 22
 _SAMPLE_ROWS = 5
+SKIPPED_RUN = 64  # consecutive elements along the last dimension (the whole row if shorter)...
+SKIPPED_SHARE = 0.75  # ... of which this share wrong: skipped work, not rounding
+MIN_RUN_ROW = 16  # rows shorter than this are not held to it (a block-scaled fp4/fp8 block may be off as a whole)
 _REL_FLOOR = 1e-12  # relative error = |got - expected| / max(|expected|, atol), as the peers' tests report it; an exact
 # comparison (atol 0) divides by max(|expected|, this) instead
 
@@ -218,6 +224,21 @@ def reference_fault(name: str, expected: Any, tol: Tolerance) -> str | None:
             "expects -inf says so with tolerance.allow_negative_inf")  # fmt: skip
 
 
+def _skipped_run(wrong: Any, row: int, run: int) -> int | None:
+    """The flat index (within ``wrong``, whole rows of ``row``) where ``run`` elements in a row, mostly wrong
+    (``SKIPPED_SHARE``), start; None when there are none."""
+    import torch
+
+    counts = torch.nn.functional.pad(wrong.reshape(-1, row).to(torch.int32).cumsum(-1), (1, 0))
+    windows = counts[:, run:] - counts[:, : row - run + 1]  # wrong elements in each window of ``run``
+    hits = torch.nonzero(windows.reshape(-1) >= math.ceil(run * SKIPPED_SHARE)).reshape(-1)
+    if not hits.numel():
+        return None
+    first, column = divmod(int(hits[0]), row - run + 1)
+    rows = wrong.reshape(-1, row)
+    return first * row + column + int(torch.nonzero(rows[first, column : column + run])[0])  # its first wrong one
+
+
 def _kind(value: Any) -> str:
     return f"a {type(value).__module__}.{type(value).__qualname__}" if value is not None else "None"
 
@@ -256,6 +277,12 @@ def _numerical(
     got_nonzero = exp_nonzero = False
     bad_samples: list[int] = []
     step = _CHUNK_ELEMENTS // (2 if packed else 1)
+    row = shape[-1] if shape else 1
+    run = min(SKIPPED_RUN, row) if row >= MIN_RUN_ROW and not exact else 0
+    if run:
+        packed_row = row // 2 if packed else row
+        step = max(packed_row, step // packed_row * packed_row)  # chunks of whole rows
+    run_at = None
     for start in range(0, flat_got.numel(), step):
         g, e = flat_got[start : start + step], flat_exp[start : start + step]
         g, e = (unpack_fp4(g), unpack_fp4(e)) if packed else (g.to(work), e.to(work))
@@ -279,6 +306,9 @@ def _numerical(
         if chunk_rel > max_rel:
             max_rel, rel_at = chunk_rel, offset + int(chunk_rel_at)
         got_nonzero, exp_nonzero = got_nonzero or bool(any_got), exp_nonzero or bool(any_exp)
+        if bad and run and run_at is None:
+            at = _skipped_run(~ok, row, run)
+            run_at = None if at is None else offset + at
         if bad and len(bad_samples) < _SAMPLE_ROWS:
             first = torch.nonzero(~ok).reshape(-1)[: _SAMPLE_ROWS - len(bad_samples)]
             bad_samples += [offset + i for i in first.tolist()]
@@ -290,6 +320,10 @@ def _numerical(
         reasons.append(f"{nonfinite:,} NaN or Inf in the output{hint}")
     if not got_nonzero and exp_nonzero:
         reasons.append("the output is all zeros; the reference is not")
+    if run_at is not None:
+        where = _index(_unravel(run_at, shape))
+        reasons.append(f"{math.ceil(run * SKIPPED_SHARE)} or more of {run} elements in a row along the last dimension "
+                       f"are wrong (from {where}): skipped work, not rounding")  # fmt: skip
     if tol.max_error_cap is not None and max_abs > tol.max_error_cap:
         reasons.append(f"max abs error {max_abs:.3g} is above the error cap {tol.max_error_cap:g}")
     ratio_ok = total == 0 or (total - mismatched) >= tol.required_matched_ratio * total - 1e-9 * total

@@ -173,8 +173,7 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
                 return failure(Status.INVALID_REFERENCE, broken)
             if request.count_flops:
                 counted = _count_flops(reference, args)
-        before = inputs.checksum(args)
-        done = _expected(reference, args, definition, device, before)
+        done = _expected(reference, args, definition, device)
         if isinstance(done, ItemOutcome):
             return done
         expected, updated = done
@@ -189,7 +188,7 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
         if wires is not None:
             if round_index == 0:
                 wires.settle()  # the threads and processes a first call may start (JIT, autotune) are its own
-            trip = (wires.check() or tripwires.mutated(before, inputs.checksum(kernel_args), names, updated)
+            trip = (wires.check() or tripwires.mutated(inputs.changed(args, kernel_args), names, updated)
                     or (None if dps else tripwires.strict_outputs([o.name for o in definition.outputs], got)))
             if trip is not None:
                 return _hack(trip)
@@ -239,9 +238,8 @@ def _load(request: ItemRequest, definition: Definition) -> tuple[Any, Any, bool,
     return reference, fn, dps, wires
 
 
-def _expected(reference: Any, args: list, definition: Definition, device: str,
-              before: tuple) -> tuple[list, set[int]] | ItemOutcome:  # fmt: skip
-    """The reference's outputs on clones of ``args``, and which inputs it updates in place (by their checksums)."""
+def _expected(reference: Any, args: list, definition: Definition, device: str) -> tuple[list, set[int]] | ItemOutcome:
+    """The reference's outputs on clones of ``args``, and which inputs it updates in place (``args`` is untouched)."""
     import torch
 
     from pytest_solbench.data import inputs
@@ -258,7 +256,7 @@ def _expected(reference: Any, args: list, definition: Definition, device: str,
             Status.INVALID_REFERENCE,
             f"the reference returned {len(expected)} outputs; the definition declares {len(definition.outputs)}",
         )
-    return expected, {i for i, (a, b) in enumerate(zip(before, inputs.checksum(reference_args))) if a != b}
+    return expected, inputs.changed(args, reference_args)
 
 
 def _compare(definition: Definition, workload: Workload, request: ItemRequest, got: list, expected: list,
@@ -300,13 +298,13 @@ def _count_flops(reference: Any, args: list) -> dict[str, float] | None:
 
 
 def _touched(problem: Problem, workload: Workload, axis_values: dict[str, int], reference: Any,
-             request: ItemRequest) -> dict[str, float] | None:  # fmt: skip
-    """The bytes of each input the reference reaches on the inputs the timed calls see (the same seed as ``bench``):
-    the bound a time is scored against follows the routing that time was taken on."""
+             request: ItemRequest, seed: int | None = None) -> dict[str, float] | None:  # fmt: skip
+    """The bytes of each input the reference reaches on the inputs the timed calls see (``seed``: theirs; by default
+    the same as ``bench``'s): the bound a time is scored against follows the routing that time was taken on."""
     from pytest_solbench.sol.touched import input_bytes, touched_bytes
 
     try:
-        seed = round_seed(request.seed, workload.uuid, TIMED_ROUND)
+        seed = round_seed(request.seed, workload.uuid, TIMED_ROUND) if seed is None else seed
         args = make_problem_inputs(problem, workload, axis_values, seed, request.device, request.blob_root)
         return input_bytes(problem.definition, touched_bytes(reference, args))
     except Exception:  # the bytes stay provisional; the item is judged on correctness and time alone

@@ -1,7 +1,13 @@
 """Worker processes that run untrusted kernel code, one call at a time; crashes and hangs become WorkerErrors.
 
 Two kinds of reply: a trusted worker (the judge) answers with a pickle; a kernel's worker (``plain=True``) answers
-with JSON only, read by ``_plain_reply``, so nothing a kernel's process writes is ever unpickled by its parent.
+with JSON only, read by ``_plain_reply``, so nothing a kernel's process writes is ever unpickled by its parent. Each
+request to a plain worker carries a fresh nonce its reply must echo: a frame a kernel writes on the reply channel
+itself (an extra answer, to shift every later one) is refused. A plain worker dies with its parent
+(``PR_SET_PDEATHSIG``), and killing it kills its process group (everything the kernel started there) too.
+
+A worker that is stopped (SIGSTOP from a process of the same user: a kernel signalling its judge) is killed after
+``STOPPED_GRACE_S`` and its call is a TIMEOUT that says so, instead of a wait to the end of the call's limit.
 
 Long: the child's loop, one worker, a pool of them, a pool per tenant and the in-process stand-in share one call
 interface and one error type; apart they would each import the others.
@@ -30,6 +36,8 @@ RUNTIME_ERROR, TIMEOUT = Status.RUNTIME_ERROR, Status.TIMEOUT
 # A plain worker's reply that is not the JSON it must be is the kernel's own doing: the judge reads it as a hack.
 MALFORMED = Status.REWARD_HACK
 STDERR_TAIL_LINES = 20
+STOPPED_GRACE_S = 5.0
+PR_SET_PDEATHSIG = 1
 MAX_PLAIN_REPLY_BYTES = 64 << 20
 
 # A fresh interpreter that imports only this module (not pytest, not the plugin) and serves calls over the fd.
@@ -117,12 +125,15 @@ def _serve(fd: int) -> None:
     try:
         _, sys_path, plain = conn.recv()
         sys.path[:] = list(dict.fromkeys([*sys_path, *sys.path]))
-        send = (lambda reply: _send_plain(conn, reply)) if plain else conn.send
+        if plain:
+            _die_with_parent()
+        nonce = None
+        send = (lambda reply: _send_plain(conn, reply, nonce)) if plain else conn.send
         while True:
             message = conn.recv()
             if message[0] != "call":
                 return
-            _, target, args = message
+            _, target, args, nonce = message
             try:
                 reply: tuple = ("ok", resolve_target(target)(*args))
             except BaseException as exc:  # SystemExit and KeyboardInterrupt from a target are its errors too
@@ -138,21 +149,45 @@ def _serve(fd: int) -> None:
         return  # the parent went away
 
 
-def _send_plain(conn: Connection, reply: tuple) -> None:
+def _die_with_parent() -> None:
+    """Linux: SIGKILL when the parent (the judge) goes, so no kernel's process outlives the judge that ran it."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+        libc.prctl(ctypes.c_int(PR_SET_PDEATHSIG), ctypes.c_ulong(signal.SIGKILL), ctypes.c_ulong(0),
+                   ctypes.c_ulong(0), ctypes.c_ulong(0))  # fmt: skip
+        if os.getppid() == 1:  # the parent went before the line above
+            os._exit(1)
+
+
+def _send_plain(conn: Connection, reply: tuple, nonce: str | None) -> None:
     body = {"ok": reply[1]} if reply[0] == "ok" else {"error": reply[1], "traceback": reply[2]}
-    conn.send_bytes(json.dumps(body, allow_nan=False).encode())
+    conn.send_bytes(json.dumps({**body, "nonce": nonce}, allow_nan=False).encode())
 
 
-def _plain_reply(data: bytes) -> tuple:
+def _plain_reply(data: bytes, nonce: str | None = None) -> tuple:
     """A plain worker's reply as ("ok", value) or ("error", message, traceback); ValueError when it is anything
-    but JSON of exactly that shape (a pickle, extra keys, a wrong type)."""
+    but JSON of exactly that shape (a pickle, extra keys, a wrong type) carrying the request's ``nonce``."""
     body = json.loads(data.decode("utf-8"))
-    if isinstance(body, dict) and set(body) == {"ok"}:
+    if not isinstance(body, dict) or body.pop("nonce", None) != nonce:
+        raise ValueError(f"a reply must echo its request's nonce, got {str(body)[:200]}")
+    if set(body) == {"ok"}:
         return ("ok", body["ok"])
-    plain_error = isinstance(body, dict) and set(body) == {"error", "traceback"}
+    plain_error = set(body) == {"error", "traceback"}
     if plain_error and all(isinstance(v, str) for v in body.values()):
         return ("error", body["error"], body["traceback"])
     raise ValueError(f"a reply must be {{'ok': value}} or {{'error', 'traceback'}}, got {str(body)[:200]}")
+
+
+def _stopped(pid: int) -> bool:
+    """Whether the process is stopped by a signal (Linux; False where /proc cannot say)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "T"  # not "t": a debugger's stop is no attack
+    except (OSError, IndexError):
+        return False
 
 
 # ------------------------------------------------------------------ the parent side
@@ -185,8 +220,15 @@ class _Worker:
         self.conn = Connection(ours.detach())
         self.conn.send(("setup", list(sys.path), plain))
         self.pending_init = initializer
+        self.nonce: str | None = None
         if initializer is not None:  # starts now, so CUDA comes up while the parent does other work
-            self.conn.send(("call", initializer, ()))
+            self._send(initializer, ())
+
+    def _send(self, target: str, args: tuple) -> None:
+        import secrets
+
+        self.nonce = secrets.token_hex(8)
+        self.conn.send(("call", target, args, self.nonce))
 
     def _log_size(self) -> int:
         try:
@@ -198,7 +240,7 @@ class _Worker:
         """Run ``target(*args)``; raises WorkerError. After a TIMEOUT or a death the worker is unusable."""
         offset = self._log_size()
         try:
-            self.conn.send(("call", target, args))
+            self._send(target, args)
         except OSError:  # it died between calls
             return self._died(target, offset)
         return self._reply(target, timeout_s, offset)
@@ -209,7 +251,13 @@ class _Worker:
             self._reply(f"initializer {target}", timeout_s, 0)
 
     def _reply(self, what: str, timeout_s: float, offset: int) -> Any:
-        if not self.conn.poll(timeout_s):
+        if not self._wait(timeout_s):
+            if _stopped(self.pid):
+                self.kill()
+                raise WorkerError(TIMEOUT, f"{what} did not finish: the worker was stopped by a signal (SIGSTOP "
+                                  "from a process of the same user, such as a kernel it ran) and was killed",
+                                  stderr_tail=_tail(self.log_path, offset), signal_name="SIGSTOP",
+                                  worker_pid=self.pid)  # fmt: skip
             self.kill()
             raise WorkerError(
                 TIMEOUT,
@@ -228,7 +276,7 @@ class _Worker:
             return self._died(what, offset)
         if self.plain:
             try:
-                reply = _plain_reply(reply)
+                reply = _plain_reply(reply, self.nonce)
             except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors too
                 return self._malformed(what, offset, str(exc)[:300])
         if reply[0] == "ok":
@@ -241,6 +289,23 @@ class _Worker:
             stderr_tail=_tail(self.log_path, offset),
             worker_pid=self.pid,
         )
+
+    def _wait(self, timeout_s: float) -> bool:
+        """Whether a reply came within ``timeout_s``; gives up early on a worker stopped for ``STOPPED_GRACE_S``."""
+        deadline = time.monotonic() + timeout_s
+        stopped_since = None
+        while True:
+            left = deadline - time.monotonic()
+            if self.conn.poll(max(0.0, min(left, 1.0))):
+                return True
+            if left <= 1.0:
+                return False
+            if not _stopped(self.pid):
+                stopped_since = None
+            elif stopped_since is None:
+                stopped_since = time.monotonic()
+            elif time.monotonic() - stopped_since >= STOPPED_GRACE_S:
+                return False
 
     def _malformed(self, what: str, offset: int, why: str) -> Any:
         self.kill()  # what else it may write is not worth reading
@@ -270,10 +335,17 @@ class _Worker:
 
     def kill(self) -> None:
         if self.proc.poll() is None:
+            if self.plain:  # its process group (start_new_session): whatever the kernel started goes too
+                try:
+                    os.killpg(self.pid, signal.SIGKILL)
+                except OSError:
+                    pass
             self.proc.kill()
             self.proc.wait()
 
     def close(self, grace_s: float = 2.0) -> None:
+        if self.plain:
+            self.kill()  # a kernel's process and all it started, at once: nothing of it lives on
         if self.proc.poll() is None and not self.conn.closed:
             try:
                 self.conn.send(("exit",))

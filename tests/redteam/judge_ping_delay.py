@@ -1,0 +1,35 @@
+"""Red-team round 1 (judge; GPU only): blind the outside clock by slowing the pings.
+
+judge/timed.py _outside_clock measures round_trip = min of 3 'ping' requests served BY THE KERNEL'S OWN PROCESS,
+and corroborate.OutsideClock.per_call_ms = max(0, wall - round_trip - fixed) / calls. Any delay this process adds
+to a ping is subtracted from the batch: sleeping S ms in each ping hides S/calls ms per call (S = 50 ms hides
+1.5 ms per call over 32 calls), so the kernel may report any median down to the physical floor. Here done by
+rebinding the harness's ping (the kernel's own process; the threat model says patching it 'only hurts this
+kernel'); with the guard on the same effect needs no patch: a helper thread/process started at import (never
+counted: tripwires settle after the first call) that holds the GIL or the CPU only while the process is idle,
+i.e. between the measurement and the batch, when the three pings arrive. Run with --solbench-guard off to see the
+judge alone."""
+import sys
+import time
+
+import torch
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+EXPECTED = "outside-clock"
+LAYER = "judge-gpu"
+CAUGHT_BY = ("the round trip subtracted from the outside clock is at most the one measured before the kernel was "
+             "imported")
+
+_h = sys.modules.get("pytest_solbench.worker.harness")
+if _h is not None:
+    def _slow_ping(_payload=None):
+        time.sleep(0.05)
+        return {}
+
+    _h.ping = _slow_ping  # the pool resolves 'harness:ping' by name on every request
+
+
+def run(hidden_states, weight, output):
+    x = hidden_states.float()
+    output.copy_((x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight.float()).to(output.dtype))
+    time.sleep(0.001)  # 1 ms of 'work' the forged report (not shown) would hide
