@@ -202,7 +202,13 @@ DUNDER_NAMES = frozenset(("__name__", "__file__", "__doc__", "__all__", "__slots
 #: Methods a kernel's own classes may define (a finalizer, a custom attribute hook or pickling are not among them).
 DUNDER_METHODS = frozenset(("__init__", "__post_init__", "__call__", "__repr__", "__str__", "__enter__", "__exit__",
                             "__len__", "__iter__", "__next__", "__getitem__", "__contains__", "__hash__", "__eq__",
-                            "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__"))  # fmt: skip
+                            "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__",
+                            # the arithmetic and container protocols: an operator on the class's own objects
+                            "__setitem__", "__delitem__", "__reversed__", "__neg__", "__pos__", "__abs__", "__invert__",
+                            "__int__", "__float__", "__index__", "__round__",
+                            *(f"__{p}{op}__" for p in ("", "r", "i") for op in ("add", "sub", "mul", "truediv",
+                                                                              "floordiv", "mod", "pow", "and",
+                                                                              "or", "xor", "lshift", "rshift"))))  # fmt: skip
 #: Attributes of frames, tracebacks, generators and coroutines: the way from an exception to the harness's locals.
 FRAME_ATTRIBUTES = frozenset(("tb_frame", "tb_next", "f_back", "f_globals", "f_locals", "f_builtins", "f_code",
                               "gi_frame", "cr_frame", "ag_frame", "gi_yieldframe", "cr_await"))  # fmt: skip
@@ -223,5 +229,5 @@ REEXPORTED = frozenset(("sys", "gc", "ctypes", "_ctypes", "builtins", "importlib
 IMPORTABLE = frozenset(("torch", "triton", "numpy", "math", "cmath", "functools", "itertools", "typing",
                         "typing_extensions", "dataclasses", "enum", "collections", "operator", "__future__", "abc",
                         "contextlib", "warnings", "os", "re", "struct", "copy", "numbers", "fractions", "decimal",
-                        "random", "statistics", "bisect", "heapq", "array", "string", "sys", "cuda", "cutlass", "tilelang",
+                        "random", "statistics", "bisect", "heapq", "array", "string", "sys", "types", "cuda", "cutlass", "tilelang",
                         "tvm_ffi", "cupy", "flashinfer"))  # fmt: skip
