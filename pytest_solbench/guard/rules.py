@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
@@ -21,8 +22,8 @@ from pytest_solbench.guard.names import (Resolver, is_module, local_exports, loo
                                          source_encoding, strip_cpp)  # fmt: skip
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
-from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, MODULE_RULES, REEXPORTED, vendor_families,
-                                          vendor_names)  # fmt: skip
+from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, MODULE_RULES, OS_ALLOWED, REEXPORTED,
+                                          vendor_families, vendor_names)  # fmt: skip
 
 RULES: dict[str, str] = {
     "side-stream": "launches work on a CUDA stream of its own, which a timer of the current stream may not see",
@@ -292,11 +293,23 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
         elif value is not None and value is _vendor_object(prefix):  # torch._C._nn.linear is F.linear
             hit("vendor-op", node, f"{name} is {prefix}, which does the whole {family} op")
     if _matches(name, "torch.ops.aten") and len(parts) > 3:  # any overload of an aten op the table names
-        op = parts[3]
-        family = vendor.get(f"torch.{op}") or vendor.get(f"torch.nn.functional.{op}") or vendor.get(
-            f"torch.ops.aten.{op}") or vendor_names(context.op_type)[1].get(op)  # fmt: skip
+        family = _aten_family(parts[3], vendor, context)
         if family and not any(_matches(name, prefix) for prefix in vendor):
             hit("vendor-op", node, f"uses {name}, the aten op that does the whole {family} op")
+    elif parts[0] == "torch" and parts[-1].startswith("_") and not parts[-1].startswith("__"):
+        family = _aten_family(parts[-1], vendor, context)  # torch._fused_rms_norm: a private twin of rms_norm
+        if family and not any(_matches(name, prefix) for prefix in vendor):
+            hit("vendor-op", node, f"uses {name}, a private variant of the op that does the whole {family} op")
+    if _matches(canonical, "os") and canonical not in ("os", "os.environ") and not any(
+            _matches(canonical, allowed) for allowed in OS_ALLOWED) and not any(
+            _matches(canonical, prefix) for prefix in MODULE_RULES):  # fmt: skip
+        hit("file-network-os", node, f"uses {name}, an os function outside the harmless ones ({', '.join(OS_ALLOWED[:4])}"
+            "...)")  # fmt: skip
+    top = canonical.split(".")[0]
+    private = [p for p in canonical.split(".")[1:] if p.startswith("_") and not p.startswith("__")]
+    if private and top in sys.stdlib_module_names and top not in context.local_modules:
+        hit("unlisted-import", node, f"uses {name}, a private name ({private[0]}) of the standard library: code "
+            "nobody reviewed as a kernel's")  # fmt: skip
     local = parts[0] in context.local_modules  # a local package named after the definition is the kernel's own
     if _matches(name, "pytest_solbench") or (not local and "reference" in parts[1:]) or parts[0] == "reference" or (
         context.definition_name and context.definition_name in parts and not local
@@ -304,6 +317,16 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
         hit("reference-call", node, f"{'imports' if imported else 'uses'} {name}: the answer, not a kernel")
     if context.fp32_only and parts[0] in ("torch", "triton") and parts[-1] in LOW_FLOATS:
         hit("precision-downgrade", node, f"uses {name} in a kernel whose definition is all float32")
+
+
+def _aten_family(op: str, vendor: dict[str, str], context: _Context) -> str | None:
+    """The vendor family an op name belongs to, private and fused variants too (``_fused_rms_norm``)."""
+    for name in dict.fromkeys((op, op.lstrip("_"), op.lstrip("_").removeprefix("fused_"))):
+        family = vendor.get(f"torch.{name}") or vendor.get(f"torch.nn.functional.{name}") or vendor.get(
+            f"torch.ops.aten.{name}") or vendor_names(context.op_type)[1].get(name)  # fmt: skip
+        if family:
+            return family
+    return None
 
 
 def _vendor_object(prefix: str) -> object:

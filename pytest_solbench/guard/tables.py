@@ -62,6 +62,8 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
     **dict.fromkeys(("weakref.WeakKeyDictionary", "weakref.WeakValueDictionary", "hashlib", "cachetools",
                      "functools.lru_cache.cache_info"),
                     ("pointer-cache", "results kept per object or content can be replayed instead of computed")),
+    **dict.fromkeys(("string.Formatter",),
+                    ("computed-name", "a format field path ('0.attr[key]') reaches attributes named by a string")),
     **dict.fromkeys(("unittest.mock", "sys.modules", "torch._dynamo.reset", "torch.overrides.TorchFunctionMode",
                      "torch.utils._python_dispatch.TorchDispatchMode", "importlib.invalidate_caches",
                      "torch._C._push_on_torch_function_stack", "torch._C._push_on_torch_dispatch_stack",
@@ -215,6 +217,10 @@ FRAME_ATTRIBUTES = frozenset(("tb_frame", "tb_next", "f_back", "f_globals", "f_l
 #: Calls whose second argument names an attribute: a dunder named in a string is a dunder all the same.
 ATTRIBUTE_CALLS = ("builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.hasattr",
                    "operator.attrgetter", "operator.methodcaller")  # fmt: skip
+#: The os names a kernel may use: paths, reading the environment, plain facts. Any other os name (os.writev,
+#: os.dup2, os.environ.update...) is ``file-network-os``: an allow-list, so that a new os function is not a way in.
+OS_ALLOWED = ("os.path", "os.environ.get", "os.getenv", "os.cpu_count", "os.sep", "os.linesep", "os.pathsep",
+              "os.curdir", "os.pardir", "os.extsep", "os.name", "os.fspath", "os.PathLike", "os.getpid")  # fmt: skip
 #: Modules that other modules re-export (``typing.sys``, ``os.sys``, ``torch.os``): a rule's name reached through
 #: one (``typing.sys.settrace``) fires as if named directly. Left out: names torch also uses (``torch.signal``).
 REEXPORTED = frozenset(("sys", "gc", "ctypes", "_ctypes", "builtins", "importlib", "inspect", "os", "subprocess",
