@@ -375,5 +375,6 @@ def test_honest_precision_flags_and_operators_pass_red_team_round_2() -> None:
     assert py("import torch\ntorch.backends.cuda.matmul.allow_tf32 = True\n", **fp32) != []
     assert py("import torch\ntorch.set_float32_matmul_precision('highest')\n", **fp32) == []
     assert py("import torch\ntorch.set_float32_matmul_precision('high')\n", **fp32) != []
-    assert py("class S:\n    def __mul__(self, o):\n        return o\n    def __setitem__(self, k, v):\n        pass\n") == []
+    helper = "class S:\n    def __mul__(self, o):\n        return o\n    def __setitem__(self, k, v):\n        pass\n"
+    assert py(helper) == []
     assert py("class S:\n    def __getattr__(self, k):\n        return k\n") == [("dunder", 2)]

@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import ast
 import re
-import sys
 from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
+from pytest_solbench.guard.corners import corner_findings, turns_off, vendor_aliases
 from pytest_solbench.guard.names import (Resolver, is_module, local_exports, lookup, normalize_cpp,
                                          source_encoding, strip_cpp)  # fmt: skip
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
-from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, MODULE_RULES, OS_ALLOWED, REEXPORTED,
-                                          vendor_families, vendor_names)  # fmt: skip
+from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, MODULE_RULES, REEXPORTED, vendor_families,
+                                          vendor_names)  # fmt: skip
 
 RULES: dict[str, str] = {
     "side-stream": "launches work on a CUDA stream of its own, which a timer of the current stream may not see",
@@ -216,7 +216,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
                     _check_importable(name, node, hit, context)
             _check_call(node, resolver, hit, vendor_methods, context)
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
-            if _turns_off(node):
+            if turns_off(node):
                 continue  # torch.backends.cuda.matmul.allow_tf32 = False asks for more precision, not less
             for target in node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]:
                 _check_store(target, resolver, hit)
@@ -290,26 +290,10 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
             hit("vendor-op", node, f"{'imports' if imported else 'uses'} {name}, which does the whole {family} op")
         elif any(_matches(alias, prefix) for alias in aliases):  # F.torch.rms_norm
             hit("vendor-op", node, f"reaches {prefix} through {name}, which does the whole {family} op")
-        elif value is not None and value is _vendor_object(prefix):  # torch._C._nn.linear is F.linear
-            hit("vendor-op", node, f"{name} is {prefix}, which does the whole {family} op")
-    if _matches(name, "torch.ops.aten") and len(parts) > 3:  # any overload of an aten op the table names
-        family = _aten_family(parts[3], vendor, context)
-        if family and not any(_matches(name, prefix) for prefix in vendor):
-            hit("vendor-op", node, f"uses {name}, the aten op that does the whole {family} op")
-    elif parts[0] == "torch" and parts[-1].startswith("_") and not parts[-1].startswith("__"):
-        family = _aten_family(parts[-1], vendor, context)  # torch._fused_rms_norm: a private twin of rms_norm
-        if family and not any(_matches(name, prefix) for prefix in vendor):
-            hit("vendor-op", node, f"uses {name}, a private variant of the op that does the whole {family} op")
-    if _matches(canonical, "os") and canonical not in ("os", "os.environ") and not any(
-            _matches(canonical, allowed) for allowed in OS_ALLOWED) and not any(
-            _matches(canonical, prefix) for prefix in MODULE_RULES):  # fmt: skip
-        hit("file-network-os", node, f"uses {name}, an os function outside the harmless ones ({', '.join(OS_ALLOWED[:4])}"
-            "...)")  # fmt: skip
-    top = canonical.split(".")[0]
-    private = [p for p in canonical.split(".")[1:] if p.startswith("_") and not p.startswith("__")]
-    if private and top in sys.stdlib_module_names and top not in context.local_modules:
-        hit("unlisted-import", node, f"uses {name}, a private name ({private[0]}) of the standard library: code "
-            "nobody reviewed as a kernel's")  # fmt: skip
+    for message in vendor_aliases(name, aliases, value, vendor, vendor_names(context.op_type)[1]):
+        hit("vendor-op", node, message)
+    for rule, message in corner_findings(name, canonical, context.local_modules):
+        hit(rule, node, message)
     local = parts[0] in context.local_modules  # a local package named after the definition is the kernel's own
     if _matches(name, "pytest_solbench") or (not local and "reference" in parts[1:]) or parts[0] == "reference" or (
         context.definition_name and context.definition_name in parts and not local
@@ -317,22 +301,6 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
         hit("reference-call", node, f"{'imports' if imported else 'uses'} {name}: the answer, not a kernel")
     if context.fp32_only and parts[0] in ("torch", "triton") and parts[-1] in LOW_FLOATS:
         hit("precision-downgrade", node, f"uses {name} in a kernel whose definition is all float32")
-
-
-def _aten_family(op: str, vendor: dict[str, str], context: _Context) -> str | None:
-    """The vendor family an op name belongs to, private and fused variants too (``_fused_rms_norm``)."""
-    for name in dict.fromkeys((op, op.lstrip("_"), op.lstrip("_").removeprefix("fused_"))):
-        family = vendor.get(f"torch.{name}") or vendor.get(f"torch.nn.functional.{name}") or vendor.get(
-            f"torch.ops.aten.{name}") or vendor_names(context.op_type)[1].get(name)  # fmt: skip
-        if family:
-            return family
-    return None
-
-
-def _vendor_object(prefix: str) -> object:
-    """What a vendor op's name is (a function, a class), or a fresh object where it names nothing to compare."""
-    value = lookup(prefix)[1]
-    return value if callable(value) else object()
 
 
 _IMPORT_CALLS = ("builtins.__import__", "importlib.import_module", "importlib.__import__")
@@ -394,16 +362,6 @@ def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[st
     highest = bool(node.args) and isinstance(node.args[0], ast.Constant) and node.args[0].value == "highest"
     if func and func.endswith("set_float32_matmul_precision") and context.fp32_only and not highest:
         hit("precision-downgrade", node, "set_float32_matmul_precision allows TF32 in a float32 definition")
-
-
-_PRECISION_FLAGS = ("allow_tf32", "allow_fp16_reduced_precision_reduction", "allow_bf16_reduced_precision_reduction")
-
-
-def _turns_off(node: ast.AST) -> bool:
-    """``x.allow_tf32 = False``: a precision flag set to False, the safe side (its owner's other attributes are
-    still patching)."""
-    return (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is False
-            and all(isinstance(t, ast.Attribute) and t.attr in _PRECISION_FLAGS for t in node.targets))  # fmt: skip
 
 
 def _check_store(target: ast.AST, resolver: Resolver, hit) -> None:
