@@ -355,4 +355,27 @@ def test_there_is_a_lookalike_for_each_false_positive_the_rules_must_avoid() -> 
     assert {k.path.stem for k in LOOKALIKES} >= {"helper_module", "shape_cache", "triton_autotune", "torch_compile",
                                                   "alignment_dispatch", "alias_check", "hash_shape_cache", "repr_class",
                                                   "workspace_nbytes", "fused_ln_gemm", "definition_named_pkg",
-                                                  "local_softmax_helper"}  # fmt: skip (red-team round 1: the last 7)
+                                                  "local_softmax_helper", "tf32_off", "types_import",
+                                                  "dunder_helpers"}  # fmt: skip (red-team rounds 1 and 2: the last 10)
+
+
+def test_names_are_read_by_what_their_modules_are_red_team_round_2() -> None:
+    assert py("import random\nrandom._os.system('x')\n") == [("threads", 2)]
+    assert py("import torch\ntorch.functional.einsum('i,i', x, x)\n", op_type="gemm") == [("vendor-op", 2)]
+    assert py("import torch\ntorch._fused_rms_norm(x, [4], w, 1e-5)\n") == [("vendor-op", 2)]
+    assert py("import operator\noperator.attrgetter('a', 'f.__globals__')(x)\n") == [("dunder", 2)]
+    assert py("y = '{0.gi_frame.f_back}'.format(g)\n") == [("introspection", 1)]
+    assert py("import os\nos.dup2(1, 2)\nos.environ.update(A='1')\nos.environ.get('A')\nos.path.join('a')\n") == [
+        ("file-network-os", 2), ("file-network-os", 3)]
+    assert py("import dataclasses\ndataclasses._create_fn('k', [], [])\n") == [("unlisted-import", 2)]
+
+
+def test_honest_precision_flags_and_operators_pass_red_team_round_2() -> None:
+    fp32 = {"dtypes": ["float32"]}
+    assert py("import torch\ntorch.backends.cuda.matmul.allow_tf32 = False\n", **fp32) == []
+    assert py("import torch\ntorch.backends.cuda.matmul.allow_tf32 = True\n", **fp32) != []
+    assert py("import torch\ntorch.set_float32_matmul_precision('highest')\n", **fp32) == []
+    assert py("import torch\ntorch.set_float32_matmul_precision('high')\n", **fp32) != []
+    helper = "class S:\n    def __mul__(self, o):\n        return o\n    def __setitem__(self, k, v):\n        pass\n"
+    assert py(helper) == []
+    assert py("class S:\n    def __getattr__(self, k):\n        return k\n") == [("dunder", 2)]

@@ -1,6 +1,6 @@
-"""Open red-team findings (tests/redteam_open/README.md), held to what they do today by strict xfails: the day a
-rule catches an escape, or stops flagging an honest kernel, the xfail fails and the file moves to tests/redteam/ or
-tests/lookalikes/."""
+"""Open red-team findings (tests/redteam_open/README.md), held to what they do today: an open static escape by a
+strict xfail (the day a rule catches it, the xfail fails and the file moves to tests/redteam/ or tests/lookalikes/);
+round 2's two runtime findings by their static part, which the rules flag since."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from pytest_solbench.prechecks import static_findings
 ROOT = Path(__file__).resolve().parents[1]
 OPEN = ROOT / "tests" / "redteam_open" / "round2"
 KERNELS, ERRORS = discover([OPEN])
-HONEST = {"c16_fp_tf32_off", "c17_fp_types_import", "c20_fp_dunder_helpers"}
+#: Runtime findings whose kernels also had a static escape (collections._sys._getframe), closed since: they scan
+#: flagged now, but the runtime trick (the audit walk stopping at a torch.fx frame; replay by the set index) is open.
+RUNTIME = {"c18_fx_map_aggregate_audit_bypass", "c19_replay_by_set_index"}
 
 
 def _findings(kernel):
@@ -25,16 +27,11 @@ def _findings(kernel):
 
 def test_every_open_finding_is_a_kernel() -> None:
     assert ERRORS == []
-    assert len(KERNELS) == len(list(OPEN.glob("c*.py"))) == 22
+    assert {k.path.stem for k in KERNELS} == {p.stem for p in OPEN.glob("c*.py")} == RUNTIME
 
 
-@pytest.mark.parametrize("kernel", [k for k in KERNELS if k.path.stem not in HONEST], ids=lambda k: k.path.stem)
-@pytest.mark.xfail(strict=True, reason="round 2 escape: no static rule fires yet (tests/redteam_open/README.md)")
-def test_an_open_escape_is_flagged(kernel) -> None:
-    assert _findings(kernel), "scans clean"
-
-
-@pytest.mark.parametrize("kernel", [k for k in KERNELS if k.path.stem in HONEST], ids=lambda k: k.path.stem)
-@pytest.mark.xfail(strict=True, reason="round 2 false positive: an honest kernel a rule flags (README)")
-def test_an_open_false_positive_scans_clean(kernel) -> None:
-    assert _findings(kernel) == []
+# Every static escape of round 2 is closed (tests/redteam/hack_r2_*); a new round's escapes go back here as strict
+# xfails: @pytest.mark.xfail(strict=True) over `assert _findings(kernel)`.
+@pytest.mark.parametrize("kernel", KERNELS, ids=lambda k: k.path.stem)
+def test_an_open_runtime_finding_is_flagged_by_its_static_part(kernel) -> None:
+    assert {f.rule for f in _findings(kernel)} >= {"introspection"}

@@ -1,8 +1,8 @@
 """How the static rules read names: each local name resolved to the dotted name it stands for, through imports,
 aliases, class attributes and the kernel's own modules; whether a dotted name is a module; the source encoding a
 file declares; and C++ as the rules read it (comments and strings blanked, ``std :: x`` and ``using namespace std``
-normalized). Pure: reads ``ast`` trees and text, and looks modules up on disk with the import system's finder,
-importing nothing.
+normalized). Reads ``ast`` trees and text and looks modules up on disk with the import system's finder; only
+:func:`lookup` imports (the allow-listed standard-library modules, torch and numpy) to learn what a name is.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import os
 import re
 import sys
 from typing import Mapping, Sequence
+
+from pytest_solbench.guard.tables import IMPORTABLE
 
 class Resolver:
     """Local name -> dotted name of what it stands for, from imports and simple assignments anywhere in the file.
@@ -179,3 +181,45 @@ def normalize_cpp(code: str) -> str:
     if re.search(r"\busing\s+namespace\s+std\b", code):
         code = _STD_NAMES.sub(r"std::\1", code)
     return code
+
+
+#: Libraries whose modules the rules may import to learn what a dotted name IS (``collections._sys`` is ``sys``,
+#: ``torch.nn.modules.linear.F`` is ``torch.nn.functional``): those of the kernels' allow-list from the standard
+#: library, torch and numpy. Importing them runs no kernel code; other modules are read only if already imported.
+_IMPORTABLE_FOR_LOOKUP = (frozenset(sys.stdlib_module_names) | {"torch", "numpy"}) & IMPORTABLE
+
+
+def _module(dotted: str):
+    found = sys.modules.get(dotted)
+    if found is not None or dotted.split(".")[0] not in _IMPORTABLE_FOR_LOOKUP or "." in dotted:
+        return found
+    try:
+        return importlib.import_module(dotted)
+    except Exception:  # noqa: BLE001 - a module that fails to import names nothing
+        return None
+
+
+@functools.lru_cache(maxsize=8192)
+def lookup(dotted: str) -> tuple[str, object]:
+    """(canonical name, object) of a dotted name read through the modules it passes: each leading part that is a
+    module (by ``vars(module)``, no ``getattr`` hook runs) is replaced by that module's own name, so
+    ``random._os.system`` is ``os.system`` and ``torch.nn.modules.linear.F.linear`` is
+    ``torch.nn.functional.linear``. The object is what the whole name is (None where a part is not found): the same
+    function under two names (``torch.functional.einsum``, ``torch.einsum``) is the same object."""
+    parts = dotted.split(".")
+    current = _module(parts[0])
+    if current is None:
+        return dotted, None
+    canonical = current.__name__
+    for index, part in enumerate(parts[1:], 1):
+        value = vars(current).get(part) if isinstance(current, type(sys)) else None
+        if value is None and isinstance(current, type(sys)):
+            value = sys.modules.get(f"{current.__name__}.{part}")
+        if value is None:
+            return ".".join([canonical, *parts[index:]]), None
+        if isinstance(value, type(sys)):
+            canonical = getattr(value, "__name__", None) or f"{canonical}.{part}"
+        else:
+            canonical = f"{canonical}.{part}"
+        current = value
+    return canonical, current

@@ -10,7 +10,8 @@ import ast
 from typing import Callable, Iterator
 
 Resolve = Callable[[ast.AST], "str | None"]
-_POINTER_METHODS = {"data_ptr", "tobytes", "_cdata", "_version", "__hash__", "untyped_storage", "storage"}
+_POINTER_METHODS = {"data_ptr", "tobytes", "_cdata", "_version", "__hash__", "untyped_storage", "storage",
+                    "ctypes", "__array_interface__", "__cuda_array_interface__"}  # x.numpy().ctypes.data
 _KEY_METHODS = {"get", "setdefault", "pop", "__contains__", "__getitem__", "__setitem__"}
 _KEY_COMPARISONS = (ast.In, ast.NotIn, ast.Eq, ast.NotEq, ast.Is)
 #: What a storage or tensor says about its size or kind: no identity left (``x.untyped_storage().nbytes()``).
@@ -30,7 +31,8 @@ def _is_pointerish(node: ast.AST, resolve: Resolve, tainted: set[str]) -> bool:
                 return True
             if func == "builtins.hash" and sub.args and isinstance(sub.args[0], (ast.Tuple, ast.List, ast.Constant)):
                 continue  # hash((rows, cols)): the hash of plain values; its elements are judged on their own
-            if func in ("builtins.id", "builtins.hash") or func.startswith("hashlib"):
+            if func in ("builtins.id", "builtins.hash") or func.startswith("hashlib") or func.endswith(
+                    "byte_bounds"):  # numpy's byte_bounds(a): the addresses of an array's memory
                 return True
     return False
 

@@ -13,6 +13,8 @@ Pure: reads an ``ast`` tree through the rules' name resolver and reports ``(rule
 from __future__ import annotations
 
 import ast
+import re
+import string
 from typing import Any, Callable
 
 from pytest_solbench.guard.tables import (ATTRIBUTE_CALLS, DUNDER_ATTRIBUTES, DUNDER_METHODS, DUNDER_NAMES,
@@ -72,22 +74,39 @@ def _call(node: ast.Call, resolve: Callable[[ast.AST], str | None], hit: Hit) ->
     args = node.args
     if func in ATTRIBUTE_CALLS:
         at = 0 if func.startswith("operator.") else 1
-        name = args[at] if len(args) > at else None
-        if isinstance(name, ast.Constant) and isinstance(name.value, str) and is_dunder(name.value) \
-                and name.value not in DUNDER_ATTRIBUTES:
-            hit("dunder", node, f"{func.split('.')[-1]}() names {name.value}, a dunder outside the allow-list")
-        elif isinstance(name, ast.Constant) and name.value in FRAME_ATTRIBUTES:
-            hit("introspection", node, f"{func.split('.')[-1]}() walks frames ({name.value})")
-        elif name is not None and not isinstance(name, ast.Constant):  # on anything: getattr(run, "_" * 2 + ...)
-            hit("computed-name", node, f"{func}() of a computed name hides what is reached")
+        names = args[at:] if func == "operator.attrgetter" else args[at:at + 1]  # attrgetter("a", "b.c")
+        for name in names:
+            _attribute_path(name, f"{func.split('.')[-1]}()", node, hit)
+            if not isinstance(name, ast.Constant):  # on anything: getattr(run, "_" * 2 + ...)
+                hit("computed-name", node, f"{func}() of a computed name hides what is reached")
         if func in ("builtins.setattr", "builtins.delattr") and args and _is_type_call(args[0], resolve):
             hit("patching", node, f"{func[9:]}() on type(...) patches the class of an object it was given")
+    if isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "format_map") and isinstance(
+            node.func.value, ast.Constant) and isinstance(node.func.value.value, str):  # "{0.__globals__}".format(f)
+        try:
+            fields = [field for _, field, _, _ in string.Formatter().parse(node.func.value.value) if field]
+        except ValueError:
+            fields = []
+        for field in fields:
+            _attribute_path(ast.Constant(re.sub(r"\[([^]]*)\]", r".\1", field)), "a format field", node, hit)
     if func == "builtins.type" and len(args) == 3:
         bases = args[1].elts if isinstance(args[1], (ast.Tuple, ast.List)) else [args[1]]
         if any((resolve(b) or "").endswith(("torch.Tensor", "torch._C.TensorBase")) for b in bases):
             hit("tensor-subclass", node, "type(name, bases, namespace) builds a torch.Tensor subclass at run time")
         else:
             hit("patching", node, "type(name, bases, namespace) builds a class at run time, out of the rules' sight")
+
+
+def _attribute_path(name: ast.AST, how: str, node: ast.AST, hit: Hit) -> None:
+    """Each part of a dotted attribute path named in a string (``attrgetter("f.__globals__")``, a format field
+    ``{0.f_back.f_locals}``): a dunder or frame attribute anywhere in it, not only as the whole string."""
+    if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+        return
+    for part in name.value.split("."):
+        if is_dunder(part) and part not in DUNDER_ATTRIBUTES:
+            hit("dunder", node, f"{how} names {part}, a dunder outside the allow-list")
+        elif part in FRAME_ATTRIBUTES:
+            hit("introspection", node, f"{how} walks frames ({part})")
 
 
 def _is_type_call(node: Any, resolve: Callable[[ast.AST], str | None]) -> bool:

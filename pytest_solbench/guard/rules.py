@@ -17,8 +17,9 @@ import re
 from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
-from pytest_solbench.guard.names import (Resolver, is_module, local_exports, normalize_cpp, source_encoding,
-                                         strip_cpp)  # fmt: skip
+from pytest_solbench.guard.corners import corner_findings, turns_off, vendor_aliases
+from pytest_solbench.guard.names import (Resolver, is_module, local_exports, lookup, normalize_cpp,
+                                         source_encoding, strip_cpp)  # fmt: skip
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
 from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, MODULE_RULES, REEXPORTED, vendor_families,
@@ -215,6 +216,8 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
                     _check_importable(name, node, hit, context)
             _check_call(node, resolver, hit, vendor_methods, context)
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            if turns_off(node):
+                continue  # torch.backends.cuda.matmul.allow_tf32 = False asks for more precision, not less
             for target in node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]:
                 _check_store(target, resolver, hit)
         elif isinstance(node, ast.ClassDef):
@@ -274,6 +277,9 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
     parts = name.split(".")
     # typing.sys.settrace is sys.settrace: a rule's module reached through another module's attribute.
     aliases = [".".join(parts[i:]) for i in range(1, len(parts)) if parts[i] in REEXPORTED]
+    canonical, value = lookup(name) if parts[0] not in context.local_modules else (name, None)
+    if canonical != name:  # collections._sys.modules is sys.modules; torch.nn.modules.linear.F is torch.nn.functional
+        aliases.append(canonical)
     for prefix, (rule, what) in MODULE_RULES.items():
         if _matches(name, prefix):
             hit(rule, node, f"{'imports' if imported else 'uses'} {name}: {what}")
@@ -284,12 +290,10 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
             hit("vendor-op", node, f"{'imports' if imported else 'uses'} {name}, which does the whole {family} op")
         elif any(_matches(alias, prefix) for alias in aliases):  # F.torch.rms_norm
             hit("vendor-op", node, f"reaches {prefix} through {name}, which does the whole {family} op")
-    if _matches(name, "torch.ops.aten") and len(parts) > 3:  # any overload of an aten op the table names
-        op = parts[3]
-        family = vendor.get(f"torch.{op}") or vendor.get(f"torch.nn.functional.{op}") or vendor.get(
-            f"torch.ops.aten.{op}") or vendor_names(context.op_type)[1].get(op)  # fmt: skip
-        if family and not any(_matches(name, prefix) for prefix in vendor):
-            hit("vendor-op", node, f"uses {name}, the aten op that does the whole {family} op")
+    for message in vendor_aliases(name, aliases, value, vendor, vendor_names(context.op_type)[1]):
+        hit("vendor-op", node, message)
+    for rule, message in corner_findings(name, canonical, context.local_modules):
+        hit(rule, node, message)
     local = parts[0] in context.local_modules  # a local package named after the definition is the kernel's own
     if _matches(name, "pytest_solbench") or (not local and "reference" in parts[1:]) or parts[0] == "reference" or (
         context.definition_name and context.definition_name in parts and not local
@@ -355,7 +359,8 @@ def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[st
             hit("patching", node, f"{func}() of a computed namespace may override torch's own operators")
         elif str(first.value).split("::")[0] in ("aten", "prims", "prim", "_c10d_functional", "quantized"):
             hit("patching", node, f"{func}({first.value!r}) overrides torch's own operators")
-    if func and func.endswith("set_float32_matmul_precision") and context.fp32_only:
+    highest = bool(node.args) and isinstance(node.args[0], ast.Constant) and node.args[0].value == "highest"
+    if func and func.endswith("set_float32_matmul_precision") and context.fp32_only and not highest:
         hit("precision-downgrade", node, "set_float32_matmul_precision allows TF32 in a float32 definition")
 
 

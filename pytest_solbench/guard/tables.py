@@ -12,7 +12,7 @@ from dataclasses import dataclass
 # Module (or name) prefixes that fire wherever they are imported or used.
 MODULE_RULES: dict[str, tuple[str, str]] = {
     **dict.fromkeys(("threading", "_thread", "concurrent.futures", "multiprocessing", "subprocess", "asyncio",
-                     "torch.multiprocessing", "os.fork", "os.forkpty", "os.system", "os.popen", "os.spawnl",
+                     "torch.multiprocessing", "torch.utils.data.DataLoader", "torch.utils.data.dataloader", "os.fork", "os.forkpty", "os.system", "os.popen", "os.spawnl",
                      "os.spawnle", "os.spawnlp", "os.spawnv", "os.spawnve", "os.spawnvp", "os.posix_spawn",
                      "os.posix_spawnp", "os.execv", "os.execve", "os.execl", "os.execvp", "os.kill", "pty",
                      "os.spawnlpe", "os.spawnvpe", "os.execle", "os.execlp", "os.execlpe", "os.execvpe", "os.killpg",
@@ -25,7 +25,9 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      "os.mkdir", "os.chmod", "os.putenv", "os.unsetenv", "os.write", "os.truncate",
                      "builtins.open", "torch.save", "torch.load", "numpy.save", "numpy.savez", "numpy.load",
                      "numpy.fromfile", "safetensors", "webbrowser", "_pickle", "io.FileIO", "_io",
-                     "torch.serialization", "os.fdopen", "os.pipe"),
+                     "torch.serialization", "os.fdopen", "os.pipe", "numpy.savetxt", "numpy.loadtxt",
+                     "numpy.genfromtxt", "numpy.fromregex", "numpy.DataSource", "numpy.lib.npyio",
+                     "numpy.lib._npyio_impl", "numpy.lib._datasource", "torch.hub.download_url_to_file"),
                     ("file-network-os", "a kernel has no business with files, the network or the OS")),
     **dict.fromkeys(("cffi", "torch.utils.cpp_extension.load", "torch.utils.cpp_extension.load_inline",
                      "torch.ops.load_library", "torch.classes.load_library", "importlib.util.spec_from_file_location",
@@ -35,7 +37,8 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      "sys.path", "sys.meta_path", "sys.path_hooks", "sys.path_importer_cache", "pkgutil", "pydoc",
                      "doctest", "timeit", "code", "codeop", "cProfile", "profile", "pdb", "trace", "logging.config",
                      "typing.get_type_hints", "typing.ForwardRef", "typing._eval_type", "typing.evaluate_forward_ref",
-                     "types.FunctionType", "types.CodeType"),
+                     "types.FunctionType", "types.CodeType", "torch.hub", "torch.package", "torch.jit.load",
+                     "torch.jit.save", "torch._C.import_ir_module", "torch.export.load"),
                     ("runtime-load", "code loaded or built at run time escapes review")),
     **dict.fromkeys(("sys._getframe", "sys._current_frames", "inspect.stack", "inspect.currentframe",
                      "inspect.getouterframes", "inspect.getframeinfo", "inspect.trace", "traceback.extract_stack",
@@ -59,9 +62,17 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
     **dict.fromkeys(("gc.get_objects", "gc.get_referrers", "gc.get_referents", "gc.callbacks", "gc.garbage"),
                     ("gc-walk", "walking the garbage collector's objects reaches the reference's output")),
     **dict.fromkeys(("ctypes", "_ctypes"), ("ctypes", "ctypes reads and writes any memory and calls any native code")),
+    **dict.fromkeys(("torch._C._construct_storage_from_data_pointer", "torch.UntypedStorage._new_shared_cuda",
+                     "torch.UntypedStorage._new_with_weak_ptr", "torch.UntypedStorage._new_shared_filename_cpu",
+                     "torch.UntypedStorage._new_shared_fd_cpu", "torch.UntypedStorage._new_using_fd_cpu",
+                     "torch.UntypedStorage._new_using_filename_cpu", "torch.UntypedStorage._new_shared",
+                     "torch.cuda.caching_allocator_alloc"),
+                    ("ctypes", "a storage built on a raw address reads and writes any memory, as ctypes does")),
     **dict.fromkeys(("weakref.WeakKeyDictionary", "weakref.WeakValueDictionary", "hashlib", "cachetools",
                      "functools.lru_cache.cache_info"),
                     ("pointer-cache", "results kept per object or content can be replayed instead of computed")),
+    **dict.fromkeys(("string.Formatter",),
+                    ("computed-name", "a format field path ('0.attr[key]') reaches attributes named by a string")),
     **dict.fromkeys(("unittest.mock", "sys.modules", "torch._dynamo.reset", "torch.overrides.TorchFunctionMode",
                      "torch.utils._python_dispatch.TorchDispatchMode", "importlib.invalidate_caches",
                      "torch._C._push_on_torch_function_stack", "torch._C._push_on_torch_dispatch_stack",
@@ -202,13 +213,23 @@ DUNDER_NAMES = frozenset(("__name__", "__file__", "__doc__", "__all__", "__slots
 #: Methods a kernel's own classes may define (a finalizer, a custom attribute hook or pickling are not among them).
 DUNDER_METHODS = frozenset(("__init__", "__post_init__", "__call__", "__repr__", "__str__", "__enter__", "__exit__",
                             "__len__", "__iter__", "__next__", "__getitem__", "__contains__", "__hash__", "__eq__",
-                            "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__"))  # fmt: skip
+                            "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__",
+                            # the arithmetic and container protocols: an operator on the class's own objects
+                            "__setitem__", "__delitem__", "__reversed__", "__neg__", "__pos__", "__abs__", "__invert__",
+                            "__int__", "__float__", "__index__", "__round__",
+                            *(f"__{p}{op}__" for p in ("", "r", "i") for op in ("add", "sub", "mul", "truediv",
+                                                                              "floordiv", "mod", "pow", "and",
+                                                                              "or", "xor", "lshift", "rshift"))))  # fmt: skip
 #: Attributes of frames, tracebacks, generators and coroutines: the way from an exception to the harness's locals.
 FRAME_ATTRIBUTES = frozenset(("tb_frame", "tb_next", "f_back", "f_globals", "f_locals", "f_builtins", "f_code",
                               "gi_frame", "cr_frame", "ag_frame", "gi_yieldframe", "cr_await"))  # fmt: skip
 #: Calls whose second argument names an attribute: a dunder named in a string is a dunder all the same.
 ATTRIBUTE_CALLS = ("builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.hasattr",
                    "operator.attrgetter", "operator.methodcaller")  # fmt: skip
+#: The os names a kernel may use: paths, reading the environment, plain facts. Any other os name (os.writev,
+#: os.dup2, os.environ.update...) is ``file-network-os``: an allow-list, so that a new os function is not a way in.
+OS_ALLOWED = ("os.path", "os.environ.get", "os.getenv", "os.cpu_count", "os.sep", "os.linesep", "os.pathsep",
+              "os.curdir", "os.pardir", "os.extsep", "os.name", "os.fspath", "os.PathLike", "os.getpid")  # fmt: skip
 #: Modules that other modules re-export (``typing.sys``, ``os.sys``, ``torch.os``): a rule's name reached through
 #: one (``typing.sys.settrace``) fires as if named directly. Left out: names torch also uses (``torch.signal``).
 REEXPORTED = frozenset(("sys", "gc", "ctypes", "_ctypes", "builtins", "importlib", "inspect", "os", "subprocess",
@@ -223,5 +244,5 @@ REEXPORTED = frozenset(("sys", "gc", "ctypes", "_ctypes", "builtins", "importlib
 IMPORTABLE = frozenset(("torch", "triton", "numpy", "math", "cmath", "functools", "itertools", "typing",
                         "typing_extensions", "dataclasses", "enum", "collections", "operator", "__future__", "abc",
                         "contextlib", "warnings", "os", "re", "struct", "copy", "numbers", "fractions", "decimal",
-                        "random", "statistics", "bisect", "heapq", "array", "string", "sys", "cuda", "cutlass", "tilelang",
+                        "random", "statistics", "bisect", "heapq", "array", "string", "sys", "types", "cuda", "cutlass", "tilelang",
                         "tvm_ffi", "cupy", "flashinfer"))  # fmt: skip

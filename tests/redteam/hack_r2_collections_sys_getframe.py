@@ -4,9 +4,12 @@ import collections
 import operator
 import torch
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+EXPECTED = "introspection"
+LAYER = "static"
+CAUGHT_BY = "guard.names.lookup: collections._sys._getframe is sys._getframe (red-team round 2)"
 SEEN = []
 def run(hidden_states, weight, output):
-    fr = collections._sys._getframe(1)
+    fr = collections._sys._getframe(1)  # HACK
     loc = operator.attrgetter("f_back.f_locals")(fr)
     SEEN.append(sorted(loc)[:3])
     x = hidden_states.float()

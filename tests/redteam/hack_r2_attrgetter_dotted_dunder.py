@@ -4,6 +4,9 @@ runtime-load (exec), introspection."""
 import operator
 import torch
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+EXPECTED = "dunder"
+LAYER = "static"
+CAUGHT_BY = "a dotted attribute path in a string is checked part by part (red-team round 2)"
 class _B:
     pass
 def _h():
@@ -11,7 +14,7 @@ def _h():
 _b = _B()
 _b.f = _h
 def run(hidden_states, weight, output):
-    g = operator.attrgetter("f.__globals__")(_b)
+    g = operator.attrgetter("f.__globals__")(_b)  # HACK
     bi = g["__builtins__"]
     ex = bi["exec"]
     ns = {"x": hidden_states, "w": weight, "o": output}

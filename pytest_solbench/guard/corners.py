@@ -1,0 +1,80 @@
+"""Library corners the name rules judge by what a name is, not by a table of its spellings (red-team round 2): a
+vendor op under another name or as a private twin, os functions outside a small allow-list, and private names of
+the standard library (each from a dotted name and its canonical form, :func:`guard.names.lookup`); and a precision
+flag turned off, which is no patching.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from typing import Mapping
+
+from pytest_solbench.guard.names import lookup
+from pytest_solbench.guard.tables import MODULE_RULES, OS_ALLOWED
+
+
+def _matches(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def vendor_family(op: str, vendor: Mapping[str, str], methods: Mapping[str, str]) -> str | None:
+    """The vendor family an op name belongs to, its private and fused variants too (``_fused_rms_norm``)."""
+    for name in dict.fromkeys((op, op.lstrip("_"), op.lstrip("_").removeprefix("fused_"))):
+        family = vendor.get(f"torch.{name}") or vendor.get(f"torch.nn.functional.{name}") or vendor.get(
+            f"torch.ops.aten.{name}") or methods.get(name)  # fmt: skip
+        if family:
+            return family
+    return None
+
+
+def is_vendor_object(value: object, prefix: str) -> bool:
+    """Whether ``value`` is the very function or class a vendor op's name stands for (``torch._C._nn.linear`` is
+    ``torch.nn.functional.linear``); nothing that is not callable compares."""
+    vendor = lookup(prefix)[1]
+    return value is not None and callable(vendor) and value is vendor
+
+
+def vendor_aliases(name: str, aliases: list[str], value: object, vendor: Mapping[str, str],
+                   methods: Mapping[str, str]) -> list[str]:  # fmt: skip
+    """Messages for a vendor op the table does not spell: the same object under another name (``torch._C._nn.
+    linear`` is ``F.linear``), any overload of a listed aten op, a private or fused twin (``torch._fused_rms_norm``)."""
+    if any(_matches(n, prefix) for n in (name, *aliases) for prefix in vendor):
+        return []  # named as the table spells it: that finding is made already
+    found = [f"{name} is {prefix}, which does the whole {family} op" for prefix, family in vendor.items()
+             if is_vendor_object(value, prefix)]  # fmt: skip
+    parts = name.split(".")
+    if _matches(name, "torch.ops.aten") and len(parts) > 3:
+        family = vendor_family(parts[3], vendor, methods)
+        found += [f"uses {name}, the aten op that does the whole {family} op"] if family else []
+    elif parts[0] == "torch" and parts[-1].startswith("_") and not parts[-1].startswith("__"):
+        family = vendor_family(parts[-1], vendor, methods)
+        found += [f"uses {name}, a private variant of the op that does the whole {family} op"] if family else []
+    return found
+
+
+def corner_findings(name: str, canonical: str, local_modules: frozenset[str]) -> list[tuple[str, str]]:
+    """(rule, message) for an os name outside :data:`OS_ALLOWED` that no named rule covers, and for a private name
+    of a standard-library module (``dataclasses._create_fn``)."""
+    found = []
+    if _matches(canonical, "os") and canonical not in ("os", "os.environ") and not any(
+            _matches(canonical, allowed) for allowed in OS_ALLOWED) and not any(
+            _matches(canonical, prefix) for prefix in MODULE_RULES):  # fmt: skip
+        found.append(("file-network-os", f"uses {name}, an os function outside the harmless ones "
+                      f"({', '.join(OS_ALLOWED[:4])}...)"))  # fmt: skip
+    top, *rest = canonical.split(".")
+    private = [part for part in rest if part.startswith("_") and not part.startswith("__")]
+    if private and top in sys.stdlib_module_names and top not in local_modules:
+        found.append(("unlisted-import", f"uses {name}, a private name ({private[0]}) of the standard library: code "
+                      "nobody reviewed as a kernel's"))  # fmt: skip
+    return found
+
+
+_PRECISION_FLAGS = ("allow_tf32", "allow_fp16_reduced_precision_reduction", "allow_bf16_reduced_precision_reduction")
+
+
+def turns_off(node: ast.AST) -> bool:
+    """``x.allow_tf32 = False``: a precision flag set to False, the safe side (its owner's other attributes are
+    still patching)."""
+    return (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is False
+            and all(isinstance(t, ast.Attribute) and t.attr in _PRECISION_FLAGS for t in node.targets))  # fmt: skip
