@@ -196,3 +196,17 @@ def test_a_plain_worker_refuses_a_frame_without_the_requests_nonce_and_its_group
             time.sleep(0.1)
         else:
             pytest.fail("the worker's child outlived it")
+
+
+def test_warm_up_starts_aten_s_thread_pool_so_a_large_workload_adds_no_thread() -> None:
+    """An honest kernel's larger workload made ATen start its CPU pool mid-item, which the thread tripwire read as
+    the kernel's thread (the README's CPU job failed triton_rmsnorm at 64 and 512 tokens): a fresh interpreter."""
+    import subprocess
+    import sys
+
+    code = ("import torch\nfrom pytest_solbench.worker.execute import warm_up\n"
+            "from pytest_solbench.guard.integrity import thread_counts\nwarm_up('cpu')\nbefore = thread_counts()\n"
+            "(torch.randn(512, 4096) * 2).sum(-1)\nprint(before.native_threads, thread_counts().native_threads)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    before, after = map(int, out.stdout.split())
+    assert after == before

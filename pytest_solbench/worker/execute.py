@@ -332,6 +332,9 @@ def warm_up(device: str = "cpu") -> None:
     from pytest_solbench.measure import timing
 
     integrity.Snapshot.take()
+    # ATen's CPU thread pool starts on the first op large enough to split (a kernel's larger workload, or the
+    # harness copying its results): start it now, so the thread tripwire counts only the kernel's own threads.
+    (torch.ones(1 << 20) * 2).sum()
     if device.startswith("cuda") and torch.cuda.is_available():
         torch.cuda.init()
         x = torch.empty(1024, device="cuda")
