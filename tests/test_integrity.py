@@ -240,6 +240,41 @@ def test_audit_walks_past_torchs_wrappers_to_the_kernel_that_called_them(tmp_pat
     assert [(e.rule, e.event, e.where) for e in audit.events] == [("file-network-os", "open", "wrapped_kernel.py:4")]
 
 
+def test_a_callable_handed_to_a_compiler_is_still_the_kernels_but_a_compilers_own_cache_write_is_not(tmp_path):
+    """Red-team round 2 (c18): the walk stopped at the first compiler frame, so torch.fx calling a kernel-made
+    partial(numpy.savetxt, ...) wrote a file unseen. Through a compiler, only what compilers do on a kernel's behalf
+    is excused: a write inside the temp folder, a read anywhere; not a write elsewhere, nor a socket."""
+    import tempfile
+
+    kernel = tmp_path / "fx_kernel.py"
+    kernel.write_text(
+        "import functools, socket\nimport numpy as np\nimport torch.fx.node\n\n"
+        "def write(target):\n"
+        "    torch.fx.node.map_aggregate((target,), functools.partial(np.savetxt, X=np.arange(3)))\n\n"
+        "def read(target):\n    return torch.fx.node.map_aggregate((target,), open)\n\n"
+        "def connect():\n"
+        "    torch.fx.node.map_aggregate(('localhost',), functools.partial(socket.getaddrinfo, port=9))\n"
+    )
+    module = _import_kernel(kernel, "fx_kernel")
+    outside = tmp_path.parent / f"{tmp_path.name}-fx.txt"
+    with tempfile.TemporaryDirectory() as scratch:
+        audit = Audit([tmp_path])
+        audit.writable = (os.path.realpath(scratch),)  # the compilers' folders, here (pytest's tmp_path is in /tmp)
+        with audit:
+            module.write(str(outside))
+            module.write(os.path.join(scratch, "cache.txt"))  # where compilers write: excused
+            module.read(str(outside))[0].close()  # compilers read anywhere: excused
+            try:
+                module.connect()
+            except OSError:
+                pass  # refused or unreachable: the attempt is what counts
+    seen = [(e.rule, e.event, e.where) for e in audit.events]
+    assert seen[0] == ("file-network-os", "open", "fx_kernel.py:6 (through torch.fx.node)"), seen
+    assert all(os.fspath(outside) in e.detail or e.event.startswith("socket") for e in audit.events), audit.events
+    assert [e.event for e in audit.events if e.event.startswith("socket")], seen
+    assert all(e.where.endswith("(through torch.fx.node)") for e in audit.events), seen
+
+
 def test_a_thread_started_at_import_is_not_part_of_the_baseline(tmp_path):
     """settle() counts once the first call is done; a thread the kernel's import started is still the kernel's."""
     from pytest_solbench.guard.tripwires import Tripwires

@@ -6,9 +6,14 @@ a process started, a socket, a native library, the garbage collector searched) i
 Python stack from where it was raised: through the standard library and other helpers (``pathlib``, ``numpy``...),
 until a frame of the kernel's own files is met (the event is the kernel's: recorded), or a frame of a compiler the
 kernel legitimately drives (Triton writing its cache, Inductor or torch building an extension) or of the import
-machinery (imports are the static rules' business): not recorded. Only torch's compiling parts stop the walk: its
-wrappers (``torch.no_grad()(f)``, autograd, ``nn``) are passed through like the standard library, or a kernel would
-hide any call behind one. A kernel reading its own folder is fine; ``exec`` and
+machinery (imports are the static rules' business): not recorded. Only torch's compiling parts count as compilers:
+its wrappers (``torch.no_grad()(f)``, autograd, ``nn``) are passed through like the standard library, or a kernel
+would hide any call behind one. A compiler does not end the walk either: a kernel can hand a compiler any callable
+(``torch.fx.node.map_aggregate(args, partial(numpy.savetxt, ...))``, an autotuner's hook), and from the frames alone
+the callable's work looks like the compiler's. So where a kernel frame lies above a compiler's, the event is excused
+only if compilers do such things on a kernel's behalf (``COMPILER_MAY``: reading files, writing inside the temp and
+cache folders, running their toolchains, loading what they built) and is the kernel's otherwise: a write elsewhere,
+a socket, a frame or trace hook, through whatever library. A kernel reading its own folder is fine; ``exec`` and
 ``compile`` count only when the kernel's own line calls them (the standard library execs for dataclasses too).
 
 Native code (C++/CUDA) raises no audit events: the static C++ rules and the process and thread counts cover it.
@@ -50,6 +55,18 @@ COMPILERS = ("triton", "torch._inductor", "torch._dynamo", "torch._functorch", "
              "cuda", "nvidia", "tilelang", "cupy", "setuptools")  # fmt: skip
 
 
+# What a compiler may do on a kernel's behalf (a kernel frame above the compiler's): file events within the folders
+# compilers write to (``_writable_roots``; reads anywhere), processes and threads (toolchains, compile workers),
+# environment variables, loading native code and unpickling caches, Inductor's gc searches. Never a socket, a frame
+# or trace hook, a new audit hook or running a command string.
+COMPILER_MAY = {"threads", "runtime-load"} | {"os.putenv", "os.unsetenv", "gc.get_objects", "gc.get_referrers"}
+NEVER_VIA_COMPILER = {"cpython.run_command", "socket.connect", "socket.bind", "socket.getaddrinfo", "urllib.Request",
+                      "http.client.connect"}  # fmt: skip
+PATH_EVENTS = {"open", "os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.truncate", "os.symlink",
+               "os.link", "shutil.rmtree", "shutil.copyfile", "shutil.move"}  # fmt: skip
+TWO_PATHS = {"os.rename", "os.symlink", "os.link", "shutil.copyfile", "shutil.move"}
+
+
 @dataclass(frozen=True)
 class AuditEvent:
     rule: str
@@ -67,7 +84,9 @@ class Audit:
     def __init__(self, kernel_dirs: Sequence[str | os.PathLike], compilers: Sequence[str] = COMPILERS) -> None:
         self.kernel_dirs = tuple(os.path.realpath(d) + os.sep for d in kernel_dirs)
         self.compiler_dirs = _package_dirs(compilers)
+        self.writable: tuple[str, ...] | None = None  # found on first use: confinement may set the folders after
         self.events: list[AuditEvent] = []
+        self._kinds: dict[str, str] = {}  # co_filename -> "kernel", "compiler" or "" (the walk runs on every event)
 
     def __enter__(self) -> Audit:
         if not _ARMED:
@@ -85,32 +104,86 @@ class Audit:
     def _is_compiler(self, path: str) -> bool:  # also: whose thread a thread is (tripwires)
         return not path.startswith("<") and os.path.realpath(path).startswith(self.compiler_dirs)
 
-    def _kernel_frame(self, frame: Any, direct: bool) -> str | None:
-        """"file:line" of the kernel frame an event comes from; None when a compiler or the harness asked."""
+    def _kind(self, path: str) -> str:
+        kind = self._kinds.get(path)
+        if kind is None:
+            kind = self._kinds[path] = ("kernel" if self._is_kernel(path) else
+                                        "compiler" if self._is_compiler(path) else "")  # fmt: skip
+        return kind
+
+    def _kernel_frame(self, frame: Any, event: str, args: tuple) -> str | None:
+        """"file:line" of the kernel frame an event comes from; None when a compiler (doing what compilers do) or the
+        harness asked."""
+        via = None  # the first compiler frame met on the way up
         while frame is not None:
             path = frame.f_code.co_filename
-            if self._is_kernel(path):
-                return f"{os.path.basename(path)}:{frame.f_lineno}"
-            if direct or path.startswith(IMPORT_MACHINERY) or self._is_compiler(path):
-                return None  # a compiler's own work, or an import (imports are the static rules' business)
+            kind = self._kind(path)
+            if kind == "kernel":
+                where = f"{os.path.basename(path)}:{frame.f_lineno}"
+                if via is None:
+                    return where
+                return None if self._compiler_may(event, args) else f"{where} (through {via})"
+            if event in DIRECT or path.startswith(IMPORT_MACHINERY):
+                return None  # exec/compile not on the kernel's own line, or an import (the static rules' business)
+            if kind == "compiler" and via is None:
+                via = frame.f_globals.get("__name__", os.path.basename(path))
             frame = frame.f_back
         return None
 
+    def _compiler_may(self, event: str, args: tuple) -> bool:
+        """Whether a compiler does this on a kernel's behalf (see ``COMPILER_MAY``)."""
+        if event in NEVER_VIA_COMPILER:
+            return False
+        if EVENTS[event] in COMPILER_MAY or event in COMPILER_MAY:
+            return True
+        if event not in PATH_EVENTS:
+            return False
+        if event == "open" and not _writes(args):
+            return True
+        paths = tuple(args)[: 2 if event in TWO_PATHS else 1]
+        return all(self._writable_path(p) for p in paths)
+
+    def _writable_path(self, path: Any) -> bool:
+        if isinstance(path, int):
+            return True  # an open descriptor: its opening was seen
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            return False
+        if self.writable is None:
+            self.writable = _writable_roots()
+        real = os.path.realpath(os.fsdecode(path))
+        return any(real == root or real.startswith(root + os.sep) for root in self.writable)
+
     def _record(self, event: str, args: tuple, frame: Any) -> None:
         if event == "open":
-            path, mode, flags = (tuple(args) + (None, None, None))[:3]
-            writes = (isinstance(mode, str) and bool(WRITE_MODES & set(mode))) or (
-                mode is None and isinstance(flags, int) and bool(flags & WRITE_FLAGS)
-            )
-            if isinstance(path, int) or (not writes and isinstance(path, (str, bytes))
+            path = tuple(args)[0] if args else None
+            if isinstance(path, int) or (not _writes(args) and isinstance(path, (str, bytes))
                                          and self._is_kernel(os.fsdecode(path))):  # fmt: skip
                 return  # an open descriptor, or the kernel reading its own files
         if event in ("exec", "compile") and not str(getattr(args[0], "co_filename", args[-1])).startswith("<"):
             return  # a module's code from its file (an import), not a string
-        where = self._kernel_frame(frame, direct=event in DIRECT)
+        where = self._kernel_frame(frame, event, args)
         if where is not None:
             detail = ", ".join(repr(a)[:80] for a in tuple(args)[:2])
             self.events.append(AuditEvent(EVENTS[event], event, detail, where))
+
+
+def _writes(args: tuple) -> bool:
+    """Whether an ``open`` event's mode or flags write."""
+    _path, mode, flags = (tuple(args) + (None, None, None))[:3]
+    return (isinstance(mode, str) and bool(WRITE_MODES & set(mode))) or (
+        mode is None and isinstance(flags, int) and bool(flags & WRITE_FLAGS))
+
+
+def _writable_roots() -> tuple[str, ...]:
+    """The folders compilers write to: the temp folder (private under confinement) and the compiler caches."""
+    import tempfile
+
+    home = os.path.expanduser("~")
+    roots = [tempfile.gettempdir(), os.path.join(home, ".triton"), os.path.join(home, ".cache"),
+             *(os.environ.get(v) for v in ("TRITON_CACHE_DIR", "TRITON_HOME", "TORCHINDUCTOR_CACHE_DIR",
+                                           "TORCH_EXTENSIONS_DIR", "XDG_CACHE_HOME", "PYTHONPYCACHEPREFIX",
+                                           "CUDA_CACHE_PATH"))]  # fmt: skip
+    return tuple(sorted({os.path.realpath(r) for r in roots if r}))
 
 
 def _package_dirs(names: Sequence[str]) -> tuple[str, ...]:
