@@ -7,6 +7,7 @@ import errno
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,9 @@ class FakeSystem:
         return [("/", "rw,relatime"), ("/dev", "rw,nosuid"), ("/dev/shm", "rw"), ("/proc", "rw"),
                 ("/home", "rw,nosuid,nodev")]  # fmt: skip
 
+    def umount(self, target: str) -> None:
+        self.calls.append(("umount", target))
+
     def setrlimit(self, which: int, limits: tuple[int, int]) -> None:
         self.calls.append(("setrlimit", which, limits))
 
@@ -59,6 +63,15 @@ class FakeSystem:
     def drop_capabilities(self) -> None:
         self.calls.append(("drop_capabilities",))
         self._maybe_refuse("caps")
+
+
+class BindRefused(FakeSystem):
+    """Binding a folder back from its descriptor (under /proc) fails."""
+
+    def mount(self, source, target, fstype, flags, data=None) -> None:
+        super().mount(source, target, fstype, flags, data)
+        if str(source).startswith("/proc/self/fd/"):
+            raise OSError(errno.EPERM, "Operation not permitted")
 
 
 @pytest.fixture
@@ -76,6 +89,7 @@ def test_not_root_keeps_what_needs_no_privilege_and_says_why_the_rest_is_missing
     result = confine.confine(temp_root=str(restored), system=system)
     assert result.in_force == ("private-temp", "bytecode", "rlimits")
     assert dict(result.missing) == {"network": "needs root on Linux", "read-only-fs": "needs root on Linux",
+                                    "private-shm": "needs root on Linux",
                                     "capabilities": "none to drop: not root"}  # fmt: skip
     assert not any(call[0] in ("unshare", "mount", "drop_capabilities") for call in system.calls)
     temp = result.temp_dir
@@ -110,7 +124,8 @@ def test_as_root_the_namespace_is_made_private_before_anything_is_remounted_read
 def test_a_namespace_that_cannot_be_made_private_is_never_remounted(restored: Path) -> None:
     system = FakeSystem(root=True, refuse=("private", f"unshare:{confine.CLONE_NEWNET}"))
     result = confine.confine(temp_root=str(restored), system=system)
-    assert dict(result.missing) == {"network": "Operation not permitted", "read-only-fs": "Operation not permitted"}
+    assert dict(result.missing) == {"network": "Operation not permitted", "read-only-fs": "Operation not permitted",
+                                    "private-shm": "needs the mount namespace of read-only-fs"}  # fmt: skip
     assert not any(call[0] == "mount" and call[4] & MS_RDONLY for call in system.calls)
     assert result.in_force == ("private-temp", "bytecode", "rlimits", "capabilities")
 
@@ -123,12 +138,42 @@ def test_a_temp_folder_without_tmpfs_is_bound_writable_and_no_proc_means_no_thre
     assert not any(call[0] == "setrlimit" and call[1] == resource.RLIMIT_NPROC for call in system.calls)
 
 
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no /dev/shm here")
+def test_a_private_shm_covers_dev_shm_and_binds_back_only_the_judges_folders_for_this_process(restored: Path) -> None:
+    shm = os.path.realpath("/dev/shm")
+    mine = tempfile.mkdtemp(prefix="solbench-test-shared-", dir=shm)
+    try:
+        system = FakeSystem(root=True)
+        result = confine.confine(temp_root=str(restored), shared=[mine, str(restored)], system=system)
+        assert "private-shm" in result.in_force
+        mounts = [call for call in system.calls if call[0] == "mount"]
+        tmpfs = mounts.index(("mount", "tmpfs", shm, "tmpfs", MS_NOSUID | confine.MS_NODEV))
+        bind = mounts[tmpfs + 1]
+        assert bind[0:1] + bind[2:] == ("mount", mine, None, MS_BIND) and bind[1].startswith("/proc/self/fd/")
+        assert len(mounts) == tmpfs + 2  # the folder in the temp folder is not under /dev/shm: kept writable only
+        assert ("mount", str(restored.resolve()), str(restored.resolve()), None, MS_BIND | MS_REC) in mounts
+
+        failing = BindRefused(root=True)
+        result = confine.confine(temp_root=str(restored), shared=[mine], system=failing)
+        assert dict(result.missing)["private-shm"] == "Operation not permitted"
+        assert ("umount", shm) in failing.calls  # all or nothing: the tmpfs is taken away again
+    finally:
+        os.rmdir(mine)
+
+
 def test_header_lines() -> None:
     assert Confinement(("rlimits",), ()).header_line() == "solbench: kernels confined: rlimits"
     assert Confinement((), (("network", "needs root"),)).header_line() == (
         "solbench: WARNING kernels run unconfined (network: needs root)")
     back = Confinement.from_json(Confinement(("a",), (("b", "why"),), "/t").to_json())
     assert back == Confinement(("a",), (("b", "why"),), "/t")
+
+
+def test_without_folders_named_by_the_judge_dev_shm_is_left_as_it_is(restored: Path) -> None:
+    system = FakeSystem(root=True)
+    result = confine.confine(temp_root=str(restored), shared=None, system=system)
+    assert dict(result.missing) == {"private-shm": "the judge named no folders of its own for this process"}
+    assert not any(call[0] == "mount" and call[3] == "tmpfs" and call[2].endswith("shm") for call in system.calls)
 
 
 def test_for_kernel_does_nothing_outside_the_plugins_workers(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -140,9 +185,11 @@ REAL = """
 import json, os, socket, sys
 sys.path.insert(0, {root!r})
 from pytest_solbench.guard.confine import confine
-result = confine(temp_root={temp!r})
+result = confine(temp_root={temp!r}, shared=[{mine!r}])
 facts = {{"result": result.to_json()}}
-for name, path in (("outside", {outside!r}), ("private", os.path.join(result.temp_dir, "x"))):
+facts["neighbour"] = os.path.exists({neighbour!r})
+for name, path in (("outside", {outside!r}), ("private", os.path.join(result.temp_dir, "x")),
+                   ("mine", os.path.join({mine!r}, "x"))):
     try:
         open(path, "w").close()
         facts[name] = "wrote"
@@ -162,11 +209,18 @@ print(json.dumps(facts))
 def test_the_real_confinement_in_a_child_process(tmp_path: Path) -> None:
     outside = tmp_path / "outside" / "written"
     outside.parent.mkdir()
-    code = REAL.format(root=str(ROOT), temp=str(tmp_path), outside=str(outside))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else str(tmp_path)
+    mine, neighbour = (tempfile.mkdtemp(prefix="solbench-test-", dir=shm) for _ in range(2))
+    try:
+        code = REAL.format(root=str(ROOT), temp=str(tmp_path), outside=str(outside), mine=mine, neighbour=neighbour)
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        facts = json.loads(done.stdout.strip().splitlines()[-1])
+        wrote_mine = os.path.exists(os.path.join(mine, "x"))
+    finally:
+        for folder in (mine, neighbour):
+            shutil.rmtree(folder, ignore_errors=True)
     result = Confinement.from_json(facts["result"])
-    assert facts["private"] == "wrote"
+    assert facts["private"] == "wrote" and facts["mine"] == "wrote" and wrote_mine  # the judge sees what it wrote
     if not IS_LINUX_ROOT or result.missing:  # not permitted here: it must say why, and not pretend otherwise
         assert result.missing
         if "read-only-fs" in dict(result.missing):
@@ -176,6 +230,7 @@ def test_the_real_confinement_in_a_child_process(tmp_path: Path) -> None:
     assert facts["outside"] == "Read-only file system" and not outside.exists()
     assert facts["network"] == "Network is unreachable"
     assert int(facts["capabilities"], 16) == 0
+    assert facts["neighbour"] is (shm != "/dev/shm")  # another kernel's folder in /dev/shm: not there
 
 
 PROBE_KERNEL = '''"""Reports what its worker may do, by failing with it."""

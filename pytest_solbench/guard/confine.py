@@ -11,7 +11,10 @@ saying which are in force and why the others are not:
 - ``network`` (root, Linux): a network namespace of its own, with no interfaces, not even loopback;
 - ``read-only-fs`` (root, Linux): a mount namespace of its own, private, where every file system is remounted
   read-only but ``/dev`` (GPUs, shared memory), ``/proc``, ``/sys``, the private temp and the folders named
-  writable (a CUDA kernel's build folder);
+  writable (a CUDA kernel's build folder, the judge's folders of tensors shared with this process);
+- ``private-shm`` (in that namespace): a ``/dev/shm`` of its own (a tmpfs of at most ``SHM_BYTES``) where only the
+  judge's folders for this process are bound back, so a kernel can neither read nor write another kernel's shared
+  tensors, nor fill the machine's ``/dev/shm`` to fail the kernels after it;
 - ``capabilities`` (root): every capability dropped, with no way back (``PR_SET_NO_NEW_PRIVS``), so the kernel can
   neither undo the above (remount, ``setns``), nor read or write other processes' memory.
 
@@ -37,14 +40,17 @@ import os
 import resource
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-MEASURES = ("private-temp", "bytecode", "rlimits", "network", "read-only-fs", "capabilities")
+MEASURES = ("private-temp", "bytecode", "rlimits", "network", "read-only-fs", "private-shm", "capabilities")
 ENV_ON = "SOLBENCH_CONFINE"  # "1" in the environment of the plugin's workers: only there does confine run
+SHARED_ENV = "SOLBENCH_SHARED_DIRS"  # the judge's folders of tensors shared with a worker (``worker.shm.own_folders``)
 FILE_SIZE_BYTES = 1 << 30
 THREAD_HEADROOM = 4096  # processes and threads a kernel may add to those its user already runs
 KEEP_WRITABLE = ("/dev", "/proc", "/sys")  # GPUs, shared memory and the kernel's own view of itself
+SHM_BYTES = 1 << 30  # the private /dev/shm's size (semaphores, a library's shared buffers)
+MNT_DETACH = 2
 
 CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 1, 2, 4, 8, 32, 4096
@@ -108,6 +114,9 @@ class System:
         result = self.libc.mount(_c(source), _c(target), _c(fstype), ctypes.c_ulong(flags), _c(data))
         self._check(result, f"mount {target}")
 
+    def umount(self, target: str) -> None:
+        self._check(self.libc.umount2(_c(target), ctypes.c_int(MNT_DETACH)), f"umount {target}")
+
     def mounts(self) -> list[tuple[str, str]]:
         """(mount point, its options) of this process's mount namespace, parents before children."""
         found = []
@@ -158,9 +167,12 @@ def _c(text: str | None) -> bytes | None:
     return None if text is None else os.fsencode(text)
 
 
-def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, system: Any = None) -> Confinement:
+def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, shared: Sequence[str] | None = (),
+            system: Any = None) -> Confinement:  # fmt: skip
     """Confine this process as far as the machine allows; see the module's docstring. ``writable``: folders that
-    stay writable under a read-only file system; ``temp_root``: where the private temp folder is made."""
+    stay writable under a read-only file system; ``temp_root``: where the private temp folder is made; ``shared``:
+    the judge's folders of tensors shared with this process (kept writable, and in its private /dev/shm); None when
+    the judge named none (then /dev/shm is left as it is: tensors may be shared anywhere in it)."""
     system = system or System()
     done: list[str] = []
     missing: list[tuple[str, str]] = []
@@ -170,9 +182,15 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, syste
 
     if linux_root:
         _step("network", lambda: system.unshare(CLONE_NEWNET), done, missing)
-        _step("read-only-fs", lambda: _read_only(system, temp, [temp, *writable]), done, missing)
+        _step("read-only-fs", lambda: _read_only(system, temp, [temp, *writable, *(shared or ())]), done, missing)
+        if shared is None:
+            missing.append(("private-shm", "the judge named no folders of its own for this process"))
+        elif "read-only-fs" in done:
+            _step("private-shm", lambda: _private_shm(system, shared), done, missing)
+        else:
+            missing.append(("private-shm", "needs the mount namespace of read-only-fs"))
     else:
-        missing += [("network", why_not_root), ("read-only-fs", why_not_root)]
+        missing += [("network", why_not_root), ("read-only-fs", why_not_root), ("private-shm", why_not_root)]
     _private_temp(temp)
     done += ["private-temp", "bytecode"]
     _step("rlimits", lambda: _limits(system), done, missing)
@@ -192,7 +210,9 @@ def for_kernel(build_dir: str | os.PathLike | None = None) -> Confinement | None
         return None
     if not _DONE:
         writable = [os.fspath(build_dir)] if build_dir else []
-        _DONE.append(confine(writable, temp_root=os.environ.get("SOLBENCH_CONFINE_ROOT")))
+        named = os.environ.get(SHARED_ENV)
+        shared = None if named is None else [p for p in named.split(os.pathsep) if p]
+        _DONE.append(confine(writable, temp_root=os.environ.get("SOLBENCH_CONFINE_ROOT"), shared=shared))
         undumpable()  # after the measures above: a change of credentials could reset it
     return _DONE[0]
 
@@ -293,3 +313,27 @@ def _read_only(system: Any, temp: str, writable: Iterable[str]) -> None:
         except OSError:
             if point == "/":
                 raise  # a mount we may not touch (already read-only, or locked) is left as it is; not the root
+
+
+def _private_shm(system: Any, shared: Iterable[str]) -> None:
+    """A tmpfs of this namespace's own over /dev/shm, with the judge's folders for this process under /dev/shm
+    bound back at their paths (from descriptors opened before they were covered). All or nothing: a bind that fails
+    takes the tmpfs away again."""
+    shm = os.path.realpath("/dev/shm")
+    if not os.path.isdir(shm):
+        raise OSError(2, "no /dev/shm here")
+    keep = [os.path.realpath(p) for p in shared if os.path.isdir(p)]
+    keep = [p for p in keep if p.startswith(shm + os.sep)]
+    fds = [os.open(p, os.O_RDONLY | os.O_DIRECTORY) for p in keep]
+    try:
+        system.mount("tmpfs", shm, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={SHM_BYTES}")
+        try:
+            for path, fd in zip(keep, fds):
+                os.makedirs(path, mode=0o700, exist_ok=True)
+                system.mount(f"/proc/self/fd/{fd}", path, None, MS_BIND)
+        except OSError:
+            system.umount(shm)
+            raise
+    finally:
+        for fd in fds:
+            os.close(fd)

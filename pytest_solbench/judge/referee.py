@@ -44,7 +44,8 @@ def kernel_pools(device: str) -> TenantPools:
     kind = "cuda" if device.startswith("cuda") else "cpu"
     if kind not in _POOLS:
         warm = "pytest_solbench.worker.execute:" + ("warm_up_cuda" if kind == "cuda" else "warm_up")
-        _POOLS[kind] = TenantPools(lambda payload: "unused", plain=True, initializer=warm, health_check=HEALTH)
+        _POOLS[kind] = TenantPools(lambda payload: "unused", plain=True, initializer=warm, health_check=HEALTH,
+                                   shared_folders=True)  # fmt: skip
     return _POOLS[kind]
 
 
@@ -87,6 +88,10 @@ class Kernel:
         except schema.ReplyError as exc:
             self.pools.retire(self.tenant)
             raise hack(schema.RULE, f"the kernel's process answered {what} off the schema: {exc}") from None
+
+    def arena(self) -> Arena:
+        """Shared tensors for this kernel's process, in its pool's own folders."""
+        return Arena(self.device, self.pools.pool(self.tenant).shared_dirs)
 
     def load(self) -> bool:
         """Import the kernel over there; whether it is destination-passing."""
@@ -190,7 +195,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
             return done
         expected, updated = done
         last = round_index == request.rounds - 1
-        with Arena(request.device) as arena:
+        with kernel.arena() as arena:
             shared = [arena.share(a) for a in args]
             outs = [arena.share(o) for o in inputs.allocate_outputs(definition, axis_values, request.device)]
             answer = kernel.ask("call", {"key": kernel.key, "device": request.device, "inputs": [d for _, d in shared],

@@ -29,7 +29,6 @@ from pytest_solbench.judge import reply as schema
 from pytest_solbench.judge.referee import Kernel, Verdict, hack, make_inputs, tripped
 from pytest_solbench.protocol import ItemRequest, Status, failure
 from pytest_solbench.worker.rounds import TIMED_ROUND, as_outputs, round_seed
-from pytest_solbench.worker.shm import Arena
 
 # The timed sets' seeds: round_seed(seed ^ secret, uuid, TIMED_ROUND + k) (``_timed_seed``); the first set is
 # the one the bound's bytes are found on (``first_set_seed``).
@@ -55,7 +54,7 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
     """The measurement (None on CPU), once every check on the timed calls held; raises ``Verdict`` otherwise."""
     if not request.time_kernel and not request.rounds:
         return None
-    with Arena(request.device) as arena:
+    with kernel.arena() as arena:
         sets = _sets(arena, request, problem, workload, axis_values)
         base = {"key": kernel.key, "device": request.device, "timing": asdict(request.timing),
                 "sets": [s.payload for s in sets]}  # fmt: skip
@@ -114,7 +113,7 @@ def _answered(answer: dict[str, Any]) -> None:
     tripped(answer["trip"])
 
 
-def _sets(arena: Arena, request: ItemRequest, problem: Any, workload: Any, axis_values: dict[str, int]) -> list[_Set]:
+def _sets(arena: Any, request: ItemRequest, problem: Any, workload: Any, axis_values: dict[str, int]) -> list[_Set]:
     """Input sets with values of their own (as many as fit the rotation budget, 2 to 8; 2 on CPU), outputs poisoned."""
     import torch
 
@@ -235,7 +234,7 @@ def _outside_clock(kernel: Kernel, request: ItemRequest, problem: Any, axis_valu
     definition = problem.definition
     out_bytes = sum(o.numel() * o.element_size() for o in sets[0].outputs)
     calls = max(2, min(MAX_BATCH_CALLS, BATCH_OUTPUT_BYTES // max(out_bytes, 1)))
-    with Arena(request.device) as arena:
+    with kernel.arena() as arena:
         outs = [[arena.share(o) for o in inputs.allocate_outputs(definition, axis_values, request.device)]
                 for _ in range(calls)]  # fmt: skip
         payload = {"key": kernel.key, "device": request.device, "timing": asdict(request.timing),

@@ -361,10 +361,14 @@ class _Worker:
             pass
 
 
-def _shutdown(workers: set[_Worker]) -> None:
+def _shutdown(workers: set[_Worker], folders: tuple[str, ...] = ()) -> None:
+    import shutil
+
     for worker in list(workers):
         worker.close(grace_s=0.5)
     workers.clear()
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class WorkerPool:
@@ -387,6 +391,7 @@ class WorkerPool:
         init_timeout_s: float = 300.0,
         health_timeout_s: float = 60.0,
         plain: bool = False,
+        shared_folders: bool = False,
     ) -> None:
         if start_method != "spawn":
             raise ValueError(
@@ -404,11 +409,20 @@ class WorkerPool:
             else:
                 self._env[key] = value
         self._env.setdefault("PYTHONUNBUFFERED", "1")
+        # Folders of this pool's own for the tensors shared with its workers (``shm.own_folders``), which confinement
+        # keeps reachable in them while it hides the rest of /dev/shm.
+        self.shared_dirs: tuple[str, ...] = ()
+        if shared_folders:
+            from pytest_solbench.guard.confine import SHARED_ENV
+            from pytest_solbench.worker.shm import own_folders
+
+            self.shared_dirs = own_folders()
+            self._env[SHARED_ENV] = os.pathsep.join(self.shared_dirs)
         self._workers: set[_Worker] = set()
         self._idle: list[_Worker] = []
         self._cond = threading.Condition()
         self._closed = False
-        self._finalizer = weakref.finalize(self, _shutdown, self._workers)
+        self._finalizer = weakref.finalize(self, _shutdown, self._workers, self.shared_dirs)
 
     def __enter__(self) -> WorkerPool:
         return self

@@ -6,7 +6,9 @@ crosses, so the judge reads the very bytes the kernel wrote, and what it checks 
 kernel could hand over.
 
 - CPU: a file per tensor under ``/dev/shm`` (the temp folder where it has no room), mapped ``MAP_SHARED`` on both
-  sides; ``torch.frombuffer`` over the mapping, so each tensor's storage is exactly its own bytes.
+  sides; ``torch.frombuffer`` over the mapping, so each tensor's storage is exactly its own bytes. Each kernel's
+  pool has folders of its own for them (``own_folders``): under confinement its process sees those and a private
+  ``/dev/shm`` of its own, nothing of another kernel's (``guard.confine``, ``private-shm``).
 - CUDA: one allocation per tensor, shared through a CUDA IPC handle as ``torch.multiprocessing.reductions`` does it:
   ``storage._share_cuda_()`` on the judge's side, ``torch.UntypedStorage._new_shared_cuda(*handle)`` on the kernel's
   (private API, the same 8-tuple in torch 2.11 and 2.13; the byte strings travel as hex).
@@ -23,16 +25,32 @@ import os
 import tempfile
 from typing import Any
 
-def _folder_for(nbytes: int) -> str:
-    """``/dev/shm`` while it has room to spare (a container's is often 64 MiB, and writing past a full tmpfs through
-    a mapping is a SIGBUS), else the temp folder (page cache backed by disk)."""
-    try:
-        stat = os.statvfs("/dev/shm")
-        if os.access("/dev/shm", os.W_OK) and stat.f_bavail * stat.f_frsize > 2 * nbytes:
-            return "/dev/shm"
-    except OSError:
-        pass
-    return tempfile.gettempdir()
+SHM = "/dev/shm"
+
+
+def _folder_for(nbytes: int, folders: tuple[str, ...] = ()) -> str:
+    """The first of ``folders`` (by default ``/dev/shm``, then the temp folder) with room to spare: a container's
+    ``/dev/shm`` is often 64 MiB, and writing past a full tmpfs through a mapping is a SIGBUS; the last one (page
+    cache backed by disk) otherwise."""
+    folders = folders or (SHM, tempfile.gettempdir())
+    for folder in folders[:-1]:
+        try:
+            stat = os.statvfs(folder)
+            if os.access(folder, os.W_OK) and stat.f_bavail * stat.f_frsize > 2 * nbytes:
+                return folder
+        except OSError:
+            pass
+    return folders[-1]
+
+
+def own_folders() -> tuple[str, ...]:
+    """Two new folders for one kernel's shared tensors, readable by their owner only: one in ``/dev/shm`` (where it
+    is writable) and one in the temp folder (where ``/dev/shm`` has no room)."""
+    made = []
+    if os.path.isdir(SHM) and os.access(SHM, os.W_OK):
+        made.append(tempfile.mkdtemp(prefix="solbench-shared-", dir=SHM))
+    made.append(tempfile.mkdtemp(prefix="solbench-shared-"))
+    return tuple(made)
 
 
 def dtype_name(dtype: Any) -> str:
@@ -51,8 +69,8 @@ def torch_dtype(name: str) -> Any:
 class Arena:
     """The judge's side: shared tensors for one exchange with a kernel's process; ``close()`` frees them all."""
 
-    def __init__(self, device: str) -> None:
-        self.device = device
+    def __init__(self, device: str, folders: tuple[str, ...] = ()) -> None:
+        self.device, self.folders = device, tuple(folders)  # where files go on CPU (``own_folders``); () = anywhere
         self._paths: list[str] = []
         self._keep: list[Any] = []  # the mappings and CUDA blocks behind every tensor handed out
 
@@ -90,7 +108,7 @@ class Arena:
             handle = block.untyped_storage()._share_cuda_()
             self._keep.append(block)
             return block.view(dtype).reshape(shape), {"kind": "cuda", "ipc": _plain_handle(handle), **base}
-        fd, path = tempfile.mkstemp(prefix="solbench-", dir=_folder_for(nbytes))
+        fd, path = tempfile.mkstemp(prefix="solbench-", dir=_folder_for(nbytes, self.folders))
         try:
             os.ftruncate(fd, nbytes)
             mapping = mmap.mmap(fd, nbytes)
