@@ -229,6 +229,54 @@ def test_a_forged_median_is_refused_by_the_outside_clock(fresh_pools, monkeypatc
     assert outcome.kernel_timing["median_ms"] < 1.0  # what it claimed, kept for the record
 
 
+REPLAYS = """
+import time
+
+import torch
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+_SEEN = {}
+
+
+def run(hidden_states, weight):
+    key = hidden_states.flatten()[:16].float().numpy().tobytes()  # a repeat told by a few values
+    if key not in _SEEN:
+        time.sleep(0.05)  # the work, done once per input set
+        x = hidden_states.float()
+        _SEEN[key] = (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight.float()).to(hidden_states.dtype)
+    return _SEEN[key].clone()
+"""
+
+
+def _timed_on_cpu(kernel_file: Path) -> ItemRequest:
+    from dataclasses import replace
+
+    from pytest_solbench.protocol import TimingRequest
+
+    return replace(_request(kernel_file, rounds=1), time_kernel=True, timing=TimingRequest(max_time_s=0.5,
+                                                                                         timer="events"))
+
+
+def test_a_kernel_that_replays_repeated_timed_sets_is_refused_by_the_outside_clock_on_fresh_inputs(
+        fresh_pools, tmp_path: Path) -> None:  # fmt: skip
+    """Red-team round 2 (c19): the timed sets repeat, so a kernel that recognises a repeat computes each set once and
+    replays it, right every time, and its samples time the replay. The judge's own batch runs on inputs never shown
+    before: each of its calls sleeps 50 ms, which no load can shorten, against a reported median of a copy."""
+    (tmp_path / "replays.py").write_text(REPLAYS)
+    outcome = referee.judge_item(_timed_on_cpu(tmp_path / "replays.py"))
+    assert (outcome.status, outcome.rule) == (Status.REWARD_HACK, "outside-clock"), outcome.log
+    assert outcome.kernel_timing["median_ms"] < 25  # the replays it timed
+
+
+def test_an_honest_kernel_timed_on_cpu_agrees_with_the_outside_clock(fresh_pools, tmp_path: Path) -> None:
+    """The same 50 ms of work on every call: the outside clock over fresh inputs agrees with the samples (the limit
+    is twice the median plus 0.25 ms, so only 50 ms of overhead per call could fail it)."""
+    (tmp_path / "sleepy.py").write_text(SLEEPY.replace("0.02", "0.05"))
+    outcome = referee.judge_item(_timed_on_cpu(tmp_path / "sleepy.py"))
+    assert outcome.status is Status.PASSED, outcome.log
+    assert any("on fresh inputs" in note for note in outcome.kernel_timing["notes"]), outcome.kernel_timing
+
+
 def test_an_honest_kernel_passes_and_its_outputs_are_checked_in_the_judge(fresh_pools) -> None:
     outcome = referee.judge_item(_request(ROOT / "examples" / "triton_rmsnorm.py"))
     assert outcome.status is Status.PASSED, outcome.log

@@ -9,9 +9,15 @@ judge, in its own memory:
   on that private copy (``timed-output``): a kernel that does less work when it is timed, that serves a result cached
   on a few input values, or that edits the shared inputs to choose what it is held to, fails;
 - on the GPU: refuses timed calls that launched no kernel (``no-kernel``) or another kernel set than each other or
-  than the last correctness call (``kernel-set-changed``); then times one more batch from outside, each call into
-  outputs of its own, checks the outputs of calls it picks at random, and holds the reported median against that
+  than the last correctness call (``kernel-set-changed``); then times one more batch from outside, each call on
+  inputs of its own never shown before (fresh values from seeds of their own) and into outputs of its own, checks
+  the inputs and outputs of calls it picks at random after the batch, and holds the reported median against that
   outside clock (``judge.corroborate``); clocks are read here, not taken from the kernel's process.
+
+Why fresh inputs in the outside batch: the timed sets repeat (a rotation of 2 to 8), so a kernel that recognises a
+repeat (by the harness's set index, an address or a few values) can compute each set once and replay its result
+afterwards, right every time; its samples then time the replay. In the outside batch nothing repeats, so the judge's
+clock times the work itself, and a median taken over replays is a contradiction.
 
 On CPU (no timing) the same request runs a short batch with every set called twice, so the checks above that need
 no GPU run in CI: the calls carry the timing module's frames, ``no_grad`` and reused tensors as timed calls do.
@@ -35,7 +41,8 @@ from pytest_solbench.worker.rounds import TIMED_ROUND, as_outputs, round_seed
 CPU_SETS = 2
 MAX_BATCH_CALLS = 32
 BATCH_OUTPUT_BYTES = 256 << 20
-CHECKED_PER_BATCH = 8
+CHECKED_PER_BATCH = 4  # the reference runs once per checked call
+FRESH_ROUND = TIMED_ROUND + 1_000  # seeds of the outside batch's sets: TIMED_ROUND + k would repeat a timed set
 
 
 @dataclass
@@ -73,10 +80,10 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
         if not request.rounds:  # the baseline: the reference itself, in a process of its own; nothing to check
             return measured
         try:
-            expected = _check_sets(sets, request, problem, workload, reference, updated)
+            _check_sets(sets, request, problem, workload, reference, updated)
             _kernel_sets(measured, kernel_names)
             if request.time_kernel:
-                _outside_clock(kernel, request, problem, axis_values, sets, expected, measured, updated)
+                _outside_clock(kernel, request, problem, workload, axis_values, reference, measured, updated)
         except Verdict as verdict:
             raise Verdict(_with_timing(verdict.outcome, measured)) from None
         return measured
@@ -115,27 +122,29 @@ def _answered(answer: dict[str, Any]) -> None:
 
 def _sets(arena: Any, request: ItemRequest, problem: Any, workload: Any, axis_values: dict[str, int]) -> list[_Set]:
     """Input sets with values of their own (as many as fit the rotation budget, 2 to 8; 2 on CPU), outputs poisoned."""
-    import torch
-
-    from pytest_solbench.data import inputs
-
-    definition = problem.definition
-    base_seed = _timed_seed(request.seed)
     first = make_inputs(problem, workload, axis_values, first_set_seed(request, workload), request)
     count = CPU_SETS
     if request.time_kernel:
-        nbytes = sum(a.numel() * a.element_size() for a in first if isinstance(a, torch.Tensor))
-        count = max(2, min(8, int(request.timing.rotation_bytes // max(nbytes, 1))))
-    sets = []
-    for k in range(count):
-        seed = round_seed(base_seed, workload.uuid, TIMED_ROUND + k)
-        args = first if k == 0 else make_inputs(problem, workload, axis_values, seed, request)
-        shared = [arena.share(a) for a in args]
-        outs = [arena.share(o) for o in inputs.allocate_outputs(definition, axis_values, request.device)]
-        made = [t for t, _ in shared]
-        payload = {"inputs": [d for _, d in shared], "outputs": [d for _, d in outs]}
-        sets.append(_Set(made, [t for t, _ in outs], payload, args))
-    return sets
+        count = max(2, min(8, int(request.timing.rotation_bytes // max(_nbytes(first), 1))))
+    base_seed = _timed_seed(request.seed)
+    return [_share(arena, request, problem, axis_values,
+                   first if k == 0 else make_inputs(problem, workload, axis_values,
+                                                    round_seed(base_seed, workload.uuid, TIMED_ROUND + k), request))
+            for k in range(count)]  # fmt: skip
+
+
+def _share(arena: Any, request: ItemRequest, problem: Any, axis_values: dict[str, int], args: list) -> _Set:
+    """A set in shared memory: copies of ``args`` (kept private) and poisoned outputs."""
+    from pytest_solbench.data import inputs
+
+    shared = [arena.share(a) for a in args]
+    outs = [arena.share(o) for o in inputs.allocate_outputs(problem.definition, axis_values, request.device)]
+    payload = {"inputs": [d for _, d in shared], "outputs": [d for _, d in outs]}
+    return _Set([t for t, _ in shared], [t for t, _ in outs], payload, args)
+
+
+def _nbytes(tensors: list) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors if hasattr(t, "element_size"))
 
 
 def _expected(reference: Any, args: list, definition: Any) -> list:
@@ -153,24 +162,20 @@ def _expected(reference: Any, args: list, definition: Any) -> list:
 
 
 def _check_sets(sets: list[_Set], request: ItemRequest, problem: Any, workload: Any, reference: Any,
-                updated: set[int]) -> list[list]:  # fmt: skip
-    """Each set's inputs unchanged (but for the reference's own in-place updates) and its outputs right; returns the
-    reference's outputs per set."""
+                updated: set[int], what: Any = lambda k: f"the last timed call on input set {k + 1}") -> None:
+    """Each set's inputs unchanged (but for the reference's own in-place updates) and its outputs, those of the last
+    call on it (``what(k)`` names it), right."""
     from pytest_solbench.data import inputs
     from pytest_solbench.guard import tripwires
 
     definition = problem.definition
     names = [s.name for s in definition.inputs]
-    expected_sets = []
     for k, s in enumerate(sets):
         trip = tripwires.mutated(inputs.changed(s.private, s.inputs), names, updated)
         if trip is not None:
-            raise hack(trip.rule, f"in a timed call: {trip.message}")
-        expected = _expected(reference, s.private, definition)
-        what = f"the last timed call on input set {k + 1}"
-        _compare_outputs(definition, workload, request, s.outputs, expected, what)
-        expected_sets.append(expected)
-    return expected_sets
+            raise hack(trip.rule, f"in {what(k)}: {trip.message}")
+        _compare_outputs(definition, workload, request, s.outputs, _expected(reference, s.private, definition),
+                         what(k))  # fmt: skip
 
 
 def _compare_outputs(definition: Any, workload: Any, request: ItemRequest, got: list, expected: list,
@@ -226,36 +231,42 @@ def _clock_probe(device: str) -> Any:
     return observer.snapshot if observer.available else None
 
 
-def _outside_clock(kernel: Kernel, request: ItemRequest, problem: Any, axis_values: dict[str, int], sets: list[_Set],
-                   expected: list[list], measured: dict[str, Any], updated: set[int]) -> None:  # fmt: skip
-    """One batch of timed calls, each into outputs of its own, timed from here; random calls' outputs checked."""
-    from pytest_solbench.data import inputs
-
-    definition = problem.definition
-    out_bytes = sum(o.numel() * o.element_size() for o in sets[0].outputs)
-    calls = max(2, min(MAX_BATCH_CALLS, BATCH_OUTPUT_BYTES // max(out_bytes, 1)))
+def _outside_clock(kernel: Kernel, request: ItemRequest, problem: Any, workload: Any, axis_values: dict[str, int],
+                   reference: Any, measured: dict[str, Any], updated: set[int]) -> None:  # fmt: skip
+    """One batch of timed calls on fresh inputs, each call on a set of its own, timed from here; the inputs and
+    outputs of calls picked at random afterwards checked."""
+    base_seed = _timed_seed(request.seed)
     with kernel.arena() as arena:
-        outs = [[arena.share(o) for o in inputs.allocate_outputs(definition, axis_values, request.device)]
-                for _ in range(calls)]  # fmt: skip
+        sets = [_share(arena, request, problem, axis_values, make_inputs(
+            problem, workload, axis_values, round_seed(base_seed, workload.uuid, FRESH_ROUND), request))]
+        calls = _fresh_calls(_nbytes(sets[0].private), _nbytes(sets[0].outputs), request.timing.rotation_bytes)
+        sets += [_share(arena, request, problem, axis_values, make_inputs(
+            problem, workload, axis_values, round_seed(base_seed, workload.uuid, FRESH_ROUND + c), request))
+            for c in range(1, calls)]  # fmt: skip
         payload = {"key": kernel.key, "device": request.device, "timing": asdict(request.timing),
-                   "sets": [{"inputs": sets[c % len(sets)].payload["inputs"], "outputs": [d for _, d in outs[c]]}
-                            for c in range(calls)], "schedule": list(range(calls))}  # fmt: skip
+                   "sets": [s.payload for s in sets], "schedule": list(range(calls))}  # fmt: skip
         round_trip = min([kernel.round_trip_ms, *(kernel.ping_ms() for _ in range(3))])  # never more than before import
-        fixed = _fixed_ms(request, [[t for t, _ in o] for o in outs])
+        fixed = _fixed_ms(request, [s.outputs for s in sets])
         started = time.perf_counter()
         answer = kernel.ask("timed", payload, schema.batch)
         wall = (time.perf_counter() - started) * 1e3
         _answered(answer)
-        if not updated:  # where the reference updates inputs in place, the state before each call is gone
-            workload = next(w for w in problem.workloads if w.uuid == request.workload_uuid)
-            for c in random.SystemRandom().sample(range(calls), min(calls, CHECKED_PER_BATCH)):
-                _compare_outputs(definition, workload, request, [t for t, _ in outs[c]], expected[c % len(sets)],
-                                 f"timed call {c + 1} of the judge's batch")  # fmt: skip
+        picked = random.SystemRandom().sample(range(calls), min(calls, CHECKED_PER_BATCH))
+        _check_sets([sets[c] for c in picked], request, problem, workload, reference, updated,
+                    what=lambda k: f"timed call {picked[k] + 1} of the judge's batch")  # fmt: skip
     clock = corroborate.OutsideClock(wall, calls, round_trip, fixed)
-    measured.setdefault("notes", []).append(f"outside clock: {clock.per_call_ms:.4g} ms per call over {calls} calls")
+    measured.setdefault("notes", []).append(f"outside clock: {clock.per_call_ms:.4g} ms per call over {calls} calls "
+                                            "on fresh inputs")  # fmt: skip
     why = corroborate.contradiction(measured["median_ms"], clock)
     if why:
         raise hack(corroborate.RULE, why)
+
+
+def _fresh_calls(input_bytes: int, output_bytes: int, rotation_bytes: int) -> int:
+    """Calls in the outside batch, one fresh set each: as many as fit the rotation budget (inputs shared and kept
+    private) and the output budget, 2 to ``MAX_BATCH_CALLS``."""
+    fit = min(rotation_bytes // max(2 * input_bytes, 1), BATCH_OUTPUT_BYTES // max(output_bytes, 1))
+    return int(max(2, min(MAX_BATCH_CALLS, fit)))
 
 
 def _wall_ms(fn: Any) -> float:
