@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from pytest_solbench.captures.ops import DESCRIBERS, FUNCTIONAL, Call, LeftOut, describe
+from pytest_solbench.sol.aten import tensors
 
 WALL_CLOCK = "wall time per op on CPU (time.perf_counter_ns around each op)"
 CUDA_EVENTS = "CUDA events around each op on its stream, synchronised after each op"
@@ -158,13 +159,8 @@ def _mode_classes() -> tuple[Any, Any]:
     global _CLASSES
     if _CLASSES is not None:
         return _CLASSES
-    import torch
     from torch.overrides import TorchFunctionMode
     from torch.utils._python_dispatch import TorchDispatchMode
-    from torch.utils._pytree import tree_flatten
-
-    def tensors(tree: Any) -> list:
-        return [t for t in tree_flatten(tree)[0] if isinstance(t, torch.Tensor)]
 
     class DispatchRecorder(TorchDispatchMode):
         def __init__(self, tallies: _Tallies) -> None:

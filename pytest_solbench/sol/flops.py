@@ -10,6 +10,7 @@ from collections import defaultdict
 from typing import Any, Callable
 
 from pytest_solbench.data.dtypes import DTYPES
+from pytest_solbench.sol.aten import mutated, tensors
 
 # Counting rules (FLOPs = 2 x multiply-adds; element-wise, reduction and data-movement ops count 0):
 #   mm-family (mm, addmm, bmm, baddbmm, addbmm, mv, addmv, dot, _int_mm, _scaled_mm, _grouped_mm):
@@ -246,19 +247,8 @@ def _modes():
     import torch
     from torch.overrides import TorchFunctionMode
     from torch.utils._python_dispatch import TorchDispatchMode
-    from torch.utils._pytree import tree_flatten
 
     rules = _rules()
-
-    def tensors(tree) -> list:
-        return [t for t in tree_flatten(tree)[0] if isinstance(t, torch.Tensor)]
-
-    def mutated(func, args, kwargs) -> list:
-        found = []
-        for i, arg in enumerate(func._schema.arguments):
-            if arg.alias_info is not None and arg.alias_info.is_write:
-                found += tensors(args[i] if i < len(args) else kwargs.get(arg.name))
-        return found
 
     class DispatchCounter(TorchDispatchMode):
         def __init__(self, state: _State) -> None:

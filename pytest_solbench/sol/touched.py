@@ -25,6 +25,8 @@ import itertools
 import math
 from typing import Any, Callable
 
+from pytest_solbench.sol.aten import mutated, tensors
+
 # Gathers: aten op -> how to mark, on a footprint view of the argument it reads in part, what its indices name.
 _GATHERS: dict[str, Callable[..., None]] = {}
 
@@ -149,24 +151,12 @@ def _bind(func, args, kwargs) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=None)
 def _mode_class():
-    import torch
     from torch.multiprocessing.reductions import StorageWeakRef
     from torch.utils._python_dispatch import TorchDispatchMode
-    from torch.utils._pytree import tree_flatten
-
-    def tensors(tree) -> list:
-        return [t for t in tree_flatten(tree)[0] if isinstance(t, torch.Tensor)]
 
     def is_view(func) -> bool:
         returns = func._schema.returns
         return bool(returns) and all(r.alias_info is not None and not r.alias_info.is_write for r in returns)
-
-    def mutated(func, args, kwargs) -> list:
-        found = []
-        for i, arg in enumerate(func._schema.arguments):
-            if arg.alias_info is not None and arg.alias_info.is_write:
-                found += tensors(args[i] if i < len(args) else kwargs.get(arg.name))
-        return found
 
     class Recorder(TorchDispatchMode):
         def __init__(self, inputs: set[int]) -> None:
