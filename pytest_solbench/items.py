@@ -12,7 +12,6 @@ import pytest
 from pytest_solbench.data.dtypes import DTYPES, PRECISION_MARKS, precision_of
 from pytest_solbench.data.kernels import KernelSpec, reference_kernel
 from pytest_solbench.data.trace import Definition, Problem, TraceError, Workload, load_problem, problem_files
-from pytest_solbench.protocol import Status
 
 #: The session object (``session.SolbenchSession``), stored on the config only when ``--solbench`` is on.
 SESSION_KEY = pytest.StashKey[Any]()

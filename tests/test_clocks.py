@@ -246,6 +246,26 @@ def test_sigterm_restores_then_chains_the_previous_handler():
         signal.signal(signal.SIGTERM, previous)
 
 
+def test_sigterm_with_the_default_handler_restores_then_dies_by_the_signal(monkeypatch):
+    """With no handler before ours, the clocks come back and the signal is raised again under its default action
+    (the process dies of it, as it would have). A found defect: ``os`` was not imported there."""
+    from pytest_solbench.measure import session_clocks
+
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raised: list = []
+    monkeypatch.setattr(session_clocks.os, "kill", lambda pid, signum: raised.append((pid, signum)))
+    try:
+        nvml = FakeNVML()
+        lock = ClockLock(0, sm_mhz=1410, nvml=nvml, sleep=no_sleep)
+        lock.lock()
+        lock._on_signal(signal.SIGTERM, None)  # as the interpreter would call it
+        assert raised == [(os.getpid(), signal.SIGTERM)]
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        assert nvml.sm == 1980 and "ResetGpuLockedClocks" in nvml.names()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def test_sigint_restores_and_still_interrupts():
     nvml = FakeNVML()
     lock = ClockLock(0, sm_mhz=1410, nvml=nvml, sleep=no_sleep)

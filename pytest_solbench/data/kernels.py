@@ -12,7 +12,6 @@ Destination-passing style (outputs preallocated and passed last) or value-return
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import importlib.util
 import inspect
