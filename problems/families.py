@@ -247,11 +247,12 @@ FAMILY: list[Entry] = [
 ]
 
 
-def _fused_add(tag, hidden, eps):
+def _fused_add(tag, hidden, eps, checked=""):
+    """checked: where the config values were checked, said in the description."""
     name = f"{tag_name(tag)}_fused_add_rmsnorm_h{hidden}"
+    layer = "the residual add + post_attention_layernorm / next input_layernorm that vLLM and SGLang fuse"
     return Entry("fused_add_rmsnorm", name, M[tag], {"hidden_size": hidden, "eps": eps},
-                 "the residual add + post_attention_layernorm / next input_layernorm that vLLM and SGLang fuse",
-                 _DECODE_PREFILL, extra_tags=("fused",))  # fmt: skip
+                 layer + (f"; {checked}" if checked else ""), _DECODE_PREFILL, extra_tags=("fused",))  # fmt: skip
 
 
 FAMILY += [
@@ -259,17 +260,18 @@ FAMILY += [
     _fused_add("phi-3-mini", 3072, 1e-5),
     _fused_add("qwen3-32b", 5120, 1e-6),
     _fused_add("llama-4-scout-17b-16e", 5120, 1e-5),
-    _fused_add("minimax-text-01", 6144, 1e-5),
+    _fused_add("mixtral-8x22b", 6144, 1e-5, "config values checked against AI-Hypercomputer/maxtext "
+               "src/maxtext/configs/models/mixtral-8x22b.yml"),
     _fused_add("kimi-k2", 7168, 1e-6),
     _fused_add("qwen2.5-72b", 8192, 1e-6),
 ]
 
 
-def _rmsnorm_backward(tag, hidden, eps, tokens=TRAINING):
+def _rmsnorm_backward(tag, hidden, eps, tokens=TRAINING, layer=_NORM_LAYERS):
     name = f"{tag_name(tag)}_rmsnorm_backward_h{hidden}"
     shapes = _TRAIN.replace("(128, 512)", "(" + ", ".join(map(str, tokens[:2])) + ")")
     return Entry("rmsnorm_backward", name, M[tag], {"hidden_size": hidden, "eps": eps},
-                 _NORM_LAYERS, shapes, tokens)  # fmt: skip
+                 layer, shapes, tokens)  # fmt: skip
 
 
 FAMILY += [
@@ -278,7 +280,9 @@ FAMILY += [
     _rmsnorm_backward("llama-3.2-1b", 2048, 1e-5),
     _rmsnorm_backward("llama-3.2-3b", 3072, 1e-5),
     _rmsnorm_backward("qwen2.5-7b", 3584, 1e-6),
-    _rmsnorm_backward("olmo-2-13b", 5120, 1e-6),
+    _rmsnorm_backward("olmo-2-13b", 5120, 1e-6, layer="OLMo 2 normalizes sublayer outputs: post_attention_layernorm, "
+                      "post_feedforward_layernorm and the final norm (hidden_size 5120, rms_norm_eps 1e-6 checked "
+                      "against mlc-ai/mlc-llm python/mlc_llm/model/model_preset.py)"),
     _rmsnorm_backward("deepseek-v3", 7168, 1e-6),
     _rmsnorm_backward("llama-3.1-70b", 8192, 1e-5, (128, 256) + TRAINING[2:]),
 ]
