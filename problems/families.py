@@ -587,10 +587,10 @@ FAMILY += [
                "-> hidden_size 7168", tp=8),  # fmt: skip
     _fp8_block("qwen3-8b", "down_proj", 4096, 1536,
                "MLP down projection of Qwen3-8B-FP8 (block-128 FP8) on one of 8 tensor-parallel ranks: "
-               "intermediate_size 12288 / 8 = 1536 -> hidden_size 4096", tp=8),  # fmt: skip
+               "intermediate_size 12288 / 8 = 1536 -> hidden_size 4096", tp=8, hf_id="Qwen/Qwen3-8B-FP8"),
     _fp8_block("qwen3-32b", "qkv_proj", 1280, 5120,
                "fused QKV projection of Qwen3-32B-FP8 (block-128 FP8) on one of 8 tensor-parallel ranks: "
-               "(64 + 2 x 8) heads x 128 / 8 = 1280 outputs, hidden_size 5120", tp=8),  # fmt: skip
+               "(64 + 2 x 8) heads x 128 / 8 = 1280 outputs, hidden_size 5120", tp=8, hf_id="Qwen/Qwen3-32B-FP8"),
     _fp8_block("qwen3-1.7b", "qkv_proj", 4096, 2048,
                "fused QKV projection of Qwen3-1.7B-FP8 (block-128 FP8): (16 + 2 x 8) heads x head_dim 128 = 4096 "
                "outputs, hidden_size 2048 (config.json)", hf_id="Qwen/Qwen3-1.7B-FP8"),  # fmt: skip
