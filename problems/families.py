@@ -247,11 +247,12 @@ FAMILY: list[Entry] = [
 ]
 
 
-def _fused_add(tag, hidden, eps):
+def _fused_add(tag, hidden, eps, checked=""):
+    """checked: where the config values were checked, said in the description."""
     name = f"{tag_name(tag)}_fused_add_rmsnorm_h{hidden}"
+    layer = "the residual add + post_attention_layernorm / next input_layernorm that vLLM and SGLang fuse"
     return Entry("fused_add_rmsnorm", name, M[tag], {"hidden_size": hidden, "eps": eps},
-                 "the residual add + post_attention_layernorm / next input_layernorm that vLLM and SGLang fuse",
-                 _DECODE_PREFILL, extra_tags=("fused",))  # fmt: skip
+                 layer + (f"; {checked}" if checked else ""), _DECODE_PREFILL, extra_tags=("fused",))  # fmt: skip
 
 
 FAMILY += [
@@ -259,17 +260,18 @@ FAMILY += [
     _fused_add("phi-3-mini", 3072, 1e-5),
     _fused_add("qwen3-32b", 5120, 1e-6),
     _fused_add("llama-4-scout-17b-16e", 5120, 1e-5),
-    _fused_add("minimax-text-01", 6144, 1e-5),
+    _fused_add("mixtral-8x22b", 6144, 1e-5, "config values checked against AI-Hypercomputer/maxtext "
+               "src/maxtext/configs/models/mixtral-8x22b.yml"),
     _fused_add("kimi-k2", 7168, 1e-6),
     _fused_add("qwen2.5-72b", 8192, 1e-6),
 ]
 
 
-def _rmsnorm_backward(tag, hidden, eps, tokens=TRAINING):
+def _rmsnorm_backward(tag, hidden, eps, tokens=TRAINING, layer=_NORM_LAYERS):
     name = f"{tag_name(tag)}_rmsnorm_backward_h{hidden}"
     shapes = _TRAIN.replace("(128, 512)", "(" + ", ".join(map(str, tokens[:2])) + ")")
     return Entry("rmsnorm_backward", name, M[tag], {"hidden_size": hidden, "eps": eps},
-                 _NORM_LAYERS, shapes, tokens)  # fmt: skip
+                 layer, shapes, tokens)  # fmt: skip
 
 
 FAMILY += [
@@ -278,7 +280,9 @@ FAMILY += [
     _rmsnorm_backward("llama-3.2-1b", 2048, 1e-5),
     _rmsnorm_backward("llama-3.2-3b", 3072, 1e-5),
     _rmsnorm_backward("qwen2.5-7b", 3584, 1e-6),
-    _rmsnorm_backward("olmo-2-13b", 5120, 1e-6),
+    _rmsnorm_backward("olmo-2-13b", 5120, 1e-6, layer="OLMo 2 normalizes sublayer outputs: post_attention_layernorm, "
+                      "post_feedforward_layernorm and the final norm (hidden_size 5120, rms_norm_eps 1e-6 checked "
+                      "against mlc-ai/mlc-llm python/mlc_llm/model/model_preset.py)"),
     _rmsnorm_backward("deepseek-v3", 7168, 1e-6),
     _rmsnorm_backward("llama-3.1-70b", 8192, 1e-5, (128, 256) + TRAINING[2:]),
 ]
@@ -583,10 +587,10 @@ FAMILY += [
                "-> hidden_size 7168", tp=8),  # fmt: skip
     _fp8_block("qwen3-8b", "down_proj", 4096, 1536,
                "MLP down projection of Qwen3-8B-FP8 (block-128 FP8) on one of 8 tensor-parallel ranks: "
-               "intermediate_size 12288 / 8 = 1536 -> hidden_size 4096", tp=8),  # fmt: skip
+               "intermediate_size 12288 / 8 = 1536 -> hidden_size 4096", tp=8, hf_id="Qwen/Qwen3-8B-FP8"),
     _fp8_block("qwen3-32b", "qkv_proj", 1280, 5120,
                "fused QKV projection of Qwen3-32B-FP8 (block-128 FP8) on one of 8 tensor-parallel ranks: "
-               "(64 + 2 x 8) heads x 128 / 8 = 1280 outputs, hidden_size 5120", tp=8),  # fmt: skip
+               "(64 + 2 x 8) heads x 128 / 8 = 1280 outputs, hidden_size 5120", tp=8, hf_id="Qwen/Qwen3-32B-FP8"),
     _fp8_block("qwen3-1.7b", "qkv_proj", 4096, 2048,
                "fused QKV projection of Qwen3-1.7B-FP8 (block-128 FP8): (16 + 2 x 8) heads x head_dim 128 = 4096 "
                "outputs, hidden_size 2048 (config.json)", hf_id="Qwen/Qwen3-1.7B-FP8"),  # fmt: skip
@@ -652,44 +656,47 @@ def _nvfp4(tag, hf_id, layer_name, n, k, layer, tp=8):
 
 
 FAMILY += [
-    _nvfp4("llama-3.3-70b", "nvidia/Llama-3.3-70B-Instruct-FP4", "qkv_proj", 1280, 8192,
+    _nvfp4("llama-3.3-70b", "nvidia/Llama-3.3-70B-Instruct-NVFP4", "qkv_proj", 1280, 8192,
            "fused QKV projection on one of 8 tensor-parallel ranks: (64 + 2 x 8) heads x 128 / 8 = 1280 outputs, "
            "hidden_size 8192"),  # fmt: skip
-    _nvfp4("llama-3.3-70b", "nvidia/Llama-3.3-70B-Instruct-FP4", "o_proj", 8192, 1024,
+    _nvfp4("llama-3.3-70b", "nvidia/Llama-3.3-70B-Instruct-NVFP4", "o_proj", 8192, 1024,
            "attention output projection on one of 8 tensor-parallel ranks: 64 heads x 128 / 8 = 1024 -> hidden 8192"),
-    _nvfp4("qwen3-32b", "nvidia/Qwen3-32B-FP4", "o_proj", 5120, 1024,
+    _nvfp4("qwen3-32b", "nvidia/Qwen3-32B-NVFP4", "o_proj", 5120, 1024,
            "attention output projection on one of 8 tensor-parallel ranks: 64 heads x 128 / 8 = 1024 -> hidden 5120"),
-    _nvfp4("llama-4-scout-17b-16e", "nvidia/Llama-4-Scout-17B-16E-Instruct-FP4", "o_proj", 5120, 640,
+    _nvfp4("llama-4-scout-17b-16e", "nvidia/Llama-4-Scout-17B-16E-Instruct-NVFP4", "o_proj", 5120, 640,
            "attention output projection on one of 8 tensor-parallel ranks: 40 heads x 128 / 8 = 640 -> hidden 5120"),
-    _nvfp4("llama-3.1-8b", "nvidia/Llama-3.1-8B-Instruct-FP4", "qkv_proj", 6144, 4096,
+    _nvfp4("llama-3.1-8b", "nvidia/Llama-3.1-8B-Instruct-NVFP4", "qkv_proj", 6144, 4096,
            "fused QKV projection, the whole layer (tensor parallel 1): (32 + 2 x 8) heads x 128 = 6144 outputs, "
            "hidden_size 4096", tp=1),  # fmt: skip
-    _nvfp4("llama-3.1-8b", "nvidia/Llama-3.1-8B-Instruct-FP4", "down_proj", 4096, 14336,
+    _nvfp4("llama-3.1-8b", "nvidia/Llama-3.1-8B-Instruct-NVFP4", "down_proj", 4096, 14336,
            "MLP down projection, the whole layer: intermediate_size 14336 -> hidden_size 4096", tp=1),
-    _nvfp4("llama-3.1-405b", "nvidia/Llama-3.1-405B-Instruct-FP4", "qkv_proj", 2304, 16384,
+    _nvfp4("llama-3.1-405b", "nvidia/Llama-3.1-405B-Instruct-NVFP4", "qkv_proj", 2304, 16384,
            "fused QKV projection on one of 8 tensor-parallel ranks: (128 + 2 x 8) heads x 128 / 8 = 2304 outputs, "
            "hidden_size 16384"),  # fmt: skip
-    _nvfp4("llama-3.1-405b", "nvidia/Llama-3.1-405B-Instruct-FP4", "o_proj", 16384, 2048,
+    _nvfp4("llama-3.1-405b", "nvidia/Llama-3.1-405B-Instruct-NVFP4", "o_proj", 16384, 2048,
            "attention output projection on one of 8 tensor-parallel ranks: 128 heads x 128 / 8 = 2048 -> hidden "
            "16384"),  # fmt: skip
-    _nvfp4("llama-3.3-70b", "nvidia/Llama-3.3-70B-Instruct-FP4", "gate_up_proj", 7168, 8192,
+    _nvfp4("llama-3.3-70b", "nvidia/Llama-3.3-70B-Instruct-NVFP4", "gate_up_proj", 7168, 8192,
            "fused gate and up projections on one of 8 tensor-parallel ranks: 2 x intermediate_size 28672 / 8 = 7168 "
            "outputs, hidden_size 8192"),  # fmt: skip
-    _nvfp4("llama-4-maverick-17b-128e", "nvidia/Llama-4-Maverick-17B-128E-Instruct-FP4", "qkv_proj", 896, 5120,
+    _nvfp4("llama-4-maverick-17b-128e", "nvidia/Llama-4-Maverick-17B-128E-Instruct-NVFP4", "qkv_proj", 896, 5120,
            "fused QKV projection on one of 8 tensor-parallel ranks: (40 + 2 x 8) heads x 128 / 8 = 896 outputs, "
            "hidden_size 5120 (config.json text_config)"),  # fmt: skip
-    _nvfp4("llama-4-maverick-17b-128e", "nvidia/Llama-4-Maverick-17B-128E-Instruct-FP4", "dense_down_proj", 5120, 2048,
+    _nvfp4("llama-4-maverick-17b-128e", "nvidia/Llama-4-Maverick-17B-128E-Instruct-NVFP4", "dense_down_proj", 5120, 2048,
            "down projection of the dense MLP of every other layer (interleave_moe_layer_step 2) on one of 8 "
            "tensor-parallel ranks: intermediate_size_mlp 16384 / 8 = 2048 -> hidden_size 5120"),  # fmt: skip
-    _nvfp4("qwen3-8b", "nvidia/Qwen3-8B-FP4", "down_proj", 4096, 12288,
+    _nvfp4("qwen3-8b", "nvidia/Qwen3-8B-NVFP4", "down_proj", 4096, 12288,
            "MLP down projection, the whole layer: intermediate_size 12288 -> hidden_size 4096", tp=1),
-    _nvfp4("qwen3-14b", "nvidia/Qwen3-14B-FP4", "qkv_proj", 7168, 5120,
+    _nvfp4("qwen3-14b", "nvidia/Qwen3-14B-NVFP4", "qkv_proj", 7168, 5120,
            "fused QKV projection, the whole layer: (40 + 2 x 8) heads x 128 = 7168 outputs, hidden_size 5120", tp=1),
-    _nvfp4("qwen3-14b", "nvidia/Qwen3-14B-FP4", "o_proj", 5120, 5120,
+    _nvfp4("qwen3-14b", "nvidia/Qwen3-14B-NVFP4", "o_proj", 5120, 5120,
            "attention output projection, the whole layer: 40 heads x 128 = 5120 -> hidden_size 5120", tp=1),
-    _nvfp4("qwen3-235b-a22b", "nvidia/Qwen3-235B-A22B-FP4", "qkv_proj", 1152, 4096,
-           "fused QKV projection on one of 8 tensor-parallel ranks: (64 + 2 x 4) heads x 128 / 8 = 1152 outputs, "
-           "hidden_size 4096"),  # fmt: skip
+    _nvfp4("qwen3-235b-a22b", "nvidia/Qwen3-235B-A22B-NVFP4", "qkv_proj", 1280, 4096,
+           "fused QKV projection on one of 8 tensor-parallel ranks: 64 / 8 = 8 query heads and, as the 4 KV heads are "
+           "fewer than the ranks, one whole replicated KV head (QKVParallelLinear in vllm-project/vllm "
+           "vllm/model_executor/layers/linear.py, as in SGLang): (8 + 2 x 1) x 128 = 1280 outputs, hidden_size 4096 "
+           "(64 heads, 4 KV heads, head_dim 128 checked against AI-Hypercomputer/maxtext "
+           "src/maxtext/configs/models/qwen3-235b-a22b.yml)"),  # fmt: skip
 ]
 
 
@@ -1170,7 +1177,9 @@ def _nvfp4_gemm(e: Entry) -> tuple[dict, str]:
     n, k = e.constants["n"], e.constants["k"]
     defn = {
         "op_type": "gemm_nvfp4",
-        "description": f"NVFP4 linear layer of {e.model.label} quantized with NVIDIA ModelOpt ({e.hf_id}): {e.layer}; "
+        "description": f"NVFP4 linear layer of {e.model.label} quantized with NVIDIA ModelOpt ({e.hf_id}, the checkpoint's "
+        "name since NVIDIA renamed its -FP4 checkpoints -NVFP4; NVIDIA/Model-Optimizer "
+        f"tests/examples/hf_ptq/test_deploy.py): {e.layer}; "
         "c = alpha * (a * a_scale) @ (b * b_scale).T in bf16, each run of 16 values along K with its e4m3 block "
         "scale. make_inputs quantizes Gaussian data the way ModelOpt does (global scale 448 * 6 / amax, e4m3 block "
         "scale block_amax / 6, values rounded to the nearest e2m1; element 2i in the low nibble, shapes count fp4 "

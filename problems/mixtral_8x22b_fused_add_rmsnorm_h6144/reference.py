@@ -1,4 +1,4 @@
-"""MiniMax-Text-01 residual add + RMSNorm: the sum rounded to bf16 (the residual), then normalized in fp32."""
+"""Mixtral-8x22B residual add + RMSNorm: the sum rounded to bf16 (the residual), then normalized in fp32."""
 
 import torch
 

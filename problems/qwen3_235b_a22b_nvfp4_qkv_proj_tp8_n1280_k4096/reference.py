@@ -2,7 +2,7 @@
 
 import torch
 
-N, K = 1152, 4096
+N, K = 1280, 4096
 BLOCK = 16
 E2M1_MAX, E4M3_MAX = 6.0, 448.0
 # The 16 e2m1 codes: bit 3 is the sign, bits 0-2 index the magnitude.
