@@ -86,10 +86,13 @@ def test_redteam_holds_at_least_60_kernels_each_with_a_trick_a_layer_and_an_expe
     assert len(REDTEAM_KERNELS) >= 60
     for kernel in REDTEAM_KERNELS:
         found = constants(kernel)
-        assert found["LAYER"] in ("static", "runtime-cpu", "runtime-gpu", "judge", "judge-gpu"), kernel.path
+        # runtime-own: a runtime check on a problem of the kernel's own (not RMSNorm), run in tests/test_judge.py
+        layers = ("static", "runtime-cpu", "runtime-own", "runtime-gpu", "judge", "judge-gpu")
+        assert found["LAYER"] in layers, kernel.path
         # PASSED: a trick against timers this harness does not use; it gains nothing, and its time is honest.
         judged = ("reply-schema", "timed-output", "kernel-set-changed", "no-kernel", "outside-clock", "input-mutation",
-                  "RUNTIME_ERROR", "TIMEOUT")  # test_judge.py; the last two: a kernel that signals its judge
+                  "strict-output", "RUNTIME_ERROR", "TIMEOUT")  # test_judge.py; the last two: a kernel that
+        # signals its judge
         assert found["EXPECTED"] in RULES or found["EXPECTED"] in ("REWARD_HACK", "INCORRECT_NUMERICAL", "PASSED",
                                                                    *judged), kernel.path  # fmt: skip
         assert kernel.definition in DEFINITIONS, kernel.path
@@ -113,7 +116,8 @@ def test_static_redteam_kernel_fires_its_rule_at_the_marked_line(kernel: KernelS
     assert any((f.rule, f.path, f.line) == (expected, *marks[0]) for f in findings), findings
 
 
-@pytest.mark.parametrize("kernel", by_layer("runtime-cpu") + by_layer("runtime-gpu"), ids=kernel_id)
+@pytest.mark.parametrize("kernel", by_layer("runtime-cpu") + by_layer("runtime-own") + by_layer("runtime-gpu"),
+                         ids=kernel_id)
 def test_runtime_redteam_kernel_passes_the_static_layer_so_only_a_runtime_check_catches_it(kernel: KernelSpec) -> None:
     assert constants(kernel)["CAUGHT_BY"]
     assert scan(kernel, allowances(sources(kernel))) == []

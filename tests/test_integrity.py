@@ -275,6 +275,69 @@ def test_a_callable_handed_to_a_compiler_is_still_the_kernels_but_a_compilers_ow
     assert all(e.where.endswith("(through torch.fx.node)") for e in audit.events), seen
 
 
+def test_a_signal_to_a_process_not_its_own_is_stopped_and_recorded_but_its_own_children_may_be_signalled(tmp_path):
+    """Red-team round 3 (c09): os.kill reached through torch helpers and torch.jit.fork signalled the judge. Now a
+    signal to a process that is neither this one nor one it started raises before it is sent, whoever asks."""
+    import signal
+
+    kernel = tmp_path / "signalling_kernel.py"
+    kernel.write_text("import os, subprocess, sys\nimport torch\n\n"
+                      "def parent():\n    torch.jit.fork(os.kill, os.getppid(), 0)\n\n"
+                      "def child():\n"
+                      "    proc = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])\n"
+                      "    os.kill(proc.pid, 15)\n    return proc.wait()\n")  # fmt: skip
+    module = _import_kernel(kernel, "signalling_kernel")
+    audit = Audit([tmp_path])
+    with audit:
+        with pytest.raises(PermissionError, match="may signal only itself"):
+            module.parent()
+    assert [(e.rule, e.event) for e in audit.events] == [("threads", "os.kill")]
+    assert audit.events[0].where == "signalling_kernel.py:5" and "stopped" in audit.events[0].detail
+    quiet = Audit([tmp_path])
+    with quiet:
+        assert module.child() == -signal.SIGTERM  # its own child: signalled, not stopped
+    assert [e.event for e in quiet.events] == ["subprocess.Popen", "os.kill"]  # recorded as any kernel's kill is
+    assert not any("stopped" in e.detail for e in quiet.events)
+
+
+def test_poison_fills_a_buffer_as_allocate_outputs_makes_one_for_every_output_dtype_of_the_library():
+    """Timed calls' outputs are re-poisoned in place (red-team round 3, c02): the same bytes as a fresh buffer."""
+    from dataclasses import replace
+
+    from pytest_solbench.data.inputs import allocate_outputs, poison_
+    from pytest_solbench.data.library import bundled_problems
+    from pytest_solbench.data.trace import load_problem
+
+    seen = set()
+    for path in sorted(bundled_problems().glob("*/definition.json")):
+        definition = load_problem(path).definition
+        for spec in definition.outputs:
+            if spec.dtype in seen:
+                continue
+            seen.add(spec.dtype)
+            scalar = replace(definition, outputs=(replace(spec, shape=None),))  # one poisoned element of the dtype
+            fresh = allocate_outputs(scalar, {}, "cpu")[0].reshape(1)
+            again = poison_(torch.zeros(fresh.element_size(), dtype=torch.uint8).view(fresh.dtype))
+            assert torch.equal(fresh.view(torch.uint8), again.view(torch.uint8)), spec.dtype
+    assert {"bfloat16", "float32", "float8_e4m3fn", "int32"} <= seen
+
+
+def test_strict_outputs_refuse_broadcast_views_views_of_inputs_and_container_subclasses():
+    from pytest_solbench.guard.tripwires import strict_outputs, strict_result
+
+    x = torch.randn(1, 16)
+    assert strict_outputs(["y"], [torch.randn(8, 16)], [x]) is None
+    assert strict_outputs(["y"], [torch.randn(16, 8).t()], [x]) is None  # a transpose of its own memory: fine
+    assert strict_outputs(["y"], [x.expand(8, 16)], [x]).rule == "strict-output"
+    assert "view of an input" in strict_outputs(["y"], [x[0]], [x]).message
+    assert strict_result([x]) is None and strict_result((x,)) is None and strict_result(x) is None
+
+    class Sneaky(list):
+        pass
+
+    assert strict_result(Sneaky([x])).rule == "strict-output"
+
+
 def test_a_thread_started_at_import_is_not_part_of_the_baseline(tmp_path):
     """settle() counts once the first call is done; a thread the kernel's import started is still the kernel's."""
     from pytest_solbench.guard.tripwires import Tripwires

@@ -127,6 +127,24 @@ def test_a_shared_tensor_is_the_same_memory_on_both_sides(tmp_path: Path) -> Non
         assert arena.share(3.5)[1] == {"kind": "value", "value": 3.5}
 
 
+def test_folders_a_dead_judge_left_are_swept_and_a_living_ones_are_kept(tmp_path: Path) -> None:
+    """Red-team round 3 (c10): a judge killed mid-item left its shared files in /dev/shm for good."""
+    import os
+
+    from pytest_solbench.worker import shm
+
+    pid_max = Path("/proc/sys/kernel/pid_max")
+    never = int(pid_max.read_text()) + 7 if pid_max.exists() else 2**31 - 7  # no process has this pid
+    dead = tmp_path / f"{shm.FOLDER_PREFIX}{never}-abc"
+    living = tmp_path / f"{shm.FOLDER_PREFIX}{os.getpid()}-def"
+    other = tmp_path / "solbench-unrelated"
+    for folder in (dead, living, other):
+        folder.mkdir()
+        (folder / "tensor").write_bytes(b"x")
+    assert shm.sweep(str(tmp_path)) == [dead.name]
+    assert not dead.exists() and living.exists() and other.exists()
+
+
 def _cuda() -> bool:
     import os
 
@@ -275,6 +293,54 @@ def test_an_honest_kernel_timed_on_cpu_agrees_with_the_outside_clock(fresh_pools
     outcome = referee.judge_item(_timed_on_cpu(tmp_path / "sleepy.py"))
     assert outcome.status is Status.PASSED, outcome.log
     assert any("on fresh inputs" in note for note in outcome.kernel_timing["notes"]), outcome.kernel_timing
+
+
+def _request_on(problem: str, kernel_file: Path, axes: dict, guard: bool) -> ItemRequest:
+    from dataclasses import replace
+
+    from pytest_solbench.data.discovery import discover
+    from pytest_solbench.data.trace import load_problem
+
+    path = ROOT / "problems" / problem / "definition.json"
+    workload = next(w for w in load_problem(path).workloads if w.axes == axes)
+    (spec,), _ = discover([kernel_file])
+    return replace(_request(kernel_file), definition_path=str(path), workload_uuid=workload.uuid,
+                   kernel=spec.to_payload(), guard=guard)  # fmt: skip
+
+
+TELLER = """
+import torch
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+
+
+def run(hidden_states, weight, output):
+    if not bool(torch.isnan(output).all()):
+        raise RuntimeError("told a timed call from a checked one by its output buffer")
+    x = hidden_states.float()
+    output.copy_((x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight.float()).to(output.dtype))
+"""
+
+
+def test_timed_outputs_are_poisoned_as_checked_ones_so_nothing_tells_them_apart(fresh_pools, tmp_path) -> None:
+    """Red-team round 3 (c02): timed outputs were zeroed and checked ones NaN, so one element told them apart (a
+    top-k kernel wrote only its survivors when timed). Now every call's buffer holds the same poison: a kernel that
+    raises on any other buffer passes (it raised in the timed batch before), and the top-k one does the work."""
+    (tmp_path / "teller.py").write_text(TELLER)
+    told = referee.judge_item(_request(tmp_path / "teller.py"))
+    assert told.status is Status.PASSED, told.log
+    outcome = referee.judge_item(_request_on("llama3_1_8b_top_k_top_p_renorm_v128256",
+                                             REDTEAM / "hack_r3_zeroed_outputs_tell.py", {"batch_size": 1}, False))
+    assert outcome.status is Status.PASSED, outcome.log
+
+
+def test_a_value_returning_kernel_that_returns_a_broadcast_view_is_refused(fresh_pools) -> None:
+    """Red-team round 3 (c04): MoE permute at one token returned hidden.expand(8, H); the harness's untimed copy did
+    the writes."""
+    outcome = referee.judge_item(_request_on("deepseek_v3_moe_permute_topk8_e256_h7168",
+                                             REDTEAM / "hack_r3_view_output.py", {"num_tokens": 1}, True))
+    assert (outcome.status, outcome.rule) == (Status.REWARD_HACK, "strict-output"), outcome.log
+    assert "broadcast view" in outcome.log
 
 
 def test_an_honest_kernel_passes_and_its_outputs_are_checked_in_the_judge(fresh_pools) -> None:

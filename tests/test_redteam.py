@@ -26,6 +26,8 @@ RUNTIME = {
     "hack_child_process_allowed": ("REWARD_HACK", "threads"),
     "hack_writes_file_allowed": ("REWARD_HACK", "file-network-os"),
     "hack_r2_fx_callable_write_allowed": ("REWARD_HACK", "file-network-os"),
+    "hack_r3_list_subclass_allowed": ("REWARD_HACK", "strict-output"),
+    "hack_r3_signal_judge": ("REWARD_HACK", "threads"),
     "hack_all_zeros": ("INCORRECT_NUMERICAL", None),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.

@@ -16,6 +16,11 @@ cache folders, running their toolchains, loading what they built) and is the ker
 a socket, a frame or trace hook, through whatever library. A kernel reading its own folder is fine; ``exec`` and
 ``compile`` count only when the kernel's own line calls them (the standard library execs for dataclasses too).
 
+One event is stopped, not only recorded: a signal (``os.kill``, ``os.killpg``) to a process that is neither this
+one nor one it started raises ``PermissionError`` before it is sent, whoever asked (a kernel has no business with the
+judge, the controller or a neighbour, and a library that signals does so to its own workers): a kernel that reached
+``os.kill`` through a torch helper and ``torch.jit.fork`` stopped its judge before (red-team round 3).
+
 Native code (C++/CUDA) raises no audit events: the static C++ rules and the process and thread counts cover it.
 An audit hook cannot be removed, so one is installed per process, on first use, and stays silent while disarmed.
 """
@@ -130,6 +135,14 @@ class Audit:
             frame = frame.f_back
         return None
 
+    def _nearest_kernel_frame(self, frame: Any) -> str | None:
+        """"file:line" of the first kernel frame up the stack, whatever lies between."""
+        while frame is not None:
+            if self._kind(frame.f_code.co_filename) == "kernel":
+                return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+            frame = frame.f_back
+        return None
+
     def _compiler_may(self, event: str, args: tuple) -> bool:
         """Whether a compiler does this on a kernel's behalf (see ``COMPILER_MAY``)."""
         if event in NEVER_VIA_COMPILER:
@@ -204,6 +217,39 @@ def _package_dirs(names: Sequence[str]) -> tuple[str, ...]:
     return tuple(dirs) or ("\0",)
 
 
+SIGNALS = ("os.kill", "os.killpg")
+
+
+def _own_process(event: str, args: tuple) -> bool:
+    """Whether a signal goes to this process, its own process group, or a process it started (or their groups)."""
+    target = args[0] if args else None
+    if not isinstance(target, int):
+        return False
+    me = os.getpid()
+    if event == "os.killpg" or target < -1:
+        group = abs(target)
+        return group == os.getpgid(0) or _descends(group, me)
+    if target == 0:
+        return True  # this process's own group
+    return target == me or (target > 0 and _descends(target, me))
+
+
+def _descends(pid: int, ancestor: int) -> bool:
+    """Whether ``pid`` is a descendant of ``ancestor`` (through /proc; False where it cannot tell)."""
+    for _ in range(64):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            return False
+        pid = int(stat.rsplit(b")", 1)[1].split()[1])  # the parent's pid, after the command's name
+        if pid == ancestor:
+            return True
+        if pid <= 1:
+            return False
+    return False
+
+
 _ARMED: list[Audit | None] = []  # [the armed Audit or None] once the hook is installed
 _BUSY = threading.local()  # the hook's own stack walk raises events too
 
@@ -214,6 +260,12 @@ def _hook(event: str, args: tuple) -> None:
         return
     _BUSY.on = True
     try:
+        if event in SIGNALS and not _own_process(event, args):
+            where = audit._nearest_kernel_frame(sys._getframe(1)) or "the kernel's process"
+            audit.events.append(AuditEvent("threads", event, f"signal {args[1]!r} to {args[0]!r}, a process not its "
+                                           "own: stopped", where))  # fmt: skip
+            raise PermissionError(f"a kernel's process may signal only itself and the processes it started, not "
+                                  f"{args[0]!r} (solbench)")  # fmt: skip
         audit._record(event, args, sys._getframe(1))
     finally:
         _BUSY.on = False

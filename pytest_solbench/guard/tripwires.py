@@ -94,14 +94,40 @@ class Tripwires:
         return None
 
 
-def strict_outputs(names: Sequence[str], values: Sequence[Any]) -> Trip | None:
-    """A value-returning kernel's outputs must be plain, dense, materialized tensors (or Python numbers)."""
+PLAIN_RESULTS = (tuple, list, dict)
+
+
+def strict_result(result: Any) -> Trip | None:
+    """What a value-returning kernel returns is looked at only by type first: a tensor, a number, or exactly a
+    tuple, list or dict (a subclass's ``__iter__`` or ``keys`` would run kernel code in the harness's delivery)."""
+    import torch
+
+    kind = type(result)
+    if kind in PLAIN_RESULTS or kind in (int, float, bool) or isinstance(result, torch.Tensor):
+        return None
+    return Trip("strict-output", f"the kernel returned a {kind.__module__}.{kind.__qualname__}; a value-returning "
+                "kernel returns tensors, or exactly a tuple, list or dict of them")  # fmt: skip
+
+
+def strict_outputs(names: Sequence[str], values: Sequence[Any], inputs: Sequence[Any] = ()) -> Trip | None:
+    """A value-returning kernel's outputs must be plain, dense, materialized tensors (or Python numbers) of memory
+    of their own: not a broadcast view (a stride 0 over a dimension of 2 or more) nor a view of an input, whose copy
+    into the judge's buffer, which the harness makes outside the timed window, would be the work."""
+    import torch
+
+    own = {t.untyped_storage().data_ptr() for t in inputs if isinstance(t, torch.Tensor) and t.numel()}
     for name, value in zip(names, values):
-        if isinstance(value, (int, float, bool)):
+        if type(value) in (int, float, bool):
             continue
         why = integrity.strict_tensor(value)
         if why:
             return Trip("tensor-subclass", f"output {name!r} {why}")
+        if any(stride == 0 and size > 1 for stride, size in zip(value.stride(), value.shape)):
+            return Trip("strict-output", f"output {name!r} is a broadcast view (strides {tuple(value.stride())}): "
+                        "its elements are not the kernel's writes")  # fmt: skip
+        if value.numel() and value.untyped_storage().data_ptr() in own:
+            return Trip("strict-output", f"output {name!r} is a view of an input: its copy into the output buffer "
+                        "would be the work")  # fmt: skip
     return None
 
 

@@ -4,7 +4,7 @@ The judge times one batch of ``calls`` timed calls as the kernel's process makes
 the end; ``timing.run_batch``), from the request sent to the reply read. From that wall time it takes the least round
 trip of a few pings of the same process (never more than it took before the kernel's code was imported there, so a
 kernel cannot slow its own answers to pings to have more subtracted) and its own measure of the fixed costs (the same
-batch with an empty call in the judge's own process: output zeroing, L2 flush, Python loop), and divides by the calls:
+batch with an empty call in the judge's own process: output poisoning, L2 flush, Python loop), and divides by the calls:
 what one call cost at most, as seen from outside. A reported median that this contradicts is
 ``REWARD_HACK [outside-clock]``.
 

@@ -276,7 +276,7 @@ def _wall_ms(fn: Any) -> float:
 
 
 def _fixed_ms(request: ItemRequest, outs: list[list]) -> float:
-    """The judge's own batch of the same calls with nothing in them: zeroing outputs, the L2 flush, the loop."""
+    """The judge's own batch of the same calls with nothing in them: poisoning outputs, the L2 flush, the loop."""
     from pytest_solbench.measure import timing
 
     flush = None
@@ -286,9 +286,11 @@ def _fixed_ms(request: ItemRequest, outs: list[list]) -> float:
         nbytes = request.timing.l2_flush_bytes
         flush = _flusher(request.device, nbytes) if nbytes else timing.L2Flusher.for_device(request.device)
 
+    from pytest_solbench.data.inputs import poison_
+
     def prepare(i: int) -> None:
         for out in outs[i]:
-            out.zero_()
+            poison_(out)
 
     return _wall_ms(lambda: timing.run_batch(lambda i: None, prepare=prepare, flush=flush, n=len(outs),
                                              device=request.device))  # fmt: skip

@@ -108,7 +108,7 @@ def measure(
     clock_probe: Callable[[], Any] | None = None,
     timer: Any = None,
 ) -> Measurement:
-    """Time ``call(i)``; the caller rotates its input copies by ``i`` and ``prepare(i)`` re-zeroes outputs
+    """Time ``call(i)``; the caller rotates its input copies by ``i`` and ``prepare(i)`` re-poisons outputs
     outside the timed window. ``timer`` replaces the CUDA/wall timer (tests pass a fake device)."""
     started = time.perf_counter()
     cpu = str(device).startswith("cpu")

@@ -14,7 +14,7 @@ from pytest_solbench.guard.tripwires import Trip
 
 def time_entry(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_values: dict[str, int],
                request: ItemRequest, reference: Any) -> tuple[dict, Trip | None]:  # fmt: skip
-    """Time ``fn`` under the timing contract (rotated input copies, re-zeroed outputs, cold L2 per sample); return
+    """Time ``fn`` under the timing contract (rotated input copies, re-poisoned outputs, cold L2 per sample); return
     the measurement and the first check the timed calls failed (None: none)."""
     import torch
 
@@ -36,7 +36,7 @@ def time_entry(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_va
     def prepare(i: int) -> None:
         if out_sets is not None:
             for out in out_sets[i % copies]:
-                out.zero_()
+                inputs.poison_(out)  # as checked calls' outputs are
 
     def call(i: int) -> None:
         if out_sets is not None:

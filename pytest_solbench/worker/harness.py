@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_solbench.data.inputs import poison_
 from pytest_solbench.worker import execute
 from pytest_solbench.worker.rounds import as_outputs
 from pytest_solbench.worker.shm import attach, dtype_name
@@ -80,11 +81,19 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
             else:
                 result = _invoke(entry, args, outs)
             execute._sync(device)
+            # Still armed: what the kernel returned is opened here, and no code of its may run unseen.
+            trip = None if entry.dps else _strict_result(entry, result)
+            if trip is not None:
+                return {"outputs": None, "trip": _trip(trip), "kernel_names": names}
+            returned = None if entry.dps else as_outputs(result, entry.definition)
+            reported = None if entry.dps else _deliver(returned, outs)
+            execute._sync(device)
+            trip = _check(entry, returned, args)
     except Exception as exc:
+        seen = entry.wires.check() if entry.wires is not None else None  # a stopped signal raises in the kernel
+        if seen is not None:
+            return {"outputs": None, "trip": _trip(seen), "kernel_names": names}
         return {"error": execute._short_traceback(exc)}
-    reported = None if entry.dps else _deliver(as_outputs(result, entry.definition), outs)
-    execute._sync(device)
-    trip = _check(entry, None if entry.dps else as_outputs(result, entry.definition))
     return {"outputs": reported, "trip": _trip(trip), "kernel_names": names}
 
 
@@ -101,6 +110,7 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
             for s in payload["sets"]]  # fmt: skip
     schedule = payload.get("schedule")
     pending: list[Any] = []  # (set index, result) of a value-returning call, delivered before the next one
+    tripped: list[Any] = []  # the first timed result that was not plain (a view is a copy the harness would make)
 
     def which(i: int) -> int:
         return schedule[i] if schedule is not None else i % len(sets)
@@ -108,13 +118,20 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
     def deliver() -> None:
         while pending:
             index, result = pending.pop()
-            _deliver(as_outputs(result, entry.definition), sets[index][1])
+            trip = _strict_result(entry, result)
+            if trip is None:
+                returned = as_outputs(result, entry.definition)
+                trip = _strict_outputs(entry, returned, sets[index][0])
+                if trip is None:
+                    _deliver(returned, sets[index][1])
+            if trip is not None and not tripped:
+                tripped.append(trip)
 
     def prepare(i: int) -> None:
         deliver()  # outside the timed window: the copy is the harness's work, not the kernel's
         if entry.dps:
             for out in sets[which(i)][1]:
-                out.zero_()
+                poison_(out)  # as a checked call's outputs are: nothing tells a timed call from a checked one
 
     def run(i: int) -> None:
         ins, outs = sets[which(i)]
@@ -145,7 +162,7 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
             execute._sync(device)
     except Exception as exc:
         return {"error": f"while timing: {execute._short_traceback(exc)}"}
-    return {**reply, "trip": _trip(_check(entry, None))}
+    return {**reply, "trip": _trip(tripped[0] if tripped else _check(entry, None))}
 
 
 def ping(_payload: Any = None) -> dict[str, Any]:
@@ -179,17 +196,31 @@ def _invoke(entry: _Loaded, args: list, outs: list) -> Any:
     return entry.fn(*args)
 
 
-def _check(entry: _Loaded, returned: list | None) -> Any:
+def _check(entry: _Loaded, returned: list | None, args: list = ()) -> Any:
     """The in-process tripwires after a call (settled after the first: JIT and autotune threads are its own)."""
+    if entry.wires is None:
+        return None
+    if not entry.settled:
+        entry.wires.settle()
+        entry.settled = True
+    return entry.wires.check() or (_strict_outputs(entry, returned, args) if returned is not None else None)
+
+
+def _strict_result(entry: _Loaded, result: Any) -> Any:
+    """A value-returning kernel's result, by its type alone, before anything of it is opened (guard on only)."""
     if entry.wires is None:
         return None
     from pytest_solbench.guard import tripwires
 
-    if not entry.settled:
-        entry.wires.settle()
-        entry.settled = True
-    names = [o.name for o in entry.definition.outputs]
-    return entry.wires.check() or (tripwires.strict_outputs(names, returned) if returned is not None else None)
+    return tripwires.strict_result(result)
+
+
+def _strict_outputs(entry: _Loaded, returned: list, args: list) -> Any:
+    if entry.wires is None:
+        return None
+    from pytest_solbench.guard import tripwires
+
+    return tripwires.strict_outputs([o.name for o in entry.definition.outputs], returned, args)
 
 
 def _deliver(values: list, outs: list) -> list[dict[str, Any]]:

@@ -43,14 +43,46 @@ def _folder_for(nbytes: int, folders: tuple[str, ...] = ()) -> str:
     return folders[-1]
 
 
+FOLDER_PREFIX = "solbench-shared-"  # + the judge's pid + "-": a judge that died (killed) leaves its folders behind
+
+
 def own_folders() -> tuple[str, ...]:
     """Two new folders for one kernel's shared tensors, readable by their owner only: one in ``/dev/shm`` (where it
-    is writable) and one in the temp folder (where ``/dev/shm`` has no room)."""
-    made = []
-    if os.path.isdir(SHM) and os.access(SHM, os.W_OK):
-        made.append(tempfile.mkdtemp(prefix="solbench-shared-", dir=SHM))
-    made.append(tempfile.mkdtemp(prefix="solbench-shared-"))
-    return tuple(made)
+    is writable) and one in the temp folder (where ``/dev/shm`` has no room). Folders a dead judge left are swept
+    first, so a killed judge's tensors do not fill ``/dev/shm`` for good."""
+    roots = [SHM] if os.path.isdir(SHM) and os.access(SHM, os.W_OK) else []
+    roots.append(tempfile.gettempdir())
+    prefix = f"{FOLDER_PREFIX}{os.getpid()}-"
+    for root in roots:
+        sweep(root)
+    return tuple(tempfile.mkdtemp(prefix=prefix, dir=root) for root in roots)
+
+
+def sweep(root: str) -> list[str]:
+    """Remove the folders under ``root`` that judges no longer alive made; returns them."""
+    import shutil
+
+    gone = []
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return gone
+    for name in names:
+        pid = name[len(FOLDER_PREFIX):].split("-", 1)[0] if name.startswith(FOLDER_PREFIX) else ""
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+            gone.append(name)
+    return gone
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's
+    return True
 
 
 def dtype_name(dtype: Any) -> str:
