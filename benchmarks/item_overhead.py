@@ -1,0 +1,55 @@
+"""What an item costs beyond its timed phases: issue 15's budget is 0.25 s per item on the GPU.
+
+    pytest --solbench ... --solbench-json items.jsonl --junitxml items.xml
+    python benchmarks/item_overhead.py items.jsonl items.xml
+
+For each item of the JSON lines whose test case is in the JUnit XML: the item's wall time as pytest saw it (setup,
+call and teardown) less the wall time of the kernel's timed phase and, where the item timed the baseline, of the
+baseline's (``wall_time_s`` of each measurement). What is left is the judge's work (inputs, reference, checks, the
+outside clock's batch on fresh inputs), the round trips and the controller's. Prints a line per item and the median,
+90th percentile and maximum; untimed items (CPU mode) count whole.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+
+def overheads(records: list[dict], junit_xml: str) -> list[tuple[str, str, float]]:
+    """(test name, status, seconds beyond the timed phases) for every record whose test case the XML holds."""
+    times = {case.get("name"): float(case.get("time", 0)) for case in ElementTree.fromstring(junit_xml).iter("testcase")}
+    found = []
+    for record in records:
+        name = record["nodeid"].split("::")[-1]
+        if name not in times:
+            continue
+        timed = sum((record.get(key) or {}).get("wall_time_s") or 0.0 for key in ("kernel_timing", "reference_timing"))
+        found.append((name, record["status"], times[name] - timed))
+    return found
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        return 2
+    records = [json.loads(line) for line in Path(argv[0]).read_text().splitlines() if line.strip()]
+    rows = overheads(records, Path(argv[1]).read_text())
+    if not rows:
+        print("no item of the JSON lines is in the JUnit XML", file=sys.stderr)
+        return 1
+    for name, status, seconds in rows:
+        print(f"{seconds:8.3f} s  {status:<12} {name}")
+    values = sorted(s for _, _, s in rows)
+    p90 = values[min(len(values) - 1, int(0.9 * len(values)))]
+    over = sum(1 for v in values if v > 0.25)
+    print(f"{len(values)} items: median {statistics.median(values):.3f} s, p90 {p90:.3f} s, max {values[-1]:.3f} s; "
+          f"{over} over 0.25 s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
