@@ -5,6 +5,7 @@
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup fidelity gates                  # run 3
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup multigpu                        # run 4, two or more GPUs
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup capture                         # problems captured from a block
+#   OUT=gpu-out bash benchmarks/gpu_session.sh setup judge overhead ray              # the judge's GPU half (issues 15, 18)
 # Every step logs under $OUT/logs; the last packs them into $OUT/logs.tgz. Clocks are only observed, never set.
 set -u
 OUT=${OUT:-gpu-out}
@@ -82,6 +83,21 @@ for what in "$@"; do
       timeout 120 "${G[@]}" --kernel-dir benchmarks/slow_kernels/slower --solbench-compare main --solbench-markdown "$LOGS/pr.md" \
         >>"$LOGS/gates.log" 2>&1
       echo "slow run exit $?" >>"$LOGS/gates.log" ;;
+    judge)  # issue 15: CUDA IPC, CUPTI kernel sets, the outside clock on fresh inputs, confinement with CUDA
+      timed judge timeout 420 "${PYTEST[@]}" -q -rs tests/test_judge.py tests/test_confine.py tests/test_redteam.py \
+        >"$LOGS/judge.log" 2>&1 ;;
+    overhead)  # issue 15: seconds per item beyond its timed phases (budget 0.25 s), on the README's examples
+      timed overhead timeout 420 "${SOL[@]}" --kernel-dir examples --solbench-max-time 0.5 -q \
+        --solbench-json "$LOGS/overhead.jsonl" --junitxml "$LOGS/overhead.xml" >"$LOGS/overhead_run.log" 2>&1
+      python benchmarks/item_overhead.py "$LOGS/overhead.jsonl" "$LOGS/overhead.xml" >"$LOGS/overhead.log" 2>&1 ;;
+    ray)  # issue 18: the same examples through a one-node Ray cluster, beside a plain run (scores within noise)
+      if python -c "import ray" 2>/dev/null; then
+        R=("${SOL[@]}" --kernel-dir examples --solbench-max-time 0.5 -q -k "num_tokens:4096] or batch_size:64]")
+        timed ray-plain timeout 280 "${R[@]}" --solbench-json "$LOGS/ray_plain.jsonl" >"$LOGS/ray_plain.log" 2>&1
+        timed ray timeout 280 "${R[@]}" --solbench-ray local --solbench-json "$LOGS/ray.jsonl" >"$LOGS/ray.log" 2>&1
+      else
+        echo "ray is not installed here: pip list has no ray" >"$LOGS/ray.log"
+      fi ;;
     capture)  # issue 17: a decoder block (hidden 2048, bf16) captured with CUDA-event time shares, its problems timed
       timed capture timeout 300 "${PYTEST[@]}" -q -s tests/test_capture.py -k real_sized >"$LOGS/capture.log" 2>&1 ;;
   esac
