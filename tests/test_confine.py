@@ -262,7 +262,12 @@ def run(hidden_states, weight):
         wrote = "wrote"
     except OSError as exc:
         wrote = exc.strerror
-    raise RuntimeError(f"outside={{wrote}} tmp={{os.environ.get('TMPDIR')}}")
+    caps = set()
+    for tid in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{{tid}}/status") as handle:
+            caps |= {{line.split()[1] for line in handle if line.startswith("CapEff")}}
+    threads = len(os.listdir("/proc/self/task"))
+    raise RuntimeError(f"outside={{wrote}} tmp={{os.environ.get('TMPDIR')}} threads={{threads}} caps={{sorted(caps)}}")
 '''
 
 
@@ -328,6 +333,7 @@ def test_the_plugin_confines_each_kernel_worker_and_says_so_in_the_header(pytest
     assert "solbench-kernel-" in text.split("tmp=")[1].split()[0]  # a temp folder of its own
     if IS_LINUX_ROOT and "read-only-fs" in header[0].split("not in force")[0] and "unconfined" not in header[0]:
         assert "outside=Read-only file system" in text and not outside.exists()
+        assert "caps=['0000000000000000']" in text  # every thread, ATen's pool included (red-team round 3, c06)
     else:
         assert "outside=wrote" in text
 
@@ -380,6 +386,7 @@ if {first_thing}:
 else:
     execute.warm_up()  # the order red-team round 3 found: ATen's pool started, then confined at the kernel's load
 import torch
+warm = len(os.listdir("/proc/self/task"))
 (torch.randn(512, 4096) * 2).sum(-1)
 solution = {{"name": "c05", "definition": "llama3_1_8b_rmsnorm_h4096", "spec": {{"entry_point": "k.py::run"}},
             "sources": [{{"path": "k.py", "content": "def run(hidden_states, weight):\\n    return hidden_states\\n"}}]}}
@@ -391,7 +398,7 @@ except kernels.KernelError as exc:
     loaded = "refused: " + str(exc)
 me, tasks = confine.System().tasks()
 mine = [t.namespaces for t in tasks if t.tid == me][0]
-print(json.dumps({{"threads": len(tasks), "capabilities": [t.capabilities for t in tasks],
+print(json.dumps({{"threads": len(tasks), "warm": warm, "capabilities": [t.capabilities for t in tasks],
                   "same_namespaces": all(t.namespaces == mine for t in tasks), "loaded": loaded,
                   "confinement": confine.for_kernel().to_json()}}))
 """
@@ -413,6 +420,7 @@ def test_a_kernels_process_confines_itself_before_any_thread_and_writes_the_kern
     good, late = facts[True], facts[False]
     result = Confinement.from_json(good["confinement"])
     assert good["threads"] > 1 and result.escaped == ()  # ATen's pool runs, started inside the confinement
+    assert good["warm"] == good["threads"]  # by the warm-up: a large op adds no thread for the tripwire (e9998e0)
     assert good["loaded"].startswith(os.path.join(result.temp_dir, "solbench", "solutions", "c05-"))
     assert not (tmp_path / "home").exists()  # nothing written to the plugin's cache outside the private temp
     if not IS_LINUX_ROOT or "capabilities" not in result.in_force:
