@@ -34,6 +34,9 @@ process (``/proc/self/task``): a measure some thread does not share is not in fo
 
 All system calls go through a :class:`System` (the real one uses ``os`` and libc through ``ctypes``), so tests
 can drive both paths: the real one where this machine permits it, a fake one where not.
+
+Long: the measures, the system calls they make and the check that every thread holds them are one sequence whose
+order is the point (private before read-only, capabilities last, threads checked after); apart, it would be spread.
 """
 
 from __future__ import annotations
