@@ -98,7 +98,7 @@ def _timeout_words(request: ItemRequest, message: str, timeout_s: float, limit_w
     if message.startswith("initializer "):
         return ("the worker process did not start in time (it imports torch and warms up the device): the machine is "
                 "overloaded or the GPU does not answer; the next item starts a fresh one")  # fmt: skip
-    who = "the reference" if request.kernel.get("name") == "reference" else f"kernel {request.kernel.get('name')}"
+    who = "the reference" if request.kernel.get("is_reference") else f"kernel {request.kernel.get('name')}"
     if "stopped by a signal" in message:  # pool.STOPPED_GRACE_S: not a slow kernel, a stopped process
         return (f"the judge's process was stopped by a signal (SIGSTOP) while it ran {who}: a kernel's process can "
                 "send one (it runs as the same user); it was killed and the next item runs in a fresh one")  # fmt: skip

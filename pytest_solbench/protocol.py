@@ -67,8 +67,9 @@ class ItemRequest:
     @property
     def tenant(self) -> str:
         """Which worker may serve this request: one per kernel, and the reference's own, which imports no kernel."""
-        name = self.kernel.get("name", "")
-        return "reference" if name == "reference" else f"kernel:{name}:{self.kernel.get('path', '')}"
+        if self.kernel.get("is_reference"):  # the flag, never the name: a user's kernel may not pass for it
+            return "reference"
+        return f"kernel:{self.kernel.get('name', '')}:{self.kernel.get('path', '')}"
 
 
 @dataclass(frozen=True)

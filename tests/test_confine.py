@@ -25,9 +25,11 @@ IS_LINUX_ROOT = sys.platform.startswith("linux") and os.geteuid() == 0
 class FakeSystem:
     """Records what confinement asks of the system; ``refuse`` names the calls that fail with EPERM."""
 
-    def __init__(self, root: bool = True, refuse: tuple[str, ...] = (), threads: int | None = 100) -> None:
+    def __init__(self, root: bool = True, refuse: tuple[str, ...] = (), threads: int | None = 100,
+                 tasks: list[confine.Task] | None = None) -> None:  # fmt: skip
         self.root, self.refuse, self.threads = root, refuse, threads
         self.calls: list[tuple] = []
+        self.task_list = tasks if tasks is not None else [task(1)]
 
     def _maybe_refuse(self, name: str) -> None:
         if name in self.refuse:
@@ -64,6 +66,13 @@ class FakeSystem:
         self.calls.append(("drop_capabilities",))
         self._maybe_refuse("caps")
 
+    def tasks(self) -> tuple[int, list[confine.Task]]:
+        return self.task_list[0].tid, self.task_list
+
+
+def task(tid: int, capabilities: int = 0, mnt: str = "mnt:[1]", net: str = "net:[1]") -> confine.Task:
+    return confine.Task(tid, f"t{tid}", capabilities, (("mnt", mnt), ("net", net)))
+
 
 class BindRefused(FakeSystem):
     """Binding a folder back from its descriptor (under /proc) fails."""
@@ -87,7 +96,7 @@ def restored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def test_not_root_keeps_what_needs_no_privilege_and_says_why_the_rest_is_missing(restored: Path) -> None:
     system = FakeSystem(root=False)
     result = confine.confine(temp_root=str(restored), system=system)
-    assert result.in_force == ("private-temp", "bytecode", "rlimits")
+    assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap")
     assert dict(result.missing) == {"network": "needs root on Linux", "read-only-fs": "needs root on Linux",
                                     "private-shm": "needs root on Linux",
                                     "capabilities": "none to drop: not root"}  # fmt: skip
@@ -109,7 +118,9 @@ def test_as_root_the_namespace_is_made_private_before_anything_is_remounted_read
     build = restored / "build"
     build.mkdir()
     result = confine.confine([str(build)], temp_root=str(restored), system=system)
-    assert result.in_force == confine.MEASURES and result.missing == ()
+    assert result.in_force == tuple(m for m in confine.MEASURES if m != "process-cap")
+    assert result.missing == (("process-cap", "Linux does not enforce RLIMIT_NPROC for root, as kernels run here"),)
+    assert not any(call[0] == "setrlimit" and call[1] == resource.RLIMIT_NPROC for call in system.calls)
     mounts = [call for call in system.calls if call[0] == "mount"]
     assert system.calls.index(("unshare", confine.CLONE_NEWNET)) < system.calls.index(mounts[0])
     assert mounts[0] == ("mount", None, "/", None, MS_REC | MS_PRIVATE)
@@ -125,16 +136,20 @@ def test_a_namespace_that_cannot_be_made_private_is_never_remounted(restored: Pa
     system = FakeSystem(root=True, refuse=("private", f"unshare:{confine.CLONE_NEWNET}"))
     result = confine.confine(temp_root=str(restored), system=system)
     assert dict(result.missing) == {"network": "Operation not permitted", "read-only-fs": "Operation not permitted",
-                                    "private-shm": "needs the mount namespace of read-only-fs"}  # fmt: skip
+                                    "private-shm": "needs the mount namespace of read-only-fs",
+                                    "process-cap": "Linux does not enforce RLIMIT_NPROC for root, as kernels run here"}
     assert not any(call[0] == "mount" and call[4] & MS_RDONLY for call in system.calls)
     assert result.in_force == ("private-temp", "bytecode", "rlimits", "capabilities")
 
 
 def test_a_temp_folder_without_tmpfs_is_bound_writable_and_no_proc_means_no_thread_cap(restored: Path) -> None:
-    system = FakeSystem(root=True, refuse=("tmpfs",), threads=None)
+    system = FakeSystem(root=True, refuse=("tmpfs",))
     result = confine.confine(temp_root=str(restored), system=system)
     temp = os.path.realpath(result.temp_dir)
     assert ("mount", temp, temp, None, MS_BIND | MS_REC) in system.calls
+    system = FakeSystem(root=False, threads=None)
+    result = confine.confine(temp_root=str(restored), system=system)
+    assert dict(result.missing)["process-cap"] == "no /proc to count the user's threads"
     assert not any(call[0] == "setrlimit" and call[1] == resource.RLIMIT_NPROC for call in system.calls)
 
 
@@ -172,7 +187,7 @@ def test_header_lines() -> None:
 def test_without_folders_named_by_the_judge_dev_shm_is_left_as_it_is(restored: Path) -> None:
     system = FakeSystem(root=True)
     result = confine.confine(temp_root=str(restored), shared=None, system=system)
-    assert dict(result.missing) == {"private-shm": "the judge named no folders of its own for this process"}
+    assert dict(result.missing)["private-shm"] == "the judge named no folders of its own for this process"
     assert not any(call[0] == "mount" and call[3] == "tmpfs" and call[2].endswith("shm") for call in system.calls)
 
 
@@ -221,12 +236,13 @@ def test_the_real_confinement_in_a_child_process(tmp_path: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
     result = Confinement.from_json(facts["result"])
     assert facts["private"] == "wrote" and facts["mine"] == "wrote" and wrote_mine  # the judge sees what it wrote
-    if not IS_LINUX_ROOT or result.missing:  # not permitted here: it must say why, and not pretend otherwise
+    as_root = tuple(m for m in confine.MEASURES if m != "process-cap")  # Linux exempts root from RLIMIT_NPROC
+    if not IS_LINUX_ROOT or result.in_force != as_root:  # not permitted here: it must say why, not pretend otherwise
         assert result.missing
         if "read-only-fs" in dict(result.missing):
             assert facts["outside"] == "wrote"
         pytest.skip(f"this machine does not permit full confinement: {result.header_line()}")
-    assert result.in_force == confine.MEASURES
+    assert dict(result.missing) == {"process-cap": "Linux does not enforce RLIMIT_NPROC for root, as kernels run here"}
     assert facts["outside"] == "Read-only file system" and not outside.exists()
     assert facts["network"] == "Network is unreachable"
     assert int(facts["capabilities"], 16) == 0
@@ -246,7 +262,12 @@ def run(hidden_states, weight):
         wrote = "wrote"
     except OSError as exc:
         wrote = exc.strerror
-    raise RuntimeError(f"outside={{wrote}} tmp={{os.environ.get('TMPDIR')}}")
+    caps = set()
+    for tid in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{{tid}}/status") as handle:
+            caps |= {{line.split()[1] for line in handle if line.startswith("CapEff")}}
+    threads = len(os.listdir("/proc/self/task"))
+    raise RuntimeError(f"outside={{wrote}} tmp={{os.environ.get('TMPDIR')}} threads={{threads}} caps={{sorted(caps)}}")
 '''
 
 
@@ -310,8 +331,9 @@ def test_the_plugin_confines_each_kernel_worker_and_says_so_in_the_header(pytest
     result.assert_outcomes(failed=1, passed=1)  # the probe fails by design; the swapped pyc was never read
     text = result.stdout.str()
     assert "solbench-kernel-" in text.split("tmp=")[1].split()[0]  # a temp folder of its own
-    if IS_LINUX_ROOT and "not in force" not in header[0] and "unconfined" not in header[0]:
+    if IS_LINUX_ROOT and "read-only-fs" in header[0].split("not in force")[0] and "unconfined" not in header[0]:
         assert "outside=Read-only file system" in text and not outside.exists()
+        assert "caps=['0000000000000000']" in text  # every thread, ATen's pool included (red-team round 3, c06)
     else:
         assert "outside=wrote" in text
 
@@ -324,3 +346,139 @@ def test_undumpable_closes_the_process_to_its_siblings() -> None:
         pytest.skip("prctl is Linux's")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["True", "0"]
+
+
+# ---------------------------------------------------------------- red-team round 3: every thread, and the process cap
+
+
+def test_a_measure_some_thread_does_not_share_is_not_in_force_and_names_the_thread() -> None:
+    """Red-team round 3 (c06): namespaces and capabilities are per thread; one started before confinement keeps the
+    host's. The check reads every thread and takes out of force what one of them escapes."""
+    held = Confinement(("private-temp", "network", "read-only-fs", "private-shm", "capabilities"), (), "/t")
+    same = FakeSystem(tasks=[task(10), task(11), task(12)])
+    assert confine.threads_checked(held, same) == held
+    early = FakeSystem(tasks=[task(10), task(11, capabilities=0x1FF, mnt="mnt:[9]", net="net:[9]"), task(12, net="net:[9]")])
+    result = confine.threads_checked(held, early)
+    assert result.in_force == ("private-temp",)
+    assert result.escaped == ("network", "read-only-fs", "private-shm", "capabilities")
+    why = dict(result.missing)
+    assert why["capabilities"] == "thread 11 (t11) holds capabilities 0x1ff: it started before the process was confined"
+    assert why["network"].startswith("thread 11 (t11) (and 1 more) is in another net namespace (net:[9])")
+    assert "capabilities: thread 11" in result.header_line()
+    unheld = Confinement(("private-temp",), (("capabilities", "none to drop: not root"),))
+    assert confine.threads_checked(unheld, early) == unheld  # nothing was claimed: nothing to take back
+
+
+CHILD = """
+import json, os, sys
+sys.path.insert(0, {root!r})
+os.environ.update(SOLBENCH_CONFINE="1", SOLBENCH_CONFINE_ROOT={temp!r}, HOME={home!r}, TRITON_INTERPRET="1",
+                  OMP_NUM_THREADS="3")  # ATen's pool has threads whatever the cores
+os.environ.pop("SOLBENCH_CACHE_DIR", None)
+from pathlib import Path
+from pytest_solbench.data import kernels
+from pytest_solbench.data.discovery import parse_solution
+from pytest_solbench.data.trace import load_problem
+from pytest_solbench.guard import confine
+from pytest_solbench.worker import execute
+if {first_thing}:
+    execute.confined_warm_up()  # the kernel's pool's initializer
+else:
+    execute.warm_up()  # the order red-team round 3 found: ATen's pool started, then confined at the kernel's load
+import torch
+warm = len(os.listdir("/proc/self/task"))
+(torch.randn(512, 4096) * 2).sum(-1)
+solution = {{"name": "c05", "definition": "llama3_1_8b_rmsnorm_h4096", "spec": {{"entry_point": "k.py::run"}},
+            "sources": [{{"path": "k.py", "content": "def run(hidden_states, weight):\\n    return hidden_states\\n"}}]}}
+spec = parse_solution(solution, Path({temp!r}) / "solution.json")
+try:
+    execute._kernel(spec, load_problem(Path({problem!r})).definition, True)
+    loaded = str(kernels.source_folder(spec))
+except kernels.KernelError as exc:
+    loaded = "refused: " + str(exc)
+me, tasks = confine.System().tasks()
+mine = [t.namespaces for t in tasks if t.tid == me][0]
+print(json.dumps({{"threads": len(tasks), "warm": warm, "capabilities": [t.capabilities for t in tasks],
+                  "same_namespaces": all(t.namespaces == mine for t in tasks), "loaded": loaded,
+                  "confinement": confine.for_kernel().to_json()}}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="confinement is Linux only")
+def test_a_kernels_process_confines_itself_before_any_thread_and_writes_the_kernel_only_in_its_temp(
+        tmp_path: Path) -> None:  # fmt: skip
+    """Red-team round 3: c06, ATen's pool started by the warm-up before confinement ran the kernel's native code
+    unconfined; c05, a solution's sources were written (as root, before confinement) where its name pointed."""
+    problem = ROOT / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json"
+    facts = {}
+    for first_thing in (True, False):
+        code = CHILD.format(root=str(ROOT), temp=str(tmp_path), home=str(tmp_path / "home"), problem=str(problem),
+                            first_thing=first_thing)  # fmt: skip
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        facts[first_thing] = json.loads(done.stdout.strip().splitlines()[-1])
+    good, late = facts[True], facts[False]
+    result = Confinement.from_json(good["confinement"])
+    assert good["threads"] > 1 and result.escaped == ()  # ATen's pool runs, started inside the confinement
+    assert good["warm"] == good["threads"]  # by the warm-up: a large op adds no thread for the tripwire (e9998e0)
+    assert good["loaded"].startswith(os.path.join(result.temp_dir, "solbench", "solutions", "c05-"))
+    assert not (tmp_path / "home").exists()  # nothing written to the plugin's cache outside the private temp
+    if not IS_LINUX_ROOT or "capabilities" not in result.in_force:
+        pytest.skip(f"no capabilities or namespaces to check on this machine: {result.header_line()}")
+    assert set(good["capabilities"]) == {0} and good["same_namespaces"]
+    late_result = Confinement.from_json(late["confinement"])
+    assert {"network", "read-only-fs", "capabilities"} <= set(late_result.escaped)
+    assert late["loaded"].startswith("refused: the kernel's process is not confined in every thread")
+    assert "it started before the process was confined" in late["loaded"]
+
+
+NPROC_CHILD = """
+import json, os, sys
+sys.path.insert(0, {root!r})
+from pytest_solbench.guard import confine
+if {as_user}:
+    os.setgid(65534)
+    os.setuid(65534)  # nobody: Linux enforces RLIMIT_NPROC only for a user that is not root
+confine.THREAD_HEADROOM = 5
+result = confine.confine(temp_root={temp!r})
+r, w = os.pipe()
+kids, refused = [], None
+for _ in range(64):
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        refused = exc.strerror
+        break
+    if pid == 0:
+        os.close(w)
+        os.read(r, 1)  # held until the parent has forked them all: no clock in the test
+        os._exit(0)
+    kids.append(pid)
+os.close(w)
+for pid in kids:
+    os.waitpid(pid, 0)
+print(json.dumps({{"result": result.to_json(), "forked": len(kids), "refused": refused}}))
+"""
+
+
+@pytest.mark.skipif(not IS_LINUX_ROOT, reason="switches to the user nobody: needs root on Linux")
+def test_the_process_cap_is_claimed_only_where_linux_enforces_it(tmp_path: Path) -> None:
+    """Red-team round 3 (c07): RLIMIT_NPROC is not enforced for uid 0, so the process cap is not claimed as root;
+    for another user it holds: a fork past the headroom is refused."""
+    temp = tempfile.mkdtemp(prefix="solbench-test-nproc-")
+    os.chmod(temp, 0o777)
+    try:
+        facts = {}
+        for as_user in (True, False):
+            code = NPROC_CHILD.format(root=str(ROOT), temp=temp, as_user=as_user)
+            done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr[-2000:]
+            facts[as_user] = json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    user, root = facts[True], facts[False]
+    assert "process-cap" in Confinement.from_json(user["result"]).in_force
+    assert user["refused"] == "Resource temporarily unavailable" and user["forked"] <= 5
+    root_result = Confinement.from_json(root["result"])
+    assert dict(root_result.missing)["process-cap"] == "Linux does not enforce RLIMIT_NPROC for root, as kernels run here"
+    assert root["refused"] is None and root["forked"] == 64  # what the claim would have hidden

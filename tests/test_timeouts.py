@@ -38,7 +38,7 @@ def _calls(kind: str, settings: Settings = SETTINGS) -> tuple[list[float], list[
     target = Target(DeviceInfo(kind, "a device", (9, 0) if kind == "cuda" else None), lookup("h100_sxm"), "reference",
                     None)  # fmt: skip
     pipeline, runner = Pipeline(settings, target), Hangs()
-    kernel = replace(reference_kernel(problem.definition), name="mine")
+    kernel = replace(reference_kernel(problem.definition), name="mine", is_reference=False)
     messages = []
     pipeline = Pipeline(replace(settings, isolate="none"), target)  # the in-process target: the pool's own words
     for workload in problem.workloads[:2]:
@@ -70,7 +70,7 @@ def test_a_stopped_judge_is_named_as_the_cause() -> None:
             raise WorkerError("TIMEOUT", f"{target} did not finish: the worker was stopped by a signal (SIGSTOP ...)")
 
     problem = load_problem(REPO / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json")
-    kernel = replace(reference_kernel(problem.definition), name="mine")
+    kernel = replace(reference_kernel(problem.definition), name="mine", is_reference=False)
     request = calls.item_request(SETTINGS, False, problem, problem.workloads[0], kernel,
                                  Facts().of(problem, problem.workloads[0]), None, timeout_s=60.0)  # fmt: skip
     crash = calls.call(Stopped(), request, 60.0)

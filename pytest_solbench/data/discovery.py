@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pytest_solbench.data.kernels import CUDA_LANGUAGES, PYTHON_LANGUAGES, KernelSpec
+from pytest_solbench.data.kernels import CUDA_LANGUAGES, PYTHON_LANGUAGES, REFERENCE, SAFE_NAME, KernelSpec
 from pytest_solbench.data.schema import TraceError
 
 
@@ -46,6 +46,10 @@ def _module_definition(path: Path) -> list[str] | None:
     return None
 
 
+_REFERENCE_NAME = (f"a kernel may not be named {REFERENCE!r}: the name is the problem's reference's (the baseline, "
+                   "which no rule checks); rename it")
+
+
 def parse_solution(data: Any, path: Path) -> KernelSpec:
     """Validate a FlashInfer Trace solution object read from ``path``."""
     if not isinstance(data, dict):
@@ -53,6 +57,11 @@ def parse_solution(data: Any, path: Path) -> KernelSpec:
     for key in ("name", "definition"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise TraceError(path, key, "required string field is missing")
+    if not SAFE_NAME.fullmatch(data["name"]):
+        raise TraceError(path, "name", f"{data['name']!r} may hold only letters, digits, '_', '.' and '-' (it names "
+                         "the folder its sources are written to)")
+    if data["name"] == REFERENCE:
+        raise TraceError(path, "name", _REFERENCE_NAME)
     spec = data.get("spec")
     if not isinstance(spec, dict):
         raise TraceError(path, "spec", "required object is missing")
@@ -112,6 +121,9 @@ def discover(dirs: list[Path]) -> tuple[list[KernelSpec], list[TraceError]]:
                     names = _module_definition(path)
                 except TraceError as exc:
                     errors.append(exc)
+                    continue
+                if names and path.stem == REFERENCE:
+                    errors.append(TraceError(path, "file name", _REFERENCE_NAME))
                     continue
                 for name in names or []:
                     kernels.append(KernelSpec(path.stem, name, path, "python", path.name, "run"))

@@ -16,6 +16,7 @@ import hashlib
 import importlib.util
 import inspect
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ from pytest_solbench.protocol import Status
 
 PYTHON_LANGUAGES = {"python", "pytorch", "triton", "cute_dsl", "cutile", "cudnn_frontend", "tilelang"}
 CUDA_LANGUAGES = {"cuda", "cuda_cpp", "cpp", "cutlass", "cudnn", "cublas"}
-REFERENCE = "reference"
+REFERENCE = "reference"  # the problem's own reference, marked by ``KernelSpec.is_reference``, never by this name
+SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # a solution's name: one path component, in a materialized folder's name
 
 
 class KernelError(Exception):
@@ -52,10 +54,7 @@ class KernelSpec:
     destination_passing: bool | None = None  # None: decided by the entry function's signature
     author: str = ""
     languages: tuple[str, ...] = ()  # as the solution names them (triton, cute_dsl, cutlass, ...)
-
-    @property
-    def is_reference(self) -> bool:
-        return self.name == REFERENCE
+    is_reference: bool = False  # the problem's own reference (``reference_kernel``); no user kernel sets it
 
     @property
     def needs_cuda(self) -> bool:
@@ -72,6 +71,7 @@ class KernelSpec:
             "name": self.name, "definition": self.definition, "path": str(self.path), "language": self.language,
             "entry_file": self.entry_file, "entry_symbol": self.entry_symbol, "sources": [list(s) for s in self.sources],
             "destination_passing": self.destination_passing, "author": self.author, "languages": list(self.languages),
+            "is_reference": self.is_reference,
         }  # fmt: skip
 
     @classmethod
@@ -123,13 +123,16 @@ def missing_toolchain(spec: KernelSpec, device_kind: str) -> str | None:
 
 def reference_kernel(definition: Definition) -> KernelSpec:
     """The definition's own reference, used as the kernel when no ``--kernel-dir`` is given."""
-    return KernelSpec(REFERENCE, definition.name, definition.path, "python", "reference", "run", (), False)
+    return KernelSpec(REFERENCE, definition.name, definition.path, "python", "reference", "run", (), False,
+                      is_reference=True)
 
 
 # ---------------------------------------------------------------- loading (inside a worker)
 
 
 def cache_dir() -> Path:
+    """The plugin's own folder for what it writes in a worker; in a confined kernel's process, its private temp
+    (``guard.confine`` sets ``SOLBENCH_CACHE_DIR`` there, before anything is written)."""
     root = Path(os.environ.get("SOLBENCH_CACHE_DIR") or Path.home() / ".cache" / "pytest-solbench")
     root.mkdir(parents=True, exist_ok=True)
     return root
@@ -185,12 +188,18 @@ def reference_function(definition: Definition) -> Callable[..., Any]:
 
 
 def _materialize(spec: KernelSpec) -> Path:
-    """Write a solution's sources to a cache folder keyed by their hash; return the folder."""
-    folder = cache_dir() / "solutions" / f"{spec.name}-{spec.content_hash()}"
+    """Write a solution's sources to a folder of the plugin's cache named by its name and their hash; return it.
+    The name is one path component (``SAFE_NAME``, checked again here) and no source path leaves the folder."""
+    if not SAFE_NAME.fullmatch(spec.name):
+        raise KernelError(Status.COMPILE_ERROR, f"{spec.path}: name: {spec.name!r} is not a plain file name")
+    solutions = cache_dir().resolve() / "solutions"
+    folder = solutions / f"{spec.name}-{spec.content_hash()}"
     if not (folder / ".complete").exists():
         tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         for rel, content in spec.sources:
+            if tmp.resolve() not in (tmp / rel).resolve().parents:
+                raise KernelError(Status.COMPILE_ERROR, f"{spec.path}: sources: {rel!r} leaves the solution's folder")
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
             (tmp / rel).write_text(content)
         (tmp / ".complete").write_text("")

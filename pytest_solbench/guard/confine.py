@@ -4,10 +4,13 @@
 saying which are in force and why the others are not:
 
 - ``private-temp``: a temp folder of its own (a tmpfs where mounts are allowed), made the process's ``TMPDIR``
-  and the home of Triton's, Inductor's and torch extensions' caches, so one kernel cannot poison another's
-  compiled code; ``bytecode``: ``sys.pycache_prefix`` points there too, so a ``__pycache__`` shipped beside a
-  kernel (whose pyc may not match its source) is never read;
-- ``rlimits``: no core files, files of at most 1 GiB, a cap on processes and threads (a fork bomb stops there);
+  and the home of Triton's, Inductor's and torch extensions' caches and of the plugin's own (a solution's sources,
+  a CUDA kernel's build), so one kernel cannot poison another's compiled code and nothing a kernel brings is
+  written outside it; ``bytecode``: ``sys.pycache_prefix`` points there too, so a ``__pycache__`` shipped beside
+  a kernel (whose pyc may not match its source) is never read;
+- ``rlimits``: no core files, files of at most 1 GiB;
+- ``process-cap``: a cap on processes and threads (a fork bomb stops there); not for root, for whom Linux does not
+  enforce ``RLIMIT_NPROC`` (fork's check exempts uid 0, capabilities dropped or not);
 - ``network`` (root, Linux): a network namespace of its own, with no interfaces, not even loopback;
 - ``read-only-fs`` (root, Linux): a mount namespace of its own, private, where every file system is remounted
   read-only but ``/dev`` (GPUs, shared memory), ``/proc``, ``/sys``, the private temp and the folders named
@@ -23,12 +26,17 @@ process does the same): its ``/proc/<pid>/mem``, ``fd`` and ``environ`` belong t
 ``CAP_SYS_PTRACE``, which no kernel holds, so one kernel's process cannot read or write another's memory, or the
 judge's, though they run as the same user.
 
-Namespaces and capabilities belong to the calling thread and to the threads and processes it starts later: call
-it from the worker's main thread, before the kernel's code is imported. Threads started before (torch's pools,
-CUDA's) keep the old view, but no Python code of the kernel runs on them.
+Namespaces and capabilities belong to the calling thread and to the threads and processes it starts later; threads
+started before (torch's pools, CUDA's) keep the old view, and native code of a kernel can run on them (ATen's
+``parallel_for``). So a kernel's process confines itself first thing, before any thread starts (its pool's
+initializer, ``worker.execute.confined_warm_up``), and :func:`threads_checked` then reads every thread of the
+process (``/proc/self/task``): a measure some thread does not share is not in force, with the thread named.
 
 All system calls go through a :class:`System` (the real one uses ``os`` and libc through ``ctypes``), so tests
 can drive both paths: the real one where this machine permits it, a fake one where not.
+
+Long: the measures, the system calls they make and the check that every thread holds them are one sequence whose
+order is the point (private before read-only, capabilities last, threads checked after); apart, it would be spread.
 """
 
 from __future__ import annotations
@@ -43,7 +51,8 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-MEASURES = ("private-temp", "bytecode", "rlimits", "network", "read-only-fs", "private-shm", "capabilities")
+MEASURES = ("private-temp", "bytecode", "rlimits", "process-cap", "network", "read-only-fs", "private-shm",
+            "capabilities")
 ENV_ON = "SOLBENCH_CONFINE"  # "1" in the environment of the plugin's workers: only there does confine run
 SHARED_ENV = "SOLBENCH_SHARED_DIRS"  # the judge's folders of tensors shared with a worker (``worker.shm.own_folders``)
 FILE_SIZE_BYTES = 1 << 30
@@ -67,6 +76,7 @@ class Confinement:
     in_force: tuple[str, ...] = ()
     missing: tuple[tuple[str, str], ...] = ()  # (measure, why it is not in force)
     temp_dir: str | None = None
+    escaped: tuple[str, ...] = ()  # measures taken but not shared by every thread (``threads_checked``): a fault
 
     def header_line(self) -> str:
         """One line for the session header."""
@@ -79,12 +89,23 @@ class Confinement:
 
     def to_json(self) -> str:
         return json.dumps({"in_force": list(self.in_force), "missing": [list(m) for m in self.missing],
-                           "temp_dir": self.temp_dir})  # fmt: skip
+                           "temp_dir": self.temp_dir, "escaped": list(self.escaped)})  # fmt: skip
 
     @classmethod
     def from_json(cls, text: str) -> Confinement:
         data = json.loads(text)
-        return cls(tuple(data["in_force"]), tuple(tuple(m) for m in data["missing"]), data.get("temp_dir"))
+        return cls(tuple(data["in_force"]), tuple(tuple(m) for m in data["missing"]), data.get("temp_dir"),
+                   tuple(data.get("escaped") or ()))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Task:
+    """One thread of this process, as ``/proc/self/task/<tid>`` shows it."""
+
+    tid: int
+    name: str
+    capabilities: int  # CapEff, the effective capability set
+    namespaces: tuple[tuple[str, str], ...]  # (kind, the namespace's identity) for "mnt" and "net"
 
 
 class System:
@@ -146,6 +167,22 @@ class System:
                 total += int(status.get("Threads", "1").strip() or 1)
         return total
 
+    def tasks(self) -> tuple[int, list[Task]]:
+        """The calling thread's id and every thread of this process (one that ends meanwhile is left out)."""
+        import threading
+
+        found = []
+        for tid in sorted(os.listdir("/proc/self/task"), key=int):
+            base = f"/proc/self/task/{tid}"
+            try:
+                with open(f"{base}/status") as handle:
+                    status = dict(line.split(":", 1) for line in handle if ":" in line)
+                namespaces = tuple((kind, os.readlink(f"{base}/ns/{kind}")) for kind in ("mnt", "net"))
+            except OSError:
+                continue
+            found.append(Task(int(tid), status["Name"].strip(), int(status["CapEff"], 16), namespaces))
+        return threading.get_native_id(), found
+
     def drop_capabilities(self) -> None:
         prctl = self.libc.prctl
         prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
@@ -194,6 +231,10 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
     _private_temp(temp)
     done += ["private-temp", "bytecode"]
     _step("rlimits", lambda: _limits(system), done, missing)
+    if system.is_root():
+        missing.append(("process-cap", "Linux does not enforce RLIMIT_NPROC for root, as kernels run here"))
+    else:
+        _step("process-cap", lambda: _process_cap(system), done, missing)
     if linux_root:
         _step("capabilities", system.drop_capabilities, done, missing)
     else:
@@ -202,19 +243,64 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
     return Confinement(tuple(sorted(done, key=order.get)), tuple(sorted(missing, key=lambda m: order[m[0]])), temp)
 
 
-def for_kernel(build_dir: str | os.PathLike | None = None) -> Confinement | None:
-    """The worker's call site: confine this process once, before a kernel is imported, when the plugin's worker
-    pool asked for it (``SOLBENCH_CONFINE=1``); never in pytest's own process (``--solbench-isolate none``).
-    ``build_dir``: the kernel's own build folder (CUDA sources compiled there), kept writable."""
+def for_kernel() -> Confinement | None:
+    """A kernel's process's call site: confine it once, first thing (before any thread starts), when the plugin's
+    worker pool asked for it (``SOLBENCH_CONFINE=1``); never in pytest's own process (``--solbench-isolate none``).
+    Every call, the first included, checks every thread of the process again (``threads_checked``): call it once
+    more after the warm-up and before the kernel is loaded. Nothing outside the private temp stays writable but the
+    judge's folders of shared tensors: a solution's sources and a CUDA kernel's build go in the private temp."""
     if os.environ.get(ENV_ON) != "1":
         return None
     if not _DONE:
-        writable = [os.fspath(build_dir)] if build_dir else []
         named = os.environ.get(SHARED_ENV)
         shared = None if named is None else [p for p in named.split(os.pathsep) if p]
-        _DONE.append(confine(writable, temp_root=os.environ.get("SOLBENCH_CONFINE_ROOT"), shared=shared))
+        _DONE.append(confine(temp_root=os.environ.get("SOLBENCH_CONFINE_ROOT"), shared=shared))
         undumpable()  # after the measures above: a change of credentials could reset it
+    _DONE[0] = threads_checked(_DONE[0])
     return _DONE[0]
+
+
+#: Measures held per thread, and the namespace each needs a thread to share with the one that confined.
+PER_THREAD = {"network": "net", "read-only-fs": "mnt", "private-shm": "mnt", "capabilities": None}
+
+
+def threads_checked(result: Confinement, system: Any = None) -> Confinement:
+    """``result`` less the measures that some thread of this process does not share with the calling one (a thread
+    started before confinement keeps every capability and the host's namespaces): each is then not in force, the
+    first such thread named, and listed in ``escaped``."""
+    system = system or System()
+    held = [m for m in PER_THREAD if m in result.in_force]
+    if not held or not system.is_linux():
+        return result
+    try:
+        me, tasks = system.tasks()
+    except OSError as exc:
+        escaped = [(m, f"the threads of this process cannot be read: {exc.strerror or exc}") for m in held]
+        return _without(result, escaped)
+    mine = dict(next((t.namespaces for t in tasks if t.tid == me), ()))
+
+    def shares(task: Task, kind: str | None) -> bool:
+        return task.capabilities == 0 if kind is None else dict(task.namespaces).get(kind) == mine.get(kind)
+
+    escaped = []
+    for measure in held:
+        kind = PER_THREAD[measure]
+        outside = [t for t in tasks if not shares(t, kind)]
+        if outside:
+            what = (f"holds capabilities {outside[0].capabilities:#x}" if kind is None
+                    else f"is in another {kind} namespace ({dict(outside[0].namespaces).get(kind)})")
+            more = f" (and {len(outside) - 1} more)" if len(outside) > 1 else ""
+            escaped.append((measure, f"thread {outside[0].tid} ({outside[0].name}){more} {what}: it started before "
+                                     "the process was confined"))  # fmt: skip
+    return _without(result, escaped) if escaped else result
+
+
+def _without(result: Confinement, escaped: list[tuple[str, str]]) -> Confinement:
+    names = {m for m, _ in escaped}
+    order = {m: i for i, m in enumerate(MEASURES)}
+    missing = sorted([*(m for m in result.missing if m[0] not in names), *escaped], key=lambda m: order[m[0]])
+    return Confinement(tuple(m for m in result.in_force if m not in names), tuple(missing), result.temp_dir,
+                       tuple(sorted({*result.escaped, *names}, key=order.get)))  # fmt: skip
 
 
 _DONE: list[Confinement] = []
@@ -234,8 +320,17 @@ def undumpable() -> bool:
 def probe() -> None:
     """``python -c "from pytest_solbench.guard.confine import probe; probe()"``: confine a throwaway process and
     print the :class:`Confinement` as JSON, for the controller's session header."""
+    import threading
+
     root = tempfile.mkdtemp(prefix="solbench-probe-")
-    print(confine(temp_root=root).to_json(), flush=True)
+    result = confine(temp_root=root)
+    done = threading.Event()
+    thread = threading.Thread(target=done.wait, daemon=True)  # started after: it must share every measure
+    thread.start()
+    result = threads_checked(result)
+    done.set()
+    thread.join()
+    print(result.to_json(), flush=True)
 
 
 def probe_in_subprocess(timeout_s: float = 30.0) -> Confinement:
@@ -272,7 +367,7 @@ def _private_temp(temp: str) -> None:
         os.environ[key] = temp
     tempfile.tempdir = None  # gettempdir() reads TMPDIR again
     for key, sub in (("TRITON_CACHE_DIR", "triton"), ("TORCHINDUCTOR_CACHE_DIR", "inductor"),
-                     ("TORCH_EXTENSIONS_DIR", "torch_extensions")):  # fmt: skip
+                     ("TORCH_EXTENSIONS_DIR", "torch_extensions"), ("SOLBENCH_CACHE_DIR", "solbench")):  # fmt: skip
         os.environ[key] = os.path.join(temp, sub)
     sys.pycache_prefix = os.path.join(temp, "pycache")
 
@@ -280,10 +375,15 @@ def _private_temp(temp: str) -> None:
 def _limits(system: Any) -> None:
     system.setrlimit(resource.RLIMIT_CORE, (0, 0))
     system.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_BYTES, FILE_SIZE_BYTES))
+
+
+def _process_cap(system: Any) -> None:
+    """RLIMIT_NPROC at the user's threads now plus ``THREAD_HEADROOM`` (it counts all of the real user's)."""
     threads = system.user_threads()
-    if threads is not None:
-        cap = threads + THREAD_HEADROOM
-        system.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
+    if threads is None:
+        raise OSError(0, "no /proc to count the user's threads")
+    cap = threads + THREAD_HEADROOM
+    system.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
 
 
 def _read_only(system: Any, temp: str, writable: Iterable[str]) -> None:

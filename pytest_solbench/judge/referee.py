@@ -25,7 +25,9 @@ from pytest_solbench.worker.shm import Arena, torch_dtype
 
 HARNESS = "pytest_solbench.worker.harness"
 HEALTH = "pytest_solbench.worker.execute:health_check"
-_POOLS: dict[str, TenantPools] = {}  # per device kind: the kernels' processes, one pool per kernel, and a spare
+# Per device kind: the kernels' processes (one pool per kernel, and a spare), each confined first thing by its
+# initializer; and, apart, the reference's (never confined, and never a kernel's).
+_POOLS: dict[tuple[str, bool], TenantPools] = {}
 
 
 class Verdict(Exception):
@@ -40,13 +42,17 @@ def hack(rule: str, message: str, **fields: Any) -> Verdict:
     return Verdict(failure(Status.REWARD_HACK, f"[{rule}] {message}", rule=rule, **fields))
 
 
-def kernel_pools(device: str) -> TenantPools:
+def kernel_pools(device: str, reference: bool = False) -> TenantPools:
+    """The processes that run kernels (``reference``: the one that runs the problem's reference) on this device.
+    A kernel's process is confined by its pool's initializer, before its warm-up starts any thread; as many live
+    as before the reference had pools of its own: the reference's, one kernel's and a spare."""
     kind = "cuda" if device.startswith("cuda") else "cpu"
-    if kind not in _POOLS:
-        warm = "pytest_solbench.worker.execute:" + ("warm_up_cuda" if kind == "cuda" else "warm_up")
-        _POOLS[kind] = TenantPools(lambda payload: "unused", plain=True, initializer=warm, health_check=HEALTH,
-                                   shared_folders=True)  # fmt: skip
-    return _POOLS[kind]
+    if (kind, reference) not in _POOLS:
+        warm = "pytest_solbench.worker.execute:" + ("warm_up" if reference else "confined_warm_up")
+        warm += "_cuda" if kind == "cuda" else ""
+        _POOLS[kind, reference] = TenantPools(lambda payload: "unused", max_live=2, spare=not reference, plain=True,
+                                              initializer=warm, health_check=HEALTH, shared_folders=True)  # fmt: skip
+    return _POOLS[kind, reference]
 
 
 _ROUND_TRIP_MS: dict[str, float] = {}  # per kernel: the least round trip of an empty request before its import
@@ -61,7 +67,7 @@ class Kernel:
     def __init__(self, request: ItemRequest) -> None:
         self.request, self.device = request, request.device
         self.tenant = request.tenant
-        self.pools = kernel_pools(request.device)
+        self.pools = kernel_pools(request.device, reference=bool(request.kernel.get("is_reference")))
         self.deadline = time.monotonic() + request.timeout_s
         self.key = f"{request.tenant}:compile={request.compile_kernel}"
 

@@ -53,8 +53,14 @@ def _kernel(spec: kernels.KernelSpec, definition: Definition, guard: bool) -> tu
             from pytest_solbench.guard import confine
             from pytest_solbench.guard.tripwires import Tripwires
 
+            # Confined before anything of the kernel's is written (its sources go to the private temp): done by the
+            # process's first call (``confined_warm_up``) before any thread started; here its threads are checked.
+            confined = confine.for_kernel()
+            if confined is not None and confined.escaped:
+                why = "; ".join(f"{m}: {reason}" for m, reason in confined.missing if m in confined.escaped)
+                raise kernels.KernelError(Status.RUNTIME_ERROR, "the kernel's process is not confined in every "
+                                          f"thread, so the kernel was not loaded: {why}")  # fmt: skip
             wires = Tripwires([str(kernels.source_folder(spec))])
-            confine.for_kernel(kernels.source_folder(spec) if spec.needs_cuda else None)  # OS limits, once, in workers
         with wires.arm() if wires else contextlib.nullcontext():
             fn, dps = kernels.load(spec, definition)
         _KERNELS[key] = (fn, dps, wires)
@@ -346,6 +352,30 @@ def warm_up(device: str = "cpu") -> None:
 
 def warm_up_cuda() -> None:
     warm_up("cuda")
+
+
+def confined_warm_up(device: str = "cpu") -> None:
+    """A kernel's process's first call: confine it (``guard.confine.for_kernel``) before any thread starts, since
+    namespaces and capabilities are per thread and native kernel code can run on ATen's pool or CUDA's threads;
+    then warm up, which starts those threads inside the confinement. The reference's process is not confined.
+
+    The warm-up's imports (torch, numpy, the plugin: installed code, none of the kernel's) read their own bytecode:
+    compiled afresh into the private ``sys.pycache_prefix`` they cost about a second of CPU per process. The prefix
+    is back before the kernel is imported."""
+    import sys
+
+    from pytest_solbench.guard import confine
+
+    confine.for_kernel()
+    prefix, sys.pycache_prefix = sys.pycache_prefix, None
+    try:
+        warm_up(device)
+    finally:
+        sys.pycache_prefix = prefix
+
+
+def confined_warm_up_cuda() -> None:
+    confined_warm_up("cuda")
 
 
 def health_check() -> bool:

@@ -1,0 +1,89 @@
+"""A kernel's name is its own: never the problem's reference's, never a path (red-team round 3, c01 and c05)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conftest import FAST, KERNELS, write_kernels
+from pytest_solbench.data import kernels
+from pytest_solbench.data.discovery import discover, parse_solution
+from pytest_solbench.data.schema import TraceError
+from pytest_solbench.data.trace import load_problem
+from pytest_solbench.protocol import ItemRequest
+
+ROOT = Path(__file__).resolve().parents[1]
+RMSNORM = ROOT / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json"
+
+
+def solution(name: str, path: str = "kernel.py") -> dict:
+    return {"name": name, "definition": "scale_add_f32", "spec": {"entry_point": f"{path}::run"},
+            "sources": [{"path": path, "content": "def run(x, y, alpha):\n    return x * alpha + y\n"}]}  # fmt: skip
+
+
+def test_a_kernel_file_or_solution_named_reference_is_refused(tmp_path: Path) -> None:
+    """c01: a kernel called reference.py was taken for the problem's reference: no static rule, no tripwire, no
+    confinement, the reference's own time."""
+    (tmp_path / "reference.py").write_text('DEFINITION = "scale_add_f32"\ndef run(x, y, alpha):\n    return x\n')
+    (tmp_path / "solution.json").write_text(json.dumps(solution("reference")))
+    found, errors = discover([tmp_path])
+    assert found == []
+    assert sorted((e.path.name, e.where) for e in errors) == [("reference.py", "file name"), ("solution.json", "name")]
+    assert all("the name is the problem's reference's" in e.message for e in errors)
+
+
+def test_a_problems_own_reference_py_is_no_kernel(tmp_path: Path) -> None:
+    (tmp_path / "reference.py").write_text("def run(x, y, alpha):\n    return alpha * x + y\n")  # no DEFINITION
+    assert discover([tmp_path]) == ([], [])
+
+
+def test_the_reference_is_marked_by_a_flag_never_by_its_name() -> None:
+    definition = load_problem(RMSNORM).definition
+    reference = kernels.reference_kernel(definition)
+    assert reference.is_reference and kernels.KernelSpec.from_payload(reference.to_payload()).is_reference
+    named = replace(reference, is_reference=False)  # a user's kernel that got the name past discovery
+    assert not named.is_reference and named.name == "reference"
+
+    def tenant(spec: kernels.KernelSpec) -> str:
+        return ItemRequest(str(RMSNORM), "w", spec.to_payload(), "cpu", 0, 1, False).tenant
+
+    assert tenant(reference) == "reference" and tenant(named) == f"kernel:reference:{RMSNORM}"
+
+
+@pytest.mark.parametrize("name", ["/tmp/victim/problems/zz_planted", "../../planted", "a/b", "a b", "", ".hidden/x"])
+def test_a_solution_name_that_is_not_a_plain_file_name_is_refused(tmp_path: Path, name: str) -> None:
+    """c05: the name made the folder its sources were written to, as root and before confinement."""
+    with pytest.raises(TraceError) as info:
+        parse_solution(solution(name), tmp_path / "solution.json")
+    assert info.value.where == "name" and info.value.path == tmp_path / "solution.json"
+
+
+def test_sources_are_written_under_the_plugins_folder_by_name_and_hash(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SOLBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    spec = parse_solution(solution("my.kernel-v2_1"), tmp_path / "solution.json")
+    folder = kernels.source_folder(spec)
+    assert folder == (tmp_path / "cache").resolve() / "solutions" / f"my.kernel-v2_1-{spec.content_hash()}"
+    assert (folder / "kernel.py").is_file()
+    for bad in (replace(spec, name="../../escaped"), replace(spec, sources=(("../out.py", "x = 1\n"),))):
+        with pytest.raises(kernels.KernelError):  # a spec that never went through discovery: refused all the same
+            kernels.source_folder(bad)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache"]
+
+
+def test_named_kernels_are_collection_errors_and_the_others_run(project: pytest.Pytester) -> None:
+    """c01 and c05 through the plugin: each a collection error naming file and field; nothing is planted."""
+    folder = write_kernels(project.path, ["good_value.py"])
+    (folder / "reference.py").write_text(KERNELS["good_value.py"])
+    planted = project.path / "planted"
+    (folder / "solution.json").write_text(json.dumps(solution(str(planted))))
+    result = project.runpytest(*FAST, "--kernel-dir", str(folder))
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines_random([
+        "*kernels/reference.py: file name: a kernel may not be named 'reference'*",
+        "*kernels/solution.json: name: '*planted' may hold only letters, digits*",
+    ])  # fmt: skip
+    result.stdout.no_fnmatch_line("*Traceback*")
+    assert not any(p.name.startswith("planted") for p in project.path.iterdir())
