@@ -91,8 +91,10 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
             trip = _check(entry, returned, args)
     except Exception as exc:
         seen = entry.wires.check() if entry.wires is not None else None  # a stopped signal raises in the kernel
-        if seen is not None:
-            return {"outputs": None, "trip": _trip(seen), "kernel_names": names}
+        if seen is not None:  # what it did decides; what it raised after is said too
+            raised = f"{type(exc).__name__}: {exc}"[:2000]
+            trip = {"rule": str(seen.rule), "message": f"{seen.message}; then the kernel raised {raised}"}
+            return {"outputs": None, "trip": trip, "kernel_names": names}
         return {"error": execute._short_traceback(exc)}
     return {"outputs": reported, "trip": _trip(trip), "kernel_names": names}
 
