@@ -152,11 +152,13 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
     if SESSION_KEY not in parent.config.stash:
         return None
-    from pytest_solbench.items import ProblemFile
+    from pytest_solbench.items import ProblemFile, problem_file_id
     from pytest_solbench.data.trace import is_problem_file
 
     if is_problem_file(file_path):
-        return ProblemFile.from_parent(parent, path=file_path)
+        roots = parent.config.stash[SESSION_KEY].settings.problem_paths
+        nodeid = problem_file_id(file_path, parent.config.rootpath, roots)
+        return ProblemFile.from_parent(parent, path=file_path, **({"nodeid": nodeid} if nodeid is not None else {}))
     return None
 
 

@@ -337,6 +337,8 @@ def test_items_are_listed_as_they_run_and_printed_ids_run_again_from_elsewhere(p
         assert printed[1] == "scale_add_f32/definition.json::scale_add_f32[reference-n:1000]"
         again = pytester.runpytest(*FAST, *where, printed[1])
     again.assert_outcomes(passed=1)
+    # and it prints the same id again (not '::scale_add_f32[...]'), so its FAILED line and --lf work from there too
+    again.stdout.fnmatch_lines(["scale_add_f32/definition.json::scale_add_f32[[]reference-n:1000[]] PASSED*"])
 
 
 def test_hardware_hook_overrides_the_table(project: pytest.Pytester) -> None:
