@@ -52,6 +52,16 @@ def test_off_by_one_fails_with_a_compact_message(project: pytest.Pytester) -> No
     result.stdout.no_fnmatch_line("*tensor(*")
 
 
+def test_a_cpu_run_with_a_failure_claims_no_suite_score_in_its_files(project: pytest.Pytester) -> None:
+    kernels = write_kernels(project.path, ["off_by_one.py", "good_dps.py"])
+    result = project.runpytest(*FAST, "--kernel-dir", str(kernels), "--solbench-markdown", "s.md", "--solbench-html",
+                               "r.html")  # fmt: skip
+    result.assert_outcomes(passed=3, failed=1)
+    markdown, html = (project.path / "s.md").read_text(), (project.path / "r.html").read_text()
+    assert "**FAILED**: 1 of 4 items failed." in markdown and "Suite SOL Score 0" not in markdown
+    assert "**Suite SOL Score**: n/a (not timed)" in markdown and "n/a (not timed)" in html
+
+
 def test_raising_kernel_fails_only_its_items(project: pytest.Pytester) -> None:
     kernels = write_kernels(project.path, ["raises.py", "good_value.py"])
     result = project.runpytest(*FAST, "--kernel-dir", str(kernels))

@@ -65,6 +65,12 @@ def test_problem_score_counts_failures_as_zero_leaves_undefined_out_and_ignores_
     assert problem_scores([_r(score=None)]) == {("p", "k"): None} and suite_score([_r(score=None)]) is None
 
 
+def test_a_cpu_run_scores_nothing_even_where_a_kernel_fails():
+    cpu = [SimpleNamespace(problem="p", kernel=k, status=s, score=None, device="cpu")
+           for k, s in (("good", "PASSED"), ("wrong", "INCORRECT_NUMERICAL"))]  # fmt: skip
+    assert problem_scores(cpu) == {} and suite_score(cpu) is None
+
+
 def test_figures_say_why_a_score_is_missing_or_capped():
     undefined = figures(1.0, 0.4, 0.5)
     assert undefined.score is None and "undefined" in undefined.note and undefined.speedup == pytest.approx(0.4)

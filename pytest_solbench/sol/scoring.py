@@ -105,11 +105,13 @@ def min_score_failure(score: float | None, floor: float | None) -> str | None:
 
 def problem_scores(records: Iterable[Any]) -> dict[tuple[str, str], float | None]:
     """Mean SOL Score per (problem, kernel) over records with ``problem``, ``kernel``, ``status`` and ``score``:
-    a failed workload counts 0, an undefined score is left out, skipped records are ignored."""
+    a failed workload counts 0, an undefined score is left out, skipped records are ignored, and so are records of
+    CPU mode (``device`` "cpu"), which times nothing: a failure there would make a suite score of 0 out of a run that
+    scored nothing."""
     groups: dict[tuple[str, str], list[float]] = defaultdict(list)
     seen: set[tuple[str, str]] = set()
     for r in records:
-        if r.status == Status.SKIPPED:
+        if r.status == Status.SKIPPED or getattr(r, "device", None) == "cpu":
             continue
         key = (r.problem, r.kernel)
         seen.add(key)
