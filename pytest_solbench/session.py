@@ -103,6 +103,8 @@ class SolbenchSession:
                 "solbench: CPU mode: correctness and SOL bounds only, no timing; workloads whose growing tensors "
                 f"exceed {settings.cpu_max_elements:,} elements are skipped"
             )
+            if settings.gpu_only():
+                lines.append(f"solbench: CPU mode ignores {', '.join(settings.gpu_only())}: they act on a GPU's timing")
         return lines
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:

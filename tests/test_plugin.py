@@ -294,6 +294,14 @@ def test_cpu_budget_skips_large_workloads_with_the_reason(project: pytest.Pytest
     assert lines["w-16"]["evaluation"]["performance"] == {}  # untimed on CPU: no latency_ms 0.0
 
 
+def test_cpu_mode_says_which_gpu_only_options_it_ignores(project: pytest.Pytester) -> None:
+    result = project.runpytest(*FAST, "--solbench-profile", "--solbench-clocks", "lock", "--solbench-timer", "events")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["solbench: CPU mode ignores --solbench-profile, --solbench-clocks lock, "
+                                 "--solbench-timer events: they act on a GPU's timing"])  # fmt: skip
+    project.runpytest(*FAST).stdout.no_fnmatch_line("*CPU mode ignores*")
+
+
 def test_bounds_only_prints_every_workload_without_running(project: pytest.Pytester) -> None:
     folder = write_kernels(project.path, ["raises.py"])
     result = project.runpytest(*CPU, "--kernel-dir", str(folder), "--solbench-bounds-only", "--solbench-hardware", "b200")
