@@ -22,6 +22,11 @@ class RunGates:
         self.machine = store.machine_info(environment, target.hardware.key, settings.clocks)
         self.old: store.SavedRun | None = None
         self._old_by_key: dict[compare.Key, ItemResult] = {}
+        if settings.save is not None:
+            try:
+                store.check_save(settings.store, settings.save)
+            except store.StoreError as exc:
+                raise pytest.UsageError(f"--solbench-save: {exc} (--solbench-store DIR names another store)") from None
         if settings.compare is not None:
             try:
                 where = settings.compare or store.latest_run(settings.store, self.machine)

@@ -120,9 +120,26 @@ def default_store(invocation_dir: Path, inipath: Path | None) -> Path:
 
 
 def run_path(root: Path, name: str, machine: dict[str, Any]) -> Path:
+    _check_name(name)
+    return Path(root) / slug_of(machine) / f"{name}.json"
+
+
+def _check_name(name: str) -> None:
     if not _NAME.match(name):
         raise StoreError(f"run name {name!r}: use letters, digits, '.', '_' and '-' only (at most 100 characters)")
-    return Path(root) / slug_of(machine) / f"{name}.json"
+
+
+def check_save(root: Path, name: str) -> None:
+    """What a save at the end of the session needs, checked before anything runs (after a long run it is too late):
+    a valid name, when one is given, and a store folder that can be written."""
+    if name:
+        _check_name(name)
+    try:
+        Path(root).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=root):
+            pass
+    except OSError as exc:
+        raise StoreError(f"{root}: runs cannot be saved there: {exc.strerror or exc}") from None
 
 
 def save_run(root: Path, name: str, records: list[ItemResult], machine: dict[str, Any], commit: str | None) -> Path:
