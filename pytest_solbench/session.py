@@ -51,6 +51,12 @@ class SolbenchSession:
         self.results: list[ItemResult] = []
         self.worker_ceilings: dict[str, Any] | None = None
         self._writer: TraceWriter | None = None
+        if settings.json_path is not None and not hasattr(config, "workerinput"):  # the controller writes the lines
+            try:
+                TraceWriter.check(settings.json_path)
+            except OSError as exc:
+                raise pytest.UsageError(f"--solbench-json {settings.json_path}: cannot be written: "
+                                        f"{exc.strerror or exc}") from None  # fmt: skip
         self._finished: list[str] = []  # the lines of the gates' end-of-run work, printed in the summary
 
     def kernels_for(self, definition: str) -> list[kernels_mod.KernelSpec]:

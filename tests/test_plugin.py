@@ -252,6 +252,14 @@ def test_json_lines_are_flashinfer_traces_written_as_they_come(project: pytest.P
     assert "correctness" not in bad["evaluation"]
 
 
+def test_an_unwritable_json_path_is_a_usage_error_before_anything_runs(project: pytest.Pytester) -> None:
+    (project.path / "a_file").write_text("not a folder")
+    result = project.runpytest(*FAST, "--solbench-json", "a_file/t.jsonl")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # was an INTERNALERROR traceback after the first item
+    result.stderr.fnmatch_lines(["ERROR: --solbench-json *a_file/t.jsonl: cannot be written: *"])
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")
+
+
 def test_without_solbench_nothing_is_imported_collected_or_written(project: pytest.Pytester) -> None:
     project.makeconftest(
         "import sys\n"
