@@ -178,7 +178,8 @@ def load_run(root: Path, name_or_path: str | Path, machine: dict[str, Any], forc
         if not path.exists():
             others = sorted(Path(root).glob(f"*/{text}.json"))
             if not others:
-                raise StoreError(f"{path}: no saved run named '{text}' (save one with --solbench-save {text})")
+                raise StoreError(f"{path}: no saved run named '{text}' (save one with --solbench-save {text}; a run "
+                                 "saved from another checkout is in that checkout's store: --solbench-store DIR)")
             if not force or len(others) > 1:
                 where = ", ".join(str(p) for p in others)
                 hint = f"; {FORCE_FLAG} compares anyway" if len(others) == 1 else "; pass one of them as a path"
