@@ -26,7 +26,7 @@ class RunGates:
             try:
                 store.check_save(settings.store, settings.save)
             except store.StoreError as exc:
-                raise pytest.UsageError(f"--solbench-save: {exc} (--solbench-store DIR names another store)") from None
+                raise pytest.UsageError(f"--solbench-save: {exc}") from None
         if settings.compare is not None:
             try:
                 where = settings.compare or store.latest_run(settings.store, self.machine)

@@ -55,8 +55,9 @@ class SolbenchSession:
             try:
                 TraceWriter.check(settings.json_path)
             except OSError as exc:
-                raise pytest.UsageError(f"--solbench-json {settings.json_path}: cannot be written: "
-                                        f"{exc.strerror or exc}") from None  # fmt: skip
+                why = "a folder on that path is a file" if isinstance(exc, (FileExistsError, NotADirectoryError)) \
+                    else exc.strerror or exc
+                raise pytest.UsageError(f"--solbench-json {settings.json_path}: cannot be written: {why}") from None
         self._finished: list[str] = []  # the lines of the gates' end-of-run work, printed in the summary
 
     def kernels_for(self, definition: str) -> list[kernels_mod.KernelSpec]:

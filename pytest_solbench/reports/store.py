@@ -139,7 +139,9 @@ def check_save(root: Path, name: str) -> None:
         with tempfile.TemporaryFile(dir=root):
             pass
     except OSError as exc:
-        raise StoreError(f"{root}: runs cannot be saved there: {exc.strerror or exc}") from None
+        why = "a folder on that path is a file" if isinstance(exc, (FileExistsError, NotADirectoryError)) else exc.strerror
+        raise StoreError(f"{root}: runs cannot be saved there: {why or exc} (--solbench-store DIR names another "
+                         "store)") from None  # fmt: skip
 
 
 def save_run(root: Path, name: str, records: list[ItemResult], machine: dict[str, Any], commit: str | None) -> Path:
