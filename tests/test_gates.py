@@ -120,6 +120,17 @@ def test_a_save_that_cannot_be_done_stops_the_run_before_anything_runs(timed: py
     result.stderr.fnmatch_lines(["ERROR: --solbench-save: run name 'my run': use letters, digits*"])
 
 
+def test_a_report_path_that_cannot_be_written_stops_the_run_before_anything_runs(timed: pytest.Pytester) -> None:
+    (timed.path / "a_file").write_text("not a folder")
+    (timed.path / "a_folder").mkdir()
+    for option, path, why in (("--solbench-markdown", "a_file/s.md", "a folder on that path is a file"),
+                              ("--solbench-html", "a_folder", "it is a folder"),
+                              ("--solbench-roofline", "a_file/r.svg", "a folder on that path is a file")):  # fmt: skip
+        result = run(timed, 0.002, option, path)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR, option
+        result.stderr.fnmatch_lines([f"ERROR: {option} *{path}: cannot be written: {why}"])
+
+
 def test_a_save_that_fails_at_the_end_fails_the_run(timed: pytest.Pytester) -> None:
     # The store was fine at the start and is gone at the end (a full disk, a cleaned folder): the run fails.
     timed.makeconftest(RUNNER + "\nimport os, shutil\n\ndef pytest_runtest_teardown(item):\n"
