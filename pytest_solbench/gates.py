@@ -22,6 +22,16 @@ class RunGates:
         self.machine = store.machine_info(environment, target.hardware.key, settings.clocks)
         self.old: store.SavedRun | None = None
         self._old_by_key: dict[compare.Key, ItemResult] = {}
+        if settings.save is not None:
+            try:
+                store.check_save(settings.store, settings.save)
+            except store.StoreError as exc:
+                raise pytest.UsageError(f"--solbench-save: {exc}") from None
+        for option, path in (("--solbench-markdown", settings.markdown_path), ("--solbench-html", settings.html_path),
+                             ("--solbench-roofline", settings.roofline_path),
+                             ("--solbench-histogram", settings.histogram_path)):  # fmt: skip
+            if path is not None:
+                _check_writable(option, path)
         if settings.compare is not None:
             try:
                 where = settings.compare or store.latest_run(settings.store, self.machine)
@@ -104,3 +114,19 @@ class RunGates:
             lines.append(f"roofline written to {path}")
         except (RuntimeError, OSError) as exc:
             self.failures.append(f"the roofline was not written: {exc}")
+
+
+def _check_writable(option: str, path: Path) -> None:
+    """A file the session writes at its end, checked before anything runs: after a long run it is too late to say
+    it cannot be written."""
+    import os
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fine = not path.is_dir() and os.access(path.parent, os.W_OK)
+        why = "it is a folder" if path.is_dir() else "its folder cannot be written"
+    except OSError as exc:
+        fine = False
+        why = "a folder on that path is a file" if isinstance(exc, (FileExistsError, NotADirectoryError)) else exc.strerror
+    if not fine:
+        raise pytest.UsageError(f"{option} {path}: cannot be written: {why}")

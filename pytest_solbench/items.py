@@ -74,6 +74,20 @@ def rerunnable_args(args: list[str], bases: list[Path]) -> list[str]:
     return out
 
 
+def problem_file_id(path: Path, rootpath: Path, roots: tuple[Path, ...]) -> str | None:
+    """The id of a problem file outside the rootdir: its path under the problem root it lies in, as a run of the whole
+    root prints it. pytest names such a file relative to the command-line argument it was found under, which leaves
+    a file named alone (an id pasted back) with an empty id: it would print ``::name[...]``, which runs nowhere, and
+    ``--lf`` would not know it. None: pytest's own id, relative to the rootdir, applies."""
+    if path.is_relative_to(rootpath):
+        return None
+    for root in roots:
+        base = root if root.is_dir() else root.parent
+        if path.is_relative_to(base):
+            return path.relative_to(base).as_posix()
+    return None
+
+
 def workload_labels(workloads: tuple[Workload, ...]) -> dict[str, str]:
     """A readable, ``-k``-selectable id per workload: its var axes as ``name:value`` joined by ``-``
     (``batch_size:8-seq_len:128``); a repeated label gets the uuid's start."""

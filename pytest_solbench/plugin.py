@@ -152,11 +152,13 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
     if SESSION_KEY not in parent.config.stash:
         return None
-    from pytest_solbench.items import ProblemFile
+    from pytest_solbench.items import ProblemFile, problem_file_id
     from pytest_solbench.data.trace import is_problem_file
 
     if is_problem_file(file_path):
-        return ProblemFile.from_parent(parent, path=file_path)
+        roots = parent.config.stash[SESSION_KEY].settings.problem_paths
+        nodeid = problem_file_id(file_path, parent.config.rootpath, roots)
+        return ProblemFile.from_parent(parent, path=file_path, **({"nodeid": nodeid} if nodeid is not None else {}))
     return None
 
 
@@ -260,13 +262,14 @@ def solbench_time(request: pytest.FixtureRequest) -> Any:
     """Time a kernel from your own test: ``m = solbench_time(fn, *args, **kwargs)`` returns a Measurement
     (``m.median_ms``, ``m.min_ms``, ``m.q1_ms``/``m.q3_ms``, ``m.n``, ``m.samples_ms``) taken under the items' timing
     contract (measure/user_call.py); the median is added to the test's user_properties (JUnit XML). Without a CUDA
-    GPU, or under --solbench-device cpu, the test is skipped with the reason."""
+    GPU, or under --solbench-device cpu, the test is skipped with the reason at setup, before its body makes CUDA
+    tensors it could not make."""
+    import torch
+
+    if request.config.getoption("solbench_device", None) == "cpu" or not torch.cuda.is_available():
+        pytest.skip("solbench_time times on a CUDA GPU: none is visible here (or --solbench-device cpu)")
 
     def timed(fn: Any, *args: Any, **kwargs: Any) -> Any:
-        import torch
-
-        if request.config.getoption("solbench_device", None) == "cpu" or not torch.cuda.is_available():
-            pytest.skip("solbench_time times on a CUDA GPU: none is visible here (or --solbench-device cpu)")
         from pytest_solbench.measure.user_call import time_call
 
         max_time = request.config.getoption("solbench_max_time", None) or 2.0

@@ -51,6 +51,13 @@ class SolbenchSession:
         self.results: list[ItemResult] = []
         self.worker_ceilings: dict[str, Any] | None = None
         self._writer: TraceWriter | None = None
+        if settings.json_path is not None and not hasattr(config, "workerinput"):  # the controller writes the lines
+            try:
+                TraceWriter.check(settings.json_path)
+            except OSError as exc:
+                why = "a folder on that path is a file" if isinstance(exc, (FileExistsError, NotADirectoryError)) \
+                    else exc.strerror or exc
+                raise pytest.UsageError(f"--solbench-json {settings.json_path}: cannot be written: {why}") from None
         self._finished: list[str] = []  # the lines of the gates' end-of-run work, printed in the summary
 
     def kernels_for(self, definition: str) -> list[kernels_mod.KernelSpec]:
@@ -103,6 +110,8 @@ class SolbenchSession:
                 "solbench: CPU mode: correctness and SOL bounds only, no timing; workloads whose growing tensors "
                 f"exceed {settings.cpu_max_elements:,} elements are skipped"
             )
+            if settings.gpu_only():
+                lines.append(f"solbench: CPU mode ignores {', '.join(settings.gpu_only())}: they act on a GPU's timing")
         return lines
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:

@@ -54,6 +54,13 @@ class Settings:
     histogram_path: Path | None = None
     ray: str | None = None  # --solbench-ray: an address, "" for Ray's default, or None: no Ray
 
+    def gpu_only(self) -> tuple[str, ...]:
+        """The options asked for that act only on a GPU's timing: CPU mode times nothing, so they change nothing."""
+        asked = {"--solbench-profile": self.profile, f"--solbench-clocks {self.clocks}": self.clocks != "observe",
+                 "--solbench-ceilings measured": self.ceilings == "measured",
+                 f"--solbench-timer {self.timer}": self.timer != "cupti"}  # fmt: skip
+        return tuple(name for name, on in asked.items() if on)
+
 
 def _ini_number(config: pytest.Config, key: str, kind: type) -> float | int | None:
     raw = str(config.getini(key) or "").strip()

@@ -109,12 +109,37 @@ def test_bad_gate_options_are_usage_errors(timed: pytest.Pytester) -> None:
         assert result.ret == pytest.ExitCode.USAGE_ERROR, option
 
 
-def test_a_save_that_fails_fails_the_run(timed: pytest.Pytester) -> None:
+def test_a_save_that_cannot_be_done_stops_the_run_before_anything_runs(timed: pytest.Pytester) -> None:
     (timed.path / "a_file").write_text("not a folder")
     result = run(timed, 0.002, "--solbench-save", "main", "--solbench-store", "a_file")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # not after a long run: nothing has run yet
+    result.stderr.fnmatch_lines(["ERROR: --solbench-save: *a_file: runs cannot be saved there: a folder on that path "
+                                 "is a file (--solbench-store DIR names another store)"])  # fmt: skip
+    result = run(timed, 0.002, "--solbench-save", "my run")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --solbench-save: run name 'my run': use letters, digits*"])
+
+
+def test_a_report_path_that_cannot_be_written_stops_the_run_before_anything_runs(timed: pytest.Pytester) -> None:
+    (timed.path / "a_file").write_text("not a folder")
+    (timed.path / "a_folder").mkdir()
+    for option, path, why in (("--solbench-markdown", "a_file/s.md", "a folder on that path is a file"),
+                              ("--solbench-html", "a_folder", "it is a folder"),
+                              ("--solbench-roofline", "a_file/r.svg", "a folder on that path is a file")):  # fmt: skip
+        result = run(timed, 0.002, option, path)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR, option
+        result.stderr.fnmatch_lines([f"ERROR: {option} *{path}: cannot be written: {why}"])
+
+
+def test_a_save_that_fails_at_the_end_fails_the_run(timed: pytest.Pytester) -> None:
+    # The store was fine at the start and is gone at the end (a full disk, a cleaned folder): the run fails.
+    timed.makeconftest(RUNNER + "\nimport os, shutil\n\ndef pytest_runtest_teardown(item):\n"
+                       "    if os.path.isdir('store'):\n        shutil.rmtree('store')\n"
+                       "        open('store', 'w').write('not a folder')\n")  # fmt: skip
+    result = run(timed, 0.002, "--solbench-save", "main", "--solbench-store", "store")
     result.assert_outcomes(passed=2)
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # asked to keep the run, and it was not kept
-    result.stdout.fnmatch_lines(["the run was not saved: *a_file*cannot save the run*"])
+    result.stdout.fnmatch_lines(["the run was not saved: *store*cannot save the run*"])
 
 
 def test_a_png_roofline_without_matplotlib_is_a_usage_error(timed: pytest.Pytester) -> None:

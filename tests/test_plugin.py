@@ -52,6 +52,16 @@ def test_off_by_one_fails_with_a_compact_message(project: pytest.Pytester) -> No
     result.stdout.no_fnmatch_line("*tensor(*")
 
 
+def test_a_cpu_run_with_a_failure_claims_no_suite_score_in_its_files(project: pytest.Pytester) -> None:
+    kernels = write_kernels(project.path, ["off_by_one.py", "good_dps.py"])
+    result = project.runpytest(*FAST, "--kernel-dir", str(kernels), "--solbench-markdown", "s.md", "--solbench-html",
+                               "r.html")  # fmt: skip
+    result.assert_outcomes(passed=3, failed=1)
+    markdown, html = (project.path / "s.md").read_text(), (project.path / "r.html").read_text()
+    assert "**FAILED**: 1 of 4 items failed." in markdown and "Suite SOL Score 0" not in markdown
+    assert "**Suite SOL Score**: n/a (not timed)" in markdown and "n/a (not timed)" in html
+
+
 def test_raising_kernel_fails_only_its_items(project: pytest.Pytester) -> None:
     kernels = write_kernels(project.path, ["raises.py", "good_value.py"])
     result = project.runpytest(*FAST, "--kernel-dir", str(kernels))
@@ -242,6 +252,15 @@ def test_json_lines_are_flashinfer_traces_written_as_they_come(project: pytest.P
     assert "correctness" not in bad["evaluation"]
 
 
+def test_an_unwritable_json_path_is_a_usage_error_before_anything_runs(project: pytest.Pytester) -> None:
+    (project.path / "a_file").write_text("not a folder")
+    result = project.runpytest(*FAST, "--solbench-json", "a_file/t.jsonl")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # was an INTERNALERROR traceback after the first item
+    result.stderr.fnmatch_lines(["ERROR: --solbench-json *a_file/t.jsonl: cannot be written: a folder on that path "
+                                 "is a file"])  # fmt: skip
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")
+
+
 def test_without_solbench_nothing_is_imported_collected_or_written(project: pytest.Pytester) -> None:
     project.makeconftest(
         "import sys\n"
@@ -282,6 +301,14 @@ def test_cpu_budget_skips_large_workloads_with_the_reason(project: pytest.Pytest
     assert lines["w-1000"]["evaluation"] is None and lines["w-1000"]["solbench"]["status"] == "SKIPPED"
     assert "too large for CPU mode" in lines["w-1000"]["solbench"]["log"]
     assert lines["w-16"]["evaluation"]["performance"] == {}  # untimed on CPU: no latency_ms 0.0
+
+
+def test_cpu_mode_says_which_gpu_only_options_it_ignores(project: pytest.Pytester) -> None:
+    result = project.runpytest(*FAST, "--solbench-profile", "--solbench-clocks", "lock", "--solbench-timer", "events")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["solbench: CPU mode ignores --solbench-profile, --solbench-clocks lock, "
+                                 "--solbench-timer events: they act on a GPU's timing"])  # fmt: skip
+    project.runpytest(*FAST).stdout.no_fnmatch_line("*CPU mode ignores*")
 
 
 def test_bounds_only_prints_every_workload_without_running(project: pytest.Pytester) -> None:
@@ -337,6 +364,8 @@ def test_items_are_listed_as_they_run_and_printed_ids_run_again_from_elsewhere(p
         assert printed[1] == "scale_add_f32/definition.json::scale_add_f32[reference-n:1000]"
         again = pytester.runpytest(*FAST, *where, printed[1])
     again.assert_outcomes(passed=1)
+    # and it prints the same id again (not '::scale_add_f32[...]'), so its FAILED line and --lf work from there too
+    again.stdout.fnmatch_lines(["scale_add_f32/definition.json::scale_add_f32[[]reference-n:1000[]] PASSED*"])
 
 
 def test_hardware_hook_overrides_the_table(project: pytest.Pytester) -> None:

@@ -65,6 +65,14 @@ def test_problem_score_counts_failures_as_zero_leaves_undefined_out_and_ignores_
     assert problem_scores([_r(score=None)]) == {("p", "k"): None} and suite_score([_r(score=None)]) is None
 
 
+def test_a_cpu_run_scores_nothing_even_where_a_kernel_fails():
+    cpu = [SimpleNamespace(problem="p", kernel=k, status=s, score=None, device="cpu", t_k_ms=None)
+           for k, s in (("good", "PASSED"), ("wrong", "INCORRECT_NUMERICAL"))]  # fmt: skip
+    assert problem_scores(cpu) == {} and suite_score(cpu) is None
+    timed = [cpu[1], SimpleNamespace(problem="p", kernel="good", status="PASSED", score=0.7, device="cpu", t_k_ms=1.0)]
+    assert suite_score(timed) == pytest.approx(0.7)  # a run that timed something (a runner of one's own) scores
+
+
 def test_figures_say_why_a_score_is_missing_or_capped():
     undefined = figures(1.0, 0.4, 0.5)
     assert undefined.score is None and "undefined" in undefined.note and undefined.speedup == pytest.approx(0.4)

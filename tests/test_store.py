@@ -62,7 +62,8 @@ def test_a_saved_run_reads_back_with_its_records_samples_and_commit(tmp_path: Pa
 
 
 def test_a_missing_run_says_how_to_save_one(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match=r"main.json: no saved run named 'main' \(save one with --solbench-save main"):
+    with pytest.raises(StoreError, match=r"main.json: no saved run named 'main' \(save one with --solbench-save main; "
+                       r"a run saved from another checkout is in that checkout's store: --solbench-store DIR\)"):
         load_run(tmp_path, "main", MACHINE)
     with pytest.raises(StoreError, match="no such saved run"):
         load_run(tmp_path, str(tmp_path / "gone.json"), MACHINE)

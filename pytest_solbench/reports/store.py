@@ -120,9 +120,28 @@ def default_store(invocation_dir: Path, inipath: Path | None) -> Path:
 
 
 def run_path(root: Path, name: str, machine: dict[str, Any]) -> Path:
+    _check_name(name)
+    return Path(root) / slug_of(machine) / f"{name}.json"
+
+
+def _check_name(name: str) -> None:
     if not _NAME.match(name):
         raise StoreError(f"run name {name!r}: use letters, digits, '.', '_' and '-' only (at most 100 characters)")
-    return Path(root) / slug_of(machine) / f"{name}.json"
+
+
+def check_save(root: Path, name: str) -> None:
+    """What a save at the end of the session needs, checked before anything runs (after a long run it is too late):
+    a valid name, when one is given, and a store folder that can be written."""
+    if name:
+        _check_name(name)
+    try:
+        Path(root).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=root):
+            pass
+    except OSError as exc:
+        why = "a folder on that path is a file" if isinstance(exc, (FileExistsError, NotADirectoryError)) else exc.strerror
+        raise StoreError(f"{root}: runs cannot be saved there: {why or exc} (--solbench-store DIR names another "
+                         "store)") from None  # fmt: skip
 
 
 def save_run(root: Path, name: str, records: list[ItemResult], machine: dict[str, Any], commit: str | None) -> Path:
@@ -161,7 +180,8 @@ def load_run(root: Path, name_or_path: str | Path, machine: dict[str, Any], forc
         if not path.exists():
             others = sorted(Path(root).glob(f"*/{text}.json"))
             if not others:
-                raise StoreError(f"{path}: no saved run named '{text}' (save one with --solbench-save {text})")
+                raise StoreError(f"{path}: no saved run named '{text}' (save one with --solbench-save {text}; a run "
+                                 "saved from another checkout is in that checkout's store: --solbench-store DIR)")
             if not force or len(others) > 1:
                 where = ", ".join(str(p) for p in others)
                 hint = f"; {FORCE_FLAG} compares anyway" if len(others) == 1 else "; pass one of them as a path"

@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from pytest_solbench.record import ItemResult
-from pytest_solbench.sol.scoring import problem_scores, suite_score
+from pytest_solbench.sol.scoring import problem_scores, suite_score, untimed
 
 
 # ---------------------------------------------------------------- terminal table
@@ -111,7 +111,7 @@ def format_table(results: list[ItemResult], width: int = 200, columns: tuple[str
 
     Untimed (CPU mode) the timing columns, all empty, are left out. A workload label or kernel name too long for
     the width wraps onto lines of its own (at its ``-`` separators), never cut."""
-    timed = not all(r.device == "cpu" and r.t_k_ms is None for r in results)
+    timed = not untimed(results)
     columns = ("workload", *(c for c in columns or DEFAULT_COLUMNS if c != "workload" and (timed or c not in UNTIMED)))
     results = sort_results(results, sort)
     header = tuple(COLUMN_SPECS[c][0] for c in columns)

@@ -105,6 +105,13 @@ class TraceWriter:
         self.path = path
         self._file: TextIO = path.open("w")
 
+    @staticmethod
+    def check(path: Path) -> None:
+        """Raise OSError now, before anything runs, if ``path`` cannot be written; an existing file is kept as is."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a"):
+            pass
+
     def write(self, result: ItemResult) -> None:
         """Write the result's line and flush it."""
         self._file.write(json.dumps(_finite(trace_line(result)), default=str, allow_nan=False) + "\n")

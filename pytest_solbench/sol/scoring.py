@@ -105,9 +105,13 @@ def min_score_failure(score: float | None, floor: float | None) -> str | None:
 
 def problem_scores(records: Iterable[Any]) -> dict[tuple[str, str], float | None]:
     """Mean SOL Score per (problem, kernel) over records with ``problem``, ``kernel``, ``status`` and ``score``:
-    a failed workload counts 0, an undefined score is left out, skipped records are ignored."""
+    a failed workload counts 0, an undefined score is left out, skipped records are ignored. An untimed run (CPU
+    mode) has no scores at all: its failures would make a suite score of 0 out of a run that scored nothing."""
     groups: dict[tuple[str, str], list[float]] = defaultdict(list)
     seen: set[tuple[str, str]] = set()
+    records = list(records)
+    if untimed(records):
+        return {}
     for r in records:
         if r.status == Status.SKIPPED:
             continue
@@ -118,6 +122,11 @@ def problem_scores(records: Iterable[Any]) -> dict[tuple[str, str], float | None
         elif r.score is not None:
             groups[key].append(r.score)
     return {key: (sum(groups[key]) / len(groups[key]) if groups[key] else None) for key in sorted(seen)}
+
+
+def untimed(records: Iterable[Any]) -> bool:
+    """Whether a run timed nothing: CPU mode, where every record has ``device`` "cpu" and no ``t_k_ms``."""
+    return all(getattr(r, "device", None) == "cpu" and getattr(r, "t_k_ms", None) is None for r in records)
 
 
 def suite_score(records: Iterable[Any]) -> float | None:
