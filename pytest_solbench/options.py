@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_solbench.settings import DEFAULT_CPU_MAX_ELEMENTS, Settings, require_torch, resolve  # noqa: F401
+from pytest_solbench.settings import DEFAULT_CPU_MAX_ELEMENTS, DEFAULT_CPU_MAX_GFLOP, Settings, require_torch, resolve  # noqa: F401
 
 GROUP = ("solbench", "GPU kernel speed-of-light benchmarking")
 
@@ -45,6 +45,12 @@ def _add_general(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
         f"(default {DEFAULT_CPU_MAX_ELEMENTS:,}; weights of fixed shape do not count).",
     )  # fmt: skip
     parser.addini("solbench_cpu_max_elements", default="", help="as --solbench-cpu-max-elements.")
+    group.addoption(
+        "--solbench-cpu-max-gflop", type=float, default=None, metavar="G",
+        help=f"on CPU, skip workloads whose bound counts more than G GFLOP (default {DEFAULT_CPU_MAX_GFLOP:g}: an "
+        "interpreted Triton GEMM of 15 GFLOP takes minutes on one core).",
+    )  # fmt: skip
+    parser.addini("solbench_cpu_max_gflop", default="", help="as --solbench-cpu-max-gflop.")
     group.addoption(
         "--solbench-blob-root", default=None, metavar="DIR",
         help="where workloads' relative safetensors paths start (default: $FIB_DATASET_PATH when set, else each "

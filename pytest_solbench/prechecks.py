@@ -30,6 +30,10 @@ def skip_reason(settings: Settings, device: DeviceInfo, definition: Definition, 
     if device.kind == "cpu" and facts.largest_growing_elements > settings.cpu_max_elements:
         return (f"too large for CPU mode: a tensor of {facts.largest_growing_elements:,} elements exceeds "
                 f"--solbench-cpu-max-elements {settings.cpu_max_elements:,}")  # fmt: skip
+    gflop = facts.work.flops / 1e9 if facts.work is not None else 0.0
+    if device.kind == "cpu" and gflop > settings.cpu_max_gflop:
+        return (f"too large for CPU mode: {gflop:.3g} GFLOP exceeds --solbench-cpu-max-gflop "
+                f"{settings.cpu_max_gflop:g}")  # fmt: skip
     if facts.missing_blob:
         return f"input blob {facts.missing_blob} is missing"
     return None

@@ -108,7 +108,8 @@ class SolbenchSession:
         if dev.kind == "cpu":
             lines.append(
                 "solbench: CPU mode: correctness and SOL bounds only, no timing; workloads whose growing tensors "
-                f"exceed {settings.cpu_max_elements:,} elements are skipped"
+                f"exceed {settings.cpu_max_elements:,} elements or whose work exceeds {settings.cpu_max_gflop:g} "
+                "GFLOP are skipped"
             )
             if settings.gpu_only():
                 lines.append(f"solbench: CPU mode ignores {', '.join(settings.gpu_only())}: they act on a GPU's timing")

@@ -15,6 +15,9 @@ import pytest
 from pytest_solbench.data.library import bundled_problems
 
 DEFAULT_CPU_MAX_ELEMENTS = 4_000_000
+# Interpreted Triton runs ~0.07 GFLOP/s on a CI core: 4 GFLOP is about a minute idle, well inside the CPU timeout under
+# load; the README's 15 GFLOP GEMM took 214 s idle and timed out (600 s) on a loaded machine.
+DEFAULT_CPU_MAX_GFLOP = 4.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Settings:
     sort: str = "workload"
     histogram_path: Path | None = None
     ray: str | None = None  # --solbench-ray: an address, "" for Ray's default, or None: no Ray
+    cpu_max_gflop: float = DEFAULT_CPU_MAX_GFLOP  # on CPU, workloads of more work are skipped
 
     def gpu_only(self) -> tuple[str, ...]:
         """The options asked for that act only on a GPU's timing: CPU mode times nothing, so they change nothing."""
@@ -123,6 +127,10 @@ def _general(config: pytest.Config, invocation: Path) -> dict[str, Any]:
     cpu_max = cpu_max or DEFAULT_CPU_MAX_ELEMENTS
     if cpu_max < 1:
         raise pytest.UsageError(f"--solbench-cpu-max-elements must be positive, got {cpu_max}")
+    cpu_gflop = _option_or_ini(config, "solbench_cpu_max_gflop", "solbench_cpu_max_gflop", float)
+    cpu_gflop = DEFAULT_CPU_MAX_GFLOP if cpu_gflop is None else cpu_gflop
+    if cpu_gflop <= 0:
+        raise pytest.UsageError(f"--solbench-cpu-max-gflop must be positive, got {cpu_gflop:g}")
     hardware = opt.solbench_hardware or str(config.getini("solbench_hardware") or "") or None
     if hardware is not None:
         from pytest_solbench.sol import hardware as hardware_table
@@ -144,6 +152,7 @@ def _general(config: pytest.Config, invocation: Path) -> dict[str, Any]:
         rounds=rounds,
         isolate=_choice(config, "--solbench-isolate", None, ("process", "none")),
         cpu_max_elements=int(cpu_max),
+        cpu_max_gflop=float(cpu_gflop),
         bounds_only=bool(opt.solbench_bounds_only),
         blob_root=invocation / blob_root if blob_root else None,
         bind_by_name=bool(opt.solbench_bind_by_name),

@@ -11,6 +11,8 @@ import pytest
 
 from conftest import CPU, FAST, SCALE_ADD, WORKLOADS, write_kernels, write_problem
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def test_reference_is_the_kernel_without_kernel_dir(project: pytest.Pytester) -> None:
     result = project.runpytest(*FAST, "-v")
@@ -285,11 +287,24 @@ def test_usage_errors_are_not_tracebacks(project: pytest.Pytester) -> None:
         (["--solbench-rounds", "0"], "--solbench-rounds must be at least 1*"),
         (["--solbench-min-score", "2"], "--solbench-min-score must be between 0 and 1*"),
         (["--solbench-hardware", "z9000"], "--solbench-hardware:*z9000*"),
+        (["--solbench-cpu-max-gflop", "0"], "--solbench-cpu-max-gflop must be positive, got 0"),
     ]:
         result = project.runpytest(*FAST, *args)
         assert result.ret == pytest.ExitCode.USAGE_ERROR, args
         result.stderr.fnmatch_lines([f"ERROR: {words}"])
         assert "Traceback" not in result.stderr.str()
+
+
+def test_cpu_work_budget_skips_the_readme_gemms_an_interpreter_cannot_finish(pytester: pytest.Pytester) -> None:
+    """The README's CPU job timed out (600 s) on interpreted GEMMs of 13-15 GFLOP on a loaded machine: CPU mode skips
+    workloads whose bound counts more than --solbench-cpu-max-gflop (4 by default), before any worker starts."""
+    problem = ROOT / "problems" / "deepseek_v3_fp8_shared_expert_down_proj_n7168_k2048" / "definition.json"
+    args = (str(problem), "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(ROOT / "examples"),
+            "-p", "no:randomly", "-p", "no:cacheprovider", "-k", "triton_fp8_gemm and num_tokens:512]", "-rs")
+    result = pytester.runpytest_subprocess(*args, timeout=300)
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*or whose work exceeds 4 GFLOP are skipped*",  # the header
+                                 "*too large for CPU mode: 15 GFLOP exceeds --solbench-cpu-max-gflop 4*"])  # fmt: skip
 
 
 def test_cpu_budget_skips_large_workloads_with_the_reason(project: pytest.Pytester) -> None:
