@@ -42,15 +42,17 @@ def test_gdn_chunked_prefill_equals_the_decode_step_token_by_token() -> None:
 
 
 def test_gdn_tolerance_is_tight_for_its_small_outputs() -> None:
-    """Outputs are ~0.01 (q is L2-normed and scaled by 128^-0.5): bf16's default atol 1e-2 would pass half the answer."""
-    torch = pytest.importorskip("torch")
+    """Outputs are ~0.01 (q is L2-normed and scaled by 128^-0.5): bf16's default atol 1e-2 passes an answer 10 % off;
+    the workload's own tolerance does not."""
+    pytest.importorskip("torch")
     p = find(GDN_PREFILL)
     workload = cpu_workloads(p)[0]
-    inputs = make_inputs(p.definition, workload)
-    output, _ = reference_module(p.definition).run(*inputs.values())
-    assert_close(output, output, "bfloat16", workload.tolerance, "itself")
+    output, _ = reference_module(p.definition).run(*make_inputs(p.definition, workload).values())
+    off = (output.float() * 0.9).to(output.dtype)
+    assert_close(off, output, "bfloat16", None, "10 % off, default tolerance")
     with pytest.raises(AssertionError):
-        assert_close((output.float() * 0.5).to(output.dtype), output, "bfloat16", workload.tolerance, "half")
+        assert_close(off, output, "bfloat16", workload.tolerance, "10 % off, the workload's tolerance")
+    assert_close(output, output, "bfloat16", workload.tolerance, "itself")
 
 
 def test_hyena_operator_equals_its_recurrent_form() -> None:
