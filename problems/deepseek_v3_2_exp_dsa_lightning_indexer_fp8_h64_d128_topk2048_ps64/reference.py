@@ -51,7 +51,7 @@ def paged_layout(axes, device):
 
 def _grid_fp8(shape, device):
     """e4m3 values on the integers -4..4: every dot product of 128 of them is exact in fp32, in any order."""
-    return torch.randn(shape).mul(1.5).round().clamp(-4, 4).to(device, torch.float8_e4m3fn)
+    return torch.randn(shape, device=device).mul(1.5).round().clamp(-4, 4).to(torch.float8_e4m3fn)
 
 
 def make_inputs(axes_and_scalars, device):
