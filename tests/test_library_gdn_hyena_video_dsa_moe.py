@@ -229,7 +229,7 @@ def _small_moe_inputs(tokens: int, hidden: int, inter: int):
 
 def test_fused_moe_with_every_expert_held_equals_the_unfused_moe() -> None:
     pytest.importorskip("torch")
-    inputs = _small_moe_inputs(tokens=24, hidden=256, inter=128)
+    inputs = _small_moe_inputs(tokens=12, hidden=256, inter=128)
     got = reference_module(find(FUSED_MOE).definition).run(*inputs.values())
     assert_close(got, _unfused_moe(inputs).to(got.dtype), "bfloat16", None, "all 256 experts")
 
