@@ -171,7 +171,7 @@ def test_library_covers_both_layouts_precisions_and_passes_with_unique_names() -
     problems = [load_problem(p) for p in FILES]
     names = [p.definition.name for p in problems]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
-    assert len(problems) == 323
+    assert len(problems) == 330
     assert any(p.name != "definition.json" for p in FILES), "no FlashInfer-Trace layout problem"
     assert {p.definition.tag("stage") for p in problems} == {"forward", "backward"}
     marks = {DTYPES[s.dtype].mark for p in problems for s in p.definition.inputs}

@@ -127,6 +127,15 @@ def _swiglu_mlp(dy, x, w_gate_up, w_down):
     return F.linear(F.silu(gate) * up, leaves[2]), leaves
 
 
+def _causal_conv3d(dy, x, weight):
+    import torch
+    import torch.nn.functional as F
+
+    leaves = [x.float().requires_grad_(), weight.float().requires_grad_(), torch.zeros(weight.shape[0])]
+    leaves[2].requires_grad_()
+    return F.conv3d(F.pad(leaves[0], (1, 1, 1, 1, 2, 0), mode="replicate"), leaves[1], leaves[2]), leaves
+
+
 #: backward problem -> forward(grad_output, *saved inputs) giving (output, fp32 leaves in the outputs' order)
 FORWARDS: dict[str, Callable] = {
     "dit_xl_2_adaln_modulate_backward_h1152": _adaln,
@@ -138,6 +147,7 @@ FORWARDS: dict[str, Callable] = {
     "mamba2_2_7b_causal_conv1d_backward_d5376_k4": _causal_conv,
     "qwen3_30b_a3b_moe_down_grouped_gemm_backward_n2048_k768": _grouped_gemm,
     "smollm2_360m_swiglu_mlp_backward_h960_i2560": _swiglu_mlp,
+    "hunyuanvideo_vae_causal_conv3d_backward_c512": _causal_conv3d,
 }
 # The backward problems of problems/families.py, each with the eps of its own table entry.
 for _entry in load_module(PROBLEMS / "families.py", "_families_for_autograd").FAMILY:
