@@ -484,3 +484,23 @@ def test_no_work_decode_at_32k_fails_however_far_atol_is_widened(decode_at_32k):
     honest = _decode_attention(args)  # every key, in float64: the answer, rounded once to bf16
     stats, mismatch = check_output("output", honest, expected, widened, "bfloat16")
     assert mismatch is None and stats.relative_l2_error < 0.01
+
+
+def test_no_work_decode_kernel_fails_through_the_plugin_with_the_relative_l2_error(pytester: pytest.Pytester):
+    """c11 end to end, at the smallest workload where it passed: the item fails INCORRECT_NUMERICAL, and the
+    message names the relative L2 error in the user's words."""
+    kernels = pytester.path / "kernels"
+    kernels.mkdir()
+    (kernels / "decode_does_nothing.py").write_text(
+        f'DEFINITION = "{C11.name}"\n\n\n'
+        "def run(q, k_cache, v_cache, k_scale, v_scale, block_table, seq_lens, sm_scale, output):\n"
+        "    output.zero_()\n"
+        "    output[0, 0, 0] = 1e-3  # one element written: not all zeros\n"
+    )  # fmt: skip
+    result = pytester.runpytest_subprocess(
+        str(C11 / "definition.json"), "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels),
+        "--solbench-cpu-max-elements", "5000000", "--solbench-rounds", "1", "-p", "no:randomly",
+        "-p", "no:cacheprovider", "-k", "batch_size:1 and num_kv_tokens:32768", timeout=600,
+    )  # fmt: skip
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*INCORRECT_NUMERICAL*", "*relative L2 error ||got - expected|| / ||expected|| is 1*"])
