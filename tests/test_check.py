@@ -60,7 +60,7 @@ def test_atol_grows_with_the_reduction_length(dtype, k, atol):
 
 def test_the_workloads_own_keys_win():
     tol = tolerance_for("bfloat16", {"max_atol": 1e-5, "max_rtol": 0.05, "allow_negative_inf": True})
-    assert tol == Tolerance(1e-5, 0.05, 0.99, None, True, max_relative_l2_error=0.0625)  # rtol never lowers the L2 bound
+    assert tol == Tolerance(1e-5, 0.05, 0.99, None, True, max_relative_l2_error=0.0625)  # rtol never lowers it
     assert tolerance_for("bfloat16", {"max_rtol": 0.1}).max_relative_l2_error == 0.1  # but raises it
     assert tolerance_for("bfloat16", {"max_rtol": 0.5, "max_relative_l2_error": 0.01}).max_relative_l2_error == 0.01
     assert tolerance_for("float4_e2m1", {"max_rtol": 0.9}).max_relative_l2_error is None  # fp4 keeps its own rules

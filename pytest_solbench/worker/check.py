@@ -331,9 +331,9 @@ def _numerical(
                 )
             ]
         ).tolist()  # fmt: skip
-        bad, nonfin, chunk_abs, chunk_abs_at, chunk_rel, chunk_rel_at, any_got, any_exp, chunk_err_sq, chunk_exp_sq = summary
+        bad, nonfin, chunk_abs, chunk_abs_at, chunk_rel, chunk_rel_at, any_got, any_exp, err_sq, exp_sq = summary
         mismatched, nonfinite = mismatched + int(bad), nonfinite + int(nonfin)
-        error_sq, expected_sq = error_sq + chunk_err_sq, expected_sq + chunk_exp_sq
+        error_sq, expected_sq = error_sq + err_sq, expected_sq + exp_sq
         if chunk_abs > max_abs:
             max_abs, abs_at = chunk_abs, offset + int(chunk_abs_at)
         if chunk_rel > max_rel:
@@ -384,7 +384,9 @@ def _numerical(
     )  # fmt: skip
 
 
-def _relative_l2(error_sq: float, expected_sq: float, finite: int, dtype: Any, exact: bool) -> tuple[float | None, str | None]:
+def _relative_l2(
+    error_sq: float, expected_sq: float, finite: int, dtype: Any, exact: bool
+) -> tuple[float | None, str | None]:
     """``||got - expected||_2 / ||expected||_2`` and, where it is not computed, why (None for exact and fp4 outputs,
     which have their own rules)."""
     import torch
