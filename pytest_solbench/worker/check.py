@@ -8,7 +8,7 @@ elements in a row along its last dimension (rows of at least ``MIN_RUN_ROW``) ar
 mismatches within the ratio must look like rounding, scattered, not like work skipped (a row or block left unwritten or
 zeroed, where the few elements whose true value is near zero still pass), and the relative error norm
 ``||got - expected||_2 / ||expected||_2`` of its matched elements (float64) stays under the dtype's bound. Type, shape
-and dtype are checked first. Large outputs are compared in chunks, so memory stays a few times the chunk size.
+and dtype come first. Outputs are compared in chunks, so memory stays a few times the chunk size.
 
 Default tolerances (a workload's own keys win):
 
@@ -35,9 +35,8 @@ coarser math anyway). 16-bit outputs: one e4m3 rounding unit, 2^-4, because an h
 to fp8 (FlashAttention-3 rounds P to e4m3: 0.017 to 0.027 against the fp32 reference; bf16 P gives 0.0025).
 fp8 outputs: one whole step of their format (an output off by a step everywhere still passes). Packed fp4 and
 integer outputs keep their own rules. Where the reference is zero or subnormal in its dtype the ratio means nothing:
-the rule is skipped and the statistics say so (``relative_l2_error_skipped``). A workload ``max_rtol`` above the
-bound raises it (every element within rtol means a relative L2 error within rtol); ``max_relative_l2_error`` sets it
-outright.
+it is skipped and the statistics say so (``relative_l2_error_skipped``). A workload ``max_rtol`` above the bound
+raises it (all elements within rtol means a relative L2 error within rtol); ``max_relative_l2_error`` sets it.
 """
 
 from __future__ import annotations
