@@ -13,8 +13,8 @@ and dtype come first. Outputs are compared in chunks, so memory stays a few time
 Default tolerances (a workload's own keys win):
 
     output dtype     atol    rtol    matched ratio   error cap   relative L2 error
-    float64          1e-6    1e-6    0.99            -           0.01
-    float32          1e-4    1e-4    0.99            -           0.01
+    float64          1e-6    1e-6    0.99            -           0.0625
+    float32          1e-4    1e-4    0.99            -           0.0625
     float16/bf16     1e-2    1e-2    0.99            -           0.0625
     float8_e4m3fn    0.125   0.125   0.95            32          0.125  (one e4m3 step at the top of its range)
     float8_e5m2      0.25    0.25    0.95            8192        0.25   (one e5m2 step at the top of its range)
@@ -30,8 +30,8 @@ far atol was widened (the few the matched ratio lets through, a flipped top-p cu
 to judge), so an output whose true values are all small (attention averaged over 32k keys: RMS 0.009) cannot pass as
 zeros (relative error 1) or with part of its work skipped (40 % of the keys: about 0.8). An honest kernel's error is
 a few rounding units of the coarsest format it computes in, relative to the output, whatever the reduction length;
-the bounds leave room for that. fp32 and fp64: 1 % (TF32 GEMMs sit near 1e-3; the elementwise rtol of 1e-4 bars
-coarser math anyway). 16-bit outputs: one e4m3 rounding unit, 2^-4, because an honest kernel may round intermediates
+the bounds leave room for that, and for discontinuous ops (a top-p cut moved by input noise: 0.013 over the matched
+elements). Outputs of 16 bits or more: one e4m3 rounding unit, 2^-4, as an honest kernel may round intermediates
 to fp8 (FlashAttention-3 rounds P to e4m3: 0.017 to 0.027 against the fp32 reference; bf16 P gives 0.0025).
 fp8 outputs: one whole step of their format (an output off by a step everywhere still passes). Packed fp4 and
 integer outputs keep their own rules. Where the reference is zero or subnormal in its dtype the ratio means nothing:
@@ -59,8 +59,8 @@ _REL_FLOOR = 1e-12  # relative error = |got - expected| / max(|expected|, atol),
 # comparison (atol 0) divides by max(|expected|, this) instead
 
 _DEFAULTS: dict[str, Tolerance] = {
-    "float64": Tolerance(1e-6, 1e-6, max_relative_l2_error=1e-2),
-    "float32": Tolerance(1e-4, 1e-4, max_relative_l2_error=1e-2),
+    "float64": Tolerance(1e-6, 1e-6, max_relative_l2_error=0.0625),
+    "float32": Tolerance(1e-4, 1e-4, max_relative_l2_error=0.0625),
     "float16": Tolerance(1e-2, 1e-2, max_relative_l2_error=0.0625),
     "bfloat16": Tolerance(1e-2, 1e-2, max_relative_l2_error=0.0625),
     "float8_e4m3fn": Tolerance(0.125, 0.125, 0.95, 32.0, max_relative_l2_error=0.125),
