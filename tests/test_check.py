@@ -25,20 +25,20 @@ EXACT_RATIO = Tolerance(1e-2, 1e-2, required_matched_ratio=1.0)
 
 
 @pytest.mark.parametrize(
-    ("dtype", "atol", "rtol", "ratio", "cap"),
+    ("dtype", "atol", "rtol", "ratio", "cap", "l2"),
     [
-        ("float32", 1e-4, 1e-4, 0.99, None),
-        ("float16", 1e-2, 1e-2, 0.99, None),
-        ("bfloat16", 1e-2, 1e-2, 0.99, None),
-        ("float8_e4m3fn", 0.125, 0.125, 0.95, 32.0),
-        ("float8_e5m2", 0.25, 0.25, 0.95, 8192.0),
-        ("float4_e2m1", 0.5, 0.5, 0.9, 2.0),
-        ("int32", 0.0, 0.0, 1.0, None),
-        ("bool", 0.0, 0.0, 1.0, None),
+        ("float32", 1e-4, 1e-4, 0.99, None, 0.0625),
+        ("float16", 1e-2, 1e-2, 0.99, None, 0.0625),
+        ("bfloat16", 1e-2, 1e-2, 0.99, None, 0.0625),
+        ("float8_e4m3fn", 0.125, 0.125, 0.95, 32.0, 0.125),
+        ("float8_e5m2", 0.25, 0.25, 0.95, 8192.0, 0.25),
+        ("float4_e2m1", 0.5, 0.5, 0.9, 2.0, None),
+        ("int32", 0.0, 0.0, 1.0, None, None),
+        ("bool", 0.0, 0.0, 1.0, None, None),
     ],
 )
-def test_default_tolerance_by_dtype(dtype, atol, rtol, ratio, cap):
-    assert default_tolerance(dtype) == Tolerance(atol, rtol, ratio, cap)
+def test_default_tolerance_by_dtype(dtype, atol, rtol, ratio, cap, l2):
+    assert default_tolerance(dtype) == Tolerance(atol, rtol, ratio, cap, max_relative_l2_error=l2)
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,10 @@ def test_atol_grows_with_the_reduction_length(dtype, k, atol):
 
 def test_the_workloads_own_keys_win():
     tol = tolerance_for("bfloat16", {"max_atol": 1e-5, "max_rtol": 0.05, "allow_negative_inf": True})
-    assert tol == Tolerance(1e-5, 0.05, 0.99, None, True)
+    assert tol == Tolerance(1e-5, 0.05, 0.99, None, True, max_relative_l2_error=0.0625)  # rtol never lowers it
+    assert tolerance_for("bfloat16", {"max_rtol": 0.1}).max_relative_l2_error == 0.1  # but raises it
+    assert tolerance_for("bfloat16", {"max_rtol": 0.5, "max_relative_l2_error": 0.01}).max_relative_l2_error == 0.01
+    assert tolerance_for("float4_e2m1", {"max_rtol": 0.9}).max_relative_l2_error is None  # fp4 keeps its own rules
     assert tolerance_for("float8_e4m3fn", {"max_error_cap": None}).max_error_cap is None
     assert tolerance_for("float32", None) == default_tolerance("float32")
     assert tolerance_for("bfloat16", {"required_matched_ratio": 1.0}, reduction_len=16384).max_atol == pytest.approx(0.02)
@@ -394,3 +397,118 @@ def test_low_precision_outputs_are_checked_with_only_copies_on_their_own_dtype(d
         with _OnlyCopiesOfLowPrecision():
             assert "NaN or Inf" in (reference_fault("out", poisoned, tol) or "")
             assert "NaN or Inf" in check_output("out", poisoned, expected[0, :4], tol, expected_dtype=name)[1].message()
+
+
+# ---------------------------------------------------------------- the relative L2 error: the output as a whole
+
+
+def test_the_relative_l2_error_is_reported_and_fails_an_output_that_is_not_the_answer():
+    expected = torch.randn(64, 128) * 1e-3  # every element within a bf16 atol of 1e-2 of zero...
+    stats, mismatch = check_output("y", expected * 1.001, expected, tolerance_for("bfloat16"))
+    assert mismatch is None and stats.relative_l2_error == pytest.approx(1e-3, rel=1e-3)
+    assert stats.to_dict()["relative_l2_error"] == stats.relative_l2_error
+    half = expected.clone()
+    half[:, ::2] = 0  # ... so half the work skipped passes each element, but not the output as a whole
+    stats, mismatch = check_output("y", half, expected, tolerance_for("bfloat16"))
+    assert stats.matched_ratio == 1.0 and stats.relative_l2_error == pytest.approx(0.7, abs=0.05)
+    assert mismatch is not None and mismatch.status == "INCORRECT_NUMERICAL"
+    assert "relative L2 error ||got - expected|| / ||expected|| is 0.7" in mismatch.message()
+    assert "above 0.0625" in mismatch.message()
+
+
+def test_the_outliers_the_matched_ratio_allows_are_its_own_to_judge_not_the_l2_errors():
+    expected = torch.randn(1000)
+    got = expected.clone()
+    got[3] += 10.0  # one element in 1000, far off: a flipped top-p cut, a rounding tie
+    stats, mismatch = check_output("y", got, expected, tolerance_for("float32"))
+    assert mismatch is None and stats.matched_ratio == 0.999 and stats.relative_l2_error == 0.0
+
+
+def test_the_relative_l2_error_skips_a_zero_reference_and_exact_outputs_and_says_so():
+    zeros = torch.zeros(8, 32)
+    stats, mismatch = check_output("y", zeros + 1e-3, zeros, tolerance_for("float32", {"max_atol": 1e-2}))
+    assert mismatch is None and stats.relative_l2_error is None
+    assert "zero or subnormal" in stats.to_dict()["relative_l2_error_skipped"]
+    ints = torch.arange(8)
+    stats, _ = check_output("i", ints, ints, tolerance_for("int64"), "int64")
+    assert stats.relative_l2_error is None and "relative_l2_error_skipped" not in stats.to_dict()
+
+
+def test_a_workloads_own_bound_overrides_the_dtypes():
+    expected = torch.randn(64, 128) * 1e-3
+    got = expected * 1.2  # 20 % off everywhere: within atol, above the bf16 bound
+    assert check_output("y", got, expected, tolerance_for("bfloat16"))[1] is not None
+    assert check_output("y", got, expected, tolerance_for("bfloat16", {"max_relative_l2_error": 0.25}))[1] is None
+
+
+C11 = Path(__file__).resolve().parents[1] / "problems" / "llama3_1_70b_fp8_kv_paged_decode_h8_kv1_d128_ps16"
+
+
+@pytest.fixture(scope="module")
+def decode_at_32k():
+    """The smallest workload where red-team round 3's no-work decode kernel (c11) passed: batch 1, 32768 cached
+    tokens, whose true output has an RMS of about 0.009 (an average over the keys) under the atol the reduction
+    length of 2 x 32768 widened to 0.04."""
+    from pytest_solbench.data.trace import load_problem
+    from pytest_solbench.sol.facts import Facts
+    from pytest_solbench.worker import execute
+    from pytest_solbench.worker.rounds import as_outputs, make_problem_inputs
+
+    problem = load_problem(C11 / "definition.json")
+    workload = next(w for w in problem.workloads if w.axes["batch_size"] == 1 and w.axes["num_kv_tokens"] == 32768)
+    facts = Facts().of(problem, workload)
+    args = make_problem_inputs(problem, workload, facts.axis_values, 1234, "cpu")
+    (expected,) = as_outputs(execute._reference(problem.definition)(*args), problem.definition)
+    return problem, facts, args, expected
+
+
+def _decode_attention(args, keep: float = 1.0):
+    """The same decode attention in float64, on the first ``keep`` share of each sequence's keys."""
+    q, k_cache, v_cache, k_scale, v_scale, block_table, seq_lens, sm_scale = args
+    out = torch.empty(q.shape, dtype=torch.float64)
+    for b in range(q.shape[0]):
+        n = int(seq_lens[b])
+        pages = block_table[b, : (n + 15) // 16].long()
+        k = (k_cache[pages].double() * float(k_scale)).reshape(-1, 128)[: int(n * keep)]  # one KV head
+        v = (v_cache[pages].double() * float(v_scale)).reshape(-1, 128)[: int(n * keep)]
+        out[b] = torch.softmax(q[b].double() @ k.T * sm_scale, dim=-1) @ v
+    return out.to(torch.bfloat16)
+
+
+def test_no_work_decode_at_32k_fails_however_far_atol_is_widened(decode_at_32k):
+    """Red-team round 3, c11: zeros with one element set passed every element under the widened atol."""
+    problem, _facts, args, expected = decode_at_32k
+    widened = tolerance_for("bfloat16", None, reduction_len=2 * 32768)  # what sol.facts gave attention before
+    assert widened.max_atol == pytest.approx(0.04)
+    cheat = torch.zeros_like(expected)
+    cheat[0, 0, 0] = 1e-3
+    assert float((cheat.float() - expected.float()).abs().max()) < widened.max_atol  # every element "matches"
+    stats, mismatch = check_output("output", cheat, expected, widened, "bfloat16")
+    assert stats.matched_ratio == 1.0 and mismatch is not None
+    assert stats.relative_l2_error == pytest.approx(1.0, abs=0.01)
+    assert "relative L2 error" in mismatch.message()
+    skipped = _decode_attention(args, keep=0.6)  # 40 % of the keys never read
+    assert check_output("output", skipped, expected, widened, "bfloat16")[1] is not None
+    honest = _decode_attention(args)  # every key, in float64: the answer, rounded once to bf16
+    stats, mismatch = check_output("output", honest, expected, widened, "bfloat16")
+    assert mismatch is None and stats.relative_l2_error < 0.01
+
+
+def test_no_work_decode_kernel_fails_through_the_plugin_with_the_relative_l2_error(pytester: pytest.Pytester):
+    """c11 end to end, at the smallest workload where it passed: the item fails INCORRECT_NUMERICAL, and the
+    message names the relative L2 error in the user's words."""
+    kernels = pytester.path / "kernels"
+    kernels.mkdir()
+    (kernels / "decode_does_nothing.py").write_text(
+        f'DEFINITION = "{C11.name}"\n\n\n'
+        "def run(q, k_cache, v_cache, k_scale, v_scale, block_table, seq_lens, sm_scale, output):\n"
+        "    output.zero_()\n"
+        "    output[0, 0, 0] = 1e-3  # one element written: not all zeros\n"
+    )  # fmt: skip
+    result = pytester.runpytest_subprocess(
+        str(C11 / "definition.json"), "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels),
+        "--solbench-cpu-max-elements", "5000000", "--solbench-rounds", "1", "-p", "no:randomly",
+        "-p", "no:cacheprovider", "-k", "batch_size:1 and num_kv_tokens:32768", timeout=600,
+    )  # fmt: skip
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*INCORRECT_NUMERICAL*", "*relative L2 error ||got - expected|| / ||expected|| is 1*"])

@@ -399,7 +399,8 @@ def test_hardware_hook_overrides_the_table(project: pytest.Pytester) -> None:
 
 
 def test_workload_tolerance_wins(project: pytest.Pytester) -> None:
-    loose = [dict(w, tolerance={"max_atol": 2.0, "max_rtol": 0.0}) for w in WORKLOADS]
+    """Its relative L2 bound too: one element off by 1 in 16 is 0.25 of the output's norm, above the default 0.0625."""
+    loose = [dict(w, tolerance={"max_atol": 2.0, "max_rtol": 0.0, "max_relative_l2_error": 0.5}) for w in WORKLOADS]
     write_problem(project.path / "problems", workloads=loose)
     kernels = write_kernels(project.path, ["off_by_one.py"])
     project.runpytest(*FAST, "--kernel-dir", str(kernels)).assert_outcomes(passed=2)

@@ -133,6 +133,7 @@ class Tolerance:
     required_matched_ratio: float = 0.99
     max_error_cap: float | None = None
     allow_negative_inf: bool = False
+    max_relative_l2_error: float | None = None  # ||got - ref||_2 / ||ref||_2 over the output (worker/check.py)
 
 
 @dataclass(frozen=True)

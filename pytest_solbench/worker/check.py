@@ -6,23 +6,37 @@ largest error stays under the cap (when there is one), it holds no NaN or Inf (`
 is allowed when the workload says so), and it is not all zeros against a reference that is not, and no ``SKIPPED_RUN``
 elements in a row along its last dimension (rows of at least ``MIN_RUN_ROW``) are mostly wrong (``SKIPPED_SHARE``):
 mismatches within the ratio must look like rounding, scattered, not like work skipped (a row or block left unwritten or
-zeroed, where the few elements whose true value is near zero still pass). Type, shape and dtype are checked first. Large
-outputs are compared in chunks, so memory stays a few times the chunk size.
+zeroed, where the few elements whose true value is near zero still pass), and the relative error norm
+``||got - expected||_2 / ||expected||_2`` of its matched elements (float64) stays under the dtype's bound. Type, shape
+and dtype come first. Outputs are compared in chunks, so memory stays a few times the chunk size.
 
 Default tolerances (a workload's own keys win):
 
-    output dtype     atol    rtol    matched ratio   error cap
-    float64          1e-6    1e-6    0.99            -
-    float32          1e-4    1e-4    0.99            -
-    float16/bf16     1e-2    1e-2    0.99            -
-    float8_e4m3fn    0.125   0.125   0.95            32    (one e4m3 step at the top of its range)
-    float8_e5m2      0.25    0.25    0.95            8192  (one e5m2 step at the top of its range)
-    fp4 (e2m1)       0.5     0.5     0.9             2     (one e2m1 step at the top: 4 -> 6)
-    ints, bool       0       0       1.0             -
+    output dtype     atol    rtol    matched ratio   error cap   relative L2 error
+    float64          1e-6    1e-6    0.99            -           0.0625
+    float32          1e-4    1e-4    0.99            -           0.0625
+    float16/bf16     1e-2    1e-2    0.99            -           0.0625
+    float8_e4m3fn    0.125   0.125   0.95            32          0.125  (one e4m3 step at the top of its range)
+    float8_e5m2      0.25    0.25    0.95            8192        0.25   (one e5m2 step at the top of its range)
+    fp4 (e2m1)       0.5     0.5     0.9             2           -      (one e2m1 step at the top: 4 -> 6)
+    ints, bool       0       0       1.0             -           -
 
 The fp8/fp4 rtol is one step of the format (a rounding-mode difference passes, two steps do not). With a reduction
 length K (the K of a GEMM), low-precision outputs (fp16, bf16, fp8, fp4) get ``atol * max(1, sqrt(K / 4096))``:
 accumulation error grows like sqrt(K), and a flat atol tuned at K = 4096 fails correct kernels at K = 16384.
+
+The relative L2 error does not move with atol: it holds the elements atol accepted, as a whole, to the answer however
+far atol was widened (the few the matched ratio lets through, a flipped top-p cut or a rounding tie, are the ratio's
+to judge), so an output whose true values are all small (attention averaged over 32k keys: RMS 0.009) cannot pass as
+zeros (relative error 1) or with part of its work skipped (40 % of the keys: about 0.8). An honest kernel's error is
+a few rounding units of the coarsest format it computes in, relative to the output, whatever the reduction length;
+the bounds leave room for that, and for discontinuous ops (a top-p cut moved by input noise: 0.013 over the matched
+elements). Outputs of 16 bits or more: one e4m3 rounding unit, 2^-4, as an honest kernel may round intermediates
+to fp8 (FlashAttention-3 rounds P to e4m3: 0.017 to 0.027 against the fp32 reference; bf16 P gives 0.0025).
+fp8 outputs: one whole step of their format (an output off by a step everywhere still passes). Packed fp4 and
+integer outputs keep their own rules. Where the reference is zero or subnormal in its dtype the ratio means nothing:
+it is skipped and the statistics say so (``relative_l2_error_skipped``). A workload ``max_rtol`` above the bound
+raises it (all elements within rtol means a relative L2 error within rtol); ``max_relative_l2_error`` sets it.
 """
 
 from __future__ import annotations
@@ -45,12 +59,12 @@ _REL_FLOOR = 1e-12  # relative error = |got - expected| / max(|expected|, atol),
 # comparison (atol 0) divides by max(|expected|, this) instead
 
 _DEFAULTS: dict[str, Tolerance] = {
-    "float64": Tolerance(1e-6, 1e-6),
-    "float32": Tolerance(1e-4, 1e-4),
-    "float16": Tolerance(1e-2, 1e-2),
-    "bfloat16": Tolerance(1e-2, 1e-2),
-    "float8_e4m3fn": Tolerance(0.125, 0.125, 0.95, 32.0),
-    "float8_e5m2": Tolerance(0.25, 0.25, 0.95, 8192.0),
+    "float64": Tolerance(1e-6, 1e-6, max_relative_l2_error=0.0625),
+    "float32": Tolerance(1e-4, 1e-4, max_relative_l2_error=0.0625),
+    "float16": Tolerance(1e-2, 1e-2, max_relative_l2_error=0.0625),
+    "bfloat16": Tolerance(1e-2, 1e-2, max_relative_l2_error=0.0625),
+    "float8_e4m3fn": Tolerance(0.125, 0.125, 0.95, 32.0, max_relative_l2_error=0.125),
+    "float8_e5m2": Tolerance(0.25, 0.25, 0.95, 8192.0, max_relative_l2_error=0.25),
     "float4_e2m1": Tolerance(0.5, 0.5, 0.9, 2.0),
     "float4_e2m1fn_x2": Tolerance(0.5, 0.5, 0.9, 2.0),
 }
@@ -70,12 +84,17 @@ def default_tolerance(dtype_name: str, reduction_len: int | None = None) -> Tole
 def tolerance_for(
     output_dtype: str, workload_tolerance: dict[str, Any] | None = None, reduction_len: int | None = None
 ) -> Tolerance:
-    """The dtype's default with the workload's own keys laid over it."""
+    """The dtype's default with the workload's own keys laid over it; a workload ``max_rtol`` above the default
+    relative L2 bound raises that bound too, unless the workload sets ``max_relative_l2_error`` itself."""
     base = default_tolerance(output_dtype, reduction_len)
     if not workload_tolerance:
         return base
     known = {f.name for f in dataclasses.fields(Tolerance)}
-    return dataclasses.replace(base, **{k: v for k, v in workload_tolerance.items() if k in known})
+    own = {k: v for k, v in workload_tolerance.items() if k in known}
+    bound, rtol = base.max_relative_l2_error, own.get("max_rtol")
+    if bound is not None and rtol is not None and "max_relative_l2_error" not in own:
+        own["max_relative_l2_error"] = max(bound, rtol)
+    return dataclasses.replace(base, **own)
 
 
 @dataclass(frozen=True)
@@ -86,15 +105,22 @@ class ErrorStats:
     max_rel_error: float
     matched_ratio: float
     nonfinite_elements: int = 0
+    relative_l2_error: float | None = None  # ||got - expected||_2 / ||expected||_2; None: not computed (why_no_l2)
+    why_no_l2: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Trace field names (FlashInfer Trace ``correctness``)."""
-        return {
+        fields = {
             "max_absolute_error": self.max_abs_error,
             "max_relative_error": self.max_rel_error,
             "matched_ratio": self.matched_ratio,
             "nonfinite_elements": self.nonfinite_elements,
         }
+        if self.relative_l2_error is not None:
+            fields["relative_l2_error"] = self.relative_l2_error
+        if self.why_no_l2 is not None:
+            fields["relative_l2_error_skipped"] = self.why_no_l2
+        return fields
 
 
 Index = tuple[int, ...]
@@ -114,8 +140,9 @@ class Mismatch:
     max_rel_error: float = 0.0
     max_rel_index: Index = ()
     samples: tuple[tuple[Index, float, float], ...] = ()  # (index, got, expected)
-    reasons: tuple[str, ...] = ()  # shape/dtype: what differs; numerical: NaN, zeros, cap
+    reasons: tuple[str, ...] = ()  # shape/dtype: what differs; numerical: NaN, zeros, cap, relative L2 error
     nonfinite_elements: int = 0
+    relative_l2_error: float | None = None
 
     def message(self) -> str:
         """A few lines in the manner of ``torch.testing`` and ``pytest.approx``; never a tensor dump."""
@@ -130,9 +157,10 @@ class Mismatch:
             f" mismatched, {tol.required_matched_ratio * 100:.4g}% must match ({limits})"
         ]
         if self.nonfinite_elements < self.total:
+            l2 = "" if self.relative_l2_error is None else f"; relative L2 error {self.relative_l2_error:.3g}"
             lines.append(
                 f"max abs error {self.max_abs_error:.3g} at {_index(self.max_abs_index)}; "
-                f"max rel error {self.max_rel_error:.3g} at {_index(self.max_rel_index)}"
+                f"max rel error {self.max_rel_error:.3g} at {_index(self.max_rel_index)}{l2}"
             )
         lines += self.reasons
         if self.samples:
@@ -275,6 +303,7 @@ def _numerical(
     max_abs = max_rel = 0.0
     abs_at = rel_at = 0
     got_nonzero = exp_nonzero = False
+    error_sq = expected_sq = 0.0  # sums of squares over the matched elements, for the relative L2 error
     bad_samples: list[int] = []
     step = _CHUNK_ELEMENTS // (2 if packed else 1)
     row = shape[-1] if shape else 1
@@ -293,14 +322,19 @@ def _numerical(
         err = torch.where(both, (g - e).abs(), torch.zeros_like(g))
         rel = err / e.abs().clamp_min(max(tol.max_atol, _REL_FLOOR))
         ok = (both & ((g - e).abs() <= tol.max_atol + tol.max_rtol * e.abs())) | allowed
+        body = ok & both  # the L2 error judges the elements the ratio accepts; the ratio judges the rest
+        g64, e64 = (torch.where(body, x, torch.zeros_like(x)).to(torch.float64) for x in (g, e))
         summary = torch.stack(
             [
-                (~ok).sum().to(work), (~finite & ~allowed).sum().to(work), err.max(), err.argmax().to(work),
-                rel.max(), rel.argmax().to(work), (g != 0).any().to(work), ((e != 0) & ~torch.isnan(e)).any().to(work),
+                x.to(torch.float64) for x in (
+                    (~ok).sum(), (~finite & ~allowed).sum(), err.max(), err.argmax(), rel.max(), rel.argmax(),
+                    (g != 0).any(), ((e != 0) & ~torch.isnan(e)).any(), (g64 - e64).square().sum(), e64.square().sum(),
+                )
             ]
         ).tolist()  # fmt: skip
-        bad, nonfin, chunk_abs, chunk_abs_at, chunk_rel, chunk_rel_at, any_got, any_exp = summary
+        bad, nonfin, chunk_abs, chunk_abs_at, chunk_rel, chunk_rel_at, any_got, any_exp, err_sq, exp_sq = summary
         mismatched, nonfinite = mismatched + int(bad), nonfinite + int(nonfin)
+        error_sq, expected_sq = error_sq + err_sq, expected_sq + exp_sq
         if chunk_abs > max_abs:
             max_abs, abs_at = chunk_abs, offset + int(chunk_abs_at)
         if chunk_rel > max_rel:
@@ -312,7 +346,8 @@ def _numerical(
         if bad and len(bad_samples) < _SAMPLE_ROWS:
             first = torch.nonzero(~ok).reshape(-1)[: _SAMPLE_ROWS - len(bad_samples)]
             bad_samples += [offset + i for i in first.tolist()]
-    stats = ErrorStats(max_abs, max_rel, (total - mismatched) / total if total else 1.0, nonfinite)
+    l2, why_no_l2 = _relative_l2(error_sq, expected_sq, total - mismatched, got.dtype, exact or packed)
+    stats = ErrorStats(max_abs, max_rel, (total - mismatched) / total if total else 1.0, nonfinite, l2, why_no_l2)
 
     reasons = []
     if nonfinite:
@@ -326,6 +361,10 @@ def _numerical(
                        f"are wrong (from {where}): skipped work, not rounding")  # fmt: skip
     if tol.max_error_cap is not None and max_abs > tol.max_error_cap:
         reasons.append(f"max abs error {max_abs:.3g} is above the error cap {tol.max_error_cap:g}")
+    if l2 is not None and tol.max_relative_l2_error is not None and l2 > tol.max_relative_l2_error:
+        reasons.append(f"relative L2 error ||got - expected|| / ||expected|| is {l2:.3g}, above "
+                       f"{tol.max_relative_l2_error:g}: the output as a whole is not the answer, even where its "
+                       "elements are within atol")  # fmt: skip
     ratio_ok = total == 0 or (total - mismatched) >= tol.required_matched_ratio * total - 1e-9 * total
     if ratio_ok and not reasons:
         return stats, None
@@ -342,5 +381,20 @@ def _numerical(
     samples = tuple((_unravel(i, shape), value_at(got, i), value_at(expected, i)) for i in sorted(shown))
     return stats, Mismatch(
         Status.INCORRECT_NUMERICAL, name, tol, mismatched, total, max_abs, _unravel(abs_at, shape), max_rel,
-        _unravel(rel_at, shape), samples, tuple(reasons), nonfinite,
+        _unravel(rel_at, shape), samples, tuple(reasons), nonfinite, l2,
     )  # fmt: skip
+
+
+def _relative_l2(
+    error_sq: float, expected_sq: float, finite: int, dtype: Any, exact: bool
+) -> tuple[float | None, str | None]:
+    """``||got - expected||_2 / ||expected||_2`` and, where it is not computed, why (None for exact and fp4 outputs,
+    which have their own rules)."""
+    import torch
+
+    if exact:
+        return None, None
+    smallest_normal = torch.finfo(dtype).tiny
+    if finite == 0 or expected_sq <= finite * smallest_normal**2:
+        return None, "the reference is zero or subnormal (RMS below the smallest normal of its dtype)"
+    return math.sqrt(error_sq / expected_sq), None
