@@ -367,7 +367,8 @@ def _private_temp(temp: str) -> None:
         os.environ[key] = temp
     tempfile.tempdir = None  # gettempdir() reads TMPDIR again
     for key, sub in (("TRITON_CACHE_DIR", "triton"), ("TORCHINDUCTOR_CACHE_DIR", "inductor"),
-                     ("TORCH_EXTENSIONS_DIR", "torch_extensions"), ("SOLBENCH_CACHE_DIR", "solbench")):  # fmt: skip
+                     ("TORCH_EXTENSIONS_DIR", "torch_extensions"), ("SOLBENCH_CACHE_DIR", "solbench"),
+                     ("CUDA_CACHE_PATH", "nv_compute_cache")):  # fmt: skip  (the driver's PTX JIT cache)
         os.environ[key] = os.path.join(temp, sub)
     sys.pycache_prefix = os.path.join(temp, "pycache")
 
