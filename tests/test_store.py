@@ -61,6 +61,19 @@ def test_a_saved_run_reads_back_with_its_records_samples_and_commit(tmp_path: Pa
     assert [r.workload_uuid for r in read_run(path).records] == ["c"]
 
 
+def test_the_default_store_keeps_itself_out_of_git_as_pytests_cache_does(tmp_path: Path) -> None:
+    """A user's ``git add -A`` committed saved runs (issue 20, tried as a new user): the ``.solbench`` folder a store
+    lies in gets a ``.gitignore`` of ``*``; a store elsewhere is left as the user made it."""
+    save_run(tmp_path / ".solbench" / "runs", "main", [_record("a")], MACHINE, None)
+    assert (tmp_path / ".solbench" / ".gitignore").read_text().splitlines()[-1] == "*"
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    listed = subprocess.run(["git", "-C", str(tmp_path), "status", "--porcelain", "--untracked-files=all"],
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert ".solbench" not in listed
+    save_run(tmp_path / "kept", "main", [_record("a")], MACHINE, None)
+    assert not (tmp_path / "kept" / ".gitignore").exists()
+
+
 def test_a_missing_run_says_how_to_save_one(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"main.json: no saved run named 'main' \(save one with --solbench-save main; "
                        r"a run saved from another checkout is in that checkout's store: --solbench-store DIR\)"):

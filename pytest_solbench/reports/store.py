@@ -129,6 +129,20 @@ def _check_name(name: str) -> None:
         raise StoreError(f"run name {name!r}: use letters, digits, '.', '_' and '-' only (at most 100 characters)")
 
 
+IGNORE_ALL = "# made by pytest-solbench: saved runs stay out of git (delete this file to commit them)\n*\n"
+
+
+def _ignored_by_git(root: Path) -> None:
+    """A ``.gitignore`` of ``*`` in the ``.solbench`` folder the store lies in, as pytest does for its cache, so a
+    user's ``git add -A`` does not commit saved runs; a store elsewhere is the user's own choice."""
+    for folder in (Path(root), *Path(root).parents):
+        if folder.name == ".solbench":
+            marker = folder / ".gitignore"
+            if not marker.exists():
+                marker.write_text(IGNORE_ALL)
+            return
+
+
 def check_save(root: Path, name: str) -> None:
     """What a save at the end of the session needs, checked before anything runs (after a long run it is too late):
     a valid name, when one is given, and a store folder that can be written."""
@@ -138,6 +152,7 @@ def check_save(root: Path, name: str) -> None:
         Path(root).mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=root):
             pass
+        _ignored_by_git(root)
     except OSError as exc:
         why = "a folder on that path is a file" if isinstance(exc, (FileExistsError, NotADirectoryError)) else exc.strerror
         raise StoreError(f"{root}: runs cannot be saved there: {why or exc} (--solbench-store DIR names another "
@@ -159,6 +174,7 @@ def save_run(root: Path, name: str, records: list[ItemResult], machine: dict[str
     text = json.dumps(_finite(data), indent=1, default=str, allow_nan=False)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _ignored_by_git(root)
         with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{name}.", suffix=".tmp", delete=False) as tmp:
             tmp.write(text)
             tmp.flush()
