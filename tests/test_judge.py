@@ -468,6 +468,33 @@ def test_a_hanging_or_dying_kernel_fails_its_item_and_the_next_item_runs(fresh_p
     assert referee.judge_item(_request(ROOT / "examples" / "triton_rmsnorm.py", rounds=1)).status is Status.PASSED
 
 
+HANGS_LATER = """
+import time
+
+import torch
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+CALLS = [0]
+
+
+def run(hidden_states, weight):
+    CALLS[0] += 1
+    while CALLS[0] > 1:  # past the one correctness call: the judge's short batch on CPU
+        time.sleep(0.1)
+    x = hidden_states.float()
+    return (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight.float()).to(hidden_states.dtype)
+"""
+
+
+def test_a_kernel_that_hangs_in_cpu_modes_short_batch_is_told_what_hung(fresh_pools, tmp_path: Path) -> None:
+    """CPU mode times nothing: its TIMEOUT names the judge's short batch, not timed calls (issue 20, a new user)."""
+    from dataclasses import replace
+
+    (tmp_path / "hangs_later.py").write_text(HANGS_LATER)
+    hung = referee.judge_item(replace(_request(tmp_path / "hangs_later.py", rounds=1), timeout_s=5))
+    assert hung.status is Status.TIMEOUT and "the judge's short batch of calls" in hung.log, hung.log
+
+
 def test_a_fixed_seed_still_gives_timed_sets_no_kernel_can_predict(fresh_pools) -> None:
     """Red-team round 1 (seed_precompute): under seed 0 its table holds every correctness round, but the timed sets
     mix in the judge's own secret, so the timed phase misses it."""

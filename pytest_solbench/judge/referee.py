@@ -86,7 +86,9 @@ class Kernel:
             tail = f"\n--- kernel process stderr (last lines) ---\n{exc.stderr_tail}" if exc.stderr_tail else ""
             message = exc.message
             if exc.status == Status.TIMEOUT:
-                message = (f"the kernel did not finish {_STEPS.get(what, what)} within the item's "
+                step = _STEPS.get(what, what) if what != "timed" or self.device.startswith("cuda") else (
+                    "the judge's short batch of calls (CPU mode's twin of the timed calls)")  # fmt: skip
+                message = (f"the kernel did not finish {step} within the item's "
                            f"{self.request.timeout_s:g} s (--solbench-timeout); its process was killed")  # fmt: skip
             raise Verdict(failure(exc.status, message + tail)) from None
         try:
