@@ -275,6 +275,7 @@ def test_a_callable_handed_to_a_compiler_is_still_the_kernels_but_a_compilers_ow
     assert all(e.where.endswith("(through torch.fx.node)") for e in audit.events), seen
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.fork` is deprecated:DeprecationWarning")
 def test_a_signal_to_a_process_not_its_own_is_stopped_and_recorded_but_its_own_children_may_be_signalled(tmp_path):
     """Red-team round 3 (c09): os.kill reached through torch helpers and torch.jit.fork signalled the judge. Now a
     signal to a process that is neither this one nor one it started raises before it is sent, whoever asks."""
