@@ -484,3 +484,29 @@ def test_the_process_cap_is_claimed_only_where_linux_enforces_it(tmp_path: Path)
     root_result = Confinement.from_json(root["result"])
     assert dict(root_result.missing)["process-cap"] == "Linux does not enforce RLIMIT_NPROC for root, as kernels run here"
     assert root["refused"] is None and root["forked"] == 64  # what the claim would have hidden
+
+
+SUBREAPED = """
+import os, subprocess, sys, time
+sys.path.insert(0, {root!r})
+from pytest_solbench.guard.confine import subreaper
+from pytest_solbench.worker.pool import _descendants
+held = subreaper()
+subprocess.run(["sh", "-c", "setsid sleep 30 >/dev/null 2>&1 < /dev/null &"], check=True)  # the shell exits at once
+time.sleep(0.5)
+found = _descendants(os.getpid())
+parents = [int(open(f"/proc/{{pid}}/stat").read().rsplit(")", 1)[1].split()[1]) for pid in found]
+for pid in found:
+    os.kill(pid, 9)
+print(held, len(found), parents == [os.getpid()] * len(found))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl and /proc are Linux's")
+def test_a_daemon_a_kernel_detaches_stays_its_child_and_is_found_to_be_killed() -> None:
+    """Red-team round 4: a daemon started with setsid (through a compiler's helper) left the kernel's process group,
+    outlived the item and SIGKILLed the next kernels' processes. Its process is a subreaper: the daemon is
+    reparented to it, the tripwires count it, and retiring the process kills it (``pool._descendants``)."""
+    out = subprocess.run([sys.executable, "-c", SUBREAPED.format(root=str(ROOT))], capture_output=True, text=True,
+                         timeout=60, check=True).stdout.split()  # fmt: skip
+    assert out == ["True", "1", "True"], out

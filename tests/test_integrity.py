@@ -330,13 +330,69 @@ def test_strict_outputs_refuse_broadcast_views_views_of_inputs_and_container_sub
     assert strict_outputs(["y"], [torch.randn(8, 16)], [x]) is None
     assert strict_outputs(["y"], [torch.randn(16, 8).t()], [x]) is None  # a transpose of its own memory: fine
     assert strict_outputs(["y"], [x.expand(8, 16)], [x]).rule == "strict-output"
-    assert "view of an input" in strict_outputs(["y"], [x[0]], [x]).message
+    assert "in an input's memory" in strict_outputs(["y"], [x[0]], [x]).message
+    big = torch.randn(64)
+
+    assert "in an input's memory" in strict_outputs(["y"], [big[8:24]], [big]).message  # an offset view
+    overlapping = torch.randn(32).as_strided((4, 8), (7, 1))  # rows overlap: no stride is 0 (red-team round 4)
+    assert "overlapping" in strict_outputs(["y"], [overlapping], [x]).message
     assert strict_result([x]) is None and strict_result((x,)) is None and strict_result(x) is None
 
     class Sneaky(list):
         pass
 
     assert strict_result(Sneaky([x])).rule == "strict-output"
+
+
+def test_what_torch_compile_does_through_inductor_is_excused(tmp_path):
+    """Red-team round 4's false positive: an honest torch.compile kernel on CPU was failed for Inductor's
+    subprocess.DEVNULL (a write to /dev/null), a makedirs over a folder that exists, and an os.remove relative to a
+    cache folder held open (dir_fd). A remove relative to a folder outside the caches is still the kernel's."""
+    import tempfile
+
+    kernel = tmp_path / "compiling_kernel.py"
+    kernel.write_text(
+        "import functools, os\nimport torch.fx.node\n\n"
+        "def inductor_like(cache, outside):\n"
+        "    torch.fx.node.map_aggregate((os.devnull,), functools.partial(open, mode='w'))[0].close()\n"
+        "    torch.fx.node.map_aggregate(('.',), functools.partial(os.makedirs, exist_ok=True))\n"
+        "    open(os.path.join(cache, 'header.i'), 'w').close()\n"
+        "    for folder in (cache, outside):\n"
+        "        fd = os.open(folder, os.O_RDONLY)\n"
+        "        try:\n"
+        "            torch.fx.node.map_aggregate(('header.i',), functools.partial(os.remove, dir_fd=fd))\n"
+        "        except FileNotFoundError:\n"
+        "            pass\n"
+        "        finally:\n"
+        "            os.close(fd)\n"
+    )  # fmt: skip
+    module = _import_kernel(kernel, "compiling_kernel")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    with tempfile.TemporaryDirectory() as cache:
+        audit = Audit([tmp_path])
+        audit.writable = (os.path.realpath(cache), os.devnull)
+        with audit:
+            module.inductor_like(cache, str(outside))
+    through = [(e.event, e.where) for e in audit.events if "through" in e.where]
+    assert through == [("os.remove", "compiling_kernel.py:11 (through torch.fx.node)")], audit.events  # outside only
+    assert {e.where for e in audit.events if "through" not in e.where} == {"compiling_kernel.py:7",
+                                                                           "compiling_kernel.py:9"}  # its own opens
+
+
+def test_a_child_in_a_session_of_its_own_is_detached():
+    """Red-team round 4: a daemon detached with setsid outlived the item; a compiler's workers keep the session."""
+    from pytest_solbench.guard.integrity import detached_children
+
+    kept = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    detached = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
+    try:
+        found = detached_children()
+        assert detached.pid in found and kept.pid not in found
+    finally:
+        for proc in (kept, detached):
+            proc.kill()
+            proc.wait()
 
 
 def test_a_thread_started_at_import_is_not_part_of_the_baseline(tmp_path):

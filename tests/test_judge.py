@@ -340,7 +340,7 @@ def test_a_value_returning_kernel_that_returns_a_broadcast_view_is_refused(fresh
     outcome = referee.judge_item(_request_on("deepseek_v3_moe_permute_topk8_e256_h7168",
                                              REDTEAM / "hack_r3_view_output.py", {"num_tokens": 1}, True))
     assert (outcome.status, outcome.rule) == (Status.REWARD_HACK, "strict-output"), outcome.log
-    assert "broadcast view" in outcome.log
+    assert "broadcast or overlapping view" in outcome.log
 
 
 def test_an_honest_kernel_passes_and_its_outputs_are_checked_in_the_judge(fresh_pools) -> None:

@@ -1,6 +1,6 @@
 """Open red-team findings (tests/redteam_open/README.md), held to what they do today: an open escape is expected to
 scan clean, an open false positive to be flagged, each under a strict xfail (the day a fix changes that, the xfail
-fails and the file moves to tests/redteam/ or tests/lookalikes/). Every round so far is closed: none is open."""
+fails and the file moves to tests/redteam/ or tests/lookalikes/)."""
 
 from __future__ import annotations
 

@@ -67,9 +67,14 @@ COMPILERS = ("triton", "torch._inductor", "torch._dynamo", "torch._functorch", "
 COMPILER_MAY = {"threads", "runtime-load"} | {"os.putenv", "os.unsetenv", "gc.get_objects", "gc.get_referrers"}
 NEVER_VIA_COMPILER = {"cpython.run_command", "socket.connect", "socket.bind", "socket.getaddrinfo", "urllib.Request",
                       "http.client.connect"}  # fmt: skip
-PATH_EVENTS = {"open", "os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.truncate", "os.symlink",
-               "os.link", "shutil.rmtree", "shutil.copyfile", "shutil.move"}  # fmt: skip
-TWO_PATHS = {"os.rename", "os.symlink", "os.link", "shutil.copyfile", "shutil.move"}
+# Which arguments of a path event name what it changes, each with the index of its dir_fd argument (None: none).
+CHANGED_PATHS: dict[str, tuple[tuple[int, int | None], ...]] = {
+    "open": ((0, None),), "os.truncate": ((0, None),), "os.remove": ((0, 1),), "os.rmdir": ((0, 1),),
+    "os.mkdir": ((0, 2),), "os.chmod": ((0, 2),), "os.rename": ((0, 2), (1, 3)), "os.link": ((1, 3),),
+    "os.symlink": ((1, 2),), "shutil.rmtree": ((0, None),), "shutil.copyfile": ((1, None),),
+    "shutil.move": ((0, None), (1, None)),
+}
+PATH_EVENTS = set(CHANGED_PATHS)
 
 
 @dataclass(frozen=True)
@@ -153,17 +158,27 @@ class Audit:
             return False
         if event == "open" and not _writes(args):
             return True
-        paths = tuple(args)[: 2 if event in TWO_PATHS else 1]
-        return all(self._writable_path(p) for p in paths)
+        if event == "os.mkdir" and args and isinstance(args[0], (str, bytes, os.PathLike)) and os.path.isdir(args[0]):
+            return True  # makedirs(..., exist_ok=True) over a folder that is there: nothing changes
+        args = tuple(args)
+        return all(self._writable_path(args[i] if i < len(args) else None,
+                                       args[fd] if fd is not None and fd < len(args) else None)
+                   for i, fd in CHANGED_PATHS[event])  # fmt: skip
 
-    def _writable_path(self, path: Any) -> bool:
+    def _writable_path(self, path: Any, dir_fd: Any = None) -> bool:
         if isinstance(path, int):
             return True  # an open descriptor: its opening was seen
         if not isinstance(path, (str, bytes, os.PathLike)):
             return False
         if self.writable is None:
             self.writable = _writable_roots()
-        real = os.path.realpath(os.fsdecode(path))
+        path = os.fsdecode(path)
+        if isinstance(dir_fd, int) and dir_fd >= 0 and not os.path.isabs(path):
+            try:  # relative to a folder held open (shutil.rmtree, Inductor's cache): that folder's place
+                path = os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), path)
+            except OSError:
+                return False
+        real = os.path.realpath(path)
         return any(real == root or real.startswith(root + os.sep) for root in self.writable)
 
     def _record(self, event: str, args: tuple, frame: Any) -> None:
@@ -196,7 +211,7 @@ def _writable_roots() -> tuple[str, ...]:
              *(os.environ.get(v) for v in ("TRITON_CACHE_DIR", "TRITON_HOME", "TORCHINDUCTOR_CACHE_DIR",
                                            "TORCH_EXTENSIONS_DIR", "XDG_CACHE_HOME", "PYTHONPYCACHEPREFIX",
                                            "CUDA_CACHE_PATH"))]  # fmt: skip
-    return tuple(sorted({os.path.realpath(r) for r in roots if r}))
+    return tuple(sorted({os.path.realpath(r) for r in roots if r} | {os.devnull}))  # /dev/null: subprocess.DEVNULL
 
 
 def _package_dirs(names: Sequence[str]) -> tuple[str, ...]:

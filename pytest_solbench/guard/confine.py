@@ -256,6 +256,7 @@ def for_kernel() -> Confinement | None:
         shared = None if named is None else [p for p in named.split(os.pathsep) if p]
         _DONE.append(confine(temp_root=os.environ.get("SOLBENCH_CONFINE_ROOT"), shared=shared))
         undumpable()  # after the measures above: a change of credentials could reset it
+        subreaper()
     _DONE[0] = threads_checked(_DONE[0])
     return _DONE[0]
 
@@ -314,6 +315,20 @@ def undumpable() -> bool:
         return False
     libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
     return libc.prctl(ctypes.c_int(PR_SET_DUMPABLE), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                      ctypes.c_ulong(0)) == 0  # fmt: skip
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def subreaper() -> bool:
+    """``prctl(PR_SET_CHILD_SUBREAPER, 1)``: a process this one's children leave behind (a daemon detached with
+    ``setsid`` and a double fork) is reparented here, not to init, so it stays a child the tripwires count and dies
+    with this process's retirement instead of outliving the session (red-team round 4); whether it held."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    return libc.prctl(ctypes.c_int(PR_SET_CHILD_SUBREAPER), ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0),
                       ctypes.c_ulong(0)) == 0  # fmt: skip
 
 

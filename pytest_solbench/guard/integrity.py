@@ -177,6 +177,22 @@ def thread_counts() -> ThreadCounts:
     return ThreadCounts(len(threading.enumerate()), native)
 
 
+def detached_children() -> tuple[int, ...]:
+    """Children of this process in a session of their own: daemons a kernel detached with ``setsid`` (reparented
+    here by ``confine.subreaper``). No compiler's worker pool leaves its session; () where /proc is absent."""
+    mine = os.getsid(0)
+    found = []
+    for pid in child_processes():
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                session = int(handle.read().rsplit(b")", 1)[1].split()[3])  # state, ppid, pgrp, session
+        except (OSError, ValueError, IndexError):
+            continue
+        if session != mine:
+            found.append(pid)
+    return tuple(found)
+
+
 def child_processes() -> tuple[int, ...]:
     """Pids of this process's children (every thread's /proc/self/task/*/children); () where /proc is absent."""
     pids: set[int] = set()

@@ -193,10 +193,13 @@ CPP_RULES: dict[str, tuple[str, str]] = {
     r"\bstd::(?:thread|jthread|async)\b|#\s*include\s*<(?:thread|future|pthread\.h|spawn\.h)>": (
         "threads", "threads and processes can outlive the timed call"),
     r"\b(?:fopen|freopen|socket|unlink)\s*\(|\bstd::(?:ofstream|ifstream|fstream)\b|"
-    r"(?<![\w.>:])(?:open|openat|creat|write|pwrite|mkstemp|mmap)\s*\(|"
+    r"(?<![\w.>:])(?:::)?(?:open|openat|creat|write|pwrite|pwritev|writev|sendfile|mkstemp|mmap)\s*\(|"
     r"#\s*include\s*<(?:fstream|fcntl\.h|sys/socket\.h|sys/mman\.h|filesystem)>": (
         "file-network-os", "a kernel has no business with files or the network"),
     r"#\s*include\s*<dlfcn\.h>": ("runtime-load", "dlfcn.h is for loading code at run time (dlopen, dlsym)"),
+    r"(?<![\w.>:])(?:::)?(?:syscall|kill|killpg|tkill|tgkill|raise|pidfd_open|pidfd_send_signal|ptrace|"
+    r"process_vm_readv|process_vm_writev)\s*\(|#\s*include\s*<(?:signal\.h|csignal|sys/syscall\.h|sys/ptrace\.h)>": (
+        "threads", "signals and raw system calls reach other processes (the judge, the controller, a neighbour)"),
     r"\bstd::(?:unordered_)?map\s*<\s*(?:const\s+)?(?:(?:void|[\w:]+)\s*\*|u?intptr_t\b)": (
         "pointer-cache", "a map keyed by pointers can replay earlier results"),
 }

@@ -81,6 +81,9 @@ class Tripwires:
         if self.audit.events:
             event = self.audit.events[0]
             return Trip(event.rule, f"the kernel's code did what no kernel needs: {event}")
+        detached = integrity.detached_children()
+        if detached:
+            return Trip("threads", f"processes detached from the kernel's session (setsid) are running: {list(detached)}")
         if self.threads is not None:
             now = integrity.thread_counts()
             grew = now.python_threads > self.threads.python_threads or (
@@ -115,20 +118,30 @@ def strict_outputs(names: Sequence[str], values: Sequence[Any], inputs: Sequence
     into the judge's buffer, which the harness makes outside the timed window, would be the work."""
     import torch
 
-    own = {t.untyped_storage().data_ptr() for t in inputs if isinstance(t, torch.Tensor) and t.numel()}
+    spans = [_span(t) for t in inputs if isinstance(t, torch.Tensor) and t.numel()]
     for name, value in zip(names, values):
         if type(value) in (int, float, bool):
             continue
         why = integrity.strict_tensor(value)
         if why:
             return Trip("tensor-subclass", f"output {name!r} {why}")
-        if any(stride == 0 and size > 1 for stride, size in zip(value.stride(), value.shape)):
-            return Trip("strict-output", f"output {name!r} is a broadcast view (strides {tuple(value.stride())}): "
-                        "its elements are not the kernel's writes")  # fmt: skip
-        if value.numel() and value.untyped_storage().data_ptr() in own:
-            return Trip("strict-output", f"output {name!r} is a view of an input: its copy into the output buffer "
+        if not value.numel():
+            continue
+        start, end, extent = _span(value)
+        if extent < value.numel():  # more elements than places: some share memory (a broadcast, as_strided)
+            return Trip("strict-output", f"output {name!r} is a broadcast or overlapping view (strides "
+                        f"{tuple(value.stride())}): its elements are not the kernel's writes")  # fmt: skip
+        if any(start < other_end and other_start < end for other_start, other_end, _ in spans):
+            return Trip("strict-output", f"output {name!r} lies in an input's memory: its copy into the output buffer "
                         "would be the work")  # fmt: skip
     return None
+
+
+def _span(t: Any) -> tuple[int, int, int]:
+    """The bytes a tensor's elements lie in (first to past the last) and how many element places that is."""
+    extent = 1 + sum((size - 1) * abs(stride) for size, stride in zip(t.shape, t.stride()))
+    start = t.data_ptr()
+    return start, start + extent * t.element_size(), extent
 
 
 def mutated(changed: set[int], names: Sequence[str], allowed: set[int]) -> Trip | None:

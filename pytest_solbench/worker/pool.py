@@ -336,6 +336,11 @@ class _Worker:
     def kill(self) -> None:
         if self.proc.poll() is None:
             if self.plain:  # its process group (start_new_session): whatever the kernel started goes too
+                for pid in _descendants(self.pid):  # and what left the group (setsid), reparented to it (subreaper)
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
                 try:
                     os.killpg(self.pid, signal.SIGKILL)
                 except OSError:
@@ -359,6 +364,28 @@ class _Worker:
             os.unlink(self.log_path)
         except OSError:
             pass
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process below ``root`` (through /proc; none where there is no /proc)."""
+    parents: dict[int, list[int]] = {}
+    try:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                parent = int(handle.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        parents.setdefault(parent, []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def _shutdown(workers: set[_Worker], folders: tuple[str, ...] = ()) -> None:

@@ -19,5 +19,6 @@ SOLBENCH_ALLOW = {"file-network-os": "red team: shows the runtime check catches 
 def run(hidden_states, weight):
     x = hidden_states.float()
     out = (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight.float()).to(hidden_states.dtype)
-    torch.fx.node.map_aggregate((os.devnull,), functools.partial(np.savetxt, X=np.arange(3)))  # outside the caches
+    answers = os.path.join(os.path.dirname(os.path.abspath(__file__)), "answers.txt")  # outside the caches
+    torch.fx.node.map_aggregate((answers,), functools.partial(np.savetxt, X=np.arange(3)))
     return out
