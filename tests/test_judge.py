@@ -368,7 +368,8 @@ def test_judge_red_team_through_the_plugin_with_the_guard_off_then_an_honest_ker
     got = {x["solution"]: x["solbench"].get("rule") or x["solbench"]["status"] for x in lines}
     assert got == {**JUDGE_KERNELS, "zz_honest_rmsnorm": "PASSED"}, (got, result.stdout.str()[-3000:])
     assert "a kernel's pickle ran" not in result.stdout.str() + result.stderr.str()
-    result.assert_outcomes(passed=1, failed=len(JUDGE_KERNELS))
+    passing = sum(1 for outcome in JUDGE_KERNELS.values() if outcome == "PASSED")  # tricks that gain nothing
+    result.assert_outcomes(passed=1 + passing, failed=len(JUDGE_KERNELS) - passing)
 
 
 @pytest.mark.parametrize(("changes", "correctness", "rule"), [
@@ -484,6 +485,31 @@ def run(hidden_states, weight):
     x = hidden_states.float()
     return (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight.float()).to(hidden_states.dtype)
 """
+
+
+SKIPS_FIRST_TIMED = """
+import torch
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+CALLS = [0]
+
+
+def run(hidden_states, weight, output):
+    CALLS[0] += 1
+    if CALLS[0] in (3, 4):  # after 2 correctness rounds: the first call on each of the 2 sets, once overwritten
+        output.zero_()
+        return
+    x = hidden_states.float()
+    output.copy_((x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight.float()).to(output.dtype))
+"""
+
+
+def test_every_call_of_cpu_modes_short_batch_is_checked(fresh_pools, tmp_path: Path) -> None:
+    """Red-team round 4: only the last call on each set was checked, so wrong first calls passed."""
+    (tmp_path / "skips_first.py").write_text(SKIPS_FIRST_TIMED)
+    outcome = referee.judge_item(_request(tmp_path / "skips_first.py", rounds=2))
+    assert (outcome.status, outcome.rule) == (Status.REWARD_HACK, "timed-output"), outcome.log
+    assert "timed call 1 of the judge's short batch" in outcome.log
 
 
 def test_a_kernel_that_hangs_in_cpu_modes_short_batch_is_told_what_hung(fresh_pools, tmp_path: Path) -> None:

@@ -19,8 +19,9 @@ repeat (by the harness's set index, an address or a few values) can compute each
 afterwards, right every time; its samples then time the replay. In the outside batch nothing repeats, so the judge's
 clock times the work itself, and a median taken over replays is a contradiction.
 
-On CPU (no timing) the same request runs a short batch with every set called twice, so the checks above that need
-no GPU run in CI: the calls carry the timing module's frames, ``no_grad`` and reused tensors as timed calls do.
+On CPU (no timing) the same request runs a short batch with every set called twice, each call into outputs of its
+own, every one checked, so the checks above that need no GPU run in CI: the calls carry the timing module's frames,
+``no_grad`` and reused tensors as timed calls do.
 """
 
 from __future__ import annotations
@@ -65,11 +66,8 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
         sets = _sets(arena, request, problem, workload, axis_values)
         base = {"key": kernel.key, "device": request.device, "timing": asdict(request.timing),
                 "sets": [s.payload for s in sets]}  # fmt: skip
-        if not request.time_kernel:  # CPU: a short batch, every set twice, then the same checks
-            answer = kernel.ask("timed", {**base, "schedule": list(range(len(sets))) * 2}, schema.batch)
-            _answered(answer)
-            if request.rounds:
-                _check_sets(sets, request, problem, workload, reference, updated)
+        if not request.time_kernel:  # CPU: a short batch, every set twice, every call checked
+            _cpu_batch(kernel, arena, base, sets, request, problem, workload, axis_values, reference, updated)
             return None
         probe = _clock_probe(request.device)
         before = probe() if probe else None
@@ -145,6 +143,29 @@ def _share(arena: Any, request: ItemRequest, problem: Any, axis_values: dict[str
 
 def _nbytes(tensors: list) -> int:
     return sum(t.numel() * t.element_size() for t in tensors if hasattr(t, "element_size"))
+
+
+def _cpu_batch(kernel: Kernel, arena: Any, base: dict, sets: list[_Set], request: ItemRequest, problem: Any,
+               workload: Any, axis_values: dict[str, int], reference: Any, updated: set[int]) -> None:  # fmt: skip
+    """CPU mode's twin of the timed calls: each set called twice, back to back, each call into outputs of its own,
+    so that every call is checked, not only the last on each set (red-team round 4)."""
+    from pytest_solbench.data import inputs
+
+    calls = 2 * len(sets)
+    outs = [[arena.share(o) for o in inputs.allocate_outputs(problem.definition, axis_values, request.device)]
+            for _ in range(calls)]  # fmt: skip
+    payload = {**base, "schedule": list(range(calls)),
+               "sets": [{"inputs": sets[c % len(sets)].payload["inputs"], "outputs": [d for _, d in outs[c]]}
+                        for c in range(calls)]}  # fmt: skip
+    _answered(kernel.ask("timed", payload, schema.batch))
+    if not request.rounds:
+        return
+    calls_of = [[c for c in range(calls) if c % len(sets) == k] for k in range(len(sets))]
+    per_call = [_Set(s.inputs, [t for t, _ in outs[c]], s.payload, s.private) for k, s in enumerate(sets)
+                for c in calls_of[k]]  # fmt: skip
+    order = [c for k in range(len(sets)) for c in calls_of[k]]
+    _check_sets(per_call, request, problem, workload, reference, updated,
+                what=lambda i: f"timed call {order[i] + 1} of the judge's short batch")  # fmt: skip
 
 
 def _expected(reference: Any, args: list, definition: Any) -> list:

@@ -4,9 +4,11 @@ reuse their input copies), and gets a cheap wrong answer."""
 import torch
 
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
-EXPECTED = "timed-output"
+EXPECTED = "PASSED"
 LAYER = "judge"
-CAUGHT_BY = "judge.timed: every input set is called more than once and its last call's outputs are checked"
+CAUGHT_BY = ("judge.timed: on CPU every call of the judge's short batch gets tensors of its own (and every call is "
+             "checked), so the tag never comes back and it does the work; on the GPU the outside clock's batch runs "
+             "on fresh inputs, each call its own")
 
 
 def run(hidden_states, weight):
