@@ -251,13 +251,13 @@ def _own_process(event: str, args: tuple) -> bool:
 
 def _descends(pid: int, ancestor: int) -> bool:
     """Whether ``pid`` is a descendant of ``ancestor`` (through /proc; False where it cannot tell)."""
+    from pytest_solbench.guard.integrity import proc_stat
+
     for _ in range(64):
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as handle:
-                stat = handle.read()
-        except OSError:
+        fields = proc_stat(pid)
+        if fields is None:
             return False
-        pid = int(stat.rsplit(b")", 1)[1].split()[1])  # the parent's pid, after the command's name
+        pid = int(fields[1])  # the parent's
         if pid == ancestor:
             return True
         if pid <= 1:

@@ -177,20 +177,21 @@ def thread_counts() -> ThreadCounts:
     return ThreadCounts(len(threading.enumerate()), native)
 
 
+def proc_stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command's name (state, ppid, pgrp, session, ...); None where they
+    cannot be read (no /proc, the process gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].decode().split()
+    except (OSError, IndexError, UnicodeDecodeError):
+        return None
+
+
 def detached_children() -> tuple[int, ...]:
     """Children of this process in a session of their own: daemons a kernel detached with ``setsid`` (reparented
     here by ``confine.subreaper``). No compiler's worker pool leaves its session; () where /proc is absent."""
     mine = os.getsid(0)
-    found = []
-    for pid in child_processes():
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as handle:
-                session = int(handle.read().rsplit(b")", 1)[1].split()[3])  # state, ppid, pgrp, session
-        except (OSError, ValueError, IndexError):
-            continue
-        if session != mine:
-            found.append(pid)
-    return tuple(found)
+    return tuple(pid for pid in child_processes() if (fields := proc_stat(pid)) and int(fields[3]) != mine)
 
 
 def child_processes() -> tuple[int, ...]:

@@ -183,11 +183,10 @@ def _plain_reply(data: bytes, nonce: str | None = None) -> tuple:
 
 def _stopped(pid: int) -> bool:
     """Whether the process is stopped by a signal (Linux; False where /proc cannot say)."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] == "T"  # not "t": a debugger's stop is no attack
-    except (OSError, IndexError):
-        return False
+    from pytest_solbench.guard.integrity import proc_stat
+
+    fields = proc_stat(pid)
+    return fields is not None and fields[0] == "T"  # not "t": a debugger's stop is no attack
 
 
 # ------------------------------------------------------------------ the parent side
@@ -368,18 +367,17 @@ class _Worker:
 
 def _descendants(root: int) -> list[int]:
     """Every process below ``root`` (through /proc; none where there is no /proc)."""
+    from pytest_solbench.guard.integrity import proc_stat
+
     parents: dict[int, list[int]] = {}
     try:
         pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
     except OSError:
         return []
     for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as handle:
-                parent = int(handle.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        parents.setdefault(parent, []).append(pid)
+        fields = proc_stat(pid)
+        if fields is not None:
+            parents.setdefault(int(fields[1]), []).append(pid)
     found, todo = [], [root]
     while todo:
         for child in parents.get(todo.pop(), []):
