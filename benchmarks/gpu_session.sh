@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The GPU runs whose numbers the docs record, in steps (several per call fit a lent machine's 10-minute limit):
-#   OUT=gpu-out bash benchmarks/gpu_session.sh setup unit examples redteam profile   # run 1
+#   OUT=gpu-out bash benchmarks/gpu_session.sh setup smoke examples judge             # run 1 (smoke stops early)
+#   OUT=gpu-out bash benchmarks/gpu_session.sh setup unit redteam profile
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup library agreement               # run 2
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup fidelity gates                  # run 3
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup multigpu                        # run 4, two or more GPUs
@@ -31,13 +32,20 @@ for what in "$@"; do
         python -m pip install --no-deps --no-build-isolation --root-user-action=ignore -q -e . 2>&1 | tail -3
         python -c "import importlib.metadata as m; print('installed', m.version('pytest-solbench'))"
       } >"$LOGS/setup.txt" 2>&1 ;;
+    smoke)  # one honest item with the guard on, then off: if CUDA cannot start in the confined worker, stop here
+      timed smoke timeout 120 "${SOL[@]}" --kernel-dir examples/triton_rmsnorm.py -k "num_tokens:4096]" -v \
+        >"$LOGS/smoke.log" 2>&1 && continue
+      timeout 120 "${SOL[@]}" --kernel-dir examples/triton_rmsnorm.py -k "num_tokens:4096]" -v --solbench-guard off \
+        >"$LOGS/smoke_guard_off.log" 2>&1
+      echo "smoke failed: the steps after it were not run" >>"$LOGS/steps.txt"; break ;;
     unit)  # the suite's GPU-only tests and the modules that touch the GPU
       timed unit timeout 240 "${PYTEST[@]}" -q tests/test_timing.py tests/test_worker.py tests/test_clocks.py \
         tests/test_integrity.py tests/test_library.py -k "gpu or timing or worker or clock or integrity or audit" \
         >"$LOGS/unit.log" 2>&1 ;;
     examples)  # the README table
-      timed examples timeout 420 "${SOL[@]}" --kernel-dir examples --solbench-max-time 0.5 -v \
-        --solbench-json "$LOGS/examples.jsonl" >"$LOGS/examples.log" 2>&1 ;;
+      timed examples timeout "${EXAMPLES_S:-420}" "${SOL[@]}" --kernel-dir examples --solbench-max-time 0.5 -v --durations 25 \
+        --solbench-json "$LOGS/examples.jsonl" --junitxml "$LOGS/examples.xml" >"$LOGS/examples.log" 2>&1
+      python benchmarks/item_overhead.py "$LOGS/examples.jsonl" "$LOGS/examples.xml" >"$LOGS/overhead.log" 2>&1 ;;
     redteam)  # every red-team kernel, then the honest RMSNorm: its score must match the examples run
       timed redteam timeout 300 "${SOL[@]}" --kernel-dir tests/redteam --kernel-dir examples/triton_rmsnorm.py \
         --solbench-max-time 0.5 -k "num_tokens:4096] or batch_size:64]" --solbench-json "$LOGS/redteam.jsonl" \
@@ -84,13 +92,16 @@ for what in "$@"; do
         >>"$LOGS/gates.log" 2>&1
       echo "slow run exit $?" >>"$LOGS/gates.log" ;;
     judge)  # issue 15: CUDA IPC, CUPTI kernel sets, the outside clock on fresh inputs, confinement with CUDA
-      timed judge timeout 420 "${PYTEST[@]}" -q -rs tests/test_judge.py tests/test_confine.py tests/test_redteam.py \
-        >"$LOGS/judge.log" 2>&1 ;;
+      timed judge timeout "${JUDGE_S:-420}" "${PYTEST[@]}" -q -rs tests/test_judge.py tests/test_confine.py \
+        tests/test_redteam.py ${JUDGE_K:+-k "$JUDGE_K"} >"$LOGS/judge.log" 2>&1 ;;
     overhead)  # issue 15: seconds per item beyond its timed phases (budget 0.25 s), on the README's examples
       timed overhead timeout 420 "${SOL[@]}" --kernel-dir examples --solbench-max-time 0.5 -q \
         --solbench-json "$LOGS/overhead.jsonl" --junitxml "$LOGS/overhead.xml" >"$LOGS/overhead_run.log" 2>&1
       python benchmarks/item_overhead.py "$LOGS/overhead.jsonl" "$LOGS/overhead.xml" >"$LOGS/overhead.log" 2>&1 ;;
     ray)  # issue 18: the same examples through a one-node Ray cluster, beside a plain run (scores within noise)
+      if [ -f .raysite/ray-site.tar.xz ]; then  # ray is not in the lent image: a trimmed copy travels (carry .raysite)
+        mkdir -p /tmp/raysite && tar xJf .raysite/ray-site.tar.xz -C /tmp/raysite && export PYTHONPATH=/tmp/raysite
+      fi
       if python -c "import ray" 2>/dev/null; then
         R=("${SOL[@]}" --kernel-dir examples --solbench-max-time 0.5 -q -k "num_tokens:4096] or batch_size:64]")
         timed ray-plain timeout 280 "${R[@]}" --solbench-json "$LOGS/ray_plain.jsonl" >"$LOGS/ray_plain.log" 2>&1
