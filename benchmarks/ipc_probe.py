@@ -1,0 +1,77 @@
+"""Can a confined kernel process use CUDA and the judge's CUDA IPC tensors, and does the judge get them back?
+
+    python benchmarks/ipc_probe.py
+
+The judge's side (this process) shares one 64 MiB CUDA block from a memory pool of its own, as ``worker.shm.Arena``
+does; a child process attaches it, doubles it and lets go of it, under each variant: ``plain``; ``private-shm`` (a
+mount namespace with a tmpfs over /dev/shm, where torch's IPC reference-count files live); ``own-uid`` (that, then
+an unprivileged user id of its own). Prints, per variant, whether the child's CUDA worked, whether the judge saw its
+write, the reference count torch's file holds after the child let go, and the judge's reserved bytes after
+``ipc_collect``: a count left at 1 means the judge can never free the block (a leak per shared tensor)."""
+
+from __future__ import annotations
+
+import json
+import mmap
+import subprocess
+import sys
+
+CHILD = r"""
+import ctypes, json, os, sys
+variant, desc = sys.argv[1], json.loads(sys.argv[2])
+libc = ctypes.CDLL(None, use_errno=True)
+if variant in ("private-shm", "own-uid"):
+    os.unshare(0x00020000)
+    assert libc.mount(None, b"/", None, ctypes.c_ulong(16384 | (1 << 18)), None) == 0
+    assert libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", ctypes.c_ulong(6), b"mode=1777") == 0
+if variant == "own-uid":
+    uid = 200000 + os.getpid() % 100000
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    os.environ["HOME"] = "/tmp"
+sys.path.insert(0, os.getcwd())
+import torch
+from pytest_solbench.worker.shm import attach
+t = attach(desc, "cuda")
+t.mul_(2)
+torch.cuda.synchronize()
+print(json.dumps({"uid": os.getuid(), "sum": float(t.float().sum())}))
+del t
+import gc; gc.collect()
+torch.cuda.synchronize()
+"""
+
+
+def main() -> int:
+    import torch
+
+    from pytest_solbench.worker.shm import Arena
+
+    rows = []
+    for variant in ("plain", "private-shm", "own-uid"):
+        arena = Arena("cuda:0")
+        shared, desc = arena.share(torch.ones(16 << 20, device="cuda"))
+        torch.cuda.synchronize()
+        done = subprocess.run([sys.executable, "-c", CHILD, variant, json.dumps(desc)], capture_output=True,
+                              text=True, timeout=120)  # fmt: skip
+        handle, offset = desc["ipc"][4], desc["ipc"][5]
+        path = "/dev/shm/" + bytes.fromhex(handle).decode().lstrip("/")
+        try:
+            with open(path, "rb") as f:
+                counts = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                count = int.from_bytes(counts[offset * 8 : offset * 8 + 8], "little", signed=True)
+        except OSError as exc:
+            count = f"unreadable: {exc}"
+        seen = float(shared.sum())
+        del shared
+        arena.close()
+        rows.append({"variant": variant, "child_rc": done.returncode, "child": done.stdout.strip()[-200:],
+                     "child_err": done.stderr.strip()[-600:], "judge_saw_sum": seen, "refcount_after": count,
+                     "reserved_after_collect": torch.cuda.memory_reserved()})  # fmt: skip
+        print(json.dumps(rows[-1]), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
