@@ -49,7 +49,7 @@ for what in "$@"; do
         --solbench-json "$LOGS/examples.jsonl" --junitxml "$LOGS/examples.xml" >"$LOGS/examples.log" 2>&1
       python benchmarks/item_overhead.py "$LOGS/examples.jsonl" "$LOGS/examples.xml" >"$LOGS/overhead.log" 2>&1 ;;
     redteam)  # every red-team kernel, then the honest RMSNorm: its score must match the examples run
-      timed redteam timeout 300 "${SOL[@]}" --kernel-dir tests/redteam --kernel-dir examples/triton_rmsnorm.py \
+      timed redteam timeout "${REDTEAM_S:-300}" "${SOL[@]}" --kernel-dir tests/redteam --kernel-dir examples/triton_rmsnorm.py \
         --solbench-max-time 0.5 -k "num_tokens:4096] or batch_size:64]" --solbench-json "$LOGS/redteam.jsonl" \
         >"$LOGS/redteam.log" 2>&1 ;;
     profile)
@@ -105,9 +105,9 @@ for what in "$@"; do
         mkdir -p /tmp/raysite && tar xJf .raysite/ray-site.tar.xz -C /tmp/raysite && export PYTHONPATH=/tmp/raysite
       fi
       if python -c "import ray" 2>/dev/null; then
-        R=("${SOL[@]}" --kernel-dir examples --solbench-max-time 0.5 -q -k "num_tokens:4096] or batch_size:64]")
-        timed ray-plain timeout 280 "${R[@]}" --solbench-json "$LOGS/ray_plain.jsonl" >"$LOGS/ray_plain.log" 2>&1
-        timed ray timeout 280 "${R[@]}" --solbench-ray local --solbench-json "$LOGS/ray.jsonl" >"$LOGS/ray.log" 2>&1
+        R=("${SOL[@]}" --kernel-dir examples --solbench-max-time 0.5 -q -k "${RAY_K:-num_tokens:4096] or batch_size:64]}")
+        timed ray-plain timeout "${RAY_S:-280}" "${R[@]}" --solbench-json "$LOGS/ray_plain.jsonl" >"$LOGS/ray_plain.log" 2>&1
+        timed ray timeout "${RAY_S:-280}" "${R[@]}" --solbench-ray local --solbench-json "$LOGS/ray.jsonl" >"$LOGS/ray.log" 2>&1
       else
         echo "ray is not installed here: pip list has no ray" >"$LOGS/ray.log"
       fi ;;
