@@ -4,8 +4,9 @@
 
 The judge's side (this process) shares one 64 MiB CUDA block from a memory pool of its own, as ``worker.shm.Arena``
 does; a child process attaches it, doubles it and lets go of it, under each variant: ``plain``; ``private-shm`` (a
-mount namespace with a tmpfs over /dev/shm, where torch's IPC reference-count files live); ``own-uid`` (that, then
-an unprivileged user id of its own). Prints, per variant, whether the child's CUDA worked, whether the judge saw its
+mount namespace with a tmpfs over /dev/shm, where torch's IPC reference-count files live); ``no-caps`` (that, and
+no capability left); ``own-uid`` (private-shm, then an unprivileged user id of its own). This process is not
+dumpable, as the judge is. Prints, per variant, whether the child's CUDA worked, whether the judge saw its
 write, the reference count torch's file holds after the child let go, and the judge's reserved bytes after
 ``ipc_collect``: a count left at 1 means the judge can never free the block (a leak per shared tensor)."""
 
@@ -20,12 +21,17 @@ CHILD = r"""
 import ctypes, json, os, sys
 variant, desc = sys.argv[1], json.loads(sys.argv[2])
 libc = ctypes.CDLL(None, use_errno=True)
-if variant in ("private-shm", "own-uid"):
+if variant in ("private-shm", "no-caps", "own-uid"):
     os.unshare(0x00020000)
     assert libc.mount(None, b"/", None, ctypes.c_ulong(16384 | (1 << 18)), None) == 0
     assert libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", ctypes.c_ulong(6), b"mode=1777") == 0
+if variant == "no-caps":
+    sys.path.insert(0, os.getcwd())
+    from pytest_solbench.guard.confine import System
+    getattr(System(), "limit_privileges", lambda: None)()
+    System().drop_capabilities()
 if variant == "own-uid":
-    uid = 200000 + os.getpid() % 100000
+    uid = 1000000 + os.getpid()
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
@@ -49,7 +55,10 @@ def main() -> int:
     from pytest_solbench.worker.shm import Arena
 
     rows = []
-    for variant in ("plain", "private-shm", "own-uid"):
+    from pytest_solbench.guard.confine import undumpable
+
+    undumpable()  # as the judge is
+    for variant in ("plain", "private-shm", "no-caps", "own-uid"):
         arena = Arena("cuda:0")
         shared, desc = arena.share(torch.ones(16 << 20, device="cuda"))
         torch.cuda.synchronize()
