@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -26,8 +27,8 @@ class FakeSystem:
     """Records what confinement asks of the system; ``refuse`` names the calls that fail with EPERM."""
 
     def __init__(self, root: bool = True, refuse: tuple[str, ...] = (), threads: int | None = 100,
-                 tasks: list[confine.Task] | None = None) -> None:  # fmt: skip
-        self.root, self.refuse, self.threads = root, refuse, threads
+                 tasks: list[confine.Task] | None = None, closed: str | None = None) -> None:  # fmt: skip
+        self.root, self.refuse, self.threads, self.closed = root, refuse, threads, closed
         self.calls: list[tuple] = []
         self.task_list = tasks if tasks is not None else [task(1)]
 
@@ -62,9 +63,24 @@ class FakeSystem:
     def user_threads(self) -> int | None:
         return self.threads
 
+    def limit_privileges(self) -> None:
+        self.calls.append(("limit_privileges",))
+        self._maybe_refuse("caps")
+
     def drop_capabilities(self) -> None:
         self.calls.append(("drop_capabilities",))
         self._maybe_refuse("caps")
+
+    def closed_to_others(self, paths, through=()) -> str | None:
+        return self.closed
+
+    def chown(self, path: str, uid: int) -> None:
+        self.calls.append(("chown", path, uid))
+
+    def become(self, uid: int) -> None:
+        self.calls.append(("become", uid))
+        self._maybe_refuse("become")
+        self.root = False
 
     def tasks(self) -> tuple[int, list[confine.Task]]:
         return self.task_list[0].tid, self.task_list
@@ -100,6 +116,8 @@ def test_not_root_keeps_what_needs_no_privilege_and_says_why_the_rest_is_missing
     assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap")
     assert dict(result.missing) == {"network": "needs root on Linux", "read-only-fs": "needs root on Linux",
                                     "private-shm": "needs root on Linux",
+                                    "own-user": "runs as the user who started pytest: only root can give it one of "
+                                                "its own",
                                     "capabilities": "none to drop: not root"}  # fmt: skip
     assert not any(call[0] in ("unshare", "mount", "drop_capabilities") for call in system.calls)
     temp = result.temp_dir
@@ -119,10 +137,16 @@ def test_as_root_the_namespace_is_made_private_before_anything_is_remounted_read
     system = FakeSystem(root=True)
     build = restored / "build"
     build.mkdir()
+    (build / "old.o").write_text("")
     result = confine.confine([str(build)], temp_root=str(restored), system=system)
-    assert result.in_force == tuple(m for m in confine.MEASURES if m != "process-cap")
-    assert result.missing == (("process-cap", "Linux does not enforce RLIMIT_NPROC for root, as kernels run here"),)
-    assert not any(call[0] == "setrlimit" and call[1] == resource.RLIMIT_NPROC for call in system.calls)
+    assert result.in_force == confine.MEASURES and result.missing == ()
+    uid = confine.OWN_UID_BASE + os.getpid()
+    # The bounding set is emptied while root may still do it, the folders it writes are given to its user (what is
+    # in them too), then it becomes that user, for whom Linux enforces the process cap; its home is the temp.
+    names = [call[0] for call in system.calls]
+    assert names.index("limit_privileges") < names.index("chown") < names.index("become") < names.index("setrlimit", names.index("become"))
+    assert {("chown", str(build), uid), ("chown", str(build / "old.o"), uid), ("chown", result.temp_dir, uid)} <= set(system.calls)
+    assert os.environ["HOME"] == result.temp_dir
     mounts = [call for call in system.calls if call[0] == "mount"]
     assert system.calls.index(("unshare", confine.CLONE_NEWNET)) < system.calls.index(mounts[0])
     assert mounts[0] == ("mount", None, "/", None, MS_REC | MS_PRIVATE)
@@ -131,17 +155,45 @@ def test_as_root_the_namespace_is_made_private_before_anything_is_remounted_read
     read_only = {call[2]: call[4] for call in mounts if call[4] & MS_RDONLY}
     assert set(read_only) == {"/", "/home"}  # /dev (GPUs, shared memory) and /proc are left as they are
     assert read_only["/home"] & MS_NOSUID and read_only["/"] & MS_REMOUNT
-    assert system.calls[-1] == ("drop_capabilities",)  # last: nothing above could be undone after it
+    assert system.calls.index(("drop_capabilities",)) > names.index("become")  # nothing above undone after it
+
+
+def test_as_root_a_user_of_its_own_only_where_everything_it_reads_is_open_to_others(restored: Path) -> None:
+    system = FakeSystem(root=True, closed="/root")
+    result = confine.confine(temp_root=str(restored), read=["/root/mine"], system=system)
+    missing = dict(result.missing)
+    assert missing["own-user"].startswith("/root is closed to other users (it needs o+rx")
+    assert missing["process-cap"] == "Linux does not enforce RLIMIT_NPROC for root, as kernels run here"
+    assert "capabilities" in result.in_force and not any(c[0] in ("chown", "become") for c in system.calls)
+    system = FakeSystem(root=True, refuse=("become",))
+    result = confine.confine(temp_root=str(restored), system=system)
+    assert dict(result.missing)["own-user"] == "Operation not permitted" and "capabilities" in result.in_force
+
+
+def test_closed_to_others_names_the_first_folder_a_stranger_cannot_pass(open_temp: Path) -> None:
+    if confine.closed_to_others([str(open_temp)], through=[str(open_temp)]) not in (None, str(open_temp)):
+        pytest.skip(f"the temp folder's own parents are closed here: {tempfile.gettempdir()}")
+    shut = open_temp / "shut"
+    (shut / "inner").mkdir(parents=True)
+    (shut / "inner" / "k.py").write_text("")
+    os.chmod(shut / "inner", 0o755)
+    os.chmod(shut / "inner" / "k.py", 0o644)
+    os.chmod(shut, 0o700)
+    assert confine.closed_to_others([str(shut / "inner" / "k.py")]) == str(shut)
+    assert confine.closed_to_others([], through=[str(shut / "inner")]) == str(shut)
+    os.chmod(shut, 0o711)  # passable, not listable: fine on the way, not as a folder read itself
+    assert confine.closed_to_others([str(shut / "inner" / "k.py")]) is None
+    assert confine.closed_to_others([str(shut)]) == str(shut)
+    assert confine.closed_to_others([str(open_temp / "absent")]) is None
 
 
 def test_a_namespace_that_cannot_be_made_private_is_never_remounted(restored: Path) -> None:
     system = FakeSystem(root=True, refuse=("private", f"unshare:{confine.CLONE_NEWNET}"))
     result = confine.confine(temp_root=str(restored), system=system)
     assert dict(result.missing) == {"network": "Operation not permitted", "read-only-fs": "Operation not permitted",
-                                    "private-shm": "needs the mount namespace of read-only-fs",
-                                    "process-cap": "Linux does not enforce RLIMIT_NPROC for root, as kernels run here"}
+                                    "private-shm": "needs the mount namespace of read-only-fs"}
     assert not any(call[0] == "mount" and call[4] & MS_RDONLY for call in system.calls)
-    assert result.in_force == ("private-temp", "bytecode", "rlimits", "capabilities")
+    assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap", "own-user", "capabilities")
 
 
 def test_a_temp_folder_without_tmpfs_is_bound_writable_and_no_proc_means_no_thread_cap(restored: Path) -> None:
@@ -218,19 +270,51 @@ try:
 except OSError as exc:
     facts["network"] = exc.strerror
 facts["capabilities"] = open("/proc/self/status").read().split("CapEff:")[1].split()[0]
+facts["uid"] = os.getuid()
+try:
+    os.kill(os.getppid(), 0)
+    facts["signal_parent"] = "allowed"
+except OSError as exc:
+    facts["signal_parent"] = exc.strerror
 print(json.dumps(facts))
 """
 
 
+def _open_interpreter() -> str:
+    """This interpreter, or the system's where this one lives in a folder closed to other users (a pyenv under
+    /root): the child needs only the standard library and the plugin, and own-user needs a Python others can read."""
+    for candidate in (sys.executable, "/usr/bin/python3"):
+        try:
+            paths = json.loads(subprocess.run([candidate, "-c", "import json, sys; print(json.dumps(sys.path))"],
+                                              capture_output=True, text=True, timeout=60).stdout)  # fmt: skip
+        except (OSError, ValueError, subprocess.SubprocessError):
+            continue
+        if confine.closed_to_others([p for p in paths if p]) is None:
+            return candidate
+    return sys.executable
+
+
+@pytest.fixture
+def open_temp() -> Iterator[Path]:
+    """A folder other users may pass through (pytest's own are closed), as the plugin makes for kernels' temps."""
+    folder = Path(tempfile.mkdtemp(prefix="solbench-test-open-"))
+    os.chmod(folder, 0o711)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="confinement is Linux only")
-def test_the_real_confinement_in_a_child_process(tmp_path: Path) -> None:
-    outside = tmp_path / "outside" / "written"
-    outside.parent.mkdir()
-    shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else str(tmp_path)
+def test_the_real_confinement_in_a_child_process(open_temp: Path) -> None:
+    outside = open_temp / "outside" / "written"
+    outside.parent.mkdir(mode=0o777)
+    os.chmod(outside.parent, 0o777)  # open to anyone: only the read-only file system stops the write
+    shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else str(open_temp)
     mine, neighbour = (tempfile.mkdtemp(prefix="solbench-test-", dir=shm) for _ in range(2))
     try:
-        code = REAL.format(root=str(ROOT), temp=str(tmp_path), outside=str(outside), mine=mine, neighbour=neighbour)
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        code = REAL.format(root=str(ROOT), temp=str(open_temp), outside=str(outside), mine=mine, neighbour=neighbour)
+        done = subprocess.run([_open_interpreter(), "-c", code], capture_output=True, text=True, timeout=120)
         facts = json.loads(done.stdout.strip().splitlines()[-1])
         wrote_mine = os.path.exists(os.path.join(mine, "x"))
     finally:
@@ -238,13 +322,13 @@ def test_the_real_confinement_in_a_child_process(tmp_path: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
     result = Confinement.from_json(facts["result"])
     assert facts["private"] == "wrote" and facts["mine"] == "wrote" and wrote_mine  # the judge sees what it wrote
-    as_root = tuple(m for m in confine.MEASURES if m != "process-cap")  # Linux exempts root from RLIMIT_NPROC
-    if not IS_LINUX_ROOT or result.in_force != as_root:  # not permitted here: it must say why, not pretend otherwise
+    if not IS_LINUX_ROOT or result.in_force != confine.MEASURES:  # not permitted here: it says why, not pretends
         assert result.missing
         if "read-only-fs" in dict(result.missing):
             assert facts["outside"] == "wrote"
         pytest.skip(f"this machine does not permit full confinement: {result.header_line()}")
-    assert dict(result.missing) == {"process-cap": "Linux does not enforce RLIMIT_NPROC for root, as kernels run here"}
+    assert result.missing == ()
+    assert facts["uid"] >= confine.OWN_UID_BASE and facts["signal_parent"] == "Operation not permitted"
     assert facts["outside"] == "Read-only file system" and not outside.exists()
     assert facts["network"] == "Network is unreachable"
     assert int(facts["capabilities"], 16) == 0

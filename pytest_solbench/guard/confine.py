@@ -18,6 +18,12 @@ saying which are in force and why the others are not:
 - ``private-shm`` (in that namespace): a ``/dev/shm`` of its own (a tmpfs of at most ``SHM_BYTES``) where only the
   judge's folders for this process are bound back, so a kernel can neither read nor write another kernel's shared
   tensors, nor fill the machine's ``/dev/shm`` to fail the kernels after it;
+- ``own-user`` (root): the process becomes a user of its own (``OWN_UID_BASE`` + its pid, in no passwd file), so
+  what file permissions guard is out of its reach (the host's ``/dev`` and ``/proc/sys``, root's files), it can
+  signal no process but its own children (not the judge, not another kernel: each has a user of its own), and
+  ``process-cap`` holds (Linux enforces ``RLIMIT_NPROC`` for users other than root). Only where every folder the
+  process reads is open to other users (the Python path, the kernel folders the controller names in
+  ``SOLBENCH_READ_DIRS``): a virtual environment under ``/root`` is not, and the reason is then given;
 - ``capabilities`` (root): every capability dropped, with no way back (``PR_SET_NO_NEW_PRIVS``), so the kernel can
   neither undo the above (remount, ``setns``), nor read or write other processes' memory.
 
@@ -46,15 +52,18 @@ import ctypes.util
 import json
 import os
 import resource
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 MEASURES = ("private-temp", "bytecode", "rlimits", "process-cap", "network", "read-only-fs", "private-shm",
-            "capabilities")
+            "own-user", "capabilities")
 ENV_ON = "SOLBENCH_CONFINE"  # "1" in the environment of the plugin's workers: only there does confine run
 SHARED_ENV = "SOLBENCH_SHARED_DIRS"  # the judge's folders of tensors shared with a worker (``worker.shm.own_folders``)
+READ_ENV = "SOLBENCH_READ_DIRS"  # folders a kernel's process reads beside the Python path (kernel and problem folders)
+OWN_UID_BASE = 1_000_000  # + the process id (at most 2**22 on Linux): a user id of each kernel process's own
 FILE_SIZE_BYTES = 1 << 30
 THREAD_HEADROOM = 4096  # processes and threads a kernel may add to those its user already runs
 KEEP_WRITABLE = ("/dev", "/proc", "/sys")  # GPUs, shared memory and the kernel's own view of itself
@@ -183,7 +192,22 @@ class System:
             found.append(Task(int(tid), status["Name"].strip(), int(status["CapEff"], 16), namespaces))
         return threading.get_native_id(), found
 
-    def drop_capabilities(self) -> None:
+    def become(self, uid: int) -> None:
+        """Every thread of this process takes ``uid`` (and the same group id), with no supplementary groups; a
+        process that was root then holds no capability (glibc applies set*id to all threads)."""
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+
+    def chown(self, path: str, uid: int) -> None:
+        os.chown(path, uid, uid, follow_symlinks=False)
+
+    def closed_to_others(self, paths: Iterable[str], through: Iterable[str] = ()) -> str | None:
+        return closed_to_others(paths, through)
+
+    def limit_privileges(self) -> None:
+        """No privilege gained by exec from now on, and no capability this process could ever take back up (the
+        bounding and ambient sets emptied); what it holds now stays until :meth:`drop_capabilities`."""
         prctl = self.libc.prctl
         prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
         self._check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
@@ -195,6 +219,9 @@ class System:
         for cap in range(last + 1):
             self._check(prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"prctl(PR_CAPBSET_DROP, {cap})")
         prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)  # absent before Linux 4.3: nothing to clear then
+
+    def drop_capabilities(self) -> None:
+        """This thread holds no capability (threads started later inherit that)."""
         header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
         data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable, twice (64 bits): all empty
         self._check(self.libc.capset(header, data), "capset")
@@ -205,11 +232,12 @@ def _c(text: str | None) -> bytes | None:
 
 
 def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, shared: Sequence[str] | None = (),
-            system: Any = None) -> Confinement:  # fmt: skip
+            read: Sequence[str] = (), system: Any = None) -> Confinement:  # fmt: skip
     """Confine this process as far as the machine allows; see the module's docstring. ``writable``: folders that
     stay writable under a read-only file system; ``temp_root``: where the private temp folder is made; ``shared``:
     the judge's folders of tensors shared with this process (kept writable, and in its private /dev/shm); None when
-    the judge named none (then /dev/shm is left as it is: tensors may be shared anywhere in it)."""
+    the judge named none (then /dev/shm is left as it is: tensors may be shared anywhere in it); ``read``: folders
+    the process will read beside the Python path (a user of its own must be able to)."""
     system = system or System()
     done: list[str] = []
     missing: list[tuple[str, str]] = []
@@ -231,14 +259,24 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
     _private_temp(temp)
     done += ["private-temp", "bytecode"]
     _step("rlimits", lambda: _limits(system), done, missing)
+    if linux_root:
+        limited = _attempt(system.limit_privileges)
+        mine = [temp, *writable, *(shared or ())]
+        reads = [*sys.path, *(read or ())]
+        _step("own-user", lambda: _own_user(system, temp, mine, reads), done, missing)
+        dropped = limited or _attempt(system.drop_capabilities)
+        if dropped:
+            missing.append(("capabilities", dropped))
+        else:
+            done.append("capabilities")
+    else:
+        missing.append(("own-user", "runs as the user who started pytest: only root can give it one of its own"
+                        if system.is_linux() else why_not_root))  # fmt: skip
+        missing.append(("capabilities", "none to drop: not root" if system.is_linux() else why_not_root))
     if system.is_root():
         missing.append(("process-cap", "Linux does not enforce RLIMIT_NPROC for root, as kernels run here"))
     else:
         _step("process-cap", lambda: _process_cap(system), done, missing)
-    if linux_root:
-        _step("capabilities", system.drop_capabilities, done, missing)
-    else:
-        missing.append(("capabilities", "none to drop: not root" if system.is_linux() else why_not_root))
     order = {m: i for i, m in enumerate(MEASURES)}
     return Confinement(tuple(sorted(done, key=order.get)), tuple(sorted(missing, key=lambda m: order[m[0]])), temp)
 
@@ -254,7 +292,8 @@ def for_kernel() -> Confinement | None:
     if not _DONE:
         named = os.environ.get(SHARED_ENV)
         shared = None if named is None else [p for p in named.split(os.pathsep) if p]
-        _DONE.append(confine(temp_root=os.environ.get("SOLBENCH_CONFINE_ROOT"), shared=shared))
+        read = [p for p in os.environ.get(READ_ENV, "").split(os.pathsep) if p]
+        _DONE.append(confine(temp_root=os.environ.get("SOLBENCH_CONFINE_ROOT"), shared=shared, read=read))
         undumpable()  # after the measures above: a change of credentials could reset it
         subreaper()
     _DONE[0] = threads_checked(_DONE[0])
@@ -375,6 +414,66 @@ def _step(measure: str, action: Any, done: list[str], missing: list[tuple[str, s
         missing.append((measure, str(exc.strerror or exc)))
     else:
         done.append(measure)
+
+
+def _attempt(action: Any) -> str | None:
+    """Run ``action``; None, or why it failed."""
+    try:
+        action()
+    except OSError as exc:
+        return str(exc.strerror or exc)
+    return None
+
+
+def _own_user(system: Any, temp: str, mine: Sequence[str], reads: Sequence[str]) -> None:
+    """Become a user of this process's own (``own-user``): the folders it writes are given to that user first, and
+    its home is the private temp. Refused, with the folder named, where something it must read is closed to others."""
+    closed = system.closed_to_others(reads, through=mine)
+    if closed:
+        raise OSError(13, f"{closed} is closed to other users (it needs o+rx on it and every folder above it, "
+                          "for the kernel's process to run as a user of its own)")  # fmt: skip
+    uid = OWN_UID_BASE + os.getpid()
+    for top in mine:
+        if not os.path.isdir(top):
+            continue
+        system.chown(top, uid)
+        for folder, dirs, files in os.walk(top):
+            for name in [*dirs, *files]:
+                system.chown(os.path.join(folder, name), uid)
+    system.become(uid)
+    os.environ["HOME"] = os.environ["XDG_CACHE_HOME"] = temp  # root's home is closed to this user
+
+
+def closed_to_others(paths: Iterable[str], through: Iterable[str] = ()) -> str | None:
+    """The first of ``paths`` (existing files or folders) that a user other than its owner cannot reach: a folder
+    on the way without o+x, or the path itself without o+r (o+rx for a folder); then the first folder on the way to
+    one of ``through`` without o+x; None if all are open."""
+    for path in through:
+        above = _untraversable(path)
+        if above:
+            return above
+    for path in paths:
+        path = os.path.realpath(path or os.curdir)
+        if not os.path.exists(path):
+            continue
+        above = _untraversable(path)
+        if above:
+            return above
+        mode = os.stat(path).st_mode
+        need = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(mode) else 0)
+        if mode & need != need:
+            return path
+    return None
+
+
+def _untraversable(path: str) -> str | None:
+    """The first folder above ``path`` that other users cannot pass through (no o+x), or None."""
+    parts = os.path.realpath(path).split(os.sep)
+    for depth in range(1, len(parts)):
+        above = os.sep.join(parts[:depth]) or os.sep
+        if not os.stat(above).st_mode & stat.S_IXOTH:
+            return above
+    return None
 
 
 def _private_temp(temp: str) -> None:

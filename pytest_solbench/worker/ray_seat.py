@@ -30,6 +30,7 @@ class SeatActor:
         self.confined = None
         if os.environ.get("SOLBENCH_CONFINE") == "1":  # guard.confine: kernels' temp folders on this node
             self.confined = os.environ["SOLBENCH_CONFINE_ROOT"] = tempfile.mkdtemp(prefix="solbench-confine-")
+            os.chmod(self.confined, 0o711)  # kernels' processes, each a user of its own (own-user), pass through it
         fd, path = tempfile.mkstemp(prefix="solbench-ray-", suffix=".log")
         os.unlink(path)  # nothing is left behind when Ray kills the actor; the open descriptors keep it readable
         os.dup2(fd, 1)  # prints and a crash's stack go to the log, whose tail an error carries back

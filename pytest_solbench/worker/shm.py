@@ -75,6 +75,15 @@ def sweep(root: str) -> list[str]:
     return gone
 
 
+def _owned_like(fd: int, folder: str) -> None:
+    """The file's owner is its folder's: a kernel's process running as a user of its own (``guard.confine``,
+    own-user) was given its folders, and opens what the judge (root) puts in them."""
+    if os.geteuid() == 0:
+        owner = os.stat(folder)
+        if owner.st_uid != 0:
+            os.fchown(fd, owner.st_uid, owner.st_gid)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -140,8 +149,10 @@ class Arena:
             handle = block.untyped_storage()._share_cuda_()
             self._keep.append(block)
             return block.view(dtype).reshape(shape), {"kind": "cuda", "ipc": _plain_handle(handle), **base}
-        fd, path = tempfile.mkstemp(prefix="solbench-", dir=_folder_for(nbytes, self.folders))
+        folder = _folder_for(nbytes, self.folders)
+        fd, path = tempfile.mkstemp(prefix="solbench-", dir=folder)
         try:
+            _owned_like(fd, folder)
             os.ftruncate(fd, nbytes)
             mapping = mmap.mmap(fd, nbytes)
         finally:
