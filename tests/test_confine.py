@@ -526,7 +526,7 @@ if {as_user}:
     os.setgid(65534)
     os.setuid(65534)  # nobody: Linux enforces RLIMIT_NPROC only for a user that is not root
 confine.THREAD_HEADROOM = 5
-result = confine.confine(temp_root={temp!r})
+result = confine.confine(temp_root={temp!r}, read=[{closed!r}])  # closed: root stays root (no own-user)
 r, w = os.pipe()
 kids, refused = [], None
 for _ in range(64):
@@ -553,15 +553,17 @@ def test_the_process_cap_is_claimed_only_where_linux_enforces_it(tmp_path: Path)
     for another user it holds: a fork past the headroom is refused."""
     temp = tempfile.mkdtemp(prefix="solbench-test-nproc-")
     os.chmod(temp, 0o777)
+    closed = tempfile.mkdtemp(prefix="solbench-test-closed-")  # mode 700: a user of its own could not read it
     try:
         facts = {}
         for as_user in (True, False):
-            code = NPROC_CHILD.format(root=str(ROOT), temp=temp, as_user=as_user)
+            code = NPROC_CHILD.format(root=str(ROOT), temp=temp, as_user=as_user, closed=closed)
             done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
             assert done.returncode == 0, done.stderr[-2000:]
             facts[as_user] = json.loads(done.stdout.strip().splitlines()[-1])
     finally:
         shutil.rmtree(temp, ignore_errors=True)
+        shutil.rmtree(closed, ignore_errors=True)
     user, root = facts[True], facts[False]
     assert "process-cap" in Confinement.from_json(user["result"]).in_force
     assert user["refused"] == "Resource temporarily unavailable" and user["forked"] <= 5

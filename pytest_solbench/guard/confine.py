@@ -377,6 +377,7 @@ def probe() -> None:
     import threading
 
     root = tempfile.mkdtemp(prefix="solbench-probe-")
+    os.chmod(root, 0o711)  # as the plugin's folder for kernels' temps: passable for a user of its own
     result = confine(temp_root=root)
     done = threading.Event()
     thread = threading.Thread(target=done.wait, daemon=True)  # started after: it must share every measure
