@@ -170,6 +170,14 @@ def test_as_root_a_user_of_its_own_only_where_everything_it_reads_is_open_to_oth
     assert dict(result.missing)["own-user"] == "Operation not permitted" and "capabilities" in result.in_force
 
 
+def test_own_user_can_be_turned_off(restored: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(confine.OWN_USER_ENV, "0")
+    system = FakeSystem(root=True)
+    result = confine.confine(temp_root=str(restored), system=system)
+    assert dict(result.missing)["own-user"] == "turned off (SOLBENCH_OWN_USER=0)"
+    assert not any(call[0] == "become" for call in system.calls) and "capabilities" in result.in_force
+
+
 def test_closed_to_others_names_the_first_folder_a_stranger_cannot_pass(open_temp: Path) -> None:
     if confine.closed_to_others([str(open_temp)], through=[str(open_temp)]) not in (None, str(open_temp)):
         pytest.skip(f"the temp folder's own parents are closed here: {tempfile.gettempdir()}")

@@ -23,7 +23,8 @@ saying which are in force and why the others are not:
   signal no process but its own children (not the judge, not another kernel: each has a user of its own), and
   ``process-cap`` holds (Linux enforces ``RLIMIT_NPROC`` for users other than root). Only where every folder the
   process reads is open to other users (the Python path, the kernel folders the controller names in
-  ``SOLBENCH_READ_DIRS``): a virtual environment under ``/root`` is not, and the reason is then given;
+  ``SOLBENCH_READ_DIRS``): a virtual environment under ``/root`` is not, and the reason is then given.
+  ``SOLBENCH_OWN_USER=0`` turns it off;
 - ``capabilities`` (root): every capability dropped, with no way back (``PR_SET_NO_NEW_PRIVS``), so the kernel can
   neither undo the above (remount, ``setns``), nor read or write other processes' memory.
 
@@ -63,6 +64,7 @@ MEASURES = ("private-temp", "bytecode", "rlimits", "process-cap", "network", "re
 ENV_ON = "SOLBENCH_CONFINE"  # "1" in the environment of the plugin's workers: only there does confine run
 SHARED_ENV = "SOLBENCH_SHARED_DIRS"  # the judge's folders of tensors shared with a worker (``worker.shm.own_folders``)
 READ_ENV = "SOLBENCH_READ_DIRS"  # folders a kernel's process reads beside the Python path (kernel and problem folders)
+OWN_USER_ENV = "SOLBENCH_OWN_USER"  # "0": kernels' processes stay the user who started pytest (a machine where it breaks)
 OWN_UID_BASE = 1_000_000  # + the process id (at most 2**22 on Linux): a user id of each kernel process's own
 FILE_SIZE_BYTES = 1 << 30
 THREAD_HEADROOM = 4096  # processes and threads a kernel may add to those its user already runs
@@ -263,7 +265,10 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
         limited = _attempt(system.limit_privileges)
         mine = [temp, *writable, *(shared or ())]
         reads = [*sys.path, *(read or ())]
-        _step("own-user", lambda: _own_user(system, temp, mine, reads), done, missing)
+        if os.environ.get(OWN_USER_ENV, "1") == "0":
+            missing.append(("own-user", f"turned off ({OWN_USER_ENV}=0)"))
+        else:
+            _step("own-user", lambda: _own_user(system, temp, mine, reads), done, missing)
         dropped = limited or _attempt(system.drop_capabilities)
         if dropped:
             missing.append(("capabilities", dropped))
