@@ -172,6 +172,30 @@ def test_a_kernel_process_writes_the_judges_memory_through_shared_tensors(device
         assert torch.equal(target, source * 2)
 
 
+def test_the_judge_gets_its_shared_cuda_blocks_back_when_the_exchange_is_over() -> None:
+    """A receiver that holds on (or, confined, cannot reach torch's files of counts) would keep every shared block
+    allocated for the session: closing the exchange gives its count up, and the block returns to the pool."""
+    import torch
+
+    from pytest_solbench.worker.pool import WorkerPool
+    from pytest_solbench.worker.shm import Arena, ipc_count
+
+    if not _cuda():
+        pytest.skip("CUDA IPC needs a GPU")
+    with WorkerPool(plain=True) as other:
+        arena = Arena("cuda", ("kernel-a",))
+        source, source_desc = arena.share(torch.ones(1 << 20, device="cuda"))
+        _, target_desc = arena.share(torch.zeros(1 << 20, device="cuda"))
+        torch.cuda.synchronize()
+        other.call("judge_fakes:double_into_and_hold", {"input": source_desc, "output": target_desc, "device": "cuda"},
+                   120)  # fmt: skip
+        counts = [(bytes.fromhex(d["ipc"][4]), d["ipc"][5]) for d in (source_desc, target_desc)]
+        assert [ipc_count(*c) for c in counts] == [1, 1]  # held over there
+        del source
+        arena.close()
+        assert [ipc_count(*c) for c in counts] == [0, 0]
+
+
 def test_a_plain_worker_answers_in_json_and_a_pickle_on_its_channel_is_malformed() -> None:
     from pytest_solbench.worker.pool import MALFORMED, WorkerError, WorkerPool
 

@@ -114,6 +114,7 @@ class Arena:
         self.device, self.folders = device, tuple(folders)  # where files go on CPU (``own_folders``); () = anywhere
         self._paths: list[str] = []
         self._keep: list[Any] = []  # the mappings and CUDA blocks behind every tensor handed out
+        self._counters: list[tuple[bytes, int]] = []  # torch's IPC reference count of each CUDA block: (file, slot)
 
     def __enter__(self) -> Arena:
         return self
@@ -144,10 +145,11 @@ class Arena:
         if nbytes == 0:
             return torch.empty(shape, dtype=dtype, device=self.device), {"kind": "empty", **base}
         if self.device.startswith("cuda"):
-            with _shared_segments(self.device):
+            with _shared_segments(self.device, self.folders):
                 block = torch.empty(nbytes, dtype=torch.uint8, device=self.device)
             handle = block.untyped_storage()._share_cuda_()
             self._keep.append(block)
+            self._counters.append((handle[4], handle[5]))
             return block.view(dtype).reshape(shape), {"kind": "cuda", "ipc": _plain_handle(handle), **base}
         folder = _folder_for(nbytes, self.folders)
         fd, path = tempfile.mkstemp(prefix="solbench-", dir=folder)
@@ -173,16 +175,45 @@ class Arena:
         if self.device.startswith("cuda"):
             import torch
 
-            torch.cuda.ipc_collect()  # blocks the kernel's process has let go of return to the pool
+            for name, slot in self._counters:
+                release_ipc_count(name, slot)
+            self._counters.clear()
+            torch.cuda.ipc_collect()  # the blocks return to the pool
 
 
-_POOLS: dict[str, Any] = {}
+def ipc_count(name: bytes, slot: int) -> int | None:
+    """The count torch's CUDA IPC keeps for a shared block (how many receivers still hold it), read from its file
+    in this process's /dev/shm; None where it cannot be read."""
+    path = os.path.join(SHM, os.fsdecode(name).lstrip("/"))
+    try:
+        with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as counts:
+            return int.from_bytes(counts[slot * 8 : slot * 8 + 8], "little", signed=True)
+    except (OSError, ValueError):
+        return None
 
 
-def _shared_segments(device: str) -> Any:
-    """Allocations routed to a memory pool of their own. An IPC handle opens the whole segment of the caching
-    allocator that holds a block, so a shared tensor must never sit beside the judge's private ones (the expected
-    outputs): in a pool of their own, shared segments hold only what the kernel's process is given anyway."""
+def release_ipc_count(name: bytes, slot: int) -> None:
+    """Once the exchange is over, the receiver's count on a block is given up by the judge where the receiver could
+    not: a confined kernel's process sees a /dev/shm of its own and runs as a user of its own, so torch's files of
+    counts (root's, in the judge's /dev/shm) are out of its reach, and without this every shared block would stay
+    allocated for the rest of the session. A kernel that still holds a block then maps memory the pool may hand out
+    again, only to exchanges with its own process (each kernel's shared tensors have a memory pool of their own), and
+    what is checked (inputs after each call, the judge's expected outputs) is never in it."""
+    import torch
+
+    if (ipc_count(name, slot) or 0) > 0:
+        torch.UntypedStorage._release_ipc_counter_cuda(name, slot)
+
+
+_POOLS: dict[tuple[str, tuple[str, ...]], Any] = {}
+POOLS_KEPT = 4  # memory pools of shared segments kept, most recent kernels first (the judge keeps 3 kernels' pools)
+
+
+def _shared_segments(device: str, owner: tuple[str, ...] = ()) -> Any:
+    """Allocations routed to a memory pool of their own, one per kernel's pool of processes (``owner``: its shared
+    folders). An IPC handle opens the whole segment of the caching allocator that holds a block, so a shared tensor
+    must never sit beside the judge's private ones (the expected outputs), nor beside another kernel's: in a pool
+    of its own, a segment holds only what this kernel's process is given anyway. The oldest pools are let go."""
     import contextlib
 
     import torch
@@ -190,9 +221,14 @@ def _shared_segments(device: str) -> Any:
     use = getattr(torch.cuda, "use_mem_pool", None)
     if use is None:  # torch older than the pool API: shared blocks may sit beside private ones
         return contextlib.nullcontext()
-    if device not in _POOLS:
-        _POOLS[device] = torch.cuda.MemPool()
-    return use(_POOLS[device], device=torch.device(device))
+    key = (device, tuple(owner))
+    pool = _POOLS.pop(key, None) or torch.cuda.MemPool()
+    _POOLS[key] = pool  # most recent last
+    if len(_POOLS) > POOLS_KEPT:
+        while len(_POOLS) > POOLS_KEPT:
+            del _POOLS[next(iter(_POOLS))]  # its segments are freed once its blocks are
+        torch.cuda.empty_cache()
+    return use(pool, device=torch.device(device))
 
 
 def _bytes(tensor: Any) -> Any:
