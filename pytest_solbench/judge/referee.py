@@ -176,6 +176,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
     from pytest_solbench.data import inputs
     from pytest_solbench.guard import tripwires
     from pytest_solbench.judge import timed
+    from pytest_solbench.worker import inplace
 
     problem = execute._problem(request.definition_path, request.blob_root, request.bind_by_name)
     definition = problem.definition
@@ -188,7 +189,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
     dps = kernel.load()
     names = [s.name for s in definition.inputs]
     worst: dict[str, dict[str, float]] = {}
-    counted, updated, kernel_names = None, set(), None
+    counted, updated, kernel_names = None, {}, None
     for round_index in range(request.rounds):
         seed = round_seed(request.seed, workload.uuid, round_index)
         args = make_inputs(problem, workload, axis_values, seed, request)
@@ -216,7 +217,9 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
                 raise hack(trip.rule, trip.message)
             got = received(definition, dps, answer["outputs"], [t for t, _ in outs])
             where = f"round {round_index + 1} (seed {seed})"
-            wrong = execute._compare(definition, workload, request, got, expected, where, worst)
+            wrong = inplace.verdict(definition, workload, request.reduction_len, [t for t, _ in shared], args, updated,
+                                    where, worst)  # fmt: skip
+            wrong = wrong or execute._compare(definition, workload, request, got, expected, where, worst)
             if wrong is not None:
                 return wrong
             kernel_names = answer["kernel_names"]
