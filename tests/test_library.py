@@ -141,6 +141,9 @@ def torch_shape(definition: Definition, spec: TensorSpec, axes: dict[str, int]) 
 
 
 def as_tuple(result: Any) -> tuple:
+    """A reference's or kernel's outputs; None: no outputs (it updates inputs in place, worker.inplace)."""
+    if result is None:
+        return ()
     return tuple(result) if isinstance(result, (tuple, list)) else (result,)
 
 
