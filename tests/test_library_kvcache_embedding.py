@@ -4,7 +4,7 @@ The appends return nothing and update their caches in place, as the engines' ker
 cache to what the reference writes there and to its bytes everywhere else. Here: the contract on its own (which
 elements count as written, what passes and what fails), each problem's reference against an independent
 statement of it, their bounds (the slots written, the rows looked up, never the pool or the table), and a Triton
-kernel and three cheats through the plugin.
+kernel and four cheats through the plugin.
 """
 
 from __future__ import annotations
@@ -252,15 +252,19 @@ CHEATS = {
                         "    v_cache.view(-1, 8, 128)[slot_mapping] = value\n"
                         "    key.zero_()\n",
     "skips_the_values": "    k_cache.view(-1, 8, 128)[slot_mapping] = key\n",
+    "skips_after_the_checked_calls": "    CALLS.append(1)\n"  # honest in the 2 correctness rounds, then lazy
+                                     "    k_cache.view(-1, 8, 128)[slot_mapping] = key\n"
+                                     "    if len(CALLS) <= 2:\n"
+                                     "        v_cache.view(-1, 8, 128)[slot_mapping] = value\n",
 }  # fmt: skip
 
 
-def test_a_triton_append_passes_and_three_cheats_fail_through_the_plugin(pytester: pytest.Pytester) -> None:
+def test_a_triton_append_passes_and_four_cheats_fail_through_the_plugin(pytester: pytest.Pytester) -> None:
     kernels = pytester.path / "kernels"
     kernels.mkdir()
     shutil.copy(ROOT / "examples" / "triton_kv_append.py", kernels / "triton_kv_append.py")
     for name, body in CHEATS.items():
-        (kernels / f"{name}.py").write_text(f'DEFINITION = "{LLAMA_APPEND}"\n\n\n'
+        (kernels / f"{name}.py").write_text(f'DEFINITION = "{LLAMA_APPEND}"\nCALLS = []\n\n\n'
                                             f"def run(key, value, k_cache, v_cache, slot_mapping):\n{body}")  # fmt: skip
     (kernels / "fp8_append.py").write_text(
         f'import torch\n\nDEFINITION = "{FP8_APPEND}"\n\n\n'
@@ -277,10 +281,11 @@ def test_a_triton_append_passes_and_three_cheats_fail_through_the_plugin(pyteste
     lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
     got = {x["solution"]: x["solbench"].get("rule") or x["solbench"]["status"] for x in lines}
     assert got == {"triton_kv_append": "PASSED", "fp8_append": "PASSED", "spills_into_the_page": "input-mutation",
-                   "corrupts_the_key": "input-mutation", "skips_the_values": "INCORRECT_NUMERICAL"}, (
-        got, result.stdout.str()[-3000:])  # fmt: skip
-    result.assert_outcomes(passed=2, failed=3)
+                   "corrupts_the_key": "input-mutation", "skips_the_values": "INCORRECT_NUMERICAL",
+                   "skips_after_the_checked_calls": "timed-output"}, (got, result.stdout.str()[-3000:])  # fmt: skip
+    result.assert_outcomes(passed=2, failed=4)
     for line in ("*input 'v_cache', updated in place: * elements (*) mismatched*",
                  "*changed * element(s) of its input 'k_cache' that the reference leaves alone*",
-                 "*changed its input 'key', which the reference leaves alone*"):  # fmt: skip
+                 "*changed its input 'key', which the reference leaves alone*",
+                 "*timed-output* is wrong, though the checked calls were right: input 'v_cache', updated in place*"):
         result.stdout.fnmatch_lines([line])

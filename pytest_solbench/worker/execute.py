@@ -195,7 +195,7 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
         if wires is not None:
             if round_index == 0:
                 wires.settle()  # the threads and processes a first call may start (JIT, autotune) are its own
-            trip = (wires.check() or tripwires.mutated(inputs.changed(args, kernel_args), names, updated)
+            trip = (wires.check() or tripwires.mutated(inputs.changed(args, kernel_args), names, set(updated))
                     or (None if dps else tripwires.strict_outputs([o.name for o in definition.outputs], got)))
             if trip is not None:
                 return _hack(trip)
