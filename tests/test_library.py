@@ -141,6 +141,9 @@ def torch_shape(definition: Definition, spec: TensorSpec, axes: dict[str, int]) 
 
 
 def as_tuple(result: Any) -> tuple:
+    """A reference's or kernel's outputs; None: no outputs (it updates inputs in place, worker.inplace)."""
+    if result is None:
+        return ()
     return tuple(result) if isinstance(result, (tuple, list)) else (result,)
 
 
@@ -161,7 +164,7 @@ def test_library_covers_both_layouts_precisions_and_passes_with_unique_names() -
     problems = [load_problem(p) for p in FILES]
     names = [p.definition.name for p in problems]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
-    assert len(problems) == 330
+    assert len(problems) == 338
     assert any(p.name != "definition.json" for p in FILES), "no FlashInfer-Trace layout problem"
     assert {p.definition.tag("stage") for p in problems} == {"forward", "backward"}
     marks = {DTYPES[s.dtype].mark for p in problems for s in p.definition.inputs}
@@ -474,16 +477,36 @@ def check_example(path: Path, func: str | None, device: str, max_workloads: int 
         dps = len(inspect.signature(entry).parameters) == len(d.inputs) + len(d.outputs)
     workloads = cpu_workloads(p)[:max_workloads] if device == "cpu" else list(p.workloads)
     for workload in workloads:
-        inputs = make_inputs(d, workload, seed=1, device=device)
-        expected = as_tuple(reference_module(d).run(*[v.clone() if torch.is_tensor(v) else v for v in inputs.values()]))
+        made = list(make_inputs(d, workload, seed=1, device=device).values())
+        after = [v.clone() if torch.is_tensor(v) else v for v in made]  # the reference's, updated where it writes
+        given = [v.clone() if torch.is_tensor(v) else v for v in made]  # the kernel's
+        expected = as_tuple(reference_module(d).run(*after))
         if dps:
             outputs = tuple(torch.full_like(e, float("nan")) for e in expected)  # unwritten elements fail
-            assert entry(*inputs.values(), *outputs) is None, "a destination-passing kernel returns None"
+            assert entry(*given, *outputs) is None, "a destination-passing kernel returns None"
         else:
-            outputs = as_tuple(entry(*inputs.values()))
+            outputs = as_tuple(entry(*given))
         assert len(outputs) == len(d.outputs)
         for spec, got, want in zip(d.outputs, outputs, expected):
             assert_close(got, want, spec.dtype, workload.tolerance, f"{name}[{workload.label()}].{spec.name}")
+        check_updated_inputs(d, workload, made, after, given)
+
+
+def check_updated_inputs(d: Definition, workload: Workload, made: list, after: list, given: list) -> None:
+    """The judge's in-place contract (worker.inplace): inputs the reference updates hold what it writes and nothing
+    else; every other input is as made."""
+    from pytest_solbench.data.inputs import changed
+    from pytest_solbench.worker import inplace
+    from pytest_solbench.worker.check import tolerance_for
+
+    updated = inplace.find(reference_module(d).run, made, after, changed(made, after))
+    assert changed(made, given) <= set(updated), f"{d.name}: the kernel changed {changed(made, given) - set(updated)}"
+    for i, written in updated.items():
+        spec = d.inputs[i]
+        tolerance = tolerance_for(spec.dtype, workload.tolerance)
+        _stats, fault = inplace.check(spec.name, given[i], made[i], written, tolerance, spec.dtype)
+        why = fault.message if hasattr(fault, "rule") else fault.message() if fault is not None else ""
+        assert fault is None, f"{d.name}[{workload.label()}].{spec.name}: {why}"
 
 
 #: Above this many bytes in its smallest workload, an example is checked on that workload alone: the interpreter

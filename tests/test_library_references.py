@@ -136,6 +136,14 @@ def _causal_conv3d(dy, x, weight):
     return F.conv3d(F.pad(leaves[0], (1, 1, 1, 1, 2, 0), mode="replicate"), leaves[1], leaves[2]), leaves
 
 
+def _embedding(dy, input_ids, num_embeddings):
+    import torch
+    import torch.nn.functional as F
+
+    weight = torch.zeros(num_embeddings, dy.shape[-1], requires_grad=True)
+    return F.embedding(input_ids.long(), weight), [weight]
+
+
 #: backward problem -> forward(grad_output, *saved inputs) giving (output, fp32 leaves in the outputs' order)
 FORWARDS: dict[str, Callable] = {
     "dit_xl_2_adaln_modulate_backward_h1152": _adaln,
@@ -148,6 +156,7 @@ FORWARDS: dict[str, Callable] = {
     "qwen3_30b_a3b_moe_down_grouped_gemm_backward_n2048_k768": _grouped_gemm,
     "smollm2_360m_swiglu_mlp_backward_h960_i2560": _swiglu_mlp,
     "hunyuanvideo_vae_causal_conv3d_backward_c512": _causal_conv3d,
+    "llama3_1_8b_embedding_backward_v128256_h4096": _embedding,
 }
 # The backward problems of problems/families.py, each with the eps of its own table entry.
 for _entry in load_module(PROBLEMS / "families.py", "_families_for_autograd").FAMILY:

@@ -22,7 +22,8 @@ PLUGIN_MODULES = ("pytest_solbench.worker.check", "pytest_solbench.measure.timin
                   "pytest_solbench.measure.timers", "pytest_solbench.measure.cupti", "pytest_solbench.worker.execute",
                   "pytest_solbench.data.inputs", "pytest_solbench.protocol", "pytest_solbench.guard.tripwires",
                   "pytest_solbench.guard.integrity", "pytest_solbench.guard.audit", "pytest_solbench.worker.pool",
-                  "pytest_solbench.worker.harness", "pytest_solbench.worker.shm")  # fmt: skip
+                  "pytest_solbench.worker.harness", "pytest_solbench.worker.shm",
+                  "pytest_solbench.worker.inplace")  # fmt: skip
 
 
 @dataclass(frozen=True)

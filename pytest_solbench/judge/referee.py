@@ -4,7 +4,7 @@
 the kernel's process (a plain worker: JSON replies only, ``worker.harness`` on its side) through ``Kernel``: it makes
 each round's inputs from the seed, runs the reference on clones, shares copies of the inputs and NaN-poisoned
 outputs with the kernel's process (``worker.shm``), compares those inputs after the call byte for byte with its
-private copy, compares the
+private copy (those the reference updates in place with what it writes there, ``worker.inplace``), compares the
 outputs in its own memory and decides the status. The kernel's process can only report: a reply off the schema
 (``judge.reply``) is ``REWARD_HACK [reply-schema]``, a tripwire it reports is that rule, and the timed phase's
 claims are checked by ``judge.timed``.
@@ -176,6 +176,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
     from pytest_solbench.data import inputs
     from pytest_solbench.guard import tripwires
     from pytest_solbench.judge import timed
+    from pytest_solbench.worker import inplace
 
     problem = execute._problem(request.definition_path, request.blob_root, request.bind_by_name)
     definition = problem.definition
@@ -188,7 +189,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
     dps = kernel.load()
     names = [s.name for s in definition.inputs]
     worst: dict[str, dict[str, float]] = {}
-    counted, updated, kernel_names = None, set(), None
+    counted, updated, kernel_names = None, {}, None
     for round_index in range(request.rounds):
         seed = round_seed(request.seed, workload.uuid, round_index)
         args = make_inputs(problem, workload, axis_values, seed, request)
@@ -211,12 +212,14 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
             if "error" in answer:
                 return failure(Status.RUNTIME_ERROR, answer["error"])
             tripped(answer["trip"])
-            trip = tripwires.mutated(inputs.changed(args, [t for t, _ in shared]), names, updated)  # vs private
+            trip = tripwires.mutated(inputs.changed(args, [t for t, _ in shared]), names, set(updated))  # vs private
             if trip is not None:
                 raise hack(trip.rule, trip.message)
             got = received(definition, dps, answer["outputs"], [t for t, _ in outs])
             where = f"round {round_index + 1} (seed {seed})"
-            wrong = execute._compare(definition, workload, request, got, expected, where, worst)
+            wrong = inplace.verdict(definition, workload, request.reduction_len, [t for t, _ in shared], args, updated,
+                                    where, worst)  # fmt: skip
+            wrong = wrong or execute._compare(definition, workload, request, got, expected, where, worst)
             if wrong is not None:
                 return wrong
             kernel_names = answer["kernel_names"]
@@ -228,7 +231,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
         touched = execute._touched(problem, workload, axis_values, reference, request, timed.first_set_seed(request,
                                                                                                            workload))
     try:
-        measured = timed.check_timed(kernel, request, problem, workload, axis_values, reference, dps, updated,
+        measured = timed.check_timed(kernel, request, problem, workload, axis_values, reference, dps, set(updated),
                                      kernel_names)  # fmt: skip
     except Verdict as verdict:
         raise Verdict(_with(verdict.outcome, correctness=correctness)) from None

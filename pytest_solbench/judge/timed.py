@@ -168,14 +168,18 @@ def _cpu_batch(kernel: Kernel, arena: Any, base: dict, sets: list[_Set], request
                 what=lambda i: f"timed call {order[i] + 1} of the judge's short batch")  # fmt: skip
 
 
-def _expected(reference: Any, args: list, definition: Any) -> list:
+def _expected(reference: Any, args: list, definition: Any) -> tuple[list, dict]:
+    """The reference's outputs on a clone of ``args``, and the inputs it updates in place (``worker.inplace``)."""
     import torch
 
     from pytest_solbench.data import inputs
+    from pytest_solbench.worker import inplace
 
     try:
+        after = inputs.clone_inputs(args)
         with torch.no_grad():
-            return as_outputs(reference(*inputs.clone_inputs(args)), definition)
+            outputs = as_outputs(reference(*after), definition)
+        return outputs, inplace.find(reference, args, after, inputs.changed(args, after))
     except Exception as exc:
         from pytest_solbench.worker.execute import _short_traceback
 
@@ -191,14 +195,29 @@ def _check_sets(sets: list[_Set], request: ItemRequest, problem: Any, workload: 
 
     definition = problem.definition
     names = [s.name for s in definition.inputs]
-    expected: dict[int, list] = {}  # by private copy: calls on one set share the reference's run
+    expected: dict[int, tuple[list, dict]] = {}  # by private copy: calls on one set share the reference's run
     for k, s in enumerate(sets):
         trip = tripwires.mutated(inputs.changed(s.private, s.inputs), names, updated)
         if trip is not None:
             raise hack(trip.rule, f"in {what(k)}: {trip.message}")
         if id(s.private) not in expected:
             expected[id(s.private)] = _expected(reference, s.private, definition)
-        _compare_outputs(definition, workload, request, s.outputs, expected[id(s.private)], what(k))
+        outputs, written = expected[id(s.private)]
+        _compare_updated(definition, workload, request, s.inputs, s.private, written, what(k))
+        _compare_outputs(definition, workload, request, s.outputs, outputs, what(k))
+
+
+def _compare_updated(definition: Any, workload: Any, request: ItemRequest, got: list, private: list, written: dict,
+                     what: str) -> None:  # fmt: skip
+    """The inputs the reference updates in place, as the reference left them (``worker.inplace``)."""
+    from pytest_solbench.worker import inplace
+
+    fault = inplace.verdict(definition, workload, request.reduction_len, got, private, written, what, {})
+    if fault is not None and fault.rule:
+        raise Verdict(fault)
+    if fault is not None:
+        raise hack("timed-output", f"{what} is wrong, though the checked calls were right: "
+                   f"{fault.log.split(': ', 1)[-1].splitlines()[0]}")  # fmt: skip
 
 
 def _compare_outputs(definition: Any, workload: Any, request: ItemRequest, got: list, expected: list,

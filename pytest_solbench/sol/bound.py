@@ -112,10 +112,11 @@ def _formula_flops(definition: Definition, raw: dict, axis_values: dict[str, int
 def validate_formula(definition: Definition) -> None:
     """Check a definition's ``sol`` field without axis values (fit for collection time); raises SolError."""
     sol = definition.sol or {}
-    unknown = set(sol) - {"flops", "bytes", "note"}
+    unknown = set(sol) - {"flops", "bytes", "written_bytes", "note"}
     if unknown:
-        raise SolError(definition.path, f"sol.{sorted(unknown)[0]}", "unknown field (known: flops, bytes, note)")
-    fields = [("sol.bytes", sol["bytes"])] if "bytes" in sol else []
+        raise SolError(definition.path, f"sol.{sorted(unknown)[0]}",
+                       "unknown field (known: flops, bytes, written_bytes, note)")  # fmt: skip
+    fields = [(f"sol.{key}", sol[key]) for key in ("bytes", "written_bytes") if key in sol]
     if "flops" in sol:
         if not isinstance(sol["flops"], dict):
             message = 'must map operand dtypes to expressions: {"bfloat16": "2*M*N*K"}'
@@ -198,7 +199,11 @@ def work_for(
         bytes_moved, bytes_source = touched_io_bytes(definition, axis_values, touched), "touched"
     else:
         bytes_moved, bytes_source = io_bytes(definition, axis_values), "io"
-    output_bytes = min(io_bytes(definition, axis_values, outputs_only=True), bytes_moved)
+    if "written_bytes" in sol:  # writes into inputs updated in place (a cache append) retire in L2 as outputs do
+        written = _evaluate(definition, "sol.written_bytes", sol["written_bytes"], axis_values)
+    else:
+        written = io_bytes(definition, axis_values, outputs_only=True)
+    output_bytes = min(written, bytes_moved)
     if "flops" in sol:
         counted = _formula_flops(definition, sol["flops"], axis_values)
         return Work(counted, bytes_moved, f"flops-formula+bytes-{bytes_source}", output_bytes)

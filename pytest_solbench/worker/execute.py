@@ -147,6 +147,7 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
     tripwires in their places, and every step's failure returns its own outcome right there."""
     from pytest_solbench.data import inputs
     from pytest_solbench.guard import tripwires
+    from pytest_solbench.worker import inplace
 
     problem = _problem(request.definition_path, request.blob_root, request.bind_by_name)
     definition = problem.definition
@@ -194,7 +195,7 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
         if wires is not None:
             if round_index == 0:
                 wires.settle()  # the threads and processes a first call may start (JIT, autotune) are its own
-            trip = (wires.check() or tripwires.mutated(inputs.changed(args, kernel_args), names, updated)
+            trip = (wires.check() or tripwires.mutated(inputs.changed(args, kernel_args), names, set(updated))
                     or (None if dps else tripwires.strict_outputs([o.name for o in definition.outputs], got)))
             if trip is not None:
                 return _hack(trip)
@@ -203,7 +204,9 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
                 Status.INCORRECT_SHAPE,
                 f"the kernel returned {len(got)} outputs; {definition.name} has {len(definition.outputs)}",
             )
-        wrong = _compare(definition, workload, request, got, expected, f"round {round_index + 1} (seed {seed})", worst)
+        where = f"round {round_index + 1} (seed {seed})"
+        wrong = inplace.verdict(definition, workload, request.reduction_len, kernel_args, args, updated, where, worst)
+        wrong = wrong or _compare(definition, workload, request, got, expected, where, worst)
         if wrong is not None:
             return wrong
         del args, kernel_args, expected, got
@@ -244,11 +247,13 @@ def _load(request: ItemRequest, definition: Definition) -> tuple[Any, Any, bool,
     return reference, fn, dps, wires
 
 
-def _expected(reference: Any, args: list, definition: Definition, device: str) -> tuple[list, set[int]] | ItemOutcome:
-    """The reference's outputs on clones of ``args``, and which inputs it updates in place (``args`` is untouched)."""
+def _expected(reference: Any, args: list, definition: Definition, device: str) -> tuple[list, dict] | ItemOutcome:
+    """The reference's outputs on clones of ``args``, and the inputs it updates in place with what it writes there
+    (``worker.inplace``; ``args`` is untouched)."""
     import torch
 
     from pytest_solbench.data import inputs
+    from pytest_solbench.worker import inplace
 
     try:
         reference_args = inputs.clone_inputs(args)
@@ -262,7 +267,7 @@ def _expected(reference: Any, args: list, definition: Definition, device: str) -
             Status.INVALID_REFERENCE,
             f"the reference returned {len(expected)} outputs; the definition declares {len(definition.outputs)}",
         )
-    return expected, inputs.changed(args, reference_args)
+    return expected, inplace.find(reference, args, reference_args, inputs.changed(args, reference_args))
 
 
 def _compare(definition: Definition, workload: Workload, request: ItemRequest, got: list, expected: list,

@@ -54,4 +54,6 @@ def as_outputs(value: Any, definition: Definition) -> list[Any]:
         return [value.get(spec.name) for spec in definition.outputs]
     if isinstance(value, (tuple, list)):
         return list(value)
+    if value is None and not definition.outputs:  # it only updates inputs in place (worker.inplace)
+        return []
     return [value]
