@@ -188,11 +188,12 @@ def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
             import os
             import tempfile
 
-            from pytest_solbench.guard.confine import READ_ENV
+            from pytest_solbench.guard.confine import READ_ENV, read_dirs
 
             confined = tempfile.mkdtemp(prefix="solbench-confine-")
             os.chmod(confined, 0o711)  # kernels' processes, each a user of its own (own-user), pass through it
-            reads = [str(p if p.is_dir() else p.parent) for p in session.settings.kernel_dirs]
+            settings = session.settings
+            reads = read_dirs(settings.kernel_dirs, settings.problem_paths, settings.blob_root)
             env.update({"SOLBENCH_CONFINE": "1", "SOLBENCH_CONFINE_ROOT": confined, READ_ENV: os.pathsep.join(reads)})
         warm = "pytest_solbench.worker.execute:" + ("warm_up_cuda" if target.timed else "warm_up")
         runner = worker.WorkerPool(env=env, health_check=health, initializer=warm)  # the judge

@@ -17,6 +17,7 @@ from typing import Iterator
 import pytest
 
 from pytest_solbench.guard import confine
+from pytest_solbench.worker import shm as shared_memory
 from pytest_solbench.guard.confine import MS_BIND, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, Confinement
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,8 +72,11 @@ class FakeSystem:
         self.calls.append(("drop_capabilities",))
         self._maybe_refuse("caps")
 
-    def closed_to_others(self, paths, through=()) -> str | None:
+    def closed_to_others(self, paths, through=(), trees=()) -> str | None:
         return self.closed
+
+    def share_folder(self, path: str, uid: int) -> None:
+        self.calls.append(("share_folder", path, uid))
 
     def chown(self, path: str, uid: int) -> None:
         self.calls.append(("chown", path, uid))
@@ -114,7 +118,8 @@ def test_not_root_keeps_what_needs_no_privilege_and_says_why_the_rest_is_missing
     system = FakeSystem(root=False)
     result = confine.confine(temp_root=str(restored), system=system)
     assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap")
-    assert dict(result.missing) == {"network": "needs root on Linux", "read-only-fs": "needs root on Linux",
+    assert dict(result.missing) == {"network": "needs root on Linux", "ipc": "needs root on Linux",
+                                    "read-only-fs": "needs root on Linux",
                                     "private-shm": "needs root on Linux",
                                     "own-user": "runs as the user who started pytest: only root can give it one of "
                                                 "its own",
@@ -133,14 +138,16 @@ def test_not_root_keeps_what_needs_no_privilege_and_says_why_the_rest_is_missing
     assert "not in force: network: needs root on Linux" in result.header_line()
 
 
-def test_as_root_the_namespace_is_made_private_before_anything_is_remounted_read_only(restored: Path) -> None:
+def test_as_root_the_namespace_is_made_private_before_anything_is_remounted_read_only(
+        restored: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv(confine.OWN_UID_ENV, str(confine.OWN_UID_BASE + 7))  # the user the judge chose
     system = FakeSystem(root=True)
     build = restored / "build"
     build.mkdir()
     (build / "old.o").write_text("")
     result = confine.confine([str(build)], temp_root=str(restored), system=system)
     assert result.in_force == confine.MEASURES and result.missing == ()
-    uid = confine.OWN_UID_BASE + os.getpid()
+    uid = confine.OWN_UID_BASE + 7
     # The bounding set is emptied while root may still do it, the folders it writes are given to its user (what is
     # in them too), then it becomes that user, for whom Linux enforces the process cap; its home is the temp.
     names = [call[0] for call in system.calls]
@@ -162,7 +169,7 @@ def test_as_root_a_user_of_its_own_only_where_everything_it_reads_is_open_to_oth
     system = FakeSystem(root=True, closed="/root")
     result = confine.confine(temp_root=str(restored), read=["/root/mine"], system=system)
     missing = dict(result.missing)
-    assert missing["own-user"].startswith("/root is closed to other users (it needs o+rx")
+    assert missing["own-user"].startswith("/root is closed to other users (it needs o+r")
     assert missing["process-cap"] == "Linux does not enforce RLIMIT_NPROC for root, as kernels run here"
     assert "capabilities" in result.in_force and not any(c[0] in ("chown", "become") for c in system.calls)
     system = FakeSystem(root=True, refuse=("become",))
@@ -193,6 +200,24 @@ def test_closed_to_others_names_the_first_folder_a_stranger_cannot_pass(open_tem
     assert confine.closed_to_others([str(shut / "inner" / "k.py")]) is None
     assert confine.closed_to_others([str(shut)]) == str(shut)
     assert confine.closed_to_others([str(open_temp / "absent")]) is None
+    os.chmod(shut, 0o755)
+    (shut / "inner" / "secret.txt").write_text("")
+    os.chmod(shut / "inner" / "secret.txt", 0o600)  # a data file beside a kernel, closed: own-user would break it
+    assert confine.closed_to_others([], trees=[str(shut)]) == str(shut / "inner" / "secret.txt")
+
+
+@pytest.mark.skipif(not IS_LINUX_ROOT, reason="starts a process as another user: needs root on Linux")
+def test_kill_user_ends_every_process_of_a_kernels_user_wherever_it_went() -> None:
+    uid = confine.new_user()
+    assert uid >= confine.OWN_UID_BASE and uid != confine.new_user()  # drawn at random, not from a pid
+    # A process of that user that is no child of anything the judge tracks (here: of this test, in a new session).
+    stray = subprocess.Popen(["sleep", "300"], user=uid, group=uid, extra_groups=[], start_new_session=True)
+    try:
+        confine.kill_user(uid)
+        assert stray.wait(timeout=30) == -9
+    finally:
+        stray.kill()
+    assert uid not in confine._users_running()
 
 
 def test_a_namespace_that_cannot_be_made_private_is_never_remounted(restored: Path) -> None:
@@ -201,7 +226,7 @@ def test_a_namespace_that_cannot_be_made_private_is_never_remounted(restored: Pa
     assert dict(result.missing) == {"network": "Operation not permitted", "read-only-fs": "Operation not permitted",
                                     "private-shm": "needs the mount namespace of read-only-fs"}
     assert not any(call[0] == "mount" and call[4] & MS_RDONLY for call in system.calls)
-    assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap", "own-user", "capabilities")
+    assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap", "ipc", "own-user", "capabilities")
 
 
 def test_a_temp_folder_without_tmpfs_is_bound_writable_and_no_proc_means_no_thread_cap(restored: Path) -> None:
@@ -259,16 +284,19 @@ def test_for_kernel_does_nothing_outside_the_plugins_workers(monkeypatch: pytest
 
 
 REAL = """
-import json, os, socket, sys
+import json, os, socket, subprocess, sys
 sys.path.insert(0, {root!r})
 from pytest_solbench.guard.confine import confine
 result = confine(temp_root={temp!r}, shared=[{mine!r}])
+print("confined", flush=True)
+given = sys.stdin.readline().strip()  # a file the judge made in this process's shared folder, after confinement
 facts = {{"result": result.to_json()}}
 facts["neighbour"] = os.path.exists({neighbour!r})
-for name, path in (("outside", {outside!r}), ("private", os.path.join(result.temp_dir, "x")),
-                   ("mine", os.path.join({mine!r}, "x"))):
+for name, path, mode in (("outside", {outside!r}, "w"), ("private", os.path.join(result.temp_dir, "x"), "w"),
+                         ("given", given, "r+b"), ("mine_new", os.path.join({mine!r}, "x"), "w")):
     try:
-        open(path, "w").close()
+        with open(path, mode) as handle:
+            handle.write(b"written" if "b" in mode else "")
         facts[name] = "wrote"
     except OSError as exc:
         facts[name] = exc.strerror
@@ -284,6 +312,8 @@ try:
     facts["signal_parent"] = "allowed"
 except OSError as exc:
     facts["signal_parent"] = exc.strerror
+made = subprocess.run(["ipcmk", "-M", "4096"], capture_output=True, text=True) if os.path.exists("/usr/bin/ipcmk") else None
+facts["sysv"] = made.stdout.split()[-1] if made is not None and made.returncode == 0 else None
 print(json.dumps(facts))
 """
 
@@ -322,14 +352,20 @@ def test_the_real_confinement_in_a_child_process(open_temp: Path) -> None:
     mine, neighbour = (tempfile.mkdtemp(prefix="solbench-test-", dir=shm) for _ in range(2))
     try:
         code = REAL.format(root=str(ROOT), temp=str(open_temp), outside=str(outside), mine=mine, neighbour=neighbour)
-        done = subprocess.run([_open_interpreter(), "-c", code], capture_output=True, text=True, timeout=120)
-        facts = json.loads(done.stdout.strip().splitlines()[-1])
-        wrote_mine = os.path.exists(os.path.join(mine, "x"))
+        child = subprocess.Popen([_open_interpreter(), "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)  # fmt: skip
+        assert child.stdout.readline().strip() == "confined", child.stderr.read()[-2000:]
+        fd, given = tempfile.mkstemp(prefix="solbench-", dir=mine)  # as the judge's Arena makes a shared tensor
+        shared_memory._owned_like(fd, mine)
+        os.close(fd)
+        out, err = child.communicate(given + "\n", timeout=120)
+        facts = json.loads(out.strip().splitlines()[-1])
+        wrote_given = Path(given).read_bytes()
     finally:
         for folder in (mine, neighbour):
             shutil.rmtree(folder, ignore_errors=True)
     result = Confinement.from_json(facts["result"])
-    assert facts["private"] == "wrote" and facts["mine"] == "wrote" and wrote_mine  # the judge sees what it wrote
+    assert facts["private"] == "wrote" and facts["given"] == "wrote" and wrote_given == b"written"  # the judge sees it
     if not IS_LINUX_ROOT or result.in_force != confine.MEASURES:  # not permitted here: it says why, not pretends
         assert result.missing
         if "read-only-fs" in dict(result.missing):
@@ -337,6 +373,9 @@ def test_the_real_confinement_in_a_child_process(open_temp: Path) -> None:
         pytest.skip(f"this machine does not permit full confinement: {result.header_line()}")
     assert result.missing == ()
     assert facts["uid"] >= confine.OWN_UID_BASE and facts["signal_parent"] == "Operation not permitted"
+    assert facts["mine_new"] == "Permission denied"  # the judge's folder: its files open, no file of its own made
+    assert facts["sysv"] is None or facts["sysv"] not in subprocess.run(["ipcs", "-m"], capture_output=True,
+                                                                      text=True).stdout  # its own IPC namespace
     assert facts["outside"] == "Read-only file system" and not outside.exists()
     assert facts["network"] == "Network is unreachable"
     assert int(facts["capabilities"], 16) == 0

@@ -12,6 +12,8 @@ saying which are in force and why the others are not:
 - ``process-cap``: a cap on processes and threads (a fork bomb stops there); not for root, for whom Linux does not
   enforce ``RLIMIT_NPROC`` (fork's check exempts uid 0, capabilities dropped or not);
 - ``network`` (root, Linux): a network namespace of its own, with no interfaces, not even loopback;
+- ``ipc`` (root, Linux): an IPC namespace of its own: System V shared memory, semaphores and message queues it
+  makes are its own and go with it (a segment left behind would outlive the session, uncapped);
 - ``read-only-fs`` (root, Linux): a mount namespace of its own, private, where every file system is remounted
   read-only but ``/dev`` (GPUs, shared memory), ``/proc``, ``/sys``, the private temp and the folders named
   writable (a CUDA kernel's build folder, the judge's folders of tensors shared with this process);
@@ -59,20 +61,22 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-MEASURES = ("private-temp", "bytecode", "rlimits", "process-cap", "network", "read-only-fs", "private-shm",
+MEASURES = ("private-temp", "bytecode", "rlimits", "process-cap", "network", "ipc", "read-only-fs", "private-shm",
             "own-user", "capabilities")
 ENV_ON = "SOLBENCH_CONFINE"  # "1" in the environment of the plugin's workers: only there does confine run
 SHARED_ENV = "SOLBENCH_SHARED_DIRS"  # the judge's folders of tensors shared with a worker (``worker.shm.own_folders``)
 READ_ENV = "SOLBENCH_READ_DIRS"  # folders a kernel's process reads beside the Python path (kernel and problem folders)
 OWN_USER_ENV = "SOLBENCH_OWN_USER"  # "0": kernels' processes stay the user who started pytest (a machine where it breaks)
-OWN_UID_BASE = 1_000_000  # + the process id (at most 2**22 on Linux): a user id of each kernel process's own
+OWN_UID_BASE = 1_000_000  # kernels' own user ids: OWN_UID_BASE + a random number below 2**30 (``new_user``)
+OWN_UID_ENV = "SOLBENCH_OWN_UID"  # the user id the judge chose for one kernel's process (``new_user``)
 FILE_SIZE_BYTES = 1 << 30
 THREAD_HEADROOM = 4096  # processes and threads a kernel may add to those its user already runs
 KEEP_WRITABLE = ("/dev", "/proc", "/sys")  # GPUs, shared memory and the kernel's own view of itself
 SHM_BYTES = 1 << 30  # the private /dev/shm's size (semaphores, a library's shared buffers)
+TEMP_BYTES, TEMP_INODES = 4 << 30, 1 << 20  # the private temp's tmpfs (caches, a CUDA kernel's build)
 MNT_DETACH = 2
 
-CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
+CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC = 0x00020000, 0x40000000, 0x08000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 1, 2, 4, 8, 32, 4096
 MS_NOATIME, MS_NODIRATIME, MS_REC, MS_PRIVATE, MS_RELATIME = 1024, 2048, 16384, 1 << 18, 1 << 21
 _KEPT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
@@ -116,7 +120,7 @@ class Task:
     tid: int
     name: str
     capabilities: int  # CapEff, the effective capability set
-    namespaces: tuple[tuple[str, str], ...]  # (kind, the namespace's identity) for "mnt" and "net"
+    namespaces: tuple[tuple[str, str], ...]  # (kind, the namespace's identity) for "mnt", "net" and "ipc"
 
 
 class System:
@@ -188,7 +192,7 @@ class System:
             try:
                 with open(f"{base}/status") as handle:
                     status = dict(line.split(":", 1) for line in handle if ":" in line)
-                namespaces = tuple((kind, os.readlink(f"{base}/ns/{kind}")) for kind in ("mnt", "net"))
+                namespaces = tuple((kind, os.readlink(f"{base}/ns/{kind}")) for kind in ("mnt", "net", "ipc"))
             except OSError:
                 continue
             found.append(Task(int(tid), status["Name"].strip(), int(status["CapEff"], 16), namespaces))
@@ -204,8 +208,12 @@ class System:
     def chown(self, path: str, uid: int) -> None:
         os.chown(path, uid, uid, follow_symlinks=False)
 
-    def closed_to_others(self, paths: Iterable[str], through: Iterable[str] = ()) -> str | None:
-        return closed_to_others(paths, through)
+    def share_folder(self, path: str, uid: int) -> None:
+        os.chown(path, 0, uid)
+        os.chmod(path, 0o710)
+
+    def closed_to_others(self, paths: Iterable[str], through: Iterable[str] = (), trees: Iterable[str] = ()) -> str | None:
+        return closed_to_others(paths, through, trees)
 
     def limit_privileges(self) -> None:
         """No privilege gained by exec from now on, and no capability this process could ever take back up (the
@@ -249,6 +257,7 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
 
     if linux_root:
         _step("network", lambda: system.unshare(CLONE_NEWNET), done, missing)
+        _step("ipc", lambda: system.unshare(CLONE_NEWIPC), done, missing)
         _step("read-only-fs", lambda: _read_only(system, temp, [temp, *writable, *(shared or ())]), done, missing)
         if shared is None:
             missing.append(("private-shm", "the judge named no folders of its own for this process"))
@@ -257,18 +266,18 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
         else:
             missing.append(("private-shm", "needs the mount namespace of read-only-fs"))
     else:
-        missing += [("network", why_not_root), ("read-only-fs", why_not_root), ("private-shm", why_not_root)]
+        missing += [("network", why_not_root), ("ipc", why_not_root), ("read-only-fs", why_not_root),
+                    ("private-shm", why_not_root)]
     _private_temp(temp)
     done += ["private-temp", "bytecode"]
     _step("rlimits", lambda: _limits(system), done, missing)
     if linux_root:
         limited = _attempt(system.limit_privileges)
-        mine = [temp, *writable, *(shared or ())]
-        reads = [*sys.path, *(read or ())]
+        mine = [temp, *writable]
         if os.environ.get(OWN_USER_ENV, "1") == "0":
             missing.append(("own-user", f"turned off ({OWN_USER_ENV}=0)"))
         else:
-            _step("own-user", lambda: _own_user(system, temp, mine, reads), done, missing)
+            _step("own-user", lambda: _own_user(system, temp, mine, read, shared or ()), done, missing)
         dropped = limited or _attempt(system.drop_capabilities)
         if dropped:
             missing.append(("capabilities", dropped))
@@ -306,7 +315,7 @@ def for_kernel() -> Confinement | None:
 
 
 #: Measures held per thread, and the namespace each needs a thread to share with the one that confined.
-PER_THREAD = {"network": "net", "read-only-fs": "mnt", "private-shm": "mnt", "capabilities": None}
+PER_THREAD = {"network": "net", "ipc": "ipc", "read-only-fs": "mnt", "private-shm": "mnt", "capabilities": None}
 
 
 def threads_checked(result: Confinement, system: Any = None) -> Confinement:
@@ -383,7 +392,7 @@ def probe() -> None:
 
     root = tempfile.mkdtemp(prefix="solbench-probe-")
     os.chmod(root, 0o711)  # as the plugin's folder for kernels' temps: passable for a user of its own
-    result = confine(temp_root=root)
+    result = confine(temp_root=root, read=[p for p in os.environ.get(READ_ENV, "").split(os.pathsep) if p])
     done = threading.Event()
     thread = threading.Thread(target=done.wait, daemon=True)  # started after: it must share every measure
     thread.start()
@@ -393,15 +402,17 @@ def probe() -> None:
     print(result.to_json(), flush=True)
 
 
-def probe_in_subprocess(timeout_s: float = 30.0) -> Confinement:
-    """What a kernel's worker gets on this machine, found by confining a short-lived interpreter."""
+def probe_in_subprocess(timeout_s: float = 30.0, read: Sequence[str] = ()) -> Confinement:
+    """What a kernel's worker gets on this machine, found by confining a short-lived interpreter (``read``: the
+    folders kernels will read, ``read_dirs``)."""
     import shutil
     import subprocess
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     code = f"import sys; sys.path.insert(0, {root!r}); from pytest_solbench.guard.confine import probe; probe()"
     try:
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout_s)
+        env = {**os.environ, READ_ENV: os.pathsep.join(read)}
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout_s, env=env)
         result = Confinement.from_json(done.stdout.strip().splitlines()[-1])
     except (OSError, subprocess.SubprocessError, ValueError, IndexError, KeyError) as exc:
         return Confinement((), tuple((m, f"the probe failed: {exc}") for m in MEASURES))
@@ -431,14 +442,17 @@ def _attempt(action: Any) -> str | None:
     return None
 
 
-def _own_user(system: Any, temp: str, mine: Sequence[str], reads: Sequence[str]) -> None:
-    """Become a user of this process's own (``own-user``): the folders it writes are given to that user first, and
-    its home is the private temp. Refused, with the folder named, where something it must read is closed to others."""
-    closed = system.closed_to_others(reads, through=mine)
+def _own_user(system: Any, temp: str, mine: Sequence[str], trees: Sequence[str], shared: Sequence[str] = ()) -> None:
+    """Become a user of this process's own (``own-user``): the folders it writes are given to that user first (the
+    judge's shared folders stay root's, their group that user's, so it may pass through and open the judge's files
+    in them, which take that owner, but make none), and its home is the private temp. Refused, with the folder
+    named, where something it must read is closed to others: the Python path, and ``trees`` (kernel and problem
+    folders) with what is in them."""
+    closed = system.closed_to_others(sys.path, through=[*mine, *shared], trees=trees)
     if closed:
-        raise OSError(13, f"{closed} is closed to other users (it needs o+rx on it and every folder above it, "
-                          "for the kernel's process to run as a user of its own)")  # fmt: skip
-    uid = OWN_UID_BASE + os.getpid()
+        raise OSError(13, f"{closed} is closed to other users (a kernel's process runs as a user of its own where "
+                          "it may read what it needs: o+r on files, o+rx on folders, o+x on every folder above)")
+    uid = int(os.environ.get(OWN_UID_ENV) or new_user())
     for top in mine:
         if not os.path.isdir(top):
             continue
@@ -446,18 +460,99 @@ def _own_user(system: Any, temp: str, mine: Sequence[str], reads: Sequence[str])
         for folder, dirs, files in os.walk(top):
             for name in [*dirs, *files]:
                 system.chown(os.path.join(folder, name), uid)
+    for folder in shared:
+        if os.path.isdir(folder):
+            system.share_folder(folder, uid)
     system.become(uid)
     os.environ["HOME"] = os.environ["XDG_CACHE_HOME"] = temp  # root's home is closed to this user
 
 
-def closed_to_others(paths: Iterable[str], through: Iterable[str] = ()) -> str | None:
+def read_dirs(kernel_dirs: Iterable[Any], problem_paths: Iterable[Any], blob_root: Any = None) -> list[str]:
+    """The folders a kernel's process reads beside the Python path (``READ_ENV``): its kernel folders (of a kernel
+    file, its folder), the problem folders and the blob root."""
+    found = []
+    for path in [*kernel_dirs, *problem_paths, *([blob_root] if blob_root else [])]:
+        path = os.fspath(path)
+        found.append(path if os.path.isdir(path) else os.path.dirname(path))
+    return list(dict.fromkeys(found))
+
+
+def new_user() -> int:
+    """A user id for one kernel's process, drawn at random (never ``OWN_UID_BASE`` + its pid: a process that
+    outlived an earlier kernel could wait for that pid and own the next kernel's process) and run by no process."""
+    import secrets
+
+    while True:
+        uid = OWN_UID_BASE + secrets.randbelow(1 << 30)
+        if uid not in _users_running():
+            return uid
+
+
+def _users_running() -> set[int]:
+    found = set()
+    for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        try:
+            with open(f"/proc/{pid}/status") as handle:
+                found.update(int(x) for line in handle if line.startswith("Uid:") for x in line.split()[1:])
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def kill_user(uid: int) -> None:
+    """SIGKILL every process that runs as ``uid`` (a kernel's own user), wherever it went: a child reparented away,
+    a daemon, one cloned as a sibling of the kernel's process (``CLONE_PARENT``). A helper that becomes that user
+    sends ``kill(-1)``, which reaches exactly that user's processes. Root only; a no-op otherwise."""
+    import shutil
+    import subprocess
+
+    if not sys.platform.startswith("linux") or os.geteuid() != 0 or uid < OWN_UID_BASE:
+        return
+    # kill(1) from the system's folders: this interpreter may live where that user cannot run it (a pyenv in /root).
+    program = next((p for p in ("/usr/bin/kill", "/bin/kill") if os.access(p, os.X_OK)), None) or shutil.which("kill")
+    command = [program, "-9", "-1"] if program else [sys.executable, "-S", "-c",
+                                                                    "import os; os.kill(-1, 9)"]  # fmt: skip
+    try:
+        subprocess.run(command, user=uid, group=uid, extra_groups=[], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30, check=False, cwd="/")  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        pass
+
+
+TREE_ENTRIES = 20_000  # what is looked at under one kernel or problem folder before the rest is taken as open
+
+
+def closed_to_others(paths: Iterable[str], through: Iterable[str] = (), trees: Iterable[str] = ()) -> str | None:
     """The first of ``paths`` (existing files or folders) that a user other than its owner cannot reach: a folder
     on the way without o+x, or the path itself without o+r (o+rx for a folder); then the first folder on the way to
-    one of ``through`` without o+x; None if all are open."""
+    one of ``through`` without o+x; then the first of ``trees`` or what is under it (up to ``TREE_ENTRIES`` each)
+    closed so; None if all are open."""
     for path in through:
         above = _untraversable(path)
         if above:
             return above
+    for tree in trees:
+        found = closed_to_others([tree])
+        if found or not os.path.isdir(tree):
+            if found:
+                return found
+            continue
+        seen = 0
+        for folder, dirs, files in os.walk(tree):
+            dirs[:] = [d for d in dirs if d not in ("__pycache__", ".git")]
+            for name in [*dirs, *files]:
+                seen += 1
+                if seen > TREE_ENTRIES:
+                    break
+                path = os.path.join(folder, name)
+                mode = os.lstat(path).st_mode
+                if stat.S_ISLNK(mode):
+                    continue
+                need = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(mode) else 0)
+                if mode & need != need:
+                    return path
+            if seen > TREE_ENTRIES:
+                break
     for path in paths:
         path = os.path.realpath(path or os.curdir)
         if not os.path.exists(path):
@@ -514,7 +609,8 @@ def _read_only(system: Any, temp: str, writable: Iterable[str]) -> None:
     system.mount(None, "/", None, MS_REC | MS_PRIVATE)
     temp = os.path.realpath(temp)
     try:
-        system.mount("tmpfs", temp, "tmpfs", MS_NOSUID | MS_NODEV, "mode=700")
+        sizes = f"mode=700,size={TEMP_BYTES},nr_inodes={TEMP_INODES}"
+        system.mount("tmpfs", temp, "tmpfs", MS_NOSUID | MS_NODEV, sizes)
         on_tmpfs = True  # in memory, and gone with the last process of the namespace
     except OSError:
         on_tmpfs = False  # a plain folder on the host's file system, bound writable below

@@ -93,11 +93,14 @@ def resolve_target(target: str) -> Callable[[Any], Any]:
     return obj
 
 
+TAIL_BYTES = 64 << 10  # what is read of a worker's log for its tail: a kernel may print gigabytes
+
+
 def _tail(path: str, offset: int, lines: int = STDERR_TAIL_LINES) -> str:
     try:
         with open(path, "rb") as f:
-            f.seek(offset)
-            text = f.read().decode("utf-8", errors="replace")
+            f.seek(max(offset, f.seek(0, os.SEEK_END) - TAIL_BYTES))
+            text = f.read(TAIL_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return ""
     return "\n".join(text.splitlines()[-lines:])
@@ -197,6 +200,12 @@ class _Worker:
 
     def __init__(self, env: dict[str, str], initializer: str | None, plain: bool = False) -> None:
         self.plain = plain
+        self.uid: int | None = None  # a confined kernel's process's own user (guard.confine own-user), chosen here
+        if plain and env.get("SOLBENCH_CONFINE") == "1" and os.name == "posix" and os.geteuid() == 0:
+            from pytest_solbench.guard.confine import OWN_UID_ENV, new_user
+
+            self.uid = new_user()
+            env = {**env, OWN_UID_ENV: str(self.uid)}
         fd, self.log_path = tempfile.mkstemp(prefix="solbench-worker-", suffix=".log")
         ours, theirs = socket.socketpair()
         try:
@@ -333,6 +342,10 @@ class _Worker:
         return self.proc.poll() is None and not self.conn.closed
 
     def kill(self) -> None:
+        if self.uid is not None:  # everything run as the kernel's own user, wherever it went, also after its death
+            from pytest_solbench.guard.confine import kill_user
+
+            kill_user(self.uid)
         if self.proc.poll() is None:
             if self.plain:  # its process group (start_new_session): whatever the kernel started goes too
                 for pid in _descendants(self.pid):  # and what left the group (setsid), reparented to it (subreaper)

@@ -76,12 +76,12 @@ def sweep(root: str) -> list[str]:
 
 
 def _owned_like(fd: int, folder: str) -> None:
-    """The file's owner is its folder's: a kernel's process running as a user of its own (``guard.confine``,
-    own-user) was given its folders, and opens what the judge (root) puts in them."""
+    """The file belongs to the user its folder's group names: a kernel's process running as a user of its own
+    (``guard.confine``, own-user) was let into its folders by group, and opens what the judge (root) puts there."""
     if os.geteuid() == 0:
-        owner = os.stat(folder)
-        if owner.st_uid != 0:
-            os.fchown(fd, owner.st_uid, owner.st_gid)
+        group = os.stat(folder).st_gid
+        if group != 0:
+            os.fchown(fd, group, group)
 
 
 def _alive(pid: int) -> bool:
