@@ -169,7 +169,7 @@ def test_as_root_a_user_of_its_own_only_where_everything_it_reads_is_open_to_oth
     system = FakeSystem(root=True, closed="/root")
     result = confine.confine(temp_root=str(restored), read=["/root/mine"], system=system)
     missing = dict(result.missing)
-    assert missing["own-user"].startswith("/root is closed to other users (it needs o+r")
+    assert missing["own-user"].startswith("/root is closed to other users (a kernel's process runs as a user of its own")
     assert missing["process-cap"] == "Linux does not enforce RLIMIT_NPROC for root, as kernels run here"
     assert "capabilities" in result.in_force and not any(c[0] in ("chown", "become") for c in system.calls)
     system = FakeSystem(root=True, refuse=("become",))
