@@ -220,6 +220,20 @@ def test_kill_user_ends_every_process_of_a_kernels_user_wherever_it_went() -> No
     assert uid not in confine._users_running()
 
 
+@pytest.mark.skipif(not IS_LINUX_ROOT, reason="starts processes as another user: needs root on Linux")
+def test_strays_are_a_users_processes_out_of_the_kernels_tree() -> None:
+    uid = confine.new_user()
+    as_user = {"user": uid, "group": uid, "extra_groups": [], "start_new_session": True}
+    worker = subprocess.Popen(["sleep", "300"], **as_user)
+    stray = subprocess.Popen(["sleep", "300"], **as_user)
+    try:
+        assert confine.strays(uid, [worker.pid]) == [stray.pid]
+        assert confine.strays(uid, [worker.pid, stray.pid]) == []
+    finally:
+        confine.kill_user(uid)
+        worker.wait(timeout=30), stray.wait(timeout=30)
+
+
 def test_a_namespace_that_cannot_be_made_private_is_never_remounted(restored: Path) -> None:
     system = FakeSystem(root=True, refuse=("private", f"unshare:{confine.CLONE_NEWNET}"))
     result = confine.confine(temp_root=str(restored), system=system)

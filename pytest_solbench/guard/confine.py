@@ -489,14 +489,28 @@ def new_user() -> int:
 
 
 def _users_running() -> set[int]:
-    found = set()
+    return {uid for uids in _process_users().values() for uid in uids}
+
+
+def _process_users() -> dict[int, set[int]]:
+    """Every process (through /proc) and its user ids (real, effective, saved, file system)."""
+    found: dict[int, set[int]] = {}
     for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not pid.isdigit():
+            continue
         try:
             with open(f"/proc/{pid}/status") as handle:
-                found.update(int(x) for line in handle if line.startswith("Uid:") for x in line.split()[1:])
+                found[int(pid)] = {int(x) for line in handle if line.startswith("Uid:") for x in line.split()[1:]}
         except (OSError, ValueError):
             continue
     return found
+
+
+def strays(uid: int, keep: Iterable[int]) -> list[int]:
+    """The processes of ``uid`` (a kernel's own user) other than ``keep`` (its process and what descends from it):
+    one cloned as a sibling (``CLONE_PARENT``) or otherwise out of its tree, which no call of it should leave."""
+    kept = set(keep)
+    return sorted(pid for pid, uids in _process_users().items() if uid in uids and pid not in kept)
 
 
 def kill_user(uid: int) -> None:

@@ -251,7 +251,23 @@ class _Worker:
             self._send(target, args)
         except OSError:  # it died between calls
             return self._died(target, offset)
-        return self._reply(target, timeout_s, offset)
+        try:
+            return self._reply(target, timeout_s, offset)
+        finally:
+            self._kill_strays()
+
+    def _kill_strays(self) -> None:
+        """A confined kernel's processes that left its tree during the call (a sibling cloned with
+        ``CLONE_PARENT``) die now, not at its retirement: nothing of it runs while another kernel is timed."""
+        if self.uid is None:
+            return
+        from pytest_solbench.guard.confine import strays
+
+        for pid in strays(self.uid, [self.pid, *_descendants(self.pid)]):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
     def finish_init(self, timeout_s: float) -> None:
         if self.pending_init is not None:
