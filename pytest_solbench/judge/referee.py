@@ -80,9 +80,9 @@ class Kernel:
         try:
             value = self.pools.pool(self.tenant).call(f"{HARNESS}:{what}", payload, remaining)
         except WorkerError as exc:
-            if exc.malformed:
+            if exc.malformed or exc.rule:
                 self.pools.retire(self.tenant)
-                raise hack(schema.RULE, exc.message) from None
+                raise hack(exc.rule or schema.RULE, exc.message) from None
             tail = f"\n--- kernel process stderr (last lines) ---\n{exc.stderr_tail}" if exc.stderr_tail else ""
             message = exc.message
             if exc.status == Status.TIMEOUT:

@@ -63,9 +63,11 @@ class WorkerError(Exception):
         traceback_text: str = "",
         worker_pid: int | None = None,
         malformed: bool = False,
+        rule: str | None = None,
     ) -> None:
         super().__init__(f"{status}: {message}")
         self.malformed = malformed  # a plain worker answered off its JSON schema
+        self.rule = rule  # the guard's rule a kernel's process broke, seen from outside it (strays: "threads")
         self.status, self.message, self.stderr_tail = Status(status), message, stderr_tail
         self.exitcode, self.signal_name, self.traceback_text = exitcode, signal_name, traceback_text
         self.worker_pid, self.outcome = worker_pid, outcome
@@ -252,22 +254,31 @@ class _Worker:
         except OSError:  # it died between calls
             return self._died(target, offset)
         try:
-            return self._reply(target, timeout_s, offset)
-        finally:
+            value = self._reply(target, timeout_s, offset)
+        except BaseException:
             self._kill_strays()
+            raise
+        found = self._kill_strays()
+        if found:
+            raise WorkerError(RUNTIME_ERROR, f"the kernel's process left {len(found)} process(es) of its own user out "
+                              f"of its tree (pid {', '.join(map(str, found[:5]))}: a sibling it cloned, say); killed",
+                              rule="threads", worker_pid=self.pid)  # fmt: skip
+        return value
 
-    def _kill_strays(self) -> None:
+    def _kill_strays(self) -> list[int]:
         """A confined kernel's processes that left its tree during the call (a sibling cloned with
         ``CLONE_PARENT``) die now, not at its retirement: nothing of it runs while another kernel is timed."""
         if self.uid is None:
-            return
+            return []
         from pytest_solbench.guard.confine import strays
 
-        for pid in strays(self.uid, [self.pid, *_descendants(self.pid)]):
+        found = strays(self.uid, [self.pid, *_descendants(self.pid)])
+        for pid in found:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        return found
 
     def finish_init(self, timeout_s: float) -> None:
         if self.pending_init is not None:
