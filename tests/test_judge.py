@@ -196,6 +196,24 @@ def test_the_judge_gets_its_shared_cuda_blocks_back_when_the_exchange_is_over() 
         assert [ipc_count(*c) for c in counts] == [0, 0]
 
 
+def test_shared_blocks_go_to_a_pool_on_a_numbered_card_when_the_device_is_plain_cuda(monkeypatch) -> None:
+    """torch's pool API refuses a device without a card number ("cuda"), the device string a problem run gets: the
+    first GPU run of the judge failed every item so. The card in use is named instead, and one pool serves both."""
+    import torch
+
+    from pytest_solbench.worker import shm
+
+    asked: list = []
+    monkeypatch.setattr(torch.cuda, "MemPool", lambda: object(), raising=False)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 3)
+    monkeypatch.setattr(torch.cuda, "use_mem_pool", lambda pool, device: asked.append((pool, device)), raising=False)
+    monkeypatch.setattr(shm, "_POOLS", {})
+    shm._shared_segments("cuda", ("kernel-a",))
+    shm._shared_segments("cuda:3", ("kernel-a",))
+    assert [device for _, device in asked] == [torch.device("cuda", 3)] * 2
+    assert asked[0][0] is asked[1][0] and len(shm._POOLS) == 1
+
+
 def test_a_plain_worker_answers_in_json_and_a_pickle_on_its_channel_is_malformed() -> None:
     from pytest_solbench.worker.pool import MALFORMED, WorkerError, WorkerPool
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 import os
 import time
 
@@ -210,3 +211,27 @@ def test_warm_up_starts_aten_s_thread_pool_so_a_large_workload_adds_no_thread() 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     before, after = map(int, out.stdout.split())
     assert after == before
+
+
+def test_a_failure_raised_inside_the_harness_shows_the_harness_frames_not_a_bare_message() -> None:
+    """Kernel frames only, for a kernel's fault; but where no frame is the kernel's, the report must say where in
+    pytest-solbench it broke (the first GPU run of the judge showed a bare torch message and nothing else)."""
+    from pytest_solbench.worker import execute
+
+    def inside() -> None:
+        raise ValueError("broken in here")
+
+    try:
+        inside()
+    except ValueError as exc:
+        own = exc
+    text = execute._short_traceback(own)
+    assert text.startswith("ValueError: broken in here")
+    assert "tests/test_worker.py" in text and "in inside" in text  # this file is outside the package: shown plainly
+    fake_harness = execute._HARNESS
+    try:
+        execute._HARNESS = str(Path(__file__).resolve().parent)  # now every frame is "the harness's"
+        text = execute._short_traceback(own)
+    finally:
+        execute._HARNESS = fake_harness
+    assert "inside pytest-solbench" in text and "in inside" in text

@@ -88,9 +88,13 @@ _HARNESS = str(Path(__file__).resolve().parents[1])  # the whole package, not on
 
 
 def _short_traceback(exc: BaseException, limit: int = 6) -> str:
-    """The exception first, then the last frames outside the harness: what the kernel's author needs."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_HARNESS)]
+    """The exception first, then the last frames outside the harness: what the kernel's author needs. Where none
+    is outside it, the fault is the harness's own: its frames are shown, so the report names where to fix it."""
+    every = traceback.extract_tb(exc.__traceback__)
+    frames = [f for f in every if not f.filename.startswith(_HARNESS)]
     lines = [f"{type(exc).__name__}: {exc}"]
+    if not frames and every:
+        frames, lines = every, [*lines, "  (raised inside pytest-solbench, not the kernel: please report it)"]
     lines += [f"  {f.filename}:{f.lineno} in {f.name}: {(f.line or '').strip()}" for f in frames[-limit:]]
     return "\n".join(lines)
 

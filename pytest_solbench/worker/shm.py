@@ -221,14 +221,17 @@ def _shared_segments(device: str, owner: tuple[str, ...] = ()) -> Any:
     use = getattr(torch.cuda, "use_mem_pool", None)
     if use is None:  # torch older than the pool API: shared blocks may sit beside private ones
         return contextlib.nullcontext()
-    key = (device, tuple(owner))
+    where = torch.device(device)
+    if where.index is None:  # "cuda": the pool API wants the card's number
+        where = torch.device(where.type, torch.cuda.current_device())
+    key = (str(where), tuple(owner))
     pool = _POOLS.pop(key, None) or torch.cuda.MemPool()
     _POOLS[key] = pool  # most recent last
     if len(_POOLS) > POOLS_KEPT:
         while len(_POOLS) > POOLS_KEPT:
             del _POOLS[next(iter(_POOLS))]  # its segments are freed once its blocks are
         torch.cuda.empty_cache()
-    return use(pool, device=torch.device(device))
+    return use(pool, device=where)
 
 
 def _bytes(tensor: Any) -> Any:
