@@ -3,7 +3,8 @@
     python benchmarks/ipc_probe.py
 
 The judge's side (this process) shares one 64 MiB CUDA block from a memory pool of its own, as ``worker.shm.Arena``
-does; a child process attaches it, doubles it and lets go of it, under each variant: ``plain``; ``private-shm`` (a
+does; a child process attaches it, doubles it and lets go of it, under each variant: ``plain``; ``ipc-ns`` (an IPC namespace of its own); ``own-uid-host-shm`` (that, a mount
+namespace, and a user id of its own, with the machine's /dev/shm); ``private-shm`` (a
 mount namespace with a tmpfs over /dev/shm, where torch's IPC reference-count files live); ``no-caps`` (that, and
 no capability left); ``own-uid`` (private-shm, then an unprivileged user id of its own). This process is not
 dumpable, as the judge is. Prints, per variant, whether the child's CUDA worked, whether the judge saw its
@@ -21,6 +22,11 @@ CHILD = r"""
 import ctypes, json, os, sys
 variant, desc = sys.argv[1], json.loads(sys.argv[2])
 libc = ctypes.CDLL(None, use_errno=True)
+if variant in ("ipc-ns", "own-uid-host-shm"):
+    os.unshare(0x08000000)  # CLONE_NEWIPC, as the ipc measure does
+if variant == "own-uid-host-shm":
+    os.unshare(0x00020000)
+    assert libc.mount(None, b"/", None, ctypes.c_ulong(16384 | (1 << 18)), None) == 0
 if variant in ("private-shm", "no-caps", "own-uid"):
     os.unshare(0x00020000)
     assert libc.mount(None, b"/", None, ctypes.c_ulong(16384 | (1 << 18)), None) == 0
@@ -30,7 +36,7 @@ if variant == "no-caps":
     from pytest_solbench.guard.confine import System
     getattr(System(), "limit_privileges", lambda: None)()
     System().drop_capabilities()
-if variant == "own-uid":
+if variant in ("own-uid", "own-uid-host-shm"):
     uid = 1000000 + os.getpid()
     os.setgroups([])
     os.setresgid(uid, uid, uid)
@@ -58,7 +64,7 @@ def main() -> int:
     from pytest_solbench.guard.confine import undumpable
 
     undumpable()  # as the judge is
-    for variant in ("plain", "private-shm", "no-caps", "own-uid"):
+    for variant in ("plain", "ipc-ns", "own-uid-host-shm", "private-shm", "no-caps", "own-uid"):
         arena = Arena("cuda:0")
         shared, desc = arena.share(torch.ones(16 << 20, device="cuda"))
         torch.cuda.synchronize()
@@ -79,6 +85,9 @@ def main() -> int:
                      "child_err": done.stderr.strip()[-600:], "judge_saw_sum": seen, "refcount_after": count,
                      "reserved_after_collect": torch.cuda.memory_reserved()})  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)
+    import os
+
+    print(json.dumps({"dev_shm": sorted(os.listdir("/dev/shm"))[:40]}), flush=True)
     return 0
 
 

@@ -98,7 +98,7 @@ class SolbenchSession:
                 from pytest_solbench.guard.confine import probe_in_subprocess, read_dirs
 
                 read = read_dirs(settings.kernel_dirs, settings.problem_paths, settings.blob_root)
-                lines.append(probe_in_subprocess(read=read).header_line())  # what each kernel's worker gets here
+                lines.append(probe_in_subprocess(read=read, cuda=dev.kind == "cuda").header_line())  # what each kernel's worker gets here
         import os
 
         if dev.kind == "cuda" and os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):

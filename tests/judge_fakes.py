@@ -24,7 +24,11 @@ def load(payload):
 
 
 def ping(payload=None):
-    return {}
+    return harness.ping(payload)
+
+
+def attach_sets(payload):
+    return harness.attach_sets(payload)
 
 
 def timed(payload):

@@ -292,6 +292,26 @@ def test_without_folders_named_by_the_judge_dev_shm_is_left_as_it_is(restored: P
     assert not any(call[0] == "mount" and call[3] == "tmpfs" and call[2].endswith("shm") for call in system.calls)
 
 
+def test_a_cuda_kernels_process_keeps_the_machines_dev_shm_where_the_driver_shares_gpu_memory(restored: Path) -> None:
+    """Under a private /dev/shm every CUDA IPC handle of the judge failed to open (cudaErrorMapBufferObjectFailed,
+    the first GPU run of the judge): a CUDA kernel's process keeps the machine's, and the header says so."""
+    shm = os.path.realpath("/dev/shm")
+    system = FakeSystem(root=True)
+    result = confine.confine(temp_root=str(restored), shared=[str(restored)], system=system, cuda=True)
+    assert dict(result.missing)["private-shm"] == confine.CUDA_SHM
+    assert "read-only-fs" in result.in_force and "ipc" in result.in_force  # the other measures stand
+    assert not any(call[0] == "mount" and call[2] == shm for call in system.calls)
+
+
+def test_the_ipc_namespace_can_be_turned_off_for_a_driver_that_needs_the_machines(restored: Path,
+                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(confine.IPC_NS_ENV, "0")
+    system = FakeSystem(root=True)
+    result = confine.confine(temp_root=str(restored), shared=[str(restored)], system=system)
+    assert dict(result.missing)["ipc"] == f"turned off ({confine.IPC_NS_ENV}=0)"
+    assert ("unshare", confine.CLONE_NEWIPC) not in system.calls and "network" in result.in_force
+
+
 def test_for_kernel_does_nothing_outside_the_plugins_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(confine.ENV_ON, raising=False)
     assert confine.for_kernel() is None  # e.g. --solbench-isolate none: this very process runs the kernel

@@ -214,6 +214,33 @@ def test_shared_blocks_go_to_a_pool_on_a_numbered_card_when_the_device_is_plain_
     assert asked[0][0] is asked[1][0] and len(shm._POOLS) == 1
 
 
+def test_the_health_check_answers_a_pools_call_with_its_payload() -> None:
+    """The judge asks a kernel's pool after a failed GPU item; a pool's call passes a payload. A check that could
+    not take it failed every time, so every failed GPU item blamed (and retired) a healthy CUDA context."""
+    from pytest_solbench.judge.referee import HEALTH
+    from pytest_solbench.worker.pool import WorkerPool
+
+    with WorkerPool(plain=True) as pool:
+        assert pool.call(HEALTH, None, 60) is True
+
+
+def test_the_outside_clocks_sets_are_mapped_before_their_values_are_written(fresh_pools) -> None:
+    """Opening the judge's tensors happens before the clock starts, and then they hold poison only: the values are
+    written after the kernel's process has mapped them, so it cannot work out the batch ahead."""
+    import torch
+
+    from pytest_solbench.judge import timed
+    from pytest_solbench.worker.shm import Arena
+
+    args = [torch.arange(6, dtype=torch.float32).reshape(2, 3), torch.tensor([1, 2], dtype=torch.int32), 3]
+    with Arena("cpu") as arena:
+        shared = [timed._poisoned(arena, a)[0] for a in args[:2]]
+        s = timed._Set(shared, [], {}, args)
+        assert torch.isnan(shared[0]).all() and not torch.equal(shared[1], args[1])
+        timed._reveal([s])
+        assert torch.equal(shared[0], args[0]) and torch.equal(shared[1], args[1])
+
+
 def test_a_plain_worker_answers_in_json_and_a_pickle_on_its_channel_is_malformed() -> None:
     from pytest_solbench.worker.pool import MALFORMED, WorkerError, WorkerPool
 

@@ -66,12 +66,15 @@ MEASURES = ("private-temp", "bytecode", "rlimits", "process-cap", "network", "ip
 ENV_ON = "SOLBENCH_CONFINE"  # "1" in the environment of the plugin's workers: only there does confine run
 SHARED_ENV = "SOLBENCH_SHARED_DIRS"  # the judge's folders of tensors shared with a worker (``worker.shm.own_folders``)
 READ_ENV = "SOLBENCH_READ_DIRS"  # folders a kernel's process reads beside the Python path (kernel and problem folders)
+IPC_NS_ENV = "SOLBENCH_IPC_NAMESPACE"  # "0": no IPC namespace of its own (a driver that needs the machine's)
 OWN_USER_ENV = "SOLBENCH_OWN_USER"  # "0": kernels' processes stay the user who started pytest (a machine where it breaks)
 OWN_UID_BASE = 1_000_000  # kernels' own user ids: OWN_UID_BASE + a random number below 2**30 (``new_user``)
 OWN_UID_ENV = "SOLBENCH_OWN_UID"  # the user id the judge chose for one kernel's process (``new_user``)
 FILE_SIZE_BYTES = 1 << 30
 THREAD_HEADROOM = 4096  # processes and threads a kernel may add to those its user already runs
 KEEP_WRITABLE = ("/dev", "/proc", "/sys")  # GPUs, shared memory and the kernel's own view of itself
+CUDA_SHM = ("the CUDA driver opens shared GPU memory through the machine's /dev/shm (under a private one every "
+            "shared tensor failed: cudaErrorMapBufferObjectFailed, H100, driver 580)")
 SHM_BYTES = 1 << 30  # the private /dev/shm's size (semaphores, a library's shared buffers)
 TEMP_BYTES, TEMP_INODES = 4 << 30, 1 << 20  # the private temp's tmpfs (caches, a CUDA kernel's build)
 MNT_DETACH = 2
@@ -242,12 +245,13 @@ def _c(text: str | None) -> bytes | None:
 
 
 def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, shared: Sequence[str] | None = (),
-            read: Sequence[str] = (), system: Any = None) -> Confinement:  # fmt: skip
+            read: Sequence[str] = (), system: Any = None, cuda: bool = False) -> Confinement:  # fmt: skip
     """Confine this process as far as the machine allows; see the module's docstring. ``writable``: folders that
     stay writable under a read-only file system; ``temp_root``: where the private temp folder is made; ``shared``:
     the judge's folders of tensors shared with this process (kept writable, and in its private /dev/shm); None when
     the judge named none (then /dev/shm is left as it is: tensors may be shared anywhere in it); ``read``: folders
-    the process will read beside the Python path (a user of its own must be able to)."""
+    the process will read beside the Python path (a user of its own must be able to); ``cuda``: the process opens
+    the judge's CUDA tensors (``CUDA_SHM``)."""
     system = system or System()
     done: list[str] = []
     missing: list[tuple[str, str]] = []
@@ -257,9 +261,14 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
 
     if linux_root:
         _step("network", lambda: system.unshare(CLONE_NEWNET), done, missing)
-        _step("ipc", lambda: system.unshare(CLONE_NEWIPC), done, missing)
+        if os.environ.get(IPC_NS_ENV, "1") == "0":
+            missing.append(("ipc", f"turned off ({IPC_NS_ENV}=0)"))
+        else:
+            _step("ipc", lambda: system.unshare(CLONE_NEWIPC), done, missing)
         _step("read-only-fs", lambda: _read_only(system, temp, [temp, *writable, *(shared or ())]), done, missing)
-        if shared is None:
+        if cuda:
+            missing.append(("private-shm", CUDA_SHM))
+        elif shared is None:
             missing.append(("private-shm", "the judge named no folders of its own for this process"))
         elif "read-only-fs" in done:
             _step("private-shm", lambda: _private_shm(system, shared), done, missing)
@@ -295,7 +304,7 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
     return Confinement(tuple(sorted(done, key=order.get)), tuple(sorted(missing, key=lambda m: order[m[0]])), temp)
 
 
-def for_kernel() -> Confinement | None:
+def for_kernel(cuda: bool = False) -> Confinement | None:
     """A kernel's process's call site: confine it once, first thing (before any thread starts), when the plugin's
     worker pool asked for it (``SOLBENCH_CONFINE=1``); never in pytest's own process (``--solbench-isolate none``).
     Every call, the first included, checks every thread of the process again (``threads_checked``): call it once
@@ -307,7 +316,7 @@ def for_kernel() -> Confinement | None:
         named = os.environ.get(SHARED_ENV)
         shared = None if named is None else [p for p in named.split(os.pathsep) if p]
         read = [p for p in os.environ.get(READ_ENV, "").split(os.pathsep) if p]
-        _DONE.append(confine(temp_root=os.environ.get("SOLBENCH_CONFINE_ROOT"), shared=shared, read=read))
+        _DONE.append(confine(temp_root=os.environ.get("SOLBENCH_CONFINE_ROOT"), shared=shared, read=read, cuda=cuda))
         undumpable()  # after the measures above: a change of credentials could reset it
         subreaper()
     _DONE[0] = threads_checked(_DONE[0])
@@ -392,7 +401,8 @@ def probe() -> None:
 
     root = tempfile.mkdtemp(prefix="solbench-probe-")
     os.chmod(root, 0o711)  # as the plugin's folder for kernels' temps: passable for a user of its own
-    result = confine(temp_root=root, read=[p for p in os.environ.get(READ_ENV, "").split(os.pathsep) if p])
+    result = confine(temp_root=root, read=[p for p in os.environ.get(READ_ENV, "").split(os.pathsep) if p],
+                     cuda=os.environ.get(PROBE_CUDA_ENV) == "1")
     done = threading.Event()
     thread = threading.Thread(target=done.wait, daemon=True)  # started after: it must share every measure
     thread.start()
@@ -402,16 +412,19 @@ def probe() -> None:
     print(result.to_json(), flush=True)
 
 
-def probe_in_subprocess(timeout_s: float = 30.0, read: Sequence[str] = ()) -> Confinement:
+PROBE_CUDA_ENV = "SOLBENCH_PROBE_CUDA"
+
+
+def probe_in_subprocess(timeout_s: float = 30.0, read: Sequence[str] = (), cuda: bool = False) -> Confinement:
     """What a kernel's worker gets on this machine, found by confining a short-lived interpreter (``read``: the
-    folders kernels will read, ``read_dirs``)."""
+    folders kernels will read, ``read_dirs``; ``cuda``: a worker of CUDA kernels)."""
     import shutil
     import subprocess
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     code = f"import sys; sys.path.insert(0, {root!r}); from pytest_solbench.guard.confine import probe; probe()"
     try:
-        env = {**os.environ, READ_ENV: os.pathsep.join(read)}
+        env = {**os.environ, READ_ENV: os.pathsep.join(read), PROBE_CUDA_ENV: "1" if cuda else "0"}
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout_s, env=env)
         result = Confinement.from_json(done.stdout.strip().splitlines()[-1])
     except (OSError, subprocess.SubprocessError, ValueError, IndexError, KeyError) as exc:

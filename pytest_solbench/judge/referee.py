@@ -58,7 +58,8 @@ def kernel_pools(device: str, reference: bool = False) -> TenantPools:
 _ROUND_TRIP_MS: dict[str, float] = {}  # per kernel: the least round trip of an empty request before its import
 PINGS = 3
 
-_STEPS = {"load": "loading", "call": "a correctness call", "timed": "its timed calls", "ping": "an empty request"}
+_STEPS = {"load": "loading", "call": "a correctness call", "timed": "its timed calls", "ping": "an empty request",
+          "attach_sets": "mapping the judge's tensors"}
 
 
 class Kernel:

@@ -375,7 +375,7 @@ def confined_warm_up(device: str = "cpu") -> None:
 
     from pytest_solbench.guard import confine
 
-    confine.for_kernel()
+    confine.for_kernel(cuda=device.startswith("cuda"))
     prefix, sys.pycache_prefix = sys.pycache_prefix, None
     try:
         warm_up(device)
@@ -387,8 +387,8 @@ def confined_warm_up_cuda() -> None:
     confined_warm_up("cuda")
 
 
-def health_check() -> bool:
-    """Run after an error: is this worker's CUDA context still usable?"""
+def health_check(_payload: Any = None) -> bool:
+    """Run after an error: is this worker's CUDA context still usable? (A pool's ``call`` passes its payload.)"""
     import torch
 
     if not (torch.cuda.is_available() and torch.cuda.is_initialized()):

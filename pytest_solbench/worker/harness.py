@@ -108,8 +108,7 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
     from pytest_solbench.measure import timing
 
     entry, device = _LOADED[payload["key"]], payload["device"]
-    sets = [([attach(d, device) for d in s["inputs"]], [attach(d, device) for d in s["outputs"]])
-            for s in payload["sets"]]  # fmt: skip
+    sets = _ATTACHED.pop("sets") if payload.get("attached") else _attach(payload["sets"], device)
     schedule = payload.get("schedule")
     pending: list[Any] = []  # (set index, result) of a value-returning call, delivered before the next one
     tripped: list[Any] = []  # the first timed result that was not plain (a view is a copy the harness would make)
@@ -164,11 +163,30 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
             execute._sync(device)
     except Exception as exc:
         return {"error": f"while timing: {execute._short_traceback(exc)}"}
+    finally:
+        _ATTACHED["done"] = sets  # let go at the next request, outside the window the judge times
     return {**reply, "trip": _trip(tripped[0] if tripped else _check(entry, None))}
+
+
+_ATTACHED: dict[str, Any] = {}  # "sets": attached for the next timed batch; "done": the last batch's, let go later
+
+
+def _attach(descs: list[dict[str, Any]], device: str) -> list[tuple[list, list]]:
+    _ATTACHED.clear()  # the previous batch's tensors (closing a CUDA IPC mapping costs time too)
+    return [([attach(d, device) for d in s["inputs"]], [attach(d, device) for d in s["outputs"]]) for s in descs]
+
+
+def attach_sets(payload: dict[str, Any]) -> dict[str, Any]:
+    """Map the judge's sets ahead of a timed batch ({"attached": true} in its request), so that opening CUDA IPC
+    handles (a fraction of a millisecond each) stays out of the judge's outside clock. The judge writes the
+    inputs' values only after this reply, so nothing can be worked out ahead from them."""
+    _ATTACHED["sets"] = _attach(payload["sets"], payload["device"])
+    return {}
 
 
 def ping(_payload: Any = None) -> dict[str, Any]:
     """The round trip the judge measures, to take it out of the outside clock."""
+    _ATTACHED.pop("done", None)
     return {}
 
 
