@@ -64,12 +64,22 @@ def main() -> int:
     from pytest_solbench.guard.confine import undumpable
 
     undumpable()  # as the judge is
-    for variant in ("plain", "ipc-ns", "own-uid-host-shm", "private-shm", "no-caps", "own-uid"):
+    import glob
+    import os
+
+    for variant in ("plain", "ipc-ns", "own-uid-host-shm", "own-uid-shm-open", "private-shm", "no-caps", "own-uid"):
         arena = Arena("cuda:0")
         shared, desc = arena.share(torch.ones(16 << 20, device="cuda"))
         torch.cuda.synchronize()
-        done = subprocess.run([sys.executable, "-c", CHILD, variant, json.dumps(desc)], capture_output=True,
-                              text=True, timeout=120)  # fmt: skip
+        driver_files = glob.glob(f"/dev/shm/cuda.shm.*.{os.getpid():x}.*")
+        modes = {f: os.stat(f).st_mode & 0o777 for f in driver_files}
+        if variant == "own-uid-shm-open":  # the driver's file of this process opened to everyone: enough for a uid?
+            for f in driver_files:
+                os.chmod(f, 0o666)
+        done = subprocess.run([sys.executable, "-c", CHILD, "own-uid-host-shm" if variant == "own-uid-shm-open"
+                               else variant, json.dumps(desc)], capture_output=True, text=True, timeout=120)  # fmt: skip
+        for f, mode in modes.items():
+            os.chmod(f, mode)
         handle, offset = desc["ipc"][4], desc["ipc"][5]
         path = "/dev/shm/" + bytes.fromhex(handle).decode().lstrip("/")
         try:
@@ -81,7 +91,7 @@ def main() -> int:
         seen = float(shared.sum())
         del shared
         arena.close()
-        rows.append({"variant": variant, "child_rc": done.returncode, "child": done.stdout.strip()[-200:],
+        rows.append({"variant": variant, "driver_files": {f: oct(m) for f, m in modes.items()}, "child_rc": done.returncode, "child": done.stdout.strip()[-200:],
                      "child_err": done.stderr.strip()[-600:], "judge_saw_sum": seen, "refcount_after": count,
                      "reserved_after_collect": torch.cuda.memory_reserved()})  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)

@@ -31,6 +31,10 @@ def attach_sets(payload):
     return harness.attach_sets(payload)
 
 
+def checked(payload=None):
+    return harness.checked(payload)
+
+
 def timed(payload):
     reply = harness.timed(payload)
     if MODE == "forge-time" and "measurement" in reply:  # every sample a thousandth of what it was

@@ -292,13 +292,15 @@ def test_without_folders_named_by_the_judge_dev_shm_is_left_as_it_is(restored: P
     assert not any(call[0] == "mount" and call[3] == "tmpfs" and call[2].endswith("shm") for call in system.calls)
 
 
-def test_a_cuda_kernels_process_keeps_the_machines_dev_shm_where_the_driver_shares_gpu_memory(restored: Path) -> None:
-    """Under a private /dev/shm every CUDA IPC handle of the judge failed to open (cudaErrorMapBufferObjectFailed,
-    the first GPU run of the judge): a CUDA kernel's process keeps the machine's, and the header says so."""
+def test_a_cuda_kernels_process_keeps_the_machines_dev_shm_and_user_where_the_driver_shares_gpu_memory(restored: Path) -> None:
+    """Under a private /dev/shm, or as a user of its own, every CUDA IPC handle of the judge failed to open
+    (cudaErrorMapBufferObjectFailed, the first GPU run of the judge): a CUDA kernel's process keeps the machine's
+    /dev/shm and the judge's user, and the header says why."""
     shm = os.path.realpath("/dev/shm")
     system = FakeSystem(root=True)
     result = confine.confine(temp_root=str(restored), shared=[str(restored)], system=system, cuda=True)
     assert dict(result.missing)["private-shm"] == confine.CUDA_SHM
+    assert dict(result.missing)["own-user"] == confine.CUDA_OWN_USER
     assert "read-only-fs" in result.in_force and "ipc" in result.in_force  # the other measures stand
     assert not any(call[0] == "mount" and call[2] == shm for call in system.calls)
 

@@ -75,6 +75,8 @@ THREAD_HEADROOM = 4096  # processes and threads a kernel may add to those its us
 KEEP_WRITABLE = ("/dev", "/proc", "/sys")  # GPUs, shared memory and the kernel's own view of itself
 CUDA_SHM = ("the CUDA driver opens shared GPU memory through the machine's /dev/shm (under a private one every "
             "shared tensor failed: cudaErrorMapBufferObjectFailed, H100, driver 580)")
+CUDA_OWN_USER = ("the CUDA driver's file of the judge's shared GPU memory (/dev/shm/cuda.shm.*) is the judge's user's: "
+                 "a process of another user could not open any shared tensor (H100, driver 580)")
 SHM_BYTES = 1 << 30  # the private /dev/shm's size (semaphores, a library's shared buffers)
 TEMP_BYTES, TEMP_INODES = 4 << 30, 1 << 20  # the private temp's tmpfs (caches, a CUDA kernel's build)
 MNT_DETACH = 2
@@ -285,6 +287,8 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
         mine = [temp, *writable]
         if os.environ.get(OWN_USER_ENV, "1") == "0":
             missing.append(("own-user", f"turned off ({OWN_USER_ENV}=0)"))
+        elif cuda:
+            missing.append(("own-user", CUDA_OWN_USER))
         else:
             _step("own-user", lambda: _own_user(system, temp, mine, read, shared or ()), done, missing)
         dropped = limited or _attempt(system.drop_capabilities)

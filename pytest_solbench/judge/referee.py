@@ -59,7 +59,7 @@ _ROUND_TRIP_MS: dict[str, float] = {}  # per kernel: the least round trip of an 
 PINGS = 3
 
 _STEPS = {"load": "loading", "call": "a correctness call", "timed": "its timed calls", "ping": "an empty request",
-          "attach_sets": "mapping the judge's tensors"}
+          "attach_sets": "mapping the judge's tensors", "checked": "its checks after the timed calls"}
 
 
 class Kernel:

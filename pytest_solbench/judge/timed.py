@@ -314,7 +314,7 @@ def _outside_clock(kernel: Kernel, request: ItemRequest, problem: Any, workload:
         # written only after, so the kernel's process cannot work them out ahead.
         kernel.ask("attach_sets", {"device": request.device, "sets": [s.payload for s in sets]}, schema.ping)
         payload = {"key": kernel.key, "device": request.device, "timing": asdict(request.timing),
-                   "attached": True, "schedule": list(range(calls))}  # fmt: skip
+                   "attached": True, "check_later": True, "schedule": list(range(calls))}  # fmt: skip
         round_trip = min([kernel.round_trip_ms, *(kernel.ping_ms() for _ in range(3))])  # never more than before import
         fixed = _fixed_ms(request, [s.outputs for s in sets])
         _reveal(sets)
@@ -322,6 +322,7 @@ def _outside_clock(kernel: Kernel, request: ItemRequest, problem: Any, workload:
         answer = kernel.ask("timed", payload, schema.batch)
         wall = (time.perf_counter() - started) * 1e3
         _answered(answer)
+        _answered(kernel.ask("checked", {}, schema.batch))
         picked = random.SystemRandom().sample(range(calls), min(calls, CHECKED_PER_BATCH))
         _check_sets([sets[c] for c in picked], request, problem, workload, reference, updated,
                     what=lambda k: f"timed call {picked[k] + 1} of the judge's batch")  # fmt: skip

@@ -165,7 +165,17 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
         return {"error": f"while timing: {execute._short_traceback(exc)}"}
     finally:
         _ATTACHED["done"] = sets  # let go at the next request, outside the window the judge times
+    if payload.get("check_later") and not tripped:  # the judge times this request: its checks come in the next
+        _ATTACHED["check"] = entry
+        return {**reply, "trip": None}
     return {**reply, "trip": _trip(tripped[0] if tripped else _check(entry, None))}
+
+
+def checked(_payload: Any = None) -> dict[str, Any]:
+    """The tripwires after a timed batch whose request said ``check_later`` (scanning threads and processes took
+    milliseconds, inside the judge's outside clock): {"calls": 0, "trip"}."""
+    entry = _ATTACHED.pop("check", None)
+    return {"calls": 0, "trip": _trip(_check(entry, None) if entry is not None else None)}
 
 
 _ATTACHED: dict[str, Any] = {}  # "sets": attached for the next timed batch; "done": the last batch's, let go later
@@ -186,7 +196,6 @@ def attach_sets(payload: dict[str, Any]) -> dict[str, Any]:
 
 def ping(_payload: Any = None) -> dict[str, Any]:
     """The round trip the judge measures, to take it out of the outside clock."""
-    _ATTACHED.pop("done", None)
     return {}
 
 
