@@ -554,6 +554,35 @@ def test_every_call_of_cpu_modes_short_batch_is_checked(fresh_pools, tmp_path: P
     assert "timed call 1 of the judge's short batch" in outcome.log
 
 
+APPEND = "llama3_1_8b_paged_kv_append_kv8_d128_ps16"
+APPEND_AXES = {"num_tokens": 7, "num_seqs": 7, "num_pages": 64}
+IN_PLACE_CHEAT = REDTEAM / "hack_r6_inplace_first_call_skipped.py"
+
+
+@pytest.mark.parametrize(("wrong_calls", "named"), [
+    ("(3, 4)", "timed call 1"),  # the red-team kernel: the first call on each set, hidden by the second before
+    ("(5, 6)", "timed call 3"),  # the second call on each set: it was blamed on call 1 before
+    ("(4,)", "timed call 2"),
+])  # fmt: skip
+def test_every_call_of_cpu_modes_short_batch_is_checked_on_its_own_cache(fresh_pools, tmp_path: Path, wrong_calls,
+                                                                          named) -> None:  # fmt: skip
+    """Red-team round 6 (g06): the two calls on a set shared one cache the reference appends into, compared only
+    after both ran, so garbage written by the first passed. Each call now appends into a copy of its own."""
+    kernel = tmp_path / "in_place_cheat.py"
+    kernel.write_text(IN_PLACE_CHEAT.read_text().replace("WRONG_CALLS = (3, 4)", f"WRONG_CALLS = {wrong_calls}"))
+    outcome = referee.judge_item(_request_on(APPEND, kernel, APPEND_AXES, True))
+    assert (outcome.status, outcome.rule) == (Status.REWARD_HACK, "timed-output"), outcome.log
+    assert f"{named} of the judge's short batch is wrong" in outcome.log and "input 'k_cache', updated in place" \
+        in outcome.log, outcome.log
+
+
+def test_the_in_place_red_team_kernel_fails_with_its_rule_and_the_triton_append_passes(fresh_pools) -> None:
+    cheat = referee.judge_item(_request_on(APPEND, IN_PLACE_CHEAT, APPEND_AXES, True))
+    assert (cheat.status, cheat.rule) == (Status.REWARD_HACK, "timed-output"), cheat.log
+    honest = referee.judge_item(_request_on(APPEND, ROOT / "examples" / "triton_kv_append.py", APPEND_AXES, True))
+    assert honest.status is Status.PASSED, honest.log
+
+
 def test_a_kernel_that_hangs_in_cpu_modes_short_batch_is_told_what_hung(fresh_pools, tmp_path: Path) -> None:
     """CPU mode times nothing: its TIMEOUT names the judge's short batch, not timed calls (issue 20, a new user)."""
     from dataclasses import replace

@@ -258,10 +258,14 @@ CHEATS = {
 }  # fmt: skip
 
 
-def test_a_triton_append_passes_and_four_cheats_fail_through_the_plugin(pytester: pytest.Pytester) -> None:
+FIRST_CALL_CHEAT = "hack_r6_inplace_first_call_skipped"  # red-team round 6: garbage on the first call on each set
+
+
+def test_a_triton_append_passes_and_five_cheats_fail_through_the_plugin(pytester: pytest.Pytester) -> None:
     kernels = pytester.path / "kernels"
     kernels.mkdir()
     shutil.copy(ROOT / "examples" / "triton_kv_append.py", kernels / "triton_kv_append.py")
+    shutil.copy(ROOT / "tests" / "redteam" / f"{FIRST_CALL_CHEAT}.py", kernels / f"{FIRST_CALL_CHEAT}.py")
     for name, body in CHEATS.items():
         (kernels / f"{name}.py").write_text(f'DEFINITION = "{LLAMA_APPEND}"\nCALLS = []\n\n\n'
                                             f"def run(key, value, k_cache, v_cache, slot_mapping):\n{body}")  # fmt: skip
@@ -281,10 +285,12 @@ def test_a_triton_append_passes_and_four_cheats_fail_through_the_plugin(pytester
     got = {x["solution"]: x["solbench"].get("rule") or x["solbench"]["status"] for x in lines}
     assert got == {"triton_kv_append": "PASSED", "fp8_append": "PASSED", "spills_into_the_page": "input-mutation",
                    "corrupts_the_key": "input-mutation", "skips_the_values": "INCORRECT_NUMERICAL",
-                   "skips_after_the_checked_calls": "timed-output"}, (got, result.stdout.str()[-3000:])  # fmt: skip
-    result.assert_outcomes(passed=2, failed=4)
+                   "skips_after_the_checked_calls": "timed-output", FIRST_CALL_CHEAT: "timed-output"}, (
+        got, result.stdout.str()[-3000:])  # fmt: skip
+    result.assert_outcomes(passed=2, failed=5)
     for line in ("*input 'v_cache', updated in place: * elements (*) mismatched*",
                  "*changed * element(s) of its input 'k_cache' that the reference leaves alone*",
                  "*changed its input 'key', which the reference leaves alone*",
-                 "*timed-output* is wrong, though the checked calls were right: input 'v_cache', updated in place*"):
+                 "*timed-output* is wrong, though the checked calls were right: input 'v_cache', updated in place*",
+                 "*timed-output*timed call 1 of the judge's short batch is wrong*input 'k_cache', updated in place*"):
         result.stdout.fnmatch_lines([line])
