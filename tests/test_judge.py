@@ -583,6 +583,40 @@ def test_the_in_place_red_team_kernel_fails_with_its_rule_and_the_triton_append_
     assert honest.status is Status.PASSED, honest.log
 
 
+SKIPS_WRITTEN_SLOTS = """
+import time
+
+import torch
+
+DEFINITION = "llama3_1_8b_paged_kv_append_kv8_d128_ps16"
+
+
+def run(key, value, k_cache, v_cache, slot_mapping):
+    k_rows, v_rows = k_cache.view(-1, 8, 128), v_cache.view(-1, 8, 128)
+    if torch.equal(k_rows[slot_mapping], key) and torch.equal(v_rows[slot_mapping], value):
+        raise RuntimeError("found its slots already written: a repeated call could skip them and look fast")
+    time.sleep(0.02)  # the work, longer than any host overhead, so the outside clock has nothing to say
+    k_rows[slot_mapping] = key
+    v_rows[slot_mapping] = value
+"""
+
+
+def test_no_timed_call_finds_its_cache_slots_written_by_an_earlier_call(fresh_pools, tmp_path: Path) -> None:
+    """Red-team round 6: the timed phase calls each set many times; a cache the reference appends into held the
+    keys after the first, so a kernel could skip later calls' writes (they would look right) and time less work.
+    The harness puts such inputs back as made before every call on a set but its first (timed on CPU here)."""
+    from dataclasses import replace
+
+    from pytest_solbench.protocol import TimingRequest
+
+    (tmp_path / "skips_written.py").write_text(SKIPS_WRITTEN_SLOTS)
+    request = replace(_request_on(APPEND, tmp_path / "skips_written.py", APPEND_AXES, False), rounds=1,
+                      time_kernel=True, timing=TimingRequest(max_time_s=0.5, timer="events"))  # fmt: skip
+    outcome = referee.judge_item(request)
+    assert outcome.status is Status.PASSED, outcome.log
+    assert outcome.kernel_timing["n"] >= 2 and outcome.kernel_timing["median_ms"] >= 20  # timed calls did the work
+
+
 def test_a_kernel_that_hangs_in_cpu_modes_short_batch_is_told_what_hung(fresh_pools, tmp_path: Path) -> None:
     """CPU mode times nothing: its TIMEOUT names the judge's short batch, not timed calls (issue 20, a new user)."""
     from dataclasses import replace

@@ -7,7 +7,10 @@ judge, in its own memory:
 - compares every set's shared inputs byte for byte with its private copy, kept here and never shared
   (``input-mutation``), and compares every set's outputs, those of the last call made on it, with the reference run
   on that private copy (``timed-output``): a kernel that does less work when it is timed, that serves a result cached
-  on a few input values, or that edits the shared inputs to choose what it is held to, fails;
+  on a few input values, or that edits the shared inputs to choose what it is held to, fails. An input the
+  reference updates in place (a KV cache) is put back as made before every call on a set but its first (``restore``,
+  outside the timed window), so it too holds the last call's work alone, and no call finds its slots already
+  written by an earlier one (red-team round 6);
 - on the GPU: refuses timed calls that launched no kernel (``no-kernel``) or another kernel set than each other or
   than the last correctness call (``kernel-set-changed``); then times one more batch from outside, each call on
   inputs of its own never shown before (fresh values from seeds of their own) and into outputs of its own, checks
@@ -65,7 +68,7 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
     with kernel.arena() as arena:
         sets = _sets(arena, request, problem, workload, axis_values)
         base = {"key": kernel.key, "device": request.device, "timing": asdict(request.timing),
-                "sets": [s.payload for s in sets]}  # fmt: skip
+                "sets": [s.payload for s in sets], "restore": sorted(updated)}  # fmt: skip
         if not request.time_kernel:  # CPU: a short batch, every set twice, every call checked
             _cpu_batch(kernel, arena, base, sets, request, problem, workload, axis_values, reference, updated)
             return None
@@ -292,7 +295,7 @@ def _outside_clock(kernel: Kernel, request: ItemRequest, problem: Any, workload:
             problem, workload, axis_values, round_seed(base_seed, workload.uuid, FRESH_ROUND + c), request))
             for c in range(1, calls)]  # fmt: skip
         payload = {"key": kernel.key, "device": request.device, "timing": asdict(request.timing),
-                   "sets": [s.payload for s in sets], "schedule": list(range(calls))}  # fmt: skip
+                   "sets": [s.payload for s in sets], "schedule": list(range(calls)), "restore": sorted(updated)}
         round_trip = min([kernel.round_trip_ms, *(kernel.ping_ms() for _ in range(3))])  # never more than before import
         fixed = _fixed_ms(request, [s.outputs for s in sets])
         started = time.perf_counter()
