@@ -617,6 +617,45 @@ def test_no_timed_call_finds_its_cache_slots_written_by_an_earlier_call(fresh_po
     assert outcome.kernel_timing["n"] >= 2 and outcome.kernel_timing["median_ms"] >= 20  # timed calls did the work
 
 
+HALVES_AND_ADDS = {
+    "name": "halve_and_add_f32", "op_type": "state_update",
+    "description": "state = state / 2 + x, in place: applied twice it differs from once (a toy, not idempotent)",
+    "axes": {"n": {"type": "var"}}, "outputs": {},
+    "inputs": {"x": {"shape": ["n"], "dtype": "float32"}, "state": {"shape": ["n"], "dtype": "float32"}},
+}  # fmt: skip
+HALVES_AND_ADDS_KERNEL = """
+import time
+
+DEFINITION = "halve_and_add_f32"
+
+
+def run(x, state):
+    time.sleep(0.02)  # longer than any host overhead, so the outside clock has nothing to say
+    state.mul_(0.5).add_(x)
+"""
+
+
+@pytest.mark.parametrize("timed", [False, True], ids=["cpu_short_batch", "timed_on_cpu"])
+def test_an_update_that_is_not_idempotent_is_held_to_one_run_of_the_reference_per_call(fresh_pools, tmp_path: Path,
+                                                                                        timed: bool) -> None:  # fmt: skip
+    """No call starts from another's update, so an in-place update applied twice need not equal once."""
+    from conftest import write_problem
+
+    from pytest_solbench.data.discovery import discover
+    from pytest_solbench.protocol import TimingRequest
+
+    workload = {"uuid": "w-64", "axes": {"n": 64}, "inputs": {"x": {"type": "random"}, "state": {"type": "random"}}}
+    path = write_problem(tmp_path / "problems", HALVES_AND_ADDS, "def run(x, state):\n    state.mul_(0.5).add_(x)\n",
+                         [workload])  # fmt: skip
+    (tmp_path / "halves.py").write_text(HALVES_AND_ADDS_KERNEL)
+    (spec,), _ = discover([tmp_path / "halves.py"])
+    request = ItemRequest(str(path), "w-64", spec.to_payload(), "cpu", 0, 1 if timed else 2, timed, guard=True,
+                          timeout_s=120, timing=TimingRequest(max_time_s=0.5, timer="events"))  # fmt: skip
+    outcome = referee.judge_item(request)
+    assert outcome.status is Status.PASSED, outcome.log
+    assert (outcome.kernel_timing is not None) is timed
+
+
 def test_a_kernel_that_hangs_in_cpu_modes_short_batch_is_told_what_hung(fresh_pools, tmp_path: Path) -> None:
     """CPU mode times nothing: its TIMEOUT names the judge's short batch, not timed calls (issue 20, a new user)."""
     from dataclasses import replace

@@ -115,9 +115,9 @@ def _library() -> list:
     return [load_problem(p) for p in FILES]
 
 
-def test_every_problem_without_outputs_updates_an_input_idempotently() -> None:
-    """No outputs means the checks fall on the inputs it updates; updating twice must equal once, since the timed
-    sets are called many times and then held to one run of the reference (worker.inplace)."""
+def test_every_problem_without_outputs_updates_an_input() -> None:
+    """No outputs means the checks fall on the inputs it updates. Updating twice need not equal once: every checked
+    call starts from the inputs as made (worker.inplace; tests/test_judge.py holds a toy that is not idempotent)."""
     without = [p for p in _library() if not p.definition.outputs]
     assert sorted(p.definition.name for p in without) == sorted(APPENDS)
     for problem in without:
@@ -126,9 +126,6 @@ def test_every_problem_without_outputs_updates_an_input_idempotently() -> None:
         once = [v.clone() if torch.is_tensor(v) else v for v in made]
         assert reference_module(d).run(*once) is None
         assert changed(made, once), f"{d.name}: the reference changes no input"
-        twice = [v.clone() if torch.is_tensor(v) else v for v in once]
-        reference_module(d).run(*twice)
-        assert not changed(once, twice), f"{d.name}: updating twice differs from once"
 
 
 @pytest.mark.parametrize("name", APPENDS)
