@@ -295,7 +295,7 @@ def _outside_clock(kernel: Kernel, request: ItemRequest, problem: Any, workload:
             problem, workload, axis_values, round_seed(base_seed, workload.uuid, FRESH_ROUND + c), request))
             for c in range(1, calls)]  # fmt: skip
         payload = {"key": kernel.key, "device": request.device, "timing": asdict(request.timing),
-                   "sets": [s.payload for s in sets], "schedule": list(range(calls)), "restore": sorted(updated)}
+                   "sets": [s.payload for s in sets], "schedule": list(range(calls))}  # fmt: skip
         round_trip = min([kernel.round_trip_ms, *(kernel.ping_ms() for _ in range(3))])  # never more than before import
         fixed = _fixed_ms(request, [s.outputs for s in sets])
         started = time.perf_counter()

@@ -117,7 +117,7 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
             for s in payload["sets"]]  # fmt: skip
     schedule = payload.get("schedule")
     repeated = range(len(sets)) if schedule is None else {k for k in schedule if schedule.count(k) > 1}
-    as_made = {k: {p: sets[k][0][p].clone() for p in payload["restore"]} for k in repeated}
+    as_made = {k: {p: sets[k][0][p].clone() for p in payload.get("restore", ())} for k in repeated}
     begun: set[int] = set()  # the sets called so far
     pending: list[Any] = []  # (set index, result) of a value-returning call, delivered before the next one
     tripped: list[Any] = []  # the first timed result that was not plain (a view is a copy the harness would make)
