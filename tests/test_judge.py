@@ -581,6 +581,108 @@ def test_every_call_of_cpu_modes_short_batch_is_checked(fresh_pools, tmp_path: P
     assert "timed call 1 of the judge's short batch" in outcome.log
 
 
+APPEND = "llama3_1_8b_paged_kv_append_kv8_d128_ps16"
+APPEND_AXES = {"num_tokens": 7, "num_seqs": 7, "num_pages": 64}
+IN_PLACE_CHEAT = REDTEAM / "hack_r6_inplace_first_call_skipped.py"
+
+
+@pytest.mark.parametrize(("wrong_calls", "named"), [
+    ("(3, 4)", "timed call 1"),  # the red-team kernel: the first call on each set, hidden by the second before
+    ("(5, 6)", "timed call 3"),  # the second call on each set: it was blamed on call 1 before
+    ("(4,)", "timed call 2"),
+])  # fmt: skip
+def test_every_call_of_cpu_modes_short_batch_is_checked_on_its_own_cache(fresh_pools, tmp_path: Path, wrong_calls,
+                                                                          named) -> None:  # fmt: skip
+    """Red-team round 6 (g06): the two calls on a set shared one cache the reference appends into, compared only
+    after both ran, so garbage written by the first passed. Each call now appends into a copy of its own."""
+    kernel = tmp_path / "in_place_cheat.py"
+    kernel.write_text(IN_PLACE_CHEAT.read_text().replace("WRONG_CALLS = (3, 4)", f"WRONG_CALLS = {wrong_calls}"))
+    outcome = referee.judge_item(_request_on(APPEND, kernel, APPEND_AXES, True))
+    assert (outcome.status, outcome.rule) == (Status.REWARD_HACK, "timed-output"), outcome.log
+    assert f"{named} of the judge's short batch is wrong" in outcome.log and "input 'k_cache', updated in place" \
+        in outcome.log, outcome.log
+
+
+def test_the_in_place_red_team_kernel_fails_with_its_rule_and_the_triton_append_passes(fresh_pools) -> None:
+    cheat = referee.judge_item(_request_on(APPEND, IN_PLACE_CHEAT, APPEND_AXES, True))
+    assert (cheat.status, cheat.rule) == (Status.REWARD_HACK, "timed-output"), cheat.log
+    honest = referee.judge_item(_request_on(APPEND, ROOT / "examples" / "triton_kv_append.py", APPEND_AXES, True))
+    assert honest.status is Status.PASSED, honest.log
+
+
+SKIPS_WRITTEN_SLOTS = """
+import time
+
+import torch
+
+DEFINITION = "llama3_1_8b_paged_kv_append_kv8_d128_ps16"
+
+
+def run(key, value, k_cache, v_cache, slot_mapping):
+    k_rows, v_rows = k_cache.view(-1, 8, 128), v_cache.view(-1, 8, 128)
+    if torch.equal(k_rows[slot_mapping], key) and torch.equal(v_rows[slot_mapping], value):
+        raise RuntimeError("found its slots already written: a repeated call could skip them and look fast")
+    time.sleep(0.02)  # the work, longer than any host overhead, so the outside clock has nothing to say
+    k_rows[slot_mapping] = key
+    v_rows[slot_mapping] = value
+"""
+
+
+def test_no_timed_call_finds_its_cache_slots_written_by_an_earlier_call(fresh_pools, tmp_path: Path) -> None:
+    """Red-team round 6: the timed phase calls each set many times; a cache the reference appends into held the
+    keys after the first, so a kernel could skip later calls' writes (they would look right) and time less work.
+    The harness puts such inputs back as made before every call on a set but its first (timed on CPU here)."""
+    from dataclasses import replace
+
+    from pytest_solbench.protocol import TimingRequest
+
+    (tmp_path / "skips_written.py").write_text(SKIPS_WRITTEN_SLOTS)
+    request = replace(_request_on(APPEND, tmp_path / "skips_written.py", APPEND_AXES, False), rounds=1,
+                      time_kernel=True, timing=TimingRequest(max_time_s=0.5, timer="events"))  # fmt: skip
+    outcome = referee.judge_item(request)
+    assert outcome.status is Status.PASSED, outcome.log
+    assert outcome.kernel_timing["n"] >= 2 and outcome.kernel_timing["median_ms"] >= 20  # timed calls did the work
+
+
+HALVES_AND_ADDS = {
+    "name": "halve_and_add_f32", "op_type": "state_update",
+    "description": "state = state / 2 + x, in place: applied twice it differs from once (a toy, not idempotent)",
+    "axes": {"n": {"type": "var"}}, "outputs": {},
+    "inputs": {"x": {"shape": ["n"], "dtype": "float32"}, "state": {"shape": ["n"], "dtype": "float32"}},
+}  # fmt: skip
+HALVES_AND_ADDS_KERNEL = """
+import time
+
+DEFINITION = "halve_and_add_f32"
+
+
+def run(x, state):
+    time.sleep(0.02)  # longer than any host overhead, so the outside clock has nothing to say
+    state.mul_(0.5).add_(x)
+"""
+
+
+@pytest.mark.parametrize("timed", [False, True], ids=["cpu_short_batch", "timed_on_cpu"])
+def test_an_update_that_is_not_idempotent_is_held_to_one_run_of_the_reference_per_call(fresh_pools, tmp_path: Path,
+                                                                                        timed: bool) -> None:  # fmt: skip
+    """No call starts from another's update, so an in-place update applied twice need not equal once."""
+    from conftest import write_problem
+
+    from pytest_solbench.data.discovery import discover
+    from pytest_solbench.protocol import TimingRequest
+
+    workload = {"uuid": "w-64", "axes": {"n": 64}, "inputs": {"x": {"type": "random"}, "state": {"type": "random"}}}
+    path = write_problem(tmp_path / "problems", HALVES_AND_ADDS, "def run(x, state):\n    state.mul_(0.5).add_(x)\n",
+                         [workload])  # fmt: skip
+    (tmp_path / "halves.py").write_text(HALVES_AND_ADDS_KERNEL)
+    (spec,), _ = discover([tmp_path / "halves.py"])
+    request = ItemRequest(str(path), "w-64", spec.to_payload(), "cpu", 0, 1 if timed else 2, timed, guard=True,
+                          timeout_s=120, timing=TimingRequest(max_time_s=0.5, timer="events"))  # fmt: skip
+    outcome = referee.judge_item(request)
+    assert outcome.status is Status.PASSED, outcome.log
+    assert (outcome.kernel_timing is not None) is timed
+
+
 def test_a_kernel_that_hangs_in_cpu_modes_short_batch_is_told_what_hung(fresh_pools, tmp_path: Path) -> None:
     """CPU mode times nothing: its TIMEOUT names the judge's short batch, not timed calls (issue 20, a new user)."""
     from dataclasses import replace

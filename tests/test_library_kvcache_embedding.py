@@ -115,9 +115,9 @@ def _library() -> list:
     return [load_problem(p) for p in FILES]
 
 
-def test_every_problem_without_outputs_updates_an_input_idempotently() -> None:
-    """No outputs means the checks fall on the inputs it updates; updating twice must equal once, since the timed
-    sets are called many times and then held to one run of the reference (worker.inplace)."""
+def test_every_problem_without_outputs_updates_an_input() -> None:
+    """No outputs means the checks fall on the inputs it updates. Updating twice need not equal once: every checked
+    call starts from the inputs as made (worker.inplace; tests/test_judge.py holds a toy that is not idempotent)."""
     without = [p for p in _library() if not p.definition.outputs]
     assert sorted(p.definition.name for p in without) == sorted(APPENDS)
     for problem in without:
@@ -126,9 +126,6 @@ def test_every_problem_without_outputs_updates_an_input_idempotently() -> None:
         once = [v.clone() if torch.is_tensor(v) else v for v in made]
         assert reference_module(d).run(*once) is None
         assert changed(made, once), f"{d.name}: the reference changes no input"
-        twice = [v.clone() if torch.is_tensor(v) else v for v in once]
-        reference_module(d).run(*twice)
-        assert not changed(once, twice), f"{d.name}: updating twice differs from once"
 
 
 @pytest.mark.parametrize("name", APPENDS)
@@ -258,10 +255,14 @@ CHEATS = {
 }  # fmt: skip
 
 
-def test_a_triton_append_passes_and_four_cheats_fail_through_the_plugin(pytester: pytest.Pytester) -> None:
+FIRST_CALL_CHEAT = "hack_r6_inplace_first_call_skipped"  # red-team round 6: garbage on the first call on each set
+
+
+def test_a_triton_append_passes_and_five_cheats_fail_through_the_plugin(pytester: pytest.Pytester) -> None:
     kernels = pytester.path / "kernels"
     kernels.mkdir()
     shutil.copy(ROOT / "examples" / "triton_kv_append.py", kernels / "triton_kv_append.py")
+    shutil.copy(ROOT / "tests" / "redteam" / f"{FIRST_CALL_CHEAT}.py", kernels / f"{FIRST_CALL_CHEAT}.py")
     for name, body in CHEATS.items():
         (kernels / f"{name}.py").write_text(f'DEFINITION = "{LLAMA_APPEND}"\nCALLS = []\n\n\n'
                                             f"def run(key, value, k_cache, v_cache, slot_mapping):\n{body}")  # fmt: skip
@@ -281,10 +282,12 @@ def test_a_triton_append_passes_and_four_cheats_fail_through_the_plugin(pytester
     got = {x["solution"]: x["solbench"].get("rule") or x["solbench"]["status"] for x in lines}
     assert got == {"triton_kv_append": "PASSED", "fp8_append": "PASSED", "spills_into_the_page": "input-mutation",
                    "corrupts_the_key": "input-mutation", "skips_the_values": "INCORRECT_NUMERICAL",
-                   "skips_after_the_checked_calls": "timed-output"}, (got, result.stdout.str()[-3000:])  # fmt: skip
-    result.assert_outcomes(passed=2, failed=4)
+                   "skips_after_the_checked_calls": "timed-output", FIRST_CALL_CHEAT: "timed-output"}, (
+        got, result.stdout.str()[-3000:])  # fmt: skip
+    result.assert_outcomes(passed=2, failed=5)
     for line in ("*input 'v_cache', updated in place: * elements (*) mismatched*",
                  "*changed * element(s) of its input 'k_cache' that the reference leaves alone*",
                  "*changed its input 'key', which the reference leaves alone*",
-                 "*timed-output* is wrong, though the checked calls were right: input 'v_cache', updated in place*"):
+                 "*timed-output* is wrong, though the checked calls were right: input 'v_cache', updated in place*",
+                 "*timed-output*timed call 1 of the judge's short batch is wrong*input 'k_cache', updated in place*"):
         result.stdout.fnmatch_lines([line])

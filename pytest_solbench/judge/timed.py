@@ -7,7 +7,10 @@ judge, in its own memory:
 - compares every set's shared inputs byte for byte with its private copy, kept here and never shared
   (``input-mutation``), and compares every set's outputs, those of the last call made on it, with the reference run
   on that private copy (``timed-output``): a kernel that does less work when it is timed, that serves a result cached
-  on a few input values, or that edits the shared inputs to choose what it is held to, fails;
+  on a few input values, or that edits the shared inputs to choose what it is held to, fails. An input the
+  reference updates in place (a KV cache) is put back as made before every call on a set but its first (``restore``,
+  outside the timed window), so it too holds the last call's work alone, and no call finds its slots already
+  written by an earlier one (red-team round 6);
 - on the GPU: refuses timed calls that launched no kernel (``no-kernel``) or another kernel set than each other or
   than the last correctness call (``kernel-set-changed``); then times one more batch from outside, each call on
   inputs of its own never shown before (fresh values from seeds of their own) and into outputs of its own, checks
@@ -20,8 +23,8 @@ afterwards, right every time; its samples then time the replay. In the outside b
 clock times the work itself, and a median taken over replays is a contradiction.
 
 On CPU (no timing) the same request runs a short batch with every set called twice, each call into outputs of its
-own, every one checked, so the checks above that need no GPU run in CI: the calls carry the timing module's frames,
-``no_grad`` and reused tensors as timed calls do.
+own and on its own copy of the inputs the reference updates in place, every one checked, so the checks above that
+need no GPU run in CI: the calls carry the timing module's frames, ``no_grad`` and reused tensors as timed calls do.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
     with kernel.arena() as arena:
         sets = _sets(arena, request, problem, workload, axis_values)
         base = {"key": kernel.key, "device": request.device, "timing": asdict(request.timing),
-                "sets": [s.payload for s in sets]}  # fmt: skip
+                "sets": [s.payload for s in sets], "restore": sorted(updated)}  # fmt: skip
         if not request.time_kernel:  # CPU: a short batch, every set twice, every call checked
             _cpu_batch(kernel, arena, base, sets, request, problem, workload, axis_values, reference, updated)
             return None
@@ -172,25 +175,31 @@ def _nbytes(tensors: list) -> int:
 
 def _cpu_batch(kernel: Kernel, arena: Any, base: dict, sets: list[_Set], request: ItemRequest, problem: Any,
                workload: Any, axis_values: dict[str, int], reference: Any, updated: set[int]) -> None:  # fmt: skip
-    """CPU mode's twin of the timed calls: each set called twice, back to back, each call into outputs of its own,
-    so that every call is checked, not only the last on each set (red-team round 4)."""
-    from pytest_solbench.data import inputs
-
-    calls = 2 * len(sets)
-    outs = [[arena.share(o) for o in inputs.allocate_outputs(problem.definition, axis_values, request.device)]
-            for _ in range(calls)]  # fmt: skip
-    payload = {**base, "schedule": list(range(calls)),
-               "sets": [{"inputs": sets[c % len(sets)].payload["inputs"], "outputs": [d for _, d in outs[c]]}
-                        for c in range(calls)]}  # fmt: skip
+    """CPU mode's twin of the timed calls: each set called twice, back to back, each call into outputs of its own and
+    on its own copy of the inputs the reference updates in place, so that every call is checked on its own, not only
+    the last on each set (red-team rounds 4 and 6: a kernel that wrote zeros into its first call's outputs, or
+    garbage into the first call's cache slots, passed)."""
+    calls = [_own_call(arena, request, problem, axis_values, sets[c % len(sets)], updated)
+             for c in range(2 * len(sets))]  # fmt: skip
+    payload = {**base, "schedule": list(range(len(calls))), "sets": [call.payload for call in calls]}
     _answered(kernel.ask("timed", payload, schema.batch))
     if not request.rounds:
         return
-    calls_of = [[c for c in range(calls) if c % len(sets) == k] for k in range(len(sets))]
-    per_call = [_Set(s.inputs, [t for t, _ in outs[c]], s.payload, s.private) for k, s in enumerate(sets)
-                for c in calls_of[k]]  # fmt: skip
-    order = [c for k in range(len(sets)) for c in calls_of[k]]
-    _check_sets(per_call, request, problem, workload, reference, updated,
-                what=lambda i: f"timed call {order[i] + 1} of the judge's short batch")  # fmt: skip
+    _check_sets(calls, request, problem, workload, reference, updated,
+                what=lambda c: f"timed call {c + 1} of the judge's short batch")  # fmt: skip
+
+
+def _own_call(arena: Any, request: ItemRequest, problem: Any, axis_values: dict[str, int], on: _Set,
+              updated: set[int]) -> _Set:  # fmt: skip
+    """One call on the set ``on``: its inputs, but a shared copy of its own (from the private one, as made) of each
+    input the reference updates in place, so that no call starts from another's updates; outputs of its own."""
+    from pytest_solbench.data import inputs
+
+    shared = [arena.share(on.private[i]) if i in updated else (t, d)
+              for i, (t, d) in enumerate(zip(on.inputs, on.payload["inputs"]))]  # fmt: skip
+    outs = [arena.share(o) for o in inputs.allocate_outputs(problem.definition, axis_values, request.device)]
+    payload = {"inputs": [d for _, d in shared], "outputs": [d for _, d in outs]}
+    return _Set([t for t, _ in shared], [t for t, _ in outs], payload, on.private)
 
 
 def _expected(reference: Any, args: list, definition: Any) -> tuple[list, dict]:

@@ -3,7 +3,8 @@
 ``run_item`` serves ``--solbench-isolate none`` (debugging; verdicts unprotected). By default the judge decides
 (``judge.referee``), reusing the helpers here (the problem cache, the reference, comparing, summaries) in its own
 process, and the kernel's process loads the kernel through ``_kernel`` (``worker.harness``). This module imports
-no pytest. It receives a ``protocol.ItemRequest`` and returns a ``protocol.ItemOutcome``.
+no pytest. It receives a ``protocol.ItemRequest`` and returns a ``protocol.ItemOutcome``. Long: the one-process
+item reads top to bottom as the correctness contract, beside the helpers the judge shares with it.
 """
 
 from __future__ import annotations

@@ -102,7 +102,12 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
 def timed(payload: dict[str, Any]) -> dict[str, Any]:
     """Timed calls over the judge's input sets: {"measurement", "trip"} (``timing.measure``), or, with a
     ``schedule`` of set indices, exactly those calls back to back ({"calls", "trip"}); {"error"} if one raised.
-    Call ``i`` uses set ``i % len(sets)`` (or ``schedule[i]``); each set's outputs end up holding its last call's."""
+    Call ``i`` uses set ``i % len(sets)`` (or ``schedule[i]``); each set's outputs end up holding its last call's.
+
+    The inputs the reference updates in place (``restore``: their positions) are put back as the judge made them
+    before every call on a set but its first, outside the timed window as outputs are poisoned: each call starts
+    from the same state, so none finds its cache slots already written by an earlier call and skips them unseen,
+    and each set's state at the end is its last call's alone (red-team round 6)."""
     import torch
 
     from pytest_solbench.measure import timing
@@ -110,6 +115,9 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
     entry, device = _LOADED[payload["key"]], payload["device"]
     sets = _ATTACHED.pop("sets") if payload.get("attached") else _attach(payload["sets"], device)
     schedule = payload.get("schedule")
+    repeated = range(len(sets)) if schedule is None else {k for k in schedule if schedule.count(k) > 1}
+    as_made = {k: {p: sets[k][0][p].clone() for p in payload.get("restore", ())} for k in repeated}
+    begun: set[int] = set()  # the sets called so far
     pending: list[Any] = []  # (set index, result) of a value-returning call, delivered before the next one
     tripped: list[Any] = []  # the first timed result that was not plain (a view is a copy the harness would make)
 
@@ -130,6 +138,10 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
 
     def prepare(i: int) -> None:
         deliver()  # outside the timed window: the copy is the harness's work, not the kernel's
+        if which(i) in begun:
+            for p, made in as_made[which(i)].items():
+                sets[which(i)][0][p].copy_(made)
+        begun.add(which(i))
         if entry.dps:
             for out in sets[which(i)][1]:
                 poison_(out)  # as a checked call's outputs are: nothing tells a timed call from a checked one

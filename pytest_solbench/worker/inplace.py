@@ -15,8 +15,11 @@ those inputs, so an element written with the value it already held still counts 
   (``worker.check``: an e4m3 cache quantized on append may differ by a rounding step, as an e4m3 output may).
 
 The written elements are compared in the order they lie in the input, so the rule against skipped runs of a row
-applies to them too. Updates must be idempotent (applied twice, the same as once: an append is): the timed sets
-are called many times, then held to one run of the reference.
+applies to them too. Every call the judge checks starts from the input as made, so each is held to one run of the
+reference and updates need not be idempotent (an accumulation passes as an append does): correctness rounds and
+the outside clock's batch call each set once, CPU mode's short batch gives each call a copy of its own of these
+inputs, and the timed phase puts them back as made before every call on a set but its first (``judge.timed``).
+A call that found its slots already written could skip them and look fast (red-team round 6).
 """
 
 from __future__ import annotations
