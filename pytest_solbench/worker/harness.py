@@ -54,8 +54,8 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
         fn, dps, wires = execute._kernel(spec, problem.definition, payload["guard"])
         if payload["compile_kernel"]:
             fn = execute._compiled(fn)
-    except kernels.KernelError as exc:
-        return {"failure": exc.status, "error": str(exc)}
+    except kernels.KernelError as exc:  # a PermissionError at its import: the file own-user kept from it is named
+        return {"failure": exc.status, "error": str(exc) + execute._own_user_hint(exc)}
     except Exception as exc:
         return {"failure": "COMPILE_ERROR", "error": execute._short_traceback(exc)}
     _LOADED[payload["key"]] = _Loaded(fn, dps, wires, problem.definition)
