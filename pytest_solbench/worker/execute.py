@@ -89,22 +89,14 @@ _HARNESS = str(Path(__file__).resolve().parents[1])  # the whole package, not on
 
 def _short_traceback(exc: BaseException, limit: int = 6) -> str:
     """The exception first, then the last frames outside the harness: what the kernel's author needs. Where none
-    is outside it, the fault is the harness's own: its frames are shown, so the report names where to fix it. A
-    file that ``own-user`` kept from the kernel is named last, with the fix (``guard.confine.own_user_hint``)."""
+    is outside it, the fault is the harness's own: its frames are shown, so the report names where to fix it."""
     every = traceback.extract_tb(exc.__traceback__)
     frames = [f for f in every if not f.filename.startswith(_HARNESS)]
     lines = [f"{type(exc).__name__}: {exc}"]
     if not frames and every:
         frames, lines = every, [*lines, "  (raised inside pytest-solbench, not the kernel: please report it)"]
     lines += [f"  {f.filename}:{f.lineno} in {f.name}: {(f.line or '').strip()}" for f in frames[-limit:]]
-    return "\n".join(lines) + _own_user_hint(exc)
-
-
-def _own_user_hint(exc: BaseException) -> str:
-    """Where own-user is in force in this process: what to do about a file it could not read (else "")."""
-    from pytest_solbench.guard.confine import own_user_hint
-
-    return own_user_hint(exc)
+    return "\n".join(lines)
 
 
 def _broken_constraint(definition: Definition, axis_values: dict[str, int], args: list) -> str | None:
@@ -253,7 +245,7 @@ def _load(request: ItemRequest, definition: Definition) -> tuple[Any, Any, bool,
         if request.compile_kernel:
             fn = _compiled(fn)
     except kernels.KernelError as exc:
-        return failure(exc.status, str(exc) + _own_user_hint(exc))
+        return failure(exc.status, str(exc))
     except Exception as exc:
         return failure(Status.COMPILE_ERROR, _short_traceback(exc))
     return reference, fn, dps, wires
