@@ -264,8 +264,9 @@ def test_a_closed_file_in_a_kernel_folder_leaves_own_user_in_force_for_the_sessi
 
 def test_own_user_hint_names_what_is_closed_and_the_fix(open_temp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What a kernel whose own file is closed is told, at its import or later, where own-user is in force."""
-    _tree(open_temp, {"k/tuned.json": 0o600, "k/open.json": 0o644, "k/shut/inner.json": 0o644})
+    _tree(open_temp, {"k/tuned.json": 0o600, "k/open.json": 0o644, "k/shut/inner.json": 0o644, "other/x.json": 0o600})
     os.chmod(open_temp / "k" / "shut", 0o700)
+    monkeypatch.setenv(confine.KERNEL_DIRS_ENV, str(open_temp / "k"))
     tuned = str(open_temp / "k" / "tuned.json")
     denied = PermissionError(errno.EACCES, "Permission denied", tuned)
     monkeypatch.setattr(confine, "_DONE", [Confinement(("private-temp", "capabilities"), (("own-user", "off"),))])
@@ -273,7 +274,10 @@ def test_own_user_hint_names_what_is_closed_and_the_fix(open_temp: Path, monkeyp
     monkeypatch.setattr(confine, "_DONE", [Confinement(("private-temp", "own-user", "capabilities"), ())])
     hint = confine.own_user_hint(denied)
     assert f"{tuned} is closed to other users" in hint and f"chmod o+r {tuned}" in hint
-    assert "SOLBENCH_OWN_USER=0" in hint
+    assert "SOLBENCH_OWN_USER=0 to keep kernels as the user who started pytest" in hint
+    elsewhere = str(open_temp / "other" / "x.json")  # not the kernel's own file (root's home, say): no chmod advised
+    hint_elsewhere = confine.own_user_hint(PermissionError(errno.EACCES, "Permission denied", elsewhere))
+    assert f"{elsewhere} is closed to them" in hint_elsewhere and "chmod" not in hint_elsewhere
     try:  # as the loader wraps it: found through the chain
         try:
             raise denied

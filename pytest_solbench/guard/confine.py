@@ -615,8 +615,9 @@ def _untraversable(path: str) -> str | None:
 def own_user_hint(exc: BaseException) -> str:
     """Where ``own-user`` is in force in this process (a kernel's) and ``exc`` is, or was raised from, a
     PermissionError on a file: a line that names what is closed to other users (the file, or the folder on the way)
-    and the fix, in the author's words; "" otherwise. Only the kernel folders' paths are checked for the session
-    (``_own_user``), so this is how a kernel whose own files are closed hears about it, at its import or later."""
+    and, for a file in a kernel folder, the fix, in the author's words; "" otherwise. Only the kernel folders' paths
+    are checked for the session (``_own_user``), so this is how a kernel whose own files are closed hears about it,
+    at its import or later. Elsewhere (root's home, say) no chmod is suggested: opening that is not the fix."""
     if not (_DONE and "own-user" in _DONE[0].in_force):
         return ""
     denied = _permission_error(exc)
@@ -627,13 +628,17 @@ def own_user_hint(exc: BaseException) -> str:
         closed, fix = _closed_to_me(path)
     except OSError:
         closed, fix = None, ""
+    off = "SOLBENCH_OWN_USER=0 keeps kernels as the user who started pytest (a weaker confinement)"
     if closed is None:
         return (f"\n  own-user: this kernel's process runs as a user of its own: it reads what other users may read "
-                f"and writes only in its private temp ($TMPDIR), not {path}; SOLBENCH_OWN_USER=0 runs kernels as "
-                "the user who started pytest (a weaker confinement)")  # fmt: skip
+                f"and writes only in its private temp ($TMPDIR), not {path}; {off}")  # fmt: skip
+    kernel_dirs = [os.path.abspath(k) for k in _named(KERNEL_DIRS_ENV)]
+    if not any(path == k or path.startswith(k.rstrip(os.sep) + os.sep) for k in kernel_dirs):
+        return (f"\n  own-user: this kernel's process runs as a user of its own, which reads only what other users "
+                f"may, and {closed} is closed to them; {off}")  # fmt: skip
     return (f"\n  own-user: this kernel's process runs as a user of its own, and {closed} is closed to other users: "
             f"make it {'passable' if fix == 'o+x' else 'readable'} by them (chmod {fix} {closed}), or run with "
-            "SOLBENCH_OWN_USER=0 to keep kernels as the user who started pytest (a weaker confinement)")  # fmt: skip
+            f"{off.replace(' keeps', ' to keep')}")  # fmt: skip
 
 
 def _permission_error(exc: BaseException | None) -> PermissionError | None:
