@@ -188,13 +188,13 @@ def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
             import os
             import tempfile
 
-            from pytest_solbench.guard.confine import READ_ENV, read_dirs
+            from pytest_solbench.guard.confine import read_env
 
             confined = tempfile.mkdtemp(prefix="solbench-confine-")
             os.chmod(confined, 0o711)  # kernels' processes, each a user of its own (own-user), pass through it
             settings = session.settings
-            reads = read_dirs(settings.kernel_dirs, settings.problem_paths, settings.blob_root)
-            env.update({"SOLBENCH_CONFINE": "1", "SOLBENCH_CONFINE_ROOT": confined, READ_ENV: os.pathsep.join(reads)})
+            env.update({"SOLBENCH_CONFINE": "1", "SOLBENCH_CONFINE_ROOT": confined,
+                        **read_env(settings.kernel_dirs, settings.problem_paths, settings.blob_root)})  # fmt: skip
         warm = "pytest_solbench.worker.execute:" + ("warm_up_cuda" if target.timed else "warm_up")
         runner = worker.WorkerPool(env=env, health_check=health, initializer=warm)  # the judge
     with runner:

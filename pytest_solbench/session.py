@@ -95,10 +95,11 @@ class SolbenchSession:
             if settings.guard == "off":
                 lines.append("solbench: WARNING kernels run unconfined (--solbench-guard off)")
             else:
-                from pytest_solbench.guard.confine import probe_in_subprocess, read_dirs
+                from pytest_solbench.guard.confine import probe_in_subprocess, read_env
 
-                read = read_dirs(settings.kernel_dirs, settings.problem_paths, settings.blob_root)
-                lines.append(probe_in_subprocess(read=read, cuda=dev.kind == "cuda").header_line())  # what each kernel's worker gets here
+                reads = read_env(settings.kernel_dirs, settings.problem_paths, settings.blob_root)
+                probed = probe_in_subprocess(reads=reads, cuda=dev.kind == "cuda")  # what each kernel's worker gets
+                lines.append(probed.header_line())
         import os
 
         if dev.kind == "cuda" and os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):

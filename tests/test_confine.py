@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -72,7 +73,7 @@ class FakeSystem:
         self.calls.append(("drop_capabilities",))
         self._maybe_refuse("caps")
 
-    def closed_to_others(self, paths, through=(), trees=()) -> str | None:
+    def closed_to_others(self, paths, through=(), trees=(), skip=()) -> str | None:
         return self.closed
 
     def share_folder(self, path: str, uid: int) -> None:
@@ -204,6 +205,93 @@ def test_closed_to_others_names_the_first_folder_a_stranger_cannot_pass(open_tem
     (shut / "inner" / "secret.txt").write_text("")
     os.chmod(shut / "inner" / "secret.txt", 0o600)  # a data file beside a kernel, closed: own-user would break it
     assert confine.closed_to_others([], trees=[str(shut)]) == str(shut / "inner" / "secret.txt")
+
+
+# ---------------------------------------------------------------- red-team round 6: a kernel's files and own-user
+
+
+class FilesChecked(FakeSystem):
+    """The real check of what is open to other users, over everything but this interpreter's own path (which may
+    live under /root here, and is not what these tests are about)."""
+
+    def closed_to_others(self, paths, through=(), trees=(), skip=()) -> str | None:
+        return confine.closed_to_others([p for p in paths if p not in sys.path], through, trees, skip)
+
+
+def _tree(top: Path, files: dict[str, int]) -> None:
+    """Files (relative path: mode) under ``top``, every folder on the way 0755."""
+    for rel, mode in files.items():
+        (top / rel).parent.mkdir(parents=True, exist_ok=True)
+        (top / rel).write_text("")
+        os.chmod(top / rel, mode)
+    for folder in sorted({p for rel in files for p in (top / rel).parents if top in p.parents or p == top}):
+        os.chmod(folder, 0o755)
+
+
+def test_a_closed_file_in_a_kernel_folder_leaves_own_user_in_force_for_the_session(
+        restored: Path, open_temp: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Red-team round 6 (g10, g12): a 0600 file beside one kernel kept every kernel's process root (the session
+    walked all kernel folders), and round 5's escapes worked again. The session now checks only the way to each
+    kernel folder; problem folders and the blob root are still walked, a kernel folder inside one left out."""
+    if confine.closed_to_others([], through=[str(open_temp / "kernels")]) is not None:
+        pytest.skip(f"the temp folder's own parents are closed here: {tempfile.gettempdir()}")
+    monkeypatch.setenv(confine.OWN_UID_ENV, str(confine.OWN_UID_BASE + 7))
+    _tree(open_temp, {"kernels/cheat/k.py": 0o644, "kernels/cheat/tuned.json": 0o600, "kernels/honest/h.py": 0o644,
+                      "problems/p/definition.json": 0o644, "problems/p/kernels/tuned.json": 0o600})  # fmt: skip
+    kernels, problems = str(open_temp / "kernels"), str(open_temp / "problems")
+    env = confine.read_env([Path(kernels), open_temp / "problems" / "p" / "kernels"], [Path(problems)])
+    assert env == {confine.READ_ENV: problems, confine.KERNEL_DIRS_ENV: os.pathsep.join(
+        [kernels, str(open_temp / "problems" / "p" / "kernels")])}  # fmt: skip
+
+    def own_user(**folders: list[str]) -> str | None:
+        result = confine.confine(temp_root=str(open_temp), system=FilesChecked(root=True), **folders)
+        return None if "own-user" in result.in_force else dict(result.missing)["own-user"]
+
+    assert own_user(read=[problems], kernel_dirs=env[confine.KERNEL_DIRS_ENV].split(os.pathsep)) is None
+    # The old split (kernel folders walked as trees) is what the cheat used: the same files refuse it.
+    assert own_user(read=[kernels, problems]).startswith(f"{open_temp}/kernels/cheat/tuned.json is closed")
+    assert own_user(read=[problems]).startswith(f"{open_temp}/problems/p/kernels/tuned.json is closed")
+    os.chmod(open_temp / "problems" / "p" / "kernels" / "tuned.json", 0o644)
+    os.chmod(open_temp / "problems" / "p" / "definition.json", 0o600)  # the problem's own file: the user's to open
+    assert own_user(read=[problems], kernel_dirs=[kernels]).startswith(f"{open_temp}/problems/p/definition.json")
+    os.chmod(open_temp / "problems" / "p" / "definition.json", 0o644)
+    # The way to a kernel folder named on the command line is the user's choice, and is still checked.
+    os.chmod(open_temp / "kernels", 0o711)  # passable, not listable
+    assert own_user(read=[problems], kernel_dirs=[kernels]).startswith(f"{kernels} is closed to other users")
+    os.chmod(open_temp / "kernels", 0o700)
+    assert own_user(kernel_dirs=[str(open_temp / "kernels" / "honest")]).startswith(f"{kernels} is closed")
+
+
+def test_own_user_hint_names_what_is_closed_and_the_fix(open_temp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a kernel whose own file is closed is told, at its import or later, where own-user is in force."""
+    _tree(open_temp, {"k/tuned.json": 0o600, "k/open.json": 0o644, "k/shut/inner.json": 0o644, "other/x.json": 0o600})
+    os.chmod(open_temp / "k" / "shut", 0o700)
+    monkeypatch.setenv(confine.KERNEL_DIRS_ENV, str(open_temp / "k"))
+    tuned = str(open_temp / "k" / "tuned.json")
+    denied = PermissionError(errno.EACCES, "Permission denied", tuned)
+    monkeypatch.setattr(confine, "_DONE", [Confinement(("private-temp", "capabilities"), (("own-user", "off"),))])
+    assert confine.own_user_hint(denied) == ""  # not in force: a PermissionError means something else
+    monkeypatch.setattr(confine, "_DONE", [Confinement(("private-temp", "own-user", "capabilities"), ())])
+    hint = confine.own_user_hint(denied)
+    assert f"{tuned} is closed to other users" in hint and f"chmod o+r {tuned}" in hint
+    assert "SOLBENCH_OWN_USER=0 to keep kernels as the user who started pytest" in hint
+    elsewhere = str(open_temp / "other" / "x.json")  # not the kernel's own file (root's home, say): no chmod advised
+    hint_elsewhere = confine.own_user_hint(PermissionError(errno.EACCES, "Permission denied", elsewhere))
+    assert f"{elsewhere} is closed to them" in hint_elsewhere and "chmod" not in hint_elsewhere
+    try:  # as the loader wraps it: found through the chain
+        try:
+            raise denied
+        except PermissionError as exc:
+            raise RuntimeError("importing k.py failed") from exc
+    except RuntimeError as wrapped:
+        assert confine.own_user_hint(wrapped) == hint
+    shut = str(open_temp / "k" / "shut")
+    inner = PermissionError(errno.EACCES, "Permission denied", os.path.join(shut, "inner.json"))
+    assert f"{shut} is closed to other users: make it passable by them (chmod o+x {shut})" in confine.own_user_hint(inner)
+    written = PermissionError(errno.EACCES, "Permission denied", str(open_temp / "k" / "open.json"))
+    assert "writes only in its private temp" in confine.own_user_hint(written)  # open to read: a write was refused
+    assert confine.own_user_hint(PermissionError(errno.EPERM, "Operation not permitted")) == ""  # no file named
+    assert confine.own_user_hint(ValueError("x")) == ""
 
 
 @pytest.mark.skipif(not IS_LINUX_ROOT, reason="starts a process as another user: needs root on Linux")
@@ -368,6 +456,13 @@ def _open_interpreter() -> str:
     return sys.executable
 
 
+def _python_path_open(cwd: Path) -> bool:
+    """Whether this interpreter's own path, as a process started in ``cwd`` sees it, is open to other users."""
+    paths = json.loads(subprocess.run([sys.executable, "-c", "import json, sys; print(json.dumps(sys.path))"], cwd=cwd,
+                                      capture_output=True, text=True, timeout=60, check=True).stdout)  # fmt: skip
+    return confine.closed_to_others([p or str(cwd) for p in paths]) is None
+
+
 @pytest.fixture
 def open_temp() -> Iterator[Path]:
     """A folder other users may pass through (pytest's own are closed), as the plugin makes for kernels' temps."""
@@ -505,6 +600,68 @@ def test_the_plugin_confines_each_kernel_worker_and_says_so_in_the_header(pytest
         assert "caps=['0000000000000000']" in text  # every thread, ATen's pool included (red-team round 3, c06)
     else:
         assert "outside=wrote" in text
+
+
+HONEST_RMS = '''"""Honest RMSNorm."""
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+
+
+def run(hidden_states, weight):
+    x = hidden_states.float()
+    return (x * (x.pow(2).mean(-1, keepdim=True) + 1e-5).rsqrt() * weight.float()).to(hidden_states.dtype)
+'''
+CLOSED_AT_IMPORT = HONEST_RMS.replace('"""Honest RMSNorm."""', '"""Imports a helper closed to others."""\nimport tuned_at_import')
+CLOSED_LATER = '''"""Reads a tuning file closed to others on its first call."""
+import json
+from pathlib import Path
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+SOLBENCH_ALLOW = {"unlisted-import": "reads its tuned block sizes", "file-network-os": "reads its tuned block sizes"}
+
+
+def run(hidden_states, weight):
+    json.loads(Path(__file__).with_name("tuned_later.json").read_text())
+    x = hidden_states.float()
+    return (x * (x.pow(2).mean(-1, keepdim=True) + 1e-5).rsqrt() * weight.float()).to(hidden_states.dtype)
+'''
+
+
+def test_a_kernel_whose_own_file_is_closed_fails_its_items_and_no_other_kernels(open_temp: Path) -> None:
+    """Red-team round 6 (g10, g12): a 0600 file beside one kernel turned own-user off for the whole session. Now
+    own-user stays in force (the header says so), the honest kernel beside it passes, and each kernel that meets a
+    file of its own closed to other users fails its items with the file named and the fix, at its import
+    (COMPILE_ERROR) or on a call (RUNTIME_ERROR)."""
+    os.chmod(open_temp, 0o755)  # pytest's folder here, and on its Python path: readable as a whole
+    kernels = open_temp / "kernels"
+    _tree(kernels, {"honest/honest_rms.py": 0o644, "at_import/closed_import.py": 0o644,
+                    "at_import/tuned_at_import.py": 0o600, "later/closed_later.py": 0o644,
+                    "later/tuned_later.json": 0o600})  # fmt: skip
+    (kernels / "honest" / "honest_rms.py").write_text(HONEST_RMS)
+    (kernels / "at_import" / "closed_import.py").write_text(CLOSED_AT_IMPORT)
+    (kernels / "later" / "closed_later.py").write_text(CLOSED_LATER)
+    (kernels / "at_import" / "tuned_at_import.py").write_text("SCALE = 1.0\n")
+    (kernels / "later" / "tuned_later.json").write_text('{"block": 128}\n')
+    problem = ROOT / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json"
+    env = {k: v for k, v in os.environ.items() if k != confine.OWN_USER_ENV}
+    done = subprocess.run([sys.executable, "-m", "pytest", str(problem), "--solbench", "--solbench-device", "cpu",
+                           "--kernel-dir", str(kernels), "-p", "no:randomly", "-p", "no:cacheprovider",
+                           "--solbench-rounds", "1", "-k", "num_tokens:7]"], cwd=open_temp, env=env,
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    out = done.stdout + done.stderr
+    header = [line for line in out.splitlines() if line.startswith("solbench:") and "confined" in line]
+    assert len(header) == 1, out[-3000:]
+    refused = re.search(r"own-user: ([^;]*)", header[0])
+    if refused and not (IS_LINUX_ROOT and "closed to other users" in refused[1] and _python_path_open(open_temp)):
+        pytest.skip(f"own-user cannot apply here: {refused[1]}")  # not root, or this Python lives under /root
+    assert refused is None, header[0]  # the closed files beside two kernels left it in force for the session
+    assert done.returncode == 1, out[-3000:]
+    assert re.search(r"\b1 passed\b", out) and re.search(r"\b2 failed\b", out), out[-3000:]
+    closed_import, closed_later = (str(kernels / name) for name in ("at_import/tuned_at_import.py", "later/tuned_later.json"))
+    for kernel, status in (("honest_rms", "PASSED"), ("closed_import", "COMPILE_ERROR"), ("closed_later", "RUNTIME_ERROR")):
+        assert re.search(rf"num_tokens:7\s+{kernel}\s+{status}\b", out), out[-3000:]  # the summary table's row
+    for path in (closed_import, closed_later):
+        assert f"{path} is closed to other users: make it readable by them (chmod o+r {path})" in out, out[-3000:]
+    assert out.count("SOLBENCH_OWN_USER=0") >= 2
 
 
 def test_undumpable_closes_the_process_to_its_siblings() -> None:

@@ -23,10 +23,12 @@ saying which are in force and why the others are not:
 - ``own-user`` (root): the process becomes a user of its own (``OWN_UID_BASE`` + its pid, in no passwd file), so
   what file permissions guard is out of its reach (the host's ``/dev`` and ``/proc/sys``, root's files), it can
   signal no process but its own children (not the judge, not another kernel: each has a user of its own), and
-  ``process-cap`` holds (Linux enforces ``RLIMIT_NPROC`` for users other than root). Only where every folder the
-  process reads is open to other users (the Python path, the kernel folders the controller names in
-  ``SOLBENCH_READ_DIRS``): a virtual environment under ``/root`` is not, and the reason is then given.
-  ``SOLBENCH_OWN_USER=0`` turns it off;
+  ``process-cap`` holds (Linux enforces ``RLIMIT_NPROC`` for users other than root). Only where what the process
+  reads is open to other users: the Python path, the problem folders and the blob root with all that is in them
+  (``SOLBENCH_READ_DIRS``), and the way to the kernel folders named on the command line (``SOLBENCH_KERNEL_DIRS``,
+  never what is in them: a kernel's own files cannot turn the measure off for the session; a closed one fails that
+  kernel's items, with :func:`own_user_hint`). A virtual environment under ``/root`` is not open, and the reason is
+  then given. ``SOLBENCH_OWN_USER=0`` turns it off;
 - ``capabilities`` (root): every capability dropped, with no way back (``PR_SET_NO_NEW_PRIVS``), so the kernel can
   neither undo the above (remount, ``setns``), nor read or write other processes' memory.
 
@@ -59,13 +61,14 @@ import stat
 import sys
 import tempfile
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 MEASURES = ("private-temp", "bytecode", "rlimits", "process-cap", "network", "ipc", "read-only-fs", "private-shm",
             "own-user", "capabilities")
 ENV_ON = "SOLBENCH_CONFINE"  # "1" in the environment of the plugin's workers: only there does confine run
 SHARED_ENV = "SOLBENCH_SHARED_DIRS"  # the judge's folders of tensors shared with a worker (``worker.shm.own_folders``)
-READ_ENV = "SOLBENCH_READ_DIRS"  # folders a kernel's process reads beside the Python path (kernel and problem folders)
+READ_ENV = "SOLBENCH_READ_DIRS"  # folders a kernel's process reads, all that is in them: problem folders, blob root
+KERNEL_DIRS_ENV = "SOLBENCH_KERNEL_DIRS"  # the kernel folders named on the command line: their paths, not their files
 IPC_NS_ENV = "SOLBENCH_IPC_NAMESPACE"  # "0": no IPC namespace of its own (a driver that needs the machine's)
 OWN_USER_ENV = "SOLBENCH_OWN_USER"  # "0": kernels' processes stay the user who started pytest (a machine where it breaks)
 OWN_UID_BASE = 1_000_000  # kernels' own user ids: OWN_UID_BASE + a random number below 2**30 (``new_user``)
@@ -217,8 +220,9 @@ class System:
         os.chown(path, 0, uid)
         os.chmod(path, 0o710)
 
-    def closed_to_others(self, paths: Iterable[str], through: Iterable[str] = (), trees: Iterable[str] = ()) -> str | None:
-        return closed_to_others(paths, through, trees)
+    def closed_to_others(self, paths: Iterable[str], through: Iterable[str] = (), trees: Iterable[str] = (),
+                         skip: Iterable[str] = ()) -> str | None:  # fmt: skip
+        return closed_to_others(paths, through, trees, skip)
 
     def limit_privileges(self) -> None:
         """No privilege gained by exec from now on, and no capability this process could ever take back up (the
@@ -247,13 +251,15 @@ def _c(text: str | None) -> bytes | None:
 
 
 def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, shared: Sequence[str] | None = (),
-            read: Sequence[str] = (), system: Any = None, cuda: bool = False) -> Confinement:  # fmt: skip
+            read: Sequence[str] = (), kernel_dirs: Sequence[str] = (), system: Any = None,
+            cuda: bool = False) -> Confinement:  # fmt: skip
     """Confine this process as far as the machine allows; see the module's docstring. ``writable``: folders that
     stay writable under a read-only file system; ``temp_root``: where the private temp folder is made; ``shared``:
     the judge's folders of tensors shared with this process (kept writable, and in its private /dev/shm); None when
     the judge named none (then /dev/shm is left as it is: tensors may be shared anywhere in it); ``read``: folders
-    the process will read beside the Python path (a user of its own must be able to); ``cuda``: the process opens
-    the judge's CUDA tensors (``CUDA_SHM``)."""
+    the process will read beside the Python path, all that is in them (a user of its own must be able to);
+    ``kernel_dirs``: the kernel folders named on the command line, of which only the way there must be open;
+    ``cuda``: the process opens the judge's CUDA tensors (``CUDA_SHM``, ``CUDA_OWN_USER``)."""
     system = system or System()
     done: list[str] = []
     missing: list[tuple[str, str]] = []
@@ -290,7 +296,7 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
         elif cuda:
             missing.append(("own-user", CUDA_OWN_USER))
         else:
-            _step("own-user", lambda: _own_user(system, temp, mine, read, shared or ()), done, missing)
+            _step("own-user", lambda: _own_user(system, temp, mine, read, shared or (), kernel_dirs), done, missing)
         dropped = limited or _attempt(system.drop_capabilities)
         if dropped:
             missing.append(("capabilities", dropped))
@@ -319,8 +325,8 @@ def for_kernel(cuda: bool = False) -> Confinement | None:
     if not _DONE:
         named = os.environ.get(SHARED_ENV)
         shared = None if named is None else [p for p in named.split(os.pathsep) if p]
-        read = [p for p in os.environ.get(READ_ENV, "").split(os.pathsep) if p]
-        _DONE.append(confine(temp_root=os.environ.get("SOLBENCH_CONFINE_ROOT"), shared=shared, read=read, cuda=cuda))
+        _DONE.append(confine(temp_root=os.environ.get("SOLBENCH_CONFINE_ROOT"), shared=shared, read=_named(READ_ENV),
+                             kernel_dirs=_named(KERNEL_DIRS_ENV), cuda=cuda))  # fmt: skip
         undumpable()  # after the measures above: a change of credentials could reset it
         subreaper()
     _DONE[0] = threads_checked(_DONE[0])
@@ -405,7 +411,7 @@ def probe() -> None:
 
     root = tempfile.mkdtemp(prefix="solbench-probe-")
     os.chmod(root, 0o711)  # as the plugin's folder for kernels' temps: passable for a user of its own
-    result = confine(temp_root=root, read=[p for p in os.environ.get(READ_ENV, "").split(os.pathsep) if p],
+    result = confine(temp_root=root, read=_named(READ_ENV), kernel_dirs=_named(KERNEL_DIRS_ENV),
                      cuda=os.environ.get(PROBE_CUDA_ENV) == "1")
     done = threading.Event()
     thread = threading.Thread(target=done.wait, daemon=True)  # started after: it must share every measure
@@ -419,16 +425,17 @@ def probe() -> None:
 PROBE_CUDA_ENV = "SOLBENCH_PROBE_CUDA"
 
 
-def probe_in_subprocess(timeout_s: float = 30.0, read: Sequence[str] = (), cuda: bool = False) -> Confinement:
-    """What a kernel's worker gets on this machine, found by confining a short-lived interpreter (``read``: the
-    folders kernels will read, ``read_dirs``; ``cuda``: a worker of CUDA kernels)."""
+def probe_in_subprocess(timeout_s: float = 30.0, reads: Mapping[str, str] | None = None,
+                        cuda: bool = False) -> Confinement:  # fmt: skip
+    """What a kernel's worker gets on this machine, found by confining a short-lived interpreter (``reads``: what
+    kernels will read, as :func:`read_env` names it for their processes; ``cuda``: a worker of CUDA kernels)."""
     import shutil
     import subprocess
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     code = f"import sys; sys.path.insert(0, {root!r}); from pytest_solbench.guard.confine import probe; probe()"
     try:
-        env = {**os.environ, READ_ENV: os.pathsep.join(read), PROBE_CUDA_ENV: "1" if cuda else "0"}
+        env = {**os.environ, READ_ENV: "", KERNEL_DIRS_ENV: "", **(reads or {}), PROBE_CUDA_ENV: "1" if cuda else "0"}
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout_s, env=env)
         result = Confinement.from_json(done.stdout.strip().splitlines()[-1])
     except (OSError, subprocess.SubprocessError, ValueError, IndexError, KeyError) as exc:
@@ -459,13 +466,17 @@ def _attempt(action: Any) -> str | None:
     return None
 
 
-def _own_user(system: Any, temp: str, mine: Sequence[str], trees: Sequence[str], shared: Sequence[str] = ()) -> None:
+def _own_user(system: Any, temp: str, mine: Sequence[str], trees: Sequence[str], shared: Sequence[str] = (),
+              kernel_dirs: Sequence[str] = ()) -> None:  # fmt: skip
     """Become a user of this process's own (``own-user``): the folders it writes are given to that user first (the
     judge's shared folders stay root's, their group that user's, so it may pass through and open the judge's files
     in them, which take that owner, but make none), and its home is the private temp. Refused, with the folder
-    named, where something it must read is closed to others: the Python path, and ``trees`` (kernel and problem
-    folders) with what is in them."""
-    closed = system.closed_to_others(sys.path, through=[*mine, *shared], trees=trees)
+    named, where something the session's user chose is closed to others: the Python path, the way to each kernel
+    folder (the folder itself open), and ``trees`` (problem folders, the blob root) with what is in them but the
+    kernel folders. What a kernel's author put in a kernel folder is never looked at here: a closed file there
+    would turn the measure off for every kernel of the session (red-team round 6); it fails its own kernel's items
+    instead, when that kernel's process meets it (:func:`own_user_hint`)."""
+    closed = system.closed_to_others([*sys.path, *kernel_dirs], through=[*mine, *shared], trees=trees, skip=kernel_dirs)
     if closed:
         raise OSError(13, f"{closed} is closed to other users (a kernel's process runs as a user of its own where "
                           "it may read what it needs: o+r on files, o+rx on folders, o+x on every folder above)")
@@ -484,14 +495,22 @@ def _own_user(system: Any, temp: str, mine: Sequence[str], trees: Sequence[str],
     os.environ["HOME"] = os.environ["XDG_CACHE_HOME"] = temp  # root's home is closed to this user
 
 
-def read_dirs(kernel_dirs: Iterable[Any], problem_paths: Iterable[Any], blob_root: Any = None) -> list[str]:
-    """The folders a kernel's process reads beside the Python path (``READ_ENV``): its kernel folders (of a kernel
-    file, its folder), the problem folders and the blob root."""
-    found = []
-    for path in [*kernel_dirs, *problem_paths, *([blob_root] if blob_root else [])]:
-        path = os.fspath(path)
-        found.append(path if os.path.isdir(path) else os.path.dirname(path))
-    return list(dict.fromkeys(found))
+def read_env(kernel_dirs: Iterable[Any], problem_paths: Iterable[Any], blob_root: Any = None) -> dict[str, str]:
+    """What a kernel's process reads beside the Python path, for its environment and the header's probe's:
+    ``READ_ENV`` the problem folders and the blob root (all that is in them must be open to other users),
+    ``KERNEL_DIRS_ENV`` the kernel folders named on the command line (only the way there: what is in them is the
+    kernel authors'). Of a file, its folder."""
+    def folders(paths: Iterable[Any]) -> str:
+        found = [os.fspath(p) if os.path.isdir(p) else os.path.dirname(os.fspath(p)) for p in paths]
+        return os.pathsep.join(dict.fromkeys(found))
+
+    return {READ_ENV: folders([*problem_paths, *([blob_root] if blob_root else [])]),
+            KERNEL_DIRS_ENV: folders(kernel_dirs)}  # fmt: skip
+
+
+def _named(key: str) -> list[str]:
+    """The folders an environment variable of :func:`read_env` names."""
+    return [p for p in os.environ.get(key, "").split(os.pathsep) if p]
 
 
 def new_user() -> int:
@@ -553,24 +572,28 @@ def kill_user(uid: int) -> None:
 TREE_ENTRIES = 20_000  # what is looked at under one kernel or problem folder before the rest is taken as open
 
 
-def closed_to_others(paths: Iterable[str], through: Iterable[str] = (), trees: Iterable[str] = ()) -> str | None:
+def closed_to_others(paths: Iterable[str], through: Iterable[str] = (), trees: Iterable[str] = (),
+                     skip: Iterable[str] = ()) -> str | None:  # fmt: skip
     """The first of ``paths`` (existing files or folders) that a user other than its owner cannot reach: a folder
     on the way without o+x, or the path itself without o+r (o+rx for a folder); then the first folder on the way to
     one of ``through`` without o+x; then the first of ``trees`` or what is under it (up to ``TREE_ENTRIES`` each)
-    closed so; None if all are open."""
+    closed so, leaving out what is in the folders ``skip`` names (kernel folders inside a problem folder); None if
+    all are open."""
     for path in through:
         above = _untraversable(path)
         if above:
             return above
+    skipped = {os.path.realpath(p) for p in skip}
     for tree in trees:
         found = closed_to_others([tree])
-        if found or not os.path.isdir(tree):
+        if found or not os.path.isdir(tree) or os.path.realpath(tree) in skipped:
             if found:
                 return found
             continue
         seen = 0
         for folder, dirs, files in os.walk(tree):
-            dirs[:] = [d for d in dirs if d not in ("__pycache__", ".git")]
+            dirs[:] = [d for d in dirs if d not in ("__pycache__", ".git")
+                       and os.path.realpath(os.path.join(folder, d)) not in skipped]  # fmt: skip
             for name in [*dirs, *files]:
                 seen += 1
                 if seen > TREE_ENTRIES:
@@ -606,6 +629,57 @@ def _untraversable(path: str) -> str | None:
         if not os.stat(above).st_mode & stat.S_IXOTH:
             return above
     return None
+
+
+def own_user_hint(exc: BaseException) -> str:
+    """Where ``own-user`` is in force in this process (a kernel's) and ``exc`` is, or was raised from, a
+    PermissionError on a file: a line that names what is closed to other users (the file, or the folder on the way)
+    and, for a file in a kernel folder, the fix, in the author's words; "" otherwise. Only the kernel folders' paths
+    are checked for the session (``_own_user``), so this is how a kernel whose own files are closed hears about it,
+    at its import or later. Elsewhere (root's home, say) no chmod is suggested: opening that is not the fix."""
+    if not (_DONE and "own-user" in _DONE[0].in_force):
+        return ""
+    denied = _permission_error(exc)
+    if denied is None:
+        return ""
+    path = os.path.abspath(os.fsdecode(denied.filename))
+    try:
+        closed, fix = _closed_to_me(path)
+    except OSError:
+        closed, fix = None, ""
+    off = "SOLBENCH_OWN_USER=0 keeps kernels as the user who started pytest (a weaker confinement)"
+    if closed is None:
+        return (f"\n  own-user: this kernel's process runs as a user of its own: it reads what other users may read "
+                f"and writes only in its private temp ($TMPDIR), not {path}; {off}")  # fmt: skip
+    kernel_dirs = [os.path.abspath(k) for k in _named(KERNEL_DIRS_ENV)]
+    if not any(path == k or path.startswith(k.rstrip(os.sep) + os.sep) for k in kernel_dirs):
+        return (f"\n  own-user: this kernel's process runs as a user of its own, which reads only what other users "
+                f"may, and {closed} is closed to them; {off}")  # fmt: skip
+    return (f"\n  own-user: this kernel's process runs as a user of its own, and {closed} is closed to other users: "
+            f"make it {'passable' if fix == 'o+x' else 'readable'} by them (chmod {fix} {closed}), or run with "
+            f"{off.replace(' keeps', ' to keep')}")  # fmt: skip
+
+
+def _permission_error(exc: BaseException | None) -> PermissionError | None:
+    """The first PermissionError naming a file in ``exc``'s chain (itself, what it was raised from or during)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, PermissionError) and exc.filename is not None:
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _closed_to_me(path: str) -> tuple[str | None, str]:
+    """The folder on the way to ``path`` without o+x, or ``path`` itself without o+r (o+rx for a folder), with the
+    chmod that opens it; (None, "") where all is open (a write was refused, not a read)."""
+    above = _untraversable(path)
+    if above:
+        return above, "o+x"
+    mode = os.stat(path).st_mode
+    need, fix = (stat.S_IROTH | stat.S_IXOTH, "o+rx") if stat.S_ISDIR(mode) else (stat.S_IROTH, "o+r")
+    return (path, fix) if mode & need != need else (None, "")
 
 
 def _private_temp(temp: str) -> None:

@@ -205,10 +205,8 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
             if trip is not None:
                 return _hack(trip)
         if len(got) != len(definition.outputs):
-            return failure(
-                Status.INCORRECT_SHAPE,
-                f"the kernel returned {len(got)} outputs; {definition.name} has {len(definition.outputs)}",
-            )
+            return failure(Status.INCORRECT_SHAPE,
+                           f"the kernel returned {len(got)} outputs; {definition.name} has {len(definition.outputs)}")
         where = f"round {round_index + 1} (seed {seed})"
         wrong = inplace.verdict(definition, workload, request.reduction_len, kernel_args, args, updated, where, worst)
         wrong = wrong or _compare(definition, workload, request, got, expected, where, worst)

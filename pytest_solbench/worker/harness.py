@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_solbench.data.inputs import poison_
+from pytest_solbench.guard.confine import own_user_hint
 from pytest_solbench.worker import execute
 from pytest_solbench.worker.rounds import as_outputs
 from pytest_solbench.worker.shm import attach, dtype_name
@@ -54,10 +55,10 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
         fn, dps, wires = execute._kernel(spec, problem.definition, payload["guard"])
         if payload["compile_kernel"]:
             fn = execute._compiled(fn)
-    except kernels.KernelError as exc:
-        return {"failure": exc.status, "error": str(exc)}
+    except kernels.KernelError as exc:  # a PermissionError at its import: the file own-user kept from it is named
+        return {"failure": exc.status, "error": str(exc) + own_user_hint(exc)}
     except Exception as exc:
-        return {"failure": "COMPILE_ERROR", "error": execute._short_traceback(exc)}
+        return {"failure": "COMPILE_ERROR", "error": _fault(exc)}
     _LOADED[payload["key"]] = _Loaded(fn, dps, wires, problem.definition)
     return {"destination_passing": dps, "trip": _trip(wires.check() if wires is not None else None)}
 
@@ -95,7 +96,7 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
             raised = f"{type(exc).__name__}: {exc}"[:2000]
             trip = {"rule": str(seen.rule), "message": f"{seen.message}; then the kernel raised {raised}"}
             return {"outputs": None, "trip": trip, "kernel_names": names}
-        return {"error": execute._short_traceback(exc)}
+        return {"error": _fault(exc)}
     return {"outputs": reported, "trip": _trip(trip), "kernel_names": names}
 
 
@@ -174,7 +175,7 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
             deliver()
             execute._sync(device)
     except Exception as exc:
-        return {"error": f"while timing: {execute._short_traceback(exc)}"}
+        return {"error": f"while timing: {_fault(exc)}"}
     finally:
         _ATTACHED["done"] = sets  # let go at the next request, outside the window the judge times
     if payload.get("check_later") and not tripped:  # the judge times this request: its checks come in the next
@@ -216,6 +217,12 @@ def ping(_payload: Any = None) -> dict[str, Any]:
 
 def _noop(*_args: Any) -> None:
     pass
+
+
+def _fault(exc: BaseException) -> str:
+    """What the kernel raised, for its author: the exception and its frames, then, where own-user kept a file from
+    it (one of its own, closed to other users), that file and the fix (``guard.confine.own_user_hint``)."""
+    return execute._short_traceback(exc) + own_user_hint(exc)
 
 
 def _clock_probe(device: str) -> Any:
