@@ -4,6 +4,9 @@
 (``judge.referee``), reusing the helpers here (the problem cache, the reference, comparing, summaries) in its own
 process, and the kernel's process loads the kernel through ``_kernel`` (``worker.harness``). This module imports
 no pytest. It receives a ``protocol.ItemRequest`` and returns a ``protocol.ItemOutcome``.
+
+Long: the in-process item and the steps of it the judge reuses are one sequence; split, each half would import the
+other.
 """
 
 from __future__ import annotations
