@@ -44,6 +44,7 @@ KILL_PASSES = 3  # kill(-1) calls of one helper, until ESRCH
 HELPER_TIMEOUT_S = 5.0
 STOP_PASSES = 100  # passes that stop a namespace's processes, until one finds no new process
 
+
 @dataclass(frozen=True)
 class Mark:
     """What tells a kernel's processes: its own user, or else its IPC namespace; neither where confinement gave

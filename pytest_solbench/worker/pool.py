@@ -269,8 +269,8 @@ class _Worker:
             raise
         found = self._kill_strays()  # after the reply's time was taken: the scan is the judge's cost, not the kernel's
         if found:
-            raise WorkerError(RUNTIME_ERROR, f"the kernel's process left {len(found)} process(es) of its own out of its "
-                              f"tree (pid {', '.join(map(str, found[:5]))}: a sibling it cloned, say); killed",
+            raise WorkerError(RUNTIME_ERROR, f"the kernel's process left {len(found)} process(es) of its own out of "
+                              f"its tree (pid {', '.join(map(str, found[:5]))}: a sibling it cloned, say); killed",
                               rule="threads", worker_pid=self.pid)  # fmt: skip
         return value
 
