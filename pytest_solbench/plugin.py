@@ -196,7 +196,8 @@ def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
             env.update({"SOLBENCH_CONFINE": "1", "SOLBENCH_CONFINE_ROOT": confined,
                         **read_env(settings.kernel_dirs, settings.problem_paths, settings.blob_root)})  # fmt: skip
         warm = "pytest_solbench.worker.execute:" + ("warm_up_cuda" if target.timed else "warm_up")
-        runner = worker.WorkerPool(env=env, health_check=health, initializer=warm)  # the judge
+        # The judge; at the end it retires its kernels' processes (each within seconds: guard.reap) before it exits.
+        runner = worker.WorkerPool(env=env, health_check=health, initializer=warm, exit_grace_s=60.0)
     with runner:
         yield runner
     if confined:

@@ -7,7 +7,9 @@ import json
 import math
 import shutil
 import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -362,6 +364,50 @@ def test_an_honest_kernel_timed_on_cpu_agrees_with_the_outside_clock(fresh_pools
     outcome = referee.judge_item(_timed_on_cpu(tmp_path / "sleepy.py"))
     assert outcome.status is Status.PASSED, outcome.log
     assert any("on fresh inputs" in note for note in outcome.kernel_timing["notes"]), outcome.kernel_timing
+
+
+def test_the_judges_scan_after_each_reply_is_not_on_the_outside_clock(fresh_pools, monkeypatch, tmp_path) -> None:
+    """Red-team round 6 (g09, g11): the scan for a kernel's strays after each reply fell inside the outside clock's
+    batch, and processes added after the pre-import pings made it slower there than in the round trip subtracted:
+    an honest fast kernel failed [outside-clock]. Here every scan after a timed request takes 4 s (over 100 ms per
+    call of a 32-call batch, twice the 50 ms of work): none of it may count."""
+    from pytest_solbench.worker import pool as pool_module
+
+    real_call = pool_module._Worker.call
+
+    def call(self, target, args, timeout_s):
+        self.timed_request = target.endswith(":timed")
+        return real_call(self, target, args, timeout_s)
+
+    def slow_scan(self) -> list[int]:
+        if getattr(self, "timed_request", False):
+            time.sleep(4.0)
+        return []
+
+    monkeypatch.setattr(pool_module._Worker, "call", call)
+    monkeypatch.setattr(pool_module._Worker, "_kill_strays", slow_scan)
+    (tmp_path / "sleepy.py").write_text(SLEEPY.replace("0.02", "0.05"))
+    outcome = referee.judge_item(_timed_on_cpu(tmp_path / "sleepy.py"))
+    assert outcome.status is Status.PASSED, outcome.log
+    assert any("on fresh inputs" in note for note in outcome.kernel_timing["notes"]), outcome.kernel_timing
+
+
+def test_an_older_kernels_retirement_is_not_on_the_next_items_clock(monkeypatch, tmp_path: Path) -> None:
+    """Red-team round 6 (g03): the pool of the previous kernel was retired inside this item's first request, after
+    its deadline was set, so a retirement that stalled took its time from an honest kernel. Here the retirement
+    takes 1000 s by the judge's clock."""
+    clock = {"now": 0.0}
+
+    class Pools:
+        def pool(self, tenant: str) -> None:
+            clock["now"] += 1000.0  # an older kernel's pool retired on the way
+
+    monkeypatch.setattr(referee, "kernel_pools", lambda device, reference=False: Pools())
+    monkeypatch.setattr(referee, "time", SimpleNamespace(monotonic=lambda: clock["now"]))
+    (tmp_path / "sleepy.py").write_text(SLEEPY)
+    request = _request(tmp_path / "sleepy.py")
+    kernel = referee.Kernel(request)
+    assert kernel.deadline == clock["now"] + request.timeout_s == 1000.0 + request.timeout_s
 
 
 def _request_on(problem: str, kernel_file: Path, axes: dict, guard: bool) -> ItemRequest:

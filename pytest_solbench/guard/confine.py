@@ -542,33 +542,6 @@ def _process_users() -> dict[int, set[int]]:
     return found
 
 
-def strays(uid: int, keep: Iterable[int]) -> list[int]:
-    """The processes of ``uid`` (a kernel's own user) other than ``keep`` (its process and what descends from it):
-    one cloned as a sibling (``CLONE_PARENT``) or otherwise out of its tree, which no call of it should leave."""
-    kept = set(keep)
-    return sorted(pid for pid, uids in _process_users().items() if uid in uids and pid not in kept)
-
-
-def kill_user(uid: int) -> None:
-    """SIGKILL every process that runs as ``uid`` (a kernel's own user), wherever it went: a child reparented away,
-    a daemon, one cloned as a sibling of the kernel's process (``CLONE_PARENT``). A helper that becomes that user
-    sends ``kill(-1)``, which reaches exactly that user's processes. Root only; a no-op otherwise."""
-    import shutil
-    import subprocess
-
-    if not sys.platform.startswith("linux") or os.geteuid() != 0 or uid < OWN_UID_BASE:
-        return
-    # kill(1) from the system's folders: this interpreter may live where that user cannot run it (a pyenv in /root).
-    program = next((p for p in ("/usr/bin/kill", "/bin/kill") if os.access(p, os.X_OK)), None) or shutil.which("kill")
-    command = [program, "-9", "-1"] if program else [sys.executable, "-S", "-c",
-                                                                    "import os; os.kill(-1, 9)"]  # fmt: skip
-    try:
-        subprocess.run(command, user=uid, group=uid, extra_groups=[], stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30, check=False, cwd="/")  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        pass
-
-
 TREE_ENTRIES = 20_000  # what is looked at under one kernel or problem folder before the rest is taken as open
 
 

@@ -327,9 +327,8 @@ def _outside_clock(kernel: Kernel, request: ItemRequest, problem: Any, workload:
         round_trip = min([kernel.round_trip_ms, *(kernel.ping_ms() for _ in range(3))])  # never more than before import
         fixed = _fixed_ms(request, [s.outputs for s in sets])
         _reveal(sets)
-        started = time.perf_counter()
         answer = kernel.ask("timed", payload, schema.batch)
-        wall = (time.perf_counter() - started) * 1e3
+        wall = kernel.reply_ms  # sent -> reply arrived, as the round trip: the judge's work after it is its own
         _answered(answer)
         _answered(kernel.ask("checked", {}, schema.batch))
         picked = random.SystemRandom().sample(range(calls), min(calls, CHECKED_PER_BATCH))

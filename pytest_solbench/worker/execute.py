@@ -3,8 +3,10 @@
 ``run_item`` serves ``--solbench-isolate none`` (debugging; verdicts unprotected). By default the judge decides
 (``judge.referee``), reusing the helpers here (the problem cache, the reference, comparing, summaries) in its own
 process, and the kernel's process loads the kernel through ``_kernel`` (``worker.harness``). This module imports
-no pytest. It receives a ``protocol.ItemRequest`` and returns a ``protocol.ItemOutcome``. Long: the one-process
-item reads top to bottom as the correctness contract, beside the helpers the judge shares with it.
+no pytest. It receives a ``protocol.ItemRequest`` and returns a ``protocol.ItemOutcome``.
+
+Long: the in-process item and the steps of it the judge reuses are one sequence; split, each half would import the
+other.
 """
 
 from __future__ import annotations

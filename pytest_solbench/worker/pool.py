@@ -9,6 +9,10 @@ itself (an extra answer, to shift every later one) is refused. A plain worker di
 A worker that is stopped (SIGSTOP from a process of the same user: a kernel signalling its judge) is killed after
 ``STOPPED_GRACE_S`` and its call is a TIMEOUT that says so, instead of a wait to the end of the call's limit.
 
+``last_reply_ms`` is each call's wall time from the request sent to the reply's arrival, taken before what the
+judge does after it (the scan for a confined kernel's strays, ``guard.reap``): the outside clock and the round
+trip it subtracts are both that figure, so no scan's cost falls in one and not the other (red-team round 6, g09).
+
 Long: the child's loop, one worker, a pool of them, a pool per tenant and the in-process stand-in share one call
 interface and one error type; apart they would each import the others.
 """
@@ -227,6 +231,10 @@ class _Worker:
             os.close(fd)
             theirs.close()
         self.pid = self.proc.pid
+        self.mark: Any = None  # what tells its processes (``guard.reap.Mark``), read once its initializer confined it
+        self._reaped = False  # every process with that mark killed (before the mark, no kernel code ran: none to kill)
+        self._ipc_fd: int | None = None  # holds the kernel's IPC namespace, so its identity is not reused meanwhile
+        self.last_reply_ms = 0.0  # the last call's request sent -> reply arrived, before anything the judge does after
         self.conn = Connection(ours.detach())
         self.conn.send(("setup", list(sys.path), plain))
         self.pending_init = initializer
@@ -249,30 +257,31 @@ class _Worker:
     def call(self, target: str, args: tuple, timeout_s: float) -> Any:
         """Run ``target(*args)``; raises WorkerError. After a TIMEOUT or a death the worker is unusable."""
         offset = self._log_size()
+        started = time.perf_counter()
         try:
             self._send(target, args)
         except OSError:  # it died between calls
             return self._died(target, offset)
         try:
-            value = self._reply(target, timeout_s, offset)
+            value = self._reply(target, timeout_s, offset, started)
         except BaseException:
             self._kill_strays()
             raise
-        found = self._kill_strays()
+        found = self._kill_strays()  # after the reply's time was taken: the scan is the judge's cost, not the kernel's
         if found:
-            raise WorkerError(RUNTIME_ERROR, f"the kernel's process left {len(found)} process(es) of its own user out "
-                              f"of its tree (pid {', '.join(map(str, found[:5]))}: a sibling it cloned, say); killed",
+            raise WorkerError(RUNTIME_ERROR, f"the kernel's process left {len(found)} process(es) of its own out of "
+                              f"its tree (pid {', '.join(map(str, found[:5]))}: a sibling it cloned, say); killed",
                               rule="threads", worker_pid=self.pid)  # fmt: skip
         return value
 
     def _kill_strays(self) -> list[int]:
         """A confined kernel's processes that left its tree during the call (a sibling cloned with
         ``CLONE_PARENT``) die now, not at its retirement: nothing of it runs while another kernel is timed."""
-        if self.uid is None:
+        if not self.mark:
             return []
-        from pytest_solbench.guard.confine import strays
+        from pytest_solbench.guard.reap import strays
 
-        found = strays(self.uid, [self.pid, *_descendants(self.pid)])
+        found = strays(self.mark, self.pid)
         for pid in found:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -284,8 +293,22 @@ class _Worker:
         if self.pending_init is not None:
             target, self.pending_init = self.pending_init, None
             self._reply(f"initializer {target}", timeout_s, 0)
+            if self.uid is not None:  # confined now (its initializer), and no kernel code has run in it yet
+                self._take_mark()
 
-    def _reply(self, what: str, timeout_s: float, offset: int) -> Any:
+    def _take_mark(self) -> None:
+        from pytest_solbench.guard import reap
+
+        try:  # opened first and held: the namespace, so its identity, lives as long as this object, not reused
+            self._ipc_fd = os.open(f"/proc/{self.pid}/ns/ipc", os.O_RDONLY)
+        except OSError:
+            self._ipc_fd = None
+        self.mark = reap.mark_of(self.pid, self.uid)
+        if self.mark.ipc is None and self._ipc_fd is not None:
+            os.close(self._ipc_fd)
+            self._ipc_fd = None
+
+    def _reply(self, what: str, timeout_s: float, offset: int, started: float | None = None) -> Any:
         if not self._wait(timeout_s):
             if _stopped(self.pid):
                 self.kill()
@@ -303,6 +326,8 @@ class _Worker:
             )
         try:
             reply = self.conn.recv_bytes(MAX_PLAIN_REPLY_BYTES) if self.plain else self.conn.recv()
+            if started is not None:
+                self.last_reply_ms = (time.perf_counter() - started) * 1e3
         except OSError as exc:
             if self.plain and "too long" in str(exc):
                 return self._malformed(what, offset, f"a reply over {MAX_PLAIN_REPLY_BYTES} bytes")
@@ -369,10 +394,10 @@ class _Worker:
         return self.proc.poll() is None and not self.conn.closed
 
     def kill(self) -> None:
-        if self.uid is not None:  # everything run as the kernel's own user, wherever it went, also after its death
-            from pytest_solbench.guard.confine import kill_user
+        if self.mark and not self._reaped:  # everything with the kernel's mark, wherever it went, even after its death
+            from pytest_solbench.guard import reap
 
-            kill_user(self.uid)
+            self._reaped = not reap.kill(self.mark)  # then none is left, and none can come back: done for good
         if self.proc.poll() is None:
             if self.plain:  # its process group (start_new_session): whatever the kernel started goes too
                 for pid in _descendants(self.pid):  # and what left the group (setsid), reparented to it (subreaper)
@@ -399,6 +424,9 @@ class _Worker:
         self.kill()
         if not self.conn.closed:
             self.conn.close()
+        if self._ipc_fd is not None:
+            os.close(self._ipc_fd)
+            self._ipc_fd = None
         try:
             os.unlink(self.log_path)
         except OSError:
@@ -426,11 +454,11 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
-def _shutdown(workers: set[_Worker], folders: tuple[str, ...] = ()) -> None:
+def _shutdown(workers: set[_Worker], folders: tuple[str, ...] = (), grace_s: float = 0.5) -> None:
     import shutil
 
     for worker in list(workers):
-        worker.close(grace_s=0.5)
+        worker.close(grace_s=grace_s)
     workers.clear()
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
@@ -457,6 +485,7 @@ class WorkerPool:
         health_timeout_s: float = 60.0,
         plain: bool = False,
         shared_folders: bool = False,
+        exit_grace_s: float = 0.5,
     ) -> None:
         if start_method != "spawn":
             raise ValueError(
@@ -484,10 +513,13 @@ class WorkerPool:
             self.shared_dirs = own_folders()
             self._env[SHARED_ENV] = os.pathsep.join(self.shared_dirs)
         self._workers: set[_Worker] = set()
+        self.last_reply_ms = 0.0  # the last call that returned: request sent -> reply arrived (``_Worker.call``)
         self._idle: list[_Worker] = []
         self._cond = threading.Condition()
         self._closed = False
-        self._finalizer = weakref.finalize(self, _shutdown, self._workers, self.shared_dirs)
+        # How long a worker may take to exit when the pool closes before it is killed: the judge's retires its
+        # kernels' processes then (``guard.reap``), and one killed halfway would leave their escapees alive.
+        self._finalizer = weakref.finalize(self, _shutdown, self._workers, self.shared_dirs, exit_grace_s)
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -550,6 +582,7 @@ class WorkerPool:
         except BaseException:  # e.g. an unpicklable payload, or Ctrl-C while waiting: do not reuse the worker
             self._replace(worker)
             raise
+        self.last_reply_ms = worker.last_reply_ms
         self._release(worker)
         return result
 
