@@ -73,6 +73,10 @@ class FakeSystem:
         self.calls.append(("drop_capabilities",))
         self._maybe_refuse("caps")
 
+    def deny_namespaces(self) -> None:
+        self.calls.append(("deny_namespaces",))
+        self._maybe_refuse("seccomp")
+
     def closed_to_others(self, paths, through=(), trees=(), skip=()) -> str | None:
         return self.closed
 
@@ -118,7 +122,7 @@ def restored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def test_not_root_keeps_what_needs_no_privilege_and_says_why_the_rest_is_missing(restored: Path) -> None:
     system = FakeSystem(root=False)
     result = confine.confine(temp_root=str(restored), system=system)
-    assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap")
+    assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap", "no-userns")
     assert dict(result.missing) == {"network": "needs root on Linux", "ipc": "needs root on Linux",
                                     "read-only-fs": "needs root on Linux",
                                     "private-shm": "needs root on Linux",
@@ -300,7 +304,8 @@ def test_a_namespace_that_cannot_be_made_private_is_never_remounted(restored: Pa
     assert dict(result.missing) == {"network": "Operation not permitted", "read-only-fs": "Operation not permitted",
                                     "private-shm": "needs the mount namespace of read-only-fs"}
     assert not any(call[0] == "mount" and call[4] & MS_RDONLY for call in system.calls)
-    assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap", "ipc", "own-user", "capabilities")
+    assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap", "ipc", "own-user", "capabilities",
+                              "no-userns")
 
 
 def test_a_temp_folder_without_tmpfs_is_bound_writable_and_no_proc_means_no_thread_cap(restored: Path) -> None:
