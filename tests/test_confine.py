@@ -17,7 +17,7 @@ from typing import Iterator
 
 import pytest
 
-from pytest_solbench.guard import confine
+from pytest_solbench.guard import confine, seccomp
 from pytest_solbench.worker import shm as shared_memory
 from pytest_solbench.guard.confine import MS_BIND, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, Confinement
 
@@ -670,6 +670,44 @@ def test_a_measure_some_thread_does_not_share_is_not_in_force_and_names_the_thre
     assert "capabilities: thread 11" in result.header_line()
     unheld = Confinement(("private-temp",), (("capabilities", "none to drop: not root"),))
     assert confine.threads_checked(unheld, early) == unheld  # nothing was claimed: nothing to take back
+
+
+def test_a_thread_without_the_seccomp_filter_takes_no_userns_out_of_force() -> None:
+    """``Seccomp: 2`` in every thread's status, with no fewer filters than the confining thread's (a container's
+    runtime may have put one filter on every thread already); a kernel that does not count filters is believed."""
+    def with_filter(tid: int, mode: int = 2, filters: int | None = 1) -> confine.Task:
+        plain = task(tid)
+        return confine.Task(plain.tid, plain.name, 0, plain.namespaces, mode, filters)
+
+    held = Confinement(("private-temp", "capabilities", "no-userns"), (), "/t")
+    assert confine.threads_checked(held, FakeSystem(tasks=[with_filter(10), with_filter(11)])) == held
+    assert confine.threads_checked(held, FakeSystem(tasks=[with_filter(10), with_filter(11, filters=None)])) == held
+    for early in (with_filter(11, mode=0, filters=0), with_filter(11, filters=0)):  # none, or only a container's
+        mine = with_filter(10, filters=early.filters + 1)
+        result = confine.threads_checked(held, FakeSystem(tasks=[mine, early]))
+        assert result.in_force == ("private-temp", "capabilities") and result.escaped == ("no-userns",)
+        assert dict(result.missing)["no-userns"] == (f"thread 11 (t11) lacks the seccomp filter (mode {early.seccomp}, "
+                                                     f"{early.filters} filters): the filter did not reach it")
+    assert seccomp.thread_filters({"Seccomp": "\t2\n", "Seccomp_filters": "\t3\n"}) == (2, 3)
+    assert seccomp.thread_filters({"Seccomp": "\t0\n"}) == (0, None)  # before Linux 5.9
+
+
+def test_no_userns_is_taken_last_and_says_why_not_where_refused(
+        restored: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Red-team round 6 (g08): the seccomp filter comes after every namespace confinement makes, root or not."""
+    monkeypatch.setenv("HOME", os.environ.get("HOME", ""))
+    monkeypatch.setenv("XDG_CACHE_HOME", os.environ.get("XDG_CACHE_HOME", ""))
+    monkeypatch.setenv(confine.OWN_UID_ENV, str(confine.OWN_UID_BASE + 7))
+    system = FakeSystem(root=True)
+    result = confine.confine(temp_root=str(restored), system=system)
+    names = [call[0] for call in system.calls]
+    last_unshare = max(i for i, name in enumerate(names) if name in ("unshare", "mount", "become"))
+    assert "no-userns" in result.in_force and names.count("deny_namespaces") == 1
+    assert last_unshare < names.index("drop_capabilities") < names.index("deny_namespaces")  # no namespace after it
+    refused = FakeSystem(root=False, refuse=("seccomp",))
+    result = confine.confine(temp_root=str(restored), system=refused)
+    assert dict(result.missing)["no-userns"] == "Operation not permitted"
+    assert "no-userns: Operation not permitted" in result.header_line()
 
 
 CHILD = """

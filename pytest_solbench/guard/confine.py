@@ -384,11 +384,11 @@ def threads_checked(result: Confinement, system: Any = None) -> Confinement:
         if outside:
             first = outside[0]
             what = (f"holds capabilities {first.capabilities:#x}" if kind is None
-                    else f"lacks the seccomp filter (mode {first.seccomp}, {first.filters} filters)" if kind == "seccomp"
-                    else f"is in another {kind} namespace ({dict(first.namespaces).get(kind)})")
+                    else f"lacks the seccomp filter (mode {first.seccomp}, {first.filters} filters)"
+                    if kind == "seccomp" else f"is in another {kind} namespace ({dict(first.namespaces).get(kind)})")
             more = f" (and {len(outside) - 1} more)" if len(outside) > 1 else ""
-            escaped.append((measure, f"thread {outside[0].tid} ({outside[0].name}){more} {what}: it started before "
-                                     "the process was confined"))  # fmt: skip
+            why = "the filter did not reach it" if kind == "seccomp" else "it started before the process was confined"
+            escaped.append((measure, f"thread {outside[0].tid} ({outside[0].name}){more} {what}: {why}"))
     return _without(result, escaped) if escaped else result
 
 
