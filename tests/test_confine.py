@@ -17,7 +17,7 @@ from typing import Iterator
 
 import pytest
 
-from pytest_solbench.guard import confine
+from pytest_solbench.guard import confine, seccomp
 from pytest_solbench.worker import shm as shared_memory
 from pytest_solbench.guard.confine import MS_BIND, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, Confinement
 
@@ -73,6 +73,10 @@ class FakeSystem:
         self.calls.append(("drop_capabilities",))
         self._maybe_refuse("caps")
 
+    def deny_namespaces(self) -> None:
+        self.calls.append(("deny_namespaces",))
+        self._maybe_refuse("seccomp")
+
     def closed_to_others(self, paths, through=(), trees=(), skip=()) -> str | None:
         return self.closed
 
@@ -118,7 +122,7 @@ def restored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def test_not_root_keeps_what_needs_no_privilege_and_says_why_the_rest_is_missing(restored: Path) -> None:
     system = FakeSystem(root=False)
     result = confine.confine(temp_root=str(restored), system=system)
-    assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap")
+    assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap", "no-userns")
     assert dict(result.missing) == {"network": "needs root on Linux", "ipc": "needs root on Linux",
                                     "read-only-fs": "needs root on Linux",
                                     "private-shm": "needs root on Linux",
@@ -300,7 +304,8 @@ def test_a_namespace_that_cannot_be_made_private_is_never_remounted(restored: Pa
     assert dict(result.missing) == {"network": "Operation not permitted", "read-only-fs": "Operation not permitted",
                                     "private-shm": "needs the mount namespace of read-only-fs"}
     assert not any(call[0] == "mount" and call[4] & MS_RDONLY for call in system.calls)
-    assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap", "ipc", "own-user", "capabilities")
+    assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap", "ipc", "own-user", "capabilities",
+                              "no-userns")
 
 
 def test_a_temp_folder_without_tmpfs_is_bound_writable_and_no_proc_means_no_thread_cap(restored: Path) -> None:
@@ -665,6 +670,44 @@ def test_a_measure_some_thread_does_not_share_is_not_in_force_and_names_the_thre
     assert "capabilities: thread 11" in result.header_line()
     unheld = Confinement(("private-temp",), (("capabilities", "none to drop: not root"),))
     assert confine.threads_checked(unheld, early) == unheld  # nothing was claimed: nothing to take back
+
+
+def test_a_thread_without_the_seccomp_filter_takes_no_userns_out_of_force() -> None:
+    """``Seccomp: 2`` in every thread's status, with no fewer filters than the confining thread's (a container's
+    runtime may have put one filter on every thread already); a kernel that does not count filters is believed."""
+    def with_filter(tid: int, mode: int = 2, filters: int | None = 1) -> confine.Task:
+        plain = task(tid)
+        return confine.Task(plain.tid, plain.name, 0, plain.namespaces, mode, filters)
+
+    held = Confinement(("private-temp", "capabilities", "no-userns"), (), "/t")
+    assert confine.threads_checked(held, FakeSystem(tasks=[with_filter(10), with_filter(11)])) == held
+    assert confine.threads_checked(held, FakeSystem(tasks=[with_filter(10), with_filter(11, filters=None)])) == held
+    for early in (with_filter(11, mode=0, filters=0), with_filter(11, filters=0)):  # none, or only a container's
+        mine = with_filter(10, filters=early.filters + 1)
+        result = confine.threads_checked(held, FakeSystem(tasks=[mine, early]))
+        assert result.in_force == ("private-temp", "capabilities") and result.escaped == ("no-userns",)
+        assert dict(result.missing)["no-userns"] == (f"thread 11 (t11) lacks the seccomp filter (mode {early.seccomp}, "
+                                                     f"{early.filters} filters): the filter did not reach it")
+    assert seccomp.thread_filters({"Seccomp": "\t2\n", "Seccomp_filters": "\t3\n"}) == (2, 3)
+    assert seccomp.thread_filters({"Seccomp": "\t0\n"}) == (0, None)  # before Linux 5.9
+
+
+def test_no_userns_is_taken_last_and_says_why_not_where_refused(
+        restored: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Red-team round 6 (g08): the seccomp filter comes after every namespace confinement makes, root or not."""
+    monkeypatch.setenv("HOME", os.environ.get("HOME", ""))
+    monkeypatch.setenv("XDG_CACHE_HOME", os.environ.get("XDG_CACHE_HOME", ""))
+    monkeypatch.setenv(confine.OWN_UID_ENV, str(confine.OWN_UID_BASE + 7))
+    system = FakeSystem(root=True)
+    result = confine.confine(temp_root=str(restored), system=system)
+    names = [call[0] for call in system.calls]
+    last_unshare = max(i for i, name in enumerate(names) if name in ("unshare", "mount", "become"))
+    assert "no-userns" in result.in_force and names.count("deny_namespaces") == 1
+    assert last_unshare < names.index("drop_capabilities") < names.index("deny_namespaces")  # no namespace after it
+    refused = FakeSystem(root=False, refuse=("seccomp",))
+    result = confine.confine(temp_root=str(restored), system=refused)
+    assert dict(result.missing)["no-userns"] == "Operation not permitted"
+    assert "no-userns: Operation not permitted" in result.header_line()
 
 
 CHILD = """

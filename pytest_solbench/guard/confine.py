@@ -30,7 +30,10 @@ saying which are in force and why the others are not:
   kernel's items, with :func:`own_user_hint`). A virtual environment under ``/root`` is not open, and the reason is
   then given. ``SOLBENCH_OWN_USER=0`` turns it off;
 - ``capabilities`` (root): every capability dropped, with no way back (``PR_SET_NO_NEW_PRIVS``), so the kernel can
-  neither undo the above (remount, ``setns``), nor read or write other processes' memory.
+  neither undo the above (remount, ``setns``), nor read or write other processes' memory;
+- ``no-userns`` (Linux, x86_64 or aarch64): a seccomp filter (``guard.seccomp``) that refuses every new namespace
+  (``unshare``, ``clone`` with a ``CLONE_NEW*`` flag, ``setns``, ``clone3``), so the process cannot make a user
+  namespace, gain every capability in it and leave the IPC namespace the judge finds it by (red-team round 6, g08).
 
 Whatever the machine allows, :func:`for_kernel` then makes the process not dumpable (``undumpable``; the judge's
 process does the same): its ``/proc/<pid>/mem``, ``fd`` and ``environ`` belong to root and open only with
@@ -41,7 +44,8 @@ Namespaces and capabilities belong to the calling thread and to the threads and 
 started before (torch's pools, CUDA's) keep the old view, and native code of a kernel can run on them (ATen's
 ``parallel_for``). So a kernel's process confines itself first thing, before any thread starts (its pool's
 initializer, ``worker.execute.confined_warm_up``), and :func:`threads_checked` then reads every thread of the
-process (``/proc/self/task``): a measure some thread does not share is not in force, with the thread named.
+process (``/proc/self/task``): a measure some thread does not share is not in force, with the thread named. The
+seccomp filter of ``no-userns`` is per thread too, but installed in every thread at once (``TSYNC``).
 
 All system calls go through a :class:`System` (the real one uses ``os`` and libc through ``ctypes``), so tests
 can drive both paths: the real one where this machine permits it, a fake one where not.
@@ -63,8 +67,10 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
+from pytest_solbench.guard import seccomp
+
 MEASURES = ("private-temp", "bytecode", "rlimits", "process-cap", "network", "ipc", "read-only-fs", "private-shm",
-            "own-user", "capabilities")
+            "own-user", "capabilities", "no-userns")
 ENV_ON = "SOLBENCH_CONFINE"  # "1" in the environment of the plugin's workers: only there does confine run
 SHARED_ENV = "SOLBENCH_SHARED_DIRS"  # the judge's folders of tensors shared with a worker (``worker.shm.own_folders``)
 READ_ENV = "SOLBENCH_READ_DIRS"  # folders a kernel's process reads, all that is in them: problem folders, blob root
@@ -129,6 +135,8 @@ class Task:
     name: str
     capabilities: int  # CapEff, the effective capability set
     namespaces: tuple[tuple[str, str], ...]  # (kind, the namespace's identity) for "mnt", "net" and "ipc"
+    seccomp: int = 0  # its seccomp mode: 0 none, 1 strict, 2 filter
+    filters: int | None = None  # how many seccomp filters it has (None: the kernel does not say, before Linux 5.9)
 
 
 class System:
@@ -203,7 +211,8 @@ class System:
                 namespaces = tuple((kind, os.readlink(f"{base}/ns/{kind}")) for kind in ("mnt", "net", "ipc"))
             except OSError:
                 continue
-            found.append(Task(int(tid), status["Name"].strip(), int(status["CapEff"], 16), namespaces))
+            found.append(Task(int(tid), status["Name"].strip(), int(status["CapEff"], 16), namespaces,
+                              *seccomp.thread_filters(status)))
         return threading.get_native_id(), found
 
     def become(self, uid: int) -> None:
@@ -238,6 +247,10 @@ class System:
         for cap in range(last + 1):
             self._check(prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"prctl(PR_CAPBSET_DROP, {cap})")
         prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)  # absent before Linux 4.3: nothing to clear then
+
+    def deny_namespaces(self) -> None:
+        """Every thread of this process, and all it starts, refused any new namespace (``guard.seccomp``)."""
+        seccomp.install()
 
     def drop_capabilities(self) -> None:
         """This thread holds no capability (threads started later inherit that)."""
@@ -306,6 +319,10 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
         missing.append(("own-user", "runs as the user who started pytest: only root can give it one of its own"
                         if system.is_linux() else why_not_root))  # fmt: skip
         missing.append(("capabilities", "none to drop: not root" if system.is_linux() else why_not_root))
+    if system.is_linux():  # last: the measures above made their namespaces; none is made after this
+        _step("no-userns", system.deny_namespaces, done, missing)
+    else:
+        missing.append(("no-userns", f"needs Linux, this is {sys.platform}"))
     if system.is_root():
         missing.append(("process-cap", "Linux does not enforce RLIMIT_NPROC for root, as kernels run here"))
     else:
@@ -333,8 +350,10 @@ def for_kernel(cuda: bool = False) -> Confinement | None:
     return _DONE[0]
 
 
-#: Measures held per thread, and the namespace each needs a thread to share with the one that confined.
-PER_THREAD = {"network": "net", "ipc": "ipc", "read-only-fs": "mnt", "private-shm": "mnt", "capabilities": None}
+#: Measures held per thread, and the namespace each needs a thread to share with the one that confined (None: no
+#: capability; "seccomp": the filters of the confining thread).
+PER_THREAD = {"network": "net", "ipc": "ipc", "read-only-fs": "mnt", "private-shm": "mnt", "capabilities": None,
+              "no-userns": "seccomp"}
 
 
 def threads_checked(result: Confinement, system: Any = None) -> Confinement:
@@ -351,8 +370,11 @@ def threads_checked(result: Confinement, system: Any = None) -> Confinement:
         escaped = [(m, f"the threads of this process cannot be read: {exc.strerror or exc}") for m in held]
         return _without(result, escaped)
     mine = dict(next((t.namespaces for t in tasks if t.tid == me), ()))
+    my_filters = next((t.filters for t in tasks if t.tid == me), None)
 
     def shares(task: Task, kind: str | None) -> bool:
+        if kind == "seccomp":  # a filter, and no fewer than this thread's (one from a container's runtime may be all)
+            return task.seccomp == 2 and (task.filters is None or my_filters is None or task.filters >= my_filters)
         return task.capabilities == 0 if kind is None else dict(task.namespaces).get(kind) == mine.get(kind)
 
     escaped = []
@@ -360,11 +382,13 @@ def threads_checked(result: Confinement, system: Any = None) -> Confinement:
         kind = PER_THREAD[measure]
         outside = [t for t in tasks if not shares(t, kind)]
         if outside:
-            what = (f"holds capabilities {outside[0].capabilities:#x}" if kind is None
-                    else f"is in another {kind} namespace ({dict(outside[0].namespaces).get(kind)})")
+            first = outside[0]
+            what = (f"holds capabilities {first.capabilities:#x}" if kind is None
+                    else f"lacks the seccomp filter (mode {first.seccomp}, {first.filters} filters)"
+                    if kind == "seccomp" else f"is in another {kind} namespace ({dict(first.namespaces).get(kind)})")
             more = f" (and {len(outside) - 1} more)" if len(outside) > 1 else ""
-            escaped.append((measure, f"thread {outside[0].tid} ({outside[0].name}){more} {what}: it started before "
-                                     "the process was confined"))  # fmt: skip
+            why = "the filter did not reach it" if kind == "seccomp" else "it started before the process was confined"
+            escaped.append((measure, f"thread {outside[0].tid} ({outside[0].name}){more} {what}: {why}"))
     return _without(result, escaped) if escaped else result
 
 

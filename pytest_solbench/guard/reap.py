@@ -5,7 +5,7 @@ A confined kernel's processes carry a :class:`Mark` none of them can shed:
 - its own user (``own-user`` in force, ``guard.confine``): no process of it can change its user id;
 - where that is not in force (a root kernel: a Python under a folder closed to other users), its IPC namespace
   (``ipc``): each confined process unshares one of its own, and without capabilities none of its processes can
-  leave it, but through a new user namespace (docs/threat-model.md, round 6).
+  leave it; nor through a new user namespace, which ``no-userns`` refuses them (``guard.seccomp``; round 6, g08).
 
 :func:`strays`: the processes with the mark that do not descend from the kernel's process. One pass over /proc for
 candidates, then each confirmed by a live walk up its parents: the kernel's process is a child subreaper
