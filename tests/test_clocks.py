@@ -266,7 +266,24 @@ def test_sigterm_with_the_default_handler_restores_then_dies_by_the_signal(monke
         signal.signal(signal.SIGTERM, previous)
 
 
-def test_sigint_restores_and_still_interrupts():
+@pytest.fixture
+def plain_sigint():
+    """SIGINT as a fresh interpreter has it: Python's handler, not blocked in this thread. What an earlier test in
+    the same worker left (a handler, a blocked mask) is put aside and back, so the test sees only the lock's."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers are set only from the main thread")
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_sigint_restores_and_still_interrupts(plain_sigint):
     nvml = FakeNVML()
     lock = ClockLock(0, sm_mhz=1410, nvml=nvml, sleep=no_sleep)
     with pytest.raises(KeyboardInterrupt):
