@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU runs whose numbers the docs record, in steps (several per call fit a lent machine's 10-minute limit):
-#   OUT=gpu-out bash benchmarks/gpu_session.sh setup smoke examples judge             # run 1 (smoke stops early)
+#   OUT=gpu-out bash benchmarks/gpu_session.sh setup ipc smoke clockparts examples judge  # run 1 (smoke stops early)
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup unit redteam profile
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup library agreement               # run 2
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup fidelity gates                  # run 3
@@ -49,6 +49,8 @@ for what in "$@"; do
         export SOLBENCH_IPC_NAMESPACE=0  # CUDA IPC failed in an IPC namespace of its own: the steps after run without
         echo "CUDA IPC failed in an IPC namespace: the steps after run with SOLBENCH_IPC_NAMESPACE=0" >>"$LOGS/steps.txt"
       fi ;;
+    clockparts)  # issue 15: the outside clock's batch split into per-call slope and fixed intercept, honest RMSNorm
+      timed clockparts timeout "${CLOCKPARTS_S:-200}" python benchmarks/outside_clock_parts.py >"$LOGS/clockparts.log" 2>&1 ;;
     unit)  # the suite's GPU-only tests and the modules that touch the GPU
       timed unit timeout 240 "${PYTEST[@]}" -q tests/test_timing.py tests/test_worker.py tests/test_clocks.py \
         tests/test_integrity.py tests/test_library.py -k "gpu or timing or worker or clock or integrity or audit" \
