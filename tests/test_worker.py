@@ -235,3 +235,24 @@ def test_a_failure_raised_inside_the_harness_shows_the_harness_frames_not_a_bare
     finally:
         execute._HARNESS = fake_harness
     assert "inside pytest-solbench" in text and "in inside" in text
+
+
+def test_close_all_ends_every_open_pool_and_a_ray_seat_calls_it_before_it_is_killed(monkeypatch) -> None:
+    """A Ray actor is killed from outside, where no finalizer runs: its seat closes the judge's kernel pools first,
+    so their processes (and, confined, every process of theirs) do not outlive it."""
+    import types
+
+    from pytest_solbench.worker import pool as pools
+    from pytest_solbench.worker.ray_seat import SeatActor
+
+    opened = [pools.WorkerPool(plain=True), pools.WorkerPool(plain=True)]
+    for pool in opened:
+        assert pool.call("worker_targets:echo", [1], 60)["payload"] == [1]
+    workers = [w for pool in opened for w in pool._workers]
+    assert workers and all(w.alive for w in workers)
+    pools.close_all()
+    assert not any(w.alive for w in workers)
+    called: list[bool] = []
+    monkeypatch.setattr(pools, "close_all", lambda: called.append(True))
+    SeatActor.close(types.SimpleNamespace(confined=None))
+    assert called == [True]

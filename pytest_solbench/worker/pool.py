@@ -454,6 +454,9 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
+_OPEN: weakref.WeakSet = weakref.WeakSet()  # the pools of this process not yet garbage (``close_all``)
+
+
 def _shutdown(workers: set[_Worker], folders: tuple[str, ...] = (), grace_s: float = 0.5) -> None:
     import shutil
 
@@ -462,6 +465,13 @@ def _shutdown(workers: set[_Worker], folders: tuple[str, ...] = (), grace_s: flo
     workers.clear()
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def close_all() -> None:
+    """Close every pool this process still has open (their workers and all those started): for a process about to
+    be killed from outside (a Ray actor), whose finalizers would not run."""
+    for pool in list(_OPEN):
+        pool.close()
 
 
 class WorkerPool:
@@ -520,6 +530,7 @@ class WorkerPool:
         # How long a worker may take to exit when the pool closes before it is killed: the judge's retires its
         # kernels' processes then (``guard.reap``), and one killed halfway would leave their escapees alive.
         self._finalizer = weakref.finalize(self, _shutdown, self._workers, self.shared_dirs, exit_grace_s)
+        _OPEN.add(self)
 
     def __enter__(self) -> WorkerPool:
         return self

@@ -69,7 +69,10 @@ class SeatActor:
         return (*reply, _tail(self.log_path, offset), outcome)
 
     def close(self) -> None:
-        """The confinement folder removed, before Ray kills this actor (the kernels' processes, idle between calls,
-        exit when it goes: their connection to the judge closes)."""
+        """Before Ray kills this actor: the kernels' pools closed (their processes and every process of theirs
+        killed, ``guard.reap``, which a kill from outside would skip), then the confinement folder removed."""
+        from pytest_solbench.worker.pool import close_all
+
+        close_all()
         if self.confined:
             shutil.rmtree(self.confined, ignore_errors=True)
