@@ -370,15 +370,6 @@ def test_a_cuda_kernels_process_keeps_the_judges_dev_shm_and_user(restored: Path
     assert not any(call[0] == "mount" and call[2] == shm for call in system.calls)
 
 
-def test_the_ipc_namespace_can_be_turned_off_for_a_driver_that_needs_the_machines(restored: Path,
-                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(confine.IPC_NS_ENV, "0")
-    system = FakeSystem(root=True)
-    result = confine.confine(temp_root=str(restored), shared=[str(restored)], system=system)
-    assert dict(result.missing)["ipc"] == f"turned off ({confine.IPC_NS_ENV}=0)"
-    assert ("unshare", confine.CLONE_NEWIPC) not in system.calls and "network" in result.in_force
-
-
 def test_for_kernel_does_nothing_outside_the_plugins_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(confine.ENV_ON, raising=False)
     assert confine.for_kernel() is None  # e.g. --solbench-isolate none: this very process runs the kernel

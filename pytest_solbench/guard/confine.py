@@ -75,7 +75,6 @@ ENV_ON = "SOLBENCH_CONFINE"  # "1" in the environment of the plugin's workers: o
 SHARED_ENV = "SOLBENCH_SHARED_DIRS"  # the judge's folders of tensors shared with a worker (``worker.shm.own_folders``)
 READ_ENV = "SOLBENCH_READ_DIRS"  # folders a kernel's process reads, all that is in them: problem folders, blob root
 KERNEL_DIRS_ENV = "SOLBENCH_KERNEL_DIRS"  # the kernel folders named on the command line: their paths, not their files
-IPC_NS_ENV = "SOLBENCH_IPC_NAMESPACE"  # "0": no IPC namespace of its own (a driver that needs the machine's)
 OWN_USER_ENV = "SOLBENCH_OWN_USER"  # "0": kernels' processes stay the user who started pytest (a machine where it breaks)
 OWN_UID_BASE = 1_000_000  # kernels' own user ids: OWN_UID_BASE + a random number below 2**30 (``new_user``)
 OWN_UID_ENV = "SOLBENCH_OWN_UID"  # the user id the judge chose for one kernel's process (``new_user``)
@@ -282,10 +281,7 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
 
     if linux_root:
         _step("network", lambda: system.unshare(CLONE_NEWNET), done, missing)
-        if os.environ.get(IPC_NS_ENV, "1") == "0":
-            missing.append(("ipc", f"turned off ({IPC_NS_ENV}=0)"))
-        else:
-            _step("ipc", lambda: system.unshare(CLONE_NEWIPC), done, missing)
+        _step("ipc", lambda: system.unshare(CLONE_NEWIPC), done, missing)
         _step("read-only-fs", lambda: _read_only(system, temp, [temp, *writable, *(shared or ())]), done, missing)
         if cuda:
             missing.append(("private-shm", CUDA_SHM))
@@ -549,21 +545,10 @@ def new_user() -> int:
 
 
 def _users_running() -> set[int]:
-    return {uid for uids in _process_users().values() for uid in uids}
+    from pytest_solbench.guard.reap import Proc
 
-
-def _process_users() -> dict[int, set[int]]:
-    """Every process (through /proc) and its user ids (real, effective, saved, file system)."""
-    found: dict[int, set[int]] = {}
-    for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/status") as handle:
-                found[int(pid)] = {int(x) for line in handle if line.startswith("Uid:") for x in line.split()[1:]}
-        except (OSError, ValueError):
-            continue
-    return found
+    proc = Proc()
+    return {uid for pid in proc.pids() for uid in proc.uids(pid)}
 
 
 TREE_ENTRIES = 20_000  # what is looked at under one kernel or problem folder before the rest is taken as open

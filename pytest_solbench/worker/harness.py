@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,7 +117,7 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
     entry, device = _LOADED[payload["key"]], payload["device"]
     sets = _ATTACHED.pop("sets") if payload.get("attached") else _attach(payload["sets"], device)
     schedule = payload.get("schedule")
-    repeated = range(len(sets)) if schedule is None else {k for k in schedule if schedule.count(k) > 1}
+    repeated = range(len(sets)) if schedule is None else {k for k, n in Counter(schedule).items() if n > 1}
     as_made = {k: {p: sets[k][0][p].clone() for p in payload.get("restore", ())} for k in repeated}
     begun: set[int] = set()  # the sets called so far
     pending: list[Any] = []  # (set index, result) of a value-returning call, delivered before the next one
