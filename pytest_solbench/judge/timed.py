@@ -46,6 +46,7 @@ CPU_SETS = 2
 MAX_BATCH_CALLS = 32
 BATCH_OUTPUT_BYTES = 256 << 20
 CHECKED_PER_BATCH = 4  # the reference runs once per checked call
+OUTSIDE_TRIES = 3  # batches on fresh inputs before a contradiction stands
 FRESH_ROUND = TIMED_ROUND + 1_000  # seeds of the outside batch's sets: TIMED_ROUND + k would repeat a timed set
 
 
@@ -309,16 +310,39 @@ def _clock_probe(device: str) -> Any:
 
 def _outside_clock(kernel: Kernel, request: ItemRequest, problem: Any, workload: Any, axis_values: dict[str, int],
                    reference: Any, measured: dict[str, Any], updated: set[int]) -> None:  # fmt: skip
+    """The judge's own batches of timed calls on fresh inputs, held against the reported median. A batch that
+    contradicts the report is tried again on other fresh inputs, up to ``OUTSIDE_TRIES`` batches, and the fastest
+    one stands: noise (another process on the host, a late reply) only ever adds time, so an honest kernel is not
+    failed by one slow batch, while work a kernel hides shows in every batch."""
+    best = None
+    for attempt in range(OUTSIDE_TRIES):
+        clock = _outside_batch(kernel, request, problem, workload, axis_values, reference, updated, attempt)
+        best = clock if best is None or clock.per_call_ms < best.per_call_ms else best
+        if corroborate.contradiction(measured["median_ms"], best) is None:
+            break
+    tries = f" (the fastest of {attempt + 1} batches)" if attempt else ""
+    measured.setdefault("notes", []).append(f"outside clock: {best.per_call_ms:.4g} ms per call over {best.calls} "
+                                            f"calls on fresh inputs{tries}")  # fmt: skip
+    why = corroborate.contradiction(measured["median_ms"], best)
+    if why:
+        raise hack(corroborate.RULE, f"{why}; {attempt + 1} batches on fresh inputs, the fastest shown")
+
+
+def _outside_batch(kernel: Kernel, request: ItemRequest, problem: Any, workload: Any, axis_values: dict[str, int],
+                   reference: Any, updated: set[int], attempt: int) -> corroborate.OutsideClock:  # fmt: skip
     """One batch of timed calls on fresh inputs, each call on a set of its own, timed from here; the inputs and
     outputs of calls picked at random afterwards checked."""
     base_seed = _timed_seed(request.seed)
+    first = FRESH_ROUND + attempt * MAX_BATCH_CALLS  # no set repeats, within a batch or across them
+
+    def fresh(c: int) -> _Set:
+        inputs = make_inputs(problem, workload, axis_values, round_seed(base_seed, workload.uuid, first + c), request)
+        return _share(arena, request, problem, axis_values, inputs, True)
+
     with kernel.arena() as arena:
-        sets = [_share(arena, request, problem, axis_values, make_inputs(
-            problem, workload, axis_values, round_seed(base_seed, workload.uuid, FRESH_ROUND), request), True)]
+        sets = [fresh(0)]
         calls = _fresh_calls(_nbytes(sets[0].private), _nbytes(sets[0].outputs), request.timing.rotation_bytes)
-        sets += [_share(arena, request, problem, axis_values, make_inputs(
-            problem, workload, axis_values, round_seed(base_seed, workload.uuid, FRESH_ROUND + c), request), True)
-            for c in range(1, calls)]  # fmt: skip
+        sets += [fresh(c) for c in range(1, calls)]
         # Mapped first, outside the clock (opening CUDA IPC handles took 0.7 ms per call on an H100); the values are
         # written only after, so the kernel's process cannot work them out ahead.
         kernel.ask("attach_sets", {"device": request.device, "sets": [s.payload for s in sets]}, schema.ping)
@@ -334,12 +358,7 @@ def _outside_clock(kernel: Kernel, request: ItemRequest, problem: Any, workload:
         picked = random.SystemRandom().sample(range(calls), min(calls, CHECKED_PER_BATCH))
         _check_sets([sets[c] for c in picked], request, problem, workload, reference, updated,
                     what=lambda k: f"timed call {picked[k] + 1} of the judge's batch")  # fmt: skip
-    clock = corroborate.OutsideClock(wall, calls, round_trip, fixed)
-    measured.setdefault("notes", []).append(f"outside clock: {clock.per_call_ms:.4g} ms per call over {calls} calls "
-                                            "on fresh inputs")  # fmt: skip
-    why = corroborate.contradiction(measured["median_ms"], clock)
-    if why:
-        raise hack(corroborate.RULE, why)
+    return corroborate.OutsideClock(wall, calls, round_trip, fixed)
 
 
 def _fresh_calls(input_bytes: int, output_bytes: int, rotation_bytes: int) -> int:
