@@ -730,6 +730,24 @@ def test_no_timed_call_finds_its_cache_slots_written_by_an_earlier_call(fresh_po
     assert outcome.kernel_timing["n"] >= 2 and outcome.kernel_timing["median_ms"] >= 20  # timed calls did the work
 
 
+def test_no_timed_call_finds_its_slots_written_without_isolation_either(tmp_path: Path) -> None:
+    """``--solbench-isolate none`` times the kernel beside its checker (``worker.bench``): it too puts the inputs
+    the reference updates back as made before every call on a copy but its first, and holds the last call's cache
+    to one run of the reference (a kernel that raises on written slots raised there before)."""
+    from dataclasses import replace
+
+    from pytest_solbench.protocol import TimingRequest
+    from pytest_solbench.worker.pool import WorkerPool
+
+    (tmp_path / "skips_written.py").write_text(SKIPS_WRITTEN_SLOTS)
+    request = replace(_request_on(APPEND, tmp_path / "skips_written.py", APPEND_AXES, False), rounds=1,
+                      time_kernel=True, timing=TimingRequest(max_time_s=0.5, timer="events"))  # fmt: skip
+    with WorkerPool() as worker:
+        outcome = worker.call("pytest_solbench.worker.execute:run_item", request, 300)
+    assert outcome.status is Status.PASSED, outcome.log
+    assert outcome.kernel_timing["n"] >= 2 and outcome.kernel_timing["median_ms"] >= 20
+
+
 HALVES_AND_ADDS = {
     "name": "halve_and_add_f32", "op_type": "state_update",
     "description": "state = state / 2 + x, in place: applied twice it differs from once (a toy, not idempotent)",

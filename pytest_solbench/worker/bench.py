@@ -5,7 +5,7 @@ rechecked against the reference; under CUPTI, the kernels each call launched).""
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Collection
 
 from pytest_solbench.protocol import ItemRequest
 from pytest_solbench.data.trace import Problem, Workload
@@ -13,9 +13,11 @@ from pytest_solbench.guard.tripwires import Trip
 
 
 def time_entry(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_values: dict[str, int],
-               request: ItemRequest, reference: Any) -> tuple[dict, Trip | None]:  # fmt: skip
+               request: ItemRequest, reference: Any, updated: Collection[int] = ()) -> tuple[dict, Trip | None]:
     """Time ``fn`` under the timing contract (rotated input copies, re-poisoned outputs, cold L2 per sample); return
-    the measurement and the first check the timed calls failed (None: none)."""
+    the measurement and the first check the timed calls failed (None: none). The inputs at positions ``updated``
+    (the reference updates them in place: a KV cache) are put back as made before every call on a copy but its
+    first, outside the timed window, as the judge's harness does: no call finds its slots already written."""
     import torch
 
     from pytest_solbench.data import inputs
@@ -32,8 +34,12 @@ def time_entry(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_va
     arg_sets = [first] + [inputs.clone_inputs(first) for _ in range(copies - 1)]
     out_sets = [inputs.allocate_outputs(definition, axis_values, device) for _ in range(copies)] if dps else None
     last: list[Any] = [None, None]  # the index and the outputs of the latest call
+    as_made = {p: first[p].clone() for p in updated}
 
     def prepare(i: int) -> None:
+        if i >= copies:
+            for p, made in as_made.items():
+                arg_sets[i % copies][p].copy_(made)
         if out_sets is not None:
             for out in out_sets[i % copies]:
                 inputs.poison_(out)  # as checked calls' outputs are
@@ -59,7 +65,9 @@ def time_entry(fn: Any, dps: bool, problem: Problem, workload: Workload, axis_va
     with torch.no_grad():
         measurement = timing.measure(call, prepare=prepare, device=device, config=config, l2_flush=flusher,
                                      clock_probe=probe)  # fmt: skip
-        trip = _kernel_sets(measurement) or _recheck(problem, workload, reference, arg_sets[last[0] % copies],
+        last_args = arg_sets[last[0] % copies]
+        before = [as_made.get(p, a) for p, a in enumerate(last_args)]
+        trip = _kernel_sets(measurement) or _recheck(problem, workload, reference, before, last_args,
                                                      out_sets[last[0] % copies] if out_sets else last[1], request)
     return measurement.to_dict(), trip
 
@@ -77,16 +85,23 @@ def _kernel_sets(measurement: Any) -> Trip | None:
     return None
 
 
-def _recheck(problem: Problem, workload: Workload, reference: Any, args: list, produced: Any,
+def _recheck(problem: Problem, workload: Workload, reference: Any, before: list, after: list, produced: Any,
              request: ItemRequest) -> Trip | None:  # fmt: skip
-    """The outputs of the last timed call, against the reference on the same inputs: a kernel right only while it
-    is being checked fails here."""
-    from pytest_solbench.worker import check
+    """The last timed call against the reference on the same inputs (``before``: as that call found them; ``after``:
+    as it left them): its outputs, and the inputs the reference updates in place: a kernel right only while it is
+    being checked fails here."""
     from pytest_solbench.data import inputs
+    from pytest_solbench.worker import check, inplace
     from pytest_solbench.worker.rounds import as_outputs
 
     definition = problem.definition
-    expected = as_outputs(reference(*inputs.clone_inputs(args)), definition)
+    reference_args = inputs.clone_inputs(before)
+    expected = as_outputs(reference(*reference_args), definition)
+    written = inplace.find(reference, before, reference_args, inputs.changed(before, reference_args))
+    wrong = inplace.verdict(definition, workload, request.reduction_len, after, before, written,
+                            "the last timed call", {})  # fmt: skip
+    if wrong is not None:
+        return Trip(wrong.rule or "timed-output", wrong.log)
     got = as_outputs(produced, definition)
     for spec, value, ref in zip(definition.outputs, got, expected):
         tol = check.tolerance_for(spec.dtype, workload.tolerance, reduction_len=request.reduction_len)

@@ -173,6 +173,7 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
 
     worst: dict[str, dict[str, float]] = {}
     counted: dict[str, float] | None = None
+    updated: dict[int, Any] = {}  # the inputs the reference updates in place, found in each round
     for round_index in range(request.rounds):
         seed = round_seed(request.seed, workload.uuid, round_index)
         try:
@@ -225,7 +226,7 @@ def _run_item(request: ItemRequest) -> ItemOutcome:
 
     try:
         with armed():
-            timing, trip = time_entry(fn, dps, problem, workload, axis_values, request, reference)
+            timing, trip = time_entry(fn, dps, problem, workload, axis_values, request, reference, updated)
         trip = trip or (wires.check() if wires is not None else None)
     except Exception as exc:
         return failure(Status.RUNTIME_ERROR, f"while timing: {_short_traceback(exc)}", correctness=correctness)
