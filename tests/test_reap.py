@@ -145,7 +145,7 @@ def test_no_process_of_the_kernels_user_can_stop_or_kill_the_helper_that_kills_t
     launch = 'sh -c "$STOPPER" & S=$!; export S; exec sh -c "$WATCHER"'
     watcher = subprocess.Popen(["sh", "-c", launch], env=env, **_as(uid))
     try:
-        assert reap.kill(Mark(uid=uid)) == []
+        assert reap.kill(Mark(uid=uid), keep=[worker.pid, watcher.pid]) == []  # left to their Popen to wait for
         assert worker.wait(timeout=30) == -9 and watcher.wait(timeout=30) == -9
         assert reap.alive(Mark(uid=uid)) == []  # the stopper too
         assert bystander.poll() is None
@@ -201,7 +201,7 @@ def test_a_busy_pools_short_lived_children_are_never_strays_and_a_sibling_always
                 time.sleep(0.01)
         for _ in range(20):
             assert reap.strays(mark, worker.pid) == [sibling.pid]
-        assert reap.kill(mark) == []
+        assert reap.kill(mark, keep=[worker.pid, sibling.pid]) == []  # left to their Popen to wait for
         assert worker.wait(timeout=30) == -9 and sibling.wait(timeout=30) == -9
         assert reap.strays(mark, worker.pid) == []
     finally:
@@ -210,6 +210,47 @@ def test_a_busy_pools_short_lived_children_are_never_strays_and_a_sibling_always
             if process is not None:
                 process.kill()
                 process.wait()
+
+
+@needs_root
+def test_the_judges_killed_children_are_waited_for_not_left_as_zombies() -> None:
+    """A sibling a kernel's process clones with CLONE_PARENT is the judge's child: once killed, as a stray after a
+    call or at retirement, it is waited for, or its zombie would hold its pid until the judge exits."""
+    uid = confine.new_user()
+    siblings = [_forked_as(uid) for _ in range(2)]
+    assert reap.kill(Mark(uid=uid)) == []
+    for pid in siblings:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # waited for already: no zombie left
+    loose = _forked_as(uid)
+    os.kill(loose, 9)
+    reap.reap([loose, 1])  # what a stray scan killed; pid 1 is nobody's child here: left alone
+    with pytest.raises(ChildProcessError):
+        os.waitpid(loose, os.WNOHANG)
+
+
+def _forked_as(uid: int) -> int:
+    """A child of this process, running as ``uid`` until killed (a fork: no exec, nothing to wait for but it)."""
+    import warnings
+
+    ready, done = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(ready)
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.write(done, b"u")  # its user is set: from here on it carries the mark
+            time.sleep(300)
+        finally:
+            os._exit(0)
+    os.close(done)
+    assert os.read(ready, 1) == b"u"
+    os.close(ready)
+    return pid
 
 
 # ---------------------------------------------------------------- the reply time the outside clock uses

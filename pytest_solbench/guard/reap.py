@@ -14,7 +14,8 @@ exits hands its children to it), while a sibling cloned with ``CLONE_PARENT`` re
 that vanishes mid-walk, or whose pid now names a younger process, starts the walk again. A child born during the
 scan is no candidate (red-team round 6, g05: a scan in two passes called a child born between them a stray).
 
-:func:`kill`: every process with the mark, at the kernel's retirement.
+:func:`kill`: every process with the mark, at the kernel's retirement; :func:`reap` then waits for those of them that
+were the judge's own children (``CLONE_PARENT`` siblings), so no zombie of theirs lasts as long as the judge.
 
 - By user (:func:`kill_user`): a helper forked from the judge (root) takes credentials that reach exactly that
   user's processes while none of them can signal it: real and saved user a fresh one ``V`` (``new_user``),
@@ -43,6 +44,7 @@ KILL_ROUNDS = 3  # helpers (or namespace sweeps) run before survivors are report
 KILL_PASSES = 3  # kill(-1) calls of one helper, until ESRCH
 HELPER_TIMEOUT_S = 5.0
 STOP_PASSES = 100  # passes that stop a namespace's processes, until one finds no new process
+REAP_TIMEOUT_S = 2.0  # waiting for killed children of the judge, in all
 
 
 @dataclass(frozen=True)
@@ -149,15 +151,44 @@ def descends(pid: int, root: int, proc: Proc) -> bool | None:
     return False  # ancestors that keep vanishing: no honest tree churns so; the kill at retirement ends it anyway
 
 
-def kill(mark: Mark, proc: Proc | None = None) -> list[int]:
+def kill(mark: Mark, proc: Proc | None = None, keep: Iterable[int] = ()) -> list[int]:
     """SIGKILL every process with ``mark``, wherever it went; the survivors (none, unless something is wrong).
-    Root only: a no-op (nothing found) otherwise."""
+    Those that were this process's children (siblings cloned with ``CLONE_PARENT``) are waited for after, all but
+    ``keep`` (the kernel's process: its ``Popen`` waits for it). Root only: a no-op (nothing found) otherwise."""
     if not sys.platform.startswith("linux") or os.geteuid() != 0 or not mark:
         return []
+    proc, keep = proc or Proc(), set(keep)
+    children = [pid for pid in _members(mark, proc, proc.pids()) if pid not in keep and _is_child(pid, proc)]
     if mark.uid is not None:
-        return kill_user(mark.uid, proc)
-    assert mark.ipc is not None
-    return kill_namespace(mark.ipc, proc)
+        left = kill_user(mark.uid, proc)
+    else:
+        assert mark.ipc is not None
+        left = kill_namespace(mark.ipc, proc)
+    reap(children, proc)
+    return left
+
+
+def reap(pids: Iterable[int], proc: Proc | None = None, timeout_s: float = REAP_TIMEOUT_S) -> None:
+    """Wait for those of ``pids`` that are this process's children, once killed: a sibling a kernel's process cloned
+    with ``CLONE_PARENT`` is the judge's child, and a zombie never waited for holds its pid until the judge exits.
+    Bounded by ``timeout_s`` in all; a pid that is not a child of this process is left alone."""
+    proc = proc or Proc()
+    deadline = time.monotonic() + timeout_s
+    for pid in [pid for pid in pids if _is_child(pid, proc)]:
+        while True:
+            try:
+                if os.waitpid(pid, os.WNOHANG) != (0, 0):
+                    break
+            except ChildProcessError:  # waited for already (or never ours)
+                break
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.002)
+
+
+def _is_child(pid: int, proc: Proc) -> bool:
+    node = proc.node(pid)
+    return node is not None and node.parent == os.getpid()
 
 
 def kill_user(uid: int, proc: Proc | None = None) -> list[int]:

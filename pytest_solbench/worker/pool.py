@@ -279,7 +279,7 @@ class _Worker:
         ``CLONE_PARENT``) die now, not at its retirement: nothing of it runs while another kernel is timed."""
         if not self.mark:
             return []
-        from pytest_solbench.guard.reap import strays
+        from pytest_solbench.guard.reap import reap, strays
 
         found = strays(self.mark, self.pid)
         for pid in found:
@@ -287,6 +287,7 @@ class _Worker:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        reap(found)  # a CLONE_PARENT sibling is the judge's child: no zombie of it stays
         return found
 
     def finish_init(self, timeout_s: float) -> None:
@@ -397,7 +398,7 @@ class _Worker:
         if self.mark and not self._reaped:  # everything with the kernel's mark, wherever it went, even after its death
             from pytest_solbench.guard import reap
 
-            self._reaped = not reap.kill(self.mark)  # then none is left, and none can come back: done for good
+            self._reaped = not reap.kill(self.mark, keep=[self.pid])  # none is left, none can come back: done
         if self.proc.poll() is None:
             if self.plain:  # its process group (start_new_session): whatever the kernel started goes too
                 for pid in _descendants(self.pid):  # and what left the group (setsid), reparented to it (subreaper)
