@@ -3,8 +3,8 @@
     python benchmarks/outside_clock_parts.py [KERNEL_FILE] [PROBLEM] [AXIS=VALUE ...]
 
 Runs the item once per batch size (2, 4, 8, 16, 32 calls on fresh sets), guard on, and prints for each: every
-request the judge sent the kernel's process with its send-to-reply time, the judge's own empty batch (``fixed``),
-the round trip it subtracts, and the reported median. A line fitted through the timed batches' reply times gives
+request the judge sent the kernel's process with its send-to-reply time and the SM clock around it (NVML), the
+judge's own empty batch (``fixed``), the round trip it subtracts, and the reported median. A line fitted through the timed batches' reply times gives
 the per-call cost the batch really has (its slope) beside the kernel's median, and the fixed cost of a batch (its
 intercept): which of the two the outside clock's slack must absorb. Defaults: examples/triton_rmsnorm.py on
 llama3_1_8b_rmsnorm_h4096, 4096 tokens. Prints JSON lines, then the fit."""
@@ -17,6 +17,18 @@ from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def sm_mhz() -> int | None:
+    """The card's SM clock now (NVML): whether a short batch after a pause ran at idle clocks, which would make both
+    the judge's empty batch and the kernel's batch slow per call."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        return int(pynvml.nvmlDeviceGetClockInfo(pynvml.nvmlDeviceGetHandleByIndex(0), pynvml.NVML_CLOCK_SM))
+    except Exception:
+        return None
 
 
 def main(argv: list[str]) -> int:
@@ -40,13 +52,17 @@ def main(argv: list[str]) -> int:
     ask, fixed_ms = referee.Kernel.ask, timed._fixed_ms
 
     def asking(self, what, payload, validate):
+        mhz = sm_mhz()
         value = ask(self, what, payload, validate)
-        log.append({"request": what, "reply_ms": round(self.reply_ms, 4)})
+        log.append({"request": what, "reply_ms": round(self.reply_ms, 4), "sm_mhz_before": mhz,
+                    "sm_mhz_after": sm_mhz()})  # fmt: skip
         return value
 
     def fixed(request, outs):
+        mhz = sm_mhz()
         value = fixed_ms(request, outs)
-        log.append({"judge_empty_batch_ms": round(value, 4), "calls": len(outs)})
+        log.append({"judge_empty_batch_ms": round(value, 4), "calls": len(outs), "sm_mhz_before": mhz,
+                    "sm_mhz_after": sm_mhz()})  # fmt: skip
         return value
 
     referee.Kernel.ask, timed._fixed_ms = asking, fixed
