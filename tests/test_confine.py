@@ -842,3 +842,34 @@ def test_a_daemon_a_kernel_detaches_stays_its_child_and_is_found_to_be_killed() 
     out = subprocess.run([sys.executable, "-c", SUBREAPED.format(root=str(ROOT))], capture_output=True, text=True,
                          timeout=60, check=True).stdout.split()  # fmt: skip
     assert out == ["True", "1", "True"], out
+
+
+@pytest.mark.skipif(not IS_LINUX_ROOT, reason="takes another user: needs root on Linux")
+def test_a_kernels_process_still_dies_with_its_judge_after_it_becomes_its_own_user() -> None:
+    """Linux clears the parent-death signal on a change of user, so a kernel's process under own-user outlived a
+    judge that was killed (red-team round 7). ``become`` sets it again: the child here asks for SIGKILL on its
+    parent's death, becomes a user of its own, and reports what it holds then."""
+    import ctypes
+    import warnings
+
+    report, write = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(ctypes.c_int(confine.PR_SET_PDEATHSIG), ctypes.c_ulong(9), ctypes.c_ulong(0),
+                       ctypes.c_ulong(0), ctypes.c_ulong(0))  # fmt: skip
+            confine.System().become(confine.new_user())
+            held = ctypes.c_int(-1)
+            libc.prctl(ctypes.c_int(confine.PR_GET_PDEATHSIG), ctypes.c_ulong(ctypes.addressof(held)),
+                       ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))  # fmt: skip
+            os.write(write, f"{os.getuid()} {held.value}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    uid, held = os.read(report, 64).decode().split()
+    os.close(report)
+    os.waitpid(pid, 0)
+    assert int(uid) >= confine.OWN_UID_BASE and int(held) == 9
