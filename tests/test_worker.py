@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 import os
+import sys
 import time
 
 import pytest
@@ -187,16 +188,54 @@ def test_a_plain_worker_refuses_a_frame_without_the_requests_nonce_and_its_group
         with pytest.raises(WorkerError) as info:
             plain.call("worker_targets:extra_frame", None, T)
         assert info.value.malformed and "nonce" in info.value.message
-        for _ in range(100):  # killed with its worker's process group; reaped by init at its own pace
-            try:
-                os.kill(child, 0)
-            except ProcessLookupError:
-                break
-            if open(f"/proc/{child}/stat").read().rsplit(")", 1)[1].split()[0] == "Z":
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("the worker's child outlived it")
+        assert _ends(child), "the worker's child outlived it"
+
+
+def _ends(pid: int) -> bool:
+    """Whether process ``pid`` ends (or is a zombie) within a minute: killed, it is reaped by init at its own pace."""
+    for _ in range(600):
+        try:
+            os.kill(pid, 0)
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except (ProcessLookupError, FileNotFoundError):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+CONTROLLER = """
+import sys, time
+sys.path[:0] = {paths!r}
+from pytest_solbench.worker.pool import WorkerPool
+judge = WorkerPool()
+print(*judge.call("worker_targets:start_kernel_with_child", None, 120), flush=True)
+judge.call("worker_targets:kernel_sleeps", 600, 900)  # the judge is busy, waiting on its kernel, when this dies
+"""
+
+
+def test_a_judge_dies_with_its_controller_and_takes_its_kernels_processes_with_it() -> None:
+    """Red-team round 7: pytest killed (SIGKILL, or SIGTERM, whose default ends it at once) left its judge running,
+    in a session of its own, and the judge's kernels' processes with it: a judge waiting on its kernel never read
+    the end of its own channel. A judge now gets SIGTERM when its parent dies and closes its pools first: the
+    kernel's process and the child it left behind end too."""
+    import signal
+    import subprocess
+
+    here = str(Path(__file__).resolve().parent)
+    controller = subprocess.Popen([sys.executable, "-c", CONTROLLER.format(paths=[here, *sys.path])],
+                                  stdout=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+    try:
+        assert controller.stdout is not None
+        judge, kernel, child = (int(p) for p in controller.stdout.readline().split())
+        time.sleep(1.0)  # the judge's second call under way (killed sooner, the test only shows less, never fails)
+        controller.send_signal(signal.SIGKILL)
+        controller.wait()
+        assert _ends(judge) and _ends(kernel) and _ends(child)
+    finally:
+        controller.kill()
+        controller.wait()
 
 
 def test_warm_up_starts_aten_s_thread_pool_so_a_large_workload_adds_no_thread() -> None:

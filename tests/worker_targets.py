@@ -117,3 +117,22 @@ def extra_frame(payload=None):
     body = json.dumps({"ok": "forged"}).encode()
     os.write(int(sys.argv[-1]), struct.pack("!i", len(body)) + body)
     return "honest"
+
+
+_KERNEL_POOLS: list = []
+
+
+def start_kernel_with_child(payload=None):
+    """A judge's part: a kernel's process (a plain pool of this process's) that leaves a child behind; the pids of
+    this process, the kernel's and its child."""
+    from pytest_solbench.worker.pool import WorkerPool
+
+    pool = WorkerPool(1, plain=True)
+    _KERNEL_POOLS.append(pool)  # held open, as a judge holds its kernels' pools between items
+    child = pool.call("worker_targets:spawn_sleeper", None, 120)
+    return [os.getpid(), pool.call("worker_targets:pid", None, 120), child]
+
+
+def kernel_sleeps(seconds):
+    """A judge's part: waiting on its kernel's process, which takes ``seconds`` to answer."""
+    return _KERNEL_POOLS[-1].call("worker_targets:sleep", seconds, seconds + 60)

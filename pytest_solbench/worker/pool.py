@@ -3,8 +3,9 @@
 Two kinds of reply: a trusted worker (the judge) answers with a pickle; a kernel's worker (``plain=True``) answers
 with JSON only, read by ``_plain_reply``, so nothing a kernel's process writes is ever unpickled by its parent. Each
 request to a plain worker carries a fresh nonce its reply must echo: a frame a kernel writes on the reply channel
-itself (an extra answer, to shift every later one) is refused. A plain worker dies with its parent
-(``PR_SET_PDEATHSIG``), and killing it kills its process group (everything the kernel started there) too.
+itself (an extra answer, to shift every later one) is refused. A worker dies with its parent
+(``PR_SET_PDEATHSIG``; a judge closes its own pools first), and killing a plain one kills its process group
+(everything the kernel started there) too.
 
 A worker that is stopped (SIGSTOP from a process of the same user: a kernel signalling its judge) is killed after
 ``STOPPED_GRACE_S`` and its call is a TIMEOUT that says so, instead of a wait to the end of the call's limit.
@@ -132,10 +133,9 @@ def _serve(fd: int) -> None:
     faulthandler.enable()  # a segfault prints the Python stack into the stderr log before the process dies
     conn = Connection(fd)
     try:
-        _, sys_path, plain = conn.recv()
+        _, sys_path, plain, parent = conn.recv()
         sys.path[:] = list(dict.fromkeys([*sys_path, *sys.path]))
-        if plain:
-            _die_with_parent()
+        _die_with_parent(signal.SIGKILL if plain else signal.SIGTERM, parent)
         nonce = None
         send = (lambda reply: _send_plain(conn, reply, nonce)) if plain else conn.send
         while True:
@@ -158,17 +158,29 @@ def _serve(fd: int) -> None:
         return  # the parent went away
 
 
-def _die_with_parent() -> None:
-    """Linux: SIGKILL when the parent (the judge) goes, so no kernel's process outlives the judge that ran it."""
+def _die_with_parent(signum: int, parent: int) -> None:
+    """Linux: a signal when the parent goes. A kernel's process gets SIGKILL: none outlives the judge that ran it
+    (``guard.confine`` sets it again after a change of user, which clears it). A trusted worker (a judge) gets
+    SIGTERM and closes its pools first, so its kernels' processes, wherever they went, die with it: a judge that
+    outlived a killed pytest kept them running (red-team round 7)."""
     if sys.platform.startswith("linux"):
         import ctypes
         import ctypes.util
 
+        if signum == signal.SIGTERM:
+            signal.signal(signal.SIGTERM, _parent_died)
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
-        libc.prctl(ctypes.c_int(PR_SET_PDEATHSIG), ctypes.c_ulong(signal.SIGKILL), ctypes.c_ulong(0),
-                   ctypes.c_ulong(0), ctypes.c_ulong(0))  # fmt: skip
-        if os.getppid() == 1:  # the parent went before the line above
-            os._exit(1)
+        libc.prctl(ctypes.c_int(PR_SET_PDEATHSIG), ctypes.c_ulong(signum), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                   ctypes.c_ulong(0))  # fmt: skip
+        if os.getppid() != parent:  # the parent went before the line above (not "is 1": pytest may be pid 1)
+            _parent_died()
+
+
+def _parent_died(*_args: object) -> None:
+    try:
+        close_all()
+    finally:
+        os._exit(1)
 
 
 def _send_plain(conn: Connection, reply: tuple, nonce: str | None) -> None:
@@ -236,7 +248,7 @@ class _Worker:
         self._ipc_fd: int | None = None  # holds the kernel's IPC namespace, so its identity is not reused meanwhile
         self.last_reply_ms = 0.0  # the last call's request sent -> reply arrived, before anything the judge does after
         self.conn = Connection(ours.detach())
-        self.conn.send(("setup", list(sys.path), plain))
+        self.conn.send(("setup", list(sys.path), plain, os.getpid()))
         self.pending_init = initializer
         self.nonce: str | None = None
         if initializer is not None:  # starts now, so CUDA comes up while the parent does other work
