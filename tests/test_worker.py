@@ -295,3 +295,21 @@ def test_close_all_ends_every_open_pool_and_a_ray_seat_calls_it_before_it_is_kil
     monkeypatch.setattr(pools, "close_all", lambda: called.append(True))
     SeatActor.close(types.SimpleNamespace(confined=None))
     assert called == [True]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the log through /proc/self/fd")
+def test_a_workers_log_has_no_name_in_tmp_so_a_dead_judge_leaves_none_behind(tmp_path) -> None:
+    """Red-team round 7: a kernel wrote 100 MB into its log, then crashed its judge, whose cleanup never ran: the
+    log stayed in /tmp. The log is unlinked once the worker has it, read through the parent's descriptor."""
+    import tempfile
+
+    tempfile.tempdir = str(tmp_path)
+    try:
+        with WorkerPool(1) as pool:
+            worker = next(iter(pool._workers))
+            assert worker.log_path.startswith("/proc/self/fd/") and list(tmp_path.iterdir()) == []
+            with pytest.raises(WorkerError) as info:
+                pool.call("worker_targets:exit_hard", None, T)
+            assert "native write before os._exit" in info.value.stderr_tail  # still read, through the descriptor
+    finally:
+        tempfile.tempdir = None

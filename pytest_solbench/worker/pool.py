@@ -168,6 +168,10 @@ def _die_with_parent(signum: int, parent: int) -> None:
         import ctypes.util
 
         if signum == signal.SIGTERM:
+            # What closing pools imports, imported now: the signal may come in the middle of a lazy import of
+            # these (a judge waiting on its kernel reads /proc), which the handler could then not use.
+            from pytest_solbench.guard import confine, integrity, reap  # noqa: F401
+
             signal.signal(signal.SIGTERM, _parent_died)
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
         libc.prctl(ctypes.c_int(PR_SET_PDEATHSIG), ctypes.c_ulong(signum), ctypes.c_ulong(0), ctypes.c_ulong(0),
@@ -238,10 +242,18 @@ class _Worker:
             )
         except BaseException:
             ours.close()
+            os.close(fd)
+            os.unlink(self.log_path)
             raise
         finally:
-            os.close(fd)
             theirs.close()
+        self._log_fd: int | None = fd
+        if sys.platform.startswith("linux"):  # gone from /tmp at once, freed with the last process holding it: a
+            os.unlink(self.log_path)  # judge that dies leaves no log behind (a kernel may write 1 GiB there; round 7)
+            self.log_path = f"/proc/self/fd/{fd}"
+        else:
+            os.close(fd)
+            self._log_fd = None
         self.pid = self.proc.pid
         self.mark: Any = None  # what tells its processes (``guard.reap.Mark``), read once its initializer confined it
         self._reaped = False  # every process with that mark killed (before the mark, no kernel code ran: none to kill)
@@ -440,10 +452,14 @@ class _Worker:
         if self._ipc_fd is not None:
             os.close(self._ipc_fd)
             self._ipc_fd = None
-        try:
-            os.unlink(self.log_path)
-        except OSError:
-            pass
+        if self._log_fd is not None:
+            os.close(self._log_fd)
+            self._log_fd = None
+        else:
+            try:
+                os.unlink(self.log_path)
+            except OSError:
+                pass
 
 
 def _descendants(root: int) -> list[int]:
