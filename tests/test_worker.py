@@ -306,6 +306,7 @@ def test_a_workers_log_has_no_name_in_tmp_so_a_dead_judge_leaves_none_behind(tmp
     tempfile.tempdir = str(tmp_path)
     try:
         with WorkerPool(1) as pool:
+            pool.call("worker_targets:pid", None, T)
             worker = next(iter(pool._workers))
             assert worker.log_path.startswith("/proc/self/fd/") and list(tmp_path.iterdir()) == []
             with pytest.raises(WorkerError) as info:
