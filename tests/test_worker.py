@@ -308,9 +308,22 @@ def test_a_workers_log_has_no_name_in_tmp_so_a_dead_judge_leaves_none_behind(tmp
         with WorkerPool(1) as pool:
             pool.call("worker_targets:pid", None, T)
             worker = next(iter(pool._workers))
-            assert worker.log_path.startswith("/proc/self/fd/") and list(tmp_path.iterdir()) == []
+            logs = [p for p in tmp_path.iterdir() if p.name.startswith("solbench-worker-")]
+            assert worker.log_path.startswith("/proc/self/fd/") and logs == []
             with pytest.raises(WorkerError) as info:
                 pool.call("worker_targets:exit_hard", None, T)
             assert "native write before os._exit" in info.value.stderr_tail  # still read, through the descriptor
     finally:
         tempfile.tempdir = None
+
+
+@pytest.mark.skipif(not (sys.platform.startswith("linux") and os.geteuid() == 0), reason="draws users: root on Linux")
+def test_a_judge_that_dies_leaves_no_process_of_the_users_it_drew() -> None:
+    """Red-team round 7 (h02): a kernel truncated a file its judge had mapped, the judge died of SIGBUS without
+    closing its pools, and what the kernel had forked ran on past pytest. The judge notes each user it draws in a
+    file its parent reads: a judge that dies any other way than a clean exit has every process of them killed."""
+    with WorkerPool(1) as judge:
+        orphan = judge.call("worker_targets:draws_a_user_that_forks", None, T)
+        with pytest.raises(WorkerError):
+            judge.call("worker_targets:exit_hard", None, T)  # the judge goes, its pools never closed
+        assert _ends(orphan)

@@ -136,3 +136,17 @@ def start_kernel_with_child(payload=None):
 def kernel_sleeps(seconds):
     """A judge's part: waiting on its kernel's process, which takes ``seconds`` to answer."""
     return _KERNEL_POOLS[-1].call("worker_targets:sleep", seconds, seconds + 60)
+
+
+def draws_a_user_that_forks(payload=None):
+    """A judge's part: a user drawn for a kernel (noted as a judge notes it) and a process of that user left running,
+    as a kernel's forked child is; its pid."""
+    import subprocess
+
+    from pytest_solbench.guard.confine import new_user
+    from pytest_solbench.worker.pool import _register_user
+
+    uid = new_user()
+    _register_user(uid)
+    return subprocess.Popen(["sleep", "300"], user=uid, group=uid, extra_groups=[], start_new_session=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).pid

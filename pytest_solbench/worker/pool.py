@@ -43,6 +43,7 @@ MALFORMED = Status.REWARD_HACK
 STDERR_TAIL_LINES = 20
 STOPPED_GRACE_S = 5.0
 PR_SET_PDEATHSIG = 1
+USERS_ENV = "SOLBENCH_JUDGE_USERS"  # in a judge's environment: the file where it notes the users it draws
 MAX_PLAIN_REPLY_BYTES = 64 << 20
 
 # A fresh interpreter that imports only this module (not pytest, not the plugin) and serves calls over the fd.
@@ -223,11 +224,17 @@ class _Worker:
     def __init__(self, env: dict[str, str], initializer: str | None, plain: bool = False) -> None:
         self.plain = plain
         self.uid: int | None = None  # a confined kernel's process's own user (guard.confine own-user), chosen here
+        self._users_path: str | None = None  # a judge's: the users it drew for its kernels (``_kill_users_of``)
         if plain and env.get("SOLBENCH_CONFINE") == "1" and os.name == "posix" and os.geteuid() == 0:
             from pytest_solbench.guard.confine import OWN_UID_ENV, new_user
 
             self.uid = new_user()
             env = {**env, OWN_UID_ENV: str(self.uid)}
+            _register_user(self.uid)
+        elif not plain and sys.platform.startswith("linux") and os.geteuid() == 0:
+            users, self._users_path = tempfile.mkstemp(prefix="solbench-users-")
+            os.close(users)
+            env = {**env, USERS_ENV: self._users_path}
         fd, self.log_path = tempfile.mkstemp(prefix="solbench-worker-", suffix=".log")
         ours, theirs = socket.socketpair()
         try:
@@ -419,6 +426,13 @@ class _Worker:
         return self.proc.poll() is None and not self.conn.closed
 
     def kill(self) -> None:
+        try:
+            self._kill()
+        finally:
+            if self._users_path is not None and self.proc.returncode != 0:  # a judge that did not close its pools
+                _kill_users_of(self._users_path)
+
+    def _kill(self) -> None:
         if self.mark and not self._reaped:  # everything with the kernel's mark, wherever it went, even after its death
             from pytest_solbench.guard import reap
 
@@ -455,11 +469,41 @@ class _Worker:
         if self._log_fd is not None:
             os.close(self._log_fd)
             self._log_fd = None
+        if self._users_path is not None:
+            try:
+                os.unlink(self._users_path)
+            except OSError:
+                pass
+            self._users_path = None
         else:
             try:
                 os.unlink(self.log_path)
             except OSError:
                 pass
+
+
+def _register_user(uid: int) -> None:
+    """In a judge: note a user drawn for a kernel's process, before that process starts, in the file its own parent
+    reads if the judge dies without closing its pools (``_kill_users_of``)."""
+    path = os.environ.get(USERS_ENV)
+    if path:
+        with open(path, "a") as users:
+            users.write(f"{uid}\n")
+
+
+def _kill_users_of(path: str) -> None:
+    """Every process of the users a judge drew, once that judge is gone without closing its pools (killed, or
+    crashed: a kernel that truncated a file the judge had mapped made it die of SIGBUS, red-team round 7): what its
+    kernels forked (their parent-death signal does not pass to a child) would run on, to the end of the session."""
+    from pytest_solbench.guard import reap
+
+    try:
+        with open(path) as users:
+            uids = {int(line) for line in users if line.strip().isdigit()}
+    except OSError:
+        return
+    for uid in sorted(uids):
+        reap.kill(reap.Mark(uid=uid))
 
 
 def _descendants(root: int) -> list[int]:
