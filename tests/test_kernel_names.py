@@ -87,3 +87,25 @@ def test_named_kernels_are_collection_errors_and_the_others_run(project: pytest.
     ])  # fmt: skip
     result.stdout.no_fnmatch_line("*Traceback*")
     assert not any(p.name.startswith("planted") for p in project.path.iterdir())
+
+
+def test_a_source_read_beside_a_solution_never_comes_through_a_link_out_of_its_folder(tmp_path: Path) -> None:
+    """Red-team round 7 (h01, h01b): a source with empty content is read from the file beside the JSON with the
+    session's rights (root) and handed to the kernel's process; a link there to a root-only file or to
+    /proc/self/environ gave a confined kernel what it could not read itself. A link inside the folder is fine."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "kernel.py").write_text("def run(x, y, alpha):\n    return x * alpha + y\n")
+    (mine / "tuned.json").symlink_to(secret)
+    (mine / "alias.py").symlink_to(mine / "kernel.py")
+    data = solution("linked")
+    data["sources"] = [{"path": "kernel.py", "content": ""}, {"path": "tuned.json", "content": ""}]
+    with pytest.raises(TraceError) as info:
+        parse_solution(data, mine / "solution.json")
+    assert info.value.where == "sources[1].content" and "leads out of the solution's folder" in info.value.message
+    assert "TOP-SECRET" not in info.value.message
+    data["sources"] = [{"path": "alias.py", "content": ""}]
+    data["spec"]["entry_point"] = "alias.py::run"
+    assert "return x * alpha + y" in dict(parse_solution(data, mine / "solution.json").sources)["alias.py"]

@@ -79,10 +79,7 @@ def parse_solution(data: Any, path: Path) -> KernelSpec:
             raise TraceError(path, f"sources[{i}].path", "must be a relative path without '..'")
         content = src.get("content") or ""
         if not content:
-            beside = path.parent / rel
-            if not beside.is_file():
-                raise TraceError(path, f"sources[{i}].content", f"is empty and {beside} does not exist")
-            content = beside.read_text()
+            content = _read_beside(path, rel, f"sources[{i}].content")
         sources.append((rel, content))
     if entry_file not in {rel for rel, _ in sources}:
         raise TraceError(path, "spec.entry_point", f"names {entry_file!r}, which is not among the sources")
@@ -105,6 +102,25 @@ def parse_solution(data: Any, path: Path) -> KernelSpec:
         author=str(data.get("author") or ""),
         languages=tuple(languages),
     )
+
+
+def _read_beside(path: Path, rel: str, field: str) -> str:
+    """The file ``rel`` beside a solution's JSON, for a source given without content. Read with the session's rights
+    (root, often) and handed to the kernel's process: so only a file that really lies in the solution's folder, never
+    through a link out of it (red-team round 7: a link to a root-only file, or to /proc/self/environ, gave a confined
+    kernel what it could not read itself)."""
+    folder = path.parent.resolve()
+    beside = path.parent / rel
+    real = beside.resolve()
+    if not real.is_relative_to(folder):
+        raise TraceError(path, field, f"is empty and {beside} leads out of the solution's folder (a link to {real}); "
+                         "a source must be a file in that folder")  # fmt: skip
+    if not real.is_file():
+        raise TraceError(path, field, f"is empty and {beside} does not exist")
+    try:
+        return real.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TraceError(path, field, f"is empty and {beside} cannot be read: {exc}") from None
 
 
 def discover(dirs: list[Path]) -> tuple[list[KernelSpec], list[TraceError]]:
