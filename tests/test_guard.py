@@ -91,7 +91,7 @@ def test_redteam_holds_at_least_60_kernels_each_with_a_trick_a_layer_and_an_expe
         assert found["LAYER"] in layers, kernel.path
         # PASSED: a trick against timers this harness does not use; it gains nothing, and its time is honest.
         judged = ("reply-schema", "timed-output", "kernel-set-changed", "no-kernel", "outside-clock", "input-mutation",
-                  "strict-output", "RUNTIME_ERROR", "TIMEOUT")  # test_judge.py; the last two: a kernel that
+                  "shared-memory", "strict-output", "RUNTIME_ERROR", "TIMEOUT")  # test_judge.py; the last two: a kernel that
         # signals its judge
         assert found["EXPECTED"] in RULES or found["EXPECTED"] in ("REWARD_HACK", "INCORRECT_NUMERICAL", "PASSED",
                                                                    *judged), kernel.path  # fmt: skip

@@ -12,9 +12,10 @@ claims are checked by ``judge.timed``.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from pytest_solbench.judge import reply as schema
 from pytest_solbench.protocol import ItemOutcome, ItemRequest, Status, failure
@@ -25,6 +26,7 @@ from pytest_solbench.worker.shm import Arena, torch_dtype
 
 HARNESS = "pytest_solbench.worker.harness"
 HEALTH = "pytest_solbench.worker.execute:health_check"
+SHARED_MEMORY = "shared-memory"  # a shared file cut or grown by the kernel's process (``worker.shm.Arena``)
 # Per device kind: the kernels' processes (one pool per kernel, and a spare), each confined first thing by its
 # initializer; and, apart, the reference's (never confined, and never a kernel's).
 _POOLS: dict[tuple[str, bool], TenantPools] = {}
@@ -73,6 +75,7 @@ class Kernel:
         self.deadline = time.monotonic() + request.timeout_s
         self.reply_ms = 0.0  # the last request's round trip: sent -> reply arrived (``WorkerPool.last_reply_ms``)
         self.key = f"{request.tenant}:compile={request.compile_kernel}"
+        self._arenas: list[Arena] = []  # open exchanges: written out before each request, read back after each reply
 
     def ask(self, what: str, payload: dict[str, Any], validate: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
         remaining = max(1.0, self.deadline - time.monotonic())
@@ -81,9 +84,11 @@ class Kernel:
 
             torch.cuda.synchronize()  # the shared buffers' contents land before the kernel's process reads them
         pool = self.pools.pool(self.tenant)
+        self._exchanged([arena.push() for arena in self._arenas])
         try:
             value = pool.call(f"{HARNESS}:{what}", payload, remaining)
             self.reply_ms = pool.last_reply_ms
+            self._exchanged([arena.pull() for arena in self._arenas])
         except WorkerError as exc:
             if exc.malformed or exc.rule:
                 self.pools.retire(self.tenant)
@@ -102,9 +107,23 @@ class Kernel:
             self.pools.retire(self.tenant)
             raise hack(schema.RULE, f"the kernel's process answered {what} off the schema: {exc}") from None
 
-    def arena(self) -> Arena:
-        """Shared tensors for this kernel's process, in its pool's own folders."""
-        return Arena(self.device, self.pools.pool(self.tenant).shared_dirs)
+    def _exchanged(self, whys: list[str | None]) -> None:
+        """A shared file the kernel's process cut or grew (``Arena.push``/``pull`` put it back) fails its item."""
+        found = [why for why in whys if why]
+        if found:
+            self.pools.retire(self.tenant)
+            raise hack(SHARED_MEMORY, found[0])
+
+    @contextlib.contextmanager
+    def arena(self) -> Iterator[Arena]:
+        """Shared tensors for this kernel's process, in its pool's own folders, exchanged with it around each request
+        while the block lasts (``Arena.push``, ``Arena.pull``)."""
+        with Arena(self.device, self.pools.pool(self.tenant).shared_dirs) as arena:
+            self._arenas.append(arena)
+            try:
+                yield arena
+            finally:
+                self._arenas.remove(arena)
 
     def load(self) -> bool:
         """Import the kernel over there; whether it is destination-passing."""

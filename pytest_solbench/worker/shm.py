@@ -5,10 +5,16 @@ kernel's process (``attach``) rebuilds a tensor over the same memory from that d
 crosses, so the judge reads the very bytes the kernel wrote, and what it checks was never a Python object the
 kernel could hand over.
 
-- CPU: a file per tensor under ``/dev/shm`` (the temp folder where it has no room), mapped ``MAP_SHARED`` on both
-  sides; ``torch.frombuffer`` over the mapping, so each tensor's storage is exactly its own bytes. Each kernel's
-  pool has folders of its own for them (``own_folders``): under confinement its process sees those and a private
-  ``/dev/shm`` of its own, nothing of another kernel's (``guard.confine``, ``private-shm``).
+- CPU: a file per tensor under ``/dev/shm`` (the temp folder where it has no room), mapped ``MAP_SHARED`` by the
+  kernel's process (``torch.frombuffer`` over the mapping, so each tensor's storage is exactly its own bytes). The
+  judge never maps them: its tensor is its own memory, written to the file before each request (``Arena.push``)
+  and read back after each reply (``Arena.pull``) with plain reads and writes. The files are the kernel's user's (it
+  must write its outputs), so it can cut or grow them: through a mapping the judge died of SIGBUS (red-team round 7,
+  h02: the item a RUNTIME_ERROR, not the REWARD_HACK it was, and the judge's cleanup never ran); a read sees a
+  short file and says so, and a file of another size is put back and reported. What a process of the kernel's
+  writes after the reply is not what the judge checks. Each kernel's pool has folders of its own for them
+  (``own_folders``): under confinement its process sees those and a private ``/dev/shm`` of its own, nothing of
+  another kernel's (``guard.confine``, ``private-shm``).
 - CUDA: one allocation per tensor, shared through a CUDA IPC handle as ``torch.multiprocessing.reductions`` does it:
   ``storage._share_cuda_()`` on the judge's side, ``torch.UntypedStorage._new_shared_cuda(*handle)`` on the kernel's
   (private API, the same 8-tuple in torch 2.11 and 2.13; the byte strings travel as hex).
@@ -113,7 +119,8 @@ class Arena:
     def __init__(self, device: str, folders: tuple[str, ...] = ()) -> None:
         self.device, self.folders = device, tuple(folders)  # where files go on CPU (``own_folders``); () = anywhere
         self._paths: list[str] = []
-        self._keep: list[Any] = []  # the mappings and CUDA blocks behind every tensor handed out
+        self._files: list[tuple[int, Any]] = []  # CPU: each file's descriptor and the judge's own bytes for it
+        self._keep: list[Any] = []  # the CUDA blocks behind every tensor handed out
         self._counters: list[tuple[bytes, int]] = []  # torch's IPC reference count of each CUDA block: (file, slot)
 
     def __enter__(self) -> Arena:
@@ -156,13 +163,37 @@ class Arena:
         try:
             _owned_like(fd, folder)
             os.ftruncate(fd, nbytes)
-            mapping = mmap.mmap(fd, nbytes)
-        finally:
+        except BaseException:
             os.close(fd)
+            raise
         self._paths.append(path)
-        self._keep.append(mapping)
-        tensor = torch.frombuffer(mapping, dtype=torch.uint8, count=nbytes).view(dtype).reshape(shape)
-        return tensor, {"kind": "cpu", "path": path, "nbytes": nbytes, **base}
+        own = torch.empty(nbytes, dtype=torch.uint8)
+        self._files.append((fd, own))
+        return own.view(dtype).reshape(shape), {"kind": "cpu", "path": path, "nbytes": nbytes, **base}
+
+    def push(self) -> str | None:
+        """The judge's tensors into their files, before a request: what the judge wrote since (values, poison) is
+        what the kernel's process will read. A file cut or grown since the last reply (by a process the kernel left
+        running) is put back to its size first, and said (``pull``)."""
+        why = None
+        for fd, own in self._files:
+            why = why or _resized(fd, own.numel())
+            os.pwrite(fd, own.numpy().data, 0)
+        return why
+
+    def pull(self) -> str | None:
+        """The files into the judge's tensors, after a reply: the bytes the kernel's process wrote. Why not, where
+        the process cut or grew a file (put back to its size, its bytes read as far as they go); None otherwise."""
+        why = None
+        for fd, own in self._files:
+            why = why or _resized(fd, own.numel())
+            view, done = own.numpy().data, 0
+            while done < own.numel():
+                read = os.preadv(fd, [view[done:]], done)
+                if read <= 0:
+                    break
+                done += read
+        return why
 
     def close(self) -> None:
         for path in self._paths:
@@ -171,7 +202,10 @@ class Arena:
             except OSError:
                 pass
         self._paths.clear()
-        self._keep.clear()  # mappings close when the last tensor over them goes
+        for fd, _own in self._files:
+            os.close(fd)
+        self._files.clear()
+        self._keep.clear()
         if self.device.startswith("cuda"):
             import torch
 
@@ -179,6 +213,16 @@ class Arena:
                 release_ipc_count(name, slot)
             self._counters.clear()
             torch.cuda.ipc_collect()  # the blocks return to the pool
+
+
+def _resized(fd: int, nbytes: int) -> str | None:
+    """Why the file is not ``nbytes`` long, once it is again; None where it was."""
+    size = os.fstat(fd).st_size
+    if size == nbytes:
+        return None
+    os.ftruncate(fd, nbytes)
+    return (f"the kernel's process changed the size of a tensor the judge shared with it, from {nbytes:,} to "
+            f"{size:,} bytes: that memory is the judge's")
 
 
 def ipc_count(name: bytes, slot: int) -> int | None:
