@@ -27,7 +27,8 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      "numpy.fromfile", "safetensors", "webbrowser", "_pickle", "io.FileIO", "_io",
                      "torch.serialization", "os.fdopen", "os.pipe", "numpy.savetxt", "numpy.loadtxt",
                      "numpy.genfromtxt", "numpy.fromregex", "numpy.DataSource", "numpy.lib.npyio",
-                     "numpy.lib._npyio_impl", "numpy.lib._datasource", "torch.hub.download_url_to_file"),
+                     "numpy.lib._npyio_impl", "numpy.lib._datasource", "torch.hub.download_url_to_file",
+                     "logging.FileHandler", "logging.handlers", "logging.basicConfig"),
                     ("file-network-os", "a kernel has no business with files, the network or the OS")),
     **dict.fromkeys(("cffi", "torch.utils.cpp_extension.load", "torch.utils.cpp_extension.load_inline",
                      "torch.ops.load_library", "torch.classes.load_library", "importlib.util.spec_from_file_location",
@@ -241,11 +242,12 @@ REEXPORTED = frozenset(("sys", "gc", "ctypes", "_ctypes", "builtins", "importlib
                         "triton", "logging", "typing", "pkgutil", "pydoc", "doctest", "io", "_pickle",
                         "_posixsubprocess", "functools", "operator"))  # fmt: skip
 #: Top-level modules a kernel may import without a written allowance (besides its own): the compute libraries and
-#: the plain-computation corners of the standard library. A module outside it (``pkgutil``, ``doctest``, ``pydoc``,
-#: ``logging``...) is ``unlisted-import`` unless a named rule already covers it: an allow-list, so that a module
+#: the plain-computation corners of the standard library, and ``logging`` (a logger is what honest libraries hold;
+#: its files, handlers and config are named rules above). A module outside it (``pkgutil``, ``doctest``, ``pydoc``...)
+#: is ``unlisted-import`` unless a named rule already covers it: an allow-list, so that a module
 #: nobody thought of is a finding, not a way in.
 IMPORTABLE = frozenset(("torch", "triton", "numpy", "math", "cmath", "functools", "itertools", "typing",
                         "typing_extensions", "dataclasses", "enum", "collections", "operator", "__future__", "abc",
                         "contextlib", "warnings", "os", "re", "struct", "copy", "numbers", "fractions", "decimal",
                         "random", "statistics", "bisect", "heapq", "array", "string", "sys", "types", "cuda", "cutlass", "tilelang",
-                        "tvm_ffi", "cupy", "flashinfer"))  # fmt: skip
+                        "tvm_ffi", "cupy", "flashinfer", "logging"))  # fmt: skip
