@@ -91,8 +91,8 @@ def test_redteam_holds_at_least_60_kernels_each_with_a_trick_a_layer_and_an_expe
         assert found["LAYER"] in layers, kernel.path
         # PASSED: a trick against timers this harness does not use; it gains nothing, and its time is honest.
         judged = ("reply-schema", "timed-output", "kernel-set-changed", "no-kernel", "outside-clock", "input-mutation",
-                  "shared-memory", "strict-output", "RUNTIME_ERROR", "TIMEOUT")  # test_judge.py; the last two: a kernel that
-        # signals its judge
+                  "shared-memory", "strict-output", "RUNTIME_ERROR", "TIMEOUT")  # test_judge.py; the last two: a
+        # kernel that signals its judge
         assert found["EXPECTED"] in RULES or found["EXPECTED"] in ("REWARD_HACK", "INCORRECT_NUMERICAL", "PASSED",
                                                                    *judged), kernel.path  # fmt: skip
         assert kernel.definition in DEFINITIONS, kernel.path
@@ -357,6 +357,7 @@ def test_honest_lookalikes_pass_every_rule(kernel: KernelSpec) -> None:
 
 def test_there_is_a_lookalike_for_each_false_positive_the_rules_must_avoid() -> None:
     assert {k.path.stem for k in LOOKALIKES} >= {"helper_module", "shape_cache", "triton_autotune", "torch_compile",
+                                                  "module_logger",
                                                   "alignment_dispatch", "alias_check", "hash_shape_cache", "repr_class",
                                                   "workspace_nbytes", "fused_ln_gemm", "definition_named_pkg",
                                                   "local_softmax_helper", "tf32_off", "types_import",
