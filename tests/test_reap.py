@@ -100,6 +100,19 @@ def test_ancestors_that_never_stop_vanishing_end_the_walk_as_a_stray() -> None:
     assert proc.reads <= 2 * reap.REWALKS + 8  # bounded
 
 
+def test_a_dead_judges_root_kernel_leaves_orphans_that_are_found_and_a_live_kernel_in_a_reused_namespace_is_not(
+        ) -> None:  # fmt: skip
+    """Red-team round 7 (h10): a root kernel killed its judge (same user), and the escapee it had started outlived
+    pytest and failed an honest kernel of the next session. Its parent noted the kernel's namespace; once the judge
+    is gone it kills the orphans in it, never a live kernel's processes, which descend from their judge (the number
+    of an ended namespace is reused at once)."""
+    live_kernel = tree(p600=("S", WORKER, 40, U, NS))  # the namespace's number, now another judge's live kernel
+    assert reap.orphans(NS, FakeProc(live_kernel)) == []
+    escaped = {1: ("S", 0, 0, 0, HOST_NS), 700: ("S", 1, 50, 0, NS), 701: ("S", 700, 51, 0, NS),
+               702: ("Z", 1, 52, 0, NS), 703: ("S", 1, 53, 0, HOST_NS)}  # fmt: skip
+    assert reap.orphans(NS, FakeProc({**live_kernel, **escaped})) == [700, 701]  # not the zombie, not the host's
+
+
 def test_the_mark_is_the_own_user_where_in_force_else_a_namespace_not_the_judges() -> None:
     me = os.getpid()
     own = FakeProc({me: ("S", 1, 0, 0, HOST_NS), WORKER: ("S", me, 1, U, NS)})
@@ -251,6 +264,35 @@ def _forked_as(uid: int) -> int:
     assert os.read(ready, 1) == b"u"
     os.close(ready)
     return pid
+
+
+@needs_root
+def test_the_orphans_a_root_kernel_left_in_its_namespace_are_killed() -> None:
+    """A process in a namespace of its own whose parent exited (its kernel's process, killed with the judge) is an
+    orphan of that namespace, and dies; nothing of the host's namespace is touched."""
+    shell = subprocess.run(["unshare", "--ipc", "sh", "-c", "sleep 300 </dev/null >/dev/null 2>&1 & echo $!"],
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    orphan = int(shell.stdout.split()[0])
+    try:
+        ipc = reap.Proc().ipc(orphan)
+        assert ipc is not None and ipc != reap.Proc().ipc(os.getpid())
+        assert orphan in reap.orphans(ipc)
+        assert reap.kill_orphans(ipc) == [] and _gone(orphan)
+    finally:
+        try:
+            os.kill(orphan, 9)
+        except ProcessLookupError:
+            pass
+
+
+def _gone(pid: int) -> bool:
+    """Whether ``pid`` ends (or is a zombie) within a minute: killed, it is reaped by init at its own pace."""
+    for _ in range(600):
+        node = reap.Proc().node(pid)
+        if node is None or node.state in "ZX":
+            return True
+        time.sleep(0.1)
+    return False
 
 
 # ---------------------------------------------------------------- the reply time the outside clock uses

@@ -144,9 +144,9 @@ def draws_a_user_that_forks(payload=None):
     import subprocess
 
     from pytest_solbench.guard.confine import new_user
-    from pytest_solbench.worker.pool import _register_user
+    from pytest_solbench.worker.pool import _register
 
     uid = new_user()
-    _register_user(uid)
+    _register(f"user {uid}")
     return subprocess.Popen(["sleep", "300"], user=uid, group=uid, extra_groups=[], start_new_session=True,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).pid

@@ -270,6 +270,47 @@ def kill_namespace(ipc: tuple[int, int], proc: Proc | None = None) -> list[int]:
     return _members(mark, proc, proc.pids())
 
 
+def orphans(ipc: tuple[int, int], proc: Proc | None = None) -> list[int]:
+    """The live processes in IPC namespace ``ipc`` whose parents, up to init, are all in it too: what a root kernel
+    left once its process and its judge died (their children went to init). A process of a live kernel descends
+    from that kernel's judge, which is in the host's namespace, so a namespace whose number was reused by another
+    kernel yields none of its processes."""
+    proc = proc or Proc()
+    found = []
+    for pid in _members(Mark(ipc=ipc), proc, proc.pids()):
+        node, seen = proc.node(pid), {pid}
+        while node is not None and node.state not in "ZX" and node.parent > 1 and node.parent not in seen:
+            if proc.ipc(node.parent) != ipc:
+                break
+            seen.add(node.parent)
+            node = proc.node(node.parent)
+        else:
+            if node is not None and node.state not in "ZX" and node.parent <= 1:
+                found.append(pid)
+    return found
+
+
+def kill_orphans(ipc: tuple[int, int], proc: Proc | None = None) -> list[int]:
+    """Stop, then SIGKILL, the orphans in ``ipc`` (``orphans``), repeated while new ones come; the survivors."""
+    proc = proc or Proc()
+    for _ in range(KILL_ROUNDS):
+        stopped: set[int] = set()
+        for _ in range(STOP_PASSES):
+            new = [pid for pid in orphans(ipc, proc) if pid not in stopped]
+            if not new:
+                break
+            for pid in new:
+                _signal(pid, signal.SIGSTOP)
+            stopped.update(new)
+        if not stopped:
+            return []
+        for pid in stopped:
+            if proc.ipc(pid) == ipc:
+                _signal(pid, signal.SIGKILL)
+        time.sleep(0.01)
+    return orphans(ipc, proc)
+
+
 def alive(mark: Mark, proc: Proc | None = None) -> list[int]:
     """The processes with ``mark`` that are alive (stopped ones too; not zombies)."""
     proc = proc or Proc()

@@ -230,7 +230,7 @@ class _Worker:
 
             self.uid = new_user()
             env = {**env, OWN_UID_ENV: str(self.uid)}
-            _register_user(self.uid)
+            _register(f"user {self.uid}")
         elif not plain and sys.platform.startswith("linux") and os.geteuid() == 0:
             users, self._users_path = tempfile.mkstemp(prefix="solbench-users-")
             os.close(users)
@@ -339,6 +339,8 @@ class _Worker:
         if self.mark.ipc is None and self._ipc_fd is not None:
             os.close(self._ipc_fd)
             self._ipc_fd = None
+        if self.mark.ipc is not None:
+            _register(f"ipc {self.mark.ipc[0]} {self.mark.ipc[1]}")
 
     def _reply(self, what: str, timeout_s: float, offset: int, started: float | None = None) -> Any:
         if not self._wait(timeout_s):
@@ -482,28 +484,34 @@ class _Worker:
                 pass
 
 
-def _register_user(uid: int) -> None:
-    """In a judge: note a user drawn for a kernel's process, before that process starts, in the file its own parent
-    reads if the judge dies without closing its pools (``_kill_users_of``)."""
+def _register(mark: str) -> None:
+    """In a judge: note the mark of a kernel's processes ("user UID", drawn before the process starts; "ipc DEV INO",
+    its namespace, where it runs as root) in the file its own parent reads if the judge dies without closing its pools
+    (``_kill_users_of``)."""
     path = os.environ.get(USERS_ENV)
     if path:
-        with open(path, "a") as users:
-            users.write(f"{uid}\n")
+        with open(path, "a") as marks:
+            marks.write(f"{mark}\n")
 
 
 def _kill_users_of(path: str) -> None:
-    """Every process of the users a judge drew, once that judge is gone without closing its pools (killed, or
-    crashed: a kernel that truncated a file the judge had mapped made it die of SIGBUS, red-team round 7): what its
-    kernels forked (their parent-death signal does not pass to a child) would run on, to the end of the session."""
+    """Every process with a mark a judge noted, once that judge is gone without closing its pools (killed, or
+    crashed: a kernel that truncated a file the judge had mapped made it die of SIGBUS, red-team round 7; a root
+    kernel can signal its judge): what its kernels forked (their parent-death signal does not pass to a child) would
+    run on to the end of the session, and into the next one. By namespace only the orphans in it (``reap.orphans``):
+    a namespace's number is reused as soon as it ends, perhaps by a live kernel of another judge."""
     from pytest_solbench.guard import reap
 
     try:
-        with open(path) as users:
-            uids = {int(line) for line in users if line.strip().isdigit()}
+        with open(path) as marks:
+            lines = [line.split() for line in marks]
     except OSError:
         return
-    for uid in sorted(uids):
-        reap.kill(reap.Mark(uid=uid))
+    for words in lines:
+        if len(words) == 2 and words[0] == "user" and words[1].isdigit():
+            reap.kill(reap.Mark(uid=int(words[1])))
+        elif len(words) == 3 and words[0] == "ipc" and words[1].isdigit() and words[2].isdigit():
+            reap.kill_orphans((int(words[1]), int(words[2])))
 
 
 def _descendants(root: int) -> list[int]:
