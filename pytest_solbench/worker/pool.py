@@ -43,7 +43,7 @@ MALFORMED = Status.REWARD_HACK
 STDERR_TAIL_LINES = 20
 STOPPED_GRACE_S = 5.0
 PR_SET_PDEATHSIG = 1
-USERS_ENV = "SOLBENCH_JUDGE_USERS"  # in a judge's environment: the file where it notes the users it draws
+MARKS_ENV = "SOLBENCH_JUDGE_MARKS"  # in a judge's environment: the file where it notes its kernels' marks
 MAX_PLAIN_REPLY_BYTES = 64 << 20
 
 # A fresh interpreter that imports only this module (not pytest, not the plugin) and serves calls over the fd.
@@ -224,7 +224,7 @@ class _Worker:
     def __init__(self, env: dict[str, str], initializer: str | None, plain: bool = False) -> None:
         self.plain = plain
         self.uid: int | None = None  # a confined kernel's process's own user (guard.confine own-user), chosen here
-        self._users_path: str | None = None  # a judge's: the users it drew for its kernels (``_kill_users_of``)
+        self._marks_path: str | None = None  # a judge's: the marks of its kernels' processes (``_kill_marks_of``)
         if plain and env.get("SOLBENCH_CONFINE") == "1" and os.name == "posix" and os.geteuid() == 0:
             from pytest_solbench.guard.confine import OWN_UID_ENV, new_user
 
@@ -232,9 +232,9 @@ class _Worker:
             env = {**env, OWN_UID_ENV: str(self.uid)}
             _register(f"user {self.uid}")
         elif not plain and sys.platform.startswith("linux") and os.geteuid() == 0:
-            users, self._users_path = tempfile.mkstemp(prefix="solbench-users-")
-            os.close(users)
-            env = {**env, USERS_ENV: self._users_path}
+            marks, self._marks_path = tempfile.mkstemp(prefix="solbench-marks-")
+            os.close(marks)
+            env = {**env, MARKS_ENV: self._marks_path}
         fd, self.log_path = tempfile.mkstemp(prefix="solbench-worker-", suffix=".log")
         ours, theirs = socket.socketpair()
         try:
@@ -431,8 +431,8 @@ class _Worker:
         try:
             self._kill()
         finally:
-            if self._users_path is not None and self.proc.returncode != 0:  # a judge that did not close its pools
-                _kill_users_of(self._users_path)
+            if self._marks_path is not None and self.proc.returncode != 0:  # a judge that did not close its pools
+                _kill_marks_of(self._marks_path)
 
     def _kill(self) -> None:
         if self.mark and not self._reaped:  # everything with the kernel's mark, wherever it went, even after its death
@@ -471,12 +471,12 @@ class _Worker:
         if self._log_fd is not None:
             os.close(self._log_fd)
             self._log_fd = None
-        if self._users_path is not None:
+        if self._marks_path is not None:
             try:
-                os.unlink(self._users_path)
+                os.unlink(self._marks_path)
             except OSError:
                 pass
-            self._users_path = None
+            self._marks_path = None
         else:
             try:
                 os.unlink(self.log_path)
@@ -487,14 +487,14 @@ class _Worker:
 def _register(mark: str) -> None:
     """In a judge: note the mark of a kernel's processes ("user UID", drawn before the process starts; "ipc DEV INO",
     its namespace, where it runs as root) in the file its own parent reads if the judge dies without closing its pools
-    (``_kill_users_of``)."""
-    path = os.environ.get(USERS_ENV)
+    (``_kill_marks_of``)."""
+    path = os.environ.get(MARKS_ENV)
     if path:
         with open(path, "a") as marks:
             marks.write(f"{mark}\n")
 
 
-def _kill_users_of(path: str) -> None:
+def _kill_marks_of(path: str) -> None:
     """Every process with a mark a judge noted, once that judge is gone without closing its pools (killed, or
     crashed: a kernel that truncated a file the judge had mapped made it die of SIGBUS, red-team round 7; a root
     kernel can signal its judge): what its kernels forked (their parent-death signal does not pass to a child) would
