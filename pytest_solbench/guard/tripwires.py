@@ -64,7 +64,9 @@ class Tripwires:
                 t, self.audit._is_compiler)))]  # fmt: skip
         self.threads = integrity.ThreadCounts(counts.python_threads - len(kernels), None if counts.native_threads
                                               is None else counts.native_threads - len(kernels))  # fmt: skip
-        self.children = set(integrity.child_processes())
+        # Only a compiler's workers join the baseline of children: a process the kernel started itself, however
+        # (through a compiler's helper that runs a command, red-team round 7, h04), is what the check is there for.
+        self.children = {pid for pid in integrity.child_processes() if integrity.compiler_worker(pid)}
 
     @staticmethod
     def _runs(thread: threading.Thread, where: Callable[[str], bool]) -> bool:
