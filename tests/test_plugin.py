@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CPU, FAST, SCALE_ADD, WORKLOADS, write_kernels, write_problem
+from conftest import CPU, FAST, KERNELS, SCALE_ADD, WORKLOADS, write_kernels, write_problem
+
+KERNELS_GOOD_DPS = KERNELS["good_dps.py"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,6 +112,24 @@ def test_a_broken_or_misspelt_kernel_cannot_be_deselected(project: pytest.Pytest
         "*kernels/syntax.py: line 2: syntax error*",
         "*kernels/typo.py: DEFINITION: no collected problem defines 'scale_ad_f32' (did you mean 'scale_add_f32'?)*",
     ])  # fmt: skip
+
+
+def test_a_kernel_dir_given_through_dot_dot_or_a_hidden_folder_is_searched(project: pytest.Pytester) -> None:
+    """Hidden folders below --kernel-dir are skipped, not the path to it: ``--kernel-dir ../kernels`` from a
+    subfolder found no kernel (its '..' read as a hidden folder), nor did a folder under ``.cache``."""
+    write_kernels(project.path, ["good_value.py"])
+    hidden = project.path / ".cache" / "mine"
+    hidden.mkdir(parents=True)
+    (hidden / "good_dps.py").write_text(KERNELS_GOOD_DPS)
+    (hidden / ".skipped").mkdir()
+    (hidden / ".skipped" / "stale.py").write_text('DEFINITION = "scale_ad_f32"\ndef run(x):\n    return x\n')
+    (project.path / "sub").mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(project.path / "sub")
+        result = project.runpytest(*FAST, "--solbench-problems", "../problems", "--kernel-dir", "../kernels",
+                                   "--kernel-dir", "../.cache/mine", "-v")  # fmt: skip
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines_random(["*scale_add_f32?good_value-n:16? PASSED*", "*scale_add_f32?good_dps-n:16? PASSED*"])
 
 
 def test_no_kernel_to_run_says_why_and_fails(project: pytest.Pytester) -> None:

@@ -114,7 +114,10 @@ def discover(dirs: list[Path]) -> tuple[list[KernelSpec], list[TraceError]]:
     for top in dirs:
         files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
         for path in files:
-            if any(part.startswith(".") or part == "__pycache__" for part in path.parts[-3:]):
+            # Hidden folders and caches below the folder given are skipped; the path given itself may hold any
+            # (``--kernel-dir ../kernels``, a kernel folder under ``~/.cache``).
+            below = path.relative_to(top).parts if path != top else ()
+            if any(part.startswith(".") or part == "__pycache__" for part in below):
                 continue
             if path.suffix == ".py":
                 try:
