@@ -146,6 +146,18 @@ def test_no_kernel_to_run_says_why_and_fails(project: pytest.Pytester) -> None:
                                  " the problems collected are scale_add_f32*"])  # fmt: skip
 
 
+def test_a_problem_path_without_problems_says_why(project: pytest.Pytester) -> None:
+    """An empty problem folder, or a problem's reference.py given for the problem, ended in a bare "no tests ran"."""
+    (project.path / "empty").mkdir()
+    for path, words in [("empty", "*empty: no problem found there (a problem is a folder holding definition.json*"),
+                        ("problems/scale_add_f32/reference.py", "*reference.py: not a problem definition (name the "
+                         "problem's folder, its definition.json*")]:  # fmt: skip
+        result = project.runpytest(*FAST, "--solbench-problems", path)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR, path
+        result.stderr.fnmatch_lines([f"ERROR: --solbench-problems {words}"])
+    assert project.runpytest(*FAST, "--solbench-problems", "problems/scale_add_f32/definition.json").ret == 0
+
+
 def test_a_definition_missing_outputs_or_with_a_misspelt_axis_is_named(project: pytest.Pytester) -> None:
     no_outputs = {k: v for k, v in SCALE_ADD.items() if k != "outputs"}
     write_problem(project.path / "problems", definition={**no_outputs, "name": "no_out"})
