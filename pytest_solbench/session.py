@@ -59,6 +59,7 @@ class SolbenchSession:
                     else exc.strerror or exc
                 raise pytest.UsageError(f"--solbench-json {settings.json_path}: cannot be written: {why}") from None
         self._finished: list[str] = []  # the lines of the gates' end-of-run work, printed in the summary
+        self.collection_errors: list[str] = []  # "file: why" of each file that could not be collected
 
     def kernels_for(self, definition: str) -> list[kernels_mod.KernelSpec]:
         return self._kernels.get(definition, [])
@@ -144,6 +145,13 @@ class SolbenchSession:
         for error in errors:
             report_collection_error(config, error)
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:  # the summary files say so too: a run that exits 1 must not read "passed" there
+            lines = str(report.longrepr).strip().splitlines()
+            why = lines[-1] if lines else "no reason given"
+            where = report.nodeid or "."
+            self.collection_errors.append(why if where.split("/")[-1] in why else f"{where}: {why}")
+
     # ------------------------------------------------------------ reports
 
     @pytest.hookimpl(wrapper=True)
@@ -224,13 +232,21 @@ class SolbenchSession:
         for line in finished:
             terminalreporter.write_line(line)
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Close the trace file; compare, save and write the reports (before the terminal summary prints them). A
-        file asked for and not written (an unwritable store, a PNG without matplotlib) fails the session."""
+        file asked for and not written (an unwritable store, a PNG without matplotlib) fails the session. The
+        summaries' verdict counts what failed the run besides its items: files not collected, an interruption."""
         if self._writer is not None:
             self._writer.close()
         if self.gates is not None and self.results:
-            self._finished = self.gates.finish(self.results, self.config.rootpath)
+            unfinished = []
+            if self.collection_errors:
+                count = len(self.collection_errors)
+                unfinished.append(f"{count} file{'s' if count > 1 else ''} could not be collected")
+            if exitstatus == pytest.ExitCode.INTERRUPTED:
+                unfinished.append(f"interrupted after {len(self.results)} of {session.testscollected} items")
+            self._finished = self.gates.finish(self.results, self.config.rootpath, unfinished,
+                                               [f"could not be collected: {e}" for e in self.collection_errors])
             if self.gates.failures and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
         workeroutput = getattr(self.config, "workeroutput", None)
