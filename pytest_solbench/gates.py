@@ -96,13 +96,16 @@ class RunGates:
         if settings.roofline_path is not None:
             self._roofline(records, settings.roofline_path, lines)
         if settings.histogram_path is not None:
-            from pytest_solbench.reports.distribution import write_distribution
+            from pytest_solbench.reports.distribution import timed_samples, write_distribution
 
-            try:
-                count = write_distribution(records, settings.histogram_path)
-                lines.append(f"timing samples of {count} item(s) plotted to {settings.histogram_path}")
-            except (RuntimeError, OSError) as exc:
-                self.failures.append(f"the samples were not plotted: {exc}")
+            if not self.target.timed and not timed_samples(records):  # CPU mode: the header said it is ignored
+                lines.append(f"{settings.histogram_path}: not plotted: CPU mode times nothing")
+            else:
+                try:
+                    count = write_distribution(records, settings.histogram_path)
+                    lines.append(f"timing samples of {count} item(s) plotted to {settings.histogram_path}")
+                except (RuntimeError, OSError) as exc:
+                    self.failures.append(f"the samples were not plotted: {exc}")
         return lines + self.failures
 
     def header(self, commit: str | None) -> dict[str, Any]:

@@ -62,7 +62,8 @@ class Settings:
         """The options asked for that act only on a GPU's timing: CPU mode times nothing, so they change nothing."""
         asked = {"--solbench-profile": self.profile, f"--solbench-clocks {self.clocks}": self.clocks != "observe",
                  "--solbench-ceilings measured": self.ceilings == "measured",
-                 f"--solbench-timer {self.timer}": self.timer != "cupti"}  # fmt: skip
+                 f"--solbench-timer {self.timer}": self.timer != "cupti",
+                 "--solbench-histogram": self.histogram_path is not None}  # fmt: skip
         return tuple(name for name, on in asked.items() if on)
 
 

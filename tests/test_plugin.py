@@ -358,6 +358,17 @@ def test_cpu_mode_says_which_gpu_only_options_it_ignores(project: pytest.Pyteste
     project.runpytest(*FAST).stdout.no_fnmatch_line("*CPU mode ignores*")
 
 
+def test_a_histogram_asked_for_on_cpu_is_ignored_not_a_failure_at_the_end(project: pytest.Pytester) -> None:
+    """CPU mode times nothing: --solbench-histogram failed the run after every item had passed."""
+    pytest.importorskip("matplotlib", reason="without matplotlib --solbench-histogram is a usage error (test_gates)")
+    result = project.runpytest(*FAST, "--solbench-histogram", "samples.svg")
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["solbench: CPU mode ignores --solbench-histogram: they act on a GPU's timing",
+                                 "*samples.svg: not plotted: CPU mode times nothing"])  # fmt: skip
+    assert not (project.path / "samples.svg").exists()
+
+
 def test_bounds_only_prints_every_workload_without_running(project: pytest.Pytester) -> None:
     folder = write_kernels(project.path, ["raises.py"])
     result = project.runpytest(*CPU, "--kernel-dir", str(folder), "--solbench-bounds-only", "--solbench-hardware", "b200")
