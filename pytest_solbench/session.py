@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pytest_solbench.data import kernels as kernels_mod
-from pytest_solbench.data.discovery import discover
+from pytest_solbench.data.discovery import discover, one_per_name
 from pytest_solbench.items import RECORD_KEY, report_collection_error
 from pytest_solbench.options import Settings
 from pytest_solbench.pipeline import Pipeline
@@ -36,7 +36,7 @@ class SolbenchSession:
 
             self.gates = RunGates(settings, target, self.pipeline.environment())
             self.pipeline.regression = self.gates.regression
-        found, self.kernel_errors = discover(list(settings.kernel_dirs))
+        found, self.kernel_errors = one_per_name(*discover(list(settings.kernel_dirs)))
         if settings.kernel_dirs and not found and not self.kernel_errors:
             raise pytest.UsageError(
                 f"--kernel-dir {', '.join(map(str, settings.kernel_dirs))}: no kernel found there (a kernel is a "

@@ -132,6 +132,21 @@ def test_a_kernel_dir_given_through_dot_dot_or_a_hidden_folder_is_searched(proje
     result.stdout.fnmatch_lines_random(["*scale_add_f32?good_value-n:16? PASSED*", "*scale_add_f32?good_dps-n:16? PASSED*"])
 
 
+def test_two_kernels_of_one_name_for_one_problem_are_a_collection_error(project: pytest.Pytester) -> None:
+    """Two --kernel-dir folders each with a good_value.py gave two items of one id, two rows no one could tell apart
+    in the table, the trace lines and a saved run; a file given twice (its folder and itself) counts once."""
+    mine = write_kernels(project.path, ["good_value.py"])
+    theirs = project.path / "theirs"
+    theirs.mkdir()
+    (theirs / "good_value.py").write_text(KERNELS_GOOD_DPS)
+    result = project.runpytest(*FAST, "--kernel-dir", "kernels", "--kernel-dir", "theirs", "--kernel-dir",
+                               "kernels/good_value.py", "-v")  # fmt: skip
+    result.assert_outcomes(passed=2, errors=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines([f"*theirs/good_value.py: file name: {mine}/good_value.py is a kernel for "
+                                 "scale_add_f32 named 'good_value' too: rename one*"])  # fmt: skip
+
+
 def test_no_kernel_to_run_says_why_and_fails(project: pytest.Pytester) -> None:
     (project.path / "empty").mkdir()
     empty = project.runpytest(*FAST, "--kernel-dir", "empty")

@@ -141,3 +141,21 @@ def discover(dirs: list[Path]) -> tuple[list[KernelSpec], list[TraceError]]:
                     except TraceError as exc:
                         errors.append(exc)
     return kernels, errors
+
+
+def one_per_name(kernels: list[KernelSpec], errors: list[TraceError]) -> tuple[list[KernelSpec], list[TraceError]]:
+    """The kernels of one run, one per definition and name: item ids, trace lines and saved runs know a kernel by
+    its name, so two ``rmsnorm.py`` from two --kernel-dir folders gave two items of one id, indistinguishable in
+    every report. The first found stays; the other is a collection error naming both files. A file found twice
+    (a folder and a file in it, both given) counts once."""
+    first: dict[tuple[str, str], KernelSpec] = {}
+    unique = []
+    for spec in kernels:
+        seen = first.setdefault((spec.definition, spec.name), spec)
+        if seen is spec:
+            unique.append(spec)
+        elif seen.path.resolve() != spec.path.resolve():
+            field = "name" if spec.path.suffix == ".json" else "file name"
+            errors.append(TraceError(spec.path, field, f"{seen.path} is a kernel for {spec.definition} named "
+                                     f"{spec.name!r} too: rename one (reports and saved runs know a kernel by name)"))
+    return unique, errors
