@@ -137,7 +137,24 @@ class SolbenchSession:
                     hint = f" (did you mean {close[0]!r}?)" if close else ""
                     errors += [TraceError(spec.path, "definition" if spec.path.suffix == ".json" else "DEFINITION",
                                           f"no collected problem defines {definition!r}{hint}") for spec in specs]
-        elif self._kernels and not solved:
+        typos: list[TraceError] = []
+        if config.args_source == pytest.Config.ArgsSource.ARGS:
+            # Problems chosen by path: a kernel for another problem is out of scope; one for no problem is a typo.
+            known: set[str] | None = None
+            for definition, specs in sorted(self._kernels.items()):
+                if definition in self.definitions_seen:
+                    continue
+                if known is None:
+                    from pytest_solbench.items import definition_names
+
+                    known = definition_names(self.settings.problem_paths) | self.definitions_seen
+                if definition not in known:
+                    close = difflib.get_close_matches(definition, sorted(known), n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    typos += [TraceError(spec.path, "definition" if spec.path.suffix == ".json" else "DEFINITION",
+                                         f"no problem defines {definition!r}{hint}") for spec in specs]
+            errors += typos
+        if config.args_source == pytest.Config.ArgsSource.ARGS and self._kernels and not solved and not typos:
             named = ", ".join(sorted(self._kernels))
             errors.append(TraceError(self.settings.kernel_dirs[0], "", f"no kernel here solves a collected problem: "
                                      f"the kernels name {named}; the problems collected are "

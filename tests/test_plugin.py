@@ -112,6 +112,15 @@ def test_a_broken_or_misspelt_kernel_cannot_be_deselected(project: pytest.Pytest
         "*kernels/syntax.py: line 2: syntax error*",
         "*kernels/typo.py: DEFINITION: no collected problem defines 'scale_ad_f32' (did you mean 'scale_add_f32'?)*",
     ])  # fmt: skip
+    # Problems chosen by path too: a kernel for a problem not chosen is out of scope, one for no problem a typo.
+    write_problem(project.path / "problems", definition={**SCALE_ADD, "name": "other_f32"})
+    (folder / "other.py").write_text('DEFINITION = "other_f32"\ndef run(x, y, alpha):\n    return x\n')
+    (folder / "syntax.py").unlink()
+    chosen = project.runpytest(*FAST, "--kernel-dir", str(folder), "problems/scale_add_f32")
+    chosen.assert_outcomes(passed=2, errors=1)
+    assert chosen.ret == pytest.ExitCode.TESTS_FAILED
+    chosen.stdout.fnmatch_lines(["*kernels/typo.py: DEFINITION: no problem defines 'scale_ad_f32' (did you mean "
+                                 "'scale_add_f32'?)*"])  # fmt: skip
 
 
 def test_a_kernel_dir_given_through_dot_dot_or_a_hidden_folder_is_searched(project: pytest.Pytester) -> None:
@@ -154,6 +163,7 @@ def test_no_kernel_to_run_says_why_and_fails(project: pytest.Pytester) -> None:
     empty.stderr.fnmatch_lines(["*--kernel-dir *empty: no kernel found there (a kernel is a Python file with*"])
     folder = project.path / "kernels"
     folder.mkdir()
+    write_problem(project.path / "problems", definition={**SCALE_ADD, "name": "rmsnorm_h4096"})  # not chosen
     (folder / "other.py").write_text('DEFINITION = "rmsnorm_h4096"\ndef run(x):\n    return x\n')
     chosen = project.runpytest(*FAST, "--kernel-dir", "kernels", "problems/scale_add_f32")
     assert chosen.ret == pytest.ExitCode.TESTS_FAILED
