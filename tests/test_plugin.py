@@ -264,6 +264,19 @@ def test_bad_reference_and_workloads_are_collection_errors(pytester: pytest.Pyte
     result.stdout.no_fnmatch_line("*Traceback*")
 
 
+def test_a_reference_that_raises_quotes_its_line(pytester: pytest.Pytester) -> None:
+    """The problem's fault is an error naming the reference's line; it showed '<reference of broken>:2 in run: '
+    and no code, though the line is in the problem's files (or its definition's reference string)."""
+    write_problem(pytester.path / "p", definition={**SCALE_ADD, "name": "broken"},
+                  reference="def run(x, y, alpha):\n    return x.no_such_method() + y\n")  # fmt: skip
+    for isolate in ("none", "process"):
+        result = pytester.runpytest(*CPU, "--solbench-rounds", "1", "--solbench-problems", "p", "-k", "n:16]",
+                                    "--solbench-isolate", isolate)  # fmt: skip
+        result.assert_outcomes(errors=1, deselected=1)
+        result.stdout.fnmatch_lines(["INVALID_REFERENCE: the reference raised: AttributeError: *no_such_method*",
+                                     "  <reference of broken>:2 in run: return x.no_such_method() + y"])  # fmt: skip
+
+
 def test_ids_and_marks_select_as_users_expect(project: pytest.Pytester) -> None:
     backward = {**SCALE_ADD, "name": "scale_add_backward_bf16", "tags": ["stage:backward"],
                 "inputs": {**SCALE_ADD["inputs"], "x": {"shape": ["n"], "dtype": "bfloat16"}}}  # fmt: skip
