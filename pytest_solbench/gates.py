@@ -51,9 +51,13 @@ class RunGates:
         message = compare.failure_message(verdict, self.old.label, self.settings.max_regression)
         return message.removeprefix(f"{compare.SLOWER}: ")  # the item's failure names the verdict first itself
 
-    def finish(self, records: list[ItemResult], rootdir: Path) -> list[str]:
+    def finish(self, records: list[ItemResult], rootdir: Path, unfinished: list[str] | None = None,
+               errors: list[str] | None = None) -> list[str]:  # fmt: skip
         """On the controller, after every item: compare, save, write the files; the lines to print. What could not
-        be done is kept in ``failures`` too: the session then exits 1 (a run asked to be saved and was not)."""
+        be done is kept in ``failures`` too: the session then exits 1 (a run asked to be saved and was not).
+        ``unfinished`` and ``errors``: what failed the run besides its items, for the summary's verdict (a file
+        that could not be collected, an interruption; reports.markdown.render_markdown)."""
+        unfinished, errors = unfinished or [], errors or []
         settings, lines = self.settings, []
         self.failures: list[str] = []
         report = None
@@ -72,7 +76,7 @@ class RunGates:
         if settings.markdown_path is not None:
             from pytest_solbench.reports.markdown import append_step_summary, render_markdown, write_markdown
 
-            text = render_markdown(records, report, header)
+            text = render_markdown(records, report, header, unfinished, errors)
             try:
                 write_markdown(settings.markdown_path, text)
                 summary = append_step_summary(text)
@@ -84,20 +88,24 @@ class RunGates:
             from pytest_solbench.reports.html import render_html, write_html
 
             try:
-                write_html(settings.html_path, render_html(records, report, header, hardware=self.target.hardware))
+                write_html(settings.html_path, render_html(records, report, header, hardware=self.target.hardware,
+                                                           unfinished=unfinished, errors=errors))
                 lines.append(f"HTML report written to {settings.html_path}")
             except OSError as exc:
                 self.failures.append(f"the HTML report was not written: {settings.html_path}: {exc.strerror}")
         if settings.roofline_path is not None:
             self._roofline(records, settings.roofline_path, lines)
         if settings.histogram_path is not None:
-            from pytest_solbench.reports.distribution import write_distribution
+            from pytest_solbench.reports.distribution import timed_samples, write_distribution
 
-            try:
-                count = write_distribution(records, settings.histogram_path)
-                lines.append(f"timing samples of {count} item(s) plotted to {settings.histogram_path}")
-            except (RuntimeError, OSError) as exc:
-                self.failures.append(f"the samples were not plotted: {exc}")
+            if not self.target.timed and not timed_samples(records):  # CPU mode: the header said it is ignored
+                lines.append(f"{settings.histogram_path}: not plotted: CPU mode times nothing")
+            else:
+                try:
+                    count = write_distribution(records, settings.histogram_path)
+                    lines.append(f"timing samples of {count} item(s) plotted to {settings.histogram_path}")
+                except (RuntimeError, OSError) as exc:
+                    self.failures.append(f"the samples were not plotted: {exc}")
         return lines + self.failures
 
     def header(self, commit: str | None) -> dict[str, Any]:

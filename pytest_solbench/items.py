@@ -42,13 +42,31 @@ def problem_marks(definition: Definition) -> list[str]:
     return marks if lowest == marks[0] else [*marks, lowest]
 
 
+def _definition_files(root: Path) -> list[Path]:
+    return [root] if root.is_file() else [*root.rglob("definition.json"), *root.rglob("definitions/**/*.json")]
+
+
+def definition_names(roots: list[Path] | tuple[Path, ...]) -> set[str]:
+    """The name of every definition under the problem roots, read from the files alone (a broken one is left out:
+    it is reported at collection)."""
+    names = set()
+    for root in roots:
+        for path in _definition_files(root):
+            try:
+                name = json.loads(path.read_text()).get("name")
+            except (OSError, ValueError, AttributeError):
+                continue
+            if isinstance(name, str):
+                names.add(name)
+    return names
+
+
 def register_op_marks(config: pytest.Config, roots: list[Path]) -> None:
     """Register every op type found under the problem roots as a mark, so ``--markers`` lists them and ``-m`` and
     ``--strict-markers`` accept them before collection. Reads only the ``op_type`` field of each definition."""
     seen: set[str] = set()
     for root in roots:
-        files = [root] if root.is_file() else [*root.rglob("definition.json"), *root.rglob("definitions/**/*.json")]
-        for path in files:
+        for path in _definition_files(root):
             try:
                 data = json.loads(path.read_text())
                 op_type = data.get("op_type") or str(data.get("name", "")).split("_")[0]

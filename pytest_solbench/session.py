@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pytest_solbench.data import kernels as kernels_mod
-from pytest_solbench.data.discovery import discover
+from pytest_solbench.data.discovery import discover, one_per_name
 from pytest_solbench.items import RECORD_KEY, report_collection_error
 from pytest_solbench.options import Settings
 from pytest_solbench.pipeline import Pipeline
@@ -36,7 +36,7 @@ class SolbenchSession:
 
             self.gates = RunGates(settings, target, self.pipeline.environment())
             self.pipeline.regression = self.gates.regression
-        found, self.kernel_errors = discover(list(settings.kernel_dirs))
+        found, self.kernel_errors = one_per_name(*discover(list(settings.kernel_dirs)))
         if settings.kernel_dirs and not found and not self.kernel_errors:
             raise pytest.UsageError(
                 f"--kernel-dir {', '.join(map(str, settings.kernel_dirs))}: no kernel found there (a kernel is a "
@@ -59,6 +59,7 @@ class SolbenchSession:
                     else exc.strerror or exc
                 raise pytest.UsageError(f"--solbench-json {settings.json_path}: cannot be written: {why}") from None
         self._finished: list[str] = []  # the lines of the gates' end-of-run work, printed in the summary
+        self.collection_errors: list[str] = []  # "file: why" of each file that could not be collected
 
     def kernels_for(self, definition: str) -> list[kernels_mod.KernelSpec]:
         return self._kernels.get(definition, [])
@@ -136,13 +137,37 @@ class SolbenchSession:
                     hint = f" (did you mean {close[0]!r}?)" if close else ""
                     errors += [TraceError(spec.path, "definition" if spec.path.suffix == ".json" else "DEFINITION",
                                           f"no collected problem defines {definition!r}{hint}") for spec in specs]
-        elif self._kernels and not solved:
+        typos: list[TraceError] = []
+        if config.args_source == pytest.Config.ArgsSource.ARGS:
+            # Problems chosen by path: a kernel for another problem is out of scope; one for no problem is a typo.
+            known: set[str] | None = None
+            for definition, specs in sorted(self._kernels.items()):
+                if definition in self.definitions_seen:
+                    continue
+                if known is None:
+                    from pytest_solbench.items import definition_names
+
+                    known = definition_names(self.settings.problem_paths) | self.definitions_seen
+                if definition not in known:
+                    close = difflib.get_close_matches(definition, sorted(known), n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    typos += [TraceError(spec.path, "definition" if spec.path.suffix == ".json" else "DEFINITION",
+                                         f"no problem defines {definition!r}{hint}") for spec in specs]
+            errors += typos
+        if config.args_source == pytest.Config.ArgsSource.ARGS and self._kernels and not solved and not typos:
             named = ", ".join(sorted(self._kernels))
             errors.append(TraceError(self.settings.kernel_dirs[0], "", f"no kernel here solves a collected problem: "
                                      f"the kernels name {named}; the problems collected are "
                                      f"{', '.join(sorted(self.definitions_seen)) or 'none'}"))  # fmt: skip
         for error in errors:
             report_collection_error(config, error)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:  # the summary files say so too: a run that exits 1 must not read "passed" there
+            lines = str(report.longrepr).strip().splitlines()
+            why = lines[-1] if lines else "no reason given"
+            where = report.nodeid or "."
+            self.collection_errors.append(why if where.split("/")[-1] in why else f"{where}: {why}")
 
     # ------------------------------------------------------------ reports
 
@@ -224,13 +249,21 @@ class SolbenchSession:
         for line in finished:
             terminalreporter.write_line(line)
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Close the trace file; compare, save and write the reports (before the terminal summary prints them). A
-        file asked for and not written (an unwritable store, a PNG without matplotlib) fails the session."""
+        file asked for and not written (an unwritable store, a PNG without matplotlib) fails the session. The
+        summaries' verdict counts what failed the run besides its items: files not collected, an interruption."""
         if self._writer is not None:
             self._writer.close()
         if self.gates is not None and self.results:
-            self._finished = self.gates.finish(self.results, self.config.rootpath)
+            unfinished = []
+            if self.collection_errors:
+                count = len(self.collection_errors)
+                unfinished.append(f"{count} file{'s' if count > 1 else ''} could not be collected")
+            if exitstatus == pytest.ExitCode.INTERRUPTED:
+                unfinished.append(f"interrupted after {len(self.results)} of {session.testscollected} items")
+            self._finished = self.gates.finish(self.results, self.config.rootpath, unfinished,
+                                               [f"could not be collected: {e}" for e in self.collection_errors])
             if self.gates.failures and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
         workeroutput = getattr(self.config, "workeroutput", None)

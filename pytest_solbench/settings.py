@@ -62,7 +62,8 @@ class Settings:
         """The options asked for that act only on a GPU's timing: CPU mode times nothing, so they change nothing."""
         asked = {"--solbench-profile": self.profile, f"--solbench-clocks {self.clocks}": self.clocks != "observe",
                  "--solbench-ceilings measured": self.ceilings == "measured",
-                 f"--solbench-timer {self.timer}": self.timer != "cupti"}  # fmt: skip
+                 f"--solbench-timer {self.timer}": self.timer != "cupti",
+                 "--solbench-histogram": self.histogram_path is not None}  # fmt: skip
         return tuple(name for name, on in asked.items() if on)
 
 
@@ -117,6 +118,8 @@ def _general(config: pytest.Config, invocation: Path) -> dict[str, Any]:
         if not Path(path).exists():
             flag = "--kernel-dir" if path in kernel_dirs else "--solbench-problems"
             raise pytest.UsageError(f"{flag} {path}: no such file or folder")
+    for path in problems:
+        _check_holds_problems(Path(path))
     rounds = opt.solbench_rounds if opt.solbench_rounds is not None else 5
     if rounds < 1:
         raise pytest.UsageError(f"--solbench-rounds must be at least 1, got {rounds}")
@@ -157,6 +160,22 @@ def _general(config: pytest.Config, invocation: Path) -> dict[str, Any]:
         blob_root=invocation / blob_root if blob_root else None,
         bind_by_name=bool(opt.solbench_bind_by_name),
     )
+
+
+def _check_holds_problems(path: Path) -> None:
+    """A --solbench-problems path without a single definition would collect nothing and end in pytest's bare "no
+    tests ran": say why instead. Found by layout only; each definition's content is checked at collection."""
+    from pytest_solbench.data.trace import problem_files
+
+    if path.is_file():
+        if problem_files(path) is None:
+            raise pytest.UsageError(f"--solbench-problems {path}: not a problem definition (name the problem's folder, "
+                                    "its definition.json, or a FlashInfer Trace definitions/<op_type>/<name>.json)")
+        return
+    if not any(problem_files(f) is not None for f in path.rglob("*.json")):
+        raise pytest.UsageError(f"--solbench-problems {path}: no problem found there (a problem is a folder holding "
+                                "definition.json, reference.py and workload.jsonl, or a FlashInfer Trace dataset's "
+                                "definitions/<op_type>/<name>.json)")
 
 
 def _timing(config: pytest.Config, invocation: Path) -> dict[str, Any]:

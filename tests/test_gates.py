@@ -103,6 +103,22 @@ def test_markdown_html_and_roofline_are_written(timed: pytest.Pytester, monkeypa
                                  "HTML report written to *report.html", "roofline written to *roofline.svg"])
 
 
+def test_a_run_with_a_broken_file_reads_failed_in_its_summaries(timed: pytest.Pytester) -> None:
+    """A pull request whose new kernel does not parse exits 1 (a collection error), and its comment said
+    "**passed**": the summaries' verdict counts what failed the run besides its items, and names the file."""
+    (timed.path / "kernels" / "broken.py").write_text('DEFINITION = "scale_add_f32"\ndef run(x, y, alpha)\n')
+    result = run(timed, 0.002, "--solbench-markdown", "summary.md", "--solbench-html", "report.html")
+    result.assert_outcomes(passed=2, errors=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    markdown = (timed.path / "summary.md").read_text()
+    assert "**FAILED**: 2 items passed or skipped; 1 file could not be collected." in markdown
+    assert "\n- could not be collected: " in markdown and "broken.py: line 2: syntax error" in markdown
+    assert "FAILED: 2 items passed or skipped; 1 file could not be collected." in (timed.path / "report.html").read_text()
+    (timed.path / "kernels" / "broken.py").unlink()
+    assert "**passed**: 2 items passed" in (run(timed, 0.002, "--solbench-markdown", "summary.md") and
+                                            (timed.path / "summary.md").read_text())  # fmt: skip
+
+
 def test_bad_gate_options_are_usage_errors(timed: pytest.Pytester) -> None:
     for option in (["--solbench-max-regression", "1.5"], ["--solbench-roofline", "r.jpg"]):
         result = timed.runpytest("--solbench", *option)

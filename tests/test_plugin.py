@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CPU, FAST, SCALE_ADD, WORKLOADS, write_kernels, write_problem
+from conftest import CPU, FAST, KERNELS, SCALE_ADD, WORKLOADS, write_kernels, write_problem
+
+KERNELS_GOOD_DPS = KERNELS["good_dps.py"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,6 +112,48 @@ def test_a_broken_or_misspelt_kernel_cannot_be_deselected(project: pytest.Pytest
         "*kernels/syntax.py: line 2: syntax error*",
         "*kernels/typo.py: DEFINITION: no collected problem defines 'scale_ad_f32' (did you mean 'scale_add_f32'?)*",
     ])  # fmt: skip
+    # Problems chosen by path too: a kernel for a problem not chosen is out of scope, one for no problem a typo.
+    write_problem(project.path / "problems", definition={**SCALE_ADD, "name": "other_f32"})
+    (folder / "other.py").write_text('DEFINITION = "other_f32"\ndef run(x, y, alpha):\n    return x\n')
+    (folder / "syntax.py").unlink()
+    chosen = project.runpytest(*FAST, "--kernel-dir", str(folder), "problems/scale_add_f32")
+    chosen.assert_outcomes(passed=2, errors=1)
+    assert chosen.ret == pytest.ExitCode.TESTS_FAILED
+    chosen.stdout.fnmatch_lines(["*kernels/typo.py: DEFINITION: no problem defines 'scale_ad_f32' (did you mean "
+                                 "'scale_add_f32'?)*"])  # fmt: skip
+
+
+def test_a_kernel_dir_given_through_dot_dot_or_a_hidden_folder_is_searched(project: pytest.Pytester) -> None:
+    """Hidden folders below --kernel-dir are skipped, not the path to it: ``--kernel-dir ../kernels`` from a
+    subfolder found no kernel (its '..' read as a hidden folder), nor did a folder under ``.cache``."""
+    write_kernels(project.path, ["good_value.py"])
+    hidden = project.path / ".cache" / "mine"
+    hidden.mkdir(parents=True)
+    (hidden / "good_dps.py").write_text(KERNELS_GOOD_DPS)
+    (hidden / ".skipped").mkdir()
+    (hidden / ".skipped" / "stale.py").write_text('DEFINITION = "scale_ad_f32"\ndef run(x):\n    return x\n')
+    (project.path / "sub").mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(project.path / "sub")
+        result = project.runpytest(*FAST, "--solbench-problems", "../problems", "--kernel-dir", "../kernels",
+                                   "--kernel-dir", "../.cache/mine", "-v")  # fmt: skip
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines_random(["*scale_add_f32?good_value-n:16? PASSED*", "*scale_add_f32?good_dps-n:16? PASSED*"])
+
+
+def test_two_kernels_of_one_name_for_one_problem_are_a_collection_error(project: pytest.Pytester) -> None:
+    """Two --kernel-dir folders each with a good_value.py gave two items of one id, two rows no one could tell apart
+    in the table, the trace lines and a saved run; a file given twice (its folder and itself) counts once."""
+    mine = write_kernels(project.path, ["good_value.py"])
+    theirs = project.path / "theirs"
+    theirs.mkdir()
+    (theirs / "good_value.py").write_text(KERNELS_GOOD_DPS)
+    result = project.runpytest(*FAST, "--kernel-dir", "kernels", "--kernel-dir", "theirs", "--kernel-dir",
+                               "kernels/good_value.py", "-v")  # fmt: skip
+    result.assert_outcomes(passed=2, errors=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines([f"*theirs/good_value.py: file name: {mine}/good_value.py is a kernel for "
+                                 "scale_add_f32 named 'good_value' too: rename one*"])  # fmt: skip
 
 
 def test_no_kernel_to_run_says_why_and_fails(project: pytest.Pytester) -> None:
@@ -119,11 +163,24 @@ def test_no_kernel_to_run_says_why_and_fails(project: pytest.Pytester) -> None:
     empty.stderr.fnmatch_lines(["*--kernel-dir *empty: no kernel found there (a kernel is a Python file with*"])
     folder = project.path / "kernels"
     folder.mkdir()
+    write_problem(project.path / "problems", definition={**SCALE_ADD, "name": "rmsnorm_h4096"})  # not chosen
     (folder / "other.py").write_text('DEFINITION = "rmsnorm_h4096"\ndef run(x):\n    return x\n')
     chosen = project.runpytest(*FAST, "--kernel-dir", "kernels", "problems/scale_add_f32")
     assert chosen.ret == pytest.ExitCode.TESTS_FAILED
     chosen.stdout.fnmatch_lines(["*kernels: no kernel here solves a collected problem: the kernels name rmsnorm_h4096;"
                                  " the problems collected are scale_add_f32*"])  # fmt: skip
+
+
+def test_a_problem_path_without_problems_says_why(project: pytest.Pytester) -> None:
+    """An empty problem folder, or a problem's reference.py given for the problem, ended in a bare "no tests ran"."""
+    (project.path / "empty").mkdir()
+    for path, words in [("empty", "*empty: no problem found there (a problem is a folder holding definition.json*"),
+                        ("problems/scale_add_f32/reference.py", "*reference.py: not a problem definition (name the "
+                         "problem's folder, its definition.json*")]:  # fmt: skip
+        result = project.runpytest(*FAST, "--solbench-problems", path)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR, path
+        result.stderr.fnmatch_lines([f"ERROR: --solbench-problems {words}"])
+    assert project.runpytest(*FAST, "--solbench-problems", "problems/scale_add_f32/definition.json").ret == 0
 
 
 def test_a_definition_missing_outputs_or_with_a_misspelt_axis_is_named(project: pytest.Pytester) -> None:
@@ -205,6 +262,19 @@ def test_bad_reference_and_workloads_are_collection_errors(pytester: pytest.Pyte
         ]
     )
     result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_a_reference_that_raises_quotes_its_line(pytester: pytest.Pytester) -> None:
+    """The problem's fault is an error naming the reference's line; it showed '<reference of broken>:2 in run: '
+    and no code, though the line is in the problem's files (or its definition's reference string)."""
+    write_problem(pytester.path / "p", definition={**SCALE_ADD, "name": "broken"},
+                  reference="def run(x, y, alpha):\n    return x.no_such_method() + y\n")  # fmt: skip
+    for isolate in ("none", "process"):
+        result = pytester.runpytest(*CPU, "--solbench-rounds", "1", "--solbench-problems", "p", "-k", "n:16]",
+                                    "--solbench-isolate", isolate)  # fmt: skip
+        result.assert_outcomes(errors=1, deselected=1)
+        result.stdout.fnmatch_lines(["INVALID_REFERENCE: the reference raised: AttributeError: *no_such_method*",
+                                     "  <reference of broken>:2 in run: return x.no_such_method() + y"])  # fmt: skip
 
 
 def test_ids_and_marks_select_as_users_expect(project: pytest.Pytester) -> None:
@@ -324,6 +394,17 @@ def test_cpu_mode_says_which_gpu_only_options_it_ignores(project: pytest.Pyteste
     result.stdout.fnmatch_lines(["solbench: CPU mode ignores --solbench-profile, --solbench-clocks lock, "
                                  "--solbench-timer events: they act on a GPU's timing"])  # fmt: skip
     project.runpytest(*FAST).stdout.no_fnmatch_line("*CPU mode ignores*")
+
+
+def test_a_histogram_asked_for_on_cpu_is_ignored_not_a_failure_at_the_end(project: pytest.Pytester) -> None:
+    """CPU mode times nothing: --solbench-histogram failed the run after every item had passed."""
+    pytest.importorskip("matplotlib", reason="without matplotlib --solbench-histogram is a usage error (test_gates)")
+    result = project.runpytest(*FAST, "--solbench-histogram", "samples.svg")
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["solbench: CPU mode ignores --solbench-histogram: they act on a GPU's timing",
+                                 "*samples.svg: not plotted: CPU mode times nothing"])  # fmt: skip
+    assert not (project.path / "samples.svg").exists()
 
 
 def test_bounds_only_prints_every_workload_without_running(project: pytest.Pytester) -> None:

@@ -67,6 +67,16 @@ def test_markdown_lists_failures_first_then_a_table_per_problem_and_the_suite_sc
     assert "**Suite SOL Score**: " in text and "### Comparison" not in text
 
 
+def test_what_failed_the_run_besides_its_items_fails_the_verdict() -> None:
+    passing = [r for r in _records() if not r.failed]
+    text = render_markdown(passing, header=HEADER, unfinished=["interrupted after 5 of 9 items"])
+    assert text.startswith("## pytest-solbench\n\n**FAILED**: 5 items passed or skipped; interrupted after 5 of 9 items.")
+    assert "### Failures" not in text
+    errors = render_markdown(passing, unfinished=["1 file could not be collected"], errors=["k.py: line 2: syntax error"])
+    assert "### Failures\n\n- k.py: line 2: syntax error\n" in errors
+    assert render_markdown(passing).startswith("## pytest-solbench\n\n**passed**")
+
+
 def test_markdown_comparison_names_the_slowdown_and_folds_the_same_rows() -> None:
     old = _records()
     new = [*old[:4], _record("rmsnorm", "T=8192", {}, 8192 * 4096 * 4 + 8192, slack=1.3), old[5]]

@@ -130,7 +130,10 @@ def discover(dirs: list[Path]) -> tuple[list[KernelSpec], list[TraceError]]:
     for top in dirs:
         files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
         for path in files:
-            if any(part.startswith(".") or part == "__pycache__" for part in path.parts[-3:]):
+            # Hidden folders and caches below the folder given are skipped; the path given itself may hold any
+            # (``--kernel-dir ../kernels``, a kernel folder under ``~/.cache``).
+            below = path.relative_to(top).parts if path != top else ()
+            if any(part.startswith(".") or part == "__pycache__" for part in below):
                 continue
             if path.suffix == ".py":
                 try:
@@ -154,3 +157,21 @@ def discover(dirs: list[Path]) -> tuple[list[KernelSpec], list[TraceError]]:
                     except TraceError as exc:
                         errors.append(exc)
     return kernels, errors
+
+
+def one_per_name(kernels: list[KernelSpec], errors: list[TraceError]) -> tuple[list[KernelSpec], list[TraceError]]:
+    """The kernels of one run, one per definition and name: item ids, trace lines and saved runs know a kernel by
+    its name, so two ``rmsnorm.py`` from two --kernel-dir folders gave two items of one id, indistinguishable in
+    every report. The first found stays; the other is a collection error naming both files. A file found twice
+    (a folder and a file in it, both given) counts once."""
+    first: dict[tuple[str, str], KernelSpec] = {}
+    unique = []
+    for spec in kernels:
+        seen = first.setdefault((spec.definition, spec.name), spec)
+        if seen is spec:
+            unique.append(spec)
+        elif seen.path.resolve() != spec.path.resolve():
+            field = "name" if spec.path.suffix == ".json" else "file name"
+            errors.append(TraceError(spec.path, field, f"{seen.path} is a kernel for {spec.definition} named "
+                                     f"{spec.name!r} too: rename one (reports and saved runs know a kernel by name)"))
+    return unique, errors

@@ -175,7 +175,14 @@ def reference_namespace(definition: Definition) -> dict[str, Any]:
         name = f"solbench_reference_{definition.name}"
         module = types.ModuleType(name)
         module.__file__ = str(definition.path)
-        code = compile(definition.reference, f"<reference of {definition.name}>", "exec")
+        filename = f"<reference of {definition.name}>"
+        code = compile(definition.reference, filename, "exec")
+        # A failure's traceback quotes the reference's line (no file holds it under that name: a FlashInfer Trace
+        # reference is a string in its definition); it showed "<reference of x>:2 in run: " and nothing more.
+        import linecache
+
+        lines = definition.reference.splitlines(keepends=True)
+        linecache.cache[filename] = (len(definition.reference), None, lines, filename)
         exec(code, module.__dict__)  # noqa: S102 - the reference is the problem author's code, like a test
         sys.modules[name] = module
         _REFERENCES[key] = module.__dict__

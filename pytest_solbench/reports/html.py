@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from html import escape
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from pytest_solbench.reports import compare as cmp
 from pytest_solbench.sol.hardware import Hardware
@@ -35,14 +35,18 @@ def render_html(
     comparison: cmp.ComparisonReport | None = None,
     header: Mapping[str, Any] | None = None,
     hardware: Hardware | str | None = None,
+    unfinished: Sequence[str] = (),
+    errors: Sequence[str] = (),
 ) -> str:
     """The whole report as one HTML page. The roofline uses ``hardware`` (a row or key), else the header's
     ``hardware`` entry, else the records' hardware row."""
     header = dict(header or {})
-    failed, words = verdict(records, comparison)
+    failed, words = verdict(records, comparison, unfinished)
     body = ["<h1>pytest-solbench</h1>",
             f'<p class="verdict {"fail" if failed else "ok"}">{"FAILED" if failed else "passed"}: {escape(words)}</p>',
             _table(("", ""), [(label, value) for label, value in header_rows(header)], header_row=False)]  # fmt: skip
+    if errors:  # what failed the run besides its items (markdown.render_markdown)
+        body.append("<ul>" + "".join(f'<li class="fail">{escape(e)}</li>' for e in errors) + "</ul>")
     body += ["<h2>Results</h2>", *_results(records)]
     if comparison is not None:
         body += ["<h2>Comparison</h2>", f"<p>{escape(comparison.summary())}. An item is SLOWER only when the whole "

@@ -6,7 +6,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from pytest_solbench.reports import compare as cmp
 from pytest_solbench.record import ItemResult
@@ -21,17 +21,22 @@ HEADER = (("device", "device"), ("driver", "driver"), ("hardware", "hardware row
 
 
 def render_markdown(
-    records: list[ItemResult], comparison: cmp.ComparisonReport | None = None, header: Mapping[str, Any] | None = None
+    records: list[ItemResult], comparison: cmp.ComparisonReport | None = None, header: Mapping[str, Any] | None = None,
+    unfinished: Sequence[str] = (), errors: Sequence[str] = (),
 ) -> str:
-    """Verdict line, header table, failures, a collapsible table per problem, the suite score, the comparison."""
+    """Verdict line, header table, failures, a collapsible table per problem, the suite score, the comparison.
+    ``unfinished``: what failed the run besides its items, in a few words each (``2 files could not be collected``,
+    ``interrupted``), which fail the verdict as they fail pytest's exit status; ``errors``: their details, listed
+    first under the failures."""
     header = dict(header or {})
     failures = [r for r in records if r.failed]
     slower = list(comparison.failed) if comparison else []
-    failed, words = verdict(records, comparison)
+    failed, words = verdict(records, comparison, unfinished)
     lines = ["## pytest-solbench", "", f"{'**FAILED**' if failed else '**passed**'}: {words}", ""]
     lines += _table(("", ""), [(f"**{label}**", value) for label, value in header_rows(header)])
-    if failures or slower:
+    if failures or slower or errors:
         lines += ["", "### Failures", ""]
+        lines += [f"- {line}" for line in errors]
         lines += [f"- {_item(r)}: **{r.status}** {_first_line(r.log)}".rstrip() for r in failures]
         failed_keys = {cmp.key_of(r) for r in failures}
         if comparison is not None:
@@ -44,16 +49,20 @@ def render_markdown(
     return "\n".join(lines) + "\n"
 
 
-def verdict(records: list[ItemResult], comparison: cmp.ComparisonReport | None) -> tuple[bool, str]:
-    """Whether the run failed, and in words: ``1 of 12 items failed; 1 slower than 'main'. Suite SOL Score 0.882.``"""
+def verdict(records: list[ItemResult], comparison: cmp.ComparisonReport | None,
+            unfinished: Sequence[str] = ()) -> tuple[bool, str]:  # fmt: skip
+    """Whether the run failed, and in words: ``1 of 12 items failed; 1 slower than 'main'. Suite SOL Score 0.882.``
+    A run with ``unfinished`` lines (a file not collected, an interruption) failed whatever its items did."""
     failed = sum(r.failed for r in records)
     slower = sum(c.verdict == cmp.SLOWER for c in comparison.items) if comparison else 0
     suite = suite_score(records)
     parts = [f"{failed} of {len(records)} items failed" if failed else f"{len(records)} items passed or skipped"]
+    if unfinished:
+        parts.append("; ".join(unfinished))
     if comparison is not None:
         parts.append(f"{slower or 'none'} slower than {comparison.baseline}")
     score = f" Suite SOL Score {suite:.3f}." if suite is not None else ""
-    return bool(failed or slower), f"{'; '.join(parts)}.{score}"
+    return bool(failed or slower or unfinished), f"{'; '.join(parts)}.{score}"
 
 
 def append_step_summary(text: str, environ: Mapping[str, str] | None = None) -> Path | None:
