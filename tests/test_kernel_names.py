@@ -109,3 +109,15 @@ def test_a_source_read_beside_a_solution_never_comes_through_a_link_out_of_its_f
     data["sources"] = [{"path": "alias.py", "content": ""}]
     data["spec"]["entry_point"] = "alias.py::run"
     assert "return x * alpha + y" in dict(parse_solution(data, mine / "solution.json").sources)["alias.py"]
+
+
+def test_a_source_that_is_a_link_loop_is_an_error_of_its_file_not_of_the_session(tmp_path: Path) -> None:
+    """Red-team round 7 (i06): a source linked to itself raised from discovery and ended the whole session with an
+    INTERNALERROR: no honest kernel of any folder got a verdict."""
+    (tmp_path / "kernel.py").write_text("def run(x, y, alpha):\n    return x * alpha + y\n")
+    (tmp_path / "tuned.json").symlink_to(tmp_path / "tuned.json")
+    data = solution("looped")
+    data["sources"] = [{"path": "kernel.py", "content": ""}, {"path": "tuned.json", "content": ""}]
+    (tmp_path / "solution.json").write_text(json.dumps(data))
+    found, errors = discover([tmp_path])
+    assert found == [] and [(e.path.name, e.where) for e in errors] == [("solution.json", "sources[1].content")]

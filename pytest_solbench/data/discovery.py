@@ -109,9 +109,11 @@ def _read_beside(path: Path, rel: str, field: str) -> str:
     (root, often) and handed to the kernel's process: so only a file that really lies in the solution's folder, never
     through a link out of it (red-team round 7: a link to a root-only file, or to /proc/self/environ, gave a confined
     kernel what it could not read itself)."""
-    folder = path.parent.resolve()
     beside = path.parent / rel
-    real = beside.resolve()
+    try:
+        folder, real = path.parent.resolve(), beside.resolve()
+    except (OSError, RuntimeError) as exc:  # a link loop (RuntimeError before Python 3.13)
+        raise TraceError(path, field, f"is empty and {beside} cannot be resolved: {exc}") from None
     if not real.is_relative_to(folder):
         raise TraceError(path, field, f"is empty and {beside} leads out of the solution's folder (a link to {real}); "
                          "a source must be a file in that folder")  # fmt: skip
