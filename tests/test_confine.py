@@ -112,7 +112,7 @@ class BindRefused(FakeSystem):
 def restored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """Confinement changes this process's environment and bytecode prefix: put them back after the test."""
     for key in ("TMPDIR", "TEMP", "TMP", "TRITON_CACHE_DIR", "TORCHINDUCTOR_CACHE_DIR", "TORCH_EXTENSIONS_DIR",
-                "SOLBENCH_CACHE_DIR", "CUDA_CACHE_PATH"):
+                "SOLBENCH_CACHE_DIR", "CUDA_CACHE_PATH", "TORCHINDUCTOR_COMPILE_THREADS"):
         monkeypatch.setenv(key, os.environ.get(key, ""))
     monkeypatch.setattr(sys, "pycache_prefix", sys.pycache_prefix)
     monkeypatch.setattr(tempfile, "tempdir", tempfile.tempdir)
@@ -135,6 +135,7 @@ def test_not_root_keeps_what_needs_no_privilege_and_says_why_the_rest_is_missing
     assert os.environ["TMPDIR"] == temp == tempfile.gettempdir()
     assert os.environ["TRITON_CACHE_DIR"] == os.path.join(temp, "triton")
     assert os.environ["CUDA_CACHE_PATH"] == os.path.join(temp, "nv_compute_cache")  # CUDA starts after confinement
+    assert os.environ["TORCHINDUCTOR_COMPILE_THREADS"] == "1"  # no compile workers: no child outlives a call
     assert sys.pycache_prefix == os.path.join(temp, "pycache")
     limits = {call[1]: call[2] for call in system.calls if call[0] == "setrlimit"}
     assert limits[resource.RLIMIT_CORE] == (0, 0)

@@ -414,34 +414,22 @@ def test_a_thread_started_at_import_is_not_part_of_the_baseline(tmp_path):
         module.STOP.set()
 
 
-def test_only_inductors_worker_scripts_are_compiler_workers(monkeypatch):
-    import torch
-
-    inductor = os.path.join(os.path.dirname(torch.__file__), "_inductor", "compile_worker", "__main__.py")
-    argvs = {1: [sys.executable, inductor, "--workers=2"], 2: [sys.executable, "c_server.txt", inductor],
-             3: [sys.executable, "-c", "import torch._inductor"], 4: [], 5: [sys.executable, "/tmp/_inductor/x.py"]}
-    monkeypatch.setattr(integrity, "_cmdline", lambda pid: [os.fsencode(a) for a in argvs[pid]])
-    assert [pid for pid in argvs if integrity.compiler_worker(pid)] == [1]
-
-
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs /proc")
-def test_a_child_the_kernel_started_is_not_part_of_the_baseline_and_a_compilers_worker_is(tmp_path, monkeypatch):
-    """Red-team round 7 (h04): a server the kernel started at import (through a compiler's helper that runs a
-    command, so no audit event was the kernel's) joined the baseline of children after the first call, and wrote
-    the outputs after each reply. Only Inductor's worker scripts join it now."""
+def test_no_child_the_kernel_started_is_part_of_the_baseline(tmp_path):
+    """Red-team round 7 (h04) and 7b (i01): a server the kernel started at import (through a compiler's helper that
+    runs a command, so no audit event was the kernel's; then dressed as Inductor's compile worker) joined the baseline
+    of children after the first call and wrote the outputs after each reply. Inductor compiles in the kernel's
+    process (one compile thread), so no child is ever part of the baseline."""
     from pytest_solbench.guard.tripwires import Tripwires
 
-    server, worker = (subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
-                      for _ in range(2))  # fmt: skip
-    monkeypatch.setattr(integrity, "compiler_worker", lambda pid: pid == worker.pid)
+    server = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
     try:
         wires = Tripwires([str(tmp_path)])
         with wires.arm():
             pass  # the first call
         wires.settle()
-        assert worker.pid in wires.children and server.pid not in wires.children
+        assert wires.children == set()
         trip = wires.check()
         assert trip is not None and trip.rule == "threads" and str(server.pid) in trip.message
     finally:
-        for process in (server, worker):
-            process.communicate(b"")
+        server.communicate(b"")

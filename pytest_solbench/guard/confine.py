@@ -308,6 +308,9 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
                     ("private-shm", why_not_root)]
     _private_temp(temp)
     done += ["private-temp", "bytecode"]
+    # Inductor compiles in this process, with no pool of workers: then no process but the kernel's own is ever left
+    # after a call, and one that is, however it is dressed, is the kernel's (guard.tripwires; round 7b, i01).
+    os.environ["TORCHINDUCTOR_COMPILE_THREADS"] = "1"
     _step("rlimits", lambda: _limits(system), done, missing)
     if linux_root:
         limited = _attempt(system.limit_privileges)

@@ -210,26 +210,6 @@ def child_processes() -> tuple[int, ...]:
     return tuple(sorted(pids))
 
 
-def compiler_worker(pid: int) -> bool:
-    """Whether process ``pid`` runs one of Inductor's worker scripts (its compile pool, its autotuning process):
-    ``<python> <torch>/_inductor/.../<script>.py ...``, the script a file inside the installed torch's ``_inductor``."""
-    argv = _cmdline(pid)
-    if len(argv) < 2 or not argv[1].endswith(b".py"):
-        return False
-    import torch
-
-    inductor = os.path.realpath(os.path.join(os.path.dirname(torch.__file__), "_inductor")) + os.sep
-    return os.path.realpath(os.fsdecode(argv[1])).startswith(inductor)
-
-
-def _cmdline(pid: int) -> list[bytes]:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return handle.read().split(b"\0")
-    except OSError:
-        return []
-
-
 # ---------------------------------------------------------------- outputs
 
 

@@ -85,11 +85,14 @@ class Kernel:
             torch.cuda.synchronize()  # the shared buffers' contents land before the kernel's process reads them
         pool = self.pools.pool(self.tenant)
         self._exchanged([arena.push() for arena in self._arenas])
+        pulled: list[str | None] = []  # read back as the reply arrives, before the scan that follows it
         try:
-            value = pool.call(f"{HARNESS}:{what}", payload, remaining)
+            value = pool.call(f"{HARNESS}:{what}", payload, remaining,
+                              on_reply=lambda: pulled.extend(arena.pull() for arena in self._arenas))  # fmt: skip
             self.reply_ms = pool.last_reply_ms
-            self._exchanged([arena.pull() for arena in self._arenas])
+            self._exchanged(pulled)
         except WorkerError as exc:
+            self._exchanged(pulled)  # a process that died after it cut a shared file (its own SIGBUS): the cut counts
             if exc.malformed or exc.rule:
                 self.pools.retire(self.tenant)
                 raise hack(exc.rule or schema.RULE, exc.message) from None
