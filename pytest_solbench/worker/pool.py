@@ -44,6 +44,7 @@ STDERR_TAIL_LINES = 20
 STOPPED_GRACE_S = 5.0
 PR_SET_PDEATHSIG = 1
 MARKS_ENV = "SOLBENCH_JUDGE_MARKS"  # in a judge's environment: the file where it notes its kernels' marks
+MARKS_PREFIX = "solbench-marks-"  # + the controller's pid + "-": the file of one judge's marks, in the temp folder
 MAX_PLAIN_REPLY_BYTES = 64 << 20
 
 # A fresh interpreter that imports only this module (not pytest, not the plugin) and serves calls over the fd.
@@ -232,7 +233,8 @@ class _Worker:
             env = {**env, OWN_UID_ENV: str(self.uid)}
             _register(f"user {self.uid}")
         elif not plain and sys.platform.startswith("linux") and os.geteuid() == 0:
-            marks, self._marks_path = tempfile.mkstemp(prefix="solbench-marks-")
+            _sweep_marks()
+            marks, self._marks_path = tempfile.mkstemp(prefix=f"{MARKS_PREFIX}{os.getpid()}-")
             os.close(marks)
             env = {**env, MARKS_ENV: self._marks_path}
         fd, self.log_path = tempfile.mkstemp(prefix="solbench-worker-", suffix=".log")
@@ -498,6 +500,27 @@ def _register(mark: str) -> None:
     if path:
         with open(path, "a") as marks:
             marks.write(f"{mark}\n")
+
+
+def _sweep_marks() -> None:
+    """The marks files of controllers no longer alive (killed outright, by a root kernel say, before they could act
+    on their judges' files): their kernels' processes are killed now, before this one starts a judge (round 7b, i04)."""
+    from pytest_solbench.worker.shm import _alive
+
+    folder = tempfile.gettempdir()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(MARKS_PREFIX):].split("-", 1)[0] if name.startswith(MARKS_PREFIX) else ""
+        if pid.isdigit() and not _alive(int(pid)):
+            path = os.path.join(folder, name)
+            _kill_marks_of(path)
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def _kill_marks_of(path: str) -> None:
