@@ -37,7 +37,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 REWALKS = 64  # walks of one candidate whose ancestors keep vanishing, before it is taken for a stray
 KILL_ROUNDS = 3  # helpers (or namespace sweeps) run before survivors are reported
@@ -251,11 +251,16 @@ def _helper(uid: int) -> None:
 def kill_namespace(ipc: tuple[int, int], proc: Proc | None = None) -> list[int]:
     """Stop, then SIGKILL, every process in the IPC namespace ``ipc``; repeated until none is left; the survivors."""
     proc = proc or Proc()
-    mark = Mark(ipc=ipc)
+    return _stop_then_kill(ipc, lambda: _members(Mark(ipc=ipc), proc, proc.pids()), proc)
+
+
+def _stop_then_kill(ipc: tuple[int, int], find: Callable[[], list[int]], proc: Proc) -> list[int]:
+    """Stop what ``find`` names (processes in ``ipc``), again until a pass finds no new one (a stopped process forks
+    no more), then SIGKILL them all; repeated ``KILL_ROUNDS`` times at most; what ``find`` still names."""
     for _ in range(KILL_ROUNDS):
         stopped: set[int] = set()
         for _ in range(STOP_PASSES):
-            new = [pid for pid in _members(mark, proc, proc.pids()) if pid not in stopped]
+            new = [pid for pid in find() if pid not in stopped]
             if not new:
                 break
             for pid in new:
@@ -267,7 +272,7 @@ def kill_namespace(ipc: tuple[int, int], proc: Proc | None = None) -> list[int]:
             if proc.ipc(pid) == ipc:  # still the stopped process, not a pid reused since
                 _signal(pid, signal.SIGKILL)
         time.sleep(0.01)  # a process in the kernel dies when it leaves it
-    return _members(mark, proc, proc.pids())
+    return find()
 
 
 def orphans(ipc: tuple[int, int], proc: Proc | None = None) -> list[int]:
@@ -293,22 +298,7 @@ def orphans(ipc: tuple[int, int], proc: Proc | None = None) -> list[int]:
 def kill_orphans(ipc: tuple[int, int], proc: Proc | None = None) -> list[int]:
     """Stop, then SIGKILL, the orphans in ``ipc`` (``orphans``), repeated while new ones come; the survivors."""
     proc = proc or Proc()
-    for _ in range(KILL_ROUNDS):
-        stopped: set[int] = set()
-        for _ in range(STOP_PASSES):
-            new = [pid for pid in orphans(ipc, proc) if pid not in stopped]
-            if not new:
-                break
-            for pid in new:
-                _signal(pid, signal.SIGSTOP)
-            stopped.update(new)
-        if not stopped:
-            return []
-        for pid in stopped:
-            if proc.ipc(pid) == ipc:
-                _signal(pid, signal.SIGKILL)
-        time.sleep(0.01)
-    return orphans(ipc, proc)
+    return _stop_then_kill(ipc, lambda: orphans(ipc, proc), proc)
 
 
 def alive(mark: Mark, proc: Proc | None = None) -> list[int]:
