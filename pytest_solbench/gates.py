@@ -68,8 +68,9 @@ class RunGates:
         if settings.save is not None:
             try:
                 path = store.save_run(settings.store, settings.save or store.default_name(commit), records,
-                                      self.machine, commit)  # fmt: skip
-                lines.append(f"run saved to {path}")
+                                      self.machine, commit, unfinished)  # fmt: skip
+                partial = f" (partial: {', '.join(unfinished)}; the run of the name asked for is left as it was)"
+                lines.append(f"run saved to {path}" + (partial if unfinished else ""))
             except store.StoreError as exc:
                 self.failures.append(f"the run was not saved: {exc}")
         header = self.header(commit)

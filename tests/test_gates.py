@@ -60,6 +60,19 @@ def test_a_saved_run_compares_same_and_a_slower_kernel_fails(timed: pytest.Pytes
     faster.stdout.fnmatch_lines(["*FASTER*"])
 
 
+def test_a_run_with_a_kernel_file_not_collected_is_saved_as_partial_beside_the_baseline(
+        timed: pytest.Pytester) -> None:  # fmt: skip
+    """Issue 20: a run that is not whole (a kernel file that did not parse, an interruption) replaced 'main', the
+    baseline every pull request is compared with. It is saved as 'main-partial'; 'main' is left as it was."""
+    run(timed, 0.002, "--solbench-save", "main").assert_outcomes(passed=2)
+    (timed.path / "kernels" / "broken.py").write_text('DEFINITION = "scale_add_f32"\ndef run(x:\n')
+    partial = run(timed, 0.003, "--solbench-save", "main")
+    partial.stdout.fnmatch_lines(["run saved to *runs/*/main-partial.json (partial: 1 file could not be collected;*"])
+    assert partial.ret != 0
+    same = run(timed, 0.002, "--solbench-compare", "main")  # the whole baseline, not the partial run's 3 us
+    same.stdout.fnmatch_lines(["*SAME*"])
+
+
 def test_a_noisy_comparison_is_unclear_not_a_failure(timed: pytest.Pytester) -> None:
     run(timed, 0.002, "--solbench-save", "main").assert_outcomes(passed=2)
     noisy = [0.0015, 0.0031, 0.0019, 0.0027, 0.0016, 0.0030, 0.0020, 0.0026, 0.0018, 0.0029, 0.0021, 0.0025]

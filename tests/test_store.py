@@ -125,6 +125,19 @@ def test_git_commit_inside_and_outside_a_repository(tmp_path: Path) -> None:
     assert git_commit(tmp_path) == f"{sha}+dirty"
 
 
+def test_a_run_that_is_not_whole_is_saved_apart_and_says_so(tmp_path: Path) -> None:
+    """Issue 20 (a new user): a run interrupted after 2 of 4 items was saved as 'main' like a whole one, so the next
+    pull request would be compared with half a baseline. It is saved as 'main-partial', says why, and a bare
+    --solbench-compare never picks it."""
+    whole = save_run(tmp_path, "main", [_record("a"), _record("b")], MACHINE, "abc1234")
+    os.utime(whole, (1, 1))
+    part = save_run(tmp_path, "main", [_record("a")], MACHINE, "def5678", ["interrupted after 1 of 2 items"])
+    assert part.name == "main-partial.json" and len(read_run(whole).records) == 2  # the baseline is left as it was
+    run = load_run(tmp_path, "main-partial", MACHINE)
+    assert run.unfinished == ("interrupted after 1 of 2 items",) and "partial: interrupted after 1 of 2" in run.label
+    assert load_run(tmp_path, "main", MACHINE).unfinished == () and latest_run(tmp_path, MACHINE) == whole
+
+
 def test_latest_run_and_default_names(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no saved run for this machine yet"):
         latest_run(tmp_path, MACHINE)

@@ -24,6 +24,7 @@ from pytest_solbench.reports.trace_lines import _finite
 FORMAT = "pytest-solbench-run/1"
 DEFAULT_STORE = Path(".solbench") / "runs"
 FORCE_FLAG = "--solbench-compare-force"
+PARTIAL = "-partial"  # the suffix of a run saved though it is not whole (``save_run``)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -41,12 +42,14 @@ class SavedRun:
     commit: str | None
     saved_at: str
     records: tuple[ItemResult, ...]
+    unfinished: tuple[str, ...] = ()  # why the run is not whole (interrupted, files not collected); () when it is
 
     @property
     def label(self) -> str:
-        """How reports name this run: ``'main' (commit 1a2b3c4, 2026-11-26)``."""
+        """How reports name this run: ``'main' (commit 1a2b3c4, 2026-11-26)``, and ``, partial: why`` if it is."""
         commit = f"commit {self.commit[:7]}, " if self.commit else ""
-        return f"'{self.name}' ({commit}{self.saved_at[:10] or 'undated'})"
+        partial = f"; partial: {', '.join(self.unfinished)}" if self.unfinished else ""
+        return f"'{self.name}' ({commit}{self.saved_at[:10] or 'undated'}{partial})"
 
 
 # ---------------------------------------------------------------- the machine
@@ -159,8 +162,13 @@ def check_save(root: Path, name: str) -> None:
                          "store)") from None  # fmt: skip
 
 
-def save_run(root: Path, name: str, records: list[ItemResult], machine: dict[str, Any], commit: str | None) -> Path:
-    """Write the run atomically (a temporary file renamed over the old one), each record with its raw samples."""
+def save_run(root: Path, name: str, records: list[ItemResult], machine: dict[str, Any], commit: str | None,
+             unfinished: list[str] | tuple[str, ...] = ()) -> Path:
+    """Write the run atomically (a temporary file renamed over the old one), each record with its raw samples. A run
+    that is not whole (``unfinished``: interrupted, files not collected) is saved as ``NAME-partial`` and says why:
+    an interrupted run on main must not replace the baseline every pull request is compared with."""
+    if unfinished:
+        name = f"{name}{PARTIAL}"
     path = run_path(root, name, machine)
     data = {
         "format": FORMAT,
@@ -169,6 +177,7 @@ def save_run(root: Path, name: str, records: list[ItemResult], machine: dict[str
         "commit": commit,
         "machine": machine,
         "machine_key": slug_of(machine),
+        "unfinished": list(unfinished),
         "records": [r.to_dict() for r in records],
     }
     text = json.dumps(_finite(data), indent=1, default=str, allow_nan=False)
@@ -215,7 +224,7 @@ def load_run(root: Path, name_or_path: str | Path, machine: dict[str, Any], forc
 def latest_run(root: Path, machine: dict[str, Any]) -> Path:
     """The run saved last on this machine (for a bare ``--solbench-compare``)."""
     folder = Path(root) / slug_of(machine)
-    runs = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
+    runs = sorted((p for p in folder.glob("*.json") if not p.stem.endswith(PARTIAL)), key=lambda p: p.stat().st_mtime)
     if not runs:
         raise StoreError(f"{folder}: no saved run for this machine yet (save one with --solbench-save NAME)")
     return runs[-1]
@@ -247,4 +256,5 @@ def read_run(path: Path) -> SavedRun:
     except (KeyError, TypeError, ValueError) as exc:
         raise StoreError(f"{path}: a saved run with a damaged field ({exc})") from None
     name, saved_at = str(data.get("name") or path.stem), str(data.get("saved_at", ""))
-    return SavedRun(path, name, machine, data.get("commit"), saved_at, records)
+    unfinished = tuple(str(x) for x in data.get("unfinished") or ())
+    return SavedRun(path, name, machine, data.get("commit"), saved_at, records, unfinished)
