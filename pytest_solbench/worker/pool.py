@@ -476,20 +476,21 @@ class _Worker:
         if self._ipc_fd is not None:
             os.close(self._ipc_fd)
             self._ipc_fd = None
-        if self._log_fd is not None:
+        if self._log_fd is not None:  # unlinked at the start: closing it frees it
             os.close(self._log_fd)
             self._log_fd = None
-        if self._marks_path is not None:
-            try:
-                os.unlink(self._marks_path)
-            except OSError:
-                pass
-            self._marks_path = None
         else:
-            try:
-                os.unlink(self.log_path)
-            except OSError:
-                pass
+            _unlink(self.log_path)
+        if self._marks_path is not None:
+            _unlink(self._marks_path)
+            self._marks_path = None
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _register(mark: str) -> None:
@@ -517,10 +518,7 @@ def _sweep_marks() -> None:
         if pid.isdigit() and not _alive(int(pid)):
             path = os.path.join(folder, name)
             _kill_marks_of(path)
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+            _unlink(path)
 
 
 def _kill_marks_of(path: str) -> None:
