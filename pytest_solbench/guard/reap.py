@@ -281,18 +281,20 @@ def orphans(ipc: tuple[int, int], proc: Proc | None = None) -> list[int]:
     from that kernel's judge, which is in the host's namespace, so a namespace whose number was reused by another
     kernel yields none of its processes."""
     proc = proc or Proc()
-    found = []
-    for pid in _members(Mark(ipc=ipc), proc, proc.pids()):
-        node, seen = proc.node(pid), {pid}
-        while node is not None and node.state not in "ZX" and node.parent > 1 and node.parent not in seen:
-            if proc.ipc(node.parent) != ipc:
-                break
-            seen.add(node.parent)
-            node = proc.node(node.parent)
-        else:
-            if node is not None and node.state not in "ZX" and node.parent <= 1:
-                found.append(pid)
-    return found
+    return [pid for pid in _members(Mark(ipc=ipc), proc, proc.pids()) if _orphaned(pid, ipc, proc)]
+
+
+def _orphaned(pid: int, ipc: tuple[int, int], proc: Proc) -> bool:
+    """Whether live ``pid`` reaches init through parents that are all in ``ipc``."""
+    node, seen = proc.node(pid), {pid}
+    while node is not None and node.state not in "ZX":
+        if node.parent <= 1:
+            return True
+        if node.parent in seen or proc.ipc(node.parent) != ipc:
+            return False
+        seen.add(node.parent)
+        node = proc.node(node.parent)
+    return False
 
 
 def kill_orphans(ipc: tuple[int, int], proc: Proc | None = None) -> list[int]:
