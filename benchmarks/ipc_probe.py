@@ -6,7 +6,8 @@ The judge's side (this process) shares one 64 MiB CUDA block from a memory pool 
 does; a child process attaches it, doubles it and lets go of it, under each variant: ``plain``; ``ipc-ns`` (an IPC namespace of its own); ``own-uid-host-shm`` (that, a mount
 namespace, and a user id of its own, with the machine's /dev/shm); ``private-shm`` (a
 mount namespace with a tmpfs over /dev/shm, where torch's IPC reference-count files live); ``no-caps`` (that, and
-no capability left); ``own-uid`` (private-shm, then an unprivileged user id of its own). This process is not
+no capability left); ``own-uid`` (private-shm, then an unprivileged user id of its own); ``root-files-own-uid`` (an IPC
+namespace, real and effective user ids of its own, so it can signal no root process, with file access as root). This process is not
 dumpable, as the judge is. Prints, per variant, whether the child's CUDA worked, whether the judge saw its
 write, the reference count torch's file holds after the child let go, and the judge's reserved bytes after
 ``ipc_collect``: a count left at 1 means the judge can never free the block (a leak per shared tensor)."""
@@ -42,13 +43,24 @@ if variant in ("own-uid", "own-uid-host-shm"):
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
     os.environ["HOME"] = "/tmp"
+if variant == "root-files-own-uid":  # real and effective user of its own (no signal reaches root), files as root
+    os.unshare(0x08000000)
+    uid = 1000000 + os.getpid()
+    os.setresuid(uid, uid, 0)
+    libc.setfsuid(0)
+    assert libc.setfsuid(-1) == 0, "fsuid not 0"
 sys.path.insert(0, os.getcwd())
 import torch
 from pytest_solbench.worker.shm import attach
 t = attach(desc, "cuda")
 t.mul_(2)
 torch.cuda.synchronize()
-print(json.dumps({"uid": os.getuid(), "sum": float(t.float().sum())}))
+try:
+    os.kill(os.getppid(), 0)
+    signals_parent = True
+except PermissionError:
+    signals_parent = False
+print(json.dumps({"uid": os.getuid(), "sum": float(t.float().sum()), "signals_parent": signals_parent}))
 del t
 import gc; gc.collect()
 torch.cuda.synchronize()
@@ -67,7 +79,8 @@ def main() -> int:
     import glob
     import os
 
-    for variant in ("plain", "ipc-ns", "own-uid-host-shm", "own-uid-shm-open", "private-shm", "no-caps", "own-uid"):
+    for variant in ("plain", "ipc-ns", "own-uid-host-shm", "own-uid-shm-open", "private-shm", "no-caps", "own-uid",
+                    "root-files-own-uid"):
         arena = Arena("cuda:0")
         shared, desc = arena.share(torch.ones(16 << 20, device="cuda"))
         torch.cuda.synchronize()
