@@ -412,9 +412,9 @@ def test_the_judges_scan_after_each_reply_is_not_on_the_outside_clock(fresh_pool
 
     real_call = pool_module._Worker.call
 
-    def call(self, target, args, timeout_s, on_reply=None):
+    def call(self, target, args, timeout_s, on_reply=None, fds=()):
         self.timed_request = target.endswith(":timed")
-        return real_call(self, target, args, timeout_s, on_reply)
+        return real_call(self, target, args, timeout_s, on_reply, fds)
 
     def slow_scan(self) -> list[int]:
         if getattr(self, "timed_request", False):
@@ -438,10 +438,10 @@ def test_one_slow_outside_batch_does_not_fail_an_honest_kernel(fresh_pools, monk
     real_call, real_reply = pool_module._Worker.call, pool_module._Worker._reply
     seen = {"outside": 0}
 
-    def call(self, target, args, timeout_s, on_reply=None):
+    def call(self, target, args, timeout_s, on_reply=None, fds=()):
         self.outside = target.endswith(":timed") and bool(args[0].get("check_later"))
         seen["outside"] += self.outside
-        return real_call(self, target, args, timeout_s, on_reply)
+        return real_call(self, target, args, timeout_s, on_reply, fds)
 
     def reply(self, what, timeout_s, offset, started=None):
         if getattr(self, "outside", False) and seen["outside"] == 1:

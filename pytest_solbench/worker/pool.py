@@ -20,6 +20,7 @@ interface and one error type; apart they would each import the others.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -33,7 +34,7 @@ import time
 import traceback
 import weakref
 from multiprocessing.connection import Connection
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Sequence
 
 from pytest_solbench.protocol import Status
 
@@ -46,6 +47,7 @@ PR_SET_PDEATHSIG = 1
 MARKS_ENV = "SOLBENCH_JUDGE_MARKS"  # in a judge's environment: the file where it notes its kernels' marks
 MARKS_PREFIX = "solbench-marks-"  # + the controller's pid + "-": the file of one judge's marks, in the temp folder
 MAX_PLAIN_REPLY_BYTES = 64 << 20
+FDS_PER_MESSAGE = 253  # SCM_MAX_FD: Linux refuses more descriptors in one message
 
 # A fresh interpreter that imports only this module (not pytest, not the plugin) and serves calls over the fd.
 _BOOT = "import sys; sys.path.insert(0, {root!r}); from pytest_solbench.worker.pool import _serve; _serve(int(sys.argv[1]))"
@@ -144,7 +146,8 @@ def _serve(fd: int) -> None:
             message = conn.recv()
             if message[0] != "call":
                 return
-            _, target, args, nonce = message
+            _, target, args, nonce, numbers = message
+            PASSED.update(zip(numbers, _take_fds(conn, len(numbers))))
             try:
                 reply: tuple = ("ok", resolve_target(target)(*args))
             except BaseException as exc:  # SystemExit and KeyboardInterrupt from a target are its errors too
@@ -152,12 +155,73 @@ def _serve(fd: int) -> None:
             finally:
                 sys.stdout.flush()
                 sys.stderr.flush()
+                _close_passed()
             try:
                 send(reply)
             except Exception as exc:  # an unpicklable result: pickling fails before anything is written
                 send(("error", f"the result of {target} could not be sent back: {exc}", traceback.format_exc(), None))
     except EOFError:
         return  # the parent went away
+
+
+PASSED: dict[int, int] = {}  # in a worker: the descriptors passed with the request being served, by their parent's number
+
+
+def passed_fd(number: int) -> int:
+    """A descriptor the parent passed with the request being served (``_Worker.call``'s ``fds``), found by the
+    number it has in the parent (which the request names); it is closed once that request is answered."""
+    try:
+        return PASSED[number]
+    except KeyError:
+        raise ValueError(f"descriptor {number} of the parent's was not passed with this request") from None
+
+
+def _close_passed() -> None:
+    """The request's descriptors closed: what the target mapped stays mapped, nothing else of them stays open."""
+    for fd in PASSED.values():
+        try:
+            os.close(fd)
+        except OSError:  # the target closed it already
+            pass
+    PASSED.clear()
+
+
+@contextlib.contextmanager
+def _socket_of(conn: Connection) -> Iterator[socket.socket]:
+    """The connection's socket, as a socket (``sendmsg``, ``recvmsg``) for a moment, left open and blocking."""
+    sock = socket.socket(fileno=conn.fileno())
+    try:
+        sock.settimeout(None)
+        yield sock
+    finally:
+        sock.detach()
+
+
+def _pass_fds(conn: Connection, fds: Sequence[int]) -> None:
+    """Descriptors after a request's frame (``SCM_RIGHTS``), at most ``FDS_PER_MESSAGE`` on each message of one
+    byte: the frame says how many come, so the other side reads exactly these bytes and no frame moves."""
+    if not fds:
+        return
+    with _socket_of(conn) as sock:
+        for start in range(0, len(fds), FDS_PER_MESSAGE):
+            socket.send_fds(sock, [b"F"], list(fds[start : start + FDS_PER_MESSAGE]))
+
+
+def _take_fds(conn: Connection, count: int) -> list[int]:
+    """The ``count`` descriptors that follow a request's frame (``_pass_fds``), close-on-exec here too, so nothing
+    this process starts inherits them."""
+    taken: list[int] = []
+    if not count:
+        return taken
+    with _socket_of(conn) as sock:
+        while len(taken) < count:
+            data, fds, flags, _ = socket.recv_fds(sock, 1, FDS_PER_MESSAGE, socket.MSG_CMSG_CLOEXEC)
+            taken += fds
+            if not data or not fds or flags & socket.MSG_CTRUNC:
+                for fd in taken:
+                    os.close(fd)
+                raise EOFError(f"the channel broke off after {len(taken)} of {count} passed descriptors")
+    return taken
 
 
 def _die_with_parent(signum: int, parent: int) -> None:
@@ -275,11 +339,13 @@ class _Worker:
         if initializer is not None:  # starts now, so CUDA comes up while the parent does other work
             self._send(initializer, ())
 
-    def _send(self, target: str, args: tuple) -> None:
+    def _send(self, target: str, args: tuple, fds: Sequence[int] = ()) -> None:
+        """The request, then the descriptors it passes (``_pass_fds``), named in it by their numbers here."""
         import secrets
 
         self.nonce = secrets.token_hex(8)
-        self.conn.send(("call", target, args, self.nonce))
+        self.conn.send(("call", target, args, self.nonce, list(fds)))
+        _pass_fds(self.conn, fds)
 
     def _log_size(self) -> int:
         try:
@@ -287,14 +353,16 @@ class _Worker:
         except OSError:
             return 0
 
-    def call(self, target: str, args: tuple, timeout_s: float, on_reply: Callable[[], Any] | None = None) -> Any:
+    def call(self, target: str, args: tuple, timeout_s: float, on_reply: Callable[[], Any] | None = None,
+             fds: Sequence[int] = ()) -> Any:  # fmt: skip
         """Run ``target(*args)``; raises WorkerError. After a TIMEOUT or a death the worker is unusable.
         ``on_reply`` runs as soon as the reply is in (or the worker is gone), before the scan for strays, which a
-        kernel can make as long as it likes: the judge reads back its shared tensors there (red-team round 7b)."""
+        kernel can make as long as it likes: the judge reads back its shared tensors there (red-team round 7b).
+        ``fds`` go with the request (the judge's sealed memfds, ``worker.shm``): over there, ``passed_fd``."""
         offset = self._log_size()
         started = time.perf_counter()
         try:
-            self._send(target, args)
+            self._send(target, args, fds)
         except OSError:  # it died between calls
             return self._died(target, offset)
         try:
@@ -682,9 +750,10 @@ class WorkerPool:
                 self._idle.append(self._spawn())
             self._cond.notify()
 
-    def call(self, target: str, payload: Any, timeout_s: float, on_reply: Callable[[], Any] | None = None) -> Any:
+    def call(self, target: str, payload: Any, timeout_s: float, on_reply: Callable[[], Any] | None = None,
+             fds: Sequence[int] = ()) -> Any:  # fmt: skip
         """Run ``target(payload)`` in a worker and return its result; raise WorkerError when it does not return.
-        ``on_reply``: see ``_Worker.call``."""
+        ``on_reply``, ``fds``: see ``_Worker.call``."""
         worker = self._acquire()
         try:
             worker.finish_init(self.init_timeout_s)
@@ -692,7 +761,7 @@ class WorkerPool:
             self._replace(worker)
             raise
         try:
-            result = worker.call(target, (payload,), timeout_s, on_reply)
+            result = worker.call(target, (payload,), timeout_s, on_reply, fds)
         except WorkerError:
             if not worker.alive or not self._healthy(worker):
                 self._replace(worker)
