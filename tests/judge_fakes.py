@@ -11,6 +11,7 @@ import struct
 import sys
 
 from pytest_solbench.worker import harness
+from pytest_solbench.worker.shm import attach
 
 MODE = os.environ.get("SOLBENCH_FAKE_REPLY", "")
 
@@ -83,4 +84,65 @@ def double_into(payload):
         import torch
 
         torch.cuda.synchronize()
+    return {}
+
+
+def resize(payload):
+    """A kernel's process that tries every way to change the size of the judge's tensors it was passed (and keeps
+    a copy of each descriptor, as one that outlives the exchange would): what each try met, by errno name."""
+    import errno
+
+    from pytest_solbench.worker.pool import PASSED
+
+    attach(payload["input"], payload["device"])
+    tried = {}
+    for fd in PASSED.values():
+        kept = os.dup(fd)
+        HELD.append(kept)
+        tried.update(_tries(kept, payload["input"]["nbytes"]))
+    return {name: errno.errorcode.get(code, str(code)) for name, code in tried.items()}
+
+
+def resize_held(_payload=None):
+    """As ``resize``, on the descriptors kept from an earlier request, after the judge closed its side."""
+    import errno
+
+    tried = {}
+    for fd in HELD:
+        if isinstance(fd, int):
+            tried.update(_tries(fd, 4096))
+    return {name: errno.errorcode.get(code, str(code)) for name, code in tried.items()}
+
+
+def _tries(fd, nbytes):
+    def code(action):
+        try:
+            action()
+        except OSError as exc:
+            return exc.errno
+        return 0
+
+    path = f"/proc/self/fd/{fd}"
+    return {"ftruncate-cut": code(lambda: os.ftruncate(fd, 0)),
+            "ftruncate-grow": code(lambda: os.ftruncate(fd, 1 << 30)),
+            "write-past-end": code(lambda: os.pwrite(fd, b"x" * 4096, nbytes)),
+            "fallocate": code(lambda: os.posix_fallocate(fd, 0, 1 << 30)),
+            "truncate-reopened": code(lambda: os.truncate(path, 0)),
+            "size": os.fstat(fd).st_size - nbytes}
+
+
+def shared_files(payload):
+    """What lies in the judge's folders for this process's shared tensors while it holds them mapped, and what its
+    mappings of them are called."""
+    held = [attach(desc, "cpu") for desc in payload["tensors"]]
+    files = sorted(name for folder in payload["folders"] for name in os.listdir(folder))
+    with open("/proc/self/maps") as maps:
+        mapped = sorted({line.split(None, 5)[-1].strip() for line in maps if "solbench" in line})
+    return {"files": files, "mapped": mapped, "held": len(held)}
+
+
+def add_all(payload):
+    """The sum of every tensor it was given, written into the output: many descriptors in one request."""
+    tensors = [attach(d, "cpu") for d in payload["inputs"]]
+    attach(payload["output"], "cpu").copy_(sum(t for t in tensors))
     return {}

@@ -16,6 +16,7 @@ import pytest
 from pytest_solbench.judge import corroborate, referee
 from pytest_solbench.judge import reply as schema
 from pytest_solbench.protocol import ItemRequest, Status
+from pytest_solbench.worker.shm import MEMFDS
 
 ROOT = Path(__file__).resolve().parents[1]
 REDTEAM = ROOT / "tests" / "redteam"
@@ -125,17 +126,48 @@ def test_outside_clock_accepts_launch_overhead_and_refuses_a_forged_median() -> 
 # ---------------------------------------------------------------- shared tensors and plain replies
 
 
-def test_a_shared_tensor_is_the_same_memory_on_both_sides(tmp_path: Path) -> None:
+@pytest.fixture(params=["memfd", "file"])
+def sharing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each way a CPU tensor is shared: a sealed memfd (Linux), and the file that stands in where there are none
+    (forced here)."""
+    from pytest_solbench.worker import shm
+
+    if request.param == "memfd" and not shm.MEMFDS:
+        pytest.skip("no sealed memfds here (Linux only)")
+    monkeypatch.setattr(shm, "MEMFDS", request.param == "memfd")
+    return request.param
+
+
+@pytest.fixture
+def files_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback where memfds or seals are missing (not Linux), forced: a file per CPU tensor."""
+    from pytest_solbench.worker import shm
+
+    monkeypatch.setattr(shm, "MEMFDS", False)
+
+
+needs_memfds = pytest.mark.skipif(not MEMFDS, reason="sealed memfds are Linux only")
+
+
+def test_a_shared_tensor_is_the_same_memory_on_both_sides(sharing: str) -> None:
+    import os
+
     import torch
 
-    from pytest_solbench.worker.shm import Arena, attach
+    from pytest_solbench.worker import pool
+    from pytest_solbench.worker.shm import Arena, attach, passed_fds
 
     with Arena("cpu") as arena:
         shared, desc = arena.share(torch.arange(6, dtype=torch.bfloat16).reshape(2, 3))
         out, out_desc = arena.empty((2, 3), torch.float32)
         json.dumps([desc, out_desc])  # plain data only
-        assert arena.push() is None  # the judge's bytes into the files, as before each request
-        theirs, their_out = attach(desc, "cpu"), attach(out_desc, "cpu")
+        assert desc["kind"] == {"memfd": "memfd", "file": "cpu"}[sharing]
+        assert arena.push() is None  # the judge's bytes into the memfds or files, as before each request
+        pool.PASSED.update({n: os.dup(n) for n in passed_fds([desc, out_desc])})  # as a request passes them
+        try:
+            theirs, their_out = attach(desc, "cpu"), attach(out_desc, "cpu")
+        finally:
+            pool._close_passed()  # as the request's end does: the mappings stay
         their_out.copy_(theirs.float() * 2)
         assert arena.pull() is None  # and back, as after each reply
         assert torch.equal(out, torch.arange(6, dtype=torch.float32).reshape(2, 3) * 2)
@@ -143,10 +175,25 @@ def test_a_shared_tensor_is_the_same_memory_on_both_sides(tmp_path: Path) -> Non
         assert arena.share(3.5)[1] == {"kind": "value", "value": 3.5}
 
 
-def test_a_shared_file_cut_or_grown_by_the_kernel_is_said_and_put_back_never_a_sigbus_in_the_judge() -> None:
-    """Red-team round 7 (h02, h08): the files are the kernel's user's (it writes its outputs there); cut, a mapping
-    of the judge's died of SIGBUS on its next read, and grown, they filled the machine's /dev/shm. The judge reads
-    and writes them with plain calls, so it reads what is there and puts the size back."""
+def test_a_request_passes_each_memfd_it_names_once_in_order() -> None:
+    """What goes with a request: the descriptors its descriptions name, wherever they sit in it, each once (a
+    timed batch names a set's inputs in several calls), and none for a file, a CUDA handle or a value."""
+    from pytest_solbench.worker.shm import passed_fds
+
+    memfd = lambda fd: {"kind": "memfd", "fd": fd, "nbytes": 4, "dtype": "float32", "shape": [1]}  # noqa: E731
+    payload = {"key": "k", "sets": [{"inputs": [memfd(9), {"kind": "value", "value": 3}], "outputs": [memfd(7)]},
+                                    {"inputs": [memfd(9), {"kind": "cpu", "path": "/x"}], "outputs": [memfd(8)]}],
+               "timing": {"fd": 5}}  # fmt: skip
+    assert passed_fds(payload) == [9, 7, 8]
+    assert passed_fds({}) == [] and passed_fds({"inputs": [{"kind": "cuda", "ipc": [0]}]}) == []
+
+
+def test_a_shared_file_cut_or_grown_by_the_kernel_is_said_and_put_back_never_a_sigbus_in_the_judge(
+        files_only: None) -> None:  # fmt: skip
+    """Red-team round 7 (h02, h08), in the fallback without sealed memfds: the files are the kernel's user's (it
+    writes its outputs there); cut, a mapping of the judge's died of SIGBUS on its next read, and grown, they filled
+    the machine's /dev/shm. The judge reads and writes them with plain calls, so it reads what is there and puts the
+    size back."""
     import os
 
     import torch
@@ -162,6 +209,66 @@ def test_a_shared_file_cut_or_grown_by_the_kernel_is_said_and_put_back_never_a_s
         assert os.path.getsize(desc["path"]) == 4096 and ours.sum().item() == 0  # what the file held: read, no SIGBUS
         os.truncate(desc["path"], 1 << 20)
         assert "to 1,048,576 bytes" in arena.push() and os.path.getsize(desc["path"]) == 4096
+
+
+@needs_memfds
+def test_a_kernels_process_cannot_cut_or_grow_a_shared_tensor_even_after_the_judge_let_it_go() -> None:
+    """Red-team round 7 (h02, h08) and 7b (i02): with the judge's files, a kernel's process cut them (a SIGBUS) or
+    grew them, and one that kept a descriptor grew it after the judge had closed it, 1 GiB a file, into the
+    machine's /dev/shm. A sealed memfd refuses every change of size to every holder: EPERM, during the exchange and
+    after it."""
+    import torch
+
+    from pytest_solbench.worker.pool import WorkerPool
+    from pytest_solbench.worker.shm import Arena, passed_fds
+
+    refused = {"ftruncate-cut": "EPERM", "ftruncate-grow": "EPERM", "write-past-end": "EPERM", "fallocate": "EPERM",
+               "truncate-reopened": "EPERM", "size": "0"}  # fmt: skip
+    with WorkerPool(plain=True) as other:
+        with Arena("cpu") as arena:
+            ours, desc = arena.share(torch.arange(1024, dtype=torch.float32))
+            assert arena.push() is None
+            payload = {"input": desc, "device": "cpu"}
+            assert other.call("judge_fakes:resize", payload, 120, fds=passed_fds(payload)) == refused
+            assert arena.pull() is None and torch.equal(ours, torch.arange(1024, dtype=torch.float32))
+        assert other.call("judge_fakes:resize_held", None, 120) == refused  # the judge's side is closed by now
+
+
+@needs_memfds
+def test_the_judges_folders_hold_no_file_while_a_kernels_process_holds_its_tensors() -> None:
+    """Nothing of the judge's lies in /dev/shm (or the temp folder) to cut, grow or sweep: the kernel's process
+    maps memfds."""
+    import torch
+
+    from pytest_solbench.worker.pool import WorkerPool
+    from pytest_solbench.worker.shm import MEMFD_NAME, Arena, passed_fds
+
+    with WorkerPool(plain=True, shared_folders=True) as other, Arena("cpu", other.shared_dirs) as arena:
+        tensors = [arena.share(torch.ones(n))[1] for n in (1, 1000, 1 << 20)]
+        arena.push()
+        payload = {"tensors": tensors, "folders": list(other.shared_dirs)}
+        seen = other.call("judge_fakes:shared_files", payload, 120, fds=passed_fds(payload))
+    assert seen == {"files": [], "mapped": [f"/memfd:{MEMFD_NAME} (deleted)"], "held": 3}
+
+
+def test_more_tensors_than_one_message_can_pass_go_with_one_request(sharing: str) -> None:
+    """Linux passes at most 253 descriptors in a message (SCM_MAX_FD): a request with more sends them in several."""
+    import torch
+
+    from pytest_solbench.worker.pool import FDS_PER_MESSAGE, WorkerPool
+    from pytest_solbench.worker.shm import Arena, passed_fds
+
+    count = 2 * FDS_PER_MESSAGE + 7
+    with WorkerPool(plain=True) as other, Arena("cpu") as arena:
+        inputs = [arena.share(torch.full((4,), float(k)))[1] for k in range(count)]
+        out, out_desc = arena.empty((4,), torch.float32)
+        arena.push()
+        payload = {"inputs": inputs, "output": out_desc}
+        assert len(passed_fds(payload)) == (count + 1 if sharing == "memfd" else 0)
+        other.call("judge_fakes:add_all", payload, 120, fds=passed_fds(payload))
+        assert arena.pull() is None
+        assert torch.equal(out, torch.full((4,), float(sum(range(count)))))
+        assert other.call("worker_targets:echo", [1], 60)["payload"] == [1]  # no frame moved: the channel still works
 
 
 def test_folders_a_dead_judge_left_are_swept_and_a_living_ones_are_kept(tmp_path: Path) -> None:
@@ -190,13 +297,20 @@ def _cuda() -> bool:
     return torch.cuda.is_available() and os.environ.get("TRITON_INTERPRET", "0") in ("", "0")
 
 
-@pytest.mark.parametrize("device", ["cpu", "cuda"])
-def test_a_kernel_process_writes_the_judges_memory_through_shared_tensors(device: str) -> None:
-    """The description crosses (a path or a CUDA IPC handle); the bytes written over there are read here."""
+@pytest.mark.parametrize("device", ["cpu", "cpu-files", "cuda"])
+def test_a_kernel_process_writes_the_judges_memory_through_shared_tensors(device: str, monkeypatch) -> None:
+    """The description crosses (a memfd passed with the request, a file's path where there are none, or a CUDA IPC
+    handle); the bytes written over there are read here."""
     import torch
 
+    from pytest_solbench.worker import shm
+
+    if device == "cpu-files":  # the fallback, forced
+        monkeypatch.setattr(shm, "MEMFDS", False)
+        device = "cpu"
+
     from pytest_solbench.worker.pool import WorkerPool
-    from pytest_solbench.worker.shm import Arena
+    from pytest_solbench.worker.shm import Arena, passed_fds
 
     if device == "cuda" and not _cuda():
         pytest.skip("CUDA IPC needs a GPU")
@@ -206,7 +320,8 @@ def test_a_kernel_process_writes_the_judges_memory_through_shared_tensors(device
         if device == "cuda":
             torch.cuda.synchronize()
         assert arena.push() is None
-        other.call("judge_fakes:double_into", {"input": source_desc, "output": target_desc, "device": device}, 120)
+        payload = {"input": source_desc, "output": target_desc, "device": device}
+        other.call("judge_fakes:double_into", payload, 120, fds=passed_fds(payload))
         assert arena.pull() is None
         assert torch.equal(target, source * 2)
 

@@ -22,11 +22,12 @@ from pytest_solbench.protocol import ItemOutcome, ItemRequest, Status, failure
 from pytest_solbench.worker import execute
 from pytest_solbench.worker.pool import TenantPools, WorkerError
 from pytest_solbench.worker.rounds import make_problem_inputs, round_seed
-from pytest_solbench.worker.shm import Arena, torch_dtype
+from pytest_solbench.worker.shm import Arena, passed_fds, torch_dtype
 
 HARNESS = "pytest_solbench.worker.harness"
 HEALTH = "pytest_solbench.worker.execute:health_check"
-SHARED_MEMORY = "shared-memory"  # a shared file cut or grown by the kernel's process (``worker.shm.Arena``)
+SHARED_MEMORY = "shared-memory"  # a shared file cut or grown by the kernel's process (``worker.shm.Arena``; a file
+# only where there are no sealed memfds: those keep their size)
 # Per device kind: the kernels' processes (one pool per kernel, and a spare), each confined first thing by its
 # initializer; and, apart, the reference's (never confined, and never a kernel's).
 _POOLS: dict[tuple[str, bool], TenantPools] = {}
@@ -87,7 +88,7 @@ class Kernel:
         self._exchanged([arena.push() for arena in self._arenas])
         pulled: list[str | None] = []  # read back as the reply arrives, before the scan that follows it
         try:
-            value = pool.call(f"{HARNESS}:{what}", payload, remaining,
+            value = pool.call(f"{HARNESS}:{what}", payload, remaining, fds=passed_fds(payload),
                               on_reply=lambda: pulled.extend(arena.pull() for arena in self._arenas))  # fmt: skip
             self.reply_ms = pool.last_reply_ms
             self._exchanged(pulled)

@@ -5,16 +5,19 @@ kernel's process (``attach``) rebuilds a tensor over the same memory from that d
 crosses, so the judge reads the very bytes the kernel wrote, and what it checks was never a Python object the
 kernel could hand over.
 
-- CPU: a file per tensor under ``/dev/shm`` (the temp folder where it has no room), mapped ``MAP_SHARED`` by the
-  kernel's process (``torch.frombuffer`` over the mapping, so each tensor's storage is exactly its own bytes). The
-  judge never maps them: its tensor is its own memory, written to the file before each request (``Arena.push``)
-  and read back after each reply (``Arena.pull``) with plain reads and writes. The files are the kernel's user's (it
-  must write its outputs), so it can cut or grow them: through a mapping the judge died of SIGBUS (red-team round 7,
-  h02: the item a RUNTIME_ERROR, not the REWARD_HACK it was, and the judge's cleanup never ran); a read sees a
-  short file and says so, and a file of another size is put back and reported. What a process of the kernel's
-  writes after the reply is not what the judge checks. Each kernel's pool has folders of its own for them
-  (``own_folders``): under confinement its process sees those and a private ``/dev/shm`` of its own, nothing of
-  another kernel's (``guard.confine``, ``private-shm``).
+- CPU: a sealed memfd per tensor (Linux), passed to the kernel's process over its channel with ``SCM_RIGHTS``
+  (``worker.pool``: the request names each by its number in the judge, ``passed_fds``) and mapped ``MAP_SHARED``
+  there (``torch.frombuffer`` over the mapping, so each tensor's storage is exactly its own bytes). Its seals
+  (``F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL``) fix its size for good: a kernel's process that keeps the
+  descriptor can neither cut it (a SIGBUS; red-team round 7, h02) nor grow it (memory of the machine's; round 7b,
+  i02), and no file of the judge's lies in ``/dev/shm`` at all. Where there are no memfds or no seals (not Linux),
+  a file per tensor under ``/dev/shm`` (the temp folder where it has no room), opened by path: the kernel's user
+  can cut or grow that, so its size is checked around each exchange (``Arena.push``, ``Arena.pull``). Either
+  way the judge never maps them: its tensor is its own memory, written to the memfd or file before each request
+  (``Arena.push``) and read back after each reply (``Arena.pull``) with plain reads and writes, so what a process of
+  the kernel's writes after the reply is not what the judge checks. Each kernel's pool has folders of its own for
+  the files (``own_folders``): under confinement its process sees those and a private ``/dev/shm`` of its own,
+  nothing of another kernel's (``guard.confine``, ``private-shm``).
 - CUDA: one allocation per tensor, shared through a CUDA IPC handle as ``torch.multiprocessing.reductions`` does it:
   ``storage._share_cuda_()`` on the judge's side, ``torch.UntypedStorage._new_shared_cuda(*handle)`` on the kernel's
   (private API, the same 8-tuple in torch 2.11 and 2.13; the byte strings travel as hex).
@@ -28,10 +31,62 @@ from __future__ import annotations
 
 import mmap
 import os
+import sys
 import tempfile
-from typing import Any
+from typing import Any, Iterator
 
 SHM = "/dev/shm"
+MEMFD_NAME = "solbench-shared"  # what /proc/<pid>/maps and fd links show of each sealed memfd: "/memfd:<this>"
+
+
+def _can_seal() -> bool:
+    """Whether tensors can be sealed memfds here: Linux, with ``os.memfd_create`` and the seals in ``fcntl``, and a
+    kernel and sandbox that let one be made and sealed (tried once)."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "memfd_create"):
+        return False
+    import fcntl
+
+    if not all(hasattr(fcntl, name) for name in ("F_ADD_SEALS", "F_SEAL_SHRINK", "F_SEAL_GROW", "F_SEAL_SEAL")):
+        return False
+    try:
+        os.close(sealed_memfd(1))
+    except OSError:
+        return False
+    return True
+
+
+def sealed_memfd(nbytes: int) -> int:
+    """A new memfd of ``nbytes`` whose size no process can change again: shrinking, growing and adding seals are
+    refused (EPERM) to every holder of it, the judge included, so a kernel's process that keeps it cannot cut it
+    under the judge or grow it into the machine's memory. Writes within it stay allowed (the kernel's outputs)."""
+    import fcntl
+
+    fd = os.memfd_create(MEMFD_NAME, os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    try:
+        os.ftruncate(fd, nbytes)
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+MEMFDS = _can_seal()  # False: every CPU tensor is a file in the judge's folders (``Arena.empty``)
+
+
+def passed_fds(payload: Any) -> list[int]:
+    """The judge's descriptors a request's payload names (its memfd tensors), each once, in the order they come:
+    what goes with the request to the kernel's process (``worker.pool``), which finds each by that number."""
+    return list(dict.fromkeys(desc["fd"] for desc in _descriptions(payload) if desc.get("kind") == "memfd"))
+
+
+def _descriptions(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, dict):
+        yield value
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _descriptions(item)
 
 
 def _folder_for(nbytes: int, folders: tuple[str, ...] = ()) -> str:
@@ -158,6 +213,19 @@ class Arena:
             self._keep.append(block)
             self._counters.append((handle[4], handle[5]))
             return block.view(dtype).reshape(shape), {"kind": "cuda", "ipc": _plain_handle(handle), **base}
+        fd, where = self._memfd(nbytes) if MEMFDS else self._file(nbytes)
+        own = torch.empty(nbytes, dtype=torch.uint8)
+        self._files.append((fd, own))
+        return own.view(dtype).reshape(shape), {**where, "nbytes": nbytes, **base}
+
+    @staticmethod
+    def _memfd(nbytes: int) -> tuple[int, dict[str, Any]]:
+        """A sealed memfd (``sealed_memfd``), named by its number here: the request passes it (``passed_fds``)."""
+        fd = sealed_memfd(nbytes)
+        return fd, {"kind": "memfd", "fd": fd}
+
+    def _file(self, nbytes: int) -> tuple[int, dict[str, Any]]:
+        """The fallback without sealed memfds: a file in the pool's own folders, named by its path."""
         folder = _folder_for(nbytes, self.folders)
         fd, path = tempfile.mkstemp(prefix="solbench-", dir=folder)
         try:
@@ -167,14 +235,12 @@ class Arena:
             os.close(fd)
             raise
         self._paths.append(path)
-        own = torch.empty(nbytes, dtype=torch.uint8)
-        self._files.append((fd, own))
-        return own.view(dtype).reshape(shape), {"kind": "cpu", "path": path, "nbytes": nbytes, **base}
+        return fd, {"kind": "cpu", "path": path}
 
     def push(self) -> str | None:
-        """The judge's tensors into their files, before a request: what the judge wrote since (values, poison) is
-        what the kernel's process will read. A file cut or grown since the last reply (by a process the kernel left
-        running) is put back to its size first, and said (``pull``)."""
+        """The judge's tensors into their memfds or files, before a request: what the judge wrote since (values,
+        poison) is what the kernel's process will read. A file cut or grown since the last reply (by a process the
+        kernel left running; a sealed memfd cannot be) is put back to its size first, and said (``pull``)."""
         why = None
         for fd, own in self._files:
             why = why or _resized(fd, own.numel())
@@ -182,8 +248,9 @@ class Arena:
         return why
 
     def pull(self) -> str | None:
-        """The files into the judge's tensors, after a reply: the bytes the kernel's process wrote. Why not, where
-        the process cut or grew a file (put back to its size, its bytes read as far as they go); None otherwise."""
+        """The memfds or files into the judge's tensors, after a reply: the bytes the kernel's process wrote. Why
+        not, where the process cut or grew a file (put back to its size, its bytes read as far as they go; a sealed
+        memfd keeps its size); None otherwise."""
         why = None
         for fd, own in self._files:
             why = why or _resized(fd, own.numel())
@@ -288,6 +355,22 @@ def _plain_handle(handle: tuple) -> list[Any]:
     return [x.hex() if isinstance(x, (bytes, bytearray)) else x for x in handle]
 
 
+def _mapped_memfd(number: int, nbytes: int) -> mmap.mmap:
+    """The judge's memfd ``number`` (its number in the judge), passed with the request being served, mapped here;
+    the descriptor itself is closed when that request is done (``worker.pool``)."""
+    from pytest_solbench.worker.pool import passed_fd
+
+    return mmap.mmap(passed_fd(number), nbytes)
+
+
+def _mapped_file(path: str, nbytes: int) -> mmap.mmap:
+    fd = os.open(path, os.O_RDWR)
+    try:
+        return mmap.mmap(fd, nbytes)
+    finally:
+        os.close(fd)
+
+
 def attach(desc: dict[str, Any], device: str) -> Any:
     """The kernel's side: the tensor (or value) a description names, over the judge's memory."""
     import torch
@@ -298,13 +381,10 @@ def attach(desc: dict[str, Any], device: str) -> Any:
     dtype, shape = torch_dtype(desc["dtype"]), tuple(desc["shape"])
     if kind == "empty":
         return torch.empty(shape, dtype=dtype, device=device)
-    if kind == "cpu":
-        fd = os.open(desc["path"], os.O_RDWR)
-        try:
-            mapping = mmap.mmap(fd, desc["nbytes"])
-        finally:
-            os.close(fd)
-        return torch.frombuffer(mapping, dtype=torch.uint8, count=desc["nbytes"]).view(dtype).reshape(shape)
+    if kind in ("memfd", "cpu"):
+        nbytes = desc["nbytes"]
+        mapping = _mapped_memfd(desc["fd"], nbytes) if kind == "memfd" else _mapped_file(desc["path"], nbytes)
+        return torch.frombuffer(mapping, dtype=torch.uint8, count=nbytes).view(dtype).reshape(shape)
     if kind == "cuda":
         (dev, handle, size, offset, ref_handle, ref_offset, event_handle, event_sync) = desc["ipc"]
         torch.cuda._lazy_init()
