@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import sys
 import time
@@ -249,6 +250,46 @@ def test_the_judges_folders_hold_no_file_while_a_kernels_process_holds_its_tenso
         payload = {"tensors": tensors, "folders": list(other.shared_dirs)}
         seen = other.call("judge_fakes:shared_files", payload, 120, fds=passed_fds(payload))
     assert seen == {"files": [], "mapped": [f"/memfd:{MEMFD_NAME} (deleted)"], "held": 3}
+
+
+@needs_memfds
+@pytest.mark.skipif(os.geteuid() != 0, reason="a user of its own for the kernel's process: root only")
+def test_a_kernels_process_of_its_own_user_maps_the_judges_memfds_and_cannot_resize_them() -> None:
+    """Under confinement the kernel's process runs as a user of its own (``own-user``) with a private /dev/shm: a
+    passed descriptor needs no permission, so it maps the judge's (root's) memfds and writes its outputs there, and
+    the seals refuse it every change of size as they refuse root."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="solbench-test-") as root:  # pytest's is closed to other users
+        os.chmod(root, 0o755)
+        _resize_as_its_own_user(root)
+
+
+def _resize_as_its_own_user(root: str) -> None:
+    """The test's body, with ``root`` the confined process's temp root, passable by its user."""
+    import torch
+
+    from pytest_solbench.guard.confine import OWN_UID_BASE
+    from pytest_solbench.worker.pool import WorkerPool
+    from pytest_solbench.worker.shm import Arena, passed_fds
+
+    env = {"SOLBENCH_CONFINE": "1", "SOLBENCH_CONFINE_ROOT": root, "TRITON_INTERPRET": "1"}
+    with WorkerPool(plain=True, shared_folders=True, env=env,
+                    initializer="pytest_solbench.worker.execute:confined_warm_up") as other:  # fmt: skip
+        confined = other.call("judge_fakes:confinement", None, 120)
+        if "own-user" not in confined["in_force"]:
+            pytest.skip(f"own-user is not in force here: {confined['missing'].get('own-user')}")
+        assert confined["uid"] >= OWN_UID_BASE and "private-shm" in confined["in_force"]
+        with Arena("cpu", other.shared_dirs) as arena:
+            source, source_desc = arena.share(torch.arange(1024, dtype=torch.float32))
+            target, target_desc = arena.share(torch.full((1024,), float("nan")))
+            arena.push()
+            payload = {"input": source_desc, "output": target_desc, "device": "cpu"}
+            other.call("judge_fakes:double_into", payload, 120, fds=passed_fds(payload))
+            assert arena.pull() is None and torch.equal(target, source * 2)
+            payload = {"input": source_desc, "device": "cpu"}
+            tried = other.call("judge_fakes:resize", payload, 120, fds=passed_fds(payload))
+            assert set(tried.values()) == {"EPERM", "0"} and arena.pull() is None
 
 
 def test_more_tensors_than_one_message_can_pass_go_with_one_request(sharing: str) -> None:
