@@ -613,6 +613,68 @@ def test_one_slow_outside_batch_does_not_fail_an_honest_kernel(fresh_pools, monk
     assert any("the fastest of 2 batches" in note for note in outcome.kernel_timing["notes"]), outcome.kernel_timing
 
 
+def test_the_outside_batch_is_checked_as_the_reply_left_it(fresh_pools, monkeypatch, tmp_path: Path) -> None:
+    """Red-team round 8 (j01): the judge read the outside batch's outputs after a second request ("checked"), so a
+    kernel could return from every call at once and have a helper do the work while the judge waited for that
+    reply: PASSED on a clock that timed calls doing none of it. Now the picked calls are copied as the timed reply
+    left them. Here every tensor the judge holds is zeroed just before "checked" (what a late writer could change):
+    the honest kernel still passes, so nothing written after the reply is what the judge checks."""
+    real_ask = referee.Kernel.ask
+    zeroed = {"checked": 0}
+
+    def ask(self, what, payload, validate):
+        if what == "checked":
+            zeroed["checked"] += 1
+            for arena in self._arenas:
+                for _fd, own in arena._files:  # the judge's own bytes of each shared tensor (CPU)
+                    own.zero_()
+        return real_ask(self, what, payload, validate)
+
+    monkeypatch.setattr(referee.Kernel, "ask", ask)
+    (tmp_path / "sleepy.py").write_text(SLEEPY.replace("0.02", "0.05"))
+    outcome = referee.judge_item(_timed_on_cpu(tmp_path / "sleepy.py"))
+    assert outcome.status is Status.PASSED, outcome.log
+    assert zeroed["checked"] >= 1
+
+
+def test_timed_seeds_are_a_keyed_hash_no_set_gives_another_away(monkeypatch) -> None:
+    """Red-team round 8 (m1): the timed and outside sets' seeds were linear in their index with one secret per
+    session, so a kernel that searched one set's 31-bit seed from its values knew every later set's. Now each is a
+    keyed hash: the steps between consecutive seeds differ, and another judge process (another key) draws others."""
+    from pytest_solbench.judge import timed
+
+    monkeypatch.setattr(timed, "_SECRET", {})
+    seeds = [timed._timed_seed(7, "uuid-1", timed.FRESH_ROUND + k) for k in range(8)]
+    assert len({b - a for a, b in zip(seeds, seeds[1:])}) == len(seeds) - 1
+    assert all(0 <= seed < 2**31 for seed in seeds)
+    assert seeds == [timed._timed_seed(7, "uuid-1", timed.FRESH_ROUND + k) for k in range(8)]  # one judge: stable
+    monkeypatch.setattr(timed, "_SECRET", {})
+    assert seeds != [timed._timed_seed(7, "uuid-1", timed.FRESH_ROUND + k) for k in range(8)]
+
+
+def test_the_judges_own_measures_run_with_the_kernels_processes_stopped(tmp_path: Path) -> None:
+    """Red-team round 8 (m2): threads a kernel leaves spinning on the host's cores slow the judge's own empty batch,
+    which is subtracted from the outside clock's figure and allowed on top. ``Kernel.paused`` stops every process of
+    the judge's kernels while it measures, and lets them go after."""
+    import subprocess
+
+    from pytest_solbench.worker.pool import is_stopped
+
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        kernel = object.__new__(referee.Kernel)
+        kernel.pools = SimpleNamespace(worker_pids=lambda: {"k": [spinner.pid]})
+        with kernel.paused():
+            assert is_stopped(spinner.pid)
+        deadline = time.monotonic() + 10
+        while is_stopped(spinner.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not is_stopped(spinner.pid) and spinner.poll() is None
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
 def test_an_older_kernels_retirement_is_not_on_the_next_items_clock(monkeypatch, tmp_path: Path) -> None:
     """Red-team round 6 (g03): the pool of the previous kernel was retired inside this item's first request, after
     its deadline was set, so a retirement that stalled took its time from an honest kernel. Here the retirement

@@ -60,6 +60,7 @@ def kernel_pools(device: str, reference: bool = False) -> TenantPools:
 
 _ROUND_TRIP_MS: dict[str, float] = {}  # per kernel: the least round trip of an empty request before its import
 PINGS = 3
+PAUSE_WAIT_S = 1.0  # how long ``Kernel.paused`` waits for the kernel's processes to stop
 
 _STEPS = {"load": "loading", "call": "a correctness call", "timed": "its timed calls", "ping": "an empty request",
           "attach_sets": "mapping the judge's tensors", "checked": "its checks after the timed calls"}
@@ -117,6 +118,35 @@ class Kernel:
         if found:
             self.pools.retire(self.tenant)
             raise hack(SHARED_MEMORY, found[0])
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Every process of this judge's kernels stopped (SIGSTOP) while the block runs, then let go (SIGCONT): what
+        the judge measures of its own there (the outside clock's fixed costs) is not slowed by threads a kernel left
+        spinning on the host's cores to raise what is subtracted from its batch and allowed on top (red-team round 8,
+        m2). Processes it cannot stop (gone, or not its to signal) are left as they are."""
+        import os
+        import signal
+
+        from pytest_solbench.worker.pool import is_stopped
+
+        pids = [pid for pids in getattr(self.pools, "worker_pids", dict)().values() for pid in pids]
+        stopped = []
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+                stopped.append(pid)
+            except OSError:
+                pass
+        deadline = time.monotonic() + PAUSE_WAIT_S
+        while stopped and not all(is_stopped(pid) for pid in stopped) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        try:
+            yield
+        finally:
+            for pid in stopped:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGCONT)
 
     @contextlib.contextmanager
     def arena(self) -> Iterator[Arena]:

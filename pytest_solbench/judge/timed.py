@@ -38,10 +38,10 @@ from pytest_solbench.judge import corroborate
 from pytest_solbench.judge import reply as schema
 from pytest_solbench.judge.referee import Kernel, Verdict, hack, make_inputs, tripped
 from pytest_solbench.protocol import ItemRequest, Status, failure
-from pytest_solbench.worker.rounds import TIMED_ROUND, as_outputs, round_seed
+from pytest_solbench.worker.rounds import TIMED_ROUND, as_outputs
 
-# The timed sets' seeds: round_seed(seed ^ secret, uuid, TIMED_ROUND + k) (``_timed_seed``); the first set is
-# the one the bound's bytes are found on (``first_set_seed``).
+# The timed sets' seeds: a keyed hash of (seed, uuid, TIMED_ROUND + k) (``_timed_seed``); the first set is the one
+# the bound's bytes are found on (``first_set_seed``).
 CPU_SETS = 2
 MAX_BATCH_CALLS = 32
 BATCH_OUTPUT_BYTES = 256 << 20
@@ -77,12 +77,13 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
         before = probe() if probe else None
         answer = kernel.ask("timed", base, schema.measure)
         after = probe() if probe else None
+        seen = _as_replied(sets)
         _answered(answer)
         measured = _summary(answer["measurement"], before, after, request.device)
         if not request.rounds:  # the baseline: the reference itself, in a process of its own; nothing to check
             return measured
         try:
-            _check_sets(sets, request, problem, workload, reference, updated)
+            _check_sets(seen, request, problem, workload, reference, updated)
             _kernel_sets(measured, kernel_names)
             if request.time_kernel:
                 _outside_clock(kernel, request, problem, workload, axis_values, reference, measured, updated)
@@ -91,23 +92,28 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
         return measured
 
 
-_SECRET: dict[int, int] = {}  # per judge process (by pid): drawn here, never sent to a kernel's process
+_SECRET: dict[int, bytes] = {}  # per judge process (by pid): drawn here, never sent to a kernel's process
 
 
-def _timed_seed(seed: int) -> int:
-    """The seed the timed sets derive from: the run's seed mixed with a secret of this judge process, so no kernel
-    can make the timed inputs ahead of time, even under a fixed --solbench-seed (timed sets are checked against the
-    reference, not reproduced)."""
+def _timed_seed(seed: int, uuid: str, round_index: int) -> int:
+    """The seed of one timed or outside set: a keyed hash (BLAKE2b, 128-bit key drawn once per judge process, never
+    sent) of the run's seed, the workload and the set's index. No kernel can make the timed inputs ahead of time, even
+    under a fixed --solbench-seed (timed sets are checked against the reference, not reproduced), and a kernel that
+    works out one set's seed from its values (31 bits: a search a GPU finishes in seconds) learns nothing of any
+    other set's: a seed linear in the index, as the correctness rounds' is, gave every later set away (red-team
+    round 8, m1)."""
+    import hashlib
     import os
     import secrets
 
-    secret = _SECRET.setdefault(os.getpid(), secrets.randbelow(2**31))
-    return seed ^ secret
+    key = _SECRET.setdefault(os.getpid(), secrets.token_bytes(16))
+    digest = hashlib.blake2b(f"{seed}:{uuid}:{round_index}".encode(), key=key, digest_size=8).digest()
+    return int.from_bytes(digest, "little") % (2**31)
 
 
 def first_set_seed(request: ItemRequest, workload: Any) -> int:
     """The seed of the first timed set, whose inputs the bound's touched bytes are found on (in this process)."""
-    return round_seed(_timed_seed(request.seed), workload.uuid, TIMED_ROUND)
+    return _timed_seed(request.seed, workload.uuid, TIMED_ROUND)
 
 
 def _with_timing(outcome: Any, measured: dict) -> Any:
@@ -128,10 +134,9 @@ def _sets(arena: Any, request: ItemRequest, problem: Any, workload: Any, axis_va
     count = CPU_SETS
     if request.time_kernel:
         count = max(2, min(8, int(request.timing.rotation_bytes // max(_nbytes(first), 1))))
-    base_seed = _timed_seed(request.seed)
     return [_share(arena, request, problem, axis_values,
                    first if k == 0 else make_inputs(problem, workload, axis_values,
-                                                    round_seed(base_seed, workload.uuid, TIMED_ROUND + k), request))
+                                                    _timed_seed(request.seed, workload.uuid, TIMED_ROUND + k), request))
             for k in range(count)]  # fmt: skip
 
 
@@ -145,6 +150,24 @@ def _share(arena: Any, request: ItemRequest, problem: Any, axis_values: dict[str
     outs = [arena.share(o) for o in inputs.allocate_outputs(problem.definition, axis_values, request.device)]
     payload = {"inputs": [d for _, d in shared], "outputs": [d for _, d in outs]}
     return _Set([t for t, _ in shared], [t for t, _ in outs], payload, args)
+
+
+def _as_replied(sets: list[_Set]) -> list[_Set]:
+    """Copies of the sets' shared inputs and outputs as they were when the reply came (red-team round 8, j01): what
+    the judge checks is what the timed calls had done by then. Checked later, in place, a kernel could finish the
+    work after its reply (a helper of its own, while the judge sends ``checked`` or runs the reference) and have the
+    clock time calls that did none of it. On CPU the judge's tensors hold the bytes read back at the reply, until the
+    next request writes them out again; on the GPU they are the shared memory itself, copied here at once."""
+    import torch
+
+    copies = [_Set([_copy(t) for t in s.inputs], [_copy(t) for t in s.outputs], s.payload, s.private) for s in sets]
+    if any(_is_tensor(t) and t.is_cuda for s in sets for t in s.outputs):
+        torch.cuda.synchronize()
+    return copies
+
+
+def _copy(value: Any) -> Any:
+    return value.clone() if _is_tensor(value) else value
 
 
 def _is_tensor(value: Any) -> bool:
@@ -332,11 +355,11 @@ def _outside_batch(kernel: Kernel, request: ItemRequest, problem: Any, workload:
                    reference: Any, updated: set[int], attempt: int) -> corroborate.OutsideClock:  # fmt: skip
     """One batch of timed calls on fresh inputs, each call on a set of its own, timed from here; the inputs and
     outputs of calls picked at random afterwards checked."""
-    base_seed = _timed_seed(request.seed)
     first = FRESH_ROUND + attempt * MAX_BATCH_CALLS  # no set repeats, within a batch or across them
 
     def fresh(c: int) -> _Set:
-        inputs = make_inputs(problem, workload, axis_values, round_seed(base_seed, workload.uuid, first + c), request)
+        inputs = make_inputs(problem, workload, axis_values, _timed_seed(request.seed, workload.uuid, first + c),
+                             request)  # fmt: skip
         return _share(arena, request, problem, axis_values, inputs, True)
 
     with kernel.arena() as arena:
@@ -349,14 +372,16 @@ def _outside_batch(kernel: Kernel, request: ItemRequest, problem: Any, workload:
         payload = {"key": kernel.key, "device": request.device, "timing": asdict(request.timing),
                    "attached": True, "check_later": True, "schedule": list(range(calls))}  # fmt: skip
         round_trip = min([kernel.round_trip_ms, *(kernel.ping_ms() for _ in range(3))])  # never more than before import
-        fixed = _fixed_ms(request, [s.outputs for s in sets])
+        with kernel.paused():  # the kernel's threads cannot spin to slow the judge's loop and raise its allowance
+            fixed = _fixed_ms(request, [s.outputs for s in sets])
         _reveal(sets)
         answer = kernel.ask("timed", payload, schema.batch)
         wall = kernel.reply_ms  # sent -> reply arrived, as the round trip: the judge's work after it is its own
+        picked = random.SystemRandom().sample(range(calls), min(calls, CHECKED_PER_BATCH))
+        seen = _as_replied([sets[c] for c in picked])  # before "checked": work done after the reply is not seen
         _answered(answer)
         _answered(kernel.ask("checked", {}, schema.batch))
-        picked = random.SystemRandom().sample(range(calls), min(calls, CHECKED_PER_BATCH))
-        _check_sets([sets[c] for c in picked], request, problem, workload, reference, updated,
+        _check_sets(seen, request, problem, workload, reference, updated,
                     what=lambda k: f"timed call {picked[k] + 1} of the judge's batch")  # fmt: skip
     return corroborate.OutsideClock(wall, calls, round_trip, fixed)
 

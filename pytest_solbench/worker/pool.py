@@ -272,7 +272,7 @@ def _plain_reply(data: bytes, nonce: str | None = None) -> tuple:
     raise ValueError(f"a reply must be {{'ok': value}} or {{'error', 'traceback'}}, got {str(body)[:200]}")
 
 
-def _stopped(pid: int) -> bool:
+def is_stopped(pid: int) -> bool:
     """Whether the process is stopped by a signal (Linux; False where /proc cannot say)."""
     from pytest_solbench.guard.integrity import proc_stat
 
@@ -420,7 +420,7 @@ class _Worker:
 
     def _reply(self, what: str, timeout_s: float, offset: int, started: float | None = None) -> Any:
         if not self._wait(timeout_s):
-            if _stopped(self.pid):
+            if is_stopped(self.pid):
                 self.kill()
                 raise WorkerError(TIMEOUT, f"{what} did not finish: the worker was stopped by a signal (SIGSTOP "
                                   "from a process of the same user, such as a kernel it ran) and was killed",
@@ -470,7 +470,7 @@ class _Worker:
                 return True
             if left <= 1.0:
                 return False
-            if not _stopped(self.pid):
+            if not is_stopped(self.pid):
                 stopped_since = None
             elif stopped_since is None:
                 stopped_since = time.monotonic()
