@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import importlib.util
 import json
 import os
@@ -433,3 +434,123 @@ def test_no_child_the_kernel_started_is_part_of_the_baseline(tmp_path):
         assert trip is not None and trip.rule == "threads" and str(server.pid) in trip.message
     finally:
         server.communicate(b"")
+
+
+def _settled(tmp_path: Path, source: str, name: str) -> tuple[types.ModuleType, object]:
+    """A kernel file imported and called once under its tripwires, then settled (as ``worker.execute`` does)."""
+    from pytest_solbench.guard.tripwires import Tripwires
+
+    kernel = tmp_path / f"{name}.py"
+    kernel.write_text(source)
+    wires = Tripwires([str(tmp_path)])
+    with wires.arm():
+        module = _import_kernel(kernel, name)
+    with wires.arm():
+        module.run()  # the first call
+    wires.settle()
+    return module, wires
+
+
+POOL_WARMED_AT_IMPORT = """import concurrent.futures
+POOL = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+POOL.submit(int).result()  # one worker alive at import
+
+def half(i):
+    return sum(range(1000 * i))
+
+def run():
+    return [f.result() for f in [POOL.submit(half, i) for i in range(2)]]
+"""
+
+
+def test_a_pool_warmed_at_import_is_the_same_pool_as_one_made_later(tmp_path):
+    """Red-team round 8, j03: the baseline was a count; a pool with one worker at import (taken out as the
+    kernel's) and a second born in the first call (added) read as one thread more after every later call.
+    The baseline is the set of threads: an idle pool's workers pass however they were warmed."""
+    module, wires = _settled(tmp_path, POOL_WARMED_AT_IMPORT, "pool_warmed_at_import")
+    try:
+        assert len(module.POOL._threads) == 2
+        for _ in range(50):  # the honest kernel waits for its tasks: no call may trip, however the threads ran
+            with wires.arm():
+                module.run()
+            assert wires.check() is None
+    finally:
+        module.POOL.shutdown()
+
+
+DEFERRED_TO_A_POOL = """import concurrent.futures
+import threading
+STARTED, GO = threading.Event(), threading.Event()
+POOL = None
+
+def later():
+    STARTED.set()
+    GO.wait()  # the kernel's code, run after the call returned
+
+def run():
+    global POOL
+    if POOL is None:
+        POOL = concurrent.futures.ThreadPoolExecutor(max_workers=1)  # born in the first call: baseline by its entry
+    POOL.submit(later)
+"""
+
+
+def test_a_pool_running_the_kernels_code_after_the_call_is_caught(tmp_path):
+    """Red-team round 8, j01: a pool's worker joined the baseline by its entry function (concurrent.futures') and
+    then ran the kernel's deferred work after each reply. Its stack holds the kernel's frame: ``threads``."""
+    module, wires = _settled(tmp_path, DEFERRED_TO_A_POOL, "deferred_to_a_pool")
+    try:
+        assert module.STARTED.wait(60)
+        trip = wires.check()
+        assert trip is not None and trip.rule == "threads" and "kernel's code" in trip.message
+        assert "deferred_to_a_pool.py" in trip.message
+    finally:
+        module.GO.set()
+        module.POOL.shutdown()
+
+
+def test_a_pool_task_or_queue_the_call_did_not_wait_for_is_caught(tmp_path):
+    """A task that is no kernel code (a builtin that waits) with the kernel's behind it in the queue: wherever the
+    worker is (just started, taking the task, running it), what the call left behind is seen."""
+    source = DEFERRED_TO_A_POOL.replace("    POOL.submit(later)", "    POOL.submit(GO.wait)\n    POOL.submit(later)")
+    module, wires = _settled(tmp_path, source, "queued_in_a_pool")
+    try:
+        trip = wires.check()
+        assert trip is not None and trip.rule == "threads" and "did not wait for" in trip.message
+    finally:
+        module.GO.set()
+        module.POOL.shutdown()
+
+
+def test_a_pools_queue_counts_only_tasks_of_an_open_pool():
+    """The queue is read from the worker's arguments; None markers (a shutdown) and a closed pool's leftovers are
+    no task of a call."""
+    import queue
+    import weakref
+
+    from pytest_solbench.guard import tripwires
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    waiting: queue.SimpleQueue = queue.SimpleQueue()
+    args = (weakref.ref(pool), waiting, None, ())
+    assert not tripwires._queued(args)
+    waiting.put(tripwires.pool_threads._WorkItem(concurrent.futures.Future(), len, ((),), {}))
+    assert tripwires._queued(args)
+    assert not tripwires._queued(("not", "a pool"))
+    pool.shutdown()
+    assert not tripwires._queued(args)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs /proc")
+def test_native_only_sees_a_thread_no_python_thread_stands_for():
+    """A thread started under threading's back (as C code starts one) is not in threading.enumerate()."""
+    import _thread
+
+    before = integrity.native_only()
+    release = _thread.allocate_lock()
+    release.acquire()
+    _thread.start_new_thread(release.acquire, ())
+    try:
+        assert integrity.native_only() - before
+    finally:
+        release.release()

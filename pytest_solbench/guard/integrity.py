@@ -177,6 +177,16 @@ def thread_counts() -> ThreadCounts:
     return ThreadCounts(len(threading.enumerate()), native)
 
 
+def native_only() -> set[int]:
+    """Ids of this process's native threads that no live Python thread stands for (started by native code: an
+    OpenMP pool, a CUDA runtime's helpers, a C extension's own); empty where /proc/self/task is absent."""
+    try:
+        tasks = {int(task) for task in os.listdir("/proc/self/task")}
+    except OSError:
+        return set()
+    return tasks - {t.native_id for t in threading.enumerate()}
+
+
 def proc_stat(pid: int) -> list[str] | None:
     """The fields of ``/proc/<pid>/stat`` after the command's name (state, ppid, pgrp, session, ...); None where they
     cannot be read (no /proc, the process gone)."""
