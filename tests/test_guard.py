@@ -352,7 +352,11 @@ LOOKALIKES = discover([ROOT / "tests" / "lookalikes"])[0]
 
 @pytest.mark.parametrize("kernel", LOOKALIKES, ids=kernel_id)
 def test_honest_lookalikes_pass_every_rule(kernel: KernelSpec) -> None:
-    assert scan(kernel) == []
+    """Every rule, or (a thread pool, red-team round 8's j03) only with the allowance written for it, so that the
+    runtime tripwires judge it in tests/test_redteam.py."""
+    assert scan(kernel, allowances(sources(kernel))) == []
+    if not allowances(sources(kernel)):
+        assert scan(kernel) == []
 
 
 def test_there_is_a_lookalike_for_each_false_positive_the_rules_must_avoid() -> None:
@@ -384,3 +388,12 @@ def test_honest_precision_flags_and_operators_pass_red_team_round_2() -> None:
     helper = "class S:\n    def __mul__(self, o):\n        return o\n    def __setitem__(self, k, v):\n        pass\n"
     assert py(helper) == []
     assert py("class S:\n    def __getattr__(self, k):\n        return k\n") == [("dunder", 2)]
+
+
+def test_torchs_own_thread_pool_is_a_thread_pool() -> None:
+    """Red-team round 8, j01s: torch's module-level ``_prefetch_executor`` ran the kernel's deferred work with no
+    finding at all, so that the cheat passed ``--solbench-guard strict``."""
+    assert py("from torch.utils._functools import _prefetch_executor as p\np.submit(print)\n") == [("threads", 1),
+                                                                                                  ("threads", 2)]
+    assert py("import torch\ntorch.utils._functools._prefetch_executor.submit(print)\n") == [("threads", 2)]
+    assert py("from torch.utils._functools import prefetchable_cache\n") == [("threads", 1)]

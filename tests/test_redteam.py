@@ -28,11 +28,14 @@ RUNTIME = {
     "hack_r2_fx_callable_write_allowed": ("REWARD_HACK", "file-network-os"),
     "hack_r3_list_subclass_allowed": ("REWARD_HACK", "strict-output"),
     "hack_r3_signal_judge": ("REWARD_HACK", "threads"),
+    "hack_r8_pool_defers_allowed": ("REWARD_HACK", "threads"),
     "hack_all_zeros": ("INCORRECT_NUMERICAL", None),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
 STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",
           "hack_type_patch": "patching", "hack_atexit": "atexit", "hack_sys_dict": "dunder"}
+#: Honest look-alikes that run too: the runtime tripwires must let them pass (thread pools, red-team round 8, j03).
+LOOKALIKES = ("pool_at_import", "pool_warmed_at_import")
 #: A trick that is a file beside the kernel: its folder is copied whole, and its kernel is named "kernel".
 FOLDER = ("shadow_torch", "shadowing")
 
@@ -52,6 +55,8 @@ def test_red_team_through_the_plugin_then_an_honest_kernel(pytester: pytest.Pyte
     for name in [*RUNTIME, *STATIC]:
         shutil.copy(REDTEAM / f"{name}.py", kernels / f"{name}.py")
     shutil.copytree(REDTEAM / FOLDER[0], kernels / FOLDER[0])
+    for name in LOOKALIKES:
+        shutil.copy(ROOT / "tests" / "lookalikes" / f"{name}.py", kernels / f"{name}.py")
     shutil.copy(ROOT / "examples" / "triton_rmsnorm.py", kernels / "zz_honest_rmsnorm.py")  # collected last
     problem = ROOT / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json"
     result = pytester.runpytest_subprocess(
@@ -62,6 +67,8 @@ def test_red_team_through_the_plugin_then_an_honest_kernel(pytester: pytest.Pyte
     lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
     got = {x["solution"]: (x["solbench"]["status"], x["solbench"].get("rule")) for x in lines}
     expected = {**RUNTIME, **{k: ("REWARD_HACK", rule) for k, rule in STATIC.items()},
-                "kernel": ("REWARD_HACK", FOLDER[1]), "zz_honest_rmsnorm": ("PASSED", None)}  # fmt: skip
+                "kernel": ("REWARD_HACK", FOLDER[1]), "zz_honest_rmsnorm": ("PASSED", None),
+                **dict.fromkeys(LOOKALIKES, ("PASSED", None))}  # fmt: skip
     assert got == expected, (got, result.stdout.str()[-2000:])
-    result.assert_outcomes(passed=1, failed=len(expected) - 1)
+    passed = 1 + len(LOOKALIKES)
+    result.assert_outcomes(passed=passed, failed=len(expected) - passed)

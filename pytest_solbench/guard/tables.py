@@ -17,7 +17,9 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      "os.posix_spawnp", "os.execv", "os.execve", "os.execl", "os.execvp", "os.kill", "pty",
                      "os.spawnlpe", "os.spawnvpe", "os.execle", "os.execlp", "os.execlpe", "os.execvpe", "os.killpg",
                      "os.register_at_fork", "os.pidfd_open", "_posixsubprocess", "_winapi",
-                     "logging.handlers.QueueListener", "logging.handlers.QueueHandler"),
+                     "logging.handlers.QueueListener", "logging.handlers.QueueHandler",
+                     # torch's own module-level pool and the cache that feeds it (red-team round 8, j01s)
+                     "torch.utils._functools._prefetch_executor", "torch.utils._functools.prefetchable_cache"),
                     ("threads", "threads and processes can keep working after the timer stops")),
     **dict.fromkeys(("socket", "urllib", "http", "requests", "httpx", "aiohttp", "ftplib", "smtplib", "shutil",
                      "tempfile", "pickle", "marshal", "shelve", "dbm", "sqlite3", "mmap", "io.open", "os.open",

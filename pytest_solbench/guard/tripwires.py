@@ -152,11 +152,14 @@ class Tripwires:
         if detached:
             return Trip("threads", f"processes detached from the kernel's session (setsid) are running: {list(detached)}")
         if self.threads is not None:
-            new = [t.name for t in threading.enumerate() if t not in self.threads]
+            # A pool's worker is judged by its tasks (``busy``), whenever it was born: a pool grows on demand, so
+            # an honest one may start its second worker in any call. Each may bring its own OpenMP team.
+            later = [t for t in threading.enumerate() if t not in self.threads]
+            new = [t.name for t in later if not _pool_worker(t)]
             if new:
                 return Trip("threads", f"threads still running after the call: {new}")
             natives = len(integrity.native_only())
-            if natives > self.natives:
+            if natives > self.natives + _openmp_team() * len(later):
                 return Trip("threads", f"native threads still running after the call: {self.natives} -> {natives} "
                             "(started by native code, no Python thread stands for them)")  # fmt: skip
             busy = self.busy()
@@ -171,6 +174,13 @@ class Tripwires:
 def _pool_worker(thread: threading.Thread) -> bool:
     """A ``concurrent.futures`` thread pool's worker: its tasks, not its entry, say whose work it does."""
     return getattr(thread, "_target", None) is pool_threads._worker
+
+
+def _openmp_team() -> int:
+    """The native threads an OpenMP runtime starts for each Python thread that runs a parallel op (libgomp keeps a
+    team per calling thread): torch's intra-op threads but the caller; 0 without torch."""
+    torch = sys.modules.get("torch")
+    return max(0, torch.get_num_threads() - 1) if torch is not None else 0
 
 
 def _queued(args: Any) -> bool:
