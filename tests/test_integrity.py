@@ -582,3 +582,17 @@ def test_a_pool_that_grows_after_the_first_call_is_no_new_thread(tmp_path):
         assert wires.check() is None
     finally:
         module.POOL.shutdown()
+
+
+def test_a_timer_of_the_kernels_function_is_the_kernels(tmp_path):
+    """A ``threading.Timer`` waits in threading's frames and then calls its function: the kernel's, so the timer
+    is, though its class's ``run`` is the standard library's."""
+    source = ("import threading\nTIMER = []\n\ndef later():\n    pass\n\n"
+              "def run():\n    if not TIMER:\n        TIMER.append(threading.Timer(600, later))\n        TIMER[0].start()\n")
+    module, wires = _settled(tmp_path, source, "timer_kernel")
+    try:
+        trip = wires.check()
+        assert trip is not None and trip.rule == "threads" and "still running" in trip.message
+    finally:
+        module.TIMER[0].cancel()
+        module.TIMER[0].join()

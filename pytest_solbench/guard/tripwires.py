@@ -83,8 +83,10 @@ class Tripwires:
 
     @staticmethod
     def _runs(thread: threading.Thread, where: Callable[[str], bool]) -> bool:
-        """Whether a thread's entry function (its target, or its class's run) is in files ``where`` accepts."""
-        entry = getattr(thread, "_target", None) or getattr(type(thread), "run", None)
+        """Whether a thread's entry function (its target, a ``threading.Timer``'s function, or its class's run) is in
+        files ``where`` accepts."""
+        timer = thread.function if type(thread) is threading.Timer else None
+        entry = getattr(thread, "_target", None) or timer or getattr(type(thread), "run", None)
         code = getattr(getattr(entry, "__func__", entry), "__code__", None)
         return code is not None and where(code.co_filename)
 
