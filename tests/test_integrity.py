@@ -588,7 +588,8 @@ def test_a_timer_of_the_kernels_function_is_the_kernels(tmp_path):
     """A ``threading.Timer`` waits in threading's frames and then calls its function: the kernel's, so the timer
     is, though its class's ``run`` is the standard library's."""
     source = ("import threading\nTIMER = []\n\ndef later():\n    pass\n\n"
-              "def run():\n    if not TIMER:\n        TIMER.append(threading.Timer(600, later))\n        TIMER[0].start()\n")
+              "def run():\n    if not TIMER:\n        TIMER.append(threading.Timer(600, later))\n"
+              "        TIMER[0].start()\n")
     module, wires = _settled(tmp_path, source, "timer_kernel")
     try:
         trip = wires.check()

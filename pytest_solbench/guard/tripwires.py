@@ -18,8 +18,8 @@ import threading
 import types
 import weakref
 from concurrent.futures import Future
-from queue import SimpleQueue
 from dataclasses import dataclass
+from queue import SimpleQueue
 from typing import Any, Callable, Iterator, Sequence
 
 from pytest_solbench.guard import audit
@@ -85,7 +85,7 @@ class Tripwires:
     def _runs(thread: threading.Thread, where: Callable[[str], bool]) -> bool:
         """Whether a thread's entry function (its target, a ``threading.Timer``'s function, or its class's run) is in
         files ``where`` accepts."""
-        timer = thread.function if type(thread) is threading.Timer else None
+        timer = inspect.getattr_static(thread, "function", None) if isinstance(thread, threading.Timer) else None
         entry = getattr(thread, "_target", None) or timer or getattr(type(thread), "run", None)
         code = getattr(getattr(entry, "__func__", entry), "__code__", None)
         return code is not None and where(code.co_filename)
@@ -113,7 +113,7 @@ class Tripwires:
 
     def _doing(self, frame: Any) -> str | None:
         """What one thread's stack (innermost ``frame`` out) shows of the kernel's work: its code, or a pool's
-        task or queue that the call left behind."""
+        task that the call left behind (running, or taken from the queue)."""
         while frame is not None:
             path = frame.f_code.co_filename
             if self.audit._kind(path) == "kernel":
