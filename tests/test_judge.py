@@ -479,6 +479,21 @@ def test_a_kernel_process_that_answers_off_the_schema_fails_its_item(fresh_pools
     assert (outcome.status, outcome.rule) == (Status.REWARD_HACK, "reply-schema"), outcome.log
 
 
+def test_a_reply_its_validator_cannot_even_read_is_off_the_schema(fresh_pools) -> None:
+    """Red-team round 8, j04: a value nested a little under the decoder's limit passes json.loads but makes the
+    validator's own message (its repr) raise RecursionError; that too is REWARD_HACK [reply-schema], never the
+    judge's crash. The depth that does it depends on the stack, so the validator here raises it itself."""
+
+    def too_deep(value):
+        raise RecursionError("maximum recursion depth exceeded while getting the repr of an object")
+
+    kernel = referee.Kernel(_request(ROOT / "examples" / "triton_rmsnorm.py", rounds=1))
+    with pytest.raises(referee.Verdict) as raised:
+        kernel.ask("ping", {}, too_deep)
+    assert (raised.value.outcome.status, raised.value.outcome.rule) == (Status.REWARD_HACK, "reply-schema")
+    assert "RecursionError" in raised.value.outcome.log
+
+
 SLEEPY = """
 import time
 

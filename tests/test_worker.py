@@ -191,6 +191,15 @@ def test_a_plain_worker_refuses_a_frame_without_the_requests_nonce_and_its_group
         assert _ends(child), "the worker's child outlived it"
 
 
+def test_a_plain_worker_reply_the_decoder_cannot_read_at_all_is_malformed_not_a_crash():
+    """Red-team round 8, j04: a frame nested too deep for the JSON decoder (RecursionError) is a malformed reply,
+    REWARD_HACK [reply-schema] for the judge, like any frame off the schema; it never leaves as the judge's crash."""
+    with WorkerPool(1, plain=True) as plain:
+        with pytest.raises(WorkerError) as info:
+            plain.call("worker_targets:nested_frame", None, T)
+        assert info.value.malformed and "RecursionError" in info.value.message
+
+
 def _ends(pid: int) -> bool:
     """Whether process ``pid`` ends (or is a zombie) within a minute: killed, it is reaped by init at its own pace."""
     for _ in range(600):

@@ -119,6 +119,16 @@ def extra_frame(payload=None):
     return "honest"
 
 
+def nested_frame(payload=None):
+    """Red-team round 8 (j04): a frame of 200,000 ``[`` on the reply channel, which the JSON decoder cannot read
+    (RecursionError, not a ValueError)."""
+    import struct
+
+    body = b"[" * 200_000
+    os.write(int(sys.argv[-1]), struct.pack("!i", len(body)) + body)
+    return "honest"
+
+
 _KERNEL_POOLS: list = []
 
 

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator
 from pytest_solbench.judge import reply as schema
 from pytest_solbench.protocol import ItemOutcome, ItemRequest, Status, failure
 from pytest_solbench.worker import execute
-from pytest_solbench.worker.pool import TenantPools, WorkerError
+from pytest_solbench.worker.pool import TenantPools, WorkerError, unreadable
 from pytest_solbench.worker.rounds import make_problem_inputs, round_seed
 from pytest_solbench.worker.shm import Arena, passed_fds, torch_dtype
 
@@ -108,9 +108,10 @@ class Kernel:
             raise Verdict(failure(exc.status, message + tail)) from None
         try:
             return validate(value)
-        except schema.ReplyError as exc:
+        except Exception as exc:  # noqa: BLE001  not only a ReplyError: a value nested too deep for repr (round 8, j04)
             self.pools.retire(self.tenant)
-            raise hack(schema.RULE, f"the kernel's process answered {what} off the schema: {exc}") from None
+            why = exc if isinstance(exc, schema.ReplyError) else unreadable(exc)
+            raise hack(schema.RULE, f"the kernel's process answered {what} off the schema: {why}") from None
 
     def _exchanged(self, whys: list[str | None]) -> None:
         """A shared file the kernel's process cut or grew (``Arena.push``/``pull`` put it back) fails its item."""

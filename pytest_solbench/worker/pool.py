@@ -272,6 +272,13 @@ def _plain_reply(data: bytes, nonce: str | None = None) -> tuple:
     raise ValueError(f"a reply must be {{'ok': value}} or {{'error', 'traceback'}}, got {str(body)[:200]}")
 
 
+def unreadable(exc: Exception) -> str:
+    """Why a reply could not be read, for a malformed-reply verdict. Not only a ValueError: 200,000 ``[`` make the
+    decoder raise RecursionError (red-team round 8, j04), which must not pass for the judge's own crash."""
+    text = str(exc)[:300]
+    return text if isinstance(exc, ValueError) else f"{type(exc).__name__}: {text}"
+
+
 def is_stopped(pid: int) -> bool:
     """Whether the process is stopped by a signal (Linux; False where /proc cannot say)."""
     from pytest_solbench.guard.integrity import proc_stat
@@ -447,8 +454,8 @@ class _Worker:
         if self.plain:
             try:
                 reply = _plain_reply(reply, self.nonce)
-            except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors too
-                return self._malformed(what, offset, str(exc)[:300])
+            except Exception as exc:  # noqa: BLE001  any frame it cannot decode is the kernel's doing (round 8, j04)
+                return self._malformed(what, offset, unreadable(exc))
         if reply[0] == "ok":
             return reply[1]
         raise WorkerError(
