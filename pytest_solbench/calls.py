@@ -9,7 +9,7 @@ from typing import Any
 from pytest_solbench.data.kernels import KernelSpec
 from pytest_solbench.data.schema import Problem, Workload
 from pytest_solbench.options import Settings
-from pytest_solbench.protocol import ItemOutcome, ItemRequest, Status, TimingRequest
+from pytest_solbench.protocol import ItemOutcome, ItemRequest, Status, TimingRequest, escape_controls
 from pytest_solbench.sol.facts import WorkloadFacts
 
 EXECUTE_TARGET = "pytest_solbench.worker.execute:run_item"  # --solbench-isolate none: kernel and verdict in-process
@@ -29,6 +29,10 @@ class Crash:
     message: str
     log: str
     details: str
+
+    def __post_init__(self) -> None:
+        for name in ("message", "log", "details"):  # a worker's stderr tail: a kernel's words, as in an outcome (j05)
+            object.__setattr__(self, name, escape_controls(getattr(self, name)))
 
 
 def item_request(settings: Settings, timed: bool, problem: Problem, workload: Workload, kernel: KernelSpec,

@@ -8,8 +8,19 @@ dataclasses of plain values, so they pickle across a spawned worker unchanged. T
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and newline, DEL, C1 (ESC is C0)
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with its control characters shown as visible escapes (``\\x1b``): a kernel's error, traceback or
+    stderr could otherwise move the cursor, erase the report's lines above it and print rows of its own on the
+    user's terminal (red-team round 8, j05). Tab and newline stay; escaping twice changes nothing more."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 class Status(str, enum.Enum):
@@ -88,6 +99,7 @@ class ItemOutcome:
     def __post_init__(self) -> None:
         if not isinstance(self.status, Status):
             object.__setattr__(self, "status", Status(self.status))
+        object.__setattr__(self, "log", escape_controls(self.log))  # it carries a kernel's own words (j05)
 
 
 def failure(status: Status | str, log: str, **fields: Any) -> ItemOutcome:

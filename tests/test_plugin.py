@@ -74,6 +74,34 @@ def test_raising_kernel_fails_only_its_items(project: pytest.Pytester) -> None:
     result.stdout.no_fnmatch_line("*execute.py*")
 
 
+ANSI_KERNELS = {  # red-team round 8, j05: a kernel's words that would redraw the user's terminal
+    "ansi_raises.py": 'import sys\nDEFINITION = "scale_add_f32"\n\ndef run(x, y, alpha):\n'
+                      '    sys.stderr.write("\\x1b[2J")\n'
+                      '    raise RuntimeError(("\\x1b[1A\\x1b[2K" * 3) + "\\r  n:16  ansi_raises  PASSED\\x9b8m\\x07")\n',
+    "ansi_dies.py": 'import os, sys\nDEFINITION = "scale_add_f32"\nSOLBENCH_ALLOW = {"file-network-os": "dies", "unlisted-import": "os._exit"}\n\n'
+                    'def run(x, y, alpha):\n'
+                    '    sys.stderr.write("\\x1b[1A\\x1b[2Kdying\\n")\n    sys.stderr.flush()\n    os._exit(3)\n',
+}
+
+
+def test_a_kernels_control_characters_reach_no_report_raw(project: pytest.Pytester) -> None:
+    """Red-team round 8, j05: a kernel's error text, traceback and stderr tail are shown with their control
+    characters as visible escapes (``\\x1b``), in the terminal report and in the JSON log alike: raw, they would
+    erase the report's lines above and print rows of the kernel's choosing."""
+    folder = project.path / "kernels"
+    folder.mkdir()
+    for name, text in ANSI_KERNELS.items():
+        (folder / name).write_text(text)
+    result = project.runpytest_subprocess(*CPU, "--solbench-rounds", "2", "--kernel-dir", str(folder), "-rA",
+                                          "--solbench-json", "t.jsonl", "-k", "n:16")  # fmt: skip
+    result.assert_outcomes(failed=2)
+    saved = [json.dumps(json.loads(line), ensure_ascii=False) for line in (project.path / "t.jsonl").read_text().splitlines()]
+    shown = result.stdout.str() + result.stderr.str() + "".join(saved)  # the JSON's strings as they decode
+    assert not any(c in shown for c in "\x1b\x9b\x07\r"), shown[-3000:]
+    assert "\\x1b[1A\\x1b[2K" in result.stdout.str()  # what it wrote is still there to read, made visible
+    assert "\\x9b8m\\x07" in result.stdout.str() and "dying" in result.stdout.str()
+
+
 def test_broken_kernel_files_fail_cleanly(project: pytest.Pytester) -> None:
     folder = project.path / "kernels"
     folder.mkdir()

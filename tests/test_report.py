@@ -54,3 +54,15 @@ def test_columns_and_sorting_as_chosen() -> None:
 def test_a_table_of_nothing_shown_or_empty_labels_does_not_break() -> None:
     assert format_table([], width=80)[-1].endswith("which term")
     assert any(line.startswith("  ") and "PASSED" in line for line in format_table([_result(workload_label="")]))
+
+
+def test_control_characters_of_a_kernels_words_are_shown_as_escapes() -> None:
+    """Red-team round 8, j05: C0 but tab and newline, DEL and C1 become ``\\xNN``; other text, and text escaped
+    once already, stays as it is. An outcome's log, which carries a kernel's error and stderr, is escaped when made."""
+    from pytest_solbench.protocol import Status, escape_controls, failure
+
+    raw = "a\x1b[1A\x1b[2K\r\x00\x07\x7f\x9b8m\x85\tb\nc é → ü"
+    shown = escape_controls(raw)
+    assert shown == "a\\x1b[1A\\x1b[2K\\x0d\\x00\\x07\\x7f\\x9b8m\\x85\tb\nc é → ü"
+    assert escape_controls(shown) == shown
+    assert failure(Status.RUNTIME_ERROR, raw).log == shown

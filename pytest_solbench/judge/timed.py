@@ -37,7 +37,7 @@ from typing import Any
 from pytest_solbench.judge import corroborate
 from pytest_solbench.judge import reply as schema
 from pytest_solbench.judge.referee import Kernel, Verdict, hack, make_inputs, tripped
-from pytest_solbench.protocol import ItemRequest, Status, failure
+from pytest_solbench.protocol import ItemRequest, Status, escape_controls, failure
 from pytest_solbench.worker.rounds import TIMED_ROUND, as_outputs
 
 # The timed sets' seeds: a keyed hash of (seed, uuid, TIMED_ROUND + k) (``_timed_seed``); the first set is the one
@@ -315,9 +315,16 @@ def _summary(reported: dict[str, Any], before: Any, after: Any, device: str) -> 
 
     figures = {"samples_ms", "median_ms", "min_ms", "q1_ms", "q3_ms", "mean_ms", "stdev_ms", "n", "method"}
     fields = {k: v for k, v in reported.items() if k not in figures}
-    fields.update(notes=tuple(reported["notes"]), kernel_names=tuple(reported["kernel_names"]),
-                  clocks_before=before, clocks_after=after)  # fmt: skip
+    fields.update(notes=_visible(reported["notes"]), kernel_names=_visible(reported["kernel_names"]),
+                  stop_reason=escape_controls(reported["stop_reason"]), clocks_before=before,
+                  clocks_after=after)  # fmt: skip
     return summarize(reported["samples_ms"], reported["method"], **fields).to_dict()
+
+
+def _visible(texts: list[str]) -> tuple[str, ...]:
+    """Words of the kernel's process kept with the measurement, their control characters made visible (round 8,
+    j05): they reach the saved runs and the report as the item's log does."""
+    return tuple(escape_controls(text) for text in texts)
 
 
 def _clock_probe(device: str) -> Any:
