@@ -278,6 +278,7 @@ class Pipeline:
             nodeid=nodeid,
             problem=problem.definition.name,
             kernel=kernel.name,
+            kernel_path=str(kernel.path),
             workload_uuid=workload.uuid,
             workload_label=label,
             status=Status.PASSED,

@@ -42,6 +42,7 @@ class ItemResult:
     rule: str | None = None  # the anti-cheat rule that fired, with REWARD_HACK
     profile: dict[str, Any] | None = None  # --solbench-profile: profile.Profile.to_dict(), or {"skipped": why}
     baseline: str = "reference"
+    kernel_path: str = ""  # its source (module or solution.json): a name alone can be anyone's (round 8, j02)
     seed: int = 0
     environment: dict[str, Any] = field(default_factory=dict)
     timestamp: str = ""

@@ -95,7 +95,8 @@ def test_a_kernels_control_characters_reach_no_report_raw(project: pytest.Pytest
     result = project.runpytest_subprocess(*CPU, "--solbench-rounds", "2", "--kernel-dir", str(folder), "-rA",
                                           "--solbench-json", "t.jsonl", "-k", "n:16")  # fmt: skip
     result.assert_outcomes(failed=2)
-    saved = [json.dumps(json.loads(line), ensure_ascii=False) for line in (project.path / "t.jsonl").read_text().splitlines()]
+    lines = (project.path / "t.jsonl").read_text().splitlines()
+    saved = [json.dumps(json.loads(line), ensure_ascii=False) for line in lines]
     shown = result.stdout.str() + result.stderr.str() + "".join(saved)  # the JSON's strings as they decode
     assert not any(c in shown for c in "\x1b\x9b\x07\r"), shown[-3000:]
     assert "\\x1b[1A\\x1b[2K" in result.stdout.str()  # what it wrote is still there to read, made visible
@@ -171,17 +172,24 @@ def test_a_kernel_dir_given_through_dot_dot_or_a_hidden_folder_is_searched(proje
 
 def test_two_kernels_of_one_name_for_one_problem_are_a_collection_error(project: pytest.Pytester) -> None:
     """Two --kernel-dir folders each with a good_value.py gave two items of one id, two rows no one could tell apart
-    in the table, the trace lines and a saved run; a file given twice (its folder and itself) counts once."""
-    mine = write_kernels(project.path, ["good_value.py"])
+    in the table, the trace lines and a saved run; a file given twice (its folder and itself) counts once. Neither
+    runs (red-team round 8, j02): when the first found ran, a folder listed first took the other's place and its
+    result was reported under the other's name. A kernel of another name still runs."""
+    mine = write_kernels(project.path, ["good_value.py", "good_dps.py"])
     theirs = project.path / "theirs"
     theirs.mkdir()
-    (theirs / "good_value.py").write_text(KERNELS_GOOD_DPS)
-    result = project.runpytest(*FAST, "--kernel-dir", "kernels", "--kernel-dir", "theirs", "--kernel-dir",
-                               "kernels/good_value.py", "-v")  # fmt: skip
-    result.assert_outcomes(passed=2, errors=1)
+    (theirs / "good_value.py").write_text(KERNELS["off_by_one.py"])  # the squatter, listed first
+    result = project.runpytest(*FAST, "--kernel-dir", "theirs", "--kernel-dir", "kernels", "--kernel-dir",
+                               "kernels/good_value.py", "-v", "--solbench-json", "t.jsonl")  # fmt: skip
+    result.assert_outcomes(passed=2, errors=2)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines([f"*theirs/good_value.py: file name: {mine}/good_value.py is a kernel for "
-                                 "scale_add_f32 named 'good_value' too: rename one*"])  # fmt: skip
+    both = f"2 kernels for scale_add_f32 are named 'good_value' ({theirs}/good_value.py, {mine}/good_value.py); " \
+           "none of them runs: rename all but one*"
+    result.stdout.fnmatch_lines_random([f"*theirs/good_value.py: file name: {both}", f"*kernels/good_value.py: file "
+                                        f"name: {both}", "*scale_add_f32?good_dps-n:16? PASSED*"])  # fmt: skip
+    lines = [json.loads(x) for x in (project.path / "t.jsonl").read_text().splitlines()]
+    assert {x["solution"] for x in lines} == {"good_dps"}  # no line under the clashing name
+    assert {x["solbench"]["kernel_path"] for x in lines} == {str(mine / "good_dps.py")}  # the name's file, said
 
 
 def test_no_kernel_to_run_says_why_and_fails(project: pytest.Pytester) -> None:

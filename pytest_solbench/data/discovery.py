@@ -164,16 +164,23 @@ def discover(dirs: list[Path]) -> tuple[list[KernelSpec], list[TraceError]]:
 def one_per_name(kernels: list[KernelSpec], errors: list[TraceError]) -> tuple[list[KernelSpec], list[TraceError]]:
     """The kernels of one run, one per definition and name: item ids, trace lines and saved runs know a kernel by
     its name, so two ``rmsnorm.py`` from two --kernel-dir folders gave two items of one id, indistinguishable in
-    every report. The first found stays; the other is a collection error naming both files. A file found twice
-    (a folder and a file in it, both given) counts once."""
-    first: dict[tuple[str, str], KernelSpec] = {}
-    unique = []
+    every report. A file found twice (a folder and a file in it, both given) counts once.
+
+    On a clash none of them runs: each is a collection error naming them all. Keeping the first found let a folder
+    listed first take an honest kernel's place, its result reported under that name (red-team round 8, j02)."""
+    by_name: dict[tuple[str, str], dict[Path, KernelSpec]] = {}
     for spec in kernels:
-        seen = first.setdefault((spec.definition, spec.name), spec)
-        if seen is spec:
-            unique.append(spec)
-        elif seen.path.resolve() != spec.path.resolve():
+        by_name.setdefault((spec.definition, spec.name), {}).setdefault(spec.path.resolve(), spec)
+    unique = []
+    for (definition, name), found in by_name.items():
+        specs = list(found.values())
+        if len(specs) == 1:
+            unique.extend(specs)
+            continue
+        paths = ", ".join(str(spec.path) for spec in specs)
+        for spec in specs:
             field = "name" if spec.path.suffix == ".json" else "file name"
-            errors.append(TraceError(spec.path, field, f"{seen.path} is a kernel for {spec.definition} named "
-                                     f"{spec.name!r} too: rename one (reports and saved runs know a kernel by name)"))
+            errors.append(TraceError(spec.path, field, f"{len(specs)} kernels for {definition} are named {name!r} "
+                                     f"({paths}); none of them runs: rename all but one (reports and saved runs know "
+                                     "a kernel by name)"))  # fmt: skip
     return unique, errors

@@ -14,6 +14,8 @@ figures ride along under the added top-level key ``solbench``. Where our results
 - ``custom`` inputs (SOL-ExecBench's kind, absent from FlashInfer-Bench's union) are written as ``random``, both
   being generated rather than stored, and named in ``solbench.custom_inputs``.
 - Correctness a status may not carry (a shape mismatch, an error while timing) moves to ``solbench.correctness``.
+- The solution's source file is ``solbench.kernel_path``: ``solution`` is only a name, which any folder's kernel
+  could take.
 """
 
 from __future__ import annotations
@@ -35,9 +37,9 @@ STATUSES = frozenset({Status.PASSED, Status.INCORRECT_SHAPE, Status.INCORRECT_NU
 #: in ``solbench.status``, as REWARD_HACK is.
 NO_VERDICT = frozenset({Status.SKIPPED})
 _OURS = (
-    "nodeid", "device", "hardware", "t_sol_ms", "bound", "flops_by_dtype", "bytes_moved", "sol_sm_clock_mhz", "t_b_ms",
-    "score", "pct_sol", "baseline", "seed", "clocks", "kernel_timing", "reference_timing", "floor_ms", "rule",
-    "profile",
+    "nodeid", "kernel_path", "device", "hardware", "t_sol_ms", "bound", "flops_by_dtype", "bytes_moved",
+    "sol_sm_clock_mhz", "t_b_ms", "score", "pct_sol", "baseline", "seed", "clocks", "kernel_timing",
+    "reference_timing", "floor_ms", "rule", "profile",
 )  # fmt: skip
 _ERROR_KEYS = ("max_relative_error", "max_absolute_error")
 
