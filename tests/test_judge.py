@@ -554,6 +554,46 @@ def _timed_on_cpu(kernel_file: Path) -> ItemRequest:
                                                                                          timer="events"))
 
 
+def test_no_kernels_process_is_alive_while_a_baseline_is_timed(fresh_pools, monkeypatch) -> None:
+    """Red-team round 8, m4: the baseline is timed right after the first kernel that passed on its workload; that
+    kernel's process (and a helper thread it left running) could load the GPU while the reference is timed,
+    inflating T_b and every score on the workload. The kernels' pools are retired before a baseline's timing
+    starts, seen here by a spy on the timing itself; the kernel's next item runs in a fresh process."""
+    from dataclasses import replace
+
+    from pytest_solbench.data.kernels import reference_kernel
+    from pytest_solbench.data.trace import load_problem
+    from pytest_solbench.judge import timed
+
+    honest = _timed_on_cpu(ROOT / "examples" / "triton_rmsnorm.py")
+    assert referee.judge_item(replace(honest, time_kernel=False)).status is Status.PASSED
+    kernels = fresh_pools["cpu", False]
+    alive = [pid for pids in kernels.worker_pids().values() for pid in pids]
+    assert alive, "the kernel's process should still be up after its item"
+    seen: list = []
+    real = timed.check_timed
+
+    def spy(*args, **kwargs):
+        seen.append((kernels.worker_pids(), [pid for pid in alive if _alive(pid)]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(timed, "check_timed", spy)
+    reference = reference_kernel(load_problem(RMSNORM).definition).to_payload()
+    baseline = referee.judge_item(replace(honest, kernel=reference, rounds=0))
+    assert baseline.kernel_timing is not None, baseline.log
+    assert seen == [({}, [])]  # no kernel's pool, and none of its processes, when the reference's timing began
+    assert referee.judge_item(replace(honest, time_kernel=False)).status is Status.PASSED  # a fresh process serves it
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_a_kernel_that_replays_repeated_timed_sets_is_refused_by_the_outside_clock_on_fresh_inputs(
         fresh_pools, tmp_path: Path) -> None:  # fmt: skip
     """Red-team round 2 (c19): the timed sets repeat, so a kernel that recognises a repeat computes each set once and

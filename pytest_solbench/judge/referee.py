@@ -202,6 +202,7 @@ def judge_item(request: ItemRequest) -> ItemOutcome:
     """The item's outcome; a failure on the GPU that left the kernel's process unhealthy (an illegal address, a
     device-side assert) retires that process, so the kernel's next item starts on a fresh one."""
     _undumpable_once()
+    _no_kernel_alive(request)
     kernel = Kernel(request)
     try:
         outcome = _judge(request, kernel)
@@ -213,6 +214,19 @@ def judge_item(request: ItemRequest) -> ItemOutcome:
         note = "\n(the kernel broke its process's CUDA context; its next item runs in a fresh process)"
         outcome = replace(outcome, log=outcome.log + note)
     return outcome
+
+
+def _no_kernel_alive(request: ItemRequest) -> None:
+    """A baseline (the reference, timed) is timed with no kernel's process alive: the first kernel that passed on
+    the workload was timed just before, and its process, or a helper thread it left running, could keep the GPU busy
+    while the reference is timed, inflating the baseline and so every kernel's score on that workload (red-team
+    round 8, m4). Closing a pool also ends its processes and their strays. The spare stays (it imported no kernel);
+    the retired kernel's next item takes it and imports the kernel again."""
+    if request.time_kernel and request.kernel.get("is_reference"):
+        kind = "cuda" if request.device.startswith("cuda") else "cpu"
+        pools = _POOLS.get((kind, False))
+        if pools is not None:
+            pools.retire_all()
 
 
 def _undumpable_once() -> None:
