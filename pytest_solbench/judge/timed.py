@@ -315,16 +315,10 @@ def _summary(reported: dict[str, Any], before: Any, after: Any, device: str) -> 
 
     figures = {"samples_ms", "median_ms", "min_ms", "q1_ms", "q3_ms", "mean_ms", "stdev_ms", "n", "method"}
     fields = {k: v for k, v in reported.items() if k not in figures}
-    fields.update(notes=_visible(reported["notes"]), kernel_names=_visible(reported["kernel_names"]),
-                  stop_reason=escape_controls(reported["stop_reason"]), clocks_before=before,
-                  clocks_after=after)  # fmt: skip
+    fields.update(notes=tuple(map(escape_controls, reported["notes"])), clocks_before=before, clocks_after=after,
+                  kernel_names=tuple(map(escape_controls, reported["kernel_names"])),
+                  stop_reason=escape_controls(reported["stop_reason"]))  # its process's words, made visible (j05)
     return summarize(reported["samples_ms"], reported["method"], **fields).to_dict()
-
-
-def _visible(texts: list[str]) -> tuple[str, ...]:
-    """Words of the kernel's process kept with the measurement, their control characters made visible (round 8,
-    j05): they reach the saved runs and the report as the item's log does."""
-    return tuple(escape_controls(text) for text in texts)
 
 
 def _clock_probe(device: str) -> Any:
