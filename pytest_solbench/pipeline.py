@@ -200,9 +200,6 @@ class Pipeline:
         request = self._planned_baselines.get(key) or self._baseline_request(problem, workload, facts,
                                                                              fixtures["solbench_l2_flush"])  # fmt: skip
         outcome = self._send(runner, request, gpu=gpu)
-        if self.settings.isolate != "none":
-            self._called.clear()  # the judge closed every kernel's process to time it (m4): each imports, builds
-            # and tunes again at its next item, which gets a first workload's allowance of time for it
         if isinstance(outcome, Crash) or outcome.kernel_timing is None:
             why = outcome.message if isinstance(outcome, Crash) else outcome.log
             self._baselines[cached] = None

@@ -77,27 +77,3 @@ def test_a_stopped_judge_is_named_as_the_cause() -> None:
     assert crash.status == "TIMEOUT" and crash.message.startswith("the judge's process was stopped by a signal")
     assert "kernel mine" in crash.message
 
-
-def test_a_kernel_s_item_after_a_baseline_gets_a_first_workload_s_allowance_again() -> None:
-    """Red-team round 8, m4: the judge closes every kernel's process before it times a baseline, so the kernel
-    that passed just before imports, builds and tunes again at its next item (its caches lived in its process's
-    private temp folder): that item is allowed a first workload's time, as the kernel's first was."""
-    from pytest_solbench.measure.timing import summarize
-    from pytest_solbench.protocol import ItemOutcome, Status
-
-    class Times(Hangs):
-        def call(self, target: str, request: object, timeout_s: float) -> object:
-            self.limits.append(timeout_s)
-            return ItemOutcome(Status.PASSED, kernel_timing=summarize([1.0, 1.1], "cupti").to_dict())
-
-    problem = load_problem(REPO / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json")
-    target = Target(DeviceInfo("cuda", "a device", (9, 0)), lookup("h100_sxm"), "reference", None)
-    pipeline, runner = Pipeline(replace(SETTINGS, isolate="process"), target), Times()
-    kernel = replace(reference_kernel(problem.definition), name="mine", is_reference=False)
-    first, second, third = problem.workloads[:3]
-    limits = [pipeline._request(problem, first, kernel, Facts().of(problem, first), None).timeout_s]
-    limits.append(pipeline._request(problem, second, kernel, Facts().of(problem, second), None).timeout_s)
-    facts = Facts().of(problem, second)
-    assert pipeline._baseline(problem, second, kernel, facts, 1.0, runner, {"solbench_l2_flush": None})[0] == 1.05
-    limits.append(pipeline._request(problem, third, kernel, Facts().of(problem, third), None).timeout_s)
-    assert limits == [300.0, 60.0, 300.0]

@@ -120,34 +120,11 @@ class Kernel:
             self.pools.retire(self.tenant)
             raise hack(SHARED_MEMORY, found[0])
 
-    @contextlib.contextmanager
-    def paused(self) -> Iterator[None]:
-        """Every process of this judge's kernels stopped (SIGSTOP) while the block runs, then let go (SIGCONT): what
-        the judge measures of its own there (the outside clock's fixed costs) is not slowed by threads a kernel left
-        spinning on the host's cores to raise what is subtracted from its batch and allowed on top (red-team round 8,
-        m2). Processes it cannot stop (gone, or not its to signal) are left as they are."""
-        import os
-        import signal
-
-        from pytest_solbench.worker.pool import is_stopped
-
-        pids = [pid for pids in getattr(self.pools, "worker_pids", dict)().values() for pid in pids]
-        stopped = []
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGSTOP)
-                stopped.append(pid)
-            except OSError:
-                pass
-        deadline = time.monotonic() + PAUSE_WAIT_S
-        while stopped and not all(is_stopped(pid) for pid in stopped) and time.monotonic() < deadline:
-            time.sleep(0.001)
-        try:
-            yield
-        finally:
-            for pid in stopped:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGCONT)
+    def paused(self) -> contextlib.AbstractContextManager:
+        """Every process of this judge's kernels stopped while the block runs (``_stopped``): what the judge measures
+        of its own there (the outside clock's fixed costs) is not slowed by threads a kernel left spinning on the
+        host's cores to raise what is subtracted from its batch and allowed on top (red-team round 8, m2)."""
+        return _stopped(_worker_pids(self.pools))
 
     @contextlib.contextmanager
     def arena(self) -> Iterator[Arena]:
@@ -202,12 +179,12 @@ def judge_item(request: ItemRequest) -> ItemOutcome:
     """The item's outcome; a failure on the GPU that left the kernel's process unhealthy (an illegal address, a
     device-side assert) retires that process, so the kernel's next item starts on a fresh one."""
     _undumpable_once()
-    _no_kernel_alive(request)
-    kernel = Kernel(request)
-    try:
-        outcome = _judge(request, kernel)
-    except Verdict as verdict:
-        outcome = verdict.outcome
+    with _kernels_stopped(request):
+        kernel = Kernel(request)
+        try:
+            outcome = _judge(request, kernel)
+        except Verdict as verdict:
+            outcome = verdict.outcome
     failed = outcome.status not in (Status.PASSED, Status.SKIPPED, Status.TIMEOUT) and outcome.rule != schema.RULE
     if failed and request.device.startswith("cuda") and not kernel.healthy():
         kernel.pools.retire(kernel.tenant)
@@ -216,17 +193,50 @@ def judge_item(request: ItemRequest) -> ItemOutcome:
     return outcome
 
 
-def _no_kernel_alive(request: ItemRequest) -> None:
-    """A baseline (the reference, timed) is timed with no kernel's process alive: the first kernel that passed on
-    the workload was timed just before, and its process, or a helper thread it left running, could keep the GPU busy
-    while the reference is timed, inflating the baseline and so every kernel's score on that workload (red-team
-    round 8, m4). Closing a pool also ends its processes and their strays. The spare stays (it imported no kernel);
-    the retired kernel's next item takes it and imports the kernel again."""
-    if request.time_kernel and request.kernel.get("is_reference"):
-        kind = "cuda" if request.device.startswith("cuda") else "cpu"
-        pools = _POOLS.get((kind, False))
-        if pools is not None:
-            pools.retire_all()
+def _kernels_stopped(request: ItemRequest) -> contextlib.AbstractContextManager:
+    """A baseline (the reference, timed) is timed with every kernel's process stopped: the first kernel that passed
+    on the workload was timed just before, and its process, or a helper thread it left running, could keep the GPU or
+    the host busy while the reference is timed, inflating the baseline and so every kernel's score on that workload
+    (red-team round 8, m4). Stopped, not closed: a closed process would import, build and tune its kernel again at
+    its next item (seconds to a minute per workload). Each kernel's process answered its last request after its
+    device was synchronized, and no thread of it may still run the kernel's code then (``Tripwires.busy``), so
+    nothing of it is left queued on the GPU when it stops."""
+    if not (request.time_kernel and request.kernel.get("is_reference")):
+        return contextlib.nullcontext()
+    kind = "cuda" if request.device.startswith("cuda") else "cpu"
+    return _stopped(_worker_pids(_POOLS.get((kind, False))))
+
+
+def _worker_pids(pools: Any) -> list[int]:
+    """The processes of a judge's pools (none under ``--solbench-isolate none``, or where no pool was made)."""
+    return [pid for pids in getattr(pools, "worker_pids", dict)().values() for pid in pids]
+
+
+@contextlib.contextmanager
+def _stopped(pids: list[int]) -> Iterator[None]:
+    """``pids`` stopped (SIGSTOP) while the block runs, then let go (SIGCONT). Processes it cannot stop (gone, or
+    not its to signal) are left as they are."""
+    import os
+    import signal
+
+    from pytest_solbench.worker.pool import is_stopped
+
+    stopped = []
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGSTOP)
+            stopped.append(pid)
+        except OSError:
+            pass
+    deadline = time.monotonic() + PAUSE_WAIT_S
+    while stopped and not all(is_stopped(pid) for pid in stopped) and time.monotonic() < deadline:
+        time.sleep(0.001)
+    try:
+        yield
+    finally:
+        for pid in stopped:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGCONT)
 
 
 def _undumpable_once() -> None:

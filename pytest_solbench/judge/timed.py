@@ -25,6 +25,10 @@ clock times the work itself, and a median taken over replays is a contradiction.
 On CPU (no timing) the same request runs a short batch with every set called twice, each call into outputs of its
 own and on its own copy of the inputs the reference updates in place, every one checked, so the checks above that
 need no GPU run in CI: the calls carry the timing module's frames, ``no_grad`` and reused tensors as timed calls do.
+
+Long: the timed sets, the CPU batch and the outside clock's batches are one protocol over one vocabulary (a set in
+shared memory, its private copy, its copy as the reply left it, its checks); apart, the outside clock would import
+most of this module's private names.
 """
 
 from __future__ import annotations

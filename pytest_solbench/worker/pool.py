@@ -847,11 +847,6 @@ class TenantPools:
         if pool is not None:
             pool.close()
 
-    def retire_all(self) -> None:
-        """Close every tenant's workers; the spare, which has served no one, stays."""
-        for tenant in list(self._pools):
-            self.retire(tenant)
-
     def worker_pids(self) -> dict[str, list[int]]:
         return {tenant: pool.worker_pids() for tenant, pool in self._pools.items()}
 
