@@ -396,4 +396,10 @@ def test_torchs_own_thread_pool_is_a_thread_pool() -> None:
     assert py("from torch.utils._functools import _prefetch_executor as p\np.submit(print)\n") == [("threads", 1),
                                                                                                   ("threads", 2)]
     assert py("import torch\ntorch.utils._functools._prefetch_executor.submit(print)\n") == [("threads", 2)]
+
+
+def test_setting_the_thread_switch_interval_is_a_threads_finding() -> None:
+    """Red-team round 8, j01: ``sys.setswitchinterval(30)`` let the kernel's helper hold the interpreter after its
+    reply, so the harness could not answer the judge's next request until the deferred work was done."""
+    assert py("import sys\nsys.setswitchinterval(30.0)\n") == [("threads", 2)]
     assert py("from torch.utils._functools import prefetchable_cache\n") == [("threads", 1)]

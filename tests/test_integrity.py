@@ -415,6 +415,23 @@ def test_a_thread_started_at_import_is_not_part_of_the_baseline(tmp_path):
         module.STOP.set()
 
 
+def test_a_changed_thread_switch_interval_trips_patching(tmp_path):
+    """Red-team round 8, j01: a kernel's helper that holds the interpreter (a switch interval of 30 s) keeps the
+    harness from answering while it finishes deferred work; the interval must be as the tripwires found it."""
+    from pytest_solbench.guard.tripwires import Tripwires
+
+    wires = Tripwires([str(tmp_path)])
+    before = sys.getswitchinterval()
+    try:
+        with wires.arm():
+            sys.setswitchinterval(30.0)  # the call
+        trip = wires.check()
+        assert trip is not None and trip.rule == "patching" and "switch interval" in trip.message
+    finally:
+        sys.setswitchinterval(before)
+    assert wires.check() is None
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs /proc")
 def test_no_child_the_kernel_started_is_part_of_the_baseline(tmp_path):
     """Red-team round 7 (h04) and 7b (i01): a server the kernel started at import (through a compiler's helper that

@@ -19,7 +19,9 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      "os.register_at_fork", "os.pidfd_open", "_posixsubprocess", "_winapi",
                      "logging.handlers.QueueListener", "logging.handlers.QueueHandler",
                      # torch's own module-level pool and the cache that feeds it (red-team round 8, j01s)
-                     "torch.utils._functools._prefetch_executor", "torch.utils._functools.prefetchable_cache"),
+                     "torch.utils._functools._prefetch_executor", "torch.utils._functools.prefetchable_cache",
+                     # a thread that holds the interpreter keeps the harness from answering (round 8, j01)
+                     "sys.setswitchinterval"),
                     ("threads", "threads and processes can keep working after the timer stops")),
     **dict.fromkeys(("socket", "urllib", "http", "requests", "httpx", "aiohttp", "ftplib", "smtplib", "shutil",
                      "tempfile", "pickle", "marshal", "shelve", "dbm", "sqlite3", "mmap", "io.open", "os.open",

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from queue import SimpleQueue
 from typing import Any, Callable, Iterator, Sequence
 
-from pytest_solbench.guard import audit
+from pytest_solbench.guard import audit, integrity
 
 #: Plugin modules whose functions and classes a kernel must leave alone.
-from pytest_solbench.guard import integrity
 PLUGIN_MODULES = ("pytest_solbench.worker.check", "pytest_solbench.measure.timing", "pytest_solbench.measure.samples",
                   "pytest_solbench.measure.timers", "pytest_solbench.measure.cupti", "pytest_solbench.worker.execute",
                   "pytest_solbench.data.inputs", "pytest_solbench.protocol", "pytest_solbench.guard.tripwires",
@@ -48,6 +47,7 @@ class Tripwires:
 
     def __init__(self, kernel_dirs: Sequence[str]) -> None:
         self.snapshot = integrity.Snapshot.take(PLUGIN_MODULES)
+        self.switch_interval_s = sys.getswitchinterval()  # how long a thread may hold the GIL before it must yield
         self.audit = audit.Audit(kernel_dirs)
         self.threads: set[threading.Thread] | None = None  # the Python threads of the baseline, each by itself
         self.natives = 0  # and how many native threads no Python thread stands for (started by C code)
@@ -147,6 +147,10 @@ class Tripwires:
         if changed:
             shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
             return Trip("patching", f"the kernel replaced what timing and checking rely on: {shown}")
+        if sys.getswitchinterval() != self.switch_interval_s:  # a helper thread then holds the GIL (round 8, j01)
+            return Trip("patching", f"the kernel changed the interpreter's thread switch interval (from "
+                        f"{self.switch_interval_s:g} s to {sys.getswitchinterval():g} s): a thread of its own could "
+                        "then hold the interpreter while the harness waits")  # fmt: skip
         if self.audit.events:
             event = self.audit.events[0]
             return Trip(event.rule, f"the kernel's code did what no kernel needs: {event}")
