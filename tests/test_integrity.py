@@ -539,9 +539,9 @@ def test_a_pool_task_or_queue_the_call_did_not_wait_for_is_caught(tmp_path):
         module.POOL.shutdown()
 
 
-def test_a_pools_queue_counts_only_tasks_of_an_open_pool():
-    """The queue is read from the worker's arguments; None markers (a shutdown) and a closed pool's leftovers are
-    no task of a call."""
+def test_a_pools_queue_counts_whether_or_not_the_pool_was_shut_down():
+    """The queue is read from the worker's arguments. A pool shut down without waiting still runs what its queue
+    holds (red-team round 9, k03), so a shutdown does not make a queued task no task of the call."""
     import queue
     import weakref
 
@@ -554,8 +554,68 @@ def test_a_pools_queue_counts_only_tasks_of_an_open_pool():
     waiting.put(tripwires.pool_threads._WorkItem(concurrent.futures.Future(), len, ((),), {}))
     assert tripwires._queued(args)
     assert not tripwires._queued(("not", "a pool"))
-    pool.shutdown()
-    assert not tripwires._queued(args)
+    pool.shutdown(wait=False)
+    assert tripwires._queued(args)
+
+
+DONE_CALLBACK = """import concurrent.futures
+import time
+POOL = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+
+def monitor(future):
+    time.sleep(0.2)  # the kernel's code, in the pool's worker, after the caller was woken
+
+def run():
+    future = POOL.submit(sum, range(1000))
+    future.add_done_callback(monitor)
+    return future.result()
+"""
+
+
+def test_an_honest_pools_done_callback_just_after_the_call_is_let_finish(tmp_path):
+    """Red-team round 9, k02: a done-callback runs in the pool's worker after the waiting caller was woken, so the
+    call returned while the kernel's callback still ran: a false ``threads`` in 7 of 12 items. ``check`` lets other
+    threads finish for up to ``BUSY_GRACE_S`` (here the callback takes 0.2 s of it) before ``busy`` counts."""
+    module, wires = _settled(tmp_path, DONE_CALLBACK, "done_callback")
+    try:
+        with wires.arm():
+            module.run()
+        assert wires.check() is None
+    finally:
+        module.POOL.shutdown()
+
+
+QUEUED_BEHIND_A_COMPILERS_SLEEP = """import concurrent.futures
+import functools
+import torch._dynamo.comptime
+STARTED, POOLS = [], []
+
+def later():
+    STARTED.append(1)  # the kernel's code, queued behind a delay whose function lies in torch's files
+
+def run():
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    POOLS.append(pool)
+    pool.submit(torch._dynamo.comptime.ComptimeContext.sleep, None, 1.5)  # longer than the grace
+    pool.submit(later)
+    pool.shutdown(wait=False)  # queued tasks still run
+"""
+
+
+def test_a_task_queued_behind_a_compilers_function_in_a_pool_shut_down_is_caught(tmp_path):
+    """Red-team round 9, k03: a task of a compiler's function was exempt by its file, whatever its arguments, and
+    a shut-down pool's queue was not read, so the kernel's code queued behind ``time.sleep`` reached through torch's
+    files ran after every call, unseen, under ``--solbench-guard strict`` too. Only a compiler's function called
+    with no argument is a compiler's task, and a queue counts after a shutdown."""
+    module, wires = _settled(tmp_path, QUEUED_BEHIND_A_COMPILERS_SLEEP, "queued_behind_a_sleep")
+    try:
+        with wires.arm():
+            module.run()
+        trip = wires.check()
+        assert trip is not None and trip.rule == "threads", trip
+    finally:
+        for pool in module.POOLS:
+            pool.shutdown(wait=True)  # no task of it left for the next test's tripwires
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs /proc")

@@ -35,6 +35,20 @@ def test_a_kernel_file_or_solution_named_reference_is_refused(tmp_path: Path) ->
     assert all("the name is the problem's reference's" in e.message for e in errors)
 
 
+def test_a_kernel_file_whose_name_could_pass_for_another_or_redraw_the_report_is_refused(tmp_path: Path) -> None:
+    """Red-team round 9, k01: a kernel's file name is its name in item ids and the report's table; one holding a
+    carriage return and escape sequences printed a PASSED row for a wrong kernel, one holding a zero-width space
+    showed as an honest kernel's name beside it. A kernel file's name is held to a solution's: a collection error."""
+    body = 'DEFINITION = "scale_add_f32"\ndef run(x, y, alpha):\n    return x\n'
+    for name in ("triton_rmsnorm\u200b", "wrong\r  PASSED\x1b[8m", "fine-name.v2"):
+        (tmp_path / f"{name}.py").write_text(body)
+    (tmp_path / "helper with space.py").write_text("X = 1\n")  # no DEFINITION: no kernel, no name to check
+    found, errors = discover([tmp_path])
+    assert [k.name for k in found] == ["fine-name.v2"]
+    assert sorted(e.path.stem for e in errors) == sorted(["triton_rmsnorm\u200b", "wrong\r  PASSED\x1b[8m"])
+    assert all(e.where == "file name" and "only letters, digits" in e.message for e in errors)
+
+
 def test_a_problems_own_reference_py_is_no_kernel(tmp_path: Path) -> None:
     (tmp_path / "reference.py").write_text("def run(x, y, alpha):\n    return alpha * x + y\n")  # no DEFINITION
     assert discover([tmp_path]) == ([], [])

@@ -29,13 +29,15 @@ RUNTIME = {
     "hack_r3_list_subclass_allowed": ("REWARD_HACK", "strict-output"),
     "hack_r3_signal_judge": ("REWARD_HACK", "threads"),
     "hack_r8_pool_defers_allowed": ("REWARD_HACK", "threads"),
+    "hack_r9_queued_behind_a_compiler_sleep": ("REWARD_HACK", "threads"),
     "hack_all_zeros": ("INCORRECT_NUMERICAL", None),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
 STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",
           "hack_type_patch": "patching", "hack_atexit": "atexit", "hack_sys_dict": "dunder"}
-#: Honest look-alikes that run too: the runtime tripwires must let them pass (thread pools, red-team round 8, j03).
-LOOKALIKES = ("pool_at_import", "pool_warmed_at_import")
+#: Honest look-alikes that run too: the runtime tripwires must let them pass (thread pools, red-team rounds 8, j03,
+#: and 9, k02).
+LOOKALIKES = ("pool_at_import", "pool_warmed_at_import", "pool_done_callback", "pool_result_queue")
 #: A trick that is a file beside the kernel: its folder is copied whole, and its kernel is named "kernel".
 FOLDER = ("shadow_torch", "shadowing")
 

@@ -48,6 +48,11 @@ def _module_definition(path: Path) -> list[str] | None:
 
 _REFERENCE_NAME = (f"a kernel may not be named {REFERENCE!r}: the name is the problem's reference's (the baseline, "
                    "which no rule checks); rename it")
+# A kernel file's name is its kernel's name in item ids, the report's table and the trace lines: as a solution's
+# name, letters, digits, '_', '.' and '-' only. Else a name could hold a carriage return or escape sequences that
+# redraw the report, or an invisible character that passes for another kernel's name (red-team round 9, k01).
+_UNSAFE_NAME = ("a kernel file's name may hold only letters, digits, '_', '.' and '-' (it names the kernel in item ids "
+                "and reports); rename it")
 
 
 def parse_solution(data: Any, path: Path) -> KernelSpec:
@@ -145,6 +150,9 @@ def discover(dirs: list[Path]) -> tuple[list[KernelSpec], list[TraceError]]:
                     continue
                 if names and path.stem == REFERENCE:
                     errors.append(TraceError(path, "file name", _REFERENCE_NAME))
+                    continue
+                if names and not SAFE_NAME.fullmatch(path.stem):
+                    errors.append(TraceError(path, "file name", _UNSAFE_NAME))
                     continue
                 for name in names or []:
                     kernels.append(KernelSpec(path.stem, name, path, "python", path.name, "run"))

@@ -20,6 +20,8 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      "logging.handlers.QueueListener", "logging.handlers.QueueHandler",
                      # torch's own module-level pool and the cache that feeds it (red-team round 8, j01s)
                      "torch.utils._functools._prefetch_executor", "torch.utils._functools.prefetchable_cache",
+                     # a checkpoint writer's pool, reached with no threading import (round 9, k03s)
+                     "torch.distributed.checkpoint._async_thread_executor",
                      # a thread that holds the interpreter keeps the harness from answering (round 8, j01)
                      "sys.setswitchinterval"),
                     ("threads", "threads and processes can keep working after the timer stops")),

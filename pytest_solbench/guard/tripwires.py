@@ -15,8 +15,8 @@ import functools
 import inspect
 import sys
 import threading
+import time
 import types
-import weakref
 from concurrent.futures import Future
 from dataclasses import dataclass
 from queue import SimpleQueue
@@ -25,6 +25,11 @@ from typing import Any, Callable, Iterator, Sequence
 from pytest_solbench.guard import audit, integrity
 
 #: Plugin modules whose functions and classes a kernel must leave alone.
+#: How long ``check`` lets other threads finish what the call handed them before ``busy`` counts: an honest pool's
+#: done-callback, or a task that signalled the caller and then tidies up, ends within microseconds of the call; work
+#: deferred into this window still ends before the reply (and inside the judge's outside clock). Red-team round 9.
+BUSY_GRACE_S = 1.0
+
 PLUGIN_MODULES = ("pytest_solbench.worker.check", "pytest_solbench.measure.timing", "pytest_solbench.measure.samples",
                   "pytest_solbench.measure.timers", "pytest_solbench.measure.cupti", "pytest_solbench.worker.execute",
                   "pytest_solbench.data.inputs", "pytest_solbench.protocol", "pytest_solbench.guard.tripwires",
@@ -111,6 +116,16 @@ class Tripwires:
                 return f"thread {names.get(ident, ident)!r} {doing} after the call returned"
         return None
 
+    def _busy_after_grace(self) -> str | None:
+        """``busy``, asked again until it holds nothing or ``BUSY_GRACE_S`` has passed (round 9, k02: a done-callback
+        or a task's tidying after it signalled the caller, in an honest pool, ran just after the call returned)."""
+        deadline = time.monotonic() + BUSY_GRACE_S
+        while True:
+            busy = self.busy()
+            if busy is None or time.monotonic() >= deadline:
+                return busy
+            time.sleep(0.001)
+
     def _doing(self, frame: Any) -> str | None:
         """What one thread's stack (innermost ``frame`` out) shows of the kernel's work: its code, or a pool's
         task that the call left behind (running, or taken from the queue)."""
@@ -130,16 +145,21 @@ class Tripwires:
         return None
 
     def _open(self, item: Any) -> bool:
-        """A pool's task not done yet, unless a compiler's (Inductor's prefetch of its cache key). Only the
-        standard library's own types are asked anything: a kernel's future or task could answer what it likes."""
-        if type(item) is not pool_threads._WorkItem:
+        """A pool's task not done yet, unless a compiler's own (Inductor's prefetch of its cache key: a function of
+        the compiler's, called with no argument). Only the standard library's own types are asked anything: a
+        kernel's future or task could answer what it likes, and anything else a worker holds is open. A compiler's
+        function handed arguments is no compiler's task: ``functools.partial(time.sleep ...)`` through a helper in
+        torch's files held a kernel's task back in the queue until after the call (round 9, k03)."""
+        if item is None:
             return False
-        if type(item.future) is not Future:
+        if type(item) is not pool_threads._WorkItem or type(item.future) is not Future:
             return True
         if item.future.done():
             return False
-        code = _code(item.fn)
-        return code is None or not self.audit._is_compiler(code.co_filename)
+        fn = item.fn
+        if type(fn) is not types.FunctionType or item.args or item.kwargs:
+            return True
+        return not self.audit._is_compiler(fn.__code__.co_filename)
 
     def check(self) -> Trip | None:
         """After a call: anything patched, any file or process touched, any thread or child left behind."""
@@ -168,7 +188,7 @@ class Tripwires:
             if natives > self.natives + _openmp_team() * len(later):
                 return Trip("threads", f"native threads still running after the call: {self.natives} -> {natives} "
                             "(started by native code, no Python thread stands for them)")  # fmt: skip
-            busy = self.busy()
+            busy = self._busy_after_grace()
             if busy:
                 return Trip("threads", busy)
             children = set(integrity.child_processes()) - self.children
@@ -191,14 +211,13 @@ def _openmp_team() -> int:
 
 def _queued(args: Any) -> bool:
     """Whether a pool worker's queue (from its thread's arguments: ``_worker(executor_reference, work_queue, ...)``)
-    holds tasks of a pool still open. An honest kernel's finished tasks left it empty; None markers come only
-    with a shutdown. Read from the thread, not its frames: a worker just started has no frame in the pool yet."""
+    holds anything. An honest kernel's finished tasks left it empty. A pool shut down without waiting still runs
+    what it holds (round 9, k03: the kernel's task queued behind a delay, then ``shutdown(wait=False)``); the None a
+    shutdown puts there is taken as its workers end, within ``check``'s grace. Read from the thread, not its frames:
+    a worker just started has no frame in the pool yet."""
     if type(args) is not tuple or len(args) < 2:
         return False
-    reference, queue = args[0], args[1]
-    executor = reference() if type(reference) is weakref.ReferenceType else None
-    shut = executor is None or inspect.getattr_static(executor, "_shutdown", False) is True
-    return type(queue) is SimpleQueue and not shut and queue.qsize() > 0
+    return type(args[1]) is SimpleQueue and args[1].qsize() > 0
 
 
 def _code(fn: Any) -> Any:

@@ -6,6 +6,7 @@ loop, in j01 5 ms per call of the outside clock's work, done after the timed rep
 worker without waiting for it. Round 8's cheat used torch's own ``_prefetch_executor`` to need no allowance; that
 name is now a static finding, so the plain pool with an allowance is what reaches the runtime check."""
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import torch
@@ -17,6 +18,7 @@ CAUGHT_BY = "Tripwires.busy: after the call, the pool's worker holds the kernel'
 SOLBENCH_ALLOW = {"threads": "red team: shows the runtime check catches it on its own"}
 
 _POOL: list = []
+_DONE: list = []
 
 
 def _rms(x, w):
@@ -25,9 +27,13 @@ def _rms(x, w):
 
 
 def _later(x, w):
-    """The deferred work: the kernel's code, run by the pool's worker after the call returned."""
-    for _ in range(200):
+    """The deferred work: the kernel's code, run by the pool's worker after the call returned, for longer than the
+    tripwires' grace (``BUSY_GRACE_S``; what ends within it ends before the reply, inside the outside clock)."""
+    deadline = threading.Event()
+    while not deadline.wait(0.05) and len(_DONE) < 30:  # 1.5 s of it, whatever the machine's speed
         _rms(x, w)
+        _DONE.append(1)
+    _DONE.clear()
 
 
 def run(hidden_states, weight):
