@@ -101,9 +101,9 @@ class Tripwires:
         A thread may join the baseline by its entry function (a thread pool's worker) and then run the kernel's code
         whenever it is handed some: after the reply, where no clock and no read of the outputs looks (red-team round
         8, j01, through torch's own ``_prefetch_executor``). So after every call no other thread may hold a frame of
-        the kernel's files, nor run or queue a pool's task the call did not wait for. No race with an honest kernel:
-        a task's frame is gone before its future is done, and a kernel that waited for its futures left none
-        running or queued; a kernel that returned before its tasks finished is exactly what is caught."""
+        the kernel's files, nor run or queue a pool's task the call did not wait for. An honest kernel that waited for
+        its futures may still have a done-callback running, or a task tidying up after it signalled the caller
+        (round 9, k02): ``check`` asks again for up to ``BUSY_GRACE_S`` before it counts what is seen here."""
         names = {t.ident: t.name for t in threading.enumerate()}
         for thread in threading.enumerate():
             if _pool_worker(thread) and _queued(getattr(thread, "_args", ())):
