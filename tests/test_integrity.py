@@ -539,6 +539,65 @@ def test_a_pool_task_or_queue_the_call_did_not_wait_for_is_caught(tmp_path):
         module.POOL.shutdown()
 
 
+DONE_BY_HAND = """import concurrent.futures
+import threading
+import time
+GO = threading.Event()
+POOL = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+FUTURES = []
+
+def run():
+    if FUTURES:
+        future = POOL.submit(GO.wait)  # a task of no kernel code that runs on
+        while not future.running():
+            time.sleep(0.001)
+        future.set_result(None)  # its future marked done by the kernel's own hand
+    FUTURES.append(1)
+"""
+
+
+def test_a_running_task_whose_future_the_kernel_marked_done_is_still_busy(tmp_path):
+    """Red-team round 10, l02: ``busy`` took a task whose future was done for a finished one; the kernel set a
+    running task's future itself (``Future.set_result`` is public) and the task ran on after every call, unseen."""
+    module, wires = _settled(tmp_path, DONE_BY_HAND, "done_by_hand")
+    try:
+        with wires.arm():
+            module.run()
+        trip = wires.check()
+        assert trip is not None and trip.rule == "threads" and "did not wait for" in trip.message, trip
+    finally:
+        module.GO.set()
+        module.POOL.shutdown()
+
+
+FAKE_POOL_WORKER = """import concurrent.futures.thread
+import queue
+import threading
+GO = threading.Event()
+CALLS = []
+
+def run():
+    CALLS.append(1)
+    if len(CALLS) == 2:  # after the first call: no baseline thread
+        threading.Thread(target=concurrent.futures.thread._worker, args=(None, queue.SimpleQueue(), GO.wait, ()),
+                         daemon=True).start()
+"""
+
+
+def test_a_thread_on_a_pools_entry_with_no_pool_is_a_new_thread(tmp_path):
+    """Red-team round 10, l04: a thread the kernel started on ``concurrent.futures.thread._worker`` passed for a pool's
+    worker by its entry alone and ran the kernel's work from its "initializer"; a pool's worker is in the live pool
+    its first argument names."""
+    module, wires = _settled(tmp_path, FAKE_POOL_WORKER, "fake_pool_worker")
+    try:
+        with wires.arm():
+            module.run()
+        trip = wires.check()
+        assert trip is not None and trip.rule == "threads" and "threads still running" in trip.message, trip
+    finally:
+        module.GO.set()
+
+
 def test_a_pools_queue_counts_whether_or_not_the_pool_was_shut_down():
     """The queue is read from the worker's arguments. A pool shut down without waiting still runs what its queue
     holds (red-team round 9, k03), so a shutdown does not make a queued task no task of the call."""

@@ -36,8 +36,9 @@ RUNTIME = {
 STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",
           "hack_type_patch": "patching", "hack_atexit": "atexit", "hack_sys_dict": "dunder"}
 #: Honest look-alikes that run too: the runtime tripwires must let them pass (thread pools, red-team rounds 8, j03,
-#: and 9, k02).
-LOOKALIKES = ("pool_at_import", "pool_warmed_at_import", "pool_done_callback", "pool_result_queue")
+#: 9, k02, and 10).
+LOOKALIKES = ("pool_at_import", "pool_warmed_at_import", "pool_done_callback", "pool_result_queue", "pool_eight_workers",
+              "pool_per_call")
 #: A trick that is a file beside the kernel: its folder is copied whole, and its kernel is named "kernel".
 FOLDER = ("shadow_torch", "shadowing")
 

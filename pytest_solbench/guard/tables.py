@@ -22,6 +22,7 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      "torch.utils._functools._prefetch_executor", "torch.utils._functools.prefetchable_cache",
                      # a checkpoint writer's pool, reached with no threading import (round 9, k03s)
                      "torch.distributed.checkpoint._async_thread_executor",
+                     "torch._inductor.autotune_process.PrecompileThreadPool",  # a compiler's pool, a kernel's tool (round 10)
                      # a thread that holds the interpreter keeps the harness from answering (round 8, j01)
                      "sys.setswitchinterval"),
                     ("threads", "threads and processes can keep working after the timer stops")),

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import types
+import weakref
 from concurrent.futures import Future
 from dataclasses import dataclass
 from queue import SimpleQueue
@@ -25,9 +26,10 @@ from typing import Any, Callable, Iterator, Sequence
 from pytest_solbench.guard import audit, integrity
 
 #: Plugin modules whose functions and classes a kernel must leave alone.
-#: How long ``check`` lets other threads finish what the call handed them before ``busy`` counts: an honest pool's
-#: done-callback, or a task that signalled the caller and then tidies up, ends within microseconds of the call; work
-#: deferred into this window still ends before the reply (and inside the judge's outside clock). Red-team round 9.
+#: How long ``check`` lets what the call handed off end before it counts as left behind: an honest pool's
+#: done-callback, a task that signalled the caller and then tidies up, a joined thread's native teardown end within
+#: microseconds of the call; work deferred into this window still ends before the reply (and inside the judge's
+#: outside clock). Red-team rounds 9 and 10.
 BUSY_GRACE_S = 1.0
 
 PLUGIN_MODULES = ("pytest_solbench.worker.check", "pytest_solbench.measure.timing", "pytest_solbench.measure.samples",
@@ -80,6 +82,10 @@ class Tripwires:
         kernels = {t for t in alive if t not in self.before and (self._runs(t, self.audit._is_kernel) or (
             t in (self.at_import or ()) and not self._runs(t, self.audit._is_compiler) and not _pool_worker(t)))}
         self.threads = alive - kernels
+        # Native threads no Python thread stands for; after each call one OpenMP team more is allowed per pool worker
+        # alive then, whenever it first ran a parallel op (an 8-worker pool made at import whose workers got rows
+        # only in later calls was a false ``threads``, round 10, l06b). A team present now is counted twice: loose
+        # by at most that, and native threads need native code, which the static rules name.
         self.natives = len(integrity.native_only())
         # No child joins the baseline: Inductor compiles in the kernel's process (``guard.confine`` sets one compile
         # thread), so a process alive after a call is the kernel's, however it was started (through a compiler's
@@ -116,19 +122,10 @@ class Tripwires:
                 return f"thread {names.get(ident, ident)!r} {doing} after the call returned"
         return None
 
-    def _busy_after_grace(self) -> str | None:
-        """``busy``, asked again until it holds nothing or ``BUSY_GRACE_S`` has passed (round 9, k02: a done-callback
-        or a task's tidying after it signalled the caller, in an honest pool, ran just after the call returned)."""
-        deadline = time.monotonic() + BUSY_GRACE_S
-        while True:
-            busy = self.busy()
-            if busy is None or time.monotonic() >= deadline:
-                return busy
-            time.sleep(0.001)
-
     def _doing(self, frame: Any) -> str | None:
         """What one thread's stack (innermost ``frame`` out) shows of the kernel's work: its code, or a pool's
         task that the call left behind (running, or taken from the queue)."""
+        innermost = frame
         while frame is not None:
             path = frame.f_code.co_filename
             if self.audit._kind(path) == "kernel":
@@ -138,9 +135,12 @@ class Tripwires:
                 if self._open(item):
                     return f"is running a thread pool's task ({_named(item.fn)}) that the call did not wait for"
             if frame.f_code is pool_threads._worker.__code__:
-                item = frame.f_locals.get("work_item")
+                local = frame.f_locals
+                item = local.get("work_item")
                 if self._open(item):
                     return f"took a thread pool's task ({_named(item.fn)}) that the call did not wait for"
+                if "work_item" not in local and local.get("initializer") is not None and frame is not innermost:
+                    return "is running its pool's initializer"  # a worker's first act; it ends within the grace
             frame = frame.f_back
         return None
 
@@ -149,13 +149,14 @@ class Tripwires:
         the compiler's, called with no argument). Only the standard library's own types are asked anything: a
         kernel's future or task could answer what it likes, and anything else a worker holds is open. A compiler's
         function handed arguments is no compiler's task: ``functools.partial(time.sleep ...)`` through a helper in
-        torch's files held a kernel's task back in the queue until after the call (round 9, k03)."""
+        torch's files held a kernel's task back in the queue until after the call (round 9, k03).
+        A task a worker still holds is open even when its future says done: the kernel can set a running task's
+        future itself (``Future.set_result`` is public) and leave the task running forever (round 10, l02); an
+        honest task leaves the worker within ``check``'s grace once its future is done."""
         if item is None:
             return False
         if type(item) is not pool_threads._WorkItem or type(item.future) is not Future:
             return True
-        if item.future.done():
-            return False
         fn = item.fn
         if type(fn) is not types.FunctionType or item.args or item.kwargs:
             return True
@@ -177,29 +178,52 @@ class Tripwires:
         detached = integrity.detached_children()
         if detached:
             return Trip("threads", f"processes detached from the kernel's session (setsid) are running: {list(detached)}")
-        if self.threads is not None:
-            # A pool's worker is judged by its tasks (``busy``), whenever it was born: a pool grows on demand, so
-            # an honest one may start its second worker in any call. Each may bring its own OpenMP team.
-            later = [t for t in threading.enumerate() if t not in self.threads]
-            new = [t.name for t in later if not _pool_worker(t)]
-            if new:
-                return Trip("threads", f"threads still running after the call: {new}")
-            natives = len(integrity.native_only())
-            if natives > self.natives + _openmp_team() * len(later):
-                return Trip("threads", f"native threads still running after the call: {self.natives} -> {natives} "
-                            "(started by native code, no Python thread stands for them)")  # fmt: skip
-            busy = self._busy_after_grace()
-            if busy:
-                return Trip("threads", busy)
-            children = set(integrity.child_processes()) - self.children
-            if children:
-                return Trip("threads", f"child processes left running after the call: {sorted(children)}")
+        if self.threads is None:
+            return None
+        deadline = time.monotonic() + BUSY_GRACE_S  # what the call handed off may end first (``BUSY_GRACE_S``)
+        while True:
+            left = self._left_behind()
+            if left is None or time.monotonic() >= deadline:
+                return None if left is None else Trip("threads", left)
+            time.sleep(0.001)
+
+    def _left_behind(self) -> str | None:
+        """A thread, native thread, busy worker or child process the call left behind, or None."""
+        # A pool's worker is judged by its tasks (``busy``), whenever it was born: a pool grows on demand, so an
+        # honest one may start its second worker in any call. Each may bring its own OpenMP team.
+        later = [t for t in threading.enumerate() if t not in self.threads]
+        new = [t.name for t in later if not _pool_worker(t)]
+        if new:
+            return f"threads still running after the call: {new}"
+        natives = len(integrity.native_only())
+        if natives > self.natives + _openmp_team() * _pool_workers():
+            return (f"native threads still running after the call: {self.natives} -> {natives} (started by native "
+                    "code, no Python thread stands for them)")  # fmt: skip
+        busy = self.busy()
+        if busy:
+            return busy
+        children = set(integrity.child_processes()) - self.children
+        if children:
+            return f"child processes left running after the call: {sorted(children)}"
         return None
 
 
 def _pool_worker(thread: threading.Thread) -> bool:
-    """A ``concurrent.futures`` thread pool's worker: its tasks, not its entry, say whose work it does."""
-    return getattr(thread, "_target", None) is pool_threads._worker
+    """A ``concurrent.futures`` thread pool's worker: its tasks, not its entry, say whose work it does. Its entry alone
+    does not make one: a thread the kernel starts on ``_worker`` with no pool of its own ran the kernel's work from
+    its "initializer" (round 10, l04); a worker is in the live pool its first argument names."""
+    if getattr(thread, "_target", None) is not pool_threads._worker:
+        return False
+    args = getattr(thread, "_args", ())
+    reference = args[0] if type(args) is tuple and args else None
+    executor = reference() if type(reference) is weakref.ReferenceType else None
+    threads = inspect.getattr_static(executor, "_threads", ()) if isinstance(
+        executor, pool_threads.ThreadPoolExecutor) else ()  # fmt: skip
+    return type(threads) is set and thread in threads
+
+
+def _pool_workers() -> int:
+    return sum(1 for thread in threading.enumerate() if _pool_worker(thread))
 
 
 def _openmp_team() -> int:
