@@ -180,12 +180,13 @@ class Tripwires:
             return Trip("threads", f"processes detached from the kernel's session (setsid) are running: {list(detached)}")
         if self.threads is None:
             return None
-        deadline = time.monotonic() + BUSY_GRACE_S  # what the call handed off may end first (``BUSY_GRACE_S``)
+        deadline, pause_s = time.monotonic() + BUSY_GRACE_S, 0.001  # what the call handed off may end first
         while True:
             left = self._left_behind()
             if left is None or time.monotonic() >= deadline:
                 return None if left is None else Trip("threads", left)
-            time.sleep(0.001)
+            time.sleep(pause_s)  # each look reads /proc: a few quick ones for what ends at once, then fewer
+            pause_s = min(2 * pause_s, 0.05)
 
     def _left_behind(self) -> str | None:
         """A thread, native thread, busy worker or child process the call left behind, or None."""
