@@ -60,7 +60,7 @@ def kernel_pools(device: str, reference: bool = False) -> TenantPools:
 
 _ROUND_TRIP_MS: dict[str, float] = {}  # per kernel: the least round trip of an empty request before its import
 PINGS = 3
-PAUSE_WAIT_S = 1.0  # how long ``Kernel.paused`` waits for the kernel's processes to stop
+PAUSE_WAIT_S = 1.0  # how long ``_stopped`` waits for the processes it signalled to stop
 
 _STEPS = {"load": "loading", "call": "a correctness call", "timed": "its timed calls", "ping": "an empty request",
           "attach_sets": "mapping the judge's tensors", "checked": "its checks after the timed calls"}
