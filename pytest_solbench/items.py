@@ -217,6 +217,13 @@ class SolbenchItem(pytest.Function):
         return super().repr_failure(excinfo)
 
 
+def _visible(text: str) -> str:
+    """``text`` with every character that prints as nothing or moves the cursor (controls, zero-width and other
+    format characters) as an escape: a refused file's name is printed in the error's id and message, and one holding
+    escape sequences or a zero-width space could otherwise redraw the report or pass for another's (round 9, k01b)."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def report_collection_error(config: pytest.Config, error: TraceError) -> None:
     """A file that cannot be used (a broken kernel, a kernel for no collected problem) as a collection error of
     its own: ``-k`` and ``-m`` deselect items, never collection errors, so it cannot be hidden; with
@@ -224,5 +231,5 @@ def report_collection_error(config: pytest.Config, error: TraceError) -> None:
     from _pytest.pathlib import bestrelpath
 
     nodeid = bestrelpath(config.rootpath, error.path) if error.path.is_absolute() else str(error.path)
-    report = pytest.CollectReport(nodeid, "failed", str(error), [])
+    report = pytest.CollectReport(_visible(nodeid), "failed", "\n".join(map(_visible, str(error).split("\n"))), [])
     config.hook.pytest_collectreport(report=report)

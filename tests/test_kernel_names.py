@@ -135,3 +135,15 @@ def test_a_source_that_is_a_link_loop_is_an_error_of_its_file_not_of_the_session
     (tmp_path / "solution.json").write_text(json.dumps(data))
     found, errors = discover([tmp_path])
     assert found == [] and [(e.path.name, e.where) for e in errors] == [("solution.json", "sources[1].content")]
+
+
+def test_a_refused_file_name_is_printed_with_its_invisible_characters_escaped(project: pytest.Pytester) -> None:
+    """Round 9, k01b: the refused name reached the terminal raw in the error's id and message, where escape
+    sequences and a carriage return could redraw the report. Every character that prints as nothing is escaped."""
+    folder = write_kernels(project.path, ["good_value.py"])
+    (folder / "wrong\r  PASSED\x1b[8m\u200b.py").write_text(KERNELS["good_value.py"])
+    result = project.runpytest(*FAST, "--kernel-dir", str(folder), "-rE")
+    result.assert_outcomes(passed=2, errors=1)
+    text = result.stdout.str()
+    assert "\x1b" not in text and "\r" not in text and "\u200b" not in text
+    result.stdout.fnmatch_lines(["*wrong\\r  PASSED\\x1b[[]8m\\u200b.py*file name*only letters, digits*"])
