@@ -13,6 +13,7 @@ Destination-passing style (outputs preallocated and passed last) or value-return
 from __future__ import annotations
 
 import hashlib
+import importlib.machinery
 import importlib.util
 import inspect
 import os
@@ -138,24 +139,55 @@ def cache_dir() -> Path:
     return root
 
 
-def _import_file(path: Path, module_name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise KernelError(Status.COMPILE_ERROR, f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
+def _import_file(path: Path, module_name: str, package: Path | None = None) -> Any:
+    """Import ``path`` with its folder on ``sys.path`` (flat imports of its neighbours work); with ``package``, as
+    a module of that folder made a package named ``module_name`` (``from .helpers import f`` works too, as
+    FlashInfer-Bench's Python builder imports a solution's entry point)."""
     sys.path.insert(0, str(path.parent))
     try:
+        if package is not None:
+            _as_package(package, module_name)
+            return importlib.import_module(".".join([module_name, *path.relative_to(package).with_suffix("").parts]))
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise KernelError(Status.COMPILE_ERROR, f"cannot import {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
         spec.loader.exec_module(module)
+        return module
     except SyntaxError as exc:
-        sys.modules.pop(module_name, None)
-        raise KernelError(Status.COMPILE_ERROR, f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+        _forget(module_name)
+        raise KernelError(Status.COMPILE_ERROR, f"{exc.filename or path}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except KernelError:
+        raise
     except Exception as exc:
-        sys.modules.pop(module_name, None)
+        _forget(module_name)
         raise KernelError(Status.COMPILE_ERROR, f"importing {path} failed: {type(exc).__name__}: {exc}") from exc
     finally:
         sys.path.remove(str(path.parent))
-    return module
+
+
+def _forget(module_name: str) -> None:
+    """A failed import leaves nothing under its name (nor under its package's)."""
+    for name in [n for n in sys.modules if n == module_name or n.startswith(module_name + ".")]:
+        del sys.modules[name]
+
+
+def _as_package(folder: Path, name: str) -> None:
+    """``folder`` as the package ``name`` (its ``__init__.py`` run, where it has one); its subfolders and modules are
+    then found by the import system through the package's ``__path__``."""
+    if name in sys.modules:
+        return
+    init = folder / "__init__.py"
+    if init.is_file():
+        spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(folder)])
+    else:
+        spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+        spec.submodule_search_locations = [str(folder)]
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    if spec is not None and spec.loader is not None:
+        spec.loader.exec_module(module)
 
 
 _REFERENCES: dict[tuple[str, str], dict[str, Any]] = {}
@@ -249,7 +281,7 @@ def load(spec: KernelSpec, definition: Definition) -> tuple[Callable[..., Any], 
         if spec.needs_cuda:
             module = _build_cuda(spec, folder)
         else:
-            module = _import_file(folder / spec.entry_file, f"solbench_kernel_{spec.content_hash()}")
+            module = _import_file(folder / spec.entry_file, f"solbench_kernel_{spec.content_hash()}", package=folder)
     else:
         module = _import_file(spec.path, f"solbench_kernel_{spec.name}_{abs(hash(str(spec.path))):x}")
     fn = getattr(module, spec.entry_symbol, None)
