@@ -251,6 +251,53 @@ def test_solution_json_kernel_with_source_beside_it(project: pytest.Pytester) ->
     result.stdout.fnmatch_lines(["*scale_add_f32?axpy_torch-n:16? PASSED*"])
 
 
+def test_a_solution_package_imports_its_neighbours_relatively_and_flat(project: pytest.Pytester) -> None:
+    """Round 11, m03: a solution of several files whose entry point does ``from .helpers import f`` (as FlashInfer-
+    Bench's builder allows: it imports the entry as a module of the sources' package) was a false COMPILE_ERROR. The
+    judged run (kernel in a worker of its own, guard on), and a package ``__init__`` and a subfolder besides."""
+    folder = project.path / "solutions" / "axpy_pkg"
+    (folder / "ops").mkdir(parents=True)
+    sources = {
+        "__init__.py": "from .main import axpy  # noqa: F401\n",
+        "main.py": "from .ops.scale import scale\nfrom flat_helper import add\n\n"
+                   "def axpy(x, y, alpha, out):\n    out.copy_(add(scale(x, alpha), y))\n",
+        "ops/__init__.py": "# a subpackage\n",
+        "ops/scale.py": "def scale(x, alpha):\n    return alpha * x\n",
+        "flat_helper.py": "def add(a, b):\n    return a + b\n",
+    }  # fmt: skip
+    solution = {
+        "name": "axpy_pkg", "definition": "scale_add_f32", "author": "tests",
+        "spec": {"languages": ["pytorch"], "target_hardware": ["LOCAL"], "entry_point": "main.py::axpy",
+                 "dependencies": [], "destination_passing_style": True},
+        "sources": [{"path": path, "content": text} for path, text in sources.items()],
+    }  # fmt: skip
+    (folder / "solution.json").write_text(json.dumps(solution))
+    result = project.runpytest(*CPU, "--solbench-rounds", "2", "--kernel-dir", str(project.path / "solutions"), "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*scale_add_f32?axpy_pkg-n:16? PASSED*"])
+
+
+def test_modules_where_pytest_was_started_never_load_before_a_kernel_is_confined(project: pytest.Pytester) -> None:
+    """Round 11, m06: a ``json.py`` in the folder pytest was started in (a submission's, say) was imported by every
+    worker as it booted, the judge included, and passed a kernel that wrote zeros. The working directory now reaches
+    only a kernel's confined process, after everything else on the path: an honest kernel still imports its
+    project's module from there, and a module named like the standard library's never runs."""
+    marker = project.path / "json_ran"
+    (project.path / "json.py").write_text(f"open({str(marker)!r}, 'a').write('ran')\n")
+    (project.path / "project_helper.py").write_text("def add(a, b):\n    return a + b\n")
+    project.syspathinsert()  # as ``python -m pytest`` puts it first
+    folder = project.path / "kernels"
+    folder.mkdir()
+    (folder / "uses_project.py").write_text(
+        'DEFINITION = "scale_add_f32"\nSOLBENCH_ALLOW = {"unlisted-import": "the project\'s own helper"}\n'
+        "from project_helper import add\n\ndef run(x, y, alpha):\n    return add(x * alpha, y)\n")  # fmt: skip
+    (folder / "zeros.py").write_text('DEFINITION = "scale_add_f32"\n\ndef run(x, y, alpha):\n    return 0 * x\n')
+    result = project.runpytest(*CPU, "--solbench-rounds", "2", "--kernel-dir", str(folder), "-v")
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines_random(["*uses_project-n:16? PASSED*", "*zeros-n:16? FAILED*"])
+    assert not marker.exists()
+
+
 def test_flashinfer_trace_layout(pytester: pytest.Pytester) -> None:
     write_problem(pytester.path / "dataset", layout="fib")
     result = pytester.runpytest(*FAST, "--solbench-problems", "dataset", "-v")

@@ -468,7 +468,7 @@ def probe_in_subprocess(timeout_s: float = 30.0, reads: Mapping[str, str] | None
     import subprocess
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    code = f"import sys; sys.path.insert(0, {root!r}); from pytest_solbench.guard.confine import probe; probe()"
+    code = f"import sys; sys.path[:] = [{root!r}, *filter(None, sys.path)]; from pytest_solbench.guard.confine import probe; probe()"
     try:
         env = {**os.environ, READ_ENV: "", KERNEL_DIRS_ENV: "", **(reads or {}), PROBE_CUDA_ENV: "1" if cuda else "0"}
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout_s, env=env)

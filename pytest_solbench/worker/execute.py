@@ -64,6 +64,10 @@ def _kernel(spec: kernels.KernelSpec, definition: Definition, guard: bool) -> tu
                 raise kernels.KernelError(Status.RUNTIME_ERROR, "the kernel's process is not confined in every "
                                           f"thread, so the kernel was not loaded: {why}")  # fmt: skip
             wires = Tripwires([str(kernels.source_folder(spec))])
+        if not spec.is_reference:
+            from pytest_solbench.worker import pool
+
+            pool.admit_late_path()  # confined by now, where the guard is on
         with wires.arm() if wires else contextlib.nullcontext():
             fn, dps = kernels.load(spec, definition)
         _KERNELS[key] = (fn, dps, wires)

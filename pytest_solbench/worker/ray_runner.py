@@ -17,14 +17,13 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
-import sys
 import threading
 from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_solbench.worker.pool import RUNTIME_ERROR, TIMEOUT, WorkerError
+from pytest_solbench.worker.pool import RUNTIME_ERROR, TIMEOUT, WorkerError, worker_path
 from pytest_solbench.worker.ray_seat import SeatActor
 
 RAY_MISSING = ("--solbench-ray needs Ray, which is not installed in this environment: "
@@ -183,7 +182,7 @@ class RayRunner:
             scheduling_strategy=PlacementGroupSchedulingStrategy(self._group, placement_group_bundle_index=seat.index),
             max_restarts=0,
             max_task_retries=0,
-        ).remote(dict(self.env), list(sys.path), self.initializer, self.kind)
+        ).remote(dict(self.env), *worker_path(), self.initializer, self.kind)
         return seat.actor.ready.remote()
 
     def _settle(self, seat: _Seat, ref: Any, what: str) -> None:
