@@ -54,6 +54,7 @@ class FakeSystem:
 
     def mounts(self) -> list[tuple[str, str]]:
         return [("/", "rw,relatime"), ("/dev", "rw,nosuid"), ("/dev/shm", "rw"), ("/proc", "rw"),
+                ("/proc/sys/fs/binfmt_misc", "rw,relatime"), ("/sys", "rw,nosuid"), ("/sys/fs/cgroup", "rw,nodev"),
                 ("/home", "rw,nosuid,nodev")]  # fmt: skip
 
     def umount(self, target: str) -> None:
@@ -124,7 +125,7 @@ def test_not_root_keeps_what_needs_no_privilege_and_says_why_the_rest_is_missing
     result = confine.confine(temp_root=str(restored), system=system)
     assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap", "no-userns")
     assert dict(result.missing) == {"network": "needs root on Linux", "ipc": "needs root on Linux",
-                                    "read-only-fs": "needs root on Linux",
+                                    "read-only-fs": "needs root on Linux", "read-only-proc": "needs root on Linux",
                                     "private-shm": "needs root on Linux",
                                     "own-user": "runs as the user who started pytest: only root can give it one of "
                                                 "its own",
@@ -166,9 +167,29 @@ def test_as_root_the_namespace_is_made_private_before_anything_is_remounted_read
     assert mounts[1][1:4] == ("tmpfs", os.path.realpath(result.temp_dir), "tmpfs")
     assert ("mount", str(build.resolve()), str(build.resolve()), None, MS_BIND | MS_REC) in mounts
     read_only = {call[2]: call[4] for call in mounts if call[4] & MS_RDONLY}
-    assert set(read_only) == {"/", "/home"}  # /dev (GPUs, shared memory) and /proc are left as they are
-    assert read_only["/home"] & MS_NOSUID and read_only["/"] & MS_REMOUNT
+    # /dev (GPUs, shared memory) is left as it is; /proc and /sys, mounts under them included, are read-only too
+    assert set(read_only) == {"/", "/home", "/proc", "/proc/sys/fs/binfmt_misc", "/sys", "/sys/fs/cgroup"}
+    assert read_only["/home"] & MS_NOSUID and read_only["/"] & MS_REMOUNT and read_only["/sys/fs/cgroup"] & confine.MS_NODEV
     assert system.calls.index(("drop_capabilities",)) > names.index("become")  # nothing above undone after it
+
+
+def test_a_view_of_the_host_that_stays_writable_takes_read_only_proc_out_of_force(restored: Path) -> None:
+    """Round 11, m01: without a user of its own a kernel's process is root with no capability, and still owns root's
+    files in /proc and /sys (the host's core_pattern, cgroups, the judge's oom_score_adj). Where one of those mounts
+    cannot be made read-only the measure is not claimed, and the mount is named; one already read-only is fine."""
+
+    class Locked(FakeSystem):
+        def mount(self, source, target, fstype, flags, data=None) -> None:
+            super().mount(source, target, fstype, flags, data)
+            if target in ("/sys/fs/cgroup", "/proc/sys/fs/binfmt_misc") and flags & MS_RDONLY:
+                raise OSError(errno.EPERM, "Operation not permitted")
+
+        def mounts(self) -> list[tuple[str, str]]:
+            return [(p, "ro" if p == "/proc/sys/fs/binfmt_misc" else o) for p, o in super().mounts()]
+
+    result = confine.confine(temp_root=str(restored), system=Locked(root=True))
+    assert dict(result.missing) == {"read-only-proc": "/sys/fs/cgroup stays writable: Operation not permitted"}
+    assert "read-only-fs" in result.in_force
 
 
 def test_as_root_a_user_of_its_own_only_where_everything_it_reads_is_open_to_others(restored: Path) -> None:
@@ -303,6 +324,7 @@ def test_a_namespace_that_cannot_be_made_private_is_never_remounted(restored: Pa
     system = FakeSystem(root=True, refuse=("private", f"unshare:{confine.CLONE_NEWNET}"))
     result = confine.confine(temp_root=str(restored), system=system)
     assert dict(result.missing) == {"network": "Operation not permitted", "read-only-fs": "Operation not permitted",
+                                    "read-only-proc": "needs the mount namespace of read-only-fs",
                                     "private-shm": "needs the mount namespace of read-only-fs"}
     assert not any(call[0] == "mount" and call[4] & MS_RDONLY for call in system.calls)
     assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap", "ipc", "own-user", "capabilities",
@@ -400,6 +422,14 @@ except OSError as exc:
     facts["network"] = exc.strerror
 facts["capabilities"] = open("/proc/self/status").read().split("CapEff:")[1].split()[0]
 facts["uid"] = os.getuid()
+adj = "/proc/%d/oom_score_adj" % os.getppid()  # the judge's: its value written back unchanged, were it allowed
+try:
+    value = open(adj).read()
+    with open(adj, "w") as handle:
+        handle.write(value)
+    facts["judge_oom"] = "wrote"
+except OSError as exc:
+    facts["judge_oom"] = exc.strerror
 try:
     os.kill(os.getppid(), 0)
     facts["signal_parent"] = "allowed"
@@ -480,6 +510,26 @@ def test_the_real_confinement_in_a_child_process(open_temp: Path) -> None:
     assert facts["network"] == "Network is unreachable"
     assert int(facts["capabilities"], 16) == 0
     assert facts["neighbour"] is (shm != "/dev/shm")  # another kernel's folder in /dev/shm: not there
+    assert facts["judge_oom"] == "Read-only file system"
+
+
+@pytest.mark.skipif(not IS_LINUX_ROOT, reason="the mount namespace needs root on Linux")
+def test_root_without_capabilities_writes_nothing_of_the_host_through_proc_and_sys(open_temp: Path,
+                                                                                   monkeypatch) -> None:  # fmt: skip
+    """Round 11, m01: where a kernel's process keeps root's user (own-user off, as for CUDA kernels) it owns root's
+    files in /proc and /sys; both are read-only in its mount namespace, so the judge's oom_score_adj (and the host's
+    settings beside it) cannot be written."""
+    monkeypatch.setenv(confine.OWN_USER_ENV, "0")
+    shm = tempfile.mkdtemp(prefix="solbench-test-", dir=str(open_temp))
+    code = REAL.format(root=str(ROOT), temp=str(open_temp), outside=str(open_temp / "x"), mine=shm, neighbour=shm)
+    child = subprocess.run([sys.executable, "-c", code], input="/nonexistent\n", capture_output=True, text=True,
+                           timeout=120)  # fmt: skip
+    facts = json.loads(child.stdout.strip().splitlines()[-1])
+    result = Confinement.from_json(facts["result"])
+    if "read-only-proc" not in result.in_force:
+        pytest.skip(f"this machine does not permit it: {dict(result.missing)['read-only-proc']}")
+    assert facts["uid"] == 0 and int(facts["capabilities"], 16) == 0
+    assert facts["judge_oom"] == "Read-only file system"
 
 
 PROBE_KERNEL = '''"""Reports what its worker may do, by failing with it."""

@@ -17,6 +17,11 @@ saying which are in force and why the others are not:
 - ``read-only-fs`` (root, Linux): a mount namespace of its own, private, where every file system is remounted
   read-only but ``/dev`` (GPUs, shared memory), ``/proc``, ``/sys``, the private temp and the folders named
   writable (a CUDA kernel's build folder, the judge's folders of tensors shared with this process);
+- ``read-only-proc`` (in that namespace): ``/proc`` and ``/sys`` and every mount under them read-only (reading
+  stays open: CUDA and the tripwires read both). Without a user of its own the process is root with no capability,
+  yet still the owner of root's files there: the host's settings in ``/proc/sys`` (``kernel.core_pattern`` names a
+  command the host runs as root on a crash), cgroups under ``/sys/fs/cgroup``, the judge's
+  ``/proc/<pid>/oom_score_adj`` (red-team round 11, m01);
 - ``private-shm`` (in that namespace): a ``/dev/shm`` of its own (a tmpfs of at most ``SHM_BYTES``) where only the
   judge's folders for this process are bound back, so a kernel can neither read nor write another kernel's shared
   tensors, nor fill the machine's ``/dev/shm`` to fail the kernels after it;
@@ -69,8 +74,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from pytest_solbench.guard import seccomp
 
-MEASURES = ("private-temp", "bytecode", "rlimits", "process-cap", "network", "ipc", "read-only-fs", "private-shm",
-            "own-user", "capabilities", "no-userns")
+MEASURES = ("private-temp", "bytecode", "rlimits", "process-cap", "network", "ipc", "read-only-fs", "read-only-proc",
+            "private-shm", "own-user", "capabilities", "no-userns")
 ENV_ON = "SOLBENCH_CONFINE"  # "1" in the environment of the plugin's workers: only there does confine run
 SHARED_ENV = "SOLBENCH_SHARED_DIRS"  # the judge's folders of tensors shared with a worker (``worker.shm.own_folders``)
 READ_ENV = "SOLBENCH_READ_DIRS"  # folders a kernel's process reads, all that is in them: problem folders, blob root
@@ -80,7 +85,8 @@ OWN_UID_BASE = 1_000_000  # kernels' own user ids: OWN_UID_BASE + a random numbe
 OWN_UID_ENV = "SOLBENCH_OWN_UID"  # the user id the judge chose for one kernel's process (``new_user``)
 FILE_SIZE_BYTES = 1 << 30
 THREAD_HEADROOM = 4096  # processes and threads a kernel may add to those its user already runs
-KEEP_WRITABLE = ("/dev", "/proc", "/sys")  # GPUs, shared memory and the kernel's own view of itself
+KEEP_WRITABLE = ("/dev", "/proc", "/sys")  # GPUs and shared memory; /proc and /sys are read-only-proc's
+VIEWS = ("/proc", "/sys")  # the kernel's views of processes, devices and the host's settings: read, never written
 CUDA_SHM = ("the CUDA driver opens shared GPU memory through the machine's /dev/shm (under a private one every "
             "shared tensor failed: cudaErrorMapBufferObjectFailed, H100, driver 580)")
 CUDA_OWN_USER = ("the CUDA driver's file of the judge's shared GPU memory (/dev/shm/cuda.shm.*) is the judge's user's: "
@@ -295,6 +301,10 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
         _step("network", lambda: system.unshare(CLONE_NEWNET), done, missing)
         _step("ipc", lambda: system.unshare(CLONE_NEWIPC), done, missing)
         _step("read-only-fs", lambda: _read_only(system, temp, [temp, *writable, *(shared or ())]), done, missing)
+        if "read-only-fs" in done:
+            _step("read-only-proc", lambda: _read_only_views(system), done, missing)
+        else:
+            missing.append(("read-only-proc", "needs the mount namespace of read-only-fs"))
         if cuda:
             missing.append(("private-shm", CUDA_SHM))
         elif shared is None:
@@ -305,7 +315,7 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
             missing.append(("private-shm", "needs the mount namespace of read-only-fs"))
     else:
         missing += [("network", why_not_root), ("ipc", why_not_root), ("read-only-fs", why_not_root),
-                    ("private-shm", why_not_root)]
+                    ("read-only-proc", why_not_root), ("private-shm", why_not_root)]
     _private_temp(temp)
     done += ["private-temp", "bytecode"]
     # Inductor compiles in this process, with no pool of workers: then no process but the kernel's own is ever left
@@ -724,14 +734,29 @@ def _read_only(system: Any, temp: str, writable: Iterable[str]) -> None:
     for point, options in system.mounts():
         if any(point == k or point.startswith(k.rstrip("/") + "/") for k in kept):
             continue
-        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
-        for option in options.split(","):
-            flags |= _KEPT_FLAGS.get(option, 0)
         try:
-            system.mount(None, point, None, flags)
+            _remount_read_only(system, point, options)
         except OSError:
             if point == "/":
                 raise  # a mount we may not touch (already read-only, or locked) is left as it is; not the root
+
+
+def _remount_read_only(system: Any, point: str, options: str) -> None:
+    flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+    for option in options.split(","):
+        flags |= _KEPT_FLAGS.get(option, 0)
+    system.mount(None, point, None, flags)
+
+
+def _read_only_views(system: Any) -> None:
+    """``VIEWS`` and every mount under them read-only (``read-only-proc``); one that stays writable is an error."""
+    for point, options in system.mounts():
+        if any(point == view or point.startswith(view + "/") for view in VIEWS):
+            try:
+                _remount_read_only(system, point, options)
+            except OSError as exc:
+                if "ro" not in options.split(","):
+                    raise OSError(exc.errno, f"{point} stays writable: {exc.strerror}") from None
 
 
 def _private_shm(system: Any, shared: Iterable[str]) -> None:
