@@ -147,3 +147,19 @@ def test_a_refused_file_name_is_printed_with_its_invisible_characters_escaped(pr
     text = result.stdout.str()
     assert "\x1b" not in text and "\r" not in text and "\u200b" not in text
     result.stdout.fnmatch_lines(["*wrong\\r  PASSED\\x1b[[]8m\\u200b.py*file name*only letters, digits*"])
+
+
+def test_submissions_in_subfolders_of_one_kernel_dir_each_run_under_their_folders_name(tmp_path: Path) -> None:
+    """A grader's ``--kernel-dir submissions/`` with one folder per submission, each solution named alike (round 11,
+    m02): each is named for its folder below the folders they share; a qualified name already taken refuses all."""
+    from pytest_solbench.data.discovery import one_per_name
+
+    for team in ("team-a", "team b"):
+        (tmp_path / "subs" / team).mkdir(parents=True)
+        (tmp_path / "subs" / team / "solution.json").write_text(json.dumps(solution("rms")))
+    found, errors = one_per_name(*discover([tmp_path / "subs"]))
+    assert sorted(k.name for k in found) == ["team-a.rms", "team_b.rms"] and errors == []
+    (tmp_path / "subs" / "team-a.rms.json").write_text(json.dumps(solution("team-a.rms")))  # takes a's new name
+    found, errors = one_per_name(*discover([tmp_path / "subs"]))
+    assert [k.name for k in found] == ["team-a.rms"] and found[0].path.name == "team-a.rms.json"
+    assert len(errors) == 2 and all("do not tell them apart" in e.message for e in errors)

@@ -170,26 +170,43 @@ def test_a_kernel_dir_given_through_dot_dot_or_a_hidden_folder_is_searched(proje
     result.stdout.fnmatch_lines_random(["*scale_add_f32?good_value-n:16? PASSED*", "*scale_add_f32?good_dps-n:16? PASSED*"])
 
 
-def test_two_kernels_of_one_name_for_one_problem_are_a_collection_error(project: pytest.Pytester) -> None:
+def test_kernels_of_one_name_from_two_folders_each_take_their_folders_name(project: pytest.Pytester) -> None:
     """Two --kernel-dir folders each with a good_value.py gave two items of one id, two rows no one could tell apart
-    in the table, the trace lines and a saved run; a file given twice (its folder and itself) counts once. Neither
-    runs (red-team round 8, j02): when the first found ran, a folder listed first took the other's place and its
-    result was reported under the other's name. A kernel of another name still runs."""
+    in the table, the trace lines and a saved run; a file given twice (its folder and itself) counts once. When the
+    first found ran, a folder listed first took the other's place under its name (red-team round 8, j02); when
+    neither ran, one author kept another's kernel from running by naming a kernel like it (round 11, m02). Each now
+    runs under its folder's name, and reports tell them apart."""
     mine = write_kernels(project.path, ["good_value.py", "good_dps.py"])
     theirs = project.path / "theirs"
     theirs.mkdir()
     (theirs / "good_value.py").write_text(KERNELS["off_by_one.py"])  # the squatter, listed first
     result = project.runpytest(*FAST, "--kernel-dir", "theirs", "--kernel-dir", "kernels", "--kernel-dir",
                                "kernels/good_value.py", "-v", "--solbench-json", "t.jsonl")  # fmt: skip
+    result.assert_outcomes(passed=5, failed=1)  # off by one element: 1 of 1000 is within the matched ratio
+    result.stdout.fnmatch_lines_random(["*scale_add_f32?kernels.good_value-n:16? PASSED*",
+                                        "*scale_add_f32?theirs.good_value-n:16? FAILED*",
+                                        "*scale_add_f32?good_dps-n:16? PASSED*"])  # fmt: skip
+    lines = [json.loads(x) for x in (project.path / "t.jsonl").read_text().splitlines()]
+    paths = {x["solution"]: x["solbench"]["kernel_path"] for x in lines}
+    assert paths == {"good_dps": str(mine / "good_dps.py"), "kernels.good_value": str(mine / "good_value.py"),
+                     "theirs.good_value": str(theirs / "good_value.py")}  # fmt: skip
+
+
+def test_kernels_of_one_name_their_folders_cannot_tell_apart_are_a_collection_error(project: pytest.Pytester) -> None:
+    """One folder's good_value.py and its solution.json named good_value (one author), or a qualified name already
+    taken: none of them runs, each a collection error naming them all; a kernel of another name still runs."""
+    mine = write_kernels(project.path, ["good_value.py", "good_dps.py"])
+    (mine / "solution.json").write_text(json.dumps({
+        "name": "good_value", "definition": "scale_add_f32",
+        "spec": {"languages": ["pytorch"], "entry_point": "main.py::run", "destination_passing_style": False},
+        "sources": [{"path": "main.py", "content": KERNELS["off_by_one.py"].replace("out.copy_", "return out.copy_")}]}))
+    result = project.runpytest(*FAST, "--kernel-dir", "kernels", "-v")
     result.assert_outcomes(passed=2, errors=2)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    both = f"2 kernels for scale_add_f32 are named 'good_value' ({theirs}/good_value.py, {mine}/good_value.py); " \
-           "none of them runs: rename all but one*"
-    result.stdout.fnmatch_lines_random([f"*theirs/good_value.py: file name: {both}", f"*kernels/good_value.py: file "
-                                        f"name: {both}", "*scale_add_f32?good_dps-n:16? PASSED*"])  # fmt: skip
-    lines = [json.loads(x) for x in (project.path / "t.jsonl").read_text().splitlines()]
-    assert {x["solution"] for x in lines} == {"good_dps"}  # no line under the clashing name
-    assert {x["solbench"]["kernel_path"] for x in lines} == {str(mine / "good_dps.py")}  # the name's file, said
+    both = f"2 kernels for scale_add_f32 are named 'good_value' (*) and their folders do not tell them apart; none " \
+           "of them runs: rename all but one*"
+    result.stdout.fnmatch_lines_random([f"*kernels/good_value.py: file name: {both}",
+                                        f"*kernels/solution.json: name: {both}", "*scale_add_f32?good_dps-n:16? PASSED*"])
 
 
 def test_no_kernel_to_run_says_why_and_fails(project: pytest.Pytester) -> None:

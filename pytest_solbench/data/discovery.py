@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -171,24 +174,50 @@ def discover(dirs: list[Path]) -> tuple[list[KernelSpec], list[TraceError]]:
 
 def one_per_name(kernels: list[KernelSpec], errors: list[TraceError]) -> tuple[list[KernelSpec], list[TraceError]]:
     """The kernels of one run, one per definition and name: item ids, trace lines and saved runs know a kernel by
-    its name, so two ``rmsnorm.py`` from two --kernel-dir folders gave two items of one id, indistinguishable in
-    every report. A file found twice (a folder and a file in it, both given) counts once.
+    its name, so two ``rmsnorm.py`` from two folders gave two items of one id, indistinguishable in every report. A
+    file found twice (a folder and a file in it, both given) counts once.
 
-    On a clash none of them runs: each is a collection error naming them all. Keeping the first found let a folder
-    listed first take an honest kernel's place, its result reported under that name (red-team round 8, j02)."""
+    Kernels of one name from different folders (two submissions, each with its ``rmsnorm.py``) each take the name of
+    their folder in front (``team_a.rmsnorm``, ``team_b.rmsnorm``): keeping the first found let a folder listed first
+    take an honest kernel's place under its name (red-team round 8, j02), and refusing both let one author keep
+    another's kernel from running by naming a kernel like it (round 11, m02). Where that cannot tell them apart (one
+    folder, or a qualified name taken), none of them runs: each is a collection error naming them all."""
     by_name: dict[tuple[str, str], dict[Path, KernelSpec]] = {}
     for spec in kernels:
         by_name.setdefault((spec.definition, spec.name), {}).setdefault(spec.path.resolve(), spec)
-    unique = []
+    taken = set(by_name)
+    unique, clashes = [], []
     for (definition, name), found in by_name.items():
         specs = list(found.values())
         if len(specs) == 1:
             unique.extend(specs)
             continue
+        qualified = _qualified(specs)
+        keys = [(definition, spec.name) for spec in qualified]
+        if len(set(keys)) == len(keys) and not taken & set(keys):
+            taken.update(keys)
+            unique.extend(qualified)
+            continue
+        clashes.append((definition, name, specs))
+    for definition, name, specs in clashes:
         paths = ", ".join(str(spec.path) for spec in specs)
         for spec in specs:
             field = "name" if spec.path.suffix == ".json" else "file name"
             errors.append(TraceError(spec.path, field, f"{len(specs)} kernels for {definition} are named {name!r} "
-                                     f"({paths}); none of them runs: rename all but one (reports and saved runs know "
-                                     "a kernel by name)"))  # fmt: skip
+                                     f"({paths}) and their folders do not tell them apart; none of them runs: rename "
+                                     "all but one (reports and saved runs know a kernel by name)"))  # fmt: skip
     return unique, errors
+
+
+def _qualified(specs: list[KernelSpec]) -> list[KernelSpec]:
+    """Each spec named ``<folder>.<name>``, its folder's path below the folders the specs share, with ``.`` between
+    the parts; every character a name may not hold (``SAFE_NAME``) becomes ``_``."""
+    folders = [spec.path.resolve().parent for spec in specs]
+    common = Path(os.path.commonpath(folders))
+    labels = []
+    for folder in folders:
+        parts = folder.relative_to(common).parts if folder != common else ()
+        if not parts:  # this spec's folder holds the others': its own name stands for it
+            parts = (folder.name or "root",)
+        labels.append(".".join(re.sub(r"[^A-Za-z0-9_-]", "_", part) for part in parts))
+    return [replace(spec, name=f"{label}.{spec.name}") for spec, label in zip(specs, labels)]

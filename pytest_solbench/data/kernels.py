@@ -283,7 +283,7 @@ def load(spec: KernelSpec, definition: Definition) -> tuple[Callable[..., Any], 
         else:
             module = _import_file(folder / spec.entry_file, f"solbench_kernel_{spec.content_hash()}", package=folder)
     else:
-        module = _import_file(spec.path, f"solbench_kernel_{spec.name}_{abs(hash(str(spec.path))):x}")
+        module = _import_file(spec.path, f"solbench_kernel_{spec.name.replace('.', '_')}_{abs(hash(str(spec.path))):x}")
     fn = getattr(module, spec.entry_symbol, None)
     if not callable(fn):
         raise KernelError(Status.COMPILE_ERROR, f"{spec.path}: entry point {spec.entry_symbol!r} is missing or not callable")
