@@ -76,8 +76,10 @@ def test_new_namespaces_are_refused_and_threads_processes_and_other_calls_pass(a
         assert call(arch.nr_clone, flags) == ALLOW, hex(flags)
     for flags in (0, 0x400, 0x200, 0x40000):  # CLONE_FILES, CLONE_FS, CLONE_SYSVSEM: no namespace
         assert call(arch.nr_unshare, flags) == ALLOW
-    for nr in (0, 1, 3, 56, 57, 59, 62, 63, 97, 101, 220, 221, 268, 272, 308, 334, 434, 436):
-        if nr not in (arch.nr_clone, arch.nr_unshare, arch.nr_setns, arch.nr_clone3):
+    for nr in arch.nr_pidfd:  # pidfd_send_signal, pidfd_open, pidfd_getfd: as on a kernel without them (n08)
+        assert call(nr, os.getpid(), 0) == ENOSYS
+    for nr in (0, 1, 3, 56, 57, 59, 62, 63, 97, 101, 220, 221, 268, 272, 308, 334, 423, 425, 433, 436, 437, 439):
+        if nr not in (arch.nr_clone, arch.nr_unshare, arch.nr_setns, arch.nr_clone3, *arch.nr_pidfd):
             assert call(nr, seccomp.CLONE_NEWUSER) == ALLOW, nr  # another call's argument means nothing here
 
 
@@ -209,6 +211,11 @@ for tid in tasks:
 facts["threads"] = len(tasks)
 facts["modes"] = sorted(set(modes))
 facts["checked"] = confine.threads_checked(result).to_json()
+try:
+    os.close(os.pidfd_open(os.getppid()))
+    facts["pidfd"] = 0
+except OSError as exc:
+    facts["pidfd"] = exc.errno
 stop.set()
 print(json.dumps(facts))
 """
@@ -244,3 +251,4 @@ def test_a_confined_process_makes_no_namespace_but_runs_threads_processes_and_co
     assert facts.get("cc", 5) == 5, facts.get("cc")
     assert facts["threads"] >= 3 and facts["modes"] == [2]  # the early thread, ATen's pool, all filtered
     assert "no-userns" in Confinement.from_json(facts["checked"]).in_force
+    assert facts["pidfd"] == errno.ENOSYS  # no pidfd of the judge to signal it through (round 12, n08)

@@ -11,6 +11,10 @@ g08). A root kernel's process would then leave the IPC namespace by which the ju
 - ``setns`` fails with ``EPERM``;
 - ``clone3`` fails with ``ENOSYS``: its flags lie in user memory, which a seccomp filter cannot read; glibc then
   falls back to ``clone`` for threads and processes, as Docker's default profile relies on;
+- ``pidfd_open``, ``pidfd_send_signal`` and ``pidfd_getfd`` fail with ``ENOSYS``, as on a kernel without them
+  (libraries fall back): a process of root's user (a CUDA kernel's) signalled the judge's spare process through a
+  pidfd, which the audit hook's stop of ``os.kill`` never sees, and the next author's kernel ran in it stopped
+  (red-team round 12, n08); ``pidfd_getfd`` would copy another process's descriptors;
 - a system call of another ABI (i386 through ``int 0x80``, x32) fails with ``ENOSYS``: its numbers differ, so the
   checks above would not see it.
 
@@ -61,6 +65,7 @@ class Arch:
     nr_setns: int
     nr_clone3: int
     nr_seccomp: int
+    nr_pidfd: tuple[int, ...] = (424, 434, 438)  # pidfd_send_signal, pidfd_open, pidfd_getfd (asm-generic numbers)
     other_abi_bit: int = 0  # a bit of the call number that selects another ABI under the same audit arch (x32)
 
 
@@ -103,6 +108,7 @@ def program(arch: Arch) -> tuple[Instruction, ...]:
     ]
     if arch.other_abi_bit:
         lines.append((None, BPF_JGE_K, "nosys", 0, arch.other_abi_bit))
+    lines += [(None, BPF_JEQ_K, "nosys", 0, nr) for nr in arch.nr_pidfd]
     lines += [
         (None, BPF_JEQ_K, "nosys", 0, arch.nr_clone3),
         (None, BPF_JEQ_K, "eperm", 0, arch.nr_setns),
