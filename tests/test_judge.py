@@ -461,6 +461,17 @@ def test_the_judge_never_imports_kernel_code_and_a_patched_status_cannot_pass(fr
     assert Status.INCORRECT_NUMERICAL.value == "INCORRECT_NUMERICAL" and Status is Before
 
 
+def test_a_kernels_process_found_stopped_is_said_to_be_stopped_not_slow(fresh_pools, tmp_path: Path) -> None:
+    """Round 12, n08: a process stopped by a signal (another kernel's, through a pidfd) was reported as a kernel that
+    "did not finish within the item's 600 s", blaming the kernel it served; the pool's own reason now stands."""
+    kernel = tmp_path / "stops_itself.py"
+    kernel.write_text('import os, signal\nDEFINITION = "llama3_1_8b_rmsnorm_h4096"\n\n'
+                      "def run(hidden_states, weight):\n    os.kill(os.getpid(), signal.SIGSTOP)\n")  # fmt: skip
+    outcome = referee.judge_item(_request(kernel, rounds=1))
+    assert outcome.status is Status.TIMEOUT and "stopped by a signal" in outcome.log, outcome.log
+    assert "did not finish the" not in outcome.log
+
+
 def test_a_judge_process_never_imports_kernel_code(tmp_path: Path) -> None:
     from pytest_solbench.worker.pool import WorkerPool
 

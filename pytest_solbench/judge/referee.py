@@ -100,7 +100,7 @@ class Kernel:
                 raise hack(exc.rule or schema.RULE, exc.message) from None
             tail = f"\n--- kernel process stderr (last lines) ---\n{exc.stderr_tail}" if exc.stderr_tail else ""
             message = exc.message
-            if exc.status == Status.TIMEOUT:
+            if exc.status == Status.TIMEOUT and exc.signal_name != "SIGSTOP":  # a stop says so, not "did not finish"
                 step = _STEPS.get(what, what) if what != "timed" or self.device.startswith("cuda") else (
                     "the judge's short batch of calls (CPU mode's twin of the timed calls)")  # fmt: skip
                 message = (f"the kernel did not finish {step} within the item's "
