@@ -517,11 +517,11 @@ def _own_user(system: Any, temp: str, mine: Sequence[str], trees: Sequence[str],
     judge's shared folders stay root's, their group that user's, so it may pass through and open the judge's files
     in them, which take that owner, but make none), and its home is the private temp. Refused, with the folder
     named, where something the session's user chose is closed to others: the Python path, the way to each kernel
-    folder (the folder itself open), and ``trees`` (problem folders, the blob root) with what is in them but the
-    kernel folders. What a kernel's author put in a kernel folder is never looked at here: a closed file there
-    would turn the measure off for every kernel of the session (red-team round 6); it fails its own kernel's items
-    instead, when that kernel's process meets it (:func:`own_user_hint`)."""
-    closed = system.closed_to_others([*sys.path, *kernel_dirs], through=[*mine, *shared], trees=trees, skip=kernel_dirs)
+    folder, and ``trees`` (problem folders, the blob root) with what is in them but the kernel folders. A kernel
+    folder itself and what its author put in it are never looked at here: a closed file there (red-team round 6),
+    or the folder closed (round 12, n07), would turn the measure off for every kernel of the session; it fails its
+    own kernels' items instead, when their process meets it (:func:`own_user_hint`)."""
+    closed = system.closed_to_others(sys.path, through=[*mine, *shared, *kernel_dirs], trees=trees, skip=kernel_dirs)
     if closed:
         raise OSError(13, f"{closed} is closed to other users (a kernel's process runs as a user of its own where "
                           "it may read what it needs: o+r on files, o+rx on folders, o+x on every folder above)")
