@@ -125,6 +125,29 @@ def test_git_commit_inside_and_outside_a_repository(tmp_path: Path) -> None:
     assert git_commit(tmp_path) == f"{sha}+dirty"
 
 
+def test_git_commit_runs_no_command_a_checkout_names(tmp_path: Path) -> None:
+    """Red-team round 12, n01: a submission's checkout with ``core.fsmonitor`` in its config ran that command as root
+    when the session asked git whether files changed; a clean filter would too. Neither runs now; with a filter
+    configured, whether files changed is not asked."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "f").write_text("1")
+    subprocess.run(["git", "add", "f"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], cwd=tmp_path, check=True)
+    sha = git_commit(tmp_path)
+    marker = tmp_path.parent / f"{tmp_path.name}-ran"
+    hook = tmp_path.parent / f"{tmp_path.name}-hook.sh"
+    hook.write_text(f"#!/bin/sh\necho $0 >> {marker}\ncat\n")
+    hook.chmod(0o755)
+    subprocess.run(["git", "config", "core.fsmonitor", str(hook)], cwd=tmp_path, check=True)
+    (tmp_path / "f").write_text("2")
+    assert git_commit(tmp_path) == f"{sha}+dirty" and not marker.exists()
+    (tmp_path / ".gitattributes").write_text("* filter=evil\n")
+    subprocess.run(["git", "config", "filter.evil.clean", str(hook)], cwd=tmp_path, check=True)
+    (tmp_path / "f").write_text("3")
+    assert git_commit(tmp_path) == sha and not marker.exists()
+
+
 def test_a_run_that_is_not_whole_is_saved_apart_and_says_so(tmp_path: Path) -> None:
     """Issue 20 (a new user): a run interrupted after 2 of 4 items was saved as 'main' like a whole one, so the next
     pull request would be compared with half a baseline. It is saved as 'main-partial', says why, and a bare

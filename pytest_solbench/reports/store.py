@@ -91,17 +91,29 @@ def machine_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 # ---------------------------------------------------------------- git
 
 
+# A checkout's own config may name commands git runs for it (an fsmonitor, a clean filter), and the folder may be a
+# submission's: no hook, no fsmonitor, no submodule (red-team round 12, n01: core.fsmonitor ran as root at the end).
+_GIT = ("git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null")
+_FILTERS = r"^filter\..*\.(clean|process)$"
+
+
 def git_commit(cwd: Path | str | None = None) -> str | None:
-    """The commit checked out in ``cwd`` (with ``+dirty`` when tracked files changed), or None outside a repo."""
+    """The commit checked out in ``cwd`` (with ``+dirty`` when tracked files changed), or None outside a repo.
+    Where a clean filter is configured (Git LFS, or one the checkout names) whether files changed is not asked: git
+    would run the filter's command on them."""
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*_GIT, *args], cwd=cwd, capture_output=True, text=True, timeout=10)
+
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10)
+        head = git("rev-parse", "HEAD")
         if head.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                               capture_output=True, text=True, timeout=10)  # fmt: skip
+        sha = head.stdout.strip() or None
+        if git("config", "--get-regexp", _FILTERS).stdout.strip():
+            return sha
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--ignore-submodules=all")
     except (OSError, subprocess.SubprocessError):
         return None
-    sha = head.stdout.strip() or None
     return f"{sha}+dirty" if sha and dirty.returncode == 0 and dirty.stdout.strip() else sha
 
 
