@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_solbench.guard import bundle as bundle_module
 from pytest_solbench.guard.bundle import kernel_bundle
 from pytest_solbench.guard.rules import RULES, Finding, allowances, scan_sources, strip_cpp
 from pytest_solbench.data.discovery import discover
@@ -331,6 +332,17 @@ def test_a_file_named_like_an_installed_module_is_an_error_and_does_not_hide_its
                               "numpy/__init__.py": ""})  # fmt: skip
     assert bundled(kernel) == [("shadowing", "k.py", 1), ("side-stream", "k.py", 2), ("shadowing", "numpy/", 0),
                                ("shadowing", "torch.py", 0), ("shadowing", "typing.py", 0)]  # fmt: skip
+
+
+def test_a_folder_without_init_hides_nothing_but_joins_a_namespace_package(tmp_path: Path) -> None:
+    """Round 12, n09: a project's ``test/`` or ``site/`` folder (no ``__init__.py``) beside a kernel was a false
+    ``shadowing``: the import system takes a module or regular package found anywhere on the path before such a
+    folder. Named like an installed namespace package, its files would join that package's ahead of them."""
+    kernel = write(tmp_path, {"k.py": "import test\nDEFINITION = 'p'\n", "test/a.py": "", "site/b.py": "",
+                              "torch/c.py": "", "google/d.py": ""})  # fmt: skip
+    namespace = bundle_module.joins_namespace("google", tmp_path)
+    expected = [("shadowing", "google/", 0)] if namespace else []
+    assert bundled(kernel) == expected, namespace
 
 
 def test_sourceless_compiled_code_is_refused(tmp_path: Path) -> None:

@@ -294,25 +294,58 @@ def test_a_solution_package_imports_its_neighbours_relatively_and_flat(project: 
     result.stdout.fnmatch_lines(["*scale_add_f32?axpy_pkg-n:16? PASSED*"])
 
 
-def test_modules_where_pytest_was_started_never_load_before_a_kernel_is_confined(project: pytest.Pytester) -> None:
+def test_modules_where_pytest_was_started_never_reach_a_worker(project: pytest.Pytester) -> None:
     """Round 11, m06: a ``json.py`` in the folder pytest was started in (a submission's, say) was imported by every
-    worker as it booted, the judge included, and passed a kernel that wrote zeros. The working directory now reaches
-    only a kernel's confined process, after everything else on the path: an honest kernel still imports its
-    project's module from there, and a module named like the standard library's never runs."""
+    worker as it booted, the judge included, and passed a kernel that wrote zeros. Given back to a confined kernel's
+    process, the folder's modules were imported by kernels and read by no rule (round 12, n04). No worker has it on
+    its path: a kernel imports from its own folder and from what is installed, as under ``pytest`` itself."""
     marker = project.path / "json_ran"
     (project.path / "json.py").write_text(f"open({str(marker)!r}, 'a').write('ran')\n")
     (project.path / "project_helper.py").write_text("def add(a, b):\n    return a + b\n")
     project.syspathinsert()  # as ``python -m pytest`` puts it first
     folder = project.path / "kernels"
     folder.mkdir()
-    (folder / "uses_project.py").write_text(
+    (folder / "uses_cwd.py").write_text(
         'DEFINITION = "scale_add_f32"\nSOLBENCH_ALLOW = {"unlisted-import": "the project\'s own helper"}\n'
         "from project_helper import add\n\ndef run(x, y, alpha):\n    return add(x * alpha, y)\n")  # fmt: skip
     (folder / "zeros.py").write_text('DEFINITION = "scale_add_f32"\n\ndef run(x, y, alpha):\n    return 0 * x\n')
     result = project.runpytest(*CPU, "--solbench-rounds", "2", "--kernel-dir", str(folder), "-v")
-    result.assert_outcomes(passed=2, failed=2)
-    result.stdout.fnmatch_lines_random(["*uses_project-n:16? PASSED*", "*zeros-n:16? FAILED*"])
+    result.assert_outcomes(failed=4)
+    result.stdout.fnmatch_lines_random(["*COMPILE_ERROR*No module named 'project_helper'*", "*zeros-n:16? FAILED*"])
     assert not marker.exists()
+
+
+def test_a_module_beside_a_kernel_that_it_does_not_import_is_found_by_no_library(project: pytest.Pytester) -> None:
+    """Round 12, n11: the kernel's folder was on ``sys.path`` while it was imported, so a ``flint.py`` beside a kernel
+    that imported only ``torch._dynamo`` was imported by sympy (its optional ``flint`` backend): code no rule had
+    read registered the op the kernel then called. A kernel's folder now yields only the modules the static rules
+    followed; ``importlib.util.find_spec`` is what any library's optional import asks (the name built at run time,
+    as a library's own: one written in the kernel's source is followed and read)."""
+    folder = project.path / "kernels"
+    folder.mkdir()
+    (folder / "flint_probe_xyz.py").write_text("raise SystemExit('imported')\n")
+    (folder / "helper.py").write_text("def add(a, b):\n    return a + b\n")
+    (folder / "probes.py").write_text(
+        'DEFINITION = "scale_add_f32"\nSOLBENCH_ALLOW = {"unlisted-import": "asks what its folder yields"}\n'
+        "import importlib.util\nfrom helper import add\n"
+        
+        "FOUND = importlib.util.find_spec('_'.join(['flint', 'probe', 'xyz']))\n\n"
+        "def run(x, y, alpha):\n    assert FOUND is None, FOUND\n    return add(x * alpha, y)\n")  # fmt: skip
+    result = project.runpytest(*CPU, "--solbench-rounds", "2", "--kernel-dir", str(folder), "-v")
+    result.assert_outcomes(passed=2)
+
+
+def test_a_plain_kernel_in_a_package_folder_imports_relatively(project: pytest.Pytester) -> None:
+    """Round 12, n05: a kernel file in a folder with an ``__init__.py`` that did ``from .common import f`` was a false
+    COMPILE_ERROR; it is imported as a module of that package (whose ``__init__.py`` the rules read too)."""
+    folder = project.path / "kernels"
+    folder.mkdir()
+    (folder / "__init__.py").write_text("SCALE = 1.0\n")
+    (folder / "common.py").write_text("def add(a, b):\n    return a + b\n")
+    (folder / "rel.py").write_text('DEFINITION = "scale_add_f32"\nfrom .common import add\nfrom . import SCALE\n\n'
+                                   "def run(x, y, alpha):\n    return add(x * alpha * SCALE, y)\n")  # fmt: skip
+    result = project.runpytest(*CPU, "--solbench-rounds", "2", "--kernel-dir", str(folder), "-v")
+    result.assert_outcomes(passed=2)
 
 
 def test_flashinfer_trace_layout(pytester: pytest.Pytester) -> None:

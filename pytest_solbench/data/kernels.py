@@ -13,6 +13,7 @@ Destination-passing style (outputs preallocated and passed last) or value-return
 from __future__ import annotations
 
 import hashlib
+import importlib.abc
 import importlib.machinery
 import importlib.util
 import inspect
@@ -139,11 +140,35 @@ def cache_dir() -> Path:
     return root
 
 
-def _import_file(path: Path, module_name: str, package: Path | None = None) -> Any:
+class _OnlyThese(importlib.abc.MetaPathFinder):
+    """Finds the named top-level modules in one folder and nothing else there."""
+
+    def __init__(self, folder: Path, names: frozenset[str]) -> None:
+        self.folder, self.names = str(folder), names
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if path is not None or fullname not in self.names:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, [self.folder])
+        if spec is not None and spec.origin in (None, "namespace"):  # a folder without __init__.py yields, as on
+            found = importlib.machinery.PathFinder.find_spec(fullname, sys.path)  # the path, to a module elsewhere
+            if found is not None and found.origin not in (None, "namespace"):
+                return None
+        return spec
+
+
+def _import_file(path: Path, module_name: str, package: Path | None = None, only: frozenset[str] | None = None) -> Any:
     """Import ``path`` with its folder on ``sys.path`` (flat imports of its neighbours work); with ``package``, as
     a module of that folder made a package named ``module_name`` (``from .helpers import f`` works too, as
-    FlashInfer-Bench's Python builder imports a solution's entry point)."""
-    sys.path.insert(0, str(path.parent))
+    FlashInfer-Bench's Python builder imports a solution's entry point). With ``only``, just those top-level names
+    are found in the folder: what the static rules read (``guard.bundle``). With the whole folder on the path, a
+    ``flint.py`` beside a kernel that imported only torch._dynamo was imported by sympy, which tries ``flint`` as an
+    optional backend: code no rule had read registered the op the kernel called (red-team round 12, n11)."""
+    finder = None if only is None else _OnlyThese(path.parent, only)
+    if finder is None:
+        sys.path.insert(0, str(path.parent))
+    else:
+        sys.meta_path.insert(0, finder)
     try:
         if package is not None:
             _as_package(package, module_name)
@@ -164,7 +189,10 @@ def _import_file(path: Path, module_name: str, package: Path | None = None) -> A
         _forget(module_name)
         raise KernelError(Status.COMPILE_ERROR, f"importing {path} failed: {type(exc).__name__}: {exc}") from exc
     finally:
-        sys.path.remove(str(path.parent))
+        if finder is None:
+            sys.path.remove(str(path.parent))
+        else:
+            sys.meta_path.remove(finder)
 
 
 def _forget(module_name: str) -> None:
@@ -272,8 +300,10 @@ def _build_cuda(spec: KernelSpec, folder: Path) -> Any:
         raise KernelError(Status.COMPILE_ERROR, f"building {spec.path} failed: {exc}") from exc
 
 
-def load(spec: KernelSpec, definition: Definition) -> tuple[Callable[..., Any], bool]:
-    """Import or build a kernel; return its entry function and whether it is destination-passing."""
+def load(spec: KernelSpec, definition: Definition, only: frozenset[str] | None = None) -> tuple[Callable[..., Any], bool]:
+    """Import or build a kernel; return its entry function and whether it is destination-passing. ``only``: the
+    top-level modules a plain kernel may import from its folder (None: all there). A plain kernel whose folder is a
+    package (an ``__init__.py``) is imported as a module of it, so its relative imports work (round 12, n05)."""
     if spec.is_reference:
         return reference_function(definition), False
     if spec.sources:
@@ -283,7 +313,9 @@ def load(spec: KernelSpec, definition: Definition) -> tuple[Callable[..., Any], 
         else:
             module = _import_file(folder / spec.entry_file, f"solbench_kernel_{spec.content_hash()}", package=folder)
     else:
-        module = _import_file(spec.path, f"solbench_kernel_{spec.name.replace('.', '_')}_{abs(hash(str(spec.path))):x}")
+        package = spec.path.parent if (spec.path.parent / "__init__.py").is_file() else None
+        name = f"solbench_kernel_{spec.name.replace('.', '_')}_{abs(hash(str(spec.path))):x}"
+        module = _import_file(spec.path, name, package=package, only=only)
     fn = getattr(module, spec.entry_symbol, None)
     if not callable(fn):
         raise KernelError(Status.COMPILE_ERROR, f"{spec.path}: entry point {spec.entry_symbol!r} is missing or not callable")

@@ -59,14 +59,16 @@ def kernel_bundle(spec: KernelSpec) -> Bundle:
         name = _module_name(entry)
         if name is None:
             continue
-        installed = shadowed(name, folder)
+        plain_folder = entry.is_dir() and not (entry / "__init__.py").is_file()
+        installed = joins_namespace(name, folder) if plain_folder else shadowed(name, folder)
         if installed:
             shadows[name] = installed
             findings.append(_shadow_finding(entry.name + ("/" if entry.is_dir() else ""), 0, name, installed))
         elif entry.is_file() and _is_compiled(entry):
             findings.append(_sourceless_finding(entry.name, 0, entry.name))
             compiled.add(name)  # its own module all the same: sourceless, not an unlisted import
-    sources, import_findings = _follow_imports(spec.path, folder, shadows)
+    init = folder / "__init__.py"  # a package's: it runs first where the kernel is imported as a module of it
+    sources, import_findings = _follow_imports([spec.path, *([init] if init.is_file() else [])], folder, shadows)
     findings += import_findings
     local = frozenset({rel.split("/", 1)[0].removesuffix(".py") for rel, _ in sources} | compiled) - set(shadows)
     return Bundle(tuple(sources), local, tuple(findings))
@@ -91,13 +93,31 @@ def shadowed(name: str, folder: Path) -> str | None:
     return f"the installed {name} ({location})"
 
 
+@functools.lru_cache(maxsize=4096)
+def joins_namespace(name: str, folder: Path) -> str | None:
+    """The installed namespace package a folder ``name`` without ``__init__.py`` in ``folder`` would join, or None.
+    Such a folder hides no module or regular package (the import system takes those first, wherever they are on the
+    path: a project's ``test/`` or ``site/`` beside a kernel hides nothing, round 12, n09), but its files join an
+    installed namespace package's (``nvidia/``, ``google/``) ahead of them."""
+    here = os.path.realpath(folder)
+    paths = [p for p in sys.path if os.path.realpath(p or os.getcwd()) != here]
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(name, paths)
+    except (ImportError, ValueError, OSError):
+        return None
+    if spec is None or spec.origin not in (None, "namespace") or not spec.submodule_search_locations:
+        return None
+    return f"the installed namespace package {name} ({', '.join(spec.submodule_search_locations)})"
+
+
 # ---------------------------------------------------------------- a plain module and what it imports
 
 
-def _follow_imports(entry: Path, folder: Path, shadows: dict[str, str]) -> tuple[list[tuple[str, str]], list[Finding]]:
+def _follow_imports(entries: list[Path], folder: Path,
+                    shadows: dict[str, str]) -> tuple[list[tuple[str, str]], list[Finding]]:  # fmt: skip
     sources: dict[str, str] = {}
     findings: list[Finding] = []
-    pending = [entry]
+    pending = list(entries)
     while pending:
         path = pending.pop()
         rel = path.relative_to(folder).as_posix()

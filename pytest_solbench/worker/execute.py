@@ -64,12 +64,13 @@ def _kernel(spec: kernels.KernelSpec, definition: Definition, guard: bool) -> tu
                 raise kernels.KernelError(Status.RUNTIME_ERROR, "the kernel's process is not confined in every "
                                           f"thread, so the kernel was not loaded: {why}")  # fmt: skip
             wires = Tripwires([str(kernels.source_folder(spec))])
-        if not spec.is_reference:
-            from pytest_solbench.worker import pool
+        only = None
+        if guard and not spec.is_reference and not spec.sources:  # a solution's folder holds only its sources
+            from pytest_solbench.guard.bundle import kernel_bundle
 
-            pool.admit_late_path()  # confined by now, where the guard is on
+            only = kernel_bundle(spec).local_modules  # what the static rules read, and nothing else there
         with wires.arm() if wires else contextlib.nullcontext():
-            fn, dps = kernels.load(spec, definition)
+            fn, dps = kernels.load(spec, definition, only)
         _KERNELS[key] = (fn, dps, wires)
     return _KERNELS[key]
 

@@ -140,9 +140,8 @@ def _serve(fd: int) -> None:
     faulthandler.enable()  # a segfault prints the Python stack into the stderr log before the process dies
     conn = Connection(fd)
     try:
-        _, sys_path, late, plain, parent = conn.recv()
+        _, sys_path, plain, parent = conn.recv()
         sys.path[:] = list(dict.fromkeys([*sys_path, *sys.path]))
-        LATE_PATH[:] = late
         _die_with_parent(signal.SIGKILL if plain else signal.SIGTERM, parent)
         nonce = None
         send = (lambda reply: _send_plain(conn, reply, nonce)) if plain else conn.send
@@ -168,24 +167,14 @@ def _serve(fd: int) -> None:
         return  # the parent went away
 
 
-LATE_PATH: list[str] = []  # in a worker: the working directory, for a kernel's imports once its process is confined
-
-
-def worker_path() -> tuple[list[str], list[str]]:
-    """This process's ``sys.path`` for a worker, split in two: what it may import from at once, and the working
-    directory (``''`` or its name), put on the path only by ``admit_late_path`` once a kernel's process is confined.
-    A folder pytest was started in may be a submission's: a ``json.py`` there, imported as a worker boots, ran in the
-    unconfined judge and passed a kernel that wrote zeros (red-team round 11, m06)."""
+def worker_path() -> list[str]:
+    """This process's ``sys.path`` for a worker, less the working directory (``''`` or its name). A folder pytest
+    was started in may be a submission's: a ``json.py`` there, imported as a worker boots, ran in the unconfined
+    judge and passed a kernel that wrote zeros (red-team round 11, m06); given back to a confined kernel's process,
+    its modules were imported by kernels unread by the static rules (round 12, n04). A kernel imports from its own
+    folder and from what is installed, with ``python -m pytest`` as with ``pytest``."""
     here = os.path.realpath(os.getcwd())
-    late = [p for p in sys.path if not p or os.path.realpath(p) == here]
-    early = [p for p in sys.path if p not in late]
-    return early, list(dict.fromkeys([*LATE_PATH, *(p or here for p in late)]))
-
-
-def admit_late_path() -> None:
-    """The working directory on ``sys.path``, after everything else: a confined kernel may import its project's
-    modules from there, as it could in pytest's own process."""
-    sys.path.extend(p for p in LATE_PATH if p not in sys.path)
+    return [p for p in sys.path if p and os.path.realpath(p) != here]
 
 
 PASSED: dict[int, int] = {}  # in a worker: the descriptors passed with the request being served, by their parent's number
@@ -364,7 +353,7 @@ class _Worker:
         self._ipc_fd: int | None = None  # holds the kernel's IPC namespace, so its identity is not reused meanwhile
         self.last_reply_ms = 0.0  # the last call's request sent -> reply arrived, before anything the judge does after
         self.conn = Connection(ours.detach())
-        self.conn.send(("setup", *worker_path(), plain, os.getpid()))
+        self.conn.send(("setup", worker_path(), plain, os.getpid()))
         self.pending_init = initializer
         self.nonce: str | None = None
         if initializer is not None:  # starts now, so CUDA comes up while the parent does other work

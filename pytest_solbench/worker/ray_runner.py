@@ -182,7 +182,7 @@ class RayRunner:
             scheduling_strategy=PlacementGroupSchedulingStrategy(self._group, placement_group_bundle_index=seat.index),
             max_restarts=0,
             max_task_retries=0,
-        ).remote(dict(self.env), *worker_path(), self.initializer, self.kind)
+        ).remote(dict(self.env), worker_path(), self.initializer, self.kind)
         return seat.actor.ready.remote()
 
     def _settle(self, seat: _Seat, ref: Any, what: str) -> None:

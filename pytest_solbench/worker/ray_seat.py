@@ -17,14 +17,13 @@ import tempfile
 import traceback
 from typing import Any
 
-from pytest_solbench.worker.pool import LATE_PATH, _tail, resolve_target
+from pytest_solbench.worker.pool import _tail, resolve_target
 
 
 class SeatActor:
     """A Ray worker process that serves the judge's calls, with its output in a log of its own."""
 
-    def __init__(self, env: dict[str, str], sys_path: list[str], late_path: list[str], initializer: str | None,
-                 device_kind: str) -> None:  # fmt: skip
+    def __init__(self, env: dict[str, str], sys_path: list[str], initializer: str | None, device_kind: str) -> None:
         import faulthandler
 
         os.environ.update(env)  # before anything imports triton: it reads TRITON_INTERPRET when a kernel is decorated
@@ -39,7 +38,6 @@ class SeatActor:
         self.log_path = f"/proc/self/fd/{fd}"  # Linux, as Ray's nodes are
         faulthandler.enable()
         sys.path[:] = list(dict.fromkeys([*sys_path, *filter(None, sys.path)]))  # as pool's workers: no '' (m06)
-        LATE_PATH[:] = late_path
         self.init_error = ""
         if initializer is not None:
             try:
