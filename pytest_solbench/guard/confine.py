@@ -31,8 +31,8 @@ saying which are in force and why the others are not:
   ``process-cap`` holds (Linux enforces ``RLIMIT_NPROC`` for users other than root). Only where what the process
   reads is open to other users: the Python path, the problem folders and the blob root with all that is in them
   (``SOLBENCH_READ_DIRS``), and the way to the kernel folders named on the command line (``SOLBENCH_KERNEL_DIRS``,
-  never the folders or what is in them: a kernel folder or its files cannot turn the measure off for the session; a closed one fails that
-  kernel's items, with :func:`own_user_hint`). A virtual environment under ``/root`` is not open, and the reason is
+  never the folders or what is in them: a kernel folder or its files cannot turn the measure off for the session;
+  a closed one fails that kernel's items, with :func:`own_user_hint`). A virtual environment under ``/root`` is not open, and the reason is
   then given. ``SOLBENCH_OWN_USER=0`` turns it off;
 - ``capabilities`` (root): every capability dropped, with no way back (``PR_SET_NO_NEW_PRIVS``), so the kernel can
   neither undo the above (remount, ``setns``), nor read or write other processes' memory;
