@@ -182,7 +182,8 @@ def _import_file(path: Path, module_name: str, package: Path | None = None, only
         return module
     except SyntaxError as exc:
         _forget(module_name)
-        raise KernelError(Status.COMPILE_ERROR, f"{exc.filename or path}:{exc.lineno}: syntax error: {exc.msg}") from None
+        where = f"{exc.filename or path}:{exc.lineno}"
+        raise KernelError(Status.COMPILE_ERROR, f"{where}: syntax error: {exc.msg}") from None
     except KernelError:
         raise
     except Exception as exc:
@@ -300,7 +301,8 @@ def _build_cuda(spec: KernelSpec, folder: Path) -> Any:
         raise KernelError(Status.COMPILE_ERROR, f"building {spec.path} failed: {exc}") from exc
 
 
-def load(spec: KernelSpec, definition: Definition, only: frozenset[str] | None = None) -> tuple[Callable[..., Any], bool]:
+def load(spec: KernelSpec, definition: Definition,
+         only: frozenset[str] | None = None) -> tuple[Callable[..., Any], bool]:  # fmt: skip
     """Import or build a kernel; return its entry function and whether it is destination-passing. ``only``: the
     top-level modules a plain kernel may import from its folder (None: all there). A plain kernel whose folder is a
     package (an ``__init__.py``) is imported as a module of it, so its relative imports work (round 12, n05)."""

@@ -52,8 +52,8 @@ FDS_PER_MESSAGE = 253  # SCM_MAX_FD: Linux refuses more descriptors in one messa
 # A fresh interpreter that imports only this module (not pytest, not the plugin) and serves calls over the fd.
 # Python puts the working directory ('') first on a ``-c`` process's path: it is taken off before any import, so a
 # ``json.py`` where pytest was started cannot run in the judge (red-team round 11, m06; ``worker_path``).
-_BOOT = ("import sys; sys.path[:] = [{root!r}, *filter(None, sys.path)]; from pytest_solbench.worker.pool import _serve; "
-         "_serve(int(sys.argv[1]))")  # fmt: skip
+_BOOT = ("import sys; sys.path[:] = [{root!r}, *filter(None, sys.path)]; "
+         "from pytest_solbench.worker.pool import _serve; _serve(int(sys.argv[1]))")  # fmt: skip
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
