@@ -126,6 +126,7 @@ def test_not_root_keeps_what_needs_no_privilege_and_says_why_the_rest_is_missing
     assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap", "no-userns")
     assert dict(result.missing) == {"network": "needs root on Linux", "ipc": "needs root on Linux",
                                     "read-only-fs": "needs root on Linux", "read-only-proc": "needs root on Linux",
+                                    "private-dev": "needs root on Linux",
                                     "private-shm": "needs root on Linux",
                                     "own-user": "runs as the user who started pytest: only root can give it one of "
                                                 "its own",
@@ -167,8 +168,13 @@ def test_as_root_the_namespace_is_made_private_before_anything_is_remounted_read
     assert mounts[1][1:4] == ("tmpfs", os.path.realpath(result.temp_dir), "tmpfs")
     assert ("mount", str(build.resolve()), str(build.resolve()), None, MS_BIND | MS_REC) in mounts
     read_only = {call[2]: call[4] for call in mounts if call[4] & MS_RDONLY}
-    # /dev (GPUs, shared memory) is left as it is; /proc and /sys, mounts under them included, are read-only too
-    assert set(read_only) == {"/", "/home", "/proc", "/proc/sys/fs/binfmt_misc", "/sys", "/sys/fs/cgroup"}
+    # /dev is one of its own (made read-only in the private temp, then moved over the machine's); /proc and /sys,
+    # mounts under them included, are read-only too
+    stage = os.path.join(os.path.realpath(result.temp_dir), ".dev")
+    assert set(read_only) == {"/", "/home", "/proc", "/proc/sys/fs/binfmt_misc", "/sys", "/sys/fs/cgroup", stage}
+    assert ("mount", stage, "/dev", None, confine.MS_MOVE) in mounts
+    assert {call[1] for call in mounts if call[2].startswith(stage + "/")} == {
+        *(f"/dev/{n}" for n in confine.DEV_NODES if os.path.exists(f"/dev/{n}")), "/dev/shm"}
     assert read_only["/home"] & MS_NOSUID and read_only["/"] & MS_REMOUNT and read_only["/sys/fs/cgroup"] & confine.MS_NODEV
     assert system.calls.index(("drop_capabilities",)) > names.index("become")  # nothing above undone after it
 
@@ -327,6 +333,7 @@ def test_a_namespace_that_cannot_be_made_private_is_never_remounted(restored: Pa
     result = confine.confine(temp_root=str(restored), system=system)
     assert dict(result.missing) == {"network": "Operation not permitted", "read-only-fs": "Operation not permitted",
                                     "read-only-proc": "needs the mount namespace of read-only-fs",
+                                    "private-dev": "needs the mount namespace of read-only-fs",
                                     "private-shm": "needs the mount namespace of read-only-fs"}
     assert not any(call[0] == "mount" and call[4] & MS_RDONLY for call in system.calls)
     assert result.in_force == ("private-temp", "bytecode", "rlimits", "process-cap", "ipc", "own-user", "capabilities",
@@ -424,6 +431,12 @@ except OSError as exc:
     facts["network"] = exc.strerror
 facts["capabilities"] = open("/proc/self/status").read().split("CapEff:")[1].split()[0]
 facts["uid"] = os.getuid()
+facts["dev"] = sorted(os.listdir("/dev"))
+try:
+    open("/dev/null", "w").write("x")
+    facts["dev_null"] = "wrote"
+except OSError as exc:
+    facts["dev_null"] = exc.strerror
 adj = "/proc/%d/oom_score_adj" % os.getppid()  # the judge's: its value written back unchanged, were it allowed
 try:
     value = open(adj).read()
@@ -532,6 +545,8 @@ def test_root_without_capabilities_writes_nothing_of_the_host_through_proc_and_s
         pytest.skip(f"this machine does not permit it: {dict(result.missing)['read-only-proc']}")
     assert facts["uid"] == 0 and int(facts["capabilities"], 16) == 0
     assert facts["judge_oom"] == "Read-only file system"
+    if "private-dev" in result.in_force:  # round 12, n03: the machine's /dev/kmsg, ttys and block devices are gone
+        assert set(facts["dev"]) <= {*confine.DEV_NODES, *confine.DEV_LINKS, "shm"} and facts["dev_null"] == "wrote"
 
 
 PROBE_KERNEL = '''"""Reports what its worker may do, by failing with it."""

@@ -112,13 +112,18 @@ def test_another_machine_or_clock_state_is_refused_unless_forced(tmp_path: Path)
     assert load_run(tmp_path, str(path), MACHINE, force=True).machine == locked
 
 
+def _repository(folder: Path) -> None:
+    """A git repository in ``folder`` with one commit of a file ``f``."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    (folder / "f").write_text("1")
+    subprocess.run(["git", "add", "f"], cwd=folder, check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], cwd=folder, check=True)
+
+
 def test_git_commit_inside_and_outside_a_repository(tmp_path: Path) -> None:
     assert git_commit(tmp_path) is None
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    (tmp_path / "f").write_text("1")
-    subprocess.run(["git", "add", "f"], cwd=tmp_path, check=True)
-    subprocess.run([*git, "commit", "-qm", "one"], cwd=tmp_path, check=True)
+    _repository(tmp_path)
     sha = git_commit(tmp_path)
     assert sha is not None and len(sha) == 40
     (tmp_path / "f").write_text("2")
@@ -129,11 +134,7 @@ def test_git_commit_runs_no_command_a_checkout_names(tmp_path: Path) -> None:
     """Red-team round 12, n01: a submission's checkout with ``core.fsmonitor`` in its config ran that command as root
     when the session asked git whether files changed; a clean filter would too. Neither runs now; with a filter
     configured, whether files changed is not asked."""
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    (tmp_path / "f").write_text("1")
-    subprocess.run(["git", "add", "f"], cwd=tmp_path, check=True)
-    subprocess.run([*git, "commit", "-qm", "one"], cwd=tmp_path, check=True)
+    _repository(tmp_path)
     sha = git_commit(tmp_path)
     marker = tmp_path.parent / f"{tmp_path.name}-ran"
     hook = tmp_path.parent / f"{tmp_path.name}-hook.sh"

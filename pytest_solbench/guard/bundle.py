@@ -23,7 +23,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from pytest_solbench.data.kernels import KernelSpec
 from pytest_solbench.guard.rules import CPP_SUFFIXES, Finding
@@ -81,11 +81,7 @@ def shadowed(name: str, folder: Path) -> str | None:
     if name in sys.stdlib_module_names or name in sys.builtin_module_names:
         return f"the standard library's {name}"
     here = os.path.realpath(folder)
-    paths = [p for p in sys.path if os.path.realpath(p or os.getcwd()) != here]
-    try:
-        spec = importlib.machinery.PathFinder.find_spec(name, paths)
-    except (ImportError, ValueError, OSError):
-        return None
+    spec = _found_elsewhere(name, folder)
     origin = spec.origin if spec else None
     if origin is None or origin == "namespace" or os.path.realpath(origin).startswith(here + os.sep):
         return None
@@ -99,15 +95,20 @@ def joins_namespace(name: str, folder: Path) -> str | None:
     Such a folder hides no module or regular package (the import system takes those first, wherever they are on the
     path: a project's ``test/`` or ``site/`` beside a kernel hides nothing, round 12, n09), but its files join an
     installed namespace package's (``nvidia/``, ``google/``) ahead of them."""
-    here = os.path.realpath(folder)
-    paths = [p for p in sys.path if os.path.realpath(p or os.getcwd()) != here]
-    try:
-        spec = importlib.machinery.PathFinder.find_spec(name, paths)
-    except (ImportError, ValueError, OSError):
-        return None
+    spec = _found_elsewhere(name, folder)
     if spec is None or spec.origin not in (None, "namespace") or not spec.submodule_search_locations:
         return None
     return f"the installed namespace package {name} ({', '.join(spec.submodule_search_locations)})"
+
+
+def _found_elsewhere(name: str, folder: Path) -> Any:
+    """What the import system finds for the top-level ``name`` on ``sys.path`` without ``folder``, or None."""
+    here = os.path.realpath(folder)
+    paths = [p for p in sys.path if os.path.realpath(p or os.getcwd()) != here]
+    try:
+        return importlib.machinery.PathFinder.find_spec(name, paths)
+    except (ImportError, ValueError, OSError):
+        return None
 
 
 # ---------------------------------------------------------------- a plain module and what it imports

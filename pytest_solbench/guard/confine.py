@@ -22,6 +22,10 @@ saying which are in force and why the others are not:
   yet still the owner of root's files there: the host's settings in ``/proc/sys`` (``kernel.core_pattern`` names a
   command the host runs as root on a crash), cgroups under ``/sys/fs/cgroup``, the judge's
   ``/proc/<pid>/oom_score_adj`` (red-team round 11, m01);
+- ``private-dev`` (in that namespace): a ``/dev`` of its own, read-only, holding only ``DEV_NODES`` bound from the
+  machine's, the ``fd`` links and the machine's ``/dev/shm`` (which ``private-shm`` then covers): a process of root's
+  user opened ``/dev/kmsg``, ttys and loop and zram block devices for writing through the machine's (red-team round
+  12, n03). Not for a CUDA kernel yet (``CUDA_DEV``);
 - ``private-shm`` (in that namespace): a ``/dev/shm`` of its own (a tmpfs of at most ``SHM_BYTES``) where only the
   judge's folders for this process are bound back, so a kernel can neither read nor write another kernel's shared
   tensors, nor fill the machine's ``/dev/shm`` to fail the kernels after it;
@@ -61,6 +65,7 @@ order is the point (private before read-only, capabilities last, threads checked
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import json
@@ -75,7 +80,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from pytest_solbench.guard import seccomp
 
 MEASURES = ("private-temp", "bytecode", "rlimits", "process-cap", "network", "ipc", "read-only-fs", "read-only-proc",
-            "private-shm", "own-user", "capabilities", "no-userns")
+            "private-dev", "private-shm", "own-user", "capabilities", "no-userns")
 ENV_ON = "SOLBENCH_CONFINE"  # "1" in the environment of the plugin's workers: only there does confine run
 SHARED_ENV = "SOLBENCH_SHARED_DIRS"  # the judge's folders of tensors shared with a worker (``worker.shm.own_folders``)
 READ_ENV = "SOLBENCH_READ_DIRS"  # folders a kernel's process reads, all that is in them: problem folders, blob root
@@ -87,6 +92,10 @@ FILE_SIZE_BYTES = 1 << 30
 THREAD_HEADROOM = 4096  # processes and threads a kernel may add to those its user already runs
 KEEP_WRITABLE = ("/dev", "/proc", "/sys")  # GPUs and shared memory; /proc and /sys are read-only-proc's
 VIEWS = ("/proc", "/sys")  # the kernel's views of processes, devices and the host's settings: read, never written
+DEV_NODES = ("null", "zero", "full", "random", "urandom")  # what a kernel's process may open in its own /dev
+DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2"}
+CUDA_DEV = ("a CUDA kernel's process keeps the machine's /dev: the driver's device nodes a private one must bind in "
+            "are not yet tried on a GPU")
 CUDA_SHM = ("the CUDA driver opens shared GPU memory through the machine's /dev/shm (under a private one every "
             "shared tensor failed: cudaErrorMapBufferObjectFailed, H100, driver 580)")
 CUDA_OWN_USER = ("the CUDA driver's file of the judge's shared GPU memory (/dev/shm/cuda.shm.*) is the judge's user's: "
@@ -98,6 +107,7 @@ MNT_DETACH = 2
 CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC = 0x00020000, 0x40000000, 0x08000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 1, 2, 4, 8, 32, 4096
 MS_NOATIME, MS_NODIRATIME, MS_REC, MS_PRIVATE, MS_RELATIME = 1024, 2048, 16384, 1 << 18, 1 << 21
+MS_MOVE = 8192
 _KEPT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
                "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}  # fmt: skip
 PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 24, 47, 4
@@ -303,8 +313,13 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
         _step("read-only-fs", lambda: _read_only(system, temp, [temp, *writable, *(shared or ())]), done, missing)
         if "read-only-fs" in done:
             _step("read-only-proc", lambda: _read_only_views(system), done, missing)
+            if cuda:
+                missing.append(("private-dev", CUDA_DEV))
+            else:
+                _step("private-dev", lambda: _private_dev(system, temp), done, missing)
         else:
-            missing.append(("read-only-proc", "needs the mount namespace of read-only-fs"))
+            missing += [("read-only-proc", "needs the mount namespace of read-only-fs"),
+                        ("private-dev", "needs the mount namespace of read-only-fs")]
         if cuda:
             missing.append(("private-shm", CUDA_SHM))
         elif shared is None:
@@ -315,7 +330,7 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
             missing.append(("private-shm", "needs the mount namespace of read-only-fs"))
     else:
         missing += [("network", why_not_root), ("ipc", why_not_root), ("read-only-fs", why_not_root),
-                    ("read-only-proc", why_not_root), ("private-shm", why_not_root)]
+                    ("read-only-proc", why_not_root), ("private-dev", why_not_root), ("private-shm", why_not_root)]
     _private_temp(temp)
     done += ["private-temp", "bytecode"]
     # Inductor compiles in this process, with no pool of workers: then no process but the kernel's own is ever left
@@ -757,6 +772,31 @@ def _read_only_views(system: Any) -> None:
             except OSError as exc:
                 if "ro" not in options.split(","):
                     raise OSError(exc.errno, f"{point} stays writable: {exc.strerror}") from None
+
+
+def _private_dev(system: Any, temp: str) -> None:
+    """A ``/dev`` of this namespace's own (``private-dev``): a small tmpfs made in the private temp, the allowed
+    nodes and the machine's ``/dev/shm`` bound into it, made read-only, then moved over ``/dev``."""
+    stage = os.path.join(os.path.realpath(temp), ".dev")
+    os.mkdir(stage, 0o755)
+    system.mount("tmpfs", stage, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k")
+    try:
+        for name in DEV_NODES:
+            if os.path.exists(f"/dev/{name}"):
+                open(os.path.join(stage, name), "w").close()
+                system.mount(f"/dev/{name}", os.path.join(stage, name), None, MS_BIND)
+        if os.path.isdir("/dev/shm"):
+            os.mkdir(os.path.join(stage, "shm"), 0o1777)
+            system.mount("/dev/shm", os.path.join(stage, "shm"), None, MS_BIND | MS_REC)
+        for name, target in DEV_LINKS.items():
+            os.symlink(target, os.path.join(stage, name))
+        system.mount(None, stage, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
+        system.mount(stage, "/dev", None, MS_MOVE)
+    except OSError:
+        system.umount(stage)
+        raise
+    with contextlib.suppress(OSError):
+        os.rmdir(stage)  # empty once moved; in the private temp, which goes with the process anyway
 
 
 def _private_shm(system: Any, shared: Iterable[str]) -> None:
