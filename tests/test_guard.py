@@ -345,6 +345,28 @@ def test_a_folder_without_init_hides_nothing_but_joins_a_namespace_package(tmp_p
     assert bundled(kernel) == expected, namespace
 
 
+def test_every_file_the_import_system_can_reach_from_a_package_is_read(tmp_path: Path) -> None:
+    """Red-team round 13: a vendor call hidden in a ``fast.py`` the rules never read PASSED three ways: imported by
+    ``from . import *`` of a computed ``__all__`` in a package kernel folder (o01), through a folder link to a hidden
+    folder (o12), from a ``.py`` in ``__pycache__`` (o15). Every file a package can reach is read; a folder link out
+    of the kernel's folder is named."""
+    vendor = "import torch.nn.functional as F\ndef rms(x, w):\n    return F.rms_norm(x, (x.shape[-1],), w)\n"
+    star = write(tmp_path / "o01", {"__init__.py": '__all__ = ["tsaf"[::-1]]\n', "fast.py": vendor,
+                                    "k.py": "from . import *\nDEFINITION = 'p'\n"})  # fmt: skip
+    assert ("vendor-op", "fast.py") in [(rule, path) for rule, path, _ in bundled(star)]
+    linked = write(tmp_path / "o12", {"k.py": "from lib.impl.fast import rms\n", "lib/__init__.py": "",
+                                      ".store/fast.py": vendor})  # fmt: skip
+    (tmp_path / "o12" / "lib" / "impl").symlink_to(tmp_path / "o12" / ".store")
+    assert ("vendor-op", "lib/impl/fast.py") in [(rule, path) for rule, path, _ in bundled(linked)]
+    cached = write(tmp_path / "o15", {"k.py": "from lib.__pycache__.fast import rms\n", "lib/__init__.py": "",
+                                      "lib/__pycache__/fast.py": vendor})  # fmt: skip
+    assert ("vendor-op", "lib/__pycache__/fast.py") in [(rule, path) for rule, path, _ in bundled(cached)]
+    (tmp_path / "elsewhere").mkdir()
+    out = write(tmp_path / "out", {"k.py": "from lib.impl import x\n", "lib/__init__.py": ""})
+    (tmp_path / "out" / "lib" / "impl").symlink_to(tmp_path / "elsewhere")
+    assert ("sourceless", "lib/impl/", 0) in bundled(out)
+
+
 def test_sourceless_compiled_code_is_refused(tmp_path: Path) -> None:
     (tmp_path / "src.py").write_text("X = 1\n")
     py_compile.compile(str(tmp_path / "src.py"), cfile=str(tmp_path / "k" / "fast.pyc"), doraise=True)

@@ -163,3 +163,19 @@ def test_submissions_in_subfolders_of_one_kernel_dir_each_run_under_their_folder
     found, errors = one_per_name(*discover([tmp_path / "subs"]))
     assert [k.name for k in found] == ["team-a.rms"] and found[0].path.name == "team-a.rms.json"
     assert len(errors) == 2 and all("do not tell them apart" in e.message for e in errors)
+
+
+def test_a_kernel_file_linked_from_another_folder_is_refused(tmp_path: Path) -> None:
+    """Red-team round 13, o09 and o10: a link in one author's folder to another's kernel ran that kernel beside the
+    linking folder's own helpers (an INCORRECT verdict under the honest author's name), or passed the other's work off
+    as the linker's. A kernel file is found where it lies, or not at all."""
+    body = 'DEFINITION = "scale_add_f32"\ndef run(x, y, alpha):\n    return x * alpha + y\n'
+    (tmp_path / "team_a").mkdir()
+    (tmp_path / "team_b").mkdir()
+    (tmp_path / "team_a" / "rms.py").write_text(body)
+    (tmp_path / "team_b" / "rms.py").symlink_to(tmp_path / "team_a" / "rms.py")
+    (tmp_path / "team_b" / "b_rms.py").symlink_to(tmp_path / "team_a" / "rms.py")
+    found, errors = discover([tmp_path / "team_b", tmp_path / "team_a"])
+    assert [(k.name, k.path) for k in found] == [("rms", tmp_path / "team_a" / "rms.py")]
+    assert sorted(e.path.name for e in errors) == ["b_rms.py", "rms.py"]
+    assert all("may not be a link to a file in another folder" in e.message for e in errors)

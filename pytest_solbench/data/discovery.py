@@ -54,6 +54,10 @@ _REFERENCE_NAME = (f"a kernel may not be named {REFERENCE!r}: the name is the pr
 # A kernel file's name is its kernel's name in item ids, the report's table and the trace lines: as a solution's
 # name, letters, digits, '_', '.' and '-' only. Else a name could hold a carriage return or escape sequences that
 # redraw the report, or an invisible character that passes for another kernel's name (red-team round 9, k01).
+# A kernel runs beside the files of the folder it is found in: one linked from another folder ran another author's
+# code beside this folder's helpers (its own common.py with other constants) under the other's name, or passed their
+# work off as its own (red-team round 13, o09, o10), as round 7 refused a solution's sources linked out of its folder.
+_LINKED = "a kernel file may not be a link to a file in another folder; it links to"
 _UNSAFE_NAME = ("a kernel file's name may hold only letters, digits, '_', '.' and '-' (it names the kernel in item ids "
                 "and reports); rename it")
 
@@ -156,6 +160,9 @@ def discover(dirs: list[Path]) -> tuple[list[KernelSpec], list[TraceError]]:
                     continue
                 if names and not SAFE_NAME.fullmatch(path.stem):
                     errors.append(TraceError(path, "file name", _UNSAFE_NAME))
+                    continue
+                if names and path.resolve().parent != path.parent.resolve():
+                    errors.append(TraceError(path, "file name", f"{_LINKED} {path.resolve()}"))
                     continue
                 for name in names or []:
                     kernels.append(KernelSpec(path.stem, name, path, "python", path.name, "run"))

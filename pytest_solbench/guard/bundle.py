@@ -67,8 +67,10 @@ def kernel_bundle(spec: KernelSpec) -> Bundle:
         elif entry.is_file() and _is_compiled(entry):
             findings.append(_sourceless_finding(entry.name, 0, entry.name))
             compiled.add(name)  # its own module all the same: sourceless, not an unlisted import
-    init = folder / "__init__.py"  # a package's: it runs first where the kernel is imported as a module of it
-    sources, import_findings = _follow_imports([spec.path, *([init] if init.is_file() else [])], folder, shadows)
+    # A package's folder (an __init__.py): the kernel is imported as a module of it, and every file of the package
+    # is within its reach (``from . import *`` of a computed ``__all__``, round 13, o01), so all are read.
+    package = package_files(folder, folder) if (folder / "__init__.py").is_file() else []
+    sources, import_findings = _follow_imports([spec.path, *package], folder, shadows)
     findings += import_findings
     local = frozenset({rel.split("/", 1)[0].removesuffix(".py") for rel, _ in sources} | compiled) - set(shadows)
     return Bundle(tuple(sources), local, tuple(findings))
@@ -122,6 +124,10 @@ def _follow_imports(entries: list[Path], folder: Path,
     while pending:
         path = pending.pop()
         rel = path.relative_to(folder).as_posix()
+        if path.is_dir():  # package_files names a folder link that leaves the package
+            findings.append(Finding("sourceless", rel + "/", 0, f"{rel}/ is a link to {os.path.realpath(path)}, out of "
+                                    "the kernel's folder: the rules cannot read what is there"))  # fmt: skip
+            continue
         if rel in sources or not path.is_file():
             continue
         try:
@@ -144,7 +150,7 @@ def _follow_imports(entries: list[Path], folder: Path,
             if found is None:
                 continue
             for file in found:
-                if file.suffix == ".py":
+                if file.suffix == ".py" or file.is_dir():
                     pending.append(file)
                 elif _is_compiled(file):
                     shown = file.relative_to(folder).as_posix()
@@ -185,12 +191,36 @@ def _local_files(folder: Path, dotted: str) -> list[Path] | None:
     parts = dotted.split(".")
     top = folder / parts[0]
     if top.is_dir() and not top.name.startswith(".") and top.name != "__pycache__":
-        return [p for p in sorted(top.rglob("*")) if p.is_file() and "__pycache__" not in p.parts
-                and (p.suffix == ".py" or _is_compiled(p))]  # fmt: skip
+        return package_files(top, folder)
     if (folder / f"{parts[0]}.py").is_file():
         return [folder / f"{parts[0]}.py"]
     compiled = [p for p in folder.glob(f"{parts[0]}.*") if p.is_file() and _is_compiled(p)]
     return compiled or None
+
+
+def package_files(top: Path, within: Path) -> list[Path]:
+    """Every source and compiled file under ``top``, through folder links too and into ``__pycache__`` folders (a
+    ``.py`` there imports as a subpackage's module): a file the import system can reach is one the rules read
+    (red-team round 13: o12 reached ``fast.py`` through a link to a hidden folder, o15 put it in ``__pycache__``).
+    A ``.pyc`` in ``__pycache__`` is Python's own cache, never read under ``bytecode``. A folder link out of
+    ``within`` (the kernel's folder) is listed as the folder, not walked."""
+    found, seen, inside = [], set(), os.path.realpath(within)
+    for folder, dirs, files in os.walk(top, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:  # a link loop, or a folder reached twice
+            dirs[:] = []
+            continue
+        seen.add(real)
+        if real != inside and not real.startswith(inside + os.sep):
+            found.append(Path(folder))  # a link out of the kernel's folder: named, never walked (the rules say why)
+            dirs[:] = []
+            continue
+        cache = os.path.basename(folder) == "__pycache__"
+        for name in files:
+            path = Path(folder) / name
+            if path.is_file() and (path.suffix == ".py" or (_is_compiled(path) and not cache)):
+                found.append(path)
+    return sorted(found)
 
 
 def _module_name(entry: Path) -> str | None:
