@@ -187,25 +187,31 @@ def one_per_name(kernels: list[KernelSpec], errors: list[TraceError]) -> tuple[l
     Kernels of one name from different folders (two submissions, each with its ``rmsnorm.py``) each take the name of
     their folder in front (``team_a.rmsnorm``, ``team_b.rmsnorm``): keeping the first found let a folder listed first
     take an honest kernel's place under its name (red-team round 8, j02), and refusing both let one author keep
-    another's kernel from running by naming a kernel like it (round 11, m02). Where that cannot tell them apart (one
-    folder, or a qualified name taken), none of them runs: each is a collection error naming them all."""
+    another's kernel from running by naming a kernel like it (round 11, m02). A kernel whose own name is such a
+    qualified name is refused, not the pair it would block (round 13, o02). Where folders cannot tell them apart
+    (one folder), none of them runs: each is a collection error naming them all."""
     by_name: dict[tuple[str, str], dict[Path, KernelSpec]] = {}
     for spec in kernels:
         by_name.setdefault((spec.definition, spec.name), {}).setdefault(spec.path.resolve(), spec)
-    taken = set(by_name)
-    unique, clashes = [], []
+    singles = {key: next(iter(found.values())) for key, found in by_name.items() if len(found) == 1}
+    qualified_sets, clashes, claimed = [], [], set()
     for (definition, name), found in by_name.items():
         specs = list(found.values())
         if len(specs) == 1:
-            unique.extend(specs)
             continue
         qualified = _qualified(specs)
-        keys = [(definition, spec.name) for spec in qualified]
-        if len(set(keys)) == len(keys) and not taken & set(keys):
-            taken.update(keys)
-            unique.extend(qualified)
-            continue
-        clashes.append((definition, name, specs))
+        keys = {(definition, spec.name) for spec in qualified}
+        if len(keys) == len(qualified) and not claimed & keys:
+            claimed |= keys
+            qualified_sets.append(qualified)
+        else:
+            clashes.append((definition, name, specs))
+    for key in claimed & set(singles):  # a kernel named like another folder's kernel qualified by its folder
+        taker = singles.pop(key)
+        field = "name" if taker.path.suffix == ".json" else "file name"
+        errors.append(TraceError(taker.path, field, f"{key[1]!r} is the name another folder's kernel runs under, "
+                                 "its folder's name in front; rename this one (round 13, o02)"))  # fmt: skip
+    unique = [*singles.values(), *(spec for qualified in qualified_sets for spec in qualified)]
     for definition, name, specs in clashes:
         paths = ", ".join(str(spec.path) for spec in specs)
         for spec in specs:
