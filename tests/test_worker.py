@@ -363,3 +363,27 @@ def test_a_dead_controllers_marks_are_acted_on_when_the_next_judge_starts(tmp_pa
         escapee.kill()
         escapee.wait()
         stale.unlink(missing_ok=True)
+
+
+def test_interpreted_autotuners_take_their_first_configuration_and_only_when_interpreting(monkeypatch) -> None:
+    import types
+
+    from pytest_solbench.worker import interpreter
+
+    class Autotuner:  # the shape of triton.runtime.autotuner.Autotuner that matters: prune_configs(self, kwargs)
+        configs = ["warps4", "warps8", "warps16"]
+
+        def prune_configs(self, kwargs):
+            return [c for c in self.configs if c != kwargs.get("drop")]
+
+    fake = types.ModuleType("triton.runtime.autotuner")
+    fake.Autotuner = Autotuner
+    monkeypatch.setitem(sys.modules, "triton.runtime.autotuner", fake)
+    monkeypatch.setenv("TRITON_INTERPRET", "0")
+    assert interpreter.first_config_autotune() is False
+    assert Autotuner().prune_configs({}) == ["warps4", "warps8", "warps16"]
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    assert interpreter.first_config_autotune() is True
+    assert interpreter.first_config_autotune() is True  # twice wraps once
+    assert Autotuner().prune_configs({}) == ["warps4"]
+    assert Autotuner().prune_configs({"drop": "warps4"}) == ["warps8"]  # the kernel's own pruning comes first

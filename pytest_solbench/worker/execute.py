@@ -19,6 +19,7 @@ from typing import Any
 
 from pytest_solbench.data import kernels
 from pytest_solbench.protocol import ItemOutcome, ItemRequest, Status, failure
+from pytest_solbench.worker import interpreter
 from pytest_solbench.worker.rounds import TIMED_ROUND, as_outputs, make_problem_inputs, round_seed
 from pytest_solbench.data.trace import Definition, Problem, Workload, load_problem
 
@@ -71,6 +72,7 @@ def _kernel(spec: kernels.KernelSpec, definition: Definition, guard: bool) -> tu
             only = kernel_bundle(spec).local_modules  # what the static rules read, and nothing else there
         with wires.arm() if wires else contextlib.nullcontext():
             fn, dps = kernels.load(spec, definition, only)
+        interpreter.first_config_autotune()  # CPU mode: Triton's interpreter has no timer to tune by
         _KERNELS[key] = (fn, dps, wires)
     return _KERNELS[key]
 
