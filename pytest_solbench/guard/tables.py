@@ -257,4 +257,4 @@ IMPORTABLE = frozenset(("torch", "triton", "numpy", "math", "cmath", "functools"
                         "typing_extensions", "dataclasses", "enum", "collections", "operator", "__future__", "abc",
                         "contextlib", "warnings", "os", "re", "struct", "copy", "numbers", "fractions", "decimal",
                         "random", "statistics", "bisect", "heapq", "array", "string", "sys", "types", "cuda", "cutlass", "tilelang",
-                        "tvm_ffi", "cupy", "flashinfer", "logging"))  # fmt: skip
+                        "tvm_ffi", "cupy", "flashinfer", "logging", "json"))  # fmt: skip
