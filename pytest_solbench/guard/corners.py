@@ -1,14 +1,14 @@
 """Library corners the name rules judge by what a name is, not by a table of its spellings (red-team round 2): a
 vendor op under another name or as a private twin, os functions outside a small allow-list, and private names of
-the standard library (each from a dotted name and its canonical form, :func:`guard.names.lookup`); and a precision
-flag turned off, which is no patching.
+the standard library (each from a dotted name and its canonical form, :func:`guard.names.lookup`); a precision
+flag turned off, which is no patching; and ``open()`` called only to read, which the runtime audit judges by its path.
 """
 
 from __future__ import annotations
 
 import ast
 import sys
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
 from pytest_solbench.guard.names import lookup
 from pytest_solbench.guard.tables import MODULE_RULES, OS_ALLOWED
@@ -78,3 +78,18 @@ def turns_off(node: ast.AST) -> bool:
     still patching)."""
     return (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is False
             and all(isinstance(t, ast.Attribute) and t.attr in _PRECISION_FLAGS for t in node.targets))  # fmt: skip
+
+
+def reads_a_file(call: ast.Call, resolve: Callable[[ast.AST], Any]) -> bool:
+    """``open(path)`` or ``open(path, "rb")``, called where it is named, with a mode written out that only reads
+    and no opener: a read, like ``Path.read_text()``, which the runtime audit judges by its path (the kernel's own
+    folder is fine, round 12, n06). Any other use of ``open`` (a computed mode, an alias, an opener) is a finding."""
+    if resolve(call.func) != "builtins.open" or len(call.args) > 2:
+        return False
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(
+            k.arg not in ("mode", "encoding", "errors", "newline", "buffering") for k in call.keywords):
+        return False
+    mode = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "mode"), None)
+    if mode is None:
+        return True
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) <= set("rbt")

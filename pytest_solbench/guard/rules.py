@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
-from pytest_solbench.guard.corners import corner_findings, turns_off, vendor_aliases
+from pytest_solbench.guard.corners import corner_findings, reads_a_file, turns_off, vendor_aliases
 from pytest_solbench.guard.names import (Resolver, is_module, local_exports, lookup, normalize_cpp,
                                          source_encoding, strip_cpp)  # fmt: skip
 from pytest_solbench.guard.pointers import pointer_keys
@@ -200,7 +200,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
         _check_name(name, node, hit, vendor, context, imported=True)
         _check_importable(name, node, hit, context)
     inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}  # a.b of a.b.c: judge a.b.c only
-    inner |= {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call) and _reads_a_file(n, resolver)}
+    inner |= {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call) and reads_a_file(n, resolver.resolve)}
     for node in ast.walk(tree):
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
             name = resolver.resolve(node)
@@ -306,20 +306,6 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
 
 _IMPORT_CALLS = ("builtins.__import__", "importlib.import_module", "importlib.__import__")
 
-
-def _reads_a_file(call: ast.Call, resolver: Resolver) -> bool:
-    """``open(path)`` or ``open(path, "rb")``, called where it is named, with a mode written out that only reads
-    and no opener: a read, like ``Path.read_text()``, which the runtime audit judges by its path (the kernel's own
-    folder is fine, round 12, n06). Any other use of ``open`` (a computed mode, an alias, an opener) is a finding."""
-    if resolver.resolve(call.func) != "builtins.open" or len(call.args) > 2:
-        return False
-    if any(isinstance(a, ast.Starred) for a in call.args) or any(
-            k.arg is None or k.arg not in ("mode", "encoding", "errors", "newline", "buffering") for k in call.keywords):
-        return False
-    mode = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "mode"), None)
-    if mode is None:
-        return True
-    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) <= set("rbt")
 
 
 def _check_importable(name: str, node: ast.AST, hit, context: _Context) -> None:
