@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The GPU runs whose numbers the docs record, in steps (several per call fit a lent machine's 10-minute limit):
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup ipc smoke clockparts examples judge  # run 1 (smoke stops early)
+#   EXAMPLES_KD='--kernel-dir examples/triton_rmsnorm.py' ... examples   # a part of the examples (one call's limit)
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup unit redteam profile
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup library agreement               # run 2
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup fidelity gates                  # run 3
@@ -52,7 +53,7 @@ for what in "$@"; do
         tests/test_integrity.py tests/test_library.py -k "gpu or timing or worker or clock or integrity or audit" \
         >"$LOGS/unit.log" 2>&1 ;;
     examples)  # the README table
-      timed examples timeout "${EXAMPLES_S:-420}" "${SOL[@]}" --kernel-dir examples --solbench-max-time 0.5 -v --durations 25 \
+      timed examples timeout "${EXAMPLES_S:-420}" "${SOL[@]}" ${EXAMPLES_KD:---kernel-dir examples} --solbench-max-time 0.5 -v --durations 25 \
         --solbench-json "$LOGS/examples.jsonl" --junitxml "$LOGS/examples.xml" >"$LOGS/examples.log" 2>&1
       python benchmarks/item_overhead.py "$LOGS/examples.jsonl" "$LOGS/examples.xml" >"$LOGS/overhead.log" 2>&1 ;;
     redteam)  # every red-team kernel, then the honest RMSNorm: its score must match the examples run
