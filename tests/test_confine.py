@@ -941,3 +941,33 @@ def test_a_kernels_process_still_dies_with_its_judge_after_it_becomes_its_own_us
     os.close(report)
     os.waitpid(pid, 0)
     assert int(uid) >= confine.OWN_UID_BASE and int(held) == 9
+
+
+def test_a_cuda_kernels_private_dev_binds_the_drivers_nodes_and_nothing_else(restored: Path, tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Round 12, n03 for CUDA: a root kernel's process opened the machine's /dev/kmsg and block devices for writing;
+    a CUDA kernel's private /dev holds the plain nodes and the NVIDIA driver's (its nodes, the nvidia-caps folder)."""
+    dev = tmp_path / "dev"
+    (dev / "nvidia-caps").mkdir(parents=True)
+    for name in ("null", "zero", "nvidia0", "nvidiactl", "nvidia-uvm", "kmsg", "sda", "tty0"):
+        (dev / name).touch()
+    monkeypatch.setattr(confine, "DEV", str(dev))
+    assert confine.cuda_nodes() == ("nvidia-caps", "nvidia-uvm", "nvidia0", "nvidiactl")
+    system = FakeSystem(root=True)
+    result = confine.confine(temp_root=str(restored), shared=[str(restored)], system=system, cuda=True)
+    assert "private-dev" in result.in_force
+    bound = {call[1]: call[4] for call in system.calls if call[0] == "mount" and str(call[1]).startswith(str(dev))}
+    assert set(bound) == {str(dev / n) for n in ("null", "zero", "nvidia0", "nvidiactl", "nvidia-uvm", "nvidia-caps")}
+    assert bound[str(dev / "nvidia-caps")] & MS_REC  # a folder: bound with what is in it
+    cpu = FakeSystem(root=True)
+    confine.confine(temp_root=str(restored), shared=[str(restored)], system=cpu)
+    assert not any(call[0] == "mount" and "nvidia" in str(call[1]) for call in cpu.calls)
+
+
+def test_a_measure_can_be_left_out_by_name_to_find_which_breaks_a_machine(restored: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv(confine.OFF_ENV, "private-dev, read-only-proc")
+    result = confine.confine(temp_root=str(restored), shared=[str(restored)], system=FakeSystem(root=True), cuda=True)
+    missing = dict(result.missing)
+    assert missing["private-dev"] == missing["read-only-proc"] == "turned off (SOLBENCH_CONFINE_OFF)"
+    assert "read-only-fs" in result.in_force and "network" in result.in_force

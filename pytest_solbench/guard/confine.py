@@ -25,7 +25,8 @@ saying which are in force and why the others are not:
 - ``private-dev`` (in that namespace): a ``/dev`` of its own, read-only, holding only ``DEV_NODES`` bound from the
   machine's, the ``fd`` links and the machine's ``/dev/shm`` (which ``private-shm`` then covers): a process of root's
   user opened ``/dev/kmsg``, ttys and loop and zram block devices for writing through the machine's (red-team round
-  12, n03). Not for a CUDA kernel yet (``CUDA_DEV``);
+  12, n03). A CUDA kernel's process has the driver's nodes bound in too (``CUDA_DEV``: ``/dev/nvidia*``,
+  ``/dev/nvidia-caps``);
 - ``private-shm`` (in that namespace): a ``/dev/shm`` of its own (a tmpfs of at most ``SHM_BYTES``) where only the
   judge's folders for this process are bound back, so a kernel can neither read nor write another kernel's shared
   tensors, nor fill the machine's ``/dev/shm`` to fail the kernels after it;
@@ -43,6 +44,9 @@ saying which are in force and why the others are not:
 - ``no-userns`` (Linux, x86_64 or aarch64): a seccomp filter (``guard.seccomp``) that refuses every new namespace
   (``unshare``, ``clone`` with a ``CLONE_NEW*`` flag, ``setns``, ``clone3``), so the process cannot make a user
   namespace, gain every capability in it and leave the IPC namespace the judge finds it by (red-team round 6, g08).
+
+``SOLBENCH_CONFINE_OFF=read-only-proc,private-dev`` leaves the named measures out (the header lists them as not in
+force): a way to find which one breaks a machine's kernels, never a default.
 
 Whatever the machine allows, :func:`for_kernel` then makes the process not dumpable (``undumpable``; the judge's
 process does the same): its ``/proc/<pid>/mem``, ``fd`` and ``environ`` belong to root and open only with
@@ -94,8 +98,9 @@ KEEP_WRITABLE = ("/dev", "/proc", "/sys")  # GPUs and shared memory; /proc and /
 VIEWS = ("/proc", "/sys")  # the kernel's views of processes, devices and the host's settings: read, never written
 DEV_NODES = ("null", "zero", "full", "random", "urandom")  # what a kernel's process may open in its own /dev
 DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2"}
-CUDA_DEV = ("a CUDA kernel's process keeps the machine's /dev: the driver's device nodes a private one must bind in "
-            "are not yet tried on a GPU")
+CUDA_DEV = ("nvidia", "nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset", "nvidia-caps")  # prefixes
+DEV = "/dev"  # the machine's, whose nodes a private one binds in
+OFF_ENV = "SOLBENCH_CONFINE_OFF"  # measures to leave out, comma-separated: to find which one breaks a machine's kernels
 CUDA_SHM = ("the CUDA driver opens shared GPU memory through the machine's /dev/shm (under a private one every "
             "shared tensor failed: cudaErrorMapBufferObjectFailed, H100, driver 580)")
 CUDA_OWN_USER = ("the CUDA driver's file of the judge's shared GPU memory (/dev/shm/cuda.shm.*) is the judge's user's: "
@@ -313,10 +318,7 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
         _step("read-only-fs", lambda: _read_only(system, temp, [temp, *writable, *(shared or ())]), done, missing)
         if "read-only-fs" in done:
             _step("read-only-proc", lambda: _read_only_views(system), done, missing)
-            if cuda:
-                missing.append(("private-dev", CUDA_DEV))
-            else:
-                _step("private-dev", lambda: _private_dev(system, temp), done, missing)
+            _step("private-dev", lambda: _private_dev(system, temp, cuda_nodes() if cuda else ()), done, missing)
         else:
             missing += [("read-only-proc", "needs the mount namespace of read-only-fs"),
                         ("private-dev", "needs the mount namespace of read-only-fs")]
@@ -509,6 +511,9 @@ def probe_in_subprocess(timeout_s: float = 30.0, reads: Mapping[str, str] | None
 
 
 def _step(measure: str, action: Any, done: list[str], missing: list[tuple[str, str]]) -> None:
+    if measure in os.environ.get(OFF_ENV, "").replace(" ", "").split(","):
+        missing.append((measure, f"turned off ({OFF_ENV})"))
+        return
     try:
         action()
     except OSError as exc:
@@ -774,17 +779,31 @@ def _read_only_views(system: Any) -> None:
                     raise OSError(exc.errno, f"{point} stays writable: {exc.strerror}") from None
 
 
-def _private_dev(system: Any, temp: str) -> None:
+def cuda_nodes() -> tuple[str, ...]:
+    """The NVIDIA driver's entries in the machine's ``/dev`` (its device nodes, and the ``nvidia-caps`` folder)."""
+    try:
+        names = os.listdir(DEV)
+    except OSError:
+        return ()
+    return tuple(sorted(n for n in names if n.startswith(CUDA_DEV)))
+
+
+def _private_dev(system: Any, temp: str, extra: Sequence[str] = ()) -> None:
     """A ``/dev`` of this namespace's own (``private-dev``): a small tmpfs made in the private temp, the allowed
-    nodes and the machine's ``/dev/shm`` bound into it, made read-only, then moved over ``/dev``."""
+    nodes (and ``extra``: a CUDA kernel's driver nodes) and the machine's ``/dev/shm`` bound into it, made
+    read-only, then moved over ``/dev``. Writing to a device node does not need a writable mount."""
     stage = os.path.join(os.path.realpath(temp), ".dev")
     os.mkdir(stage, 0o755)
     system.mount("tmpfs", stage, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k")
     try:
-        for name in DEV_NODES:
-            if os.path.exists(f"/dev/{name}"):
-                open(os.path.join(stage, name), "w").close()
-                system.mount(f"/dev/{name}", os.path.join(stage, name), None, MS_BIND)
+        for name in (*DEV_NODES, *extra):
+            source, target = os.path.join(DEV, name), os.path.join(stage, name)
+            if os.path.isdir(source) and not os.path.islink(source):
+                os.mkdir(target, 0o755)
+                system.mount(source, target, None, MS_BIND | MS_REC)
+            elif os.path.exists(source):
+                open(target, "w").close()
+                system.mount(source, target, None, MS_BIND)
         if os.path.isdir("/dev/shm"):
             os.mkdir(os.path.join(stage, "shm"), 0o1777)
             system.mount("/dev/shm", os.path.join(stage, "shm"), None, MS_BIND | MS_REC)
