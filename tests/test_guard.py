@@ -453,3 +453,11 @@ def test_open_for_reading_is_judged_at_run_time_like_read_text_and_any_other_ope
     assert py("open('o.txt', opener=print)\n") == [("file-network-os", 1)]  # an opener can open any way
     assert py("o = open\no('o.txt', 'r')\n") == [("file-network-os", 1)]  # open as a value: aliased, not judged
     assert py("kw = {'mode': 'w'}\nopen('o.txt', **kw)\n") == [("file-network-os", 2)]
+
+
+def test_a_vendor_op_reached_through_a_class_or_a_forwarding_module_is_the_vendor_op_red_team_round_14() -> None:
+    """p02: torch._C._VariableFunctions.rms_norm and torch._VF.rms_norm are torch.rms_norm, which PASSED unseen."""
+    assert py("import torch\ny = torch._C._VariableFunctions.rms_norm(x, [4], w, 1e-5)\n") == [("vendor-op", 2)]
+    assert py("import torch\ny = torch._VF.rms_norm(x, [4], w, 1e-5)\n") == [("vendor-op", 2)]
+    assert py("from torch._C import _VariableFunctions as V\ny = V.rms_norm(x, [4], w, 1e-5)\n") == [("vendor-op", 2)]
+    assert py("import torch\ny = torch._C._VariableFunctions.add(x, x)\n") == []  # not the op's own family

@@ -199,6 +199,24 @@ def _module(dotted: str):
         return None
 
 
+#: Modules whose ``__getattr__`` hands every name on to an object they hold: that object's attribute name.
+_FORWARDING = {"torch._VF": "vf"}
+
+
+def _static_attribute(holder: object, name: str) -> object:
+    """``holder.name`` as the class dictionaries along the MRO hold it (a static method unwrapped), running no
+    ``__getattr__`` or descriptor; None where it is not found so."""
+    if holder is None:
+        return None
+    owner = holder if isinstance(holder, type) else type(holder)
+    own = getattr(holder, "__dict__", None) if not isinstance(holder, type) else None
+    for mapping in ([own] if isinstance(own, dict) else []) + [vars(k) for k in owner.__mro__]:
+        if name in mapping:
+            value = mapping[name]
+            return value.__func__ if isinstance(value, (staticmethod, classmethod)) else value
+    return None
+
+
 @functools.lru_cache(maxsize=8192)
 def lookup(dotted: str) -> tuple[str, object]:
     """(canonical name, object) of a dotted name read through the modules it passes: each leading part that is a
@@ -212,9 +230,14 @@ def lookup(dotted: str) -> tuple[str, object]:
         return dotted, None
     canonical = current.__name__
     for index, part in enumerate(parts[1:], 1):
-        value = vars(current).get(part) if isinstance(current, type(sys)) else None
-        if value is None and isinstance(current, type(sys)):
-            value = sys.modules.get(f"{current.__name__}.{part}")
+        if isinstance(current, type(sys)):
+            value = vars(current).get(part)
+            if value is None:
+                value = sys.modules.get(f"{current.__name__}.{part}")
+            if value is None and canonical in _FORWARDING:  # torch._VF.rms_norm is torch.rms_norm
+                value = _static_attribute(vars(current).get(_FORWARDING[canonical]), part)
+        else:  # a class or an object: torch._C._VariableFunctions.rms_norm is torch.rms_norm (round 14, p02)
+            value = _static_attribute(current, part)
         if value is None:
             return ".".join([canonical, *parts[index:]]), None
         if isinstance(value, type(sys)):
