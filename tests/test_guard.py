@@ -461,3 +461,14 @@ def test_a_vendor_op_reached_through_a_class_or_a_forwarding_module_is_the_vendo
     assert py("import torch\ny = torch._VF.rms_norm(x, [4], w, 1e-5)\n") == [("vendor-op", 2)]
     assert py("from torch._C import _VariableFunctions as V\ny = V.rms_norm(x, [4], w, 1e-5)\n") == [("vendor-op", 2)]
     assert py("import torch\ny = torch._C._VariableFunctions.add(x, x)\n") == []  # not the op's own family
+
+
+def test_code_built_from_strings_or_graphs_is_runtime_load_red_team_round_14() -> None:
+    """q08: sympy.sympify (reached as torch's re-export) evaluated "__import__('torch').nn.functional.rms_norm";
+    q04, p10: torch.fx wrote a graph's code with an injected target, or ran a string as a GraphModule's forward."""
+    assert py("from torch.fx.experimental.symbolic_shapes import sympy\nf = sympy.sympify('x')\n") == [
+        ("runtime-load", 1), ("runtime-load", 2)]  # fmt: skip
+    assert py("import torch.utils._sympy.functions as m\nf = m.sympy.sympify('x')\n") == [("runtime-load", 2)]
+    assert py("import torch.fx\ng = torch.fx.Graph()\n") == [("runtime-load", 1), ("runtime-load", 2)]
+    assert py("from torch.fx.graph_module import _forward_from_src\n") == [("runtime-load", 1)]
+    assert py("import torch\ncu = torch.jit.CompilationUnit('def f(x): return x')\n") == [("runtime-load", 2)]

@@ -733,3 +733,33 @@ def test_a_timer_of_the_kernels_function_is_the_kernels(tmp_path):
     finally:
         module.TIMER[0].cancel()
         module.TIMER[0].join()
+
+
+def test_audit_records_a_string_a_library_compiles_for_the_kernel_but_not_the_standard_librarys_own(tmp_path):
+    """Red-team round 14, q08: sympy.sympify evaluated a string the kernel wrote ("__import__('torch')...rms_norm"),
+    and exec counted only on the kernel's own line. A library that is neither the standard library nor a compiler
+    compiling code for the kernel is the kernel's doing; a dataclass's or namedtuple's generated methods are not."""
+    lib, folder = tmp_path / "lib", tmp_path / "kernel"
+    lib.mkdir()
+    folder.mkdir()
+    (lib / "evaluator.py").write_text("def evaluate(text):\n    return eval(text)\n")
+    kernel = folder / "string_kernel.py"
+    kernel.write_text("import collections, dataclasses\nimport evaluator\n\n"
+                      "def honest():\n    P = collections.namedtuple('P', 'a b')\n"
+                      "    return dataclasses.make_dataclass('C', [('x', int)])\n\n"
+                      "def cheat():\n    return evaluator.evaluate('1 + 1')\n")  # fmt: skip
+    sys.path.insert(0, str(lib))
+    try:
+        module = _import_kernel(kernel, "string_kernel")
+        audit = Audit([folder])
+        with audit:
+            module.honest()
+        assert audit.events == []
+        with audit:
+            assert module.cheat() == 2
+    finally:
+        sys.path.remove(str(lib))
+        sys.modules.pop("evaluator", None)
+    assert {(e.rule, e.event, e.where) for e in audit.events} == {
+        ("runtime-load", "compile", "string_kernel.py:9 (through evaluator)"),
+        ("runtime-load", "exec", "string_kernel.py:9 (through evaluator)")}

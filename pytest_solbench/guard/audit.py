@@ -13,8 +13,10 @@ would hide any call behind one. A compiler does not end the walk either: a kerne
 the callable's work looks like the compiler's. So where a kernel frame lies above a compiler's, the event is excused
 only if compilers do such things on a kernel's behalf (``COMPILER_MAY``: reading files, writing inside the temp and
 cache folders, running their toolchains, loading what they built) and is the kernel's otherwise: a write elsewhere,
-a socket, a frame or trace hook, through whatever library. A kernel reading its own folder is fine; ``exec`` and
-``compile`` count only when the kernel's own line calls them (the standard library execs for dataclasses too).
+a socket, a frame or trace hook, through whatever library. A kernel reading its own folder is fine. Code compiled
+from a string counts when the kernel's own line asks, or a library that is neither the standard library nor a
+compiler asks on its behalf (sympy evaluating a string, red-team round 14): not where only the standard library lies
+between (a dataclass's generated methods) or a compiler asked.
 
 One event is stopped, not only recorded: a signal (``os.kill``, ``os.killpg``) to a process that is neither this
 one nor one it started raises ``PermissionError`` before it is sent, whoever asked (a kernel has no business with the
@@ -27,9 +29,11 @@ An audit hook cannot be removed, so one is installed per process, on first use, 
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import sys
+import sysconfig
 import threading
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -124,6 +128,8 @@ class Audit:
     def _kernel_frame(self, frame: Any, event: str, args: tuple) -> str | None:
         """"file:line" of the kernel frame an event comes from; None when a compiler (doing what compilers do) or the
         harness asked."""
+        if event in DIRECT:
+            return self._string_code_frame(frame)
         via = None  # the first compiler frame met on the way up
         while frame is not None:
             path = frame.f_code.co_filename
@@ -133,10 +139,32 @@ class Audit:
                 if via is None:
                     return where
                 return None if self._compiler_may(event, args) else f"{where} (through {via})"
-            if event in DIRECT or path.startswith(IMPORT_MACHINERY):
-                return None  # exec/compile not on the kernel's own line, or an import (the static rules' business)
+            if path.startswith(IMPORT_MACHINERY):
+                return None  # an import: the static rules' business
             if kind == "compiler" and via is None:
                 via = frame.f_globals.get("__name__", os.path.basename(path))
+            frame = frame.f_back
+        return None
+
+    def _string_code_frame(self, frame: Any) -> str | None:
+        """"file:line" of the kernel frame for code compiled from a string: asked on the kernel's own line, or on its
+        behalf by a library that is neither the standard library nor a compiler (sympy.sympify evaluating a string
+        the kernel wrote, red-team round 14, q08). None where a compiler (Triton's launcher, Inductor's output, a
+        TorchScript annotation) or the import machinery asked, or only the standard library between the kernel and
+        the event (a dataclass's generated methods, a namedtuple)."""
+        via = None  # the first frame of a library that is neither, on the way up
+        first = True
+        while frame is not None:
+            path = frame.f_code.co_filename
+            kind = self._kind(path)
+            if kind == "kernel":
+                where = f"{os.path.basename(path)}:{frame.f_lineno}"
+                return where if first else None if via is None else f"{where} (through {via})"
+            if kind == "compiler" or path.startswith(IMPORT_MACHINERY):
+                return None
+            if via is None and not _is_standard_library(path):
+                via = frame.f_globals.get("__name__", os.path.basename(path))
+            first = False
             frame = frame.f_back
         return None
 
@@ -200,6 +228,19 @@ def _writes(args: tuple) -> bool:
     _path, mode, flags = (tuple(args) + (None, None, None))[:3]
     return (isinstance(mode, str) and bool(WRITE_MODES & set(mode))) or (
         mode is None and isinstance(flags, int) and bool(flags & WRITE_FLAGS))
+
+
+_STDLIB = tuple(os.path.realpath(sysconfig.get_path(k)) + os.sep for k in ("stdlib", "platstdlib"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_standard_library(path: str) -> bool:
+    """Whether a frame's file is the standard library's (its folder, not site-packages; or a frozen module)."""
+    if path.startswith("<frozen "):
+        return True
+    real = os.path.realpath(path)
+    return real.startswith(_STDLIB) and f"{os.sep}site-packages{os.sep}" not in real and (
+        f"{os.sep}dist-packages{os.sep}" not in real)  # fmt: skip
 
 
 def _writable_roots() -> tuple[str, ...]:
