@@ -38,7 +38,7 @@ STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream"
 #: Honest look-alikes that run too: the runtime tripwires must let them pass (thread pools, red-team rounds 8, j03,
 #: 9, k02, and 10).
 LOOKALIKES = ("pool_at_import", "pool_warmed_at_import", "pool_done_callback", "pool_result_queue", "pool_eight_workers",
-              "pool_per_call", "triton_autotune")
+              "pool_per_call", "triton_autotune", "warns_and_logs")
 #: A trick that is a file beside the kernel: its folder is copied whole, and its kernel is named "kernel".
 FOLDER = ("shadow_torch", "shadowing")
 

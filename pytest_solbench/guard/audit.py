@@ -212,9 +212,9 @@ class Audit:
     def _record(self, event: str, args: tuple, frame: Any) -> None:
         if event == "open":
             path = tuple(args)[0] if args else None
-            if isinstance(path, int) or (not _writes(args) and isinstance(path, (str, bytes))
-                                         and self._is_kernel(os.fsdecode(path))):  # fmt: skip
-                return  # an open descriptor, or the kernel reading its own files
+            if isinstance(path, int) or (not _writes(args) and isinstance(path, (str, bytes)) and (
+                    self._is_kernel(os.fsdecode(path)) or _loaded_source(os.fsdecode(path)))):  # fmt: skip
+                return  # an open descriptor, the kernel reading its own files, or the source of a loaded module
         if event in ("exec", "compile") and not str(getattr(args[0], "co_filename", args[-1])).startswith("<"):
             return  # a module's code from its file (an import), not a string
         where = self._kernel_frame(frame, event, args)
@@ -241,6 +241,19 @@ def _is_standard_library(path: str) -> bool:
     real = os.path.realpath(path)
     return real.startswith(_STDLIB) and f"{os.sep}site-packages{os.sep}" not in real and (
         f"{os.sep}dist-packages{os.sep}" not in real)  # fmt: skip
+
+
+def _loaded_source(path: str) -> bool:
+    """Whether ``path`` is the file of a module this process has loaded: what ``warnings`` and ``traceback`` read to
+    show a line (``linecache``), public code the process runs anyway. A kernel's ``warnings.warn(stacklevel=2)`` or
+    ``logging.exception`` read the harness's and Triton's sources and was REWARD_HACK (red-team round 14, h07, h08).
+    Another kernel's files are never among them: its modules are not loaded here."""
+    files = {getattr(m, "__file__", None) for m in list(sys.modules.values())}
+    if path in files:
+        return True
+    real = os.path.realpath(path)
+    return any(isinstance(f, str) and os.path.realpath(f) == real for f in files if f and os.path.basename(f) ==
+               os.path.basename(real))  # fmt: skip
 
 
 def _writable_roots() -> tuple[str, ...]:
