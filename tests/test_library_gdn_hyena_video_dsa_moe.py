@@ -137,6 +137,23 @@ def test_indexer_picks_the_top_2048_by_brute_force_and_its_scores_are_exact() ->
         assert torch.equal(terms.sum(0), terms.flip(0).cumsum(0)[-1])
 
 
+def test_the_indexers_inputs_never_tie_at_the_cut_so_any_correct_top_k_is_the_answer() -> None:
+    """Red-team round 14, h09: on the exact grid the 2048th score equalled the 2049th in half the draws, and an honest
+    torch.topk (unstable on ties, as SGLang's and vLLM's paths use it) lost to the reference's stable sort."""
+    torch = pytest.importorskip("torch")
+    p = find(INDEXER)
+    for seed in range(6):
+        for workload in cpu_workloads(p)[:2]:
+            inputs = make_inputs(p.definition, workload, seed)
+            for b, length in enumerate(inputs["seq_lens"].tolist()):
+                pages = inputs["block_table"][b, : (length + 63) // 64].long()
+                k = inputs["k_cache_fp8"][pages].reshape(-1, 128)[:length].float()
+                scale = inputs["k_cache_scale"][pages].reshape(-1)[:length]
+                scores = ((inputs["q_fp8"][b].float() @ k.t()).relu() * inputs["weights"][b][:, None]).sum(0) * scale
+                ranked = scores.sort(descending=True).values
+                assert ranked[2047] != ranked[2048], (seed, workload.axes, b)
+
+
 def test_sparse_mla_equals_dense_attention_over_the_chosen_tokens() -> None:
     torch = pytest.importorskip("torch")
     import torch.nn.functional as F
