@@ -391,6 +391,16 @@ def test_what_the_import_system_runs_is_read_and_nothing_else_red_team_round_14(
     assert kernel_bundle(honest).files == {"__init__.py", "k.py", "helpers.py", "lib/__init__.py", "lib/core.py"}
 
 
+def test_shadowing_is_judged_on_the_path_of_the_kernels_worker_red_team_round_14(tmp_path: Path, monkeypatch) -> None:
+    """Round 14, h19: pytest puts the project it runs in on the session's path, so a folder of the kernel's named like
+    one of the project's (``docs/``, ``tests/``) was ``shadowing``; no worker has that folder on its path."""
+    write(tmp_path / "project", {"guides/README.md": ""})
+    kernel = write(tmp_path / "k", {"k.py": "DEFINITION = 'p'\n", "guides/README.md": ""})
+    monkeypatch.chdir(tmp_path / "project")
+    monkeypatch.syspath_prepend(str(tmp_path / "project"))
+    assert bundled(kernel) == []
+
+
 def test_sourceless_compiled_code_is_refused(tmp_path: Path) -> None:
     (tmp_path / "src.py").write_text("X = 1\n")
     py_compile.compile(str(tmp_path / "src.py"), cfile=str(tmp_path / "k" / "fast.pyc"), doraise=True)

@@ -111,9 +111,12 @@ def joins_namespace(name: str, folder: Path) -> str | None:
 
 
 def _found_elsewhere(name: str, folder: Path) -> Any:
-    """What the import system finds for the top-level ``name`` on ``sys.path`` without ``folder``, or None."""
-    here = os.path.realpath(folder)
-    paths = [p for p in sys.path if os.path.realpath(p or os.getcwd()) != here]
+    """What the import system finds for the top-level ``name`` on the path of the kernel's worker, without ``folder``,
+    or None. The worker's path is this process's less the working directory (``worker.pool.worker_path``, not
+    imported: the guard imports no worker): pytest's project is there (its ``docs/``, ``tests/``), and an author's
+    ``docs/`` beside a kernel was ``shadowing`` for it though no worker could join it (red-team round 14, h19)."""
+    here, cwd = os.path.realpath(folder), os.path.realpath(os.getcwd())
+    paths = [p for p in sys.path if p and os.path.realpath(p) not in (here, cwd)]
     try:
         return importlib.machinery.PathFinder.find_spec(name, paths)
     except (ImportError, ValueError, OSError):
