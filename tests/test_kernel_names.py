@@ -240,3 +240,11 @@ def test_a_kernels_process_imports_from_its_folder_only_the_files_the_rules_read
                                         "flint_x.py": "raise SystemExit('ran')\n"})  # fmt: skip
     assert probe == "ran None", probe
 
+
+def test_a_kernel_file_in_a_package_folder_whose_stem_is_no_identifier_loads(tmp_path: Path) -> None:
+    """Red-team round 14, h23: a package folder's ``rms_v1.2.py`` was imported as the dotted ``pkg.rms_v1.2``, a
+    COMPILE_ERROR; the same file in a plain folder passed. It loads under a name made of its stem."""
+    found = loaded(tmp_path / "pkg", {"rms_v1.2.py": "from .parts import f\ndef run():\n    return f()\n",
+                                      "__init__.py": "", "parts.py": "def f():\n    return 'parts'\n"})  # fmt: skip
+    assert found == "ran parts", found
+

@@ -208,12 +208,17 @@ def _import_file(path: Path, module_name: str, package: Path | None = None, only
     try:
         if package is not None:
             _as_package(package, module_name)
-            return importlib.import_module(".".join([module_name, *path.relative_to(package).with_suffix("").parts]))
-        spec = importlib.util.spec_from_file_location(module_name, path)
+            parts = list(path.relative_to(package).with_suffix("").parts)
+            parts[-1] = re.sub(r"\W", "_", parts[-1])  # ``rms_v1.2.py`` loads under a name (round 14, h23)
+            if len(parts) > 1:
+                importlib.import_module(".".join([module_name, *parts[:-1]]))
+            spec = importlib.util.spec_from_file_location(".".join([module_name, *parts]), path)
+        else:
+            spec = importlib.util.spec_from_file_location(module_name, path)
         if spec is None or spec.loader is None:
             raise KernelError(Status.COMPILE_ERROR, f"cannot import {path}")
         module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
+        sys.modules[spec.name] = module
         spec.loader.exec_module(module)
         return module
     except SyntaxError as exc:
