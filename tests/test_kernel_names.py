@@ -239,6 +239,9 @@ def test_a_kernels_process_imports_from_its_folder_only_the_files_the_rules_read
                                         "importlib.util.find_spec('flint' + '_x')\n",
                                         "flint_x.py": "raise SystemExit('ran')\n"})  # fmt: skip
     assert probe == "ran None", probe
+    relative = loaded(tmp_path / "rel", {"k.py": "import importlib\ndef run():\n    return importlib.import_module("
+                                         "'.impl', __package__).NAME\n", "__init__.py": "", "impl.py": "NAME = 1\n"})
+    assert relative == "ran 1", relative  # a name in a string, relative to the package, is read and served
 
 
 def test_a_kernel_file_in_a_package_folder_whose_stem_is_no_identifier_loads(tmp_path: Path) -> None:

@@ -153,7 +153,7 @@ def _follow_imports(entries: list[Path], folder: Path,
             tree = ast.parse(text)
         except (SyntaxError, ValueError):
             continue  # the rules report it as unparsable
-        for node, dotted in [*_imports(tree, path, folder), *_named_in_strings(tree)]:
+        for node, dotted in [*_imports(tree, path, folder), *_named_in_strings(tree, path, folder)]:
             top = dotted.split(".")[0]
             if top in shadows:
                 what = f"imports {dotted}, which loads the local {top} instead of {shadows[top]}"
@@ -181,23 +181,30 @@ def _imports(tree: ast.Module, path: Path, folder: Path) -> Iterator[tuple[ast.s
             for alias in node.names:
                 yield node, alias.name
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - (node.level - 1)] if node.level - 1 <= len(package) else ()
-                stem = ".".join([*base, *([node.module] if node.module else [])])
-            else:
-                stem = node.module or ""
+            stem = _absolute(node.level, node.module or "", package)
             for alias in node.names:  # ``from pkg import sub`` may name a submodule
                 yield node, f"{stem}.{alias.name}" if stem else alias.name
 
 
-def _named_in_strings(tree: ast.Module) -> Iterator[tuple[ast.AST, str]]:
+def _named_in_strings(tree: ast.Module, path: Path, folder: Path) -> Iterator[tuple[ast.AST, str]]:
     """(constant, dotted name) of every string that starts like a module name (``import_module("impl")``,
-    ``pkgutil.resolve_name("impl:go")``): a local module named only in a string is brought and read all the same."""
+    ``pkgutil.resolve_name("impl:go")``, ``import_module(".impl", __package__)`` resolved against the file's package):
+    a local module named only in a string is brought and read all the same, and only what is read can be imported."""
+    package = path.parent.relative_to(folder).parts
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
             dotted = node.value.split(":", 1)[0].strip()
-            if dotted and all(part.isidentifier() for part in dotted.split(".")):
-                yield node, dotted
+            name = dotted.lstrip(".")
+            if name and all(part.isidentifier() for part in name.split(".")):
+                yield node, _absolute(len(dotted) - len(name), name, package)
+
+
+def _absolute(level: int, module: str, package: tuple[str, ...]) -> str:
+    """A module name ``level`` dots up from ``package`` (the importing file's folder, relative to the kernel's)."""
+    if not level:
+        return module
+    base = package[: len(package) - (level - 1)] if level - 1 <= len(package) else ()
+    return ".".join([*base, *([module] if module else [])])
 
 
 def _local_files(start: Path, parts: list[str], folder: Path) -> list[Path] | None:
