@@ -348,8 +348,8 @@ def test_a_folder_without_init_hides_nothing_but_joins_a_namespace_package(tmp_p
 def test_every_file_the_import_system_can_reach_from_a_package_is_read(tmp_path: Path) -> None:
     """Red-team round 13: a vendor call hidden in a ``fast.py`` the rules never read PASSED three ways: imported by
     ``from . import *`` of a computed ``__all__`` in a package kernel folder (o01), through a folder link to a hidden
-    folder (o12), from a ``.py`` in ``__pycache__`` (o15). Every file a package can reach is read; a folder link out
-    of the kernel's folder is named."""
+    folder (o12), from a ``.py`` in ``__pycache__`` (o15). Every file an import reaches is read, all of a package's
+    modules for ``from pkg import *``; a folder link out of the kernel's folder is named.""" 
     vendor = "import torch.nn.functional as F\ndef rms(x, w):\n    return F.rms_norm(x, (x.shape[-1],), w)\n"
     star = write(tmp_path / "o01", {"__init__.py": '__all__ = ["tsaf"[::-1]]\n', "fast.py": vendor,
                                     "k.py": "from . import *\nDEFINITION = 'p'\n"})  # fmt: skip
@@ -365,6 +365,40 @@ def test_every_file_the_import_system_can_reach_from_a_package_is_read(tmp_path:
     out = write(tmp_path / "out", {"k.py": "from lib.impl import x\n", "lib/__init__.py": ""})
     (tmp_path / "out" / "lib" / "impl").symlink_to(tmp_path / "elsewhere")
     assert ("sourceless", "lib/impl/", 0) in bundled(out)
+
+
+def test_what_the_import_system_runs_is_read_and_nothing_else_red_team_round_14(tmp_path: Path) -> None:
+    """Round 14: a sourceless ``lib/__pycache__/fast.pyc`` imported as ``lib.__pycache__.fast`` was read by no rule
+    (q01); a ``fastlib.py`` beside a folder ``fastlib/`` runs, and the folder was read in its place (q03). An
+    author's ``bench.py``, ``tests/`` and Jupyter checkpoints in a package kernel's folder or a helper package were
+    judged as kernel code though no import reaches them (h15, h25): only what the imports reach is read (and all the
+    kernel's process can import from its folder, ``data.kernels``)."""
+    vendor = "import torch.nn.functional as F\ndef rms(x, w):\n    return F.rms_norm(x, (x.shape[-1],), w)\n"
+    (tmp_path / "src.py").write_text(vendor)
+    py_compile.compile(str(tmp_path / "src.py"), cfile=str(tmp_path / "q01/lib/__pycache__/fast.pyc"), doraise=True)
+    q01 = write(tmp_path / "q01", {"k.py": "from lib.__pycache__.fast import rms\n", "lib/__init__.py": ""})
+    assert bundled(q01) == [("sourceless", "k.py", 1)]
+    q03 = write(tmp_path / "q03", {"k.py": "from fastlib import rms\n", "fastlib.py": vendor,
+                                   "fastlib/notes.py": "VERSION = 1\n"})  # fmt: skip
+    assert bundled(q03) == [("vendor-op", "fastlib.py", 3)]
+    honest = write(tmp_path / "h15", {
+        "__init__.py": "", "k.py": "from .helpers import scale\nfrom lib.core import rms\nDEFINITION = 'p'\n",
+        "helpers.py": "scale = 1.0\n", "lib/__init__.py": "", "lib/core.py": "def rms(x):\n    return x\n",
+        "bench.py": "import argparse\nimport time\n", "checks/test_k.py": "import pytest\n" + vendor,
+        "lib/tests/test_core.py": vendor, ".ipynb_checkpoints/k-checkpoint.py": vendor,
+    })  # fmt: skip
+    assert bundled(honest) == []
+    assert kernel_bundle(honest).files == {"__init__.py", "k.py", "helpers.py", "lib/__init__.py", "lib/core.py"}
+
+
+def test_shadowing_is_judged_on_the_path_of_the_kernels_worker_red_team_round_14(tmp_path: Path, monkeypatch) -> None:
+    """Round 14, h19: pytest puts the project it runs in on the session's path, so a folder of the kernel's named like
+    one of the project's (``docs/``, ``tests/``) was ``shadowing``; no worker has that folder on its path."""
+    write(tmp_path / "project", {"guides/README.md": ""})
+    kernel = write(tmp_path / "k", {"k.py": "DEFINITION = 'p'\n", "guides/README.md": ""})
+    monkeypatch.chdir(tmp_path / "project")
+    monkeypatch.syspath_prepend(str(tmp_path / "project"))
+    assert bundled(kernel) == []
 
 
 def test_sourceless_compiled_code_is_refused(tmp_path: Path) -> None:

@@ -180,3 +180,92 @@ def test_a_kernel_file_linked_from_another_folder_is_refused(tmp_path: Path) -> 
     assert [(k.name, k.path) for k in found] == [("rms", tmp_path / "team_a" / "rms.py")]
     assert sorted(e.path.name for e in errors) == ["b_rms.py", "rms.py"]
     assert all("may not be a link to a file in another folder" in e.message for e in errors)
+
+
+FINDER = """
+import sys
+sys.path[:0] = {paths!r}
+from pathlib import Path
+from pytest_solbench.data import kernels
+from pytest_solbench.guard.bundle import kernel_bundle
+path = Path(sys.argv[1])
+spec = kernels.KernelSpec("k", "p", path, "python", path.name, "run")
+package = path.parent if (path.parent / "__init__.py").is_file() else None
+try:
+    module = kernels._import_file(path, "solbench_kernel_k", package, only=kernel_bundle(spec).files)
+    print("ran", module.run())
+except Exception as exc:
+    print("refused", type(exc).__name__, exc)
+"""
+
+
+def loaded(folder: Path, files: dict[str, str]) -> str:
+    """What importing ``folder``'s ``k.py`` (or the first file named) and calling its ``run`` prints, in a fresh
+    process as a kernel's worker does, with the finder of the files the static rules read."""
+    import subprocess
+    import sys
+
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    script = FINDER.format(paths=[str(ROOT), *sys.path])
+    entry = folder / next(iter(files))
+    return subprocess.run([sys.executable, "-c", script, str(entry)], capture_output=True, text=True, timeout=120,
+                          check=True).stdout.strip()  # fmt: skip
+
+
+def test_a_kernels_process_imports_from_its_folder_only_the_files_the_rules_read(tmp_path: Path) -> None:
+    """Red-team round 14: a finder of top-level names let a package's ``__path__`` reach any file below it, a
+    sourceless ``lib/__pycache__/fast.pyc`` included (q01); and it was taken away once the kernel was imported, so a
+    helper imported inside ``run`` was a false RUNTIME_ERROR (h14). It now serves, for the life of the process, the
+    files the static rules read and nothing else in the folder, at any depth."""
+    import py_compile
+
+    (tmp_path / "src.py").write_text("def rms():\n    return 'vendor'\n")
+    py_compile.compile(str(tmp_path / "src.py"), cfile=str(tmp_path / "q01/lib/__pycache__/fast.pyc"), doraise=True)
+    q01 = loaded(tmp_path / "q01", {"k.py": "from lib.__pycache__.fast import rms\ndef run():\n    return rms()\n",
+                                    "lib/__init__.py": ""})  # fmt: skip
+    assert q01.startswith("refused KernelError") and "__pycache__" in q01, q01
+    unread = loaded(tmp_path / "unread", {
+        "k.py": "import importlib\nimport lib\ndef run():\n    return importlib.import_module('lib.' + 'tsaf'[::-1])\n",
+        "lib/__init__.py": "", "lib/fast.py": "raise SystemExit('ran')\n",
+    })  # fmt: skip
+    assert unread.startswith("refused ModuleNotFoundError") and "not among the files" in unread, unread
+    lazy = loaded(tmp_path / "h14", {"k.py": "def run():\n    from helpers import f\n    return f()\n",
+                                     "helpers.py": "def f():\n    return 'helped'\n",
+                                     "flint_x.py": "raise SystemExit('ran')\n"})  # fmt: skip
+    assert lazy == "ran helped", lazy
+    probe = loaded(tmp_path / "probe", {"k.py": "import importlib.util\ndef run():\n    return "
+                                        "importlib.util.find_spec('flint' + '_x')\n",
+                                        "flint_x.py": "raise SystemExit('ran')\n"})  # fmt: skip
+    assert probe == "ran None", probe
+    relative = loaded(tmp_path / "rel", {"k.py": "import importlib\ndef run():\n    return importlib.import_module("
+                                         "'.impl', __package__).NAME\n", "__init__.py": "", "impl.py": "NAME = 1\n"})
+    assert relative == "ran 1", relative  # a name in a string, relative to the package, is read and served
+
+
+def test_a_kernel_file_in_a_package_folder_whose_stem_is_no_identifier_loads(tmp_path: Path) -> None:
+    """Red-team round 14, h23: a package folder's ``rms_v1.2.py`` was imported as the dotted ``pkg.rms_v1.2``, a
+    COMPILE_ERROR; the same file in a plain folder passed. It loads under a name made of its stem."""
+    found = loaded(tmp_path / "pkg", {"rms_v1.2.py": "from .parts import f\ndef run():\n    return f()\n",
+                                      "__init__.py": "", "parts.py": "def f():\n    return 'parts'\n"})  # fmt: skip
+    assert found == "ran parts", found
+
+
+def test_package_and_lazy_import_lookalikes_pass_through_the_plugin(pytester: pytest.Pytester) -> None:
+    """Red-team round 14's honest kernels: a helper imported inside ``run`` (h14), an author's bench script, checks
+    and Jupyter checkpoints in a package kernel's folder or a helper package (h15, h25), a package folder's
+    ``rms_v1.2.py`` (h23): each PASSED, run in confined workers."""
+    import shutil
+
+    folders = ["lazy_import", "pkg_with_tests", "dotted_pkg"]
+    args = []
+    for name in folders:
+        shutil.copytree(ROOT / "tests" / "lookalikes" / name, pytester.path / name)
+        args += ["--kernel-dir", str(pytester.path / name)]
+    result = pytester.runpytest_subprocess(str(RMSNORM), "--solbench", "--solbench-device", "cpu", *args, "-p",
+                                           "no:randomly", "-p", "no:cacheprovider", "--solbench-rounds", "2", "-k",
+                                           "num_tokens:7]", "--solbench-json", "t.jsonl", timeout=600)  # fmt: skip
+    lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
+    got = {x["solution"]: x["solbench"]["status"] for x in lines}
+    assert got == {"lazy_import": "PASSED", "pkg_with_tests": "PASSED", "rms_v1.2": "PASSED"}, result.stdout.str()[-3000:]

@@ -140,44 +140,85 @@ def cache_dir() -> Path:
     return root
 
 
-class _OnlyThese(importlib.abc.MetaPathFinder):
-    """Finds the named top-level modules in one folder and nothing else there."""
+class _BundleFinder(importlib.abc.MetaPathFinder):
+    """Imports from a kernel's folder only the Python files the static rules read (``guard.bundle``), at any depth,
+    and nothing else there: no other ``.py``, no ``.pyc``, ``.so`` or namespace portion of it. A package's
+    ``__path__`` reaches every file below it, so a finder of top-level names only let a sourceless
+    ``lib/__pycache__/fast.pyc`` be imported (red-team round 14, q01); a name through a ``__pycache__`` folder is
+    refused outright. Other names are left to the import system (the folder is not on ``sys.path``)."""
 
-    def __init__(self, folder: Path, names: frozenset[str]) -> None:
-        self.folder, self.names = str(folder), names
+    def __init__(self, folder: Path, files: frozenset[str]) -> None:
+        self.folder, self.files = str(folder), files
+        self.real = os.path.realpath(folder)
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        if path is not None or fullname not in self.names:
+        inside = [self.folder] if path is None else [p for p in path if self._inside(p)]
+        if not inside:
             return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, [self.folder])
-        if spec is not None and spec.origin in (None, "namespace"):  # a folder without __init__.py yields, as on
-            found = importlib.machinery.PathFinder.find_spec(fullname, sys.path)  # the path, to a module elsewhere
+        if fullname.rpartition(".")[2] == "__pycache__":
+            raise ModuleNotFoundError(f"{fullname}: a __pycache__ folder holds Python's caches, not modules a kernel "
+                                      "imports", name=fullname)  # fmt: skip
+        spec = importlib.machinery.PathFinder.find_spec(fullname, inside)
+        if spec is None:
+            return None
+        if spec.origin in (None, "namespace"):
+            return self._namespace(fullname, path, spec)
+        rel = os.path.relpath(spec.origin, self.folder).replace(os.sep, "/")
+        if rel in self.files and isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            return spec
+        if path is None:  # a top-level name the rules did not follow there: what is installed, as on the path
+            return None
+        raise ModuleNotFoundError(f"{fullname}: {rel} in the kernel's folder is not among the files the static rules "
+                                  "read (only what the kernel's sources import by name is)", name=fullname)  # fmt: skip
+
+    def _namespace(self, fullname: str, path: Any, spec: Any) -> Any:
+        """A folder without ``__init__.py``: a namespace package of the kernel's when a file read lies under it, and
+        a top-level one yields, as on the path, to a module installed elsewhere."""
+        portions = [os.path.relpath(p, self.folder).replace(os.sep, "/") + "/" for p in spec.submodule_search_locations]
+        if not any(rel.startswith(portion) for rel in self.files for portion in portions):
+            if path is None:
+                return None
+            raise ModuleNotFoundError(f"{fullname}: no file the static rules read is in it", name=fullname)
+        if path is None:
+            found = importlib.machinery.PathFinder.find_spec(fullname, sys.path)
             if found is not None and found.origin not in (None, "namespace"):
                 return None
         return spec
+
+    def _inside(self, entry: Any) -> bool:
+        """Whether a ``__path__`` entry is in the kernel's folder, as spelled or through links."""
+        if not isinstance(entry, str):
+            return False
+        return any(p.startswith(root + os.sep) or p == root for p, root in
+                   ((os.path.abspath(entry), self.folder), (os.path.realpath(entry), self.real)))  # fmt: skip
 
 
 def _import_file(path: Path, module_name: str, package: Path | None = None, only: frozenset[str] | None = None) -> Any:
     """Import ``path`` with its folder on ``sys.path`` (flat imports of its neighbours work); with ``package``, as
     a module of that folder made a package named ``module_name`` (``from .helpers import f`` works too, as
-    FlashInfer-Bench's Python builder imports a solution's entry point). With ``only``, just those top-level names
-    are found in the folder: what the static rules read (``guard.bundle``). With the whole folder on the path, a
-    ``flint.py`` beside a kernel that imported only torch._dynamo was imported by sympy, which tries ``flint`` as an
-    optional backend: code no rule had read registered the op the kernel called (red-team round 12, n11)."""
-    finder = None if only is None else _OnlyThese(path.parent, only)
-    if finder is None:
+    FlashInfer-Bench's Python builder imports a solution's entry point). With ``only``, just those files of the
+    folder (relative paths) are found: what the static rules read (``guard.bundle``); the finder stays for the life
+    of the process, as a kernel may import a helper inside ``run`` (red-team round 14, h14). With the whole folder on
+    the path, a ``flint.py`` beside a kernel that imported only torch._dynamo was imported by sympy, which tries
+    ``flint`` as an optional backend: code no rule had read registered the op the kernel called (round 12, n11)."""
+    if only is None:
         sys.path.insert(0, str(path.parent))
     else:
-        sys.meta_path.insert(0, finder)
+        sys.meta_path.insert(0, _BundleFinder(path.parent, only))
     try:
         if package is not None:
             _as_package(package, module_name)
-            return importlib.import_module(".".join([module_name, *path.relative_to(package).with_suffix("").parts]))
-        spec = importlib.util.spec_from_file_location(module_name, path)
+            parts = list(path.relative_to(package).with_suffix("").parts)
+            parts[-1] = re.sub(r"\W", "_", parts[-1])  # ``rms_v1.2.py`` loads under a name (round 14, h23)
+            if len(parts) > 1:
+                importlib.import_module(".".join([module_name, *parts[:-1]]))
+            spec = importlib.util.spec_from_file_location(".".join([module_name, *parts]), path)
+        else:
+            spec = importlib.util.spec_from_file_location(module_name, path)
         if spec is None or spec.loader is None:
             raise KernelError(Status.COMPILE_ERROR, f"cannot import {path}")
         module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
+        sys.modules[spec.name] = module
         spec.loader.exec_module(module)
         return module
     except SyntaxError as exc:
@@ -190,10 +231,8 @@ def _import_file(path: Path, module_name: str, package: Path | None = None, only
         _forget(module_name)
         raise KernelError(Status.COMPILE_ERROR, f"importing {path} failed: {type(exc).__name__}: {exc}") from exc
     finally:
-        if finder is None:
+        if only is None:
             sys.path.remove(str(path.parent))
-        else:
-            sys.meta_path.remove(finder)
 
 
 def _forget(module_name: str) -> None:
@@ -304,7 +343,7 @@ def _build_cuda(spec: KernelSpec, folder: Path) -> Any:
 def load(spec: KernelSpec, definition: Definition,
          only: frozenset[str] | None = None) -> tuple[Callable[..., Any], bool]:  # fmt: skip
     """Import or build a kernel; return its entry function and whether it is destination-passing. ``only``: the
-    top-level modules a plain kernel may import from its folder (None: all there). A plain kernel whose folder is a
+    files of its folder (relative paths) a plain kernel may import (None: all there). A plain kernel whose folder is a
     package (an ``__init__.py``) is imported as a module of it, so its relative imports work (round 12, n05)."""
     if spec.is_reference:
         return reference_function(definition), False

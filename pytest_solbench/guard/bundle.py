@@ -1,16 +1,19 @@
 """Everything a kernel brings, gathered for the static rules: its sources, the local modules and packages it imports
 (followed transitively), and the findings about its files that no source text shows.
 
-- A plain Python kernel brings the modules it imports from its own folder (``helpers.py``, a package ``pkg/``,
-  whose every ``.py`` comes along), and each of those brings what it imports in turn. Its folder is on
-  ``sys.path`` while it is imported, so every top-level entry there counts too: a file or folder named like an
-  installed or standard module (``torch.py``, ``numpy/``, ``typing.py``) is ``shadowing``, and compiled code
-  without its source (``x.pyc`` beside nothing, ``.so``/``.pyd``/``.dll``/``.dylib``, cubins, an executable) is
-  ``sourceless``: the rules cannot read it, and the plugin did not build it.
+- A plain Python kernel brings the modules it imports from its own folder (``helpers.py``, ``pkg/__init__.py`` and
+  ``pkg/sub.py`` for ``import pkg.sub``), and each of those brings what it imports in turn. Its process imports from
+  that folder only the files read here (``data.kernels``' finder refuses the rest, at any depth: red-team round 14,
+  q01), so a file no import reaches (an author's ``bench.py``, ``tests/``, a Jupyter checkpoint) is neither read nor
+  run. Names are resolved as the import system does (a package, then a module file, then a namespace folder: q03).
+  Every top-level entry of the folder counts too: a file or folder named like an installed or standard module
+  (``torch.py``, ``numpy/``, ``typing.py``) is ``shadowing``, and compiled code without its source (``x.pyc``
+  beside nothing, ``.so``/``.pyd``/``.dll``/``.dylib``, cubins, an executable) is ``sourceless``: the rules cannot
+  read it, and the plugin did not build it.
 - A solution.json brings its listed sources (materialized in a folder of their own); a source path with a compiled
   suffix, or named like an installed module, is refused the same way.
 
-Nothing is imported: names are looked up on ``sys.path`` with the import system's own finder.
+Nothing is imported: names are looked up with the import system's own finder, on the path the kernel's worker has.
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ class Bundle:
     local_modules: frozenset[str]  # top-level names of its own modules and packages (shadows left out)
     findings: tuple[Finding, ...]  # shadowing and sourceless files
 
+    @property
+    def files(self) -> frozenset[str]:
+        """The Python files of the kernel's folder its process may import (``data.kernels``): those read here."""
+        return frozenset(rel for rel, _ in self.sources if rel.endswith(".py"))
+
 
 def kernel_bundle(spec: KernelSpec) -> Bundle:
     """What ``spec`` brings: a solution's sources, or a module with every local module it imports."""
@@ -67,13 +75,12 @@ def kernel_bundle(spec: KernelSpec) -> Bundle:
         elif entry.is_file() and _is_compiled(entry):
             findings.append(_sourceless_finding(entry.name, 0, entry.name))
             compiled.add(name)  # its own module all the same: sourceless, not an unlisted import
-    # A package's folder (an __init__.py): the kernel is imported as a module of it, and every file of the package
-    # is within its reach (``from . import *`` of a computed ``__all__``, round 13, o01), so all are read.
-    package = package_files(folder, folder) if (folder / "__init__.py").is_file() else []
-    sources, import_findings = _follow_imports([spec.path, *package], folder, shadows)
+    # A package's folder (an __init__.py): the kernel is imported as a module of it, which runs the __init__.py.
+    package = [folder / "__init__.py"] if (folder / "__init__.py").is_file() else []
+    sources, tops, import_findings = _follow_imports([spec.path, *package], folder, shadows)
     findings += import_findings
-    local = frozenset({rel.split("/", 1)[0].removesuffix(".py") for rel, _ in sources} | compiled) - set(shadows)
-    return Bundle(tuple(sources), local, tuple(findings))
+    local = frozenset({rel.split("/", 1)[0].removesuffix(".py") for rel, _ in sources} | tops | compiled)
+    return Bundle(tuple(sources), local - set(shadows), tuple(findings))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -104,9 +111,12 @@ def joins_namespace(name: str, folder: Path) -> str | None:
 
 
 def _found_elsewhere(name: str, folder: Path) -> Any:
-    """What the import system finds for the top-level ``name`` on ``sys.path`` without ``folder``, or None."""
-    here = os.path.realpath(folder)
-    paths = [p for p in sys.path if os.path.realpath(p or os.getcwd()) != here]
+    """What the import system finds for the top-level ``name`` on the path of the kernel's worker, without ``folder``,
+    or None. The worker's path is this process's less the working directory (``worker.pool.worker_path``, not
+    imported: the guard imports no worker): pytest's project is there (its ``docs/``, ``tests/``), and an author's
+    ``docs/`` beside a kernel was ``shadowing`` for it though no worker could join it (red-team round 14, h19)."""
+    here, cwd = os.path.realpath(folder), os.path.realpath(os.getcwd())
+    paths = [p for p in sys.path if p and os.path.realpath(p) not in (here, cwd)]
     try:
         return importlib.machinery.PathFinder.find_spec(name, paths)
     except (ImportError, ValueError, OSError):
@@ -117,14 +127,17 @@ def _found_elsewhere(name: str, folder: Path) -> Any:
 
 
 def _follow_imports(entries: list[Path], folder: Path,
-                    shadows: dict[str, str]) -> tuple[list[tuple[str, str]], list[Finding]]:  # fmt: skip
+                    shadows: dict[str, str]) -> tuple[list[tuple[str, str]], set[str], list[Finding]]:  # fmt: skip
+    """The sources ``entries`` bring, followed through their local imports; the top-level local names they import;
+    the findings (a compiled module imported, a folder link out of the kernel's folder, a shadowed name)."""
     sources: dict[str, str] = {}
+    tops: set[str] = set()
     findings: list[Finding] = []
     pending = list(entries)
     while pending:
         path = pending.pop()
         rel = path.relative_to(folder).as_posix()
-        if path.is_dir():  # package_files names a folder link that leaves the package
+        if path.is_dir():  # _local_files names a folder link that leaves the kernel's folder
             findings.append(Finding("sourceless", rel + "/", 0, f"{rel}/ is a link to {os.path.realpath(path)}, out of "
                                     "the kernel's folder: the rules cannot read what is there"))  # fmt: skip
             continue
@@ -138,24 +151,26 @@ def _follow_imports(entries: list[Path], folder: Path,
         sources[rel] = text
         try:
             tree = ast.parse(text)
-        except SyntaxError:
+        except (SyntaxError, ValueError):
             continue  # the rules report it as unparsable
-        for node, dotted in [*_imports(tree, path, folder), *_named_in_strings(tree)]:
+        for node, dotted in [*_imports(tree, path, folder), *_named_in_strings(tree, path, folder)]:
             top = dotted.split(".")[0]
             if top in shadows:
                 what = f"imports {dotted}, which loads the local {top} instead of {shadows[top]}"
                 findings.append(Finding("shadowing", rel, node.lineno, what))
                 continue
-            found = _local_files(folder, dotted)
+            found = _local_files(folder, dotted.split("."), folder)
             if found is None:
                 continue
+            if top != "*":  # ``from . import *`` in a package kernel's folder names no module
+                tops.add(top)
             for file in found:
                 if file.suffix == ".py" or file.is_dir():
                     pending.append(file)
                 elif _is_compiled(file):
                     shown = file.relative_to(folder).as_posix()
                     findings.append(_sourceless_finding(rel, node.lineno, shown, imported=dotted))
-    return sorted(sources.items()), findings
+    return sorted(sources.items()), tops, findings
 
 
 def _imports(tree: ast.Module, path: Path, folder: Path) -> Iterator[tuple[ast.stmt, str]]:
@@ -166,61 +181,84 @@ def _imports(tree: ast.Module, path: Path, folder: Path) -> Iterator[tuple[ast.s
             for alias in node.names:
                 yield node, alias.name
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - (node.level - 1)] if node.level - 1 <= len(package) else ()
-                stem = ".".join([*base, *([node.module] if node.module else [])])
-            else:
-                stem = node.module or ""
+            stem = _absolute(node.level, node.module or "", package)
             for alias in node.names:  # ``from pkg import sub`` may name a submodule
                 yield node, f"{stem}.{alias.name}" if stem else alias.name
 
 
-def _named_in_strings(tree: ast.Module) -> Iterator[tuple[ast.AST, str]]:
+def _named_in_strings(tree: ast.Module, path: Path, folder: Path) -> Iterator[tuple[ast.AST, str]]:
     """(constant, dotted name) of every string that starts like a module name (``import_module("impl")``,
-    ``pkgutil.resolve_name("impl:go")``): a local module named only in a string is brought and read all the same."""
+    ``pkgutil.resolve_name("impl:go")``, ``import_module(".impl", __package__)`` resolved against the file's package):
+    a local module named only in a string is brought and read all the same, and only what is read can be imported."""
+    package = path.parent.relative_to(folder).parts
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
             dotted = node.value.split(":", 1)[0].strip()
-            if dotted and all(part.isidentifier() for part in dotted.split(".")):
-                yield node, dotted
+            name = dotted.lstrip(".")
+            if name and all(part.isidentifier() for part in name.split(".")):
+                yield node, _absolute(len(dotted) - len(name), name, package)
 
 
-def _local_files(folder: Path, dotted: str) -> list[Path] | None:
-    """The files under ``folder`` that importing ``dotted`` runs: a module file, or every file of a local package
-    (so that what a package imports by a computed name is read too); None when ``dotted`` is not local."""
-    parts = dotted.split(".")
-    top = folder / parts[0]
-    if top.is_dir() and not top.name.startswith(".") and top.name != "__pycache__":
-        return package_files(top, folder)
-    if (folder / f"{parts[0]}.py").is_file():
-        return [folder / f"{parts[0]}.py"]
-    compiled = [p for p in folder.glob(f"{parts[0]}.*") if p.is_file() and _is_compiled(p)]
-    return compiled or None
+def _absolute(level: int, module: str, package: tuple[str, ...]) -> str:
+    """A module name ``level`` dots up from ``package`` (the importing file's folder, relative to the kernel's)."""
+    if not level:
+        return module
+    base = package[: len(package) - (level - 1)] if level - 1 <= len(package) else ()
+    return ".".join([*base, *([module] if module else [])])
 
 
-def package_files(top: Path, within: Path) -> list[Path]:
-    """Every source and compiled file under ``top``, through folder links too and into ``__pycache__`` folders (a
-    ``.py`` there imports as a subpackage's module): a file the import system can reach is one the rules read
-    (red-team round 13: o12 reached ``fast.py`` through a link to a hidden folder, o15 put it in ``__pycache__``).
-    A ``.pyc`` in ``__pycache__`` is Python's own cache, never read under ``bytecode``. A folder link out of
-    ``within`` (the kernel's folder) is listed as the folder, not walked."""
-    found, seen, inside = [], set(), os.path.realpath(within)
-    for folder, dirs, files in os.walk(top, followlinks=True):
-        real = os.path.realpath(folder)
-        if real in seen:  # a link loop, or a folder reached twice
-            dirs[:] = []
-            continue
-        seen.add(real)
-        if real != inside and not real.startswith(inside + os.sep):
-            found.append(Path(folder))  # a link out of the kernel's folder: named, never walked (the rules say why)
-            dirs[:] = []
-            continue
-        cache = os.path.basename(folder) == "__pycache__"
-        for name in files:
-            path = Path(folder) / name
-            if path.is_file() and (path.suffix == ".py" or (_is_compiled(path) and not cache)):
-                found.append(path)
-    return sorted(found)
+def _local_files(start: Path, parts: list[str], folder: Path) -> list[Path] | None:
+    """The files in ``start`` (within the kernel's ``folder``) that importing the name ``parts`` runs: each package's
+    ``__init__`` on the way and the module itself, found as the import system finds them (a package, then a module
+    file, then a namespace folder: a ``fastlib.py`` beside a folder ``fastlib/`` is what runs, red-team round 14,
+    q03); None when the first part is nothing there. ``*`` (``from pkg import *``) brings every module of the package,
+    which an ``__all__`` computed at run time may name (round 13, o01). A folder link out of ``folder`` is listed as
+    the folder, not entered (the caller says why)."""
+    here, files = start, []
+    for depth, part in enumerate(parts):
+        if part == "*":
+            for name in _module_names(here):
+                files += _local_files(here, [name], folder) or []
+            return files
+        kind, file = _find_module(here, part)
+        if kind is None:
+            return files if depth else None
+        if file is not None:
+            files.append(file)
+        if kind == "module":
+            return files
+        here = here / part
+        inside = os.path.realpath(folder)
+        if not os.path.realpath(here).startswith(inside + os.sep):
+            return [*files, here]
+    return files
+
+
+def _find_module(folder: Path, name: str) -> tuple[str | None, Path | None]:
+    """How the import system's FileFinder finds ``name`` in ``folder``: ("package", its ``__init__``), ("module", its
+    file), ("namespace", None) or (None, None); extensions before sources before bytecode, as its loaders are tried."""
+    suffixes = (*importlib.machinery.EXTENSION_SUFFIXES, *importlib.machinery.SOURCE_SUFFIXES,
+                *importlib.machinery.BYTECODE_SUFFIXES)  # fmt: skip
+    if not name.isidentifier():
+        return None, None
+    package = folder / name
+    if package.is_dir():
+        for suffix in suffixes:
+            if (package / f"__init__{suffix}").is_file():
+                return "package", package / f"__init__{suffix}"
+    for suffix in suffixes:
+        if (folder / f"{name}{suffix}").is_file():
+            return "module", folder / f"{name}{suffix}"
+    return ("namespace", None) if package.is_dir() else (None, None)
+
+
+def _module_names(folder: Path) -> list[str]:
+    """The names of the modules and subpackages a package's folder holds."""
+    try:
+        names = {entry.name.split(".")[0] for entry in folder.iterdir()}
+    except OSError:
+        return []
+    return sorted(name for name in names if name.isidentifier() and name != "__init__")
 
 
 def _module_name(entry: Path) -> str | None:

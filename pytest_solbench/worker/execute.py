@@ -69,7 +69,7 @@ def _kernel(spec: kernels.KernelSpec, definition: Definition, guard: bool) -> tu
         if guard and not spec.is_reference and not spec.sources:  # a solution's folder holds only its sources
             from pytest_solbench.guard.bundle import kernel_bundle
 
-            only = kernel_bundle(spec).local_modules  # what the static rules read, and nothing else there
+            only = kernel_bundle(spec).files  # what the static rules read, and nothing else there
         with wires.arm() if wires else contextlib.nullcontext():
             fn, dps = kernels.load(spec, definition, only)
         interpreter.first_config_autotune()  # CPU mode: Triton's interpreter has no timer to tune by

@@ -1,0 +1,1 @@
+"""Helpers of the lazy_import look-alike."""

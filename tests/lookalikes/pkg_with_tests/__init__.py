@@ -1,0 +1,1 @@
+"""A package kernel folder: the kernel imports its helpers relatively."""
