@@ -28,8 +28,7 @@ accumulation error grows like sqrt(K), and a flat atol tuned at K = 4096 fails c
 The relative L2 error does not move with atol: it holds the output, as a whole, to the answer however far atol was
 widened, so an output whose true values are all small (attention averaged over 32k keys: RMS 0.009) cannot pass as
 zeros (relative error 1) or with part of its work skipped (40 % of the keys: about 0.8); the ratio's exceptions count
-too (red-team round 14). An honest kernel's error is a few rounding units of its coarsest format, relative to the
-output; the bounds leave room for that and for a top-p cut moved by input noise (small elements near the cut).
+too (red-team round 14). The bounds leave room for an honest kernel's few rounding units and a moved top-p cut.
 Outputs of 16 bits or more: one e4m3 rounding unit, 2^-4, as an honest kernel may round intermediates
 to fp8 (FlashAttention-3 rounds P to e4m3: 0.017 to 0.027 against the fp32 reference; bf16 P gives 0.0025).
 fp8 outputs: one whole step of their format (an output off by a step everywhere still passes). Packed fp4 and
