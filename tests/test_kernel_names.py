@@ -180,3 +180,35 @@ def test_a_kernel_file_linked_from_another_folder_is_refused(tmp_path: Path) -> 
     assert [(k.name, k.path) for k in found] == [("rms", tmp_path / "team_a" / "rms.py")]
     assert sorted(e.path.name for e in errors) == ["b_rms.py", "rms.py"]
     assert all("may not be a link to a file in another folder" in e.message for e in errors)
+
+
+@pytest.mark.parametrize("body", [
+    b'DEFINITION = "scale_add_f32"\n# a NUL \x00 here\n',  # ValueError from ast.parse on Python 3.11
+    b'DEFINITION = "scale_add_f32"\nx = ' + b"-" * 100_000 + b"1\n",  # MemoryError: nesting too deep
+    b'DEFINITION = "scale_add_f32"\nNOTE = "\xff not UTF-8"\n',
+], ids=["nul", "deep", "not-utf8"])  # fmt: skip
+def test_one_unparsable_kernel_file_is_its_own_error_and_the_others_are_found(tmp_path: Path, body: bytes) -> None:
+    """Red-team round 14, q10: one author's file holding DEFINITION and a NUL byte raised ValueError out of
+    discovery: an INTERNALERROR, no kernel of any author ran, no JSON. Now it is a collection error of that file."""
+    (tmp_path / "team_a").mkdir()
+    (tmp_path / "team_b").mkdir()
+    (tmp_path / "team_a" / "rms.py").write_text('DEFINITION = "scale_add_f32"\ndef run(x, y, alpha):\n    return x\n')
+    (tmp_path / "team_b" / "broken.py").write_bytes(body)
+    found, errors = discover([tmp_path / "team_b", tmp_path / "team_a"])
+    assert [k.path for k in found] == [tmp_path / "team_a" / "rms.py"]
+    assert [e.path for e in errors] == [tmp_path / "team_b" / "broken.py"]
+
+
+def test_a_solution_whose_content_breaks_a_reader_is_its_own_error_or_no_solution(tmp_path: Path) -> None:
+    """q10's second form: a source path holding a NUL, with no content, raised ValueError from the file read beside
+    the JSON. A JSON file too deep or with a number too long to read is no solution (as a file that is not JSON)."""
+    data = solution("nul")
+    data["sources"] = [{"path": "k\u0000.py", "content": ""}]
+    data["spec"]["entry_point"] = "k\u0000.py::run"
+    (tmp_path / "solution.json").write_text(json.dumps(data))
+    (tmp_path / "deep.json").write_text('{"definition": "x", "spec": {}, "sources": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    (tmp_path / "long.json").write_text('{"definition": "x", "spec": {}, "sources": ' + "1" * 5000 + "}")
+    (tmp_path / "rms.py").write_text('DEFINITION = "scale_add_f32"\ndef run(x, y, alpha):\n    return x\n')
+    found, errors = discover([tmp_path])
+    assert [k.name for k in found] == ["rms"]
+    assert [(e.path.name, e.where) for e in errors] == [("solution.json", "sources[0].path")]

@@ -22,18 +22,23 @@ from pytest_solbench.data.schema import TraceError
 def _module_definition(path: Path) -> list[str] | None:
     """The definition names a Python module declares with ``DEFINITION = ...``, read without importing it.
 
-    None: not a kernel module. A module that mentions DEFINITION but cannot be parsed raises TraceError.
+    None: not a kernel module. A module that mentions DEFINITION but cannot be parsed raises TraceError: a NUL
+    byte (ValueError on Python 3.11), bytes that are not its encoding's, or nesting too deep for the parser
+    (MemoryError, RecursionError) ended the whole session with an INTERNALERROR, every other author's kernel with it
+    (red-team round 14, q10). The bytes are parsed, as Python imports them (an encoding declaration holds).
     """
     try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError):
+        raw = path.read_bytes()
+    except OSError:
         return None
-    if "DEFINITION" not in text:
+    if b"DEFINITION" not in raw:
         return None
     try:
-        tree = ast.parse(text, filename=str(path))
+        tree = ast.parse(raw, filename=str(path))
     except SyntaxError as exc:
         raise TraceError(path, f"line {exc.lineno}", f"syntax error: {exc.msg}") from None
+    except (ValueError, MemoryError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise TraceError(path, "", f"cannot be parsed as Python: {_why(exc)}") from None
     for node in tree.body:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -87,8 +92,8 @@ def parse_solution(data: Any, path: Path) -> KernelSpec:
     sources = []
     for i, src in enumerate(raw_sources):
         rel = src.get("path") if isinstance(src, dict) else None
-        if not isinstance(rel, str) or rel.startswith("/") or ".." in Path(rel).parts:
-            raise TraceError(path, f"sources[{i}].path", "must be a relative path without '..'")
+        if not isinstance(rel, str) or rel.startswith("/") or ".." in Path(rel).parts or "\0" in rel:
+            raise TraceError(path, f"sources[{i}].path", "must be a relative path without '..' (and no NUL)")
         content = src.get("content") or ""
         if not content:
             content = _read_beside(path, rel, f"sources[{i}].content")
@@ -124,7 +129,7 @@ def _read_beside(path: Path, rel: str, field: str) -> str:
     beside = path.parent / rel
     try:
         folder, real = path.parent.resolve(), beside.resolve()
-    except (OSError, RuntimeError) as exc:  # a link loop (RuntimeError before Python 3.13)
+    except (OSError, RuntimeError, ValueError) as exc:  # a link loop (RuntimeError before 3.13), a NUL (round 14, q10)
         raise TraceError(path, field, f"is empty and {beside} cannot be resolved: {exc}") from None
     if not real.is_relative_to(folder):
         raise TraceError(path, field, f"is empty and {beside} leads out of the solution's folder (a link to {real}); "
@@ -138,45 +143,59 @@ def _read_beside(path: Path, rel: str, field: str) -> str:
 
 
 def discover(dirs: list[Path]) -> tuple[list[KernelSpec], list[TraceError]]:
-    """Every kernel under the given folders (or files), and the files that look like kernels but are broken."""
+    """Every kernel under the given folders (or files), and the files that look like kernels but are broken.
+
+    One file's content never stops the others being found: what reading it raises (a NUL byte, nesting too deep, a
+    number too long for ``int``) is that file's collection error (red-team round 14, q10)."""
     kernels: list[KernelSpec] = []
     errors: list[TraceError] = []
     for top in dirs:
-        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
-        for path in files:
-            # Hidden folders and caches below the folder given are skipped; the path given itself may hold any
-            # (``--kernel-dir ../kernels``, a kernel folder under ``~/.cache``).
-            below = path.relative_to(top).parts if path != top else ()
-            if any(part.startswith(".") or part == "__pycache__" for part in below):
-                continue
-            if path.suffix == ".py":
-                try:
-                    names = _module_definition(path)
-                except TraceError as exc:
-                    errors.append(exc)
-                    continue
-                if names and path.stem == REFERENCE:
-                    errors.append(TraceError(path, "file name", _REFERENCE_NAME))
-                    continue
-                if names and not SAFE_NAME.fullmatch(path.stem):
-                    errors.append(TraceError(path, "file name", _UNSAFE_NAME))
-                    continue
-                if names and path.resolve().parent != path.parent.resolve():
-                    errors.append(TraceError(path, "file name", f"{_LINKED} {path.resolve()}"))
-                    continue
-                for name in names or []:
-                    kernels.append(KernelSpec(path.stem, name, path, "python", path.name, "run"))
-            elif path.suffix == ".json":
-                try:
-                    data = json.loads(path.read_text())
-                except (json.JSONDecodeError, OSError, UnicodeDecodeError):
-                    continue
-                if isinstance(data, dict) and "spec" in data and "sources" in data and "definition" in data:
-                    try:
-                        kernels.append(parse_solution(data, path))
-                    except TraceError as exc:
-                        errors.append(exc)
+        for path in _files(top):
+            try:
+                kernels += _kernels_in(path)
+            except TraceError as exc:
+                errors.append(exc)
+            except (ValueError, MemoryError, RecursionError) as exc:
+                errors.append(TraceError(path, "", f"cannot be read as a kernel: {_why(exc)}"))
     return kernels, errors
+
+
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _files(top: Path) -> list[Path]:
+    """The files under ``top`` (or ``top`` itself) that may hold a kernel. Hidden folders and caches below the
+    folder given are skipped; the path given itself may hold any (``--kernel-dir ../kernels``, a kernel folder under
+    ``~/.cache``)."""
+    if top.is_file():
+        return [top]
+    files = sorted(p for p in top.rglob("*") if p.is_file())
+    return [p for p in files if not any(part.startswith(".") or part == "__pycache__"
+                                        for part in p.relative_to(top).parts)]  # fmt: skip
+
+
+def _kernels_in(path: Path) -> list[KernelSpec]:
+    """The kernels one file holds (none for a file that is no kernel); raises TraceError for a broken one."""
+    if path.suffix == ".py":
+        names = _module_definition(path)
+        if not names:
+            return []
+        if path.stem == REFERENCE:
+            raise TraceError(path, "file name", _REFERENCE_NAME)
+        if not SAFE_NAME.fullmatch(path.stem):
+            raise TraceError(path, "file name", _UNSAFE_NAME)
+        if path.resolve().parent != path.parent.resolve():
+            raise TraceError(path, "file name", f"{_LINKED} {path.resolve()}")
+        return [KernelSpec(path.stem, name, path, "python", path.name, "run") for name in names]
+    if path.suffix == ".json":
+        try:
+            data = json.loads(path.read_text())
+        except (ValueError, OSError, RecursionError):  # not JSON: no solution (a config file, a draft)
+            return []
+        if isinstance(data, dict) and "spec" in data and "sources" in data and "definition" in data:
+            return [parse_solution(data, path)]
+    return []
 
 
 def one_per_name(kernels: list[KernelSpec], errors: list[TraceError]) -> tuple[list[KernelSpec], list[TraceError]]:
