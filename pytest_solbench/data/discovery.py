@@ -8,9 +8,10 @@ becomes a ``TraceError`` naming file and field, reported as a failing item while
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
-import os
 import re
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -198,58 +199,97 @@ def _kernels_in(path: Path) -> list[KernelSpec]:
     return []
 
 
-def one_per_name(kernels: list[KernelSpec], errors: list[TraceError]) -> tuple[list[KernelSpec], list[TraceError]]:
-    """The kernels of one run, one per definition and name: item ids, trace lines and saved runs know a kernel by
-    its name, so two ``rmsnorm.py`` from two folders gave two items of one id, indistinguishable in every report. A
-    file found twice (a folder and a file in it, both given) counts once.
+def one_per_name(kernels: list[KernelSpec], errors: list[TraceError],
+                 dirs: list[Path] = ()) -> tuple[list[KernelSpec], list[TraceError]]:  # fmt: skip
+    """The kernels of one run, each under a label of its own: item ids, trace lines (``solution``) and saved runs
+    know a kernel by it. A file found twice (a folder and a file in it, both given) counts once.
 
-    Kernels of one name from different folders (two submissions, each with its ``rmsnorm.py``) each take the name of
-    their folder in front (``team_a.rmsnorm``, ``team_b.rmsnorm``): keeping the first found let a folder listed first
-    take an honest kernel's place under its name (red-team round 8, j02), and refusing both let one author keep
-    another's kernel from running by naming a kernel like it (round 11, m02). A kernel whose own name is such a
-    qualified name is refused, not the pair it would block (round 13, o02). Where folders cannot tell them apart
-    (one folder), none of them runs: each is a collection error naming them all."""
-    by_name: dict[tuple[str, str], dict[Path, KernelSpec]] = {}
+    A kernel keeps its own name when no other kernel of its definition has it. Kernels of one name (two submissions,
+    each with its ``rmsnorm.py``) each run under their place (``_place_label``): keeping the first found let a folder
+    listed first take an honest kernel's place (red-team round 8, j02), refusing both let one author keep another's
+    kernel from running (round 11, m02). A kernel whose own name is another's place label runs under its own place
+    too: refusing it let a pair of folders take an honest kernel's dotted name, ``rms_v1/2.py`` as ``rms_v1.2``
+    (round 14, q09, after round 13, o02). Only kernels left with one label between them are refused: their places
+    part below one folder, so one author's files never decide whether another author's kernel runs."""
+    found: dict[tuple[str, Path], KernelSpec] = {}
     for spec in kernels:
-        by_name.setdefault((spec.definition, spec.name), {}).setdefault(spec.path.resolve(), spec)
-    singles = {key: next(iter(found.values())) for key, found in by_name.items() if len(found) == 1}
-    qualified_sets, clashes, claimed = [], [], set()
-    for (definition, name), found in by_name.items():
-        specs = list(found.values())
-        if len(specs) == 1:
-            continue
-        qualified = _qualified(specs)
-        keys = {(definition, spec.name) for spec in qualified}
-        if len(keys) == len(qualified) and not claimed & keys:
-            claimed |= keys
-            qualified_sets.append(qualified)
-        else:
-            clashes.append((definition, name, specs))
-    for key in claimed & set(singles):  # a kernel named like another folder's kernel qualified by its folder
-        taker = singles.pop(key)
-        field = "name" if taker.path.suffix == ".json" else "file name"
-        errors.append(TraceError(taker.path, field, f"{key[1]!r} is the name another folder's kernel runs under, "
-                                 "its folder's name in front; rename this one (round 13, o02)"))  # fmt: skip
-    unique = [*singles.values(), *(spec for qualified in qualified_sets for spec in qualified)]
-    for definition, name, specs in clashes:
-        paths = ", ".join(str(spec.path) for spec in specs)
-        for spec in specs:
+        found.setdefault((spec.definition, spec.path.resolve()), spec)
+    specs = list(found.values())
+    labels = _labels(specs, list(dirs))
+    count = Counter((spec.definition, label) for spec, label in zip(specs, labels))
+    unique = [replace(spec, name=label) for spec, label in zip(specs, labels) if count[spec.definition, label] == 1]
+    for spec, label in zip(specs, labels):
+        if count[spec.definition, label] > 1:
+            alike = [str(s.path) for s, x in zip(specs, labels) if (s.definition, x) == (spec.definition, label)]
             field = "name" if spec.path.suffix == ".json" else "file name"
-            errors.append(TraceError(spec.path, field, f"{len(specs)} kernels for {definition} are named {name!r} "
-                                     f"({paths}) and their folders do not tell them apart; none of them runs: rename "
-                                     "all but one (reports and saved runs know a kernel by name)"))  # fmt: skip
+            errors.append(TraceError(spec.path, field, f"{len(alike)} kernels for {spec.definition} would run as "
+                                     f"{label!r} ({', '.join(alike)}) and their names and folders do not tell them "
+                                     "apart; none of them runs: rename all but one (reports and saved runs know a "
+                                     "kernel by name)"))  # fmt: skip
     return unique, errors
 
 
-def _qualified(specs: list[KernelSpec]) -> list[KernelSpec]:
-    """Each spec named ``<folder>.<name>``, its folder's path below the folders the specs share, with ``.`` between
-    the parts; every character a name may not hold (``SAFE_NAME``) becomes ``_``."""
-    folders = [spec.path.resolve().parent for spec in specs]
-    common = Path(os.path.commonpath(folders))
+def _labels(specs: list[KernelSpec], dirs: list[Path]) -> list[str]:
+    """Each spec's label: its own name, or its place label where its name is another's name or place label."""
+    names = Counter((spec.definition, spec.name) for spec in specs)
+    placed = [names[spec.definition, spec.name] > 1 for spec in specs]
+    places = _place_labels(specs, dirs)
+    while True:
+        labels = [place if at else spec.name for spec, place, at in zip(specs, places, placed)]
+        taken = {(spec.definition, label) for spec, label, at in zip(specs, labels, placed) if at}
+        more = [i for i, spec in enumerate(specs) if not placed[i] and (spec.definition, spec.name) in taken]
+        if not more:
+            return labels
+        for i in more:
+            placed[i] = True
+
+
+_PLAIN_PART = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _part(name: str) -> str:
+    """A folder's name as one part of a place label, which never holds the ``.`` between the parts: the name itself
+    where it holds only letters, digits, ``_`` and ``-``; else with ``_`` for the others and a digest of the real name,
+    so that folders ``x.y`` and ``x_y`` never give one label (red-team round 14, q02)."""
+    if _PLAIN_PART.fullmatch(name):
+        return name
+    digest = hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '_', name)}-{digest}"
+
+
+def _root(top: Path) -> Path:
+    """The folder a --kernel-dir's places are counted from: itself, or a kernel file's folder."""
+    return top.parent if top.is_file() else top
+
+
+def _dir_parts(dirs: list[Path]) -> list[str]:
+    """The part that names each --kernel-dir: its folder's name; where two folders share a name (two graders'
+    ``submissions/``), the place on the command line too, so that no two folders read alike."""
+    roots = [_root(top).resolve() for top in dirs]
+    parts = [_part(root.name or "root") for root in roots]
+    shared = {part for part, root in zip(parts, roots) if len({r for p, r in zip(parts, roots) if p == part}) > 1}
+    parts = [f"{part}-{roots.index(root) + 1}" if part in shared else part for part, root in zip(parts, roots)]
+    if len(set(parts)) != len(set(roots)):  # a folder named like 'subs-2' beside two named 'subs'
+        parts = [f"kernel-dir-{roots.index(root) + 1}" for root in roots]
+    return parts
+
+
+def _place_labels(specs: list[KernelSpec], dirs: list[Path]) -> list[str]:
+    """``<place>.<name>`` for each spec: its folders below the --kernel-dir it was found under (the first that
+    holds it), that folder's part first when several were given, ``.`` between the parts.
+
+    Counted from the --kernel-dir, not from the folders of the kernels that share a name: a submission's subfolder
+    ``team_b/team_a/`` labelled B's kernel ``team_a.rmsnorm``, A's folder name (red-team round 14, q06), and a pair
+    ``team_b/rms_v1/2.py`` ran as ``rms_v1.2``, another author's kernel's name (q09). Counted so, a place label
+    starts with the submission's own folder (the grader's ``--kernel-dir submissions/``: its folder there; one
+    --kernel-dir each: that folder's name), and two labels can be alike only where the folders of one submission
+    make them so. A kernel lying in the --kernel-dir itself takes that folder's name for its place."""
+    parts = _dir_parts(dirs)
     labels = []
-    for folder in folders:
-        parts = folder.relative_to(common).parts if folder != common else ()
-        if not parts:  # this spec's folder holds the others': its own name stands for it
-            parts = (folder.name or "root",)
-        labels.append(".".join(re.sub(r"[^A-Za-z0-9_-]", "_", part) for part in parts))
-    return [replace(spec, name=f"{label}.{spec.name}") for spec, label in zip(specs, labels)]
+    for spec in specs:
+        i = next((i for i, top in enumerate(dirs) if spec.path == top or top in spec.path.parents), None)
+        root = spec.path.parent if i is None else _root(dirs[i])
+        place = [parts[i]] if i is not None and len(set(parts)) > 1 else []
+        place += [_part(name) for name in spec.path.parent.relative_to(root).parts]
+        labels.append(".".join([*(place or [_part(root.resolve().name or "root")]), spec.name]))
+    return labels
