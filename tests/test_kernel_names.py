@@ -206,12 +206,16 @@ def test_a_solution_whose_content_breaks_a_reader_is_its_own_error_or_no_solutio
     data["sources"] = [{"path": "k\u0000.py", "content": ""}]
     data["spec"]["entry_point"] = "k\u0000.py::run"
     (tmp_path / "solution.json").write_text(json.dumps(data))
+    data = solution("listed")
+    data["sources"][0]["content"] = ["not", "text"]  # reached the static rules' parser: a traceback in the item
+    (tmp_path / "listed.json").write_text(json.dumps(data))
     (tmp_path / "deep.json").write_text('{"definition": "x", "spec": {}, "sources": ' + "[" * 100_000 + "]" * 100_000 + "}")
     (tmp_path / "long.json").write_text('{"definition": "x", "spec": {}, "sources": ' + "1" * 5000 + "}")
     (tmp_path / "rms.py").write_text('DEFINITION = "scale_add_f32"\ndef run(x, y, alpha):\n    return x\n')
     found, errors = discover([tmp_path])
     assert [k.name for k in found] == ["rms"]
-    assert [(e.path.name, e.where) for e in errors] == [("solution.json", "sources[0].path")]
+    assert sorted((e.path.name, e.where) for e in errors) == [("listed.json", "sources[0].content"),
+                                                              ("solution.json", "sources[0].path")]
 
 
 def _kernel(path: Path, definition: str = "scale_add_f32") -> None:

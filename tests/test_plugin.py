@@ -216,7 +216,7 @@ def test_kernels_of_one_name_their_folders_cannot_tell_apart_are_a_collection_er
     result = project.runpytest(*FAST, "--kernel-dir", "kernels", "-v")
     result.assert_outcomes(passed=2, errors=2)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    both = f"2 kernels for scale_add_f32 would run as 'kernels.good_value' (*) and their names and folders do not " \
+    both = "2 kernels for scale_add_f32 would run as 'kernels.good_value' (*) and their names and folders do not " \
            "tell them apart; none of them runs: rename all but one*"
     result.stdout.fnmatch_lines_random([f"*kernels/good_value.py: file name: {both}",
                                         f"*kernels/solution.json: name: {both}", "*scale_add_f32?good_dps-n:16? PASSED*"])

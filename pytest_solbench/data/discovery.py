@@ -96,6 +96,8 @@ def parse_solution(data: Any, path: Path) -> KernelSpec:
         if not isinstance(rel, str) or rel.startswith("/") or ".." in Path(rel).parts or "\0" in rel:
             raise TraceError(path, f"sources[{i}].path", "must be a relative path without '..' (and no NUL)")
         content = src.get("content") or ""
+        if not isinstance(content, str):  # a list there reached the static rules' parser: a traceback (round 14)
+            raise TraceError(path, f"sources[{i}].content", "must be a string (the file's text)")
         if not content:
             content = _read_beside(path, rel, f"sources[{i}].content")
         sources.append((rel, content))
