@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from pytest_solbench.data.kernels import CUDA_LANGUAGES, PYTHON_LANGUAGES, REFERENCE, SAFE_NAME, KernelSpec
 from pytest_solbench.data.schema import TraceError
@@ -202,17 +202,18 @@ def _kernels_in(path: Path) -> list[KernelSpec]:
 
 
 def one_per_name(kernels: list[KernelSpec], errors: list[TraceError],
-                 dirs: list[Path] = ()) -> tuple[list[KernelSpec], list[TraceError]]:  # fmt: skip
+                 dirs: Sequence[Path] = ()) -> tuple[list[KernelSpec], list[TraceError]]:  # fmt: skip
     """The kernels of one run, each under a label of its own: item ids, trace lines (``solution``) and saved runs
     know a kernel by it. A file found twice (a folder and a file in it, both given) counts once.
 
     A kernel keeps its own name when no other kernel of its definition has it. Kernels of one name (two submissions,
-    each with its ``rmsnorm.py``) each run under their place (``_place_label``): keeping the first found let a folder
+    each with its ``rmsnorm.py``) each run under their place (``_place_labels``): keeping the first found let a folder
     listed first take an honest kernel's place (red-team round 8, j02), refusing both let one author keep another's
     kernel from running (round 11, m02). A kernel whose own name is another's place label runs under its own place
     too: refusing it let a pair of folders take an honest kernel's dotted name, ``rms_v1/2.py`` as ``rms_v1.2``
-    (round 14, q09, after round 13, o02). Only kernels left with one label between them are refused: their places
-    part below one folder, so one author's files never decide whether another author's kernel runs."""
+    (round 14, q09, after round 13, o02). Only kernels left with one label between them are refused: two labels are
+    alike only where their paths part inside one folder, so one author's files never decide whether another
+    author's kernel runs (q02)."""
     found: dict[tuple[str, Path], KernelSpec] = {}
     for spec in kernels:
         found.setdefault((spec.definition, spec.path.resolve()), spec)
