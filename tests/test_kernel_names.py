@@ -276,3 +276,22 @@ def test_two_kernel_dirs_of_one_name_are_told_apart_by_their_place_on_the_comman
     assert errors == []
     labels, _ = _labels([one, one / "rms.py", two / "other.py"])
     assert labels == {"rms": one / "rms.py", "other": two / "other.py"}
+
+
+def test_a_pair_of_folders_no_longer_takes_another_authors_dotted_name(project: pytest.Pytester) -> None:
+    """Round 14, q09 through the plugin, in the grader's one folder: A's ``rms_v1.2.py`` was a collection error and
+    B's wrong ``rms_v1/2.py`` was reported as ``rms_v1.2``. Each label in the ids and the JSON is now its own."""
+    subs = project.path / "subs"
+    for path, body in ((subs / "team_a" / "rms_v1.2.py", KERNELS["good_value.py"]),
+                       (subs / "team_b" / "rms_v1" / "2.py", KERNELS["off_by_one.py"]),
+                       (subs / "team_b" / "zz" / "2.py", KERNELS["good_dps.py"])):  # fmt: skip
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body)
+    result = project.runpytest(*FAST, "--kernel-dir", "subs", "-v", "--solbench-json", "t.jsonl")
+    result.assert_outcomes(passed=5, failed=1)  # off by one element: 1 of 1000 is within the matched ratio
+    result.stdout.fnmatch_lines_random(["*scale_add_f32?rms_v1.2-n:16? PASSED*",
+                                        "*scale_add_f32?team_b.rms_v1.2-n:16? FAILED*"])  # fmt: skip
+    lines = [json.loads(x) for x in (project.path / "t.jsonl").read_text().splitlines()]
+    assert {x["solution"]: x["solbench"]["kernel_path"] for x in lines} == {
+        "rms_v1.2": str(subs / "team_a" / "rms_v1.2.py"), "team_b.rms_v1.2": str(subs / "team_b" / "rms_v1" / "2.py"),
+        "team_b.zz.2": str(subs / "team_b" / "zz" / "2.py")}  # fmt: skip
