@@ -36,7 +36,7 @@ class SolbenchSession:
 
             self.gates = RunGates(settings, target, self.pipeline.environment())
             self.pipeline.regression = self.gates.regression
-        found, self.kernel_errors = one_per_name(*discover(list(settings.kernel_dirs)))
+        found, self.kernel_errors = one_per_name(*discover(list(settings.kernel_dirs)), list(settings.kernel_dirs))
         if settings.kernel_dirs and not found and not self.kernel_errors:
             raise pytest.UsageError(
                 f"--kernel-dir {', '.join(map(str, settings.kernel_dirs))}: no kernel found there (a kernel is a "

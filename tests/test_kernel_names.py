@@ -10,7 +10,7 @@ import pytest
 
 from conftest import FAST, KERNELS, write_kernels
 from pytest_solbench.data import kernels
-from pytest_solbench.data.discovery import discover, parse_solution
+from pytest_solbench.data.discovery import discover, one_per_name, parse_solution
 from pytest_solbench.data.schema import TraceError
 from pytest_solbench.data.trace import load_problem
 from pytest_solbench.protocol import ItemRequest
@@ -151,19 +151,19 @@ def test_a_refused_file_name_is_printed_with_its_invisible_characters_escaped(pr
 
 def test_submissions_in_subfolders_of_one_kernel_dir_each_run_under_their_folders_name(tmp_path: Path) -> None:
     """A grader's ``--kernel-dir submissions/`` with one folder per submission, each solution named alike (round 11,
-    m02): each is named for its folder below the folders they share; a kernel that took such a name is refused."""
-    from pytest_solbench.data.discovery import one_per_name
-
+    m02): each is named for its folder there (a folder name with other characters than letters, digits, '_' and '-'
+    gets a digest of it, so that no two folders read alike). A kernel named like such a label runs under its own
+    place too: refusing it (round 13, o02) let a pair of folders take another author's dotted name (round 14, q09)."""
+    subs = tmp_path / "subs"
     for team in ("team-a", "team b"):
-        (tmp_path / "subs" / team).mkdir(parents=True)
-        (tmp_path / "subs" / team / "solution.json").write_text(json.dumps(solution("rms")))
-    found, errors = one_per_name(*discover([tmp_path / "subs"]))
-    assert sorted(k.name for k in found) == ["team-a.rms", "team_b.rms"] and errors == []
-    (tmp_path / "subs" / "team-a.rms.json").write_text(json.dumps(solution("team-a.rms")))  # takes a's new name
-    found, errors = one_per_name(*discover([tmp_path / "subs"]))  # the taker is refused, not the pair (o02)
-    assert sorted((k.name, k.path.parent.name) for k in found) == [("team-a.rms", "team-a"), ("team_b.rms", "team b")]
-    assert [(e.path.name, e.where) for e in errors] == [("team-a.rms.json", "name")]
-    assert "another folder's kernel runs under" in errors[0].message
+        (subs / team).mkdir(parents=True)
+        (subs / team / "solution.json").write_text(json.dumps(solution("rms")))
+    found, errors = one_per_name(*discover([subs]), [subs])
+    assert sorted(k.name for k in found) == ["team-a.rms", "team_b-8d582b.rms"] and errors == []
+    (subs / "team-a.rms.json").write_text(json.dumps(solution("team-a.rms")))  # takes a's label
+    found, errors = one_per_name(*discover([subs]), [subs])
+    assert sorted((k.name, k.path.parent.name) for k in found) == [
+        ("subs.team-a.rms", "subs"), ("team-a.rms", "team-a"), ("team_b-8d582b.rms", "team b")] and errors == []
 
 
 def test_a_kernel_file_linked_from_another_folder_is_refused(tmp_path: Path) -> None:
@@ -269,3 +269,118 @@ def test_package_and_lazy_import_lookalikes_pass_through_the_plugin(pytester: py
     lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
     got = {x["solution"]: x["solbench"]["status"] for x in lines}
     assert got == {"lazy_import": "PASSED", "pkg_with_tests": "PASSED", "rms_v1.2": "PASSED"}, result.stdout.str()[-3000:]
+
+
+@pytest.mark.parametrize("body", [
+    b'DEFINITION = "scale_add_f32"\n# a NUL \x00 here\n',  # ValueError from ast.parse on Python 3.11
+    b'DEFINITION = "scale_add_f32"\nx = ' + b"-" * 100_000 + b"1\n",  # MemoryError: nesting too deep
+    b'DEFINITION = "scale_add_f32"\nNOTE = "\xff not UTF-8"\n',
+], ids=["nul", "deep", "not-utf8"])  # fmt: skip
+def test_one_unparsable_kernel_file_is_its_own_error_and_the_others_are_found(tmp_path: Path, body: bytes) -> None:
+    """Red-team round 14, q10: one author's file holding DEFINITION and a NUL byte raised ValueError out of
+    discovery: an INTERNALERROR, no kernel of any author ran, no JSON. Now it is a collection error of that file."""
+    (tmp_path / "team_a").mkdir()
+    (tmp_path / "team_b").mkdir()
+    (tmp_path / "team_a" / "rms.py").write_text('DEFINITION = "scale_add_f32"\ndef run(x, y, alpha):\n    return x\n')
+    (tmp_path / "team_b" / "broken.py").write_bytes(body)
+    found, errors = discover([tmp_path / "team_b", tmp_path / "team_a"])
+    assert [k.path for k in found] == [tmp_path / "team_a" / "rms.py"]
+    assert [e.path for e in errors] == [tmp_path / "team_b" / "broken.py"]
+
+
+def test_a_solution_whose_content_breaks_a_reader_is_its_own_error_or_no_solution(tmp_path: Path) -> None:
+    """q10's second form: a source path holding a NUL, with no content, raised ValueError from the file read beside
+    the JSON. A JSON file too deep or with a number too long to read is no solution (as a file that is not JSON)."""
+    data = solution("nul")
+    data["sources"] = [{"path": "k\u0000.py", "content": ""}]
+    data["spec"]["entry_point"] = "k\u0000.py::run"
+    (tmp_path / "solution.json").write_text(json.dumps(data))
+    data = solution("listed")
+    data["sources"][0]["content"] = ["not", "text"]  # reached the static rules' parser: a traceback in the item
+    (tmp_path / "listed.json").write_text(json.dumps(data))
+    (tmp_path / "deep.json").write_text('{"definition": "x", "spec": {}, "sources": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    (tmp_path / "long.json").write_text('{"definition": "x", "spec": {}, "sources": ' + "1" * 5000 + "}")
+    (tmp_path / "rms.py").write_text('DEFINITION = "scale_add_f32"\ndef run(x, y, alpha):\n    return x\n')
+    found, errors = discover([tmp_path])
+    assert [k.name for k in found] == ["rms"]
+    assert sorted((e.path.name, e.where) for e in errors) == [("listed.json", "sources[0].content"),
+                                                              ("solution.json", "sources[0].path")]
+
+
+def _kernel(path: Path, definition: str = "scale_add_f32") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'DEFINITION = "{definition}"\ndef run(x, y, alpha):\n    return x\n')
+
+
+def _labels(dirs: list[Path]) -> tuple[dict[str, Path], list[tuple[Path, str]]]:
+    found, errors = one_per_name(*discover(dirs), dirs)
+    return {k.name: k.path for k in found}, sorted((e.path, e.where) for e in errors)
+
+
+@pytest.mark.parametrize("form", ["one kernel-dir", "one each"])
+def test_one_authors_folders_never_take_or_block_another_authors_kernel(tmp_path: Path, form: str) -> None:
+    """Red-team round 14, q02, q06, q09, each in the grader's one folder and as one --kernel-dir per author.
+    q02: B's ``x.y/`` and ``x_y/`` both read ``x_y``: every ``rmsnorm``, A's too, was refused. q06: B's
+    ``team_b/team_a/rmsnorm.py`` was labelled ``team_a.rmsnorm``, A's folder name. q09: B's ``rms_v1/2.py`` beside
+    ``zz/2.py`` ran as ``rms_v1.2`` and A's own ``rms_v1.2.py`` was refused. A label now starts with its
+    submission's folder, folders read alike never, and A's kernels run under their own names or A's folder."""
+    a, b = tmp_path / "subs" / "team_a", tmp_path / "subs" / "team_b"
+    for path in (a / "rmsnorm.py", b / "x.y" / "rmsnorm.py", b / "x_y" / "rmsnorm.py",  # q02
+                 a / "rms.py", b / "rms_x.py", b / "team_a" / "rms.py",  # q06 (B's rms_x.py: B's own name)
+                 a / "rms_v1.2.py", b / "rms_v1" / "2.py", b / "zz" / "2.py"):  # q09  # fmt: skip
+        _kernel(path)
+    dirs = [tmp_path / "subs"] if form == "one kernel-dir" else [b, a]
+    labels, errors = _labels(dirs)
+    assert errors == []
+    assert labels == {"team_a.rmsnorm": a / "rmsnorm.py", "team_b.x_y-0ae4ca.rmsnorm": b / "x.y" / "rmsnorm.py",
+                      "team_b.x_y.rmsnorm": b / "x_y" / "rmsnorm.py", "team_a.rms": a / "rms.py",
+                      "team_b.team_a.rms": b / "team_a" / "rms.py", "rms_x": b / "rms_x.py",
+                      "rms_v1.2": a / "rms_v1.2.py", "team_b.rms_v1.2": b / "rms_v1" / "2.py",
+                      "team_b.zz.2": b / "zz" / "2.py"}  # fmt: skip
+
+
+def test_only_the_kernels_one_folder_gives_one_label_are_refused(tmp_path: Path) -> None:
+    """Where one author's own files give one label (``x/y.rms.py`` and ``x/y/rms.py``; a module and a solution.json
+    of one name in one folder), those are refused, and only those: the other author's kernel of that name runs."""
+    a, b = tmp_path / "team_a", tmp_path / "team_b"
+    for path in (a / "rms.py", a / "y.rms.py", b / "x" / "y.rms.py", b / "x" / "y" / "rms.py", b / "rms.py",
+                 b / "x" / "rms.py"):  # fmt: skip
+        _kernel(path)
+    (b / "solution.json").write_text(json.dumps({**solution("rms"), "definition": "scale_add_f32"}))
+    labels, errors = _labels([a, b])
+    assert labels == {"team_a.rms": a / "rms.py", "team_a.y.rms": a / "y.rms.py", "team_b.x.rms": b / "x" / "rms.py"}
+    assert errors == [(b / "rms.py", "file name"), (b / "solution.json", "name"), (b / "x" / "y" / "rms.py", "file name"),
+                      (b / "x" / "y.rms.py", "file name")]  # fmt: skip
+
+
+def test_two_kernel_dirs_of_one_name_are_told_apart_by_their_place_on_the_command_line(tmp_path: Path) -> None:
+    """Two graders' ``submissions/``: each label says which one, and a folder given twice, or a file in it beside
+    it, is the same folder."""
+    one, two = tmp_path / "1" / "subs", tmp_path / "2" / "subs"
+    _kernel(one / "rms.py")
+    _kernel(two / "rms.py")
+    _kernel(two / "other.py")
+    labels, errors = _labels([one, two, one / "rms.py", two])
+    assert labels == {"subs-1.rms": one / "rms.py", "subs-2.rms": two / "rms.py", "other": two / "other.py"}
+    assert errors == []
+    labels, _ = _labels([one, one / "rms.py", two / "other.py"])
+    assert labels == {"rms": one / "rms.py", "other": two / "other.py"}
+
+
+def test_a_pair_of_folders_no_longer_takes_another_authors_dotted_name(project: pytest.Pytester) -> None:
+    """Round 14, q09 through the plugin, in the grader's one folder: A's ``rms_v1.2.py`` was a collection error and
+    B's wrong ``rms_v1/2.py`` was reported as ``rms_v1.2``. Each label in the ids and the JSON is now its own."""
+    subs = project.path / "subs"
+    for path, body in ((subs / "team_a" / "rms_v1.2.py", KERNELS["good_value.py"]),
+                       (subs / "team_b" / "rms_v1" / "2.py", KERNELS["off_by_one.py"]),
+                       (subs / "team_b" / "zz" / "2.py", KERNELS["good_dps.py"])):  # fmt: skip
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body)
+    result = project.runpytest(*FAST, "--kernel-dir", "subs", "-v", "--solbench-json", "t.jsonl")
+    result.assert_outcomes(passed=5, failed=1)  # off by one element: 1 of 1000 is within the matched ratio
+    result.stdout.fnmatch_lines_random(["*scale_add_f32?rms_v1.2-n:16? PASSED*",
+                                        "*scale_add_f32?team_b.rms_v1.2-n:16? FAILED*"])  # fmt: skip
+    lines = [json.loads(x) for x in (project.path / "t.jsonl").read_text().splitlines()]
+    assert {x["solution"]: x["solbench"]["kernel_path"] for x in lines} == {
+        "rms_v1.2": str(subs / "team_a" / "rms_v1.2.py"), "team_b.rms_v1.2": str(subs / "team_b" / "rms_v1" / "2.py"),
+        "team_b.zz.2": str(subs / "team_b" / "zz" / "2.py")}  # fmt: skip

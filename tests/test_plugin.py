@@ -128,6 +128,19 @@ def test_broken_kernel_files_fail_cleanly(project: pytest.Pytester) -> None:
     result.stdout.no_fnmatch_line("*Traceback*")
 
 
+def test_a_file_no_parser_can_read_is_its_own_collection_error(project: pytest.Pytester) -> None:
+    """Red-team round 14, q10: one author's kernel file with a NUL byte (ValueError from the parser) ended the session
+    with an INTERNALERROR before any item: no kernel of any author ran, no JSON. Now the session goes on."""
+    write_kernels(project.path, ["good_value.py"])
+    (project.path / "theirs").mkdir()
+    (project.path / "theirs" / "broken.py").write_bytes(b'DEFINITION = "scale_add_f32"\n# \x00\n')
+    result = project.runpytest(*FAST, "--kernel-dir", "theirs", "--kernel-dir", "kernels", "--solbench-json", "t.jsonl")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*theirs/broken.py: cannot be parsed as Python: ValueError: source code string *"])
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")
+    assert len((project.path / "t.jsonl").read_text().splitlines()) == 2
+
+
 def test_a_broken_or_misspelt_kernel_cannot_be_deselected(project: pytest.Pytester) -> None:
     """-k picks items; a kernel that gives none (a syntax error, a misspelt DEFINITION) is a collection error,
     which no -k hides: the run exits 1 with the file and the reason."""
@@ -203,8 +216,8 @@ def test_kernels_of_one_name_their_folders_cannot_tell_apart_are_a_collection_er
     result = project.runpytest(*FAST, "--kernel-dir", "kernels", "-v")
     result.assert_outcomes(passed=2, errors=2)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    both = f"2 kernels for scale_add_f32 are named 'good_value' (*) and their folders do not tell them apart; none " \
-           "of them runs: rename all but one*"
+    both = "2 kernels for scale_add_f32 would run as 'kernels.good_value' (*) and their names and folders do not " \
+           "tell them apart; none of them runs: rename all but one*"
     result.stdout.fnmatch_lines_random([f"*kernels/good_value.py: file name: {both}",
                                         f"*kernels/solution.json: name: {both}", "*scale_add_f32?good_dps-n:16? PASSED*"])
 

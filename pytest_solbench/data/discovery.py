@@ -8,12 +8,13 @@ becomes a ``TraceError`` naming file and field, reported as a failing item while
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
-import os
 import re
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from pytest_solbench.data.kernels import CUDA_LANGUAGES, PYTHON_LANGUAGES, REFERENCE, SAFE_NAME, KernelSpec
 from pytest_solbench.data.schema import TraceError
@@ -22,18 +23,23 @@ from pytest_solbench.data.schema import TraceError
 def _module_definition(path: Path) -> list[str] | None:
     """The definition names a Python module declares with ``DEFINITION = ...``, read without importing it.
 
-    None: not a kernel module. A module that mentions DEFINITION but cannot be parsed raises TraceError.
+    None: not a kernel module. A module that mentions DEFINITION but cannot be parsed raises TraceError: a NUL
+    byte (ValueError on Python 3.11), bytes that are not its encoding's, or nesting too deep for the parser
+    (MemoryError, RecursionError) ended the whole session with an INTERNALERROR, every other author's kernel with it
+    (red-team round 14, q10). The bytes are parsed, as Python imports them (an encoding declaration holds).
     """
     try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError):
+        raw = path.read_bytes()
+    except OSError:
         return None
-    if "DEFINITION" not in text:
+    if b"DEFINITION" not in raw:
         return None
     try:
-        tree = ast.parse(text, filename=str(path))
+        tree = ast.parse(raw, filename=str(path))
     except SyntaxError as exc:
         raise TraceError(path, f"line {exc.lineno}", f"syntax error: {exc.msg}") from None
+    except (ValueError, MemoryError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise TraceError(path, "", f"cannot be parsed as Python: {_why(exc)}") from None
     for node in tree.body:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -87,9 +93,11 @@ def parse_solution(data: Any, path: Path) -> KernelSpec:
     sources = []
     for i, src in enumerate(raw_sources):
         rel = src.get("path") if isinstance(src, dict) else None
-        if not isinstance(rel, str) or rel.startswith("/") or ".." in Path(rel).parts:
-            raise TraceError(path, f"sources[{i}].path", "must be a relative path without '..'")
+        if not isinstance(rel, str) or rel.startswith("/") or ".." in Path(rel).parts or "\0" in rel:
+            raise TraceError(path, f"sources[{i}].path", "must be a relative path without '..' (and no NUL)")
         content = src.get("content") or ""
+        if not isinstance(content, str):  # a list there reached the static rules' parser: a traceback (round 14)
+            raise TraceError(path, f"sources[{i}].content", "must be a string (the file's text)")
         if not content:
             content = _read_beside(path, rel, f"sources[{i}].content")
         sources.append((rel, content))
@@ -124,7 +132,7 @@ def _read_beside(path: Path, rel: str, field: str) -> str:
     beside = path.parent / rel
     try:
         folder, real = path.parent.resolve(), beside.resolve()
-    except (OSError, RuntimeError) as exc:  # a link loop (RuntimeError before Python 3.13)
+    except (OSError, RuntimeError, ValueError) as exc:  # a link loop (RuntimeError before 3.13), a NUL (round 14, q10)
         raise TraceError(path, field, f"is empty and {beside} cannot be resolved: {exc}") from None
     if not real.is_relative_to(folder):
         raise TraceError(path, field, f"is empty and {beside} leads out of the solution's folder (a link to {real}); "
@@ -138,99 +146,153 @@ def _read_beside(path: Path, rel: str, field: str) -> str:
 
 
 def discover(dirs: list[Path]) -> tuple[list[KernelSpec], list[TraceError]]:
-    """Every kernel under the given folders (or files), and the files that look like kernels but are broken."""
+    """Every kernel under the given folders (or files), and the files that look like kernels but are broken.
+
+    One file's content never stops the others being found: what reading it raises (a NUL byte, nesting too deep, a
+    number too long for ``int``) is that file's collection error (red-team round 14, q10)."""
     kernels: list[KernelSpec] = []
     errors: list[TraceError] = []
     for top in dirs:
-        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
-        for path in files:
-            # Hidden folders and caches below the folder given are skipped; the path given itself may hold any
-            # (``--kernel-dir ../kernels``, a kernel folder under ``~/.cache``).
-            below = path.relative_to(top).parts if path != top else ()
-            if any(part.startswith(".") or part == "__pycache__" for part in below):
-                continue
-            if path.suffix == ".py":
-                try:
-                    names = _module_definition(path)
-                except TraceError as exc:
-                    errors.append(exc)
-                    continue
-                if names and path.stem == REFERENCE:
-                    errors.append(TraceError(path, "file name", _REFERENCE_NAME))
-                    continue
-                if names and not SAFE_NAME.fullmatch(path.stem):
-                    errors.append(TraceError(path, "file name", _UNSAFE_NAME))
-                    continue
-                if names and path.resolve().parent != path.parent.resolve():
-                    errors.append(TraceError(path, "file name", f"{_LINKED} {path.resolve()}"))
-                    continue
-                for name in names or []:
-                    kernels.append(KernelSpec(path.stem, name, path, "python", path.name, "run"))
-            elif path.suffix == ".json":
-                try:
-                    data = json.loads(path.read_text())
-                except (json.JSONDecodeError, OSError, UnicodeDecodeError):
-                    continue
-                if isinstance(data, dict) and "spec" in data and "sources" in data and "definition" in data:
-                    try:
-                        kernels.append(parse_solution(data, path))
-                    except TraceError as exc:
-                        errors.append(exc)
+        for path in _files(top):
+            try:
+                kernels += _kernels_in(path)
+            except TraceError as exc:
+                errors.append(exc)
+            except (ValueError, MemoryError, RecursionError) as exc:
+                errors.append(TraceError(path, "", f"cannot be read as a kernel: {_why(exc)}"))
     return kernels, errors
 
 
-def one_per_name(kernels: list[KernelSpec], errors: list[TraceError]) -> tuple[list[KernelSpec], list[TraceError]]:
-    """The kernels of one run, one per definition and name: item ids, trace lines and saved runs know a kernel by
-    its name, so two ``rmsnorm.py`` from two folders gave two items of one id, indistinguishable in every report. A
-    file found twice (a folder and a file in it, both given) counts once.
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
-    Kernels of one name from different folders (two submissions, each with its ``rmsnorm.py``) each take the name of
-    their folder in front (``team_a.rmsnorm``, ``team_b.rmsnorm``): keeping the first found let a folder listed first
-    take an honest kernel's place under its name (red-team round 8, j02), and refusing both let one author keep
-    another's kernel from running by naming a kernel like it (round 11, m02). A kernel whose own name is such a
-    qualified name is refused, not the pair it would block (round 13, o02). Where folders cannot tell them apart
-    (one folder), none of them runs: each is a collection error naming them all."""
-    by_name: dict[tuple[str, str], dict[Path, KernelSpec]] = {}
+
+def _files(top: Path) -> list[Path]:
+    """The files under ``top`` (or ``top`` itself) that may hold a kernel. Hidden folders and caches below the
+    folder given are skipped; the path given itself may hold any (``--kernel-dir ../kernels``, a kernel folder under
+    ``~/.cache``)."""
+    if top.is_file():
+        return [top]
+    files = sorted(p for p in top.rglob("*") if p.is_file())
+    return [p for p in files if not any(part.startswith(".") or part == "__pycache__"
+                                        for part in p.relative_to(top).parts)]  # fmt: skip
+
+
+def _kernels_in(path: Path) -> list[KernelSpec]:
+    """The kernels one file holds (none for a file that is no kernel); raises TraceError for a broken one."""
+    if path.suffix == ".py":
+        names = _module_definition(path)
+        if not names:
+            return []
+        if path.stem == REFERENCE:
+            raise TraceError(path, "file name", _REFERENCE_NAME)
+        if not SAFE_NAME.fullmatch(path.stem):
+            raise TraceError(path, "file name", _UNSAFE_NAME)
+        if path.resolve().parent != path.parent.resolve():
+            raise TraceError(path, "file name", f"{_LINKED} {path.resolve()}")
+        return [KernelSpec(path.stem, name, path, "python", path.name, "run") for name in names]
+    if path.suffix == ".json":
+        try:
+            data = json.loads(path.read_text())
+        except (ValueError, OSError, RecursionError):  # not JSON: no solution (a config file, a draft)
+            return []
+        if isinstance(data, dict) and "spec" in data and "sources" in data and "definition" in data:
+            return [parse_solution(data, path)]
+    return []
+
+
+def one_per_name(kernels: list[KernelSpec], errors: list[TraceError],
+                 dirs: Sequence[Path] = ()) -> tuple[list[KernelSpec], list[TraceError]]:  # fmt: skip
+    """The kernels of one run, each under a label of its own: item ids, trace lines (``solution``) and saved runs
+    know a kernel by it. A file found twice (a folder and a file in it, both given) counts once.
+
+    A kernel keeps its own name when no other kernel of its definition has it. Kernels of one name (two submissions,
+    each with its ``rmsnorm.py``) each run under their place (``_place_labels``): keeping the first found let a folder
+    listed first take an honest kernel's place (red-team round 8, j02), refusing both let one author keep another's
+    kernel from running (round 11, m02). A kernel whose own name is another's place label runs under its own place
+    too: refusing it let a pair of folders take an honest kernel's dotted name, ``rms_v1/2.py`` as ``rms_v1.2``
+    (round 14, q09, after round 13, o02). Only kernels left with one label between them are refused: two labels are
+    alike only where their paths part inside one folder, so one author's files never decide whether another
+    author's kernel runs (q02)."""
+    found: dict[tuple[str, Path], KernelSpec] = {}
     for spec in kernels:
-        by_name.setdefault((spec.definition, spec.name), {}).setdefault(spec.path.resolve(), spec)
-    singles = {key: next(iter(found.values())) for key, found in by_name.items() if len(found) == 1}
-    qualified_sets, clashes, claimed = [], [], set()
-    for (definition, name), found in by_name.items():
-        specs = list(found.values())
-        if len(specs) == 1:
-            continue
-        qualified = _qualified(specs)
-        keys = {(definition, spec.name) for spec in qualified}
-        if len(keys) == len(qualified) and not claimed & keys:
-            claimed |= keys
-            qualified_sets.append(qualified)
-        else:
-            clashes.append((definition, name, specs))
-    for key in claimed & set(singles):  # a kernel named like another folder's kernel qualified by its folder
-        taker = singles.pop(key)
-        field = "name" if taker.path.suffix == ".json" else "file name"
-        errors.append(TraceError(taker.path, field, f"{key[1]!r} is the name another folder's kernel runs under, "
-                                 "its folder's name in front; rename this one (round 13, o02)"))  # fmt: skip
-    unique = [*singles.values(), *(spec for qualified in qualified_sets for spec in qualified)]
-    for definition, name, specs in clashes:
-        paths = ", ".join(str(spec.path) for spec in specs)
-        for spec in specs:
+        found.setdefault((spec.definition, spec.path.resolve()), spec)
+    specs = list(found.values())
+    labels = _labels(specs, list(dirs))
+    count = Counter((spec.definition, label) for spec, label in zip(specs, labels))
+    unique = [replace(spec, name=label) for spec, label in zip(specs, labels) if count[spec.definition, label] == 1]
+    for spec, label in zip(specs, labels):
+        if count[spec.definition, label] > 1:
+            alike = [str(s.path) for s, x in zip(specs, labels) if (s.definition, x) == (spec.definition, label)]
             field = "name" if spec.path.suffix == ".json" else "file name"
-            errors.append(TraceError(spec.path, field, f"{len(specs)} kernels for {definition} are named {name!r} "
-                                     f"({paths}) and their folders do not tell them apart; none of them runs: rename "
-                                     "all but one (reports and saved runs know a kernel by name)"))  # fmt: skip
+            errors.append(TraceError(spec.path, field, f"{len(alike)} kernels for {spec.definition} would run as "
+                                     f"{label!r} ({', '.join(alike)}) and their names and folders do not tell them "
+                                     "apart; none of them runs: rename all but one (reports and saved runs know a "
+                                     "kernel by name)"))  # fmt: skip
     return unique, errors
 
 
-def _qualified(specs: list[KernelSpec]) -> list[KernelSpec]:
-    """Each spec named ``<folder>.<name>``, its folder's path below the folders the specs share, with ``.`` between
-    the parts; every character a name may not hold (``SAFE_NAME``) becomes ``_``."""
-    folders = [spec.path.resolve().parent for spec in specs]
-    common = Path(os.path.commonpath(folders))
+def _labels(specs: list[KernelSpec], dirs: list[Path]) -> list[str]:
+    """Each spec's label: its own name, or its place label where its name is another's name or place label."""
+    names = Counter((spec.definition, spec.name) for spec in specs)
+    placed = [names[spec.definition, spec.name] > 1 for spec in specs]
+    places = _place_labels(specs, dirs)
+    while True:
+        labels = [place if at else spec.name for spec, place, at in zip(specs, places, placed)]
+        taken = {(spec.definition, label) for spec, label, at in zip(specs, labels, placed) if at}
+        more = [i for i, spec in enumerate(specs) if not placed[i] and (spec.definition, spec.name) in taken]
+        if not more:
+            return labels
+        for i in more:
+            placed[i] = True
+
+
+_PLAIN_PART = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _part(name: str) -> str:
+    """A folder's name as one part of a place label, which never holds the ``.`` between the parts: the name itself
+    where it holds only letters, digits, ``_`` and ``-``; else with ``_`` for the others and a digest of the real name,
+    so that folders ``x.y`` and ``x_y`` never give one label (red-team round 14, q02)."""
+    if _PLAIN_PART.fullmatch(name):
+        return name
+    digest = hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '_', name)}-{digest}"
+
+
+def _root(top: Path) -> Path:
+    """The folder a --kernel-dir's places are counted from: itself, or a kernel file's folder."""
+    return top.parent if top.is_file() else top
+
+
+def _dir_parts(dirs: list[Path]) -> list[str]:
+    """The part that names each --kernel-dir: its folder's name; where two folders share a name (two graders'
+    ``submissions/``), the place on the command line too, so that no two folders read alike."""
+    roots = [_root(top).resolve() for top in dirs]
+    parts = [_part(root.name or "root") for root in roots]
+    shared = {part for part, root in zip(parts, roots) if len({r for p, r in zip(parts, roots) if p == part}) > 1}
+    parts = [f"{part}-{roots.index(root) + 1}" if part in shared else part for part, root in zip(parts, roots)]
+    if len(set(parts)) != len(set(roots)):  # a folder named like 'subs-2' beside two named 'subs'
+        parts = [f"kernel-dir-{roots.index(root) + 1}" for root in roots]
+    return parts
+
+
+def _place_labels(specs: list[KernelSpec], dirs: list[Path]) -> list[str]:
+    """``<place>.<name>`` for each spec: its folders below the --kernel-dir it was found under (the first that
+    holds it), that folder's part first when several were given, ``.`` between the parts.
+
+    Counted from the --kernel-dir, not from the folders of the kernels that share a name: a submission's subfolder
+    ``team_b/team_a/`` labelled B's kernel ``team_a.rmsnorm``, A's folder name (red-team round 14, q06), and a pair
+    ``team_b/rms_v1/2.py`` ran as ``rms_v1.2``, another author's kernel's name (q09). Counted so, a place label
+    starts with the submission's own folder (the grader's ``--kernel-dir submissions/``: its folder there; one
+    --kernel-dir each: that folder's name), and two labels can be alike only where the folders of one submission
+    make them so. A kernel lying in the --kernel-dir itself takes that folder's name for its place."""
+    parts = _dir_parts(dirs)
     labels = []
-    for folder in folders:
-        parts = folder.relative_to(common).parts if folder != common else ()
-        if not parts:  # this spec's folder holds the others': its own name stands for it
-            parts = (folder.name or "root",)
-        labels.append(".".join(re.sub(r"[^A-Za-z0-9_-]", "_", part) for part in parts))
-    return [replace(spec, name=f"{label}.{spec.name}") for spec, label in zip(specs, labels)]
+    for spec in specs:
+        i = next((i for i, top in enumerate(dirs) if spec.path == top or top in spec.path.parents), None)
+        root = spec.path.parent if i is None else _root(dirs[i])
+        place = [parts[i]] if i is not None and len(set(parts)) > 1 else []
+        place += [_part(name) for name in spec.path.parent.relative_to(root).parts]
+        labels.append(".".join([*(place or [_part(root.resolve().name or "root")]), spec.name]))
+    return labels
