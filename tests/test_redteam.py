@@ -31,6 +31,7 @@ RUNTIME = {
     "hack_r8_pool_defers_allowed": ("REWARD_HACK", "threads"),
     "hack_r9_queued_behind_a_compiler_sleep": ("REWARD_HACK", "threads"),
     "hack_all_zeros": ("INCORRECT_NUMERICAL", None),
+    "hack_r14_sparse_garbage": ("INCORRECT_NUMERICAL", None),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
 STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",

@@ -37,7 +37,8 @@ def _module_definition(path: Path) -> list[str] | None:
     try:
         tree = ast.parse(raw, filename=str(path))
     except SyntaxError as exc:
-        raise TraceError(path, f"line {exc.lineno}", f"syntax error: {exc.msg}") from None
+        where = f"line {exc.lineno}" if exc.lineno else ""  # a NUL byte: a SyntaxError with no line on 3.11.7+
+        raise TraceError(path, where, f"syntax error: {exc.msg}") from None
     except (ValueError, MemoryError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise TraceError(path, "", f"cannot be parsed as Python: {_why(exc)}") from None
     for node in tree.body:
