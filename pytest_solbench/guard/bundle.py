@@ -43,11 +43,13 @@ class Bundle:
     sources: tuple[tuple[str, str], ...]  # (path relative to the kernel's folder, text)
     local_modules: frozenset[str]  # top-level names of its own modules and packages (shadows left out)
     findings: tuple[Finding, ...]  # shadowing and sourceless files
+    closed: frozenset[str] = frozenset()  # .py files imported but closed to this process (``unparsable`` here)
 
     @property
     def files(self) -> frozenset[str]:
-        """The Python files of the kernel's folder its process may import (``data.kernels``): those read here."""
-        return frozenset(rel for rel, _ in self.sources if rel.endswith(".py"))
+        """The Python files of the kernel's folder its process may import (``data.kernels``): those read here, and
+        those it cannot read either (importing one fails with the file named: own-user's hint, ``confine``)."""
+        return frozenset(rel for rel, _ in self.sources if rel.endswith(".py")) | self.closed
 
 
 def kernel_bundle(spec: KernelSpec) -> Bundle:
@@ -77,10 +79,10 @@ def kernel_bundle(spec: KernelSpec) -> Bundle:
             compiled.add(name)  # its own module all the same: sourceless, not an unlisted import
     # A package's folder (an __init__.py): the kernel is imported as a module of it, which runs the __init__.py.
     package = [folder / "__init__.py"] if (folder / "__init__.py").is_file() else []
-    sources, tops, import_findings = _follow_imports([spec.path, *package], folder, shadows)
+    sources, tops, import_findings, closed = _follow_imports([spec.path, *package], folder, shadows)
     findings += import_findings
     local = frozenset({rel.split("/", 1)[0].removesuffix(".py") for rel, _ in sources} | tops | compiled)
-    return Bundle(tuple(sources), local - set(shadows), tuple(findings))
+    return Bundle(tuple(sources), local - set(shadows), tuple(findings), frozenset(closed))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -127,11 +129,12 @@ def _found_elsewhere(name: str, folder: Path) -> Any:
 
 
 def _follow_imports(entries: list[Path], folder: Path,
-                    shadows: dict[str, str]) -> tuple[list[tuple[str, str]], set[str], list[Finding]]:  # fmt: skip
+                    shadows: dict[str, str]) -> tuple[list[tuple[str, str]], set[str], list[Finding], set[str]]:  # fmt: skip
     """The sources ``entries`` bring, followed through their local imports; the top-level local names they import;
     the findings (a compiled module imported, a folder link out of the kernel's folder, a shadowed name)."""
     sources: dict[str, str] = {}
     tops: set[str] = set()
+    closed: set[str] = set()  # closed to this process: a kernel's own-user process meets a 0600 file of its author's
     findings: list[Finding] = []
     pending = list(entries)
     while pending:
@@ -147,6 +150,8 @@ def _follow_imports(entries: list[Path], folder: Path,
             text = importlib.util.decode_source(path.read_bytes())  # as the importer reads it, coding cookie included
         except (OSError, UnicodeDecodeError, SyntaxError, LookupError) as exc:
             findings.append(Finding("unparsable", rel, 0, f"cannot be read as text: {exc}"))
+            if isinstance(exc, PermissionError):
+                closed.add(rel)
             continue
         sources[rel] = text
         try:
@@ -170,7 +175,7 @@ def _follow_imports(entries: list[Path], folder: Path,
                 elif _is_compiled(file):
                     shown = file.relative_to(folder).as_posix()
                     findings.append(_sourceless_finding(rel, node.lineno, shown, imported=dotted))
-    return sorted(sources.items()), tops, findings
+    return sorted(sources.items()), tops, findings, closed
 
 
 def _imports(tree: ast.Module, path: Path, folder: Path) -> Iterator[tuple[ast.stmt, str]]:
