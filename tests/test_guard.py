@@ -506,3 +506,24 @@ def test_code_built_from_strings_or_graphs_is_runtime_load_red_team_round_14() -
     assert py("import torch.fx\ng = torch.fx.Graph()\n") == [("runtime-load", 1), ("runtime-load", 2)]
     assert py("from torch.fx.graph_module import _forward_from_src\n") == [("runtime-load", 1)]
     assert py("import torch\ncu = torch.jit.CompilationUnit('def f(x): return x')\n") == [("runtime-load", 2)]
+
+
+def test_a_string_annotation_that_is_more_than_a_type_is_runtime_load_red_team_round_15() -> None:
+    """r08, r10: functools.singledispatch and torch.library.custom_op evaluate string annotations; one that appended
+    the vendor op fetched through __import__ to a list PASSED. Types as strings (forward references) stay fine."""
+    evil = "def probe(x: \"[FOUND.append(__import__('torch').nn.functional.rms_norm), int][1]\"):\n    pass\n"
+    assert py("FOUND = []\n" + evil) == [("runtime-load", 2)]
+    assert py("def f(x: 'torch.Tensor', y: 'Optional[int]' = None) -> 'tuple[torch.Tensor, ...] | None':\n    pass\n"
+              "z: 'dict[str, list[int]]' = {}\nw: Literal['fast-path', 'slow'] = 'slow'\n"
+              "v: Annotated[int, 'a note, not a type'] = 1\n") == []  # fmt: skip
+    assert py("n: 'len(x) or 4' = 4\n") == [("runtime-load", 1)]
+    assert py("def g() -> 'List[\"__import__(0)\"]':\n    pass\n") == [("runtime-load", 1)]  # nested
+
+
+def test_the_loaders_and_evaluators_of_inductor_and_torchscript_are_runtime_load_red_team_round_15() -> None:
+    """r01, r04, r11: Inductor's PyCodeCache ran a string, an unread file of the kernel's folder and another author's
+    kernel; r07: torch.jit.annotations evaluated a string. Hand-written Triton's libdevice import stays fine."""
+    assert py("from torch._inductor.codecache import PyCodeCache\n") == [("runtime-load", 1)]
+    assert py("import torch._inductor.async_compile as ac\n") == [("runtime-load", 1)]
+    assert py("from torch.jit.annotations import _eval_no_call\n") == [("runtime-load", 1)]
+    assert py("from torch._inductor.runtime.triton_helpers import libdevice\n") == []

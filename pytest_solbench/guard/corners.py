@@ -1,14 +1,15 @@
 """Library corners the name rules judge by what a name is, not by a table of its spellings (red-team round 2): a
 vendor op under another name or as a private twin, os functions outside a small allow-list, and private names of
 the standard library (each from a dotted name and its canonical form, :func:`guard.names.lookup`); a precision
-flag turned off, which is no patching; and ``open()`` called only to read, which the runtime audit judges by its path.
+flag turned off, which is no patching; ``open()`` called only to read, which the runtime audit judges by its path;
+and annotations written as strings that are more than a type, which libraries evaluate.
 """
 
 from __future__ import annotations
 
 import ast
 import sys
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from pytest_solbench.guard.names import lookup
 from pytest_solbench.guard.tables import MODULE_RULES, OS_ALLOWED
@@ -93,3 +94,62 @@ def reads_a_file(call: ast.Call, resolve: Callable[[ast.AST], Any]) -> bool:
     if mode is None:
         return True
     return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) <= set("rbt")
+
+
+def check_annotations(tree: ast.Module, hit: Callable[[str, ast.AST, str], None]) -> None:
+    """A string annotation that is more than a type is code no rule reads: ``functools.singledispatch`` and
+    ``torch.library.custom_op`` evaluate it (``typing.get_type_hints``), and one that fetched the vendor op through
+    ``__import__`` PASSED (red-team round 15, r08, r10). Annotations written as code are read as code already."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            notes = [a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg)
+                     if a is not None] + [node.returns]  # fmt: skip
+        elif isinstance(node, ast.AnnAssign):
+            notes = [node.annotation]
+        else:
+            continue
+        for text in (s for note in notes if note is not None for s in _evaluated_strings(note)):
+            if not _plain_type(text):
+                hit("runtime-load", text, "a string annotation that is more than a type: libraries evaluate it")
+
+
+def _evaluated_strings(node: ast.AST) -> Iterator[ast.Constant]:
+    """The strings in an annotation that ``typing`` evaluates: not a ``Literal``'s values or ``Annotated``'s notes."""
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, str):
+            yield node
+        return
+    if isinstance(node, ast.Subscript):
+        head = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", "")
+        if head == "Literal":
+            return
+        if head == "Annotated":
+            first = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts else node.slice
+            yield from _evaluated_strings(first)
+            return
+    for child in ast.iter_child_nodes(node):
+        yield from _evaluated_strings(child)
+
+
+def _plain_type(node: ast.AST, depth: int = 0) -> bool:
+    """A type as annotations spell one: names and attributes, subscripts, tuples and lists of them, ``X | Y``,
+    ``None`` and ``...``; a string holding one (a forward reference)."""
+    if isinstance(node, ast.Name):
+        return True
+    if isinstance(node, ast.Attribute):
+        return _plain_type(node.value, depth)
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, str) and depth < 3:
+            try:
+                return _plain_type(ast.parse(node.value.strip(), mode="eval").body, depth + 1)
+            except (SyntaxError, ValueError, MemoryError, RecursionError):
+                return False
+        return node.value is None or node.value is Ellipsis or isinstance(node.value, (int, bool))
+    if isinstance(node, ast.Subscript):
+        return _plain_type(node.value, depth) and _plain_type(node.slice, depth)
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return all(_plain_type(e, depth) for e in node.elts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _plain_type(node.left, depth) and _plain_type(node.right, depth)
+    return False

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
-from pytest_solbench.guard.corners import corner_findings, reads_a_file, turns_off, vendor_aliases
+from pytest_solbench.guard.corners import check_annotations, corner_findings, reads_a_file, turns_off, vendor_aliases
 from pytest_solbench.guard.names import (Resolver, is_module, local_exports, lookup, normalize_cpp,
                                          source_encoding, strip_cpp)  # fmt: skip
 from pytest_solbench.guard.pointers import pointer_keys
@@ -244,6 +244,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     for node in pointer_keys(tree, resolver.resolve):
         hit("pointer-cache", node, "a pointer, id or hash is used as a key or kept between calls")
     check_reflection(tree, resolver.resolve, hit)
+    check_annotations(tree, hit)
     for node in _modules_as_values(tree, resolver):
         hit("computed-name", node, f"passes the module {node.id} around as a value: what is reached through it "
             "is out of the rules' sight")  # fmt: skip

@@ -49,7 +49,11 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      "torch.jit.save", "torch._C.import_ir_module", "torch.export.load",
                      # code built from strings or graphs and run (red-team round 14, q04, q08, p10)
                      "torch.fx", "sympy", "torch.jit.CompilationUnit", "torch._C.CompilationUnit",
-                     "torch.utils.benchmark"),
+                     "torch.utils.benchmark",
+                     # loaders of code from strings and files, and evaluators of strings (round 15, r01, r04, r07)
+                     "torch._inductor.codecache", "torch._inductor.async_compile",
+                     "torch._inductor.runtime.compile_tasks", "torch.jit.annotations", "torch.jit.frontend",
+                     "torch._jit_internal", "torch._sources"),
                     ("runtime-load", "code loaded or built at run time escapes review")),
     **dict.fromkeys(("sys._getframe", "sys._current_frames", "inspect.stack", "inspect.currentframe",
                      "inspect.getouterframes", "inspect.getframeinfo", "inspect.trace", "traceback.extract_stack",
