@@ -763,3 +763,34 @@ def test_audit_records_a_string_a_library_compiles_for_the_kernel_but_not_the_st
     assert {(e.rule, e.event, e.where) for e in audit.events} == {
         ("runtime-load", "compile", "string_kernel.py:9 (through evaluator)"),
         ("runtime-load", "exec", "string_kernel.py:9 (through evaluator)")}
+
+
+def test_code_compiled_from_a_file_outside_an_import_is_judged_as_a_string_and_reads_by_where_they_lie(tmp_path):
+    """Red-team round 15: Inductor's loader ran a file no rule read (r04) and torch.jit's evaluator a string with ""
+    as its file name (r07), both skipped as imports; a module put in sys.modules with another file's name made the
+    read of that file pass as showing a loaded module's source (r12)."""
+    lib, folder, secret = tmp_path / "lib", tmp_path / "kernel", tmp_path / "secret.py"
+    lib.mkdir()
+    folder.mkdir()
+    secret.write_text("ANSWER = 42\n")
+    (lib / "loader.py").write_text("def load(path):\n    return exec(compile(open(path).read(), path, 'exec'), {})\n")
+    (folder / "notes.txt").write_text("x = 1\n")
+    kernel = folder / "file_code_kernel.py"
+    kernel.write_text("import sys, types, loader\n\n"
+                      "def cheat(here):\n    loader.load(here + '/notes.txt')\n\n"
+                      "def spoof(path):\n    fake = types.ModuleType('fake')\n    fake.__file__ = path\n"
+                      "    sys.modules['fake'] = fake\n    return open(path).read()\n")  # fmt: skip
+    sys.path.insert(0, str(lib))
+    try:
+        module = _import_kernel(kernel, "file_code_kernel")
+        audit = Audit([folder])
+        with audit:
+            module.cheat(str(folder))
+            module.spoof(str(secret))
+    finally:
+        sys.path.remove(str(lib))
+        sys.modules.pop("loader", None)
+        sys.modules.pop("fake", None)
+    got = {(e.rule, e.event, e.where) for e in audit.events}
+    assert ("runtime-load", "compile", "file_code_kernel.py:4 (through loader)") in got, got
+    assert ("file-network-os", "open", "file_code_kernel.py:10") in got, got

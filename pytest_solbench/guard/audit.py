@@ -215,8 +215,8 @@ class Audit:
             if isinstance(path, int) or (not _writes(args) and isinstance(path, (str, bytes)) and (
                     self._is_kernel(os.fsdecode(path)) or _loaded_source(os.fsdecode(path)))):  # fmt: skip
                 return  # an open descriptor, the kernel reading its own files, or the source of a loaded module
-        if event in ("exec", "compile") and not str(getattr(args[0], "co_filename", args[-1])).startswith("<"):
-            return  # a module's code from its file (an import), not a string
+        if event in ("exec", "compile") and _importing(frame):
+            return  # a module's code from its file, run by the import machinery (the static rules read it)
         where = self._kernel_frame(frame, event, args)
         if where is not None:
             detail = ", ".join(repr(a)[:80] for a in tuple(args)[:2])
@@ -243,17 +243,36 @@ def _is_standard_library(path: str) -> bool:
         f"{os.sep}dist-packages{os.sep}" not in real)  # fmt: skip
 
 
+def _importing(frame: Any) -> bool:
+    """Whether the import machinery is on the stack: code compiled from a file elsewhere (a compiler's loader handed a
+    file, ``torch.jit``'s evaluator given a string as its file name) is judged as code from a string (round 15)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(IMPORT_MACHINERY):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _public_roots() -> tuple[str, ...]:
+    """Where installed Python code lies: the standard library, site-packages, and this package (an editable install
+    lies outside site-packages). Fixed when this module is imported, before any kernel runs."""
+    import pytest_solbench
+
+    paths = [sysconfig.get_path(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")]
+    paths.append(os.path.dirname(os.path.abspath(pytest_solbench.__file__)))
+    return tuple(sorted({os.path.realpath(p) + os.sep for p in paths if p}))
+
+
+_PUBLIC = _public_roots()
+
+
 def _loaded_source(path: str) -> bool:
-    """Whether ``path`` is the file of a module this process has loaded: what ``warnings`` and ``traceback`` read to
-    show a line (``linecache``), public code the process runs anyway. A kernel's ``warnings.warn(stacklevel=2)`` or
+    """Whether ``path`` is the Python source of installed code: what ``warnings`` and ``traceback`` read to show a
+    line (``linecache``), code the process runs anyway. A kernel's ``warnings.warn(stacklevel=2)`` or
     ``logging.exception`` read the harness's and Triton's sources and was REWARD_HACK (red-team round 14, h07, h08).
-    Another kernel's files are never among them: its modules are not loaded here."""
-    files = {getattr(m, "__file__", None) for m in list(sys.modules.values())}
-    if path in files:
-        return True
+    Judged by where the file lies, never by ``sys.modules``, which a kernel can write (round 15, r12)."""
     real = os.path.realpath(path)
-    return any(isinstance(f, str) and os.path.realpath(f) == real for f in files if f and os.path.basename(f) ==
-               os.path.basename(real))  # fmt: skip
+    return real.endswith(".py") and real.startswith(_PUBLIC)
 
 
 def _writable_roots() -> tuple[str, ...]:
