@@ -327,11 +327,16 @@ def test_local_packages_are_followed_and_a_kernel_may_keep_state_in_them(tmp_pat
                                                                   "pkg/sub.py", "pkg/deep.py"}  # fmt: skip
 
 
-def test_a_file_named_like_an_installed_module_is_an_error_and_does_not_hide_its_names(tmp_path: Path) -> None:
+def test_a_file_named_like_an_installed_module_is_an_error_where_imported_and_does_not_hide_its_names(
+        tmp_path: Path) -> None:  # fmt: skip
+    """Where nothing imports it, it runs nowhere (the kernel's process is served only files the rules read): another
+    author's ``numpy/`` or ``typing.py`` in a shared folder once made an honest kernel REWARD_HACK (round 15, r09)."""
     kernel = write(tmp_path, {"k.py": "import torch\ns = torch.cuda.Stream()\n", "torch.py": "", "typing.py": "",
                               "numpy/__init__.py": ""})  # fmt: skip
-    assert bundled(kernel) == [("shadowing", "k.py", 1), ("side-stream", "k.py", 2), ("shadowing", "numpy/", 0),
-                               ("shadowing", "torch.py", 0), ("shadowing", "typing.py", 0)]  # fmt: skip
+    assert bundled(kernel) == [("shadowing", "k.py", 1), ("side-stream", "k.py", 2)]
+    package = write(tmp_path / "pkg", {"__init__.py": "", "k.py": "from .types import Config\nDEFINITION = 'p'\n",
+                                       "types.py": "Config = dict\n"})  # fmt: skip
+    assert bundled(package) == []  # round 15, h5: the package's own types, not the standard library's
 
 
 def test_a_folder_without_init_hides_nothing_but_joins_a_namespace_package(tmp_path: Path) -> None:
@@ -340,9 +345,10 @@ def test_a_folder_without_init_hides_nothing_but_joins_a_namespace_package(tmp_p
     folder. Named like an installed namespace package, its files would join that package's ahead of them."""
     kernel = write(tmp_path, {"k.py": "import test\nDEFINITION = 'p'\n", "test/a.py": "", "site/b.py": "",
                               "torch/c.py": "", "google/d.py": ""})  # fmt: skip
-    namespace = bundle_module.joins_namespace("google", tmp_path)
-    expected = [("shadowing", "google/", 0)] if namespace else []
-    assert bundled(kernel) == expected, namespace
+    assert bundled(kernel) == []  # google/ would join an installed namespace package, but nothing imports it
+    joins = write(tmp_path / "j", {"k.py": "import google.d\nDEFINITION = 'p'\n", "google/d.py": ""})
+    if bundle_module.joins_namespace("google", tmp_path / "j"):
+        assert "shadowing" in [rule for rule, _, _ in bundled(joins)]
 
 
 def test_every_file_the_import_system_can_reach_from_a_package_is_read(tmp_path: Path) -> None:
@@ -407,8 +413,7 @@ def test_sourceless_compiled_code_is_refused(tmp_path: Path) -> None:
     kernel = write(tmp_path / "k", {"k.py": "import fast\nimport native\n", "tool": b"\x7fELF\x02",
                                     "native.cpython-311-x86_64-linux-gnu.so": b"\x7fELF",
                                     "notes.txt": "\x7fELF is text here"})  # fmt: skip
-    assert bundled(kernel) == [("sourceless", "fast.pyc", 0), ("sourceless", "k.py", 1), ("sourceless", "k.py", 2),
-                               ("sourceless", "native.cpython-311-x86_64-linux-gnu.so", 0), ("sourceless", "tool", 0)]
+    assert bundled(kernel) == [("sourceless", "k.py", 1), ("sourceless", "k.py", 2)]  # where imported (round 15)
     solution = KernelSpec("s", "p", tmp_path / "solution.json", "python", "k.py", "run",
                           (("k.py", "import torch\n"), ("torch.py", ""), ("lib.so", "")))  # fmt: skip
     assert [(f.rule, f.path) for f in kernel_bundle(solution).findings] == [("shadowing", "torch.py"),
