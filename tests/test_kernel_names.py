@@ -159,11 +159,11 @@ def test_submissions_in_subfolders_of_one_kernel_dir_each_run_under_their_folder
         (subs / team).mkdir(parents=True)
         (subs / team / "solution.json").write_text(json.dumps(solution("rms")))
     found, errors = one_per_name(*discover([subs]), [subs])
-    assert sorted(k.name for k in found) == ["team-a.rms", "team_b-8d582b.rms"] and errors == []
+    assert sorted(k.name for k in found) == ["team-a.rms", "team_b-8d582b2c4f76.rms"] and errors == []
     (subs / "team-a.rms.json").write_text(json.dumps(solution("team-a.rms")))  # takes a's label
     found, errors = one_per_name(*discover([subs]), [subs])
     assert sorted((k.name, k.path.parent.name) for k in found) == [
-        ("subs.team-a.rms", "subs"), ("team-a.rms", "team-a"), ("team_b-8d582b.rms", "team b")] and errors == []
+        ("subs.team-a.rms", "subs"), ("team-a.rms", "team-a"), ("team_b-8d582b2c4f76.rms", "team b")] and errors == []
 
 
 def test_a_kernel_file_linked_from_another_folder_is_refused(tmp_path: Path) -> None:
@@ -332,7 +332,7 @@ def test_one_authors_folders_never_take_or_block_another_authors_kernel(tmp_path
     dirs = [tmp_path / "subs"] if form == "one kernel-dir" else [b, a]
     labels, errors = _labels(dirs)
     assert errors == []
-    assert labels == {"team_a.rmsnorm": a / "rmsnorm.py", "team_b.x_y-0ae4ca.rmsnorm": b / "x.y" / "rmsnorm.py",
+    assert labels == {"team_a.rmsnorm": a / "rmsnorm.py", "team_b.x_y-0ae4ca44669e.rmsnorm": b / "x.y" / "rmsnorm.py",
                       "team_b.x_y.rmsnorm": b / "x_y" / "rmsnorm.py", "team_a.rms": a / "rms.py",
                       "team_b.team_a.rms": b / "team_a" / "rms.py", "rms_x": b / "rms_x.py",
                       "rms_v1.2": a / "rms_v1.2.py", "team_b.rms_v1.2": b / "rms_v1" / "2.py",
@@ -384,3 +384,22 @@ def test_a_pair_of_folders_no_longer_takes_another_authors_dotted_name(project: 
     assert {x["solution"]: x["solbench"]["kernel_path"] for x in lines} == {
         "rms_v1.2": str(subs / "team_a" / "rms_v1.2.py"), "team_b.rms_v1.2": str(subs / "team_b" / "rms_v1" / "2.py"),
         "team_b.zz.2": str(subs / "team_b" / "zz" / "2.py")}  # fmt: skip
+
+
+def test_a_folder_named_like_another_folders_label_part_takes_nothing(tmp_path: Path) -> None:
+    """Red-team round 15, r02: B's folder ``alice_smith-faead1`` is what ``alice.smith`` read as (a 6-digit digest,
+    which a search over one-character variants of a name matches in seconds): both ``rmsnorm.py`` were refused. A
+    plain name that looks like a read one is read too, and the digest is 12 hex digits (48 bits)."""
+    import hashlib
+
+    subs = tmp_path / "subs"
+    alice = subs / "alice.smith"
+    short = "alice_smith-" + hashlib.sha1(b"alice.smith").hexdigest()[:6]
+    long = "alice_smith-" + hashlib.sha1(b"alice.smith").hexdigest()[:12]
+    for folder in (alice, subs / short, subs / long):
+        _kernel(folder / "rmsnorm.py")
+    labels, errors = _labels([subs])
+    assert errors == []
+    assert labels[f"{long}.rmsnorm"] == alice / "rmsnorm.py"
+    assert len(labels) == 3 and all(label.count(".") == 1 for label in labels)
+

@@ -249,15 +249,20 @@ def _labels(specs: list[KernelSpec], dirs: list[Path]) -> list[str]:
 
 
 _PLAIN_PART = re.compile(r"[A-Za-z0-9_-]+")
+_DIGEST_HEX = 12  # 48 bits: 6 (24 bits) was matched by a search over one-character variants of a name in seconds
+_LOOKS_READ = re.compile(rf"[A-Za-z0-9_-]*-[0-9a-f]{{{_DIGEST_HEX}}}")
 
 
 def _part(name: str) -> str:
     """A folder's name as one part of a place label, which never holds the ``.`` between the parts: the name itself
     where it holds only letters, digits, ``_`` and ``-``; else with ``_`` for the others and a digest of the real name,
-    so that folders ``x.y`` and ``x_y`` never give one label (red-team round 14, q02)."""
-    if _PLAIN_PART.fullmatch(name):
+    so that folders ``x.y`` and ``x_y`` never give one label (red-team round 14, q02).
+
+    One-to-one: a plain name that looks like a read one (ends with ``-`` and 12 hex digits) is read too, so the
+    folder ``alice_smith-<digest>`` never reads as ``alice.smith`` (round 15, r02)."""
+    if _PLAIN_PART.fullmatch(name) and not _LOOKS_READ.fullmatch(name):
         return name
-    digest = hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    digest = hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()[:_DIGEST_HEX]
     return f"{re.sub(r'[^A-Za-z0-9_-]', '_', name)}-{digest}"
 
 
