@@ -403,3 +403,20 @@ def test_a_folder_named_like_another_folders_label_part_takes_nothing(tmp_path: 
     assert labels[f"{long}.rmsnorm"] == alice / "rmsnorm.py"
     assert len(labels) == 3 and all(label.count(".") == 1 for label in labels)
 
+
+def test_a_subfolder_named_like_the_kernel_dir_takes_nothing_from_a_kernel_lying_in_it(tmp_path: Path) -> None:
+    """Red-team round 15, r05: a kernel lying in the --kernel-dir itself is placed under that folder's name, and a
+    subfolder of that name gave the same label (``kernels/rms.py`` and ``kernels/kernels/rms.py``): both were
+    refused. A first-level subfolder read like the --kernel-dir is read another way; the kernel in the folder keeps
+    its label."""
+    for root in (tmp_path / "kernels", tmp_path / "my.kernels"):
+        _kernel(root / "rms.py")
+        _kernel(root / root.name / "rms.py")
+        _kernel(root / "other" / root.name / "rms.py")  # deeper down: the first part already tells it apart
+        labels, errors = _labels([root])
+        assert errors == [] and len(labels) == 3, (labels, errors)
+        assert {path: label for label, path in labels.items()}[root / "rms.py"].split(".")[0] != \
+            {path: label for label, path in labels.items()}[root / root.name / "rms.py"].split(".")[0]
+    labels, _ = _labels([tmp_path / "kernels"])
+    assert labels["kernels.rms"] == tmp_path / "kernels" / "rms.py"
+

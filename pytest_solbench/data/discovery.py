@@ -251,18 +251,20 @@ def _labels(specs: list[KernelSpec], dirs: list[Path]) -> list[str]:
 _PLAIN_PART = re.compile(r"[A-Za-z0-9_-]+")
 _DIGEST_HEX = 12  # 48 bits: 6 (24 bits) was matched by a search over one-character variants of a name in seconds
 _LOOKS_READ = re.compile(rf"[A-Za-z0-9_-]*-[0-9a-f]{{{_DIGEST_HEX}}}")
+_BESIDE_ROOT = "a first-level folder named like the kernel-dir:"
 
 
-def _part(name: str) -> str:
+def _part(name: str, salt: str = "") -> str:
     """A folder's name as one part of a place label, which never holds the ``.`` between the parts: the name itself
     where it holds only letters, digits, ``_`` and ``-``; else with ``_`` for the others and a digest of the real name,
     so that folders ``x.y`` and ``x_y`` never give one label (red-team round 14, q02).
 
     One-to-one: a plain name that looks like a read one (ends with ``-`` and 12 hex digits) is read too, so the
-    folder ``alice_smith-<digest>`` never reads as ``alice.smith`` (round 15, r02)."""
-    if _PLAIN_PART.fullmatch(name) and not _LOOKS_READ.fullmatch(name):
+    folder ``alice_smith-<digest>`` never reads as ``alice.smith`` (round 15, r02). A ``salt`` reads a name another
+    way (a digest of salt and name, whatever the name), for a folder that must not read as it would elsewhere (r05)."""
+    if not salt and _PLAIN_PART.fullmatch(name) and not _LOOKS_READ.fullmatch(name):
         return name
-    digest = hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()[:_DIGEST_HEX]
+    digest = hashlib.sha1((salt + name).encode("utf-8", "surrogateescape")).hexdigest()[:_DIGEST_HEX]
     return f"{re.sub(r'[^A-Za-z0-9_-]', '_', name)}-{digest}"
 
 
@@ -292,13 +294,32 @@ def _place_labels(specs: list[KernelSpec], dirs: list[Path]) -> list[str]:
     ``team_b/rms_v1/2.py`` ran as ``rms_v1.2``, another author's kernel's name (q09). Counted so, a place label
     starts with the submission's own folder (the grader's ``--kernel-dir submissions/``: its folder there; one
     --kernel-dir each: that folder's name), and two labels can be alike only where the folders of one submission
-    make them so. A kernel lying in the --kernel-dir itself takes that folder's name for its place."""
+    make them so. A kernel lying in the --kernel-dir itself takes that folder's name for its place; a first-level
+    subfolder read like that name is read another way (``_sub_part``), so that ``kernels/kernels/rms.py`` never takes
+    the label of ``kernels/rms.py`` (round 15, r05)."""
     parts = _dir_parts(dirs)
     labels = []
     for spec in specs:
         i = next((i for i, top in enumerate(dirs) if spec.path == top or top in spec.path.parents), None)
         root = spec.path.parent if i is None else _root(dirs[i])
-        place = [parts[i]] if i is not None and len(set(parts)) > 1 else []
-        place += [_part(name) for name in spec.path.parent.relative_to(root).parts]
-        labels.append(".".join([*(place or [_part(root.resolve().name or "root")]), spec.name]))
+        if i is not None and len(set(parts)) > 1:
+            place = [parts[i], *(_part(name) for name in spec.path.parent.relative_to(root).parts)]
+        else:
+            below = spec.path.parent.relative_to(root).parts
+            place = [_sub_part(root, below[0]), *(_part(name) for name in below[1:])] if below else [_root_part(root)]
+        labels.append(".".join([*place, spec.name]))
     return labels
+
+
+def _root_part(root: Path) -> str:
+    """The place of a kernel lying in the one --kernel-dir itself: that folder's name."""
+    return _part(root.resolve().name or "root")
+
+
+def _sub_part(root: Path, name: str) -> str:
+    """A first-level subfolder of the one --kernel-dir as the first part of a place label: read as any folder, unless
+    it reads as the --kernel-dir's own part (the place of a kernel lying in it), then read another way (a salted
+    digest, which no other folder's reading gives)."""
+    part = _part(name)
+    return _part(name, salt=_BESIDE_ROOT) if part == _root_part(root) else part
+
