@@ -420,3 +420,24 @@ def test_a_subfolder_named_like_the_kernel_dir_takes_nothing_from_a_kernel_lying
     labels, _ = _labels([tmp_path / "kernels"])
     assert labels["kernels.rms"] == tmp_path / "kernels" / "rms.py"
 
+
+def test_a_dotted_kernel_name_never_reads_as_another_folders_place(tmp_path: Path) -> None:
+    """Red-team round 15, r03: B's ``team_b/team_a.rms.py`` kept its own name ``team_a.rms``, which reads as A's
+    folder and A's kernel, while A's ``team_a/rms.py`` (the only ``rms``) kept the bare ``rms``: B's wrong kernel was
+    reported under A's name. A kernel whose name holds a ``.`` before which stands what a place label may start with
+    (a first-level folder of its --kernel-dir, that folder's own part, or a --kernel-dir's part) runs under its
+    place. Other dotted names (``rms_v1.2``, q09) keep their own."""
+    subs = tmp_path / "subs"
+    a, b = subs / "team_a", subs / "team_b"
+    for path in (a / "rms.py", b / "team_a.rms.py", b / "subs.rms2.py", a / "rms_v1.2.py", b / "lib" / "x.py",
+                 subs / "alice.smith" / "rms3.py", b / "alice.smith.rms3.py"):  # fmt: skip
+        _kernel(path)
+    for dirs in ([subs], [b, a]):
+        labels, errors = _labels(dirs)
+        assert errors == []
+        assert labels["rms"] == a / "rms.py" and labels["rms_v1.2"] == a / "rms_v1.2.py"
+        assert labels["team_b.team_a.rms"] == b / "team_a.rms.py"
+        assert "team_a.rms" not in labels
+    labels, _ = _labels([subs])
+    assert labels["team_b.subs.rms2"] == b / "subs.rms2.py"  # the --kernel-dir's own part: a kernel lying in it
+    assert labels["team_b.alice.smith.rms3"] == b / "alice.smith.rms3.py"  # a folder's own name, not only its part
