@@ -159,11 +159,11 @@ def test_submissions_in_subfolders_of_one_kernel_dir_each_run_under_their_folder
         (subs / team).mkdir(parents=True)
         (subs / team / "solution.json").write_text(json.dumps(solution("rms")))
     found, errors = one_per_name(*discover([subs]), [subs])
-    assert sorted(k.name for k in found) == ["team-a.rms", "team_b-8d582b.rms"] and errors == []
+    assert sorted(k.name for k in found) == ["team-a.rms", "team_b-8d582b2c4f76.rms"] and errors == []
     (subs / "team-a.rms.json").write_text(json.dumps(solution("team-a.rms")))  # takes a's label
     found, errors = one_per_name(*discover([subs]), [subs])
     assert sorted((k.name, k.path.parent.name) for k in found) == [
-        ("subs.team-a.rms", "subs"), ("team-a.rms", "team-a"), ("team_b-8d582b.rms", "team b")] and errors == []
+        ("subs.team-a.rms", "subs"), ("team-a.rms", "team-a"), ("team_b-8d582b2c4f76.rms", "team b")] and errors == []
 
 
 def test_a_kernel_file_linked_from_another_folder_is_refused(tmp_path: Path) -> None:
@@ -332,7 +332,7 @@ def test_one_authors_folders_never_take_or_block_another_authors_kernel(tmp_path
     dirs = [tmp_path / "subs"] if form == "one kernel-dir" else [b, a]
     labels, errors = _labels(dirs)
     assert errors == []
-    assert labels == {"team_a.rmsnorm": a / "rmsnorm.py", "team_b.x_y-0ae4ca.rmsnorm": b / "x.y" / "rmsnorm.py",
+    assert labels == {"team_a.rmsnorm": a / "rmsnorm.py", "team_b.x_y-0ae4ca44669e.rmsnorm": b / "x.y" / "rmsnorm.py",
                       "team_b.x_y.rmsnorm": b / "x_y" / "rmsnorm.py", "team_a.rms": a / "rms.py",
                       "team_b.team_a.rms": b / "team_a" / "rms.py", "rms_x": b / "rms_x.py",
                       "rms_v1.2": a / "rms_v1.2.py", "team_b.rms_v1.2": b / "rms_v1" / "2.py",
@@ -384,3 +384,60 @@ def test_a_pair_of_folders_no_longer_takes_another_authors_dotted_name(project: 
     assert {x["solution"]: x["solbench"]["kernel_path"] for x in lines} == {
         "rms_v1.2": str(subs / "team_a" / "rms_v1.2.py"), "team_b.rms_v1.2": str(subs / "team_b" / "rms_v1" / "2.py"),
         "team_b.zz.2": str(subs / "team_b" / "zz" / "2.py")}  # fmt: skip
+
+
+def test_a_folder_named_like_another_folders_label_part_takes_nothing(tmp_path: Path) -> None:
+    """Red-team round 15, r02: B's folder ``alice_smith-faead1`` is what ``alice.smith`` read as (a 6-digit digest,
+    which a search over one-character variants of a name matches in seconds): both ``rmsnorm.py`` were refused. A
+    plain name that looks like a read one is read too, and the digest is 12 hex digits (48 bits)."""
+    import hashlib
+
+    subs = tmp_path / "subs"
+    alice = subs / "alice.smith"
+    short = "alice_smith-" + hashlib.sha1(b"alice.smith").hexdigest()[:6]
+    long = "alice_smith-" + hashlib.sha1(b"alice.smith").hexdigest()[:12]
+    for folder in (alice, subs / short, subs / long):
+        _kernel(folder / "rmsnorm.py")
+    labels, errors = _labels([subs])
+    assert errors == []
+    assert labels[f"{long}.rmsnorm"] == alice / "rmsnorm.py"
+    assert len(labels) == 3 and all(label.count(".") == 1 for label in labels)
+
+
+def test_a_subfolder_named_like_the_kernel_dir_takes_nothing_from_a_kernel_lying_in_it(tmp_path: Path) -> None:
+    """Red-team round 15, r05: a kernel lying in the --kernel-dir itself is placed under that folder's name, and a
+    subfolder of that name gave the same label (``kernels/rms.py`` and ``kernels/kernels/rms.py``): both were
+    refused. A first-level subfolder read like the --kernel-dir is read another way; the kernel in the folder keeps
+    its label."""
+    for root in (tmp_path / "kernels", tmp_path / "my.kernels"):
+        _kernel(root / "rms.py")
+        _kernel(root / root.name / "rms.py")
+        _kernel(root / "other" / root.name / "rms.py")  # deeper down: the first part already tells it apart
+        labels, errors = _labels([root])
+        assert errors == [] and len(labels) == 3, (labels, errors)
+        assert {path: label for label, path in labels.items()}[root / "rms.py"].split(".")[0] != \
+            {path: label for label, path in labels.items()}[root / root.name / "rms.py"].split(".")[0]
+    labels, _ = _labels([tmp_path / "kernels"])
+    assert labels["kernels.rms"] == tmp_path / "kernels" / "rms.py"
+
+
+def test_a_dotted_kernel_name_never_reads_as_another_folders_place(tmp_path: Path) -> None:
+    """Red-team round 15, r03: B's ``team_b/team_a.rms.py`` kept its own name ``team_a.rms``, which reads as A's
+    folder and A's kernel, while A's ``team_a/rms.py`` (the only ``rms``) kept the bare ``rms``: B's wrong kernel was
+    reported under A's name. A kernel whose name holds a ``.`` before which stands what a place label may start with
+    (a first-level folder of its --kernel-dir, that folder's own part, or a --kernel-dir's part) runs under its
+    place. Other dotted names (``rms_v1.2``, q09) keep their own."""
+    subs = tmp_path / "subs"
+    a, b = subs / "team_a", subs / "team_b"
+    for path in (a / "rms.py", b / "team_a.rms.py", b / "subs.rms2.py", a / "rms_v1.2.py", b / "lib" / "x.py",
+                 subs / "alice.smith" / "rms3.py", b / "alice.smith.rms3.py"):  # fmt: skip
+        _kernel(path)
+    for dirs in ([subs], [b, a]):
+        labels, errors = _labels(dirs)
+        assert errors == []
+        assert labels["rms"] == a / "rms.py" and labels["rms_v1.2"] == a / "rms_v1.2.py"
+        assert labels["team_b.team_a.rms"] == b / "team_a.rms.py"
+        assert "team_a.rms" not in labels
+    labels, _ = _labels([subs])
+    assert labels["team_b.subs.rms2"] == b / "subs.rms2.py"  # the --kernel-dir's own part: a kernel lying in it
+    assert labels["team_b.alice.smith.rms3"] == b / "alice.smith.rms3.py"  # a folder's own name, not only its part

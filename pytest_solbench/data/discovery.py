@@ -212,7 +212,8 @@ def one_per_name(kernels: list[KernelSpec], errors: list[TraceError],
     listed first take an honest kernel's place (red-team round 8, j02), refusing both let one author keep another's
     kernel from running (round 11, m02). A kernel whose own name is another's place label runs under its own place
     too: refusing it let a pair of folders take an honest kernel's dotted name, ``rms_v1/2.py`` as ``rms_v1.2``
-    (round 14, q09, after round 13, o02). Only kernels left with one label between them are refused: two labels are
+    (round 14, q09, after round 13, o02), and so does one whose dotted name reads as a place of this run, another
+    author's folder first (``team_b/team_a.rms.py``, round 15, r03). Only kernels left with one label between them are refused: two labels are
     alike only where their paths part inside one folder, so one author's files never decide whether another
     author's kernel runs (q02)."""
     found: dict[tuple[str, Path], KernelSpec] = {}
@@ -234,10 +235,17 @@ def one_per_name(kernels: list[KernelSpec], errors: list[TraceError],
 
 
 def _labels(specs: list[KernelSpec], dirs: list[Path]) -> list[str]:
-    """Each spec's label: its own name, or its place label where its name is another's name or place label."""
+    """Each spec's label: its own name, or its place label where its name is another's name or place label, or where
+    it reads as a place: a name holding a ``.`` that starts with what a place label of this run may start with, or
+    with such a folder's own name and a ``.`` (``alice.smith.rms`` beside the folder ``alice.smith``)
+    (``team_b/team_a.rms.py`` kept ``team_a.rms``, which reads as A's folder while A's only ``rms`` kept the bare
+    name: B's wrong kernel was reported under A's name, red-team round 15, r03). Other dotted names (``rms_v1.2``)
+    keep their own: no folder's place reads so."""
     names = Counter((spec.definition, spec.name) for spec in specs)
-    placed = [names[spec.definition, spec.name] > 1 for spec in specs]
     places = _place_labels(specs, dirs)
+    starts = _place_starts(dirs, places)
+    placed = [names[spec.definition, spec.name] > 1 or any(spec.name.startswith(f"{start}.") for start in starts)
+              for spec in specs]  # fmt: skip
     while True:
         labels = [place if at else spec.name for spec, place, at in zip(specs, places, placed)]
         taken = {(spec.definition, label) for spec, label, at in zip(specs, labels, placed) if at}
@@ -249,15 +257,22 @@ def _labels(specs: list[KernelSpec], dirs: list[Path]) -> list[str]:
 
 
 _PLAIN_PART = re.compile(r"[A-Za-z0-9_-]+")
+_DIGEST_HEX = 12  # 48 bits: 6 (24 bits) was matched by a search over one-character variants of a name in seconds
+_LOOKS_READ = re.compile(rf"[A-Za-z0-9_-]*-[0-9a-f]{{{_DIGEST_HEX}}}")
+_BESIDE_ROOT = "a first-level folder named like the kernel-dir:"
 
 
-def _part(name: str) -> str:
+def _part(name: str, salt: str = "") -> str:
     """A folder's name as one part of a place label, which never holds the ``.`` between the parts: the name itself
     where it holds only letters, digits, ``_`` and ``-``; else with ``_`` for the others and a digest of the real name,
-    so that folders ``x.y`` and ``x_y`` never give one label (red-team round 14, q02)."""
-    if _PLAIN_PART.fullmatch(name):
+    so that folders ``x.y`` and ``x_y`` never give one label (red-team round 14, q02).
+
+    One-to-one: a plain name that looks like a read one (ends with ``-`` and 12 hex digits) is read too, so the
+    folder ``alice_smith-<digest>`` never reads as ``alice.smith`` (round 15, r02). A ``salt`` reads a name another
+    way (a digest of salt and name, whatever the name), for a folder that must not read as it would elsewhere (r05)."""
+    if not salt and _PLAIN_PART.fullmatch(name) and not _LOOKS_READ.fullmatch(name):
         return name
-    digest = hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    digest = hashlib.sha1((salt + name).encode("utf-8", "surrogateescape")).hexdigest()[:_DIGEST_HEX]
     return f"{re.sub(r'[^A-Za-z0-9_-]', '_', name)}-{digest}"
 
 
@@ -287,13 +302,51 @@ def _place_labels(specs: list[KernelSpec], dirs: list[Path]) -> list[str]:
     ``team_b/rms_v1/2.py`` ran as ``rms_v1.2``, another author's kernel's name (q09). Counted so, a place label
     starts with the submission's own folder (the grader's ``--kernel-dir submissions/``: its folder there; one
     --kernel-dir each: that folder's name), and two labels can be alike only where the folders of one submission
-    make them so. A kernel lying in the --kernel-dir itself takes that folder's name for its place."""
+    make them so. A kernel lying in the --kernel-dir itself takes that folder's name for its place; a first-level
+    subfolder read like that name is read another way (``_sub_part``), so that ``kernels/kernels/rms.py`` never takes
+    the label of ``kernels/rms.py`` (round 15, r05)."""
     parts = _dir_parts(dirs)
     labels = []
     for spec in specs:
         i = next((i for i, top in enumerate(dirs) if spec.path == top or top in spec.path.parents), None)
         root = spec.path.parent if i is None else _root(dirs[i])
-        place = [parts[i]] if i is not None and len(set(parts)) > 1 else []
-        place += [_part(name) for name in spec.path.parent.relative_to(root).parts]
-        labels.append(".".join([*(place or [_part(root.resolve().name or "root")]), spec.name]))
+        if i is not None and len(set(parts)) > 1:
+            place = [parts[i], *(_part(name) for name in spec.path.parent.relative_to(root).parts)]
+        else:
+            below = spec.path.parent.relative_to(root).parts
+            place = [_sub_part(root, below[0]), *(_part(name) for name in below[1:])] if below else [_root_part(root)]
+        labels.append(".".join([*place, spec.name]))
     return labels
+
+
+def _root_part(root: Path) -> str:
+    """The place of a kernel lying in the one --kernel-dir itself: that folder's name."""
+    return _part(root.resolve().name or "root")
+
+
+def _sub_part(root: Path, name: str) -> str:
+    """A first-level subfolder of the one --kernel-dir as the first part of a place label: read as any folder, unless
+    it reads as the --kernel-dir's own part (the place of a kernel lying in it), then read another way (a salted
+    digest, which no other folder's reading gives)."""
+    part = _part(name)
+    return _part(name, salt=_BESIDE_ROOT) if part == _root_part(root) else part
+
+
+def _place_starts(dirs: list[Path], places: list[str]) -> set[str]:
+    """Every first part a place label of this run may have, and the folder names they are read from: the
+    --kernel-dirs' where several are given; else the --kernel-dir's own and its first-level subfolders' (each read as
+    ``_place_labels`` reads it), whether or not a kernel of this run lies there (a folder whose kernels are collection
+    errors is still an author's)."""
+    starts = {place.split(".")[0] for place in places}
+    parts = _dir_parts(dirs)
+    roots = {_root(top) for top in dirs}
+    if len(set(parts)) > 1:
+        return starts | set(parts) | {root.resolve().name for root in roots}
+    for root in roots:
+        starts |= {_root_part(root), root.resolve().name}
+        try:
+            subs = [p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        except OSError:
+            subs = []
+        starts.update(x for name in subs if name != "__pycache__" for x in (name, _sub_part(root, name)))
+    return starts - {""}
