@@ -517,7 +517,7 @@ def test_a_string_annotation_that_is_more_than_a_type_is_runtime_load_red_team_r
     """r08, r10: functools.singledispatch and torch.library.custom_op evaluate string annotations; one that appended
     the vendor op fetched through __import__ to a list PASSED. Types as strings (forward references) stay fine."""
     evil = "def probe(x: \"[FOUND.append(__import__('torch').nn.functional.rms_norm), int][1]\"):\n    pass\n"
-    assert py("FOUND = []\n" + evil) == [("runtime-load", 2)]
+    assert py("FOUND = []\n" + evil) == [("runtime-load", 2), ("vendor-op", 2)]  # and read as code (round 16)
     assert py("def f(x: 'torch.Tensor', y: 'Optional[int]' = None) -> 'tuple[torch.Tensor, ...] | None':\n    pass\n"
               "z: 'dict[str, list[int]]' = {}\nw: Literal['fast-path', 'slow'] = 'slow'\n"
               "v: Annotated[int, 'a note, not a type'] = 1\n") == []  # fmt: skip
@@ -532,3 +532,17 @@ def test_the_loaders_and_evaluators_of_inductor_and_torchscript_are_runtime_load
     assert py("import torch._inductor.async_compile as ac\n") == [("runtime-load", 1)]
     assert py("from torch.jit.annotations import _eval_no_call\n") == [("runtime-load", 1)]
     assert py("from torch._inductor.runtime.triton_helpers import libdevice\n") == []
+
+
+def test_string_annotations_are_read_as_code_and_literal_values_stay_values_red_team_round_16() -> None:
+    """s01: "_grab[torch.nn.functional.rms_norm]" looked like a type, and singledispatch's evaluation handed the
+    kernel the vendor op; s03, s05: a class's __annotations__ written as a dict became field names dataclasses run as
+    code. h1, h2: a quoted Literal or Annotated annotation was a false finding."""
+    grab = "import torch\n_grab = {}\ndef probe(x: '_grab[torch.nn.functional.rms_norm]'):\n    pass\n"
+    assert py(grab) == [("vendor-op", 3)]
+    assert py("class C:\n    __annotations__ = {'a if f() else 0': int}\n") == [("dunder", 2)]
+    assert py("import torch\ndef f(x: \"Literal['fp32-accum', 'input-dtype']\",\n"
+              "      y: \"Annotated[torch.Tensor, 'num_tokens x hidden']\") -> 'List[\"torch.Tensor\"]':\n"
+              "    pass\n") == []  # fmt: skip
+    assert py("import numpy.f2py.crackfortran as c\n") == [("runtime-load", 1)]
+    assert py("from torch._dynamo.source import ConstantSource\n") == [("runtime-load", 1)]

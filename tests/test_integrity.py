@@ -794,3 +794,25 @@ def test_code_compiled_from_a_file_outside_an_import_is_judged_as_a_string_and_r
     got = {(e.rule, e.event, e.where) for e in audit.events}
     assert ("runtime-load", "compile", "file_code_kernel.py:4 (through loader)") in got, got
     assert ("file-network-os", "open", "file_code_kernel.py:10") in got, got
+
+
+def test_a_string_a_library_evaluates_while_the_kernel_is_imported_is_still_the_kernels(tmp_path):
+    """Red-team round 16, s04: an eval reached from a kernel's module body was taken for the import machinery's own
+    compile, since the machinery was further up the stack (numpy.f2py's myeval ran the vendor op's name)."""
+    lib, folder = tmp_path / "lib", tmp_path / "kernel"
+    lib.mkdir()
+    folder.mkdir()
+    (lib / "evaluator2.py").write_text("def evaluate(text):\n    return eval(text)\n")
+    kernel = folder / "import_time_kernel.py"
+    kernel.write_text("import evaluator2\nVALUE = evaluator2.evaluate('6 * 7')\n")
+    sys.path.insert(0, str(lib))
+    try:
+        audit = Audit([folder])
+        with audit:
+            module = _import_kernel(kernel, "import_time_kernel")
+    finally:
+        sys.path.remove(str(lib))
+        sys.modules.pop("evaluator2", None)
+    assert module.VALUE == 42
+    assert ("runtime-load", "compile", "import_time_kernel.py:2 (through evaluator2)") in {
+        (e.rule, e.event, e.where) for e in audit.events}, audit.events

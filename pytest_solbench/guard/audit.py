@@ -244,13 +244,11 @@ def _is_standard_library(path: str) -> bool:
 
 
 def _importing(frame: Any) -> bool:
-    """Whether the import machinery is on the stack: code compiled from a file elsewhere (a compiler's loader handed a
-    file, ``torch.jit``'s evaluator given a string as its file name) is judged as code from a string (round 15)."""
-    while frame is not None:
-        if frame.f_code.co_filename.startswith(IMPORT_MACHINERY):
-            return True
-        frame = frame.f_back
-    return False
+    """Whether the import machinery itself compiles or runs this code (a module's own file): code compiled from a
+    file elsewhere (a compiler's loader handed a file, ``torch.jit``'s evaluator given a string as its file name) is
+    judged as code from a string (round 15), and so is an ``eval`` a kernel's module body reaches while it is being
+    imported, with the machinery further up (round 16, s04)."""
+    return frame is not None and frame.f_code.co_filename.startswith(IMPORT_MACHINERY)
 
 
 def _public_roots() -> tuple[str, ...]:

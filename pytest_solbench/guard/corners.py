@@ -96,10 +96,12 @@ def reads_a_file(call: ast.Call, resolve: Callable[[ast.AST], Any]) -> bool:
     return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) <= set("rbt")
 
 
-def check_annotations(tree: ast.Module, hit: Callable[[str, ast.AST, str], None]) -> None:
-    """A string annotation that is more than a type is code no rule reads: ``functools.singledispatch`` and
-    ``torch.library.custom_op`` evaluate it (``typing.get_type_hints``), and one that fetched the vendor op through
-    ``__import__`` PASSED (red-team round 15, r08, r10). Annotations written as code are read as code already."""
+def check_annotations(tree: ast.Module, hit: Callable[[str, ast.AST, str], None]) -> list[ast.AST]:
+    """The code in string annotations, parsed, for the rules to read as the kernel's own (its line the
+    annotation's): ``functools.singledispatch`` and ``torch.library.custom_op`` evaluate them (``typing``), and one
+    that fetched the vendor op PASSED (red-team rounds 15 and 16, r08, r10, s01). One that is more than a type, or
+    that does not parse, is a finding of its own. Annotations written as code are read as code already."""
+    code: list[ast.AST] = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             args = node.args
@@ -110,8 +112,29 @@ def check_annotations(tree: ast.Module, hit: Callable[[str, ast.AST, str], None]
         else:
             continue
         for text in (s for note in notes if note is not None for s in _evaluated_strings(note)):
-            if not _plain_type(text):
+            parsed = _parsed(text.value)
+            if parsed is None or not _plain_type(parsed):
                 hit("runtime-load", text, "a string annotation that is more than a type: libraries evaluate it")
+            if parsed is not None:
+                code.append(ast.fix_missing_locations(ast.increment_lineno(parsed, text.lineno - 1)))
+                code += [c for s in _evaluated_strings(parsed) for c in check_annotations(_as_annotation(s), hit)]
+    return code
+
+
+def _as_annotation(text: ast.Constant) -> ast.Module:
+    """A nested string annotation (``List["X"]``) as a module of one annotated name, on its line."""
+    return ast.Module([ast.AnnAssign(ast.Name("_", ast.Store()), text, None, 1, lineno=text.lineno, col_offset=0)], [])
+
+
+def _parsed(text: str) -> ast.AST | None:
+    try:
+        return ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+
+
+def _head(node: ast.Subscript) -> str:
+    return node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", "")
 
 
 def _evaluated_strings(node: ast.AST) -> Iterator[ast.Constant]:
@@ -120,36 +143,31 @@ def _evaluated_strings(node: ast.AST) -> Iterator[ast.Constant]:
         if isinstance(node.value, str):
             yield node
         return
-    if isinstance(node, ast.Subscript):
-        head = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", "")
-        if head == "Literal":
-            return
-        if head == "Annotated":
-            first = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts else node.slice
-            yield from _evaluated_strings(first)
-            return
+    if isinstance(node, ast.Subscript) and _head(node) in ("Literal", "Annotated"):
+        if _head(node) == "Annotated":
+            yield from _evaluated_strings(node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts
+                                          else node.slice)  # fmt: skip
+        return
     for child in ast.iter_child_nodes(node):
         yield from _evaluated_strings(child)
 
 
-def _plain_type(node: ast.AST, depth: int = 0) -> bool:
+def _plain_type(node: ast.AST) -> bool:
     """A type as annotations spell one: names and attributes, subscripts, tuples and lists of them, ``X | Y``,
-    ``None`` and ``...``; a string holding one (a forward reference)."""
-    if isinstance(node, ast.Name):
-        return True
+    ``None``, ``...``, a ``Literal``'s values, an ``Annotated``'s notes; nested strings are judged on their own."""
+    if isinstance(node, (ast.Name, ast.Constant)):
+        return not isinstance(node, ast.Constant) or node.value is None or node.value is Ellipsis or isinstance(
+            node.value, (int, bool, str))  # fmt: skip
     if isinstance(node, ast.Attribute):
-        return _plain_type(node.value, depth)
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, str) and depth < 3:
-            try:
-                return _plain_type(ast.parse(node.value.strip(), mode="eval").body, depth + 1)
-            except (SyntaxError, ValueError, MemoryError, RecursionError):
-                return False
-        return node.value is None or node.value is Ellipsis or isinstance(node.value, (int, bool))
+        return _plain_type(node.value)
     if isinstance(node, ast.Subscript):
-        return _plain_type(node.value, depth) and _plain_type(node.slice, depth)
+        if _head(node) == "Literal":
+            return True
+        if _head(node) == "Annotated" and isinstance(node.slice, ast.Tuple) and node.slice.elts:
+            return _plain_type(node.value) and _plain_type(node.slice.elts[0])
+        return _plain_type(node.value) and _plain_type(node.slice)
     if isinstance(node, (ast.Tuple, ast.List)):
-        return all(_plain_type(e, depth) for e in node.elts)
+        return all(_plain_type(e) for e in node.elts)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return _plain_type(node.left, depth) and _plain_type(node.right, depth)
+        return _plain_type(node.left) and _plain_type(node.right)
     return False

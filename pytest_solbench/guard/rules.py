@@ -199,9 +199,10 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     for node, name in resolver.imports:
         _check_name(name, node, hit, vendor, context, imported=True)
         _check_importable(name, node, hit, context)
-    inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}  # a.b of a.b.c: judge a.b.c only
-    inner |= {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call) and reads_a_file(n, resolver.resolve)}
-    for node in ast.walk(tree):
+    walked = [*ast.walk(tree), *(n for code in check_annotations(tree, hit) for n in ast.walk(code))]  # round 16, s01
+    inner = {id(n.value) for n in walked if isinstance(n, ast.Attribute)}  # a.b of a.b.c: judge a.b.c only
+    inner |= {id(n.func) for n in walked if isinstance(n, ast.Call) and reads_a_file(n, resolver.resolve)}
+    for node in walked:
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
             name = resolver.resolve(node)
             if name:
@@ -244,7 +245,6 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     for node in pointer_keys(tree, resolver.resolve):
         hit("pointer-cache", node, "a pointer, id or hash is used as a key or kept between calls")
     check_reflection(tree, resolver.resolve, hit)
-    check_annotations(tree, hit)
     for node in _modules_as_values(tree, resolver):
         hit("computed-name", node, f"passes the module {node.id} around as a value: what is reached through it "
             "is out of the rules' sight")  # fmt: skip
