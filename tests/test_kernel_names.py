@@ -268,7 +268,7 @@ def test_package_and_lazy_import_lookalikes_pass_through_the_plugin(pytester: py
                                            "num_tokens:7]", "--solbench-json", "t.jsonl", timeout=600)  # fmt: skip
     lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
     got = {x["solution"]: x["solbench"]["status"] for x in lines}
-    assert got == {"lazy_import": "PASSED", "pkg_with_tests": "PASSED", "rms_v1.2": "PASSED"}, result.stdout.str()[-3000:]
+    assert got == {"lazy_import": "PASSED", "pkg_with_tests": "PASSED", "dotted_pkg.rms_v1.2": "PASSED"}, result.stdout.str()[-3000:]
 
 
 @pytest.mark.parametrize("body", [
@@ -335,7 +335,7 @@ def test_one_authors_folders_never_take_or_block_another_authors_kernel(tmp_path
     assert labels == {"team_a.rmsnorm": a / "rmsnorm.py", "team_b.x_y-0ae4ca44669e.rmsnorm": b / "x.y" / "rmsnorm.py",
                       "team_b.x_y.rmsnorm": b / "x_y" / "rmsnorm.py", "team_a.rms": a / "rms.py",
                       "team_b.team_a.rms": b / "team_a" / "rms.py", "rms_x": b / "rms_x.py",
-                      "rms_v1.2": a / "rms_v1.2.py", "team_b.rms_v1.2": b / "rms_v1" / "2.py",
+                      "team_a.rms_v1.2": a / "rms_v1.2.py", "team_b.rms_v1.2": b / "rms_v1" / "2.py",
                       "team_b.zz.2": b / "zz" / "2.py"}  # fmt: skip
 
 
@@ -378,11 +378,11 @@ def test_a_pair_of_folders_no_longer_takes_another_authors_dotted_name(project: 
         path.write_text(body)
     result = project.runpytest(*FAST, "--kernel-dir", "subs", "-v", "--solbench-json", "t.jsonl")
     result.assert_outcomes(passed=5, failed=1)  # off by one element: 1 of 1000 is within the matched ratio
-    result.stdout.fnmatch_lines_random(["*scale_add_f32?rms_v1.2-n:16? PASSED*",
+    result.stdout.fnmatch_lines_random(["*scale_add_f32?team_a.rms_v1.2-n:16? PASSED*",
                                         "*scale_add_f32?team_b.rms_v1.2-n:16? FAILED*"])  # fmt: skip
     lines = [json.loads(x) for x in (project.path / "t.jsonl").read_text().splitlines()]
     assert {x["solution"]: x["solbench"]["kernel_path"] for x in lines} == {
-        "rms_v1.2": str(subs / "team_a" / "rms_v1.2.py"), "team_b.rms_v1.2": str(subs / "team_b" / "rms_v1" / "2.py"),
+        "team_a.rms_v1.2": str(subs / "team_a" / "rms_v1.2.py"), "team_b.rms_v1.2": str(subs / "team_b" / "rms_v1" / "2.py"),
         "team_b.zz.2": str(subs / "team_b" / "zz" / "2.py")}  # fmt: skip
 
 
@@ -426,7 +426,7 @@ def test_a_dotted_kernel_name_never_reads_as_another_folders_place(tmp_path: Pat
     folder and A's kernel, while A's ``team_a/rms.py`` (the only ``rms``) kept the bare ``rms``: B's wrong kernel was
     reported under A's name. A kernel whose name holds a ``.`` before which stands what a place label may start with
     (a first-level folder of its --kernel-dir, that folder's own part, or a --kernel-dir's part) runs under its
-    place. Other dotted names (``rms_v1.2``, q09) keep their own."""
+    place, and since round 16 (s08, s09) every dotted name does: ``rms_v1.2`` is ``team_a.rms_v1.2``."""
     subs = tmp_path / "subs"
     a, b = subs / "team_a", subs / "team_b"
     for path in (a / "rms.py", b / "team_a.rms.py", b / "subs.rms2.py", a / "rms_v1.2.py", b / "lib" / "x.py",
@@ -435,9 +435,26 @@ def test_a_dotted_kernel_name_never_reads_as_another_folders_place(tmp_path: Pat
     for dirs in ([subs], [b, a]):
         labels, errors = _labels(dirs)
         assert errors == []
-        assert labels["rms"] == a / "rms.py" and labels["rms_v1.2"] == a / "rms_v1.2.py"
+        assert labels["rms"] == a / "rms.py" and labels["team_a.rms_v1.2"] == a / "rms_v1.2.py"
         assert labels["team_b.team_a.rms"] == b / "team_a.rms.py"
         assert "team_a.rms" not in labels
     labels, _ = _labels([subs])
     assert labels["team_b.subs.rms2"] == b / "subs.rms2.py"  # the --kernel-dir's own part: a kernel lying in it
     assert labels["team_b.alice.smith.rms3"] == b / "alice.smith.rms3.py"  # a folder's own name, not only its part
+
+
+def test_every_dotted_kernel_name_runs_under_its_place_red_team_round_16(tmp_path: Path) -> None:
+    """s08, s09: the dotted names placed were only those starting like a first-level folder or a --kernel-dir, so
+    B's ``submissions/bob/alice.rms.py`` still read as ``alice.rms`` beside ``submissions/alice/rms.py`` when the
+    kernel-dirs were several or the authors' folders lay deeper. Every dotted name now runs under its place."""
+    for path in (tmp_path / "submissions" / "alice" / "rms.py", tmp_path / "submissions" / "bob" / "alice.rms.py",
+                 tmp_path / "baselines" / "base.py", tmp_path / "round1" / "subs" / "carol" / "rms.py",
+                 tmp_path / "round1" / "subs" / "dave" / "carol.rms.py"):  # fmt: skip
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(KERNELS["good_value.py"])
+    labels, errors = _labels([tmp_path / "submissions", tmp_path / "baselines"])
+    assert errors == [] and "alice.rms" not in labels and labels["rms"] == tmp_path / "submissions" / "alice" / "rms.py"
+    assert [label for label in labels if label.endswith("alice.rms")] == ["submissions.bob.alice.rms"]
+    labels, errors = _labels([tmp_path / "round1"])
+    assert errors == [] and "carol.rms" not in labels
+    assert all("." not in label or label.startswith("subs.") for label in labels), labels

@@ -236,16 +236,13 @@ def one_per_name(kernels: list[KernelSpec], errors: list[TraceError],
 
 def _labels(specs: list[KernelSpec], dirs: list[Path]) -> list[str]:
     """Each spec's label: its own name, or its place label where its name is another's name or place label, or where
-    it reads as a place: a name holding a ``.`` that starts with what a place label of this run may start with, or
-    with such a folder's own name and a ``.`` (``alice.smith.rms`` beside the folder ``alice.smith``)
-    (``team_b/team_a.rms.py`` kept ``team_a.rms``, which reads as A's folder while A's only ``rms`` kept the bare
-    name: B's wrong kernel was reported under A's name, red-team round 15, r03). Other dotted names (``rms_v1.2``)
-    keep their own: no folder's place reads so."""
+    it holds a ``.``: a dotted name reads as a place (``team_b/team_a.rms.py`` kept ``team_a.rms``, A's folder, while
+    A's only ``rms`` kept the bare name, red-team round 15, r03; a rule that placed only dotted names starting like
+    some folder of the run missed folders further down or in another --kernel-dir, round 16, s08, s09). So a plain
+    label never holds a ``.`` and a place label always starts with its own submission's folder."""
     names = Counter((spec.definition, spec.name) for spec in specs)
     places = _place_labels(specs, dirs)
-    starts = _place_starts(dirs, places)
-    placed = [names[spec.definition, spec.name] > 1 or any(spec.name.startswith(f"{start}.") for start in starts)
-              for spec in specs]  # fmt: skip
+    placed = [names[spec.definition, spec.name] > 1 or "." in spec.name for spec in specs]
     while True:
         labels = [place if at else spec.name for spec, place, at in zip(specs, places, placed)]
         taken = {(spec.definition, label) for spec, label, at in zip(specs, labels, placed) if at}
@@ -330,23 +327,3 @@ def _sub_part(root: Path, name: str) -> str:
     digest, which no other folder's reading gives)."""
     part = _part(name)
     return _part(name, salt=_BESIDE_ROOT) if part == _root_part(root) else part
-
-
-def _place_starts(dirs: list[Path], places: list[str]) -> set[str]:
-    """Every first part a place label of this run may have, and the folder names they are read from: the
-    --kernel-dirs' where several are given; else the --kernel-dir's own and its first-level subfolders' (each read as
-    ``_place_labels`` reads it), whether or not a kernel of this run lies there (a folder whose kernels are collection
-    errors is still an author's)."""
-    starts = {place.split(".")[0] for place in places}
-    parts = _dir_parts(dirs)
-    roots = {_root(top) for top in dirs}
-    if len(set(parts)) > 1:
-        return starts | set(parts) | {root.resolve().name for root in roots}
-    for root in roots:
-        starts |= {_root_part(root), root.resolve().name}
-        try:
-            subs = [p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
-        except OSError:
-            subs = []
-        starts.update(x for name in subs if name != "__pycache__" for x in (name, _sub_part(root, name)))
-    return starts - {""}
