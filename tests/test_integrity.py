@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import importlib.util
-import json
 import os
 import subprocess
 import sys
 import threading
 import types
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import torch
@@ -735,21 +736,33 @@ def test_a_timer_of_the_kernels_function_is_the_kernels(tmp_path):
         module.TIMER[0].join()
 
 
+@contextlib.contextmanager
+def _library(tmp_path: Path, name: str, source: str) -> Iterator[Path]:
+    """A kernel folder, and beside it a library ``name`` (neither the standard library nor a compiler) importable
+    while the block runs; yields the kernel folder."""
+    lib, folder = tmp_path / "lib", tmp_path / "kernel"
+    lib.mkdir()
+    folder.mkdir()
+    (lib / f"{name}.py").write_text(source)
+    sys.path.insert(0, str(lib))
+    try:
+        yield folder
+    finally:
+        sys.path.remove(str(lib))
+        sys.modules.pop(name, None)
+        sys.modules.pop("fake", None)
+
+
 def test_audit_records_a_string_a_library_compiles_for_the_kernel_but_not_the_standard_librarys_own(tmp_path):
     """Red-team round 14, q08: sympy.sympify evaluated a string the kernel wrote ("__import__('torch')...rms_norm"),
     and exec counted only on the kernel's own line. A library that is neither the standard library nor a compiler
     compiling code for the kernel is the kernel's doing; a dataclass's or namedtuple's generated methods are not."""
-    lib, folder = tmp_path / "lib", tmp_path / "kernel"
-    lib.mkdir()
-    folder.mkdir()
-    (lib / "evaluator.py").write_text("def evaluate(text):\n    return eval(text)\n")
-    kernel = folder / "string_kernel.py"
-    kernel.write_text("import collections, dataclasses\nimport evaluator\n\n"
-                      "def honest():\n    P = collections.namedtuple('P', 'a b')\n"
-                      "    return dataclasses.make_dataclass('C', [('x', int)])\n\n"
-                      "def cheat():\n    return evaluator.evaluate('1 + 1')\n")  # fmt: skip
-    sys.path.insert(0, str(lib))
-    try:
+    with _library(tmp_path, "evaluator", "def evaluate(text):\n    return eval(text)\n") as folder:
+        kernel = folder / "string_kernel.py"
+        kernel.write_text("import collections, dataclasses\nimport evaluator\n\n"
+                          "def honest():\n    P = collections.namedtuple('P', 'a b')\n"
+                          "    return dataclasses.make_dataclass('C', [('x', int)])\n\n"
+                          "def cheat():\n    return evaluator.evaluate('1 + 1')\n")  # fmt: skip
         module = _import_kernel(kernel, "string_kernel")
         audit = Audit([folder])
         with audit:
@@ -757,9 +770,6 @@ def test_audit_records_a_string_a_library_compiles_for_the_kernel_but_not_the_st
         assert audit.events == []
         with audit:
             assert module.cheat() == 2
-    finally:
-        sys.path.remove(str(lib))
-        sys.modules.pop("evaluator", None)
     assert {(e.rule, e.event, e.where) for e in audit.events} == {
         ("runtime-load", "compile", "string_kernel.py:9 (through evaluator)"),
         ("runtime-load", "exec", "string_kernel.py:9 (through evaluator)")}
@@ -769,28 +779,21 @@ def test_code_compiled_from_a_file_outside_an_import_is_judged_as_a_string_and_r
     """Red-team round 15: Inductor's loader ran a file no rule read (r04) and torch.jit's evaluator a string with ""
     as its file name (r07), both skipped as imports; a module put in sys.modules with another file's name made the
     read of that file pass as showing a loaded module's source (r12)."""
-    lib, folder, secret = tmp_path / "lib", tmp_path / "kernel", tmp_path / "secret.py"
-    lib.mkdir()
-    folder.mkdir()
+    secret = tmp_path / "secret.py"
     secret.write_text("ANSWER = 42\n")
-    (lib / "loader.py").write_text("def load(path):\n    return exec(compile(open(path).read(), path, 'exec'), {})\n")
-    (folder / "notes.txt").write_text("x = 1\n")
-    kernel = folder / "file_code_kernel.py"
-    kernel.write_text("import sys, types, loader\n\n"
-                      "def cheat(here):\n    loader.load(here + '/notes.txt')\n\n"
-                      "def spoof(path):\n    fake = types.ModuleType('fake')\n    fake.__file__ = path\n"
-                      "    sys.modules['fake'] = fake\n    return open(path).read()\n")  # fmt: skip
-    sys.path.insert(0, str(lib))
-    try:
+    loader = "def load(path):\n    return exec(compile(open(path).read(), path, 'exec'), {})\n"
+    with _library(tmp_path, "loader", loader) as folder:
+        (folder / "notes.txt").write_text("x = 1\n")
+        kernel = folder / "file_code_kernel.py"
+        kernel.write_text("import sys, types, loader\n\n"
+                          "def cheat(here):\n    loader.load(here + '/notes.txt')\n\n"
+                          "def spoof(path):\n    fake = types.ModuleType('fake')\n    fake.__file__ = path\n"
+                          "    sys.modules['fake'] = fake\n    return open(path).read()\n")  # fmt: skip
         module = _import_kernel(kernel, "file_code_kernel")
         audit = Audit([folder])
         with audit:
             module.cheat(str(folder))
             module.spoof(str(secret))
-    finally:
-        sys.path.remove(str(lib))
-        sys.modules.pop("loader", None)
-        sys.modules.pop("fake", None)
     got = {(e.rule, e.event, e.where) for e in audit.events}
     assert ("runtime-load", "compile", "file_code_kernel.py:4 (through loader)") in got, got
     assert ("file-network-os", "open", "file_code_kernel.py:10") in got, got
@@ -799,20 +802,12 @@ def test_code_compiled_from_a_file_outside_an_import_is_judged_as_a_string_and_r
 def test_a_string_a_library_evaluates_while_the_kernel_is_imported_is_still_the_kernels(tmp_path):
     """Red-team round 16, s04: an eval reached from a kernel's module body was taken for the import machinery's own
     compile, since the machinery was further up the stack (numpy.f2py's myeval ran the vendor op's name)."""
-    lib, folder = tmp_path / "lib", tmp_path / "kernel"
-    lib.mkdir()
-    folder.mkdir()
-    (lib / "evaluator2.py").write_text("def evaluate(text):\n    return eval(text)\n")
-    kernel = folder / "import_time_kernel.py"
-    kernel.write_text("import evaluator2\nVALUE = evaluator2.evaluate('6 * 7')\n")
-    sys.path.insert(0, str(lib))
-    try:
+    with _library(tmp_path, "evaluator2", "def evaluate(text):\n    return eval(text)\n") as folder:
+        kernel = folder / "import_time_kernel.py"
+        kernel.write_text("import evaluator2\nVALUE = evaluator2.evaluate('6 * 7')\n")
         audit = Audit([folder])
         with audit:
             module = _import_kernel(kernel, "import_time_kernel")
-    finally:
-        sys.path.remove(str(lib))
-        sys.modules.pop("evaluator2", None)
     assert module.VALUE == 42
     assert ("runtime-load", "compile", "import_time_kernel.py:2 (through evaluator2)") in {
         (e.rule, e.event, e.where) for e in audit.events}, audit.events
