@@ -546,3 +546,17 @@ def test_string_annotations_are_read_as_code_and_literal_values_stay_values_red_
               "    pass\n") == []  # fmt: skip
     assert py("import numpy.f2py.crackfortran as c\n") == [("runtime-load", 1)]
     assert py("from torch._dynamo.source import ConstantSource\n") == [("runtime-load", 1)]
+
+
+def test_a_compilers_internals_are_runtime_load_but_its_front_doors_and_config_are_not_red_team_round_17() -> None:
+    """t01, t02, t04: start_kernel_compile, cache_on_self_and_args and _compile_and_exec_source ran the vendor op
+    handed to them as a string; an allow-list of what a kernel may name in the compilers' packages closes the next."""
+    assert py("from torch._inductor.runtime.triton_lazy_compile import start_kernel_compile\n") == [
+        ("runtime-load", 1)]  # fmt: skip
+    assert py("import torch._inductor.utils as u\nu.cache_on_self_and_args('x')\n") == [("runtime-load", 1),
+                                                                                          ("runtime-load", 2)]
+    assert py("from torch._functorch._aot_autograd.subclass_codegen import _compile_and_exec_source\n") == [
+        ("runtime-load", 1)]  # fmt: skip
+    honest = ("import torch\nimport torch._dynamo\nfrom torch._inductor.runtime.triton_helpers import libdevice\n"
+              "torch._dynamo.mark_dynamic(x, 0)\nf = torch.compile(g)\nc = torch._inductor.config.max_autotune\n")
+    assert py(honest) == []

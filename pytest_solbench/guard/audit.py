@@ -116,7 +116,10 @@ class Audit:
         return not path.startswith("<") and os.path.realpath(path).startswith(self.kernel_dirs)
 
     def _is_compiler(self, path: str) -> bool:  # also: whose thread a thread is (tripwires)
-        return not path.startswith("<") and os.path.realpath(path).startswith(self.compiler_dirs)
+        """A compiler's own file: one that exists (code compiled at run time under a made-up name beside a compiler's,
+        ``subclass_codegen.py:codegen(wrap)``, passed the kernel's code off as the compiler's: round 17, t04)."""
+        return (not path.startswith("<") and os.path.realpath(path).startswith(self.compiler_dirs)
+                and os.path.isfile(path))  # fmt: skip
 
     def _kind(self, path: str) -> str:
         kind = self._kinds.get(path)

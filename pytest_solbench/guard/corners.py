@@ -12,7 +12,7 @@ import sys
 from typing import Any, Callable, Iterator, Mapping
 
 from pytest_solbench.guard.names import lookup
-from pytest_solbench.guard.tables import MODULE_RULES, OS_ALLOWED
+from pytest_solbench.guard.tables import COMPILER_ALLOWED, COMPILER_INTERNALS, MODULE_RULES, OS_ALLOWED
 
 
 def _matches(name: str, prefix: str) -> bool:
@@ -63,6 +63,11 @@ def corner_findings(name: str, canonical: str, local_modules: frozenset[str]) ->
             _matches(canonical, prefix) for prefix in MODULE_RULES):  # fmt: skip
         found.append(("file-network-os", f"uses {name}, an os function outside the harmless ones "
                       f"({', '.join(OS_ALLOWED[:4])}...)"))  # fmt: skip
+    inside = [n for n in (name, canonical) if any(_matches(n, c) and n != c for c in COMPILER_INTERNALS)]
+    if inside and not any(_matches(n, allowed) for n in inside for allowed in COMPILER_ALLOWED) and not any(
+            _matches(canonical, prefix) for prefix in MODULE_RULES):  # fmt: skip
+        found.append(("runtime-load", f"uses {name}, a compiler's internals: a kernel drives a compiler through "
+                      "torch.compile, triton.jit or a custom op, and may set its config"))  # fmt: skip
     top, *rest = canonical.split(".")
     private = [part for part in rest if part.startswith("_") and not part.startswith("__")]
     if private and top in sys.stdlib_module_names and top not in local_modules:

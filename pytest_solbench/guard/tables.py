@@ -246,6 +246,16 @@ FRAME_ATTRIBUTES = frozenset(("tb_frame", "tb_next", "f_back", "f_globals", "f_l
 #: Calls whose second argument names an attribute: a dunder named in a string is a dunder all the same.
 ATTRIBUTE_CALLS = ("builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.hasattr",
                    "operator.attrgetter", "operator.methodcaller")  # fmt: skip
+#: The compilers' internals: a kernel drives a compiler through its front doors (``torch.compile``, ``triton.jit``,
+#: custom ops), and of these packages may name only the settings and marks below. Their other functions hold
+#: evaluators and loaders of code a kernel could hand them (red-team rounds 15 to 17: PyCodeCache, ConstantSource,
+#: start_kernel_compile, cache_on_self_and_args, _compile_and_exec_source): an allow-list, so the next one is no way in.
+COMPILER_INTERNALS = ("torch._inductor", "torch._dynamo", "torch._functorch", "torch._higher_order_ops",
+                      "torch._export", "torch.export", "torch._guards")  # fmt: skip
+COMPILER_ALLOWED = ("torch._inductor.config", "torch._inductor.runtime.triton_helpers", "torch._dynamo.config",
+                    "torch._dynamo.mark_dynamic", "torch._dynamo.maybe_mark_dynamic", "torch._dynamo.mark_static",
+                    "torch._dynamo.allow_in_graph", "torch._dynamo.disable", "torch._dynamo.reset",
+                    "torch._dynamo.is_compiling", "torch._dynamo.graph_break")  # fmt: skip
 #: The os names a kernel may use: paths, reading the environment, plain facts. Any other os name (os.writev,
 #: os.dup2, os.environ.update...) is ``file-network-os``: an allow-list, so that a new os function is not a way in.
 OS_ALLOWED = ("os.path", "os.environ.get", "os.getenv", "os.cpu_count", "os.sep", "os.linesep", "os.pathsep",

@@ -17,7 +17,8 @@ DEFINITION = "llama3_1_8b_rmsnorm_h4096"
 EXPECTED = "threads"
 LAYER = "runtime-cpu"
 CAUGHT_BY = "Tripwires.busy: a compiler's function handed arguments is no compiler's task; a shut pool's queue counts"
-SOLBENCH_ALLOW = {"threads": "red team: shows the runtime check catches it on its own"}
+SOLBENCH_ALLOW = {"threads": "red team: shows the runtime check catches it on its own",
+                 "runtime-load": "red team: named by a rule since round 17; the runtime check holds"}
 
 _RAN: list = []
 
