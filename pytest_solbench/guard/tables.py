@@ -50,12 +50,9 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      # code built from strings or graphs and run (red-team round 14, q04, q08, p10)
                      "torch.fx", "sympy", "torch.jit.CompilationUnit", "torch._C.CompilationUnit",
                      "torch.utils.benchmark",
-                     # loaders of code from strings and files, and evaluators of strings (round 15, r01, r04, r07)
-                     "torch._inductor.codecache", "torch._inductor.async_compile",
-                     "torch._inductor.runtime.compile_tasks", "torch.jit.annotations", "torch.jit.frontend",
-                     "torch._jit_internal", "torch._sources",
-                     # evaluators of strings (round 16, s04, s06)
-                     "numpy.f2py", "torch._dynamo.source", "torch._guards", "torch._dynamo.guards"),
+                     # evaluators of strings (rounds 15, 16: r07, s04); the compilers' own: COMPILER_INTERNALS
+                     "torch.jit.annotations", "torch.jit.frontend", "torch._jit_internal", "torch._sources",
+                     "numpy.f2py"),
                     ("runtime-load", "code loaded or built at run time escapes review")),
     **dict.fromkeys(("sys._getframe", "sys._current_frames", "inspect.stack", "inspect.currentframe",
                      "inspect.getouterframes", "inspect.getframeinfo", "inspect.trace", "traceback.extract_stack",
@@ -229,7 +226,7 @@ DUNDER_ATTRIBUTES = frozenset(("__name__", "__qualname__", "__doc__", "__module_
                                "__iter__", "__next__", "__repr__", "__str__"))  # fmt: skip
 #: Bare names: ``if __name__ == "__main__"``, ``__all__ = [...]``, a class's ``__slots__``.
 DUNDER_NAMES = frozenset(("__name__", "__file__", "__doc__", "__all__", "__slots__", "__version__", "__author__",
-                          "__debug__", "__qualname__", "__module__"))  # not __annotations__: code dataclasses run (s03)  # fmt: skip
+                          "__debug__", "__qualname__", "__module__"))  # fmt: skip (not __annotations__: round 16, s03)
 #: Methods a kernel's own classes may define (a finalizer, a custom attribute hook or pickling are not among them).
 DUNDER_METHODS = frozenset(("__init__", "__post_init__", "__call__", "__repr__", "__str__", "__enter__", "__exit__",
                             "__len__", "__iter__", "__next__", "__getitem__", "__contains__", "__hash__", "__eq__",
