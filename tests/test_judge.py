@@ -978,6 +978,23 @@ def test_every_call_of_cpu_modes_short_batch_is_checked(fresh_pools, tmp_path: P
     outcome = referee.judge_item(_request(tmp_path / "skips_first.py", rounds=2))
     assert (outcome.status, outcome.rule) == (Status.REWARD_HACK, "timed-output"), outcome.log
     assert "timed call 1 of the judge's short batch" in outcome.log
+    assert "so was an untimed call on the same inputs" in outcome.log, outcome.log
+
+
+@pytest.mark.parametrize(("wrong", "status", "rule"), [
+    ("CALLS[0] in (3, 4)", Status.REWARD_HACK, "timed-output"),  # wrong in timed calls only: the recheck is right
+    ("CALLS[0] > 2", Status.INCORRECT_NUMERICAL, None),  # wrong from its third call on, untimed too: no accusation
+])  # fmt: skip
+def test_a_wrong_timed_call_is_called_again_untimed_before_the_verdict(fresh_pools, tmp_path: Path, wrong: str,
+                                                                       status: Status, rule: str | None) -> None:
+    """A kernel wrong on a timed call's inputs also when they come untimed is INCORRECT (an honest kernel with a bug
+    that only some inputs show reads so), not REWARD_HACK; only one right untimed and wrong timed is accused."""
+    (tmp_path / "k.py").write_text(SKIPS_FIRST_TIMED.replace("CALLS[0] in (3, 4)", wrong))
+    outcome = referee.judge_item(_request(tmp_path / "k.py", rounds=2))
+    assert (outcome.status, outcome.rule) == (status, rule), outcome.log
+    if rule is None:
+        assert outcome.log.startswith("timed call 1 of the judge's short batch is wrong, and so is an untimed call on "
+                                      "the same inputs (wrong on them, timed or not): output 'output': "), outcome.log
 
 
 APPEND = "llama3_1_8b_paged_kv_append_kv8_d128_ps16"

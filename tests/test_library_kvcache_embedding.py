@@ -248,7 +248,7 @@ CHEATS = {
                         "    v_cache.view(-1, 8, 128)[slot_mapping] = value\n"
                         "    key.zero_()\n",
     "skips_the_values": "    k_cache.view(-1, 8, 128)[slot_mapping] = key\n",
-    "skips_after_the_checked_calls": "    CALLS.append(1)\n"  # honest in the 2 correctness rounds, then lazy
+    "skips_after_the_checked_calls": "    CALLS.append(1)\n"  # honest in 2 correctness rounds, then wrong, untimed too
                                      "    k_cache.view(-1, 8, 128)[slot_mapping] = key\n"
                                      "    if len(CALLS) <= 2:\n"
                                      "        v_cache.view(-1, 8, 128)[slot_mapping] = value\n",
@@ -282,12 +282,13 @@ def test_a_triton_append_passes_and_five_cheats_fail_through_the_plugin(pytester
     got = {x["solution"]: x["solbench"].get("rule") or x["solbench"]["status"] for x in lines}
     assert got == {"triton_kv_append": "PASSED", "fp8_append": "PASSED", "spills_into_the_page": "input-mutation",
                    "corrupts_the_key": "input-mutation", "skips_the_values": "INCORRECT_NUMERICAL",
-                   "skips_after_the_checked_calls": "timed-output", FIRST_CALL_CHEAT: "timed-output"}, (
+                   "skips_after_the_checked_calls": "INCORRECT_NUMERICAL", FIRST_CALL_CHEAT: "timed-output"}, (
         got, result.stdout.str()[-3000:])  # fmt: skip
     result.assert_outcomes(passed=2, failed=5)
     for line in ("*input 'v_cache', updated in place: * elements (*) mismatched*",
                  "*changed * element(s) of its input 'k_cache' that the reference leaves alone*",
                  "*changed its input 'key', which the reference leaves alone*",
-                 "*timed-output* is wrong, though the checked calls were right: input 'v_cache', updated in place*",
+                 "*timed call * is wrong, and so is an untimed call on the same inputs*: input 'v_cache', updated in "
+                 "place*",
                  "*timed-output*timed call 1 of the judge's short batch is wrong*input 'k_cache', updated in place*"):
         result.stdout.fnmatch_lines([line])

@@ -78,6 +78,7 @@ class Kernel:
         self.reply_ms = 0.0  # the last request's round trip: sent -> reply arrived (``WorkerPool.last_reply_ms``)
         self.key = f"{request.tenant}:compile={request.compile_kernel}"
         self._arenas: list[Arena] = []  # open exchanges: written out before each request, read back after each reply
+        self.destination_passing = False  # as ``load`` found it
 
     def ask(self, what: str, payload: dict[str, Any], validate: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
         remaining = max(1.0, self.deadline - time.monotonic())
@@ -149,7 +150,8 @@ class Kernel:
         if "failure" in loaded:
             raise Verdict(failure(loaded["failure"], loaded["error"]))
         tripped(loaded["trip"])
-        return loaded["destination_passing"]
+        self.destination_passing = bool(loaded["destination_passing"])
+        return self.destination_passing
 
     def ping_ms(self) -> float:
         """The round trip of one empty request to the kernel's process, in ms, as the outside clock's is taken."""
@@ -255,10 +257,7 @@ _UNDUMPABLE: list[bool] = []
 
 def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
     """The correctness contract (DESIGN §5) round by round, then the timed phase (``judge.timed``)."""
-    from pytest_solbench.data import inputs
-    from pytest_solbench.guard import tripwires
     from pytest_solbench.judge import timed
-    from pytest_solbench.worker import inplace
 
     problem = execute._problem(request.definition_path, request.blob_root, request.bind_by_name)
     definition = problem.definition
@@ -269,7 +268,6 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
     except Exception as exc:
         return failure(Status.INVALID_REFERENCE, f"the reference does not load: {execute._short_traceback(exc)}")
     dps = kernel.load()
-    names = [s.name for s in definition.inputs]
     worst: dict[str, dict[str, float]] = {}
     counted, updated, kernel_names = None, {}, None
     for round_index in range(request.rounds):
@@ -286,25 +284,11 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
             return done
         expected, updated = done
         last = round_index == request.rounds - 1
-        with kernel.arena() as arena:
-            shared = [arena.share(a) for a in args]
-            outs = [arena.share(o) for o in inputs.allocate_outputs(definition, axis_values, request.device)]
-            answer = kernel.ask("call", {"key": kernel.key, "device": request.device, "inputs": [d for _, d in shared],
-                                         "outputs": [d for _, d in outs], "kernels": last}, schema.call)  # fmt: skip
-            if "error" in answer:
-                return failure(Status.RUNTIME_ERROR, answer["error"])
-            tripped(answer["trip"])
-            trip = tripwires.mutated(inputs.changed(args, [t for t, _ in shared]), names, set(updated))  # vs private
-            if trip is not None:
-                raise hack(trip.rule, trip.message)
-            got = received(definition, dps, answer["outputs"], [t for t, _ in outs])
-            where = f"round {round_index + 1} (seed {seed})"
-            wrong = inplace.verdict(definition, workload, request.reduction_len, [t for t, _ in shared], args, updated,
-                                    where, worst)  # fmt: skip
-            wrong = wrong or execute._compare(definition, workload, request, got, expected, where, worst)
-            if wrong is not None:
-                return wrong
-            kernel_names = answer["kernel_names"]
+        where = f"round {round_index + 1} (seed {seed})"
+        wrong, kernel_names = checked_call(kernel, definition, workload, args, expected, updated, where, worst,
+                                           kernels=last)  # fmt: skip
+        if wrong is not None:
+            return wrong
         del expected
     correctness = execute._summarize_errors(worst) if request.rounds else None
     # The input bytes the timed inputs reach (routed experts, paged caches), found here where no kernel code runs.
@@ -313,12 +297,41 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
         touched = execute._touched(problem, workload, axis_values, reference, request, timed.first_set_seed(request,
                                                                                                            workload))
     try:
-        measured = timed.check_timed(kernel, request, problem, workload, axis_values, reference, dps, set(updated),
+        measured = timed.check_timed(kernel, request, problem, workload, axis_values, reference, set(updated),
                                      kernel_names)  # fmt: skip
     except Verdict as verdict:
         raise Verdict(_with(verdict.outcome, correctness=correctness)) from None
     return ItemOutcome(Status.PASSED, correctness=correctness, kernel_timing=measured, destination_passing=dps,
                        flops_by_dtype=counted, touched_bytes=touched)  # fmt: skip
+
+
+def checked_call(kernel: Kernel, definition: Any, workload: Any, args: list, expected: list, updated: dict, where: str,
+                 worst: dict[str, dict[str, float]], kernels: bool = False) -> tuple[ItemOutcome | None, Any]:
+    """One untimed call on copies of ``args`` in shared memory, held to the reference's ``expected`` outputs and its
+    in-place ``updated`` inputs: the failure it shows (None) and the kernels it launched (when ``kernels``)."""
+    from pytest_solbench.data import inputs
+    from pytest_solbench.guard import tripwires
+    from pytest_solbench.worker import inplace
+
+    request = kernel.request
+    with kernel.arena() as arena:
+        shared = [arena.share(a) for a in args]
+        outs = [arena.share(o) for o in inputs.allocate_outputs(definition, definition.axis_values(workload.axes),
+                                                                 request.device)]  # fmt: skip
+        answer = kernel.ask("call", {"key": kernel.key, "device": request.device, "inputs": [d for _, d in shared],
+                                     "outputs": [d for _, d in outs], "kernels": kernels}, schema.call)  # fmt: skip
+        if "error" in answer:
+            return failure(Status.RUNTIME_ERROR, answer["error"]), None
+        tripped(answer["trip"])
+        names = [s.name for s in definition.inputs]
+        trip = tripwires.mutated(inputs.changed(args, [t for t, _ in shared]), names, set(updated))  # vs private
+        if trip is not None:
+            raise hack(trip.rule, trip.message)
+        got = received(definition, kernel.destination_passing, answer["outputs"], [t for t, _ in outs])
+        wrong = inplace.verdict(definition, workload, request.reduction_len, [t for t, _ in shared], args, updated,
+                                where, worst)  # fmt: skip
+        return wrong or execute._compare(definition, workload, request, got, expected, where, worst), \
+            answer["kernel_names"]  # fmt: skip
 
 
 def _with(outcome: ItemOutcome, **fields: Any) -> ItemOutcome:

@@ -6,8 +6,10 @@ judge, in its own memory:
 
 - compares every set's shared inputs byte for byte with its private copy, kept here and never shared
   (``input-mutation``), and compares every set's outputs, those of the last call made on it, with the reference run
-  on that private copy (``timed-output``): a kernel that does less work when it is timed, that serves a result cached
-  on a few input values, or that edits the shared inputs to choose what it is held to, fails. An input the
+  on that private copy: a kernel that does less work when it is timed, that serves a result cached on a few input
+  values, or that edits the shared inputs to choose what it is held to, fails. A wrong timed call is called once
+  more on the same inputs, untimed (``_recheck``): right there, the kernel told timed calls from checked ones
+  (``timed-output``); wrong there too, it is INCORRECT on those inputs, with no accusation. An input the
   reference updates in place (a KV cache) is put back as made before every call on a set but its first (``restore``,
   outside the timed window), so it too holds the last call's work alone, and no call finds its slots already
   written by an earlier one (red-team round 6);
@@ -65,8 +67,7 @@ class _Set:
 
 
 def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: Any, axis_values: dict[str, int],
-                reference: Any, dps: bool, updated: set[int],
-                kernel_names: list[str] | None) -> dict | None:  # fmt: skip
+                reference: Any, updated: set[int], kernel_names: list[str] | None) -> dict | None:  # fmt: skip
     """The measurement (None on CPU), once every check on the timed calls held; raises ``Verdict`` otherwise."""
     if not request.time_kernel and not request.rounds:
         return None
@@ -87,7 +88,7 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
         if not request.rounds:  # the baseline: the reference itself, in a process of its own; nothing to check
             return measured
         try:
-            _check_sets(seen, request, problem, workload, reference, updated)
+            _check_sets(kernel, seen, request, problem, workload, reference, updated)
             _kernel_sets(measured, kernel_names)
             if request.time_kernel:
                 _outside_clock(kernel, request, problem, workload, axis_values, reference, measured, updated)
@@ -213,7 +214,7 @@ def _cpu_batch(kernel: Kernel, arena: Any, base: dict, sets: list[_Set], request
     _answered(kernel.ask("timed", payload, schema.batch))
     if not request.rounds:
         return
-    _check_sets(calls, request, problem, workload, reference, updated,
+    _check_sets(kernel, calls, request, problem, workload, reference, updated,
                 what=lambda c: f"timed call {c + 1} of the judge's short batch")  # fmt: skip
 
 
@@ -248,10 +249,14 @@ def _expected(reference: Any, args: list, definition: Any) -> tuple[list, dict]:
         raise Verdict(failure(Status.INVALID_REFERENCE, f"the reference raised: {_short_traceback(exc)}")) from None
 
 
-def _check_sets(sets: list[_Set], request: ItemRequest, problem: Any, workload: Any, reference: Any,
+class _Wrong(Exception):
+    """A timed call's output or in-place update is wrong (``_recheck`` decides what that means)."""
+
+
+def _check_sets(kernel: Kernel, sets: list[_Set], request: ItemRequest, problem: Any, workload: Any, reference: Any,
                 updated: set[int], what: Any = lambda k: f"the last timed call on input set {k + 1}") -> None:
     """Each set's inputs unchanged (but for the reference's own in-place updates) and its outputs, those of the last
-    call on it (``what(k)`` names it), right."""
+    call on it (``what(k)`` names it), right; a wrong one is called again untimed (``_recheck``)."""
     from pytest_solbench.data import inputs
     from pytest_solbench.guard import tripwires
 
@@ -265,8 +270,28 @@ def _check_sets(sets: list[_Set], request: ItemRequest, problem: Any, workload: 
         if id(s.private) not in expected:
             expected[id(s.private)] = _expected(reference, s.private, definition)
         outputs, written = expected[id(s.private)]
-        _compare_updated(definition, workload, request, s.inputs, s.private, written, what(k))
-        _compare_outputs(definition, workload, request, s.outputs, outputs, what(k))
+        try:
+            _compare_updated(definition, workload, request, s.inputs, s.private, written, what(k))
+            _compare_outputs(definition, workload, request, s.outputs, outputs, what(k))
+        except _Wrong as wrong:
+            raise _recheck(kernel, problem, workload, s.private, outputs, written, what(k), str(wrong)) from None
+
+
+def _recheck(kernel: Kernel, problem: Any, workload: Any, private: list, expected: list, written: dict, what: str,
+             why: str) -> Verdict:  # fmt: skip
+    """A timed call was wrong; the same inputs once more, in a plain correctness call. Right there, the kernel did
+    less work when timed than when checked: ``timed-output``. Wrong there too, it is wrong on these inputs, not only
+    when timed: INCORRECT, with no accusation (an honest kernel with a bug that only some input values show, such as
+    a tail or a tie the correctness rounds missed). A kernel that goes wrong after its first calls (a counter, a
+    cache that fills) is then INCORRECT too, and fails all the same."""
+    from pytest_solbench.judge.referee import checked_call
+
+    where = f"{what} is wrong, and so is an untimed call on the same inputs (wrong on them, timed or not)"
+    fault, _ = checked_call(kernel, problem.definition, workload, private, expected, written, where, {})
+    if fault is None:
+        return hack("timed-output", f"{what} is wrong, though the checked calls were right, and so was an untimed "
+                    f"call on the same inputs: {why}")  # fmt: skip
+    return Verdict(fault)
 
 
 def _compare_updated(definition: Any, workload: Any, request: ItemRequest, got: list, private: list, written: dict,
@@ -278,8 +303,7 @@ def _compare_updated(definition: Any, workload: Any, request: ItemRequest, got: 
     if fault is not None and fault.rule:
         raise Verdict(fault)
     if fault is not None:
-        raise hack("timed-output", f"{what} is wrong, though the checked calls were right: "
-                   f"{fault.log.split(': ', 1)[-1].splitlines()[0]}")  # fmt: skip
+        raise _Wrong(fault.log.split(": ", 1)[-1].splitlines()[0])
 
 
 def _compare_outputs(definition: Any, workload: Any, request: ItemRequest, got: list, expected: list,
@@ -292,8 +316,7 @@ def _compare_outputs(definition: Any, workload: Any, request: ItemRequest, got: 
         tol = check.tolerance_for(spec.dtype, workload.tolerance, reduction_len=request.reduction_len)
         _stats, mismatch = check.check_output(spec.name, value, ref, tol, expected_dtype=spec.dtype)
         if mismatch is not None:
-            raise hack("timed-output", f"{what} is wrong, though the checked calls were right: "
-                       f"{mismatch.message().splitlines()[0]}")  # fmt: skip
+            raise _Wrong(mismatch.message().splitlines()[0])
 
 
 def _kernel_sets(measured: dict[str, Any], correctness_names: list[str] | None) -> None:
@@ -386,7 +409,7 @@ def _outside_batch(kernel: Kernel, request: ItemRequest, problem: Any, workload:
         seen = _as_replied([sets[c] for c in picked])  # before "checked": work done after the reply is not seen
         _answered(answer)
         _answered(kernel.ask("checked", {}, schema.batch))
-        _check_sets(seen, request, problem, workload, reference, updated,
+        _check_sets(kernel, seen, request, problem, workload, reference, updated,
                     what=lambda k: f"timed call {picked[k] + 1} of the judge's batch")  # fmt: skip
     return corroborate.OutsideClock(wall, calls, round_trip, fixed)
 
