@@ -23,7 +23,7 @@ def main(path: str) -> None:
         axes = ",".join(f"{k}={v}" for k, v in item["workload"]["axes"].items())
         t_k = sb.get("t_k_ms") or (sb.get("kernel_timing") or {}).get("median_ms")
         score = "-" if sb.get("score") is None else f"{sb['score']:.3f}"
-        pct = "-" if sb.get("pct_sol") is None else f"{sb['pct_sol']:.1f}%"
+        pct = "-" if sb.get("pct_sol") is None else f"{100 * sb['pct_sol']:.0f}%"
         why = "" if status == "PASSED" else f" [{sb.get('rule') or ''}] {((item.get('evaluation') or {}).get('log') or '')[:150]!r}"
         print(f"{item['solution'][:28]:28} {axes[:40]:40} {status:11} T_k {_ms(t_k):>9} T_sol {_ms(sb['t_sol_ms']):>9} "
               f"{pct:>6} score {score}{why}")

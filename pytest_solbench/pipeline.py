@@ -149,9 +149,10 @@ class Pipeline:
             return failed(record, outcome.status, outcome.log)
         if outcome.kernel_timing is not None:
             t_k = figures.median_ms(outcome.kernel_timing)
-            t_b, log = self._baseline(problem, workload, kernel, facts, t_k, runner, fixtures,
-                                      where.device["name"] if where is not None else None)  # fmt: skip
-            record = figures.scored(replace(record, log=record.log + log), facts, hardware, datasheet,
+            t_b, log, timed_here = self._baseline(problem, workload, kernel, facts, t_k, runner, fixtures,
+                                                  where.device["name"] if where is not None else None)  # fmt: skip
+            record = replace(record, log=record.log + log, reference_timing=timed_here)
+            record = figures.scored(record, facts, hardware, datasheet,
                                     outcome.kernel_timing, t_k, t_b)  # fmt: skip
             if self.settings.profile:
                 record = replace(record, profile=self._profile(request))
@@ -183,10 +184,11 @@ class Pipeline:
         return profile.as_record(result)
 
     def _baseline(self, problem: Problem, workload: Workload, kernel: KernelSpec, facts: WorkloadFacts, t_k: float,
-                  runner: Any, fixtures: dict[str, Any], gpu: str | None = None) -> tuple[float | None, str]:  # fmt: skip
+                  runner: Any, fixtures: dict[str, Any],
+                  gpu: str | None = None) -> tuple[float | None, str, dict | None]:  # fmt: skip
         """T_b: the kernel's own time when it is the reference, a stored time, or the baseline timed once per
         workload (and GPU model, when the runner placed the kernel on one) in the reference's own process (which
-        never imports kernel code)."""
+        never imports kernel code); with a log line, and the baseline's measurement where this call timed it."""
         key = (problem.definition.name, workload.uuid)
         cached = (*key, gpu or "")
         mode = self.settings.baseline
@@ -194,18 +196,18 @@ class Pipeline:
             self._baselines[cached] = t_k
         if self.target.stored_times is not None:
             stored = self.target.stored_time(*key)
-            return stored, "" if stored is not None else f"no stored baseline time for this workload in {mode}\n"
+            return stored, "" if stored is not None else f"no stored baseline time for this workload in {mode}\n", None
         if cached in self._baselines:
-            return self._baselines[cached], ""
+            return self._baselines[cached], "", None
         request = self._planned_baselines.get(key) or self._baseline_request(problem, workload, facts,
                                                                              fixtures["solbench_l2_flush"])  # fmt: skip
         outcome = self._send(runner, request, gpu=gpu)
         if isinstance(outcome, Crash) or outcome.kernel_timing is None:
             why = outcome.message if isinstance(outcome, Crash) else outcome.log
             self._baselines[cached] = None
-            return None, f"timing the baseline failed: {why}\n"
+            return None, f"timing the baseline failed: {why}\n", None
         self._baselines[cached] = figures.median_ms(outcome.kernel_timing)
-        return self._baselines[cached], ""
+        return self._baselines[cached], "", outcome.kernel_timing
 
     def _baseline_request(self, problem: Problem, workload: Workload, facts: WorkloadFacts,
                           l2_flush: Any) -> ItemRequest:  # fmt: skip

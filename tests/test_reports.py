@@ -156,3 +156,24 @@ def test_png_without_matplotlib_says_what_to_install(tmp_path: Path, monkeypatch
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(RuntimeError, match=r"roof.png: writing a PNG roofline needs matplotlib: pip install"):
         write_png(_records(), "h100_sxm", tmp_path / "roof.png")
+
+
+def test_item_overhead_reads_the_plugins_trace_lines_and_junit_xml(project: pytest.Pytester) -> None:
+    """benchmarks/item_overhead.py, the GPU run's per-item overhead, on the files a real run writes (its first GPU run
+    found the fields under "solbench" of each trace line, not at its top)."""
+    import importlib.util
+    import json
+
+    from tests.conftest import FAST, write_kernels
+
+    kernels = write_kernels(project.path, ["good_value.py"])
+    project.runpytest(*FAST, "--kernel-dir", str(kernels), "--solbench-json", "t.jsonl", "--junitxml", "t.xml")
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "item_overhead.py"
+    spec = importlib.util.spec_from_file_location("item_overhead", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    records = [json.loads(line) for line in (project.path / "t.jsonl").read_text().splitlines()]
+    rows = script.overheads(records, (project.path / "t.xml").read_text())
+    assert sorted((name, status) for name, status, _ in rows) == [
+        ("scale_add_f32[good_value-n:1000]", "PASSED"), ("scale_add_f32[good_value-n:16]", "PASSED")]
+    assert all(seconds >= 0 for _, _, seconds in rows)
