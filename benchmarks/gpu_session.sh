@@ -8,6 +8,7 @@
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup multigpu                        # run 4, two or more GPUs
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup capture                         # problems captured from a block
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup judge overhead ray              # the judge's GPU half (issues 15, 18)
+#   OUT=gpu-out bash benchmarks/gpu_session.sh setup confine                         # a measure that stops CUDA, found
 # DEADLINE_S=N stops every step by N seconds after the start. Every step logs under $OUT/logs; the last packs them into $OUT/logs.tgz. Clocks are only observed, never set.
 set -u
 OUT=${OUT:-gpu-out}
@@ -50,6 +51,8 @@ for what in "$@"; do
       [ -n "$found" ] && continue
       timeout 120 "${S[@]}" --solbench-guard off >"$LOGS/smoke_guard_off.log" 2>&1
       echo "smoke failed: the steps after it were not run" >>"$LOGS/steps.txt"; break ;;
+    confine)  # which confinement measure stops CUDA in a kernel's process, and what under /proc, /sys the driver opens
+      timed confine timeout "$(cap 240)" python benchmarks/confine_probe.py "$LOGS/confine" >"$LOGS/confine.log" 2>&1 ;;
     ipc)  # CUDA and the judge's IPC tensors in a child with a private /dev/shm, then with a user id of its own
       timed ipc timeout "$(cap 150)" python benchmarks/ipc_probe.py >"$LOGS/ipc.log" 2>&1 ;;
     clockparts)  # issue 15: the outside clock's batch split into per-call slope and fixed intercept, honest RMSNorm
