@@ -42,7 +42,7 @@ for what in "$@"; do
       S=("${SOL[@]}" --kernel-dir examples/triton_rmsnorm.py -k "num_tokens:4096]" -v)
       timed smoke timeout 120 "${S[@]}" >"$LOGS/smoke.log" 2>&1 && continue
       found=
-      for off in private-dev private-dev,read-only-proc; do
+      for off in read-only-proc read-only-proc,private-dev private-dev; do
         if SOLBENCH_CONFINE_OFF=$off timed "smoke-off-$off" timeout 120 "${S[@]}" >"$LOGS/smoke_off_$off.log" 2>&1; then
           export SOLBENCH_CONFINE_OFF=$off found=1  # guard.confine's measure broke the kernel's CUDA: the steps after run without
           echo "smoke passed only with SOLBENCH_CONFINE_OFF=$off: the steps after run so" >>"$LOGS/steps.txt"; break
