@@ -549,6 +549,63 @@ def test_root_without_capabilities_writes_nothing_of_the_host_through_proc_and_s
         assert set(facts["dev"]) <= {*confine.DEV_NODES, *confine.DEV_LINKS, "shm"} and facts["dev_null"] == "wrote"
 
 
+def test_a_cuda_kernels_process_gets_sys_and_the_hosts_settings_read_only_and_its_threads_names_writable(
+        restored: Path) -> None:
+    """Session 11's first GPU run: the CUDA driver names its threads through /proc/self/task/<tid>/comm and failed its
+    first call under a read-only /proc (error 304, H100, driver 580). A CUDA kernel's process gets /sys and the host's
+    settings under /proc read-only (each bound onto itself, with the mounts under it), /proc itself not; the header
+    says the measure holds in part."""
+    system = FakeSystem(root=True)
+    result = confine.confine(temp_root=str(restored), system=system, cuda=True)
+    assert dict(result.missing)["read-only-proc"] == confine.CUDA_PROC
+    assert "read-only-proc" not in result.in_force
+    bound = [c[2] for c in system.calls if c[0] == "mount" and c[1] == c[2] and c[4] == MS_BIND | MS_REC]
+    assert bound == [v for v in confine.CUDA_VIEWS if v != "/sys" and os.path.exists(v)]
+    remounted = {c[2] for c in system.calls if c[0] == "mount" and c[4] & MS_REMOUNT and c[4] & MS_RDONLY}
+    assert {"/sys", "/sys/fs/cgroup", "/proc/sys", "/proc/sys/fs/binfmt_misc"} <= remounted
+    assert "/proc" not in remounted
+
+
+CUDA_PROC_CHILD = """
+import json, os, sys
+sys.path.insert(0, {root!r})
+from pytest_solbench.guard import confine
+result = confine.confine(temp_root={temp!r}, cuda=True)
+
+
+def opened(path):  # for writing, and closed at once: nothing is ever written to the host's settings
+    try:
+        os.close(os.open(path, os.O_WRONLY))
+        return "opened"
+    except OSError as exc:
+        return exc.strerror
+
+
+CGROUPS = ("/sys/fs/cgroup/cgroup.procs", "/sys/fs/cgroup/cpu/cgroup.procs", "/sys/fs/cgroup/memory/cgroup.procs")
+comm = f"/proc/self/task/{{os.getpid()}}/comm"
+name = open(comm).read().strip()
+with open(comm, "w") as handle:  # what the CUDA driver does for each thread it starts
+    handle.write(name)
+print(json.dumps({{"result": result.to_json(), "comm": opened(comm), "core_pattern": opened("/proc/sys/kernel/core_pattern"),
+                  "sysrq": opened("/proc/sysrq-trigger"), "cgroup": [opened(p) for p in CGROUPS if os.path.exists(p)]}}))
+"""
+
+
+@pytest.mark.skipif(not IS_LINUX_ROOT, reason="the mount namespace needs root on Linux")
+def test_a_confined_cuda_process_names_its_threads_and_writes_none_of_the_hosts_settings(open_temp: Path) -> None:
+    child = subprocess.run([sys.executable, "-c", CUDA_PROC_CHILD.format(root=str(ROOT), temp=str(open_temp))],
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert child.returncode == 0, child.stderr[-2000:]
+    facts = json.loads(child.stdout.strip().splitlines()[-1])
+    missing = dict(Confinement.from_json(facts["result"]).missing)
+    if missing.get("read-only-proc") != confine.CUDA_PROC:
+        pytest.skip(f"this machine does not permit it: {missing.get('read-only-proc')}")
+    assert facts["comm"] == "opened"
+    assert facts["core_pattern"] == "Read-only file system"
+    assert facts["sysrq"] in ("Read-only file system", "No such file or directory")  # not every kernel has one
+    assert set(facts["cgroup"]) <= {"Read-only file system"}
+
+
 PROBE_KERNEL = '''"""Reports what its worker may do, by failing with it."""
 import os
 

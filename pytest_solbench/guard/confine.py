@@ -96,6 +96,14 @@ FILE_SIZE_BYTES = 1 << 30
 THREAD_HEADROOM = 4096  # processes and threads a kernel may add to those its user already runs
 KEEP_WRITABLE = ("/dev", "/proc", "/sys")  # GPUs and shared memory; /proc and /sys are read-only-proc's
 VIEWS = ("/proc", "/sys")  # the kernel's views of processes, devices and the host's settings: read, never written
+# A CUDA kernel's process: the CUDA driver names each thread it starts by writing /proc/self/task/<tid>/comm, and its
+# first call fails where it cannot (cudaGetDeviceCount error 304, "OS call failed"; H100, driver 580, seen with
+# benchmarks/confine_probe.py). So there /sys and the host's settings under /proc are read-only (the paths a
+# container runtime makes read-only), and the processes' own files under /proc stay writable.
+CUDA_VIEWS = ("/sys", "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs")
+CUDA_PROC = ("in part: the CUDA driver names its threads through /proc/self/task/<tid>/comm (under a read-only /proc "
+             "its first call failed: error 304, H100, driver 580), so only /sys and /proc/sys, sysrq-trigger, irq, "
+             "bus and fs are read-only; processes' files under /proc stay writable")
 DEV_NODES = ("null", "zero", "full", "random", "urandom")  # what a kernel's process may open in its own /dev
 DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2"}
 CUDA_DEV = ("nvidia", "nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset", "nvidia-caps")  # prefixes
@@ -316,8 +324,13 @@ def confine(writable: Sequence[str] = (), *, temp_root: str | None = None, share
         _step("network", lambda: system.unshare(CLONE_NEWNET), done, missing)
         _step("ipc", lambda: system.unshare(CLONE_NEWIPC), done, missing)
         _step("read-only-fs", lambda: _read_only(system, temp, [temp, *writable, *(shared or ())]), done, missing)
-        if "read-only-fs" in done:
+        if "read-only-fs" in done and cuda:  # in part: /sys and the host's settings under /proc (``CUDA_PROC``)
+            partly: list[str] = []
+            _step("read-only-proc", lambda: _read_only_views(system, CUDA_VIEWS), partly, missing)
+            missing += [("read-only-proc", CUDA_PROC)] if partly else []
+        elif "read-only-fs" in done:
             _step("read-only-proc", lambda: _read_only_views(system), done, missing)
+        if "read-only-fs" in done:
             _step("private-dev", lambda: _private_dev(system, temp, cuda_nodes() if cuda else ()), done, missing)
         else:
             missing += [("read-only-proc", "needs the mount namespace of read-only-fs"),
@@ -768,10 +781,18 @@ def _remount_read_only(system: Any, point: str, options: str) -> None:
     system.mount(None, point, None, flags)
 
 
-def _read_only_views(system: Any) -> None:
-    """``VIEWS`` and every mount under them read-only (``read-only-proc``); one that stays writable is an error."""
-    for point, options in system.mounts():
-        if any(point == view or point.startswith(view + "/") for view in VIEWS):
+def _read_only_views(system: Any, views: Sequence[str] = VIEWS) -> None:
+    """``views`` and every mount under them read-only (``read-only-proc``); one that stays writable is an error. A
+    view that is no mount of its own (``/proc/sys``) is first bound onto itself, with the mounts under it."""
+    mounts = list(system.mounts())
+    points = {point for point, _ in mounts}
+    for view in views:
+        if view not in points and os.path.exists(view):
+            system.mount(view, view, None, MS_BIND | MS_REC)
+            around = max((p for p, _ in mounts if view.startswith(p.rstrip("/") + "/")), key=len, default="/")
+            mounts.append((view, dict(mounts).get(around, "rw")))
+    for point, options in mounts:
+        if any(point == view or point.startswith(view + "/") for view in views):
             try:
                 _remount_read_only(system, point, options)
             except OSError as exc:
