@@ -17,6 +17,7 @@ mkdir -p "$LOGS"
 export PYTHONUNBUFFERED=1
 PYTEST=(python -m pytest -p no:cacheprovider -p no:randomly)
 SOL=("${PYTEST[@]}" --solbench -rs)
+STOP=(timeout -s INT -k 20)  # pytest stopped by SIGINT still prints the failures it saw and writes its files
 step() { echo "=== $1 $(date +%T)" >>"$LOGS/steps.txt"; }
 cap() {  # SECONDS: at most that, and no later than DEADLINE_S seconds after the script began (one call's limit)
   local left=$(( ${DEADLINE_S:-100000} - SECONDS - 15 ))
@@ -40,10 +41,10 @@ for what in "$@"; do
       } >"$LOGS/setup.txt" 2>&1 ;;
     smoke)  # one honest item with the guard on; where it fails, again with the newest measures left out one by one
       S=("${SOL[@]}" --kernel-dir examples/triton_rmsnorm.py -k "num_tokens:4096]" -v)
-      timed smoke timeout 120 "${S[@]}" >"$LOGS/smoke.log" 2>&1 && continue
+      timed smoke "${STOP[@]}" 120 "${S[@]}" >"$LOGS/smoke.log" 2>&1 && continue
       found=
       for off in read-only-proc read-only-proc,private-dev private-dev; do
-        if SOLBENCH_CONFINE_OFF=$off timed "smoke-off-$off" timeout 120 "${S[@]}" >"$LOGS/smoke_off_$off.log" 2>&1; then
+        if SOLBENCH_CONFINE_OFF=$off timed "smoke-off-$off" "${STOP[@]}" 120 "${S[@]}" >"$LOGS/smoke_off_$off.log" 2>&1; then
           export SOLBENCH_CONFINE_OFF=$off found=1  # guard.confine's measure broke the kernel's CUDA: the steps after run without
           echo "smoke passed only with SOLBENCH_CONFINE_OFF=$off: the steps after run so" >>"$LOGS/steps.txt"; break
         fi
@@ -62,7 +63,7 @@ for what in "$@"; do
         tests/test_integrity.py tests/test_library.py -k "gpu or timing or worker or clock or integrity or audit" \
         >"$LOGS/unit.log" 2>&1 ;;
     examples)  # the README table
-      timed examples timeout "$(cap "${EXAMPLES_S:-420}")" "${SOL[@]}" ${EXAMPLES_KD:---kernel-dir examples} --solbench-max-time 0.5 -v --durations 25 \
+      timed examples "${STOP[@]}" "$(cap "${EXAMPLES_S:-420}")" "${SOL[@]}" ${EXAMPLES_KD:---kernel-dir examples} --solbench-max-time 0.5 -v --durations 25 \
         --solbench-json "$LOGS/examples.jsonl" --junitxml "$LOGS/examples.xml" >"$LOGS/examples.log" 2>&1
       python benchmarks/item_overhead.py "$LOGS/examples.jsonl" "$LOGS/examples.xml" >"$LOGS/overhead.log" 2>&1 ;;
     redteam)  # every red-team kernel, then the honest RMSNorm: its score must match the examples run
@@ -111,7 +112,7 @@ for what in "$@"; do
         >>"$LOGS/gates.log" 2>&1
       echo "slow run exit $?" >>"$LOGS/gates.log" ;;
     judge)  # issue 15: CUDA IPC, CUPTI kernel sets, the outside clock on fresh inputs, confinement with CUDA
-      timed judge timeout "$(cap "${JUDGE_S:-420}")" "${PYTEST[@]}" -q -rs tests/test_judge.py tests/test_confine.py tests/test_user_call.py \
+      timed judge "${STOP[@]}" "$(cap "${JUDGE_S:-420}")" "${PYTEST[@]}" -q -rs tests/test_judge.py tests/test_confine.py tests/test_user_call.py \
         tests/test_redteam.py ${JUDGE_K:+-k "$JUDGE_K"} >"$LOGS/judge.log" 2>&1 ;;
     overhead)  # issue 15: seconds per item beyond its timed phases (budget 0.25 s), on the README's examples
       timed overhead timeout 420 "${SOL[@]}" --kernel-dir examples --solbench-max-time 0.5 -q \
@@ -120,16 +121,17 @@ for what in "$@"; do
     ray)  # issue 18: the same examples through a one-node Ray cluster, beside a plain run (scores within noise)
       if [ -f .raysite/ray-site.tar.xz ]; then  # ray is not in the lent image: a trimmed copy travels (carry .raysite)
         mkdir -p /tmp/raysite && tar xJf .raysite/ray-site.tar.xz -C /tmp/raysite && export PYTHONPATH=/tmp/raysite
+        chmod +x /tmp/raysite/ray/core/src/ray/gcs/gcs_server /tmp/raysite/ray/core/src/ray/raylet/raylet  # tar kept no x
       fi
       if python -c "import ray" 2>/dev/null; then
-        R=("${SOL[@]}" --kernel-dir examples --solbench-max-time 0.5 -q -k "${RAY_K:-num_tokens:4096] or batch_size:64]}")
-        timed ray-plain timeout "$(cap "${RAY_S:-280}")" "${R[@]}" --solbench-json "$LOGS/ray_plain.jsonl" >"$LOGS/ray_plain.log" 2>&1
-        timed ray timeout "$(cap "${RAY_S:-280}")" "${R[@]}" --solbench-ray local --solbench-json "$LOGS/ray.jsonl" >"$LOGS/ray.log" 2>&1
+        R=("${SOL[@]}" ${RAY_KD:---kernel-dir examples} --solbench-max-time 0.5 -q -k "${RAY_K:-num_tokens:4096] or batch_size:64]}")
+        timed ray-plain "${STOP[@]}" "$(cap "${RAY_S:-280}")" "${R[@]}" --solbench-json "$LOGS/ray_plain.jsonl" >"$LOGS/ray_plain.log" 2>&1
+        timed ray "${STOP[@]}" "$(cap "${RAY_S:-280}")" "${R[@]}" --solbench-ray local --solbench-json "$LOGS/ray.jsonl" >"$LOGS/ray.log" 2>&1
       else
         echo "ray is not installed here: pip list has no ray" >"$LOGS/ray.log"
       fi ;;
     capture)  # issue 17: a decoder block (hidden 2048, bf16) captured with CUDA-event time shares, its problems timed
-      timed capture timeout "$(cap "${CAPTURE_S:-300}")" "${PYTEST[@]}" -q -s tests/test_capture.py -k real_sized >"$LOGS/capture.log" 2>&1 ;;
+      timed capture "${STOP[@]}" "$(cap "${CAPTURE_S:-300}")" "${PYTEST[@]}" -q -s tests/test_capture.py -k real_sized >"$LOGS/capture.log" 2>&1 ;;
   esac
 done
 tar czf "$OUT/logs.tgz" -C "$OUT" logs
