@@ -438,7 +438,8 @@ def test_there_is_a_lookalike_for_each_false_positive_the_rules_must_avoid() -> 
                                                   "alignment_dispatch", "alias_check", "hash_shape_cache", "repr_class",
                                                   "workspace_nbytes", "fused_ln_gemm", "definition_named_pkg",
                                                   "local_softmax_helper", "tf32_off", "types_import",
-                                                  "dunder_helpers"}  # fmt: skip (red-team rounds 1 and 2: the last 10)
+                                                  "dunder_helpers", "custom_op_triton", "triton_op_wrap"
+                                                  }  # fmt: skip (red-team rounds 1 and 2: 10 of them; round 18: 2)
 
 
 def test_names_are_read_by_what_their_modules_are_red_team_round_2() -> None:
@@ -560,3 +561,54 @@ def test_a_compilers_internals_are_runtime_load_but_its_front_doors_and_config_a
     honest = ("import torch\nimport torch._dynamo\nfrom torch._inductor.runtime.triton_helpers import libdevice\n"
               "torch._dynamo.mark_dynamic(x, 0)\nf = torch.compile(g)\nc = torch._inductor.config.max_autotune\n")
     assert py(honest) == []
+
+
+def _rules_at_line_2(code: str, op_type: str = "rmsnorm") -> set[str]:
+    return {f.rule for f in scan_sources([("k.py", code)], definition_name="x", op_type=op_type) if f.line == 2}
+
+
+@pytest.mark.parametrize(("alias", "rule"), [
+    ("torch.jit._script.CompilationUnit", "runtime-load"), ("torch.CompilationUnit", "runtime-load"),
+    ("torch.import_ir_module", "runtime-load"), ("types.LambdaType", "runtime-load"),
+    ("torch.utils.weak.ref", "finalizer"), ("torch.mtia.Stream", "side-stream"), ("torch.mtia.Event", "timing-flags"),
+    ("torch.autograd.graph.WeakKeyDictionary", "pointer-cache"), ("numpy._core.fromfile", "file-network-os"),
+    ("torch._subclasses.fake_tensor.TorchFunctionMode", "patching"), ("numpy._core.memmap", "from-file"),
+    ("torch.cuda.memory.caching_allocator_alloc", "ctypes"), ("torch.jit._recursive._python_cu.define", "runtime-load"),
+])  # fmt: skip
+def test_a_second_name_of_what_a_module_rule_names_fires_that_rule_red_team_round_18(alias: str, rule: str) -> None:
+    """v07: rules match the object a name reaches, not its spelling (guard/identity.py); an object of a rule's
+    class counts too (torch.jit._recursive._python_cu is a CompilationUnit whose define() compiles a string)."""
+    assert rule in _rules_at_line_2(f"import {alias.rsplit('.', 1)[0]}\nx = {alias}\n")
+
+
+@pytest.mark.parametrize("name", ["torch._C._jit_get_operation", "torch._C._get_operation_overload",
+                                  "torch._library.utils.lookup_op", "torch.overrides.get_overridable_functions",
+                                  "torch.overrides.get_testing_overrides", "torch.overrides.get_ignored_functions",
+                                  "torch._decomp.decomposition_table", "torch.jit._builtins._builtin_ops",
+                                  "torch._ops.ops.aten"])  # fmt: skip
+def test_torchs_private_registries_are_an_allow_list_red_team_round_18(name: str) -> None:
+    """v01, v02, v04, v05: what finds an op by a string or hands torch's functions out as data."""
+    assert "computed-name" in _rules_at_line_2(f"import torch\nx = {name}\n")
+
+
+@pytest.mark.parametrize("name", ["torch.library.custom_op", "torch.library.wrap_triton", "torch.library.triton_op",
+                                  "torch._C._cuda_getCurrentRawStream", "torch._C._nn.gelu", "torch.ops.aten.add",
+                                  "torch._dynamo.mark_dynamic", "torch._VF.norm", "torch.nn.functional.silu"])  # fmt: skip
+def test_what_honest_kernels_name_of_torchs_privates_passes(name: str) -> None:
+    assert _rules_at_line_2(f"import torch\nx = {name}\n") == set()
+
+
+@pytest.mark.parametrize(("name", "op_type"), [
+    ("torch._C._nn.silu", "silu_and_mul"), ("torch.ops.aten.silu_", "silu_and_mul"),
+    ("torch._C._linalg.linalg_matmul", "gemm"), ("torch._C._VariableFunctions.mm", "gemm"), ("torch.mv", "gemm"),
+    ("torch.addmv", "gemm"), ("torch.nn.functional.conv1d", "gemm"), ("torch.conv2d", "gemm"),
+    ("torch._safe_softmax", "softmax"), ("torch.ops.aten._safe_softmax.default", "softmax"),
+    ("torch._C._special.special_softmax", "softmax"),
+    ("torch._scaled_dot_product_flash_attention_for_cpu", "attention"),
+    ("torch.ops.aten._scaled_dot_product_efficient_attention.default", "attention"),
+    ("torch._scaled_dot_product_cudnn_attention", "attention"), ("torch._native_multi_head_attention", "attention"),
+])  # fmt: skip
+def test_vendor_twins_by_binding_prefix_and_family_red_team_round_18(name: str, op_type: str) -> None:
+    """v10, v11, v13: a native binding judged by its name, entries ending in * as string prefixes, a 1x1 conv and
+    a GEMV as a GEMM."""
+    assert "vendor-op" in _rules_at_line_2(f"import torch\nx = {name}\n", op_type)
