@@ -12,9 +12,10 @@ import sys
 from typing import Any, Callable, Iterator, Mapping
 
 from pytest_solbench.guard.identity import same_object
-from pytest_solbench.guard.names import lookup
+from pytest_solbench.guard.names import is_module, lookup
 from pytest_solbench.guard.tables import (COMPILER_ALLOWED, COMPILER_INTERNALS, MODULE_RULES, NATIVE_NAMESPACES,
-                                          OS_ALLOWED, TORCH_PRIVATE, TORCH_PRIVATE_ALLOWED)  # fmt: skip
+                                          OS_ALLOWED, TORCH_PRIVATE, TORCH_PRIVATE_ALLOWED,
+                                          TORCH_PRIVATE_MODULES_ALLOWED)  # fmt: skip
 
 
 def _matches(name: str, prefix: str) -> bool:
@@ -53,6 +54,18 @@ def _under(name: str, entry: str) -> bool:
     return name.startswith(entry + ".")
 
 
+def _private_module(name: str) -> bool:
+    """Whether ``name`` reaches into a private module of torch (the first part after ``torch`` that starts with one
+    ``_`` and is a module on disk) outside TORCH_PRIVATE_MODULES_ALLOWED; a private function (``torch._scaled_mm``)
+    is a vendor twin, judged as such."""
+    parts = name.split(".")
+    for index, part in enumerate(parts[1:-1] if parts[0] == "torch" else (), 1):
+        if part.startswith("_") and not part.startswith("__"):
+            head = ".".join(parts[: index + 1])
+            return is_module(head) and not any(_matches(head, a) for a in TORCH_PRIVATE_MODULES_ALLOWED)
+    return False
+
+
 def vendor_aliases(name: str, aliases: list[str], value: object, vendor: Mapping[str, str],
                    methods: Mapping[str, str]) -> list[str]:  # fmt: skip
     """Messages for a vendor op the table does not spell: the same object under another name (``torch._C._nn.
@@ -89,13 +102,13 @@ def corner_findings(name: str, canonical: str, local_modules: frozenset[str]) ->
             _matches(canonical, prefix) for prefix in MODULE_RULES):  # fmt: skip
         found.append(("runtime-load", f"uses {name}, a compiler's internals: a kernel drives a compiler through "
                       "torch.compile, triton.jit or a custom op, and may set its config"))  # fmt: skip
-    inside = [n for n in (name, canonical) if any(_under(n, c) for c in TORCH_PRIVATE)]
-    if inside and not any(_matches(n, allowed) for n in inside for allowed in TORCH_PRIVATE_ALLOWED) and not any(
+    same = same_object(name) if name.split(".")[0] not in local_modules else []  # a second name (round 18, v07)
+    inside = [n for n in (name, canonical) if any(_under(n, c) for c in TORCH_PRIVATE) or _private_module(n)]
+    if inside and not same and not any(_matches(n, a) for n in inside for a in TORCH_PRIVATE_ALLOWED) and not any(
             _matches(canonical, prefix) for prefix in MODULE_RULES):  # fmt: skip
-        found.append(("computed-name", f"uses {name}, a private registry or binding of torch: it can find an op by "
-                      "a string or hand torch's functions out as data, where no name rule follows"))  # fmt: skip
-    if name.split(".")[0] not in local_modules:
-        found += same_object(name)  # a second name of what a module rule names (round 18, v07)
+        found.append(("computed-name", f"uses {name}, a private registry, binding or module of torch: it can find "
+                      "an op by a string or hand torch's functions out as data, where no name rule follows"))  # fmt: skip
+    found += same
     top, *rest = canonical.split(".")
     private = [part for part in rest if part.startswith("_") and not part.startswith("__")]
     if private and top in sys.stdlib_module_names and top not in local_modules:

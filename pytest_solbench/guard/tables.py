@@ -279,6 +279,10 @@ TORCH_PRIVATE_ALLOWED = ("torch._C._nn", "torch._C._VariableFunctions", "torch._
                          "torch._C._cuda_getCurrentRawStream", "torch._C._cuda_getDevice",
                          "torch._library.triton.wrap_triton", "torch._library.triton.triton_op",
                          "torch._library.custom_ops.custom_op", "torch._library.custom_ops.CustomOpDef")  # fmt: skip
+#: torch's private modules anywhere in a name (``torch._native``, ``torch.jit._recursive``, ``torch.testing._internal``)
+#: are ``computed-name`` too, but these (torch's bindings, whose private names TORCH_PRIVATE judges, the Tensor class's
+#: module) and the compilers' (COMPILER_INTERNALS, an allow-list of their own).
+TORCH_PRIVATE_MODULES_ALLOWED = ("torch._C", "torch._VF", "torch._tensor", *COMPILER_INTERNALS)  # fmt: skip
 #: Namespaces of torch's native bindings (round 18, v11): ``torch._C._nn.silu`` is what ``F.silu`` calls, another
 #: object, so a binding is judged by its name as the torch-level name would be (namespace -> where that name lives;
 #: a name there may carry the namespace as a prefix, ``torch._C._linalg.linalg_matmul``).
