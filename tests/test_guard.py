@@ -616,3 +616,16 @@ def test_vendor_twins_by_binding_prefix_and_family_red_team_round_18(name: str, 
     """v10, v11, v13: a native binding judged by its name, entries ending in * as string prefixes, a 1x1 conv and
     a GEMV as a GEMM."""
     assert "vendor-op" in _rules_at_line_2(f"import torch\nx = {name}\n", op_type)
+
+
+def test_a_native_binding_under_any_name_is_judged_by_its_own_name_red_team_round_18() -> None:
+    """v11's root: an object torch's C code declares in torch._C._nn (or torch, _linalg...) is judged by its
+    ``__name__``, wherever a name reaches it; a binding of no family is nothing."""
+    torch = pytest.importorskip("torch")
+    from pytest_solbench.guard.corners import vendor_aliases
+    from pytest_solbench.guard.tables import vendor_names
+
+    assert vendor_aliases("elsewhere.act", [], torch._C._nn.silu, *vendor_names("silu_and_mul"))
+    assert vendor_aliases("elsewhere.mm", [], torch._C._linalg.linalg_matmul, *vendor_names("gemm"))
+    assert not vendor_aliases("elsewhere.act", [], torch._C._nn.gelu, *vendor_names("silu_and_mul"))
+    assert not vendor_aliases("elsewhere.exp", [], torch.exp, *vendor_names("softmax"))

@@ -85,7 +85,21 @@ def vendor_aliases(name: str, aliases: list[str], value: object, vendor: Mapping
     elif parts[0] == "torch" and parts[-1].startswith("_") and not parts[-1].startswith("__"):
         family = vendor_family(parts[-1], vendor, methods)
         found += [f"uses {name}, a private variant of the op that does the whole {family} op"] if family else []
+    home = _native_home(value)
+    if not found and home:  # a second name of a native binding (from torch._C._nn import silu): its own name
+        family = vendor_family(getattr(value, "__name__", ""), vendor, methods, home)
+        found += [f"uses {name}, the native binding {value.__name__} of {home}, which does the whole {family} op"
+                  ] if family else []  # fmt: skip
     return found
+
+
+def _native_home(value: object) -> str | None:
+    """Where a native binding of torch stands (``torch._C._nn.silu`` -> ``torch.nn.functional``), by the module
+    its C code declares; None for anything else."""
+    if type(value).__name__ != "builtin_function_or_method":
+        return None
+    module = getattr(value, "__module__", None)
+    return "torch" if module == "torch" else NATIVE_NAMESPACES.get(module or "")
 
 
 def corner_findings(name: str, canonical: str, local_modules: frozenset[str]) -> list[tuple[str, str]]:
