@@ -169,7 +169,7 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             "torch.nn.attention", "torch.ops.aten._scaled_dot_product*", "torch._scaled_dot_product*",
             "torch.ops.aten._flash_attention*", "torch.ops.aten._efficient_attention*",
             "torch.ops.aten._cudnn_attention*", "torch._native_multi_head_attention",
-            "torch._transformer_encoder_layer_fwd", "torch._fused_sdp_choice",
+            "torch._transformer_encoder_layer_fwd",
             "flash_attn", "flashinfer", "xformers", "vllm", "sgl_kernel", "flex_attention"), (),
            r"\b(?:at|torch)::(?:scaled_dot_product_attention|_scaled_dot_product_\w+|_\w+_attention_forward)\s*\("),
     Family("silu_and_mul", ("silu_and_mul", "swiglu", "silu"),
