@@ -629,3 +629,15 @@ def test_a_native_binding_under_any_name_is_judged_by_its_own_name_red_team_roun
     assert vendor_aliases("elsewhere.mm", [], torch._C._linalg.linalg_matmul, *vendor_names("gemm"))
     assert not vendor_aliases("elsewhere.act", [], torch._C._nn.gelu, *vendor_names("silu_and_mul"))
     assert not vendor_aliases("elsewhere.exp", [], torch.exp, *vendor_names("softmax"))
+
+
+@pytest.mark.parametrize("call", ['torch.library.register_kernel("aten::rms_norm", "cpu", f)',
+                                  'torch.library.register_kernel(op="aten::rms_norm", device_types="cpu", func=f)',
+                                  'torch.library.register_autograd("aten::rms_norm", f)',
+                                  'torch.library.register_torch_dispatch("prims::add", torch.Tensor, f)',
+                                  'torch.library.register_kernel(torch.ops.aten.rms_norm.default, "cpu", f)'])  # fmt: skip
+def test_a_registration_on_torchs_own_ops_is_patching_red_team_round_18(call: str) -> None:
+    assert "patching" in _rules_at_line_2(f"import torch\n{call}\n")
+    if "::" in call:  # the kernel's own namespace is the custom-op front door
+        assert _rules_at_line_2(f"import torch\n{call.replace('aten::', 'my::').replace('prims::', 'my::')}\n") == set()
+    assert "computed-name" in _rules_at_line_2('import torch\ntorch.library.get_kernel("aten::rms_norm", "CPU")\n')

@@ -86,6 +86,8 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
     **dict.fromkeys(("weakref.WeakKeyDictionary", "weakref.WeakValueDictionary", "hashlib", "cachetools",
                      "functools.lru_cache.cache_info"),
                     ("pointer-cache", "results kept per object or content can be replayed instead of computed")),
+    **dict.fromkeys(("torch.library.get_kernel",),
+                    ("computed-name", "it finds an op's kernel by a string, where no name rule follows (round 18)")),
     **dict.fromkeys(("string.Formatter",),
                     ("computed-name", "a format field path ('0.attr[key]') reaches attributes named by a string")),
     **dict.fromkeys(("unittest.mock", "sys.modules", "torch._dynamo.reset", "torch.overrides.TorchFunctionMode",
@@ -283,6 +285,14 @@ TORCH_PRIVATE_ALLOWED = ("torch._C._nn", "torch._C._VariableFunctions", "torch._
 #: are ``computed-name`` too, but these (torch's bindings, whose private names TORCH_PRIVATE judges, the Tensor class's
 #: module) and the compilers' (COMPILER_INTERNALS, an allow-list of their own).
 TORCH_PRIVATE_MODULES_ALLOWED = ("torch._C", "torch._VF", "torch._tensor", *COMPILER_INTERNALS)  # fmt: skip
+#: torch.library's calls that register a kernel for an op named by its first argument: for torch's own namespaces
+#: (aten, prims...) they replace what torch computes, the checks' ops too (``register_kernel("aten::rms_norm", "cpu",
+#: f)`` made ``F.rms_norm`` return f's answer: red-team round 18, found while fixing v04); ``get_kernel`` looks an
+#: op's kernel up by a string (MODULE_RULES, computed-name).
+LIBRARY_CALLS = ("torch.library.Library", "torch.library.impl", "torch.library.register_kernel",
+                 "torch.library.register_autograd", "torch.library.register_torch_dispatch",
+                 "torch.library.register_autocast", "torch.library.register_vmap", "torch.library.register_fake",
+                 "torch.library.impl_abstract", "torch.library.define")  # fmt: skip
 #: Namespaces of torch's native bindings (round 18, v11): ``torch._C._nn.silu`` is what ``F.silu`` calls, another
 #: object, so a binding is judged by its name as the torch-level name would be (namespace -> where that name lives;
 #: a name there may carry the namespace as a prefix, ``torch._C._linalg.linalg_matmul``).
