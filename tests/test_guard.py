@@ -585,6 +585,7 @@ def test_a_second_name_of_what_a_module_rule_names_fires_that_rule_red_team_roun
                                   "torch._library.utils.lookup_op", "torch.overrides.get_overridable_functions",
                                   "torch.overrides.get_testing_overrides", "torch.overrides.get_ignored_functions",
                                   "torch._decomp.decomposition_table", "torch.jit._builtins._builtin_ops",
+                                  "torch.jit.supported_ops._get_nn_functional_ops", "torch.jit._overload",
                                   "torch._ops.ops.aten", "torch._native.ops.norm", "torch._meta_registrations.register_meta",
                                   "torch.utils.data._utils.worker.ManagerWatchdog"])  # fmt: skip
 def test_torchs_private_registries_are_an_allow_list_red_team_round_18(name: str) -> None:

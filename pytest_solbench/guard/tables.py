@@ -274,7 +274,7 @@ COMPILER_ALLOWED = ("torch._inductor.config", "torch._inductor.runtime.triton_he
 #: kernel may name only TORCH_PRIVATE_ALLOWED (the op namespaces, whose vendor ops are judged by name, a stream
 #: getter, and the custom-op front doors): an allow-list, as for the compilers, so the next registry is no way in.
 TORCH_PRIVATE = ("torch._C._", "torch._library", "torch._ops", "torch._decomp", "torch._refs", "torch._prims",
-                 "torch.jit._builtins", "torch.jit._state", "torch.overrides.get_", "torch.overrides._")  # fmt: skip
+                 "torch.jit._", "torch.jit.supported_ops", "torch.overrides.get_", "torch.overrides._")  # fmt: skip
 TORCH_PRIVATE_ALLOWED = ("torch._C._nn", "torch._C._VariableFunctions", "torch._C._VariableFunctionsClass",
                          "torch._C._linalg", "torch._C._fft", "torch._C._special", "torch._C._nested",
                          "torch._C._sparse", "torch._C._TensorBase", "torch._C._TensorMeta", "torch._C._LinAlgError",
