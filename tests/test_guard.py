@@ -438,7 +438,8 @@ def test_there_is_a_lookalike_for_each_false_positive_the_rules_must_avoid() -> 
                                                   "alignment_dispatch", "alias_check", "hash_shape_cache", "repr_class",
                                                   "workspace_nbytes", "fused_ln_gemm", "definition_named_pkg",
                                                   "local_softmax_helper", "tf32_off", "types_import",
-                                                  "dunder_helpers"}  # fmt: skip (red-team rounds 1 and 2: the last 10)
+                                                  "dunder_helpers", "custom_op_triton", "triton_op_wrap"
+                                                  }  # fmt: skip (red-team rounds 1 and 2: 10 of them; round 18: 2)
 
 
 def test_names_are_read_by_what_their_modules_are_red_team_round_2() -> None:
@@ -507,7 +508,7 @@ def test_code_built_from_strings_or_graphs_is_runtime_load_red_team_round_14() -
     q04, p10: torch.fx wrote a graph's code with an injected target, or ran a string as a GraphModule's forward."""
     assert py("from torch.fx.experimental.symbolic_shapes import sympy\nf = sympy.sympify('x')\n") == [
         ("runtime-load", 1), ("runtime-load", 2)]  # fmt: skip
-    assert py("import torch.utils._sympy.functions as m\nf = m.sympy.sympify('x')\n") == [("runtime-load", 2)]
+    assert ("runtime-load", 2) in py("import torch.utils._sympy.functions as m\nf = m.sympy.sympify('x')\n")
     assert py("import torch.fx\ng = torch.fx.Graph()\n") == [("runtime-load", 1), ("runtime-load", 2)]
     assert py("from torch.fx.graph_module import _forward_from_src\n") == [("runtime-load", 1)]
     assert py("import torch\ncu = torch.jit.CompilationUnit('def f(x): return x')\n") == [("runtime-load", 2)]
@@ -560,3 +561,84 @@ def test_a_compilers_internals_are_runtime_load_but_its_front_doors_and_config_a
     honest = ("import torch\nimport torch._dynamo\nfrom torch._inductor.runtime.triton_helpers import libdevice\n"
               "torch._dynamo.mark_dynamic(x, 0)\nf = torch.compile(g)\nc = torch._inductor.config.max_autotune\n")
     assert py(honest) == []
+
+
+def _rules_at_line_2(code: str, op_type: str = "rmsnorm") -> set[str]:
+    return {f.rule for f in scan_sources([("k.py", code)], definition_name="x", op_type=op_type) if f.line == 2}
+
+
+@pytest.mark.parametrize(("alias", "rule"), [
+    ("torch.jit._script.CompilationUnit", "runtime-load"), ("torch.CompilationUnit", "runtime-load"),
+    ("torch.import_ir_module", "runtime-load"), ("types.LambdaType", "runtime-load"),
+    ("torch.utils.weak.ref", "finalizer"), ("torch.mtia.Stream", "side-stream"), ("torch.mtia.Event", "timing-flags"),
+    ("torch.autograd.graph.WeakKeyDictionary", "pointer-cache"), ("numpy._core.fromfile", "file-network-os"),
+    ("torch._subclasses.fake_tensor.TorchFunctionMode", "patching"), ("numpy._core.memmap", "from-file"),
+    ("torch.cuda.memory.caching_allocator_alloc", "ctypes"), ("torch.jit._recursive._python_cu.define", "runtime-load"),
+])  # fmt: skip
+def test_a_second_name_of_what_a_module_rule_names_fires_that_rule_red_team_round_18(alias: str, rule: str) -> None:
+    """v07: rules match the object a name reaches, not its spelling (guard/identity.py); an object of a rule's
+    class counts too (torch.jit._recursive._python_cu is a CompilationUnit whose define() compiles a string)."""
+    assert rule in _rules_at_line_2(f"import {alias.rsplit('.', 1)[0]}\nx = {alias}\n")
+
+
+@pytest.mark.parametrize("name", ["torch._C._jit_get_operation", "torch._C._get_operation_overload",
+                                  "torch._library.utils.lookup_op", "torch.overrides.get_overridable_functions",
+                                  "torch.overrides.get_testing_overrides", "torch.overrides.get_ignored_functions",
+                                  "torch._decomp.decomposition_table", "torch.jit._builtins._builtin_ops",
+                                  "torch.jit.supported_ops._get_nn_functional_ops", "torch.jit._overload",
+                                  "torch._ops.ops.aten", "torch._native.ops.norm", "torch._meta_registrations.register_meta",
+                                  "torch.utils.data._utils.worker.ManagerWatchdog"])  # fmt: skip
+def test_torchs_private_registries_are_an_allow_list_red_team_round_18(name: str) -> None:
+    """v01, v02, v04, v05: what finds an op by a string or hands torch's functions out as data; and any private
+    module of torch (torch._native.ops.norm holds torch's own Triton norms), but those listed."""
+    assert "computed-name" in _rules_at_line_2(f"import torch\nx = {name}\n")
+
+
+@pytest.mark.parametrize("name", ["torch.library.custom_op", "torch.library.wrap_triton", "torch.library.triton_op",
+                                  "torch._C._cuda_getCurrentRawStream", "torch._C._nn.gelu", "torch.ops.aten.add",
+                                  "torch._dynamo.mark_dynamic", "torch._VF.norm", "torch.nn.functional.silu",
+                                  "torch._tensor.Tensor", "torch._C.Generator", "torch._dynamo.config.cache_size_limit",
+                                  "torch._scaled_mm", "torch._inductor.config"])  # fmt: skip
+def test_what_honest_kernels_name_of_torchs_privates_passes(name: str) -> None:
+    assert _rules_at_line_2(f"import torch\nx = {name}\n") == set()
+
+
+@pytest.mark.parametrize(("name", "op_type"), [
+    ("torch._C._nn.silu", "silu_and_mul"), ("torch.ops.aten.silu_", "silu_and_mul"),
+    ("torch._C._linalg.linalg_matmul", "gemm"), ("torch._C._VariableFunctions.mm", "gemm"), ("torch.mv", "gemm"),
+    ("torch.addmv", "gemm"), ("torch.nn.functional.conv1d", "gemm"), ("torch.conv2d", "gemm"),
+    ("torch._safe_softmax", "softmax"), ("torch.ops.aten._safe_softmax.default", "softmax"),
+    ("torch._C._special.special_softmax", "softmax"),
+    ("torch._scaled_dot_product_flash_attention_for_cpu", "attention"),
+    ("torch.ops.aten._scaled_dot_product_efficient_attention.default", "attention"),
+    ("torch._scaled_dot_product_cudnn_attention", "attention"), ("torch._native_multi_head_attention", "attention"),
+])  # fmt: skip
+def test_vendor_twins_by_binding_prefix_and_family_red_team_round_18(name: str, op_type: str) -> None:
+    """v10, v11, v13: a native binding judged by its name, entries ending in * as string prefixes, a 1x1 conv and
+    a GEMV as a GEMM."""
+    assert "vendor-op" in _rules_at_line_2(f"import torch\nx = {name}\n", op_type)
+
+
+def test_a_native_binding_under_any_name_is_judged_by_its_own_name_red_team_round_18() -> None:
+    """v11's root: an object torch's C code declares in torch._C._nn (or torch, _linalg...) is judged by its
+    ``__name__``, wherever a name reaches it; a binding of no family is nothing."""
+    torch = pytest.importorskip("torch")
+    from pytest_solbench.guard.corners import vendor_aliases
+    from pytest_solbench.guard.tables import vendor_names
+
+    assert vendor_aliases("elsewhere.act", [], torch._C._nn.silu, *vendor_names("silu_and_mul"))
+    assert vendor_aliases("elsewhere.mm", [], torch._C._linalg.linalg_matmul, *vendor_names("gemm"))
+    assert not vendor_aliases("elsewhere.act", [], torch._C._nn.gelu, *vendor_names("silu_and_mul"))
+    assert not vendor_aliases("elsewhere.exp", [], torch.exp, *vendor_names("softmax"))
+
+
+@pytest.mark.parametrize("call", ['torch.library.register_kernel("aten::rms_norm", "cpu", f)',
+                                  'torch.library.register_kernel(op="aten::rms_norm", device_types="cpu", func=f)',
+                                  'torch.library.register_autograd("aten::rms_norm", f)',
+                                  'torch.library.register_torch_dispatch("prims::add", torch.Tensor, f)',
+                                  'torch.library.register_kernel(torch.ops.aten.rms_norm.default, "cpu", f)'])  # fmt: skip
+def test_a_registration_on_torchs_own_ops_is_patching_red_team_round_18(call: str) -> None:
+    assert "patching" in _rules_at_line_2(f"import torch\n{call}\n")
+    if "::" in call:  # the kernel's own namespace is the custom-op front door
+        assert _rules_at_line_2(f"import torch\n{call.replace('aten::', 'my::').replace('prims::', 'my::')}\n") == set()
+    assert "computed-name" in _rules_at_line_2('import torch\ntorch.library.get_kernel("aten::rms_norm", "CPU")\n')

@@ -11,19 +11,29 @@ import ast
 import sys
 from typing import Any, Callable, Iterator, Mapping
 
-from pytest_solbench.guard.names import lookup
-from pytest_solbench.guard.tables import COMPILER_ALLOWED, COMPILER_INTERNALS, MODULE_RULES, OS_ALLOWED
+from pytest_solbench.guard.identity import same_object
+from pytest_solbench.guard.names import is_module, lookup
+from pytest_solbench.guard.tables import (COMPILER_ALLOWED, COMPILER_INTERNALS, MODULE_RULES, NATIVE_NAMESPACES,
+                                          OS_ALLOWED, TORCH_PRIVATE, TORCH_PRIVATE_ALLOWED,
+                                          TORCH_PRIVATE_MODULES_ALLOWED)  # fmt: skip
 
 
 def _matches(name: str, prefix: str) -> bool:
     return name == prefix or name.startswith(prefix + ".")
 
 
-def vendor_family(op: str, vendor: Mapping[str, str], methods: Mapping[str, str]) -> str | None:
-    """The vendor family an op name belongs to, its private and fused variants too (``_fused_rms_norm``)."""
-    for name in dict.fromkeys((op, op.lstrip("_"), op.lstrip("_").removeprefix("fused_"))):
-        family = vendor.get(f"torch.{name}") or vendor.get(f"torch.nn.functional.{name}") or vendor.get(
-            f"torch.ops.aten.{name}") or methods.get(name)  # fmt: skip
+def vendor_family(op: str, vendor: Mapping[str, str], methods: Mapping[str, str], home: str = "") -> str | None:
+    """The vendor family an op name belongs to, its private, fused and in-place variants too (``_fused_rms_norm``,
+    ``silu_``), and the names a table entry ending in ``*`` starts (``_scaled_dot_product_flash_attention``);
+    ``home``: another module the name stands for, without its prefix (``torch.linalg``: ``linalg_matmul``)."""
+    bare = op.removesuffix("_") if not op.endswith("__") else op
+    stem = home.rsplit(".", 1)[-1] + "_"
+    for name in dict.fromkeys((op, bare, op.lstrip("_"), bare.lstrip("_"), bare.lstrip("_").removeprefix("fused_"))):
+        homes = [f"torch.{name}", f"torch.nn.functional.{name}", f"torch.ops.aten.{name}"]
+        homes += [f"{home}.{name}", f"{home}.{name.removeprefix(stem)}"] if home else []
+        family = next((vendor[h] for h in homes if h in vendor), None) or methods.get(name) or next(
+            (f for entry, f in vendor.items() if entry.endswith("*") and any(h.startswith(entry[:-1]) for h in homes)),
+            None)  # fmt: skip
         if family:
             return family
     return None
@@ -36,6 +46,26 @@ def is_vendor_object(value: object, prefix: str) -> bool:
     return value is not None and callable(vendor) and value is vendor
 
 
+def _under(name: str, entry: str) -> bool:
+    """``name`` inside ``entry`` (not the entry itself): a dotted prefix, or a prefix as written where the entry ends
+    in ``_`` (``torch._C._jit_`` holds ``torch._C._jit_get_operation``)."""
+    if entry.endswith("_"):
+        return name.startswith(entry)
+    return name.startswith(entry + ".")
+
+
+def _private_module(name: str) -> bool:
+    """Whether ``name`` reaches into a private module of torch (the first part after ``torch`` that starts with one
+    ``_`` and is a module on disk) outside TORCH_PRIVATE_MODULES_ALLOWED; a private function (``torch._scaled_mm``)
+    is a vendor twin, judged as such."""
+    parts = name.split(".")
+    for index, part in enumerate(parts[1:-1] if parts[0] == "torch" else (), 1):
+        if part.startswith("_") and not part.startswith("__"):
+            head = ".".join(parts[: index + 1])
+            return is_module(head) and not any(_matches(head, a) for a in TORCH_PRIVATE_MODULES_ALLOWED)
+    return False
+
+
 def vendor_aliases(name: str, aliases: list[str], value: object, vendor: Mapping[str, str],
                    methods: Mapping[str, str]) -> list[str]:  # fmt: skip
     """Messages for a vendor op the table does not spell: the same object under another name (``torch._C._nn.
@@ -45,13 +75,31 @@ def vendor_aliases(name: str, aliases: list[str], value: object, vendor: Mapping
     found = [f"{name} is {prefix}, which does the whole {family} op" for prefix, family in vendor.items()
              if is_vendor_object(value, prefix)]  # fmt: skip
     parts = name.split(".")
-    if _matches(name, "torch.ops.aten") and len(parts) > 3:
+    native = next((ns for n in (name, *aliases) for ns in NATIVE_NAMESPACES if _matches(n, ns) and n != ns), None)
+    if native:  # torch._C._nn.silu is no object of the table, but is what F.silu calls (round 18, v11)
+        family = vendor_family(parts[-1], vendor, methods, NATIVE_NAMESPACES[native])
+        found += [f"uses {name}, the native binding of the op that does the whole {family} op"] if family else []
+    elif _matches(name, "torch.ops.aten") and len(parts) > 3:
         family = vendor_family(parts[3], vendor, methods)
         found += [f"uses {name}, the aten op that does the whole {family} op"] if family else []
     elif parts[0] == "torch" and parts[-1].startswith("_") and not parts[-1].startswith("__"):
         family = vendor_family(parts[-1], vendor, methods)
         found += [f"uses {name}, a private variant of the op that does the whole {family} op"] if family else []
+    home = _native_home(value)
+    if not found and home:  # a second name of a native binding (from torch._C._nn import silu): its own name
+        family = vendor_family(getattr(value, "__name__", ""), vendor, methods, home)
+        found += [f"uses {name}, the native binding {value.__name__} of {home}, which does the whole {family} op"
+                  ] if family else []  # fmt: skip
     return found
+
+
+def _native_home(value: object) -> str | None:
+    """Where a native binding of torch stands (``torch._C._nn.silu`` -> ``torch.nn.functional``), by the module
+    its C code declares; None for anything else."""
+    if type(value).__name__ != "builtin_function_or_method":
+        return None
+    module = getattr(value, "__module__", None)
+    return "torch" if module == "torch" else NATIVE_NAMESPACES.get(module or "")
 
 
 def corner_findings(name: str, canonical: str, local_modules: frozenset[str]) -> list[tuple[str, str]]:
@@ -68,6 +116,13 @@ def corner_findings(name: str, canonical: str, local_modules: frozenset[str]) ->
             _matches(canonical, prefix) for prefix in MODULE_RULES):  # fmt: skip
         found.append(("runtime-load", f"uses {name}, a compiler's internals: a kernel drives a compiler through "
                       "torch.compile, triton.jit or a custom op, and may set its config"))  # fmt: skip
+    same = same_object(name) if name.split(".")[0] not in local_modules else []  # a second name (round 18, v07)
+    inside = [n for n in (name, canonical) if any(_under(n, c) for c in TORCH_PRIVATE) or _private_module(n)]
+    if inside and not same and not any(_matches(n, a) for n in inside for a in TORCH_PRIVATE_ALLOWED) and not any(
+            _matches(canonical, prefix) for prefix in MODULE_RULES):  # fmt: skip
+        found.append(("computed-name", f"uses {name}, a private registry, binding or module of torch: it can find "
+                      "an op by a string or hand torch's functions out as data, where no name rule follows"))  # fmt: skip
+    found += same
     top, *rest = canonical.split(".")
     private = [part for part in rest if part.startswith("_") and not part.startswith("__")]
     if private and top in sys.stdlib_module_names and top not in local_modules:

@@ -22,8 +22,8 @@ from pytest_solbench.guard.names import (Resolver, is_module, local_exports, loo
                                          source_encoding, strip_cpp)  # fmt: skip
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
-from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, MODULE_RULES, REEXPORTED, vendor_families,
-                                          vendor_names)  # fmt: skip
+from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, LIBRARY_CALLS, MODULE_RULES, REEXPORTED,
+                                          vendor_families, vendor_names)  # fmt: skip
 
 RULES: dict[str, str] = {
     "side-stream": "launches work on a CUDA stream of its own, which a timer of the current stream may not see",
@@ -355,8 +355,8 @@ def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[st
         if context.fp32_only and method in ("half", "bfloat16"):
             hit("precision-downgrade", node, f".{method}() casts down in a kernel whose definition is all float32")
     namespace = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("ns", "qualname_or_op",
-                                                                                                "op_name")), None)
-    if func and func.endswith(("torch.library.Library", "torch.library.impl")) and namespace is not None:
+                                                                                                "op_name", "op")), None)
+    if func and func.endswith(LIBRARY_CALLS) and namespace is not None:
         first = namespace
         if not isinstance(first, ast.Constant):
             hit("patching", node, f"{func}() of a computed namespace may override torch's own operators")

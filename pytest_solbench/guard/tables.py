@@ -47,6 +47,7 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      "typing.get_type_hints", "typing.ForwardRef", "typing._eval_type", "typing.evaluate_forward_ref",
                      "types.FunctionType", "types.CodeType", "torch.hub", "torch.package", "torch.jit.load",
                      "torch.jit.save", "torch._C.import_ir_module", "torch.export.load",
+                     "torch._C.import_ir_module_from_buffer", "torch._C.parse_ir",  # TorchScript from bytes (round 18)
                      # code built from strings or graphs and run (red-team round 14, q04, q08, p10)
                      "torch.fx", "sympy", "torch.jit.CompilationUnit", "torch._C.CompilationUnit",
                      "torch.utils.benchmark",
@@ -85,6 +86,8 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
     **dict.fromkeys(("weakref.WeakKeyDictionary", "weakref.WeakValueDictionary", "hashlib", "cachetools",
                      "functools.lru_cache.cache_info"),
                     ("pointer-cache", "results kept per object or content can be replayed instead of computed")),
+    **dict.fromkeys(("torch.library.get_kernel",),
+                    ("computed-name", "it finds an op's kernel by a string, where no name rule follows (round 18)")),
     **dict.fromkeys(("string.Formatter",),
                     ("computed-name", "a format field path ('0.attr[key]') reaches attributes named by a string")),
     **dict.fromkeys(("unittest.mock", "sys.modules", "torch._dynamo.reset", "torch.overrides.TorchFunctionMode",
@@ -125,6 +128,15 @@ class Family:
 
 
 _F = "torch.nn.functional."
+_CONV = (_F + "conv1d", _F + "conv2d", _F + "conv3d", "torch.conv1d", "torch.conv2d", "torch.conv3d", "torch.convolution",
+         "torch.nn.Conv1d", "torch.nn.Conv2d", "torch.nn.Conv3d", "torch.cudnn_convolution", "torch.mkldnn_convolution",
+         "torch.miopen_convolution", "torch.ops.aten.convolution", _F + "conv_transpose1d", _F + "conv_transpose2d",
+         _F + "conv_transpose3d", "torch.conv_transpose1d", "torch.conv_transpose2d", "torch.conv_transpose3d",
+         "torch.nn.ConvTranspose1d", "torch.nn.ConvTranspose2d", "torch.nn.ConvTranspose3d")  # fmt: skip
+_CONV_CPP = (r"\bcudnnConvolution\w*\s*\(|"
+             r"\b(?:at|torch)::(?:conv[123]d|conv_transpose[123]d|convolution|cudnn_convolution)\s*\(")
+# An entry ending in "*" is a string prefix of an op's name (torch.X, torch.ops.aten.X), not a dotted one: the private
+# twins of a fused op come in many names (torch._scaled_dot_product_flash_attention_for_cpu, red-team round 18, v13).
 VENDOR_FAMILIES: tuple[Family, ...] = (
     Family("matmul", ("gemm", "matmul", "linear", "proj", "mlp", "bmm"),
            ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm", "torch.addbmm", "torch.einsum",
@@ -133,9 +145,11 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             "torch._grouped_mm", "torch._int_mm", "torch.ops.aten.mm", "torch.ops.aten.addmm", "torch.ops.aten.matmul",
             "torch.ops.aten._scaled_mm", "flashinfer.gemm", "deep_gemm", "vllm._custom_ops", "sgl_kernel",
             "transformer_engine", "cupy.matmul", "numpy.matmul", "operator.matmul", "operator.imatmul",
-            "operator.__matmul__"),
-           ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__"),
-           r"\bcublas\w*\s*\(|\bcublasLt\w*\s*\(|\b(?:at|torch)::(?:matmul|mm|bmm|addmm|linear|_scaled_mm)\s*\(|"
+            "operator.__matmul__", "torch.mv", "torch.addmv", "torch.ops.aten.mv", "torch.ops.aten.addmv",
+            # a 1x1 convolution is a GEMM (x @ W^T + b, cuDNN/oneDNN): the conv calls do the whole op too (round 18)
+            *_CONV),
+           ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__", "mv", "addmv"),
+           _CONV_CPP + r"|\bcublas\w*\s*\(|\bcublasLt\w*\s*\(|\b(?:at|torch)::(?:matmul|mm|bmm|addmm|linear|_scaled_mm)\s*\(|"
            r"(?:\.|->)\s*(?:matmul|mm|bmm|addmm|baddbmm)\s*\("),
     Family("rmsnorm", ("rmsnorm", "rms_norm"),
            (_F + "rms_norm", "torch.rms_norm", "torch.nn.RMSNorm", "torch.ops.aten.rms_norm", "flashinfer.norm",
@@ -148,24 +162,24 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
     Family("softmax", ("softmax",),
            ("torch.softmax", _F + "softmax", "torch.special.softmax", "torch._softmax", "torch.nn.Softmax",
             "torch.ops.aten._softmax", "flashinfer.sampling", _F + "softmin", "torch.nn.Softmin", _F + "log_softmax",
-            "torch.log_softmax", "torch.special.log_softmax", "torch.nn.LogSoftmax", "torch._log_softmax"),
+            "torch.log_softmax", "torch.special.log_softmax", "torch.nn.LogSoftmax", "torch._log_softmax",
+            "torch._safe_softmax", "torch.ops.aten._safe_softmax"),
            ("softmax", "softmin", "log_softmax"),
            r"\b(?:at|torch)::(?:softmax|_softmax)\s*\("),
     Family("attention", ("attention", "attn", "gqa", "mha", "mla", "decode", "prefill", "sdpa"),
            (_F + "scaled_dot_product_attention", "torch.nn.MultiheadAttention", _F + "multi_head_attention_forward",
-            "torch.nn.attention", "torch.ops.aten._scaled_dot_product", "torch.ops.aten._flash_attention_forward",
+            "torch.nn.attention", "torch.ops.aten._scaled_dot_product*", "torch._scaled_dot_product*",
+            "torch.ops.aten._flash_attention*", "torch.ops.aten._efficient_attention*",
+            "torch.ops.aten._cudnn_attention*", "torch._native_multi_head_attention",
+            "torch._transformer_encoder_layer_fwd",
             "flash_attn", "flashinfer", "xformers", "vllm", "sgl_kernel", "flex_attention"), (),
-           r"\b(?:at|torch)::(?:scaled_dot_product_attention|_\w+_attention_forward)\s*\("),
+           r"\b(?:at|torch)::(?:scaled_dot_product_attention|_scaled_dot_product_\w+|_\w+_attention_forward)\s*\("),
     Family("silu_and_mul", ("silu_and_mul", "swiglu", "silu"),
            (_F + "silu", "torch.nn.SiLU", "torch.ops.aten.silu", "flashinfer.activation", "vllm._custom_ops",
             "sgl_kernel", "liger_kernel"), (), r"\b(?:at|torch)::silu\s*\("),
     Family("gelu", ("gelu",), (_F + "gelu", "torch.nn.GELU", "torch.ops.aten.gelu", "flashinfer.activation"), (),
            r"\b(?:at|torch)::gelu\s*\("),
-    Family("conv", ("conv",),
-           (_F + "conv1d", _F + "conv2d", _F + "conv3d", "torch.conv1d", "torch.conv2d", "torch.conv3d",
-            "torch.convolution", "torch.nn.Conv1d", "torch.nn.Conv2d", "torch.nn.Conv3d", "torch.cudnn_convolution",
-            "torch.ops.aten.convolution"), (),
-           r"\bcudnnConvolution\w*\s*\(|\b(?:at|torch)::(?:conv[123]d|convolution|cudnn_convolution)\s*\("),
+    Family("conv", ("conv",), _CONV, (), _CONV_CPP),
     Family("rope", ("rope", "rotary"), ("flashinfer.rope", "flashinfer.apply_rope", "vllm._custom_ops", "sgl_kernel",
                                         "liger_kernel", "transformer_engine"), (), ""),
     Family("mamba", ("mamba", "ssm", "selective"), ("mamba_ssm", "causal_conv1d"), (), ""),
@@ -253,6 +267,39 @@ COMPILER_ALLOWED = ("torch._inductor.config", "torch._inductor.runtime.triton_he
                     "torch._dynamo.mark_dynamic", "torch._dynamo.maybe_mark_dynamic", "torch._dynamo.mark_static",
                     "torch._dynamo.allow_in_graph", "torch._dynamo.disable", "torch._dynamo.reset",
                     "torch._dynamo.is_compiling", "torch._dynamo.graph_break")  # fmt: skip
+#: torch's private registries and bindings (red-team round 18, v01, v02, v04, v05): what finds an op by a string
+#: (``torch._library.utils.lookup_op("aten::rms_norm")``, ``torch._C._jit_get_operation``) or hands torch's functions
+#: out as data (``torch.overrides.get_overridable_functions()``), whose result no name rule can follow. An entry ending
+#: in ``_`` is a prefix of the name as written (``torch._C._``: every private binding of ``torch._C``). Of these a
+#: kernel may name only TORCH_PRIVATE_ALLOWED (the op namespaces, whose vendor ops are judged by name, a stream
+#: getter, and the custom-op front doors): an allow-list, as for the compilers, so the next registry is no way in.
+TORCH_PRIVATE = ("torch._C._", "torch._library", "torch._ops", "torch._decomp", "torch._refs", "torch._prims",
+                 "torch.jit._", "torch.jit.supported_ops", "torch.overrides.get_", "torch.overrides._")  # fmt: skip
+TORCH_PRIVATE_ALLOWED = ("torch._C._nn", "torch._C._VariableFunctions", "torch._C._VariableFunctionsClass",
+                         "torch._C._linalg", "torch._C._fft", "torch._C._special", "torch._C._nested",
+                         "torch._C._sparse", "torch._C._TensorBase", "torch._C._TensorMeta", "torch._C._LinAlgError",
+                         "torch._C._cuda_getCurrentRawStream", "torch._C._cuda_getDevice",
+                         "torch._library.triton.wrap_triton", "torch._library.triton.triton_op",
+                         "torch._library.custom_ops.custom_op", "torch._library.custom_ops.CustomOpDef")  # fmt: skip
+#: torch's private modules anywhere in a name (``torch._native``, ``torch.jit._recursive``, ``torch.testing._internal``)
+#: are ``computed-name`` too, but these (torch's bindings, whose private names TORCH_PRIVATE judges, the Tensor class's
+#: module) and the compilers' (COMPILER_INTERNALS, an allow-list of their own).
+TORCH_PRIVATE_MODULES_ALLOWED = ("torch._C", "torch._VF", "torch._tensor", *COMPILER_INTERNALS)  # fmt: skip
+#: torch.library's calls that register a kernel for an op named by its first argument: for torch's own namespaces
+#: (aten, prims...) they replace what torch computes, the checks' ops too (``register_kernel("aten::rms_norm", "cpu",
+#: f)`` made ``F.rms_norm`` return f's answer: red-team round 18, found while fixing v04); ``get_kernel`` looks an
+#: op's kernel up by a string (MODULE_RULES, computed-name).
+LIBRARY_CALLS = ("torch.library.Library", "torch.library.impl", "torch.library.register_kernel",
+                 "torch.library.register_autograd", "torch.library.register_torch_dispatch",
+                 "torch.library.register_autocast", "torch.library.register_vmap", "torch.library.register_fake",
+                 "torch.library.impl_abstract", "torch.library.define")  # fmt: skip
+#: Namespaces of torch's native bindings (round 18, v11): ``torch._C._nn.silu`` is what ``F.silu`` calls, another
+#: object, so a binding is judged by its name as the torch-level name would be (namespace -> where that name lives;
+#: a name there may carry the namespace as a prefix, ``torch._C._linalg.linalg_matmul``).
+NATIVE_NAMESPACES = {"torch._C._nn": "torch.nn.functional", "torch._C._VariableFunctions": "torch",
+                     "torch._C._VariableFunctionsClass": "torch", "torch._VF": "torch",
+                     "torch._C._fft": "torch.fft", "torch._C._linalg": "torch.linalg",
+                     "torch._C._special": "torch.special"}  # fmt: skip
 #: The os names a kernel may use: paths, reading the environment, plain facts. Any other os name (os.writev,
 #: os.dup2, os.environ.update...) is ``file-network-os``: an allow-list, so that a new os function is not a way in.
 OS_ALLOWED = ("os.path", "os.environ.get", "os.getenv", "os.cpu_count", "os.sep", "os.linesep", "os.pathsep",
