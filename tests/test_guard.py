@@ -560,3 +560,51 @@ def test_a_compilers_internals_are_runtime_load_but_its_front_doors_and_config_a
     honest = ("import torch\nimport torch._dynamo\nfrom torch._inductor.runtime.triton_helpers import libdevice\n"
               "torch._dynamo.mark_dynamic(x, 0)\nf = torch.compile(g)\nc = torch._inductor.config.max_autotune\n")
     assert py(honest) == []
+
+
+def test_type_strings_handed_to_typing_as_data_are_read_as_annotations_red_team_round_18() -> None:
+    code = "\"setattr(__import__('torch').nn, 'f', 0) or int\""
+    assert ("runtime-load", 2) in py(f"import typing\nS = typing.NamedTuple('S', [('x', {code})])\n")
+    assert ("runtime-load", 2) in py(f"from typing import TypedDict\nS = TypedDict('S', {{'a': {code}}})\n")
+    assert ("runtime-load", 2) in py(f"import typing\nS = typing.NamedTuple('S', x={code})\n")
+    assert ("runtime-load", 2) in py(f"import typing\nT = typing.TypeVar('T', bound={code})\n")
+    assert ("runtime-load", 2) in py(f"import typing\nT = typing.NewType('T', {code})\n")
+    assert ("runtime-load", 2) in py(f"import typing\nT = typing.Optional[{code}]\n")
+    assert ("runtime-load", 1) in py(f"T = list[{code}]\n")
+    assert ("runtime-load", 2) in py(f"import dataclasses\nC = dataclasses.make_dataclass('C', [('a', {code})])\n")
+    assert ("vendor-op", 2) in py("import typing\nS = typing.NamedTuple('S', [('x', 'torch.nn.functional.rms_norm')])"
+                                  "\nimport torch\n")  # the code in the string is read as the kernel's
+    # names are names, values stay values: a TypedDict key, a NamedTuple's name, cast's value, Literal and Annotated
+    assert py("import typing\nS = typing.TypedDict('S', {'num-warps': 'int'})\nN = typing.NamedTuple('N', "
+              "[('a', 'int')])\ny = typing.cast('int', 'a b')\nL = typing.Literal['fp32-accum']\n"
+              "A = typing.Annotated[int, 'rows x cols']\nd = {}\nd['a b']\n") == []
+
+
+def test_a_self_test_under_main_is_skipped_unless_name_can_change_red_team_round_18() -> None:
+    main = "\nif __name__ == '__main__':\n    import time\n    time.sleep(1)\nelse:\n    import shutil\n"
+    assert py(main) == [("file-network-os", 6)]  # the else runs on import
+    assert py("if __name__ == '__main__': import time\n") == [("unlisted-import", 1)]  # not on a line of its own
+    assert py("import logging\nlog = logging.getLogger(__name__)\n" + main) == [("file-network-os", 8)]
+    for changes in ("__name__ = '__main__'", "import x as __name__", "from __main__ import __name__",
+                    "globals()['__na' + 'me__'] = '__main__'", "def __name__(): pass", "n = '__name__'",
+                    "import sys\nsys.modules[N].__name__ = '__main__'", "setattr(M, N, '__main__')"):  # fmt: skip
+        assert ("unlisted-import", 3 + changes.count("\n")) in py(changes + main), changes
+    # another module of the kernel may rename this one, a partly imported module: every source is read
+    found = scan_sources([("k.py", "import h" + main), ("h.py", "import k\nsetattr(k, 'x', 1)\n")],
+                         definition_name="p", op_type="rmsnorm")  # fmt: skip
+    assert ("unlisted-import", "k.py", 3) in [(f.rule, f.path, f.line) for f in found]
+
+
+def test_logging_basic_config_is_a_file_rule_only_with_a_file_stream_or_handlers_red_team_round_18() -> None:
+    assert py("import logging\nlogging.basicConfig(level=logging.INFO, format='%(message)s', datefmt='%H')\n") == []
+    for args in ("filename='x.log'", "stream=s", "handlers=[h]", "force=True", "**kw", "level=1, **kw"):
+        assert py(f"import logging\nlogging.basicConfig({args})\n") == [("file-network-os", 2)], args
+    assert py("import logging\nc = logging.basicConfig\nc(level=1)\n") == [("file-network-os", 2)]  # an alias
+
+
+def test_pathlib_reads_and_its_writes_are_named_red_team_round_18() -> None:
+    assert py("import pathlib\nt = pathlib.Path('a', 'b.json').read_text()\n") == []
+    for method in ("write_text('x')", "write_bytes(b'')", "unlink()", "touch()", "mkdir()", "hardlink_to('y')"):
+        assert py(f"import pathlib\npathlib.Path('a').{method}\n") == [("file-network-os", 2)], method
+    assert py("import pathlib\npathlib.os.system('x')\n") == [("threads", 2)]
+    assert py("import pathlib\npathlib._ignore_error(1)\n") == [("unlisted-import", 2)]

@@ -2,14 +2,18 @@
 vendor op under another name or as a private twin, os functions outside a small allow-list, and private names of
 the standard library (each from a dotted name and its canonical form, :func:`guard.names.lookup`); a precision
 flag turned off, which is no patching; ``open()`` called only to read, which the runtime audit judges by its path;
-and annotations written as strings that are more than a type, which libraries evaluate.
+annotations written as strings that are more than a type, which libraries evaluate, and type strings handed to
+``typing`` as data, read as annotations; a script's ``if __name__ == "__main__":`` self-test, which an import never
+runs; ``logging.basicConfig`` that only sets a level and a format (round 18).
 """
 
 from __future__ import annotations
 
 import ast
+import io
 import sys
-from typing import Any, Callable, Iterator, Mapping
+import tokenize
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from pytest_solbench.guard.names import lookup
 from pytest_solbench.guard.tables import COMPILER_ALLOWED, COMPILER_INTERNALS, MODULE_RULES, OS_ALLOWED
@@ -101,14 +105,19 @@ def reads_a_file(call: ast.Call, resolve: Callable[[ast.AST], Any]) -> bool:
     return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) <= set("rbt")
 
 
-def check_annotations(tree: ast.Module, hit: Callable[[str, ast.AST, str], None]) -> list[ast.AST]:
+def check_annotations(tree: ast.Module, hit: Callable[[str, ast.AST, str], None],
+                      resolve: Callable[[ast.AST], Any] | None = None) -> list[ast.AST]:  # fmt: skip
     """The code in string annotations, parsed, for the rules to read as the kernel's own (its line the
     annotation's): ``functools.singledispatch`` and ``torch.library.custom_op`` evaluate them (``typing``), and one
     that fetched the vendor op PASSED (red-team rounds 15 and 16, r08, r10, s01). One that is more than a type, or
-    that does not parse, is a finding of its own. Annotations written as code are read as code already."""
+    that does not parse, is a finding of its own. Annotations written as code are read as code already. With
+    ``resolve``, type strings handed to ``typing`` as data count as annotations too (:func:`typing_data`, round 18)."""
     code: list[ast.AST] = []
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    data = {id(n): n for n in typing_data(tree, resolve)} if resolve else {}
+    for node in [*ast.walk(tree), *data.values()]:
+        if data.get(id(node)) is not None:
+            notes, data[id(node)] = [node], None  # once: a subscript is also met by the walk
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             args = node.args
             notes = [a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg)
                      if a is not None] + [node.returns]  # fmt: skip
@@ -176,3 +185,144 @@ def _plain_type(node: ast.AST) -> bool:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
         return _plain_type(node.left) and _plain_type(node.right)
     return False
+
+
+# ---------------------------------------------------------------- strings handed to typing as data (round 18, v09)
+
+#: typing's factories whose first argument is the new thing's name, not a type.
+_NAMED_FACTORIES = ("NamedTuple", "TypedDict", "NewType", "TypeVar", "ParamSpec", "TypeVarTuple", "TypeAliasType",
+                    "make_dataclass")  # fmt: skip
+#: Bare builtins subscripted as generics: ``list["T"]`` holds a string that get_type_hints turns into a ForwardRef.
+_BUILTIN_GENERICS = ("list", "dict", "tuple", "set", "frozenset", "type")
+
+
+def _typing_name(name: str | None) -> bool:
+    return bool(name) and (name.split(".")[0] in ("typing", "typing_extensions") or _matches(name, "collections.abc")
+                           or name == "dataclasses.make_dataclass")  # fmt: skip
+
+
+def typing_data(tree: ast.Module, resolve: Callable[[ast.AST], Any]) -> Iterator[ast.AST]:
+    """Type strings a kernel hands to ``typing`` as data, outside any annotation: a ``NamedTuple``/``TypedDict``'s
+    field types, ``NewType``/``TypeVar``'s, ``cast``'s, a typing generic's arguments (``Optional["X"]``,
+    ``list["X"]``). ``typing`` turns them into ``ForwardRef`` s that ``get_type_hints`` evaluates once they reach an
+    ``__annotations__`` (``functools.update_wrapper`` copies a NamedTuple's onto a function that
+    ``singledispatch`` reads), with only the standard library between: read as annotations. Names given to the
+    factories (a NamedTuple's, its fields', a TypedDict's keys) are names, not types."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and (_typing_name(resolve(node.value)) or (
+                isinstance(node.value, ast.Name) and node.value.id in _BUILTIN_GENERICS)):  # fmt: skip
+            yield node
+        if not (isinstance(node, ast.Call) and _typing_name(name := resolve(node.func))):
+            continue
+        last = name.split(".")[-1]
+        args = list(node.args)
+        if last == "cast":
+            args = args[:1]
+        elif last == "assert_type":
+            args = args[1:2]
+        elif last in _NAMED_FACTORIES:
+            args = args[1:]
+        for arg in [*args, *(k.value for k in node.keywords)]:
+            yield from _type_parts(arg)
+
+
+def _type_parts(node: ast.AST) -> Iterator[ast.AST]:
+    """The types in a factory's argument: a dict's values, the second item of (name, type) pairs in a list."""
+    if isinstance(node, ast.Dict):
+        for value in node.values:
+            yield from _type_parts(value)
+    elif isinstance(node, (ast.List, ast.Tuple)) and node.elts and all(
+            isinstance(e, (ast.Tuple, ast.List)) and e.elts for e in node.elts):  # [("x", "int"), ("y", "T")]
+        for pair in node.elts:
+            named = isinstance(pair.elts[0], ast.Constant) and isinstance(pair.elts[0].value, str)
+            for item in pair.elts[1:2] if named else pair.elts:
+                yield from _type_parts(item)
+    elif isinstance(node, (ast.List, ast.Tuple)) and node.elts and isinstance(node.elts[0], ast.Constant) and (
+            isinstance(node.elts[0].value, str)) and len(node.elts) in (2, 3):  # make_dataclass's ("x", "int", f)
+        yield from _type_parts(node.elts[1])
+    else:
+        yield node
+
+
+# ---------------------------------------------------------------- a script's self-test (round 18, h07)
+
+#: Names through which a module's ``__name__`` can change without the token ``__name__`` being stored in the source.
+_NAME_CHANGERS = frozenset(("setattr", "globals", "vars", "locals", "exec", "eval", "__dict__", "modules",
+                            "__import__", "import_module", "__setattr__", "f_globals", "f_locals", "__builtins__",
+                            "builtins", "runpy"))  # fmt: skip
+
+
+def name_may_change(sources: Iterable[tuple[str, str]]) -> bool:
+    """Whether any Python source could make a module's ``__name__`` read ``"__main__"``: the token ``__name__``
+    anywhere but read (stored, bound by ``import``/``def``/``global``/``as``, in a string other than a docstring),
+    or a name through which it is written without the token (``setattr``, ``globals()``, ``sys.modules``...).
+    A source that does not parse or tokenize counts as one that may."""
+    for path, text in sources:
+        if not path.endswith(".py"):
+            continue
+        try:
+            tree = ast.parse(text)
+            tokens = [t.string for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type == tokenize.NAME]
+        except (SyntaxError, ValueError, tokenize.TokenError, IndentationError):
+            return True
+        if _NAME_CHANGERS & set(tokens):
+            return True
+        read = sum(1 for n in ast.walk(tree) if isinstance(n.__dict__.get("ctx"), ast.Load) and "__name__" in (
+            getattr(n, "id", None), getattr(n, "attr", None)))  # fmt: skip
+        if tokens.count("__name__") != read:
+            return True
+        docs = {id(n.body[0].value) for n in ast.walk(tree) if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                ast.AsyncFunctionDef)) and n.body and isinstance(n.body[0], ast.Expr)}  # fmt: skip
+        if any(isinstance(n, ast.Constant) and isinstance(n.value, str) and "__name__" in n.value and id(n) not in docs
+               for n in ast.walk(tree)):  # fmt: skip
+            return True
+    return False
+
+
+def is_main_block(node: ast.AST) -> bool:
+    """``if __name__ == "__main__":`` (either side), the test exactly so."""
+    test = node.test if isinstance(node, ast.If) else None
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides) and any(
+        isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)  # fmt: skip
+
+
+def skip_main_blocks(sources: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The sources with the body of each module-level ``if __name__ == "__main__":`` blanked to ``pass`` (lines
+    kept, its ``else`` kept): a self-test that never runs when the worker imports the kernel (red-team round 18,
+    h07). Unless any source may change a module's ``__name__`` (:func:`name_may_change`): then all is read."""
+    if name_may_change(sources):
+        return list(sources)
+    out = []
+    for path, text in sources:
+        tree = ast.parse(text) if path.endswith(".py") else None  # parses: name_may_change parsed it
+        lines = text.splitlines(keepends=True)
+        for node in tree.body if tree else ():
+            first, last = (node.body[0].lineno, node.body[-1].end_lineno) if is_main_block(node) else (0, 0)
+            if first > node.lineno and last:  # the body on lines of its own (not `if ...: main()`)
+                indent = lines[first - 1][:len(lines[first - 1]) - len(lines[first - 1].lstrip())]
+                lines[first - 1:last] = [indent + "pass\n"] + ["\n"] * (last - first)
+        out.append((path, "".join(lines)))
+    return out
+
+
+# ---------------------------------------------------------------- logging set up to stderr (round 18, h05)
+
+#: ``logging.basicConfig`` keywords that only say how records look: no file, stream or handler.
+_QUIET_LOGGING = ("level", "format", "datefmt", "style")
+
+
+def quiet_logging_config(call: ast.Call, resolve: Callable[[ast.AST], Any]) -> bool:
+    """``logging.basicConfig(level=..., format=...)``: the root logger to stderr. With ``filename=``, ``stream=``,
+    ``handlers=``, ``force=``, any positional or ``**kwargs`` it stays ``file-network-os``."""
+    return resolve(call.func) == "logging.basicConfig" and not call.args and all(
+        k.arg in _QUIET_LOGGING for k in call.keywords)  # fmt: skip
+
+
+def harmless_calls(nodes: Iterable[ast.AST], resolve: Callable[[ast.AST], Any]) -> set[int]:
+    """ids of the called names of calls that a name rule would flag but are harmless as written: ``open`` only to
+    read (:func:`reads_a_file`), ``logging.basicConfig`` to stderr (:func:`quiet_logging_config`)."""
+    return {id(n.func) for n in nodes if isinstance(n, ast.Call) and (reads_a_file(n, resolve) or
+                                                                      quiet_logging_config(n, resolve))}  # fmt: skip
