@@ -811,3 +811,25 @@ def test_a_string_a_library_evaluates_while_the_kernel_is_imported_is_still_the_
     assert module.VALUE == 42
     assert ("runtime-load", "compile", "import_time_kernel.py:2 (through evaluator2)") in {
         (e.rule, e.event, e.where) for e in audit.events}, audit.events
+
+
+def test_a_code_object_built_or_edited_by_the_kernel_is_runtime_load_red_team_round_18(tmp_path):
+    """Red-team round 18, v08: `gen.gi_code.replace(co_names=...)` renamed a harmless name of the source to the
+    vendor op's and `type(f)(code, {})` made a function of it; no exec or compile is raised. CPython raises
+    code.__new__ and function.__new__; a dataclass, a namedtuple and functools.wraps raise neither."""
+    kernel = tmp_path / "code_kernel.py"
+    kernel.write_text("import collections, dataclasses, functools\n\n"
+                      "def _t(lib):\n    yield lib.xlen\n\n"
+                      "def honest():\n    collections.namedtuple('P', 'a b')\n"
+                      "    dataclasses.make_dataclass('C', [('x', int)])\n    return functools.wraps(_t)(lambda: 0)\n\n"
+                      "def cheat():\n    code = _t(None).gi_code.replace(co_names=('xlen',))\n"
+                      "    return type(_t)(code, {})\n")  # fmt: skip
+    module = _import_kernel(kernel, "code_kernel")
+    audit = Audit([tmp_path])
+    with audit:
+        module.honest()
+    assert audit.events == []
+    with audit:
+        module.cheat()
+    assert {(e.rule, e.event, e.where) for e in audit.events} == {
+        ("runtime-load", "code.__new__", "code_kernel.py:12"), ("runtime-load", "function.__new__", "code_kernel.py:13")}

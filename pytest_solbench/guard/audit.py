@@ -48,6 +48,9 @@ EVENTS: dict[str, str] = {
                      "os.spawn", "os.kill", "os.killpg", "_thread.start_new_thread"), "threads"),
     **dict.fromkeys(("ctypes.dlopen", "ctypes.dlsym", "ctypes.addressof", "ctypes.string_at", "exec", "compile",
                      "cpython.run_command", "pickle.find_class"), "runtime-load"),
+    # a code object built or edited (CodeType(...), code.replace(co_names=...)) and a function made of one
+    # (type(f)(code, globals)): any name the static rules read can be renamed so (red-team round 18, v08)
+    **dict.fromkeys(("code.__new__", "function.__new__"), "runtime-load"),
     **dict.fromkeys(("gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._current_frames",
                      "sys.settrace", "sys.setprofile", "sys.addaudithook"), "introspection"),
 }  # fmt: skip
