@@ -6,7 +6,6 @@ import json
 import os
 import pathlib
 
-import torch
 import triton
 import triton.language as tl
 
