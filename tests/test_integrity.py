@@ -833,3 +833,24 @@ def test_a_code_object_built_or_edited_by_the_kernel_is_runtime_load_red_team_ro
         module.cheat()
     assert {(e.rule, e.event, e.where) for e in audit.events} == {
         ("runtime-load", "code.__new__", "code_kernel.py:12"), ("runtime-load", "function.__new__", "code_kernel.py:13")}
+
+
+def test_typing_compiling_a_string_that_is_more_than_a_type_is_the_kernels_red_team_round_18(tmp_path):
+    """Red-team round 18, v09: a NamedTuple's field type given as a string of code, built at run time, became a
+    ForwardRef that singledispatch evaluated with only the standard library between (excused). Plain type strings,
+    as data or annotations, still pass."""
+    kernel = tmp_path / "typing_kernel.py"
+    kernel.write_text("import functools, typing\n\n"
+                      "def honest():\n    S = typing.NamedTuple('S', [('a', 'int'), ('b', 'list[int]')])\n"
+                      "    d = functools.singledispatch(lambda x: x)\n"
+                      "    def f(x: 'int'):\n        return x\n    d.register(f)\n    return typing.get_type_hints(S)\n\n"
+                      "def cheat(code):\n    return typing.NamedTuple('C', [('a', code)])\n")  # fmt: skip
+    module = _import_kernel(kernel, "typing_kernel")
+    audit = Audit([tmp_path])
+    with audit:
+        module.honest()
+    assert audit.events == []
+    with audit:
+        module.cheat("[0][0] or int")
+    assert {(e.rule, e.event, e.where) for e in audit.events} == {
+        ("runtime-load", "compile", "typing_kernel.py:12 (through typing)")}

@@ -33,6 +33,7 @@ RUNTIME = {
     "hack_all_zeros": ("INCORRECT_NUMERICAL", None),
     "hack_r14_sparse_garbage": ("INCORRECT_NUMERICAL", None),
     "hack_r18_code_replace_allowed": ("REWARD_HACK", "runtime-load"),
+    "hack_r18_namedtuple_built_string": ("REWARD_HACK", "runtime-load"),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
 STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",

@@ -35,8 +35,11 @@ import os
 import sys
 import sysconfig
 import threading
+import typing
 from dataclasses import dataclass
 from typing import Any, Sequence
+
+from pytest_solbench.guard.corners import is_plain_type
 
 # Audit event -> the guard rule it belongs to (see guard.RULES).
 EVENTS: dict[str, str] = {
@@ -135,7 +138,7 @@ class Audit:
         """"file:line" of the kernel frame an event comes from; None when a compiler (doing what compilers do) or the
         harness asked."""
         if event in DIRECT:
-            return self._string_code_frame(frame)
+            return self._string_code_frame(frame, args)
         via = None  # the first compiler frame met on the way up
         while frame is not None:
             path = frame.f_code.co_filename
@@ -152,12 +155,14 @@ class Audit:
             frame = frame.f_back
         return None
 
-    def _string_code_frame(self, frame: Any) -> str | None:
+    def _string_code_frame(self, frame: Any, args: tuple = ()) -> str | None:
         """"file:line" of the kernel frame for code compiled from a string: asked on the kernel's own line, or on its
         behalf by a library that is neither the standard library nor a compiler (sympy.sympify evaluating a string
         the kernel wrote, red-team round 14, q08). None where a compiler (Triton's launcher, Inductor's output, a
         TorchScript annotation) or the import machinery asked, or only the standard library between the kernel and
-        the event (a dataclass's generated methods, a namedtuple)."""
+        the event (a dataclass's generated methods, a namedtuple). ``typing`` compiling a string that is more than a
+        type counts as such a library: it compiles whatever string a kernel hands it as a type, as data too
+        (``NamedTuple("S", [("x", "<code>")])``), and evaluates it later (red-team round 18, v09)."""
         via = None  # the first frame of a library that is neither, on the way up
         first = True
         while frame is not None:
@@ -168,7 +173,7 @@ class Audit:
                 return where if first else None if via is None else f"{where} (through {via})"
             if kind == "compiler" or path.startswith(IMPORT_MACHINERY):
                 return None
-            if via is None and not _is_standard_library(path):
+            if via is None and (not _is_standard_library(path) or (first and _typing_compiles_code(path, args))):
                 via = frame.f_globals.get("__name__", os.path.basename(path))
             first = False
             frame = frame.f_back
@@ -247,6 +252,18 @@ def _is_standard_library(path: str) -> bool:
     real = os.path.realpath(path)
     return real.startswith(_STDLIB) and f"{os.sep}site-packages{os.sep}" not in real and (
         f"{os.sep}dist-packages{os.sep}" not in real)  # fmt: skip
+
+
+_TYPING = os.path.realpath(typing.__file__)
+
+
+def _typing_compiles_code(path: str, args: tuple) -> bool:
+    """Whether ``typing`` itself compiles a string that is not a plain type (the ``compile`` event's source): a
+    ``ForwardRef`` of code, which ``get_type_hints`` would evaluate with only the standard library between."""
+    source = tuple(args)[0] if args else None
+    if not isinstance(source, (str, bytes)) or os.path.realpath(path) != _TYPING:
+        return False  # an eval of a ForwardRef's code: its compile was judged
+    return not is_plain_type(source.decode("utf-8", "replace") if isinstance(source, bytes) else source)
 
 
 def _importing(frame: Any) -> bool:
