@@ -854,3 +854,27 @@ def test_typing_compiling_a_string_that_is_more_than_a_type_is_the_kernels_red_t
         module.cheat("[0][0] or int")
     assert {(e.rule, e.event, e.where) for e in audit.events} == {
         ("runtime-load", "compile", "typing_kernel.py:12 (through typing)")}
+
+
+def test_typing_compiling_code_for_a_compiler_that_reads_the_kernels_annotations_is_still_the_kernels(tmp_path):
+    """A compiler that reads a kernel function's annotations (torch.library.custom_op infers its schema with
+    typing.get_type_hints) excuses typing's compile of a plain type, not of code: raw strings in __annotations__ come
+    without any annotation the rules read (dataclasses.make_dataclass's fields, copied by functools.update_wrapper)."""
+    with _library(tmp_path, "unused", "") as folder:
+        (tmp_path / "lib" / "fakecompiler").mkdir()  # a package: compilers are found by their folders
+        (tmp_path / "lib" / "fakecompiler" / "__init__.py").write_text("import typing\ndef infer(f):\n"
+                                                                      "    return typing.get_type_hints(f)\n")
+        kernel = folder / "annotated_kernel.py"
+        kernel.write_text("import dataclasses, functools, fakecompiler\n\n"
+                          "def build(text):\n    C = dataclasses.make_dataclass('C', [('a', text)])\n"
+                          "    f = functools.update_wrapper(lambda a: a, C)\n    return fakecompiler.infer(f)\n")  # fmt: skip
+        module = _import_kernel(kernel, "annotated_kernel")
+        audit = Audit([folder], compilers=("fakecompiler",))
+        with audit:
+            module.build("int")
+        assert audit.events == []
+        with audit:
+            module.build("[0][0] or int")
+        sys.modules.pop("fakecompiler", None)
+    assert ("runtime-load", "compile", "annotated_kernel.py:6 (through typing)") in {
+        (e.rule, e.event, e.where) for e in audit.events}, audit.events

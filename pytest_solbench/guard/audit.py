@@ -162,18 +162,20 @@ class Audit:
         TorchScript annotation) or the import machinery asked, or only the standard library between the kernel and
         the event (a dataclass's generated methods, a namedtuple). ``typing`` compiling a string that is more than a
         type counts as such a library: it compiles whatever string a kernel hands it as a type, as data too
-        (``NamedTuple("S", [("x", "<code>")])``), and evaluates it later (red-team round 18, v09)."""
+        (``NamedTuple("S", [("x", "<code>")])``), and evaluates it later (red-team round 18, v09); a compiler asking
+        typing so (``custom_op`` reading annotations) excuses it no more."""
         via = None  # the first frame of a library that is neither, on the way up
-        first = True
+        first, code = True, False  # code: typing compiles a string that is more than a type, which no compiler asks
         while frame is not None:
             path = frame.f_code.co_filename
             kind = self._kind(path)
             if kind == "kernel":
                 where = f"{os.path.basename(path)}:{frame.f_lineno}"
                 return where if first else None if via is None else f"{where} (through {via})"
-            if kind == "compiler" or path.startswith(IMPORT_MACHINERY):
+            if (kind == "compiler" and not code) or path.startswith(IMPORT_MACHINERY):
                 return None
-            if via is None and (not _is_standard_library(path) or (first and _typing_compiles_code(path, args))):
+            code = code or (first and _typing_compiles_code(path, args))
+            if via is None and (not _is_standard_library(path) or code):
                 via = frame.f_globals.get("__name__", os.path.basename(path))
             first = False
             frame = frame.f_back
