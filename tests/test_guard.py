@@ -608,3 +608,12 @@ def test_pathlib_reads_and_its_writes_are_named_red_team_round_18() -> None:
         assert py(f"import pathlib\npathlib.Path('a').{method}\n") == [("file-network-os", 2)], method
     assert py("import pathlib\npathlib.os.system('x')\n") == [("threads", 2)]
     assert py("import pathlib\npathlib._ignore_error(1)\n") == [("unlisted-import", 2)]
+
+
+def test_a_module_reached_as_an_attribute_is_a_value_too_red_team_round_18() -> None:
+    assert py("import torch\ndef f(lib):\n    return lib.rms_norm\ny = f(torch.nn.functional)\n") == [
+        ("computed-name", 4)]
+    assert py("import torch\nm = [torch.nn.functional]\n") == [("computed-name", 2)]
+    # an alias, getattr with a literal, and the chain itself name what they reach
+    assert py("import torch\nF = torch.nn.functional\nF.relu(1)\ngetattr(torch.nn.functional, 'relu')(1)\n"
+              "torch.nn.functional.relu(1)\nx = torch.backends.cuda.matmul.allow_tf32\n") == []

@@ -25,6 +25,7 @@ from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
 from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, MODULE_RULES, REEXPORTED, WRITE_METHODS,
                                           vendor_families, vendor_names)  # fmt: skip
+from pytest_solbench.guard.values import modules_as_values
 
 RULES: dict[str, str] = {
     "side-stream": "launches work on a CUDA stream of its own, which a timer of the current stream may not see",
@@ -178,7 +179,6 @@ def _matches(name: str, prefix: str) -> bool:
 
 _CACHE_DECORATORS = ("functools.lru_cache", "functools.cache", "functools.cached_property", "cachetools")
 _PATCH_CALLS = {"builtins.setattr", "builtins.delattr"}
-_ATTRIBUTEBUILTINS = ("builtins.getattr", "builtins.hasattr", "builtins.setattr", "builtins.delattr")
 
 
 def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
@@ -246,34 +246,10 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     for node in pointer_keys(tree, resolver.resolve):
         hit("pointer-cache", node, "a pointer, id or hash is used as a key or kept between calls")
     check_reflection(tree, resolver.resolve, hit)
-    for node in _modules_as_values(tree, resolver):
-        hit("computed-name", node, f"passes the module {node.id} around as a value: what is reached through it "
+    for node, shown in modules_as_values(tree, resolver):
+        hit("computed-name", node, f"passes the module {shown} around as a value: what is reached through it "
             "is out of the rules' sight")  # fmt: skip
     return found
-
-
-def _modules_as_values(tree: ast.Module, resolver: Resolver) -> Iterator[ast.Name]:
-    """Names bound by ``import`` used other than as ``module.attr``, an alias (``t = torch``) or ``getattr(module,
-    "literal")``: ``f(sys)`` with ``def f(m): m.settrace(...)`` would hide ``sys.settrace`` from every name rule."""
-    modules = {dotted.split(".")[0] if alias is None else dotted
-               for node in ast.walk(tree) if isinstance(node, ast.Import)
-               for dotted, alias in ((a.name, a.asname) for a in node.names)}  # fmt: skip
-    parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
-            continue
-        resolved = resolver.names.get(node.id)
-        if not (resolved in modules or node.id in resolver.local or (resolved and is_module(resolved))):
-            continue
-        parent = parents.get(id(node))
-        if isinstance(parent, ast.Attribute) or (isinstance(parent, ast.Assign) and parent.value is node
-                                                 and all(isinstance(t, ast.Name) for t in parent.targets)):
-            continue
-        named = isinstance(parent, ast.Call) and parent.args[:1] == [node] and len(parent.args) >= 2 and isinstance(
-            parent.args[1], ast.Constant)  # getattr(module, "name"): resolved; setattr(module, ...): patching
-        if named and resolver.resolve(parent.func) in _ATTRIBUTEBUILTINS:
-            continue
-        yield node
 
 
 def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: _Context, imported: bool) -> None:

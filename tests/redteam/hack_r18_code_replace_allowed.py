@@ -9,7 +9,8 @@ DEFINITION = "llama3_1_8b_rmsnorm_h4096"
 EXPECTED = "runtime-load"
 LAYER = "runtime-cpu"
 CAUGHT_BY = "the audit hook: code.__new__ and function.__new__ raised from a kernel frame are runtime-load"
-SOLBENCH_ALLOW = {"introspection": "reads a generator's code object (the test: the audit must still see the edit)"}
+SOLBENCH_ALLOW = {"introspection": "reads a generator's code object (the test: the audit must still see the edit)",
+                  "computed-name": "hands torch.nn.functional to the edited function (the same test)"}
 
 
 def _template(lib, x, w):
