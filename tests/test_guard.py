@@ -577,7 +577,9 @@ def test_type_strings_handed_to_typing_as_data_are_read_as_annotations_red_team_
     # names are names, values stay values: a TypedDict key, a NamedTuple's name, cast's value, Literal and Annotated
     assert py("import typing\nS = typing.TypedDict('S', {'num-warps': 'int'})\nN = typing.NamedTuple('N', "
               "[('a', 'int')])\ny = typing.cast('int', 'a b')\nL = typing.Literal['fp32-accum']\n"
-              "A = typing.Annotated[int, 'rows x cols']\nd = {}\nd['a b']\n") == []
+              "A = typing.Annotated[int, 'rows x cols']\nd = {}\nd['a b']\nimport dataclasses\n"
+              "C = dataclasses.make_dataclass('C', [('a', 'int')], namespace={'doc': 'a b'})\n"
+              "P = typing.NamedTuple('P', [('a', int)], module='a b')\n") == []
 
 
 def test_a_self_test_under_main_is_skipped_unless_name_can_change_red_team_round_18() -> None:
@@ -587,7 +589,8 @@ def test_a_self_test_under_main_is_skipped_unless_name_can_change_red_team_round
     assert py("import logging\nlog = logging.getLogger(__name__)\n" + main) == [("file-network-os", 8)]
     for changes in ("__name__ = '__main__'", "import x as __name__", "from __main__ import __name__",
                     "globals()['__na' + 'me__'] = '__main__'", "def __name__(): pass", "n = '__name__'",
-                    "import sys\nsys.modules[N].__name__ = '__main__'", "setattr(M, N, '__main__')"):  # fmt: skip
+                    "import sys\nsys.modules[N].__name__ = '__main__'", "setattr(M, N, '__main__')",
+                    "from helpers import *"):  # fmt: skip
         assert ("unlisted-import", 3 + changes.count("\n")) in py(changes + main), changes
     # another module of the kernel may rename this one, a partly imported module: every source is read
     found = scan_sources([("k.py", "import h" + main), ("h.py", "import k\nsetattr(k, 'x', 1)\n")],

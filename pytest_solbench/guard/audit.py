@@ -232,7 +232,8 @@ class Audit:
             return  # a module's code from its file, run by the import machinery (the static rules read it)
         where = self._kernel_frame(frame, event, args)
         if where is not None:
-            detail = ", ".join(repr(a)[:80] for a in tuple(args)[:2])
+            shown = tuple(args)[1:3] if event == "code.__new__" else tuple(args)[:2]  # its file and name, not bytes
+            detail = ", ".join(repr(a)[:80] for a in shown)
             self.events.append(AuditEvent(EVENTS[event], event, detail, where))
 
 

@@ -199,6 +199,8 @@ def _plain_type(node: ast.AST) -> bool:
 #: typing's factories whose first argument is the new thing's name, not a type.
 _NAMED_FACTORIES = ("NamedTuple", "TypedDict", "NewType", "TypeVar", "ParamSpec", "TypeVarTuple", "TypeAliasType",
                     "make_dataclass")  # fmt: skip
+#: Keywords of typing's factories that are no types (a NamedTuple's or TypedDict's options, a TypeVar's variance).
+_NOT_TYPES = ("total", "module", "defaults", "rename", "covariant", "contravariant", "infer_variance", "closed")
 #: Bare builtins subscripted as generics: ``list["T"]`` holds a string that get_type_hints turns into a ForwardRef.
 _BUILTIN_GENERICS = ("list", "dict", "tuple", "set", "frozenset", "type")
 
@@ -223,13 +225,16 @@ def typing_data(tree: ast.Module, resolve: Callable[[ast.AST], Any]) -> Iterator
             continue
         last = name.split(".")[-1]
         args = list(node.args)
+        keywords = [k.value for k in node.keywords if k.arg not in _NOT_TYPES]
         if last == "cast":
             args = args[:1]
         elif last == "assert_type":
             args = args[1:2]
+        elif last == "make_dataclass":
+            args, keywords = args[1:2], [k.value for k in node.keywords if k.arg == "fields"]
         elif last in _NAMED_FACTORIES:
             args = args[1:]
-        for arg in [*args, *(k.value for k in node.keywords)]:
+        for arg in [*args, *keywords]:
             yield from _type_parts(arg)
 
 
@@ -272,7 +277,8 @@ def name_may_change(sources: Iterable[tuple[str, str]]) -> bool:
             tokens = [t.string for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type == tokenize.NAME]
         except (SyntaxError, ValueError, tokenize.TokenError, IndentationError):
             return True
-        if _NAME_CHANGERS & set(tokens):
+        if _NAME_CHANGERS & set(tokens) or any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names)
+                                                for n in ast.walk(tree)):  # fmt: skip (a module's __all__ may name it)
             return True
         read = sum(1 for n in ast.walk(tree) if isinstance(n.__dict__.get("ctx"), ast.Load) and "__name__" in (
             getattr(n, "id", None), getattr(n, "attr", None)))  # fmt: skip
