@@ -592,6 +592,9 @@ def test_a_self_test_under_main_is_skipped_unless_name_can_change_red_team_round
                     "import sys\nsys.modules[N].__name__ = '__main__'", "setattr(M, N, '__main__')",
                     "from helpers import *"):  # fmt: skip
         assert ("unlisted-import", 3 + changes.count("\n")) in py(changes + main), changes
+    # the parser's lines, not str.splitlines' (a form feed or U+2028 in a comment must not shift what is blanked)
+    assert py("import torch\n# a \u2028 b \x0c c\nimport shutil" + main) == [("file-network-os", 3),
+                                                                            ("file-network-os", 8)]
     # another module of the kernel may rename this one, a partly imported module: every source is read
     found = scan_sources([("k.py", "import h" + main), ("h.py", "import k\nsetattr(k, 'x', 1)\n")],
                          definition_name="p", op_type="rmsnorm")  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import sys
 import tokenize
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -311,14 +312,26 @@ def skip_main_blocks(sources: Sequence[tuple[str, str]]) -> list[tuple[str, str]
     out = []
     for path, text in sources:
         tree = ast.parse(text) if path.endswith(".py") else None  # parses: name_may_change parsed it
-        lines = text.splitlines(keepends=True)
+        lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z", text)  # the parser's lines (not \f, \u2028...)
         for node in tree.body if tree else ():
             first, last = (node.body[0].lineno, node.body[-1].end_lineno) if is_main_block(node) else (0, 0)
             if first > node.lineno and last:  # the body on lines of its own (not `if ...: main()`)
                 indent = lines[first - 1][:len(lines[first - 1]) - len(lines[first - 1].lstrip())]
                 lines[first - 1:last] = [indent + "pass\n"] + ["\n"] * (last - first)
-        out.append((path, "".join(lines)))
+                node.body = [ast.Pass()]
+        blanked = "".join(lines)
+        if tree and blanked != text and not _same_code(blanked, tree):
+            return list(sources)  # the blanking took more or less than the block: read everything
+        out.append((path, blanked))
     return out
+
+
+def _same_code(text: str, tree: ast.Module) -> bool:
+    """Whether ``text`` parses to ``tree`` (line numbers aside)."""
+    try:
+        return ast.dump(ast.parse(text)) == ast.dump(tree)
+    except (SyntaxError, ValueError):
+        return False
 
 
 # ---------------------------------------------------------------- logging set up to stderr (round 18, h05)
