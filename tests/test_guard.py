@@ -590,7 +590,8 @@ def test_a_self_test_under_main_is_skipped_unless_name_can_change_red_team_round
     for changes in ("__name__ = '__main__'", "import x as __name__", "from __main__ import __name__",
                     "globals()['__na' + 'me__'] = '__main__'", "def __name__(): pass", "n = '__name__'",
                     "import sys\nsys.modules[N].__name__ = '__main__'", "setattr(M, N, '__main__')",
-                    "from helpers import *"):  # fmt: skip
+                    "from helpers import *", "import sys\ng = getattr(sys._getframe(0), 'f_' + 'globals')",
+                    "x = 'f_globals'"):  # fmt: skip
         assert ("unlisted-import", 3 + changes.count("\n")) in py(changes + main), changes
     # the parser's lines, not str.splitlines' (a form feed or U+2028 in a comment must not shift what is blanked)
     assert py("import torch\n# a \u2028 b \x0c c\nimport shutil" + main) == [("file-network-os", 3),

@@ -262,7 +262,10 @@ def _type_parts(node: ast.AST) -> Iterator[ast.AST]:
 #: Names through which a module's ``__name__`` can change without the token ``__name__`` being stored in the source.
 _NAME_CHANGERS = frozenset(("setattr", "globals", "vars", "locals", "exec", "eval", "__dict__", "modules",
                             "__import__", "import_module", "__setattr__", "f_globals", "f_locals", "__builtins__",
-                            "builtins", "runpy"))  # fmt: skip
+                            "builtins", "runpy", "getattr", "_getframe", "currentframe", "setitem", "attrgetter",
+                            "methodcaller", "__getattribute__"))  # fmt: skip
+#: ... and spelled in a string (``getattr(frame, "f_globals")``), besides ``__name__`` and ``__main__`` themselves.
+_NAME_WORDS = ("__name__", "__main__", "f_globals", "globals", "__dict__", "modules", "setattr")
 
 
 def name_may_change(sources: Iterable[tuple[str, str]]) -> bool:
@@ -287,8 +290,9 @@ def name_may_change(sources: Iterable[tuple[str, str]]) -> bool:
             return True
         docs = {id(n.body[0].value) for n in ast.walk(tree) if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef,
                 ast.AsyncFunctionDef)) and n.body and isinstance(n.body[0], ast.Expr)}  # fmt: skip
-        if any(isinstance(n, ast.Constant) and isinstance(n.value, str) and "__name__" in n.value and id(n) not in docs
-               for n in ast.walk(tree)):  # fmt: skip
+        docs |= {id(side) for n in tree.body if is_main_block(n) for side in (n.test.left, n.test.comparators[0])}
+        if any(isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs and any(
+                word in n.value for word in _NAME_WORDS) for n in ast.walk(tree)):  # fmt: skip
             return True
     return False
 
