@@ -438,7 +438,9 @@ def test_there_is_a_lookalike_for_each_false_positive_the_rules_must_avoid() -> 
                                                   "alignment_dispatch", "alias_check", "hash_shape_cache", "repr_class",
                                                   "workspace_nbytes", "fused_ln_gemm", "definition_named_pkg",
                                                   "local_softmax_helper", "tf32_off", "types_import",
-                                                  "dunder_helpers"}  # fmt: skip (red-team rounds 1 and 2: the last 10)
+                                                  "dunder_helpers", "main_selftest", "pathlib_config",
+                                                  "logging_config", "typing_strings"}  # fmt: skip (red-team rounds
+    # 1 and 2: the 10 before the last 4; round 18: the last 4)
 
 
 def test_names_are_read_by_what_their_modules_are_red_team_round_2() -> None:
