@@ -811,3 +811,70 @@ def test_a_string_a_library_evaluates_while_the_kernel_is_imported_is_still_the_
     assert module.VALUE == 42
     assert ("runtime-load", "compile", "import_time_kernel.py:2 (through evaluator2)") in {
         (e.rule, e.event, e.where) for e in audit.events}, audit.events
+
+
+def test_a_code_object_built_or_edited_by_the_kernel_is_runtime_load_red_team_round_18(tmp_path):
+    """Red-team round 18, v08: `gen.gi_code.replace(co_names=...)` renamed a harmless name of the source to the
+    vendor op's and `type(f)(code, {})` made a function of it; no exec or compile is raised. CPython raises
+    code.__new__ and function.__new__; a dataclass, a namedtuple and functools.wraps raise neither."""
+    kernel = tmp_path / "code_kernel.py"
+    kernel.write_text("import collections, dataclasses, functools\n\n"
+                      "def _t(lib):\n    yield lib.xlen\n\n"
+                      "def honest():\n    collections.namedtuple('P', 'a b')\n"
+                      "    dataclasses.make_dataclass('C', [('x', int)])\n    return functools.wraps(_t)(lambda: 0)\n\n"
+                      "def cheat():\n    code = _t(None).gi_code.replace(co_names=('xlen',))\n"
+                      "    return type(_t)(code, {})\n")  # fmt: skip
+    module = _import_kernel(kernel, "code_kernel")
+    audit = Audit([tmp_path])
+    with audit:
+        module.honest()
+    assert audit.events == []
+    with audit:
+        module.cheat()
+    assert {(e.rule, e.event, e.where) for e in audit.events} == {
+        ("runtime-load", "code.__new__", "code_kernel.py:12"), ("runtime-load", "function.__new__", "code_kernel.py:13")}
+
+
+def test_typing_compiling_a_string_that_is_more_than_a_type_is_the_kernels_red_team_round_18(tmp_path):
+    """Red-team round 18, v09: a NamedTuple's field type given as a string of code, built at run time, became a
+    ForwardRef that singledispatch evaluated with only the standard library between (excused). Plain type strings,
+    as data or annotations, still pass."""
+    kernel = tmp_path / "typing_kernel.py"
+    kernel.write_text("import functools, typing\n\n"
+                      "def honest():\n    S = typing.NamedTuple('S', [('a', 'int'), ('b', 'list[int]')])\n"
+                      "    d = functools.singledispatch(lambda x: x)\n"
+                      "    def f(x: 'int'):\n        return x\n    d.register(f)\n    return typing.get_type_hints(S)\n\n"
+                      "def cheat(code):\n    return typing.NamedTuple('C', [('a', code)])\n")  # fmt: skip
+    module = _import_kernel(kernel, "typing_kernel")
+    audit = Audit([tmp_path])
+    with audit:
+        module.honest()
+    assert audit.events == []
+    with audit:
+        module.cheat("[0][0] or int")
+    assert {(e.rule, e.event, e.where) for e in audit.events} == {
+        ("runtime-load", "compile", "typing_kernel.py:12 (through typing)")}
+
+
+def test_typing_compiling_code_for_a_compiler_that_reads_the_kernels_annotations_is_still_the_kernels(tmp_path):
+    """A compiler that reads a kernel function's annotations (torch.library.custom_op infers its schema with
+    typing.get_type_hints) excuses typing's compile of a plain type, not of code: raw strings in __annotations__ come
+    without any annotation the rules read (dataclasses.make_dataclass's fields, copied by functools.update_wrapper)."""
+    with _library(tmp_path, "unused", "") as folder:
+        (tmp_path / "lib" / "fakecompiler").mkdir()  # a package: compilers are found by their folders
+        (tmp_path / "lib" / "fakecompiler" / "__init__.py").write_text("import typing\ndef infer(f):\n"
+                                                                      "    return typing.get_type_hints(f)\n")
+        kernel = folder / "annotated_kernel.py"
+        kernel.write_text("import dataclasses, functools, fakecompiler\n\n"
+                          "def build(text):\n    C = dataclasses.make_dataclass('C', [('a', text)])\n"
+                          "    f = functools.update_wrapper(lambda a: a, C)\n    return fakecompiler.infer(f)\n")  # fmt: skip
+        module = _import_kernel(kernel, "annotated_kernel")
+        audit = Audit([folder], compilers=("fakecompiler",))
+        with audit:
+            module.build("int")
+        assert audit.events == []
+        with audit:
+            module.build("[0][0] or int")
+        sys.modules.pop("fakecompiler", None)
+    assert ("runtime-load", "compile", "annotated_kernel.py:6 (through typing)") in {
+        (e.rule, e.event, e.where) for e in audit.events}, audit.events

@@ -32,6 +32,8 @@ RUNTIME = {
     "hack_r9_queued_behind_a_compiler_sleep": ("REWARD_HACK", "threads"),
     "hack_all_zeros": ("INCORRECT_NUMERICAL", None),
     "hack_r14_sparse_garbage": ("INCORRECT_NUMERICAL", None),
+    "hack_r18_code_replace_allowed": ("REWARD_HACK", "runtime-load"),
+    "hack_r18_namedtuple_built_string": ("REWARD_HACK", "runtime-load"),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
 STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",
@@ -39,7 +41,7 @@ STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream"
 #: Honest look-alikes that run too: the runtime tripwires must let them pass (thread pools, red-team rounds 8, j03,
 #: 9, k02, and 10).
 LOOKALIKES = ("pool_at_import", "pool_warmed_at_import", "pool_done_callback", "pool_result_queue", "pool_eight_workers",
-              "pool_per_call", "triton_autotune", "warns_and_logs")
+              "pool_per_call", "triton_autotune", "warns_and_logs", "main_selftest", "logging_config", "typing_strings")
 #: A trick that is a file beside the kernel: its folder is copied whole, and its kernel is named "kernel".
 FOLDER = ("shadow_torch", "shadowing")
 

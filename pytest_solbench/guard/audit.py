@@ -35,8 +35,11 @@ import os
 import sys
 import sysconfig
 import threading
+import typing
 from dataclasses import dataclass
 from typing import Any, Sequence
+
+from pytest_solbench.guard.annotations import is_plain_type
 
 # Audit event -> the guard rule it belongs to (see guard.RULES).
 EVENTS: dict[str, str] = {
@@ -48,6 +51,9 @@ EVENTS: dict[str, str] = {
                      "os.spawn", "os.kill", "os.killpg", "_thread.start_new_thread"), "threads"),
     **dict.fromkeys(("ctypes.dlopen", "ctypes.dlsym", "ctypes.addressof", "ctypes.string_at", "exec", "compile",
                      "cpython.run_command", "pickle.find_class"), "runtime-load"),
+    # a code object built or edited (CodeType(...), code.replace(co_names=...)) and a function made of one
+    # (type(f)(code, globals)): any name the static rules read can be renamed so (red-team round 18, v08)
+    **dict.fromkeys(("code.__new__", "function.__new__"), "runtime-load"),
     **dict.fromkeys(("gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._current_frames",
                      "sys.settrace", "sys.setprofile", "sys.addaudithook"), "introspection"),
 }  # fmt: skip
@@ -132,7 +138,7 @@ class Audit:
         """"file:line" of the kernel frame an event comes from; None when a compiler (doing what compilers do) or the
         harness asked."""
         if event in DIRECT:
-            return self._string_code_frame(frame)
+            return self._string_code_frame(frame, args)
         via = None  # the first compiler frame met on the way up
         while frame is not None:
             path = frame.f_code.co_filename
@@ -149,23 +155,27 @@ class Audit:
             frame = frame.f_back
         return None
 
-    def _string_code_frame(self, frame: Any) -> str | None:
+    def _string_code_frame(self, frame: Any, args: tuple = ()) -> str | None:
         """"file:line" of the kernel frame for code compiled from a string: asked on the kernel's own line, or on its
         behalf by a library that is neither the standard library nor a compiler (sympy.sympify evaluating a string
         the kernel wrote, red-team round 14, q08). None where a compiler (Triton's launcher, Inductor's output, a
         TorchScript annotation) or the import machinery asked, or only the standard library between the kernel and
-        the event (a dataclass's generated methods, a namedtuple)."""
+        the event (a dataclass's generated methods, a namedtuple). ``typing`` compiling a string that is more than a
+        type counts as such a library: it compiles whatever string a kernel hands it as a type, as data too
+        (``NamedTuple("S", [("x", "<code>")])``), and evaluates it later (red-team round 18, v09); a compiler asking
+        typing so (``custom_op`` reading annotations) excuses it no more."""
         via = None  # the first frame of a library that is neither, on the way up
-        first = True
+        first, code = True, False  # code: typing compiles a string that is more than a type, which no compiler asks
         while frame is not None:
             path = frame.f_code.co_filename
             kind = self._kind(path)
             if kind == "kernel":
                 where = f"{os.path.basename(path)}:{frame.f_lineno}"
                 return where if first else None if via is None else f"{where} (through {via})"
-            if kind == "compiler" or path.startswith(IMPORT_MACHINERY):
+            if (kind == "compiler" and not code) or path.startswith(IMPORT_MACHINERY):
                 return None
-            if via is None and not _is_standard_library(path):
+            code = code or (first and _typing_compiles_code(path, args))
+            if via is None and (not _is_standard_library(path) or code):
                 via = frame.f_globals.get("__name__", os.path.basename(path))
             first = False
             frame = frame.f_back
@@ -222,7 +232,8 @@ class Audit:
             return  # a module's code from its file, run by the import machinery (the static rules read it)
         where = self._kernel_frame(frame, event, args)
         if where is not None:
-            detail = ", ".join(repr(a)[:80] for a in tuple(args)[:2])
+            shown = tuple(args)[1:3] if event == "code.__new__" else tuple(args)[:2]  # its file and name, not bytes
+            detail = ", ".join(repr(a)[:80] for a in shown)
             self.events.append(AuditEvent(EVENTS[event], event, detail, where))
 
 
@@ -244,6 +255,18 @@ def _is_standard_library(path: str) -> bool:
     real = os.path.realpath(path)
     return real.startswith(_STDLIB) and f"{os.sep}site-packages{os.sep}" not in real and (
         f"{os.sep}dist-packages{os.sep}" not in real)  # fmt: skip
+
+
+_TYPING = os.path.realpath(typing.__file__)
+
+
+def _typing_compiles_code(path: str, args: tuple) -> bool:
+    """Whether ``typing`` itself compiles a string that is not a plain type (the ``compile`` event's source): a
+    ``ForwardRef`` of code, which ``get_type_hints`` would evaluate with only the standard library between."""
+    source = tuple(args)[0] if args else None
+    if not isinstance(source, (str, bytes)) or os.path.realpath(path) != _TYPING:
+        return False  # an eval of a ForwardRef's code: its compile was judged
+    return not is_plain_type(source.decode("utf-8", "replace") if isinstance(source, bytes) else source)
 
 
 def _importing(frame: Any) -> bool:

@@ -2,14 +2,18 @@
 vendor op under another name or as a private twin, os functions outside a small allow-list, and private names of
 the standard library (each from a dotted name and its canonical form, :func:`guard.names.lookup`); a precision
 flag turned off, which is no patching; ``open()`` called only to read, which the runtime audit judges by its path;
-and annotations written as strings that are more than a type, which libraries evaluate.
+a script's ``if __name__ == "__main__":`` self-test, which an import never runs; ``logging.basicConfig`` that only
+sets a level and a format (round 18). Strings evaluated as types are ``guard.annotations``'.
 """
 
 from __future__ import annotations
 
 import ast
+import io
+import re
 import sys
-from typing import Any, Callable, Iterator, Mapping
+import tokenize
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from pytest_solbench.guard.identity import same_object
 from pytest_solbench.guard.names import is_module, lookup
@@ -156,78 +160,102 @@ def reads_a_file(call: ast.Call, resolve: Callable[[ast.AST], Any]) -> bool:
     return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) <= set("rbt")
 
 
-def check_annotations(tree: ast.Module, hit: Callable[[str, ast.AST, str], None]) -> list[ast.AST]:
-    """The code in string annotations, parsed, for the rules to read as the kernel's own (its line the
-    annotation's): ``functools.singledispatch`` and ``torch.library.custom_op`` evaluate them (``typing``), and one
-    that fetched the vendor op PASSED (red-team rounds 15 and 16, r08, r10, s01). One that is more than a type, or
-    that does not parse, is a finding of its own. Annotations written as code are read as code already."""
-    code: list[ast.AST] = []
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            args = node.args
-            notes = [a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg)
-                     if a is not None] + [node.returns]  # fmt: skip
-        elif isinstance(node, ast.AnnAssign):
-            notes = [node.annotation]
-        else:
+# ---------------------------------------------------------------- a script's self-test (round 18, h07)
+
+#: Names through which a module's ``__name__`` can change without the token ``__name__`` being stored in the source.
+_NAME_CHANGERS = frozenset(("setattr", "globals", "vars", "locals", "exec", "eval", "__dict__", "modules",
+                            "__import__", "import_module", "__setattr__", "f_globals", "f_locals", "__builtins__",
+                            "builtins", "runpy", "getattr", "_getframe", "currentframe", "setitem", "attrgetter",
+                            "methodcaller", "__getattribute__"))  # fmt: skip
+#: ... and spelled in a string (``getattr(frame, "f_globals")``), besides ``__name__`` and ``__main__`` themselves.
+_NAME_WORDS = ("__name__", "__main__", "f_globals", "globals", "__dict__", "modules", "setattr")
+
+
+def name_may_change(sources: Iterable[tuple[str, str]]) -> bool:
+    """Whether any Python source could make a module's ``__name__`` read ``"__main__"``: the token ``__name__``
+    anywhere but read (stored, bound by ``import``/``def``/``global``/``as``, in a string other than a docstring),
+    or a name through which it is written without the token (``setattr``, ``globals()``, ``sys.modules``...).
+    A source that does not parse or tokenize counts as one that may."""
+    for path, text in sources:
+        if not path.endswith(".py"):
             continue
-        for text in (s for note in notes if note is not None for s in _evaluated_strings(note)):
-            parsed = _parsed(text.value)
-            if parsed is None or not _plain_type(parsed):
-                hit("runtime-load", text, "a string annotation that is more than a type: libraries evaluate it")
-            if parsed is not None:
-                code.append(ast.fix_missing_locations(ast.increment_lineno(parsed, text.lineno - 1)))
-                code += [c for s in _evaluated_strings(parsed) for c in check_annotations(_as_annotation(s), hit)]
-    return code
-
-
-def _as_annotation(text: ast.Constant) -> ast.Module:
-    """A nested string annotation (``List["X"]``) as a module of one annotated name, on its line."""
-    return ast.Module([ast.AnnAssign(ast.Name("_", ast.Store()), text, None, 1, lineno=text.lineno, col_offset=0)], [])
-
-
-def _parsed(text: str) -> ast.AST | None:
-    try:
-        return ast.parse(text.strip(), mode="eval").body
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return None
-
-
-def _head(node: ast.Subscript) -> str:
-    return node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", "")
-
-
-def _evaluated_strings(node: ast.AST) -> Iterator[ast.Constant]:
-    """The strings in an annotation that ``typing`` evaluates: not a ``Literal``'s values or ``Annotated``'s notes."""
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, str):
-            yield node
-        return
-    if isinstance(node, ast.Subscript) and _head(node) in ("Literal", "Annotated"):
-        if _head(node) == "Annotated":
-            yield from _evaluated_strings(node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts
-                                          else node.slice)  # fmt: skip
-        return
-    for child in ast.iter_child_nodes(node):
-        yield from _evaluated_strings(child)
-
-
-def _plain_type(node: ast.AST) -> bool:
-    """A type as annotations spell one: names and attributes, subscripts, tuples and lists of them, ``X | Y``,
-    ``None``, ``...``, a ``Literal``'s values, an ``Annotated``'s notes; nested strings are judged on their own."""
-    if isinstance(node, (ast.Name, ast.Constant)):
-        return not isinstance(node, ast.Constant) or node.value is None or node.value is Ellipsis or isinstance(
-            node.value, (int, bool, str))  # fmt: skip
-    if isinstance(node, ast.Attribute):
-        return _plain_type(node.value)
-    if isinstance(node, ast.Subscript):
-        if _head(node) == "Literal":
+        try:
+            tree = ast.parse(text)
+            tokens = [t.string for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type == tokenize.NAME]
+        except (SyntaxError, ValueError, tokenize.TokenError, IndentationError):
             return True
-        if _head(node) == "Annotated" and isinstance(node.slice, ast.Tuple) and node.slice.elts:
-            return _plain_type(node.value) and _plain_type(node.slice.elts[0])
-        return _plain_type(node.value) and _plain_type(node.slice)
-    if isinstance(node, (ast.Tuple, ast.List)):
-        return all(_plain_type(e) for e in node.elts)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return _plain_type(node.left) and _plain_type(node.right)
+        if _NAME_CHANGERS & set(tokens) or any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names)
+                                                for n in ast.walk(tree)):  # fmt: skip (a module's __all__ may name it)
+            return True
+        read = sum(1 for n in ast.walk(tree) if isinstance(n.__dict__.get("ctx"), ast.Load) and "__name__" in (
+            getattr(n, "id", None), getattr(n, "attr", None)))  # fmt: skip
+        if tokens.count("__name__") != read:
+            return True
+        docs = {id(n.body[0].value) for n in ast.walk(tree) if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                ast.AsyncFunctionDef)) and n.body and isinstance(n.body[0], ast.Expr)}  # fmt: skip
+        docs |= {id(side) for n in tree.body if is_main_block(n) for side in (n.test.left, n.test.comparators[0])}
+        if any(isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs and any(
+                word in n.value for word in _NAME_WORDS) for n in ast.walk(tree)):  # fmt: skip
+            return True
     return False
+
+
+def is_main_block(node: ast.AST) -> bool:
+    """``if __name__ == "__main__":`` (either side), the test exactly so."""
+    test = node.test if isinstance(node, ast.If) else None
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides) and any(
+        isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)  # fmt: skip
+
+
+def skip_main_blocks(sources: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The sources with the body of each module-level ``if __name__ == "__main__":`` blanked to ``pass`` (lines
+    kept, its ``else`` kept): a self-test that never runs when the worker imports the kernel (red-team round 18,
+    h07). Unless any source may change a module's ``__name__`` (:func:`name_may_change`): then all is read."""
+    if name_may_change(sources):
+        return list(sources)
+    out = []
+    for path, text in sources:
+        tree = ast.parse(text) if path.endswith(".py") else None  # parses: name_may_change parsed it
+        lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z", text)  # the parser's lines (not \f, \u2028...)
+        for node in tree.body if tree else ():
+            first, last = (node.body[0].lineno, node.body[-1].end_lineno) if is_main_block(node) else (0, 0)
+            if first > node.lineno and last:  # the body on lines of its own (not `if ...: main()`)
+                indent = lines[first - 1][:len(lines[first - 1]) - len(lines[first - 1].lstrip())]
+                lines[first - 1:last] = [indent + "pass\n"] + ["\n"] * (last - first)
+                node.body = [ast.Pass()]
+        blanked = "".join(lines)
+        if tree and blanked != text and not _same_code(blanked, tree):
+            return list(sources)  # the blanking took more or less than the block: read everything
+        out.append((path, blanked))
+    return out
+
+
+def _same_code(text: str, tree: ast.Module) -> bool:
+    """Whether ``text`` parses to ``tree`` (line numbers aside)."""
+    try:
+        return ast.dump(ast.parse(text)) == ast.dump(tree)
+    except (SyntaxError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------- logging set up to stderr (round 18, h05)
+
+#: ``logging.basicConfig`` keywords that only say how records look: no file, stream or handler.
+_QUIET_LOGGING = ("level", "format", "datefmt", "style")
+
+
+def quiet_logging_config(call: ast.Call, resolve: Callable[[ast.AST], Any]) -> bool:
+    """``logging.basicConfig(level=..., format=...)``: the root logger to stderr. With ``filename=``, ``stream=``,
+    ``handlers=``, ``force=``, any positional or ``**kwargs`` it stays ``file-network-os``."""
+    return resolve(call.func) == "logging.basicConfig" and not call.args and all(
+        k.arg in _QUIET_LOGGING for k in call.keywords)  # fmt: skip
+
+
+def harmless_calls(nodes: Iterable[ast.AST], resolve: Callable[[ast.AST], Any]) -> set[int]:
+    """ids of the called names of calls that a name rule would flag but are harmless as written: ``open`` only to
+    read (:func:`reads_a_file`), ``logging.basicConfig`` to stderr (:func:`quiet_logging_config`)."""
+    return {id(n.func) for n in nodes if isinstance(n, ast.Call) and (reads_a_file(n, resolve) or
+                                                                      quiet_logging_config(n, resolve))}  # fmt: skip

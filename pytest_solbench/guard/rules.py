@@ -17,13 +17,16 @@ import re
 from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
-from pytest_solbench.guard.corners import check_annotations, corner_findings, reads_a_file, turns_off, vendor_aliases
+from pytest_solbench.guard.annotations import check_annotations
+from pytest_solbench.guard.corners import (corner_findings, harmless_calls, skip_main_blocks, turns_off,
+                                            vendor_aliases)  # fmt: skip
 from pytest_solbench.guard.names import (Resolver, is_module, local_exports, lookup, normalize_cpp,
                                          source_encoding, strip_cpp)  # fmt: skip
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
 from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, LIBRARY_CALLS, MODULE_RULES, REEXPORTED,
-                                          vendor_families, vendor_names)  # fmt: skip
+                                          WRITE_METHODS, vendor_families, vendor_names)  # fmt: skip
+from pytest_solbench.guard.values import modules_as_values
 
 RULES: dict[str, str] = {
     "side-stream": "launches work on a CUDA stream of its own, which a timer of the current stream may not see",
@@ -93,7 +96,7 @@ def scan_sources(sources: Sequence[tuple[str, str]], *, definition_name: str, op
     exports = local_exports(sources, frozenset(local_modules))
     context = _Context(definition_name, op_type, fp32_only, entry_point, frozenset(local_modules), exports)
     findings: list[Finding] = [*_allowance_findings(sources, solution)[1], *found]
-    for path, text in sources:
+    for path, text in skip_main_blocks(sources):  # a self-test under `if __name__ == "__main__":` never runs
         if path.endswith(PYTHON_SUFFIXES):
             findings += _scan_python(path, text, context)
         elif path.endswith(CPP_SUFFIXES):
@@ -177,7 +180,6 @@ def _matches(name: str, prefix: str) -> bool:
 
 _CACHE_DECORATORS = ("functools.lru_cache", "functools.cache", "functools.cached_property", "cachetools")
 _PATCH_CALLS = {"builtins.setattr", "builtins.delattr"}
-_ATTRIBUTEBUILTINS = ("builtins.getattr", "builtins.hasattr", "builtins.setattr", "builtins.delattr")
 
 
 def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
@@ -199,9 +201,9 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     for node, name in resolver.imports:
         _check_name(name, node, hit, vendor, context, imported=True)
         _check_importable(name, node, hit, context)
-    walked = [*ast.walk(tree), *(n for code in check_annotations(tree, hit) for n in ast.walk(code))]  # round 16, s01
-    inner = {id(n.value) for n in walked if isinstance(n, ast.Attribute)}  # a.b of a.b.c: judge a.b.c only
-    inner |= {id(n.func) for n in walked if isinstance(n, ast.Call) and reads_a_file(n, resolver.resolve)}
+    annotated = check_annotations(tree, hit, resolver.resolve)  # string annotations and typing's data: round 16, 18
+    walked = [*ast.walk(tree), *(n for code in annotated for n in ast.walk(code))]
+    inner = {id(n.value) for n in walked if isinstance(n, ast.Attribute)} | harmless_calls(walked, resolver.resolve)
     for node in walked:
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
             name = resolver.resolve(node)
@@ -245,34 +247,10 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     for node in pointer_keys(tree, resolver.resolve):
         hit("pointer-cache", node, "a pointer, id or hash is used as a key or kept between calls")
     check_reflection(tree, resolver.resolve, hit)
-    for node in _modules_as_values(tree, resolver):
-        hit("computed-name", node, f"passes the module {node.id} around as a value: what is reached through it "
+    for node, shown in modules_as_values(tree, resolver):
+        hit("computed-name", node, f"passes the module {shown} around as a value: what is reached through it "
             "is out of the rules' sight")  # fmt: skip
     return found
-
-
-def _modules_as_values(tree: ast.Module, resolver: Resolver) -> Iterator[ast.Name]:
-    """Names bound by ``import`` used other than as ``module.attr``, an alias (``t = torch``) or ``getattr(module,
-    "literal")``: ``f(sys)`` with ``def f(m): m.settrace(...)`` would hide ``sys.settrace`` from every name rule."""
-    modules = {dotted.split(".")[0] if alias is None else dotted
-               for node in ast.walk(tree) if isinstance(node, ast.Import)
-               for dotted, alias in ((a.name, a.asname) for a in node.names)}  # fmt: skip
-    parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
-            continue
-        resolved = resolver.names.get(node.id)
-        if not (resolved in modules or node.id in resolver.local or (resolved and is_module(resolved))):
-            continue
-        parent = parents.get(id(node))
-        if isinstance(parent, ast.Attribute) or (isinstance(parent, ast.Assign) and parent.value is node
-                                                 and all(isinstance(t, ast.Name) for t in parent.targets)):
-            continue
-        named = isinstance(parent, ast.Call) and parent.args[:1] == [node] and len(parent.args) >= 2 and isinstance(
-            parent.args[1], ast.Constant)  # getattr(module, "name"): resolved; setattr(module, ...): patching
-        if named and resolver.resolve(parent.func) in _ATTRIBUTEBUILTINS:
-            continue
-        yield node
 
 
 def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: _Context, imported: bool) -> None:
@@ -306,7 +284,6 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
 
 
 _IMPORT_CALLS = ("builtins.__import__", "importlib.import_module", "importlib.__import__")
-
 
 
 def _check_importable(name: str, node: ast.AST, hit, context: _Context) -> None:
@@ -350,7 +327,7 @@ def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[st
             hit("vendor-op", node, f".{method}() calls the vendor op that does the whole {vendor_methods[method]} op")
         if method in ("as_subclass", "_make_subclass", "_make_wrapper_subclass"):
             hit("tensor-subclass", node, f".{method}() makes a torch.Tensor subclass")
-        if method in ("write_text", "write_bytes", "unlink", "rmdir", "touch", "tofile", "symlink_to", "chmod"):
+        if method in WRITE_METHODS:
             hit("file-network-os", node, f".{method}() writes to or changes the file system")
         if context.fp32_only and method in ("half", "bfloat16"):
             hit("precision-downgrade", node, f".{method}() casts down in a kernel whose definition is all float32")

@@ -112,6 +112,12 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                     ("timing-flags", "a kernel does not time, profile or synchronize on the harness's behalf")),
 }
 
+#: Methods that write to or change the file system (pathlib's, numpy's ``tofile``): ``file-network-os`` on any object.
+#: pathlib's ``open(mode="w")``, ``rename`` and ``replace`` (``str.replace`` too) are left to the run-time audit.
+WRITE_METHODS = ("write_text", "write_bytes", "unlink", "rmdir", "touch", "tofile", "symlink_to", "chmod", "mkdir",
+                 "hardlink_to", "link_to", "lchmod")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Family:
     """Vendor calls that do a whole op, for the op types whose name contains one of ``keywords``."""
@@ -252,8 +258,11 @@ DUNDER_METHODS = frozenset(("__init__", "__post_init__", "__call__", "__repr__",
                                                                               "floordiv", "mod", "pow", "and",
                                                                               "or", "xor", "lshift", "rshift"))))  # fmt: skip
 #: Attributes of frames, tracebacks, generators and coroutines: the way from an exception to the harness's locals.
+#: Their code objects too (``gi_code``...): ``code.replace(co_names=...)`` renames any name the rules read and
+#: ``type(f)(code, {})`` runs it (red-team round 18, v08); ``__code__`` is a dunder outside the allow-list.
 FRAME_ATTRIBUTES = frozenset(("tb_frame", "tb_next", "f_back", "f_globals", "f_locals", "f_builtins", "f_code",
-                              "gi_frame", "cr_frame", "ag_frame", "gi_yieldframe", "cr_await"))  # fmt: skip
+                              "gi_frame", "cr_frame", "ag_frame", "gi_yieldframe", "cr_await", "gi_code", "cr_code",
+                              "ag_code", "ag_await", "gi_yieldfrom"))  # fmt: skip
 #: Calls whose second argument names an attribute: a dunder named in a string is a dunder all the same.
 ATTRIBUTE_CALLS = ("builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.hasattr",
                    "operator.attrgetter", "operator.methodcaller")  # fmt: skip
@@ -312,12 +321,13 @@ REEXPORTED = frozenset(("sys", "gc", "ctypes", "_ctypes", "builtins", "importlib
                         "triton", "logging", "typing", "pkgutil", "pydoc", "doctest", "io", "_pickle",
                         "_posixsubprocess", "functools", "operator", "sympy"))  # fmt: skip
 #: Top-level modules a kernel may import without a written allowance (besides its own): the compute libraries and
-#: the plain-computation corners of the standard library, and ``logging`` (a logger is what honest libraries hold;
-#: its files, handlers and config are named rules above). A module outside it (``pkgutil``, ``doctest``, ``pydoc``...)
+#: the plain-computation corners of the standard library, ``logging`` (a logger is what honest libraries hold;
+#: its files, handlers and config are named rules above) and ``pathlib`` (reading a config beside the kernel,
+#: round 18, h02: its writes are named methods in ``rules._check_call`` and audited at run time, it execs nothing). A module outside it (``pkgutil``, ``doctest``, ``pydoc``...)
 #: is ``unlisted-import`` unless a named rule already covers it: an allow-list, so that a module
 #: nobody thought of is a finding, not a way in.
 IMPORTABLE = frozenset(("torch", "triton", "numpy", "math", "cmath", "functools", "itertools", "typing",
                         "typing_extensions", "dataclasses", "enum", "collections", "operator", "__future__", "abc",
                         "contextlib", "warnings", "os", "re", "struct", "copy", "numbers", "fractions", "decimal",
                         "random", "statistics", "bisect", "heapq", "array", "string", "sys", "types", "cuda", "cutlass", "tilelang",
-                        "tvm_ffi", "cupy", "flashinfer", "logging", "json"))  # fmt: skip
+                        "tvm_ffi", "cupy", "flashinfer", "logging", "json", "pathlib"))  # fmt: skip

@@ -1,0 +1,48 @@
+"""Modules passed around as values: what is reached through one (``def f(m): m.settrace(...)``, ``lib.rms_norm``
+with ``lib`` a parameter) names nothing a rule knows, so a module used other than as ``module.attr``, an alias
+(``t = torch``) or ``getattr(module, "literal")`` is a finding of its own (``computed-name``), whether it is named by
+an import (``f(sys)``) or reached as an attribute (``f(torch.nn.functional)``, red-team round 18: v08 handed
+``torch.nn.functional`` to a function whose ``lib.xms_norm`` it renamed, and ``lib.rms_norm`` with no renaming
+passed the rules as well).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from pytest_solbench.guard.names import Resolver, is_module
+
+_ATTRIBUTE_BUILTINS = ("builtins.getattr", "builtins.hasattr", "builtins.setattr", "builtins.delattr")
+
+
+def modules_as_values(tree: ast.Module, resolver: Resolver) -> Iterator[tuple[ast.AST, str]]:
+    """(node, shown name) of each module used as a value: a name bound by ``import`` (or standing for a module, or
+    for the kernel's own module), or a whole attribute chain that resolves to an installed module."""
+    modules = {dotted.split(".")[0] if alias is None else dotted
+               for node in ast.walk(tree) if isinstance(node, ast.Import)
+               for dotted, alias in ((a.name, a.asname) for a in node.names)}  # fmt: skip
+    parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            resolved = resolver.names.get(node.id)
+            if not (resolved in modules or node.id in resolver.local or (resolved and is_module(resolved))):
+                continue
+            shown = node.id
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and not isinstance(
+                parents.get(id(node)), ast.Attribute):  # fmt: skip
+            resolved = resolver.resolve(node)
+            if not (resolved and is_module(resolved)):
+                continue
+            shown = ast.unparse(node)
+        else:
+            continue
+        parent = parents.get(id(node))
+        if isinstance(parent, ast.Attribute) or (isinstance(parent, ast.Assign) and parent.value is node
+                                                 and all(isinstance(t, ast.Name) for t in parent.targets)):
+            continue
+        named = isinstance(parent, ast.Call) and parent.args[:1] == [node] and len(parent.args) >= 2 and isinstance(
+            parent.args[1], ast.Constant)  # getattr(module, "name"): resolved; setattr(module, ...): patching
+        if named and resolver.resolve(parent.func) in _ATTRIBUTE_BUILTINS:
+            continue
+        yield node, shown
