@@ -339,6 +339,7 @@ def _entry_parameters(fn: Any) -> list[inspect.Parameter]:
         torch = sys.modules.get("torch")
         if torch is not None and isinstance(fn, torch.nn.Module):
             fn = getattr(fn, "_orig_mod", fn).forward
+        fn = inspect.unwrap(fn)  # what inspect.signature reads too: the closure below is the innermost wrapper's
         params = list(inspect.signature(fn).parameters.values())
         if not any(p.kind == p.VAR_POSITIONAL for p in params):
             return params
@@ -368,7 +369,7 @@ def _is_destination_passing(fn: Callable[..., Any], definition: Definition, spec
         raise KernelError(Status.COMPILE_ERROR, f"{spec.path}: {spec.entry_symbol}() takes *args, so whether it returns "
                           f"{definition.name}'s outputs or writes them into the arguments after its {n_in} inputs "
                           "cannot be told: name its parameters (a decorator's wrapper keeps them with "
-                          "functools.wraps)")  # fmt: skip
+                          "functools.wraps), or declare destination_passing_style in a solution.json")  # fmt: skip
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
     if len(positional) == n_in + n_out:
         return True
