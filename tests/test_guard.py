@@ -242,6 +242,13 @@ def test_dunders_are_judged_by_allow_list() -> None:
     assert py("subs = object.__subclasses__()\n") == [("dunder", 1)]
 
 
+def test_package_is_a_bare_name_to_read_never_to_bind() -> None:
+    """``importlib.resources.files(__package__)`` names the kernel's own package (red-team round 18, fv3)."""
+    assert py("def table():\n    return __package__\n") == []
+    assert py("__package__ = 'torch'\n") == [("dunder", 1)]
+    assert py("def f():\n    global __package__\n    del __package__\n") == [("dunder", 3)]
+
+
 def test_type_patching_setattr_on_classes_and_classes_built_at_run_time() -> None:
     assert py("def run(x):\n    type(x).sum = lambda *a: 0\n") == [("patching", 2)]
     assert py("def run(x):\n    setattr(type(x), 'sum', None)\n") == [("patching", 2)]

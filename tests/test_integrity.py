@@ -878,3 +878,52 @@ def test_typing_compiling_code_for_a_compiler_that_reads_the_kernels_annotations
         sys.modules.pop("fakecompiler", None)
     assert ("runtime-load", "compile", "annotated_kernel.py:6 (through typing)") in {
         (e.rule, e.event, e.where) for e in audit.events}, audit.events
+
+
+def test_the_tripwires_own_attributes_and_the_harness_entry_are_held(tmp_path) -> None:
+    """Late code set ``check = lambda: None`` on the harness's ``Tripwires`` (red-team round 18, u03): an attribute
+    set on the instance, swapped for another object, or an instance's class changed is named like a patch."""
+    from pytest_solbench.guard.tripwires import Tripwires
+
+    wires = Tripwires([str(tmp_path)])
+    entry = types.SimpleNamespace(fn=len, wires=wires)
+    wires.snapshot.watch("entry", entry, ("fn", "wires"))
+
+    def mine() -> list[str]:
+        return [n for n in wires.snapshot.changed() if n.startswith(("Tripwires", "entry"))]
+
+    assert mine() == []
+    wires.check = lambda: None
+    assert mine() == ["Tripwires.check"]
+    del wires.check
+    events = wires.audit.events
+    wires.audit.events = []
+    assert mine() == ["Tripwires.audit.events"]
+    wires.audit.events = events
+    entry.wires = None
+    assert mine() == ["entry.wires"]
+    entry.wires = wires
+    wires.settle()  # what changes by design (the baseline of threads) is no change
+    assert mine() == []
+
+
+def test_a_compilers_cache_manager_writes_only_within_its_own_cache(tmp_path, monkeypatch) -> None:
+    """Triton's ``FileCacheManager(<absolute dir>).put`` wrote a ``.pyc`` into the bytecode prefix and a ``late.py``
+    into a solution's folder, excused as a compiler's write in the temp folder (red-team round 18, u01, u02)."""
+    pytest.importorskip("triton.runtime.cache")
+    monkeypatch.setenv("TRITON_CACHE_DIR", str(tmp_path / "triton"))
+    kernel = tmp_path / "k" / "cache_writer.py"
+    kernel.parent.mkdir()
+    kernel.write_text("import triton.runtime.cache as c\n\n"
+                      "def honest():\n    c.FileCacheManager('abc').put(b'x', 'k.bin')\n\n"
+                      "def plant(target):\n    c.FileCacheManager(target).put(b'x', 'late.py')\n")  # fmt: skip
+    audit = Audit([kernel.parent])
+    with audit:
+        spec = importlib.util.spec_from_file_location("cache_writer", kernel)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.honest()
+    assert audit.events == [] and (tmp_path / "triton" / "abc" / "k.bin").is_file()
+    with audit:
+        module.plant(str(tmp_path / "temp" / "pycache"))
+    assert {(e.rule, e.where.split(" ")[0]) for e in audit.events} == {("file-network-os", "cache_writer.py:7")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -250,6 +251,102 @@ def test_a_kernel_file_in_a_package_folder_whose_stem_is_no_identifier_loads(tmp
     found = loaded(tmp_path / "pkg", {"rms_v1.2.py": "from .parts import f\ndef run():\n    return f()\n",
                                       "__init__.py": "", "parts.py": "def f():\n    return 'parts'\n"})  # fmt: skip
     assert found == "ran parts", found
+
+
+def test_bytecode_written_for_a_file_the_rules_read_never_runs_in_its_place(tmp_path: Path) -> None:
+    """Red-team round 18, u01 and u01b: a ``.pyc`` written where the import system looks for a helper's bytecode
+    (an unchecked hash-based one, or a timestamp one whose header copies the source's mtime and size) ran in place
+    of the source the rules read. The kernel's modules are compiled from their source, never from bytecode."""
+    import importlib.util
+    import os
+    import py_compile
+    import subprocess
+    import sys
+
+    for mode in (py_compile.PycInvalidationMode.UNCHECKED_HASH, py_compile.PycInvalidationMode.TIMESTAMP):
+        folder = tmp_path / mode.name
+        folder.mkdir()
+        helper, forged = folder / "helper.py", tmp_path / f"forged_{mode.name}.py"
+        helper.write_text("VALUE = 'honest'\n")
+        forged.write_text("VALUE = 'forged'\n")  # the same size
+        stat = os.stat(helper)
+        os.utime(forged, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        py_compile.compile(str(forged), cfile=importlib.util.cache_from_source(str(helper)), doraise=True,
+                           invalidation_mode=mode)  # fmt: skip
+        plain = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(folder)!r}); "
+                                "import helper; print(helper.VALUE)"], capture_output=True, text=True, check=True)
+        assert plain.stdout.strip() == "forged"  # the standard loader runs the planted bytecode
+        found = loaded(folder, {"k.py": "import helper\ndef run():\n    import helper as h\n    return h.VALUE\n"})
+        assert found == "ran honest", (mode, found)
+
+
+SOLUTION = """
+import sys
+sys.path[:0] = {paths!r}
+from pathlib import Path
+from pytest_solbench.data import kernels
+sources = (("kernel.py", {kernel!r}), ("helper.py", "VALUE = 'listed'\\n"))
+spec = kernels.KernelSpec("sol", "p", Path("solution.json"), "python", "kernel.py", "run", sources, False)
+fn, dps = kernels.load(spec, None)
+print(dps, fn())
+"""
+
+
+def test_a_solutions_folder_serves_only_its_listed_sources(tmp_path: Path) -> None:
+    """Red-team round 18, u02: a solution's folder (the kernel user's, in its private temp) was a package whose
+    ``__path__`` found any file, so a ``late.py`` the kernel wrote there at run time was imported. Its listed
+    sources alone are served now, each compiled from the solution's text."""
+    import subprocess
+    import sys
+
+    kernel = ("import os\nfrom . import helper\n\ndef run():\n"
+              "    with open(os.path.join(os.path.dirname(__file__), 'late.py'), 'w') as f:\n"
+              "        f.write('VALUE = 1')\n    import helper as flat\n    try:\n        from . import late\n"
+              "    except ImportError as exc:\n        return helper.VALUE, flat.VALUE, type(exc).__name__\n"
+              "    return 'imported', late.VALUE\n")  # fmt: skip
+    script = SOLUTION.format(paths=[str(ROOT), *sys.path], kernel=kernel)
+    env = {**os.environ, "SOLBENCH_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.strip() == "False ('listed', 'listed', 'ImportError')", done.stdout + done.stderr
+
+
+def test_an_entry_point_taking_args_is_read_through_its_wrapper_or_its_forward() -> None:
+    """Red-team round 18, fv1: a plain decorator's ``wrapper(*args)`` (no functools.wraps) and ``run = RMSNorm()``
+    (an nn.Module) were taken for destination-passing and failed with a TypeError. The wrapped function's and
+    ``forward``'s parameters tell; where none does, a COMPILE_ERROR names the fix."""
+    import torch
+
+    definition = load_problem(ROOT / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json").definition
+    spec = kernels.KernelSpec("k", definition.name, Path("k.py"), "python", "k.py", "run")
+
+    def plain(fn):
+        def wrapper(*args):
+            return fn(*args)
+        return wrapper
+
+    class Norm(torch.nn.Module):
+        def forward(self, x, w):
+            return x
+
+    class NormInto(torch.nn.Module):
+        def forward(self, x, w, out):
+            out.copy_(x)
+
+    def returns(x, w):
+        return x
+
+    def writes(x, w, out):
+        out.copy_(x)
+
+    assert kernels._is_destination_passing(plain(returns), definition, spec) is False
+    assert kernels._is_destination_passing(plain(plain(writes)), definition, spec) is True
+    assert kernels._is_destination_passing(Norm(), definition, spec) is False
+    assert kernels._is_destination_passing(NormInto(), definition, spec) is True
+    with pytest.raises(kernels.KernelError, match="takes \\*args") as error:
+        kernels._is_destination_passing(lambda *args: args[0], definition, spec)
+    assert error.value.status == "COMPILE_ERROR"
+    declared = replace(spec, destination_passing=False)
+    assert kernels._is_destination_passing(lambda *args: args[0], definition, declared) is False
 
 
 def test_package_and_lazy_import_lookalikes_pass_through_the_plugin(pytester: pytest.Pytester) -> None:

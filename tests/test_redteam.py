@@ -41,9 +41,13 @@ STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream"
 #: Honest look-alikes that run too: the runtime tripwires must let them pass (thread pools, red-team rounds 8, j03,
 #: 9, k02, and 10).
 LOOKALIKES = ("pool_at_import", "pool_warmed_at_import", "pool_done_callback", "pool_result_queue", "pool_eight_workers",
-              "pool_per_call", "triton_autotune", "warns_and_logs", "main_selftest", "logging_config", "typing_strings")
+              "pool_per_call", "triton_autotune", "warns_and_logs", "main_selftest", "logging_config", "typing_strings",
+              "plain_decorator", "module_instance")
 #: A trick that is a file beside the kernel: its folder is copied whole, and its kernel is named "kernel".
 FOLDER = ("shadow_torch", "shadowing")
+#: Folders copied whole too, by kernel name: files written at run time that stood in for sources the rules read (a
+#: planted .pyc, a late.py in a solution's folder: red-team round 18, u01, u02).
+FOLDERS = {"hack_r18_pyc_plant": "rms_pyc", "hack_r18_solution_late_source": "redteam_r18_solution_late_source"}
 
 
 def _layer(name: str) -> str:
@@ -61,6 +65,8 @@ def test_red_team_through_the_plugin_then_an_honest_kernel(pytester: pytest.Pyte
     for name in [*RUNTIME, *STATIC]:
         shutil.copy(REDTEAM / f"{name}.py", kernels / f"{name}.py")
     shutil.copytree(REDTEAM / FOLDER[0], kernels / FOLDER[0])
+    for name in FOLDERS:
+        shutil.copytree(REDTEAM / name, kernels / name)
     for name in LOOKALIKES:
         shutil.copy(ROOT / "tests" / "lookalikes" / f"{name}.py", kernels / f"{name}.py")
     shutil.copy(ROOT / "examples" / "triton_rmsnorm.py", kernels / "zz_honest_rmsnorm.py")  # collected last
@@ -74,6 +80,7 @@ def test_red_team_through_the_plugin_then_an_honest_kernel(pytester: pytest.Pyte
     got = {x["solution"]: (x["solbench"]["status"], x["solbench"].get("rule")) for x in lines}
     expected = {**RUNTIME, **{k: ("REWARD_HACK", rule) for k, rule in STATIC.items()},
                 "kernel": ("REWARD_HACK", FOLDER[1]), "zz_honest_rmsnorm": ("PASSED", None),
+                **{kernel: ("REWARD_HACK", "file-network-os") for kernel in FOLDERS.values()},
                 **dict.fromkeys(LOOKALIKES, ("PASSED", None))}  # fmt: skip
     assert got == expected, (got, result.stdout.str()[-2000:])
     passed = 1 + len(LOOKALIKES)

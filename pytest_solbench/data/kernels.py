@@ -13,7 +13,6 @@ Destination-passing style (outputs preallocated and passed last) or value-return
 from __future__ import annotations
 
 import hashlib
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import inspect
@@ -23,8 +22,9 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
+from pytest_solbench.data.importing import BundleFinder, source_spec
 from pytest_solbench.data.schema import Definition
 from pytest_solbench.protocol import Status
 
@@ -140,81 +140,37 @@ def cache_dir() -> Path:
     return root
 
 
-class _BundleFinder(importlib.abc.MetaPathFinder):
-    """Imports from a kernel's folder only the Python files the static rules read (``guard.bundle``), at any depth,
-    and nothing else there: no other ``.py``, no ``.pyc``, ``.so`` or namespace portion of it. A package's
-    ``__path__`` reaches every file below it, so a finder of top-level names only let a sourceless
-    ``lib/__pycache__/fast.pyc`` be imported (red-team round 14, q01); a name through a ``__pycache__`` folder is
-    refused outright. Other names are left to the import system (the folder is not on ``sys.path``)."""
-
-    def __init__(self, folder: Path, files: frozenset[str]) -> None:
-        self.folder, self.files = str(folder), files
-        self.real = os.path.realpath(folder)
-
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        inside = [self.folder] if path is None else [p for p in path if self._inside(p)]
-        if not inside:
-            return None
-        if fullname.rpartition(".")[2] == "__pycache__":
-            raise ModuleNotFoundError(f"{fullname}: a __pycache__ folder holds Python's caches, not modules a kernel "
-                                      "imports", name=fullname)  # fmt: skip
-        spec = importlib.machinery.PathFinder.find_spec(fullname, inside)
-        if spec is None:
-            return None
-        if spec.origin in (None, "namespace"):
-            return self._namespace(fullname, path, spec)
-        rel = os.path.relpath(spec.origin, self.folder).replace(os.sep, "/")
-        if rel in self.files and isinstance(spec.loader, importlib.machinery.SourceFileLoader):
-            return spec
-        if path is None:  # a top-level name the rules did not follow there: what is installed, as on the path
-            return None
-        raise ModuleNotFoundError(f"{fullname}: {rel} in the kernel's folder is not among the files the static rules "
-                                  "read (only what the kernel's sources import by name is)", name=fullname)  # fmt: skip
-
-    def _namespace(self, fullname: str, path: Any, spec: Any) -> Any:
-        """A folder without ``__init__.py``: a namespace package of the kernel's when a file read lies under it, and
-        a top-level one yields, as on the path, to a module installed elsewhere."""
-        portions = [os.path.relpath(p, self.folder).replace(os.sep, "/") + "/" for p in spec.submodule_search_locations]
-        if not any(rel.startswith(portion) for rel in self.files for portion in portions):
-            if path is None:
-                return None
-            raise ModuleNotFoundError(f"{fullname}: no file the static rules read is in it", name=fullname)
-        if path is None:
-            found = importlib.machinery.PathFinder.find_spec(fullname, sys.path)
-            if found is not None and found.origin not in (None, "namespace"):
-                return None
-        return spec
-
-    def _inside(self, entry: Any) -> bool:
-        """Whether a ``__path__`` entry is in the kernel's folder, as spelled or through links."""
-        if not isinstance(entry, str):
-            return False
-        return any(p.startswith(root + os.sep) or p == root for p, root in
-                   ((os.path.abspath(entry), self.folder), (os.path.realpath(entry), self.real)))  # fmt: skip
-
-
-def _import_file(path: Path, module_name: str, package: Path | None = None, only: frozenset[str] | None = None) -> Any:
+def _import_file(path: Path, module_name: str, package: Path | None = None, only: frozenset[str] | None = None,
+                 texts: Mapping[str, str] | None = None) -> Any:
     """Import ``path`` with its folder on ``sys.path`` (flat imports of its neighbours work); with ``package``, as
     a module of that folder made a package named ``module_name`` (``from .helpers import f`` works too, as
     FlashInfer-Bench's Python builder imports a solution's entry point). With ``only``, just those files of the
-    folder (relative paths) are found: what the static rules read (``guard.bundle``); the finder stays for the life
-    of the process, as a kernel may import a helper inside ``run`` (red-team round 14, h14). With the whole folder on
-    the path, a ``flint.py`` beside a kernel that imported only torch._dynamo was imported by sympy, which tries
-    ``flint`` as an optional backend: code no rule had read registered the op the kernel called (round 12, n11)."""
+    folder (``package``, else ``path``'s; relative paths) are found: what the static rules read (``guard.bundle``),
+    each compiled from its text in ``texts`` and never from bytecode (``data.importing``, red-team round 18, u01);
+    the finder stays for the life of the process, as a kernel may import a helper inside ``run`` (round 14, h14).
+    With the whole folder on the path, a ``flint.py`` beside a kernel that imported only torch._dynamo was imported
+    by sympy, which tries ``flint`` as an optional backend: code no rule had read registered the op the kernel
+    called (round 12, n11)."""
+    root = package if package is not None else path.parent
+    texts = texts or {}
     if only is None:
         sys.path.insert(0, str(path.parent))
     else:
-        sys.meta_path.insert(0, _BundleFinder(path.parent, only))
+        sys.meta_path.insert(0, BundleFinder(root, only, texts, top=path.parent))
     try:
         if package is not None:
-            _as_package(package, module_name)
+            _as_package(package, module_name, None if only is None else (texts.get("__init__.py"),))
             parts = list(path.relative_to(package).with_suffix("").parts)
             parts[-1] = re.sub(r"\W", "_", parts[-1])  # ``rms_v1.2.py`` loads under a name (round 14, h23)
             if len(parts) > 1:
                 importlib.import_module(".".join([module_name, *parts[:-1]]))
-            spec = importlib.util.spec_from_file_location(".".join([module_name, *parts]), path)
+            name = ".".join([module_name, *parts])
         else:
-            spec = importlib.util.spec_from_file_location(module_name, path)
+            name = module_name
+        if only is None:
+            spec = importlib.util.spec_from_file_location(name, path)
+        else:
+            spec = source_spec(name, path, texts.get(path.relative_to(root).as_posix()))
         if spec is None or spec.loader is None:
             raise KernelError(Status.COMPILE_ERROR, f"cannot import {path}")
         module = importlib.util.module_from_spec(spec)
@@ -241,13 +197,16 @@ def _forget(module_name: str) -> None:
         del sys.modules[name]
 
 
-def _as_package(folder: Path, name: str) -> None:
+def _as_package(folder: Path, name: str, source: tuple[str | None] | None = None) -> None:
     """``folder`` as the package ``name`` (its ``__init__.py`` run, where it has one); its subfolders and modules are
-    then found by the import system through the package's ``__path__``."""
+    then found by the import system through the package's ``__path__``. ``source``: (the text the rules read of its
+    ``__init__.py``,) to compile it from that and never from bytecode; None: the standard loader."""
     if name in sys.modules:
         return
     init = folder / "__init__.py"
-    if init.is_file():
+    if init.is_file() and source is not None:
+        spec = source_spec(name, init, source[0], package=folder)
+    elif init.is_file():
         spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(folder)])
     else:
         spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
@@ -340,11 +299,14 @@ def _build_cuda(spec: KernelSpec, folder: Path) -> Any:
         raise KernelError(Status.COMPILE_ERROR, f"building {spec.path} failed: {exc}") from exc
 
 
-def load(spec: KernelSpec, definition: Definition,
-         only: frozenset[str] | None = None) -> tuple[Callable[..., Any], bool]:  # fmt: skip
+def load(spec: KernelSpec, definition: Definition, only: frozenset[str] | None = None,
+         texts: Mapping[str, str] | None = None) -> tuple[Callable[..., Any], bool]:  # fmt: skip
     """Import or build a kernel; return its entry function and whether it is destination-passing. ``only``: the
-    files of its folder (relative paths) a plain kernel may import (None: all there). A plain kernel whose folder is a
-    package (an ``__init__.py``) is imported as a module of it, so its relative imports work (round 12, n05)."""
+    files of its folder (relative paths) a plain kernel may import (None: all there), ``texts`` what the rules read of
+    them (each is compiled from that). A solution's Python modules are its listed sources alone, compiled from their
+    text: its folder is the kernel user's to write, and a file written there at run time was imported (red-team round
+    18, u02). A plain kernel whose folder is a package (an ``__init__.py``) is imported as a module of it, so its
+    relative imports work (round 12, n05)."""
     if spec.is_reference:
         return reference_function(definition), False
     if spec.sources:
@@ -352,11 +314,13 @@ def load(spec: KernelSpec, definition: Definition,
         if spec.needs_cuda:
             module = _build_cuda(spec, folder)
         else:
-            module = _import_file(folder / spec.entry_file, f"solbench_kernel_{spec.content_hash()}", package=folder)
+            listed = frozenset(rel for rel, _ in spec.sources if rel.endswith(".py"))
+            module = _import_file(folder / spec.entry_file, f"solbench_kernel_{spec.content_hash()}", package=folder,
+                                  only=listed, texts=dict(spec.sources))  # fmt: skip
     else:
         package = spec.path.parent if (spec.path.parent / "__init__.py").is_file() else None
         name = f"solbench_kernel_{spec.name.replace('.', '_')}_{abs(hash(str(spec.path))):x}"
-        module = _import_file(spec.path, name, package=package, only=only)
+        module = _import_file(spec.path, name, package=package, only=only, texts=texts)
     fn = getattr(module, spec.entry_symbol, None)
     if not callable(fn):
         raise KernelError(Status.COMPILE_ERROR, f"{spec.path}: entry point {spec.entry_symbol!r} is missing or not callable")
@@ -366,14 +330,46 @@ def load(spec: KernelSpec, definition: Definition,
     return fn, dps
 
 
+def _entry_parameters(fn: Any) -> list[inspect.Parameter]:
+    """The parameters an entry point is called with: ``inspect.signature`` (which follows ``functools.wraps``); an
+    ``nn.Module``'s ``forward`` (``run = RMSNorm()``: its ``__call__`` takes ``*args``; a ``torch.compile``d module's
+    original); and through a plain decorator's ``wrapper(*args)`` written without ``functools.wraps``, the one
+    function it closes over (red-team round 18, fv1: both were taken for destination-passing and failed)."""
+    for _ in range(8):
+        torch = sys.modules.get("torch")
+        if torch is not None and isinstance(fn, torch.nn.Module):
+            fn = getattr(fn, "_orig_mod", fn).forward
+        fn = inspect.unwrap(fn)  # what inspect.signature reads too: the closure below is the innermost wrapper's
+        params = list(inspect.signature(fn).parameters.values())
+        if not any(p.kind == p.VAR_POSITIONAL for p in params):
+            return params
+        inner = []
+        for cell in getattr(fn, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if value is not fn and callable(value) and not isinstance(value, type):
+                inner.append(value)
+        if len(inner) != 1:
+            return params
+        fn = inner[0]
+    return params
+
+
 def _is_destination_passing(fn: Callable[..., Any], definition: Definition, spec: KernelSpec) -> bool:
     n_in, n_out = len(definition.inputs), len(definition.outputs)
     try:
-        params = inspect.signature(fn).parameters.values()
+        params = _entry_parameters(fn)
     except (TypeError, ValueError):  # a compiled binding: trust the declaration, default DPS as the schema does
         return True if spec.destination_passing is None else spec.destination_passing
     if any(p.kind == p.VAR_POSITIONAL for p in params):
-        return True if spec.destination_passing is None else spec.destination_passing
+        if spec.destination_passing is not None or spec.sources:  # a solution's spec: DPS unless it says otherwise
+            return True if spec.destination_passing is None else spec.destination_passing
+        raise KernelError(Status.COMPILE_ERROR, f"{spec.path}: {spec.entry_symbol}() takes *args, so whether it returns "
+                          f"{definition.name}'s outputs or writes them into the arguments after its {n_in} inputs "
+                          "cannot be told: name its parameters (a decorator's wrapper keeps them with "
+                          "functools.wraps), or declare destination_passing_style in a solution.json")  # fmt: skip
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
     if len(positional) == n_in + n_out:
         return True

@@ -25,6 +25,9 @@ judge, the controller or a neighbour, and a library that signals does so to its 
 
 Native code (C++/CUDA) raises no audit events: the static C++ rules and the process and thread counts cover it.
 An audit hook cannot be removed, so one is installed per process, on first use, and stays silent while disarmed.
+
+Long: an event's attribution is one walk up the stack with its excuses (compilers and what they may do, their cache
+folders, the import machinery, code compiled from strings for the kernel); apart, each excuse would need the walk.
 """
 
 from __future__ import annotations
@@ -105,6 +108,7 @@ class Audit:
         self.kernel_dirs = tuple(os.path.realpath(d) + os.sep for d in kernel_dirs)
         self.compiler_dirs = _package_dirs(compilers)
         self.writable: tuple[str, ...] | None = None  # found on first use: confinement may set the folders after
+        self.closed: tuple[str, ...] = ()  # within them, where no compiler writes for a kernel (``_closed_roots``)
         self.events: list[AuditEvent] = []
         self._kinds: dict[str, str] = {}  # co_filename -> "kernel", "compiler" or "" (the walk runs on every event)
 
@@ -147,7 +151,7 @@ class Audit:
                 where = f"{os.path.basename(path)}:{frame.f_lineno}"
                 if via is None:
                     return where
-                return None if self._compiler_may(event, args) else f"{where} (through {via})"
+                return None if self._compiler_may(event, args, via) else f"{where} (through {via})"
             if path.startswith(IMPORT_MACHINERY):
                 return None  # an import: the static rules' business
             if kind == "compiler" and via is None:
@@ -189,8 +193,9 @@ class Audit:
             frame = frame.f_back
         return None
 
-    def _compiler_may(self, event: str, args: tuple) -> bool:
-        """Whether a compiler does this on a kernel's behalf (see ``COMPILER_MAY``)."""
+    def _compiler_may(self, event: str, args: tuple, via: str = "") -> bool:
+        """Whether a compiler does this on a kernel's behalf (see ``COMPILER_MAY``); ``via``: the compiler's module
+        nearest the event (a cache manager writes only within its own cache: ``CACHE_WRITERS``)."""
         if event in NEVER_VIA_COMPILER:
             return False
         if EVENTS[event] in COMPILER_MAY or event in COMPILER_MAY:
@@ -202,17 +207,22 @@ class Audit:
         if event == "os.mkdir" and args and isinstance(args[0], (str, bytes, os.PathLike)) and os.path.isdir(args[0]):
             return True  # makedirs(..., exist_ok=True) over a folder that is there: nothing changes
         args = tuple(args)
+        caches = next((roots() for name, roots in CACHE_WRITERS.items() if via == name or via.startswith(name + ".")),
+                      None)  # fmt: skip
         return all(self._writable_path(args[i] if i < len(args) else None,
-                                       args[fd] if fd is not None and fd < len(args) else None)
+                                       args[fd] if fd is not None and fd < len(args) else None, caches)
                    for i, fd in CHANGED_PATHS[event])  # fmt: skip
 
-    def _writable_path(self, path: Any, dir_fd: Any = None) -> bool:
+    def _writable_path(self, path: Any, dir_fd: Any = None, roots: tuple[str, ...] | None = None) -> bool:
+        """Whether a compiler may change ``path``: within ``roots`` (default: ``_writable_roots``), never within
+        ``_closed_roots`` nor the kernel's folders."""
         if isinstance(path, int):
             return True  # an open descriptor: its opening was seen
         if not isinstance(path, (str, bytes, os.PathLike)):
             return False
         if self.writable is None:
             self.writable = _writable_roots()
+            self.closed = _closed_roots() + tuple(d.rstrip(os.sep) for d in self.kernel_dirs)
         path = os.fsdecode(path)
         if isinstance(dir_fd, int) and dir_fd >= 0 and not os.path.isabs(path):
             try:  # relative to a folder held open (shutil.rmtree, Inductor's cache): that folder's place
@@ -220,7 +230,9 @@ class Audit:
             except OSError:
                 return False
         real = os.path.realpath(path)
-        return any(real == root or real.startswith(root + os.sep) for root in self.writable)
+        if any(real == root or real.startswith(root + os.sep) for root in self.closed):
+            return False
+        return any(real == root or real.startswith(root + os.sep) for root in roots or self.writable)
 
     def _record(self, event: str, args: tuple, frame: Any) -> None:
         if event == "open":
@@ -309,6 +321,29 @@ def _writable_roots() -> tuple[str, ...]:
                                            "TORCH_EXTENSIONS_DIR", "XDG_CACHE_HOME", "PYTHONPYCACHEPREFIX",
                                            "CUDA_CACHE_PATH"))]  # fmt: skip
     return tuple(sorted({os.path.realpath(r) for r in roots if r} | {os.devnull}))  # /dev/null: subprocess.DEVNULL
+
+
+def _triton_caches() -> tuple[str, ...]:
+    """Where Triton's cache manager writes: its cache, dump and override folders (``triton.knobs.cache``), as the
+    environment names them (a kernel that changes the environment is seen doing so: ``os.putenv``)."""
+    home = os.path.join(os.environ.get("TRITON_HOME") or os.path.expanduser("~"), ".triton")
+    roots = [home, *(os.environ.get(v) for v in ("TRITON_CACHE_DIR", "TRITON_DUMP_DIR", "TRITON_OVERRIDE_DIR"))]
+    return tuple(sorted({os.path.realpath(r) for r in roots if r}))
+
+
+#: Compilers' cache managers (module -> the folders they write to): ``FileCacheManager(<absolute dir>).put`` joins an
+#: absolute key into any folder, and wrote a ``.pyc`` and a ``late.py`` where the kernel's imports would find them,
+#: excused as a compiler's write in the temp folder (red-team round 18, u01, u02).
+CACHE_WRITERS = {"triton.runtime.cache": _triton_caches}
+
+
+def _closed_roots() -> tuple[str, ...]:
+    """Folders within the writable ones that no compiler writes to on a kernel's behalf: the plugin's own (a
+    solution's sources, which it imports) and the bytecode prefix. Triton's ``FileCacheManager(<absolute dir>)``
+    writes wherever its key points, and a ``.pyc`` planted in ``sys.pycache_prefix`` and a ``late.py`` in a
+    solution's folder were excused as Triton's cache writes (red-team round 18, u01, u02)."""
+    roots = [os.environ.get("SOLBENCH_CACHE_DIR"), os.environ.get("PYTHONPYCACHEPREFIX"), sys.pycache_prefix]
+    return tuple(sorted({os.path.realpath(r) for r in roots if r}))
 
 
 def _package_dirs(names: Sequence[str]) -> tuple[str, ...]:

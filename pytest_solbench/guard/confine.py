@@ -7,7 +7,9 @@ saying which are in force and why the others are not:
   and the home of Triton's, Inductor's and torch extensions' caches and of the plugin's own (a solution's sources,
   a CUDA kernel's build), so one kernel cannot poison another's compiled code and nothing a kernel brings is
   written outside it; ``bytecode``: ``sys.pycache_prefix`` points there too, so a ``__pycache__`` shipped beside
-  a kernel (whose pyc may not match its source) is never read;
+  a kernel (whose pyc may not match its source) is never read (after the warm-up the prefix is a path no one can
+  write, ``worker.execute.NO_BYTECODE``, and the kernel's own modules compile from the text the rules read:
+  ``data.importing``);
 - ``rlimits``: no core files, files of at most 1 GiB;
 - ``process-cap``: a cap on processes and threads (a fork bomb stops there); not for root, for whom Linux does not
   enforce ``RLIMIT_NPROC`` (fork's check exempts uid 0, capabilities dropped or not);

@@ -59,6 +59,7 @@ class Snapshot:
 
     extra_modules: tuple[str, ...] = ()
     objects: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # name -> (object, its __code__ or None)
+    watched: dict[str, tuple[Any, type, dict[str, Any], frozenset[str]]] = field(default_factory=dict)
 
     @classmethod
     def take(cls, extra_modules: Iterable[str] = ()) -> Snapshot:
@@ -74,11 +75,30 @@ class Snapshot:
         snapshot._record_all()
         return snapshot
 
+    def watch(self, name: str, obj: Any, fixed: Iterable[str] = ()) -> None:
+        """Hold an instance the harness relies on too (the tripwires themselves, the harness's entry for the kernel):
+        its class, and its attributes named in ``fixed``, must stay the same objects, and no attribute may be added
+        or removed (a method set on the instance hides the class's). Modules, classes and functions alone were held:
+        a kernel's late code set ``check = lambda: None`` on the harness's ``Tripwires`` (red-team round 18, u03)."""
+        attrs = vars(obj)
+        self.watched[name] = (obj, type(obj), {a: attrs[a] for a in fixed if a in attrs}, frozenset(attrs))
+
+    def _watched_changed(self) -> list[str]:
+        names = []
+        for name, (obj, kind, fixed, keys) in self.watched.items():
+            attrs = vars(obj)
+            if type(obj) is not kind:
+                names.append(f"{name}.__class__")
+            names += [f"{name}.{a}" for a in sorted(set(attrs) ^ keys)]
+            names += [f"{name}.{a}" for a, value in fixed.items() if attrs.get(a, fixed) is not value]
+        return names
+
     def changed(self) -> list[str]:
-        """The watched names now bound to another object, or whose code was swapped, or that vanished."""
+        """The watched names now bound to another object, or whose code was swapped, or that vanished; and the
+        watched instances' attributes (``watch``) that changed."""
         now = Snapshot(self.extra_modules)
         now._record_all()
-        names = []
+        names = self._watched_changed()
         for name, (obj, code) in self.objects.items():
             current = now.objects.get(name)
             if current is None or current[0] is not obj or current[1] is not code:

@@ -40,7 +40,8 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
             hit("computed-name", node, f"passes {node.id} around as a value: the calls it makes are out of sight")
         if isinstance(node, ast.Attribute) and not (node.attr == "__class__" and id(node) in named):
             _attribute(node, resolve, hit)  # self.__class__.__name__ only reads what the class is called
-        elif isinstance(node, ast.Name) and is_dunder(node.id) and node.id not in DUNDER_NAMES:
+        elif isinstance(node, ast.Name) and is_dunder(node.id) and node.id not in DUNDER_NAMES and not (
+                node.id in _READ_ONLY_NAMES and isinstance(node.ctx, ast.Load)):  # fmt: skip
             hit("dunder", node, f"uses {node.id}, a dunder name outside the allow-list ({_ALLOWED_SHOWN})")
         elif isinstance(node, ast.ClassDef):
             for item in node.body:
@@ -56,6 +57,9 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
 
 
 _TENSOR_HOOKS = ("__torch_function__", "__torch_dispatch__")
+#: Bare names a kernel may read but never bind: ``importlib.resources.files(__package__)`` names its own package
+#: (red-team round 18, fv3); a store would change what its relative imports resolve against.
+_READ_ONLY_NAMES = ("__package__",)
 _CLASS_NAMES = ("__name__", "__qualname__")  # the tensor-subclass rule names these
 _ATTRIBUTE_BUILTINS = ("builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.vars")
 

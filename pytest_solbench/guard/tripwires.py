@@ -61,6 +61,9 @@ class Tripwires:
         self.children: set[int] = set()
         self.before = set(threading.enumerate())  # the Python threads alive before the kernel is imported
         self.at_import: set[threading.Thread] | None = None  # and those alive once it is
+        # This object and its audit are reachable from the kernel's process too (red-team round 18, u03):
+        self.snapshot.watch("Tripwires", self, ("snapshot", "audit", "switch_interval_s", "before"))
+        self.snapshot.watch("Tripwires.audit", self.audit, ("kernel_dirs", "compiler_dirs", "events", "_kinds"))
 
     @contextlib.contextmanager
     def arm(self) -> Iterator[audit.Audit]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import traceback
 from pathlib import Path
 from typing import Any
@@ -65,13 +66,14 @@ def _kernel(spec: kernels.KernelSpec, definition: Definition, guard: bool) -> tu
                 raise kernels.KernelError(Status.RUNTIME_ERROR, "the kernel's process is not confined in every "
                                           f"thread, so the kernel was not loaded: {why}")  # fmt: skip
             wires = Tripwires([str(kernels.source_folder(spec))])
-        only = None
-        if guard and not spec.is_reference and not spec.sources:  # a solution's folder holds only its sources
+        only = texts = None
+        if guard and not spec.is_reference and not spec.sources:  # a solution's: its listed sources (kernels.load)
             from pytest_solbench.guard.bundle import kernel_bundle
 
-            only = kernel_bundle(spec).files  # what the static rules read, and nothing else there
+            bundle = kernel_bundle(spec)
+            only, texts = bundle.files, dict(bundle.sources)  # what the static rules read, compiled from that text
         with wires.arm() if wires else contextlib.nullcontext():
-            fn, dps = kernels.load(spec, definition, only)
+            fn, dps = kernels.load(spec, definition, only, texts)
         interpreter.first_config_autotune()  # CPU mode: Triton's interpreter has no timer to tune by
         _KERNELS[key] = (fn, dps, wires)
     return _KERNELS[key]
@@ -372,24 +374,32 @@ def warm_up_cuda() -> None:
     warm_up("cuda")
 
 
+#: ``sys.pycache_prefix`` in a kernel's process after its warm-up: below a device file, so no folder can be made there
+#: and no ``.pyc`` read from there, whoever asks (reads and writes of bytecode fail quietly; sources are compiled).
+NO_BYTECODE = os.path.join(os.devnull, "no-bytecode")
+
+
 def confined_warm_up(device: str = "cpu") -> None:
     """A kernel's process's first call: confine it (``guard.confine.for_kernel``) before any thread starts, since
     namespaces and capabilities are per thread and native kernel code can run on ATen's pool or CUDA's threads;
     then warm up, which starts those threads inside the confinement. The reference's process is not confined.
 
     The warm-up's imports (torch, numpy, the plugin: installed code, none of the kernel's) read their own bytecode:
-    compiled afresh into the private ``sys.pycache_prefix`` they cost about a second of CPU per process. The prefix
-    is back before the kernel is imported."""
+    compiled afresh into the private ``sys.pycache_prefix`` they cost about a second of CPU per process. After it the
+    prefix is ``NO_BYTECODE``, where no user can write and nothing is found: the private temp is the kernel user's,
+    and a ``.pyc`` it wrote there at run time was read in place of a source the rules read (red-team round 18, u01).
+    The kernel's own modules never read bytecode (``data.importing``); this keeps it from installed modules imported
+    lazily after the kernel too (torch's submodules, the plugin's)."""
     import sys
 
     from pytest_solbench.guard import confine
 
     confine.for_kernel(cuda=device.startswith("cuda"))
-    prefix, sys.pycache_prefix = sys.pycache_prefix, None
+    sys.pycache_prefix = None
     try:
         warm_up(device)
     finally:
-        sys.pycache_prefix = prefix
+        sys.pycache_prefix = NO_BYTECODE
 
 
 def confined_warm_up_cuda() -> None:

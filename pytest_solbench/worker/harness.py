@@ -60,7 +60,9 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
         return {"failure": exc.status, "error": str(exc) + own_user_hint(exc)}
     except Exception as exc:
         return {"failure": "COMPILE_ERROR", "error": _fault(exc)}
-    _LOADED[payload["key"]] = _Loaded(fn, dps, wires, problem.definition)
+    _LOADED[payload["key"]] = entry = _Loaded(fn, dps, wires, problem.definition)
+    if wires is not None:  # the entry the harness asks for its tripwires stays as loaded (red-team round 18, u03)
+        wires.snapshot.watch(f"harness._LOADED[{spec.name!r}]", entry, ("fn", "dps", "wires", "definition"))
     return {"destination_passing": dps, "trip": _trip(wires.check() if wires is not None else None)}
 
 
