@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_solbench import prechecks
 from pytest_solbench.data.kernels import KernelSpec
 from pytest_solbench.data.schema import Problem, Workload
 from pytest_solbench.options import Settings
@@ -53,6 +54,7 @@ def item_request(settings: Settings, timed: bool, problem: Problem, workload: Wo
         count_flops=facts.needs_real_inputs and facts.work is None,
         count_touched=facts.bytes_provisional,
         guard=settings.guard != "off",
+        allowed_rules=prechecks.allowed_rules(settings.guard, kernel),
         blob_root=str(settings.blob_root) if settings.blob_root else None,
         bind_by_name=settings.bind_by_name,
         timeout_s=timeout_s,

@@ -5,6 +5,7 @@ Pure functions of the settings, the device and a workload's facts; the pipeline 
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -54,6 +55,26 @@ def static_findings(guard_mode: str, definition: Definition, kernel: KernelSpec)
     return guard.scan_sources(sources, definition_name=definition.name, op_type=definition.op_type, allowed=allowed,
                               dtypes=dtypes, entry_point=kernel.entry_symbol, solution=solution,
                               local_modules=bundle.local_modules, found=bundle.findings)  # fmt: skip
+
+
+def allowed_rules(guard_mode: str, kernel: KernelSpec) -> tuple[str, ...]:
+    """The rules a kernel's written allowances cover (``SOLBENCH_ALLOW``; none under strict or for the reference):
+    the judge's run-time checks of the same rules honour them too (``guard.dispatched``)."""
+    if guard_mode != "on" or kernel.is_reference:
+        return ()
+    try:
+        stamp = kernel.path.stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    return _allowed(kernel, stamp)
+
+
+@functools.lru_cache(maxsize=256)
+def _allowed(kernel: KernelSpec, _stamp: int) -> tuple[str, ...]:
+    from pytest_solbench.guard import rules as guard
+    from pytest_solbench.guard.bundle import kernel_bundle
+
+    return tuple(sorted(guard.allowances(kernel_bundle(kernel).sources, _solution_json(kernel))))
 
 
 def finding_message(findings: list[Any], guard_mode: str) -> tuple[str, str]:

@@ -73,6 +73,7 @@ class ItemRequest:
     blob_root: str | None = None  # where relative safetensors paths start (None: the dataset root)
     bind_by_name: bool = False  # call the reference with keyword arguments (its run() orders them otherwise)
     guard: bool = True  # run the runtime integrity checks around the kernel
+    allowed_rules: tuple[str, ...] = ()  # the guard's rules the kernel's SOLBENCH_ALLOW covers (none under strict)
     timeout_s: float = 300.0  # the judge's limit on the kernel's process over the whole item
 
     @property

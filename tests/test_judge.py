@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -1133,3 +1134,51 @@ def test_a_fixed_seed_still_gives_timed_sets_no_kernel_can_predict(fresh_pools) 
     outcome = referee.judge_item(_request(REDTEAM / "judge_seed_precompute.py"))
     assert outcome.status is Status.RUNTIME_ERROR and "KeyError" in outcome.log, outcome.log
     assert outcome.correctness is not None  # the correctness rounds (predicted) passed: the timed sets did not
+
+
+VENDOR_BY_A_COMPUTED_NAME = """
+import torch
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+SOLBENCH_ALLOW = {"computed-name": "a test: the static rules cannot follow the name"}
+
+
+def run(hidden_states, weight, output):
+    norm = getattr(torch.nn.functional, "rms" + "_norm")  # the vendor op, by a name no rule reads
+    output.copy_(norm(hidden_states.float(), (4096,), weight.float(), 1e-5).to(output.dtype))
+"""
+
+
+@pytest.mark.parametrize(("allowed", "status", "rule"), [
+    ((), Status.REWARD_HACK, "vendor-op"),  # reached by a computed name: the drawn call's record names the op
+    (("vendor-op",), Status.PASSED, None),  # a written allowance of the rule holds at run time too
+])  # fmt: skip
+def test_a_vendor_op_reached_by_a_name_no_rule_reads_is_seen_dispatched(fresh_pools, tmp_path: Path, allowed,
+                                                                        status, rule) -> None:  # fmt: skip
+    """Red-team round 18's root fix (attack-v): whatever name reached it, the vendor op entered torch's dispatcher
+    under its own name in a correctness call (``guard.dispatched``)."""
+    (tmp_path / "computed.py").write_text(VENDOR_BY_A_COMPUTED_NAME)
+    request = replace(_request(tmp_path / "computed.py", rounds=2), guard=True, allowed_rules=allowed)
+    outcome = referee.judge_item(request)
+    assert (outcome.status, outcome.rule) == (status, rule), outcome.log
+    if rule:
+        assert "dispatched aten::" in outcome.log and "(rmsnorm)" in outcome.log, outcome.log
+
+
+def test_an_honest_kernel_dispatches_no_vendor_op(fresh_pools, tmp_path: Path) -> None:
+    (tmp_path / "eager.py").write_text(SKIPS_FIRST_TIMED.replace("CALLS[0] in (3, 4)", "False"))
+    outcome = referee.judge_item(replace(_request(tmp_path / "eager.py", rounds=3), guard=True))
+    assert outcome.status is Status.PASSED, outcome.log
+
+
+def test_dispatched_operators_are_judged_by_the_static_rules_vendor_table() -> None:
+    from pytest_solbench.guard.dispatched import vendor_dispatches, watched
+
+    ops = {"aten::empty", "aten::pow", "aten::mean", "aten::rsqrt", "aten::mul", "aten::copy_"}  # eager RMSNorm
+    assert vendor_dispatches(ops, "rmsnorm") == []
+    assert vendor_dispatches(ops | {"aten::_fused_rms_norm"}, "rmsnorm") == [("aten::_fused_rms_norm", "rmsnorm")]
+    assert [f for _, f in vendor_dispatches({"aten::mm", "aten::addmm"}, "gemm")] == ["matmul", "matmul"]
+    assert vendor_dispatches({"aten::_scaled_dot_product_flash_attention_for_cpu"}, "attention") != []
+    assert vendor_dispatches({"aten::mm", "aten::_softmax"}, "attention") == []  # eager attention is honest
+    assert vendor_dispatches({"mylib::rms_norm"}, "rmsnorm") == []  # a kernel's own custom op
+    assert not watched("layernorm_linear_gelu")  # a fused op of several families has no vendor op

@@ -143,6 +143,7 @@ class Kernel:
         request = self.request
         payload = {"key": self.key, "kernel": request.kernel, "definition_path": request.definition_path,
                    "blob_root": request.blob_root, "bind_by_name": request.bind_by_name, "guard": request.guard,
+                   "allowed_rules": list(request.allowed_rules),
                    "compile_kernel": request.compile_kernel}  # fmt: skip
         if self.key not in _ROUND_TRIP_MS:  # measured while the process holds no code of the kernel's
             _ROUND_TRIP_MS[self.key] = min(self.ping_ms() for _ in range(PINGS))
@@ -270,6 +271,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
     dps = kernel.load()
     worst: dict[str, dict[str, float]] = {}
     counted, updated, kernel_names = None, {}, None
+    recorded = _recorded_round(request)
     for round_index in range(request.rounds):
         seed = round_seed(request.seed, workload.uuid, round_index)
         args = make_inputs(problem, workload, axis_values, seed, request)
@@ -286,7 +288,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
         last = round_index == request.rounds - 1
         where = f"round {round_index + 1} (seed {seed})"
         wrong, kernel_names = checked_call(kernel, definition, workload, args, expected, updated, where, worst,
-                                           kernels=last)  # fmt: skip
+                                           kernels=last, record=round_index == recorded)  # fmt: skip
         if wrong is not None:
             return wrong
         del expected
@@ -305,10 +307,21 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
                        flops_by_dtype=counted, touched_bytes=touched)  # fmt: skip
 
 
+def _recorded_round(request: ItemRequest) -> int:
+    """The correctness round whose call records the operators it dispatches (``guard.dispatched``), drawn here: not
+    the GPU's last, which CUPTI profiles for the kernel set, where there are others."""
+    import random
+
+    rounds = request.rounds - (1 if request.device.startswith("cuda") and request.rounds > 1 else 0)
+    return random.SystemRandom().randrange(rounds) if rounds > 0 else -1
+
+
 def checked_call(kernel: Kernel, definition: Any, workload: Any, args: list, expected: list, updated: dict, where: str,
-                 worst: dict[str, dict[str, float]], kernels: bool = False) -> tuple[ItemOutcome | None, Any]:
+                 worst: dict[str, dict[str, float]], kernels: bool = False,
+                 record: bool = False) -> tuple[ItemOutcome | None, Any]:  # fmt: skip
     """One untimed call on copies of ``args`` in shared memory, held to the reference's ``expected`` outputs and its
-    in-place ``updated`` inputs: the failure it shows (None) and the kernels it launched (when ``kernels``)."""
+    in-place ``updated`` inputs: the failure it shows (None) and the kernels it launched (when ``kernels``);
+    ``record``: the call records the operators it dispatches."""
     from pytest_solbench.data import inputs
     from pytest_solbench.guard import tripwires
     from pytest_solbench.worker import inplace
@@ -319,7 +332,8 @@ def checked_call(kernel: Kernel, definition: Any, workload: Any, args: list, exp
         outs = [arena.share(o) for o in inputs.allocate_outputs(definition, definition.axis_values(workload.axes),
                                                                  request.device)]  # fmt: skip
         answer = kernel.ask("call", {"key": kernel.key, "device": request.device, "inputs": [d for _, d in shared],
-                                     "outputs": [d for _, d in outs], "kernels": kernels}, schema.call)  # fmt: skip
+                                     "outputs": [d for _, d in outs], "kernels": kernels, "record": record},
+                            schema.call)  # fmt: skip
         if "error" in answer:
             return failure(Status.RUNTIME_ERROR, answer["error"]), None
         tripped(answer["trip"])

@@ -32,6 +32,7 @@ class _Loaded:
     dps: bool
     wires: Any  # guard.tripwires.Tripwires, or None (the reference, or the guard off)
     definition: Any
+    watch: bool = False  # the judge's drawn call records the operators it dispatches (``guard.dispatched``)
     settled: bool = False
 
     def armed(self) -> Any:
@@ -60,9 +61,13 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
         return {"failure": exc.status, "error": str(exc) + own_user_hint(exc)}
     except Exception as exc:
         return {"failure": "COMPILE_ERROR", "error": _fault(exc)}
-    _LOADED[payload["key"]] = entry = _Loaded(fn, dps, wires, problem.definition)
+    from pytest_solbench.guard import dispatched
+
+    watch = wires is not None and "vendor-op" not in payload.get("allowed_rules", ()) and dispatched.watched(
+        problem.definition.op_type)  # fmt: skip
+    _LOADED[payload["key"]] = entry = _Loaded(fn, dps, wires, problem.definition, watch)
     if wires is not None:  # the entry the harness asks for its tripwires stays as loaded (red-team round 18, u03)
-        wires.snapshot.watch(f"harness._LOADED[{spec.name!r}]", entry, ("fn", "dps", "wires", "definition"))
+        wires.snapshot.watch(f"harness._LOADED[{spec.name!r}]", entry, ("fn", "dps", "wires", "definition", "watch"))
     return {"destination_passing": dps, "trip": _trip(wires.check() if wires is not None else None)}
 
 
@@ -73,7 +78,7 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
     entry, device = _LOADED[payload["key"]], payload["device"]
     args = [attach(d, device) for d in payload["inputs"]]
     outs = [attach(d, device) for d in payload["outputs"]]
-    names = None
+    names, ops = None, set()
     try:
         with torch.no_grad(), entry.armed():
             if payload["kernels"] and device.startswith("cuda"):
@@ -82,6 +87,11 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
                 held: list[Any] = []
                 _spans, sets = profiled_spans_ms(lambda i: held.append(_invoke(entry, args, outs)), _noop, _noop, [0])
                 result, names = held[0], sorted(sets[0])
+            elif entry.watch and payload.get("record"):
+                from pytest_solbench.guard import dispatched
+
+                with dispatched.recorded() as ops:
+                    result = _invoke(entry, args, outs)
             else:
                 result = _invoke(entry, args, outs)
             execute._sync(device)
@@ -93,6 +103,8 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
             reported = None if entry.dps else _deliver(returned, outs)
             execute._sync(device)
             trip = _check(entry, returned, args)
+            if trip is None and ops:
+                trip = _vendor_dispatched(entry, ops)
     except Exception as exc:
         seen = entry.wires.check() if entry.wires is not None else None  # a stopped signal raises in the kernel
         if seen is not None:  # what it did decides; what it raised after is said too
@@ -101,6 +113,15 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
             return {"outputs": None, "trip": trip, "kernel_names": names}
         return {"error": _fault(exc)}
     return {"outputs": reported, "trip": _trip(trip), "kernel_names": names}
+
+
+def _vendor_dispatched(entry: _Loaded, ops: set[str]) -> Any:
+    """``vendor-op`` where the recorded call dispatched the problem's vendor op (``guard.dispatched``)."""
+    from pytest_solbench.guard import dispatched
+    from pytest_solbench.guard.tripwires import Trip
+
+    found = dispatched.vendor_dispatches(ops, entry.definition.op_type)
+    return Trip("vendor-op", dispatched.message(found)) if found else None
 
 
 def timed(payload: dict[str, Any]) -> dict[str, Any]:
