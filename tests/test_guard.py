@@ -714,3 +714,32 @@ def test_a_module_reached_as_an_attribute_is_a_value_too_red_team_round_18() -> 
     # an alias, getattr with a literal, and the chain itself name what they reach
     assert py("import torch\nF = torch.nn.functional\nF.relu(1)\ngetattr(torch.nn.functional, 'relu')(1)\n"
               "torch.nn.functional.relu(1)\nx = torch.backends.cuda.matmul.allow_tf32\n") == []
+
+
+def test_class_patterns_and_attrgetter_paths_are_attribute_reads_red_team_round_19() -> None:
+    """w04, w04d: `case object(f_back=f)` reads f_back with no attribute node, and `operator.attrgetter("_getframe")`
+    reached sys._getframe through a re-exported module: both are read as the attributes they name."""
+    assert ("introspection", 3) in py("def f(x):\n    match x:\n        case object(f_back=b, f_locals=l):\n"
+                                      "            return l\n")
+    assert ("computed-name", 3) in py("import operator, torch\n\ng = operator.attrgetter('_getframe')(torch.sys)\n")
+    assert py("import operator\n\nkey = operator.attrgetter('shape')\n") == []
+    assert py("def f(p):\n    match p:\n        case Point(x=0, y=y):\n            return y\n") == []
+
+
+@pytest.mark.parametrize("code", [
+    "import torch.utils._pytree as pytree\ny = pytree.tree_map(lambda t: t, x)\n",
+    "import torch\ni = torch._utils._get_device_index('cuda:0')\n",
+    "import torch\ni = torch.cuda._utils._get_device_index(0)\n",
+    "import torch._prims_common as pc\nd = pc.get_computation_dtype(x.dtype)\n",
+    "import torch\nok = torch.utils._triton.has_triton()\n",
+    "import torch\nn = torch._C._cuda_getDeviceCount()\n",
+])  # fmt: skip
+def test_pure_private_helpers_honest_kernels_use_pass_red_team_round_19(code: str) -> None:
+    """w01: the round-18 allow-list of torch's private modules failed honest kernels over pure helpers."""
+    assert py(code) == []
+
+
+def test_triton_build_and_cache_manager_are_runtime_load_red_team_round_19() -> None:
+    """w06: a native module planted in Triton's cache under a build's key was imported with no compile."""
+    assert ("runtime-load", 2) in py("import triton\nm = triton.runtime.build.compile_module_from_src(s, 'fast')\n")
+    assert ("runtime-load", 2) in py("import triton\nc = triton.runtime.cache.get_cache_manager(key)\n")

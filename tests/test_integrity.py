@@ -927,3 +927,22 @@ def test_a_compilers_cache_manager_writes_only_within_its_own_cache(tmp_path, mo
     with audit:
         module.plant(str(tmp_path / "temp" / "pycache"))
     assert {(e.rule, e.where.split(" ")[0]) for e in audit.events} == {("file-network-os", "cache_writer.py:7")}
+
+
+def test_sys_getframe_on_the_kernels_own_line_is_introspection_red_team_round_19(tmp_path):
+    """w04d: sys._getframe, reached by a name no rule follows, handed the harness's frames (its connection, its reply
+    nonce) to the kernel. Asked on the kernel's own line it is recorded; asked by a library the kernel calls (logging
+    reads its caller's frame) it is not."""
+    kernel = tmp_path / "frames_kernel.py"
+    kernel.write_text("import logging, operator, sys\n\n"
+                      "def honest():\n    logging.getLogger('k').warning('x')\n    return 1\n\n"
+                      "def cheat():\n    grab = operator.attrgetter('_getframe')(sys)\n    return grab(1)\n")  # fmt: skip
+    module = _import_kernel(kernel, "frames_kernel")
+    audit = Audit([tmp_path])
+    with audit:
+        module.honest()
+    assert audit.events == []
+    with audit:
+        module.cheat()
+    assert [(e.rule, e.event, e.where) for e in audit.events] == [
+        ("introspection", "sys._getframe", "frames_kernel.py:9")]

@@ -390,3 +390,65 @@ def test_cupti_counts_calls_that_launched_nothing_and_different_kernel_sets(monk
     m = run(FakeGPU(kernel_ms=0.05), timer="cupti")
     assert m.method == "cupti" and m.kernel_names == ("k1", "k2")
     assert m.calls_without_kernels == sum(1 for i in range(m.n) if i % 3 == 0) and m.distinct_kernel_sets == 3
+
+def test_cupti_spans_count_only_the_sessions_own_ranges(monkeypatch):
+    """Red-team round 19, w03 (modelled): a kernel named like the timer's ranges (``solbench_sample_x``) made the parse
+    raise, and the timer fell back to events without kernel sets. Ranges carry a token drawn per session; any other
+    name, however it looks, is a kernel."""
+    import contextlib
+
+    import torch
+    import torch.profiler
+    from torch.autograd import DeviceType
+
+    from pytest_solbench.measure import cupti
+
+    ranges: list[str] = []
+
+    class Event:
+        def __init__(self, name, start, end):
+            self._name, self._start, self._end = name, start, end
+
+        def device_type(self):
+            return DeviceType.CUDA
+
+        def name(self):
+            return self._name
+
+        def start_ns(self):
+            return self._start
+
+        def end_ns(self):
+            return self._end
+
+    class Profile:
+        def __init__(self, **_):
+            self.profiler = self
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        @property
+        def kineto_results(self):
+            return self
+
+        def events(self):
+            real = [Event(ranges[0], 100, 200), Event("my_kernel", 110, 150), Event(ranges[1], 300, 450),
+                    Event("my_kernel", 310, 440)]
+            return real + [Event("solbench_sample_x", 120, 140), Event("solbench_sample_0", 90, 460)]  # the trap
+
+    @contextlib.contextmanager
+    def record_function(name):
+        ranges.append(name)
+        yield
+
+    monkeypatch.setattr(torch.profiler, "profile", Profile)
+    monkeypatch.setattr(torch.profiler, "record_function", record_function)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda: None)
+    times, sets = cupti.profiled_spans_ms(lambda i: None, lambda i: None, lambda: None, [0, 1])
+    assert times == [100 / 1e6, 150 / 1e6]
+    assert sets == [frozenset({"my_kernel", "solbench_sample_x"}), frozenset({"my_kernel"})]
+    assert all(r.startswith("solbench_sample_") and len(r.split("_")[2]) == 16 for r in ranges)

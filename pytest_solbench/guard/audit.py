@@ -58,8 +58,12 @@ EVENTS: dict[str, str] = {
     # (type(f)(code, globals)): any name the static rules read can be renamed so (red-team round 18, v08)
     **dict.fromkeys(("code.__new__", "function.__new__"), "runtime-load"),
     **dict.fromkeys(("gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._current_frames",
-                     "sys.settrace", "sys.setprofile", "sys.addaudithook"), "introspection"),
+                     "sys.settrace", "sys.setprofile", "sys.addaudithook", "sys._getframe"), "introspection"),
 }  # fmt: skip
+# Events judged only where the kernel's own line asks: libraries it calls read their callers' frames as a matter of
+# course (logging, typing, torch), and ``sys._getframe`` reached by a name the rules do not follow handed the harness's
+# frames to the kernel (red-team round 19, w04d).
+OWN_LINE = {"sys._getframe"}
 WRITE_MODES = set("wax+")
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 IMPORT_MACHINERY = "<frozen importlib."
@@ -107,12 +111,14 @@ class Audit:
     def __init__(self, kernel_dirs: Sequence[str | os.PathLike], compilers: Sequence[str] = COMPILERS) -> None:
         self.kernel_dirs = tuple(os.path.realpath(d) + os.sep for d in kernel_dirs)
         self.compiler_dirs = _package_dirs(compilers)
-        self.writable: tuple[str, ...] | None = None  # found on first use: confinement may set the folders after
+        self.writable: tuple[str, ...] | None = None  # found when first armed: confinement may set the folders after
         self.closed: tuple[str, ...] = ()  # within them, where no compiler writes for a kernel (``_closed_roots``)
         self.events: list[AuditEvent] = []
         self._kinds: dict[str, str] = {}  # co_filename -> "kernel", "compiler" or "" (the walk runs on every event)
 
     def __enter__(self) -> Audit:
+        if self.writable is None:  # here, never inside the hook: an event raised while tempfile holds its lock
+            self._roots()  # asked gettempdir() for the same lock, and the kernel's process hung (round 19, w07)
         if not _ARMED:
             sys.addaudithook(_hook)  # once per process: a hook cannot be removed, only silenced
             _ARMED.append(None)
@@ -143,6 +149,9 @@ class Audit:
         harness asked."""
         if event in DIRECT:
             return self._string_code_frame(frame, args)
+        if event in OWN_LINE:
+            path = frame.f_code.co_filename if frame is not None else "<none>"
+            return f"{os.path.basename(path)}:{frame.f_lineno}" if self._kind(path) == "kernel" else None
         via = None  # the first compiler frame met on the way up
         while frame is not None:
             path = frame.f_code.co_filename
@@ -221,8 +230,7 @@ class Audit:
         if not isinstance(path, (str, bytes, os.PathLike)):
             return False
         if self.writable is None:
-            self.writable = _writable_roots()
-            self.closed = _closed_roots() + tuple(d.rstrip(os.sep) for d in self.kernel_dirs)
+            self._roots()
         path = os.fsdecode(path)
         if isinstance(dir_fd, int) and dir_fd >= 0 and not os.path.isabs(path):
             try:  # relative to a folder held open (shutil.rmtree, Inductor's cache): that folder's place
@@ -233,6 +241,10 @@ class Audit:
         if any(real == root or real.startswith(root + os.sep) for root in self.closed):
             return False
         return any(real == root or real.startswith(root + os.sep) for root in roots or self.writable)
+
+    def _roots(self) -> None:
+        self.writable = _writable_roots()
+        self.closed = _closed_roots() + tuple(d.rstrip(os.sep) for d in self.kernel_dirs)
 
     def _record(self, event: str, args: tuple, frame: Any) -> None:
         if event == "open":

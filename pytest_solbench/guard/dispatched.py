@@ -1,20 +1,21 @@
-"""The vendor ops a kernel's correctness calls dispatched, whatever name reached them (red-team round 18's root fix).
+"""The vendor ops a kernel's checked calls dispatched, whatever name reached them (red-team round 18's root fix).
 
 The static rules judge the names a kernel's source uses, and rounds 14 to 18 kept finding names they did not follow
 to a vendor op: a registry's values (``torch.overrides``), an op looked up by a string, a second name of a function,
 a native binding under a Python wrapper. Every such call still enters torch's dispatcher under the operator's own
-name. So one correctness call of each item, drawn by the judge (``ItemRequest.rounds``; not the GPU's last, which
-CUPTI profiles for the kernel set), runs under torch's profiler with only its CPU activity, which records
-every operator the dispatcher enters on the calling thread (composite ones too: ``aten::rms_norm`` on CPU, before it decomposes) without
-changing how any of them runs; an ``aten``/``prims`` operator of the problem's vendor family (the static rule's own
-table, ``guard.tables.vendor_names``, read by ``guard.corners.vendor_family``) is ``vendor-op``: the verdict the
-static rule gives the same call written out, with the same allowance (``SOLBENCH_ALLOW``, never under
-``--solbench-guard strict``; ``ItemRequest.allowed_rules``).
+name. So two checked calls of each item run under torch's profiler with only its CPU activity: one correctness round
+the judge draws (not the GPU's last, which CUPTI profiles for the kernel set) and one checked call after the timed
+ones (a kernel lazy only once the correctness rounds were over: round 19, w08). The profiler records every operator
+the dispatcher enters, composite ones too (``aten::rms_norm`` before it decomposes), on every thread where this torch
+can (``_all_threads``), without changing how any of them runs. An ``aten``/``prims`` operator of the problem's vendor
+family (the static rule's own table, ``guard.tables.vendor_names``, read by ``guard.corners.vendor_family``) is
+``vendor-op``: the verdict the static rule gives the same call written out, with the same allowance
+(``SOLBENCH_ALLOW``, never under ``--solbench-guard strict``; ``ItemRequest.allowed_rules``).
 
-What it does not see: operators run on another thread (the static rules name threads; a pool the call waits for
-is allowed), torch's kernels reached without the dispatcher (from C++, or a library of the kernel's own), which the
-static C++ rules read; the timed calls (on the GPU their kernels must be the checked calls', the
-``kernel-set-changed`` check). A profiler the machine cannot start leaves the call unrecorded, never failed.
+What it does not see: torch's kernels reached without the dispatcher (from C++, or a library of the kernel's own),
+which the static C++ rules read; other threads on a torch without ``profile_all_threads``; the timed calls (on the
+GPU their kernels must be the checked calls': ``kernel-set-changed``). A profiler that cannot start leaves the call
+unrecorded, never failed.
 """
 
 from __future__ import annotations
@@ -40,6 +41,15 @@ def vendor_dispatches(names: Iterable[str], op_type: str) -> list[tuple[str, str
     return found
 
 
+def drawn_round(rounds: int, device: str) -> int:
+    """The correctness round whose call records its operators, drawn by the judge (-1: none): not the GPU's last,
+    which CUPTI profiles for the kernel set, where there are others."""
+    import random
+
+    rounds -= 1 if device.startswith("cuda") and rounds > 1 else 0
+    return random.SystemRandom().randrange(rounds) if rounds > 0 else -1
+
+
 def watched(op_type: str) -> bool:
     """Whether ``op_type`` has a vendor family to watch for (a fused op of several has none: ``vendor_names``)."""
     vendor, methods = vendor_names(op_type)
@@ -48,15 +58,15 @@ def watched(op_type: str) -> bool:
 
 @contextlib.contextmanager
 def recorded() -> Iterator[set[str]]:
-    """The names of the operators the dispatcher entered on this thread in the block, filled in when it ends (empty
-    where the profiler could not start: another one active, or none on this build). About 7 ms a call on the 2-core
-    CPU machine; the profiler's own start and stop lines (torch 2.13 logs them to stderr) are kept out of the
-    kernel's stderr."""
+    """The names of the operators the dispatcher entered in the block, on every thread where this torch can record
+    them all (``_all_threads``), filled in when it ends (empty where the profiler could not start: another one active,
+    or none on this build). A few ms a call on the 2-core CPU machine; the profiler's own start and stop lines
+    (torch 2.13 logs them to stderr) are kept out of the kernel's stderr."""
     import torch
 
     seen: set[str] = set()
     try:
-        profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU])
+        profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], **_all_threads())
         with _quiet():
             profiler.__enter__()
     except Exception:  # noqa: BLE001  no record is no verdict: the static rules still stand
@@ -71,6 +81,17 @@ def recorded() -> Iterator[set[str]]:
             seen.update(event.name for event in profiler.events())
         except Exception:  # noqa: BLE001
             seen.clear()
+
+
+def _all_threads() -> dict:
+    """The profiler's option to record every thread, where this torch has it (a vendor op run on a thread the call
+    starts and joins was unseen on the calling thread's record: red-team round 19, w10)."""
+    try:
+        from torch._C._profiler import _ExperimentalConfig
+
+        return {"experimental_config": _ExperimentalConfig(profile_all_threads=True)}
+    except (ImportError, TypeError):
+        return {}
 
 
 @contextlib.contextmanager

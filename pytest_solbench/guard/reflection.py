@@ -54,6 +54,9 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
                 hit("dunder", node, f"defines {node.name} outside a class (a module hook)")
         elif isinstance(node, ast.Call):
             _call(node, resolve, hit)
+        elif isinstance(node, ast.MatchClass):  # `case object(f_back=f)` reads f_back with no attribute node
+            for name in node.kwd_attrs:  # (red-team round 19, w04, w04d)
+                _attribute_path(ast.Constant(name), "a class pattern", node, hit, private=True)
 
 
 _TENSOR_HOOKS = ("__torch_function__", "__torch_dispatch__")
@@ -80,7 +83,7 @@ def _call(node: ast.Call, resolve: Callable[[ast.AST], str | None], hit: Hit) ->
         at = 0 if func.startswith("operator.") else 1
         names = args[at:] if func == "operator.attrgetter" else args[at:at + 1]  # attrgetter("a", "b.c")
         for name in names:
-            _attribute_path(name, f"{func.split('.')[-1]}()", node, hit)
+            _attribute_path(name, f"{func.split('.')[-1]}()", node, hit, private=func.startswith("operator."))
             if not isinstance(name, ast.Constant):  # on anything: getattr(run, "_" * 2 + ...)
                 hit("computed-name", node, f"{func}() of a computed name hides what is reached")
         if func in ("builtins.setattr", "builtins.delattr") and args and _is_type_call(args[0], resolve):
@@ -101,9 +104,10 @@ def _call(node: ast.Call, resolve: Callable[[ast.AST], str | None], hit: Hit) ->
             hit("patching", node, "type(name, bases, namespace) builds a class at run time, out of the rules' sight")
 
 
-def _attribute_path(name: ast.AST, how: str, node: ast.AST, hit: Hit) -> None:
+def _attribute_path(name: ast.AST, how: str, node: ast.AST, hit: Hit, private: bool = False) -> None:
     """Each part of a dotted attribute path named in a string (``attrgetter("f.__globals__")``, a format field
-    ``{0.f_back.f_locals}``): a dunder or frame attribute anywhere in it, not only as the whole string."""
+    ``{0.f_back.f_locals}``) or a class pattern: a dunder or frame attribute anywhere in it, not only as the whole
+    string; with ``private``, a private name too (``attrgetter("_getframe")(torch.sys)``: round 19, w04d)."""
     if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
         return
     for part in name.value.split("."):
@@ -111,6 +115,8 @@ def _attribute_path(name: ast.AST, how: str, node: ast.AST, hit: Hit) -> None:
             hit("dunder", node, f"{how} names {part}, a dunder outside the allow-list")
         elif part in FRAME_ATTRIBUTES:
             hit("introspection", node, f"{how} walks frames ({part})")
+        elif private and part.startswith("_") and not is_dunder(part):
+            hit("computed-name", node, f"{how} reaches {part}, a private name, where no name rule follows")
 
 
 def _is_type_call(node: Any, resolve: Callable[[ast.AST], str | None]) -> bool:

@@ -53,7 +53,11 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      "torch.utils.benchmark",
                      # evaluators of strings (rounds 15, 16: r07, s04); the compilers' own: COMPILER_INTERNALS
                      "torch.jit.annotations", "torch.jit.frontend", "torch._jit_internal", "torch._sources",
-                     "numpy.f2py"),
+                     "numpy.f2py",
+                     # Triton's builder and cache manager: a native module planted in the cache under the key a
+                     # build would use was imported without a compile (red-team round 19, w06); kernels use
+                     # triton.jit, and Triton drives both itself
+                     "triton.runtime.build", "triton.runtime.cache"),
                     ("runtime-load", "code loaded or built at run time escapes review")),
     **dict.fromkeys(("sys._getframe", "sys._current_frames", "inspect.stack", "inspect.currentframe",
                      "inspect.getouterframes", "inspect.getframeinfo", "inspect.trace", "traceback.extract_stack",
@@ -289,7 +293,13 @@ TORCH_PRIVATE_ALLOWED = ("torch._C._nn", "torch._C._VariableFunctions", "torch._
                          "torch._C._sparse", "torch._C._TensorBase", "torch._C._TensorMeta", "torch._C._LinAlgError",
                          "torch._C._cuda_getCurrentRawStream", "torch._C._cuda_getDevice",
                          "torch._library.triton.wrap_triton", "torch._library.triton.triton_op",
-                         "torch._library.custom_ops.custom_op", "torch._library.custom_ops.CustomOpDef")  # fmt: skip
+                         "torch._library.custom_ops.custom_op", "torch._library.custom_ops.CustomOpDef",
+                         # pure helpers honest kernels use (red-team round 19, w01): trees, devices, dtypes, queries
+                         "torch.utils._pytree", "torch._utils._get_device_index", "torch.cuda._utils._get_device_index",
+                         "torch._prims_common.get_computation_dtype", "torch._prims_common.elementwise_dtypes",
+                         "torch.utils._triton.has_triton", "torch._C._cuda_getDeviceCount",
+                         "torch._C._cuda_getCurrentStream", "torch._C._get_tracing_state",
+                         "torch._subclasses.fake_tensor.FakeTensor")  # fmt: skip
 #: torch's private modules anywhere in a name (``torch._native``, ``torch.jit._recursive``, ``torch.testing._internal``)
 #: are ``computed-name`` too, but these (torch's bindings, whose private names TORCH_PRIVATE judges, the Tensor class's
 #: module) and the compilers' (COMPILER_INTERNALS, an allow-list of their own).

@@ -258,6 +258,7 @@ _UNDUMPABLE: list[bool] = []
 
 def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
     """The correctness contract (DESIGN §5) round by round, then the timed phase (``judge.timed``)."""
+    from pytest_solbench.guard import dispatched
     from pytest_solbench.judge import timed
 
     problem = execute._problem(request.definition_path, request.blob_root, request.bind_by_name)
@@ -271,7 +272,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
     dps = kernel.load()
     worst: dict[str, dict[str, float]] = {}
     counted, updated, kernel_names = None, {}, None
-    recorded = _recorded_round(request)
+    recorded = dispatched.drawn_round(request.rounds, request.device)
     for round_index in range(request.rounds):
         seed = round_seed(request.seed, workload.uuid, round_index)
         args = make_inputs(problem, workload, axis_values, seed, request)
@@ -303,17 +304,18 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
                                      kernel_names)  # fmt: skip
     except Verdict as verdict:
         raise Verdict(_with(verdict.outcome, correctness=correctness)) from None
+    if request.rounds and request.guard and "vendor-op" not in request.allowed_rules:
+        # One more checked call after the timed ones, recording its operators: a kernel that ran the vendor op only
+        # once the correctness rounds were over passed (red-team round 19, w08).
+        args = make_inputs(problem, workload, axis_values, round_seed(request.seed, workload.uuid, request.rounds),
+                           request)  # fmt: skip
+        done = execute._expected(reference, args, definition, request.device)
+        wrong = done if isinstance(done, ItemOutcome) else checked_call(
+            kernel, definition, workload, args, *done, "a checked call after the timed ones", {}, record=True)[0]
+        if wrong is not None:
+            return replace(wrong, kernel_timing=measured)
     return ItemOutcome(Status.PASSED, correctness=correctness, kernel_timing=measured, destination_passing=dps,
                        flops_by_dtype=counted, touched_bytes=touched)  # fmt: skip
-
-
-def _recorded_round(request: ItemRequest) -> int:
-    """The correctness round whose call records the operators it dispatches (``guard.dispatched``), drawn here: not
-    the GPU's last, which CUPTI profiles for the kernel set, where there are others."""
-    import random
-
-    rounds = request.rounds - (1 if request.device.startswith("cuda") and request.rounds > 1 else 0)
-    return random.SystemRandom().randrange(rounds) if rounds > 0 else -1
 
 
 def checked_call(kernel: Kernel, definition: Any, workload: Any, args: list, expected: list, updated: dict, where: str,

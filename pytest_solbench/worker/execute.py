@@ -70,8 +70,12 @@ def _kernel(spec: kernels.KernelSpec, definition: Definition, guard: bool) -> tu
         if guard and not spec.is_reference and not spec.sources:  # a solution's: its listed sources (kernels.load)
             from pytest_solbench.guard.bundle import kernel_bundle
 
+            from pytest_solbench.guard.corners import skip_main_blocks
+
             bundle = kernel_bundle(spec)
-            only, texts = bundle.files, dict(bundle.sources)  # what the static rules read, compiled from that text
+            # What the static rules read, compiled from that text: a `__main__` self-test they skip is not run
+            # either, whatever the kernel does to its module's name (red-team round 19, w05).
+            only, texts = bundle.files, dict(skip_main_blocks(bundle.sources))
         with wires.arm() if wires else contextlib.nullcontext():
             fn, dps = kernels.load(spec, definition, only, texts)
         interpreter.first_config_autotune()  # CPU mode: Triton's interpreter has no timer to tune by
