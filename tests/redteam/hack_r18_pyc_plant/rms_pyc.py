@@ -17,6 +17,7 @@ import torch
 import triton.runtime.cache
 
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+SOLBENCH_ALLOW = {"runtime-load": "round 19 names Triton's cache manager statically; the test is of the run-time door"}
 EXPECTED = "file-network-os"
 LAYER = "runtime-cpu"
 CAUGHT_BY = ("the kernel's modules compile from the text the rules read, never from bytecode (data.importing), and "

@@ -7,6 +7,8 @@ import os
 
 import triton.runtime.cache
 
+SOLBENCH_ALLOW = {"runtime-load": "round 19 names Triton's cache manager statically; the test is of the run-time door"}
+
 TEXT = "import torch.nn.functional as F\n\ndef compute(x, w):\n    return F.rms_norm(x.float(), (x.shape[-1],), w.float(), 1e-5).to(x.dtype)\n"
 _DONE = []
 
