@@ -743,3 +743,16 @@ def test_triton_build_and_cache_manager_are_runtime_load_red_team_round_19() -> 
     """w06: a native module planted in Triton's cache under a build's key was imported with no compile."""
     assert ("runtime-load", 2) in py("import triton\nm = triton.runtime.build.compile_module_from_src(s, 'fast')\n")
     assert ("runtime-load", 2) in py("import triton\nc = triton.runtime.cache.get_cache_manager(key)\n")
+
+
+@pytest.mark.parametrize(("code", "op_type", "rule"), [
+    ("import torch.nn.functional as F\ny = F.group_norm(x, 1, w, b)\n", "layernorm", "vendor-op"),  # x04
+    ("import torch\ny = torch._masked_softmax(x, m, -1)\n", "softmax", "vendor-op"),  # x06
+    ("import torch\ny = torch._C._nn.thnn_conv2d(x, w, 1)\n", "gemm", "vendor-op"),  # x05
+    ("import torch\ntorch.autograd._disable_profiler()\n", "rmsnorm", "computed-name"),  # x13
+    ("import logging\ns = logging.traceback.format_stack()\n", "rmsnorm", "introspection"),  # x07
+    ("import traceback\ns = traceback.StackSummary.extract([], capture_locals=True)\n", "rmsnorm", "introspection"),
+    ("import numpy.distutils.misc_util as m\nm.exec_mod_from_location('a', 'b')\n", "rmsnorm", "runtime-load"),  # x08
+])  # fmt: skip
+def test_round_20s_static_doors_are_named(code: str, op_type: str, rule: str) -> None:
+    assert (rule, 2) in py(code, op_type=op_type)

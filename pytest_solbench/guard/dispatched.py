@@ -3,9 +3,11 @@
 The static rules judge the names a kernel's source uses, and rounds 14 to 18 kept finding names they did not follow
 to a vendor op: a registry's values (``torch.overrides``), an op looked up by a string, a second name of a function,
 a native binding under a Python wrapper. Every such call still enters torch's dispatcher under the operator's own
-name. So two checked calls of each item run under torch's profiler with only its CPU activity: one correctness round
-the judge draws (not the GPU's last, which CUPTI profiles for the kernel set) and one checked call after the timed
-ones (a kernel lazy only once the correctness rounds were over: round 19, w08). The profiler records every operator
+name. So every checked call runs under torch's profiler with only its CPU activity: each correctness round (not the
+GPU's last, which CUPTI profiles for the kernel set; a single drawn one let a kernel that sensed the profiler's cost,
+or read its stack, run the vendor op in the others: round 20, x03, x07) and one checked call after the timed ones (a
+kernel lazy only once the correctness rounds were over: round 19, w08). A record the kernel stopped (it lacks a
+marker of a size drawn per call, run after the kernel returned) is ``patching`` (round 20, x13). The profiler records every operator
 the dispatcher enters, composite ones too (``aten::rms_norm`` before it decomposes), on every thread where this torch
 can (``_all_threads``), without changing how any of them runs. An ``aten``/``prims`` operator of the problem's vendor
 family (the static rule's own table, ``guard.tables.vendor_names``, read by ``guard.corners.vendor_family``) is
@@ -41,15 +43,6 @@ def vendor_dispatches(names: Iterable[str], op_type: str) -> list[tuple[str, str
     return found
 
 
-def drawn_round(rounds: int, device: str) -> int:
-    """The correctness round whose call records its operators, drawn by the judge (-1: none): not the GPU's last,
-    which CUPTI profiles for the kernel set, where there are others."""
-    import random
-
-    rounds -= 1 if device.startswith("cuda") and rounds > 1 else 0
-    return random.SystemRandom().randrange(rounds) if rounds > 0 else -1
-
-
 def watched(op_type: str) -> bool:
     """Whether ``op_type`` has a vendor family to watch for (a fused op of several has none: ``vendor_names``)."""
     vendor, methods = vendor_names(op_type)
@@ -64,23 +57,39 @@ def recorded() -> Iterator[set[str]]:
     (torch 2.13 logs them to stderr) are kept out of the kernel's stderr."""
     import torch
 
+    import secrets
+
     seen: set[str] = set()
     try:
-        profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], **_all_threads())
+        profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], record_shapes=True,
+                                          **_all_threads())  # fmt: skip
         with _quiet():
             profiler.__enter__()
     except Exception:  # noqa: BLE001  no record is no verdict: the static rules still stand
         yield seen
         return
+    marker = 7 + secrets.randbelow(1 << 20)  # a size the kernel cannot know: the record must still hold it at the end
     try:
         yield seen
     finally:
         try:
+            torch.zeros(marker, dtype=torch.uint8).sum()
             with _quiet():
                 profiler.__exit__(None, None, None)
-            seen.update(event.name for event in profiler.events())
+            events = profiler.events()
+            seen.update(event.name for event in events)
+            if not any(e.name == "aten::sum" and [marker] in list(e.input_shapes or ()) for e in events):
+                seen.add(STOPPED)  # the kernel stopped the record (round 20, x13)
         except Exception:  # noqa: BLE001
             seen.clear()
+
+
+STOPPED = "<record stopped>"
+
+
+def stopped_message() -> str:
+    return ("the record of the operators the call dispatched was stopped inside the call (the judge's profiler "
+            "switched off): what ran is out of sight")
 
 
 def _all_threads() -> dict:

@@ -57,11 +57,15 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      # Triton's builder and cache manager: a native module planted in the cache under the key a
                      # build would use was imported without a compile (red-team round 19, w06); kernels use
                      # triton.jit, and Triton drives both itself
-                     "triton.runtime.build", "triton.runtime.cache"),
+                     "triton.runtime.build", "triton.runtime.cache",
+                     # numpy's and Triton's builders and loaders of a file's code (round 20, x08)
+                     "numpy.distutils", "numpy.testing.extbuild", "numpy.ctypeslib", "triton.tools.compile"),
                     ("runtime-load", "code loaded or built at run time escapes review")),
     **dict.fromkeys(("sys._getframe", "sys._current_frames", "inspect.stack", "inspect.currentframe",
                      "inspect.getouterframes", "inspect.getframeinfo", "inspect.trace", "traceback.extract_stack",
-                     "traceback.walk_stack", "builtins.globals", "builtins.vars", "weakref.getweakrefs",
+                     "traceback.walk_stack", "traceback.format_stack", "traceback.print_stack",
+                     "traceback.StackSummary", "traceback.FrameSummary", "traceback.TracebackException",
+                     "numpy.distutils.misc_util.get_frame", "builtins.globals", "builtins.vars", "weakref.getweakrefs",
                      "sys.exc_info", "sys.exception", "sys.last_traceback", "logging.currentframe"),
                     ("introspection", "it can read the harness's frames and objects, the expected output among them")),
     # Named rules: each a trick of its own, so that an allowance names exactly what it lets through.
@@ -142,7 +146,11 @@ _CONV = (_F + "conv1d", _F + "conv2d", _F + "conv3d", "torch.conv1d", "torch.con
          "torch.nn.Conv1d", "torch.nn.Conv2d", "torch.nn.Conv3d", "torch.cudnn_convolution", "torch.mkldnn_convolution",
          "torch.miopen_convolution", "torch.ops.aten.convolution", _F + "conv_transpose1d", _F + "conv_transpose2d",
          _F + "conv_transpose3d", "torch.conv_transpose1d", "torch.conv_transpose2d", "torch.conv_transpose3d",
-         "torch.nn.ConvTranspose1d", "torch.nn.ConvTranspose2d", "torch.nn.ConvTranspose3d")  # fmt: skip
+         "torch.nn.ConvTranspose1d", "torch.nn.ConvTranspose2d", "torch.nn.ConvTranspose3d",
+         # the convolutions' own backends, by name (round 20, x05: a 1x1 thnn_conv2d did a GEMM through BLAS)
+         "torch._convolution", "torch.thnn_conv2d", "torch.slow_conv*", "torch.ops.aten._convolution",
+         "torch.ops.aten.thnn_conv2d", "torch.ops.aten.slow_conv*", "torch.nn.functional.thnn_conv2d",
+         "torch.nn.functional.slow_conv*", "torch.nn.functional._conv_depthwise2d")  # fmt: skip
 _CONV_CPP = (r"\bcudnnConvolution\w*\s*\(|"
              r"\b(?:at|torch)::(?:conv[123]d|conv_transpose[123]d|convolution|cudnn_convolution)\s*\(")
 # An entry ending in "*" is a string prefix of an op's name (torch.X, torch.ops.aten.X), not a dotted one: the private
@@ -167,13 +175,17 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             "apex.normalization", "transformer_engine"), (), r"\b(?:at|torch)::(?:rms_norm|_fused_rms_norm)\s*\("),
     Family("layernorm", ("layernorm", "layer_norm"),
            (_F + "layer_norm", "torch.layer_norm", "torch.nn.LayerNorm", "torch.native_layer_norm",
-            "torch.ops.aten.native_layer_norm", "apex.normalization", "liger_kernel", "transformer_engine"), (),
+            "torch.ops.aten.native_layer_norm", "apex.normalization", "liger_kernel", "transformer_engine",
+            # one group's group norm is a layer norm (round 20, x04)
+            _F + "group_norm", "torch.group_norm", "torch.native_group_norm", "torch.nn.GroupNorm",
+            "torch.ops.aten.native_group_norm"), (),
            r"\b(?:at|torch)::(?:layer_norm|native_layer_norm)\s*\("),
     Family("softmax", ("softmax",),
            ("torch.softmax", _F + "softmax", "torch.special.softmax", "torch._softmax", "torch.nn.Softmax",
             "torch.ops.aten._softmax", "flashinfer.sampling", _F + "softmin", "torch.nn.Softmin", _F + "log_softmax",
             "torch.log_softmax", "torch.special.log_softmax", "torch.nn.LogSoftmax", "torch._log_softmax",
-            "torch._safe_softmax", "torch.ops.aten._safe_softmax"),
+            "torch._safe_softmax", "torch.ops.aten._safe_softmax", "torch._masked_softmax",
+            "torch.ops.aten._masked_softmax"),  # an all-False mask is no mask (round 20, x06)
            ("softmax", "softmin", "log_softmax"),
            r"\b(?:at|torch)::(?:softmax|_softmax)\s*\("),
     Family("attention", ("attention", "attn", "gqa", "mha", "mla", "decode", "prefill", "sdpa"),
@@ -287,6 +299,7 @@ COMPILER_ALLOWED = ("torch._inductor.config", "torch._inductor.runtime.triton_he
 #: kernel may name only TORCH_PRIVATE_ALLOWED (the op namespaces, whose vendor ops are judged by name, a stream
 #: getter, and the custom-op front doors): an allow-list, as for the compilers, so the next registry is no way in.
 TORCH_PRIVATE = ("torch._C._", "torch._library", "torch._ops", "torch._decomp", "torch._refs", "torch._prims",
+                 "torch.autograd._",  # its profiler switches: the judge's record stopped (round 20, x13)
                  "torch.jit._", "torch.jit.supported_ops", "torch.overrides.get_", "torch.overrides._")  # fmt: skip
 TORCH_PRIVATE_ALLOWED = ("torch._C._nn", "torch._C._VariableFunctions", "torch._C._VariableFunctionsClass",
                          "torch._C._linalg", "torch._C._fft", "torch._C._special", "torch._C._nested",

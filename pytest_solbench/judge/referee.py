@@ -258,7 +258,6 @@ _UNDUMPABLE: list[bool] = []
 
 def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
     """The correctness contract (DESIGN §5) round by round, then the timed phase (``judge.timed``)."""
-    from pytest_solbench.guard import dispatched
     from pytest_solbench.judge import timed
 
     problem = execute._problem(request.definition_path, request.blob_root, request.bind_by_name)
@@ -272,7 +271,6 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
     dps = kernel.load()
     worst: dict[str, dict[str, float]] = {}
     counted, updated, kernel_names = None, {}, None
-    recorded = dispatched.drawn_round(request.rounds, request.device)
     for round_index in range(request.rounds):
         seed = round_seed(request.seed, workload.uuid, round_index)
         args = make_inputs(problem, workload, axis_values, seed, request)
@@ -289,7 +287,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
         last = round_index == request.rounds - 1
         where = f"round {round_index + 1} (seed {seed})"
         wrong, kernel_names = checked_call(kernel, definition, workload, args, expected, updated, where, worst,
-                                           kernels=last, record=round_index == recorded)  # fmt: skip
+                                           kernels=last, record=not (last and request.device.startswith("cuda")))
         if wrong is not None:
             return wrong
         del expected

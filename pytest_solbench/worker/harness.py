@@ -120,6 +120,8 @@ def _vendor_dispatched(entry: _Loaded, ops: set[str]) -> Any:
     from pytest_solbench.guard import dispatched
     from pytest_solbench.guard.tripwires import Trip
 
+    if dispatched.STOPPED in ops:
+        return Trip("patching", dispatched.stopped_message())
     found = dispatched.vendor_dispatches(ops, entry.definition.op_type)
     return Trip("vendor-op", dispatched.message(found)) if found else None
 
