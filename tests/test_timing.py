@@ -410,7 +410,7 @@ def test_cupti_spans_count_only_the_sessions_own_ranges(monkeypatch):
             self._name, self._start, self._end = name, start, end
 
         def device_type(self):
-            return DeviceType.CUDA
+            return DeviceType.CPU if self._name.startswith("aten::") else DeviceType.CUDA
 
         def name(self):
             return self._name
@@ -438,7 +438,8 @@ def test_cupti_spans_count_only_the_sessions_own_ranges(monkeypatch):
         def events(self):
             real = [Event(ranges[0], 100, 200), Event("my_kernel", 110, 150), Event(ranges[1], 300, 450),
                     Event("my_kernel", 310, 440)]
-            return real + [Event("solbench_sample_x", 120, 140), Event("solbench_sample_0", 90, 460)]  # the trap
+            host = [Event("aten::rms_norm", 105, 106)]  # the host's side: an operator the call dispatched
+            return real + host + [Event("solbench_sample_x", 120, 140), Event("solbench_sample_0", 90, 460)]  # trap
 
     @contextlib.contextmanager
     def record_function(name):
@@ -448,7 +449,9 @@ def test_cupti_spans_count_only_the_sessions_own_ranges(monkeypatch):
     monkeypatch.setattr(torch.profiler, "profile", Profile)
     monkeypatch.setattr(torch.profiler, "record_function", record_function)
     monkeypatch.setattr(torch.cuda, "synchronize", lambda: None)
-    times, sets = cupti.profiled_spans_ms(lambda i: None, lambda i: None, lambda: None, [0, 1])
+    ops: set[str] = set()
+    times, sets = cupti.profiled_spans_ms(lambda i: None, lambda i: None, lambda: None, [0, 1], ops=ops)
+    assert ops == {"aten::rms_norm"}
     assert times == [100 / 1e6, 150 / 1e6]
     assert sets == [frozenset({"my_kernel", "solbench_sample_x"}), frozenset({"my_kernel"})]
     assert all(r.startswith("solbench_sample_") and len(r.split("_")[2]) == 16 for r in ranges)

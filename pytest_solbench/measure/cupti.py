@@ -7,10 +7,11 @@ from typing import Any, Callable
 
 
 def profiled_spans_ms(
-    call: Callable[[int], Any], prepare: Callable[[int], Any], flush: Callable[[], Any], indices: list[int]
+    call: Callable[[int], Any], prepare: Callable[[int], Any], flush: Callable[[], Any], indices: list[int],
+    ops: set[str] | None = None,
 ) -> tuple[list[float], list[frozenset[str]]]:
     """Each call's device time from CUPTI kernel timestamps, through torch.profiler (Kineto ships with torch), and
-    the set of kernels each call launched.
+    the set of kernels each call launched; with ``ops``, the names of the operators the calls dispatched.
 
     Each call runs inside a ``record_function`` range; Kineto's GPU-side twin of that range spans the first start
     to the last end of the kernels launched in it, on any stream. Unlike events, it holds no launch gap. A call
@@ -40,6 +41,8 @@ def profiled_spans_ms(
     kernels: list[tuple[int, int, str]] = []
     for event in prof.profiler.kineto_results.events():
         if event.device_type() != DeviceType.CUDA:
+            if ops is not None:  # the host's side: the operators the calls dispatched (``guard.dispatched``)
+                ops.add(event.name())
             continue
         name = event.name()
         start = event.start_ns() if hasattr(event, "start_ns") else int(event.start_us() * 1000)
