@@ -55,9 +55,9 @@ def recorded() -> Iterator[set[str]]:
     them all (``_all_threads``), filled in when it ends (empty where the profiler could not start: another one active,
     or none on this build). A few ms a call on the 2-core CPU machine; the profiler's own start and stop lines
     (torch 2.13 logs them to stderr) are kept out of the kernel's stderr."""
-    import torch
-
     import secrets
+
+    import torch
 
     seen: set[str] = set()
     try:
