@@ -287,7 +287,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
         last = round_index == request.rounds - 1
         where = f"round {round_index + 1} (seed {seed})"
         wrong, kernel_names = checked_call(kernel, definition, workload, args, expected, updated, where, worst,
-                                           kernels=last, record=not (last and request.device.startswith("cuda")))
+                                           kernels=last)  # fmt: skip
         if wrong is not None:
             return wrong
         del expected
@@ -303,13 +303,13 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
     except Verdict as verdict:
         raise Verdict(_with(verdict.outcome, correctness=correctness)) from None
     if request.rounds and request.guard and "vendor-op" not in request.allowed_rules and request.tenant != "reference":
-        # One more checked call after the timed ones, recording its operators: a kernel that ran the vendor op only
-        # once the correctness rounds were over passed (red-team round 19, w08).
+        # One more checked call after the timed ones, which records its operators as every checked call does: a
+        # kernel that ran the vendor op only once the correctness rounds were over passed (red-team round 19, w08).
         args = make_inputs(problem, workload, axis_values, round_seed(request.seed, workload.uuid, request.rounds),
                            request)  # fmt: skip
         done = execute._expected(reference, args, definition, request.device)
         wrong = done if isinstance(done, ItemOutcome) else checked_call(
-            kernel, definition, workload, args, *done, "a checked call after the timed ones", {}, record=True)[0]
+            kernel, definition, workload, args, *done, "a checked call after the timed ones", {})[0]
         if wrong is not None:
             return replace(wrong, kernel_timing=measured)
     return ItemOutcome(Status.PASSED, correctness=correctness, kernel_timing=measured, destination_passing=dps,
@@ -317,11 +317,10 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
 
 
 def checked_call(kernel: Kernel, definition: Any, workload: Any, args: list, expected: list, updated: dict, where: str,
-                 worst: dict[str, dict[str, float]], kernels: bool = False,
-                 record: bool = False) -> tuple[ItemOutcome | None, Any]:  # fmt: skip
+                 worst: dict[str, dict[str, float]], kernels: bool = False) -> tuple[ItemOutcome | None, Any]:
     """One untimed call on copies of ``args`` in shared memory, held to the reference's ``expected`` outputs and its
-    in-place ``updated`` inputs: the failure it shows (None) and the kernels it launched (when ``kernels``);
-    ``record``: the call records the operators it dispatches."""
+    in-place ``updated`` inputs: the failure it shows (None) and the kernels it launched (when ``kernels``). The
+    kernel's process records the operators the call dispatches (``guard.dispatched``)."""
     from pytest_solbench.data import inputs
     from pytest_solbench.guard import tripwires
     from pytest_solbench.worker import inplace
@@ -332,8 +331,7 @@ def checked_call(kernel: Kernel, definition: Any, workload: Any, args: list, exp
         outs = [arena.share(o) for o in inputs.allocate_outputs(definition, definition.axis_values(workload.axes),
                                                                  request.device)]  # fmt: skip
         answer = kernel.ask("call", {"key": kernel.key, "device": request.device, "inputs": [d for _, d in shared],
-                                     "outputs": [d for _, d in outs], "kernels": kernels, "record": record},
-                            schema.call)  # fmt: skip
+                                     "outputs": [d for _, d in outs], "kernels": kernels}, schema.call)  # fmt: skip
         if "error" in answer:
             return failure(Status.RUNTIME_ERROR, answer["error"]), None
         tripped(answer["trip"])

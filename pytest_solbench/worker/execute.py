@@ -365,7 +365,7 @@ def warm_up(device: str = "cpu") -> None:
     # ATen's CPU thread pool starts on the first op large enough to split (a kernel's larger workload, or the
     # harness copying its results): start it now, so the thread tripwire counts only the kernel's own threads.
     (torch.ones(1 << 20) * 2).sum()
-    # The profiler that records one drawn correctness call's operators starts a thread of its own the first time:
+    # The profiler that records each checked call's operators starts a thread of its own the first time:
     # start it now, so the thread tripwire does not count it as the kernel's (``guard.dispatched``).
     from pytest_solbench.guard import dispatched
 

@@ -32,7 +32,7 @@ class _Loaded:
     dps: bool
     wires: Any  # guard.tripwires.Tripwires, or None (the reference, or the guard off)
     definition: Any
-    watch: bool = False  # the judge's drawn call records the operators it dispatches (``guard.dispatched``)
+    watch: bool = False  # every checked call records the operators it dispatches (``guard.dispatched``)
     settled: bool = False
 
     def armed(self) -> Any:
@@ -88,7 +88,7 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
                 _spans, sets = profiled_spans_ms(lambda i: held.append(_invoke(entry, args, outs)), _noop, _noop, [0],
                                                  ops=ops if entry.watch else None)  # fmt: skip
                 result, names = held[0], sorted(sets[0])
-            elif entry.watch and payload.get("record"):
+            elif entry.watch:
                 from pytest_solbench.guard import dispatched
 
                 with dispatched.recorded() as ops:
