@@ -7,7 +7,9 @@ For each item of the JSON lines whose test case is in the JUnit XML: the item's 
 call and teardown) less the wall time of the kernel's timed phase and, where the item timed the baseline, of the
 baseline's (``wall_time_s`` of each measurement). What is left is the judge's work (inputs, reference, checks, the
 outside clock's batch on fresh inputs), the round trips and the controller's. Prints a line per item and the median,
-90th percentile and maximum; untimed items (CPU mode) count whole.
+90th percentile and maximum; untimed items (CPU mode) count whole. Then, from each record's ``judge_phases_s``
+(``judge.phases``), the judge's share of it per phase: mean seconds per item, and what is left for the controller
+and the transport.
 """
 
 from __future__ import annotations
@@ -33,6 +35,22 @@ def overheads(records: list[dict], junit_xml: str) -> list[tuple[str, str, float
     return found
 
 
+def phase_means(records: list[dict], timed_only: bool = True) -> dict[str, float]:
+    """Mean seconds per item of each phase of the judge's work, less the kernel's timed phase (its ``timed``
+    request's time, ``kernel timed``, holds the timed calls themselves)."""
+    totals: dict[str, float] = {}
+    count = 0
+    for line in records:
+        record = line.get("solbench", line)
+        taken = record.get("judge_phases_s")
+        if not taken or (timed_only and not record.get("kernel_timing")):
+            continue
+        count += 1
+        for name, seconds in taken.items():
+            totals[name] = totals.get(name, 0.0) + seconds
+    return {name: value / count for name, value in sorted(totals.items(), key=lambda kv: -kv[1])} if count else {}
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
@@ -49,6 +67,9 @@ def main(argv: list[str]) -> int:
     over = sum(1 for v in values if v > 0.25)
     print(f"{len(values)} items: median {statistics.median(values):.3f} s, p90 {p90:.3f} s, max {values[-1]:.3f} s; "
           f"{over} over 0.25 s")
+    means = phase_means(records) or phase_means(records, timed_only=False)
+    if means:
+        print("the judge's time per item, mean over items (s): " + ", ".join(f"{k} {v:.3f}" for k, v in means.items()))
     return 0
 
 

@@ -136,7 +136,8 @@ class Pipeline:
             return failed(record, outcome.status, outcome.message, details=outcome.details)
         after = clocks.snapshot() if timed else None
         record = replace(base, status=outcome.status, log=outcome.log, correctness=outcome.correctness,
-                         rule=outcome.rule, clocks=_clocks(before, after, clocks) if timed else None)  # fmt: skip
+                         rule=outcome.rule, clocks=_clocks(before, after, clocks) if timed else None,
+                         judge_phases_s=outcome.judge_phases_s)  # fmt: skip
         if where is not None and where.note:  # a retry on another actor: said first in the record's log
             record = replace(record, log=f"{where.note}\n{record.log}")
         if outcome.flops_by_dtype is not None:

@@ -96,6 +96,7 @@ class ItemOutcome:
     flops_by_dtype: dict[str, float] | None = None  # counted on real inputs when the request asked
     touched_bytes: dict[str, float] | None = None  # input name -> bytes the timed inputs reach, when asked
     rule: str | None = None  # the anti-cheat rule that fired, with REWARD_HACK
+    judge_phases_s: dict[str, float] | None = None  # where the judge's time on the item went (``judge.phases``)
 
     def __post_init__(self) -> None:
         if not isinstance(self.status, Status):

@@ -38,6 +38,7 @@ class ItemResult:
     correctness: dict[str, Any] | None = None
     kernel_timing: dict[str, Any] | None = None
     reference_timing: dict[str, Any] | None = None  # the baseline's measurement, when this item timed it
+    judge_phases_s: dict[str, float] | None = None  # seconds per part of the judge's work (``judge.phases``)
     clocks: dict[str, Any] | None = None
     rule: str | None = None  # the anti-cheat rule that fired, with REWARD_HACK
     profile: dict[str, Any] | None = None  # --solbench-profile: profile.Profile.to_dict(), or {"skipped": why}

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from pytest_solbench.judge import corroborate, referee
+from pytest_solbench.judge import kernel as judge_kernel
 from pytest_solbench.judge import reply as schema
 from pytest_solbench.protocol import ItemRequest, Status
 from pytest_solbench.worker.shm import MEMFDS
@@ -52,7 +53,7 @@ def fresh_pools(monkeypatch: pytest.MonkeyPatch):
     """The judge's kernel pools made anew for one test (so they see its environment), and closed after it."""
     monkeypatch.setenv("TRITON_INTERPRET", "1")
     pools: dict = {}
-    monkeypatch.setattr(referee, "_POOLS", pools)
+    monkeypatch.setattr(judge_kernel, "_POOLS", pools)
     yield pools
     for pool in pools.values():
         pool.close()
@@ -413,7 +414,7 @@ def test_shared_blocks_go_to_a_pool_on_a_numbered_card_when_the_device_is_plain_
 def test_the_health_check_answers_a_pools_call_with_its_payload() -> None:
     """The judge asks a kernel's pool after a failed GPU item; a pool's call passes a payload. A check that could
     not take it failed every time, so every failed GPU item blamed (and retired) a healthy CUDA context."""
-    from pytest_solbench.judge.referee import HEALTH
+    from pytest_solbench.judge.kernel import HEALTH
     from pytest_solbench.worker.pool import WorkerPool
 
     with WorkerPool(plain=True) as pool:
@@ -486,7 +487,7 @@ def test_a_judge_process_never_imports_kernel_code(tmp_path: Path) -> None:
 @pytest.mark.parametrize("mode", ["status", "extra", "wrong-type", "pickle", "not-json", "outer-keys"])
 def test_a_kernel_process_that_answers_off_the_schema_fails_its_item(fresh_pools, monkeypatch, mode) -> None:
     monkeypatch.setenv("SOLBENCH_FAKE_REPLY", mode)
-    monkeypatch.setattr(referee, "HARNESS", "judge_fakes")
+    monkeypatch.setattr(judge_kernel, "HARNESS", "judge_fakes")
     outcome = referee.judge_item(_request(ROOT / "examples" / "triton_rmsnorm.py", rounds=1))
     assert (outcome.status, outcome.rule) == (Status.REWARD_HACK, "reply-schema"), outcome.log
 
@@ -529,7 +530,7 @@ def test_a_forged_median_is_refused_by_the_outside_clock(fresh_pools, monkeypatc
     from pytest_solbench.protocol import TimingRequest
 
     monkeypatch.setenv("SOLBENCH_FAKE_REPLY", "forge-time")
-    monkeypatch.setattr(referee, "HARNESS", "judge_fakes")
+    monkeypatch.setattr(judge_kernel, "HARNESS", "judge_fakes")
     (tmp_path / "sleepy.py").write_text(SLEEPY)
     request = replace(_request(tmp_path / "sleepy.py", rounds=1), time_kernel=True,
                       timing=TimingRequest(max_time_s=0.5, timer="events"))  # fmt: skip
@@ -756,8 +757,8 @@ def test_an_older_kernels_retirement_is_not_on_the_next_items_clock(monkeypatch,
         def pool(self, tenant: str) -> None:
             clock["now"] += 1000.0  # an older kernel's pool retired on the way
 
-    monkeypatch.setattr(referee, "kernel_pools", lambda device, reference=False: Pools())
-    monkeypatch.setattr(referee, "time", SimpleNamespace(monotonic=lambda: clock["now"]))
+    monkeypatch.setattr(judge_kernel, "kernel_pools", lambda device, reference=False: Pools())
+    monkeypatch.setattr(judge_kernel, "time", SimpleNamespace(monotonic=lambda: clock["now"]))
     (tmp_path / "sleepy.py").write_text(SLEEPY)
     request = _request(tmp_path / "sleepy.py")
     kernel = referee.Kernel(request)
@@ -816,6 +817,10 @@ def test_an_honest_kernel_passes_and_its_outputs_are_checked_in_the_judge(fresh_
     outcome = referee.judge_item(_request(ROOT / "examples" / "triton_rmsnorm.py"))
     assert outcome.status is Status.PASSED, outcome.log
     assert outcome.correctness["max_absolute_error"] < 0.1 and outcome.destination_passing is not None
+    # where the judge's time went: each round's inputs, reference and call, the rest as "other"
+    taken = outcome.judge_phases_s
+    assert {"inputs", "reference", "kernel load", "kernel call", "compare", "other"} <= set(taken), taken
+    assert all(seconds >= 0 for seconds in taken.values()) and taken["kernel call"] > 0
 
 
 # ---------------------------------------------------------------- the judge-layer red team, through the plugin

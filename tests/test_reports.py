@@ -177,3 +177,9 @@ def test_item_overhead_reads_the_plugins_trace_lines_and_junit_xml(project: pyte
     assert sorted((name, status) for name, status, _ in rows) == [
         ("scale_add_f32[good_value-n:1000]", "PASSED"), ("scale_add_f32[good_value-n:16]", "PASSED")]
     assert all(seconds >= 0 for _, _, seconds in rows)
+    # the judge's phases (none here: no judge under --solbench-isolate none), averaged over the timed items
+    assert script.phase_means(records, timed_only=False) == {}
+    lines = [{"solbench": {"kernel_timing": {"n": 1}, "judge_phases_s": {"reference": 0.2, "other": 0.1}}},
+             {"solbench": {"kernel_timing": {"n": 1}, "judge_phases_s": {"reference": 0.4}}},
+             {"solbench": {"kernel_timing": None, "judge_phases_s": {"reference": 9.0}}}]  # untimed: left out
+    assert script.phase_means(lines) == pytest.approx({"reference": 0.3, "other": 0.05})

@@ -40,9 +40,10 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pytest_solbench.judge import corroborate
+from pytest_solbench.judge import corroborate, phases
 from pytest_solbench.judge import reply as schema
-from pytest_solbench.judge.referee import Kernel, Verdict, hack, make_inputs, tripped
+from pytest_solbench.judge.kernel import Kernel, Verdict, hack, tripped
+from pytest_solbench.judge.referee import make_inputs
 from pytest_solbench.protocol import ItemRequest, Status, escape_controls, failure
 from pytest_solbench.worker.rounds import TIMED_ROUND, as_outputs
 
@@ -72,7 +73,8 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
     if not request.time_kernel and not request.rounds:
         return None
     with kernel.arena() as arena:
-        sets = _sets(arena, request, problem, workload, axis_values)
+        with phases.phase("share"):
+            sets = _sets(arena, request, problem, workload, axis_values)
         base = {"key": kernel.key, "device": request.device, "timing": asdict(request.timing),
                 "sets": [s.payload for s in sets], "restore": sorted(updated)}  # fmt: skip
         if not request.time_kernel:  # CPU: a short batch, every set twice, every call checked
@@ -82,7 +84,8 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
         before = probe() if probe else None
         answer = kernel.ask("timed", base, schema.measure)
         after = probe() if probe else None
-        seen = _as_replied(sets)
+        with phases.phase("copies"):
+            seen = _as_replied(sets)
         _answered(answer)
         measured = _summary(answer["measurement"], before, after, request.device)
         if not request.rounds:  # the baseline: the reference itself, in a process of its own; nothing to check
@@ -239,10 +242,11 @@ def _expected(reference: Any, args: list, definition: Any) -> tuple[list, dict]:
     from pytest_solbench.worker import inplace
 
     try:
-        after = inputs.clone_inputs(args)
-        with torch.no_grad():
-            outputs = as_outputs(reference(*after), definition)
-        return outputs, inplace.find(reference, args, after, inputs.changed(args, after))
+        with phases.phase("reference"):
+            after = inputs.clone_inputs(args)
+            with torch.no_grad():
+                outputs = as_outputs(reference(*after), definition)
+            return outputs, inplace.find(reference, args, after, inputs.changed(args, after))
     except Exception as exc:
         from pytest_solbench.worker.execute import _short_traceback
 
@@ -271,8 +275,9 @@ def _check_sets(kernel: Kernel, sets: list[_Set], request: ItemRequest, problem:
             expected[id(s.private)] = _expected(reference, s.private, definition)
         outputs, written = expected[id(s.private)]
         try:
-            _compare_updated(definition, workload, request, s.inputs, s.private, written, what(k))
-            _compare_outputs(definition, workload, request, s.outputs, outputs, what(k))
+            with phases.phase("compare"):
+                _compare_updated(definition, workload, request, s.inputs, s.private, written, what(k))
+                _compare_outputs(definition, workload, request, s.outputs, outputs, what(k))
         except _Wrong as wrong:
             raise _recheck(kernel, problem, workload, s.private, outputs, written, what(k), str(wrong)) from None
 
@@ -388,7 +393,8 @@ def _outside_batch(kernel: Kernel, request: ItemRequest, problem: Any, workload:
     def fresh(c: int) -> _Set:
         inputs = make_inputs(problem, workload, axis_values, _timed_seed(request.seed, workload.uuid, first + c),
                              request)  # fmt: skip
-        return _share(arena, request, problem, axis_values, inputs, True)
+        with phases.phase("share"):
+            return _share(arena, request, problem, axis_values, inputs, True)
 
     with kernel.arena() as arena:
         sets = [fresh(0)]
@@ -400,13 +406,15 @@ def _outside_batch(kernel: Kernel, request: ItemRequest, problem: Any, workload:
         payload = {"key": kernel.key, "device": request.device, "timing": asdict(request.timing),
                    "attached": True, "check_later": True, "schedule": list(range(calls))}  # fmt: skip
         round_trip = min([kernel.round_trip_ms, *(kernel.ping_ms() for _ in range(3))])  # never more than before import
-        with kernel.paused():  # the kernel's threads cannot spin to slow the judge's loop and raise its allowance
-            fixed = _fixed_ms(request, [s.outputs for s in sets])
-        _reveal(sets)
+        with phases.phase("fixed costs"), kernel.paused():  # the kernel's threads cannot spin to slow the judge's
+            fixed = _fixed_ms(request, [s.outputs for s in sets])  # loop and raise its allowance
+        with phases.phase("share"):
+            _reveal(sets)
         answer = kernel.ask("timed", payload, schema.batch)
         wall = kernel.reply_ms  # sent -> reply arrived, as the round trip: the judge's work after it is its own
         picked = random.SystemRandom().sample(range(calls), min(calls, CHECKED_PER_BATCH))
-        seen = _as_replied([sets[c] for c in picked])  # before "checked": work done after the reply is not seen
+        with phases.phase("copies"):
+            seen = _as_replied([sets[c] for c in picked])  # before "checked": work done after the reply is not seen
         _answered(answer)
         _answered(kernel.ask("checked", {}, schema.batch))
         _check_sets(kernel, seen, request, problem, workload, reference, updated,

@@ -4,7 +4,7 @@ The runner has the worker pools' interface (``call(target, payload, timeout_s)``
 call ran. A *seat* is one placement-group bundle (one GPU, or one CPU in CPU mode) served by one thread here; one
 actor lives in it: the judge of that seat (``ray_seat.SeatActor``), which runs only the trusted targets it is
 given (the judge's ``judge_item``) and never imports kernel code. The judge spawns each kernel's process on its
-node as it does on one machine (``judge.referee.kernel_pools``: one pool per kernel, JSON replies only), so a
+node as it does on one machine (``judge.kernel.kernel_pools``: one pool per kernel, JSON replies only), so a
 kernel's code never shares a process with another kernel or the reference. ``submit`` queues a call, ``call``
 waits for one: the session queues every item's requests when its first item starts, so all seats work while pytest
 waits on each item in turn. ``_choose`` says which job a seat takes. An actor that dies under a call (its node
