@@ -846,24 +846,60 @@ def test_judge_red_team_through_the_plugin_with_the_guard_off_then_an_honest_ker
     result.assert_outcomes(passed=1 + passing, failed=len(JUDGE_KERNELS) - passing)
 
 
-@pytest.mark.parametrize(("changes", "correctness", "rule"), [
-    ({}, ["rms_kernel"], None),
-    ({"calls_without_kernels": 3}, ["rms_kernel"], "no-kernel"),
-    ({"distinct_kernel_sets": 2}, ["rms_kernel"], "kernel-set-changed"),
-    ({"kernel_names": ["copy_kernel"]}, ["rms_kernel"], "kernel-set-changed"),  # not what the checked call ran
-    ({"method": "cuda_events", "kernel_names": []}, ["rms_kernel"], None),  # no CUPTI: nothing to compare
+@pytest.mark.parametrize(("changes", "rule"), [
+    ({}, None),
+    ({"calls_without_kernels": 3}, "no-kernel"),
+    ({"distinct_kernel_sets": 2}, "kernel-set-changed"),  # calls on the same input set launched different kernels
+    ({"method": "cuda_events", "kernel_names": []}, None),  # no CUPTI: nothing to compare
 ])  # fmt: skip
-def test_timed_kernel_sets_must_match_each_other_and_the_last_correctness_call(changes, correctness, rule) -> None:
+def test_timed_calls_on_one_input_set_must_launch_the_same_kernels(changes, rule) -> None:
     from pytest_solbench.judge import timed
 
     measured = {"method": "cupti", "calls_without_kernels": 0, "distinct_kernel_sets": 1,
                 "kernel_names": ["rms_kernel"], **changes}  # fmt: skip
     if rule is None:
-        timed._kernel_sets(measured, correctness)
+        timed._kernel_sets(measured)
     else:
         with pytest.raises(referee.Verdict) as raised:
-            timed._kernel_sets(measured, correctness)
+            timed._kernel_sets(measured)
         assert raised.value.outcome.rule == rule
+
+
+@pytest.mark.parametrize(("last_round", "again", "timed_set", "untimed_set", "meaning"), [
+    # torch's paged decode on an H100 (session 12): its softmax kernel follows a length the inputs set, so the last
+    # round's values and a timed set's launched different kernels; each matches a call on its own values: honest
+    (["softmax_warp"], ["softmax_warp"], ["softmax_smem"], ["softmax_smem"], None),
+    # a cache keyed on the values: the second call on the last round's values launches only the key's read
+    (["memcpy", "rms"], ["memcpy"], ["memcpy"], ["memcpy"], "a result served from a cache"),
+    # timed calls told apart: a vendor GEMM when timed, its own kernel when checked, on the same values
+    (["my_gemm"], ["my_gemm"], ["cublas_gemm"], ["my_gemm"], "the timed work is not the checked work"),
+])  # fmt: skip
+def test_kernel_sets_are_held_to_a_call_on_the_same_values(monkeypatch, last_round, again, timed_set, untimed_set,
+                                                           meaning) -> None:  # fmt: skip
+    from types import SimpleNamespace
+
+    from pytest_solbench.judge import timed
+
+    calls = []
+
+    def call(kernel, request, problem, workload, args, expected, updated, where, kernels):
+        calls.append(where)
+        return again if "last correctness round" in where else untimed_set
+
+    monkeypatch.setattr(timed, "_call", call)
+    monkeypatch.setattr(timed, "_expected", lambda reference, args, definition: ([], {}))
+    request = SimpleNamespace(guard=True, allowed_rules=(), tenant="k")
+    sets = [timed._Set([], [], {}, ["private"])]
+    measured = {"method": "cupti", "kernel_names_by_set": [timed_set]}
+    last = timed.Checked(["args"], [], {}, last_round)
+    run = lambda: timed._calls_after(None, request, SimpleNamespace(definition=None), None, None, sets, measured, last)
+    if meaning is None:
+        run()
+    else:
+        with pytest.raises(referee.Verdict) as raised:
+            run()
+        assert raised.value.outcome.rule == "kernel-set-changed" and meaning in raised.value.outcome.log
+    assert len(calls) == (2 if meaning != "a result served from a cache" else 1)
 
 
 def test_what_a_value_returning_kernel_said_it_returned_is_compared_in_the_judges_terms() -> None:

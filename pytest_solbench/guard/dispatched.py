@@ -6,8 +6,8 @@ a native binding under a Python wrapper. Every such call still enters torch's di
 name. So every checked call runs under torch's profiler with only its CPU activity: each correctness round, the
 recheck of a wrong timed call, one more call after the timed ones (a kernel lazy only once the correctness rounds were
 over: round 19, w08) and CPU mode's short batch (a single drawn round let a kernel that sensed the profiler's cost, or
-read its stack, run the vendor op in the others: round 20, x01, x03, x07). The GPU's last round is CUPTI's, whose
-profile gives its host side's operators. A record the kernel stopped (it lacks a marker of a size drawn per call, run
+read its stack, run the vendor op in the others: round 20, x01, x03, x07). On the GPU the call after the timed ones is CUPTI's
+(its kernels are compared with the timed calls'), whose profile gives its host side's operators. A record the kernel stopped (it lacks a marker of a size drawn per call, run
 after the kernel returned) is ``patching`` (round 20, x13). The profiler records every operator
 the dispatcher enters, composite ones too (``aten::rms_norm`` before it decomposes), on every thread where this torch
 can (``_all_threads``), without changing how any of them runs. An ``aten``/``prims`` operator of the problem's vendor

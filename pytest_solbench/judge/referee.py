@@ -89,7 +89,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
             return failure(Status.INVALID_REFERENCE, f"the reference does not load: {execute._short_traceback(exc)}")
     dps = kernel.load()
     worst: dict[str, dict[str, float]] = {}
-    counted, updated, kernel_names = None, {}, None
+    counted, updated, last = None, {}, None
     for round_index in range(request.rounds):
         seed = round_seed(request.seed, workload.uuid, round_index)
         args = make_inputs(problem, workload, axis_values, seed, request)
@@ -104,12 +104,12 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
         if isinstance(done, ItemOutcome):
             return done
         expected, updated = done
-        last = round_index == request.rounds - 1
         where = f"round {round_index + 1} (seed {seed})"
-        wrong, kernel_names = checked_call(kernel, definition, workload, args, expected, updated, where, worst,
-                                           kernels=last)  # fmt: skip
+        final = round_index == request.rounds - 1  # on the GPU it says which kernels it launched
+        wrong, names = checked_call(kernel, definition, workload, args, expected, updated, where, worst, kernels=final)
         if wrong is not None:
             return wrong
+        last = timed.Checked(args, expected, updated, names) if final else None
         del expected
     correctness = execute._summarize_errors(worst) if request.rounds else None
     # The input bytes the timed inputs reach (routed experts, paged caches), found here where no kernel code runs.
@@ -118,21 +118,10 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
         with phases.phase("touched bytes"):
             touched = execute._touched(problem, workload, axis_values, reference, request,
                                    timed.first_set_seed(request, workload))
-    try:
-        measured = timed.check_timed(kernel, request, problem, workload, axis_values, reference, set(updated),
-                                     kernel_names)  # fmt: skip
+    try:  # the timed calls, their checks and one checked call after them (``timed._call_after``)
+        measured = timed.check_timed(kernel, request, problem, workload, axis_values, reference, last)
     except Verdict as verdict:
         raise Verdict(_with(verdict.outcome, correctness=correctness)) from None
-    if request.rounds and request.guard and "vendor-op" not in request.allowed_rules and request.tenant != "reference":
-        # One more checked call after the timed ones, which records its operators as every checked call does: a
-        # kernel that ran the vendor op only once the correctness rounds were over passed (red-team round 19, w08).
-        args = make_inputs(problem, workload, axis_values, round_seed(request.seed, workload.uuid, request.rounds),
-                           request)  # fmt: skip
-        done = expected_outputs(reference, args, definition, request.device)
-        wrong = done if isinstance(done, ItemOutcome) else checked_call(
-            kernel, definition, workload, args, *done, "a checked call after the timed ones", {})[0]
-        if wrong is not None:
-            return replace(wrong, kernel_timing=measured)
     return ItemOutcome(Status.PASSED, correctness=correctness, kernel_timing=measured, destination_passing=dps,
                        flops_by_dtype=counted, touched_bytes=touched)  # fmt: skip
 

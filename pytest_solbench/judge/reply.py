@@ -163,7 +163,7 @@ _COUNTS = ("n", "warmup_calls", "throttled_samples_dropped", "calls_without_kern
 _FIGURES = ("median_ms", "min_ms", "q1_ms", "q3_ms", "mean_ms", "stdev_ms", "wall_time_s")
 _MEASUREMENT_FIELDS = {"samples_ms", *_COUNTS, *_FIGURES, "method", "hidden_work_suspected", "throttled",
                        "stop_reason", "all_streams_tail_ms", "clocks_before", "clocks_after", "notes",
-                       "kernel_names"}  # fmt: skip
+                       "kernel_names", "kernel_names_by_set"}  # fmt: skip
 
 
 def _clock(value: Any, where: str) -> Any:
@@ -199,4 +199,5 @@ def measurement(value: Any, where: str = "measurement") -> dict[str, Any]:
         _clock(value[key], f"{where}.{key}")
     _list(value["notes"], f"{where}.notes", _text, limit=256)
     _list(value["kernel_names"], f"{where}.kernel_names", _text)
+    _list(value["kernel_names_by_set"], f"{where}.kernel_names_by_set", lambda v, w: _list(v, w, _text), limit=64)
     return value

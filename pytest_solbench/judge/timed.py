@@ -13,8 +13,8 @@ judge, in its own memory:
   reference updates in place (a KV cache) is put back as made before every call on a set but its first (``restore``,
   outside the timed window), so it too holds the last call's work alone, and no call finds its slots already
   written by an earlier one (red-team round 6);
-- on the GPU: refuses timed calls that launched no kernel (``no-kernel``) or another kernel set than each other or
-  than the last correctness call (``kernel-set-changed``); then times one more batch from outside, each call on
+- on the GPU: refuses timed calls that launched no kernel (``no-kernel``), or on one input set other kernels than
+  each other or than an untimed call on the same values after them (``kernel-set-changed``); then times one more batch from outside, each call on
   inputs of its own never shown before (fresh values from seeds of their own) and into outputs of its own, checks
   the inputs and outputs of calls it picks at random after the batch, and holds the reported median against that
   outside clock (``judge.corroborate``); clocks are read here, not taken from the kernel's process.
@@ -57,6 +57,17 @@ OUTSIDE_TRIES = 3  # batches on fresh inputs before a contradiction stands
 FRESH_ROUND = TIMED_ROUND + 1_000  # seeds of the outside batch's sets: TIMED_ROUND + k would repeat a timed set
 
 
+@dataclass(frozen=True)
+class Checked:
+    """The last correctness round: its inputs (the judge's, never shared), the reference's outputs and in-place
+    updates on them, and the kernels the call launched (CUPTI, GPU; else None)."""
+
+    args: list
+    expected: list
+    updated: dict
+    kernel_names: list[str] | None
+
+
 @dataclass
 class _Set:
     """One input set in shared memory, its outputs, and the judge's private copy of its inputs as made."""
@@ -68,10 +79,12 @@ class _Set:
 
 
 def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: Any, axis_values: dict[str, int],
-                reference: Any, updated: set[int], kernel_names: list[str] | None) -> dict | None:  # fmt: skip
-    """The measurement (None on CPU), once every check on the timed calls held; raises ``Verdict`` otherwise."""
+                reference: Any, last: Checked | None) -> dict | None:  # fmt: skip
+    """The measurement (None on CPU), once every check on the timed calls held; raises ``Verdict`` otherwise.
+    ``last``: the last correctness round (None for a baseline)."""
     if not request.time_kernel and not request.rounds:
         return None
+    updated = set(last.updated) if last is not None else set()
     with kernel.arena() as arena:
         with phases.phase("share"):
             sets = _sets(arena, request, problem, workload, axis_values)
@@ -79,6 +92,8 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
                 "sets": [s.payload for s in sets], "restore": sorted(updated)}  # fmt: skip
         if not request.time_kernel:  # CPU: a short batch, every set twice, every call checked
             _cpu_batch(kernel, arena, base, sets, request, problem, workload, axis_values, reference, updated)
+            if last is not None:
+                _calls_after(kernel, request, problem, workload, reference, sets, None, last)
             return None
         probe = _clock_probe(request.device)
         before = probe() if probe else None
@@ -92,9 +107,10 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
             return measured
         try:
             _check_sets(kernel, seen, request, problem, workload, reference, updated)
-            _kernel_sets(measured, kernel_names)
-            if request.time_kernel:
-                _outside_clock(kernel, request, problem, workload, axis_values, reference, measured, updated)
+            _kernel_sets(measured)
+            _outside_clock(kernel, request, problem, workload, axis_values, reference, measured, updated)
+            if last is not None:
+                _calls_after(kernel, request, problem, workload, reference, sets, measured, last)
         except Verdict as verdict:
             raise Verdict(_with_timing(verdict.outcome, measured)) from None
         return measured
@@ -324,21 +340,70 @@ def _compare_outputs(definition: Any, workload: Any, request: ItemRequest, got: 
             raise _Wrong(mismatch.message().splitlines()[0])
 
 
-def _kernel_sets(measured: dict[str, Any], correctness_names: list[str] | None) -> None:
-    """Under CUPTI: every timed call launched GPU work, the same kernels each time, and the kernels of the last
-    correctness call."""
+def _kernel_sets(measured: dict[str, Any]) -> None:
+    """Under CUPTI: every timed call launched GPU work, and the calls on one input set the same kernels each time.
+    Calls on different values may launch different kernels (a library picks its softmax by a length the inputs set:
+    torch's paged decode on an H100 did), so the sets are compared per input set; what an untimed call launches on
+    the same values is compared by ``_call_after``."""
     if measured["method"] != "cupti":
         return
     if measured["calls_without_kernels"]:
         raise hack("no-kernel", f"{measured['calls_without_kernels']} timed call(s) launched no GPU work: a result "
                    "served from a cache, or work done before the timer started")  # fmt: skip
-    names = list(measured["kernel_names"])
     if measured["distinct_kernel_sets"] > 1:
-        raise hack("kernel-set-changed", f"the timed calls launched {measured['distinct_kernel_sets']} different sets "
-                   f"of kernels ({', '.join(names[:6])}): work skipped on some calls")  # fmt: skip
-    if correctness_names is not None and set(names) != set(correctness_names):
-        raise hack("kernel-set-changed", f"the timed calls launched {sorted(names)[:6]}, the last correctness call "
-                   f"{sorted(correctness_names)[:6]}: the timed work is not the checked work")  # fmt: skip
+        names = ", ".join(list(measured["kernel_names"])[:6])
+        raise hack("kernel-set-changed", f"timed calls on the same inputs launched {measured['distinct_kernel_sets']} "
+                   f"different sets of kernels ({names}): work skipped on some calls")  # fmt: skip
+
+
+def _calls_after(kernel: Kernel, request: ItemRequest, problem: Any, workload: Any, reference: Any, sets: list[_Set],
+                 measured: dict[str, Any] | None, last: Checked) -> None:  # fmt: skip
+    """Checked calls after the timed ones, recorded as every checked call is (``guard.dispatched``): a kernel that ran
+    a vendor op only once the correctness rounds were over passed (red-team round 19, w08). Under CUPTI (the last
+    correctness round and the timed calls said which kernels they launched) there are two, each held to a call on the
+    same values, since a kernel may launch other kernels on other values (torch's softmax variant follows a length
+    the paged decode's inputs set; comparing calls on different values failed the README's decode example):
+    - the last round's values again: the kernels of the round's call, the first ever on those values, or a result
+      served from a cache keyed on them (red-team: ``judge_value_cache``);
+    - a timed set's values (its private copy, never shared as made): the kernels its timed calls launched, or the
+      timed work is not the checked work (a kernel that tells timed calls apart).
+    Elsewhere (CPU, events) one call on a timed set's values, for the record."""
+    by_set = measured["kernel_names_by_set"] if measured and measured["method"] == "cupti" else []
+    compare = next((k for k, names in enumerate(by_set) if names and k < len(sets)), None)
+    vendor_check = request.guard and "vendor-op" not in request.allowed_rules and request.tenant != "reference"
+    if last.kernel_names is not None and by_set:
+        again = _call(kernel, request, problem, workload, last.args, last.expected, last.updated,
+                      "the last correctness round's values, called again after the timed calls", True)  # fmt: skip
+        _same_kernels(last.kernel_names, again, "the last correctness round launched", "a second call on the same "
+                      "values after the timed calls", "a result served from a cache keyed on the values")  # fmt: skip
+    if compare is None and not vendor_check:
+        return
+    on = sets[compare or 0]
+    done = _expected(reference, on.private, problem.definition)
+    names = _call(kernel, request, problem, workload, on.private, *done,
+                  f"an untimed call after the timed ones, on the values of input set {(compare or 0) + 1}",
+                  compare is not None)  # fmt: skip
+    if compare is not None:
+        _same_kernels(by_set[compare], names, f"the timed calls on input set {compare + 1} launched",
+                      "an untimed call on the same values", "the timed work is not the checked work")  # fmt: skip
+
+
+def _call(kernel: Kernel, request: ItemRequest, problem: Any, workload: Any, args: list, expected: list,
+          updated: dict, where: str, kernels: bool) -> list[str] | None:  # fmt: skip
+    """One checked call (``referee.checked_call``) that must be right; the kernels it launched when ``kernels``."""
+    from pytest_solbench.judge.referee import checked_call
+
+    wrong, names = checked_call(kernel, problem.definition, workload, args, expected, updated, where, {},
+                                kernels=kernels)  # fmt: skip
+    if wrong is not None:
+        raise Verdict(wrong)
+    return names
+
+
+def _same_kernels(first: list[str], then: list[str] | None, first_said: str, then_said: str, meaning: str) -> None:
+    if then is not None and set(first) != set(then):
+        raise hack("kernel-set-changed", f"{first_said} {sorted(first)[:6]}, {then_said} {sorted(then)[:6]}: "
+                   f"{meaning}")  # fmt: skip
 
 
 def _summary(reported: dict[str, Any], before: Any, after: Any, device: str) -> dict[str, Any]:

@@ -35,13 +35,15 @@ class Measurement:
     notes: tuple[str, ...] = ()
     kernel_names: tuple[str, ...] = ()  # CUPTI: every kernel the timed calls launched
     calls_without_kernels: int = 0  # CUPTI: timed calls that launched nothing on the GPU
-    distinct_kernel_sets: int = 0  # CUPTI: how many different kernel sets the timed calls launched
+    distinct_kernel_sets: int = 0  # CUPTI: the most different kernel sets the timed calls on one input set launched
+    kernel_names_by_set: tuple[tuple[str, ...], ...] = ()  # CUPTI: per input set, the kernels its timed calls launched
 
     def to_dict(self) -> dict[str, Any]:
         out = {name: getattr(self, name) for name in self.__dataclass_fields__}
         out["samples_ms"] = list(self.samples_ms)
         out["notes"] = list(self.notes)
         out["kernel_names"] = list(self.kernel_names)
+        out["kernel_names_by_set"] = [list(names) for names in self.kernel_names_by_set]
         for key in ("clocks_before", "clocks_after"):
             value = out[key]
             out[key] = value.to_dict() if hasattr(value, "to_dict") else value

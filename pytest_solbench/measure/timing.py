@@ -107,14 +107,18 @@ def measure(
     l2_flush: Callable[[], Any] | None = None,
     clock_probe: Callable[[], Any] | None = None,
     timer: Any = None,
+    input_set: Callable[[int], int] | None = None,
 ) -> Measurement:
     """Time ``call(i)``; the caller rotates its input copies by ``i`` and ``prepare(i)`` re-poisons outputs
-    outside the timed window. ``timer`` replaces the CUDA/wall timer (tests pass a fake device)."""
+    outside the timed window. ``timer`` replaces the CUDA/wall timer (tests pass a fake device). ``input_set(i)``:
+    the input set call ``i`` uses (the kernel sets CUPTI saw are told per input set: a kernel may launch other
+    kernels on other values, a softmax variant chosen by a data-dependent length, but not on the same ones)."""
     started = time.perf_counter()
     cpu = str(device).startswith("cpu")
     timer = timer if timer is not None else (WallTimer() if cpu else CudaTimer(device))
     with timer.scope():
-        return _Run(call, prepare or _noop, timer, config, l2_flush, clock_probe, device, started).run()
+        return _Run(call, prepare or _noop, timer, config, l2_flush, clock_probe, device, started,
+                    input_set=input_set or (lambda i: 0)).run()  # fmt: skip
 
 
 @dataclass
@@ -134,6 +138,8 @@ class _Run:
     graphs: list[tuple[int, Callable[[], Any]]] = field(default_factory=list)
     counter: Iterator[int] = field(default_factory=itertools.count)
     kernel_sets: list[frozenset[str]] = field(default_factory=list)
+    input_set: Callable[[int], int] = lambda i: 0
+    kernel_set_inputs: list[int] = field(default_factory=list)  # the input set of each of ``kernel_sets``
 
     def run(self) -> Measurement:
         config = self.config
@@ -179,8 +185,16 @@ class _Run:
             notes=tuple(self.notes),
             kernel_names=tuple(sorted(set().union(*self.kernel_sets))) if self.kernel_sets else (),
             calls_without_kernels=sum(1 for s in self.kernel_sets if not s),
-            distinct_kernel_sets=len(set(self.kernel_sets)),
+            **self._by_input_set(),
         )
+
+    def _by_input_set(self) -> dict[str, Any]:
+        """The kernel sets per input set: the most distinct ones among one set's calls, and each set's kernels."""
+        groups: dict[int, set[frozenset[str]]] = {}
+        for names, k in zip(self.kernel_sets, self.kernel_set_inputs):
+            groups.setdefault(k, set()).add(names)
+        by_set = tuple(tuple(sorted(set().union(*groups.get(k, ())))) for k in range(max(groups, default=-1) + 1))
+        return {"distinct_kernel_sets": max(map(len, groups.values()), default=0), "kernel_names_by_set": by_set}
 
     def _warm_up(self) -> tuple[int, float]:
         """One untimed call (JIT, autotune), then whole samples until warmup_ms has passed; returns the call
@@ -227,12 +241,13 @@ class _Run:
         """n more samples timed by CUPTI through torch.profiler, and the kernels each launched; [] (with a note)
         when the profiler cannot run here."""
         try:
-            spans, sets = profiled_spans_ms(self.call, self.prepare, self.flush or _noop,
-                                            [next(self.counter) for _ in range(n)])  # fmt: skip
+            indices = [next(self.counter) for _ in range(n)]
+            spans, sets = profiled_spans_ms(self.call, self.prepare, self.flush or _noop, indices)
         except Exception as exc:
             self.notes.append(f"CUPTI timing failed ({type(exc).__name__}: {exc}); events used")
             return []
         self.kernel_sets = sets
+        self.kernel_set_inputs = [self.input_set(i) for i in indices]
         return spans
 
     def _note_clock(self, snapshot: Any) -> float | None:

@@ -202,7 +202,7 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
                 config = timing.TimingConfig(max_time_s=cfg["max_time_s"], timer=cfg["timer"],
                                              cold_l2=flush is not None)  # fmt: skip
                 measurement = timing.measure(run, prepare=prepare, device=device, config=config, l2_flush=flush,
-                                             clock_probe=_clock_probe(device))  # fmt: skip
+                                             clock_probe=_clock_probe(device), input_set=which)  # fmt: skip
                 reply = {"measurement": _plain_measurement(measurement.to_dict())}
             deliver()
             execute._sync(device)

@@ -6,7 +6,7 @@ import torch
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
 EXPECTED = "kernel-set-changed"
 LAYER = "judge-gpu"
-CAUGHT_BY = ("GPU: the timed calls' kernel sets differ from each other and from the last correctness call's (CUPTI), "
+CAUGHT_BY = ("GPU: timed calls on one input set launch nothing after the first (CUPTI: no-kernel), "
              "and the outside clock; on CPU a cache hit on the same values is a right answer")
 
 _CACHE = {}
