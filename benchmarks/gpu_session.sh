@@ -9,6 +9,7 @@
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup capture                         # problems captured from a block
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup judge overhead ray              # the judge's GPU half (issues 15, 18)
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup confine                         # a measure that stops CUDA, found
+#   OUT=gpu-out bash benchmarks/gpu_session.sh setup costs examples                  # the judge's parts, the README job
 # DEADLINE_S=N stops every step by N seconds after the start. Every step logs under $OUT/logs; the last packs them into $OUT/logs.tgz. Clocks are only observed, never set.
 set -u
 OUT=${OUT:-gpu-out}
@@ -52,6 +53,8 @@ for what in "$@"; do
       [ -n "$found" ] && continue
       timeout 120 "${S[@]}" --solbench-guard off >"$LOGS/smoke_guard_off.log" 2>&1
       echo "smoke failed: the steps after it were not run" >>"$LOGS/steps.txt"; break ;;
+    costs)  # issue 15: what the judge's parts cost one by one (operator record, CUPTI profile, comparisons)
+      timed costs timeout "$(cap 120)" python benchmarks/judge_costs.py >"$LOGS/costs.log" 2>&1 ;;
     confine)  # which confinement measure stops CUDA in a kernel's process, and what under /proc, /sys the driver opens
       timed confine timeout "$(cap 240)" python benchmarks/confine_probe.py "$LOGS/confine" >"$LOGS/confine.log" 2>&1 ;;
     ipc)  # CUDA and the judge's IPC tensors in a child with a private /dev/shm, then with a user id of its own
