@@ -27,13 +27,15 @@ def _table(result: pytest.RunResult) -> list[str]:
 
 
 def _traces(path: Path) -> dict[str, dict[str, Any]]:
-    """Trace lines by node id, without what differs from run to run (time stamp) or by design (the Ray node)."""
+    """Trace lines by node id, without what differs from run to run (time stamp, the judge's seconds) or by design
+    (the Ray node)."""
     lines = {}
     for text in path.read_text().splitlines():
         line = json.loads(text)
         line["evaluation"].pop("timestamp")
         line["evaluation"]["environment"].pop("node", None)
         line["solbench"].pop("environment", None)
+        line["solbench"].pop("judge_phases_s", None)  # seconds the judge spent: differ from run to run
         lines[line["solbench"]["nodeid"]] = line
     return lines
 
