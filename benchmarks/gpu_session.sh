@@ -115,8 +115,8 @@ for what in "$@"; do
         >>"$LOGS/gates.log" 2>&1
       echo "slow run exit $?" >>"$LOGS/gates.log" ;;
     judge)  # issue 15: CUDA IPC, CUPTI kernel sets, the outside clock on fresh inputs, confinement with CUDA
-      timed judge "${STOP[@]}" "$(cap "${JUDGE_S:-420}")" "${PYTEST[@]}" -q -rs tests/test_judge.py tests/test_confine.py tests/test_user_call.py \
-        tests/test_redteam.py ${JUDGE_K:+-k "$JUDGE_K"} >"$LOGS/judge.log" 2>&1 ;;
+      timed judge "${STOP[@]}" "$(cap "${JUDGE_S:-420}")" "${PYTEST[@]}" -q -rs ${JUDGE_FILES:-tests/test_judge.py tests/test_confine.py \
+        tests/test_user_call.py tests/test_redteam.py} ${JUDGE_K:+-k "$JUDGE_K"} >"$LOGS/judge.log" 2>&1 ;;
     overhead)  # issue 15: seconds per item beyond its timed phases (budget 0.25 s), on the README's examples
       timed overhead timeout 420 "${SOL[@]}" --kernel-dir examples --solbench-max-time 0.5 -q \
         --solbench-json "$LOGS/overhead.jsonl" --junitxml "$LOGS/overhead.xml" >"$LOGS/overhead_run.log" 2>&1
