@@ -22,6 +22,7 @@ from pytest_solbench.guard.corners import (corner_findings, harmless_calls, skip
                                             vendor_aliases)  # fmt: skip
 from pytest_solbench.guard.names import (Resolver, is_module, local_exports, lookup, normalize_cpp,
                                          source_encoding, strip_cpp)  # fmt: skip
+from pytest_solbench.guard.partial import outside_the_listed_names, partly_importable
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
 from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, LIBRARY_CALLS, MODULE_RULES, REEXPORTED,
@@ -274,6 +275,10 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
         hit("vendor-op", node, message)
     for rule, message in corner_findings(name, canonical, context.local_modules):
         hit(rule, node, message)
+    part = next((n for n in (name, canonical) if partly_importable(n) and outside_the_listed_names(n)), None)
+    if part and not imported and parts[0] not in context.local_modules and not any(
+            _matches(part, prefix) for prefix in MODULE_RULES):  # fmt: skip
+        hit("unlisted-import", node, f"uses {name}, a name of {part.split('.')[0]} outside the few a kernel may use")
     local = parts[0] in context.local_modules  # a local package named after the definition is the kernel's own
     if _matches(name, "pytest_solbench") or (not local and "reference" in parts[1:]) or parts[0] == "reference" or (
         context.definition_name and context.definition_name in parts and not local
@@ -293,6 +298,8 @@ def _check_importable(name: str, node: ast.AST, hit, context: _Context) -> None:
         return
     if any(_matches(name, prefix) for prefix in MODULE_RULES):
         return  # threading, subprocess, ctypes...: their own rule says why, and an allowance names that rule
+    if partly_importable(name) and not outside_the_listed_names(name):
+        return  # import inspect: its names are judged where they are used (_check_name)
     if not is_module(top):
         return  # not installed: the import fails (COMPILE_ERROR) before anything runs
     shown = ", ".join(sorted(IMPORTABLE)[:8])
