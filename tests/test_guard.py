@@ -270,8 +270,8 @@ def test_modules_passed_as_values_and_reached_through_other_modules() -> None:
 
 def test_names_built_at_run_time_and_frames_from_tracebacks() -> None:
     assert py("import torch\nname = 'cu' + 'da'\nc = getattr(torch, name)\n") == [("computed-name", 3)]
-    assert py("import importlib\nm = importlib.import_module('thread' + 'ing')\n") == [("unlisted-import", 1),
-                                                                                       ("computed-name", 2)]
+    # import importlib is fine since round 21 (z30: the README's import_module of a helper by a constant name)
+    assert py("import importlib\nm = importlib.import_module('thread' + 'ing')\n") == [("computed-name", 2)]
     assert py("m = __import__('os')\n") == [("dunder", 1)]
     assert py("import torch\nc = getattr(torch, 'float32')\n") == []
     code = ("def run(x):\n    try:\n        1 / 0\n    except ZeroDivisionError as e:\n"

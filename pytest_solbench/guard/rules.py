@@ -22,6 +22,7 @@ from pytest_solbench.guard.corners import (corner_findings, harmless_calls, skip
                                             vendor_aliases)  # fmt: skip
 from pytest_solbench.guard.names import (Resolver, is_module, local_exports, lookup, normalize_cpp,
                                          source_encoding, strip_cpp)  # fmt: skip
+from pytest_solbench.guard.owned import own_method_calls, reads_own_attributes
 from pytest_solbench.guard.partial import outside_the_listed_names, partly_importable
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
@@ -205,6 +206,8 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     annotated = check_annotations(tree, hit, resolver.resolve)  # string annotations and typing's data: round 16, 18
     walked = [*ast.walk(tree), *(n for code in annotated for n in ast.walk(code))]
     inner = {id(n.value) for n in walked if isinstance(n, ast.Attribute)} | harmless_calls(walked, resolver.resolve)
+    inner |= {id(n.func) for n in walked if isinstance(n, ast.Call) and reads_own_attributes(n, resolver.resolve)}
+    own_calls = own_method_calls(tree)  # self.softmax(x) of a class that defines softmax (round 21, z29)
     for node in walked:
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
             name = resolver.resolve(node)
@@ -219,7 +222,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
                 _check_name(name, node, hit, vendor, context, imported=False)
                 if resolver.resolve(node.func) in _IMPORT_CALLS:
                     _check_importable(name, node, hit, context)
-            _check_call(node, resolver, hit, vendor_methods, context)
+            _check_call(node, resolver, hit, {} if id(node) in own_calls else vendor_methods, context)
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             if turns_off(node):
                 continue  # torch.backends.cuda.matmul.allow_tf32 = False asks for more precision, not less

@@ -3,7 +3,8 @@ with ``lib`` a parameter) names nothing a rule knows, so a module used other tha
 (``t = torch``) or ``getattr(module, "literal")`` is a finding of its own (``computed-name``), whether it is named by
 an import (``f(sys)``) or reached as an attribute (``f(torch.nn.functional)``, red-team round 18: v08 handed
 ``torch.nn.functional`` to a function whose ``lib.xms_norm`` it renamed, and ``lib.rms_norm`` with no renaming
-passed the rules as well).
+passed the rules as well). One choice is spared: between two modules of Triton's language by a condition
+(``libdevice = cuda's if ... else hip's``, red-team round 21, z23), which hold nothing a rule names.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def modules_as_values(tree: ast.Module, resolver: Resolver) -> Iterator[tuple[as
         else:
             continue
         parent = parents.get(id(node))
+        if _device_library_choice(parent, parents, resolver):
+            continue
         if isinstance(parent, ast.Attribute) or (isinstance(parent, ast.Assign) and parent.value is node
                                                  and all(isinstance(t, ast.Name) for t in parent.targets)):
             continue
@@ -46,3 +49,23 @@ def modules_as_values(tree: ast.Module, resolver: Resolver) -> Iterator[tuple[as
         if named and resolver.resolve(parent.func) in _ATTRIBUTE_BUILTINS:
             continue
         yield node, shown
+
+
+#: Modules that hold only device functions of Triton's language (``libdevice.rsqrt`` runs inside a jit kernel):
+#: no rule names anything in them, so choosing one by a condition hides nothing from the rules.
+_DEVICE_LIBRARIES = ("triton.language",)
+
+
+def _device_library_choice(parent: ast.AST | None, parents: dict, resolver: Resolver) -> bool:
+    """``libdevice = tl.extra.cuda.libdevice if torch.version.hip is None else tl.extra.hip.libdevice``: a
+    conditional expression assigned to plain names whose two branches are both modules of Triton's language
+    (red-team round 21, z23: the portable kernel's idiom)."""
+    if not isinstance(parent, ast.IfExp):
+        return False
+    assign = parents.get(id(parent))
+    if not (isinstance(assign, ast.Assign) and assign.value is parent and all(
+            isinstance(t, ast.Name) for t in assign.targets)):  # fmt: skip
+        return False
+    branches = [resolver.resolve(b) for b in (parent.body, parent.orelse)]
+    return all(b and is_module(b) and any(b == d or b.startswith(d + ".") for d in _DEVICE_LIBRARIES)
+               for b in branches)  # fmt: skip
