@@ -785,6 +785,8 @@ def test_the_kernels_own_objects_red_team_round_21() -> None:
     assert py("f(**vars(meta(h)))\nvars(self)\n") == []
     assert py("vars()\n") == [("introspection", 1)]
     assert py("vars(type(x))\n") == [("introspection", 1)]
+    assert py("T = type(x)\nd = vars(T)\n") == [("introspection", 2)]
+    assert py("class C:\n    def f(self):\n        return super(C, x).__deepcopy__({})\n") == [("dunder", 3)]
     assert py("import torch\nd = vars(torch.nn.functional)\n") == [("computed-name", 2), ("introspection", 2)]
     method = "class C:\n    def softmax(self, x):\n        return x\n    def f(self, x):\n        return self.softmax(x)\n"
     assert py(method, op_type="softmax") == []

@@ -40,7 +40,9 @@ def _first_param(method: ast.FunctionDef) -> str | None:
 
 
 def _is_super_call(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"
+    """``super()`` with no arguments: the enclosing class's bases, for its own object (``super(T, obj)`` binds any)."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"
+            and not node.args and not node.keywords)  # fmt: skip
 
 
 def exempt_dunders(tree: ast.Module, resolve: Resolve) -> set[int]:
@@ -125,13 +127,27 @@ def own_method_calls(tree: ast.Module) -> set[int]:
     return found
 
 
-def reads_own_attributes(call: ast.Call, resolve: Resolve) -> bool:
-    """``vars(x)`` with one argument the rules cannot name: not a module, class or function of a library (those
-    resolve), not ``type(...)`` nor a dunder's value."""
-    if resolve(call.func) != "builtins.vars" or len(call.args) != 1 or call.keywords:
-        return False
-    arg = call.args[0]
-    if isinstance(arg, ast.Starred) or resolve(arg) is not None:
-        return False
-    typed = isinstance(arg, ast.Call) and resolve(arg.func) in ("builtins.type", "builtins.vars", "builtins.getattr")
-    return not typed and not any(isinstance(n, ast.Attribute) and n.attr.startswith("__") for n in ast.walk(arg))
+def own_attribute_reads(nodes: Iterable[ast.AST], resolve: Resolve) -> set[int]:
+    """ids of the ``vars`` names of ``vars(x)`` calls with one argument the rules cannot name: not a module, class
+    or function of a library (those resolve), not ``type(...)`` nor a name bound to one (``T = type(x)``), nor a
+    dunder's value; ``vars()`` reads the caller's frame and stays ``introspection``."""
+    nodes = list(nodes)
+    typed = {t.id for n in nodes if isinstance(n, (ast.Assign, ast.NamedExpr)) and _is_type_call(n.value, resolve)
+             for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}  # fmt: skip
+    found = set()
+    for call in nodes:
+        if not (isinstance(call, ast.Call) and resolve(call.func) == "builtins.vars" and len(call.args) == 1
+                and not call.keywords):  # fmt: skip
+            continue
+        arg = call.args[0]
+        if isinstance(arg, ast.Starred) or resolve(arg) is not None or _is_type_call(arg, resolve):
+            continue
+        if (isinstance(arg, ast.Name) and arg.id in typed) or any(
+                isinstance(n, ast.Attribute) and n.attr.startswith("__") for n in ast.walk(arg)):  # fmt: skip
+            continue
+        found.add(id(call.func))
+    return found
+
+
+def _is_type_call(node: ast.AST, resolve: Resolve) -> bool:
+    return isinstance(node, ast.Call) and resolve(node.func) in ("builtins.type", "builtins.vars", "builtins.getattr")

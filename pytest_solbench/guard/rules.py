@@ -22,7 +22,7 @@ from pytest_solbench.guard.corners import (corner_findings, harmless_calls, skip
                                             vendor_aliases)  # fmt: skip
 from pytest_solbench.guard.names import (Resolver, is_module, local_exports, lookup, normalize_cpp,
                                          source_encoding, strip_cpp)  # fmt: skip
-from pytest_solbench.guard.owned import own_method_calls, reads_own_attributes
+from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
 from pytest_solbench.guard.partial import outside_the_listed_names, partly_importable
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
@@ -206,7 +206,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     annotated = check_annotations(tree, hit, resolver.resolve)  # string annotations and typing's data: round 16, 18
     walked = [*ast.walk(tree), *(n for code in annotated for n in ast.walk(code))]
     inner = {id(n.value) for n in walked if isinstance(n, ast.Attribute)} | harmless_calls(walked, resolver.resolve)
-    inner |= {id(n.func) for n in walked if isinstance(n, ast.Call) and reads_own_attributes(n, resolver.resolve)}
+    inner |= own_attribute_reads(walked, resolver.resolve)  # **vars(meta) (round 21, z05)
     own_calls = own_method_calls(tree)  # self.softmax(x) of a class that defines softmax (round 21, z29)
     for node in walked:
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in inner:

@@ -2,7 +2,6 @@
 {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)} (asdict deep-copies, so authors write this)."""
 import dataclasses
 
-import torch
 import triton
 import triton.language as tl
 

@@ -3,7 +3,6 @@ enum's names including aliases), a variant chosen by an environment variable's n
 import enum
 import os
 
-import torch
 import triton
 import triton.language as tl
 

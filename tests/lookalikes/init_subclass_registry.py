@@ -1,5 +1,4 @@
 """HONEST look-alike (red-team round 21, z04): variants registered through __init_subclass__ (a plugin-registry idiom), picked by size."""
-import torch
 import triton
 import triton.language as tl
 

@@ -1,7 +1,6 @@
 """HONEST look-alike (red-team round 21, z05): launch meta-parameters kept in a small config object and passed with **vars(cfg)."""
 import types
 
-import torch
 import triton
 import triton.language as tl
 

@@ -2,7 +2,6 @@
 `importlib.import_module("impl30")`, picking an implementation module by a constant name."""
 import importlib
 
-import torch
 import triton
 
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"

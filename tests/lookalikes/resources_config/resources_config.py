@@ -1,6 +1,5 @@
 """HONEST look-alike (red-team round 21, z07): a helper package whose tuning table is package data read through importlib.resources
 (round 18 fv3 made __package__ readable for exactly this idiom)."""
-import torch
 import triton
 import triton.language as tl
 
