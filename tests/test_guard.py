@@ -796,6 +796,8 @@ def test_the_kernels_own_objects_red_team_round_21() -> None:
     choice = "import torch\nimport triton.language as tl\nlib = tl.extra.cuda.libdevice if torch.version.hip else {}\n"
     assert py(choice.format("tl.extra.hip.libdevice")) == []
     assert py(choice.format("torch.nn.functional")) == [("computed-name", 3)]
+    assert py(choice.replace("torch.version.hip", "torch.nn.functional").format("tl.extra.hip.libdevice")) == [
+        ("computed-name", 3)]  # only the two branches are spared, not a module as the condition
     assert py("import torch\nDEV = torch.cuda if torch.cuda.is_available() else torch.cpu\n") == [("computed-name", 2)]
 
 

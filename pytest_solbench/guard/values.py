@@ -39,7 +39,7 @@ def modules_as_values(tree: ast.Module, resolver: Resolver) -> Iterator[tuple[as
         else:
             continue
         parent = parents.get(id(node))
-        if _device_library_choice(parent, parents, resolver):
+        if _device_library_choice(node, parent, parents, resolver):
             continue
         if isinstance(parent, ast.Attribute) or (isinstance(parent, ast.Assign) and parent.value is node
                                                  and all(isinstance(t, ast.Name) for t in parent.targets)):
@@ -56,11 +56,11 @@ def modules_as_values(tree: ast.Module, resolver: Resolver) -> Iterator[tuple[as
 _DEVICE_LIBRARIES = ("triton.language",)
 
 
-def _device_library_choice(parent: ast.AST | None, parents: dict, resolver: Resolver) -> bool:
+def _device_library_choice(node: ast.AST, parent: ast.AST | None, parents: dict, resolver: Resolver) -> bool:
     """``libdevice = tl.extra.cuda.libdevice if torch.version.hip is None else tl.extra.hip.libdevice``: a
     conditional expression assigned to plain names whose two branches are both modules of Triton's language
     (red-team round 21, z23: the portable kernel's idiom)."""
-    if not isinstance(parent, ast.IfExp):
+    if not (isinstance(parent, ast.IfExp) and node in (parent.body, parent.orelse)):
         return False
     assign = parents.get(id(parent))
     if not (isinstance(assign, ast.Assign) and assign.value is parent and all(
