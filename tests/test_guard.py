@@ -799,6 +799,10 @@ def test_the_kernels_own_objects_red_team_round_21() -> None:
     assert py(choice.replace("torch.version.hip", "torch.nn.functional").format("tl.extra.hip.libdevice")) == [
         ("computed-name", 3)]  # only the two branches are spared, not a module as the condition
     assert py("import torch\nDEV = torch.cuda if torch.cuda.is_available() else torch.cpu\n") == [("computed-name", 2)]
+    versions = "import torch, triton\nV = {m.__name__: m.__version__ for m in (torch, triton)}\n"
+    assert py(versions) == [] and py(versions.replace("m.__version__", "m.nn")) == [("computed-name", 2)]
+    loop = "import torch\nfor m in (torch,):\n    print(m.__name__)\n"
+    assert py(loop) == [] and py(loop + "m.nn.functional.rms_norm(x)\n") == [("computed-name", 2)]  # it outlives
 
 
 def test_a_few_names_of_inspect_and_importlib_red_team_round_21() -> None:
