@@ -270,8 +270,8 @@ def test_modules_passed_as_values_and_reached_through_other_modules() -> None:
 
 def test_names_built_at_run_time_and_frames_from_tracebacks() -> None:
     assert py("import torch\nname = 'cu' + 'da'\nc = getattr(torch, name)\n") == [("computed-name", 3)]
-    assert py("import importlib\nm = importlib.import_module('thread' + 'ing')\n") == [("unlisted-import", 1),
-                                                                                       ("computed-name", 2)]
+    # import importlib is fine since round 21 (z30: the README's import_module of a helper by a constant name)
+    assert py("import importlib\nm = importlib.import_module('thread' + 'ing')\n") == [("computed-name", 2)]
     assert py("m = __import__('os')\n") == [("dunder", 1)]
     assert py("import torch\nc = getattr(torch, 'float32')\n") == []
     code = ("def run(x):\n    try:\n        1 / 0\n    except ZeroDivisionError as e:\n"
@@ -446,8 +446,12 @@ def test_there_is_a_lookalike_for_each_false_positive_the_rules_must_avoid() -> 
                                                   "workspace_nbytes", "fused_ln_gemm", "definition_named_pkg",
                                                   "local_softmax_helper", "tf32_off", "types_import",
                                                   "dunder_helpers", "custom_op_triton", "triton_op_wrap",
-                                                  "main_selftest", "pathlib_config", "logging_config", "typing_strings"
-                                                  }  # fmt: skip (red-team rounds 1 and 2: the first 10; round 18: 6)
+                                                  "main_selftest", "pathlib_config", "logging_config", "typing_strings",
+                                                  "frozen_dataclass_setattr", "inspect_signature", "init_subclass_registry",
+                                                  "vars_kwargs", "dataclass_fields", "groupnorm_silu_hand",
+                                                  "libdevice_choice", "softmax_method", "enum_members",
+                                                  "resources_config", "import_module_helper", "own_dunders"
+                                                  }  # fmt: skip (red-team rounds 1 and 2: the first 10; round 18: 6; round 21: 12)
 
 
 def test_names_are_read_by_what_their_modules_are_red_team_round_2() -> None:
@@ -756,3 +760,66 @@ def test_triton_build_and_cache_manager_are_runtime_load_red_team_round_19() -> 
 ])  # fmt: skip
 def test_round_20s_static_doors_are_named(code: str, op_type: str, rule: str) -> None:
     assert (rule, 2) in py(code, op_type=op_type)
+
+
+def test_the_kernels_own_objects_red_team_round_21() -> None:
+    """Reflection on the kernel's own classes and functions passes (class B of round 21); each exemption is exact,
+    so the same words aimed at another object stay findings."""
+    own = "class C:\n    def __post_init__(self):\n        object.__setattr__(self, 'a', 1)\n"
+    assert py(own) == []
+    assert py(own + "C.__post_init__(torch)\n") == [("dunder", 3)]  # the method handed another object
+    assert py(own.replace("(self, 'a'", "(other, 'a'")) == [("dunder", 3)]
+    assert py(own.replace("'a'", "'__class__'")) == [("dunder", 3)]
+    assert py(own.replace("__post_init__", "helper")) == [("dunder", 3)]
+    assert py("class C:\n    def __new__(cls):\n        return super().__new__(cls)\n") == []
+    assert py("class M(type):\n    def __new__(m, *a):\n        return super().__new__(m, *a)\n") == [("dunder", 3)]
+    assert py("class C:\n    def __init_subclass__(cls, **kw):\n        super().__init_subclass__(**kw)\n") == []
+    for hook in ("__getattr__", "__setattr__", "__getattribute__", "__del__", "__reduce__", "__instancecheck__"):
+        assert py(f"class C:\n    def {hook}(self, *a):\n        pass\n") == [("dunder", 2)]
+    assert py("def f():\n    pass\ng = f.__wrapped__\n") == []
+    assert py("import torch\ng = torch.nn.functional.silu.__wrapped__\n") == [("dunder", 2)]
+    assert py("import enum\nclass V(enum.Enum):\n    A = 1\nn = list(V.__members__)\n") == []
+    fields = "import dataclasses\nd = {{f.name: getattr({}, f.name) for f in dataclasses.fields(c)}}\n"
+    assert py(fields.format("c")) == []
+    assert py(fields.format("other")) == [("computed-name", 2)]
+    assert py("f(**vars(meta(h)))\nvars(self)\n") == []
+    assert py("vars()\n") == [("introspection", 1)]
+    assert py("vars(type(x))\n") == [("introspection", 1)]
+    assert py("T = type(x)\nd = vars(T)\n") == [("introspection", 2)]
+    assert py("class C:\n    def f(self):\n        return super(C, x).__deepcopy__({})\n") == [("dunder", 3)]
+    assert py("import torch\nd = vars(torch.nn.functional)\n") == [("computed-name", 2), ("introspection", 2)]
+    method = "class C:\n    def softmax(self, x):\n        return x\n    def f(self, x):\n        return self.softmax(x)\n"
+    assert py(method, op_type="softmax") == []
+    assert py(method.replace("def softmax(self, x):\n        return x", "softmax = None"), op_type="softmax") == [
+        ("vendor-op", 4)]
+    assert py("def f(self, x):\n    return self.softmax(x)\n", op_type="softmax") == [("vendor-op", 2)]
+    choice = "import torch\nimport triton.language as tl\nlib = tl.extra.cuda.libdevice if torch.version.hip else {}\n"
+    assert py(choice.format("tl.extra.hip.libdevice")) == []
+    assert py(choice.format("torch.nn.functional")) == [("computed-name", 3)]
+    assert py(choice.replace("torch.version.hip", "torch.nn.functional").format("tl.extra.hip.libdevice")) == [
+        ("computed-name", 3)]  # only the two branches are spared, not a module as the condition
+    assert py("import torch\nDEV = torch.cuda if torch.cuda.is_available() else torch.cpu\n") == [("computed-name", 2)]
+    versions = "import torch, triton\nV = {m.__name__: m.__version__ for m in (torch, triton)}\n"
+    assert py(versions) == [] and py(versions.replace("m.__version__", "m.nn")) == [("computed-name", 2)]
+    loop = "import torch\nfor m in (torch,):\n    print(m.__name__)\n"
+    assert py(loop) == [] and py(loop + "m.nn.functional.rms_norm(x)\n") == [("computed-name", 2)]  # it outlives
+
+
+def test_a_few_names_of_inspect_and_importlib_red_team_round_21() -> None:
+    assert py("import inspect\nassert list(inspect.signature(run).parameters)\n") == []
+    assert py("import importlib\nm = importlib.import_module('impl')\n") == []
+    assert py("from importlib import resources\nt = resources.files(__package__).joinpath('t.json').read_text()\n") == []
+    assert py("import inspect\nm = inspect.getmembers(x)\n") == [("unlisted-import", 2)]
+    assert py("from inspect import getmembers\n") == [("unlisted-import", 1)]
+    assert py("import dataclasses\nm = dataclasses.inspect.getmembers(x)\n") == [("unlisted-import", 2)]
+    assert py("import inspect\nf = inspect.currentframe()\n") == [("introspection", 2)]
+    assert py("from importlib import resources\nresources.as_file(x)\n") == [("unlisted-import", 2)]
+    assert py("import importlib\nimportlib.util.find_spec('x')\n") == [("unlisted-import", 2)]
+    assert py("import importlib\nimportlib.import_module('pkgutil')\n") == [("runtime-load", 2)]
+    assert py("import importlib\nm = importlib.import_module('torch.nn.functional')\nm.rms_norm(x)\n") == [
+        ("vendor-op", 3)]
+
+
+def test_groupnorm_silu_is_a_fused_op_of_two_families_red_team_round_21() -> None:
+    assert py("import torch.nn.functional as F\ny = F.silu(x)\n", op_type="groupnorm_silu") == []
+    assert py("import torch.nn.functional as F\ny = F.silu(x)\n", op_type="silu_and_mul") == [("vendor-op", 2)]

@@ -738,3 +738,26 @@ def test_bounds_only_counts_flops_on_real_inputs_when_the_reference_needs_data(p
     result.stdout.fnmatch_lines(["SOL_ERROR: *meta tensors*counting on real inputs was not tried*"])
     counted = json.loads((project.path / "b.jsonl").read_text().splitlines()[0])["solbench"]
     assert counted["flops_by_dtype"] == {"float32": 2 * 32**3}
+
+
+def test_allowances_are_reported_with_the_result_red_team_round_21_e14(project: pytest.Pytester) -> None:
+    """A kernel's written allowance is honoured under the default guard and said with its result: in the record,
+    the trace line (``solbench.allowed``) and a note in the terminal summary; strict refuses it and says nothing."""
+    kernels = project.path / "kernels"
+    kernels.mkdir()
+    (kernels / "allowed.py").write_text('import os\nDEFINITION = "scale_add_f32"\n'
+                                        'SOLBENCH_ALLOW = {"file-network-os": "reads its tuning switch"}\n'
+                                        'FLAG = os.environ.copy()\n\n'
+                                        'def run(x, y, alpha):\n    return x * alpha + y\n')  # fmt: skip
+    (kernels / "honest.py").write_text(KERNELS["good_value.py"])
+    result = project.runpytest(*FAST, "--kernel-dir", str(kernels), "--solbench-json", "t.jsonl")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["allowances in force (SOLBENCH_ALLOW*", "  allowed: file-network-os (reads its "
+                                 "tuning switch)"])  # fmt: skip
+    result.stdout.no_fnmatch_line("  honest: *")
+    lines = [json.loads(x) for x in (project.path / "t.jsonl").read_text().splitlines()]
+    assert {x["solution"]: x["solbench"].get("allowed") for x in lines} == {
+        "allowed": {"file-network-os": "reads its tuning switch"}, "honest": None}
+    strict = project.runpytest(*FAST, "--kernel-dir", str(kernels), "--solbench-guard", "strict")
+    strict.assert_outcomes(passed=2, failed=2)
+    strict.stdout.no_fnmatch_line("allowances in force*")

@@ -66,3 +66,18 @@ def test_control_characters_of_a_kernels_words_are_shown_as_escapes() -> None:
     assert shown == "a\\x1b[1A\\x1b[2K\\x0d\\x00\\x07\\x7f\\x9b8m\\x85\tb\nc é → ü"
     assert escape_controls(shown) == shown
     assert failure(Status.RUNTIME_ERROR, raw).log == shown
+
+
+def test_allowances_are_noted_per_kernel_under_the_table_red_team_round_21_e14() -> None:
+    from pytest_solbench.reports.trace_lines import trace_line
+
+    allowed = {"vendor-op": "falls back to cuBLAS for K < 64", "threads": "a pool joined before run returns"}
+    results = [_result(kernel="a", allowed=allowed), _result(kernel="a", workload_label="m=2", allowed=allowed),
+               _result(kernel="b")]
+    lines = format_table(results, width=120)
+    notes = [line for line in lines if line.startswith("  a:") or line.startswith("  b:")]
+    assert notes == ["  a: threads (a pool joined before run returns); vendor-op (falls back to cuBLAS for K < 64)"]
+    assert "allowances in force (SOLBENCH_ALLOW; --solbench-guard strict refuses them):" in lines
+    assert not any("allowances" in line for line in format_table([_result(kernel="b")], width=120))
+    assert trace_line(results[0])["solbench"]["allowed"] == allowed and "allowed" not in trace_line(results[2])["solbench"]
+    assert ItemResult.from_dict(results[0].to_dict()).allowed == allowed  # travels to the xdist controller

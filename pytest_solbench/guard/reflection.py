@@ -17,6 +17,7 @@ import re
 import string
 from typing import Any, Callable
 
+from pytest_solbench.guard.owned import exempt_dunders, field_reads
 from pytest_solbench.guard.tables import (ATTRIBUTE_CALLS, DUNDER_ATTRIBUTES, DUNDER_METHODS, DUNDER_NAMES,
                                           FRAME_ATTRIBUTES)  # fmt: skip
 
@@ -34,10 +35,13 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
     called_or_aliased = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)} | {
         id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Assign)}
     named = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr in _CLASS_NAMES}
+    own = exempt_dunders(tree, resolve) | field_reads(tree, resolve)  # the kernel's own objects (round 21)
     for node in ast.walk(tree):
         value = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in called_or_aliased
         if value and resolve(node) in _ATTRIBUTE_BUILTINS:
             hit("computed-name", node, f"passes {node.id} around as a value: the calls it makes are out of sight")
+        if id(node) in own:
+            continue
         if isinstance(node, ast.Attribute) and not (node.attr == "__class__" and id(node) in named):
             _attribute(node, resolve, hit)  # self.__class__.__name__ only reads what the class is called
         elif isinstance(node, ast.Name) and is_dunder(node.id) and node.id not in DUNDER_NAMES and not (

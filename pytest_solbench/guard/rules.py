@@ -22,6 +22,8 @@ from pytest_solbench.guard.corners import (corner_findings, harmless_calls, skip
                                             vendor_aliases)  # fmt: skip
 from pytest_solbench.guard.names import (Resolver, is_module, local_exports, lookup, normalize_cpp,
                                          source_encoding, strip_cpp)  # fmt: skip
+from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
+from pytest_solbench.guard.partial import outside_the_listed_names, partly_importable
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
 from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, LIBRARY_CALLS, MODULE_RULES, REEXPORTED,
@@ -204,6 +206,8 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     annotated = check_annotations(tree, hit, resolver.resolve)  # string annotations and typing's data: round 16, 18
     walked = [*ast.walk(tree), *(n for code in annotated for n in ast.walk(code))]
     inner = {id(n.value) for n in walked if isinstance(n, ast.Attribute)} | harmless_calls(walked, resolver.resolve)
+    inner |= own_attribute_reads(walked, resolver.resolve)  # **vars(meta) (round 21, z05)
+    own_calls = own_method_calls(tree)  # self.softmax(x) of a class that defines softmax (round 21, z29)
     for node in walked:
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
             name = resolver.resolve(node)
@@ -218,7 +222,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
                 _check_name(name, node, hit, vendor, context, imported=False)
                 if resolver.resolve(node.func) in _IMPORT_CALLS:
                     _check_importable(name, node, hit, context)
-            _check_call(node, resolver, hit, vendor_methods, context)
+            _check_call(node, resolver, hit, {} if id(node) in own_calls else vendor_methods, context)
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             if turns_off(node):
                 continue  # torch.backends.cuda.matmul.allow_tf32 = False asks for more precision, not less
@@ -274,6 +278,10 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
         hit("vendor-op", node, message)
     for rule, message in corner_findings(name, canonical, context.local_modules):
         hit(rule, node, message)
+    part = next((n for n in (name, canonical) if partly_importable(n) and outside_the_listed_names(n)), None)
+    if part and not imported and parts[0] not in context.local_modules and not any(
+            _matches(part, prefix) for prefix in MODULE_RULES):  # fmt: skip
+        hit("unlisted-import", node, f"uses {name}, a name of {part.split('.')[0]} outside the few a kernel may use")
     local = parts[0] in context.local_modules  # a local package named after the definition is the kernel's own
     if _matches(name, "pytest_solbench") or (not local and "reference" in parts[1:]) or parts[0] == "reference" or (
         context.definition_name and context.definition_name in parts and not local
@@ -293,6 +301,8 @@ def _check_importable(name: str, node: ast.AST, hit, context: _Context) -> None:
         return
     if any(_matches(name, prefix) for prefix in MODULE_RULES):
         return  # threading, subprocess, ctypes...: their own rule says why, and an allowance names that rule
+    if partly_importable(name) and not outside_the_listed_names(name):
+        return  # import inspect: its names are judged where they are used (_check_name)
     if not is_module(top):
         return  # not installed: the import fails (COMPILE_ERROR) before anything runs
     shown = ", ".join(sorted(IMPORTABLE)[:8])

@@ -173,7 +173,7 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
            (_F + "rms_norm", "torch.rms_norm", "torch.nn.RMSNorm", "torch.ops.aten.rms_norm", "flashinfer.norm",
             "flashinfer.rmsnorm", "flashinfer.fused_add_rmsnorm", "vllm._custom_ops", "sgl_kernel", "liger_kernel",
             "apex.normalization", "transformer_engine"), (), r"\b(?:at|torch)::(?:rms_norm|_fused_rms_norm)\s*\("),
-    Family("layernorm", ("layernorm", "layer_norm"),
+    Family("layernorm", ("layernorm", "layer_norm", "groupnorm", "group_norm"),  # groupnorm_silu: two (round 21)
            (_F + "layer_norm", "torch.layer_norm", "torch.nn.LayerNorm", "torch.native_layer_norm",
             "torch.ops.aten.native_layer_norm", "apex.normalization", "liger_kernel", "transformer_engine",
             # one group's group norm is a layer norm (round 20, x04)
@@ -259,7 +259,8 @@ CPP_RULES: dict[str, tuple[str, str]] = {
 #: ``x.__name__`` and the like: reading what a thing is called or documents, or calling the protocol a class defines.
 DUNDER_ATTRIBUTES = frozenset(("__name__", "__qualname__", "__doc__", "__module__", "__file__", "__version__",
                                "__init__", "__post_init__", "__call__", "__enter__", "__exit__", "__len__",
-                               "__iter__", "__next__", "__repr__", "__str__"))  # fmt: skip
+                               "__iter__", "__next__", "__repr__", "__str__",
+                               "__members__"))  # fmt: skip (an Enum's names, aliases too: round 21, z31)
 #: Bare names: ``if __name__ == "__main__"``, ``__all__ = [...]``, a class's ``__slots__``.
 DUNDER_NAMES = frozenset(("__name__", "__file__", "__doc__", "__all__", "__slots__", "__version__", "__author__",
                           "__debug__", "__qualname__", "__module__"))  # fmt: skip (not __annotations__: round 16, s03)
@@ -269,7 +270,16 @@ DUNDER_METHODS = frozenset(("__init__", "__post_init__", "__call__", "__repr__",
                             "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__",
                             # the arithmetic and container protocols: an operator on the class's own objects
                             "__setitem__", "__delitem__", "__reversed__", "__neg__", "__pos__", "__abs__", "__invert__",
-                            "__int__", "__float__", "__index__", "__round__",
+                            "__int__", "__float__", "__index__", "__round__", "__matmul__", "__rmatmul__",
+                            "__imatmul__", "__divmod__", "__rdivmod__", "__complex__", "__trunc__", "__floor__",
+                            "__ceil__", "__length_hint__", "__aenter__", "__aexit__", "__aiter__", "__anext__",
+                            "__await__",
+                            # hooks of the class's own making and copying (red-team round 21, z04 and the static
+                            # scan): they run for the class's own objects and subclasses, never for torch's or
+                            # the judge's; pickling (__reduce__...), a finalizer (__del__), the attribute hooks
+                            # (__getattr__, __setattr__...) and isinstance hooks stay findings
+                            "__init_subclass__", "__class_getitem__", "__new__", "__missing__", "__get__", "__set__",
+                            "__delete__", "__set_name__", "__copy__", "__deepcopy__", "__format__",
                             *(f"__{p}{op}__" for p in ("", "r", "i") for op in ("add", "sub", "mul", "truediv",
                                                                               "floordiv", "mod", "pow", "and",
                                                                               "or", "xor", "lshift", "rshift"))))  # fmt: skip
@@ -349,6 +359,19 @@ REEXPORTED = frozenset(("sys", "gc", "ctypes", "_ctypes", "builtins", "importlib
 #: round 18, h02: its writes are named methods in ``rules._check_call`` and audited at run time, it execs nothing). A module outside it (``pkgutil``, ``doctest``, ``pydoc``...)
 #: is ``unlisted-import`` unless a named rule already covers it: an allow-list, so that a module
 #: nobody thought of is a finding, not a way in.
+#: Modules of which a kernel may import a few names without an allowance (besides IMPORTABLE, whole): the module
+#: itself (``import inspect``) and these names (red-team round 21: z02 asserted its entry point's signature, z07
+#: read its package data with ``importlib.resources.files(__package__)``, z30 loaded its own helper by a constant
+#: name, the README's idiom); any other name of theirs (``inspect.getmembers``, ``importlib.util``) is
+#: ``unlisted-import`` where it is used. A name's own rule (introspection, runtime-load) fires as before.
+IMPORTABLE_NAMES = {
+    "inspect": ("inspect.signature", "inspect.Signature", "inspect.Parameter", "inspect.isclass",
+                "inspect.isfunction", "inspect.ismethod", "inspect.isroutine", "inspect.iscoroutinefunction",
+                "inspect.isgeneratorfunction", "inspect.isabstract", "inspect.cleandoc"),
+    "importlib": ("importlib.import_module", "importlib.resources", "importlib.resources.files",
+                  "importlib.resources.read_text", "importlib.resources.read_binary", "importlib.resources.open_text",
+                  "importlib.resources.open_binary"),
+}  # fmt: skip
 IMPORTABLE = frozenset(("torch", "triton", "numpy", "math", "cmath", "functools", "itertools", "typing",
                         "typing_extensions", "dataclasses", "enum", "collections", "operator", "__future__", "abc",
                         "contextlib", "warnings", "os", "re", "struct", "copy", "numbers", "fractions", "decimal",

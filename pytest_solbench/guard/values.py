@@ -3,7 +3,9 @@ with ``lib`` a parameter) names nothing a rule knows, so a module used other tha
 (``t = torch``) or ``getattr(module, "literal")`` is a finding of its own (``computed-name``), whether it is named by
 an import (``f(sys)``) or reached as an attribute (``f(torch.nn.functional)``, red-team round 18: v08 handed
 ``torch.nn.functional`` to a function whose ``lib.xms_norm`` it renamed, and ``lib.rms_norm`` with no renaming
-passed the rules as well).
+passed the rules as well). Spared (red-team round 21, z23 and its static look-alikes): a choice between two modules
+of Triton's language by a condition (``libdevice = cuda's if ... else hip's``), which hold nothing a rule names, and
+modules listed to be looped over for what they are called (``{m.__name__: m.__version__ for m in (torch, triton)}``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ def modules_as_values(tree: ast.Module, resolver: Resolver) -> Iterator[tuple[as
         else:
             continue
         parent = parents.get(id(node))
+        if _device_library_choice(node, parent, parents, resolver) or _names_only(node, parent, parents):
+            continue
         if isinstance(parent, ast.Attribute) or (isinstance(parent, ast.Assign) and parent.value is node
                                                  and all(isinstance(t, ast.Name) for t in parent.targets)):
             continue
@@ -46,3 +50,50 @@ def modules_as_values(tree: ast.Module, resolver: Resolver) -> Iterator[tuple[as
         if named and resolver.resolve(parent.func) in _ATTRIBUTE_BUILTINS:
             continue
         yield node, shown
+
+
+#: Modules that hold only device functions of Triton's language (``libdevice.rsqrt`` runs inside a jit kernel):
+#: no rule names anything in them, so choosing one by a condition hides nothing from the rules.
+_DEVICE_LIBRARIES = ("triton.language",)
+
+
+def _device_library_choice(node: ast.AST, parent: ast.AST | None, parents: dict, resolver: Resolver) -> bool:
+    """``libdevice = tl.extra.cuda.libdevice if torch.version.hip is None else tl.extra.hip.libdevice``: a
+    conditional expression assigned to plain names whose two branches are both modules of Triton's language
+    (red-team round 21, z23: the portable kernel's idiom)."""
+    if not (isinstance(parent, ast.IfExp) and node in (parent.body, parent.orelse)):
+        return False
+    assign = parents.get(id(parent))
+    if not (isinstance(assign, ast.Assign) and assign.value is parent and all(
+            isinstance(t, ast.Name) for t in assign.targets)):  # fmt: skip
+        return False
+    branches = [resolver.resolve(b) for b in (parent.body, parent.orelse)]
+    return all(b and is_module(b) and any(b == d or b.startswith(d + ".") for d in _DEVICE_LIBRARIES)
+               for b in branches)  # fmt: skip
+
+
+#: What a loop over modules may read of each: what it is called, its version, where it lives.
+_WHAT_IT_IS = ("__name__", "__version__", "__file__")
+
+
+def _names_only(node: ast.AST, parent: ast.AST | None, parents: dict) -> bool:
+    """A module in a tuple or list literal that a ``for`` or a comprehension loops over, whose loop variable is
+    used only as ``m.__name__``, ``m.__version__`` or ``m.__file__`` (``{m.__name__: m.__version__ for m in
+    (torch, triton)}``): nothing is reached through it."""
+    if not isinstance(parent, (ast.Tuple, ast.List)):
+        return False
+    loop = parents.get(id(parent))
+    if not (isinstance(loop, (ast.comprehension, ast.For, ast.AsyncFor)) and loop.iter is parent
+            and isinstance(loop.target, ast.Name)):  # fmt: skip
+        return False
+    scope = parents.get(id(loop)) if isinstance(loop, ast.comprehension) else _root(loop, parents)  # a for's
+    # variable outlives the loop: every use of its name in the file counts
+    uses = [n for n in ast.walk(scope) if isinstance(n, ast.Name) and n.id == loop.target.id and n is not loop.target]
+    return all(isinstance(parents.get(id(n)), ast.Attribute) and parents[id(n)].attr in _WHAT_IT_IS
+               and isinstance(n.ctx, ast.Load) for n in uses)  # fmt: skip
+
+
+def _root(node: ast.AST, parents: dict) -> ast.AST:
+    while id(node) in parents:
+        node = parents[id(node)]
+    return node

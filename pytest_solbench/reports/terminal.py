@@ -149,6 +149,7 @@ def format_table(results: list[ItemResult], width: int = 200, columns: tuple[str
             means = [f"{kernel} {_num(score, '.3f') if score is not None else 'n/a'}"
                      for (p, kernel), score in scores.items() if p == problem]  # fmt: skip
             lines.append(f"  mean SOL Score (failed workloads count 0): {', '.join(means)}")
+    lines += allowance_notes(results)
     lines.append("")
     if not timed:
         lines.append("no SOL Scores: CPU mode checks correctness and computes bounds; timing and scores need a GPU")
@@ -160,6 +161,17 @@ def format_table(results: list[ItemResult], width: int = 200, columns: tuple[str
 
     lines += textwrap.wrap(LEGEND if timed else LEGEND_UNTIMED, width=max(40, width - 2))
     return lines[1:]  # no blank line under the section title
+
+
+def allowance_notes(results: list[ItemResult]) -> list[str]:
+    """A note per kernel whose written allowances (``SOLBENCH_ALLOW``) were in force: the rules and the reasons, so
+    that a PASSED it allowed is told from an honest one (red-team round 21, e14)."""
+    allowed = {r.kernel: r.allowed for r in results if r.allowed}
+    if not allowed:
+        return []
+    return ["", "allowances in force (SOLBENCH_ALLOW; --solbench-guard strict refuses them):",
+            *(f"  {kernel}: " + "; ".join(f"{rule} ({why})" for rule, why in sorted(rules.items()))
+              for kernel, rules in allowed.items())]  # fmt: skip
 
 
 LEGEND = ("T_k: kernel median; T_b: baseline median; T_SOL: speed-of-light time (max of FLOPs/peak, bytes/DRAM "

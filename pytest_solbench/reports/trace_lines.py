@@ -51,6 +51,8 @@ def trace_line(result: ItemResult) -> dict[str, Any]:
     workload, custom = _workload(result)
     if custom:
         ours["custom_inputs"] = custom
+    if result.allowed:  # the kernel's written allowances, rule -> reason: reported with the result (round 21, e14)
+        ours["allowed"] = dict(result.allowed)
     line = {"definition": result.problem, "workload": workload, "solution": result.kernel, "evaluation": None,
             "solbench": ours}  # fmt: skip
     if result.status in NO_VERDICT:

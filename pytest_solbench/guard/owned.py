@@ -1,0 +1,153 @@
+"""The kernel's own objects: reflection on classes and functions the kernel defines itself is honest where it
+cannot reach torch's, the judge's or the builtins' objects (red-team round 21, class B). Each exemption is exact:
+
+- ``object.__setattr__(self, "name", value)`` in a ``__post_init__`` or ``__init__`` of a class of the file (the
+  frozen-dataclass idiom, z01): ``self`` the method's own first parameter, the name a plain constant, and the method
+  never reached as an attribute (``Cfg.__init__(torch, ...)`` would hand it another object);
+- ``super().__hook__(...)`` for a hook a class may define (``super().__init_subclass__(**kw)``, z04;
+  ``super().__new__(cls)`` with that one argument);
+- ``f.__wrapped__`` where ``f`` is a function the file defines (what its own decorator wrapped);
+- ``getattr(cfg, f.name)`` for ``f`` drawn from ``dataclasses.fields(cfg)``, the same ``cfg`` (z13);
+- ``self.softmax(...)`` where the enclosing class defines ``softmax`` itself (z29): its own method, not torch's;
+- ``vars(x)`` of an object the rules cannot name (``**vars(meta)``, z05): no module, class or ``type(...)`` of
+  anything named, so the frames' and torch's dictionaries stay out of its reach; the run-time layers back it.
+
+Pure: reads ``ast`` trees through the rules' name resolver.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Callable, Iterable
+
+from pytest_solbench.guard.tables import DUNDER_METHODS
+
+Resolve = Callable[[ast.AST], "str | None"]
+_SETTERS = ("__post_init__", "__init__")
+
+
+def _methods(tree: ast.AST) -> Iterable[tuple[ast.ClassDef, ast.FunctionDef]]:
+    for cls in ast.walk(tree):
+        if isinstance(cls, ast.ClassDef):
+            for item in cls.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    yield cls, item
+
+
+def _first_param(method: ast.FunctionDef) -> str | None:
+    params = [*method.args.posonlyargs, *method.args.args]
+    return params[0].arg if params else None
+
+
+def _is_super_call(node: ast.AST) -> bool:
+    """``super()`` with no arguments: the enclosing class's bases, for its own object (``super(T, obj)`` binds any)."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"
+            and not node.args and not node.keywords)  # fmt: skip
+
+
+def exempt_dunders(tree: ast.Module, resolve: Resolve) -> set[int]:
+    """ids of the dunder attribute nodes the exemptions above let pass."""
+    exempt: set[int] = set()
+    reached = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and not _is_super_call(n.value)}
+    calls = {id(n.func): n for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    for _, method in _methods(tree):
+        self_name = _first_param(method)
+        if method.name not in _SETTERS or method.name in reached or not self_name:
+            continue
+        for node in ast.walk(method):
+            call = calls.get(id(node))
+            if (isinstance(node, ast.Attribute) and node.attr == "__setattr__" and isinstance(node.value, ast.Name)
+                    and node.value.id == "object" and resolve(node.value) is None and call is not None
+                    and len(call.args) == 3 and not call.keywords and isinstance(call.args[0], ast.Name)
+                    and call.args[0].id == self_name and isinstance(call.args[1], ast.Constant)
+                    and isinstance(call.args[1].value, str) and not call.args[1].value.startswith("__")):  # fmt: skip
+                exempt.add(id(node))
+    defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    bound = _bound_otherwise(tree)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute):
+            continue
+        if _is_super_call(node.value) and node.attr in DUNDER_METHODS:
+            call = calls.get(id(node))
+            if node.attr != "__new__" or (call is not None and len(call.args) <= 1 and not call.keywords):
+                exempt.add(id(node))
+        elif node.attr == "__wrapped__" and isinstance(node.value, ast.Name) and node.value.id in defined - bound:
+            exempt.add(id(node))
+    return exempt
+
+
+def _bound_otherwise(tree: ast.Module) -> set[str]:
+    """Names bound other than by ``def``: imports, assignments, parameters, loop targets (a ``def`` of the same
+    name elsewhere does not make every use of it the kernel's function)."""
+    names = {a.asname or a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+             for a in n.names}  # fmt: skip
+    names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+    names |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments)
+              for a in (*n.posonlyargs, *n.args, *n.kwonlyargs, *filter(None, (n.vararg, n.kwarg)))}  # fmt: skip
+    return names
+
+
+def field_reads(tree: ast.Module, resolve: Resolve) -> set[int]:
+    """ids of ``getattr(cfg, f.name)`` calls (two arguments) inside a loop or comprehension whose ``f`` is drawn
+    from ``dataclasses.fields(cfg)``, the same ``cfg`` expression: the names are the dataclass's own fields."""
+    found: set[int] = set()
+    loops = [(n.target, n.iter, n) for n in ast.walk(tree) if isinstance(n, (ast.For, ast.AsyncFor))]
+    loops += [(g.target, g.iter, n) for n in ast.walk(tree) if isinstance(n, (ast.ListComp, ast.SetComp, ast.DictComp,
+                                                                               ast.GeneratorExp)) for g in n.generators]
+    for target, source, scope in loops:
+        if not (isinstance(target, ast.Name) and isinstance(source, ast.Call) and len(source.args) == 1
+                and resolve(source.func) == "dataclasses.fields"):  # fmt: skip
+            continue
+        owner = ast.dump(source.args[0])
+        for node in ast.walk(scope):
+            if (isinstance(node, ast.Call) and resolve(node.func) in ("builtins.getattr", "builtins.hasattr")
+                    and len(node.args) == 2 and not node.keywords and ast.dump(node.args[0]) == owner
+                    and isinstance(node.args[1], ast.Attribute) and node.args[1].attr == "name"
+                    and isinstance(node.args[1].value, ast.Name) and node.args[1].value.id == target.id):  # fmt: skip
+                found.add(id(node))
+    return found
+
+
+def own_method_calls(tree: ast.Module) -> set[int]:
+    """ids of ``self.m(...)`` calls inside a method whose first parameter is ``self``, where the enclosing class
+    defines ``m`` with a ``def`` (the kernel's own method, not a tensor method of the same name)."""
+    found: set[int] = set()
+    for cls, method in _methods(tree):
+        own = {item.name for item in cls.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        own -= {t.id for item in cls.body if isinstance(item, (ast.Assign, ast.AnnAssign))
+                for t in (item.targets if isinstance(item, ast.Assign) else [item.target]) if isinstance(t, ast.Name)}
+        self_name = _first_param(method)
+        rebound = {n.id for n in ast.walk(method) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        if not self_name or self_name in rebound:
+            continue
+        for node in ast.walk(method):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in own
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == self_name):  # fmt: skip
+                found.add(id(node))
+    return found
+
+
+def own_attribute_reads(nodes: Iterable[ast.AST], resolve: Resolve) -> set[int]:
+    """ids of the ``vars`` names of ``vars(x)`` calls with one argument the rules cannot name: not a module, class
+    or function of a library (those resolve), not ``type(...)`` nor a name bound to one (``T = type(x)``), nor a
+    dunder's value; ``vars()`` reads the caller's frame and stays ``introspection``."""
+    nodes = list(nodes)
+    typed = {t.id for n in nodes if isinstance(n, (ast.Assign, ast.NamedExpr)) and _is_type_call(n.value, resolve)
+             for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}  # fmt: skip
+    found = set()
+    for call in nodes:
+        if not (isinstance(call, ast.Call) and resolve(call.func) == "builtins.vars" and len(call.args) == 1
+                and not call.keywords):  # fmt: skip
+            continue
+        arg = call.args[0]
+        if isinstance(arg, ast.Starred) or resolve(arg) is not None or _is_type_call(arg, resolve):
+            continue
+        if (isinstance(arg, ast.Name) and arg.id in typed) or any(
+                isinstance(n, ast.Attribute) and n.attr.startswith("__") for n in ast.walk(arg)):  # fmt: skip
+            continue
+        found.add(id(call.func))
+    return found
+
+
+def _is_type_call(node: ast.AST, resolve: Resolve) -> bool:
+    return isinstance(node, ast.Call) and resolve(node.func) in ("builtins.type", "builtins.vars", "builtins.getattr")
