@@ -31,14 +31,16 @@ CAUGHT = {
     "rmsnorm": ["instance_norm", "batch_norm", "native_batch_norm", "_native_batch_norm_legit", "_batch_norm_impl_index",
                 "_batch_norm_with_update", "_batch_norm_no_update", "cudnn_batch_norm", "miopen_batch_norm",
                 "batch_norm_stats", "layer_norm", "native_layer_norm", "group_norm", "native_group_norm",
-                "_fused_rms_norm", "rms_norm"],
+                "_fused_rms_norm", "rms_norm", "renorm", "_weight_norm", "_weight_norm_interface",
+                "embedding_renorm"],
     "layernorm": ["instance_norm", "batch_norm", "native_batch_norm", "_batch_norm_impl_index", "rms_norm",
                   "_fused_rms_norm", "native_group_norm"],
     "gemm": ["_addmm_activation", "_scaled_mm_v2", "_scaled_grouped_mm_v2", "_weight_int4pack_mm",
              "_weight_int4pack_mm_for_cpu", "_weight_int8pack_mm", "_mixed_dtypes_linear", "_sparse_mm", "hspmm",
              "sspaddmm", "mkldnn_linear", "fbgemm_linear_fp16_weight", "_cslt_sparse_mm", "dot", "vdot",
              "linalg_vecdot", "linalg_matmul", "linalg_multi_dot", "_trilinear", "_dyn_quant_matmul_4bit",
-             "_sparse_semi_structured_mm", "_wrapped_quantized_linear_prepacked", "conv_tbc"],
+             "_sparse_semi_structured_mm", "_wrapped_quantized_linear_prepacked", "conv_tbc", "embedding_bag",
+             "_embedding_bag_forward_only", "_embedding_bag"],
     "softmax": ["_sparse_softmax", "_sparse_log_softmax", "_nested_tensor_softmax_with_shape", "_softmax_backward_data"],
     "conv2d": ["conv_tbc", "conv_depthwise3d", "cudnn_convolution_relu", "cudnn_convolution_add_relu",
                "cudnn_convolution_transpose", "_nnpack_spatial_convolution", "convolution_overrideable",
@@ -100,6 +102,11 @@ def _scan(code: str, op_type: str) -> list[tuple[str, int]]:
     ("import torch.nn.functional as F\ny = F.glu(x)\n", "silu_and_mul"),
     ("import torch\ny = torch.ops.aten.native_group_norm_backward(*a)\n", "groupnorm_backward"),
     ("import torch\ny = torch.ops.mkldnn._linear_pointwise(x, w, b, 'none', [], '')\n", "gemm"),  # A3
+    ("import torch\ny = torch.renorm(x * 1e4, 2, 0, 64.0)\n", "rmsnorm"),  # renormalized to sqrt(H): an RMSNorm
+    ("def f(x):\n    y = x.renorm(2, 0, 64.0)\n", "rmsnorm"),
+    ("import torch\ny = torch._weight_norm(x, g, 0)\n", "layernorm"),
+    ("import torch.nn.functional as F\ny = F.local_response_norm(x, 8191, 2.0, 0.5, 1e-5)\n", "rmsnorm"),
+    ("import torch.nn.functional as F\ny = F.embedding_bag(i, w, mode='sum', per_sample_weights=x)\n", "gemm"),
 ])  # fmt: skip
 def test_the_round_21_calls_are_vendor_ops_by_name(code: str, op_type: str) -> None:
     assert ("vendor-op", 2) in _scan(code, op_type)

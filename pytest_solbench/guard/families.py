@@ -70,8 +70,12 @@ _NORMS = (_F + "layer_norm", "torch.layer_norm", "torch.nn.LayerNorm", "torch.na
           "torch.miopen_batch_norm*", "torch.nn.BatchNorm1d", "torch.nn.BatchNorm2d", "torch.nn.BatchNorm3d",
           "torch.nn.SyncBatchNorm", "torch.nn.LazyBatchNorm1d", "torch.nn.LazyBatchNorm2d", "torch.nn.LazyBatchNorm3d",
           _F + "rms_norm", "torch.rms_norm", "torch.nn.RMSNorm", "torch.ops.aten.rms_norm", "torch._fused_rms_norm",
-          # x / ||x|| is an RMSNorm up to the constant sqrt(H)
-          _F + "normalize",
+          # x / ||x|| is an RMSNorm up to the constant sqrt(H); so are a row renormalized to the norm sqrt(H) (renorm
+          # of a scaled-up x, embedding_renorm_, weight norm with g = sqrt(H)) and a local response norm whose window
+          # spans the row (found while fixing round 21)
+          _F + "normalize", "torch.renorm", "torch.embedding_renorm*", "torch._weight_norm*", "torch.norm_except_dim",
+          "torch.nn.utils.weight_norm", "torch.nn.utils.parametrizations.weight_norm", _F + "local_response_norm",
+          "torch.nn.LocalResponseNorm",
           "flashinfer.norm", "flashinfer.rmsnorm", "flashinfer.fused_add_rmsnorm", "flashinfer.layernorm",
           "flashinfer.gemma_rmsnorm", "vllm._custom_ops", "sgl_kernel", "liger_kernel", "apex.normalization",
           "transformer_engine")  # fmt: skip
@@ -105,6 +109,9 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             "torch.sparse.addmm", "torch.sparse.sampled_addmm", "torch.linalg.vecdot", "torch.mkldnn_linear*",
             "torch.bilinear", "torch.nn.Bilinear", "torch.ops.aten.linalg_matmul", "torch.ops.aten.linalg_multi_dot",
             "torch.ops.aten.linalg_vecdot", "torch.ops.mkldnn",
+            # a weighted embedding bag over all K rows of W^T, the weights x's row, is x @ W^T (found while fixing
+            # round 21)
+            _F + "embedding_bag", "torch.embedding_bag", "torch.embedding_bag*", "torch.nn.EmbeddingBag",
             # numpy's and cupy's GEMMs (round 21, e16): BLAS and cuBLAS outside torch's dispatcher, so only this
             # static rule sees them
             "numpy.dot", "numpy.vdot", "numpy.inner", "numpy.einsum", "numpy.tensordot", "numpy.linalg.multi_dot",
@@ -118,9 +125,10 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
            _CONV_CPP + r"|\bcublas\w*\s*\(|\bcublasLt\w*\s*\(|\b(?:at|torch)::(?:matmul|mm|bmm|addmm|linear|_scaled_mm"
            r"\w*|_addmm_activation)\s*\(|(?:\.|->)\s*(?:matmul|mm|bmm|addmm|baddbmm)\s*\("),
     # post_norm: OLMo-2's post-norm (round 21, e15: the RMSNorm is all the work but one add)
-    Family("rmsnorm", ("rmsnorm", "rms_norm", "post_norm"), _NORMS, (), _NORMS_CPP),
+    Family("rmsnorm", ("rmsnorm", "rms_norm", "post_norm"), _NORMS, ("renorm", "renorm_"), _NORMS_CPP),
     # groupnorm: the op types that name a group norm (round 21, e09); adaln: LayerNorm, then a scale and shift
-    Family("layernorm", ("layernorm", "layer_norm", "groupnorm", "group_norm", "adaln"), _NORMS, (), _NORMS_CPP),
+    Family("layernorm", ("layernorm", "layer_norm", "groupnorm", "group_norm", "adaln"), _NORMS, ("renorm", "renorm_"),
+           _NORMS_CPP),
     Family("softmax", ("softmax",), _SOFTMAX, ("softmax", "softmin", "log_softmax"),
            r"\b(?:at|torch)::(?:softmax|_softmax|log_softmax|_log_softmax|_sparse_softmax|_sparse_log_softmax)\s*\("),
     # round 21 (e02): the per-token loss is logsumexp(x) - x[label]; the softmax family's calls are all of it too
