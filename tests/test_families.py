@@ -14,7 +14,8 @@ from pytest_solbench.guard.families import NO_FAMILY, VENDOR_FAMILIES
 from pytest_solbench.guard.rules import scan_sources
 
 ROOT = Path(__file__).resolve().parents[1]
-OP_TYPES = sorted({json.loads(p.read_text())["op_type"] for p in (ROOT / "problems").glob("**/definition.json")})
+OP_TYPES = sorted({json.loads(p.read_text())["op_type"] for p in [*(ROOT / "problems").glob("**/definition.json"),
+                                                                      *(ROOT / "problems").glob("**/definitions/**/*.json")]})
 
 
 def test_every_bundled_op_type_has_a_family_or_a_reason() -> None:
