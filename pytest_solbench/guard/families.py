@@ -75,7 +75,7 @@ _NORMS = (_F + "layer_norm", "torch.layer_norm", "torch.nn.LayerNorm", "torch.na
           # spans the row (found while fixing round 21)
           _F + "normalize", "torch.renorm", "torch.embedding_renorm*", "torch._weight_norm*", "torch.norm_except_dim",
           "torch.nn.utils.weight_norm", "torch.nn.utils.parametrizations.weight_norm", _F + "local_response_norm",
-          "torch.nn.LocalResponseNorm",
+          "torch.nn.LocalResponseNorm", "torch.quantized_batch_norm",
           "flashinfer.norm", "flashinfer.rmsnorm", "flashinfer.fused_add_rmsnorm", "flashinfer.layernorm",
           "flashinfer.gemma_rmsnorm", "vllm._custom_ops", "sgl_kernel", "liger_kernel", "apex.normalization",
           "transformer_engine")  # fmt: skip
@@ -88,7 +88,8 @@ _SOFTMAX = ("torch.softmax", _F + "softmax", "torch.special.softmax", "torch._so
             "torch.ops.aten._masked_softmax",  # an all-False mask is no mask (round 20, x06)
             # the sparse and nested kernels (round 21, e06: x.to_sparse() through aten._sparse_softmax)
             "torch._sparse_softmax", "torch._sparse_log_softmax", "torch.sparse.softmax", "torch.sparse.log_softmax",
-            "torch._nested_tensor_softmax_with_shape")  # fmt: skip
+            "torch._nested_tensor_softmax_with_shape", "torch.ops.aten.special_softmax",
+            "torch.ops.aten.special_log_softmax")  # fmt: skip
 VENDOR_FAMILIES: tuple[Family, ...] = (
     Family("matmul", ("gemm", "matmul", "linear", "proj", "mlp", "bmm", "lm_head"),
            ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm", "torch.addbmm", "torch.einsum",
@@ -112,6 +113,8 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             # a weighted embedding bag over all K rows of W^T, the weights x's row, is x @ W^T (found while fixing
             # round 21)
             _F + "embedding_bag", "torch.embedding_bag", "torch.embedding_bag*", "torch.nn.EmbeddingBag",
+            # a list of GEMMs, and coefficients @ a stack of matrices
+            "torch._foreach_mm*", "torch._compute_linear_combination",
             # numpy's and cupy's GEMMs (round 21, e16): BLAS and cuBLAS outside torch's dispatcher, so only this
             # static rule sees them
             "numpy.dot", "numpy.vdot", "numpy.inner", "numpy.einsum", "numpy.tensordot", "numpy.linalg.multi_dot",
@@ -135,7 +138,8 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
     Family("cross_entropy", ("cross_entropy",),
            (_F + "cross_entropy", _F + "nll_loss", "torch.nn.CrossEntropyLoss", "torch.nn.NLLLoss", "torch.nll_loss*",
             "torch.cross_entropy_loss", "torch.ops.aten.cross_entropy_loss", "torch.ops.aten.nll_loss*",
-            "torch.logsumexp", "torch.special.logsumexp", "torch.ops.aten.logsumexp", "liger_kernel", *_SOFTMAX),
+            "torch.logsumexp", "torch.special.logsumexp", "torch.ops.aten.logsumexp", "torch.ops.aten.special_logsumexp",
+            "liger_kernel", *_SOFTMAX),
            ("softmax", "softmin", "log_softmax", "logsumexp"),
            r"\b(?:at|torch)::(?:cross_entropy\w*|nll_loss\w*|logsumexp|softmax|_softmax|log_softmax|_log_softmax)\s*\("),
     Family("attention", ("attention", "attn", "gqa", "mha", "mla", "decode", "prefill", "sdpa"),
@@ -154,8 +158,9 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
            (_F + "silu", "torch.nn.SiLU", "torch.ops.aten.silu", "flashinfer.activation", "vllm._custom_ops",
             "sgl_kernel", "liger_kernel",
             # glu(cat([gate * up, gate])) is silu(gate) * up
-            _F + "glu", "torch.nn.GLU", "torch.ops.aten.glu"), (), r"\b(?:at|torch)::(?:silu|glu)\s*\("),
-    Family("gelu", ("gelu",), (_F + "gelu", "torch.nn.GELU", "torch.ops.aten.gelu", "flashinfer.activation"), (),
+            _F + "glu", "torch.nn.GLU", "torch.ops.aten.glu", "torch.glu*"), (), r"\b(?:at|torch)::(?:silu|glu)\s*\("),
+    Family("gelu", ("gelu",), (_F + "gelu", "torch.nn.GELU", "torch.ops.aten.gelu", "flashinfer.activation",
+                               "torch.infinitely_differentiable_gelu*"), (),
            r"\b(?:at|torch)::gelu\w*\s*\("),
     # patch_embed: a ViT's patch embedding is a conv of stride = kernel (round 21, e01)
     Family("conv", ("conv", "patch_embed"), _CONV, (), _CONV_CPP),
