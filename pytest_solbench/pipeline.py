@@ -293,7 +293,6 @@ class Pipeline:
             environment=self.environment(),
             timestamp=_dt.datetime.now(_dt.timezone.utc).isoformat(),
             log=f"no SOL bound: {facts.work_error}\n" if no_bound else "",
-            allowed=prechecks.allowances(self.settings.guard, kernel),
         )
 
     def environment(self) -> dict[str, Any]:

@@ -60,28 +60,21 @@ def static_findings(guard_mode: str, definition: Definition, kernel: KernelSpec)
 def allowed_rules(guard_mode: str, kernel: KernelSpec) -> tuple[str, ...]:
     """The rules a kernel's written allowances cover (``SOLBENCH_ALLOW``; none under strict or for the reference):
     the judge's run-time checks of the same rules honour them too (``guard.dispatched``)."""
-    return tuple(allowances(guard_mode, kernel))
-
-
-def allowances(guard_mode: str, kernel: KernelSpec) -> dict[str, str]:
-    """Rule -> written reason of the allowances honoured for the kernel (as :func:`allowed_rules`): each result
-    carries them (``ItemResult.allowed``, the trace line, the summary), so that a PASSED under an allowance is told
-    from an honest one (red-team round 21, e14)."""
     if guard_mode != "on" or kernel.is_reference:
-        return {}
+        return ()
     try:
         stamp = kernel.path.stat().st_mtime_ns
     except OSError:
         stamp = 0
-    return dict(_allowed(kernel, stamp))
+    return _allowed(kernel, stamp)
 
 
 @functools.lru_cache(maxsize=256)
-def _allowed(kernel: KernelSpec, _stamp: int) -> tuple[tuple[str, str], ...]:
+def _allowed(kernel: KernelSpec, _stamp: int) -> tuple[str, ...]:
     from pytest_solbench.guard import rules as guard
     from pytest_solbench.guard.bundle import kernel_bundle
 
-    return tuple(sorted(guard.allowances(kernel_bundle(kernel).sources, _solution_json(kernel)).items()))
+    return tuple(sorted(guard.allowances(kernel_bundle(kernel).sources, _solution_json(kernel))))
 
 
 def finding_message(findings: list[Any], guard_mode: str) -> tuple[str, str]:

@@ -41,7 +41,6 @@ class ItemResult:
     judge_phases_s: dict[str, float] | None = None  # seconds per part of the judge's work (``judge.phases``)
     clocks: dict[str, Any] | None = None
     rule: str | None = None  # the anti-cheat rule that fired, with REWARD_HACK
-    allowed: dict[str, str] = field(default_factory=dict)  # rule -> reason: the kernel's SOLBENCH_ALLOW honoured
     profile: dict[str, Any] | None = None  # --solbench-profile: profile.Profile.to_dict(), or {"skipped": why}
     baseline: str = "reference"
     kernel_path: str = ""  # its source (module or solution.json): a name alone can be anyone's (round 8, j02)

@@ -66,15 +66,3 @@ def test_control_characters_of_a_kernels_words_are_shown_as_escapes() -> None:
     assert shown == "a\\x1b[1A\\x1b[2K\\x0d\\x00\\x07\\x7f\\x9b8m\\x85\tb\nc é → ü"
     assert escape_controls(shown) == shown
     assert failure(Status.RUNTIME_ERROR, raw).log == shown
-
-
-def test_a_result_under_allowances_is_marked_with_its_reasons_red_team_round_21() -> None:
-    """e14: a kernel that allowed vendor-op and called F.rms_norm PASSED with nothing in the result saying so."""
-    from pytest_solbench.reports.trace_lines import trace_line
-
-    allowed = {"vendor-op": "fallback for small batches"}
-    lines = format_table([_result(allowed=allowed), _result(kernel="honest")], width=160)
-    assert any("PASSED*" in line for line in lines) and sum("PASSED*" in line for line in lines) == 1
-    assert "  * k ran under its own allowances: vendor-op: 'fallback for small batches'" in lines
-    assert trace_line(_result(allowed=allowed))["solbench"]["allowed"] == allowed
-    assert trace_line(_result())["solbench"]["allowed"] == {}

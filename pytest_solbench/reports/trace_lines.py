@@ -39,7 +39,7 @@ NO_VERDICT = frozenset({Status.SKIPPED})
 _OURS = (
     "nodeid", "kernel_path", "device", "hardware", "t_sol_ms", "bound", "flops_by_dtype", "bytes_moved",
     "sol_sm_clock_mhz", "t_b_ms", "score", "pct_sol", "baseline", "seed", "clocks", "kernel_timing",
-    "reference_timing", "judge_phases_s", "floor_ms", "rule", "profile", "allowed",
+    "reference_timing", "judge_phases_s", "floor_ms", "rule", "profile",
 )  # fmt: skip
 _ERROR_KEYS = ("max_relative_error", "max_absolute_error")
 
