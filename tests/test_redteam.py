@@ -36,6 +36,7 @@ RUNTIME = {
     "hack_r18_namedtuple_built_string": ("REWARD_HACK", "runtime-load"),
     "hack_r19_vendor_thread": ("REWARD_HACK", "vendor-op"),
     "hack_r19_vendor_after_rounds": ("REWARD_HACK", "vendor-op"),
+    "hack_r21_rmsnorm_layer_norm_hidden": ("REWARD_HACK", "vendor-op"),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
 STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",

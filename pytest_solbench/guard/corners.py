@@ -26,13 +26,20 @@ def _matches(name: str, prefix: str) -> bool:
     return name == prefix or name.startswith(prefix + ".")
 
 
+_BACKWARD = re.compile(r"_backward(?:_[a-z]+)?$")
+
+
 def vendor_family(op: str, vendor: Mapping[str, str], methods: Mapping[str, str], home: str = "") -> str | None:
     """The vendor family an op name belongs to, its private, fused and in-place variants too (``_fused_rms_norm``,
     ``silu_``), and the names a table entry ending in ``*`` starts (``_scaled_dot_product_flash_attention``);
     ``home``: another module the name stands for, without its prefix (``torch.linalg``: ``linalg_matmul``)."""
     bare = op.removesuffix("_") if not op.endswith("__") else op
     stem = home.rsplit(".", 1)[-1] + "_"
-    for name in dict.fromkeys((op, bare, op.lstrip("_"), bare.lstrip("_"), bare.lstrip("_").removeprefix("fused_"))):
+    names = (op, bare, op.lstrip("_"), bare.lstrip("_"), bare.lstrip("_").removeprefix("fused_"))
+    # torch's own backward kernels are the forward's family (native_layer_norm_backward, _softmax_backward_data,
+    # convolution_backward_overrideable: round 21, e10 to e13)
+    names += tuple(_BACKWARD.sub("", n) for n in names if _BACKWARD.search(n))
+    for name in dict.fromkeys(names):
         homes = [f"torch.{name}", f"torch.nn.functional.{name}", f"torch.ops.aten.{name}"]
         homes += [f"{home}.{name}", f"{home}.{name.removeprefix(stem)}"] if home else []
         family = next((vendor[h] for h in homes if h in vendor), None) or methods.get(name) or next(
@@ -89,6 +96,9 @@ def vendor_aliases(name: str, aliases: list[str], value: object, vendor: Mapping
     elif parts[0] == "torch" and parts[-1].startswith("_") and not parts[-1].startswith("__"):
         family = vendor_family(parts[-1], vendor, methods)
         found += [f"uses {name}, a private variant of the op that does the whole {family} op"] if family else []
+    elif len(parts) == 2 and parts[0] == "torch" or name.startswith("torch.nn.functional.") and len(parts) == 4:
+        family = vendor_family(parts[-1], vendor, methods)  # torch.cudnn_convolution_relu: a prefix entry (round 21)
+        found += [f"uses {name}, a variant of the op that does the whole {family} op"] if family else []
     home = _native_home(value)
     if not found and home:  # a second name of a native binding (from torch._C._nn import silu): its own name
         family = vendor_family(getattr(value, "__name__", ""), vendor, methods, home)

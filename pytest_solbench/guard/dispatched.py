@@ -39,6 +39,10 @@ def vendor_dispatches(names: Iterable[str], op_type: str) -> list[tuple[str, str
     for name in sorted(set(names)):
         namespace, _, op = name.partition("::")
         family = vendor_family(op, vendor, methods) if namespace in NAMESPACES and op else None
+        if op and not family:  # another namespace's op the table names (torch.ops.mkldnn: round 21, A3)
+            dotted = f"torch.ops.{namespace}.{op}"
+            family = next((f for prefix, f in vendor.items() if dotted == prefix or dotted.startswith(prefix + ".")),
+                          None)  # fmt: skip
         if family:
             found.append((name, family))
     return found

@@ -7,7 +7,12 @@ code whose comments and strings are blanked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pytest_solbench.guard import families
+
+# The vendor families (which library calls do a whole op, per op type) live in guard.families (red-team round 21);
+# the rules and the run-time record still read them here.
+Family, VENDOR_FAMILIES = families.Family, families.VENDOR_FAMILIES
+vendor_families, vendor_names = families.vendor_families, families.vendor_names
 
 # Module (or name) prefixes that fire wherever they are imported or used.
 MODULE_RULES: dict[str, tuple[str, str]] = {
@@ -124,108 +129,6 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
 #: pathlib's ``open(mode="w")``, ``rename`` and ``replace`` (``str.replace`` too) are left to the run-time audit.
 WRITE_METHODS = ("write_text", "write_bytes", "unlink", "rmdir", "touch", "tofile", "symlink_to", "chmod", "mkdir",
                  "hardlink_to", "link_to", "lchmod")  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Family:
-    """Vendor calls that do a whole op, for the op types whose name contains one of ``keywords``."""
-
-    label: str
-    keywords: tuple[str, ...]
-    qualified: tuple[str, ...]
-    methods: tuple[str, ...] = ()
-    cpp: str = ""  # a regular expression over stripped C++
-
-    def matches(self, op_type: str) -> bool:
-        op = op_type.lower()
-        return any(k in op for k in self.keywords)
-
-
-_F = "torch.nn.functional."
-_CONV = (_F + "conv1d", _F + "conv2d", _F + "conv3d", "torch.conv1d", "torch.conv2d", "torch.conv3d", "torch.convolution",
-         "torch.nn.Conv1d", "torch.nn.Conv2d", "torch.nn.Conv3d", "torch.cudnn_convolution", "torch.mkldnn_convolution",
-         "torch.miopen_convolution", "torch.ops.aten.convolution", _F + "conv_transpose1d", _F + "conv_transpose2d",
-         _F + "conv_transpose3d", "torch.conv_transpose1d", "torch.conv_transpose2d", "torch.conv_transpose3d",
-         "torch.nn.ConvTranspose1d", "torch.nn.ConvTranspose2d", "torch.nn.ConvTranspose3d",
-         # the convolutions' own backends, by name (round 20, x05: a 1x1 thnn_conv2d did a GEMM through BLAS)
-         "torch._convolution", "torch.thnn_conv2d", "torch.slow_conv*", "torch.ops.aten._convolution",
-         "torch.ops.aten.thnn_conv2d", "torch.ops.aten.slow_conv*", "torch.nn.functional.thnn_conv2d",
-         "torch.nn.functional.slow_conv*", "torch.nn.functional._conv_depthwise2d")  # fmt: skip
-_CONV_CPP = (r"\bcudnnConvolution\w*\s*\(|"
-             r"\b(?:at|torch)::(?:conv[123]d|conv_transpose[123]d|convolution|cudnn_convolution)\s*\(")
-# An entry ending in "*" is a string prefix of an op's name (torch.X, torch.ops.aten.X), not a dotted one: the private
-# twins of a fused op come in many names (torch._scaled_dot_product_flash_attention_for_cpu, red-team round 18, v13).
-VENDOR_FAMILIES: tuple[Family, ...] = (
-    Family("matmul", ("gemm", "matmul", "linear", "proj", "mlp", "bmm"),
-           ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm", "torch.addbmm", "torch.einsum",
-            "torch.tensordot", "torch.inner", "torch.chain_matmul", "torch.linalg.matmul", "torch.linalg.multi_dot",
-            _F + "linear", _F + "bilinear", "torch.nn.Linear", "torch._scaled_mm", "torch._scaled_grouped_mm",
-            "torch._grouped_mm", "torch._int_mm", "torch.ops.aten.mm", "torch.ops.aten.addmm", "torch.ops.aten.matmul",
-            "torch.ops.aten._scaled_mm", "flashinfer.gemm", "deep_gemm", "vllm._custom_ops", "sgl_kernel",
-            "transformer_engine", "cupy.matmul", "numpy.matmul", "operator.matmul", "operator.imatmul",
-            "operator.__matmul__", "torch.mv", "torch.addmv", "torch.ops.aten.mv", "torch.ops.aten.addmv",
-            # a 1x1 convolution is a GEMM (x @ W^T + b, cuDNN/oneDNN): the conv calls do the whole op too (round 18)
-            *_CONV),
-           ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__", "mv", "addmv"),
-           _CONV_CPP + r"|\bcublas\w*\s*\(|\bcublasLt\w*\s*\(|\b(?:at|torch)::(?:matmul|mm|bmm|addmm|linear|_scaled_mm)\s*\(|"
-           r"(?:\.|->)\s*(?:matmul|mm|bmm|addmm|baddbmm)\s*\("),
-    Family("rmsnorm", ("rmsnorm", "rms_norm"),
-           (_F + "rms_norm", "torch.rms_norm", "torch.nn.RMSNorm", "torch.ops.aten.rms_norm", "flashinfer.norm",
-            "flashinfer.rmsnorm", "flashinfer.fused_add_rmsnorm", "vllm._custom_ops", "sgl_kernel", "liger_kernel",
-            "apex.normalization", "transformer_engine"), (), r"\b(?:at|torch)::(?:rms_norm|_fused_rms_norm)\s*\("),
-    Family("layernorm", ("layernorm", "layer_norm", "groupnorm", "group_norm"),  # groupnorm_silu: two (round 21)
-           (_F + "layer_norm", "torch.layer_norm", "torch.nn.LayerNorm", "torch.native_layer_norm",
-            "torch.ops.aten.native_layer_norm", "apex.normalization", "liger_kernel", "transformer_engine",
-            # one group's group norm is a layer norm (round 20, x04)
-            _F + "group_norm", "torch.group_norm", "torch.native_group_norm", "torch.nn.GroupNorm",
-            "torch.ops.aten.native_group_norm"), (),
-           r"\b(?:at|torch)::(?:layer_norm|native_layer_norm)\s*\("),
-    Family("softmax", ("softmax",),
-           ("torch.softmax", _F + "softmax", "torch.special.softmax", "torch._softmax", "torch.nn.Softmax",
-            "torch.ops.aten._softmax", "flashinfer.sampling", _F + "softmin", "torch.nn.Softmin", _F + "log_softmax",
-            "torch.log_softmax", "torch.special.log_softmax", "torch.nn.LogSoftmax", "torch._log_softmax",
-            "torch._safe_softmax", "torch.ops.aten._safe_softmax", "torch._masked_softmax",
-            "torch.ops.aten._masked_softmax"),  # an all-False mask is no mask (round 20, x06)
-           ("softmax", "softmin", "log_softmax"),
-           r"\b(?:at|torch)::(?:softmax|_softmax)\s*\("),
-    Family("attention", ("attention", "attn", "gqa", "mha", "mla", "decode", "prefill", "sdpa"),
-           (_F + "scaled_dot_product_attention", "torch.nn.MultiheadAttention", _F + "multi_head_attention_forward",
-            "torch.nn.attention", "torch.ops.aten._scaled_dot_product*", "torch._scaled_dot_product*",
-            "torch.ops.aten._flash_attention*", "torch.ops.aten._efficient_attention*",
-            "torch.ops.aten._cudnn_attention*", "torch._native_multi_head_attention",
-            "torch._transformer_encoder_layer_fwd",
-            "flash_attn", "flashinfer", "xformers", "vllm", "sgl_kernel", "flex_attention"), (),
-           r"\b(?:at|torch)::(?:scaled_dot_product_attention|_scaled_dot_product_\w+|_\w+_attention_forward)\s*\("),
-    Family("silu_and_mul", ("silu_and_mul", "swiglu", "silu"),
-           (_F + "silu", "torch.nn.SiLU", "torch.ops.aten.silu", "flashinfer.activation", "vllm._custom_ops",
-            "sgl_kernel", "liger_kernel"), (), r"\b(?:at|torch)::silu\s*\("),
-    Family("gelu", ("gelu",), (_F + "gelu", "torch.nn.GELU", "torch.ops.aten.gelu", "flashinfer.activation"), (),
-           r"\b(?:at|torch)::gelu\s*\("),
-    Family("conv", ("conv",), _CONV, (), _CONV_CPP),
-    Family("rope", ("rope", "rotary"), ("flashinfer.rope", "flashinfer.apply_rope", "vllm._custom_ops", "sgl_kernel",
-                                        "liger_kernel", "transformer_engine"), (), ""),
-    Family("mamba", ("mamba", "ssm", "selective"), ("mamba_ssm", "causal_conv1d"), (), ""),
-    Family("moe", ("moe",), ("torch._grouped_mm", "vllm", "sgl_kernel", "deep_gemm"), (), ""),
-)
-
-
-def vendor_families(op_type: str) -> list[Family]:
-    """The one family whose vendor calls do the whole ``op_type``; none for a fused op of several (see below)."""
-    matching = [family for family in VENDOR_FAMILIES if family.matches(op_type)]
-    return matching if len(matching) == 1 else []
-
-
-def vendor_names(op_type: str) -> tuple[dict[str, str], dict[str, str]]:
-    """(qualified name -> family, method name -> family) of the vendor calls that do the whole ``op_type``.
-
-    A fused op that names several families (``layernorm_linear_gelu``) has none: a vendor call of one part
-    (``torch.matmul`` for the linear) does not do the whole op, and hand-writing the rest around it is honest."""
-    qualified: dict[str, str] = {}
-    methods: dict[str, str] = {}
-    for family in vendor_families(op_type):
-        qualified.update(dict.fromkeys(family.qualified, family.label))
-        methods.update(dict.fromkeys(family.methods, family.label))
-    return qualified, methods
 
 
 CPP_RULES: dict[str, tuple[str, str]] = {
