@@ -63,7 +63,9 @@ class Tripwires:
         self.at_import: set[threading.Thread] | None = None  # and those alive once it is
         # This object and its audit are reachable from the kernel's process too (red-team round 18, u03):
         self.snapshot.watch("Tripwires", self, ("snapshot", "audit", "switch_interval_s", "before"))
-        self.snapshot.watch("Tripwires.audit", self.audit, ("kernel_dirs", "compiler_dirs", "events", "_kinds"))
+        self.snapshot.watch("Tripwires.audit", self.audit, ("kernel_dirs", "compiler_dirs", "events", "_kinds",
+                                                            "births"))  # fmt: skip
+        self.snapshot.watch("Tripwires.audit.births", self.audit.births, ("before", "born"))
 
     @contextlib.contextmanager
     def arm(self) -> Iterator[audit.Audit]:
