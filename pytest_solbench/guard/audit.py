@@ -190,6 +190,8 @@ class Audit:
         type counts as such a library: it compiles whatever string a kernel hands it as a type, as data too
         (``NamedTuple("S", [("x", "<code>")])``), and evaluates it later (red-team round 18, v09); a compiler asking
         typing so (``custom_op`` reading annotations) excuses it no more."""
+        if _typing_compiles_type(frame, args):
+            return None  # a plain type's name: ``Optional["torch.classes..."]`` in torch's record_function (round 21, L3)
         via = None  # the first frame of a library that is neither, on the way up
         first, code = True, False  # code: typing compiles a string that is more than a type, which no compiler asks
         while frame is not None:
@@ -297,6 +299,14 @@ def _is_standard_library(path: str) -> bool:
 
 
 _TYPING = os.path.realpath(typing.__file__)
+
+
+def _typing_compiles_type(frame: Any, args: tuple) -> bool:
+    """Whether ``typing`` itself compiles a plain type's name (``is_plain_type``): no code, whoever asked it."""
+    source = tuple(args)[0] if args else None
+    if frame is None or not isinstance(source, (str, bytes)) or os.path.realpath(frame.f_code.co_filename) != _TYPING:
+        return False
+    return is_plain_type(source.decode("utf-8", "replace") if isinstance(source, bytes) else source)
 
 
 def _typing_compiles_code(path: str, args: tuple) -> bool:
