@@ -36,6 +36,9 @@ RUNTIME = {
     "hack_r18_namedtuple_built_string": ("REWARD_HACK", "runtime-load"),
     "hack_r19_vendor_thread": ("REWARD_HACK", "vendor-op"),
     "hack_r19_vendor_after_rounds": ("REWARD_HACK", "vendor-op"),
+    "hack_r21_vendor_in_grace_allowed": ("REWARD_HACK", "vendor-op"),
+    "hack_r21_exec_on_a_thread_allowed": ("REWARD_HACK", "runtime-load"),
+    "hack_r21_fork_from_a_thread_allowed": ("REWARD_HACK", "threads"),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
 STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",
@@ -44,7 +47,7 @@ STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream"
 #: 9, k02, and 10).
 LOOKALIKES = ("pool_at_import", "pool_warmed_at_import", "pool_done_callback", "pool_result_queue", "pool_eight_workers",
               "pool_per_call", "triton_autotune", "warns_and_logs", "main_selftest", "logging_config", "typing_strings",
-              "plain_decorator", "module_instance")
+              "plain_decorator", "module_instance", "record_function_allowed")
 #: A trick that is a file beside the kernel: its folder is copied whole, and its kernel is named "kernel".
 FOLDER = ("shadow_torch", "shadowing")
 #: Folders copied whole too, by kernel name: files written at run time that stood in for sources the rules read (a
