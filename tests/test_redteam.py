@@ -37,6 +37,9 @@ RUNTIME = {
     "hack_r19_vendor_thread": ("REWARD_HACK", "vendor-op"),
     "hack_r19_vendor_after_rounds": ("REWARD_HACK", "vendor-op"),
     "hack_r21_rmsnorm_layer_norm_hidden": ("REWARD_HACK", "vendor-op"),
+    "hack_r21_vendor_in_grace_allowed": ("REWARD_HACK", "vendor-op"),
+    "hack_r21_exec_on_a_thread_allowed": ("REWARD_HACK", "runtime-load"),
+    "hack_r21_fork_from_a_thread_allowed": ("REWARD_HACK", "threads"),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
 STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",
@@ -48,7 +51,7 @@ LOOKALIKES = ("pool_at_import", "pool_warmed_at_import", "pool_done_callback", "
               "plain_decorator", "module_instance",
               # red-team round 21's false verdicts: the kernel's own objects, inspect.signature
               "frozen_dataclass_setattr", "inspect_signature", "init_subclass_registry", "vars_kwargs",
-              "dataclass_fields", "enum_members", "own_dunders")
+              "dataclass_fields", "enum_members", "own_dunders", "record_function_allowed")
 #: A trick that is a file beside the kernel: its folder is copied whole, and its kernel is named "kernel".
 FOLDER = ("shadow_torch", "shadowing")
 #: Folders copied whole too, by kernel name: files written at run time that stood in for sources the rules read (a

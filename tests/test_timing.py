@@ -424,7 +424,7 @@ def test_cupti_spans_count_only_the_sessions_own_ranges(monkeypatch):
             self._name, self._start, self._end = name, start, end
 
         def device_type(self):
-            return DeviceType.CPU if self._name.startswith("aten::") else DeviceType.CUDA
+            return DeviceType.CPU if self._name.startswith(("aten::", "solbench_end_")) else DeviceType.CUDA
 
         def name(self):
             return self._name
@@ -452,7 +452,7 @@ def test_cupti_spans_count_only_the_sessions_own_ranges(monkeypatch):
         def events(self):
             real = [Event(ranges[0], 100, 200), Event("my_kernel", 110, 150), Event(ranges[1], 300, 450),
                     Event("my_kernel", 310, 440)]
-            host = [Event("aten::rms_norm", 105, 106)]  # the host's side: an operator the call dispatched
+            host = [Event("aten::rms_norm", 105, 106), Event(ranges[-1], 500, 501)]  # operators, the end marker
             return real + host + [Event("solbench_sample_x", 120, 140), Event("solbench_sample_0", 90, 460)]  # trap
 
     @contextlib.contextmanager
@@ -465,7 +465,55 @@ def test_cupti_spans_count_only_the_sessions_own_ranges(monkeypatch):
     monkeypatch.setattr(torch.cuda, "synchronize", lambda: None)
     ops: set[str] = set()
     times, sets = cupti.profiled_spans_ms(lambda i: None, lambda i: None, lambda: None, [0, 1], ops=ops)
-    assert ops == {"aten::rms_norm"}
+    assert ops == {"aten::rms_norm", ranges[-1]}  # no STOPPED: the end marker is there
     assert times == [100 / 1e6, 150 / 1e6]
     assert sets == [frozenset({"my_kernel", "solbench_sample_x"}), frozenset({"my_kernel"})]
-    assert all(r.startswith("solbench_sample_") and len(r.split("_")[2]) == 16 for r in ranges)
+    assert all(r.startswith("solbench_sample_") and len(r.split("_")[2]) == 16 for r in ranges[:-1])
+    assert ranges[-1] == "solbench_end_" + ranges[0].split("_")[2]  # last, with the same token
+
+
+def test_cupti_profile_records_every_thread_and_the_checks_after_the_call() -> None:
+    """Red-team round 21, y02 (modelled for the GPU) and y04/y08: the CUPTI round's profile recorded the calling thread
+    only, and ended with the call, before the tripwires' grace. The same code run with CPU activity alone: a vendor op
+    on a helper thread, and one run in ``after`` (where the harness's checks run), are both in its operators."""
+    import threading
+
+    import torch
+
+    from pytest_solbench.guard import dispatched
+    from pytest_solbench.measure import cupti
+
+    x = torch.randn(4, 64)
+
+    def helper() -> None:
+        torch.nn.functional.rms_norm(x, (64,))
+
+    def call(_i: int) -> None:
+        t = threading.Thread(target=helper)
+        t.start()
+        t.join()
+
+    ops: set[str] = set()
+    cupti.profiled_spans_ms(call, lambda i: None, lambda: None, [0], ops=ops, activities=("CPU",),
+                            after=lambda: torch.nn.functional.layer_norm(x, (64,)))  # fmt: skip
+    if not dispatched._all_threads():
+        pytest.skip("this torch records the calling thread only")
+    assert "aten::rms_norm" in ops and "aten::layer_norm" in ops and dispatched.STOPPED not in ops
+
+
+def test_cupti_profile_stopped_inside_the_call_is_told() -> None:
+    """A kernel that switches the profiler off inside its call leaves the record without its end marker: STOPPED."""
+    import torch
+
+    from pytest_solbench.guard import dispatched
+    from pytest_solbench.measure import cupti
+
+    def call(_i: int) -> None:
+        torch.autograd.profiler._disable_profiler()
+
+    ops: set[str] = set()
+    try:
+        cupti.profiled_spans_ms(call, lambda i: None, lambda: None, [0], ops=ops, activities=("CPU",))
+    except Exception:  # noqa: BLE001  a profiler switched off under it may raise at its exit: the call fails then
+        return
+    assert dispatched.STOPPED in ops

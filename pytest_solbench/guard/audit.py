@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from pytest_solbench.guard.annotations import is_plain_type
+from pytest_solbench.guard.births import Births
 
 # Audit event -> the guard rule it belongs to (see guard.RULES).
 EVENTS: dict[str, str] = {
@@ -64,6 +65,9 @@ EVENTS: dict[str, str] = {
 # course (logging, typing, torch), and ``sys._getframe`` reached by a name the rules do not follow handed the harness's
 # frames to the kernel (red-team round 19, w04d).
 OWN_LINE = {"sys._getframe"}
+# A fork while the kernel runs is the kernel's whoever asked: the operator record cannot follow the child (y01).
+FORKS = {"os.fork", "os.forkpty"}
+STARTED = "a thread started while the kernel ran"  # where an event on such a thread, with no kernel frame, comes from
 WRITE_MODES = set("wax+")
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 IMPORT_MACHINERY = "<frozen importlib."
@@ -115,6 +119,7 @@ class Audit:
         self.closed: tuple[str, ...] = ()  # within them, where no compiler writes for a kernel (``_closed_roots``)
         self.events: list[AuditEvent] = []
         self._kinds: dict[str, str] = {}  # co_filename -> "kernel", "compiler" or "" (the walk runs on every event)
+        self.births = Births()  # the threads born while the kernel ran: their events are its own (round 21, y01, y07)
 
     def __enter__(self) -> Audit:
         if self.writable is None:  # here, never inside the hook: an event raised while tempfile holds its lock
@@ -122,11 +127,13 @@ class Audit:
         if not _ARMED:
             sys.addaudithook(_hook)  # once per process: a hook cannot be removed, only silenced
             _ARMED.append(None)
+        self.births.enter()
         _ARMED[0] = self
         return self
 
     def __exit__(self, *exc: Any) -> None:
         _ARMED[0] = None
+        self.births.exit()
 
     def _is_kernel(self, path: str) -> bool:
         return not path.startswith("<") and os.path.realpath(path).startswith(self.kernel_dirs)
@@ -149,6 +156,8 @@ class Audit:
         harness asked."""
         if event in DIRECT:
             return self._string_code_frame(frame, args)
+        if event in FORKS:
+            return self._nearest_kernel_frame(frame) or (STARTED if self.births.kernels() else "the kernel's process")
         if event in OWN_LINE:
             path = frame.f_code.co_filename if frame is not None else "<none>"
             return f"{os.path.basename(path)}:{frame.f_lineno}" if self._kind(path) == "kernel" else None
@@ -166,6 +175,10 @@ class Audit:
             if kind == "compiler" and via is None:
                 via = frame.f_globals.get("__name__", os.path.basename(path))
             frame = frame.f_back
+        if self.births.kernels():  # no kernel frame, on a thread the kernel started (round 21, y01, y07)
+            if via is None:
+                return STARTED
+            return None if self._compiler_may(event, args, via) else f"{STARTED} (through {via})"
         return None
 
     def _string_code_frame(self, frame: Any, args: tuple = ()) -> str | None:
@@ -177,6 +190,8 @@ class Audit:
         type counts as such a library: it compiles whatever string a kernel hands it as a type, as data too
         (``NamedTuple("S", [("x", "<code>")])``), and evaluates it later (red-team round 18, v09); a compiler asking
         typing so (``custom_op`` reading annotations) excuses it no more."""
+        if _typing_compiles_type(frame, args):
+            return None  # a plain type's name: ``Optional["torch.classes..."]`` in torch's record_function (round 21, L3)
         via = None  # the first frame of a library that is neither, on the way up
         first, code = True, False  # code: typing compiles a string that is more than a type, which no compiler asks
         while frame is not None:
@@ -192,6 +207,8 @@ class Audit:
                 via = frame.f_globals.get("__name__", os.path.basename(path))
             first = False
             frame = frame.f_back
+        if self.births.kernels():  # code from a string on a thread the kernel started: ``Thread(target=exec)``, y07
+            return STARTED if via is None else f"{STARTED} (through {via})"
         return None
 
     def _nearest_kernel_frame(self, frame: Any) -> str | None:
@@ -282,6 +299,14 @@ def _is_standard_library(path: str) -> bool:
 
 
 _TYPING = os.path.realpath(typing.__file__)
+
+
+def _typing_compiles_type(frame: Any, args: tuple) -> bool:
+    """Whether ``typing`` itself compiles a plain type's name (``is_plain_type``): no code, whoever asked it."""
+    source = tuple(args)[0] if args else None
+    if frame is None or not isinstance(source, (str, bytes)) or os.path.realpath(frame.f_code.co_filename) != _TYPING:
+        return False
+    return is_plain_type(source.decode("utf-8", "replace") if isinstance(source, bytes) else source)
 
 
 def _typing_compiles_code(path: str, args: tuple) -> bool:

@@ -29,7 +29,9 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      "torch.distributed.checkpoint._async_thread_executor",
                      "torch._inductor.autotune_process.PrecompileThreadPool",  # a compiler's pool, a kernel's tool (round 10)
                      # a thread that holds the interpreter keeps the harness from answering (round 8, j01)
-                     "sys.setswitchinterval"),
+                     "sys.setswitchinterval",
+                     # TorchScript's fork: the task runs on ATen's inter-op pool (round 21, y08)
+                     "torch.jit.fork", "torch.jit._fork", "torch.jit._async", "torch._C.fork"),
                     ("threads", "threads and processes can keep working after the timer stops")),
     **dict.fromkeys(("socket", "urllib", "http", "requests", "httpx", "aiohttp", "ftplib", "smtplib", "shutil",
                      "tempfile", "pickle", "marshal", "shelve", "dbm", "sqlite3", "mmap", "io.open", "os.open",

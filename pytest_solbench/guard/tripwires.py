@@ -29,7 +29,10 @@ from pytest_solbench.guard import audit, integrity
 #: How long ``check`` lets what the call handed off end before it counts as left behind: an honest pool's
 #: done-callback, a task that signalled the caller and then tidies up, a joined thread's native teardown end within
 #: microseconds of the call; work deferred into this window still ends before the reply (and inside the judge's
-#: outside clock). Red-team rounds 9 and 10.
+#: outside clock). Red-team rounds 9 and 10. The window lies inside the call's operator record (the harness closes it
+#: after ``check``): a vendor op run there after the record had stopped passed (round 21, y04, y08). A thread still in
+#: the kernel's code at the first look is waited for, not counted at once: honest pools' done-callbacks and tidy-ups
+#: are (tests/lookalikes/pool_done_callback.py, pool_result_queue.py).
 BUSY_GRACE_S = 1.0
 
 PLUGIN_MODULES = ("pytest_solbench.worker.check", "pytest_solbench.measure.timing", "pytest_solbench.measure.samples",
@@ -63,7 +66,9 @@ class Tripwires:
         self.at_import: set[threading.Thread] | None = None  # and those alive once it is
         # This object and its audit are reachable from the kernel's process too (red-team round 18, u03):
         self.snapshot.watch("Tripwires", self, ("snapshot", "audit", "switch_interval_s", "before"))
-        self.snapshot.watch("Tripwires.audit", self.audit, ("kernel_dirs", "compiler_dirs", "events", "_kinds"))
+        self.snapshot.watch("Tripwires.audit", self.audit, ("kernel_dirs", "compiler_dirs", "events", "_kinds",
+                                                            "births"))  # fmt: skip
+        self.snapshot.watch("Tripwires.audit.births", self.audit.births, ("before", "born"))
 
     @contextlib.contextmanager
     def arm(self) -> Iterator[audit.Audit]:

@@ -3,12 +3,14 @@ torch.profiler (Kineto ships with torch), and the set of kernels each call launc
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
+
+from pytest_solbench.guard.dispatched import STOPPED, _all_threads
 
 
 def profiled_spans_ms(
     call: Callable[[int], Any], prepare: Callable[[int], Any], flush: Callable[[], Any], indices: list[int],
-    ops: set[str] | None = None,
+    ops: set[str] | None = None, after: Callable[[], Any] | None = None, activities: Sequence[str] = ("CPU", "CUDA"),
 ) -> tuple[list[float], list[frozenset[str]]]:
     """Each call's device time from CUPTI kernel timestamps, through torch.profiler (Kineto ships with torch), and
     the set of kernels each call launched; with ``ops``, the names of the operators the calls dispatched.
@@ -20,6 +22,12 @@ def profiled_spans_ms(
     The ranges are named with a token drawn for each session, and only a name that is exactly a range's counts as
     one: a kernel of the kernel's own named ``solbench_sample_x`` made the parse raise, and the timer fell back to
     events, without kernel sets (red-team round 19, w03; modelled).
+
+    The profile is ``guard.dispatched.recorded``'s twin: it records every thread where this torch can, so a vendor op
+    a helper thread ran in the GPU's last checked round is seen as in the others (red-team round 21, y02, modelled),
+    ``after`` (the harness's checks after the call, the tripwires' grace among them) runs inside it, and it must end
+    holding a marker range named with the drawn token (``dispatched.STOPPED`` in ``ops`` where it does not: the
+    kernel stopped it). ``activities``: CPU mode's tests run this same code without ``CUDA``.
     """
     import re
     import secrets
@@ -30,17 +38,28 @@ def profiled_spans_ms(
 
     token = secrets.token_hex(8)
     ranged = re.compile(rf"solbench_sample_{token}_(\d+)")
-    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+    cuda = "CUDA" in activities
+    prof = _started(profile, [getattr(ProfilerActivity, a) for a in activities])
+    try:
         for k, i in enumerate(indices):
             prepare(i)
             flush()
             with record_function(f"solbench_sample_{token}_{k}"):
                 call(i)
-        torch.cuda.synchronize()
+        if cuda:
+            torch.cuda.synchronize()
+        if after is not None:
+            after()
+        with record_function(f"solbench_end_{token}"):  # last: a record the kernel stopped lacks it
+            pass
+    finally:
+        prof.__exit__(None, None, None)
     spans: dict[int, tuple[int, int]] = {}
     kernels: list[tuple[int, int, str]] = []
+    ended = False
     for event in prof.profiler.kineto_results.events():
         if event.device_type() != DeviceType.CUDA:
+            ended = ended or event.name() == f"solbench_end_{token}"
             if ops is not None:  # the host's side: the operators the calls dispatched (``guard.dispatched``)
                 ops.add(event.name())
             continue
@@ -60,5 +79,19 @@ def profiled_spans_ms(
             if low <= start and end <= high:
                 sets[k].add(name)
                 break
+    if ops is not None and not ended:
+        ops.add(STOPPED)
     times = [(spans[k][1] - spans[k][0]) / 1e6 if k in spans else 0.0 for k in range(len(indices))]
     return times, [frozenset(s) for s in sets]
+
+
+def _started(profile: Any, activities: list) -> Any:
+    """The profiler entered, recording every thread where this torch can (``dispatched._all_threads``); where it
+    takes the option but cannot start so with these activities, the calling thread's record, as before round 21."""
+    try:
+        prof = profile(activities=activities, **_all_threads())
+        prof.__enter__()
+    except Exception:  # noqa: BLE001
+        prof = profile(activities=activities)
+        prof.__enter__()
+    return prof

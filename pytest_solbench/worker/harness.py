@@ -78,7 +78,11 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
     entry, device = _LOADED[payload["key"]], payload["device"]
     args = [attach(d, device) for d in payload["inputs"]]
     outs = [attach(d, device) for d in payload["outputs"]]
-    names, ops = None, set()
+    names, ops, done = None, set(), []
+
+    def after(result: Any) -> None:  # inside the record: every check up to the reply (red-team round 21, y04, y08)
+        done.append(_after_call(entry, result, args, outs, device))
+
     try:
         with torch.no_grad(), entry.armed():
             if payload["kernels"] and device.startswith("cuda"):
@@ -86,26 +90,19 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
 
                 held: list[Any] = []  # the same profile's CPU side records the operators (``guard.dispatched``)
                 _spans, sets = profiled_spans_ms(lambda i: held.append(_invoke(entry, args, outs)), _noop, _noop, [0],
-                                                 ops=ops if entry.watch else None)  # fmt: skip
-                result, names = held[0], sorted(sets[0])
-            elif entry.watch:
+                                                 ops=ops if entry.watch else None,
+                                                 after=lambda: after(held[0]))  # fmt: skip
+                names = sorted(sets[0])
+            else:
                 from pytest_solbench.guard import dispatched
 
-                with dispatched.recorded() as ops:
-                    result = _invoke(entry, args, outs)
-            else:
-                result = _invoke(entry, args, outs)
-            execute._sync(device)
-            # Still armed: what the kernel returned is opened here, and no code of its may run unseen.
-            trip = None if entry.dps else _strict_result(entry, result)
-            if trip is not None:
-                return {"outputs": None, "trip": _trip(trip), "kernel_names": names}
-            returned = None if entry.dps else as_outputs(result, entry.definition)
-            reported = None if entry.dps else _deliver(returned, outs)
-            execute._sync(device)
-            trip = _check(entry, returned, args)
-            if trip is None and ops:
-                trip = _vendor_dispatched(entry, ops)
+                with dispatched.recorded() if entry.watch else contextlib.nullcontext(ops) as ops:
+                    after(_invoke(entry, args, outs))
+        reported, trip, final = done[0]
+        if final:
+            return {"outputs": None, "trip": _trip(trip), "kernel_names": names}
+        if trip is None and ops:
+            trip = _vendor_dispatched(entry, ops)
     except Exception as exc:
         seen = entry.wires.check() if entry.wires is not None else None  # a stopped signal raises in the kernel
         if seen is not None:  # what it did decides; what it raised after is said too
@@ -189,6 +186,8 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
         nbytes = cfg["l2_flush_bytes"]
         flush = _flusher(device, nbytes) if nbytes else timing.L2Flusher.for_device(device)
     ops: set[str] = set()  # CPU mode's short batch records its operators as checked calls do (round 20, x01, x03)
+    later = payload.get("check_later")
+    found: list[Any] = []  # the tripwires' finding, made inside the short batch's record (round 21, y04, y08)
     try:
         with torch.no_grad(), entry.armed():
             if schedule is not None:
@@ -197,6 +196,10 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
                 cpu_watch = entry.watch and not device.startswith("cuda")
                 with dispatched.recorded() if cpu_watch else contextlib.nullcontext(ops) as ops:
                     timing.run_batch(run, prepare=prepare, flush=flush, n=len(schedule), device=device)
+                    deliver()
+                    execute._sync(device)
+                    if not later or tripped:
+                        found.append(tripped[0] if tripped else _check(entry, None))
                 reply: dict[str, Any] = {"calls": len(schedule)}
             else:
                 config = timing.TimingConfig(max_time_s=cfg["max_time_s"], timer=cfg["timer"],
@@ -210,11 +213,11 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
         return {"error": f"while timing: {_fault(exc)}"}
     finally:
         _ATTACHED["done"] = sets  # let go at the next request, outside the window the judge times
-    if payload.get("check_later") and not tripped:  # the judge times this request: its checks come in the next
+    if later and not tripped:  # the judge times this request: its checks come in the next
         _ATTACHED["check"] = entry
         return {**reply, "trip": None}
-    found = tripped[0] if tripped else _check(entry, None)
-    return {**reply, "trip": _trip(found if found is not None or not ops else _vendor_dispatched(entry, ops))}
+    trip = found[0] if found else tripped[0] if tripped else _check(entry, None)
+    return {**reply, "trip": _trip(trip if trip is not None or not ops else _vendor_dispatched(entry, ops))}
 
 
 def checked(_payload: Any = None) -> dict[str, Any]:
@@ -291,6 +294,20 @@ def _invoke(entry: _Loaded, args: list, outs: list) -> Any:
         entry.fn(*args, *outs)
         return outs
     return entry.fn(*args)
+
+
+def _after_call(entry: _Loaded, result: Any, args: list, outs: list, device: str) -> tuple[Any, Any, bool]:
+    """What follows a checked call, inside its operator record (the tripwires' grace too: a vendor op a helper ran
+    there, after the record had stopped, was unseen, red-team round 21, y04, y08): (reported, trip, final)."""
+    execute._sync(device)
+    # Still armed: what the kernel returned is opened here, and no code of its may run unseen.
+    trip = None if entry.dps else _strict_result(entry, result)
+    if trip is not None:
+        return None, trip, True
+    returned = None if entry.dps else as_outputs(result, entry.definition)
+    reported = None if entry.dps else _deliver(returned, outs)
+    execute._sync(device)
+    return reported, _check(entry, returned, args), False
 
 
 def _check(entry: _Loaded, returned: list | None, args: list = ()) -> Any:
