@@ -801,8 +801,12 @@ def test_the_kernels_own_objects_red_team_round_21() -> None:
     assert py("import torch\nDEV = torch.cuda if torch.cuda.is_available() else torch.cpu\n") == [("computed-name", 2)]
     versions = "import torch, triton\nV = {m.__name__: m.__version__ for m in (torch, triton)}\n"
     assert py(versions) == [] and py(versions.replace("m.__version__", "m.nn")) == [("computed-name", 2)]
-    loop = "import torch\nfor m in (torch,):\n    print(m.__name__)\n"
-    assert py(loop) == [] and py(loop + "m.nn.functional.rms_norm(x)\n") == [("computed-name", 2)]  # it outlives
+    loop = "import torch\ndef f():\n    for m in (torch,):\n        print(m.__name__)\n"
+    assert py(loop) == [] and py(loop + "    m.nn.functional.rms_norm(x)\n") == [("computed-name", 3)]  # outlives
+    # a module-level loop's variable is a global another file imports, and a loop with no use spares nothing
+    # (red-team round 22, aa07)
+    assert py("import torch\nfor m in (torch,):\n    print(m.__name__)\n") == [("computed-name", 2)]
+    assert py("import torch\ndef f():\n    for m in (torch,):\n        pass\n") == [("computed-name", 3)]
 
 
 def test_a_few_names_of_inspect_and_importlib_red_team_round_21() -> None:

@@ -946,3 +946,20 @@ def test_sys_getframe_on_the_kernels_own_line_is_introspection_red_team_round_19
         module.cheat()
     assert [(e.rule, e.event, e.where) for e in audit.events] == [
         ("introspection", "sys._getframe", "frames_kernel.py:9")]
+
+
+def test_the_modules_that_judge_the_operator_record_are_watched(monkeypatch):
+    """Red-team round 22, aa03 and aa08: the operator record is judged in the kernel's process by
+    ``guard.dispatched`` and the tables it reads; a kernel that replaced ``vendor_dispatches`` with a function that
+    finds nothing passed torch's own F.linear. The harness's snapshot holds them now."""
+    from pytest_solbench.guard import dispatched, families
+    from pytest_solbench.guard.tripwires import PLUGIN_MODULES
+
+    held = Snapshot.take(extra_modules=PLUGIN_MODULES)
+    monkeypatch.setattr(dispatched, "vendor_dispatches", lambda names, op_type: [])
+    assert "pytest_solbench.guard.dispatched.vendor_dispatches" in held.changed()
+    monkeypatch.undo()
+    monkeypatch.setattr(families, "VENDOR_FAMILIES", ())
+    assert "pytest_solbench.guard.families.VENDOR_FAMILIES" in held.changed()
+    monkeypatch.undo()
+    assert held.changed() == []

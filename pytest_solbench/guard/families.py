@@ -89,7 +89,17 @@ _SOFTMAX = ("torch.softmax", _F + "softmax", "torch.special.softmax", "torch._so
             # the sparse and nested kernels (round 21, e06: x.to_sparse() through aten._sparse_softmax)
             "torch._sparse_softmax", "torch._sparse_log_softmax", "torch.sparse.softmax", "torch.sparse.log_softmax",
             "torch._nested_tensor_softmax_with_shape", "torch.ops.aten.special_softmax",
-            "torch.ops.aten.special_log_softmax")  # fmt: skip
+            "torch.ops.aten.special_log_softmax",
+            # exp(x - logsumexp(x)) is a softmax whose reduction is the library's; the last column of logcumsumexp
+            # is logsumexp (red-team round 22, ab02, ab03)
+            "torch.logsumexp", "torch.special.logsumexp", "torch.ops.aten.logsumexp", "torch.ops.aten.special_logsumexp",
+            "torch.logcumsumexp*", "torch.special.logcumsumexp*", "torch.ops.aten.logcumsumexp*",
+            "torch._logcumsumexp*", "torch.ops.aten._logcumsumexp*")  # fmt: skip
+_MATMUL_CORE = ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm", "torch.addbmm", "torch.einsum",
+                "torch.tensordot", "torch.inner", _F + "linear", "torch.nn.Linear", "torch.ops.aten.mm",
+                "torch.ops.aten.addmm", "torch.ops.aten.matmul", "torch.ops.aten.bmm", "operator.matmul",
+                "operator.__matmul__", "numpy.matmul", "numpy.dot", "numpy.einsum", "cupy.matmul", "cupy.dot")
+_MATMUL_METHODS = ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__")
 VENDOR_FAMILIES: tuple[Family, ...] = (
     Family("matmul", ("gemm", "matmul", "linear", "proj", "mlp", "bmm", "lm_head"),
            ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm", "torch.addbmm", "torch.einsum",
@@ -121,6 +131,18 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             "numpy.linalg.matmul", "numpy.linalg.tensordot", "numpy.linalg.vecdot", "numpy.vecdot", "numpy.matvec",
             "numpy.vecmat", "cupy.dot", "cupy.vdot", "cupy.inner", "cupy.einsum", "cupy.tensordot", "cupy.linalg",
             "cupy.cublas", "cupy.matvec", "cupy.vecmat", "cupy.vecdot",
+            # numpy's matrix class multiplies by BLAS under `*`, and the rest of numpy.linalg reaches the same BLAS
+            # (red-team round 22, ab07)
+            "numpy.matrix", "numpy.asmatrix", "numpy.mat", "numpy.bmat", "numpy.matrixlib", "numpy.linalg",
+            "numpy.cov", "numpy.corrcoef", "numpy.kron",
+            # x . w = (|x|^2 + |w|^2 - |x - w|^2) / 2: one pairwise-distance call does all of a GEMM's work
+            # (round 22, ab01)
+            "torch.cdist", "torch._cdist*", "torch.pdist", "torch._pdist*", "torch._euclidean_dist", _F + "pdist",
+            "torch.ops.aten._cdist*", "torch.ops.aten._euclidean_dist",
+            # FBGEMM's and the quantized modules' linear (round 22, ab04: quantized::linear_dynamic_fp16 is a whole
+            # x @ W^T in fp16 weights)
+            "torch.ops.quantized", "torch.ops._quantized", "torch.ao.nn.quantized", "torch.nn.quantized",
+            "torch.ao.nn.intrinsic", "torch.nn.intrinsic",
             # a 1x1 convolution is a GEMM (x @ W^T + b, cuDNN/oneDNN): the conv calls do the whole op too (round 18)
             *_CONV),
            ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__", "mv", "addmv", "dot", "addmm_",
@@ -132,7 +154,7 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
     # groupnorm: the op types that name a group norm (round 21, e09); adaln: LayerNorm, then a scale and shift
     Family("layernorm", ("layernorm", "layer_norm", "groupnorm", "group_norm", "adaln"), _NORMS, ("renorm", "renorm_"),
            _NORMS_CPP),
-    Family("softmax", ("softmax",), _SOFTMAX, ("softmax", "softmin", "log_softmax"),
+    Family("softmax", ("softmax",), _SOFTMAX, ("softmax", "softmin", "log_softmax", "logsumexp", "logcumsumexp"),
            r"\b(?:at|torch)::(?:softmax|_softmax|log_softmax|_log_softmax|_sparse_softmax|_sparse_log_softmax)\s*\("),
     # round 21 (e02): the per-token loss is logsumexp(x) - x[label]; the softmax family's calls are all of it too
     Family("cross_entropy", ("cross_entropy",),
@@ -163,7 +185,9 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
                                "torch.infinitely_differentiable_gelu*"), (),
            r"\b(?:at|torch)::gelu\w*\s*\("),
     # patch_embed: a ViT's patch embedding is a conv of stride = kernel (round 21, e01)
-    Family("conv", ("conv", "patch_embed"), _CONV, (), _CONV_CPP),
+    # im2col (F.unfold) and a library GEMM do all of a convolution's FLOPs (red-team round 22, ab06)
+    Family("conv", ("conv", "patch_embed"), (*_CONV, *_MATMUL_CORE, "torch.ops.quantized", "torch.ao.nn.quantized"),
+           _MATMUL_METHODS, _CONV_CPP),
     Family("rope", ("rope", "rotary"), ("flashinfer.rope", "flashinfer.apply_rope", "vllm._custom_ops", "sgl_kernel",
                                         "liger_kernel", "transformer_engine"), (), ""),
     Family("mamba", ("mamba", "ssm", "selective"), ("mamba_ssm", "causal_conv1d"), (), ""),

@@ -110,9 +110,16 @@ def field_reads(tree: ast.Module, resolve: Resolve) -> set[int]:
 
 def own_method_calls(tree: ast.Module) -> set[int]:
     """ids of ``self.m(...)`` calls inside a method whose first parameter is ``self``, where the enclosing class
-    defines ``m`` with a ``def`` (the kernel's own method, not a tensor method of the same name)."""
+    defines ``m`` with a ``def`` (the kernel's own method, not a tensor method of the same name). Not in a method
+    that is decorated or that the file reaches through its class or by its name as a string: then ``self`` can be
+    any object (``Tile.product(ndarray, ...)`` made ``self.dot`` numpy's GEMM: red-team round 22, aa01)."""
     found: set[int] = set()
+    reached = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+               and n.value.id in {c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef)}}  # fmt: skip
+    reached |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
     for cls, method in _methods(tree):
+        if method.decorator_list or method.name in reached:
+            continue
         own = {item.name for item in cls.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
         own -= {t.id for item in cls.body if isinstance(item, (ast.Assign, ast.AnnAssign))
                 for t in (item.targets if isinstance(item, ast.Assign) else [item.target]) if isinstance(t, ast.Name)}

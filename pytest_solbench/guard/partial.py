@@ -6,6 +6,9 @@ then ``inspect.getmembers(F)`` is ``unlisted-import`` at the use.
 
 from __future__ import annotations
 
+import ast
+from typing import Callable, Iterator
+
 from pytest_solbench.guard.names import is_module
 from pytest_solbench.guard.tables import IMPORTABLE_NAMES
 
@@ -24,3 +27,25 @@ def outside_the_listed_names(name: str) -> bool:
         return False
     listed = IMPORTABLE_NAMES.get(top, ())
     return name not in listed and not any(name.startswith(n + ".") for n in listed if not is_module(n))
+
+
+#: Modules a star import may come from: nothing a rule names is in them (the kernel's own modules are read anyway).
+STAR_SAFE = ("math", "typing")
+
+
+def hidden_imports(tree: ast.AST, resolve: Callable[[ast.AST], "str | None"],
+                   local_modules: frozenset[str] | set[str]) -> Iterator[tuple[ast.AST, str]]:  # fmt: skip
+    """Imports that bind what the rules cannot see (red-team round 22, aa02, aa08): ``from X import *`` of a module
+    not the kernel's own (``from sys import *`` bound ``modules``; ``from numpy import *`` bound ``inner``), and
+    ``importlib.import_module`` with a relative name, a ``package`` or keywords (``import_module(".", "numpy")`` is
+    numpy, which the rules read as "." alone)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names):
+            module = node.module or ""
+            if not node.level and module.split(".")[0] not in local_modules and module not in STAR_SAFE:
+                yield node, f"from {module} import * binds names the rules cannot see"
+        elif isinstance(node, ast.Call) and resolve(node.func) == "importlib.import_module":
+            first = node.args[0] if node.args else None
+            relative = isinstance(first, ast.Constant) and str(first.value).startswith(".")
+            if node.keywords or len(node.args) > 1 or relative:
+                yield node, "importlib.import_module() with a package, a relative name or keywords hides what is imported"

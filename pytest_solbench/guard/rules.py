@@ -23,7 +23,7 @@ from pytest_solbench.guard.corners import (corner_findings, harmless_calls, skip
 from pytest_solbench.guard.names import (Resolver, is_module, local_exports, lookup, normalize_cpp,
                                          source_encoding, strip_cpp)  # fmt: skip
 from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
-from pytest_solbench.guard.partial import outside_the_listed_names, partly_importable
+from pytest_solbench.guard.partial import hidden_imports, outside_the_listed_names, partly_importable
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
 from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, LIBRARY_CALLS, MODULE_RULES, REEXPORTED,
@@ -203,6 +203,8 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     for node, name in resolver.imports:
         _check_name(name, node, hit, vendor, context, imported=True)
         _check_importable(name, node, hit, context)
+    for node, message in hidden_imports(tree, resolver.resolve, context.local_modules):  # round 22, aa02, aa08
+        hit("computed-name", node, message)
     annotated = check_annotations(tree, hit, resolver.resolve)  # string annotations and typing's data: round 16, 18
     walked = [*ast.walk(tree), *(n for code in annotated for n in ast.walk(code))]
     inner = {id(n.value) for n in walked if isinstance(n, ast.Attribute)} | harmless_calls(walked, resolver.resolve)

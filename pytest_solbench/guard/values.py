@@ -54,7 +54,9 @@ def modules_as_values(tree: ast.Module, resolver: Resolver) -> Iterator[tuple[as
 
 #: Modules that hold only device functions of Triton's language (``libdevice.rsqrt`` runs inside a jit kernel):
 #: no rule names anything in them, so choosing one by a condition hides nothing from the rules.
-_DEVICE_LIBRARIES = ("triton.language",)
+_DEVICE_LIBRARIES = ("triton.language.extra.cuda.libdevice", "triton.language.extra.hip.libdevice",
+                     "triton.language.extra.libdevice", "triton.language.math")  # the leaves: triton.language.core
+# holds builtins and inspect (red-team round 22, aa05)
 
 
 def _device_library_choice(node: ast.AST, parent: ast.AST | None, parents: dict, resolver: Resolver) -> bool:
@@ -68,8 +70,7 @@ def _device_library_choice(node: ast.AST, parent: ast.AST | None, parents: dict,
             isinstance(t, ast.Name) for t in assign.targets)):  # fmt: skip
         return False
     branches = [resolver.resolve(b) for b in (parent.body, parent.orelse)]
-    return all(b and is_module(b) and any(b == d or b.startswith(d + ".") for d in _DEVICE_LIBRARIES)
-               for b in branches)  # fmt: skip
+    return all(b in _DEVICE_LIBRARIES and is_module(b) for b in branches)
 
 
 #: What a loop over modules may read of each: what it is called, its version, where it lives.
@@ -88,9 +89,19 @@ def _names_only(node: ast.AST, parent: ast.AST | None, parents: dict) -> bool:
         return False
     scope = parents.get(id(loop)) if isinstance(loop, ast.comprehension) else _root(loop, parents)  # a for's
     # variable outlives the loop: every use of its name in the file counts
+    if not isinstance(loop, ast.comprehension) and not _in_function(loop, parents):
+        return False  # a module-level for's variable is a global another file can import (round 22, aa07)
     uses = [n for n in ast.walk(scope) if isinstance(n, ast.Name) and n.id == loop.target.id and n is not loop.target]
-    return all(isinstance(parents.get(id(n)), ast.Attribute) and parents[id(n)].attr in _WHAT_IT_IS
-               and isinstance(n.ctx, ast.Load) for n in uses)  # fmt: skip
+    return bool(uses) and all(isinstance(parents.get(id(n)), ast.Attribute) and parents[id(n)].attr in _WHAT_IT_IS
+                              and isinstance(n.ctx, ast.Load) for n in uses)  # fmt: skip
+
+
+def _in_function(node: ast.AST, parents: dict) -> bool:
+    while id(node) in parents:
+        node = parents[id(node)]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return True
+    return False
 
 
 def _root(node: ast.AST, parents: dict) -> ast.AST:
