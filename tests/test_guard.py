@@ -782,6 +782,14 @@ def test_the_kernels_own_objects_red_team_round_21() -> None:
     fields = "import dataclasses\nd = {{f.name: getattr({}, f.name) for f in dataclasses.fields(c)}}\n"
     assert py(fields.format("c")) == []
     assert py(fields.format("other")) == [("computed-name", 2)]
+    # fields(type(self)) and a default are the same fields (red-team round 22, aa09)
+    assert py("import dataclasses\nd = {f.name: getattr(s, f.name, None) for f in dataclasses.fields(type(s))}\n") == []
+    assert py("import dataclasses\nd = {f.name: getattr(t, f.name) for f in dataclasses.fields(type(s))}\n") == [
+        ("computed-name", 2)]
+    helper = ("import torch\nimport triton.language as tl\ndef lib():\n"
+              "    return tl.extra.cuda.libdevice if torch.version.hip else {}\n")
+    assert py(helper.format("tl.extra.hip.libdevice")) == []  # returned from a helper (round 22, aa06)
+    assert py(helper.format("tl.core")) == [("computed-name", 4)]  # tl.core holds builtins (round 22, aa05)
     assert py("f(**vars(meta(h)))\nvars(self)\n") == []
     assert py("vars()\n") == [("introspection", 1)]
     assert py("vars(type(x))\n") == [("introspection", 1)]

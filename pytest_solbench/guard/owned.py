@@ -88,8 +88,9 @@ def _bound_otherwise(tree: ast.Module) -> set[str]:
 
 
 def field_reads(tree: ast.Module, resolve: Resolve) -> set[int]:
-    """ids of ``getattr(cfg, f.name)`` calls (two arguments) inside a loop or comprehension whose ``f`` is drawn
-    from ``dataclasses.fields(cfg)``, the same ``cfg`` expression: the names are the dataclass's own fields."""
+    """ids of ``getattr(cfg, f.name)`` calls (two arguments, or three with a default) inside a loop or comprehension
+    whose ``f`` is drawn from ``dataclasses.fields(cfg)`` or ``dataclasses.fields(type(cfg))``, the same ``cfg``
+    expression: the names are the dataclass's own fields (red-team round 22, aa09: ``fields(type(self))``)."""
     found: set[int] = set()
     loops = [(n.target, n.iter, n) for n in ast.walk(tree) if isinstance(n, (ast.For, ast.AsyncFor))]
     loops += [(g.target, g.iter, n) for n in ast.walk(tree) if isinstance(n, (ast.ListComp, ast.SetComp, ast.DictComp,
@@ -98,10 +99,14 @@ def field_reads(tree: ast.Module, resolve: Resolve) -> set[int]:
         if not (isinstance(target, ast.Name) and isinstance(source, ast.Call) and len(source.args) == 1
                 and resolve(source.func) == "dataclasses.fields"):  # fmt: skip
             continue
-        owner = ast.dump(source.args[0])
+        field_source = source.args[0]
+        if (isinstance(field_source, ast.Call) and resolve(field_source.func) == "builtins.type"
+                and len(field_source.args) == 1 and not field_source.keywords):  # fmt: skip
+            field_source = field_source.args[0]  # type(cfg)'s fields are cfg's
+        owner = ast.dump(field_source)
         for node in ast.walk(scope):
             if (isinstance(node, ast.Call) and resolve(node.func) in ("builtins.getattr", "builtins.hasattr")
-                    and len(node.args) == 2 and not node.keywords and ast.dump(node.args[0]) == owner
+                    and len(node.args) in (2, 3) and not node.keywords and ast.dump(node.args[0]) == owner
                     and isinstance(node.args[1], ast.Attribute) and node.args[1].attr == "name"
                     and isinstance(node.args[1].value, ast.Name) and node.args[1].value.id == target.id):  # fmt: skip
                 found.add(id(node))

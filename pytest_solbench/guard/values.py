@@ -66,9 +66,10 @@ def _device_library_choice(node: ast.AST, parent: ast.AST | None, parents: dict,
     if not (isinstance(parent, ast.IfExp) and node in (parent.body, parent.orelse)):
         return False
     assign = parents.get(id(parent))
-    if not (isinstance(assign, ast.Assign) and assign.value is parent and all(
-            isinstance(t, ast.Name) for t in assign.targets)):  # fmt: skip
-        return False
+    plain = isinstance(assign, ast.Assign) and all(isinstance(t, ast.Name) for t in assign.targets)
+    annotated = isinstance(assign, ast.AnnAssign) and isinstance(assign.target, ast.Name)
+    if not ((plain or annotated) and assign.value is parent or isinstance(assign, ast.Return)):
+        return False  # assigned to a name, or returned from a helper (red-team round 22, aa06)
     branches = [resolver.resolve(b) for b in (parent.body, parent.orelse)]
     return all(b in _DEVICE_LIBRARIES and is_module(b) for b in branches)
 
