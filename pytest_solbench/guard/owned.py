@@ -119,8 +119,9 @@ def own_method_calls(tree: ast.Module) -> set[int]:
     that is decorated or that the file reaches through its class or by its name as a string: then ``self`` can be
     any object (``Tile.product(ndarray, ...)`` made ``self.dot`` numpy's GEMM: red-team round 22, aa01)."""
     found: set[int] = set()
+    classes = {c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef)}
     reached = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
-               and n.value.id in {c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef)}}  # fmt: skip
+               and n.value.id in classes}  # fmt: skip
     reached |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
     for cls, method in _methods(tree):
         if method.decorator_list or method.name in reached:
