@@ -55,7 +55,7 @@ def call(payload):
     elif MODE == "wrong-type":
         reply["outputs"] = "all good"
     elif MODE == "pickle":
-        _write(pickle.dumps(("ok", {"outputs": None, "trip": None, "kernel_names": None})))
+        _write(pickle.dumps(("ok", {"outputs": None, "trip": None, "kernel_names": None, "ops": None})))
     elif MODE == "not-json":
         _write(b"{not json")
     elif MODE == "outer-keys":

@@ -72,18 +72,23 @@ def test_well_formed_replies_pass_the_schema() -> None:
     assert schema.load({"destination_passing": False, "trip": None})
     assert schema.load({"failure": "COMPILE_ERROR", "error": "SyntaxError"})
     out = [{"kind": "tensor", "dtype": "bfloat16", "shape": [7, 4096]}, {"kind": "number", "value": "nan"}]
-    assert schema.call({"outputs": out, "trip": {"rule": "patching", "message": "m"}, "kernel_names": ["k"]})
+    assert schema.call({"outputs": out, "trip": {"rule": "patching", "message": "m"}, "kernel_names": ["k"],
+                        "ops": ["aten::empty", "<record stopped>"]})
     assert schema.measure({"measurement": _measurement(), "trip": None})
     assert schema.batch({"calls": 4, "trip": None}) and schema.ping({}) == {}
+    assert schema.batch({"calls": 4, "trip": None, "ops": None})
 
 
 @pytest.mark.parametrize("reply", [
-    {"outputs": None, "trip": None, "kernel_names": None, "status": "PASSED"},  # a status: never the kernel's to say
-    {"outputs": None, "trip": None},  # a key missing
-    {"outputs": "all good", "trip": None, "kernel_names": None},
-    {"outputs": [{"kind": "tensor", "dtype": "bfloat16", "shape": [-1]}], "trip": None, "kernel_names": None},
-    {"outputs": [{"kind": "number", "value": True}], "trip": None, "kernel_names": None},
-    {"outputs": None, "trip": {"rule": "Not A Rule", "message": ""}, "kernel_names": None},
+    {"outputs": None, "trip": None, "kernel_names": None, "ops": None, "status": "PASSED"},  # never the kernel's
+    {"outputs": None, "trip": None, "kernel_names": None},  # a key missing
+    {"outputs": "all good", "trip": None, "kernel_names": None, "ops": None},
+    {"outputs": [{"kind": "tensor", "dtype": "bfloat16", "shape": [-1]}], "trip": None, "kernel_names": None,
+     "ops": None},
+    {"outputs": [{"kind": "number", "value": True}], "trip": None, "kernel_names": None, "ops": None},
+    {"outputs": None, "trip": {"rule": "Not A Rule", "message": ""}, "kernel_names": None, "ops": None},
+    {"outputs": None, "trip": None, "kernel_names": None, "ops": "aten::mm"},  # a record is a list of names
+    {"outputs": None, "trip": None, "kernel_names": None, "ops": ["aten::" + "x" * 500]},
     {"error": 3},
     ["outputs"],
 ])  # fmt: skip

@@ -146,6 +146,7 @@ def checked_call(kernel: Kernel, definition: Any, workload: Any, args: list, exp
         if "error" in answer:
             return failure(Status.RUNTIME_ERROR, answer["error"]), None
         tripped(answer["trip"])
+        kernel.judge_ops(answer["ops"], definition.op_type)
         with phases.phase("compare"):
             names = [s.name for s in definition.inputs]
             trip = tripwires.mutated(inputs.changed(args, [t for t, _ in shared]), names, set(updated))  # vs private

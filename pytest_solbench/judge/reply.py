@@ -6,9 +6,10 @@ its type; anything else (a missing or extra key, a ``status``, a wrong type, a n
 was tampered with. Nothing here imports torch.
 
     load     {"destination_passing": bool, "trip": trip|null} | {"failure": "COMPILE_ERROR"|"RUNTIME_ERROR", "error": str}
-    call     {"outputs": [output]|null, "trip": trip|null, "kernel_names": [str]|null} | {"error": str}
+    call     {"outputs": [output]|null, "trip": trip|null, "kernel_names": [str]|null, "ops": [str]|null}
+             | {"error": str}
     measure  {"measurement": measurement, "trip": trip|null} | {"error": str}
-    batch    {"calls": int, "trip": trip|null} | {"error": str}
+    batch    {"calls": int, "trip": trip|null[, "ops": [str]|null]} | {"error": str}
     ping     {}
     trip     {"rule": str, "message": str}
     output   {"kind": "tensor", "dtype": str, "shape": [int]} | {"kind": "number", "value": number|"nan"|"inf"|"-inf"}
@@ -123,22 +124,35 @@ def load(value: Any) -> dict[str, Any]:
 
 
 def call(value: Any) -> dict[str, Any]:
-    keys = _keys(value, "call", {"outputs", "trip", "kernel_names"}, {"error"})
+    keys = _keys(value, "call", {"outputs", "trip", "kernel_names", "ops"}, {"error"})
     if "error" in keys:
         _text(value["error"], "call.error")
         return value
     _maybe(value["outputs"], "call.outputs", lambda v, w: _list(v, w, output, limit=64))
     _maybe(value["trip"], "call.trip", trip)
     _maybe(value["kernel_names"], "call.kernel_names", lambda v, w: _list(v, w, _text))
+    _maybe(value["ops"], "call.ops", _ops)
+    return value
+
+
+def _ops(value: Any, where: str) -> list[str]:
+    """A record's operator names (``guard.dispatched.sent``): strings of at most 400 characters."""
+    return _list(value, where, _op_name, limit=5000)
+
+
+def _op_name(value: Any, where: str) -> str:
+    if not isinstance(value, str) or len(value) > 400:
+        raise _fail(where, "expected an operator name of at most 400 characters")
     return value
 
 
 def batch(value: Any) -> dict[str, Any]:
-    keys = _keys(value, "batch", {"calls", "trip"}, {"error"})
+    keys = _keys(value, "batch", {"calls", "trip"}, {"calls", "trip", "ops"}, {"error"})
     if "error" in keys:
         _text(value["error"], "batch.error")
         return value
     _int(value["calls"], "batch.calls")
+    _maybe(value.get("ops"), "batch.ops", _ops)
     _maybe(value["trip"], "batch.trip", trip)
     return value
 

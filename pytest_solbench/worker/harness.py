@@ -100,28 +100,23 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
                     after(_invoke(entry, args, outs))
         reported, trip, final = done[0]
         if final:
-            return {"outputs": None, "trip": _trip(trip), "kernel_names": names}
-        if trip is None and ops:
-            trip = _vendor_dispatched(entry, ops)
+            return {"outputs": None, "trip": _trip(trip), "kernel_names": names, "ops": _sent(entry, ops)}
     except Exception as exc:
         seen = entry.wires.check() if entry.wires is not None else None  # a stopped signal raises in the kernel
         if seen is not None:  # what it did decides; what it raised after is said too
             raised = f"{type(exc).__name__}: {exc}"[:2000]
             trip = {"rule": str(seen.rule), "message": f"{seen.message}; then the kernel raised {raised}"}
-            return {"outputs": None, "trip": trip, "kernel_names": names}
+            return {"outputs": None, "trip": trip, "kernel_names": names, "ops": _sent(entry, ops)}
         return {"error": _fault(exc)}
-    return {"outputs": reported, "trip": _trip(trip), "kernel_names": names}
+    return {"outputs": reported, "trip": _trip(trip), "kernel_names": names, "ops": _sent(entry, ops)}
 
 
-def _vendor_dispatched(entry: _Loaded, ops: set[str]) -> Any:
-    """``vendor-op`` where the recorded call dispatched the problem's vendor op (``guard.dispatched``)."""
+def _sent(entry: _Loaded, ops: set[str]) -> list[str] | None:
+    """The operators a watched call dispatched, as plain names for the judge to judge (``guard.dispatched.finding``):
+    nothing of the verdict is decided here, where the kernel's code runs (red-team round 22, aa03)."""
     from pytest_solbench.guard import dispatched
-    from pytest_solbench.guard.tripwires import Trip
 
-    if dispatched.STOPPED in ops:
-        return Trip("patching", dispatched.stopped_message())
-    found = dispatched.vendor_dispatches(ops, entry.definition.op_type)
-    return Trip("vendor-op", dispatched.message(found)) if found else None
+    return dispatched.sent(ops) if entry.watch else None
 
 
 def timed(payload: dict[str, Any]) -> dict[str, Any]:
@@ -193,14 +188,14 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
             if schedule is not None:
                 from pytest_solbench.guard import dispatched
 
-                cpu_watch = entry.watch and not device.startswith("cuda")
+                cpu_watch = entry.watch and not later  # the judge's short batch; never the outside clock's
                 with dispatched.recorded() if cpu_watch else contextlib.nullcontext(ops) as ops:
                     timing.run_batch(run, prepare=prepare, flush=flush, n=len(schedule), device=device)
                     deliver()
                     execute._sync(device)
                     if not later or tripped:
                         found.append(tripped[0] if tripped else _check(entry, None))
-                reply: dict[str, Any] = {"calls": len(schedule)}
+                reply: dict[str, Any] = {"calls": len(schedule), "ops": _sent(entry, ops) if cpu_watch else None}
             else:
                 config = timing.TimingConfig(max_time_s=cfg["max_time_s"], timer=cfg["timer"],
                                              cold_l2=flush is not None)  # fmt: skip
@@ -217,7 +212,7 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
         _ATTACHED["check"] = entry
         return {**reply, "trip": None}
     trip = found[0] if found else tripped[0] if tripped else _check(entry, None)
-    return {**reply, "trip": _trip(trip if trip is not None or not ops else _vendor_dispatched(entry, ops))}
+    return {**reply, "trip": _trip(trip)}
 
 
 def checked(_payload: Any = None) -> dict[str, Any]:
