@@ -35,6 +35,15 @@ def _layer(path: Path) -> tuple[str, str]:
     return found["LAYER"], found["EXPECTED"]
 
 
+def _on_the_gpu(path: Path) -> str:
+    """A red-team kernel's verdict on the GPU: ``EXPECTED_GPU`` where it differs from CPU mode's ``EXPECTED``."""
+    import ast
+
+    found = {t.id: ast.literal_eval(n.value) for n in ast.parse(path.read_text()).body if isinstance(n, ast.Assign)
+             for t in n.targets if isinstance(t, ast.Name) and t.id == "EXPECTED_GPU"}  # fmt: skip
+    return found.get("EXPECTED_GPU", _layer(path)[1])
+
+
 JUDGE_KERNELS = {p.stem: _layer(p)[1] for p in sorted(REDTEAM.glob("judge_*.py")) if _layer(p)[0] == "judge"}
 
 
@@ -941,7 +950,7 @@ def test_judge_red_team_on_the_gpu_with_the_guard_off_then_an_honest_kernel(pyte
         pytest.skip("the GPU judge needs a CUDA GPU with TRITON_INTERPRET unset")
     kernels = pytester.path / "kernels"
     kernels.mkdir()
-    expected = {p.stem: _layer(p)[1] for p in sorted(REDTEAM.glob("judge_*.py"))}
+    expected = {p.stem: _on_the_gpu(p) for p in sorted(REDTEAM.glob("judge_*.py"))}
     for name in expected:
         shutil.copy(REDTEAM / f"{name}.py", kernels / f"{name}.py")
     shutil.copy(ROOT / "examples" / "triton_rmsnorm.py", kernels / "zz_honest_rmsnorm.py")
