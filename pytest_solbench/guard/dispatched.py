@@ -33,7 +33,8 @@ from typing import Iterable, Iterator
 
 from pytest_solbench.guard import operators
 from pytest_solbench.guard.corners import vendor_family
-from pytest_solbench.guard.families import Family, family_parts, family_tables, matching_families, vendor_families
+from pytest_solbench.guard.families import (GEMM_PARTS, SOFTMAX_PARTS, Family, family_parts, family_tables,
+                                            matching_families, vendor_families)  # fmt: skip
 
 NAMESPACES = ("aten", "prims")  # torch's own operators; a kernel's custom ops live in namespaces of their own
 
@@ -88,9 +89,11 @@ def finding(names: Iterable[str], op_type: str) -> tuple[str, str] | None:
     found = vendor_dispatches(names, op_type, families)
     if len(families) == 1 and found:
         return "vendor-op", message(found)
-    if len({family for _, family in found}) > 1:
-        return "vendor-op", message(found) + (f" (a fused {op_type} may hand one family's part to the library, not "
-                                               "every part)")  # fmt: skip
+    handed = _parts_handed_over(names, found) if len(families) > 1 else {}
+    if len(handed) > 1:
+        ops = ", ".join(f"{name} ({part})" for name, part in sorted(handed.items())[:6])
+        return "vendor-op", (f"dispatched {ops} at run time: a fused {op_type} may hand one part to the library, not "
+                             "every part; if it is honest, allow it with SOLBENCH_ALLOW = {'vendor-op': 'why'}")
     outside = unlisted(names - {name for name, _ in found}, op_type)
     if outside:
         return "vendor-op", (
@@ -99,6 +102,21 @@ def finding(names: Iterable[str], op_type: str) -> tuple[str, str] | None:
             "guard.operators); if it is honest (a part the kernel does not claim), allow it with "
             "SOLBENCH_ALLOW = {'vendor-op': 'why'}")
     return None
+
+
+def _parts_handed_over(names: set[str], found: list[tuple[str, str]]) -> dict[str, str]:
+    """The parts of a fused op the library did, one operator each: every vendor op's family, and a GEMM or a softmax
+    no family of the op type names counted as the GEMM's or the softmax's (a MoE router as ``torch.softmax(x @ w.T)``:
+    red-team round 24, ae01)."""
+    handed = {family: name for name, family in found}
+    named = {name for name, _ in found}
+    for name in sorted(names - named):
+        namespace, _, op = name.partition("::")
+        if namespace == "aten" and op in GEMM_PARTS:
+            handed.setdefault("matmul", name)
+        elif namespace == "aten" and op in SOFTMAX_PARTS:
+            handed.setdefault("softmax", name)
+    return {name: part for part, name in handed.items()}
 
 
 def sent(names: set[str]) -> list[str]:
@@ -163,6 +181,22 @@ MARKERS = (STOPPED, UNRECORDED, FLOODED)
 def stopped_message() -> str:
     return ("the record of the operators the call dispatched was stopped inside the call (the judge's profiler "
             "switched off): what ran is out of sight")
+
+
+def hold_the_record() -> None:
+    """Before a kernel is imported: torch's switch of the dispatcher's operator record
+    (``torch.autograd._enable_record_function``, its binding in ``torch._C._autograd``; torch's own code never calls it)
+    becomes a no-op, so a call that switched the record off around a vendor op (red-team round 24, af04, through an
+    alias of torch no name rule followed) still has the op recorded. The integrity snapshot, taken after, holds the
+    no-op in place (``integrity.WATCHED_NAMES``)."""
+    import torch
+
+    def switch(enabled: bool = True) -> None:
+        """The record stays on: it is the judge's."""
+
+    for module in (torch._C._autograd, torch.autograd):
+        if hasattr(module, "_enable_record_function"):
+            module._enable_record_function = switch
 
 
 def _all_threads() -> dict:

@@ -34,6 +34,8 @@ _CONV_PARTS = ("conv1d", "convolution", "_convolution", "_convolution_mode", "mk
                "thnn_conv2d", "_slow_conv2d_forward", "_conv_depthwise2d", "conv_depthwise3d", "slow_conv_dilated2d",
                "slow_conv3d", "slow_conv3d_forward")
 
+GEMM_PARTS, SOFTMAX_PARTS = frozenset(_GEMM_PARTS), frozenset(_SOFTMAX_PARTS)
+
 
 @dataclass(frozen=True)
 class Family:
@@ -124,7 +126,9 @@ _MATMUL_CORE = ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.b
                 "torch.tensordot", "torch.inner", _F + "linear", "torch.nn.Linear", "torch.ops.aten.mm",
                 "torch.ops.aten.addmm", "torch.ops.aten.matmul", "torch.ops.aten.bmm", "operator.matmul",
                 "operator.__matmul__", "numpy.matmul", "numpy.dot", "numpy.einsum", "cupy.matmul", "cupy.dot")
-_MATMUL_METHODS = ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__")
+_MATMUL_METHODS = ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__",
+                   # an ndarray's own GEMM methods (red-team round 24, ae04: x.numpy().dot(w.numpy().T))
+                   "dot", "vdot", "inner", "tensordot")
 VENDOR_FAMILIES: tuple[Family, ...] = (
     Family("matmul", ("gemm", "matmul", "linear", "proj", "mlp", "bmm", "lm_head"),
            ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm", "torch.addbmm", "torch.einsum",
