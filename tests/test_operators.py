@@ -131,7 +131,10 @@ def test_fused_op_types_other_namespaces_and_composites_that_call_libraries() ->
     assert dispatched.watched("layernorm_linear_gelu")
     for name in ("mkl::_mkl_linear", "onednn::linear_dynamic_fp16", "mkldnn_prepacked::conv2d_run",
                  "_quantized::wrapped_fbgemm_linear_fp16_weight", "_native::rms_norm"):
-        assert dispatched.finding(["aten::empty", name], "qkv_proj")[0] == "vendor-op", name
+        if name.partition("::")[0] in operators._namespaces():  # a namespace this build registers (2.11's CUDA lacks some)
+            assert dispatched.finding(["aten::empty", name], "qkv_proj")[0] == "vendor-op", name
+        else:  # one it does not is a kernel's own: what its ops call is recorded and judged
+            assert dispatched.finding(["aten::empty", name], "qkv_proj") is None, name
     assert not operators.allowed("fbgemm_linear_fp16_weight") and not operators.allowed("_wrapped_linear_prepack")
     assert dispatched.finding(["aten::matmul", "aten::bmm", "aten::einsum"], "rope") is None
     assert dispatched.finding(["aten::einsum", "aten::bmm"], "adaln_modulate_backward") is None
@@ -162,13 +165,15 @@ def test_round_23_kernels_through_the_plugin(pytester: pytest.Pytester) -> None:
         "llama3_1_8b_attention_backward_causal_h32_kv8_d128", "qwen3_next_80b_a3b_gated_delta_rule_chunked_prefill_h32_d128",
         "llama3_1_8b_rope_backward_q32_kv8_d128", "bert_base_qkv_proj_n2304_k768",
         "qwen3_30b_a3b_moe_topk_softmax_router_e128_h2048")]
-    pytester.runpytest_subprocess(
+    result = pytester.runpytest_subprocess(
         *map(str, problems), "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels), "-p", "no:randomly",
         "-p", "no:cacheprovider", "--solbench-rounds", "2", "--solbench-json", "t.jsonl", "-k",
         "num_tokens:1] or num_tokens:128] or (batch_size:1 and seq_len:512) or (batch_size:4 and seq_len:256) or "
         "(batch_size:1 and seq_len:64) or (moe_topk and num_tokens:7])", timeout=600,
     )  # fmt: skip
-    lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
+    traces = pytester.path / "t.jsonl"
+    assert traces.exists(), result.stdout.str()[-3000:] + result.stderr.str()[-2000:]
+    lines = [json.loads(x) for x in traces.read_text().splitlines()]
     got = {(x["solution"], x["solbench"]["status"], x["solbench"].get("rule")) for x in lines}
     assert got == {("hack_r23_fused_all_library", "REWARD_HACK", "vendor-op"),
                    ("hack_r24_record_switch", "REWARD_HACK", "vendor-op"),
