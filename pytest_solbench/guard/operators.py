@@ -127,6 +127,8 @@ FIXED = CREATION | MOVEMENT | ORDER | RANDOM | PRODUCTS | METADATA | WINDOWS
 #: the buffers code compiled by Inductor reuses. Every other op of a namespace torch registers (``mkl``, ``mkldnn``,
 #: ``onednn``, ``quantized``, ``_quantized``, ``_native``...) is a library's, judged as an ``aten`` op outside the list.
 ELSEWHERE = {"profiler": None, "rngprims": None,
+             # what the CPU supports, asked by Inductor while it compiles a kernel's function (round 25, ag04)
+             "mkldnn": frozenset({"_is_mkldnn_acl_supported", "_is_mkldnn_bf16_supported", "_is_mkldnn_fp16_supported"}),
              "inductor": frozenset({"_alloc_from_pool", "resize_storage_bytes_", "_reinterpret_tensor",
                                     "accumulate_grad_"})}  # fmt: skip
 

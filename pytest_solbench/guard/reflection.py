@@ -58,6 +58,9 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
                 hit("dunder", node, f"defines {node.name} outside a class (a module hook)")
         elif isinstance(node, ast.Call):
             _call(node, resolve, hit)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _below_record_option(node.value):
+            hit("patching", node, f"names the compiler option {node.value!r}: code it generates calls torch's "
+                                  "libraries below the dispatcher's record of operators (red-team round 25, ag03)")
         elif isinstance(node, ast.MatchClass):  # `case object(f_back=f)` reads f_back with no attribute node
             for name in node.kwd_attrs:  # (red-team round 19, w04, w04d)
                 _attribute_path(ast.Constant(name), "a class pattern", node, hit, private=True)
@@ -106,6 +109,12 @@ def _call(node: ast.Call, resolve: Callable[[ast.AST], str | None], hit: Hit) ->
     if any(k.arg == "with_keyset" and not (isinstance(k.value, ast.Constant) and not k.value.value) for k in node.keywords):
         hit("computed-name", node, "an operator implementation registered with_keyset: it exists to redispatch below "
                                    "the dispatcher's record of operators (red-team round 24, ae05)")  # fmt: skip
+    if func == "torch.compile":
+        options = next((k.value for k in node.keywords if k.arg == "options"), None)
+        if options is not None and not (isinstance(options, ast.Dict) and all(
+                isinstance(k, ast.Constant) and isinstance(k.value, str) for k in options.keys)):  # fmt: skip
+            hit("computed-name", node, "torch.compile's options from a computed dict: which compiler options are set "
+                                       "is out of the rules' sight")  # fmt: skip
     if func == "builtins.type" and len(args) == 3:
         bases = args[1].elts if isinstance(args[1], (ast.Tuple, ast.List)) else [args[1]]
         if any((resolve(b) or "").endswith(("torch.Tensor", "torch._C.TensorBase")) for b in bases):
@@ -129,6 +138,13 @@ def _attribute_path(name: ast.AST, how: str, node: ast.AST, hit: Hit, private: b
             hit("computed-name", node, f"{how} names {part}: an operator called below the dispatcher's record")
         elif private and part.startswith("_") and not is_dunder(part):
             hit("computed-name", node, f"{how} reaches {part}, a private name, where no name rule follows")
+
+
+def _below_record_option(text: str) -> bool:
+    """Inductor's options (and their environment variables) whose generated code calls torch's libraries straight,
+    below the dispatcher: the C++ wrapper and ahead-of-time compilation."""
+    name = text.lower().removeprefix("torchinductor_")
+    return name in ("cpp_wrapper", "cpp_wrapper_build_separate") or name.startswith(("aot_inductor", "aoti"))
 
 
 def _is_type_call(node: Any, resolve: Callable[[ast.AST], str | None]) -> bool:

@@ -220,7 +220,10 @@ COMPILER_ALLOWED = ("torch._inductor.config", "torch._inductor.runtime.triton_he
 #: getter, and the custom-op front doors): an allow-list, as for the compilers, so the next registry is no way in.
 TORCH_PRIVATE = ("torch._C._", "torch._library", "torch._ops", "torch._decomp", "torch._refs", "torch._prims",
                  "torch.autograd._",  # its profiler switches: the judge's record stopped (round 20, x13)
-                 "torch.jit._", "torch.jit.supported_ops", "torch.overrides.get_", "torch.overrides._")  # fmt: skip
+                 "torch.jit._", "torch.jit.supported_ops", "torch.overrides.get_", "torch.overrides._",
+                 # a public registry of torch's operators keyed by their names, and the dispatch keys to call one
+                 # below the dispatcher's record (red-team rounds 24 and 25: af01, ag03)
+                 "torch.utils.flop_counter", "torch._C.DispatchKey")  # fmt: skip
 TORCH_PRIVATE_ALLOWED = ("torch._C._nn", "torch._C._VariableFunctions", "torch._C._VariableFunctionsClass",
                          "torch._C._linalg", "torch._C._fft", "torch._C._special", "torch._C._nested",
                          "torch._C._sparse", "torch._C._TensorBase", "torch._C._TensorMeta", "torch._C._LinAlgError",

@@ -12,6 +12,9 @@ from torch.utils.flop_counter import flop_registry
 DEFINITION = "bert_base_qkv_proj_n2304_k768"
 EXPECTED = "vendor-op"
 LAYER = "runtime-own"
+# torch.utils.flop_counter, its registry and its alias of torch are computed-name since round 25: allowed here, so that
+# the run-time record is what must catch the switched-off record
+SOLBENCH_ALLOW = {"computed-name": "a red-team test of the run-time record"}
 CAUGHT_BY = ("guard/dispatched.hold_the_record: torch's switch of the operator record is a no-op in a kernel's "
              'process (held by the integrity snapshot), so the addmm is recorded')
 
