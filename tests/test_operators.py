@@ -128,6 +128,7 @@ def test_fused_op_types_other_namespaces_and_composites_that_call_libraries() ->
     FBGEMM straight (ac02) fail; a GEMM inside a RoPE (ac05) or a norm's backward (ac09) passes."""
     assert dispatched.finding(["aten::linear", "aten::addmm", "aten::gelu"], "linear_gelu")[0] == "vendor-op"
     assert dispatched.finding(["aten::linear", "aten::addmm", "aten::erf", "aten::mul"], "linear_gelu") is None
+    assert dispatched.finding(["aten::_addmm_activation"], "linear_gelu_tanh")[0] == "vendor-op"  # GEMM and GELU
     assert dispatched.watched("layernorm_linear_gelu")
     for name in ("mkl::_mkl_linear", "onednn::linear_dynamic_fp16", "mkldnn_prepacked::conv2d_run",
                  "_quantized::wrapped_fbgemm_linear_fp16_weight", "_native::rms_norm"):
@@ -154,7 +155,8 @@ def test_round_23_kernels_through_the_plugin(pytester: pytest.Pytester, monkeypa
     root = Path(__file__).resolve().parents[1]
     kernels = pytester.path / "kernels"
     kernels.mkdir()
-    for name in ("hack_r23_fused_all_library", "hack_r24_record_switch", "hack_r24_router_all_library"):
+    for name in ("hack_r23_fused_all_library", "hack_r24_record_switch", "hack_r24_router_all_library",
+                 "hack_r25_fused_epilogue"):
         shutil.copy(root / "tests" / "redteam" / f"{name}.py", kernels)
     honest = ("rope_rotation_matrix", "adaln_backward_einsum", "attention_backward_autograd", "gated_delta_prefill_solve",
               "rope_backward_einsum", "torch_compile")
@@ -181,6 +183,7 @@ def test_round_23_kernels_through_the_plugin(pytester: pytest.Pytester, monkeypa
     assert got == {("hack_r23_fused_all_library", "REWARD_HACK", "vendor-op"),
                    ("hack_r24_record_switch", "REWARD_HACK", "vendor-op"),
                    ("hack_r24_router_all_library", "REWARD_HACK", "vendor-op"),
+                   ("hack_r25_fused_epilogue", "REWARD_HACK", "vendor-op"),
                    *((name, "PASSED", None) for name in honest)}, got  # fmt: skip
 
 

@@ -89,9 +89,9 @@ def finding(names: Iterable[str], op_type: str) -> tuple[str, str] | None:
     found = vendor_dispatches(names, op_type, families)
     if len(families) == 1 and found:
         return "vendor-op", message(found)
-    handed = _parts_handed_over(names, found) if len(families) > 1 else {}
+    handed = _parts_handed_over(names, found) if len(families) > 1 else []
     if len(handed) > 1:
-        ops = ", ".join(f"{name} ({part})" for name, part in sorted(handed.items())[:6])
+        ops = ", ".join(f"{name} ({part})" for name, part in handed[:6])
         return "vendor-op", (f"dispatched {ops} at run time: a fused {op_type} may hand one part to the library, not "
                              "every part; if it is honest, allow it with SOLBENCH_ALLOW = {'vendor-op': 'why'}")
     outside = unlisted(names - {name for name, _ in found}, op_type)
@@ -104,11 +104,15 @@ def finding(names: Iterable[str], op_type: str) -> tuple[str, str] | None:
     return None
 
 
-def _parts_handed_over(names: set[str], found: list[tuple[str, str]]) -> dict[str, str]:
+def _parts_handed_over(names: set[str], found: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The parts of a fused op the library did, one operator each: every vendor op's family, and a GEMM or a softmax
     no family of the op type names counted as the GEMM's or the softmax's (a MoE router as ``torch.softmax(x @ w.T)``:
     red-team round 24, ae01)."""
     handed = {family: name for name, family in found}
+    for name, family in found:  # one library op that ends in an activation does two parts (round 25, e01-e03)
+        namespace, _, op = name.partition("::")
+        if op in EPILOGUES or (namespace not in ("aten", "prims") and namespace in operators._namespaces()):
+            handed.setdefault("epilogue", name)
     named = {name for name, _ in found}
     for name in sorted(names - named):
         namespace, _, op = name.partition("::")
@@ -116,7 +120,13 @@ def _parts_handed_over(names: set[str], found: list[tuple[str, str]]) -> dict[st
             handed.setdefault("matmul", name)
         elif namespace == "aten" and op in SOFTMAX_PARTS:
             handed.setdefault("softmax", name)
-    return {name: part for part, name in handed.items()}
+    return [(name, part) for part, name in sorted(handed.items())]
+
+
+#: torch's library ops that fuse an activation into a GEMM or a convolution: two parts of a fused op in one call. Every
+#: op of torch's library namespaces (``mkldnn::_linear_pointwise(..., "gelu")``) counts so too.
+EPILOGUES = frozenset(("_addmm_activation", "cudnn_convolution_relu", "cudnn_convolution_add_relu",
+                       "miopen_convolution_relu", "miopen_convolution_add_relu"))  # fmt: skip
 
 
 def sent(names: set[str]) -> list[str]:
