@@ -120,7 +120,8 @@ for what in "$@"; do
     ab)  # issue 15: the judge's per-item cost at an older commit ($AB_OLD: a folder holding its pytest_solbench/, made
       # with `git archive OLD pytest_solbench | tar x -C ab_old`) and at this one, same card, same call, same kernels
       AB=("${SOL[@]}" problems/llama3_1_8b_rmsnorm_h4096/definition.json problems/llama3_1_8b_silu_and_mul_i14336/definition.json
-          --kernel-dir examples/triton_rmsnorm.py --kernel-dir examples/triton_swiglu.py --solbench-max-time 0.5 -q)
+          --kernel-dir examples/triton_rmsnorm.py --kernel-dir examples/triton_swiglu.py --solbench-max-time 0.5 -q
+          ${AB_K:+-k "$AB_K"})
       for side in old new; do
         pp=$([ "$side" = old ] && echo "$AB_OLD" || echo "")
         PYTHONPATH=$pp timed "ab-$side" timeout "$(cap 150)" "${AB[@]}" --solbench-json "$LOGS/ab_$side.jsonl" \
