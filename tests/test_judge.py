@@ -882,13 +882,13 @@ def test_kernel_sets_are_held_to_a_call_on_the_same_values(monkeypatch, last_rou
 
     from pytest_solbench.judge import timed
 
-    calls = []
+    requests = []
 
-    def call(kernel, request, problem, workload, args, expected, updated, where, kernels):
-        calls.append(where)
-        return again if "last correctness round" in where else untimed_set
+    def calls(kernel, problem, workload, cases, kernels):  # both calls in one request, held in order
+        requests.append([case.where for case in cases])
+        return [again if "last correctness round" in case.where else untimed_set for case in cases]
 
-    monkeypatch.setattr(timed, "_call", call)
+    monkeypatch.setattr(timed, "_calls", calls)
     monkeypatch.setattr(timed, "_expected", lambda reference, args, definition: ([], {}))
     request = SimpleNamespace(guard=True, allowed_rules=(), tenant="k")
     sets = [timed._Set([], [], {}, ["private"])]
@@ -901,7 +901,7 @@ def test_kernel_sets_are_held_to_a_call_on_the_same_values(monkeypatch, last_rou
         with pytest.raises(referee.Verdict) as raised:
             run()
         assert raised.value.outcome.rule == "kernel-set-changed" and meaning in raised.value.outcome.log
-    assert len(calls) == (2 if meaning != "a result served from a cache" else 1)
+    assert len(requests) == 1 and len(requests[0]) == 2 and "last correctness round" in requests[0][0]
 
 
 def test_what_a_value_returning_kernel_said_it_returned_is_compared_in_the_judges_terms() -> None:

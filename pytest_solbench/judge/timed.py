@@ -367,34 +367,44 @@ def _calls_after(kernel: Kernel, request: ItemRequest, problem: Any, workload: A
       served from a cache keyed on them (red-team: ``judge_value_cache``);
     - a timed set's values (its private copy, never shared as made): the kernels its timed calls launched, or the
       timed work is not the checked work (a kernel that tells timed calls apart).
-    Elsewhere (CPU, events) one call on a timed set's values, for the record."""
+    Elsewhere (CPU, events) one call on a timed set's values, for the record. The calls go in one request
+    (``referee.checked_calls``) and are held in this order."""
+    from pytest_solbench.judge.referee import Case
+
     by_set = measured["kernel_names_by_set"] if measured and measured["method"] == "cupti" else []
-    compare = next((k for k, names in enumerate(by_set) if names and k < len(sets)), None)
+    compare = _compared_set(measured, sets)
     vendor_check = request.guard and "vendor-op" not in request.allowed_rules and request.tenant != "reference"
-    if last.kernel_names is not None and by_set:
-        again = _call(kernel, request, problem, workload, last.args, last.expected, last.updated,
-                      "the last correctness round's values, called again after the timed calls", True)  # fmt: skip
-        _same_kernels(last.kernel_names, again, "the last correctness round launched", "a second call on the same "
-                      "values after the timed calls", "a result served from a cache keyed on the values")  # fmt: skip
-    if compare is None and not vendor_check:
+    again = last.kernel_names is not None and bool(by_set)
+    cases = [Case(last.args, last.expected, last.updated,
+                  "the last correctness round's values, called again after the timed calls")] if again else []
+    if compare is not None or vendor_check:
+        on = sets[compare or 0]
+        done = _expected(reference, on.private, problem.definition)
+        cases.append(Case(on.private, *done, f"an untimed call after the timed ones, on the values of input set "
+                          f"{(compare or 0) + 1}"))  # fmt: skip
+    if not cases:
         return
-    on = sets[compare or 0]
-    done = _expected(reference, on.private, problem.definition)
-    names = _call(kernel, request, problem, workload, on.private, *done,
-                  f"an untimed call after the timed ones, on the values of input set {(compare or 0) + 1}",
-                  compare is not None)  # fmt: skip
+    names = _calls(kernel, problem, workload, cases, again or compare is not None)
+    if again:
+        _same_kernels(last.kernel_names, names[0], "the last correctness round launched", "a second call on the same "
+                      "values after the timed calls", "a result served from a cache keyed on the values")  # fmt: skip
     if compare is not None:
-        _same_kernels(by_set[compare], names, f"the timed calls on input set {compare + 1} launched",
+        _same_kernels(by_set[compare], names[-1], f"the timed calls on input set {compare + 1} launched",
                       "an untimed call on the same values", "the timed work is not the checked work")  # fmt: skip
 
 
-def _call(kernel: Kernel, request: ItemRequest, problem: Any, workload: Any, args: list, expected: list,
-          updated: dict, where: str, kernels: bool) -> list[str] | None:  # fmt: skip
-    """One checked call (``referee.checked_call``) that must be right; the kernels it launched when ``kernels``."""
-    from pytest_solbench.judge.referee import checked_call
+def _compared_set(measured: dict[str, Any] | None, sets: list[_Set]) -> int | None:
+    """The timed set whose kernels (CUPTI) an untimed call after the timed ones is held to: the first that has some."""
+    by_set = measured["kernel_names_by_set"] if measured and measured["method"] == "cupti" else []
+    return next((k for k, names in enumerate(by_set) if names and k < len(sets)), None)
 
-    wrong, names = checked_call(kernel, problem.definition, workload, args, expected, updated, where, {},
-                                kernels=kernels)  # fmt: skip
+
+def _calls(kernel: Kernel, problem: Any, workload: Any, cases: list, kernels: bool) -> list[list[str] | None]:
+    """Checked calls in one request (``referee.checked_calls``) that must all be right; the kernels each launched
+    when ``kernels``."""
+    from pytest_solbench.judge.referee import checked_calls
+
+    wrong, names = checked_calls(kernel, problem.definition, workload, cases, {}, kernels=kernels)
     if wrong is not None:
         raise Verdict(wrong)
     return names
