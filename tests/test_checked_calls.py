@@ -135,3 +135,22 @@ def test_the_first_wrong_round_is_the_verdict_whatever_came_after(fresh_pools, m
     (tmp_path / "both.py").write_text(source)
     outcome = referee.judge_item(_request(tmp_path / "both.py", rounds=5))
     assert outcome.status is Status.INCORRECT_NUMERICAL and "round 2 (seed" in outcome.log, outcome.log
+
+
+def test_the_call_after_the_timed_ones_reuses_the_references_run(monkeypatch) -> None:
+    """``_check_sets`` ran the reference on the timed set's private copy; the call after the timed ones on the same
+    values is held to that run, not to a second one."""
+    from types import SimpleNamespace
+
+    from pytest_solbench.judge import timed
+
+    ran, held = [], []
+    monkeypatch.setattr(timed, "_expected", lambda reference, args, definition: ran.append(1) or (["again"], {}))
+    monkeypatch.setattr(timed, "_calls", lambda kernel, problem, workload, cases, kernels: held.extend(cases) or [None])
+    request = SimpleNamespace(guard=True, allowed_rules=(), tenant="k")
+    sets = [timed._Set([], [], {}, ["private"])]
+    last = timed.Checked(["args"], [], {}, None)
+    timed._calls_after(None, request, SimpleNamespace(definition=None), None, None, sets, None, last, (["known"], {}))
+    assert ran == [] and [case.expected for case in held] == [["known"]]
+    timed._calls_after(None, request, SimpleNamespace(definition=None), None, None, sets, None, last)
+    assert ran == [1]
