@@ -154,3 +154,45 @@ def test_the_call_after_the_timed_ones_reuses_the_references_run(monkeypatch) ->
     assert ran == [] and [case.expected for case in held] == [["known"]]
     timed._calls_after(None, request, SimpleNamespace(definition=None), None, None, sets, None, last)
     assert ran == [1]
+
+
+@pytest.mark.parametrize("profiled", [True, False])
+def test_the_harness_runs_the_calls_back_to_back_and_answers_per_call(monkeypatch, profiled) -> None:
+    """The kernel's side: each call on its own tensors, its result delivered into its own outputs, the kernels each
+    launched (CUPTI's profile, run here on the CPU's activity alone), and nothing called after a call that raised."""
+    from functools import partial
+
+    import torch
+
+    from pytest_solbench.data.trace import load_problem
+    from pytest_solbench.measure import cupti, timing
+    from pytest_solbench.worker import harness
+
+    seen: list[float] = []
+
+    def fn(x, w):
+        seen.append(float(x[0, 0]))
+        if len(seen) == 3:
+            raise RuntimeError("boom on call 3")
+        return x * w
+
+    definition = load_problem(RMSNORM).definition
+    monkeypatch.setitem(harness._LOADED, "k", harness._Loaded(fn, False, None, definition))
+    monkeypatch.setattr(harness, "_profiled", lambda payload, device: profiled)
+    monkeypatch.setattr(timing, "profiled_spans_ms", partial(cupti.profiled_spans_ms, activities=("CPU",)))
+    tensors = []
+    for k in range(4):
+        tensors += [torch.full((7, 4096), float(k + 1), dtype=torch.bfloat16),
+                    torch.full((4096,), 2.0, dtype=torch.bfloat16),
+                    torch.full((7, 4096), float("nan"), dtype=torch.bfloat16)]  # fmt: skip
+    monkeypatch.setattr(harness, "attach", lambda desc, device: tensors[desc])
+    calls = [{"inputs": [3 * k, 3 * k + 1], "outputs": [3 * k + 2]} for k in range(4)]
+    reply = schema.calls(harness.call({"key": "k", "device": "cpu", "calls": calls, "kernels": True}), 4)
+    assert seen == [1.0, 2.0, 3.0]  # the fourth call never ran
+    first, second, third = reply["calls"]
+    assert "boom on call 3" in third["error"]
+    for k, answered in enumerate((first, second)):
+        assert answered["outputs"] == [{"kind": "tensor", "dtype": "bfloat16", "shape": [7, 4096]}]
+        assert answered["kernel_names"] == ([] if profiled else None)  # no CUDA kernel on the CPU
+        assert torch.equal(tensors[3 * k + 2], torch.full((7, 4096), 2.0 * (k + 1), dtype=torch.bfloat16))
+    assert reply["ops"] is None  # the entry watches no record here (no tripwires)

@@ -24,7 +24,8 @@ from pytest_solbench.worker import execute
 from pytest_solbench.worker.rounds import make_problem_inputs, round_seed
 from pytest_solbench.worker.shm import torch_dtype
 
-__all__ = ["Case", "Kernel", "Verdict", "checked_call", "checked_calls", "judge_item", "make_inputs", "received"]  # Kernel, Verdict: kept here
+__all__ = ["Case", "Kernel", "Verdict", "checked_call", "checked_calls", "judge_item", "make_inputs",
+           "received"]  # Kernel, Verdict: kept here
 
 
 def judge_item(request: ItemRequest) -> ItemOutcome:

@@ -106,10 +106,9 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
             return
         replies.append({"outputs": None if final else reported, "trip": _trip(trip), "kernel_names": None})
 
-    cupti = payload["kernels"] and device.startswith("cuda")
     try:
         with torch.no_grad(), entry.armed():
-            if cupti:
+            if _profiled(payload, device):
                 from pytest_solbench.measure.timing import profiled_spans_ms
 
                 # the call before's checks in ``prepare``, the last's in ``after``: outside every call's range
@@ -130,6 +129,11 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
         if not over():
             replies.append(_raised(entry, exc))
     return {"calls": replies, "ops": _sent(ops) if entry.watch else None}
+
+
+def _profiled(payload: dict[str, Any], device: str) -> bool:
+    """Whether checked calls run under CUPTI's profile: the judge asked which kernels they launched, on the GPU."""
+    return bool(payload["kernels"]) and device.startswith("cuda")
 
 
 def _raised(entry: _Loaded, exc: Exception) -> dict[str, Any]:
