@@ -196,3 +196,32 @@ def test_the_harness_runs_the_calls_back_to_back_and_answers_per_call(monkeypatc
         assert answered["kernel_names"] == ([] if profiled else None)  # no CUDA kernel on the CPU
         assert torch.equal(tensors[3 * k + 2], torch.full((7, 4096), 2.0 * (k + 1), dtype=torch.bfloat16))
     assert reply["ops"] is None  # the entry watches no record here (no tripwires)
+
+
+VENDOR_IN_ONE_ROUND = """
+import torch
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+CALLS = [0]
+
+
+def run(hidden_states, weight, output):
+    CALLS[0] += 1
+    if CALLS[0] == {round}:
+        norm = getattr(torch.nn.functional, "rms" + "_norm")  # the vendor op, by a name no rule reads
+        output.copy_(norm(hidden_states.float(), (4096,), weight.float(), 1e-5).to(output.dtype))
+        return
+    x = hidden_states.float()
+    output.copy_((x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight.float()).to(output.dtype))
+"""
+
+
+@pytest.mark.parametrize("vendor_round", [1, 4])
+def test_the_record_of_a_request_of_several_calls_holds_every_calls_operators(fresh_pools, tmp_path: Path,
+                                                                             vendor_round: int) -> None:  # fmt: skip
+    """One record for the request's calls: a vendor op dispatched in any one of its rounds is judged (the union)."""
+    from dataclasses import replace
+
+    (tmp_path / "once.py").write_text(VENDOR_IN_ONE_ROUND.replace("{round}", str(vendor_round)))
+    outcome = referee.judge_item(replace(_request(tmp_path / "once.py", rounds=5), guard=True))
+    assert (outcome.status, outcome.rule) == (Status.REWARD_HACK, "vendor-op"), outcome.log

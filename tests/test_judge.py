@@ -35,6 +35,15 @@ def _layer(path: Path) -> tuple[str, str]:
     return found["LAYER"], found["EXPECTED"]
 
 
+def _on_the_gpu(path: Path) -> str:
+    """A red-team kernel's verdict on the GPU: ``EXPECTED_GPU`` where it differs from CPU mode's ``EXPECTED``."""
+    import ast
+
+    found = {t.id: ast.literal_eval(n.value) for n in ast.parse(path.read_text()).body if isinstance(n, ast.Assign)
+             for t in n.targets if isinstance(t, ast.Name) and t.id == "EXPECTED_GPU"}  # fmt: skip
+    return found.get("EXPECTED_GPU", _layer(path)[1])
+
+
 JUDGE_KERNELS = {p.stem: _layer(p)[1] for p in sorted(REDTEAM.glob("judge_*.py")) if _layer(p)[0] == "judge"}
 
 
@@ -72,24 +81,34 @@ def test_well_formed_replies_pass_the_schema() -> None:
     assert schema.load({"destination_passing": False, "trip": None})
     assert schema.load({"failure": "COMPILE_ERROR", "error": "SyntaxError"})
     out = [{"kind": "tensor", "dtype": "bfloat16", "shape": [7, 4096]}, {"kind": "number", "value": "nan"}]
-    assert schema.call({"outputs": out, "trip": {"rule": "patching", "message": "m"}, "kernel_names": ["k"]})
+    tripped = {"outputs": out, "trip": {"rule": "patching", "message": "m"}, "kernel_names": ["k"]}
+    assert schema.calls({"calls": [tripped], "ops": ["aten::empty", "<record stopped>"]}, 1)
     assert schema.measure({"measurement": _measurement(), "trip": None})
     assert schema.batch({"calls": 4, "trip": None}) and schema.ping({}) == {}
+    assert schema.batch({"calls": 4, "trip": None, "ops": None})
+
+
+def _one(**call):
+    return {"calls": [{"outputs": None, "trip": None, "kernel_names": None, **call}], "ops": None}
 
 
 @pytest.mark.parametrize("reply", [
-    {"outputs": None, "trip": None, "kernel_names": None, "status": "PASSED"},  # a status: never the kernel's to say
-    {"outputs": None, "trip": None},  # a key missing
-    {"outputs": "all good", "trip": None, "kernel_names": None},
-    {"outputs": [{"kind": "tensor", "dtype": "bfloat16", "shape": [-1]}], "trip": None, "kernel_names": None},
-    {"outputs": [{"kind": "number", "value": True}], "trip": None, "kernel_names": None},
-    {"outputs": None, "trip": {"rule": "Not A Rule", "message": ""}, "kernel_names": None},
-    {"error": 3},
+    _one(status="PASSED"),  # a status: never the kernel's to say
+    {**_one(), "status": "PASSED"},
+    {"calls": [{"outputs": None, "trip": None}], "ops": None},  # a key missing
+    {"calls": [{"outputs": None, "trip": None, "kernel_names": None}]},
+    _one(outputs="all good"),
+    _one(outputs=[{"kind": "tensor", "dtype": "bfloat16", "shape": [-1]}]),
+    _one(outputs=[{"kind": "number", "value": True}]),
+    _one(trip={"rule": "Not A Rule", "message": ""}),
+    {**_one(), "ops": "aten::mm"},  # a record is a list of names
+    {**_one(), "ops": ["aten::" + "x" * 500]},
+    {"calls": [{"error": 3}], "ops": None},
     ["outputs"],
 ])  # fmt: skip
 def test_a_call_reply_off_the_schema_is_refused(reply) -> None:
     with pytest.raises(schema.ReplyError):
-        schema.call(reply)
+        schema.calls(reply, 1)
 
 
 @pytest.mark.parametrize("changes", [{"samples_ms": []}, {"samples_ms": [1.0, -1.0]}, {"samples_ms": [math.nan]},
@@ -936,7 +955,7 @@ def test_judge_red_team_on_the_gpu_with_the_guard_off_then_an_honest_kernel(pyte
         pytest.skip("the GPU judge needs a CUDA GPU with TRITON_INTERPRET unset")
     kernels = pytester.path / "kernels"
     kernels.mkdir()
-    expected = {p.stem: _layer(p)[1] for p in sorted(REDTEAM.glob("judge_*.py"))}
+    expected = {p.stem: _on_the_gpu(p) for p in sorted(REDTEAM.glob("judge_*.py"))}
     for name in expected:
         shutil.copy(REDTEAM / f"{name}.py", kernels / f"{name}.py")
     shutil.copy(ROOT / "examples" / "triton_rmsnorm.py", kernels / "zz_honest_rmsnorm.py")

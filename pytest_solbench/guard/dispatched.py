@@ -17,8 +17,13 @@ family (the static rule's own table, ``guard.tables.vendor_names``, read by ``gu
 
 What it does not see: torch's kernels reached without the dispatcher (from C++, or a library of the kernel's own),
 which the static C++ rules read; other threads on a torch without ``profile_all_threads``; the timed calls (on the
-GPU their kernels must be the checked calls': ``kernel-set-changed``). A profiler that cannot start leaves the call
-unrecorded, never failed.
+GPU their kernels must be the checked calls': ``kernel-set-changed``). 
+The record is made in the kernel's process, and judged in the judge's (``finding``, called by ``judge.referee`` and
+``judge.timed`` on the names the reply carries as plain strings): a kernel that replaced this module's functions in
+its own process (round 22, aa03) changes nothing the judge reads. Beyond the families' deny-list, the judge holds
+every ``aten`` operator to the allow-list of what honest kernels need from torch (``guard.operators``): an op no
+family names yet (every round from 18 to 22 found some) is ``vendor-op`` too. A record that could not start (a
+profiler of the kernel's own already running) is ``patching``, as a stopped one is.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from __future__ import annotations
 import contextlib
 from typing import Iterable, Iterator
 
+from pytest_solbench.guard import operators
 from pytest_solbench.guard.corners import vendor_family
+from pytest_solbench.guard.families import family_parts
 from pytest_solbench.guard.tables import vendor_names
 
 NAMESPACES = ("aten", "prims")  # torch's own operators; a kernel's custom ops live in namespaces of their own
@@ -46,6 +53,51 @@ def vendor_dispatches(names: Iterable[str], op_type: str) -> list[tuple[str, str
         if family:
             found.append((name, family))
     return found
+
+
+def unlisted(names: Iterable[str], op_type: str) -> list[str]:
+    """The dispatched ``aten`` operators outside the allow-list for ``op_type`` (``guard.operators``)."""
+    parts = family_parts(op_type)
+    found = []
+    for name in sorted(set(names)):
+        namespace, _, op = name.partition("::")
+        if namespace == "aten" and op and not operators.allowed(op, parts):
+            found.append(name)
+    return found
+
+
+def finding(names: Iterable[str], op_type: str) -> tuple[str, str] | None:
+    """The judge's verdict on one request's operator record (the names as the kernel's process sent them): (rule,
+    message), or None where every operator is one an honest kernel of ``op_type`` may dispatch."""
+    names = set(names)
+    if STOPPED in names:
+        return "patching", stopped_message()
+    if FLOODED in names:
+        return "patching", f"the call's operator record held more than {MAX_SENT} names: what ran is out of sight"
+    if UNRECORDED in names:
+        return "patching", ("the judge's record of the operators the call dispatched could not start in the kernel's "
+                            "process (a profiler of the kernel's own was running?): what ran is out of sight")
+    found = vendor_dispatches(names, op_type)
+    if found:
+        return "vendor-op", message(found)
+    outside = unlisted(names, op_type)
+    if outside:
+        return "vendor-op", (
+            f"dispatched {', '.join(outside[:4])} at run time: not among the operators an honest {op_type} kernel "
+            "needs from torch (elementwise ops, reductions, views, copies, indexing, sorts and scans; "
+            "guard.operators); if it is honest (a part the kernel does not claim), allow it with "
+            "SOLBENCH_ALLOW = {'vendor-op': 'why'}")
+    return None
+
+
+def sent(names: set[str]) -> list[str]:
+    """What a reply carries of a record: the operators (``namespace::op``) and the markers, sorted; a record of more
+    than ``MAX_SENT`` names (a kernel's own ranges named like operators, to crowd torch's out) is ``FLOODED``."""
+    kept = sorted(n for n in names if "::" in n or n in MARKERS)
+    return kept if len(kept) <= MAX_SENT else [FLOODED]
+
+
+MAX_SENT = 5000  # torch 2.13 registers about 1,600 aten operators
 
 
 def watched(op_type: str) -> bool:
@@ -71,7 +123,8 @@ def recorded() -> Iterator[set[str]]:
                                           **_all_threads())  # fmt: skip
         with _quiet():
             profiler.__enter__()
-    except Exception:  # noqa: BLE001  no record is no verdict: the static rules still stand
+    except Exception:  # noqa: BLE001  a record that cannot start is the judge's finding (``finding``)
+        seen.add(UNRECORDED)
         yield seen
         return
     marker = 7 + secrets.randbelow(1 << 20)  # a size the kernel cannot know: the record must still hold it at the end
@@ -86,11 +139,15 @@ def recorded() -> Iterator[set[str]]:
             seen.update(event.name for event in events)
             if not any(e.name == "aten::sum" and [marker] in list(e.input_shapes or ()) for e in events):
                 seen.add(STOPPED)  # the kernel stopped the record (round 20, x13)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001  the record broke inside the call: what ran is out of sight
             seen.clear()
+            seen.add(STOPPED)
 
 
 STOPPED = "<record stopped>"
+UNRECORDED = "<record not started>"
+FLOODED = "<record flooded>"
+MARKERS = (STOPPED, UNRECORDED, FLOODED)
 
 
 def stopped_message() -> str:

@@ -27,6 +27,9 @@ class Family:
     qualified: tuple[str, ...]
     methods: tuple[str, ...] = ()
     cpp: str = ""  # a regular expression over stripped C++
+    #: ``aten`` ops the family's honest kernels may dispatch beyond the primitives (``guard.operators``): a part
+    #: of the whole op (a GEMM and a softmax inside attention), never one of ``qualified``
+    parts: tuple[str, ...] = ()
 
     def matches(self, op_type: str) -> bool:
         op = op_type.lower()
@@ -99,6 +102,14 @@ _MATMUL_CORE = ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.b
                 "torch.tensordot", "torch.inner", _F + "linear", "torch.nn.Linear", "torch.ops.aten.mm",
                 "torch.ops.aten.addmm", "torch.ops.aten.matmul", "torch.ops.aten.bmm", "operator.matmul",
                 "operator.__matmul__", "numpy.matmul", "numpy.dot", "numpy.einsum", "cupy.matmul", "cupy.dot")
+#: The GEMMs and softmaxes that are a part, not the whole, of attention and a MoE layer, and the short convolution
+#: of a Mamba block: the ops such kernels written in torch dispatch (``Family.parts``).
+_GEMM_PARTS = ("mm", "bmm", "matmul", "addmm", "baddbmm", "addbmm", "einsum", "linear", "dot", "mv", "addmv",
+               "tensordot", "inner", "vdot")
+_SOFTMAX_PARTS = ("softmax", "_softmax", "log_softmax", "_log_softmax", "_safe_softmax")
+_CONV_PARTS = ("conv1d", "convolution", "_convolution", "_convolution_mode", "mkldnn_convolution", "cudnn_convolution",
+               "thnn_conv2d", "_slow_conv2d_forward", "_conv_depthwise2d", "conv_depthwise3d", "slow_conv_dilated2d",
+               "slow_conv3d", "slow_conv3d_forward")
 _MATMUL_METHODS = ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__")
 VENDOR_FAMILIES: tuple[Family, ...] = (
     Family("matmul", ("gemm", "matmul", "linear", "proj", "mlp", "bmm", "lm_head"),
@@ -175,7 +186,8 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             "torch._higher_order_ops.flex_attention", "torch._triton_scaled_dot_attention",
             "torch._triton_multi_head_attention",
             "flash_attn", "flashinfer", "xformers", "vllm", "sgl_kernel", "flex_attention"), (),
-           r"\b(?:at|torch)::(?:scaled_dot_product_attention|_scaled_dot_product_\w+|_\w+_attention_forward)\s*\("),
+           r"\b(?:at|torch)::(?:scaled_dot_product_attention|_scaled_dot_product_\w+|_\w+_attention_forward)\s*\(",
+           _GEMM_PARTS + _SOFTMAX_PARTS),
     Family("silu_and_mul", ("silu_and_mul", "swiglu", "silu"),
            (_F + "silu", "torch.nn.SiLU", "torch.ops.aten.silu", "flashinfer.activation", "vllm._custom_ops",
             "sgl_kernel", "liger_kernel",
@@ -190,8 +202,9 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
            _MATMUL_METHODS, _CONV_CPP),
     Family("rope", ("rope", "rotary"), ("flashinfer.rope", "flashinfer.apply_rope", "vllm._custom_ops", "sgl_kernel",
                                         "liger_kernel", "transformer_engine"), (), ""),
-    Family("mamba", ("mamba", "ssm", "selective"), ("mamba_ssm", "causal_conv1d"), (), ""),
-    Family("moe", ("moe",), ("torch._grouped_mm", "vllm", "sgl_kernel", "deep_gemm"), (), ""),
+    Family("mamba", ("mamba", "ssm", "selective"), ("mamba_ssm", "causal_conv1d"), (), "", _GEMM_PARTS + _CONV_PARTS),
+    Family("moe", ("moe",), ("torch._grouped_mm", "vllm", "sgl_kernel", "deep_gemm"), (), "",
+           _GEMM_PARTS + _SOFTMAX_PARTS),
     # round 21: the table lookup (weight[ids] is indexing, a primitive; these are the library's embedding ops)
     Family("embedding", ("embedding",), (_F + "embedding", _F + "embedding_bag", "torch.nn.Embedding",
                                          "torch.nn.EmbeddingBag", "torch.embedding", "torch.embedding_bag",
@@ -234,3 +247,8 @@ def vendor_names(op_type: str) -> tuple[dict[str, str], dict[str, str]]:
         qualified.update(dict.fromkeys(family.qualified, family.label))
         methods.update(dict.fromkeys(family.methods, family.label))
     return qualified, methods
+
+
+def family_parts(op_type: str) -> frozenset[str]:
+    """The ``aten`` ops beyond the primitives that honest kernels of ``op_type`` may dispatch (``Family.parts``)."""
+    return frozenset(part for family in vendor_families(op_type) for part in family.parts)

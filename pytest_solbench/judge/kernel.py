@@ -158,6 +158,23 @@ class Kernel:
         self.destination_passing = bool(loaded["destination_passing"])
         return self.destination_passing
 
+    def judge_ops(self, ops: list[str] | None, op_type: str) -> None:
+        """The operators a checked call (or CPU mode's short batch) dispatched, judged here from the names the
+        kernel's process sent (``guard.dispatched.finding``); where the judge asked for a record and none came, the
+        kernel's process kept it back."""
+        from pytest_solbench.guard import dispatched
+
+        request = self.request
+        if not request.guard or request.kernel.get("is_reference") or "vendor-op" in request.allowed_rules:
+            return
+        if not dispatched.watched(op_type):
+            return
+        if ops is None:
+            raise hack("patching", "the kernel's process sent no record of the operators its call dispatched")
+        found = dispatched.finding(ops, op_type)
+        if found is not None:
+            raise hack(*found)
+
     def ping_ms(self) -> float:
         """The round trip of one empty request to the kernel's process, in ms, as the outside clock's is taken."""
         self.ask("ping", {}, schema.ping)

@@ -157,7 +157,8 @@ def checked_calls(kernel: Kernel, definition: Any, workload: Any, cases: list[Ca
     is then held, in order, as a request of its own was: what it raised, its tripwires, its inputs byte for byte
     against the private copy, its in-place updates and its outputs against the case's. The first failure is the
     verdict (None: every call was right), with the kernels each call before it launched (None each unless
-    ``kernels``). The record's operators are judged once, for the request, after the first call's tripwires.
+    ``kernels``). The record's operators are judged once, for the request, after the first call's tripwires
+    (``Kernel.judge_ops``).
 
     Every call's inputs and outputs are shared before the first runs (a call sees no expected output, only inputs and
     outputs poisoned with NaN, as in the timed phase); a call that changes another's inputs fails that call's
@@ -180,27 +181,13 @@ def checked_calls(kernel: Kernel, definition: Any, workload: Any, cases: list[Ca
                 return failure(Status.RUNTIME_ERROR, reply["error"]), names
             tripped(reply["trip"])
             if k == 0:
-                _judge_ops(kernel, answer["ops"], definition)
+                kernel.judge_ops(answer["ops"], definition.op_type)
             wrong = _held(kernel, definition, workload, case, [t for t, _ in shared[k]], [t for t, _ in outs[k]],
                           reply["outputs"], worst)  # fmt: skip
             names.append(reply["kernel_names"])
             if wrong is not None:
                 return wrong, names
         return None, names
-
-
-def _judge_ops(kernel: Kernel, ops: list[str] | None, definition: Any) -> None:
-    """The operators the request's calls dispatched (``guard.dispatched``): the problem's vendor op is ``vendor-op``,
-    a record the kernel stopped is ``patching``."""
-    from pytest_solbench.guard import dispatched
-
-    if not ops:
-        return
-    if dispatched.STOPPED in ops:
-        raise hack("patching", dispatched.stopped_message())
-    found = dispatched.vendor_dispatches(ops, definition.op_type)
-    if found:
-        raise hack("vendor-op", dispatched.message(found))
 
 
 def _held(kernel: Kernel, definition: Any, workload: Any, case: Case, shared: list, outs: list, described: list | None,

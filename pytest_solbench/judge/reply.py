@@ -7,10 +7,10 @@ was tampered with. Nothing here imports torch.
 
     load     {"destination_passing": bool, "trip": trip|null} | {"failure": "COMPILE_ERROR"|"RUNTIME_ERROR", "error": str}
     calls    {"calls": [call] (1 to the calls asked; only the last may hold an error or a trip, and fewer than asked
-             end with one), "ops": [str]|null}
+             end with one), "ops": [str]|null (the operator record of them all)}
     call     {"outputs": [output]|null, "trip": trip|null, "kernel_names": [str]|null} | {"error": str}
     measure  {"measurement": measurement, "trip": trip|null} | {"error": str}
-    batch    {"calls": int, "trip": trip|null} | {"error": str}
+    batch    {"calls": int, "trip": trip|null[, "ops": [str]|null]} | {"error": str}
     ping     {}
     trip     {"rule": str, "message": str}
     output   {"kind": "tensor", "dtype": str, "shape": [int]} | {"kind": "number", "value": number|"nan"|"inf"|"-inf"}
@@ -137,20 +137,12 @@ def calls(value: Any, asked: int) -> dict[str, Any]:
     if len(replies) < asked and not ended[-1]:
         raise _fail("calls.calls", f"{len(replies)} of {asked} calls answered, the last of them neither raised nor "
                     "tripped")  # fmt: skip
-    _maybe(value["ops"], "calls.ops", lambda v, w: _list(v, w, _op_name, limit=MAX_OPS))
-    return value
-
-
-MAX_OPS = 5000  # torch 2.13 registers about 1,600 aten operators
-
-
-def _op_name(value: Any, where: str) -> str:
-    if not isinstance(value, str) or len(value) > 400:
-        raise _fail(where, "expected an operator name of at most 400 characters")
+    _maybe(value["ops"], "calls.ops", _ops)
     return value
 
 
 def call(value: Any, where: str = "call") -> dict[str, Any]:
+    """One checked call's reply, within ``calls`` (the record's operators are the request's, not the call's)."""
     keys = _keys(value, where, {"outputs", "trip", "kernel_names"}, {"error"})
     if "error" in keys:
         _text(value["error"], f"{where}.error")
@@ -161,12 +153,24 @@ def call(value: Any, where: str = "call") -> dict[str, Any]:
     return value
 
 
+def _ops(value: Any, where: str) -> list[str]:
+    """A record's operator names (``guard.dispatched.sent``): strings of at most 400 characters."""
+    return _list(value, where, _op_name, limit=5000)
+
+
+def _op_name(value: Any, where: str) -> str:
+    if not isinstance(value, str) or len(value) > 400:
+        raise _fail(where, "expected an operator name of at most 400 characters")
+    return value
+
+
 def batch(value: Any) -> dict[str, Any]:
-    keys = _keys(value, "batch", {"calls", "trip"}, {"error"})
+    keys = _keys(value, "batch", {"calls", "trip"}, {"calls", "trip", "ops"}, {"error"})
     if "error" in keys:
         _text(value["error"], "batch.error")
         return value
     _int(value["calls"], "batch.calls")
+    _maybe(value.get("ops"), "batch.ops", _ops)
     _maybe(value["trip"], "batch.trip", trip)
     return value
 

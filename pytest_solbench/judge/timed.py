@@ -233,7 +233,9 @@ def _cpu_batch(kernel: Kernel, arena: Any, base: dict, sets: list[_Set], request
     calls = [_own_call(arena, request, problem, axis_values, sets[c % len(sets)], updated)
              for c in range(2 * len(sets))]  # fmt: skip
     payload = {**base, "schedule": list(range(len(calls))), "sets": [call.payload for call in calls]}
-    _answered(kernel.ask("timed", payload, schema.batch))
+    answer = kernel.ask("timed", payload, schema.batch)
+    _answered(answer)
+    kernel.judge_ops(answer.get("ops"), problem.definition.op_type)
     if not request.rounds:
         return {}
     return _check_sets(kernel, calls, request, problem, workload, reference, updated,

@@ -1,6 +1,5 @@
-"""What a kernel's process sends back besides its verdict-free replies: a value-returning kernel's results copied
-into the judge's buffers and described (``deliver``), and a measurement made plain for JSON (``plain_measurement``).
-"""
+"""A value-returning kernel's results copied into the judge's buffers where shape and dtype match, and described
+for the reply (``deliver``), in the kernel's process."""
 
 from __future__ import annotations
 
@@ -28,17 +27,3 @@ def deliver(values: list, outs: list) -> list[dict[str, Any]]:
         else:
             described.append({"kind": "other", "type": f"{type(value).__module__}.{type(value).__qualname__}"})
     return described
-
-
-def plain_measurement(measured: dict[str, Any]) -> dict[str, Any]:
-    """A measurement as JSON takes it: non-finite numbers become None (the judge refuses them)."""
-    def clean(value: Any) -> Any:
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        if isinstance(value, dict):
-            return {str(k): clean(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [clean(v) for v in value]
-        return value
-
-    return clean(measured)

@@ -14,6 +14,7 @@ in the process tells a checked call from a timed one but the stack itself.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -125,10 +126,11 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
                     for i in range(len(cases)):
                         run(i)
                         check(i)
-    except Exception as exc:  # the record itself failed around the calls: what ran is not known
+    except Exception as exc:  # the record itself failed around the calls (their own raises are caught above)
         if not over():
+            del replies[len(cases) - 1:]  # the last call's place says so: the reply stays within the calls asked
             replies.append(_raised(entry, exc))
-    return {"calls": replies, "ops": _sent(ops) if entry.watch else None}
+    return {"calls": replies, "ops": _sent(entry, ops)}
 
 
 def _profiled(payload: dict[str, Any], device: str) -> bool:
@@ -147,26 +149,12 @@ def _raised(entry: _Loaded, exc: Exception) -> dict[str, Any]:
     return {"error": _fault(exc)}
 
 
-def _sent(ops: set[str]) -> list[str]:
-    """The operators a record holds (``namespace::op``) and its marker, as plain names for the judge to judge."""
+def _sent(entry: _Loaded, ops: set[str]) -> list[str] | None:
+    """The operators a watched call dispatched, as plain names for the judge to judge (``guard.dispatched.finding``):
+    nothing of the verdict is decided here, where the kernel's code runs (red-team round 22, aa03)."""
     from pytest_solbench.guard import dispatched
 
-    kept = sorted(n for n in ops if "::" in n or n == dispatched.STOPPED)
-    return kept if len(kept) <= MAX_OPS else [dispatched.STOPPED]  # a record crowded by names of the kernel's own
-
-
-MAX_OPS = 5000  # as the judge's reply schema takes (``judge.reply.MAX_OPS``)
-
-
-def _vendor_dispatched(entry: _Loaded, ops: set[str]) -> Any:
-    """``vendor-op`` where the recorded call dispatched the problem's vendor op (``guard.dispatched``)."""
-    from pytest_solbench.guard import dispatched
-    from pytest_solbench.guard.tripwires import Trip
-
-    if dispatched.STOPPED in ops:
-        return Trip("patching", dispatched.stopped_message())
-    found = dispatched.vendor_dispatches(ops, entry.definition.op_type)
-    return Trip("vendor-op", dispatched.message(found)) if found else None
+    return dispatched.sent(ops) if entry.watch else None
 
 
 def timed(payload: dict[str, Any]) -> dict[str, Any]:
@@ -238,20 +226,20 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
             if schedule is not None:
                 from pytest_solbench.guard import dispatched
 
-                cpu_watch = entry.watch and not device.startswith("cuda")
+                cpu_watch = entry.watch and not later  # the judge's short batch; never the outside clock's
                 with dispatched.recorded() if cpu_watch else contextlib.nullcontext(ops) as ops:
                     timing.run_batch(run, prepare=prepare, flush=flush, n=len(schedule), device=device)
                     deliver()
                     execute._sync(device)
                     if not later or tripped:
                         found.append(tripped[0] if tripped else _check(entry, None))
-                reply: dict[str, Any] = {"calls": len(schedule)}
+                reply: dict[str, Any] = {"calls": len(schedule), "ops": _sent(entry, ops) if cpu_watch else None}
             else:
                 config = timing.TimingConfig(max_time_s=cfg["max_time_s"], timer=cfg["timer"],
                                              cold_l2=flush is not None)  # fmt: skip
                 measurement = timing.measure(run, prepare=prepare, device=device, config=config, l2_flush=flush,
                                              clock_probe=_clock_probe(device), input_set=which)  # fmt: skip
-                reply = {"measurement": delivery.plain_measurement(measurement.to_dict())}
+                reply = {"measurement": _plain_measurement(measurement.to_dict())}
             deliver()
             execute._sync(device)
     except Exception as exc:
@@ -262,7 +250,7 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
         _ATTACHED["check"] = entry
         return {**reply, "trip": None}
     trip = found[0] if found else tripped[0] if tripped else _check(entry, None)
-    return {**reply, "trip": _trip(trip if trip is not None or not ops else _vendor_dispatched(entry, ops))}
+    return {**reply, "trip": _trip(trip)}
 
 
 def checked(_payload: Any = None) -> dict[str, Any]:
@@ -393,3 +381,17 @@ def _strict_outputs(entry: _Loaded, returned: list, args: list) -> Any:
     from pytest_solbench.guard import tripwires
 
     return tripwires.strict_outputs([o.name for o in entry.definition.outputs], returned, args)
+
+
+def _plain_measurement(measured: dict[str, Any]) -> dict[str, Any]:
+    """A measurement as JSON takes it: non-finite numbers become None (the judge refuses them)."""
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+
+    return clean(measured)

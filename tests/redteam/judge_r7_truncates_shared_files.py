@@ -12,6 +12,9 @@ import torch
 
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
 EXPECTED = "RUNTIME_ERROR"
+# On the GPU the judge's tensors are CUDA IPC mappings, not files or memfds: there is nothing to cut, and the kernel
+# is otherwise honest.
+EXPECTED_GPU = "PASSED"
 LAYER = "judge"
 CAUGHT_BY = ("worker/shm.py sealed_memfd: F_SEAL_SHRINK refuses the cut; where tensors are files, Arena.pull reads "
              "each file and checks its size")
