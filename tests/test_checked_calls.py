@@ -225,3 +225,22 @@ def test_the_record_of_a_request_of_several_calls_holds_every_calls_operators(fr
     (tmp_path / "once.py").write_text(VENDOR_IN_ONE_ROUND.replace("{round}", str(vendor_round)))
     outcome = referee.judge_item(replace(_request(tmp_path / "once.py", rounds=5), guard=True))
     assert (outcome.status, outcome.rule) == (Status.REWARD_HACK, "vendor-op"), outcome.log
+
+
+@pytest.mark.parametrize(("rounds", "per_request", "last_alone", "requests"), [
+    (5, 5, False, [5]),  # CPU: every round in one request
+    (5, 5, True, [4, 1]),  # GPU: the last round alone under CUPTI's profile
+    (5, 2, False, [2, 2, 1]),
+    (5, 2, True, [2, 2, 1]),
+    (5, 3, True, [3, 1, 1]),
+    (1, 5, True, [1]),
+    (2, 1, False, [1, 1]),
+])  # fmt: skip
+def test_the_rounds_requests(rounds, per_request, last_alone, requests) -> None:
+    sent, pending = [], 0
+    for round_index in range(rounds):
+        pending += 1
+        if referee.sent_after(round_index, rounds, pending, per_request, last_alone):
+            sent.append(pending)
+            pending = 0
+    assert sent == requests

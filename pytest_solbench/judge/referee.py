@@ -107,7 +107,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
             return done
         pending.append(Case(args, *done, f"round {round_index + 1} (seed {seed})"))
         final = round_index == request.rounds - 1  # on the GPU it says which kernels it launched
-        if len(pending) < per_request and not final:
+        if not sent_after(round_index, request.rounds, len(pending), per_request, request.device.startswith("cuda")):
             continue
         wrong, names = checked_calls(kernel, definition, workload, pending, worst, kernels=final)
         if wrong is not None:
@@ -207,6 +207,16 @@ def _held(kernel: Kernel, definition: Any, workload: Any, case: Case, shared: li
         wrong = inplace.verdict(definition, workload, request.reduction_len, shared, case.args, case.updated,
                                 case.where, worst)  # fmt: skip
         return wrong or execute._compare(definition, workload, request, got, case.expected, case.where, worst)
+
+
+def sent_after(round_index: int, rounds: int, pending: int, per_request: int, last_alone: bool) -> bool:
+    """Whether the ``pending`` rounds made so far go in a request once round ``round_index`` is made: when they fill
+    one (``rounds_per_request``), at the last round, and with ``last_alone`` (the GPU, where the last round's request
+    runs under CUPTI's profile to say which kernels it launched) before the last round too, so that the profile holds
+    that call alone, as before requests held several: never the first call's JIT compiling and autotuning, whose
+    kernels could crowd the profile's buffers."""
+    final = round_index == rounds - 1
+    return pending >= per_request or final or (last_alone and round_index == rounds - 2)
 
 
 def rounds_per_request(definition: Any, axis_values: dict[str, int], args: list, budget_bytes: int) -> int:
