@@ -117,6 +117,16 @@ for what in "$@"; do
     judge)  # issue 15: CUDA IPC, CUPTI kernel sets, the outside clock on fresh inputs, confinement with CUDA
       timed judge "${STOP[@]}" "$(cap "${JUDGE_S:-420}")" "${PYTEST[@]}" -q -rs ${JUDGE_FILES:-tests/test_judge.py tests/test_confine.py \
         tests/test_user_call.py tests/test_redteam.py} ${JUDGE_K:+-k "$JUDGE_K"} >"$LOGS/judge.log" 2>&1 ;;
+    ab)  # issue 15: the judge's per-item cost at an older commit ($AB_OLD: a folder holding its pytest_solbench/, made
+      # with `git archive OLD pytest_solbench | tar x -C ab_old`) and at this one, same card, same call, same kernels
+      AB=("${SOL[@]}" problems/llama3_1_8b_rmsnorm_h4096/definition.json problems/llama3_1_8b_silu_and_mul_i14336/definition.json
+          --kernel-dir examples/triton_rmsnorm.py --kernel-dir examples/triton_swiglu.py --solbench-max-time 0.5 -q)
+      for side in old new; do
+        pp=$([ "$side" = old ] && echo "$AB_OLD" || echo "")
+        PYTHONPATH=$pp timed "ab-$side" timeout "$(cap 150)" "${AB[@]}" --solbench-json "$LOGS/ab_$side.jsonl" \
+          --junitxml "$LOGS/ab_$side.xml" >"$LOGS/ab_$side.log" 2>&1
+        python benchmarks/item_overhead.py "$LOGS/ab_$side.jsonl" "$LOGS/ab_$side.xml" >"$LOGS/ab_${side}_overhead.log" 2>&1
+      done ;;
     overhead)  # issue 15: seconds per item beyond its timed phases (budget 0.25 s), on the README's examples
       timed overhead timeout 420 "${SOL[@]}" --kernel-dir examples --solbench-max-time 0.5 -q \
         --solbench-json "$LOGS/overhead.jsonl" --junitxml "$LOGS/overhead.xml" >"$LOGS/overhead_run.log" 2>&1

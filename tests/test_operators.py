@@ -5,10 +5,12 @@ or flooded fails."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from pytest_solbench.guard import dispatched, operators
-from pytest_solbench.guard.families import VENDOR_FAMILIES, family_parts
+from pytest_solbench.guard.families import VENDOR_FAMILIES, family_parts, matching_families
 
 #: What the bundled examples, look-alikes and torch-written kernels dispatch on torch 2.11 and 2.13, and the other
 #: forms torch names the same ops by (in place, a view's copy, an alias, a list version, ``special_``).
@@ -27,10 +29,12 @@ WHOLE = {
     "gemm": ["mm", "bmm", "addmm", "baddbmm", "_cdist_forward", "_euclidean_dist", "_pdist_forward", "dot", "mv",
              "convolution", "_convolution", "mkldnn_convolution", "embedding_bag", "_embedding_bag", "_trilinear",
              "_fft_r2c", "_fft_c2c", "_linalg_solve_ex", "_linalg_svd", "vdot", "addbmm"],
-    "rmsnorm": ["native_layer_norm", "native_batch_norm", "_fused_rms_norm", "_weight_norm_interface", "mm",
-                "_softmax", "_fft_r2c"],
-    "softmax": ["_softmax", "_log_softmax", "_safe_softmax", "_masked_softmax", "mm"],
-    "silu_and_mul": ["mm", "glu", "_softmax"],
+    "rmsnorm": ["native_layer_norm", "native_batch_norm", "_fused_rms_norm", "_weight_norm_interface", "_softmax",
+                "_fft_r2c", "convolution"],
+    "softmax": ["_softmax", "_log_softmax", "_safe_softmax", "_masked_softmax", "convolution"],
+    "silu_and_mul": ["glu", "_softmax", "convolution"],
+    "embedding": ["mm", "addmm", "embedding_bag"],
+    "conv2d": ["mm", "bmm", "convolution"],
     "gqa_paged": ["_scaled_dot_product_flash_attention_for_cpu", "_efficient_attention_forward", "_fft_r2c"],
 }
 
@@ -48,11 +52,14 @@ def test_library_ops_outside_the_list_are_vendor_ops_with_or_without_a_family(op
 
 
 def test_a_familys_parts_are_allowed_for_it_alone() -> None:
-    """A GEMM and a softmax are parts of attention (torch_gqa_decode writes one so), not of an RMSNorm."""
+    """A GEMM and a softmax are parts of attention (torch_gqa_decode writes one so); a softmax is not a part of an
+    RMSNorm, nor a GEMM of a GEMM."""
     ops = ["aten::bmm", "aten::_softmax", "aten::einsum", "aten::_unsafe_view"]
     assert dispatched.finding(ops, "gqa_paged") is None
     assert dispatched.finding(ops, "moe_finalize") is None
     assert dispatched.finding(ops, "rmsnorm")[0] == "vendor-op"
+    assert dispatched.finding(["aten::bmm"], "rmsnorm") is None
+    assert dispatched.finding(["aten::bmm"], "gemm")[0] == "vendor-op"
     assert dispatched.finding(["aten::_scaled_dot_product_flash_attention_for_cpu"], "gqa_paged")[0] == "vendor-op"
 
 
@@ -106,10 +113,110 @@ def _judge(request: _Request, ops: list[str] | None, op_type: str = "rmsnorm") -
 
 
 def test_the_judge_judges_the_record_it_asked_for() -> None:
-    assert "aten::mm" in _judge(_Request(), ["aten::mm"])
+    assert "aten::_fft_r2c" in _judge(_Request(), ["aten::_fft_r2c"])
     assert "sent no record" in _judge(_Request(), None)  # asked for, kept back
     assert _judge(_Request(), ["aten::empty", "aten::add"]) is None
-    assert _judge(_Request(guard=False), ["aten::mm"]) is None
-    assert _judge(_Request(allowed=("vendor-op",)), ["aten::mm"]) is None
+    assert _judge(_Request(guard=False), ["aten::_fft_r2c"]) is None
+    assert _judge(_Request(allowed=("vendor-op",)), ["aten::_fft_r2c"]) is None
     assert _judge(_Request(reference=True), None) is None
     assert _judge(_Request(), None, "fp8_group_quant") is None  # no family: nothing asked for
+
+
+def test_fused_op_types_other_namespaces_and_composites_that_call_libraries() -> None:
+    """Red-team round 23 (attack-ac): a fused op whose every part is the library's (ac07), torch's other namespaces
+    (``mkl``, ``onednn``, ``mkldnn_prepacked``, ``_quantized``: ac01, ac04, ac06, ac10) and a composite op that calls
+    FBGEMM straight (ac02) fail; a GEMM inside a RoPE (ac05) or a norm's backward (ac09) passes."""
+    assert dispatched.finding(["aten::linear", "aten::addmm", "aten::gelu"], "linear_gelu")[0] == "vendor-op"
+    assert dispatched.finding(["aten::linear", "aten::addmm", "aten::erf", "aten::mul"], "linear_gelu") is None
+    assert dispatched.watched("layernorm_linear_gelu")
+    for name in ("mkl::_mkl_linear", "onednn::linear_dynamic_fp16", "mkldnn_prepacked::conv2d_run",
+                 "_quantized::wrapped_fbgemm_linear_fp16_weight", "_native::rms_norm"):
+        if name.partition("::")[0] in operators._namespaces():  # a namespace this build registers (2.11's CUDA lacks some)
+            assert dispatched.finding(["aten::empty", name], "qkv_proj")[0] == "vendor-op", name
+        else:  # one it does not is a kernel's own: what its ops call is recorded and judged
+            assert dispatched.finding(["aten::empty", name], "qkv_proj") is None, name
+    assert not operators.allowed("fbgemm_linear_fp16_weight") and not operators.allowed("_wrapped_linear_prepack")
+    assert dispatched.finding(["aten::matmul", "aten::bmm", "aten::einsum"], "rope") is None
+    assert dispatched.finding(["aten::einsum", "aten::bmm"], "adaln_modulate_backward") is None
+    assert dispatched.finding(["aten::mm"], "embedding")[0] == "vendor-op"  # a one-hot row times the table
+    assert dispatched.finding(["profiler::_record_function_enter_new", "rngprims::philox_rand"], "rmsnorm") is None
+
+
+def test_round_23_kernels_through_the_plugin(pytester: pytest.Pytester) -> None:
+    """The fused op done wholly by the library fails at run time, and so does a GEMM with torch's operator record
+    switched off around it (round 24, af04: the switch is a no-op in a kernel's process); the honest look-alikes the
+    allow-list first failed
+    (a GEMM in a RoPE, ``einsum`` in a norm's backward, autograd through a softmax, triangular solves) pass."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    kernels = pytester.path / "kernels"
+    kernels.mkdir()
+    for name in ("hack_r23_fused_all_library", "hack_r24_record_switch", "hack_r24_router_all_library"):
+        shutil.copy(root / "tests" / "redteam" / f"{name}.py", kernels)
+    honest = ("rope_rotation_matrix", "adaln_backward_einsum", "attention_backward_autograd", "gated_delta_prefill_solve",
+              "rope_backward_einsum")
+    for name in honest:
+        shutil.copy(root / "tests" / "lookalikes" / f"{name}.py", kernels)
+    problems = [root / "problems" / p / "definition.json" for p in (
+        "whisper_large_v3_fc1_gelu_h1280_i5120", "flux1_dev_rope_h24_d128", "dit_xl_2_adaln_modulate_backward_h1152",
+        "llama3_1_8b_attention_backward_causal_h32_kv8_d128", "qwen3_next_80b_a3b_gated_delta_rule_chunked_prefill_h32_d128",
+        "llama3_1_8b_rope_backward_q32_kv8_d128", "bert_base_qkv_proj_n2304_k768",
+        "qwen3_30b_a3b_moe_topk_softmax_router_e128_h2048")]
+    result = pytester.runpytest_subprocess(
+        *map(str, problems), "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels), "-p", "no:randomly",
+        "-p", "no:cacheprovider", "--solbench-rounds", "2", "--solbench-json", "t.jsonl", "-k",
+        "num_tokens:1] or num_tokens:128] or (batch_size:1 and seq_len:512) or (batch_size:4 and seq_len:256) or "
+        "(batch_size:1 and seq_len:64) or (moe_topk and num_tokens:7])", timeout=600,
+    )  # fmt: skip
+    traces = pytester.path / "t.jsonl"
+    assert traces.exists(), result.stdout.str()[-3000:] + result.stderr.str()[-2000:]
+    lines = [json.loads(x) for x in traces.read_text().splitlines()]
+    got = {(x["solution"], x["solbench"]["status"], x["solbench"].get("rule")) for x in lines}
+    assert got == {("hack_r23_fused_all_library", "REWARD_HACK", "vendor-op"),
+                   ("hack_r24_record_switch", "REWARD_HACK", "vendor-op"),
+                   ("hack_r24_router_all_library", "REWARD_HACK", "vendor-op"),
+                   *((name, "PASSED", None) for name in honest)}, got  # fmt: skip
+
+
+def _watched_problems() -> list:
+    from pathlib import Path
+
+    from pytest_solbench.worker import execute
+
+    found = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "problems").glob("*/definition.json")):
+        problem = execute._problem(str(path))
+        if dispatched.watched(problem.definition.op_type) and problem.workloads:
+            found.append(pytest.param(problem, id=problem.definition.name))
+    return found
+
+
+@pytest.mark.parametrize("problem", _watched_problems())
+def test_every_bundled_reference_dispatches_only_allowed_ops_or_its_own_familys(problem) -> None:
+    """A reference is the honest kernel its problem's authors wrote: beyond the library op of its own family that it
+    may call, everything it dispatches is on the allow-list (red-team round 23, ad15: the gated delta rule's
+    triangular solves were not)."""
+    import torch
+
+    from pytest_solbench.data import inputs, kernels
+    from pytest_solbench.worker import execute
+
+    definition = problem.definition
+    workload = min(problem.workloads, key=lambda w: math.prod(v for v in w.axes.values() if isinstance(v, int)))
+    namespace = kernels.reference_namespace(definition)
+    custom = namespace.get(definition.custom_inputs_entrypoint) if definition.custom_inputs_entrypoint else None
+    try:
+        args = inputs.make_inputs(definition, workload, definition.axis_values(workload.axes), seed=1, device="cpu",
+                                  root=problem.blob_root, custom=custom)  # fmt: skip
+    except inputs.MissingBlob:
+        pytest.skip("input blob missing")
+    if sum(a.numel() for a in args if isinstance(a, torch.Tensor)) > 30_000_000:
+        pytest.skip("too large for the CPU machine")
+    with torch.no_grad(), dispatched.recorded() as ops:
+        execute._reference(definition)(*args)
+    families = matching_families(definition.op_type)
+    own = {name for name, _ in dispatched.vendor_dispatches(ops, definition.op_type, families)}
+    assert dispatched.unlisted(set(ops) - own, definition.op_type) == []

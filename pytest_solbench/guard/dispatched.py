@@ -33,15 +33,16 @@ from typing import Iterable, Iterator
 
 from pytest_solbench.guard import operators
 from pytest_solbench.guard.corners import vendor_family
-from pytest_solbench.guard.families import family_parts
-from pytest_solbench.guard.tables import vendor_names
+from pytest_solbench.guard.families import (GEMM_PARTS, SOFTMAX_PARTS, Family, family_parts, family_tables,
+                                            matching_families, vendor_families)  # fmt: skip
 
 NAMESPACES = ("aten", "prims")  # torch's own operators; a kernel's custom ops live in namespaces of their own
 
 
-def vendor_dispatches(names: Iterable[str], op_type: str) -> list[tuple[str, str]]:
-    """(operator, family) for each dispatched operator (``aten::mm``) that is a vendor op of ``op_type``."""
-    vendor, methods = vendor_names(op_type)
+def vendor_dispatches(names: Iterable[str], op_type: str, families: list[Family] | None = None) -> list[tuple[str, str]]:
+    """(operator, family) for each dispatched operator (``aten::mm``) that is a vendor op of ``op_type`` (of
+    ``families``, where given: every family a fused op names)."""
+    vendor, methods = family_tables(vendor_families(op_type) if families is None else families)
     found = []
     for name in sorted(set(names)):
         namespace, _, op = name.partition("::")
@@ -56,19 +57,24 @@ def vendor_dispatches(names: Iterable[str], op_type: str) -> list[tuple[str, str
 
 
 def unlisted(names: Iterable[str], op_type: str) -> list[str]:
-    """The dispatched ``aten`` operators outside the allow-list for ``op_type`` (``guard.operators``)."""
+    """The dispatched operators of torch's outside the allow-list for ``op_type`` (``guard.operators``): an ``aten``
+    op, or an op of torch's other namespaces (``mkl``, ``onednn``, ``_quantized``: round 23, ac01 to ac10); a
+    kernel's own custom ops (a namespace torch does not register) and ``prims`` pass."""
     parts = family_parts(op_type)
     found = []
     for name in sorted(set(names)):
         namespace, _, op = name.partition("::")
-        if namespace == "aten" and op and not operators.allowed(op, parts):
+        if op and not operators.allowed_in(namespace, op, parts):
             found.append(name)
     return found
 
 
 def finding(names: Iterable[str], op_type: str) -> tuple[str, str] | None:
     """The judge's verdict on one request's operator record (the names as the kernel's process sent them): (rule,
-    message), or None where every operator is one an honest kernel of ``op_type`` may dispatch."""
+    message), or None where every operator is one an honest kernel of ``op_type`` may dispatch.
+
+    A fused op (``linear_gelu``: several families) may hand one family's part to the library, never two: a kernel
+    whose every part is a library call does none of the work (red-team round 23, ac07)."""
     names = set(names)
     if STOPPED in names:
         return "patching", stopped_message()
@@ -77,10 +83,18 @@ def finding(names: Iterable[str], op_type: str) -> tuple[str, str] | None:
     if UNRECORDED in names:
         return "patching", ("the judge's record of the operators the call dispatched could not start in the kernel's "
                             "process (a profiler of the kernel's own was running?): what ran is out of sight")
-    found = vendor_dispatches(names, op_type)
-    if found:
+    families = matching_families(op_type)
+    if not families:
+        return None
+    found = vendor_dispatches(names, op_type, families)
+    if len(families) == 1 and found:
         return "vendor-op", message(found)
-    outside = unlisted(names, op_type)
+    handed = _parts_handed_over(names, found) if len(families) > 1 else {}
+    if len(handed) > 1:
+        ops = ", ".join(f"{name} ({part})" for name, part in sorted(handed.items())[:6])
+        return "vendor-op", (f"dispatched {ops} at run time: a fused {op_type} may hand one part to the library, not "
+                             "every part; if it is honest, allow it with SOLBENCH_ALLOW = {'vendor-op': 'why'}")
+    outside = unlisted(names - {name for name, _ in found}, op_type)
     if outside:
         return "vendor-op", (
             f"dispatched {', '.join(outside[:4])} at run time: not among the operators an honest {op_type} kernel "
@@ -88,6 +102,21 @@ def finding(names: Iterable[str], op_type: str) -> tuple[str, str] | None:
             "guard.operators); if it is honest (a part the kernel does not claim), allow it with "
             "SOLBENCH_ALLOW = {'vendor-op': 'why'}")
     return None
+
+
+def _parts_handed_over(names: set[str], found: list[tuple[str, str]]) -> dict[str, str]:
+    """The parts of a fused op the library did, one operator each: every vendor op's family, and a GEMM or a softmax
+    no family of the op type names counted as the GEMM's or the softmax's (a MoE router as ``torch.softmax(x @ w.T)``:
+    red-team round 24, ae01)."""
+    handed = {family: name for name, family in found}
+    named = {name for name, _ in found}
+    for name in sorted(names - named):
+        namespace, _, op = name.partition("::")
+        if namespace == "aten" and op in GEMM_PARTS:
+            handed.setdefault("matmul", name)
+        elif namespace == "aten" and op in SOFTMAX_PARTS:
+            handed.setdefault("softmax", name)
+    return {name: part for part, name in handed.items()}
 
 
 def sent(names: set[str]) -> list[str]:
@@ -101,9 +130,8 @@ MAX_SENT = 5000  # torch 2.13 registers about 1,600 aten operators
 
 
 def watched(op_type: str) -> bool:
-    """Whether ``op_type`` has a vendor family to watch for (a fused op of several has none: ``vendor_names``)."""
-    vendor, methods = vendor_names(op_type)
-    return bool(vendor or methods)
+    """Whether ``op_type`` names a vendor family (a fused op names several): its checked calls are recorded."""
+    return bool(matching_families(op_type))
 
 
 @contextlib.contextmanager
@@ -153,6 +181,22 @@ MARKERS = (STOPPED, UNRECORDED, FLOODED)
 def stopped_message() -> str:
     return ("the record of the operators the call dispatched was stopped inside the call (the judge's profiler "
             "switched off): what ran is out of sight")
+
+
+def hold_the_record() -> None:
+    """Before a kernel is imported: torch's switch of the dispatcher's operator record
+    (``torch.autograd._enable_record_function``, its binding in ``torch._C._autograd``; torch's own code never calls it)
+    becomes a no-op, so a call that switched the record off around a vendor op (red-team round 24, af04, through an
+    alias of torch no name rule followed) still has the op recorded. The integrity snapshot, taken after, holds the
+    no-op in place (``integrity.WATCHED_NAMES``)."""
+    import torch
+
+    def switch(enabled: bool = True) -> None:
+        """The record stays on: it is the judge's."""
+
+    for module in (torch._C._autograd, torch.autograd):
+        if hasattr(module, "_enable_record_function"):
+            module._enable_record_function = switch
 
 
 def _all_threads() -> dict:

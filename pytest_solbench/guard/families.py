@@ -18,6 +18,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+#: The GEMMs and softmaxes that are a part, not the whole, of attention and a MoE layer, and the short convolution
+#: of a Mamba block: the ops such kernels written in torch dispatch (``Family.parts``). A GEMM is a part of every
+#: family's op but the ones that list it as their whole op (matmul, conv, embedding: a one-hot row times the table);
+#: elsewhere it cannot do the whole op (a rotation by 2x2 matrices in a RoPE, a per-channel sum by ``einsum`` in a
+#: norm's backward: red-team round 23, ac05, ac09).
+_GEMM_PARTS = ("mm", "bmm", "matmul", "addmm", "baddbmm", "addbmm", "einsum", "linear", "dot", "mv", "addmv",
+               "tensordot", "inner", "vdot")
+#: a softmax and, for a backward through autograd, its backward (red-team round 23, ad02)
+_SOFTMAX_PARTS = ("softmax", "_softmax", "log_softmax", "_log_softmax", "_safe_softmax", "_softmax_backward_data",
+                  "_log_softmax_backward_data")
+#: the triangular solves of a chunked linear attention (the gated delta rule's reference: round 23, ad15)
+_SOLVE_PARTS = ("linalg_solve_triangular", "triangular_solve", "linalg_inv_ex", "linalg_inv")
+_CONV_PARTS = ("conv1d", "convolution", "_convolution", "_convolution_mode", "mkldnn_convolution", "cudnn_convolution",
+               "thnn_conv2d", "_slow_conv2d_forward", "_conv_depthwise2d", "conv_depthwise3d", "slow_conv_dilated2d",
+               "slow_conv3d", "slow_conv3d_forward")
+
+GEMM_PARTS, SOFTMAX_PARTS = frozenset(_GEMM_PARTS), frozenset(_SOFTMAX_PARTS)
+
+
 @dataclass(frozen=True)
 class Family:
     """Vendor calls that do a whole op, for the op types whose name contains one of ``keywords``."""
@@ -29,7 +48,7 @@ class Family:
     cpp: str = ""  # a regular expression over stripped C++
     #: ``aten`` ops the family's honest kernels may dispatch beyond the primitives (``guard.operators``): a part
     #: of the whole op (a GEMM and a softmax inside attention), never one of ``qualified``
-    parts: tuple[str, ...] = ()
+    parts: tuple[str, ...] = _GEMM_PARTS
 
     def matches(self, op_type: str) -> bool:
         op = op_type.lower()
@@ -98,19 +117,18 @@ _SOFTMAX = ("torch.softmax", _F + "softmax", "torch.special.softmax", "torch._so
             "torch.logsumexp", "torch.special.logsumexp", "torch.ops.aten.logsumexp", "torch.ops.aten.special_logsumexp",
             "torch.logcumsumexp*", "torch.special.logcumsumexp*", "torch.ops.aten.logcumsumexp*",
             "torch._logcumsumexp*", "torch.ops.aten._logcumsumexp*")  # fmt: skip
+#: torch's library namespaces whose ops are whole GEMMs and convolutions (oneDNN, MKL, FBGEMM: red-team round 23, ac01,
+#: ac04, ac06, ac10), and numpy's masked arrays and convolutions (ac08), which reach BLAS outside the dispatcher.
+_LIBRARIES = ("torch.ops.mkldnn", "torch.ops.mkl", "torch.ops.onednn", "torch.ops.mkldnn_prepacked",
+              "torch.ops.quantized", "torch.ops._quantized", "torch.fbgemm*", "torch.ops.aten.fbgemm*", "numpy.ma",
+              "numpy.convolve", "numpy.correlate", "numpy.fft")
 _MATMUL_CORE = ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm", "torch.addbmm", "torch.einsum",
                 "torch.tensordot", "torch.inner", _F + "linear", "torch.nn.Linear", "torch.ops.aten.mm",
                 "torch.ops.aten.addmm", "torch.ops.aten.matmul", "torch.ops.aten.bmm", "operator.matmul",
                 "operator.__matmul__", "numpy.matmul", "numpy.dot", "numpy.einsum", "cupy.matmul", "cupy.dot")
-#: The GEMMs and softmaxes that are a part, not the whole, of attention and a MoE layer, and the short convolution
-#: of a Mamba block: the ops such kernels written in torch dispatch (``Family.parts``).
-_GEMM_PARTS = ("mm", "bmm", "matmul", "addmm", "baddbmm", "addbmm", "einsum", "linear", "dot", "mv", "addmv",
-               "tensordot", "inner", "vdot")
-_SOFTMAX_PARTS = ("softmax", "_softmax", "log_softmax", "_log_softmax", "_safe_softmax")
-_CONV_PARTS = ("conv1d", "convolution", "_convolution", "_convolution_mode", "mkldnn_convolution", "cudnn_convolution",
-               "thnn_conv2d", "_slow_conv2d_forward", "_conv_depthwise2d", "conv_depthwise3d", "slow_conv_dilated2d",
-               "slow_conv3d", "slow_conv3d_forward")
-_MATMUL_METHODS = ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__")
+_MATMUL_METHODS = ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__",
+                   # an ndarray's own GEMM methods (red-team round 24, ae04: x.numpy().dot(w.numpy().T))
+                   "dot", "vdot", "inner", "tensordot")
 VENDOR_FAMILIES: tuple[Family, ...] = (
     Family("matmul", ("gemm", "matmul", "linear", "proj", "mlp", "bmm", "lm_head"),
            ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm", "torch.addbmm", "torch.einsum",
@@ -155,11 +173,11 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             "torch.ops.quantized", "torch.ops._quantized", "torch.ao.nn.quantized", "torch.nn.quantized",
             "torch.ao.nn.intrinsic", "torch.nn.intrinsic",
             # a 1x1 convolution is a GEMM (x @ W^T + b, cuDNN/oneDNN): the conv calls do the whole op too (round 18)
-            *_CONV),
+            *_CONV, *_LIBRARIES),
            ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__", "mv", "addmv", "dot", "addmm_",
             "baddbmm_", "addbmm", "addbmm_", "addmv_"),
            _CONV_CPP + r"|\bcublas\w*\s*\(|\bcublasLt\w*\s*\(|\b(?:at|torch)::(?:matmul|mm|bmm|addmm|linear|_scaled_mm"
-           r"\w*|_addmm_activation)\s*\(|(?:\.|->)\s*(?:matmul|mm|bmm|addmm|baddbmm)\s*\("),
+           r"\w*|_addmm_activation)\s*\(|(?:\.|->)\s*(?:matmul|mm|bmm|addmm|baddbmm)\s*\(", ()),
     # post_norm: OLMo-2's post-norm (round 21, e15: the RMSNorm is all the work but one add)
     Family("rmsnorm", ("rmsnorm", "rms_norm", "post_norm"), _NORMS, ("renorm", "renorm_"), _NORMS_CPP),
     # groupnorm: the op types that name a group norm (round 21, e09); adaln: LayerNorm, then a scale and shift
@@ -187,7 +205,7 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             "torch._triton_multi_head_attention",
             "flash_attn", "flashinfer", "xformers", "vllm", "sgl_kernel", "flex_attention"), (),
            r"\b(?:at|torch)::(?:scaled_dot_product_attention|_scaled_dot_product_\w+|_\w+_attention_forward)\s*\(",
-           _GEMM_PARTS + _SOFTMAX_PARTS),
+           _GEMM_PARTS + _SOFTMAX_PARTS + _SOLVE_PARTS),
     Family("silu_and_mul", ("silu_and_mul", "swiglu", "silu"),
            (_F + "silu", "torch.nn.SiLU", "torch.ops.aten.silu", "flashinfer.activation", "vllm._custom_ops",
             "sgl_kernel", "liger_kernel",
@@ -198,8 +216,8 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
            r"\b(?:at|torch)::gelu\w*\s*\("),
     # patch_embed: a ViT's patch embedding is a conv of stride = kernel (round 21, e01)
     # im2col (F.unfold) and a library GEMM do all of a convolution's FLOPs (red-team round 22, ab06)
-    Family("conv", ("conv", "patch_embed"), (*_CONV, *_MATMUL_CORE, "torch.ops.quantized", "torch.ao.nn.quantized"),
-           _MATMUL_METHODS, _CONV_CPP),
+    Family("conv", ("conv", "patch_embed"), (*_CONV, *_MATMUL_CORE, *_LIBRARIES, "torch.ao.nn.quantized"),
+           _MATMUL_METHODS, _CONV_CPP, ()),
     Family("rope", ("rope", "rotary"), ("flashinfer.rope", "flashinfer.apply_rope", "vllm._custom_ops", "sgl_kernel",
                                         "liger_kernel", "transformer_engine"), (), ""),
     Family("mamba", ("mamba", "ssm", "selective"), ("mamba_ssm", "causal_conv1d"), (), "", _GEMM_PARTS + _CONV_PARTS),
@@ -208,8 +226,10 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
     # round 21: the table lookup (weight[ids] is indexing, a primitive; these are the library's embedding ops)
     Family("embedding", ("embedding",), (_F + "embedding", _F + "embedding_bag", "torch.nn.Embedding",
                                          "torch.nn.EmbeddingBag", "torch.embedding", "torch.embedding_bag",
-                                         "torch.embedding*", "torch.ops.aten.embedding*"), (),
-           r"\b(?:at|torch)::(?:embedding\w*|_embedding_bag\w*)\s*\("),
+                                         "torch.embedding*", "torch.ops.aten.embedding*",
+                                         # a one-hot row times the table is the lookup (red-team round 23)
+                                         *_MATMUL_CORE, *_LIBRARIES), _MATMUL_METHODS,
+           r"\b(?:at|torch)::(?:embedding\w*|_embedding_bag\w*)\s*\(", ()),
 )
 
 #: The bundled op types no family's keyword matches, each with why no library call does it whole (or why the one
@@ -236,19 +256,30 @@ def vendor_families(op_type: str) -> list[Family]:
     return matching if len(matching) == 1 else []
 
 
-def vendor_names(op_type: str) -> tuple[dict[str, str], dict[str, str]]:
-    """(qualified name -> family, method name -> family) of the vendor calls that do the whole ``op_type``.
+def matching_families(op_type: str) -> list[Family]:
+    """Every family whose keyword ``op_type`` holds: one for a plain op, several for a fused one (``linear_gelu``)."""
+    return [family for family in VENDOR_FAMILIES if family.matches(op_type)]
 
-    A fused op that names several families (``layernorm_linear_gelu``) has none: a vendor call of one part
-    (``torch.matmul`` for the linear) does not do the whole op, and hand-writing the rest around it is honest."""
+
+def family_tables(families: list[Family]) -> tuple[dict[str, str], dict[str, str]]:
+    """(qualified name -> family, method name -> family) of the families' vendor calls."""
     qualified: dict[str, str] = {}
     methods: dict[str, str] = {}
-    for family in vendor_families(op_type):
+    for family in families:
         qualified.update(dict.fromkeys(family.qualified, family.label))
         methods.update(dict.fromkeys(family.methods, family.label))
     return qualified, methods
 
 
+def vendor_names(op_type: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(qualified name -> family, method name -> family) of the vendor calls that do the whole ``op_type``.
+
+    A fused op that names several families (``layernorm_linear_gelu``) has none: a vendor call of one part
+    (``torch.matmul`` for the linear) does not do the whole op, and hand-writing the rest around it is honest."""
+    return family_tables(vendor_families(op_type))
+
+
 def family_parts(op_type: str) -> frozenset[str]:
-    """The ``aten`` ops beyond the primitives that honest kernels of ``op_type`` may dispatch (``Family.parts``)."""
-    return frozenset(part for family in vendor_families(op_type) for part in family.parts)
+    """The ``aten`` ops beyond the primitives that honest kernels of ``op_type`` may dispatch (``Family.parts``, of
+    every family a fused op names)."""
+    return frozenset(part for family in matching_families(op_type) for part in family.parts)

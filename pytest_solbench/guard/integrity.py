@@ -36,6 +36,8 @@ WATCHED_NAMES = (
     ("torch", "Generator"), ("torch", "Tensor"), ("torch", "float32"), ("torch.testing", "assert_close"),
     ("threading", "enumerate"), ("threading", "active_count"), ("threading", "Thread"),
     ("os", "listdir"), ("os", "scandir"), ("os", "getpid"), ("sys", "modules"), ("gc", "collect"),
+    # the operator record's switch, a no-op in a kernel's process (``guard.dispatched.hold_the_record``)
+    ("torch._C._autograd", "_enable_record_function"), ("torch.autograd", "_enable_record_function"),
 )
 WATCHED_MODULES = ("time", "builtins")  # every function and class in them
 WATCHED_CLASSES = ("torch.cuda.Event", "torch.cuda.Stream", "torch.profiler.profile", "torch.autograd.profiler.profile")

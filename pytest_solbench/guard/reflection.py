@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from pytest_solbench.guard.owned import exempt_dunders, field_reads
 from pytest_solbench.guard.tables import (ATTRIBUTE_CALLS, DUNDER_ATTRIBUTES, DUNDER_METHODS, DUNDER_NAMES,
-                                          FRAME_ATTRIBUTES)  # fmt: skip
+                                          FRAME_ATTRIBUTES, BELOW_RECORD_ATTRIBUTES)  # fmt: skip
 
 Hit = Callable[[str, ast.AST, str], None]
 _ALLOWED_SHOWN = "__name__, __doc__, __init__, __call__ and the like"
@@ -76,6 +76,9 @@ def _attribute(node: ast.Attribute, resolve: Callable[[ast.AST], str | None], hi
         hit("dunder", node, f"{_shown(node)} uses {node.attr}, a dunder outside the allow-list ({_ALLOWED_SHOWN})")
     if node.attr in FRAME_ATTRIBUTES:
         hit("introspection", node, f"{_shown(node)} walks frames ({node.attr}): the harness's locals are one step away")
+    if node.attr in BELOW_RECORD_ATTRIBUTES:
+        hit("computed-name", node, f"{_shown(node)} calls an operator below the dispatcher ({node.attr}): the judge's "
+                                   "record of the operators a call dispatched never sees it")  # fmt: skip
     if isinstance(node.ctx, (ast.Store, ast.Del)) and _is_type_call(node.value, resolve):
         hit("patching", node, f"{_shown(node)} patches the class of an object it was given")
 
@@ -100,6 +103,9 @@ def _call(node: ast.Call, resolve: Callable[[ast.AST], str | None], hit: Hit) ->
             fields = []
         for field in fields:
             _attribute_path(ast.Constant(re.sub(r"\[([^]]*)\]", r".\1", field)), "a format field", node, hit)
+    if any(k.arg == "with_keyset" and not (isinstance(k.value, ast.Constant) and not k.value.value) for k in node.keywords):
+        hit("computed-name", node, "an operator implementation registered with_keyset: it exists to redispatch below "
+                                   "the dispatcher's record of operators (red-team round 24, ae05)")  # fmt: skip
     if func == "builtins.type" and len(args) == 3:
         bases = args[1].elts if isinstance(args[1], (ast.Tuple, ast.List)) else [args[1]]
         if any((resolve(b) or "").endswith(("torch.Tensor", "torch._C.TensorBase")) for b in bases):
@@ -119,6 +125,8 @@ def _attribute_path(name: ast.AST, how: str, node: ast.AST, hit: Hit, private: b
             hit("dunder", node, f"{how} names {part}, a dunder outside the allow-list")
         elif part in FRAME_ATTRIBUTES:
             hit("introspection", node, f"{how} walks frames ({part})")
+        elif part in BELOW_RECORD_ATTRIBUTES:
+            hit("computed-name", node, f"{how} names {part}: an operator called below the dispatcher's record")
         elif private and part.startswith("_") and not is_dunder(part):
             hit("computed-name", node, f"{how} reaches {part}, a private name, where no name rule follows")
 

@@ -60,6 +60,9 @@ class Tripwires:
     ``check()`` after each call."""
 
     def __init__(self, kernel_dirs: Sequence[str]) -> None:
+        from pytest_solbench.guard.dispatched import hold_the_record
+
+        hold_the_record()  # before the snapshot, which then holds it in place
         self.snapshot = integrity.Snapshot.take(PLUGIN_MODULES)
         self.switch_interval_s = sys.getswitchinterval()  # how long a thread may hold the GIL before it must yield
         self.audit = audit.Audit(kernel_dirs)
