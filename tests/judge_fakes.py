@@ -53,9 +53,9 @@ def call(payload):
     elif MODE == "extra":
         reply["note"] = "trust me"
     elif MODE == "wrong-type":
-        reply["outputs"] = "all good"
+        reply["calls"][0]["outputs"] = "all good"
     elif MODE == "pickle":
-        _write(pickle.dumps(("ok", {"outputs": None, "trip": None, "kernel_names": None, "ops": None})))
+        _write(pickle.dumps(("ok", {"calls": [{"outputs": None, "trip": None, "kernel_names": None}], "ops": None})))
     elif MODE == "not-json":
         _write(b"{not json")
     elif MODE == "outer-keys":

@@ -81,29 +81,34 @@ def test_well_formed_replies_pass_the_schema() -> None:
     assert schema.load({"destination_passing": False, "trip": None})
     assert schema.load({"failure": "COMPILE_ERROR", "error": "SyntaxError"})
     out = [{"kind": "tensor", "dtype": "bfloat16", "shape": [7, 4096]}, {"kind": "number", "value": "nan"}]
-    assert schema.call({"outputs": out, "trip": {"rule": "patching", "message": "m"}, "kernel_names": ["k"],
-                        "ops": ["aten::empty", "<record stopped>"]})
+    tripped = {"outputs": out, "trip": {"rule": "patching", "message": "m"}, "kernel_names": ["k"]}
+    assert schema.calls({"calls": [tripped], "ops": ["aten::empty", "<record stopped>"]}, 1)
     assert schema.measure({"measurement": _measurement(), "trip": None})
     assert schema.batch({"calls": 4, "trip": None}) and schema.ping({}) == {}
     assert schema.batch({"calls": 4, "trip": None, "ops": None})
 
 
+def _one(**call):
+    return {"calls": [{"outputs": None, "trip": None, "kernel_names": None, **call}], "ops": None}
+
+
 @pytest.mark.parametrize("reply", [
-    {"outputs": None, "trip": None, "kernel_names": None, "ops": None, "status": "PASSED"},  # never the kernel's
-    {"outputs": None, "trip": None, "kernel_names": None},  # a key missing
-    {"outputs": "all good", "trip": None, "kernel_names": None, "ops": None},
-    {"outputs": [{"kind": "tensor", "dtype": "bfloat16", "shape": [-1]}], "trip": None, "kernel_names": None,
-     "ops": None},
-    {"outputs": [{"kind": "number", "value": True}], "trip": None, "kernel_names": None, "ops": None},
-    {"outputs": None, "trip": {"rule": "Not A Rule", "message": ""}, "kernel_names": None, "ops": None},
-    {"outputs": None, "trip": None, "kernel_names": None, "ops": "aten::mm"},  # a record is a list of names
-    {"outputs": None, "trip": None, "kernel_names": None, "ops": ["aten::" + "x" * 500]},
-    {"error": 3},
+    _one(status="PASSED"),  # a status: never the kernel's to say
+    {**_one(), "status": "PASSED"},
+    {"calls": [{"outputs": None, "trip": None}], "ops": None},  # a key missing
+    {"calls": [{"outputs": None, "trip": None, "kernel_names": None}]},
+    _one(outputs="all good"),
+    _one(outputs=[{"kind": "tensor", "dtype": "bfloat16", "shape": [-1]}]),
+    _one(outputs=[{"kind": "number", "value": True}]),
+    _one(trip={"rule": "Not A Rule", "message": ""}),
+    {**_one(), "ops": "aten::mm"},  # a record is a list of names
+    {**_one(), "ops": ["aten::" + "x" * 500]},
+    {"calls": [{"error": 3}], "ops": None},
     ["outputs"],
 ])  # fmt: skip
 def test_a_call_reply_off_the_schema_is_refused(reply) -> None:
     with pytest.raises(schema.ReplyError):
-        schema.call(reply)
+        schema.calls(reply, 1)
 
 
 @pytest.mark.parametrize("changes", [{"samples_ms": []}, {"samples_ms": [1.0, -1.0]}, {"samples_ms": [math.nan]},
@@ -896,13 +901,13 @@ def test_kernel_sets_are_held_to_a_call_on_the_same_values(monkeypatch, last_rou
 
     from pytest_solbench.judge import timed
 
-    calls = []
+    requests = []
 
-    def call(kernel, request, problem, workload, args, expected, updated, where, kernels):
-        calls.append(where)
-        return again if "last correctness round" in where else untimed_set
+    def calls(kernel, problem, workload, cases, kernels):  # both calls in one request, held in order
+        requests.append([case.where for case in cases])
+        return [again if "last correctness round" in case.where else untimed_set for case in cases]
 
-    monkeypatch.setattr(timed, "_call", call)
+    monkeypatch.setattr(timed, "_calls", calls)
     monkeypatch.setattr(timed, "_expected", lambda reference, args, definition: ([], {}))
     request = SimpleNamespace(guard=True, allowed_rules=(), tenant="k")
     sets = [timed._Set([], [], {}, ["private"])]
@@ -915,7 +920,7 @@ def test_kernel_sets_are_held_to_a_call_on_the_same_values(monkeypatch, last_rou
         with pytest.raises(referee.Verdict) as raised:
             run()
         assert raised.value.outcome.rule == "kernel-set-changed" and meaning in raised.value.outcome.log
-    assert len(calls) == (2 if meaning != "a result served from a cache" else 1)
+    assert len(requests) == 1 and len(requests[0]) == 2 and "last correctness round" in requests[0][0]
 
 
 def test_what_a_value_returning_kernel_said_it_returned_is_compared_in_the_judges_terms() -> None:

@@ -57,6 +57,7 @@ _ROUND_TRIP_MS: dict[str, float] = {}  # per kernel: the least round trip of an 
 PINGS = 3
 PAUSE_WAIT_S = 1.0  # how long ``stopped`` waits for the processes it signalled to stop
 
+MIN_REQUEST_S = 1.0  # per call a request holds: the least time it gets where the item's deadline is near
 _STEPS = {"load": "loading", "call": "a correctness call", "timed": "its timed calls", "ping": "an empty request",
           "attach_sets": "mapping the judge's tensors", "checked": "its checks after the timed calls"}
 
@@ -76,7 +77,10 @@ class Kernel:
         self.destination_passing = False  # as ``load`` found it
 
     def ask(self, what: str, payload: dict[str, Any], validate: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-        remaining = max(1.0, self.deadline - time.monotonic())
+        """The validated reply to one request; its deadline is the item's, and never under ``MIN_REQUEST_S`` for
+        each call it holds (a "call" request holds several checked calls, ``referee.checked_calls``)."""
+        calls = len(payload["calls"]) if what == "call" else 1
+        remaining = max(MIN_REQUEST_S * calls, self.deadline - time.monotonic())
         if self.device.startswith("cuda"):
             import torch
 

@@ -13,7 +13,7 @@ claims are checked by ``judge.timed``. The requests and replies themselves go th
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pytest_solbench.judge import phases
@@ -24,7 +24,8 @@ from pytest_solbench.worker import execute
 from pytest_solbench.worker.rounds import make_problem_inputs, round_seed
 from pytest_solbench.worker.shm import torch_dtype
 
-__all__ = ["Kernel", "Verdict", "checked_call", "judge_item", "make_inputs", "received"]  # Kernel, Verdict: kept here
+__all__ = ["Case", "Kernel", "Verdict", "checked_call", "checked_calls", "judge_item", "make_inputs",
+           "received"]  # Kernel, Verdict: kept here
 
 
 def judge_item(request: ItemRequest) -> ItemOutcome:
@@ -89,7 +90,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
             return failure(Status.INVALID_REFERENCE, f"the reference does not load: {execute._short_traceback(exc)}")
     dps = kernel.load()
     worst: dict[str, dict[str, float]] = {}
-    counted, updated, last = None, {}, None
+    counted, last, per_request, pending = None, None, 1, []
     for round_index in range(request.rounds):
         seed = round_seed(request.seed, workload.uuid, round_index)
         args = make_inputs(problem, workload, axis_values, seed, request)
@@ -100,17 +101,20 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
             if request.count_flops:
                 with phases.phase("flops"):
                     counted = execute._count_flops(reference, args)
+            per_request = rounds_per_request(definition, axis_values, args, request.timing.rotation_bytes)
         done = expected_outputs(reference, args, definition, request.device)
         if isinstance(done, ItemOutcome):
             return done
-        expected, updated = done
-        where = f"round {round_index + 1} (seed {seed})"
+        pending.append(Case(args, *done, f"round {round_index + 1} (seed {seed})"))
         final = round_index == request.rounds - 1  # on the GPU it says which kernels it launched
-        wrong, names = checked_call(kernel, definition, workload, args, expected, updated, where, worst, kernels=final)
+        if not sent_after(round_index, request.rounds, len(pending), per_request, request.device.startswith("cuda")):
+            continue
+        wrong, names = checked_calls(kernel, definition, workload, pending, worst, kernels=final)
         if wrong is not None:
             return wrong
-        last = timed.Checked(args, expected, updated, names) if final else None
-        del expected
+        if final:
+            last = timed.Checked(pending[-1].args, pending[-1].expected, pending[-1].updated, names[-1])
+        pending = []
     correctness = execute._summarize_errors(worst) if request.rounds else None
     # The input bytes the timed inputs reach (routed experts, paged caches), found here where no kernel code runs.
     touched = None
@@ -126,37 +130,104 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
                        flops_by_dtype=counted, touched_bytes=touched)  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Case:
+    """One checked call to make: its inputs (the judge's private copy, shared as copies), the reference's outputs
+    and in-place updates on them, and where it stands, for the messages."""
+
+    args: list
+    expected: list
+    updated: dict
+    where: str
+
+
 def checked_call(kernel: Kernel, definition: Any, workload: Any, args: list, expected: list, updated: dict, where: str,
                  worst: dict[str, dict[str, float]], kernels: bool = False) -> tuple[ItemOutcome | None, Any]:
-    """One untimed call on copies of ``args`` in shared memory, held to the reference's ``expected`` outputs and its
-    in-place ``updated`` inputs: the failure it shows (None) and the kernels it launched (when ``kernels``). The
-    kernel's process records the operators the call dispatches (``guard.dispatched``)."""
+    """One checked call (``checked_calls``): the failure it shows (None) and the kernels it launched (when
+    ``kernels``)."""
+    wrong, names = checked_calls(kernel, definition, workload, [Case(args, expected, updated, where)], worst, kernels)
+    return wrong, names[0] if names else None
+
+
+def checked_calls(kernel: Kernel, definition: Any, workload: Any, cases: list[Case], worst: dict[str, dict[str, float]],
+                  kernels: bool = False) -> tuple[ItemOutcome | None, list]:  # fmt: skip
+    """Untimed calls, one per case, on copies of its ``args`` in shared memory and into outputs of its own, all in
+    ONE request: the kernel's process runs them back to back under one operator record (``guard.dispatched``; on the
+    GPU with ``kernels``, one CUPTI profile that also says which kernels each launched) and answers per call. Each
+    is then held, in order, as a request of its own was: what it raised, its tripwires, its inputs byte for byte
+    against the private copy, its in-place updates and its outputs against the case's. The first failure is the
+    verdict (None: every call was right), with the kernels each call before it launched (None each unless
+    ``kernels``). The record's operators are judged once, for the request, after the first call's tripwires
+    (``Kernel.judge_ops``).
+
+    Every call's inputs and outputs are shared before the first runs (a call sees no expected output, only inputs and
+    outputs poisoned with NaN, as in the timed phase); a call that changes another's inputs fails that call's
+    byte-for-byte check, and one that writes another's outputs ahead of it only does that call's work."""
+    from pytest_solbench.data import inputs
+
+    request = kernel.request
+    axis_values = definition.axis_values(workload.axes)
+    with kernel.arena() as arena:
+        with phases.phase("share"):
+            shared = [[arena.share(a) for a in case.args] for case in cases]
+            outs = [[arena.share(o) for o in inputs.allocate_outputs(definition, axis_values, request.device)]
+                    for _ in cases]  # fmt: skip
+        calls = [{"inputs": [d for _, d in s], "outputs": [d for _, d in o]} for s, o in zip(shared, outs)]
+        answer = kernel.ask("call", {"key": kernel.key, "device": request.device, "calls": calls, "kernels": kernels},
+                            lambda value: schema.calls(value, len(cases)))  # fmt: skip
+        names: list = []
+        for k, (case, reply) in enumerate(zip(cases, answer["calls"])):
+            if "error" in reply:
+                return failure(Status.RUNTIME_ERROR, reply["error"]), names
+            tripped(reply["trip"])
+            if k == 0:
+                kernel.judge_ops(answer["ops"], definition.op_type)
+            wrong = _held(kernel, definition, workload, case, [t for t, _ in shared[k]], [t for t, _ in outs[k]],
+                          reply["outputs"], worst)  # fmt: skip
+            names.append(reply["kernel_names"])
+            if wrong is not None:
+                return wrong, names
+        return None, names
+
+
+def _held(kernel: Kernel, definition: Any, workload: Any, case: Case, shared: list, outs: list, described: list | None,
+          worst: dict[str, dict[str, float]]) -> ItemOutcome | None:  # fmt: skip
+    """One call's inputs (unchanged but for the reference's in-place updates, then those updates) and outputs."""
     from pytest_solbench.data import inputs
     from pytest_solbench.guard import tripwires
     from pytest_solbench.worker import inplace
 
     request = kernel.request
-    with kernel.arena() as arena:
-        with phases.phase("share"):
-            shared = [arena.share(a) for a in args]
-            outs = [arena.share(o) for o in inputs.allocate_outputs(definition, definition.axis_values(workload.axes),
-                                                                     request.device)]  # fmt: skip
-        answer = kernel.ask("call", {"key": kernel.key, "device": request.device, "inputs": [d for _, d in shared],
-                                     "outputs": [d for _, d in outs], "kernels": kernels}, schema.call)  # fmt: skip
-        if "error" in answer:
-            return failure(Status.RUNTIME_ERROR, answer["error"]), None
-        tripped(answer["trip"])
-        kernel.judge_ops(answer["ops"], definition.op_type)
-        with phases.phase("compare"):
-            names = [s.name for s in definition.inputs]
-            trip = tripwires.mutated(inputs.changed(args, [t for t, _ in shared]), names, set(updated))  # vs private
-            if trip is not None:
-                raise hack(trip.rule, trip.message)
-            got = received(definition, kernel.destination_passing, answer["outputs"], [t for t, _ in outs])
-            wrong = inplace.verdict(definition, workload, request.reduction_len, [t for t, _ in shared], args, updated,
-                                    where, worst)  # fmt: skip
-            return wrong or execute._compare(definition, workload, request, got, expected, where, worst), \
-                answer["kernel_names"]  # fmt: skip
+    with phases.phase("compare"):
+        names = [s.name for s in definition.inputs]
+        trip = tripwires.mutated(inputs.changed(case.args, shared), names, set(case.updated))  # vs private
+        if trip is not None:
+            raise hack(trip.rule, trip.message)
+        got = received(definition, kernel.destination_passing, described, outs)
+        wrong = inplace.verdict(definition, workload, request.reduction_len, shared, case.args, case.updated,
+                                case.where, worst)  # fmt: skip
+        return wrong or execute._compare(definition, workload, request, got, case.expected, case.where, worst)
+
+
+def sent_after(round_index: int, rounds: int, pending: int, per_request: int, last_alone: bool) -> bool:
+    """Whether the ``pending`` rounds made so far go in a request once round ``round_index`` is made: when they fill
+    one (``rounds_per_request``), at the last round, and with ``last_alone`` (the GPU, where the last round's request
+    runs under CUPTI's profile to say which kernels it launched) before the last round too, so that the profile holds
+    that call alone, as before requests held several: never the first call's JIT compiling and autotuning, whose
+    kernels could crowd the profile's buffers."""
+    final = round_index == rounds - 1
+    return pending >= per_request or final or (last_alone and round_index == rounds - 2)
+
+
+def rounds_per_request(definition: Any, axis_values: dict[str, int], args: list, budget_bytes: int) -> int:
+    """How many correctness rounds one request holds (``checked_calls``): as many as the rotation budget holds of
+    their inputs and outputs together (each round's are shared at once, the judge keeping its private copy and the
+    reference's outputs too), at least one; a round's verdict is given in order whatever the rounds after it did."""
+    from pytest_solbench.data import inputs
+
+    outputs = inputs.allocate_outputs(definition, axis_values, "meta")
+    nbytes = sum(t.numel() * t.element_size() for t in [*args, *outputs] if hasattr(t, "element_size"))
+    return max(1, int(budget_bytes // max(nbytes, 1)))
 
 
 def _with(outcome: ItemOutcome, **fields: Any) -> ItemOutcome:

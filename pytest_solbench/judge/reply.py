@@ -6,8 +6,9 @@ its type; anything else (a missing or extra key, a ``status``, a wrong type, a n
 was tampered with. Nothing here imports torch.
 
     load     {"destination_passing": bool, "trip": trip|null} | {"failure": "COMPILE_ERROR"|"RUNTIME_ERROR", "error": str}
-    call     {"outputs": [output]|null, "trip": trip|null, "kernel_names": [str]|null, "ops": [str]|null}
-             | {"error": str}
+    calls    {"calls": [call] (1 to the calls asked; only the last may hold an error or a trip, and fewer than asked
+             end with one), "ops": [str]|null (the operator record of them all)}
+    call     {"outputs": [output]|null, "trip": trip|null, "kernel_names": [str]|null} | {"error": str}
     measure  {"measurement": measurement, "trip": trip|null} | {"error": str}
     batch    {"calls": int, "trip": trip|null[, "ops": [str]|null]} | {"error": str}
     ping     {}
@@ -123,15 +124,32 @@ def load(value: Any) -> dict[str, Any]:
     return value
 
 
-def call(value: Any) -> dict[str, Any]:
-    keys = _keys(value, "call", {"outputs", "trip", "kernel_names", "ops"}, {"error"})
+def calls(value: Any, asked: int) -> dict[str, Any]:
+    """The reply to one request of ``asked`` checked calls: a reply per call, in order, up to the first that raised
+    or tripped (the kernel's process stops there), and the operator record of them all."""
+    _keys(value, "calls", {"calls", "ops"})
+    replies = _list(value["calls"], "calls.calls", call, limit=asked)
+    if not replies:
+        raise _fail("calls.calls", "no call answered")
+    ended = ["error" in r or r["trip"] is not None for r in replies]
+    if any(ended[:-1]):
+        raise _fail("calls.calls", "a call answered after one that raised or tripped")
+    if len(replies) < asked and not ended[-1]:
+        raise _fail("calls.calls", f"{len(replies)} of {asked} calls answered, the last of them neither raised nor "
+                    "tripped")  # fmt: skip
+    _maybe(value["ops"], "calls.ops", _ops)
+    return value
+
+
+def call(value: Any, where: str = "call") -> dict[str, Any]:
+    """One checked call's reply, within ``calls`` (the record's operators are the request's, not the call's)."""
+    keys = _keys(value, where, {"outputs", "trip", "kernel_names"}, {"error"})
     if "error" in keys:
-        _text(value["error"], "call.error")
+        _text(value["error"], f"{where}.error")
         return value
-    _maybe(value["outputs"], "call.outputs", lambda v, w: _list(v, w, output, limit=64))
-    _maybe(value["trip"], "call.trip", trip)
-    _maybe(value["kernel_names"], "call.kernel_names", lambda v, w: _list(v, w, _text))
-    _maybe(value["ops"], "call.ops", _ops)
+    _maybe(value["outputs"], f"{where}.outputs", lambda v, w: _list(v, w, output, limit=64))
+    _maybe(value["trip"], f"{where}.trip", trip)
+    _maybe(value["kernel_names"], f"{where}.kernel_names", lambda v, w: _list(v, w, _text))
     return value
 
 

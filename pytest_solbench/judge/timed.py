@@ -91,9 +91,10 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
         base = {"key": kernel.key, "device": request.device, "timing": asdict(request.timing),
                 "sets": [s.payload for s in sets], "restore": sorted(updated)}  # fmt: skip
         if not request.time_kernel:  # CPU: a short batch, every set twice, every call checked
-            _cpu_batch(kernel, arena, base, sets, request, problem, workload, axis_values, reference, updated)
+            ran = _cpu_batch(kernel, arena, base, sets, request, problem, workload, axis_values, reference, updated)
             if last is not None:
-                _calls_after(kernel, request, problem, workload, reference, sets, None, last)
+                _calls_after(kernel, request, problem, workload, reference, sets, None, last,
+                             ran.get(id(sets[0].private)))  # fmt: skip
             return None
         probe = _clock_probe(request.device)
         before = probe() if probe else None
@@ -106,11 +107,13 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
         if not request.rounds:  # the baseline: the reference itself, in a process of its own; nothing to check
             return measured
         try:
-            _check_sets(kernel, seen, request, problem, workload, reference, updated)
+            ran = _check_sets(kernel, seen, request, problem, workload, reference, updated)
+            known = ran.get(id(sets[_compared_set(measured, sets) or 0].private))  # for ``_calls_after``
+            del ran, seen
             _kernel_sets(measured)
             _outside_clock(kernel, request, problem, workload, axis_values, reference, measured, updated)
             if last is not None:
-                _calls_after(kernel, request, problem, workload, reference, sets, measured, last)
+                _calls_after(kernel, request, problem, workload, reference, sets, measured, last, known)
         except Verdict as verdict:
             raise Verdict(_with_timing(verdict.outcome, measured)) from None
         return measured
@@ -222,7 +225,7 @@ def _nbytes(tensors: list) -> int:
 
 
 def _cpu_batch(kernel: Kernel, arena: Any, base: dict, sets: list[_Set], request: ItemRequest, problem: Any,
-               workload: Any, axis_values: dict[str, int], reference: Any, updated: set[int]) -> None:  # fmt: skip
+               workload: Any, axis_values: dict[str, int], reference: Any, updated: set[int]) -> dict:  # fmt: skip
     """CPU mode's twin of the timed calls: each set called twice, back to back, each call into outputs of its own and
     on its own copy of the inputs the reference updates in place, so that every call is checked on its own, not only
     the last on each set (red-team rounds 4 and 6: a kernel that wrote zeros into its first call's outputs, or
@@ -234,9 +237,9 @@ def _cpu_batch(kernel: Kernel, arena: Any, base: dict, sets: list[_Set], request
     _answered(answer)
     kernel.judge_ops(answer.get("ops"), problem.definition.op_type)
     if not request.rounds:
-        return
-    _check_sets(kernel, calls, request, problem, workload, reference, updated,
-                what=lambda c: f"timed call {c + 1} of the judge's short batch")  # fmt: skip
+        return {}
+    return _check_sets(kernel, calls, request, problem, workload, reference, updated,
+                       what=lambda c: f"timed call {c + 1} of the judge's short batch")  # fmt: skip
 
 
 def _own_call(arena: Any, request: ItemRequest, problem: Any, axis_values: dict[str, int], on: _Set,
@@ -276,9 +279,10 @@ class _Wrong(Exception):
 
 
 def _check_sets(kernel: Kernel, sets: list[_Set], request: ItemRequest, problem: Any, workload: Any, reference: Any,
-                updated: set[int], what: Any = lambda k: f"the last timed call on input set {k + 1}") -> None:
+                updated: set[int], what: Any = lambda k: f"the last timed call on input set {k + 1}") -> dict:
     """Each set's inputs unchanged (but for the reference's own in-place updates) and its outputs, those of the last
-    call on it (``what(k)`` names it), right; a wrong one is called again untimed (``_recheck``)."""
+    call on it (``what(k)`` names it), right; a wrong one is called again untimed (``_recheck``). Returns the
+    reference's run on each private copy (``_expected``, by ``id``), for the call after the timed ones."""
     from pytest_solbench.data import inputs
     from pytest_solbench.guard import tripwires
 
@@ -298,6 +302,7 @@ def _check_sets(kernel: Kernel, sets: list[_Set], request: ItemRequest, problem:
                 _compare_outputs(definition, workload, request, s.outputs, outputs, what(k))
         except _Wrong as wrong:
             raise _recheck(kernel, problem, workload, s.private, outputs, written, what(k), str(wrong)) from None
+    return expected
 
 
 def _recheck(kernel: Kernel, problem: Any, workload: Any, private: list, expected: list, written: dict, what: str,
@@ -359,7 +364,7 @@ def _kernel_sets(measured: dict[str, Any]) -> None:
 
 
 def _calls_after(kernel: Kernel, request: ItemRequest, problem: Any, workload: Any, reference: Any, sets: list[_Set],
-                 measured: dict[str, Any] | None, last: Checked) -> None:  # fmt: skip
+                 measured: dict[str, Any] | None, last: Checked, known: tuple[list, dict] | None = None) -> None:
     """Checked calls after the timed ones, recorded as every checked call is (``guard.dispatched``): a kernel that ran
     a vendor op only once the correctness rounds were over passed (red-team round 19, w08). Under CUPTI (the last
     correctness round and the timed calls said which kernels they launched) there are two, each held to a call on the
@@ -369,34 +374,45 @@ def _calls_after(kernel: Kernel, request: ItemRequest, problem: Any, workload: A
       served from a cache keyed on them (red-team: ``judge_value_cache``);
     - a timed set's values (its private copy, never shared as made): the kernels its timed calls launched, or the
       timed work is not the checked work (a kernel that tells timed calls apart).
-    Elsewhere (CPU, events) one call on a timed set's values, for the record."""
+    Elsewhere (CPU, events) one call on a timed set's values, for the record. The calls go in one request
+    (``referee.checked_calls``) and are held in this order; ``known``: the reference's outputs and in-place updates on
+    that set's values, where ``_check_sets`` ran it already (it is not run twice)."""
+    from pytest_solbench.judge.referee import Case
+
     by_set = measured["kernel_names_by_set"] if measured and measured["method"] == "cupti" else []
-    compare = next((k for k, names in enumerate(by_set) if names and k < len(sets)), None)
+    compare = _compared_set(measured, sets)
     vendor_check = request.guard and "vendor-op" not in request.allowed_rules and request.tenant != "reference"
-    if last.kernel_names is not None and by_set:
-        again = _call(kernel, request, problem, workload, last.args, last.expected, last.updated,
-                      "the last correctness round's values, called again after the timed calls", True)  # fmt: skip
-        _same_kernels(last.kernel_names, again, "the last correctness round launched", "a second call on the same "
-                      "values after the timed calls", "a result served from a cache keyed on the values")  # fmt: skip
-    if compare is None and not vendor_check:
+    again = last.kernel_names is not None and bool(by_set)
+    cases = [Case(last.args, last.expected, last.updated,
+                  "the last correctness round's values, called again after the timed calls")] if again else []
+    if compare is not None or vendor_check:
+        on = sets[compare or 0]
+        done = known if known is not None else _expected(reference, on.private, problem.definition)
+        cases.append(Case(on.private, *done, f"an untimed call after the timed ones, on the values of input set "
+                          f"{(compare or 0) + 1}"))  # fmt: skip
+    if not cases:
         return
-    on = sets[compare or 0]
-    done = _expected(reference, on.private, problem.definition)
-    names = _call(kernel, request, problem, workload, on.private, *done,
-                  f"an untimed call after the timed ones, on the values of input set {(compare or 0) + 1}",
-                  compare is not None)  # fmt: skip
+    names = _calls(kernel, problem, workload, cases, again or compare is not None)
+    if again:
+        _same_kernels(last.kernel_names, names[0], "the last correctness round launched", "a second call on the same "
+                      "values after the timed calls", "a result served from a cache keyed on the values")  # fmt: skip
     if compare is not None:
-        _same_kernels(by_set[compare], names, f"the timed calls on input set {compare + 1} launched",
+        _same_kernels(by_set[compare], names[-1], f"the timed calls on input set {compare + 1} launched",
                       "an untimed call on the same values", "the timed work is not the checked work")  # fmt: skip
 
 
-def _call(kernel: Kernel, request: ItemRequest, problem: Any, workload: Any, args: list, expected: list,
-          updated: dict, where: str, kernels: bool) -> list[str] | None:  # fmt: skip
-    """One checked call (``referee.checked_call``) that must be right; the kernels it launched when ``kernels``."""
-    from pytest_solbench.judge.referee import checked_call
+def _compared_set(measured: dict[str, Any] | None, sets: list[_Set]) -> int | None:
+    """The timed set whose kernels (CUPTI) an untimed call after the timed ones is held to: the first that has some."""
+    by_set = measured["kernel_names_by_set"] if measured and measured["method"] == "cupti" else []
+    return next((k for k, names in enumerate(by_set) if names and k < len(sets)), None)
 
-    wrong, names = checked_call(kernel, problem.definition, workload, args, expected, updated, where, {},
-                                kernels=kernels)  # fmt: skip
+
+def _calls(kernel: Kernel, problem: Any, workload: Any, cases: list, kernels: bool) -> list[list[str] | None]:
+    """Checked calls in one request (``referee.checked_calls``) that must all be right; the kernels each launched
+    when ``kernels``."""
+    from pytest_solbench.judge.referee import checked_calls
+
+    wrong, names = checked_calls(kernel, problem.definition, workload, cases, {}, kernels=kernels)
     if wrong is not None:
         raise Verdict(wrong)
     return names

@@ -47,6 +47,7 @@ from typing import Any
 from pytest_solbench.data.dtypes import DTYPES
 from pytest_solbench.data.trace import Tolerance
 from pytest_solbench.protocol import Status
+from pytest_solbench.worker.chunks import chunk_summary
 
 _CHUNK_ELEMENTS = 1 << 22
 _SAMPLE_ROWS = 5
@@ -315,23 +316,7 @@ def _numerical(
         g, e = flat_got[start : start + step], flat_exp[start : start + step]
         g, e = (unpack_fp4(g), unpack_fp4(e)) if packed else (g.to(work), e.to(work))
         offset = start * (2 if packed else 1)
-        finite = torch.isfinite(g)
-        allowed = (g == float("-inf")) & (e == float("-inf")) if tol.allow_negative_inf else torch.zeros_like(finite)
-        both = finite & torch.isfinite(e)
-        err = torch.where(both, (g - e).abs(), torch.zeros_like(g))
-        rel = err / e.abs().clamp_min(max(tol.max_atol, _REL_FLOOR))
-        ok = (both & ((g - e).abs() <= tol.max_atol + tol.max_rtol * e.abs())) | allowed
-        # the L2 error judges every element finite in both, the ratio's exceptions too (round 14, p05-p07)
-        g64, e64 = (torch.where(both, x, torch.zeros_like(x)).to(torch.float64) for x in (g, e))
-        summary = torch.stack(
-            [
-                x.to(torch.float64) for x in (
-                    (~ok).sum(), (~finite & ~allowed).sum(), err.max(), err.argmax(), rel.max(), rel.argmax(),
-                    (g != 0).any(), ((e != 0) & ~torch.isnan(e)).any(), (g64 - e64).square().sum(), e64.square().sum(),
-                    both.sum(),
-                )
-            ]
-        ).tolist()  # fmt: skip
+        summary, ok = chunk_summary(g, e, tol, max(tol.max_atol, _REL_FLOOR))
         bad, nonfin, chunk_abs, chunk_abs_at, chunk_rel, chunk_rel_at, any_got, any_exp, err_sq, exp_sq, n = summary
         mismatched, nonfinite, compared = mismatched + int(bad), nonfinite + int(nonfin), compared + int(n)
         error_sq, expected_sq = error_sq + err_sq, expected_sq + exp_sq

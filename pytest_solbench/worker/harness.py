@@ -22,8 +22,9 @@ from typing import Any
 from pytest_solbench.data.inputs import poison_
 from pytest_solbench.guard.confine import own_user_hint
 from pytest_solbench.worker import execute
+from pytest_solbench.worker import delivery
 from pytest_solbench.worker.rounds import as_outputs
-from pytest_solbench.worker.shm import attach, dtype_name
+from pytest_solbench.worker.shm import attach
 
 
 @dataclass
@@ -72,43 +73,80 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def call(payload: dict[str, Any]) -> dict[str, Any]:
-    """One correctness call: {"outputs" (value-returning: what came back), "trip", "kernel_names"} or {"error"}."""
+    """Checked calls back to back, each on inputs and outputs of its own, under ONE operator record (or, where the
+    judge asks which kernels they launched on the GPU, one CUPTI profile, whose CPU side is that record):
+    {"calls": [{"outputs" (value-returning: what came back), "trip", "kernel_names"} or {"error"}, ...], "ops"}.
+    Each call's checks (the tripwires, what it returned) run after it, inside the record but outside the call's own
+    range; the list ends at the first call that raised or tripped, as separate requests stopped there."""
     import torch
 
     entry, device = _LOADED[payload["key"]], payload["device"]
-    args = [attach(d, device) for d in payload["inputs"]]
-    outs = [attach(d, device) for d in payload["outputs"]]
-    names, ops, done = None, set(), []
+    cases = [([attach(d, device) for d in c["inputs"]], [attach(d, device) for d in c["outputs"]])
+             for c in payload["calls"]]  # fmt: skip
+    replies: list[dict[str, Any]] = []
+    results: dict[int, Any] = {}  # a call's result, until its checks
+    ops: set[str] = set()
 
-    def after(result: Any) -> None:  # inside the record: every check up to the reply (red-team round 21, y04, y08)
-        done.append(_after_call(entry, result, args, outs, device))
+    def over() -> bool:
+        return bool(replies) and ("error" in replies[-1] or replies[-1]["trip"] is not None)
+
+    def run(i: int) -> None:
+        if not over():
+            try:
+                results[i] = _invoke(entry, *cases[i])
+            except Exception as exc:
+                replies.append(_raised(entry, exc))
+
+    def check(i: int) -> None:  # inside the record: every check up to the reply (red-team round 21, y04, y08)
+        if i not in results:
+            return
+        try:
+            reported, trip, final = _after_call(entry, results.pop(i), *cases[i], device)
+        except Exception as exc:
+            replies.append(_raised(entry, exc))
+            return
+        replies.append({"outputs": None if final else reported, "trip": _trip(trip), "kernel_names": None})
 
     try:
         with torch.no_grad(), entry.armed():
-            if payload["kernels"] and device.startswith("cuda"):
+            if _profiled(payload, device):
                 from pytest_solbench.measure.timing import profiled_spans_ms
 
-                held: list[Any] = []  # the same profile's CPU side records the operators (``guard.dispatched``)
-                _spans, sets = profiled_spans_ms(lambda i: held.append(_invoke(entry, args, outs)), _noop, _noop, [0],
+                # the call before's checks in ``prepare``, the last's in ``after``: outside every call's range
+                _spans, sets = profiled_spans_ms(run, lambda i: check(i - 1), _noop, list(range(len(cases))),
                                                  ops=ops if entry.watch else None,
-                                                 after=lambda: after(held[0]))  # fmt: skip
-                names = sorted(sets[0])
+                                                 after=lambda: check(len(cases) - 1))  # fmt: skip
+                for k, reply in enumerate(replies):
+                    if "error" not in reply:
+                        reply["kernel_names"] = sorted(sets[k])
             else:
                 from pytest_solbench.guard import dispatched
 
                 with dispatched.recorded() if entry.watch else contextlib.nullcontext(ops) as ops:
-                    after(_invoke(entry, args, outs))
-        reported, trip, final = done[0]
-        if final:
-            return {"outputs": None, "trip": _trip(trip), "kernel_names": names, "ops": _sent(entry, ops)}
-    except Exception as exc:
-        seen = entry.wires.check() if entry.wires is not None else None  # a stopped signal raises in the kernel
-        if seen is not None:  # what it did decides; what it raised after is said too
-            raised = f"{type(exc).__name__}: {exc}"[:2000]
-            trip = {"rule": str(seen.rule), "message": f"{seen.message}; then the kernel raised {raised}"}
-            return {"outputs": None, "trip": trip, "kernel_names": names, "ops": _sent(entry, ops)}
-        return {"error": _fault(exc)}
-    return {"outputs": reported, "trip": _trip(trip), "kernel_names": names, "ops": _sent(entry, ops)}
+                    for i in range(len(cases)):
+                        run(i)
+                        check(i)
+    except Exception as exc:  # the record itself failed around the calls (their own raises are caught above)
+        if not over():
+            del replies[len(cases) - 1:]  # the last call's place says so: the reply stays within the calls asked
+            replies.append(_raised(entry, exc))
+    return {"calls": replies, "ops": _sent(entry, ops)}
+
+
+def _profiled(payload: dict[str, Any], device: str) -> bool:
+    """Whether checked calls run under CUPTI's profile: the judge asked which kernels they launched, on the GPU."""
+    return bool(payload["kernels"]) and device.startswith("cuda")
+
+
+def _raised(entry: _Loaded, exc: Exception) -> dict[str, Any]:
+    """A call that raised: {"error"}, or its tripwire where one saw something (a stopped signal raises in the
+    kernel), with what it raised after (what it did decides)."""
+    seen = entry.wires.check() if entry.wires is not None else None
+    if seen is not None:
+        raised = f"{type(exc).__name__}: {exc}"[:2000]
+        return {"outputs": None, "trip": {"rule": str(seen.rule), "message": f"{seen.message}; then the kernel raised "
+                                          f"{raised}"}, "kernel_names": None}  # fmt: skip
+    return {"error": _fault(exc)}
 
 
 def _sent(entry: _Loaded, ops: set[str]) -> list[str] | None:
@@ -152,7 +190,7 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
                 returned = as_outputs(result, entry.definition)
                 trip = _strict_outputs(entry, returned, sets[index][0])
                 if trip is None:
-                    _deliver(returned, sets[index][1])
+                    delivery.deliver(returned, sets[index][1])
             if trip is not None and not tripped:
                 tripped.append(trip)
 
@@ -300,7 +338,7 @@ def _after_call(entry: _Loaded, result: Any, args: list, outs: list, device: str
     if trip is not None:
         return None, trip, True
     returned = None if entry.dps else as_outputs(result, entry.definition)
-    reported = None if entry.dps else _deliver(returned, outs)
+    reported = None if entry.dps else delivery.deliver(returned, outs)
     execute._sync(device)
     return reported, _check(entry, returned, args), False
 
@@ -343,26 +381,6 @@ def _strict_outputs(entry: _Loaded, returned: list, args: list) -> Any:
     from pytest_solbench.guard import tripwires
 
     return tripwires.strict_outputs([o.name for o in entry.definition.outputs], returned, args)
-
-
-def _deliver(values: list, outs: list) -> list[dict[str, Any]]:
-    """Copy a value-returning kernel's results into the judge's buffers where shape and dtype match; describe each."""
-    import torch
-
-    described = []
-    for k, value in enumerate(values):
-        if type(value) is torch.Tensor:
-            described.append({"kind": "tensor", "dtype": dtype_name(value.dtype), "shape": list(value.shape)})
-            if k < len(outs) and value.dtype == outs[k].dtype and value.shape == outs[k].shape:
-                outs[k].copy_(value)
-        elif type(value) in (int, bool, float):
-            number = int(value) if type(value) is not float else value
-            described.append({"kind": "number", "value": number if math.isfinite(number) else repr(number)})
-            if k < len(outs) and outs[k].ndim == 0:
-                outs[k].fill_(number)  # a timed call's scalar result, where the judge will read it
-        else:
-            described.append({"kind": "other", "type": f"{type(value).__module__}.{type(value).__qualname__}"})
-    return described
 
 
 def _plain_measurement(measured: dict[str, Any]) -> dict[str, Any]:
