@@ -113,3 +113,16 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     write_problem(pytester.path / "problems")
     pytester.makeini("[pytest]\nsolbench_problems = problems\n")
     return pytester
+
+
+@pytest.fixture
+def fresh_pools(monkeypatch: pytest.MonkeyPatch):
+    """The judge's kernel pools made anew for one test (so they see its environment), and closed after it."""
+    from pytest_solbench.judge import kernel as judge_kernel
+
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    pools: dict = {}
+    monkeypatch.setattr(judge_kernel, "_POOLS", pools)
+    yield pools
+    for pool in pools.values():
+        pool.close()

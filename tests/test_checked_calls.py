@@ -7,22 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from pytest_solbench.judge import kernel as judge_kernel
 from pytest_solbench.judge import referee
 from pytest_solbench.judge import reply as schema
 from pytest_solbench.protocol import Status
 
 from tests.test_judge import RMSNORM, ROOT, _request
-
-@pytest.fixture
-def fresh_pools(monkeypatch: pytest.MonkeyPatch):
-    """The judge's kernel pools made anew for one test, and closed after it (as ``test_judge``'s)."""
-    monkeypatch.setenv("TRITON_INTERPRET", "1")
-    pools: dict = {}
-    monkeypatch.setattr(judge_kernel, "_POOLS", pools)
-    yield pools
-    for pool in pools.values():
-        pool.close()
 
 
 CALL = {"outputs": None, "trip": None, "kernel_names": None}

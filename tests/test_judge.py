@@ -57,17 +57,6 @@ def _request(kernel_file: Path, rounds: int = 2) -> ItemRequest:
                        timeout_s=120)  # fmt: skip
 
 
-@pytest.fixture
-def fresh_pools(monkeypatch: pytest.MonkeyPatch):
-    """The judge's kernel pools made anew for one test (so they see its environment), and closed after it."""
-    monkeypatch.setenv("TRITON_INTERPRET", "1")
-    pools: dict = {}
-    monkeypatch.setattr(judge_kernel, "_POOLS", pools)
-    yield pools
-    for pool in pools.values():
-        pool.close()
-
-
 # ---------------------------------------------------------------- the reply schema
 
 
