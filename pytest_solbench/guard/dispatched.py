@@ -111,7 +111,7 @@ def _parts_handed_over(names: set[str], found: list[tuple[str, str]]) -> list[tu
     handed = {family: name for name, family in found}
     for name, family in found:  # one library op that ends in an activation does two parts (round 25, e01-e03)
         namespace, _, op = name.partition("::")
-        if op in EPILOGUES or (namespace not in ("aten", "prims") and namespace in operators._namespaces()):
+        if op in EPILOGUES or operators.library_namespace(namespace):
             handed.setdefault("epilogue", name)
     named = {name for name, _ in found}
     for name in sorted(names - named):

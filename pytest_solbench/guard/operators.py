@@ -139,12 +139,18 @@ def allowed_in(namespace: str, op: str, parts: frozenset[str] = frozenset()) -> 
     torch does not register (a kernel's own custom ops, ``torch.library``) always: what they call is recorded too."""
     if namespace == "aten":
         return allowed(op, parts)
-    if namespace == "prims" or namespace not in _namespaces():
+    if not library_namespace(namespace):
         return True
     if namespace in ELSEWHERE:
         ops = ELSEWHERE[namespace]
         return ops is None or op.partition(".")[0] in ops
     return False
+
+
+def library_namespace(namespace: str) -> bool:
+    """Whether ``namespace`` is one of torch's own besides ``aten`` and ``prims`` (``mkldnn``, ``_quantized``...): its
+    ops are torch's libraries, not a kernel's custom ops."""
+    return namespace not in ("aten", "prims") and namespace in _namespaces()
 
 
 @functools.lru_cache(maxsize=1)
