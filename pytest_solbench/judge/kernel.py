@@ -164,16 +164,34 @@ class Kernel:
         kernel's process kept it back."""
         from pytest_solbench.guard import dispatched
 
-        request = self.request
-        if not request.guard or request.kernel.get("is_reference") or "vendor-op" in request.allowed_rules:
-            return
-        if not dispatched.watched(op_type):
+        if not self._watches(op_type):
             return
         if ops is None:
             raise hack("patching", "the kernel's process sent no record of the operators its call dispatched")
         found = dispatched.finding(ops, op_type)
         if found is not None:
             raise hack(*found)
+
+    def judge_kernels(self, names: list[str] | None, ops: list[str] | None, op_type: str) -> None:
+        """The GPU kernels a checked call launched (CUPTI's names, where the judge asked for them), beside its
+        request's operator record: library work the record does not account for is judged as its operator
+        (``guard.vendor_kernels``); called after ``judge_ops`` passed the record."""
+        from pytest_solbench.guard import vendor_kernels
+
+        if names is None or not self._watches(op_type):
+            return
+        found = vendor_kernels.finding(names, ops, op_type)
+        if found is not None:
+            raise hack(*found)
+
+    def _watches(self, op_type: str) -> bool:
+        """Whether this kernel's library work is judged: the guard on, a kernel of the user's (not the problem's
+        reference), ``vendor-op`` not allowed, an op type with a family (``guard.dispatched.watched``)."""
+        from pytest_solbench.guard import dispatched
+
+        request = self.request
+        return (request.guard and not request.kernel.get("is_reference") and "vendor-op" not in request.allowed_rules
+                and dispatched.watched(op_type))
 
     def ping_ms(self) -> float:
         """The round trip of one empty request to the kernel's process, in ms, as the outside clock's is taken."""

@@ -184,6 +184,7 @@ def checked_calls(kernel: Kernel, definition: Any, workload: Any, cases: list[Ca
                 kernel.judge_ops(answer["ops"], definition.op_type)
             wrong = _held(kernel, definition, workload, case, [t for t, _ in shared[k]], [t for t, _ in outs[k]],
                           reply["outputs"], worst)  # fmt: skip
+            kernel.judge_kernels(reply["kernel_names"], answer["ops"], definition.op_type)
             names.append(reply["kernel_names"])
             if wrong is not None:
                 return wrong, names

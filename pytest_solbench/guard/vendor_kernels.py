@@ -1,0 +1,104 @@
+"""The GPU's witness to library work: the kernels CUPTI saw a checked or timed call launch, named as the library's
+own (cuBLAS's GEMMs, torch's flash and memory-efficient attention, cuDNN's convolutions and attention, cuFFT,
+torch's native softmax and norm kernels), each judged as the ``aten`` operator that launches it would be.
+
+The operator record (``guard.dispatched``) sees what enters torch's dispatcher. Red-team rounds 24 and 25 called the
+library below it: ``op.redispatch``, an implementation registered ``with_keyset``, the record switched off, C++ that
+Inductor generated calling ``aoti_torch_*_addmm_out``; each was found and named statically after it passed. What
+such code cannot hide is the kernel the library launches on the GPU: cuBLAS's GEMM runs as ``nvjet_*`` or
+``sm90_xmma_gemm_*`` whoever called it. So on the GPU, where the judge asks which kernels a call launched, every
+name here that belongs to a library op is judged as that op would have been had the record seen it
+(``witnessed``, then ``guard.dispatched.finding`` on the record and the witnessed ops together): a cuBLAS GEMM in a
+GEMM problem is ``vendor-op``, the same GEMM inside attention is a part and passes, and a fused op may still hand
+one part to the library, not two.
+
+The patterns name the libraries' own kernels only: a kernel's own Triton kernels carry the names of its Python
+functions (``_rmsnorm_kernel``, ``matmul_kernel``, ``_attn_fwd``), and its own CUDA kernels demangle to its own
+names, so a pattern holds a vendor's prefix (``nvjet_``, ``sm90_xmma_``, ``cutlass_80_``), a vendor's namespace
+(``pytorch_flash::``, ``PyTorchMemEffAttention``, ``at::native::``, ``cublasLt::``) or a vendor's word (``cudnn``,
+``cublas``). FlashAttention's own sources compiled into a kernel's extension demangle to ``flash::``, not torch's
+``pytorch_flash::``, and pass. What it cannot see: CPU mode (no kernels are named there), a library kernel under a
+name no pattern holds (``benchmarks/vendor_kernel_names.py`` lists a card's real names against these patterns), and
+names the kernel's process forged (the names travel from it, as the kernel sets do: docs/threat-model.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+from pytest_solbench.guard import operators
+
+#: (pattern, the ``aten`` op whose kernel a matching name is), first match wins: the narrow ones first.
+PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), op) for p, op in (
+    # attention: torch's FlashAttention copy, its memory-efficient (xFormers) kernels, cuDNN's fused attention
+    (r"\bpytorch_flash::|\bfmha_cutlass[FB]|PyTorchMemEffAttention::|(?i:cudnn\w*sdpa|sdpa\w*cudnn)|"
+     r"cudnn_generated_fort_native_sdpa", "_scaled_dot_product_flash_attention"),
+    # cuFFT
+    (r"(?:^|[\s:])(?:void )?(?:regular_fft|vector_fft|bluestein_fft|composite_2way_fft|r2c_|c2r_)\w*<", "_fft_r2c"),
+    # torch's native softmax, norms and convolutions (their kernels live in at::native or carry its functors)
+    (r"at::native::.*LogSoftMax", "_log_softmax"),
+    (r"at::native::.*(?:cunn_SoftMax|softmax_warp_)|^void \(anonymous namespace\)::softmax_warp_", "_softmax"),
+    (r"at::native::.*(?:layer_norm|LayerNorm|RowwiseMoments|rms_norm|RMSNorm|GammaBetaBackward)", "native_layer_norm"),
+    (r"at::native::.*(?:group_norm|GroupNorm|ComputeFusedParams|Compute1dBackwardFused)", "native_group_norm"),
+    (r"at::native::.*batch_norm", "native_batch_norm"),
+    (r"at::native::.*(?:conv_depthwise|slow_conv|conv_depthwise3d|DepthwiseConv)", "convolution"),
+    (r"at::native::.*\bim2col", "im2col"),
+    (r"at::native::.*\bcol2im", "col2im"),
+    # cuDNN's convolutions (cuDNN's attention is matched above)
+    (r"\bsm\d+_xmma_(?:fprop|dgrad|wgrad)|(?i:cudnn)|\b(?:implicit|explicit)_convolve_[sdh]+gemm|"
+     r"\bconv2d_grouped_direct_kernel|\bfft2d_[rc]2[rc]_|\bflip_filter<", "convolution"),
+    # cuBLAS and cuBLASLt: GEMM, GEMV, dot, split-K reductions, epilogues
+    (r"\bnvjet_|\bsm\d+_xmma_gemm_|\b(?:maxwell|volta|turing|ampere|hopper)_\w*gemm_|\bcutlass_\d+_\w*gemm|"
+     r"(?i:cublas)|(?:^|[\s:])(?:gemv2T_kernel_val|gemv2N_kernel|gemvNSP_kernel|gemvx_kernel|gemmk1_kernel|"
+     r"gemmSN_[TN]{2}_kernel|gemmSN_kernel|splitKreduce_kernel|dot_kernel|reduce_1Block_kernel)<", "mm"),
+))  # fmt: skip
+
+
+def kernel_op(name: str) -> str | None:
+    """The ``aten`` op a GPU kernel of that name is the library's work for (``mm`` for a cuBLAS GEMM), or None: a
+    kernel of the kernel's own, or torch's elementwise, copy and indexing kernels."""
+    return next((op for pattern, op in PATTERNS if pattern.search(name)), None)
+
+
+def witnessed(names: list[str] | tuple[str, ...] | None) -> dict[str, str]:
+    """``aten::op`` -> the first kernel name that stands for it, over ``names`` (the kernels calls launched)."""
+    found: dict[str, str] = {}
+    for name in sorted(names or ()):
+        op = kernel_op(name)
+        if op is not None:
+            found.setdefault(f"aten::{op}", name)
+    return found
+
+
+#: what a library op the record holds must have in its name to account for a witnessed op's kernels: a GEMM's kernels
+#: run inside convolutions, attention's math path and torch.linalg; a softmax's inside attention and cross-entropy
+ACCOUNTS = {
+    "mm": ("mm", "mv", "dot", "matmul", "linear", "einsum", "inner", "conv", "attention", "linalg", "solve", "inv",
+           "cholesky", "lstsq", "cdist", "bilinear", "rnn", "lstm", "gru", "gemm"),
+    "_scaled_dot_product_flash_attention": ("attention",),
+    "convolution": ("conv",),
+    "_fft_r2c": ("fft", "stft", "conv"),
+    "_softmax": ("softmax", "attention", "entropy", "nll"),
+    "_log_softmax": ("softmax", "attention", "entropy", "nll"),
+    "native_layer_norm": ("norm",), "native_group_norm": ("norm",), "native_batch_norm": ("norm",),
+}  # fmt: skip
+
+
+def finding(names: list[str] | tuple[str, ...] | None, ops: list[str] | None, op_type: str) -> tuple[str, str] | None:
+    """The verdict on the kernels a request's calls launched (``names``, CUPTI's) beside the operators its record
+    holds (``ops``): (rule, message) where library kernels among them stand for work no library op of the record
+    accounts for (``ACCOUNTS``: a cuBLAS kernel under ``aten::addmm`` or ``aten::convolution`` is that op's, judged
+    from the record), and the judge fails the record with their operators added; else None."""
+    from pytest_solbench.guard import dispatched
+
+    record = set(ops or ())
+    library = [op for op in record if not operators.allowed_in(*op.partition("::")[::2])]
+    unseen = {op: kernel for op, kernel in witnessed(names).items()
+              if not any(word in held.partition("::")[2] for held in library for word in ACCOUNTS.get(op[6:], ()))}
+    found = dispatched.finding(record | set(unseen), op_type) if unseen else None
+    if found is None:
+        return None
+    guilty = [op for op in sorted(unseen) if dispatched.finding(record | {op}, op_type) is not None] or sorted(unseen)
+    shown = ", ".join(f"{unseen[op][:120]} (the kernel of {op})" for op in guilty[:3])
+    return found[0], (f"the GPU ran {shown}, library work no operator of the call's record accounts for (called below "
+                      f"torch's dispatcher), judged as its operator: {found[1]}")
