@@ -10,6 +10,7 @@
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup judge overhead ray              # the judge's GPU half (issues 15, 18)
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup confine                         # a measure that stops CUDA, found
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup costs examples                  # the judge's parts, the README job
+#   OUT=gpu-out bash benchmarks/gpu_session.sh setup witness ab                      # the GPU's witness; the judge's cost, old and new
 # DEADLINE_S=N stops every step by N seconds after the start. Every step logs under $OUT/logs; the last packs them into $OUT/logs.tgz. Clocks are only observed, never set.
 set -u
 OUT=${OUT:-gpu-out}
@@ -55,6 +56,10 @@ for what in "$@"; do
       echo "smoke failed: the steps after it were not run" >>"$LOGS/steps.txt"; break ;;
     costs)  # issue 15: what the judge's parts cost one by one (operator record, CUPTI profile, comparisons)
       timed costs timeout "$(cap 120)" python benchmarks/judge_costs.py >"$LOGS/costs.log" 2>&1 ;;
+    witness)  # the library kernels this card names, against guard.vendor_kernels; a GEMM replayed out of the record's sight
+      timed witness-names timeout "$(cap 150)" python benchmarks/vendor_kernel_names.py "$LOGS/vendor_kernel_names.json" \
+        >"$LOGS/vendor_kernel_names.log" 2>&1
+      timed witness "${STOP[@]}" "$(cap 240)" "${PYTEST[@]}" -q -rs tests/test_vendor_kernels.py >"$LOGS/witness.log" 2>&1 ;;
     confine)  # which confinement measure stops CUDA in a kernel's process, and what under /proc, /sys the driver opens
       timed confine timeout "$(cap 240)" python benchmarks/confine_probe.py "$LOGS/confine" >"$LOGS/confine.log" 2>&1 ;;
     ipc)  # CUDA and the judge's IPC tensors in a child with a private /dev/shm, then with a user id of its own
