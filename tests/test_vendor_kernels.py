@@ -32,6 +32,12 @@ LIBRARY = {
     "void cublasLt::splitKreduce_kernel<32, 16, int, float, __nv_bfloat16, float, __nv_bfloat16, false, false, "
     "false>(cublasLt::cublasSplitKParams<float>, float const*, __nv_bfloat16 const*, __nv_bfloat16*, float const*, "
     "float const*, __nv_bfloat16 const*, float const*, __nv_bfloat16*, void*, long, float*, int*)": "mm",
+    "triton_tem_fused_mm_0": "mm",
+    "triton_tem_fused_addmm_relu_1": "mm",
+    "triton_tem_fused_convolution_0": "convolution",
+    "void cutlass::device_kernel<at::cuda::detail::enable_3x_kernel_for_sm9x<cutlass::gemm::kernel::GemmUniversal<"
+    "cute::tuple<int, int, int, int>> > >(cutlass::gemm::kernel::GemmUniversal::Params)": "mm",
+    "void cusparse::csrmm_alg2_kernel<float, int, int, float>(cusparse::KernelCoeffs<float>)": "mm",
     "void pytorch_flash::flash_fwd_kernel<Flash_fwd_kernel_traits<128, 128, 64, 4, false, false, cutlass::bfloat16_t, "
     "Flash_kernel_traits<128, 128, 64, 4, cutlass::bfloat16_t> >, false, true, false, false, true, true, false, "
     "false>(pytorch_flash::Flash_fwd_params)": "_scaled_dot_product_flash_attention",
@@ -60,7 +66,8 @@ LIBRARY = {
 #: elementwise, reduction, copy and indexing kernels are primitives.
 OWN = ["_rmsnorm_kernel", "_silu_and_mul_kernel", "matmul_kernel", "gemm_kernel", "_attn_fwd", "_fwd_kernel",
        "flash_fwd_kernel", "conv2d_kernel", "softmax_kernel", "layer_norm_fwd", "triton_red_fused__to_copy_add_mean_"
-       "mul_pow_rsqrt_0", "triton_tem_fused_mm_0", "triton_poi_fused_mul_silu_0", "fused_moe_kernel",
+       "mul_pow_rsqrt_0", "triton_poi_fused_mul_silu_0",
+       "triton_tem_fused_0", "triton_per_fused_mm_like_sum_0", "void cutlass::device_kernel<my_gemm::Kernel>(my_gemm::Params)", "fused_moe_kernel",
        "void flash::flash_fwd_kernel<Flash_fwd_kernel_traits<128, 64, 64, 4, false, false, cutlass::half_t> >"
        "(flash::Flash_fwd_params)",
        "void at::native::vectorized_elementwise_kernel<4, at::native::(anonymous namespace)::silu_kernel(at::"

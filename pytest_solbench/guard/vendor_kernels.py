@@ -47,6 +47,11 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), op) fo
     # cuDNN's convolutions (cuDNN's attention is matched above)
     (r"\bsm\d+_xmma_(?:fprop|dgrad|wgrad)|(?i:cudnn)|\b(?:implicit|explicit)_convolve_[sdh]+gemm|"
      r"\bconv2d_grouped_direct_kernel|\bfft2d_[rc]2[rc]_|\bflip_filter<", "convolution"),
+    # Inductor's GEMM and convolution templates (torch.compile's max-autotune): torch's code for the op, not a kernel's
+    (r"^triton_tem_fused_(?:\w+_)?convolution(?:_\w+)?_\d+$", "convolution"),
+    (r"^triton_tem_fused_(?:\w+_)?(?:mm|bmm|addmm|baddbmm|scaled_mm|int_mm)(?:_\w+)?_\d+$", "mm"),
+    # torch's own CUTLASS GEMMs (FP8 row-wise _scaled_mm, _grouped_mm), cuSPARSE and cuSPARSELt
+    (r"cutlass::device_kernel<at::|at::cuda::detail::enable_\w*kernel|(?i:cusparse)", "mm"),
     # cuBLAS and cuBLASLt: GEMM, GEMV, dot, split-K reductions, epilogues
     (r"\bnvjet_|\bsm\d+_xmma_gemm_|\b(?:maxwell|volta|turing|ampere|hopper)_\w*gemm_|\bcutlass_\d+_\w*gemm|"
      r"(?i:cublas)|(?:^|[\s:])(?:gemv2T_kernel_val|gemv2N_kernel|gemvNSP_kernel|gemvx_kernel|gemmk1_kernel|"
