@@ -67,7 +67,7 @@ def _measurement(**changes):
 
 
 def test_well_formed_replies_pass_the_schema() -> None:
-    assert schema.load({"destination_passing": False, "trip": None})
+    assert schema.load({"destination_passing": False, "trip": None, "ops": None})
     assert schema.load({"failure": "COMPILE_ERROR", "error": "SyntaxError"})
     out = [{"kind": "tensor", "dtype": "bfloat16", "shape": [7, 4096]}, {"kind": "number", "value": "nan"}]
     tripped = {"outputs": out, "trip": {"rule": "patching", "message": "m"}, "kernel_names": ["k"]}

@@ -33,11 +33,18 @@ LIBRARY = {
     "false>(cublasLt::cublasSplitKParams<float>, float const*, __nv_bfloat16 const*, __nv_bfloat16*, float const*, "
     "float const*, __nv_bfloat16 const*, float const*, __nv_bfloat16*, void*, long, float*, int*)": "mm",
     "triton_tem_fused_mm_0": "mm",
-    "triton_tem_fused_addmm_relu_1": "mm",
+    "triton_tem_fused_addmm_relu_1": "_addmm_activation",
     "triton_tem_fused_convolution_0": "convolution",
     "void cutlass::device_kernel<at::cuda::detail::enable_3x_kernel_for_sm9x<cutlass::gemm::kernel::GemmUniversal<"
     "cute::tuple<int, int, int, int>> > >(cutlass::gemm::kernel::GemmUniversal::Params)": "mm",
     "void cusparse::csrmm_alg2_kernel<float, int, int, float>(cusparse::KernelCoeffs<float>)": "mm",
+    "void cudnn::bn_fw_tr_1C11_kernel_NCHW<__nv_bfloat16, float, 512, true, 1>(cudnnTensorStruct, __nv_bfloat16 "
+    "const*, cudnnTensorStruct, __nv_bfloat16*, float const*, float const*, float, float, float*, float*)":
+        "native_batch_norm",
+    "void at::native::(anonymous namespace)::cunn_SpatialSoftMaxForward<float, float, float, int, at::native::"
+    "(anonymous namespace)::SoftMaxForwardEpilogue>(float*, float const*, int, int, int)": "_softmax",
+    "void cutlass::Kernel2<cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_64x64_64x4_tn_align8>(cutlass_80_tensorop_"
+    "bf16_s16816gemm_relu_bf16_64x64_64x4_tn_align8::Params)": "_addmm_activation",
     "void pytorch_flash::flash_fwd_kernel<Flash_fwd_kernel_traits<128, 128, 64, 4, false, false, cutlass::bfloat16_t, "
     "Flash_kernel_traits<128, 128, 64, 4, cutlass::bfloat16_t> >, false, true, false, false, true, true, false, "
     "false>(pytorch_flash::Flash_fwd_params)": "_scaled_dot_product_flash_attention",
@@ -83,12 +90,19 @@ OWN = ["_rmsnorm_kernel", "_silu_and_mul_kernel", "matmul_kernel", "gemm_kernel"
        "cuda(at::TensorIteratorBase&)::{lambda()#3}> >(int, at::native::direct_copy_kernel_cuda)"]
 
 
-@pytest.mark.parametrize("name", sorted(LIBRARY), ids=lambda n: n[:48])
+#: What ``benchmarks/vendor_kernel_names.py`` read on an H100: the library's kernels for GEMMs (bf16, fp16, fp32,
+#: fp8, int8, grouped, split-K, GEMV, dot, with a GELU epilogue), attention (flash, memory-efficient, cuDNN; forward
+#: and backward), convolutions (cuDNN, depthwise, transposed, backward), cuFFT, softmax, norms and triangular solves;
+#: and, as ``own``, torch's primitive kernels (copies, random fills, gathers, sorts, scans) and Triton's and Inductor's.
+H100 = json.loads((ROOT / "tests" / "vendor_kernel_names_h100.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted({**LIBRARY, **H100["library"]}), ids=lambda n: n[:48])
 def test_the_librarys_kernels_are_named_for_their_operator(name: str) -> None:
-    assert vendor_kernels.kernel_op(name) == LIBRARY[name]
+    assert vendor_kernels.kernel_op(name) == {**LIBRARY, **H100["library"]}[name]
 
 
-@pytest.mark.parametrize("name", OWN, ids=lambda n: n[:48])
+@pytest.mark.parametrize("name", OWN + H100["own"], ids=lambda n: n[:48])
 def test_a_kernels_own_and_torchs_primitive_kernels_are_not(name: str) -> None:
     assert vendor_kernels.kernel_op(name) is None
 
@@ -115,6 +129,10 @@ def test_a_part_the_family_allows_passes_and_a_fused_op_hands_one_part_not_two()
     assert vendor_kernels.finding([GEMM], [], "linear_gelu") is None  # one part of the fused op
     rule, said = vendor_kernels.finding([GEMM, LAYER_NORM], [], "layernorm_linear_gelu")
     assert rule == "vendor-op" and "one part" in said
+    # one library GEMM with the activation fused in (cuBLASLt's GELU epilogue, as named on an H100): two parts
+    rule, said = vendor_kernels.finding(["nvjet_sm90_tst_64x48_64x15_2x1_v_bz_gelubias_NNT"], [], "linear_gelu")
+    assert rule == "vendor-op" and "gelubias" in said
+    assert vendor_kernels.finding(["nvjet_sm90_tst_48x64_64x15_2x1_v_bz_bias_TNN"], [], "linear_gelu") is None
     # the record's own library op of one part, the library's kernels of another below it: two parts
     assert vendor_kernels.finding([GEMM], ["aten::native_layer_norm"], "layernorm_linear_gelu")[0] == "vendor-op"
 
@@ -171,27 +189,32 @@ def _cuda() -> bool:
     return torch.cuda.is_available() and os.environ.get("TRITON_INTERPRET", "0") in ("", "0")
 
 
-def test_on_the_gpu_a_gemm_replayed_out_of_the_records_sight_fails_and_honest_kernels_pass(
-        pytester: pytest.Pytester) -> None:  # fmt: skip
-    """A cuBLAS GEMM captured into a CUDA graph at import (red-team round 26) fails by the witness; a Triton GEMM and
-    an attention kernel whose GEMMs are torch's (a part) pass with the guard on."""
+def test_on_the_gpu_a_gemm_below_the_record_fails_and_honest_kernels_pass(pytester: pytest.Pytester) -> None:
+    """A cuBLAS GEMM entered below the dispatcher at call time (``redispatch``, its static rule allowed in writing)
+    fails by the witness; one captured into a CUDA graph at import fails by the import's record; a Triton GEMM and an
+    attention kernel whose GEMMs are torch's (a part) pass with the guard on."""
     if not _cuda():
         pytest.skip("the witness reads CUPTI's kernel names: a CUDA GPU with TRITON_INTERPRET unset")
     kernels = pytester.path / "kernels"
     kernels.mkdir()
-    shutil.copy(ROOT / "tests" / "redteam" / "hack_r26_graph_replay_gemm.py", kernels)
+    for name in ("hack_r26_redispatch_gemm", "hack_r26_graph_replay_gemm"):
+        shutil.copy(ROOT / "tests" / "redteam" / f"{name}.py", kernels)
     for name in ("triton_qkv_gemm", "torch_gqa_decode"):
         shutil.copy(ROOT / "examples" / f"{name}.py", kernels)
     problems = [ROOT / "problems" / p / "definition.json" for p in (
         "llama3_1_8b_qkv_proj_n6144_k4096", "llama3_1_8b_gqa_paged_decode_h32_kv8_d128_ps16")]
     result = pytester.runpytest_subprocess(
         *map(str, problems), "--solbench", "--kernel-dir", str(kernels), "-p", "no:randomly", "-p", "no:cacheprovider",
-        "--solbench-max-time", "0.3", "--solbench-json", "t.jsonl", "-k", "num_tokens:64] or batch_size:1]",
+        "--solbench-max-time", "0.3", "--solbench-json", "t.jsonl", "-k", "num_tokens:64] or num_kv_tokens:3000-",
         timeout=600,
     )  # fmt: skip
     traces = pytester.path / "t.jsonl"
     assert traces.exists(), result.stdout.str()[-3000:] + result.stderr.str()[-2000:]
-    got = {(x["solution"], x["solbench"]["status"], x["solbench"].get("rule"))
-           for x in map(json.loads, traces.read_text().splitlines())}  # fmt: skip
-    assert got == {("hack_r26_graph_replay_gemm", "REWARD_HACK", "vendor-op"), ("triton_qkv_gemm", "PASSED", None),
+    lines = [json.loads(x) for x in traces.read_text().splitlines()]
+    got = {(x["solution"], x["solbench"]["status"], x["solbench"].get("rule")) for x in lines}
+    assert got == {("hack_r26_redispatch_gemm", "REWARD_HACK", "vendor-op"),
+                   ("hack_r26_graph_replay_gemm", "REWARD_HACK", "vendor-op"), ("triton_qkv_gemm", "PASSED", None),
                    ("torch_gqa_decode", "PASSED", None)}, (got, result.stdout.str()[-3000:])  # fmt: skip
+    said = {x["solution"]: x["evaluation"]["log"] for x in lines}
+    assert "the GPU ran" in said["hack_r26_redispatch_gemm"], said
+    assert "while the kernel was imported" in said["hack_r26_graph_replay_gemm"], said

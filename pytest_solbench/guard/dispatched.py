@@ -46,6 +46,8 @@ def vendor_dispatches(names: Iterable[str], op_type: str, families: list[Family]
     found = []
     for name in sorted(set(names)):
         namespace, _, op = name.partition("::")
+        if namespace in operators.ELSEWHERE and operators.allowed_in(namespace, op):
+            continue  # Inductor's questions to oneDNN about the CPU, not oneDNN's work (round 26: a cold compile)
         family = vendor_family(op, vendor, methods) if namespace in NAMESPACES and op else None
         if op and not family:  # another namespace's op the table names (torch.ops.mkldnn: round 21, A3)
             dotted = f"torch.ops.{namespace}.{op}"

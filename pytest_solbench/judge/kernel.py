@@ -142,8 +142,10 @@ class Kernel:
             finally:
                 self._arenas.remove(arena)
 
-    def load(self) -> bool:
-        """Import the kernel over there; whether it is destination-passing."""
+    def load(self, op_type: str) -> bool:
+        """Import the kernel over there; whether it is destination-passing. The operators its import dispatched are
+        judged as a checked call's (``judge_ops``): a library GEMM compiled by Inductor's template, or captured into a
+        graph, at import leaves no operator in any call's record (red-team round 26, ai01)."""
         request = self.request
         payload = {"key": self.key, "kernel": request.kernel, "definition_path": request.definition_path,
                    "blob_root": request.blob_root, "bind_by_name": request.bind_by_name, "guard": request.guard,
@@ -155,10 +157,11 @@ class Kernel:
         if "failure" in loaded:
             raise Verdict(failure(loaded["failure"], loaded["error"]))
         tripped(loaded["trip"])
+        self.judge_ops(loaded["ops"], op_type, "while the kernel was imported")
         self.destination_passing = bool(loaded["destination_passing"])
         return self.destination_passing
 
-    def judge_ops(self, ops: list[str] | None, op_type: str) -> None:
+    def judge_ops(self, ops: list[str] | None, op_type: str, when: str = "") -> None:
         """The operators a checked call (or CPU mode's short batch) dispatched, judged here from the names the
         kernel's process sent (``guard.dispatched.finding``); where the judge asked for a record and none came, the
         kernel's process kept it back."""
@@ -170,7 +173,7 @@ class Kernel:
             raise hack("patching", "the kernel's process sent no record of the operators its call dispatched")
         found = dispatched.finding(ops, op_type)
         if found is not None:
-            raise hack(*found)
+            raise hack(found[0], f"{when}: {found[1]}" if when else found[1])
 
     def judge_kernels(self, names: list[str] | None, ops: list[str] | None, op_type: str) -> None:
         """The GPU kernels a checked call launched (CUPTI's names, where the judge asked for them), beside its

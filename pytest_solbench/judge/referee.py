@@ -88,7 +88,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
             reference = execute._reference(definition)
         except Exception as exc:
             return failure(Status.INVALID_REFERENCE, f"the reference does not load: {execute._short_traceback(exc)}")
-    dps = kernel.load()
+    dps = kernel.load(definition.op_type)
     worst: dict[str, dict[str, float]] = {}
     counted, last, per_request, pending = None, None, 1, []
     for round_index in range(request.rounds):

@@ -52,24 +52,27 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
     "error"} when it does not load."""
     from pytest_solbench.data import kernels
 
+    from pytest_solbench.guard import dispatched
+
     problem = execute._problem(payload["definition_path"], payload["blob_root"], payload["bind_by_name"])
     spec = kernels.KernelSpec.from_payload(payload["kernel"])
-    try:
-        fn, dps, wires = execute._kernel(spec, problem.definition, payload["guard"])
-        if payload["compile_kernel"]:
-            fn = execute._compiled(fn)
+    watch = bool(payload["guard"]) and "vendor-op" not in payload.get("allowed_rules", ()) and dispatched.watched(
+        problem.definition.op_type)  # fmt: skip
+    try:  # the import is recorded as a checked call is: a GEMM compiled or captured there ran no recorded call
+        with dispatched.recorded() if watch else contextlib.nullcontext(set()) as ops:  # (red-team round 26, ai01)
+            fn, dps, wires = execute._kernel(spec, problem.definition, payload["guard"])
+            if payload["compile_kernel"]:
+                fn = execute._compiled(fn)
     except kernels.KernelError as exc:  # a PermissionError at its import: the file own-user kept from it is named
         return {"failure": exc.status, "error": str(exc) + own_user_hint(exc)}
     except Exception as exc:
         return {"failure": "COMPILE_ERROR", "error": _fault(exc)}
-    from pytest_solbench.guard import dispatched
-
-    watch = wires is not None and "vendor-op" not in payload.get("allowed_rules", ()) and dispatched.watched(
-        problem.definition.op_type)  # fmt: skip
+    watch = watch and wires is not None
     _LOADED[payload["key"]] = entry = _Loaded(fn, dps, wires, problem.definition, watch)
     if wires is not None:  # the entry the harness asks for its tripwires stays as loaded (red-team round 18, u03)
         wires.snapshot.watch(f"harness._LOADED[{spec.name!r}]", entry, ("fn", "dps", "wires", "definition", "watch"))
-    return {"destination_passing": dps, "trip": _trip(wires.check() if wires is not None else None)}
+    return {"destination_passing": dps, "trip": _trip(wires.check() if wires is not None else None),
+            "ops": _sent(entry, ops)}
 
 
 def call(payload: dict[str, Any]) -> dict[str, Any]:

@@ -1,16 +1,16 @@
-"""A GEMM problem's whole op done by cuBLAS, out of the operator record's sight: the GEMMs are captured into CUDA
-graphs when the module is imported (no record runs then), and each call only copies its inputs into the graph's
-buffers and replays it. The record of every checked call holds copies and a clone; the replayed GEMM never enters
-torch's dispatcher. The static rules that name both tricks are allowed in writing (a kernel may allow a rule), and
-``vendor-op``, whose allowance would switch the run-time judgement off, is not."""
+"""A GEMM problem's whole op done by cuBLAS, out of the calls' operator record: the GEMMs are captured into CUDA
+graphs when the module is imported, and each call only copies its inputs into the graph's buffers and replays it.
+The record of every checked call holds copies and a clone; the replayed GEMM never enters torch's dispatcher. The
+static rules that name both tricks are allowed in writing (a kernel may allow a rule), and ``vendor-op``, whose
+allowance would switch the run-time judgement off, is not."""
 
 import torch
 
 DEFINITION = "llama3_1_8b_qkv_proj_n6144_k4096"
 EXPECTED = "vendor-op"
 LAYER = "runtime-gpu"
-CAUGHT_BY = ("the GPU's witness (guard.vendor_kernels): the last correctness round launched cuBLAS's GEMM kernels, "
-             "which no operator of its record accounts for")
+CAUGHT_BY = ("the operator record of the kernel's import (worker.harness.load, judged by Kernel.load): capturing "
+             "the graph dispatches aten::mm; its replays, each call's, the GPU's witness would see")
 SOLBENCH_ALLOW = {"cuda-graph": "the test of the GPU's witness to library work",
                   "computed-name": "the test of the GPU's witness to library work"}
 
