@@ -192,7 +192,8 @@ def test_library_work_at_import_fails_and_an_honest_compile_there_passes(pyteste
     """A GEMM compiled by Inductor's max-autotune C++ template at import ran no recorded call: the import's own
     record (``worker.harness.load``, judged by ``Kernel.load``) holds the trace's GEMM (red-team round 26, ai01, ai02).
     An honest kernel compiled and warmed up at import with a cold Inductor cache passes in a GEMM problem, whose
-    family names oneDNN's namespace (Inductor's questions to oneDNN are not its work)."""
+    family names oneDNN's namespace (Inductor's questions to oneDNN are not its work); and attention written out and
+    compiled stays the kernel's own (``worker.rewrites``: Inductor's pattern would put torch's SDPA in, aj FV-1)."""
     import json
     import shutil
     from pathlib import Path
@@ -202,22 +203,26 @@ def test_library_work_at_import_fails_and_an_honest_compile_there_passes(pyteste
     kernels.mkdir()
     for name in ("hack_r26_import_template_gemm", "hack_r26_import_template_conv"):
         shutil.copy(root / "tests" / "redteam" / f"{name}.py", kernels)
-    shutil.copy(root / "tests" / "lookalikes" / "compiled_at_import_gemm.py", kernels)
+    for name in ("compiled_at_import_gemm", "compiled_cross_attention"):
+        shutil.copy(root / "tests" / "lookalikes" / f"{name}.py", kernels)
     monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(pytester.path / "inductor"))
     problems = [root / "problems" / p / "definition.json" for p in (
-        "deepseek_v2_lite_kv_a_proj_with_mqa_n576_k2048", "vit_base_patch16_224_patch_embed_c768_p16")]
+        "deepseek_v2_lite_kv_a_proj_with_mqa_n576_k2048", "vit_base_patch16_224_patch_embed_c768_p16",
+        "llama3_2_11b_vision_cross_attention_h32_kv8_d128")]
     result = pytester.runpytest_subprocess(
         *map(str, problems), "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels), "-p", "no:randomly",
         "-p", "no:cacheprovider", "--solbench-rounds", "2", "--solbench-json", "t.jsonl", "-k",
-        "num_tokens:7] or batch_size:1]", timeout=900,
+        "num_tokens:7] or batch_size:1] or q_len:1-", timeout=900,
     )  # fmt: skip
     traces = pytester.path / "t.jsonl"
     assert traces.exists(), result.stdout.str()[-3000:] + result.stderr.str()[-2000:]
     lines = [json.loads(x) for x in traces.read_text().splitlines()]
-    got = {(x["solution"], x["solbench"]["status"], x["solbench"].get("rule")) for x in lines}
+    got = {(x["solution"], x["solbench"]["status"], x["solbench"].get("rule")) for x in lines
+           if x["solbench"]["status"] != "SKIPPED"}  # CPU mode skips the larger cross-attention workloads
     assert got == {("hack_r26_import_template_gemm", "REWARD_HACK", "vendor-op"),
                    ("hack_r26_import_template_conv", "REWARD_HACK", "vendor-op"),
-                   ("compiled_at_import_gemm", "PASSED", None)}, (got, result.stdout.str()[-3000:])  # fmt: skip
+                   ("compiled_at_import_gemm", "PASSED", None), ("compiled_cross_attention", "PASSED", None)}, \
+        (got, result.stdout.str()[-3000:])  # fmt: skip
     assert all("while the kernel was imported" in x["evaluation"]["log"] for x in lines if x["solution"].startswith("hack"))
 
 

@@ -33,7 +33,7 @@ LIBRARY = {
     "false>(cublasLt::cublasSplitKParams<float>, float const*, __nv_bfloat16 const*, __nv_bfloat16*, float const*, "
     "float const*, __nv_bfloat16 const*, float const*, __nv_bfloat16*, void*, long, float*, int*)": "mm",
     "triton_tem_fused_mm_0": "mm",
-    "triton_tem_fused_addmm_relu_1": "_addmm_activation",
+    "triton_tem_fused_addmm_relu_1": "mm",
     "triton_tem_fused_convolution_0": "convolution",
     "void cutlass::device_kernel<at::cuda::detail::enable_3x_kernel_for_sm9x<cutlass::gemm::kernel::GemmUniversal<"
     "cute::tuple<int, int, int, int>> > >(cutlass::gemm::kernel::GemmUniversal::Params)": "mm",
@@ -44,7 +44,7 @@ LIBRARY = {
     "void at::native::(anonymous namespace)::cunn_SpatialSoftMaxForward<float, float, float, int, at::native::"
     "(anonymous namespace)::SoftMaxForwardEpilogue>(float*, float const*, int, int, int)": "_softmax",
     "void cutlass::Kernel2<cutlass_80_tensorop_bf16_s16816gemm_relu_bf16_64x64_64x4_tn_align8>(cutlass_80_tensorop_"
-    "bf16_s16816gemm_relu_bf16_64x64_64x4_tn_align8::Params)": "_addmm_activation",
+    "bf16_s16816gemm_relu_bf16_64x64_64x4_tn_align8::Params)": "mm",
     "void pytorch_flash::flash_fwd_kernel<Flash_fwd_kernel_traits<128, 128, 64, 4, false, false, cutlass::bfloat16_t, "
     "Flash_kernel_traits<128, 128, 64, 4, cutlass::bfloat16_t> >, false, true, false, false, true, true, false, "
     "false>(pytorch_flash::Flash_fwd_params)": "_scaled_dot_product_flash_attention",
@@ -74,7 +74,10 @@ LIBRARY = {
 OWN = ["_rmsnorm_kernel", "_silu_and_mul_kernel", "matmul_kernel", "gemm_kernel", "_attn_fwd", "_fwd_kernel",
        "flash_fwd_kernel", "conv2d_kernel", "softmax_kernel", "layer_norm_fwd", "triton_red_fused__to_copy_add_mean_"
        "mul_pow_rsqrt_0", "triton_poi_fused_mul_silu_0",
-       "triton_tem_fused_0", "triton_per_fused_mm_like_sum_0", "void cutlass::device_kernel<my_gemm::Kernel>(my_gemm::Params)", "fused_moe_kernel",
+       "triton_tem_fused_0", "hopper_gemm_kernel", "ampere_fp8_gemm_kernel_persistent", "my_cublas_like_gemm",
+       "void dot_kernel<__nv_bfloat16, 128>(__nv_bfloat16 const*, __nv_bfloat16 const*, float*, int)",
+       "void splitKreduce_kernel<float, 4>(float const*, float*, int, int)", "cudnn_like_conv_kernel",
+       "void (anonymous namespace)::softmax_warp_forward<float, float, float, 10, false>(float*, float const*, int)", "triton_per_fused_mm_like_sum_0", "void cutlass::device_kernel<my_gemm::Kernel>(my_gemm::Params)", "fused_moe_kernel",
        "void flash::flash_fwd_kernel<Flash_fwd_kernel_traits<128, 64, 64, 4, false, false, cutlass::half_t> >"
        "(flash::Flash_fwd_params)",
        "void at::native::vectorized_elementwise_kernel<4, at::native::(anonymous namespace)::silu_kernel(at::"
@@ -123,6 +126,15 @@ def test_library_work_the_record_lacks_is_judged_as_its_operator() -> None:
     assert vendor_kernels.finding([SOFTMAX], None, "rmsnorm")[0] == "vendor-op"  # outside the allow-list
 
 
+def test_a_library_gemm_that_fuses_its_activation_is_witnessed_as_both() -> None:
+    assert vendor_kernels.fused_activation("nvjet_sm90_tst_64x48_64x15_2x1_v_bz_gelubias_NNT") == "gelu"
+    assert vendor_kernels.fused_activation("triton_tem_fused_mm_mul_silu_0") == "silu"
+    assert vendor_kernels.fused_activation("nvjet_sm90_tst_48x64_64x15_2x1_v_bz_bias_TNN") is None
+    assert vendor_kernels.fused_activation("_silu_and_mul_kernel") is None  # a kernel's own: not a library GEMM
+    assert vendor_kernels.witnessed(["triton_tem_fused_addmm_relu_1"]) == {
+        "aten::mm": "triton_tem_fused_addmm_relu_1", "aten::relu": "triton_tem_fused_addmm_relu_1"}
+
+
 def test_a_part_the_family_allows_passes_and_a_fused_op_hands_one_part_not_two() -> None:
     assert vendor_kernels.finding([GEMM], [], "gqa_paged") is None  # a GEMM inside attention is a part
     assert vendor_kernels.finding([GEMM, SOFTMAX], [], "gqa_paged") is None
@@ -133,6 +145,8 @@ def test_a_part_the_family_allows_passes_and_a_fused_op_hands_one_part_not_two()
     rule, said = vendor_kernels.finding(["nvjet_sm90_tst_64x48_64x15_2x1_v_bz_gelubias_NNT"], [], "linear_gelu")
     assert rule == "vendor-op" and "gelubias" in said
     assert vendor_kernels.finding(["nvjet_sm90_tst_48x64_64x15_2x1_v_bz_bias_TNN"], [], "linear_gelu") is None
+    # a MoE layer's expert GEMM with its SiLU fused by Inductor's template: a part and an elementwise op (aj FV-3)
+    assert vendor_kernels.finding(["triton_tem_fused_mm_mul_silu_0"], [], "moe_fused_fp8_block_scale") is None
     # the record's own library op of one part, the library's kernels of another below it: two parts
     assert vendor_kernels.finding([GEMM], ["aten::native_layer_norm"], "layernorm_linear_gelu")[0] == "vendor-op"
 

@@ -34,13 +34,15 @@ from pytest_solbench.guard import operators
 PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), op) for p, op in (
     # attention: torch's FlashAttention copy, its memory-efficient (xFormers) kernels, cuDNN's fused attention and
     # the helpers of its backward
-    (r"\bpytorch_flash::|\bfmha_cutlass[FB]|PyTorchMemEffAttention::|(?i:cudnn\w*sdpa|sdpa\w*cudnn)|"
+    (r"\bpytorch_flash::|\bfmha_cutlass[FB]|PyTorchMemEffAttention::|\bcudnn_generated_\w*sdpa|"
      r"cudnn::fusion::(?:compute_dot_do_o|convert_dq)", "_scaled_dot_product_flash_attention"),
     # cuFFT (vector_fft_symm_r2c, regular_fft, ...)
     (r"(?:^|[\s:])(?:void )?(?:regular_fft|vector_fft|bluestein_fft|composite_2way_fft|r2c_|c2r_)\w*<", "_fft_r2c"),
     # torch's native softmax, norms and convolutions (their kernels live in at::native or carry its functors)
     (r"at::native::.*LogSoftMax", "_log_softmax"),
-    (r"at::native::.*(?:cunn_(?:Spatial)?SoftMax|softmax_warp_)|^void \(anonymous namespace\)::softmax_warp_", "_softmax"),
+    # (torch's persistent softmax lives in an anonymous namespace: its c10 types tell it from a copy of it)
+    (r"at::native::.*(?:cunn_(?:Spatial)?SoftMax|softmax_warp_)|\(anonymous namespace\)::softmax_warp_\w+<c10::",
+     "_softmax"),
     (r"at::native::.*(?:layer_norm|LayerNorm|RowwiseMoments|rms_norm|RMSNorm|GammaBetaBackward)", "native_layer_norm"),
     (r"at::native::.*(?:group_norm|GroupNorm|ComputeFusedParams|Compute1dBackwardFused)", "native_group_norm"),
     (r"at::native::.*batch_norm|\bcudnn::(?:detail::)?bn_", "native_batch_norm"),
@@ -49,40 +51,51 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), op) fo
     (r"at::native::.*\bcol2im", "col2im"),
     # cuBLAS's and MAGMA's triangular solves
     (r"\bkernel_trsm_|\btrs[mv]_\w*kernel|magma_\w*trsm", "linalg_solve_triangular"),
-    # cuDNN's convolutions (its attention and batch norm are matched above)
-    (r"\bsm\d+_xmma_(?:fprop|dgrad|wgrad)|(?i:cudnn)|\b(?:implicit|explicit)_convolve_[sdh]+gemm|"
+    # cuDNN's convolutions (its attention and batch norm are matched above), by its namespaces, suffixes and types
+    (r"\bsm\d+_xmma_(?:fprop|dgrad|wgrad)|\bcudnn::|\bcutlass__5x_cudnn::|_cudnn\b|\bxmma_cudnn|\bcudnn[A-Z]\w*\b|"
+     r"\b(?:implicit|explicit)_convolve_[sdh]+gemm|"
      r"\bconv2d_grouped_direct_kernel|\bfft2d_[rc]2[rc]_|\bflip_filter<", "convolution"),
     # Inductor's GEMM and convolution templates (torch.compile's max-autotune): torch's code for the op, not a kernel's
     (r"^triton_tem_fused_(?:\w+_)?convolution(?:_\w+)?_\d+$", "convolution"),
     (r"^triton_tem_fused_(?:\w+_)?(?:mm|bmm|addmm|baddbmm|scaled_mm|int_mm)(?:_\w+)?_\d+$", "mm"),
     # torch's own CUTLASS GEMMs (row-wise FP8 _scaled_mm, _grouped_mm; modelled: int4 tinygemm), cuSPARSE, cuSPARSELt
-    (r"cutlass::device_kernel<at::|enable_\w*kernel_for_sm\d|\bprepare_grouped_gemm_data|tinygemm|(?i:cusparse)",
+    (r"cutlass::device_kernel<at::|enable_\w*kernel_for_sm\d|\bprepare_grouped_gemm_data|tinygemm|\bcusparse",
      "mm"),
-    # cuBLAS and cuBLASLt: GEMM, GEMV, dot, split-K reductions, epilogues
-    (r"\bnvjet_|\bsm\d+_xmma_(?:\w+_)?gemm|\b(?:maxwell|volta|turing|ampere|hopper)_\w*gemm_|\bcutlass_\d+_\w*gemm|"
-     r"\bcutlass3x_\w*gemm|(?i:cublas)|(?:^|[\s:])(?:gemv2T_kernel_val|gemv2N_kernel|gemvNSP_kernel|gemvx_kernel|"
-     r"gemmk1_kernel|gemmSN_[TN]{2}_kernel|gemmSN_kernel|splitKreduce_kernel|dot_kernel|reduce_1Block_kernel)<", "mm"),
+    # cuBLAS and cuBLASLt: GEMMs by their generated names (a tile and a layout: a kernel's own ``hopper_gemm_kernel``
+    # is not one), GEMV, dot, split-K and epilogue kernels by cuBLAS's own parameter types and namespace
+    (r"^nvjet_\w*_[NT]{3}$|\bsm\d+_xmma_(?:\w+_)?gemm\w*_cublas\b|\bsm\d+_xmma_gemm_\w*\d+x\d+|"
+     r"^(?:maxwell|volta|turing|ampere|hopper)_\w*gemm\w*_\d+x\d+\w*_[nt]{2}$|\bcutlass_\d+_\w*gemm\w*_\d+x\d+|"
+     r"\bcutlass3x_\w*gemm|\bcublasLt::|\bcublas[A-Z]\w*<|_cublas\b", "mm"),
 ))  # fmt: skip
 
-#: a library GEMM whose name holds its fused activation (``nvjet_..._gelubias_NNT`` is ``_addmm_activation``'s on an
-#: H100): two parts of a fused op in one kernel, as ``dispatched.EPILOGUES`` counts the op (round 26, ai-M2)
-ACTIVATION = re.compile(r"(?i)gelu|relu|silu|swish")
+#: the activation a library GEMM's name says it fuses (``nvjet_..._gelubias_NNT`` on an H100 is
+#: ``_addmm_activation``'s; Inductor's ``triton_tem_fused_addmm_gelu_0``): witnessed as that elementwise op beside the
+#: GEMM, so a fused op's budget counts two parts where its family names the activation, and a MoE layer's SiLU is
+#: the elementwise op it always is (round 26, ai-M2, aj FV-3)
+ACTIVATIONS = (("gelu", "gelu"), ("relu", "relu"), ("silu", "silu"), ("swish", "silu"))
 
 
 def kernel_op(name: str) -> str | None:
     """The ``aten`` op a GPU kernel of that name is the library's work for (``mm`` for a cuBLAS GEMM), or None: a
     kernel of the kernel's own, or torch's elementwise, copy and indexing kernels."""
-    op = next((op for pattern, op in PATTERNS if pattern.search(name)), None)
-    return "_addmm_activation" if op == "mm" and ACTIVATION.search(name) else op
+    return next((op for pattern, op in PATTERNS if pattern.search(name)), None)
+
+
+def fused_activation(name: str) -> str | None:
+    """The ``aten`` elementwise op a library GEMM kernel of that name applies in its epilogue, or None."""
+    if kernel_op(name) != "mm":
+        return None
+    lowered = name.lower()
+    return next((op for word, op in ACTIVATIONS if word in lowered), None)
 
 
 def witnessed(names: list[str] | tuple[str, ...] | None) -> dict[str, str]:
     """``aten::op`` -> the first kernel name that stands for it, over ``names`` (the kernels calls launched)."""
     found: dict[str, str] = {}
     for name in sorted(names or ()):
-        op = kernel_op(name)
-        if op is not None:
-            found.setdefault(f"aten::{op}", name)
+        for op in (kernel_op(name), fused_activation(name)):
+            if op is not None:
+                found.setdefault(f"aten::{op}", name)
     return found
 
 
@@ -91,7 +104,6 @@ def witnessed(names: list[str] | tuple[str, ...] | None) -> dict[str, str]:
 ACCOUNTS = {
     "mm": ("mm", "mv", "dot", "matmul", "linear", "einsum", "inner", "conv", "attention", "linalg", "solve", "inv",
            "cholesky", "lstsq", "cdist", "bilinear", "rnn", "lstm", "gru", "gemm"),
-    "_addmm_activation": ("_addmm_activation",),
     "linalg_solve_triangular": ("solve", "triangular", "linalg"),
     "_scaled_dot_product_flash_attention": ("attention",),
     "convolution": ("conv",),

@@ -76,6 +76,9 @@ def _kernel(spec: kernels.KernelSpec, definition: Definition, guard: bool) -> tu
             # What the static rules read, compiled from that text: a `__main__` self-test they skip is not run
             # either, whatever the kernel does to its module's name (red-team round 19, w05).
             only, texts = bundle.files, dict(skip_main_blocks(bundle.sources))
+        from pytest_solbench.worker.rewrites import keep_attention_written_out
+
+        keep_attention_written_out()  # torch.compile times the kernel's own attention, not torch's library op
         with wires.arm() if wires else contextlib.nullcontext():
             fn, dps = kernels.load(spec, definition, only, texts)
         interpreter.first_config_autotune()  # CPU mode: Triton's interpreter has no timer to tune by

@@ -1,0 +1,48 @@
+"""``worker.rewrites``: in a kernel's process ``torch.compile`` keeps attention written out as the kernel wrote it,
+where Inductor's pattern would put torch's fused attention (the library op) in its place (red-team round 26, aj
+FV-1)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+COMPILED_ATTENTION = """
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+if {hooked}:
+    from pytest_solbench.worker.rewrites import keep_attention_written_out
+
+    keep_attention_written_out()
+    keep_attention_written_out()  # twice: one hook
+
+
+def attention(q, k, v):
+    return torch.softmax((q @ k.transpose(-1, -2)) * 0.125, -1) @ v
+
+
+f = torch.compile(attention)
+q = torch.randn(1, 2, 32, 64)
+f(q, q, q)
+with profile(activities=[ProfilerActivity.CPU]) as prof:
+    out = f(q, q, q)
+assert torch.allclose(out, attention(q, q, q), atol=1e-5)
+print(sorted({{e.name for e in prof.events() if "attention" in e.name}}))
+"""
+
+
+@pytest.mark.parametrize("hooked", [True, False])
+def test_compiled_attention_stays_the_kernels_own(hooked: bool, tmp_path) -> None:
+    env_dir = str(tmp_path / "inductor")
+    ran = subprocess.run([sys.executable, "-c", COMPILED_ATTENTION.format(hooked=hooked)], capture_output=True,
+                         text=True, timeout=600, env={**os.environ, "TORCHINDUCTOR_CACHE_DIR": env_dir})
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    fused = ran.stdout.strip().splitlines()[-1]
+    if hooked:
+        assert fused == "[]", ran.stdout
+    else:  # the control: without the hook, Inductor's pattern puts the library's attention in
+        assert "scaled_dot_product" in fused, ran.stdout
