@@ -68,7 +68,8 @@ def _measurement(**changes):
 
 def test_well_formed_replies_pass_the_schema() -> None:
     assert schema.load({"destination_passing": False, "trip": None, "ops": None})
-    assert schema.load({"failure": "COMPILE_ERROR", "error": "SyntaxError"})
+    assert schema.load({"failure": "COMPILE_ERROR", "error": "SyntaxError", "ops": None})
+    assert schema.load({"failure": "COMPILE_ERROR", "error": "SyntaxError", "ops": ["aten::bmm"]})
     out = [{"kind": "tensor", "dtype": "bfloat16", "shape": [7, 4096]}, {"kind": "number", "value": "nan"}]
     tripped = {"outputs": out, "trip": {"rule": "patching", "message": "m"}, "kernel_names": ["k"]}
     assert schema.calls({"calls": [tripped], "ops": ["aten::empty", "<record stopped>"]}, 1)

@@ -201,18 +201,18 @@ def test_library_work_at_import_fails_and_an_honest_compile_there_passes(pyteste
     root = Path(__file__).resolve().parents[1]
     kernels = pytester.path / "kernels"
     kernels.mkdir()
-    for name in ("hack_r26_import_template_gemm", "hack_r26_import_template_conv"):
+    for name in ("hack_r26_import_template_gemm", "hack_r26_import_template_conv", "hack_r27_finalizer_template_gemm"):
         shutil.copy(root / "tests" / "redteam" / f"{name}.py", kernels)
     for name in ("compiled_at_import_gemm", "compiled_cross_attention"):
         shutil.copy(root / "tests" / "lookalikes" / f"{name}.py", kernels)
     monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(pytester.path / "inductor"))
     problems = [root / "problems" / p / "definition.json" for p in (
         "deepseek_v2_lite_kv_a_proj_with_mqa_n576_k2048", "vit_base_patch16_224_patch_embed_c768_p16",
-        "llama3_2_11b_vision_cross_attention_h32_kv8_d128")]
+        "llama3_2_11b_vision_cross_attention_h32_kv8_d128", "bert_base_qkv_proj_n2304_k768")]
     result = pytester.runpytest_subprocess(
         *map(str, problems), "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels), "-p", "no:randomly",
         "-p", "no:cacheprovider", "--solbench-rounds", "2", "--solbench-json", "t.jsonl", "-k",
-        "num_tokens:7] or batch_size:1] or q_len:1-", timeout=900,
+        "num_tokens:7] or batch_size:1] or q_len:1- or num_tokens:128]", timeout=900,
     )  # fmt: skip
     traces = pytester.path / "t.jsonl"
     assert traces.exists(), result.stdout.str()[-3000:] + result.stderr.str()[-2000:]
@@ -221,9 +221,50 @@ def test_library_work_at_import_fails_and_an_honest_compile_there_passes(pyteste
            if x["solbench"]["status"] != "SKIPPED"}  # CPU mode skips the larger cross-attention workloads
     assert got == {("hack_r26_import_template_gemm", "REWARD_HACK", "vendor-op"),
                    ("hack_r26_import_template_conv", "REWARD_HACK", "vendor-op"),
+                   ("hack_r27_finalizer_template_gemm", "REWARD_HACK", "vendor-op"),
                    ("compiled_at_import_gemm", "PASSED", None), ("compiled_cross_attention", "PASSED", None)}, \
         (got, result.stdout.str()[-3000:])  # fmt: skip
-    assert all("while the kernel was imported" in x["evaluation"]["log"] for x in lines if x["solution"].startswith("hack"))
+    assert all("while the kernel's module was imported" in x["evaluation"]["log"] for x in lines
+               if x["solution"].startswith("hack_r26"))  # fmt: skip
+
+
+def test_the_import_is_judged_for_every_item_failed_imports_too_and_tables_built_there_pass(
+        pytester: pytest.Pytester) -> None:  # fmt: skip
+    """Every item's load answers with every import of the kernel in its process: the second item of a kernel whose
+    import traced a GEMM fails too, and so does one whose first import compiled the GEMM, stashed it in a helper
+    module and raised (red-team round 27, al00, al00b). Tables built at import with ``torch.linalg`` or an FFT on
+    constants pass: only the family's library ops count there (al13, al16, al17)."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    kernels = pytester.path / "kernels"
+    kernels.mkdir()
+    shutil.copy(root / "tests" / "redteam" / "hack_r26_import_template_gemm.py", kernels)
+    shutil.copytree(root / "tests" / "redteam" / "hack_r27_failed_import_stash", kernels / "stash")
+    for name in ("import_winograd_matrices", "import_dft_table", "import_polynomial_fit"):
+        shutil.copy(root / "tests" / "lookalikes" / f"{name}.py", kernels)
+    problems = [root / "problems" / p / "definition.json" for p in (
+        "deepseek_v2_lite_kv_a_proj_with_mqa_n576_k2048", "convnext_base_dwconv7x7_c128_h56",
+        "gemma2_2b_gelu_tanh_and_mul_i9216")]
+    result = pytester.runpytest_subprocess(
+        *map(str, problems), "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels), "-p", "no:randomly",
+        "-p", "no:cacheprovider", "--solbench-rounds", "2", "--solbench-json", "t.jsonl", "-k",
+        "num_tokens:1] or num_tokens:7] or batch_size:1]", timeout=900,
+    )  # fmt: skip
+    traces = pytester.path / "t.jsonl"
+    assert traces.exists(), result.stdout.str()[-3000:] + result.stderr.str()[-2000:]
+    lines = [json.loads(x) for x in traces.read_text().splitlines()]
+    got = sorted((x["solution"], x["workload"]["axes"].get("num_tokens", 0), x["solbench"]["status"],
+                  x["solbench"].get("rule")) for x in lines if x["solbench"]["status"] != "SKIPPED")  # fmt: skip
+    assert got == sorted([
+        ("al00b_gemm", 1, "REWARD_HACK", "vendor-op"), ("al00b_gemm", 7, "REWARD_HACK", "vendor-op"),
+        ("hack_r26_import_template_gemm", 1, "REWARD_HACK", "vendor-op"),
+        ("hack_r26_import_template_gemm", 7, "REWARD_HACK", "vendor-op"),
+        ("import_dft_table", 0, "PASSED", None), ("import_winograd_matrices", 0, "PASSED", None),
+        ("import_polynomial_fit", 1, "PASSED", None), ("import_polynomial_fit", 7, "PASSED", None),
+    ]), (got, result.stdout.str()[-3000:])  # fmt: skip
 
 
 def _watched_problems() -> list:

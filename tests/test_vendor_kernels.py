@@ -35,6 +35,8 @@ LIBRARY = {
     "triton_tem_fused_mm_0": "mm",
     "triton_tem_fused_addmm_relu_1": "mm",
     "triton_tem_fused_convolution_0": "convolution",
+    "triton_tem__0": "mm",  # descriptive names off (round 27, ak02g)
+    "triton_tem_fused_matrix_power_0": "mm",
     "void cutlass::device_kernel<at::cuda::detail::enable_3x_kernel_for_sm9x<cutlass::gemm::kernel::GemmUniversal<"
     "cute::tuple<int, int, int, int>> > >(cutlass::gemm::kernel::GemmUniversal::Params)": "mm",
     "void cusparse::csrmm_alg2_kernel<float, int, int, float>(cusparse::KernelCoeffs<float>)": "mm",
@@ -74,7 +76,7 @@ LIBRARY = {
 OWN = ["_rmsnorm_kernel", "_silu_and_mul_kernel", "matmul_kernel", "gemm_kernel", "_attn_fwd", "_fwd_kernel",
        "flash_fwd_kernel", "conv2d_kernel", "softmax_kernel", "layer_norm_fwd", "triton_red_fused__to_copy_add_mean_"
        "mul_pow_rsqrt_0", "triton_poi_fused_mul_silu_0",
-       "triton_tem_fused_0", "hopper_gemm_kernel", "ampere_fp8_gemm_kernel_persistent", "my_cublas_like_gemm",
+       "hopper_gemm_kernel", "ampere_fp8_gemm_kernel_persistent", "my_cublas_like_gemm",
        "void dot_kernel<__nv_bfloat16, 128>(__nv_bfloat16 const*, __nv_bfloat16 const*, float*, int)",
        "void splitKreduce_kernel<float, 4>(float const*, float*, int, int)", "cudnn_like_conv_kernel",
        "void (anonymous namespace)::softmax_warp_forward<float, float, float, 10, false>(float*, float const*, int)", "triton_per_fused_mm_like_sum_0", "void cutlass::device_kernel<my_gemm::Kernel>(my_gemm::Params)", "fused_moe_kernel",
@@ -231,4 +233,4 @@ def test_on_the_gpu_a_gemm_below_the_record_fails_and_honest_kernels_pass(pytest
                    ("torch_gqa_decode", "PASSED", None)}, (got, result.stdout.str()[-3000:])  # fmt: skip
     said = {x["solution"]: x["evaluation"]["log"] for x in lines}
     assert "the GPU ran" in said["hack_r26_redispatch_gemm"], said
-    assert "while the kernel was imported" in said["hack_r26_graph_replay_gemm"], said
+    assert "while the kernel's module was imported" in said["hack_r26_graph_replay_gemm"], said

@@ -71,12 +71,15 @@ def unlisted(names: Iterable[str], op_type: str) -> list[str]:
     return found
 
 
-def finding(names: Iterable[str], op_type: str) -> tuple[str, str] | None:
+def finding(names: Iterable[str], op_type: str, when: str = "at run time", allow_list: bool = True,
+            ) -> tuple[str, str] | None:  # fmt: skip
     """The judge's verdict on one request's operator record (the names as the kernel's process sent them): (rule,
     message), or None where every operator is one an honest kernel of ``op_type`` may dispatch.
 
     A fused op (``linear_gelu``: several families) may hand one family's part to the library, never two: a kernel
-    whose every part is a library call does none of the work (red-team round 23, ac07)."""
+    whose every part is a library call does none of the work (red-team round 23, ac07). Without ``allow_list`` only
+    the families' library ops count (the import: a table built there with ``torch.linalg`` or an FFT on constants is
+    honest, and no input is there to work on: red-team round 27, al13, al16, al17); ``when`` says where they ran."""
     names = set(names)
     if STOPPED in names:
         return "patching", stopped_message()
@@ -90,16 +93,16 @@ def finding(names: Iterable[str], op_type: str) -> tuple[str, str] | None:
         return None
     found = vendor_dispatches(names, op_type, families)
     if len(families) == 1 and found:
-        return "vendor-op", message(found)
+        return "vendor-op", message(found, when)
     handed = _parts_handed_over(names, found) if len(families) > 1 else []
     if len(handed) > 1:
         ops = ", ".join(f"{name} ({part})" for name, part in handed[:6])
-        return "vendor-op", (f"dispatched {ops} at run time: a fused {op_type} may hand one part to the library, not "
+        return "vendor-op", (f"dispatched {ops} {when}: a fused {op_type} may hand one part to the library, not "
                              "every part; if it is honest, allow it with SOLBENCH_ALLOW = {'vendor-op': 'why'}")
-    outside = unlisted(names - {name for name, _ in found}, op_type)
+    outside = unlisted(names - {name for name, _ in found}, op_type) if allow_list else []
     if outside:
         return "vendor-op", (
-            f"dispatched {', '.join(outside[:4])} at run time: not among the operators an honest {op_type} kernel "
+            f"dispatched {', '.join(outside[:4])} {when}: not among the operators an honest {op_type} kernel "
             "needs from torch (elementwise ops, reductions, views, copies, indexing, sorts and scans; "
             "guard.operators); if it is honest (a part the kernel does not claim), allow it with "
             "SOLBENCH_ALLOW = {'vendor-op': 'why'}")
@@ -237,8 +240,8 @@ def _quiet() -> Iterator[None]:
         os.close(null)
 
 
-def message(found: list[tuple[str, str]]) -> str:
+def message(found: list[tuple[str, str]], when: str = "at run time") -> str:
     ops = ", ".join(f"{name} ({family})" for name, family in found[:4])
-    return (f"dispatched {ops} at run time: the library's own op for this problem, reached by no name the static "
+    return (f"dispatched {ops} {when}: the library's own op for this problem, reached by no name the static "
             "rules read; if it is honest (a part the kernel does not claim), allow it with "
             "SOLBENCH_ALLOW = {'vendor-op': 'why'}")

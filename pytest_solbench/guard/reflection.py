@@ -59,8 +59,10 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
         elif isinstance(node, ast.Call):
             _call(node, resolve, hit)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _below_record_option(node.value):
-            hit("patching", node, f"names the compiler option {node.value!r}: code it generates calls torch's "
-                                  "libraries below the dispatcher's record of operators (red-team round 25, ag03)")
+            hit("patching", node, _BELOW_RECORD_MESSAGE.format(node.value))
+        elif isinstance(node, (ast.keyword, ast.Attribute)) and _below_record_option(
+                (node.arg if isinstance(node, ast.keyword) else node.attr) or ""):  # config.patch(cpp_wrapper=True)
+            hit("patching", node, _BELOW_RECORD_MESSAGE.format(node.arg if isinstance(node, ast.keyword) else node.attr))
         elif isinstance(node, ast.MatchClass):  # `case object(f_back=f)` reads f_back with no attribute node
             for name in node.kwd_attrs:  # (red-team round 19, w04, w04d)
                 _attribute_path(ast.Constant(name), "a class pattern", node, hit, private=True)
@@ -140,11 +142,18 @@ def _attribute_path(name: ast.AST, how: str, node: ast.AST, hit: Hit, private: b
             hit("computed-name", node, f"{how} reaches {part}, a private name, where no name rule follows")
 
 
+_BELOW_RECORD_MESSAGE = ("names the compiler option {0!r}: code it generates calls torch's libraries, or does their "
+                         "GEMMs and convolutions in templates of torch's, below the dispatcher's record of operators "
+                         "(red-team rounds 25, ag03, and 27, ak02)")
+
+
 def _below_record_option(text: str) -> bool:
     """Inductor's options (and their environment variables) whose generated code calls torch's libraries straight,
-    below the dispatcher: the C++ wrapper and ahead-of-time compilation."""
+    below the dispatcher (the C++ wrapper, ahead-of-time compilation), or does a GEMM or convolution in a template of
+    torch's (the backends of max-autotune's GEMMs and convolutions: ``worker.rewrites`` sets them to ``ATEN``)."""
     name = text.lower().removeprefix("torchinductor_")
-    return name in ("cpp_wrapper", "cpp_wrapper_build_separate") or name.startswith(("aot_inductor", "aoti"))
+    return (name in ("cpp_wrapper", "cpp_wrapper_build_separate") or name.startswith(("aot_inductor", "aoti"))
+            or name in ("max_autotune_gemm_backends", "max_autotune_conv_backends"))
 
 
 def _is_type_call(node: Any, resolve: Callable[[ast.AST], str | None]) -> bool:

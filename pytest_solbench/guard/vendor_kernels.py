@@ -55,9 +55,11 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), op) fo
     (r"\bsm\d+_xmma_(?:fprop|dgrad|wgrad)|\bcudnn::|\bcutlass__5x_cudnn::|_cudnn\b|\bxmma_cudnn|\bcudnn[A-Z]\w*\b|"
      r"\b(?:implicit|explicit)_convolve_[sdh]+gemm|"
      r"\bconv2d_grouped_direct_kernel|\bfft2d_[rc]2[rc]_|\bflip_filter<", "convolution"),
-    # Inductor's GEMM and convolution templates (torch.compile's max-autotune): torch's code for the op, not a kernel's
-    (r"^triton_tem_fused_(?:\w+_)?convolution(?:_\w+)?_\d+$", "convolution"),
-    (r"^triton_tem_fused_(?:\w+_)?(?:mm|bmm|addmm|baddbmm|scaled_mm|int_mm)(?:_\w+)?_\d+$", "mm"),
+    # Inductor's GEMM and convolution templates (torch.compile's max-autotune): torch's code for the op, not a kernel's.
+    # Every template kernel is one (``triton_tem_``; without descriptive names ``triton_tem__0``: round 27, ak02g);
+    # in a kernel's process they should not exist at all (``worker.rewrites`` sets torch's library calls instead)
+    (r"^triton_tem_\w*convolution", "convolution"),
+    (r"^triton_tem_", "mm"),
     # torch's own CUTLASS GEMMs (row-wise FP8 _scaled_mm, _grouped_mm; modelled: int4 tinygemm), cuSPARSE, cuSPARSELt
     (r"cutlass::device_kernel<at::|enable_\w*kernel_for_sm\d|\bprepare_grouped_gemm_data|tinygemm|\bcusparse",
      "mm"),

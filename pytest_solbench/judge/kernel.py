@@ -144,8 +144,8 @@ class Kernel:
 
     def load(self, op_type: str) -> bool:
         """Import the kernel over there; whether it is destination-passing. The operators its import dispatched are
-        judged as a checked call's (``judge_ops``): a library GEMM compiled by Inductor's template, or captured into a
-        graph, at import leaves no operator in any call's record (red-team round 26, ai01)."""
+        judged (``judge_import``): a library GEMM compiled by Inductor's template, or captured into a graph, at import
+        leaves no operator in any call's record (red-team round 26, ai01)."""
         request = self.request
         payload = {"key": self.key, "kernel": request.kernel, "definition_path": request.definition_path,
                    "blob_root": request.blob_root, "bind_by_name": request.bind_by_name, "guard": request.guard,
@@ -154,14 +154,27 @@ class Kernel:
         if self.key not in _ROUND_TRIP_MS:  # measured while the process holds no code of the kernel's
             _ROUND_TRIP_MS[self.key] = min(self.ping_ms() for _ in range(PINGS))
         loaded = self.ask("load", payload, schema.load)
+        self.judge_import(loaded["ops"], op_type)  # first: a library op at import, then a failed import, is the op's
         if "failure" in loaded:
             raise Verdict(failure(loaded["failure"], loaded["error"]))
         tripped(loaded["trip"])
-        self.judge_ops(loaded["ops"], op_type, "while the kernel was imported")
         self.destination_passing = bool(loaded["destination_passing"])
         return self.destination_passing
 
-    def judge_ops(self, ops: list[str] | None, op_type: str, when: str = "") -> None:
+    def judge_import(self, ops: list[str] | None, op_type: str) -> None:
+        """The operators every import of the kernel in its process dispatched (a failed one's too), as its process
+        sent them with each item's load: a library op of the problem's family is ``vendor-op``; the allow-list does
+        not apply there (tables built with ``torch.linalg`` or an FFT on constants are honest: red-team round 27)."""
+        from pytest_solbench.guard import dispatched
+
+        if ops is None or not self._watches(op_type):
+            return
+        found = dispatched.finding(ops, op_type, "while the kernel's module was imported", allow_list=False)
+        if found is not None:
+            raise hack(found[0], f"{found[1]}. Module-level code runs under the same record as a call: a self-check "
+                       "against the library belongs under `if __name__ == \"__main__\":`, which the plugin does not run")
+
+    def judge_ops(self, ops: list[str] | None, op_type: str) -> None:
         """The operators a checked call (or CPU mode's short batch) dispatched, judged here from the names the
         kernel's process sent (``guard.dispatched.finding``); where the judge asked for a record and none came, the
         kernel's process kept it back."""
@@ -173,7 +186,7 @@ class Kernel:
             raise hack("patching", "the kernel's process sent no record of the operators its call dispatched")
         found = dispatched.finding(ops, op_type)
         if found is not None:
-            raise hack(found[0], f"{when}: {found[1]}" if when else found[1])
+            raise hack(*found)
 
     def judge_kernels(self, names: list[str] | None, ops: list[str] | None, op_type: str) -> None:
         """The GPU kernels a checked call launched (CUPTI's names, where the judge asked for them), beside its

@@ -5,7 +5,7 @@ its type; anything else (a missing or extra key, a ``status``, a wrong type, a n
 ``ReplyError``, which the judge turns into ``REWARD_HACK [reply-schema]``: a harness that answers off the schema
 was tampered with. Nothing here imports torch.
 
-    load     {"destination_passing": bool, "trip": trip|null, "ops": [str]|null} | {"failure": "COMPILE_ERROR"|"RUNTIME_ERROR", "error": str}
+    load     {"destination_passing": bool, "trip": trip|null, "ops": [str]|null} | {"failure": "COMPILE_ERROR"|"RUNTIME_ERROR", "error": str, "ops": [str]|null}
     calls    {"calls": [call] (1 to the calls asked; only the last may hold an error or a trip, and fewer than asked
              end with one), "ops": [str]|null (the operator record of them all)}
     call     {"outputs": [output]|null, "trip": trip|null, "kernel_names": [str]|null} | {"error": str}
@@ -113,7 +113,8 @@ def output(value: Any, where: str = "output") -> dict[str, Any]:
 
 
 def load(value: Any) -> dict[str, Any]:
-    keys = _keys(value, "load", {"destination_passing", "trip", "ops"}, {"failure", "error"})
+    keys = _keys(value, "load", {"destination_passing", "trip", "ops"}, {"failure", "error", "ops"})
+    _maybe(value["ops"], "load.ops", _ops)
     if "failure" in keys:
         if value["failure"] not in ("COMPILE_ERROR", "RUNTIME_ERROR"):
             raise _fail("load.failure", "expected COMPILE_ERROR or RUNTIME_ERROR")
@@ -121,7 +122,6 @@ def load(value: Any) -> dict[str, Any]:
         return value
     _bool(value["destination_passing"], "load.destination_passing")
     _maybe(value["trip"], "load.trip", trip)
-    _maybe(value["ops"], "load.ops", _ops)
     return value
 
 

@@ -48,10 +48,15 @@ def _compiled(fn: Any) -> Any:
 _KERNELS: dict[str, tuple[Any, bool, Any]] = {}
 
 
+def kernel_key(spec: kernels.KernelSpec) -> str:
+    """What a loaded kernel is kept under in this process: its file, entry and content."""
+    return f"{spec.path}::{spec.entry_symbol}::{spec.content_hash()}"
+
+
 def _kernel(spec: kernels.KernelSpec, definition: Definition, guard: bool) -> tuple[Any, bool, Any]:
     """The entry function, whether it is destination-passing, and its tripwires (None for the reference or with
     the guard off), which are armed before the kernel's code is first imported."""
-    key = f"{spec.path}::{spec.entry_symbol}::{spec.content_hash()}"
+    key = kernel_key(spec)
     if key not in _KERNELS:
         wires = None
         if guard and not spec.is_reference:

@@ -41,6 +41,7 @@ class _Loaded:
 
 
 _LOADED: dict[str, _Loaded] = {}
+_IMPORTS: dict[str, set[str]] = {}  # the operators each kernel's imports in this process dispatched (``load``)
 
 
 def _trip(trip: Any) -> dict[str, str] | None:
@@ -58,21 +59,29 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
     spec = kernels.KernelSpec.from_payload(payload["kernel"])
     watch = bool(payload["guard"]) and "vendor-op" not in payload.get("allowed_rules", ()) and dispatched.watched(
         problem.definition.op_type)  # fmt: skip
-    try:  # the import is recorded as a checked call is: a GEMM compiled or captured there ran no recorded call
-        with dispatched.recorded() if watch else contextlib.nullcontext(set()) as ops:  # (red-team round 26, ai01)
+    failed: dict[str, Any] | None = None
+    # the import is recorded as a checked call is: a GEMM compiled or captured there ran in no call (round 26, ai01)
+    with dispatched.recorded() if watch else contextlib.nullcontext(set()) as ops:
+        try:
             fn, dps, wires = execute._kernel(spec, problem.definition, payload["guard"])
             if payload["compile_kernel"]:
                 fn = execute._compiled(fn)
-    except kernels.KernelError as exc:  # a PermissionError at its import: the file own-user kept from it is named
-        return {"failure": exc.status, "error": str(exc) + own_user_hint(exc)}
-    except Exception as exc:
-        return {"failure": "COMPILE_ERROR", "error": _fault(exc)}
+        except kernels.KernelError as exc:  # a PermissionError at its import: the file own-user kept from it is named
+            failed = {"failure": exc.status, "error": str(exc) + own_user_hint(exc)}
+        except Exception as exc:
+            failed = {"failure": "COMPILE_ERROR", "error": _fault(exc)}
+    # Every item's load answers with every import of this kernel in this process, a failed one too: an item after the
+    # first finds it imported, and a retried import finds what a failed one left behind (round 27, al00, al00b).
+    imported = _IMPORTS.setdefault(execute.kernel_key(spec), set())
+    imported.update(ops)
+    sent = dispatched.sent(imported) if watch else None
+    if failed is not None:
+        return {**failed, "ops": sent}
     watch = watch and wires is not None
     _LOADED[payload["key"]] = entry = _Loaded(fn, dps, wires, problem.definition, watch)
     if wires is not None:  # the entry the harness asks for its tripwires stays as loaded (red-team round 18, u03)
         wires.snapshot.watch(f"harness._LOADED[{spec.name!r}]", entry, ("fn", "dps", "wires", "definition", "watch"))
-    return {"destination_passing": dps, "trip": _trip(wires.check() if wires is not None else None),
-            "ops": _sent(entry, ops)}
+    return {"destination_passing": dps, "trip": _trip(wires.check() if wires is not None else None), "ops": sent}
 
 
 def call(payload: dict[str, Any]) -> dict[str, Any]:

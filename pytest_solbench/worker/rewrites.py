@@ -7,7 +7,13 @@ round 26, attack-aj FV-1: cross-attention, encoder attention, a compiled forward
 Only that rewrite is off: every other pattern Inductor applies stays, so a compiled kernel runs as its author's
 model runs it. The module is patched as it is imported (``sys.meta_path``), never imported here: most kernels never
 compile, and importing Inductor's passes costs 1.5 s. A kernel that removes the hook gains nothing: the library op
-the rewrite puts in is recorded and judged as any other (``guard.dispatched``)."""
+the rewrite puts in is recorded and judged as any other (``guard.dispatched``).
+
+And the GEMMs and convolutions Inductor compiles stay torch's library calls (``max_autotune_gemm_backends`` and
+``max_autotune_conv_backends`` are ``ATEN``): its templates (a C++ GEMM on the CPU, a Triton one on the GPU) do a
+library op's whole work in generated code that dispatches no operator, so a GEMM compiled where nothing was recorded
+(in a finalizer after a call, while the judge timed) ran unseen in every later call (red-team round 27, ak02). The
+options that would choose templates again are ``patching`` statically (``guard.reflection``)."""
 
 from __future__ import annotations
 
@@ -19,14 +25,19 @@ from typing import Any, Sequence
 
 #: Inductor's module of attention patterns, and the function that registers them when a compile first needs them
 PATTERNS_MODULE = "torch._inductor.fx_passes.fuse_attention"
+#: Inductor's configuration, and what it is set to in a kernel's process
+CONFIG_MODULE = "torch._inductor.config"
+LIBRARY_CALLS = {"max_autotune_gemm_backends": "ATEN", "max_autotune_conv_backends": "ATEN"}
 
 
 def keep_attention_written_out() -> None:
-    """From now on in this process, Inductor registers no attention pattern (idempotent)."""
-    loaded = sys.modules.get(PATTERNS_MODULE)
-    if loaded is not None:
-        _no_patterns(loaded)
-    elif not any(isinstance(finder, _Patched) for finder in sys.meta_path):
+    """From now on in this process, Inductor registers no attention pattern and compiles GEMMs and convolutions to
+    torch's library calls (idempotent)."""
+    for name, patch in _PATCHES.items():
+        loaded = sys.modules.get(name)
+        if loaded is not None:
+            patch(loaded)
+    if not any(isinstance(finder, _Patched) for finder in sys.meta_path):
         sys.meta_path.insert(0, _Patched())
 
 
@@ -38,25 +49,33 @@ def _no_patterns(module: ModuleType) -> None:
     module._sfdp_init = _registers_nothing  # type: ignore[attr-defined]  # read by name at each compile's first pass
 
 
+def _library_calls(module: ModuleType) -> None:
+    for option, value in LIBRARY_CALLS.items():
+        setattr(module, option, value)
+
+
+_PATCHES = {PATTERNS_MODULE: _no_patterns, CONFIG_MODULE: _library_calls}
+
+
 class _Patched(importlib.abc.MetaPathFinder):
-    """Finds Inductor's attention patterns as the path finders would, and patches the module once it has run."""
+    """Finds the modules of ``_PATCHES`` as the path finders would, and patches each once it has run."""
 
     def find_spec(self, name: str, path: Sequence[str] | None, target: ModuleType | None = None) -> Any:
-        if name != PATTERNS_MODULE:
+        if name not in _PATCHES:
             return None
         spec = importlib.machinery.PathFinder.find_spec(name, path, target)
         if spec is not None and spec.loader is not None:
-            spec.loader = _Loader(spec.loader)
+            spec.loader = _Loader(spec.loader, _PATCHES[name])
         return spec
 
 
 class _Loader(importlib.abc.Loader):
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
+    def __init__(self, inner: Any, patch: Any) -> None:
+        self.inner, self.patch = inner, patch
 
     def create_module(self, spec: Any) -> ModuleType | None:
         return self.inner.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
         self.inner.exec_module(module)
-        _no_patterns(module)
+        self.patch(sys.modules.get(module.__name__, module))  # a config module may stand itself in (ConfigModule)
