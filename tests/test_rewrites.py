@@ -46,3 +46,33 @@ def test_compiled_attention_stays_the_kernels_own(hooked: bool, tmp_path) -> Non
         assert fused == "[]", ran.stdout
     else:  # the control: without the hook, Inductor's pattern puts the library's attention in
         assert "scaled_dot_product" in fused, ran.stdout
+
+
+COMPILED_GEMM = """
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+from pytest_solbench.worker.rewrites import keep_attention_written_out
+
+keep_attention_written_out()
+import torch._inductor.config as config
+
+print(config.max_autotune_gemm_backends, config.max_autotune_conv_backends)
+f = torch.compile(lambda x: torch.linalg.matrix_power(x, 2), options={"max_autotune": True})
+x = torch.randn(2, 128, 128)
+f(x)
+with profile(activities=[ProfilerActivity.CPU]) as prof:
+    out = f(x)
+assert torch.allclose(out, x @ x, atol=1e-3)
+print(sorted({e.name for e in prof.events() if e.name in ("aten::bmm", "aten::mm")}))
+"""
+
+
+def test_compiled_gemms_are_torchs_library_calls_which_the_record_holds(tmp_path) -> None:
+    """max-autotune's GEMM templates (a C++ one on the CPU) do the GEMM in generated code that dispatches nothing; in a
+    kernel's process Inductor's GEMM and conv backends are torch's library calls (red-team round 27, ak02)."""
+    ran = subprocess.run([sys.executable, "-c", COMPILED_GEMM], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor")})
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    backends, recorded = ran.stdout.strip().splitlines()[-2:]
+    assert backends == "ATEN ATEN" and recorded == "['aten::bmm']", ran.stdout
