@@ -126,3 +126,15 @@ def fresh_pools(monkeypatch: pytest.MonkeyPatch):
     yield pools
     for pool in pools.values():
         pool.close()
+
+
+def judging(guard: bool = True, allowed: tuple[str, ...] = (), reference: bool = False) -> object:
+    """A judge's ``Kernel`` holding only a request (the guard on or off, the rules its kernel allows, whether it is
+    the problem's reference): enough for its judging methods (``judge_ops``, ``judge_kernels``)."""
+    from types import SimpleNamespace
+
+    from pytest_solbench.judge.kernel import Kernel
+
+    kernel = Kernel.__new__(Kernel)
+    kernel.request = SimpleNamespace(guard=guard, allowed_rules=allowed, kernel={"is_reference": reference})
+    return kernel

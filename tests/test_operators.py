@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import judging
 
 from pytest_solbench.guard import dispatched, operators
 from pytest_solbench.guard.families import VENDOR_FAMILIES, family_parts, matching_families
@@ -95,16 +96,9 @@ def test_a_record_sent_whole_or_as_flooded() -> None:
     assert dispatched.sent(flood) == [dispatched.FLOODED]
 
 
-class _Request:
-    def __init__(self, guard: bool = True, allowed: tuple[str, ...] = (), reference: bool = False) -> None:
-        self.guard, self.allowed_rules, self.kernel = guard, allowed, {"is_reference": reference}
+def _judge(kernel: object, ops: list[str] | None, op_type: str = "rmsnorm") -> str | None:
+    from pytest_solbench.judge.kernel import Verdict
 
-
-def _judge(request: _Request, ops: list[str] | None, op_type: str = "rmsnorm") -> str | None:
-    from pytest_solbench.judge.kernel import Kernel, Verdict
-
-    kernel = Kernel.__new__(Kernel)
-    kernel.request = request
     try:
         kernel.judge_ops(ops, op_type)
     except Verdict as verdict:
@@ -113,13 +107,13 @@ def _judge(request: _Request, ops: list[str] | None, op_type: str = "rmsnorm") -
 
 
 def test_the_judge_judges_the_record_it_asked_for() -> None:
-    assert "aten::_fft_r2c" in _judge(_Request(), ["aten::_fft_r2c"])
-    assert "sent no record" in _judge(_Request(), None)  # asked for, kept back
-    assert _judge(_Request(), ["aten::empty", "aten::add"]) is None
-    assert _judge(_Request(guard=False), ["aten::_fft_r2c"]) is None
-    assert _judge(_Request(allowed=("vendor-op",)), ["aten::_fft_r2c"]) is None
-    assert _judge(_Request(reference=True), None) is None
-    assert _judge(_Request(), None, "fp8_group_quant") is None  # no family: nothing asked for
+    assert "aten::_fft_r2c" in _judge(judging(), ["aten::_fft_r2c"])
+    assert "sent no record" in _judge(judging(), None)  # asked for, kept back
+    assert _judge(judging(), ["aten::empty", "aten::add"]) is None
+    assert _judge(judging(guard=False), ["aten::_fft_r2c"]) is None
+    assert _judge(judging(allowed=("vendor-op",)), ["aten::_fft_r2c"]) is None
+    assert _judge(judging(reference=True), None) is None
+    assert _judge(judging(), None, "fp8_group_quant") is None  # no family: nothing asked for
 
 
 def test_fused_op_types_other_namespaces_and_composites_that_call_libraries() -> None:
@@ -143,11 +137,11 @@ def test_fused_op_types_other_namespaces_and_composites_that_call_libraries() ->
     assert dispatched.finding(["profiler::_record_function_enter_new", "rngprims::philox_rand"], "rmsnorm") is None
 
 
-def test_round_23_kernels_through_the_plugin(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fused op done wholly by the library fails at run time, and so does a GEMM with torch's operator record
-    switched off around it (round 24, af04: the switch is a no-op in a kernel's process); the honest look-alikes the
-    allow-list first failed
-    (a GEMM in a RoPE, ``einsum`` in a norm's backward, autograd through a softmax, triangular solves) pass."""
+def _through_the_plugin(pytester: pytest.Pytester, problems: tuple[str, ...], select: str,
+                        redteam: tuple[str, ...] = (), lookalikes: tuple[str, ...] = (),
+                        folders: tuple[str, ...] = ()) -> list[dict]:  # fmt: skip
+    """The trace lines of one plugin run in CPU mode (two rounds) over ``problems``, selected by ``select``, of the
+    red-team kernels, red-team folders and look-alikes named, copied into one kernel folder."""
     import json
     import shutil
     from pathlib import Path
@@ -155,30 +149,42 @@ def test_round_23_kernels_through_the_plugin(pytester: pytest.Pytester, monkeypa
     root = Path(__file__).resolve().parents[1]
     kernels = pytester.path / "kernels"
     kernels.mkdir()
-    for name in ("hack_r23_fused_all_library", "hack_r24_record_switch", "hack_r24_router_all_library",
-                 "hack_r25_fused_epilogue"):
+    for name in redteam:
         shutil.copy(root / "tests" / "redteam" / f"{name}.py", kernels)
+    for name in folders:
+        shutil.copytree(root / "tests" / "redteam" / name, kernels / name)
+    for name in lookalikes:
+        shutil.copy(root / "tests" / "lookalikes" / f"{name}.py", kernels)
+    result = pytester.runpytest_subprocess(
+        *(str(root / "problems" / p / "definition.json") for p in problems), "--solbench", "--solbench-device", "cpu",
+        "--kernel-dir", str(kernels), "-p", "no:randomly", "-p", "no:cacheprovider", "--solbench-rounds", "2",
+        "--solbench-json", "t.jsonl", "-k", select, timeout=900,
+    )  # fmt: skip
+    traces = pytester.path / "t.jsonl"
+    assert traces.exists(), result.stdout.str()[-3000:] + result.stderr.str()[-2000:]
+    return [json.loads(x) for x in traces.read_text().splitlines()]
+
+
+def test_round_23_kernels_through_the_plugin(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fused op done wholly by the library fails at run time, and so does a GEMM with torch's operator record
+    switched off around it (round 24, af04: the switch is a no-op in a kernel's process); the honest look-alikes the
+    allow-list first failed
+    (a GEMM in a RoPE, ``einsum`` in a norm's backward, autograd through a softmax, triangular solves) pass."""
     honest = ("rope_rotation_matrix", "adaln_backward_einsum", "attention_backward_autograd", "gated_delta_prefill_solve",
               "rope_backward_einsum", "torch_compile")
     # a cold Inductor cache: compiling asks torch.ops.mkldnn what the CPU supports, inside the first recorded call
     # (red-team round 25, ag04: the look-alike failed only where nothing was cached)
     monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(pytester.path / "inductor"))
-    for name in honest:
-        shutil.copy(root / "tests" / "lookalikes" / f"{name}.py", kernels)
-    problems = [root / "problems" / p / "definition.json" for p in (
-        "whisper_large_v3_fc1_gelu_h1280_i5120", "flux1_dev_rope_h24_d128", "dit_xl_2_adaln_modulate_backward_h1152",
-        "llama3_1_8b_attention_backward_causal_h32_kv8_d128", "qwen3_next_80b_a3b_gated_delta_rule_chunked_prefill_h32_d128",
-        "llama3_1_8b_rope_backward_q32_kv8_d128", "bert_base_qkv_proj_n2304_k768",
-        "qwen3_30b_a3b_moe_topk_softmax_router_e128_h2048", "llama3_1_8b_rmsnorm_h4096")]
-    result = pytester.runpytest_subprocess(
-        *map(str, problems), "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels), "-p", "no:randomly",
-        "-p", "no:cacheprovider", "--solbench-rounds", "2", "--solbench-json", "t.jsonl", "-k",
+    lines = _through_the_plugin(
+        pytester, ("whisper_large_v3_fc1_gelu_h1280_i5120", "flux1_dev_rope_h24_d128",
+                   "dit_xl_2_adaln_modulate_backward_h1152", "llama3_1_8b_attention_backward_causal_h32_kv8_d128",
+                   "qwen3_next_80b_a3b_gated_delta_rule_chunked_prefill_h32_d128", "llama3_1_8b_rope_backward_q32_kv8_d128",
+                   "bert_base_qkv_proj_n2304_k768", "qwen3_30b_a3b_moe_topk_softmax_router_e128_h2048",
+                   "llama3_1_8b_rmsnorm_h4096"),
         "num_tokens:1] or num_tokens:128] or (batch_size:1 and seq_len:512) or (batch_size:4 and seq_len:256) or "
-        "(batch_size:1 and seq_len:64) or num_tokens:7]", timeout=900,
-    )  # fmt: skip
-    traces = pytester.path / "t.jsonl"
-    assert traces.exists(), result.stdout.str()[-3000:] + result.stderr.str()[-2000:]
-    lines = [json.loads(x) for x in traces.read_text().splitlines()]
+        "(batch_size:1 and seq_len:64) or num_tokens:7]",
+        redteam=("hack_r23_fused_all_library", "hack_r24_record_switch", "hack_r24_router_all_library",
+                 "hack_r25_fused_epilogue"), lookalikes=honest)  # fmt: skip
     got = {(x["solution"], x["solbench"]["status"], x["solbench"].get("rule")) for x in lines}
     assert got == {("hack_r23_fused_all_library", "REWARD_HACK", "vendor-op"),
                    ("hack_r24_record_switch", "REWARD_HACK", "vendor-op"),
@@ -190,40 +196,25 @@ def test_round_23_kernels_through_the_plugin(pytester: pytest.Pytester, monkeypa
 def test_library_work_at_import_fails_and_an_honest_compile_there_passes(pytester: pytest.Pytester,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """A GEMM compiled by Inductor's max-autotune C++ template at import ran no recorded call: the import's own
-    record (``worker.harness.load``, judged by ``Kernel.load``) holds the trace's GEMM (red-team round 26, ai01, ai02).
-    An honest kernel compiled and warmed up at import with a cold Inductor cache passes in a GEMM problem, whose
-    family names oneDNN's namespace (Inductor's questions to oneDNN are not its work); and attention written out and
-    compiled stays the kernel's own (``worker.rewrites``: Inductor's pattern would put torch's SDPA in, aj FV-1)."""
-    import json
-    import shutil
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    kernels = pytester.path / "kernels"
-    kernels.mkdir()
-    for name in ("hack_r26_import_template_gemm", "hack_r26_import_template_conv", "hack_r27_finalizer_template_gemm"):
-        shutil.copy(root / "tests" / "redteam" / f"{name}.py", kernels)
-    for name in ("compiled_at_import_gemm", "compiled_cross_attention"):
-        shutil.copy(root / "tests" / "lookalikes" / f"{name}.py", kernels)
+    record (``worker.harness.load``, judged by ``Kernel.judge_import``) holds the trace's GEMM (red-team round 26,
+    ai01, ai02); one compiled in a finalizer after a call's record closed is torch's library call, recorded in the
+    next call (round 27, ak02: ``worker.rewrites``). An honest kernel compiled and warmed up at import with a cold
+    Inductor cache passes in a GEMM problem, whose family names oneDNN's namespace (Inductor's questions to oneDNN are
+    not its work); and attention written out and compiled stays the kernel's own (``worker.rewrites``: Inductor's
+    pattern would put torch's SDPA in, aj FV-1)."""
     monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(pytester.path / "inductor"))
-    problems = [root / "problems" / p / "definition.json" for p in (
-        "deepseek_v2_lite_kv_a_proj_with_mqa_n576_k2048", "vit_base_patch16_224_patch_embed_c768_p16",
-        "llama3_2_11b_vision_cross_attention_h32_kv8_d128", "bert_base_qkv_proj_n2304_k768")]
-    result = pytester.runpytest_subprocess(
-        *map(str, problems), "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels), "-p", "no:randomly",
-        "-p", "no:cacheprovider", "--solbench-rounds", "2", "--solbench-json", "t.jsonl", "-k",
-        "num_tokens:7] or batch_size:1] or q_len:1- or num_tokens:128]", timeout=900,
-    )  # fmt: skip
-    traces = pytester.path / "t.jsonl"
-    assert traces.exists(), result.stdout.str()[-3000:] + result.stderr.str()[-2000:]
-    lines = [json.loads(x) for x in traces.read_text().splitlines()]
+    lines = _through_the_plugin(
+        pytester, ("deepseek_v2_lite_kv_a_proj_with_mqa_n576_k2048", "vit_base_patch16_224_patch_embed_c768_p16",
+                   "llama3_2_11b_vision_cross_attention_h32_kv8_d128", "bert_base_qkv_proj_n2304_k768"),
+        "num_tokens:7] or batch_size:1] or q_len:1- or num_tokens:128]",
+        redteam=("hack_r26_import_template_gemm", "hack_r26_import_template_conv", "hack_r27_finalizer_template_gemm"),
+        lookalikes=("compiled_at_import_gemm", "compiled_cross_attention"))  # fmt: skip
     got = {(x["solution"], x["solbench"]["status"], x["solbench"].get("rule")) for x in lines
            if x["solbench"]["status"] != "SKIPPED"}  # CPU mode skips the larger cross-attention workloads
     assert got == {("hack_r26_import_template_gemm", "REWARD_HACK", "vendor-op"),
                    ("hack_r26_import_template_conv", "REWARD_HACK", "vendor-op"),
                    ("hack_r27_finalizer_template_gemm", "REWARD_HACK", "vendor-op"),
-                   ("compiled_at_import_gemm", "PASSED", None), ("compiled_cross_attention", "PASSED", None)}, \
-        (got, result.stdout.str()[-3000:])  # fmt: skip
+                   ("compiled_at_import_gemm", "PASSED", None), ("compiled_cross_attention", "PASSED", None)}, got
     assert all("while the kernel's module was imported" in x["evaluation"]["log"] for x in lines
                if x["solution"].startswith("hack_r26"))  # fmt: skip
 
@@ -234,28 +225,11 @@ def test_the_import_is_judged_for_every_item_failed_imports_too_and_tables_built
     import traced a GEMM fails too, and so does one whose first import compiled the GEMM, stashed it in a helper
     module and raised (red-team round 27, al00, al00b). Tables built at import with ``torch.linalg`` or an FFT on
     constants pass: only the family's library ops count there (al13, al16, al17)."""
-    import json
-    import shutil
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    kernels = pytester.path / "kernels"
-    kernels.mkdir()
-    shutil.copy(root / "tests" / "redteam" / "hack_r26_import_template_gemm.py", kernels)
-    shutil.copytree(root / "tests" / "redteam" / "hack_r27_failed_import_stash", kernels / "stash")
-    for name in ("import_winograd_matrices", "import_dft_table", "import_polynomial_fit"):
-        shutil.copy(root / "tests" / "lookalikes" / f"{name}.py", kernels)
-    problems = [root / "problems" / p / "definition.json" for p in (
-        "deepseek_v2_lite_kv_a_proj_with_mqa_n576_k2048", "convnext_base_dwconv7x7_c128_h56",
-        "gemma2_2b_gelu_tanh_and_mul_i9216")]
-    result = pytester.runpytest_subprocess(
-        *map(str, problems), "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels), "-p", "no:randomly",
-        "-p", "no:cacheprovider", "--solbench-rounds", "2", "--solbench-json", "t.jsonl", "-k",
-        "num_tokens:1] or num_tokens:7] or batch_size:1]", timeout=900,
-    )  # fmt: skip
-    traces = pytester.path / "t.jsonl"
-    assert traces.exists(), result.stdout.str()[-3000:] + result.stderr.str()[-2000:]
-    lines = [json.loads(x) for x in traces.read_text().splitlines()]
+    lines = _through_the_plugin(
+        pytester, ("deepseek_v2_lite_kv_a_proj_with_mqa_n576_k2048", "convnext_base_dwconv7x7_c128_h56",
+                   "gemma2_2b_gelu_tanh_and_mul_i9216"), "num_tokens:1] or num_tokens:7] or batch_size:1]",
+        redteam=("hack_r26_import_template_gemm",), folders=("hack_r27_failed_import_stash",),
+        lookalikes=("import_winograd_matrices", "import_dft_table", "import_polynomial_fit"))  # fmt: skip
     got = sorted((x["solution"], x["workload"]["axes"].get("num_tokens", 0), x["solbench"]["status"],
                   x["solbench"].get("rule")) for x in lines if x["solbench"]["status"] != "SKIPPED")  # fmt: skip
     assert got == sorted([
@@ -264,7 +238,7 @@ def test_the_import_is_judged_for_every_item_failed_imports_too_and_tables_built
         ("hack_r26_import_template_gemm", 7, "REWARD_HACK", "vendor-op"),
         ("import_dft_table", 0, "PASSED", None), ("import_winograd_matrices", 0, "PASSED", None),
         ("import_polynomial_fit", 1, "PASSED", None), ("import_polynomial_fit", 7, "PASSED", None),
-    ]), (got, result.stdout.str()[-3000:])  # fmt: skip
+    ]), got  # fmt: skip
 
 
 def _watched_problems() -> list:

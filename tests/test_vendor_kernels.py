@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import judging
 
 from pytest_solbench.guard import vendor_kernels
 
@@ -173,16 +174,9 @@ def test_no_names_no_library_kernels_or_no_family_is_no_finding() -> None:
     assert vendor_kernels.finding([GEMM], [], "fp8_group_quant") is None
 
 
-class _Request:
-    def __init__(self, guard: bool = True, allowed: tuple[str, ...] = (), reference: bool = False) -> None:
-        self.guard, self.allowed_rules, self.kernel = guard, allowed, {"is_reference": reference}
+def _judged(kernel: object, names: list[str] | None, op_type: str = "gemm") -> str | None:
+    from pytest_solbench.judge.kernel import Verdict
 
-
-def _judged(request: _Request, names: list[str] | None, op_type: str = "gemm") -> str | None:
-    from pytest_solbench.judge.kernel import Kernel, Verdict
-
-    kernel = Kernel.__new__(Kernel)
-    kernel.request = request
     try:
         kernel.judge_kernels(names, ["aten::copy_"], op_type)
     except Verdict as verdict:
@@ -191,12 +185,12 @@ def _judged(request: _Request, names: list[str] | None, op_type: str = "gemm") -
 
 
 def test_the_judge_holds_the_witness_where_it_holds_the_record() -> None:
-    assert "nvjet_tst" in _judged(_Request(), [GEMM])
-    assert _judged(_Request(), None) is None  # no kernel names asked for (CPU, or an unprofiled round)
-    assert _judged(_Request(guard=False), [GEMM]) is None
-    assert _judged(_Request(allowed=("vendor-op",)), [GEMM]) is None
-    assert _judged(_Request(reference=True), [GEMM]) is None
-    assert _judged(_Request(), [GEMM], "fp8_group_quant") is None
+    assert "nvjet_tst" in _judged(judging(), [GEMM])
+    assert _judged(judging(), None) is None  # no kernel names asked for (CPU, or an unprofiled round)
+    assert _judged(judging(guard=False), [GEMM]) is None
+    assert _judged(judging(allowed=("vendor-op",)), [GEMM]) is None
+    assert _judged(judging(reference=True), [GEMM]) is None
+    assert _judged(judging(), [GEMM], "fp8_group_quant") is None
 
 
 def _cuda() -> bool:
