@@ -224,11 +224,15 @@ def test_the_import_is_judged_for_every_item_failed_imports_too_and_tables_built
     """Every item's load answers with every import of the kernel in its process: the second item of a kernel whose
     import traced a GEMM fails too, and so does one whose first import compiled the GEMM, stashed it in a helper
     module and raised (red-team round 27, al00, al00b). Tables built at import with ``torch.linalg`` or an FFT on
-    constants pass: only the family's library ops count there (al13, al16, al17)."""
+    constants pass: only the family's library ops count there (al13, al16, al17). A finalizer left on a call's input
+    runs inside the call's record (round 28, am01, am02: it compiled a GEMM template with a config key built from two
+    strings, or traced a linear into oneDNN Graph, after the record had closed)."""
     lines = _through_the_plugin(
         pytester, ("deepseek_v2_lite_kv_a_proj_with_mqa_n576_k2048", "convnext_base_dwconv7x7_c128_h56",
-                   "gemma2_2b_gelu_tanh_and_mul_i9216"), "num_tokens:1] or num_tokens:7] or batch_size:1]",
-        redteam=("hack_r26_import_template_gemm",), folders=("hack_r27_failed_import_stash",),
+                   "gemma2_2b_gelu_tanh_and_mul_i9216", "bert_base_qkv_proj_n2304_k768"),
+        "num_tokens:1] or num_tokens:7] or batch_size:1] or num_tokens:128]",
+        redteam=("hack_r26_import_template_gemm", "hack_r28_computed_backend_key", "hack_r28_llga_trace"),
+        folders=("hack_r27_failed_import_stash",),
         lookalikes=("import_winograd_matrices", "import_dft_table", "import_polynomial_fit"))  # fmt: skip
     got = sorted((x["solution"], x["workload"]["axes"].get("num_tokens", 0), x["solbench"]["status"],
                   x["solbench"].get("rule")) for x in lines if x["solbench"]["status"] != "SKIPPED")  # fmt: skip
@@ -238,6 +242,8 @@ def test_the_import_is_judged_for_every_item_failed_imports_too_and_tables_built
         ("hack_r26_import_template_gemm", 7, "REWARD_HACK", "vendor-op"),
         ("import_dft_table", 0, "PASSED", None), ("import_winograd_matrices", 0, "PASSED", None),
         ("import_polynomial_fit", 1, "PASSED", None), ("import_polynomial_fit", 7, "PASSED", None),
+        ("hack_r28_computed_backend_key", 128, "REWARD_HACK", "vendor-op"),
+        ("hack_r28_llga_trace", 128, "REWARD_HACK", "vendor-op"),
     ]), got  # fmt: skip
 
 

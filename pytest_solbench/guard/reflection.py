@@ -42,6 +42,9 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
             hit("computed-name", node, f"passes {node.id} around as a value: the calls it makes are out of sight")
         if id(node) in own:
             continue
+        option = node.arg if isinstance(node, ast.keyword) else node.attr if isinstance(node, ast.Attribute) else None
+        if option and _below_record_option(option):  # config.patch(cpp_wrapper=True), torch.jit.enable_onednn_fusion
+            hit("patching", node, _BELOW_RECORD_MESSAGE.format(option))
         if isinstance(node, ast.Attribute) and not (node.attr == "__class__" and id(node) in named):
             _attribute(node, resolve, hit)  # self.__class__.__name__ only reads what the class is called
         elif isinstance(node, ast.Name) and is_dunder(node.id) and node.id not in DUNDER_NAMES and not (
@@ -60,9 +63,6 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
             _call(node, resolve, hit)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _below_record_option(node.value):
             hit("patching", node, _BELOW_RECORD_MESSAGE.format(node.value))
-        elif isinstance(node, (ast.keyword, ast.Attribute)) and _below_record_option(
-                (node.arg if isinstance(node, ast.keyword) else node.attr) or ""):  # config.patch(cpp_wrapper=True)
-            hit("patching", node, _BELOW_RECORD_MESSAGE.format(node.arg if isinstance(node, ast.keyword) else node.attr))
         elif isinstance(node, ast.MatchClass):  # `case object(f_back=f)` reads f_back with no attribute node
             for name in node.kwd_attrs:  # (red-team round 19, w04, w04d)
                 _attribute_path(ast.Constant(name), "a class pattern", node, hit, private=True)
@@ -153,7 +153,8 @@ def _below_record_option(text: str) -> bool:
     torch's (the backends of max-autotune's GEMMs and convolutions: ``worker.rewrites`` sets them to ``ATEN``)."""
     name = text.lower().removeprefix("torchinductor_")
     return (name in ("cpp_wrapper", "cpp_wrapper_build_separate") or name.startswith(("aot_inductor", "aoti"))
-            or name in ("max_autotune_gemm_backends", "max_autotune_conv_backends"))
+            or name in ("max_autotune_gemm_backends", "max_autotune_conv_backends", "enable_onednn_fusion",
+                        "_jit_set_llga_enabled"))  # oneDNN Graph's partitions: a library's GEMMs (round 28, am02)
 
 
 def _is_type_call(node: Any, resolve: Callable[[ast.AST], str | None]) -> bool:

@@ -14,6 +14,7 @@ in the process tells a checked call from a timed one but the stack itself.
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pytest_solbench.data.inputs import poison_
 from pytest_solbench.guard.confine import own_user_hint
 from pytest_solbench.worker import execute
 from pytest_solbench.worker import delivery
+from pytest_solbench.worker.aftercall import _after_call, _check, _strict_outputs, _strict_result
 from pytest_solbench.worker.rounds import as_outputs
 from pytest_solbench.worker.shm import attach
 
@@ -78,6 +80,7 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
     if failed is not None:
         return {**failed, "ops": sent}
     watch = watch and wires is not None
+    gc.freeze()  # what the import made stays: a call's own garbage is then collected in milliseconds (``let_go``)
     _LOADED[payload["key"]] = entry = _Loaded(fn, dps, wires, problem.definition, watch)
     if wires is not None:  # the entry the harness asks for its tripwires stays as loaded (red-team round 18, u03)
         wires.snapshot.watch(f"harness._LOADED[{spec.name!r}]", entry, ("fn", "dps", "wires", "definition", "watch"))
@@ -119,15 +122,28 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
             return
         replies.append({"outputs": None if final else reported, "trip": _trip(trip), "kernel_names": None})
 
+    def let_go() -> None:
+        """The calls' tensors dropped and the garbage collected inside the record and the armed window: a finalizer
+        the kernel left on an input (a generator's ``finally``) ran after both had closed and compiled or traced a
+        GEMM unseen (red-team rounds 27, ak02, and 28, am01 to am03). What it does is recorded and checked here."""
+        cases.clear()
+        results.clear()
+        gc.collect()
+        if replies and "error" not in replies[-1] and replies[-1]["trip"] is None:
+            trip = _check(entry, None)
+            if trip is not None:
+                replies[-1]["trip"] = _trip(trip)
+
+    calls = len(cases)
     try:
         with torch.no_grad(), entry.armed():
             if _profiled(payload, device):
                 from pytest_solbench.measure.timing import profiled_spans_ms
 
                 # the call before's checks in ``prepare``, the last's in ``after``: outside every call's range
-                _spans, sets = profiled_spans_ms(run, lambda i: check(i - 1), _noop, list(range(len(cases))),
+                _spans, sets = profiled_spans_ms(run, lambda i: check(i - 1), _noop, list(range(calls)),
                                                  ops=ops if entry.watch else None,
-                                                 after=lambda: check(len(cases) - 1))  # fmt: skip
+                                                 after=lambda: (check(calls - 1), let_go()))  # fmt: skip
                 for k, reply in enumerate(replies):
                     if "error" not in reply:
                         reply["kernel_names"] = sorted(sets[k])
@@ -135,12 +151,13 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
                 from pytest_solbench.guard import dispatched
 
                 with dispatched.recorded() if entry.watch else contextlib.nullcontext(ops) as ops:
-                    for i in range(len(cases)):
+                    for i in range(calls):
                         run(i)
                         check(i)
+                    let_go()
     except Exception as exc:  # the record itself failed around the calls (their own raises are caught above)
         if not over():
-            del replies[len(cases) - 1:]  # the last call's place says so: the reply stays within the calls asked
+            del replies[calls - 1:]  # the last call's place says so: the reply stays within the calls asked
             replies.append(_raised(entry, exc))
     return {"calls": replies, "ops": _sent(entry, ops)}
 
@@ -339,60 +356,6 @@ def _invoke(entry: _Loaded, args: list, outs: list) -> Any:
         entry.fn(*args, *outs)
         return outs
     return entry.fn(*args)
-
-
-def _after_call(entry: _Loaded, result: Any, args: list, outs: list, device: str) -> tuple[Any, Any, bool]:
-    """What follows a checked call, inside its operator record (the tripwires' grace too: a vendor op a helper ran
-    there, after the record had stopped, was unseen, red-team round 21, y04, y08): (reported, trip, final)."""
-    execute._sync(device)
-    # Still armed: what the kernel returned is opened here, and no code of its may run unseen.
-    trip = None if entry.dps else _strict_result(entry, result)
-    if trip is not None:
-        return None, trip, True
-    returned = None if entry.dps else as_outputs(result, entry.definition)
-    reported = None if entry.dps else delivery.deliver(returned, outs)
-    execute._sync(device)
-    return reported, _check(entry, returned, args), False
-
-
-def _check(entry: _Loaded, returned: list | None, args: list = ()) -> Any:
-    """The in-process tripwires after a call (settled after the first: JIT and autotune threads are its own)."""
-    if entry.wires is None:
-        return None
-    if not entry.settled:
-        entry.wires.settle()
-        entry.settled = True
-    trip = entry.wires.check() or (_strict_outputs(entry, returned, args) if returned is not None else None)
-    _drain_device()
-    return trip
-
-
-def _drain_device() -> None:
-    """GPU work a thread of the kernel's launched while the tripwires let it finish (``BUSY_GRACE_S``) is done
-    before the reply: nothing of this process runs on the device once it has answered (so the judge may stop it
-    and time a baseline beside it, ``referee._kernels_stopped``)."""
-    import sys
-
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_initialized():
-        torch.cuda.synchronize()
-
-
-def _strict_result(entry: _Loaded, result: Any) -> Any:
-    """A value-returning kernel's result, by its type alone, before anything of it is opened (guard on only)."""
-    if entry.wires is None:
-        return None
-    from pytest_solbench.guard import tripwires
-
-    return tripwires.strict_result(result)
-
-
-def _strict_outputs(entry: _Loaded, returned: list, args: list) -> Any:
-    if entry.wires is None:
-        return None
-    from pytest_solbench.guard import tripwires
-
-    return tripwires.strict_outputs([o.name for o in entry.definition.outputs], returned, args)
 
 
 def _plain_measurement(measured: dict[str, Any]) -> dict[str, Any]:

@@ -18,9 +18,15 @@ def interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
 
 
-def first_config_autotune() -> bool:
-    """Where Triton interprets and its autotuner is loaded, make every autotuner take its first configuration.
+def first_config_autotune(load: bool = False) -> bool:
+    """Where Triton interprets and its autotuner is loaded (with ``load``, loaded here where Triton is installed:
+    before a kernel's import, which may autotune), make every autotuner take its first configuration.
     Idempotent; True when the autotuner is (now) so."""
+    if load and interpreting() and "triton.runtime.autotuner" not in sys.modules:
+        try:
+            import triton.runtime.autotuner  # noqa: F401
+        except ImportError:
+            return False
     autotuner = sys.modules.get("triton.runtime.autotuner")
     tuner = getattr(autotuner, "Autotuner", None)
     if not interpreting() or tuner is None or not hasattr(tuner, "prune_configs"):

@@ -13,7 +13,12 @@ And the GEMMs and convolutions Inductor compiles stay torch's library calls (``m
 ``max_autotune_conv_backends`` are ``ATEN``): its templates (a C++ GEMM on the CPU, a Triton one on the GPU) do a
 library op's whole work in generated code that dispatches no operator, so a GEMM compiled where nothing was recorded
 (in a finalizer after a call, while the judge timed) ran unseen in every later call (red-team round 27, ak02). The
-options that would choose templates again are ``patching`` statically (``guard.reflection``)."""
+options that would choose templates again are ``patching`` statically (``guard.reflection``).
+
+The same holds for TorchScript's oneDNN Graph fuser (LLGA), which runs a traced linear or convolution as a library
+partition (``LlgaPartition_0``) with no operator in the record (red-team round 28, am02, am03): it stays off. What
+is set here is held, not only set: ``undone`` says, after every call, which of it the kernel's code changed (a
+config key built from two strings, round 28, am01), and the harness fails the call ``patching``."""
 
 from __future__ import annotations
 
@@ -32,13 +37,32 @@ LIBRARY_CALLS = {"max_autotune_gemm_backends": "ATEN", "max_autotune_conv_backen
 
 def keep_attention_written_out() -> None:
     """From now on in this process, Inductor registers no attention pattern and compiles GEMMs and convolutions to
-    torch's library calls (idempotent)."""
+    torch's library calls, and TorchScript's oneDNN Graph fuser is off (idempotent)."""
     for name, patch in _PATCHES.items():
         loaded = sys.modules.get(name)
         if loaded is not None:
             patch(loaded)
     if not any(isinstance(finder, _Patched) for finder in sys.meta_path):
         sys.meta_path.insert(0, _Patched())
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch._C._jit_set_llga_enabled(False)
+
+
+def undone() -> str | None:
+    """What of ``keep_attention_written_out``'s settings no longer holds in this process, in words, or None."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch._C._jit_llga_enabled():
+        return "TorchScript's oneDNN Graph fuser was switched on: it runs a traced GEMM or convolution as a library's"
+    config = sys.modules.get(CONFIG_MODULE)
+    changed = [k for k, v in LIBRARY_CALLS.items() if config is not None and getattr(config, k, v) != v]
+    if changed:
+        return (f"Inductor's {changed[0]} was set back from {LIBRARY_CALLS[changed[0]]!r}: its templates do a GEMM or "
+                "convolution in generated code that dispatches no operator")
+    patterns = sys.modules.get(PATTERNS_MODULE)
+    if patterns is not None and getattr(patterns, "_sfdp_init", None) is not _registers_nothing:
+        return "Inductor's attention rewrite was switched back on: it puts torch's fused attention in the kernel's place"
+    return None
 
 
 def _registers_nothing(*args: Any, **kwargs: Any) -> None:
