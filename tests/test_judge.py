@@ -958,6 +958,33 @@ def test_judge_red_team_on_the_gpu_with_the_guard_off_then_an_honest_kernel(pyte
     assert got == {**expected, "zz_honest_rmsnorm": "PASSED"}, (got, result.stdout.str()[-3000:])
 
 
+CAUGHT_ONCE_PER_PROCESS = """
+import torch
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+SOLBENCH_ALLOW = {"computed-name": "a vendor op only the run-time record can catch"}
+FIRST = [True]
+
+
+def run(hidden_states, weight):
+    if FIRST[0]:  # the library's op in a process's first call only: the item is caught, its process kept warm
+        FIRST[0] = False
+        return getattr(torch.nn.functional, "rms" + "_norm")(hidden_states, (4096,), weight, 1e-5)
+    x = hidden_states.float()
+    return (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight.float()).to(hidden_states.dtype)
+"""
+
+
+def test_a_caught_item_retires_its_process_so_the_next_item_starts_afresh(fresh_pools, tmp_path: Path) -> None:
+    """What a REWARD_HACK item left in its process (here, that its first call is over) serves no later item: the
+    process is retired (red-team round 28, am05)."""
+    (tmp_path / "once.py").write_text(CAUGHT_ONCE_PER_PROCESS)
+    request = replace(_request(tmp_path / "once.py", rounds=1), guard=True)
+    for _ in range(2):
+        outcome = referee.judge_item(request)
+        assert outcome.status is Status.REWARD_HACK and outcome.rule == "vendor-op", outcome.log
+
+
 HANGS = """
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
 

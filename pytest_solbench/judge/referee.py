@@ -30,7 +30,8 @@ __all__ = ["Case", "Kernel", "Verdict", "checked_call", "checked_calls", "judge_
 
 def judge_item(request: ItemRequest) -> ItemOutcome:
     """The item's outcome; a failure on the GPU that left the kernel's process unhealthy (an illegal address, a
-    device-side assert) retires that process, so the kernel's next item starts on a fresh one."""
+    device-side assert) retires that process, so the kernel's next item starts on a fresh one, and so does any
+    REWARD_HACK: nothing a caught item left in its process serves the next."""
     _undumpable_once()
     phases.begin()
     with _kernels_stopped(request):
@@ -45,6 +46,8 @@ def judge_item(request: ItemRequest) -> ItemOutcome:
         kernel.pools.retire(kernel.tenant)
         note = "\n(the kernel broke its process's CUDA context; its next item runs in a fresh process)"
         outcome = replace(outcome, log=outcome.log + note)
+    elif outcome.status is Status.REWARD_HACK:  # what a caught item prepared in its process serves no later item
+        kernel.pools.retire(kernel.tenant)  # (red-team round 28, am05: a fused graph built where it was caught)
     return replace(outcome, judge_phases_s=phases.taken())
 
 
