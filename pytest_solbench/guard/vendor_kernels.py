@@ -14,9 +14,9 @@ one part to the library, not two.
 
 The patterns name the libraries' own kernels only: a kernel's own Triton kernels carry the names of its Python
 functions (``_rmsnorm_kernel``, ``matmul_kernel``, ``_attn_fwd``), and its own CUDA kernels demangle to its own
-names, so a pattern holds a vendor's prefix (``nvjet_``, ``sm90_xmma_``, ``cutlass_80_``), a vendor's namespace
-(``pytorch_flash::``, ``PyTorchMemEffAttention``, ``at::native::``, ``cublasLt::``) or a vendor's word (``cudnn``,
-``cublas``). FlashAttention's own sources compiled into a kernel's extension demangle to ``flash::``, not torch's
+names, so a pattern holds a vendor's generated name (``nvjet_..._NNT``, ``sm90_xmma_gemm_...``, a tile and a layout),
+a vendor's namespace (``pytorch_flash::``, ``PyTorchMemEffAttention``, ``at::native::``, ``cublasLt::``, ``cudnn::``)
+or a vendor's parameter types (``cublasGemvParamsEx<...>``, ``cudnnKernelDataType_t``). FlashAttention's own sources compiled into a kernel's extension demangle to ``flash::``, not torch's
 ``pytorch_flash::``, and pass. What it cannot see: CPU mode (no kernels are named there), a library kernel under a
 name no pattern holds (``benchmarks/vendor_kernel_names.py`` lists a card's real names against these patterns), and
 names the kernel's process forged (the names travel from it, as the kernel sets do: docs/threat-model.md).
@@ -85,8 +85,10 @@ def kernel_op(name: str) -> str | None:
 
 def fused_activation(name: str) -> str | None:
     """The ``aten`` elementwise op a library GEMM kernel of that name applies in its epilogue, or None."""
-    if kernel_op(name) != "mm":
-        return None
+    return _activation(name) if kernel_op(name) == "mm" else None
+
+
+def _activation(name: str) -> str | None:
     lowered = name.lower()
     return next((op for word, op in ACTIVATIONS if word in lowered), None)
 
@@ -95,9 +97,10 @@ def witnessed(names: list[str] | tuple[str, ...] | None) -> dict[str, str]:
     """``aten::op`` -> the first kernel name that stands for it, over ``names`` (the kernels calls launched)."""
     found: dict[str, str] = {}
     for name in sorted(names or ()):
-        for op in (kernel_op(name), fused_activation(name)):
-            if op is not None:
-                found.setdefault(f"aten::{op}", name)
+        op = kernel_op(name)
+        for stands in (op, _activation(name) if op == "mm" else None):
+            if stands is not None:
+                found.setdefault(f"aten::{stands}", name)
     return found
 
 
