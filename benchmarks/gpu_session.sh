@@ -11,6 +11,7 @@
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup confine                         # a measure that stops CUDA, found
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup costs examples                  # the judge's parts, the README job
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup witness ab                      # the GPU's witness; the judge's cost, old and new
+#   OUT=gpu-out bash benchmarks/gpu_session.sh setup costs jprofile                   # the judge's cost, part by part and function by function
 # DEADLINE_S=N stops every step by N seconds after the start. Every step logs under $OUT/logs; the last packs them into $OUT/logs.tgz. Clocks are only observed, never set.
 set -u
 OUT=${OUT:-gpu-out}
@@ -56,6 +57,13 @@ for what in "$@"; do
       echo "smoke failed: the steps after it were not run" >>"$LOGS/steps.txt"; break ;;
     costs)  # issue 15: what the judge's parts cost one by one (operator record, CUPTI profile, comparisons)
       timed costs timeout "$(cap 120)" python benchmarks/judge_costs.py >"$LOGS/costs.log" 2>&1 ;;
+    jprofile)  # issue 15: one item's judge function by function (cProfile), for three kernels of the README job
+      for case in "llama3_1_8b_rmsnorm_h4096 examples/triton_rmsnorm.py num_tokens=4096" \
+                  "llama3_1_8b_silu_and_mul_i14336 examples/triton_swiglu.py num_tokens=64" \
+                  "llama3_1_8b_gqa_paged_decode_h32_kv8_d128_ps16 examples/torch_gqa_decode.py batch_size=7"; do
+        set -- $case
+        timed "jprofile-$1" timeout "$(cap 90)" python benchmarks/judge_profile.py $case --top 35 >"$LOGS/jprofile_$1.log" 2>&1
+      done ;;
     witness)  # the library kernels this card names, against guard.vendor_kernels; a GEMM replayed out of the record's sight
       timed witness-names timeout "$(cap 150)" python benchmarks/vendor_kernel_names.py "$LOGS/vendor_kernel_names.json" \
         >"$LOGS/vendor_kernel_names.log" 2>&1

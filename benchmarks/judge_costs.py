@@ -5,7 +5,11 @@
 Each line: a part, its median over repeats in ms. The parts: the operator record around an empty block and around
 one RMSNorm (``guard.dispatched.recorded``), a CUPTI profile of one call (``measure.cupti.profiled_spans_ms``, the
 GPU's checked calls that name their kernels), an output comparison (``worker.check.check_output``) and an input
-byte comparison (``data.inputs.changed``) at a small and a large size. Clocks are only observed, never set.
+byte comparison (``data.inputs.changed``) at a small and a large size. Then the kernel's process's own per-call
+parts, with the bundled RMSNorm example loaded here as a kernel's process loads it (guard on): arming its tripwires
+around an empty block, their check after a call, ``gc.collect`` once the import is frozen (``harness.let_go``) and
+the compilers' held settings (``worker.rewrites.undone``). These come last: the tripwires' audit hook stays in this
+process. Clocks are only observed, never set.
 """
 
 from __future__ import annotations
@@ -69,8 +73,35 @@ def main(device: str) -> None:
                      median_ms(lambda: (check.check_output("y", got, expected, tol, expected_dtype="bfloat16"),
                                         sync()))))  # fmt: skip
         rows.append((f"inputs.changed {shape[0]}x{shape[1]} bf16", median_ms(lambda: inputs.changed([got], [expected]))))
+    rows += kernel_side(device)
     for name, ms in rows:
         print(f"{ms:9.3f} ms  {name}")
+
+
+def kernel_side(device: str) -> list[tuple[str, float]]:
+    """The per-call parts of a kernel's process around a checked call, the RMSNorm example loaded with its guard."""
+    import gc
+    from pathlib import Path
+
+    from pytest_solbench.data.discovery import discover
+    from pytest_solbench.data.trace import load_problem
+    from pytest_solbench.worker import execute, rewrites
+
+    root = Path(__file__).resolve().parents[1]
+    definition = load_problem(root / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json").definition
+    (spec,), _ = discover([root / "examples" / "triton_rmsnorm.py"])
+    _fn, _dps, wires = execute._kernel(spec, definition, True)
+    wires.settle()
+    gc.freeze()
+
+    def armed() -> None:
+        with wires.arm():
+            pass
+
+    return [("tripwires armed around an empty block", median_ms(armed)),
+            ("tripwires' check after a call", median_ms(wires.check)),
+            ("gc.collect after gc.freeze", median_ms(gc.collect)),
+            ("compilers' settings held (rewrites.undone)", median_ms(rewrites.undone))]  # fmt: skip
 
 
 if __name__ == "__main__":
