@@ -196,6 +196,22 @@ def test_precision_downgrade_only_when_the_definition_is_all_float32() -> None:
     assert py(code) == []
 
 
+def test_the_settings_preambles_set_are_allowed_and_other_attributes_are_patching() -> None:
+    """Red-team round 29 (ap FV-1 to FV-3): cuDNN's benchmark flag, dynamo's cache limit and Inductor's tuning knobs
+    set to constants pass; TF32 on is a precision downgrade in an all-fp32 definition only; a backend that chooses
+    where a compiled GEMM runs, a computed value and another attribute stay ``patching``."""
+    preamble = ("import torch\nimport torch._dynamo.config\nimport torch._inductor.config as ic\n"
+                "torch.backends.cudnn.benchmark = True\ntorch._dynamo.config.cache_size_limit = 64\n"
+                "ic.coordinate_descent_tuning = True\ntorch.backends.cuda.matmul.allow_tf32 = True\n"
+                "torch.backends.cuda.matmul.fp32_precision = 'ieee'\n")  # fmt: skip
+    assert py(preamble) == []
+    assert py(preamble, dtypes=["float32", "float32"]) == [("precision-downgrade", 7)]
+    assert py("import torch._inductor.config as ic\nic.max_autotune_gemm_backends = 'ATEN'\n") == [("patching", 2)]
+    assert py("import torch\nflag = True\ntorch.backends.cudnn.benchmark = flag\n") == [("patching", 3)]
+    assert py("import torch\ntorch.backends.cudnn.enabled = False\n") == [("patching", 2)]
+    assert py("import torch\ntorch.backends.cudnn.benchmark += 1\n") == [("patching", 2)]
+
+
 def test_cpp_strips_comments_and_strings_but_keeps_lines() -> None:
     text = '// cudaStreamCreate\nconst char* s = "fork()";\n/* dlopen\n */ int x = 1;\ncudaStreamCreate(&s);\n'
     assert strip_cpp(text).count("\n") == text.count("\n")
@@ -450,8 +466,9 @@ def test_there_is_a_lookalike_for_each_false_positive_the_rules_must_avoid() -> 
                                                   "frozen_dataclass_setattr", "inspect_signature", "init_subclass_registry",
                                                   "vars_kwargs", "dataclass_fields", "groupnorm_silu_hand",
                                                   "libdevice_choice", "softmax_method", "enum_members",
-                                                  "resources_config", "import_module_helper", "own_dunders"
-                                                  }  # fmt: skip (red-team rounds 1 and 2: the first 10; round 18: 6; round 21: 12)
+                                                  "resources_config", "import_module_helper", "own_dunders",
+                                                  "settings_preamble", "packaging_version_guard", "toml_config"
+                                                  }  # fmt: skip (red-team rounds 1 and 2: the first 10; round 18: 6; round 21: 12; round 29: 3)
 
 
 def test_names_are_read_by_what_their_modules_are_red_team_round_2() -> None:

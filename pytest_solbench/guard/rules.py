@@ -26,8 +26,9 @@ from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
 from pytest_solbench.guard.partial import hidden_imports, outside_the_listed_names, partly_importable
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
-from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, LIBRARY_CALLS, MODULE_RULES, REEXPORTED,
-                                          WRITE_METHODS, vendor_families, vendor_names)  # fmt: skip
+from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, LIBRARY_CALLS, MODULE_RULES, PRECISION_SETTINGS,
+                                          REEXPORTED, SETTABLE, WRITE_METHODS, vendor_families,
+                                          vendor_names)  # fmt: skip
 from pytest_solbench.guard.values import modules_as_values
 
 RULES: dict[str, str] = {
@@ -229,7 +230,8 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
             if turns_off(node):
                 continue  # torch.backends.cuda.matmul.allow_tf32 = False asks for more precision, not less
             for target in node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]:
-                _check_store(target, resolver, hit)
+                if not _a_setting(node, target, resolver, hit, context):
+                    _check_store(target, resolver, hit)
         elif isinstance(node, ast.ClassDef):
             for base in node.bases:
                 if (resolver.resolve(base) or "").endswith(("torch.Tensor", "torch._C.TensorBase")):
@@ -354,6 +356,23 @@ def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[st
     highest = bool(node.args) and isinstance(node.args[0], ast.Constant) and node.args[0].value == "highest"
     if func and func.endswith("set_float32_matmul_precision") and context.fp32_only and not highest:
         hit("precision-downgrade", node, "set_float32_matmul_precision allows TF32 in a float32 definition")
+
+
+def _a_setting(node: ast.AST, target: ast.AST, resolver: Resolver, hit, context: _Context) -> bool:
+    """Whether ``target = constant`` sets one of the settings users' preambles set (``tables.SETTABLE``, the
+    precision flags of ``tables.PRECISION_SETTINGS``); a precision flag that allows less than fp32 in an all-fp32
+    definition is ``precision-downgrade`` here."""
+    value = getattr(node, "value", None)
+    if not (isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(target, ast.Attribute)
+            and isinstance(value, ast.Constant)):  # fmt: skip
+        return False
+    owner = resolver.resolve(target.value)
+    name = f"{owner}.{target.attr}" if owner else ""
+    if name in PRECISION_SETTINGS:
+        if context.fp32_only and value.value not in (False, "ieee"):
+            hit("precision-downgrade", target, f"sets {name} to {value.value!r} in a float32 definition")
+        return True
+    return name in SETTABLE
 
 
 def _check_store(target: ast.AST, resolver: Resolver, hit) -> None:

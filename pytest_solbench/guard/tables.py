@@ -266,10 +266,39 @@ REEXPORTED = frozenset(("sys", "gc", "ctypes", "_ctypes", "builtins", "importlib
                         "multiprocessing", "pickle", "marshal", "runpy", "mmap", "tempfile", "torch", "numpy",
                         "triton", "logging", "typing", "pkgutil", "pydoc", "doctest", "io", "_pickle",
                         "_posixsubprocess", "functools", "operator", "sympy"))  # fmt: skip
+#: Settings a kernel may assign a constant to, as the preambles users copy do (red-team round 29, ap FV-1 to FV-3):
+#: cuDNN's algorithm search, the precision flags (``precision-downgrade`` where they allow less than fp32 in an
+#: all-fp32 definition), einsum's path search, dynamo's recompile limits and Inductor's tuning knobs. What chooses
+#: where a compiled GEMM runs (``max_autotune_gemm_backends``, oneDNN Graph, CUDA graphs) is not here: assigning
+#: any other attribute of an imported module is ``patching`` (and ``worker.rewrites`` holds the backends at run
+#: time whatever wrote them).
+SETTABLE = frozenset(("torch.backends.cudnn.benchmark", "torch.backends.cudnn.deterministic",
+                      "torch.backends.cudnn.benchmark_limit", "torch.backends.opt_einsum.enabled",
+                      "torch.backends.opt_einsum.strategy", "torch._dynamo.config.cache_size_limit",
+                      "torch._dynamo.config.recompile_limit", "torch._dynamo.config.accumulated_cache_size_limit",
+                      "torch._dynamo.config.accumulated_recompile_limit", "torch._dynamo.config.automatic_dynamic_shapes",
+                      "torch._dynamo.config.assume_static_by_default", "torch._dynamo.config.capture_scalar_outputs",
+                      "torch._dynamo.config.capture_dynamic_output_shape_ops",
+                      "torch._inductor.config.coordinate_descent_tuning",
+                      "torch._inductor.config.coordinate_descent_check_all_directions",
+                      "torch._inductor.config.epilogue_fusion", "torch._inductor.config.aggressive_fusion",
+                      "torch._inductor.config.max_autotune_pointwise", "torch._inductor.config.fx_graph_cache",
+                      "torch._inductor.config.triton.unique_kernel_names"))  # fmt: skip
+#: Precision settings (``torch.backends...allow_tf32``, ``...fp32_precision``): settable where the definition is not
+#: all fp32; there, any value but the precise one (False, "ieee") is ``precision-downgrade``.
+PRECISION_SETTINGS = frozenset(("torch.backends.cuda.matmul.allow_tf32", "torch.backends.cudnn.allow_tf32",
+                                "torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction",
+                                "torch.backends.cuda.matmul.allow_bf16_reduced_precision_reduction",
+                                "torch.backends.fp32_precision", "torch.backends.cuda.matmul.fp32_precision",
+                                "torch.backends.cudnn.fp32_precision", "torch.backends.cudnn.conv.fp32_precision",
+                                "torch.backends.cudnn.rnn.fp32_precision", "torch.backends.mkldnn.fp32_precision",
+                                "torch.backends.mkldnn.matmul.fp32_precision"))  # fmt: skip
 #: Top-level modules a kernel may import without a written allowance (besides its own): the compute libraries and
 #: the plain-computation corners of the standard library, ``logging`` (a logger is what honest libraries hold;
-#: its files, handlers and config are named rules above) and ``pathlib`` (reading a config beside the kernel,
-#: round 18, h02: its writes are named methods in ``rules._check_call`` and audited at run time, it execs nothing). A module outside it (``pkgutil``, ``doctest``, ``pydoc``...)
+#: its files, handlers and config are named rules above), ``pathlib`` (reading a config beside the kernel,
+#: round 18, h02: its writes are named methods in ``rules._check_call`` and audited at run time, it execs nothing)
+#: and the parsers of such a config (``tomllib``, ``configparser``; round 29, ap FV-4). A module outside it (``pkgutil``,
+#: ``doctest``, ``pydoc``...)
 #: is ``unlisted-import`` unless a named rule already covers it: an allow-list, so that a module
 #: nobody thought of is a finding, not a way in.
 #: Modules of which a kernel may import a few names without an allowance (besides IMPORTABLE, whole): the module
@@ -284,9 +313,14 @@ IMPORTABLE_NAMES = {
     "importlib": ("importlib.import_module", "importlib.resources", "importlib.resources.files",
                   "importlib.resources.read_text", "importlib.resources.read_binary", "importlib.resources.open_text",
                   "importlib.resources.open_binary"),
+    # a version guard for an API change (red-team round 29, ap FV-5). Not importlib.metadata (FV-6): it reads every
+    # installed package's metadata at run time, which the file audit refuses; ``triton.__version__`` says the same.
+    "packaging": ("packaging.version", "packaging.version.Version", "packaging.version.parse",
+                  "packaging.version.InvalidVersion"),
 }  # fmt: skip
 IMPORTABLE = frozenset(("torch", "triton", "numpy", "math", "cmath", "functools", "itertools", "typing",
                         "typing_extensions", "dataclasses", "enum", "collections", "operator", "__future__", "abc",
                         "contextlib", "warnings", "os", "re", "struct", "copy", "numbers", "fractions", "decimal",
                         "random", "statistics", "bisect", "heapq", "array", "string", "sys", "types", "cuda", "cutlass", "tilelang",
-                        "tvm_ffi", "cupy", "flashinfer", "logging", "json", "pathlib"))  # fmt: skip
+                        "tvm_ffi", "cupy", "flashinfer", "logging", "json", "pathlib", "tomllib", "configparser",
+                        "textwrap"))  # fmt: skip
