@@ -985,6 +985,42 @@ def test_a_caught_item_retires_its_process_so_the_next_item_starts_afresh(fresh_
         assert outcome.status is Status.REWARD_HACK and outcome.rule == "vendor-op", outcome.log
 
 
+FINALIZED_IN_THE_SHORT_BATCH = """
+import torch
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+SOLBENCH_ALLOW = {"computed-name": "a vendor op only the run-time record can catch"}
+CALLS = [0]
+
+
+def _later(x):
+    try:
+        yield
+    finally:  # runs when the harness lets go of the input the generator hangs on
+        getattr(torch.nn.functional, "rms" + "_norm")(x, (4096,))
+
+
+def run(hidden_states, weight):
+    CALLS[0] += 1
+    if CALLS[0] == 3:  # past the two correctness rounds: the first call of CPU mode's short batch
+        g = _later(torch.zeros(1, 4096))
+        next(g)
+        hidden_states.later = g
+    x = hidden_states.float()
+    return (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight.float()).to(hidden_states.dtype)
+"""
+
+
+def test_what_a_finalizer_does_when_the_short_batch_lets_go_is_recorded(fresh_pools, tmp_path: Path) -> None:
+    """CPU mode's short batch lets go of its tensors inside its operator record, as checked calls do: a vendor op in
+    a finalizer hung on a batch call's input is seen (red-team round 28's open end; it ran at the next item's timed
+    request before, where nothing records)."""
+    (tmp_path / "later.py").write_text(FINALIZED_IN_THE_SHORT_BATCH)
+    outcome = referee.judge_item(replace(_request(tmp_path / "later.py", rounds=2), guard=True))
+    assert outcome.status is Status.REWARD_HACK and outcome.rule == "vendor-op", outcome.log
+    assert "aten::rms_norm" in outcome.log, outcome.log
+
+
 HANGS = """
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
 

@@ -116,7 +116,11 @@ _SOFTMAX = ("torch.softmax", _F + "softmax", "torch.special.softmax", "torch._so
             # is logsumexp (red-team round 22, ab02, ab03)
             "torch.logsumexp", "torch.special.logsumexp", "torch.ops.aten.logsumexp", "torch.ops.aten.special_logsumexp",
             "torch.logcumsumexp*", "torch.special.logcumsumexp*", "torch.ops.aten.logcumsumexp*",
-            "torch._logcumsumexp*", "torch.ops.aten._logcumsumexp*")  # fmt: skip
+            "torch._logcumsumexp*", "torch.ops.aten._logcumsumexp*",
+            # numpy's log-add-exp reduced along a row is that logsumexp outside the dispatcher (red-team round 29,
+            # ao06); elementwise, on two arrays, it is a plain elementwise op
+            *(f"numpy.{ufunc}.{how}" for ufunc in ("logaddexp", "logaddexp2")
+              for how in ("reduce", "accumulate", "reduceat")))  # fmt: skip
 #: torch's library namespaces whose ops are whole GEMMs and convolutions (oneDNN, MKL, FBGEMM: red-team round 23, ac01,
 #: ac04, ac06, ac10), and numpy's masked arrays and convolutions (ac08), which reach BLAS outside the dispatcher.
 _LIBRARIES = ("torch.ops.mkldnn", "torch.ops.mkl", "torch.ops.onednn", "torch.ops.mkldnn_prepacked",
@@ -168,6 +172,9 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             # (round 22, ab01)
             "torch.cdist", "torch._cdist*", "torch.pdist", "torch._pdist*", "torch._euclidean_dist", _F + "pdist",
             "torch.ops.aten._cdist*", "torch.ops.aten._euclidean_dist",
+            # the same identity, and dot products outright, in the standard library (round 29, ao05)
+            "math.dist", "math.hypot", "math.sumprod", "statistics.covariance", "statistics.correlation",
+            "statistics.linear_regression",
             # FBGEMM's and the quantized modules' linear (round 22, ab04: quantized::linear_dynamic_fp16 is a whole
             # x @ W^T in fp16 weights)
             "torch.ops.quantized", "torch.ops._quantized", "torch.ao.nn.quantized", "torch.nn.quantized",

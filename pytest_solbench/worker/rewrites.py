@@ -32,7 +32,10 @@ from typing import Any, Sequence
 PATTERNS_MODULE = "torch._inductor.fx_passes.fuse_attention"
 #: Inductor's configuration, and what it is set to in a kernel's process
 CONFIG_MODULE = "torch._inductor.config"
-LIBRARY_CALLS = {"max_autotune_gemm_backends": "ATEN", "max_autotune_conv_backends": "ATEN"}
+LIBRARY_CALLS = {"max_autotune_gemm_backends": "ATEN", "max_autotune_conv_backends": "ATEN",
+                 # C++ wrapper code calls torch's kernels through AOTInductor's shims, below the dispatcher: a
+                 # compiled GEMM then dispatches no operator (red-team round 29, ao03)
+                 "cpp_wrapper": False}
 
 
 def keep_attention_written_out() -> None:
@@ -57,8 +60,8 @@ def undone() -> str | None:
     config = sys.modules.get(CONFIG_MODULE)
     changed = [k for k, v in LIBRARY_CALLS.items() if config is not None and getattr(config, k, v) != v]
     if changed:
-        return (f"Inductor's {changed[0]} was set back from {LIBRARY_CALLS[changed[0]]!r}: its templates do a GEMM or "
-                "convolution in generated code that dispatches no operator")
+        return (f"Inductor's {changed[0]} was set back from {LIBRARY_CALLS[changed[0]]!r}: its templates and C++ "
+                "wrapper do a GEMM or convolution in generated code that dispatches no operator")
     patterns = sys.modules.get(PATTERNS_MODULE)
     if patterns is not None and getattr(patterns, "_sfdp_init", None) is not _registers_nothing:
         return "Inductor's attention rewrite was switched back on: it puts torch's fused attention in the kernel's place"
