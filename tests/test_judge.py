@@ -404,6 +404,24 @@ def test_the_judge_gets_its_shared_cuda_blocks_back_when_the_exchange_is_over() 
         assert [ipc_count(*c) for c in counts] == [0, 0]
 
 
+def test_the_counts_of_an_exchanges_blocks_are_read_one_file_at_a_time(tmp_path: Path, monkeypatch) -> None:
+    """Closing an exchange gives up the receiver's count of every block still counted, reading each file of counts
+    once; a slot past a file's end or a file that cannot be read counts as nothing."""
+    import torch
+
+    from pytest_solbench.worker import shm
+
+    monkeypatch.setattr(shm, "SHM", str(tmp_path))
+    (tmp_path / "counts_a").write_bytes(b"".join(n.to_bytes(8, "little", signed=True) for n in (1, 0, 2)))
+    released: list = []
+    monkeypatch.setattr(torch.UntypedStorage, "_release_ipc_counter_cuda",
+                        staticmethod(lambda name, slot: released.append((name, slot))), raising=False)  # fmt: skip
+    assert shm.ipc_counts(b"/counts_a", [0, 1, 2, 3]) == {0: 1, 1: 0, 2: 2}
+    assert shm.ipc_count(b"/counts_a", 2) == 2 and shm.ipc_count(b"/missing", 0) is None
+    shm.release_ipc_counts([(b"/counts_a", 0), (b"/counts_a", 1), (b"/counts_a", 2), (b"/missing", 0)])
+    assert released == [(b"/counts_a", 0), (b"/counts_a", 2)]
+
+
 def test_shared_blocks_go_to_a_pool_on_a_numbered_card_when_the_device_is_plain_cuda(monkeypatch) -> None:
     """torch's pool API refuses a device without a card number ("cuda"), the device string a problem run gets: the
     first GPU run of the judge failed every item so. The card in use is named instead, and one pool serves both."""
