@@ -197,9 +197,10 @@ def test_precision_downgrade_only_when_the_definition_is_all_float32() -> None:
 
 
 def test_the_settings_preambles_set_are_allowed_and_other_attributes_are_patching() -> None:
-    """Red-team round 29 (ap FV-1 to FV-3): cuDNN's benchmark flag, dynamo's cache limit and Inductor's tuning knobs
-    set to constants pass; TF32 on is a precision downgrade in an all-fp32 definition only; a backend that chooses
-    where a compiled GEMM runs, a computed value and another attribute stay ``patching``."""
+    """Red-team rounds 29 and 30 (ap FV-1 to FV-3, ar FV-1 to FV-4): cuDNN's benchmark flag, dynamo's cache limit and
+    Inductor's tuning knobs pass, set to constants, module constants or environment variables; TF32 on (or a value
+    not written out) is a precision downgrade in an all-fp32 definition only; a backend that chooses where a compiled
+    GEMM runs, another attribute, and an augmented assignment stay ``patching``."""
     preamble = ("import torch\nimport torch._dynamo.config\nimport torch._inductor.config as ic\n"
                 "torch.backends.cudnn.benchmark = True\ntorch._dynamo.config.cache_size_limit = 64\n"
                 "ic.coordinate_descent_tuning = True\ntorch.backends.cuda.matmul.allow_tf32 = True\n"
@@ -207,8 +208,13 @@ def test_the_settings_preambles_set_are_allowed_and_other_attributes_are_patchin
     assert py(preamble) == []
     assert py(preamble, dtypes=["float32", "float32"]) == [("precision-downgrade", 7)]
     assert py("import torch._inductor.config as ic\nic.max_autotune_gemm_backends = 'ATEN'\n") == [("patching", 2)]
-    assert py("import torch\nflag = True\ntorch.backends.cudnn.benchmark = flag\n") == [("patching", 3)]
-    assert py("import torch\ntorch.backends.cudnn.enabled = False\n") == [("patching", 2)]
+    assert py("import os\nimport torch\nFLAG = True\ntorch.backends.cudnn.benchmark = FLAG\n"
+              "torch._dynamo.config.cache_size_limit = int(os.environ.get('LIMIT', '8')) * 8\n") == []  # round 30
+    assert py("import torch\nflag = True\ntorch.backends.cuda.matmul.allow_tf32 = flag\n",
+              dtypes=["float32"]) == [("precision-downgrade", 3)]  # fmt: skip
+    assert py("import torch\ntorch.backends.cudnn.deterministic = torch.backends.cudnn.x = True\n") == [
+        ("patching", 2)]  # fmt: skip
+    assert py("import torch\ntorch.backends.nnpack.enabled = False\n") == [("patching", 2)]
     assert py("import torch\ntorch.backends.cudnn.benchmark += 1\n") == [("patching", 2)]
 
 
@@ -467,8 +473,9 @@ def test_there_is_a_lookalike_for_each_false_positive_the_rules_must_avoid() -> 
                                                   "vars_kwargs", "dataclass_fields", "groupnorm_silu_hand",
                                                   "libdevice_choice", "softmax_method", "enum_members",
                                                   "resources_config", "import_module_helper", "own_dunders",
-                                                  "settings_preamble", "packaging_version_guard", "toml_config"
-                                                  }  # fmt: skip (red-team rounds 1 and 2: the first 10; round 18: 6; round 21: 12; round 29: 3)
+                                                  "settings_preamble", "packaging_version_guard", "toml_config",
+                                                  "settings_from_env"
+                                                  }  # fmt: skip (red-team rounds 1 and 2: the first 10; round 18: 6; round 21: 12; round 29: 3; round 30: 1)
 
 
 def test_names_are_read_by_what_their_modules_are_red_team_round_2() -> None:

@@ -53,7 +53,8 @@ LOOKALIKES = ("pool_at_import", "pool_warmed_at_import", "pool_done_callback", "
               "frozen_dataclass_setattr", "inspect_signature", "init_subclass_registry", "vars_kwargs",
               "dataclass_fields", "enum_members", "own_dunders", "record_function_allowed",
               "triton_autotune_at_import",  # round 28, an05: an autotune the import runs, in CPU mode
-              "settings_preamble", "packaging_version_guard")  # round 29, ap: settings assigned, a version guard
+              "settings_preamble", "packaging_version_guard",  # round 29, ap: settings assigned, a version guard
+              "settings_from_env")  # round 30, ar: settings from the environment, the torch.compile preamble
 #: A trick that is a file beside the kernel: its folder is copied whole, and its kernel is named "kernel".
 FOLDER = ("shadow_torch", "shadowing")
 #: Folders copied whole too, by kernel name: files written at run time that stood in for sources the rules read (a

@@ -359,18 +359,19 @@ def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[st
 
 
 def _a_setting(node: ast.AST, target: ast.AST, resolver: Resolver, hit, context: _Context) -> bool:
-    """Whether ``target = constant`` sets one of the settings users' preambles set (``tables.SETTABLE``, the
-    precision flags of ``tables.PRECISION_SETTINGS``); a precision flag that allows less than fp32 in an all-fp32
-    definition is ``precision-downgrade`` here."""
+    """Whether ``target = value`` sets one of the settings users' preambles set (``tables.SETTABLE``: whatever the
+    value, a constant, a module's constant or an environment variable, round 30, ar FV-1, FV-2; the value itself is
+    read by the rules as any expression is), or a precision flag (``tables.PRECISION_SETTINGS``), which is
+    ``precision-downgrade`` in an all-fp32 definition unless its value is the precise one written out."""
     value = getattr(node, "value", None)
-    if not (isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(target, ast.Attribute)
-            and isinstance(value, ast.Constant)):  # fmt: skip
+    if not (isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(target, ast.Attribute) and value is not None):
         return False
     owner = resolver.resolve(target.value)
     name = f"{owner}.{target.attr}" if owner else ""
     if name in PRECISION_SETTINGS:
-        if context.fp32_only and value.value not in (False, "ieee"):
-            hit("precision-downgrade", target, f"sets {name} to {value.value!r} in a float32 definition")
+        precise = isinstance(value, ast.Constant) and value.value in (False, "ieee")
+        if context.fp32_only and not precise:
+            hit("precision-downgrade", target, f"sets {name} to {ast.unparse(value)[:60]} in a float32 definition")
         return True
     return name in SETTABLE
 

@@ -266,7 +266,7 @@ REEXPORTED = frozenset(("sys", "gc", "ctypes", "_ctypes", "builtins", "importlib
                         "multiprocessing", "pickle", "marshal", "runpy", "mmap", "tempfile", "torch", "numpy",
                         "triton", "logging", "typing", "pkgutil", "pydoc", "doctest", "io", "_pickle",
                         "_posixsubprocess", "functools", "operator", "sympy"))  # fmt: skip
-#: Settings a kernel may assign a constant to, as the preambles users copy do (red-team round 29, ap FV-1 to FV-3):
+#: Settings a kernel may assign, as the preambles users copy do (red-team round 29, ap FV-1 to FV-3; any value, round 30):
 #: cuDNN's algorithm search, the precision flags (``precision-downgrade`` where they allow less than fp32 in an
 #: all-fp32 definition), einsum's path search, dynamo's recompile limits and Inductor's tuning knobs. What chooses
 #: where a compiled GEMM runs (``max_autotune_gemm_backends``, oneDNN Graph, CUDA graphs) is not here: assigning
@@ -283,7 +283,12 @@ SETTABLE = frozenset(("torch.backends.cudnn.benchmark", "torch.backends.cudnn.de
                       "torch._inductor.config.coordinate_descent_check_all_directions",
                       "torch._inductor.config.epilogue_fusion", "torch._inductor.config.aggressive_fusion",
                       "torch._inductor.config.max_autotune_pointwise", "torch._inductor.config.fx_graph_cache",
-                      "torch._inductor.config.triton.unique_kernel_names"))  # fmt: skip
+                      "torch._inductor.config.triton.unique_kernel_names",
+                      # round 30 (ar FV-3, FV-4): the preambles of PyTorch's generative-AI posts and diffusers' guide;
+                      # max_autotune and CUDA graphs are what mode="max-autotune" and "reduce-overhead" set anyway
+                      "torch._inductor.config.conv_1x1_as_mm", "torch._inductor.config.freezing",
+                      "torch._dynamo.config.suppress_errors", "torch.backends.cudnn.enabled",
+                      "torch._inductor.config.max_autotune", "torch._inductor.config.triton.cudagraphs"))  # fmt: skip
 #: Precision settings (``torch.backends...allow_tf32``, ``...fp32_precision``): settable where the definition is not
 #: all fp32; there, any value but the precise one (False, "ieee") is ``precision-downgrade``.
 PRECISION_SETTINGS = frozenset(("torch.backends.cuda.matmul.allow_tf32", "torch.backends.cudnn.allow_tf32",
