@@ -956,14 +956,17 @@ def test_what_a_value_returning_kernel_said_it_returned_is_compared_in_the_judge
         assert raised.value.outcome.status is status
 
 
-def test_judge_red_team_on_the_gpu_with_the_guard_off_then_an_honest_kernel(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("half", [0, 1])
+def test_judge_red_team_on_the_gpu_with_the_guard_off_then_an_honest_kernel(pytester: pytest.Pytester,
+                                                                            half: int) -> None:  # fmt: skip
     """On a GPU machine: the judge kernels, the GPU-only ones too, timed for real (CUDA IPC, CUPTI kernel sets, the
-    outside clock); the honest kernel passes after them."""
+    outside clock); the honest kernel passes after them. In two halves (every other kernel): the whole took over
+    200 s on an H100, each kernel in a process of its own, and a lent machine's call is cut at its limit."""
     if not _cuda():
         pytest.skip("the GPU judge needs a CUDA GPU with TRITON_INTERPRET unset")
     kernels = pytester.path / "kernels"
     kernels.mkdir()
-    expected = {p.stem: _on_the_gpu(p) for p in sorted(REDTEAM.glob("judge_*.py"))}
+    expected = {p.stem: _on_the_gpu(p) for p in sorted(REDTEAM.glob("judge_*.py"))[half::2]}
     for name in expected:
         shutil.copy(REDTEAM / f"{name}.py", kernels / f"{name}.py")
     shutil.copy(ROOT / "examples" / "triton_rmsnorm.py", kernels / "zz_honest_rmsnorm.py")
