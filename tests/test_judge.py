@@ -384,7 +384,8 @@ def test_the_judge_gets_its_shared_cuda_blocks_back_when_the_exchange_is_over() 
     import torch
 
     from pytest_solbench.worker.pool import WorkerPool
-    from pytest_solbench.worker.shm import Arena, ipc_count
+    from pytest_solbench.worker.cuda_blocks import ipc_count
+    from pytest_solbench.worker.shm import Arena
 
     if not _cuda():
         pytest.skip("CUDA IPC needs a GPU")
@@ -409,16 +410,16 @@ def test_the_counts_of_an_exchanges_blocks_are_read_one_file_at_a_time(tmp_path:
     once; a slot past a file's end or a file that cannot be read counts as nothing."""
     import torch
 
-    from pytest_solbench.worker import shm
+    from pytest_solbench.worker import cuda_blocks, shm
 
     monkeypatch.setattr(shm, "SHM", str(tmp_path))
     (tmp_path / "counts_a").write_bytes(b"".join(n.to_bytes(8, "little", signed=True) for n in (1, 0, 2)))
     released: list = []
     monkeypatch.setattr(torch.UntypedStorage, "_release_ipc_counter_cuda",
                         staticmethod(lambda name, slot: released.append((name, slot))), raising=False)  # fmt: skip
-    assert shm.ipc_counts(b"/counts_a", [0, 1, 2, 3]) == {0: 1, 1: 0, 2: 2}
-    assert shm.ipc_count(b"/counts_a", 2) == 2 and shm.ipc_count(b"/missing", 0) is None
-    shm.release_ipc_counts([(b"/counts_a", 0), (b"/counts_a", 1), (b"/counts_a", 2), (b"/missing", 0)])
+    assert cuda_blocks.ipc_counts(b"/counts_a", [0, 1, 2, 3]) == {0: 1, 1: 0, 2: 2}
+    assert cuda_blocks.ipc_count(b"/counts_a", 2) == 2 and cuda_blocks.ipc_count(b"/missing", 0) is None
+    cuda_blocks.release_ipc_counts([(b"/counts_a", 0), (b"/counts_a", 1), (b"/counts_a", 2), (b"/missing", 0)])
     assert released == [(b"/counts_a", 0), (b"/counts_a", 2)]
 
 
@@ -427,17 +428,17 @@ def test_shared_blocks_go_to_a_pool_on_a_numbered_card_when_the_device_is_plain_
     first GPU run of the judge failed every item so. The card in use is named instead, and one pool serves both."""
     import torch
 
-    from pytest_solbench.worker import shm
+    from pytest_solbench.worker import cuda_blocks
 
     asked: list = []
     monkeypatch.setattr(torch.cuda, "MemPool", lambda: object(), raising=False)
     monkeypatch.setattr(torch.cuda, "current_device", lambda: 3)
     monkeypatch.setattr(torch.cuda, "use_mem_pool", lambda pool, device: asked.append((pool, device)), raising=False)
-    monkeypatch.setattr(shm, "_POOLS", {})
-    shm._shared_segments("cuda", ("kernel-a",))
-    shm._shared_segments("cuda:3", ("kernel-a",))
+    monkeypatch.setattr(cuda_blocks, "_POOLS", {})
+    cuda_blocks.shared_segments("cuda", ("kernel-a",))
+    cuda_blocks.shared_segments("cuda:3", ("kernel-a",))
     assert [device for _, device in asked] == [torch.device("cuda", 3)] * 2
-    assert asked[0][0] is asked[1][0] and len(shm._POOLS) == 1
+    assert asked[0][0] is asked[1][0] and len(cuda_blocks._POOLS) == 1
 
 
 def test_the_health_check_answers_a_pools_call_with_its_payload() -> None:
@@ -1040,6 +1041,31 @@ def test_what_a_finalizer_does_when_the_short_batch_lets_go_is_recorded(fresh_po
     outcome = referee.judge_item(replace(_request(tmp_path / "later.py", rounds=2), guard=True))
     assert outcome.status is Status.REWARD_HACK and outcome.rule == "vendor-op", outcome.log
     assert "aten::rms_norm" in outcome.log, outcome.log
+
+
+COLLECTOR_BACK_ON = """
+import gc
+
+import torch
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+SOLBENCH_ALLOW = {"unlisted-import": "the collector switched back on: only the run-time check can catch it"}
+
+
+def run(hidden_states, weight):
+    gc.enable()
+    x = hidden_states.float()
+    return (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight.float()).to(hidden_states.dtype)
+"""
+
+
+def test_the_automatic_collector_stays_off_in_a_kernels_process(fresh_pools, tmp_path: Path) -> None:
+    """The kernel's process collects garbage only inside a call's record (``harness.let_go``): switched back on, the
+    automatic collector could run a finalizer between two requests, unrecorded (red-team round 30, aq01)."""
+    (tmp_path / "collector.py").write_text(COLLECTOR_BACK_ON)
+    outcome = referee.judge_item(replace(_request(tmp_path / "collector.py", rounds=1), guard=True))
+    assert outcome.status is Status.REWARD_HACK and outcome.rule == "patching", outcome.log
+    assert "garbage collector" in outcome.log, outcome.log
 
 
 HANGS = """

@@ -250,12 +250,16 @@ def test_the_import_is_judged_for_every_item_failed_imports_too_and_tables_built
 def test_a_compile_in_a_finalizer_on_a_short_batch_input_is_recorded(pytester: pytest.Pytester) -> None:
     """CPU mode's short batch lets go of its tensors inside its record: a GEMM compiled with Inductor's C++ wrapper
     in a finalizer hung on a batch call's input is traced there (red-team round 29, ao03: it ran at the next item's
-    timed request, unrecorded, and the wrapper's GEMM dispatched nothing afterwards)."""
+    timed request, unrecorded, and the wrapper's GEMM dispatched nothing afterwards). The automatic collector is off,
+    so a finalizer of the kernel's own cyclic garbage runs inside a record too (round 30, aq01)."""
     lines = _through_the_plugin(pytester, ("deepseek_v2_lite_kv_a_proj_with_mqa_n576_k2048",),
-                                "num_tokens:7] or num_tokens:64]", redteam=("hack_r29_batch_finalizer_cpp_wrapper",))
-    got = sorted((x["workload"]["axes"]["num_tokens"], x["solbench"]["status"], x["solbench"].get("rule"))
-                 for x in lines)  # fmt: skip
-    assert got == [(7, "REWARD_HACK", "vendor-op"), (64, "REWARD_HACK", "vendor-op")], got
+                                "num_tokens:7] or num_tokens:64]",
+                                redteam=("hack_r29_batch_finalizer_cpp_wrapper", "hack_r30_collector_cpp_wrapper"))
+    got = sorted((x["solution"], x["workload"]["axes"]["num_tokens"], x["solbench"]["status"],
+                  x["solbench"].get("rule")) for x in lines)  # fmt: skip
+    assert got == [(kernel, tokens, "REWARD_HACK", "vendor-op")
+                   for kernel in ("hack_r29_batch_finalizer_cpp_wrapper", "hack_r30_collector_cpp_wrapper")
+                   for tokens in (7, 64)], got  # fmt: skip
 
 
 def _watched_problems() -> list:

@@ -76,3 +76,42 @@ def test_compiled_gemms_are_torchs_library_calls_which_the_record_holds(tmp_path
     assert ran.returncode == 0, ran.stderr[-3000:]
     backends, recorded = ran.stdout.strip().splitlines()[-2:]
     assert backends == "ATEN ATEN" and recorded == "['aten::bmm']", ran.stdout
+
+
+PATCHED_AROUND_THE_COMPILE = """
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+if {hooked}:
+    from pytest_solbench.worker.rewrites import keep_attention_written_out, undone
+
+    keep_attention_written_out()
+import torch._inductor.config as config
+
+wrapper = "cpp_" + "wrapper"
+with config.patch({{wrapper: True}}):
+    f = torch.compile(lambda x, w: x.inner(w), dynamic=True, options={{wrapper: True}})
+    x, w = torch.randn(16, 64), torch.randn(32, 64)
+    f(x, w)
+with profile(activities=[ProfilerActivity.CPU]) as prof:
+    out = f(x, w)
+assert torch.allclose(out, x @ w.T, atol=1e-3)
+print(undone() if {hooked} else None)
+print(sorted({{e.name for e in prof.events() if e.name in ("aten::mm", "aten::bmm", "aten::addmm")}}))
+"""
+
+
+@pytest.mark.parametrize("hooked", [True, False])
+def test_a_compile_under_the_kernels_own_settings_still_makes_library_calls(hooked: bool, tmp_path) -> None:
+    """Inductor compiles with torch's library calls in a kernel's process whatever the kernel set around the compile
+    (``config.patch`` or ``options`` with keys built at run time, undone before the call ends): the compiled code
+    dispatches ``aten::mm``, which the record holds (red-team round 30, aq01: the C++ wrapper called the GEMM through
+    AOTInductor's shim, below the dispatcher). The control shows the hole without the hook."""
+    ran = subprocess.run([sys.executable, "-c", PATCHED_AROUND_THE_COMPILE.format(hooked=hooked)], capture_output=True,
+                         text=True, timeout=900, env={**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "i")})
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    held, recorded = ran.stdout.strip().splitlines()[-2:]
+    if hooked:
+        assert held == "None" and recorded == "['aten::mm']", ran.stdout
+    else:
+        assert recorded == "[]", ran.stdout

@@ -18,8 +18,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from pytest_solbench.guard.identity import same_object
 from pytest_solbench.guard.names import is_module, lookup
 from pytest_solbench.guard.tables import (COMPILER_ALLOWED, COMPILER_INTERNALS, MODULE_RULES, NATIVE_NAMESPACES,
-                                          OS_ALLOWED, TORCH_PRIVATE, TORCH_PRIVATE_ALLOWED,
-                                          TORCH_PRIVATE_MODULES_ALLOWED)  # fmt: skip
+                                          OS_ALLOWED, PRECISION_SETTINGS, SETTABLE, TORCH_PRIVATE,
+                                          TORCH_PRIVATE_ALLOWED, TORCH_PRIVATE_MODULES_ALLOWED)  # fmt: skip
 
 
 def _matches(name: str, prefix: str) -> bool:
@@ -159,6 +159,26 @@ def turns_off(node: ast.AST) -> bool:
     still patching)."""
     return (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is False
             and all(isinstance(t, ast.Attribute) and t.attr in _PRECISION_FLAGS for t in node.targets))  # fmt: skip
+
+
+def a_setting(node: ast.AST, target: ast.AST, resolve: Callable[[ast.AST], Any],
+              fp32_only: bool) -> tuple[bool, tuple[str, str] | None]:  # fmt: skip
+    """Whether ``target = value`` sets one of the settings users' preambles set (``tables.SETTABLE``: whatever the
+    value, a constant, a module's constant or an environment variable, round 30, ar FV-1, FV-2; the value itself is
+    read by the rules as any expression is), or a precision flag (``tables.PRECISION_SETTINGS``); and the (rule,
+    message) it earns: ``precision-downgrade`` for a precision flag in an all-fp32 definition unless its value is the
+    precise one written out."""
+    value = getattr(node, "value", None)
+    if not (isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(target, ast.Attribute) and value is not None):
+        return False, None
+    owner = resolve(target.value)
+    name = f"{owner}.{target.attr}" if owner else ""
+    if name in PRECISION_SETTINGS:
+        precise = isinstance(value, ast.Constant) and value.value in (False, "ieee")
+        if fp32_only and not precise:
+            return True, ("precision-downgrade", f"sets {name} to {ast.unparse(value)[:60]} in a float32 definition")
+        return True, None
+    return name in SETTABLE, None
 
 
 def reads_a_file(call: ast.Call, resolve: Callable[[ast.AST], Any]) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
 from pytest_solbench.guard.annotations import check_annotations
-from pytest_solbench.guard.corners import (corner_findings, harmless_calls, skip_main_blocks, turns_off,
+from pytest_solbench.guard.corners import (a_setting, corner_findings, harmless_calls, skip_main_blocks, turns_off,
                                             vendor_aliases)  # fmt: skip
 from pytest_solbench.guard.names import (Resolver, is_module, local_exports, lookup, normalize_cpp,
                                          source_encoding, strip_cpp)  # fmt: skip
@@ -26,9 +26,8 @@ from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
 from pytest_solbench.guard.partial import hidden_imports, outside_the_listed_names, partly_importable
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
-from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, LIBRARY_CALLS, MODULE_RULES, PRECISION_SETTINGS,
-                                          REEXPORTED, SETTABLE, WRITE_METHODS, vendor_families,
-                                          vendor_names)  # fmt: skip
+from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, LIBRARY_CALLS, MODULE_RULES, REEXPORTED,
+                                          WRITE_METHODS, vendor_families, vendor_names)  # fmt: skip
 from pytest_solbench.guard.values import modules_as_values
 
 RULES: dict[str, str] = {
@@ -230,7 +229,10 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
             if turns_off(node):
                 continue  # torch.backends.cuda.matmul.allow_tf32 = False asks for more precision, not less
             for target in node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]:
-                if not _a_setting(node, target, resolver, hit, context):
+                setting, wrong = a_setting(node, target, resolver.resolve, context.fp32_only)
+                if wrong:
+                    hit(wrong[0], target, wrong[1])
+                if not setting:
                     _check_store(target, resolver, hit)
         elif isinstance(node, ast.ClassDef):
             for base in node.bases:
@@ -356,24 +358,6 @@ def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[st
     highest = bool(node.args) and isinstance(node.args[0], ast.Constant) and node.args[0].value == "highest"
     if func and func.endswith("set_float32_matmul_precision") and context.fp32_only and not highest:
         hit("precision-downgrade", node, "set_float32_matmul_precision allows TF32 in a float32 definition")
-
-
-def _a_setting(node: ast.AST, target: ast.AST, resolver: Resolver, hit, context: _Context) -> bool:
-    """Whether ``target = value`` sets one of the settings users' preambles set (``tables.SETTABLE``: whatever the
-    value, a constant, a module's constant or an environment variable, round 30, ar FV-1, FV-2; the value itself is
-    read by the rules as any expression is), or a precision flag (``tables.PRECISION_SETTINGS``), which is
-    ``precision-downgrade`` in an all-fp32 definition unless its value is the precise one written out."""
-    value = getattr(node, "value", None)
-    if not (isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(target, ast.Attribute) and value is not None):
-        return False
-    owner = resolver.resolve(target.value)
-    name = f"{owner}.{target.attr}" if owner else ""
-    if name in PRECISION_SETTINGS:
-        precise = isinstance(value, ast.Constant) and value.value in (False, "ieee")
-        if context.fp32_only and not precise:
-            hit("precision-downgrade", target, f"sets {name} to {ast.unparse(value)[:60]} in a float32 definition")
-        return True
-    return name in SETTABLE
 
 
 def _check_store(target: ast.AST, resolver: Resolver, hit) -> None:

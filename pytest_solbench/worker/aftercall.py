@@ -32,7 +32,7 @@ def _check(entry: Any, returned: list | None, args: list = ()) -> Any:
     if not entry.settled:
         entry.wires.settle()
         entry.settled = True
-    trip = entry.wires.check() or _compilers_held() or (
+    trip = entry.wires.check() or _compilers_held() or _collector_held() or (
         _strict_outputs(entry, returned, args) if returned is not None else None)
     _drain_device()
     return trip
@@ -45,6 +45,19 @@ def _compilers_held() -> Any:
 
     why = undone()
     return None if why is None else Trip("patching", why)
+
+
+def _collector_held() -> Any:
+    """``patching`` where the kernel's code switched the automatic garbage collector back on (``harness.load`` keeps
+    it off, collecting inside records only: red-team round 30, aq01)."""
+    import gc
+
+    from pytest_solbench.guard.tripwires import Trip
+
+    if gc.isenabled():
+        return Trip("patching", "the kernel switched the automatic garbage collector back on: it can run a finalizer "
+                    "between the judge's requests, where no record sees what it does")  # fmt: skip
+    return None
 
 
 def _drain_device() -> None:

@@ -62,6 +62,9 @@ def undone() -> str | None:
     if changed:
         return (f"Inductor's {changed[0]} was set back from {LIBRARY_CALLS[changed[0]]!r}: its templates and C++ "
                 "wrapper do a GEMM or convolution in generated code that dispatches no operator")
+    compiling = sys.modules.get(COMPILE_MODULE)
+    if compiling is not None and _HELD and getattr(compiling, "compile_fx", None) is not _HELD[-1]:
+        return "Inductor's compile entry was replaced: it compiles with torch's library calls for GEMMs in this process"
     patterns = sys.modules.get(PATTERNS_MODULE)
     if patterns is not None and getattr(patterns, "_sfdp_init", None) is not _registers_nothing:
         return "Inductor's attention rewrite was switched back on: it puts torch's fused attention in the kernel's place"
@@ -81,7 +84,32 @@ def _library_calls(module: ModuleType) -> None:
         setattr(module, option, value)
 
 
-_PATCHES = {PATTERNS_MODULE: _no_patterns, CONFIG_MODULE: _library_calls}
+def _held_at_compile(module: ModuleType) -> None:
+    """Inductor's entry (``compile_fx``, looked up by name by ``torch.compile`` and its own recursion) compiles with
+    ``LIBRARY_CALLS`` in force whatever the caller set: a ``config.patch`` or ``options`` of the kernel's own around a
+    compile, undone before any call ends, left nothing for ``undone`` to see (red-team round 30, aq01: a C++ wrapper
+    compiled in a finalizer the automatic collector ran between two requests)."""
+    inner = module.compile_fx
+    if getattr(inner, "__wrapped__", None) is not None and inner.__name__ == _HELD_NAME:
+        return
+    config = sys.modules.get(CONFIG_MODULE) or __import__(CONFIG_MODULE, fromlist=["patch"])
+
+    def compile_fx(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("config_patches"):  # the caller's options, applied inside around the compiler too: ours last
+            kwargs["config_patches"] = {**kwargs["config_patches"], **LIBRARY_CALLS}
+        with config.patch(LIBRARY_CALLS):
+            return inner(*args, **kwargs)
+
+    compile_fx.__wrapped__ = inner  # type: ignore[attr-defined]
+    compile_fx.__qualname__ = compile_fx.__name__ = _HELD_NAME
+    module.compile_fx = compile_fx
+    _HELD.append(compile_fx)
+
+
+_HELD_NAME = "compile_fx_with_library_calls"
+_HELD: list[Any] = []  # the wrapper put in place, which ``undone`` holds there
+COMPILE_MODULE = "torch._inductor.compile_fx"
+_PATCHES = {PATTERNS_MODULE: _no_patterns, CONFIG_MODULE: _library_calls, COMPILE_MODULE: _held_at_compile}
 
 
 class _Patched(importlib.abc.MetaPathFinder):

@@ -1,0 +1,81 @@
+"""The judge's CUDA blocks behind shared tensors (``worker.shm.Arena``): the memory pool each kernel's blocks come
+from, so that an IPC handle, which opens a whole segment, opens nothing but what that kernel's process is given; and
+torch's IPC counts of the blocks, given up when an exchange is over."""
+
+from __future__ import annotations
+
+import mmap
+import os
+from typing import Any
+
+
+def _shm() -> str:
+    from pytest_solbench.worker import shm
+
+    return shm.SHM
+
+
+def ipc_count(name: bytes, slot: int) -> int | None:
+    """The count torch's CUDA IPC keeps for a shared block (how many receivers still hold it), read from its file
+    in this process's /dev/shm; None where it cannot be read."""
+    return ipc_counts(name, [slot]).get(slot)
+
+
+def ipc_counts(name: bytes, slots: list[int]) -> dict[int, int]:
+    """``ipc_count`` of several slots of one file, read at one opening (the blocks of an exchange share a few files:
+    one opening per block cost 9 ms an item for the paged decode on an H100)."""
+    path = os.path.join(_shm(), os.fsdecode(name).lstrip("/"))
+    try:
+        with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as counts:
+            return {slot: int.from_bytes(counts[slot * 8 : slot * 8 + 8], "little", signed=True) for slot in slots
+                    if slot * 8 + 8 <= len(counts)}  # fmt: skip
+    except (OSError, ValueError):
+        return {}
+
+
+def release_ipc_counts(counters: list[tuple[bytes, int]]) -> None:
+    """Once the exchange is over, the receiver's count on each block (file, slot) is given up by the judge where the
+    receiver could not, each file read once: a confined kernel's process sees a /dev/shm of its own and runs as a user
+    of its own, so torch's files of counts (root's, in the judge's /dev/shm) are out of its reach, and without this
+    every shared block would stay allocated for the rest of the session. A kernel that still holds a block then maps
+    memory the pool may hand out again, only to exchanges with its own process (each kernel's shared tensors have a
+    memory pool of their own), and what is checked (inputs after each call, the judge's expected outputs) is never
+    in it."""
+    import torch
+
+    by_file: dict[bytes, list[int]] = {}
+    for name, slot in counters:
+        by_file.setdefault(name, []).append(slot)
+    for name, slots in by_file.items():
+        for slot, count in ipc_counts(name, slots).items():
+            if count > 0:
+                torch.UntypedStorage._release_ipc_counter_cuda(name, slot)
+
+
+_POOLS: dict[tuple[str, tuple[str, ...]], Any] = {}
+POOLS_KEPT = 4  # memory pools of shared segments kept, most recent kernels first (the judge keeps 3 kernels' pools)
+
+
+def shared_segments(device: str, owner: tuple[str, ...] = ()) -> Any:
+    """Allocations routed to a memory pool of their own, one per kernel's pool of processes (``owner``: its shared
+    folders). An IPC handle opens the whole segment of the caching allocator that holds a block, so a shared tensor
+    must never sit beside the judge's private ones (the expected outputs), nor beside another kernel's: in a pool
+    of its own, a segment holds only what this kernel's process is given anyway. The oldest pools are let go."""
+    import contextlib
+
+    import torch
+
+    use = getattr(torch.cuda, "use_mem_pool", None)
+    if use is None:  # torch older than the pool API: shared blocks may sit beside private ones
+        return contextlib.nullcontext()
+    where = torch.device(device)
+    if where.index is None:  # "cuda": the pool API wants the card's number
+        where = torch.device(where.type, torch.cuda.current_device())
+    key = (str(where), tuple(owner))
+    pool = _POOLS.pop(key, None) or torch.cuda.MemPool()
+    _POOLS[key] = pool  # most recent last
+    if len(_POOLS) > POOLS_KEPT:
+        while len(_POOLS) > POOLS_KEPT:
+            del _POOLS[next(iter(_POOLS))]  # its segments are freed once its blocks are
+        torch.cuda.empty_cache()
+    return use(pool, device=where)
