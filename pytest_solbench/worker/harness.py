@@ -81,9 +81,11 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
         return {**failed, "ops": sent}
     watch = watch and wires is not None
     gc.freeze()  # what the import made stays: a call's own garbage is then collected in milliseconds (``let_go``)
-    # and collected only there, inside a call's record: the automatic collector ran a kernel's finalizer between two
-    # requests, where nothing records, and it compiled a GEMM unseen (red-team round 30, aq01)
-    gc.disable()
+    # and, in a guarded kernel's process, collected only there, inside a call's record: the automatic collector ran a
+    # kernel's finalizer between two requests, where nothing records, and it compiled a GEMM unseen (red-team round
+    # 30, aq01). The reference's process, which only times, keeps its collector.
+    if wires is not None:
+        gc.disable()
     _LOADED[payload["key"]] = entry = _Loaded(fn, dps, wires, problem.definition, watch)
     if wires is not None:  # the entry the harness asks for its tripwires stays as loaded (red-team round 18, u03)
         wires.snapshot.watch(f"harness._LOADED[{spec.name!r}]", entry, ("fn", "dps", "wires", "definition", "watch"))
