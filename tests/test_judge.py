@@ -1068,6 +1068,24 @@ def test_the_automatic_collector_stays_off_in_a_kernels_process(fresh_pools, tmp
     assert "garbage collector" in outcome.log, outcome.log
 
 
+def test_the_collector_runs_during_the_gpus_timed_calls_and_is_off_again_after() -> None:
+    """Hundreds of timed calls with no collection let an honest kernel's per-call cycles grow without bound (red-team
+    round 31, at FV-1): the collector is on for them, and off again after, as the harness keeps it."""
+    import gc
+
+    from pytest_solbench.worker import harness
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        with harness._collecting():
+            assert gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        if was:
+            gc.enable()
+
+
 HANGS = """
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
 

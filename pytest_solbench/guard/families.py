@@ -125,7 +125,9 @@ _SOFTMAX = ("torch.softmax", _F + "softmax", "torch.special.softmax", "torch._so
 #: ac04, ac06, ac10), and numpy's masked arrays and convolutions (ac08), which reach BLAS outside the dispatcher.
 _LIBRARIES = ("torch.ops.mkldnn", "torch.ops.mkl", "torch.ops.onednn", "torch.ops.mkldnn_prepacked",
               "torch.ops.quantized", "torch.ops._quantized", "torch.fbgemm*", "torch.ops.aten.fbgemm*", "numpy.ma",
-              "numpy.convolve", "numpy.correlate", "numpy.fft")
+              "numpy.convolve", "numpy.correlate", "numpy.fft",
+              # a polynomial product is a full 1-D convolution by numpy.convolve's routine (round 31, as03)
+              "numpy.polymul", "numpy.polydiv", "numpy.poly1d", "numpy.polynomial")
 _MATMUL_CORE = ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm", "torch.addbmm", "torch.einsum",
                 "torch.tensordot", "torch.inner", _F + "linear", "torch.nn.Linear", "torch.ops.aten.mm",
                 "torch.ops.aten.addmm", "torch.ops.aten.matmul", "torch.ops.aten.bmm", "operator.matmul",

@@ -68,6 +68,10 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      # numpy's and Triton's builders and loaders of a file's code (round 20, x08)
                      "numpy.distutils", "numpy.testing.extbuild", "numpy.ctypeslib", "triton.tools.compile"),
                     ("runtime-load", "code loaded or built at run time escapes review")),
+    # TorchScript's interpreter-only operators: called from Python they run their C++ body with no dispatcher and no
+    # record (red-team round 31, as01, as02: prim::mkldnn_convolution did a whole GEMM and a depthwise conv)
+    "torch.ops.prim": ("computed-name", "TorchScript's interpreter-only operators run below torch's dispatcher, where "
+                       "the operator record does not see them"),
     **dict.fromkeys(("sys._getframe", "sys._current_frames", "inspect.stack", "inspect.currentframe",
                      "inspect.getouterframes", "inspect.getframeinfo", "inspect.trace", "traceback.extract_stack",
                      "traceback.walk_stack", "traceback.format_stack", "traceback.print_stack",
