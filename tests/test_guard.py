@@ -183,6 +183,9 @@ def test_a_kernel_may_change_its_own_modules_state() -> None:
 def test_vendor_ops_depend_on_the_op_type() -> None:
     assert py("def run(a, b):\n    return a @ b\n", op_type="gemm") == [("vendor-op", 2)]
     assert py("def run(a, b):\n    a @= b\n    return a\n", op_type="linear") == [("vendor-op", 2)]
+    assert ("vendor-op", 2) in py("def run(a, b):\n    a.__imatmul__(b)\n    return a\n", op_type="gemm")  # r32, au03
+    assert py("from numpy.polynomial import polynomial as P\nT = P.polyfromroots([1.0, 2.0])\n"
+              "def run(x):\n    return P.polymul(x, x)\n", op_type="conv2d") == [("vendor-op", 4)]  # r32, av FV-1
     assert py("def run(a, b):\n    return a @ b\n", op_type="rmsnorm") == []
     assert py("import torch\ndef run(x):\n    return torch.softmax(x, -1)\n", op_type="gqa_paged") == []
     assert py("import torch.nn.functional as F\ndef run(x, w):\n    return F.layer_norm(x, (8,), w)\n",

@@ -126,13 +126,21 @@ _SOFTMAX = ("torch.softmax", _F + "softmax", "torch.special.softmax", "torch._so
 _LIBRARIES = ("torch.ops.mkldnn", "torch.ops.mkl", "torch.ops.onednn", "torch.ops.mkldnn_prepacked",
               "torch.ops.quantized", "torch.ops._quantized", "torch.fbgemm*", "torch.ops.aten.fbgemm*", "numpy.ma",
               "numpy.convolve", "numpy.correlate", "numpy.fft",
-              # a polynomial product is a full 1-D convolution by numpy.convolve's routine (round 31, as03)
-              "numpy.polymul", "numpy.polydiv", "numpy.poly1d", "numpy.polynomial")
+              # a polynomial product is a full 1-D convolution by numpy.convolve's routine (round 31, as03): the
+              # products, powers and quotients and the classes whose `*` is one; not the table builders a Winograd
+              # kernel uses at import (polyfromroots, polyvander, polyval: round 32, av FV-1)
+              "numpy.polymul", "numpy.polydiv", "numpy.poly1d", "numpy.polynomial.polynomial.polymul",
+              "numpy.polynomial.polynomial.polydiv", "numpy.polynomial.polynomial.polypow",
+              "numpy.polynomial.polynomial.Polynomial", "numpy.polynomial.Polynomial", "numpy.polynomial.chebyshev",
+              "numpy.polynomial.legendre", "numpy.polynomial.hermite", "numpy.polynomial.hermite_e",
+              "numpy.polynomial.laguerre", "numpy.polynomial.Chebyshev", "numpy.polynomial.Legendre",
+              "numpy.polynomial.Hermite", "numpy.polynomial.HermiteE", "numpy.polynomial.Laguerre",
+              "numpy.polynomial.polyutils")
 _MATMUL_CORE = ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm", "torch.addbmm", "torch.einsum",
                 "torch.tensordot", "torch.inner", _F + "linear", "torch.nn.Linear", "torch.ops.aten.mm",
                 "torch.ops.aten.addmm", "torch.ops.aten.matmul", "torch.ops.aten.bmm", "operator.matmul",
                 "operator.__matmul__", "numpy.matmul", "numpy.dot", "numpy.einsum", "cupy.matmul", "cupy.dot")
-_MATMUL_METHODS = ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__",
+_MATMUL_METHODS = ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__", "__imatmul__",
                    # an ndarray's own GEMM methods (red-team round 24, ae04: x.numpy().dot(w.numpy().T))
                    "dot", "vdot", "inner", "tensordot")
 VENDOR_FAMILIES: tuple[Family, ...] = (
@@ -177,13 +185,17 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             # the same identity, and dot products outright, in the standard library (round 29, ao05)
             "math.dist", "math.hypot", "math.sumprod", "statistics.covariance", "statistics.correlation",
             "statistics.linear_regression",
+            # a weighted mean with weights summing to one is a dot product; numpy's matrix class under another
+            # module's name multiplies by BLAS under `*` (round 32, au01, au02)
+            "statistics.fmean", "numpy.matlib", "operator.__imatmul__",
             # FBGEMM's and the quantized modules' linear (round 22, ab04: quantized::linear_dynamic_fp16 is a whole
             # x @ W^T in fp16 weights)
             "torch.ops.quantized", "torch.ops._quantized", "torch.ao.nn.quantized", "torch.nn.quantized",
             "torch.ao.nn.intrinsic", "torch.nn.intrinsic",
             # a 1x1 convolution is a GEMM (x @ W^T + b, cuDNN/oneDNN): the conv calls do the whole op too (round 18)
             *_CONV, *_LIBRARIES),
-           ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__", "mv", "addmv", "dot", "addmm_",
+           ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__", "__imatmul__",
+            "mv", "addmv", "dot", "addmm_",
             "baddbmm_", "addbmm", "addbmm_", "addmv_"),
            _CONV_CPP + r"|\bcublas\w*\s*\(|\bcublasLt\w*\s*\(|\b(?:at|torch)::(?:matmul|mm|bmm|addmm|linear|_scaled_mm"
            r"\w*|_addmm_activation)\s*\(|(?:\.|->)\s*(?:matmul|mm|bmm|addmm|baddbmm)\s*\(", ()),

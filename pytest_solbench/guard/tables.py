@@ -292,7 +292,10 @@ SETTABLE = frozenset(("torch.backends.cudnn.benchmark", "torch.backends.cudnn.de
                       # max_autotune and CUDA graphs are what mode="max-autotune" and "reduce-overhead" set anyway
                       "torch._inductor.config.conv_1x1_as_mm", "torch._inductor.config.freezing",
                       "torch._dynamo.config.suppress_errors", "torch.backends.cudnn.enabled",
-                      "torch._inductor.config.max_autotune", "torch._inductor.config.triton.cudagraphs"))  # fmt: skip
+                      "torch._inductor.config.max_autotune", "torch._inductor.config.triton.cudagraphs",
+                      # round 32 (av FV-2, FV-4): one compile thread, CUDA graph trees, torchao's preamble
+                      "torch._inductor.config.compile_threads", "torch._inductor.config.triton.cudagraph_trees",
+                      "torch._inductor.config.force_fuse_int_mm_with_mul", "torch._inductor.config.use_mixed_mm"))  # fmt: skip
 #: Precision settings (``torch.backends...allow_tf32``, ``...fp32_precision``): settable where the definition is not
 #: all fp32; there, any value but the precise one (False, "ieee") is ``precision-downgrade``.
 PRECISION_SETTINGS = frozenset(("torch.backends.cuda.matmul.allow_tf32", "torch.backends.cudnn.allow_tf32",
