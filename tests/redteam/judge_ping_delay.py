@@ -3,7 +3,7 @@
 judge/timed.py _outside_clock measures round_trip = min of 3 'ping' requests served BY THE KERNEL'S OWN PROCESS,
 and corroborate.OutsideClock.per_call_ms = max(0, wall - round_trip - fixed) / calls. Any delay this process adds
 to a ping is subtracted from the batch: sleeping S ms in each ping hides S/calls ms per call (S = 50 ms hides
-1.5 ms per call over 32 calls), so the kernel may report any median down to the physical floor. Here done by
+3 ms per call over 16 calls), so the kernel may report any median down to the physical floor. Here done by
 rebinding the harness's ping (the kernel's own process; the threat model says patching it 'only hurts this
 kernel'); with the guard on the same effect needs no patch: a helper thread/process started at import (never
 counted: tripwires settle after the first call) that holds the GIL or the CPU only while the process is idle,
