@@ -184,6 +184,8 @@ def test_vendor_ops_depend_on_the_op_type() -> None:
     assert py("def run(a, b):\n    return a @ b\n", op_type="gemm") == [("vendor-op", 2)]
     assert py("def run(a, b):\n    a @= b\n    return a\n", op_type="linear") == [("vendor-op", 2)]
     assert ("vendor-op", 2) in py("def run(a, b):\n    a.__imatmul__(b)\n    return a\n", op_type="gemm")  # r32, au03
+    assert py("import numpy as np\ndef run(x, rows, acc):\n    np.logaddexp.at(acc, rows, x)\n    return acc\n",
+              op_type="softmax") == [("vendor-op", 3)]  # r33, aw01
     assert py("from numpy.polynomial import polynomial as P\nT = P.polyfromroots([1.0, 2.0])\n"
               "def run(x):\n    return P.polymul(x, x)\n", op_type="conv2d") == [("vendor-op", 4)]  # r32, av FV-1
     assert py("def run(a, b):\n    return a @ b\n", op_type="rmsnorm") == []

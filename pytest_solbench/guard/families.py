@@ -120,7 +120,7 @@ _SOFTMAX = ("torch.softmax", _F + "softmax", "torch.special.softmax", "torch._so
             # numpy's log-add-exp reduced along a row is that logsumexp outside the dispatcher (red-team round 29,
             # ao06); elementwise, on two arrays, it is a plain elementwise op
             *(f"numpy.{ufunc}.{how}" for ufunc in ("logaddexp", "logaddexp2")
-              for how in ("reduce", "accumulate", "reduceat")))  # fmt: skip
+              for how in ("reduce", "accumulate", "reduceat", "at")))  # fmt: skip (.at: round 33, aw01)
 #: torch's library namespaces whose ops are whole GEMMs and convolutions (oneDNN, MKL, FBGEMM: red-team round 23, ac01,
 #: ac04, ac06, ac10), and numpy's masked arrays and convolutions (ac08), which reach BLAS outside the dispatcher.
 _LIBRARIES = ("torch.ops.mkldnn", "torch.ops.mkl", "torch.ops.onednn", "torch.ops.mkldnn_prepacked",
