@@ -864,3 +864,36 @@ def test_a_few_names_of_inspect_and_importlib_red_team_round_21() -> None:
 def test_groupnorm_silu_is_a_fused_op_of_two_families_red_team_round_21() -> None:
     assert py("import torch.nn.functional as F\ny = F.silu(x)\n", op_type="groupnorm_silu") == []
     assert py("import torch.nn.functional as F\ny = F.silu(x)\n", op_type="silu_and_mul") == [("vendor-op", 2)]
+
+
+@pytest.mark.parametrize("op_type, expression, rule", [
+    # outside the allow-list: products where a GEMM is the whole op, a decomposition, a class whose `*` is BLAS
+    ("conv2d", "np.tensordot(x, w, axes=1)", "unlisted-routine"),
+    ("conv2d", "np.linalg.multi_dot([x, w])", "unlisted-routine"),
+    ("embedding", "np.inner(x, w)", "unlisted-routine"),
+    ("rmsnorm", "np.linalg.eigh(x)", "unlisted-routine"),
+    ("softmax", "np.cov(x)", "unlisted-routine"),
+    ("rmsnorm", "np.asmatrix(x) * w", "unlisted-routine"),
+    ("rmsnorm", "np.frobnicate_next_year(x)", "unlisted-routine"),
+    ("rmsnorm", "statistics.kde([1.0], 0.1)", "unlisted-routine"),
+    ("conv2d", "math.sumprod(x, w)", "unlisted-routine"),
+    ("gemm", "np.ndarray.dot(x, w)", "vendor-op"),
+    ("softmax", "f(np.logaddexp, x)", "vendor-op"),  # a ufunc whose .reduce is the op, as a value (round 33, aw03)
+    # on the list: elementwise, creation, shape, plain reductions, tables; a GEMM where it is a part of the op
+    ("gemm", "np.exp(x) + np.add.reduce(x) + np.float32(1) + np.random.rand(3) + np.pi", None),
+    ("gemm", "np.lib.stride_tricks.sliding_window_view(x, 3) + np.finfo(np.float32).eps", None),
+    ("conv2d", "P.polyfromroots([1, 2]) + np.polyval([1, 2], 3) + np.emath.sqrt(-1)", None),
+    ("softmax", "np.logaddexp(x, w) + np.max(x, -1) + math.fma(1, 2, 3) + statistics.mean([1])", None),
+    ("rmsnorm", "np.linalg.norm(x, axis=-1) + np.einsum('ij,ij->i', x, x) + math.hypot(*x)", None),
+    ("attention", "np.matmul(q, k) + statistics.fmean([1.0], weights=[1.0])", None),
+    ("paged_kv_append", "np.linalg.svd(x)", None),  # no family: the allow-list judges only a family's kernels
+])  # fmt: skip
+def test_numpy_math_and_statistics_names_by_allow_list_in_a_familys_kernel(op_type, expression, rule) -> None:
+    """Rounds 21 to 33 found numpy and standard-library routines that do a family's op in C or BLAS one at a time
+    (a deny-list inside modules importable whole); the conv family still lacked ``numpy.tensordot``. In a kernel of
+    an op type with a family, a name of numpy, ``math`` or ``statistics`` must now be on an allow-list
+    (``guard.numerics``), so that the next routine is ``unlisted-routine``, not a way in."""
+    code = ("import math, statistics\nimport numpy as np\nimport numpy.polynomial.polynomial as P\n\n\n"
+            f"def f(u, x):\n    return u.reduce(x)\n\n\ndef run(x, w, q, k):\n    return {expression}\n")
+    found = {f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type=op_type) if f.line == 11}
+    assert found == ({rule} if rule else set())

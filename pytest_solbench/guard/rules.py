@@ -19,9 +19,11 @@ from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
 from pytest_solbench.guard.annotations import check_annotations
 from pytest_solbench.guard.corners import (a_setting, corner_findings, harmless_calls, skip_main_blocks, turns_off,
-                                            vendor_aliases)  # fmt: skip
+                                            vendor_aliases, vendor_holder)  # fmt: skip
+from pytest_solbench.guard.families import family_parts
 from pytest_solbench.guard.names import (Resolver, is_module, local_exports, lookup, normalize_cpp,
                                          source_encoding, strip_cpp)  # fmt: skip
+from pytest_solbench.guard.numerics import unlisted_routine
 from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
 from pytest_solbench.guard.partial import hidden_imports, outside_the_listed_names, partly_importable
 from pytest_solbench.guard.pointers import pointer_keys
@@ -58,6 +60,9 @@ RULES: dict[str, str] = {
     "ctypes": "uses ctypes, which reads and writes any memory and calls any native code",
     "bad-allowance": "an allowance without a written reason, or for a rule that does not exist",
     "unparsable": "a source the guard cannot parse, so it cannot vouch for it",
+    "unlisted-routine": "uses a numpy, math or statistics routine outside the allow-list of a library-op family's "
+                        "kernels (elementwise, creating and shaping arrays, plain reductions): the rest run whole "
+                        "products, convolutions and transforms in C or BLAS",
     "unlisted-import": "imports a module outside the allow-list (torch, triton, numpy, math, functools...) that no "
                        "named rule covers: a module nobody reviewed (pkgutil, doctest, pydoc...) is not a way in",
 }
@@ -210,11 +215,15 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     inner = {id(n.value) for n in walked if isinstance(n, ast.Attribute)} | harmless_calls(walked, resolver.resolve)
     inner |= own_attribute_reads(walked, resolver.resolve)  # **vars(meta) (round 21, z05)
     own_calls = own_method_calls(tree)  # self.softmax(x) of a class that defines softmax (round 21, z29)
+    callees = {id(n.func) for n in walked if isinstance(n, ast.Call)}
     for node in walked:
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
             name = resolver.resolve(node)
             if name:
                 _check_name(name, node, hit, vendor, context, imported=False)
+                if id(node) not in callees:  # ops = [np.logaddexp]; ops[0].reduce(x) (round 33, aw03)
+                    for message in vendor_holder(name, vendor):
+                        hit("vendor-op", node, message)
         matmul = isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.MatMult)
         if matmul and "matmul" in vendor_methods:
             hit("vendor-op", node, f"the @ operator calls the vendor matmul, the whole {context.op_type} op")
@@ -280,8 +289,16 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
             hit("vendor-op", node, f"{'imports' if imported else 'uses'} {name}, which does the whole {family} op")
         elif any(_matches(alias, prefix) for alias in aliases):  # F.torch.rms_norm
             hit("vendor-op", node, f"reaches {prefix} through {name}, which does the whole {family} op")
-    for message in vendor_aliases(name, aliases, value, vendor, vendor_names(context.op_type)[1]):
+    vendor_methods = vendor_names(context.op_type)[1]
+    for message in vendor_aliases(name, aliases, value, vendor, vendor_methods):
         hit("vendor-op", node, message)
+    if vendor and parts[0] not in context.local_modules and not any(
+            _matches(n, prefix) for n in (name, canonical) for prefix in MODULE_RULES):  # fmt: skip
+        why = unlisted_routine(name, canonical, products="mm" in family_parts(context.op_type))  # by allow-list
+        if why:
+            hit("unlisted-routine", node, why)
+        if parts[0] == "numpy" and len(parts) > 2 and parts[-1] in vendor_methods:  # numpy.ndarray.dot(x, w)
+            hit("vendor-op", node, f"uses {name}, the method that does the whole {vendor_methods[parts[-1]]} op")
     for rule, message in corner_findings(name, canonical, context.local_modules):
         hit(rule, node, message)
     part = next((n for n in (name, canonical) if partly_importable(n) and outside_the_listed_names(n)), None)

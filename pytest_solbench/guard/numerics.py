@@ -1,0 +1,145 @@
+"""The names of numpy, ``math`` and ``statistics`` a kernel of a library-op family may use: an allow-list.
+
+Rounds 21 to 33 of the red team found, one at a time, numpy and standard-library routines that do a family's whole
+op in C or BLAS, outside torch's dispatcher and so outside the operator record: ``numpy.einsum``, ``c_einsum``,
+``correlate``, ``polymul``, ``numpy.matlib``, ``logaddexp.reduce``, ``math.dist``, ``statistics.fmean``... The family
+tables (``guard.families``) were a deny-list inside modules the import rule lets in whole, so the next routine
+nobody listed was a way in. Where an op type has a family, a name of these modules must now be one of the kinds an
+honest kernel uses them for (:func:`unlisted_routine`):
+
+* numpy's products where a GEMM is a part of the family's op (attention, a norm's backward), as torch's are;
+* elementwise ufuncs (``numpy.exp``) and their reductions (``numpy.add.reduce`` is a sum), but not the ufuncs that
+  are products (``matmul``, ``vecdot``, ``matvec``, ``vecmat``);
+* array types, scalar types, ``dtype``, ``finfo``, constants;
+* creating, reshaping, indexing, sorting and searching arrays; plain reductions (sums, means, extrema, quantiles);
+* reading and writing files, which the run-time audit judges by their paths (as it does ``open``);
+* host-side tables: windows, ``vander``, polynomial evaluation and the table builders a Winograd kernel uses
+  (``polyfromroots``, round 32);
+* ``numpy.random``, ``numpy.testing``, ``numpy.typing``, ``numpy.dtypes``, ``numpy.exceptions``, ``numpy.emath``.
+
+Anything else (a product, a convolution, a factorization, a transform, a masked or matrix class, a routine numpy
+adds next year) is ``unlisted-routine``, which a kernel that needs it for another job may allow with a written
+reason; ``--solbench-guard strict`` refuses that allowance. The families' own entries are judged as before, so a listed
+name that is a family's op (``numpy.logaddexp.reduce`` in a softmax) is still ``vendor-op``.
+"""
+
+from __future__ import annotations
+
+#: the ufuncs that are products: a GEMM, a batched dot, a matrix-vector product (numpy 2)
+_PRODUCT_UFUNCS = frozenset(("matmul", "vecdot", "matvec", "vecmat"))
+#: numpy's classes a kernel may use (the scalar types, subclasses of ``numpy.generic``, are all fine); not
+#: ``matrix`` (``*`` is BLAS), ``poly1d`` (``*`` is a convolution), ``memmap`` (a file), ``recarray``, ``busdaycalendar``
+_NUMPY_CLASSES = frozenset(("ndarray", "dtype", "generic", "number", "finfo", "iinfo", "errstate", "ufunc", "broadcast",
+                            "flatiter", "nditer", "ndenumerate", "ndindex", "vectorize"))
+#: numpy's functions a kernel may use, numpy 1's names among them (``trapz``, ``in1d``, ``product``)
+_NUMPY_FUNCTIONS = frozenset("""
+    all allclose alltrue amax amin angle any append apply_along_axis apply_over_axes arange argmax argmin argpartition
+    argsort argwhere around array array_equal array_equiv array_repr array_split array_str asanyarray asarray
+    asarray_chkfinite ascontiguousarray asfarray asfortranarray astype atleast_1d atleast_2d atleast_3d average
+    bartlett base_repr binary_repr bincount blackman block broadcast_arrays broadcast_shapes broadcast_to can_cast
+    choose clip column_stack common_type compress concat concatenate copy copyto count_nonzero cross cumprod
+    cumproduct cumsum cumulative_prod cumulative_sum delete diag diag_indices diag_indices_from diagflat diagonal diff
+    digitize dsplit dstack ediff1d einsum_path empty empty_like expand_dims extract eye fill_diagonal find_common_type
+    fix flatnonzero flip fliplr flipud format_float_positional format_float_scientific from_dlpack frombuffer
+    fromfunction fromiter frompyfunc full full_like geomspace get_printoptions geterr gradient hamming hanning
+    histogram histogram2d histogram_bin_edges histogramdd hsplit hstack i0 identity imag in1d indices insert interp
+    intersect1d isclose iscomplex iscomplexobj isdtype isfortran isin isneginf isposinf isreal isrealobj isscalar
+    issubdtype iterable ix_ kaiser lexsort linspace load logspace mask_indices matrix_transpose max may_share_memory
+    mean median meshgrid min min_scalar_type mintypecode moveaxis msort nan_to_num nanargmax nanargmin nancumprod
+    nancumsum nanmax nanmean nanmedian nanmin nanpercentile nanprod nanquantile nanstd nansum nanvar ndim nonzero
+    ones ones_like outer packbits pad partition percentile permute_dims piecewise place poly polyadd polyder polyint
+    polysub polyval printoptions prod product promote_types ptp put put_along_axis putmask quantile ravel
+    ravel_multi_index real real_if_close repeat require reshape resize result_type roll rollaxis rot90 round round_
+    row_stack searchsorted select set_printoptions setdiff1d seterr setxor1d shape shares_memory sinc size sometrue
+    sort sort_complex split squeeze stack std sum swapaxes take take_along_axis tile trace transpose trapezoid trapz
+    tri tril tril_indices tril_indices_from trim_zeros triu triu_indices triu_indices_from typename union1d unique
+    unique_all unique_counts unique_inverse unique_values unpackbits unravel_index unstack unwrap vander var vsplit
+    vstack where zeros zeros_like
+    fromfile genfromtxt loadtxt save savetxt savez savez_compressed""".split())  # files: the run-time audit judges them
+_NUMPY_CONSTANTS = frozenset(("pi", "e", "inf", "nan", "newaxis", "euler_gamma", "little_endian", "typecodes",
+                              "sctypeDict", "ScalarType", "False_", "True_", "c_", "r_", "s_", "index_exp", "mgrid",
+                              "ogrid", "__version__", "PINF", "NINF", "NAN", "NaN", "Inf", "Infinity", "infty"))
+#: numpy's modules a kernel may use whole
+_NUMPY_MODULES = ("numpy.random", "numpy.testing", "numpy.typing", "numpy.dtypes", "numpy.exceptions", "numpy.emath",
+                  "numpy.lib.scimath")
+#: names of numpy's other modules a kernel may use
+_NUMPY_NAMES = frozenset(("numpy.lib.stride_tricks.as_strided", "numpy.lib.stride_tricks.sliding_window_view",
+                          "numpy.lib.stride_tricks.broadcast_to", "numpy.lib.NumpyVersion", "numpy.linalg.norm",
+                          "numpy.lib.stride_tricks",
+                          # the table builders and evaluators of a polynomial (a Winograd kernel's transforms, round
+                          # 32, av FV-1); not its products, quotients, powers, fits or classes
+                          *(f"numpy.polynomial.{kind}.{stem}{what}"
+                            for kind, stem in (("polynomial", "poly"), ("chebyshev", "cheb"), ("legendre", "leg"),
+                                               ("hermite", "herm"), ("hermite_e", "herme"), ("laguerre", "lag"))
+                            for what in ("fromroots", "vander", "vander2d", "vander3d", "val", "val2d", "val3d",
+                                         "valfromroots", "der", "int", "add", "sub", "line", "zero", "one", "x",
+                                         "trim", "pts1", "pts2", "gauss", "weight", "domain")),
+                          "numpy.polynomial.polynomial", "numpy.polynomial"))  # fmt: skip
+#: ``math``'s names but ``dist``, ``hypot`` and ``sumprod`` (a pairwise distance and dot products in C, round 29)
+_MATH = frozenset("""
+    acos acosh asin asinh atan atan2 atanh cbrt ceil comb copysign cos cosh degrees e erf erfc exp exp2 expm1 fabs
+    factorial floor fma fmod frexp fsum gamma gcd inf isclose isfinite isinf isnan isqrt lcm ldexp lgamma log log10
+    log1p log2 modf nan nextafter perm pi pow prod radians remainder sin sinh sqrt tan tanh tau trunc ulp""".split())
+#: ``statistics``' names but ``fmean`` (weights), ``covariance``, ``correlation``, ``linear_regression`` (dot
+#: products) and ``kde`` (a sum of kernels at every point)
+_STATISTICS = frozenset(("NormalDist", "StatisticsError", "geometric_mean", "harmonic_mean", "mean", "median",
+                         "median_grouped", "median_high", "median_low", "mode", "multimode", "pstdev", "pvariance",
+                         "quantiles", "stdev", "variance"))
+
+
+#: numpy's products, a part of the op of a family whose honest kernels may hand their GEMMs to a library (the
+#: torch twins are ``families.GEMM_PARTS``: a GEMM inside attention); never where a GEMM does the whole op
+_NUMPY_PRODUCTS = frozenset(("dot", "vdot", "inner", "outer", "einsum", "tensordot", "kron", "matmul", "vecdot",
+                             "matvec", "vecmat", "linalg.multi_dot", "linalg.matmul", "linalg.tensordot",
+                             "linalg.vecdot"))
+
+#: the standard library's products and distances, a part where numpy's are (a norm by ``math.hypot``, round 33)
+_STDLIB_PRODUCTS = frozenset(("math.dist", "math.hypot", "math.sumprod", "statistics.fmean", "statistics.covariance",
+                              "statistics.correlation", "statistics.linear_regression"))
+
+
+def _numpy_allows(rest: list[str], products: bool) -> bool:
+    """Whether ``numpy.<rest>`` is a name of the allow-list (its attributes too: ``numpy.add.reduce``)."""
+    import numpy
+
+    head = rest[0]
+    if products and (head in _NUMPY_PRODUCTS or ".".join(rest[:2]) in _NUMPY_PRODUCTS):
+        return True
+    if head in _NUMPY_FUNCTIONS or head in _NUMPY_CONSTANTS or head in _NUMPY_CLASSES:
+        return True
+    value = getattr(numpy, head, None)
+    if isinstance(value, numpy.ufunc):
+        return head not in _PRODUCT_UFUNCS
+    if isinstance(value, type) and issubclass(value, numpy.generic):  # float32, int64, bool_...
+        return True
+    dotted = ".".join(("numpy", *rest))
+    return any(dotted == n or dotted.startswith(n + ".") for n in (*_NUMPY_MODULES, *_NUMPY_NAMES)) or any(
+        n.startswith(dotted + ".") for n in _NUMPY_NAMES)  # a module on the way to a listed name: numpy.lib
+
+
+def unlisted_routine(*names: str, products: bool = False) -> str | None:
+    """Why a name (dotted, as the kernel's source resolves it, and its canonical form, ``guard.names.lookup``) is
+    outside the allow-list of numpy, ``math`` and ``statistics`` names, or None where each form is in it or is no
+    name of theirs (``numpy.testing.<module>.np.dot`` is ``numpy.dot`` by its canonical form). ``products``: numpy's
+    GEMMs are a part of the op (the family's parts hold torch's)."""
+    return next((why for name in dict.fromkeys(names) if (why := _unlisted(name, products))), None)
+
+
+def _unlisted(name: str, products: bool) -> str | None:
+    top, *rest = name.split(".")
+    if not rest:
+        return None
+    if top == "numpy":
+        if _numpy_allows(rest, products):
+            return None
+        return (f"uses {name}, a numpy routine outside the ones a kernel of a library-op family may use "
+                "(elementwise ufuncs and their reductions, creating, reshaping, indexing, sorting, plain reductions, "
+                "tables): numpy's other routines run whole products, convolutions and transforms in C or BLAS")
+    if products and f"{top}.{rest[0]}" in _STDLIB_PRODUCTS:
+        return None
+    if top == "math" and rest[0] not in _MATH:
+        return f"uses {name}, a math function outside the elementwise ones (math.dist and math.sumprod are products)"
+    if top == "statistics" and rest[0] not in _STATISTICS:
+        return (f"uses {name}, a statistics function outside the plain averages and spreads (a weighted mean or a "
+                "covariance is a dot product)")
+    return None
