@@ -115,3 +115,62 @@ def test_a_compile_under_the_kernels_own_settings_still_makes_library_calls(hook
         assert held == "None" and recorded == "['aten::mm']", ran.stdout
     else:
         assert recorded == "[]", ran.stdout
+
+
+GRAPH_SURGERY = """
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+if {hooked}:
+    from pytest_solbench.worker.rewrites import keep_attention_written_out, undone
+
+    keep_attention_written_out()
+
+
+def shell(x, w, b, st: list[int], pad: list[int], dil: list[int], g: int):
+    return x + 0.0
+
+
+fn = torch.jit.script(shell)
+graph = fn.graph
+try:
+    node = graph.create("prim::mkldnn_convolution", list(graph.inputs()), 1)
+    node.insertBefore(graph.return_node())
+    graph.return_node().replaceInput(0, node.output())
+except RuntimeError as exc:
+    print("refused:", str(exc).split(":")[0])
+x, w, b = torch.randn(1, 4, 8, 8), torch.randn(4, 1, 3, 3), torch.zeros(4)
+with profile(activities=[ProfilerActivity.CPU]) as prof:
+    y = fn(x, w, b, [1, 1], [1, 1], [1, 1], 4)
+print("convolution:", torch.allclose(y, torch.nn.functional.conv2d(x, w, b, padding=1, groups=4), atol=1e-5))
+print("held:", undone() if {hooked} else None)
+"""
+
+
+@pytest.mark.parametrize("hooked", [True, False])
+def test_a_torchscript_graph_is_not_edited_by_hand_in_a_kernels_process(hooked: bool, tmp_path) -> None:
+    """A node added to a scripted function's graph (``prim::mkldnn_convolution``, an op only TorchScript's
+    interpreter knows) ran a whole depthwise convolution with no operator in the record (red-team round 34, ax01):
+    in a kernel's process the IR's editing methods refuse, and ``undone`` says so after the call (``patching``). The
+    control shows the hole without the hold."""
+    script = tmp_path / "surgery.py"  # TorchScript reads the scripted function's source from its file
+    script.write_text(GRAPH_SURGERY.format(hooked=hooked))
+    ran = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    lines = ran.stdout.strip().splitlines()
+    if hooked:
+        assert lines[0] == "refused: torch._C.Graph.create", ran.stdout
+        assert lines[1] == "convolution: False" and "edited a TorchScript graph by hand" in lines[2], ran.stdout
+    else:
+        assert lines == ["convolution: True", "held: None"], ran.stdout
+
+
+def test_the_graph_edits_held_are_methods_this_torch_has() -> None:
+    """Every name of ``GRAPH_EDITS`` is a method of its class in this torch: a name torch renamed would hold nothing."""
+    import torch
+
+    from pytest_solbench.worker.rewrites import GRAPH_EDITS
+
+    missing = [f"{owner}.{name}" for owner, names in GRAPH_EDITS.items() for name in names
+               if name not in vars(getattr(torch._C, owner))]  # fmt: skip
+    assert not missing

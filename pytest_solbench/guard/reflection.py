@@ -82,8 +82,9 @@ def _attribute(node: ast.Attribute, resolve: Callable[[ast.AST], str | None], hi
     if node.attr in FRAME_ATTRIBUTES:
         hit("introspection", node, f"{_shown(node)} walks frames ({node.attr}): the harness's locals are one step away")
     if node.attr in BELOW_RECORD_ATTRIBUTES:
-        hit("computed-name", node, f"{_shown(node)} calls an operator below the dispatcher ({node.attr}): the judge's "
-                                   "record of the operators a call dispatched never sees it")  # fmt: skip
+        hit("computed-name", node, f"{_shown(node)} reaches below the dispatcher ({node.attr}: an operator called, or "
+                                   "a TorchScript graph edited by hand, where the judge's record of the operators a "
+                                   "call dispatched never sees it)")  # fmt: skip
     if isinstance(node.ctx, (ast.Store, ast.Del)) and _is_type_call(node.value, resolve):
         hit("patching", node, f"{_shown(node)} patches the class of an object it was given")
 
@@ -137,7 +138,8 @@ def _attribute_path(name: ast.AST, how: str, node: ast.AST, hit: Hit, private: b
         elif part in FRAME_ATTRIBUTES:
             hit("introspection", node, f"{how} walks frames ({part})")
         elif part in BELOW_RECORD_ATTRIBUTES:
-            hit("computed-name", node, f"{how} names {part}: an operator called below the dispatcher's record")
+            hit("computed-name", node, f"{how} names {part}: below the dispatcher's record (an operator's call, a "
+                "TorchScript graph's edit)")
         elif private and part.startswith("_") and not is_dunder(part):
             hit("computed-name", node, f"{how} reaches {part}, a private name, where no name rule follows")
 

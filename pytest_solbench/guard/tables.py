@@ -202,7 +202,14 @@ FRAME_ATTRIBUTES = frozenset(("tb_frame", "tb_next", "f_back", "f_globals", "f_l
 #: operator handle's boxed calls): the judge's record of what a call dispatched never holds it (red-team round 24,
 #: af01 to af03, the op object itself found in a public registry by a string). No honest kernel calls these.
 BELOW_RECORD_ATTRIBUTES = frozenset(("redispatch", "redispatch_boxed", "_op_dk", "call_boxed",
-                                     "_dispatch_call_boxed", "callBoxed", "_call_boxed"))  # fmt: skip
+                                     "_dispatch_call_boxed", "callBoxed", "_call_boxed",
+                                     # TorchScript's IR edits: a node added by hand to a scripted function's graph
+                                     # (prim::mkldnn_convolution) runs with no dispatcher (round 34, ax01, ax02); the
+                                     # kernel's process refuses them too (worker.rewrites.GRAPH_EDITS)
+                                     "insertNode", "appendNode", "prependNode", "insertBefore", "insertAfter",
+                                     "replaceInput", "replaceInputWith", "replaceAllUsesWith", "insertGraph",
+                                     "createFusionGroup", "createClone", "replaceAllUsesAfterNodeWith", "moveBefore",
+                                     "moveAfter", "setInsertPoint", "insertConstant", "registerOutput"))  # fmt: skip
 #: Calls whose second argument names an attribute: a dunder named in a string is a dunder all the same.
 ATTRIBUTE_CALLS = ("builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.hasattr",
                    "operator.attrgetter", "operator.methodcaller")  # fmt: skip

@@ -18,7 +18,13 @@ options that would choose templates again are ``patching`` statically (``guard.r
 The same holds for TorchScript's oneDNN Graph fuser (LLGA), which runs a traced linear or convolution as a library
 partition (``LlgaPartition_0``) with no operator in the record (red-team round 28, am02, am03): it stays off. What
 is set here is held, not only set: ``undone`` says, after every call, which of it the kernel's code changed (a
-config key built from two strings, round 28, am01), and the harness fails the call ``patching``."""
+config key built from two strings, round 28, am01), and the harness fails the call ``patching``.
+
+TorchScript's graphs are not edited by hand either: a node added to a scripted function's graph (``graph.create(
+"prim::mkldnn_convolution", ...)``, an op registered only with TorchScript's interpreter) runs its C++ body with no
+dispatcher and no record, a whole convolution or GEMM (red-team round 34, ax01, ax02). The IR's editing methods
+(:data:`GRAPH_EDITS`) refuse in a kernel's process; only ``torch.onnx`` calls them from Python, and a call to one,
+caught or not, fails the call ``patching``."""
 
 from __future__ import annotations
 
@@ -38,6 +44,23 @@ LIBRARY_CALLS = {"max_autotune_gemm_backends": "ATEN", "max_autotune_conv_backen
                  "cpp_wrapper": False}
 
 
+#: TorchScript's IR classes (``torch._C``) and their methods that edit a graph
+GRAPH_EDITS = {
+    "Graph": ("addInput", "eraseInput", "eraseOutput", "registerOutput", "permuteInputs", "create", "createFusionGroup",
+              "createCudaFusionGroup", "createClone", "appendNode", "prependNode", "setInsertPoint", "insertGraph",
+              "insert", "makeMultiOutputIntoTuple", "insertConstant", "insertNode", "insert_point_guard"),
+    "Node": ("addInput", "replaceInput", "replaceInputWith", "replaceAllUsesWith", "insertBefore", "insertAfter",
+             "moveAfter", "moveBefore", "removeInput", "removeAllInputs", "destroy", "eraseOutput", "addOutput",
+             "addBlock", "copyAttributes", "copyMetadata", "removeAttribute", "f_", "fs_", "c_", "s_", "ss_", "i_",
+             "is_", "g_", "gs_", "ival_", "t_", "ts_", "z_", "ty_", "tys_", "zs_"),
+    "Value": ("setType", "inferTypeFrom", "replaceAllUsesWith", "replaceAllUsesAfterNodeWith", "setTypeAs",
+              "copyMetadata", "setDebugName"),
+    "Block": ("addNode", "addInputToBlock", "registerOutput"),
+}  # fmt: skip
+_EDITS_HELD: dict[tuple[str, str], Any] = {}  # (class, method) -> the refusal put in its place
+_EDITED: list[str] = []  # the edits a kernel's code tried
+
+
 def keep_attention_written_out() -> None:
     """From now on in this process, Inductor registers no attention pattern and compiles GEMMs and convolutions to
     torch's library calls, and TorchScript's oneDNN Graph fuser is off (idempotent)."""
@@ -50,6 +73,7 @@ def keep_attention_written_out() -> None:
     torch = sys.modules.get("torch")
     if torch is not None:
         torch._C._jit_set_llga_enabled(False)
+        _refuse_graph_edits(torch)
 
 
 def undone() -> str | None:
@@ -57,6 +81,12 @@ def undone() -> str | None:
     torch = sys.modules.get("torch")
     if torch is not None and torch._C._jit_llga_enabled():
         return "TorchScript's oneDNN Graph fuser was switched on: it runs a traced GEMM or convolution as a library's"
+    if _EDITED:
+        return (f"the kernel's code edited a TorchScript graph by hand ({_EDITED[0]}): a node it adds runs its op "
+                "below the dispatcher, where no record sees it")  # fmt: skip
+    if torch is not None and any(vars(getattr(torch._C, owner)).get(name) is not refusal
+                                 for (owner, name), refusal in _EDITS_HELD.items()):  # fmt: skip
+        return "TorchScript's graph-editing methods were put back: a node added by hand runs below the dispatcher"
     config = sys.modules.get(CONFIG_MODULE)
     changed = [k for k, v in LIBRARY_CALLS.items() if config is not None and getattr(config, k, v) != v]
     if changed:
@@ -69,6 +99,26 @@ def undone() -> str | None:
     if patterns is not None and getattr(patterns, "_sfdp_init", None) is not _registers_nothing:
         return "Inductor's attention rewrite was switched back on: it puts torch's fused attention in the kernel's place"
     return None
+
+
+def _refuse_graph_edits(torch: ModuleType) -> None:
+    """Each of :data:`GRAPH_EDITS` that this torch has replaced by a refusal (idempotent)."""
+    for owner, names in GRAPH_EDITS.items():
+        cls = getattr(torch._C, owner, None)
+        for name in names if cls is not None else ():
+            if name in vars(cls) and (owner, name) not in _EDITS_HELD:
+                _EDITS_HELD[owner, name] = refusal = _refusal(f"torch._C.{owner}.{name}")
+                setattr(cls, name, refusal)
+
+
+def _refusal(what: str) -> Any:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        _EDITED.append(what)
+        raise RuntimeError(f"{what}: editing a TorchScript graph by hand is refused in a kernel's process (an added "
+                           "node runs its op below the dispatcher's record)")  # fmt: skip
+
+    refused.__qualname__ = refused.__name__ = what.rsplit(".", 1)[-1]
+    return refused
 
 
 def _registers_nothing(*args: Any, **kwargs: Any) -> None:
