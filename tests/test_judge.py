@@ -1043,6 +1043,44 @@ def test_what_a_finalizer_does_when_the_short_batch_lets_go_is_recorded(fresh_po
     assert "aten::rms_norm" in outcome.log, outcome.log
 
 
+RAISES_IN_THE_SHORT_BATCH_ONCE = """
+import torch
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+SOLBENCH_ALLOW = {"computed-name": "a vendor op only the run-time record can catch"}
+CALLS = [0]
+
+
+def _later(x):
+    try:
+        yield
+    finally:  # runs when the harness lets go of the input the generator hangs on
+        getattr(torch.nn.functional, "rms" + "_norm")(x, (4096,))
+
+
+def run(hidden_states, weight):
+    CALLS[0] += 1
+    if CALLS[0] == 3:  # the short batch's first call, in this process only: the generator hung on, then a raise
+        g = _later(torch.zeros(1, 4096))
+        next(g)
+        hidden_states.later = g
+        raise RuntimeError("raised in the short batch")
+    x = hidden_states.float()
+    return (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight.float()).to(hidden_states.dtype)
+"""
+
+
+def test_a_kernel_whose_timed_calls_raised_gets_a_fresh_process(fresh_pools, tmp_path: Path) -> None:
+    """A raise in the short batch left its tensors to be let go at the next request, before any record: a finalizer
+    hung on one ran a vendor op there, and the next item PASSED in the same process (red-team round 34, ax03). The
+    process is retired with the error, so each item raises in a process of its own and no finalizer outlives it."""
+    (tmp_path / "raises.py").write_text(RAISES_IN_THE_SHORT_BATCH_ONCE)
+    request = replace(_request(tmp_path / "raises.py", rounds=2), guard=True)
+    for _ in range(2):
+        outcome = referee.judge_item(request)
+        assert outcome.status is Status.RUNTIME_ERROR and "raised in the short batch" in outcome.log, outcome.log
+
+
 COLLECTOR_BACK_ON = """
 import gc
 

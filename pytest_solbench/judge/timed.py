@@ -104,7 +104,7 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
         after = probe() if probe else None
         with phases.phase("copies"):
             seen = _as_replied(sets)
-        _answered(answer)
+        _answered(kernel, answer)
         measured = _summary(answer["measurement"], before, after, request.device)
         if not request.rounds:  # the baseline: the reference itself, in a process of its own; nothing to check
             return measured
@@ -151,8 +151,12 @@ def _with_timing(outcome: Any, measured: dict) -> Any:
     return replace(outcome, kernel_timing=measured)
 
 
-def _answered(answer: dict[str, Any]) -> None:
+def _answered(kernel: Kernel, answer: dict[str, Any]) -> None:
+    """A timed request's trip, or its error: a kernel whose timed call raised gets a process of its own next time,
+    since what it left on the batch's tensors (a finalizer) would otherwise run at the next request, before any
+    record (red-team round 34, ax03)."""
     if "error" in answer:
+        kernel.pools.retire(kernel.tenant)
         raise Verdict(failure(Status.RUNTIME_ERROR, answer["error"]))
     tripped(answer["trip"])
 
@@ -236,7 +240,7 @@ def _cpu_batch(kernel: Kernel, arena: Any, base: dict, sets: list[_Set], request
              for c in range(2 * len(sets))]  # fmt: skip
     payload = {**base, "schedule": list(range(len(calls))), "sets": [call.payload for call in calls]}
     answer = kernel.ask("timed", payload, schema.batch)
-    _answered(answer)
+    _answered(kernel, answer)
     kernel.judge_ops(answer.get("ops"), problem.definition.op_type)
     if not request.rounds:
         return {}
@@ -500,8 +504,8 @@ def _outside_batch(kernel: Kernel, request: ItemRequest, problem: Any, workload:
         picked = random.SystemRandom().sample(range(calls), min(calls, CHECKED_PER_BATCH))
         with phases.phase("copies"):
             seen = _as_replied([sets[c] for c in picked])  # before "checked": work done after the reply is not seen
-        _answered(answer)
-        _answered(kernel.ask("checked", {}, schema.batch))
+        _answered(kernel, answer)
+        _answered(kernel, kernel.ask("checked", {}, schema.batch))
         _check_sets(kernel, seen, request, problem, workload, reference, updated,
                     what=lambda k: f"timed call {picked[k] + 1} of the judge's batch")  # fmt: skip
     return corroborate.OutsideClock(wall, calls, round_trip, fixed)
