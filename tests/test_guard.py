@@ -871,29 +871,42 @@ def test_groupnorm_silu_is_a_fused_op_of_two_families_red_team_round_21() -> Non
     ("conv2d", "np.tensordot(x, w, axes=1)", "unlisted-routine"),
     ("conv2d", "np.linalg.multi_dot([x, w])", "unlisted-routine"),
     ("embedding", "np.inner(x, w)", "unlisted-routine"),
-    ("rmsnorm", "np.linalg.eigh(x)", "unlisted-routine"),
+    ("conv2d", "np.linalg.eigh(x)", "unlisted-routine"),
     ("softmax", "np.cov(x)", "unlisted-routine"),
     ("rmsnorm", "np.asmatrix(x) * w", "unlisted-routine"),
     ("rmsnorm", "np.frobnicate_next_year(x)", "unlisted-routine"),
     ("rmsnorm", "statistics.kde([1.0], 0.1)", "unlisted-routine"),
     ("conv2d", "math.sumprod(x, w)", "unlisted-routine"),
+    ("gemm", "np.r_['r', x] * w", "unlisted-routine"),  # a numpy.matrix, whose * is BLAS (round 34, ay02)
+    ("gemm", "np.testing.overrides.get_overridable_numpy_ufuncs()", "computed-name"),  # ufuncs as data (ay01)
+    ("rmsnorm", "np.testing.run_threaded(f, 2)", "threads"),
     ("gemm", "np.ndarray.dot(x, w)", "vendor-op"),
     ("softmax", "f(np.logaddexp, x)", "vendor-op"),  # a ufunc whose .reduce is the op, as a value (round 33, aw03)
     # on the list: elementwise, creation, shape, plain reductions, tables; a GEMM where it is a part of the op
     ("gemm", "np.exp(x) + np.add.reduce(x) + np.float32(1) + np.random.rand(3) + np.pi", None),
     ("gemm", "np.lib.stride_tricks.sliding_window_view(x, 3) + np.finfo(np.float32).eps", None),
+    ("gemm", "np.testing.assert_allclose(x, w, rtol=1e-2) or np.average(x, axis=1)", None),
     ("conv2d", "P.polyfromroots([1, 2]) + np.polyval([1, 2], 3) + np.emath.sqrt(-1)", None),
     ("softmax", "np.logaddexp(x, w) + np.max(x, -1) + math.fma(1, 2, 3) + statistics.mean([1])", None),
     ("rmsnorm", "np.linalg.norm(x, axis=-1) + np.einsum('ij,ij->i', x, x) + math.hypot(*x)", None),
     ("attention", "np.matmul(q, k) + statistics.fmean([1.0], weights=[1.0])", None),
     ("paged_kv_append", "np.linalg.svd(x)", None),  # no family: the allow-list judges only a family's kernels
+    # round 34 (az): honest table builders, self-checks and logs
+    ("conv2d", "np.kron(x, w) + np.polynomial.chebyshev.chebpts2(4) + np.linalg.vector_norm(x)", None),
+    ("softmax", "np.array2string(x) + np.version.short_version + str(functools.reduce(np.logaddexp, x))", None),
+    ("gelu", "np.polyfit(x, w, 7) + np.linalg.inv(x)", None),  # solves are products: a part here
+    ("conv2d", "np.linalg.inv(x)", "unlisted-routine"),  # [[I,A,0],[0,I,B],[0,0,I]]^-1 holds AB: not in a conv
+    ("conv2d", "statistics.fmean(x)", None),
+    ("conv2d", "statistics.fmean(x, weights=w)", "unlisted-routine"),  # a weighted mean is a dot product
+    ("conv2d", "functools.partial(statistics.fmean, weights=w)(x)", "unlisted-routine"),
+    ("conv2d", "np.polynomial.chebyshev.chebmul(x, w)", "vendor-op"),
 ])  # fmt: skip
 def test_numpy_math_and_statistics_names_by_allow_list_in_a_familys_kernel(op_type, expression, rule) -> None:
     """Rounds 21 to 33 found numpy and standard-library routines that do a family's op in C or BLAS one at a time
     (a deny-list inside modules importable whole); the conv family still lacked ``numpy.tensordot``. In a kernel of
     an op type with a family, a name of numpy, ``math`` or ``statistics`` must now be on an allow-list
     (``guard.numerics``), so that the next routine is ``unlisted-routine``, not a way in."""
-    code = ("import math, statistics\nimport numpy as np\nimport numpy.polynomial.polynomial as P\n\n\n"
+    code = ("import functools, math, statistics\nimport numpy as np\nimport numpy.polynomial.polynomial as P\n\n\n"
             f"def f(u, x):\n    return u.reduce(x)\n\n\ndef run(x, w, q, k):\n    return {expression}\n")
     found = {f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type=op_type) if f.line == 11}
     assert found == ({rule} if rule else set())

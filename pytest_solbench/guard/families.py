@@ -131,9 +131,15 @@ _LIBRARIES = ("torch.ops.mkldnn", "torch.ops.mkl", "torch.ops.onednn", "torch.op
               # kernel uses at import (polyfromroots, polyvander, polyval: round 32, av FV-1)
               "numpy.polymul", "numpy.polydiv", "numpy.poly1d", "numpy.polynomial.polynomial.polymul",
               "numpy.polynomial.polynomial.polydiv", "numpy.polynomial.polynomial.polypow",
-              "numpy.polynomial.polynomial.Polynomial", "numpy.polynomial.Polynomial", "numpy.polynomial.chebyshev",
-              "numpy.polynomial.legendre", "numpy.polynomial.hermite", "numpy.polynomial.hermite_e",
-              "numpy.polynomial.laguerre", "numpy.polynomial.Chebyshev", "numpy.polynomial.Legendre",
+              "numpy.polynomial.polynomial.Polynomial", "numpy.polynomial.Polynomial",
+              # the other bases' products, quotients, powers and classes; their points and tables are a Toom-Cook
+              # kernel's (chebpts2: round 34, az FV-4), and the rest is judged by guard.numerics' allow-list
+              *(f"numpy.polynomial.{kind}.{stem}{what}" for kind, stem in (
+                  ("chebyshev", "cheb"), ("legendre", "leg"), ("hermite", "herm"), ("hermite_e", "herme"),
+                  ("laguerre", "lag")) for what in ("mul", "div", "pow")),
+              "numpy.polynomial.chebyshev.Chebyshev", "numpy.polynomial.legendre.Legendre",
+              "numpy.polynomial.hermite.Hermite", "numpy.polynomial.hermite_e.HermiteE",
+              "numpy.polynomial.laguerre.Laguerre", "numpy.polynomial.Chebyshev", "numpy.polynomial.Legendre",
               "numpy.polynomial.Hermite", "numpy.polynomial.HermiteE", "numpy.polynomial.Laguerre",
               "numpy.polynomial.polyutils")
 _MATMUL_CORE = ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm", "torch.addbmm", "torch.einsum",

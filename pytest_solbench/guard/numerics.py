@@ -25,6 +25,8 @@ name that is a family's op (``numpy.logaddexp.reduce`` in a softmax) is still ``
 
 from __future__ import annotations
 
+from pytest_solbench.guard.names import is_module
+
 #: the ufuncs that are products: a GEMM, a batched dot, a matrix-vector product (numpy 2)
 _PRODUCT_UFUNCS = frozenset(("matmul", "vecdot", "matvec", "vecmat"))
 #: numpy's classes a kernel may use (the scalar types, subclasses of ``numpy.generic``, are all fine); not
@@ -34,6 +36,7 @@ _NUMPY_CLASSES = frozenset(("ndarray", "dtype", "generic", "number", "finfo", "i
 #: numpy's functions a kernel may use, numpy 1's names among them (``trapz``, ``in1d``, ``product``)
 _NUMPY_FUNCTIONS = frozenset("""
     all allclose alltrue amax amin angle any append apply_along_axis apply_over_axes arange argmax argmin argpartition
+    array2string kron
     argsort argwhere around array array_equal array_equiv array_repr array_split array_str asanyarray asarray
     asarray_chkfinite ascontiguousarray asfarray asfortranarray astype atleast_1d atleast_2d atleast_3d average
     bartlett base_repr binary_repr bincount blackman block broadcast_arrays broadcast_shapes broadcast_to can_cast
@@ -57,14 +60,24 @@ _NUMPY_FUNCTIONS = frozenset("""
     vstack where zeros zeros_like
     fromfile genfromtxt loadtxt save savetxt savez savez_compressed""".split())  # files: the run-time audit judges them
 _NUMPY_CONSTANTS = frozenset(("pi", "e", "inf", "nan", "newaxis", "euler_gamma", "little_endian", "typecodes",
-                              "sctypeDict", "ScalarType", "False_", "True_", "c_", "r_", "s_", "index_exp", "mgrid",
+                              "sctypeDict", "ScalarType", "False_", "True_", "s_", "index_exp", "mgrid",
                               "ogrid", "__version__", "PINF", "NINF", "NAN", "NaN", "Inf", "Infinity", "infty"))
-#: numpy's modules a kernel may use whole
-_NUMPY_MODULES = ("numpy.random", "numpy.testing", "numpy.typing", "numpy.dtypes", "numpy.exceptions", "numpy.emath",
+#: numpy's modules a kernel may use whole; of ``numpy.testing`` only its assertions (its ``overrides`` hands every
+#: ufunc out as data, round 34, ay01), and not ``numpy.r_``/``c_``, whose directive ``"r"`` makes a ``numpy.matrix``
+#: (``*`` is BLAS, ay02)
+_NUMPY_MODULES = ("numpy.random", "numpy.typing", "numpy.version", "numpy.dtypes", "numpy.exceptions", "numpy.emath",
                   "numpy.lib.scimath")
 #: names of numpy's other modules a kernel may use
-_NUMPY_NAMES = frozenset(("numpy.lib.stride_tricks.as_strided", "numpy.lib.stride_tricks.sliding_window_view",
+_NUMPY_NAMES = frozenset(("numpy.testing", "numpy.testing.suppress_warnings",
+                          *(f"numpy.testing.{name}" for name in ("assert_allclose", "assert_array_equal",
+                            "assert_array_almost_equal", "assert_array_less", "assert_equal", "assert_almost_equal",
+                            "assert_approx_equal", "assert_array_max_ulp", "assert_array_almost_equal_nulp",
+                            "assert_raises", "assert_warns", "assert_", "assert_string_equal", "assert_no_warnings")),
+                          "numpy.lib.stride_tricks.as_strided", "numpy.lib.stride_tricks.sliding_window_view",
                           "numpy.lib.stride_tricks.broadcast_to", "numpy.lib.NumpyVersion", "numpy.linalg.norm",
+                          # norms of one vector or matrix, and views (round 34, az FV-5)
+                          "numpy.linalg.vector_norm", "numpy.linalg.matrix_norm", "numpy.linalg.matrix_transpose",
+                          "numpy.linalg.diagonal", "numpy.linalg.trace",
                           "numpy.lib.stride_tricks",
                           # the table builders and evaluators of a polynomial (a Winograd kernel's transforms, round
                           # 32, av FV-1); not its products, quotients, powers, fits or classes
@@ -80,9 +93,9 @@ _MATH = frozenset("""
     acos acosh asin asinh atan atan2 atanh cbrt ceil comb copysign cos cosh degrees e erf erfc exp exp2 expm1 fabs
     factorial floor fma fmod frexp fsum gamma gcd inf isclose isfinite isinf isnan isqrt lcm ldexp lgamma log log10
     log1p log2 modf nan nextafter perm pi pow prod radians remainder sin sinh sqrt tan tanh tau trunc ulp""".split())
-#: ``statistics``' names but ``fmean`` (weights), ``covariance``, ``correlation``, ``linear_regression`` (dot
-#: products) and ``kde`` (a sum of kernels at every point)
-_STATISTICS = frozenset(("NormalDist", "StatisticsError", "geometric_mean", "harmonic_mean", "mean", "median",
+#: ``statistics``' names but ``covariance``, ``correlation``, ``linear_regression`` (dot products) and ``kde`` (a
+#: sum of kernels at every point); ``fmean`` only called on one argument (:data:`PLAIN_CALL_ONLY`)
+_STATISTICS = frozenset(("NormalDist", "StatisticsError", "fmean", "geometric_mean", "harmonic_mean", "mean", "median",
                          "median_grouped", "median_high", "median_low", "mode", "multimode", "pstdev", "pvariance",
                          "quantiles", "stdev", "variance"))
 
@@ -91,7 +104,14 @@ _STATISTICS = frozenset(("NormalDist", "StatisticsError", "geometric_mean", "har
 #: torch twins are ``families.GEMM_PARTS``: a GEMM inside attention); never where a GEMM does the whole op
 _NUMPY_PRODUCTS = frozenset(("dot", "vdot", "inner", "outer", "einsum", "tensordot", "kron", "matmul", "vecdot",
                              "matvec", "vecmat", "linalg.multi_dot", "linalg.matmul", "linalg.tensordot",
-                             "linalg.vecdot"))
+                             "linalg.vecdot",
+                             # solves, inverses and fits: a block-triangular system's solution holds a product
+                             # ([[I, A, 0], [0, I, B], [0, 0, I]]^-1 has AB in its corner), so they are products too,
+                             # a part where a GEMM is one (a fit of tanh at import in a GELU: round 34, az FV-2)
+                             "linalg.inv", "linalg.solve", "linalg.lstsq", "linalg.pinv", "linalg.det",
+                             "linalg.slogdet", "linalg.eig", "linalg.eigh", "linalg.eigvals", "linalg.eigvalsh",
+                             "linalg.svd", "linalg.svdvals", "linalg.qr", "linalg.cholesky", "linalg.matrix_rank",
+                             "linalg.matrix_power", "linalg.cond", "polyfit", "roots"))
 
 #: the standard library's products and distances, a part where numpy's are (a norm by ``math.hypot``, round 33)
 _STDLIB_PRODUCTS = frozenset(("math.dist", "math.hypot", "math.sumprod", "statistics.fmean", "statistics.covariance",
@@ -113,15 +133,27 @@ def _numpy_allows(rest: list[str], products: bool) -> bool:
     if isinstance(value, type) and issubclass(value, numpy.generic):  # float32, int64, bool_...
         return True
     dotted = ".".join(("numpy", *rest))
-    return any(dotted == n or dotted.startswith(n + ".") for n in (*_NUMPY_MODULES, *_NUMPY_NAMES)) or any(
-        n.startswith(dotted + ".") for n in _NUMPY_NAMES)  # a module on the way to a listed name: numpy.lib
+    if any(dotted == n or dotted.startswith(n + ".") for n in _NUMPY_MODULES):
+        return True
+    # a listed name, a module on the way to one (numpy.lib), or what a listed function or class holds; of a listed
+    # module only its listed names (numpy.testing.overrides is no assertion)
+    return any(dotted == n or n.startswith(dotted + ".") or dotted.startswith(n + ".") and not is_module(n)
+               for n in _NUMPY_NAMES)  # fmt: skip
 
 
-def unlisted_routine(*names: str, products: bool = False) -> str | None:
+#: names on the list only where they are called where they are named, on one argument and no keyword: a weighted
+#: mean (``statistics.fmean(x, weights=w)``, round 32) is a dot product, a plain one is a mean (round 34, az FV-6)
+PLAIN_CALL_ONLY = frozenset(("statistics.fmean",))
+
+
+def unlisted_routine(*names: str, products: bool = False, plain_call: bool = False) -> str | None:
     """Why a name (dotted, as the kernel's source resolves it, and its canonical form, ``guard.names.lookup``) is
     outside the allow-list of numpy, ``math`` and ``statistics`` names, or None where each form is in it or is no
     name of theirs (``numpy.testing.<module>.np.dot`` is ``numpy.dot`` by its canonical form). ``products``: numpy's
-    GEMMs are a part of the op (the family's parts hold torch's)."""
+    GEMMs are a part of the op (the family's parts hold torch's); ``plain_call``: the name is called where it is
+    named, on one positional argument (:data:`PLAIN_CALL_ONLY`)."""
+    if not products and not plain_call and (found := next((n for n in names if n in PLAIN_CALL_ONLY), None)):
+        return f"uses {found} other than called on one argument: with weights it is a dot product"
     return next((why for name in dict.fromkeys(names) if (why := _unlisted(name, products))), None)
 
 

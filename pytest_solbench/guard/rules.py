@@ -216,12 +216,16 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     inner |= own_attribute_reads(walked, resolver.resolve)  # **vars(meta) (round 21, z05)
     own_calls = own_method_calls(tree)  # self.softmax(x) of a class that defines softmax (round 21, z29)
     callees = {id(n.func) for n in walked if isinstance(n, ast.Call)}
+    plain_calls = {id(n.func) for n in walked if isinstance(n, ast.Call) and len(n.args) == 1 and not n.keywords
+                   and not isinstance(n.args[0], ast.Starred)}  # fmt: skip
+    folded = {id(n.args[0]) for n in walked if isinstance(n, ast.Call) and n.args  # reduce(np.logaddexp, rows)
+              and resolver.resolve(n.func) in _ELEMENTWISE_FOLDS}  # fmt: skip
     for node in walked:
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
             name = resolver.resolve(node)
             if name:
-                _check_name(name, node, hit, vendor, context, imported=False)
-                if id(node) not in callees:  # ops = [np.logaddexp]; ops[0].reduce(x) (round 33, aw03)
+                _check_name(name, node, hit, vendor, context, imported=False, plain_call=id(node) in plain_calls)
+                if id(node) not in callees | folded:  # ops = [np.logaddexp]; ops[0].reduce(x) (round 33, aw03)
                     for message in vendor_holder(name, vendor):
                         hit("vendor-op", node, message)
         matmul = isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.MatMult)
@@ -272,7 +276,13 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     return found
 
 
-def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: _Context, imported: bool) -> None:
+#: calls that call their first argument on elements, two at a time at most: a ufunc handed to one is elementwise
+#: (``functools.reduce(np.logaddexp, rows)``, an honest self-check's fold: round 34, az FV-9)
+_ELEMENTWISE_FOLDS = ("functools.reduce", "builtins.map", "itertools.accumulate", "itertools.starmap")
+
+
+def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: _Context, imported: bool,
+                plain_call: bool = False) -> None:  # fmt: skip
     parts = name.split(".")
     # typing.sys.settrace is sys.settrace: a rule's module reached through another module's attribute.
     aliases = [".".join(parts[i:]) for i in range(1, len(parts)) if parts[i] in REEXPORTED]
@@ -293,8 +303,9 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
     for message in vendor_aliases(name, aliases, value, vendor, vendor_methods):
         hit("vendor-op", node, message)
     if vendor and parts[0] not in context.local_modules and not any(
-            _matches(n, prefix) for n in (name, canonical) for prefix in MODULE_RULES):  # fmt: skip
-        why = unlisted_routine(name, canonical, products="mm" in family_parts(context.op_type))  # by allow-list
+            _matches(n, prefix) for n in (name, canonical, *aliases) for prefix in (*MODULE_RULES, *vendor)):  # fmt: skip
+        why = unlisted_routine(name, canonical, products="mm" in family_parts(context.op_type),
+                               plain_call=plain_call or imported)  # by allow-list (an import is no use)
         if why:
             hit("unlisted-routine", node, why)
         if parts[0] == "numpy" and len(parts) > 2 and parts[-1] in vendor_methods:  # numpy.ndarray.dot(x, w)

@@ -31,7 +31,8 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      # a thread that holds the interpreter keeps the harness from answering (round 8, j01)
                      "sys.setswitchinterval",
                      # TorchScript's fork: the task runs on ATen's inter-op pool (round 21, y08)
-                     "torch.jit.fork", "torch.jit._fork", "torch.jit._async", "torch._C.fork"),
+                     "torch.jit.fork", "torch.jit._fork", "torch.jit._async", "torch._C.fork",
+                     "numpy.testing.run_threaded"),  # numpy's test helper starts threads (red-team round 34, ay)
                     ("threads", "threads and processes can keep working after the timer stops")),
     **dict.fromkeys(("socket", "urllib", "http", "requests", "httpx", "aiohttp", "ftplib", "smtplib", "shutil",
                      "tempfile", "pickle", "marshal", "shelve", "dbm", "sqlite3", "mmap", "io.open", "os.open",
@@ -66,7 +67,9 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
                      # triton.jit, and Triton drives both itself
                      "triton.runtime.build", "triton.runtime.cache",
                      # numpy's and Triton's builders and loaders of a file's code (round 20, x08)
-                     "numpy.distutils", "numpy.testing.extbuild", "numpy.ctypeslib", "triton.tools.compile"),
+                     "numpy.distutils", "numpy.testing.extbuild", "numpy.ctypeslib", "triton.tools.compile",
+                     # numpy's test helpers that exec a string (red-team round 34, ay03: caught only at run time)
+                     "numpy.testing.runstring", "numpy.testing.measure"),
                     ("runtime-load", "code loaded or built at run time escapes review")),
     # TorchScript's interpreter-only operators: called from Python they run their C++ body with no dispatcher and no
     # record (red-team round 31, as01, as02: prim::mkldnn_convolution did a whole GEMM and a depthwise conv)
@@ -105,6 +108,10 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
     **dict.fromkeys(("weakref.WeakKeyDictionary", "weakref.WeakValueDictionary", "hashlib", "cachetools",
                      "functools.lru_cache.cache_info"),
                     ("pointer-cache", "results kept per object or content can be replayed instead of computed")),
+    # numpy's twin of torch.overrides.get_overridable_functions: every ufunc and array function handed out as
+    # data, matmul and logaddexp among them, where no name rule follows (red-team round 34, ay01, ay04)
+    **dict.fromkeys(("numpy.testing.overrides",),
+                    ("computed-name", "it hands numpy's functions out as data, where no name rule follows")),
     **dict.fromkeys(("torch.library.get_kernel",),
                     ("computed-name", "it finds an op's kernel by a string, where no name rule follows (round 18)")),
     **dict.fromkeys(("string.Formatter",),
