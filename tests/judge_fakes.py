@@ -55,7 +55,8 @@ def call(payload):
     elif MODE == "wrong-type":
         reply["calls"][0]["outputs"] = "all good"
     elif MODE == "pickle":
-        _write(pickle.dumps(("ok", {"calls": [{"outputs": None, "trip": None, "kernel_names": None}], "ops": None})))
+        _write(pickle.dumps(("ok", {"calls": [{"outputs": None, "trip": None, "kernel_names": None}], "ops": None,
+                                       "kernel_s": 0.0})))
     elif MODE == "not-json":
         _write(b"{not json")
     elif MODE == "outer-keys":

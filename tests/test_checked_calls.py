@@ -19,21 +19,24 @@ TRIP = {"outputs": None, "trip": {"rule": "patching", "message": "m"}, "kernel_n
 
 
 def test_a_reply_of_several_calls_is_held_to_the_calls_asked() -> None:
-    assert schema.calls({"calls": [CALL, CALL], "ops": ["aten::add"]}, 2)
-    assert schema.calls({"calls": [CALL, {"error": "boom"}], "ops": None}, 3)  # stopped where call 2 raised
-    assert schema.calls({"calls": [TRIP], "ops": None}, 5)  # stopped where call 1 tripped
+    assert schema.calls({"calls": [CALL, CALL], "ops": ["aten::add"], "kernel_s": 0.25}, 2)
+    assert schema.calls({"calls": [CALL, {"error": "boom"}], "ops": None, "kernel_s": 0}, 3)  # call 2 raised
+    assert schema.calls({"calls": [TRIP], "ops": None, "kernel_s": 0.0}, 5)  # stopped where call 1 tripped
 
 
 @pytest.mark.parametrize("reply", [
-    {"calls": [CALL, CALL, CALL], "ops": None},  # more calls than asked
-    {"calls": [CALL], "ops": None},  # fewer, and the last neither raised nor tripped
-    {"calls": [], "ops": None},
-    {"calls": [{"error": "boom"}, CALL], "ops": None},  # a call after one that raised
-    {"calls": [TRIP, CALL], "ops": None},
-    {"calls": [CALL, CALL], "ops": [3]},
-    {"calls": [CALL, CALL], "ops": ["x" * 401]},
-    {"calls": [CALL, CALL]},
-    {"calls": [CALL, {**CALL, "status": "PASSED"}], "ops": None},
+    {"calls": [CALL, CALL, CALL], "ops": None, "kernel_s": 0.1},  # more calls than asked
+    {"calls": [CALL], "ops": None, "kernel_s": 0.1},  # fewer, and the last neither raised nor tripped
+    {"calls": [], "ops": None, "kernel_s": 0.1},
+    {"calls": [{"error": "boom"}, CALL], "ops": None, "kernel_s": 0.1},  # a call after one that raised
+    {"calls": [TRIP, CALL], "ops": None, "kernel_s": 0.1},
+    {"calls": [CALL, CALL], "ops": [3], "kernel_s": 0.1},
+    {"calls": [CALL, CALL], "ops": ["x" * 401], "kernel_s": 0.1},
+    {"calls": [CALL, CALL], "kernel_s": 0.1},
+    {"calls": [CALL, CALL], "ops": None},  # no kernel_s
+    {"calls": [CALL, CALL], "ops": None, "kernel_s": -1.0},
+    {"calls": [CALL, CALL], "ops": None, "kernel_s": "fast"},
+    {"calls": [CALL, {**CALL, "status": "PASSED"}], "ops": None, "kernel_s": 0.1},
 ])  # fmt: skip
 def test_a_reply_of_several_calls_off_the_schema_is_refused(reply) -> None:
     with pytest.raises(schema.ReplyError):

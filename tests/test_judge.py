@@ -72,28 +72,29 @@ def test_well_formed_replies_pass_the_schema() -> None:
     assert schema.load({"failure": "COMPILE_ERROR", "error": "SyntaxError", "ops": ["aten::bmm"]})
     out = [{"kind": "tensor", "dtype": "bfloat16", "shape": [7, 4096]}, {"kind": "number", "value": "nan"}]
     tripped = {"outputs": out, "trip": {"rule": "patching", "message": "m"}, "kernel_names": ["k"]}
-    assert schema.calls({"calls": [tripped], "ops": ["aten::empty", "<record stopped>"]}, 1)
+    assert schema.calls({"calls": [tripped], "ops": ["aten::empty", "<record stopped>"], "kernel_s": 0.0}, 1)
     assert schema.measure({"measurement": _measurement(), "trip": None})
     assert schema.batch({"calls": 4, "trip": None}) and schema.ping({}) == {}
     assert schema.batch({"calls": 4, "trip": None, "ops": None})
 
 
 def _one(**call):
-    return {"calls": [{"outputs": None, "trip": None, "kernel_names": None, **call}], "ops": None}
+    return {"calls": [{"outputs": None, "trip": None, "kernel_names": None, **call}], "ops": None, "kernel_s": 0.0}
 
 
 @pytest.mark.parametrize("reply", [
     _one(status="PASSED"),  # a status: never the kernel's to say
     {**_one(), "status": "PASSED"},
-    {"calls": [{"outputs": None, "trip": None}], "ops": None},  # a key missing
-    {"calls": [{"outputs": None, "trip": None, "kernel_names": None}]},
+    {"calls": [{"outputs": None, "trip": None}], "ops": None, "kernel_s": 0.0},  # a key missing
+    {"calls": [{"outputs": None, "trip": None, "kernel_names": None}], "kernel_s": 0.0},
     _one(outputs="all good"),
     _one(outputs=[{"kind": "tensor", "dtype": "bfloat16", "shape": [-1]}]),
     _one(outputs=[{"kind": "number", "value": True}]),
     _one(trip={"rule": "Not A Rule", "message": ""}),
     {**_one(), "ops": "aten::mm"},  # a record is a list of names
     {**_one(), "ops": ["aten::" + "x" * 500]},
-    {"calls": [{"error": 3}], "ops": None},
+    {"calls": [{"error": 3}], "ops": None, "kernel_s": 0.0},
+    {**_one(), "kernel_s": float("nan")},
     ["outputs"],
 ])  # fmt: skip
 def test_a_call_reply_off_the_schema_is_refused(reply) -> None:

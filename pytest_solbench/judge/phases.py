@@ -40,6 +40,15 @@ def phase(name: str) -> Iterator[None]:
             _OPEN[-1][2] += spent
 
 
+def moved(source: str, target: str, seconds: float) -> None:
+    """Up to ``seconds`` of ``source``'s time counted under ``target`` instead (never more than ``source`` holds): the
+    kernel's own code inside a request's round trip, as the kernel's process reports it (``kernel code``)."""
+    seconds = max(0.0, min(seconds, _SECONDS.get(source, 0.0)))
+    if seconds:
+        _SECONDS[source] -= seconds
+        _SECONDS[target] = _SECONDS.get(target, 0.0) + seconds
+
+
 def taken() -> dict[str, float]:
     """Seconds per phase since ``begin``, with ``other`` for the rest; empty if ``begin`` never ran."""
     if not _BEGUN:

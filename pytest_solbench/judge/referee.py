@@ -24,6 +24,10 @@ from pytest_solbench.worker import execute
 from pytest_solbench.worker.rounds import make_problem_inputs, round_seed
 from pytest_solbench.worker.shm import torch_dtype
 
+#: the phase of the checked calls' time the kernel's own code took (its JIT, autotuning on a new shape): the
+#: kernel's, not the judge's overhead (benchmarks/item_overhead.py reports the item's time both with and without it)
+KERNEL_CODE = "kernel code"
+
 __all__ = ["Case", "Kernel", "Verdict", "checked_call", "checked_calls", "judge_item", "make_inputs",
            "received"]  # Kernel, Verdict: kept here
 
@@ -178,6 +182,7 @@ def checked_calls(kernel: Kernel, definition: Any, workload: Any, cases: list[Ca
         calls = [{"inputs": [d for _, d in s], "outputs": [d for _, d in o]} for s, o in zip(shared, outs)]
         answer = kernel.ask("call", {"key": kernel.key, "device": request.device, "calls": calls, "kernels": kernels},
                             lambda value: schema.calls(value, len(cases)))  # fmt: skip
+        phases.moved("kernel call", KERNEL_CODE, answer["kernel_s"])  # the kernel's own time, its JIT: not the judge's
         names: list = []
         for k, (case, reply) in enumerate(zip(cases, answer["calls"])):
             if "error" in reply:

@@ -7,7 +7,9 @@ was tampered with. Nothing here imports torch.
 
     load     {"destination_passing": bool, "trip": trip|null, "ops": [str]|null} | {"failure": "COMPILE_ERROR"|"RUNTIME_ERROR", "error": str, "ops": [str]|null}
     calls    {"calls": [call] (1 to the calls asked; only the last may hold an error or a trip, and fewer than asked
-             end with one), "ops": [str]|null (the operator record of them all)}
+             end with one), "ops": [str]|null (the operator record of them all), "kernel_s": number (the wall
+             seconds the kernel's own code ran in them, its JIT on a new shape too: for the record of where the
+             item's time went, never for a verdict)}
     call     {"outputs": [output]|null, "trip": trip|null, "kernel_names": [str]|null} | {"error": str}
     measure  {"measurement": measurement, "trip": trip|null} | {"error": str}
     batch    {"calls": int, "trip": trip|null[, "ops": [str]|null]} | {"error": str}
@@ -128,7 +130,8 @@ def load(value: Any) -> dict[str, Any]:
 def calls(value: Any, asked: int) -> dict[str, Any]:
     """The reply to one request of ``asked`` checked calls: a reply per call, in order, up to the first that raised
     or tripped (the kernel's process stops there), and the operator record of them all."""
-    _keys(value, "calls", {"calls", "ops"})
+    _keys(value, "calls", {"calls", "ops", "kernel_s"})
+    _number(value["kernel_s"], "calls.kernel_s")
     replies = _list(value["calls"], "calls.calls", call, limit=asked)
     if not replies:
         raise _fail("calls.calls", "no call answered")
