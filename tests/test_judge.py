@@ -1112,12 +1112,12 @@ def test_the_collector_runs_during_the_gpus_timed_calls_and_is_off_again_after()
     round 31, at FV-1): the collector is on for them, and off again after, as the harness keeps it."""
     import gc
 
-    from pytest_solbench.worker import harness
+    from pytest_solbench.worker import collector
 
     was = gc.isenabled()
     gc.disable()
     try:
-        with harness._collecting():
+        with collector.collecting():
             assert gc.isenabled()
         assert not gc.isenabled()
     finally:

@@ -25,6 +25,9 @@ name that is a family's op (``numpy.logaddexp.reduce`` in a softmax) is still ``
 
 from __future__ import annotations
 
+import ast
+from typing import Callable, Iterable
+
 from pytest_solbench.guard.names import is_module
 
 #: the ufuncs that are products: a GEMM, a batched dot, a matrix-vector product (numpy 2)
@@ -175,3 +178,17 @@ def _unlisted(name: str, products: bool) -> str | None:
         return (f"uses {name}, a statistics function outside the plain averages and spreads (a weighted mean or a "
                 "covariance is a dot product)")
     return None
+
+
+#: calls that call their first argument on elements, two at a time at most: a ufunc handed to one is elementwise
+#: (``functools.reduce(np.logaddexp, rows)``, an honest self-check's fold: round 34, az FV-9)
+_ELEMENTWISE_FOLDS = ("functools.reduce", "builtins.map", "itertools.accumulate", "itertools.starmap")
+
+
+def call_sites(nodes: Iterable[ast.AST], resolve: Callable[[ast.AST], str | None]) -> tuple[set[int], ...]:
+    """The ids of the nodes called where they are named, of those called on one positional argument and no keyword
+    (:data:`PLAIN_CALL_ONLY`), and of those handed to an elementwise fold (``corners.vendor_holder`` lets these be)."""
+    calls = [n for n in nodes if isinstance(n, ast.Call)]
+    plain = {id(c.func) for c in calls if len(c.args) == 1 and not c.keywords and not isinstance(c.args[0], ast.Starred)}
+    folded = {id(c.args[0]) for c in calls if c.args and resolve(c.func) in _ELEMENTWISE_FOLDS}
+    return {id(c.func) for c in calls}, plain, folded

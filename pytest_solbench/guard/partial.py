@@ -10,12 +10,28 @@ import ast
 from typing import Callable, Iterator
 
 from pytest_solbench.guard.names import is_module
-from pytest_solbench.guard.tables import IMPORTABLE_NAMES
+from pytest_solbench.guard.tables import IMPORTABLE, IMPORTABLE_NAMES, MODULE_RULES
 
 
 def partly_importable(name: str) -> bool:
     """Whether ``name``'s top-level module is one of which only some names are importable."""
     return name.split(".")[0] in IMPORTABLE_NAMES
+
+
+def unimportable(name: str, local_modules: frozenset[str]) -> str | None:
+    """Why importing ``name`` is ``unlisted-import``: a module outside :data:`tables.IMPORTABLE` and the kernel's
+    own that no named rule already covers (threading, subprocess, ctypes... say why under their own rule, which an
+    allowance names); None where it is fine."""
+    top = name.split(".")[0]
+    if not top or top.startswith(".") or top in IMPORTABLE or top in local_modules:
+        return None
+    if any(name == prefix or name.startswith(prefix + ".") for prefix in MODULE_RULES):
+        return None
+    if partly_importable(name) and not outside_the_listed_names(name):
+        return None  # import inspect: its names are judged where they are used (rules._check_name)
+    if not is_module(top):
+        return None  # not installed: the import fails (COMPILE_ERROR) before anything runs
+    return f"imports {name}, outside the modules a kernel may import ({', '.join(sorted(IMPORTABLE)[:8])}...)"
 
 
 def outside_the_listed_names(name: str) -> bool:

@@ -21,15 +21,14 @@ from pytest_solbench.guard.annotations import check_annotations
 from pytest_solbench.guard.corners import (a_setting, corner_findings, harmless_calls, skip_main_blocks, turns_off,
                                             vendor_aliases, vendor_holder)  # fmt: skip
 from pytest_solbench.guard.families import family_parts
-from pytest_solbench.guard.names import (Resolver, is_module, local_exports, lookup, normalize_cpp,
-                                         source_encoding, strip_cpp)  # fmt: skip
-from pytest_solbench.guard.numerics import unlisted_routine
+from pytest_solbench.guard.names import Resolver, local_exports, lookup, normalize_cpp, source_encoding, strip_cpp
+from pytest_solbench.guard.numerics import call_sites, unlisted_routine
 from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
-from pytest_solbench.guard.partial import hidden_imports, outside_the_listed_names, partly_importable
+from pytest_solbench.guard.partial import hidden_imports, outside_the_listed_names, partly_importable, unimportable
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection
-from pytest_solbench.guard.tables import (CPP_RULES, IMPORTABLE, LIBRARY_CALLS, MODULE_RULES, REEXPORTED,
-                                          WRITE_METHODS, vendor_families, vendor_names)  # fmt: skip
+from pytest_solbench.guard.tables import (CPP_RULES, LIBRARY_CALLS, MODULE_RULES, REEXPORTED, WRITE_METHODS,
+                                          vendor_families, vendor_names)  # fmt: skip
 from pytest_solbench.guard.values import modules_as_values
 
 RULES: dict[str, str] = {
@@ -207,7 +206,8 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     vendor, vendor_methods = vendor_names(context.op_type)
     for node, name in resolver.imports:
         _check_name(name, node, hit, vendor, context, imported=True)
-        _check_importable(name, node, hit, context)
+        if why := unimportable(name, context.local_modules):
+            hit("unlisted-import", node, why)
     for node, message in hidden_imports(tree, resolver.resolve, context.local_modules):  # round 22, aa02, aa08
         hit("computed-name", node, message)
     annotated = check_annotations(tree, hit, resolver.resolve)  # string annotations and typing's data: round 16, 18
@@ -215,11 +215,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     inner = {id(n.value) for n in walked if isinstance(n, ast.Attribute)} | harmless_calls(walked, resolver.resolve)
     inner |= own_attribute_reads(walked, resolver.resolve)  # **vars(meta) (round 21, z05)
     own_calls = own_method_calls(tree)  # self.softmax(x) of a class that defines softmax (round 21, z29)
-    callees = {id(n.func) for n in walked if isinstance(n, ast.Call)}
-    plain_calls = {id(n.func) for n in walked if isinstance(n, ast.Call) and len(n.args) == 1 and not n.keywords
-                   and not isinstance(n.args[0], ast.Starred)}  # fmt: skip
-    folded = {id(n.args[0]) for n in walked if isinstance(n, ast.Call) and n.args  # reduce(np.logaddexp, rows)
-              and resolver.resolve(n.func) in _ELEMENTWISE_FOLDS}  # fmt: skip
+    callees, plain_calls, folded = call_sites(walked, resolver.resolve)
     for node in walked:
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
             name = resolver.resolve(node)
@@ -235,8 +231,8 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
             name = resolver.resolve(node)  # getattr(module, "name"), __import__("name"), import_module("name")
             if name:
                 _check_name(name, node, hit, vendor, context, imported=False)
-                if resolver.resolve(node.func) in _IMPORT_CALLS:
-                    _check_importable(name, node, hit, context)
+                if resolver.resolve(node.func) in _IMPORT_CALLS and (why := unimportable(name, context.local_modules)):
+                    hit("unlisted-import", node, why)
             _check_call(node, resolver, hit, {} if id(node) in own_calls else vendor_methods, context)
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             if turns_off(node):
@@ -274,11 +270,6 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
         hit("computed-name", node, f"passes the module {shown} around as a value: what is reached through it "
             "is out of the rules' sight")  # fmt: skip
     return found
-
-
-#: calls that call their first argument on elements, two at a time at most: a ufunc handed to one is elementwise
-#: (``functools.reduce(np.logaddexp, rows)``, an honest self-check's fold: round 34, az FV-9)
-_ELEMENTWISE_FOLDS = ("functools.reduce", "builtins.map", "itertools.accumulate", "itertools.starmap")
 
 
 def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: _Context, imported: bool,
@@ -326,21 +317,6 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
 
 
 _IMPORT_CALLS = ("builtins.__import__", "importlib.import_module", "importlib.__import__")
-
-
-def _check_importable(name: str, node: ast.AST, hit, context: _Context) -> None:
-    """A module outside :data:`IMPORTABLE` and the kernel's own, that no named rule already covers."""
-    top = name.split(".")[0]
-    if not top or top.startswith(".") or top in IMPORTABLE or top in context.local_modules:
-        return
-    if any(_matches(name, prefix) for prefix in MODULE_RULES):
-        return  # threading, subprocess, ctypes...: their own rule says why, and an allowance names that rule
-    if partly_importable(name) and not outside_the_listed_names(name):
-        return  # import inspect: its names are judged where they are used (_check_name)
-    if not is_module(top):
-        return  # not installed: the import fails (COMPILE_ERROR) before anything runs
-    shown = ", ".join(sorted(IMPORTABLE)[:8])
-    hit("unlisted-import", node, f"imports {name}, outside the modules a kernel may import ({shown}...)")
 
 
 def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[str, str], context: _Context) -> None:

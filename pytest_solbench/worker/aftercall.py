@@ -48,16 +48,12 @@ def _compilers_held() -> Any:
 
 
 def _collector_held() -> Any:
-    """``patching`` where the kernel's code switched the automatic garbage collector back on (``harness.load`` keeps
-    it off, collecting inside records only: red-team round 30, aq01)."""
-    import gc
-
+    """``patching`` where the kernel's code switched the automatic garbage collector back on (``worker.collector``)."""
     from pytest_solbench.guard.tripwires import Trip
+    from pytest_solbench.worker.collector import switched_on
 
-    if gc.isenabled():
-        return Trip("patching", "the kernel switched the automatic garbage collector back on: it can run a finalizer "
-                    "between the judge's requests, where no record sees what it does")  # fmt: skip
-    return None
+    why = switched_on()
+    return None if why is None else Trip("patching", why)
 
 
 def _drain_device() -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from pytest_solbench.data.inputs import poison_
 from pytest_solbench.guard.confine import own_user_hint
-from pytest_solbench.worker import execute
+from pytest_solbench.worker import collector, execute
 from pytest_solbench.worker import delivery
 from pytest_solbench.worker.aftercall import _after_call, _check, _strict_outputs, _strict_result
 from pytest_solbench.worker.rounds import as_outputs
@@ -84,12 +84,7 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
     if failed is not None:
         return {**failed, "ops": sent}
     watch = watch and wires is not None
-    gc.freeze()  # what the import made stays: a call's own garbage is then collected in milliseconds (``let_go``)
-    # and, in a guarded kernel's process, collected only there, inside a call's record: the automatic collector ran a
-    # kernel's finalizer between two requests, where nothing records, and it compiled a GEMM unseen (red-team round
-    # 30, aq01). The reference's process, which only times, keeps its collector.
-    if wires is not None:
-        gc.disable()
+    collector.hold_off(guarded=wires is not None)  # garbage collected inside records only (``worker.collector``)
     _LOADED[payload["key"]] = entry = _Loaded(fn, dps, wires, problem.definition, watch)
     if wires is not None:  # the entry the harness asks for its tripwires stays as loaded (red-team round 18, u03)
         wires.snapshot.watch(f"harness._LOADED[{spec.name!r}]", entry, ("fn", "dps", "wires", "definition", "watch"))
@@ -284,7 +279,7 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
             else:
                 config = timing.TimingConfig(max_time_s=cfg["max_time_s"], timer=cfg["timer"],
                                              cold_l2=flush is not None)  # fmt: skip
-                with _collecting():
+                with collector.collecting():
                     measurement = timing.measure(run, prepare=prepare, device=device, config=config, l2_flush=flush,
                                                  clock_probe=_clock_probe(device), input_set=which)  # fmt: skip
                 reply = {"measurement": _plain_measurement(measurement.to_dict())}
@@ -299,20 +294,6 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
         return {**reply, "trip": None}
     trip = found[0] if found else tripped[0] if tripped else _check(entry, None)
     return {**reply, "trip": _trip(trip)}
-
-
-@contextlib.contextmanager
-def _collecting() -> Any:
-    """The automatic collector on for the GPU's timed calls (hundreds, unrecorded): an honest kernel leaving a cycle
-    a call grew 64 MB a call with it off (round 31, at FV-1). A finalizer there is as unrecorded as the timed calls:
-    the calls after them are recorded and their kernels named, and Inductor compiles to library calls anywhere."""
-    was = gc.isenabled()
-    gc.enable()
-    try:
-        yield
-    finally:
-        if not was:
-            gc.disable()
 
 
 def checked(_payload: Any = None) -> dict[str, Any]:
