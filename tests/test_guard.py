@@ -900,6 +900,13 @@ def test_groupnorm_silu_is_a_fused_op_of_two_families_red_team_round_21() -> Non
     ("conv2d", "statistics.fmean(x, weights=w)", "unlisted-routine"),  # a weighted mean is a dot product
     ("conv2d", "functools.partial(statistics.fmean, weights=w)(x)", "unlisted-routine"),
     ("conv2d", "np.polynomial.chebyshev.chebmul(x, w)", "vendor-op"),
+    # round 35 (bb): a fit by numpy's classes where products are a part, Chebyshev interpolation, exception classes
+    ("gelu", "np.polynomial.Polynomial.fit(x, w, 7).convert().coef", None),
+    ("gelu", "np.polynomial.chebyshev.chebinterpolate(np.tanh, 9)", None),
+    ("attention", "np.linalg.LinAlgError", None),
+    ("embedding", "list(map(statistics.fmean, x))", None),
+    ("embedding", "functools.reduce(statistics.fmean, [x, w])", "unlisted-routine"),  # fmean(x, w): weighted
+    ("conv2d", "np.polynomial.Polynomial(x) * w", "vendor-op"),  # its * is a convolution
 ])  # fmt: skip
 def test_numpy_math_and_statistics_names_by_allow_list_in_a_familys_kernel(op_type, expression, rule) -> None:
     """Rounds 21 to 33 found numpy and standard-library routines that do a family's op in C or BLAS one at a time

@@ -28,7 +28,7 @@ from __future__ import annotations
 import ast
 from typing import Callable, Iterable
 
-from pytest_solbench.guard.names import is_module
+from pytest_solbench.guard.names import is_module, lookup
 
 #: the ufuncs that are products: a GEMM, a batched dot, a matrix-vector product (numpy 2)
 _PRODUCT_UFUNCS = frozenset(("matmul", "vecdot", "matvec", "vecmat"))
@@ -89,7 +89,7 @@ _NUMPY_NAMES = frozenset(("numpy.testing", "numpy.testing.suppress_warnings",
                                                ("hermite", "herm"), ("hermite_e", "herme"), ("laguerre", "lag"))
                             for what in ("fromroots", "vander", "vander2d", "vander3d", "val", "val2d", "val3d",
                                          "valfromroots", "der", "int", "add", "sub", "line", "zero", "one", "x",
-                                         "trim", "pts1", "pts2", "gauss", "weight", "domain")),
+                                         "trim", "pts1", "pts2", "gauss", "weight", "domain", "interpolate")),
                           "numpy.polynomial.polynomial", "numpy.polynomial"))  # fmt: skip
 #: ``math``'s names but ``dist``, ``hypot`` and ``sumprod`` (a pairwise distance and dot products in C, round 29)
 _MATH = frozenset("""
@@ -126,11 +126,13 @@ def _numpy_allows(rest: list[str], products: bool) -> bool:
     import numpy
 
     head = rest[0]
-    if products and (head in _NUMPY_PRODUCTS or ".".join(rest[:2]) in _NUMPY_PRODUCTS):
-        return True
+    if products and (head in _NUMPY_PRODUCTS or ".".join(rest[:2]) in _NUMPY_PRODUCTS or head == "polynomial"):
+        return True  # numpy.polynomial whole too: its fits and classes (Polynomial.fit of tanh, round 35, bb FV-1)
     if head in _NUMPY_FUNCTIONS or head in _NUMPY_CONSTANTS or head in _NUMPY_CLASSES:
         return True
     value = getattr(numpy, head, None)
+    if _an_exception(rest):  # numpy.linalg.LinAlgError in an except clause (round 35, bb FV-6)
+        return True
     if isinstance(value, numpy.ufunc):
         return head not in _PRODUCT_UFUNCS
     if isinstance(value, type) and issubclass(value, numpy.generic):  # float32, int64, bool_...
@@ -147,6 +149,12 @@ def _numpy_allows(rest: list[str], products: bool) -> bool:
 #: names on the list only where they are called where they are named, on one argument and no keyword: a weighted
 #: mean (``statistics.fmean(x, weights=w)``, round 32) is a dot product, a plain one is a mean (round 34, az FV-6)
 PLAIN_CALL_ONLY = frozenset(("statistics.fmean",))
+
+
+def _an_exception(rest: list[str]) -> bool:
+    """Whether ``numpy.<rest>`` is an exception class: raising or catching one computes nothing."""
+    value = lookup(".".join(("numpy", *rest)))[1]
+    return isinstance(value, type) and issubclass(value, BaseException)
 
 
 def unlisted_routine(*names: str, products: bool = False, plain_call: bool = False) -> str | None:
@@ -190,5 +198,7 @@ def call_sites(nodes: Iterable[ast.AST], resolve: Callable[[ast.AST], str | None
     (:data:`PLAIN_CALL_ONLY`), and of those handed to an elementwise fold (``corners.vendor_holder`` lets these be)."""
     calls = [n for n in nodes if isinstance(n, ast.Call)]
     plain = {id(c.func) for c in calls if len(c.args) == 1 and not c.keywords and not isinstance(c.args[0], ast.Starred)}
+    plain |= {id(c.args[0]) for c in calls if len(c.args) == 2 and not c.keywords and resolve(c.func) == "builtins.map"
+              and not isinstance(c.args[1], ast.Starred)}  # map(statistics.fmean, rows): one argument a call (bb FV-5)
     folded = {id(c.args[0]) for c in calls if c.args and resolve(c.func) in _ELEMENTWISE_FOLDS}
     return {id(c.func) for c in calls}, plain, folded

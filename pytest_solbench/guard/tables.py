@@ -225,7 +225,12 @@ ATTRIBUTE_CALLS = ("builtins.getattr", "builtins.setattr", "builtins.delattr", "
 #: evaluators and loaders of code a kernel could hand them (red-team rounds 15 to 17: PyCodeCache, ConstantSource,
 #: start_kernel_compile, cache_on_self_and_args, _compile_and_exec_source): an allow-list, so the next one is no way in.
 COMPILER_INTERNALS = ("torch._inductor", "torch._dynamo", "torch._functorch", "torch._higher_order_ops",
-                      "torch._export", "torch.export", "torch._guards")  # fmt: skip
+                      "torch._export", "torch.export", "torch._guards",
+                      # Triton's interpreter, IR builders and compiler: the interpreter's builder runs a tl.dot as
+                      # numpy's BLAS below torch's dispatcher, a whole GEMM or im2col conv with no name a rule knows
+                      # (red-team round 35, ba01, ba02); kernels drive Triton through triton.jit
+                      "triton.runtime.interpreter", "triton.language.semantic", "triton._C", "triton.compiler",
+                      "triton.backends")  # fmt: skip
 COMPILER_ALLOWED = ("torch._inductor.config", "torch._inductor.runtime.triton_helpers", "torch._dynamo.config",
                     "torch._dynamo.mark_dynamic", "torch._dynamo.maybe_mark_dynamic", "torch._dynamo.mark_static",
                     "torch._dynamo.allow_in_graph", "torch._dynamo.disable", "torch._dynamo.reset",

@@ -74,6 +74,7 @@ def keep_attention_written_out() -> None:
     if torch is not None:
         torch._C._jit_set_llga_enabled(False)
         _refuse_graph_edits(torch)
+        _hold_llga_off(torch)
 
 
 def undone() -> str | None:
@@ -82,8 +83,10 @@ def undone() -> str | None:
     if torch is not None and torch._C._jit_llga_enabled():
         return "TorchScript's oneDNN Graph fuser was switched on: it runs a traced GEMM or convolution as a library's"
     if _EDITED:
-        return (f"the kernel's code edited a TorchScript graph by hand ({_EDITED[0]}): a node it adds runs its op "
-                "below the dispatcher, where no record sees it")  # fmt: skip
+        return (f"the kernel's code edited a TorchScript graph by hand or switched its oneDNN Graph fuser on "
+                f"({_EDITED[0]}): what that runs goes below the dispatcher, where no record sees it")  # fmt: skip
+    if torch is not None and _LLGA_HELD and torch._C._jit_set_llga_enabled is not _LLGA_HELD[0]:
+        return "TorchScript's oneDNN Graph switch was put back: a traced GEMM runs as a library partition"
     if torch is not None and any(vars(getattr(torch._C, owner)).get(name) is not refusal
                                  for (owner, name), refusal in _EDITS_HELD.items()):  # fmt: skip
         return "TorchScript's graph-editing methods were put back: a node added by hand runs below the dispatcher"
@@ -109,6 +112,28 @@ def _refuse_graph_edits(torch: ModuleType) -> None:
             if name in vars(cls) and (owner, name) not in _EDITS_HELD:
                 _EDITS_HELD[owner, name] = refusal = _refusal(f"torch._C.{owner}.{name}")
                 setattr(cls, name, refusal)
+
+
+_LLGA_HELD: list[Any] = []  # the switch put in place of torch._C._jit_set_llga_enabled
+
+
+def _hold_llga_off(torch: ModuleType) -> None:
+    """TorchScript's oneDNN Graph switch refuses to turn the fuser on (``torch.jit.fuser("fuser3")`` calls it): a
+    traced GEMM then runs as ``LlgaPartition_0`` with no ``aten::mm`` in the record after its first, profiled run
+    (red-team round 35, ba03). Turning it off, as the fuser's context does on its way out, still works."""
+    if _LLGA_HELD:
+        return
+    inner = torch._C._jit_set_llga_enabled
+
+    def set_llga_enabled(enabled: bool) -> None:
+        if enabled:
+            _EDITED.append("torch._C._jit_set_llga_enabled(True)")
+            raise RuntimeError("TorchScript's oneDNN Graph fuser stays off in a kernel's process: it runs a traced GEMM "
+                               "or convolution as a library partition, below the record of operators")  # fmt: skip
+        inner(False)
+
+    torch._C._jit_set_llga_enabled = set_llga_enabled
+    _LLGA_HELD.append(set_llga_enabled)
 
 
 def _refusal(what: str) -> Any:
