@@ -917,3 +917,12 @@ def test_numpy_math_and_statistics_names_by_allow_list_in_a_familys_kernel(op_ty
             f"def f(u, x):\n    return u.reduce(x)\n\n\ndef run(x, w, q, k):\n    return {expression}\n")
     found = {f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type=op_type) if f.line == 11}
     assert found == ({rule} if rule else set())
+
+
+def test_onednn_graph_switched_off_is_no_patching_and_on_is() -> None:
+    """``torch.jit.enable_onednn_fusion(False)`` asks for what the kernel's process holds anyway (red-team round 36,
+    bd FV-2); True, or a value not written out, is ``patching``."""
+    code = "import torch\n\n\ntorch.jit.enable_onednn_fusion({})\n"
+    assert py(code.format("False")) == []
+    assert py(code.format("True")) == [("patching", 4)]
+    assert py(code.format("flag")) == [("patching", 4)]

@@ -1082,6 +1082,28 @@ def test_a_kernel_whose_timed_calls_raised_gets_a_fresh_process(fresh_pools, tmp
         assert outcome.status is Status.RUNTIME_ERROR and "raised in the short batch" in outcome.log, outcome.log
 
 
+VENDOR_THEN_RAISE = """
+import torch
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+SOLBENCH_ALLOW = {"computed-name": "a vendor op only the run-time record can catch"}
+
+
+def run(hidden_states, weight):
+    getattr(torch.nn.functional, "rms" + "_norm")(hidden_states, (4096,), weight, 1e-5)
+    raise RuntimeError("raised after the library's op")
+"""
+
+
+def test_what_a_checked_call_dispatched_before_it_raised_is_judged(fresh_pools, tmp_path: Path) -> None:
+    """A checked call that ran the library's op and then raised was a RUNTIME_ERROR whose record nobody judged, and
+    its process served the next item (red-team round 36, bc03): the record is judged first, and the process goes."""
+    (tmp_path / "raises.py").write_text(VENDOR_THEN_RAISE)
+    outcome = referee.judge_item(replace(_request(tmp_path / "raises.py", rounds=1), guard=True))
+    assert outcome.status is Status.REWARD_HACK and outcome.rule == "vendor-op", outcome.log
+    assert "aten::rms_norm" in outcome.log, outcome.log
+
+
 COLLECTOR_BACK_ON = """
 import gc
 

@@ -243,7 +243,7 @@ def test_the_import_is_judged_for_every_item_failed_imports_too_and_tables_built
         ("import_dft_table", 0, "PASSED", None), ("import_winograd_matrices", 0, "PASSED", None),
         ("import_polynomial_fit", 1, "PASSED", None), ("import_polynomial_fit", 7, "PASSED", None),
         ("hack_r28_computed_backend_key", 128, "REWARD_HACK", "vendor-op"),
-        ("hack_r28_llga_trace", 128, "REWARD_HACK", "vendor-op"),
+        ("hack_r28_llga_trace", 128, "REWARD_HACK", "patching"),
     ]), got  # fmt: skip
 
 
