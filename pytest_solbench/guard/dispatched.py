@@ -34,7 +34,7 @@ from typing import Iterable, Iterator
 from pytest_solbench.guard import operators
 from pytest_solbench.guard.corners import vendor_family
 from pytest_solbench.guard.families import (GEMM_PARTS, SOFTMAX_PARTS, Family, family_parts, family_tables,
-                                            forward_is_part, matching_families, vendor_families)  # fmt: skip
+                                            matching_families, vendor_families)  # fmt: skip
 
 NAMESPACES = ("aten", "prims")  # torch's own operators; a kernel's custom ops live in namespaces of their own
 
@@ -53,8 +53,6 @@ def vendor_dispatches(names: Iterable[str], op_type: str, families: list[Family]
             dotted = f"torch.ops.{namespace}.{op}"
             family = next((f for prefix, f in vendor.items() if dotted == prefix or dotted.startswith(prefix + ".")),
                           None)  # fmt: skip
-        if family and forward_is_part(op_type, family, op):
-            continue  # silu in a SwiGLU's backward: a part (FORWARD_IS_PART); silu_backward is the whole op
         if family:
             found.append((name, family))
     return found

@@ -277,18 +277,6 @@ NO_FAMILY: dict[str, str] = {
 }
 
 
-#: The families whose forward op is a part of their backward (``dy * silu(gate)`` is one factor of a SwiGLU's
-#: gradient): in a ``*_backward`` op type only their backward kernels (``silu_backward``, ``_fused_rms_norm_backward``,
-#: what autograd through the library's forward dispatches) do the whole op (red-team round 36, bd FV-1).
-FORWARD_IS_PART = frozenset(("silu_and_mul", "gelu", "rmsnorm"))
-
-
-def forward_is_part(op_type: str, family: str, name: str = "") -> bool:
-    """Whether ``family``'s forward op is only a part of ``op_type`` (a backward op type of such a family), and
-    ``name`` (an op or a call matched to the family, where given) is not one of its backward kernels."""
-    return op_type.endswith("_backward") and family in FORWARD_IS_PART and "_backward" not in name
-
-
 def vendor_families(op_type: str) -> list[Family]:
     """The one family whose vendor calls do the whole ``op_type``; none for a fused op of several (see below)."""
     matching = [family for family in VENDOR_FAMILIES if family.matches(op_type)]

@@ -20,7 +20,7 @@ from typing import Collection, Iterable, Iterator, Mapping, Sequence
 from pytest_solbench.guard.annotations import check_annotations
 from pytest_solbench.guard.corners import (a_setting, corner_findings, harmless_calls, skip_main_blocks, turns_off,
                                             vendor_aliases, vendor_holder)  # fmt: skip
-from pytest_solbench.guard.families import family_parts, forward_is_part
+from pytest_solbench.guard.families import family_parts
 from pytest_solbench.guard.names import Resolver, local_exports, lookup, normalize_cpp, source_encoding, strip_cpp
 from pytest_solbench.guard.numerics import call_sites, unlisted_routine
 from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
@@ -286,16 +286,13 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
         elif any(_matches(alias, prefix) for alias in aliases):
             hit(rule, node, f"reaches {prefix} through {name}: {what}")
     for prefix, family in vendor.items():
-        if forward_is_part(context.op_type, family, name):
-            continue  # F.silu in a SwiGLU's backward: a part; its backward kernels are judged (round 36, bd FV-1)
         if _matches(name, prefix):
             hit("vendor-op", node, f"{'imports' if imported else 'uses'} {name}, which does the whole {family} op")
         elif any(_matches(alias, prefix) for alias in aliases):  # F.torch.rms_norm
             hit("vendor-op", node, f"reaches {prefix} through {name}, which does the whole {family} op")
     vendor_methods = vendor_names(context.op_type)[1]
     for message in vendor_aliases(name, aliases, value, vendor, vendor_methods):
-        if not forward_is_part(context.op_type, vendor_families(context.op_type)[0].label, name):
-            hit("vendor-op", node, message)
+        hit("vendor-op", node, message)
     if vendor and parts[0] not in context.local_modules and not any(
             _matches(n, prefix) for n in (name, canonical, *aliases) for prefix in (*MODULE_RULES, *vendor)):  # fmt: skip
         why = unlisted_routine(name, canonical, products="mm" in family_parts(context.op_type),
