@@ -230,7 +230,10 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             "torch.ops.higher_order.flex_attention", "torch.ops.higher_order.flex_attention_backward",
             "torch._higher_order_ops.flex_attention", "torch._triton_scaled_dot_attention",
             "torch._triton_multi_head_attention",
-            "flash_attn", "flashinfer", "xformers", "vllm", "sgl_kernel", "flex_attention"), (),
+            "flash_attn", "flashinfer", "xformers", "vllm", "sgl_kernel", "flex_attention",
+            # ONNX's reference Attention-23, a custom op whose Python body is plain matmul + softmax + matmul when
+            # called directly (red-team round 39, bh06)
+            "torch.onnx.ops"), (),
            r"\b(?:at|torch)::(?:scaled_dot_product_attention|_scaled_dot_product_\w+|_\w+_attention_forward)\s*\(",
            _GEMM_PARTS + _SOFTMAX_PARTS + _SOLVE_PARTS),
     Family("silu_and_mul", ("silu_and_mul", "swiglu", "silu"),
@@ -246,7 +249,9 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
     Family("conv", ("conv", "patch_embed"), (*_CONV, *_MATMUL_CORE, *_LIBRARIES, "torch.ao.nn.quantized"),
            _MATMUL_METHODS, _CONV_CPP, ()),
     Family("rope", ("rope", "rotary"), ("flashinfer.rope", "flashinfer.apply_rope", "vllm._custom_ops", "sgl_kernel",
-                                        "liger_kernel", "transformer_engine"), (), ""),
+                                        "liger_kernel", "transformer_engine",
+                                        "torch.onnx.ops"),  # ONNX's RotaryEmbedding-23 and its body (round 39, bh07)
+           (), ""),
     Family("mamba", ("mamba", "ssm", "selective"), ("mamba_ssm", "causal_conv1d"), (), "", _GEMM_PARTS + _CONV_PARTS),
     Family("moe", ("moe",), ("torch._grouped_mm", "vllm", "sgl_kernel", "deep_gemm"), (), "",
            _GEMM_PARTS + _SOFTMAX_PARTS),
