@@ -82,10 +82,11 @@ for what in "$@"; do
       timed examples "${STOP[@]}" "$(cap "${EXAMPLES_S:-420}")" "${SOL[@]}" ${EXAMPLES_KD:---kernel-dir examples} --solbench-max-time 0.5 -v --durations 25 \
         --solbench-json "$LOGS/examples.jsonl" --junitxml "$LOGS/examples.xml" >"$LOGS/examples.log" 2>&1
       python benchmarks/item_overhead.py "$LOGS/examples.jsonl" "$LOGS/examples.xml" >"$LOGS/overhead.log" 2>&1 ;;
-    redteam)  # every red-team kernel, then the honest RMSNorm: its score must match the examples run
+    redteam)  # every red-team kernel, then the honest RMSNorm: its score must match the examples run. 250 s held 242
+      # items on an H100 (session 16): REDTEAM_K="hack_r1 or hack_r2" and its complement split it over two calls
+      K="num_tokens:4096] or batch_size:64]"; [ -n "${REDTEAM_K:-}" ] && K="($K) and ($REDTEAM_K)"
       timed redteam timeout "${REDTEAM_S:-300}" "${SOL[@]}" --kernel-dir tests/redteam --kernel-dir examples/triton_rmsnorm.py \
-        --solbench-max-time 0.5 -k "num_tokens:4096] or batch_size:64]" --solbench-json "$LOGS/redteam.jsonl" \
-        >"$LOGS/redteam.log" 2>&1 ;;
+        --solbench-max-time 0.5 -k "$K" --solbench-json "$LOGS/redteam.jsonl" >"$LOGS/redteam.log" 2>&1 ;;
     profile)
       timed profile timeout 300 "${SOL[@]}" --kernel-dir examples/triton_rmsnorm.py --kernel-dir examples/triton_swiglu.py \
         --solbench-profile -v -k "num_tokens:4096]" --solbench-json "$LOGS/profile.jsonl" >"$LOGS/profile.log" 2>&1
