@@ -112,11 +112,11 @@ def vendor_holder(name: str, vendor: Mapping[str, str]) -> list[str]:
     attributes (``numpy.logaddexp``, whose ``.reduce`` is a logsumexp): once in a list or passed as an argument, the
     attribute is reached where no name rule follows it (``ops = [np.logaddexp]; ops[0].reduce(x)``, red-team round
     33, aw03). Calling it where it is named (``np.logaddexp(a, b)``) is elementwise and fine."""
-    if any(_matches(name, prefix) for prefix in vendor) or is_module(name) or _matches(name, "torch"):
-        return []  # listed itself; a module (values.modules_as_values); torch's, whose ops the record sees run
     held = sorted(prefix for prefix in vendor if prefix.startswith(name + ".") and "*" not in prefix)
+    if not held or _matches(name, "torch") or any(_matches(name, prefix) for prefix in vendor) or is_module(name):
+        return []  # holds nothing; torch's, whose ops the record sees run; listed itself; a module (values)
     return [f"passes {name} around as a value: its {', '.join(p[len(name) + 1:] for p in held)} "
-            f"{'does' if len(held) == 1 else 'do'} the whole {vendor[held[0]]} op where no rule follows it"] if held else []
+            f"{'does' if len(held) == 1 else 'do'} the whole {vendor[held[0]]} op where no rule follows it"]
 
 
 def _native_home(value: object) -> str | None:

@@ -184,14 +184,15 @@ def checked_calls(kernel: Kernel, definition: Any, workload: Any, cases: list[Ca
                             lambda value: schema.calls(value, len(cases)))  # fmt: skip
         phases.moved("kernel call", KERNEL_CODE, answer["kernel_s"])  # the kernel's own time, its JIT: not the judge's
         names: list = []
-        if any("error" in reply for reply in answer["calls"]):  # what ran before the raise is judged all the same
+        raised = any("error" in reply for reply in answer["calls"])
+        if raised:  # what ran before the raise is judged all the same
             kernel.judge_ops(answer["ops"], definition.op_type)  # (red-team round 36, bc03), and what it left in its
             kernel.pools.retire(kernel.tenant)  # process serves no later item, as after a timed call's raise
         for k, (case, reply) in enumerate(zip(cases, answer["calls"])):
             if "error" in reply:
                 return failure(Status.RUNTIME_ERROR, reply["error"]), names
             tripped(reply["trip"])
-            if k == 0:
+            if k == 0 and not raised:  # judged above where a call raised: once a request
                 kernel.judge_ops(answer["ops"], definition.op_type)
             wrong = _held(kernel, definition, workload, case, [t for t, _ in shared[k]], [t for t, _ in outs[k]],
                           reply["outputs"], worst)  # fmt: skip
