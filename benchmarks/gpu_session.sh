@@ -11,6 +11,7 @@
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup confine                         # a measure that stops CUDA, found
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup costs examples                  # the judge's parts, the README job
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup witness ab                      # the GPU's witness; the judge's cost, old and new
+#   REDTEAM_HONEST=examples ... setup alone redteam alone                            # all cheats, then the examples as alone
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup costs jprofile                   # the judge's cost, part by part and function by function
 # DEADLINE_S=N stops every step by N seconds after the start. Every step logs under $OUT/logs; the last packs them into $OUT/logs.tgz. Clocks are only observed, never set.
 set -u
@@ -82,11 +83,18 @@ for what in "$@"; do
       timed examples "${STOP[@]}" "$(cap "${EXAMPLES_S:-420}")" "${SOL[@]}" ${EXAMPLES_KD:---kernel-dir examples} --solbench-max-time 0.5 -v --durations 25 \
         --solbench-json "$LOGS/examples.jsonl" --junitxml "$LOGS/examples.xml" >"$LOGS/examples.log" 2>&1
       python benchmarks/item_overhead.py "$LOGS/examples.jsonl" "$LOGS/examples.xml" >"$LOGS/overhead.log" 2>&1 ;;
-    redteam)  # every red-team kernel, then the honest RMSNorm: its score must match the examples run. 250 s held 242
-      # items on an H100 (session 16): REDTEAM_K="hack_r1 or hack_r2" and its complement split it over two calls
+    redteam)  # every red-team kernel, then honest ones ($REDTEAM_HONEST, default the RMSNorm example): on each problem
+      # they come after its cheats, and their scores must match the `alone` step's. 250 s held 242 items on an H100
+      # (session 16): REDTEAM_K="hack_r1 or hack_r2" and its complement split it over two calls
       K="num_tokens:4096] or batch_size:64]"; [ -n "${REDTEAM_K:-}" ] && K="($K) and ($REDTEAM_K)"
-      timed redteam timeout "${REDTEAM_S:-300}" "${SOL[@]}" --kernel-dir tests/redteam --kernel-dir examples/triton_rmsnorm.py \
-        --solbench-max-time 0.5 -k "$K" --solbench-json "$LOGS/redteam.jsonl" >"$LOGS/redteam.log" 2>&1 ;;
+      timed redteam "${STOP[@]}" "$(cap "${REDTEAM_S:-300}")" "${SOL[@]}" --kernel-dir tests/redteam \
+        --kernel-dir "${REDTEAM_HONEST:-examples/triton_rmsnorm.py}" --solbench-max-time 0.5 -k "$K" \
+        --solbench-json "$LOGS/redteam.jsonl" >"$LOGS/redteam.log" 2>&1 ;;
+    alone)  # the honest kernels of the redteam step at its workloads, with no cheat in the session
+      n_alone=$(( ${n_alone:-0} + 1 ))
+      timed "alone-$n_alone" "${STOP[@]}" "$(cap 120)" "${SOL[@]}" --kernel-dir "${REDTEAM_HONEST:-examples/triton_rmsnorm.py}" \
+        --solbench-max-time 0.5 -k "num_tokens:4096] or batch_size:64]" --solbench-json "$LOGS/alone_$n_alone.jsonl" \
+        >"$LOGS/alone_$n_alone.log" 2>&1 ;;
     profile)
       timed profile timeout 300 "${SOL[@]}" --kernel-dir examples/triton_rmsnorm.py --kernel-dir examples/triton_swiglu.py \
         --solbench-profile -v -k "num_tokens:4096]" --solbench-json "$LOGS/profile.jsonl" >"$LOGS/profile.log" 2>&1
