@@ -40,6 +40,8 @@ RUNTIME = {
     "hack_r21_vendor_in_grace_allowed": ("REWARD_HACK", "vendor-op"),
     "hack_r21_exec_on_a_thread_allowed": ("REWARD_HACK", "runtime-load"),
     "hack_r21_fork_from_a_thread_allowed": ("REWARD_HACK", "threads"),
+    "hack_r40_redirect_stdout_flush": ("REWARD_HACK", "patching"),
+    "hack_r40_redirect_stderr_exitstack": ("REWARD_HACK", "patching"),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
 STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",

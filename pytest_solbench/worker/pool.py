@@ -138,6 +138,7 @@ def _serve(fd: int) -> None:
     import faulthandler
 
     faulthandler.enable()  # a segfault prints the Python stack into the stderr log before the process dies
+    streams = (sys.stdout, sys.stderr)  # as the process began, before any kernel's code ran
     conn = Connection(fd)
     try:
         _, sys_path, plain, parent = conn.recv()
@@ -156,8 +157,7 @@ def _serve(fd: int) -> None:
             except BaseException as exc:  # SystemExit and KeyboardInterrupt from a target are its errors too
                 reply = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc(), getattr(exc, "outcome", None))
             finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
+                flush_streams(streams)
                 _close_passed()
             try:
                 send(reply)
@@ -165,6 +165,15 @@ def _serve(fd: int) -> None:
                 send(("error", f"the result of {target} could not be sent back: {exc}", traceback.format_exc(), None))
     except EOFError:
         return  # the parent went away
+
+
+def flush_streams(streams: tuple[Any, ...]) -> None:
+    """The prints of a request flushed into the log, through the streams the process began with, never what
+    ``sys.stdout`` is now: a kernel's stream left in place by ``contextlib.redirect_stdout`` ran its ``flush`` here,
+    after every record of the request had closed and before the reply, and wrote a library op's outputs unrecorded
+    (red-team round 40, bk05). The tripwires watch ``sys.stdout`` and ``sys.stderr`` too (``guard.integrity``)."""
+    for stream in streams:
+        stream.flush()
 
 
 def worker_path() -> list[str]:

@@ -17,7 +17,7 @@ import tempfile
 import traceback
 from typing import Any
 
-from pytest_solbench.worker.pool import _tail, resolve_target
+from pytest_solbench.worker.pool import _tail, flush_streams, resolve_target
 
 
 class SeatActor:
@@ -37,6 +37,7 @@ class SeatActor:
         os.dup2(fd, 2)
         self.log_path = f"/proc/self/fd/{fd}"  # Linux, as Ray's nodes are
         faulthandler.enable()
+        self.streams = (sys.stdout, sys.stderr)  # flushed after each call: never a stream code run here set
         sys.path[:] = list(dict.fromkeys([*sys_path, *filter(None, sys.path)]))  # as pool's workers: no '' (m06)
         self.init_error = ""
         if initializer is not None:
@@ -64,8 +65,7 @@ class SeatActor:
             reply = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
             outcome = getattr(exc, "outcome", None)
         finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            flush_streams(self.streams)
         return (*reply, _tail(self.log_path, offset), outcome)
 
     def close(self) -> None:
