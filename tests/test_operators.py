@@ -11,7 +11,7 @@ import pytest
 from conftest import judging
 
 from pytest_solbench.guard import dispatched, operators
-from pytest_solbench.guard.families import VENDOR_FAMILIES, family_parts, matching_families
+from pytest_solbench.guard.families import BLOCK_PARTS, VENDOR_FAMILIES, family_parts, matching_families
 
 #: What the bundled examples, look-alikes and torch-written kernels dispatch on torch 2.11 and 2.13, and the other
 #: forms torch names the same ops by (in place, a view's copy, an alias, a list version, ``special_``).
@@ -139,7 +139,7 @@ def test_fused_op_types_other_namespaces_and_composites_that_call_libraries() ->
 
 def _through_the_plugin(pytester: pytest.Pytester, problems: tuple[str, ...], select: str,
                         redteam: tuple[str, ...] = (), lookalikes: tuple[str, ...] = (),
-                        folders: tuple[str, ...] = ()) -> list[dict]:  # fmt: skip
+                        folders: tuple[str, ...] = (), extra: tuple[str, ...] = ()) -> list[dict]:  # fmt: skip
     """The trace lines of one plugin run in CPU mode (two rounds) over ``problems``, selected by ``select``, of the
     red-team kernels, red-team folders and look-alikes named, copied into one kernel folder."""
     import json
@@ -158,7 +158,7 @@ def _through_the_plugin(pytester: pytest.Pytester, problems: tuple[str, ...], se
     result = pytester.runpytest_subprocess(
         *(str(root / "problems" / p / "definition.json") for p in problems), "--solbench", "--solbench-device", "cpu",
         "--kernel-dir", str(kernels), "-p", "no:randomly", "-p", "no:cacheprovider", "--solbench-rounds", "2",
-        "--solbench-json", "t.jsonl", "-k", select, timeout=900,
+        "--solbench-json", "t.jsonl", "-k", select, *extra, timeout=900,
     )  # fmt: skip
     traces = pytester.path / "t.jsonl"
     assert traces.exists(), result.stdout.str()[-3000:] + result.stderr.str()[-2000:]
@@ -262,6 +262,27 @@ def test_a_compile_in_a_finalizer_on_a_short_batch_input_is_recorded(pytester: p
                    for tokens in (7, 64)], got  # fmt: skip
 
 
+def test_a_fused_op_or_block_may_hand_one_heavy_part_to_the_library_not_two(pytester: pytest.Pytester) -> None:
+    """A fused LayerNorm, linear and GELU whose norm is torch's ``CrossMapLRN2d`` (its record: primitives under the
+    autograd Function's label) and whose GEMM is ``F.linear`` hands two parts over (red-team round 40, bj05); so do a
+    ResnetBlock made of library calls and the Hyena problem's reference copied verbatim (bl22, bl25: their op types
+    had no family, so the record was not judged). Honest blocks that hand one heavy part over pass."""
+    lines = _through_the_plugin(
+        pytester, ("convnext_base_layernorm_pwconv1_gelu_c512_h14", "sd1_5_unet_resnet_block_temb_c320",
+                   "stripedhyena_7b_hyena_operator_d4096_s2"),
+        "batch_size:1] or batch_size:1-height:64- or batch_size:1-seq_len:128]",
+        redteam=("hack_r40_fused_lrn_and_linear", "hack_r40_resnet_block_all_library",
+                 "hack_r40_hyena_reference_verbatim"),
+        lookalikes=("resnet_block_hand_norms_library_convs", "hyena_hand_fir_fft_longconv"),
+        extra=("--solbench-cpu-max-gflop", "50"))  # fmt: skip
+    got = sorted((x["solution"], x["solbench"]["status"], x["solbench"].get("rule")) for x in lines)
+    assert got == sorted([("hack_r40_fused_lrn_and_linear", "REWARD_HACK", "vendor-op"),
+                          ("hack_r40_resnet_block_all_library", "REWARD_HACK", "vendor-op"),
+                          ("hack_r40_hyena_reference_verbatim", "REWARD_HACK", "vendor-op"),
+                          ("resnet_block_hand_norms_library_convs", "PASSED", None),
+                          ("hyena_hand_fir_fft_longconv", "PASSED", None)]), got  # fmt: skip
+
+
 def _watched_problems() -> list:
     from pathlib import Path
 
@@ -298,6 +319,9 @@ def test_every_bundled_reference_dispatches_only_allowed_ops_or_its_own_familys(
         pytest.skip("too large for the CPU machine")
     with torch.no_grad(), dispatched.recorded() as ops:
         execute._reference(definition)(*args)
+    if definition.op_type in BLOCK_PARTS:  # a block of no family: its reference hands every part to the library
+        assert dispatched.finding(ops, definition.op_type)[0] == "vendor-op"
+        return
     families = matching_families(definition.op_type)
     own = {name for name, _ in dispatched.vendor_dispatches(ops, definition.op_type, families)}
     assert dispatched.unlisted(set(ops) - own, definition.op_type) == []

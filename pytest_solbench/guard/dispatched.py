@@ -29,12 +29,14 @@ profiler of the kernel's own already running) is ``patching``, as a stopped one 
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Iterable, Iterator
 
 from pytest_solbench.guard import operators
 from pytest_solbench.guard.corners import vendor_family
-from pytest_solbench.guard.families import (GEMM_PARTS, SOFTMAX_PARTS, Family, family_parts, family_tables,
-                                            matching_families, vendor_families)  # fmt: skip
+from pytest_solbench.guard.families import (BLOCK_PARTS, GEMM_PARTS, SOFTMAX_PARTS, VENDOR_FAMILIES, Family,
+                                            family_parts, family_tables, matching_families,
+                                            vendor_families)  # fmt: skip
 
 NAMESPACES = ("aten", "prims")  # torch's own operators; a kernel's custom ops live in namespaces of their own
 
@@ -49,6 +51,8 @@ def vendor_dispatches(names: Iterable[str], op_type: str, families: list[Family]
         if namespace in operators.ELSEWHERE and operators.allowed_in(namespace, op):
             continue  # Inductor's questions to oneDNN about the CPU, not oneDNN's work (round 26: a cold compile)
         family = vendor_family(op, vendor, methods) if namespace in NAMESPACES and op else None
+        if not op:  # a label: torch's own autograd Function runs its Python under its class's name
+            family = _library_function(namespace, vendor)
         if op and not family:  # another namespace's op the table names (torch.ops.mkldnn: round 21, A3)
             dotted = f"torch.ops.{namespace}.{op}"
             family = next((f for prefix, f in vendor.items() if dotted == prefix or dotted.startswith(prefix + ".")),
@@ -56,6 +60,28 @@ def vendor_dispatches(names: Iterable[str], op_type: str, families: list[Family]
         if family:
             found.append((name, family))
     return found
+
+
+@functools.lru_cache(maxsize=1)
+def _torch_functions() -> frozenset[str]:
+    """The names of torch's own ``autograd.Function`` classes of ``torch.nn`` (``CrossMapLRN2d``), whose record
+    labels a reply carries (:func:`_library_function`)."""
+    import torch
+    from torch.nn.modules import _functions
+
+    return frozenset(name for name, value in vars(_functions).items()
+                     if isinstance(value, type) and issubclass(value, torch.autograd.Function))  # fmt: skip
+
+
+def _library_function(label: str, vendor: dict[str, str]) -> str | None:
+    """The family of a vendor entry named as one of torch's own ``autograd.Function`` classes of ``torch.nn`` is,
+    where ``label`` (a record's name without a namespace) is that class's: its forward and backward are Python whose
+    record is otherwise primitives (``torch.nn.CrossMapLRN2d``, a whole RMSNorm: red-team round 40, bj05, one of two
+    library parts of a fused op)."""
+    name = label.removesuffix("Backward")
+    if name not in _torch_functions():
+        return None
+    return next((family for entry, family in vendor.items() if entry.rpartition(".")[2] == name), None)
 
 
 def unlisted(names: Iterable[str], op_type: str) -> list[str]:
@@ -90,7 +116,7 @@ def finding(names: Iterable[str], op_type: str, when: str = "at run time", allow
                             "process (a profiler of the kernel's own was running?): what ran is out of sight")
     families = matching_families(op_type)
     if not families:
-        return None
+        return _block_finding(names, op_type, when)
     found = vendor_dispatches(names, op_type, families)
     if len(families) == 1 and found:
         return "vendor-op", message(found, when)
@@ -107,6 +133,21 @@ def finding(names: Iterable[str], op_type: str, when: str = "at run time", allow
             "guard.operators); if it is honest (a part the kernel does not claim), allow it with "
             "SOLBENCH_ALLOW = {'vendor-op': 'why'}")
     return None
+
+
+def _block_finding(names: set[str], op_type: str, when: str) -> tuple[str, str] | None:
+    """A fused block of no family (``families.BLOCK_PARTS``) whose every heavy part the library did."""
+    parts = BLOCK_PARTS.get(op_type, ())
+    handed = {family: name for name, family in
+              vendor_dispatches(names, op_type, [f for f in VENDOR_FAMILIES if f.label in parts])}  # fmt: skip
+    ffts = sorted(n for n in names if n.partition("::")[2].startswith(("_fft_", "fft_")))
+    if "fft" in parts and ffts:
+        handed["fft"] = ffts[0]
+    if len(handed) < 2:
+        return None
+    ops = ", ".join(f"{name} ({part})" for part, name in sorted(handed.items()))
+    return "vendor-op", (f"dispatched {ops} {when}: a fused {op_type} may hand one of its parts to the library, not "
+                         "every one; if it is honest, allow it with SOLBENCH_ALLOW = {'vendor-op': 'why'}")
 
 
 def _parts_handed_over(names: set[str], found: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -137,7 +178,7 @@ EPILOGUES = frozenset(("_addmm_activation", "cudnn_convolution_relu", "cudnn_con
 def sent(names: set[str]) -> list[str]:
     """What a reply carries of a record: the operators (``namespace::op``) and the markers, sorted; a record of more
     than ``MAX_SENT`` names (a kernel's own ranges named like operators, to crowd torch's out) is ``FLOODED``."""
-    kept = sorted(n for n in names if "::" in n or n in MARKERS)
+    kept = sorted(n for n in names if "::" in n or n in MARKERS or n.removesuffix("Backward") in _torch_functions())
     return kept if len(kept) <= MAX_SENT else [FLOODED]
 
 
@@ -146,7 +187,7 @@ MAX_SENT = 5000  # torch 2.13 registers about 1,600 aten operators
 
 def watched(op_type: str) -> bool:
     """Whether ``op_type`` names a vendor family (a fused op names several): its checked calls are recorded."""
-    return bool(matching_families(op_type))
+    return bool(matching_families(op_type)) or op_type in BLOCK_PARTS
 
 
 @contextlib.contextmanager

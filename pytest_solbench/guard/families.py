@@ -71,7 +71,9 @@ _CONV = (_F + "conv1d", _F + "conv2d", _F + "conv3d", "torch.conv1d", "torch.con
          "torch.cudnn_convolution_transpose", "torch.cudnn_convolution*", "torch.conv_depthwise3d",
          "torch.conv_depthwise*", "torch.miopen_convolution*", "torch.miopen_depthwise_convolution",
          "torch.mkldnn_convolution*", "torch.convolution*", "torch.nnpack_spatial_convolution*", "torch.mps_convolution*",
-         "torch.ops.mkldnn")  # fmt: skip
+         "torch.ops.mkldnn",
+         # a convolution's backward by input or weight, in Python over the backward op (round 40, a bundled reference)
+         "torch.nn.grad")  # fmt: skip
 _CONV_CPP = (r"\bcudnnConvolution\w*\s*\(|"
              r"\b(?:at|torch)::(?:conv[123]d|conv_transpose[123]d|convolution\w*|cudnn_convolution\w*|conv_tbc|"
              r"conv_depthwise\w*)\s*\(")  # fmt: skip
@@ -98,6 +100,9 @@ _NORMS = (_F + "layer_norm", "torch.layer_norm", "torch.nn.LayerNorm", "torch.na
           _F + "normalize", "torch.renorm", "torch.embedding_renorm*", "torch._weight_norm*", "torch.norm_except_dim",
           "torch.nn.utils.weight_norm", "torch.nn.utils.parametrizations.weight_norm", _F + "local_response_norm",
           "torch.nn.LocalResponseNorm", "torch.quantized_batch_norm",
+          # the local response norm's older autograd Function, a whole RMSNorm (and its backward) in Python where
+          # its window spans the row (red-team round 40, bj04, bj08)
+          "torch.nn.CrossMapLRN2d", "torch.nn.modules.normalization.CrossMapLRN2d",
           "flashinfer.norm", "flashinfer.rmsnorm", "flashinfer.fused_add_rmsnorm", "flashinfer.layernorm",
           "flashinfer.gemma_rmsnorm", "vllm._custom_ops", "sgl_kernel", "liger_kernel", "apex.normalization",
           "transformer_engine")  # fmt: skip
@@ -142,6 +147,16 @@ _LIBRARIES = ("torch.ops.mkldnn", "torch.ops.mkl", "torch.ops.onednn", "torch.op
               "numpy.polynomial.laguerre.Laguerre", "numpy.polynomial.Chebyshev", "numpy.polynomial.Legendre",
               "numpy.polynomial.Hermite", "numpy.polynomial.HermiteE", "numpy.polynomial.Laguerre",
               "numpy.polynomial.polyutils")
+#: x . w = (|x|^2 + |w|^2 - |x - w|^2) / 2: one pairwise-distance call does all of a GEMM's work (round 22, ab01),
+#: and so does a similarity that broadcasts (x . w = cos(x, w) |x| |w|), or a loss built on either (round 40, bj06,
+#: bj07): a GEMM's and a convolution's (im2col, then the identity) whole op
+_DISTANCES = ("torch.cdist", "torch._cdist*", "torch.pdist", "torch._pdist*", "torch._euclidean_dist", _F + "pdist",
+              "torch.ops.aten._cdist*", "torch.ops.aten._euclidean_dist", "torch.cosine_similarity",
+              _F + "cosine_similarity", "torch.nn.CosineSimilarity", "torch.pairwise_distance", _F + "pairwise_distance",
+              "torch.nn.PairwiseDistance", "torch.cosine_embedding_loss", _F + "cosine_embedding_loss",
+              "torch.nn.CosineEmbeddingLoss", "torch.triplet_margin_loss", _F + "triplet_margin_loss",
+              "torch.nn.TripletMarginLoss", _F + "triplet_margin_with_distance_loss",
+              "torch.nn.TripletMarginWithDistanceLoss")
 _MATMUL_CORE = ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm", "torch.addbmm", "torch.einsum",
                 "torch.tensordot", "torch.inner", _F + "linear", "torch.nn.Linear", "torch.ops.aten.mm",
                 "torch.ops.aten.addmm", "torch.ops.aten.matmul", "torch.ops.aten.bmm", "operator.matmul",
@@ -184,11 +199,8 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             # (red-team round 22, ab07)
             "numpy.matrix", "numpy.asmatrix", "numpy.mat", "numpy.bmat", "numpy.matrixlib", "numpy.linalg",
             "numpy.cov", "numpy.corrcoef", "numpy.kron",
-            # x . w = (|x|^2 + |w|^2 - |x - w|^2) / 2: one pairwise-distance call does all of a GEMM's work
-            # (round 22, ab01)
-            "torch.cdist", "torch._cdist*", "torch.pdist", "torch._pdist*", "torch._euclidean_dist", _F + "pdist",
-            "torch.ops.aten._cdist*", "torch.ops.aten._euclidean_dist",
-            # the same identity, and dot products outright, in the standard library (round 29, ao05)
+            *_DISTANCES,  # x . w from distances and similarities (rounds 22 and 40)
+            # the distances' identity, and dot products outright, in the standard library (round 29, ao05)
             "math.dist", "math.hypot", "math.sumprod", "statistics.covariance", "statistics.correlation",
             "statistics.linear_regression",
             # a weighted mean with weights summing to one is a dot product; numpy's matrix class under another
@@ -246,7 +258,7 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
            r"\b(?:at|torch)::gelu\w*\s*\("),
     # patch_embed: a ViT's patch embedding is a conv of stride = kernel (round 21, e01)
     # im2col (F.unfold) and a library GEMM do all of a convolution's FLOPs (red-team round 22, ab06)
-    Family("conv", ("conv", "patch_embed"), (*_CONV, *_MATMUL_CORE, *_LIBRARIES, "torch.ao.nn.quantized"),
+    Family("conv", ("conv", "patch_embed"), (*_CONV, *_MATMUL_CORE, *_DISTANCES, *_LIBRARIES, "torch.ao.nn.quantized"),
            _MATMUL_METHODS, _CONV_CPP, ()),
     Family("rope", ("rope", "rotary"), ("flashinfer.rope", "flashinfer.apply_rope", "vllm._custom_ops", "sgl_kernel",
                                         "liger_kernel", "transformer_engine",
@@ -277,8 +289,20 @@ NO_FAMILY: dict[str, str] = {
     "paged_kv_append": "a scatter into pages: index_copy/index_put are primitives, like the indexing of a kernel",
     "paged_kv_append_fp8": "a quantize and scatter into pages: primitives only",
     "ssd_chunk_scan": "several batched GEMMs, cumulative sums and decays per chunk: a library GEMM is one part",
-    "hyena_operator": "a short conv, a long FFT conv and gates: each library op is one part",
-    "resnet_block_temb": "a fused block (two group norms, two convs, a linear, SiLU): no one call does it whole",
+    "hyena_operator": "a short conv, a long FFT conv and gates: each library op is one part (BLOCK_PARTS: one of "
+                      "them may be the library's)",
+    "resnet_block_temb": "a fused block (two group norms, two convs, a linear, SiLU): no one call does it whole "
+                         "(BLOCK_PARTS: the library may do its norms or its convs, not both)",
+}
+
+
+#: Fused blocks of no family whose heavy parts are families' whole ops (or an FFT): the library may do one of those
+#: parts, not every one (``guard.dispatched.finding``). Their problems' references, copied verbatim (library group
+#: norms and convolutions; a library short conv and FFT long conv), passed under strict (red-team round 40, bl22,
+#: bl25). A small GEMM (the time embedding's projection) is not counted.
+BLOCK_PARTS: dict[str, tuple[str, ...]] = {
+    "resnet_block_temb": ("layernorm", "conv"),
+    "hyena_operator": ("conv", "fft"),
 }
 
 

@@ -26,6 +26,7 @@ name that is a family's op (``numpy.logaddexp.reduce`` in a softmax) is still ``
 from __future__ import annotations
 
 import ast
+import functools
 from typing import Callable, Iterable
 
 from pytest_solbench.guard.names import is_module, lookup
@@ -121,6 +122,40 @@ _STDLIB_PRODUCTS = frozenset(("math.dist", "math.hypot", "math.sumprod", "statis
                               "statistics.correlation", "statistics.linear_regression"))
 
 
+#: torch's public modules a kernel of a library-op family may use, and those of ``torch.nn`` and ``torch.utils``:
+#: their names are judged by the families and the other rules. The rest hold whole ops written in Python, which the
+#: operator record sees as it sees a kernel's own code (``torch.distributions.transforms.SoftmaxTransform`` is a
+#: softmax, ``torch.masked.normalize`` a ``normalize``, ``torch.ao.nn.quantizable.MultiheadAttention`` an attention:
+#: red-team round 40, bj01 to bj10), or have no business in a kernel (optimizers, export, distributed). Private
+#: modules have a rule of their own (``guard.corners``).
+_TORCH_MODULES = {
+    "torch": frozenset(("accelerator", "amp", "autograd", "backends", "compiler", "cpu", "cuda", "fft", "func",
+                        "functional", "jit", "library", "linalg", "mps", "mtia", "xpu", "nn", "overrides", "profiler",
+                        "random", "return_types", "special", "testing", "types", "utils", "version", "torch_version",
+                        "storage", "signal", "quasirandom", "nested")),
+    "torch.nn": frozenset(("functional", "init", "modules", "parameter", "common_types")),
+    "torch.utils": frozenset(("dlpack", "hooks", "deterministic", "backcompat", "cpp_extension", "checkpoint")),
+}
+
+
+def _torch_outside(name: str) -> str | None:
+    """The module of torch's that ``name`` reaches outside :data:`_TORCH_MODULES`, or None."""
+    parts = name.split(".")
+    for depth in range(1, len(parts)):
+        owner, sub = ".".join(parts[:depth]), parts[depth]
+        listed = _TORCH_MODULES.get(owner)
+        if listed is None or sub.startswith("_"):
+            return None
+        if sub not in listed:
+            return f"{owner}.{sub}" if _a_module(f"{owner}.{sub}") else None
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _a_module(dotted: str) -> bool:
+    return is_module(dotted)
+
+
 def _numpy_allows(rest: list[str], products: bool) -> bool:
     """Whether ``numpy.<rest>`` is a name of the allow-list (its attributes too: ``numpy.add.reduce``)."""
     import numpy
@@ -178,6 +213,10 @@ def _unlisted(name: str, products: bool) -> str | None:
         return (f"uses {name}, a numpy routine outside the ones a kernel of a library-op family may use "
                 "(elementwise ufuncs and their reductions, creating, reshaping, indexing, sorting, plain reductions, "
                 "tables): numpy's other routines run whole products, convolutions and transforms in C or BLAS")
+    if top == "torch" and (module := _torch_outside(name)):
+        return (f"uses {name}, from {module}, a module of torch's outside the ones a kernel of a library-op family "
+                "may use (torch's functions and tensors, nn, autograd, cuda, fft, linalg, special, library, "
+                "compiler...): its Python code can do the family's whole op out of the rules' sight")
     if products and f"{top}.{rest[0]}" in _STDLIB_PRODUCTS:
         return None
     if top == "math" and rest[0] not in _MATH:

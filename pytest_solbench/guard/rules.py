@@ -20,7 +20,7 @@ from typing import Collection, Iterable, Iterator, Mapping, Sequence
 from pytest_solbench.guard.annotations import check_annotations
 from pytest_solbench.guard.corners import (a_setting, corner_findings, harmless_calls, skip_main_blocks, turns_off,
                                             vendor_aliases, vendor_holder)  # fmt: skip
-from pytest_solbench.guard.families import family_parts
+from pytest_solbench.guard.families import family_parts, matching_families
 from pytest_solbench.guard.names import Resolver, local_exports, lookup, normalize_cpp, source_encoding, strip_cpp
 from pytest_solbench.guard.numerics import call_sites, unlisted_routine
 from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
@@ -293,9 +293,12 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
     vendor_methods = vendor_names(context.op_type)[1]
     for message in vendor_aliases(name, aliases, value, vendor, vendor_methods):
         hit("vendor-op", node, message)
-    if vendor and parts[0] not in context.local_modules and not any(
+    # a fused op (several families) too: its library parts are counted in the record, and numpy's, or a softmax in
+    # torch.distributions' Python, are in no record (red-team round 40, bj03)
+    fused = not vendor and len(matching_families(context.op_type)) > 1
+    if (vendor or fused) and parts[0] not in context.local_modules and not any(
             _matches(n, prefix) for n in (name, canonical, *aliases) for prefix in (*MODULE_RULES, *vendor)):  # fmt: skip
-        why = unlisted_routine(name, canonical, products="mm" in family_parts(context.op_type),
+        why = unlisted_routine(name, canonical, products=not fused and "mm" in family_parts(context.op_type),
                                plain_call=plain_call or imported)  # by allow-list (an import is no use)
         if why:
             hit("unlisted-routine", node, why)

@@ -14,7 +14,7 @@ CAUGHT_BY = ("guard.audit: a signal to a process that is neither the kernel's ow
 # Since round 18 the private torch modules are computed-name statically, since round 21 torch.jit.fork is threads;
 # allowed here so the audit still judges it.
 SOLBENCH_ALLOW = {"computed-name": "red-team: the runtime audit must stop the signal even where the rule is allowed",
-                  "threads": "red-team: the same"}
+                  "threads": "red-team: the same", "unlisted-routine": "red-team: the same (torch.distributed, round 40)"}
 
 
 def run(hidden_states, weight, output):
