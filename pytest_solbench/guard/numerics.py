@@ -1,4 +1,5 @@
-"""The names of numpy, ``math`` and ``statistics`` a kernel of a library-op family may use: an allow-list.
+"""The names of numpy, ``math``, ``statistics`` and torch's modules a kernel of a library-op family may use: an
+allow-list.
 
 Rounds 21 to 33 of the red team found, one at a time, numpy and standard-library routines that do a family's whole
 op in C or BLAS, outside torch's dispatcher and so outside the operator record: ``numpy.einsum``, ``c_einsum``,
@@ -16,6 +17,10 @@ honest kernel uses them for (:func:`unlisted_routine`):
 * host-side tables: windows, ``vander``, polynomial evaluation and the table builders a Winograd kernel uses
   (``polyfromroots``, round 32);
 * ``numpy.random``, ``numpy.testing``, ``numpy.typing``, ``numpy.dtypes``, ``numpy.exceptions``, ``numpy.emath``.
+
+Of torch, only its public modules on :data:`_TORCH_MODULES` (round 40: ``torch.distributions`` held a softmax in
+Python, ``torch.masked`` a ``normalize``, ``torch.ao`` an attention). These lists hold in a fused op's kernel too,
+where numpy's products are refused: the record counts a fused op's library parts, and numpy's are in no record.
 
 Anything else (a product, a convolution, a factorization, a transform, a masked or matrix class, a routine numpy
 adds next year) is ``unlisted-routine``, which a kernel that needs it for another job may allow with a written
