@@ -117,6 +117,9 @@ _SOFTMAX = ("torch.softmax", _F + "softmax", "torch.special.softmax", "torch._so
             "torch._sparse_softmax", "torch._sparse_log_softmax", "torch.sparse.softmax", "torch.sparse.log_softmax",
             "torch._nested_tensor_softmax_with_shape", "torch.ops.aten.special_softmax",
             "torch.ops.aten.special_log_softmax",
+            # a channel softmax, a softmax of logits scaled past the noise (gumbel_softmax(s x, tau=s)), and the
+            # adaptive softmax's clusters (found while fixing round 40)
+            "torch.nn.Softmax2d", _F + "gumbel_softmax", "torch.nn.AdaptiveLogSoftmaxWithLoss",
             # exp(x - logsumexp(x)) is a softmax whose reduction is the library's; the last column of logcumsumexp
             # is logsumexp (red-team round 22, ab02, ab03)
             "torch.logsumexp", "torch.special.logsumexp", "torch.ops.aten.logsumexp", "torch.ops.aten.special_logsumexp",
@@ -184,6 +187,9 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             "torch.sparse.addmm", "torch.sparse.sampled_addmm", "torch.linalg.vecdot", "torch.mkldnn_linear*",
             "torch.bilinear", "torch.nn.Bilinear", "torch.ops.aten.linalg_matmul", "torch.ops.aten.linalg_multi_dot",
             "torch.ops.aten.linalg_vecdot", "torch.ops.mkldnn",
+            # torch.nn.functional's GEMMs of torch 2.13 and its linear fused with a cross-entropy (round 40's sweep)
+            _F + "grouped_mm", _F + "scaled_grouped_mm", _F + "scaled_mm", _F + "linear_cross_entropy",
+            "torch.nn.LinearCrossEntropyLoss",
             # a weighted embedding bag over all K rows of W^T, the weights x's row, is x @ W^T (found while fixing
             # round 21)
             _F + "embedding_bag", "torch.embedding_bag", "torch.embedding_bag*", "torch.nn.EmbeddingBag",
@@ -229,7 +235,7 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
            (_F + "cross_entropy", _F + "nll_loss", "torch.nn.CrossEntropyLoss", "torch.nn.NLLLoss", "torch.nll_loss*",
             "torch.cross_entropy_loss", "torch.ops.aten.cross_entropy_loss", "torch.ops.aten.nll_loss*",
             "torch.logsumexp", "torch.special.logsumexp", "torch.ops.aten.logsumexp", "torch.ops.aten.special_logsumexp",
-            "liger_kernel", *_SOFTMAX),
+            "liger_kernel", _F + "linear_cross_entropy", "torch.nn.LinearCrossEntropyLoss", *_SOFTMAX),
            ("softmax", "softmin", "log_softmax", "logsumexp"),
            r"\b(?:at|torch)::(?:cross_entropy\w*|nll_loss\w*|logsumexp|softmax|_softmax|log_softmax|_log_softmax)\s*\("),
     Family("attention", ("attention", "attn", "gqa", "mha", "mla", "decode", "prefill", "sdpa"),
