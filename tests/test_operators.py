@@ -272,15 +272,49 @@ def test_a_fused_op_or_block_may_hand_one_heavy_part_to_the_library_not_two(pyte
                    "stripedhyena_7b_hyena_operator_d4096_s2"),
         "batch_size:1] or batch_size:1-height:64- or batch_size:1-seq_len:128]",
         redteam=("hack_r40_fused_lrn_and_linear", "hack_r40_resnet_block_all_library",
-                 "hack_r40_hyena_reference_verbatim"),
-        lookalikes=("resnet_block_hand_norms_library_convs", "hyena_hand_fir_fft_longconv"),
+                 "hack_r40_hyena_reference_verbatim", "hack_r41_hyena_library_convs"),
+        lookalikes=("resnet_block_hand_norms_library_convs", "hyena_hand_fir_fft_longconv",
+                    "hyena_einsum_modal_filter"),
         extra=("--solbench-cpu-max-gflop", "50"))  # fmt: skip
     got = sorted((x["solution"], x["solbench"]["status"], x["solbench"].get("rule")) for x in lines)
     assert got == sorted([("hack_r40_fused_lrn_and_linear", "REWARD_HACK", "vendor-op"),
                           ("hack_r40_resnet_block_all_library", "REWARD_HACK", "vendor-op"),
                           ("hack_r40_hyena_reference_verbatim", "REWARD_HACK", "vendor-op"),
+                          ("hack_r41_hyena_library_convs", "REWARD_HACK", "vendor-op"),
                           ("resnet_block_hand_norms_library_convs", "PASSED", None),
-                          ("hyena_hand_fir_fft_longconv", "PASSED", None)]), got  # fmt: skip
+                          ("hyena_hand_fir_fft_longconv", "PASSED", None),
+                          ("hyena_einsum_modal_filter", "PASSED", None)]), got  # fmt: skip
+
+
+def test_a_block_is_held_to_its_parts_and_the_allow_list() -> None:
+    """A block's GEMMs are not counted as its heavy parts (a time embedding's projection, a modal filter's einsum:
+    round 41, bo FV-5, FV-6), its convolution by a triangular solve is off the allow-list (bm03), and a library
+    convolution in Hyena is refused alone (bm02)."""
+    ok = {"aten::native_group_norm", "aten::linear", "aten::addmm", "aten::add", "aten::silu"}
+    assert dispatched.finding(ok, "resnet_block_temb") is None
+    solve = {"aten::native_group_norm", "aten::linalg_solve_triangular", "aten::im2col"}
+    assert "linalg_solve_triangular" in dispatched.finding(solve, "resnet_block_temb")[1]
+    both = {"aten::native_group_norm", "aten::convolution", "aten::mkldnn_convolution"}
+    assert "not every one" in dispatched.finding(both, "resnet_block_temb")[1]
+    assert dispatched.finding({"aten::einsum", "aten::bmm", "aten::_fft_r2c", "aten::_fft_c2r"}, "hyena_operator") is None
+    assert "can do the whole" in dispatched.finding({"aten::convolution", "aten::mkldnn_convolution"},
+                                                   "hyena_operator")[1]  # fmt: skip
+
+
+def test_round_41_honest_lookalikes_pass_through_the_plugin(pytester: pytest.Pytester) -> None:
+    """Honest kernels round 41's attacker wrote against round 40's allow-lists: sequences padded by
+    ``torch.nn.utils.rnn`` and by jagged ``torch.nested`` tensors, row chunks held in a nested tensor, a GELU backward
+    by the normal law's cdf, and a polynomial fit by numpy at import in a fused op (bo FV-1 to FV-4, FV-7)."""
+    lines = _through_the_plugin(
+        pytester, ("llama3_1_8b_gqa_ragged_prefill_causal_h32_kv8_d128", "llama3_1_8b_rmsnorm_h4096",
+                   "vit_base_patch16_224_gelu_backward_i3072", "whisper_large_v3_fc1_gelu_h1280_i5120"),
+        "total_kv:576] or num_tokens:7] or batch_size:1] or num_tokens:5]",
+        lookalikes=("ragged_prefill_pad_sequence", "ragged_prefill_nested", "rmsnorm_nested_chunks",
+                    "gelu_bwd_normal_cdf", "fc1_gelu_np_polyfit"))  # fmt: skip
+    got = sorted((x["solution"], x["solbench"]["status"], x["solbench"].get("rule")) for x in lines)
+    assert got == sorted((name, "PASSED", None) for name in (
+        "ragged_prefill_pad_sequence", "ragged_prefill_nested", "rmsnorm_nested_chunks", "gelu_bwd_normal_cdf",
+        "fc1_gelu_np_polyfit")), got  # fmt: skip
 
 
 def _watched_problems() -> list:

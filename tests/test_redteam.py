@@ -42,6 +42,8 @@ RUNTIME = {
     "hack_r21_fork_from_a_thread_allowed": ("REWARD_HACK", "threads"),
     "hack_r40_redirect_stdout_flush": ("REWARD_HACK", "patching"),
     "hack_r40_redirect_stderr_exitstack": ("REWARD_HACK", "patching"),
+    "hack_r41_baseexception_str_compile": ("REWARD_HACK", "vendor-op"),
+    "hack_r41_baseexception_in_short_batch": ("RUNTIME_ERROR", None),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
 STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",

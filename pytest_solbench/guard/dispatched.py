@@ -34,7 +34,7 @@ from typing import Iterable, Iterator
 
 from pytest_solbench.guard import operators
 from pytest_solbench.guard.corners import vendor_family
-from pytest_solbench.guard.families import (BLOCK_PARTS, GEMM_PARTS, SOFTMAX_PARTS, VENDOR_FAMILIES, Family,
+from pytest_solbench.guard.families import (BLOCK_ALONE, BLOCK_PARTS, GEMM_PARTS, SOFTMAX_PARTS, VENDOR_FAMILIES, Family,
                                             family_parts, family_tables, matching_families,
                                             vendor_families)  # fmt: skip
 
@@ -136,18 +136,39 @@ def finding(names: Iterable[str], op_type: str, when: str = "at run time", allow
 
 
 def _block_finding(names: set[str], op_type: str, when: str) -> tuple[str, str] | None:
-    """A fused block of no family (``families.BLOCK_PARTS``) whose every heavy part the library did."""
+    """A fused block of no family (``families.BLOCK_PARTS``): the library may do one of its heavy parts, not every
+    one, and nothing beyond the primitives, its parts and GEMMs (a convolution by a triangular solve: round 41,
+    bm03). A GEMM is not counted (the time embedding's projection, a modal filter's einsum: bo FV-5, FV-6); a part
+    in ``BLOCK_ALONE`` is refused alone (a library conv1d does Hyena's long filter whole: bm02)."""
     parts = BLOCK_PARTS.get(op_type, ())
-    handed = {family: name for name, family in
-              vendor_dispatches(names, op_type, [f for f in VENDOR_FAMILIES if f.label in parts])}  # fmt: skip
-    ffts = sorted(n for n in names if n.partition("::")[2].startswith(("_fft_", "fft_")))
+    families = [f for f in VENDOR_FAMILIES if f.label in parts]
+    found = [(name, family) for name, family in vendor_dispatches(names, op_type, families)
+             if name.partition("::")[2] not in GEMM_PARTS]  # fmt: skip
+    handed = {family: name for name, family in found}
+    ffts = sorted(n for n in names if n.partition("::")[2] in FFT_OPS)
     if "fft" in parts and ffts:
         handed["fft"] = ffts[0]
-    if len(handed) < 2:
-        return None
-    ops = ", ".join(f"{name} ({part})" for part, name in sorted(handed.items()))
-    return "vendor-op", (f"dispatched {ops} {when}: a fused {op_type} may hand one of its parts to the library, not "
-                         "every one; if it is honest, allow it with SOLBENCH_ALLOW = {'vendor-op': 'why'}")
+    alone = [(part, name) for part, name in sorted(handed.items()) if part in BLOCK_ALONE.get(op_type, ())]
+    if alone:
+        return "vendor-op", (f"dispatched {alone[0][1]} ({alone[0][0]}) {when}: in a {op_type} a library "
+                             f"{alone[0][0]} can do the whole heavy part; if it is honest, allow it with "
+                             "SOLBENCH_ALLOW = {'vendor-op': 'why'}")  # fmt: skip
+    if len(handed) > 1:
+        ops = ", ".join(f"{name} ({part})" for part, name in sorted(handed.items()))
+        return "vendor-op", (f"dispatched {ops} {when}: a fused {op_type} may hand one of its parts to the library, "
+                             "not every one; if it is honest, allow it with SOLBENCH_ALLOW = {'vendor-op': 'why'}")
+    allowed = frozenset(p for family in families for p in family.parts) | GEMM_PARTS | FFT_OPS
+    outside = [n for n in sorted(names - {name for name, _ in found})
+               if n.partition("::")[2] and not operators.allowed_in(*n.split("::", 1), allowed)]  # fmt: skip
+    if outside:
+        return "vendor-op", (f"dispatched {', '.join(outside[:4])} {when}: not among the operators an honest "
+                             f"{op_type} kernel needs from torch (elementwise ops, reductions, views, copies, "
+                             "indexing, its parts); if it is honest, allow it with SOLBENCH_ALLOW = {'vendor-op': 'why'}")
+    return None
+
+
+#: torch's FFT kernels (``torch.fft``'s functions are composites of these)
+FFT_OPS = frozenset(("_fft_r2c", "_fft_c2r", "_fft_c2c"))
 
 
 def _parts_handed_over(names: set[str], found: list[tuple[str, str]]) -> list[tuple[str, str]]:

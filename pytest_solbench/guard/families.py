@@ -120,6 +120,8 @@ _SOFTMAX = ("torch.softmax", _F + "softmax", "torch.special.softmax", "torch._so
             # a channel softmax, a softmax of logits scaled past the noise (gumbel_softmax(s x, tau=s)), and the
             # adaptive softmax's clusters (found while fixing round 40)
             "torch.nn.Softmax2d", _F + "gumbel_softmax", "torch.nn.AdaptiveLogSoftmaxWithLoss",
+            # a linear fused with a cross-entropy: its backward is softmax - one-hot (round 41, bm07)
+            _F + "linear_cross_entropy", "torch.nn.LinearCrossEntropyLoss", "torch.ops.torch_nn",
             # exp(x - logsumexp(x)) is a softmax whose reduction is the library's; the last column of logcumsumexp
             # is logsumexp (red-team round 22, ab02, ab03)
             "torch.logsumexp", "torch.special.logsumexp", "torch.ops.aten.logsumexp", "torch.ops.aten.special_logsumexp",
@@ -240,6 +242,9 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
            r"\b(?:at|torch)::(?:cross_entropy\w*|nll_loss\w*|logsumexp|softmax|_softmax|log_softmax|_log_softmax)\s*\("),
     Family("attention", ("attention", "attn", "gqa", "mha", "mla", "decode", "prefill", "sdpa"),
            (_F + "scaled_dot_product_attention", "torch.nn.MultiheadAttention", _F + "multi_head_attention_forward",
+            # the transformer layers hold one as ``self_attn`` (round 41, bm01)
+            "torch.nn.Transformer", "torch.nn.TransformerEncoder", "torch.nn.TransformerEncoderLayer",
+            "torch.nn.TransformerDecoder", "torch.nn.TransformerDecoderLayer",
             "torch.nn.attention", "torch.ops.aten._scaled_dot_product*", "torch._scaled_dot_product*",
             "torch.ops.aten._flash_attention*", "torch.ops.aten._efficient_attention*",
             "torch.ops.aten._cudnn_attention*", "torch._native_multi_head_attention",
@@ -295,11 +300,25 @@ NO_FAMILY: dict[str, str] = {
     "paged_kv_append": "a scatter into pages: index_copy/index_put are primitives, like the indexing of a kernel",
     "paged_kv_append_fp8": "a quantize and scatter into pages: primitives only",
     "ssd_chunk_scan": "several batched GEMMs, cumulative sums and decays per chunk: a library GEMM is one part",
-    "hyena_operator": "a short conv, a long FFT conv and gates: each library op is one part (BLOCK_PARTS: one of "
-                      "them may be the library's)",
+    "hyena_operator": "a short conv, a long FFT conv and gates (BLOCK_PARTS: the long conv may be the library's "
+                      "FFT; BLOCK_ALONE: no library conv)",
     "resnet_block_temb": "a fused block (two group norms, two convs, a linear, SiLU): no one call does it whole "
                          "(BLOCK_PARTS: the library may do its norms or its convs, not both)",
 }
+
+
+#: Libraries of fused kernels for the ops these problems come from: in an op type of no family, the one that names
+#: the problem's op may do it whole (FlashInfer's ``top_k_renorm_probs`` for ``top_k_top_p_renorm``: red-team round
+#: 41, bm04), so a kernel of such an op type may use none of them (families name theirs one by one).
+KERNEL_LIBRARIES = ("flashinfer", "vllm", "sgl_kernel", "deep_gemm", "liger_kernel", "transformer_engine",
+                    "flash_attn", "xformers", "apex", "fbgemm_gpu", "triton_kernels", "mamba_ssm", "causal_conv1d",
+                    "fla", "flash_mla", "deep_ep", "torchao")
+
+def library_of_no_family(*names: str) -> str | None:
+    """Why a name of a kernel of an op type with no family is refused: it is one of :data:`KERNEL_LIBRARIES`'."""
+    library = next((lib for lib in KERNEL_LIBRARIES for n in names if n == lib or n.startswith(lib + ".")), None)
+    return library and (f"{library} is a library of fused kernels, which may do the op whole, and an op type with no "
+                        "family has no list to tell a part of it from the whole")
 
 
 #: Fused blocks of no family whose heavy parts are families' whole ops (or an FFT): the library may do one of those
@@ -310,6 +329,10 @@ BLOCK_PARTS: dict[str, tuple[str, ...]] = {
     "resnet_block_temb": ("layernorm", "conv"),
     "hyena_operator": ("conv", "fft"),
 }
+#: Parts of a block that the library may not do at all: a library conv1d whose kernel is the whole sequence does
+#: Hyena's long filter (round 41, bm02: the short and the long filter both by ``F.conv1d``, one "conv" part); the
+#: short filter is three taps, written by hand, and the long one may be the library's FFT.
+BLOCK_ALONE: dict[str, tuple[str, ...]] = {"hyena_operator": ("conv",)}
 
 
 def vendor_families(op_type: str) -> list[Family]:

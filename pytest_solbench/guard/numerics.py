@@ -137,9 +137,13 @@ _TORCH_MODULES = {
     "torch": frozenset(("accelerator", "amp", "autograd", "backends", "compiler", "cpu", "cuda", "fft", "func",
                         "functional", "jit", "library", "linalg", "mps", "mtia", "xpu", "nn", "overrides", "profiler",
                         "random", "return_types", "special", "testing", "types", "utils", "version", "torch_version",
-                        "storage", "signal", "quasirandom", "nested")),
-    "torch.nn": frozenset(("functional", "init", "modules", "parameter", "common_types")),
+                        "storage", "signal", "quasirandom", "nested", "distributions")),
+    "torch.nn": frozenset(("functional", "init", "modules", "parameter", "common_types", "utils")),
     "torch.utils": frozenset(("dlpack", "hooks", "deterministic", "backcompat", "cpp_extension", "checkpoint")),
+    # of these, what honest kernels use (round 41, bo FV-2, FV-7): sequences padded and packed; the normal law's
+    # cdf and density, which are erf and exp (its neighbours hold a softmax: ``transforms``, ``categorical``)
+    "torch.nn.utils": frozenset(("rnn",)),
+    "torch.distributions": frozenset(("normal",)),
 }
 
 
@@ -246,3 +250,54 @@ def call_sites(nodes: Iterable[ast.AST], resolve: Callable[[ast.AST], str | None
               and not isinstance(c.args[1], ast.Starred)}  # map(statistics.fmean, rows): one argument a call (bb FV-5)
     folded = {id(c.args[0]) for c in calls if c.args and resolve(c.func) in _ELEMENTWISE_FOLDS}
     return {id(c.func) for c in calls}, plain, folded
+
+
+#: scopes whose code runs later than the statement that holds them: a function's body (its decorators and defaults
+#: too, kept out to stay simple), a lambda's, a generator expression's
+_DEFERRED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.GeneratorExp)
+
+
+def import_time_callees(tree: ast.Module) -> set[int]:
+    """The ids of the names called in code that runs once, as the module is imported: its statements and its
+    classes' bodies, outside every function, lambda and generator expression. No call's inputs exist there, so a
+    numpy product, solve or fit on constants is a table (a Winograd transform's inverse, a polynomial fit of erf:
+    red-team rounds 34, 35 and 41, bo FV-1), never the call's work; only :func:`lazy_local_import` undoes that."""
+    found: set[int] = set()
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _DEFERRED):
+            continue
+        if isinstance(node, ast.Call):
+            found.add(id(node.func))
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def lazy_local_import(sources: Iterable[tuple[str, str]], local_modules: frozenset[str]) -> bool:
+    """Whether a module of the kernel's own may first be imported inside a function (``import helper`` in ``run``):
+    its statements would then run during a call, with what the call left in reach."""
+    for path, text in sources:
+        if not path.endswith(".py"):
+            continue
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue  # the rules say so where they read it
+        for scope in (n for n in ast.walk(tree) if isinstance(n, _DEFERRED)):
+            for node in ast.walk(scope):
+                if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] in
+                                                         local_modules):  # fmt: skip
+                    return True
+                if isinstance(node, ast.Import) and any(a.name.split(".")[0] in local_modules for a in node.names):
+                    return True
+                if isinstance(node, ast.Call) and any(isinstance(a, ast.Constant) and isinstance(a.value, str)
+                                                      for a in node.args[:1]) and _an_import_call(node.func):
+                    return True  # importlib.import_module("helper"), __import__("helper") in a function
+    return False
+
+
+def _an_import_call(func: ast.AST) -> bool:
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return name in ("import_module", "__import__")
+

@@ -39,6 +39,13 @@ CREATION = frozenset({
 
 #: Indexing, gathers and scatters, joins and splits, padding and reordering: data movement, no arithmetic of note.
 MOVEMENT = frozenset({
+    # nested and jagged tensors packed and padded: copies and views (torch.nested, red-team round 41, bo FV-3, FV-4)
+    "_nested_tensor_from_tensor_list", "to_padded_tensor", "nested_to_padded_tensor", "_jagged_to_padded_dense_forward",
+    "_padded_dense_to_jagged_forward", "_nested_view_from_jagged", "_nested_view_from_buffer",
+    "_nested_view_from_buffer_copy", "_nested_from_padded", "_nested_from_padded_and_nested_example",
+    "_nested_get_values", "_nested_get_offsets", "_nested_get_lengths", "_nested_get_ragged_idx",
+    "_nested_get_jagged_dummy", "_nested_get_min_seqlen", "_nested_get_max_seqlen", "_nested_tensor_size",
+    "_nested_tensor_strides", "_nested_tensor_storage_offsets", "_nested_compute_contiguous_strides_offsets",
     "index", "_index_put_impl_", "index_put", "index_put_", "_unsafe_index", "_unsafe_index_put", "index_select",
     "index_add", "index_add_", "index_copy", "index_copy_", "index_fill", "index_fill_", "index_reduce",
     "index_reduce_", "gather", "scatter", "scatter_", "scatter_add", "scatter_add_", "scatter_reduce",
@@ -149,8 +156,10 @@ def allowed_in(namespace: str, op: str, parts: frozenset[str] = frozenset()) -> 
 
 def library_namespace(namespace: str) -> bool:
     """Whether ``namespace`` is one of torch's own besides ``aten`` and ``prims`` (``mkldnn``, ``_quantized``...): its
-    ops are torch's libraries, not a kernel's custom ops."""
-    return namespace not in ("aten", "prims") and namespace in _namespaces()
+    ops are torch's libraries, not a kernel's custom ops. Torch registers some only when a module of its is first
+    imported, which the judge may never do: ``torch_nn``, whose op is ``F.linear_cross_entropy``'s whole GEMM and
+    cross-entropy (red-team round 41, bm05): every namespace named ``torch...`` is torch's."""
+    return namespace not in ("aten", "prims") and (namespace in _namespaces() or namespace.startswith("torch"))
 
 
 @functools.lru_cache(maxsize=1)

@@ -174,3 +174,21 @@ def _is_type_call(node: Any, resolve: Callable[[ast.AST], str | None]) -> bool:
 def _shown(node: ast.AST) -> str:
     text = ast.unparse(node)
     return text if len(text) <= 50 else text[:47] + "..."
+
+
+def check_store(target: ast.AST, resolve: Callable[[ast.AST], "str | None"], hit) -> None:
+    """An assignment's target that patches what belongs to an imported module, or edits ``os.environ``."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            check_store(element, resolve, hit)
+        return
+    if isinstance(target, ast.Attribute):
+        owner = resolve(target.value)
+        if owner:
+            hit("patching", target, f"assigns {owner}.{target.attr}, an attribute of an imported module or class")
+    elif isinstance(target, ast.Subscript):
+        owner = resolve(target.value)
+        if owner == "os.environ":
+            hit("file-network-os", target, "edits os.environ, which the harness and the libraries read")
+        elif owner:
+            hit("patching", target, f"edits {owner}, which belongs to an imported module")

@@ -20,13 +20,13 @@ from typing import Collection, Iterable, Iterator, Mapping, Sequence
 from pytest_solbench.guard.annotations import check_annotations
 from pytest_solbench.guard.corners import (a_setting, corner_findings, harmless_calls, skip_main_blocks, turns_off,
                                             vendor_aliases, vendor_holder)  # fmt: skip
-from pytest_solbench.guard.families import family_parts, matching_families
+from pytest_solbench.guard.families import family_parts, library_of_no_family, matching_families
 from pytest_solbench.guard.names import Resolver, local_exports, lookup, normalize_cpp, source_encoding, strip_cpp
-from pytest_solbench.guard.numerics import call_sites, unlisted_routine
+from pytest_solbench.guard.numerics import call_sites, import_time_callees, lazy_local_import, unlisted_routine
 from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
 from pytest_solbench.guard.partial import hidden_imports, outside_the_listed_names, partly_importable, unimportable
 from pytest_solbench.guard.pointers import pointer_keys
-from pytest_solbench.guard.reflection import check_reflection
+from pytest_solbench.guard.reflection import check_reflection, check_store
 from pytest_solbench.guard.tables import (CPP_RULES, LIBRARY_CALLS, MODULE_RULES, REEXPORTED, WRITE_METHODS,
                                           vendor_families, vendor_names)  # fmt: skip
 from pytest_solbench.guard.values import modules_as_values
@@ -100,7 +100,8 @@ def scan_sources(sources: Sequence[tuple[str, str]], *, definition_name: str, op
     if local_modules is None:
         local_modules = [path.split("/", 1)[0].removesuffix(".py") for path, _ in sources if path.endswith(".py")]
     exports = local_exports(sources, frozenset(local_modules))
-    context = _Context(definition_name, op_type, fp32_only, entry_point, frozenset(local_modules), exports)
+    context = _Context(definition_name, op_type, fp32_only, entry_point, frozenset(local_modules), exports,
+                       not lazy_local_import(sources, frozenset(local_modules)))
     findings: list[Finding] = [*_allowance_findings(sources, solution)[1], *found]
     for path, text in skip_main_blocks(sources):  # a self-test under `if __name__ == "__main__":` never runs
         if path.endswith(PYTHON_SUFFIXES):
@@ -178,6 +179,7 @@ class _Context:
     entry_point: str
     local_modules: frozenset[str]  # the kernel's own modules: patching its own state is fine
     exports: Mapping[str, Mapping[str, str]] = None  # local module (dotted) -> its module-level name -> dotted name
+    imports_at_load: bool = True  # no module of the kernel's is first imported inside a function (``numerics``)
 
 
 def _matches(name: str, prefix: str) -> bool:
@@ -216,11 +218,13 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     inner |= own_attribute_reads(walked, resolver.resolve)  # **vars(meta) (round 21, z05)
     own_calls = own_method_calls(tree)  # self.softmax(x) of a class that defines softmax (round 21, z29)
     callees, plain_calls, folded = call_sites(walked, resolver.resolve)
+    at_import = import_time_callees(tree) if context.imports_at_load else set()
     for node in walked:
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
             name = resolver.resolve(node)
             if name:
-                _check_name(name, node, hit, vendor, context, imported=False, plain_call=id(node) in plain_calls)
+                _check_name(name, node, hit, vendor, context, imported=False, plain_call=id(node) in plain_calls,
+                            at_import=id(node) in at_import)
                 if id(node) not in callees | folded:  # ops = [np.logaddexp]; ops[0].reduce(x) (round 33, aw03)
                     for message in vendor_holder(name, vendor):
                         hit("vendor-op", node, message)
@@ -242,7 +246,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
                 if wrong:
                     hit(wrong[0], target, wrong[1])
                 if not setting:
-                    _check_store(target, resolver, hit)
+                    check_store(target, resolver.resolve, hit)
         elif isinstance(node, ast.ClassDef):
             for base in node.bases:
                 if (resolver.resolve(base) or "").endswith(("torch.Tensor", "torch._C.TensorBase")):
@@ -273,7 +277,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
 
 
 def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: _Context, imported: bool,
-                plain_call: bool = False) -> None:  # fmt: skip
+                plain_call: bool = False, at_import: bool = False) -> None:  # fmt: skip
     parts = name.split(".")
     # typing.sys.settrace is sys.settrace: a rule's module reached through another module's attribute.
     aliases = [".".join(parts[i:]) for i in range(1, len(parts)) if parts[i] in REEXPORTED]
@@ -293,12 +297,14 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
     vendor_methods = vendor_names(context.op_type)[1]
     for message in vendor_aliases(name, aliases, value, vendor, vendor_methods):
         hit("vendor-op", node, message)
-    # a fused op (several families) too: its library parts are counted in the record, and numpy's, or a softmax in
-    # torch.distributions' Python, are in no record (red-team round 40, bj03)
-    fused = not vendor and len(matching_families(context.op_type)) > 1
+    families = matching_families(context.op_type)  # a fused op's allow-lists too (round 40, bj03)
+    fused = not vendor and len(families) > 1
+    if not families and parts[0] not in context.local_modules and (why := library_of_no_family(name, canonical)):
+        hit("vendor-op", node, f"{'imports' if imported else 'uses'} {name}: {why}")
     if (vendor or fused) and parts[0] not in context.local_modules and not any(
             _matches(n, prefix) for n in (name, canonical, *aliases) for prefix in (*MODULE_RULES, *vendor)):  # fmt: skip
-        why = unlisted_routine(name, canonical, products=not fused and "mm" in family_parts(context.op_type),
+        products = at_import or (not fused and "mm" in family_parts(context.op_type))  # at import: on constants
+        why = unlisted_routine(name, canonical, products=products,
                                plain_call=plain_call or imported)  # by allow-list (an import is no use)
         if why:
             hit("unlisted-routine", node, why)
@@ -365,23 +371,6 @@ def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[st
     highest = bool(node.args) and isinstance(node.args[0], ast.Constant) and node.args[0].value == "highest"
     if func and func.endswith("set_float32_matmul_precision") and context.fp32_only and not highest:
         hit("precision-downgrade", node, "set_float32_matmul_precision allows TF32 in a float32 definition")
-
-
-def _check_store(target: ast.AST, resolver: Resolver, hit) -> None:
-    if isinstance(target, (ast.Tuple, ast.List)):
-        for element in target.elts:
-            _check_store(element, resolver, hit)
-        return
-    if isinstance(target, ast.Attribute):
-        owner = resolver.resolve(target.value)
-        if owner:
-            hit("patching", target, f"assigns {owner}.{target.attr}, an attribute of an imported module or class")
-    elif isinstance(target, ast.Subscript):
-        owner = resolver.resolve(target.value)
-        if owner == "os.environ":
-            hit("file-network-os", target, "edits os.environ, which the harness and the libraries read")
-        elif owner:
-            hit("patching", target, f"edits {owner}, which belongs to an imported module")
 
 
 # ---------------------------------------------------------------- C++ / CUDA

@@ -32,7 +32,7 @@ def _check(entry: Any, returned: list | None, args: list = ()) -> Any:
     if not entry.settled:
         entry.wires.settle()
         entry.settled = True
-    trip = entry.wires.check() or _compilers_held() or _collector_held() or (
+    trip = entry.wires.check() or _compilers_held() or _collector_held() or _streams_held() or (
         _strict_outputs(entry, returned, args) if returned is not None else None)
     _drain_device()
     return trip
@@ -45,6 +45,17 @@ def _compilers_held() -> Any:
 
     why = undone()
     return None if why is None else Trip("patching", why)
+
+
+def _streams_held() -> Any:
+    """``patching`` where the kernel's code left ``sys.stdout`` or ``sys.stderr`` replaced: the worker's loop flushed
+    them after the records had closed (red-team round 40, bk05, bk09; ``worker.pool.streams_replaced``)."""
+    from pytest_solbench.guard.tripwires import Trip
+    from pytest_solbench.worker.pool import streams_replaced
+
+    which = streams_replaced()
+    return None if which is None else Trip("patching", f"the kernel left {which} replaced (a redirect never undone): "
+                                                       "the worker's loop would run its code after the call's record")
 
 
 def _collector_held() -> Any:

@@ -4,15 +4,14 @@ The automatic collector ran a kernel's finalizer between two requests, where not
 compiled a GEMM unseen (red-team round 30, aq01). So after a guarded kernel's import (``harness.load``) what the
 import made is frozen (``gc.freeze``: a call's own garbage is then collected in milliseconds) and the automatic
 collector is off (:func:`hold_off`); a call's garbage goes inside its record (``harness.call``'s let-go), and the
-collector switched back on by the kernel's code is ``patching`` (:func:`switched_on`). The exception is the GPU's
-timed calls (:func:`collecting`). The reference's process, which only times, keeps its collector.
+collector switched back on by the kernel's code is ``patching`` (:func:`switched_on`). Between any two calls the
+harness collects (:func:`between_calls`), so no call finds the collector in another state than any other. The
+reference's process, which only times, keeps its collector.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
-from typing import Iterator
 
 
 def hold_off(guarded: bool) -> None:
@@ -22,18 +21,14 @@ def hold_off(guarded: bool) -> None:
         gc.disable()
 
 
-@contextlib.contextmanager
-def collecting() -> Iterator[None]:
-    """The automatic collector on for the GPU's timed calls (hundreds, unrecorded): an honest kernel leaving a cycle
-    a call grew 64 MB a call with it off (round 31, at FV-1). A finalizer there is as unrecorded as the timed calls:
-    the calls after them are recorded and their kernels named, and Inductor compiles to library calls anywhere."""
-    was = gc.isenabled()
-    gc.enable()
-    try:
-        yield
-    finally:
-        if not was:
-            gc.disable()
+def between_calls() -> None:
+    """The garbage of the call before collected, before the next call, in a guarded kernel's process: after every
+    call alike (checked, CPU mode's short batch, the outside clock's and the GPU's timed calls). The automatic
+    collector had been on for the GPU's timed calls only, so a call could tell them apart (a cycle's finalizer ran
+    inside the call there and nowhere else: red-team round 41, bn02); with it off there, an honest kernel leaving a
+    cycle a call grew 64 MB a call (round 31, at FV-1). After ``gc.freeze`` this takes microseconds."""
+    if not gc.isenabled():
+        gc.collect()
 
 
 def switched_on() -> str | None:

@@ -114,12 +114,15 @@ def _sync(device: str) -> None:
 _HARNESS = str(Path(__file__).resolve().parents[1])  # the whole package, not only worker/
 
 
-def _short_traceback(exc: BaseException, limit: int = 6) -> str:
+def _short_traceback(exc: BaseException, limit: int = 6, recorded: bool = True) -> str:
     """The exception first, then the last frames outside the harness: what the kernel's author needs. Where none
-    is outside it, the fault is the harness's own: its frames are shown, so the report names where to fix it."""
+    is outside it, the fault is the harness's own: its frames are shown, so the report names where to fix it.
+    ``recorded``: inside the judge's record, where the message's code is seen; else ``pool.told`` says it."""
+    from pytest_solbench.worker.pool import told
+
     every = traceback.extract_tb(exc.__traceback__)
     frames = [f for f in every if not f.filename.startswith(_HARNESS)]
-    lines = [f"{type(exc).__name__}: {exc}"]
+    lines = [f"{type(exc).__name__}: {exc}" if recorded else told(exc)]
     if not frames and every:
         frames, lines = every, [*lines, "  (raised inside pytest-solbench, not the kernel: please report it)"]
     lines += [f"  {f.filename}:{f.lineno} in {f.name}: {(f.line or '').strip()}" for f in frames[-limit:]]

@@ -71,7 +71,7 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
                 fn = execute._compiled(fn)
         except kernels.KernelError as exc:  # a PermissionError at its import: the file own-user kept from it is named
             failed = {"failure": exc.status, "error": str(exc) + own_user_hint(exc)}
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit and the rest too: nothing of the kernel's escapes the record
             failed = {"failure": "COMPILE_ERROR", "error": _fault(exc)}
         if failed is None:  # the last item's garbage goes before the freeze below keeps what is left for good,
             with wires.arm() if wires is not None else contextlib.nullcontext():  # inside this record (round 31, at)
@@ -116,7 +116,7 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
             began = time.perf_counter()
             try:
                 results[i] = _invoke(entry, *cases[i])
-            except Exception as exc:
+            except BaseException as exc:  # a BaseException left the record, whose str() ran outside it (round 41, bn01)
                 replies.append(_raised(entry, exc))
             finally:
                 own[0] += time.perf_counter() - began
@@ -126,10 +126,11 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
             return
         try:
             reported, trip, final = _after_call(entry, results.pop(i), *cases[i], device)
-        except Exception as exc:
+        except BaseException as exc:
             replies.append(_raised(entry, exc))
             return
         replies.append({"outputs": None if final else reported, "trip": _trip(trip), "kernel_names": None})
+        collector.between_calls()  # inside the record, as before every timed call (``prepare``)
 
     def let_go() -> None:
         """The calls' tensors dropped and the garbage collected inside the record and the armed window: a finalizer
@@ -164,10 +165,10 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
                         run(i)
                         check(i)
                     let_go()
-    except Exception as exc:  # the record itself failed around the calls (their own raises are caught above)
+    except BaseException as exc:  # the record itself failed around the calls (their own raises are caught above)
         if not over():
             del replies[calls - 1:]  # the last call's place says so: the reply stays within the calls asked
-            replies.append(_raised(entry, exc))
+            replies.append({"error": _fault(exc, recorded=False)})  # outside the record: nothing of the kernel's runs
     return {"calls": replies, "ops": _sent(entry, ops), "kernel_s": round(own[0], 6)}
 
 
@@ -234,6 +235,7 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
 
     def prepare(i: int) -> None:
         deliver()  # outside the timed window: the copy is the harness's work, not the kernel's
+        collector.between_calls()  # as after a checked call: the collector tells no call from another (round 41)
         if which(i) in begun:
             for p, made in as_made[which(i)].items():
                 sets[which(i)][0][p].copy_(made)
@@ -279,14 +281,13 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
             else:
                 config = timing.TimingConfig(max_time_s=cfg["max_time_s"], timer=cfg["timer"],
                                              cold_l2=flush is not None)  # fmt: skip
-                with collector.collecting():
-                    measurement = timing.measure(run, prepare=prepare, device=device, config=config, l2_flush=flush,
-                                                 clock_probe=_clock_probe(device), input_set=which)  # fmt: skip
+                measurement = timing.measure(run, prepare=prepare, device=device, config=config, l2_flush=flush,
+                                             clock_probe=_clock_probe(device), input_set=which)  # fmt: skip
                 reply = {"measurement": _plain_measurement(measurement.to_dict())}
             deliver()
             execute._sync(device)
-    except Exception as exc:
-        return {"error": f"while timing: {_fault(exc)}"}
+    except BaseException as exc:  # the short batch's too (round 41, bn03); the record has closed: told, not read
+        return {"error": f"while timing: {_fault(exc, recorded=False)}"}
     finally:
         _ATTACHED["done"] = sets  # let go at the next request, outside the window the judge times
     if later and not tripped:  # the judge times this request: its checks come in the next
@@ -347,10 +348,11 @@ def _noop(*_args: Any) -> None:
     pass
 
 
-def _fault(exc: BaseException) -> str:
+def _fault(exc: BaseException, recorded: bool = True) -> str:
     """What the kernel raised, for its author: the exception and its frames, then, where own-user kept a file from
-    it (one of its own, closed to other users), that file and the fix (``guard.confine.own_user_hint``)."""
-    return execute._short_traceback(exc) + own_user_hint(exc)
+    it (one of its own, closed to other users), that file and the fix (``guard.confine.own_user_hint``).
+    ``recorded``: told inside a record; outside one its message is not read (``pool.told``)."""
+    return execute._short_traceback(exc, recorded=recorded) + (own_user_hint(exc) if recorded else "")
 
 
 def _clock_probe(device: str) -> Any:

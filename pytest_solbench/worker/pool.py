@@ -138,7 +138,7 @@ def _serve(fd: int) -> None:
     import faulthandler
 
     faulthandler.enable()  # a segfault prints the Python stack into the stderr log before the process dies
-    streams = (sys.stdout, sys.stderr)  # as the process began, before any kernel's code ran
+    STREAMS[:] = streams = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)  # before any kernel's code ran
     conn = Connection(fd)
     try:
         _, sys_path, plain, parent = conn.recv()
@@ -155,7 +155,7 @@ def _serve(fd: int) -> None:
             try:
                 reply: tuple = ("ok", resolve_target(target)(*args))
             except BaseException as exc:  # SystemExit and KeyboardInterrupt from a target are its errors too
-                reply = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc(), getattr(exc, "outcome", None))
+                reply = ("error", told(exc), frames(exc), getattr(exc, "outcome", None) if plain_class(exc) else None)
             finally:
                 flush_streams(streams)
                 _close_passed()
@@ -167,13 +167,52 @@ def _serve(fd: int) -> None:
         return  # the parent went away
 
 
-def flush_streams(streams: tuple[Any, ...]) -> None:
+_PLAIN_ARGS = (str, int, float, bool, bytes, type(None))
+
+
+def plain_class(exc: BaseException) -> bool:
+    """Whether ``exc``'s class is Python's or the plugin's, read without running any code of the kernel's (its
+    class's name and module through ``type``'s own descriptors: a metaclass may define its own)."""
+    module = type.__dict__["__module__"].__get__(type(exc), type)
+    return module == "builtins" or (isinstance(module, str) and module.startswith("pytest_solbench."))
+
+
+def told(exc: BaseException) -> str:
+    """``Type: message`` of an exception, told without running the kernel's code: where no record is open, the
+    ``__str__`` of a kernel's exception (or of an object in a built-in one's arguments) ran unseen, and it compiled a
+    library op the later items ran (red-team round 41, bn01). A kernel's class is named, its message not read."""
+    name = type.__dict__["__name__"].__get__(type(exc), type)
+    if plain_class(exc) and all(type(arg) in _PLAIN_ARGS for arg in BaseException.__dict__["args"].__get__(exc)):
+        return f"{name}: {exc}"
+    return f"{name} (an exception of the kernel's code; its message is read only inside the judge's records)"
+
+
+def frames(exc: BaseException) -> str:
+    """The traceback's frames, then :func:`told`: never ``traceback.format_exc``, which reads the message."""
+    return "Traceback (most recent call last):\n" + "".join(traceback.format_tb(exc.__traceback__)) + told(exc)
+
+
+STREAMS: list[Any] = []  # in a worker: sys.stdout, stderr, __stdout__, __stderr__ as its loop began
+
+
+def flush_streams(streams: Sequence[Any]) -> None:
     """The prints of a request flushed into the log, through the streams the process began with, never what
     ``sys.stdout`` is now: a kernel's stream left in place by ``contextlib.redirect_stdout`` ran its ``flush`` here,
     after every record of the request had closed and before the reply, and wrote a library op's outputs unrecorded
-    (red-team round 40, bk05). The tripwires watch ``sys.stdout`` and ``sys.stderr`` too (``guard.integrity``)."""
-    for stream in streams:
+    (red-team round 40, bk05). A stream left replaced is ``patching`` too (:func:`streams_replaced`)."""
+    for stream in streams[:2]:
         stream.flush()
+
+
+def streams_replaced() -> str | None:
+    """In a worker, which of ``sys``'s streams a kernel's code left replaced, or None (in pytest's own process its
+    capture swaps them, and nothing is flushed for a kernel there)."""
+    if not STREAMS:
+        return None
+    now = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
+    names = ("sys.stdout", "sys.stderr", "sys.__stdout__", "sys.__stderr__")
+    replaced = [name for name, was, is_ in zip(names, STREAMS, now) if was is not is_]
+    return ", ".join(replaced) or None
 
 
 def worker_path() -> list[str]:
