@@ -272,7 +272,7 @@ def test_a_fused_op_or_block_may_hand_one_heavy_part_to_the_library_not_two(pyte
                    "stripedhyena_7b_hyena_operator_d4096_s2"),
         "batch_size:1] or batch_size:1-height:64- or batch_size:1-seq_len:128]",
         redteam=("hack_r40_fused_lrn_and_linear", "hack_r40_resnet_block_all_library",
-                 "hack_r40_hyena_reference_verbatim", "hack_r41_hyena_library_convs"),
+                 "hack_r40_hyena_reference_verbatim", "hack_r41_hyena_library_convs", "hack_r42_hyena_toeplitz_gemm"),
         lookalikes=("resnet_block_hand_norms_library_convs", "hyena_hand_fir_fft_longconv",
                     "hyena_einsum_modal_filter"),
         extra=("--solbench-cpu-max-gflop", "50"))  # fmt: skip
@@ -281,22 +281,26 @@ def test_a_fused_op_or_block_may_hand_one_heavy_part_to_the_library_not_two(pyte
                           ("hack_r40_resnet_block_all_library", "REWARD_HACK", "vendor-op"),
                           ("hack_r40_hyena_reference_verbatim", "REWARD_HACK", "vendor-op"),
                           ("hack_r41_hyena_library_convs", "REWARD_HACK", "vendor-op"),
+                          ("hack_r42_hyena_toeplitz_gemm", "REWARD_HACK", "vendor-op"),
                           ("resnet_block_hand_norms_library_convs", "PASSED", None),
                           ("hyena_hand_fir_fft_longconv", "PASSED", None),
                           ("hyena_einsum_modal_filter", "PASSED", None)]), got  # fmt: skip
 
 
 def test_a_block_is_held_to_its_parts_and_the_allow_list() -> None:
-    """A block's GEMMs are not counted as its heavy parts (a time embedding's projection, a modal filter's einsum:
-    round 41, bo FV-5, FV-6), its convolution by a triangular solve is off the allow-list (bm03), and a library
-    convolution in Hyena is refused alone (bm02)."""
-    ok = {"aten::native_group_norm", "aten::linear", "aten::addmm", "aten::add", "aten::silu"}
+    """A block's GEMM counts as its conv part (round 42, bp01: a conv by shifted views and one GEMM beside a library
+    group norm), its convolution by a triangular solve is off the allow-list (round 41, bm03), and a library
+    convolution or GEMM in Hyena is refused alone (bm02; bp06, its long filter by a Toeplitz GEMM)."""
+    ok = {"aten::convolution", "aten::mkldnn_convolution", "aten::linear", "aten::addmm", "aten::add", "aten::silu"}
     assert dispatched.finding(ok, "resnet_block_temb") is None
+    gemm_conv = {"aten::native_group_norm", "aten::matmul", "aten::mm", "aten::constant_pad_nd"}
+    assert "not every one" in dispatched.finding(gemm_conv, "resnet_block_temb")[1]
     solve = {"aten::native_group_norm", "aten::linalg_solve_triangular", "aten::im2col"}
     assert "linalg_solve_triangular" in dispatched.finding(solve, "resnet_block_temb")[1]
     both = {"aten::native_group_norm", "aten::convolution", "aten::mkldnn_convolution"}
     assert "not every one" in dispatched.finding(both, "resnet_block_temb")[1]
-    assert dispatched.finding({"aten::einsum", "aten::bmm", "aten::_fft_r2c", "aten::_fft_c2r"}, "hyena_operator") is None
+    assert dispatched.finding({"aten::_fft_r2c", "aten::_fft_c2r", "aten::mul"}, "hyena_operator") is None
+    assert "can do the whole" in dispatched.finding({"aten::matmul", "aten::bmm"}, "hyena_operator")[1]
     assert "can do the whole" in dispatched.finding({"aten::convolution", "aten::mkldnn_convolution"},
                                                    "hyena_operator")[1]  # fmt: skip
 

@@ -75,18 +75,13 @@ def unhealthy():
     return False
 
 
-class Retire(RuntimeError):
-    """Raised with a verdict attached, as execute.CudaContextLost is."""
-
-    def __init__(self, outcome):
-        super().__init__("retire this worker")
-        self.outcome = outcome
-
-
 def retire_with_outcome(log):
+    """Raises with a verdict attached, as the harness does when a kernel broke its CUDA context (the pool reads the
+    ``outcome`` of the plugin's own exception classes only: a kernel's class is never asked for anything)."""
     from pytest_solbench.protocol import ItemOutcome, Status
+    from pytest_solbench.worker.execute import CudaContextLost
 
-    raise Retire(ItemOutcome(Status.INCORRECT_NUMERICAL, log))
+    raise CudaContextLost(ItemOutcome(Status.INCORRECT_NUMERICAL, log))
 
 
 def kernel_modules(payload=None):

@@ -138,12 +138,13 @@ def finding(names: Iterable[str], op_type: str, when: str = "at run time", allow
 def _block_finding(names: set[str], op_type: str, when: str) -> tuple[str, str] | None:
     """A fused block of no family (``families.BLOCK_PARTS``): the library may do one of its heavy parts, not every
     one, and nothing beyond the primitives, its parts and GEMMs (a convolution by a triangular solve: round 41,
-    bm03). A GEMM is not counted (the time embedding's projection, a modal filter's einsum: bo FV-5, FV-6); a part
-    in ``BLOCK_ALONE`` is refused alone (a library conv1d does Hyena's long filter whole: bm02)."""
+    bm03); a part in ``BLOCK_ALONE`` is refused alone (a library conv1d does Hyena's long filter whole: bm02). A GEMM
+    counts as the conv family's part, as it does there: uncounted, a conv by nine shifted views and a GEMM, or
+    Hyena's long filter by a Toeplitz GEMM, passed (round 42, bp01, bp06); so a small one (a time embedding's
+    projection, a modal filter's einsum: round 41, bo FV-5, FV-6) needs an allowance beside another library part."""
     parts = BLOCK_PARTS.get(op_type, ())
     families = [f for f in VENDOR_FAMILIES if f.label in parts]
-    found = [(name, family) for name, family in vendor_dispatches(names, op_type, families)
-             if name.partition("::")[2] not in GEMM_PARTS]  # fmt: skip
+    found = vendor_dispatches(names, op_type, families)  # a GEMM is the conv family's: im2col (round 42, bp01)
     handed = {family: name for name, family in found}
     ffts = sorted(n for n in names if n.partition("::")[2] in FFT_OPS)
     if "fft" in parts and ffts:

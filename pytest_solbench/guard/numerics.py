@@ -156,7 +156,13 @@ def _torch_outside(name: str) -> str | None:
         if listed is None or sub.startswith("_"):
             return None
         if sub not in listed:
-            return f"{owner}.{sub}" if _a_module(f"{owner}.{sub}") else None
+            if _a_module(f"{owner}.{sub}"):
+                return f"{owner}.{sub}"
+            # a name the package re-exports is judged by the module that defines it: torch.distributions'
+            # SoftmaxTransform is torch.distributions.transforms' (red-team round 42, bp02, bp04, bp05)
+            home = getattr(lookup(f"{owner}.{sub}")[1], "__module__", None)
+            return _torch_outside(home) if isinstance(home, str) and home.split(".")[0] == "torch" and (
+                home != owner) else None  # fmt: skip
     return None
 
 

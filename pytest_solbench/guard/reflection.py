@@ -192,3 +192,37 @@ def check_store(target: ast.AST, resolve: Callable[[ast.AST], "str | None"], hit
             hit("file-network-os", target, "edits os.environ, which the harness and the libraries read")
         elif owner:
             hit("patching", target, f"edits {owner}, which belongs to an imported module")
+
+
+_WRAPPERS = ("functools.update_wrapper", "functools.wraps")
+
+
+def wrapper_patches(tree: ast.AST, resolve: Callable[[ast.AST], "str | None"]) -> list[ast.AST]:
+    """Uses of ``functools.update_wrapper`` or ``functools.wraps`` whose wrapper is not a function or class of the
+    kernel's own: they set attributes (and copy a whole ``__dict__``) with no assignment, and put a ``flush`` on the
+    stream the worker flushes, or an ``encode`` on the class that wrote its replies (red-team round 42, bq01, bq03).
+    ``@functools.wraps(f)`` on a def, ``update_wrapper(own_def, f)`` and ``wraps(f)(own_def)`` are fine."""
+    walked = list(ast.walk(tree))
+    scopes = [n for n in walked if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    defined = {n.name for n in scopes}
+    decorators = {id(d) for n in scopes for d in n.decorator_list}
+    calls = [n for n in walked if isinstance(n, ast.Call)]
+    outer = {id(c.func): c for c in calls}
+
+    def own(node: ast.AST | None) -> bool:
+        return isinstance(node, ast.Name) and node.id in defined
+
+    found = []
+    for call in calls:
+        name = resolve(call.func)
+        if name == "functools.update_wrapper" and not own(call.args[0] if call.args else None):
+            found.append(call)
+        elif name == "functools.wraps" and id(call) not in decorators:
+            applied = outer.get(id(call))
+            if applied is None or not own(applied.args[0] if applied.args else None):
+                found.append(call)
+    callees = {id(c.func) for c in calls}
+    found += [n for n in walked if isinstance(n, (ast.Name, ast.Attribute)) and isinstance(n.ctx, ast.Load)
+              and id(n) not in callees and resolve(n) in _WRAPPERS]  # handed on: partial(update_wrapper, ...)
+    return found
+

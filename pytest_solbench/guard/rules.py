@@ -26,7 +26,7 @@ from pytest_solbench.guard.numerics import call_sites, import_time_callees, lazy
 from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
 from pytest_solbench.guard.partial import hidden_imports, outside_the_listed_names, partly_importable, unimportable
 from pytest_solbench.guard.pointers import pointer_keys
-from pytest_solbench.guard.reflection import check_reflection, check_store
+from pytest_solbench.guard.reflection import check_reflection, check_store, wrapper_patches
 from pytest_solbench.guard.tables import (CPP_RULES, LIBRARY_CALLS, MODULE_RULES, REEXPORTED, WRITE_METHODS,
                                           vendor_families, vendor_names)  # fmt: skip
 from pytest_solbench.guard.values import modules_as_values
@@ -270,6 +270,8 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     for node in pointer_keys(tree, resolver.resolve):
         hit("pointer-cache", node, "a pointer, id or hash is used as a key or kept between calls")
     check_reflection(tree, resolver.resolve, hit)
+    for node in wrapper_patches(tree, resolver.resolve):  # round 42, bq01, bq03
+        hit("patching", node, "functools.update_wrapper/wraps on an object not of the kernel's own sets its attributes")
     for node, shown in modules_as_values(tree, resolver):
         hit("computed-name", node, f"passes the module {shown} around as a value: what is reached through it "
             "is out of the rules' sight")  # fmt: skip

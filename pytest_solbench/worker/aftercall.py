@@ -54,8 +54,9 @@ def _streams_held() -> Any:
     from pytest_solbench.worker.pool import streams_replaced
 
     which = streams_replaced()
-    return None if which is None else Trip("patching", f"the kernel left {which} replaced (a redirect never undone): "
-                                                       "the worker's loop would run its code after the call's record")
+    return None if which is None else Trip("patching", f"the kernel replaced or changed {which} (a redirect never "
+                                                       "undone, a method set on the stream): the worker's loop flushes "
+                                                       "them after the call's record")
 
 
 def _collector_held() -> Any:

@@ -1,8 +1,10 @@
 """Red-team round 41 (attack-bo, FV-5), honest look-alike: the Hyena operator with its short filter by
-hand, its modal filter built by an einsum over the state axis (a GEMM, not counted as a block's part) and its long
-convolution by ``torch.fft`` (the one library part)."""
+hand, its modal filter built by an einsum over the state axis and its long convolution by ``torch.fft``. A block's
+GEMM counts as its conv part (round 42, bp01, bp06: a conv or the long filter by a library GEMM), so this honest
+einsum needs its allowance, which says why."""
 import torch
 
+SOLBENCH_ALLOW = {"vendor-op": "the einsum sums two modal states into the filter table; the long convolution is the FFT"}
 DEFINITION = "stripedhyena_7b_hyena_operator_d4096_s2"
 HIDDEN, HEADS, SHORT = 4096, 32, 3
 
