@@ -138,8 +138,8 @@ def _serve(fd: int) -> None:
     import faulthandler
 
     faulthandler.enable()  # a segfault prints the Python stack into the stderr log before the process dies
-    STREAMS[:] = streams = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)  # before any kernel's code ran
-    STREAM_ATTRIBUTES[:] = [frozenset(getattr(s, "__dict__", ())) for s in streams]
+    STREAMS[:] = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)  # before any kernel's code ran
+    STREAM_ATTRIBUTES[:] = [frozenset(getattr(s, "__dict__", ())) for s in STREAMS]  # (``streams_replaced``)
     conn = Connection(fd)
     try:
         _, sys_path, plain, parent = conn.recv()
@@ -157,9 +157,8 @@ def _serve(fd: int) -> None:
                 reply: tuple = ("ok", resolve_target(target)(*args))
             except BaseException as exc:  # SystemExit and KeyboardInterrupt from a target are its errors too
                 reply = ("error", told(exc), frames(exc), getattr(exc, "outcome", None) if plain_class(exc) else None)
-            finally:
-                flush_streams(streams)
-                _close_passed()
+            finally:  # no flush: the streams are unbuffered, and a flush ran kernel code after the records, through
+                _close_passed()  # a redirect, a method on the stream, then one on its buffer (rounds 40 to 43)
             try:
                 send(reply)
             except Exception as exc:  # an unpicklable result: pickling fails before anything is written
@@ -202,12 +201,12 @@ STREAM_ATTRIBUTES: list[frozenset[str]] = []  # and the names in each one's own 
 
 
 def flush_streams(streams: Sequence[Any]) -> None:
-    """The prints of a request flushed into the log, through the streams the process began with, never what
-    ``sys.stdout`` is now: a kernel's stream left in place by ``contextlib.redirect_stdout`` ran its ``flush`` here,
-    after every record of the request had closed and before the reply, and wrote a library op's outputs unrecorded
-    (red-team round 40, bk05). A stream left replaced is ``patching`` too (:func:`streams_replaced`)."""
+    """Prints flushed into the log through the streams a process began with (a Ray seat's, which runs no kernel
+    code). A kernel's process flushes nothing: a flush there ran the kernel's code after every record of a request
+    had closed, through a stream left by ``contextlib.redirect_stdout`` (red-team round 40, bk05), a ``flush`` set on
+    the stream (round 42, bq01), then one set on its buffer (round 43, bt03); its streams are unbuffered instead."""
     for stream in streams[:2]:
-        type(stream).flush(stream)  # its class's own: a flush set on the instance is not called (round 42, bq01)
+        type(stream).flush(stream)
 
 
 def streams_replaced() -> str | None:
@@ -793,7 +792,7 @@ class WorkerPool:
                 self._env.pop(key, None)
             else:
                 self._env[key] = value
-        self._env.setdefault("PYTHONUNBUFFERED", "1")
+        self._env["PYTHONUNBUFFERED"] = "1"  # prints reach the log as written: the loop flushes nothing (``_serve``)
         # Folders of this pool's own for the tensors shared with its workers (``shm.own_folders``), which confinement
         # keeps reachable in them while it hides the rest of /dev/shm.
         self.shared_dirs: tuple[str, ...] = ()
