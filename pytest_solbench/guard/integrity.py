@@ -41,7 +41,10 @@ WATCHED_NAMES = (
     # the operator record's switch, a no-op in a kernel's process (``guard.dispatched.hold_the_record``)
     ("torch._C._autograd", "_enable_record_function"), ("torch.autograd", "_enable_record_function"),
 )
-WATCHED_MODULES = ("time", "builtins")  # every function and class in them
+# every function and class in them; the profiler's modules too, whose globals the record's start and stop call (a
+# member of the kernel's Enum put over torch.autograd.profiler._disable_profiler by Enum._convert_ filtered the
+# record: red-team round 43, bs03, bs04)
+WATCHED_MODULES = ("time", "builtins", "torch.autograd.profiler", "torch.profiler.profiler", "torch.autograd.profiler_util")
 WATCHED_CLASSES = ("torch.cuda.Event", "torch.cuda.Stream", "torch.profiler.profile", "torch.autograd.profiler.profile")
 TENSOR_METHODS = (
     "float", "double", "abs", "isnan", "isfinite", "isinf", "sum", "mean", "max", "min", "amax", "allclose", "isclose",

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from pytest_solbench.guard.owned import exempt_dunders, field_reads
 from pytest_solbench.guard.tables import (ATTRIBUTE_CALLS, DUNDER_ATTRIBUTES, DUNDER_METHODS, DUNDER_NAMES,
-                                          FRAME_ATTRIBUTES, BELOW_RECORD_ATTRIBUTES)  # fmt: skip
+                                          FRAME_ATTRIBUTES, BELOW_RECORD_ATTRIBUTES, NAMESPACE_WRITERS)  # fmt: skip
 
 Hit = Callable[[str, ast.AST, str], None]
 _ALLOWED_SHOWN = "__name__, __doc__, __init__, __call__ and the like"
@@ -88,6 +88,8 @@ def _attribute(node: ast.Attribute, resolve: Callable[[ast.AST], str | None], hi
         hit("computed-name", node, f"{_shown(node)} reaches below the dispatcher ({node.attr}: an operator called, or "
                                    "a TorchScript graph edited by hand, where the judge's record of the operators a "
                                    "call dispatched never sees it)")  # fmt: skip
+    if node.attr in NAMESPACE_WRITERS:
+        hit("patching", node, f"{_shown(node)} writes into a module's namespace named by a string ({node.attr})")
     if isinstance(node.ctx, (ast.Store, ast.Del)) and _is_type_call(node.value, resolve):
         hit("patching", node, f"{_shown(node)} patches the class of an object it was given")
 
@@ -198,31 +200,27 @@ _WRAPPERS = ("functools.update_wrapper", "functools.wraps")
 
 
 def wrapper_patches(tree: ast.AST, resolve: Callable[[ast.AST], "str | None"]) -> list[ast.AST]:
-    """Uses of ``functools.update_wrapper`` or ``functools.wraps`` whose wrapper is not a function or class of the
-    kernel's own: they set attributes (and copy a whole ``__dict__``) with no assignment, and put a ``flush`` on the
-    stream the worker flushes, or an ``encode`` on the class that wrote its replies (red-team round 42, bq01, bq03).
-    ``@functools.wraps(f)`` on a def, ``update_wrapper(own_def, f)`` and ``wraps(f)(own_def)`` are fine."""
-    walked = list(ast.walk(tree))
-    scopes = [n for n in walked if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
-    defined = {n.name for n in scopes}
-    decorators = {id(d) for n in scopes for d in n.decorator_list}
-    calls = [n for n in walked if isinstance(n, ast.Call)]
+    """Uses of ``functools.update_wrapper`` or ``functools.wraps`` on an object the kernel imported: they set
+    attributes (and copy a whole ``__dict__``) with no assignment, and put a ``flush`` on the stream the worker
+    flushed, or an ``encode`` on the class that wrote its replies (red-team round 42, bq01, bq03). A wrapper of the
+    kernel's own (its def, class, instance, lambda, ``partial``, ``self``) is fine (round 43, bu FV-1 to FV-8); one
+    reached under a name of its own is the run time's to catch (``pool.streams_replaced``, ``guard.integrity``)."""
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
     outer = {id(c.func): c for c in calls}
 
-    def own(node: ast.AST | None) -> bool:
-        return isinstance(node, ast.Name) and node.id in defined
+    def foreign(node: ast.AST | None) -> bool:
+        return node is not None and resolve(node) is not None
 
-    found = []
+    found: list[ast.AST] = []
     for call in calls:
         name = resolve(call.func)
-        if name == "functools.update_wrapper" and not own(call.args[0] if call.args else None):
+        if name == "functools.update_wrapper" and foreign(call.args[0] if call.args else None):
             found.append(call)
-        elif name == "functools.wraps" and id(call) not in decorators:
-            applied = outer.get(id(call))
-            if applied is None or not own(applied.args[0] if applied.args else None):
+        elif name == "functools.wraps" and id(call) in outer:
+            applied = outer[id(call)]
+            if foreign(applied.args[0] if applied.args else None):
                 found.append(call)
     callees = {id(c.func) for c in calls}
-    found += [n for n in walked if isinstance(n, (ast.Name, ast.Attribute)) and isinstance(n.ctx, ast.Load)
+    found += [n for n in ast.walk(tree) if isinstance(n, (ast.Name, ast.Attribute)) and isinstance(n.ctx, ast.Load)
               and id(n) not in callees and resolve(n) in _WRAPPERS]  # handed on: partial(update_wrapper, ...)
     return found
-

@@ -117,6 +117,7 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
     **dict.fromkeys(("string.Formatter",),
                     ("computed-name", "a format field path ('0.attr[key]') reaches attributes named by a string")),
     **dict.fromkeys(("unittest.mock", "sys.modules", "torch._dynamo.reset", "torch.overrides.TorchFunctionMode",
+                     "enum.global_enum", "enum._simple_enum",  # write a module's globals (round 43, bs02, bs03)
                      "torch.utils._python_dispatch.TorchDispatchMode", "importlib.invalidate_caches",
                      "torch._C._push_on_torch_function_stack", "torch._C._push_on_torch_dispatch_stack",
                      "torch._C._set_torch_function_mode", "torch.utils._python_dispatch._push_mode",
@@ -217,6 +218,10 @@ BELOW_RECORD_ATTRIBUTES = frozenset(("redispatch", "redispatch_boxed", "_op_dk",
                                      "replaceInput", "replaceInputWith", "replaceAllUsesWith", "insertGraph",
                                      "createFusionGroup", "createClone", "replaceAllUsesAfterNodeWith", "moveBefore",
                                      "moveAfter", "setInsertPoint", "insertConstant", "registerOutput"))  # fmt: skip
+#: Methods that write into another module's namespace by its name in a string: ``Enum._convert_`` puts members over
+#: a module's globals (``torch.autograd.profiler._disable_profiler``, which the record's stop calls: red-team round
+#: 43, bs03, bs04), as ``enum.global_enum`` does by the class's ``__module__``.
+NAMESPACE_WRITERS = frozenset(("_convert_", "_convert", "global_enum", "_add_member_", "_simple_enum"))
 #: Calls whose second argument names an attribute: a dunder named in a string is a dunder all the same.
 ATTRIBUTE_CALLS = ("builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.hasattr",
                    "operator.attrgetter", "operator.methodcaller")  # fmt: skip
