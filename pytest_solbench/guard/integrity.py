@@ -36,8 +36,6 @@ WATCHED_NAMES = (
     ("torch", "Generator"), ("torch", "Tensor"), ("torch", "float32"), ("torch.testing", "assert_close"),
     ("threading", "enumerate"), ("threading", "active_count"), ("threading", "Thread"),
     ("os", "listdir"), ("os", "scandir"), ("os", "getpid"), ("sys", "modules"), ("gc", "collect"),
-    # the worker's loop sends its replies with json.dumps (its streams: ``worker.pool.streams_replaced``)
-    ("json", "dumps"),
     # the operator record's switch, a no-op in a kernel's process (``guard.dispatched.hold_the_record``)
     ("torch._C._autograd", "_enable_record_function"), ("torch.autograd", "_enable_record_function"),
 )

@@ -48,15 +48,15 @@ def _compilers_held() -> Any:
 
 
 def _streams_held() -> Any:
-    """``patching`` where the kernel's code left ``sys.stdout`` or ``sys.stderr`` replaced: the worker's loop flushed
-    them after the records had closed (red-team round 40, bk05, bk09; ``worker.pool.streams_replaced``)."""
+    """``patching`` where the kernel's code left ``sys.stdout`` or ``sys.stderr`` replaced, or set a name on one: the
+    worker's loop once flushed them after the records had closed (red-team rounds 40 and 42, bk05, bq01), and nothing
+    of the kernel's stands in for the process's streams (``worker.pool.streams_replaced``)."""
     from pytest_solbench.guard.tripwires import Trip
     from pytest_solbench.worker.pool import streams_replaced
 
     which = streams_replaced()
     return None if which is None else Trip("patching", f"the kernel replaced or changed {which} (a redirect never "
-                                                       "undone, a method set on the stream): the worker's loop flushes "
-                                                       "them after the call's record")
+                                                       "undone, a method set on a stream)")
 
 
 def _collector_held() -> Any:

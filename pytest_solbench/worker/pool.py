@@ -171,8 +171,9 @@ _PLAIN_ARGS = (str, int, float, bool, bytes, type(None))
 
 
 def plain_class(exc: BaseException) -> bool:
-    """Whether ``exc``'s class is Python's, the plugin's or a library's (:data:`_LIBRARY_MODULES`), read without running any code of the kernel's (its
-    class's name and module through ``type``'s own descriptors: a metaclass may define its own)."""
+    """Whether ``exc``'s class is Python's, the plugin's or a library's (:data:`_LIBRARY_MODULES`), read without
+    running any code of the kernel's (its class's module through ``type``'s own descriptor: a metaclass may define
+    its own)."""
     module = type.__dict__["__module__"].__get__(type(exc), type)
     return module == "builtins" or (isinstance(module, str) and module.split(".")[0] in _LIBRARY_MODULES)
 
@@ -210,8 +211,8 @@ def flush_streams(streams: Sequence[Any]) -> None:
 
 
 def streams_replaced() -> str | None:
-    """In a worker, which of ``sys``'s streams a kernel's code left replaced, or None (in pytest's own process its
-    capture swaps them, and nothing is flushed for a kernel there)."""
+    """In a worker, which of ``sys``'s streams a kernel's code left replaced or gave a name, or None (in pytest's own
+    process its capture swaps them)."""
     if not STREAMS:
         return None
     now = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
