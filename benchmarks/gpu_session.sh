@@ -13,7 +13,7 @@
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup witness ab                      # the GPU's witness; the judge's cost, old and new
 #   REDTEAM_HONEST=examples ... setup alone redteam alone                            # all cheats, then the examples as alone
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup costs jprofile                   # the judge's cost, part by part and function by function
-# DEADLINE_S=N stops every step by N seconds after the start. Every step logs under $OUT/logs; the last packs them into $OUT/logs.tgz. Clocks are only observed, never set.
+# DEADLINE_S=N stops every step by N seconds after the start. GPU_MEM_WATCH=1 logs the card's memory by process. Every step logs under $OUT/logs; the last packs them into $OUT/logs.tgz. Clocks are only observed, never set.
 set -u
 OUT=${OUT:-gpu-out}
 LOGS=$OUT/logs
@@ -34,6 +34,11 @@ timed() {  # NAME CMD...: run CMD, and log its wall time and exit status
   return $rc
 }
 
+if [ -n "${GPU_MEM_WATCH:-}" ]; then  # every 2 s: the card's memory in use and each process's share (an OOM's cause)
+  (while sleep 2; do echo "$(date +%T) $(nvidia-smi --query-gpu=memory.used,memory.total --format=csv,noheader)"
+     nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader | sed 's/^/  /'; done) >"$LOGS/gpu_mem.txt" 2>&1 &
+  mem_watcher=$!
+fi
 for what in "$@"; do
   step "$what"
   case $what in
@@ -170,5 +175,6 @@ for what in "$@"; do
       timed capture "${STOP[@]}" "$(cap "${CAPTURE_S:-300}")" "${PYTEST[@]}" -q -s tests/test_capture.py -k real_sized >"$LOGS/capture.log" 2>&1 ;;
   esac
 done
+[ -n "${mem_watcher:-}" ] && kill "$mem_watcher"
 tar czf "$OUT/logs.tgz" -C "$OUT" logs
 tail -n 5 "$LOGS"/*.log "$LOGS/steps.txt" 2>/dev/null | tail -n 120
