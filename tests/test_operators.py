@@ -274,7 +274,7 @@ def test_a_fused_op_or_block_may_hand_one_heavy_part_to_the_library_not_two(pyte
         redteam=("hack_r40_fused_lrn_and_linear", "hack_r40_resnet_block_all_library",
                  "hack_r40_hyena_reference_verbatim", "hack_r41_hyena_library_convs", "hack_r42_hyena_toeplitz_gemm"),
         lookalikes=("resnet_block_hand_norms_library_convs", "hyena_hand_fir_fft_longconv",
-                    "hyena_einsum_modal_filter"),
+                    "hyena_einsum_modal_filter", "hyena_library_fir_recurrent_longconv"),
         extra=("--solbench-cpu-max-gflop", "50"))  # fmt: skip
     got = sorted((x["solution"], x["solbench"]["status"], x["solbench"].get("rule")) for x in lines)
     assert got == sorted([("hack_r40_fused_lrn_and_linear", "REWARD_HACK", "vendor-op"),
@@ -284,7 +284,8 @@ def test_a_fused_op_or_block_may_hand_one_heavy_part_to_the_library_not_two(pyte
                           ("hack_r42_hyena_toeplitz_gemm", "REWARD_HACK", "vendor-op"),
                           ("resnet_block_hand_norms_library_convs", "PASSED", None),
                           ("hyena_hand_fir_fft_longconv", "PASSED", None),
-                          ("hyena_einsum_modal_filter", "PASSED", None)]), got  # fmt: skip
+                          ("hyena_einsum_modal_filter", "PASSED", None),
+                          ("hyena_library_fir_recurrent_longconv", "PASSED", None)]), got  # fmt: skip
 
 
 def test_a_block_is_held_to_its_parts_and_the_allow_list() -> None:
@@ -303,6 +304,37 @@ def test_a_block_is_held_to_its_parts_and_the_allow_list() -> None:
     assert "can do the whole" in dispatched.finding({"aten::matmul", "aten::bmm"}, "hyena_operator")[1]
     assert "can do the whole" in dispatched.finding({"aten::convolution", "aten::mkldnn_convolution"},
                                                    "hyena_operator")[1]  # fmt: skip
+    short = {dispatched.SHORT_CONVOLUTIONS, "aten::convolution", "aten::mkldnn_convolution"}
+    assert dispatched.finding(short, "hyena_operator") is None  # the short filter, as the reference does it
+    assert "not every one" in dispatched.finding(short | {"aten::_fft_r2c"}, "hyena_operator")[1]
+    assert "can do the whole" in dispatched.finding(short | {"aten::bmm"}, "hyena_operator")[1]  # a Toeplitz GEMM
+
+
+def test_a_record_says_whether_every_convolution_had_a_few_taps() -> None:
+    """The short filter's three taps are told from a long filter by the weights' shapes in the record; ``conv_tbc``
+    (weight laid out ``[taps, in, out]``) and a range the kernel names like a convolution never count as short."""
+    import torch
+    import torch.nn.functional as F
+
+    def marked(call) -> bool:
+        with dispatched.recorded() as seen:
+            call()
+        assert dispatched.STOPPED not in seen
+        return dispatched.SHORT_CONVOLUTIONS in dispatched.sent(seen)
+
+    x = torch.randn(1, 6, 40)
+    assert marked(lambda: F.conv1d(x, torch.randn(6, 1, 3), padding=2, groups=6))
+    assert marked(lambda: F.conv1d(x, torch.randn(6, 1, 4), padding=3, groups=6, dilation=2))
+    assert not marked(lambda: F.conv1d(x, torch.randn(6, 1, 40), padding=39, groups=6))
+    assert not marked(lambda: (F.conv1d(x, torch.randn(6, 1, 3), groups=6), F.conv1d(x, torch.randn(6, 1, 9), groups=6)))
+    assert not marked(lambda: torch.conv_tbc(x.permute(2, 0, 1).contiguous(), torch.randn(3, 6, 1), torch.zeros(1)))
+    assert not marked(lambda: x.sum())  # no convolution at all
+
+    def named_like_one():
+        with torch.profiler.record_function("aten::convolution"):
+            x.sum()
+
+    assert not marked(named_like_one)
 
 
 def test_round_41_honest_lookalikes_pass_through_the_plugin(pytester: pytest.Pytester) -> None:

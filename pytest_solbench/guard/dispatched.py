@@ -138,7 +138,9 @@ def finding(names: Iterable[str], op_type: str, when: str = "at run time", allow
 def _block_finding(names: set[str], op_type: str, when: str) -> tuple[str, str] | None:
     """A fused block of no family (``families.BLOCK_PARTS``): the library may do one of its heavy parts, not every
     one, and nothing beyond the primitives, its parts and GEMMs (a convolution by a triangular solve: round 41,
-    bm03); a part in ``BLOCK_ALONE`` is refused alone (a library conv1d does Hyena's long filter whole: bm02). A GEMM
+    bm03); a part in ``BLOCK_ALONE`` is refused alone (a library conv1d does Hyena's long filter whole: bm02) unless
+    every convolution the record saw had a few taps (``SHORT_CONVOLUTIONS``: Hyena's three-tap short filter by
+    ``F.conv1d`` is a part, as its reference does it: rounds 40 and 42, br FV-1, bu FV-9). A GEMM
     counts as the conv family's part, as it does there: uncounted, a conv by nine shifted views and a GEMM, or
     Hyena's long filter by a Toeplitz GEMM, passed (round 42, bp01, bp06); so a small one (a time embedding's
     projection, a modal filter's einsum: round 41, bo FV-5, FV-6) needs an allowance beside another library part."""
@@ -149,7 +151,8 @@ def _block_finding(names: set[str], op_type: str, when: str) -> tuple[str, str] 
     ffts = sorted(n for n in names if n.partition("::")[2] in FFT_OPS)
     if "fft" in parts and ffts:
         handed["fft"] = ffts[0]
-    alone = [(part, name) for part, name in sorted(handed.items()) if part in BLOCK_ALONE.get(op_type, ())]
+    alone = [(part, name) for part, name in sorted(handed.items()) if part in BLOCK_ALONE.get(op_type, ())
+             and not (SHORT_CONVOLUTIONS in names and all(_convolution(n) for n, f in found if f == part))]
     if alone:
         return "vendor-op", (f"dispatched {alone[0][1]} ({alone[0][0]}) {when}: in a {op_type} a library "
                              f"{alone[0][0]} can do the whole heavy part; if it is honest, allow it with "
@@ -245,6 +248,8 @@ def recorded() -> Iterator[set[str]]:
             # (4.5 ms so): an eager kernel's checked calls dispatch hundreds (session 15)
             events = profiler.profiler.kineto_results.events()
             seen.update(event.name() for event in events)
+            if short_convolutions(events):
+                seen.add(SHORT_CONVOLUTIONS)
             if not any(e.name() == "aten::sum" and [marker] in list(e.shapes() or ()) for e in events):
                 seen.add(STOPPED)  # the kernel stopped the record (round 20, x13)
         except Exception:  # noqa: BLE001  the record broke inside the call: what ran is out of sight
@@ -255,7 +260,37 @@ def recorded() -> Iterator[set[str]]:
 STOPPED = "<record stopped>"
 UNRECORDED = "<record not started>"
 FLOODED = "<record flooded>"
-MARKERS = (STOPPED, UNRECORDED, FLOODED)
+SHORT_CONVOLUTIONS = "<every convolution short>"
+MARKERS = (STOPPED, UNRECORDED, FLOODED, SHORT_CONVOLUTIONS)
+
+#: Taps a convolution's kernel may have to be a short filter (Hyena's has 3, Mamba's causal conv 4): a long filter
+#: made of such convolutions over shifted inputs takes a pass of the input per few taps.
+SHORT_TAPS = 4
+
+
+def _convolution(name: str) -> bool:
+    """Whether an operator's name (``aten::mkldnn_convolution``) is a convolution's."""
+    op = name.partition("::")[2]
+    return "conv" in op and "convert" not in op
+
+
+def _short(event) -> bool:
+    """A convolution event whose weight (the second input, ``[out, in / groups, *taps]``) has at most
+    ``SHORT_TAPS`` taps. ``conv_tbc`` lays its weight out ``[taps, in, out]`` and a backward's second input is not a
+    weight: neither is short; nor is an event without shapes (a range the kernel named like an operator)."""
+    shapes = list(event.shapes() or ())
+    if "tbc" in event.name() or "backward" in event.name() or len(shapes) < 2 or len(shapes[1]) < 3:
+        return False
+    taps = 1
+    for size in shapes[1][2:]:
+        taps *= size
+    return taps <= SHORT_TAPS
+
+
+def short_convolutions(events: list) -> bool:
+    """Whether the record saw convolutions and every one had a few taps (``_short``)."""
+    convolutions = [e for e in events if _convolution(e.name())]
+    return bool(convolutions) and all(_short(e) for e in convolutions)
 
 
 def stopped_message() -> str:
