@@ -221,6 +221,11 @@ def test_torchs_own_wrapper_is_not_a_patch_but_a_look_alike_from_elsewhere_is() 
     assert _torch_wrapper_of(honest, original)
     assert not _torch_wrapper_of(impostor, original)  # a wraps() chain, but the code is not torch's
     assert not _torch_wrapper_of(honest, impostor)  # torch's code, but around something else
+    # an object whose class hands out torch's code and the original as ``__wrapped__`` (red-team round 44, bw06)
+    fake = types.new_class("Fake", (), {}, lambda ns: ns.update(__code__=honest.__code__,
+                                                                __wrapped__=staticmethod(original)))()
+    assert getattr(fake, "__wrapped__") is original and not _torch_wrapper_of(fake, original)
+    assert not _torch_wrapper_of(honest, original, "pytest_solbench.worker.pool.plain_json")  # never the plugin's
 
 
 def _import_kernel(path: Path, name: str) -> types.ModuleType:

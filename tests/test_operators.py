@@ -353,6 +353,18 @@ def test_round_41_honest_lookalikes_pass_through_the_plugin(pytester: pytest.Pyt
         "fc1_gelu_np_polyfit")), got  # fmt: skip
 
 
+def test_round_44_honest_lookalikes_pass_through_the_plugin(pytester: pytest.Pytester) -> None:
+    """Honest kernels round 44's attacker wrote: FLUX's RoPE returning a ``typing.NamedTuple``, and RMSNorms that ask
+    ``torch.onnx`` whether they are exported and ``torch.distributed`` for the world size (bx10, bx11, bx13)."""
+    lines = _through_the_plugin(
+        pytester, ("flux1_dev_rope_h24_d128", "gemma_7b_rmsnorm_h3072"), "seq_len:512] or num_tokens:7]",
+        lookalikes=("rope_named_tuple", "rmsnorm_hf_export_guards", "rmsnorm_tp_world_guard"),
+        extra=("--solbench-guard", "strict"))  # fmt: skip
+    got = sorted((x["solution"], x["solbench"]["status"], x["solbench"].get("rule")) for x in lines)
+    assert got == sorted((name, "PASSED", None) for name in (
+        "rope_named_tuple", "rmsnorm_hf_export_guards", "rmsnorm_tp_world_guard")), got  # fmt: skip
+
+
 def _watched_problems() -> list:
     from pathlib import Path
 

@@ -49,6 +49,9 @@ RUNTIME = {
     "hack_r43_buffer_flush_copy_reconstruct": ("INCORRECT_NUMERICAL", None),
     "hack_r43_stderr_buffer_flush_once_per_set": ("INCORRECT_NUMERICAL", None),
     "hack_r43_enum_convert_allowed": ("REWARD_HACK", "patching"),
+    "hack_r44_mode_at_import_allowed": ("REWARD_HACK", "patching"),
+    "hack_r44_mode_entered_in_call_allowed": ("REWARD_HACK", "patching"),
+    "hack_r44_fake_torch_wrapper_allowed": ("REWARD_HACK", "patching"),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
 STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",

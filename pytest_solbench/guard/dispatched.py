@@ -295,7 +295,7 @@ def short_convolutions(events: list) -> bool:
 
 def stopped_message() -> str:
     return ("the record of the operators the call dispatched was stopped inside the call (the judge's profiler "
-            "switched off): what ran is out of sight")
+            "switched off, or ended by a profiler of the kernel's own): what ran is out of sight")
 
 
 def hold_the_record() -> None:

@@ -114,7 +114,7 @@ class Snapshot:
             current = space.get(key, _MISSING) if space is not None else _reread(key)
             if current is obj and (code is None or _code(current) is code):  # builtins have no code to swap
                 continue
-            if current is _MISSING or not _torch_wrapper_of(current, obj):
+            if current is _MISSING or not _torch_wrapper_of(current, obj, name):
                 names.append(name)
         return sorted(set(names))
 
@@ -203,22 +203,24 @@ def _import(name: str) -> Any:
         return None
 
 
-def _torch_wrapper_of(new: Any, old: Any) -> bool:
+def _torch_wrapper_of(new: Any, old: Any, name: str = "") -> bool:
     """Whether ``new`` is torch's own wrapper around ``old`` (``functools.wraps``, code inside torch's package):
     importing torch._dynamo, which torch.compile and the profiler do on first use, rebinds ``torch.manual_seed``
-    that way. Pre-importing it in every worker instead cost 1.6 s of CPU per worker."""
+    that way. Pre-importing it in every worker instead cost 1.6 s of CPU per worker. Only a plain function
+    qualifies, read through its own namespace (an object of the kernel's with ``__code__`` and ``__wrapped__`` in
+    its class passed as one, and replaced the worker's reply encoder: red-team round 44, bw06), and never one of
+    the plugin's own names, which no torch import rebinds."""
     torch = sys.modules.get("torch")
-    code = getattr(new, "__code__", None)
-    if torch is None or code is None:
+    if torch is None or type(new) is not types.FunctionType or "pytest_solbench" in name:
         return False
     home = os.path.dirname(os.path.abspath(torch.__file__)) + os.sep
-    if not os.path.abspath(code.co_filename).startswith(home):
+    if not os.path.abspath(new.__code__.co_filename).startswith(home):
         return False
-    seen, inner = 0, getattr(new, "__wrapped__", None)
+    seen, inner = 0, vars(new).get("__wrapped__")
     while inner is not None and seen < 8:
         if inner is old:
             return True
-        inner, seen = getattr(inner, "__wrapped__", None), seen + 1
+        inner, seen = vars(inner).get("__wrapped__") if type(inner) is types.FunctionType else None, seen + 1
     return False
 
 

@@ -147,8 +147,17 @@ _TORCH_MODULES = {
 }
 
 
+#: Yes/no questions asked of modules off the list, which compute nothing: Hugging Face's export guard, a
+#: tensor-parallel layer's world size (red-team round 44, bx10, bx11)
+_TORCH_QUERIES = frozenset(("torch.onnx.is_in_onnx_export", "torch.distributed.is_available",
+                            "torch.distributed.is_initialized", "torch.distributed.get_world_size",
+                            "torch.distributed.get_rank", "torch.distributed.is_torchelastic_launched"))
+
+
 def _torch_outside(name: str) -> str | None:
     """The module of torch's that ``name`` reaches outside :data:`_TORCH_MODULES`, or None."""
+    if name in _TORCH_QUERIES or name in {q.rpartition(".")[0] for q in _TORCH_QUERIES}:
+        return None  # the module itself too (``import torch.distributed as dist``): its other names stay judged
     parts = name.split(".")
     for depth in range(1, len(parts)):
         owner, sub = ".".join(parts[:depth]), parts[depth]

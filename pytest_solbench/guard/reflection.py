@@ -66,6 +66,8 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
             _call(node, resolve, hit)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _below_record_option(node.value):
             hit("patching", node, _BELOW_RECORD_MESSAGE.format(node.value))
+        elif isinstance(node, ast.Constant) and node.value in TORCH_HOOKS:  # ns["__torch_function__"] = f (bw01)
+            hit("tensor-subclass", node, f"names {node.value} in a string: torch's hook set by name, out of sight")
         elif isinstance(node, ast.MatchClass):  # `case object(f_back=f)` reads f_back with no attribute node
             for name in node.kwd_attrs:  # (red-team round 19, w04, w04d)
                 _attribute_path(ast.Constant(name), "a class pattern", node, hit, private=True)
@@ -123,12 +125,20 @@ def _call(node: ast.Call, resolve: Callable[[ast.AST], str | None], hit: Hit) ->
                 isinstance(k, ast.Constant) and isinstance(k.value, str) for k in options.keys)):  # fmt: skip
             hit("computed-name", node, "torch.compile's options from a computed dict: which compiler options are set "
                                        "is out of the rules' sight")  # fmt: skip
+    if func in CLASS_BUILDERS:  # a class body from a callback: round 44, bw01 (a torch function mode, no def named so)
+        hit("patching", node, f"{func}() builds a class at run time, out of the rules' sight")
     if func == "builtins.type" and len(args) == 3:
         bases = args[1].elts if isinstance(args[1], (ast.Tuple, ast.List)) else [args[1]]
         if any((resolve(b) or "").endswith(("torch.Tensor", "torch._C.TensorBase")) for b in bases):
             hit("tensor-subclass", node, "type(name, bases, namespace) builds a torch.Tensor subclass at run time")
         else:
             hit("patching", node, "type(name, bases, namespace) builds a class at run time, out of the rules' sight")
+
+
+#: torch's hooks into every call on tensors (a subclass's, a mode's)
+TORCH_HOOKS = ("__torch_function__", "__torch_dispatch__")
+#: Builders of a class from a function that fills its namespace: its hooks are set by item, named by no def
+CLASS_BUILDERS = ("types.new_class", "types.prepare_class")
 
 
 def _attribute_path(name: ast.AST, how: str, node: ast.AST, hit: Hit, private: bool = False) -> None:

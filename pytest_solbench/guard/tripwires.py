@@ -290,10 +290,28 @@ def strict_result(result: Any) -> Trip | None:
     import torch
 
     kind = type(result)
-    if kind in PLAIN_RESULTS or kind in (int, float, bool) or isinstance(result, torch.Tensor):
+    if kind in PLAIN_RESULTS or kind in (int, float, bool) or isinstance(result, torch.Tensor) or _named_tuple(kind):
         return None
     return Trip("strict-output", f"the kernel returned a {kind.__module__}.{kind.__qualname__}; a value-returning "
                 "kernel returns tensors, or exactly a tuple, list or dict of them")  # fmt: skip
+
+
+#: What ``collections.namedtuple`` and ``typing.NamedTuple`` put in a class's namespace (and Python, per version):
+#: none of it runs when the class's instance is read as a tuple
+NAMED_TUPLE_DUNDERS = frozenset(("__doc__", "__getnewargs__", "__match_args__", "__module__", "__new__", "__repr__",
+                                 "__slots__", "__annotations__", "__orig_bases__", "__annotate__", "__annotate_func__",
+                                 "__annotations_cache__", "__static_attributes__", "__firstlineno__", "__qualname__"))
+
+
+def _named_tuple(kind: type) -> bool:
+    """A class ``collections.namedtuple`` or ``typing.NamedTuple`` made (FLUX's ``apply_rope`` returns one: round 44,
+    bx13): made by ``type`` itself, with ``tuple`` its only base, its fields named, and no hook of its own that reading
+    it as a tuple, or letting it go, would run (its own methods are never called)."""
+    if type(kind) is not type or kind.__bases__ != (tuple,):
+        return False
+    space = vars(kind)
+    return isinstance(space.get("_fields"), tuple) and all(
+        k in NAMED_TUPLE_DUNDERS for k in space if k.startswith("__") and k.endswith("__"))
 
 
 def strict_outputs(names: Sequence[str], values: Sequence[Any], inputs: Sequence[Any] = ()) -> Trip | None:

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_solbench.data.inputs import poison_
+from pytest_solbench.guard import modes
 from pytest_solbench.guard.confine import own_user_hint
 from pytest_solbench.worker import collector, execute
 from pytest_solbench.worker import delivery
 from pytest_solbench.worker.aftercall import _after_call, _check, _strict_outputs, _strict_result
 from pytest_solbench.worker.rounds import as_outputs
-from pytest_solbench.worker.shm import attach
+from pytest_solbench.worker.shm import attach, touch
 
 
 @dataclass
@@ -64,9 +65,13 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
         problem.definition.op_type)  # fmt: skip
     failed: dict[str, Any] | None = None
     # the import is recorded as a checked call is: a GEMM compiled or captured there ran in no call (round 26, ai01)
+    if payload["guard"]:
+        modes.hold()  # torch's own functions for its stacks of modes, before the kernel can reach them
+    moded = None
     with dispatched.recorded() if watch else contextlib.nullcontext(set()) as ops:
         try:
             fn, dps, wires = execute._kernel(spec, problem.definition, payload["guard"])
+            moded = modes.tripped()  # first: the harness's next torch call would run a mode left on
             if payload["compile_kernel"]:
                 fn = execute._compiled(fn)
         except kernels.KernelError as exc:  # a PermissionError at its import: the file own-user kept from it is named
@@ -88,7 +93,8 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
     _LOADED[payload["key"]] = entry = _Loaded(fn, dps, wires, problem.definition, watch)
     if wires is not None:  # the entry the harness asks for its tripwires stays as loaded (red-team round 18, u03)
         wires.snapshot.watch(f"harness._LOADED[{spec.name!r}]", entry, ("fn", "dps", "wires", "definition", "watch"))
-    return {"destination_passing": dps, "trip": _trip(wires.check() if wires is not None else None), "ops": sent}
+    trip = moded or (wires.check() if wires is not None else None)
+    return {"destination_passing": dps, "trip": _trip(trip), "ops": sent}
 
 
 def call(payload: dict[str, Any]) -> dict[str, Any]:
@@ -100,6 +106,10 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     entry, device = _LOADED[payload["key"]], payload["device"]
+    early = modes.tripped()  # before the harness's first torch call: a mode left on would run in it
+    if early is not None:
+        return {"calls": [{"outputs": None, "trip": _trip(early), "kernel_names": None}], "ops": _sent(entry, set()),
+                "kernel_s": 0.0}
     cases = [([attach(d, device) for d in c["inputs"]], [attach(d, device) for d in c["outputs"]])
              for c in payload["calls"]]  # fmt: skip
     replies: list[dict[str, Any]] = []
@@ -120,6 +130,11 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
                 replies.append(_raised(entry, exc))
             finally:
                 own[0] += time.perf_counter() - began
+                moded = modes.tripped()  # before the harness's own torch calls (the checks)
+                if moded is not None:
+                    results.pop(i, None)
+                    del replies[i:]
+                    replies.append({"outputs": None, "trip": _trip(moded), "kernel_names": None})
 
     def check(i: int) -> None:  # inside the record: every check up to the reply (red-team round 21, y04, y08)
         if i not in results:
@@ -210,18 +225,22 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
     from pytest_solbench.measure import timing
 
     entry, device = _LOADED[payload["key"]], payload["device"]
+    # the first timed result that was not plain (a view is a copy the harness would make), or a mode left on torch's
+    # stacks, looked for before the harness's first torch call and after every call (``deliver``)
+    tripped: list[Any] = [t for t in [modes.tripped()] if t is not None]
     sets = _ATTACHED.pop("sets") if payload.get("attached") else _attach(payload["sets"], device)
     schedule = payload.get("schedule")
     repeated = range(len(sets)) if schedule is None else {k for k, n in Counter(schedule).items() if n > 1}
     as_made = {k: {p: sets[k][0][p].clone() for p in payload.get("restore", ())} for k in repeated}
     begun: set[int] = set()  # the sets called so far
     pending: list[Any] = []  # (set index, result) of a value-returning call, delivered before the next one
-    tripped: list[Any] = []  # the first timed result that was not plain (a view is a copy the harness would make)
 
     def which(i: int) -> int:
         return schedule[i] if schedule is not None else i % len(sets)
 
     def deliver() -> None:
+        moded = modes.tripped()  # the harness's first torch work after a call is here
+        tripped.extend([moded] if moded is not None and not tripped else [])
         while pending:
             index, result = pending.pop()
             trip = _strict_result(entry, result)
@@ -318,22 +337,8 @@ def attach_sets(payload: dict[str, Any]) -> dict[str, Any]:
     inputs' values only after this reply, so nothing can be worked out ahead from them."""
     sets = _ATTACHED["sets"] = _attach(payload["sets"], payload["device"])
     if payload["device"].startswith("cuda"):
-        _touch([t for ins, outs in sets for t in (*ins, *outs)])
+        touch([t for ins, outs in sets for t in (*ins, *outs)])
     return {}
-
-
-TOUCH_STRIDE_BYTES = 1 << 16
-
-
-def _touch(tensors: list) -> None:
-    """A read of one byte in every 64 KiB of each mapped tensor, then a sync: whatever the driver does on the first
-    access to memory opened from another process is done here, not in the first timed call on it."""
-    import torch
-
-    for t in tensors:
-        if isinstance(t, torch.Tensor) and t.is_cuda and t.numel():
-            t.reshape(-1).view(torch.uint8)[::TOUCH_STRIDE_BYTES].sum()
-    torch.cuda.synchronize()
 
 
 def ping(_payload: Any = None) -> dict[str, Any]:

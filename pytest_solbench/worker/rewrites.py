@@ -75,6 +75,7 @@ def keep_attention_written_out() -> None:
         torch._C._jit_set_llga_enabled(False)
         _refuse_graph_edits(torch)
         _hold_llga_off(torch)
+        _refuse_loaders(torch)
 
 
 def undone() -> str | None:
@@ -83,13 +84,15 @@ def undone() -> str | None:
     if torch is not None and torch._C._jit_llga_enabled():
         return "TorchScript's oneDNN Graph fuser was switched on: it runs a traced GEMM or convolution as a library's"
     if _EDITED:
-        return (f"the kernel's code edited a TorchScript graph by hand or switched its oneDNN Graph fuser on "
-                f"({_EDITED[0]}): what that runs goes below the dispatcher, where no record sees it")  # fmt: skip
+        return (f"the kernel's code edited a TorchScript graph by hand, switched its oneDNN Graph fuser on or loaded "
+                f"compiled code ({_EDITED[0]}): what that runs goes below the dispatcher, where no record sees it")  # fmt: skip
     if torch is not None and _LLGA_HELD and torch._C._jit_set_llga_enabled is not _LLGA_HELD[0]:
         return "TorchScript's oneDNN Graph switch was put back: a traced GEMM runs as a library partition"
     if torch is not None and any(vars(getattr(torch._C, owner)).get(name) is not refusal
                                  for (owner, name), refusal in _EDITS_HELD.items()):  # fmt: skip
         return "TorchScript's graph-editing methods were put back: a node added by hand runs below the dispatcher"
+    if torch is not None and any(vars(torch.compiler).get(name) is not refusal for name, refusal in _LOADERS_HELD.items()):
+        return "torch.compiler's loaders of compiled code were put back: what they load dispatches no operator"
     config = sys.modules.get(CONFIG_MODULE)
     changed = [k for k, v in LIBRARY_CALLS.items() if config is not None and getattr(config, k, v) != v]
     if changed:
@@ -136,11 +139,26 @@ def _hold_llga_off(torch: ModuleType) -> None:
     _LLGA_HELD.append(set_llga_enabled)
 
 
-def _refusal(what: str) -> Any:
+#: torch.compiler's loaders of code compiled elsewhere: a softmax compiled outside the kernel and loaded from bytes
+#: ran no trace in its process and dispatched no operator (red-team round 44, bv06, bv07); the static rules name them
+#: (``runtime-load``), and here they refuse whatever name reached them
+LOADERS = ("load_compiled_function", "load_cache_artifacts")
+_LOADERS_HELD: dict[str, Any] = {}
+
+
+def _refuse_loaders(torch: ModuleType) -> None:
+    for name in LOADERS:
+        if name in vars(torch.compiler) and name not in _LOADERS_HELD:
+            _LOADERS_HELD[name] = refusal = _refusal(f"torch.compiler.{name}", "loading code compiled elsewhere is "
+                                                     "refused in a kernel's process (it dispatches no operator)")
+            setattr(torch.compiler, name, refusal)
+
+
+def _refusal(what: str, why: str = "editing a TorchScript graph by hand is refused in a kernel's process (an added "
+                                   "node runs its op below the dispatcher's record)") -> Any:
     def refused(*args: Any, **kwargs: Any) -> Any:
         _EDITED.append(what)
-        raise RuntimeError(f"{what}: editing a TorchScript graph by hand is refused in a kernel's process (an added "
-                           "node runs its op below the dispatcher's record)")  # fmt: skip
+        raise RuntimeError(f"{what}: {why}")
 
     refused.__qualname__ = refused.__name__ = what.rsplit(".", 1)[-1]
     return refused

@@ -1,0 +1,106 @@
+"""The kernel's process after its code returns: no Python mode of the kernel's left on torch's stacks
+(``guard.modes``), a named tuple read as the tuple it is (``tripwires._named_tuple``), and torch's loaders of code
+compiled elsewhere refused (``worker.rewrites``): red-team round 44."""
+
+from __future__ import annotations
+
+import collections
+import typing
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+
+def test_a_mode_left_on_is_named_and_taken_off_and_torchs_device_context_is_kept() -> None:
+    from pytest_solbench.guard import modes
+
+    modes.hold()
+    assert modes.left() is None
+    seen = []
+
+    class Spy(torch.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            seen.append(func)
+            return func(*args, **(kwargs or {}))
+
+    Spy().__enter__()
+    why = modes.left()
+    assert why is not None and "1 torch function mode(s)" in why
+    assert modes.depth() == (0, 0)
+    torch.ones(2).add(1)
+    assert seen == []  # taken off: its code runs in nothing after
+    with Spy():  # entered and left inside one call: nothing is left
+        torch.ones(2)
+    assert modes.left() is None and seen
+    previous = torch.get_default_device()
+    torch.set_default_device("cpu")  # torch's DeviceContext: no code of the kernel's
+    try:
+        assert modes.depth()[0] >= 1 and modes.left() is None
+    finally:
+        torch.set_default_device(previous)
+
+
+def test_a_dispatch_mode_left_on_is_named_too() -> None:
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from pytest_solbench.guard import modes
+
+    class Quiet(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            return func(*args, **(kwargs or {}))
+
+    modes.hold()
+    Quiet().__enter__()
+    why = modes.left()
+    assert why is not None and "1 dispatch mode(s)" in why and modes.depth() == (0, 0)
+
+
+class RopeOut(typing.NamedTuple):
+    q_out: object
+    k_out: object
+
+    def total(self):  # a method of its own is never called by reading it as a tuple
+        return self.q_out
+
+
+class Iterating(typing.NamedTuple):
+    a: object
+
+    def __iter__(self):  # runs the kernel's code in the harness's delivery
+        return iter(())
+
+
+def test_a_named_tuple_is_a_plain_result_but_not_one_with_hooks_of_its_own() -> None:
+    from pytest_solbench.guard import tripwires
+
+    plain = collections.namedtuple("Plain", "a b")
+    assert tripwires.strict_result(RopeOut(torch.ones(1), torch.ones(1))) is None
+    assert tripwires.strict_result(plain(torch.ones(1), torch.ones(1))) is None
+    assert tripwires.strict_result(Iterating(torch.ones(1))).rule == "strict-output"
+    sub = type("Sub", (plain,), {"__slots__": ()})  # a subclass of one: not tuple its only base
+    assert tripwires.strict_result(sub(1, 2)).rule == "strict-output"
+    assert tripwires.strict_result(type("T", (tuple,), {"_fields": ("a",), "__slots__": ()})((1,))) is None
+    assert tripwires.strict_result(type("T", (tuple,), {"_fields": ("a",), "__slots__": (),
+                                                        "__len__": lambda s: 0})((1,))).rule == "strict-output"
+
+
+def test_torchs_loaders_of_compiled_code_refuse_in_a_kernels_process() -> None:
+    import subprocess
+    import sys
+
+    code = ("import io, torch\n"
+            "from pytest_solbench.worker import rewrites\n"
+            "rewrites.keep_attention_written_out()\n"
+            "assert rewrites.undone() is None\n"
+            "loader = getattr(torch.compiler, 'load_' + 'compiled_function')\n"
+            "try:\n"
+            "    loader(io.BytesIO(b'x'))\n"
+            "except RuntimeError as exc:\n"
+            "    assert 'compiled elsewhere' in str(exc)\n"
+            "else:\n"
+            "    raise SystemExit('loaded')\n"
+            "print(rewrites.undone())\n")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "load_compiled_function" in done.stdout
