@@ -16,7 +16,7 @@ import contextlib
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pytest_solbench.judge import phases
+from pytest_solbench.judge import memory, phases
 from pytest_solbench.judge import reply as schema
 from pytest_solbench.judge.kernel import Kernel, Verdict, hack, kernels_pids, stopped, tripped
 from pytest_solbench.protocol import ItemOutcome, ItemRequest, Status, failure
@@ -52,6 +52,7 @@ def judge_item(request: ItemRequest) -> ItemOutcome:
         outcome = replace(outcome, log=outcome.log + note)
     elif outcome.status is Status.REWARD_HACK:  # what a caught item prepared in its process serves no later item
         kernel.pools.retire(kernel.tenant)  # (red-team round 28, am05: a fused graph built where it was caught)
+    memory.note(f"{request.kernel.get('name')} {request.workload_uuid}")  # SOLBENCH_JUDGE_MEMORY only
     return replace(outcome, judge_phases_s=phases.taken())
 
 
