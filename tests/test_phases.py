@@ -47,3 +47,20 @@ def test_a_phase_left_by_an_exception_still_counts(clock: dict) -> None:
                 raise RuntimeError
     clock["s"] += 1.0
     assert phases.taken() == {"inner": 1.0, "other": 1.0, "outer": 0.0}
+
+
+def test_the_judges_memory_note_is_written_only_where_asked(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``judge.memory``: nothing without ``SOLBENCH_JUDGE_MEMORY``; with it, a line per item naming a cycle's tensors
+    found by the collection (on CPU: none on the GPU to count, so the line says 0)."""
+    import json
+
+    from pytest_solbench.judge import memory
+
+    monkeypatch.delenv(memory.ENV, raising=False)
+    memory.note("nothing")
+    assert list(tmp_path.iterdir()) == []
+    log = tmp_path / "memory.jsonl"
+    monkeypatch.setenv(memory.ENV, str(log))
+    memory.note("kernel workload")
+    line = json.loads(log.read_text())
+    assert line["item"] == "kernel workload" and line["cycled_cuda_mib"] == 0.0 and "error" not in line

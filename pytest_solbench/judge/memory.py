@@ -50,13 +50,17 @@ def _mib(nbytes: int) -> float:
 
 
 def _live(torch: Any) -> list[dict[str, Any]]:
+    import warnings
+
     sizes: Counter = Counter()
     first: dict[tuple, Any] = {}
-    for obj in gc.get_objects():
-        if isinstance(obj, torch.Tensor) and obj.is_cuda:
-            key = (str(obj.dtype).removeprefix("torch."), tuple(obj.shape))
-            sizes[key] += obj.untyped_storage().nbytes()
-            first.setdefault(key, obj)
+    with warnings.catch_warnings():  # isinstance on torch's deprecated aliases warns
+        warnings.simplefilter("ignore")
+        tensors = [obj for obj in gc.get_objects() if isinstance(obj, torch.Tensor) and obj.is_cuda]
+    for obj in tensors:
+        key = (str(obj.dtype).removeprefix("torch."), tuple(obj.shape))
+        sizes[key] += obj.untyped_storage().nbytes()
+        first.setdefault(key, obj)
     return [{"tensor": [key[0], list(key[1])], "mib": _mib(n),
              "referrers": [type(r).__qualname__ for r in gc.get_referrers(first[key])][:6]}
             for key, n in sizes.most_common(6)]  # fmt: skip
