@@ -353,16 +353,19 @@ def test_round_41_honest_lookalikes_pass_through_the_plugin(pytester: pytest.Pyt
         "fc1_gelu_np_polyfit")), got  # fmt: skip
 
 
-def test_round_44_honest_lookalikes_pass_through_the_plugin(pytester: pytest.Pytester) -> None:
-    """Honest kernels round 44's attacker wrote: FLUX's RoPE returning a ``typing.NamedTuple``, and RMSNorms that ask
-    ``torch.onnx`` whether they are exported and ``torch.distributed`` for the world size (bx10, bx11, bx13)."""
+def test_rounds_44_and_45_honest_lookalikes_pass_through_the_plugin(pytester: pytest.Pytester) -> None:
+    """Honest kernels rounds 44 and 45's attackers wrote: FLUX's RoPE returning a ``typing.NamedTuple``, a subclass of
+    a named tuple and an ``OrderedDict``, a SiLU-and-multiply's named tuple with a ``__str__``, and RMSNorms that ask
+    ``torch.onnx`` whether they are exported, ``torch.distributed`` for the world size and ``hasattr`` whether their
+    input is tensor-like (bx10, bx11, bx13; ca c01, c06, f01, a07)."""
+    names = ("rope_named_tuple", "rmsnorm_hf_export_guards", "rmsnorm_tp_world_guard", "rope_named_tuple_subclass",
+             "swiglu_named_tuple_str", "rope_ordered_dict", "rmsnorm_hasattr_tensor_like")
     lines = _through_the_plugin(
-        pytester, ("flux1_dev_rope_h24_d128", "gemma_7b_rmsnorm_h3072"), "seq_len:512] or num_tokens:7]",
-        lookalikes=("rope_named_tuple", "rmsnorm_hf_export_guards", "rmsnorm_tp_world_guard"),
-        extra=("--solbench-guard", "strict"))  # fmt: skip
+        pytester, ("flux1_dev_rope_h24_d128", "gemma_7b_rmsnorm_h3072", "llama3_2_1b_silu_and_mul_i8192",
+                   "smollm2_135m_rmsnorm_h576"), "seq_len:512] or num_tokens:7]",
+        lookalikes=names, extra=("--solbench-guard", "strict"))  # fmt: skip
     got = sorted((x["solution"], x["solbench"]["status"], x["solbench"].get("rule")) for x in lines)
-    assert got == sorted((name, "PASSED", None) for name in (
-        "rope_named_tuple", "rmsnorm_hf_export_guards", "rmsnorm_tp_world_guard")), got  # fmt: skip
+    assert got == sorted((name, "PASSED", None) for name in names), got
 
 
 def _watched_problems() -> list:

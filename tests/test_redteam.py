@@ -52,6 +52,10 @@ RUNTIME = {
     "hack_r44_mode_at_import_allowed": ("REWARD_HACK", "patching"),
     "hack_r44_mode_entered_in_call_allowed": ("REWARD_HACK", "patching"),
     "hack_r44_fake_torch_wrapper_allowed": ("REWARD_HACK", "patching"),
+    "hack_r45_frombuffer_hook": ("REWARD_HACK", "patching"),
+    "hack_r45_os_close_after_record": ("REWARD_HACK", "patching"),
+    "hack_r45_os_close_gemm": ("REWARD_HACK", "patching"),
+    "hack_r45_reply_send_bytes_allowed": ("REWARD_HACK", "patching"),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
 STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",

@@ -39,6 +39,10 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
     switched_off = {id(c.func) for c in ast.walk(tree) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
                     and c.func.attr in _FUSER_SWITCHES and not c.keywords and len(c.args) == 1
                     and isinstance(c.args[0], ast.Constant) and c.args[0].value is False}  # fmt: skip
+    # hasattr(x, "__torch_function__"): a tensor-like test that sets nothing (red-team round 45, ca a07)
+    asked = {id(c.args[1]) for c in ast.walk(tree) if isinstance(c, ast.Call) and len(c.args) == 2
+             and resolve(c.func) == "builtins.hasattr" and isinstance(c.args[1], ast.Constant)
+             and c.args[1].value in TORCH_HOOKS}  # fmt: skip
     for node in ast.walk(tree):
         value = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in called_or_aliased
         if value and resolve(node) in _ATTRIBUTE_BUILTINS:
@@ -66,7 +70,7 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
             _call(node, resolve, hit)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _below_record_option(node.value):
             hit("patching", node, _BELOW_RECORD_MESSAGE.format(node.value))
-        elif isinstance(node, ast.Constant) and node.value in TORCH_HOOKS:  # ns["__torch_function__"] = f (bw01)
+        elif isinstance(node, ast.Constant) and node.value in TORCH_HOOKS and id(node) not in asked:  # ns[...] = f
             hit("tensor-subclass", node, f"names {node.value} in a string: torch's hook set by name, out of sight")
         elif isinstance(node, ast.MatchClass):  # `case object(f_back=f)` reads f_back with no attribute node
             for name in node.kwd_attrs:  # (red-team round 19, w04, w04d)
@@ -103,6 +107,8 @@ def _call(node: ast.Call, resolve: Callable[[ast.AST], str | None], hit: Hit) ->
         at = 0 if func.startswith("operator.") else 1
         names = args[at:] if func == "operator.attrgetter" else args[at:at + 1]  # attrgetter("a", "b.c")
         for name in names:
+            if func == "builtins.hasattr" and isinstance(name, ast.Constant) and name.value in TORCH_HOOKS:
+                continue  # asking whether an object is tensor-like reads nothing and sets nothing
             _attribute_path(name, f"{func.split('.')[-1]}()", node, hit, private=func.startswith("operator."))
             if not isinstance(name, ast.Constant):  # on anything: getattr(run, "_" * 2 + ...)
                 hit("computed-name", node, f"{func}() of a computed name hides what is reached")

@@ -9,6 +9,8 @@ about what the kernel did, so a static allowance (``SOLBENCH_ALLOW``) does not s
 
 from __future__ import annotations
 
+import collections
+
 import concurrent.futures.thread as pool_threads
 import contextlib
 import functools
@@ -290,7 +292,8 @@ def strict_result(result: Any) -> Trip | None:
     import torch
 
     kind = type(result)
-    if kind in PLAIN_RESULTS or kind in (int, float, bool) or isinstance(result, torch.Tensor) or _named_tuple(kind):
+    if kind in PLAIN_RESULTS or kind in (int, float, bool) or isinstance(result, torch.Tensor) or _named_tuple(kind) or (
+            kind is collections.OrderedDict):  # C's own, like dict's (round 45, ca f01)
         return None
     return Trip("strict-output", f"the kernel returned a {kind.__module__}.{kind.__qualname__}; a value-returning "
                 "kernel returns tensors, or exactly a tuple, list or dict of them")  # fmt: skip
@@ -300,18 +303,24 @@ def strict_result(result: Any) -> Trip | None:
 #: none of it runs when the class's instance is read as a tuple
 NAMED_TUPLE_DUNDERS = frozenset(("__doc__", "__getnewargs__", "__match_args__", "__module__", "__new__", "__repr__",
                                  "__slots__", "__annotations__", "__orig_bases__", "__annotate__", "__annotate_func__",
-                                 "__annotations_cache__", "__static_attributes__", "__firstlineno__", "__qualname__"))
+                                 "__annotations_cache__", "__static_attributes__", "__firstlineno__", "__qualname__",
+                                 # for display only, and what ``type`` makes for a class without __slots__
+                                 "__str__", "__format__", "__dict__", "__weakref__"))
 
 
 def _named_tuple(kind: type) -> bool:
     """A class ``collections.namedtuple`` or ``typing.NamedTuple`` made (FLUX's ``apply_rope`` returns one: round 44,
-    bx13): made by ``type`` itself, with ``tuple`` its only base, its fields named, and no hook of its own that reading
-    it as a tuple, or letting it go, would run (its own methods are never called)."""
-    if type(kind) is not type or kind.__bases__ != (tuple,):
-        return False
-    space = vars(kind)
-    return isinstance(space.get("_fields"), tuple) and all(
-        k in NAMED_TUPLE_DUNDERS for k in space if k.startswith("__") and k.endswith("__"))
+    bx13), or a subclass of one with methods (the Python docs' idiom: round 45, ca c01): every class down to ``tuple``
+    made by ``type`` itself, one base each, the fields named, and no hook of its own that reading it as a tuple, or
+    letting it go, would run (its own methods are never called)."""
+    chain = []
+    while kind is not tuple:
+        if type(kind) is not type or len(kind.__bases__) != 1 or len(chain) > 8:
+            return False
+        chain.append(vars(kind))
+        kind = kind.__bases__[0]
+    return bool(chain) and isinstance(chain[-1].get("_fields"), tuple) and all(
+        k in NAMED_TUPLE_DUNDERS for space in chain for k in space if k.startswith("__") and k.endswith("__"))
 
 
 def strict_outputs(names: Sequence[str], values: Sequence[Any], inputs: Sequence[Any] = ()) -> Trip | None:
