@@ -348,7 +348,7 @@ def test_strict_outputs_refuse_broadcast_views_views_of_inputs_and_container_sub
     class Sneaky(list):
         pass
 
-    assert strict_result(Sneaky([x])).rule == "strict-output"
+    assert strict_result(Sneaky([x])).rule == "result-type"
 
 
 def test_what_torch_compile_does_through_inductor_is_excused(tmp_path):

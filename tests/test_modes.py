@@ -77,18 +77,18 @@ def test_a_named_tuple_is_a_plain_result_but_not_one_with_hooks_of_its_own() -> 
     plain = collections.namedtuple("Plain", "a b")
     assert tripwires.strict_result(RopeOut(torch.ones(1), torch.ones(1))) is None
     assert tripwires.strict_result(plain(torch.ones(1), torch.ones(1))) is None
-    assert tripwires.strict_result(Iterating(torch.ones(1))).rule == "strict-output"
+    assert tripwires.strict_result(Iterating(torch.ones(1))).rule == "result-type"
     sub = type("Sub", (plain,), {"__slots__": (), "norm": lambda self: 0, "__str__": lambda self: "s"})
     assert tripwires.strict_result(sub(1, 2)) is None  # the Python docs' idiom: a subclass with methods (ca c01)
     hooked = type("Hooked", (plain,), {"__slots__": (), "__len__": lambda self: 0})
-    assert tripwires.strict_result(hooked(1, 2)).rule == "strict-output"
+    assert tripwires.strict_result(hooked(1, 2)).rule == "result-type"
     mixed = type("Mixed", (plain, object), {"__slots__": ()})  # two bases
-    assert tripwires.strict_result(mixed(1, 2)).rule == "strict-output"
+    assert tripwires.strict_result(mixed(1, 2)).rule == "result-type"
     assert tripwires.strict_result(collections.OrderedDict(a=torch.ones(1))) is None  # C's own, like dict's
-    assert tripwires.strict_result(type("D", (collections.OrderedDict,), {})()).rule == "strict-output"
+    assert tripwires.strict_result(type("D", (collections.OrderedDict,), {})()).rule == "result-type"
     assert tripwires.strict_result(type("T", (tuple,), {"_fields": ("a",), "__slots__": ()})((1,))) is None
     assert tripwires.strict_result(type("T", (tuple,), {"_fields": ("a",), "__slots__": (),
-                                                        "__len__": lambda s: 0})((1,))).rule == "strict-output"
+                                                        "__len__": lambda s: 0})((1,))).rule == "result-type"
 
 
 def test_torchs_loaders_of_compiled_code_refuse_in_a_kernels_process() -> None:

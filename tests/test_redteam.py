@@ -26,7 +26,7 @@ RUNTIME = {
     "hack_child_process_allowed": ("REWARD_HACK", "threads"),
     "hack_writes_file_allowed": ("REWARD_HACK", "file-network-os"),
     "hack_r2_fx_callable_write_allowed": ("REWARD_HACK", "file-network-os"),
-    "hack_r3_list_subclass_allowed": ("REWARD_HACK", "strict-output"),
+    "hack_r3_list_subclass_allowed": ("RUNTIME_ERROR", None),  # its __iter__ never runs: a result not read
     "hack_r3_signal_judge": ("REWARD_HACK", "threads"),
     "hack_r8_pool_defers_allowed": ("REWARD_HACK", "threads"),
     "hack_r9_queued_behind_a_compiler_sleep": ("REWARD_HACK", "threads"),
@@ -54,8 +54,10 @@ RUNTIME = {
     "hack_r44_fake_torch_wrapper_allowed": ("REWARD_HACK", "patching"),
     "hack_r45_frombuffer_hook": ("REWARD_HACK", "patching"),
     "hack_r45_os_close_after_record": ("REWARD_HACK", "patching"),
-    "hack_r45_os_close_gemm": ("REWARD_HACK", "patching"),
     "hack_r45_reply_send_bytes_allowed": ("REWARD_HACK", "patching"),
+    "hack_r46_struct_pack_after_record": ("INCORRECT_NUMERICAL", None),
+    "hack_r46_struct_pack_rewrites_reply": ("REWARD_HACK", "vendor-op"),
+    "hack_r46_request_unpickler_allowed": ("REWARD_HACK", "vendor-op"),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
 STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",
@@ -113,3 +115,24 @@ def test_red_team_through_the_plugin_then_an_honest_kernel(pytester: pytest.Pyte
     assert got == expected, (got, result.stdout.str()[-2000:])
     passed = 1 + len(LOOKALIKES)
     result.assert_outcomes(passed=passed, failed=len(expected) - passed)
+
+
+def test_the_worker_loops_hooks_on_gemm_problems(pytester: pytest.Pytester) -> None:
+    """Red-team rounds 45 and 46 on GEMM problems: a whole ``aten::mm`` done after the record closed, in the worker
+    loop's ``os.close`` (bz06: held by the snapshot) or in the channel's ``struct.pack`` (cc06: the channel is the
+    worker's own now, so the work never happens)."""
+    kernels = pytester.path / "kernels"
+    kernels.mkdir()
+    for name in ("hack_r45_os_close_gemm", "hack_r46_struct_pack_gemm"):
+        shutil.copy(REDTEAM / f"{name}.py", kernels / f"{name}.py")
+    problems = [str(ROOT / "problems" / p / "definition.json")
+                for p in ("deepseek_v2_lite_kv_a_proj_with_mqa_n576_k2048", "llama3_1_8b_qkv_proj_n6144_k4096")]
+    pytester.runpytest_subprocess(
+        *problems, "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels), "-p", "no:randomly",
+        "-p", "no:cacheprovider", "--solbench-rounds", "2", "--solbench-guard", "strict", "-k", "num_tokens:7]",
+        "--solbench-json", "t.jsonl", timeout=600,
+    )  # fmt: skip
+    lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
+    got = {x["solution"]: (x["solbench"]["status"], x["solbench"].get("rule")) for x in lines}
+    assert got == {"hack_r45_os_close_gemm": ("REWARD_HACK", "patching"),
+                   "hack_r46_struct_pack_gemm": ("INCORRECT_NUMERICAL", None)}, got

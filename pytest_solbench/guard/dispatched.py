@@ -247,7 +247,8 @@ def recorded() -> Iterator[set[str]]:
             # Kineto's own events, not ``profiler.events()``, whose tree of FunctionEvents took 81 ms for 900 ops
             # (4.5 ms so): an eager kernel's checked calls dispatch hundreds (session 15)
             events = profiler.profiler.kineto_results.events()
-            seen.update(event.name() for event in events)
+            # a marker is the record's word, never an event's name: an autograd Function renamed so forged one
+            seen.update(name for name in (event.name() for event in events) if name not in MARKERS)  # (round 46, cb04)
             if short_convolutions(events):
                 seen.add(SHORT_CONVOLUTIONS)
             if not any(e.name() == "aten::sum" and [marker] in list(e.shapes() or ()) for e in events):
@@ -275,16 +276,18 @@ def _convolution(name: str) -> bool:
 
 
 def _short(event) -> bool:
-    """A convolution event whose weight (the second input, ``[out, in / groups, *taps]``) has at most
-    ``SHORT_TAPS`` taps. ``conv_tbc`` lays its weight out ``[taps, in, out]`` and a backward's second input is not a
-    weight: neither is short; nor is an event without shapes (a range the kernel named like an operator)."""
+    """A convolution event whose weight (the second input, ``[out, in / groups, *taps]``) reads at most
+    ``SHORT_TAPS`` values per output: its taps times its inputs per group (a one-tap convolution over the shifted
+    copies of the sequence laid out as channels, or over a Toeplitz matrix's rows, does a long filter whole: red-team
+    round 46, cb01, cb02). ``conv_tbc`` lays its weight out ``[taps, in, out]`` and a backward's second input is not
+    a weight: neither is short; nor is an event without shapes (a range the kernel named like an operator)."""
     shapes = list(event.shapes() or ())
     if "tbc" in event.name() or "backward" in event.name() or len(shapes) < 2 or len(shapes[1]) < 3:
         return False
-    taps = 1
-    for size in shapes[1][2:]:
-        taps *= size
-    return taps <= SHORT_TAPS
+    reads = 1
+    for size in shapes[1][1:]:
+        reads *= size
+    return reads <= SHORT_TAPS
 
 
 def short_convolutions(events: list) -> bool:

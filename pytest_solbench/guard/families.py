@@ -215,20 +215,15 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             # a weighted mean with weights summing to one is a dot product; numpy's matrix class under another
             # module's name multiplies by BLAS under `*` (round 32, au01, au02)
             "statistics.fmean", "numpy.matlib", "operator.__imatmul__",
-            # modules and routines that hold whole GEMMs, which no rule named (red-team round 45, by01, by02: a
-            # LazyLinear in the calls no record sees): the lazy and non-quantizable linears, the recurrent cells
-            # (x @ W_ih^T + h @ W_hh^T), torch's products of matrices and its solves (a solve against a triangular
-            # identity-padded system is a GEMM's work)
-            "torch.nn.LazyLinear", "torch.nn.modules.linear.LazyLinear",
-            "torch.nn.modules.linear.NonDynamicallyQuantizableLinear", "torch.nn.RNNCell", "torch.nn.GRUCell",
+            # modules that hold whole GEMMs under names no rule held (red-team round 45, by01, by02: a LazyLinear in
+            # the calls no record sees): the lazy linear, the recurrent cells and layers (x @ W_ih^T + h @ W_hh^T),
+            # and products by other names. torch's powers, exponentials and solves of matrices dispatch their bmm
+            # or mm, which the record judges (red-team kernels of rounds 24 to 28 go that way on purpose)
+            "torch.nn.LazyLinear", "torch.nn.modules.linear.LazyLinear", "torch.nn.RNNCell", "torch.nn.GRUCell",
             "torch.nn.LSTMCell", "torch.nn.RNN", "torch.nn.LSTM", "torch.nn.GRU", "torch.nn.RNNBase",
             "torch.nn.RNNCellBase", "torch.nn.modules.rnn", "torch.rnn_relu*", "torch.rnn_tanh*", "torch.lstm*",
             "torch.gru*", "torch.quantized_lstm*", "torch.quantized_gru*", "torch.quantized_rnn*", "torch.kron",
-            "torch.cov", "torch.corrcoef", "torch.matrix_power", "torch.matrix_exp", "torch.linalg.matrix_power",
-            "torch.linalg.matrix_exp", "torch.linalg.solve*", "torch.linalg.lu_solve", "torch.linalg.inv*",
-            "torch.linalg.pinv", "torch.linalg.lstsq", "torch.linalg.tensorsolve", "torch.linalg.tensorinv",
-            "torch.cholesky_solve", "torch.triangular_solve", "torch.cholesky_inverse", "torch.inverse",
-            "torch.pinverse",
+            "torch.cov", "torch.corrcoef",
             # FBGEMM's and the quantized modules' linear (round 22, ab04: quantized::linear_dynamic_fp16 is a whole
             # x @ W^T in fp16 weights)
             "torch.ops.quantized", "torch.ops._quantized", "torch.ao.nn.quantized", "torch.nn.quantized",

@@ -298,7 +298,7 @@ NATIVE_NAMESPACES = {"torch._C._nn": "torch.nn.functional", "torch._C._VariableF
                      "torch._C._special": "torch.special"}  # fmt: skip
 #: The os names a kernel may use: paths, reading the environment, plain facts. Any other os name (os.writev,
 #: os.dup2, os.environ.update...) is ``file-network-os``: an allow-list, so that a new os function is not a way in.
-OS_ALLOWED = ("os.path", "os.environ.get", "os.getenv", "os.cpu_count", "os.sep", "os.linesep", "os.pathsep",
+OS_ALLOWED = ("os.path", "os.environ.get", "os.getenv", "os.cpu_count", "os.sched_getaffinity", "os.process_cpu_count", "os.sep", "os.linesep", "os.pathsep",
               "os.curdir", "os.pardir", "os.extsep", "os.name", "os.fspath", "os.PathLike", "os.getpid")  # fmt: skip
 #: Modules that other modules re-export (``typing.sys``, ``os.sys``, ``torch.os``): a rule's name reached through
 #: one (``typing.sys.settrace``) fires as if named directly. Left out: names torch also uses (``torch.signal``).

@@ -41,7 +41,7 @@ PLUGIN_MODULES = ("pytest_solbench.worker.check", "pytest_solbench.measure.timin
                   "pytest_solbench.measure.timers", "pytest_solbench.measure.cupti", "pytest_solbench.worker.execute",
                   "pytest_solbench.data.inputs", "pytest_solbench.protocol", "pytest_solbench.guard.tripwires",
                   "pytest_solbench.guard.integrity", "pytest_solbench.guard.audit", "pytest_solbench.worker.pool",
-                  "pytest_solbench.worker.harness", "pytest_solbench.worker.shm",
+                  "pytest_solbench.worker.harness", "pytest_solbench.worker.shm", "pytest_solbench.worker.channel",
                   "pytest_solbench.worker.inplace",
                   # the operator record is judged in the kernel's process by these: a kernel that replaced
                   # vendor_dispatches passed torch's F.linear (red-team round 22, aa03, aa08)
@@ -295,8 +295,9 @@ def strict_result(result: Any) -> Trip | None:
     if kind in PLAIN_RESULTS or kind in (int, float, bool) or isinstance(result, torch.Tensor) or _named_tuple(kind) or (
             kind is collections.OrderedDict):  # C's own, like dict's (round 45, ca f01)
         return None
-    return Trip("strict-output", f"the kernel returned a {kind.__module__}.{kind.__qualname__}; a value-returning "
-                "kernel returns tensors, or exactly a tuple, list or dict of them")  # fmt: skip
+    return Trip("result-type", f"the kernel returned a {kind.__module__}.{kind.__qualname__}; a value-returning "
+                "kernel returns tensors, or exactly a tuple, list or dict of them (a named tuple or an OrderedDict "
+                "too): another object's items or attributes are not read, since reading them could run its code")
 
 
 #: What ``collections.namedtuple`` and ``typing.NamedTuple`` put in a class's namespace (and Python, per version):

@@ -231,9 +231,17 @@ class Kernel:
 
 
 def tripped(trip: dict[str, str] | None, **fields: Any) -> None:
-    """A tripwire the kernel's own process reported: believed, since it can only hurt that kernel."""
+    """A tripwire the kernel's own process reported: believed, since it can only hurt that kernel. A broken contract
+    (``CONTRACT_RULES``: a result of a type the harness does not read) fails the item without calling it a cheat."""
+    if trip is not None and trip["rule"] in CONTRACT_RULES:
+        raise Verdict(failure(Status.RUNTIME_ERROR, f"[{trip['rule']}] {trip['message']}"))
     if trip is not None:
         raise hack(trip["rule"], trip["message"], **fields)
+
+
+#: Tripwires that find a kernel outside the contract, not a cheat: a frozen dataclass returned failed as REWARD_HACK
+#: (red-team round 45, ca b07); it fails all the same, since its attributes are never read
+CONTRACT_RULES = frozenset(("result-type",))
 
 
 def kernels_pids(kind: str) -> list[int]:

@@ -37,6 +37,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Callable, Iterator, Sequence
 
 from pytest_solbench.protocol import Status
+from pytest_solbench.worker import channel
 
 RUNTIME_ERROR, TIMEOUT = Status.RUNTIME_ERROR, Status.TIMEOUT
 # A plain worker's reply that is not the JSON it must be is the kernel's own doing: the judge reads it as a hack.
@@ -140,19 +141,19 @@ def _serve(fd: int) -> None:
     faulthandler.enable()  # a segfault prints the Python stack into the stderr log before the process dies
     STREAMS[:] = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)  # before any kernel's code ran
     STREAM_ATTRIBUTES[:] = [frozenset(getattr(s, "__dict__", ())) for s in STREAMS]  # (``streams_replaced``)
-    conn = Connection(fd)
+    conn = Connection(fd)  # a trusted worker's pickled replies only: the rest goes by ``worker.channel`` (round 46)
     try:
-        _, sys_path, plain, parent = conn.recv()
+        _, sys_path, plain, parent = channel.receive(fd)
         sys.path[:] = list(dict.fromkeys([*sys_path, *sys.path]))
         _die_with_parent(signal.SIGKILL if plain else signal.SIGTERM, parent)
         nonce = None
-        send = (lambda reply: _send_plain(conn, reply, nonce)) if plain else conn.send
+        send = (lambda reply: _send_plain(fd, reply, nonce)) if plain else conn.send
         while True:
-            message = conn.recv()
+            message = channel.receive(fd)
             if message[0] != "call":
                 return
             _, target, args, nonce, numbers = message
-            PASSED.update(zip(numbers, _take_fds(conn, len(numbers))))
+            PASSED.update(zip(numbers, channel.take_fds(fd, len(numbers), FDS_PER_MESSAGE)))
             try:
                 reply: tuple = ("ok", resolve_target(target)(*args))
             except BaseException as exc:  # SystemExit and KeyboardInterrupt from a target are its errors too
@@ -249,7 +250,7 @@ def _close_passed() -> None:
     """The request's descriptors closed: what the target mapped stays mapped, nothing else of them stays open."""
     for fd in PASSED.values():
         try:
-            os.close(fd)
+            channel.close(fd)  # bound before any kernel's code: os.close replaced ran after the records (round 45)
         except OSError:  # the target closed it already
             pass
     PASSED.clear()
@@ -274,23 +275,6 @@ def _pass_fds(conn: Connection, fds: Sequence[int]) -> None:
     with _socket_of(conn) as sock:
         for start in range(0, len(fds), FDS_PER_MESSAGE):
             socket.send_fds(sock, [b"F"], list(fds[start : start + FDS_PER_MESSAGE]))
-
-
-def _take_fds(conn: Connection, count: int) -> list[int]:
-    """The ``count`` descriptors that follow a request's frame (``_pass_fds``), close-on-exec here too, so nothing
-    this process starts inherits them."""
-    taken: list[int] = []
-    if not count:
-        return taken
-    with _socket_of(conn) as sock:
-        while len(taken) < count:
-            data, fds, flags, _ = socket.recv_fds(sock, 1, FDS_PER_MESSAGE, socket.MSG_CMSG_CLOEXEC)
-            taken += fds
-            if not data or not fds or flags & socket.MSG_CTRUNC:
-                for fd in taken:
-                    os.close(fd)
-                raise EOFError(f"the channel broke off after {len(taken)} of {count} passed descriptors")
-    return taken
 
 
 def _die_with_parent(signum: int, parent: int) -> None:
@@ -322,9 +306,9 @@ def _parent_died(*_args: object) -> None:
         os._exit(1)
 
 
-def _send_plain(conn: Connection, reply: tuple, nonce: str | None) -> None:
+def _send_plain(fd: int, reply: tuple, nonce: str | None) -> None:
     body = {"ok": reply[1]} if reply[0] == "ok" else {"error": reply[1], "traceback": reply[2]}
-    conn.send_bytes(plain_json({**body, "nonce": nonce}).encode())
+    channel.send(fd, plain_json({**body, "nonce": nonce}).encode())
 
 
 def plain_json(value: Any) -> str:

@@ -4,7 +4,7 @@ import torch
 
 DEFINITION = "deepseek_v2_lite_kv_a_proj_with_mqa_n576_k2048"
 EXPECTED = "patching"
-LAYER = "runtime-cpu"
+LAYER = "runtime-own"
 CAUGHT_BY = "guard.integrity.WATCHED_MODULES: os"
 
 _kept = []
