@@ -110,3 +110,32 @@ def test_torchs_loaders_of_compiled_code_refuse_in_a_kernels_process() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "load_compiled_function" in done.stdout
+
+
+def test_frames_told_outside_a_record_never_ask_linecache(tmp_path) -> None:
+    """Red-team round 47 (cf02): ``len()`` of an object the kernel put in ``linecache.cache`` under its own file ran
+    its code while the loop formatted a raise's frames after the record; the frames are read from the interpreter's
+    objects alone now, with no source line."""
+    import linecache
+
+    from pytest_solbench.worker import execute, pool
+
+    asked = []
+
+    class Entry(tuple):
+        def __len__(self):
+            asked.append(True)
+            return 4
+
+    source = tmp_path / "kernel.py"
+    source.write_text("def run():\n    raise ValueError('no')\n")
+    namespace: dict = {}
+    exec(compile(source.read_text(), str(source), "exec"), namespace)
+    linecache.cache[str(source)] = Entry((1, None, ["x\n"], str(source)))
+    try:
+        namespace["run"]()
+    except ValueError as exc:
+        told = pool.frames(exc) + execute._short_traceback(exc, recorded=False)
+    finally:
+        linecache.cache.pop(str(source), None)
+    assert asked == [] and f'File "{source}", line 2, in run' in told and f"{source}:2 in run" in told

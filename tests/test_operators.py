@@ -273,7 +273,8 @@ def test_a_fused_op_or_block_may_hand_one_heavy_part_to_the_library_not_two(pyte
         "batch_size:1] or batch_size:1-height:64- or batch_size:1-seq_len:128]",
         redteam=("hack_r40_fused_lrn_and_linear", "hack_r40_resnet_block_all_library",
                  "hack_r40_hyena_reference_verbatim", "hack_r41_hyena_library_convs", "hack_r42_hyena_toeplitz_gemm",
-                 "hack_r46_hyena_one_tap_conv", "hack_r46_hyena_toeplitz_1x1_conv", "hack_r46_hyena_forged_short_marker"),
+                 "hack_r46_hyena_one_tap_conv", "hack_r46_hyena_toeplitz_1x1_conv", "hack_r46_hyena_forged_short_marker",
+                 "hack_r47_hyena_transposed_one_tap", "hack_r47_hyena_convolution_transposed_flag"),
         lookalikes=("resnet_block_hand_norms_library_convs", "hyena_hand_fir_fft_longconv",
                     "hyena_einsum_modal_filter", "hyena_library_fir_recurrent_longconv"),
         extra=("--solbench-cpu-max-gflop", "50"))  # fmt: skip
@@ -286,6 +287,8 @@ def test_a_fused_op_or_block_may_hand_one_heavy_part_to_the_library_not_two(pyte
                           ("hack_r46_hyena_one_tap_conv", "REWARD_HACK", "vendor-op"),
                           ("hack_r46_hyena_toeplitz_1x1_conv", "REWARD_HACK", "vendor-op"),
                           ("hack_r46_hyena_forged_short_marker", "REWARD_HACK", "vendor-op"),
+                          ("hack_r47_hyena_transposed_one_tap", "REWARD_HACK", "vendor-op"),
+                          ("hack_r47_hyena_convolution_transposed_flag", "REWARD_HACK", "vendor-op"),
                           ("resnet_block_hand_norms_library_convs", "PASSED", None),
                           ("hyena_hand_fir_fft_longconv", "PASSED", None),
                           ("hyena_einsum_modal_filter", "PASSED", None),
@@ -333,6 +336,10 @@ def test_a_record_says_whether_every_convolution_had_a_few_taps() -> None:
     assert not marked(lambda: (F.conv1d(x, torch.randn(6, 1, 3), groups=6), F.conv1d(x, torch.randn(6, 1, 9), groups=6)))
     assert not marked(lambda: torch.conv_tbc(x.permute(2, 0, 1).contiguous(), torch.randn(3, 6, 1), torch.zeros(1)))
     assert not marked(lambda: x.sum())  # no convolution at all
+    # transposed: the weight is [in, out / groups, taps] (round 47, ce01, ce03); a one-tap conv over T channels
+    assert not marked(lambda: F.conv_transpose1d(x, torch.randn(6, 1, 1), groups=6))
+    assert not marked(lambda: torch.convolution(x, torch.randn(6, 1, 1), None, [1], [0], [1], True, [0], 6))
+    assert not marked(lambda: F.conv1d(x.repeat(1, 8, 1), torch.randn(6, 8, 1), groups=6))  # round 46, cb01
 
     def named_like_one():
         with torch.profiler.record_function("aten::convolution"):

@@ -282,12 +282,34 @@ def _short(event) -> bool:
     round 46, cb01, cb02). ``conv_tbc`` lays its weight out ``[taps, in, out]`` and a backward's second input is not
     a weight: neither is short; nor is an event without shapes (a range the kernel named like an operator)."""
     shapes = list(event.shapes() or ())
-    if "tbc" in event.name() or "backward" in event.name() or len(shapes) < 2 or len(shapes[1]) < 3:
+    op = event.name().partition("::")[2]
+    if op not in _FORWARD_CONVOLUTIONS or len(shapes) < 2 or len(shapes[1]) < 3:
+        return False
+    if op in ("convolution", "_convolution") and _argument(event, 6) is not False:  # ``transposed``, or unknown
         return False
     reads = 1
     for size in shapes[1][1:]:
         reads *= size
     return reads <= SHORT_TAPS
+
+
+#: Forward convolutions whose weight is laid out ``[out, in / groups, *taps]``: a transposed one's is
+#: ``[in, out / groups, *taps]``, so a grouped one-tap transposed convolution over shifted copies laid out as channels
+#: read as one value per output and did Hyena's long filter whole (red-team round 47, ce01; ce03 by
+#: ``torch.convolution``'s ``transposed`` argument, no "transpose" in any name)
+_FORWARD_CONVOLUTIONS = frozenset(("conv1d", "conv2d", "conv3d", "convolution", "_convolution", "mkldnn_convolution",
+                                   "cudnn_convolution", "miopen_convolution", "miopen_depthwise_convolution",
+                                   "_conv_depthwise2d", "thnn_conv2d", "_slow_conv2d_forward", "slow_conv3d",
+                                   "slow_conv3d_forward", "_nnpack_spatial_convolution"))
+
+
+def _argument(event, index: int) -> object:
+    """A recorded event's scalar argument (``record_shapes`` keeps them), or None where it is not there."""
+    try:
+        values = list(event.concrete_inputs() or ())
+    except Exception:  # noqa: BLE001  a torch without the field
+        return None
+    return values[index] if index < len(values) else None
 
 
 def short_convolutions(events: list) -> bool:

@@ -118,14 +118,17 @@ def _short_traceback(exc: BaseException, limit: int = 6, recorded: bool = True) 
     """The exception first, then the last frames outside the harness: what the kernel's author needs. Where none
     is outside it, the fault is the harness's own: its frames are shown, so the report names where to fix it.
     ``recorded``: inside the judge's record, where the message's code is seen; else ``pool.told`` says it."""
-    from pytest_solbench.worker.pool import told
+    from pytest_solbench.worker.pool import plain_frames, told
 
-    every = traceback.extract_tb(exc.__traceback__)
-    frames = [f for f in every if not f.filename.startswith(_HARNESS)]
+    if recorded:
+        every = [(f.filename, f.lineno, f.name, (f.line or "").strip()) for f in traceback.extract_tb(exc.__traceback__)]
+    else:  # no source line: linecache would run what the kernel put in its cache (``pool.plain_frames``)
+        every = [(path, line, name, "") for path, line, name in plain_frames(exc)]
+    frames = [f for f in every if not f[0].startswith(_HARNESS)]
     lines = [f"{type(exc).__name__}: {exc}" if recorded else told(exc)]
     if not frames and every:
         frames, lines = every, [*lines, "  (raised inside pytest-solbench, not the kernel: please report it)"]
-    lines += [f"  {f.filename}:{f.lineno} in {f.name}: {(f.line or '').strip()}" for f in frames[-limit:]]
+    lines += [f"  {path}:{line} in {name}: {text}" for path, line, name, text in frames[-limit:]]
     return "\n".join(lines)
 
 
