@@ -139,3 +139,21 @@ def test_frames_told_outside_a_record_never_ask_linecache(tmp_path) -> None:
     finally:
         linecache.cache.pop(str(source), None)
     assert asked == [] and f'File "{source}", line 2, in run' in told and f"{source}:2 in run" in told
+
+
+def test_a_signal_handler_or_interval_timer_left_by_the_kernel_is_undone_and_named() -> None:
+    """Red-team round 48 (ci01): a 10-microsecond interval timer and a SIGALRM handler ran the kernel's code at the
+    first bytecode after the record closed."""
+    import signal
+
+    from pytest_solbench.guard import signals
+
+    signals.hold()
+    assert signals.tripped() is None
+    before = signal.getsignal(signal.SIGALRM)
+    signal.signal(signal.SIGALRM, lambda *_: None)
+    signal.setitimer(signal.ITIMER_REAL, 30.0, 30.0)
+    trip = signals.tripped()
+    assert trip.rule == "patching" and "1 interval timer(s) armed" in trip.message and "14" in trip.message
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) and signal.getsignal(signal.SIGALRM) is before
+    assert signals.tripped() is None

@@ -274,7 +274,8 @@ def test_a_fused_op_or_block_may_hand_one_heavy_part_to_the_library_not_two(pyte
         redteam=("hack_r40_fused_lrn_and_linear", "hack_r40_resnet_block_all_library",
                  "hack_r40_hyena_reference_verbatim", "hack_r41_hyena_library_convs", "hack_r42_hyena_toeplitz_gemm",
                  "hack_r46_hyena_one_tap_conv", "hack_r46_hyena_toeplitz_1x1_conv", "hack_r46_hyena_forged_short_marker",
-                 "hack_r47_hyena_transposed_one_tap", "hack_r47_hyena_convolution_transposed_flag"),
+                 "hack_r47_hyena_transposed_one_tap", "hack_r47_hyena_convolution_transposed_flag",
+                 "hack_r48_resnet_norms_and_mv_convs", "hack_r48_hyena_toeplitz_mv"),
         lookalikes=("resnet_block_hand_norms_library_convs", "hyena_hand_fir_fft_longconv",
                     "hyena_einsum_modal_filter", "hyena_library_fir_recurrent_longconv"),
         extra=("--solbench-cpu-max-gflop", "50"))  # fmt: skip
@@ -289,6 +290,8 @@ def test_a_fused_op_or_block_may_hand_one_heavy_part_to_the_library_not_two(pyte
                           ("hack_r46_hyena_forged_short_marker", "REWARD_HACK", "vendor-op"),
                           ("hack_r47_hyena_transposed_one_tap", "REWARD_HACK", "vendor-op"),
                           ("hack_r47_hyena_convolution_transposed_flag", "REWARD_HACK", "vendor-op"),
+                          ("hack_r48_resnet_norms_and_mv_convs", "REWARD_HACK", "vendor-op"),
+                          ("hack_r48_hyena_toeplitz_mv", "REWARD_HACK", "vendor-op"),
                           ("resnet_block_hand_norms_library_convs", "PASSED", None),
                           ("hyena_hand_fir_fft_longconv", "PASSED", None),
                           ("hyena_einsum_modal_filter", "PASSED", None),
@@ -315,6 +318,9 @@ def test_a_block_is_held_to_its_parts_and_the_allow_list() -> None:
     assert dispatched.finding(short, "hyena_operator") is None  # the short filter, as the reference does it
     assert "not every one" in dispatched.finding(short | {"aten::_fft_r2c"}, "hyena_operator")[1]
     assert "can do the whole" in dispatched.finding(short | {"aten::bmm"}, "hyena_operator")[1]  # a Toeplitz GEMM
+    assert "can do the whole" in dispatched.finding(short | {"aten::mv"}, "hyena_operator")[1]  # round 48, ch03
+    assert "not every one" in dispatched.finding({"aten::native_group_norm", "aten::mv", "aten::im2col"},
+                                                 "resnet_block_temb")[1]  # round 48, ch02: mv per pixel
 
 
 def test_a_record_says_whether_every_convolution_had_a_few_taps() -> None:

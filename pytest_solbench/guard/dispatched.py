@@ -147,6 +147,9 @@ def _block_finding(names: set[str], op_type: str, when: str) -> tuple[str, str] 
     parts = BLOCK_PARTS.get(op_type, ())
     families = [f for f in VENDOR_FAMILIES if f.label in parts]
     found = vendor_dispatches(names, op_type, families)  # a GEMM is the conv family's: im2col (round 42, bp01)
+    if "conv" in parts:  # every GEMM part too: torch.mv per pixel or per channel (red-team round 48, ch02, ch03)
+        found += [(n, "conv") for n in sorted(names) if n.partition("::")[0] == "aten"
+                  and n.partition("::")[2] in GEMM_PARTS and (n, "conv") not in found]  # fmt: skip
     handed = {family: name for name, family in found}
     ffts = sorted(n for n in names if n.partition("::")[2] in FFT_OPS)
     if "fft" in parts and ffts:

@@ -97,7 +97,7 @@ MODULE_RULES: dict[str, tuple[str, str]] = {
     **dict.fromkeys(("atexit",), ("atexit", "code run at exit runs after the checks, outside any kernel call")),
     **dict.fromkeys(("weakref.finalize", "weakref.ref", "weakref.WeakMethod"),
                     ("finalizer", "a finalizer callback runs later, with no kernel frame on the stack")),
-    **dict.fromkeys(("signal", "faulthandler.register", "faulthandler.dump_traceback_later"),
+    **dict.fromkeys(("signal", "_signal", "faulthandler.register", "faulthandler.dump_traceback_later"),
                     ("signal-handler", "a signal handler or timer interrupts the harness and runs code inside it")),
     **dict.fromkeys(("sys.settrace", "sys.setprofile", "threading.settrace", "threading.setprofile",
                      "threading.settrace_all_threads", "threading.setprofile_all_threads", "sys.monitoring",
