@@ -421,6 +421,29 @@ def test_a_thread_started_at_import_is_not_part_of_the_baseline(tmp_path):
         module.STOP.set()
 
 
+def test_a_thread_started_at_import_is_found_as_the_import_is_answered(tmp_path):
+    """Red-team round 48 (ci): a thread of the kernel's alive when its import is answered would run its code before
+    the first call's record; the load's check finds it, before any ``settle``, and one that ended does not count."""
+    from pytest_solbench.guard.tripwires import Tripwires
+
+    kernel = tmp_path / "threaded_import.py"
+    kernel.write_text("import threading\nSTOP = threading.Event()\n"
+                      "threading.Thread(target=STOP.wait, name='kernels-own').start()\n"
+                      "DONE = threading.Thread(target=len, args=((),))\nDONE.start()\nDONE.join()\n")
+    wires = Tripwires([str(tmp_path)])
+    with wires.arm():
+        module = _import_kernel(kernel, "threaded_import")
+    try:
+        trip = wires.check()
+        assert trip is not None and trip.rule == "threads" and "kernels-own" in trip.message, trip
+        module.STOP.set()
+        for thread in [t for t in threading.enumerate() if t.name == "kernels-own"]:
+            thread.join()
+        assert wires.check() is None  # the import's thread ended: nothing left to find
+    finally:
+        module.STOP.set()
+
+
 def test_a_changed_thread_switch_interval_trips_patching(tmp_path):
     """Red-team round 8, j01: a kernel's helper that holds the interpreter (a switch interval of 30 s) keeps the
     harness from answering while it finishes deferred work; the interval must be as the tripwires found it."""

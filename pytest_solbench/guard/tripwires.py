@@ -46,7 +46,9 @@ PLUGIN_MODULES = ("pytest_solbench.worker.check", "pytest_solbench.measure.timin
                   # the operator record is judged in the kernel's process by these: a kernel that replaced
                   # vendor_dispatches passed torch's F.linear (red-team round 22, aa03, aa08)
                   "pytest_solbench.guard.dispatched", "pytest_solbench.guard.corners", "pytest_solbench.guard.tables",
-                  "pytest_solbench.guard.families", "pytest_solbench.guard.births")  # fmt: skip
+                  "pytest_solbench.guard.families", "pytest_solbench.guard.births",
+                  # what the harness asks whenever the kernel's code returns (a mode, a signal handler left behind)
+                  "pytest_solbench.guard.leftovers", "pytest_solbench.guard.modes", "pytest_solbench.guard.signals")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -96,9 +98,7 @@ class Tripwires:
         # ``busy`` watches), or one whose entry is the kernel's own code, is not part of the baseline: it is what
         # the check is there to catch. Threads a first call starts through a compiler (Inductor, autotuning) are.
         alive = set(threading.enumerate())
-        kernels = {t for t in alive if t not in self.before and (self._runs(t, self.audit._is_kernel) or (
-            t in (self.at_import or ()) and not self._runs(t, self.audit._is_compiler) and not _pool_worker(t)))}
-        self.threads = alive - kernels
+        self.threads = alive - self._kernels(alive)
         # Native threads no Python thread stands for; after each call one OpenMP team more is allowed per pool worker
         # alive then, whenever it first ran a parallel op (an 8-worker pool made at import whose workers got rows
         # only in later calls was a false ``threads``, round 10, l06b). A team present now is counted twice: loose
@@ -108,6 +108,18 @@ class Tripwires:
         # thread), so a process alive after a call is the kernel's, however it was started (through a compiler's
         # helper that runs a command, red-team round 7, h04) or dressed (as Inductor's compile worker, round 7b, i01).
         self.children: set[int] = set()
+
+    def _kernels(self, alive: set[threading.Thread]) -> set[threading.Thread]:
+        """The threads of ``alive`` that are the kernel's: born since its import began and running its code, or alive
+        once it was imported and neither a compiler's nor an idle pool's worker."""
+        return {t for t in alive if t not in self.before and (self._runs(t, self.audit._is_kernel) or (
+            t in (self.at_import or ()) and not self._runs(t, self.audit._is_compiler) and not _pool_worker(t)))}
+
+    def _from_import(self) -> str | None:
+        """A thread of the kernel's started at its import and still running as the import is answered: it would run
+        the kernel's code between the load's reply and the first call, outside any record (red-team round 48, ci)."""
+        mine = sorted(t.name for t in self._kernels(set(threading.enumerate())))
+        return f"threads the kernel's import started are still running: {mine}" if mine else None
 
     @staticmethod
     def _runs(thread: threading.Thread, where: Callable[[str], bool]) -> bool:
@@ -195,11 +207,10 @@ class Tripwires:
         detached = integrity.detached_children()
         if detached:
             return Trip("threads", f"processes detached from the kernel's session (setsid) are running: {list(detached)}")
-        if self.threads is None:
-            return None
+        look = self._left_behind if self.threads is not None else self._from_import  # before ``settle``: the import
         deadline, pause_s = time.monotonic() + BUSY_GRACE_S, 0.001  # what the call handed off may end first
         while True:
-            left = self._left_behind()
+            left = look()
             if left is None or time.monotonic() >= deadline:
                 return None if left is None else Trip("threads", left)
             time.sleep(pause_s)  # each look reads /proc: a few quick ones for what ends at once, then fewer

@@ -29,9 +29,9 @@ def _check(entry: Any, returned: list | None, args: list = ()) -> Any:
     """The in-process tripwires after a call (settled after the first: JIT and autotune threads are its own)."""
     if entry.wires is None:
         return None
-    from pytest_solbench.guard import modes, signals
+    from pytest_solbench.guard import leftovers
 
-    moded = modes.tripped() or signals.tripped()  # first: the tripwires' own calls would run a mode left on
+    moded = leftovers.tripped()  # first: the tripwires' own calls would run a mode left on
     if moded is not None:
         return moded
     if not entry.settled:

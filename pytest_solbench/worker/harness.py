@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_solbench.data.inputs import poison_
-from pytest_solbench.guard import modes, signals
+from pytest_solbench.guard import leftovers
 from pytest_solbench.guard.confine import own_user_hint
 from pytest_solbench.worker import collector, execute
 from pytest_solbench.worker import delivery
@@ -66,13 +66,12 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
     failed: dict[str, Any] | None = None
     # the import is recorded as a checked call is: a GEMM compiled or captured there ran in no call (round 26, ai01)
     if payload["guard"]:
-        modes.hold()  # torch's own functions for its stacks of modes, before the kernel can reach them
-        signals.hold()  # the handlers before the kernel's import, and signal's own functions
+        leftovers.hold()  # torch's functions for its stacks of modes, the signal handlers: before the kernel's import
     moded = None
     with dispatched.recorded() if watch else contextlib.nullcontext(set()) as ops:
         try:
             fn, dps, wires = execute._kernel(spec, problem.definition, payload["guard"])
-            moded = modes.tripped() or signals.tripped()  # first: before the harness's next call
+            moded = leftovers.tripped()  # first: before the harness's next call
             if payload["compile_kernel"]:
                 fn = execute._compiled(fn)
         except kernels.KernelError as exc:  # a PermissionError at its import: the file own-user kept from it is named
@@ -107,7 +106,7 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     entry, device = _LOADED[payload["key"]], payload["device"]
-    early = modes.tripped() or signals.tripped()  # before the harness's first call: a mode left on would run in it
+    early = leftovers.tripped()  # before the harness's first call: a mode left on would run in it
     if early is not None:
         return {"calls": [{"outputs": None, "trip": _trip(early), "kernel_names": None}], "ops": _sent(entry, set()),
                 "kernel_s": 0.0}
@@ -131,7 +130,7 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
                 replies.append(_raised(entry, exc))
             finally:
                 own[0] += time.perf_counter() - began
-                moded = modes.tripped() or signals.tripped()  # before the harness's own calls (the checks)
+                moded = leftovers.tripped()  # before the harness's own calls (the checks)
                 if moded is not None:
                     results.pop(i, None)
                     del replies[i:]
@@ -228,7 +227,7 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
     entry, device = _LOADED[payload["key"]], payload["device"]
     # the first timed result that was not plain (a view is a copy the harness would make), or a mode left on torch's
     # stacks, looked for before the harness's first torch call and after every call (``deliver``)
-    tripped: list[Any] = [t for t in [modes.tripped() or signals.tripped()] if t is not None]
+    tripped: list[Any] = [t for t in [leftovers.tripped()] if t is not None]
     sets = _ATTACHED.pop("sets") if payload.get("attached") else _attach(payload["sets"], device)
     schedule = payload.get("schedule")
     repeated = range(len(sets)) if schedule is None else {k for k, n in Counter(schedule).items() if n > 1}
@@ -240,7 +239,7 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
         return schedule[i] if schedule is not None else i % len(sets)
 
     def deliver() -> None:
-        moded = modes.tripped() or signals.tripped()  # the harness's first work after a call is here
+        moded = leftovers.tripped()  # the harness's first work after a call is here
         tripped.extend([moded] if moded is not None and not tripped else [])
         while pending:
             index, result = pending.pop()
