@@ -26,6 +26,8 @@ def note(item: str) -> None:
         if torch.cuda.is_available():
             line["allocated_mib"] = _mib(torch.cuda.memory_allocated())
             line["reserved_mib"] = _mib(torch.cuda.memory_reserved())
+            line["held_by"] = _held_by(torch)
+            _record_stacks(torch)
         gc.set_debug(gc.DEBUG_SAVEALL)
         try:
             line["unreachable"] = gc.collect()
@@ -43,6 +45,35 @@ def note(item: str) -> None:
         line["error"] = f"{type(exc).__name__}: {exc}"
     with open(path, "a") as out:
         out.write(json.dumps(line) + "\n")
+
+
+def _record_stacks(torch: Any) -> None:
+    """From the first note on, the allocator keeps the Python stack of every live block (``_held_by`` reads them):
+    the items after the first are then told by where their memory was allocated."""
+    if not _RECORDING:
+        torch.cuda.memory._record_memory_history(enabled="state", context="alloc", stacks="python")
+        _RECORDING.append(True)
+
+
+_RECORDING: list[bool] = []
+
+
+def _held_by(torch: Any, top: int = 8) -> list[dict[str, Any]]:
+    """The allocated blocks, summed by memory pool and by the plugin's frames that allocated them (where the
+    allocator recorded stacks), largest first."""
+    held: Counter = Counter()
+    blocks: Counter = Counter()
+    for segment in torch.cuda.memory._snapshot()["segments"]:
+        pool = "default" if tuple(segment.get("segment_pool_id") or (0, 0)) == (0, 0) else "private"
+        for block in segment["blocks"]:
+            if block["state"] != "active_allocated":
+                continue
+            frames = [f"{f['filename'].rpartition('pytest_solbench/')[2]}:{f['line']} {f['name']}"
+                      for f in block.get("frames", ()) if "pytest_solbench/" in f["filename"]][:3]
+            key = (pool, " <- ".join(frames) or "(no stack recorded)")
+            held[key] += block["size"]
+            blocks[key] += 1
+    return [{"pool": k[0], "where": k[1], "mib": _mib(n), "blocks": blocks[k]} for k, n in held.most_common(top)]
 
 
 def _mib(nbytes: int) -> float:
