@@ -106,7 +106,7 @@ class Resolver:
 
 
 BUILTINS = {"open", "exec", "eval", "compile", "__import__", "getattr", "setattr", "delattr", "hasattr", "id", "hash",
-             "globals", "vars", "memoryview", "breakpoint", "input", "type", "map"}  # fmt: skip
+             "globals", "vars", "locals", "memoryview", "breakpoint", "input", "type", "map"}  # fmt: skip
 
 
 _COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")  # PEP 263, as the tokenizer reads it

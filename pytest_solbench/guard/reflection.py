@@ -43,6 +43,8 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
     asked = {id(c.args[1]) for c in ast.walk(tree) if isinstance(c, ast.Call) and len(c.args) == 2
              and resolve(c.func) == "builtins.hasattr" and isinstance(c.args[1], ast.Constant)
              and c.args[1].value in TORCH_HOOKS}  # fmt: skip
+    pathed = {id(a) for c in ast.walk(tree) if isinstance(c, ast.Call) and (resolve(c.func) or "") in ATTRIBUTE_CALLS
+              for a in c.args}  # an attribute path in a string: ``_attribute_path`` names what it reaches  # fmt: skip
     for node in ast.walk(tree):
         value = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in called_or_aliased
         if value and resolve(node) in _ATTRIBUTE_BUILTINS:
@@ -60,7 +62,9 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
         elif isinstance(node, ast.ClassDef):
             for item in node.body:
                 defined = isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and is_dunder(item.name)
-                if defined and item.name not in DUNDER_METHODS and item.name not in _TENSOR_HOOKS:
+                if defined and item.name in NUMPY_HOOKS:
+                    hit("numpy-hook", item, _NUMPY_HOOK_MESSAGE.format(f"class {node.name} defines {item.name}"))
+                elif defined and item.name not in DUNDER_METHODS and item.name not in _TENSOR_HOOKS:
                     hit("dunder", item, f"class {node.name} defines {item.name}, a hook outside the allow-list "
                         f"({', '.join(sorted(DUNDER_METHODS)[:6])}...)")  # fmt: skip
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and is_dunder(node.name):
@@ -72,12 +76,22 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
             hit("patching", node, _BELOW_RECORD_MESSAGE.format(node.value))
         elif isinstance(node, ast.Constant) and node.value in TORCH_HOOKS and id(node) not in asked:  # ns[...] = f
             hit("tensor-subclass", node, f"names {node.value} in a string: torch's hook set by name, out of sight")
+        elif isinstance(node, ast.Constant) and node.value in NUMPY_HOOKS:
+            hit("numpy-hook", node, _NUMPY_HOOK_MESSAGE.format(f"names {node.value} in a string"))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and is_dunder(node.value) and (
+                node.value not in _DUNDER_STRINGS and id(node) not in pathed):  # fmt: skip
+            # a class namespace filled by key: numpy's __array_function__ set through a class body's namespace
+            # handed numpy.dot to the kernel (red-team round 49, ck03, ck05)
+            hit("dunder", node, f"names {node.value} in a string, a dunder outside the allow-list: a hook set or read "
+                                "by name is out of the rules' sight")  # fmt: skip
         elif isinstance(node, ast.MatchClass):  # `case object(f_back=f)` reads f_back with no attribute node
             for name in node.kwd_attrs:  # (red-team round 19, w04, w04d)
                 _attribute_path(ast.Constant(name), "a class pattern", node, hit, private=True)
 
 
 _TENSOR_HOOKS = ("__torch_function__", "__torch_dispatch__")
+#: Dunders a string may name: the allowed methods and attributes, a script's ``"__main__"``, a cache folder's name
+_DUNDER_STRINGS = DUNDER_METHODS | DUNDER_ATTRIBUTES | DUNDER_NAMES | {"__main__", "__pycache__", "__future__"}
 #: Bare names a kernel may read but never bind: ``importlib.resources.files(__package__)`` names its own package
 #: (red-team round 18, fv3); a store would change what its relative imports resolve against.
 _READ_ONLY_NAMES = ("__package__",)
@@ -143,6 +157,10 @@ def _call(node: ast.Call, resolve: Callable[[ast.AST], str | None], hit: Hit) ->
 
 #: torch's hooks into every call on tensors (a subclass's, a mode's)
 TORCH_HOOKS = ("__torch_function__", "__torch_dispatch__")
+#: numpy's override protocols: numpy calls them with its own function or ufunc as a value (red-team round 49, ck)
+NUMPY_HOOKS = ("__array_function__", "__array_ufunc__")
+_NUMPY_HOOK_MESSAGE = ("{}: numpy hands its own functions to that hook as values (numpy.dot, numpy.matmul: BLAS "
+                       "products below torch's operator record), whatever numpy routine the kernel called")
 #: Builders of a class from a function that fills its namespace: its hooks are set by item, named by no def
 CLASS_BUILDERS = ("types.new_class", "types.prepare_class")
 

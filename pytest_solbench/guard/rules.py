@@ -40,6 +40,8 @@ RULES: dict[str, str] = {
     "patching": "patches torch, triton, time, the plugin, builtins or sys.modules (timers and checks rely on them)",
     "introspection": "inspects frames, the garbage collector or tracing hooks (can reach the expected output)",
     "tensor-subclass": "defines or builds a torch.Tensor subclass (a lazy output can compute outside the timer)",
+    "numpy-hook": "defines numpy's override hooks (__array_function__, __array_ufunc__), which hand numpy's own "
+                  "functions, BLAS products among them, to the kernel's code below torch's operator record",
     "cuda-graph": "captures or replays CUDA graphs (a replay can skip the work or the timer)",
     "timing-flags": "changes event timing, device limits, clocks or the profiler (cudaEventDisableTiming, CUPTI)",
     "reference-call": "imports the plugin or the definition's reference",

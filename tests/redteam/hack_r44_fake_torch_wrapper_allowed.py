@@ -9,7 +9,7 @@ import types
 
 import torch
 
-SOLBENCH_ALLOW = {"patching": "red-team: the run time must catch it"}
+SOLBENCH_ALLOW = {"patching": "red-team: the run time must catch it", "dunder": "red-team: the run time must catch it"}
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
 EXPECTED = "patching"
 LAYER = "runtime-cpu"
