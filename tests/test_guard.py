@@ -926,3 +926,17 @@ def test_onednn_graph_switched_off_is_no_patching_and_on_is() -> None:
     assert py(code.format("False")) == []
     assert py(code.format("True")) == [("patching", 4)]
     assert py(code.format("flag")) == [("patching", 4)]
+
+
+@pytest.mark.parametrize("line", ["class A:\n    __array_ufunc__ = f", "B.__array_function__ = f",
+                                  "setattr(B, '__array_function__', f)", "ns = {'__array_ufunc__': f}",
+                                  "class A:\n    def __array_function__(self, func, types, args, kwargs): pass"])
+def test_numpy_s_override_hooks_are_their_own_rule_however_they_are_set_red_team_round_49(line: str) -> None:
+    """ck: numpy hands __array_function__ / __array_ufunc__ its own functions (numpy.dot: BLAS, below the record),
+    so an allowance for dunders does not cover them; and locals() fills a class body's namespace by key."""
+    found = {f.rule for f in scan_sources([("k.py", f"f = len\nB = object\n{line}\n")], definition_name="x",
+                                          op_type="gemm")}  # fmt: skip
+    assert found == {"numpy-hook"}, found
+    assert _rules_at_line_2("class A:\n    locals()['x'] = 1\n") == {"introspection"}
+    assert _rules_at_line_2("import numpy\nprint(numpy.__version__, '__main__' == __name__)\n") == set()
+    assert _rules_at_line_2("x = 1\nns = {'__globals__': x}\n") == {"dunder"}

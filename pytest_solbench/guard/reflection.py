@@ -58,7 +58,7 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
             _attribute(node, resolve, hit)  # self.__class__.__name__ only reads what the class is called
         elif isinstance(node, ast.Name) and is_dunder(node.id) and node.id not in DUNDER_NAMES and not (
                 node.id in _READ_ONLY_NAMES and isinstance(node.ctx, ast.Load)):  # fmt: skip
-            hit("dunder", node, f"uses {node.id}, a dunder name outside the allow-list ({_ALLOWED_SHOWN})")
+            _dunder(hit, node, node.id, f"uses {node.id}, a dunder name outside the allow-list ({_ALLOWED_SHOWN})")
         elif isinstance(node, ast.ClassDef):
             for item in node.body:
                 defined = isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and is_dunder(item.name)
@@ -99,9 +99,19 @@ _CLASS_NAMES = ("__name__", "__qualname__")  # the tensor-subclass rule names th
 _ATTRIBUTE_BUILTINS = ("builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.vars")
 
 
+def _dunder(hit: Hit, node: ast.AST, name: str, message: str) -> None:
+    """A dunder outside the allow-list: ``numpy-hook`` where it is one of numpy's override hooks (an allowance for
+    dunders says nothing of what numpy hands them), else ``dunder``."""
+    if name in NUMPY_HOOKS:
+        hit("numpy-hook", node, _NUMPY_HOOK_MESSAGE.format(message.partition(",")[0]))
+    else:
+        hit("dunder", node, message)
+
+
 def _attribute(node: ast.Attribute, resolve: Callable[[ast.AST], str | None], hit: Hit) -> None:
     if is_dunder(node.attr) and node.attr not in DUNDER_ATTRIBUTES:
-        hit("dunder", node, f"{_shown(node)} uses {node.attr}, a dunder outside the allow-list ({_ALLOWED_SHOWN})")
+        _dunder(hit, node, node.attr, f"{_shown(node)} uses {node.attr}, a dunder outside the allow-list "
+                                      f"({_ALLOWED_SHOWN})")  # fmt: skip
     if node.attr in FRAME_ATTRIBUTES:
         hit("introspection", node, f"{_shown(node)} walks frames ({node.attr}): the harness's locals are one step away")
     if node.attr in BELOW_RECORD_ATTRIBUTES:
@@ -173,7 +183,7 @@ def _attribute_path(name: ast.AST, how: str, node: ast.AST, hit: Hit, private: b
         return
     for part in name.value.split("."):
         if is_dunder(part) and part not in DUNDER_ATTRIBUTES:
-            hit("dunder", node, f"{how} names {part}, a dunder outside the allow-list")
+            _dunder(hit, node, part, f"{how} names {part}, a dunder outside the allow-list")
         elif part in FRAME_ATTRIBUTES:
             hit("introspection", node, f"{how} walks frames ({part})")
         elif part in BELOW_RECORD_ATTRIBUTES:
