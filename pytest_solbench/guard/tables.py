@@ -347,7 +347,8 @@ PRECISION_SETTINGS = frozenset(("torch.backends.cuda.matmul.allow_tf32", "torch.
 #: the plain-computation corners of the standard library, ``logging`` (a logger is what honest libraries hold;
 #: its files, handlers and config are named rules above), ``pathlib`` (reading a config beside the kernel,
 #: round 18, h02: its writes are named methods in ``rules._check_call`` and audited at run time, it execs nothing)
-#: and the parsers of such a config (``tomllib``, ``configparser``; round 29, ap FV-4). A module outside it (``pkgutil``,
+#: and the parsers of such a config (``tomllib``, ``configparser``; round 29, ap FV-4; ``csv``, round 49, cm FV-3: its
+#: writers write only to file objects, whose opening the rules and the audit judge). A module outside it (``pkgutil``,
 #: ``doctest``, ``pydoc``...)
 #: is ``unlisted-import`` unless a named rule already covers it: an allow-list, so that a module
 #: nobody thought of is a finding, not a way in.
@@ -373,4 +374,4 @@ IMPORTABLE = frozenset(("torch", "triton", "numpy", "math", "cmath", "functools"
                         "contextlib", "warnings", "os", "re", "struct", "copy", "numbers", "fractions", "decimal",
                         "random", "statistics", "bisect", "heapq", "array", "string", "sys", "types", "cuda", "cutlass", "tilelang",
                         "tvm_ffi", "cupy", "flashinfer", "logging", "json", "pathlib", "tomllib", "configparser",
-                        "textwrap"))  # fmt: skip
+                        "csv", "textwrap"))  # fmt: skip
