@@ -33,23 +33,28 @@ def ipc_counts(name: bytes, slots: list[int]) -> dict[int, int]:
         return {}
 
 
-def release_ipc_counts(counters: list[tuple[bytes, int]]) -> None:
+def release_ipc_counts(counters: list[tuple[bytes, int]]) -> dict[str, Any]:
     """Once the exchange is over, the receiver's count on each block (file, slot) is given up by the judge where the
     receiver could not, each file read once: a confined kernel's process sees a /dev/shm of its own and runs as a user
     of its own, so torch's files of counts (root's, in the judge's /dev/shm) are out of its reach, and without this
     every shared block would stay allocated for the rest of the session. A kernel that still holds a block then maps
     memory the pool may hand out again, only to exchanges with its own process (each kernel's shared tensors have a
     memory pool of their own), and what is checked (inputs after each call, the judge's expected outputs) is never
-    in it."""
+    in it. Returns what it found (the blocks, the counts read by value, how many it could not read)."""
     import torch
 
     by_file: dict[bytes, list[int]] = {}
     for name, slot in counters:
         by_file.setdefault(name, []).append(slot)
+    found: dict[str, Any] = {"blocks": len(counters), "unread": 0, "counts": {}}
     for name, slots in by_file.items():
-        for slot, count in ipc_counts(name, slots).items():
+        counts = ipc_counts(name, slots)
+        found["unread"] += len(slots) - len(counts)
+        for slot, count in counts.items():
+            found["counts"][count] = found["counts"].get(count, 0) + 1
             if count > 0:
                 torch.UntypedStorage._release_ipc_counter_cuda(name, slot)
+    return found
 
 
 _POOLS: dict[tuple[str, tuple[str, ...]], Any] = {}

@@ -278,9 +278,14 @@ class Arena:
         if self.device.startswith("cuda"):
             import torch
 
-            release_ipc_counts(self._counters)
+            found = release_ipc_counts(self._counters)
             self._counters.clear()
+            held_bytes = torch.cuda.memory_allocated(self.device)
             torch.cuda.ipc_collect()  # the blocks return to the pool
+            if os.environ.get("SOLBENCH_JUDGE_MEMORY"):  # the diagnostic of judge.memory
+                from pytest_solbench.judge import memory
+
+                memory.exchanged(found, held_bytes, torch.cuda.memory_allocated(self.device))
 
 
 def _resized(fd: int, nbytes: int) -> str | None:
