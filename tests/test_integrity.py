@@ -444,6 +444,20 @@ def test_a_thread_started_at_import_is_found_as_the_import_is_answered(tmp_path)
         module.STOP.set()
 
 
+def test_a_property_put_on_module_specs_is_patching():
+    """Red-team round 49, cl01: every import statement reads ``module.__spec__._initializing``; a property of that
+    name on ``ModuleSpec`` would run the kernel's code in the harness's own imports, after a call's record."""
+    import importlib.machinery
+
+    snapshot = integrity.Snapshot.take()
+    importlib.machinery.ModuleSpec._initializing = property(lambda spec: False)
+    try:
+        assert any("ModuleSpec" in name for name in snapshot.changed()), snapshot.changed()
+    finally:
+        del importlib.machinery.ModuleSpec._initializing
+    assert snapshot.changed() == []
+
+
 def test_a_changed_thread_switch_interval_trips_patching(tmp_path):
     """Red-team round 8, j01: a kernel's helper that holds the interpreter (a switch interval of 30 s) keeps the
     harness from answering while it finishes deferred work; the interval must be as the tripwires found it."""

@@ -51,7 +51,10 @@ WATCHED_MODULES = ("time", "builtins", "torch.autograd.profiler", "torch.profile
                    # channel's send_bytes rewrote the reply)
                    "os", "socket")
 WATCHED_CLASSES = ("torch.cuda.Event", "torch.cuda.Stream", "torch.profiler.profile", "torch.autograd.profiler.profile",
-                   "torch.UntypedStorage", "multiprocessing.connection.Connection", "socket.socket")
+                   "torch.UntypedStorage", "multiprocessing.connection.Connection", "socket.socket",
+                   # every import statement reads its module's spec's _initializing: a property put on the class ran
+                   # the kernel's code in the harness's imports after the record (red-team round 49, cl01)
+                   "importlib.machinery.ModuleSpec")
 TENSOR_METHODS = (
     "float", "double", "abs", "isnan", "isfinite", "isinf", "sum", "mean", "max", "min", "amax", "allclose", "isclose",
     "item", "tolist", "numel", "clone", "copy_", "cpu", "cuda", "to", "contiguous", "view", "reshape", "flatten",
