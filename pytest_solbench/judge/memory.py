@@ -11,6 +11,8 @@ import os
 from collections import Counter
 from typing import Any
 
+from pytest_solbench.worker.cuda_blocks import ipc_count
+
 ENV = "SOLBENCH_JUDGE_MEMORY"
 
 
@@ -68,6 +70,10 @@ def _record_stacks(torch: Any) -> None:
 _RECORDING: list[bool] = []
 
 
+#: every shared CUDA block by address: torch's IPC counter of it (file, slot), while the diagnostic is on
+SHARED: dict[int, tuple[bytes, int]] = {}
+
+
 def _held_by(torch: Any, top: int = 8) -> list[dict[str, Any]]:
     """The allocated blocks, summed by memory pool and by the plugin's frames that allocated them (where the
     allocator recorded stacks), largest first."""
@@ -80,10 +86,13 @@ def _held_by(torch: Any, top: int = 8) -> list[dict[str, Any]]:
                 continue
             frames = [f"{f['filename'].rpartition('pytest_solbench/')[2]}:{f['line']} {f['name']}"
                       for f in block.get("frames", ()) if "pytest_solbench/" in f["filename"]][:3]
-            key = (pool, " <- ".join(frames) or "(no stack recorded)")
+            counter = SHARED.get(block.get("address", -1))
+            count = None if counter is None else ipc_count(*counter)
+            key = (pool, " <- ".join(frames) or "(no stack recorded)", count)
             held[key] += block["size"]
             blocks[key] += 1
-    return [{"pool": k[0], "where": k[1], "mib": _mib(n), "blocks": blocks[k]} for k, n in held.most_common(top)]
+    return [{"pool": k[0], "where": k[1], "ipc_count": k[2], "mib": _mib(n), "blocks": blocks[k]}
+            for k, n in held.most_common(top)]  # fmt: skip
 
 
 def _mib(nbytes: int) -> float:

@@ -214,6 +214,10 @@ class Arena:
             handle = block.untyped_storage()._share_cuda_()
             self._keep.append(block)
             self._counters.append((handle[4], handle[5]))
+            if os.environ.get("SOLBENCH_JUDGE_MEMORY"):  # the diagnostic of judge.memory: each block's counter
+                from pytest_solbench.judge import memory
+
+                memory.SHARED[block.data_ptr()] = (handle[4], handle[5])
             return block.view(dtype).reshape(shape), {"kind": "cuda", "ipc": _plain_handle(handle), **base}
         fd, where = self._memfd(nbytes) if MEMFDS else self._file(nbytes)
         own = torch.empty(nbytes, dtype=torch.uint8)
