@@ -43,6 +43,8 @@ def note(item: str) -> None:
         if torch.cuda.is_available():
             line["allocated_after_collect_mib"] = _mib(torch.cuda.memory_allocated())
         line["live"] = _live(torch)
+        line["gc"] = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}
+        line["storages_mib"] = _mib(sum(s.nbytes() for s in _storages(torch)))
     except Exception as exc:  # noqa: BLE001  a diagnostic never fails an item
         line["error"] = f"{type(exc).__name__}: {exc}"
     with open(path, "a") as out:
@@ -93,6 +95,12 @@ def _held_by(torch: Any, top: int = 8) -> list[dict[str, Any]]:
             blocks[key] += 1
     return [{"pool": k[0], "where": k[1], "ipc_count": k[2], "mib": _mib(n), "blocks": blocks[k]}
             for k, n in held.most_common(top)]  # fmt: skip
+
+
+def _storages(torch: Any) -> list[Any]:
+    """CUDA storages the collector can reach as objects of their own (a storage kept with no tensor over it)."""
+    return [o for o in gc.get_objects() if isinstance(o, (torch.UntypedStorage, torch.TypedStorage))
+            and o.device.type == "cuda"]  # fmt: skip
 
 
 def _mib(nbytes: int) -> float:
