@@ -99,8 +99,12 @@ def _held_by(torch: Any, top: int = 8) -> list[dict[str, Any]]:
 
 def _storages(torch: Any) -> list[Any]:
     """CUDA storages the collector can reach as objects of their own (a storage kept with no tensor over it)."""
-    return [o for o in gc.get_objects() if isinstance(o, (torch.UntypedStorage, torch.TypedStorage))
-            and o.device.type == "cuda"]  # fmt: skip
+    import warnings
+
+    with warnings.catch_warnings():  # isinstance on torch's deprecated aliases warns
+        warnings.simplefilter("ignore")
+        return [o for o in gc.get_objects() if isinstance(o, (torch.UntypedStorage, torch.TypedStorage))
+                and o.device.type == "cuda"]  # fmt: skip
 
 
 def _mib(nbytes: int) -> float:
