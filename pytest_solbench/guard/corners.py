@@ -302,6 +302,36 @@ def quiet_logging_config(call: ast.Call, resolve: Callable[[ast.AST], Any]) -> b
         k.arg in _QUIET_LOGGING for k in call.keywords)  # fmt: skip
 
 
+def locals_handed_on(tree: ast.AST, resolve: Callable[[ast.AST], Any]) -> set[int]:
+    """ids of the called name in ``locals()`` handed straight to a call or a ``%`` inside a function's own body (a log
+    line's values, ``str.format_map``, ``"%(n)d" % locals()``): there it is a copy of the function's own names, which
+    writes nothing back (red-team round 50, cp FV8). In a class body or at module level it is the namespace itself,
+    which a callee could fill (a hook set by key, round 49, ck03), so those stay ``introspection``."""
+    found: set[int] = set()
+
+    def bare_locals(node: ast.AST) -> bool:
+        return (isinstance(node, ast.Call) and not node.args and not node.keywords
+                and resolve(node.func) == "builtins.locals")  # fmt: skip
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                visit(child, True)
+                continue
+            if isinstance(child, ast.ClassDef):
+                visit(child, False)
+                continue
+            if in_function and isinstance(child, ast.Call):
+                found.update(id(a.func) for a in (*child.args, *(k.value for k in child.keywords)) if bare_locals(a))
+            if in_function and isinstance(child, ast.BinOp) and isinstance(child.op, ast.Mod) and bare_locals(
+                    child.right):  # fmt: skip
+                found.add(id(child.right.func))
+            visit(child, in_function)
+
+    visit(tree, False)
+    return found
+
+
 def harmless_calls(nodes: Iterable[ast.AST], resolve: Callable[[ast.AST], Any]) -> set[int]:
     """ids of the called names of calls that a name rule would flag but are harmless as written: ``open`` only to
     read (:func:`reads_a_file`), ``logging.basicConfig`` to stderr (:func:`quiet_logging_config`)."""

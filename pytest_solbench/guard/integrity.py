@@ -69,6 +69,35 @@ WATCHED_MODULE_NAMES = ("torch", "torch.cuda", "torch.profiler", "torch.autograd
                         "sys")  # fmt: skip
 
 
+_MODULE_DICT = types.ModuleType.__dict__["__dict__"].__get__  # a module's namespace, read by C (no __getattr__)
+_OBJECT_DICT = object.__getattribute__
+
+
+def _spec(module: Any) -> Any:
+    """``module.__spec__`` read from its namespace, running nothing of anyone's; None for an object no module."""
+    return _MODULE_DICT(module).get("__spec__") if isinstance(module, types.ModuleType) else None
+
+
+def module_specs(taken: dict[str, tuple[Any, Any]]) -> list[str]:
+    """Every import statement reads ``sys.modules[name].__spec__._initializing`` and takes its truth value: an object
+    of the kernel's there ran its ``__bool__`` in the harness's own imports after a call's record (red-team round 50,
+    co01, co02; a property on the class, round 49, cl01). So each module taken keeps its object and its spec, and
+    every module's spec, taken or imported since, is a plain ``ModuleSpec`` (or none) whose ``_initializing`` is a
+    bool: the names of those that are not."""
+    import importlib.machinery
+
+    plain = importlib.machinery.ModuleSpec
+    names = [f"sys.modules[{name!r}]" for name, (module, spec) in taken.items()
+             if sys.modules.get(name, module) is not module or _spec(module) is not spec]  # fmt: skip
+    for name, module in list(sys.modules.items()):
+        spec = _spec(module)
+        if spec is None:
+            continue
+        if type(spec) is not plain or type(_OBJECT_DICT(spec, "__dict__").get("_initializing", False)) is not bool:
+            names.append(f"sys.modules[{name!r}].__spec__")
+    return names
+
+
 @dataclass
 class Snapshot:
     """Names -> the objects they were bound to when taken (plus each function's code object), and where each binding
@@ -84,6 +113,8 @@ class Snapshot:
     # the names in each watched class's own namespace (and its bases'), as taken: a method set on the class hides its
     # base's, which the snapshot holds (red-team round 45, bz08: Connection.send_bytes over _ConnectionBase's)
     keys: dict[str, tuple[dict, frozenset]] = field(default_factory=dict)
+    # every module as taken, by name: (the module, its spec); see ``module_specs``
+    modules: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     @classmethod
     def take(cls, extra_modules: Iterable[str] = ()) -> Snapshot:
@@ -124,6 +155,7 @@ class Snapshot:
         names = self._watched_changed()
         names += [name for name, (cls, mro) in self.mros.items() if cls.__mro__ != mro]
         names += [f"{name}.{key}" for name, (space, taken) in self.keys.items() for key in space.keys() - taken]
+        names += module_specs(self.modules)
         for name, (obj, code) in self.objects.items():
             space, key = self.where[name]
             current = space.get(key, _MISSING) if space is not None else _reread(key)
@@ -137,6 +169,7 @@ class Snapshot:
 
     def _record_all(self) -> None:
         extra = self.extra_modules
+        self.modules = {name: (module, _spec(module)) for name, module in list(sys.modules.items())}
         for module_name, attr in WATCHED_NAMES:
             module = sys.modules.get(module_name)
             if module is not None and hasattr(module, attr):

@@ -42,13 +42,15 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
     # hasattr(x, "__torch_function__"): a tensor-like test that sets nothing (red-team round 45, ca a07)
     asked = {id(c.args[1]) for c in ast.walk(tree) if isinstance(c, ast.Call) and len(c.args) == 2
              and resolve(c.func) == "builtins.hasattr" and isinstance(c.args[1], ast.Constant)
-             and c.args[1].value in TORCH_HOOKS}  # fmt: skip
+             and c.args[1].value in ASKED_PROTOCOLS}  # fmt: skip
+    in_class = _class_level_names(tree)  # __str__ = __repr__, __hash__ = None in a class body (round 50, cp)
     pathed = {id(a) for c in ast.walk(tree) if isinstance(c, ast.Call) and (resolve(c.func) or "") in ATTRIBUTE_CALLS
               for a in c.args}  # an attribute path in a string: ``_attribute_path`` names what it reaches  # fmt: skip
     for node in ast.walk(tree):
-        value = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in called_or_aliased
-        if value and resolve(node) in _ATTRIBUTE_BUILTINS:
-            hit("computed-name", node, f"passes {node.id} around as a value: the calls it makes are out of sight")
+        value = isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and (
+            id(node) not in called_or_aliased)  # fmt: skip
+        if value and resolve(node) in _NOT_VALUES:
+            hit("computed-name", node, f"passes {_shown(node)} around as a value: the calls it makes are out of sight")
         if id(node) in own:
             continue
         option = node.arg if isinstance(node, ast.keyword) else node.attr if isinstance(node, ast.Attribute) else None
@@ -57,7 +59,7 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
         if isinstance(node, ast.Attribute) and not (node.attr == "__class__" and id(node) in named):
             _attribute(node, resolve, hit)  # self.__class__.__name__ only reads what the class is called
         elif isinstance(node, ast.Name) and is_dunder(node.id) and node.id not in DUNDER_NAMES and not (
-                node.id in _READ_ONLY_NAMES and isinstance(node.ctx, ast.Load)):  # fmt: skip
+                node.id in _READ_ONLY_NAMES and isinstance(node.ctx, ast.Load)) and id(node) not in in_class:  # fmt: skip
             _dunder(hit, node, node.id, f"uses {node.id}, a dunder name outside the allow-list ({_ALLOWED_SHOWN})")
         elif isinstance(node, ast.ClassDef):
             for item in node.body:
@@ -79,7 +81,7 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
         elif isinstance(node, ast.Constant) and node.value in NUMPY_HOOKS:
             hit("numpy-hook", node, _NUMPY_HOOK_MESSAGE.format(f"names {node.value} in a string"))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and is_dunder(node.value) and (
-                node.value not in _DUNDER_STRINGS and id(node) not in pathed):  # fmt: skip
+                node.value not in _DUNDER_STRINGS and id(node) not in pathed | asked | in_class):  # fmt: skip
             # a class namespace filled by key: numpy's __array_function__ set through a class body's namespace
             # handed numpy.dot to the kernel (red-team round 49, ck03, ck05)
             hit("dunder", node, f"names {node.value} in a string, a dunder outside the allow-list: a hook set or read "
@@ -97,6 +99,35 @@ _DUNDER_STRINGS = DUNDER_METHODS | DUNDER_ATTRIBUTES | DUNDER_NAMES | {"__main__
 _READ_ONLY_NAMES = ("__package__",)
 _CLASS_NAMES = ("__name__", "__qualname__")  # the tensor-subclass rule names these
 _ATTRIBUTE_BUILTINS = ("builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.vars")
+#: ... and the importers: ``map(importlib.import_module, names)`` reached the plugin's own package by names joined at
+#: run time, which no rule read as an import (red-team round 50, co01)
+_NOT_VALUES = (*_ATTRIBUTE_BUILTINS, "importlib.import_module", "builtins.__import__", "importlib.__import__")
+
+
+def _class_level_names(tree: ast.AST) -> set[int]:
+    """ids of what a class body binds at its own level as a plain method would be: a name in ``DUNDER_METHODS`` stored
+    or read there (``__str__ = __repr__``, ``__hash__ = None``, ``__str__ = str.__str__``; round 50, cp FV1, FV2),
+    the ``"__weakref__"`` and ``"__dict__"`` strings of ``__slots__`` (FV4), and ``__match_args__`` bound to a tuple
+    of plain attribute names (FV3)."""
+    found: set[int] = set()
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        for statement in cls.body:
+            if not isinstance(statement, (ast.Assign, ast.AnnAssign)):
+                continue
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+            value = statement.value
+            if names and all(n in DUNDER_METHODS for n in names):
+                found.update(id(t) for t in targets)
+                found.update(id(n) for n in ast.walk(value) if isinstance(n, ast.Name) and n.id in DUNDER_METHODS)
+            elif names == ["__slots__"] and value is not None:
+                found.update(id(t) for t in targets)
+                found.update(id(n) for n in ast.walk(value) if isinstance(n, ast.Constant) and n.value in _CLASS_SLOTS)
+            elif names == ["__match_args__"] and isinstance(value, (ast.Tuple, ast.List)) and all(
+                    isinstance(e, ast.Constant) and isinstance(e.value, str) and e.value.isidentifier()
+                    and not e.value.startswith("_") for e in value.elts):  # fmt: skip
+                found.update(id(t) for t in targets)
+    return found
 
 
 def _dunder(hit: Hit, node: ast.AST, name: str, message: str) -> None:
@@ -131,8 +162,8 @@ def _call(node: ast.Call, resolve: Callable[[ast.AST], str | None], hit: Hit) ->
         at = 0 if func.startswith("operator.") else 1
         names = args[at:] if func == "operator.attrgetter" else args[at:at + 1]  # attrgetter("a", "b.c")
         for name in names:
-            if func == "builtins.hasattr" and isinstance(name, ast.Constant) and name.value in TORCH_HOOKS:
-                continue  # asking whether an object is tensor-like reads nothing and sets nothing
+            if func == "builtins.hasattr" and isinstance(name, ast.Constant) and name.value in ASKED_PROTOCOLS:
+                continue  # asking whether an object is tensor-like, or speaks an interop protocol, sets nothing
             _attribute_path(name, f"{func.split('.')[-1]}()", node, hit, private=func.startswith("operator."))
             if not isinstance(name, ast.Constant):  # on anything: getattr(run, "_" * 2 + ...)
                 hit("computed-name", node, f"{func}() of a computed name hides what is reached")
@@ -171,6 +202,12 @@ TORCH_HOOKS = ("__torch_function__", "__torch_dispatch__")
 NUMPY_HOOKS = ("__array_function__", "__array_ufunc__")
 _NUMPY_HOOK_MESSAGE = ("{}: numpy hands its own functions to that hook as values (numpy.dot, numpy.matmul: BLAS "
                        "products below torch's operator record), whatever numpy routine the kernel called")
+#: Protocols ``hasattr`` may ask about by name: torch's hooks, and the interop protocols of cupy, numba and numpy (a
+#: tensor-like test reads nothing and sets nothing; red-team round 45, ca a07; round 50, cp FV5)
+ASKED_PROTOCOLS = (*TORCH_HOOKS, "__cuda_array_interface__", "__array_interface__", "__dlpack__", "__array__")
+#: What a class body may bind by plain assignment besides its allowed methods: ``__slots__``' weak-reference and
+#: dict slots, and ``__match_args__`` (a tuple of its own attribute names, PEP 634)
+_CLASS_SLOTS = ("__weakref__", "__dict__")
 #: Builders of a class from a function that fills its namespace: its hooks are set by item, named by no def
 CLASS_BUILDERS = ("types.new_class", "types.prepare_class")
 

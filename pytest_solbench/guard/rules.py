@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
 from pytest_solbench.guard.annotations import check_annotations
-from pytest_solbench.guard.corners import (a_setting, corner_findings, harmless_calls, skip_main_blocks, turns_off,
-                                            vendor_aliases, vendor_holder)  # fmt: skip
+from pytest_solbench.guard.corners import (a_setting, corner_findings, harmless_calls, locals_handed_on,
+                                            skip_main_blocks, turns_off, vendor_aliases, vendor_holder)  # fmt: skip
 from pytest_solbench.guard.families import family_parts, library_of_no_family, matching_families
 from pytest_solbench.guard.names import Resolver, local_exports, lookup, normalize_cpp, source_encoding, strip_cpp
 from pytest_solbench.guard.numerics import call_sites, import_time_callees, lazy_local_import, unlisted_routine
@@ -217,6 +217,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     annotated = check_annotations(tree, hit, resolver.resolve)  # string annotations and typing's data: round 16, 18
     walked = [*ast.walk(tree), *(n for code in annotated for n in ast.walk(code))]
     inner = {id(n.value) for n in walked if isinstance(n, ast.Attribute)} | harmless_calls(walked, resolver.resolve)
+    inner |= locals_handed_on(tree, resolver.resolve)  # log.debug("%(n)d", locals()) in a function (round 50, cp)
     inner |= own_attribute_reads(walked, resolver.resolve)  # **vars(meta) (round 21, z05)
     own_calls = own_method_calls(tree)  # self.softmax(x) of a class that defines softmax (round 21, z29)
     callees, plain_calls, folded = call_sites(walked, resolver.resolve)

@@ -211,6 +211,9 @@ DUNDER_METHODS = frozenset(("__init__", "__post_init__", "__call__", "__repr__",
                             # (__getattr__, __setattr__...) and isinstance hooks stay findings
                             "__init_subclass__", "__class_getitem__", "__new__", "__missing__", "__get__", "__set__",
                             "__delete__", "__set_name__", "__copy__", "__deepcopy__", "__format__",
+                            # numpy's conversion of the class's own object (np.asarray(table)); its override hooks
+                            # are numpy-hook (red-team round 50, cp FV7)
+                            "__array__",
                             *(f"__{p}{op}__" for p in ("", "r", "i") for op in ("add", "sub", "mul", "truediv",
                                                                               "floordiv", "mod", "pow", "and",
                                                                               "or", "xor", "lshift", "rshift"))))  # fmt: skip

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_solbench.data.inputs import poison_
-from pytest_solbench.guard import leftovers
+from pytest_solbench.guard import dispatched, leftovers
 from pytest_solbench.guard.confine import own_user_hint
 from pytest_solbench.worker import collector, execute
 from pytest_solbench.worker import delivery
@@ -57,7 +57,6 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
     "error"} when it does not load."""
     from pytest_solbench.data import kernels
 
-    from pytest_solbench.guard import dispatched
 
     problem = execute._problem(payload["definition_path"], payload["blob_root"], payload["bind_by_name"])
     spec = kernels.KernelSpec.from_payload(payload["kernel"])
@@ -173,8 +172,6 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
                     if "error" not in reply:
                         reply["kernel_names"] = sorted(sets[k])
             else:
-                from pytest_solbench.guard import dispatched
-
                 with dispatched.recorded() if entry.watch else contextlib.nullcontext(ops) as ops:
                     for i in range(calls):
                         run(i)
@@ -205,9 +202,8 @@ def _raised(entry: _Loaded, exc: Exception) -> dict[str, Any]:
 
 def _sent(entry: _Loaded, ops: set[str]) -> list[str] | None:
     """The operators a watched call dispatched, as plain names for the judge to judge (``guard.dispatched.finding``):
-    nothing of the verdict is decided here, where the kernel's code runs (red-team round 22, aa03)."""
-    from pytest_solbench.guard import dispatched
-
+    nothing of the verdict is decided here, where the kernel's code runs (red-team round 22, aa03). Bound at the
+    harness's import: an import statement here, after the record, read a module spec the kernel had set (round 50)."""
     return dispatched.sent(ops) if entry.watch else None
 
 
@@ -283,8 +279,6 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
     try:
         with torch.no_grad(), entry.armed():
             if schedule is not None:
-                from pytest_solbench.guard import dispatched
-
                 cpu_watch = entry.watch and not later  # the judge's short batch; never the outside clock's
                 with dispatched.recorded() if cpu_watch else contextlib.nullcontext(ops) as ops:
                     timing.run_batch(run, prepare=prepare, flush=flush, n=len(schedule), device=device)
