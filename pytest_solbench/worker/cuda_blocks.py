@@ -57,30 +57,42 @@ def release_ipc_counts(counters: list[tuple[bytes, int]]) -> dict[str, Any]:
     return found
 
 
-_POOLS: dict[tuple[str, tuple[str, ...]], Any] = {}
-POOLS_KEPT = 4  # memory pools of shared segments kept, most recent kernels first (the judge keeps 3 kernels' pools)
+#: Free bytes the judge's allocator may keep cached after an exchange; above, ``empty_cache`` gives them back. Each
+#: kernel's pool of shared segments had been kept for its later exchanges (four kernels' pools): on an H100 the README
+#: job's judge came to reserve 61 GiB, 47 of them free in those pools, and the run's last item ran out of memory
+#: (session 19; ``judge.memory``).
+FREE_KEPT_BYTES = 4 << 30
 
 
-def shared_segments(device: str, owner: tuple[str, ...] = ()) -> Any:
-    """Allocations routed to a memory pool of their own, one per kernel's pool of processes (``owner``: its shared
-    folders). An IPC handle opens the whole segment of the caching allocator that holds a block, so a shared tensor
-    must never sit beside the judge's private ones (the expected outputs), nor beside another kernel's: in a pool
-    of its own, a segment holds only what this kernel's process is given anyway. The oldest pools are let go."""
+def new_pool() -> Any:
+    """A memory pool for one exchange's shared blocks (``shared_segments``); None before torch's pool API."""
+    import torch
+
+    pool = getattr(torch.cuda, "MemPool", None)
+    return None if pool is None or getattr(torch.cuda, "use_mem_pool", None) is None else pool()
+
+
+def shared_segments(device: str, pool: Any) -> Any:
+    """Allocations routed to ``pool``, one exchange's own (``new_pool``). An IPC handle opens the whole segment of
+    the caching allocator that holds a block, so a shared tensor must never sit beside the judge's private ones (the
+    expected outputs), nor beside another exchange's: in a pool of its own, a segment holds only what this exchange
+    gives the kernel's process anyway. Dropped when the exchange closes (``let_go``)."""
     import contextlib
 
     import torch
 
-    use = getattr(torch.cuda, "use_mem_pool", None)
-    if use is None:  # torch older than the pool API: shared blocks may sit beside private ones
+    if pool is None:  # torch older than the pool API: shared blocks may sit beside private ones
         return contextlib.nullcontext()
     where = torch.device(device)
     if where.index is None:  # "cuda": the pool API wants the card's number
         where = torch.device(where.type, torch.cuda.current_device())
-    key = (str(where), tuple(owner))
-    pool = _POOLS.pop(key, None) or torch.cuda.MemPool()
-    _POOLS[key] = pool  # most recent last
-    if len(_POOLS) > POOLS_KEPT:
-        while len(_POOLS) > POOLS_KEPT:
-            del _POOLS[next(iter(_POOLS))]  # its segments are freed once its blocks are
+    return torch.cuda.use_mem_pool(pool, device=where)
+
+
+def let_go(device: str) -> None:
+    """After an exchange's pool is dropped: the cached free memory back to the driver where more than
+    ``FREE_KEPT_BYTES`` of it is held (a dropped pool's segments go once all their blocks are freed)."""
+    import torch
+
+    if torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device) > FREE_KEPT_BYTES:
         torch.cuda.empty_cache()
-    return use(pool, device=where)

@@ -35,7 +35,7 @@ import sys
 import tempfile
 from typing import Any, Iterator
 
-from pytest_solbench.worker.cuda_blocks import release_ipc_counts, shared_segments
+from pytest_solbench.worker.cuda_blocks import let_go, new_pool, release_ipc_counts, shared_segments
 
 SHM = "/dev/shm"
 MEMFD_NAME = "solbench-shared"  # what /proc/<pid>/maps and fd links show of each sealed memfd: "/memfd:<this>"
@@ -179,6 +179,7 @@ class Arena:
         self._files: list[tuple[int, Any]] = []  # CPU: each file's descriptor and the judge's own bytes for it
         self._keep: list[Any] = []  # the CUDA blocks behind every tensor handed out
         self._counters: list[tuple[bytes, int]] = []  # torch's IPC reference count of each CUDA block: (file, slot)
+        self._pool: Any = None  # CUDA: this exchange's own memory pool (``cuda_blocks.shared_segments``)
 
     def __enter__(self) -> Arena:
         return self
@@ -209,7 +210,8 @@ class Arena:
         if nbytes == 0:
             return torch.empty(shape, dtype=dtype, device=self.device), {"kind": "empty", **base}
         if self.device.startswith("cuda"):
-            with shared_segments(self.device, self.folders):
+            self._pool = self._pool or new_pool()
+            with shared_segments(self.device, self._pool):
                 block = torch.empty(nbytes, dtype=torch.uint8, device=self.device)
             handle = block.untyped_storage()._share_cuda_()
             self._keep.append(block)
@@ -286,6 +288,8 @@ class Arena:
             self._counters.clear()
             held_bytes = torch.cuda.memory_allocated(self.device)
             torch.cuda.ipc_collect()  # the blocks return to the pool
+            self._pool = None
+            let_go(self.device)
             if os.environ.get("SOLBENCH_JUDGE_MEMORY"):  # the diagnostic of judge.memory
                 from pytest_solbench.judge import memory
 
