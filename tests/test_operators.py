@@ -29,13 +29,14 @@ HONEST = ["empty", "empty_like", "empty_strided", "zeros", "full", "arange", "vi
 WHOLE = {
     "gemm": ["mm", "bmm", "addmm", "baddbmm", "_cdist_forward", "_euclidean_dist", "_pdist_forward", "dot", "mv",
              "convolution", "_convolution", "mkldnn_convolution", "embedding_bag", "_embedding_bag", "_trilinear",
-             "_fft_r2c", "_fft_c2c", "_linalg_solve_ex", "_linalg_svd", "vdot", "addbmm"],
+             "_fft_r2c", "_fft_c2c", "_linalg_solve_ex", "_linalg_svd", "vdot", "addbmm",
+             "sspaddmm"],  # composite, but through its own out= twin (red-team round 50, cn01)
     "rmsnorm": ["native_layer_norm", "native_batch_norm", "_fused_rms_norm", "_weight_norm_interface", "_softmax",
                 "_fft_r2c", "convolution"],
     "softmax": ["_softmax", "_log_softmax", "_safe_softmax", "_masked_softmax", "convolution"],
     "silu_and_mul": ["glu", "_softmax", "convolution"],
     "embedding": ["mm", "addmm", "embedding_bag"],
-    "conv2d": ["mm", "bmm", "convolution"],
+    "conv2d": ["mm", "bmm", "convolution", "sspaddmm"],
     "gqa_paged": ["_scaled_dot_product_flash_attention_for_cpu", "_efficient_attention_forward", "_fft_r2c"],
 }
 

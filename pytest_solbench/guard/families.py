@@ -166,7 +166,9 @@ _DISTANCES = ("torch.cdist", "torch._cdist*", "torch.pdist", "torch._pdist*", "t
 _MATMUL_CORE = ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm", "torch.addbmm", "torch.einsum",
                 "torch.tensordot", "torch.inner", _F + "linear", "torch.nn.Linear", "torch.ops.aten.mm",
                 "torch.ops.aten.addmm", "torch.ops.aten.matmul", "torch.ops.aten.bmm", "operator.matmul",
-                "operator.__matmul__", "numpy.matmul", "numpy.dot", "numpy.einsum", "cupy.matmul", "cupy.dot")
+                "operator.__matmul__", "numpy.matmul", "numpy.dot", "numpy.einsum", "cupy.matmul", "cupy.dot",
+                # sparse GEMMs: a dense weight held as a full sparse tensor is a GEMM (red-team round 50, cn01)
+                "torch.sspaddmm", "torch.smm", "torch.hspmm", "torch.sparse.mm", "torch.sparse.addmm")
 _MATMUL_METHODS = ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__", "__imatmul__",
                    # an ndarray's own GEMM methods (red-team round 24, ae04: x.numpy().dot(w.numpy().T))
                    "dot", "vdot", "inner", "tensordot")

@@ -223,7 +223,7 @@ def _tagged(op: str) -> bool:
         returns = [r.alias_info for r in overload._schema.returns]
         if tags & set(overload.tags) or (returns and all(a is not None and not a.is_write for a in returns)):
             return True
-    if op.startswith(CALLS_LIBRARIES):
+    if op.startswith(CALLS_LIBRARIES) or op in CALLS_ITS_OUT:
         return False
     functional = [o for o in overloads if "out" not in o._overloadname]  # an out= twin calls the same ops
     return bool(functional) and all(_composite(torch, o.name()) for o in functional)
@@ -233,6 +233,10 @@ def _tagged(op: str) -> bool:
 #: FBGEMM with no ``mm`` in the record: red-team round 23, ac02), found by reading torch's composite ops: never
 #: allowed as composite.
 CALLS_LIBRARIES = ("fbgemm", "_wrapped_", "quantized_")
+#: Composite ops whose functional form calls its own ``out=`` twin, recorded under the same name, whose kernel does the
+#: work: ``sspaddmm`` ran a patch embedding's whole GEMM so (red-team round 50, cn01). Found by reading which
+#: composite ops have an ``out=`` overload with a kernel of its own (``linear``, ``softmax``... call other ops).
+CALLS_ITS_OUT = frozenset({"sspaddmm"})
 
 
 def _composite(torch: object, name: str) -> bool:
