@@ -11,9 +11,9 @@ import os
 from collections import Counter
 from typing import Any
 
-from pytest_solbench.worker.cuda_blocks import ipc_count
+from pytest_solbench.worker.cuda_blocks import MEMORY_LOG, SHARED, ipc_count
 
-ENV = "SOLBENCH_JUDGE_MEMORY"
+ENV = MEMORY_LOG
 
 
 def note(item: str) -> None:
@@ -51,16 +51,6 @@ def note(item: str) -> None:
         out.write(json.dumps(line) + "\n")
 
 
-def exchanged(found: dict[str, Any], held_bytes: int, after_bytes: int) -> None:
-    """One line per closed exchange of shared CUDA blocks: torch's IPC counts the judge read and gave up
-    (``worker.cuda_blocks.release_ipc_counts``), and what the allocator held before and after ``ipc_collect``."""
-    path = os.environ.get(ENV)
-    if path:
-        with open(path, "a") as out:
-            out.write(json.dumps({"exchange": found, "held_mib": _mib(held_bytes),
-                                  "after_collect_mib": _mib(after_bytes), "pid": os.getpid()}) + "\n")
-
-
 def _record_stacks(torch: Any) -> None:
     """From the first note on, the allocator keeps the Python stack of every live block (``_held_by`` reads them):
     the items after the first are then told by where their memory was allocated."""
@@ -70,10 +60,6 @@ def _record_stacks(torch: Any) -> None:
 
 
 _RECORDING: list[bool] = []
-
-
-#: every shared CUDA block by address: torch's IPC counter of it (file, slot), while the diagnostic is on
-SHARED: dict[int, tuple[bytes, int]] = {}
 
 
 def _held_by(torch: Any, top: int = 8) -> list[dict[str, Any]]:

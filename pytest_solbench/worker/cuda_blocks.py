@@ -4,9 +4,16 @@ torch's IPC counts of the blocks, given up when an exchange is over."""
 
 from __future__ import annotations
 
+import json
 import mmap
 import os
 from typing import Any
+
+#: Where ``judge.memory``'s diagnostic writes (a file named by this variable): each closed exchange here, each item
+#: there; off, nothing is kept or written
+MEMORY_LOG = "SOLBENCH_JUDGE_MEMORY"
+#: every shared CUDA block by address: torch's IPC counter of it (file, slot), while the diagnostic is on
+SHARED: dict[int, tuple[bytes, int]] = {}
 
 
 def _shm() -> str:
@@ -96,3 +103,13 @@ def let_go(device: str) -> None:
 
     if torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device) > FREE_KEPT_BYTES:
         torch.cuda.empty_cache()
+
+
+def exchanged(found: dict[str, Any], held_bytes: int, after_bytes: int) -> None:
+    """One line per closed exchange of shared CUDA blocks in ``MEMORY_LOG``'s file, if it names one: torch's IPC
+    counts the judge read and gave up (``release_ipc_counts``), and what the allocator held before and after."""
+    path = os.environ.get(MEMORY_LOG)
+    if path:
+        with open(path, "a") as out:
+            out.write(json.dumps({"exchange": found, "held_mib": round(held_bytes / 2**20, 1),
+                                  "after_collect_mib": round(after_bytes / 2**20, 1), "pid": os.getpid()}) + "\n")

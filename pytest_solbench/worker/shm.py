@@ -35,7 +35,8 @@ import sys
 import tempfile
 from typing import Any, Iterator
 
-from pytest_solbench.worker.cuda_blocks import let_go, new_pool, release_ipc_counts, shared_segments
+from pytest_solbench.worker.cuda_blocks import (MEMORY_LOG, SHARED, exchanged, let_go, new_pool, release_ipc_counts,
+                                                shared_segments)  # fmt: skip
 
 SHM = "/dev/shm"
 MEMFD_NAME = "solbench-shared"  # what /proc/<pid>/maps and fd links show of each sealed memfd: "/memfd:<this>"
@@ -216,10 +217,8 @@ class Arena:
             handle = block.untyped_storage()._share_cuda_()
             self._keep.append(block)
             self._counters.append((handle[4], handle[5]))
-            if os.environ.get("SOLBENCH_JUDGE_MEMORY"):  # the diagnostic of judge.memory: each block's counter
-                from pytest_solbench.judge import memory
-
-                memory.SHARED[block.data_ptr()] = (handle[4], handle[5])
+            if os.environ.get(MEMORY_LOG):  # the diagnostic of judge.memory: each block's counter
+                SHARED[block.data_ptr()] = (handle[4], handle[5])
             return block.view(dtype).reshape(shape), {"kind": "cuda", "ipc": _plain_handle(handle), **base}
         fd, where = self._memfd(nbytes) if MEMFDS else self._file(nbytes)
         own = torch.empty(nbytes, dtype=torch.uint8)
@@ -290,10 +289,7 @@ class Arena:
             torch.cuda.ipc_collect()  # the blocks return to the pool
             self._pool = None
             let_go(self.device)
-            if os.environ.get("SOLBENCH_JUDGE_MEMORY"):  # the diagnostic of judge.memory
-                from pytest_solbench.judge import memory
-
-                memory.exchanged(found, held_bytes, torch.cuda.memory_allocated(self.device))
+            exchanged(found, held_bytes, torch.cuda.memory_allocated(self.device))  # MEMORY_LOG only
 
 
 def _resized(fd: int, nbytes: int) -> str | None:
