@@ -41,6 +41,26 @@ def test_a_mode_left_on_is_named_and_taken_off_and_torchs_device_context_is_kept
         torch.set_default_device(previous)
 
 
+def test_a_device_context_with_a_handler_on_the_instance_is_the_kernels_mode() -> None:
+    """Red-team round 51, cr06: torch reads a mode's ``__torch_function__`` from the instance first, so a
+    DeviceContext carrying one of the kernel's runs its code in the harness's torch calls; only one as torch made it
+    (``torch.set_default_device``) is kept."""
+    from torch.utils._device import DeviceContext
+
+    from pytest_solbench.guard import modes
+
+    modes.hold()
+    honest = DeviceContext("cpu")
+    honest.__enter__()
+    assert modes.left() is None and modes.depth() == (1, 0)
+    honest.__exit__(None, None, None)
+    forged = DeviceContext("cpu")
+    forged.__enter__()
+    forged.__torch_function__ = lambda *args, **kwargs: None
+    why = modes.left()
+    assert why is not None and "1 torch function mode(s)" in why and modes.depth() == (0, 0)
+
+
 def test_a_dispatch_mode_left_on_is_named_too() -> None:
     from torch.utils._python_dispatch import TorchDispatchMode
 

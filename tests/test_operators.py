@@ -154,8 +154,12 @@ def _through_the_plugin(pytester: pytest.Pytester, problems: tuple[str, ...], se
         shutil.copy(root / "tests" / "redteam" / f"{name}.py", kernels)
     for name in folders:
         shutil.copytree(root / "tests" / "redteam" / name, kernels / name)
-    for name in lookalikes:
-        shutil.copy(root / "tests" / "lookalikes" / f"{name}.py", kernels)
+    for name in lookalikes:  # a file, or a folder kernel (its helpers and tables beside it)
+        folder = root / "tests" / "lookalikes" / name
+        if folder.is_dir():
+            shutil.copytree(folder, kernels / name)
+        else:
+            shutil.copy(folder.with_suffix(".py"), kernels)
     result = pytester.runpytest_subprocess(
         *(str(root / "problems" / p / "definition.json") for p in problems), "--solbench", "--solbench-device", "cpu",
         "--kernel-dir", str(kernels), "-p", "no:randomly", "-p", "no:cacheprovider", "--solbench-rounds", "2",
@@ -381,6 +385,19 @@ def test_rounds_44_and_45_honest_lookalikes_pass_through_the_plugin(pytester: py
     lines = _through_the_plugin(
         pytester, ("flux1_dev_rope_h24_d128", "gemma_7b_rmsnorm_h3072", "llama3_2_1b_silu_and_mul_i8192",
                    "smollm2_135m_rmsnorm_h576"), "seq_len:512] or num_tokens:7]",
+        lookalikes=names, extra=("--solbench-guard", "strict"))  # fmt: skip
+    got = sorted((x["solution"], x["solbench"]["status"], x["solbench"].get("rule")) for x in lines)
+    assert got == sorted((name, "PASSED", None) for name in names), got
+
+
+def test_rounds_49_to_51_honest_lookalikes_pass_through_the_plugin(pytester: pytest.Pytester) -> None:
+    """Honest kernels rounds 49 to 51's attackers wrote: a chunk table read with ``csv``, the class-body and interop
+    idioms (``__hash__ = None``, ``__str__ = __repr__``, ``__match_args__``, ``__slots__`` with ``__weakref__``,
+    ``hasattr`` of ``__dlpack__``, ``__array__``, ``locals()`` in a log line), and an MoE permute counting experts with
+    a sparse one-hot (cm k01; cp FV1 to FV8; cs FV-1, FV-2)."""
+    names = ("csv_config", "class_body_idioms", "moe_permute_sparse_counts")
+    lines = _through_the_plugin(
+        pytester, ("llama3_1_8b_rmsnorm_h4096", "deepseek_v3_moe_permute_topk8_e256_h7168"), "num_tokens:7]",
         lookalikes=names, extra=("--solbench-guard", "strict"))  # fmt: skip
     got = sorted((x["solution"], x["solbench"]["status"], x["solbench"].get("rule")) for x in lines)
     assert got == sorted((name, "PASSED", None) for name in names), got

@@ -101,6 +101,10 @@ _NORMS = (_F + "layer_norm", "torch.layer_norm", "torch.nn.LayerNorm", "torch.na
           _F + "normalize", "torch.renorm", "torch.embedding_renorm*", "torch._weight_norm*", "torch.norm_except_dim",
           "torch.nn.utils.weight_norm", "torch.nn.utils.parametrizations.weight_norm", _F + "local_response_norm",
           "torch.nn.LocalResponseNorm", "torch.quantized_batch_norm",
+          # the cosine of x with each basis vector is x_i / ||x||: F.normalize in one call (red-team round 51, cq01,
+          # cq02: an RMSNorm, and a LayerNorm of the centred row)
+          "torch.cosine_similarity", _F + "cosine_similarity", "torch.nn.CosineSimilarity",
+          "torch.cosine_embedding_loss", _F + "cosine_embedding_loss", "torch.nn.CosineEmbeddingLoss",
           # the local response norm's older autograd Function, a whole RMSNorm (and its backward) in Python where
           # its window spans the row (red-team round 40, bj04, bj08)
           "torch.nn.CrossMapLRN2d", "torch.nn.modules.normalization.CrossMapLRN2d",

@@ -5,7 +5,8 @@ RMSNorm there from the inputs it saw mapped, and the call only copied it (red-te
 tells a timed call from a checked one by the harness's own calls between them (bw05). So the stacks must be as the
 harness left them whenever a kernel's code returns (its import, each call), and a mode left on is taken off at once
 (by torch's own pop, which runs no code of the mode's) and is ``patching``. Torch's ``DeviceContext``, which
-``torch.set_default_device`` leaves on, is the one mode a kernel may leave (it runs no code of the kernel's).
+``torch.set_default_device`` leaves on, is the one mode a kernel may leave (it runs no code of the kernel's), as torch
+made it: a handler set on the instance made it the kernel's (round 51, cr06), and its class is held by the snapshot.
 
 The stacks are read by torch's C functions, captured by ``hold`` before any kernel is imported."""
 
@@ -25,7 +26,23 @@ def hold() -> None:
 
     _C.update(function_len=torch._C._len_torch_function_stack, function_at=torch._C._get_function_stack_at,
               function_pop=torch._C._pop_torch_function_stack, dispatch_len=torch._C._len_torch_dispatch_stack,
-              dispatch_pop=torch._C._pop_torch_dispatch_stack, device_context=DeviceContext)  # fmt: skip
+              dispatch_pop=torch._C._pop_torch_dispatch_stack, device_context=DeviceContext,
+              device=torch.device, instance_dict=object.__getattribute__)  # fmt: skip
+
+
+#: What torch's own DeviceContext holds on itself; anything else there (a ``__torch_function__`` of the kernel's set
+#: on the instance, which torch reads before the class's) makes it the kernel's mode (red-team round 51, cr06)
+_DEVICE_CONTEXT_KEYS = frozenset(("device", "prev_mode", "old_device"))
+
+
+def _torchs_own(mode: Any) -> bool:
+    """Whether ``mode`` is torch's DeviceContext as ``torch.set_default_device`` leaves it, read without running any
+    code of the mode's: its exact class, torch's keys only, a real device."""
+    if type(mode) is not _C["device_context"]:
+        return False
+    held = _C["instance_dict"](mode, "__dict__")
+    return held.keys() <= _DEVICE_CONTEXT_KEYS and type(held.get("device")) is _C["device"] and (
+        held.get("prev_mode") is None or type(held.get("prev_mode")) is _C["device_context"])  # fmt: skip
 
 
 def depth() -> tuple[int, int]:
@@ -39,7 +56,7 @@ def left() -> str | None:
     if not _C:
         return None  # the guard is off in this process: nothing was held
     functions, dispatches = depth()
-    kept = sum(type(_C["function_at"](i)) is _C["device_context"] for i in range(functions))
+    kept = sum(_torchs_own(_C["function_at"](i)) for i in range(functions))
     if functions == kept and not dispatches:
         return None
     what = [f"{n} {kind} mode(s)" for n, kind in ((functions - kept, "torch function"), (dispatches, "dispatch")) if n]

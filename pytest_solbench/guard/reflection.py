@@ -186,6 +186,17 @@ def _call(node: ast.Call, resolve: Callable[[ast.AST], str | None], hit: Hit) ->
                 isinstance(k, ast.Constant) and isinstance(k.value, str) for k in options.keys)):  # fmt: skip
             hit("computed-name", node, "torch.compile's options from a computed dict: which compiler options are set "
                                        "is out of the rules' sight")  # fmt: skip
+    if func in ("functools.update_wrapper", "functools.wraps"):  # round 51, cr06: getattr/setattr by a tuple of names
+        names = [k.value for k in node.keywords if k.arg in ("assigned", "updated")]
+        names += args[2:] if func == "functools.update_wrapper" else args[1:]
+        for value in names:
+            if isinstance(value, (ast.Tuple, ast.List)) and all(
+                    isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts):  # fmt: skip
+                for element in value.elts:
+                    _attribute_path(element, f"{func.split('.')[-1]}()", node, hit, private=True)
+            else:
+                hit("computed-name", node, f"{func}() copies attributes named by a computed tuple: a getattr and a "
+                                           "setattr of names out of the rules' sight")  # fmt: skip
     if func in CLASS_BUILDERS:  # a class body from a callback: round 44, bw01 (a torch function mode, no def named so)
         hit("patching", node, f"{func}() builds a class at run time, out of the rules' sight")
     if func == "builtins.type" and len(args) == 3:
