@@ -13,6 +13,7 @@
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup witness ab                      # the GPU's witness; the judge's cost, old and new
 #   REDTEAM_HONEST=examples ... setup alone redteam alone                            # all cheats, then the examples as alone
 #   OUT=gpu-out bash benchmarks/gpu_session.sh setup costs jprofile                   # the judge's cost, part by part and function by function
+#   OUT=gpu-out bash benchmarks/gpu_session.sh setup blocks examples                  # the judge's shared blocks, then its memory in the job
 # DEADLINE_S=N stops every step by N seconds after the start. GPU_MEM_WATCH=1 logs the card's memory by process. Every step logs under $OUT/logs; the last packs them into $OUT/logs.tgz. Clocks are only observed, never set.
 set -u
 OUT=${OUT:-gpu-out}
@@ -76,6 +77,8 @@ for what in "$@"; do
       timed witness "${STOP[@]}" "$(cap 240)" "${PYTEST[@]}" -q -rs tests/test_vendor_kernels.py >"$LOGS/witness.log" 2>&1 ;;
     confine)  # which confinement measure stops CUDA in a kernel's process, and what under /proc, /sys the driver opens
       timed confine timeout "$(cap 240)" python benchmarks/confine_probe.py "$LOGS/confine" >"$LOGS/confine.log" 2>&1 ;;
+    blocks)  # the judge's shared CUDA blocks: which exchange pattern leaves them allocated (session 19's 31 GiB)
+      timed blocks timeout "$(cap 120)" python benchmarks/judge_blocks_probe.py 6 >"$LOGS/blocks.log" 2>&1 ;;
     ipc)  # CUDA and the judge's IPC tensors in a child with a private /dev/shm, then with a user id of its own
       timed ipc timeout "$(cap 150)" python benchmarks/ipc_probe.py >"$LOGS/ipc.log" 2>&1 ;;
     clockparts)  # issue 15: the outside clock's batch split into per-call slope and fixed intercept, honest RMSNorm
