@@ -44,6 +44,9 @@ def check_reflection(tree: ast.Module, resolve: Callable[[ast.AST], str | None],
              and resolve(c.func) == "builtins.hasattr" and isinstance(c.args[1], ast.Constant)
              and c.args[1].value in ASKED_PROTOCOLS}  # fmt: skip
     in_class = _class_level_names(tree)  # __str__ = __repr__, __hash__ = None in a class body (round 50, cp)
+    in_class |= {id(e) for c in ast.walk(tree) if isinstance(c, ast.Call) and resolve(c.func) in _WRAPPERS
+                 for v in [*c.args[1:], *(k.value for k in c.keywords if k.arg in ("assigned", "updated"))]
+                 for e in ast.walk(v) if isinstance(e, ast.Constant) and e.value in _WRAPPER_DEFAULTS}  # round 52, cv
     pathed = {id(a) for c in ast.walk(tree) if isinstance(c, ast.Call) and (resolve(c.func) or "") in ATTRIBUTE_CALLS
               for a in c.args}  # an attribute path in a string: ``_attribute_path`` names what it reaches  # fmt: skip
     for node in ast.walk(tree):
@@ -130,6 +133,28 @@ def _class_level_names(tree: ast.AST) -> set[int]:
     return found
 
 
+_WRAPPERS = ("functools.update_wrapper", "functools.wraps")
+#: What ``functools.wraps(f)`` copies by default (``WRAPPER_ASSIGNMENTS``, ``WRAPPER_UPDATES``): naming any of them
+#: reaches nothing a plain ``wraps`` does not
+_WRAPPER_DEFAULTS = frozenset(("__module__", "__name__", "__qualname__", "__doc__", "__annotations__",
+                               "__type_params__", "__dict__"))  # fmt: skip
+
+
+def _wrapper_names(value: ast.AST, resolve: Callable[[ast.AST], str | None]) -> list[ast.Constant] | None:
+    """The names a ``wraps``/``update_wrapper`` tuple holds: string constants, ``functools``' own default tuples
+    and sums of them; None where any part is computed."""
+    if isinstance(value, (ast.Tuple, ast.List)):
+        if all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts):
+            return list(value.elts)  # type: ignore[arg-type]
+        return None
+    if resolve(value) in ("functools.WRAPPER_ASSIGNMENTS", "functools.WRAPPER_UPDATES"):
+        return []
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+        left, right = _wrapper_names(value.left, resolve), _wrapper_names(value.right, resolve)
+        return None if left is None or right is None else left + right
+    return None
+
+
 def _dunder(hit: Hit, node: ast.AST, name: str, message: str) -> None:
     """A dunder outside the allow-list: ``numpy-hook`` where it is one of numpy's override hooks (an allowance for
     dunders says nothing of what numpy hands them), else ``dunder``."""
@@ -186,17 +211,17 @@ def _call(node: ast.Call, resolve: Callable[[ast.AST], str | None], hit: Hit) ->
                 isinstance(k, ast.Constant) and isinstance(k.value, str) for k in options.keys)):  # fmt: skip
             hit("computed-name", node, "torch.compile's options from a computed dict: which compiler options are set "
                                        "is out of the rules' sight")  # fmt: skip
-    if func in ("functools.update_wrapper", "functools.wraps"):  # round 51, cr06: getattr/setattr by a tuple of names
+    if func in _WRAPPERS:  # round 51, cr06: getattr/setattr by a tuple of names
         names = [k.value for k in node.keywords if k.arg in ("assigned", "updated")]
         names += args[2:] if func == "functools.update_wrapper" else args[1:]
         for value in names:
-            if isinstance(value, (ast.Tuple, ast.List)) and all(
-                    isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts):  # fmt: skip
-                for element in value.elts:
-                    _attribute_path(element, f"{func.split('.')[-1]}()", node, hit, private=True)
-            else:
+            parts = _wrapper_names(value, resolve)
+            if parts is None:
                 hit("computed-name", node, f"{func}() copies attributes named by a computed tuple: a getattr and a "
                                            "setattr of names out of the rules' sight")  # fmt: skip
+            for element in parts or ():
+                if element.value not in _WRAPPER_DEFAULTS:  # what a plain wraps(f) copies anyway (round 52, cv)
+                    _attribute_path(element, f"{func.split('.')[-1]}()", node, hit, private=True)
     if func in CLASS_BUILDERS:  # a class body from a callback: round 44, bw01 (a torch function mode, no def named so)
         hit("patching", node, f"{func}() builds a class at run time, out of the rules' sight")
     if func == "builtins.type" and len(args) == 3:
