@@ -177,3 +177,23 @@ def test_a_signal_handler_or_interval_timer_left_by_the_kernel_is_undone_and_nam
     assert trip.rule == "patching" and "1 interval timer(s) armed" in trip.message and "14" in trip.message
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) and signal.getsignal(signal.SIGALRM) is before
     assert signals.tripped() is None
+
+
+def test_the_python_dispatcher_switched_on_and_an_aten_kernel_registered_are_found_and_the_keys_put_back() -> None:
+    """Red-team round 52, cu01 to cu07: the Python dispatcher on for the thread (``py_impl`` kernels then run in the
+    harness's own ``view``) and a kernel of the kernel's registered on an aten op for a dispatch key."""
+    from pytest_solbench.guard import dispatch_state
+
+    dispatch_state.hold()
+    assert dispatch_state.thread_keys() is None and dispatch_state.registrations() is None
+    switched = torch._C._EnablePythonDispatcher()
+    trip = dispatch_state.thread_keys()
+    assert trip is not None and trip.rule == "patching" and "PythonDispatcher" in trip.message
+    assert dispatch_state.thread_keys() is None  # put back
+    del switched
+    library = torch.library.Library("aten", "IMPL")
+    library.impl("view.dtype", lambda *args: None, "AutogradCPU")
+    found = dispatch_state.registrations()
+    assert found is not None and "aten::view.dtype (AutogradCPU)" in found.message
+    del library  # the registration goes with its library
+    assert dispatch_state.registrations() is None

@@ -48,7 +48,8 @@ PLUGIN_MODULES = ("pytest_solbench.worker.check", "pytest_solbench.measure.timin
                   "pytest_solbench.guard.dispatched", "pytest_solbench.guard.corners", "pytest_solbench.guard.tables",
                   "pytest_solbench.guard.families", "pytest_solbench.guard.births",
                   # what the harness asks whenever the kernel's code returns (a mode, a signal handler left behind)
-                  "pytest_solbench.guard.leftovers", "pytest_solbench.guard.modes", "pytest_solbench.guard.signals")  # fmt: skip
+                  "pytest_solbench.guard.leftovers", "pytest_solbench.guard.modes", "pytest_solbench.guard.signals",
+                  "pytest_solbench.guard.dispatch_state")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def _check(entry: Any, returned: list | None, args: list = ()) -> Any:
         return None
     from pytest_solbench.guard import leftovers
 
-    moded = leftovers.tripped()  # first: the tripwires' own calls would run a mode left on
+    moded = leftovers.tripped() or leftovers.registered()  # first: the tripwires' own calls would run a mode left on
     if moded is not None:
         return moded
     if not entry.settled:

@@ -70,7 +70,7 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
     with dispatched.recorded() if watch else contextlib.nullcontext(set()) as ops:
         try:
             fn, dps, wires = execute._kernel(spec, problem.definition, payload["guard"])
-            moded = leftovers.tripped()  # first: before the harness's next call
+            moded = leftovers.tripped() or leftovers.registered()  # first: before the harness's next call
             if payload["compile_kernel"]:
                 fn = execute._compiled(fn)
         except kernels.KernelError as exc:  # a PermissionError at its import: the file own-user kept from it is named

@@ -1,0 +1,55 @@
+"""Red-team round 52, cu05 (attack-cu), with an allowance for ``computed-name``: ``py_impl`` kernels on
+``aten::view.dtype`` and ``aten::fill_`` and torch's Python dispatcher switched on at import ran the library RMSNorm
+in the harness's own mapping of the inputs (before the record) and put it back after the timed poison; ``run`` did
+nothing. PASSED with the allowance on CPU. The thread's dispatch keys must be as before the import whenever the
+kernel's code returns (``guard.dispatch_state.thread_keys``; put back, ``patching``)."""
+import torch
+
+DEFINITION = "qwen3_0_6b_rmsnorm_h1024"
+EXPECTED = "patching"
+LAYER = "runtime-cpu"
+CAUGHT_BY = "guard.dispatch_state"
+SOLBENCH_ALLOW = {"computed-name": "red-team: the run time must catch it"}
+_NORM = getattr(torch.ops.aten, "rms" + "_norm")
+H = 1024
+_SEEN = []
+_STASH = []
+_VIEW = torch.ops.aten.view.dtype
+_FILL = torch.ops.aten.fill_.Scalar
+
+
+def _view(t, dtype):
+    with torch._C._DisablePythonDispatcher():
+        out = _VIEW(t, dtype)
+        if t.dtype == torch.uint8 and dtype == torch.bfloat16:
+            _SEEN.append(out)
+            del _SEEN[:-3]
+            if len(_SEEN) == 3:
+                x, w, o = _SEEN
+                if w.numel() == H and x.numel() == o.numel() and x.numel() % H == 0:
+                    r = _NORM(x.reshape(-1, H).float(), [H], w.float(), 1e-6).to(torch.bfloat16).reshape(-1)
+                    o.copy_(r)
+                    _STASH.append((o, r))
+                    del _STASH[:-256]
+                    _SEEN.clear()
+    return out
+
+
+def _fill(t, value):
+    with torch._C._DisablePythonDispatcher():
+        out = _FILL(t, value)
+        if t.dtype == torch.bfloat16:
+            for o, r in _STASH:
+                if o.data_ptr() == t.data_ptr() and o.numel() == t.numel():
+                    t.view(-1).copy_(r)
+                    break
+    return out
+
+
+_VIEW.py_impl(torch._C.DispatchKey.CPU)(_view)
+_FILL.py_impl(torch._C.DispatchKey.CPU)(_fill)
+_GUARD = torch._C._EnablePythonDispatcher()
+
+
+def run(hidden_states, weight, output):
+    pass
