@@ -209,7 +209,10 @@ def _numpy_allows(rest: list[str], products: bool) -> bool:
 
 #: names on the list only where they are called where they are named, on one argument and no keyword: a weighted
 #: mean (``statistics.fmean(x, weights=w)``, round 32) is a dot product, a plain one is a mean (round 34, az FV-6)
-PLAIN_CALL_ONLY = frozenset(("statistics.fmean",))
+PLAIN_CALL_ONLY = frozenset(("statistics.fmean",
+                             # numpy's too: average([W, 0], weights=[x, 1 - sum(x)]) is each row's dot product, a GEMM
+                             # one row at a time (red-team round 52, ct01, ct02, ct04); its axis may be given
+                             "numpy.average"))
 
 
 def _an_exception(rest: list[str]) -> bool:
@@ -263,6 +266,10 @@ def call_sites(nodes: Iterable[ast.AST], resolve: Callable[[ast.AST], str | None
     (:data:`PLAIN_CALL_ONLY`), and of those handed to an elementwise fold (``corners.vendor_holder`` lets these be)."""
     calls = [n for n in nodes if isinstance(n, ast.Call)]
     plain = {id(c.func) for c in calls if len(c.args) == 1 and not c.keywords and not isinstance(c.args[0], ast.Starred)}
+    # numpy.average with no weights: its array and axis, positional or named (a mean along an axis, round 52)
+    plain |= {id(c.func) for c in calls if resolve(c.func) == "numpy.average" and len(c.args) <= 2
+              and not any(isinstance(a, ast.Starred) for a in c.args)
+              and all(k.arg in ("a", "axis", "keepdims") for k in c.keywords)}  # fmt: skip
     plain |= {id(c.args[0]) for c in calls if len(c.args) == 2 and not c.keywords and resolve(c.func) == "builtins.map"
               and not isinstance(c.args[1], ast.Starred)}  # map(statistics.fmean, rows): one argument a call (bb FV-5)
     folded = {id(c.args[0]) for c in calls if c.args and resolve(c.func) in _ELEMENTWISE_FOLDS}
