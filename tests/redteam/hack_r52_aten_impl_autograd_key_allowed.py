@@ -5,13 +5,13 @@ PASSED with the allowances on CPU. The aten registrations are held from before t
 (``guard.dispatch_state.registrations``, read after the import and each checked call)."""
 import torch
 
-DEFINITION = "qwen3_0_6b_rmsnorm_h1024"
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
 EXPECTED = "patching"
 LAYER = "runtime-cpu"
 CAUGHT_BY = "guard.dispatch_state"
 SOLBENCH_ALLOW = {"computed-name": "red-team: the run time must catch it", "patching": "red-team: the run time must catch it"}
 _NORM = getattr(torch.ops.aten, "rms" + "_norm")
-H = 1024
+H = 4096
 _SEEN = []
 _STASH = []
 _VIEW = torch.ops.aten.view.dtype

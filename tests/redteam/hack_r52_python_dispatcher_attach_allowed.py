@@ -5,13 +5,13 @@ nothing. PASSED with the allowance on CPU. The thread's dispatch keys must be as
 kernel's code returns (``guard.dispatch_state.thread_keys``; put back, ``patching``)."""
 import torch
 
-DEFINITION = "qwen3_0_6b_rmsnorm_h1024"
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
 EXPECTED = "patching"
 LAYER = "runtime-cpu"
 CAUGHT_BY = "guard.dispatch_state"
 SOLBENCH_ALLOW = {"computed-name": "red-team: the run time must catch it"}
 _NORM = getattr(torch.ops.aten, "rms" + "_norm")
-H = 1024
+H = 4096
 _SEEN = []
 _STASH = []
 _VIEW = torch.ops.aten.view.dtype
