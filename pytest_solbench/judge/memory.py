@@ -42,9 +42,10 @@ def note(item: str) -> None:
             gc.collect()
         if torch.cuda.is_available():
             line["allocated_after_collect_mib"] = _mib(torch.cuda.memory_allocated())
-        line["live"] = _live(torch)
+        tensors, storages = _cuda_objects(torch)
+        line["live"] = _live(tensors)
         line["gc"] = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}
-        line["storages_mib"] = _mib(sum(s.nbytes() for s in _storages(torch)))
+        line["storages_mib"] = _mib(sum(s.nbytes() for s in storages))
     except Exception as exc:  # noqa: BLE001  a diagnostic never fails an item
         line["error"] = f"{type(exc).__name__}: {exc}"
     with open(path, "a") as out:
@@ -83,28 +84,30 @@ def _held_by(torch: Any, top: int = 8) -> list[dict[str, Any]]:
             for k, n in held.most_common(top)]  # fmt: skip
 
 
-def _storages(torch: Any) -> list[Any]:
-    """CUDA storages the collector can reach as objects of their own (a storage kept with no tensor over it)."""
+def _cuda_objects(torch: Any) -> tuple[list[Any], list[Any]]:
+    """The CUDA tensors and the CUDA storages (a storage may be kept with no tensor over it) the collector can
+    reach, in one walk of its objects."""
     import warnings
 
+    tensors, storages = [], []
     with warnings.catch_warnings():  # isinstance on torch's deprecated aliases warns
         warnings.simplefilter("ignore")
-        return [o for o in gc.get_objects() if isinstance(o, (torch.UntypedStorage, torch.TypedStorage))
-                and o.device.type == "cuda"]  # fmt: skip
+        for obj in gc.get_objects():
+            if isinstance(obj, torch.Tensor) and obj.is_cuda:
+                tensors.append(obj)
+            elif isinstance(obj, (torch.UntypedStorage, torch.TypedStorage)) and obj.device.type == "cuda":
+                storages.append(obj)
+    return tensors, storages
 
 
 def _mib(nbytes: int) -> float:
     return round(nbytes / 2**20, 1)
 
 
-def _live(torch: Any) -> list[dict[str, Any]]:
-    import warnings
-
+def _live(tensors: list[Any]) -> list[dict[str, Any]]:
+    """The largest of ``tensors`` summed by dtype and shape, with what refers to the first of each."""
     sizes: Counter = Counter()
     first: dict[tuple, Any] = {}
-    with warnings.catch_warnings():  # isinstance on torch's deprecated aliases warns
-        warnings.simplefilter("ignore")
-        tensors = [obj for obj in gc.get_objects() if isinstance(obj, torch.Tensor) and obj.is_cuda]
     for obj in tensors:
         key = (str(obj.dtype).removeprefix("torch."), tuple(obj.shape))
         sizes[key] += obj.untyped_storage().nbytes()
