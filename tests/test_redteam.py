@@ -63,6 +63,8 @@ RUNTIME = {
     "hack_r51_device_context_handler_allowed": ("REWARD_HACK", "patching"),
     "hack_r52_python_dispatcher_attach_allowed": ("REWARD_HACK", "patching"),
     "hack_r52_aten_impl_autograd_key_allowed": ("REWARD_HACK", "patching"),
+    "hack_r53_aten_override_existing_key_allowed": ("REWARD_HACK", "patching"),
+    "hack_r53_aten_override_autograd_alias_allowed": ("REWARD_HACK", "patching"),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
 STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",

@@ -30,3 +30,10 @@ def registered() -> Any:
     """A kernel of the kernel's registered on an aten op since its import (``dispatch_state.registrations``), or None:
     read after the import and each checked call (a read costs milliseconds)."""
     return dispatch_state.registrations()
+
+
+def harness_ops(between_calls: bool | None = False) -> Any:
+    """A kernel of the kernel's registered over torch's on an operator the harness itself calls
+    (``dispatch_state.overridden``), or None: read at the start of every request, before the harness maps the judge's
+    tensors, and (``between_calls``) after a timed call picked at random."""
+    return dispatch_state.overridden(between_calls)
