@@ -678,12 +678,16 @@ def test_a_native_binding_under_any_name_is_judged_by_its_own_name_red_team_roun
                                   'torch.library.register_kernel(op="aten::rms_norm", device_types="cpu", func=f)',
                                   'torch.library.register_autograd("aten::rms_norm", f)',
                                   'torch.library.register_torch_dispatch("prims::add", torch.Tensor, f)',
-                                  'torch.library.register_kernel(torch.ops.aten.rms_norm.default, "cpu", f)'])  # fmt: skip
+                                  'torch.library.register_kernel(torch.ops.aten.rms_norm.default, "cpu", f)',
+                                  # round 53, cx02: a Library as a context manager, a Library's namespace bound apart
+                                  'torch.library._scoped_library("aten::x", "IMPL")',
+                                  'functools.partial(torch.library.Library, "aten::x")("IMPL")'])  # fmt: skip
 def test_a_registration_on_torchs_own_ops_is_patching_red_team_round_18(call: str) -> None:
-    assert "patching" in _rules_at_line_2(f"import torch\n{call}\n")
+    assert "patching" in _rules_at_line_2(f"import torch, functools\n{call}\n")
     if "::" in call:  # the kernel's own namespace is the custom-op front door
-        assert _rules_at_line_2(f"import torch\n{call.replace('aten::', 'my::').replace('prims::', 'my::')}\n") == set()
+        assert _rules_at_line_2(f"import torch, functools\n{call.replace('aten::', 'my::').replace('prims::', 'my::')}\n") == set()
     assert "computed-name" in _rules_at_line_2('import torch\ntorch.library.get_kernel("aten::rms_norm", "CPU")\n')
+    assert "patching" in _rules_at_line_2("import torch, functools\nfunctools.partial(torch.library.Library)\n")
 
 
 def test_type_strings_handed_to_typing_as_data_are_read_as_annotations_red_team_round_18() -> None:
@@ -887,6 +891,10 @@ def test_groupnorm_silu_is_a_fused_op_of_two_families_red_team_round_21() -> Non
     ("gemm", "np.exp(x) + np.add.reduce(x) + np.float32(1) + np.random.rand(3) + np.pi", None),
     ("gemm", "np.lib.stride_tricks.sliding_window_view(x, 3) + np.finfo(np.float32).eps", None),
     ("gemm", "np.testing.assert_allclose(x, w, rtol=1e-2) or np.average(x, axis=1)", None),
+    # round 53 (cw01): trapezoid with a grid is a dot product with its steps; with the array and an axis a plain sum
+    ("gemm", "np.trapezoid(np.repeat(x, 2, -1), np.cumsum(w), axis=-1)", "unlisted-routine"),
+    ("gemm", "np.trapz(x, dx=w)", "unlisted-routine"),
+    ("gemm", "np.trapezoid(x, axis=-1) + np.trapezoid(y=x)", None),
     ("conv2d", "P.polyfromroots([1, 2]) + np.polyval([1, 2], 3) + np.emath.sqrt(-1)", None),
     ("softmax", "np.logaddexp(x, w) + np.max(x, -1) + math.fma(1, 2, 3) + statistics.mean([1])", None),
     ("rmsnorm", "np.linalg.norm(x, axis=-1) + np.einsum('ij,ij->i', x, x) + math.hypot(*x)", None),

@@ -212,7 +212,14 @@ def _numpy_allows(rest: list[str], products: bool) -> bool:
 PLAIN_CALL_ONLY = frozenset(("statistics.fmean",
                              # numpy's too: average([W, 0], weights=[x, 1 - sum(x)]) is each row's dot product, a GEMM
                              # one row at a time (red-team round 52, ct01, ct02, ct04); its axis may be given
-                             "numpy.average"))
+                             "numpy.average",
+                             # trapezoid(y, x): sum(diff(x) * (y[1:] + y[:-1]) / 2), a dot product with x's steps
+                             # (y each value twice, x the running sum of [W0, 0, W1, 0, ...]: a GEMM, round 53, cw01)
+                             "numpy.trapezoid", "numpy.trapz"))
+#: of those, the ones whose other arguments weigh nothing: how many positional ones, and which named ones, may be given
+_UNWEIGHTED = {"numpy.average": (2, frozenset(("a", "axis", "keepdims"))),
+               "numpy.trapezoid": (1, frozenset(("y", "axis"))),  # not dx, which may be an array of steps
+               "numpy.trapz": (1, frozenset(("y", "axis")))}  # fmt: skip
 
 
 def _an_exception(rest: list[str]) -> bool:
@@ -266,10 +273,10 @@ def call_sites(nodes: Iterable[ast.AST], resolve: Callable[[ast.AST], str | None
     (:data:`PLAIN_CALL_ONLY`), and of those handed to an elementwise fold (``corners.vendor_holder`` lets these be)."""
     calls = [n for n in nodes if isinstance(n, ast.Call)]
     plain = {id(c.func) for c in calls if len(c.args) == 1 and not c.keywords and not isinstance(c.args[0], ast.Starred)}
-    # numpy.average with no weights: its array and axis, positional or named (a mean along an axis, round 52)
-    plain |= {id(c.func) for c in calls if resolve(c.func) == "numpy.average" and len(c.args) <= 2
+    # numpy.average with no weights, trapezoid with no grid: the array and an axis (a mean along an axis, round 52)
+    plain |= {id(c.func) for c in calls if (rule := _UNWEIGHTED.get(resolve(c.func) or "")) and len(c.args) <= rule[0]
               and not any(isinstance(a, ast.Starred) for a in c.args)
-              and all(k.arg in ("a", "axis", "keepdims") for k in c.keywords)}  # fmt: skip
+              and all(k.arg in rule[1] for k in c.keywords)}  # fmt: skip
     plain |= {id(c.args[0]) for c in calls if len(c.args) == 2 and not c.keywords and resolve(c.func) == "builtins.map"
               and not isinstance(c.args[1], ast.Starred)}  # map(statistics.fmean, rows): one argument a call (bb FV-5)
     folded = {id(c.args[0]) for c in calls if c.args and resolve(c.func) in _ELEMENTWISE_FOLDS}

@@ -365,8 +365,13 @@ def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[st
             hit("file-network-os", node, f".{method}() writes to or changes the file system")
         if context.fp32_only and method in ("half", "bfloat16"):
             hit("precision-downgrade", node, f".{method}() casts down in a kernel whose definition is all float32")
-    namespace = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("ns", "qualname_or_op",
-                                                                                                "op_name", "op")), None)
+    args = node.args
+    if func == "functools.partial" and args and (bound := resolver.resolve(args[0])) and bound.endswith(LIBRARY_CALLS):
+        func, args = bound, args[1:]  # partial(Library, "aten")("IMPL") names the namespace here (round 53, cx02)
+        if not args and not any(k.arg in ("ns", "qualname_or_op", "op_name", "op") for k in node.keywords):
+            hit("patching", node, f"functools.partial({func}) leaves the namespace to a later call")
+    namespace = args[0] if args else next((k.value for k in node.keywords if k.arg in ("ns", "qualname_or_op",
+                                                                                       "op_name", "op")), None)
     if func and func.endswith(LIBRARY_CALLS) and namespace is not None:
         first = namespace
         if not isinstance(first, ast.Constant):

@@ -292,7 +292,8 @@ TORCH_PRIVATE_MODULES_ALLOWED = ("torch._C", "torch._VF", "torch._tensor", *COMP
 LIBRARY_CALLS = ("torch.library.Library", "torch.library.impl", "torch.library.register_kernel",
                  "torch.library.register_autograd", "torch.library.register_torch_dispatch",
                  "torch.library.register_autocast", "torch.library.register_vmap", "torch.library.register_fake",
-                 "torch.library.impl_abstract", "torch.library.define")  # fmt: skip
+                 "torch.library.impl_abstract", "torch.library.define",
+                 "torch.library._scoped_library")  # a Library as a context manager (round 53, cx02)  # fmt: skip
 #: Namespaces of torch's native bindings (round 18, v11): ``torch._C._nn.silu`` is what ``F.silu`` calls, another
 #: object, so a binding is judged by its name as the torch-level name would be (namespace -> where that name lives;
 #: a name there may carry the namespace as a prefix, ``torch._C._linalg.linalg_matmul``).
