@@ -89,6 +89,11 @@ def _check_one_gpu_per_worker(config: pytest.Config, device: str) -> None:
 RAY_KEY = pytest.StashKey[Any]()
 
 
+def _judge_spent(outcome: Any) -> bool:
+    """Whether the judge's process asked to be replaced after this item (``judge.referee.spent``)."""
+    return bool(getattr(outcome, "judge_spent", False))
+
+
 def _join_ray(config: pytest.Config, settings: Any) -> Any:
     """Join the cluster and boot a judge actor per seat now: the device the bounds are for is a seat's, and a bad
     address is a usage error before anything is collected. The actors run the judge alone (trusted code); each
@@ -197,7 +202,8 @@ def solbench_runner(request: pytest.FixtureRequest) -> Iterator[Any]:
                         **read_env(settings.kernel_dirs, settings.problem_paths, settings.blob_root)})  # fmt: skip
         warm = "pytest_solbench.worker.execute:" + ("warm_up_cuda" if target.timed else "warm_up")
         # The judge; at the end it retires its kernels' processes (each within seconds: guard.reap) before it exits.
-        runner = worker.WorkerPool(env=env, health_check=health, initializer=warm, exit_grace_s=60.0)
+        runner = worker.WorkerPool(env=env, health_check=health, initializer=warm, exit_grace_s=60.0,
+                                   spent=_judge_spent)  # fmt: skip
     with runner:
         yield runner
     if confined:

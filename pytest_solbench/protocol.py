@@ -97,6 +97,7 @@ class ItemOutcome:
     touched_bytes: dict[str, float] | None = None  # input name -> bytes the timed inputs reach, when asked
     rule: str | None = None  # the anti-cheat rule that fired, with REWARD_HACK
     judge_phases_s: dict[str, float] | None = None  # where the judge's time on the item went (``judge.phases``)
+    judge_spent: bool = False  # the judge's process holds more GPU memory than it should after an item: replace it
 
     def __post_init__(self) -> None:
         if not isinstance(self.status, Status):

@@ -135,6 +135,21 @@ def test_health_check_returning_false_also_retires_the_worker():
         assert_fresh_worker_works(pool, first)
 
 
+def test_a_result_the_pool_finds_spent_retires_its_worker_after_the_reply_came_back():
+    """The judge's process asks to be replaced when it holds GPU memory it should not (``judge.referee.spent``)."""
+    with WorkerPool(1, spent=lambda result: isinstance(result, dict) and result["payload"] == "spent") as pool:
+        first = pool.call("worker_targets:pid", None, T)
+        assert pool.call("worker_targets:echo", "kept", T)["pid"] == first
+        assert pool.call("worker_targets:echo", "spent", T)["pid"] == first  # its result comes back whole
+        assert_fresh_worker_works(pool, first)
+
+
+def test_a_judge_off_the_gpu_is_never_spent():
+    from pytest_solbench.judge.referee import spent
+
+    assert spent("cpu") is False
+
+
 def test_env_and_initializer_reach_the_worker():
     with WorkerPool(1, env={"SOLBENCH_TEST_VALUE": "42"}, initializer="worker_targets:slow_init") as pool:
         pool.start()

@@ -761,6 +761,7 @@ class WorkerPool:
     ``health_check`` and ``initializer`` are "module:function" targets called with no arguments: the health
     check runs in a worker whose target raised, and a raise or a False return retires that worker; the
     initializer runs first thing in every new worker (e.g. CUDA start-up), overlapping the parent's work.
+    ``spent``: called on each result; True retires the worker that returned it (the judge's, holding GPU memory).
     """
 
     def __init__(
@@ -776,6 +777,7 @@ class WorkerPool:
         plain: bool = False,
         shared_folders: bool = False,
         exit_grace_s: float = 0.5,
+        spent: Callable[[Any], bool] | None = None,
     ) -> None:
         if start_method != "spawn":
             raise ValueError(
@@ -786,6 +788,7 @@ class WorkerPool:
             raise ValueError(f"a worker pool needs at least one worker, got size={size}")
         self.size, self.health_check, self.initializer = size, health_check, initializer
         self.init_timeout_s, self.health_timeout_s, self.plain = init_timeout_s, health_timeout_s, plain
+        self.spent = spent
         self._env = dict(os.environ)
         for key, value in (env or {}).items():
             if value is None:
@@ -876,7 +879,10 @@ class WorkerPool:
             self._replace(worker)
             raise
         self.last_reply_ms = worker.last_reply_ms
-        self._release(worker)
+        if self.spent is not None and self.spent(result):
+            self._replace(worker)
+        else:
+            self._release(worker)
         return result
 
     def _healthy(self, worker: _Worker) -> bool:
