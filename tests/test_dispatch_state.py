@@ -84,13 +84,10 @@ def run(hidden_states, weight{out}):
 '''
 
 
-def _devices() -> list[str]:
-    return ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
-
-
-@pytest.mark.parametrize("device", _devices())
-def test_every_operator_the_harness_dispatches_between_the_kernels_calls_is_held(pytester: pytest.Pytester,
-                                                                                 device: str) -> None:  # fmt: skip
+def test_every_operator_the_harness_dispatches_between_the_kernels_calls_is_held(pytester: pytest.Pytester) -> None:
+    """On CPU: on a GPU the harness's own profile of the checked calls (CUPTI) stops a profiler the kernel keeps
+    running (H100, session 20), so the GPU's own operators (mapping a CUDA IPC block with ``set_``, ``touch``'s
+    strided ``sum``, the L2 flush's ``sum``) are in ``HARNESS_OPS`` by reading ``worker.shm`` and ``measure.timing``."""
     from pathlib import Path
 
     from pytest_solbench.guard import dispatch_state
@@ -102,7 +99,7 @@ def test_every_operator_the_harness_dispatches_between_the_kernels_calls_is_held
     (kernels / "logs_value.py").write_text(_LOGGING.replace("{out}", "").replace("{tail}", "pass"))
     result = pytester.runpytest_subprocess(
         str(root / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json"), "--solbench", "--solbench-device",
-        device, "--kernel-dir", str(kernels), "-p", "no:randomly", "-p", "no:cacheprovider", "--solbench-rounds", "2",
+        "cpu", "--kernel-dir", str(kernels), "-p", "no:randomly", "-p", "no:cacheprovider", "--solbench-rounds", "2",
         "--solbench-guard", "off", "-k", "num_tokens:7]", "--solbench-json", "t.jsonl", timeout=600,
     )  # fmt: skip
     lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]

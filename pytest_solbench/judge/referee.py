@@ -56,15 +56,16 @@ def judge_item(request: ItemRequest) -> ItemOutcome:
     return replace(outcome, judge_phases_s=phases.taken(), judge_spent=spent(request.device))
 
 
-#: The share of the card's memory the judge's process may still hold allocated after an item; past it, the
-#: controller replaces the process (``WorkerPool(spent=...)``). Between items it holds the L2 flush buffer and
-#: little else, but blocks it shared with kernels' processes stayed allocated with no tensor left on them, 31 GiB
-#: over the README job's 97 items on an H100 (sessions 19 and 20, ``judge.memory``); their holder is not found.
-SPENT_SHARE = 0.2
+#: The share of the card's memory the judge's process may still hold after an item (reserved by its allocator);
+#: past it, the controller replaces the process (``WorkerPool(spent=...)``). Between items it holds the L2 flush
+#: buffer and at most ``cuda_blocks.FREE_KEPT_BYTES`` of free cache, but blocks it shared with kernels' processes
+#: stayed allocated with no tensor left on them: 31 GiB over the README job's 97 items on an H100 (sessions 19 and
+#: 20, ``judge.memory``); their holder is not found.
+SPENT_SHARE = 0.3
 
 
 def spent(device: str) -> bool:
-    """Whether the judge's process holds more than ``SPENT_SHARE`` of the card allocated, now that the item is over."""
+    """Whether the judge's process holds more than ``SPENT_SHARE`` of the card, now that the item is over."""
     if not device.startswith("cuda"):
         return False
     import torch
@@ -72,7 +73,7 @@ def spent(device: str) -> bool:
     if not torch.cuda.is_initialized():
         return False
     total = torch.cuda.get_device_properties(device).total_memory
-    return torch.cuda.memory_allocated(device) > SPENT_SHARE * total
+    return torch.cuda.memory_reserved(device) > SPENT_SHARE * total
 
 
 def _kernels_stopped(request: ItemRequest) -> contextlib.AbstractContextManager:
