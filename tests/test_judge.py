@@ -1160,6 +1160,29 @@ def test_garbage_is_collected_between_any_two_calls_and_the_collector_stays_off(
             gc.enable()
 
 
+def test_what_a_checked_request_leaves_alive_is_frozen_so_later_collections_skip_it() -> None:
+    """A kernel's first calls build what it keeps (a Triton compile's modules and caches); unfrozen, every collection
+    between two calls walked it again (62 ms a call here for torch's compiler's imports)."""
+    import gc
+
+    from pytest_solbench.worker import collector
+
+    was, frozen = gc.isenabled(), gc.get_freeze_count()
+    gc.disable()
+    try:
+        kept = [[i] for i in range(1000)]  # alive after the request, as a compiled kernel's cache is
+        collector.keep_what_lives()
+        assert gc.get_freeze_count() >= frozen + len(kept)
+        gc.enable()
+        before, more = gc.get_freeze_count(), [[i] for i in range(1000)]
+        collector.keep_what_lives()  # a process whose collector is on (the reference's) freezes nothing
+        assert gc.get_freeze_count() == before and len(more) == 1000
+    finally:
+        gc.unfreeze()  # this test's process keeps its own collector as it was
+        if not was:
+            gc.disable()
+
+
 HANGS = """
 DEFINITION = "llama3_1_8b_rmsnorm_h4096"
 
