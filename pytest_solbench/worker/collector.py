@@ -21,25 +21,26 @@ def hold_off(guarded: bool) -> None:
         gc.disable()
 
 
-def keep_what_lives() -> None:
-    """After a checked request's garbage went inside its record: what is still alive frozen too. A kernel's first
-    calls build what it keeps (Triton compiles, imports its compiler's modules, autotunes): left unfrozen, each
-    ``between_calls`` walked all of it again, 62 ms a call for the 205 thousand objects torch's compiler imports on
-    this CPU (0.001 ms frozen), and on an H100 three Triton examples of the README job failed the outside clock, about
-    0.7 ms more a call than the others (session 20; not yet run there with this). Its garbage is collected first, so
-    only what lives is kept."""
-    if not gc.isenabled():
-        gc.freeze()
-
-
 def between_calls() -> None:
     """The garbage of the call before collected, before the next call, in a guarded kernel's process: after every
     call alike (checked, CPU mode's short batch, the outside clock's and the GPU's timed calls). The automatic
     collector had been on for the GPU's timed calls only, so a call could tell them apart (a cycle's finalizer ran
     inside the call there and nowhere else: red-team round 41, bn02); with it off there, an honest kernel leaving a
-    cycle a call grew 64 MB a call (round 31, at FV-1). After ``gc.freeze`` this takes microseconds."""
+    cycle a call grew 64 MB a call (round 31, at FV-1).
+
+    The young generations only (``YOUNG``): a call's own garbage is young. A full collection walked again everything
+    the kernel's first calls had built after the import's freeze (a Triton compile's lazily imported modules, its
+    autotuning): 62 ms a collection for the 205 thousand objects torch's compiler imports on this CPU, and on an H100
+    three Triton examples of the README job failed the outside clock by about 0.7 ms a call (session 20; not yet run
+    there with this). What outlives two calls is left to the full collection inside each checked request's record
+    (``harness.call``'s let-go). Freezing it instead kept cyclic garbage for good (red-team round 54, db FV-7)."""
     if not gc.isenabled():
-        gc.collect()
+        gc.collect(YOUNG)
+
+
+#: The generations ``between_calls`` collects (0 and 1): what survives both is the oldest's, walked by full
+#: collections only
+YOUNG = 1
 
 
 def switched_on() -> str | None:

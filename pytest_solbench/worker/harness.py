@@ -153,7 +153,6 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
         cases.clear()
         results.clear()
         gc.collect()
-        collector.keep_what_lives()
         if replies and "error" not in replies[-1] and replies[-1]["trip"] is None:
             trip = _check(entry, None)
             if trip is not None:
