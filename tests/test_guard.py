@@ -895,6 +895,11 @@ def test_groupnorm_silu_is_a_fused_op_of_two_families_red_team_round_21() -> Non
     ("gemm", "np.trapezoid(np.repeat(x, 2, -1), np.cumsum(w), axis=-1)", "unlisted-routine"),
     ("gemm", "np.trapz(x, dx=w)", "unlisted-routine"),
     ("gemm", "np.trapezoid(x, axis=-1) + np.trapezoid(y=x)", None),
+    # round 54 (cz01, cz02): a weighted harmonic mean is a dot product; so is the trace of an outer product
+    ("gemm", "statistics.harmonic_mean([1 / b for b in w], weights=x)", "unlisted-routine"),
+    ("gemm", "statistics.harmonic_mean(x)", None),
+    ("gemm", "np.trace(np.outer(x, w))", "vendor-op"),
+    ("attention", "np.outer(x, w)", None),
     ("conv2d", "P.polyfromroots([1, 2]) + np.polyval([1, 2], 3) + np.emath.sqrt(-1)", None),
     ("softmax", "np.logaddexp(x, w) + np.max(x, -1) + math.fma(1, 2, 3) + statistics.mean([1])", None),
     ("rmsnorm", "np.linalg.norm(x, axis=-1) + np.einsum('ij,ij->i', x, x) + math.hypot(*x)", None),

@@ -214,6 +214,7 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             # (red-team round 22, ab07)
             "numpy.matrix", "numpy.asmatrix", "numpy.mat", "numpy.bmat", "numpy.matrixlib", "numpy.linalg",
             "numpy.cov", "numpy.corrcoef", "numpy.kron",
+            "numpy.outer",  # trace(outer(a, b)) is a dot product, one per output element (round 54, cz02)
             *_DISTANCES,  # x . w from distances and similarities (rounds 22 and 40)
             # the distances' identity, and dot products outright, in the standard library (round 29, ao05)
             "math.dist", "math.hypot", "math.sumprod", "statistics.covariance", "statistics.correlation",

@@ -215,11 +215,14 @@ PLAIN_CALL_ONLY = frozenset(("statistics.fmean",
                              "numpy.average",
                              # trapezoid(y, x): sum(diff(x) * (y[1:] + y[:-1]) / 2), a dot product with x's steps
                              # (y each value twice, x the running sum of [W0, 0, W1, 0, ...]: a GEMM, round 53, cw01)
-                             "numpy.trapezoid", "numpy.trapz"))
+                             "numpy.trapezoid", "numpy.trapz",
+                             # harmonic_mean(1 / b, weights=a) is sum(a) / sum(a * b): a dot product (round 54, cz01)
+                             "statistics.harmonic_mean"))
 #: of those, the ones whose other arguments weigh nothing: how many positional ones, and which named ones, may be given
 _UNWEIGHTED = {"numpy.average": (2, frozenset(("a", "axis", "keepdims"))),
                "numpy.trapezoid": (1, frozenset(("y", "axis"))),  # not dx, which may be an array of steps
-               "numpy.trapz": (1, frozenset(("y", "axis")))}  # fmt: skip
+               "numpy.trapz": (1, frozenset(("y", "axis"))),
+               "statistics.harmonic_mean": (1, frozenset(("data",)))}  # fmt: skip
 
 
 def _an_exception(rest: list[str]) -> bool:
