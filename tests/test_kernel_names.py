@@ -349,6 +349,29 @@ def test_an_entry_point_taking_args_is_read_through_its_wrapper_or_its_forward()
     assert kernels._is_destination_passing(lambda *args: args[0], definition, declared) is False
 
 
+def test_an_entry_point_that_is_an_operator_of_the_authors_own_is_read_by_its_schema() -> None:
+    """Red-team round 54, db FV-1 and FV-2: ``run`` a ``torch.library.custom_op`` or ``torch.ops.<ns>.<op>`` (its
+    ``__call__`` takes ``*args``) was a COMPILE_ERROR; the operator's schema tells, an output it mutates included."""
+    import torch
+
+    definition = load_problem(ROOT / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json").definition
+    spec = kernels.KernelSpec("k", definition.name, Path("k.py"), "python", "k.py", "run")
+
+    @torch.library.custom_op("solbench_test::returns", mutates_args=(), schema="(Tensor x, Tensor w) -> Tensor")
+    def returns(x, w):  # annotations are strings in this file: the schema is given
+        return x.clone()
+
+    @torch.library.custom_op("solbench_test::writes", mutates_args=("out",),
+                             schema="(Tensor x, Tensor w, Tensor(a!) out) -> ()")  # fmt: skip
+    def writes(x, w, out):
+        out.copy_(x)
+
+    assert kernels._is_destination_passing(returns, definition, spec) is False
+    assert kernels._is_destination_passing(writes, definition, spec) is True
+    assert kernels._is_destination_passing(torch.ops.solbench_test.returns, definition, spec) is False
+    assert kernels._is_destination_passing(torch.ops.solbench_test.writes.default, definition, spec) is True
+
+
 def test_package_and_lazy_import_lookalikes_pass_through_the_plugin(pytester: pytest.Pytester) -> None:
     """Red-team round 14's honest kernels: a helper imported inside ``run`` (h14), an author's bench script, checks
     and Jupyter checkpoints in a package kernel's folder or a helper package (h15, h25), a package folder's

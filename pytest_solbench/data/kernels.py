@@ -339,6 +339,11 @@ def _entry_parameters(fn: Any) -> list[inspect.Parameter]:
         torch = sys.modules.get("torch")
         if torch is not None and isinstance(fn, torch.nn.Module):
             fn = getattr(fn, "_orig_mod", fn).forward
+        if torch is not None and (schema := _op_schema(torch, fn)) is not None:
+            return [inspect.Parameter(a.name, inspect.Parameter.KEYWORD_ONLY if a.kwarg_only else
+                                      inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                      default=a.default_value if a.has_default_value() else inspect.Parameter.empty)
+                    for a in schema.arguments]  # fmt: skip
         fn = inspect.unwrap(fn)  # what inspect.signature reads too: the closure below is the innermost wrapper's
         params = list(inspect.signature(fn).parameters.values())
         if not any(p.kind == p.VAR_POSITIONAL for p in params):
@@ -355,6 +360,24 @@ def _entry_parameters(fn: Any) -> list[inspect.Parameter]:
             return params
         fn = inner[0]
     return params
+
+
+def _op_schema(torch: Any, fn: Any) -> Any:
+    """The schema of an operator the entry point is: a ``torch.library.custom_op`` or ``triton_op`` (``CustomOpDef``),
+    an ``OpOverload`` or a packet of one overload (``torch.ops.mine.rmsnorm``); their ``__call__`` takes ``*args``, and
+    an honest op of the author's own was failed as COMPILE_ERROR (red-team round 54, db FV-1, FV-2). None otherwise."""
+    ops = getattr(torch, "_ops", None)
+    custom = getattr(getattr(getattr(torch, "_library", None), "custom_ops", None), "CustomOpDef", None)
+    if custom is not None and isinstance(fn, custom):
+        fn = fn._opoverload
+    if ops is not None and isinstance(fn, ops.OpOverloadPacket):
+        overloads = fn.overloads()
+        if len(overloads) != 1:
+            return None
+        fn = getattr(fn, overloads[0])
+    if ops is not None and isinstance(fn, ops.OpOverload):
+        return fn._schema
+    return None
 
 
 def _is_destination_passing(fn: Callable[..., Any], definition: Definition, spec: KernelSpec) -> bool:
