@@ -236,3 +236,30 @@ def test_the_rounds_requests(rounds, per_request, last_alone, requests) -> None:
             sent.append(pending)
             pending = 0
     assert sent == requests
+
+
+def test_the_outside_clocks_sets_are_let_go_inside_a_record_at_the_request_after_it() -> None:
+    """Red-team round 54, da04 (modelled on the GPU): the outside clock's batch keeps its sets past its reply (closing
+    them inside the judge's clock costs time); let go at the next request before any record, a finalizer on one ran
+    unrecorded. ``checked`` lets them go inside a record and the armed window, and sends what that dispatched."""
+    import contextlib
+
+    import torch
+
+    from pytest_solbench.worker import harness
+
+    class Entry:
+        watch, wires = True, None
+
+        def armed(self):
+            return contextlib.nullcontext()
+
+    class Finalized:
+        def __del__(self) -> None:
+            torch.ones(3).cumsum(0)  # work of the kernel's, as the batch's tensors are let go
+
+    harness._ATTACHED.update(check=Entry(), done=[Finalized()])
+    reply = harness.checked()
+    assert reply["trip"] is None and "aten::cumsum" in reply["ops"], reply
+    assert "done" not in harness._ATTACHED
+    assert harness.checked() == {"calls": 0, "trip": None}  # no batch before it: nothing to let go or check

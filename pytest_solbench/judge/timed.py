@@ -505,7 +505,9 @@ def _outside_batch(kernel: Kernel, request: ItemRequest, problem: Any, workload:
         with phases.phase("copies"):
             seen = _as_replied([sets[c] for c in picked])  # before "checked": work done after the reply is not seen
         _answered(kernel, answer)
-        _answered(kernel, kernel.ask("checked", {}, schema.batch))
+        after = kernel.ask("checked", {}, schema.batch)
+        _answered(kernel, after)
+        kernel.judge_ops(after.get("ops"), problem.definition.op_type)  # what the batch's let-go ran (round 54)
         _check_sets(kernel, seen, request, problem, workload, reference, updated,
                     what=lambda k: f"timed call {picked[k] + 1} of the judge's batch")  # fmt: skip
     return corroborate.OutsideClock(wall, calls, round_trip, fixed)

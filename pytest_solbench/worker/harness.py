@@ -325,9 +325,20 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
 
 def checked(_payload: Any = None) -> dict[str, Any]:
     """The tripwires after a timed batch whose request said ``check_later`` (scanning threads and processes took
-    milliseconds, inside the judge's outside clock): {"calls": 0, "trip"}."""
+    milliseconds, inside the judge's outside clock): {"calls": 0, "trip", "ops"}. First that batch's tensors are let
+    go and the garbage collected inside an operator record and the armed window, as the short batch's are: kept to
+    the next request, a finalizer the kernel left on one (a ``close`` of an ``io`` subclass made as
+    ``type(sys.stderr)``, which no static rule names) ran there unrecorded (red-team round 54, da04, modelled)."""
     entry = _ATTACHED.pop("check", None)
-    return {"calls": 0, "trip": _trip(_check(entry, None) if entry is not None else None)}
+    if entry is None:
+        return {"calls": 0, "trip": None}
+    moded = leftovers.tripped() or leftovers.harness_ops()  # before the harness's own torch calls, as everywhere
+    ops: set[str] = set()
+    if moded is None:
+        with dispatched.recorded() if entry.watch else contextlib.nullcontext(ops) as ops, entry.armed():
+            _ATTACHED.pop("done", None)
+            gc.collect()
+    return {"calls": 0, "trip": _trip(moded or _check(entry, None)), "ops": _sent(entry, ops)}
 
 
 _ATTACHED: dict[str, Any] = {}  # "sets": attached for the next timed batch; "done": the last batch's, let go later
