@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FAST, KERNELS, write_kernels
-from pytest_solbench.data import kernels
+from pytest_solbench.data import entry_points, kernels
 from pytest_solbench.data.discovery import discover, one_per_name, parse_solution
 from pytest_solbench.data.schema import TraceError
 from pytest_solbench.data.trace import load_problem
@@ -338,15 +338,15 @@ def test_an_entry_point_taking_args_is_read_through_its_wrapper_or_its_forward()
     def writes(x, w, out):
         out.copy_(x)
 
-    assert kernels._is_destination_passing(plain(returns), definition, spec) is False
-    assert kernels._is_destination_passing(plain(plain(writes)), definition, spec) is True
-    assert kernels._is_destination_passing(Norm(), definition, spec) is False
-    assert kernels._is_destination_passing(NormInto(), definition, spec) is True
+    assert entry_points.destination_passing(plain(returns), definition, spec) is False
+    assert entry_points.destination_passing(plain(plain(writes)), definition, spec) is True
+    assert entry_points.destination_passing(Norm(), definition, spec) is False
+    assert entry_points.destination_passing(NormInto(), definition, spec) is True
     with pytest.raises(kernels.KernelError, match="takes \\*args") as error:
-        kernels._is_destination_passing(lambda *args: args[0], definition, spec)
+        entry_points.destination_passing(lambda *args: args[0], definition, spec)
     assert error.value.status == "COMPILE_ERROR"
     declared = replace(spec, destination_passing=False)
-    assert kernels._is_destination_passing(lambda *args: args[0], definition, declared) is False
+    assert entry_points.destination_passing(lambda *args: args[0], definition, declared) is False
 
 
 def test_an_entry_point_that_is_an_operator_of_the_authors_own_is_read_by_its_schema() -> None:
@@ -366,10 +366,10 @@ def test_an_entry_point_that_is_an_operator_of_the_authors_own_is_read_by_its_sc
     def writes(x, w, out):
         out.copy_(x)
 
-    assert kernels._is_destination_passing(returns, definition, spec) is False
-    assert kernels._is_destination_passing(writes, definition, spec) is True
-    assert kernels._is_destination_passing(torch.ops.solbench_test.returns, definition, spec) is False
-    assert kernels._is_destination_passing(torch.ops.solbench_test.writes.default, definition, spec) is True
+    assert entry_points.destination_passing(returns, definition, spec) is False
+    assert entry_points.destination_passing(writes, definition, spec) is True
+    assert entry_points.destination_passing(torch.ops.solbench_test.returns, definition, spec) is False
+    assert entry_points.destination_passing(torch.ops.solbench_test.writes.default, definition, spec) is True
 
 
 def test_package_and_lazy_import_lookalikes_pass_through_the_plugin(pytester: pytest.Pytester) -> None:

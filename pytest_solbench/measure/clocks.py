@@ -196,3 +196,14 @@ def is_no_permission(nvml: Any, exc: BaseException) -> bool:
 def is_not_supported(nvml: Any, exc: BaseException) -> bool:
     code = getattr(nvml, "NVML_ERROR_NOT_SUPPORTED", 3)
     return getattr(exc, "value", None) == code
+
+
+def probe_for(device: str) -> Any:
+    """NVML readings for ``device``'s card, so that throttled batches are dropped (the judge takes its own readings
+    for the bound); None off a GPU or without NVML."""
+    if not device.startswith("cuda"):
+        return None
+    import torch
+
+    observer = ClockObserver(nvml_index_for_cuda_device(torch.cuda.current_device()))
+    return observer.snapshot if observer.available else None

@@ -50,6 +50,21 @@ class Measurement:
         return out
 
 
+def plain(measured: dict[str, Any]) -> dict[str, Any]:
+    """A measurement's dict as JSON takes it: non-finite numbers become None (the judge refuses them)."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+
+    return clean(measured)
+
+
 def _quantile(ordered: list[float], q: float) -> float:
     """Linear interpolation between closest ranks (numpy's default)."""
     position = q * (len(ordered) - 1)

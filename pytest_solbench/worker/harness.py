@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import math
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Any
 from pytest_solbench.data.inputs import poison_
 from pytest_solbench.guard import dispatched, leftovers
 from pytest_solbench.guard.confine import own_user_hint
+from pytest_solbench.measure.samples import plain as _plain_measurement  # rebound by red-team judge_ping_delay
 from pytest_solbench.worker import collector, execute
 from pytest_solbench.worker import delivery
 from pytest_solbench.worker.aftercall import _after_call, _check, _strict_outputs, _strict_result
@@ -218,7 +218,7 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
     and each set's state at the end is its last call's alone (red-team round 6)."""
     import torch
 
-    from pytest_solbench.measure import timing
+    from pytest_solbench.measure import clocks, timing
 
     entry, device = _LOADED[payload["key"]], payload["device"]
     # the first timed result that was not plain (a view is a copy the harness would make), or a mode left on torch's
@@ -307,7 +307,7 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
                 config = timing.TimingConfig(max_time_s=cfg["max_time_s"], timer=cfg["timer"],
                                              cold_l2=flush is not None)  # fmt: skip
                 measurement = timing.measure(run, prepare=prepare, device=device, config=config, l2_flush=flush,
-                                             clock_probe=_clock_probe(device), input_set=which)  # fmt: skip
+                                             clock_probe=clocks.probe_for(device), input_set=which)  # fmt: skip
                 last_call()
                 reply = {"measurement": _plain_measurement(measurement.to_dict())}
             deliver()
@@ -381,34 +381,8 @@ def _fault(exc: BaseException, recorded: bool = True) -> str:
     return execute._short_traceback(exc, recorded=recorded) + (own_user_hint(exc) if recorded else "")
 
 
-def _clock_probe(device: str) -> Any:
-    """NVML readings, so that throttled batches are dropped (the judge takes its own readings for the bound)."""
-    if not device.startswith("cuda"):
-        return None
-    import torch
-
-    from pytest_solbench.measure import clocks
-
-    observer = clocks.ClockObserver(clocks.nvml_index_for_cuda_device(torch.cuda.current_device()))
-    return observer.snapshot if observer.available else None
-
-
 def _invoke(entry: _Loaded, args: list, outs: list) -> Any:
     if entry.dps:
         entry.fn(*args, *outs)
         return outs
     return entry.fn(*args)
-
-
-def _plain_measurement(measured: dict[str, Any]) -> dict[str, Any]:
-    """A measurement as JSON takes it: non-finite numbers become None (the judge refuses them)."""
-    def clean(value: Any) -> Any:
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        if isinstance(value, dict):
-            return {str(k): clean(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [clean(v) for v in value]
-        return value
-
-    return clean(measured)

@@ -1,5 +1,5 @@
 """Red-team round 54, db (honest): the entry point is ``torch.ops.<ns>.<op>.default``, an op of the author's own ``Library(ns, "DEF")``, as packages backed by C++ expose theirs. Its ``__call__`` takes ``*args``: COMPILE_ERROR (the signature could
-not tell destination passing); the operator's schema tells now (``data.kernels._op_schema``)."""
+not tell destination passing); the operator's schema tells now (``data.entry_points._op_schema``)."""
 import torch
 
 DEFINITION = "deepseek_v3_rmsnorm_h7168"
