@@ -900,6 +900,12 @@ def test_groupnorm_silu_is_a_fused_op_of_two_families_red_team_round_21() -> Non
     ("gemm", "statistics.harmonic_mean(x)", None),
     ("gemm", "np.trace(np.outer(x, w))", "vendor-op"),
     ("attention", "np.outer(x, w)", None),
+    # round 55 (dc01, dc02): a matrix's 2-norm is an SVD; multiply.outer is numpy.outer
+    ("conv2d", "np.linalg.matrix_norm(np.stack([x, w]), ord=2)", "unlisted-routine"),
+    ("conv2d", "np.linalg.norm(x, 2, (0, 1))", "unlisted-routine"),
+    ("conv2d", "np.linalg.norm(x, axis=-1) + np.linalg.matrix_norm(x) + np.linalg.vector_norm(x, ord=3)", None),
+    ("conv2d", "np.trace(np.multiply.outer(x, w), axis1=1, axis2=2)", "unlisted-routine"),
+    ("conv2d", "np.add.outer(x, w) + np.add.reduce(x)", None),
     ("conv2d", "P.polyfromroots([1, 2]) + np.polyval([1, 2], 3) + np.emath.sqrt(-1)", None),
     ("softmax", "np.logaddexp(x, w) + np.max(x, -1) + math.fma(1, 2, 3) + statistics.mean([1])", None),
     ("rmsnorm", "np.linalg.norm(x, axis=-1) + np.einsum('ij,ij->i', x, x) + math.hypot(*x)", None),

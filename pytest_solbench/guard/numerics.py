@@ -194,8 +194,8 @@ def _numpy_allows(rest: list[str], products: bool) -> bool:
     value = getattr(numpy, head, None)
     if _an_exception(rest):  # numpy.linalg.LinAlgError in an except clause (round 35, bb FV-6)
         return True
-    if isinstance(value, numpy.ufunc):
-        return head not in _PRODUCT_UFUNCS
+    if isinstance(value, numpy.ufunc):  # multiply.outer is numpy.outer (round 55, dc02: a trace of it, a conv)
+        return head not in _PRODUCT_UFUNCS and rest[:2] != ["multiply", "outer"]
     if isinstance(value, type) and issubclass(value, numpy.generic):  # float32, int64, bool_...
         return True
     dotted = ".".join(("numpy", *rest))
@@ -217,12 +217,17 @@ PLAIN_CALL_ONLY = frozenset(("statistics.fmean",
                              # (y each value twice, x the running sum of [W0, 0, W1, 0, ...]: a GEMM, round 53, cw01)
                              "numpy.trapezoid", "numpy.trapz",
                              # harmonic_mean(1 / b, weights=a) is sum(a) / sum(a * b): a dot product (round 54, cz01)
-                             "statistics.harmonic_mean"))
+                             "statistics.harmonic_mean",
+                             # a matrix's 2-norm, -2-norm and nuclear norm are an SVD: the largest singular value of
+                             # [a; b + t a] holds a . b (round 55, dc01); its Frobenius and vector norms pass
+                             "numpy.linalg.norm", "numpy.linalg.matrix_norm"))
 #: of those, the ones whose other arguments weigh nothing: how many positional ones, and which named ones, may be given
 _UNWEIGHTED = {"numpy.average": (2, frozenset(("a", "axis", "keepdims"))),
                "numpy.trapezoid": (1, frozenset(("y", "axis"))),  # not dx, which may be an array of steps
                "numpy.trapz": (1, frozenset(("y", "axis"))),
-               "statistics.harmonic_mean": (1, frozenset(("data",)))}  # fmt: skip
+               "statistics.harmonic_mean": (1, frozenset(("data",))),
+               "numpy.linalg.norm": (1, frozenset(("x", "axis", "keepdims"))),  # not ord
+               "numpy.linalg.matrix_norm": (1, frozenset(("x", "keepdims")))}  # fmt: skip
 
 
 def _an_exception(rest: list[str]) -> bool:
@@ -238,7 +243,8 @@ def unlisted_routine(*names: str, products: bool = False, plain_call: bool = Fal
     GEMMs are a part of the op (the family's parts hold torch's); ``plain_call``: the name is called where it is
     named, on one positional argument (:data:`PLAIN_CALL_ONLY`)."""
     if not products and not plain_call and (found := next((n for n in names if n in PLAIN_CALL_ONLY), None)):
-        return f"uses {found} other than called on one argument: with weights it is a dot product"
+        return (f"uses {found} with more than its data (and an axis): with weights, a grid or an order that is an "
+                "SVD it is a dot product")
     return next((why for name in dict.fromkeys(names) if (why := _unlisted(name, products))), None)
 
 
