@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import replace
@@ -370,6 +371,18 @@ def test_an_entry_point_that_is_an_operator_of_the_authors_own_is_read_by_its_sc
     assert entry_points.destination_passing(writes, definition, spec) is True
     assert entry_points.destination_passing(torch.ops.solbench_test.returns, definition, spec) is False
     assert entry_points.destination_passing(torch.ops.solbench_test.writes.default, definition, spec) is True
+    # round 55, de FV-1 to FV-5: through a decorator, a partial, a packet with an .out overload, TorchScript
+    assert entry_points.destination_passing(torch.no_grad()(writes), definition, spec) is True
+    assert entry_points.destination_passing(functools.partial(torch.ops.solbench_test.returns.default),
+                                            definition, spec) is False  # fmt: skip
+    torch.library.define("solbench_test::returns.out", "(Tensor x, Tensor w, *, Tensor(a!) out) -> Tensor(a!)")
+    assert entry_points.destination_passing(torch.ops.solbench_test.returns, definition, spec) is False
+    scripted = torch.jit.script(_scripted_norm)
+    assert entry_points.destination_passing(scripted, definition, spec) is False
+
+
+def _scripted_norm(x, w):  # a top-level function: what torch.jit.script compiles
+    return x * w
 
 
 def test_package_and_lazy_import_lookalikes_pass_through_the_plugin(pytester: pytest.Pytester) -> None:

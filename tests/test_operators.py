@@ -390,14 +390,16 @@ def test_rounds_44_and_45_honest_lookalikes_pass_through_the_plugin(pytester: py
     assert got == sorted((name, "PASSED", None) for name in names), got
 
 
-def test_rounds_49_to_54_honest_lookalikes_pass_through_the_plugin(pytester: pytest.Pytester) -> None:
+def test_rounds_49_to_55_honest_lookalikes_pass_through_the_plugin(pytester: pytest.Pytester) -> None:
     """Honest kernels rounds 49 to 51's attackers wrote: a chunk table read with ``csv``, the class-body and interop
     idioms (``__hash__ = None``, ``__str__ = __repr__``, ``__match_args__``, ``__slots__`` with ``__weakref__``,
     ``hasattr`` of ``__dlpack__``, ``__array__``, ``locals()`` in a log line), and an MoE permute counting experts with
     a sparse one-hot, and a decorator whose ``functools.wraps`` names what it copies (cm k01; cp FV1 to FV8; cs FV-1,
     FV-2; round 52, cv FV-1 to FV-3)."""
     names = ("csv_config", "class_body_idioms", "moe_permute_sparse_counts", "wraps_named_attributes",
-             "run_is_custom_op", "run_is_ops_handle")  # round 54, db FV-1, FV-2: the entry point an op of the author's
+             "run_is_custom_op", "run_is_ops_handle",  # round 54, db FV-1, FV-2: the entry point an op of the author's
+             "run_is_packet_with_out", "run_no_grad_over_custom_op", "run_partial_of_op", "run_wraps_over_op",
+             "run_is_jit_script")  # round 55, de FV-1 to FV-5
     lines = _through_the_plugin(
         pytester, ("llama3_1_8b_rmsnorm_h4096", "deepseek_v3_moe_permute_topk8_e256_h7168", "deepseek_v3_rmsnorm_h7168"),
         "num_tokens:7]",

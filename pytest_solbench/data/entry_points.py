@@ -4,6 +4,7 @@ or returns them (``destination_passing``)."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 from typing import Any, Callable
@@ -22,12 +23,9 @@ def parameters(fn: Any) -> list[inspect.Parameter]:
         torch = sys.modules.get("torch")
         if torch is not None and isinstance(fn, torch.nn.Module):
             fn = getattr(fn, "_orig_mod", fn).forward
-        if torch is not None and (schema := _op_schema(torch, fn)) is not None:
-            return [inspect.Parameter(a.name, inspect.Parameter.KEYWORD_ONLY if a.kwarg_only else
-                                      inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                      default=a.default_value if a.has_default_value() else inspect.Parameter.empty)
-                    for a in schema.arguments]  # fmt: skip
         fn = inspect.unwrap(fn)  # what inspect.signature reads too: the closure below is the innermost wrapper's
+        if torch is not None and (found := _operator_parameters(torch, fn)) is not None:
+            return found
         params = list(inspect.signature(fn).parameters.values())
         if not any(p.kind == p.VAR_POSITIONAL for p in params):
             return params
@@ -45,6 +43,22 @@ def parameters(fn: Any) -> list[inspect.Parameter]:
     return params
 
 
+def _operator_parameters(torch: Any, fn: Any) -> list[inspect.Parameter] | None:
+    """An operator's parameters by its schema (``_op_schema``), also through a ``functools.partial`` of one (what it
+    binds by position is gone, by name has a default: red-team round 55, de FV-4); None where ``fn`` is no operator."""
+    bound_args, bound_names = (), {}
+    if isinstance(fn, functools.partial):
+        bound_args, bound_names, fn = fn.args, fn.keywords, inspect.unwrap(fn.func)
+    schema = _op_schema(torch, fn)
+    if schema is None:
+        return None
+    found = [inspect.Parameter(a.name, inspect.Parameter.KEYWORD_ONLY if a.kwarg_only else
+                               inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                               default=a.default_value if a.has_default_value() else inspect.Parameter.empty)
+             for a in schema.arguments][len(bound_args):]  # fmt: skip
+    return [p.replace(default=bound_names[p.name]) if p.name in bound_names else p for p in found]
+
+
 def _op_schema(torch: Any, fn: Any) -> Any:
     """The schema of an operator the entry point is: a ``torch.library.custom_op`` or ``triton_op`` (``CustomOpDef``),
     an ``OpOverload`` or a packet of one overload (``torch.ops.mine.rmsnorm``); their ``__call__`` takes ``*args``, and
@@ -54,12 +68,15 @@ def _op_schema(torch: Any, fn: Any) -> Any:
     if custom is not None and isinstance(fn, custom):
         fn = fn._opoverload
     if ops is not None and isinstance(fn, ops.OpOverloadPacket):
-        overloads = fn.overloads()
-        if len(overloads) != 1:
+        overloads = fn.overloads()  # a call on the packet runs its default where it has one (an aten-style .out
+        if "default" not in overloads and len(overloads) != 1:  # beside it: round 55, de FV-1)
             return None
-        fn = getattr(fn, overloads[0])
+        fn = getattr(fn, "default" if "default" in overloads else overloads[0])
     if ops is not None and isinstance(fn, ops.OpOverload):
         return fn._schema
+    script = getattr(getattr(torch, "jit", None), "ScriptFunction", None)
+    if script is not None and isinstance(fn, script):  # TorchScript: no signature to read (round 55, de FV-5)
+        return fn.schema
     return None
 
 
