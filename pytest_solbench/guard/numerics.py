@@ -207,27 +207,24 @@ def _numpy_allows(rest: list[str], products: bool) -> bool:
                for n in _NUMPY_NAMES)  # fmt: skip
 
 
-#: names on the list only where they are called where they are named, on one argument and no keyword: a weighted
-#: mean (``statistics.fmean(x, weights=w)``, round 32) is a dot product, a plain one is a mean (round 34, az FV-6)
-PLAIN_CALL_ONLY = frozenset(("statistics.fmean",
-                             # numpy's too: average([W, 0], weights=[x, 1 - sum(x)]) is each row's dot product, a GEMM
-                             # one row at a time (red-team round 52, ct01, ct02, ct04); its axis may be given
-                             "numpy.average",
-                             # trapezoid(y, x): sum(diff(x) * (y[1:] + y[:-1]) / 2), a dot product with x's steps
-                             # (y each value twice, x the running sum of [W0, 0, W1, 0, ...]: a GEMM, round 53, cw01)
-                             "numpy.trapezoid", "numpy.trapz",
-                             # harmonic_mean(1 / b, weights=a) is sum(a) / sum(a * b): a dot product (round 54, cz01)
-                             "statistics.harmonic_mean",
-                             # a matrix's 2-norm, -2-norm and nuclear norm are an SVD: the largest singular value of
-                             # [a; b + t a] holds a . b (round 55, dc01); its Frobenius and vector norms pass
-                             "numpy.linalg.norm", "numpy.linalg.matrix_norm"))
-#: of those, the ones whose other arguments weigh nothing: how many positional ones, and which named ones, may be given
-_UNWEIGHTED = {"numpy.average": (2, frozenset(("a", "axis", "keepdims"))),
-               "numpy.trapezoid": (1, frozenset(("y", "axis"))),  # not dx, which may be an array of steps
-               "numpy.trapz": (1, frozenset(("y", "axis"))),
-               "statistics.harmonic_mean": (1, frozenset(("data",))),
-               "numpy.linalg.norm": (1, frozenset(("x", "axis", "keepdims"))),  # not ord
-               "numpy.linalg.matrix_norm": (1, frozenset(("x", "keepdims")))}  # fmt: skip
+#: Names on the list only where they are called where they are named, with only the arguments that weigh nothing
+#: (how many positional ones, which named ones): a weighted mean (``statistics.fmean(x, weights=w)``, round 32) is a
+#: dot product, a plain one is a mean (round 34, az FV-6); :data:`PLAIN_CALL_ONLY` names them.
+_UNWEIGHTED = {
+    "statistics.fmean": (1, frozenset(("data",))),  # weights=: a dot product (round 32)
+    # average([W, 0], weights=[x, 1 - sum(x)]) is each row's dot product, a GEMM one row at a time (round 52, ct01)
+    "numpy.average": (2, frozenset(("a", "axis", "keepdims"))),
+    # trapezoid(y, x): sum(diff(x) * (y[1:] + y[:-1]) / 2), a dot product with x's steps (y each value twice, x the
+    # running sum of [W0, 0, W1, 0, ...]: a GEMM, round 53, cw01); not dx either, which may be an array of steps
+    "numpy.trapezoid": (1, frozenset(("y", "axis"))), "numpy.trapz": (1, frozenset(("y", "axis"))),
+    # harmonic_mean(1 / b, weights=a) is sum(a) / sum(a * b): a dot product (round 54, cz01)
+    "statistics.harmonic_mean": (1, frozenset(("data",))),
+    # a matrix's 2-norm, -2-norm and nuclear norm (ord) are an SVD: the largest singular value of [a; b + t a] holds
+    # a . b (round 55, dc01); its Frobenius and vector norms pass
+    "numpy.linalg.norm": (1, frozenset(("x", "axis", "keepdims"))),
+    "numpy.linalg.matrix_norm": (1, frozenset(("x", "keepdims"))),
+}  # fmt: skip
+PLAIN_CALL_ONLY = frozenset(_UNWEIGHTED)
 
 
 def _an_exception(rest: list[str]) -> bool:
@@ -241,7 +238,7 @@ def unlisted_routine(*names: str, products: bool = False, plain_call: bool = Fal
     outside the allow-list of numpy, ``math`` and ``statistics`` names, or None where each form is in it or is no
     name of theirs (``numpy.testing.<module>.np.dot`` is ``numpy.dot`` by its canonical form). ``products``: numpy's
     GEMMs are a part of the op (the family's parts hold torch's); ``plain_call``: the name is called where it is
-    named, on one positional argument (:data:`PLAIN_CALL_ONLY`)."""
+    named, with only arguments that weigh nothing (:data:`PLAIN_CALL_ONLY`)."""
     if not products and not plain_call and (found := next((n for n in names if n in PLAIN_CALL_ONLY), None)):
         return (f"uses {found} with more than its data (and an axis): with weights, a grid or an order that is an "
                 "SVD it is a dot product")
@@ -279,10 +276,10 @@ _ELEMENTWISE_FOLDS = ("functools.reduce", "builtins.map", "itertools.accumulate"
 
 def call_sites(nodes: Iterable[ast.AST], resolve: Callable[[ast.AST], str | None]) -> tuple[set[int], ...]:
     """The ids of the nodes called where they are named, of those called on one positional argument and no keyword
-    (:data:`PLAIN_CALL_ONLY`), and of those handed to an elementwise fold (``corners.vendor_holder`` lets these be)."""
+    or with only the arguments :data:`PLAIN_CALL_ONLY` lets weigh nothing, and of those handed to an elementwise fold (``corners.vendor_holder`` lets these be)."""
     calls = [n for n in nodes if isinstance(n, ast.Call)]
     plain = {id(c.func) for c in calls if len(c.args) == 1 and not c.keywords and not isinstance(c.args[0], ast.Starred)}
-    # numpy.average with no weights, trapezoid with no grid: the array and an axis (a mean along an axis, round 52)
+    # the data and an axis, where a name's other arguments would weigh it (a mean along an axis, round 52)
     plain |= {id(c.func) for c in calls if (rule := _UNWEIGHTED.get(resolve(c.func) or "")) and len(c.args) <= rule[0]
               and not any(isinstance(a, ast.Starred) for a in c.args)
               and all(k.arg in rule[1] for k in c.keywords)}  # fmt: skip

@@ -44,6 +44,7 @@ from pytest_solbench.judge import corroborate, phases
 from pytest_solbench.judge import reply as schema
 from pytest_solbench.judge.kernel import Kernel, Verdict, hack, tripped
 from pytest_solbench.judge.referee import make_inputs
+from pytest_solbench.measure import clocks
 from pytest_solbench.protocol import ItemRequest, Status, escape_controls, failure
 from pytest_solbench.worker.rounds import TIMED_ROUND, as_outputs
 
@@ -98,7 +99,7 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
                 _calls_after(kernel, request, problem, workload, reference, sets, None, last,
                              ran.get(id(sets[0].private)))  # fmt: skip
             return None
-        probe = _clock_probe(request.device)
+        probe = clocks.probe_for(request.device)
         before = probe() if probe else None
         answer = kernel.ask("timed", base, schema.measure)
         after = probe() if probe else None
@@ -440,17 +441,6 @@ def _summary(reported: dict[str, Any], before: Any, after: Any, device: str) -> 
                   kernel_names=tuple(map(escape_controls, reported["kernel_names"])),
                   stop_reason=escape_controls(reported["stop_reason"]))  # its process's words, made visible (j05)
     return summarize(reported["samples_ms"], reported["method"], **fields).to_dict()
-
-
-def _clock_probe(device: str) -> Any:
-    if not device.startswith("cuda"):
-        return None
-    import torch
-
-    from pytest_solbench.measure import clocks
-
-    observer = clocks.ClockObserver(clocks.nvml_index_for_cuda_device(torch.cuda.current_device()))
-    return observer.snapshot if observer.available else None
 
 
 def _outside_clock(kernel: Kernel, request: ItemRequest, problem: Any, workload: Any, axis_values: dict[str, int],

@@ -332,7 +332,7 @@ def checked(_payload: Any = None) -> dict[str, Any]:
     entry = _ATTACHED.pop("check", None)
     if entry is None:
         return {"calls": 0, "trip": None}
-    moded = leftovers.tripped() or leftovers.harness_ops()  # before the harness's own torch calls, as everywhere
+    moded = leftovers.tripped()  # before the record's own torch calls; the let-go makes none (``_check`` reads the rest)
     ops: set[str] = set()
     if moded is None:
         with dispatched.recorded() if entry.watch else contextlib.nullcontext(ops) as ops, entry.armed():
