@@ -138,7 +138,7 @@ def test_the_call_after_the_timed_ones_reuses_the_references_run(monkeypatch) ->
 
     ran, held = [], []
     monkeypatch.setattr(timed, "_expected", lambda reference, args, definition: ran.append(1) or (["again"], {}))
-    monkeypatch.setattr(timed, "_calls", lambda kernel, problem, workload, cases, kernels: held.extend(cases) or [None])
+    monkeypatch.setattr(timed, "_calls", lambda kernel, problem, workload, cases, kernels, timed_names=(): held.extend(cases) or [None])
     request = SimpleNamespace(guard=True, allowed_rules=(), tenant="k")
     sets = [timed._Set([], [], {}, ["private"])]
     last = timed.Checked(["args"], [], {}, None)

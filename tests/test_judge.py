@@ -914,7 +914,7 @@ def test_kernel_sets_are_held_to_a_call_on_the_same_values(monkeypatch, last_rou
 
     requests = []
 
-    def calls(kernel, problem, workload, cases, kernels):  # both calls in one request, held in order
+    def calls(kernel, problem, workload, cases, kernels, timed_names=()):  # both calls in one request, held in order
         requests.append([case.where for case in cases])
         return [again if "last correctness round" in case.where else untimed_set for case in cases]
 

@@ -193,6 +193,31 @@ def test_the_judge_holds_the_witness_where_it_holds_the_record() -> None:
     assert _judged(judging(), [GEMM], "fp8_group_quant") is None
 
 
+def test_the_timed_calls_kernels_are_judged_beside_the_record_of_the_checked_call_after_them() -> None:
+    """Timed calls have no operator record, and only one input set's kernels are compared with a checked call's: the
+    kernels of every set are held to the record of the checked calls after them (red-team round 56, dg)."""
+    import contextlib
+    from types import SimpleNamespace
+
+    from pytest_solbench.judge import referee
+    from pytest_solbench.judge.kernel import Verdict
+
+    def after(ops: list[str]) -> object:
+        kernel = judging()
+        kernel.request.device = "cuda"
+        kernel.key = "k"
+        kernel.arena = lambda: contextlib.nullcontext(SimpleNamespace(share=None))
+        kernel.ask = lambda what, payload, check: {"kernel_s": 0.0, "calls": [], "ops": ops}
+        return kernel
+
+    definition, workload = SimpleNamespace(axis_values=lambda axes: {}, op_type="gemm"), SimpleNamespace(axes={})
+    own = [["my_gemm_kernel"], ["my_gemm_kernel"]]
+    assert referee.checked_calls(after(["aten::copy_"]), definition, workload, [], {}, timed_names=own) == (None, [])
+    with pytest.raises(Verdict) as raised:  # set 2's calls ran cuBLAS, which the record does not account for
+        referee.checked_calls(after(["aten::copy_"]), definition, workload, [], {}, timed_names=[own[0], [GEMM]])
+    assert raised.value.outcome.rule == "vendor-op" and "nvjet_tst" in raised.value.outcome.log
+
+
 def _cuda() -> bool:
     import torch
 

@@ -178,7 +178,7 @@ def checked_call(kernel: Kernel, definition: Any, workload: Any, args: list, exp
 
 
 def checked_calls(kernel: Kernel, definition: Any, workload: Any, cases: list[Case], worst: dict[str, dict[str, float]],
-                  kernels: bool = False) -> tuple[ItemOutcome | None, list]:  # fmt: skip
+                  kernels: bool = False, timed_names: list | tuple = ()) -> tuple[ItemOutcome | None, list]:  # fmt: skip
     """Untimed calls, one per case, on copies of its ``args`` in shared memory and into outputs of its own, all in
     ONE request: the kernel's process runs them back to back under one operator record (``guard.dispatched``; on the
     GPU with ``kernels``, one CUPTI profile that also says which kernels each launched) and answers per call. Each
@@ -190,7 +190,12 @@ def checked_calls(kernel: Kernel, definition: Any, workload: Any, cases: list[Ca
 
     Every call's inputs and outputs are shared before the first runs (a call sees no expected output, only inputs and
     outputs poisoned with NaN, as in the timed phase); a call that changes another's inputs fails that call's
-    byte-for-byte check, and one that writes another's outputs ahead of it only does that call's work."""
+    byte-for-byte check, and one that writes another's outputs ahead of it only does that call's work.
+
+    ``timed_names``: the kernels timed calls launched (CUPTI's, one list per input set), held once every call was
+    right to the library work this request's record accounts for, as its own calls' are: timed calls have no
+    record of their own, and a set's kernels are compared with a checked call's only for one set (red-team round 56,
+    dg: library kernels on the other sets were judged nowhere)."""
     from pytest_solbench.data import inputs
 
     request = kernel.request
@@ -221,6 +226,8 @@ def checked_calls(kernel: Kernel, definition: Any, workload: Any, cases: list[Ca
             names.append(reply["kernel_names"])
             if wrong is not None:
                 return wrong, names
+        for launched in timed_names:
+            kernel.judge_kernels(launched, answer["ops"], definition.op_type)
         return None, names
 
 

@@ -399,7 +399,7 @@ def _calls_after(kernel: Kernel, request: ItemRequest, problem: Any, workload: A
                           f"{(compare or 0) + 1}"))  # fmt: skip
     if not cases:
         return
-    names = _calls(kernel, problem, workload, cases, again or compare is not None)
+    names = _calls(kernel, problem, workload, cases, again or compare is not None, by_set)
     if again:
         _same_kernels(last.kernel_names, names[0], "the last correctness round launched", "a second call on the same "
                       "values after the timed calls", "a result served from a cache keyed on the values")  # fmt: skip
@@ -414,12 +414,14 @@ def _compared_set(measured: dict[str, Any] | None, sets: list[_Set]) -> int | No
     return next((k for k, names in enumerate(by_set) if names and k < len(sets)), None)
 
 
-def _calls(kernel: Kernel, problem: Any, workload: Any, cases: list, kernels: bool) -> list[list[str] | None]:
+def _calls(kernel: Kernel, problem: Any, workload: Any, cases: list, kernels: bool,
+           timed_names: list | tuple = ()) -> list[list[str] | None]:  # fmt: skip
     """Checked calls in one request (``referee.checked_calls``) that must all be right; the kernels each launched
-    when ``kernels``."""
+    when ``kernels``; the timed calls' kernels (``timed_names``) judged beside that request's record."""
     from pytest_solbench.judge.referee import checked_calls
 
-    wrong, names = checked_calls(kernel, problem.definition, workload, cases, {}, kernels=kernels)
+    wrong, names = checked_calls(kernel, problem.definition, workload, cases, {}, kernels=kernels,
+                                 timed_names=timed_names)  # fmt: skip
     if wrong is not None:
         raise Verdict(wrong)
     return names
