@@ -912,7 +912,10 @@ def test_groupnorm_silu_is_a_fused_op_of_two_families_red_team_round_21() -> Non
     ("attention", "np.matmul(q, k) + statistics.fmean([1.0], weights=[1.0])", None),
     ("paged_kv_append", "np.linalg.svd(x)", None),  # no family: the allow-list judges only a family's kernels
     # round 34 (az): honest table builders, self-checks and logs
-    ("conv2d", "np.kron(x, w) + np.polynomial.chebyshev.chebpts2(4) + np.linalg.vector_norm(x)", None),
+    ("conv2d", "np.polynomial.chebyshev.chebpts2(4) + np.linalg.vector_norm(x)", None),
+    # round 56 (df02, df03): a Kronecker or outer product is a product, at import only (its tables) in a conv
+    ("conv2d", "np.kron(x, w)", "unlisted-routine"), ("conv2d", "np.outer(x, w)", "unlisted-routine"),
+    ("conv2d", "np.multiply.outer(x, w)", "unlisted-routine"), ("attention", "np.multiply.outer(x, w)", None),
     ("softmax", "np.array2string(x) + np.version.short_version + str(functools.reduce(np.logaddexp, x))", None),
     ("gelu", "np.polyfit(x, w, 7) + np.linalg.inv(x)", None),  # solves are products: a part here
     ("conv2d", "np.linalg.inv(x)", "unlisted-routine"),  # [[I,A,0],[0,I,B],[0,0,I]]^-1 holds AB: not in a conv

@@ -42,10 +42,12 @@ _PRODUCT_UFUNCS = frozenset(("matmul", "vecdot", "matvec", "vecmat"))
 #: ``matrix`` (``*`` is BLAS), ``poly1d`` (``*`` is a convolution), ``memmap`` (a file), ``recarray``, ``busdaycalendar``
 _NUMPY_CLASSES = frozenset(("ndarray", "dtype", "generic", "number", "finfo", "iinfo", "errstate", "ufunc", "broadcast",
                             "flatiter", "nditer", "ndenumerate", "ndindex", "vectorize"))
-#: numpy's functions a kernel may use, numpy 1's names among them (``trapz``, ``in1d``, ``product``)
+#: numpy's functions a kernel may use, numpy 1's names among them (``trapz``, ``in1d``, ``product``); not ``outer``
+#: or ``kron`` (:data:`_NUMPY_PRODUCTS`: at import, or where products are a part of the op): each output's products
+#: laid out for a ``trace`` to sum are a convolution's dot products (red-team round 56, df02, df03)
 _NUMPY_FUNCTIONS = frozenset("""
     all allclose alltrue amax amin angle any append apply_along_axis apply_over_axes arange argmax argmin argpartition
-    array2string kron
+    array2string
     argsort argwhere around array array_equal array_equiv array_repr array_split array_str asanyarray asarray
     asarray_chkfinite ascontiguousarray asfarray asfortranarray astype atleast_1d atleast_2d atleast_3d average
     bartlett base_repr binary_repr bincount blackman block broadcast_arrays broadcast_shapes broadcast_to can_cast
@@ -59,7 +61,7 @@ _NUMPY_FUNCTIONS = frozenset("""
     issubdtype iterable ix_ kaiser lexsort linspace load logspace mask_indices matrix_transpose max may_share_memory
     mean median meshgrid min min_scalar_type mintypecode moveaxis msort nan_to_num nanargmax nanargmin nancumprod
     nancumsum nanmax nanmean nanmedian nanmin nanpercentile nanprod nanquantile nanstd nansum nanvar ndim nonzero
-    ones ones_like outer packbits pad partition percentile permute_dims piecewise place poly polyadd polyder polyint
+    ones ones_like packbits pad partition percentile permute_dims piecewise place poly polyadd polyder polyint
     polysub polyval printoptions prod product promote_types ptp put put_along_axis putmask quantile ravel
     ravel_multi_index real real_if_close repeat require reshape resize result_type roll rollaxis rot90 round round_
     row_stack searchsorted select set_printoptions setdiff1d seterr setxor1d shape shares_memory sinc size sometrue
@@ -195,7 +197,7 @@ def _numpy_allows(rest: list[str], products: bool) -> bool:
     if _an_exception(rest):  # numpy.linalg.LinAlgError in an except clause (round 35, bb FV-6)
         return True
     if isinstance(value, numpy.ufunc):  # multiply.outer is numpy.outer (round 55, dc02: a trace of it, a conv)
-        return head not in _PRODUCT_UFUNCS and rest[:2] != ["multiply", "outer"]
+        return head not in _PRODUCT_UFUNCS and (rest[:2] != ["multiply", "outer"] or products)
     if isinstance(value, type) and issubclass(value, numpy.generic):  # float32, int64, bool_...
         return True
     dotted = ".".join(("numpy", *rest))
