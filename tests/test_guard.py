@@ -916,6 +916,13 @@ def test_groupnorm_silu_is_a_fused_op_of_two_families_red_team_round_21() -> Non
     # round 56 (df02, df03): a Kronecker or outer product is a product, at import only (its tables) in a conv
     ("conv2d", "np.kron(x, w)", "unlisted-routine"), ("conv2d", "np.outer(x, w)", "unlisted-routine"),
     ("conv2d", "np.multiply.outer(x, w)", "unlisted-routine"), ("attention", "np.multiply.outer(x, w)", None),
+    # round 57 (di01, di02, di05): a grid, a mean of other values
+    ("gemm", "torch.trapezoid(x, w, dim=-1)", "unlisted-routine"), ("gemm", "torch.trapezoid(x, dx=0.5)", None),
+    ("gemm", "torch.cumulative_trapezoid(x, w)", "unlisted-routine"), ("gemm", "torch.trapz(x, dim=-1)", None),
+    ("gemm", "np.var(x, axis=-1, mean=w)", "unlisted-routine"), ("gemm", "np.std(x, -1, ddof=1, keepdims=True)", None),
+    ("gemm", "np.nanvar(x, -1, None, w)", "unlisted-routine"), ("gemm", "x.var(axis=-1, mean=w)", "unlisted-routine"),
+    ("gemm", "x.std(**w)", "unlisted-routine"), ("gemm", "x.var(-1, keepdims=True)", None),
+    ("paged_kv_append", "x.var(axis=-1, mean=w)", None),  # no family: the allow-list judges only a family's kernels
     ("softmax", "np.array2string(x) + np.version.short_version + str(functools.reduce(np.logaddexp, x))", None),
     ("gelu", "np.polyfit(x, w, 7) + np.linalg.inv(x)", None),  # solves are products: a part here
     ("conv2d", "np.linalg.inv(x)", "unlisted-routine"),  # [[I,A,0],[0,I,B],[0,0,I]]^-1 holds AB: not in a conv
@@ -936,10 +943,45 @@ def test_numpy_math_and_statistics_names_by_allow_list_in_a_familys_kernel(op_ty
     (a deny-list inside modules importable whole); the conv family still lacked ``numpy.tensordot``. In a kernel of
     an op type with a family, a name of numpy, ``math`` or ``statistics`` must now be on an allow-list
     (``guard.numerics``), so that the next routine is ``unlisted-routine``, not a way in."""
-    code = ("import functools, math, statistics\nimport numpy as np\nimport numpy.polynomial.polynomial as P\n\n\n"
+    code = ("import functools, math, statistics, torch\nimport numpy as np\nimport numpy.polynomial.polynomial as P\n\n\n"
             f"def f(u, x):\n    return u.reduce(x)\n\n\ndef run(x, w, q, k):\n    return {expression}\n")
     found = {f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type=op_type) if f.line == 11}
     assert found == ({rule} if rule else set())
+
+
+HELPER = """import numpy as np
+
+
+def tables(a):
+    return np.kron(a, a)
+
+
+{use}
+
+
+def run(x, w):
+    return x
+"""
+
+
+@pytest.mark.parametrize("use, elsewhere, refused", [
+    ("T = tables(np.eye(2))", "", False),  # called at import only, on constants: a table (round 57, dk FV-1)
+    ("T = [tables(np.eye(2)) for _ in range(2)]", "", False),
+    ("T = tables(np.eye(2))\nrun = lambda x, w: tables(x)", "", True),  # also reached during a call
+    ("T = tables(np.eye(2))\nF = tables", "", True),  # handed on as a value
+    ("T = tables(np.eye(2))\nNAME = 'tables'", "", True),  # named by a string: globals()[NAME]
+    ("T = tables(np.eye(2))", "from k import tables\n", True),  # another of the kernel's modules imports it
+    ("", "", True),  # never called here: called from outside, as an entry point is
+])  # fmt: skip
+def test_a_helper_only_module_level_code_calls_runs_at_import(use: str, elsewhere: str, refused: bool) -> None:
+    """A product on constants is a table where it runs as the module is imported, in a helper of the module's too
+    when module-level code is all that calls it; reached any other way, it may run during a call."""
+    sources = [("k.py", HELPER.format(use=use))] + ([("other.py", elsewhere)] if elsewhere else [])
+    found = [f for f in scan_sources(sources, definition_name="d", op_type="conv2d") if f.rule == "unlisted-routine"]
+    assert bool(found) == refused, found
+    generator = HELPER.replace("return np.kron(a, a)", "yield np.kron(a, a)").format(use="T = tables(np.eye(2))")
+    assert [f.rule for f in scan_sources([("k.py", generator)], definition_name="d", op_type="conv2d")] == [
+        "unlisted-routine"]  # its body runs when it is iterated, during a call maybe
 
 
 def test_onednn_graph_switched_off_is_no_patching_and_on_is() -> None:

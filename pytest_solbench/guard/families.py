@@ -166,7 +166,9 @@ _DISTANCES = ("torch.cdist", "torch._cdist*", "torch.pdist", "torch._pdist*", "t
               "torch.nn.PairwiseDistance", "torch.cosine_embedding_loss", _F + "cosine_embedding_loss",
               "torch.nn.CosineEmbeddingLoss", "torch.triplet_margin_loss", _F + "triplet_margin_loss",
               "torch.nn.TripletMarginLoss", _F + "triplet_margin_with_distance_loss",
-              "torch.nn.TripletMarginWithDistanceLoss")
+              "torch.nn.TripletMarginWithDistanceLoss",
+              # the distance of two whole tensors: one call per output element (red-team round 57, di03)
+              "torch.dist", "torch.Tensor.dist")
 _MATMUL_CORE = ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm", "torch.addbmm", "torch.einsum",
                 "torch.tensordot", "torch.inner", _F + "linear", "torch.nn.Linear", "torch.ops.aten.mm",
                 "torch.ops.aten.addmm", "torch.ops.aten.matmul", "torch.ops.aten.bmm", "operator.matmul",
@@ -175,7 +177,8 @@ _MATMUL_CORE = ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.b
                 "torch.sspaddmm", "torch.smm", "torch.hspmm", "torch.sparse.mm", "torch.sparse.addmm")
 _MATMUL_METHODS = ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__", "__imatmul__",
                    # an ndarray's own GEMM methods (red-team round 24, ae04: x.numpy().dot(w.numpy().T))
-                   "dot", "vdot", "inner", "tensordot")
+                   "dot", "vdot", "inner", "tensordot",
+                   "dist")  # x.dist(w): a tensor's distance to another, a dot product by the identity (round 57, di03)
 VENDOR_FAMILIES: tuple[Family, ...] = (
     Family("matmul", ("gemm", "matmul", "linear", "proj", "mlp", "bmm", "lm_head"),
            ("torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm", "torch.addbmm", "torch.einsum",
@@ -239,7 +242,7 @@ VENDOR_FAMILIES: tuple[Family, ...] = (
             *_CONV, *_LIBRARIES),
            ("matmul", "mm", "bmm", "addmm", "baddbmm", "__matmul__", "__rmatmul__", "__imatmul__",
             "mv", "addmv", "dot", "addmm_",
-            "baddbmm_", "addbmm", "addbmm_", "addmv_"),
+            "baddbmm_", "addbmm", "addbmm_", "addmv_", "dist"),
            _CONV_CPP + r"|\bcublas\w*\s*\(|\bcublasLt\w*\s*\(|\b(?:at|torch)::(?:matmul|mm|bmm|addmm|linear|_scaled_mm"
            r"\w*|_addmm_activation)\s*\(|(?:\.|->)\s*(?:matmul|mm|bmm|addmm|baddbmm)\s*\(", ()),
     # post_norm: OLMo-2's post-norm (round 21, e15: the RMSNorm is all the work but one add)

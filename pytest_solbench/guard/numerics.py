@@ -225,7 +225,17 @@ _UNWEIGHTED = {
     # a . b (round 55, dc01); its Frobenius and vector norms pass
     "numpy.linalg.norm": (1, frozenset(("x", "axis", "keepdims"))),
     "numpy.linalg.matrix_norm": (1, frozenset(("x", "keepdims"))),
+    # var(x[:, None], axis=-1, mean=w[None]) is every squared distance x - w: a GEMM by |x|^2 + |w|^2 - |x - w|^2
+    # (round 57, di02); its own mean, a dtype and the degrees of freedom weigh nothing
+    **dict.fromkeys(("numpy.var", "numpy.std", "numpy.nanvar", "numpy.nanstd"),
+                    (3, frozenset(("a", "axis", "dtype", "ddof", "keepdims", "correction")))),
+    # torch's trapezoids as numpy's (round 57, di01, di05): a grid x makes each a dot product; a step dx is uniform
+    **dict.fromkeys(("torch.trapezoid", "torch.trapz", "torch.cumulative_trapezoid"),
+                    (1, frozenset(("y", "dim", "dx")))),
 }  # fmt: skip
+#: ndarray methods whose keyword turns them into a product, as :data:`_UNWEIGHTED`'s functions (torch's tensors have
+#: no such keyword: a call of one with it is numpy's)
+WEIGHTING_KEYWORDS = {"var": "mean", "std": "mean", "nanvar": "mean", "nanstd": "mean"}
 PLAIN_CALL_ONLY = frozenset(_UNWEIGHTED)
 
 
@@ -296,21 +306,71 @@ def call_sites(nodes: Iterable[ast.AST], resolve: Callable[[ast.AST], str | None
 _DEFERRED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.GeneratorExp)
 
 
-def import_time_callees(tree: ast.Module) -> set[int]:
+def import_time_callees(tree: ast.Module, elsewhere: frozenset[str] = frozenset()) -> set[int]:
     """The ids of the names called in code that runs once, as the module is imported: its statements and its
-    classes' bodies, outside every function, lambda and generator expression. No call's inputs exist there, so a
-    numpy product, solve or fit on constants is a table (a Winograd transform's inverse, a polynomial fit of erf:
-    red-team rounds 34, 35 and 41, bo FV-1), never the call's work; only :func:`lazy_local_import` undoes that."""
+    classes' bodies, outside every function, lambda and generator expression, and the bodies of its helpers that only
+    that code calls (:func:`_import_only_helpers`). No call's inputs exist there, so a numpy product, solve or fit on
+    constants is a table (a Winograd transform's inverse, a polynomial fit of erf: red-team rounds 34, 35 and 41,
+    bo FV-1; built in a helper: round 57, dk FV-1), never the call's work; only :func:`lazy_local_import` undoes
+    that. ``elsewhere``: the names the kernel's other sources use (a helper one of them imports is not only this
+    module's)."""
+    helpers: set[str] = set()
+    while True:
+        found = _called_at_import(tree, helpers)
+        more = _import_only_helpers(tree, found, elsewhere) - helpers
+        if not more:
+            return found
+        helpers |= more
+
+
+def _called_at_import(tree: ast.Module, helpers: set[str]) -> set[int]:
     found: set[int] = set()
     stack: list[ast.AST] = [tree]
     while stack:
         node = stack.pop()
+        if isinstance(node, ast.FunctionDef) and node in tree.body and node.name in helpers:
+            stack.extend(node.body)  # run as the module is imported: the only calls of it are there
+            continue
         if isinstance(node, _DEFERRED):
             continue
         if isinstance(node, ast.Call):
             found.add(id(node.func))
         stack.extend(ast.iter_child_nodes(node))
     return found
+
+
+def _import_only_helpers(tree: ast.Module, called: set[int], elsewhere: frozenset[str]) -> set[str]:
+    """The module's own undecorated plain functions mentioned, and only as a call in code run at import
+    (``called``; one never mentioned is called from outside, as the entry point is): not a generator (its body would run when it is iterated), not rebound, not named by an attribute,
+    a string or another of the kernel's sources, so that nothing reaches them during a call."""
+    mentions: dict[str, list[ast.AST]] = {}
+    named: set[str] = set(elsewhere)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            mentions.setdefault(node.id, []).append(node)
+        elif isinstance(node, ast.Attribute):
+            named.add(node.attr)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            named.add(node.value)
+        elif isinstance(node, ast.alias):
+            named.update((node.name.rpartition(".")[2], node.asname or ""))
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            named.update(node.names)
+    defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    return {d.name for d in tree.body if isinstance(d, ast.FunctionDef) and not d.decorator_list
+            and defined.count(d.name) == 1 and d.name not in named and not _generator(d)
+            and mentions.get(d.name) and all(id(m) in called for m in mentions[d.name])}  # fmt: skip
+
+
+def _generator(function: ast.FunctionDef) -> bool:
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
+            return True
+        if not isinstance(node, _DEFERRED):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def lazy_local_import(sources: Iterable[tuple[str, str]], local_modules: frozenset[str]) -> bool:

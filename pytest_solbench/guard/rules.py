@@ -22,7 +22,8 @@ from pytest_solbench.guard.corners import (a_setting, corner_findings, harmless_
                                             skip_main_blocks, turns_off, vendor_aliases, vendor_holder)  # fmt: skip
 from pytest_solbench.guard.families import family_parts, library_of_no_family, matching_families
 from pytest_solbench.guard.names import Resolver, local_exports, lookup, normalize_cpp, source_encoding, strip_cpp
-from pytest_solbench.guard.numerics import call_sites, import_time_callees, lazy_local_import, unlisted_routine
+from pytest_solbench.guard.numerics import (WEIGHTING_KEYWORDS, call_sites, import_time_callees, lazy_local_import,
+                                           unlisted_routine)
 from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
 from pytest_solbench.guard.partial import hidden_imports, outside_the_listed_names, partly_importable, unimportable
 from pytest_solbench.guard.pointers import pointer_keys
@@ -103,7 +104,7 @@ def scan_sources(sources: Sequence[tuple[str, str]], *, definition_name: str, op
         local_modules = [path.split("/", 1)[0].removesuffix(".py") for path, _ in sources if path.endswith(".py")]
     exports = local_exports(sources, frozenset(local_modules))
     context = _Context(definition_name, op_type, fp32_only, entry_point, frozenset(local_modules), exports,
-                       not lazy_local_import(sources, frozenset(local_modules)))
+                       not lazy_local_import(sources, frozenset(local_modules)), _names_used(sources))
     findings: list[Finding] = [*_allowance_findings(sources, solution)[1], *found]
     for path, text in skip_main_blocks(sources):  # a self-test under `if __name__ == "__main__":` never runs
         if path.endswith(PYTHON_SUFFIXES):
@@ -182,6 +183,26 @@ class _Context:
     local_modules: frozenset[str]  # the kernel's own modules: patching its own state is fine
     exports: Mapping[str, Mapping[str, str]] = None  # local module (dotted) -> its module-level name -> dotted name
     imports_at_load: bool = True  # no module of the kernel's is first imported inside a function (``numerics``)
+    names_by_path: Mapping[str, frozenset[str]] = None  # each Python source -> the names it uses (``_names_used``)
+
+
+def _names_used(sources: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    """Each Python source's names, attributes, imported names and strings ("*" for a star import): what another of
+    the kernel's modules may reach of it (``numerics.import_time_callees``)."""
+    used: dict[str, frozenset[str]] = {}
+    for path, text in sources:
+        if not path.endswith(PYTHON_SUFFIXES):
+            continue
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue  # the rules say so where they read it
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        names |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+        names |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        names |= {n.name.rpartition(".")[2] for n in ast.walk(tree) if isinstance(n, ast.alias)}
+        used[path] = frozenset(names)
+    return used
 
 
 def _matches(name: str, prefix: str) -> bool:
@@ -221,7 +242,9 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     inner |= own_attribute_reads(walked, resolver.resolve)  # **vars(meta) (round 21, z05)
     own_calls = own_method_calls(tree)  # self.softmax(x) of a class that defines softmax (round 21, z29)
     callees, plain_calls, folded = call_sites(walked, resolver.resolve)
-    at_import = import_time_callees(tree) if context.imports_at_load else set()
+    elsewhere = frozenset().union(*(names for p, names in (context.names_by_path or {}).items() if p != path),
+                                  {context.entry_point})  # fmt: skip
+    at_import = import_time_callees(tree, elsewhere) if context.imports_at_load else set()
     for node in walked:
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
             name = resolver.resolve(node)
@@ -357,6 +380,10 @@ def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[st
     if func in ("builtins.getattr", "builtins.hasattr") and owner and computed:
         hit("computed-name", node, f"{func[9:]}() of a computed name on {owner} hides what is used")
     if func is None and method:
+        weighting = WEIGHTING_KEYWORDS.get(method)
+        if weighting and matching_families(context.op_type) and any(k.arg in (weighting, None) for k in node.keywords):
+            hit("unlisted-routine", node, f".{method}({weighting}=...) is numpy's: with a {weighting} of other "
+                "values it is every distance between them, a product")  # fmt: skip
         if method in vendor_methods:
             hit("vendor-op", node, f".{method}() calls the vendor op that does the whole {vendor_methods[method]} op")
         if method in ("as_subclass", "_make_subclass", "_make_wrapper_subclass"):
