@@ -913,8 +913,8 @@ def test_groupnorm_silu_is_a_fused_op_of_two_families_red_team_round_21() -> Non
     ("paged_kv_append", "np.linalg.svd(x)", None),  # no family: the allow-list judges only a family's kernels
     # round 34 (az): honest table builders, self-checks and logs
     ("conv2d", "np.polynomial.chebyshev.chebpts2(4) + np.linalg.vector_norm(x)", None),
-    # round 56 (df02, df03): a Kronecker or outer product is a product, at import only (its tables) in a conv
-    ("conv2d", "np.kron(x, w)", "unlisted-routine"), ("conv2d", "np.outer(x, w)", "unlisted-routine"),
+    # round 56 (df02, df03), reconsidered in round 58: a Kronecker or outer product is a broadcast multiply
+    ("conv2d", "np.kron(x, w)", None), ("conv2d", "np.outer(x, w)", None), ("gemm", "np.kron(x, w)", "vendor-op"),
     ("conv2d", "np.multiply.outer(x, w)", "unlisted-routine"), ("attention", "np.multiply.outer(x, w)", None),
     # round 57 (di01, di02, di05): a grid, a mean of other values
     ("gemm", "torch.trapezoid(x, w, dim=-1)", "unlisted-routine"), ("gemm", "torch.trapezoid(x, dx=0.5)", None),
@@ -922,6 +922,11 @@ def test_groupnorm_silu_is_a_fused_op_of_two_families_red_team_round_21() -> Non
     ("gemm", "np.var(x, axis=-1, mean=w)", "unlisted-routine"), ("gemm", "np.std(x, -1, ddof=1, keepdims=True)", None),
     ("gemm", "np.nanvar(x, -1, None, w)", "unlisted-routine"), ("gemm", "x.var(axis=-1, mean=w)", "unlisted-routine"),
     ("gemm", "x.std(**w)", "unlisted-routine"), ("gemm", "x.var(-1, keepdims=True)", None),
+    # round 58 (dl01): a sampler that multiplies by a factor of its matrix, however it is reached
+    ("gemm", "np.random.default_rng(0).multivariate_normal(x, w)", "unlisted-routine"),
+    ("gemm", "getattr(q, 'multivariate_normal')(x, w)", "unlisted-routine"),
+    ("conv2d", "np.random.multivariate_normal(x, w)", "unlisted-routine"),
+    ("gemm", "np.random.default_rng(0).standard_normal(x.shape) + np.random.normal(size=3)", None),
     ("paged_kv_append", "x.var(axis=-1, mean=w)", None),  # no family: the allow-list judges only a family's kernels
     ("softmax", "np.array2string(x) + np.version.short_version + str(functools.reduce(np.logaddexp, x))", None),
     ("gelu", "np.polyfit(x, w, 7) + np.linalg.inv(x)", None),  # solves are products: a part here
@@ -953,7 +958,7 @@ HELPER = """import numpy as np
 
 
 def tables(a):
-    return np.kron(a, a)
+    return np.linalg.inv(a)
 
 
 {use}
@@ -965,7 +970,7 @@ def run(x, w):
 
 
 @pytest.mark.parametrize("use, elsewhere, refused", [
-    ("T = tables(np.eye(2))", "", False),  # called at import only, on constants: a table (round 57, dk FV-1)
+    ("T = tables(np.eye(2))", "", False),  # called at import only, on constants: a table
     ("T = [tables(np.eye(2)) for _ in range(2)]", "", False),
     ("T = tables(np.eye(2))\nrun = lambda x, w: tables(x)", "", True),  # also reached during a call
     ("T = tables(np.eye(2))\nF = tables", "", True),  # handed on as a value
@@ -974,12 +979,13 @@ def run(x, w):
     ("", "", True),  # never called here: called from outside, as an entry point is
 ])  # fmt: skip
 def test_a_helper_only_module_level_code_calls_runs_at_import(use: str, elsewhere: str, refused: bool) -> None:
-    """A product on constants is a table where it runs as the module is imported, in a helper of the module's too
-    when module-level code is all that calls it; reached any other way, it may run during a call."""
+    """A product on constants (a solve: a product where a GEMM is no part of the op) is a table where it runs as the
+    module is imported, in a helper of the module's too when module-level code is all that calls it (round 57, dk
+    FV-1); reached any other way, it may run during a call."""
     sources = [("k.py", HELPER.format(use=use))] + ([("other.py", elsewhere)] if elsewhere else [])
     found = [f for f in scan_sources(sources, definition_name="d", op_type="conv2d") if f.rule == "unlisted-routine"]
     assert bool(found) == refused, found
-    generator = HELPER.replace("return np.kron(a, a)", "yield np.kron(a, a)").format(use="T = tables(np.eye(2))")
+    generator = HELPER.replace("return np.linalg.inv(a)", "yield np.linalg.inv(a)").format(use="T = tables(np.eye(2))")
     assert [f.rule for f in scan_sources([("k.py", generator)], definition_name="d", op_type="conv2d")] == [
         "unlisted-routine"]  # its body runs when it is iterated, during a call maybe
 

@@ -42,12 +42,14 @@ _PRODUCT_UFUNCS = frozenset(("matmul", "vecdot", "matvec", "vecmat"))
 #: ``matrix`` (``*`` is BLAS), ``poly1d`` (``*`` is a convolution), ``memmap`` (a file), ``recarray``, ``busdaycalendar``
 _NUMPY_CLASSES = frozenset(("ndarray", "dtype", "generic", "number", "finfo", "iinfo", "errstate", "ufunc", "broadcast",
                             "flatiter", "nditer", "ndenumerate", "ndindex", "vectorize"))
-#: numpy's functions a kernel may use, numpy 1's names among them (``trapz``, ``in1d``, ``product``); not ``outer``
-#: or ``kron`` (:data:`_NUMPY_PRODUCTS`: at import, or where products are a part of the op): each output's products
-#: laid out for a ``trace`` to sum are a convolution's dot products (red-team round 56, df02, df03)
+#: numpy's functions a kernel may use, numpy 1's names among them (``trapz``, ``in1d``, ``product``). ``outer`` and
+#: ``kron`` are broadcast products with no sum: a ``trace`` of one summing a convolution's products (red-team round
+#: 56, df02, df03) is the kernel's own multiply and sum, as ``(windows * taps).sum(-1)`` is; refusing them at run time
+#: failed honest tables built in helpers, lambdas and cached builders (round 58, dn FV-1 to FV-5). Where a GEMM is
+#: the whole op the matmul family names them (round 54).
 _NUMPY_FUNCTIONS = frozenset("""
     all allclose alltrue amax amin angle any append apply_along_axis apply_over_axes arange argmax argmin argpartition
-    array2string
+    array2string kron
     argsort argwhere around array array_equal array_equiv array_repr array_split array_str asanyarray asarray
     asarray_chkfinite ascontiguousarray asfarray asfortranarray astype atleast_1d atleast_2d atleast_3d average
     bartlett base_repr binary_repr bincount blackman block broadcast_arrays broadcast_shapes broadcast_to can_cast
@@ -61,7 +63,7 @@ _NUMPY_FUNCTIONS = frozenset("""
     issubdtype iterable ix_ kaiser lexsort linspace load logspace mask_indices matrix_transpose max may_share_memory
     mean median meshgrid min min_scalar_type mintypecode moveaxis msort nan_to_num nanargmax nanargmin nancumprod
     nancumsum nanmax nanmean nanmedian nanmin nanpercentile nanprod nanquantile nanstd nansum nanvar ndim nonzero
-    ones ones_like packbits pad partition percentile permute_dims piecewise place poly polyadd polyder polyint
+    ones ones_like outer packbits pad partition percentile permute_dims piecewise place poly polyadd polyder polyint
     polysub polyval printoptions prod product promote_types ptp put put_along_axis putmask quantile ravel
     ravel_multi_index real real_if_close repeat require reshape resize result_type roll rollaxis rot90 round round_
     row_stack searchsorted select set_printoptions setdiff1d seterr setxor1d shape shares_memory sinc size sometrue
@@ -189,6 +191,8 @@ def _numpy_allows(rest: list[str], products: bool) -> bool:
     import numpy
 
     head = rest[0]
+    if rest[-1] in PRODUCT_SAMPLERS:
+        return products
     if products and (head in _NUMPY_PRODUCTS or ".".join(rest[:2]) in _NUMPY_PRODUCTS or head == "polynomial"):
         return True  # numpy.polynomial whole too: its fits and classes (Polynomial.fit of tanh, round 35, bb FV-1)
     if head in _NUMPY_FUNCTIONS or head in _NUMPY_CONSTANTS or head in _NUMPY_CLASSES:
@@ -233,6 +237,10 @@ _UNWEIGHTED = {
     **dict.fromkeys(("torch.trapezoid", "torch.trapz", "torch.cumulative_trapezoid"),
                     (1, frozenset(("y", "dim", "dx")))),
 }  # fmt: skip
+#: samplers that multiply by a factor of a matrix they are given: ``multivariate_normal`` is ``mean + z @ L.T``, and a
+#: Generator subclass whose ``standard_normal`` hands back the data makes it a GEMM in LAPACK and BLAS (red-team round
+#: 58, dl01); a name, a method or a getattr of these is a product
+PRODUCT_SAMPLERS = frozenset(("multivariate_normal",))
 #: ndarray methods whose keyword turns them into a product, as :data:`_UNWEIGHTED`'s functions (torch's tensors have
 #: no such keyword: a call of one with it is numpy's)
 WEIGHTING_KEYWORDS = {"var": "mean", "std": "mean", "nanvar": "mean", "nanstd": "mean"}

@@ -22,8 +22,8 @@ from pytest_solbench.guard.corners import (a_setting, corner_findings, harmless_
                                             skip_main_blocks, turns_off, vendor_aliases, vendor_holder)  # fmt: skip
 from pytest_solbench.guard.families import family_parts, library_of_no_family, matching_families
 from pytest_solbench.guard.names import Resolver, local_exports, lookup, normalize_cpp, source_encoding, strip_cpp
-from pytest_solbench.guard.numerics import (WEIGHTING_KEYWORDS, call_sites, import_time_callees, lazy_local_import,
-                                           unlisted_routine)
+from pytest_solbench.guard.numerics import (PRODUCT_SAMPLERS, WEIGHTING_KEYWORDS, call_sites, import_time_callees,
+                                           lazy_local_import, unlisted_routine)
 from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
 from pytest_solbench.guard.partial import hidden_imports, outside_the_listed_names, partly_importable, unimportable
 from pytest_solbench.guard.pointers import pointer_keys
@@ -379,6 +379,10 @@ def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[st
         hit("computed-name", node, f"{func}() of a computed name hides what is imported")
     if func in ("builtins.getattr", "builtins.hasattr") and owner and computed:
         hit("computed-name", node, f"{func[9:]}() of a computed name on {owner} hides what is used")
+    sampler = method if func is None and method in PRODUCT_SAMPLERS else getattr(named, "value", None)
+    if sampler in PRODUCT_SAMPLERS and matching_families(context.op_type):  # rng.multivariate_normal (round 58, dl01)
+        hit("unlisted-routine", node, f"{sampler} multiplies by a factor of the matrix it is given: with its normal "
+            "draws handed back by a subclass it is a GEMM in LAPACK and BLAS")  # fmt: skip
     if func is None and method:
         weighting = WEIGHTING_KEYWORDS.get(method)
         if weighting and matching_families(context.op_type) and any(k.arg in (weighting, None) for k in node.keywords):
