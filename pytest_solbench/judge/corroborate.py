@@ -10,8 +10,10 @@ what one call cost at most, as seen from outside. A reported median that this co
 
 How tight: the outside figure holds host-side work too (Python launch overhead, argument handling) that a device
 timer rightly leaves out, so only a gap larger than ``RATIO`` times the reported median plus an allowance
-(``HOST_ALLOWANCE_MS`` and the judge's own empty loop per call, ``OutsideClock.allowance_ms``) is a contradiction. Kernels over about 1 ms: a report under about half the outside figure fails. Kernels of
-0.1-1 ms: a report must hide more than the allowance per call (0.25 ms and the judge's loop) to fail. Under 0.1 ms: the outside clock catches only
+(``HOST_ALLOWANCE_MS``, the harness's work once a request ``REQUEST_ALLOWANCE_MS`` over the calls, and the judge's own
+empty loop per call, ``OutsideClock.allowance_ms``) is a contradiction; a batch holds 2 to 16 calls (fewer where the
+inputs are large), so the allowance is 0.4 to 1.5 ms a call beyond the judge's loop. Kernels over about 1 ms: a report under about half the outside figure fails. Kernels of
+0.1-1 ms: a report must hide more than the allowance per call (0.4 to 1.5 ms and the judge's loop) to fail. Under 0.1 ms: the outside clock catches only
 gross forgeries (a 0.5 ms kernel reporting 0.05 ms); the physical floor, the kernel sets and the timed-output checks
 are what hold there. A kernel that skips the fixed costs the judge subtracts (no flush) gains at most those costs.
 A contradicting batch is tried again on other fresh inputs and the fastest batch stands (``timed.OUTSIDE_TRIES``):
@@ -26,6 +28,11 @@ from dataclasses import dataclass
 RULE = "outside-clock"
 RATIO = 2.0
 HOST_ALLOWANCE_MS = 0.25
+#: The harness's own work in the kernel's process once a request (arming the tripwires, reading the dispatch tables
+#: after the last call, the young collections, the last delivery): 2.2 to 3.5 ms for a batch of two calls of the paged
+#: decode example on an H100 (session 21, timed in the process), which a batch of two (large inputs) shared over two
+#: calls and failed two honest items by; spread over the batch's calls
+REQUEST_ALLOWANCE_MS = 2.5
 
 
 @dataclass(frozen=True)
@@ -44,10 +51,11 @@ class OutsideClock:
 
     @property
     def allowance_ms(self) -> float:
-        """Host work per call a device timer rightly leaves out: launch overhead (``HOST_ALLOWANCE_MS``), and the
-        judge's own loop per call once more, since the kernel's process runs that loop under conditions the judge's
-        copy cannot match (mapped tensors, armed tripwires): what was subtracted is uncertain by its own size."""
-        return HOST_ALLOWANCE_MS + self.fixed_ms / max(self.calls, 1)
+        """Host work per call a device timer rightly leaves out: launch overhead (``HOST_ALLOWANCE_MS``), the
+        harness's own work once a request (``REQUEST_ALLOWANCE_MS``) shared by the calls, and the judge's own loop per
+        call once more, since the kernel's process runs that loop under conditions the judge's copy cannot match
+        (mapped tensors, armed tripwires): what was subtracted is uncertain by its own size."""
+        return HOST_ALLOWANCE_MS + (REQUEST_ALLOWANCE_MS + self.fixed_ms) / max(self.calls, 1)
 
 
 def contradiction(reported_median_ms: float, clock: OutsideClock) -> str | None:
