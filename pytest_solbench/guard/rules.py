@@ -8,6 +8,10 @@ comments and string literals first, keeping lines, then matches identifiers.
 A kernel may allow a rule with a written reason: a module-level ``SOLBENCH_ALLOW = {"rule": "why"}`` in a Python
 source, or ``spec.solbench_allow`` in its solution.json. A rule allowed without a reason, or an unknown rule,
 is itself a finding (``bad-allowance``). Nothing here imports torch: the rules are tables of names.
+
+Long: the one walk over a Python source that asks every rule of every name and call, with the allowances it reads
+and the C++ scan; what each rule knows lives in its own module (``tables``, ``names``, ``numerics``, ``import_time``,
+``reflection``, ``corners``, ``families``).
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ from pytest_solbench.guard.corners import (a_setting, corner_findings, harmless_
                                             skip_main_blocks, turns_off, vendor_aliases, vendor_holder)  # fmt: skip
 from pytest_solbench.guard.families import family_parts, library_of_no_family, matching_families
 from pytest_solbench.guard.names import Resolver, local_exports, lookup, normalize_cpp, source_encoding, strip_cpp
-from pytest_solbench.guard.numerics import (PRODUCT_SAMPLERS, WEIGHTING_KEYWORDS, call_sites, import_time_callees,
-                                           lazy_local_import, unlisted_routine)
+from pytest_solbench.guard.import_time import import_time_callees, lazy_local_import, names_used
+from pytest_solbench.guard.numerics import PRODUCT_SAMPLERS, WEIGHTING_KEYWORDS, call_sites, unlisted_routine
 from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
 from pytest_solbench.guard.partial import hidden_imports, outside_the_listed_names, partly_importable, unimportable
 from pytest_solbench.guard.pointers import pointer_keys
@@ -104,7 +108,7 @@ def scan_sources(sources: Sequence[tuple[str, str]], *, definition_name: str, op
         local_modules = [path.split("/", 1)[0].removesuffix(".py") for path, _ in sources if path.endswith(".py")]
     exports = local_exports(sources, frozenset(local_modules))
     context = _Context(definition_name, op_type, fp32_only, entry_point, frozenset(local_modules), exports,
-                       not lazy_local_import(sources, frozenset(local_modules)), _names_used(sources))
+                       not lazy_local_import(sources, frozenset(local_modules)), names_used(sources))
     findings: list[Finding] = [*_allowance_findings(sources, solution)[1], *found]
     for path, text in skip_main_blocks(sources):  # a self-test under `if __name__ == "__main__":` never runs
         if path.endswith(PYTHON_SUFFIXES):
@@ -183,26 +187,7 @@ class _Context:
     local_modules: frozenset[str]  # the kernel's own modules: patching its own state is fine
     exports: Mapping[str, Mapping[str, str]] = None  # local module (dotted) -> its module-level name -> dotted name
     imports_at_load: bool = True  # no module of the kernel's is first imported inside a function (``numerics``)
-    names_by_path: Mapping[str, frozenset[str]] = None  # each Python source -> the names it uses (``_names_used``)
-
-
-def _names_used(sources: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
-    """Each Python source's names, attributes, imported names and strings ("*" for a star import): what another of
-    the kernel's modules may reach of it (``numerics.import_time_callees``)."""
-    used: dict[str, frozenset[str]] = {}
-    for path, text in sources:
-        if not path.endswith(PYTHON_SUFFIXES):
-            continue
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            continue  # the rules say so where they read it
-        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        names |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
-        names |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-        names |= {n.name.rpartition(".")[2] for n in ast.walk(tree) if isinstance(n, ast.alias)}
-        used[path] = frozenset(names)
-    return used
+    names_by_path: Mapping[str, frozenset[str]] = None  # each Python source -> the names it uses (``names_used``)
 
 
 def _matches(name: str, prefix: str) -> bool:
