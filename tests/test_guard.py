@@ -927,6 +927,8 @@ def test_groupnorm_silu_is_a_fused_op_of_two_families_red_team_round_21() -> Non
     ("gemm", "getattr(q, 'multivariate_normal')(x, w)", "unlisted-routine"),
     ("conv2d", "np.random.multivariate_normal(x, w)", "unlisted-routine"),
     ("gemm", "np.random.default_rng(0).standard_normal(x.shape) + np.random.normal(size=3)", None),
+    # round 59 (dq FV-1 to FV-3): a class of the kernel's own with such a method (below: class Tile, def dist, var)
+    ("gemm", "Tile().dist(q) + Tile().var(mean=None)", None), ("gemm", "torch.dist(x, w)", "vendor-op"),
     ("paged_kv_append", "x.var(axis=-1, mean=w)", None),  # no family: the allow-list judges only a family's kernels
     ("softmax", "np.array2string(x) + np.version.short_version + str(functools.reduce(np.logaddexp, x))", None),
     ("gelu", "np.polyfit(x, w, 7) + np.linalg.inv(x)", None),  # solves are products: a part here
@@ -950,6 +952,8 @@ def test_numpy_math_and_statistics_names_by_allow_list_in_a_familys_kernel(op_ty
     (``guard.numerics``), so that the next routine is ``unlisted-routine``, not a way in."""
     code = ("import functools, math, statistics, torch\nimport numpy as np\nimport numpy.polynomial.polynomial as P\n\n\n"
             f"def f(u, x):\n    return u.reduce(x)\n\n\ndef run(x, w, q, k):\n    return {expression}\n")
+    if "Tile" in expression:
+        code += "\n\nclass Tile:\n    def dist(self, o):\n        return 0\n\n    def var(self, mean=None):\n        return 0\n"
     found = {f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type=op_type) if f.line == 11}
     assert found == ({rule} if rule else set())
 
@@ -977,6 +981,11 @@ def run(x, w):
     ("T = tables(np.eye(2))\nNAME = 'tables'", "", True),  # named by a string: globals()[NAME]
     ("T = tables(np.eye(2))", "from k import tables\n", True),  # another of the kernel's modules imports it
     ("", "", True),  # never called here: called from outside, as an entry point is
+    # round 59 (dq FV-4, FV-6): a generator used up where it is made; __all__ names it for a star import only
+    ("T = dict((n, tables(n)) for n in (1, 2))", "", False), ("T = iter(tables(n) for n in (1, 2))", "", True),
+    ("T = tables(np.eye(2))\n__all__ = ['tables', 'run']", "", False),
+    ("T = tables(np.eye(2))\n__all__ = ['tables', 'run']", "from k import *\n", True),
+    ("T = tables(np.eye(2))", "from k import *\n", True),  # public: a star import takes it
 ])  # fmt: skip
 def test_a_helper_only_module_level_code_calls_runs_at_import(use: str, elsewhere: str, refused: bool) -> None:
     """A product on constants (a solve: a product where a GEMM is no part of the op) is a table where it runs as the
@@ -985,6 +994,11 @@ def test_a_helper_only_module_level_code_calls_runs_at_import(use: str, elsewher
     sources = [("k.py", HELPER.format(use=use))] + ([("other.py", elsewhere)] if elsewhere else [])
     found = [f for f in scan_sources(sources, definition_name="d", op_type="conv2d") if f.rule == "unlisted-routine"]
     assert bool(found) == refused, found
+    cached = HELPER.replace("def tables", "@functools.lru_cache(maxsize=None)\ndef tables").replace(
+        "import numpy as np", "import functools\nimport numpy as np").format(use="T = tables(3)")  # dq FV-8
+    assert [f for f in scan_sources([("k.py", cached)], definition_name="d", op_type="conv2d")] == []
+    kept = cached.replace("functools.lru_cache(maxsize=None)", "keep")  # a decorator of its own may keep it
+    assert "unlisted-routine" in [f.rule for f in scan_sources([("k.py", kept)], definition_name="d", op_type="conv2d")]
     generator = HELPER.replace("return np.linalg.inv(a)", "yield np.linalg.inv(a)").format(use="T = tables(np.eye(2))")
     assert [f.rule for f in scan_sources([("k.py", generator)], definition_name="d", op_type="conv2d")] == [
         "unlisted-routine"]  # its body runs when it is iterated, during a call maybe

@@ -31,14 +31,24 @@ def import_time_callees(tree: ast.Module, elsewhere: frozenset[str] = frozenset(
         helpers |= more
 
 
+#: builtins that use a generator up where they are called: ``dict((n, table(n)) for n in sizes)`` at import builds
+#: its tables there (red-team round 59, dq FV-4)
+_CONSUMERS = frozenset(("dict", "list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "any", "all"))
+
+
 def _called_at_import(tree: ast.Module, helpers: set[str]) -> set[int]:
     found: set[int] = set()
+    consumers = _CONSUMERS - _bound(tree)  # the builtins, not the module's own of those names
     stack: list[ast.AST] = [tree]
     while stack:
         node = stack.pop()
         if isinstance(node, ast.FunctionDef) and node in tree.body and node.name in helpers:
             stack.extend(node.body)  # run as the module is imported: the only calls of it are there
             continue
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in consumers:
+            for arg in node.args:
+                if isinstance(arg, ast.GeneratorExp):
+                    stack.extend(ast.iter_child_nodes(arg))  # its element and loops run in this statement
         if isinstance(node, _DEFERRED):
             continue
         if isinstance(node, ast.Call):
@@ -48,26 +58,55 @@ def _called_at_import(tree: ast.Module, helpers: set[str]) -> set[int]:
 
 
 def _import_only_helpers(tree: ast.Module, called: set[int], elsewhere: frozenset[str]) -> set[str]:
-    """The module's own undecorated plain functions mentioned, and only as a call in code run at import
-    (``called``; one never mentioned is called from outside, as the entry point is): not a generator (its body would run when it is iterated), not rebound, not named by an attribute,
-    a string or another of the kernel's sources, so that nothing reaches them during a call."""
+    """The module's own plain functions (undecorated, or behind ``functools``' caches) mentioned, and only as a call
+    in code run at import (``called``; one never mentioned is called from outside, as the entry point is): not a
+    generator (its body would run when it is iterated), not rebound, not named by an attribute, a string or another
+    of the kernel's sources (nor public where one of them star-imports), so that nothing reaches them during a call."""
     mentions: dict[str, list[ast.AST]] = {}
     named: set[str] = set(elsewhere)
+    exported = _exported(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             mentions.setdefault(node.id, []).append(node)
         elif isinstance(node, ast.Attribute):
             named.add(node.attr)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            named.add(node.value)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in exported:
+            named.add(node.value)  # ``__all__``'s strings name it only for a star import (round 59, dq FV-6)
         elif isinstance(node, ast.alias):
             named.update((node.name.rpartition(".")[2], node.asname or ""))
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             named.update(node.names)
+    if "*" in elsewhere:  # another module imports this one's public names, or those of its __all__
+        named |= {d.name for d in tree.body if isinstance(d, ast.FunctionDef) and not d.name.startswith("_")}
+        named |= {c.value for c in ast.walk(tree) if id(c) in exported}
     defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
-    return {d.name for d in tree.body if isinstance(d, ast.FunctionDef) and not d.decorator_list
+    return {d.name for d in tree.body if isinstance(d, ast.FunctionDef) and all(map(_a_cache, d.decorator_list))
             and defined.count(d.name) == 1 and d.name not in named and not _generator(d)
             and mentions.get(d.name) and all(id(m) in called for m in mentions[d.name])}  # fmt: skip
+
+
+def _a_cache(decorator: ast.AST) -> bool:
+    """``functools.cache`` or ``functools.lru_cache`` (called or not), which call the helper and nothing else
+    (round 59, dq FV-8); a decorator of any other name may keep the helper for a later call."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "functools"
+            and target.attr in ("cache", "lru_cache"))  # fmt: skip
+
+
+def _exported(tree: ast.Module) -> set[int]:
+    """The ids of the strings of the module's ``__all__`` assignments."""
+    return {id(c) for node in tree.body if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Name) and target.id == "__all__"
+            for c in ast.walk(node.value) if isinstance(c, ast.Constant)}  # fmt: skip
+
+
+def _bound(tree: ast.Module) -> set[str]:
+    """The names the module binds itself (functions, classes, assignments, imports)."""
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    return bound | {a.asname or a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+                    for a in n.names}  # fmt: skip
 
 
 def _generator(function: ast.FunctionDef) -> bool:
