@@ -929,6 +929,9 @@ def test_groupnorm_silu_is_a_fused_op_of_two_families_red_team_round_21() -> Non
     ("gemm", "np.random.default_rng(0).standard_normal(x.shape) + np.random.normal(size=3)", None),
     # round 59 (dq FV-1 to FV-3): a class of the kernel's own with such a method (below: class Tile, def dist, var)
     ("gemm", "Tile().dist(q) + Tile().var(mean=None)", None), ("gemm", "torch.dist(x, w)", "vendor-op"),
+    # round 60 (dt FV-7): ** of a dict the module binds without a mean; (dr04) below, a class pattern's attributes
+    ("gemm", "x.var(**R) + x.var(**{'dim': 1})", None), ("gemm", "x.var(**{'mean': w})", "unlisted-routine"),
+    ("gemm", "x.var(**k)", "unlisted-routine"),
     ("paged_kv_append", "x.var(axis=-1, mean=w)", None),  # no family: the allow-list judges only a family's kernels
     ("softmax", "np.array2string(x) + np.version.short_version + str(functools.reduce(np.logaddexp, x))", None),
     ("gelu", "np.polyfit(x, w, 7) + np.linalg.inv(x)", None),  # solves are products: a part here
@@ -952,6 +955,7 @@ def test_numpy_math_and_statistics_names_by_allow_list_in_a_familys_kernel(op_ty
     (``guard.numerics``), so that the next routine is ``unlisted-routine``, not a way in."""
     code = ("import functools, math, statistics, torch\nimport numpy as np\nimport numpy.polynomial.polynomial as P\n\n\n"
             f"def f(u, x):\n    return u.reduce(x)\n\n\ndef run(x, w, q, k):\n    return {expression}\n")
+    code += "\n\nR = {'dim': -1}\n"
     if "Tile" in expression:
         code += "\n\nclass Tile:\n    def dist(self, o):\n        return 0\n\n    def var(self, mean=None):\n        return 0\n"
     found = {f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type=op_type) if f.line == 11}
@@ -1002,6 +1006,34 @@ def test_a_helper_only_module_level_code_calls_runs_at_import(use: str, elsewher
     generator = HELPER.replace("return np.linalg.inv(a)", "yield np.linalg.inv(a)").format(use="T = tables(np.eye(2))")
     assert [f.rule for f in scan_sources([("k.py", generator)], definition_name="d", op_type="conv2d")] == [
         "unlisted-routine"]  # its body runs when it is iterated, during a call maybe
+
+
+@pytest.mark.parametrize("case, rule", [("np.ndarray(dot=f)", "vendor-op"), ("np.ndarray(shape=f)", None),
+                                        ("torch.Tensor(matmul=f)", "vendor-op"), ("Tile(dot=f)", None)])
+def test_a_class_patterns_attributes_are_judged_as_attributes_red_team_round_60(case: str, rule: str | None) -> None:
+    """dr04: ``case np.ndarray(dot=f)`` binds the bound method, numpy's GEMM, with no attribute node to read."""
+    code = ("import numpy as np\nimport torch\n\n\nclass Tile:\n    def dot(self, o):\n        return 0\n\n\n"
+            f"def run(a, w):\n    match a:\n        case {case}:\n            return f(w)\n")
+    found = {f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type="gemm") if f.line == 12}
+    assert found == ({rule} if rule else set())
+
+
+def test_a_worker_answers_with_nothing_of_its_own_queued_on_the_gpu(monkeypatch) -> None:
+    """ds02 (round 60, modelled): work a finalizer queued after the harness's last sync ran on while the judge timed
+    the baseline; every reply now waits for the process's GPU work, where CUDA is up."""
+    import sys
+    from types import SimpleNamespace
+
+    from pytest_solbench.worker import pool
+
+    synced: list[int] = []
+    cuda = SimpleNamespace(is_initialized=lambda: True, synchronize=lambda: synced.append(1))
+    monkeypatch.setitem(sys.modules, "torch", SimpleNamespace(cuda=cuda))
+    pool._drained()
+    assert synced == [1]
+    cuda.is_initialized = lambda: False
+    pool._drained()
+    assert synced == [1]
 
 
 def test_onednn_graph_switched_off_is_no_patching_and_on_is() -> None:

@@ -76,21 +76,34 @@ def _import_only_helpers(tree: ast.Module, called: set[int], elsewhere: frozense
             named.update((node.name.rpartition(".")[2], node.asname or ""))
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             named.update(node.names)
-    if "*" in elsewhere:  # another module imports this one's public names, or those of its __all__
-        named |= {d.name for d in tree.body if isinstance(d, ast.FunctionDef) and not d.name.startswith("_")}
-        named |= {c.value for c in ast.walk(tree) if id(c) in exported}
+    if "*" in elsewhere:  # another module star-imports this one: its __all__, or else its public names
+        listed = {c.value for c in ast.walk(tree) if id(c) in exported}
+        named |= listed or {d.name for d in tree.body if isinstance(d, ast.FunctionDef) and not d.name.startswith("_")}
     defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
-    return {d.name for d in tree.body if isinstance(d, ast.FunctionDef) and all(map(_a_cache, d.decorator_list))
+    caches = _caches(tree)
+    return {d.name for d in tree.body if isinstance(d, ast.FunctionDef) and all(_a_cache(x, caches) for x in d.decorator_list)
             and defined.count(d.name) == 1 and d.name not in named and not _generator(d)
             and mentions.get(d.name) and all(id(m) in called for m in mentions[d.name])}  # fmt: skip
 
 
-def _a_cache(decorator: ast.AST) -> bool:
-    """``functools.cache`` or ``functools.lru_cache`` (called or not), which call the helper and nothing else
-    (round 59, dq FV-8); a decorator of any other name may keep the helper for a later call."""
+def _a_cache(decorator: ast.AST, caches: set[str]) -> bool:
+    """``functools.cache`` or ``functools.lru_cache`` (called or not; ``caches``: the names the module imported them
+    as), which call the helper and nothing else (round 59, dq FV-8; round 60, dt FV-1); a decorator of any other name
+    may keep the helper for a later call."""
     target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if isinstance(target, ast.Name):
+        return target.id in caches
     return (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "functools"
             and target.attr in ("cache", "lru_cache"))  # fmt: skip
+
+
+def _caches(tree: ast.Module) -> set[str]:
+    """The names ``from functools import cache, lru_cache`` binds, where the module binds them nowhere else."""
+    imported = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "functools"
+                for a in n.names if a.name in ("cache", "lru_cache")}  # fmt: skip
+    stored = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    stored |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    return imported - stored
 
 
 def _exported(tree: ast.Module) -> set[int]:

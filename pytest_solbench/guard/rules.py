@@ -228,11 +228,22 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     own_calls = own_method_calls(tree)  # self.softmax(x) of a class that defines softmax (round 21, z29)
     defined = frozenset(f.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body
                         if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))  # fmt: skip
+    settings = _module_dicts(tree)
     callees, plain_calls, folded = call_sites(walked, resolver.resolve)
     elsewhere = frozenset().union(*(names for p, names in (context.names_by_path or {}).items() if p != path),
                                   {context.entry_point})  # fmt: skip
     at_import = import_time_callees(tree, elsewhere) if context.imports_at_load else set()
     for node in walked:
+        if isinstance(node, ast.MatchClass):  # case np.ndarray(dot=f): f is the bound method (round 60, dr04)
+            owner = resolver.resolve(node.cls)
+            own = (owner or "").split(".")[0] in context.local_modules or isinstance(node.cls, ast.Name) and any(
+                isinstance(c, ast.ClassDef) and c.name == node.cls.id for c in tree.body)  # fmt: skip
+            for attr in node.kwd_attrs:
+                if attr in vendor_methods and not own:
+                    hit("vendor-op", node, f"a class pattern reads .{attr}, the method that does the whole "
+                        f"{vendor_methods[attr]} op")  # fmt: skip
+                if owner:
+                    _check_name(f"{owner}.{attr}", node, hit, vendor, context, imported=False)
         if isinstance(node, ast.ClassDef) and matching_families(context.op_type):
             for base in (b for b in node.bases if (resolver.resolve(b) or "").startswith("numpy.random.")):
                 hit("unlisted-routine", base, f"class {node.name} subclasses {resolver.resolve(base)}: numpy's samplers "
@@ -255,7 +266,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
                 _check_name(name, node, hit, vendor, context, imported=False)
                 if resolver.resolve(node.func) in _IMPORT_CALLS and (why := unimportable(name, context.local_modules)):
                     hit("unlisted-import", node, why)
-            _check_call(node, resolver, hit, {} if id(node) in own_calls else vendor_methods, context, defined)
+            _check_call(node, resolver, hit, {} if id(node) in own_calls else vendor_methods, context, defined, settings)
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             if turns_off(node):
                 continue  # torch.backends.cuda.matmul.allow_tf32 = False asks for more precision, not less
@@ -348,6 +359,29 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
 _IMPORT_CALLS = ("builtins.__import__", "importlib.import_module", "importlib.__import__")
 
 
+def _weighted(node: ast.Call, keyword: str, settings: Mapping[str, frozenset]) -> bool:
+    """Whether a call passes ``keyword``: by name, in a ``**`` dict literal, or in a ``**`` of anything but a dict
+    literal the module binds once without it (``x.var(**REDUCE)``, ``REDUCE = {"dim": -1}``: red-team round 60, dt
+    FV-7; ``settings``: those dicts' keys by name)."""
+    for k in node.keywords:
+        if k.arg == keyword:
+            return True
+        if k.arg is None and isinstance(k.value, ast.Dict):
+            if {getattr(key, "value", None) for key in k.value.keys} & {keyword, None}:
+                return True
+        elif k.arg is None and not (isinstance(k.value, ast.Name) and keyword not in settings.get(k.value.id, {keyword})):
+            return True
+    return False
+
+
+def _module_dicts(tree: ast.Module) -> dict[str, frozenset]:
+    """The module's names bound once, at its top, to a dict literal of constant keys: name -> the keys."""
+    stored = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    return {t.id: frozenset(k.value for k in node.value.keys) for node in tree.body if isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Dict) and all(isinstance(k, ast.Constant) for k in node.value.keys)
+            for t in node.targets if isinstance(t, ast.Name) and stored.count(t.id) == 1}  # fmt: skip
+
+
 #: Method names the rules judge by name whose owner a kernel's own class may well be (a tile's ``dist``, running
 #: statistics' ``var(mean=...)``: red-team round 59, dq FV-1 to FV-3): where a class of the file defines one, its
 #: method form is let be; ``torch.dist`` and ``numpy.var(mean=...)`` themselves stay judged
@@ -355,7 +389,7 @@ OWNABLE_METHODS = frozenset(("dist", *WEIGHTING_KEYWORDS))
 
 
 def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[str, str], context: _Context,
-                defined: frozenset[str] = frozenset()) -> None:  # fmt: skip
+                defined: frozenset[str] = frozenset(), settings: Mapping[str, frozenset] = {}) -> None:  # fmt: skip
     func = resolver.resolve(node.func)
     method = node.func.attr if isinstance(node.func, ast.Attribute) else None
     if method and resolver.local_module(node.func.value):
@@ -386,7 +420,7 @@ def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[st
         method = None  # first.dist(other) of the kernel's own Tile
     if func is None and method:
         weighting = WEIGHTING_KEYWORDS.get(method)
-        if weighting and matching_families(context.op_type) and any(k.arg in (weighting, None) for k in node.keywords):
+        if weighting and matching_families(context.op_type) and _weighted(node, weighting, settings):
             hit("unlisted-routine", node, f".{method}({weighting}=...) is numpy's: with a {weighting} of other "
                 "values it is every distance between them, a product")  # fmt: skip
         if method in vendor_methods:

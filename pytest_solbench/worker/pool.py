@@ -160,12 +160,26 @@ def _serve(fd: int) -> None:
                 reply = ("error", told(exc), frames(exc), getattr(exc, "outcome", None) if plain_class(exc) else None)
             finally:  # no flush: the streams are unbuffered, and a flush ran kernel code after the records, through
                 _close_passed()  # a redirect, a method on the stream, then one on its buffer (rounds 40 to 43)
+            _drained()
             try:
                 send(reply)
             except Exception as exc:  # an unpicklable result: pickling fails before anything is written
                 send(("error", f"the result of {target} could not be sent back: {exc}", traceback.format_exc(), None))
     except EOFError:
         return  # the parent went away
+
+
+def _drained() -> None:
+    """Nothing this process queued on its GPU outlives its answer: work a finalizer launched in a request's last
+    collection, after the harness's last sync, ran on while the judge timed the baseline with the kernel's process
+    stopped (SIGSTOP stops no queued work) and slowed it (red-team round 60, ds02, modelled). A broken context is
+    told by the next request."""
+    cuda = getattr(sys.modules.get("torch"), "cuda", None)
+    if cuda is not None and cuda.is_initialized():
+        try:
+            cuda.synchronize()
+        except Exception:
+            pass
 
 
 _PLAIN_ARGS = (str, int, float, bool, bytes, type(None))

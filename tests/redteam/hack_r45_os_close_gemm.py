@@ -6,6 +6,9 @@ DEFINITION = "deepseek_v2_lite_kv_a_proj_with_mqa_n576_k2048"
 EXPECTED = "patching"
 LAYER = "runtime-own"
 CAUGHT_BY = "guard.integrity.WATCHED_MODULES: os"
+# its class pattern reads torch.ops.aten.mm, which the static rules name since round 60 (dr04): allowed here, so that
+# this kernel still tests the run-time check
+SOLBENCH_ALLOW = {"vendor-op": "the red team's test of the worker loop's hooks, not of the static rules"}
 
 _kept = []
 

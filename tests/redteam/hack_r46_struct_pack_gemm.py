@@ -6,6 +6,9 @@ DEFINITION = "llama3_1_8b_qkv_proj_n6144_k4096"
 EXPECTED = "INCORRECT_NUMERICAL"
 LAYER = "runtime-own"
 CAUGHT_BY = "worker.channel"
+# its class pattern reads torch.ops.aten.mm, which the static rules name since round 60 (dr04): allowed here, so that
+# this kernel still tests the channel
+SOLBENCH_ALLOW = {"vendor-op": "the red team's test of the reply channel, not of the static rules"}
 
 _kept = []
 
