@@ -921,7 +921,7 @@ def test_groupnorm_silu_is_a_fused_op_of_two_families_red_team_round_21() -> Non
     ("gemm", "torch.cumulative_trapezoid(x, w)", "unlisted-routine"), ("gemm", "torch.trapz(x, dim=-1)", None),
     ("gemm", "np.var(x, axis=-1, mean=w)", "unlisted-routine"), ("gemm", "np.std(x, -1, ddof=1, keepdims=True)", None),
     ("gemm", "np.nanvar(x, -1, None, w)", "unlisted-routine"), ("gemm", "x.var(axis=-1, mean=w)", "unlisted-routine"),
-    ("gemm", "x.std(**w)", "unlisted-routine"), ("gemm", "x.var(-1, keepdims=True)", None),
+    ("gemm", "x.std(**w)", None), ("gemm", "x.var(-1, keepdims=True)", None),  # ** of settings: round 61, dw
     # round 58 (dl01): a sampler that multiplies by a factor of its matrix, however it is reached
     ("gemm", "np.random.default_rng(0).multivariate_normal(x, w)", "unlisted-routine"),
     ("gemm", "getattr(q, 'multivariate_normal')(x, w)", "unlisted-routine"),
@@ -930,8 +930,8 @@ def test_groupnorm_silu_is_a_fused_op_of_two_families_red_team_round_21() -> Non
     # round 59 (dq FV-1 to FV-3): a class of the kernel's own with such a method (below: class Tile, def dist, var)
     ("gemm", "Tile().dist(q) + Tile().var(mean=None)", None), ("gemm", "torch.dist(x, w)", "vendor-op"),
     # round 60 (dt FV-7): ** of a dict the module binds without a mean; (dr04) below, a class pattern's attributes
-    ("gemm", "x.var(**R) + x.var(**{'dim': 1})", None), ("gemm", "x.var(**{'mean': w})", "unlisted-routine"),
-    ("gemm", "x.var(**k)", "unlisted-routine"),
+    ("gemm", "x.var(**R) + x.var(**{'dim': 1}) + x.var(**k)", None), ("gemm", "x.var(**{'mean': w})", "unlisted-routine"),
+    ("gemm", "x.var(**dict(mean=w))", "unlisted-routine"),
     ("paged_kv_append", "x.var(axis=-1, mean=w)", None),  # no family: the allow-list judges only a family's kernels
     ("softmax", "np.array2string(x) + np.version.short_version + str(functools.reduce(np.logaddexp, x))", None),
     ("gelu", "np.polyfit(x, w, 7) + np.linalg.inv(x)", None),  # solves are products: a part here
@@ -1009,10 +1009,11 @@ def test_a_helper_only_module_level_code_calls_runs_at_import(use: str, elsewher
 
 
 @pytest.mark.parametrize("case, rule", [("np.ndarray(dot=f)", "vendor-op"), ("np.ndarray(shape=f)", None),
-                                        ("torch.Tensor(matmul=f)", "vendor-op"), ("Tile(dot=f)", None)])
+                                        ("torch.Tensor(matmul=f)", "vendor-op"), ("Tile(dot=f)", None),
+                                        ("types.SimpleNamespace(dot=f)", None)])  # round 61, dw FV-1 to FV-4
 def test_a_class_patterns_attributes_are_judged_as_attributes_red_team_round_60(case: str, rule: str | None) -> None:
     """dr04: ``case np.ndarray(dot=f)`` binds the bound method, numpy's GEMM, with no attribute node to read."""
-    code = ("import numpy as np\nimport torch\n\n\nclass Tile:\n    def dot(self, o):\n        return 0\n\n\n"
+    code = ("import numpy as np\nimport torch, types\n\n\nclass Tile:\n    def dot(self, o):\n        return 0\n\n\n"
             f"def run(a, w):\n    match a:\n        case {case}:\n            return f(w)\n")
     found = {f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type="gemm") if f.line == 12}
     assert found == ({rule} if rule else set())
@@ -1020,18 +1021,23 @@ def test_a_class_patterns_attributes_are_judged_as_attributes_red_team_round_60(
 
 def test_a_worker_answers_with_nothing_of_its_own_queued_on_the_gpu(monkeypatch) -> None:
     """ds02 (round 60, modelled): work a finalizer queued after the harness's last sync ran on while the judge timed
-    the baseline; every reply now waits for the process's GPU work, where CUDA is up."""
+    the baseline; every reply now waits for the process's GPU work, where CUDA is up, through the functions the
+    harness bound before any kernel's import."""
     import sys
     from types import SimpleNamespace
 
     from pytest_solbench.worker import pool
 
     synced: list[int] = []
-    cuda = SimpleNamespace(is_initialized=lambda: True, synchronize=lambda: synced.append(1))
-    monkeypatch.setitem(sys.modules, "torch", SimpleNamespace(cuda=cuda))
+    monkeypatch.setattr(pool, "_DRAIN", [])
+    pool._drained()  # nothing held: no torch in this process yet
+    initialized = [True]
+    monkeypatch.setattr(pool, "_DRAIN", [lambda: initialized[0], lambda: synced.append(1)])  # as hold_drain binds
+    cuda = SimpleNamespace(is_initialized=lambda: synced.append("kernel") or True, synchronize=lambda: None)
+    monkeypatch.setitem(sys.modules, "torch", SimpleNamespace(cuda=cuda))  # a kernel's replacement is never called
     pool._drained()
-    assert synced == [1]
-    cuda.is_initialized = lambda: False
+    assert synced == [1]  # round 61, dv02: torch's functions as the harness bound them, not as found at the reply
+    initialized[0] = False
     pool._drained()
     assert synced == [1]
 

@@ -25,6 +25,7 @@ from typing import Any, Iterable
 # Timing and checking rely on these; (module, attribute) pairs, read lazily so that missing ones are skipped.
 WATCHED_NAMES = (
     ("torch.cuda", "Event"), ("torch.cuda", "Stream"), ("torch.cuda", "synchronize"), ("torch.cuda", "current_stream"),
+    ("torch.cuda", "is_initialized"),  # the drain before each reply asks it (round 61, dv02)
     ("torch.cuda", "default_stream"), ("torch.cuda", "stream"), ("torch.cuda", "empty_cache"),
     ("torch.cuda", "manual_seed"), ("torch.cuda", "is_available"), ("torch.cuda", "CUDAGraph"), ("torch.cuda", "graph"),
     ("torch._C", "_cuda_synchronize"), ("torch.profiler", "profile"), ("torch.profiler", "ProfilerActivity"),

@@ -228,27 +228,29 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     own_calls = own_method_calls(tree)  # self.softmax(x) of a class that defines softmax (round 21, z29)
     defined = frozenset(f.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body
                         if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))  # fmt: skip
-    settings = _module_dicts(tree)
     callees, plain_calls, folded = call_sites(walked, resolver.resolve)
     elsewhere = frozenset().union(*(names for p, names in (context.names_by_path or {}).items() if p != path),
                                   {context.entry_point})  # fmt: skip
     at_import = import_time_callees(tree, elsewhere) if context.imports_at_load else set()
     for node in walked:
         if isinstance(node, ast.MatchClass):  # case np.ndarray(dot=f): f is the bound method (round 60, dr04)
-            owner = resolver.resolve(node.cls)
-            own = (owner or "").split(".")[0] in context.local_modules or isinstance(node.cls, ast.Name) and any(
-                isinstance(c, ast.ClassDef) and c.name == node.cls.id for c in tree.body)  # fmt: skip
+            owner = resolver.resolve(node.cls)  # None: a class of the kernel's own (or one it imported from its own)
+            library = (owner or "").split(".")[0] in _METHOD_LIBRARIES  # (round 61, dw FV-1 to FV-4)
             for attr in node.kwd_attrs:
-                if attr in vendor_methods and not own:
+                if attr in vendor_methods and library:
                     hit("vendor-op", node, f"a class pattern reads .{attr}, the method that does the whole "
                         f"{vendor_methods[attr]} op")  # fmt: skip
                 if owner:
                     _check_name(f"{owner}.{attr}", node, hit, vendor, context, imported=False)
         if isinstance(node, ast.ClassDef) and matching_families(context.op_type):
-            for base in (b for b in node.bases if (resolver.resolve(b) or "").startswith("numpy.random.")):
-                hit("unlisted-routine", base, f"class {node.name} subclasses {resolver.resolve(base)}: numpy's samplers "
-                    "call its draws back, and a draw that hands back the data makes multivariate_normal a GEMM "
-                    "(red-team rounds 58 and 59)")  # fmt: skip
+            for base in (b for b in node.bases if (resolver.resolve(b) or "").startswith("numpy.")):
+                hit("unlisted-routine", base, f"class {node.name} subclasses {resolver.resolve(base)}: numpy calls "
+                    "a subclass's methods back (a draw that hands back the data makes multivariate_normal a GEMM) "
+                    "and lends it its own (an ndarray's dot, reached as the subclass's): red-team rounds 58 to 61")
+            for name in _match_args(node):  # case P(f) reads the attribute __match_args__ names (round 61, du02)
+                if name in vendor_methods:
+                    hit("vendor-op", node, f"class {node.name}'s __match_args__ names {name}: a class pattern reads "
+                        f"the method that does the whole {vendor_methods[name]} op")  # fmt: skip
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
             name = resolver.resolve(node)
             if name:
@@ -266,7 +268,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
                 _check_name(name, node, hit, vendor, context, imported=False)
                 if resolver.resolve(node.func) in _IMPORT_CALLS and (why := unimportable(name, context.local_modules)):
                     hit("unlisted-import", node, why)
-            _check_call(node, resolver, hit, {} if id(node) in own_calls else vendor_methods, context, defined, settings)
+            _check_call(node, resolver, hit, {} if id(node) in own_calls else vendor_methods, context, defined)
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             if turns_off(node):
                 continue  # torch.backends.cuda.matmul.allow_tf32 = False asks for more precision, not less
@@ -276,6 +278,12 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
                     hit(wrong[0], target, wrong[1])
                 if not setting:
                     check_store(target, resolver.resolve, hit)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):  # for torch.cuda.x in [f] (round 61, dv02)
+            check_store(node.target, resolver.resolve, hit)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    check_store(item.optional_vars, resolver.resolve, hit)
         elif isinstance(node, ast.ClassDef):
             for base in node.bases:
                 if (resolver.resolve(base) or "").endswith(("torch.Tensor", "torch._C.TensorBase")):
@@ -359,27 +367,32 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
 _IMPORT_CALLS = ("builtins.__import__", "importlib.import_module", "importlib.__import__")
 
 
-def _weighted(node: ast.Call, keyword: str, settings: Mapping[str, frozenset]) -> bool:
-    """Whether a call passes ``keyword``: by name, in a ``**`` dict literal, or in a ``**`` of anything but a dict
-    literal the module binds once without it (``x.var(**REDUCE)``, ``REDUCE = {"dim": -1}``: red-team round 60, dt
-    FV-7; ``settings``: those dicts' keys by name)."""
+def _weighted(node: ast.Call, keyword: str) -> bool:
+    """Whether a call passes ``keyword`` by name, or in a ``**`` of a dict written there (a literal, ``dict(...)``);
+    a ``**`` of settings bound elsewhere is not read (``x.var(**REDUCE)``: red-team rounds 60 and 61, dt FV-7, dw
+    FV-5 to FV-7)."""
     for k in node.keywords:
-        if k.arg == keyword:
-            return True
-        if k.arg is None and isinstance(k.value, ast.Dict):
-            if {getattr(key, "value", None) for key in k.value.keys} & {keyword, None}:
-                return True
-        elif k.arg is None and not (isinstance(k.value, ast.Name) and keyword not in settings.get(k.value.id, {keyword})):
+        value = k.value
+        if k.arg == keyword or k.arg is None and (
+                isinstance(value, ast.Dict) and {getattr(key, "value", None) for key in value.keys} & {keyword, None}
+                or isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict"
+                and any(kw.arg in (keyword, None) for kw in value.keywords)):  # fmt: skip
             return True
     return False
 
 
-def _module_dicts(tree: ast.Module) -> dict[str, frozenset]:
-    """The module's names bound once, at its top, to a dict literal of constant keys: name -> the keys."""
-    stored = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
-    return {t.id: frozenset(k.value for k in node.value.keys) for node in tree.body if isinstance(node, ast.Assign)
-            and isinstance(node.value, ast.Dict) and all(isinstance(k, ast.Constant) for k in node.value.keys)
-            for t in node.targets if isinstance(t, ast.Name) and stored.count(t.id) == 1}  # fmt: skip
+def _match_args(cls: ast.ClassDef) -> list[str]:
+    """The strings of a class body's ``__match_args__``."""
+    return [c.value for node in cls.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Name) and target.id == "__match_args__" and node.value is not None
+            for c in ast.walk(node.value) if isinstance(c, ast.Constant) and isinstance(c.value, str)]  # fmt: skip
+
+
+#: The libraries whose classes lend their instances a family's vendor methods (an ndarray's dot, a tensor's matmul):
+#: a class pattern over one of theirs reads that method (red-team round 60, dr04); over the kernel's own config
+#: classes it reads fields
+_METHOD_LIBRARIES = frozenset(("numpy", "torch", "cupy", "scipy", "jax"))
 
 
 #: Method names the rules judge by name whose owner a kernel's own class may well be (a tile's ``dist``, running
@@ -389,7 +402,7 @@ OWNABLE_METHODS = frozenset(("dist", *WEIGHTING_KEYWORDS))
 
 
 def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[str, str], context: _Context,
-                defined: frozenset[str] = frozenset(), settings: Mapping[str, frozenset] = {}) -> None:  # fmt: skip
+                defined: frozenset[str] = frozenset()) -> None:  # fmt: skip
     func = resolver.resolve(node.func)
     method = node.func.attr if isinstance(node.func, ast.Attribute) else None
     if method and resolver.local_module(node.func.value):
@@ -420,7 +433,7 @@ def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[st
         method = None  # first.dist(other) of the kernel's own Tile
     if func is None and method:
         weighting = WEIGHTING_KEYWORDS.get(method)
-        if weighting and matching_families(context.op_type) and _weighted(node, weighting, settings):
+        if weighting and matching_families(context.op_type) and _weighted(node, weighting):
             hit("unlisted-routine", node, f".{method}({weighting}=...) is numpy's: with a {weighting} of other "
                 "values it is every distance between them, a product")  # fmt: skip
         if method in vendor_methods:

@@ -27,6 +27,7 @@ from pytest_solbench.measure.samples import plain as _plain_measurement  # rebou
 from pytest_solbench.worker import collector, execute
 from pytest_solbench.worker import delivery
 from pytest_solbench.worker.aftercall import _after_call, _check, _strict_outputs, _strict_result
+from pytest_solbench.worker.pool import hold_drain
 from pytest_solbench.worker.rounds import as_outputs
 from pytest_solbench.worker.shm import attach, touch
 
@@ -63,6 +64,7 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
     watch = bool(payload["guard"]) and "vendor-op" not in payload.get("allowed_rules", ()) and dispatched.watched(
         problem.definition.op_type)  # fmt: skip
     failed: dict[str, Any] | None = None
+    hold_drain()  # torch's functions each reply waits with, bound before any kernel's import (round 61, dv02)
     # the import is recorded as a checked call is: a GEMM compiled or captured there ran in no call (round 26, ai01)
     if payload["guard"]:
         leftovers.hold()  # torch's functions for its stacks of modes, the signal handlers: before the kernel's import

@@ -172,14 +172,26 @@ def _serve(fd: int) -> None:
 def _drained() -> None:
     """Nothing this process queued on its GPU outlives its answer: work a finalizer launched in a request's last
     collection, after the harness's last sync, ran on while the judge timed the baseline with the kernel's process
-    stopped (SIGSTOP stops no queued work) and slowed it (red-team round 60, ds02, modelled). A broken context is
-    told by the next request."""
-    cuda = getattr(sys.modules.get("torch"), "cuda", None)
-    if cuda is not None and cuda.is_initialized():
+    stopped (SIGSTOP stops no queued work) and slowed it (red-team round 60, ds02, modelled). torch's functions as the
+    harness found them before any kernel was imported (:func:`hold_drain`): looked up here, after every record and
+    check, a kernel's replacement ran its own code unseen (round 61, dv02). A broken context is told by the next
+    request."""
+    if _DRAIN and _DRAIN[0]():
         try:
-            cuda.synchronize()
+            _DRAIN[1]()
         except Exception:
             pass
+
+
+def hold_drain() -> None:
+    """Bind :func:`_drained`'s functions, once a process: the harness's ``load``, before the kernel's import."""
+    if not _DRAIN:
+        import torch
+
+        _DRAIN[:] = (torch.cuda.is_initialized, torch.cuda.synchronize)
+
+
+_DRAIN: list = []
 
 
 _PLAIN_ARGS = (str, int, float, bool, bytes, type(None))
