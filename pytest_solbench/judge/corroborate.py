@@ -29,9 +29,9 @@ RULE = "outside-clock"
 RATIO = 2.0
 HOST_ALLOWANCE_MS = 0.25
 #: The harness's own work in the kernel's process once a request (arming the tripwires, reading the dispatch tables
-#: after the last call, the young collections (the first one holds the mapping's garbage), the last delivery): 2.2 to 3.5 ms for a batch of two calls of the paged
-#: decode example on an H100 (session 21, timed in the process), which a batch of two (large inputs) shared over two
-#: calls and failed two honest items by; spread over the batch's calls
+#: after the last call, the young collections, the first holding the mapping's garbage, the last delivery): 2.2 to
+#: 3.5 ms for a batch of two calls of the paged decode example on an H100 (session 21, timed in the process), which a
+#: batch of two (large inputs) shared over two calls and failed two honest items by; spread over the batch's calls
 REQUEST_ALLOWANCE_MS = 2.5
 
 

@@ -361,11 +361,9 @@ def attach_sets(payload: dict[str, Any]) -> dict[str, Any]:
         _ATTACHED["trip"] = trip  # told in the timed batch's reply, as a trip found there is
     if payload["device"].startswith("cuda"):
         touch([t for ins, outs in sets for t in (*ins, *outs)])
-        # nothing of this process's stays queued on the card while the judge times its own loop next (``_fixed_ms``):
-        # work left there would slow that loop and raise what is subtracted and allowed (red-team round 59, dp02).
-        # No collection here: a finalizer would run with no record and no armed tripwires (dp02); the batch's first
-        # young collection, timed by the outside clock, is in its allowance for the harness's work
-        execute._sync(payload["device"])
+    # No collection here: a finalizer would run with no record and no armed tripwires, just before the judge times
+    # its own loop (red-team round 59, dp02); the batch's first young collection, timed by the outside clock, is in
+    # its allowance. The worker's reply waits for the card (``pool._drained``), so nothing queued here slows that loop
     return {}
 
 
