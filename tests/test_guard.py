@@ -1010,12 +1010,18 @@ def test_a_helper_only_module_level_code_calls_runs_at_import(use: str, elsewher
 
 @pytest.mark.parametrize("case, rule", [("np.ndarray(dot=f)", "vendor-op"), ("np.ndarray(shape=f)", None),
                                         ("torch.Tensor(matmul=f)", "vendor-op"), ("Tile(dot=f)", None),
-                                        ("types.SimpleNamespace(dot=f)", None)])  # round 61, dw FV-1 to FV-4
+                                        ("types.SimpleNamespace(dot=f)", None),  # round 61, dw FV-1 to FV-4
+                                        ("object(dot=f)", "vendor-op"), ("T(dot=f)", "vendor-op"),  # round 62, dx
+                                        ("collections.abc.Sized(dot=f)", "vendor-op"), ("T(f)", "computed-name"),
+                                        ("Abstract(dot=f)", "vendor-op"), ("torch.Tensor(shape=(m, n))", None)])
 def test_a_class_patterns_attributes_are_judged_as_attributes_red_team_round_60(case: str, rule: str | None) -> None:
-    """dr04: ``case np.ndarray(dot=f)`` binds the bound method, numpy's GEMM, with no attribute node to read."""
-    code = ("import numpy as np\nimport torch, types\n\n\nclass Tile:\n    def dot(self, o):\n        return 0\n\n\n"
-            f"def run(a, w):\n    match a:\n        case {case}:\n            return f(w)\n")
-    found = {f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type="gemm") if f.line == 12}
+    """dr04: ``case np.ndarray(dot=f)`` binds the bound method, numpy's GEMM, with no attribute node to read; so does
+    ``object(dot=f)``, a class bound at run time, or an ABC a kernel can register for ndarray (round 62, dx04, dx05).
+    Only a plain class of the kernel's own, or one no array can be an instance of, reads fields."""
+    code = ("import numpy as np\nimport torch, types, abc, collections.abc\n\n\nclass Tile:\n    def dot(self, o):\n"
+            "        return 0\n\n\nclass Abstract(abc.ABC):\n    pass\n\n\n"
+            f"def run(a, w):\n    T = type(a)\n    match a:\n        case {case}:\n            return f(w)\n")
+    found = {f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type="gemm") if f.line == 17}
     assert found == ({rule} if rule else set())
 
 
@@ -1063,3 +1069,30 @@ def test_numpy_s_override_hooks_are_their_own_rule_however_they_are_set_red_team
     assert _rules_at_line_2("class A:\n    locals()['x'] = 1\n") == {"introspection"}
     assert _rules_at_line_2("import numpy\nprint(numpy.__version__, '__main__' == __name__)\n") == set()
     assert _rules_at_line_2("x = 1\nns = {'__globals__': x}\n") == {"dunder"}
+
+
+@pytest.mark.parametrize("base, refused", [
+    ("type(np.empty(0))", True), ("*BASES", True), ("BASES[0]", True), ("make_base()", True),  # round 62, dx01 to dx03
+    ("object", False), ("Exception", False), ("enum.Enum", False), ("typing.NamedTuple", False),
+    ("typing.Generic[T]", False), ("collections.namedtuple('P', 'a b')", False), ("torch.nn.Module", False),
+    ("Own", False), ("abc.ABC", False),
+])  # fmt: skip
+def test_a_class_base_is_named_in_a_family_kernel(base: str, refused: bool) -> None:
+    """A computed base (``class P(type(np.empty(0)))``) inherits unseen what a numpy base would lend, an ndarray's dot
+    read back through a class pattern (red-team round 62, dx03); a base the rules can name may stand."""
+    code = ("import abc, collections, enum, typing\nimport numpy as np\nimport torch\n\nT = typing.TypeVar('T')\n"
+            "BASES = (object,)\n\n\ndef make_base():\n    return object\n\n\nclass Own:\n    pass\n\n\n"
+            f"class P({base}):\n    pass\n")
+    found = [f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type="gemm") if f.line == 17]
+    assert found == (["computed-name"] if refused else [])
+
+
+@pytest.mark.parametrize("fields", ["__match_args__ = ('bm', 'mv')", "bm: int\n    mv: bool"])
+@pytest.mark.parametrize("base", ["", "(torch.nn.Module)"])
+def test_match_args_naming_a_vendor_method_are_refused_only_where_a_base_can_lend_it(fields: str, base: str) -> None:
+    """A plain class's ``mv`` flag is its own field (round 62, dz FV-1); a class with a library base may inherit the
+    method ``__match_args__`` (or a dataclass's fields) names."""
+    code = (f"import dataclasses\nimport torch\n\n\n@dataclasses.dataclass\nclass Plan{base}:\n    {fields}\n\n\n"
+            "def run(a, w):\n    match Plan(1, True):\n        case Plan(bm, mv):\n            return bm\n")
+    found = [f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type="gemm")]
+    assert found == (["vendor-op"] if base else [])

@@ -29,6 +29,7 @@ from pytest_solbench.guard.names import Resolver, local_exports, lookup, normali
 from pytest_solbench.guard.import_time import import_time_callees, lazy_local_import, names_used
 from pytest_solbench.guard.numerics import PRODUCT_SAMPLERS, WEIGHTING_KEYWORDS, call_sites, unlisted_routine
 from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
+from pytest_solbench.guard.patterns import Classes, check_classes
 from pytest_solbench.guard.partial import hidden_imports, outside_the_listed_names, partly_importable, unimportable
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection, check_store, wrapper_patches
@@ -232,25 +233,17 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     elsewhere = frozenset().union(*(names for p, names in (context.names_by_path or {}).items() if p != path),
                                   {context.entry_point})  # fmt: skip
     at_import = import_time_callees(tree, elsewhere) if context.imports_at_load else set()
+    if matching_families(context.op_type):  # class patterns and what classes lend (rounds 60 to 62)
+        check_classes(tree, Classes(tree, resolver.resolve, context.local_modules), vendor_methods, hit)
     for node in walked:
-        if isinstance(node, ast.MatchClass):  # case np.ndarray(dot=f): f is the bound method (round 60, dr04)
-            owner = resolver.resolve(node.cls)  # None: a class of the kernel's own (or one it imported from its own)
-            library = (owner or "").split(".")[0] in _METHOD_LIBRARIES  # (round 61, dw FV-1 to FV-4)
-            for attr in node.kwd_attrs:
-                if attr in vendor_methods and library:
-                    hit("vendor-op", node, f"a class pattern reads .{attr}, the method that does the whole "
-                        f"{vendor_methods[attr]} op")  # fmt: skip
-                if owner:
-                    _check_name(f"{owner}.{attr}", node, hit, vendor, context, imported=False)
+        if isinstance(node, ast.MatchClass) and (owner := resolver.resolve(node.cls)):
+            for attr in node.kwd_attrs:  # case np.ndarray(dot=f): the attribute judged as a name (round 60, dr04)
+                _check_name(f"{owner}.{attr}", node, hit, vendor, context, imported=False)
         if isinstance(node, ast.ClassDef) and matching_families(context.op_type):
             for base in (b for b in node.bases if (resolver.resolve(b) or "").startswith("numpy.")):
                 hit("unlisted-routine", base, f"class {node.name} subclasses {resolver.resolve(base)}: numpy calls "
                     "a subclass's methods back (a draw that hands back the data makes multivariate_normal a GEMM) "
                     "and lends it its own (an ndarray's dot, reached as the subclass's): red-team rounds 58 to 61")
-            for name in _match_args(node):  # case P(f) reads the attribute __match_args__ names (round 61, du02)
-                if name in vendor_methods:
-                    hit("vendor-op", node, f"class {node.name}'s __match_args__ names {name}: a class pattern reads "
-                        f"the method that does the whole {vendor_methods[name]} op")  # fmt: skip
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
             name = resolver.resolve(node)
             if name:
@@ -379,20 +372,6 @@ def _weighted(node: ast.Call, keyword: str) -> bool:
                 and any(kw.arg in (keyword, None) for kw in value.keywords)):  # fmt: skip
             return True
     return False
-
-
-def _match_args(cls: ast.ClassDef) -> list[str]:
-    """The strings of a class body's ``__match_args__``."""
-    return [c.value for node in cls.body if isinstance(node, (ast.Assign, ast.AnnAssign))
-            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
-            if isinstance(target, ast.Name) and target.id == "__match_args__" and node.value is not None
-            for c in ast.walk(node.value) if isinstance(c, ast.Constant) and isinstance(c.value, str)]  # fmt: skip
-
-
-#: The libraries whose classes lend their instances a family's vendor methods (an ndarray's dot, a tensor's matmul):
-#: a class pattern over one of theirs reads that method (red-team round 60, dr04); over the kernel's own config
-#: classes it reads fields
-_METHOD_LIBRARIES = frozenset(("numpy", "torch", "cupy", "scipy", "jax"))
 
 
 #: Method names the rules judge by name whose owner a kernel's own class may well be (a tile's ``dist``, running
