@@ -1075,16 +1075,20 @@ def test_numpy_s_override_hooks_are_their_own_rule_however_they_are_set_red_team
     ("type(np.empty(0))", True), ("*BASES", True), ("BASES[0]", True), ("make_base()", True),  # round 62, dx01 to dx03
     ("object", False), ("Exception", False), ("enum.Enum", False), ("typing.NamedTuple", False),
     ("typing.Generic[T]", False), ("collections.namedtuple('P', 'a b')", False), ("torch.nn.Module", False),
-    ("Own", False), ("abc.ABC", False),
+    ("Own", False), ("abc.ABC", False), ("Middle", True),
 ])  # fmt: skip
-def test_a_class_base_is_named_in_a_family_kernel(base: str, refused: bool) -> None:
+@pytest.mark.parametrize("matched", [True, False])
+def test_a_class_a_pattern_reads_has_named_bases_in_a_family_kernel(base: str, refused: bool, matched: bool) -> None:
     """A computed base (``class P(type(np.empty(0)))``) inherits unseen what a numpy base would lend, an ndarray's dot
-    read back through a class pattern (red-team round 62, dx03); a base the rules can name may stand."""
+    read back through a class pattern's positions (red-team round 62, dx03), an ancestor's too; a base the rules can
+    name may stand, and a class no pattern reads is not judged here (round 63, ec FV-5: a mixin factory)."""
     code = ("import abc, collections, enum, typing\nimport numpy as np\nimport torch\n\nT = typing.TypeVar('T')\n"
             "BASES = (object,)\n\n\ndef make_base():\n    return object\n\n\nclass Own:\n    pass\n\n\n"
-            f"class P({base}):\n    pass\n")
-    found = [f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type="gemm") if f.line == 17]
-    assert found == (["computed-name"] if refused else [])
+            f"class P({base}):\n    pass\n\n\nclass Middle(type(np.empty(0))):\n    pass\n\n\n"
+            + ("def run(a):\n    match a:\n        case P(x):\n            return x\n" if matched else ""))
+    found = [f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type="gemm")
+             if f.rule == "computed-name"]  # fmt: skip
+    assert found == (["computed-name"] if refused and matched else [])
 
 
 @pytest.mark.parametrize("fields", ["__match_args__ = ('bm', 'mv')", "bm: int\n    mv: bool"])
@@ -1096,3 +1100,21 @@ def test_match_args_naming_a_vendor_method_are_refused_only_where_a_base_can_len
             "def run(a, w):\n    match Plan(1, True):\n        case Plan(bm, mv):\n            return bm\n")
     found = [f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type="gemm")]
     assert found == (["vendor-op"] if base else [])
+    unmatched = code.split("def run")[0] + "def run(a, w):\n    return Plan(1, True).bm\n"  # round 63, ec FV-1
+    assert scan_sources([("k.py", unmatched)], definition_name="d", op_type="gemm") == []
+
+
+@pytest.mark.parametrize("helper, use, refused", [
+    ("class Plan:\n    mv = False\n", "from helpers import Plan", False),
+    ("class Plan:\n    mv = False\n", "from .helpers import Plan", False),
+    ("class Plan:\n    mv = False\n", "import helpers\nPlan = helpers.Plan", False),
+    ("class Base:\n    pass\n\n\nclass Plan(Base):\n    mv = False\n", "from helpers import Plan", False),
+    ("import numpy as np\nPlan = type(np.empty(0))\n", "from helpers import Plan", True),  # round 63, ea05
+    ("import os\n\n\nclass Plan(os.PathLike):\n    pass\n", "from helpers import Plan", True),  # ea01: an ABC
+])  # fmt: skip
+def test_a_class_pattern_over_a_class_of_a_sibling_module_reads_fields_only_where_it_is_plain(helper: str, use: str,
+                                                                                           refused: bool) -> None:
+    kernel = f"{use}\n\n\ndef run(a, w):\n    match a:\n        case Plan(mv=f):\n            return f(w)\n"
+    found = [f.rule for f in scan_sources([("kernel.py", kernel), ("helpers.py", helper)], definition_name="d",
+                                          op_type="gemm") if f.path == "kernel.py"]  # fmt: skip
+    assert found == (["vendor-op"] if refused else [])

@@ -125,8 +125,8 @@ def source_encoding(text: str) -> tuple[int, str] | None:
     return None
 
 
-def local_exports(sources: Sequence[tuple[str, str]], local_modules: frozenset[str]) -> dict[str, dict[str, str]]:
-    """Each of the kernel's own Python modules (dotted, ``helpers``, ``pkg.sub``) -> its names that resolve."""
+def module_trees(sources: Sequence[tuple[str, str]]) -> dict[str, ast.Module]:
+    """Each of the kernel's Python modules that parses (dotted: ``helpers``, ``pkg.sub``) -> its tree."""
     trees = {}
     for path, text in sources:
         if path.endswith(".py"):
@@ -134,6 +134,12 @@ def local_exports(sources: Sequence[tuple[str, str]], local_modules: frozenset[s
                 trees[path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")] = ast.parse(text)
             except SyntaxError:
                 continue
+    return trees
+
+
+def local_exports(sources: Sequence[tuple[str, str]], local_modules: frozenset[str]) -> dict[str, dict[str, str]]:
+    """Each of the kernel's own Python modules (dotted, ``helpers``, ``pkg.sub``) -> its names that resolve."""
+    trees = module_trees(sources)
     exports: dict[str, dict[str, str]] = {name: {} for name in trees}
     for _ in range(2):  # a name re-exported through two local modules
         exports = {name: Resolver(tree, local_modules, exports).names for name, tree in trees.items()}

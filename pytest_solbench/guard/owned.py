@@ -114,8 +114,8 @@ def field_reads(tree: ast.Module, resolve: Resolve) -> set[int]:
 
 
 def own_method_calls(tree: ast.Module) -> set[int]:
-    """ids of ``self.m(...)`` calls inside a method whose first parameter is ``self``, where the enclosing class
-    defines ``m`` with a ``def`` (the kernel's own method, not a tensor method of the same name). Not in a method
+    """ids of ``self.m(...)`` calls (and of ``self.m`` read as a value) inside a method whose first parameter is
+    ``self``, where the enclosing class defines ``m`` with a ``def`` (the kernel's own method, not a tensor method of the same name). Not in a method
     that is decorated or that the file reaches through its class or by its name as a string: then ``self`` can be
     any object (``Tile.product(ndarray, ...)`` made ``self.dot`` numpy's GEMM: red-team round 22, aa01)."""
     found: set[int] = set()
@@ -137,6 +137,9 @@ def own_method_calls(tree: ast.Module) -> set[int]:
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in own
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == self_name):  # fmt: skip
                 found.add(id(node))
+            elif (isinstance(node, ast.Attribute) and node.attr in own and isinstance(node.value, ast.Name)
+                  and node.value.id == self_name):  # fmt: skip
+                found.add(id(node))  # self.dot handed on as a value: the method's own too
     return found
 
 

@@ -25,11 +25,12 @@ from pytest_solbench.guard.annotations import check_annotations
 from pytest_solbench.guard.corners import (a_setting, corner_findings, harmless_calls, locals_handed_on,
                                             skip_main_blocks, turns_off, vendor_aliases, vendor_holder)  # fmt: skip
 from pytest_solbench.guard.families import family_parts, library_of_no_family, matching_families
-from pytest_solbench.guard.names import Resolver, local_exports, lookup, normalize_cpp, source_encoding, strip_cpp
+from pytest_solbench.guard.names import (Resolver, local_exports, lookup, module_trees, normalize_cpp, source_encoding,
+                                         strip_cpp)  # fmt: skip
 from pytest_solbench.guard.import_time import import_time_callees, lazy_local_import, names_used
 from pytest_solbench.guard.numerics import PRODUCT_SAMPLERS, WEIGHTING_KEYWORDS, call_sites, unlisted_routine
 from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
-from pytest_solbench.guard.patterns import Classes, check_classes
+from pytest_solbench.guard.patterns import Classes, check_classes, plain_exports
 from pytest_solbench.guard.partial import hidden_imports, outside_the_listed_names, partly_importable, unimportable
 from pytest_solbench.guard.pointers import pointer_keys
 from pytest_solbench.guard.reflection import check_reflection, check_store, wrapper_patches
@@ -108,8 +109,9 @@ def scan_sources(sources: Sequence[tuple[str, str]], *, definition_name: str, op
     if local_modules is None:
         local_modules = [path.split("/", 1)[0].removesuffix(".py") for path, _ in sources if path.endswith(".py")]
     exports = local_exports(sources, frozenset(local_modules))
+    plain = plain_exports(module_trees(sources), frozenset(local_modules), exports)
     context = _Context(definition_name, op_type, fp32_only, entry_point, frozenset(local_modules), exports,
-                       not lazy_local_import(sources, frozenset(local_modules)), names_used(sources))
+                       not lazy_local_import(sources, frozenset(local_modules)), names_used(sources), plain)
     findings: list[Finding] = [*_allowance_findings(sources, solution)[1], *found]
     for path, text in skip_main_blocks(sources):  # a self-test under `if __name__ == "__main__":` never runs
         if path.endswith(PYTHON_SUFFIXES):
@@ -189,6 +191,7 @@ class _Context:
     exports: Mapping[str, Mapping[str, str]] = None  # local module (dotted) -> its module-level name -> dotted name
     imports_at_load: bool = True  # no module of the kernel's is first imported inside a function (``numerics``)
     names_by_path: Mapping[str, frozenset[str]] = None  # each Python source -> the names it uses (``names_used``)
+    plain_classes: Mapping[str, frozenset[str]] = None  # each own module (dotted) -> its plain classes (``patterns``)
 
 
 def _matches(name: str, prefix: str) -> bool:
@@ -234,7 +237,8 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
                                   {context.entry_point})  # fmt: skip
     at_import = import_time_callees(tree, elsewhere) if context.imports_at_load else set()
     if matching_families(context.op_type):  # class patterns and what classes lend (rounds 60 to 62)
-        check_classes(tree, Classes(tree, resolver.resolve, context.local_modules), vendor_methods, hit)
+        module = path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        check_classes(tree, Classes(tree, resolver, context.plain_classes or {}, module), vendor_methods, hit)
     for node in walked:
         if isinstance(node, ast.MatchClass) and (owner := resolver.resolve(node.cls)):
             for attr in node.kwd_attrs:  # case np.ndarray(dot=f): the attribute judged as a name (round 60, dr04)
@@ -252,6 +256,11 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
                 if id(node) not in callees | folded:  # ops = [np.logaddexp]; ops[0].reduce(x) (round 33, aw03)
                     for message in vendor_holder(name, vendor):
                         hit("vendor-op", node, message)
+        if (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr in vendor_methods
+                and id(node) not in callees | own_calls and not resolver.resolve(node)
+                and not resolver.local_module(node.value)):  # fmt: skip
+            hit("vendor-op", node, f".{node.attr} read as a value is the method that does the whole "
+                f"{vendor_methods[node.attr]} op (f = a.dot; f(w): red-team round 63)")  # fmt: skip
         matmul = isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.MatMult)
         if matmul and "matmul" in vendor_methods:
             hit("vendor-op", node, f"the @ operator calls the vendor matmul, the whole {context.op_type} op")
@@ -392,6 +401,11 @@ def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[st
     if isinstance(named, ast.Constant) and named.value in vendor_methods:  # getattr(x, "softmax")(-1)
         hit("vendor-op", node, f"{func}({named.value!r}) reaches the vendor op that does the whole "
             f"{vendor_methods[named.value]} op")  # fmt: skip
+    if func == "operator.attrgetter":  # attrgetter("dot")(a)(w), attrgetter("x.dot") (red-team round 63)
+        for part in (p for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                     for p in a.value.split(".") if p in vendor_methods):  # fmt: skip
+            hit("vendor-op", node, f"operator.attrgetter reads .{part}, the method that does the whole "
+                f"{vendor_methods[part]} op")  # fmt: skip
     if func and func.startswith("torch.") and func.split(".")[-1] in vendor_methods:  # torch.Tensor.softmax(x)
         hit("vendor-op", node, f"{func}() calls the vendor op that does the whole {vendor_methods[func.split('.')[-1]]}"
             " op")  # fmt: skip
