@@ -1522,3 +1522,41 @@ def test_a_vendor_op_run_only_in_cpu_modes_short_batch_is_seen_dispatched(fresh_
     (tmp_path / "batch_only.py").write_text(source)
     outcome = referee.judge_item(replace(_request(tmp_path / "batch_only.py", rounds=2), guard=True))
     assert (outcome.status, outcome.rule) == (Status.REWARD_HACK, "vendor-op"), outcome.log
+
+
+@pytest.mark.parametrize(("first", "timed_sets", "meaning"), [
+    ([["rms"], ["rms"]], [["rms"], ["rms"]], None),  # honest: each set's timed calls launch its first call's kernels
+    ([["softmax_warp"], ["softmax_smem"]], [["softmax_warp"], ["softmax_smem"]], None),  # per set, values choose
+    # a cache keyed on the values, filled by the first call (or after a few repeats): the timed repeats launch only the
+    # key's read and the copy, and so did the untimed call after them, itself a repeat (round 63, eb01, modelled)
+    ([["key", "rms"], ["key", "rms"]], [["key", "rms"], ["key", "copy"]], "a result kept from a call before"),
+    ([["rms"], None], [["rms"], ["copy"]], None),  # no CUPTI names for a call: nothing to hold it to
+])  # fmt: skip
+def test_each_timed_sets_kernels_are_held_to_the_first_call_on_its_values(monkeypatch, first, timed_sets,
+                                                                          meaning) -> None:  # fmt: skip
+    from types import SimpleNamespace
+
+    from pytest_solbench.judge import timed
+
+    requests = []
+
+    def calls(kernel, problem, workload, cases, kernels, timed_names=()):  # every set's first call in one request
+        requests.append([case.where for case in cases])
+        return first
+
+    monkeypatch.setattr(timed, "_calls", calls)
+    monkeypatch.setattr(timed, "_expected", lambda reference, args, definition: (["out"], {}))
+    sets = [timed._Set([], [], {}, [f"private {k}"]) for k in range(2)]
+    names, expected = timed._first_calls(None, SimpleNamespace(definition=None), None, None, sets,
+                                         timed.Checked(["args"], [], {}, ["rms"]))  # fmt: skip
+    assert requests == [[f"a first call on the values of input set {k}, before the timed calls" for k in (1, 2)]]
+    assert sorted(expected) == sorted(id(s.private) for s in sets)  # the reference's runs, for _check_sets
+    measured = {"method": "cupti", "kernel_names_by_set": timed_sets}
+    if meaning is None:
+        timed._first_kernels(names, measured)
+    else:
+        with pytest.raises(referee.Verdict) as raised:
+            timed._first_kernels(names, measured)
+        assert raised.value.outcome.rule == "kernel-set-changed" and meaning in raised.value.outcome.log
+    assert timed._first_calls(None, None, None, None, sets, timed.Checked([], [], {}, None)) == (None, None)  # events
+    assert timed._first_calls(None, None, None, None, sets, None) == (None, None)  # the baseline

@@ -37,9 +37,10 @@ _BUILTIN_CLASSES = frozenset(n for n, v in vars(builtins).items() if isinstance(
 #: Library classes a plain class may derive from, and a pattern may name to read fields: none has a metaclass that
 #: lets an array be an instance (``abc``'s ``register``, a ``__subclasshook__``, a runtime protocol: ``os.PathLike``
 #: and ``typing.Hashable`` are ABCs too, round 63, ea01, ea03)
-PLAIN_LIBRARY_CLASSES = frozenset(("typing.NamedTuple", "typing.Generic", "typing.TypedDict", "typing_extensions.NamedTuple",
-                                   "typing_extensions.TypedDict", "enum.Enum", "enum.IntEnum", "enum.Flag",
-                                   "enum.IntFlag", "enum.StrEnum", "enum.ReprEnum", "types.SimpleNamespace"))  # fmt: skip
+PLAIN_LIBRARY_CLASSES = frozenset(("typing.NamedTuple", "typing.Generic", "typing.TypedDict", "enum.Enum",
+                                   "typing_extensions.NamedTuple", "typing_extensions.TypedDict", "enum.IntEnum",
+                                   "enum.Flag", "enum.IntFlag", "enum.StrEnum", "enum.ReprEnum",
+                                   "types.SimpleNamespace"))  # fmt: skip
 
 
 def _bindings(tree: ast.AST) -> dict[str, int]:

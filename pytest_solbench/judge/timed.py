@@ -14,10 +14,11 @@ judge, in its own memory:
   outside the timed window), so it too holds the last call's work alone, and no call finds its slots already
   written by an earlier one (red-team round 6);
 - on the GPU: refuses timed calls that launched no kernel (``no-kernel``), or on one input set other kernels than
-  each other or than an untimed call on the same values after them (``kernel-set-changed``); then times one more batch from outside, each call on
-  inputs of its own never shown before (fresh values from seeds of their own) and into outputs of its own, checks
-  the inputs and outputs of calls it picks at random after the batch, and holds the reported median against that
-  outside clock (``judge.corroborate``); clocks are read here, not taken from the kernel's process.
+  each other, than the first call ever made on the set's values (a checked call before the timed ones), or than an
+  untimed call on the same values after them (``kernel-set-changed``); then times one more batch from outside,
+  each call on inputs of its own never shown before (fresh values from seeds of their own) and into outputs of its
+  own, checks the inputs and outputs of calls it picks at random after the batch, and holds the reported median
+  against that outside clock (``judge.corroborate``); clocks are read here, not taken from the kernel's process.
 
 Why fresh inputs in the outside batch: the timed sets repeat (a rotation of 2 to 8), so a kernel that recognises a
 repeat (by the harness's set index, an address or a few values) can compute each set once and replay its result
@@ -99,6 +100,7 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
                 _calls_after(kernel, request, problem, workload, reference, sets, None, last,
                              ran.get(id(sets[0].private)))  # fmt: skip
             return None
+        first, expected = _first_calls(kernel, problem, workload, reference, sets, last)
         probe = clocks.probe_for(request.device)
         before = probe() if probe else None
         answer = kernel.ask("timed", base, schema.measure)
@@ -110,10 +112,11 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
         if not request.rounds:  # the baseline: the reference itself, in a process of its own; nothing to check
             return measured
         try:
-            ran = _check_sets(kernel, seen, request, problem, workload, reference, updated)
+            ran = _check_sets(kernel, seen, request, problem, workload, reference, updated, expected=expected)
             known = ran.get(id(sets[_compared_set(measured, sets) or 0].private))  # for ``_calls_after``
-            del ran, seen
+            del ran, seen, expected
             _kernel_sets(measured)
+            _first_kernels(first, measured)
             _outside_clock(kernel, request, problem, workload, axis_values, reference, measured, updated)
             if last is not None:
                 _calls_after(kernel, request, problem, workload, reference, sets, measured, last, known)
@@ -286,16 +289,18 @@ class _Wrong(Exception):
 
 
 def _check_sets(kernel: Kernel, sets: list[_Set], request: ItemRequest, problem: Any, workload: Any, reference: Any,
-                updated: set[int], what: Any = lambda k: f"the last timed call on input set {k + 1}") -> dict:
+                updated: set[int], what: Any = lambda k: f"the last timed call on input set {k + 1}",
+                expected: dict[int, tuple[list, dict]] | None = None) -> dict:  # fmt: skip
     """Each set's inputs unchanged (but for the reference's own in-place updates) and its outputs, those of the last
     call on it (``what(k)`` names it), right; a wrong one is called again untimed (``_recheck``). Returns the
-    reference's run on each private copy (``_expected``, by ``id``), for the call after the timed ones."""
+    reference's run on each private copy (``_expected``, by ``id``; ``expected``: those made already), for the call
+    after the timed ones."""
     from pytest_solbench.data import inputs
     from pytest_solbench.guard import tripwires
 
     definition = problem.definition
     names = [s.name for s in definition.inputs]
-    expected: dict[int, tuple[list, dict]] = {}  # by private copy: calls on one set share the reference's run
+    expected = dict(expected or {})  # by private copy: calls on one set share the reference's run
     for k, s in enumerate(sets):
         trip = tripwires.mutated(inputs.changed(s.private, s.inputs), names, updated)
         if trip is not None:
@@ -368,6 +373,35 @@ def _kernel_sets(measured: dict[str, Any]) -> None:
         names = ", ".join(list(measured["kernel_names"])[:6])
         raise hack("kernel-set-changed", f"timed calls on the same inputs launched {measured['distinct_kernel_sets']} "
                    f"different sets of kernels ({names}): work skipped on some calls")  # fmt: skip
+
+
+def _first_calls(kernel: Kernel, problem: Any, workload: Any, reference: Any, sets: list[_Set],
+                 last: Checked | None) -> tuple[list | None, dict | None]:  # fmt: skip
+    """Under CUPTI (the last correctness round said which kernels it launched), one checked call on each timed set's
+    values before any timed call, all in one request: the first calls the kernel's process ever makes on them, and
+    the kernels each launched (with the reference's run on each set, ``_expected`` by ``id``, which ``_check_sets``
+    uses again); (None, None) elsewhere. The timed phase calls each set many times: a kernel that keeps results by
+    their values, or does less work on values it has seen, launches other kernels on those repeats, and the untimed
+    call after the timed ones, a repeat too, matched them (red-team round 63, eb01, modelled). ``_first_kernels``
+    holds each set's timed kernels to its first call's."""
+    from pytest_solbench.judge.referee import Case
+
+    if last is None or last.kernel_names is None:
+        return None, None
+    expected = {id(s.private): _expected(reference, s.private, problem.definition) for s in sets}
+    cases = [Case(s.private, *expected[id(s.private)], f"a first call on the values of input set {k + 1}, before "
+                  "the timed calls") for k, s in enumerate(sets)]  # fmt: skip
+    return _calls(kernel, problem, workload, cases, True), expected
+
+
+def _first_kernels(first: list | None, measured: dict[str, Any]) -> None:
+    """Each set's timed calls launched the kernels of the first call on its values (``_first_calls``)."""
+    by_set = measured["kernel_names_by_set"] if measured["method"] == "cupti" else []
+    for k, (names, timed_names) in enumerate(zip(first or [], by_set)):
+        if names is not None and timed_names:
+            _same_kernels(names, timed_names, f"a first call on the values of input set {k + 1} launched",
+                          "the timed calls on them", "the timed calls did other work than a first call on the same "
+                          "values (a result kept from a call before, or work skipped on values seen)")  # fmt: skip
 
 
 def _calls_after(kernel: Kernel, request: ItemRequest, problem: Any, workload: Any, reference: Any, sets: list[_Set],
