@@ -77,6 +77,8 @@ for what in "$@"; do
       timed witness "${STOP[@]}" "$(cap 240)" "${PYTEST[@]}" -q -rs tests/test_vendor_kernels.py >"$LOGS/witness.log" 2>&1 ;;
     confine)  # which confinement measure stops CUDA in a kernel's process, and what under /proc, /sys the driver opens
       timed confine timeout "$(cap 240)" python benchmarks/confine_probe.py "$LOGS/confine" >"$LOGS/confine.log" 2>&1 ;;
+    kmeta)  # what Kineto says of a kernel beyond its name (grid, block, bytes): red-team round 64, ee01
+      timed kmeta timeout "$(cap 90)" python benchmarks/kineto_metadata_probe.py >"$LOGS/kmeta.log" 2>&1 ;;
     blocks)  # the judge's shared CUDA blocks: which exchange pattern leaves them allocated (session 19's 31 GiB)
       timed blocks timeout "$(cap 120)" python benchmarks/judge_blocks_probe.py 6 >"$LOGS/blocks.log" 2>&1 ;;
     ipc)  # CUDA and the judge's IPC tensors in a child with a private /dev/shm, then with a user id of its own
