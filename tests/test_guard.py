@@ -1118,3 +1118,27 @@ def test_a_class_pattern_over_a_class_of_a_sibling_module_reads_fields_only_wher
     found = [f.rule for f in scan_sources([("kernel.py", kernel), ("helpers.py", helper)], definition_name="d",
                                           op_type="gemm") if f.path == "kernel.py"]  # fmt: skip
     assert found == (["vendor-op"] if refused else [])
+
+
+@pytest.mark.parametrize("code, refused", [
+    ("def run(a, w):\n    f = a.dot\n    return f(w)\n", True),  # an array's GEMM read as a value (round 63)
+    ("class Engine:\n    def dot(self, a, b):\n        return a\n\n\nENGINE = Engine()\nf = ENGINE.dot\n", False),
+    ("class Engine:\n    def dot(self, a, b):\n        return a\n\n\nENGINE = Engine()\nENGINE = x\nf = ENGINE.dot\n", True),
+    ("import enum\n\n\nclass Path(enum.Enum):\n    mm = 'mm'\n    mv = 'mv'\n\n\np = Path.mv\n", False),
+    ("class C:\n    mv = None\n\n\nf = C.mv\n", True),  # a body's None may be replaced: not the class's own
+    ("import dataclasses\n\n\n@dataclasses.dataclass\nclass P:\n    mv: bool = False\n\n\nPLAN = P()\nf = PLAN.mv\n", False),
+    ("class H:\n    def __init__(self):\n        self.mv = None\n\n    def go(self):\n        return self.mv\n", False),
+    ("import torch\n\n\nclass H:\n    def dot(self, a):\n        return a\n\n    @torch.no_grad()\n    def go(self, a):\n"
+     "        return self.dot(a)\n", False),  # a grad mode keeps self (round 64, ef FV-4)
+    ("import functools\n\n\nclass H:\n    def dot(self, a):\n        return a\n\n    @functools.cache\n"
+     "    def go(self, a):\n        return self.dot(a)\n", True),  # another decorator may hand any object
+    ("class H:\n    def dot(self, a):\n        return a\n\n    def go(self, a):\n        return self.dot(a)\n\n\n"
+     "H.go(arr, w)\n", True),  # reached through its class: self is any object (round 22, aa01)
+])  # fmt: skip
+def test_an_attribute_named_like_a_vendor_method_is_the_kernels_own_only_where_its_class_binds_it(code: str,
+                                                                                                 refused: bool) -> None:
+    """A vendor method read as a value or called (round 63) is the kernel's own where a class of the file binds the
+    name itself and the attribute is read on that class, on ``self`` in its methods, or on a name bound once to an
+    instance (round 64, ef FV-1 to FV-6); elsewhere it may be an array's."""
+    found = [f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type="gemm")]
+    assert ("vendor-op" in found) == refused, found

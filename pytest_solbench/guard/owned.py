@@ -8,7 +8,8 @@ cannot reach torch's, the judge's or the builtins' objects (red-team round 21, c
   ``super().__new__(cls)`` with that one argument);
 - ``f.__wrapped__`` where ``f`` is a function the file defines (what its own decorator wrapped);
 - ``getattr(cfg, f.name)`` for ``f`` drawn from ``dataclasses.fields(cfg)``, the same ``cfg`` (z13);
-- ``self.softmax(...)`` where the enclosing class defines ``softmax`` itself (z29): its own method, not torch's;
+- ``self.softmax(...)`` where the enclosing class binds ``softmax`` itself (z29), and ``ENGINE.dot``, ``Path.mv``,
+  ``PLAN.logsumexp`` on a class of the file or a name bound once to an instance of it (round 64): its own, not torch's;
 - ``vars(x)`` of an object the rules cannot name (``**vars(meta)``, z05): no module, class or ``type(...)`` of
   anything named, so the frames' and torch's dictionaries stay out of its reach; the run-time layers back it.
 
@@ -113,33 +114,81 @@ def field_reads(tree: ast.Module, resolve: Resolve) -> set[int]:
     return found
 
 
-def own_method_calls(tree: ast.Module) -> set[int]:
-    """ids of ``self.m(...)`` calls (and of ``self.m`` read as a value) inside a method whose first parameter is
-    ``self``, where the enclosing class defines ``m`` with a ``def`` (the kernel's own method, not a tensor method of the same name). Not in a method
-    that is decorated or that the file reaches through its class or by its name as a string: then ``self`` can be
-    any object (``Tile.product(ndarray, ...)`` made ``self.dot`` numpy's GEMM: red-team round 22, aa01)."""
+#: Decorators under which a method is still called on its own object: torch's grad modes (round 64, ef FV-4)
+_PASS_THROUGH = ("torch.no_grad", "torch.inference_mode", "torch.enable_grad", "torch.autograd.no_grad",
+                 "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode")  # fmt: skip
+
+
+def _binds(cls: ast.ClassDef, resolve: Resolve) -> set[str]:
+    """What a class binds itself: its methods, the fields and members its body gives a literal (an enum's ``mv =
+    "mv"``, a dataclass's ``flag: bool = False``, an annotation alone, ``dataclasses.field(...)``) and ``self.x = ...``
+    in its methods. An instance or the class reads these before anything a base lends. A body's other values (``f =
+    None``, replaced later) are not the class's own."""
+    names = {item.name for item in cls.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    names |= {t.id for item in cls.body if isinstance(item, (ast.Assign, ast.AnnAssign))
+              and _literal(item.value, resolve)
+              for t in (item.targets if isinstance(item, ast.Assign) else [item.target]) if isinstance(t, ast.Name)}
+    for method in (m for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        self_name = _first_param(method)
+        names |= {n.attr for n in ast.walk(method) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+                  and isinstance(n.value, ast.Name) and n.value.id == self_name}  # fmt: skip
+    return names
+
+
+def _literal(value: ast.AST | None, resolve: Resolve) -> bool:
+    """An annotation's missing value, a constant other than None, a container of them, or ``dataclasses.field(...)``."""
+    if value is None:
+        return True
+    if isinstance(value, ast.Constant):
+        return value.value is not None
+    if isinstance(value, (ast.Tuple, ast.List, ast.Set)):
+        return all(_literal(e, resolve) for e in value.elts)
+    return isinstance(value, ast.Call) and resolve(value.func) == "dataclasses.field"
+
+
+def own_method_calls(tree: ast.Module, resolve: Resolve = lambda node: None) -> set[int]:
+    """ids of the kernel's own attributes named like a library's methods, and of calls of them (``self.dot(x)``,
+    ``f = ENGINE.dot``, ``Path.mv``, ``PLAN.logsumexp``): an attribute a class of the file binds itself (a method, a
+    field, an enum member, ``self.x = ...``) read
+
+    - on ``self`` inside a method of that class whose first parameter is ``self``, never rebound, undecorated (or
+      under a grad mode) and never reached through its class or by its name as a string: then ``self`` can be any
+      object (``Tile.product(ndarray, ...)`` made ``self.dot`` numpy's GEMM: red-team round 22, aa01);
+    - on the class itself, or on a name bound once, to an instance of it (``ENGINE = Engine()``; round 64, ef FV-1 to
+      FV-6: config flags, enum members, strategies, submodules named like vendor methods).
+
+    Classes and names bound more than once are not read: a name bound again may hold anything."""
+    from pytest_solbench.guard.patterns import bindings
+
     found: set[int] = set()
-    classes = {c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef)}
-    reached = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+    bound = bindings(tree)
+    classes = {c.name: c for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and bound.get(c.name) == 1}
+    binds = {name: _binds(cls, resolve) for name, cls in classes.items()}
+    instances = {t.id: n.value.func.id for n in ast.walk(tree) if isinstance(n, ast.Assign)
+                 and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name) and n.value.func.id in classes
+                 for t in n.targets if isinstance(t, ast.Name) and bound.get(t.id) == 1}  # fmt: skip
+    owners = {**{name: binds[name] for name in classes}, **{name: binds[c] for name, c in instances.items()}}
+    everything = [n for n in ast.walk(tree)]
+    for node in everything:
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in owners.get(
+                node.value.id, ()):  # fmt: skip
+            found.add(id(node))
+    reached = {n.attr for n in everything if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
                and n.value.id in classes}  # fmt: skip
-    reached |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    reached |= {n.value for n in everything if isinstance(n, ast.Constant) and isinstance(n.value, str)}
     for cls, method in _methods(tree):
-        if method.decorator_list or method.name in reached:
+        decorators = [resolve(d.func if isinstance(d, ast.Call) else d) for d in method.decorator_list]
+        if any(d not in _PASS_THROUGH for d in decorators) or method.name in reached or cls.name not in binds:
             continue
-        own = {item.name for item in cls.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        own -= {t.id for item in cls.body if isinstance(item, (ast.Assign, ast.AnnAssign))
-                for t in (item.targets if isinstance(item, ast.Assign) else [item.target]) if isinstance(t, ast.Name)}
         self_name = _first_param(method)
         rebound = {n.id for n in ast.walk(method) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         if not self_name or self_name in rebound:
             continue
         for node in ast.walk(method):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in own
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == self_name):  # fmt: skip
+            if (isinstance(node, ast.Attribute) and node.attr in binds[cls.name] and isinstance(node.value, ast.Name)
+                    and node.value.id == self_name):  # fmt: skip
                 found.add(id(node))
-            elif (isinstance(node, ast.Attribute) and node.attr in own and isinstance(node.value, ast.Name)
-                  and node.value.id == self_name):  # fmt: skip
-                found.add(id(node))  # self.dot handed on as a value: the method's own too
+    found |= {id(n) for n in everything if isinstance(n, ast.Call) and id(n.func) in found}
     return found
 
 

@@ -43,7 +43,7 @@ PLAIN_LIBRARY_CLASSES = frozenset(("typing.NamedTuple", "typing.Generic", "typin
                                    "types.SimpleNamespace"))  # fmt: skip
 
 
-def _bindings(tree: ast.AST) -> dict[str, int]:
+def bindings(tree: ast.AST) -> dict[str, int]:
     """How many times each bare name is bound anywhere in the file (assignments, loops, imports, defs, classes)."""
     count: dict[str, int] = {}
 
@@ -85,7 +85,7 @@ class Classes:
         self.resolver = resolver
         self.resolve = resolver.resolve
         self.plain_imports = plain_imports
-        bound = _bindings(tree)
+        bound = bindings(tree)
         self.defs: dict[str, list[ast.ClassDef]] = {}  # every class statement of each name
         for cls in (c for c in ast.walk(tree) if isinstance(c, ast.ClassDef)):
             self.defs.setdefault(cls.name, []).append(cls)

@@ -198,6 +198,9 @@ def _matches(name: str, prefix: str) -> bool:
     return name == prefix or name.startswith(prefix + ".")
 
 
+#: Calls that name an attribute by a string argument
+_BY_NAME = ("builtins.getattr", "builtins.hasattr", "builtins.setattr", "builtins.delattr", "operator.attrgetter",
+            "operator.methodcaller")  # fmt: skip
 _CACHE_DECORATORS = ("functools.lru_cache", "functools.cache", "functools.cached_property", "cachetools")
 _PATCH_CALLS = {"builtins.setattr", "builtins.delattr"}
 
@@ -229,7 +232,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     inner = {id(n.value) for n in walked if isinstance(n, ast.Attribute)} | harmless_calls(walked, resolver.resolve)
     inner |= locals_handed_on(tree, resolver.resolve)  # log.debug("%(n)d", locals()) in a function (round 50, cp)
     inner |= own_attribute_reads(walked, resolver.resolve)  # **vars(meta) (round 21, z05)
-    own_calls = own_method_calls(tree)  # self.softmax(x) of a class that defines softmax (round 21, z29)
+    own_calls = own_method_calls(tree, resolver.resolve)  # self.softmax(x) of a class that binds it (round 21, z29)
     defined = frozenset(f.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body
                         if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))  # fmt: skip
     callees, plain_calls, folded = call_sites(walked, resolver.resolve)
@@ -418,6 +421,9 @@ def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[st
         hit("computed-name", node, f"{func}() of a computed name hides what is imported")
     if func in ("builtins.getattr", "builtins.hasattr") and owner and computed:
         hit("computed-name", node, f"{func[9:]}() of a computed name on {owner} hides what is used")
+    if func in _BY_NAME and (any(isinstance(a, ast.Starred) for a in node.args) or any(
+            k.arg is None for k in node.keywords)):  # getattr(*(a, "dot")) (red-team round 64, ed01, ed13)  # fmt: skip
+        hit("computed-name", node, f"{func}() of unpacked arguments hides which attribute it names")
     sampler = method if func is None and method in PRODUCT_SAMPLERS else getattr(named, "value", None)
     if sampler in PRODUCT_SAMPLERS and matching_families(context.op_type):  # rng.multivariate_normal (round 58, dl01)
         hit("unlisted-routine", node, f"{sampler} multiplies by a factor of the matrix it is given: with its normal "
