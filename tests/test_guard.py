@@ -1125,7 +1125,17 @@ def test_a_class_pattern_over_a_class_of_a_sibling_module_reads_fields_only_wher
     ("class Engine:\n    def dot(self, a, b):\n        return a\n\n\nENGINE = Engine()\nf = ENGINE.dot\n", False),
     ("class Engine:\n    def dot(self, a, b):\n        return a\n\n\nENGINE = Engine()\nENGINE = x\nf = ENGINE.dot\n", True),
     ("import enum\n\n\nclass Path(enum.Enum):\n    mm = 'mm'\n    mv = 'mv'\n\n\np = Path.mv\n", False),
-    ("class C:\n    mv = None\n\n\nf = C.mv\n", True),  # a body's None may be replaced: not the class's own
+    ("class C:\n    dot = None\n\n\nf = C.dot\n", True),  # a body's None may be replaced: not the class's own
+    ("class E:\n    def dot(self, o):\n        return o\n\n    def product(self, o):\n        return self.dot(o)\n\n"
+     "    alias = product\n\n\nz = E.alias(a, w)\n", True),  # reached through an alias (round 65, eg10)
+    ("class E:\n    def dot(self, o):\n        return o\n\n    def product(self, o):\n        return self.dot(o)\n\n\n"
+     "kind = type(E())\nz = kind.product(a, w)\n", True),  # through type(instance) (eg15)
+    ("class E:\n    def dot(self, o):\n        return o\n\n    def product(self, o):\n        return self.dot(o)\n\n\n"
+     "z = list(vars(E).values())[-1](a, w)\n", True),  # the class handed on as a value (eg11)
+    ("class E:\n    def dot(self, o):\n        return o\n\n    def product(self, o):\n        return self.dot(o)\n\n\n"
+     "ENGINE = E()\nz = ENGINE.product(w)\n", False),
+    ("class Base:\n    def mm(self, a, b):\n        return a\n\n\nclass Sub(Base):\n    def go(self, a, b):\n"
+     "        return self.mm(a, b)\n\n\nENGINES = {1: Sub()}\nz = ENGINES[1].mm(a, b)\n", False),  # ei FV-2, FV-3
     ("import dataclasses\n\n\n@dataclasses.dataclass\nclass P:\n    mv: bool = False\n\n\nPLAN = P()\nf = PLAN.mv\n", False),
     ("class H:\n    def __init__(self):\n        self.mv = None\n\n    def go(self):\n        return self.mv\n", False),
     ("import torch\n\n\nclass H:\n    def dot(self, a):\n        return a\n\n    @torch.no_grad()\n    def go(self, a):\n"

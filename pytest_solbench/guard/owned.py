@@ -146,6 +146,36 @@ def _literal(value: ast.AST | None, resolve: Resolve) -> bool:
     return isinstance(value, ast.Call) and resolve(value.func) == "dataclasses.field"
 
 
+#: The vendor methods an ndarray has: numpy's work leaves no operator record, so only the rules stand between
+#: ``a.dot`` and a kernel; a tensor's (``softmax``, ``mm``) dispatch an ``aten`` op the record holds at run time
+ARRAY_METHODS = frozenset(("dot",))
+
+
+def kernel_attributes(trees: Iterable[ast.Module]) -> frozenset[str]:
+    """Every attribute name the kernel's own sources bind: its classes' methods and fields, ``obj.x = ...`` stores,
+    named tuples' fields. A call or read of a tensor method by such a name (``stats.logsumexp``,
+    ``ENGINES[dt].softmax(x)``) is taken for the kernel's own; the operator record judges a tensor's at run time
+    (red-team round 65, ei FV-1 to FV-10)."""
+    names: set[str] = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                names |= _binds(node, lambda n: "dataclasses.field" if _named(n, "field") else None)
+                names |= {t.target.id for t in node.body if isinstance(t, ast.AnnAssign)
+                          and isinstance(t.target, ast.Name)}  # fmt: skip
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.add(node.attr)
+            elif isinstance(node, ast.Call) and (_named(node.func, "namedtuple") or _named(node.func, "NamedTuple")):
+                names |= {word for a in node.args[1:2] for c in ast.walk(a)
+                          if isinstance(c, ast.Constant) and isinstance(c.value, str)
+                          for word in c.value.replace(",", " ").split()}  # fmt: skip
+    return frozenset(names)
+
+
+def _named(node: ast.AST, name: str) -> bool:
+    return (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
+
+
 def own_method_calls(tree: ast.Module, resolve: Resolve = lambda node: None) -> set[int]:
     """ids of the kernel's own attributes named like a library's methods, and of calls of them (``self.dot(x)``,
     ``f = ENGINE.dot``, ``Path.mv``, ``PLAN.logsumexp``): an attribute a class of the file binds itself (a method, a
@@ -173,9 +203,7 @@ def own_method_calls(tree: ast.Module, resolve: Resolve = lambda node: None) -> 
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in owners.get(
                 node.value.id, ()):  # fmt: skip
             found.add(id(node))
-    reached = {n.attr for n in everything if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
-               and n.value.id in classes}  # fmt: skip
-    reached |= {n.value for n in everything if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    reached = _reached(tree, everything, set(instances))
     for cls, method in _methods(tree):
         decorators = [resolve(d.func if isinstance(d, ast.Call) else d) for d in method.decorator_list]
         if any(d not in _PASS_THROUGH for d in decorators) or method.name in reached or cls.name not in binds:
@@ -190,6 +218,25 @@ def own_method_calls(tree: ast.Module, resolve: Resolve = lambda node: None) -> 
                 found.add(id(node))
     found |= {id(n) for n in everything if isinstance(n, ast.Call) and id(n.func) in found}
     return found
+
+
+def _reached(tree: ast.Module, everything: list[ast.AST], instances: set[str]) -> set[str]:
+    """The method names a method's ``self`` may be another object under: read on anything but ``self`` or a name
+    bound once to an instance (the class, ``type(obj)``, an alias: red-team round 65, eg15), named as a bare name
+    (``alias = product`` in the class body, eg10) or in a string, or of a class handed on as a value (``vars(C)``,
+    eg11)."""
+    methods = list(_methods(tree))
+    selves = {_first_param(m) for _, m in methods} - {None}
+    reached = {n.attr for n in everything if isinstance(n, ast.Attribute) and not (
+        isinstance(n.value, ast.Name) and (n.value.id in selves or n.value.id in instances))}  # fmt: skip
+    reached |= {n.value for n in everything if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    names = {m.name for _, m in methods}
+    reached |= {n.id for n in everything if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in names}
+    held = {id(n.func) for n in everything if isinstance(n, ast.Call)} | {
+        id(n.value) for n in everything if isinstance(n, ast.Attribute)}
+    handed = {n.id for n in everything if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in held}
+    reached |= {m.name for cls, m in methods if cls.name in handed}
+    return reached
 
 
 def own_attribute_reads(nodes: Iterable[ast.AST], resolve: Resolve) -> set[int]:

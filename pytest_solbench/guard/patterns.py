@@ -67,6 +67,8 @@ def bindings(tree: ast.AST) -> dict[str, int]:
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             for name in node.names:
                 bind(name)
+        elif isinstance(node, ast.arg):  # a parameter: def f(a, float=collections.abc.Sized) (round 65, eg09)
+            bind(node.arg)
     return count
 
 

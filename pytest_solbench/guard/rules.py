@@ -29,7 +29,7 @@ from pytest_solbench.guard.names import (Resolver, local_exports, lookup, module
                                          strip_cpp)  # fmt: skip
 from pytest_solbench.guard.import_time import import_time_callees, lazy_local_import, names_used
 from pytest_solbench.guard.numerics import PRODUCT_SAMPLERS, WEIGHTING_KEYWORDS, call_sites, unlisted_routine
-from pytest_solbench.guard.owned import own_attribute_reads, own_method_calls
+from pytest_solbench.guard.owned import ARRAY_METHODS, kernel_attributes, own_attribute_reads, own_method_calls
 from pytest_solbench.guard.patterns import Classes, check_classes, plain_exports
 from pytest_solbench.guard.partial import hidden_imports, outside_the_listed_names, partly_importable, unimportable
 from pytest_solbench.guard.pointers import pointer_keys
@@ -109,9 +109,11 @@ def scan_sources(sources: Sequence[tuple[str, str]], *, definition_name: str, op
     if local_modules is None:
         local_modules = [path.split("/", 1)[0].removesuffix(".py") for path, _ in sources if path.endswith(".py")]
     exports = local_exports(sources, frozenset(local_modules))
-    plain = plain_exports(module_trees(sources), frozenset(local_modules), exports)
+    trees = module_trees(sources)
+    plain = plain_exports(trees, frozenset(local_modules), exports)
     context = _Context(definition_name, op_type, fp32_only, entry_point, frozenset(local_modules), exports,
-                       not lazy_local_import(sources, frozenset(local_modules)), names_used(sources), plain)
+                       not lazy_local_import(sources, frozenset(local_modules)), names_used(sources), plain,
+                       kernel_attributes(trees.values()))  # fmt: skip
     findings: list[Finding] = [*_allowance_findings(sources, solution)[1], *found]
     for path, text in skip_main_blocks(sources):  # a self-test under `if __name__ == "__main__":` never runs
         if path.endswith(PYTHON_SUFFIXES):
@@ -192,6 +194,7 @@ class _Context:
     imports_at_load: bool = True  # no module of the kernel's is first imported inside a function (``numerics``)
     names_by_path: Mapping[str, frozenset[str]] = None  # each Python source -> the names it uses (``names_used``)
     plain_classes: Mapping[str, frozenset[str]] = None  # each own module (dotted) -> its plain classes (``patterns``)
+    own_attributes: frozenset[str] = frozenset()  # attribute names the kernel's sources bind (``owned``)
 
 
 def _matches(name: str, prefix: str) -> bool:
@@ -233,6 +236,8 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
     inner |= locals_handed_on(tree, resolver.resolve)  # log.debug("%(n)d", locals()) in a function (round 50, cp)
     inner |= own_attribute_reads(walked, resolver.resolve)  # **vars(meta) (round 21, z05)
     own_calls = own_method_calls(tree, resolver.resolve)  # self.softmax(x) of a class that binds it (round 21, z29)
+    methods_judged = {m: f for m, f in vendor_methods.items()  # a tensor's by a name the kernel binds: the record's
+                      if m in ARRAY_METHODS or m not in context.own_attributes}  # (round 65, ei FV-1 to FV-10)
     defined = frozenset(f.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body
                         if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))  # fmt: skip
     callees, plain_calls, folded = call_sites(walked, resolver.resolve)
@@ -260,8 +265,8 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
                     for message in vendor_holder(name, vendor):
                         hit("vendor-op", node, message)
         if (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr in vendor_methods
-                and id(node) not in callees | own_calls and not resolver.resolve(node)
-                and not resolver.local_module(node.value)):  # fmt: skip
+                and node.attr in ARRAY_METHODS and id(node) not in callees | own_calls
+                and not resolver.resolve(node) and not resolver.local_module(node.value)):  # fmt: skip
             hit("vendor-op", node, f".{node.attr} read as a value is the method that does the whole "
                 f"{vendor_methods[node.attr]} op (f = a.dot; f(w): red-team round 63)")  # fmt: skip
         matmul = isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.MatMult)
@@ -273,7 +278,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
                 _check_name(name, node, hit, vendor, context, imported=False)
                 if resolver.resolve(node.func) in _IMPORT_CALLS and (why := unimportable(name, context.local_modules)):
                     hit("unlisted-import", node, why)
-            _check_call(node, resolver, hit, {} if id(node) in own_calls else vendor_methods, context, defined)
+            _check_call(node, resolver, hit, {} if id(node) in own_calls else methods_judged, context, defined)
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             if turns_off(node):
                 continue  # torch.backends.cuda.matmul.allow_tf32 = False asks for more precision, not less
