@@ -119,15 +119,26 @@ _PASS_THROUGH = ("torch.no_grad", "torch.inference_mode", "torch.enable_grad", "
                  "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode")  # fmt: skip
 
 
-def _binds(cls: ast.ClassDef, resolve: Resolve) -> set[str]:
+#: Libraries whose classes lend an instance a family's vendor method (an ndarray's ``dot``)
+_LENDING = ("numpy", "cupy", "scipy", "jax", "torch.Tensor", "torch._C")
+
+
+def _binds(cls: ast.ClassDef, resolve: Resolve, local: frozenset[str] = frozenset()) -> set[str]:
     """What a class binds itself: its methods, the fields and members its body gives a literal (an enum's ``mv =
-    "mv"``, a dataclass's ``flag: bool = False``, an annotation alone, ``dataclasses.field(...)``) and ``self.x = ...``
-    in its methods. An instance or the class reads these before anything a base lends. A body's other values (``f =
-    None``, replaced later) are not the class's own."""
+    "mv"``, a dataclass's ``flag: bool = False``, ``dataclasses.field(...)``), and, where no base can lend a method
+    (every base a class of the file, ``local``, or a named class outside the array libraries), an annotation alone and
+    ``self.x = ...`` in its methods. An instance or the class reads these before anything a base lends; an annotation
+    or a store in a method that never runs binds nothing, and a base ``type(a)`` of an ndarray then lends its ``dot``
+    (red-team round 66, ej03, ej04). A body's other values (``f = None``, replaced later) are not the class's own."""
+    lends = any(not (isinstance(b, ast.Name) and b.id in local) and (
+        not (name := resolve(b) if isinstance(b, (ast.Name, ast.Attribute)) else None)
+        or name.startswith(_LENDING)) for b in cls.bases)  # fmt: skip
     names = {item.name for item in cls.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
     names |= {t.id for item in cls.body if isinstance(item, (ast.Assign, ast.AnnAssign))
-              and _literal(item.value, resolve)
+              and _literal(item.value, resolve) and (item.value is not None or not lends)
               for t in (item.targets if isinstance(item, ast.Assign) else [item.target]) if isinstance(t, ast.Name)}
+    if lends:
+        return names
     for method in (m for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))):
         self_name = _first_param(method)
         names |= {n.attr for n in ast.walk(method) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
@@ -158,9 +169,11 @@ def kernel_attributes(trees: Iterable[ast.Module]) -> frozenset[str]:
     (red-team round 65, ei FV-1 to FV-10)."""
     names: set[str] = set()
     for tree in trees:
+        local = frozenset(c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef))
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
-                names |= _binds(node, lambda n: "dataclasses.field" if _named(n, "field") else None)
+                names |= _binds(node, lambda n: "dataclasses.field" if _named(n, "field") else "builtins.object",
+                                local)  # fmt: skip
                 names |= {t.target.id for t in node.body if isinstance(t, ast.AnnAssign)
                           and isinstance(t.target, ast.Name)}  # fmt: skip
             elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
@@ -193,17 +206,18 @@ def own_method_calls(tree: ast.Module, resolve: Resolve = lambda node: None) -> 
     found: set[int] = set()
     bound = bindings(tree)
     classes = {c.name: c for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and bound.get(c.name) == 1}
-    binds = {name: _binds(cls, resolve) for name, cls in classes.items()}
-    instances = {t.id: n.value.func.id for n in ast.walk(tree) if isinstance(n, ast.Assign)
-                 and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name) and n.value.func.id in classes
-                 for t in n.targets if isinstance(t, ast.Name) and bound.get(t.id) == 1}  # fmt: skip
-    owners = {**{name: binds[name] for name in classes}, **{name: binds[c] for name, c in instances.items()}}
+    local = frozenset(c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef))
+    binds = {name: _binds(cls, resolve, local) for name, cls in classes.items()}
+    instances = _instances(tree, set(classes))  # id of a name read -> the classes it holds an instance of
     everything = [n for n in ast.walk(tree)]
     for node in everything:
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in owners.get(
-                node.value.id, ()):  # fmt: skip
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+            continue
+        held = instances.get(id(node.value)) or ({node.value.id} if node.value.id in classes else set())
+        if held and all(node.attr in binds[c] for c in held):
             found.add(id(node))
-    reached = _reached(tree, everything, set(instances))
+    names = {n.id for n in everything if isinstance(n, ast.Name) and id(n) in instances}
+    reached = _reached(tree, everything, names)
     for cls, method in _methods(tree):
         decorators = [resolve(d.func if isinstance(d, ast.Call) else d) for d in method.decorator_list]
         if any(d not in _PASS_THROUGH for d in decorators) or method.name in reached or cls.name not in binds:
@@ -212,28 +226,101 @@ def own_method_calls(tree: ast.Module, resolve: Resolve = lambda node: None) -> 
         rebound = {n.id for n in ast.walk(method) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         if not self_name or self_name in rebound:
             continue
+        bases = set().union(*(binds.get(b.id, set()) for b in cls.bases if isinstance(b, ast.Name)))
         for node in ast.walk(method):
             if (isinstance(node, ast.Attribute) and node.attr in binds[cls.name] and isinstance(node.value, ast.Name)
                     and node.value.id == self_name):  # fmt: skip
                 found.add(id(node))
+            elif isinstance(node, ast.Attribute) and _is_super_call(node.value) and node.attr in bases:
+                found.add(id(node))  # super().dot(...): a base of the file's own (round 66, el FV4)
     found |= {id(n) for n in everything if isinstance(n, ast.Call) and id(n.func) in found}
+    return found
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_NESTED = (*_SCOPES, ast.ClassDef, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _in_scope(scope: ast.AST) -> list[ast.AST]:
+    """The nodes of a module's or function's own scope: not those of the functions, classes and comprehensions in it
+    (their names are bound here)."""
+    found: list[ast.AST] = []
+    todo = list(ast.iter_child_nodes(scope))
+    while todo:
+        node = todo.pop()
+        found.append(node)
+        if not isinstance(node, _NESTED):
+            todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _made(value: ast.AST, classes: set[str]) -> set[str] | None:
+    """The classes of the file ``value`` makes an instance of: ``C(...)``, or ``C(...) if t else D(...)``."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in classes:
+        return {value.func.id}
+    if isinstance(value, ast.IfExp):
+        body, orelse = _made(value.body, classes), _made(value.orelse, classes)
+        return body | orelse if body and orelse else None
+    return None
+
+
+def _instances(tree: ast.Module, classes: set[str]) -> dict[int, set[str]]:
+    """ids of the names read that hold an instance of a class of the file: bound once in the whole file, at its top
+    level, to ``C(...)`` (or a choice of two), read anywhere; or bound so once in a function's own scope (its
+    parameters, loops, imports and ``global`` counted), read there (round 66, el FV8 to FV10: a name bound again in
+    another function is another name)."""
+    from pytest_solbench.guard.patterns import bindings
+
+    bound = bindings(tree)  # a name bound once in the whole file, at its top level: read anywhere (ENGINE = E())
+    top = {t.id: kinds for n in tree.body if isinstance(n, ast.Assign) and len(n.targets) == 1
+           for t in n.targets if isinstance(t, ast.Name) and bound.get(t.id) == 1
+           and (kinds := _made(n.value, classes))}  # fmt: skip
+    found = {id(n): top[n.id] for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+             and n.id in top}  # fmt: skip
+    for scope in (n for n in ast.walk(tree) if isinstance(n, _SCOPES)):
+        nodes = _in_scope(scope)
+        count: dict[str, int] = {}
+        made: dict[str, set[str]] = {}
+        for node in nodes:
+            names: list[str] = []
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                names = [node.id]
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names = [node.name]
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.asname or a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                names = list(node.names) * 2  # bound elsewhere too: never this scope's alone
+            elif isinstance(node, ast.arg) or isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+                names = [node.arg if isinstance(node, ast.arg) else node.name]
+            for name in names:
+                count[name] = count.get(name, 0) + 1
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                kinds = _made(node.value, classes)
+                if kinds:
+                    made[node.targets[0].id] = kinds
+        for node in nodes:
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and count.get(node.id) == 1 and (
+                    node.id in made):  # fmt: skip
+                found[id(node)] = made[node.id]
     return found
 
 
 def _reached(tree: ast.Module, everything: list[ast.AST], instances: set[str]) -> set[str]:
     """The method names a method's ``self`` may be another object under: read on anything but ``self`` or a name
-    bound once to an instance (the class, ``type(obj)``, an alias: red-team round 65, eg15), named as a bare name
-    (``alias = product`` in the class body, eg10) or in a string, or of a class handed on as a value (``vars(C)``,
-    eg11)."""
+    bound once to an instance (the class, ``type(obj)``, an alias: red-team round 65, eg15; ``super()`` is the same
+    self), named as a bare name (``alias = product`` in the class body, eg10) or in a string, or of a class handed on
+    as a value (``vars(C)``, eg11; a base of the file's classes is not handed on)."""
     methods = list(_methods(tree))
     selves = {_first_param(m) for _, m in methods} - {None}
-    reached = {n.attr for n in everything if isinstance(n, ast.Attribute) and not (
+    reached = {n.attr for n in everything if isinstance(n, ast.Attribute) and not _is_super_call(n.value) and not (
         isinstance(n.value, ast.Name) and (n.value.id in selves or n.value.id in instances))}  # fmt: skip
     reached |= {n.value for n in everything if isinstance(n, ast.Constant) and isinstance(n.value, str)}
     names = {m.name for _, m in methods}
     reached |= {n.id for n in everything if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in names}
     held = {id(n.func) for n in everything if isinstance(n, ast.Call)} | {
-        id(n.value) for n in everything if isinstance(n, ast.Attribute)}
+        id(n.value) for n in everything if isinstance(n, ast.Attribute)} | {
+        id(b) for n in everything if isinstance(n, ast.ClassDef) for b in n.bases}  # a subclass's self is one too
     handed = {n.id for n in everything if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in held}
     reached |= {m.name for cls, m in methods if cls.name in handed}
     return reached
