@@ -1152,3 +1152,27 @@ def test_an_attribute_named_like_a_vendor_method_is_the_kernels_own_only_where_i
     instance (round 64, ef FV-1 to FV-6); elsewhere it may be an array's."""
     found = [f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type="gemm")]
     assert ("vendor-op" in found) == refused, found
+
+
+@pytest.mark.parametrize("body, refused", [
+    ("    a = Tile(x)\n    return [a.dot(v) for v in w]\n", False),  # a closure over its own tile (round 67, eo)
+    ("    a: Tile = Tile(x)\n    return a.dot(w)\n", False),
+    ("    a, b = Tile(x), Tile(w)\n    return a.dot(b)\n", False),
+    ("    a = Tile(x)\n    return list(map(lambda v: a.dot(v), w))\n", False),
+    ("    a = Tile(x)\n\n    def swap():\n        nonlocal a\n        a = arr\n    swap()\n    return a.dot(w)\n", True),
+    ("    a = Tile(x)\n    [(a := arr) for _ in [0]]\n    return a.dot(w)\n", True),  # a walrus binds run's a
+    ("    a = Tile(x)\n    return [a.dot(v) for a in w]\n", True),  # the comprehension's own a
+    ("    a = Tile(x)\n    f = lambda a=arr: a.dot(w)\n    return f()\n", True),
+    ("    a, b = Tile(x), arr\n    return b.dot(w)\n", True),
+    ("    a = Odd(x)\n    return a.dot(w)\n", True),  # __new__ may hand back x itself (round 67, em01)
+    ("    a = Meta(x)\n    return a.dot(w)\n", True),  # so may a metaclass's __call__ (em02)
+])  # fmt: skip
+def test_an_own_tiles_dot_is_read_through_its_functions_scopes(body: str, refused: bool) -> None:
+    """``.dot`` is judged strictly (numpy's has no operator record): a name bound once in a function to an instance of
+    the file's class is its own there and in the closures that do not bind it again (round 67, eo FV1, FV3, FV4, FV6,
+    FV7); a ``nonlocal``, a walrus or a parameter of the same name may hold an array."""
+    code = ("class Tile:\n    def dot(self, o):\n        return o\n\n\nclass Odd(Tile):\n    def __new__(cls, x):\n"
+            "        return x\n\n\nclass Meta(Tile, metaclass=type):\n    pass\n\n\n"
+            f"def run(x, w, arr):\n{body}")
+    found = [f.rule for f in scan_sources([("k.py", code)], definition_name="d", op_type="gemm")]
+    assert ("vendor-op" in found) == refused, found

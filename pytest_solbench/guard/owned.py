@@ -208,7 +208,7 @@ def own_method_calls(tree: ast.Module, resolve: Resolve = lambda node: None) -> 
     classes = {c.name: c for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and bound.get(c.name) == 1}
     local = frozenset(c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef))
     binds = {name: _binds(cls, resolve, local) for name, cls in classes.items()}
-    instances = _instances(tree, set(classes))  # id of a name read -> the classes it holds an instance of
+    instances = _instances(tree, _constructing(classes))  # id of a name read -> the classes it holds an instance of
     everything = [n for n in ast.walk(tree)]
     for node in everything:
         if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
@@ -264,11 +264,60 @@ def _made(value: ast.AST, classes: set[str]) -> set[str] | None:
     return None
 
 
+def _constructing(classes: dict[str, ast.ClassDef]) -> set[str]:
+    """The classes whose call surely makes an instance of them: none of them or of their bases in the file defines
+    ``__new__`` or has a metaclass (either may hand back the argument itself, an ndarray: round 67, em01, em02)."""
+    odd = {name for name, cls in classes.items() if cls.keywords or any(
+        isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "__new__" for item in cls.body)}
+    changed = True
+    while changed:
+        changed = False
+        for name, cls in classes.items():
+            if name not in odd and any(isinstance(b, ast.Name) and b.id in odd for b in cls.bases):
+                odd.add(name)
+                changed = True
+    return set(classes) - odd
+
+
+def _scope_names(nodes: list[ast.AST], classes: set[str]) -> tuple[dict[str, int], dict[str, set[str]]]:
+    """(how many times each name is bound, the names bound to an instance of the file's classes) over one scope's own
+    nodes: its parameters, loops, imports, ``global`` and match captures counted; ``n = C(...)``, ``n: C = C(...)``
+    and ``a, b = C(x), D(y)`` make instances (round 67, eo FV3, FV4)."""
+    count: dict[str, int] = {}
+    made: dict[str, set[str]] = {}
+    for node in nodes:
+        names: list[str] = []
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names = [node.id]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names = [node.name]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a.asname or a.name.split(".")[0] for a in node.names]
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names = list(node.names) * 2  # bound elsewhere too: never this scope's alone
+        elif isinstance(node, ast.arg) or isinstance(node, (ast.MatchAs, ast.MatchStar, ast.ExceptHandler)) and (
+                node.name):  # fmt: skip
+            names = [node.arg if isinstance(node, ast.arg) else node.name]
+        for name in names:
+            count[name] = count.get(name, 0) + 1
+        pairs: list[tuple[ast.AST, ast.AST]] = []
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            pairs = list(zip(target.elts, node.value.elts)) if isinstance(target, ast.Tuple) and isinstance(
+                node.value, ast.Tuple) and len(target.elts) == len(node.value.elts) else [(target, node.value)]
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            pairs = [(node.target, node.value)]
+        for target, value in pairs:
+            if isinstance(target, ast.Name) and (kinds := _made(value, classes)):
+                made[target.id] = kinds
+    return count, made
+
+
 def _instances(tree: ast.Module, classes: set[str]) -> dict[int, set[str]]:
     """ids of the names read that hold an instance of a class of the file: bound once in the whole file, at its top
-    level, to ``C(...)`` (or a choice of two), read anywhere; or bound so once in a function's own scope (its
-    parameters, loops, imports and ``global`` counted), read there (round 66, el FV8 to FV10: a name bound again in
-    another function is another name)."""
+    level, to ``C(...)`` (or a choice of two), read anywhere; or bound so once in a function's own scope, read there
+    and in the lambdas, comprehensions and functions inside it that bind no name of the same (round 66, el FV8 to
+    FV10: a name bound again in another function is another name; round 67, eo FV1, FV6, FV7: closures)."""
     from pytest_solbench.guard.patterns import bindings
 
     bound = bindings(tree)  # a name bound once in the whole file, at its top level: read anywhere (ENGINE = E())
@@ -278,28 +327,18 @@ def _instances(tree: ast.Module, classes: set[str]) -> dict[int, set[str]]:
     found = {id(n): top[n.id] for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
              and n.id in top}  # fmt: skip
     for scope in (n for n in ast.walk(tree) if isinstance(n, _SCOPES)):
-        nodes = _in_scope(scope)
-        count: dict[str, int] = {}
-        made: dict[str, set[str]] = {}
-        for node in nodes:
-            names: list[str] = []
-            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                names = [node.id]
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names = [node.name]
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                names = [a.asname or a.name.split(".")[0] for a in node.names]
-            elif isinstance(node, (ast.Global, ast.Nonlocal)):
-                names = list(node.names) * 2  # bound elsewhere too: never this scope's alone
-            elif isinstance(node, ast.arg) or isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-                names = [node.arg if isinstance(node, ast.arg) else node.name]
-            for name in names:
-                count[name] = count.get(name, 0) + 1
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                kinds = _made(node.value, classes)
-                if kinds:
-                    made[node.targets[0].id] = kinds
-        for node in nodes:
+        count, made = _scope_names(_in_scope(scope), classes)
+        for name in {n for node in ast.walk(scope) for n in (  # bound here from inside: nonlocal, a walrus
+                node.names if isinstance(node, (ast.Global, ast.Nonlocal)) else
+                [node.target.id] if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name) else [])}:
+            made.pop(name, None)
+        inner = [n for n in ast.walk(scope) if n is not scope and isinstance(n, _NESTED)]
+        shadowed = set().union(*(_scope_names(_in_scope(n), classes)[0] for n in inner))
+        for node in ast.walk(scope) if inner else _in_scope(scope):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and count.get(node.id) == 1 and (
+                    node.id in made and node.id not in shadowed):  # fmt: skip
+                found[id(node)] = made[node.id]
+        for node in _in_scope(scope):  # its own reads, whatever a nested scope binds
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and count.get(node.id) == 1 and (
                     node.id in made):  # fmt: skip
                 found[id(node)] = made[node.id]
