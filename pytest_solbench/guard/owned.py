@@ -283,22 +283,12 @@ def _scope_names(nodes: list[ast.AST], classes: set[str]) -> tuple[dict[str, int
     """(how many times each name is bound, the names bound to an instance of the file's classes) over one scope's own
     nodes: its parameters, loops, imports, ``global`` and match captures counted; ``n = C(...)``, ``n: C = C(...)``
     and ``a, b = C(x), D(y)`` make instances (round 67, eo FV3, FV4)."""
+    from pytest_solbench.guard.patterns import bound_names
+
     count: dict[str, int] = {}
     made: dict[str, set[str]] = {}
     for node in nodes:
-        names: list[str] = []
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names = [node.id]
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names = [node.name]
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [a.asname or a.name.split(".")[0] for a in node.names]
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            names = list(node.names) * 2  # bound elsewhere too: never this scope's alone
-        elif isinstance(node, ast.arg) or isinstance(node, (ast.MatchAs, ast.MatchStar, ast.ExceptHandler)) and (
-                node.name):  # fmt: skip
-            names = [node.arg if isinstance(node, ast.arg) else node.name]
-        for name in names:
+        for name in bound_names(node):
             count[name] = count.get(name, 0) + 1
         pairs: list[tuple[ast.AST, ast.AST]] = []
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -327,20 +317,18 @@ def _instances(tree: ast.Module, classes: set[str]) -> dict[int, set[str]]:
     found = {id(n): top[n.id] for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
              and n.id in top}  # fmt: skip
     for scope in (n for n in ast.walk(tree) if isinstance(n, _SCOPES)):
-        count, made = _scope_names(_in_scope(scope), classes)
+        own = _in_scope(scope)
+        count, made = _scope_names(own, classes)
         for name in {n for node in ast.walk(scope) for n in (  # bound here from inside: nonlocal, a walrus
                 node.names if isinstance(node, (ast.Global, ast.Nonlocal)) else
                 [node.target.id] if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name) else [])}:
             made.pop(name, None)
         inner = [n for n in ast.walk(scope) if n is not scope and isinstance(n, _NESTED)]
         shadowed = set().union(*(_scope_names(_in_scope(n), classes)[0] for n in inner))
-        for node in ast.walk(scope) if inner else _in_scope(scope):
+        kept = {id(n) for n in own}
+        for node in ast.walk(scope) if inner else own:  # its own reads, and its closures' of names they do not bind
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and count.get(node.id) == 1 and (
-                    node.id in made and node.id not in shadowed):  # fmt: skip
-                found[id(node)] = made[node.id]
-        for node in _in_scope(scope):  # its own reads, whatever a nested scope binds
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and count.get(node.id) == 1 and (
-                    node.id in made):  # fmt: skip
+                    node.id in made and (id(node) in kept or node.id not in shadowed)):  # fmt: skip
                 found[id(node)] = made[node.id]
     return found
 

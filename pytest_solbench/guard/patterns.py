@@ -43,32 +43,33 @@ PLAIN_LIBRARY_CLASSES = frozenset(("typing.NamedTuple", "typing.Generic", "typin
                                    "types.SimpleNamespace"))  # fmt: skip
 
 
+def bound_names(node: ast.AST) -> list[str]:
+    """The bare names one node binds in its scope: an assignment's, a loop's or a ``with``'s target, a ``del``, a def,
+    a class, an import, a parameter (``def f(a, float=collections.abc.Sized)``: round 65, eg09), a match capture, an
+    except name; a ``global``/``nonlocal`` name twice (it is bound elsewhere too, never once here)."""
+    if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+        return [node.id]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [alias.asname or alias.name.split(".")[0] for alias in node.names]
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return list(node.names) * 2
+    if isinstance(node, ast.arg):
+        return [node.arg]
+    if isinstance(node, (ast.MatchAs, ast.MatchStar, ast.ExceptHandler)) and node.name:
+        return [node.name]
+    if isinstance(node, ast.MatchMapping) and node.rest:
+        return [node.rest]
+    return []
+
+
 def bindings(tree: ast.AST) -> dict[str, int]:
-    """How many times each bare name is bound anywhere in the file (assignments, loops, imports, defs, classes)."""
+    """How many times each bare name is bound anywhere in the file (``bound_names``)."""
     count: dict[str, int] = {}
-
-    def bind(name: str) -> None:
-        count[name] = count.get(name, 0) + 1
-
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            bind(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bind(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                bind(alias.asname or alias.name.split(".")[0])
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-            bind(node.name)
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            bind(node.rest)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bind(node.name)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            for name in node.names:
-                bind(name)
-        elif isinstance(node, ast.arg):  # a parameter: def f(a, float=collections.abc.Sized) (round 65, eg09)
-            bind(node.arg)
+        for name in bound_names(node):
+            count[name] = count.get(name, 0) + 1
     return count
 
 

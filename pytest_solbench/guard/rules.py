@@ -110,7 +110,7 @@ def scan_sources(sources: Sequence[tuple[str, str]], *, definition_name: str, op
         local_modules = [path.split("/", 1)[0].removesuffix(".py") for path, _ in sources if path.endswith(".py")]
     exports = local_exports(sources, frozenset(local_modules))
     trees = module_trees(sources)
-    plain = plain_exports(trees, frozenset(local_modules), exports)
+    plain = plain_exports(trees, frozenset(local_modules), exports) if matching_families(op_type) else {}
     context = _Context(definition_name, op_type, fp32_only, entry_point, frozenset(local_modules), exports,
                        not lazy_local_import(sources, frozenset(local_modules)), names_used(sources), plain,
                        kernel_attributes(trees.values()))  # fmt: skip
