@@ -449,3 +449,50 @@ def test_changes_are_seen_where_every_linear_sum_is_kept():
     weights = torch.arange(1, 9)
     assert int(words.sum()) == 28 and int((words * weights).sum()) == int((private * weights).sum())
     assert inputs.changed([private], [words]) == {0}
+
+# ---------------------------------------------------------------- inputs every seed makes alike (judge.constant_inputs)
+
+
+def test_an_input_every_seed_makes_alike_is_found_by_its_values_and_given_other_values() -> None:
+    import torch
+
+    from pytest_solbench.judge import constant_inputs as ci
+
+    table, ints = torch.linspace(-1, 1, 1000).reshape(10, 100), torch.arange(10)
+    first = ci.fingerprints([table, ints, torch.randn(10, 100)])
+    assert first[1] is None  # an index table keeps its values
+    again = [table.clone(), ints, torch.randn(10, 100)]
+    assert ci.constant_positions(first, again, ["cache", "idx", "x"], frozenset()) == [0]
+    assert ci.constant_positions(first, again, ["cache", "idx", "x"], ci.fixed_names(["solbench:fixed:cache"])) == []
+    varied = ci.varied([table.bfloat16()], [0], seed=3)[0]
+    assert varied.dtype == torch.bfloat16 and not torch.equal(varied, table.bfloat16())
+    ratio = varied.float() / table.bfloat16().float()
+    assert float(ratio.min()) >= 1 - ci.SPREAD - 0.01 and float(ratio.max()) <= 1 + ci.SPREAD + 0.01
+    assert torch.equal(varied, ci.varied([table.bfloat16()], [0], seed=3)[0])  # from the seed alone
+
+
+def test_the_judge_keeps_a_table_as_made_where_the_reference_cannot_run_on_other_values() -> None:
+    import torch
+
+    from pytest_solbench.data.trace import parse_definition
+    from pytest_solbench.judge import referee
+    from pytest_solbench.protocol import ItemOutcome
+
+    definition = parse_definition({
+        "name": "inverse", "op_type": "t", "axes": {"n": {"type": "const", "value": 4}},
+        "inputs": {"table": {"shape": ["n"], "dtype": "float32"}}, "outputs": {"y": {"shape": ["n"], "dtype": "float32"}},
+        "reference": "def run(table):\n    return table",
+    }, Path("inverse.json"))  # fmt: skip
+    table = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    seen = []
+
+    def expected(args):  # a reference that gives Inf unless the table is the one it was made as
+        seen.append(args[0])
+        return [torch.where(args[0] == table, 1 / args[0], torch.inf)], {}
+
+    tables = referee._Tables(definition)
+    assert tables.vary([table], 1, expected)[0][0] is table  # the first round: as made
+    args, done = tables.vary([table.clone()], 2, expected)
+    assert torch.equal(args[0], table) and not isinstance(done, ItemOutcome) and torch.isfinite(done[0][0]).all()
+    assert len(seen) == 3 and not tables.on  # tried the other values once, then the table as made for good
+    assert tables.vary([table.clone()], 3, expected)[0][0] is not None and len(seen) == 4

@@ -849,6 +849,44 @@ def test_timed_outputs_are_poisoned_as_checked_ones_so_nothing_tells_them_apart(
     assert outcome.status is Status.PASSED, outcome.log
 
 
+HONEST_ROPE = """
+import torch
+
+DEFINITION = "qwen3_8b_rope_cos_sin_cache_q32_kv8_d128"
+
+
+def run(positions, q, k, cos_sin_cache):
+    cos, sin = cos_sin_cache[positions].float().chunk(2, dim=-1)
+    out = []
+    for x in (q, k):
+        x1, x2 = x.float().chunk(2, dim=-1)
+        c, s = cos[:, None, :], sin[:, None, :]
+        out.append(torch.cat([x1 * c - x2 * s, x2 * c + x1 * s], dim=-1).to(x.dtype))
+    return tuple(out)
+"""
+
+
+@pytest.mark.parametrize("problem, kernel, axes", [
+    ("qwen3_8b_rope_cos_sin_cache_q32_kv8_d128", "hack_r67_rope_table_from_theta", {"num_tokens": 7}),
+    ("llama3_1_8b_cross_entropy_backward_v128256", "hack_r68_cross_entropy_grad_assumed", {"num_tokens": 8}),
+])  # fmt: skip
+def test_a_kernel_that_ignores_an_input_every_seed_makes_alike_is_wrong_on_its_other_values(fresh_pools, problem,
+                                                                                              kernel, axes) -> None:
+    """Red-team round 67, en01: the factory makes the same table for every seed (RoPE's cos/sin cache, a mean loss's
+    gradient), so a kernel computing it from the model's constants agreed in every round. From the second round on
+    the judge scales such an input element by element (``judge.constant_inputs``)."""
+    outcome = referee.judge_item(_request_on(problem, REDTEAM / f"{kernel}.py", axes, False))
+    assert outcome.status is Status.INCORRECT_NUMERICAL, outcome.log
+    assert "round 2" in outcome.log, outcome.log
+
+
+def test_a_kernel_that_reads_the_table_passes_on_its_other_values(fresh_pools, tmp_path: Path) -> None:
+    (tmp_path / "rope.py").write_text(HONEST_ROPE)
+    request = _request_on("qwen3_8b_rope_cos_sin_cache_q32_kv8_d128", tmp_path / "rope.py", {"num_tokens": 7}, False)
+    outcome = referee.judge_item(request)
+    assert outcome.status is Status.PASSED, outcome.log
+
+
 def test_a_value_returning_kernel_that_returns_a_broadcast_view_is_refused(fresh_pools) -> None:
     """Red-team round 3 (c04): MoE permute at one token returned hidden.expand(8, H); the harness's untimed copy did
     the writes."""

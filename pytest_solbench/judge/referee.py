@@ -16,7 +16,7 @@ import contextlib
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pytest_solbench.judge import memory, phases
+from pytest_solbench.judge import constant_inputs, memory, phases
 from pytest_solbench.judge import reply as schema
 from pytest_solbench.judge.kernel import Kernel, Verdict, hack, kernels_pids, stopped, tripped
 from pytest_solbench.protocol import ItemOutcome, ItemRequest, Status, failure
@@ -119,6 +119,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
     dps = kernel.load(definition.op_type)
     worst: dict[str, dict[str, float]] = {}
     counted, last, per_request, pending = None, None, 1, []
+    tables = _Tables(definition)
     for round_index in range(request.rounds):
         seed = round_seed(request.seed, workload.uuid, round_index)
         args = make_inputs(problem, workload, axis_values, seed, request)
@@ -130,7 +131,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
                 with phases.phase("flops"):
                     counted = execute._count_flops(reference, args)
             per_request = rounds_per_request(definition, axis_values, args, request.timing.rotation_bytes)
-        done = expected_outputs(reference, args, definition, request.device)
+        args, done = tables.vary(args, seed, lambda a: expected_outputs(reference, a, definition, request.device))
         if isinstance(done, ItemOutcome):
             return done
         pending.append(Case(args, *done, f"round {round_index + 1} (seed {seed})"))
@@ -156,6 +157,35 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
         raise Verdict(_with(verdict.outcome, correctness=correctness)) from None
     return ItemOutcome(Status.PASSED, correctness=correctness, kernel_timing=measured, destination_passing=dps,
                        flops_by_dtype=counted, touched_bytes=touched)  # fmt: skip
+
+
+class _Tables:
+    """The judge's hold on inputs every seed makes alike (``constant_inputs``): seen in the first round, other values
+    from the second on, unless the reference cannot run on them."""
+
+    def __init__(self, definition: Any) -> None:
+        self.names = [spec.name for spec in definition.inputs]
+        self.fixed = constant_inputs.fixed_names(definition.tags)
+        self.first: list | None = None
+        self.on = True
+
+    def vary(self, args: list, seed: int, expected: Any) -> tuple[list, Any]:
+        """The round's inputs (the first round's as made) and ``expected(inputs)``, the reference's outputs."""
+        if self.first is None:
+            self.first = constant_inputs.fingerprints(args)
+            return args, expected(args)
+        positions = constant_inputs.constant_positions(self.first, args, self.names, self.fixed) if self.on else []
+        if not positions:
+            return args, expected(args)
+        other = constant_inputs.varied(args, positions, seed)
+        done = expected(other)
+        if not isinstance(done, ItemOutcome) and constant_inputs.all_finite(done[0]):
+            return other, done
+        plain = expected(args)
+        if isinstance(plain, ItemOutcome) or not constant_inputs.all_finite(plain[0]):
+            return (args, plain) if isinstance(done, ItemOutcome) else (other, done)  # not the other values' doing
+        self.on = False  # the reference needs the table as made: the kernel gets it so from here on
+        return args, plain
 
 
 @dataclass(frozen=True)
