@@ -948,6 +948,30 @@ def test_timed_calls_on_one_input_set_must_launch_the_same_kernels(changes, rule
         assert raised.value.outcome.rule == rule
 
 
+@pytest.mark.parametrize(("timer", "last_names", "method", "refused"), [
+    ("cupti", ["rms_kernel"], "cupti", False),
+    ("cupti", ["rms_kernel"], "cuda_events", True),  # CUPTI worked for the checked calls: the fallback is refused
+    ("cupti", None, "cuda_events", False),  # CUPTI never worked in this process (another profiler holds it)
+    ("events", ["rms_kernel"], "cuda_events", False),  # events asked for
+])  # fmt: skip
+def test_a_fallback_to_events_is_refused_where_cupti_named_the_checked_calls_kernels(timer, last_names, method,
+                                                                                       refused) -> None:
+    """Red-team round 68, ep03 (modelled): a kernel that raised inside CUPTI's samples (told by the stack) made the
+    timer fall back to events, with no kernel sets, so no kernel-set check held its timed calls."""
+    from pytest_solbench.judge import timed
+    from pytest_solbench.protocol import TimingRequest
+
+    request = SimpleNamespace(timing=TimingRequest(timer=timer))
+    measured = {"method": method, "notes": ["CUPTI timing failed (RuntimeError: not now); events used"]}
+    last = timed.Checked(["args"], [], {}, last_names)
+    if not refused:
+        timed._timer_kept(request, last, measured)
+        return
+    with pytest.raises(referee.Verdict) as raised:
+        timed._timer_kept(request, last, measured)
+    assert raised.value.outcome.rule == "kernel-set-changed" and "not now" in raised.value.outcome.log
+
+
 @pytest.mark.parametrize(("last_round", "again", "timed_set", "untimed_set", "meaning"), [
     # torch's paged decode on an H100 (session 12): its softmax kernel follows a length the inputs set, so the last
     # round's values and a timed set's launched different kernels; each matches a call on its own values: honest

@@ -394,6 +394,28 @@ def test_cupti_timer_falls_back_to_events_when_the_profiler_cannot_run(monkeypat
     assert any("CUPTI timing failed" in note for note in m.notes)
 
 
+@pytest.mark.filterwarnings("ignore:CUDA is not available")
+def test_an_error_the_kernel_raises_inside_the_cupti_samples_is_its_own_not_a_fallback_to_events(monkeypatch):
+    """Red-team round 68, ep03: a kernel that raised only inside CUPTI's samples (told by the stack) turned the
+    timer back to events, and with it every kernel-set check; its error is now raised as any call's is."""
+    gpu = FakeGPU(kernel_ms=0.05)
+
+    def spans(call, prepare, flush, indices):
+        for i in indices:
+            call(i)
+        raise AssertionError("unreachable")
+
+    def told(i):
+        if sys._getframe(1).f_code.co_name == "call" and sys._getframe(2).f_code.co_name == "spans":
+            raise RuntimeError("not now")
+        gpu.kernel()
+
+    monkeypatch.setattr(timing, "profiled_spans_ms", spans)
+    with pytest.raises(RuntimeError, match="not now"):
+        measure(told, prepare=gpu.prepare, config=TimingConfig(**{**FAST, "timer": "cupti"}), l2_flush=gpu.flush,
+                timer=gpu)  # fmt: skip
+
+
 def test_cupti_counts_calls_that_launched_nothing_and_different_kernel_sets(monkeypatch):
     def spans(call, prepare, flush, indices):
         sets = [frozenset({"k1"}) if i % 3 else frozenset() for i in range(len(indices))]

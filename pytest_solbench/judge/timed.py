@@ -115,6 +115,7 @@ def check_timed(kernel: Kernel, request: ItemRequest, problem: Any, workload: An
             ran = _check_sets(kernel, seen, request, problem, workload, reference, updated, expected=expected)
             known = ran.get(id(sets[_compared_set(measured, sets) or 0].private))  # for ``_calls_after``
             del ran, seen, expected
+            _timer_kept(request, last, measured)
             _kernel_sets(measured)
             _first_kernels(first, measured)
             _outside_clock(kernel, request, problem, workload, axis_values, reference, measured, updated)
@@ -373,6 +374,19 @@ def _kernel_sets(measured: dict[str, Any]) -> None:
         names = ", ".join(list(measured["kernel_names"])[:6])
         raise hack("kernel-set-changed", f"timed calls on the same inputs launched {measured['distinct_kernel_sets']} "
                    f"different sets of kernels ({names}): work skipped on some calls")  # fmt: skip
+
+
+def _timer_kept(request: ItemRequest, last: Checked | None, measured: dict[str, Any]) -> None:
+    """CUPTI asked for, and it named the kernels of the last correctness round in this same process: the timed calls
+    must come back timed by it. Every kernel-set check here reads CUPTI's sets, and a measurement that fell back to
+    events carries none: a kernel that raised inside the CUPTI samples (told by the stack) turned them all off
+    (red-team round 68, ep03, modelled)."""
+    if request.timing.timer != "cupti" or last is None or last.kernel_names is None or measured["method"] == "cupti":
+        return
+    why = next((n for n in measured.get("notes") or () if "CUPTI" in n), "no reason given")
+    raise hack("kernel-set-changed", f"the timed calls came back timed by {measured['method']}, not CUPTI ({why}), "
+               "though CUPTI named the kernels of the checked calls in the same process: the timed calls' kernels "
+               "could not be held to the checked calls'")  # fmt: skip
 
 
 def _first_calls(kernel: Kernel, problem: Any, workload: Any, reference: Any, sets: list[_Set],

@@ -261,11 +261,23 @@ class _Run:
 
     def _profiled(self, n: int) -> list[float]:
         """n more samples timed by CUPTI through torch.profiler, and the kernels each launched; [] (with a note)
-        when the profiler cannot run here."""
+        when the profiler cannot run here. An error the kernel's call raised is raised (the judge refuses a fallback
+        to events where CUPTI named the checked calls' kernels: ``judge.timed._timer_kept``)."""
+        raised: list[BaseException] = []
+
+        def call(i: int) -> Any:
+            try:
+                return self.call(i)
+            except BaseException as exc:  # the kernel's own error: its item's, not the profiler's
+                raised.append(exc)
+                raise
+
         try:
             indices = [next(self.counter) for _ in range(n)]
-            spans, sets = profiled_spans_ms(self.call, self.prepare, self.flush or _noop, indices)
+            spans, sets = profiled_spans_ms(call, self.prepare, self.flush or _noop, indices)
         except Exception as exc:
+            if raised:
+                raise raised[0] from None
             self.notes.append(f"CUPTI timing failed ({type(exc).__name__}: {exc}); events used")
             return []
         self.kernel_sets = sets
