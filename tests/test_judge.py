@@ -972,6 +972,17 @@ def test_a_fallback_to_events_is_refused_where_cupti_named_the_checked_calls_ker
     assert raised.value.outcome.rule == "kernel-set-changed" and "not now" in raised.value.outcome.log
 
 
+def test_a_checked_call_asked_which_kernels_it_launched_must_say() -> None:
+    """A process that answered ``kernel_names: None`` to a CUPTI request switched off the first-call and after-call
+    kernel-set checks (red-team round 68, found beside ep03)."""
+    reply = {"outputs": None, "trip": None, "kernel_names": None}
+    assert referee.said_launched(reply, False, "round 1") is None  # CPU, or not asked
+    assert referee.said_launched({**reply, "kernel_names": ["rms"]}, True, "round 1") == ["rms"]
+    with pytest.raises(referee.Verdict) as raised:
+        referee.said_launched(reply, True, "round 5")
+    assert raised.value.outcome.rule == "reply-schema" and "round 5" in raised.value.outcome.log
+
+
 @pytest.mark.parametrize(("last_round", "again", "timed_set", "untimed_set", "meaning"), [
     # torch's paged decode on an H100 (session 12): its softmax kernel follows a length the inputs set, so the last
     # round's values and a timed set's launched different kernels; each matches a call on its own values: honest

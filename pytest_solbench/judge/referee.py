@@ -188,6 +188,14 @@ class _Tables:
         return args, plain
 
 
+def said_launched(reply: dict[str, Any], asked: bool, where: str) -> list[str] | None:
+    """The kernels a checked call says it launched. Where the judge asked (CUPTI, on the GPU), the profile covers every
+    call of the request, so a call that says nothing would switch off the kernel-set checks that read it."""
+    if asked and reply["kernel_names"] is None:
+        raise hack("reply-schema", f"a checked call asked which kernels it launched ({where}) said nothing")
+    return reply["kernel_names"]
+
+
 @dataclass(frozen=True)
 class Case:
     """One checked call to make: its inputs (the judge's private copy, shared as copies), the reference's outputs
@@ -252,8 +260,9 @@ def checked_calls(kernel: Kernel, definition: Any, workload: Any, cases: list[Ca
                 kernel.judge_ops(answer["ops"], definition.op_type)
             wrong = _held(kernel, definition, workload, case, [t for t, _ in shared[k]], [t for t, _ in outs[k]],
                           reply["outputs"], worst)  # fmt: skip
-            kernel.judge_kernels(reply["kernel_names"], answer["ops"], definition.op_type)
-            names.append(reply["kernel_names"])
+            launched = said_launched(reply, kernels and request.device.startswith("cuda"), case.where)
+            kernel.judge_kernels(launched, answer["ops"], definition.op_type)
+            names.append(launched)
             if wrong is not None:
                 return wrong, names
         for launched in timed_names:
