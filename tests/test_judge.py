@@ -887,6 +887,22 @@ def test_a_kernel_that_reads_the_table_passes_on_its_other_values(fresh_pools, t
     assert outcome.status is Status.PASSED, outcome.log
 
 
+@pytest.mark.parametrize("problem, kernel, honest, axes", [
+    ("gpt_oss_120b_moe_swiglu_clamp_i2880", "hack_r68_swiglu_clamp_left_out", "swiglu_clamp_in_triton",
+     {"num_rows": 28}),
+    ("gemma2_9b_sliding_window_softcap_prefill_h16_kv8_d256_w4096", "hack_r68_attention_softcap_left_out",
+     "softcap_attention_in_triton", {"batch_size": 1, "seq_len": 128}),
+])  # fmt: skip
+def test_inputs_reach_the_regime_that_sets_the_op_apart(fresh_pools, problem, kernel, honest, axes) -> None:
+    """Red-team round 68, ep01 and ep02: randn inputs never reached gpt-oss's clamp at 7 or Gemma-2's softcap at 50,
+    so kernels that left them out matched the reference; the problems' inputs now reach both, and the Triton twins
+    that keep them pass."""
+    outcome = referee.judge_item(_request_on(problem, REDTEAM / f"{kernel}.py", axes, False))
+    assert outcome.status is Status.INCORRECT_NUMERICAL, outcome.log
+    outcome = referee.judge_item(_request_on(problem, ROOT / "tests" / "lookalikes" / f"{honest}.py", axes, True))
+    assert outcome.status is Status.PASSED, outcome.log
+
+
 def test_a_value_returning_kernel_that_returns_a_broadcast_view_is_refused(fresh_pools) -> None:
     """Red-team round 3 (c04): MoE permute at one token returned hidden.expand(8, H); the harness's untimed copy did
     the writes."""
