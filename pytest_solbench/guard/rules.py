@@ -24,7 +24,7 @@ from typing import Collection, Iterable, Iterator, Mapping, Sequence
 from pytest_solbench.guard.annotations import check_annotations
 from pytest_solbench.guard.corners import (a_setting, corner_findings, harmless_calls, locals_handed_on,
                                             skip_main_blocks, turns_off, vendor_aliases, vendor_holder)  # fmt: skip
-from pytest_solbench.guard.families import family_parts, library_of_no_family, matching_families
+from pytest_solbench.guard.families import BLOCK_PARTS, family_parts, library_of_no_family, matching_families
 from pytest_solbench.guard.names import (Resolver, local_exports, lookup, module_trees, normalize_cpp, source_encoding,
                                          strip_cpp)  # fmt: skip
 from pytest_solbench.guard.import_time import import_time_callees, lazy_local_import, names_used
@@ -347,7 +347,8 @@ def _check_name(name: str, node: ast.AST, hit, vendor: dict[str, str], context: 
     for message in vendor_aliases(name, aliases, value, vendor, vendor_methods):
         hit("vendor-op", node, message)
     families = matching_families(context.op_type)  # a fused op's allow-lists too (round 40, bj03)
-    fused = not vendor and len(families) > 1
+    # a block's too: its parts are families' whole ops, and numpy's FFT or BLAS is in no record (round 68, eq04, eq05)
+    fused = not vendor and (len(families) > 1 or context.op_type in BLOCK_PARTS)
     if not families and parts[0] not in context.local_modules and (why := library_of_no_family(name, canonical)):
         hit("vendor-op", node, f"{'imports' if imported else 'uses'} {name}: {why}")
     if (vendor or fused) and parts[0] not in context.local_modules and not any(
