@@ -29,8 +29,8 @@ EXACT_RATIO = Tolerance(1e-2, 1e-2, required_matched_ratio=1.0)
     ("dtype", "atol", "rtol", "ratio", "cap", "l2"),
     [
         ("float32", 1e-4, 1e-4, 0.99, None, 0.0625),
-        ("float16", 1e-2, 1e-2, 0.99, None, 0.0625),
-        ("bfloat16", 1e-2, 1e-2, 0.99, None, 0.0625),
+        ("float16", 1e-2, 1e-2, 0.99, None, 0.03125),
+        ("bfloat16", 1e-2, 1e-2, 0.99, None, 0.03125),
         ("float8_e4m3fn", 0.125, 0.125, 0.95, 32.0, 0.125),
         ("float8_e5m2", 0.25, 0.25, 0.95, 8192.0, 0.25),
         ("float4_e2m1", 0.5, 0.5, 0.9, 2.0, None),
@@ -61,7 +61,7 @@ def test_atol_grows_with_the_reduction_length(dtype, k, atol):
 
 def test_the_workloads_own_keys_win():
     tol = tolerance_for("bfloat16", {"max_atol": 1e-5, "max_rtol": 0.05, "allow_negative_inf": True})
-    assert tol == Tolerance(1e-5, 0.05, 0.99, None, True, max_relative_l2_error=0.0625)  # rtol never lowers it
+    assert tol == Tolerance(1e-5, 0.05, 0.99, None, True, max_relative_l2_error=0.05)  # rtol raises it, never lowers it
     assert tolerance_for("bfloat16", {"max_rtol": 0.1}).max_relative_l2_error == 0.1  # but raises it
     assert tolerance_for("bfloat16", {"max_rtol": 0.5, "max_relative_l2_error": 0.01}).max_relative_l2_error == 0.01
     assert tolerance_for("float4_e2m1", {"max_rtol": 0.9}).max_relative_l2_error is None  # fp4 keeps its own rules
@@ -415,7 +415,7 @@ def test_the_relative_l2_error_is_reported_and_fails_an_output_that_is_not_the_a
     assert stats.matched_ratio == 1.0 and stats.relative_l2_error == pytest.approx(0.7, abs=0.05)
     assert mismatch is not None and mismatch.status == "INCORRECT_NUMERICAL"
     assert f"relative L2 error ||got - expected|| / ||expected|| is {stats.relative_l2_error:.3g}" in mismatch.message()
-    assert "above 0.0625" in mismatch.message()
+    assert "above 0.0312" in mismatch.message()
 
 
 def test_the_matched_ratios_exceptions_count_in_the_l2_error_so_a_few_far_off_elements_fail():
@@ -547,3 +547,27 @@ def test_no_work_decode_kernel_fails_through_the_plugin_with_the_relative_l2_err
     # About 1 (an output of zeros is 1 exactly); the one element written moves it with the seed's values (0.999 seen).
     found = re.search(r"relative L2 error \|\|got - expected\|\| / \|\|expected\|\| is ([0-9.e+-]+)", result.stdout.str())
     assert found and 0.99 <= float(found.group(1)) <= 1.01, found
+
+
+def test_a_bf16_attention_run_in_fp8_throughout_fails_the_relative_l2_bound_and_p_in_fp8_alone_passes():
+    """Red-team round 68, er01: attention over hundreds of keys has outputs under atol, so only the relative L2 bound
+    holds it. q, k, v and P rounded to e4m3 (a scale per tensor) land near 0.05, P alone (FlashAttention-3) near
+    0.02: the 16-bit bound, 2^-5, lies between."""
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(4, 577, 64) for _ in range(3))
+
+    def e4m3(x):
+        scale = x.abs().amax() / 448
+        return (x / scale).to(torch.float8_e4m3fn).float() * scale
+
+    def attention(q, k, v, p_rounding=lambda p: p):
+        p = torch.softmax(q @ k.transpose(-1, -2) / 8, dim=-1)
+        return p_rounding(p) @ v
+
+    expected = attention(q, k, v)
+    bound = tolerance_for("bfloat16").max_relative_l2_error
+    fp8 = check_output("o", attention(e4m3(q), e4m3(k), e4m3(v), e4m3).bfloat16(), expected.bfloat16(),
+                       tolerance_for("bfloat16"))  # fmt: skip
+    p_only = check_output("o", attention(q, k, v, e4m3).bfloat16(), expected.bfloat16(), tolerance_for("bfloat16"))
+    assert fp8[0].relative_l2_error > bound and fp8[1] is not None, fp8[0]
+    assert p_only[0].relative_l2_error < bound and p_only[1] is None, p_only[0]

@@ -903,6 +903,19 @@ def test_inputs_reach_the_regime_that_sets_the_op_apart(fresh_pools, problem, ke
     assert outcome.status is Status.PASSED, outcome.log
 
 
+@pytest.mark.parametrize("problem, kernel, axes", [
+    ("llama3_1_8b_rmsnorm_h4096", "hack_r65_rmsnorm_seven_eighths", {"num_tokens": 1}),
+    ("sd_vae_ft_mse_groupnorm_silu_c512", "hack_r66_groupnorm_strided_statistics",
+     {"batch_size": 1, "height": 64, "width": 64}),
+])  # fmt: skip
+def test_a_reduction_over_part_of_its_elements_is_wrong_on_inputs_with_outliers(fresh_pools, problem, kernel,
+                                                                                  axes) -> None:
+    """Red-team rounds 65 and 66, eh03 and ek01: statistics from 7/8 of a row or a quarter of a group stayed within
+    the tolerance over plain randn; the random rule's outliers make every element weigh."""
+    outcome = referee.judge_item(_request_on(problem, REDTEAM / f"{kernel}.py", axes, False))
+    assert outcome.status is Status.INCORRECT_NUMERICAL, outcome.log
+
+
 def test_a_value_returning_kernel_that_returns_a_broadcast_view_is_refused(fresh_pools) -> None:
     """Red-team round 3 (c04): MoE permute at one token returned hidden.expand(8, H); the harness's untimed copy did
     the writes."""

@@ -43,19 +43,19 @@ def test_gdn_chunked_prefill_equals_the_decode_step_token_by_token() -> None:
 
 def test_gdn_tolerance_is_tight_for_its_small_outputs() -> None:
     """Outputs are ~0.01 (q is L2-normed and scaled by 128^-0.5): bf16's default atol 1e-2 holds every element of an
-    answer 5 % off; the default relative L2 bound (2^-4) catches 10 % off but not 5 %; the workload's own tolerance
-    catches both."""
+    answer 3 % off; the default relative L2 bound (2^-5) catches 5 % off but not 3 %; the workload's own tolerance
+    catches every one."""
     pytest.importorskip("torch")
     p = find(GDN_PREFILL)
     workload = cpu_workloads(p)[0]
     output, _ = reference_module(p.definition).run(*make_inputs(p.definition, workload).values())
-    for scale in (0.9, 0.95):
+    for scale in (0.9, 0.95, 0.97):
         off = (output.float() * scale).to(output.dtype)
         with pytest.raises(AssertionError):
             assert_close(off, output, "bfloat16", workload.tolerance, f"{scale}x, the workload's tolerance")
     with pytest.raises(AssertionError, match="relative L2 error"):
-        assert_close((output.float() * 0.9).to(output.dtype), output, "bfloat16", None, "10 % off, default")
-    assert_close((output.float() * 0.95).to(output.dtype), output, "bfloat16", None, "5 % off, default")
+        assert_close((output.float() * 0.95).to(output.dtype), output, "bfloat16", None, "5 % off, default")
+    assert_close((output.float() * 0.97).to(output.dtype), output, "bfloat16", None, "3 % off, default")
     assert_close(output, output, "bfloat16", workload.tolerance, "itself")
 
 

@@ -15,7 +15,7 @@ Default tolerances (a workload's own keys win):
     output dtype     atol    rtol    matched ratio   error cap   relative L2 error
     float64          1e-6    1e-6    0.99            -           0.0625
     float32          1e-4    1e-4    0.99            -           0.0625
-    float16/bf16     1e-2    1e-2    0.99            -           0.0625
+    float16/bf16     1e-2    1e-2    0.99            -           0.03125
     float8_e4m3fn    0.125   0.125   0.95            32          0.125  (one e4m3 step at the top of its range)
     float8_e5m2      0.25    0.25    0.95            8192        0.25   (one e5m2 step at the top of its range)
     fp4 (e2m1)       0.5     0.5     0.9             2           -      (one e2m1 step at the top: 4 -> 6)
@@ -29,8 +29,10 @@ The relative L2 error does not move with atol: it holds the output, as a whole, 
 widened, so an output whose true values are all small (attention averaged over 32k keys: RMS 0.009) cannot pass as
 zeros (relative error 1) or with part of its work skipped (40 % of the keys: about 0.8); the ratio's exceptions count
 too (red-team round 14). The bounds leave room for an honest kernel's few rounding units and a moved top-p cut.
-Outputs of 16 bits or more: one e4m3 rounding unit, 2^-4, as an honest kernel may round intermediates
-to fp8 (FlashAttention-3 rounds P to e4m3: 0.017 to 0.027 against the fp32 reference; bf16 P gives 0.0025).
+16-bit outputs: half an e4m3 rounding unit, 2^-5, as an honest kernel may round an intermediate to fp8
+(FlashAttention-3 rounds P to e4m3: 0.017 to 0.027 against the fp32 reference; bf16 P gives 0.0025), while attention
+run in FP8 throughout on a bf16 problem (q, k, v and P rounded to e4m3: 0.053) is a lower precision than the problem
+asks for (red-team round 68, er01). 32 and 64-bit outputs: 2^-4 (a moved top-p cut in an fp32 renorm).
 fp8 outputs: one whole step of their format (an output off by a step everywhere still passes). Packed fp4 and
 integer outputs keep their own rules. Where the reference is zero or subnormal in its dtype the ratio means nothing:
 it is skipped and the statistics say so (``relative_l2_error_skipped``). A workload ``max_rtol`` above the bound
@@ -64,8 +66,8 @@ _REL_FLOOR = 1e-12  # relative error = |got - expected| / max(|expected|, atol),
 _DEFAULTS: dict[str, Tolerance] = {
     "float64": Tolerance(1e-6, 1e-6, max_relative_l2_error=0.0625),
     "float32": Tolerance(1e-4, 1e-4, max_relative_l2_error=0.0625),
-    "float16": Tolerance(1e-2, 1e-2, max_relative_l2_error=0.0625),
-    "bfloat16": Tolerance(1e-2, 1e-2, max_relative_l2_error=0.0625),
+    "float16": Tolerance(1e-2, 1e-2, max_relative_l2_error=0.03125),
+    "bfloat16": Tolerance(1e-2, 1e-2, max_relative_l2_error=0.03125),
     "float8_e4m3fn": Tolerance(0.125, 0.125, 0.95, 32.0, max_relative_l2_error=0.125),
     "float8_e5m2": Tolerance(0.25, 0.25, 0.95, 8192.0, max_relative_l2_error=0.25),
     "float4_e2m1": Tolerance(0.5, 0.5, 0.9, 2.0),
