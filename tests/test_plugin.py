@@ -583,9 +583,10 @@ def test_a_hanging_kernel_fails_as_timeout_in_the_user_s_words(project: pytest.P
                                       'def run(x, y, alpha):\n    time.sleep(120)\n')  # fmt: skip
     result = project.runpytest(*CPU, "--solbench-rounds", "1", "--kernel-dir", str(folder), "--solbench-timeout", "0.5")
     result.assert_outcomes(failed=2)
-    # The judge holds the kernel's process to the limit and says which step did not finish.
-    result.stdout.fnmatch_lines(["*TIMEOUT: the kernel did not finish a correctness call within the item's 0.5 s "
-                                 "(--solbench-timeout); its process was killed*"] * 2)  # fmt: skip
+    # The judge holds the kernel's process to the limit and says which step did not finish: the call, or on a loaded
+    # machine (CI beside other jobs) already the process's start and import, which the item's limit covers too.
+    result.stdout.re_match_lines([r".*TIMEOUT: the kernel did not finish (a correctness call|loading) within the "
+                                  r"item's 0\.5 s \(--solbench-timeout\); its process was killed.*"] * 2)  # fmt: skip
     result.stdout.no_fnmatch_line("*pytest_solbench.worker*")
 
 
