@@ -468,6 +468,9 @@ def test_an_input_every_seed_makes_alike_is_found_by_its_values_and_given_other_
     again = [table.clone(), ints, torch.randn(10, 100)]
     assert ci.constant_positions(first, again, ["cache", "idx", "x"], frozenset()) == [0]
     assert ci.constant_positions(first, again, ["cache", "idx", "x"], ci.fixed_names(["solbench:fixed:cache"])) == []
+    assert ci.fingerprint(table.to(torch.float8_e4m3fn)) is None  # off its grid once scaled (fp4: not indexable)
+    big = torch.zeros(2**24 + 2)  # a float32 linspace of its positions ran past the end (round 69, es-FV1)
+    assert ci.fingerprint(big) is not None and len(ci.fingerprint(big)[1]) == ci.SAMPLES
     varied = ci.varied([table.bfloat16()], [0], seed=3)[0]
     assert varied.dtype == torch.bfloat16 and not torch.equal(varied, table.bfloat16())
     ratio = varied.float() / table.bfloat16().float()

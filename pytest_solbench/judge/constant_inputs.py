@@ -7,7 +7,8 @@ inputs by their values (the first round's, sampled, seen again in a later round)
 hands the kernel the table scaled element by element by a factor in [1 - SPREAD, 1 + SPREAD]: the reference runs on
 the same values, so only a kernel that does not read the input fails.
 
-Floating inputs only (an index or offsets table must keep its values to stay valid). A problem whose input must keep
+Floating inputs of 16 bits or more only (an index or offsets table must keep its values to stay valid; an fp8 or
+fp4 table would leave its grid). A problem whose input must keep
 its exact values (a Hadamard matrix a fast transform may assume) names it in a tag, ``solbench:fixed:<input>``; a
 reference that cannot run on the other values (it raises, or gives NaN or Inf where it did not) makes the judge
 hand the kernel the table as made, for the rest of the item.
@@ -31,10 +32,14 @@ def fingerprint(value: Any) -> tuple | None:
     """A floating tensor's shape and a few of its values (evenly spaced), or None for anything else."""
     import torch
 
-    if not isinstance(value, torch.Tensor) or not value.is_floating_point() or value.numel() < 2:
-        return None
+    if not isinstance(value, torch.Tensor) or not value.is_floating_point() or value.element_size() < 2:
+        return None  # 8-bit floats (fp8, e8m0, packed fp4) cannot be scaled on their grids, nor fp4 indexed
     flat = value.detach().reshape(-1)
-    picks = torch.linspace(0, flat.numel() - 1, min(flat.numel(), SAMPLES), device=flat.device).long()
+    n = flat.numel()
+    if n < 2:
+        return None
+    k = min(n, SAMPLES)  # evenly spaced, in integers (a float32 linspace rounds past the end above 2^24 elements)
+    picks = torch.arange(k, device=flat.device) * (n - 1) // (k - 1)
     return tuple(value.shape), tuple(flat[picks].double().cpu().tolist())
 
 
