@@ -11,6 +11,7 @@ from pytest_solbench.guard.dispatched import STOPPED, _all_threads
 def profiled_spans_ms(
     call: Callable[[int], Any], prepare: Callable[[int], Any], flush: Callable[[], Any], indices: list[int],
     ops: set[str] | None = None, after: Callable[[], Any] | None = None, activities: Sequence[str] = ("CPU", "CUDA"),
+    stray: set[str] | None = None,
 ) -> tuple[list[float], list[frozenset[str]]]:
     """Each call's device time from CUPTI kernel timestamps, through torch.profiler (Kineto ships with torch), and
     the set of kernels each call launched; with ``ops``, the names of the operators the calls dispatched.
@@ -27,7 +28,8 @@ def profiled_spans_ms(
     a helper thread ran in the GPU's last checked round is seen as in the others (red-team round 21, y02, modelled),
     ``after`` (the harness's checks after the call, the tripwires' grace among them) runs inside it, and it must end
     holding a marker range named with the drawn token (``dispatched.STOPPED`` in ``ops`` where it does not: the
-    kernel stopped it). ``activities``: CPU mode's tests run this same code without ``CUDA``.
+    kernel stopped it). ``activities``: CPU mode's tests run this same code without ``CUDA``. ``stray``: filled with
+    the names of the kernels inside no call's range (``kernel_sets``).
     """
     import re
     import secrets
@@ -73,16 +75,26 @@ def profiled_spans_ms(
             spans[k] = (min(low, start), max(high, end))
         else:
             kernels.append((start, end, name))
-    sets: list[set[str]] = [set() for _ in indices]
-    for start, end, name in kernels:
-        for k, (low, high) in spans.items():
-            if low <= start and end <= high:
-                sets[k].add(name)
-                break
+    sets, outside = kernel_sets(spans, kernels, len(indices))
+    if stray is not None:
+        stray.update(outside)
     if ops is not None and not ended:
         ops.add(STOPPED)
     times = [(spans[k][1] - spans[k][0]) / 1e6 if k in spans else 0.0 for k in range(len(indices))]
-    return times, [frozenset(s) for s in sets]
+    return times, sets
+
+
+def kernel_sets(spans: dict[int, tuple[int, int]], kernels: list[tuple[int, int, str]],
+                calls: int) -> tuple[list[frozenset[str]], set[str]]:  # fmt: skip
+    """Each call's kernels (those inside its GPU range), and the names of those inside no call's range: the harness's
+    own (output poisoning, the L2 flush, restores), or what a finalizer the harness's collection ran launched between
+    two calls (red-team round 69, et03)."""
+    sets: list[set[str]] = [set() for _ in range(calls)]
+    outside: set[str] = set()
+    for start, end, name in kernels:
+        k = next((k for k, (low, high) in spans.items() if low <= start and end <= high), None)
+        (sets[k] if k is not None else outside).add(name)
+    return [frozenset(s) for s in sets], outside
 
 
 def _started(profile: Any, activities: list) -> Any:

@@ -167,12 +167,14 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
                 from pytest_solbench.measure.timing import profiled_spans_ms
 
                 # the call before's checks in ``prepare``, the last's in ``after``: outside every call's range
+                stray: set[str] = set()
                 _spans, sets = profiled_spans_ms(run, lambda i: check(i - 1), _noop, list(range(calls)),
                                                  ops=ops if entry.watch else None,
-                                                 after=lambda: (check(calls - 1), let_go()))  # fmt: skip
+                                                 after=lambda: (check(calls - 1), let_go()), stray=stray)  # fmt: skip
                 for k, reply in enumerate(replies):
                     if "error" not in reply:
                         reply["kernel_names"] = sorted(sets[k])
+                _library_strays(replies, stray)
             else:
                 with dispatched.recorded() if entry.watch else contextlib.nullcontext(ops) as ops:
                     for i in range(calls):
@@ -184,6 +186,18 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
             del replies[calls - 1:]  # the last call's place says so: the reply stays within the calls asked
             replies.append({"error": _fault(exc, recorded=False)})  # outside the record: nothing of the kernel's runs
     return {"calls": replies, "ops": _sent(entry, ops), "kernel_s": round(own[0], 6)}
+
+
+def _library_strays(replies: list[dict[str, Any]], stray: set[str]) -> None:
+    """A library's kernels launched between calls (a finalizer the harness's collection ran: red-team round 69, et03)
+    are added to the last answered call's kernels, where the judge's witness reads them (``guard.vendor_kernels``);
+    the harness's own kernels between calls (poisoning, restores) are no library's and stay out."""
+    from pytest_solbench.guard.vendor_kernels import kernel_op
+
+    library = sorted(name for name in stray if kernel_op(name) is not None)
+    named = [reply for reply in replies if reply.get("kernel_names") is not None]
+    if library and named:
+        named[-1]["kernel_names"] = sorted({*named[-1]["kernel_names"], *library})
 
 
 def _profiled(payload: dict[str, Any], device: str) -> bool:
