@@ -928,7 +928,8 @@ def test_a_value_returning_kernel_that_returns_a_broadcast_view_is_refused(fresh
 def test_an_honest_kernel_passes_and_its_outputs_are_checked_in_the_judge(fresh_pools) -> None:
     outcome = referee.judge_item(_request(ROOT / "examples" / "triton_rmsnorm.py"))
     assert outcome.status is Status.PASSED, outcome.log
-    assert outcome.correctness["max_absolute_error"] < 0.1 and outcome.destination_passing is not None
+    worst = outcome.correctness["extra"]["outputs"]["output"]
+    assert worst["relative_l2_error"] < 0.01 and outcome.destination_passing is not None  # outputs up to ~30: bf16 steps of 0.25
     # where the judge's time went: each round's inputs, reference and call, the rest as "other"
     taken = outcome.judge_phases_s
     assert {"inputs", "reference", "kernel load", "kernel call", "compare", "other"} <= set(taken), taken
