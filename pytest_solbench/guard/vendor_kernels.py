@@ -107,6 +107,16 @@ def witnessed(names: list[str] | tuple[str, ...] | None) -> dict[str, str]:
     return found
 
 
+def add_strays(named: list[dict], stray: set[str]) -> None:
+    """A library's kernels launched inside no checked call's GPU range (a finalizer the harness's collection ran
+    between calls: red-team round 69, et03) join the last call's ``kernel_names`` (``named``: the replies that have
+    some), where the judge reads them as it reads the calls'; the harness's own kernels there (poisoning, restores)
+    are no library's and stay out."""
+    library = {name for name in stray if kernel_op(name) is not None}
+    if library and named:
+        named[-1]["kernel_names"] = sorted({*named[-1]["kernel_names"], *library})
+
+
 #: what a library op the record holds must have in its name to account for a witnessed op's kernels: a GEMM's kernels
 #: run inside convolutions, attention's math path and torch.linalg; a softmax's inside attention and cross-entropy
 ACCOUNTS = {

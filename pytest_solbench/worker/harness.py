@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_solbench.data.inputs import poison_
-from pytest_solbench.guard import dispatched, leftovers
+from pytest_solbench.guard import dispatched, leftovers, vendor_kernels
 from pytest_solbench.guard.confine import own_user_hint
 from pytest_solbench.measure.samples import plain as _plain_measurement  # rebound by red-team judge_ping_delay
 from pytest_solbench.worker import collector, execute
@@ -174,7 +174,7 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
                 for k, reply in enumerate(replies):
                     if "error" not in reply:
                         reply["kernel_names"] = sorted(sets[k])
-                _library_strays(replies, stray)
+                vendor_kernels.add_strays([r for r in replies if r.get("kernel_names") is not None], stray)
             else:
                 with dispatched.recorded() if entry.watch else contextlib.nullcontext(ops) as ops:
                     for i in range(calls):
@@ -186,18 +186,6 @@ def call(payload: dict[str, Any]) -> dict[str, Any]:
             del replies[calls - 1:]  # the last call's place says so: the reply stays within the calls asked
             replies.append({"error": _fault(exc, recorded=False)})  # outside the record: nothing of the kernel's runs
     return {"calls": replies, "ops": _sent(entry, ops), "kernel_s": round(own[0], 6)}
-
-
-def _library_strays(replies: list[dict[str, Any]], stray: set[str]) -> None:
-    """A library's kernels launched between calls (a finalizer the harness's collection ran: red-team round 69, et03)
-    are added to the last answered call's kernels, where the judge's witness reads them (``guard.vendor_kernels``);
-    the harness's own kernels between calls (poisoning, restores) are no library's and stay out."""
-    from pytest_solbench.guard.vendor_kernels import kernel_op
-
-    library = sorted(name for name in stray if kernel_op(name) is not None)
-    named = [reply for reply in replies if reply.get("kernel_names") is not None]
-    if library and named:
-        named[-1]["kernel_names"] = sorted({*named[-1]["kernel_names"], *library})
 
 
 def _profiled(payload: dict[str, Any], device: str) -> bool:
