@@ -1246,6 +1246,72 @@ def test_the_automatic_collector_stays_off_in_a_kernels_process(fresh_pools, tmp
     assert "garbage collector" in outcome.log, outcome.log
 
 
+COLLECTOR_REARMED = """
+import gc
+
+import torch
+
+DEFINITION = "llama3_1_8b_rmsnorm_h4096"
+SOLBENCH_ALLOW = {"unlisted-import": "gc: the collector tuned for the many small tensors each call makes"}
+
+
+def _later(x, w, out):
+    try:
+        yield
+    finally:
+        xf = x.float()
+        out.copy_((xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + 1e-5) * w.float()).to(out.dtype))
+        gc.disable()
+
+
+def run(hidden_states, weight, output):
+    box = []
+    pending = _later(hidden_states, weight, output)
+    box.append(pending)
+    next(pending)
+    box.append(box)
+    del pending, box
+    gc.set_threshold(1, 1, 1)
+    gc.enable()
+"""
+
+
+def test_a_collection_the_kernels_switch_made_is_patching_though_the_collector_is_off_again(
+        fresh_pools, tmp_path: Path) -> None:  # fmt: skip
+    """Red-team round 69, et04b: each call switched the collector on and left its work in a cycle's finalizer,
+    which the harness's next allocation ran (outside the call) and which switched the collector off again before the
+    check read ``gc.isenabled()``. The harness's hook counts the collections that begin with the collector on."""
+    (tmp_path / "rearmed.py").write_text(COLLECTOR_REARMED)
+    outcome = referee.judge_item(replace(_request(tmp_path / "rearmed.py", rounds=1), guard=True))
+    assert outcome.status is Status.REWARD_HACK and outcome.rule == "patching", outcome.log
+    assert "garbage collector" in outcome.log, outcome.log
+
+
+def test_the_collectors_hook_counts_only_collections_begun_with_the_collector_on() -> None:
+    import gc
+
+    from pytest_solbench.worker import collector
+
+    was, before = gc.isenabled(), collector._SWITCHED_ON[0]
+    gc.disable()
+    hooked = not any(h is collector._watch for h in gc.callbacks)
+    if hooked:
+        gc.callbacks.append(collector._watch)
+    try:
+        gc.collect()
+        collector.between_calls()
+        assert collector._SWITCHED_ON[0] == before  # the harness's own, with the collector off
+        gc.enable()
+        gc.collect()
+        assert collector._SWITCHED_ON[0] == before + 1
+    finally:
+        collector._SWITCHED_ON[0] = before
+        if hooked:
+            gc.callbacks.remove(collector._watch)
+        if not was:
+            gc.disable()
+
+
 def test_garbage_is_collected_between_any_two_calls_and_the_collector_stays_off() -> None:
     """Hundreds of timed calls with no collection let an honest kernel's per-call cycles grow without bound (red-team
     round 31, at FV-1); the automatic collector on for the GPU's timed calls alone told them from the others (round

@@ -7,6 +7,12 @@ collector is off (:func:`hold_off`); a call's garbage goes inside its record (``
 collector switched back on by the kernel's code is ``patching`` (:func:`switched_on`). Between any two calls the
 harness collects (:func:`between_calls`), so no call finds the collector in another state than any other. The
 reference's process, which only times, keeps its collector.
+
+Reading ``gc.isenabled()`` at the check was not enough: a kernel allowed to import ``gc`` switched the collector on
+with a threshold of one and returned; the harness's next allocation collected a cycle whose finalizer did the call's
+work outside the timed window and switched the collector off again before the check (red-team round 69, et04b). So
+a hook on ``gc.callbacks`` counts every collection that starts while the collector is on (:func:`_watch`): the
+harness's own run with it off, so any such collection is one the kernel's switch made.
 """
 
 from __future__ import annotations
@@ -15,10 +21,25 @@ import gc
 
 
 def hold_off(guarded: bool) -> None:
-    """What the import made kept for good; in a guarded kernel's process, the automatic collector off."""
+    """What the import made kept for good; in a guarded kernel's process, the automatic collector off and watched."""
     gc.freeze()
     if guarded:
         gc.disable()
+        if not any(hook is _watch for hook in _HOOKS):
+            _HOOKS.append(_watch)
+
+
+#: The list the interpreter calls at each collection, as it was at the harness's import (a kernel rebinding
+#: ``gc.callbacks`` changes the module's name, not the interpreter's list)
+_HOOKS = gc.callbacks
+#: How many collections began while the automatic collector was on, in a guarded kernel's process
+_SWITCHED_ON = [0]
+
+
+def _watch(phase: str, _info: dict) -> None:
+    """A collection that begins with the collector on: the kernel's switch, since the harness keeps it off."""
+    if phase == "start" and gc.isenabled():
+        _SWITCHED_ON[0] += 1
 
 
 def between_calls() -> None:
@@ -45,7 +66,9 @@ YOUNG = 1
 
 def switched_on() -> str | None:
     """Why the kernel's code is ``patching`` where it switched the automatic collector back on, or None."""
-    if gc.isenabled():
+    if gc.isenabled() or _SWITCHED_ON[0]:
         return ("the kernel switched the automatic garbage collector back on: it can run a finalizer between the "
                 "judge's requests, where no record sees what it does")
+    if not any(hook is _watch for hook in _HOOKS):
+        return "the kernel took the harness's hook off the garbage collector's callbacks"
     return None
