@@ -907,11 +907,14 @@ def test_inputs_reach_the_regime_that_sets_the_op_apart(fresh_pools, problem, ke
     ("llama3_1_8b_rmsnorm_h4096", "hack_r65_rmsnorm_seven_eighths", {"num_tokens": 1}),
     ("sd_vae_ft_mse_groupnorm_silu_c512", "hack_r66_groupnorm_strided_statistics",
      {"batch_size": 1, "height": 64, "width": 64}),
+    ("deepseek_v3_mla_ragged_prefill_causal_tp8_h16_qk192_vo128", "hack_r69_ragged_prefill_dense_batch",
+     {"batch_size": 2, "total_q": 64, "total_kv": 576}),
 ])  # fmt: skip
 def test_a_reduction_over_part_of_its_elements_is_wrong_on_inputs_with_outliers(fresh_pools, problem, kernel,
                                                                                   axes) -> None:
     """Red-team rounds 65 and 66, eh03 and ek01: statistics from 7/8 of a row or a quarter of a group stayed within
-    the tolerance over plain randn; the random rule's outliers make every element weigh."""
+    the tolerance over plain randn; the random rule's outliers make every element weigh. Round 69, et02: a ragged
+    prefill read as equal chunks; the chunks differ now."""
     outcome = referee.judge_item(_request_on(problem, REDTEAM / f"{kernel}.py", axes, False))
     assert outcome.status is Status.INCORRECT_NUMERICAL, outcome.log
 

@@ -50,8 +50,39 @@ def test_ragged_prefill_workloads_continue_cached_prefixes() -> None:
     workload = cpu_workloads(p)[1]
     inputs = make_inputs(p.definition, workload)
     q_lens, kv_lens = inputs["qo_indptr"].diff(), inputs["kv_indptr"].diff()
-    assert q_lens.tolist() == [32, 32] and (kv_lens - q_lens).tolist() == [256, 256]
+    assert q_lens.sum() == 64 and all(28 <= n <= 36 for n in q_lens.tolist()) and (kv_lens - q_lens).tolist() == [256, 256]
     assert inputs["qo_indptr"].dtype == inputs["kv_indptr"].dtype == torch.int32
+
+
+@pytest.mark.parametrize("name", RAGGED)
+def test_ragged_prefill_chunks_differ_so_a_dense_batch_is_wrong(name: str) -> None:
+    """Red-team round 69, et02: with equal chunks a kernel took the batch from the indptr's shape and ran dense
+    batched attention. Chunk lengths now differ with the seed (within 1/8 of the mean, summing to total_q), and the
+    stated FLOPs (equal chunks) stay at or below the reference's causal work on every draw."""
+    torch = pytest.importorskip("torch")
+    from pytest_solbench.data.trace import eval_expression
+
+    p = find(name)
+    d = p.definition
+    for workload in p.workloads:
+        axes = d.axis_values(workload.axes)
+        batch, total_q, total_kv = axes["batch_size"], axes["total_q"], axes["total_kv"]
+        mean, prefix = total_q // batch, (total_kv - total_q) // batch
+        stated = eval_expression(d.sol["flops"]["bfloat16"], axes)
+        draws = set()
+        for seed in range(4):
+            torch.manual_seed(seed)
+            qo, kv = reference_module(d)._indptrs(batch, total_q, total_kv, "cpu")
+            q_lens, kv_lens = qo.diff(), kv.diff()
+            assert int(qo[-1]) == total_q and int(kv[-1]) == total_kv, workload.axes
+            assert all(abs(n - mean) <= mean // 8 for n in q_lens.tolist()), (workload.axes, q_lens)
+            assert (kv_lens - q_lens).tolist() == [prefix] * batch, workload.axes
+            heads_dims = stated // (batch * (mean * prefix + mean * (mean + 1) // 2))
+            work = heads_dims * sum(n * prefix + n * (n + 1) // 2 for n in q_lens.tolist())
+            assert stated <= work <= stated * 1.01, (workload.axes, stated, work)
+            draws.add(tuple(q_lens.tolist()))
+        if batch > 1 and mean >= 8:
+            assert len(draws) > 1 and any(len(set(x)) > 1 for x in draws), (workload.axes, draws)
 
 
 @pytest.mark.parametrize("name", RAGGED)

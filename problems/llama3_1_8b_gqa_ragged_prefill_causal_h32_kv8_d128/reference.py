@@ -4,8 +4,10 @@ Sequence b's queries are q[qo_indptr[b]:qo_indptr[b+1]], its keys and values k/v
 the last q_len keys are the chunk's own tokens, those before them the prefix already cached, so query i of the
 chunk sees keys 0 .. prefix + i (FlashInfer's causal mask, aligned to the bottom right). Softmax in fp32, output
 rounded once to bf16; lse is the base-2 log-sum-exp of the scaled scores, as FlashInfer returns it. Each query
-row is taken against exactly the keys it sees, so the counted FLOPs are the causal triangle (the sol formula states
-them: every sequence of a workload has the same length and prefix, so they follow from the axes).
+row is taken against exactly the keys it sees, so the counted FLOPs are the causal triangle (the sol formula counts
+them from the axes as if every chunk had the mean length total_q / batch_size: make_inputs draws lengths within 1/8
+of it, after equal prefixes, and equal chunks are the least causal work the totals allow, so the formula is never
+above what the reference does).
 """
 
 import math
@@ -37,11 +39,27 @@ def run(q, k, v, qo_indptr, kv_indptr, sm_scale):
     return output, lse
 
 
+def _indptrs(batch_size, total_q, total_kv, device):
+    """Chunks of unequal lengths, within 1/8 of total_q / batch_size each way in pairs (so they sum to total_q), in a
+    random order, each after an equal prefix of (total_kv - total_q) / batch_size cached tokens. A kernel must read
+    the lengths from the indptrs: with equal lengths, one taking the batch from the indptr's shape and running dense
+    batched attention passed (red-team round 69, et02). Equal prefixes keep the prefix term of the FLOPs exact, and
+    equal chunk lengths give the least causal triangle the totals allow, so the formula is never above the work."""
+    q_len, prefix = total_q // batch_size, (total_kv - total_q) // batch_size
+    spread, pairs = q_len // 8, batch_size // 2
+    shifts = torch.randint(-spread, spread + 1, (pairs,))
+    q_lens = torch.full((batch_size,), q_len, dtype=torch.int64)
+    q_lens[: 2 * pairs] += torch.stack([shifts, -shifts], dim=1).reshape(-1)
+    q_lens = q_lens[torch.randperm(batch_size)]
+    zero = torch.zeros(1, dtype=torch.int64)
+    qo_indptr = torch.cat([zero, q_lens.cumsum(0)])
+    kv_indptr = torch.cat([zero, (q_lens + prefix).cumsum(0)])
+    return qo_indptr.to(torch.int32).to(device), kv_indptr.to(torch.int32).to(device)
+
+
 def make_inputs(axes_and_scalars, device):
     batch_size, total_q, total_kv = (axes_and_scalars[a] for a in ("batch_size", "total_q", "total_kv"))
-    steps = torch.arange(batch_size + 1, dtype=torch.int32, device=device)
-    qo_indptr = steps * (total_q // batch_size)
-    kv_indptr = steps * (total_kv // batch_size)  # each chunk after its prefix of (total_kv - total_q) / batch_size
+    qo_indptr, kv_indptr = _indptrs(batch_size, total_q, total_kv, device)
     return {
         "q": torch.randn(total_q, NUM_QO_HEADS, HEAD_DIM, dtype=torch.bfloat16, device=device),
         "k": torch.randn(total_kv, NUM_KV_HEADS, HEAD_DIM, dtype=torch.bfloat16, device=device),
