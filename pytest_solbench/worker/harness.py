@@ -316,6 +316,8 @@ def timed(payload: dict[str, Any]) -> dict[str, Any]:
                 reply = {"measurement": _plain_measurement(measurement.to_dict())}
             deliver()
             execute._sync(device)
+            if schedule is None:  # let go armed, before the checks: at the next mapping, a finalizer the kernel left
+                sets.clear(), as_made.clear(), gc.collect()  # on an input ran unwatched (red-team round 70, ev01)
     except BaseException as exc:  # the short batch's too (round 41, bn03); the record has closed: told, not read
         return {"error": f"while timing: {_fault(exc, recorded=False)}"}
     finally:
