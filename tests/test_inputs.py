@@ -195,6 +195,22 @@ def test_ssm_rules_apply_only_to_ssm_problems():
     assert (make(gemm, {"h": 512})[0] > 0).any()  # a GEMM's A is plain randn
 
 
+def test_attentions_queries_and_keys_carry_no_outliers_so_its_softmax_stays_spread():
+    """Red-team round 70, eu01: outliers in q and k made every random-rule attention's softmax nearly one-hot (a
+    median 2.5 effective keys of 1,500), and a kernel reading only the value blocks near each row's maximum passed.
+    Attention's queries and keys are plain randn; its values, and a QK-norm's q and k, keep their outliers."""
+    torch = pytest.importorskip("torch")
+    axes = {"s": {"type": "var"}, "d": {"type": "const", "value": 64}}
+    specs = {"q": t(["s", "d"]), "k": t(["s", "d"]), "v": t(["s", "d"])}
+    q, k, v = make(definition(specs, axes, op_type="attention"), {"s": 1024})
+    p = torch.softmax(q @ k.T / 8, dim=-1)
+    effective_keys = 1 / p.pow(2).sum(-1)
+    assert effective_keys.median() > 100, effective_keys.median()  # about 380 of 1,024 for unit-spread scores
+    assert q.abs().max() < 6 and k.abs().max() < 6 and v.abs().max() > 16  # 64 K draws: only outliers pass 6 sigma
+    qk_norm = make(definition({"q": t(["s", "d"]), "k": t(["s", "d"])}, axes, op_type="qk_rmsnorm"), {"s": 1024})
+    assert all(x.abs().max() > 16 for x in qk_norm)  # a norm's reduction keeps its outliers
+
+
 # ---------------------------------------------------------------- index-like ints
 
 

@@ -300,6 +300,8 @@ class _Context:
         names = {s.name for s in definition.inputs}
         label = f"{definition.name} {definition.op_type}".lower()
         self.ssm = bool(names & {"dt", "delta", "A_log"}) or bool(re.search(r"mamba|ssm|ssd|selective|gdn|delta_rule", label))
+        self.attention = not self.ssm and bool(re.search(r"attention|attn|sdpa|prefill|decode|mla|gqa|mha|mqa",
+                                                         definition.op_type.lower()))
 
     def shape(self, spec: TensorSpec) -> tuple[int, ...]:
         return self.definition.shape_of(spec, self.axis_values)
@@ -393,9 +395,13 @@ def _float_values(name: str, words: list[str], shape: tuple[int, ...], dtype: st
     if weighty and ndim >= 2:
         fan_in = math.prod(shape[1:]) if "conv" in low else shape[-1]
         return randn() / math.sqrt(max(fan_in, 1))
+    if context.attention and w & _SCORE_WORDS:
+        return randn()  # a softmax over q.k: outliers made it one-hot (red-team round 70, eu01), as below
     return _with_outliers(randn(), gen)
 
 
+#: The words of attention's queries and keys (``q``, ``k_cache``, ``key``), whose products go through the softmax
+_SCORE_WORDS = {"q", "k", "query", "key", "queries", "keys"}
 OUTLIER_RATE, OUTLIER_SCALE = 1 / 256, 16.0
 
 
@@ -403,7 +409,12 @@ def _with_outliers(values, gen):
     """``values`` with one element in OUTLIER_RATE, at random places, OUTLIER_SCALE times as large: a model's
     activations carry outliers, and they make every element of a reduction weigh. Over plain randn a kernel that
     read 7/8 of each row for an RMSNorm's statistics, or every fourth row for a GroupNorm's, stayed within the
-    tolerance (red-team rounds 65 and 66, eh03, ek01); one outlier it skips moves a row's RMS by about 1.5 %."""
+    tolerance (red-team rounds 65 and 66, eh03, ek01); one outlier it skips moves a row's RMS by about 1.5 %.
+
+    Not in attention's queries and keys: an outlier there adds tens to every score it meets, and the softmax became
+    one-hot (a row's effective keys a median 2.5 of 1,500 for Whisper's encoder), where a kernel that read only the
+    value blocks near each row's maximum passed (red-team round 70, eu01). Plain randn keeps scores of about unit
+    spread, every key weighing; values keep their outliers."""
     import torch
 
     picks = torch.rand(values.shape, generator=gen, device=values.device) < OUTLIER_RATE
