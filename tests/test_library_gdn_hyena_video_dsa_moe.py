@@ -286,3 +286,51 @@ def test_fused_moe_reads_only_the_experts_routing_reaches() -> None:
     for name in ("routing_logits", "hidden_states", "hidden_states_scale", "local_expert_offset"):
         tensor = inputs[name]
         assert touched[names.index(name)] == tensor.numel() * tensor.element_size(), name
+
+
+def _moe_with(inputs: dict, requantize: bool, drop_last_expert: bool):
+    """The fused MoE as the engines run it: the intermediate SiLU(gate)*up in bf16, then (``requantize``) e4m3 per
+    token and 128 columns with scale amax / 448 (SGLang's per_token_group_quant_fp8) before the second GEMM."""
+    import torch
+    import torch.nn.functional as F
+
+    ref = reference_module(find(FUSED_MOE).definition)
+    topk_ids, topk_weights = ref.route(inputs["routing_logits"], inputs["routing_bias"])
+    if drop_last_expert:
+        topk_ids = topk_ids[:, :-1]
+    x = inputs["hidden_states"].float() * ref._expand(inputs["hidden_states_scale"].float(), 1, 128)
+    out = torch.zeros(x.shape)
+    first = int(inputs["local_expert_offset"])
+    for e in range(inputs["gemm1_weights"].shape[0]):
+        token, slot = (topk_ids == first + e).nonzero(as_tuple=True)
+        if token.numel() == 0:
+            continue
+        w13 = inputs["gemm1_weights"][e].float() * ref._expand(inputs["gemm1_weights_scale"][e].float(), 128, 128)
+        w2 = inputs["gemm2_weights"][e].float() * ref._expand(inputs["gemm2_weights_scale"][e].float(), 128, 128)
+        gate, up = (x[token] @ w13.t()).chunk(2, dim=-1)
+        a2 = (F.silu(gate) * up).to(torch.bfloat16).float()
+        if requantize:
+            groups = a2.view(a2.shape[0], -1, 128)
+            scale = groups.abs().amax(-1, keepdim=True).clamp_min(1e-10) / 448.0
+            a2 = ((groups / scale).to(torch.float8_e4m3fn).float() * scale).view_as(a2)
+        out.index_add_(0, token, (a2 @ w2.t()) * topk_weights[token, slot][:, None])
+    return out.to(torch.bfloat16)
+
+
+def test_fused_moe_tolerance_admits_the_engines_fp8_intermediate_and_not_a_dropped_expert() -> None:
+    """Red-team round 70, ew-FV1: the engines' e4m3 intermediate moved 18 % of a 256-expert workload's outputs past
+    bf16's default; the problem's own tolerance (0.03 / 0.03, relative L2 2^-5) admits it, and a kernel that drops a
+    token's eighth expert still fails."""
+    pytest.importorskip("torch")
+    from pytest_solbench.worker.check import check_output, tolerance_for
+
+    p = find(FUSED_MOE)
+    workload = next(w for w in p.workloads if w.axes == {"num_tokens": 8, "num_local_experts": 256})
+    inputs = _small_moe_inputs(tokens=16, hidden=256, inter=128)  # all 256 experts; the real sizes took 2 min here
+    expected = reference_module(p.definition).run(*inputs.values())
+    own, default = tolerance_for("bfloat16", workload.tolerance, 256), tolerance_for("bfloat16", None, 256)
+    engines = _moe_with(inputs, requantize=True, drop_last_expert=False)
+    assert check_output("output", engines, expected, default, "bfloat16")[1] is not None  # why the problem needs it
+    assert check_output("output", engines, expected, own, "bfloat16")[1] is None
+    dropped = _moe_with(inputs, requantize=False, drop_last_expert=True)
+    assert check_output("output", dropped, expected, own, "bfloat16")[1] is not None
