@@ -336,6 +336,18 @@ def test_alignment_dispatch_passes_but_a_pointer_key_still_fails() -> None:
     assert py("_c = {}\ndef run(x):\n    return _c.get(x.data_ptr() & ~15)\n") == [("pointer-cache", 3)]
 
 
+def test_alignment_modulo_a_named_constant_passes_where_the_name_holds_a_small_int_for_good() -> None:
+    """Red-team round 70, ew-FV2: vLLM's ``x.data_ptr() % VEC_BYTES`` with ``VEC_BYTES = 16`` was a pointer cache
+    while the literal passed. A module's name bound once to a small int is that literal; bound again anywhere, or to
+    a large number, it is not."""
+    body = "def run(x):\n    key = (x.shape[-1], x.data_ptr() % VEC)\n    return _c.get(key)\n"
+    assert py("VEC = 16\n_c = {}\n" + body) == []
+    assert py("VEC = 4099\n_c = {}\n" + body) == [("pointer-cache", 5)]
+    assert py("VEC = 16\n_c = {}\n" + body + "def widen():\n    global VEC\n    VEC = 4099\n") != []
+    assert py("VEC = 16\nVEC = 4099\n_c = {}\n" + body) != []
+    assert py("VEC = 16\n_c = {}\n" + body.replace("def run(x):", "def run(x, VEC=4099):")) != []
+
+
 def write(folder: Path, files: dict[str, str | bytes]) -> KernelSpec:
     for name, content in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)

@@ -19,8 +19,8 @@ _SIZE_METHODS = {"nbytes", "size", "element_size", "nelement", "numel", "dtype",
                  "is_contiguous", "stride", "resizable", "is_pinned"}  # fmt: skip
 
 
-def _is_pointerish(node: ast.AST, resolve: Resolve, tainted: set[str]) -> bool:
-    for sub in _identity_parts(node):
+def _is_pointerish(node: ast.AST, resolve: Resolve, tainted: set[str], small: frozenset[str] = frozenset()) -> bool:
+    for sub in _identity_parts(node, small):
         if isinstance(sub, ast.Name) and sub.id in tainted:
             return True
         if isinstance(sub, ast.Attribute) and sub.attr in _POINTER_METHODS:
@@ -37,14 +37,15 @@ def _is_pointerish(node: ast.AST, resolve: Resolve, tainted: set[str]) -> bool:
     return False
 
 
-def _identity_parts(node: ast.AST) -> Iterator[ast.AST]:
+def _identity_parts(node: ast.AST, small: frozenset[str] = frozenset()) -> Iterator[ast.AST]:
     """The sub-expressions of ``node`` that can carry an object's identity: not those reduced to a few bits
     (``p % 16``, ``p & 15``, with a constant of at most 256) or to a truth value (``p == 0``), as alignment checks
-    are; a comparison of two pointers is judged where it is made."""
+    are, the constant written as a literal or as a module's name bound once to one (``p % VEC_BYTES``, red-team round
+    70, ew-FV2); a comparison of two pointers is judged where it is made."""
     pending = [node]
     while pending:
         sub = pending.pop()
-        if isinstance(sub, ast.BinOp) and isinstance(sub.op, (ast.Mod, ast.BitAnd)) and _small(sub.right):
+        if isinstance(sub, ast.BinOp) and isinstance(sub.op, (ast.Mod, ast.BitAnd)) and _small(sub.right, small):
             continue
         if isinstance(sub, ast.Compare) and all(isinstance(c, ast.Constant) for c in sub.comparators):
             continue
@@ -54,8 +55,37 @@ def _identity_parts(node: ast.AST) -> Iterator[ast.AST]:
         pending.extend(ast.iter_child_nodes(sub))
 
 
-def _small(node: ast.AST) -> bool:
+def _small(node: ast.AST, small: frozenset[str] = frozenset()) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id in small
     return isinstance(node, ast.Constant) and type(node.value) is int and 0 < node.value <= 256
+
+
+def _small_constants(tree: ast.Module) -> frozenset[str]:
+    """The module's names bound once, at its top level, to a small int literal (``VEC_BYTES = 16``) and nowhere
+    else (no other assignment, ``global``, ``del`` or loop target anywhere in the module)."""
+    bound: dict[str, int] = {}
+    for node in ast.walk(tree):
+        for name in _targets(node) if not isinstance(node, (ast.Global, ast.Nonlocal)) else []:
+            if isinstance(name, ast.Name):
+                bound[name.id] = bound.get(name.id, 0) + 1
+        if isinstance(node, (ast.Global, ast.Nonlocal, ast.Delete, ast.Import, ast.ImportFrom)):
+            bound.update({n: 2 for n in _bound_otherwise(node)})
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound[node.name] = 2
+        if isinstance(node, ast.arg):
+            bound[node.arg] = 2
+    return frozenset(
+        t.id for node in tree.body if isinstance(node, ast.Assign) and len(node.targets) == 1
+        for t in node.targets if isinstance(t, ast.Name) and bound.get(t.id) == 1 and _small(node.value))
+
+
+def _bound_otherwise(node: ast.AST) -> list[str]:
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return list(node.names)
+    if isinstance(node, ast.Delete):
+        return [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return [(a.asname or a.name).split(".")[0] for a in node.names]
 
 
 def _targets(node: ast.AST) -> list[ast.AST]:
@@ -78,14 +108,14 @@ def _targets(node: ast.AST) -> list[ast.AST]:
     return flat
 
 
-def _tainted(scope: ast.AST, resolve: Resolve, tainted: set[str]) -> set[str]:
+def _tainted(scope: ast.AST, resolve: Resolve, tainted: set[str], small: frozenset[str] = frozenset()) -> set[str]:
     """The local names of ``scope`` that hold a pointer, through every form of assignment (``p: int = ...``,
     ``(p := ...)``, ``p, q = ...``, ``p += ...``, ``for p in ...``)."""
     for _ in range(3):
         for node in ast.walk(scope):
             value = getattr(node, "iter", None) if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) else (
                 getattr(node, "value", None))  # fmt: skip
-            if value is not None and _targets(node) and _is_pointerish(value, resolve, tainted):
+            if value is not None and _targets(node) and _is_pointerish(value, resolve, tainted, small):
                 tainted |= {t.id for t in _targets(node) if isinstance(t, ast.Name)}
     return tainted
 
@@ -93,15 +123,16 @@ def _tainted(scope: ast.AST, resolve: Resolve, tainted: set[str]) -> set[str]:
 def pointer_keys(tree: ast.Module, resolve: Resolve) -> list[ast.AST]:
     """Pointer-like values (data_ptr, id, hash, tobytes, _version) used as keys, membership tests or stored state."""
     found: list[ast.AST] = []
+    small = _small_constants(tree)
     functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))]
     returns_pointer: set[str] = set()  # def key(t): return t.data_ptr()
     for _ in range(2):
         for function in functions:
             if isinstance(function, ast.Lambda):
                 continue
-            local = _tainted(function, resolve, set(returns_pointer))
+            local = _tainted(function, resolve, set(returns_pointer), small)
             results = [n.value for n in ast.walk(function) if isinstance(n, ast.Return) and n.value is not None]
-            if any(_is_pointerish(r, resolve, local) for r in results):
+            if any(_is_pointerish(r, resolve, local, small) for r in results):
                 returns_pointer.add(function.name)
     fresh: set[int] = set()  # p_out == p_in, both pointers of this call: an aliasing check, nothing kept
     for function in functions:
@@ -110,7 +141,7 @@ def pointer_keys(tree: ast.Module, resolve: Resolve) -> list[ast.AST]:
         fresh |= {id(n) for n in ast.walk(function) if isinstance(n, ast.Compare) and isinstance(
             n.comparators[0], ast.Name) and n.comparators[0].id in assigned - kept}  # fmt: skip
     for scope in [tree, *functions]:
-        tainted = _tainted(scope, resolve, set(returns_pointer))
+        tainted = _tainted(scope, resolve, set(returns_pointer), small)
         stored: set[str] = {n for g in ast.walk(scope) if isinstance(g, (ast.Global, ast.Nonlocal)) for n in g.names}
         for node in ast.walk(scope):
             key = None
@@ -130,6 +161,6 @@ def pointer_keys(tree: ast.Module, resolve: Resolve) -> list[ast.AST]:
                 for t in _targets(node)
             ):
                 key = node.value
-            if key is not None and _is_pointerish(key, resolve, tainted):
+            if key is not None and _is_pointerish(key, resolve, tainted, small):
                 found.append(node)
     return found

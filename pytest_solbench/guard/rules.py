@@ -426,7 +426,9 @@ def _check_call(node: ast.Call, resolver: Resolver, hit, vendor_methods: dict[st
     if func in ("builtins.__import__", "importlib.import_module", "importlib.__import__") and computed:
         hit("computed-name", node, f"{func}() of a computed name hides what is imported")
     if func in ("builtins.getattr", "builtins.hasattr") and owner and computed:
-        hit("computed-name", node, f"{func[9:]}() of a computed name on {owner} hides what is used")
+        hit("computed-name", node, f"{func[9:]}() of a computed name on {owner} hides what is used" + (
+            " (triton.language reaches its core module's builtins; a table such as {torch.bfloat16: tl.bfloat16} "
+            "names the dtypes openly)" if owner.startswith("triton.language") else ""))  # round 70, ew-FV3: kept
     if func in _BY_NAME and (any(isinstance(a, ast.Starred) for a in node.args) or any(
             k.arg is None for k in node.keywords)):  # getattr(*(a, "dot")) (red-team round 64, ed01, ed13)  # fmt: skip
         hit("computed-name", node, f"{func}() of unpacked arguments hides which attribute it names")

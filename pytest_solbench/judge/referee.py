@@ -134,7 +134,7 @@ def _judge(request: ItemRequest, kernel: Kernel) -> ItemOutcome:
         args, done = tables.vary(args, seed, lambda a: expected_outputs(reference, a, definition, request.device))
         if isinstance(done, ItemOutcome):
             return done
-        pending.append(Case(args, *done, f"round {round_index + 1} (seed {seed})"))
+        pending.append(Case(args, *done, f"round {round_index + 1} (seed {seed}{tables.said()})"))
         final = round_index == request.rounds - 1  # on the GPU it says which kernels it launched
         if not sent_after(round_index, request.rounds, len(pending), per_request, request.device.startswith("cuda")):
             continue
@@ -168,6 +168,7 @@ class _Tables:
         self.fixed = constant_inputs.fixed_names(definition.tags)
         self.first: list | None = None
         self.on = True
+        self.varied: list[str] = []  # the last round's varied inputs, for its messages
 
     def vary(self, args: list, seed: int, expected: Any) -> tuple[list, Any]:
         """The round's inputs (the first round's as made) and ``expected(inputs)``, the reference's outputs."""
@@ -175,6 +176,7 @@ class _Tables:
             self.first = constant_inputs.fingerprints(args)
             return args, expected(args)
         positions = constant_inputs.constant_positions(self.first, args, self.names, self.fixed) if self.on else []
+        self.varied = [self.names[p] for p in positions]
         if not positions:
             return args, expected(args)
         other = constant_inputs.varied(args, positions, seed)
@@ -184,8 +186,17 @@ class _Tables:
         plain = expected(args)
         if isinstance(plain, ItemOutcome) or not constant_inputs.all_finite(plain[0]):
             return (args, plain) if isinstance(done, ItemOutcome) else (other, done)  # not the other values' doing
-        self.on = False  # the reference needs the table as made: the kernel gets it so from here on
+        self.on, self.varied = False, []  # the reference needs the table as made: the kernel gets it so from here on
         return args, plain
+
+    def said(self) -> str:
+        """What a message of this round says of the inputs the judge varied: a kernel that assumed a table's values
+        learns why a later round failed where the first passed (red-team round 70, ew)."""
+        if not self.varied:
+            return ""
+        spread = constant_inputs.SPREAD
+        return (f"; {', '.join(self.varied)} scaled element by element within [{1 - spread}, {1 + spread}]: every seed "
+                "made them alike")
 
 
 def said_launched(reply: dict[str, Any], asked: bool, where: str) -> list[str] | None:
