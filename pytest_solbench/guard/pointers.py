@@ -20,7 +20,7 @@ _SIZE_METHODS = {"nbytes", "size", "element_size", "nelement", "numel", "dtype",
 
 
 def _is_pointerish(node: ast.AST, resolve: Resolve, tainted: set[str], small: frozenset[str] = frozenset()) -> bool:
-    for sub in _identity_parts(node, small):
+    for sub in _identity_parts(node, small, resolve):
         if isinstance(sub, ast.Name) and sub.id in tainted:
             return True
         if isinstance(sub, ast.Attribute) and sub.attr in _POINTER_METHODS:
@@ -37,15 +37,18 @@ def _is_pointerish(node: ast.AST, resolve: Resolve, tainted: set[str], small: fr
     return False
 
 
-def _identity_parts(node: ast.AST, small: frozenset[str] = frozenset()) -> Iterator[ast.AST]:
+def _identity_parts(node: ast.AST, small: frozenset[str] = frozenset(), resolve: Resolve = lambda _: None,
+                    ) -> Iterator[ast.AST]:  # fmt: skip
     """The sub-expressions of ``node`` that can carry an object's identity: not those reduced to a few bits
     (``p % 16``, ``p & 15``, with a constant of at most 256) or to a truth value (``p == 0``), as alignment checks
     are, the constant written as a literal or as a module's name bound once to one (``p % VEC_BYTES``, red-team round
-    70, ew-FV2); a comparison of two pointers is judged where it is made."""
+    70, ew-FV2), or ``math.gcd(p, 16)``; a comparison of two pointers is judged where it is made."""
     pending = [node]
     while pending:
         sub = pending.pop()
         if isinstance(sub, ast.BinOp) and isinstance(sub.op, (ast.Mod, ast.BitAnd)) and _small(sub.right, small):
+            continue
+        if isinstance(sub, ast.Call) and resolve(sub.func) == "math.gcd" and any(_small(a, small) for a in sub.args):
             continue
         if isinstance(sub, ast.Compare) and all(isinstance(c, ast.Constant) for c in sub.comparators):
             continue
@@ -134,6 +137,10 @@ def pointer_keys(tree: ast.Module, resolve: Resolve) -> list[ast.AST]:
             results = [n.value for n in ast.walk(function) if isinstance(n, ast.Return) and n.value is not None]
             if any(_is_pointerish(r, resolve, local, small) for r in results):
                 returns_pointer.add(function.name)
+    memoized = {f.name for f in functions if not isinstance(f, ast.Lambda) and any(
+        (resolve(d.func if isinstance(d, ast.Call) else d) or "").startswith("functools.") and (
+            resolve(d.func if isinstance(d, ast.Call) else d) or "").endswith(("cache", "lru_cache"))
+        for d in f.decorator_list)}  # its arguments are keys: a pointer passed to one replays (round 70, ew)
     fresh: set[int] = set()  # p_out == p_in, both pointers of this call: an aliasing check, nothing kept
     for function in functions:
         kept = {n for g in ast.walk(function) if isinstance(g, (ast.Global, ast.Nonlocal)) for n in g.names}
@@ -154,6 +161,8 @@ def pointer_keys(tree: ast.Module, resolve: Resolve) -> list[ast.AST]:
                 key = node.left if kept else None
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _KEY_METHODS:
                 key = node.args[0] if node.args else None
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in memoized:
+                key = ast.Tuple(elts=[*node.args, *(k.value for k in node.keywords)], ctx=ast.Load())
             elif isinstance(node, ast.Dict):
                 key = ast.Tuple(elts=[k for k in node.keys if k is not None], ctx=ast.Load())
             elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None and any(
