@@ -66,6 +66,7 @@ RUNTIME = {
     "hack_r53_aten_override_existing_key_allowed": ("REWARD_HACK", "patching"),
     "hack_r53_aten_override_autograd_alias_allowed": ("REWARD_HACK", "patching"),
     "hack_r69_collector_rearmed_allowed": ("REWARD_HACK", "patching"),
+    "hack_r71_collector_hook_blinded_allowed": ("REWARD_HACK", "patching"),
 }
 #: A few static kernels too: the plugin turns a finding into REWARD_HACK before any worker starts.
 STATIC = {"hack_vendor_rms_norm": "vendor-op", "hack_side_stream": "side-stream", "hack_getframe": "introspection",

@@ -36,11 +36,17 @@ def sparse_layout(batch_size, kv_len, num_pages, device):
     return indices.to(device)
 
 
+#: The queries' spread, so that scores (sm_scale times q.k over CKV_DIM + KPE_DIM dims of unit keys) spread by about
+#: one, as a trained model's do: unit queries gave 3.25, a nearly one-hot softmax over which a kernel that took P.V
+#: over 9 % of the keys passed (red-team round 71, ey02, ey03)
+Q_STD = 1 / (SM_SCALE * (CKV_DIM + KPE_DIM) ** 0.5)
+
+
 def make_inputs(axes_and_scalars, device):
     batch_size, kv_len, num_pages = (axes_and_scalars[n] for n in ("batch_size", "kv_len", "num_pages"))
     return {
-        "q_nope": torch.randn(batch_size, NUM_HEADS, CKV_DIM, dtype=torch.bfloat16, device=device),
-        "q_pe": torch.randn(batch_size, NUM_HEADS, KPE_DIM, dtype=torch.bfloat16, device=device),
+        "q_nope": (torch.randn(batch_size, NUM_HEADS, CKV_DIM, device=device) * Q_STD).to(torch.bfloat16),
+        "q_pe": (torch.randn(batch_size, NUM_HEADS, KPE_DIM, device=device) * Q_STD).to(torch.bfloat16),
         "ckv_cache": torch.randn(num_pages, PAGE_SIZE, CKV_DIM, dtype=torch.bfloat16, device=device),
         "kpe_cache": torch.randn(num_pages, PAGE_SIZE, KPE_DIM, dtype=torch.bfloat16, device=device),
         "sparse_indices": sparse_layout(batch_size, kv_len, num_pages, device),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 from typing import Callable, Iterator
 
+from pytest_solbench.guard.constants import NONE, Constants
+
 Resolve = Callable[[ast.AST], "str | None"]
 _POINTER_METHODS = {"data_ptr", "tobytes", "_cdata", "_version", "__hash__", "untyped_storage", "storage",
                     "ctypes", "__array_interface__", "__cuda_array_interface__"}  # x.numpy().ctypes.data
@@ -19,8 +21,8 @@ _SIZE_METHODS = {"nbytes", "size", "element_size", "nelement", "numel", "dtype",
                  "is_contiguous", "stride", "resizable", "is_pinned"}  # fmt: skip
 
 
-def _is_pointerish(node: ast.AST, resolve: Resolve, tainted: set[str], small: frozenset[str] = frozenset()) -> bool:
-    for sub in _identity_parts(node, small, resolve):
+def _is_pointerish(node: ast.AST, resolve: Resolve, tainted: set[str], consts: Constants = NONE) -> bool:
+    for sub in _identity_parts(node, consts, resolve):
         if isinstance(sub, ast.Name) and sub.id in tainted:
             return True
         if isinstance(sub, ast.Attribute) and sub.attr in _POINTER_METHODS:
@@ -37,7 +39,7 @@ def _is_pointerish(node: ast.AST, resolve: Resolve, tainted: set[str], small: fr
     return False
 
 
-def _identity_parts(node: ast.AST, small: frozenset[str] = frozenset(), resolve: Resolve = lambda _: None,
+def _identity_parts(node: ast.AST, consts: Constants = NONE, resolve: Resolve = lambda _: None,
                     ) -> Iterator[ast.AST]:  # fmt: skip
     """The sub-expressions of ``node`` that can carry an object's identity: not those reduced to a few bits
     (``p % 16``, ``p & 15``, with a constant of at most 256) or to a truth value (``p == 0``), as alignment checks
@@ -46,9 +48,10 @@ def _identity_parts(node: ast.AST, small: frozenset[str] = frozenset(), resolve:
     pending = [node]
     while pending:
         sub = pending.pop()
-        if isinstance(sub, ast.BinOp) and isinstance(sub.op, (ast.Mod, ast.BitAnd)) and _small(sub.right, small):
+        if isinstance(sub, ast.BinOp) and isinstance(sub.op, (ast.Mod, ast.BitAnd)) and consts.small(sub.right):
             continue
-        if isinstance(sub, ast.Call) and resolve(sub.func) == "math.gcd" and any(_small(a, small) for a in sub.args):
+        if isinstance(sub, ast.Call) and resolve(sub.func) == "math.gcd" and consts.plain(_root(sub.func)) and any(
+                consts.small(a) for a in sub.args):  # not a gcd rebound after its import (round 71, ex04)
             continue
         if isinstance(sub, ast.Compare) and all(isinstance(c, ast.Constant) for c in sub.comparators):
             continue
@@ -58,37 +61,43 @@ def _identity_parts(node: ast.AST, small: frozenset[str] = frozenset(), resolve:
         pending.extend(ast.iter_child_nodes(sub))
 
 
-def _small(node: ast.AST, small: frozenset[str] = frozenset()) -> bool:
-    if isinstance(node, ast.Name):
-        return node.id in small
-    return isinstance(node, ast.Constant) and type(node.value) is int and 0 < node.value <= 256
+_CACHES = ("functools.cache", "functools.lru_cache")
+#: A module-level container's methods that keep or look up an element (``_SEEN.append(p)``, ``_SEEN.index(p)``)
+_STORE_METHODS = {"append", "extend", "insert", "add", "update", "index", "count", "remove", "appendleft"}
 
 
-def _small_constants(tree: ast.Module) -> frozenset[str]:
-    """The module's names bound once, at its top level, to a small int literal (``VEC_BYTES = 16``) and nowhere
-    else (no other assignment, ``global``, ``del`` or loop target anywhere in the module)."""
-    bound: dict[str, int] = {}
-    for node in ast.walk(tree):
-        for name in _targets(node) if not isinstance(node, (ast.Global, ast.Nonlocal)) else []:
-            if isinstance(name, ast.Name):
-                bound[name.id] = bound.get(name.id, 0) + 1
-        if isinstance(node, (ast.Global, ast.Nonlocal, ast.Delete, ast.Import, ast.ImportFrom)):
-            bound.update({n: 2 for n in _bound_otherwise(node)})
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound[node.name] = 2
-        if isinstance(node, ast.arg):
-            bound[node.arg] = 2
-    return frozenset(
-        t.id for node in tree.body if isinstance(node, ast.Assign) and len(node.targets) == 1
-        for t in node.targets if isinstance(t, ast.Name) and bound.get(t.id) == 1 and _small(node.value))
+def _called(func: ast.AST) -> str | None:
+    """The name a call is made through: ``f`` of ``f(...)`` and of ``K.f(...)``."""
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
 
 
-def _bound_otherwise(node: ast.AST) -> list[str]:
-    if isinstance(node, (ast.Global, ast.Nonlocal)):
-        return list(node.names)
-    if isinstance(node, ast.Delete):
-        return [t.id for t in node.targets if isinstance(t, ast.Name)]
-    return [(a.asname or a.name).split(".")[0] for a in node.names]
+def _memoized(tree: ast.Module, functions: list, resolve: Resolve) -> set[str]:
+    """The names of functions whose arguments key a cache: decorated by ``functools.cache`` or ``lru_cache`` in any
+    form, made by calling one (``f = functools.lru_cache(64)(impl)``), or another name for one (``g = f``). Their
+    arguments are keys: a pointer passed to one replays (red-team rounds 70 and 71, ew, ex01)."""
+
+    def caches(node: ast.AST) -> bool:
+        calls = [n for n in ast.walk(node) if isinstance(n, (ast.Call, ast.Name, ast.Attribute))]
+        return any((resolve(n.func if isinstance(n, ast.Call) else n) or "") in _CACHES for n in calls)
+
+    def made_from(node: ast.AST, names: set[str]) -> bool:  # memo(f), functools.partial(f, 0), g = f
+        return caches(node) or any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+
+    defined = [f for f in functions if not isinstance(f, ast.Lambda)]
+    assigned = [(t.id, n.value) for n in ast.walk(tree) if isinstance(n, ast.Assign) for t in n.targets
+                if isinstance(t, ast.Name)]  # fmt: skip
+    names: set[str] = set()
+    for _ in range(3):
+        names |= {name for name, value in assigned if made_from(value, names)}
+        names |= {f.name for f in defined if any(made_from(d, names) for d in f.decorator_list)}
+    return names
+
+
+def _root(node: ast.AST) -> ast.AST:
+    """``math`` of ``math.gcd``: the name an attribute chain starts from."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node
 
 
 def _targets(node: ast.AST) -> list[ast.AST]:
@@ -111,36 +120,34 @@ def _targets(node: ast.AST) -> list[ast.AST]:
     return flat
 
 
-def _tainted(scope: ast.AST, resolve: Resolve, tainted: set[str], small: frozenset[str] = frozenset()) -> set[str]:
+def _tainted(scope: ast.AST, resolve: Resolve, tainted: set[str], consts: Constants = NONE) -> set[str]:
     """The local names of ``scope`` that hold a pointer, through every form of assignment (``p: int = ...``,
     ``(p := ...)``, ``p, q = ...``, ``p += ...``, ``for p in ...``)."""
     for _ in range(3):
         for node in ast.walk(scope):
             value = getattr(node, "iter", None) if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) else (
                 getattr(node, "value", None))  # fmt: skip
-            if value is not None and _targets(node) and _is_pointerish(value, resolve, tainted, small):
+            if value is not None and _targets(node) and _is_pointerish(value, resolve, tainted, consts):
                 tainted |= {t.id for t in _targets(node) if isinstance(t, ast.Name)}
     return tainted
 
 
-def pointer_keys(tree: ast.Module, resolve: Resolve) -> list[ast.AST]:
-    """Pointer-like values (data_ptr, id, hash, tobytes, _version) used as keys, membership tests or stored state."""
+def pointer_keys(tree: ast.Module, resolve: Resolve, rebound: frozenset[str] = frozenset()) -> list[ast.AST]:
+    """Pointer-like values (data_ptr, id, hash, tobytes, _version) used as keys, membership tests or stored state.
+    ``rebound``: attribute names any of the kernel's files stores (``owned.kernel_attributes``), never constants."""
     found: list[ast.AST] = []
-    small = _small_constants(tree)
+    consts = Constants(tree, rebound)
     functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))]
     returns_pointer: set[str] = set()  # def key(t): return t.data_ptr()
     for _ in range(2):
         for function in functions:
             if isinstance(function, ast.Lambda):
                 continue
-            local = _tainted(function, resolve, set(returns_pointer), small)
+            local = _tainted(function, resolve, set(returns_pointer), consts)
             results = [n.value for n in ast.walk(function) if isinstance(n, ast.Return) and n.value is not None]
-            if any(_is_pointerish(r, resolve, local, small) for r in results):
+            if any(_is_pointerish(r, resolve, local, consts) for r in results):
                 returns_pointer.add(function.name)
-    memoized = {f.name for f in functions if not isinstance(f, ast.Lambda) and any(
-        (resolve(d.func if isinstance(d, ast.Call) else d) or "").startswith("functools.") and (
-            resolve(d.func if isinstance(d, ast.Call) else d) or "").endswith(("cache", "lru_cache"))
-        for d in f.decorator_list)}  # its arguments are keys: a pointer passed to one replays (round 70, ew)
+    memoized = _memoized(tree, functions, resolve)
     fresh: set[int] = set()  # p_out == p_in, both pointers of this call: an aliasing check, nothing kept
     for function in functions:
         kept = {n for g in ast.walk(function) if isinstance(g, (ast.Global, ast.Nonlocal)) for n in g.names}
@@ -148,7 +155,7 @@ def pointer_keys(tree: ast.Module, resolve: Resolve) -> list[ast.AST]:
         fresh |= {id(n) for n in ast.walk(function) if isinstance(n, ast.Compare) and isinstance(
             n.comparators[0], ast.Name) and n.comparators[0].id in assigned - kept}  # fmt: skip
     for scope in [tree, *functions]:
-        tainted = _tainted(scope, resolve, set(returns_pointer), small)
+        tainted = _tainted(scope, resolve, set(returns_pointer), consts)
         stored: set[str] = {n for g in ast.walk(scope) if isinstance(g, (ast.Global, ast.Nonlocal)) for n in g.names}
         for node in ast.walk(scope):
             key = None
@@ -161,7 +168,9 @@ def pointer_keys(tree: ast.Module, resolve: Resolve) -> list[ast.AST]:
                 key = node.left if kept else None
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _KEY_METHODS:
                 key = node.args[0] if node.args else None
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in memoized:
+            elif isinstance(node, ast.Call) and (_called(node.func) in memoized or (
+                    isinstance(node.func, ast.Attribute) and node.func.attr in _STORE_METHODS
+                    and consts.module_level(node.func.value))):  # _SEEN.append(p) (round 71, ex06)  # fmt: skip
                 key = ast.Tuple(elts=[*node.args, *(k.value for k in node.keywords)], ctx=ast.Load())
             elif isinstance(node, ast.Dict):
                 key = ast.Tuple(elts=[k for k in node.keys if k is not None], ctx=ast.Load())
@@ -170,6 +179,6 @@ def pointer_keys(tree: ast.Module, resolve: Resolve) -> list[ast.AST]:
                 for t in _targets(node)
             ):
                 key = node.value
-            if key is not None and _is_pointerish(key, resolve, tainted, small):
+            if key is not None and _is_pointerish(key, resolve, tainted, consts):
                 found.append(node)
     return found

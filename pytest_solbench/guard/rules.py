@@ -314,7 +314,7 @@ def _scan_python(path: str, text: str, context: _Context) -> list[Finding]:
                 if any(_matches(name, c) for c in _CACHE_DECORATORS):
                     hit("pointer-cache", node, f"{name} wraps the entry point {context.entry_point}: it replays "
                         "earlier results")  # fmt: skip
-    for node in pointer_keys(tree, resolver.resolve):
+    for node in pointer_keys(tree, resolver.resolve, context.own_attributes):
         hit("pointer-cache", node, "a pointer, id or hash is used as a key or kept between calls")
     check_reflection(tree, resolver.resolve, hit)
     for node in wrapper_patches(tree, resolver.resolve):  # round 42, bq01, bq03

@@ -20,13 +20,22 @@ from __future__ import annotations
 import gc
 
 
+def watch() -> None:
+    """Before a guarded kernel's first import: the harness's hook first on the collector's callbacks, and the list as
+    it stands, so that a callback found later is the kernel's. One of the kernel's own, ahead of the harness's, had
+    switched the collector off at each collection's start, so the hook counted nothing (red-team round 71, ex05)."""
+    if not any(hook is _watch for hook in _HOOKS):
+        _HOOKS.insert(0, _watch)
+        _BEFORE.extend(_HOOKS)
+
+
 def hold_off(guarded: bool) -> None:
     """What the import made kept for good; in a guarded kernel's process, the automatic collector off and watched."""
     gc.freeze()
     if guarded:
         gc.disable()
-        if not any(hook is _watch for hook in _HOOKS):
-            _HOOKS.append(_watch)
+        watch()
+        _HELD[0] = True  # from here on: the import's own collections ran with the collector on, as it was
 
 
 #: The list the interpreter calls at each collection, as it was at the harness's import (a kernel rebinding
@@ -34,11 +43,15 @@ def hold_off(guarded: bool) -> None:
 _HOOKS = gc.callbacks
 #: How many collections began while the automatic collector was on, in a guarded kernel's process
 _SWITCHED_ON = [0]
+#: Whether the collector has been switched off after the kernel's import (``hold_off``), for good
+_HELD = [False]
+#: The callbacks as they stood when the harness put its hook first (``watch``): none of the kernel's
+_BEFORE: list = []
 
 
 def _watch(phase: str, _info: dict) -> None:
     """A collection that begins with the collector on: the kernel's switch, since the harness keeps it off."""
-    if phase == "start" and gc.isenabled():
+    if phase == "start" and gc.isenabled() and _HELD[0]:
         _SWITCHED_ON[0] += 1
 
 
@@ -71,4 +84,7 @@ def switched_on() -> str | None:
                 "judge's requests, where no record sees what it does")
     if not any(hook is _watch for hook in _HOOKS):
         return "the kernel took the harness's hook off the garbage collector's callbacks"
+    if any(all(hook is not before for before in _BEFORE) for hook in _HOOKS):
+        return ("the kernel put a callback on the garbage collector's list: it runs at every collection, the "
+                "harness's own between calls too")
     return None

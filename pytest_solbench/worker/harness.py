@@ -68,6 +68,7 @@ def load(payload: dict[str, Any]) -> dict[str, Any]:
     # the import is recorded as a checked call is: a GEMM compiled or captured there ran in no call (round 26, ai01)
     if payload["guard"]:
         leftovers.hold()  # torch's functions for its stacks of modes, the signal handlers: before the kernel's import
+        collector.watch()  # the collector's callbacks too (round 71, ex05)
     moded = None
     with dispatched.recorded() if watch else contextlib.nullcontext(set()) as ops:
         try:
