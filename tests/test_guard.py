@@ -346,6 +346,17 @@ def test_alignment_modulo_a_named_constant_passes_where_the_name_holds_a_small_i
     assert py("VEC = 16\n_c = {}\n" + body + "def widen():\n    global VEC\n    VEC = 4099\n") != []
     assert py("VEC = 16\nVEC = 4099\n_c = {}\n" + body) != []
     assert py("VEC = 16\n_c = {}\n" + body.replace("def run(x):", "def run(x, VEC=4099):")) != []
+    # round 71: the mask idiom, annotated and tuple constants, a Triton kernel's parameter of the same name (ex-FV1 to 4)
+    assert py("VEC = 16\n_c = {}\n" + body.replace("% VEC", "& (VEC - 1)")) == []
+    assert py("VEC: int = 16\n_c = {}\n" + body) == []
+    assert py("VEC, LANES = 16, 8\n_c = {}\n" + body) == []
+    assert py("VEC = 16\n_c = {}\ndef k(p, VEC):\n    return p\n" + body) == []
+    # ...but not a name a match capture, a rebound import or another file's store makes (ex02 to ex04)
+    assert py("VEC = 16\nmatch 1 << 62:\n    case VEC:\n        pass\n_c = {}\n" + body) != []
+    gcd = "from math import gcd\ngcd = max\n_c = {}\ndef run(x):\n    return _c.get(gcd(x.data_ptr(), 16))\n"
+    assert py(gcd) != []
+    assert py("_SEEN = []\ndef run(x):\n    _SEEN.append(x.data_ptr())\n") != []  # a module list keeps it (ex06)
+    assert py("def run(xs):\n    ptrs = []\n    ptrs.append(xs.data_ptr())\n    return ptrs\n") == []  # a launch's
 
 
 def test_a_pointer_passed_to_a_memoized_function_is_a_key() -> None:
@@ -377,6 +388,17 @@ def bundled(kernel: KernelSpec) -> list[tuple[str, str, int]]:
     found = scan_sources(bundle.sources, definition_name="p", op_type="rmsnorm", local_modules=bundle.local_modules,
                          found=bundle.findings)  # fmt: skip
     return [(f.rule, f.path, f.line) for f in found]
+
+
+def test_a_constant_another_file_of_the_kernel_stores_is_no_constant(tmp_path: Path) -> None:
+    """Red-team round 71, ex03: ``align.VEC_BYTES = 1 << 62`` from the entry file made align.py's modulus a pointer."""
+    kernel = write(tmp_path, {
+        "k.py": "import align\nalign.VEC_BYTES = 1 << 62\nDEFINITION = 'p'\ndef run(x):\n    return align.key(x)\n",
+        "align.py": "VEC_BYTES = 16\n_c = {}\ndef key(x):\n    return _c.get(x.data_ptr() % VEC_BYTES)\n",
+    })  # fmt: skip
+    assert ("pointer-cache", "align.py", 4) in bundled(kernel)
+    (tmp_path / "k.py").write_text("import align\nDEFINITION = 'p'\ndef run(x):\n    return align.key(x)\n")
+    assert ("pointer-cache", "align.py", 4) not in bundled(kernel)
 
 
 def test_local_packages_are_followed_and_a_kernel_may_keep_state_in_them(tmp_path: Path) -> None:
