@@ -372,7 +372,7 @@ def test_a_pointer_passed_to_a_memoized_function_is_a_key() -> None:
     gcd = ("import functools, math\ndef align(*ts):\n    return min(math.gcd(t.data_ptr(), 16) for t in ts)\n"
            "@functools.cache\ndef config(n, a):\n    return n\ndef run(x):\n    return config(x.shape[0], align(x))\n")
     assert py(gcd) == []  # the largest power of two up to 16 dividing every address (attack-ew's honest kernel)
-    own = gcd.replace("import functools, math", "import functools\nclass math:\n    gcd = max")
+    own = "class math:\n    gcd = max\n_c = {}\ndef run(x):\n    return _c.get(math.gcd(x.data_ptr(), 16))\n"
     assert py(own) != []  # a gcd of its own may return the pointer
 
 
@@ -388,6 +388,32 @@ def bundled(kernel: KernelSpec) -> list[tuple[str, str, int]]:
     found = scan_sources(bundle.sources, definition_name="p", op_type="rmsnorm", local_modules=bundle.local_modules,
                          found=bundle.findings)  # fmt: skip
     return [(f.rule, f.path, f.line) for f in found]
+
+
+def test_round_72_pointer_idioms_honest_and_not() -> None:
+    """Red-team round 72 (attack-ez): honest alignment idioms read as pointers (a helper's reduction passed to a
+    memoized function, a constant per architecture, a function's own constant, a launcher a cached factory made,
+    ``hash(tuple(x.shape))``); and pointers rebuilt from small masks, behind a size attribute or a star import."""
+    helper = ("import functools\n@functools.cache\ndef config(n, a):\n    return n\n"
+              "def align(ts):\n    return min(min(t.data_ptr() & -t.data_ptr(), 16) for t in ts)\n"
+              "def run(x):\n    return config(x.shape[0], align([x]))\n")
+    assert py(helper) == []  # ez-FV1: the lowest set bit, capped; a helper's return is left to the run-time checks
+    arch = "VEC = 32 if BIG else 16\n_c = {}\ndef run(x):\n    return _c.get(x.data_ptr() % VEC)\n"
+    assert py(arch) == []  # ez-FV3
+    assert py(arch.replace("32 if BIG else 16", "1 << 40 if BIG else 16")) != []
+    local = "_c = {}\ndef run(x):\n    vec = 16\n    return _c.get(x.data_ptr() % vec)\n"
+    assert py(local) == []  # ez-FV4
+    assert py(local.replace("    return", "    vec = 1 << 40\n    return")) != []
+    launcher = ("import functools\n@functools.cache\ndef launcher(n):\n    return print\n"
+                "def run(x):\n    go = launcher(x.shape[0])\n    return go(x.data_ptr())\n")
+    assert py(launcher) == []  # ez-FV6: a cached factory's result is not a cache
+    assert py("_p = {}\ndef run(x):\n    return _p.get(hash(tuple(x.shape)))\n") == []  # ez-FV7
+    rebuilt = "_c = {}\ndef run(x):\n    p = x.data_ptr()\n    return _c.get(tuple((p >> s) & 255 for s in range(0, 64, 8)))\n"
+    assert py(rebuilt) != []  # ez01
+    hidden = ("import types\n_c = {}\ndef run(x):\n    w = types.SimpleNamespace(shape=x.data_ptr())\n"
+              "    return _c.get(w.shape)\n")
+    assert py(hidden) != []  # ez04
+    assert py("VEC = 16\nfrom helper import *\n_c = {}\ndef run(x):\n    return _c.get(x.data_ptr() % VEC)\n") != []
 
 
 def test_a_constant_another_file_of_the_kernel_stores_is_no_constant(tmp_path: Path) -> None:

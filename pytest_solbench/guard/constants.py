@@ -26,35 +26,69 @@ _SCOPES = (*_FUNCTIONS, ast.ClassDef)
 
 
 class Constants:
-    """The int constants of one module, and which names each use site reads from a scope of its own."""
+    """The int constants of one module and of its functions, and which names each use site reads from a scope of its
+    own. A constant may stand for a few values (``32 if blackwell else 16``: red-team round 72, ez-FV3)."""
 
     def __init__(self, tree: ast.Module, rebound: frozenset[str] = frozenset()) -> None:
         self._shadowed: dict[int, frozenset[str]] = {}  # id(node) -> names bound by the scopes around it
+        self._owner: dict[int, ast.AST] = {}  # id(node) -> the innermost function or class around it
+        self._locals: dict[int, dict[str, frozenset[int]]] = {}  # id(scope) -> its own constants
         top: Counter[str] = Counter()
         declared: set[str] = set()  # ``global NAME`` in any function
-        self._visit(tree, frozenset(), True, top, declared)
+        self._visit(tree, frozenset(), None, top, declared)
         once = {n for n, count in top.items() if count == 1} - declared - rebound
-        self.values: dict[str, int] = {}
+        if top["*"]:  # ``from helper import *`` may bind any name (red-team round 72, ez02)
+            once = set()
+        self.values: dict[str, frozenset[int]] = {}
         self.top_bound = top
-        for stmt in tree.body:
-            for name, expr in _simple_bindings(stmt):
-                if name in once:
-                    value = self.value(expr)
-                    if value is not None:
-                        self.values[name] = value
+        self._constants(tree.body, once, self.values)
 
-    def _visit(self, node: ast.AST, local: frozenset[str], at_top: bool, top: Counter, declared: set[str]) -> None:
+    def _visit(self, node: ast.AST, local: frozenset[str], owner: ast.AST | None, top: Counter,
+               declared: set[str]) -> None:  # fmt: skip
         for child in ast.iter_child_nodes(node):
-            self._shadowed[id(child)] = local
+            self._shadowed[id(child)], self._owner[id(child)] = local, owner
             if isinstance(child, _SCOPES):
-                if at_top and not isinstance(child, ast.Lambda):
+                if owner is None and not isinstance(child, ast.Lambda):
                     top[child.name] += 1
                 declared.update(n for g in ast.walk(child) if isinstance(g, ast.Global) for n in g.names)
-                self._visit(child, local | _bound_in(child), False, top, declared)
+                self._visit(child, local | _bound_in(child), child, top, declared)
             else:
-                if at_top:
+                if owner is None:
                     top.update(_binds(child))
-                self._visit(child, local, at_top, top, declared)
+                self._visit(child, local, owner, top, declared)
+
+    def _constants(self, body: list, once: set[str], into: dict[str, frozenset[int]]) -> None:
+        """The simple bindings of ``body`` whose names are in ``once``, in order (a later one may use an earlier)."""
+        for stmt in body:
+            for name, expr in _simple_bindings(stmt):
+                values = self.values_of(expr) if name in once else None
+                if values is not None:
+                    into[name] = values
+
+    def _own(self, scope: ast.AST) -> dict[str, frozenset[int]]:
+        """A function's own constants (``vec_bytes = 16`` in its body, bound once there: round 72, ez-FV4)."""
+        if id(scope) not in self._locals:
+            own: dict[str, frozenset[int]] = {}
+            self._locals[id(scope)] = own  # filled in order below
+            counts: Counter[str] = Counter()
+            declared: set[str] = set()
+            pending = list(ast.iter_child_nodes(scope))
+            while pending:
+                node = pending.pop()
+                counts.update(_binds(node))
+                if isinstance(node, (ast.Global, ast.Nonlocal)):
+                    declared.update(node.names)
+                if isinstance(node, _SCOPES):
+                    counts.update([] if isinstance(node, ast.Lambda) else [node.name])
+                else:
+                    pending.extend(ast.iter_child_nodes(node))
+            if isinstance(scope, _FUNCTIONS) and not isinstance(scope, ast.Lambda):
+                args = scope.args
+                counts.update(a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg,
+                                              args.kwarg] if a)  # fmt: skip
+            body = scope.body if isinstance(scope.body, list) else []
+            self._constants(body, {n for n, c in counts.items() if c == 1} - declared, own)
+        return self._locals[id(scope)]
 
     def plain(self, name: ast.AST) -> bool:
         """Whether a name read here is the module's, bound at most once at its top level (an import)."""
@@ -66,30 +100,41 @@ class Constants:
         return isinstance(name, ast.Name) and name.id not in self._shadowed.get(id(name), frozenset()) and (
             self.top_bound[name.id] >= 1)  # fmt: skip
 
-    def value(self, node: ast.AST) -> int | None:
-        """The int ``node`` stands for, from literals and the module's constants, or None."""
+    def values_of(self, node: ast.AST) -> frozenset[int] | None:
+        """The ints ``node`` may stand for, from literals and constants, or None."""
         if isinstance(node, ast.Constant):
-            return node.value if type(node.value) is int else None
+            return frozenset([node.value]) if type(node.value) is int else None
         if isinstance(node, ast.Name):
-            shadowed = node.id in self._shadowed.get(id(node), frozenset())
-            return None if shadowed else self.values.get(node.id)
+            if node.id not in self._shadowed.get(id(node), frozenset()):
+                return self.values.get(node.id)
+            owner = self._owner.get(id(node))
+            return None if owner is None else self._own(owner).get(node.id)
+        if isinstance(node, ast.IfExp):
+            body, orelse = self.values_of(node.body), self.values_of(node.orelse)
+            return None if body is None or orelse is None else body | orelse
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.Invert)):
-            inner = self.value(node.operand)
-            return None if inner is None else -inner if isinstance(node.op, ast.USub) else ~inner
+            inner = self.values_of(node.operand)
+            return None if inner is None else frozenset(-v if isinstance(node.op, ast.USub) else ~v for v in inner)
         if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-            left, right = self.value(node.left), self.value(node.right)
-            if left is None or right is None or (isinstance(node.op, (ast.LShift, ast.RShift)) and not 0 <= right <= 64):
+            left, right = self.values_of(node.left), self.values_of(node.right)
+            if left is None or right is None or (isinstance(node.op, (ast.LShift, ast.RShift)) and not all(
+                    0 <= r <= 64 for r in right)):  # fmt: skip
                 return None
             try:
-                return _OPS[type(node.op)](left, right)
+                return frozenset(_OPS[type(node.op)](a, b) for a in left for b in right)
             except ZeroDivisionError:
                 return None
         return None
 
+    def value(self, node: ast.AST) -> int | None:
+        """The one int ``node`` stands for, or None."""
+        values = self.values_of(node)
+        return next(iter(values)) if values is not None and len(values) == 1 else None
+
     def small(self, node: ast.AST) -> bool:
-        """A modulus or mask that leaves a pointer a few bits: an int from 1 to 256."""
-        value = self.value(node)
-        return value is not None and 0 < value <= 256
+        """A modulus or mask that leaves a pointer a few bits: every value it may take from 1 to 256."""
+        values = self.values_of(node)
+        return values is not None and all(0 < v <= 256 for v in values)
 
 
 NONE = Constants(ast.Module(body=[], type_ignores=[]))

@@ -31,8 +31,9 @@ def _is_pointerish(node: ast.AST, resolve: Resolve, tainted: set[str], consts: C
             func = resolve(sub.func) or ""
             if isinstance(sub.func, ast.Name) and sub.func.id in tainted:  # a helper that returns a pointer
                 return True
-            if func == "builtins.hash" and sub.args and isinstance(sub.args[0], (ast.Tuple, ast.List, ast.Constant)):
-                continue  # hash((rows, cols)): the hash of plain values; its elements are judged on their own
+            if func == "builtins.hash" and sub.args and (isinstance(sub.args[0], (ast.Tuple, ast.List, ast.Constant)) or (
+                    isinstance(sub.args[0], ast.Call) and _sequence(sub.args[0].func, resolve))):
+                continue  # hash((rows, cols)), hash(tuple(x.shape)): plain values, whose elements are judged on their own
             if func in ("builtins.id", "builtins.hash") or func.startswith("hashlib") or func.endswith(
                     "byte_bounds"):  # numpy's byte_bounds(a): the addresses of an array's memory
                 return True
@@ -48,7 +49,8 @@ def _identity_parts(node: ast.AST, consts: Constants = NONE, resolve: Resolve = 
     pending = [node]
     while pending:
         sub = pending.pop()
-        if isinstance(sub, ast.BinOp) and isinstance(sub.op, (ast.Mod, ast.BitAnd)) and consts.small(sub.right):
+        if isinstance(sub, ast.BinOp) and isinstance(sub.op, (ast.Mod, ast.BitAnd)) and consts.small(sub.right) and (
+                not _shifted(sub.left)):  # not (p >> 8) & 255: eight such bytes rebuild the address (round 72, ez01)
             continue
         if isinstance(sub, ast.Call) and resolve(sub.func) == "math.gcd" and consts.plain(_root(sub.func)) and any(
                 consts.small(a) for a in sub.args):  # not a gcd rebound after its import (round 71, ex04)
@@ -56,6 +58,8 @@ def _identity_parts(node: ast.AST, consts: Constants = NONE, resolve: Resolve = 
         if isinstance(sub, ast.Compare) and all(isinstance(c, ast.Constant) for c in sub.comparators):
             continue
         if isinstance(sub, ast.Attribute) and sub.attr in _SIZE_METHODS:
+            if isinstance(sub.value, ast.Name):  # a name that holds a pointer is judged (round 72, ez04: .shape=p)
+                pending.append(sub.value)
             continue
         yield sub
         pending.extend(ast.iter_child_nodes(sub))
@@ -64,6 +68,18 @@ def _identity_parts(node: ast.AST, consts: Constants = NONE, resolve: Resolve = 
 _CACHES = ("functools.cache", "functools.lru_cache")
 #: A module-level container's methods that keep or look up an element (``_SEEN.append(p)``, ``_SEEN.index(p)``)
 _STORE_METHODS = {"append", "extend", "insert", "add", "update", "index", "count", "remove", "appendleft"}
+
+
+def _sequence(func: ast.AST, resolve: Resolve) -> bool:
+    """``tuple`` or ``list`` of the builtins (the kernel's own names resolve elsewhere)."""
+    name = resolve(func) or (f"builtins.{func.id}" if isinstance(func, ast.Name) else "")
+    return name in ("builtins.tuple", "builtins.list")
+
+
+def _shifted(node: ast.AST) -> bool:
+    """Whether a pointer's higher bits are brought down in ``node`` (``p >> 8``, ``p // 256``), so that a small mask or
+    modulus of it is not an alignment."""
+    return any(isinstance(n, ast.BinOp) and isinstance(n.op, (ast.RShift, ast.FloorDiv, ast.Div)) for n in ast.walk(node))
 
 
 def _called(func: ast.AST) -> str | None:
@@ -80,8 +96,12 @@ def _memoized(tree: ast.Module, functions: list, resolve: Resolve) -> set[str]:
         calls = [n for n in ast.walk(node) if isinstance(n, (ast.Call, ast.Name, ast.Attribute))]
         return any((resolve(n.func if isinstance(n, ast.Call) else n) or "") in _CACHES for n in calls)
 
-    def made_from(node: ast.AST, names: set[str]) -> bool:  # memo(f), functools.partial(f, 0), g = f
-        return caches(node) or any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+    def made_from(node: ast.AST, names: set[str]) -> bool:  # memo(f), functools.partial(f, 0), g = f; not f(n)'s result
+        if isinstance(node, ast.Name):
+            return node.id in names or caches(node)  # from functools import cache; @cache
+        if isinstance(node, ast.Call) and resolve(node.func) == "functools.partial":
+            return bool(node.args) and made_from(node.args[0], names)
+        return caches(node)
 
     defined = [f for f in functions if not isinstance(f, ast.Lambda)]
     assigned = [(t.id, n.value) for n in ast.walk(tree) if isinstance(n, ast.Assign) for t in n.targets
@@ -156,9 +176,10 @@ def pointer_keys(tree: ast.Module, resolve: Resolve, rebound: frozenset[str] = f
             n.comparators[0], ast.Name) and n.comparators[0].id in assigned - kept}  # fmt: skip
     for scope in [tree, *functions]:
         tainted = _tainted(scope, resolve, set(returns_pointer), consts)
+        direct = _tainted(scope, resolve, set(), consts)  # pointers taken here, not a helper's return (round 72)
         stored: set[str] = {n for g in ast.walk(scope) if isinstance(g, (ast.Global, ast.Nonlocal)) for n in g.names}
         for node in ast.walk(scope):
-            key = None
+            key, holds = None, tainted
             if isinstance(node, ast.Subscript):
                 key = node.slice
             elif isinstance(node, ast.Compare) and isinstance(node.ops[0], _KEY_COMPARISONS):
@@ -172,6 +193,8 @@ def pointer_keys(tree: ast.Module, resolve: Resolve, rebound: frozenset[str] = f
                     isinstance(node.func, ast.Attribute) and node.func.attr in _STORE_METHODS
                     and consts.module_level(node.func.value))):  # _SEEN.append(p) (round 71, ex06)  # fmt: skip
                 key = ast.Tuple(elts=[*node.args, *(k.value for k in node.keywords)], ctx=ast.Load())
+                holds = direct  # a helper's alignment (gcd, lowest set bit) read as a pointer failed honest kernels
+                # there (round 72, ez-FV1 to FV5); a pointer a helper returns is left to the run-time checks
             elif isinstance(node, ast.Dict):
                 key = ast.Tuple(elts=[k for k in node.keys if k is not None], ctx=ast.Load())
             elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None and any(
@@ -179,6 +202,6 @@ def pointer_keys(tree: ast.Module, resolve: Resolve, rebound: frozenset[str] = f
                 for t in _targets(node)
             ):
                 key = node.value
-            if key is not None and _is_pointerish(key, resolve, tainted, consts):
+            if key is not None and _is_pointerish(key, resolve, holds, consts):
                 found.append(node)
     return found
