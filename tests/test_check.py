@@ -540,7 +540,7 @@ def test_no_work_decode_kernel_fails_through_the_plugin_with_the_relative_l2_err
     result = pytester.runpytest_subprocess(
         str(C11 / "definition.json"), "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels),
         "--solbench-cpu-max-elements", "5000000", "--solbench-rounds", "1", "-p", "no:randomly",
-        "-p", "no:cacheprovider", "-k", "batch_size:1 and num_kv_tokens:32768", timeout=600,
+        "-p", "no:cacheprovider", "-k", "batch_size:1 and num_kv_tokens:32768", timeout=1800,
     )  # fmt: skip
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*INCORRECT_NUMERICAL*", "*relative L2 error ||got - expected|| / ||expected|| is *"])

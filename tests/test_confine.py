@@ -682,7 +682,7 @@ def test_the_plugin_confines_each_kernel_worker_and_says_so_in_the_header(pytest
     problem = ROOT / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json"
     result = pytester.runpytest_subprocess(str(problem), "--solbench", "--solbench-device", "cpu", "--kernel-dir",
                                            "kernels", "-p", "no:randomly", "-p", "no:cacheprovider",
-                                           "--solbench-rounds", "1", "-k", "num_tokens:7]", timeout=600)  # fmt: skip
+                                           "--solbench-rounds", "1", "-k", "num_tokens:7]", timeout=1800)  # fmt: skip
     header = [line for line in result.outlines if "confined" in line]
     assert len(header) == 1, result.outlines[:12]
     result.assert_outcomes(failed=1, passed=1)  # the probe fails by design; the swapped pyc was never read

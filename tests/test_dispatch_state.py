@@ -100,7 +100,7 @@ def test_every_operator_the_harness_dispatches_between_the_kernels_calls_is_held
     result = pytester.runpytest_subprocess(
         str(root / "problems" / "llama3_1_8b_rmsnorm_h4096" / "definition.json"), "--solbench", "--solbench-device",
         "cpu", "--kernel-dir", str(kernels), "-p", "no:randomly", "-p", "no:cacheprovider", "--solbench-rounds", "2",
-        "--solbench-guard", "off", "-k", "num_tokens:7]", "--solbench-json", "t.jsonl", timeout=600,
+        "--solbench-guard", "off", "-k", "num_tokens:7]", "--solbench-json", "t.jsonl", timeout=1800,
     )  # fmt: skip
     lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
     assert {x["solbench"]["status"] for x in lines} == {"PASSED"}, result.stdout.str()[-3000:]

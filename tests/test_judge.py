@@ -955,7 +955,7 @@ def test_judge_red_team_through_the_plugin_with_the_guard_off_then_an_honest_ker
     result = pytester.runpytest_subprocess(
         str(RMSNORM), "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels), "-p", "no:randomly",
         "-p", "no:cacheprovider", "--solbench-rounds", "2", "-k", "num_tokens:7]", "--solbench-json", "t.jsonl",
-        "--solbench-guard", "off", timeout=600,
+        "--solbench-guard", "off", timeout=1800,
     )  # fmt: skip
     lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
     got = {x["solution"]: x["solbench"].get("rule") or x["solbench"]["status"] for x in lines}

@@ -401,7 +401,7 @@ def test_package_and_lazy_import_lookalikes_pass_through_the_plugin(pytester: py
         args += ["--kernel-dir", str(pytester.path / name)]
     result = pytester.runpytest_subprocess(str(RMSNORM), "--solbench", "--solbench-device", "cpu", *args, "-p",
                                            "no:randomly", "-p", "no:cacheprovider", "--solbench-rounds", "2", "-k",
-                                           "num_tokens:7]", "--solbench-json", "t.jsonl", timeout=600)  # fmt: skip
+                                           "num_tokens:7]", "--solbench-json", "t.jsonl", timeout=1800)  # fmt: skip
     lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
     got = {x["solution"]: x["solbench"]["status"] for x in lines}
     assert got == {"lazy_import": "PASSED", "pkg_with_tests": "PASSED", "dotted_pkg.rms_v1.2": "PASSED"}, result.stdout.str()[-3000:]

@@ -276,7 +276,7 @@ def test_a_triton_append_passes_and_five_cheats_fail_through_the_plugin(pytester
     result = pytester.runpytest_subprocess(
         str(ROOT / "problems" / LLAMA_APPEND), str(ROOT / "problems" / FP8_APPEND), "--solbench", "--solbench-device",
         "cpu", "--kernel-dir", str(kernels), "--solbench-rounds", "2", "-k", "num_tokens:7-", "-p", "no:randomly",
-        "-p", "no:cacheprovider", "--solbench-json", "t.jsonl", timeout=600,
+        "-p", "no:cacheprovider", "--solbench-json", "t.jsonl", timeout=1800,
     )  # fmt: skip
     lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
     got = {x["solution"]: x["solbench"].get("rule") or x["solbench"]["status"] for x in lines}

@@ -163,7 +163,7 @@ def _through_the_plugin(pytester: pytest.Pytester, problems: tuple[str, ...], se
     result = pytester.runpytest_subprocess(
         *(str(root / "problems" / p / "definition.json") for p in problems), "--solbench", "--solbench-device", "cpu",
         "--kernel-dir", str(kernels), "-p", "no:randomly", "-p", "no:cacheprovider", "--solbench-rounds", "2",
-        "--solbench-json", "t.jsonl", "-k", select, *extra, timeout=900,
+        "--solbench-json", "t.jsonl", "-k", select, *extra, timeout=1800,
     )  # fmt: skip
     traces = pytester.path / "t.jsonl"
     assert traces.exists(), result.stdout.str()[-3000:] + result.stderr.str()[-2000:]

@@ -113,7 +113,7 @@ def test_red_team_through_the_plugin_then_an_honest_kernel(pytester: pytest.Pyte
     result = pytester.runpytest_subprocess(
         str(problem), "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels), "-p", "no:randomly",
         "-p", "no:cacheprovider", "--solbench-rounds", "2", "-k", "num_tokens:7]", "--solbench-json", "t.jsonl",
-        timeout=600,
+        timeout=1800,
     )  # fmt: skip
     lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
     got = {x["solution"]: (x["solbench"]["status"], x["solbench"].get("rule")) for x in lines}
@@ -140,7 +140,7 @@ def test_the_worker_loops_hooks_on_gemm_problems(pytester: pytest.Pytester) -> N
     pytester.runpytest_subprocess(
         *problems, "--solbench", "--solbench-device", "cpu", "--kernel-dir", str(kernels), "-p", "no:randomly",
         "-p", "no:cacheprovider", "--solbench-rounds", "2", "-k", "num_tokens:7]",
-        "--solbench-json", "t.jsonl", timeout=600,
+        "--solbench-json", "t.jsonl", timeout=1800,
     )  # fmt: skip
     lines = [json.loads(x) for x in (pytester.path / "t.jsonl").read_text().splitlines()]
     got = {x["solution"]: (x["solbench"]["status"], x["solbench"].get("rule")) for x in lines}
