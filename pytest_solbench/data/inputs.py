@@ -288,6 +288,19 @@ def _words(name: str) -> list[str]:
     return re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
 
 
+def is_ssm(definition: Definition) -> bool:
+    """A state-space scan or linear-attention recurrence (Mamba, gated delta rule), told by its inputs or its name."""
+    names = {s.name for s in definition.inputs}
+    label = f"{definition.name} {definition.op_type}".lower()
+    return bool(names & {"dt", "delta", "A_log"}) or bool(re.search(r"mamba|ssm|ssd|selective|gdn|delta_rule", label))
+
+
+def is_attention(definition: Definition) -> bool:
+    """A softmax attention, told by its op type: its queries and keys are drawn without outliers (``_SCORE_WORDS``)."""
+    op_type = definition.op_type.lower()
+    return not is_ssm(definition) and bool(re.search(r"attention|attn|sdpa|prefill|decode|mla|gqa|mha|mqa", op_type))
+
+
 class _Context:
     """What the name rules may look at: the other inputs' shapes and the axis values."""
 
@@ -297,11 +310,8 @@ class _Context:
         self.first_dims = {
             s.name.lower(): definition.shape_of(s, axis_values)[0] for s in definition.inputs if s.shape
         }
-        names = {s.name for s in definition.inputs}
-        label = f"{definition.name} {definition.op_type}".lower()
-        self.ssm = bool(names & {"dt", "delta", "A_log"}) or bool(re.search(r"mamba|ssm|ssd|selective|gdn|delta_rule", label))
-        self.attention = not self.ssm and bool(re.search(r"attention|attn|sdpa|prefill|decode|mla|gqa|mha|mqa",
-                                                         definition.op_type.lower()))
+        self.ssm = is_ssm(definition)
+        self.attention = is_attention(definition)
 
     def shape(self, spec: TensorSpec) -> tuple[int, ...]:
         return self.definition.shape_of(spec, self.axis_values)
