@@ -21,7 +21,7 @@ def _rotate(x, cos, sin):
 
 @torch.no_grad()
 def run(positions, q, k, cos_sin_cache):
-    inv_freq = THETA ** -(torch.arange(0, HEAD_DIM, 2, dtype=torch.float64) / HEAD_DIM)
+    inv_freq = THETA ** -(torch.arange(0, HEAD_DIM, 2, dtype=torch.float64, device=q.device) / HEAD_DIM)
     angles = positions.double()[:, None] * inv_freq[None, :]
     cos, sin = angles.cos().float(), angles.sin().float()
     return _rotate(q, cos, sin), _rotate(k, cos, sin)
