@@ -59,6 +59,7 @@ BATCH_OUTPUT_BYTES = 256 << 20
 CHECKED_PER_BATCH = 4  # the reference runs once per checked call
 OUTSIDE_TRIES = 3  # batches on fresh inputs before a contradiction stands
 FRESH_ROUND = TIMED_ROUND + 1_000  # seeds of the outside batch's sets: TIMED_ROUND + k would repeat a timed set
+AFTER_ROUND = TIMED_ROUND + 999  # the seed of the new values called after the timed calls (``_calls_after``)
 
 
 @dataclass(frozen=True)
@@ -438,16 +439,20 @@ def _calls_after(kernel: Kernel, request: ItemRequest, problem: Any, workload: A
     compare = _compared_set(measured, sets)
     vendor_check = request.guard and "vendor-op" not in request.allowed_rules and request.tenant != "reference"
     again = last.kernel_names is not None and bool(by_set)
-    cases = [Case(last.args, last.expected, last.updated,
-                  "the last correctness round's values, called again after the timed calls")] if again else []
+    fresh = make_inputs(problem, workload, problem.definition.axis_values(workload.axes),
+                        _timed_seed(request.seed, workload.uuid, AFTER_ROUND), request)  # fmt: skip
+    cases = [Case(fresh, *_expected(reference, fresh, problem.definition), "new values after the timed calls, "
+                  "shared as the timed calls' were (where the kernel's process saw the timed sets' inputs: a result "
+                  "kept by their addresses is the old values')")]  # fmt: skip
+    if again:
+        cases.append(Case(last.args, last.expected, last.updated,
+                          "the last correctness round's values, called again after the timed calls"))
     if compare is not None or vendor_check:
         on = sets[compare or 0]
         done = known if known is not None else _expected(reference, on.private, problem.definition)
         cases.append(Case(on.private, *done, f"an untimed call after the timed ones, on the values of input set "
                           f"{(compare or 0) + 1}"))  # fmt: skip
-    if not cases:
-        return
-    names = _calls(kernel, problem, workload, cases, again or compare is not None, by_set)
+    names = _calls(kernel, problem, workload, cases, again or compare is not None, by_set)[1:]
     if again:
         _same_kernels(last.kernel_names, names[0], "the last correctness round launched", "a second call on the same "
                       "values after the timed calls", "a result served from a cache keyed on the values")  # fmt: skip
