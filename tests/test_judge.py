@@ -911,6 +911,7 @@ def test_inputs_reach_the_regime_that_sets_the_op_apart(fresh_pools, problem, ke
      {"batch_size": 2, "total_q": 64, "total_kv": 576}),
     ("deepseek_v3_2_exp_dsa_sparse_mla_decode_h128_ckv512_kpe64_topk2048", "hack_r71_sparse_mla_pv_top_keys",
      {"batch_size": 1, "kv_len": 1000, "num_pages": 20}),
+    ("qwen3_8b_top_k_top_p_renorm_v151936", "hack_r73_topk_topp_without_top_p", {"batch_size": 7}),
 ])  # fmt: skip
 def test_a_reduction_over_part_of_its_elements_is_wrong_on_inputs_with_outliers(fresh_pools, problem, kernel,
                                                                                   axes) -> None:
@@ -920,6 +921,19 @@ def test_a_reduction_over_part_of_its_elements_is_wrong_on_inputs_with_outliers(
     decode's keys, where unit queries made the softmax one-hot; the queries give scores of unit spread now."""
     outcome = referee.judge_item(_request_on(problem, REDTEAM / f"{kernel}.py", axes, False))
     assert outcome.status is Status.INCORRECT_NUMERICAL, outcome.log
+
+
+def test_a_replay_by_address_after_the_correctness_rounds_meets_new_values_there(fresh_pools) -> None:
+    """Red-team round 73, fa01 to fa08: outputs kept by the inputs' addresses, replayed only after the correctness
+    rounds; every later call on CPU reused an address with the values it held before. The first call after the timed
+    ones is on new values now, and the replay is wrong there (the guard off: the address is plain here)."""
+    from dataclasses import replace
+
+    kernel = REDTEAM / "hack_r73_replay_by_address_after_the_rounds.py"
+    request = replace(_request_on("llama3_1_8b_rmsnorm_h4096", kernel, {"num_tokens": 1}, False), rounds=5)
+    outcome = referee.judge_item(request)
+    assert outcome.status is Status.INCORRECT_NUMERICAL, outcome.log
+    assert "new values after the timed calls" in outcome.log, outcome.log
 
 
 def test_a_value_returning_kernel_that_returns_a_broadcast_view_is_refused(fresh_pools) -> None:

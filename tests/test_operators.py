@@ -138,6 +138,16 @@ def test_fused_op_types_other_namespaces_and_composites_that_call_libraries() ->
     assert dispatched.finding(["profiler::_record_function_enter_new", "rngprims::philox_rand"], "rmsnorm") is None
 
 
+def test_torchs_fp8_gemm_is_a_part_where_a_gemm_is_and_the_whole_op_of_a_gemm() -> None:
+    """Red-team round 73, fb-FV1: a DeepGEMM-style FP8 MoE ran each expert's 128-wide K blocks through
+    ``torch._scaled_mm`` (raw e4m3 operands, scales applied in fp32 after) and was refused as a vendor op; it is
+    mm's FP8 twin, a part of a MoE or an attention, and still the whole op of an FP8 GEMM problem."""
+    moe = ["aten::_scaled_mm", "aten::sigmoid", "aten::topk", "aten::mul", "aten::index_add_"]
+    assert dispatched.finding(moe, "moe_fused_fp8_block_scale") is None
+    assert dispatched.finding(["aten::_scaled_mm", "aten::mul"], "gqa_prefill_fp8") is None
+    assert dispatched.finding(["aten::_scaled_mm"], "gemm_fp8_block_scale")[0] == "vendor-op"
+
+
 def _through_the_plugin(pytester: pytest.Pytester, problems: tuple[str, ...], select: str,
                         redteam: tuple[str, ...] = (), lookalikes: tuple[str, ...] = (),
                         folders: tuple[str, ...] = (), extra: tuple[str, ...] = ()) -> list[dict]:  # fmt: skip

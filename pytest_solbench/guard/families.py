@@ -24,7 +24,9 @@ from dataclasses import dataclass
 #: elsewhere it cannot do the whole op (a rotation by 2x2 matrices in a RoPE, a per-channel sum by ``einsum`` in a
 #: norm's backward: red-team round 23, ac05, ac09).
 _GEMM_PARTS = ("mm", "bmm", "matmul", "addmm", "baddbmm", "addbmm", "einsum", "linear", "dot", "mv", "addmv",
-               "tensordot", "inner", "vdot")
+               "tensordot", "inner", "vdot",
+               # torch's FP8 GEMM, mm's twin: one expert's block of a DeepGEMM-style FP8 MoE (red-team round 73, fb-FV1)
+               "_scaled_mm", "_scaled_mm_v2")
 #: a softmax and, for a backward through autograd, its backward (red-team round 23, ad02)
 _SOFTMAX_PARTS = ("softmax", "_softmax", "log_softmax", "_log_softmax", "_safe_softmax", "_softmax_backward_data",
                   "_log_softmax_backward_data")
