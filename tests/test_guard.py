@@ -416,6 +416,29 @@ def test_round_72_pointer_idioms_honest_and_not() -> None:
     assert py("VEC = 16\nfrom helper import *\n_c = {}\ndef run(x):\n    return _c.get(x.data_ptr() % VEC)\n") != []
 
 
+def test_round_73_a_memoized_calls_arguments_are_keys_where_they_pass_a_pointer_on_whole() -> None:
+    """Red-team round 73 (attack-fa): alignments computed from the addresses and passed to a cached launch config
+    (``min(16, p & -p)``, ``math.gcd(p, VEC * x.element_size())``, a helper's alignment of each of a list of pointers)
+    failed honest kernels; a plan keyed by ``hash(x.shape)`` too. A memoized call's argument is a key where it is a
+    pointer as taken, whole: the address itself, ``int()`` or ``str()`` of it, in a tuple, an f-string, ``p + 0``.
+    A key computed from one is left to the run-time checks (``judge.timed._calls_after``: new values at the timed
+    calls' addresses)."""
+    memo = "import functools, math\n@functools.cache\ndef config(n, a):\n    return n\ndef run(x):\n"
+    honest = ["    p = x.data_ptr()\n    return config(x.shape[0], min(16, p & -p))\n",
+              "    return config(1, math.gcd(x.data_ptr(), 8 * x.element_size()))\n",
+              "    ptrs = [t.data_ptr() for t in (x, x)]\n    return config(1, min(al(p) for p in ptrs))\n"]
+    for body in honest:
+        assert py(memo + body) == [], body
+    whole = ["    return config(1, int(x.data_ptr()))\n", "    p = x.data_ptr()\n    return config(1, f'{p}')\n",
+             "    return config(1, (x.data_ptr(), 2))\n", "    p = x.data_ptr()\n    q = p\n    return config(1, q + 0)\n",
+             "    ptrs = [t.data_ptr() for t in (x, x)]\n    return config(1, ptrs[0])\n",
+             "    return config(1, x.untyped_storage().data_ptr())\n", "    return config(1, id(x))\n"]
+    for body in whole:
+        assert py(memo + body) != [], body
+    assert py("_plans = {}\ndef run(x):\n    return _plans.get(hash(x.shape))\n") == []  # fa-FV5
+    assert py("_plans = {}\ndef run(x):\n    return _plans.get(hash(x))\n") != []  # a tensor's hash is its id
+
+
 def test_a_constant_another_file_of_the_kernel_stores_is_no_constant(tmp_path: Path) -> None:
     """Red-team round 71, ex03: ``align.VEC_BYTES = 1 << 62`` from the entry file made align.py's modulus a pointer."""
     kernel = write(tmp_path, {
@@ -557,7 +580,9 @@ def test_there_is_a_lookalike_for_each_false_positive_the_rules_must_avoid() -> 
                                                   "resources_config", "import_module_helper", "own_dunders",
                                                   "settings_preamble", "packaging_version_guard", "toml_config",
                                                   "settings_from_env", "csv_config", "class_body_idioms",
-                                                  "moe_permute_sparse_counts", "wraps_named_attributes"
+                                                  "moe_permute_sparse_counts", "wraps_named_attributes",
+                                                  "alignment_min_over_all_pointers", "alignment_lowest_set_bit_inline",
+                                                  "alignment_gcd_element_bytes", "plan_by_hash_of_shape"
                                                   }  # fmt: skip (red-team rounds 1 and 2: the first 10; round 18: 6; round 21: 12; round 29: 3; round 30: 1)
 
 
