@@ -97,7 +97,8 @@ def test_the_rounds_go_in_one_request_and_the_call_after_in_another(fresh_pools,
     asked = _requests(monkeypatch)
     outcome = referee.judge_item(replace(_request(ROOT / "examples" / "triton_rmsnorm.py", rounds=5), guard=True))
     assert outcome.status is Status.PASSED, outcome.log
-    assert asked == [5, 1], asked  # the five rounds; CPU mode's call on a timed set's values after its short batch
+    assert asked == [5, 2], asked  # the five rounds; after CPU mode's short batch, a call on new values (round 73)
+    # and one on a timed set's values
 
 
 @pytest.mark.parametrize(("what", "status", "said"), [
@@ -137,15 +138,18 @@ def test_the_call_after_the_timed_ones_reuses_the_references_run(monkeypatch) ->
     from pytest_solbench.judge import timed
 
     ran, held = [], []
-    monkeypatch.setattr(timed, "_expected", lambda reference, args, definition: ran.append(1) or (["again"], {}))
-    monkeypatch.setattr(timed, "_calls", lambda kernel, problem, workload, cases, kernels, timed_names=(): held.extend(cases) or [None])
-    request = SimpleNamespace(guard=True, allowed_rules=(), tenant="k")
+    monkeypatch.setattr(timed, "_expected", lambda reference, args, definition: ran.append(args) or (["ran"], {}))
+    monkeypatch.setattr(timed, "_calls", lambda kernel, problem, workload, cases, kernels, timed_names=(): held.extend(cases) or [None, None])
+    monkeypatch.setattr(timed, "make_inputs", lambda problem, workload, axis_values, seed, request: ["new"])
+    request = SimpleNamespace(guard=True, allowed_rules=(), tenant="k", seed=0)
+    problem = SimpleNamespace(definition=SimpleNamespace(axis_values=lambda axes: {}))
+    workload = SimpleNamespace(uuid="w", axes={})
     sets = [timed._Set([], [], {}, ["private"])]
     last = timed.Checked(["args"], [], {}, None)
-    timed._calls_after(None, request, SimpleNamespace(definition=None), None, None, sets, None, last, (["known"], {}))
-    assert ran == [] and [case.expected for case in held] == [["known"]]
-    timed._calls_after(None, request, SimpleNamespace(definition=None), None, None, sets, None, last)
-    assert ran == [1]
+    timed._calls_after(None, request, problem, workload, None, sets, None, last, (["known"], {}))
+    assert ran == [["new"]] and [case.expected for case in held] == [["ran"], ["known"]]  # new values first (round 73)
+    timed._calls_after(None, request, problem, workload, None, sets, None, last)
+    assert ran == [["new"], ["new"], ["private"]]
 
 
 @pytest.mark.parametrize("profiled", [True, False])
