@@ -87,6 +87,7 @@ def _kernel(spec: kernels.KernelSpec, definition: Definition, guard: bool) -> tu
             keep_attention_written_out()  # torch.compile times the kernel's own attention, not torch's library op
         # CPU mode: Triton's interpreter has no timer to tune by, also for an autotune the import runs (round 28, an05)
         interpreter.first_config_autotune(load=True)
+        interpreter.widen_bf16_dot()  # CPU mode: the interpreter's bf16 tl.dot multiplied raw storage (round 73, fb)
         with wires.arm() if wires else contextlib.nullcontext():
             fn, dps = kernels.load(spec, definition, only, texts)
         interpreter.first_config_autotune()
