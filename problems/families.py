@@ -705,7 +705,12 @@ def _sampling(tag, vocab, temperature, top_k, top_p, source):
     return Entry("top_k_top_p_renorm", name, M[tag],
                  {"vocab": vocab, "temperature": temperature, "top_k": top_k, "top_p": top_p}, source,
                  "batch_size: sequences sampled per decode step, 1 to 512", (1, 7, 32, 64, 256, 512),
-                 ("phase:decode",))  # fmt: skip
+                 ("phase:decode",), meta={"tolerance": RENORM_TOLERANCE})  # fmt: skip
+
+
+#: Nearly every element of a renorm is an exact zero, and top-p moves at most 1 - top_p of a row's mass: a kernel
+#: that never applied top-p stayed under fp32's default relative L2 bound (red-team round 73, fc01)
+RENORM_TOLERANCE = {"max_atol": 1e-4, "max_rtol": 1e-4, "max_relative_l2_error": 0.01}
 
 
 FAMILY += [
@@ -1503,8 +1508,10 @@ def workloads(e: Entry, defn: dict) -> list[dict]:
     kind = "custom" if "custom_inputs_entrypoint" in defn else "random"
     if max(_workload_bytes(defn, a) for a in chosen) < GPU_MIN_BYTES:
         raise ValueError(f"{e.name}: no workload moves {GPU_MIN_BYTES} bytes; add a larger token count")
+    tolerance = {"tolerance": e.meta["tolerance"]} if "tolerance" in e.meta else {}  # docs/problems.md says why
     return [
-        {"uuid": uuid_for(e.name, axes), "axes": axes, "inputs": {name: {"type": kind} for name in defn["inputs"]}}
+        {"uuid": uuid_for(e.name, axes), "axes": axes, "inputs": {name: {"type": kind} for name in defn["inputs"]},
+         **tolerance}
         for axes in chosen
     ]
 

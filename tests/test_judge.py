@@ -1056,18 +1056,22 @@ def test_kernel_sets_are_held_to_a_call_on_the_same_values(monkeypatch, last_rou
 
     monkeypatch.setattr(timed, "_calls", calls)
     monkeypatch.setattr(timed, "_expected", lambda reference, args, definition: ([], {}))
-    request = SimpleNamespace(guard=True, allowed_rules=(), tenant="k")
+    monkeypatch.setattr(timed, "make_inputs", lambda problem, workload, axis_values, seed, request: ["new"])
+    request = SimpleNamespace(guard=True, allowed_rules=(), tenant="k", seed=0)
+    problem = SimpleNamespace(definition=SimpleNamespace(axis_values=lambda axes: {}))
     sets = [timed._Set([], [], {}, ["private"])]
     measured = {"method": "cupti", "kernel_names_by_set": [timed_set]}
     last = timed.Checked(["args"], [], {}, last_round)
-    run = lambda: timed._calls_after(None, request, SimpleNamespace(definition=None), None, None, sets, measured, last)
+    workload = SimpleNamespace(uuid="w", axes={})
+    run = lambda: timed._calls_after(None, request, problem, workload, None, sets, measured, last)
     if meaning is None:
         run()
     else:
         with pytest.raises(referee.Verdict) as raised:
             run()
         assert raised.value.outcome.rule == "kernel-set-changed" and meaning in raised.value.outcome.log
-    assert len(requests) == 1 and len(requests[0]) == 2 and "last correctness round" in requests[0][0]
+    assert len(requests) == 1 and len(requests[0]) == 3, requests  # new values first (round 73), then the two held
+    assert "new values" in requests[0][0] and "last correctness round" in requests[0][1]
 
 
 def test_what_a_value_returning_kernel_said_it_returned_is_compared_in_the_judges_terms() -> None:
