@@ -925,15 +925,17 @@ def test_a_reduction_over_part_of_its_elements_is_wrong_on_inputs_with_outliers(
 
 def test_a_replay_by_address_after_the_correctness_rounds_meets_new_values_there(fresh_pools) -> None:
     """Red-team round 73, fa01 to fa08: outputs kept by the inputs' addresses, replayed only after the correctness
-    rounds; every later call on CPU reused an address with the values it held before. The first call after the timed
-    ones is on new values now, and the replay is wrong there (the guard off: the address is plain here)."""
+    rounds; every later call on CPU reused an address with the values it held before. Round 74, fd02: kept by the
+    memory itself (a one-byte write probe). The first call after the timed ones is on new values now, written into
+    the first timed set's own memory, and either replay is wrong there (the guard off: the keys are plain here)."""
     from dataclasses import replace
 
-    kernel = REDTEAM / "hack_r73_replay_by_address_after_the_rounds.py"
-    request = replace(_request_on("llama3_1_8b_rmsnorm_h4096", kernel, {"num_tokens": 1}, False), rounds=5)
-    outcome = referee.judge_item(request)
-    assert outcome.status is Status.INCORRECT_NUMERICAL, outcome.log
-    assert "new values after the timed calls" in outcome.log, outcome.log
+    for name in ("hack_r73_replay_by_address_after_the_rounds", "hack_r74_replay_by_shared_memory_probe"):
+        request = replace(_request_on("llama3_1_8b_rmsnorm_h4096", REDTEAM / f"{name}.py", {"num_tokens": 1}, False),
+                          rounds=5)  # fmt: skip
+        outcome = referee.judge_item(request)
+        assert outcome.status is Status.INCORRECT_NUMERICAL, (name, outcome.log)
+        assert "new values after the timed calls" in outcome.log, (name, outcome.log)
 
 
 def test_a_value_returning_kernel_that_returns_a_broadcast_view_is_refused(fresh_pools) -> None:

@@ -210,12 +210,32 @@ def said_launched(reply: dict[str, Any], asked: bool, where: str) -> list[str] |
 @dataclass(frozen=True)
 class Case:
     """One checked call to make: its inputs (the judge's private copy, shared as copies), the reference's outputs
-    and in-place updates on them, and where it stands, for the messages."""
+    and in-place updates on them, and where it stands, for the messages. ``into``: shared tensors already made,
+    (tensor, description) per input, that ``args``' values are written into instead (a timed set's own memory)."""
 
     args: list
     expected: list
     updated: dict
     where: str
+    into: list | None = None
+
+
+def _shared_inputs(arena: Any, case: Case) -> list:
+    """A case's inputs in shared memory: copies of ``args``, or ``args``' values written into ``case.into``'s tensors
+    byte for byte (non-tensors passed by value)."""
+    from pytest_solbench.worker.shm import _bytes
+
+    if case.into is None:
+        return [arena.share(a) for a in case.args]
+    shared = []
+    for (tensor, desc), value in zip(case.into, case.args):
+        if hasattr(value, "untyped_storage") and hasattr(tensor, "untyped_storage"):
+            if value.numel():
+                _bytes(tensor).copy_(_bytes(value.detach().contiguous()))
+            shared.append((tensor, desc))
+        else:
+            shared.append(arena.share(value))
+    return shared
 
 
 def checked_call(kernel: Kernel, definition: Any, workload: Any, args: list, expected: list, updated: dict, where: str,
@@ -251,7 +271,7 @@ def checked_calls(kernel: Kernel, definition: Any, workload: Any, cases: list[Ca
     axis_values = definition.axis_values(workload.axes)
     with kernel.arena() as arena:
         with phases.phase("share"):
-            shared = [[arena.share(a) for a in case.args] for case in cases]
+            shared = [_shared_inputs(arena, case) for case in cases]
             outs = [[arena.share(o) for o in inputs.allocate_outputs(definition, axis_values, request.device)]
                     for _ in cases]  # fmt: skip
         calls = [{"inputs": [d for _, d in s], "outputs": [d for _, d in o]} for s, o in zip(shared, outs)]

@@ -441,9 +441,10 @@ def _calls_after(kernel: Kernel, request: ItemRequest, problem: Any, workload: A
     again = last.kernel_names is not None and bool(by_set)
     fresh = make_inputs(problem, workload, problem.definition.axis_values(workload.axes),
                         _timed_seed(request.seed, workload.uuid, AFTER_ROUND), request)  # fmt: skip
-    cases = [Case(fresh, *_expected(reference, fresh, problem.definition), "new values after the timed calls, "
-                  "shared as the timed calls' were (where the kernel's process saw the timed sets' inputs: a result "
-                  "kept by their addresses is the old values')")]  # fmt: skip
+    at = list(zip(sets[0].inputs, sets[0].payload.get("inputs", ())))  # the first timed set's own memory, its values new
+    cases = [Case(fresh, *_expected(reference, fresh, problem.definition), "new values after the timed calls, written "
+                  "into input set 1's own memory (a result kept by its address or its memory is the old values')",
+                  at)]  # fmt: skip
     if again:
         cases.append(Case(last.args, last.expected, last.updated,
                           "the last correctness round's values, called again after the timed calls"))
