@@ -59,8 +59,8 @@ def _raw(node: ast.AST, resolve: Resolve, raw: set[str]) -> bool:
     ``f"{p}"``, a name bound to one), not a value computed from one by a call or arithmetic (``min(16, p & -p)``,
     ``math.gcd(p, VEC_BYTES)``, an own helper's alignment). A memoized function's arguments are judged so (red-team
     round 73, fa-FV1 to FV4: honest launch-config caches keyed by an alignment failed); a key computed from a pointer
-    there is left to the run-time checks, where the first call after the timed ones is on new values at the timed
-    calls' addresses (``judge.timed._calls_after``)."""
+    there is left to the run-time checks, where the first call after the timed ones is on new values written into a
+    timed set's own memory (``judge.timed._calls_after``)."""
     if isinstance(node, ast.Name):
         return node.id in raw
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
@@ -91,14 +91,7 @@ def _raw(node: ast.AST, resolve: Resolve, raw: set[str]) -> bool:
 
 def _raw_names(scope: ast.AST, resolve: Resolve) -> set[str]:
     """The local names of ``scope`` bound to a pointer as taken (``_raw``), through every form of assignment."""
-    raw: set[str] = set()
-    for _ in range(3):
-        for node in ast.walk(scope):
-            value = getattr(node, "iter", None) if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) else (
-                getattr(node, "value", None))  # fmt: skip
-            if value is not None and _targets(node) and _raw(value, resolve, raw):
-                raw |= {t.id for t in _targets(node) if isinstance(t, ast.Name)}
-    return raw
+    return _bound(scope, set(), lambda value, names: _raw(value, resolve, names))
 
 
 def _identity_parts(node: ast.AST, consts: Constants = NONE, resolve: Resolve = lambda _: None,
@@ -204,13 +197,19 @@ def _targets(node: ast.AST) -> list[ast.AST]:
 def _tainted(scope: ast.AST, resolve: Resolve, tainted: set[str], consts: Constants = NONE) -> set[str]:
     """The local names of ``scope`` that hold a pointer, through every form of assignment (``p: int = ...``,
     ``(p := ...)``, ``p, q = ...``, ``p += ...``, ``for p in ...``)."""
+    return _bound(scope, tainted, lambda value, names: _is_pointerish(value, resolve, names, consts))
+
+
+def _bound(scope: ast.AST, names: set[str], holds: Callable[[ast.AST, set[str]], bool]) -> set[str]:
+    """``names`` and every local name of ``scope`` an assignment of any form binds to a value that ``holds`` (given
+    the names found so far), to a fixed point over three passes."""
     for _ in range(3):
         for node in ast.walk(scope):
             value = getattr(node, "iter", None) if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) else (
                 getattr(node, "value", None))  # fmt: skip
-            if value is not None and _targets(node) and _is_pointerish(value, resolve, tainted, consts):
-                tainted |= {t.id for t in _targets(node) if isinstance(t, ast.Name)}
-    return tainted
+            if value is not None and _targets(node) and holds(value, names):
+                names |= {t.id for t in _targets(node) if isinstance(t, ast.Name)}
+    return names
 
 
 def pointer_keys(tree: ast.Module, resolve: Resolve, rebound: frozenset[str] = frozenset()) -> list[ast.AST]:

@@ -223,15 +223,14 @@ class Case:
 def _shared_inputs(arena: Any, case: Case) -> list:
     """A case's inputs in shared memory: copies of ``args``, or ``args``' values written into ``case.into``'s tensors
     byte for byte (non-tensors passed by value)."""
-    from pytest_solbench.worker.shm import _bytes
+    from pytest_solbench.worker.shm import write
 
     if case.into is None:
         return [arena.share(a) for a in case.args]
     shared = []
     for (tensor, desc), value in zip(case.into, case.args):
         if hasattr(value, "untyped_storage") and hasattr(tensor, "untyped_storage"):
-            if value.numel():
-                _bytes(tensor).copy_(_bytes(value.detach().contiguous()))
+            write(tensor, value)
             shared.append((tensor, desc))
         else:
             shared.append(arena.share(value))

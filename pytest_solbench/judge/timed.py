@@ -224,12 +224,12 @@ def _poisoned(arena: Any, value: Any) -> tuple[Any, dict[str, Any]]:
 
 def _reveal(sets: list[_Set]) -> None:
     """Write each set's input values into its shared tensors (made ``withheld``), byte for byte."""
-    from pytest_solbench.worker.shm import _bytes
+    from pytest_solbench.worker.shm import write
 
     for s in sets:
         for shared, private in zip(s.inputs, s.private):
-            if _is_tensor(private) and private.numel():
-                _bytes(shared).copy_(_bytes(private.detach().contiguous()))
+            if _is_tensor(private):
+                write(shared, private)
 
 
 def _nbytes(tensors: list) -> int:
@@ -441,7 +441,7 @@ def _calls_after(kernel: Kernel, request: ItemRequest, problem: Any, workload: A
     again = last.kernel_names is not None and bool(by_set)
     fresh = make_inputs(problem, workload, problem.definition.axis_values(workload.axes),
                         _timed_seed(request.seed, workload.uuid, AFTER_ROUND), request)  # fmt: skip
-    at = list(zip(sets[0].inputs, sets[0].payload.get("inputs", ())))  # the first timed set's own memory, its values new
+    at = list(zip(sets[0].inputs, sets[0].payload.get("inputs", ())))  # the first timed set's own memory
     cases = [Case(fresh, *_expected(reference, fresh, problem.definition), "new values after the timed calls, written "
                   "into input set 1's own memory (a result kept by its address or its memory is the old values')",
                   at)]  # fmt: skip

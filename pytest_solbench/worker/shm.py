@@ -195,8 +195,7 @@ class Arena:
         if not isinstance(value, torch.Tensor):
             return value, {"kind": "value", "value": value}
         shared, desc = self.empty(tuple(value.shape), value.dtype)
-        if value.numel():
-            _bytes(shared).copy_(_bytes(value.detach().contiguous()))
+        write(shared, value)
         return shared, desc
 
     def empty(self, shape: tuple[int, ...], dtype: Any) -> tuple[Any, dict[str, Any]]:
@@ -300,6 +299,13 @@ def _resized(fd: int, nbytes: int) -> str | None:
     os.ftruncate(fd, nbytes)
     return (f"the kernel's process changed the size of a tensor the judge shared with it, from {nbytes:,} to "
             f"{size:,} bytes: that memory is the judge's")
+
+
+def write(shared: Any, value: Any) -> None:
+    """``value``'s bytes into the shared tensor ``shared`` (same shape and dtype), as the kernel's process will read
+    them at the next request."""
+    if value.numel():
+        _bytes(shared).copy_(_bytes(value.detach().contiguous()))
 
 
 def _bytes(tensor: Any) -> Any:
